@@ -1,0 +1,81 @@
+// The reference model's state: what Xen and the guests have promised each other, as immutable
+// records and maps. No packed counters, no typed arrays. `abstract(impl)` produces this same type
+// (the refinement mapping), so it is also the contract between model and impl.
+//
+// The one raw value kept here is the shared v1 entry ({flags, domid, frame}): it is ABI that a
+// guest may write arbitrarily, so the model keeps exactly what the guest and Xen wrote and reads
+// it only through the named predicates in ./entry.ts.
+
+import type { DomId, Gfn, Handle, Mfn, Ref } from '../ops/op.ts';
+
+/** One v1 shared entry as it sits in the granter's table (struct grant_entry_v1). */
+export interface SharedEntry {
+  readonly flags: number; // u16, GTF_* bits
+  readonly domid: number; // u16
+  readonly frame: number; // u32: a gfn (permit_access / accept_transfer slot), or the MFN Xen wrote
+}
+
+/** Xen's private active entry for a pinned ref: who holds it, which frame, and the four pin
+ * counts by mapping kind (grant_table.c struct active_grant_entry; pin != 0 only). */
+export interface ActiveGrant {
+  readonly grantee: DomId; // act->domid: the only domain that may add pins until pins reach 0
+  readonly mfn: Mfn; // act->mfn: fixed at the first pin; authoritative while pinned
+  readonly hostWritable: number; // hstw
+  readonly hostReadonly: number; // hstr
+  readonly deviceWritable: number; // devw
+  readonly deviceReadonly: number; // devr
+}
+
+/** One live maptrack entry of the mapping domain (struct grant_mapping, flags != 0). */
+export interface GrantMapping {
+  readonly granter: DomId; // the domain whose table holds `ref`
+  readonly ref: Ref;
+  readonly flags: number; // GNTMAP_* bits still held: host_map and/or device_map, readonly, ...
+}
+
+/** A mapping domain's maptrack table (single vCPU): handles in use, and the free list in Xen's
+ * allocation order (front = next handle handed out; the last one is the list's sentinel). */
+export interface Maptrack {
+  readonly limit: number; // maptrack_limit: handles 0..limit-1 exist
+  readonly maxFrames: number; // max_maptrack_frames
+  readonly freeList: readonly Handle[];
+  readonly mappings: ReadonlyMap<Handle, GrantMapping>;
+}
+
+/** A PV page-table slot holding a grant mapping, keyed by linear page number (host_addr >> 12). */
+export interface HostMapping {
+  readonly mfn: Mfn;
+  readonly writable: boolean;
+}
+
+export interface GrantTable {
+  readonly nrFrames: number; // nr_grant_frames (never shrinks)
+  readonly maxFrames: number; // max_grant_frames
+  /** Entries whose 8 bytes are not all zero. */
+  readonly entries: ReadonlyMap<Ref, SharedEntry>;
+  /** Active entries with pin != 0. */
+  readonly active: ReadonlyMap<Ref, ActiveGrant>;
+}
+
+export interface DomainState {
+  readonly id: DomId;
+  readonly privileged: boolean; // the control domain (XSM_TARGET passes for any target)
+  readonly totPages: number;
+  readonly maxPages: number;
+  /** gfn -> mfn of the pages this domain can name (for PV: the guest's own p2m, and Xen's m2p). */
+  readonly p2m: ReadonlyMap<Gfn, Mfn>;
+  readonly grantTable: GrantTable;
+  readonly maptrack: Maptrack;
+  /** Linear pages 0..hostVaPages-1 have an L1 table; a host mapping elsewhere cannot be made. */
+  readonly hostVaPages: number;
+  readonly hostMappings: ReadonlyMap<number, HostMapping>;
+  /** Ghost variable: refs this guest has written outside the library protocol (raw_write) since
+   * the library last wrote the entry. Invariants marked (G) do not apply to them. */
+  readonly rawWritten: ReadonlySet<Ref>;
+}
+
+export interface ModelState {
+  readonly domains: readonly DomainState[]; // indexed by domain id
+  /** Owner of every allocated page. A page freed by a failed transfer is absent. */
+  readonly frameOwner: ReadonlyMap<Mfn, DomId>;
+}

@@ -1,0 +1,145 @@
+// The one operation vocabulary: every guest-library call and every hypercall sub-op, as plain
+// data. The model, the impl, the generators, traces and the CLI all speak it (DESIGN.md, ops).
+// Ops name things concretely (domain id, ref, handle, gfn, address), never "the k-th grant",
+// so that deleting an op while shrinking does not change what the later ops mean.
+
+export type DomId = number;
+export type Ref = number;
+export type Gfn = number;
+export type Mfn = number;
+export type Handle = number;
+
+// --- Guest-library operations: a domain acting on its own shared grant table -----------------
+
+/** gnttab_grant_foreign_access_ref: let `grantee` map or copy this domain's page at `gfn`. */
+export interface GrantAccessOp {
+  readonly kind: 'grant_access';
+  readonly dom: DomId;
+  readonly ref: Ref;
+  readonly grantee: DomId;
+  readonly gfn: Gfn;
+  readonly readonly: boolean;
+}
+
+/** gnttab_end_foreign_access_ref: invalidate an access entry, but only if Xen holds no pin. */
+export interface EndAccessOp {
+  readonly kind: 'end_access';
+  readonly dom: DomId;
+  readonly ref: Ref;
+}
+
+/** gnttab_grant_foreign_transfer_ref: accept one page from `grantee` into the slot `gfn`. */
+export interface GrantTransferOp {
+  readonly kind: 'grant_transfer';
+  readonly dom: DomId;
+  readonly ref: Ref;
+  readonly grantee: DomId;
+  readonly gfn: Gfn;
+}
+
+/** gnttab_end_foreign_transfer_ref: cancel an uncommitted transfer, or collect a completed one. */
+export interface EndTransferOp {
+  readonly kind: 'end_transfer';
+  readonly dom: DomId;
+  readonly ref: Ref;
+}
+
+/** A guest ignoring the protocol: one plain store of all 8 bytes of a v1 entry. */
+export interface RawWriteOp {
+  readonly kind: 'raw_write';
+  readonly dom: DomId;
+  readonly ref: Ref;
+  readonly flags: number; // u16
+  readonly domid: number; // u16
+  readonly frame: number; // u32
+}
+
+// --- Hypercalls: GNTTABOP_* sub-ops, issued by `caller`; batched ones take a list ------------
+
+/** One element of GNTTABOP_map_grant_ref (struct gnttab_map_grant_ref inputs). */
+export interface MapGrantRefArgs {
+  readonly dom: DomId; // the granting domain; DOMID_SELF is not accepted by Xen here
+  readonly ref: Ref;
+  readonly flags: number; // GNTMAP_* bits
+  readonly hostAddr: number; // PV linear address of the mapping (page-aligned in practice)
+}
+
+export interface MapGrantRefOp {
+  readonly kind: 'map_grant_ref';
+  readonly caller: DomId;
+  readonly batch: readonly MapGrantRefArgs[];
+}
+
+/** One element of GNTTABOP_unmap_grant_ref (struct gnttab_unmap_grant_ref inputs). */
+export interface UnmapGrantRefArgs {
+  readonly handle: Handle;
+  readonly hostAddr: number; // 0: leave the host mapping alone
+  readonly devBusAddr: number; // 0: leave the device mapping alone
+}
+
+export interface UnmapGrantRefOp {
+  readonly kind: 'unmap_grant_ref';
+  readonly caller: DomId;
+  readonly batch: readonly UnmapGrantRefArgs[];
+}
+
+/** One element of GNTTABOP_transfer (struct gnttab_transfer inputs; `mfn` is really a gfn). */
+export interface TransferArgs {
+  readonly gfn: Gfn; // the caller's page to give away
+  readonly domid: DomId; // the receiver
+  readonly ref: Ref; // the receiver's accept_transfer entry
+}
+
+export interface TransferOp {
+  readonly kind: 'transfer';
+  readonly caller: DomId;
+  readonly batch: readonly TransferArgs[];
+}
+
+/** GNTTABOP_setup_table (count is always 1): grow `dom`'s table to `nrFrames` frames. */
+export interface SetupTableOp {
+  readonly kind: 'setup_table';
+  readonly caller: DomId;
+  readonly dom: DomId; // DOMID_SELF accepted
+  readonly nrFrames: number;
+}
+
+/** GNTTABOP_query_size (count is always 1). */
+export interface QuerySizeOp {
+  readonly kind: 'query_size';
+  readonly caller: DomId;
+  readonly dom: DomId; // DOMID_SELF accepted
+}
+
+export type GuestOp = GrantAccessOp | EndAccessOp | GrantTransferOp | EndTransferOp | RawWriteOp;
+export type HypercallOp =
+  | MapGrantRefOp
+  | UnmapGrantRefOp
+  | TransferOp
+  | SetupTableOp
+  | QuerySizeOp;
+export type Op = GuestOp | HypercallOp;
+export type OpKind = Op['kind'];
+
+export const OP_KINDS: readonly OpKind[] = [
+  'grant_access',
+  'end_access',
+  'grant_transfer',
+  'end_transfer',
+  'raw_write',
+  'map_grant_ref',
+  'unmap_grant_ref',
+  'transfer',
+  'setup_table',
+  'query_size',
+];
+
+/** The domain on whose behalf an op runs (the guest, or the hypercall's caller). */
+export function actingDomain(op: Op): DomId {
+  return 'caller' in op ? op.caller : op.dom;
+}
+
+/** For the `never` arm of an exhaustive switch over op kinds. */
+export function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,81 @@
+// What each op returns, as data. Guest-library calls return library outcomes; hypercalls return
+// one GNTST_* status per batch element (a hypercall's own errno is not modelled: batches are
+// always well formed). Model and impl must return equal results for the same op.
+
+import type { Handle } from './op.ts';
+
+/** A guest-library call refused by the library itself: reserved ref, ref beyond the table, or an
+ * entry in the wrong state for this call. Nothing is written. */
+export type GuestRefusal = 'einval';
+
+export interface GrantAccessResult {
+  readonly kind: 'grant_access';
+  readonly outcome: 'ok' | GuestRefusal;
+}
+
+export interface EndAccessResult {
+  readonly kind: 'end_access';
+  /** ended: the entry is now invalid. in_use: GTF_reading or GTF_writing set, nothing changed. */
+  readonly outcome: 'ended' | 'in_use' | GuestRefusal;
+}
+
+export interface GrantTransferResult {
+  readonly kind: 'grant_transfer';
+  readonly outcome: 'ok' | GuestRefusal;
+}
+
+export type EndTransferResult =
+  | { readonly kind: 'end_transfer'; readonly outcome: 'cancelled' | 'pending' | GuestRefusal }
+  /** The transfer completed: `frame` is what Xen wrote into the entry (the MFN, PV receiver). */
+  | { readonly kind: 'end_transfer'; readonly outcome: 'completed'; readonly frame: number };
+
+export interface RawWriteResult {
+  readonly kind: 'raw_write';
+  readonly outcome: 'ok' | GuestRefusal;
+}
+
+/** A successful map returns the maptrack handle and dev_bus_addr = mfn << 12. */
+export type MapElementResult =
+  | { readonly status: 0; readonly handle: Handle; readonly devBusAddr: number }
+  | { readonly status: number }; // negative GNTST_*
+
+export interface MapGrantRefResult {
+  readonly kind: 'map_grant_ref';
+  readonly results: readonly MapElementResult[];
+}
+
+export interface UnmapGrantRefResult {
+  readonly kind: 'unmap_grant_ref';
+  readonly statuses: readonly number[];
+}
+
+export interface TransferResult {
+  readonly kind: 'transfer';
+  readonly statuses: readonly number[];
+}
+
+export interface SetupTableResult {
+  readonly kind: 'setup_table';
+  readonly status: number;
+  /** On success: the table's frame count after the call (the frame list itself is not modelled). */
+  readonly nrFrames?: number;
+}
+
+export interface QuerySizeResult {
+  readonly kind: 'query_size';
+  readonly status: number;
+  readonly nrFrames?: number;
+  readonly maxNrFrames?: number;
+}
+
+export type OpResult =
+  | GrantAccessResult
+  | EndAccessResult
+  | GrantTransferResult
+  | EndTransferResult
+  | RawWriteResult
+  | MapGrantRefResult
+  | UnmapGrantRefResult
+  | TransferResult
+  | SetupTableResult
+  | QuerySizeResult;
