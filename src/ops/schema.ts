@@ -1,0 +1,99 @@
+// Validation of ops that come from outside (trace files, the command line): every field within
+// the width of its C type, and the acting domain an existing one. The model and impl may assume
+// ops passed this check.
+
+import { z } from 'zod';
+import type { GrantConfig } from '../config.ts';
+import type { Op } from './op.ts';
+import { actingDomain } from './op.ts';
+
+const u16 = z.number().int().min(0).max(0xffff);
+const u32 = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
+/** Addresses (host_addr, dev_bus_addr) are u64 in C; traces keep them exact up to 2^53. */
+const addr = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const MAX_BATCH = 1024;
+
+export const OpSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('grant_access'),
+      dom: u16,
+      ref: u32,
+      grantee: u16,
+      gfn: u32,
+      readonly: z.boolean(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('end_access'), dom: u16, ref: u32 }).strict(),
+  z
+    .object({ kind: z.literal('grant_transfer'), dom: u16, ref: u32, grantee: u16, gfn: u32 })
+    .strict(),
+  z.object({ kind: z.literal('end_transfer'), dom: u16, ref: u32 }).strict(),
+  z
+    .object({
+      kind: z.literal('raw_write'),
+      dom: u16,
+      ref: u32,
+      flags: u16,
+      domid: u16,
+      frame: u32,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('map_grant_ref'),
+      caller: u16,
+      batch: z
+        .array(z.object({ dom: u16, ref: u32, flags: u32, hostAddr: addr }).strict())
+        .max(MAX_BATCH),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('unmap_grant_ref'),
+      caller: u16,
+      batch: z
+        .array(z.object({ handle: u32, hostAddr: addr, devBusAddr: addr }).strict())
+        .max(MAX_BATCH),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('transfer'),
+      caller: u16,
+      batch: z.array(z.object({ gfn: u32, domid: u16, ref: u32 }).strict()).max(MAX_BATCH),
+    })
+    .strict(),
+  z
+    .object({ kind: z.literal('setup_table'), caller: u16, dom: u16, nrFrames: u32 })
+    .strict(),
+  z.object({ kind: z.literal('query_size'), caller: u16, dom: u16 }).strict(),
+]);
+
+// Compile-time check that the schema and the Op union describe the same values.
+type SchemaOp = z.infer<typeof OpSchema>;
+const _parsedIsOp: (op: SchemaOp) => Op = (op) => op;
+const _everyKindParsed: (kind: Op['kind']) => SchemaOp['kind'] = (kind) => kind;
+void _parsedIsOp;
+void _everyKindParsed;
+
+/** One line naming what is wrong with `op` for this config, or null if it may be run. */
+export function opProblem(op: Op, config: GrantConfig): string | null {
+  const acting = actingDomain(op);
+  if (acting >= config.domains) {
+    return `acting domain d${acting} does not exist (the config has ${config.domains} domains)`;
+  }
+  return null;
+}
+
+/** Format zod issues as one line naming the offending field path. */
+export function describeZodError(error: z.ZodError, root = ''): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid value';
+  const path = [root, ...issue.path.map(String)].filter((p) => p !== '').join('.');
+  return `${path || '(root)'}: ${issue.message}`;
+}

@@ -1,0 +1,320 @@
+// The canonical text form of ops and results, used in reports and traces and parsed back by the
+// CLI. formatOp and parseOp are inverses (pinned by a round-trip property test).
+//
+//   grant_access(d1 ref=8 -> d2 gfn=3 ro)       end_access(d1 ref=8)
+//   grant_transfer(d1 ref=9 <- d2 gfn=5)        end_transfer(d1 ref=9)
+//   raw_write(d1 ref=8 flags=0x19 domid=2 frame=3)
+//   map(d2: d1 ref=8 host|ro @0x5000; d1 ref=9 dev @0x0)
+//   unmap(d2: h=0 host=0x5000 dev=0x0)          transfer(d2: gfn=3 -> d1 ref=9)
+//   setup_table(d1: dom=self frames=2)          query_size(d0: dom=d1)
+
+import {
+  DOMID_SELF,
+  GNTMAP_application_map,
+  GNTMAP_contains_pte,
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  gntstName,
+} from '../xen/abi.ts';
+import type { MapGrantRefArgs, Op, TransferArgs, UnmapGrantRefArgs } from './op.ts';
+import { unreachable } from './op.ts';
+import type { MapElementResult, OpResult } from './result.ts';
+
+const MAP_FLAG_NAMES: readonly (readonly [string, number])[] = [
+  ['host', GNTMAP_host_map],
+  ['dev', GNTMAP_device_map],
+  ['ro', GNTMAP_readonly],
+  ['app', GNTMAP_application_map],
+  ['pte', GNTMAP_contains_pte],
+];
+
+export function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+function dom(id: number): string {
+  return id === DOMID_SELF ? 'self' : `d${id}`;
+}
+
+export function formatMapFlags(flags: number): string {
+  const parts: string[] = [];
+  let rest = flags;
+  for (const [name, bit] of MAP_FLAG_NAMES) {
+    if (flags & bit) {
+      parts.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0) parts.push(hex(rest >>> 0));
+  return parts.length === 0 ? 'none' : parts.join('|');
+}
+
+function formatMap(a: MapGrantRefArgs): string {
+  return `${dom(a.dom)} ref=${a.ref} ${formatMapFlags(a.flags)} @${hex(a.hostAddr)}`;
+}
+function formatUnmap(a: UnmapGrantRefArgs): string {
+  return `h=${a.handle} host=${hex(a.hostAddr)} dev=${hex(a.devBusAddr)}`;
+}
+function formatTransfer(a: TransferArgs): string {
+  return `gfn=${a.gfn} -> ${dom(a.domid)} ref=${a.ref}`;
+}
+
+export function formatOp(op: Op): string {
+  switch (op.kind) {
+    case 'grant_access':
+      return `grant_access(${dom(op.dom)} ref=${op.ref} -> ${dom(op.grantee)} gfn=${op.gfn} ${op.readonly ? 'ro' : 'rw'})`;
+    case 'end_access':
+      return `end_access(${dom(op.dom)} ref=${op.ref})`;
+    case 'grant_transfer':
+      return `grant_transfer(${dom(op.dom)} ref=${op.ref} <- ${dom(op.grantee)} gfn=${op.gfn})`;
+    case 'end_transfer':
+      return `end_transfer(${dom(op.dom)} ref=${op.ref})`;
+    case 'raw_write':
+      return `raw_write(${dom(op.dom)} ref=${op.ref} flags=${hex(op.flags)} domid=${op.domid} frame=${op.frame})`;
+    case 'map_grant_ref':
+      return `map(${dom(op.caller)}: ${op.batch.map(formatMap).join('; ')})`;
+    case 'unmap_grant_ref':
+      return `unmap(${dom(op.caller)}: ${op.batch.map(formatUnmap).join('; ')})`;
+    case 'transfer':
+      return `transfer(${dom(op.caller)}: ${op.batch.map(formatTransfer).join('; ')})`;
+    case 'setup_table':
+      return `setup_table(${dom(op.caller)}: dom=${dom(op.dom)} frames=${op.nrFrames})`;
+    case 'query_size':
+      return `query_size(${dom(op.caller)}: dom=${dom(op.dom)})`;
+    default:
+      return unreachable(op);
+  }
+}
+
+function formatMapResult(r: MapElementResult): string {
+  return 'handle' in r ? `okay h=${r.handle} dev=${hex(r.devBusAddr)}` : gntstName(r.status);
+}
+
+export function formatResult(result: OpResult): string {
+  switch (result.kind) {
+    case 'grant_access':
+    case 'end_access':
+    case 'grant_transfer':
+    case 'raw_write':
+      return result.outcome;
+    case 'end_transfer':
+      return 'frame' in result ? `completed frame=${hex(result.frame)}` : result.outcome;
+    case 'map_grant_ref':
+      return `[${result.results.map(formatMapResult).join(', ')}]`;
+    case 'unmap_grant_ref':
+    case 'transfer':
+      return `[${result.statuses.map(gntstName).join(', ')}]`;
+    case 'setup_table':
+      return result.nrFrames === undefined
+        ? gntstName(result.status)
+        : `${gntstName(result.status)} frames=${result.nrFrames}`;
+    case 'query_size':
+      return result.nrFrames === undefined
+        ? gntstName(result.status)
+        : `${gntstName(result.status)} frames=${result.nrFrames}/${result.maxNrFrames ?? '?'}`;
+    default:
+      return unreachable(result);
+  }
+}
+
+// --- Parsing ---------------------------------------------------------------------------------
+
+export type ParseResult = { readonly ok: true; readonly op: Op } | { ok: false; error: string };
+
+class ParseError extends Error {}
+
+/** A cursor over one op's text, splitting on spaces, ':' and ';' but keeping `a=b` together. */
+class Words {
+  private i = 0;
+  constructor(private readonly words: readonly string[]) {}
+  next(what: string): string {
+    const w = this.words[this.i++];
+    if (w === undefined) throw new ParseError(`expected ${what}, found end of input`);
+    return w;
+  }
+  done(): boolean {
+    return this.i >= this.words.length;
+  }
+  expectEnd(): void {
+    if (!this.done()) throw new ParseError(`unexpected '${this.words[this.i] ?? ''}'`);
+  }
+}
+
+function parseNumber(text: string, what: string): number {
+  const n = /^0x[0-9a-f]+$/i.test(text)
+    ? parseInt(text.slice(2), 16)
+    : /^[0-9]+$/.test(text)
+      ? parseInt(text, 10)
+      : NaN;
+  if (!Number.isSafeInteger(n)) throw new ParseError(`${what}: '${text}' is not a number`);
+  return n;
+}
+
+function parseDom(text: string): number {
+  if (text === 'self') return DOMID_SELF;
+  if (!/^d[0-9]+$/.test(text)) throw new ParseError(`expected a domain like d1 or self, got '${text}'`);
+  return parseNumber(text.slice(1), 'domain');
+}
+
+function field(w: Words, name: string): number {
+  const word = w.next(`${name}=`);
+  const prefix = `${name}=`;
+  if (!word.startsWith(prefix)) throw new ParseError(`expected ${prefix}…, got '${word}'`);
+  return parseNumber(word.slice(prefix.length), name);
+}
+
+function domField(w: Words, name: string): number {
+  const word = w.next(`${name}=`);
+  const prefix = `${name}=`;
+  if (!word.startsWith(prefix)) throw new ParseError(`expected ${prefix}…, got '${word}'`);
+  return parseDom(word.slice(prefix.length));
+}
+
+function literal(w: Words, expected: string): void {
+  const word = w.next(`'${expected}'`);
+  if (word !== expected) throw new ParseError(`expected '${expected}', got '${word}'`);
+}
+
+export function parseMapFlags(text: string): number {
+  if (text === 'none') return 0;
+  let flags = 0;
+  for (const part of text.split('|')) {
+    const named = MAP_FLAG_NAMES.find(([name]) => name === part);
+    flags |= named ? named[1] : parseNumber(part, 'map flag');
+  }
+  return flags >>> 0;
+}
+
+function splitWords(text: string): string[] {
+  return text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
+}
+
+/** Parse a batch body: elements separated by ';'. */
+function parseBatch<T>(body: string, element: (w: Words) => T): T[] {
+  const parts = body.split(';').map((p) => p.trim());
+  if (parts.length === 1 && parts[0] === '') return [];
+  return parts.map((part) => {
+    const w = new Words(splitWords(part));
+    const value = element(w);
+    w.expectEnd();
+    return value;
+  });
+}
+
+function parseBody(kind: string, body: string): Op {
+  // Hypercalls: "caller: rest"; guest ops: plain words.
+  const colon = body.indexOf(':');
+  const hyper = (): { caller: number; rest: string } => {
+    if (colon < 0) throw new ParseError(`${kind} needs 'dN:' before its arguments`);
+    return { caller: parseDom(body.slice(0, colon).trim()), rest: body.slice(colon + 1) };
+  };
+  switch (kind) {
+    case 'grant_access': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const ref = field(w, 'ref');
+      literal(w, '->');
+      const grantee = parseDom(w.next('grantee'));
+      const gfn = field(w, 'gfn');
+      const mode = w.next('ro or rw');
+      if (mode !== 'ro' && mode !== 'rw') throw new ParseError(`expected ro or rw, got '${mode}'`);
+      w.expectEnd();
+      return { kind, dom: d, ref, grantee, gfn, readonly: mode === 'ro' };
+    }
+    case 'grant_transfer': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const ref = field(w, 'ref');
+      literal(w, '<-');
+      const grantee = parseDom(w.next('grantee'));
+      const gfn = field(w, 'gfn');
+      w.expectEnd();
+      return { kind, dom: d, ref, grantee, gfn };
+    }
+    case 'end_access':
+    case 'end_transfer': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const ref = field(w, 'ref');
+      w.expectEnd();
+      return { kind, dom: d, ref };
+    }
+    case 'raw_write': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const op: Op = {
+        kind,
+        dom: d,
+        ref: field(w, 'ref'),
+        flags: field(w, 'flags'),
+        domid: field(w, 'domid'),
+        frame: field(w, 'frame'),
+      };
+      w.expectEnd();
+      return op;
+    }
+    case 'map': {
+      const { caller, rest } = hyper();
+      const batch = parseBatch(rest, (w) => {
+        const d = parseDom(w.next('granting domain'));
+        const ref = field(w, 'ref');
+        const flags = parseMapFlags(w.next('map flags'));
+        const at = w.next('@address');
+        if (!at.startsWith('@')) throw new ParseError(`expected @address, got '${at}'`);
+        return { dom: d, ref, flags, hostAddr: parseNumber(at.slice(1), 'host address') };
+      });
+      return { kind: 'map_grant_ref', caller, batch };
+    }
+    case 'unmap': {
+      const { caller, rest } = hyper();
+      const batch = parseBatch(rest, (w) => ({
+        handle: field(w, 'h'),
+        hostAddr: field(w, 'host'),
+        devBusAddr: field(w, 'dev'),
+      }));
+      return { kind: 'unmap_grant_ref', caller, batch };
+    }
+    case 'transfer': {
+      const { caller, rest } = hyper();
+      const batch = parseBatch(rest, (w) => {
+        const gfn = field(w, 'gfn');
+        literal(w, '->');
+        const domid = parseDom(w.next('receiving domain'));
+        return { gfn, domid, ref: field(w, 'ref') };
+      });
+      return { kind: 'transfer', caller, batch };
+    }
+    case 'setup_table': {
+      const { caller, rest } = hyper();
+      const w = new Words(splitWords(rest));
+      const op: Op = { kind, caller, dom: domField(w, 'dom'), nrFrames: field(w, 'frames') };
+      w.expectEnd();
+      return op;
+    }
+    case 'query_size': {
+      const { caller, rest } = hyper();
+      const w = new Words(splitWords(rest));
+      const op: Op = { kind, caller, dom: domField(w, 'dom') };
+      w.expectEnd();
+      return op;
+    }
+    default:
+      throw new ParseError(`unknown op '${kind}'`);
+  }
+}
+
+/** Parse one op from its canonical text form. Never throws. */
+export function parseOp(text: string): ParseResult {
+  const m = /^\s*([a-z_]+)\((.*)\)\s*$/s.exec(text);
+  if (!m) return { ok: false, error: `'${text.trim()}' is not an op: expected name(arguments)` };
+  try {
+    return { ok: true, op: parseBody(m[1] ?? '', m[2] ?? '') };
+  } catch (e) {
+    if (e instanceof ParseError) return { ok: false, error: `${m[1] ?? ''}: ${e.message}` };
+    throw e;
+  }
+}
