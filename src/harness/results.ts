@@ -4,6 +4,10 @@
 
 import type { OpResult } from '../ops/result.ts';
 
+function definedKeys(o: object): string[] {
+  return Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined);
+}
+
 function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -13,8 +17,9 @@ function jsonEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  const ak = Object.keys(a);
-  const bk = Object.keys(b);
+  // A field set to undefined counts as absent, as it does in JSON.
+  const ak = definedKeys(a);
+  const bk = definedKeys(b);
   if (ak.length !== bk.length) return false;
   for (const k of ak) {
     if (!jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) {
