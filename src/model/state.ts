@@ -69,8 +69,8 @@ export interface DomainState {
   /** Linear pages 0..hostVaPages-1 have an L1 table; a host mapping elsewhere cannot be made. */
   readonly hostVaPages: number;
   readonly hostMappings: ReadonlyMap<number, HostMapping>;
-  /** Ghost variable: refs this guest has written outside the library protocol (raw_write) since
-   * the library last wrote the entry. Invariants marked (G) do not apply to them. */
+  /** Ghost variable: refs this guest has ever written outside the library protocol (raw_write).
+   * Invariants marked (G) do not apply to them. Never cleared (docs/semantics.md §3). */
   readonly rawWritten: ReadonlySet<Ref>;
 }
 
