@@ -1,0 +1,252 @@
+// fast-check arbitraries for every op kind. Ids come mostly from small ranges, so that grants,
+// maps and transfers meet, and sometimes from boundary values (reserved refs, the end of a
+// table frame, 2^32-1, unknown domids, handles beyond the maptrack limit). Map batches sometimes
+// come as bursts long enough to hit the 128-pin limit or exhaust a one-frame maptrack table.
+
+import fc from 'fast-check';
+import { initialMfn } from '../../src/config.ts';
+import type { GrantConfig } from '../../src/config.ts';
+import type { MapGrantRefArgs, Op, OpKind } from '../../src/ops/op.ts';
+import {
+  DOMID_SELF,
+  GNTMAP_application_map,
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GNTTAB_NR_RESERVED_ENTRIES,
+  GTF_accept_transfer,
+  GTF_permit_access,
+  GTF_readonly,
+  GTF_reading,
+  GTF_sub_page,
+  GTF_transfer_committed,
+  GTF_transfer_completed,
+  GTF_writing,
+  MAPTRACK_PER_PAGE,
+  PAGE_SIZE,
+  SHGNT_PER_PAGE_V1,
+} from '../../src/xen/abi.ts';
+
+const U32_MAX = 2 ** 32 - 1;
+
+/** Mostly `common`, sometimes `rare`. */
+function mostly<T>(common: fc.Arbitrary<T>, rare: fc.Arbitrary<T>): fc.Arbitrary<T> {
+  return fc.oneof({ arbitrary: common, weight: 9 }, { arbitrary: rare, weight: 1 });
+}
+
+/** The values ops are drawn from, derived from the config. */
+export class OpSpace {
+  constructor(readonly config: GrantConfig) {}
+
+  /** An existing domain: the acting domain of every op. */
+  existingDomain(): fc.Arbitrary<number> {
+    return fc.integer({ min: 0, max: this.config.domains - 1 });
+  }
+
+  /** A domid argument: usually existing, sometimes unknown or DOMID_SELF. */
+  domid(): fc.Arbitrary<number> {
+    return mostly(
+      this.existingDomain(),
+      fc.constantFrom(this.config.domains, DOMID_SELF, 0xffff),
+    );
+  }
+
+  /** A grant ref: a handful of ordinary refs, sometimes a reserved or boundary one. */
+  ref(): fc.Arbitrary<number> {
+    const first = GNTTAB_NR_RESERVED_ENTRIES;
+    return mostly(
+      fc.integer({ min: first, max: first + 3 }),
+      fc.constantFrom(
+        0,
+        1,
+        GNTTAB_NR_RESERVED_ENTRIES - 1,
+        SHGNT_PER_PAGE_V1 - 1,
+        SHGNT_PER_PAGE_V1,
+        SHGNT_PER_PAGE_V1 * this.config.maxGrantFrames - 1,
+        SHGNT_PER_PAGE_V1 * this.config.maxGrantFrames,
+        U32_MAX,
+      ),
+    );
+  }
+
+  /** A gfn: populated ones, the first empty slots, sometimes far out. */
+  gfn(): fc.Arbitrary<number> {
+    return mostly(
+      fc.integer({ min: 0, max: this.config.pagesPerDomain + 1 }),
+      fc.constantFrom(U32_MAX, 1000),
+    );
+  }
+
+  /** A linear address for a host mapping: a few page-aligned slots, sometimes 0, beyond the
+   * mappable window, or unaligned. */
+  hostAddr(): fc.Arbitrary<number> {
+    return mostly(
+      fc.integer({ min: 1, max: 4 }).map((page) => page * PAGE_SIZE),
+      fc.constantFrom(0, this.config.hostVaPages * PAGE_SIZE, 2 * PAGE_SIZE + 8, 2 ** 40),
+    );
+  }
+
+  /** A dev_bus_addr for unmap: 0 (leave the device mapping) or some page's machine address. */
+  devBusAddr(): fc.Arbitrary<number> {
+    const { domains, pagesPerDomain } = this.config;
+    const pages = Math.max(1, domains * pagesPerDomain);
+    return fc.oneof(
+      { arbitrary: fc.constant(0), weight: 4 },
+      {
+        arbitrary: fc
+          .integer({ min: 0, max: pages - 1 })
+          .map((i) => initialMfn(this.config, 0, i) * PAGE_SIZE),
+        weight: 5,
+      },
+      { arbitrary: fc.constantFrom(1, PAGE_SIZE + 1, 2 ** 40), weight: 1 },
+    );
+  }
+
+  handle(): fc.Arbitrary<number> {
+    return mostly(
+      fc.integer({ min: 0, max: 5 }),
+      fc.constantFrom(MAPTRACK_PER_PAGE - 1, MAPTRACK_PER_PAGE, U32_MAX),
+    );
+  }
+
+  mapFlags(): fc.Arbitrary<number> {
+    const host = GNTMAP_host_map;
+    const dev = GNTMAP_device_map;
+    const ro = GNTMAP_readonly;
+    return mostly(
+      fc.constantFrom(host, host | ro, dev, dev | ro, host | dev, host | dev | ro),
+      fc.constantFrom(0, ro, host | GNTMAP_application_map, 1 << 16),
+    );
+  }
+
+  /** Entry contents for a hostile raw write: protocol-looking values and odd ones. */
+  rawFlags(): fc.Arbitrary<number> {
+    return fc.oneof(
+      fc.constantFrom(
+        0,
+        GTF_permit_access,
+        GTF_permit_access | GTF_readonly,
+        GTF_permit_access | GTF_reading,
+        GTF_permit_access | GTF_writing | GTF_reading,
+        GTF_permit_access | GTF_sub_page,
+        GTF_accept_transfer,
+        GTF_accept_transfer | GTF_transfer_committed,
+        GTF_accept_transfer | GTF_transfer_committed | GTF_transfer_completed,
+        3,
+      ),
+      fc.integer({ min: 0, max: 0xffff }),
+    );
+  }
+
+  mapArgs(): fc.Arbitrary<MapGrantRefArgs> {
+    return fc.record({
+      dom: this.domid(),
+      ref: this.ref(),
+      flags: this.mapFlags(),
+      hostAddr: this.hostAddr(),
+    });
+  }
+}
+
+/** A burst: one map element repeated past the 128-pin limit, or alternating host and device
+ * read-only maps of one ref until a one-frame maptrack table runs out of handles. */
+function mapBurst(space: OpSpace): fc.Arbitrary<readonly MapGrantRefArgs[]> {
+  return fc
+    .record({
+      element: space.mapArgs(),
+      length: fc.integer({ min: 129, max: MAPTRACK_PER_PAGE + 8 }),
+      alternate: fc.boolean(),
+    })
+    .map(({ element, length, alternate }) =>
+      Array.from({ length }, (_, i) =>
+        alternate && i % 2 === 1
+          ? { ...element, flags: GNTMAP_device_map | GNTMAP_readonly }
+          : alternate
+            ? { ...element, flags: GNTMAP_host_map | GNTMAP_readonly }
+            : element,
+      ),
+    );
+}
+
+export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
+  const dom = space.existingDomain();
+  const caller = space.existingDomain();
+  const batchOf = <T>(element: fc.Arbitrary<T>) =>
+    fc.array(element, { minLength: 1, maxLength: 3 });
+  switch (kind) {
+    case 'grant_access':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom,
+        ref: space.ref(),
+        grantee: space.domid(),
+        gfn: space.gfn(),
+        readonly: fc.boolean(),
+      });
+    case 'end_access':
+    case 'end_transfer':
+      return fc.record({ kind: fc.constant(kind), dom, ref: space.ref() });
+    case 'grant_transfer':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom,
+        ref: space.ref(),
+        grantee: space.domid(),
+        gfn: space.gfn(),
+      });
+    case 'raw_write':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom,
+        ref: space.ref(),
+        flags: space.rawFlags(),
+        domid: space.domid(),
+        frame: space.gfn(),
+      });
+    case 'map_grant_ref':
+      return fc.record({
+        kind: fc.constant(kind),
+        caller,
+        batch: fc.oneof(
+          { arbitrary: batchOf(space.mapArgs()), weight: 19 },
+          { arbitrary: mapBurst(space), weight: 1 },
+        ),
+      });
+    case 'unmap_grant_ref':
+      return fc.record({
+        kind: fc.constant(kind),
+        caller,
+        batch: batchOf(
+          fc.record({
+            handle: space.handle(),
+            hostAddr: fc.oneof(space.hostAddr(), fc.constant(0)),
+            devBusAddr: space.devBusAddr(),
+          }),
+        ),
+      });
+    case 'transfer':
+      return fc.record({
+        kind: fc.constant(kind),
+        caller,
+        batch: batchOf(fc.record({ gfn: space.gfn(), domid: space.domid(), ref: space.ref() })),
+      });
+    case 'setup_table':
+      return fc.record({
+        kind: fc.constant(kind),
+        caller,
+        dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
+        nrFrames: fc.integer({ min: 0, max: space.config.maxGrantFrames + 1 }),
+      });
+    case 'query_size':
+      return fc.record({
+        kind: fc.constant(kind),
+        caller,
+        dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
+      });
+  }
+}
+
+/** Swarm testing (Groce et al. 2012): each run enables a random non-empty subset of op kinds. */
+export function swarmKinds(kinds: readonly OpKind[]): fc.Arbitrary<OpKind[]> {
+  return fc.subarray([...kinds], { minLength: 1 });
+}

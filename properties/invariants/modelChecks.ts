@@ -1,0 +1,272 @@
+// State invariants over the model state (hypervisor.md §10, guest.md §6.4). Each check returns
+// null when the invariant holds, or one line naming the first counterexample. The same
+// invariants are checked on the impl's own structures in implChecks.ts.
+
+import type { CheckMessage } from '../../src/harness/invariant.ts';
+import type { ActiveGrant, DomainState, ModelState } from '../../src/model/state.ts';
+import {
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GNTPIN_COUNTER_LIMIT,
+  GNTTAB_NR_RESERVED_ENTRIES,
+  GTF_accept_transfer,
+  GTF_reading,
+  GTF_transfer_committed,
+  GTF_transfer_completed,
+  GTF_type_mask,
+  GTF_writing,
+  MAPTRACK_PER_PAGE,
+  SHGNT_PER_PAGE_V1,
+} from '../../src/xen/abi.ts';
+
+type PinName = 'hostWritable' | 'hostReadonly' | 'deviceWritable' | 'deviceReadonly';
+type PinCounts = { -readonly [K in PinName]: ActiveGrant[K] };
+const PIN_NAMES: readonly (keyof PinCounts)[] = [
+  'hostWritable',
+  'hostReadonly',
+  'deviceWritable',
+  'deviceReadonly',
+];
+
+function nrEntries(d: DomainState): number {
+  return d.grantTable.nrFrames * SHGNT_PER_PAGE_V1;
+}
+
+/** Live mappings of (granter, ref), counted by the pin kind each one holds. */
+function countMappings(state: ModelState): Map<string, PinCounts & { grantees: Set<number> }> {
+  const counts = new Map<string, PinCounts & { grantees: Set<number> }>();
+  for (const mapper of state.domains) {
+    for (const m of mapper.maptrack.mappings.values()) {
+      const key = `${m.granter}:${m.ref}`;
+      let c = counts.get(key);
+      if (!c) {
+        c = {
+          hostWritable: 0,
+          hostReadonly: 0,
+          deviceWritable: 0,
+          deviceReadonly: 0,
+          grantees: new Set(),
+        };
+        counts.set(key, c);
+      }
+      c.grantees.add(mapper.id);
+      const ro = (m.flags & GNTMAP_readonly) !== 0;
+      if (m.flags & GNTMAP_host_map) c[ro ? 'hostReadonly' : 'hostWritable']++;
+      if (m.flags & GNTMAP_device_map) c[ro ? 'deviceReadonly' : 'deviceWritable']++;
+    }
+  }
+  return counts;
+}
+
+export function pinRange(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    for (const [ref, act] of d.grantTable.active) {
+      for (const name of PIN_NAMES) {
+        const n = act[name];
+        if (n < 0 || n > GNTPIN_COUNTER_LIMIT) return `d${d.id} ref ${ref}: ${name} = ${n}`;
+      }
+      if (PIN_NAMES.every((name) => act[name] === 0)) {
+        return `d${d.id} ref ${ref}: active entry kept with all pins 0`;
+      }
+    }
+  }
+  return null;
+}
+
+export function pinAccounting(state: ModelState): CheckMessage {
+  const counts = countMappings(state);
+  for (const d of state.domains) {
+    for (const [ref, act] of d.grantTable.active) {
+      const c = counts.get(`${d.id}:${ref}`);
+      for (const name of PIN_NAMES) {
+        const mapped = c ? c[name] : 0;
+        if (act[name] !== mapped) {
+          return `d${d.id} ref ${ref}: ${name} pin ${act[name]} but ${mapped} live mappings`;
+        }
+      }
+    }
+  }
+  for (const key of counts.keys()) {
+    const [granter, ref] = key.split(':').map(Number);
+    const d = state.domains[granter ?? -1];
+    if (!d || !d.grantTable.active.has(ref ?? -1)) {
+      return `d${granter} ref ${ref} has live mappings but no pins`;
+    }
+  }
+  return null;
+}
+
+export function singleGrantee(state: ModelState): CheckMessage {
+  for (const [key, c] of countMappings(state)) {
+    const [granter, ref] = key.split(':').map(Number);
+    const act = state.domains[granter ?? -1]?.grantTable.active.get(ref ?? -1);
+    if (c.grantees.size > 1) return `d${granter} ref ${ref} is mapped by ${[...c.grantees]}`;
+    const [grantee] = c.grantees;
+    if (act && act.grantee !== grantee) {
+      return `d${granter} ref ${ref}: active grantee d${act.grantee} but mapped by d${grantee}`;
+    }
+  }
+  return null;
+}
+
+export function pinnedRefsValid(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    for (const ref of d.grantTable.active.keys()) {
+      if (ref >= nrEntries(d)) return `d${d.id} ref ${ref} pinned beyond ${nrEntries(d)} entries`;
+    }
+  }
+  return null;
+}
+
+export function liveMaptrackEntries(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    for (const [h, m] of d.maptrack.mappings) {
+      if (h < 0 || h >= d.maptrack.limit) return `d${d.id} handle ${h} beyond limit`;
+      if ((m.flags & (GNTMAP_host_map | GNTMAP_device_map)) === 0) {
+        return `d${d.id} handle ${h} live without host_map or device_map`;
+      }
+      const granter = state.domains[m.granter];
+      if (!granter) return `d${d.id} handle ${h} names unknown domain ${m.granter}`;
+      if (m.ref >= nrEntries(granter)) return `d${d.id} handle ${h} names ref ${m.ref} beyond table`;
+    }
+  }
+  return null;
+}
+
+export function maptrackSize(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    const { limit, maxFrames } = d.maptrack;
+    if (limit % MAPTRACK_PER_PAGE !== 0) return `d${d.id} maptrack limit ${limit} not a multiple of 256`;
+    if (limit > MAPTRACK_PER_PAGE * maxFrames) return `d${d.id} maptrack limit ${limit} above max`;
+  }
+  return null;
+}
+
+export function freeListIntegrity(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    const { limit, freeList, mappings } = d.maptrack;
+    const seen = new Set<number>();
+    for (const h of freeList) {
+      if (seen.has(h)) return `d${d.id} handle ${h} twice on the free list`;
+      seen.add(h);
+      if (h < 0 || h >= limit) return `d${d.id} free handle ${h} beyond limit ${limit}`;
+      if (mappings.has(h)) return `d${d.id} handle ${h} both free and live`;
+    }
+    if (seen.size + mappings.size !== limit) {
+      return `d${d.id}: ${seen.size} free + ${mappings.size} live handles != limit ${limit}`;
+    }
+    if (limit > 0 && freeList.length === 0) return `d${d.id} free list lost its sentinel`;
+  }
+  return null;
+}
+
+export function maptrackCapacity(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    const cap = MAPTRACK_PER_PAGE * d.maptrack.maxFrames - 1;
+    if (d.maptrack.mappings.size > cap) {
+      return `d${d.id} has ${d.maptrack.mappings.size} live mappings, more than ${cap}`;
+    }
+  }
+  return null;
+}
+
+export function statusBitsMirrorPins(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    const { entries, active } = d.grantTable;
+    const refs = new Set([...entries.keys(), ...active.keys()]);
+    for (const ref of refs) {
+      if (d.rawWritten.has(ref)) continue;
+      const flags = entries.get(ref)?.flags ?? 0;
+      if ((flags & GTF_type_mask) === GTF_accept_transfer) continue;
+      const act = active.get(ref);
+      const reading = (flags & GTF_reading) !== 0;
+      const writing = (flags & GTF_writing) !== 0;
+      const pinned = act !== undefined;
+      const writePinned = act !== undefined && act.hostWritable + act.deviceWritable > 0;
+      if (reading !== pinned) return `d${d.id} ref ${ref}: GTF_reading=${reading} but pinned=${pinned}`;
+      if (writing !== writePinned) {
+        return `d${d.id} ref ${ref}: GTF_writing=${writing} but writable pins=${writePinned}`;
+      }
+    }
+  }
+  return null;
+}
+
+export function ownership(state: ModelState): CheckMessage {
+  const inP2m = new Map<number, number>();
+  for (const d of state.domains) {
+    for (const [gfn, mfn] of d.p2m) {
+      const other = inP2m.get(mfn);
+      if (other !== undefined) return `mfn ${mfn} in the p2m of d${other} and d${d.id}`;
+      inP2m.set(mfn, d.id);
+      const owner = state.frameOwner.get(mfn);
+      if (owner !== d.id) return `d${d.id} gfn ${gfn} -> mfn ${mfn} owned by ${owner ?? 'nobody'}`;
+    }
+    for (const [ref, act] of d.grantTable.active) {
+      const owner = state.frameOwner.get(act.mfn);
+      if (owner !== d.id) return `d${d.id} ref ${ref} pins mfn ${act.mfn} owned by ${owner ?? 'nobody'}`;
+    }
+  }
+  return null;
+}
+
+export function mappedPagesStay(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    for (const [page, pte] of d.hostMappings) {
+      if (!state.frameOwner.has(pte.mfn)) return `d${d.id} va page ${page} maps freed mfn ${pte.mfn}`;
+    }
+    for (const [h, m] of d.maptrack.mappings) {
+      const act = state.domains[m.granter]?.grantTable.active.get(m.ref);
+      if (!act) continue; // pin-accounting reports this
+      if (state.frameOwner.get(act.mfn) !== m.granter) {
+        return `d${d.id} handle ${h} maps mfn ${act.mfn}, no longer owned by d${m.granter}`;
+      }
+    }
+  }
+  return null;
+}
+
+export function transferFlagOrder(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    for (const [ref, e] of d.grantTable.entries) {
+      if (d.rawWritten.has(ref) || (e.flags & GTF_type_mask) !== GTF_accept_transfer) continue;
+      if (e.flags & GTF_transfer_completed && !(e.flags & GTF_transfer_committed)) {
+        return `d${d.id} ref ${ref}: transfer completed but not committed`;
+      }
+    }
+  }
+  return null;
+}
+
+export function pageBudget(state: ModelState): CheckMessage {
+  const owned = new Map<number, number>();
+  for (const owner of state.frameOwner.values()) owned.set(owner, (owned.get(owner) ?? 0) + 1);
+  for (const d of state.domains) {
+    if (d.totPages > d.maxPages) return `d${d.id} tot_pages ${d.totPages} > max_pages ${d.maxPages}`;
+    const n = owned.get(d.id) ?? 0;
+    if (d.totPages !== n) return `d${d.id} tot_pages ${d.totPages} but owns ${n} pages`;
+  }
+  return null;
+}
+
+export function grantFrames(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    const { nrFrames, maxFrames } = d.grantTable;
+    if (nrFrames < 1 || nrFrames > maxFrames) {
+      return `d${d.id} nr_grant_frames ${nrFrames} outside 1..${maxFrames}`;
+    }
+  }
+  return null;
+}
+
+export function reservedRefsUntouched(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    for (const ref of d.grantTable.entries.keys()) {
+      if (ref < GNTTAB_NR_RESERVED_ENTRIES && !d.rawWritten.has(ref)) {
+        return `d${d.id} reserved ref ${ref} written by the guest library`;
+      }
+    }
+  }
+  return null;
+}

@@ -1,0 +1,201 @@
+// Properties of single transitions (before, op, result, after), checked on the model's step and
+// on the impl's (through abstract(impl)): well-formed statuses, fresh handles, failure
+// atomicity, no revocation, and the guest-protocol rules of guest.md §6.4.
+
+import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
+import type { DomainState, ModelState } from '../../src/model/state.ts';
+import {
+  GNTST_NAMES,
+  GNTST_bad_page,
+  GNTST_okay,
+  GTF_accept_transfer,
+  GTF_transfer_committed,
+  GTF_transfer_completed,
+  GTF_type_mask,
+  PAGE_SHIFT,
+} from '../../src/xen/abi.ts';
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sortedEntries<K, V>(m: ReadonlyMap<K, V>): [K, V][] {
+  return [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+}
+
+/** Everything a failed hypercall must leave alone (hypervisor.md §10 I28); maptrack free-list
+ * order and limit excepted, since a failed map consumes and returns a handle. */
+function xenVisible(d: DomainState): unknown {
+  return [
+    sortedEntries(d.grantTable.entries),
+    sortedEntries(d.grantTable.active),
+    d.grantTable.nrFrames,
+    sortedEntries(d.maptrack.mappings),
+    sortedEntries(d.hostMappings),
+    sortedEntries(d.p2m),
+    d.totPages,
+  ];
+}
+
+function sameXenVisible(a: ModelState, b: ModelState): string | null {
+  for (const d of a.domains) {
+    const other = b.domains[d.id];
+    if (!other || !jsonEqual(xenVisible(d), xenVisible(other))) return `d${d.id} changed`;
+  }
+  if (!jsonEqual(sortedEntries(a.frameOwner), sortedEntries(b.frameOwner))) {
+    return 'page ownership changed';
+  }
+  return null;
+}
+
+function statusesOf(t: Transition): readonly number[] | null {
+  switch (t.result.kind) {
+    case 'map_grant_ref':
+      return t.result.results.map((r) => r.status);
+    case 'unmap_grant_ref':
+    case 'transfer':
+      return t.result.statuses;
+    case 'setup_table':
+    case 'query_size':
+      return [t.result.status];
+    default:
+      return null;
+  }
+}
+
+function batchLength(t: Transition): number {
+  return 'batch' in t.op ? t.op.batch.length : 1;
+}
+
+export const wellFormedStatuses: StepProperty = {
+  name: 'well-formed-statuses',
+  statement: 'every hypercall element gets exactly one status, a GNTST_* code (never positive)',
+  source: 'hypervisor.md §10 I26 (XSA-316)',
+  check(t) {
+    if (t.result.kind !== t.op.kind) return `op ${t.op.kind} answered by a ${t.result.kind} result`;
+    const statuses = statusesOf(t);
+    if (statuses === null) return null;
+    if (statuses.length !== batchLength(t)) {
+      return `${statuses.length} statuses for a batch of ${batchLength(t)}`;
+    }
+    const bad = statuses.find((s) => !GNTST_NAMES.has(s));
+    if (bad !== undefined) return `status ${bad} is not a GNTST_* code`;
+    if (t.result.kind === 'map_grant_ref') {
+      for (const r of t.result.results) {
+        if ((r.status === GNTST_okay) !== 'handle' in r) {
+          return `map status ${r.status} ${'handle' in r ? 'with' : 'without'} a handle`;
+        }
+      }
+    }
+    return null;
+  },
+};
+
+export const freshHandles: StepProperty = {
+  name: 'fresh-handles',
+  statement:
+    'a successful map returns a handle no live mapping holds, and dev_bus_addr = active mfn << 12',
+  source: 'hypervisor.md §10 I25',
+  check(t) {
+    if (t.op.kind !== 'map_grant_ref' || t.result.kind !== 'map_grant_ref') return null;
+    const before = t.before.domains[t.op.caller]?.maptrack.mappings;
+    const seen = new Set<number>();
+    for (const [i, r] of t.result.results.entries()) {
+      if (!('handle' in r)) continue;
+      if (before?.has(r.handle) || seen.has(r.handle)) return `handle ${r.handle} handed out twice`;
+      seen.add(r.handle);
+      const args = t.op.batch[i];
+      const act = args && t.after.domains[args.dom]?.grantTable.active.get(args.ref);
+      if (!act) return `map element ${i} succeeded but d${args?.dom} ref ${args?.ref} is not pinned`;
+      if (r.devBusAddr !== act.mfn * 2 ** PAGE_SHIFT) {
+        return `map element ${i}: dev_bus_addr ${r.devBusAddr} for mfn ${act.mfn}`;
+      }
+    }
+    return null;
+  },
+};
+
+export const failureAtomicity: StepProperty = {
+  name: 'failure-atomicity',
+  statement:
+    'a refused guest call or an all-failed map/unmap/setup/query changes nothing; a failed transfer loses at most its page',
+  source: 'hypervisor.md §10 I28; guest.md §6.4 I12',
+  check(t) {
+    if ('outcome' in t.result) {
+      if (t.result.outcome === 'ok' || t.result.outcome === 'ended') return null;
+      if (t.result.outcome === 'cancelled' || t.result.outcome === 'completed') return null;
+      const changed = sameXenVisible(t.before, t.after);
+      return changed && `${t.result.outcome} but ${changed}`;
+    }
+    const statuses = statusesOf(t);
+    if (statuses === null || statuses.length === 0 || statuses.some((s) => s === GNTST_okay)) {
+      return null;
+    }
+    if (t.op.kind === 'transfer') {
+      if (statuses.length !== 1) return null;
+      const caller = t.op.caller;
+      const lost = (t.before.domains[caller]?.totPages ?? 0) - (t.after.domains[caller]?.totPages ?? 0);
+      if (statuses[0] === GNTST_bad_page) {
+        const changed = sameXenVisible(t.before, t.after);
+        return changed && `transfer failed with bad_page but ${changed}`;
+      }
+      return lost === 1 ? null : `failed transfer changed d${caller} tot_pages by ${-lost}`;
+    }
+    const changed = sameXenVisible(t.before, t.after);
+    return changed && `${t.op.kind} failed in every element but ${changed}`;
+  },
+};
+
+export const noRevocation: StepProperty = {
+  name: 'no-revocation',
+  statement: 'while a ref stays pinned, its active grantee and frame do not change',
+  source: 'hypervisor.md §10 I16, §2.3',
+  check(t) {
+    for (const d of t.before.domains) {
+      for (const [ref, act] of d.grantTable.active) {
+        const now = t.after.domains[d.id]?.grantTable.active.get(ref);
+        if (now && (now.grantee !== act.grantee || now.mfn !== act.mfn)) {
+          return `d${d.id} ref ${ref} pinned throughout but moved to d${now.grantee} mfn ${now.mfn}`;
+        }
+      }
+    }
+    return null;
+  },
+};
+
+export const endNeverWhileMapped: StepProperty = {
+  name: 'end-never-while-mapped',
+  statement: 'end_access never succeeds on an entry Xen holds pinned (protocol-following guest)',
+  source: 'guest.md §6.4 I5, XSA-396',
+  check(t) {
+    if (t.op.kind !== 'end_access' || t.result.kind !== 'end_access') return null;
+    if (t.result.outcome !== 'ended') return null;
+    const d = t.before.domains[t.op.dom];
+    if (!d || d.rawWritten.has(t.op.ref)) return null;
+    return d.grantTable.active.has(t.op.ref) ? `ended d${d.id} ref ${t.op.ref} while pinned` : null;
+  },
+};
+
+export const committedTransferUntouched: StepProperty = {
+  name: 'committed-transfer-untouched',
+  statement: 'the guest library never modifies a committed, not yet completed transfer entry',
+  source: 'guest.md §6.4 I7; public header accept_transfer rules',
+  check(t) {
+    const op = t.op;
+    if (op.kind === 'raw_write' || !('dom' in op) || !('ref' in op)) return null;
+    const before = t.before.domains[op.dom]?.grantTable.entries.get(op.ref);
+    if (!before || (before.flags & GTF_type_mask) !== GTF_accept_transfer) return null;
+    if (!(before.flags & GTF_transfer_committed) || before.flags & GTF_transfer_completed) return null;
+    const after = t.after.domains[op.dom]?.grantTable.entries.get(op.ref);
+    return jsonEqual(before, after) ? null : `${op.kind} modified committed d${op.dom} ref ${op.ref}`;
+  },
+};
+
+export const STEP_PROPERTIES: readonly StepProperty[] = [
+  wellFormedStatuses,
+  freshHandles,
+  failureAtomicity,
+  noRevocation,
+  endNeverWhileMapped,
+  committedTransferUntouched,
+];

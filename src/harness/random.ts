@@ -1,0 +1,182 @@
+// The random engine: fast-check model-based testing over op sequences. Each fast-check command
+// is a thin adapter that hands its op to the Checker (model step, impl step, comparisons,
+// invariants) and throws when a check fails; fast-check then shrinks the sequence. The shrunk
+// ops are re-run once through runOps to produce the step-by-step report a trace is made from.
+
+import fc from 'fast-check';
+import type { ImplParts } from '../impl/index.ts';
+import type { Op, OpKind } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+import { formatOp } from '../ops/text.ts';
+import { gntstName } from '../xen/abi.ts';
+import type { StepVerdict, Violation } from './checker.ts';
+import { Checker, violationName } from './checker.ts';
+import { runOps } from './run.ts';
+import type { Suite, SuiteOutcome } from './suite.ts';
+
+/** The outcome names an op's result contributes to coverage: `op:status` per batch element. */
+export function outcomesOf(result: OpResult): string[] {
+  switch (result.kind) {
+    case 'map_grant_ref':
+      return result.results.map((r) => `${result.kind}:${gntstName(r.status)}`);
+    case 'unmap_grant_ref':
+    case 'transfer':
+      return result.statuses.map((s) => `${result.kind}:${gntstName(s)}`);
+    case 'setup_table':
+    case 'query_size':
+      return [`${result.kind}:${gntstName(result.status)}`];
+    default:
+      return [`${result.kind}:${result.outcome}`];
+  }
+}
+
+class ViolationError extends Error {
+  constructor(readonly violation: Violation) {
+    super(violationName(violation));
+  }
+}
+
+interface RunContext {
+  readonly checker: Checker;
+  readonly onStep: (verdict: StepVerdict) => void;
+}
+
+/** A fast-check command for one op. */
+export class OpCommand implements fc.Command<RunContext, object> {
+  constructor(readonly op: Op) {}
+  check(): boolean {
+    return true; // every op is meaningful in every state: invalid calls are modelled results
+  }
+  run(ctx: RunContext): void {
+    const verdict = ctx.checker.apply(this.op);
+    ctx.onStep(verdict);
+    if (verdict.violation) throw new ViolationError(verdict.violation);
+  }
+  toString(): string {
+    return formatOp(this.op);
+  }
+}
+
+export interface RandomOptions {
+  readonly seed: number;
+  readonly runs?: number;
+  readonly maxOps?: number;
+  /** Replay exactly one earlier failure: fast-check's path (and the commands' replayPath). */
+  readonly path?: string;
+  readonly replayPath?: string;
+  readonly parts?: Partial<ImplParts>;
+  /** Called after each completed run (not during shrinking). */
+  readonly onRun?: (runsDone: number, opsDone: number) => void;
+}
+
+function commandsArbitrary(
+  suite: Suite,
+  maxOps: number,
+  replayPath: string | undefined,
+): fc.Arbitrary<Iterable<fc.Command<RunContext, object>>> {
+  const commandsOf = (kinds: readonly OpKind[]) =>
+    fc.commands(
+      kinds.map((k) => suite.arbitrary(k).map((op) => new OpCommand(op))),
+      replayPath === undefined ? { maxCommands: maxOps } : { maxCommands: maxOps, replayPath },
+    );
+  if (!suite.swarm) return commandsOf(suite.opKinds);
+  return fc
+    .subarray([...suite.opKinds], { minLength: 1 })
+    .chain((kinds) => commandsOf(kinds));
+}
+
+/** The ops a fast-check commands value actually ran, in order. */
+function opsThatRan(commands: Iterable<unknown>): Op[] {
+  const ops: Op[] = [];
+  for (const c of commands) {
+    if (typeof c === 'object' && c !== null && 'cmd' in c && 'hasRan' in c) {
+      if (c.hasRan && c.cmd instanceof OpCommand) ops.push(c.cmd.op);
+    } else if (c instanceof OpCommand) {
+      ops.push(c.op);
+    }
+  }
+  return ops;
+}
+
+function replayPathOf(commands: unknown): string | undefined {
+  const m = /\/\*replayPath=['"]?([^'"*]*)['"]?\*\//.exec(String(commands));
+  return m?.[1];
+}
+
+export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
+  const runs = options.runs ?? suite.defaultRuns;
+  const maxOps = options.maxOps ?? suite.defaultMaxOps;
+  const checkerOptions = {
+    invariants: suite.invariants,
+    properties: suite.properties,
+    ...(options.parts ? { parts: options.parts } : {}),
+  };
+  const coverage = new Map<string, number>();
+  let runsDone = 0;
+  let opsDone = 0;
+  let failing = false; // after the first failure fast-check shrinks: stop counting
+  const started = performance.now();
+
+  const property = fc.property(commandsArbitrary(suite, maxOps, options.replayPath), (cmds) => {
+    const checker = new Checker(suite.config, checkerOptions);
+    const initial = checker.checkInitial();
+    if (initial) throw new ViolationError(initial);
+    const ctx: RunContext = {
+      checker,
+      onStep: (verdict) => {
+        if (failing) return;
+        opsDone++;
+        for (const o of outcomesOf(verdict.modelResult)) coverage.set(o, (coverage.get(o) ?? 0) + 1);
+      },
+    };
+    try {
+      fc.modelRun(() => ({ model: ctx, real: {} }), cmds);
+    } catch (e) {
+      failing = true;
+      throw e;
+    }
+    if (!failing) options.onRun?.(++runsDone, opsDone);
+  });
+
+  const details = fc.check(property, {
+    seed: options.seed,
+    numRuns: runs,
+    ...(options.path === undefined ? {} : { path: options.path }),
+  });
+  const stats = {
+    runs: runsDone,
+    ops: opsDone,
+    elapsedMs: performance.now() - started,
+    coverage,
+  };
+
+  if (details.failed) {
+    if (!(details.errorInstance instanceof ViolationError)) {
+      // Not a checked violation: a bug in the harness, model or impl code itself.
+      throw details.errorInstance instanceof Error
+        ? details.errorInstance
+        : new Error(String(details.errorInstance));
+    }
+    const commands = details.counterexample?.[0] ?? [];
+    const ops = opsThatRan(commands);
+    const report = runOps(suite.config, ops, checkerOptions);
+    const replayPath = replayPathOf(commands);
+    return {
+      kind: 'violation',
+      stats,
+      replay: {
+        seed: details.seed,
+        path: details.counterexamplePath ?? '',
+        ...(replayPath === undefined ? {} : { replayPath }),
+      },
+      ops: report.failure ? ops.slice(0, report.failure.step + 1) : ops,
+      report,
+      violation: report.failure?.violation ?? details.errorInstance.violation,
+    };
+  }
+  const missing = suite.expectedOutcomes.filter((o) => !coverage.has(o));
+  if (missing.length > 0 && runs >= suite.defaultRuns && maxOps >= suite.defaultMaxOps) {
+    return { kind: 'coverage-gap', stats, missing };
+  }
+  return { kind: 'pass', stats };
+}

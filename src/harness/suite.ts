@@ -1,0 +1,58 @@
+// What a property suite is (the values live in properties/suites.ts) and what running one
+// yields. Outcomes are a tagged union, as fast-check's RunDetails are.
+
+import type fc from 'fast-check';
+import type { GrantConfig } from '../config.ts';
+import type { Op, OpKind } from '../ops/op.ts';
+import type { Violation } from './checker.ts';
+import type { StateInvariant, StepProperty } from './invariant.ts';
+import type { RunReport } from './run.ts';
+
+export interface Suite {
+  readonly name: string;
+  readonly description: string;
+  readonly config: GrantConfig;
+  /** Op kinds the generators draw from; with `swarm`, each run enables a random subset. */
+  readonly opKinds: readonly OpKind[];
+  readonly swarm: boolean;
+  /** The generator of each op kind's ops. */
+  readonly arbitrary: (kind: OpKind) => fc.Arbitrary<Op>;
+  readonly invariants: readonly StateInvariant[];
+  readonly properties: readonly StepProperty[];
+  readonly defaultRuns: number;
+  readonly defaultMaxOps: number;
+  /** Outcomes (`op:status`) the config can produce: each must be seen across the default budget. */
+  readonly expectedOutcomes: readonly string[];
+}
+
+export interface SuiteStats {
+  readonly runs: number;
+  readonly ops: number;
+  readonly elapsedMs: number;
+  /** How often each `op:status` outcome occurred (hypercalls count each batch element). */
+  readonly coverage: ReadonlyMap<string, number>;
+}
+
+/** fast-check's replay information for a failure: `seed` + `path` (+ `replayPath` for the
+ * commands) re-run exactly the shrunk counterexample. */
+export interface ReplayInfo {
+  readonly seed: number;
+  readonly path: string;
+  readonly replayPath?: string;
+}
+
+export type SuiteOutcome =
+  | { readonly kind: 'pass'; readonly stats: SuiteStats }
+  | {
+      readonly kind: 'coverage-gap';
+      readonly stats: SuiteStats;
+      readonly missing: readonly string[];
+    }
+  | {
+      readonly kind: 'violation';
+      readonly stats: SuiteStats;
+      readonly replay: ReplayInfo;
+      readonly ops: readonly Op[];
+      readonly report: RunReport;
+      readonly violation: Violation;
+    };
