@@ -45,10 +45,7 @@ export class OpSpace {
 
   /** A domid argument: usually existing, sometimes unknown or DOMID_SELF. */
   domid(): fc.Arbitrary<number> {
-    return mostly(
-      this.existingDomain(),
-      fc.constantFrom(this.config.domains, DOMID_SELF, 0xffff),
-    );
+    return mostly(this.existingDomain(), fc.constantFrom(this.config.domains, DOMID_SELF, 0xffff));
   }
 
   /** A grant ref: a handful of ordinary refs, sometimes a reserved or boundary one. */

@@ -128,7 +128,8 @@ export function liveMaptrackEntries(state: ModelState): CheckMessage {
       }
       const granter = state.domains[m.granter];
       if (!granter) return `d${d.id} handle ${h} names unknown domain ${m.granter}`;
-      if (m.ref >= nrEntries(granter)) return `d${d.id} handle ${h} names ref ${m.ref} beyond table`;
+      if (m.ref >= nrEntries(granter))
+        return `d${d.id} handle ${h} names ref ${m.ref} beyond table`;
     }
   }
   return null;
@@ -137,7 +138,8 @@ export function liveMaptrackEntries(state: ModelState): CheckMessage {
 export function maptrackSize(state: ModelState): CheckMessage {
   for (const d of state.domains) {
     const { limit, maxFrames } = d.maptrack;
-    if (limit % MAPTRACK_PER_PAGE !== 0) return `d${d.id} maptrack limit ${limit} not a multiple of 256`;
+    if (limit % MAPTRACK_PER_PAGE !== 0)
+      return `d${d.id} maptrack limit ${limit} not a multiple of 256`;
     if (limit > MAPTRACK_PER_PAGE * maxFrames) return `d${d.id} maptrack limit ${limit} above max`;
   }
   return null;
@@ -184,7 +186,8 @@ export function statusBitsMirrorPins(state: ModelState): CheckMessage {
       const writing = (flags & GTF_writing) !== 0;
       const pinned = act !== undefined;
       const writePinned = act !== undefined && act.hostWritable + act.deviceWritable > 0;
-      if (reading !== pinned) return `d${d.id} ref ${ref}: GTF_reading=${reading} but pinned=${pinned}`;
+      if (reading !== pinned)
+        return `d${d.id} ref ${ref}: GTF_reading=${reading} but pinned=${pinned}`;
       if (writing !== writePinned) {
         return `d${d.id} ref ${ref}: GTF_writing=${writing} but writable pins=${writePinned}`;
       }
@@ -205,7 +208,8 @@ export function ownership(state: ModelState): CheckMessage {
     }
     for (const [ref, act] of d.grantTable.active) {
       const owner = state.frameOwner.get(act.mfn);
-      if (owner !== d.id) return `d${d.id} ref ${ref} pins mfn ${act.mfn} owned by ${owner ?? 'nobody'}`;
+      if (owner !== d.id)
+        return `d${d.id} ref ${ref} pins mfn ${act.mfn} owned by ${owner ?? 'nobody'}`;
     }
   }
   return null;
@@ -214,7 +218,8 @@ export function ownership(state: ModelState): CheckMessage {
 export function mappedPagesStay(state: ModelState): CheckMessage {
   for (const d of state.domains) {
     for (const [page, pte] of d.hostMappings) {
-      if (!state.frameOwner.has(pte.mfn)) return `d${d.id} va page ${page} maps freed mfn ${pte.mfn}`;
+      if (!state.frameOwner.has(pte.mfn))
+        return `d${d.id} va page ${page} maps freed mfn ${pte.mfn}`;
     }
     for (const [h, m] of d.maptrack.mappings) {
       const act = state.domains[m.granter]?.grantTable.active.get(m.ref);
@@ -243,7 +248,8 @@ export function pageBudget(state: ModelState): CheckMessage {
   const owned = new Map<number, number>();
   for (const owner of state.frameOwner.values()) owned.set(owner, (owned.get(owner) ?? 0) + 1);
   for (const d of state.domains) {
-    if (d.totPages > d.maxPages) return `d${d.id} tot_pages ${d.totPages} > max_pages ${d.maxPages}`;
+    if (d.totPages > d.maxPages)
+      return `d${d.id} tot_pages ${d.totPages} > max_pages ${d.maxPages}`;
     const n = owned.get(d.id) ?? 0;
     if (d.totPages !== n) return `d${d.id} tot_pages ${d.totPages} but owns ${n} pages`;
   }

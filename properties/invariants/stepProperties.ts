@@ -106,7 +106,8 @@ export const freshHandles: StepProperty = {
       seen.add(r.handle);
       const args = t.op.batch[i];
       const act = args && t.after.domains[args.dom]?.grantTable.active.get(args.ref);
-      if (!act) return `map element ${i} succeeded but d${args?.dom} ref ${args?.ref} is not pinned`;
+      if (!act)
+        return `map element ${i} succeeded but d${args?.dom} ref ${args?.ref} is not pinned`;
       if (r.devBusAddr !== act.mfn * 2 ** PAGE_SHIFT) {
         return `map element ${i}: dev_bus_addr ${r.devBusAddr} for mfn ${act.mfn}`;
       }
@@ -134,7 +135,8 @@ export const failureAtomicity: StepProperty = {
     if (t.op.kind === 'transfer') {
       if (statuses.length !== 1) return null;
       const caller = t.op.caller;
-      const lost = (t.before.domains[caller]?.totPages ?? 0) - (t.after.domains[caller]?.totPages ?? 0);
+      const lost =
+        (t.before.domains[caller]?.totPages ?? 0) - (t.after.domains[caller]?.totPages ?? 0);
       if (statuses[0] === GNTST_bad_page) {
         const changed = sameXenVisible(t.before, t.after);
         return changed && `transfer failed with bad_page but ${changed}`;
@@ -185,9 +187,12 @@ export const committedTransferUntouched: StepProperty = {
     if (op.kind === 'raw_write' || !('dom' in op) || !('ref' in op)) return null;
     const before = t.before.domains[op.dom]?.grantTable.entries.get(op.ref);
     if (!before || (before.flags & GTF_type_mask) !== GTF_accept_transfer) return null;
-    if (!(before.flags & GTF_transfer_committed) || before.flags & GTF_transfer_completed) return null;
+    if (!(before.flags & GTF_transfer_committed) || before.flags & GTF_transfer_completed)
+      return null;
     const after = t.after.domains[op.dom]?.grantTable.entries.get(op.ref);
-    return jsonEqual(before, after) ? null : `${op.kind} modified committed d${op.dom} ref ${op.ref}`;
+    return jsonEqual(before, after)
+      ? null
+      : `${op.kind} modified committed d${op.dom} ref ${op.ref}`;
   },
 };
 

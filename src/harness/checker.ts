@@ -109,11 +109,21 @@ export class Checker {
     for (const property of this.options.properties) {
       const onModel = property.check({ before, op, result: modelResult, after: modelState });
       if (onModel !== null) {
-        return verdict({ check: 'step-property', name: property.name, side: 'model', message: onModel });
+        return verdict({
+          check: 'step-property',
+          name: property.name,
+          side: 'model',
+          message: onModel,
+        });
       }
       const onImpl = property.check({ before, op, result: implResult, after: implState });
       if (onImpl !== null) {
-        return verdict({ check: 'step-property', name: property.name, side: 'impl', message: onImpl });
+        return verdict({
+          check: 'step-property',
+          name: property.name,
+          side: 'impl',
+          message: onImpl,
+        });
       }
     }
     return verdict(null);

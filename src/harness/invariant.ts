@@ -35,7 +35,10 @@ export interface StepProperty {
 }
 
 /** Return the first message produced by `check` over `items`, or null. */
-export function firstProblem<T>(items: Iterable<T>, check: (item: T) => CheckMessage): CheckMessage {
+export function firstProblem<T>(
+  items: Iterable<T>,
+  check: (item: T) => CheckMessage,
+): CheckMessage {
   for (const item of items) {
     const problem = check(item);
     if (problem !== null) return problem;

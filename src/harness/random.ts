@@ -80,9 +80,7 @@ function commandsArbitrary(
       replayPath === undefined ? { maxCommands: maxOps } : { maxCommands: maxOps, replayPath },
     );
   if (!suite.swarm) return commandsOf(suite.opKinds);
-  return fc
-    .subarray([...suite.opKinds], { minLength: 1 })
-    .chain((kinds) => commandsOf(kinds));
+  return fc.subarray([...suite.opKinds], { minLength: 1 }).chain((kinds) => commandsOf(kinds));
 }
 
 /** The ops a fast-check commands value actually ran, in order. */
@@ -126,7 +124,8 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
       onStep: (verdict) => {
         if (failing) return;
         opsDone++;
-        for (const o of outcomesOf(verdict.modelResult)) coverage.set(o, (coverage.get(o) ?? 0) + 1);
+        for (const o of outcomesOf(verdict.modelResult))
+          coverage.set(o, (coverage.get(o) ?? 0) + 1);
       },
     };
     try {

@@ -112,12 +112,7 @@ export interface QuerySizeOp {
 }
 
 export type GuestOp = GrantAccessOp | EndAccessOp | GrantTransferOp | EndTransferOp | RawWriteOp;
-export type HypercallOp =
-  | MapGrantRefOp
-  | UnmapGrantRefOp
-  | TransferOp
-  | SetupTableOp
-  | QuerySizeOp;
+export type HypercallOp = MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp;
 export type Op = GuestOp | HypercallOp;
 export type OpKind = Op['kind'];
 

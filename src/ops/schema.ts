@@ -68,9 +68,7 @@ export const OpSchema = z.discriminatedUnion('kind', [
       batch: z.array(z.object({ gfn: u32, domid: u16, ref: u32 }).strict()).max(MAX_BATCH),
     })
     .strict(),
-  z
-    .object({ kind: z.literal('setup_table'), caller: u16, dom: u16, nrFrames: u32 })
-    .strict(),
+  z.object({ kind: z.literal('setup_table'), caller: u16, dom: u16, nrFrames: u32 }).strict(),
   z.object({ kind: z.literal('query_size'), caller: u16, dom: u16 }).strict(),
 ]);
 

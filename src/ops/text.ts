@@ -153,7 +153,8 @@ function parseNumber(text: string, what: string): number {
 
 function parseDom(text: string): number {
   if (text === 'self') return DOMID_SELF;
-  if (!/^d[0-9]+$/.test(text)) throw new ParseError(`expected a domain like d1 or self, got '${text}'`);
+  if (!/^d[0-9]+$/.test(text))
+    throw new ParseError(`expected a domain like d1 or self, got '${text}'`);
   return parseNumber(text.slice(1), 'domain');
 }
 

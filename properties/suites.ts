@@ -1,0 +1,97 @@
+// The property suites, as values: which config, which ops, which checks, what budget, and which
+// outcomes the budget must reach. `grantcheck run` and the test suite run these.
+
+import { DEFAULT_CONFIG } from '../src/config.ts';
+import type { GrantConfig } from '../src/config.ts';
+import type { Suite } from '../src/harness/suite.ts';
+import { OP_KINDS } from '../src/ops/op.ts';
+import type { OpKind } from '../src/ops/op.ts';
+import { OpSpace, opArbitrary } from './generators/ops.ts';
+import { INVARIANTS } from './invariants/index.ts';
+import { STEP_PROPERTIES } from './invariants/stepProperties.ts';
+
+const guestOutcomes = [
+  'grant_access:ok',
+  'grant_access:einval',
+  'end_access:ended',
+  'end_access:in_use',
+  'end_access:einval',
+  'grant_transfer:ok',
+  'grant_transfer:einval',
+  'end_transfer:cancelled',
+  'end_transfer:completed',
+  'end_transfer:einval',
+];
+
+const hypercallOutcomes = [
+  'map_grant_ref:okay',
+  'map_grant_ref:general_error',
+  'map_grant_ref:bad_domain',
+  'map_grant_ref:bad_gntref',
+  'map_grant_ref:bad_page',
+  'map_grant_ref:no_space',
+  'unmap_grant_ref:okay',
+  'unmap_grant_ref:general_error',
+  'unmap_grant_ref:bad_handle',
+  'unmap_grant_ref:bad_dev_addr',
+  'transfer:okay',
+  'transfer:general_error',
+  'transfer:bad_domain',
+  'transfer:bad_page',
+  'setup_table:okay',
+  'setup_table:general_error',
+  'setup_table:bad_domain',
+  'setup_table:permission_denied',
+  'query_size:okay',
+  'query_size:bad_domain',
+  'query_size:permission_denied',
+];
+
+/** Model against impl over every op, hostile raw writes included, with swarm testing. */
+function conformanceSuite(config: GrantConfig): Suite {
+  const space = new OpSpace(config);
+  return {
+    name: 'conformance',
+    description:
+      'random op sequences over all op kinds (swarm): results, states and every invariant compared after each op',
+    config,
+    opKinds: OP_KINDS,
+    swarm: true,
+    arbitrary: (kind: OpKind) => opArbitrary(space, kind),
+    invariants: INVARIANTS,
+    properties: STEP_PROPERTIES,
+    defaultRuns: 300,
+    defaultMaxOps: 100,
+    expectedOutcomes: [
+      ...guestOutcomes,
+      'end_transfer:pending', // only a raw write can leave a transfer committed, not completed
+      'raw_write:ok',
+      'raw_write:einval',
+      ...hypercallOutcomes,
+    ],
+  };
+}
+
+/** Only protocol-following guests: the (G) invariants apply to every entry. */
+function protocolSuite(config: GrantConfig): Suite {
+  return {
+    ...conformanceSuite(config),
+    name: 'protocol',
+    description:
+      'protocol-following guests only (no raw writes): the guest-side invariants hold on every entry',
+    opKinds: OP_KINDS.filter((k) => k !== 'raw_write'),
+    expectedOutcomes: [...guestOutcomes, ...hypercallOutcomes],
+  };
+}
+
+const SUITE_BUILDERS: ReadonlyMap<string, (config: GrantConfig) => Suite> = new Map([
+  ['conformance', conformanceSuite],
+  ['protocol', protocolSuite],
+]);
+
+export const SUITE_NAMES: readonly string[] = [...SUITE_BUILDERS.keys()];
+
+/** The suite called `name` over `config` (the default config when omitted). */
+export function buildSuite(name: string, config: GrantConfig = DEFAULT_CONFIG): Suite | undefined {
+  return SUITE_BUILDERS.get(name)?.(config);
+}

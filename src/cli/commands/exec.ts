@@ -1,0 +1,74 @@
+// `grantcheck exec OP...`: run ops given in their canonical text form against model and impl,
+// print the step table, and optionally save the run as a trace (for a hand-written regression).
+
+import { GrantConfigSchema, DEFAULT_CONFIG } from '../../config.ts';
+import { findFault } from '../../faults/index.ts';
+import { runOps } from '../../harness/run.ts';
+import type { Op } from '../../ops/op.ts';
+import { opProblem } from '../../ops/schema.ts';
+import { OpSchema, describeZodError } from '../../ops/schema.ts';
+import { parseOp } from '../../ops/text.ts';
+import { buildTrace } from '../../trace/format.ts';
+import { writeTrace } from '../../trace/io.ts';
+import { tableRows } from '../../trace/replay.ts';
+import { TOOL } from '../../version.ts';
+import { INVARIANTS } from '../../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
+import type { CliOutcome, Io } from '../outcome.ts';
+import { parseIntOption, UsageError } from '../options.ts';
+import { renderReplayTable } from '../render.ts';
+
+export interface ExecFlags {
+  readonly out?: string;
+  readonly domains?: string;
+  readonly fault?: string;
+}
+
+export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io): CliOutcome {
+  let domains: number | undefined;
+  try {
+    domains = parseIntOption('domains', flags.domains, 1, 16);
+  } catch (e) {
+    if (e instanceof UsageError) return { kind: 'usage', message: e.message };
+    throw e;
+  }
+  const config = GrantConfigSchema.parse({
+    ...DEFAULT_CONFIG,
+    ...(domains === undefined ? {} : { domains }),
+  });
+  const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
+  if (flags.fault !== undefined && !fault)
+    return { kind: 'usage', message: `--fault: no fault '${flags.fault}'` };
+  const ops: Op[] = [];
+  for (const [i, text] of texts
+    .flatMap((t) => t.split('\n'))
+    .filter((t) => t.trim() !== '')
+    .entries()) {
+    const parsed = parseOp(text);
+    if (!parsed.ok) return { kind: 'usage', message: `op ${i + 1}: ${parsed.error}` };
+    const valid = OpSchema.safeParse(parsed.op);
+    if (!valid.success)
+      return { kind: 'usage', message: `op ${i + 1}: ${describeZodError(valid.error)}` };
+    const problem = opProblem(parsed.op, config);
+    if (problem) return { kind: 'usage', message: `op ${i + 1}: ${problem}` };
+    ops.push(parsed.op);
+  }
+  const options = {
+    invariants: INVARIANTS,
+    properties: STEP_PROPERTIES,
+    ...(fault ? { parts: fault.parts } : {}),
+  };
+  const report = runOps(config, ops, options);
+  for (const line of renderReplayTable(tableRows(report))) io.out(`${line}\n`);
+  if (flags.out) {
+    const origin = { engine: 'manual' as const };
+    writeTrace(
+      flags.out,
+      buildTrace({ tool: TOOL, config, fault: fault?.id ?? null, origin, report }),
+    );
+    io.out(`trace written: ${flags.out}\n`);
+  }
+  const failed = report.failure !== null;
+  io.out(`result: ${failed ? 'FAILS' : 'PASSES'}\n`);
+  return failed ? { kind: 'violation' } : { kind: 'ok' };
+}

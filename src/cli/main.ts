@@ -1,0 +1,103 @@
+// The grantcheck command line: commander parses, each subcommand returns a CliOutcome, and one
+// table (EXIT_CODES) turns outcomes into exit codes. Bad input is one line on stderr and exit 2,
+// never a stack trace.
+
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.ts';
+import { execCommand } from './commands/exec.ts';
+import { listCommand } from './commands/list.ts';
+import { replayCommand } from './commands/replay.ts';
+import { DEFAULT_TRACE_DIR, runCommand } from './commands/run.ts';
+import type { CliOutcome, Io } from './outcome.ts';
+import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
+
+function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
+  const program = new Command();
+  program
+    .name('grantcheck')
+    .description('Model checker and property-testing harness for Xen grant tables')
+    .version(VERSION, '-V, --version')
+    .addHelpText('after', `\n${EXIT_CODE_HELP}`)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: () => {}, // errors are reported once, as one line, by main()
+    });
+
+  program
+    .command('run')
+    .description('run the property suites (model vs impl, every invariant after every op)')
+    .option('--suite <name>', 'suite to run, or "all"', 'all')
+    .option('--seed <n>', 'seed for the random generator (default: fresh, printed)')
+    .option('--runs <n>', "random runs per suite (default: the suite's budget)")
+    .option('--max-ops <n>', "maximum ops per run (default: the suite's budget)")
+    .option('--domains <n>', 'number of domains (default 3)')
+    .option('--out <dir>', 'where to write counterexample traces', DEFAULT_TRACE_DIR)
+    .option('--fault <id>', 'run against a deliberately broken impl (see: grantcheck list)')
+    .option('--json', 'print a machine-readable summary on stdout')
+    .action((opts: Record<string, string | boolean | undefined>) => settle(runCommand(opts, io)));
+
+  program
+    .command('replay')
+    .description('re-run a trace deterministically and print it step by step')
+    .argument('<file>', 'trace file (JSON)')
+    .option(
+      '--fault <id>',
+      'replay against this fault instead of the recorded one ("none": the correct impl)',
+    )
+    .option('--json', 'print the replay as JSON')
+    .action((file: string, opts: { json?: boolean; fault?: string }) =>
+      settle(replayCommand(file, opts, io)),
+    );
+
+  program
+    .command('exec')
+    .description('run ops written in their text form, e.g. "grant_access(d1 ref=8 -> d2 gfn=0 rw)"')
+    .argument('<ops...>', 'ops, one per argument (or per line)')
+    .option('--domains <n>', 'number of domains (default 3)')
+    .option('--fault <id>', 'run against a deliberately broken impl')
+    .option('--out <file>', 'save the run as a trace')
+    .action((ops: string[], opts: { domains?: string; fault?: string; out?: string }) =>
+      settle(execCommand(ops, opts, io)),
+    );
+
+  program
+    .command('list')
+    .description('list suites, invariants, step properties, op kinds and faults')
+    .option('--json', 'as JSON')
+    .action((opts: { json?: boolean }) => settle(listCommand(opts, io)));
+
+  return program;
+}
+
+/** Run the CLI on `argv` (without node and script) and return the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let outcome: CliOutcome = { kind: 'ok' };
+  const program = buildProgram(io, (o) => {
+    outcome = o;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (argv.length === 0) {
+      io.out(program.helpInformation());
+      outcome = { kind: 'usage', message: 'no command given' };
+    }
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0; // --help, --version
+      outcome = { kind: 'usage', message: e.message.replace(/^error: /, '') };
+    } else {
+      outcome = { kind: 'internal', error: e };
+    }
+  }
+  const final: CliOutcome = outcome;
+  if (final.kind === 'usage') io.err(`grantcheck: ${final.message}\n`);
+  if (final.kind === 'internal') {
+    const err = final.error;
+    io.err(`grantcheck: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env['GRANTCHECK_DEBUG'] && err instanceof Error) io.err(`${err.stack ?? ''}\n`);
+    else io.err('(set GRANTCHECK_DEBUG=1 for the stack trace)\n');
+  }
+  return EXIT_CODES[final.kind];
+}

@@ -1,0 +1,42 @@
+// Every subcommand ends in one of these outcomes; one table maps them to exit codes
+// (documented in the README and in `grantcheck --help`).
+
+export type CliOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'violation' } // a check failed (or a suite missed expected coverage)
+  | { readonly kind: 'usage'; readonly message: string } // bad flags, config or input file
+  | { readonly kind: 'internal'; readonly error: unknown } // a bug in grantcheck itself
+  | { readonly kind: 'limit' }; // an exhaustive search stopped at a bound
+
+export const EXIT_CODES: Readonly<Record<CliOutcome['kind'], number>> = {
+  ok: 0,
+  violation: 1,
+  usage: 2,
+  internal: 3,
+  limit: 4,
+};
+
+export const EXIT_CODE_HELP = `Exit codes:
+  0  every check passed
+  1  a violation was found (or a suite missed an outcome its budget must reach)
+  2  bad usage or input (flags, config, trace file)
+  3  internal error in grantcheck
+  4  an exhaustive search stopped at a bound before finishing`;
+
+export function usage(message: string): CliOutcome {
+  return { kind: 'usage', message };
+}
+
+/** Where a command writes: injected so that tests can capture it. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** True when stderr is a terminal: progress lines are shown only then. */
+  readonly interactive: boolean;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  interactive: process.stderr.isTTY === true,
+};

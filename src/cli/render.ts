@@ -1,0 +1,85 @@
+// Text rendering for the terminal: the replay table, the coverage table, and the side-by-side
+// model/impl view of a failing step. Pure functions from computed data to lines.
+
+import { describeState } from '../model/index.ts';
+import type { ModelState } from '../model/state.ts';
+import type { StepRecord } from '../harness/run.ts';
+import { formatResult } from '../ops/text.ts';
+import type { ReplayRow } from '../trace/replay.ts';
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+function clip(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}
+
+export function renderReplayTable(rows: readonly ReplayRow[]): string[] {
+  const opWidth = Math.min(60, Math.max(2, ...rows.map((r) => r.op.length)));
+  const resWidth = Math.min(
+    40,
+    Math.max(5, ...rows.map((r) => Math.max(r.model.length, r.impl.length))),
+  );
+  const lines = [
+    `${pad('#', 4)} ${pad('op', opWidth)}  ${pad('model', resWidth)}  ${pad('impl', resWidth)}  changes`,
+  ];
+  for (const r of rows) {
+    const mark = r.failure ? '>' : ' ';
+    const same = r.model === r.impl ? ' ' : '≠';
+    const changes = r.changes.length === 0 ? '-' : (r.changes[0] ?? '');
+    lines.push(
+      `${mark}${pad(String(r.step), 3)} ${pad(clip(r.op, opWidth), opWidth)}  ${pad(clip(r.model, resWidth), resWidth)} ${same}${pad(clip(r.impl, resWidth), resWidth)}  ${changes}`,
+    );
+    const indent = ' '.repeat(4 + opWidth + 2 * resWidth + 7);
+    for (const c of r.changes.slice(1)) lines.push(`${indent}${c}`);
+    if (r.failure) lines.push(`     ^ FAILED: ${r.failure}`);
+  }
+  return lines;
+}
+
+/** Model and impl views of one step, side by side; differing lines marked with '≠'. */
+export function renderSideBySide(step: StepRecord): string[] {
+  return renderStates(step.modelState, step.implState, [
+    `result: ${formatResult(step.modelResult)}`,
+    `result: ${formatResult(step.implResult)}`,
+  ]);
+}
+
+function renderStates(model: ModelState, impl: ModelState, heads: [string, string]): string[] {
+  const left = [heads[0], ...describeState(model)];
+  const right = [heads[1], ...describeState(impl)];
+  const rightSet = new Set(right);
+  const leftSet = new Set(left);
+  const width = Math.min(70, Math.max(20, ...left.map((l) => l.length)));
+  const lines = [`  ${pad('MODEL', width)}   IMPL (abstracted)`];
+  const n = Math.max(left.length, right.length);
+  for (let i = 0; i < n; i++) {
+    const l = left[i] ?? '';
+    const r = right[i] ?? '';
+    const differs = (l !== '' && !rightSet.has(l)) || (r !== '' && !leftSet.has(r));
+    lines.push(`${differs ? '≠' : ' '} ${pad(clip(l, width), width)}   ${r}`);
+  }
+  return lines;
+}
+
+export function renderCoverage(
+  coverage: ReadonlyMap<string, number>,
+  expected: readonly string[],
+): string[] {
+  const byOp = new Map<string, [string, number][]>();
+  for (const key of new Set([...coverage.keys(), ...expected])) {
+    const [op = '', status = ''] = key.split(':');
+    const list = byOp.get(op) ?? [];
+    list.push([status, coverage.get(key) ?? 0]);
+    byOp.set(op, list);
+  }
+  const width = Math.max(...[...byOp.keys()].map((k) => k.length));
+  return [...byOp.entries()].map(
+    ([op, statuses]) =>
+      `  ${pad(op, width)}  ${statuses
+        .sort((a, b) => b[1] - a[1])
+        .map(([s, n]) => (n === 0 ? `${s} NEVER` : `${s} ${n}`))
+        .join(' · ')}`,
+  );
+}

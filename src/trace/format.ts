@@ -1,0 +1,184 @@
+// The one trace format (docs/trace-format.md), version 1: how a run was made (config, fault,
+// origin with seed and fast-check replay data), its verdict, and every step with both results
+// and the state after it. Counterexamples from random and exhaustive search alike use it.
+
+import { z } from 'zod';
+import { GrantConfigSchema } from '../config.ts';
+import type { GrantConfig } from '../config.ts';
+import type { Violation } from '../harness/checker.ts';
+import type { RunReport } from '../harness/run.ts';
+import { OpSchema } from '../ops/schema.ts';
+import { formatOp } from '../ops/text.ts';
+import { StateJsonSchema, stateToJson } from './stateJson.ts';
+
+export const TRACE_FORMAT = 'grantcheck-trace';
+export const TRACE_VERSION = 1;
+
+const status = z.number().int();
+const OpResultSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('grant_access'), outcome: z.enum(['ok', 'einval']) }).strict(),
+  z
+    .object({ kind: z.literal('end_access'), outcome: z.enum(['ended', 'in_use', 'einval']) })
+    .strict(),
+  z.object({ kind: z.literal('grant_transfer'), outcome: z.enum(['ok', 'einval']) }).strict(),
+  z
+    .object({
+      kind: z.literal('end_transfer'),
+      outcome: z.enum(['cancelled', 'pending', 'einval', 'completed']),
+      frame: z.number().int().optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('raw_write'), outcome: z.enum(['ok', 'einval']) }).strict(),
+  z
+    .object({
+      kind: z.literal('map_grant_ref'),
+      results: z.array(
+        z
+          .object({
+            status,
+            handle: z.number().int().optional(),
+            devBusAddr: z.number().int().optional(),
+          })
+          .strict(),
+      ),
+    })
+    .strict(),
+  z.object({ kind: z.literal('unmap_grant_ref'), statuses: z.array(status) }).strict(),
+  z.object({ kind: z.literal('transfer'), statuses: z.array(status) }).strict(),
+  z
+    .object({
+      kind: z.literal('setup_table'),
+      status,
+      nrFrames: z.number().int().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('query_size'),
+      status,
+      nrFrames: z.number().int().optional(),
+      maxNrFrames: z.number().int().optional(),
+    })
+    .strict(),
+]);
+
+const OriginSchema = z.discriminatedUnion('engine', [
+  z
+    .object({
+      engine: z.literal('random'),
+      suite: z.string(),
+      seed: z.number().int(),
+      path: z.string(),
+      replayPath: z.string().optional(),
+      runs: z.number().int(),
+      maxOps: z.number().int(),
+    })
+    .strict(),
+  z
+    .object({
+      engine: z.literal('explore'),
+      model: z.string(),
+      bounds: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+    })
+    .strict(),
+  z.object({ engine: z.literal('manual') }).strict(),
+]);
+
+const VerdictSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('pass') }).strict(),
+  z
+    .object({
+      kind: z.literal('violation'),
+      /** 0-based index of the failing step; -1 when the initial state already fails. */
+      step: z.number().int().min(-1),
+      check: z.enum(['result-mismatch', 'state-mismatch', 'invariant', 'step-property']),
+      name: z.string().optional(),
+      side: z.enum(['model', 'impl']).optional(),
+      message: z.string(),
+    })
+    .strict(),
+]);
+
+const StepSchema = z
+  .object({
+    op: OpSchema,
+    text: z.string(),
+    model: OpResultSchema,
+    impl: OpResultSchema,
+    state: StateJsonSchema,
+    /** Only where abstract(impl) differs from the model state. */
+    implState: StateJsonSchema.optional(),
+  })
+  .strict();
+
+export const TraceSchema = z
+  .object({
+    format: z.literal(TRACE_FORMAT),
+    version: z.literal(TRACE_VERSION),
+    tool: z.string(),
+    config: GrantConfigSchema,
+    fault: z.string().nullable(),
+    origin: OriginSchema,
+    verdict: VerdictSchema,
+    initialState: StateJsonSchema,
+    steps: z.array(StepSchema),
+  })
+  .strict();
+
+export type Trace = z.infer<typeof TraceSchema>;
+export type TraceOrigin = Trace['origin'];
+export type TraceVerdict = Trace['verdict'];
+
+export function verdictOf(failure: RunReport['failure']): TraceVerdict {
+  if (!failure) return { kind: 'pass' };
+  const v: Violation = failure.violation;
+  const base = { kind: 'violation' as const, step: failure.step };
+  switch (v.check) {
+    case 'result-mismatch':
+      return { ...base, check: v.check, message: 'model and impl returned different results' };
+    case 'state-mismatch':
+      return { ...base, check: v.check, message: v.diff.join('; ') };
+    case 'invariant':
+    case 'step-property':
+      return { ...base, check: v.check, name: v.name, side: v.side, message: v.message };
+  }
+}
+
+export function buildTrace(args: {
+  readonly tool: string;
+  readonly config: GrantConfig;
+  readonly fault: string | null;
+  readonly origin: TraceOrigin;
+  readonly report: RunReport;
+}): Trace {
+  const { report } = args;
+  return {
+    format: TRACE_FORMAT,
+    version: TRACE_VERSION,
+    tool: args.tool,
+    config: args.config,
+    fault: args.fault,
+    origin: args.origin,
+    verdict: verdictOf(report.failure),
+    initialState: stateToJson(report.initialState),
+    steps: report.steps.map((s, i) => {
+      const mismatch =
+        report.failure?.step === i && report.failure.violation.check === 'state-mismatch';
+      return {
+        op: s.op,
+        text: formatOp(s.op),
+        model: s.modelResult,
+        impl: s.implResult,
+        state: stateToJson(s.modelState),
+        ...(mismatch ? { implState: stateToJson(s.implState) } : {}),
+      };
+    }),
+  } as Trace;
+}
+
+/** Do two verdicts name the same failure (same step, same check, same invariant)? */
+export function sameVerdict(a: TraceVerdict, b: TraceVerdict): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'pass' || b.kind === 'pass') return true;
+  return a.step === b.step && a.check === b.check && a.name === b.name && a.side === b.side;
+}

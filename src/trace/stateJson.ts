@@ -1,0 +1,134 @@
+// ModelState <-> plain JSON for traces: maps become arrays of [key, value] pairs sorted by key,
+// sets become sorted arrays, so the same state always serialises to the same bytes.
+
+import { z } from 'zod';
+import type { DomainState, ModelState } from '../model/state.ts';
+
+const int = z.number().int();
+const pairs = <V extends z.ZodType>(value: V) => z.array(z.tuple([int, value]));
+
+const DomainJsonSchema = z
+  .object({
+    id: int,
+    privileged: z.boolean(),
+    totPages: int,
+    maxPages: int,
+    p2m: pairs(int),
+    grantTable: z
+      .object({
+        nrFrames: int,
+        maxFrames: int,
+        entries: pairs(z.object({ flags: int, domid: int, frame: int }).strict()),
+        active: pairs(
+          z
+            .object({
+              grantee: int,
+              mfn: int,
+              hostWritable: int,
+              hostReadonly: int,
+              deviceWritable: int,
+              deviceReadonly: int,
+            })
+            .strict(),
+        ),
+      })
+      .strict(),
+    maptrack: z
+      .object({
+        limit: int,
+        maxFrames: int,
+        freeList: z.array(int),
+        mappings: pairs(z.object({ granter: int, ref: int, flags: int }).strict()),
+      })
+      .strict(),
+    hostVaPages: int,
+    hostMappings: pairs(z.object({ mfn: int, writable: z.boolean() }).strict()),
+    rawWritten: z.array(int),
+  })
+  .strict();
+
+export const StateJsonSchema = z
+  .object({ domains: z.array(DomainJsonSchema), frameOwner: pairs(int) })
+  .strict();
+
+export type StateJson = z.infer<typeof StateJsonSchema>;
+
+function sortedPairs<V>(m: ReadonlyMap<number, V>): [number, V][] {
+  return [...m.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+function domainToJson(d: DomainState): StateJson['domains'][number] {
+  return {
+    id: d.id,
+    privileged: d.privileged,
+    totPages: d.totPages,
+    maxPages: d.maxPages,
+    p2m: sortedPairs(d.p2m),
+    grantTable: {
+      nrFrames: d.grantTable.nrFrames,
+      maxFrames: d.grantTable.maxFrames,
+      entries: sortedPairs(d.grantTable.entries).map(([k, e]) => [
+        k,
+        { flags: e.flags, domid: e.domid, frame: e.frame },
+      ]),
+      active: sortedPairs(d.grantTable.active).map(([k, a]) => [
+        k,
+        {
+          grantee: a.grantee,
+          mfn: a.mfn,
+          hostWritable: a.hostWritable,
+          hostReadonly: a.hostReadonly,
+          deviceWritable: a.deviceWritable,
+          deviceReadonly: a.deviceReadonly,
+        },
+      ]),
+    },
+    maptrack: {
+      limit: d.maptrack.limit,
+      maxFrames: d.maptrack.maxFrames,
+      freeList: [...d.maptrack.freeList],
+      mappings: sortedPairs(d.maptrack.mappings).map(([k, m]) => [
+        k,
+        { granter: m.granter, ref: m.ref, flags: m.flags },
+      ]),
+    },
+    hostVaPages: d.hostVaPages,
+    hostMappings: sortedPairs(d.hostMappings).map(([k, h]) => [
+      k,
+      { mfn: h.mfn, writable: h.writable },
+    ]),
+    rawWritten: [...d.rawWritten].sort((a, b) => a - b),
+  };
+}
+
+export function stateToJson(state: ModelState): StateJson {
+  return { domains: state.domains.map(domainToJson), frameOwner: sortedPairs(state.frameOwner) };
+}
+
+export function stateFromJson(json: StateJson): ModelState {
+  return {
+    domains: json.domains.map((d) => ({
+      id: d.id,
+      privileged: d.privileged,
+      totPages: d.totPages,
+      maxPages: d.maxPages,
+      p2m: new Map(d.p2m),
+      grantTable: {
+        nrFrames: d.grantTable.nrFrames,
+        maxFrames: d.grantTable.maxFrames,
+        entries: new Map(d.grantTable.entries),
+        active: new Map(d.grantTable.active),
+      },
+      maptrack: {
+        limit: d.maptrack.limit,
+        maxFrames: d.maptrack.maxFrames,
+        freeList: d.maptrack.freeList,
+        mappings: new Map(d.maptrack.mappings),
+      },
+      hostVaPages: d.hostVaPages,
+      hostMappings: new Map(d.hostMappings),
+      rawWritten: new Set(d.rawWritten),
+    })),
+    frameOwner: new Map(json.frameOwner),
+  };
+}
