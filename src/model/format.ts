@@ -1,0 +1,97 @@
+// Text for the parts of a model state, shared by describeState and diffStates.
+
+import { formatMapFlags, hex } from '../ops/text.ts';
+import {
+  GTF_PAT,
+  GTF_PCD,
+  GTF_PWT,
+  GTF_reading,
+  GTF_readonly,
+  GTF_sub_page,
+  GTF_type_mask,
+  GTF_writing,
+} from '../xen/abi.ts';
+import { entryType } from './entry.ts';
+import { formatPins } from './pins.ts';
+import type { Handle } from '../ops/op.ts';
+import type { ActiveGrant, GrantMapping, HostMapping, SharedEntry } from './state.ts';
+
+export function domName(id: number): string {
+  return `d${id}`;
+}
+
+export function flags16(flags: number): string {
+  return `0x${flags.toString(16).padStart(4, '0')}`;
+}
+
+/** "permit_access → d2 gfn 3 ro [reading]", "accept_transfer ← d2 frame 0x104 [committed,
+ * completed]", "invalid domid 2 frame 3": bits 2 and 3 are named by the entry's type. */
+export function formatEntry(e: SharedEntry): string {
+  const type = entryType(e);
+  const bits: string[] = [];
+  let head: string;
+  let known = GTF_type_mask | GTF_reading | GTF_writing | GTF_readonly;
+  if (type === 'accept_transfer') {
+    const committed = (e.flags & GTF_readonly) !== 0;
+    const completed = (e.flags & GTF_reading) !== 0;
+    // once completed, Xen has overwritten the gfn slot with the MFN
+    head = `accept_transfer ← d${e.domid} ${completed ? `frame ${hex(e.frame)}` : `gfn ${e.frame}`}`;
+    if (committed) bits.push('committed');
+    if (completed) bits.push('completed');
+  } else {
+    head =
+      type === 'permit_access'
+        ? `permit_access → d${e.domid} gfn ${e.frame}`
+        : `${type} domid ${e.domid} frame ${e.frame}`;
+    if (e.flags & GTF_readonly) head += ' ro';
+    if (e.flags & GTF_reading) bits.push('reading');
+  }
+  if (e.flags & GTF_writing) bits.push('writing');
+  for (const [name, bit] of [
+    ['PWT', GTF_PWT],
+    ['PCD', GTF_PCD],
+    ['PAT', GTF_PAT],
+    ['sub_page', GTF_sub_page],
+  ] as const) {
+    if (e.flags & bit) bits.push(name);
+    known |= bit;
+  }
+  const unknown = e.flags & ~known;
+  if (unknown !== 0) bits.push(hex(unknown));
+  return bits.length === 0 ? head : `${head} [${bits.join(', ')}]`;
+}
+
+/** "grantee d2 mfn 0x104 hstr=1" */
+export function formatActive(a: ActiveGrant): string {
+  return `grantee ${domName(a.grantee)} mfn ${hex(a.mfn)} ${formatPins(a)}`;
+}
+
+/** "d1 ref 8 host|ro" */
+export function formatMapping(m: GrantMapping): string {
+  return `${domName(m.granter)} ref ${m.ref} ${formatMapFlags(m.flags)}`;
+}
+
+/** "mfn 0x104 ro" */
+export function formatPte(p: HostMapping): string {
+  return `mfn ${hex(p.mfn)} ${p.writable ? 'rw' : 'ro'}`;
+}
+
+/** A free list with ascending runs folded: "[2-254, 256-511, 255, 1]". */
+export function formatFreeList(list: readonly Handle[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < list.length) {
+    const start = list[i] ?? 0;
+    let j = i;
+    while (j + 1 < list.length && list[j + 1] === (list[j] ?? 0) + 1) j++;
+    const end = list[j] ?? 0;
+    parts.push(j === i ? `${start}` : `${start}-${end}`);
+    i = j + 1;
+  }
+  return `[${parts.join(', ')}]`;
+}
+
+/** Numeric keys in ascending order, for output that does not depend on insertion order. */
+export function sortedKeys(map: ReadonlyMap<number, unknown> | ReadonlySet<number>): number[] {
+  return [...map.keys()].sort((x, y) => x - y);
+}

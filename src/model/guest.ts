@@ -1,0 +1,41 @@
+// Shared by the guest-library ops: a library call acts only on its own table, and refuses
+// (einval) reserved refs and refs beyond the table (docs/semantics.md §3, G §6.7 "Strictness").
+
+import type { DomId, Ref } from '../ops/op.ts';
+import { GNTTAB_NR_RESERVED_ENTRIES } from '../xen/abi.ts';
+import { entryAt } from './entry.ts';
+import { domainAt, isIndex, nrEntries } from './lookup.ts';
+import type { DomainState, ModelState, SharedEntry } from './state.ts';
+import { setWith, setWithout, updateDomain, withEntry } from './update.ts';
+
+export interface LibraryTarget {
+  readonly domain: DomainState;
+  readonly entry: SharedEntry;
+}
+
+/** The calling domain and its entry at `ref`, or undefined when the library refuses the ref
+ * (reserved, beyond the table) or the domain does not exist. */
+export function libraryTarget(state: ModelState, dom: DomId, ref: Ref): LibraryTarget | undefined {
+  const domain = domainAt(state, dom);
+  if (domain === undefined) return undefined;
+  if (ref < GNTTAB_NR_RESERVED_ENTRIES || !isIndex(ref, nrEntries(domain.grantTable))) {
+    return undefined;
+  }
+  return { domain, entry: entryAt(domain.grantTable, ref) };
+}
+
+/** Store `entry` at `ref`. A write by the library ends the ref's raw-written status; a raw_write
+ * starts it. */
+export function writeEntry(
+  state: ModelState,
+  dom: DomId,
+  ref: Ref,
+  entry: SharedEntry,
+  raw: boolean,
+): ModelState {
+  return updateDomain(state, dom, (d) => ({
+    ...d,
+    grantTable: withEntry(d.grantTable, ref, entry),
+    rawWritten: raw ? setWith(d.rawWritten, ref) : setWithout(d.rawWritten, ref),
+  }));
+}

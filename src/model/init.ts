@@ -1,0 +1,40 @@
+// The state before any op: every domain with its populated gfns, a one-frame grant table of
+// zero entries, no maptrack frames yet, no mappings. docs/semantics.md §2.
+
+import type { GrantConfig } from '../config.ts';
+import { initialMfn } from '../config.ts';
+import type { DomId, Gfn, Mfn } from '../ops/op.ts';
+import { INITIAL_NR_GRANT_FRAMES } from '../xen/abi.ts';
+import { emptyMaptrack } from './maptrack.ts';
+import type { DomainState, ModelState } from './state.ts';
+
+export function initialState(config: GrantConfig): ModelState {
+  const domains: DomainState[] = [];
+  const frameOwner = new Map<Mfn, DomId>();
+  for (let id = 0; id < config.domains; id++) {
+    const p2m = new Map<Gfn, Mfn>();
+    for (let gfn = 0; gfn < config.pagesPerDomain; gfn++) {
+      const mfn = initialMfn(config, id, gfn);
+      p2m.set(gfn, mfn);
+      frameOwner.set(mfn, id);
+    }
+    domains.push({
+      id,
+      privileged: id === 0, // the control domain
+      totPages: config.pagesPerDomain,
+      maxPages: config.pagesPerDomain + config.maxPagesSlack,
+      p2m,
+      grantTable: {
+        nrFrames: INITIAL_NR_GRANT_FRAMES,
+        maxFrames: config.maxGrantFrames,
+        entries: new Map(),
+        active: new Map(),
+      },
+      maptrack: emptyMaptrack(config.maxMaptrackFrames),
+      hostVaPages: config.hostVaPages,
+      hostMappings: new Map(),
+      rawWritten: new Set(),
+    });
+  }
+  return { domains, frameOwner };
+}

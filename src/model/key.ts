@@ -1,0 +1,122 @@
+// Canonical identity of model states: stateKey (equal states ⇔ equal keys, whatever the Map
+// insertion order) for visited sets, and statesEqual, the cheap comparison run after every step.
+
+import type { DomainState, ModelState, SharedEntry, ActiveGrant } from './state.ts';
+import type { GrantMapping, HostMapping, Maptrack } from './state.ts';
+
+// --- stateKey ---------------------------------------------------------------------------------
+
+function mapKey<V>(map: ReadonlyMap<number, V>, value: (v: V) => string): string {
+  const keys = [...map.keys()].sort((x, y) => x - y);
+  let out = '';
+  for (const k of keys) {
+    const v = map.get(k);
+    if (v !== undefined) out += `${k}:${value(v)},`;
+  }
+  return out;
+}
+
+const num = (n: number): string => `${n}`;
+const entryKey = (e: SharedEntry): string => `${e.flags}.${e.domid}.${e.frame}`;
+const activeKey = (a: ActiveGrant): string =>
+  `${a.grantee}.${a.mfn}.${a.hostWritable}.${a.hostReadonly}.${a.deviceWritable}.${a.deviceReadonly}`;
+const mappingKey = (m: GrantMapping): string => `${m.granter}.${m.ref}.${m.flags}`;
+const pteKey = (p: HostMapping): string => `${p.mfn}${p.writable ? 'w' : 'r'}`;
+
+function domainKey(d: DomainState): string {
+  const gt = d.grantTable;
+  const mt = d.maptrack;
+  const raw = [...d.rawWritten].sort((x, y) => x - y).join(',');
+  return (
+    `d${d.id}${d.privileged ? 'p' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
+    ` p2m{${mapKey(d.p2m, num)}} g${gt.nrFrames}/${gt.maxFrames}` +
+    ` e{${mapKey(gt.entries, entryKey)}} a{${mapKey(gt.active, activeKey)}}` +
+    ` m${mt.limit}/${mt.maxFrames}[${mt.freeList.join(',')}]{${mapKey(mt.mappings, mappingKey)}}` +
+    ` h{${mapKey(d.hostMappings, pteKey)}} r{${raw}}`
+  );
+}
+
+export function stateKey(state: ModelState): string {
+  return `${state.domains.map(domainKey).join('|')}|o{${mapKey(state.frameOwner, num)}}`;
+}
+
+// --- statesEqual ------------------------------------------------------------------------------
+
+function sameMap<V>(
+  a: ReadonlyMap<number, V>,
+  b: ReadonlyMap<number, V>,
+  same: (x: V, y: V) => boolean,
+): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, x] of a) {
+    const y = b.get(k);
+    if (y === undefined || !same(x, y)) return false;
+  }
+  return true;
+}
+
+function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+const sameNumber = (x: number, y: number): boolean => x === y;
+const sameEntry = (x: SharedEntry, y: SharedEntry): boolean =>
+  x === y || (x.flags === y.flags && x.domid === y.domid && x.frame === y.frame);
+const sameActive = (x: ActiveGrant, y: ActiveGrant): boolean =>
+  x === y ||
+  (x.grantee === y.grantee &&
+    x.mfn === y.mfn &&
+    x.hostWritable === y.hostWritable &&
+    x.hostReadonly === y.hostReadonly &&
+    x.deviceWritable === y.deviceWritable &&
+    x.deviceReadonly === y.deviceReadonly);
+const sameMapping = (x: GrantMapping, y: GrantMapping): boolean =>
+  x === y || (x.granter === y.granter && x.ref === y.ref && x.flags === y.flags);
+const samePte = (x: HostMapping, y: HostMapping): boolean =>
+  x === y || (x.mfn === y.mfn && x.writable === y.writable);
+
+function sameMaptrack(a: Maptrack, b: Maptrack): boolean {
+  if (a === b) return true;
+  if (a.limit !== b.limit || a.maxFrames !== b.maxFrames) return false;
+  const fa = a.freeList;
+  const fb = b.freeList;
+  if (fa.length !== fb.length) return false;
+  for (let i = 0; i < fa.length; i++) if (fa[i] !== fb[i]) return false;
+  return sameMap(a.mappings, b.mappings, sameMapping);
+}
+
+function sameDomain(a: DomainState, b: DomainState): boolean {
+  if (a === b) return true;
+  const ga = a.grantTable;
+  const gb = b.grantTable;
+  return (
+    a.id === b.id &&
+    a.privileged === b.privileged &&
+    a.totPages === b.totPages &&
+    a.maxPages === b.maxPages &&
+    a.hostVaPages === b.hostVaPages &&
+    ga.nrFrames === gb.nrFrames &&
+    ga.maxFrames === gb.maxFrames &&
+    sameMap(ga.entries, gb.entries, sameEntry) &&
+    sameMap(ga.active, gb.active, sameActive) &&
+    sameMaptrack(a.maptrack, b.maptrack) &&
+    sameMap(a.hostMappings, b.hostMappings, samePte) &&
+    sameMap(a.p2m, b.p2m, sameNumber) &&
+    sameSet(a.rawWritten, b.rawWritten)
+  );
+}
+
+export function statesEqual(a: ModelState, b: ModelState): boolean {
+  if (a === b) return true;
+  if (a.domains.length !== b.domains.length) return false;
+  for (let i = 0; i < a.domains.length; i++) {
+    const da = a.domains[i];
+    const db = b.domains[i];
+    if (da === undefined || db === undefined || !sameDomain(da, db)) return false;
+  }
+  return sameMap(a.frameOwner, b.frameOwner, sameNumber);
+}

@@ -1,0 +1,46 @@
+// A mapping domain's maptrack handles: get_maptrack_handle / put_maptrack_handle (grant_table.c
+// L537-711, L608-631) with one vCPU, as pure functions. docs/semantics.md §6, H §1.7.
+
+import type { Handle } from '../ops/op.ts';
+import { MAPTRACK_PER_PAGE } from '../xen/abi.ts';
+import type { GrantMapping, Maptrack } from './state.ts';
+import { mapWith, mapWithout } from './update.ts';
+
+export function emptyMaptrack(maxFrames: number): Maptrack {
+  return { limit: 0, maxFrames, freeList: [], mappings: new Map() };
+}
+
+/** A handle and the table after taking it, or undefined: GNTST_no_space. */
+export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptrack } | undefined {
+  // _get_maptrack_handle L537-565: the list always keeps one entry (head->next == TAIL fails)
+  const [head, ...rest] = mt.freeList;
+  if (head !== undefined && rest.length > 0) {
+    return { handle: head, maptrack: { ...mt, freeList: rest } };
+  }
+  // get_maptrack_handle L680-708: a new frame; its first handle is returned directly and the
+  // other 255 are chained in front of the old (sentinel-only) list.
+  if (mt.limit / MAPTRACK_PER_PAGE < mt.maxFrames) {
+    const handle = mt.limit;
+    const fresh: Handle[] = [];
+    for (let h = handle + 1; h < handle + MAPTRACK_PER_PAGE; h++) fresh.push(h);
+    return {
+      handle,
+      maptrack: { ...mt, limit: mt.limit + MAPTRACK_PER_PAGE, freeList: fresh.concat(mt.freeList) },
+    };
+  }
+  // Stealing from the only vCPU fails as well (L577-606): no handle.
+  return undefined;
+}
+
+/** put_maptrack_handle L608-631: the entry becomes free and the handle goes to the list's tail. */
+export function putHandle(mt: Maptrack, handle: Handle): Maptrack {
+  return {
+    ...mt,
+    mappings: mapWithout(mt.mappings, handle),
+    freeList: [...mt.freeList, handle],
+  };
+}
+
+export function withMapping(mt: Maptrack, handle: Handle, mapping: GrantMapping): Maptrack {
+  return { ...mt, mappings: mapWith(mt.mappings, handle, mapping) };
+}

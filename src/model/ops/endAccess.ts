@@ -1,0 +1,25 @@
+// Guest library: gnttab_end_foreign_access_ref_v1 (G §3.4), strict form.
+
+import type { EndAccessOp } from '../../ops/op.ts';
+import type { EndAccessResult } from '../../ops/result.ts';
+import { isInUse, isPermitAccess } from '../entry.ts';
+import { libraryTarget, writeEntry } from '../guest.ts';
+import type { ModelState } from '../state.ts';
+
+export function endAccess(
+  state: ModelState,
+  op: EndAccessOp,
+): { state: ModelState; result: EndAccessResult } {
+  const target = libraryTarget(state, op.dom, op.ref);
+  if (target === undefined || !isPermitAccess(target.entry)) {
+    return { state, result: { kind: 'end_access', outcome: 'einval' } };
+  }
+  // There is no revocation: a pinned entry cannot be ended, and nothing is written.
+  if (isInUse(target.entry)) return { state, result: { kind: 'end_access', outcome: 'in_use' } };
+  // cmpxchg16(flags, seen, 0): only the flags are cleared; domid and frame stay, as in Linux.
+  const entry = { ...target.entry, flags: 0 };
+  return {
+    state: writeEntry(state, op.dom, op.ref, entry, false),
+    result: { kind: 'end_access', outcome: 'ended' },
+  };
+}

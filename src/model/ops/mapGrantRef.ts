@@ -1,0 +1,131 @@
+// GNTTABOP_map_grant_ref: map_grant_ref() (grant_table.c L1003-1383) element by element, for a
+// PV mapper and a v1 granter. docs/semantics.md §4, H §2.
+
+import type { DomId, MapGrantRefArgs, MapGrantRefOp } from '../../ops/op.ts';
+import type { MapElementResult, MapGrantRefResult } from '../../ops/result.ts';
+import {
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GNTST_bad_domain,
+  GNTST_bad_gntref,
+  GNTST_bad_page,
+  GNTST_general_error,
+  GNTST_no_space,
+  PAGE_SIZE,
+} from '../../xen/abi.ts';
+import { entryAt } from '../entry.ts';
+import { domainAt, hostPage, isIndex, nrEntries } from '../lookup.ts';
+import { allocateHandle, putHandle, withMapping } from '../maptrack.ts';
+import { NO_PINS, addPins, pinIncrement, totalPins, wouldOverflow, writablePins } from '../pins.ts';
+import type { ActiveGrant, ModelState, SharedEntry } from '../state.ts';
+import { reduceStatusForPin, setStatusV1 } from '../status.ts';
+import { mapWith, updateDomain, withEntry } from '../update.ts';
+
+type Element = { state: ModelState; result: MapElementResult };
+
+export function mapGrantRef(
+  state: ModelState,
+  op: MapGrantRefOp,
+): { state: ModelState; result: MapGrantRefResult } {
+  const results: MapElementResult[] = [];
+  let current = state;
+  for (const args of op.batch) {
+    const element = mapOne(current, op.caller, args);
+    current = element.state;
+    results.push(element.result);
+  }
+  return { state: current, result: { kind: 'map_grant_ref', results } };
+}
+
+function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
+  const mapper = domainAt(state, ld);
+  // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
+  if (mapper === undefined) return { state, result: { status: GNTST_bad_domain } };
+
+  const inc = pinIncrement(args.flags);
+  // L1023-1035: neither host_map nor device_map → bad_gntref (not a flags error)
+  if (totalPins(inc) === 0) return { state, result: { status: GNTST_bad_gntref } };
+  const granter = domainAt(state, args.dom);
+  // L1046-1051: unknown domain; DOMID_SELF is not accepted by map
+  if (granter === undefined) return { state, result: { status: GNTST_bad_domain } };
+  // L1061-1069: no maptrack handle (the free list keeps its last entry) → no_space
+  const taken = allocateHandle(mapper.maptrack);
+  if (taken === undefined) return { state, result: { status: GNTST_no_space } };
+  const { handle } = taken;
+
+  // Every later failure returns the handle to the tail of the free list (L1381), so a failed
+  // map still moves later handle numbers and may have grown maptrack_limit.
+  const refuse = (s: ModelState, status: number): Element => ({
+    state: updateDomain(s, ld, (d) => ({ ...d, maptrack: putHandle(taken.maptrack, handle) })),
+    result: { status },
+  });
+  const ref = args.ref;
+  // L1074-1082: ref beyond the granter's table → bad_gntref
+  if (!isIndex(ref, nrEntries(granter.grantTable))) return refuse(state, GNTST_bad_gntref);
+
+  const table = granter.grantTable;
+  const act = table.active.get(ref); // present iff pin != 0
+  const writable = (args.flags & GNTMAP_readonly) === 0;
+  // L1088-1099: pinned by another grantee (even if the granter rewrote sha->domid since: no
+  // revocation), or a counter being incremented already at 128 → general_error
+  if (act !== undefined && (act.grantee !== ld || wouldOverflow(act, inc))) {
+    return refuse(state, GNTST_general_error);
+  }
+
+  let entry = entryAt(table, ref);
+  // L1105-1112: _set_status on the first pin, or on the first writable pin of a read-only one
+  if (act === undefined || (writable && writablePins(act) === 0)) {
+    const marked = setStatusV1(entry, act !== undefined, writable, ld);
+    if (marked === undefined) return refuse(state, GNTST_general_error);
+    entry = marked;
+  }
+  const withGranterEntry = (e: SharedEntry, active: ReadonlyMap<number, ActiveGrant>) =>
+    updateDomain(state, granter.id, (d) => ({
+      ...d,
+      grantTable: { ...withEntry(d.grantTable, ref, e), active },
+    }));
+
+  let pinned: ActiveGrant;
+  if (act === undefined) {
+    // L1114-1123: the entry's frame is a gfn of the granter; only read on the first pin
+    const mfn = granter.p2m.get(entry.frame);
+    if (mfn === undefined) {
+      // unlock_out_clear L1372-1373: reduce_status_for_pin with pin 0 clears the status bits
+      const cleared = reduceStatusForPin(entry, NO_PINS, !writable);
+      return refuse(withGranterEntry(cleared, table.active), GNTST_bad_page);
+    }
+    // L1124-1131 and L1135: fill the active entry, then add the pins
+    pinned = { grantee: ld, mfn, ...addPins(NO_PINS, inc) };
+  } else {
+    // Already pinned: the shared entry's frame is ignored; act->mfn is authoritative.
+    pinned = { ...act, ...addPins(act, inc) };
+  }
+
+  // L1144-1239: page references. The page must still belong to the granter (11c "could not
+  // pin"): normally true, but a pinned page whose only references were host PTEs that were
+  // later overwritten can be transferred away. Host map: the linear page needs an L1 table.
+  const isHost = (args.flags & GNTMAP_host_map) !== 0;
+  const vaPage = hostPage(args.hostAddr);
+  if (
+    state.frameOwner.get(pinned.mfn) !== granter.id ||
+    (isHost && !isIndex(vaPage, mapper.hostVaPages))
+  ) {
+    // undo_out L1338-1382: pins back, reduce_status_for_pin, handle returned
+    const undone = reduceStatusForPin(entry, act ?? NO_PINS, !writable);
+    return refuse(withGranterEntry(undone, table.active), GNTST_general_error);
+  }
+
+  const granted = withGranterEntry(entry, mapWith(table.active, ref, pinned));
+  // L1325-1329: record the mapping; maptrack flags are a u16 (guest_avail bits dropped)
+  const mapping = { granter: granter.id, ref, flags: args.flags & 0xffff };
+  const next = updateDomain(granted, ld, (d) => ({
+    ...d,
+    maptrack: withMapping(taken.maptrack, handle, mapping),
+    // create_grant_pv_mapping replaces whatever PTE was in the slot (H §7.4 for the old one)
+    hostMappings: isHost
+      ? mapWith(d.hostMappings, vaPage, { mfn: pinned.mfn, writable })
+      : d.hostMappings,
+  }));
+  // L1331-1333: dev_bus_addr is returned for every successful map, device_map or not
+  return { state: next, result: { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE } };
+}

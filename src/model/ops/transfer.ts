@@ -1,0 +1,90 @@
+// GNTTABOP_transfer: gnttab_transfer() (grant_table.c L2283-2524) with
+// gnttab_prepare_for_transfer() (L2220-2281), PV caller and PV receiver. docs/semantics.md §7.
+
+import type { DomId, TransferArgs, TransferOp } from '../../ops/op.ts';
+import type { TransferResult } from '../../ops/result.ts';
+import {
+  GNTST_bad_domain,
+  GNTST_bad_page,
+  GNTST_general_error,
+  GNTST_okay,
+  GTF_transfer_committed,
+  GTF_transfer_completed,
+} from '../../xen/abi.ts';
+import { entryAt, isOpenForTransfer } from '../entry.ts';
+import { domainAt, isIndex, isPageMapped, nrEntries } from '../lookup.ts';
+import type { ModelState } from '../state.ts';
+import { mapWith, mapWithout, updateDomain, withEntry } from '../update.ts';
+
+export function transfer(
+  state: ModelState,
+  op: TransferOp,
+): { state: ModelState; result: TransferResult } {
+  const statuses: number[] = [];
+  let current = state;
+  for (const args of op.batch) {
+    const element = transferOne(current, op.caller, args);
+    current = element.state;
+    statuses.push(element.status);
+  }
+  return { state: current, result: { kind: 'transfer', statuses } };
+}
+
+function transferOne(
+  state: ModelState,
+  caller: DomId,
+  args: TransferArgs,
+): { state: ModelState; status: number } {
+  const sender = domainAt(state, caller);
+  // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
+  if (sender === undefined) return { state, status: GNTST_bad_domain };
+  const mfn = sender.p2m.get(args.gfn);
+  // L2315-2336: the gfn is not backed → bad_page, nothing changes
+  if (mfn === undefined) return { state, status: GNTST_bad_page };
+  // steal_page (x86 mm.c L4382-4455): any reference beyond the two base ones → -EINVAL → bad_page
+  if (isPageMapped(state, mfn)) return { state, status: GNTST_bad_page };
+
+  // The page leaves the sender (steal_page, guest_physmap_remove_page L2338-2357).
+  const stolen = updateDomain(state, caller, (d) => ({
+    ...d,
+    totPages: d.totPages - 1,
+    p2m: mapWithout(d.p2m, args.gfn),
+  }));
+  // From here on every failure frees the page.
+  const lost = (status: number) => ({
+    state: { ...stolen, frameOwner: mapWithout(stolen.frameOwner, mfn) },
+    status,
+  });
+  // Read after the steal: a self-transfer sees its own tot_pages already lowered.
+  const receiver = domainAt(stolen, args.domid);
+  // L2359-2365: unknown receiver (DOMID_SELF is not accepted) → bad_domain
+  if (receiver === undefined) return lost(GNTST_bad_domain);
+  // L2405-2428: the receiver is at max_pages → general_error
+  if (receiver.totPages >= receiver.maxPages) return lost(GNTST_general_error);
+  const table = receiver.grantTable;
+  // gnttab_prepare_for_transfer L2220-2281: a bad ref is general_error, not bad_gntref
+  if (!isIndex(args.ref, nrEntries(table))) return lost(GNTST_general_error);
+  const entry = entryAt(table, args.ref);
+  // flags exactly GTF_accept_transfer (an earlier commit, or any other bit, fails) and the
+  // entry names the sender
+  if (!isOpenForTransfer(entry) || entry.domid !== caller) return lost(GNTST_general_error);
+
+  // L2441-2504: commit, assign the page, p2m(e)[sha->frame] = mfn; a PV receiver's entry frame
+  // becomes the MFN, then GTF_transfer_completed is ORed in.
+  const done = {
+    flags: entry.flags | GTF_transfer_committed | GTF_transfer_completed,
+    domid: entry.domid,
+    frame: mfn,
+  };
+  const received = updateDomain(stolen, receiver.id, (d) => ({
+    ...d,
+    totPages: d.totPages + 1,
+    // a page already at that gfn stays the receiver's, unreachable through the p2m
+    p2m: mapWith(d.p2m, entry.frame, mfn),
+    grantTable: withEntry(d.grantTable, args.ref, done),
+  }));
+  return {
+    state: { ...received, frameOwner: mapWith(received.frameOwner, mfn, receiver.id) },
+    status: GNTST_okay,
+  };
+}

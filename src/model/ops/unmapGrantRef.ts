@@ -1,0 +1,106 @@
+// GNTTABOP_unmap_grant_ref: unmap_common (grant_table.c L1409-1604) then unmap_common_complete
+// (L1606-1677). Xen runs phase 1 for up to 32 elements before any phase 2; element-by-element is
+// equivalent sequentially (docs/semantics.md §5, H §3).
+
+import type { DomId, UnmapGrantRefArgs, UnmapGrantRefOp } from '../../ops/op.ts';
+import type { UnmapGrantRefResult } from '../../ops/result.ts';
+import {
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GNTST_bad_dev_addr,
+  GNTST_bad_domain,
+  GNTST_bad_handle,
+  GNTST_general_error,
+  GNTST_okay,
+  PAGE_SIZE,
+} from '../../xen/abi.ts';
+import { entryAt } from '../entry.ts';
+import { domainAt, hostPage, isIndex } from '../lookup.ts';
+import { putHandle, withMapping } from '../maptrack.ts';
+import { pinIncrement, subtractPins, totalPins } from '../pins.ts';
+import type { ModelState } from '../state.ts';
+import { reduceStatusForPin } from '../status.ts';
+import { mapWith, mapWithout, updateDomain, withEntry } from '../update.ts';
+
+export function unmapGrantRef(
+  state: ModelState,
+  op: UnmapGrantRefOp,
+): { state: ModelState; result: UnmapGrantRefResult } {
+  const statuses: number[] = [];
+  let current = state;
+  for (const args of op.batch) {
+    const element = unmapOne(current, op.caller, args);
+    current = element.state;
+    statuses.push(element.status);
+  }
+  return { state: current, result: { kind: 'unmap_grant_ref', statuses } };
+}
+
+function unmapOne(
+  state: ModelState,
+  ld: DomId,
+  args: UnmapGrantRefArgs,
+): { state: ModelState; status: number } {
+  const mapper = domainAt(state, ld);
+  // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
+  if (mapper === undefined) return { state, status: GNTST_bad_domain };
+  const mt = mapper.maptrack;
+  // L1426-1432: handle beyond maptrack_limit → bad_handle
+  if (!isIndex(args.handle, mt.limit)) return { state, status: GNTST_bad_handle };
+  const mapping = mt.mappings.get(args.handle);
+  // L1437-1443: free entry (flags 0) → bad_handle
+  if (mapping === undefined) return { state, status: GNTST_bad_handle };
+  const granter = domainAt(state, mapping.granter);
+  const act = granter?.grantTable.active.get(mapping.ref);
+  // L1480-1510: the entry no longer matches its pin. Unreachable: a live mapping always holds a
+  // pin on a ref of an existing domain (invariants I6, I11).
+  if (granter === undefined || act === undefined) return { state, status: GNTST_bad_handle };
+
+  const mfn = act.mfn; // L1512: the active entry's frame, not the shared entry's
+  const hasHost = (mapping.flags & GNTMAP_host_map) !== 0;
+  const hasDevice = (mapping.flags & GNTMAP_device_map) !== 0;
+  const readonly = (mapping.flags & GNTMAP_readonly) !== 0;
+
+  // L1514-1522: a wrong dev_bus_addr (full compare) aborts everything, the host part included
+  if (args.devBusAddr !== 0 && hasDevice && args.devBusAddr !== mfn * PAGE_SIZE) {
+    return { state, status: GNTST_bad_dev_addr };
+  }
+  let hostMappings = mapper.hostMappings;
+  const removeHost = args.hostAddr !== 0 && hasHost;
+  if (removeHost) {
+    const page = hostPage(args.hostAddr);
+    const pte = hostMappings.get(page);
+    // replace_grant_pv_mapping (pv.c L189-323): the PTE must map this mfn with the grant's RW
+    if (pte === undefined || pte.mfn !== mfn || pte.writable === readonly) {
+      return { state, status: GNTST_general_error };
+    }
+    hostMappings = mapWithout(hostMappings, page);
+  }
+  const removeDevice = args.devBusAddr !== 0 && hasDevice;
+  // Both addresses 0, or addresses for kinds the mapping lacks: okay, nothing changes.
+  if (!removeHost && !removeDevice) return { state, status: GNTST_okay };
+
+  const done = (removeHost ? GNTMAP_host_map : 0) | (removeDevice ? GNTMAP_device_map : 0);
+  const remaining = mapping.flags & ~done;
+  // L1541-1553: the handle is freed (to the tail) once neither kind remains
+  const maptrack =
+    (remaining & (GNTMAP_host_map | GNTMAP_device_map)) === 0
+      ? putHandle(mt, args.handle)
+      : withMapping(mt, args.handle, { ...mapping, flags: remaining });
+  const unmapped = updateDomain(state, ld, (d) => ({ ...d, maptrack, hostMappings }));
+
+  // unmap_common_complete: drop the pins of the removed kinds, then reduce_status_for_pin
+  const pins = subtractPins(act, pinIncrement(done | (readonly ? GNTMAP_readonly : 0)));
+  const ref = mapping.ref;
+  const next = updateDomain(unmapped, granter.id, (d) => {
+    const table = d.grantTable;
+    const entry = reduceStatusForPin(entryAt(table, ref), pins, readonly);
+    const active =
+      totalPins(pins) === 0
+        ? mapWithout(table.active, ref)
+        : mapWith(table.active, ref, { ...act, ...pins });
+    return { ...d, grantTable: { ...withEntry(table, ref, entry), active } };
+  });
+  return { state: next, status: GNTST_okay };
+}

@@ -1,0 +1,50 @@
+// The model's transition function: one op, atomically, to the next state and its result. The
+// role do_grant_table_op (grant_table.c L3707-3885) plays for the hypercalls.
+
+import type { Op } from '../ops/op.ts';
+import { unreachable } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+import { endAccess } from './ops/endAccess.ts';
+import { endTransfer } from './ops/endTransfer.ts';
+import { grantAccess } from './ops/grantAccess.ts';
+import { grantTransfer } from './ops/grantTransfer.ts';
+import { mapGrantRef } from './ops/mapGrantRef.ts';
+import { querySize } from './ops/querySize.ts';
+import { rawWrite } from './ops/rawWrite.ts';
+import { setupTable } from './ops/setupTable.ts';
+import { transfer } from './ops/transfer.ts';
+import { unmapGrantRef } from './ops/unmapGrantRef.ts';
+import type { ModelState } from './state.ts';
+
+export interface Step {
+  readonly state: ModelState;
+  readonly result: OpResult;
+}
+
+/** Pure and total: an invalid call is a modelled result, never an exception. */
+export function step(state: ModelState, op: Op): Step {
+  switch (op.kind) {
+    case 'grant_access':
+      return grantAccess(state, op);
+    case 'end_access':
+      return endAccess(state, op);
+    case 'grant_transfer':
+      return grantTransfer(state, op);
+    case 'end_transfer':
+      return endTransfer(state, op);
+    case 'raw_write':
+      return rawWrite(state, op);
+    case 'map_grant_ref':
+      return mapGrantRef(state, op);
+    case 'unmap_grant_ref':
+      return unmapGrantRef(state, op);
+    case 'transfer':
+      return transfer(state, op);
+    case 'setup_table':
+      return setupTable(state, op);
+    case 'query_size':
+      return querySize(state, op);
+    default:
+      return unreachable(op);
+  }
+}
