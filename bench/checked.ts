@@ -1,0 +1,59 @@
+// Bench: fully checked ops per second (model step + impl step + result and state comparison +
+// every invariant and step property) against raw impl ops per second, on the same op stream.
+// The stream is sampled once from the conformance suite's generators with a fixed seed, as runs
+// of up to 100 ops that each start from a fresh system.
+
+import fc from 'fast-check';
+import { Checker } from '../src/harness/checker.ts';
+import { GrantSystem } from '../src/impl/index.ts';
+import { step } from '../src/model/index.ts';
+import { initialState } from '../src/model/index.ts';
+import type { Op } from '../src/ops/op.ts';
+import { buildSuite } from '../properties/suites.ts';
+
+export interface CheckedBenchRow {
+  readonly measure: string;
+  readonly ops: number;
+  readonly seconds: number;
+  readonly opsPerSecond: number;
+}
+
+function sampleRuns(runs: number, opsPerRun: number): Op[][] {
+  const suite = buildSuite('conformance');
+  if (!suite) throw new Error('no conformance suite');
+  const arb = fc.oneof(...suite.opKinds.map((k) => suite.arbitrary(k)));
+  return fc.sample(fc.array(arb, { minLength: opsPerRun, maxLength: opsPerRun }), {
+    seed: 1124,
+    numRuns: runs,
+  });
+}
+
+function timeIt(label: string, runs: readonly Op[][], body: (ops: readonly Op[]) => void) {
+  const ops = runs.reduce((n, r) => n + r.length, 0);
+  for (const r of runs.slice(0, 20)) body(r); // warm-up
+  const start = performance.now();
+  for (const r of runs) body(r);
+  const seconds = (performance.now() - start) / 1000;
+  return { measure: label, ops, seconds, opsPerSecond: Math.round(ops / seconds) };
+}
+
+export function benchChecked(): CheckedBenchRow[] {
+  const suite = buildSuite('conformance');
+  if (!suite) throw new Error('no conformance suite');
+  const runs = sampleRuns(1000, 100);
+  const checked = timeIt('checked (model + impl + compare + invariants)', runs, (ops) => {
+    const checker = new Checker(suite.config, suite);
+    for (const op of ops) {
+      if (checker.apply(op).violation) throw new Error('bench stream found a violation');
+    }
+  });
+  const model = timeIt('model step only', runs, (ops) => {
+    let s = initialState(suite.config);
+    for (const op of ops) s = step(s, op).state;
+  });
+  const raw = timeIt('raw impl apply only', runs, (ops) => {
+    const system = new GrantSystem(suite.config);
+    for (const op of ops) system.apply(op);
+  });
+  return [checked, model, raw];
+}
