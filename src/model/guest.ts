@@ -6,7 +6,7 @@ import { GNTTAB_NR_RESERVED_ENTRIES } from '../xen/abi.ts';
 import { entryAt } from './entry.ts';
 import { domainAt, isIndex, nrEntries } from './lookup.ts';
 import type { DomainState, ModelState, SharedEntry } from './state.ts';
-import { setWith, setWithout, updateDomain, withEntry } from './update.ts';
+import { setWith, updateDomain, withEntry } from './update.ts';
 
 export interface LibraryTarget {
   readonly domain: DomainState;
@@ -24,8 +24,8 @@ export function libraryTarget(state: ModelState, dom: DomId, ref: Ref): LibraryT
   return { domain, entry: entryAt(domain.grantTable, ref) };
 }
 
-/** Store `entry` at `ref`. A write by the library ends the ref's raw-written status; a raw_write
- * starts it. */
+/** Store `entry` at `ref`. A raw_write marks the ref for good: the mark is never cleared, since
+ * a raw write may have cleared GTF_reading under a live pin (docs/semantics.md §3). */
 export function writeEntry(
   state: ModelState,
   dom: DomId,
@@ -36,6 +36,6 @@ export function writeEntry(
   return updateDomain(state, dom, (d) => ({
     ...d,
     grantTable: withEntry(d.grantTable, ref, entry),
-    rawWritten: raw ? setWith(d.rawWritten, ref) : setWithout(d.rawWritten, ref),
+    rawWritten: raw ? setWith(d.rawWritten, ref) : d.rawWritten,
   }));
 }
