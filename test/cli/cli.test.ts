@@ -1,0 +1,137 @@
+// CLI end to end: stdout, stderr and exit codes. Most cases call main() in-process with captured
+// output; a few spawn the real `grantcheck` binary to check the shim, --version and exit codes.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import type { Io } from '../../src/cli/outcome.ts';
+import { VERSION } from '../../src/version.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    interactive: false,
+  };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'grantcheck-test-'));
+}
+
+describe('grantcheck binary', () => {
+  it('prints its version and exits 0', () => {
+    const out = execFileSync('node', [join(root, 'bin', 'grantcheck.js'), '--version'], {
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe(VERSION);
+  });
+  it('reports a bad flag in one line with exit 2', () => {
+    const r = spawnSync('node', [join(root, 'bin', 'grantcheck.js'), 'run', '--runs', 'many'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("grantcheck: --runs: 'many' is not a whole number\n");
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('grantcheck run', () => {
+  it('passes a small run and prints the summary', async () => {
+    const r = await cli('run', '--suite', 'conformance', '--seed', '7', '--runs', '20');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('grantcheck run: seed 7');
+    expect(r.out).toMatch(/ops\s+\d+ checked in [\d.]+ s \(\d+ ops\/s\)/);
+    expect(r.out).toContain('map_grant_ref');
+    expect(r.out).toContain('PASSED: 1 suite(s)');
+  });
+  it('gives the same summary for the same seed (timings aside)', async () => {
+    const strip = (s: string) => s.replace(/in [\d.]+ s \(\d+ ops\/s\)/g, '');
+    const a = await cli('run', '--suite', 'protocol', '--seed', '11', '--runs', '15');
+    const b = await cli('run', '--suite', 'protocol', '--seed', '11', '--runs', '15');
+    expect(strip(a.out)).toBe(strip(b.out));
+  });
+  it('emits a JSON summary with --json', async () => {
+    const r = await cli('run', '--suite', 'protocol', '--seed', '3', '--runs', '10', '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as { result: string; seed: number; suites: { name: string }[] };
+    expect(json.result).toBe('pass');
+    expect(json.seed).toBe(3);
+    expect(json.suites.map((s) => s.name)).toEqual(['protocol']);
+  });
+  it.each([
+    [['run', '--suite', 'nope'], "--suite: no suite 'nope'"],
+    [['run', '--seed', '-1'], "error: unknown option '-1'"],
+    [['run', '--domains', '0'], '--domains: 0 is outside 1..16'],
+    [['run', '--fault', 'no-such-fault'], "--fault: no fault 'no-such-fault'"],
+    [['frobnicate'], "unknown command 'frobnicate'"],
+  ])('rejects %j with exit 2 and one line', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.err).toContain(message.replace(/^error: /, ''));
+  });
+});
+
+describe('grantcheck replay', () => {
+  it('rejects a malformed trace naming the bad field, exit 2', async () => {
+    const dir = tmp();
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ format: 'grantcheck-trace', version: 1, tool: 'x' }));
+    const r = await cli('replay', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^grantcheck: .*bad\.json: config: /);
+    expect(r.out).toBe('');
+  });
+  it('rejects a file that is not JSON, and a missing file', async () => {
+    const dir = tmp();
+    const file = join(dir, 'x.json');
+    writeFileSync(file, '{ nope');
+    expect((await cli('replay', file)).err).toMatch(/not JSON/);
+    expect((await cli('replay', join(dir, 'missing.json'))).err).toMatch(/no such file/);
+  });
+  it('round-trips an exec trace: written, then replayed to the same verdict', async () => {
+    const dir = tmp();
+    const file = join(dir, 'ok.json');
+    const ops = ['grant_access(d1 ref=8 -> d2 gfn=0 rw)', 'map(d2: d1 ref=8 host @0x1000)'];
+    const w = await cli('exec', '--out', file, ...ops);
+    expect(w.code).toBe(0);
+    expect(readdirSync(dir)).toEqual(['ok.json']); // no temporary file left behind
+    const r = await cli('replay', file);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('grant_access(d1 ref=8 -> d2 gfn=0 rw)');
+    expect(r.out).toContain('[okay h=0 dev=');
+    expect(r.out).toContain('result: PASSES (recorded: pass, same)');
+    const trace = JSON.parse(readFileSync(file, 'utf8')) as { steps: unknown[] };
+    expect(trace.steps).toHaveLength(2);
+  });
+});
+
+describe('grantcheck exec and list', () => {
+  it('rejects an unparsable op with exit 2', async () => {
+    const r = await cli('exec', 'map(d2 d1 ref=8)');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('op 1: map:');
+  });
+  it('rejects an op whose acting domain does not exist', async () => {
+    const r = await cli('exec', 'end_access(d9 ref=8)');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('acting domain d9 does not exist');
+  });
+  it('lists suites, invariants, op kinds and faults', async () => {
+    const r = await cli('list');
+    expect(r.code).toBe(0);
+    for (const word of ['conformance', 'pin-accounting', 'map_grant_ref', 'faults']) {
+      expect(r.out).toContain(word);
+    }
+  });
+});
