@@ -1,0 +1,21 @@
+// gnttab_grant_foreign_access_ref + gnttab_update_entry_v1 (G §3.3; pub.h protocol, G §2.1):
+// domid, then frame, then a write barrier, then flags, so Xen never sees a half-made entry.
+
+import type { GrantAccessOp } from '../../ops/op.ts';
+import type { GrantAccessResult } from '../../ops/result.ts';
+import { GTF_permit_access, GTF_readonly } from '../../xen/abi.ts';
+import type { GuestLib } from './guestLib.ts';
+import { isReusable } from './guestLib.ts';
+
+export function grantAccess(guest: GuestLib, op: GrantAccessOp): GrantAccessResult {
+  const mem = guest.memory;
+  // Refused (semantics.md §3): reserved ref, beyond the table, or Xen may still hold the entry.
+  if (guest.refusesRef(op.ref) || !isReusable(mem.loadFlags(op.ref))) {
+    return { kind: 'grant_access', outcome: 'einval' };
+  }
+  mem.storeDomid(op.ref, op.grantee);
+  mem.storeFrame(op.ref, op.gfn);
+  // wmb(): flags last.
+  mem.storeFlags(op.ref, GTF_permit_access | (op.readonly ? GTF_readonly : 0));
+  return { kind: 'grant_access', outcome: 'ok' };
+}

@@ -1,0 +1,55 @@
+// Xen's per-domain state that grants touch: the grant table, the maptrack table, page
+// accounting (tot_pages/max_pages), the gfn -> mfn table and the PV page-table slots that can
+// hold grant PTEs (docs/semantics.md §2, H §1.4, §11 "slot table").
+
+import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
+import { GrantTable } from './grantTable.ts';
+import { MaptrackTable } from './maptrack.ts';
+
+/** A present PTE in an L1 slot mapping a granted frame (PV `create_grant_pv_mapping`). */
+export interface GrantPte {
+  readonly mfn: Mfn;
+  readonly writable: boolean;
+}
+
+export class XenDomain {
+  readonly grantTable: GrantTable;
+  readonly maptrack: MaptrackTable;
+  totPages: number;
+  /** gfn -> mfn. Replaced, never mutated, so snapshots and abstractions may share it. */
+  p2m: ReadonlyMap<Gfn, Mfn>;
+  /** Linear page (host_addr >> 12) -> grant PTE. Replaced, never mutated (as p2m). */
+  pageTable: ReadonlyMap<number, GrantPte> = new Map();
+
+  constructor(
+    readonly id: DomId,
+    /** is_control_domain(): XSM_TARGET checks pass for it on any target. */
+    readonly privileged: boolean,
+    readonly maxPages: number,
+    /** Linear pages 0..hostVaPages-1 have an L1 page table. */
+    readonly hostVaPages: number,
+    maxGrantFrames: number,
+    maxMaptrackFrames: number,
+    p2m: ReadonlyMap<Gfn, Mfn>,
+  ) {
+    this.grantTable = new GrantTable(maxGrantFrames);
+    this.maptrack = new MaptrackTable(maxMaptrackFrames);
+    this.totPages = p2m.size;
+    this.p2m = p2m;
+  }
+}
+
+/** A copy of `map` with key `k` set to `v`, keys in ascending order. */
+export function mapWith<V>(map: ReadonlyMap<number, V>, k: number, v: V): ReadonlyMap<number, V> {
+  const entries = [...map].filter(([key]) => key !== k);
+  entries.push([k, v]);
+  entries.sort((a, b) => a[0] - b[0]);
+  return new Map(entries);
+}
+
+/** A copy of `map` without key `k`. */
+export function mapWithout<V>(map: ReadonlyMap<number, V>, k: number): ReadonlyMap<number, V> {
+  const next = new Map(map);
+  next.delete(k);
+  return next;
+}

@@ -1,0 +1,29 @@
+// do_grant_table_op (L3707-3885): one hypercall sub-op, dispatched on its kind. Batches are
+// well formed (no -EFAULT, no continuation); each element reports its own GNTST_* status.
+
+import type { HypercallOp } from '../../ops/op.ts';
+import { unreachable } from '../../ops/op.ts';
+import type { OpResult } from '../../ops/result.ts';
+import type { Hypervisor } from './hypervisor.ts';
+import { gnttabMapGrantRef } from './mapGrantRef.ts';
+import { gnttabQuerySize } from './querySize.ts';
+import { gnttabSetupTable } from './setupTable.ts';
+import { gnttabTransfer } from './transfer.ts';
+import { gnttabUnmapGrantRef } from './unmapGrantRef.ts';
+
+export function doGrantTableOp(xen: Hypervisor, op: HypercallOp): OpResult {
+  switch (op.kind) {
+    case 'map_grant_ref':
+      return { kind: 'map_grant_ref', results: gnttabMapGrantRef(xen, op.caller, op.batch) };
+    case 'unmap_grant_ref':
+      return { kind: 'unmap_grant_ref', statuses: gnttabUnmapGrantRef(xen, op.caller, op.batch) };
+    case 'transfer':
+      return { kind: 'transfer', statuses: gnttabTransfer(xen, op.caller, op.batch) };
+    case 'setup_table':
+      return gnttabSetupTable(xen, op);
+    case 'query_size':
+      return gnttabQuerySize(xen, op);
+    default:
+      return unreachable(op);
+  }
+}

@@ -1,0 +1,69 @@
+// The hypervisor's whole state: the domains, the machine frame table, and the replaceable
+// pieces (ImplParts) its hypercalls call through. Domain lookup mirrors rcu_lock_domain_by_id /
+// rcu_lock_domain_by_any_id, and XSM_TARGET mirrors the dummy policy (xsm/dummy.h).
+
+import type { GrantConfig } from '../../config.ts';
+import { initialMfn, MFN_BASE } from '../../config.ts';
+import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
+import { DOMID_SELF } from '../../xen/abi.ts';
+import type { ImplParts } from '../parts.ts';
+import { XenDomain } from './domain.ts';
+import { FrameTable, PAGE_BASE_REFS } from './mm.ts';
+
+export class Hypervisor {
+  readonly domains: readonly XenDomain[];
+  readonly frames: FrameTable;
+
+  constructor(
+    readonly config: GrantConfig,
+    readonly parts: ImplParts,
+  ) {
+    const nrFrames = config.domains * config.pagesPerDomain;
+    this.frames = new FrameTable(MFN_BASE, nrFrames);
+    const domains: XenDomain[] = [];
+    for (let d = 0; d < config.domains; d++) {
+      const p2m = new Map<Gfn, Mfn>();
+      for (let gfn = 0; gfn < config.pagesPerDomain; gfn++) {
+        const mfn = initialMfn(config, d, gfn);
+        p2m.set(gfn, mfn);
+        this.frames.owner[mfn - MFN_BASE] = d;
+        this.frames.count[mfn - MFN_BASE] = PAGE_BASE_REFS;
+      }
+      domains.push(
+        new XenDomain(
+          d,
+          d === 0,
+          config.pagesPerDomain + config.maxPagesSlack,
+          config.hostVaPages,
+          config.maxGrantFrames,
+          config.maxMaptrackFrames,
+          p2m,
+        ),
+      );
+    }
+    this.domains = domains;
+  }
+
+  /** An existing domain (the acting one); a missing one is a harness bug. */
+  domain(id: DomId): XenDomain {
+    const d = this.domains[id];
+    if (d === undefined) throw new Error(`no domain d${id}`);
+    return d;
+  }
+
+  /** rcu_lock_domain_by_id: real ids only (DOMID_SELF is not one). */
+  rcuLockDomainById(domid: DomId): XenDomain | undefined {
+    return this.domains[domid];
+  }
+
+  /** rcu_lock_domain_by_any_id: DOMID_SELF means the current domain. */
+  rcuLockDomainByAnyId(domid: DomId, current: DomId): XenDomain | undefined {
+    return this.domains[domid === DOMID_SELF ? current : domid];
+  }
+
+  /** xsm_default_action(XSM_TARGET, src, target) under the dummy policy: itself, its device
+   * model (none here) or the control domain. */
+  xsmTarget(src: DomId, target: DomId): boolean {
+    return src === target || this.domain(src).privileged;
+  }
+}

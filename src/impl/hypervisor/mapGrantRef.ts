@@ -1,0 +1,185 @@
+// GNTTABOP_map_grant_ref, one element: map_grant_ref (L1003-1383, H §2.1), every check in
+// Xen's order, the undo path included; gnttab_map_grant_ref (L1385-1407) drives a batch.
+
+import type { DomId, MapGrantRefArgs } from '../../ops/op.ts';
+import type { MapElementResult } from '../../ops/result.ts';
+import {
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GNTPIN_devr_inc,
+  GNTPIN_devw_inc,
+  GNTPIN_devw_mask,
+  GNTPIN_hstr_inc,
+  GNTPIN_hstw_inc,
+  GNTPIN_hstw_mask,
+  GNTPIN_incr2oflow_mask,
+  GNTST_bad_domain,
+  GNTST_bad_gntref,
+  GNTST_general_error,
+  GNTST_no_space,
+  GNTST_okay,
+  PAGE_SIZE,
+} from '../../xen/abi.ts';
+import type { Hypervisor } from './hypervisor.ts';
+import { INVALID_MAPTRACK_HANDLE } from './maptrack.ts';
+import {
+  getPage,
+  getPageTypeWritable,
+  NO_OWNER,
+  pageGetOwnerAndReference,
+  putPage,
+  putPageType,
+} from './mm.ts';
+
+/** The pin increment a map asks for (L1023-1035): one counter per mapping kind requested. */
+export function pinIncrementFor(flags: number): number {
+  const readonly = (flags & GNTMAP_readonly) !== 0;
+  let pinIncr = 0;
+  if (flags & GNTMAP_device_map) pinIncr += readonly ? GNTPIN_devr_inc : GNTPIN_devw_inc;
+  if (flags & GNTMAP_host_map) pinIncr += readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc;
+  return pinIncr;
+}
+
+/** The overflow test of L1088-1099: refused once a counter being incremented has its top bit
+ * set, i.e. at 128, not 255 (GNTPIN_incr2oflow_mask). */
+export function pinIncrementRefused(pin: number, pinIncr: number): boolean {
+  return (pin & GNTPIN_incr2oflow_mask(pinIncr)) !== 0;
+}
+
+/** gnttab_host_mapping_get_page_type (x86.h L60-61): a writable host mapping takes a writable
+ * type reference when L == R or R is PV; every domain is PV here. */
+function hostMappingGetPageType(readonly: boolean): boolean {
+  return !readonly;
+}
+
+export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): MapElementResult {
+  const parts = xen.parts;
+  const readonly = (op.flags & GNTMAP_readonly) !== 0;
+
+  const pinIncr = pinIncrementFor(op.flags);
+  // map_grant_ref L1031: neither host_map nor device_map
+  if (pinIncr === 0) return { status: GNTST_bad_gntref };
+
+  // (L1037-1044: flag checks for external mappers; every domain is PV.)
+  const rd = xen.rcuLockDomainById(op.dom);
+  // map_grant_ref L1046: no such domain (DOMID_SELF included)
+  if (rd === undefined) return { status: GNTST_bad_domain };
+  // (L1053-1059: xsm_grant_mapref; the dummy policy allows.)
+
+  const lgt = xen.domain(ld).maptrack;
+  const handle = parts.getMaptrackHandle(lgt);
+  // map_grant_ref L1062: get_maptrack_handle found nothing
+  if (handle === INVALID_MAPTRACK_HANDLE) return { status: GNTST_no_space };
+
+  const fail = (status: number): MapElementResult => {
+    parts.putMaptrackHandle(lgt, handle);
+    return { status };
+  };
+
+  const rgt = rd.grantTable;
+  const ref = op.ref;
+  // map_grant_ref L1076: ref beyond nr_grant_entries
+  if (ref >= rgt.nrGrantEntries) return fail(GNTST_bad_gntref);
+
+  const act = rgt.active;
+  const shared = rgt.shared;
+  const pin = act.pinOf(ref);
+  // map_grant_ref L1088: pinned by another grantee, or a counter at 128. (is_sub_page is never
+  // set: only copies set it, and copies are not modelled.)
+  if (pin !== 0 && (act.domidOf(ref) !== ld || parts.pinIncrementRefused(pin, pinIncr))) {
+    return fail(GNTST_general_error);
+  }
+
+  let inHand = -1; // the page reference get_paged_frame took (first pin only)
+  if (pin === 0 || (!readonly && (pin & (GNTPIN_hstw_mask | GNTPIN_devw_mask)) === 0)) {
+    const rc = parts.setStatus(shared, ref, pin !== 0, readonly, true, ld);
+    // map_grant_ref L1108: _set_status refused (type, grantee or read-only)
+    if (rc !== GNTST_okay) return fail(rc);
+    if (pin === 0) {
+      const gfn = shared.loadFrame(ref);
+      const got = parts.getPagedFrame(xen, rd.id, gfn);
+      if (got < 0) {
+        // map_grant_ref L1120 (unlock_out_clear): get_paged_frame's bad_page; undo the bits
+        parts.reduceStatusForPin(shared, ref, act.pinOf(ref), readonly);
+        return fail(got);
+      }
+      inHand = got;
+      act.domid[ref] = ld;
+      act.mfn[ref] = got;
+    }
+  }
+
+  // Pins go up before page references are taken (L1135).
+  act.pin[ref] = (act.pinOf(ref) + pinIncr) >>> 0;
+  const mfn = act.mfnOf(ref);
+
+  // Page reference phase (L1144-1239): one reference in hand, from get_paged_frame or here.
+  let refcnt = 0;
+  let typecnt = 0;
+  let hostMapCreated = false;
+  let rc: number = GNTST_okay;
+  let owner: number = NO_OWNER;
+  if (inHand >= 0) owner = xen.frames.ownerOf(mfn);
+  else if (xen.frames.valid(mfn)) owner = pageGetOwnerAndReference(xen, mfn);
+  if (owner !== NO_OWNER) refcnt++;
+
+  if (!xen.frames.valid(mfn)) {
+    // map_grant_ref L1157-1191: no page struct (MMIO); R has no iomem permission here
+    rc = GNTST_general_error;
+  } else if (owner === rd.id) {
+    let ok = true;
+    if (op.flags & GNTMAP_device_map && !readonly) {
+      ok = getPageTypeWritable(xen, mfn);
+      if (ok) typecnt++;
+    }
+    if (ok && op.flags & GNTMAP_host_map) {
+      // Only need another reference if device_map claimed the one in hand.
+      if (op.flags & GNTMAP_device_map) {
+        ok = getPage(xen, mfn, rd.id);
+        if (ok) refcnt++;
+      }
+      if (ok && hostMappingGetPageType(readonly)) {
+        ok = getPageTypeWritable(xen, mfn);
+        if (ok) typecnt++;
+      }
+      if (ok) {
+        // map_grant_ref L1222: create_grant_host_mapping failed (no L1 table at host_addr)
+        rc = parts.createGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags);
+        hostMapCreated = rc === GNTST_okay;
+      }
+    }
+    // map_grant_ref L1231 (could_not_pin): a type or page reference was refused
+    if (!ok) rc = GNTST_general_error;
+  } else {
+    // map_grant_ref L1231 (could_not_pin): the page is no longer R's
+    rc = GNTST_general_error;
+  }
+
+  if (rc !== GNTST_okay) {
+    // undo_out (L1338-1370): everything this element did, in reverse.
+    if (hostMapCreated) parts.replaceGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags);
+    for (; typecnt > 0; typecnt--) putPageType(xen, mfn);
+    for (; refcnt > 0; refcnt--) putPage(xen, mfn);
+    const after = (act.pinOf(ref) - pinIncr) >>> 0;
+    act.pin[ref] = after;
+    parts.reduceStatusForPin(shared, ref, after, readonly);
+    return fail(rc);
+  }
+
+  // (L1248-1317: IOMMU bookkeeping is not modelled.)
+  // L1325-1329: domid and ref first, then flags (u16: higher GNTMAP bits are dropped).
+  lgt.setDomid(handle, op.dom);
+  lgt.setRef(handle, ref);
+  lgt.setFlags(handle, op.flags & 0xffff);
+  return { status: GNTST_okay, handle, devBusAddr: mfn * PAGE_SIZE };
+}
+
+/** gnttab_map_grant_ref: each element in turn. */
+export function gnttabMapGrantRef(
+  xen: Hypervisor,
+  ld: DomId,
+  batch: readonly MapGrantRefArgs[],
+): MapElementResult[] {
+  return batch.map((op) => xen.parts.mapGrantRef(xen, ld, op));
+}

@@ -1,0 +1,23 @@
+// GNTTABOP_query_size: gnttab_query_size (L2169-2214, H §6.2).
+
+import type { QuerySizeOp } from '../../ops/op.ts';
+import type { QuerySizeResult } from '../../ops/result.ts';
+import { GNTST_bad_domain, GNTST_okay, GNTST_permission_denied } from '../../xen/abi.ts';
+import type { Hypervisor } from './hypervisor.ts';
+
+export function gnttabQuerySize(xen: Hypervisor, op: QuerySizeOp): QuerySizeResult {
+  const d = xen.rcuLockDomainByAnyId(op.dom, op.caller);
+  // gnttab_query_size: no such domain
+  if (d === undefined) return { kind: 'query_size', status: GNTST_bad_domain };
+  // gnttab_query_size: xsm_grant_query_size (XSM_TARGET) refused
+  if (!xen.xsmTarget(op.caller, d.id)) {
+    return { kind: 'query_size', status: GNTST_permission_denied };
+  }
+  const gt = d.grantTable;
+  return {
+    kind: 'query_size',
+    status: GNTST_okay,
+    nrFrames: gt.nrGrantFrames,
+    maxNrFrames: gt.maxGrantFrames,
+  };
+}

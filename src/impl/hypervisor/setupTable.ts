@@ -1,0 +1,27 @@
+// GNTTABOP_setup_table: gnttab_setup_table (L2078-2167, H §6.1). Grows the table, never shrinks
+// it; the frame list itself is not modelled, only the resulting frame count.
+
+import type { SetupTableOp } from '../../ops/op.ts';
+import type { SetupTableResult } from '../../ops/result.ts';
+import {
+  GNTST_bad_domain,
+  GNTST_general_error,
+  GNTST_okay,
+  GNTST_permission_denied,
+} from '../../xen/abi.ts';
+import type { Hypervisor } from './hypervisor.ts';
+
+export function gnttabSetupTable(xen: Hypervisor, op: SetupTableOp): SetupTableResult {
+  const d = xen.rcuLockDomainByAnyId(op.dom, op.caller);
+  // gnttab_setup_table: no such domain
+  if (d === undefined) return { kind: 'setup_table', status: GNTST_bad_domain };
+  // gnttab_setup_table: xsm_grant_setup (XSM_TARGET) refused
+  if (!xen.xsmTarget(op.caller, d.id)) {
+    return { kind: 'setup_table', status: GNTST_permission_denied };
+  }
+  const gt = d.grantTable;
+  // gnttab_setup_table: more frames than max_grant_frames
+  if (op.nrFrames > gt.maxGrantFrames) return { kind: 'setup_table', status: GNTST_general_error };
+  if (op.nrFrames > gt.nrGrantFrames) gt.grow(op.nrFrames); // gnttab_grow_table cannot fail here
+  return { kind: 'setup_table', status: GNTST_okay, nrFrames: gt.nrGrantFrames };
+}

@@ -1,0 +1,99 @@
+// GNTTABOP_transfer (H §4): gnttab_transfer (L2283-2524) gives a page of the caller to the
+// receiver's accept_transfer entry; gnttab_prepare_for_transfer (L2220-2281) commits the entry.
+// Commit order as the receiver sees it: committed, frame := MFN, barrier, completed.
+
+import type { DomId, Ref, TransferArgs } from '../../ops/op.ts';
+import {
+  GNTST_bad_domain,
+  GNTST_bad_page,
+  GNTST_general_error,
+  GNTST_okay,
+  GTF_accept_transfer,
+  GTF_transfer_committed,
+  GTF_transfer_completed,
+} from '../../xen/abi.ts';
+import { combo, comboDomid, comboFlags } from '../sharedMemory.ts';
+import { mapWith, mapWithout } from './domain.ts';
+import type { Hypervisor } from './hypervisor.ts';
+import { assignPages, EINVAL, freeDomheapPage } from './mm.ts';
+
+/** At most this many failed cmpxchg attempts (`retries++ == 4`, L2263). */
+const PREPARE_MAX_RETRIES = 4;
+
+/** gnttab_prepare_for_transfer(rd, ld, ref): the entry must be exactly GTF_accept_transfer
+ * (no other bit, so not already committed) naming `ld`; cmpxchg in GTF_transfer_committed on the
+ * flags+domid word. */
+export function prepareForTransfer(xen: Hypervisor, rd: DomId, ld: DomId, ref: Ref): boolean {
+  const rgt = xen.domain(rd).grantTable;
+  if (ref >= rgt.nrGrantEntries) return false; // bad ref: general_error, not bad_gntref
+  const shared = rgt.shared;
+  let scombo = shared.loadCombo(ref);
+  for (let retries = 0; ; retries++) {
+    if (comboFlags(scombo) !== GTF_accept_transfer || comboDomid(scombo) !== ld) return false;
+    const desired = combo(comboFlags(scombo) | GTF_transfer_committed, comboDomid(scombo));
+    const prev = shared.cmpxchgCombo(ref, scombo, desired);
+    if (prev === scombo) return true;
+    if (retries === PREPARE_MAX_RETRIES) return false; // unstable entry; unreachable sequentially
+    scombo = prev;
+  }
+}
+
+/** One element of gnttab_transfer, by the caller `d`. */
+export function gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs): number {
+  const parts = xen.parts;
+  const sender = xen.domain(d);
+
+  // L2315-2336 (get_gfn_unshare): the gfn is not backed
+  const mfn = sender.p2m.get(gop.gfn);
+  if (mfn === undefined || !xen.frames.valid(mfn)) return GNTST_bad_page;
+
+  const rc = parts.stealPage(xen, d, mfn);
+  // gnttab_transfer L2343: steal_page refused (-EINVAL: not exactly the base references)
+  if (rc < 0) return rc === EINVAL ? GNTST_bad_page : GNTST_general_error;
+
+  // guest_physmap_remove_page (L2348-2357) cannot fail here. From now on a failure frees the page.
+  sender.p2m = mapWithout(sender.p2m, gop.gfn);
+
+  const e = xen.rcuLockDomainById(gop.domid);
+  if (e === undefined) {
+    freeDomheapPage(xen, mfn);
+    // gnttab_transfer L2361: no such receiver
+    return GNTST_bad_domain;
+  }
+  // (L2367-2379: xsm_grant_transfer allows. L2381-2403: every MFN fits in 32+12 bits, so no
+  // low-memory copy and no GNTST_address_too_big.)
+
+  // L2405-2428, under e's page_alloc_lock
+  if (e.totPages >= e.maxPages) {
+    freeDomheapPage(xen, mfn);
+    // gnttab_transfer L2416: the receiver is at max_pages
+    return GNTST_general_error;
+  }
+  e.totPages += 1; // reserve (L2430-2432)
+
+  if (!parts.prepareForTransfer(xen, e.id, d, gop.ref)) {
+    e.totPages -= 1;
+    freeDomheapPage(xen, mfn);
+    // gnttab_transfer L2447: gnttab_prepare_for_transfer refused (bad ref, flags, or domid)
+    return GNTST_general_error;
+  }
+  assignPages(xen, mfn, e.id); // cannot fail here (receiver not dying, limit checked)
+
+  // L2486-2504: tell the receiver about its new page.
+  const shared = e.grantTable.shared;
+  const gfn = shared.loadFrame(gop.ref);
+  e.p2m = mapWith(e.p2m, gfn, mfn); // guest_physmap_add_page(e, gfn, mfn)
+  shared.storeFrame(gop.ref, mfn); // a PV receiver is told the MFN
+  // smp_wmb(); then a plain read-modify-write, not atomic (the guest may not touch it now).
+  shared.storeFlags(gop.ref, shared.loadFlags(gop.ref) | GTF_transfer_completed);
+  return GNTST_okay;
+}
+
+/** gnttab_transfer: each element in turn. */
+export function gnttabTransfer(
+  xen: Hypervisor,
+  d: DomId,
+  batch: readonly TransferArgs[],
+): number[] {
+  return batch.map((gop) => gnttabTransferOne(xen, d, gop));
+}

@@ -1,0 +1,160 @@
+// GNTTABOP_unmap_grant_ref (H §3): gnttab_unmap_grant_ref (L1699-1743) runs phase 1,
+// unmap_common (L1409-1604), for up to GNTTAB_UNMAP_BATCH_SIZE elements, then phase 2,
+// unmap_common_complete (L1606-1677), for each. Handles are freed in phase 1 (XSA-218).
+
+import type { DomId, Handle, Mfn, Ref, UnmapGrantRefArgs } from '../../ops/op.ts';
+import {
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GNTPIN_devr_inc,
+  GNTPIN_devw_inc,
+  GNTPIN_hstr_inc,
+  GNTPIN_hstw_inc,
+  GNTST_bad_dev_addr,
+  GNTST_bad_handle,
+  GNTST_okay,
+  PAGE_SIZE,
+} from '../../xen/abi.ts';
+import type { Hypervisor } from './hypervisor.ts';
+import { putPage, putPageType } from './mm.ts';
+
+/** GNTTAB_UNMAP_BATCH_SIZE (L274): unmaps between TLB flushes. */
+export const GNTTAB_UNMAP_BATCH_SIZE = 32;
+
+/** struct gnttab_unmap_common: the inputs, and what phase 1 hands to phase 2. */
+export interface UnmapCommon {
+  readonly hostAddr: number;
+  readonly devBusAddr: number;
+  readonly handle: Handle;
+  status: number;
+  /** GNTMAP_host_map / GNTMAP_device_map removed in phase 1, plus the mapping's readonly. */
+  done: number;
+  mfn: Mfn;
+  rd: DomId;
+  ref: Ref;
+}
+
+export function unmapCommonFor(args: UnmapGrantRefArgs): UnmapCommon {
+  const { hostAddr, devBusAddr, handle } = args;
+  return { hostAddr, devBusAddr, handle, status: GNTST_okay, done: 0, mfn: 0, rd: 0, ref: 0 };
+}
+
+/** Phase 1: check the handle, remove the host PTE and/or the device part from the maptrack
+ * entry, and free the handle when nothing is left. Pins and page references are untouched. */
+export function unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
+  const parts = xen.parts;
+  const lgt = xen.domain(ld).maptrack;
+  const handle = op.handle;
+  // unmap_common L1426: handle beyond maptrack_limit
+  if (handle >= lgt.limit) {
+    op.status = GNTST_bad_handle;
+    return;
+  }
+  // unmap_common L1437: the entry is free
+  if (lgt.flags(handle) === 0) {
+    op.status = GNTST_bad_handle;
+    return;
+  }
+  const dom = lgt.domid(handle);
+  const rd = xen.rcuLockDomainById(dom);
+  // unmap_common L1445: domain_crash(ld). Domains never die here, so this is a harness bug.
+  if (rd === undefined)
+    throw new Error(`unmap_common: granter d${dom} of handle ${handle} is gone`);
+  // (L1454-1460: xsm_grant_unmapref; the dummy policy allows.)
+  op.rd = dom;
+  op.ref = lgt.ref(handle);
+  const rgt = rd.grantTable;
+  // unmap_common L1480: the ref is beyond the granter's table
+  if (op.ref >= rgt.nrGrantEntries) {
+    op.status = GNTST_bad_handle;
+    return;
+  }
+  // Re-read under the active entry's lock (L1492-1510): a racing unmap may have won.
+  const flags = lgt.flags(handle);
+  // unmap_common L1505: freed, or reused for another grant, meanwhile
+  if (flags === 0 || lgt.domid(handle) !== dom || lgt.ref(handle) !== op.ref) {
+    op.status = GNTST_bad_handle;
+    return;
+  }
+  op.mfn = rgt.active.mfnOf(op.ref);
+
+  // unmap_common L1514: dev_bus_addr given for a device mapping, and not mfn << 12 (a full
+  // compare: low bits count too). Nothing is unmapped, not even the host part.
+  if (op.devBusAddr !== 0 && flags & GNTMAP_device_map && op.devBusAddr !== op.mfn * PAGE_SIZE) {
+    op.status = GNTST_bad_dev_addr;
+    return;
+  }
+
+  if (op.hostAddr !== 0 && flags & GNTMAP_host_map) {
+    const rc = parts.replaceGrantHostMapping(xen, ld, op.hostAddr, op.mfn, flags);
+    // unmap_common L1527: replace_grant_host_mapping refused (the PTE does not match)
+    if (rc < 0) {
+      op.status = rc;
+      return;
+    }
+    lgt.setFlags(handle, lgt.flags(handle) & ~GNTMAP_host_map);
+    op.done |= GNTMAP_host_map | (flags & GNTMAP_readonly);
+  }
+
+  if (op.devBusAddr !== 0 && flags & GNTMAP_device_map) {
+    lgt.setFlags(handle, lgt.flags(handle) & ~GNTMAP_device_map);
+    op.done |= GNTMAP_device_map | (flags & GNTMAP_readonly);
+  }
+
+  if ((lgt.flags(handle) & (GNTMAP_device_map | GNTMAP_host_map)) === 0) {
+    lgt.setFlags(handle, 0);
+    parts.putMaptrackHandle(lgt, handle);
+  }
+  // (L1563-1600: IOMMU counters and log-dirty are not modelled.)
+  op.status = GNTST_okay;
+}
+
+/** Phase 2: drop the page references and pins of what phase 1 removed, then recompute the
+ * status bits (reduce_status_for_pin). */
+export function unmapCommonComplete(xen: Hypervisor, _ld: DomId, op: UnmapCommon): void {
+  if (op.done === 0) return; // fully or partially unsuccessful, or nothing to do
+  const rgt = xen.domain(op.rd).grantTable;
+  const act = rgt.active;
+  const readonly = (op.done & GNTMAP_readonly) !== 0;
+  const pg = xen.frames.valid(op.mfn);
+  let pin = act.pinOf(op.ref);
+
+  if (op.done & GNTMAP_device_map) {
+    if (pg) {
+      if (!readonly) putPageType(xen, op.mfn);
+      putPage(xen, op.mfn);
+    }
+    pin -= readonly ? GNTPIN_devr_inc : GNTPIN_devw_inc;
+  }
+  if (op.done & GNTMAP_host_map) {
+    if (pg) {
+      // gnttab_host_mapping_get_page_type: writable, and every domain is PV
+      if (!readonly) putPageType(xen, op.mfn);
+      putPage(xen, op.mfn);
+    }
+    pin -= readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc;
+  }
+  pin >>>= 0;
+  act.pin[op.ref] = pin;
+  xen.parts.reduceStatusForPin(rgt.shared, op.ref, pin, readonly);
+}
+
+/** gnttab_unmap_grant_ref: phase 1 for a chunk, (TLB flush), phase 2 for the same chunk. */
+export function gnttabUnmapGrantRef(
+  xen: Hypervisor,
+  ld: DomId,
+  batch: readonly UnmapGrantRefArgs[],
+): number[] {
+  const statuses: number[] = [];
+  for (let start = 0; start < batch.length; start += GNTTAB_UNMAP_BATCH_SIZE) {
+    const common = batch.slice(start, start + GNTTAB_UNMAP_BATCH_SIZE).map(unmapCommonFor);
+    for (const op of common) {
+      xen.parts.unmapCommon(xen, ld, op);
+      statuses.push(op.status);
+    }
+    // gnttab_flush_tlb(ld): nothing to model.
+    for (const op of common) xen.parts.unmapCommonComplete(xen, ld, op);
+  }
+  return statuses;
+}

@@ -1,0 +1,135 @@
+// The replaceable pieces of the impl, named after the Xen (or Linux) function each mirrors. A
+// fault (a re-created Xen bug) replaces ONE of them; everything calls through this record, so
+// the replacement is seen everywhere. DEFAULT_PARTS holds the correct implementations.
+
+import type {
+  DomId,
+  EndAccessOp,
+  EndTransferOp,
+  Gfn,
+  GrantAccessOp,
+  GrantTransferOp,
+  Handle,
+  MapGrantRefArgs,
+  Mfn,
+  RawWriteOp,
+  Ref,
+} from '../ops/op.ts';
+import type {
+  EndAccessResult,
+  EndTransferResult,
+  GrantAccessResult,
+  GrantTransferResult,
+  MapElementResult,
+  RawWriteResult,
+} from '../ops/result.ts';
+import { endAccess } from './guest/endAccess.ts';
+import { endTransfer } from './guest/endTransfer.ts';
+import { grantAccess } from './guest/grantAccess.ts';
+import type { GuestLib } from './guest/guestLib.ts';
+import { grantTransfer } from './guest/grantTransfer.ts';
+import { rawWrite } from './guest/rawWrite.ts';
+import { getPagedFrame } from './hypervisor/getPagedFrame.ts';
+import type { Hypervisor } from './hypervisor/hypervisor.ts';
+import { mapGrantRef, pinIncrementRefused } from './hypervisor/mapGrantRef.ts';
+import type { MaptrackTable } from './hypervisor/maptrack.ts';
+import { getMaptrackHandle, putMaptrackHandle } from './hypervisor/maptrack.ts';
+import { stealPage } from './hypervisor/mm.ts';
+import { createGrantPvMapping, replaceGrantPvMapping } from './hypervisor/pvMapping.ts';
+import { reduceStatusForPin } from './hypervisor/reduceStatusForPin.ts';
+import { setStatusV1 } from './hypervisor/setStatus.ts';
+import { prepareForTransfer } from './hypervisor/transfer.ts';
+import type { UnmapCommon } from './hypervisor/unmapGrantRef.ts';
+import { unmapCommon, unmapCommonComplete } from './hypervisor/unmapGrantRef.ts';
+import type { SharedGrantMemory } from './sharedMemory.ts';
+
+export interface ImplParts {
+  // --- Hypervisor: maptrack handles (H §1.7) -------------------------------------------------
+  /** get_maptrack_handle: a free handle of L, or INVALID_MAPTRACK_HANDLE. */
+  readonly getMaptrackHandle: (t: MaptrackTable) => Handle;
+  /** put_maptrack_handle: append a handle at the free list's tail. */
+  readonly putMaptrackHandle: (t: MaptrackTable, handle: Handle) => void;
+
+  // --- Hypervisor: map_grant_ref and unmap (H §2, §3) ----------------------------------------
+  /** The GNTPIN_incr2oflow_mask test: must this pin increment be refused? */
+  readonly pinIncrementRefused: (pin: number, pinIncr: number) => boolean;
+  /** _set_status_v1: set GTF_reading/GTF_writing, checking type/domid when unpinned. */
+  readonly setStatus: (
+    shared: SharedGrantMemory,
+    ref: Ref,
+    pinned: boolean,
+    readonly: boolean,
+    mapflag: boolean,
+    ldomid: DomId,
+  ) => number;
+  /** reduce_status_for_pin: clear the status bits the remaining pins no longer justify. */
+  readonly reduceStatusForPin: (
+    shared: SharedGrantMemory,
+    ref: Ref,
+    pin: number,
+    readonly: boolean,
+  ) => void;
+  /** get_paged_frame: rd's gfn to an mfn rd owns, with a reference; or a negative GNTST. */
+  readonly getPagedFrame: (xen: Hypervisor, rd: DomId, gfn: Gfn) => number;
+  /** create_grant_host_mapping (PV create_grant_pv_mapping): write the grant PTE. */
+  readonly createGrantHostMapping: (
+    xen: Hypervisor,
+    ld: DomId,
+    hostAddr: number,
+    mfn: Mfn,
+    flags: number,
+  ) => number;
+  /** replace_grant_host_mapping (PV replace_grant_pv_mapping): clear a matching grant PTE. */
+  readonly replaceGrantHostMapping: (
+    xen: Hypervisor,
+    ld: DomId,
+    hostAddr: number,
+    mfn: Mfn,
+    flags: number,
+  ) => number;
+  /** map_grant_ref: one element of GNTTABOP_map_grant_ref. */
+  readonly mapGrantRef: (xen: Hypervisor, ld: DomId, op: MapGrantRefArgs) => MapElementResult;
+  /** unmap_common: phase 1 of one unmap element (handle freed here). */
+  readonly unmapCommon: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
+  /** unmap_common_complete: phase 2 (page references, pins, status bits). */
+  readonly unmapCommonComplete: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
+
+  // --- Hypervisor: transfer (H §4) ------------------------------------------------------------
+  /** steal_page: take a page with exactly its base references from d; 0 or -EINVAL. */
+  readonly stealPage: (xen: Hypervisor, d: DomId, mfn: Mfn) => number;
+  /** gnttab_prepare_for_transfer: commit the receiver's accept_transfer entry. */
+  readonly prepareForTransfer: (xen: Hypervisor, rd: DomId, ld: DomId, ref: Ref) => boolean;
+
+  // --- Guest library (G §3) ---------------------------------------------------------------------
+  /** gnttab_grant_foreign_access_ref */
+  readonly guestGrantAccess: (guest: GuestLib, op: GrantAccessOp) => GrantAccessResult;
+  /** gnttab_end_foreign_access_ref */
+  readonly guestEndAccess: (guest: GuestLib, op: EndAccessOp) => EndAccessResult;
+  /** gnttab_grant_foreign_transfer_ref */
+  readonly guestGrantTransfer: (guest: GuestLib, op: GrantTransferOp) => GrantTransferResult;
+  /** gnttab_end_foreign_transfer_ref */
+  readonly guestEndTransfer: (guest: GuestLib, op: EndTransferOp) => EndTransferResult;
+  /** A protocol-ignoring 8-byte store. */
+  readonly guestRawWrite: (guest: GuestLib, op: RawWriteOp) => RawWriteResult;
+}
+
+export const DEFAULT_PARTS: ImplParts = {
+  getMaptrackHandle,
+  putMaptrackHandle,
+  pinIncrementRefused,
+  setStatus: setStatusV1,
+  reduceStatusForPin,
+  getPagedFrame,
+  createGrantHostMapping: createGrantPvMapping,
+  replaceGrantHostMapping: replaceGrantPvMapping,
+  mapGrantRef,
+  unmapCommon,
+  unmapCommonComplete,
+  stealPage,
+  prepareForTransfer,
+  guestGrantAccess: grantAccess,
+  guestEndAccess: endAccess,
+  guestGrantTransfer: grantTransfer,
+  guestEndTransfer: endTransfer,
+  guestRawWrite: rawWrite,
+};

@@ -1,0 +1,127 @@
+// The concrete system under test: Xen's hypervisor state plus one guest library per domain,
+// driven op by op. apply() is the entry point the harness calls; snapshot()/restore() let an
+// explorer return to any state cheaply (typed arrays copied, immutable maps shared).
+
+import type { GrantConfig } from '../config.ts';
+import type { DomId, Gfn, Mfn, Op, Ref } from '../ops/op.ts';
+import { unreachable } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+import { SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
+import { GuestLib } from './guest/guestLib.ts';
+import type { GrantPte } from './hypervisor/domain.ts';
+import { doGrantTableOp } from './hypervisor/grantTableOp.ts';
+import { Hypervisor } from './hypervisor/hypervisor.ts';
+import type { MaptrackSnapshot } from './hypervisor/maptrack.ts';
+import type { ImplParts } from './parts.ts';
+import { DEFAULT_PARTS } from './parts.ts';
+
+interface DomainSnapshot {
+  readonly shared: Uint32Array;
+  readonly active: ArrayBuffer;
+  readonly maptrack: MaptrackSnapshot;
+  readonly totPages: number;
+  readonly p2m: ReadonlyMap<Gfn, Mfn>;
+  readonly pageTable: ReadonlyMap<number, GrantPte>;
+  readonly rawWritten: ReadonlySet<Ref>;
+}
+
+/** An opaque saved state of one GrantSystem (restore it only into a system of the same config). */
+export interface ImplSnapshot {
+  readonly kind: 'impl-snapshot';
+  readonly domains: readonly DomainSnapshot[];
+  readonly frames: ArrayBuffer;
+}
+
+/** The defaults, with the given pieces replaced (undefined entries are ignored). */
+export function withParts(parts: Partial<ImplParts> = {}): ImplParts {
+  const merged: Record<string, unknown> = { ...DEFAULT_PARTS };
+  for (const [name, fn] of Object.entries(parts)) if (fn !== undefined) merged[name] = fn;
+  return merged as unknown as ImplParts;
+}
+
+export class GrantSystem {
+  readonly parts: ImplParts;
+  /** Xen's state, for impl-side invariant checks: domains[d].grantTable (.shared, .active),
+   * .maptrack, .totPages, .maxPages, .p2m, .pageTable; frames (owner, count, type count). */
+  readonly xen: Hypervisor;
+  /** One guest library per domain (its shared memory and rawWritten). */
+  readonly guests: readonly GuestLib[];
+
+  constructor(
+    readonly config: GrantConfig,
+    parts: Partial<ImplParts> = {},
+  ) {
+    this.parts = withParts(parts);
+    const xen = new Hypervisor(config, this.parts);
+    this.xen = xen;
+    this.guests = xen.domains.map((d) => {
+      const gt = d.grantTable;
+      return new GuestLib(d.id, gt.shared, () => gt.nrGrantFrames, SHGNT_PER_PAGE_V1);
+    });
+  }
+
+  guest(dom: DomId): GuestLib {
+    const g = this.guests[dom];
+    if (g === undefined) throw new Error(`no guest d${dom}`);
+    return g;
+  }
+
+  apply(op: Op): OpResult {
+    const parts = this.parts;
+    switch (op.kind) {
+      case 'grant_access':
+        return parts.guestGrantAccess(this.guest(op.dom), op);
+      case 'end_access':
+        return parts.guestEndAccess(this.guest(op.dom), op);
+      case 'grant_transfer':
+        return parts.guestGrantTransfer(this.guest(op.dom), op);
+      case 'end_transfer':
+        return parts.guestEndTransfer(this.guest(op.dom), op);
+      case 'raw_write':
+        return parts.guestRawWrite(this.guest(op.dom), op);
+      case 'map_grant_ref':
+      case 'unmap_grant_ref':
+      case 'transfer':
+      case 'setup_table':
+      case 'query_size':
+        return doGrantTableOp(this.xen, op);
+      default:
+        return unreachable(op);
+    }
+  }
+
+  snapshot(): ImplSnapshot {
+    const domains = this.xen.domains.map((d, i): DomainSnapshot => {
+      const gt = d.grantTable;
+      return {
+        shared: gt.shared.save(),
+        active: gt.active.save(),
+        maptrack: d.maptrack.save(),
+        totPages: d.totPages,
+        p2m: d.p2m,
+        pageTable: d.pageTable,
+        rawWritten: this.guest(i).rawWritten,
+      };
+    });
+    return { kind: 'impl-snapshot', domains, frames: this.xen.frames.save() };
+  }
+
+  restore(snapshot: ImplSnapshot): void {
+    const domains = this.xen.domains;
+    if (snapshot.domains.length !== domains.length) throw new Error('snapshot of another config');
+    for (let i = 0; i < domains.length; i++) {
+      const d = domains[i];
+      const s = snapshot.domains[i];
+      if (d === undefined || s === undefined) continue;
+      const gt = d.grantTable;
+      gt.shared.load(s.shared);
+      gt.active = gt.active.loaded(s.active);
+      d.maptrack.load(s.maptrack);
+      d.totPages = s.totPages;
+      d.p2m = s.p2m;
+      d.pageTable = s.pageTable;
+      this.guest(i).rawWritten = s.rawWritten;
+    }
+    this.xen.frames.load(snapshot.frames);
+  }
+}
