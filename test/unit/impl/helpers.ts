@@ -35,7 +35,7 @@ export function map(
   s: GrantSystem,
   caller: DomId,
   ...batch: MapGrantRefArgs[]
-): MapElementResult[] {
+): readonly MapElementResult[] {
   return expectKind(s.apply({ kind: 'map_grant_ref', caller, batch }), 'map_grant_ref').results;
 }
 
