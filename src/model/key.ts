@@ -23,6 +23,24 @@ const activeKey = (a: ActiveGrant): string =>
 const mappingKey = (m: GrantMapping): string => `${m.granter}.${m.ref}.${m.flags}`;
 const pteKey = (p: HostMapping): string => `${p.mfn}${p.writable ? 'w' : 'r'}`;
 
+/** The free list with ascending runs folded ("1-254,256-511,255"): a fresh frame is one run. */
+function freeListKey(list: readonly number[]): string {
+  let out = '';
+  let i = 0;
+  const n = list.length;
+  while (i < n) {
+    const start = list[i] ?? 0;
+    let end = start;
+    while (i + 1 < n && list[i + 1] === end + 1) {
+      i++;
+      end++;
+    }
+    out += start === end ? `${start},` : `${start}-${end},`;
+    i++;
+  }
+  return out;
+}
+
 function domainKey(d: DomainState): string {
   const gt = d.grantTable;
   const mt = d.maptrack;
@@ -31,7 +49,7 @@ function domainKey(d: DomainState): string {
     `d${d.id}${d.privileged ? 'p' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
     ` p2m{${mapKey(d.p2m, num)}} g${gt.nrFrames}/${gt.maxFrames}` +
     ` e{${mapKey(gt.entries, entryKey)}} a{${mapKey(gt.active, activeKey)}}` +
-    ` m${mt.limit}/${mt.maxFrames}[${mt.freeList.join(',')}]{${mapKey(mt.mappings, mappingKey)}}` +
+    ` m${mt.limit}/${mt.maxFrames}[${freeListKey(mt.freeList)}]{${mapKey(mt.mappings, mappingKey)}}` +
     ` h{${mapKey(d.hostMappings, pteKey)}} r{${raw}}`
   );
 }

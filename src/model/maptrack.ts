@@ -13,9 +13,9 @@ export function emptyMaptrack(maxFrames: number): Maptrack {
 /** A handle and the table after taking it, or undefined: GNTST_no_space. */
 export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptrack } | undefined {
   // _get_maptrack_handle L537-565: the list always keeps one entry (head->next == TAIL fails)
-  const [head, ...rest] = mt.freeList;
-  if (head !== undefined && rest.length > 0) {
-    return { handle: head, maptrack: { ...mt, freeList: rest } };
+  const head = mt.freeList[0];
+  if (head !== undefined && mt.freeList.length >= 2) {
+    return { handle: head, maptrack: { ...mt, freeList: mt.freeList.slice(1) } };
   }
   // get_maptrack_handle L680-708: a new frame; its first handle is returned directly and the
   // other 255 are chained in front of the old (sentinel-only) list.
@@ -34,11 +34,9 @@ export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptra
 
 /** put_maptrack_handle L608-631: the entry becomes free and the handle goes to the list's tail. */
 export function putHandle(mt: Maptrack, handle: Handle): Maptrack {
-  return {
-    ...mt,
-    mappings: mapWithout(mt.mappings, handle),
-    freeList: [...mt.freeList, handle],
-  };
+  const freeList = mt.freeList.slice();
+  freeList.push(handle);
+  return { ...mt, mappings: mapWithout(mt.mappings, handle), freeList };
 }
 
 export function withMapping(mt: Maptrack, handle: Handle, mapping: GrantMapping): Maptrack {

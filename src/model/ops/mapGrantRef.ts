@@ -17,7 +17,7 @@ import { entryAt } from '../entry.ts';
 import { domainAt, hostPage, isIndex, nrEntries } from '../lookup.ts';
 import { allocateHandle, putHandle, withMapping } from '../maptrack.ts';
 import { NO_PINS, addPins, pinIncrement, totalPins, wouldOverflow, writablePins } from '../pins.ts';
-import type { ActiveGrant, ModelState, SharedEntry } from '../state.ts';
+import type { ActiveGrant, Maptrack, ModelState, SharedEntry } from '../state.ts';
 import { reduceStatusForPin, setStatusV1 } from '../status.ts';
 import { mapWith, updateDomain, withEntry } from '../update.ts';
 
@@ -37,6 +37,32 @@ export function mapGrantRef(
   return { state: current, result: { kind: 'map_grant_ref', results } };
 }
 
+// Every failure after the handle was taken returns it to the tail of the free list (L1381), so a
+// failed map still moves later handle numbers and may have grown maptrack_limit.
+function refused(
+  state: ModelState,
+  ld: DomId,
+  taken: Maptrack,
+  handle: number,
+  status: number,
+): Element {
+  const maptrack = putHandle(taken, handle);
+  return { state: updateDomain(state, ld, (d) => ({ ...d, maptrack })), result: { status } };
+}
+
+function withGranterEntry(
+  state: ModelState,
+  granter: DomId,
+  ref: number,
+  entry: SharedEntry,
+  active: ReadonlyMap<number, ActiveGrant>,
+): ModelState {
+  return updateDomain(state, granter, (d) => ({
+    ...d,
+    grantTable: { ...withEntry(d.grantTable, ref, entry), active },
+  }));
+}
+
 function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   const mapper = domainAt(state, ld);
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
@@ -53,15 +79,10 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   if (taken === undefined) return { state, result: { status: GNTST_no_space } };
   const { handle } = taken;
 
-  // Every later failure returns the handle to the tail of the free list (L1381), so a failed
-  // map still moves later handle numbers and may have grown maptrack_limit.
-  const refuse = (s: ModelState, status: number): Element => ({
-    state: updateDomain(s, ld, (d) => ({ ...d, maptrack: putHandle(taken.maptrack, handle) })),
-    result: { status },
-  });
   const ref = args.ref;
   // L1074-1082: ref beyond the granter's table → bad_gntref
-  if (!isIndex(ref, nrEntries(granter.grantTable))) return refuse(state, GNTST_bad_gntref);
+  if (!isIndex(ref, nrEntries(granter.grantTable)))
+    return refused(state, ld, taken.maptrack, handle, GNTST_bad_gntref);
 
   const table = granter.grantTable;
   const act = table.active.get(ref); // present iff pin != 0
@@ -69,21 +90,17 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   // L1088-1099: pinned by another grantee (even if the granter rewrote sha->domid since: no
   // revocation), or a counter being incremented already at 128 → general_error
   if (act !== undefined && (act.grantee !== ld || wouldOverflow(act, inc))) {
-    return refuse(state, GNTST_general_error);
+    return refused(state, ld, taken.maptrack, handle, GNTST_general_error);
   }
 
   let entry = entryAt(table, ref);
   // L1105-1112: _set_status on the first pin, or on the first writable pin of a read-only one
   if (act === undefined || (writable && writablePins(act) === 0)) {
     const marked = setStatusV1(entry, act !== undefined, writable, ld);
-    if (marked === undefined) return refuse(state, GNTST_general_error);
+    if (marked === undefined)
+      return refused(state, ld, taken.maptrack, handle, GNTST_general_error);
     entry = marked;
   }
-  const withGranterEntry = (e: SharedEntry, active: ReadonlyMap<number, ActiveGrant>) =>
-    updateDomain(state, granter.id, (d) => ({
-      ...d,
-      grantTable: { ...withEntry(d.grantTable, ref, e), active },
-    }));
 
   let pinned: ActiveGrant;
   if (act === undefined) {
@@ -92,7 +109,13 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
     if (mfn === undefined) {
       // unlock_out_clear L1372-1373: reduce_status_for_pin with pin 0 clears the status bits
       const cleared = reduceStatusForPin(entry, NO_PINS, !writable);
-      return refuse(withGranterEntry(cleared, table.active), GNTST_bad_page);
+      return refused(
+        withGranterEntry(state, granter.id, ref, cleared, table.active),
+        ld,
+        taken.maptrack,
+        handle,
+        GNTST_bad_page,
+      );
     }
     // L1124-1131 and L1135: fill the active entry, then add the pins
     pinned = { grantee: ld, mfn, ...addPins(NO_PINS, inc) };
@@ -112,10 +135,22 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   ) {
     // undo_out L1338-1382: pins back, reduce_status_for_pin, handle returned
     const undone = reduceStatusForPin(entry, act ?? NO_PINS, !writable);
-    return refuse(withGranterEntry(undone, table.active), GNTST_general_error);
+    return refused(
+      withGranterEntry(state, granter.id, ref, undone, table.active),
+      ld,
+      taken.maptrack,
+      handle,
+      GNTST_general_error,
+    );
   }
 
-  const granted = withGranterEntry(entry, mapWith(table.active, ref, pinned));
+  const granted = withGranterEntry(
+    state,
+    granter.id,
+    ref,
+    entry,
+    mapWith(table.active, ref, pinned),
+  );
   // L1325-1329: record the mapping; maptrack flags are a u16 (guest_avail bits dropped)
   const mapping = { granter: granter.id, ref, flags: args.flags & 0xffff };
   const next = updateDomain(granted, ld, (d) => ({

@@ -30,6 +30,15 @@ export function transfer(
   return { state: current, result: { kind: 'transfer', statuses } };
 }
 
+/** Every failure after the steal frees the page: it has no owner any more. */
+function lost(
+  stolen: ModelState,
+  mfn: number,
+  status: number,
+): { state: ModelState; status: number } {
+  return { state: { ...stolen, frameOwner: mapWithout(stolen.frameOwner, mfn) }, status };
+}
+
 function transferOne(
   state: ModelState,
   caller: DomId,
@@ -51,23 +60,20 @@ function transferOne(
     p2m: mapWithout(d.p2m, args.gfn),
   }));
   // From here on every failure frees the page.
-  const lost = (status: number) => ({
-    state: { ...stolen, frameOwner: mapWithout(stolen.frameOwner, mfn) },
-    status,
-  });
   // Read after the steal: a self-transfer sees its own tot_pages already lowered.
   const receiver = domainAt(stolen, args.domid);
   // L2359-2365: unknown receiver (DOMID_SELF is not accepted) → bad_domain
-  if (receiver === undefined) return lost(GNTST_bad_domain);
+  if (receiver === undefined) return lost(stolen, mfn, GNTST_bad_domain);
   // L2405-2428: the receiver is at max_pages → general_error
-  if (receiver.totPages >= receiver.maxPages) return lost(GNTST_general_error);
+  if (receiver.totPages >= receiver.maxPages) return lost(stolen, mfn, GNTST_general_error);
   const table = receiver.grantTable;
   // gnttab_prepare_for_transfer L2220-2281: a bad ref is general_error, not bad_gntref
-  if (!isIndex(args.ref, nrEntries(table))) return lost(GNTST_general_error);
+  if (!isIndex(args.ref, nrEntries(table))) return lost(stolen, mfn, GNTST_general_error);
   const entry = entryAt(table, args.ref);
   // flags exactly GTF_accept_transfer (an earlier commit, or any other bit, fails) and the
   // entry names the sender
-  if (!isOpenForTransfer(entry) || entry.domid !== caller) return lost(GNTST_general_error);
+  if (!isOpenForTransfer(entry) || entry.domid !== caller)
+    return lost(stolen, mfn, GNTST_general_error);
 
   // L2441-2504: commit, assign the page, p2m(e)[sha->frame] = mfn; a PV receiver's entry frame
   // becomes the MFN, then GTF_transfer_completed is ORed in.
