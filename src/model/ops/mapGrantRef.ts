@@ -42,11 +42,10 @@ export function mapGrantRef(
 function refused(
   state: ModelState,
   ld: DomId,
-  taken: Maptrack,
-  handle: number,
+  taken: { handle: number; maptrack: Maptrack },
   status: number,
 ): Element {
-  const maptrack = putHandle(taken, handle);
+  const maptrack = putHandle(taken.maptrack, taken.handle);
   return { state: updateDomain(state, ld, (d) => ({ ...d, maptrack })), result: { status } };
 }
 
@@ -82,7 +81,7 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   const ref = args.ref;
   // L1074-1082: ref beyond the granter's table → bad_gntref
   if (!isIndex(ref, nrEntries(granter.grantTable)))
-    return refused(state, ld, taken.maptrack, handle, GNTST_bad_gntref);
+    return refused(state, ld, taken, GNTST_bad_gntref);
 
   const table = granter.grantTable;
   const act = table.active.get(ref); // present iff pin != 0
@@ -90,15 +89,14 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   // L1088-1099: pinned by another grantee (even if the granter rewrote sha->domid since: no
   // revocation), or a counter being incremented already at 128 → general_error
   if (act !== undefined && (act.grantee !== ld || wouldOverflow(act, inc))) {
-    return refused(state, ld, taken.maptrack, handle, GNTST_general_error);
+    return refused(state, ld, taken, GNTST_general_error);
   }
 
   let entry = entryAt(table, ref);
   // L1105-1112: _set_status on the first pin, or on the first writable pin of a read-only one
   if (act === undefined || (writable && writablePins(act) === 0)) {
     const marked = setStatusV1(entry, act !== undefined, writable, ld);
-    if (marked === undefined)
-      return refused(state, ld, taken.maptrack, handle, GNTST_general_error);
+    if (marked === undefined) return refused(state, ld, taken, GNTST_general_error);
     entry = marked;
   }
 
@@ -112,8 +110,7 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
       return refused(
         withGranterEntry(state, granter.id, ref, cleared, table.active),
         ld,
-        taken.maptrack,
-        handle,
+        taken,
         GNTST_bad_page,
       );
     }
@@ -138,8 +135,7 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
     return refused(
       withGranterEntry(state, granter.id, ref, undone, table.active),
       ld,
-      taken.maptrack,
-      handle,
+      taken,
       GNTST_general_error,
     );
   }
