@@ -1,0 +1,252 @@
+// Breadth-first exhaustive search over an ExplorableModel: every reachable state is checked
+// against every invariant when first found, so the first violation has a shortest path.
+// Bounds are outcomes: depth, states, memory and time each stop the search with a `limit`.
+
+import { getHeapStatistics } from 'node:v8';
+import type { ExplorableModel, StateKey } from './model.ts';
+import type { ExploreOptions, ResolvedOptions } from './options.ts';
+import { resolveOptions } from './options.ts';
+import type { Bound, ExploreOutcome, ExploreStats, Violated } from './outcome.ts';
+import { canonicalKey, keyChain, replayChain } from './path.ts';
+import type { VisitedStore } from './visited.ts';
+import {
+  NumericVisited,
+  OVER_MEMORY as OVER_MEMORY_,
+  OVER_STATES as OVER_STATES_,
+  SEEN as SEEN_,
+  StringVisited,
+} from './visited.ts';
+
+// Why local copies? Bundlers turn imported constants into getter calls in hot loops.
+const OVER_MEMORY = OVER_MEMORY_;
+const OVER_STATES = OVER_STATES_;
+const SEEN = SEEN_;
+
+/** Why 85%? Past that V8 spends its time in GC and then aborts the process; stop first. */
+const HEAP_GUARD = 0.85;
+/** Sample process memory at most this often (ms): process.memoryUsage() reads /proc. */
+const MEMORY_SAMPLE_MS = 50;
+
+function heapBytes(): { heap: number; total: number } {
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, total: m.heapUsed + m.arrayBuffers };
+}
+
+/** Run the search. Exceptions mean a bug in the model or the caller; bounds never throw. */
+export function explore<S, A>(
+  model: ExplorableModel<S, A>,
+  options: ExploreOptions<S, A> = {},
+): ExploreOutcome<S, A> {
+  const opts = resolveOptions(options);
+  if (opts.symmetry && !model.symmetry) {
+    throw new Error(`explore: symmetry asked for, but model ${model.name} defines none`);
+  }
+  const s0raw = model.initial();
+  const s0 = opts.symmetry && model.symmetry ? model.symmetry(s0raw) : s0raw;
+  const k0 = model.key(s0);
+  // Why decide by the initial key? A model's keys are all of one shape: numbers go to typed
+  // arrays, strings to a Set.
+  const store =
+    typeof k0 === 'number'
+      ? new NumericVisited(opts.maxStates, opts.maxMemoryBytes)
+      : new StringVisited(opts.maxStates, opts.maxMemoryBytes);
+  return new Search(model, opts, store).run(s0, k0);
+}
+
+class Search<S, A> {
+  private transitions = 0;
+  private maxDepth = 0;
+  private peakHeap = 0;
+  private readonly heapLimit = getHeapStatistics().heap_size_limit * HEAP_GUARD;
+  private readonly start: number;
+  private lastSample = -Infinity;
+  private lastProgress: number;
+  private readonly canon: ((s: S) => S) | undefined;
+
+  constructor(
+    private readonly model: ExplorableModel<S, A>,
+    private readonly opts: ResolvedOptions<S, A>,
+    private readonly store: VisitedStore,
+  ) {
+    this.start = opts.clock();
+    this.lastProgress = this.start;
+    this.canon = opts.symmetry && model.symmetry ? model.symmetry.bind(model) : undefined;
+  }
+
+  run(s0: S, k0: StateKey): ExploreOutcome<S, A> {
+    const { model, opts, store } = this;
+    const canon = this.canon;
+    // With numeric keys and `fromKey`, the queue is the store's key column: no state objects.
+    const packed = typeof k0 === 'number' && model.fromKey !== undefined;
+    const fromKey = model.fromKey?.bind(model);
+    const first = store.add(k0, -1);
+    if (first === OVER_MEMORY) return this.limit('memory', 0);
+    const bad0 = this.brokenInvariant(s0);
+    if (bad0) return this.violation(bad0, keyChain(store, 0));
+
+    const invariants = model.invariants;
+    const onTransition = opts.onTransition;
+    let frontier: S[] = packed ? [] : [s0];
+    let next: S[] = [];
+    let levelStart = 0;
+    let levelEnd = 1;
+    let depth = 0;
+    let expanded = 0;
+    const keyBuf: StateKey[] = [];
+    const stateBuf: S[] = [];
+
+    while (levelStart < levelEnd) {
+      // Why probe the last level? Expanding it without storing tells a complete search (every
+      // successor known: ok) from a cut one (a new state lies deeper: limit).
+      const probe = depth >= opts.maxDepth;
+      for (let i = levelStart; i < levelEnd; i++) {
+        const s =
+          packed && fromKey ? fromKey(store.keyAt(i) as number) : (frontier[i - levelStart] as S);
+        // Two passes per state. Why? The hash probes of a large visited set are cache misses;
+        // computing every successor key first and touching their slots lets the misses overlap.
+        let n = 0;
+        for (const a of model.actions(s)) {
+          const t = model.step(s, a);
+          if (t === null) continue;
+          this.transitions++;
+          if (onTransition) {
+            const failure = onTransition(s, a, t, { depth, parentIndex: i });
+            if (failure) {
+              return this.transitionViolation(
+                { source: 'transition', name: failure.name, statement: failure.statement },
+                i,
+                t,
+              );
+            }
+          }
+          const c = canon ? canon(t) : t;
+          keyBuf[n] = model.key(c);
+          stateBuf[n] = c;
+          n++;
+        }
+        store.prefetch(keyBuf, n);
+        for (let j = 0; j < n; j++) {
+          const k = keyBuf[j] as StateKey;
+          if (probe) {
+            if (!store.has(k)) return this.limit('depth', depth);
+            continue;
+          }
+          const index = store.add(k, i);
+          if (index === SEEN) continue;
+          if (index === OVER_STATES) return this.limit('states', depth);
+          if (index === OVER_MEMORY) return this.limit('memory', depth);
+          const c = stateBuf[j] as S;
+          this.maxDepth = depth + 1;
+          for (let v = 0; v < invariants.length; v++) {
+            const inv = invariants[v];
+            if (inv && !inv.holds(c)) {
+              return this.violation(
+                { source: 'invariant', name: inv.name, statement: inv.statement },
+                keyChain(store, index),
+              );
+            }
+          }
+          if (!packed) next.push(c);
+        }
+        if ((++expanded & opts.checkMask) === 0) {
+          const bound = this.checkpoint(depth);
+          if (bound) return this.limit(bound, depth);
+        }
+      }
+      levelStart = levelEnd;
+      levelEnd = store.size;
+      depth++;
+      if (!packed) {
+        frontier = next;
+        next = [];
+      }
+    }
+    return { kind: 'ok', stats: this.stats() };
+  }
+
+  private brokenInvariant(s: S): Violated | undefined {
+    for (const inv of this.model.invariants) {
+      if (!inv.holds(s)) return { source: 'invariant', name: inv.name, statement: inv.statement };
+    }
+    return undefined;
+  }
+
+  /** Time, memory and progress, every `checkEvery` expansions. */
+  private checkpoint(depth: number): Bound | undefined {
+    const now = this.opts.clock();
+    const elapsed = now - this.start;
+    if (now - this.lastSample >= MEMORY_SAMPLE_MS) {
+      this.lastSample = now;
+      const m = heapBytes();
+      this.peakHeap = Math.max(this.peakHeap, m.total);
+      if (m.heap > this.heapLimit) return 'memory';
+    }
+    if (this.store.bytes > this.opts.maxMemoryBytes) return 'memory';
+    if (elapsed > this.opts.timeBudgetMs) return 'time';
+    const onProgress = this.opts.onProgress;
+    if (onProgress && now - this.lastProgress >= this.opts.progressIntervalMs) {
+      this.lastProgress = now;
+      onProgress({
+        states: this.store.size,
+        transitions: this.transitions,
+        depth,
+        elapsedMs: elapsed,
+        statesPerSec: elapsed > 0 ? (this.store.size * 1000) / elapsed : 0,
+        storeBytes: this.store.bytes,
+        heapBytes: this.peakHeap,
+      });
+    }
+    return undefined;
+  }
+
+  private stats(): ExploreStats {
+    const elapsedMs = this.opts.clock() - this.start;
+    this.peakHeap = Math.max(this.peakHeap, heapBytes().total);
+    const states = this.store.size;
+    return {
+      states,
+      transitions: this.transitions,
+      maxDepth: this.maxDepth,
+      elapsedMs,
+      statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
+      peakHeapBytes: this.peakHeap,
+      storeBytes: this.store.bytes,
+      bytesPerState: states > 0 ? this.store.bytes / states : 0,
+      symmetry: this.opts.symmetry,
+    };
+  }
+
+  private limit(bound: Bound, depth: number): ExploreOutcome<S, A> {
+    return { kind: 'limit', bound, depth, stats: this.stats() };
+  }
+
+  private violation(violated: Violated, chain: StateKey[]): ExploreOutcome<S, A> {
+    const { path, states } = replayChain(this.model, chain, this.opts.symmetry);
+    return { kind: 'violation', violated, path, states, stats: this.stats() };
+  }
+
+  /** A failed transition check: the path to the parent, then one concrete failing step. */
+  private transitionViolation(violated: Violated, parent: number, child: S): ExploreOutcome<S, A> {
+    const { model, opts } = this;
+    const { path, states } = replayChain(model, keyChain(this.store, parent), opts.symmetry);
+    const last = states[states.length - 1] as S;
+    const want = canonicalKey(model, child, opts.symmetry);
+    const check = opts.onTransition;
+    for (const a of model.actions(last)) {
+      const t = model.step(last, a);
+      if (t === null || canonicalKey(model, t, opts.symmetry) !== want) continue;
+      // Under symmetry the concrete step is a permuted copy of the failing one; keep the first
+      // that fails the check too (the check must be symmetric for symmetry to be sound).
+      if (check?.(last, a, t, { depth: path.length, parentIndex: parent })) {
+        return {
+          kind: 'violation',
+          violated,
+          path: [...path, a],
+          states: [...states, t],
+          stats: this.stats(),
+        };
+      }
+    }
+    throw new Error('explore: a failed transition check does not reproduce on replay');
+  }
+}

@@ -1,0 +1,46 @@
+// The contract between a model and the exhaustive explorer: a record of plain functions
+// (Porcupine's `Model`, XState graph's `transition`), so the random suites and the explorer run
+// the very same model code.
+
+/**
+ * A state's canonical key: equal keys iff equal states (after symmetry, when asked for).
+ * A number must be a non-negative safe integer; the explorer then keeps it in typed arrays.
+ * Why two shapes? A packed number costs 8 bytes and no allocation; a string is the fallback for
+ * states too rich to pack into 53 bits.
+ */
+export type StateKey = number | string;
+
+/** A named predicate every reachable state must satisfy. */
+export interface Invariant<S> {
+  readonly name: string;
+  /** One sentence, for reports: what must hold. */
+  readonly statement: string;
+  holds(s: S): boolean;
+}
+
+export interface ExplorableModel<S, A> {
+  readonly name: string;
+  initial(): S;
+  /**
+   * The candidate actions in `s` under the model's bounds. A superset of the enabled ones is
+   * fine (`step` has the last word); order must be deterministic, since it decides which of
+   * several shortest counterexamples is reported.
+   */
+  actions(s: S): Iterable<A>;
+  /** The successor of `s` under `a`, or null when `a` is not enabled in `s`. Pure. */
+  step(s: S, a: A): S | null;
+  key(s: S): StateKey;
+  /**
+   * The inverse of `key` for numeric keys. With it the explorer stores no state objects at all:
+   * the frontier is a run of packed keys, decoded on demand.
+   */
+  fromKey?(k: number): S;
+  readonly invariants: readonly Invariant<S>[];
+  /**
+   * A canonical representative of `s`'s orbit under the model's symmetry group. Sound only if
+   * `step` and every invariant are equivariant under that group (see src/core/symmetry.ts).
+   */
+  symmetry?(s: S): S;
+  formatAction?(a: A): string;
+  formatState?(s: S): string;
+}

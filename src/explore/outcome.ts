@@ -1,0 +1,79 @@
+// The outcome of an exhaustive run, as a value (fast-check's RunDetails, Porcupine's
+// ok / illegal / unknown): complete, a violation with its shortest path, or a bound reached.
+
+export interface ExploreStats {
+  /** Distinct states stored (canonical representatives when symmetry is on). */
+  readonly states: number;
+  /** Enabled (state, action) pairs taken, including those leading to known states. */
+  readonly transitions: number;
+  /** Depth of the deepest state found (the initial state is at depth 0). */
+  readonly maxDepth: number;
+  readonly elapsedMs: number;
+  readonly statesPerSec: number;
+  /** Highest sampled V8 heap plus array-buffer bytes of the whole process. */
+  readonly peakHeapBytes: number;
+  /** Bytes held by the visited set, parent links and queue (capacity included). */
+  readonly storeBytes: number;
+  /** storeBytes / states. */
+  readonly bytesPerState: number;
+  readonly symmetry: boolean;
+}
+
+/** What a violation broke: a state invariant, or a per-transition check (conformance mode). */
+export interface Violated {
+  readonly source: 'invariant' | 'transition';
+  readonly name: string;
+  readonly statement: string;
+}
+
+export type Bound = 'depth' | 'states' | 'memory' | 'time';
+
+export type ExploreOutcome<S, A> =
+  | { readonly kind: 'ok'; readonly stats: ExploreStats }
+  | {
+      readonly kind: 'violation';
+      readonly violated: Violated;
+      /** The shortest action sequence from the initial state to the violation. */
+      readonly path: readonly A[];
+      /** states[0] is the initial state; states[i+1] = step(states[i], path[i]). */
+      readonly states: readonly S[];
+      readonly stats: ExploreStats;
+    }
+  | {
+      readonly kind: 'limit';
+      readonly bound: Bound;
+      /** Every state up to this depth was found and checked. */
+      readonly depth: number;
+      readonly stats: ExploreStats;
+    };
+
+function mib(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+/** One line for logs and the CLI. */
+export function describeOutcome<S, A>(
+  o: ExploreOutcome<S, A>,
+  formatAction: (a: A) => string = String,
+): string {
+  const s = o.stats;
+  const tail =
+    `${s.states} states, ${s.transitions} transitions, depth ${s.maxDepth}, ` +
+    `${Math.round(s.statesPerSec)} states/s, ${s.bytesPerState.toFixed(1)} B/state, ` +
+    `peak ${mib(s.peakHeapBytes)}${s.symmetry ? ', symmetry on' : ''}`;
+  switch (o.kind) {
+    case 'ok':
+      return `ok: ${tail}`;
+    case 'violation':
+      return (
+        `violation of ${o.violated.name} after ${o.path.length} steps ` +
+        `[${o.path.map(formatAction).join('; ')}]: ${tail}`
+      );
+    case 'limit':
+      return `limit reached (${o.bound}) at depth ${o.depth} after ${s.states} states: ${tail}`;
+    default: {
+      const never: never = o;
+      return never;
+    }
+  }
+}
