@@ -122,8 +122,9 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   }
 
   // L1144-1239: page references. The page must still belong to the granter (11c "could not
-  // pin"): normally true, but a pinned page whose only references were host PTEs that were
-  // later overwritten can be transferred away. Host map: the linear page needs an L1 table.
+  // pin"). Not a given: a pin whose host PTE was overwritten holds no page reference (H §7.4;
+  // e.g. two host maps at one va page, then one unmapped), so steal_page can transfer the page
+  // away while it stays pinned. Host map: the linear page needs an L1 table.
   const isHost = (args.flags & GNTMAP_host_map) !== 0;
   const vaPage = hostPage(args.hostAddr);
   if (

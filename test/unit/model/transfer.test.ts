@@ -86,6 +86,18 @@ describe('transfer', () => {
     expect(sim.entry(1, 8)).toEqual(before.domains[1]?.grantTable.entries.get(8));
   });
 
+  it('two host maps at one va page, one unmapped: the other pin holds no page reference', () => {
+    const sim = waiting();
+    sim.run(grant(1, 8, 0, 0, true));
+    const h0 = handleOf(sim.map1(0, mapArgs(1, 8, HOST | RO, 0x1000)));
+    handleOf(sim.map1(0, mapArgs(1, 8, HOST | RO, 0x1000))); // same slot, same mfn
+    expect(sim.unmap(unmap(0, unmapArgs(h0, 0x1000, 0)))).toEqual([0]); // clears the shared PTE
+    expect(sim.active(1, 8)?.hostReadonly).toBe(1);
+    expect(sim.transfer(transfer(1, 0, 2, 9))).toEqual([0]);
+    expect(sim.state.frameOwner.get(PAGE)).toBe(2);
+    expect(sim.active(1, 8)?.mfn).toBe(PAGE); // pinned, but the page is d2's now
+  });
+
   it('unknown receiver (DOMID_SELF too) → bad_domain, and the page is freed', () => {
     for (const domid of [3, DOMID_SELF]) {
       const sim = waiting();
