@@ -63,16 +63,15 @@ function withGranterEntry(
 }
 
 function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
-  const mapper = domainAt(state, ld);
-  // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
-  if (mapper === undefined) return { state, result: { status: GNTST_bad_domain } };
-
   const inc = pinIncrement(args.flags);
   // L1023-1035: neither host_map nor device_map → bad_gntref (not a flags error)
   if (totalPins(inc) === 0) return { state, result: { status: GNTST_bad_gntref } };
   const granter = domainAt(state, args.dom);
   // L1046-1051: unknown domain; DOMID_SELF is not accepted by map
   if (granter === undefined) return { state, result: { status: GNTST_bad_domain } };
+  const mapper = domainAt(state, ld);
+  // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
+  if (mapper === undefined) return { state, result: { status: GNTST_bad_domain } };
   // L1061-1069: no maptrack handle (the free list keeps its last entry) → no_space
   const taken = allocateHandle(mapper.maptrack);
   if (taken === undefined) return { state, result: { status: GNTST_no_space } };
