@@ -1,33 +1,45 @@
 // The refinement mapping: the impl's concrete state (typed arrays, packed pins, linked free
-// lists) read back as the model's ModelState. Runs after every step, so it scans 32-bit words
-// and skips zeros; immutable maps (p2m, page tables, rawWritten) are shared, not copied.
+// lists) read back as the model's ModelState. It runs after every step, so it rebuilds only
+// what changed: each structure carries a content version (./version.ts), and the pieces built
+// for a version are kept per domain. Immutable maps (p2m, page tables, rawWritten) are shared.
 
 import type { DomId, Handle, Mfn, Ref } from '../ops/op.ts';
 import type {
   ActiveGrant,
   DomainState,
   GrantMapping,
+  GrantTable,
+  Maptrack,
   ModelState,
   SharedEntry,
 } from '../model/state.ts';
 import {
-  GNTPIN_devr_mask,
   GNTPIN_devr_shift,
-  GNTPIN_devw_mask,
   GNTPIN_devw_shift,
-  GNTPIN_hstr_mask,
   GNTPIN_hstr_shift,
-  GNTPIN_hstw_mask,
   GNTPIN_hstw_shift,
   MAPTRACK_TAIL,
 } from '../xen/abi.ts';
 import type { GuestLib } from './guest/guestLib.ts';
 import type { XenDomain } from './hypervisor/domain.ts';
+import type { ActiveEntries } from './hypervisor/grantTable.ts';
+import type { MaptrackTable } from './hypervisor/maptrack.ts';
+import type { FrameTable } from './hypervisor/mm.ts';
 import { NO_OWNER } from './hypervisor/mm.ts';
+import type { SharedGrantMemory } from './sharedMemory.ts';
 import type { GrantSystem } from './system.ts';
 
-function sharedEntries(d: XenDomain): Map<Ref, SharedEntry> {
-  const words = d.grantTable.shared.words;
+// Module-local copies: imported bindings can cost a getter call per use in hot loops (tsx/vite
+// module transforms).
+const TAIL = MAPTRACK_TAIL;
+const HSTW = GNTPIN_hstw_shift;
+const HSTR = GNTPIN_hstr_shift;
+const DEVW = GNTPIN_devw_shift;
+const DEVR = GNTPIN_devr_shift;
+const NONE = NO_OWNER;
+
+export function sharedEntries(shared: SharedGrantMemory): Map<Ref, SharedEntry> {
+  const words = shared.words;
   const entries = new Map<Ref, SharedEntry>();
   for (let i = 0; i < words.length; i += 2) {
     const head = words[i] ?? 0;
@@ -38,8 +50,7 @@ function sharedEntries(d: XenDomain): Map<Ref, SharedEntry> {
   return entries;
 }
 
-function activeEntries(d: XenDomain): Map<Ref, ActiveGrant> {
-  const act = d.grantTable.active;
+export function activeGrants(act: ActiveEntries): Map<Ref, ActiveGrant> {
   const pins = act.pin;
   const active = new Map<Ref, ActiveGrant>();
   for (let ref = 0; ref < pins.length; ref++) {
@@ -48,19 +59,19 @@ function activeEntries(d: XenDomain): Map<Ref, ActiveGrant> {
     active.set(ref, {
       grantee: act.domidOf(ref),
       mfn: act.mfnOf(ref),
-      hostWritable: (pin & GNTPIN_hstw_mask) >>> GNTPIN_hstw_shift,
-      hostReadonly: (pin & GNTPIN_hstr_mask) >>> GNTPIN_hstr_shift,
-      deviceWritable: (pin & GNTPIN_devw_mask) >>> GNTPIN_devw_shift,
-      deviceReadonly: (pin & GNTPIN_devr_mask) >>> GNTPIN_devr_shift,
+      hostWritable: (pin >>> HSTW) & 0xff,
+      hostReadonly: (pin >>> HSTR) & 0xff,
+      deviceWritable: (pin >>> DEVW) & 0xff,
+      deviceReadonly: (pin >>> DEVR) & 0xff,
     });
   }
   return active;
 }
 
-function mappings(d: XenDomain): Map<Handle, GrantMapping> {
-  const t = d.maptrack;
+function mappings(t: MaptrackTable): Map<Handle, GrantMapping> {
   const live = new Map<Handle, GrantMapping>();
-  for (let h = 0; h < t.limit; h++) {
+  const limit = t.limit;
+  for (let h = 0; h < limit; h++) {
     const flags = t.flags(h);
     if (flags !== 0) live.set(h, { granter: t.domid(h), ref: t.ref(h), flags });
   }
@@ -69,50 +80,184 @@ function mappings(d: XenDomain): Map<Handle, GrantMapping> {
 
 /** The free list from head, following `ref` links. Bounded, so that a corrupted (cyclic) list
  * shows up as a too-long list with duplicates instead of a hang. */
-function freeList(d: XenDomain): Handle[] {
-  const t = d.maptrack;
+function freeList(t: MaptrackTable): Handle[] {
   const list: Handle[] = [];
-  for (let h = t.head; h !== MAPTRACK_TAIL && list.length <= t.limit; h = t.ref(h)) {
+  const limit = t.limit;
+  for (let h = t.head; h !== TAIL && list.length <= limit; h = t.ref(h)) {
     list.push(h);
-    if (h >= t.limit) break; // a link out of the table: nothing to follow
+    if (h >= limit) break; // a link out of the table: nothing to follow
   }
   return list;
 }
 
-function domainState(d: XenDomain, guest: GuestLib): DomainState {
-  const gt = d.grantTable;
+export function maptrackState(t: MaptrackTable): Maptrack {
   return {
-    id: d.id,
-    privileged: d.privileged,
-    totPages: d.totPages,
-    maxPages: d.maxPages,
-    p2m: d.p2m,
-    grantTable: {
-      nrFrames: gt.nrGrantFrames,
-      maxFrames: gt.maxGrantFrames,
-      entries: sharedEntries(d),
-      active: activeEntries(d),
-    },
-    maptrack: {
-      limit: d.maptrack.limit,
-      maxFrames: d.maptrack.maxMaptrackFrames,
-      freeList: freeList(d),
-      mappings: mappings(d),
-    },
-    hostVaPages: d.hostVaPages,
-    hostMappings: d.pageTable,
-    rawWritten: guest.rawWritten,
+    limit: t.limit,
+    maxFrames: t.maxMaptrackFrames,
+    freeList: freeList(t),
+    mappings: mappings(t),
   };
 }
 
+export function frameOwners(frames: FrameTable): Map<Mfn, DomId> {
+  const owners = new Map<Mfn, DomId>();
+  const owner = frames.owner;
+  for (let i = 0; i < owner.length; i++) {
+    const d = owner[i] ?? NONE;
+    if (d !== NONE) owners.set(frames.firstMfn + i, d);
+  }
+  return owners;
+}
+
+/** What one domain's abstraction was built from, and the pieces built. */
+interface DomainCache {
+  sharedVersion: number;
+  active: ActiveEntries;
+  activeVersion: number;
+  grantTable: GrantTable;
+  maptrackVersion: number;
+  maptrack: Maptrack;
+  state: DomainState;
+}
+
+interface SystemCache {
+  readonly domains: (DomainCache | undefined)[];
+  framesVersion: number;
+  frameOwner: ReadonlyMap<Mfn, DomId>;
+  state: ModelState | undefined;
+}
+
+const caches = new WeakMap<GrantSystem, SystemCache>();
+
+function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefined): DomainCache {
+  const gt = d.grantTable;
+  const shared = gt.shared;
+  const act = gt.active;
+  const mt = d.maptrack;
+
+  let grantTable = cache?.grantTable;
+  if (
+    cache === undefined ||
+    grantTable === undefined ||
+    cache.sharedVersion !== shared.version ||
+    cache.active !== act ||
+    cache.activeVersion !== act.version
+  ) {
+    const entries =
+      cache !== undefined && grantTable !== undefined && cache.sharedVersion === shared.version
+        ? grantTable.entries
+        : sharedEntries(shared);
+    const active =
+      cache !== undefined &&
+      grantTable !== undefined &&
+      cache.active === act &&
+      cache.activeVersion === act.version
+        ? grantTable.active
+        : activeGrants(act);
+    grantTable = {
+      nrFrames: gt.nrGrantFrames,
+      maxFrames: gt.maxGrantFrames,
+      entries,
+      active,
+    };
+  }
+  const maptrack =
+    cache !== undefined && cache.maptrackVersion === mt.version
+      ? cache.maptrack
+      : maptrackState(mt);
+
+  const prev = cache?.state;
+  const state: DomainState =
+    prev !== undefined &&
+    prev.grantTable === grantTable &&
+    prev.maptrack === maptrack &&
+    prev.totPages === d.totPages &&
+    prev.p2m === d.p2m &&
+    prev.hostMappings === d.pageTable &&
+    prev.rawWritten === guest.rawWritten
+      ? prev
+      : {
+          id: d.id,
+          privileged: d.privileged,
+          totPages: d.totPages,
+          maxPages: d.maxPages,
+          p2m: d.p2m,
+          grantTable,
+          maptrack,
+          hostVaPages: d.hostVaPages,
+          hostMappings: d.pageTable,
+          rawWritten: guest.rawWritten,
+        };
+  return {
+    sharedVersion: shared.version,
+    active: act,
+    activeVersion: act.version,
+    grantTable,
+    maptrackVersion: mt.version,
+    maptrack,
+    state,
+  };
+}
+
+/** abstract(system): the ModelState this concrete state stands for. States are immutable and
+ * shared between calls where nothing changed. */
 export function abstract(system: GrantSystem): ModelState {
   const xen = system.xen;
-  const domains = xen.domains.map((d, i) => domainState(d, system.guest(i)));
-  const frames = xen.frames;
-  const frameOwner = new Map<Mfn, DomId>();
-  for (let i = 0; i < frames.nrFrames; i++) {
-    const owner = frames.owner[i] ?? NO_OWNER;
-    if (owner !== NO_OWNER) frameOwner.set(frames.firstMfn + i, owner);
+  let cache = caches.get(system);
+  if (cache === undefined) {
+    cache = {
+      domains: [],
+      framesVersion: -1,
+      frameOwner: new Map(),
+      state: undefined,
+    };
+    caches.set(system, cache);
   }
-  return { domains, frameOwner };
+  let changed = cache.state === undefined;
+  const domains: DomainState[] = [];
+  for (let i = 0; i < xen.domains.length; i++) {
+    const d = xen.domains[i];
+    if (d === undefined) continue;
+    const before = cache.domains[i];
+    const after = domainState(d, system.guest(i), before);
+    cache.domains[i] = after;
+    if (after.state !== before?.state) changed = true;
+    domains.push(after.state);
+  }
+  if (cache.framesVersion !== xen.frames.version) {
+    cache.frameOwner = frameOwners(xen.frames);
+    cache.framesVersion = xen.frames.version;
+    changed = true;
+  }
+  if (changed || cache.state === undefined) {
+    cache.state = { domains, frameOwner: cache.frameOwner };
+  }
+  return cache.state;
+}
+
+/** The same mapping with no caching at all: a reference for testing abstract() itself. */
+export function abstractUncached(system: GrantSystem): ModelState {
+  const xen = system.xen;
+  const domains = xen.domains.map((d, i): DomainState => {
+    const gt = d.grantTable;
+    const guest = system.guest(i);
+    return {
+      id: d.id,
+      privileged: d.privileged,
+      totPages: d.totPages,
+      maxPages: d.maxPages,
+      p2m: d.p2m,
+      grantTable: {
+        nrFrames: gt.nrGrantFrames,
+        maxFrames: gt.maxGrantFrames,
+        entries: sharedEntries(gt.shared),
+        active: activeGrants(gt.active),
+      },
+      maptrack: maptrackState(d.maptrack),
+      hostVaPages: d.hostVaPages,
+      hostMappings: d.pageTable,
+      rawWritten: guest.rawWritten,
+    };
+  });
+  return { domains, frameOwner: frameOwners(xen.frames) };
 }

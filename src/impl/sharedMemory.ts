@@ -5,6 +5,7 @@
 
 import type { Ref } from '../ops/op.ts';
 import { GRANT_ENTRY_V1_SIZE, PAGE_SIZE, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
+import { freshVersion } from './version.ts';
 
 // Entry `ref` starts at byte 8*ref: flags u16 at +0, domid u16 at +2, frame u32 at +4.
 // In 16-bit units: flags at 4*ref, domid at 4*ref+1. In 32-bit units: the flags+domid word
@@ -47,6 +48,9 @@ export class SharedGrantMemory {
   private u32: Uint32Array;
   /** Optional observer of every access (none by default: no cost beyond one test). */
   hook: SharedAccessHook | undefined = undefined;
+  /** Content version (./version.ts): renewed by every write. */
+  version = freshVersion();
+  private saved: SavedSharedMemory | undefined;
 
   constructor(nrFrames: number) {
     const buffer = new ArrayBuffer(nrFrames * PAGE_SIZE);
@@ -71,6 +75,7 @@ export class SharedGrantMemory {
     u32.set(this.u32);
     this.u16 = new Uint16Array(buffer);
     this.u32 = u32;
+    this.version = freshVersion();
   }
 
   private note(kind: SharedAccessKind, field: SharedField, ref: Ref): void {
@@ -85,6 +90,7 @@ export class SharedGrantMemory {
   storeFlags(ref: Ref, flags: number): void {
     this.note('store', 'flags', ref);
     this.u16[ref * U16_PER_ENTRY] = flags;
+    this.version = freshVersion();
   }
 
   loadDomid(ref: Ref): number {
@@ -95,6 +101,7 @@ export class SharedGrantMemory {
   storeDomid(ref: Ref, domid: number): void {
     this.note('store', 'domid', ref);
     this.u16[ref * U16_PER_ENTRY + 1] = domid;
+    this.version = freshVersion();
   }
 
   loadFrame(ref: Ref): number {
@@ -105,6 +112,7 @@ export class SharedGrantMemory {
   storeFrame(ref: Ref, frame: number): void {
     this.note('store', 'frame', ref);
     this.u32[ref * U32_PER_ENTRY + 1] = frame;
+    this.version = freshVersion();
   }
 
   /** ACCESS_ONCE(*(uint32_t *)shah): flags and domid in one load (grant_combo). */
@@ -118,7 +126,10 @@ export class SharedGrantMemory {
     this.note('cmpxchg', 'flags', ref);
     const i = ref * U16_PER_ENTRY;
     const seen = this.u16[i] ?? 0;
-    if (seen === (expected & 0xffff)) this.u16[i] = desired;
+    if (seen === (expected & 0xffff)) {
+      this.u16[i] = desired;
+      this.version = freshVersion();
+    }
     return seen;
   }
 
@@ -128,7 +139,10 @@ export class SharedGrantMemory {
     this.note('cmpxchg', 'combo', ref);
     const i = ref * U32_PER_ENTRY;
     const seen = this.u32[i] ?? 0;
-    if (seen === expected >>> 0) this.u32[i] = desired;
+    if (seen === expected >>> 0) {
+      this.u32[i] = desired;
+      this.version = freshVersion();
+    }
     return seen;
   }
 
@@ -137,6 +151,7 @@ export class SharedGrantMemory {
     this.note('and', 'flags', ref);
     const i = ref * U16_PER_ENTRY;
     this.u16[i] = (this.u16[i] ?? 0) & ~mask;
+    this.version = freshVersion();
   }
 
   /** A plain 8-byte store of a whole entry (a guest ignoring the protocol). */
@@ -145,6 +160,7 @@ export class SharedGrantMemory {
     const i = ref * U32_PER_ENTRY;
     this.u32[i] = combo(flags, domid);
     this.u32[i + 1] = frame;
+    this.version = freshVersion();
   }
 
   // --- Whole-table access for snapshots and the abstraction function (not for ops) ----------
@@ -154,21 +170,33 @@ export class SharedGrantMemory {
     return this.u32;
   }
 
-  /** A copy of the table's bytes, as 32-bit words. */
-  save(): Uint32Array {
-    return this.u32.slice();
+  /** A copy of the table's words with their version. Copies are immutable and shared: an
+   * unchanged table hands out its last copy again. */
+  save(): SavedSharedMemory {
+    if (this.saved?.version !== this.version) {
+      this.saved = { version: this.version, words: this.u32.slice() };
+    }
+    return this.saved;
   }
 
-  /** Put back a copy made by save(); the table takes the saved size. */
-  load(words: Uint32Array): void {
-    if (words.length === this.u32.length) {
-      this.u32.set(words);
-      return;
+  /** Put back a copy made by save(); the table takes the saved size and version. */
+  load(saved: SavedSharedMemory): void {
+    if (saved.version === this.version) return; // same content already
+    if (saved.words.length === this.u32.length) {
+      this.u32.set(saved.words);
+    } else {
+      const buffer = new ArrayBuffer(saved.words.byteLength);
+      const u32 = new Uint32Array(buffer);
+      u32.set(saved.words);
+      this.u16 = new Uint16Array(buffer);
+      this.u32 = u32;
     }
-    const buffer = new ArrayBuffer(words.byteLength);
-    const u32 = new Uint32Array(buffer);
-    u32.set(words);
-    this.u16 = new Uint16Array(buffer);
-    this.u32 = u32;
+    this.version = saved.version;
+    this.saved = saved;
   }
+}
+
+export interface SavedSharedMemory {
+  readonly version: number;
+  readonly words: Uint32Array;
 }

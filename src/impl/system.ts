@@ -9,15 +9,18 @@ import type { OpResult } from '../ops/result.ts';
 import { SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
 import { GuestLib } from './guest/guestLib.ts';
 import type { GrantPte } from './hypervisor/domain.ts';
+import type { SavedActiveEntries } from './hypervisor/grantTable.ts';
 import { doGrantTableOp } from './hypervisor/grantTableOp.ts';
 import { Hypervisor } from './hypervisor/hypervisor.ts';
 import type { MaptrackSnapshot } from './hypervisor/maptrack.ts';
+import type { SavedFrameTable } from './hypervisor/mm.ts';
 import type { ImplParts } from './parts.ts';
 import { DEFAULT_PARTS } from './parts.ts';
+import type { SavedSharedMemory } from './sharedMemory.ts';
 
 interface DomainSnapshot {
-  readonly shared: Uint32Array;
-  readonly active: ArrayBuffer;
+  readonly shared: SavedSharedMemory;
+  readonly active: SavedActiveEntries;
   readonly maptrack: MaptrackSnapshot;
   readonly totPages: number;
   readonly p2m: ReadonlyMap<Gfn, Mfn>;
@@ -29,7 +32,7 @@ interface DomainSnapshot {
 export interface ImplSnapshot {
   readonly kind: 'impl-snapshot';
   readonly domains: readonly DomainSnapshot[];
-  readonly frames: ArrayBuffer;
+  readonly frames: SavedFrameTable;
 }
 
 /** The defaults, with the given pieces replaced (undefined entries are ignored). */

@@ -5,17 +5,30 @@
 import type { DomId, Mfn, Ref } from '../../ops/op.ts';
 import { INITIAL_NR_GRANT_FRAMES, SHGNT_PER_PAGE_V1 } from '../../xen/abi.ts';
 import { SharedGrantMemory } from '../sharedMemory.ts';
+import { freshVersion } from '../version.ts';
+
+/** Bytes per active entry in our layout: pin u32, mfn u32, domid u16. */
+const ACT_BYTES = 10;
+
+export interface SavedActiveEntries {
+  readonly version: number;
+  readonly bytes: ArrayBuffer;
+}
 
 /** Active entries, one per ref: the packed GNTPIN_* pin, the grantee (act->domid) and
- * act->mfn. Valid while pin != 0. One buffer, three views: [pin u32 | mfn u32 | domid u16]. */
+ * act->mfn. Valid while pin != 0. One buffer, three views: [pin u32 | mfn u32 | domid u16].
+ * The views are for reading; write through the setters (they renew `version`). */
 export class ActiveEntries {
-  pin: Uint32Array;
-  mfn: Uint32Array;
-  domid: Uint16Array;
-  private buffer: ArrayBuffer;
+  readonly pin: Uint32Array;
+  readonly mfn: Uint32Array;
+  readonly domid: Uint16Array;
+  /** Content version (../version.ts). */
+  version = freshVersion();
+  private readonly buffer: ArrayBuffer;
+  private saved: SavedActiveEntries | undefined;
 
   constructor(readonly nrEntries: number) {
-    this.buffer = new ArrayBuffer(nrEntries * 10);
+    this.buffer = new ArrayBuffer(nrEntries * ACT_BYTES);
     this.pin = new Uint32Array(this.buffer, 0, nrEntries);
     this.mfn = new Uint32Array(this.buffer, nrEntries * 4, nrEntries);
     this.domid = new Uint16Array(this.buffer, nrEntries * 8, nrEntries);
@@ -31,6 +44,18 @@ export class ActiveEntries {
     return this.mfn[ref] ?? 0;
   }
 
+  setPin(ref: Ref, pin: number): void {
+    this.pin[ref] = pin;
+    this.version = freshVersion();
+  }
+
+  /** The first pin's bookkeeping (L1124-1131): who holds the entry, and which frame. */
+  setHolder(ref: Ref, domid: DomId, mfn: Mfn): void {
+    this.domid[ref] = domid;
+    this.mfn[ref] = mfn;
+    this.version = freshVersion();
+  }
+
   /** A larger copy (new entries zero: not pinned). */
   grown(nrEntries: number): ActiveEntries {
     const next = new ActiveEntries(nrEntries);
@@ -40,15 +65,24 @@ export class ActiveEntries {
     return next;
   }
 
-  save(): ArrayBuffer {
-    return this.buffer.slice(0);
+  /** An immutable copy; an unchanged table hands out its last copy again. */
+  save(): SavedActiveEntries {
+    if (this.saved?.version !== this.version) {
+      this.saved = { version: this.version, bytes: this.buffer.slice(0) };
+    }
+    return this.saved;
   }
 
   /** Entries restored from save(); reuses this object when the size matches. */
-  loaded(saved: ArrayBuffer): ActiveEntries {
+  loaded(saved: SavedActiveEntries): ActiveEntries {
+    if (saved.version === this.version) return this;
     const target =
-      saved.byteLength === this.buffer.byteLength ? this : new ActiveEntries(saved.byteLength / 10);
-    new Uint8Array(target.buffer).set(new Uint8Array(saved));
+      saved.bytes.byteLength === this.buffer.byteLength
+        ? this
+        : new ActiveEntries(saved.bytes.byteLength / ACT_BYTES);
+    new Uint8Array(target.buffer).set(new Uint8Array(saved.bytes));
+    target.version = saved.version;
+    target.saved = saved;
     return target;
   }
 }

@@ -26,8 +26,8 @@ export class Hypervisor {
       for (let gfn = 0; gfn < config.pagesPerDomain; gfn++) {
         const mfn = initialMfn(config, d, gfn);
         p2m.set(gfn, mfn);
-        this.frames.owner[mfn - MFN_BASE] = d;
-        this.frames.count[mfn - MFN_BASE] = PAGE_BASE_REFS;
+        this.frames.setOwner(mfn, d);
+        this.frames.setRefs(mfn, PAGE_BASE_REFS);
       }
       domains.push(
         new XenDomain(

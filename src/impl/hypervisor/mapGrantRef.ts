@@ -105,13 +105,12 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
         return fail(got);
       }
       inHand = got;
-      act.domid[ref] = ld;
-      act.mfn[ref] = got;
+      act.setHolder(ref, ld, got);
     }
   }
 
   // Pins go up before page references are taken (L1135).
-  act.pin[ref] = (act.pinOf(ref) + pinIncr) >>> 0;
+  act.setPin(ref, (act.pinOf(ref) + pinIncr) >>> 0);
   const mfn = act.mfnOf(ref);
 
   // Page reference phase (L1144-1239): one reference in hand, from get_paged_frame or here.
@@ -162,7 +161,7 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
     for (; typecnt > 0; typecnt--) putPageType(xen, mfn);
     for (; refcnt > 0; refcnt--) putPage(xen, mfn);
     const after = (act.pinOf(ref) - pinIncr) >>> 0;
-    act.pin[ref] = after;
+    act.setPin(ref, after);
     parts.reduceStatusForPin(shared, ref, after, readonly);
     return fail(rc);
   }

@@ -4,6 +4,7 @@
 
 import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';
+import { freshVersion } from '../version.ts';
 
 /** INVALID_MAPTRACK_HANDLE (L535): same value as MAPTRACK_TAIL. */
 export const INVALID_MAPTRACK_HANDLE = MAPTRACK_TAIL;
@@ -11,16 +12,18 @@ export const INVALID_MAPTRACK_HANDLE = MAPTRACK_TAIL;
 // sizeof(struct grant_mapping) = 16: { u32 ref; u16 flags; domid_t domid; u32 vcpu; u32 pad }.
 const MAPTRACK_ENTRY_SIZE = 16;
 
-/** L's maptrack frames (all in one buffer, in Xen's entry layout) plus the vCPU's free list. */
+/** L's maptrack frames (all in one buffer, in Xen's entry layout) plus the vCPU's free list.
+ * Every write goes through a setter, which renews `version` (../version.ts). */
 export class MaptrackTable {
   private buffer: ArrayBuffer;
   private u32: Uint32Array;
   private u16: Uint16Array;
-  /** maptrack_limit: handles 0..limit-1 exist (a multiple of MAPTRACK_PER_PAGE). */
-  limit = 0;
-  /** v->maptrack_head and v->maptrack_tail of the one vCPU. */
-  head: number = MAPTRACK_TAIL;
-  tail: number = MAPTRACK_TAIL;
+  private limit_ = 0;
+  private head_: number = MAPTRACK_TAIL;
+  private tail_: number = MAPTRACK_TAIL;
+  private saved: MaptrackSnapshot | undefined;
+  /** Content version of entries, limit, head and tail. */
+  version = freshVersion();
 
   constructor(readonly maxMaptrackFrames: number) {
     this.buffer = new ArrayBuffer(0);
@@ -28,9 +31,34 @@ export class MaptrackTable {
     this.u16 = new Uint16Array(this.buffer);
   }
 
+  /** maptrack_limit: handles 0..limit-1 exist (a multiple of MAPTRACK_PER_PAGE). */
+  get limit(): number {
+    return this.limit_;
+  }
+  set limit(limit: number) {
+    this.limit_ = limit;
+    this.version = freshVersion();
+  }
+  /** v->maptrack_head of the one vCPU. */
+  get head(): number {
+    return this.head_;
+  }
+  set head(handle: number) {
+    this.head_ = handle;
+    this.version = freshVersion();
+  }
+  /** v->maptrack_tail of the one vCPU. */
+  get tail(): number {
+    return this.tail_;
+  }
+  set tail(handle: number) {
+    this.tail_ = handle;
+    this.version = freshVersion();
+  }
+
   /** nr_maptrack_frames(t) */
   get nrFrames(): number {
-    return this.limit / MAPTRACK_PER_PAGE;
+    return this.limit_ / MAPTRACK_PER_PAGE;
   }
 
   /** The entry's `ref`: the grant ref while in use, the free list's next link while free. */
@@ -39,6 +67,7 @@ export class MaptrackTable {
   }
   setRef(handle: Handle, ref: Ref): void {
     this.u32[handle * 4] = ref;
+    this.version = freshVersion();
   }
   /** GNTMAP_* bits (u16); 0 means free. */
   flags(handle: Handle): number {
@@ -46,6 +75,7 @@ export class MaptrackTable {
   }
   setFlags(handle: Handle, flags: number): void {
     this.u16[handle * 8 + 2] = flags;
+    this.version = freshVersion();
   }
   /** The granting domain. */
   domid(handle: Handle): DomId {
@@ -53,25 +83,37 @@ export class MaptrackTable {
   }
   setDomid(handle: Handle, domid: DomId): void {
     this.u16[handle * 8 + 3] = domid;
+    this.version = freshVersion();
   }
 
   /** Publish one more zeroed frame (alloc_xenheap_page + clear_page); limit is raised by the
    * caller after the entries are linked. */
   addFrame(): void {
-    const buffer = new ArrayBuffer(
-      this.buffer.byteLength + MAPTRACK_PER_PAGE * MAPTRACK_ENTRY_SIZE,
-    );
+    const size = this.buffer.byteLength + MAPTRACK_PER_PAGE * MAPTRACK_ENTRY_SIZE;
+    const buffer = new ArrayBuffer(size);
     new Uint8Array(buffer).set(new Uint8Array(this.buffer));
     this.buffer = buffer;
     this.u32 = new Uint32Array(buffer);
     this.u16 = new Uint16Array(buffer);
+    this.version = freshVersion();
   }
 
+  /** An immutable copy; an unchanged table hands out its last copy again. */
   save(): MaptrackSnapshot {
-    return { entries: this.buffer.slice(0), limit: this.limit, head: this.head, tail: this.tail };
+    if (this.saved?.version !== this.version) {
+      this.saved = {
+        version: this.version,
+        entries: this.buffer.slice(0),
+        limit: this.limit_,
+        head: this.head_,
+        tail: this.tail_,
+      };
+    }
+    return this.saved;
   }
 
   load(s: MaptrackSnapshot): void {
+    if (s.version === this.version) return;
     if (s.entries.byteLength === this.buffer.byteLength) {
       new Uint8Array(this.buffer).set(new Uint8Array(s.entries));
     } else {
@@ -79,13 +121,16 @@ export class MaptrackTable {
       this.u32 = new Uint32Array(this.buffer);
       this.u16 = new Uint16Array(this.buffer);
     }
-    this.limit = s.limit;
-    this.head = s.head;
-    this.tail = s.tail;
+    this.limit_ = s.limit;
+    this.head_ = s.head;
+    this.tail_ = s.tail;
+    this.version = s.version;
+    this.saved = s;
   }
 }
 
 export interface MaptrackSnapshot {
+  readonly version: number;
   readonly entries: ArrayBuffer;
   readonly limit: number;
   readonly head: number;

@@ -3,6 +3,7 @@
 // assign_pages, free_domheap_page (xen/arch/x86/mm.c, common/page_alloc.c; H §4 step 2).
 
 import type { DomId, Mfn } from '../../ops/op.ts';
+import { freshVersion } from '../version.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
 /** page_get_owner() == NULL: a free page. */
@@ -15,15 +16,24 @@ export const PAGE_BASE_REFS = 2;
 /** -EINVAL from steal_page: gnttab_transfer turns it into GNTST_bad_page. */
 export const EINVAL = -22;
 
-/** One entry per machine frame, index mfn - firstMfn, all in one buffer (cheap to copy). */
+export interface SavedFrameTable {
+  readonly version: number;
+  readonly bytes: ArrayBuffer;
+}
+
+/** One entry per machine frame, index mfn - firstMfn, all in one buffer (cheap to copy). The
+ * views are for reading; write through the setters (they renew `version`). */
 export class FrameTable {
   /** page_get_owner(): the owning domain, or NO_OWNER. */
-  owner: Int32Array;
+  readonly owner: Int32Array;
   /** count_info's reference count (PGC_count_mask). */
-  count: Uint32Array;
+  readonly count: Uint32Array;
   /** type_info's count of PGT_writable_page references. */
-  writableTypeCount: Uint32Array;
-  private buffer: ArrayBuffer;
+  readonly writableTypeCount: Uint32Array;
+  /** Content version (../version.ts). */
+  version = freshVersion();
+  private readonly buffer: ArrayBuffer;
+  private saved: SavedFrameTable | undefined;
 
   constructor(
     readonly firstMfn: Mfn,
@@ -43,61 +53,77 @@ export class FrameTable {
   ownerOf(mfn: Mfn): DomId | typeof NO_OWNER {
     return this.valid(mfn) ? (this.owner[mfn - this.firstMfn] ?? NO_OWNER) : NO_OWNER;
   }
-
   refs(mfn: Mfn): number {
     return this.count[mfn - this.firstMfn] ?? 0;
   }
-
-  save(): ArrayBuffer {
-    return this.buffer.slice(0);
+  writableTypes(mfn: Mfn): number {
+    return this.writableTypeCount[mfn - this.firstMfn] ?? 0;
   }
 
-  load(saved: ArrayBuffer): void {
-    new Uint8Array(this.buffer).set(new Uint8Array(saved));
+  setOwner(mfn: Mfn, owner: DomId | typeof NO_OWNER): void {
+    this.owner[mfn - this.firstMfn] = owner;
+    this.version = freshVersion();
+  }
+  setRefs(mfn: Mfn, count: number): void {
+    this.count[mfn - this.firstMfn] = count;
+    this.version = freshVersion();
+  }
+  setWritableTypes(mfn: Mfn, count: number): void {
+    this.writableTypeCount[mfn - this.firstMfn] = count;
+    this.version = freshVersion();
+  }
+
+  /** An immutable copy; an unchanged table hands out its last copy again. */
+  save(): SavedFrameTable {
+    if (this.saved?.version !== this.version) {
+      this.saved = { version: this.version, bytes: this.buffer.slice(0) };
+    }
+    return this.saved;
+  }
+
+  load(saved: SavedFrameTable): void {
+    if (saved.version === this.version) return;
+    new Uint8Array(this.buffer).set(new Uint8Array(saved.bytes));
+    this.version = saved.version;
+    this.saved = saved;
   }
 }
 
 /** page_get_owner_and_reference: take a reference on an allocated page; its owner, or
  * NO_OWNER (and no reference) for a free page. */
 export function pageGetOwnerAndReference(xen: Hypervisor, mfn: Mfn): DomId | typeof NO_OWNER {
-  const frames = xen.frames;
-  const i = mfn - frames.firstMfn;
-  const owner = frames.ownerOf(mfn);
+  const owner = xen.frames.ownerOf(mfn);
   if (owner === NO_OWNER) return NO_OWNER;
-  frames.count[i] = frames.refs(mfn) + 1;
+  xen.frames.setRefs(mfn, xen.frames.refs(mfn) + 1);
   return owner;
 }
 
 /** get_page(page, d): take a reference if `d` owns the page. */
 export function getPage(xen: Hypervisor, mfn: Mfn, d: DomId): boolean {
   if (xen.frames.ownerOf(mfn) !== d) return false;
-  const i = mfn - xen.frames.firstMfn;
-  xen.frames.count[i] = xen.frames.refs(mfn) + 1;
+  xen.frames.setRefs(mfn, xen.frames.refs(mfn) + 1);
   return true;
 }
 
 /** put_page: drop a reference. The base references are never dropped here, so a grant
  * reference never frees a page. */
 export function putPage(xen: Hypervisor, mfn: Mfn): void {
-  const i = mfn - xen.frames.firstMfn;
   const count = xen.frames.refs(mfn);
   if (count === 0) throw new Error(`put_page: mfn ${mfn} has no reference`);
-  xen.frames.count[i] = count - 1;
+  xen.frames.setRefs(mfn, count - 1);
 }
 
 /** get_page_type(page, PGT_writable_page): always succeeds here (no page tables are modelled). */
 export function getPageTypeWritable(xen: Hypervisor, mfn: Mfn): boolean {
-  const i = mfn - xen.frames.firstMfn;
-  xen.frames.writableTypeCount[i] = (xen.frames.writableTypeCount[i] ?? 0) + 1;
+  xen.frames.setWritableTypes(mfn, xen.frames.writableTypes(mfn) + 1);
   return true;
 }
 
 /** put_page_type for a PGT_writable_page reference. */
 export function putPageType(xen: Hypervisor, mfn: Mfn): void {
-  const i = mfn - xen.frames.firstMfn;
-  const count = xen.frames.writableTypeCount[i] ?? 0;
+  const count = xen.frames.writableTypes(mfn);
   if (count === 0) throw new Error(`put_page_type: mfn ${mfn} has no type reference`);
-  xen.frames.writableTypeCount[i] = count - 1;
+  xen.frames.setWritableTypes(mfn, count - 1);
 }
 
 /** steal_page(d, page, 0) (x86 mm.c L4382-4455): take the page away from `d` if it holds
@@ -109,27 +135,23 @@ export function stealPage(xen: Hypervisor, d: DomId, mfn: Mfn): number {
   // Why exactly the base count: any other reference is a mapping (grant or PTE) that would
   // outlive the page's move (XSA-287).
   if (frames.refs(mfn) !== PAGE_BASE_REFS) return EINVAL;
-  const i = mfn - frames.firstMfn;
-  frames.owner[i] = NO_OWNER;
-  frames.count[i] = 1;
-  frames.writableTypeCount[i] = 0;
-  const dom = xen.domain(d);
-  dom.totPages -= 1; // domain_adjust_tot_pages(d, -1)
+  frames.setOwner(mfn, NO_OWNER);
+  frames.setRefs(mfn, 1);
+  frames.setWritableTypes(mfn, 0);
+  xen.domain(d).totPages -= 1; // domain_adjust_tot_pages(d, -1)
   return 0;
 }
 
 /** assign_pages(page, 1, e, MEMF_no_refcount): the stolen page becomes `e`'s, with its base
  * references (tot_pages was already raised by the caller). */
 export function assignPages(xen: Hypervisor, mfn: Mfn, e: DomId): void {
-  const i = mfn - xen.frames.firstMfn;
-  xen.frames.owner[i] = e;
-  xen.frames.count[i] = PAGE_BASE_REFS;
+  xen.frames.setOwner(mfn, e);
+  xen.frames.setRefs(mfn, PAGE_BASE_REFS);
 }
 
 /** free_domheap_page / put_page of the last reference: the page is gone. */
 export function freeDomheapPage(xen: Hypervisor, mfn: Mfn): void {
-  const i = mfn - xen.frames.firstMfn;
-  xen.frames.owner[i] = NO_OWNER;
-  xen.frames.count[i] = 0;
-  xen.frames.writableTypeCount[i] = 0;
+  xen.frames.setOwner(mfn, NO_OWNER);
+  xen.frames.setRefs(mfn, 0);
+  xen.frames.setWritableTypes(mfn, 0);
 }

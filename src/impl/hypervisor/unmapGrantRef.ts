@@ -136,7 +136,7 @@ export function unmapCommonComplete(xen: Hypervisor, _ld: DomId, op: UnmapCommon
     pin -= readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc;
   }
   pin >>>= 0;
-  act.pin[op.ref] = pin;
+  act.setPin(op.ref, pin);
   xen.parts.reduceStatusForPin(rgt.shared, op.ref, pin, readonly);
 }
 

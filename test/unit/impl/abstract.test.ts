@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { abstract } from '../../../src/impl/index.ts';
+import { abstractUncached } from '../../../src/impl/abstract.ts';
+import type { ImplSnapshot } from '../../../src/impl/index.ts';
+import { randomOp, rng } from './randomOps.ts';
+import { system } from './helpers.ts';
+
+describe('abstract()', () => {
+  it('with its caches equals the uncached mapping, across ops, snapshots and restores', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = rng(seed);
+      const s = system();
+      const saved: { snap: ImplSnapshot; state: ReturnType<typeof abstract> }[] = [];
+      for (let step = 0; step < 400; step++) {
+        const choice = r(20);
+        if (choice === 0) {
+          saved.push({ snap: s.snapshot(), state: abstractUncached(s) });
+        } else if (choice === 1 && saved.length > 0) {
+          const back = saved[r(saved.length)];
+          if (back === undefined) continue;
+          s.restore(back.snap);
+          expect(abstractUncached(s)).toEqual(back.state);
+        } else {
+          s.apply(randomOp(r, abstractUncached(s)));
+        }
+        expect(abstract(s), `seed ${seed} step ${step}`).toEqual(abstractUncached(s));
+      }
+    }
+  });
+
+  it('returns the same object while nothing changes', () => {
+    const s = system();
+    const a = abstract(s);
+    s.apply({ kind: 'query_size', caller: 1, dom: 1 });
+    expect(abstract(s)).toBe(a);
+    s.apply({ kind: 'grant_access', dom: 1, ref: 8, grantee: 2, gfn: 0, readonly: false });
+    const b = abstract(s);
+    expect(b).not.toBe(a);
+    expect(b.domains[0]).toBe(a.domains[0]);
+    expect(b.domains[2]).toBe(a.domains[2]);
+  });
+});
