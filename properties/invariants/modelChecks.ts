@@ -206,26 +206,24 @@ export function ownership(state: ModelState): CheckMessage {
       const owner = state.frameOwner.get(mfn);
       if (owner !== d.id) return `d${d.id} gfn ${gfn} -> mfn ${mfn} owned by ${owner ?? 'nobody'}`;
     }
-    for (const [ref, act] of d.grantTable.active) {
-      const owner = state.frameOwner.get(act.mfn);
-      if (owner !== d.id)
-        return `d${d.id} ref ${ref} pins mfn ${act.mfn} owned by ${owner ?? 'nobody'}`;
-    }
   }
   return null;
 }
 
+/** Pages referenced by a device mapping or a live PTE cannot be stolen, so they never move.
+ * (A pin alone holds no page reference: after a guest overwrites the only PTE of a grant, the
+ * pinned page may be transferred — docs/semantics.md §4 step 11, hypervisor.md §7.4.) */
 export function mappedPagesStay(state: ModelState): CheckMessage {
   for (const d of state.domains) {
     for (const [page, pte] of d.hostMappings) {
-      if (!state.frameOwner.has(pte.mfn))
-        return `d${d.id} va page ${page} maps freed mfn ${pte.mfn}`;
+      if (!state.frameOwner.has(pte.mfn)) return `d${d.id} va page ${page} maps freed mfn ${pte.mfn}`;
     }
     for (const [h, m] of d.maptrack.mappings) {
+      if (!(m.flags & GNTMAP_device_map)) continue;
       const act = state.domains[m.granter]?.grantTable.active.get(m.ref);
       if (!act) continue; // pin-accounting reports this
       if (state.frameOwner.get(act.mfn) !== m.granter) {
-        return `d${d.id} handle ${h} maps mfn ${act.mfn}, no longer owned by d${m.granter}`;
+        return `d${d.id} handle ${h} device-maps mfn ${act.mfn}, no longer owned by d${m.granter}`;
       }
     }
   }

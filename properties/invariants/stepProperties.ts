@@ -26,8 +26,11 @@ function sortedEntries<K, V>(m: ReadonlyMap<K, V>): [K, V][] {
 /** Everything a failed hypercall must leave alone (hypervisor.md §10 I28); maptrack free-list
  * order and limit excepted, since a failed map consumes and returns a handle. */
 function xenVisible(d: DomainState): unknown {
+  // Raw-written entries are left out: Xen's rollback clears GTF_reading/GTF_writing with an
+  // unconditional AND, which also clears bits a hostile guest wrote itself.
+  const entries = sortedEntries(d.grantTable.entries).filter(([ref]) => !d.rawWritten.has(ref));
   return [
-    sortedEntries(d.grantTable.entries),
+    entries,
     sortedEntries(d.grantTable.active),
     d.grantTable.nrFrames,
     sortedEntries(d.maptrack.mappings),
