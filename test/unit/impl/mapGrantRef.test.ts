@@ -24,6 +24,7 @@ import {
   GTF_writing,
   PAGE_SIZE,
 } from '../../../src/xen/abi.ts';
+import { pinIncrementFor, pinIncrementRefused } from '../../../src/impl/hypervisor/mapGrantRef.ts';
 import { grant, handleOf, map, map1, system } from './helpers.ts';
 
 const HOST = GNTMAP_host_map;
@@ -91,6 +92,18 @@ describe('map_grant_ref: success', () => {
 });
 
 describe('map_grant_ref: GNTPIN overflow at 128', () => {
+  it('tests only the counters being incremented, at their top bit', () => {
+    expect(pinIncrementFor(HOST)).toBe(GNTPIN_hstw_inc);
+    expect(pinIncrementFor(DEV | HOST | RO)).toBe(GNTPIN_devr_inc + GNTPIN_hstr_inc);
+    expect(pinIncrementFor(RO)).toBe(0);
+    expect(pinIncrementRefused(127 * GNTPIN_hstr_inc, GNTPIN_hstr_inc)).toBe(false);
+    expect(pinIncrementRefused(128 * GNTPIN_hstr_inc, GNTPIN_hstr_inc)).toBe(true);
+    expect(pinIncrementRefused(128 * GNTPIN_hstr_inc, GNTPIN_devw_inc)).toBe(false);
+    const devr128 = (128 * GNTPIN_devr_inc) >>> 0;
+    expect(pinIncrementRefused(devr128, GNTPIN_devr_inc + GNTPIN_hstr_inc)).toBe(true);
+    expect(pinIncrementRefused(devr128 - GNTPIN_devr_inc, GNTPIN_devr_inc)).toBe(false);
+  });
+
   it('refuses the 129th read-only host map, then a writable device map succeeds', () => {
     const s = system({ hostVaPages: 256 });
     grant(s, 1, 8, 2, 1);
