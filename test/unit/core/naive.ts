@@ -55,7 +55,8 @@ function successors(c: NaiveConfig, s: State, broken: boolean): State[] {
       // 2. end_access
       if (e.kind === 'access' && (broken || (e.rc === 0 && e.wc === 0))) {
         const t = clone(s);
-        t.entries[d]![r] = e.rc === 0 && e.wc === 0 ? { kind: 'free' } : { kind: 'free', rc: e.rc, wc: e.wc };
+        t.entries[d]![r] =
+          e.rc === 0 && e.wc === 0 ? { kind: 'free' } : { kind: 'free', rc: e.rc, wc: e.wc };
         out.push(t);
       }
       // 3. grant_transfer
@@ -138,4 +139,66 @@ export function naiveReachable(c: NaiveConfig, broken = false): Map<string, Stat
     frontier = next;
   }
   return seen;
+}
+
+const PERMS: Record<number, number[][]> = {};
+function permutations(n: number): number[][] {
+  if (PERMS[n]) return PERMS[n];
+  if (n === 0) return [[]];
+  const out: number[][] = [];
+  for (const p of permutations(n - 1)) {
+    for (let i = 0; i <= p.length; i++) out.push([...p.slice(0, i), n - 1, ...p.slice(i)]);
+  }
+  return (PERMS[n] = out);
+}
+
+/** `s` with domains renamed by `dp`, frames by `fp`, and domain d's refs by `rp[d]`. */
+function rename(s: State, dp: number[], fp: number[], rp: number[][]): State {
+  const entries: Entry[][] = s.entries.map((row) => row.map((): Entry => ({ kind: 'free' })));
+  s.entries.forEach((row, d) =>
+    row.forEach((e, r) => {
+      const moved: Entry =
+        e.kind === 'access'
+          ? { ...e, grantee: dp[e.grantee]!, frame: fp[e.frame]! }
+          : e.kind === 'transfer-waiting'
+            ? { kind: e.kind, grantee: dp[e.grantee]! }
+            : e.kind === 'transfer-done'
+              ? { kind: e.kind, frame: fp[e.frame]! }
+              : e;
+      entries[dp[d]!]![rp[d]![r]!] = moved;
+    }),
+  );
+  const owner: number[] = [];
+  s.owner.forEach((o, f) => (owner[fp[f]!] = dp[o]!));
+  return { entries, owner };
+}
+
+/** How many orbits the reachable states fall into, under renaming domains (and optionally
+ * frames, and refs within each domain): the least JSON over all renamings names an orbit. */
+export function naiveOrbitCount(
+  c: NaiveConfig,
+  reachable: Iterable<State>,
+  group: 'domains' | 'domains+frames' | 'domains+frames+refs',
+): number {
+  const ident = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  const framePerms = group === 'domains' ? [ident(c.frames)] : permutations(c.frames);
+  const refPerms = group === 'domains+frames+refs' ? permutations(c.refs) : [ident(c.refs)];
+  let refTuples: number[][][] = [[]];
+  for (let d = 0; d < c.domains; d++) {
+    refTuples = refTuples.flatMap((t) => refPerms.map((p) => [...t, p]));
+  }
+  const orbits = new Set<string>();
+  for (const s of reachable) {
+    let best: string | undefined;
+    for (const dp of permutations(c.domains)) {
+      for (const fp of framePerms) {
+        for (const rp of refTuples) {
+          const k = JSON.stringify(rename(s, dp, fp, rp));
+          if (best === undefined || k < best) best = k;
+        }
+      }
+    }
+    orbits.add(best!);
+  }
+  return orbits.size;
 }
