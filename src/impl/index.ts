@@ -1,10 +1,21 @@
-// The impl's public surface: the system under test, its replaceable parts, snapshots, and the
-// refinement mapping to the model's state.
+// The impl's public surface: the system under test, its replaceable parts, snapshots, the
+// refinement mapping to the model's state, and the types needed to inspect Xen's internals.
 
-export { abstract } from './abstract.ts';
+export { abstract, abstractUncached } from './abstract.ts';
 export { DEFAULT_PARTS } from './parts.ts';
 export type { ImplParts } from './parts.ts';
 export { GrantSystem, withParts } from './system.ts';
 export type { ImplSnapshot } from './system.ts';
 export { SharedGrantMemory } from './sharedMemory.ts';
 export type { SharedAccess, SharedAccessHook } from './sharedMemory.ts';
+
+// For impl-side invariant checks and faults (read through GrantSystem.xen / .guests).
+export type { GuestLib } from './guest/guestLib.ts';
+export type { GrantPte, XenDomain } from './hypervisor/domain.ts';
+export type { ActiveEntries, GrantTable } from './hypervisor/grantTable.ts';
+export type { Hypervisor } from './hypervisor/hypervisor.ts';
+export { INVALID_MAPTRACK_HANDLE } from './hypervisor/maptrack.ts';
+export type { MaptrackTable } from './hypervisor/maptrack.ts';
+export { NO_OWNER, PAGE_BASE_REFS } from './hypervisor/mm.ts';
+export type { FrameTable } from './hypervisor/mm.ts';
+export type { UnmapCommon } from './hypervisor/unmapGrantRef.ts';
