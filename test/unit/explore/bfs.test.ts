@@ -1,0 +1,203 @@
+// The breadth-first explorer on a toy grid (./grid.ts) and on the core model: exact counts in
+// every store layout, shortest counterexamples that replay, each bound as a limit outcome,
+// progress, the per-transition hook, and symmetry.
+
+import { describe, expect, it } from 'vitest';
+import { coreModel } from '../../../src/core/model.ts';
+import { explore } from '../../../src/explore/bfs.ts';
+import type { ExploreProgress } from '../../../src/explore/options.ts';
+import { resolveOptions } from '../../../src/explore/options.ts';
+import type { ExploreOutcome } from '../../../src/explore/outcome.ts';
+import { describeOutcome } from '../../../src/explore/outcome.ts';
+import type { Move, Point } from './grid.ts';
+import { gridModel, sumBelow } from './grid.ts';
+
+const LAYOUTS = ['packed', 'numeric', 'string'] as const;
+
+function expectReplays(o: ExploreOutcome<Point, Move>, n: number): void {
+  if (o.kind !== 'violation') throw new Error(`expected a violation, got ${o.kind}`);
+  const m = gridModel(n);
+  let s = m.initial();
+  expect(o.states[0]).toEqual(s);
+  for (const [i, a] of o.path.entries()) {
+    s = m.step(s, a)!;
+    expect(o.states[i + 1]).toEqual(s);
+  }
+}
+
+describe('explore: complete runs', () => {
+  it.each(LAYOUTS)('finds every state of a 5x5 grid (%s keys)', (keys) => {
+    const o = explore(gridModel(4, { keys }));
+    expect(o).toMatchObject({
+      kind: 'ok',
+      stats: { states: 25, transitions: 80, maxDepth: 8, symmetry: false },
+    });
+  });
+
+  it('reports rates and bytes per state', () => {
+    const o = explore(gridModel(999));
+    expect(o.stats.states).toBe(1_000_000);
+    expect(o.stats.bytesPerState).toBeGreaterThan(12);
+    expect(o.stats.bytesPerState).toBeLessThan(100);
+    expect(o.stats.storeBytes).toBe(o.stats.bytesPerState * o.stats.states);
+    expect(o.stats.peakHeapBytes).toBeGreaterThan(o.stats.storeBytes);
+    expect(o.stats.statesPerSec).toBeGreaterThan(0);
+  });
+});
+
+describe('explore: violations', () => {
+  it.each(LAYOUTS)('reports a shortest counterexample that replays (%s keys)', (keys) => {
+    const o = explore(gridModel(4, { keys, invariants: [sumBelow(5)] }));
+    expect(o).toMatchObject({ kind: 'violation', violated: { source: 'invariant' } });
+    if (o.kind !== 'violation') return;
+    expect(o.path).toHaveLength(5);
+    expect(o.violated).toEqual({ source: 'invariant', name: 'sum-below', statement: 'x + y < 5' });
+    expectReplays(o, 4);
+    // Breadth-first: nothing at depth 5 was stored before the violation was seen.
+    expect(o.stats.maxDepth).toBe(5);
+  });
+
+  it('checks the initial state too', () => {
+    const o = explore(gridModel(4, { invariants: [sumBelow(0)] }));
+    expect(o).toMatchObject({ kind: 'violation', path: [], states: [{ x: 0, y: 0 }] });
+  });
+
+  it.each(LAYOUTS)('reports a failed transition check with its path (%s keys)', (keys) => {
+    const o = explore(gridModel(4, { keys }), {
+      onTransition: (parent, action) =>
+        parent.y === 2 && action === 'incY'
+          ? { name: 'no-climbing-past-2', statement: 'y never goes from 2 to 3' }
+          : null,
+    });
+    if (o.kind !== 'violation') throw new Error(`expected a violation, got ${o.kind}`);
+    expect(o.violated.source).toBe('transition');
+    expect(o.path).toEqual(['incY', 'incY', 'incY']);
+    expect(o.states.at(-1)).toEqual({ x: 0, y: 3 });
+    expectReplays(o, 4);
+  });
+
+  it('hands the hook every transition, known target or not', () => {
+    let calls = 0;
+    const o = explore(gridModel(4), {
+      onTransition: () => {
+        calls++;
+        return null;
+      },
+    });
+    expect(calls).toBe(o.stats.transitions);
+  });
+});
+
+describe('explore: bounds are outcomes', () => {
+  it.each(LAYOUTS)('depth (%s keys)', (keys) => {
+    const o = explore(gridModel(4, { keys }), { maxDepth: 3 });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'depth', depth: 3, stats: { states: 10 } });
+    expect(describeOutcome(o)).toMatch(/^limit reached \(depth\) at depth 3 after 10 states/);
+  });
+
+  it('a depth bound at the diameter still completes', () => {
+    expect(explore(gridModel(4), { maxDepth: 8 }).kind).toBe('ok');
+    expect(explore(gridModel(4), { maxDepth: 7 })).toMatchObject({ kind: 'limit', depth: 7 });
+  });
+
+  it.each(LAYOUTS)('states (%s keys)', (keys) => {
+    const o = explore(gridModel(4, { keys }), { maxStates: 10 });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'states', stats: { states: 10 } });
+    expect(explore(gridModel(4, { keys }), { maxStates: 25 }).kind).toBe('ok');
+  });
+
+  it('time, on an injected clock', () => {
+    let now = 0;
+    const o = explore(gridModel(40), {
+      timeBudgetMs: 100,
+      checkEvery: 1,
+      clock: () => (now += 1),
+    });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'time' });
+    expect(o.stats.states).toBeLessThan(41 * 41);
+  });
+
+  it('time, on the real clock, for a run too big to finish', () => {
+    const o = explore(coreModel({ domains: 2, refs: 2, frames: 4, maxPin: 2 }), {
+      timeBudgetMs: 200,
+    });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'time' });
+    expect(o.stats.elapsedMs).toBeLessThan(1000);
+  });
+
+  it('memory: the packed store stops before growing past the bound', () => {
+    const o = explore(coreModel({ domains: 2, refs: 2, frames: 3, maxPin: 2 }), {
+      maxMemoryBytes: 1 << 20,
+    });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'memory' });
+    expect(o.stats.storeBytes).toBeLessThanOrEqual(1 << 20);
+    expect(o.stats.states).toBeGreaterThan(10_000);
+  });
+
+  it('memory: the string store too', () => {
+    const o = explore(gridModel(200, { keys: 'string' }), { maxMemoryBytes: 100_000 });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'memory' });
+    expect(o.stats.storeBytes).toBeLessThanOrEqual(100_000);
+  });
+
+  it('rejects nonsensical bounds', () => {
+    expect(() => resolveOptions({ maxStates: 0 })).toThrow(RangeError);
+    expect(() => resolveOptions({ maxDepth: -1 })).toThrow(RangeError);
+    expect(() => resolveOptions({ checkEvery: 3 })).toThrow(RangeError);
+  });
+});
+
+describe('explore: progress', () => {
+  it('reports growing counts at the chosen interval', () => {
+    let now = 0;
+    const seen: ExploreProgress[] = [];
+    explore(gridModel(30), {
+      checkEvery: 16,
+      progressIntervalMs: 10,
+      clock: () => (now += 1),
+      onProgress: (p) => seen.push(p),
+    });
+    expect(seen.length).toBeGreaterThan(3);
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]!.states).toBeGreaterThanOrEqual(seen[i - 1]!.states);
+      expect(seen[i]!.elapsedMs).toBeGreaterThan(seen[i - 1]!.elapsedMs);
+    }
+    expect(seen[0]).toMatchObject({ depth: expect.any(Number), statesPerSec: expect.any(Number) });
+  });
+});
+
+describe('explore: symmetry', () => {
+  it.each(LAYOUTS)('counts orbits, not states (%s keys)', (keys) => {
+    const o = explore(gridModel(4, { keys, mirror: true }), { symmetry: true });
+    expect(o).toMatchObject({ kind: 'ok', stats: { states: 15, symmetry: true } });
+    // The model's symmetry is used only when asked for.
+    expect(explore(gridModel(4, { keys, mirror: true })).stats.states).toBe(25);
+  });
+
+  it('never loses a violation, nor makes it longer', () => {
+    for (const limit of [1, 3, 5, 8]) {
+      const plain = explore(gridModel(4, { invariants: [sumBelow(limit)] }));
+      const reduced = explore(gridModel(4, { invariants: [sumBelow(limit)], mirror: true }), {
+        symmetry: true,
+      });
+      expect(reduced.kind).toBe('violation');
+      if (plain.kind !== 'violation' || reduced.kind !== 'violation') return;
+      expect(reduced.path).toHaveLength(plain.path.length);
+      expectReplays(reduced, 4);
+    }
+  });
+
+  it('refuses symmetry for a model without one', () => {
+    expect(() => explore(gridModel(4), { symmetry: true })).toThrow(/defines none/);
+  });
+});
+
+describe('describeOutcome', () => {
+  it('gives one line per outcome', () => {
+    expect(describeOutcome(explore(gridModel(2)))).toMatch(
+      /^ok: 9 states, 24 transitions, depth 4, \d+ states\/s/,
+    );
+    const v = explore(gridModel(2, { invariants: [sumBelow(2)] }));
+    expect(describeOutcome(v)).toMatch(/^violation of sum-below after 2 steps \[incX; incX\]/);
+  });
+});
