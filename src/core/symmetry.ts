@@ -50,8 +50,14 @@ interface Renaming {
   readonly ref: readonly (readonly number[])[];
 }
 
+function isIdentity(p: Renaming): boolean {
+  const same = (xs: readonly number[]): boolean => xs.every((x, i) => x === i);
+  return same(p.domain) && same(p.frame) && p.ref.every(same);
+}
+
 export class CoreCanonicaliser {
-  readonly groupSize: number;
+  /** Renamings tried per state: the group, less the identity (s itself is the first guess). */
+  readonly renamings: number;
   /** entryTerm[(g * entryFields + i) * E + e] */
   private readonly entryTerm: Float64Array;
   /** ownerTerm[(g * frames + f) * D + o] */
@@ -71,11 +77,12 @@ export class CoreCanonicaliser {
     for (const domain of permutations(D)) {
       for (const frame of symmetry === 'domains' ? [identity(F)] : permutations(F)) {
         for (const ref of product(Array.from({ length: D }, () => refPerms))) {
-          group.push({ domain, frame, ref });
+          const p = { domain, frame, ref };
+          if (!isIdentity(p)) group.push(p);
         }
       }
     }
-    this.groupSize = group.length;
+    this.renamings = group.length;
     if (group.length * L.entryFields * E > MAX_TABLE_NUMBERS) {
       throw new RangeError(
         `core model: symmetry '${symmetry}' has ${group.length} renamings; too many to tabulate`,
@@ -134,7 +141,7 @@ export class CoreCanonicaliser {
     const entryTerm = this.entryTerm;
     const ownerTerm = this.ownerTerm;
     let best = s;
-    for (let g = 0; g < this.groupSize; g++) {
+    for (let g = 0; g < this.renamings; g++) {
       let v = 0;
       const eb = g * n;
       for (let i = 0; i < n; i++) v += entryTerm[(eb + i) * E + (fields[i] ?? 0)] ?? 0;
