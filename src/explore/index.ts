@@ -1,0 +1,12 @@
+// The explorer's public surface: one entry point, its options and its outcome.
+
+export { explore } from './bfs.ts';
+export type { ExplorableModel, Invariant, StateKey } from './model.ts';
+export type {
+  ExploreOptions,
+  ExploreProgress,
+  TransitionCheck,
+  TransitionFailure,
+} from './options.ts';
+export { describeOutcome } from './outcome.ts';
+export type { Bound, ExploreOutcome, ExploreStats, Violated } from './outcome.ts';
