@@ -21,8 +21,13 @@ export interface CheckedBenchRow {
 function sampleRuns(runs: number, opsPerRun: number): Op[][] {
   const suite = buildSuite('conformance');
   if (!suite) throw new Error('no conformance suite');
-  const arb = fc.oneof(...suite.opKinds.map((k) => suite.arbitrary(k)));
-  return fc.sample(fc.array(arb, { minLength: opsPerRun, maxLength: opsPerRun }), {
+  const run = suite.plan.chain((plan) =>
+    fc.array(fc.oneof(...plan.kinds.map((k) => plan.arbitrary(k))), {
+      minLength: opsPerRun,
+      maxLength: opsPerRun,
+    }),
+  );
+  return fc.sample(run, {
     seed: 1124,
     numRuns: runs,
   });

@@ -3,10 +3,11 @@
 
 import { DEFAULT_CONFIG } from '../src/config.ts';
 import type { GrantConfig } from '../src/config.ts';
-import type { Suite } from '../src/harness/suite.ts';
+import type { RunPlan, Suite } from '../src/harness/suite.ts';
 import { OP_KINDS } from '../src/ops/op.ts';
 import type { OpKind } from '../src/ops/op.ts';
-import { OpSpace, opArbitrary } from './generators/ops.ts';
+import fc from 'fast-check';
+import { OpSpace, focusArbitrary, opArbitrary } from './generators/ops.ts';
 import { INVARIANTS } from './invariants/index.ts';
 import { STEP_PROPERTIES } from './invariants/stepProperties.ts';
 
@@ -48,19 +49,28 @@ const hypercallOutcomes = [
 ];
 
 /** Model against impl over every op, hostile raw writes included, with swarm testing. */
+/** Per run: a random non-empty subset of `kinds` (swarm testing, Groce et al. 2012) and a focus
+ * (properties/generators/ops.ts) that makes the run's ops meet. */
+function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<RunPlan> {
+  return fc
+    .record({ kinds: fc.subarray([...kinds], { minLength: 1 }), focus: focusArbitrary(config) })
+    .map(({ kinds: enabled, focus }) => {
+      const space = new OpSpace(config, focus);
+      return { kinds: enabled, arbitrary: (kind: OpKind) => opArbitrary(space, kind) };
+    });
+}
+
 function conformanceSuite(config: GrantConfig): Suite {
-  const space = new OpSpace(config);
   return {
     name: 'conformance',
     description:
       'random op sequences over all op kinds (swarm): results, states and every invariant compared after each op',
     config,
     opKinds: OP_KINDS,
-    swarm: true,
-    arbitrary: (kind: OpKind) => opArbitrary(space, kind),
+    plan: swarmPlan(config, OP_KINDS),
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
-    defaultRuns: 300,
+    defaultRuns: 500,
     defaultMaxOps: 100,
     expectedOutcomes: [
       ...guestOutcomes,
@@ -72,6 +82,8 @@ function conformanceSuite(config: GrantConfig): Suite {
   };
 }
 
+const PROTOCOL_KINDS = OP_KINDS.filter((k) => k !== 'raw_write');
+
 /** Only protocol-following guests: the (G) invariants apply to every entry. */
 function protocolSuite(config: GrantConfig): Suite {
   return {
@@ -79,7 +91,8 @@ function protocolSuite(config: GrantConfig): Suite {
     name: 'protocol',
     description:
       'protocol-following guests only (no raw writes): the guest-side invariants hold on every entry',
-    opKinds: OP_KINDS.filter((k) => k !== 'raw_write'),
+    opKinds: PROTOCOL_KINDS,
+    plan: swarmPlan(config, PROTOCOL_KINDS),
     expectedOutcomes: [...guestOutcomes, ...hypercallOutcomes],
   };
 }

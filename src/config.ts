@@ -16,7 +16,11 @@ export const GrantConfigSchema = z
     /** max_maptrack_frames: 256 handles per frame; one vCPU can hold 256*frames-1 mappings. */
     maxMaptrackFrames: z.number().int().min(1).max(16),
     /** Linear pages 0..hostVaPages-1 have an L1 page table; a host map elsewhere fails. */
-    hostVaPages: z.number().int().min(1).max(1 << 20),
+    hostVaPages: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20),
   })
   .strict();
 

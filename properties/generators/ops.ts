@@ -34,9 +34,68 @@ function mostly<T>(common: fc.Arbitrary<T>, rare: fc.Arbitrary<T>): fc.Arbitrary
   return fc.oneof({ arbitrary: common, weight: 9 }, { arbitrary: rare, weight: 1 });
 }
 
-/** The values ops are drawn from, derived from the config. */
+/** The cast of one run: which domain grants, which one maps or sends pages, which refs they
+ * use. Role-typed fields draw from it most of the time, so that the ops of a run meet (a map
+ * names a ref its caller was granted, an unmap names the right address) while different runs
+ * pick different casts. */
+export interface Focus {
+  readonly granter: number;
+  readonly grantee: number;
+  readonly refs: readonly number[];
+}
+
+export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
+  const dom = fc.integer({ min: 0, max: config.domains - 1 });
+  const ref = fc.integer({ min: GNTTAB_NR_RESERVED_ENTRIES, max: GNTTAB_NR_RESERVED_ENTRIES + 3 });
+  return fc.record({
+    granter: dom,
+    grantee: dom,
+    refs: fc.uniqueArray(ref, { minLength: 1, maxLength: 2 }),
+  });
+}
+
+/** The values ops are drawn from, derived from the config and the run's focus. */
 export class OpSpace {
-  constructor(readonly config: GrantConfig) {}
+  constructor(
+    readonly config: GrantConfig,
+    readonly focus?: Focus,
+  ) {}
+
+  /** Usually the focus value, otherwise `other`. */
+  private focused(value: number | undefined, other: fc.Arbitrary<number>): fc.Arbitrary<number> {
+    if (value === undefined) return other;
+    return fc.oneof({ arbitrary: fc.constant(value), weight: 3 }, { arbitrary: other, weight: 1 });
+  }
+
+  /** The domain that grants (and receives transfers): acts on its own table. */
+  granter(): fc.Arbitrary<number> {
+    return this.focused(this.focus?.granter, this.existingDomain());
+  }
+
+  /** The domain that maps (and sends pages): the hypercall caller. */
+  grantee(): fc.Arbitrary<number> {
+    return this.focused(this.focus?.grantee, this.existingDomain());
+  }
+
+  /** A domid argument naming the granter: usually it, sometimes any or an unknown id. */
+  granterId(): fc.Arbitrary<number> {
+    return this.focused(this.focus?.granter, this.domid());
+  }
+
+  /** A domid argument naming the grantee. */
+  granteeId(): fc.Arbitrary<number> {
+    return this.focused(this.focus?.grantee, this.domid());
+  }
+
+  /** A grant ref of the run's focus, or any ref. */
+  focusRef(): fc.Arbitrary<number> {
+    const refs = this.focus?.refs ?? [];
+    if (refs.length === 0) return this.ref();
+    return fc.oneof(
+      { arbitrary: fc.constantFrom(...refs), weight: 3 },
+      { arbitrary: this.ref(), weight: 1 },
+    );
+  }
 
   /** An existing domain: the acting domain of every op. */
   existingDomain(): fc.Arbitrary<number> {
@@ -85,17 +144,18 @@ export class OpSpace {
 
   /** A dev_bus_addr for unmap: 0 (leave the device mapping) or some page's machine address. */
   devBusAddr(): fc.Arbitrary<number> {
-    const { domains, pagesPerDomain } = this.config;
-    const pages = Math.max(1, domains * pagesPerDomain);
+    const { pagesPerDomain } = this.config;
+    const page = fc.record({
+      dom: this.granter(),
+      gfn: fc.integer({ min: 0, max: Math.max(0, pagesPerDomain - 1) }),
+    });
     return fc.oneof(
       { arbitrary: fc.constant(0), weight: 4 },
       {
-        arbitrary: fc
-          .integer({ min: 0, max: pages - 1 })
-          .map((i) => initialMfn(this.config, 0, i) * PAGE_SIZE),
+        arbitrary: page.map(({ dom, gfn }) => initialMfn(this.config, dom, gfn) * PAGE_SIZE),
         weight: 5,
       },
-      { arbitrary: fc.constantFrom(1, PAGE_SIZE + 1, 2 ** 40), weight: 1 },
+      { arbitrary: fc.constantFrom(1, PAGE_SIZE + 1, 2 ** 40), weight: 2 },
     );
   }
 
@@ -137,8 +197,8 @@ export class OpSpace {
 
   mapArgs(): fc.Arbitrary<MapGrantRefArgs> {
     return fc.record({
-      dom: this.domid(),
-      ref: this.ref(),
+      dom: this.granterId(),
+      ref: this.focusRef(),
       flags: this.mapFlags(),
       hostAddr: this.hostAddr(),
     });
@@ -151,8 +211,15 @@ function mapBurst(space: OpSpace): fc.Arbitrary<readonly MapGrantRefArgs[]> {
   return fc
     .record({
       element: space.mapArgs(),
-      length: fc.integer({ min: 129, max: MAPTRACK_PER_PAGE + 8 }),
-      alternate: fc.boolean(),
+      // just past the 128-pin limit, or just past a one-frame maptrack table's 255 handles
+      length: fc.oneof(
+        fc.integer({ min: 129, max: 132 }),
+        fc.integer({ min: MAPTRACK_PER_PAGE, max: MAPTRACK_PER_PAGE + 3 }),
+      ),
+      alternate: fc.oneof(
+        { arbitrary: fc.constant(true), weight: 2 },
+        { arbitrary: fc.constant(false), weight: 1 },
+      ),
     })
     .map(({ element, length, alternate }) =>
       Array.from({ length }, (_, i) =>
@@ -166,53 +233,51 @@ function mapBurst(space: OpSpace): fc.Arbitrary<readonly MapGrantRefArgs[]> {
 }
 
 export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
-  const dom = space.existingDomain();
-  const caller = space.existingDomain();
   const batchOf = <T>(element: fc.Arbitrary<T>) =>
     fc.array(element, { minLength: 1, maxLength: 3 });
   switch (kind) {
     case 'grant_access':
       return fc.record({
         kind: fc.constant(kind),
-        dom,
-        ref: space.ref(),
-        grantee: space.domid(),
+        dom: space.granter(),
+        ref: space.focusRef(),
+        grantee: space.granteeId(),
         gfn: space.gfn(),
         readonly: fc.boolean(),
       });
     case 'end_access':
     case 'end_transfer':
-      return fc.record({ kind: fc.constant(kind), dom, ref: space.ref() });
+      return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: space.focusRef() });
     case 'grant_transfer':
       return fc.record({
         kind: fc.constant(kind),
-        dom,
-        ref: space.ref(),
-        grantee: space.domid(),
+        dom: space.granter(),
+        ref: space.focusRef(),
+        grantee: space.granteeId(),
         gfn: space.gfn(),
       });
     case 'raw_write':
       return fc.record({
         kind: fc.constant(kind),
-        dom,
-        ref: space.ref(),
+        dom: space.granter(),
+        ref: space.focusRef(),
         flags: space.rawFlags(),
-        domid: space.domid(),
+        domid: space.granteeId(),
         frame: space.gfn(),
       });
     case 'map_grant_ref':
       return fc.record({
         kind: fc.constant(kind),
-        caller,
+        caller: space.grantee(),
         batch: fc.oneof(
-          { arbitrary: batchOf(space.mapArgs()), weight: 19 },
+          { arbitrary: batchOf(space.mapArgs()), weight: 9 },
           { arbitrary: mapBurst(space), weight: 1 },
         ),
       });
     case 'unmap_grant_ref':
       return fc.record({
         kind: fc.constant(kind),
-        caller,
+        caller: space.grantee(),
         batch: batchOf(
           fc.record({
             handle: space.handle(),
@@ -224,20 +289,22 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'transfer':
       return fc.record({
         kind: fc.constant(kind),
-        caller,
-        batch: batchOf(fc.record({ gfn: space.gfn(), domid: space.domid(), ref: space.ref() })),
+        caller: space.grantee(),
+        batch: batchOf(
+          fc.record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
+        ),
       });
     case 'setup_table':
       return fc.record({
         kind: fc.constant(kind),
-        caller,
+        caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
         nrFrames: fc.integer({ min: 0, max: space.config.maxGrantFrames + 1 }),
       });
     case 'query_size':
       return fc.record({
         kind: fc.constant(kind),
-        caller,
+        caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
       });
   }

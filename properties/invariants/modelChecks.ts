@@ -215,15 +215,30 @@ export function ownership(state: ModelState): CheckMessage {
  * pinned page may be transferred — docs/semantics.md §4 step 11, hypervisor.md §7.4.) */
 export function mappedPagesStay(state: ModelState): CheckMessage {
   for (const d of state.domains) {
-    for (const [page, pte] of d.hostMappings) {
-      if (!state.frameOwner.has(pte.mfn)) return `d${d.id} va page ${page} maps freed mfn ${pte.mfn}`;
-    }
     for (const [h, m] of d.maptrack.mappings) {
       if (!(m.flags & GNTMAP_device_map)) continue;
       const act = state.domains[m.granter]?.grantTable.active.get(m.ref);
       if (!act) continue; // pin-accounting reports this
       if (state.frameOwner.get(act.mfn) !== m.granter) {
         return `d${d.id} handle ${h} device-maps mfn ${act.mfn}, no longer owned by d${m.granter}`;
+      }
+    }
+  }
+  return null;
+}
+
+/** The model keeps no reference counts; their consequence is that a page a PTE or a device
+ * mapping references is never freed (steal_page refuses it). */
+export function pageReferences(state: ModelState): CheckMessage {
+  for (const d of state.domains) {
+    for (const [page, pte] of d.hostMappings) {
+      if (!state.frameOwner.has(pte.mfn))
+        return `d${d.id} va page ${page} maps freed mfn ${pte.mfn}`;
+    }
+    for (const [h, m] of d.maptrack.mappings) {
+      const act = state.domains[m.granter]?.grantTable.active.get(m.ref);
+      if (act && m.flags & GNTMAP_device_map && !state.frameOwner.has(act.mfn)) {
+        return `d${d.id} handle ${h} device-maps freed mfn ${act.mfn}`;
       }
     }
   }

@@ -10,6 +10,7 @@ import { diffStates, initialState, statesEqual, step } from '../model/index.ts';
 import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
+import { ImplView } from './implView.ts';
 import type { StateInvariant, StepProperty } from './invariant.ts';
 import { resultsEqual } from './results.ts';
 
@@ -130,12 +131,13 @@ export class Checker {
   }
 
   private checkStateInvariants(): Violation | null {
+    const view = new ImplView(this.impl);
     for (const invariant of this.options.invariants) {
       const onModel = invariant.onModel(this.modelState);
       if (onModel !== null) {
         return { check: 'invariant', name: invariant.name, side: 'model', message: onModel };
       }
-      const onImpl = invariant.onImpl(this.impl);
+      const onImpl = invariant.onImpl(view);
       if (onImpl !== null) {
         return { check: 'invariant', name: invariant.name, side: 'impl', message: onImpl };
       }

@@ -3,10 +3,10 @@
 // property is checked on every transition (before, op, result, after), the model's and the
 // impl's. A check returns null when it holds, or one line saying what is wrong.
 
-import type { GrantSystem } from '../impl/index.ts';
 import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
+import type { ImplView } from './implView.ts';
 
 export type CheckMessage = string | null;
 
@@ -17,7 +17,7 @@ export interface StateInvariant {
   /** Where the rule comes from (hypervisor.md §10 I-number, guest.md §6.4, …). */
   readonly source: string;
   readonly onModel: (state: ModelState) => CheckMessage;
-  readonly onImpl: (system: GrantSystem) => CheckMessage;
+  readonly onImpl: (view: ImplView) => CheckMessage;
 }
 
 export interface Transition {

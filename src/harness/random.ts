@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 import type { ImplParts } from '../impl/index.ts';
-import type { Op, OpKind } from '../ops/op.ts';
+import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
 import { gntstName } from '../xen/abi.ts';
@@ -74,13 +74,16 @@ function commandsArbitrary(
   maxOps: number,
   replayPath: string | undefined,
 ): fc.Arbitrary<Iterable<fc.Command<RunContext, object>>> {
-  const commandsOf = (kinds: readonly OpKind[]) =>
+  return suite.plan.chain((plan) =>
     fc.commands(
-      kinds.map((k) => suite.arbitrary(k).map((op) => new OpCommand(op))),
-      replayPath === undefined ? { maxCommands: maxOps } : { maxCommands: maxOps, replayPath },
-    );
-  if (!suite.swarm) return commandsOf(suite.opKinds);
-  return fc.subarray([...suite.opKinds], { minLength: 1 }).chain((kinds) => commandsOf(kinds));
+      plan.kinds.map((k) => plan.arbitrary(k).map((op) => new OpCommand(op))),
+      // size 'max': lengths spread over 0..maxOps instead of fast-check's short default, so
+      // runs are long enough to exhaust a maptrack table or reach a transfer.
+      replayPath === undefined
+        ? { maxCommands: maxOps, size: 'max' }
+        : { maxCommands: maxOps, size: 'max', replayPath },
+    ),
+  );
 }
 
 /** The ops a fast-check commands value actually ran, in order. */
@@ -134,7 +137,10 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
       failing = true;
       throw e;
     }
-    if (!failing) options.onRun?.(++runsDone, opsDone);
+    if (!failing) {
+      runsDone++;
+      options.onRun?.(runsDone, opsDone);
+    }
   });
 
   const details = fc.check(property, {

@@ -12,17 +12,22 @@ export interface Suite {
   readonly name: string;
   readonly description: string;
   readonly config: GrantConfig;
-  /** Op kinds the generators draw from; with `swarm`, each run enables a random subset. */
+  /** Op kinds the suite's generators can draw from. */
   readonly opKinds: readonly OpKind[];
-  readonly swarm: boolean;
-  /** The generator of each op kind's ops. */
-  readonly arbitrary: (kind: OpKind) => fc.Arbitrary<Op>;
+  /** Drawn once per run: which op kinds the run uses (swarm testing) and their generators. */
+  readonly plan: fc.Arbitrary<RunPlan>;
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
   readonly defaultRuns: number;
   readonly defaultMaxOps: number;
   /** Outcomes (`op:status`) the config can produce: each must be seen across the default budget. */
   readonly expectedOutcomes: readonly string[];
+}
+
+/** How one run generates ops. */
+export interface RunPlan {
+  readonly kinds: readonly OpKind[];
+  readonly arbitrary: (kind: OpKind) => fc.Arbitrary<Op>;
 }
 
 export interface SuiteStats {

@@ -70,7 +70,7 @@ describe('grantcheck run', () => {
   });
   it.each([
     [['run', '--suite', 'nope'], "--suite: no suite 'nope'"],
-    [['run', '--seed', '-1'], "error: unknown option '-1'"],
+    [['run', '--seed', '-1'], "--seed: '-1' is not a whole number"],
     [['run', '--domains', '0'], '--domains: 0 is outside 1..16'],
     [['run', '--fault', 'no-such-fault'], "--fault: no fault 'no-such-fault'"],
     [['frobnicate'], "unknown command 'frobnicate'"],

@@ -8,7 +8,9 @@ import { replayTraceFile } from '../../src/index.ts';
 import { loadTrace } from '../../src/trace/io.ts';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'traces');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('trace corpus', () => {
   it('is not empty', () => {
@@ -22,7 +24,11 @@ describe('trace corpus', () => {
       const replay = replayTraceFile(path);
       expect(replay.verdict).toMatchObject(
         loaded.ok && loaded.trace.verdict.kind === 'violation'
-          ? { kind: 'violation', step: loaded.trace.verdict.step, check: loaded.trace.verdict.check }
+          ? {
+              kind: 'violation',
+              step: loaded.trace.verdict.step,
+              check: loaded.trace.verdict.check,
+            }
           : { kind: 'pass' },
       );
       expect(replay.matchesRecorded).toBe(true);

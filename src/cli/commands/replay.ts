@@ -51,7 +51,7 @@ export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutc
       `initial state FAILED: ${replay.verdict.kind === 'violation' ? replay.verdict.message : ''}\n`,
     );
   const failing = failure && failure.step >= 0 ? replay.report.steps[failure.step] : undefined;
-  if (failing) {
+  if (failure && failing) {
     io.out(`\nstep ${failure.step + 1}, model and impl side by side:\n`);
     for (const line of renderSideBySide(failing)) io.out(`${line}\n`);
   }

@@ -22,9 +22,15 @@ describe('canonical op text', () => {
         batch: [{ dom: 1, ref: 8, flags: 6, hostAddr: 0x5000 }],
       }),
     ).toBe('map(d2: d1 ref=8 host|ro @0x5000)');
-    expect(formatOp({ kind: 'query_size', caller: 1, dom: 0x7ff0 })).toBe('query_size(d1: dom=self)');
+    expect(formatOp({ kind: 'query_size', caller: 1, dom: 0x7ff0 })).toBe(
+      'query_size(d1: dom=self)',
+    );
     expect(
-      formatOp({ kind: 'unmap_grant_ref', caller: 2, batch: [{ handle: 0, hostAddr: 0x5000, devBusAddr: 0 }] }),
+      formatOp({
+        kind: 'unmap_grant_ref',
+        caller: 2,
+        batch: [{ handle: 0, hostAddr: 0x5000, devBusAddr: 0 }],
+      }),
     ).toBe('unmap(d2: h=0 host=0x5000 dev=0x0)');
   });
 
@@ -47,7 +53,10 @@ describe('canonical op text', () => {
   }
 
   it('every generated op passes validation', () => {
-    fc.assert(fc.property(anyOp, (op) => OpSchema.safeParse(op).success), { seed: 7, numRuns: 300 });
+    fc.assert(
+      fc.property(anyOp, (op) => OpSchema.safeParse(op).success),
+      { seed: 7, numRuns: 300 },
+    );
   });
 
   it('rejects malformed text with a message naming the problem', () => {
@@ -55,7 +64,10 @@ describe('canonical op text', () => {
       ok: false,
       error: "grant_access: ref: 'x' is not a number",
     });
-    expect(parseOp('frobnicate(d1)')).toEqual({ ok: false, error: "frobnicate: unknown op 'frobnicate'" });
+    expect(parseOp('frobnicate(d1)')).toEqual({
+      ok: false,
+      error: "frobnicate: unknown op 'frobnicate'",
+    });
     expect(parseOp('map d1')).toMatchObject({ ok: false });
     expect(parseOp('end_access(d1 ref=8 extra)')).toMatchObject({ ok: false });
   });

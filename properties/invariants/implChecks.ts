@@ -1,0 +1,306 @@
+// The same state invariants as modelChecks.ts, checked on the impl's own structures: packed
+// GNTPIN_* words, maptrack entries and their linked free list, the frame table's owners and
+// reference counts, the shared entry bytes. Nothing here goes through abstract(impl).
+
+import type { CheckMessage } from '../../src/harness/invariant.ts';
+import type { ImplView } from '../../src/harness/implView.ts';
+import { NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
+import {
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GNTPIN_COUNTER_LIMIT,
+  GNTPIN_devr_shift,
+  GNTPIN_devw_shift,
+  GNTPIN_hstr_shift,
+  GNTPIN_hstw_shift,
+  GNTTAB_NR_RESERVED_ENTRIES,
+  GTF_accept_transfer,
+  GTF_reading,
+  GTF_transfer_committed,
+  GTF_transfer_completed,
+  GTF_type_mask,
+  GTF_writing,
+  MAPTRACK_PER_PAGE,
+} from '../../src/xen/abi.ts';
+
+const PIN_SHIFTS: readonly (readonly [string, number])[] = [
+  ['hstw', GNTPIN_hstw_shift],
+  ['hstr', GNTPIN_hstr_shift],
+  ['devw', GNTPIN_devw_shift],
+  ['devr', GNTPIN_devr_shift],
+];
+
+function pinByte(pin: number, shift: number): number {
+  return (pin >>> shift) & 0xff;
+}
+
+/** The pin kind one maptrack entry's flags hold, as shifts into the packed pin. */
+function pinShiftsOf(flags: number): number[] {
+  const ro = (flags & GNTMAP_readonly) !== 0;
+  const shifts: number[] = [];
+  if (flags & GNTMAP_host_map) shifts.push(ro ? GNTPIN_hstr_shift : GNTPIN_hstw_shift);
+  if (flags & GNTMAP_device_map) shifts.push(ro ? GNTPIN_devr_shift : GNTPIN_devw_shift);
+  return shifts;
+}
+
+/** Packed pins expected from the live maptrack entries, by `granter:ref`, with the mappers. */
+function expectedPins(view: ImplView): Map<string, { pin: number; mappers: Set<number> }> {
+  const expected = new Map<string, { pin: number; mappers: Set<number> }>();
+  for (const mapper of view.domains) {
+    for (const h of view.live(mapper.id)) {
+      const t = mapper.maptrack;
+      const key = `${t.domid(h)}:${t.ref(h)}`;
+      const e = expected.get(key) ?? { pin: 0, mappers: new Set<number>() };
+      for (const shift of pinShiftsOf(t.flags(h))) e.pin += 1 << shift;
+      e.mappers.add(mapper.id);
+      expected.set(key, e);
+    }
+  }
+  return expected;
+}
+
+export function pinRange(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    for (const ref of view.pinned(d.id)) {
+      const pin = d.grantTable.active.pinOf(ref);
+      for (const [name, shift] of PIN_SHIFTS) {
+        if (pinByte(pin, shift) > GNTPIN_COUNTER_LIMIT) {
+          return `d${d.id} ref ${ref}: ${name} byte ${pinByte(pin, shift)} in pin 0x${pin.toString(16)}`;
+        }
+      }
+    }
+  }
+  return null;
+}
+
+export function pinAccounting(view: ImplView): CheckMessage {
+  const expected = expectedPins(view);
+  for (const d of view.domains) {
+    for (const ref of view.pinned(d.id)) {
+      const pin = d.grantTable.active.pinOf(ref);
+      const want = expected.get(`${d.id}:${ref}`)?.pin ?? 0;
+      if (pin !== want) {
+        return `d${d.id} ref ${ref}: pin 0x${pin.toString(16)} but live mappings make 0x${want.toString(16)}`;
+      }
+      expected.delete(`${d.id}:${ref}`);
+    }
+  }
+  const [orphan] = expected.keys();
+  return orphan === undefined ? null : `live mappings of ${orphan} (granter:ref) but no pin`;
+}
+
+export function singleGrantee(view: ImplView): CheckMessage {
+  for (const [key, { mappers }] of expectedPins(view)) {
+    const [granter = -1, ref = -1] = key.split(':').map(Number);
+    if (mappers.size > 1) return `d${granter} ref ${ref} mapped by ${[...mappers].join(', ')}`;
+    const [mapper] = mappers;
+    const holder = view.domain(granter)?.grantTable.active.domidOf(ref);
+    if (holder !== mapper)
+      return `d${granter} ref ${ref}: act->domid ${holder} but mapped by d${mapper}`;
+  }
+  return null;
+}
+
+export function pinnedRefsValid(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    for (const ref of view.pinned(d.id)) {
+      if (ref >= d.grantTable.nrGrantEntries) return `d${d.id} ref ${ref} pinned beyond the table`;
+    }
+  }
+  return null;
+}
+
+export function liveMaptrackEntries(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const t = d.maptrack;
+    for (const h of view.live(d.id)) {
+      if ((t.flags(h) & (GNTMAP_host_map | GNTMAP_device_map)) === 0) {
+        return `d${d.id} handle ${h} in use without host_map or device_map`;
+      }
+      const granter = view.domain(t.domid(h));
+      if (!granter) return `d${d.id} handle ${h} names unknown domain ${t.domid(h)}`;
+      if (t.ref(h) >= granter.grantTable.nrGrantEntries) {
+        return `d${d.id} handle ${h} names ref ${t.ref(h)} beyond d${granter.id}'s table`;
+      }
+    }
+  }
+  return null;
+}
+
+export function maptrackSize(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const { limit, maxMaptrackFrames } = d.maptrack;
+    if (limit % MAPTRACK_PER_PAGE !== 0)
+      return `d${d.id} maptrack_limit ${limit} not a multiple of 256`;
+    if (limit > MAPTRACK_PER_PAGE * maxMaptrackFrames)
+      return `d${d.id} maptrack_limit ${limit} above max`;
+  }
+  return null;
+}
+
+export function freeListIntegrity(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const walk = view.freeList(d.id);
+    if (walk.problem) return `d${d.id}: ${walk.problem}`;
+    for (const h of walk.handles) {
+      if (d.maptrack.flags(h) !== 0) return `d${d.id} handle ${h} on the free list but in use`;
+    }
+    if (walk.handles.length + view.live(d.id).length !== d.maptrack.limit) {
+      return `d${d.id}: ${walk.handles.length} free + ${view.live(d.id).length} live handles != limit ${d.maptrack.limit}`;
+    }
+  }
+  return null;
+}
+
+export function maptrackCapacity(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const cap = MAPTRACK_PER_PAGE * d.maptrack.maxMaptrackFrames - 1;
+    if (view.live(d.id).length > cap)
+      return `d${d.id} has ${view.live(d.id).length} live mappings, cap ${cap}`;
+  }
+  return null;
+}
+
+export function statusBitsMirrorPins(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const raw = view.rawWritten(d.id);
+    const { active, shared } = d.grantTable;
+    const refs = new Set([
+      ...view.pinned(d.id),
+      ...view.withStatusBits(d.id, GTF_reading | GTF_writing),
+    ]);
+    for (const ref of refs) {
+      if (raw.has(ref)) continue;
+      const flags = (shared.words[2 * ref] ?? 0) & 0xffff;
+      if ((flags & GTF_type_mask) === GTF_accept_transfer) continue;
+      const pin = active.pinOf(ref);
+      const writePins = pinByte(pin, GNTPIN_hstw_shift) + pinByte(pin, GNTPIN_devw_shift);
+      if (((flags & GTF_reading) !== 0) !== (pin !== 0)) {
+        return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_reading)`;
+      }
+      if (((flags & GTF_writing) !== 0) !== writePins > 0) {
+        return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_writing)`;
+      }
+    }
+  }
+  return null;
+}
+
+export function ownership(view: ImplView): CheckMessage {
+  const frames = view.system.xen.frames;
+  const seen = new Map<number, number>();
+  for (const d of view.domains) {
+    for (const [gfn, mfn] of d.p2m) {
+      const other = seen.get(mfn);
+      if (other !== undefined) return `mfn ${mfn} in the p2m of d${other} and d${d.id}`;
+      seen.set(mfn, d.id);
+      if (frames.ownerOf(mfn) !== d.id)
+        return `d${d.id} gfn ${gfn} -> mfn ${mfn} owned by ${frames.ownerOf(mfn)}`;
+    }
+  }
+  return null;
+}
+
+export function mappedPagesStay(view: ImplView): CheckMessage {
+  const frames = view.system.xen.frames;
+  for (const d of view.domains) {
+    const t = d.maptrack;
+    for (const h of view.live(d.id)) {
+      if (!(t.flags(h) & GNTMAP_device_map)) continue;
+      const granter = t.domid(h);
+      const mfn = view.domain(granter)?.grantTable.active.mfnOf(t.ref(h));
+      if (mfn !== undefined && frames.ownerOf(mfn) !== granter) {
+        return `d${d.id} handle ${h} device-maps mfn ${mfn}, no longer owned by d${granter}`;
+      }
+    }
+  }
+  return null;
+}
+
+/** count_info = PGC_allocated + the owner's reference, plus one per device mapping and one per
+ * grant PTE; the writable type count, one per writable device mapping and writable grant PTE. */
+export function pageReferences(view: ImplView): CheckMessage {
+  const { frames } = view.system.xen;
+  const refs = new Map<number, number>();
+  const types = new Map<number, number>();
+  const add = (m: Map<number, number>, mfn: number) => m.set(mfn, (m.get(mfn) ?? 0) + 1);
+  for (const d of view.domains) {
+    for (const pte of d.pageTable.values()) {
+      add(refs, pte.mfn);
+      if (pte.writable) add(types, pte.mfn);
+    }
+    const t = d.maptrack;
+    for (const h of view.live(d.id)) {
+      if (!(t.flags(h) & GNTMAP_device_map)) continue;
+      const mfn = view.domain(t.domid(h))?.grantTable.active.mfnOf(t.ref(h));
+      if (mfn === undefined) continue;
+      add(refs, mfn);
+      if (!(t.flags(h) & GNTMAP_readonly)) add(types, mfn);
+    }
+  }
+  for (let i = 0; i < frames.nrFrames; i++) {
+    const mfn = frames.firstMfn + i;
+    const base = frames.ownerOf(mfn) === NO_OWNER ? 0 : PAGE_BASE_REFS;
+    const want = base + (refs.get(mfn) ?? 0);
+    if (frames.refs(mfn) !== want)
+      return `mfn ${mfn}: count ${frames.refs(mfn)}, mappings make ${want}`;
+    const wantTypes = types.get(mfn) ?? 0;
+    if (frames.writableTypes(mfn) !== wantTypes) {
+      return `mfn ${mfn}: writable type count ${frames.writableTypes(mfn)}, mappings make ${wantTypes}`;
+    }
+  }
+  return null;
+}
+
+export function transferFlagOrder(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const raw = view.rawWritten(d.id);
+    for (const ref of view.withStatusBits(d.id, GTF_transfer_completed)) {
+      const flags = (d.grantTable.shared.words[2 * ref] ?? 0) & 0xffff;
+      if (raw.has(ref) || (flags & GTF_type_mask) !== GTF_accept_transfer) continue;
+      if (!(flags & GTF_transfer_committed))
+        return `d${d.id} ref ${ref}: completed but not committed`;
+    }
+  }
+  return null;
+}
+
+export function pageBudget(view: ImplView): CheckMessage {
+  const { frames } = view.system.xen;
+  const owned = new Map<number, number>();
+  for (let i = 0; i < frames.nrFrames; i++) {
+    const owner = frames.ownerOf(frames.firstMfn + i);
+    if (owner !== NO_OWNER) owned.set(owner, (owned.get(owner) ?? 0) + 1);
+  }
+  for (const d of view.domains) {
+    if (d.totPages > d.maxPages)
+      return `d${d.id} tot_pages ${d.totPages} > max_pages ${d.maxPages}`;
+    if (d.totPages !== (owned.get(d.id) ?? 0)) {
+      return `d${d.id} tot_pages ${d.totPages} but owns ${owned.get(d.id) ?? 0} pages`;
+    }
+  }
+  return null;
+}
+
+export function grantFrames(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const { nrGrantFrames, maxGrantFrames } = d.grantTable;
+    if (nrGrantFrames < 1 || nrGrantFrames > maxGrantFrames) {
+      return `d${d.id} nr_grant_frames ${nrGrantFrames} outside 1..${maxGrantFrames}`;
+    }
+  }
+  return null;
+}
+
+export function reservedRefsUntouched(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const words = d.grantTable.shared.words;
+    for (let ref = 0; ref < GNTTAB_NR_RESERVED_ENTRIES; ref++) {
+      const used = (words[2 * ref] ?? 0) !== 0 || (words[2 * ref + 1] ?? 0) !== 0;
+      if (used && !view.rawWritten(d.id).has(ref))
+        return `d${d.id} reserved ref ${ref} written by the guest library`;
+    }
+  }
+  return null;
+}

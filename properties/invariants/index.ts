@@ -1,0 +1,127 @@
+// The invariant catalogue: each state invariant with its name, one-line statement, source, and
+// its check on the model state and on the impl's own structures. The harness runs all of them
+// after every step (hypervisor.md §10; guest.md §6.4).
+
+import type { StateInvariant } from '../../src/harness/invariant.ts';
+import * as impl from './implChecks.ts';
+import * as model from './modelChecks.ts';
+
+export const INVARIANTS: readonly StateInvariant[] = [
+  {
+    name: 'pin-range',
+    statement: 'each of the four pin counters of an active entry is in 0..128',
+    source: 'hypervisor.md §10 I5 (GNTPIN_incr2oflow_mask)',
+    onModel: model.pinRange,
+    onImpl: impl.pinRange,
+  },
+  {
+    name: 'pin-accounting',
+    statement:
+      'each pin counter equals the number of live mappings of that kind (hstw, hstr, devw, devr)',
+    source: 'hypervisor.md §10 I6',
+    onModel: model.pinAccounting,
+    onImpl: impl.pinAccounting,
+  },
+  {
+    name: 'single-grantee',
+    statement: "all live mappings of a ref belong to one domain, the active entry's grantee",
+    source: 'hypervisor.md §10 I7',
+    onModel: model.singleGrantee,
+    onImpl: impl.singleGrantee,
+  },
+  {
+    name: 'pinned-refs-valid',
+    statement: 'a pinned ref is inside its table',
+    source: 'hypervisor.md §10 I8',
+    onModel: model.pinnedRefsValid,
+    onImpl: impl.pinnedRefsValid,
+  },
+  {
+    name: 'live-maptrack-entries',
+    statement:
+      'a live maptrack entry is below the limit, holds host_map or device_map, and names an existing domain and ref',
+    source: 'hypervisor.md §10 I11',
+    onModel: model.liveMaptrackEntries,
+    onImpl: impl.liveMaptrackEntries,
+  },
+  {
+    name: 'maptrack-size',
+    statement: 'maptrack_limit is a multiple of 256 and at most 256 * max_maptrack_frames',
+    source: 'hypervisor.md §10 I12',
+    onModel: model.maptrackSize,
+    onImpl: impl.maptrackSize,
+  },
+  {
+    name: 'free-list-integrity',
+    statement:
+      'the free list is acyclic, ends at the tail, holds no live handle, and free + live = limit',
+    source: 'hypervisor.md §10 I13 (XSA-218, XSA-228)',
+    onModel: model.freeListIntegrity,
+    onImpl: impl.freeListIntegrity,
+  },
+  {
+    name: 'maptrack-capacity',
+    statement: 'one vCPU holds at most 256 * max_maptrack_frames - 1 live mappings',
+    source: 'hypervisor.md §10 I14',
+    onModel: model.maptrackCapacity,
+    onImpl: impl.maptrackCapacity,
+  },
+  {
+    name: 'status-bits-mirror-pins',
+    statement:
+      '(G) GTF_reading iff pinned, GTF_writing iff writable pins, on every non-transfer entry',
+    source: 'hypervisor.md §10 I15; guest.md H1 (XSA-218, XSA-230)',
+    onModel: model.statusBitsMirrorPins,
+    onImpl: impl.statusBitsMirrorPins,
+  },
+  {
+    name: 'ownership',
+    statement: 'every p2m entry names a page its domain owns, and no page is in two p2m tables',
+    source: 'hypervisor.md §10 I18',
+    onModel: model.ownership,
+    onImpl: impl.ownership,
+  },
+  {
+    name: 'mapped-pages-stay',
+    statement: 'a device-mapped page is still owned by its granter (it cannot be stolen)',
+    source: 'hypervisor.md §10 I19 (XSA-287)',
+    onModel: model.mappedPagesStay,
+    onImpl: impl.mappedPagesStay,
+  },
+  {
+    name: 'page-references',
+    statement:
+      'page reference and writable type counts match the device mappings and grant PTEs; referenced pages are never freed',
+    source: 'hypervisor.md §10 I17 (XSA-224)',
+    onModel: model.pageReferences,
+    onImpl: impl.pageReferences,
+  },
+  {
+    name: 'transfer-flag-order',
+    statement: '(G) a completed transfer entry is also committed',
+    source: 'hypervisor.md §10 I20',
+    onModel: model.transferFlagOrder,
+    onImpl: impl.transferFlagOrder,
+  },
+  {
+    name: 'page-budget',
+    statement: 'tot_pages equals the pages a domain owns and never exceeds max_pages',
+    source: 'hypervisor.md §10 I23 (XSA-385)',
+    onModel: model.pageBudget,
+    onImpl: impl.pageBudget,
+  },
+  {
+    name: 'grant-frames',
+    statement: '1 <= nr_grant_frames <= max_grant_frames',
+    source: 'hypervisor.md §10 I2',
+    onModel: model.grantFrames,
+    onImpl: impl.grantFrames,
+  },
+  {
+    name: 'reserved-refs-untouched',
+    statement: 'the guest library never writes refs 0..7',
+    source: 'guest.md §6.4 I2',
+    onModel: model.reservedRefsUntouched,
+    onImpl: impl.reservedRefsUntouched,
+  },
+];

@@ -1,0 +1,94 @@
+// A read-only view of the impl's own data structures for the impl side of the invariant
+// catalogue: the packed pins, the maptrack entries and their linked free list, the frame table,
+// the shared bytes. It never goes through abstract(impl), so the invariants check the concrete
+// mechanism independently of the refinement mapping. Scans shared by several invariants are
+// done once per step and memoised here.
+
+import type { GrantSystem, XenDomain } from '../impl/index.ts';
+import type { DomId, Handle, Ref } from '../ops/op.ts';
+import { MAPTRACK_TAIL } from '../xen/abi.ts';
+
+export interface FreeListWalk {
+  readonly handles: readonly Handle[];
+  /** Why the walk is not a well-formed list, or null. */
+  readonly problem: string | null;
+}
+
+export class ImplView {
+  private pinnedCache: Ref[][] | undefined;
+  private liveCache: Handle[][] | undefined;
+  private statusCache: Ref[][] | undefined;
+
+  constructor(readonly system: GrantSystem) {}
+
+  get domains(): readonly XenDomain[] {
+    return this.system.xen.domains;
+  }
+
+  domain(id: DomId): XenDomain | undefined {
+    return this.system.xen.domains[id];
+  }
+
+  rawWritten(id: DomId): ReadonlySet<Ref> {
+    return this.system.guests[id]?.rawWritten ?? new Set();
+  }
+
+  /** Refs of domain `id` whose packed pin is non-zero. */
+  pinned(id: DomId): readonly Ref[] {
+    this.pinnedCache ??= this.domains.map((d) => {
+      const refs: Ref[] = [];
+      const pins = d.grantTable.active.pin;
+      for (let r = 0; r < pins.length; r++) if (pins[r] !== 0) refs.push(r);
+      return refs;
+    });
+    return this.pinnedCache[id] ?? [];
+  }
+
+  /** Handles of mapper `id` whose maptrack entry is in use (flags != 0). */
+  live(id: DomId): readonly Handle[] {
+    this.liveCache ??= this.domains.map((d) => {
+      const handles: Handle[] = [];
+      const t = d.maptrack;
+      for (let h = 0; h < t.limit; h++) if (t.flags(h) !== 0) handles.push(h);
+      return handles;
+    });
+    return this.liveCache[id] ?? [];
+  }
+
+  /** Refs of domain `id` whose shared flags have GTF_reading or GTF_writing set (any type). */
+  withStatusBits(id: DomId, mask: number): readonly Ref[] {
+    this.statusCache ??= this.domains.map((d) => {
+      const refs: Ref[] = [];
+      const words = d.grantTable.shared.words; // two u32 words per v1 entry; flags in the low half
+      for (let r = 0; r < words.length / 2; r++)
+        if (((words[2 * r] ?? 0) & mask) !== 0) refs.push(r);
+      return refs;
+    });
+    return this.statusCache[id] ?? [];
+  }
+
+  /** Walk the vCPU free list from head along the entries' `ref` links. */
+  freeList(id: DomId): FreeListWalk {
+    const t = this.domain(id)?.maptrack;
+    if (!t) return { handles: [], problem: `no domain ${id}` };
+    const handles: Handle[] = [];
+    const seen = new Set<Handle>();
+    let h = t.head;
+    while (h !== MAPTRACK_TAIL) {
+      if (h >= t.limit)
+        return { handles, problem: `free list reaches handle ${h} beyond limit ${t.limit}` };
+      if (seen.has(h)) return { handles, problem: `free list cycles at handle ${h}` };
+      seen.add(h);
+      handles.push(h);
+      h = t.ref(h);
+    }
+    const last = handles[handles.length - 1];
+    if (last !== undefined && last !== t.tail) {
+      return { handles, problem: `free list ends at ${last} but tail is ${t.tail}` };
+    }
+    if (last === undefined && t.tail !== MAPTRACK_TAIL) {
+      return { handles, problem: `free list empty but tail is ${t.tail}` };
+    }
+    return { handles, problem: null };
+  }
+}
