@@ -46,20 +46,21 @@ export function renderSideBySide(step: StepRecord): string[] {
   ]);
 }
 
+/** Only the lines that differ are shown, with the count of identical ones. */
 function renderStates(model: ModelState, impl: ModelState, heads: [string, string]): string[] {
   const left = [heads[0], ...describeState(model)];
   const right = [heads[1], ...describeState(impl)];
   const rightSet = new Set(right);
   const leftSet = new Set(left);
-  const width = Math.min(70, Math.max(20, ...left.map((l) => l.length)));
+  const onlyLeft = left.filter((l) => !rightSet.has(l));
+  const onlyRight = right.filter((r) => !leftSet.has(r));
+  const width = Math.min(70, Math.max(20, ...onlyLeft.map((l) => l.length)));
   const lines = [`  ${pad('MODEL', width)}   IMPL (abstracted)`];
-  const n = Math.max(left.length, right.length);
-  for (let i = 0; i < n; i++) {
-    const l = left[i] ?? '';
-    const r = right[i] ?? '';
-    const differs = (l !== '' && !rightSet.has(l)) || (r !== '' && !leftSet.has(r));
-    lines.push(`${differs ? '≠' : ' '} ${pad(clip(l, width), width)}   ${r}`);
+  for (let i = 0; i < Math.max(onlyLeft.length, onlyRight.length); i++) {
+    lines.push(`≠ ${pad(clip(onlyLeft[i] ?? '', width), width)}   ${onlyRight[i] ?? ''}`);
   }
+  const same = left.length - onlyLeft.length;
+  if (same > 0) lines.push(`  (${same} identical line${same === 1 ? '' : 's'} not shown)`);
   return lines;
 }
 

@@ -58,7 +58,7 @@ export function tableRows(report: RunReport): ReplayRow[] {
 function describeViolation(v: Violation): string {
   const detail =
     v.check === 'state-mismatch'
-      ? v.diff.join('; ')
+      ? `model → impl: ${v.diff.join('; ')}`
       : v.check === 'result-mismatch'
         ? 'model and impl returned different results'
         : v.message;
