@@ -15,6 +15,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bin/**'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+  {
     files: ['test/**', 'properties/**', 'bench/**'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -2,8 +2,6 @@
 // (pub.h) and xen/common/grant_table.c, so that each can be grepped against the C source.
 // Every layer imports them from here; nothing else defines a Xen number.
 
-/* eslint-disable @typescript-eslint/naming-convention */
-
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 
