@@ -148,15 +148,15 @@ export function maptrackSize(state: ModelState): CheckMessage {
 export function freeListIntegrity(state: ModelState): CheckMessage {
   for (const d of state.domains) {
     const { limit, freeList, mappings } = d.maptrack;
-    const seen = new Set<number>();
+    const free = new Uint8Array(limit); // Why not a Set: this runs after every op
     for (const h of freeList) {
-      if (seen.has(h)) return `d${d.id} handle ${h} twice on the free list`;
-      seen.add(h);
-      if (h < 0 || h >= limit) return `d${d.id} free handle ${h} beyond limit ${limit}`;
+      if (!(h >= 0 && h < limit)) return `d${d.id} free handle ${h} beyond limit ${limit}`;
+      if (free[h]) return `d${d.id} handle ${h} twice on the free list`;
+      free[h] = 1;
       if (mappings.has(h)) return `d${d.id} handle ${h} both free and live`;
     }
-    if (seen.size + mappings.size !== limit) {
-      return `d${d.id}: ${seen.size} free + ${mappings.size} live handles != limit ${limit}`;
+    if (freeList.length + mappings.size !== limit) {
+      return `d${d.id}: ${freeList.length} free + ${mappings.size} live handles != limit ${limit}`;
     }
     if (limit > 0 && freeList.length === 0) return `d${d.id} free list lost its sentinel`;
   }

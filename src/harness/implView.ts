@@ -71,14 +71,16 @@ export class ImplView {
   freeList(id: DomId): FreeListWalk {
     const t = this.domain(id)?.maptrack;
     if (!t) return { handles: [], problem: `no domain ${id}` };
+    const tail = MAPTRACK_TAIL;
+    const limit = t.limit;
     const handles: Handle[] = [];
-    const seen = new Set<Handle>();
+    const seen = new Uint8Array(limit);
     let h = t.head;
-    while (h !== MAPTRACK_TAIL) {
-      if (h >= t.limit)
-        return { handles, problem: `free list reaches handle ${h} beyond limit ${t.limit}` };
-      if (seen.has(h)) return { handles, problem: `free list cycles at handle ${h}` };
-      seen.add(h);
+    while (h !== tail) {
+      if (h >= limit)
+        return { handles, problem: `free list reaches handle ${h} beyond limit ${limit}` };
+      if (seen[h]) return { handles, problem: `free list cycles at handle ${h}` };
+      seen[h] = 1;
       handles.push(h);
       h = t.ref(h);
     }
@@ -86,7 +88,7 @@ export class ImplView {
     if (last !== undefined && last !== t.tail) {
       return { handles, problem: `free list ends at ${last} but tail is ${t.tail}` };
     }
-    if (last === undefined && t.tail !== MAPTRACK_TAIL) {
+    if (last === undefined && t.tail !== tail) {
       return { handles, problem: `free list empty but tail is ${t.tail}` };
     }
     return { handles, problem: null };
