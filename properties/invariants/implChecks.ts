@@ -3,6 +3,7 @@
 // reference counts, the shared entry bytes. Nothing here goes through abstract(impl).
 
 import type { CheckMessage } from '../../src/harness/invariant.ts';
+import { grantKey } from './modelChecks.ts';
 import type { ImplView } from '../../src/harness/implView.ts';
 import { NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
 import {
@@ -44,19 +45,29 @@ function pinShiftsOf(flags: number): number[] {
   return shifts;
 }
 
-/** Packed pins expected from the live maptrack entries, by `granter:ref`, with the mappers. */
-function expectedPins(view: ImplView): Map<string, { pin: number; mappers: Set<number> }> {
-  const expected = new Map<string, { pin: number; mappers: Set<number> }>();
+type ExpectedPin = { pin: number; mappers: Set<number> };
+const expectedPinCache = new WeakMap<ImplView, Map<number, ExpectedPin>>();
+
+/** Packed pins expected from the live maptrack entries, by grantKey(granter, ref), with the
+ * mappers; computed once per step for the invariants that share it. */
+function expectedPins(view: ImplView): Map<number, ExpectedPin> {
+  const cached = expectedPinCache.get(view);
+  if (cached) return cached;
+  const expected = new Map<number, ExpectedPin>();
   for (const mapper of view.domains) {
+    const t = mapper.maptrack;
     for (const h of view.live(mapper.id)) {
-      const t = mapper.maptrack;
-      const key = `${t.domid(h)}:${t.ref(h)}`;
-      const e = expected.get(key) ?? { pin: 0, mappers: new Set<number>() };
+      const key = grantKey(t.domid(h), t.ref(h));
+      let e = expected.get(key);
+      if (!e) {
+        e = { pin: 0, mappers: new Set<number>() };
+        expected.set(key, e);
+      }
       for (const shift of pinShiftsOf(t.flags(h))) e.pin += 1 << shift;
       e.mappers.add(mapper.id);
-      expected.set(key, e);
     }
   }
+  expectedPinCache.set(view, expected);
   return expected;
 }
 
@@ -76,23 +87,33 @@ export function pinRange(view: ImplView): CheckMessage {
 
 export function pinAccounting(view: ImplView): CheckMessage {
   const expected = expectedPins(view);
+  let pinnedCount = 0;
   for (const d of view.domains) {
     for (const ref of view.pinned(d.id)) {
+      pinnedCount++;
       const pin = d.grantTable.active.pinOf(ref);
-      const want = expected.get(`${d.id}:${ref}`)?.pin ?? 0;
+      const want = expected.get(grantKey(d.id, ref))?.pin ?? 0;
       if (pin !== want) {
         return `d${d.id} ref ${ref}: pin 0x${pin.toString(16)} but live mappings make 0x${want.toString(16)}`;
       }
-      expected.delete(`${d.id}:${ref}`);
     }
   }
-  const [orphan] = expected.keys();
-  return orphan === undefined ? null : `live mappings of ${orphan} (granter:ref) but no pin`;
+  if (expected.size !== pinnedCount) {
+    for (const key of expected.keys()) {
+      const granter = Math.floor(key / 2 ** 32);
+      const ref = key % 2 ** 32;
+      if (view.domain(granter)?.grantTable.active.pinOf(ref) === 0) {
+        return `live mappings of d${granter} ref ${ref} but no pin`;
+      }
+    }
+  }
+  return null;
 }
 
 export function singleGrantee(view: ImplView): CheckMessage {
   for (const [key, { mappers }] of expectedPins(view)) {
-    const [granter = -1, ref = -1] = key.split(':').map(Number);
+    const granter = Math.floor(key / 2 ** 32);
+    const ref = key % 2 ** 32;
     if (mappers.size > 1) return `d${granter} ref ${ref} mapped by ${[...mappers].join(', ')}`;
     const [mapper] = mappers;
     const holder = view.domain(granter)?.grantTable.active.domidOf(ref);

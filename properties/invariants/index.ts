@@ -13,6 +13,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I5 (GNTPIN_incr2oflow_mask)',
     onModel: model.pinRange,
     onImpl: impl.pinRange,
+    reads: ['active'],
   },
   {
     name: 'pin-accounting',
@@ -21,6 +22,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I6',
     onModel: model.pinAccounting,
     onImpl: impl.pinAccounting,
+    reads: ['active', 'maptrack'],
   },
   {
     name: 'single-grantee',
@@ -28,6 +30,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I7',
     onModel: model.singleGrantee,
     onImpl: impl.singleGrantee,
+    reads: ['active', 'maptrack'],
   },
   {
     name: 'pinned-refs-valid',
@@ -35,6 +38,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I8',
     onModel: model.pinnedRefsValid,
     onImpl: impl.pinnedRefsValid,
+    reads: ['active', 'grantFrames'],
   },
   {
     name: 'live-maptrack-entries',
@@ -43,6 +47,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I11',
     onModel: model.liveMaptrackEntries,
     onImpl: impl.liveMaptrackEntries,
+    reads: ['maptrack', 'grantFrames'],
   },
   {
     name: 'maptrack-size',
@@ -50,6 +55,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I12',
     onModel: model.maptrackSize,
     onImpl: impl.maptrackSize,
+    reads: ['maptrack'],
   },
   {
     name: 'free-list-integrity',
@@ -58,6 +64,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I13 (XSA-218, XSA-228)',
     onModel: model.freeListIntegrity,
     onImpl: impl.freeListIntegrity,
+    reads: ['maptrack'],
   },
   {
     name: 'maptrack-capacity',
@@ -65,6 +72,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I14',
     onModel: model.maptrackCapacity,
     onImpl: impl.maptrackCapacity,
+    reads: ['maptrack'],
   },
   {
     name: 'status-bits-mirror-pins',
@@ -73,6 +81,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I15; guest.md H1 (XSA-218, XSA-230)',
     onModel: model.statusBitsMirrorPins,
     onImpl: impl.statusBitsMirrorPins,
+    reads: ['entries', 'active', 'rawWritten'],
   },
   {
     name: 'ownership',
@@ -80,6 +89,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I18',
     onModel: model.ownership,
     onImpl: impl.ownership,
+    reads: ['p2m', 'frames'],
   },
   {
     name: 'mapped-pages-stay',
@@ -87,6 +97,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I19 (XSA-287)',
     onModel: model.mappedPagesStay,
     onImpl: impl.mappedPagesStay,
+    reads: ['maptrack', 'active', 'frames'],
   },
   {
     name: 'page-references',
@@ -95,6 +106,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I17 (XSA-224)',
     onModel: model.pageReferences,
     onImpl: impl.pageReferences,
+    reads: ['hostMappings', 'maptrack', 'active', 'frames'],
   },
   {
     name: 'transfer-flag-order',
@@ -102,6 +114,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I20',
     onModel: model.transferFlagOrder,
     onImpl: impl.transferFlagOrder,
+    reads: ['entries', 'rawWritten'],
   },
   {
     name: 'page-budget',
@@ -109,6 +122,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I23 (XSA-385)',
     onModel: model.pageBudget,
     onImpl: impl.pageBudget,
+    reads: ['totPages', 'frames'],
   },
   {
     name: 'grant-frames',
@@ -116,6 +130,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'hypervisor.md §10 I2',
     onModel: model.grantFrames,
     onImpl: impl.grantFrames,
+    reads: ['grantFrames'],
   },
   {
     name: 'reserved-refs-untouched',
@@ -123,5 +138,6 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'guest.md §6.4 I2',
     onModel: model.reservedRefsUntouched,
     onImpl: impl.reservedRefsUntouched,
+    reads: ['entries', 'rawWritten'],
   },
 ];

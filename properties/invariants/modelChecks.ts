@@ -33,12 +33,24 @@ function nrEntries(d: DomainState): number {
   return d.grantTable.nrFrames * SHGNT_PER_PAGE_V1;
 }
 
-/** Live mappings of (granter, ref), counted by the pin kind each one holds. */
-function countMappings(state: ModelState): Map<string, PinCounts & { grantees: Set<number> }> {
-  const counts = new Map<string, PinCounts & { grantees: Set<number> }>();
+type MappingCount = PinCounts & { grantees: Set<number> };
+
+/** A (granter, ref) pair as one number: refs are u32, domids small. */
+export function grantKey(granter: number, ref: number): number {
+  return granter * 2 ** 32 + ref;
+}
+
+const mappingCounts = new WeakMap<ModelState, Map<number, MappingCount>>();
+
+/** Live mappings of each (granter, ref), counted by the pin kind each one holds; computed once
+ * per state for the invariants that share it. */
+function countMappings(state: ModelState): Map<number, MappingCount> {
+  const cached = mappingCounts.get(state);
+  if (cached) return cached;
+  const counts = new Map<number, MappingCount>();
   for (const mapper of state.domains) {
     for (const m of mapper.maptrack.mappings.values()) {
-      const key = `${m.granter}:${m.ref}`;
+      const key = grantKey(m.granter, m.ref);
       let c = counts.get(key);
       if (!c) {
         c = {
@@ -56,7 +68,12 @@ function countMappings(state: ModelState): Map<string, PinCounts & { grantees: S
       if (m.flags & GNTMAP_device_map) c[ro ? 'deviceReadonly' : 'deviceWritable']++;
     }
   }
+  mappingCounts.set(state, counts);
   return counts;
+}
+
+function splitKey(key: number): [number, number] {
+  return [Math.floor(key / 2 ** 32), key % 2 ** 32];
 }
 
 export function pinRange(state: ModelState): CheckMessage {
@@ -78,7 +95,7 @@ export function pinAccounting(state: ModelState): CheckMessage {
   const counts = countMappings(state);
   for (const d of state.domains) {
     for (const [ref, act] of d.grantTable.active) {
-      const c = counts.get(`${d.id}:${ref}`);
+      const c = counts.get(grantKey(d.id, ref));
       for (const name of PIN_NAMES) {
         const mapped = c ? c[name] : 0;
         if (act[name] !== mapped) {
@@ -88,9 +105,9 @@ export function pinAccounting(state: ModelState): CheckMessage {
     }
   }
   for (const key of counts.keys()) {
-    const [granter, ref] = key.split(':').map(Number);
-    const d = state.domains[granter ?? -1];
-    if (!d || !d.grantTable.active.has(ref ?? -1)) {
+    const [granter, ref] = splitKey(key);
+    const d = state.domains[granter];
+    if (!d || !d.grantTable.active.has(ref)) {
       return `d${granter} ref ${ref} has live mappings but no pins`;
     }
   }
@@ -99,8 +116,8 @@ export function pinAccounting(state: ModelState): CheckMessage {
 
 export function singleGrantee(state: ModelState): CheckMessage {
   for (const [key, c] of countMappings(state)) {
-    const [granter, ref] = key.split(':').map(Number);
-    const act = state.domains[granter ?? -1]?.grantTable.active.get(ref ?? -1);
+    const [granter, ref] = splitKey(key);
+    const act = state.domains[granter]?.grantTable.active.get(ref);
     if (c.grantees.size > 1) return `d${granter} ref ${ref} is mapped by ${[...c.grantees]}`;
     const [grantee] = c.grantees;
     if (act && act.grantee !== grantee) {

@@ -11,6 +11,8 @@ import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { ImplView } from './implView.ts';
+import type { Reads } from './reads.ts';
+import { changedReads, implReads, modelReads } from './reads.ts';
 import type { StateInvariant, StepProperty } from './invariant.ts';
 import { resultsEqual } from './results.ts';
 
@@ -46,6 +48,9 @@ export interface CheckerOptions {
   readonly properties: readonly StepProperty[];
   /** Replaced pieces of the impl (a fault); the correct impl when absent. */
   readonly parts?: Partial<ImplParts>;
+  /** Re-run every invariant after every step even when its reads did not change (for the
+   * test that memoisation changes no verdict). */
+  readonly noMemo?: boolean;
 }
 
 /** One short name for a violation, e.g. `invariant pin-accounting (impl)`. */
@@ -130,18 +135,33 @@ export class Checker {
     return verdict(null);
   }
 
+  /** What the invariants read after the last step at which they all held. */
+  private heldModelReads: Reads | undefined;
+  private heldImplReads: Reads | undefined;
+
   private checkStateInvariants(): Violation | null {
     const view = new ImplView(this.impl);
-    for (const invariant of this.options.invariants) {
-      const onModel = invariant.onModel(this.modelState);
-      if (onModel !== null) {
-        return { check: 'invariant', name: invariant.name, side: 'model', message: onModel };
+    const { invariants, noMemo } = this.options;
+    const modelNow = modelReads(this.modelState);
+    const implNow = implReads(this.impl);
+    const modelChanged = changedReads(noMemo ? undefined : this.heldModelReads, modelNow);
+    const implChanged = changedReads(noMemo ? undefined : this.heldImplReads, implNow);
+    for (const invariant of invariants) {
+      if (invariant.reads.some((r) => modelChanged.has(r))) {
+        const onModel = invariant.onModel(this.modelState);
+        if (onModel !== null) {
+          return { check: 'invariant', name: invariant.name, side: 'model', message: onModel };
+        }
       }
-      const onImpl = invariant.onImpl(view);
-      if (onImpl !== null) {
-        return { check: 'invariant', name: invariant.name, side: 'impl', message: onImpl };
+      if (invariant.reads.some((r) => implChanged.has(r))) {
+        const onImpl = invariant.onImpl(view);
+        if (onImpl !== null) {
+          return { check: 'invariant', name: invariant.name, side: 'impl', message: onImpl };
+        }
       }
     }
+    this.heldModelReads = modelNow;
+    this.heldImplReads = implNow;
     return null;
   }
 }

@@ -7,6 +7,7 @@ import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import type { ImplView } from './implView.ts';
+import type { ReadName } from './reads.ts';
 
 export type CheckMessage = string | null;
 
@@ -18,6 +19,9 @@ export interface StateInvariant {
   readonly source: string;
   readonly onModel: (state: ModelState) => CheckMessage;
   readonly onImpl: (view: ImplView) => CheckMessage;
+  /** The parts of the state both checks read (./reads.ts): after a step that changed none of
+   * them, the invariant still holds and is not re-run. */
+  readonly reads: readonly ReadName[];
 }
 
 export interface Transition {

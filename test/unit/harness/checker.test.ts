@@ -1,0 +1,71 @@
+// The checker's memoisation (re-running an invariant only when a part it reads changed) must not
+// change any verdict: with and without it, the same op streams give the same first violation,
+// on the correct impl and on every fault.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Checker, violationName } from '../../../src/harness/checker.ts';
+import type { CheckerOptions } from '../../../src/harness/checker.ts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FAULTS, findFault } from '../../../src/faults/index.ts';
+import { loadTrace } from '../../../src/trace/io.ts';
+import type { Op } from '../../../src/ops/op.ts';
+import { buildSuite } from '../../../properties/suites.ts';
+import { testSeeds } from '../../support/seeds.ts';
+
+const suite = buildSuite('conformance');
+if (!suite) throw new Error('no conformance suite');
+const runArbitrary = suite.plan.chain((plan) =>
+  fc.array(fc.oneof(...plan.kinds.map((k) => plan.arbitrary(k))), { maxLength: 80, size: 'max' }),
+);
+
+function firstViolation(ops: readonly Op[], options: CheckerOptions): string {
+  const checker = new Checker(suite!.config, options);
+  for (const [i, op] of ops.entries()) {
+    const v = checker.apply(op).violation;
+    if (v) return `step ${i}: ${violationName(v)}`;
+  }
+  return 'none';
+}
+
+describe('Checker memoisation', () => {
+  const variants = [undefined, ...FAULTS.map((f) => f.parts)];
+  for (const seed of testSeeds('checker memoisation')) {
+    it(`gives the same verdicts as re-checking everything (seed ${seed})`, () => {
+      fc.assert(
+        fc.property(runArbitrary, (ops) => {
+          for (const parts of variants) {
+            const base = {
+              invariants: suite.invariants,
+              properties: suite.properties,
+              ...(parts ? { parts } : {}),
+            };
+            const memo = firstViolation(ops, base);
+            expect(memo).toBe(firstViolation(ops, { ...base, noMemo: true }));
+          }
+        }),
+        { seed, numRuns: 60 },
+      );
+    });
+  }
+
+  // Violations are certain here: each fault trace of the corpus fails against its fault.
+  const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'traces');
+  const faultTraces = readdirSync(dir)
+    .filter((f) => f.startsWith('fault-') && f.endsWith('.json'))
+    .sort();
+  it.each(faultTraces)('finds the same violation in %s with and without it', (file) => {
+    const loaded = loadTrace(join(dir, file));
+    if (!loaded.ok) throw new Error(loaded.error);
+    const fault = loaded.trace.fault === null ? undefined : findFault(loaded.trace.fault);
+    const base = {
+      invariants: suite.invariants,
+      properties: suite.properties,
+      ...(fault ? { parts: fault.parts } : {}),
+    };
+    const ops = loaded.trace.steps.map((s) => s.op);
+    const memo = firstViolation(ops, base);
+    expect(memo).not.toBe('none');
+    expect(memo).toBe(firstViolation(ops, { ...base, noMemo: true }));
+  });
+});
