@@ -70,7 +70,7 @@ function conformanceSuite(config: GrantConfig): Suite {
     plan: swarmPlan(config, OP_KINDS),
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
-    defaultRuns: 500,
+    defaultRuns: 1000,
     defaultMaxOps: 100,
     expectedOutcomes: [
       ...guestOutcomes,

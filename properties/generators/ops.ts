@@ -43,6 +43,8 @@ export interface Focus {
   readonly granter: number;
   readonly grantee: number;
   readonly refs: readonly number[];
+  /** The linear page its host mappings go to (so that unmaps name it). */
+  readonly hostPage: number;
 }
 
 export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
@@ -52,6 +54,7 @@ export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
     granter: dom,
     grantee: dom,
     refs: fc.uniqueArray(ref, { minLength: 1, maxLength: 2 }),
+    hostPage: fc.integer({ min: 1, max: 4 }),
   });
 }
 
@@ -137,8 +140,9 @@ export class OpSpace {
   /** A linear address for a host mapping: a few page-aligned slots, sometimes 0, beyond the
    * mappable window, or unaligned. */
   hostAddr(): fc.Arbitrary<number> {
+    const page = this.focused(this.focus?.hostPage, fc.integer({ min: 1, max: 4 }));
     return mostly(
-      fc.integer({ min: 1, max: 4 }).map((page) => page * PAGE_SIZE),
+      page.map((p) => p * PAGE_SIZE),
       fc.constantFrom(0, this.config.hostVaPages * PAGE_SIZE, 2 * PAGE_SIZE + 8, 2 ** 40),
     );
   }
@@ -294,7 +298,12 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         batch: batchOf(
           fc.record({
             handle: space.handle(),
-            hostAddr: fc.oneof(space.hostAddr(), fc.constant(0)),
+            // the mapping's page, none, or another page (a PTE that does not match: general_error)
+            hostAddr: fc.oneof(
+              space.hostAddr(),
+              fc.constant(0),
+              fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE),
+            ),
             devBusAddr: space.devBusAddr(),
           }),
         ),
