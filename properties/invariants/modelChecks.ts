@@ -165,13 +165,15 @@ export function maptrackSize(state: ModelState): CheckMessage {
 export function freeListIntegrity(state: ModelState): CheckMessage {
   for (const d of state.domains) {
     const { limit, freeList, mappings } = d.maptrack;
-    const free = new Uint8Array(limit); // Why not a Set: this runs after every op
-    for (const h of freeList) {
-      if (!(h >= 0 && h < limit)) return `d${d.id} free handle ${h} beyond limit ${limit}`;
-      if (free[h]) return `d${d.id} handle ${h} twice on the free list`;
-      free[h] = 1;
-      if (mappings.has(h)) return `d${d.id} handle ${h} both free and live`;
+    const free = new Uint8Array(limit); // Why not a Set: this runs after many ops
+    for (const [first, last] of freeList.ranges()) {
+      for (let h = first; h <= last; h++) {
+        if (!(h >= 0 && h < limit)) return `d${d.id} free handle ${h} beyond limit ${limit}`;
+        if (free[h]) return `d${d.id} handle ${h} twice on the free list`;
+        free[h] = 1;
+      }
     }
+    for (const h of mappings.keys()) if (free[h]) return `d${d.id} handle ${h} both free and live`;
     if (freeList.length + mappings.size !== limit) {
       return `d${d.id}: ${freeList.length} free + ${mappings.size} live handles != limit ${limit}`;
     }

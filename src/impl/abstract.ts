@@ -20,6 +20,7 @@ import {
   GNTPIN_hstw_shift,
   MAPTRACK_TAIL,
 } from '../xen/abi.ts';
+import { FreeList } from '../model/freeList.ts';
 import type { GuestLib } from './guest/guestLib.ts';
 import type { XenDomain } from './hypervisor/domain.ts';
 import type { ActiveEntries } from './hypervisor/grantTable.ts';
@@ -80,11 +81,11 @@ function mappings(t: MaptrackTable): Map<Handle, GrantMapping> {
 
 /** The free list from head, following `ref` links. Bounded, so that a corrupted (cyclic) list
  * shows up as a too-long list with duplicates instead of a hang. */
-function freeList(t: MaptrackTable): Handle[] {
-  const list: Handle[] = [];
+function freeList(t: MaptrackTable): FreeList {
+  let list = FreeList.EMPTY;
   const limit = t.limit;
   for (let h = t.head; h !== TAIL && list.length <= limit; h = t.ref(h)) {
-    list.push(h);
+    list = list.push(h);
     if (h >= limit) break; // a link out of the table: nothing to follow
   }
   return list;

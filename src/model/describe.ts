@@ -41,7 +41,7 @@ function describeDomain(d: DomainState): string[] {
   if (mt.limit > 0) {
     lines.push(
       `${name} maptrack: limit ${mt.limit} (${mt.limit / 256}/${mt.maxFrames} frames), ` +
-        `${mt.mappings.size} live, free list head ${mt.freeList[0] ?? '-'} ${formatFreeList(mt.freeList)}`,
+        `${mt.mappings.size} live, free list head ${mt.freeList.head ?? '-'} ${formatFreeList(mt.freeList)}`,
     );
   }
   for (const handle of sortedKeys(mt.mappings)) {

@@ -13,7 +13,7 @@ import {
 } from '../xen/abi.ts';
 import { entryType } from './entry.ts';
 import { formatPins } from './pins.ts';
-import type { Handle } from '../ops/op.ts';
+import type { FreeList } from './freeList.ts';
 import type { ActiveGrant, GrantMapping, HostMapping, SharedEntry } from './state.ts';
 
 export function domName(id: number): string {
@@ -77,17 +77,10 @@ export function formatPte(p: HostMapping): string {
 }
 
 /** A free list with ascending runs folded: "[2-254, 256-511, 255, 1]". */
-export function formatFreeList(list: readonly Handle[]): string {
-  const parts: string[] = [];
-  let i = 0;
-  while (i < list.length) {
-    const start = list[i] ?? 0;
-    let j = i;
-    while (j + 1 < list.length && list[j + 1] === (list[j] ?? 0) + 1) j++;
-    const end = list[j] ?? 0;
-    parts.push(j === i ? `${start}` : `${start}-${end}`);
-    i = j + 1;
-  }
+export function formatFreeList(list: FreeList): string {
+  const parts = list
+    .ranges()
+    .map(([first, last]) => (first === last ? `${first}` : `${first}-${last}`));
   return `[${parts.join(', ')}]`;
 }
 

@@ -1,6 +1,7 @@
 // Canonical identity of model states: stateKey (equal states ⇔ equal keys, whatever the Map
 // insertion order) for visited sets, and statesEqual, the cheap comparison run after every step.
 
+import type { FreeList } from './freeList.ts';
 import type { DomainState, ModelState, SharedEntry, ActiveGrant } from './state.ts';
 import type { GrantMapping, HostMapping, Maptrack } from './state.ts';
 
@@ -24,21 +25,11 @@ const mappingKey = (m: GrantMapping): string => `${m.granter}.${m.ref}.${m.flags
 const pteKey = (p: HostMapping): string => `${p.mfn}${p.writable ? 'w' : 'r'}`;
 
 /** The free list with ascending runs folded ("1-254,256-511,255"): a fresh frame is one run. */
-function freeListKey(list: readonly number[]): string {
-  let out = '';
-  let i = 0;
-  const n = list.length;
-  while (i < n) {
-    const start = list[i] ?? 0;
-    let end = start;
-    while (i + 1 < n && list[i + 1] === end + 1) {
-      i++;
-      end++;
-    }
-    out += start === end ? `${start},` : `${start}-${end},`;
-    i++;
-  }
-  return out;
+function freeListKey(list: FreeList): string {
+  return list
+    .ranges()
+    .map(([first, last]) => (first === last ? `${first}` : `${first}-${last}`))
+    .join(',');
 }
 
 function domainKey(d: DomainState): string {
@@ -100,10 +91,7 @@ const samePte = (x: HostMapping, y: HostMapping): boolean =>
 function sameMaptrack(a: Maptrack, b: Maptrack): boolean {
   if (a === b) return true;
   if (a.limit !== b.limit || a.maxFrames !== b.maxFrames) return false;
-  const fa = a.freeList;
-  const fb = b.freeList;
-  if (fa.length !== fb.length) return false;
-  for (let i = 0; i < fa.length; i++) if (fa[i] !== fb[i]) return false;
+  if (!a.freeList.equals(b.freeList)) return false;
   return sameMap(a.mappings, b.mappings, sameMapping);
 }
 

@@ -3,26 +3,26 @@
 
 import type { Handle } from '../ops/op.ts';
 import { MAPTRACK_PER_PAGE } from '../xen/abi.ts';
+import { FreeList } from './freeList.ts';
 import type { GrantMapping, Maptrack } from './state.ts';
 import { mapWith, mapWithout } from './update.ts';
 
 export function emptyMaptrack(maxFrames: number): Maptrack {
-  return { limit: 0, maxFrames, freeList: [], mappings: new Map() };
+  return { limit: 0, maxFrames, freeList: FreeList.EMPTY, mappings: new Map() };
 }
 
 /** A handle and the table after taking it, or undefined: GNTST_no_space. */
 export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptrack } | undefined {
   // _get_maptrack_handle L537-565: the list always keeps one entry (head->next == TAIL fails)
-  const head = mt.freeList[0];
+  const head = mt.freeList.head;
   if (head !== undefined && mt.freeList.length >= 2) {
-    return { handle: head, maptrack: { ...mt, freeList: mt.freeList.slice(1) } };
+    return { handle: head, maptrack: { ...mt, freeList: mt.freeList.shift() } };
   }
   // get_maptrack_handle L680-708: a new frame; its first handle is returned directly and the
   // other 255 are chained in front of the old (sentinel-only) list.
   if (mt.limit / MAPTRACK_PER_PAGE < mt.maxFrames) {
     const handle = mt.limit;
-    const fresh: Handle[] = [];
-    for (let h = handle + 1; h < handle + MAPTRACK_PER_PAGE; h++) fresh.push(h);
+    const fresh = FreeList.range(handle + 1, handle + MAPTRACK_PER_PAGE - 1);
     return {
       handle,
       maptrack: { ...mt, limit: mt.limit + MAPTRACK_PER_PAGE, freeList: fresh.concat(mt.freeList) },
@@ -34,9 +34,7 @@ export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptra
 
 /** put_maptrack_handle L608-631: the entry becomes free and the handle goes to the list's tail. */
 export function putHandle(mt: Maptrack, handle: Handle): Maptrack {
-  const freeList = mt.freeList.slice();
-  freeList.push(handle);
-  return { ...mt, mappings: mapWithout(mt.mappings, handle), freeList };
+  return { ...mt, mappings: mapWithout(mt.mappings, handle), freeList: mt.freeList.push(handle) };
 }
 
 export function withMapping(mt: Maptrack, handle: Handle, mapping: GrantMapping): Maptrack {

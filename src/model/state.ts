@@ -7,6 +7,7 @@
 // it only through the named predicates in ./entry.ts.
 
 import type { DomId, Gfn, Handle, Mfn, Ref } from '../ops/op.ts';
+import type { FreeList } from './freeList.ts';
 
 /** One v1 shared entry as it sits in the granter's table (struct grant_entry_v1). */
 export interface SharedEntry {
@@ -38,7 +39,7 @@ export interface GrantMapping {
 export interface Maptrack {
   readonly limit: number; // maptrack_limit: handles 0..limit-1 exist
   readonly maxFrames: number; // max_maptrack_frames
-  readonly freeList: readonly Handle[];
+  readonly freeList: FreeList;
   readonly mappings: ReadonlyMap<Handle, GrantMapping>;
 }
 

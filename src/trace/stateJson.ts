@@ -2,6 +2,7 @@
 // sets become sorted arrays, so the same state always serialises to the same bytes.
 
 import { z } from 'zod';
+import { FreeList } from '../model/freeList.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
 
 const int = z.number().int();
@@ -86,7 +87,7 @@ function domainToJson(d: DomainState): StateJson['domains'][number] {
     maptrack: {
       limit: d.maptrack.limit,
       maxFrames: d.maptrack.maxFrames,
-      freeList: [...d.maptrack.freeList],
+      freeList: d.maptrack.freeList.toArray(),
       mappings: sortedPairs(d.maptrack.mappings).map(([k, m]) => [
         k,
         { granter: m.granter, ref: m.ref, flags: m.flags },
@@ -122,7 +123,7 @@ export function stateFromJson(json: StateJson): ModelState {
       maptrack: {
         limit: d.maptrack.limit,
         maxFrames: d.maptrack.maxFrames,
-        freeList: d.maptrack.freeList,
+        freeList: FreeList.of(d.maptrack.freeList),
         mappings: new Map(d.maptrack.mappings),
       },
       hostVaPages: d.hostVaPages,

@@ -230,7 +230,7 @@ describe('map_grant_ref: surprising statuses (H §11)', () => {
     expect(flagsOf(s, 1, 8)).toBe(GTF_permit_access);
     expect(s.xen.frames.refs(MFN_D1_G1)).toBe(2);
     expect(s.xen.frames.writableTypeCount[MFN_D1_G1 - MFN_BASE]).toBe(0);
-    expect(abstract(s).domains[2]?.maptrack.freeList.at(-1)).toBe(0);
+    expect(abstract(s).domains[2]?.maptrack.freeList.toArray().at(-1)).toBe(0);
   });
 
   it('undo keeps the other pins and their status bits', () => {

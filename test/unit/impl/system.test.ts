@@ -1,3 +1,4 @@
+import { FreeList } from '../../../src/model/freeList.ts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, MFN_BASE } from '../../../src/config.ts';
 import { abstract, DEFAULT_PARTS, GrantSystem } from '../../../src/impl/index.ts';
@@ -69,7 +70,12 @@ describe('GrantSystem: initial state', () => {
       entries: new Map(),
       active: new Map(),
     });
-    expect(d1?.maptrack).toEqual({ limit: 0, maxFrames: 1, freeList: [], mappings: new Map() });
+    expect(d1?.maptrack).toEqual({
+      limit: 0,
+      maxFrames: 1,
+      freeList: FreeList.EMPTY,
+      mappings: new Map(),
+    });
   });
 });
 

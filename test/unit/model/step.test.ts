@@ -1,3 +1,4 @@
+import { FreeList } from '../../../src/model/freeList.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, makeConfig } from '../../../src/config.ts';
@@ -85,7 +86,7 @@ function reordered(state: ModelState): ModelState {
     },
     maptrack: {
       ...d.maptrack,
-      freeList: [...d.maptrack.freeList],
+      freeList: FreeList.of(d.maptrack.freeList.toArray()),
       mappings: rev(d.maptrack.mappings),
     },
     hostMappings: rev(d.hostMappings),
@@ -181,6 +182,11 @@ describe('initialState', () => {
     const d1 = s.domains[1]!;
     expect(d1.grantTable).toMatchObject({ nrFrames: 1, maxFrames: 2 });
     expect(d1.grantTable.entries.size + d1.grantTable.active.size + d1.hostMappings.size).toBe(0);
-    expect(d1.maptrack).toEqual({ limit: 0, maxFrames: 1, freeList: [], mappings: new Map() });
+    expect(d1.maptrack).toEqual({
+      limit: 0,
+      maxFrames: 1,
+      freeList: FreeList.EMPTY,
+      mappings: new Map(),
+    });
   });
 });
