@@ -169,8 +169,10 @@ export const noRevocation: StepProperty = {
   source: 'hypervisor.md §10 I16, §2.3',
   check(t) {
     for (const d of t.before.domains) {
+      const after = t.after.domains[d.id]?.grantTable.active;
+      if (after === d.grantTable.active) continue; // unchanged (shared by the step)
       for (const [ref, act] of d.grantTable.active) {
-        const now = t.after.domains[d.id]?.grantTable.active.get(ref);
+        const now = after?.get(ref);
         if (now && (now.grantee !== act.grantee || now.mfn !== act.mfn)) {
           return `d${d.id} ref ${ref} pinned throughout but moved to d${now.grantee} mfn ${now.mfn}`;
         }
