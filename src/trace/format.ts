@@ -125,7 +125,14 @@ export const TraceSchema = z
   })
   .strict();
 
-export type Trace = z.infer<typeof TraceSchema>;
+/** Traces are values: read-only all the way down (and so an Op fits where the schema has one). */
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+export type Trace = DeepReadonly<z.infer<typeof TraceSchema>>;
 export type TraceOrigin = Trace['origin'];
 export type TraceVerdict = Trace['verdict'];
 
@@ -173,7 +180,7 @@ export function buildTrace(args: {
         ...(mismatch ? { implState: stateToJson(s.implState) } : {}),
       };
     }),
-  } as Trace;
+  };
 }
 
 /** Do two verdicts name the same failure (same step, same check, same invariant)? */
