@@ -1,0 +1,336 @@
+// The actions of the Xen-level search: which ops are issued in a state, under the bounds. Ops
+// that every state shares are built once; unmaps name the live handles of the state.
+
+import type { GrantConfig } from '../config.ts';
+import {
+  entryAt,
+  isAcceptTransfer,
+  isCommitted,
+  isCompleted,
+  isPermitAccess,
+} from '../model/index.ts';
+import type { DomainState, ModelState } from '../model/state.ts';
+import type { MapGrantRefOp, Op, TransferOp } from '../ops/op.ts';
+import {
+  DOMID_SELF,
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GTF_accept_transfer,
+  PAGE_SIZE,
+  SHGNT_PER_PAGE_V1,
+} from '../xen/abi.ts';
+import type { XenBounds } from './bounds.ts';
+import { BAD_HOST_ADDR, FIRST_REF, HOST_ADDR } from './bounds.ts';
+import type { XenState } from './state.ts';
+import { isCollected } from './state.ts';
+
+interface MapChoice {
+  readonly flags: number;
+  readonly hostAddr: number;
+}
+
+const PROTOCOL_MAPS: readonly MapChoice[] = [
+  { flags: GNTMAP_host_map, hostAddr: HOST_ADDR },
+  { flags: GNTMAP_host_map | GNTMAP_readonly, hostAddr: HOST_ADDR },
+  { flags: GNTMAP_device_map, hostAddr: 0 },
+  { flags: GNTMAP_device_map | GNTMAP_readonly, hostAddr: 0 },
+];
+
+/** Boundary values: one mapping of both kinds, a host address without an L1 table (undo path),
+ * and no kind at all (bad_gntref). */
+const FULL_MAPS: readonly MapChoice[] = [
+  ...PROTOCOL_MAPS,
+  { flags: GNTMAP_host_map | GNTMAP_device_map, hostAddr: HOST_ADDR },
+  { flags: GNTMAP_host_map, hostAddr: BAD_HOST_ADDR },
+  { flags: 0, hostAddr: HOST_ADDR },
+];
+
+function isReadonlyMap(flags: number): boolean {
+  return (flags & GNTMAP_readonly) !== 0;
+}
+
+/** The frame an access entry of `d` stands for: the pinned MFN, else its gfn's page. */
+export function accessFrame(d: DomainState, ref: number): number | undefined {
+  const act = d.grantTable.active.get(ref);
+  if (act) return act.mfn;
+  return d.p2m.get(entryAt(d.grantTable, ref).frame);
+}
+
+/** Static op tables, built once per model. */
+class OpTable {
+  /** [dom][refIndex] -> ops */
+  readonly grantAccess: Op[][][] = [];
+  readonly endAccess: Op[][] = [];
+  readonly grantTransfer: Op[][][] = [];
+  readonly endTransfer: Op[][] = [];
+  /** [caller][granter][refIndex][choice] */
+  readonly map: MapGrantRefOp[][][][] = [];
+  /** [caller]: maps of a domain that does not exist and of a ref beyond the table. */
+  readonly badMaps: MapGrantRefOp[][] = [];
+  /** [caller][gfn][receiver (domains = a missing one)][refIndex] */
+  readonly transfer: TransferOp[][][][] = [];
+  readonly tableOps: Op[] = [];
+
+  constructor(
+    b: XenBounds,
+    readonly choices: readonly MapChoice[],
+  ) {
+    const full = b.alphabet === 'full';
+    const doms = b.domains;
+    const slot = b.pages;
+    for (let d = 0; d < doms; d++) {
+      const ga: Op[][] = [];
+      const gt: Op[][] = [];
+      const ea: Op[] = [];
+      const et: Op[] = [];
+      for (let ri = 0; ri < b.refs; ri++) {
+        const ref = FIRST_REF + ri;
+        const ops: Op[] = [];
+        for (let g = 0; g < doms; g++) {
+          for (let gfn = 0; gfn <= slot; gfn++) {
+            for (const readonly of [false, true]) {
+              ops.push({ kind: 'grant_access', dom: d, ref, grantee: g, gfn, readonly });
+            }
+          }
+        }
+        ga.push(ops);
+        const tops: Op[] = [];
+        for (let g = 0; g < doms; g++) {
+          tops.push({ kind: 'grant_transfer', dom: d, ref, grantee: g, gfn: slot });
+          // A populated slot: the page already there becomes unreachable (semantics §7.8).
+          if (full) tops.push({ kind: 'grant_transfer', dom: d, ref, grantee: g, gfn: 0 });
+        }
+        gt.push(tops);
+        ea.push({ kind: 'end_access', dom: d, ref });
+        et.push({ kind: 'end_transfer', dom: d, ref });
+      }
+      this.grantAccess.push(ga);
+      this.grantTransfer.push(gt);
+      this.endAccess.push(ea);
+      this.endTransfer.push(et);
+    }
+    for (let c = 0; c < doms; c++) {
+      const byGranter: MapGrantRefOp[][][] = [];
+      for (let x = 0; x < doms; x++) {
+        const byRef: MapGrantRefOp[][] = [];
+        for (let ri = 0; ri < b.refs; ri++) {
+          byRef.push(
+            choices.map((ch) => ({
+              kind: 'map_grant_ref',
+              caller: c,
+              batch: [{ dom: x, ref: FIRST_REF + ri, flags: ch.flags, hostAddr: ch.hostAddr }],
+            })),
+          );
+        }
+        byGranter.push(byRef);
+      }
+      this.map.push(byGranter);
+      this.badMaps.push(
+        full
+          ? [
+              {
+                kind: 'map_grant_ref',
+                caller: c,
+                batch: [{ dom: doms, ref: FIRST_REF, flags: GNTMAP_host_map, hostAddr: HOST_ADDR }],
+              },
+              {
+                kind: 'map_grant_ref',
+                caller: c,
+                batch: [
+                  { dom: c, ref: SHGNT_PER_PAGE_V1, flags: GNTMAP_host_map, hostAddr: HOST_ADDR },
+                ],
+              },
+            ]
+          : [],
+      );
+      const byGfn: TransferOp[][][] = [];
+      for (let gfn = 0; gfn <= slot; gfn++) {
+        const byReceiver: TransferOp[][] = [];
+        for (let e = 0; e <= doms; e++) {
+          const byRef: TransferOp[] = [];
+          for (let ri = 0; ri < b.refs; ri++) {
+            byRef.push({
+              kind: 'transfer',
+              caller: c,
+              batch: [{ gfn, domid: e, ref: FIRST_REF + ri }],
+            });
+          }
+          byReceiver.push(byRef);
+        }
+        byGfn.push(byReceiver);
+      }
+      this.transfer.push(byGfn);
+      if (full) {
+        this.tableOps.push(
+          { kind: 'setup_table', caller: c, dom: DOMID_SELF, nrFrames: 1 },
+          { kind: 'setup_table', caller: c, dom: DOMID_SELF, nrFrames: 2 },
+          { kind: 'query_size', caller: c, dom: DOMID_SELF },
+        );
+        // A non-control domain asking about another: permission_denied.
+        if (c > 0) this.tableOps.push({ kind: 'query_size', caller: c, dom: 0 });
+      }
+    }
+  }
+}
+
+/** Enumerates the ops of a state. Why a class? The tables and a scratch array are built once. */
+export class XenAlphabetEnumerator {
+  private readonly table: OpTable;
+  private readonly full: boolean;
+  private readonly counts: Int32Array;
+
+  constructor(
+    readonly bounds: XenBounds,
+    readonly config: GrantConfig,
+  ) {
+    this.full = bounds.alphabet === 'full';
+    this.table = new OpTable(bounds, this.full ? FULL_MAPS : PROTOCOL_MAPS);
+    this.counts = new Int32Array(bounds.domains * bounds.refs * 2);
+  }
+
+  actions(s: XenState): Op[] {
+    const b = this.bounds;
+    const t = this.table;
+    const full = this.full;
+    const m = s.model;
+    const out: Op[] = [];
+    for (let d = 0; d < b.domains; d++) {
+      const dom = m.domains[d];
+      if (!dom) continue;
+      for (let ri = 0; ri < b.refs; ri++) {
+        const ref = FIRST_REF + ri;
+        const e = entryAt(dom.grantTable, ref);
+        // A protocol guest does not reuse a ref whose completed transfer it has not collected.
+        const held =
+          !full &&
+          isAcceptTransfer(e) &&
+          isCommitted(e) &&
+          isCompleted(e) &&
+          !isCollected(b, s, d, ref);
+        for (const op of t.grantAccess[d]?.[ri] ?? []) {
+          if (full) out.push(op);
+          else if (op.kind === 'grant_access' && !held && op.grantee !== d && dom.p2m.has(op.gfn)) {
+            out.push(op);
+          }
+        }
+        const endAccess = t.endAccess[d]?.[ri];
+        if (endAccess) out.push(endAccess);
+        for (const op of t.grantTransfer[d]?.[ri] ?? []) {
+          if (full || (op.kind === 'grant_transfer' && !held && this.freeSlot(dom, op.gfn, ref))) {
+            out.push(op);
+          }
+        }
+        const endTransfer = t.endTransfer[d]?.[ri];
+        if (endTransfer) out.push(endTransfer);
+      }
+    }
+    this.pushMaps(m, out);
+    this.pushUnmaps(m, out);
+    this.pushTransfers(m, out);
+    if (full) out.push(...t.tableOps);
+    return out;
+  }
+
+  /** Protocol: a transfer slot is an empty gfn that no other open offer of `dom` names. */
+  private freeSlot(dom: DomainState, gfn: number, ref: number): boolean {
+    if (dom.p2m.has(gfn)) return false;
+    for (let ri = 0; ri < this.bounds.refs; ri++) {
+      const r = FIRST_REF + ri;
+      const e = entryAt(dom.grantTable, r);
+      if (r !== ref && e.flags === GTF_accept_transfer && e.frame === gfn) return false;
+    }
+    return true;
+  }
+
+  private pushMaps(m: ModelState, out: Op[]): void {
+    const b = this.bounds;
+    const counts = this.counts;
+    for (let c = 0; c < b.domains; c++) {
+      const mapper = m.domains[c];
+      if (!mapper) continue;
+      counts.fill(0);
+      for (const mp of mapper.maptrack.mappings.values()) {
+        const ri = mp.ref - FIRST_REF;
+        if (ri >= 0 && ri < b.refs && mp.granter >= 0 && mp.granter < b.domains) {
+          const i = (mp.granter * b.refs + ri) * 2 + (isReadonlyMap(mp.flags) ? 1 : 0);
+          counts[i] = (counts[i] ?? 0) + 1;
+        }
+      }
+      for (let x = 0; x < b.domains; x++) {
+        for (let ri = 0; ri < b.refs; ri++) {
+          const ops = this.table.map[c]?.[x]?.[ri] ?? [];
+          for (let k = 0; k < ops.length; k++) {
+            const ch = this.table.choices[k];
+            const op = ops[k];
+            if (!ch || !op) continue;
+            const held = counts[(x * b.refs + ri) * 2 + (isReadonlyMap(ch.flags) ? 1 : 0)] ?? 0;
+            if (held < b.maxPin) out.push(op);
+          }
+        }
+      }
+      out.push(...(this.table.badMaps[c] ?? []));
+    }
+  }
+
+  private pushUnmaps(m: ModelState, out: Op[]): void {
+    for (let c = 0; c < this.bounds.domains; c++) {
+      const mapper = m.domains[c];
+      if (!mapper) continue;
+      const mt = mapper.maptrack;
+      const handles = [...mt.mappings.keys()].sort((x, y) => x - y);
+      for (const h of handles) {
+        const mp = mt.mappings.get(h);
+        const mfn = mp ? m.domains[mp.granter]?.grantTable.active.get(mp.ref)?.mfn : undefined;
+        const dev = mfn === undefined ? 0 : mfn * PAGE_SIZE;
+        out.push(unmap(c, h, HOST_ADDR, 0), unmap(c, h, 0, dev), unmap(c, h, HOST_ADDR, dev));
+        // A device address that is not the page's: bad_dev_addr, nothing unmapped.
+        if (this.full) out.push(unmap(c, h, HOST_ADDR, dev + PAGE_SIZE));
+      }
+      // A handle beyond the table, or of a free entry: bad_handle.
+      if (this.full) out.push(unmap(c, mt.limit, HOST_ADDR, 0));
+    }
+  }
+
+  private pushTransfers(m: ModelState, out: Op[]): void {
+    const b = this.bounds;
+    const full = this.full;
+    for (let c = 0; c < b.domains; c++) {
+      const sender = m.domains[c];
+      if (!sender) continue;
+      for (let gfn = 0; gfn <= b.pages; gfn++) {
+        const mfn = sender.p2m.get(gfn);
+        // Protocol: a guest gives away only a page it holds and has not granted (the core's
+        // "frame in no access entry of g"; Xen itself refuses only mapped pages).
+        if (!full && (mfn === undefined || this.isGranted(sender, mfn))) continue;
+        for (let e = 0; e <= b.domains; e++) {
+          const receiver = m.domains[e];
+          if (!full && !receiver) continue;
+          for (let ri = 0; ri < b.refs; ri++) {
+            const op = this.table.transfer[c]?.[gfn]?.[e]?.[ri];
+            if (!op) continue;
+            if (!full) {
+              // Protocol: only into an entry the receiver offered to this sender (so nothing
+              // fails after the steal, which would free the page: the core has no such step).
+              const entry = receiver ? entryAt(receiver.grantTable, FIRST_REF + ri) : undefined;
+              if (!entry || entry.flags !== GTF_accept_transfer || entry.domid !== c) continue;
+            }
+            out.push(op);
+          }
+        }
+      }
+    }
+  }
+
+  private isGranted(d: DomainState, mfn: number): boolean {
+    for (let ri = 0; ri < this.bounds.refs; ri++) {
+      const ref = FIRST_REF + ri;
+      if (isPermitAccess(entryAt(d.grantTable, ref)) && accessFrame(d, ref) === mfn) return true;
+    }
+    return false;
+  }
+}
+
+function unmap(caller: number, handle: number, hostAddr: number, devBusAddr: number): Op {
+  return { kind: 'unmap_grant_ref', caller, batch: [{ handle, hostAddr, devBusAddr }] };
+}

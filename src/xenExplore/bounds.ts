@@ -1,0 +1,80 @@
+// The bounds of an exhaustive Xen-level search: how many domains, grant refs and pages, how many
+// live mappings per grant, and which action alphabet (every op kind, or protocol-following guests).
+
+import type { GrantConfig } from '../config.ts';
+import { GrantConfigSchema } from '../config.ts';
+
+/**
+ * - `full`: every op kind but raw_write, with boundary values chosen so that the failing
+ *   statuses occur (bad domain, bad ref, bad address, bad handle, self-grants, transfers into
+ *   entries that were never offered, ...). Conformance explores this one.
+ * - `protocol`: what a protocol-following guest library issues (docs/explore.md, "Refinement"):
+ *   the alphabet under which every Xen step is one core step or none.
+ */
+export type XenAlphabet = 'full' | 'protocol';
+
+export interface XenBounds {
+  readonly domains: number;
+  /** Grant refs 8..8+refs-1 of every domain (refs 0..7 are reserved for the toolstack). */
+  readonly refs: number;
+  /** Pages per domain: gfns 0..pages-1 are populated; gfn `pages` is the transfer slot. */
+  readonly pages: number;
+  /** Live mappings per (mapper, grant, read-only or writable): no map beyond this is issued. */
+  readonly maxPin: number;
+  readonly alphabet: XenAlphabet;
+}
+
+export const DEFAULT_XEN_BOUNDS: XenBounds = {
+  domains: 2,
+  refs: 1,
+  pages: 1,
+  maxPin: 1,
+  alphabet: 'full',
+};
+
+/** The first grant ref a guest may use (refs below are reserved, GNTTAB_NR_RESERVED_ENTRIES). */
+export const FIRST_REF = 8;
+/** The one valid host address (linear page 1) and one beyond the L1 tables (page 2). */
+export const HOST_ADDR = 0x1000;
+export const BAD_HOST_ADDR = 0x2000;
+
+/** Everything wrong with `b`, as sentences; empty when the model can be built. */
+export function xenBoundsProblems(b: XenBounds): string[] {
+  const problems: string[] = [];
+  const small = (name: 'domains' | 'refs' | 'pages' | 'maxPin', min: number, max: number) => {
+    const v = b[name];
+    if (!Number.isInteger(v) || v < min || v > max) {
+      problems.push(`${name} must be an integer in ${min}..${max}, got ${String(v)}`);
+    }
+  };
+  small('domains', 1, 4);
+  small('refs', 1, 4);
+  small('pages', 1, 4);
+  small('maxPin', 0, 3);
+  if (b.alphabet !== 'full' && b.alphabet !== 'protocol') {
+    problems.push(`alphabet must be full or protocol, got ${String(b.alphabet)}`);
+  }
+  return problems;
+}
+
+/**
+ * The GrantConfig a search runs on. Why these values? max_pages is at least every page there is
+ * (the core model has no memory limit, so a transfer can never fail for want of room); one grant
+ * frame and one maptrack frame (setup_table cannot grow the table; 255 handles is plenty); two
+ * linear pages with L1 tables, so that HOST_ADDR maps and BAD_HOST_ADDR fails.
+ */
+export function grantConfigFor(b: XenBounds): GrantConfig {
+  return GrantConfigSchema.parse({
+    domains: b.domains,
+    pagesPerDomain: b.pages,
+    maxPagesSlack: (b.domains - 1) * b.pages,
+    maxGrantFrames: 1,
+    maxMaptrackFrames: 1,
+    hostVaPages: 2,
+  });
+}
+
+/** `xen(D=2,R=1,P=1,MAXPIN=1,full)`: names the model in reports and trace origins. */
+export function xenModelName(b: XenBounds): string {
+  return `xen(D=${b.domains},R=${b.refs},P=${b.pages},MAXPIN=${b.maxPin},${b.alphabet})`;
+}

@@ -1,0 +1,214 @@
+// Conformance mode: every transition the Xen-level search takes is also applied to the impl
+// (GrantSystem restored from a snapshot of the parent), and the results, abstract(impl), every
+// state invariant on the impl and every step property are checked, as the harness's Checker does.
+
+import type { ExploreOptions, TransitionFailure } from '../explore/index.ts';
+import { ImplView } from '../harness/implView.ts';
+import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
+import { changedReads, implReads } from '../harness/reads.ts';
+import { resultsEqual } from '../harness/results.ts';
+import type { ImplParts, ImplSnapshot } from '../impl/index.ts';
+import { abstract, GrantSystem } from '../impl/index.ts';
+import { diffStates, statesEqual } from '../model/index.ts';
+import type { Op } from '../ops/op.ts';
+import { actingDomain } from '../ops/op.ts';
+import type { Renaming } from './handles.ts';
+import {
+  canonicalRenaming,
+  compose,
+  invert,
+  renameOp,
+  renameResult,
+  renameState,
+} from './handles.ts';
+import type { XenExploreModel } from './model.ts';
+import type { XenState } from './state.ts';
+
+export interface ConformanceOptions {
+  readonly invariants: readonly StateInvariant[];
+  readonly properties: readonly StepProperty[];
+  /** A fault's replaced parts; the correct impl when absent. */
+  readonly parts?: Partial<ImplParts>;
+}
+
+export interface ConformanceStats {
+  /** Transitions applied to the impl. */
+  readonly checked: number;
+  readonly mismatches: number;
+  /** Most impl snapshots held at once (two BFS levels), and their estimated bytes. */
+  readonly peakSnapshots: number;
+  readonly peakSnapshotBytes: number;
+}
+
+/** A saved impl state and the renaming from its handles to its canonical state's. */
+interface Saved {
+  readonly snapshot: ImplSnapshot;
+  readonly toCanonical: Renaming | null;
+}
+
+/**
+ * Why keyed by the canonical state key, not by state index? The hook runs before the explorer
+ * deduplicates, so a child's index is not known yet; the first snapshot taken for a key is the
+ * one of the transition the explorer records as that state's parent link, so the impl states
+ * used are exactly those a replay of the reported path goes through.
+ * Why two levels? BFS expands level d while it discovers level d+1; older levels are dropped.
+ */
+export class XenConformance {
+  private readonly impl: GrantSystem;
+  private readonly initial: ImplSnapshot;
+  private current = new Map<string, Saved>();
+  private next = new Map<string, Saved>();
+  private depth = 0;
+  private checked = 0;
+  private mismatches = 0;
+  private peakSnapshots = 0;
+  /** Which saved state the impl currently holds, unmodified (undefined: none). */
+  private loaded: Saved | undefined;
+  private initialChecked = false;
+
+  constructor(
+    private readonly model: XenExploreModel,
+    private readonly options: ConformanceOptions,
+  ) {
+    this.impl = new GrantSystem(model.config, options.parts);
+    this.initial = this.impl.snapshot();
+  }
+
+  stats(): ConformanceStats {
+    return {
+      checked: this.checked,
+      mismatches: this.mismatches,
+      peakSnapshots: this.peakSnapshots,
+      peakSnapshotBytes: this.peakSnapshots * this.snapshotBytes(),
+    };
+  }
+
+  /** The explorer hook. */
+  readonly check: NonNullable<ExploreOptions<XenState, Op>['onTransition']> = (
+    parent,
+    op,
+    child,
+    ctx,
+  ) => this.checkTransition(parent, op, child, ctx.depth);
+
+  private savedFor(parent: XenState, depth: number): Saved {
+    if (depth !== this.depth) {
+      // A new level: what was discovered becomes what is expanded.
+      this.current = depth === this.depth + 1 ? this.next : new Map();
+      this.next = new Map();
+      this.depth = depth;
+    }
+    if (depth === 0) {
+      return { snapshot: this.initial, toCanonical: canonicalRenaming(parent.model) };
+    }
+    const canon = this.model.symmetry ? this.model.symmetry(parent) : parent;
+    const saved = this.current.get(String(this.model.key(canon)));
+    if (!saved) throw new Error('conformance: no impl snapshot for a state being expanded');
+    return saved;
+  }
+
+  private checkTransition(
+    parent: XenState,
+    op: Op,
+    child: XenState,
+    depth: number,
+  ): TransitionFailure | null {
+    const saved = this.savedFor(parent, depth);
+    if (!this.initialChecked) {
+      this.initialChecked = true;
+      this.impl.restore(this.initial);
+      const view = new ImplView(this.impl);
+      for (const inv of this.options.invariants) {
+        const message = inv.onImpl(view);
+        if (message !== null) return { name: `invariant ${inv.name} (impl)`, statement: message };
+      }
+    }
+    // The impl holds some state w with canonical(w) = canonical(parent); `toParent` renames
+    // w's handles into parent's.
+    const parentToCanonical = canonicalRenaming(parent.model);
+    const toParent = compose(saved.toCanonical, invert(parentToCanonical));
+    const fromParent = invert(toParent);
+    if (this.loaded !== saved) this.impl.restore(saved.snapshot);
+    const before = implReads(this.impl);
+    const implResult = renameResult(
+      this.impl.apply(renameOp(op, fromParent)),
+      actingDomain(op),
+      toParent,
+    );
+    this.loaded = undefined;
+    this.checked++;
+    const failure = this.compare(parent, op, child, implResult, toParent, before);
+    if (failure) {
+      this.mismatches++;
+      return failure;
+    }
+    // Keep the child's impl state for the next level, once per canonical state.
+    const canon = this.model.symmetry ? this.model.symmetry(child) : child;
+    const key = String(this.model.key(canon));
+    if (!this.next.has(key) && !this.current.has(key)) {
+      const toCanonical = compose(toParent, canonicalRenaming(child.model));
+      const s: Saved = { snapshot: this.impl.snapshot(), toCanonical };
+      this.next.set(key, s);
+      this.loaded = s;
+      this.peakSnapshots = Math.max(this.peakSnapshots, this.current.size + this.next.size);
+    }
+    return null;
+  }
+
+  private compare(
+    parent: XenState,
+    op: Op,
+    child: XenState,
+    implResult: ReturnType<GrantSystem['apply']>,
+    toParent: Renaming | null,
+    before: ReturnType<typeof implReads>,
+  ): TransitionFailure | null {
+    const modelResult = this.model.lastResult(parent, op);
+    if (!resultsEqual(modelResult, implResult)) {
+      return { name: 'result-mismatch', statement: 'model and impl returned different results' };
+    }
+    const implState = renameState(abstract(this.impl), toParent);
+    if (!statesEqual(child.model, implState)) {
+      const diff = diffStates(child.model, implState).join('; ');
+      return {
+        name: 'state-mismatch',
+        statement: `abstract(impl) differs from the model: ${diff}`,
+      };
+    }
+    // The parent's impl state passed every invariant; re-run those whose parts changed.
+    const changed = changedReads(before, implReads(this.impl));
+    const view = new ImplView(this.impl);
+    for (const inv of this.options.invariants) {
+      if (!inv.reads.some((r) => changed.has(r))) continue;
+      const message = inv.onImpl(view);
+      if (message !== null) return { name: `invariant ${inv.name} (impl)`, statement: message };
+    }
+    for (const p of this.options.properties) {
+      const onModel = p.check({
+        before: parent.model,
+        op,
+        result: modelResult,
+        after: child.model,
+      });
+      if (onModel !== null) return { name: `step property ${p.name} (model)`, statement: onModel };
+      const onImpl = p.check({ before: parent.model, op, result: implResult, after: implState });
+      if (onImpl !== null) return { name: `step property ${p.name} (impl)`, statement: onImpl };
+    }
+    return null;
+  }
+
+  /** A rough size of one snapshot: its typed arrays; the immutable maps are shared. */
+  private snapshotBytes(): number {
+    let bytes = 0;
+    const visit = (v: unknown, depth: number): void => {
+      if (depth > 4 || v === null || typeof v !== 'object') return;
+      if (ArrayBuffer.isView(v)) {
+        bytes += v.byteLength;
+        return;
+      }
+      for (const x of Object.values(v)) visit(x, depth + 1);
+    };
+    visit(this.initial, 0);
+    return bytes;
+  }
+}

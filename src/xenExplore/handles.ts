@@ -1,0 +1,144 @@
+// Maptrack handle symmetry: two states that differ only in which numbers their maptrack handles
+// carry behave alike (a handle's number is only ever compared with the limit and looked up), so
+// the search stores one representative: free list 0..n-1 in queue order, live handles n.. in
+// the order of their mappings' contents. Without it the FIFO free list, rotated by every map,
+// unmap and failed map, multiplies a tiny configuration's states by hundreds.
+
+import type { ModelState } from '../model/state.ts';
+import { FreeList } from '../model/freeList.ts';
+import type { GrantMapping, Maptrack } from '../model/state.ts';
+import type { Op } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+
+/**
+ * A renaming of every domain's handles: `perm[d][h]` is the new number of domain d's handle h;
+ * null for a domain whose handles stay as they are. Handles at or beyond the limit are kept.
+ */
+export type Renaming = readonly (Int32Array | null)[];
+
+function byContent(a: readonly [number, GrantMapping], b: readonly [number, GrantMapping]): number {
+  const x = a[1];
+  const y = b[1];
+  return x.granter - y.granter || x.ref - y.ref || x.flags - y.flags || a[0] - b[0];
+}
+
+/** Already canonical: the free list is 0..n-1 and the live handles n.. follow content order. */
+function isCanonical(mt: Maptrack): boolean {
+  const runs = mt.freeList.ranges();
+  const n = mt.freeList.length;
+  if (n > 0 && (runs.length !== 1 || runs[0]?.[0] !== 0)) return false;
+  let prev: readonly [number, GrantMapping] | undefined;
+  let expect = n;
+  for (const e of mt.mappings) {
+    if (e[0] !== expect) return false;
+    if (prev && byContent(prev, e) > 0) return false;
+    prev = e;
+    expect++;
+  }
+  return true;
+}
+
+/** The canonical renaming of one maptrack, or null when it is already canonical. */
+function canonicalPerm(mt: Maptrack): Int32Array | null {
+  if (mt.limit === 0 || isCanonical(mt)) return null;
+  const perm = new Int32Array(mt.limit);
+  let next = 0;
+  for (const [first, last] of mt.freeList.ranges()) {
+    for (let h = first; h <= last; h++) perm[h] = next++;
+  }
+  const live = [...mt.mappings].sort(byContent);
+  for (const [h] of live) perm[h] = next++;
+  return perm;
+}
+
+export function canonicalRenaming(m: ModelState): Renaming | null {
+  let any = false;
+  const perms = m.domains.map((d) => {
+    const p = canonicalPerm(d.maptrack);
+    if (p) any = true;
+    return p;
+  });
+  return any ? perms : null;
+}
+
+function renameMaptrack(mt: Maptrack, perm: Int32Array): Maptrack {
+  const handles: number[] = [];
+  let ascending = true;
+  for (const [first, last] of mt.freeList.ranges()) {
+    for (let h = first; h <= last; h++) {
+      const to = perm[h] ?? h;
+      if (to !== handles.length) ascending = false;
+      handles.push(to);
+    }
+  }
+  // Why the shortcut? Under the canonical renaming the free list is always 0..n-1.
+  const freeList = ascending ? FreeList.range(0, handles.length - 1) : FreeList.of(handles);
+  const mappings = new Map<number, GrantMapping>();
+  const live = [...mt.mappings].map(([h, mp]) => [perm[h] ?? h, mp] as const);
+  live.sort((a, b) => a[0] - b[0]);
+  for (const [h, mp] of live) mappings.set(h, mp);
+  return { ...mt, freeList, mappings };
+}
+
+export function renameState(m: ModelState, r: Renaming | null): ModelState {
+  if (!r) return m;
+  return {
+    ...m,
+    domains: m.domains.map((d, i) => {
+      const p = r[i];
+      return p ? { ...d, maptrack: renameMaptrack(d.maptrack, p) } : d;
+    }),
+  };
+}
+
+/** The state's canonical representative under handle renaming (itself when canonical). */
+export function canonicalState(m: ModelState): ModelState {
+  return renameState(m, canonicalRenaming(m));
+}
+
+function renamed(perm: Int32Array | null | undefined, h: number): number {
+  return perm && h >= 0 && h < perm.length ? (perm[h] ?? h) : h;
+}
+
+export function renameOp(op: Op, r: Renaming | null): Op {
+  if (!r || op.kind !== 'unmap_grant_ref') return op;
+  const p = r[op.caller];
+  if (!p) return op;
+  return { ...op, batch: op.batch.map((u) => ({ ...u, handle: renamed(p, u.handle) })) };
+}
+
+export function renameResult(result: OpResult, caller: number, r: Renaming | null): OpResult {
+  if (!r || result.kind !== 'map_grant_ref') return result;
+  const p = r[caller];
+  if (!p) return result;
+  return {
+    ...result,
+    results: result.results.map((e) =>
+      'handle' in e ? { ...e, handle: renamed(p, e.handle) } : e,
+    ),
+  };
+}
+
+export function invert(r: Renaming | null): Renaming | null {
+  if (!r) return null;
+  return r.map((p) => {
+    if (!p) return null;
+    const inv = new Int32Array(p.length);
+    for (let h = 0; h < p.length; h++) inv[p[h] ?? h] = h;
+    return inv;
+  });
+}
+
+/** `second` after `first`: h -> second(first(h)). */
+export function compose(first: Renaming | null, second: Renaming | null): Renaming | null {
+  if (!first) return second;
+  if (!second) return first;
+  return first.map((p, d) => {
+    const q = second[d];
+    if (!p) return q ?? null;
+    if (!q) return p;
+    const out = new Int32Array(Math.max(p.length, q.length));
+    for (let h = 0; h < out.length; h++) out[h] = renamed(q, renamed(p, h));
+    return out;
+  });
+}

@@ -1,0 +1,104 @@
+// The Xen-level reference model (src/model's pure step) as an ExplorableModel: states are
+// ModelStates plus the guest's collected-transfer ghost, actions are Ops from the alphabet.
+
+import type { GrantConfig } from '../config.ts';
+import type { ExplorableModel, Invariant } from '../explore/model.ts';
+import type { StateInvariant } from '../harness/invariant.ts';
+import { describeState, initialState, stateKey, step } from '../model/index.ts';
+import type { Op } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+import { formatOp } from '../ops/text.ts';
+import { XenAlphabetEnumerator } from './alphabet.ts';
+import type { XenBounds } from './bounds.ts';
+import { grantConfigFor, xenBoundsProblems, xenModelName } from './bounds.ts';
+import { canonicalRenaming, renameState } from './handles.ts';
+import type { XenState } from './state.ts';
+import { collectedBit, isCollected } from './state.ts';
+
+export interface XenModelOptions {
+  /** State invariants checked on the model side (properties/invariants INVARIANTS). */
+  readonly invariants?: readonly StateInvariant[];
+}
+
+export interface XenExploreModel extends ExplorableModel<XenState, Op> {
+  readonly bounds: XenBounds;
+  readonly config: GrantConfig;
+  /** The model's result of the last `step(s, a)` call, when `s` and `a` are the arguments. */
+  lastResult(s: XenState, a: Op): OpResult;
+}
+
+/** Throws RangeError for bounds that xenBoundsProblems rejects. */
+export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenExploreModel {
+  const problems = xenBoundsProblems(bounds);
+  if (problems.length > 0) throw new RangeError(`xen model: ${problems.join('; ')}`);
+  const config = grantConfigFor(bounds);
+  const alphabet = new XenAlphabetEnumerator(bounds, config);
+  const protocol = bounds.alphabet === 'protocol';
+  const s0: XenState = { model: initialState(config), collected: 0 };
+  // Why cache keys by object? A step that changes nothing returns its parent, and stateKey
+  // (a canonical string over every map) is most of the cost of a transition.
+  const keys = new WeakMap<XenState, string>();
+  let lastParent: XenState | undefined;
+  let lastOp: Op | undefined;
+  let lastResult: OpResult | undefined;
+
+  const key = (s: XenState): string => {
+    let k = keys.get(s);
+    if (k === undefined) {
+      k = protocol ? `${s.collected}#${stateKey(s.model)}` : stateKey(s.model);
+      keys.set(s, k);
+    }
+    return k;
+  };
+
+  const xenStep = (s: XenState, a: Op): XenState => {
+    const r = step(s.model, a);
+    lastParent = s;
+    lastOp = a;
+    lastResult = r.result;
+    let collected = s.collected;
+    if (protocol) {
+      const res = r.result;
+      if (res.kind === 'end_transfer' && res.outcome === 'completed' && a.kind === 'end_transfer') {
+        if (!isCollected(bounds, s, a.dom, a.ref)) collected += collectedBit(bounds, a.dom, a.ref);
+      } else if (
+        (res.kind === 'grant_access' || res.kind === 'grant_transfer') &&
+        res.outcome === 'ok' &&
+        (a.kind === 'grant_access' || a.kind === 'grant_transfer') &&
+        isCollected(bounds, s, a.dom, a.ref)
+      ) {
+        collected -= collectedBit(bounds, a.dom, a.ref);
+      }
+    }
+    if (r.state === s.model && collected === s.collected) return s;
+    return { model: r.state, collected };
+  };
+
+  const invariants: Invariant<XenState>[] = (options.invariants ?? []).map((inv) => ({
+    name: inv.name,
+    statement: inv.statement,
+    holds: (s: XenState) => inv.onModel(s.model) === null,
+  }));
+
+  return {
+    name: xenModelName(bounds),
+    bounds,
+    config,
+    initial: () => s0,
+    actions: (s) => alphabet.actions(s),
+    step: xenStep,
+    key,
+    invariants,
+    formatAction: formatOp,
+    formatState: (s) =>
+      describeState(s.model).join('\n') + (s.collected ? `\ncollected: ${s.collected}` : ''),
+    symmetry: (s) => {
+      const r = canonicalRenaming(s.model);
+      return r ? { model: renameState(s.model, r), collected: s.collected } : s;
+    },
+    lastResult: (s, a) => {
+      if (s === lastParent && a === lastOp && lastResult) return lastResult;
+      return step(s.model, a).result;
+    },
+  };
+}
