@@ -164,9 +164,13 @@ export class OpSpace {
     );
   }
 
+  /** A maptrack handle: a run's first maps get 0, 1, 2…, so those are the likely live ones. */
   handle(): fc.Arbitrary<number> {
     return mostly(
-      fc.integer({ min: 0, max: 5 }),
+      fc.oneof(
+        { arbitrary: fc.integer({ min: 0, max: 1 }), weight: 3 },
+        { arbitrary: fc.integer({ min: 2, max: 5 }), weight: 1 },
+      ),
       fc.constantFrom(MAPTRACK_PER_PAGE - 1, MAPTRACK_PER_PAGE, U32_MAX),
     );
   }
@@ -175,8 +179,9 @@ export class OpSpace {
     const host = GNTMAP_host_map;
     const dev = GNTMAP_device_map;
     const ro = GNTMAP_readonly;
+    // host|dev twice: one mapping holding both kinds is what partial unmaps act on
     return mostly(
-      fc.constantFrom(host, host | ro, dev, dev | ro, host | dev, host | dev | ro),
+      fc.constantFrom(host, host | ro, dev, dev | ro, host | dev, host | dev, host | dev | ro),
       fc.constantFrom(0, ro, host | GNTMAP_application_map, 1 << 16),
     );
   }
@@ -300,9 +305,9 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
             handle: space.handle(),
             // the mapping's page, none, or another page (a PTE that does not match: general_error)
             hostAddr: fc.oneof(
-              space.hostAddr(),
-              fc.constant(0),
-              fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE),
+              { arbitrary: space.hostAddr(), weight: 3 },
+              { arbitrary: fc.constant(0), weight: 1 },
+              { arbitrary: fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE), weight: 1 },
             ),
             devBusAddr: space.devBusAddr(),
           }),
@@ -332,7 +337,13 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
   }
 }
 
-/** Swarm testing (Groce et al. 2012): each run enables a random non-empty subset of op kinds. */
+/** Swarm testing (Groce et al. 2012): each run enables a random non-empty subset of op kinds.
+ * Each kind is in with probability 3/4 rather than 1/2, so that the three-kind interactions
+ * most bugs need (grant, map, unmap) still occur in about 4 runs in 10, not 1 in 8. Shrinks
+ * towards fewer kinds. */
 export function swarmKinds(kinds: readonly OpKind[]): fc.Arbitrary<OpKind[]> {
-  return fc.subarray([...kinds], { minLength: 1 });
+  return fc
+    .tuple(...kinds.map(() => fc.constantFrom(false, true, true, true)))
+    .map((enabled) => kinds.filter((_, i) => enabled[i]))
+    .filter((enabled) => enabled.length > 0);
 }
