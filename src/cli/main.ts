@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
 import { execCommand } from './commands/exec.ts';
+import type { ExploreFlags } from './commands/explore.ts';
+import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
 import { replayCommand } from './commands/replay.ts';
 import { DEFAULT_TRACE_DIR, runCommand } from './commands/run.ts';
@@ -61,6 +63,32 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .action((ops: string[], opts: { domains?: string; fault?: string; out?: string }) =>
       settle(execCommand(ops, opts, io)),
     );
+
+  program
+    .command('explore')
+    .description(
+      'explore every reachable state within bounds (breadth-first, shortest counterexamples)',
+    )
+    .option('--model <name>', 'core (the abstract protocol) or xen (the reference model)', 'core')
+    .option('--domains <n>', 'domains (default 2)')
+    .option('--refs <n>', 'grant refs per domain (default: core 2, xen 1)')
+    .option('--frames <n>', 'core: page frames (default 3)')
+    .option('--pages <n>', 'xen: pages per domain (default 1)')
+    .option('--max-pin <n>', 'mappings per grant and kind (default: core 2, xen 1)')
+    .option('--depth <n>', 'expand no state deeper than this')
+    .option('--max-states <n>', 'store at most this many states')
+    .option('--max-memory <mb>', 'MiB for the visited set')
+    .option('--time-budget <seconds>', 'stop after this long')
+    .option('--symmetry', 'core: quotient by domain renaming')
+    .option('--variant <name>', 'core: a deliberately broken variant (end-access-ignores-mappings)')
+    .option('--alphabet <name>', 'xen: full or protocol (default protocol)')
+    .option('--conformance', 'xen: apply every transition to the impl and compare')
+    .option('--refinement', 'xen: check every transition against the core model')
+    .option('--fault <id>', 'xen: against a deliberately broken impl (implies --conformance)')
+    .option('--replay <file>', 'replay a core trace written by explore')
+    .option('--out <dir>', 'where to write counterexample traces', DEFAULT_TRACE_DIR)
+    .option('--json', 'print a machine-readable summary on stdout')
+    .action((opts: ExploreFlags) => settle(exploreCommand(opts, io)));
 
   program
     .command('list')

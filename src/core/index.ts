@@ -10,3 +10,12 @@ export type { CoreEntry, CoreState } from './state.ts';
 export { describeCoreState } from './state.ts';
 export type { CoreVariant } from './step.ts';
 export type { CoreSymmetry } from './symmetry.ts';
+export type { CoreReplay, CoreReplayRow, CoreTrace, CoreTraceLoad } from './trace.ts';
+export {
+  buildCoreTrace,
+  isCoreTrace,
+  loadCoreTrace,
+  parseCoreTrace,
+  replayCoreTrace,
+  writeCoreTrace,
+} from './trace.ts';

@@ -1,0 +1,411 @@
+// `grantcheck explore`: exhaustive breadth-first search of the core protocol model or of the
+// Xen-level model (optionally against the impl: conformance, and against the core: refinement).
+// Prints progress on a terminal, a summary, and on a violation a trace and its replay command.
+
+import { join } from 'node:path';
+import type { CoreAction, CoreVariant } from '../../core/index.ts';
+import {
+  buildCoreTrace,
+  coreConfigProblems,
+  coreModel,
+  loadCoreTrace,
+  replayCoreTrace,
+  writeCoreTrace,
+} from '../../core/index.ts';
+import type { ExploreOptions, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
+import { explore } from '../../explore/index.ts';
+import { findFault } from '../../faults/index.ts';
+import { violationName } from '../../harness/checker.ts';
+import { runOps } from '../../harness/run.ts';
+import type { Op } from '../../ops/op.ts';
+import { RefinementCheck } from '../../refinement/index.ts';
+import { buildTrace } from '../../trace/format.ts';
+import { writeTrace } from '../../trace/io.ts';
+import { TOOL } from '../../version.ts';
+import type { XenAlphabet, XenState } from '../../xenExplore/index.ts';
+import { XenConformance, xenBoundsProblems, xenModel } from '../../xenExplore/index.ts';
+import { INVARIANTS } from '../../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
+import type { CliOutcome, Io } from '../outcome.ts';
+import { parseIntOption, UsageError } from '../options.ts';
+import { DEFAULT_TRACE_DIR } from './run.ts';
+
+export interface ExploreFlags {
+  readonly model?: string;
+  readonly domains?: string;
+  readonly refs?: string;
+  readonly frames?: string;
+  readonly pages?: string;
+  readonly maxPin?: string;
+  readonly depth?: string;
+  readonly maxStates?: string;
+  readonly maxMemory?: string;
+  readonly timeBudget?: string;
+  readonly conformance?: boolean;
+  readonly refinement?: boolean;
+  readonly alphabet?: string;
+  readonly symmetry?: boolean;
+  readonly variant?: string;
+  readonly fault?: string;
+  readonly out?: string;
+  readonly json?: boolean;
+  readonly replay?: string;
+}
+
+const CORE_VARIANTS: readonly CoreVariant[] = ['correct', 'end-access-ignores-mappings'];
+
+interface Bounds {
+  readonly maxDepth?: number;
+  readonly maxStates?: number;
+  readonly maxMemoryBytes?: number;
+  readonly timeBudgetMs?: number;
+}
+
+function readBounds(flags: ExploreFlags): Bounds {
+  const depth = parseIntOption('depth', flags.depth, 0, 1_000_000);
+  const states = parseIntOption('max-states', flags.maxStates, 1, 2 ** 31 - 2);
+  const memory = parseIntOption('max-memory', flags.maxMemory, 1, 1 << 20);
+  let time: number | undefined;
+  if (flags.timeBudget !== undefined) {
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(flags.timeBudget)) {
+      throw new UsageError(`--time-budget: '${flags.timeBudget}' is not a number of seconds`);
+    }
+    time = Number(flags.timeBudget);
+  }
+  return {
+    ...(depth === undefined ? {} : { maxDepth: depth }),
+    ...(states === undefined ? {} : { maxStates: states }),
+    ...(memory === undefined ? {} : { maxMemoryBytes: memory * 2 ** 20 }),
+    ...(time === undefined ? {} : { timeBudgetMs: time * 1000 }),
+  };
+}
+
+/** Bounds as recorded in a trace's origin. */
+function boundsRecord(
+  size: Readonly<Record<string, number | string | boolean>>,
+  b: Bounds,
+): Record<string, number | string | boolean> {
+  return {
+    ...size,
+    ...(b.maxDepth === undefined ? {} : { depth: b.maxDepth }),
+    ...(b.maxStates === undefined ? {} : { maxStates: b.maxStates }),
+  };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+function progressPrinter(
+  io: Io,
+  json: boolean | undefined,
+): ((p: ExploreProgress) => void) | undefined {
+  if (!io.interactive || json) return undefined;
+  return (p) =>
+    io.err(
+      `\r  ${p.states} states, depth ${p.depth}, ${Math.round(p.statesPerSec)} states/s, ` +
+        `${mib(p.heapBytes)}\x1b[K`,
+    );
+}
+
+interface Summary {
+  readonly model: string;
+  readonly outcome: ExploreOutcome<unknown, unknown>;
+  readonly extra: Readonly<Record<string, unknown>>;
+  readonly lines: readonly string[];
+  readonly path?: readonly string[];
+  readonly trace?: string;
+  readonly reproduce?: string;
+}
+
+function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
+  const o = s.outcome;
+  const st = o.stats;
+  const result =
+    o.kind === 'ok'
+      ? 'OK: every reachable state explored, no violation'
+      : o.kind === 'limit'
+        ? `LIMIT: limit reached at depth ${o.depth} after ${st.states} states (${o.bound} bound)`
+        : `VIOLATION: ${o.violated.name} after ${o.path.length} steps`;
+  if (flags.json) {
+    io.out(
+      `${JSON.stringify(
+        {
+          model: s.model,
+          result: o.kind,
+          ...(o.kind === 'limit' ? { bound: o.bound, depth: o.depth } : {}),
+          states: st.states,
+          transitions: st.transitions,
+          maxDepth: st.maxDepth,
+          elapsedMs: Math.round(st.elapsedMs),
+          statesPerSecond: Math.round(st.statesPerSec),
+          peakMemoryBytes: st.peakHeapBytes,
+          bytesPerState: Number(st.bytesPerState.toFixed(1)),
+          symmetry: st.symmetry,
+          ...s.extra,
+          ...(o.kind === 'violation'
+            ? {
+                violation: { name: o.violated.name, statement: o.violated.statement },
+                path: s.path,
+                ...(s.trace ? { trace: s.trace } : {}),
+              }
+            : {}),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    const say = (line = '') => io.out(`${line}\n`);
+    say(`grantcheck explore: ${s.model}`);
+    say(`  states       ${st.states} (max depth ${st.maxDepth})`);
+    say(`  transitions  ${st.transitions}`);
+    say(
+      `  rate         ${Math.round(st.statesPerSec)} states/s in ${(st.elapsedMs / 1000).toFixed(1)} s`,
+    );
+    say(
+      `  memory       peak ${mib(st.peakHeapBytes)}; visited set ${st.bytesPerState.toFixed(1)} B/state`,
+    );
+    for (const line of s.lines) say(`  ${line}`);
+    say(`  result       ${result}`);
+    if (o.kind === 'violation') {
+      say(`               ${o.violated.statement}`);
+      say();
+      (s.path ?? []).forEach((a, i) => say(`  ${String(i + 1).padStart(3)}  ${a}`));
+      if (s.trace) {
+        say();
+        say(`trace written: ${s.trace}`);
+      }
+      if (s.reproduce) say(`reproduce:     ${s.reproduce}`);
+    }
+  }
+  return o.kind === 'ok'
+    ? { kind: 'ok' }
+    : o.kind === 'limit'
+      ? { kind: 'limit' }
+      : { kind: 'violation' };
+}
+
+function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
+  for (const [flag, set] of [
+    ['--conformance', flags.conformance],
+    ['--refinement', flags.refinement],
+    ['--fault', flags.fault],
+    ['--alphabet', flags.alphabet],
+    ['--pages', flags.pages],
+  ] as const) {
+    if (set !== undefined) throw new UsageError(`${flag} applies to --model xen only`);
+  }
+  const config = {
+    domains: parseIntOption('domains', flags.domains, 1, 8) ?? 2,
+    refs: parseIntOption('refs', flags.refs, 1, 8) ?? 2,
+    frames: parseIntOption('frames', flags.frames, 1, 16) ?? 3,
+    maxPin: parseIntOption('max-pin', flags.maxPin, 0, 15) ?? 2,
+  };
+  const problems = coreConfigProblems(config);
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  const variant = (flags.variant ?? 'correct') as CoreVariant;
+  if (!CORE_VARIANTS.includes(variant)) {
+    throw new UsageError(
+      `--variant: no variant '${flags.variant}' (known: ${CORE_VARIANTS.join(', ')})`,
+    );
+  }
+  const model = coreModel(config, { variant });
+  const onProgress = progressPrinter(io, flags.json);
+  const outcome = explore(model, {
+    ...bounds,
+    symmetry: flags.symmetry === true,
+    ...(onProgress ? { onProgress } : {}),
+  });
+  if (onProgress) io.err('\r\x1b[K');
+  if (outcome.kind !== 'violation') {
+    return report(io, flags, { model: model.name, outcome, extra: {}, lines: [] });
+  }
+  const path = outcome.path.map((a: CoreAction) => model.formatAction?.(a) ?? '');
+  const trace = buildCoreTrace({
+    tool: TOOL,
+    model,
+    bounds: boundsRecord({ ...config, variant, symmetry: flags.symmetry === true }, bounds),
+    path: outcome.path,
+    states: outcome.states,
+    violated: outcome.violated,
+  });
+  const file = join(
+    flags.out ?? DEFAULT_TRACE_DIR,
+    `explore-core-D${config.domains}R${config.refs}F${config.frames}M${config.maxPin}-${variant}.json`,
+  );
+  writeCoreTrace(file, trace);
+  return report(io, flags, {
+    model: model.name,
+    outcome,
+    extra: {},
+    lines: [],
+    path,
+    trace: file,
+    reproduce: `npx grantcheck explore --replay ${file}`,
+  });
+}
+
+function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
+  if (flags.variant !== undefined) throw new UsageError('--variant applies to --model core only');
+  if (flags.frames !== undefined) {
+    throw new UsageError('--frames applies to --model core; the Xen-level model takes --pages');
+  }
+  const alphabet = (flags.alphabet ?? 'protocol') as XenAlphabet;
+  if (alphabet !== 'full' && alphabet !== 'protocol') {
+    throw new UsageError(`--alphabet: '${flags.alphabet}' is not full or protocol`);
+  }
+  if (flags.refinement && alphabet !== 'protocol') {
+    throw new UsageError('--refinement needs --alphabet protocol (docs/explore.md, "Refinement")');
+  }
+  const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
+  if (flags.fault !== undefined && !fault) {
+    throw new UsageError(`--fault: no fault '${flags.fault}' (see: grantcheck list)`);
+  }
+  const xb = {
+    domains: parseIntOption('domains', flags.domains, 1, 4) ?? 2,
+    refs: parseIntOption('refs', flags.refs, 1, 4) ?? 1,
+    pages: parseIntOption('pages', flags.pages, 1, 4) ?? 1,
+    maxPin: parseIntOption('max-pin', flags.maxPin, 0, 3) ?? 1,
+    alphabet,
+  };
+  const problems = xenBoundsProblems(xb);
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  const model = xenModel(xb, { invariants: INVARIANTS });
+  // A fault is only visible against the impl: --fault implies --conformance.
+  const conformance =
+    flags.conformance || fault
+      ? new XenConformance(model, {
+          invariants: INVARIANTS,
+          properties: STEP_PROPERTIES,
+          ...(fault ? { parts: fault.parts } : {}),
+        })
+      : undefined;
+  const refinement = flags.refinement ? new RefinementCheck(model) : undefined;
+  const onTransition: ExploreOptions<XenState, Op>['onTransition'] =
+    conformance && refinement
+      ? (p, a, c, ctx) => conformance.check(p, a, c, ctx) ?? refinement.check(p, a, c)
+      : (conformance?.check ?? refinement?.check);
+  const onProgress = progressPrinter(io, flags.json);
+  // Why always symmetric? Maptrack handle numbers rotate with every map and unmap; without the
+  // quotient even two domains with one ref have millions of states (src/xenExplore/handles.ts).
+  const outcome = explore(model, {
+    ...bounds,
+    symmetry: true,
+    ...(onProgress ? { onProgress } : {}),
+    ...(onTransition ? { onTransition } : {}),
+  });
+  if (onProgress) io.err('\r\x1b[K');
+  const name = `${model.name}${fault ? ` against fault ${fault.id}` : ''}`;
+  const lines: string[] = ['symmetry     maptrack handle renaming (always on)'];
+  const extra: Record<string, unknown> = { alphabet, fault: fault?.id ?? null };
+  if (conformance) {
+    const c = conformance.stats();
+    lines.push(
+      `conformance  ${c.checked} transitions applied to the impl, ${c.mismatches} mismatches; ` +
+        `at most ${c.peakSnapshots} impl snapshots (~${mib(c.peakSnapshotBytes)})`,
+    );
+    extra['conformance'] = c;
+  }
+  if (refinement) {
+    const r = refinement.stats();
+    const kinds = Object.entries(r.byCoreAction)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    lines.push(`refinement   ${r.checked} transitions: ${r.stutters} no change; ${kinds}`);
+    extra['refinement'] = r;
+  }
+  if (outcome.kind !== 'violation')
+    return report(io, flags, { model: name, outcome, extra, lines });
+  const ops = outcome.path;
+  const path = ops.map((a) => model.formatAction?.(a) ?? '');
+  if (outcome.violated.name === 'refinement') {
+    // Model and impl agree on this path; only the core disagrees: no harness trace to replay.
+    return report(io, flags, { model: name, outcome, extra, lines, path });
+  }
+  const run = runOps(model.config, ops, {
+    invariants: INVARIANTS,
+    properties: STEP_PROPERTIES,
+    ...(fault ? { parts: fault.parts } : {}),
+  });
+  if (run.failure)
+    lines.push(
+      `harness      ${violationName(run.failure.violation)} at step ${run.failure.step + 1}`,
+    );
+  const trace = buildTrace({
+    tool: TOOL,
+    config: model.config,
+    fault: fault?.id ?? null,
+    origin: {
+      engine: 'explore',
+      model: model.name,
+      bounds: boundsRecord({ ...xb, conformance: conformance !== undefined }, bounds),
+    },
+    report: run,
+  });
+  const file = join(
+    flags.out ?? DEFAULT_TRACE_DIR,
+    `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${fault ? `-${fault.id}` : ''}.json`,
+  );
+  writeTrace(file, trace);
+  return report(io, flags, {
+    model: name,
+    outcome,
+    extra,
+    lines,
+    path,
+    trace: file,
+    reproduce: `npx grantcheck replay ${file}`,
+  });
+}
+
+function replayCore(file: string, flags: ExploreFlags, io: Io): CliOutcome {
+  const loaded = loadCoreTrace(file);
+  if (!loaded.ok) return { kind: 'usage', message: `${file}: ${loaded.error}` };
+  const { trace } = loaded;
+  let variant: CoreVariant | undefined;
+  if (flags.variant !== undefined) {
+    variant = flags.variant as CoreVariant;
+    if (!CORE_VARIANTS.includes(variant)) {
+      return { kind: 'usage', message: `--variant: no variant '${flags.variant}'` };
+    }
+  }
+  const replay = replayCoreTrace(trace, variant);
+  // A step the model does not enable (the correct variant refuses the bug's step) is no failure.
+  const failed = replay.verdict.kind === 'violation';
+  if (flags.json) {
+    io.out(`${JSON.stringify({ result: failed ? 'violation' : 'pass', ...replay }, null, 2)}\n`);
+  } else {
+    io.out(
+      `replaying ${file}: ${trace.steps.length} core steps, ${trace.origin.model}, variant ${variant ?? trace.variant}\n\n`,
+    );
+    io.out(`     (initial) ${trace.initialState}\n`);
+    replay.rows.forEach((r, i) => {
+      if (!r.enabled) io.out(`>${String(i + 1).padStart(3)}  ${r.action}  NOT ENABLED\n`);
+      if (!r.enabled) return;
+      const mark = r.broken ? '>' : ' ';
+      io.out(
+        `${mark}${String(i + 1).padStart(3)}  ${r.action}${r.enabled ? '' : '  NOT ENABLED'}\n       ${r.state}\n`,
+      );
+      if (r.broken) io.out(`       ^ FAILED: invariant ${r.broken}\n`);
+    });
+    io.out(
+      `\nresult: ${failed ? 'FAILS' : 'PASSES'} (${replay.matchesRecorded ? 'same as recorded' : 'differs from the recorded verdict'})\n`,
+    );
+  }
+  return failed ? { kind: 'violation' } : { kind: 'ok' };
+}
+
+export function exploreCommand(flags: ExploreFlags, io: Io): CliOutcome {
+  try {
+    if (flags.replay !== undefined) return replayCore(flags.replay, flags, io);
+    const bounds = readBounds(flags);
+    const which = flags.model ?? 'core';
+    if (which === 'core') return exploreCore(flags, io, bounds);
+    if (which === 'xen') return exploreXen(flags, io, bounds);
+    throw new UsageError(`--model: '${which}' is not core or xen`);
+  } catch (e) {
+    if (e instanceof UsageError) return { kind: 'usage', message: e.message };
+    throw e;
+  }
+}

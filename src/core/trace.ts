@@ -1,0 +1,222 @@
+// A counterexample of the core protocol model as a trace: the same versioned envelope as Xen-level
+// traces (format "grantcheck-trace", version 1) with the discriminator `model: "core"`, the core
+// config and variant, and each step's action (text form) and state. Replayed by replayCoreTrace.
+
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { describeZodError } from '../ops/schema.ts';
+import type { CoreAction } from './action.ts';
+import { formatCoreAction, parseCoreAction } from './action.ts';
+import type { CoreConfig } from './config.ts';
+import { coreConfigProblems } from './config.ts';
+import type { CoreModel } from './model.ts';
+import { coreModel } from './model.ts';
+import type { CoreVariant } from './step.ts';
+
+const VARIANTS = [
+  'correct',
+  'end-access-ignores-mappings',
+] as const satisfies readonly CoreVariant[];
+
+export const CoreTraceSchema = z
+  .object({
+    format: z.literal('grantcheck-trace'),
+    version: z.literal(1),
+    /** The discriminator: absent on Xen-level traces. */
+    model: z.literal('core'),
+    tool: z.string(),
+    config: z
+      .object({
+        domains: z.number().int(),
+        refs: z.number().int(),
+        frames: z.number().int(),
+        maxPin: z.number().int(),
+      })
+      .strict(),
+    variant: z.enum(VARIANTS),
+    origin: z
+      .object({
+        engine: z.literal('explore'),
+        model: z.string(),
+        bounds: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+      })
+      .strict(),
+    verdict: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('pass') }).strict(),
+      z
+        .object({
+          kind: z.literal('violation'),
+          /** 0-based index of the step after which the invariant fails; -1: the initial state. */
+          step: z.number().int().min(-1),
+          check: z.literal('invariant'),
+          name: z.string(),
+          message: z.string(),
+        })
+        .strict(),
+    ]),
+    initialState: z.string(),
+    steps: z.array(z.object({ action: z.string(), state: z.string() }).strict()),
+  })
+  .strict();
+
+export type CoreTrace = z.infer<typeof CoreTraceSchema>;
+export type CoreTraceVerdict = CoreTrace['verdict'];
+
+/** A trace's header fields say it is a core trace (whether or not it is valid). */
+export function isCoreTrace(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'model' in value && value.model === 'core';
+}
+
+export function buildCoreTrace(args: {
+  readonly tool: string;
+  readonly model: CoreModel;
+  readonly bounds: Readonly<Record<string, number | string | boolean>>;
+  readonly path: readonly CoreAction[];
+  readonly states: readonly number[];
+  readonly violated: { readonly name: string; readonly statement: string } | null;
+}): CoreTrace {
+  const { model } = args;
+  const describe = (s: number): string => model.formatState?.(s) ?? String(s);
+  return {
+    format: 'grantcheck-trace',
+    version: 1,
+    model: 'core',
+    tool: args.tool,
+    config: { ...model.config },
+    variant: model.variant,
+    origin: { engine: 'explore', model: model.name, bounds: { ...args.bounds } },
+    verdict: args.violated
+      ? {
+          kind: 'violation',
+          step: args.path.length - 1,
+          check: 'invariant',
+          name: args.violated.name,
+          message: args.violated.statement,
+        }
+      : { kind: 'pass' },
+    initialState: describe(args.states[0] ?? model.initial()),
+    steps: args.path.map((a, i) => ({
+      action: formatCoreAction(a),
+      state: describe(args.states[i + 1] ?? model.initial()),
+    })),
+  };
+}
+
+export type CoreTraceLoad =
+  { readonly ok: true; readonly trace: CoreTrace } | { readonly ok: false; readonly error: string };
+
+export function parseCoreTrace(value: unknown): CoreTraceLoad {
+  const parsed = CoreTraceSchema.safeParse(value);
+  if (!parsed.success) return { ok: false, error: describeZodError(parsed.error) };
+  const trace = parsed.data;
+  const problems = coreConfigProblems(trace.config);
+  if (problems.length > 0) return { ok: false, error: `config: ${problems.join('; ')}` };
+  for (const [i, step] of trace.steps.entries()) {
+    if (!parseCoreAction(step.action)) {
+      return { ok: false, error: `steps.${i}.action: not a core action: ${step.action}` };
+    }
+  }
+  return { ok: true, trace };
+}
+
+export function loadCoreTrace(path: string): CoreTraceLoad {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: false, error: 'no such file' };
+    return {
+      ok: false,
+      error: code ? `cannot read (${code})` : `not JSON: ${(e as Error).message}`,
+    };
+  }
+  return parseCoreTrace(value);
+}
+
+/** Temporary file and rename, as writeTrace does: a trace is complete or absent. */
+export function writeCoreTrace(path: string, trace: CoreTrace): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${process.pid}.${Math.floor(performance.now())}.tmp`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(trace, null, 1)}\n`);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export interface CoreReplayRow {
+  readonly action: string;
+  /** False when the action is not enabled in the state before it (the replay stops there). */
+  readonly enabled: boolean;
+  readonly state: string;
+  /** The invariant broken after this step, if any. */
+  readonly broken?: string;
+}
+
+export interface CoreReplay {
+  readonly rows: readonly CoreReplayRow[];
+  readonly verdict: CoreTraceVerdict | { readonly kind: 'disabled'; readonly step: number };
+  /** Same verdict kind, step and invariant as recorded. */
+  readonly matchesRecorded: boolean;
+}
+
+/** Re-run the actions from the initial state of the recorded config and variant (or `variant`),
+ * checking every invariant after every step. */
+export function replayCoreTrace(trace: CoreTrace, variant?: CoreVariant): CoreReplay {
+  const model = coreModel(trace.config, { variant: variant ?? trace.variant });
+  const describe = (s: number): string => model.formatState?.(s) ?? String(s);
+  const broken = (s: number) => model.invariants.find((inv) => !inv.holds(s));
+  let s = model.initial();
+  const rows: CoreReplayRow[] = [];
+  let verdict: CoreReplay['verdict'] = { kind: 'pass' };
+  const atStart = broken(s);
+  if (atStart) {
+    verdict = {
+      kind: 'violation',
+      step: -1,
+      check: 'invariant',
+      name: atStart.name,
+      message: atStart.statement,
+    };
+  } else {
+    for (const [i, step] of trace.steps.entries()) {
+      const action = parseCoreAction(step.action);
+      const t = action ? model.step(s, action) : null;
+      if (t === null) {
+        rows.push({ action: step.action, enabled: false, state: describe(s) });
+        verdict = { kind: 'disabled', step: i };
+        break;
+      }
+      s = t;
+      const inv = broken(s);
+      rows.push({
+        action: step.action,
+        enabled: true,
+        state: describe(s),
+        ...(inv ? { broken: inv.name } : {}),
+      });
+      if (inv) {
+        verdict = {
+          kind: 'violation',
+          step: i,
+          check: 'invariant',
+          name: inv.name,
+          message: inv.statement,
+        };
+        break;
+      }
+    }
+  }
+  const recorded = trace.verdict;
+  const matchesRecorded =
+    verdict.kind === recorded.kind &&
+    (verdict.kind !== 'violation' ||
+      (recorded.kind === 'violation' &&
+        verdict.step === recorded.step &&
+        verdict.name === recorded.name));
+  return { rows, verdict, matchesRecorded };
+}
