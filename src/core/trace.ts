@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { describeZodError } from '../ops/schema.ts';
 import type { CoreAction } from './action.ts';
 import { formatCoreAction, parseCoreAction } from './action.ts';
-import type { CoreConfig } from './config.ts';
 import { coreConfigProblems } from './config.ts';
 import type { CoreModel } from './model.ts';
 import { coreModel } from './model.ts';
