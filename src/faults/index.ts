@@ -2,13 +2,43 @@
 // replacing one part. `grantcheck run --fault ID` and `grantcheck replay` use them; traces name
 // the fault they were recorded against. docs/faults.md documents each one and how to add one.
 
+import { badDevAddrAsGeneralError } from './badDevAddrAsGeneralError.ts';
 import { endAccessIgnoresWriting } from './endAccessIgnoresWriting.ts';
+import { endTransferCancelsCommitted } from './endTransferCancelsCommitted.ts';
 import type { Fault } from './fault.ts';
+import { mapNoStatusRollback } from './mapNoStatusRollback.ts';
+import { maptrackLifo } from './maptrackLifo.ts';
+import { noSpaceAsNoDeviceSpace } from './noSpaceAsNoDeviceSpace.ts';
+import { pinOverflowAllCounters } from './pinOverflowAllCounters.ts';
 import { statusHostOnly } from './statusHostOnly.ts';
+import { transferAcceptsExtraFlags } from './transferAcceptsExtraFlags.ts';
+import { transferIgnoresDomid } from './transferIgnoresDomid.ts';
+import { xsa218UnmapDoubleFree } from './xsa218UnmapDoubleFree.ts';
+import { xsa224DevAddrZero } from './xsa224DevAddrZero.ts';
+import { xsa224OneRefForHostAndDevice } from './xsa224OneRefForHostAndDevice.ts';
+import { xsa287StealMappedPage } from './xsa287StealMappedPage.ts';
+import { xsa316PositiveStatus } from './xsa316PositiveStatus.ts';
 
 export type { Fault } from './fault.ts';
 
-export const FAULTS: readonly Fault[] = [statusHostOnly, endAccessIgnoresWriting];
+/** Hypervisor faults in the order of the XSA table, then the non-XSA fixes, then the guest's. */
+export const FAULTS: readonly Fault[] = [
+  xsa218UnmapDoubleFree,
+  xsa224DevAddrZero,
+  xsa224OneRefForHostAndDevice,
+  statusHostOnly,
+  xsa287StealMappedPage,
+  xsa316PositiveStatus,
+  mapNoStatusRollback,
+  pinOverflowAllCounters,
+  noSpaceAsNoDeviceSpace,
+  badDevAddrAsGeneralError,
+  transferAcceptsExtraFlags,
+  transferIgnoresDomid,
+  maptrackLifo,
+  endAccessIgnoresWriting,
+  endTransferCancelsCommitted,
+];
 
 export function findFault(id: string): Fault | undefined {
   return FAULTS.find((f) => f.id === id);

@@ -1,0 +1,21 @@
+// put_maptrack_handle (L608-631, hypervisor.md §1.7) appends a freed handle at the tail (FIFO);
+// this one pushes it at the head, so a freed handle is handed out again at once.
+
+import type { ImplParts } from '../impl/index.ts';
+import type { Fault } from './fault.ts';
+
+// BUG: LIFO. The tail (Xen's reserved last entry) stays where it was.
+const putMaptrackHandle: ImplParts['putMaptrackHandle'] = (t, handle) => {
+  t.setRef(handle, t.head);
+  t.head = handle;
+};
+
+export const maptrackLifo: Fault = {
+  id: 'maptrack-lifo',
+  title: 'freed maptrack handles are reused at once (LIFO)',
+  source: 'put_maptrack_handle FIFO order (hypervisor.md §1.7; §11 "Handle numbering")',
+  mechanism:
+    "Xen appends freed handles at the tail of the vCPU free list, so a handle is not reused until the handles freed before it have been. Pushing at the head hands the same handle out again on the next map: handle numbers differ from Xen's from the first reuse on, and a backend's stale unmap of a just-freed handle hits the new mapping instead of failing with bad_handle.",
+  caughtBy: 'result mismatch (handle numbers) / state mismatch (free-list order)',
+  parts: { putMaptrackHandle },
+};

@@ -1,0 +1,28 @@
+// gnttab_prepare_for_transfer (L2220-2281) requires the entry's domid to name the sender; this
+// one does not look, so any domain can push a page into any accept_transfer entry.
+
+import type { ImplParts } from '../impl/index.ts';
+import { combo, comboDomid, comboFlags } from '../impl/sharedMemory.ts';
+import { GTF_accept_transfer, GTF_transfer_committed } from '../xen/abi.ts';
+import type { Fault } from './fault.ts';
+
+const prepareForTransfer: ImplParts['prepareForTransfer'] = (xen, rd, _ld, ref) => {
+  const rgt = xen.domain(rd).grantTable;
+  if (ref >= rgt.nrGrantEntries) return false;
+  const shared = rgt.shared;
+  const scombo = shared.loadCombo(ref);
+  // BUG: the entry's domid is not compared with the sender.
+  if (comboFlags(scombo) !== GTF_accept_transfer) return false;
+  const desired = combo(comboFlags(scombo) | GTF_transfer_committed, comboDomid(scombo));
+  return shared.cmpxchgCombo(ref, scombo, desired) === scombo;
+};
+
+export const transferIgnoresDomid: Fault = {
+  id: 'transfer-ignores-domid',
+  title: 'transfer accepted from a domain the entry does not name',
+  source: 'gnttab_prepare_for_transfer domid check (hypervisor.md §4, §11 point 8)',
+  mechanism:
+    "A guest offers an accept_transfer entry to one domain (the entry's domid). Without the domid check any domain can complete it, so the receiver takes a page from a sender it never agreed to deal with and the intended sender's transfer later fails.",
+  caughtBy: 'result mismatch (okay vs general_error)',
+  parts: { prepareForTransfer },
+};
