@@ -7,6 +7,7 @@ import { VERSION } from '../version.ts';
 import { execCommand } from './commands/exec.ts';
 import type { ExploreFlags } from './commands/explore.ts';
 import { exploreCommand } from './commands/explore.ts';
+import { faultsCommand } from './commands/faults.ts';
 import { listCommand } from './commands/list.ts';
 import { replayCommand } from './commands/replay.ts';
 import { DEFAULT_TRACE_DIR, runCommand } from './commands/run.ts';
@@ -62,6 +63,18 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--out <file>', 'save the run as a trace')
     .action((ops: string[], opts: { domains?: string; fault?: string; out?: string }) =>
       settle(execCommand(ops, opts, io)),
+    );
+
+  program
+    .command('faults')
+    .description('the kill report: run every fault through the suites; each must be caught')
+    .option('--only <ids>', 'only these faults (comma-separated ids, see: grantcheck list)')
+    .option('--budget <runs>', "random runs per suite (default: the suite's budget)")
+    .option('--seed <n>', 'seed for the random generator (default 1, fixed)')
+    .option('--out <dir>', 'where to write the traces of caught faults', DEFAULT_TRACE_DIR)
+    .option('--json', 'print the report as JSON')
+    .action((opts: Record<string, string | boolean | undefined>) =>
+      settle(faultsCommand(opts, io)),
     );
 
   program

@@ -1,0 +1,217 @@
+// `grantcheck faults`: the kill report. Runs every fault of the catalogue (src/faults) through
+// the random property suites with a fixed seed and budget, prints one row per fault, and writes
+// the trace of each catch. A fault that no suite catches is a failure of the harness: exit 1.
+
+import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../config.ts';
+import { FAULTS, findFault } from '../../faults/index.ts';
+import type { Fault } from '../../faults/index.ts';
+import { caughtBy, faultTrace, killFault, passesUnfaulted } from '../../faults/kill.ts';
+import type { FaultKill } from '../../faults/kill.ts';
+import type { Suite } from '../../harness/suite.ts';
+import { writeTrace } from '../../trace/io.ts';
+import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
+import type { CliOutcome, Io } from '../outcome.ts';
+import { parseIntOption, UsageError } from '../options.ts';
+import { DEFAULT_TRACE_DIR } from './run.ts';
+
+export interface FaultsFlags {
+  readonly only?: string;
+  readonly budget?: string;
+  readonly seed?: string;
+  readonly out?: string;
+  readonly json?: boolean;
+}
+
+/** Fixed, so that the report is the same on every machine (the issue's "fixed seeds"). */
+export const DEFAULT_FAULTS_SEED = 1;
+
+/** The issue's targets for the default budget. */
+const TARGET_MEDIAN_MS = 1000;
+const TARGET_WORST_MS = 10_000;
+
+interface Row {
+  readonly kill: FaultKill;
+  /** The shrunk counterexample also fails against the correct impl: a harness bug. */
+  readonly falseAlarm: boolean;
+  readonly tracePath?: string;
+}
+
+function readFlags(flags: FaultsFlags): { faults: Fault[]; seed: number; runs?: number } {
+  let faults = [...FAULTS];
+  if (flags.only !== undefined) {
+    const ids = flags.only.split(',').map((s) => s.trim());
+    faults = ids.map((id) => {
+      const f = findFault(id);
+      if (!f) throw new UsageError(`--only: no fault '${id}' (see: grantcheck list)`);
+      return f;
+    });
+  }
+  const runs = parseIntOption('budget', flags.budget, 1, 10_000_000);
+  return {
+    faults,
+    seed: parseIntOption('seed', flags.seed, 0, 2 ** 31 - 1) ?? DEFAULT_FAULTS_SEED,
+    ...(runs === undefined ? {} : { runs }),
+  };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return 0;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? 0)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Batch elements in a counterexample: a 3-op trace may hold a 255-element map burst. */
+function elements(kill: FaultKill): number {
+  return (kill.best?.shrunk ?? []).reduce((n, op) => n + ('batch' in op ? op.batch.length : 1), 0);
+}
+
+function table(rows: readonly Row[]): string[] {
+  const head = ['fault', 'caught by', 'suite', 'run', 'ops', '~time', 'shrunk', 'explorer'];
+  const cells = rows.map(({ kill, falseAlarm }) => {
+    const b = kill.best;
+    if (!b) {
+      const crash = kill.attempts.find((a) => a.kind === 'crashed');
+      const why = crash?.kind === 'crashed' ? `IMPL CRASH: ${crash.message}` : 'NOT CAUGHT';
+      return [kill.fault.id, why, '-', '-', '-', '-', '-', 'n/a'];
+    }
+    const by = falseAlarm ? `FALSE ALARM (${caughtBy(b)})` : caughtBy(b);
+    const n = elements(kill);
+    return [
+      kill.fault.id,
+      by,
+      b.suite.name,
+      String(b.runs + 1),
+      String(b.ops),
+      seconds(b.catchMs),
+      n === b.shrunk.length ? String(n) : `${b.shrunk.length} (${n} el.)`,
+      'n/a',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]) =>
+    c
+      .map((x, i) => x.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...cells.map(line)];
+}
+
+export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
+  let parsed: ReturnType<typeof readFlags>;
+  try {
+    parsed = readFlags(flags);
+  } catch (e) {
+    if (e instanceof UsageError) return { kind: 'usage', message: e.message };
+    throw e;
+  }
+  const { faults, seed, runs } = parsed;
+  const suites: Suite[] = SUITE_NAMES.flatMap((name) => buildSuite(name, DEFAULT_CONFIG) ?? []);
+  const outDir = flags.out ?? DEFAULT_TRACE_DIR;
+  const say = (line = '') => {
+    if (!flags.json) io.out(`${line}\n`);
+  };
+  const budget = runs === undefined ? 'each suite its default budget' : `${runs} runs per suite`;
+  say(`grantcheck faults: ${faults.length} fault(s), seed ${seed}, ${budget}`);
+  say(`suites: ${suites.map((s) => s.name).join(', ')}`);
+
+  const rows: Row[] = [];
+  for (const [i, fault] of faults.entries()) {
+    if (io.interactive && !flags.json) io.err(`\r  ${i + 1}/${faults.length} ${fault.id}\x1b[K`);
+    const kill = killFault(fault, suites, { seed, ...(runs === undefined ? {} : { runs }) });
+    const best = kill.best;
+    if (!best) {
+      rows.push({ kill, falseAlarm: false });
+      continue;
+    }
+    const tracePath = join(outDir, `fault-${fault.id}.json`);
+    writeTrace(tracePath, faultTrace(fault, best));
+    rows.push({ kill, falseAlarm: !passesUnfaulted(best), tracePath });
+  }
+  if (io.interactive && !flags.json) io.err('\r\x1b[K');
+
+  const missed = rows.filter((r) => !r.kill.best || r.falseAlarm);
+  const times = rows.flatMap((r) => (r.kill.best ? [r.kill.best.catchMs] : []));
+  const med = median(times);
+  const worst = Math.max(0, ...times);
+
+  if (flags.json) {
+    const json = {
+      result: missed.length === 0 ? 'all-caught' : 'missed',
+      seed,
+      runs: runs ?? null,
+      medianCatchMs: Math.round(med),
+      worstCatchMs: Math.round(worst),
+      faults: rows.map(({ kill, falseAlarm, tracePath }) => ({
+        id: kill.fault.id,
+        source: kill.fault.source,
+        expected: kill.fault.caughtBy,
+        caught: kill.best !== undefined && !falseAlarm,
+        ...(falseAlarm ? { falseAlarm } : {}),
+        ...(kill.best
+          ? {
+              caughtBy: caughtBy(kill.best),
+              suite: kill.best.suite.name,
+              run: kill.best.runs + 1,
+              ops: kill.best.ops,
+              catchMs: Math.round(kill.best.catchMs),
+              shrunk: kill.best.shrunk.length,
+              shrunkElements: elements(kill),
+              trace: tracePath,
+            }
+          : {}),
+        explorer: null,
+        attempts: kill.attempts.map((a) =>
+          a.kind === 'crashed'
+            ? { suite: a.suite.name, caught: false, crashed: a.message }
+            : a.kind === 'caught'
+              ? {
+                  suite: a.suite.name,
+                  caught: true,
+                  caughtBy: caughtBy(a),
+                  run: a.runs + 1,
+                  ops: a.ops,
+                  catchMs: Math.round(a.catchMs),
+                  totalMs: Math.round(a.totalMs),
+                  shrunk: a.shrunk.length,
+                }
+              : {
+                  suite: a.suite.name,
+                  caught: false,
+                  runs: a.runs,
+                  ops: a.ops,
+                  totalMs: Math.round(a.totalMs),
+                },
+        ),
+      })),
+    };
+    io.out(`${JSON.stringify(json, null, 2)}\n`);
+  } else {
+    say();
+    for (const line of table(rows)) say(line);
+    say();
+    say('run: the run that failed (1-based); ops: ops executed until the failing op;');
+    say('~time: until the failing run started, plus one mean run (shrinking not included);');
+    say('shrunk: ops in the shrunk counterexample (batch elements when they differ);');
+    say('explorer: n/a, the Xen-level explorer (src/xenExplore) is not wired in yet.');
+    say();
+    say(
+      `time to first counterexample: median ${seconds(med)} (target < ${seconds(TARGET_MEDIAN_MS)}), worst ${seconds(worst)} (target < ${seconds(TARGET_WORST_MS)})`,
+    );
+    const written = rows.filter((r) => r.tracePath !== undefined).length;
+    if (written > 0) say(`traces written: ${written} in ${outDir}/fault-<id>.json`);
+    say(
+      missed.length === 0
+        ? `ALL CAUGHT: ${rows.length} fault(s)`
+        : `NOT CAUGHT: ${missed.map((r) => r.kill.fault.id).join(', ')}`,
+    );
+  }
+  return missed.length === 0 ? { kind: 'ok' } : { kind: 'violation' };
+}
