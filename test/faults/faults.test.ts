@@ -1,0 +1,138 @@
+// The fault catalogue (src/faults) against the harness: with a pinned seed every fault is caught
+// by a random suite, the correct impl passes the same runs, and the counterexample replays to a
+// failure against the fault and to a pass against the correct impl.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { faultsCommand, DEFAULT_FAULTS_SEED } from '../../src/cli/commands/faults.ts';
+import type { Io } from '../../src/cli/outcome.ts';
+import { FAULTS } from '../../src/faults/index.ts';
+import { attemptSuite, faultTrace, passesUnfaulted } from '../../src/faults/kill.ts';
+import type { Attempt } from '../../src/faults/kill.ts';
+import { runSuite } from '../../src/harness/random.ts';
+import { DEFAULT_PARTS } from '../../src/impl/index.ts';
+import { replayTrace } from '../../src/trace/replay.ts';
+import { buildSuite } from '../../properties/suites.ts';
+
+// Protocol first: its counterexamples have no raw writes, and most faults fall to it quickly.
+const suites = ['protocol', 'conformance'].map((name) => {
+  const s = buildSuite(name);
+  if (!s) throw new Error(`no suite ${name}`);
+  return s;
+});
+
+function firstCatch(fault: (typeof FAULTS)[number]): Attempt {
+  let last: Attempt | undefined;
+  for (const suite of suites) {
+    last = attemptSuite(suite, fault, { seed: DEFAULT_FAULTS_SEED });
+    if (last.kind === 'caught') return last;
+  }
+  if (!last) throw new Error('no suites');
+  return last;
+}
+
+describe('the fault catalogue', () => {
+  it('has unique ids, and each fault replaces only existing parts', () => {
+    expect(new Set(FAULTS.map((f) => f.id)).size).toBe(FAULTS.length);
+    for (const f of FAULTS) {
+      const names = Object.keys(f.parts);
+      expect(names.length, f.id).toBeGreaterThan(0);
+      for (const name of names) expect(Object.keys(DEFAULT_PARTS), f.id).toContain(name);
+    }
+  });
+
+  it('documents every fault in docs/faults.md, and keeps a corpus trace of each', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'faults.md'), 'utf8');
+    const traces = readdirSync(join(import.meta.dirname, '..', 'fixtures', 'traces'));
+    for (const f of FAULTS) {
+      expect(doc, f.id).toContain(`\`${f.id}\``);
+      expect(traces, f.id).toContain(`fault-${f.id}.json`);
+    }
+  });
+});
+
+describe.each(FAULTS.map((f) => [f.id, f] as const))('fault %s', (_id, fault) => {
+  let attempt: Attempt = { kind: 'crashed', suite: suites[0]!, message: 'not run', totalMs: 0 };
+  beforeAll(() => {
+    attempt = firstCatch(fault);
+  });
+
+  it(`is caught with seed ${DEFAULT_FAULTS_SEED} on the default budget`, () => {
+    // Missed: a generator or invariant lost power (docs/faults.md, "Generator changes").
+    expect(attempt.kind === 'crashed' ? attempt.message : attempt.kind).toBe('caught');
+  });
+
+  it('is not a false alarm: the correct impl passes the same runs and the counterexample', () => {
+    if (attempt.kind !== 'caught') return;
+    const unfaulted = runSuite(attempt.suite, {
+      seed: DEFAULT_FAULTS_SEED,
+      runs: attempt.runs + 1,
+    });
+    expect(unfaulted.kind).toBe('pass');
+    expect(passesUnfaulted(attempt)).toBe(true);
+  });
+
+  it('leaves a trace that fails against the fault and passes against the correct impl', () => {
+    if (attempt.kind !== 'caught') return;
+    const trace = faultTrace(fault, attempt);
+    const checks = { invariants: attempt.suite.invariants, properties: attempt.suite.properties };
+    const faulted = replayTrace(trace, { ...checks, parts: fault.parts });
+    expect(faulted.verdict.kind).toBe('violation');
+    expect(faulted.matchesRecorded).toBe(true);
+    expect(replayTrace(trace, checks).verdict).toEqual({ kind: 'pass' });
+  });
+});
+
+describe('grantcheck faults', () => {
+  function capture(): { io: Io; out: () => string; err: () => string } {
+    let out = '';
+    let err = '';
+    return {
+      io: { out: (t) => (out += t), err: (t) => (err += t), interactive: false },
+      out: () => out,
+      err: () => err,
+    };
+  }
+
+  it('reports a caught fault, writes its trace, and exits ok', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grantcheck-faults-'));
+    try {
+      const c = capture();
+      const outcome = faultsCommand({ only: 'maptrack-lifo', out: dir, json: true }, c.io);
+      expect(outcome.kind).toBe('ok');
+      const report = JSON.parse(c.out()) as { result: string; faults: { caught: boolean }[] };
+      expect(report.result).toBe('all-caught');
+      expect(report.faults[0]?.caught).toBe(true);
+      expect(readdirSync(dir)).toEqual(['fault-maptrack-lifo.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails (exit outcome violation) when a fault goes uncaught', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grantcheck-faults-'));
+    try {
+      const c = capture();
+      // One run per suite is far too little for the XSA-218 batch (seed 1 needs run 567).
+      const outcome = faultsCommand(
+        { only: 'xsa-218-unmap-double-free', budget: '1', out: dir },
+        c.io,
+      );
+      expect(outcome.kind).toBe('violation');
+      expect(c.out()).toContain('NOT CAUGHT: xsa-218-unmap-double-free');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects an unknown fault id as bad usage', () => {
+    const c = capture();
+    const outcome = faultsCommand({ only: 'no-such-fault' }, c.io);
+    expect(outcome).toEqual({
+      kind: 'usage',
+      message: "--only: no fault 'no-such-fault' (see: grantcheck list)",
+    });
+  });
+});
