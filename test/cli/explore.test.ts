@@ -1,0 +1,123 @@
+// `grantcheck explore` end to end, in-process: summaries, exit codes (0 ok, 1 violation,
+// 2 usage, 4 limit), traces that replay, --json.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import type { Io } from '../../src/cli/outcome.ts';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'grantcheck-explore-'));
+
+describe('grantcheck explore', () => {
+  it('explores the core model of the issue and reports its state count and rate', async () => {
+    const r = await cli(
+      'explore',
+      '--model',
+      'core',
+      '--domains',
+      '2',
+      '--refs',
+      '2',
+      '--frames',
+      '3',
+      '--max-pin',
+      '2',
+    );
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/states {7}1876584 \(max depth 29\)/);
+    expect(r.out).toMatch(/transitions {2}17217696/);
+    expect(r.out).toMatch(/rate {9}\d+ states\/s/);
+    expect(r.out).toMatch(/result {7}OK/);
+  });
+
+  it('a hit bound is the limit outcome, exit 4', async () => {
+    const r = await cli('explore', '--max-states', '1000');
+    expect(r.code).toBe(4);
+    expect(r.out).toMatch(/LIMIT: limit reached at depth \d+ after 1000 states \(states bound\)/);
+    const d = await cli('explore', '--model', 'xen', '--depth', '2', '--json');
+    expect(d.code).toBe(4);
+    expect(JSON.parse(d.out)).toMatchObject({ result: 'limit', bound: 'depth', depth: 2 });
+  });
+
+  it.each([
+    [['--depth', 'abc'], "--depth: 'abc' is not a whole number"],
+    [['--time-budget', '-1'], "--time-budget: '-1' is not a number of seconds"],
+    [['--max-memory', '0'], '--max-memory: 0 is outside 1..1048576'],
+    [['--model', 'xyz'], "--model: 'xyz' is not core or xen"],
+    [['--conformance'], '--conformance applies to --model xen only'],
+    [
+      ['--model', 'xen', '--alphabet', 'full', '--refinement'],
+      '--refinement needs --alphabet protocol (docs/explore.md, "Refinement")',
+    ],
+    [
+      ['--variant', 'nope'],
+      "--variant: no variant 'nope' (known: correct, end-access-ignores-mappings)",
+    ],
+  ])('a malformed bound or flag %j is one usage line, exit 2', async (args, message) => {
+    const r = await cli('explore', ...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`grantcheck: ${message}\n`);
+  });
+
+  it('the broken core variant: 3 steps, a core trace, and its replay command', async () => {
+    const out = tmp();
+    const r = await cli('explore', '--variant', 'end-access-ignores-mappings', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/VIOLATION: free-entry-unmapped after 3 steps/);
+    const file = join(out, 'explore-core-D2R2F3M2-end-access-ignores-mappings.json');
+    expect(existsSync(file)).toBe(true);
+    expect(r.out).toContain(`reproduce:     npx grantcheck explore --replay ${file}`);
+    const replay = await cli('explore', '--replay', file);
+    expect(replay.code).toBe(1);
+    expect(replay.out).toMatch(/result: FAILS \(same as recorded\)/);
+    const fixed = await cli('explore', '--replay', file, '--variant', 'correct');
+    expect(fixed.code).toBe(0);
+    expect(fixed.out).toMatch(/NOT ENABLED/);
+  });
+
+  it('the Xen-level model with conformance and refinement: zero mismatches', async () => {
+    const r = await cli('explore', '--model', 'xen', '--conformance', '--refinement', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({
+      result: 'ok',
+      states: 6129,
+      transitions: 164224,
+      conformance: { checked: 164224, mismatches: 0 },
+      refinement: { checked: 164224, stutters: 130616 },
+    });
+  });
+
+  it('a fault found at the Xen level writes a normal trace that grantcheck replay accepts', async () => {
+    const out = tmp();
+    const r = await cli(
+      'explore',
+      '--model',
+      'xen',
+      '--alphabet',
+      'full',
+      '--fault',
+      'xsa-230-status-host-only',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/VIOLATION: state-mismatch after 3 steps/);
+    const file = join(out, 'explore-xen-D2R1P1M1-full-xsa-230-status-host-only.json');
+    expect(r.out).toContain(`reproduce:     npx grantcheck replay ${file}`);
+    const replay = await cli('replay', file);
+    expect(replay.code).toBe(1);
+    expect(replay.out).toMatch(/result: FAILS \(recorded: violation at step 3, same\)/);
+    expect((await cli('replay', file, '--fault', 'none')).code).toBe(0);
+  });
+});

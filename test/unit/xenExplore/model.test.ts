@@ -1,0 +1,168 @@
+// The Xen-level explorer: exact state counts of small configs, conformance with zero mismatches
+// on the correct impl, a fault caught with its shortest trace that replays, handle symmetry, and
+// agreement with random runs over the same alphabet.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { explore } from '../../../src/explore/index.ts';
+import { findFault } from '../../../src/faults/index.ts';
+import { runOps } from '../../../src/harness/run.ts';
+import { stateKey } from '../../../src/model/index.ts';
+import { buildTrace } from '../../../src/trace/format.ts';
+import { replayTrace } from '../../../src/trace/replay.ts';
+import type { XenBounds, XenState } from '../../../src/xenExplore/index.ts';
+import { XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
+import {
+  canonicalRenaming,
+  compose,
+  invert,
+  renameOp,
+  renameState,
+} from '../../../src/xenExplore/handles.ts';
+import { INVARIANTS } from '../../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
+import { testSeeds } from '../../support/seeds.ts';
+
+const b = (
+  domains: number,
+  refs: number,
+  pages: number,
+  maxPin: number,
+  alphabet: 'full' | 'protocol',
+): XenBounds => ({ domains, refs, pages, maxPin, alphabet });
+
+describe('Xen-level model: exact counts (maptrack handle symmetry)', () => {
+  const cases: [XenBounds, number, number, number][] = [
+    [b(1, 1, 1, 1, 'full'), 100, 2534, 7],
+    [b(1, 1, 1, 2, 'full'), 340, 10630, 9],
+    [b(2, 1, 1, 1, 'protocol'), 6129, 164224, 16],
+  ];
+  for (const [bounds, states, transitions, depth] of cases) {
+    it(`${xenModel(bounds).name}: ${states} states`, () => {
+      const m = xenModel(bounds, { invariants: INVARIANTS });
+      const o = explore(m, { symmetry: true });
+      expect(o.kind).toBe('ok');
+      expect(o.stats).toMatchObject({ states, transitions, maxDepth: depth });
+    });
+  }
+
+  it('without the quotient the same config is cut by a bound, as an outcome', () => {
+    const o = explore(xenModel(b(2, 1, 1, 1, 'protocol')), { maxStates: 20_000 });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'states' });
+  });
+});
+
+describe('Xen-level model: conformance mode', () => {
+  for (const bounds of [b(1, 1, 1, 2, 'full'), b(2, 1, 1, 1, 'protocol')]) {
+    it(`${xenModel(bounds).name}: every transition agrees with the correct impl`, () => {
+      const m = xenModel(bounds, { invariants: INVARIANTS });
+      const c = new XenConformance(m, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
+      const o = explore(m, { symmetry: true, onTransition: c.check });
+      expect(o.kind).toBe('ok');
+      expect(c.stats()).toMatchObject({ checked: o.stats.transitions, mismatches: 0 });
+    });
+  }
+
+  it('the correct impl also agrees on a depth-bounded search of the full two-domain alphabet', () => {
+    const m = xenModel(b(2, 1, 1, 1, 'full'), { invariants: INVARIANTS });
+    const c = new XenConformance(m, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
+    const o = explore(m, { symmetry: true, onTransition: c.check, maxDepth: 3 });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'depth', depth: 3 });
+    expect(c.stats().mismatches).toBe(0);
+  });
+
+  it('catches xsa-230-status-host-only in 3 steps, with a trace that replays to the same verdict', () => {
+    const fault = findFault('xsa-230-status-host-only');
+    if (!fault) throw new Error('fault missing');
+    const m = xenModel(b(2, 1, 1, 1, 'full'), { invariants: INVARIANTS });
+    const c = new XenConformance(m, {
+      invariants: INVARIANTS,
+      properties: STEP_PROPERTIES,
+      parts: fault.parts,
+    });
+    const o = explore(m, { symmetry: true, onTransition: c.check });
+    if (o.kind !== 'violation') throw new Error(`expected a violation, got ${o.kind}`);
+    expect(o.path).toHaveLength(3);
+    expect(o.violated.name).toBe('state-mismatch');
+    const options = { invariants: INVARIANTS, properties: STEP_PROPERTIES, parts: fault.parts };
+    const run = runOps(m.config, o.path, options);
+    expect(run.failure).toMatchObject({ step: 2, violation: { check: 'state-mismatch' } });
+    const trace = buildTrace({
+      tool: 'test',
+      config: m.config,
+      fault: fault.id,
+      origin: { engine: 'explore', model: m.name, bounds: { ...m.bounds } },
+      report: run,
+    });
+    const replay = replayTrace(trace, options);
+    expect(replay.matchesRecorded).toBe(true);
+    expect(
+      replayTrace(trace, { invariants: INVARIANTS, properties: STEP_PROPERTIES }).verdict,
+    ).toEqual({ kind: 'pass' });
+  });
+});
+
+describe('maptrack handle renaming', () => {
+  it('canonicalises, renames ops consistently, and inverts', () => {
+    const m = xenModel(b(2, 1, 1, 2, 'protocol'));
+    let s: XenState = m.initial();
+    const ops = [
+      { kind: 'grant_access', dom: 0, ref: 8, grantee: 1, gfn: 0, readonly: false },
+      {
+        kind: 'map_grant_ref',
+        caller: 1,
+        batch: [{ dom: 0, ref: 8, flags: 2, hostAddr: 0x1000 }],
+      },
+      { kind: 'map_grant_ref', caller: 1, batch: [{ dom: 0, ref: 8, flags: 1, hostAddr: 0 }] },
+    ] as const;
+    for (const op of ops) s = m.step(s, op) ?? s;
+    const r = canonicalRenaming(s.model);
+    expect(r).not.toBeNull();
+    const canon = renameState(s.model, r);
+    expect(canonicalRenaming(canon)).toBeNull();
+    expect(stateKey(renameState(canon, invert(r)))).toBe(stateKey(s.model));
+    expect(compose(r, invert(r))?.[1]?.every((h, i) => h === i)).toBe(true);
+    // Unmapping handle 0 in s is unmapping its image in the canonical state.
+    const unmap = {
+      kind: 'unmap_grant_ref',
+      caller: 1,
+      batch: [{ handle: 0, hostAddr: 0x1000, devBusAddr: 0 }],
+    } as const;
+    const after = m.step(s, unmap);
+    const afterCanon = m.step({ model: canon, collected: 0 }, renameOp(unmap, r));
+    if (!after || !afterCanon) throw new Error('steps are total');
+    expect(m.key(m.symmetry?.(after) ?? after)).toBe(m.key(m.symmetry?.(afterCanon) ?? afterCanon));
+  });
+});
+
+describe('explore and random agree', () => {
+  const bounds = b(2, 1, 1, 1, 'protocol');
+  const m = xenModel(bounds);
+  const canon = (s: XenState) => m.key(m.symmetry?.(s) ?? s);
+  const explored = new Set<string | number>([canon(m.initial())]);
+  explore(m, {
+    symmetry: true,
+    onTransition: (_p, _a, child) => {
+      explored.add(canon(child));
+      return null;
+    },
+  });
+
+  it.each(testSeeds('xenExplore random'))(
+    'every state random op sequences reach is in the explored set (seed %i)',
+    (seed) => {
+      fc.assert(
+        fc.property(fc.array(fc.nat(), { maxLength: 40 }), (choices) => {
+          let s = m.initial();
+          for (const c of choices) {
+            const actions = [...m.actions(s)];
+            const op = actions[c % actions.length];
+            if (!op) break;
+            s = m.step(s, op) ?? s;
+            expect(explored.has(canon(s))).toBe(true);
+          }
+        }),
+        { seed, numRuns: 200 },
+      );
+    },
+  );
+});
