@@ -1,10 +1,17 @@
-// Throughput of the exhaustive explorer on the core protocol model: states/s and bytes per
-// stored state, with and without domain symmetry. `npx tsx bench/explore.ts` prints the table.
+// Throughput of the exhaustive explorer: the core protocol model with and without domain
+// symmetry, and the Xen-level model alone, in conformance mode and with the refinement check.
+// States/s and bytes per stored state. `npx tsx bench/explore.ts` prints the table.
 
 import { pathToFileURL } from 'node:url';
 import type { CoreConfig } from '../src/core/config.ts';
 import { coreModel, coreModelName } from '../src/core/model.ts';
 import { explore } from '../src/explore/bfs.ts';
+import type { ExploreOutcome } from '../src/explore/outcome.ts';
+import { RefinementCheck } from '../src/refinement/index.ts';
+import type { XenBounds } from '../src/xenExplore/index.ts';
+import { XenConformance, xenModel } from '../src/xenExplore/index.ts';
+import { INVARIANTS } from '../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
 
 const CONFIGS: readonly CoreConfig[] = [
   { domains: 2, refs: 2, frames: 2, maxPin: 1 },
@@ -38,6 +45,56 @@ export async function benchExplore(
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
+  rows.push(...benchXen());
+  return rows;
+}
+
+const XEN: XenBounds = { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'protocol' };
+
+function row<S, A>(
+  name: string,
+  mode: string,
+  o: ExploreOutcome<S, A>,
+  extra: Record<string, number | string> = {},
+): Record<string, number | string> {
+  const s = o.stats;
+  return {
+    model: name,
+    symmetry: mode,
+    result: o.kind === 'limit' ? `limit (${o.bound})` : o.kind,
+    states: s.states,
+    transitions: s.transitions,
+    maxDepth: s.maxDepth,
+    seconds: Number((s.elapsedMs / 1000).toFixed(2)),
+    statesPerSec: Math.round(s.statesPerSec),
+    bytesPerState: Number(s.bytesPerState.toFixed(1)),
+    peakHeapMiB: Number((s.peakHeapBytes / 2 ** 20).toFixed(1)),
+    ...extra,
+  };
+}
+
+/** The Xen-level model on a small config: alone, with conformance, with refinement. */
+export function benchXen(bounds: XenBounds = XEN): Record<string, number | string>[] {
+  const rows: Record<string, number | string>[] = [];
+  const model = xenModel(bounds, { invariants: INVARIANTS });
+  rows.push(row(model.name, 'handles', explore(model, { symmetry: true })));
+  const c = new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
+  const o = explore(model, { symmetry: true, onTransition: c.check });
+  const cs = c.stats();
+  rows.push(
+    row(`${model.name} +conformance`, 'handles', o, {
+      mismatches: cs.mismatches,
+      snapshotMiB: Number((cs.peakSnapshotBytes / 2 ** 20).toFixed(1)),
+    }),
+  );
+  const r = new RefinementCheck(model);
+  rows.push(
+    row(
+      `${model.name} +refinement`,
+      'handles',
+      explore(model, { symmetry: true, onTransition: r.check }),
+    ),
+  );
   return rows;
 }
 
