@@ -116,6 +116,34 @@ describe('grantcheck replay', () => {
   });
 });
 
+describe('grantcheck replay of a core-model trace', () => {
+  it("re-runs the explorer's 3-step counterexample and exits 1", async () => {
+    const dir = tmp();
+    const e = await cli(
+      'explore',
+      '--variant',
+      'end-access-ignores-mappings',
+      '--domains',
+      '2',
+      '--refs',
+      '2',
+      '--frames',
+      '2',
+      '--max-pin',
+      '1',
+      '--out',
+      dir,
+    );
+    expect(e.code).toBe(1);
+    const [file] = readdirSync(dir);
+    expect(e.out).toContain(`reproduce:     npx grantcheck replay ${join(dir, file ?? '')}`);
+    const r = await cli('replay', join(dir, file ?? ''));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('3 core steps');
+    expect(r.out).toContain('FAILED: invariant free-entry-unmapped');
+  });
+});
+
 describe('grantcheck exec and list', () => {
   it('rejects an unparsable op with exit 2', async () => {
     const r = await cli('exec', 'map(d2 d1 ref=8)');

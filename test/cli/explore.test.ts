@@ -76,7 +76,7 @@ describe('grantcheck explore', () => {
     expect(r.out).toMatch(/VIOLATION: free-entry-unmapped after 3 steps/);
     const file = join(out, 'explore-core-D2R2F3M2-end-access-ignores-mappings.json');
     expect(existsSync(file)).toBe(true);
-    expect(r.out).toContain(`reproduce:     npx grantcheck explore --replay ${file}`);
+    expect(r.out).toContain(`reproduce:     npx grantcheck replay ${file}`);
     const replay = await cli('explore', '--replay', file);
     expect(replay.code).toBe(1);
     expect(replay.out).toMatch(/result: FAILS \(same as recorded\)/);

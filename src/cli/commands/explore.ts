@@ -242,7 +242,7 @@ function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
     lines: [],
     path,
     trace: file,
-    reproduce: `npx grantcheck explore --replay ${file}`,
+    reproduce: `npx grantcheck replay ${file}`,
   });
 }
 

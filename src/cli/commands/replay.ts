@@ -2,6 +2,8 @@
 // recorded against one) and print the step-by-step table. Exit 1 if it still fails, 0 if it
 // now passes.
 
+import { readFileSync } from 'node:fs';
+import { isCoreTrace } from '../../core/trace.ts';
 import { findFault } from '../../faults/index.ts';
 import { loadTrace } from '../../trace/io.ts';
 import { replayTrace } from '../../trace/replay.ts';
@@ -9,6 +11,7 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { renderReplayTable, renderSideBySide } from '../render.ts';
+import { exploreCommand } from './explore.ts';
 
 export interface ReplayFlags {
   readonly json?: boolean;
@@ -16,7 +19,20 @@ export interface ReplayFlags {
   readonly fault?: string;
 }
 
+/** Does the file hold a core-model trace (written by `explore --model core`)? */
+function holdsCoreTrace(file: string): boolean {
+  try {
+    return isCoreTrace(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return false; // unreadable or not JSON: loadTrace says why
+  }
+}
+
 export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutcome {
+  if (holdsCoreTrace(file)) {
+    // Core traces hold core actions, not Xen ops: the explorer's replay re-runs them.
+    return exploreCommand({ replay: file, ...(flags.json ? { json: true } : {}) }, io);
+  }
   const loaded = loadTrace(file);
   if (!loaded.ok) return { kind: 'usage', message: `${file}: ${loaded.error}` };
   const { trace } = loaded;
