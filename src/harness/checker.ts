@@ -11,7 +11,7 @@ import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { ImplView } from './implView.ts';
-import type { Reads } from './reads.ts';
+import type { ReadName, Reads } from './reads.ts';
 import { changedReads, implReads, modelReads } from './reads.ts';
 import type { StateInvariant, StepProperty } from './invariant.ts';
 import { resultsEqual } from './results.ts';
@@ -67,6 +67,72 @@ export function violationName(v: Violation): string {
   }
 }
 
+/** One op as both sides saw it. */
+export interface StepObservation {
+  readonly before: ModelState;
+  readonly op: Op;
+  readonly modelResult: OpResult;
+  readonly modelState: ModelState;
+  readonly implResult: OpResult;
+  readonly implState: ModelState;
+}
+
+// The checks after one op come in three stages, always in this order: outcomes (results, then
+// states), state invariants, step properties. Checker runs them after every op of a run; the
+// exhaustive explorer's conformance mode runs the same stages on every explored transition.
+
+/** Stage 1: equal results, then abstract(impl) equal to the model state. */
+export function compareOutcomes(o: StepObservation): Violation | null {
+  if (!resultsEqual(o.modelResult, o.implResult)) return { check: 'result-mismatch' };
+  if (!statesEqual(o.modelState, o.implState)) {
+    return { check: 'state-mismatch', diff: diffStates(o.modelState, o.implState) };
+  }
+  return null;
+}
+
+/** Stage 2, one side: every invariant that reads a changed part (all, if `changed` is absent). */
+export function checkInvariants(
+  side: Side,
+  invariants: readonly StateInvariant[],
+  changed: ReadonlySet<ReadName> | undefined,
+  check: (invariant: StateInvariant) => string | null,
+): Violation | null {
+  for (const invariant of invariants) {
+    if (changed && !invariant.reads.some((r) => changed.has(r))) continue;
+    const message = check(invariant);
+    if (message !== null) return { check: 'invariant', name: invariant.name, side, message };
+  }
+  return null;
+}
+
+/** Stage 3: every step property on the model's transition and on the impl's. */
+export function checkStepProperties(
+  o: StepObservation,
+  properties: readonly StepProperty[],
+): Violation | null {
+  for (const property of properties) {
+    const onModel = property.check({
+      before: o.before,
+      op: o.op,
+      result: o.modelResult,
+      after: o.modelState,
+    });
+    if (onModel !== null) {
+      return { check: 'step-property', name: property.name, side: 'model', message: onModel };
+    }
+    const onImpl = property.check({
+      before: o.before,
+      op: o.op,
+      result: o.implResult,
+      after: o.implState,
+    });
+    if (onImpl !== null) {
+      return { check: 'step-property', name: property.name, side: 'impl', message: onImpl };
+    }
+  }
+  return null;
+}
+
 export class Checker {
   readonly impl: GrantSystem;
   private modelState: ModelState;
@@ -98,41 +164,12 @@ export class Checker {
     const implResult = this.impl.apply(op);
     const implState = abstract(this.impl);
     this.modelState = modelState;
-    const verdict = (violation: Violation | null): StepVerdict => ({
-      modelResult,
-      implResult,
-      modelState,
-      implState,
-      violation,
-    });
-
-    if (!resultsEqual(modelResult, implResult)) return verdict({ check: 'result-mismatch' });
-    if (!statesEqual(modelState, implState)) {
-      return verdict({ check: 'state-mismatch', diff: diffStates(modelState, implState) });
-    }
-    const invariantViolation = this.checkStateInvariants();
-    if (invariantViolation) return verdict(invariantViolation);
-    for (const property of this.options.properties) {
-      const onModel = property.check({ before, op, result: modelResult, after: modelState });
-      if (onModel !== null) {
-        return verdict({
-          check: 'step-property',
-          name: property.name,
-          side: 'model',
-          message: onModel,
-        });
-      }
-      const onImpl = property.check({ before, op, result: implResult, after: implState });
-      if (onImpl !== null) {
-        return verdict({
-          check: 'step-property',
-          name: property.name,
-          side: 'impl',
-          message: onImpl,
-        });
-      }
-    }
-    return verdict(null);
+    const observed = { before, op, modelResult, modelState, implResult, implState };
+    const violation =
+      compareOutcomes(observed) ??
+      this.checkStateInvariants() ??
+      checkStepProperties(observed, this.options.properties);
+    return { modelResult, implResult, modelState, implState, violation };
   }
 
   /** What the invariants read after the last step at which they all held. */
@@ -144,22 +181,20 @@ export class Checker {
     const { invariants, noMemo } = this.options;
     const modelNow = modelReads(this.modelState);
     const implNow = implReads(this.impl);
-    const modelChanged = changedReads(noMemo ? undefined : this.heldModelReads, modelNow);
-    const implChanged = changedReads(noMemo ? undefined : this.heldImplReads, implNow);
-    for (const invariant of invariants) {
-      if (invariant.reads.some((r) => modelChanged.has(r))) {
-        const onModel = invariant.onModel(this.modelState);
-        if (onModel !== null) {
-          return { check: 'invariant', name: invariant.name, side: 'model', message: onModel };
-        }
-      }
-      if (invariant.reads.some((r) => implChanged.has(r))) {
-        const onImpl = invariant.onImpl(view);
-        if (onImpl !== null) {
-          return { check: 'invariant', name: invariant.name, side: 'impl', message: onImpl };
-        }
-      }
-    }
+    const violation =
+      checkInvariants(
+        'model',
+        invariants,
+        noMemo ? undefined : changedReads(this.heldModelReads, modelNow),
+        (inv) => inv.onModel(this.modelState),
+      ) ??
+      checkInvariants(
+        'impl',
+        invariants,
+        noMemo ? undefined : changedReads(this.heldImplReads, implNow),
+        (inv) => inv.onImpl(view),
+      );
+    if (violation) return violation;
     this.heldModelReads = modelNow;
     this.heldImplReads = implNow;
     return null;

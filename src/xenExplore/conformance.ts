@@ -3,13 +3,18 @@
 // state invariant on the impl and every step property are checked, as the harness's Checker does.
 
 import type { ExploreOptions, TransitionFailure } from '../explore/index.ts';
+import type { Violation } from '../harness/checker.ts';
+import {
+  checkInvariants,
+  checkStepProperties,
+  compareOutcomes,
+  violationName,
+} from '../harness/checker.ts';
 import { ImplView } from '../harness/implView.ts';
 import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
 import { changedReads, implReads } from '../harness/reads.ts';
-import { resultsEqual } from '../harness/results.ts';
 import type { ImplParts, ImplSnapshot } from '../impl/index.ts';
 import { abstract, GrantSystem } from '../impl/index.ts';
-import { diffStates, statesEqual } from '../model/index.ts';
 import type { Op } from '../ops/op.ts';
 import { actingDomain } from '../ops/op.ts';
 import type { Renaming } from './handles.ts';
@@ -53,6 +58,17 @@ interface Saved {
  * used are exactly those a replay of the reported path goes through.
  * Why two levels? BFS expands level d while it discovers level d+1; older levels are dropped.
  */
+/** A checker violation as the explorer's transition failure. */
+function failureOf(v: Violation): TransitionFailure {
+  const detail =
+    v.check === 'result-mismatch'
+      ? 'model and impl returned different results'
+      : v.check === 'state-mismatch'
+        ? `abstract(impl) differs from the model: ${v.diff.join('; ')}`
+        : v.message;
+  return { name: violationName(v), statement: detail };
+}
+
 export class XenConformance {
   private readonly impl: GrantSystem;
   private readonly initial: ImplSnapshot;
@@ -119,10 +135,10 @@ export class XenConformance {
       this.initialChecked = true;
       this.impl.restore(this.initial);
       const view = new ImplView(this.impl);
-      for (const inv of this.options.invariants) {
-        const message = inv.onImpl(view);
-        if (message !== null) return { name: `invariant ${inv.name} (impl)`, statement: message };
-      }
+      const v = checkInvariants('impl', this.options.invariants, undefined, (inv) =>
+        inv.onImpl(view),
+      );
+      if (v) return failureOf(v);
     }
     // The impl holds some state w with canonical(w) = canonical(parent); `toParent` renames
     // w's handles into parent's.
@@ -167,38 +183,24 @@ export class XenConformance {
     toParent: Renaming | null,
     before: ReturnType<typeof implReads>,
   ): TransitionFailure | null {
-    const modelResult = this.model.lastResult(parent, op);
-    if (!resultsEqual(modelResult, implResult)) {
-      return { name: 'result-mismatch', statement: 'model and impl returned different results' };
-    }
-    const implState = renameState(abstract(this.impl), toParent);
-    if (!statesEqual(child.model, implState)) {
-      const diff = diffStates(child.model, implState).join('; ');
-      return {
-        name: 'state-mismatch',
-        statement: `abstract(impl) differs from the model: ${diff}`,
-      };
-    }
-    // The parent's impl state passed every invariant; re-run those whose parts changed.
-    const changed = changedReads(before, implReads(this.impl));
+    const observed = {
+      before: parent.model,
+      op,
+      modelResult: this.model.lastResult(parent, op),
+      modelState: child.model,
+      implResult,
+      implState: renameState(abstract(this.impl), toParent),
+    };
+    // The same stages as the random engine's Checker. Model-side invariants are the explorer's
+    // own (checked on every state); the parent's impl state passed every impl invariant, so
+    // only those whose parts changed are re-run.
     const view = new ImplView(this.impl);
-    for (const inv of this.options.invariants) {
-      if (!inv.reads.some((r) => changed.has(r))) continue;
-      const message = inv.onImpl(view);
-      if (message !== null) return { name: `invariant ${inv.name} (impl)`, statement: message };
-    }
-    for (const p of this.options.properties) {
-      const onModel = p.check({
-        before: parent.model,
-        op,
-        result: modelResult,
-        after: child.model,
-      });
-      if (onModel !== null) return { name: `step property ${p.name} (model)`, statement: onModel };
-      const onImpl = p.check({ before: parent.model, op, result: implResult, after: implState });
-      if (onImpl !== null) return { name: `step property ${p.name} (impl)`, statement: onImpl };
-    }
-    return null;
+    const changed = changedReads(before, implReads(this.impl));
+    const violation =
+      compareOutcomes(observed) ??
+      checkInvariants('impl', this.options.invariants, changed, (inv) => inv.onImpl(view)) ??
+      checkStepProperties(observed, this.options.properties);
+    return violation ? failureOf(violation) : null;
   }
 
   /** A rough size of one snapshot: its typed arrays; the immutable maps are shared. */

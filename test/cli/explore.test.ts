@@ -112,7 +112,7 @@ describe('grantcheck explore', () => {
       out,
     );
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/VIOLATION: state-mismatch after 3 steps/);
+    expect(r.out).toMatch(/VIOLATION: state mismatch after 3 steps/);
     const file = join(out, 'explore-xen-D2R1P1M1-full-xsa-230-status-host-only.json');
     expect(r.out).toContain(`reproduce:     npx grantcheck replay ${file}`);
     const replay = await cli('replay', file);

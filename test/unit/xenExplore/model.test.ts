@@ -82,7 +82,7 @@ describe('Xen-level model: conformance mode', () => {
     const o = explore(m, { symmetry: true, onTransition: c.check });
     if (o.kind !== 'violation') throw new Error(`expected a violation, got ${o.kind}`);
     expect(o.path).toHaveLength(3);
-    expect(o.violated.name).toBe('state-mismatch');
+    expect(o.violated.name).toBe('state mismatch');
     const options = { invariants: INVARIANTS, properties: STEP_PROPERTIES, parts: fault.parts };
     const run = runOps(m.config, o.path, options);
     expect(run.failure).toMatchObject({ step: 2, violation: { check: 'state-mismatch' } });
