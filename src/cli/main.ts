@@ -72,6 +72,7 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--budget <runs>', "random runs per suite (default: the suite's budget)")
     .option('--seed <n>', 'seed for the random generator (default 1, fixed)')
     .option('--out <dir>', 'where to write the traces of caught faults', DEFAULT_TRACE_DIR)
+    .option('--explore-time <s>', 'seconds of exhaustive search per fault, 0 for none (default 3)')
     .option('--json', 'print the report as JSON')
     .action((opts: Record<string, string | boolean | undefined>) =>
       settle(faultsCommand(opts, io)),

@@ -8,8 +8,13 @@ import { FAULTS, findFault } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import { caughtBy, faultTrace, killFault, passesUnfaulted } from '../../faults/kill.ts';
 import type { FaultKill } from '../../faults/kill.ts';
+import { exploreFault } from '../../faults/explore.ts';
+import type { ExplorerResult } from '../../faults/explore.ts';
 import type { Suite } from '../../harness/suite.ts';
 import { writeTrace } from '../../trace/io.ts';
+import { DEFAULT_XEN_BOUNDS, xenModelName } from '../../xenExplore/index.ts';
+import { INVARIANTS } from '../../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { parseIntOption, UsageError } from '../options.ts';
@@ -21,10 +26,16 @@ export interface FaultsFlags {
   readonly seed?: string;
   readonly out?: string;
   readonly json?: boolean;
+  readonly exploreTime?: string;
 }
 
 /** Fixed, so that the report is the same on every machine (the issue's "fixed seeds"). */
 export const DEFAULT_FAULTS_SEED = 1;
+
+const DEFAULT_XEN_BOUNDS_NAME = xenModelName(DEFAULT_XEN_BOUNDS);
+
+/** Seconds of exhaustive search per fault for the explorer column (0: no search). */
+export const DEFAULT_EXPLORE_SECONDS = 3;
 
 /** The issue's targets for the default budget. */
 const TARGET_MEDIAN_MS = 1000;
@@ -35,9 +46,15 @@ interface Row {
   /** The shrunk counterexample also fails against the correct impl: a harness bug. */
   readonly falseAlarm: boolean;
   readonly tracePath?: string;
+  readonly explorer?: ExplorerResult;
 }
 
-function readFlags(flags: FaultsFlags): { faults: Fault[]; seed: number; runs?: number } {
+function readFlags(flags: FaultsFlags): {
+  faults: Fault[];
+  seed: number;
+  runs?: number;
+  exploreMs: number;
+} {
   let faults = [...FAULTS];
   if (flags.only !== undefined) {
     const ids = flags.only.split(',').map((s) => s.trim());
@@ -48,8 +65,10 @@ function readFlags(flags: FaultsFlags): { faults: Fault[]; seed: number; runs?: 
     });
   }
   const runs = parseIntOption('budget', flags.budget, 1, 10_000_000);
+  const explore = parseIntOption('explore-time', flags.exploreTime, 0, 86_400);
   return {
     faults,
+    exploreMs: (explore ?? DEFAULT_EXPLORE_SECONDS) * 1000,
     seed: parseIntOption('seed', flags.seed, 0, 2 ** 31 - 1) ?? DEFAULT_FAULTS_SEED,
     ...(runs === undefined ? {} : { runs }),
   };
@@ -73,14 +92,33 @@ function elements(kill: FaultKill): number {
   return (kill.best?.shrunk ?? []).reduce((n, op) => n + ('batch' in op ? op.batch.length : 1), 0);
 }
 
+/** The explorer's cell: the shortest length, or how far it looked. */
+function explorerCell(e: ExplorerResult | undefined): string {
+  if (!e) return 'n/a';
+  if (e.kind === 'caught') return String(e.length);
+  return e.complete ? 'none (all)' : `none ≤${e.depth}`;
+}
+
+/** The issue's target: a shrunk counterexample at most 2 ops longer than the explorer's. */
+function tooLong(row: Row): boolean {
+  const e = row.explorer;
+  return (
+    row.kill.best !== undefined &&
+    e?.kind === 'caught' &&
+    row.kill.best.shrunk.length > e.length + 2
+  );
+}
+
 function table(rows: readonly Row[]): string[] {
   const head = ['fault', 'caught by', 'suite', 'run', 'ops', '~time', 'shrunk', 'explorer'];
-  const cells = rows.map(({ kill, falseAlarm }) => {
+  const cells = rows.map((row) => {
+    const { kill, falseAlarm } = row;
     const b = kill.best;
+    const explorer = explorerCell(row.explorer);
     if (!b) {
       const crash = kill.attempts.find((a) => a.kind === 'crashed');
       const why = crash?.kind === 'crashed' ? `IMPL CRASH: ${crash.message}` : 'NOT CAUGHT';
-      return [kill.fault.id, why, '-', '-', '-', '-', '-', 'n/a'];
+      return [kill.fault.id, why, '-', '-', '-', '-', '-', explorer];
     }
     const by = falseAlarm ? `FALSE ALARM (${caughtBy(b)})` : caughtBy(b);
     const n = elements(kill);
@@ -91,8 +129,9 @@ function table(rows: readonly Row[]): string[] {
       String(b.runs + 1),
       String(b.ops),
       seconds(b.catchMs),
-      n === b.shrunk.length ? String(n) : `${b.shrunk.length} (${n} el.)`,
-      'n/a',
+      (n === b.shrunk.length ? String(n) : `${b.shrunk.length} (${n} el.)`) +
+        (tooLong(row) ? ' (>explorer+2)' : ''),
+      explorer,
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
@@ -112,7 +151,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     if (e instanceof UsageError) return { kind: 'usage', message: e.message };
     throw e;
   }
-  const { faults, seed, runs } = parsed;
+  const { faults, seed, runs, exploreMs } = parsed;
   const suites: Suite[] = SUITE_NAMES.flatMap((name) => buildSuite(name, DEFAULT_CONFIG) ?? []);
   const outDir = flags.out ?? DEFAULT_TRACE_DIR;
   const say = (line = '') => {
@@ -126,14 +165,23 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   for (const [i, fault] of faults.entries()) {
     if (io.interactive && !flags.json) io.err(`\r  ${i + 1}/${faults.length} ${fault.id}\x1b[K`);
     const kill = killFault(fault, suites, { seed, ...(runs === undefined ? {} : { runs }) });
+    const explorer =
+      exploreMs > 0
+        ? exploreFault(fault, {
+            invariants: INVARIANTS,
+            properties: STEP_PROPERTIES,
+            timeBudgetMs: exploreMs,
+          })
+        : undefined;
+    const withExplorer = explorer ? { explorer } : {};
     const best = kill.best;
     if (!best) {
-      rows.push({ kill, falseAlarm: false });
+      rows.push({ kill, falseAlarm: false, ...withExplorer });
       continue;
     }
     const tracePath = join(outDir, `fault-${fault.id}.json`);
     writeTrace(tracePath, faultTrace(fault, best));
-    rows.push({ kill, falseAlarm: !passesUnfaulted(best), tracePath });
+    rows.push({ kill, falseAlarm: !passesUnfaulted(best), tracePath, ...withExplorer });
   }
   if (io.interactive && !flags.json) io.err('\r\x1b[K');
 
@@ -149,26 +197,27 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       runs: runs ?? null,
       medianCatchMs: Math.round(med),
       worstCatchMs: Math.round(worst),
-      faults: rows.map(({ kill, falseAlarm, tracePath }) => ({
-        id: kill.fault.id,
-        source: kill.fault.source,
-        expected: kill.fault.caughtBy,
-        caught: kill.best !== undefined && !falseAlarm,
-        ...(falseAlarm ? { falseAlarm } : {}),
-        ...(kill.best
+      faults: rows.map((row) => ({
+        id: row.kill.fault.id,
+        source: row.kill.fault.source,
+        expected: row.kill.fault.caughtBy,
+        caught: row.kill.best !== undefined && !row.falseAlarm,
+        ...(row.falseAlarm ? { falseAlarm: true } : {}),
+        ...(row.kill.best
           ? {
-              caughtBy: caughtBy(kill.best),
-              suite: kill.best.suite.name,
-              run: kill.best.runs + 1,
-              ops: kill.best.ops,
-              catchMs: Math.round(kill.best.catchMs),
-              shrunk: kill.best.shrunk.length,
-              shrunkElements: elements(kill),
-              trace: tracePath,
+              caughtBy: caughtBy(row.kill.best),
+              suite: row.kill.best.suite.name,
+              run: row.kill.best.runs + 1,
+              ops: row.kill.best.ops,
+              catchMs: Math.round(row.kill.best.catchMs),
+              shrunk: row.kill.best.shrunk.length,
+              shrunkElements: elements(row.kill),
+              withinExplorerPlus2: !tooLong(row),
+              trace: row.tracePath,
             }
           : {}),
-        explorer: null,
-        attempts: kill.attempts.map((a) =>
+        explorer: row.explorer ?? null,
+        attempts: row.kill.attempts.map((a) =>
           a.kind === 'crashed'
             ? { suite: a.suite.name, caught: false, crashed: a.message }
             : a.kind === 'caught'
@@ -200,7 +249,11 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     say('run: the run that failed (1-based); ops: ops executed until the failing op;');
     say('~time: until the failing run started, plus one mean run (shrinking not included);');
     say('shrunk: ops in the shrunk counterexample (batch elements when they differ);');
-    say('explorer: n/a, the Xen-level explorer (src/xenExplore) is not wired in yet.');
+    say(
+      exploreMs > 0
+        ? `explorer: shortest counterexample of the Xen-level explorer, ${DEFAULT_XEN_BOUNDS_NAME}, ${exploreMs / 1000} s per fault (none ≤d: no counterexample up to depth d)`
+        : 'explorer: n/a (--explore-time 0)',
+    );
     say();
     say(
       `time to first counterexample: median ${seconds(med)} (target < ${seconds(TARGET_MEDIAN_MS)}), worst ${seconds(worst)} (target < ${seconds(TARGET_WORST_MS)})`,

@@ -1,0 +1,82 @@
+// The explorer's column of the kill report: the shortest counterexample the Xen-level explorer
+// (src/xenExplore, conformance mode over the faulted impl) finds within its bounds.
+
+import { explore } from '../explore/index.ts';
+import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
+import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel, xenModelName } from '../xenExplore/index.ts';
+import type { XenBounds } from '../xenExplore/index.ts';
+import type { Fault } from './fault.ts';
+
+export type ExplorerResult =
+  | {
+      readonly kind: 'caught';
+      /** Ops in the shortest counterexample (breadth-first: no shorter one exists in bounds). */
+      readonly length: number;
+      readonly violated: string;
+      readonly states: number;
+      readonly elapsedMs: number;
+      readonly model: string;
+    }
+  | {
+      /** No counterexample: the whole bounded space (`complete`), or every state up to `depth`. */
+      readonly kind: 'none';
+      readonly complete: boolean;
+      readonly depth: number;
+      readonly states: number;
+      readonly elapsedMs: number;
+      readonly model: string;
+    };
+
+export interface ExploreFaultOptions {
+  readonly invariants: readonly StateInvariant[];
+  readonly properties: readonly StepProperty[];
+  readonly timeBudgetMs: number;
+  /** The full alphabet (every op kind but raw_write) of the default bounds unless given. */
+  readonly bounds?: XenBounds;
+}
+
+export function exploreFault(fault: Fault, options: ExploreFaultOptions): ExplorerResult {
+  const bounds = options.bounds ?? DEFAULT_XEN_BOUNDS;
+  const model = xenModel(bounds, { invariants: options.invariants });
+  const conformance = new XenConformance(model, {
+    invariants: options.invariants,
+    properties: options.properties,
+    parts: fault.parts,
+  });
+  const outcome = explore(model, {
+    symmetry: true,
+    timeBudgetMs: options.timeBudgetMs,
+    onTransition: conformance.check,
+  });
+  const { states, elapsedMs } = outcome.stats;
+  const name = xenModelName(bounds);
+  switch (outcome.kind) {
+    case 'violation':
+      return {
+        kind: 'caught',
+        length: outcome.path.length,
+        violated: outcome.violated.name,
+        states,
+        elapsedMs,
+        model: name,
+      };
+    case 'ok':
+      return {
+        kind: 'none',
+        complete: true,
+        depth: outcome.stats.maxDepth,
+        states,
+        elapsedMs,
+        model: name,
+      };
+    case 'limit':
+      return {
+        kind: 'none',
+        complete: false,
+        depth: outcome.depth,
+        states,
+        elapsedMs,
+        model: name,
+      };
+  }
+}
