@@ -18,6 +18,7 @@ import { xsa224DevAddrZero } from './xsa224DevAddrZero.ts';
 import { xsa224OneRefForHostAndDevice } from './xsa224OneRefForHostAndDevice.ts';
 import { xsa287StealMappedPage } from './xsa287StealMappedPage.ts';
 import { xsa316PositiveStatus } from './xsa316PositiveStatus.ts';
+import { xsa385TransferPastMaxPages } from './xsa385TransferPastMaxPages.ts';
 
 export type { Fault } from './fault.ts';
 
@@ -29,6 +30,7 @@ export const FAULTS: readonly Fault[] = [
   statusHostOnly,
   xsa287StealMappedPage,
   xsa316PositiveStatus,
+  xsa385TransferPastMaxPages,
   mapNoStatusRollback,
   pinOverflowAllCounters,
   noSpaceAsNoDeviceSpace,

@@ -2,6 +2,7 @@
 // fault (a re-created Xen bug) replaces ONE of them; everything calls through this record, so
 // the replacement is seen everywhere. DEFAULT_PARTS holds the correct implementations.
 
+import type { XenDomain } from './hypervisor/domain.ts';
 import type {
   DomId,
   EndAccessOp,
@@ -38,7 +39,7 @@ import { stealPage } from './hypervisor/mm.ts';
 import { createGrantPvMapping, replaceGrantPvMapping } from './hypervisor/pvMapping.ts';
 import { reduceStatusForPin } from './hypervisor/reduceStatusForPin.ts';
 import { setStatusV1 } from './hypervisor/setStatus.ts';
-import { prepareForTransfer } from './hypervisor/transfer.ts';
+import { prepareForTransfer, receiverAtPageLimit } from './hypervisor/transfer.ts';
 import type { UnmapCommon } from './hypervisor/unmapGrantRef.ts';
 import { unmapCommon, unmapCommonComplete } from './hypervisor/unmapGrantRef.ts';
 import type { SharedGrantMemory } from './sharedMemory.ts';
@@ -99,6 +100,8 @@ export interface ImplParts {
   readonly stealPage: (xen: Hypervisor, d: DomId, mfn: Mfn) => number;
   /** gnttab_prepare_for_transfer: commit the receiver's accept_transfer entry. */
   readonly prepareForTransfer: (xen: Hypervisor, rd: DomId, ld: DomId, ref: Ref) => boolean;
+  /** gnttab_transfer's max_pages test (L2412-2414): the receiver cannot take one more page. */
+  readonly receiverAtPageLimit: (e: XenDomain) => boolean;
 
   // --- Guest library (G §3) ---------------------------------------------------------------------
   /** gnttab_grant_foreign_access_ref */
@@ -127,6 +130,7 @@ export const DEFAULT_PARTS: ImplParts = {
   unmapCommonComplete,
   stealPage,
   prepareForTransfer,
+  receiverAtPageLimit,
   guestGrantAccess: grantAccess,
   guestEndAccess: endAccess,
   guestGrantTransfer: grantTransfer,

@@ -2,6 +2,7 @@
 // receiver's accept_transfer entry; gnttab_prepare_for_transfer (L2220-2281) commits the entry.
 // Commit order as the receiver sees it: committed, frame := MFN, barrier, completed.
 
+import type { XenDomain } from './domain.ts';
 import type { DomId, Ref, TransferArgs } from '../../ops/op.ts';
 import {
   GNTST_bad_domain,
@@ -64,7 +65,7 @@ export function gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs):
   // low-memory copy and no GNTST_address_too_big.)
 
   // L2405-2428, under e's page_alloc_lock
-  if (e.totPages >= e.maxPages) {
+  if (parts.receiverAtPageLimit(e)) {
     freeDomheapPage(xen, mfn);
     // gnttab_transfer L2416: the receiver is at max_pages
     return GNTST_general_error;
@@ -96,4 +97,10 @@ export function gnttabTransfer(
   batch: readonly TransferArgs[],
 ): number[] {
   return batch.map((gop) => gnttabTransferOne(xen, d, gop));
+}
+
+/** gnttab_transfer L2412-2414 (the check XSA-385 hardened): may the receiver take one more page?
+ * Refused at max_pages, or if tot_pages + 1 would overflow. */
+export function receiverAtPageLimit(e: XenDomain): boolean {
+  return e.totPages >= e.maxPages || e.totPages + 1 > 0xffffffff;
 }
