@@ -5,7 +5,9 @@ import { benchChecked } from './checked.ts';
 import { benchExplore } from './explore.ts';
 
 const checked = benchChecked();
-console.log('checked ops (conformance op stream: 1000 runs x 100 ops, seed 1124)');
+console.log(
+  'checked ops (conformance op stream: 1000 runs x 100 ops, seed 1124; median of 3 passes)',
+);
 console.table(checked);
 const [full, , raw] = checked;
 if (full && raw) {

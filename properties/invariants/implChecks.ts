@@ -5,6 +5,7 @@
 import type { CheckMessage } from '../../src/harness/invariant.ts';
 import { grantKey } from './modelChecks.ts';
 import type { ImplView } from '../../src/harness/implView.ts';
+import type { XenDomain } from '../../src/impl/index.ts';
 import { NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
 import {
   GNTMAP_device_map,
@@ -71,14 +72,12 @@ function expectedPins(view: ImplView): Map<number, ExpectedPin> {
   return expected;
 }
 
-export function pinRange(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    for (const ref of view.pinned(d.id)) {
-      const pin = d.grantTable.active.pinOf(ref);
-      for (const [name, shift] of PIN_SHIFTS) {
-        if (pinByte(pin, shift) > GNTPIN_COUNTER_LIMIT) {
-          return `d${d.id} ref ${ref}: ${name} byte ${pinByte(pin, shift)} in pin 0x${pin.toString(16)}`;
-        }
+export function pinRange(view: ImplView, d: XenDomain): CheckMessage {
+  for (const ref of view.pinned(d.id)) {
+    const pin = d.grantTable.active.pinOf(ref);
+    for (const [name, shift] of PIN_SHIFTS) {
+      if (pinByte(pin, shift) > GNTPIN_COUNTER_LIMIT) {
+        return `d${d.id} ref ${ref}: ${name} byte ${pinByte(pin, shift)} in pin 0x${pin.toString(16)}`;
       }
     }
   }
@@ -123,11 +122,9 @@ export function singleGrantee(view: ImplView): CheckMessage {
   return null;
 }
 
-export function pinnedRefsValid(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    for (const ref of view.pinned(d.id)) {
-      if (ref >= d.grantTable.nrGrantEntries) return `d${d.id} ref ${ref} pinned beyond the table`;
-    }
+export function pinnedRefsValid(view: ImplView, d: XenDomain): CheckMessage {
+  for (const ref of view.pinned(d.id)) {
+    if (ref >= d.grantTable.nrGrantEntries) return `d${d.id} ref ${ref} pinned beyond the table`;
   }
   return null;
 }
@@ -149,60 +146,52 @@ export function liveMaptrackEntries(view: ImplView): CheckMessage {
   return null;
 }
 
-export function maptrackSize(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    const { limit, maxMaptrackFrames } = d.maptrack;
-    if (limit % MAPTRACK_PER_PAGE !== 0)
-      return `d${d.id} maptrack_limit ${limit} not a multiple of 256`;
-    if (limit > MAPTRACK_PER_PAGE * maxMaptrackFrames)
-      return `d${d.id} maptrack_limit ${limit} above max`;
+export function maptrackSize(view: ImplView, d: XenDomain): CheckMessage {
+  const { limit, maxMaptrackFrames } = d.maptrack;
+  if (limit % MAPTRACK_PER_PAGE !== 0)
+    return `d${d.id} maptrack_limit ${limit} not a multiple of 256`;
+  if (limit > MAPTRACK_PER_PAGE * maxMaptrackFrames)
+    return `d${d.id} maptrack_limit ${limit} above max`;
+  return null;
+}
+
+export function freeListIntegrity(view: ImplView, d: XenDomain): CheckMessage {
+  const walk = view.freeList(d.id);
+  if (walk.problem) return `d${d.id}: ${walk.problem}`;
+  for (const h of walk.handles) {
+    if (d.maptrack.flags(h) !== 0) return `d${d.id} handle ${h} on the free list but in use`;
+  }
+  if (walk.handles.length + view.live(d.id).length !== d.maptrack.limit) {
+    return `d${d.id}: ${walk.handles.length} free + ${view.live(d.id).length} live handles != limit ${d.maptrack.limit}`;
   }
   return null;
 }
 
-export function freeListIntegrity(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    const walk = view.freeList(d.id);
-    if (walk.problem) return `d${d.id}: ${walk.problem}`;
-    for (const h of walk.handles) {
-      if (d.maptrack.flags(h) !== 0) return `d${d.id} handle ${h} on the free list but in use`;
+export function maptrackCapacity(view: ImplView, d: XenDomain): CheckMessage {
+  const cap = MAPTRACK_PER_PAGE * d.maptrack.maxMaptrackFrames - 1;
+  if (view.live(d.id).length > cap)
+    return `d${d.id} has ${view.live(d.id).length} live mappings, cap ${cap}`;
+  return null;
+}
+
+export function statusBitsMirrorPins(view: ImplView, d: XenDomain): CheckMessage {
+  const raw = view.rawWritten(d.id);
+  const { active, shared } = d.grantTable;
+  const refs = new Set([
+    ...view.pinned(d.id),
+    ...view.withStatusBits(d.id, GTF_reading | GTF_writing),
+  ]);
+  for (const ref of refs) {
+    if (raw.has(ref)) continue;
+    const flags = (shared.words[2 * ref] ?? 0) & 0xffff;
+    if ((flags & GTF_type_mask) === GTF_accept_transfer) continue;
+    const pin = active.pinOf(ref);
+    const writePins = pinByte(pin, GNTPIN_hstw_shift) + pinByte(pin, GNTPIN_devw_shift);
+    if (((flags & GTF_reading) !== 0) !== (pin !== 0)) {
+      return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_reading)`;
     }
-    if (walk.handles.length + view.live(d.id).length !== d.maptrack.limit) {
-      return `d${d.id}: ${walk.handles.length} free + ${view.live(d.id).length} live handles != limit ${d.maptrack.limit}`;
-    }
-  }
-  return null;
-}
-
-export function maptrackCapacity(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    const cap = MAPTRACK_PER_PAGE * d.maptrack.maxMaptrackFrames - 1;
-    if (view.live(d.id).length > cap)
-      return `d${d.id} has ${view.live(d.id).length} live mappings, cap ${cap}`;
-  }
-  return null;
-}
-
-export function statusBitsMirrorPins(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    const raw = view.rawWritten(d.id);
-    const { active, shared } = d.grantTable;
-    const refs = new Set([
-      ...view.pinned(d.id),
-      ...view.withStatusBits(d.id, GTF_reading | GTF_writing),
-    ]);
-    for (const ref of refs) {
-      if (raw.has(ref)) continue;
-      const flags = (shared.words[2 * ref] ?? 0) & 0xffff;
-      if ((flags & GTF_type_mask) === GTF_accept_transfer) continue;
-      const pin = active.pinOf(ref);
-      const writePins = pinByte(pin, GNTPIN_hstw_shift) + pinByte(pin, GNTPIN_devw_shift);
-      if (((flags & GTF_reading) !== 0) !== (pin !== 0)) {
-        return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_reading)`;
-      }
-      if (((flags & GTF_writing) !== 0) !== writePins > 0) {
-        return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_writing)`;
-      }
+    if (((flags & GTF_writing) !== 0) !== writePins > 0) {
+      return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_writing)`;
     }
   }
   return null;
@@ -274,15 +263,13 @@ export function pageReferences(view: ImplView): CheckMessage {
   return null;
 }
 
-export function transferFlagOrder(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    const raw = view.rawWritten(d.id);
-    for (const ref of view.withStatusBits(d.id, GTF_transfer_completed)) {
-      const flags = (d.grantTable.shared.words[2 * ref] ?? 0) & 0xffff;
-      if (raw.has(ref) || (flags & GTF_type_mask) !== GTF_accept_transfer) continue;
-      if (!(flags & GTF_transfer_committed))
-        return `d${d.id} ref ${ref}: completed but not committed`;
-    }
+export function transferFlagOrder(view: ImplView, d: XenDomain): CheckMessage {
+  const raw = view.rawWritten(d.id);
+  for (const ref of view.withStatusBits(d.id, GTF_transfer_completed)) {
+    const flags = (d.grantTable.shared.words[2 * ref] ?? 0) & 0xffff;
+    if (raw.has(ref) || (flags & GTF_type_mask) !== GTF_accept_transfer) continue;
+    if (!(flags & GTF_transfer_committed))
+      return `d${d.id} ref ${ref}: completed but not committed`;
   }
   return null;
 }
@@ -304,24 +291,20 @@ export function pageBudget(view: ImplView): CheckMessage {
   return null;
 }
 
-export function grantFrames(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    const { nrGrantFrames, maxGrantFrames } = d.grantTable;
-    if (nrGrantFrames < 1 || nrGrantFrames > maxGrantFrames) {
-      return `d${d.id} nr_grant_frames ${nrGrantFrames} outside 1..${maxGrantFrames}`;
-    }
+export function grantFrames(view: ImplView, d: XenDomain): CheckMessage {
+  const { nrGrantFrames, maxGrantFrames } = d.grantTable;
+  if (nrGrantFrames < 1 || nrGrantFrames > maxGrantFrames) {
+    return `d${d.id} nr_grant_frames ${nrGrantFrames} outside 1..${maxGrantFrames}`;
   }
   return null;
 }
 
-export function reservedRefsUntouched(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    const words = d.grantTable.shared.words;
-    for (let ref = 0; ref < GNTTAB_NR_RESERVED_ENTRIES; ref++) {
-      const used = (words[2 * ref] ?? 0) !== 0 || (words[2 * ref + 1] ?? 0) !== 0;
-      if (used && !view.rawWritten(d.id).has(ref))
-        return `d${d.id} reserved ref ${ref} written by the guest library`;
-    }
+export function reservedRefsUntouched(view: ImplView, d: XenDomain): CheckMessage {
+  const words = d.grantTable.shared.words;
+  for (let ref = 0; ref < GNTTAB_NR_RESERVED_ENTRIES; ref++) {
+    const used = (words[2 * ref] ?? 0) !== 0 || (words[2 * ref + 1] ?? 0) !== 0;
+    if (used && !view.rawWritten(d.id).has(ref))
+      return `d${d.id} reserved ref ${ref} written by the guest library`;
   }
   return null;
 }

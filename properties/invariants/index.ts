@@ -1,20 +1,22 @@
 // The invariant catalogue: each state invariant with its name, one-line statement, source, and
 // its check on the model state and on the impl's own structures. The harness runs all of them
-// after every step (hypervisor.md §10; guest.md §6.4).
+// after every step (hypervisor.md §10; guest.md §6.4). An invariant that is a conjunction over
+// domains, each reading only its own parts, is declared per domain (domainInvariant), so that a
+// step re-checks only the domains it changed.
 
 import type { StateInvariant } from '../../src/harness/invariant.ts';
+import { domainInvariant } from '../../src/harness/invariant.ts';
 import * as impl from './implChecks.ts';
 import * as model from './modelChecks.ts';
 
 export const INVARIANTS: readonly StateInvariant[] = [
-  {
+  domainInvariant({
     name: 'pin-range',
     statement: 'each of the four pin counters of an active entry is in 0..128',
     source: 'hypervisor.md §10 I5 (GNTPIN_incr2oflow_mask)',
-    onModel: model.pinRange,
-    onImpl: impl.pinRange,
     reads: ['active'],
-  },
+    perDomain: { onModel: model.pinRange, onImpl: impl.pinRange },
+  }),
   {
     name: 'pin-accounting',
     statement:
@@ -32,14 +34,13 @@ export const INVARIANTS: readonly StateInvariant[] = [
     onImpl: impl.singleGrantee,
     reads: ['active', 'maptrack'],
   },
-  {
+  domainInvariant({
     name: 'pinned-refs-valid',
     statement: 'a pinned ref is inside its table',
     source: 'hypervisor.md §10 I8',
-    onModel: model.pinnedRefsValid,
-    onImpl: impl.pinnedRefsValid,
     reads: ['active', 'grantFrames'],
-  },
+    perDomain: { onModel: model.pinnedRefsValid, onImpl: impl.pinnedRefsValid },
+  }),
   {
     name: 'live-maptrack-entries',
     statement:
@@ -49,40 +50,36 @@ export const INVARIANTS: readonly StateInvariant[] = [
     onImpl: impl.liveMaptrackEntries,
     reads: ['maptrack', 'grantFrames'],
   },
-  {
+  domainInvariant({
     name: 'maptrack-size',
     statement: 'maptrack_limit is a multiple of 256 and at most 256 * max_maptrack_frames',
     source: 'hypervisor.md §10 I12',
-    onModel: model.maptrackSize,
-    onImpl: impl.maptrackSize,
     reads: ['maptrack'],
-  },
-  {
+    perDomain: { onModel: model.maptrackSize, onImpl: impl.maptrackSize },
+  }),
+  domainInvariant({
     name: 'free-list-integrity',
     statement:
       'the free list is acyclic, ends at the tail, holds no live handle, and free + live = limit',
     source: 'hypervisor.md §10 I13 (XSA-218, XSA-228)',
-    onModel: model.freeListIntegrity,
-    onImpl: impl.freeListIntegrity,
     reads: ['maptrack'],
-  },
-  {
+    perDomain: { onModel: model.freeListIntegrity, onImpl: impl.freeListIntegrity },
+  }),
+  domainInvariant({
     name: 'maptrack-capacity',
     statement: 'one vCPU holds at most 256 * max_maptrack_frames - 1 live mappings',
     source: 'hypervisor.md §10 I14',
-    onModel: model.maptrackCapacity,
-    onImpl: impl.maptrackCapacity,
     reads: ['maptrack'],
-  },
-  {
+    perDomain: { onModel: model.maptrackCapacity, onImpl: impl.maptrackCapacity },
+  }),
+  domainInvariant({
     name: 'status-bits-mirror-pins',
     statement:
       '(G) GTF_reading iff pinned, GTF_writing iff writable pins, on every non-transfer entry',
     source: 'hypervisor.md §10 I15; guest.md H1 (XSA-218, XSA-230)',
-    onModel: model.statusBitsMirrorPins,
-    onImpl: impl.statusBitsMirrorPins,
     reads: ['entries', 'active', 'rawWritten'],
-  },
+    perDomain: { onModel: model.statusBitsMirrorPins, onImpl: impl.statusBitsMirrorPins },
+  }),
   {
     name: 'ownership',
     statement: 'every p2m entry names a page its domain owns, and no page is in two p2m tables',
@@ -108,14 +105,13 @@ export const INVARIANTS: readonly StateInvariant[] = [
     onImpl: impl.pageReferences,
     reads: ['hostMappings', 'maptrack', 'active', 'frames'],
   },
-  {
+  domainInvariant({
     name: 'transfer-flag-order',
     statement: '(G) a completed transfer entry is also committed',
     source: 'hypervisor.md §10 I20',
-    onModel: model.transferFlagOrder,
-    onImpl: impl.transferFlagOrder,
     reads: ['entries', 'rawWritten'],
-  },
+    perDomain: { onModel: model.transferFlagOrder, onImpl: impl.transferFlagOrder },
+  }),
   {
     name: 'page-budget',
     statement: 'tot_pages equals the pages a domain owns and never exceeds max_pages',
@@ -124,20 +120,18 @@ export const INVARIANTS: readonly StateInvariant[] = [
     onImpl: impl.pageBudget,
     reads: ['totPages', 'frames'],
   },
-  {
+  domainInvariant({
     name: 'grant-frames',
     statement: '1 <= nr_grant_frames <= max_grant_frames',
     source: 'hypervisor.md §10 I2',
-    onModel: model.grantFrames,
-    onImpl: impl.grantFrames,
     reads: ['grantFrames'],
-  },
-  {
+    perDomain: { onModel: model.grantFrames, onImpl: impl.grantFrames },
+  }),
+  domainInvariant({
     name: 'reserved-refs-untouched',
     statement: 'the guest library never writes refs 0..7',
     source: 'guest.md §6.4 I2',
-    onModel: model.reservedRefsUntouched,
-    onImpl: impl.reservedRefsUntouched,
     reads: ['entries', 'rawWritten'],
-  },
+    perDomain: { onModel: model.reservedRefsUntouched, onImpl: impl.reservedRefsUntouched },
+  }),
 ];

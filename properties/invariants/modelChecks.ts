@@ -76,16 +76,14 @@ function splitKey(key: number): [number, number] {
   return [Math.floor(key / 2 ** 32), key % 2 ** 32];
 }
 
-export function pinRange(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    for (const [ref, act] of d.grantTable.active) {
-      for (const name of PIN_NAMES) {
-        const n = act[name];
-        if (n < 0 || n > GNTPIN_COUNTER_LIMIT) return `d${d.id} ref ${ref}: ${name} = ${n}`;
-      }
-      if (PIN_NAMES.every((name) => act[name] === 0)) {
-        return `d${d.id} ref ${ref}: active entry kept with all pins 0`;
-      }
+export function pinRange(d: DomainState): CheckMessage {
+  for (const [ref, act] of d.grantTable.active) {
+    for (const name of PIN_NAMES) {
+      const n = act[name];
+      if (n < 0 || n > GNTPIN_COUNTER_LIMIT) return `d${d.id} ref ${ref}: ${name} = ${n}`;
+    }
+    if (PIN_NAMES.every((name) => act[name] === 0)) {
+      return `d${d.id} ref ${ref}: active entry kept with all pins 0`;
     }
   }
   return null;
@@ -127,11 +125,9 @@ export function singleGrantee(state: ModelState): CheckMessage {
   return null;
 }
 
-export function pinnedRefsValid(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    for (const ref of d.grantTable.active.keys()) {
-      if (ref >= nrEntries(d)) return `d${d.id} ref ${ref} pinned beyond ${nrEntries(d)} entries`;
-    }
+export function pinnedRefsValid(d: DomainState): CheckMessage {
+  for (const ref of d.grantTable.active.keys()) {
+    if (ref >= nrEntries(d)) return `d${d.id} ref ${ref} pinned beyond ${nrEntries(d)} entries`;
   }
   return null;
 }
@@ -152,64 +148,56 @@ export function liveMaptrackEntries(state: ModelState): CheckMessage {
   return null;
 }
 
-export function maptrackSize(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    const { limit, maxFrames } = d.maptrack;
-    if (limit % MAPTRACK_PER_PAGE !== 0)
-      return `d${d.id} maptrack limit ${limit} not a multiple of 256`;
-    if (limit > MAPTRACK_PER_PAGE * maxFrames) return `d${d.id} maptrack limit ${limit} above max`;
+export function maptrackSize(d: DomainState): CheckMessage {
+  const { limit, maxFrames } = d.maptrack;
+  if (limit % MAPTRACK_PER_PAGE !== 0)
+    return `d${d.id} maptrack limit ${limit} not a multiple of 256`;
+  if (limit > MAPTRACK_PER_PAGE * maxFrames) return `d${d.id} maptrack limit ${limit} above max`;
+  return null;
+}
+
+export function freeListIntegrity(d: DomainState): CheckMessage {
+  const { limit, freeList, mappings } = d.maptrack;
+  const free = new Uint8Array(limit); // Why not a Set: this runs after many ops
+  for (const [first, last] of freeList.ranges()) {
+    for (let h = first; h <= last; h++) {
+      if (!(h >= 0 && h < limit)) return `d${d.id} free handle ${h} beyond limit ${limit}`;
+      if (free[h]) return `d${d.id} handle ${h} twice on the free list`;
+      free[h] = 1;
+    }
+  }
+  for (const h of mappings.keys()) if (free[h]) return `d${d.id} handle ${h} both free and live`;
+  if (freeList.length + mappings.size !== limit) {
+    return `d${d.id}: ${freeList.length} free + ${mappings.size} live handles != limit ${limit}`;
+  }
+  if (limit > 0 && freeList.length === 0) return `d${d.id} free list lost its sentinel`;
+  return null;
+}
+
+export function maptrackCapacity(d: DomainState): CheckMessage {
+  const cap = MAPTRACK_PER_PAGE * d.maptrack.maxFrames - 1;
+  if (d.maptrack.mappings.size > cap) {
+    return `d${d.id} has ${d.maptrack.mappings.size} live mappings, more than ${cap}`;
   }
   return null;
 }
 
-export function freeListIntegrity(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    const { limit, freeList, mappings } = d.maptrack;
-    const free = new Uint8Array(limit); // Why not a Set: this runs after many ops
-    for (const [first, last] of freeList.ranges()) {
-      for (let h = first; h <= last; h++) {
-        if (!(h >= 0 && h < limit)) return `d${d.id} free handle ${h} beyond limit ${limit}`;
-        if (free[h]) return `d${d.id} handle ${h} twice on the free list`;
-        free[h] = 1;
-      }
-    }
-    for (const h of mappings.keys()) if (free[h]) return `d${d.id} handle ${h} both free and live`;
-    if (freeList.length + mappings.size !== limit) {
-      return `d${d.id}: ${freeList.length} free + ${mappings.size} live handles != limit ${limit}`;
-    }
-    if (limit > 0 && freeList.length === 0) return `d${d.id} free list lost its sentinel`;
-  }
-  return null;
-}
-
-export function maptrackCapacity(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    const cap = MAPTRACK_PER_PAGE * d.maptrack.maxFrames - 1;
-    if (d.maptrack.mappings.size > cap) {
-      return `d${d.id} has ${d.maptrack.mappings.size} live mappings, more than ${cap}`;
-    }
-  }
-  return null;
-}
-
-export function statusBitsMirrorPins(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    const { entries, active } = d.grantTable;
-    const refs = new Set([...entries.keys(), ...active.keys()]);
-    for (const ref of refs) {
-      if (d.rawWritten.has(ref)) continue;
-      const flags = entries.get(ref)?.flags ?? 0;
-      if ((flags & GTF_type_mask) === GTF_accept_transfer) continue;
-      const act = active.get(ref);
-      const reading = (flags & GTF_reading) !== 0;
-      const writing = (flags & GTF_writing) !== 0;
-      const pinned = act !== undefined;
-      const writePinned = act !== undefined && act.hostWritable + act.deviceWritable > 0;
-      if (reading !== pinned)
-        return `d${d.id} ref ${ref}: GTF_reading=${reading} but pinned=${pinned}`;
-      if (writing !== writePinned) {
-        return `d${d.id} ref ${ref}: GTF_writing=${writing} but writable pins=${writePinned}`;
-      }
+export function statusBitsMirrorPins(d: DomainState): CheckMessage {
+  const { entries, active } = d.grantTable;
+  const refs = new Set([...entries.keys(), ...active.keys()]);
+  for (const ref of refs) {
+    if (d.rawWritten.has(ref)) continue;
+    const flags = entries.get(ref)?.flags ?? 0;
+    if ((flags & GTF_type_mask) === GTF_accept_transfer) continue;
+    const act = active.get(ref);
+    const reading = (flags & GTF_reading) !== 0;
+    const writing = (flags & GTF_writing) !== 0;
+    const pinned = act !== undefined;
+    const writePinned = act !== undefined && act.hostWritable + act.deviceWritable > 0;
+    if (reading !== pinned)
+      return `d${d.id} ref ${ref}: GTF_reading=${reading} but pinned=${pinned}`;
+    if (writing !== writePinned) {
+      return `d${d.id} ref ${ref}: GTF_writing=${writing} but writable pins=${writePinned}`;
     }
   }
   return null;
@@ -264,13 +252,11 @@ export function pageReferences(state: ModelState): CheckMessage {
   return null;
 }
 
-export function transferFlagOrder(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    for (const [ref, e] of d.grantTable.entries) {
-      if (d.rawWritten.has(ref) || (e.flags & GTF_type_mask) !== GTF_accept_transfer) continue;
-      if (e.flags & GTF_transfer_completed && !(e.flags & GTF_transfer_committed)) {
-        return `d${d.id} ref ${ref}: transfer completed but not committed`;
-      }
+export function transferFlagOrder(d: DomainState): CheckMessage {
+  for (const [ref, e] of d.grantTable.entries) {
+    if (d.rawWritten.has(ref) || (e.flags & GTF_type_mask) !== GTF_accept_transfer) continue;
+    if (e.flags & GTF_transfer_completed && !(e.flags & GTF_transfer_committed)) {
+      return `d${d.id} ref ${ref}: transfer completed but not committed`;
     }
   }
   return null;
@@ -288,22 +274,18 @@ export function pageBudget(state: ModelState): CheckMessage {
   return null;
 }
 
-export function grantFrames(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    const { nrFrames, maxFrames } = d.grantTable;
-    if (nrFrames < 1 || nrFrames > maxFrames) {
-      return `d${d.id} nr_grant_frames ${nrFrames} outside 1..${maxFrames}`;
-    }
+export function grantFrames(d: DomainState): CheckMessage {
+  const { nrFrames, maxFrames } = d.grantTable;
+  if (nrFrames < 1 || nrFrames > maxFrames) {
+    return `d${d.id} nr_grant_frames ${nrFrames} outside 1..${maxFrames}`;
   }
   return null;
 }
 
-export function reservedRefsUntouched(state: ModelState): CheckMessage {
-  for (const d of state.domains) {
-    for (const ref of d.grantTable.entries.keys()) {
-      if (ref < GNTTAB_NR_RESERVED_ENTRIES && !d.rawWritten.has(ref)) {
-        return `d${d.id} reserved ref ${ref} written by the guest library`;
-      }
+export function reservedRefsUntouched(d: DomainState): CheckMessage {
+  for (const ref of d.grantTable.entries.keys()) {
+    if (ref < GNTTAB_NR_RESERVED_ENTRIES && !d.rawWritten.has(ref)) {
+      return `d${d.id} reserved ref ${ref} written by the guest library`;
     }
   }
   return null;

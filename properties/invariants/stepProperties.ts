@@ -1,6 +1,7 @@
-// Properties of single transitions (before, op, result, after), checked on the model's step and
-// on the impl's (through abstract(impl)): well-formed statuses, fresh handles, failure
-// atomicity, no revocation, and the guest-protocol rules of guest.md §6.4.
+// Properties of single transitions (before, op, result, after), checked once the impl's result
+// and abstract(impl) are known to equal the model's, so on the one transition both took:
+// well-formed statuses, fresh handles, failure atomicity, no revocation, and the guest-protocol
+// rules of guest.md §6.4.
 
 import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
 import type { DomainState, ModelState } from '../../src/model/state.ts';

@@ -1,19 +1,22 @@
 // The conformance checker: drives the model and the impl with the same op, then checks, in this
 // order, that their results are equal, that abstract(impl) equals the model state, that every
-// state invariant holds on both, and that every step property holds on both transitions.
+// state invariant holds on both, and that every step property holds on the transition (which,
+// the states being equal by then, is the same transition on both sides).
 // fast-check has no invariant hook, so the harness owns this after every step.
 
 import type { GrantConfig } from '../config.ts';
 import { abstract, GrantSystem } from '../impl/index.ts';
 import type { ImplParts } from '../impl/index.ts';
 import { diffStates, initialState, statesEqual, step } from '../model/index.ts';
+import type { EqualPair } from '../model/index.ts';
 import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { ImplView } from './implView.ts';
-import type { ReadName, Reads } from './reads.ts';
-import { changedReads, implReads, modelReads } from './reads.ts';
-import type { StateInvariant, StepProperty } from './invariant.ts';
+import type { Reads } from './reads.ts';
+import { ChangedReads, implReads, modelReads } from './reads.ts';
+import type { CheckMessage, DomainChecks, StateInvariant, StepProperty } from './invariant.ts';
+import type { DomId } from '../ops/op.ts';
 import { resultsEqual } from './results.ts';
 
 export type Side = 'model' | 'impl';
@@ -48,8 +51,8 @@ export interface CheckerOptions {
   readonly properties: readonly StepProperty[];
   /** Replaced pieces of the impl (a fault); the correct impl when absent. */
   readonly parts?: Partial<ImplParts>;
-  /** Re-run every invariant after every step even when its reads did not change (for the
-   * test that memoisation changes no verdict). */
+  /** Compare whole states and re-run every invariant after every step, even where nothing
+   * they read changed (for the test that memoisation changes no verdict). */
   readonly noMemo?: boolean;
 }
 
@@ -81,53 +84,101 @@ export interface StepObservation {
 // states), state invariants, step properties. Checker runs them after every op of a run; the
 // exhaustive explorer's conformance mode runs the same stages on every explored transition.
 
-/** Stage 1: equal results, then abstract(impl) equal to the model state. */
-export function compareOutcomes(o: StepObservation): Violation | null {
+/** Stage 1: equal results, then abstract(impl) equal to the model state. `known`: a model state
+ * and an impl state found equal before (the previous step's), so that only what changed since
+ * is compared. */
+export function compareOutcomes(o: StepObservation, known?: EqualPair): Violation | null {
   if (!resultsEqual(o.modelResult, o.implResult)) return { check: 'result-mismatch' };
-  if (!statesEqual(o.modelState, o.implState)) {
+  if (!statesEqual(o.modelState, o.implState, known)) {
     return { check: 'state-mismatch', diff: diffStates(o.modelState, o.implState) };
   }
   return null;
 }
 
-/** Stage 2, one side: every invariant that reads a changed part (all, if `changed` is absent). */
-export function checkInvariants(
-  side: Side,
-  invariants: readonly StateInvariant[],
-  changed: ReadonlySet<ReadName> | undefined,
-  check: (invariant: StateInvariant) => string | null,
-): Violation | null {
-  for (const invariant of invariants) {
-    if (changed && !invariant.reads.some((r) => changed.has(r))) continue;
-    const message = check(invariant);
-    if (message !== null) return { check: 'invariant', name: invariant.name, side, message };
+/** One side's state as the invariant checks see it. */
+export interface InvariantSubject {
+  readonly side: Side;
+  /** The whole invariant on this side's state. */
+  check(invariant: StateInvariant): CheckMessage;
+  /** A per-domain invariant's check of domain `id` alone. */
+  checkDomain(checks: DomainChecks, id: DomId): CheckMessage;
+}
+
+/** The model side: the checks read the model state. */
+export class ModelSubject implements InvariantSubject {
+  readonly side = 'model';
+  constructor(private readonly state: ModelState) {}
+  check(invariant: StateInvariant): CheckMessage {
+    return invariant.onModel(this.state);
+  }
+  checkDomain(checks: DomainChecks, id: DomId): CheckMessage {
+    const d = this.state.domains[id];
+    return d ? checks.onModel(d) : null;
+  }
+}
+
+/** The impl side: the checks read the impl's own structures through an ImplView. */
+export class ImplSubject implements InvariantSubject {
+  readonly side = 'impl';
+  constructor(private readonly view: ImplView) {}
+  check(invariant: StateInvariant): CheckMessage {
+    return invariant.onImpl(this.view);
+  }
+  checkDomain(checks: DomainChecks, id: DomId): CheckMessage {
+    const d = this.view.domain(id);
+    return d ? checks.onImpl(this.view, d) : null;
+  }
+}
+
+/** Re-check one invariant after a step that changed `changed`, which the state before passed:
+ * not at all if it reads nothing that changed, only the changed domains if it is per-domain. */
+function recheck(
+  invariant: StateInvariant,
+  subject: InvariantSubject,
+  changed: ChangedReads,
+): CheckMessage {
+  if (changed.all) return subject.check(invariant);
+  const mask = changed.domains(invariant.reads);
+  if (mask === 0) return null;
+  const checks = invariant.perDomain;
+  if (!checks) return subject.check(invariant);
+  for (let id = 0; mask >>> id !== 0; id++) {
+    if ((mask >>> id) & 1) {
+      const message = subject.checkDomain(checks, id);
+      if (message !== null) return message;
+    }
   }
   return null;
 }
 
-/** Stage 3: every step property on the model's transition and on the impl's. */
+/** Stage 2, one side: every invariant, or with `changed` (what changed since a state that passed
+ * them all) only what that change can have broken. */
+export function checkInvariants(
+  subject: InvariantSubject,
+  invariants: readonly StateInvariant[],
+  changed?: ChangedReads,
+): Violation | null {
+  for (const invariant of invariants) {
+    const message = recheck(invariant, subject, changed ?? ChangedReads.ALL);
+    if (message !== null) {
+      return { check: 'invariant', name: invariant.name, side: subject.side, message };
+    }
+  }
+  return null;
+}
+
+/** Stage 3: every step property on the transition. It runs only after stage 1 passed, when the
+ * impl's transition (before, op, implResult, implState) equals the model's as a value; a step
+ * property is a pure function of that value, so checking the model's transition checks both. */
 export function checkStepProperties(
   o: StepObservation,
   properties: readonly StepProperty[],
 ): Violation | null {
+  const transition = { before: o.before, op: o.op, result: o.modelResult, after: o.modelState };
   for (const property of properties) {
-    const onModel = property.check({
-      before: o.before,
-      op: o.op,
-      result: o.modelResult,
-      after: o.modelState,
-    });
-    if (onModel !== null) {
-      return { check: 'step-property', name: property.name, side: 'model', message: onModel };
-    }
-    const onImpl = property.check({
-      before: o.before,
-      op: o.op,
-      result: o.implResult,
-      after: o.implState,
-    });
-    if (onImpl !== null) {
-      return { check: 'step-property', name: property.name, side: 'impl', message: onImpl };
+    const message = property.check(transition);
+    if (message !== null) {
+      return { check: 'step-property', name: property.name, side: 'model', message };
     }
   }
   return null;
@@ -155,7 +206,9 @@ export class Checker {
     if (!statesEqual(this.modelState, implState)) {
       return { check: 'state-mismatch', diff: diffStates(this.modelState, implState) };
     }
-    return this.checkStateInvariants();
+    const violation = this.checkStateInvariants();
+    if (violation === null) this.lastEqual = { a: this.modelState, b: implState };
+    return violation;
   }
 
   apply(op: Op): StepVerdict {
@@ -166,33 +219,34 @@ export class Checker {
     this.modelState = modelState;
     const observed = { before, op, modelResult, modelState, implResult, implState };
     const violation =
-      compareOutcomes(observed) ??
+      compareOutcomes(observed, this.options.noMemo ? undefined : this.lastEqual) ??
       this.checkStateInvariants() ??
       checkStepProperties(observed, this.options.properties);
+    this.lastEqual = violation === null ? { a: modelState, b: implState } : undefined;
     return { modelResult, implResult, modelState, implState, violation };
   }
+
+  /** The model and impl states of the last step whose checks all passed. */
+  private lastEqual: EqualPair | undefined;
 
   /** What the invariants read after the last step at which they all held. */
   private heldModelReads: Reads | undefined;
   private heldImplReads: Reads | undefined;
 
   private checkStateInvariants(): Violation | null {
-    const view = new ImplView(this.impl);
     const { invariants, noMemo } = this.options;
     const modelNow = modelReads(this.modelState);
     const implNow = implReads(this.impl);
     const violation =
       checkInvariants(
-        'model',
+        new ModelSubject(this.modelState),
         invariants,
-        noMemo ? undefined : changedReads(this.heldModelReads, modelNow),
-        (inv) => inv.onModel(this.modelState),
+        noMemo ? undefined : ChangedReads.between(this.heldModelReads, modelNow),
       ) ??
       checkInvariants(
-        'impl',
+        new ImplSubject(new ImplView(this.impl)),
         invariants,
-        noMemo ? undefined : changedReads(this.heldImplReads, implNow),
-        (inv) => inv.onImpl(view),
+        noMemo ? undefined : ChangedReads.between(this.heldImplReads, implNow),
       );
     if (violation) return violation;
     this.heldModelReads = modelNow;

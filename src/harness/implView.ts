@@ -15,9 +15,10 @@ export interface FreeListWalk {
 }
 
 export class ImplView {
-  private pinnedCache: Ref[][] | undefined;
-  private liveCache: Handle[][] | undefined;
-  private statusCache: Ref[][] | undefined;
+  // Per-domain scans, each done at most once per step and only for the domains asked about.
+  private readonly pinnedCache: (Ref[] | undefined)[] = [];
+  private readonly liveCache: (Handle[] | undefined)[] = [];
+  private readonly statusCache = new Map<number, (Ref[] | undefined)[]>();
 
   constructor(readonly system: GrantSystem) {}
 
@@ -35,36 +36,45 @@ export class ImplView {
 
   /** Refs of domain `id` whose packed pin is non-zero. */
   pinned(id: DomId): readonly Ref[] {
-    this.pinnedCache ??= this.domains.map((d) => {
-      const refs: Ref[] = [];
-      const pins = d.grantTable.active.pin;
+    let refs = this.pinnedCache[id];
+    if (refs === undefined) {
+      refs = [];
+      const pins = this.domain(id)?.grantTable.active.pin ?? [];
       for (let r = 0; r < pins.length; r++) if (pins[r] !== 0) refs.push(r);
-      return refs;
-    });
-    return this.pinnedCache[id] ?? [];
+      this.pinnedCache[id] = refs;
+    }
+    return refs;
   }
 
   /** Handles of mapper `id` whose maptrack entry is in use (flags != 0). */
   live(id: DomId): readonly Handle[] {
-    this.liveCache ??= this.domains.map((d) => {
-      const handles: Handle[] = [];
-      const t = d.maptrack;
-      for (let h = 0; h < t.limit; h++) if (t.flags(h) !== 0) handles.push(h);
-      return handles;
-    });
-    return this.liveCache[id] ?? [];
+    let handles = this.liveCache[id];
+    if (handles === undefined) {
+      handles = [];
+      const t = this.domain(id)?.maptrack;
+      if (t) for (let h = 0; h < t.limit; h++) if (t.flags(h) !== 0) handles.push(h);
+      this.liveCache[id] = handles;
+    }
+    return handles;
   }
 
-  /** Refs of domain `id` whose shared flags have GTF_reading or GTF_writing set (any type). */
+  /** Refs of domain `id` whose shared flags have a bit of `mask` set (any entry type). */
   withStatusBits(id: DomId, mask: number): readonly Ref[] {
-    this.statusCache ??= this.domains.map((d) => {
-      const refs: Ref[] = [];
-      const words = d.grantTable.shared.words; // two u32 words per v1 entry; flags in the low half
+    let byDomain = this.statusCache.get(mask);
+    if (byDomain === undefined) {
+      byDomain = [];
+      this.statusCache.set(mask, byDomain);
+    }
+    let refs = byDomain[id];
+    if (refs === undefined) {
+      refs = [];
+      // Two u32 words per v1 entry; the flags are the low half of the first.
+      const words = this.domain(id)?.grantTable.shared.words ?? [];
       for (let r = 0; r < words.length / 2; r++)
         if (((words[2 * r] ?? 0) & mask) !== 0) refs.push(r);
-      return refs;
-    });
-    return this.statusCache[id] ?? [];
+      byDomain[id] = refs;
+    }
+    return refs;
   }
 
   /** Walk the vCPU free list from head along the entries' `ref` links. */

@@ -1,9 +1,11 @@
 // The contract of the invariant catalogue (properties/invariants): a state invariant is checked on
 // the model state and, independently, on the impl's own data structures after every step; a step
-// property is checked on every transition (before, op, result, after), the model's and the
-// impl's. A check returns null when it holds, or one line saying what is wrong.
+// property is checked on every transition (before, op, result, after), once the impl's result
+// and state are known to equal the model's. A check returns null when it holds, or one line
+// saying what is wrong.
 
-import type { ModelState } from '../model/state.ts';
+import type { XenDomain } from '../impl/index.ts';
+import type { DomainState, ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import type { ImplView } from './implView.ts';
@@ -22,6 +24,30 @@ export interface StateInvariant {
   /** The parts of the state both checks read (./reads.ts): after a step that changed none of
    * them, the invariant still holds and is not re-run. */
   readonly reads: readonly ReadName[];
+  /** Present when the invariant holds iff it holds for each domain on that domain's own parts:
+   * then only the domains whose parts changed are re-checked. */
+  readonly perDomain?: DomainChecks;
+}
+
+/** An invariant's check of one domain, reading only that domain's own parts. */
+export interface DomainChecks {
+  readonly onModel: (domain: DomainState) => CheckMessage;
+  readonly onImpl: (view: ImplView, domain: XenDomain) => CheckMessage;
+}
+
+/** A per-domain invariant: it holds when `perDomain` holds on every domain, in domain order. */
+export function domainInvariant(
+  spec: Omit<StateInvariant, 'onModel' | 'onImpl' | 'perDomain'> & { perDomain: DomainChecks },
+): StateInvariant {
+  if (spec.reads.includes('frames')) {
+    throw new Error(`invariant ${spec.name}: 'frames' is system-wide, not a domain's own part`);
+  }
+  const { perDomain } = spec;
+  return {
+    ...spec,
+    onModel: (state) => firstProblem(state.domains, (d) => perDomain.onModel(d)),
+    onImpl: (view) => firstProblem(view.domains, (d) => perDomain.onImpl(view, d)),
+  };
 }
 
 export interface Transition {

@@ -1,8 +1,8 @@
 // The parts of the state an invariant may read, named, so the checker can tell which changed in
-// a step and re-run only the invariants that read them. On the model side a part is an
-// immutable object (compared by identity: the model shares what a step did not change); on the
-// impl side it is a structure's content version (src/impl/version.ts) or a replaced-not-mutated
-// map.
+// a step, and in which domain, and re-run only the invariants (or, for a per-domain invariant,
+// only the domains) that read them. On the model side a part is an immutable object (compared
+// by identity: the model shares what a step did not change); on the impl side it is a
+// structure's content version (src/impl/version.ts) or a replaced-not-mutated map.
 
 import type { GrantSystem } from '../impl/index.ts';
 import type { ModelState } from '../model/state.ts';
@@ -21,50 +21,113 @@ export const READ_NAMES = [
 
 export type ReadName = (typeof READ_NAMES)[number];
 
-/** One value per domain (or one for the whole system, for `frames`). */
-export type Reads = Readonly<Record<ReadName, readonly unknown[]>>;
+const READ_INDEX = Object.fromEntries(READ_NAMES.map((name, i) => [name, i])) as Record<
+  ReadName,
+  number
+>;
+
+/** One value per part and domain, flat: part p of domain d at `p * domains + d`. `frames`,
+ * which belongs to the whole system, is kept at domain 0. */
+export interface Reads {
+  readonly domains: number;
+  readonly values: readonly unknown[];
+}
+
+// Where each part's row starts in Reads.values, for n domains.
+const ENTRIES = READ_INDEX.entries;
+const ACTIVE = READ_INDEX.active;
+const GRANT_FRAMES = READ_INDEX.grantFrames;
+const MAPTRACK = READ_INDEX.maptrack;
+const RAW_WRITTEN = READ_INDEX.rawWritten;
+const P2M = READ_INDEX.p2m;
+const HOST_MAPPINGS = READ_INDEX.hostMappings;
+const TOT_PAGES = READ_INDEX.totPages;
+const FRAMES = READ_INDEX.frames;
 
 export function modelReads(s: ModelState): Reads {
   const ds = s.domains;
-  return {
-    entries: ds.map((d) => d.grantTable.entries),
-    active: ds.map((d) => d.grantTable.active),
-    grantFrames: ds.map((d) => d.grantTable.nrFrames),
-    maptrack: ds.map((d) => d.maptrack),
-    rawWritten: ds.map((d) => d.rawWritten),
-    p2m: ds.map((d) => d.p2m),
-    hostMappings: ds.map((d) => d.hostMappings),
-    totPages: ds.map((d) => d.totPages),
-    frames: [s.frameOwner],
-  };
+  const n = ds.length;
+  const v = new Array<unknown>(READ_NAMES.length * n);
+  for (let i = 0; i < n; i++) {
+    const d = ds[i];
+    if (d === undefined) continue;
+    v[ENTRIES * n + i] = d.grantTable.entries;
+    v[ACTIVE * n + i] = d.grantTable.active;
+    v[GRANT_FRAMES * n + i] = d.grantTable.nrFrames;
+    v[MAPTRACK * n + i] = d.maptrack;
+    v[RAW_WRITTEN * n + i] = d.rawWritten;
+    v[P2M * n + i] = d.p2m;
+    v[HOST_MAPPINGS * n + i] = d.hostMappings;
+    v[TOT_PAGES * n + i] = d.totPages;
+  }
+  v[FRAMES * n] = s.frameOwner;
+  return { domains: n, values: v };
 }
 
 export function implReads(system: GrantSystem): Reads {
   const ds = system.xen.domains;
-  return {
-    entries: ds.map((d) => d.grantTable.shared.version),
-    active: ds.map((d) => d.grantTable.active.version),
-    grantFrames: ds.map((d) => d.grantTable.nrGrantFrames),
-    maptrack: ds.map((d) => d.maptrack.version),
-    rawWritten: system.guests.map((g) => g.rawWritten),
-    p2m: ds.map((d) => d.p2m),
-    hostMappings: ds.map((d) => d.pageTable),
-    totPages: ds.map((d) => d.totPages),
-    frames: [system.xen.frames.version],
-  };
-}
-
-function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** The parts that differ between two steps' reads (all of them when there is no previous). */
-export function changedReads(previous: Reads | undefined, now: Reads): ReadonlySet<ReadName> {
-  const changed = new Set<ReadName>();
-  for (const name of READ_NAMES) {
-    if (!previous || !sameValues(previous[name], now[name])) changed.add(name);
+  const n = ds.length;
+  const v = new Array<unknown>(READ_NAMES.length * n);
+  for (let i = 0; i < n; i++) {
+    const d = ds[i];
+    if (d === undefined) continue;
+    v[ENTRIES * n + i] = d.grantTable.shared.version;
+    v[ACTIVE * n + i] = d.grantTable.active.version;
+    v[GRANT_FRAMES * n + i] = d.grantTable.nrGrantFrames;
+    v[MAPTRACK * n + i] = d.maptrack.version;
+    v[RAW_WRITTEN * n + i] = system.guests[i]?.rawWritten;
+    v[P2M * n + i] = d.p2m;
+    v[HOST_MAPPINGS * n + i] = d.pageTable;
+    v[TOT_PAGES * n + i] = d.totPages;
   }
-  return changed;
+  v[FRAMES * n] = system.xen.frames.version;
+  return { domains: n, values: v };
+}
+
+/** Which parts changed between two steps, per domain. */
+export class ChangedReads {
+  /** Everything changed: there is no previous step to compare with. */
+  static readonly ALL = new ChangedReads(READ_NAMES.map(() => ~0));
+
+  /** Bit d of masks[p]: part p of domain d changed (a config has at most 16 domains). */
+  private constructor(private readonly masks: readonly number[]) {}
+
+  static between(previous: Reads | undefined, now: Reads): ChangedReads {
+    if (!previous || previous.domains !== now.domains) return ChangedReads.ALL;
+    const n = now.domains;
+    const masks = new Array<number>(READ_NAMES.length);
+    for (let p = 0; p < READ_NAMES.length; p++) {
+      let mask = 0;
+      for (let d = 0; d < n; d++) {
+        if (previous.values[p * n + d] !== now.values[p * n + d]) mask |= 1 << d;
+      }
+      masks[p] = mask;
+    }
+    return new ChangedReads(masks);
+  }
+
+  /** Everything counts as changed (the first step, or no memoisation). */
+  get all(): boolean {
+    return this === ChangedReads.ALL;
+  }
+
+  /** Bit d set: some part in `names` changed in domain d (bit 0 also for `frames`). */
+  domains(names: readonly ReadName[]): number {
+    const parts = partIndices(names);
+    let mask = 0;
+    for (let i = 0; i < parts.length; i++) mask |= this.masks[parts[i] ?? 0] ?? 0;
+    return mask;
+  }
+}
+
+// An invariant's `reads` list is a constant: its part indices are looked up once.
+const partIndexCache = new WeakMap<readonly ReadName[], readonly number[]>();
+
+function partIndices(names: readonly ReadName[]): readonly number[] {
+  let parts = partIndexCache.get(names);
+  if (parts === undefined) {
+    parts = names.map((name) => READ_INDEX[name]);
+    partIndexCache.set(names, parts);
+  }
+  return parts;
 }

@@ -6,6 +6,7 @@ export { initialState } from './init.ts';
 export { step } from './step.ts';
 export type { Step } from './step.ts';
 export { stateKey, statesEqual } from './key.ts';
+export type { EqualPair } from './key.ts';
 export { diffStates } from './diff.ts';
 export { describeState } from './describe.ts';
 export {

@@ -95,10 +95,24 @@ function sameMaptrack(a: Maptrack, b: Maptrack): boolean {
   return sameMap(a.mappings, b.mappings, sameMapping);
 }
 
-function sameDomain(a: DomainState, b: DomainState): boolean {
-  if (a === b) return true;
+/** Two states already known to be equal: a part that both sides still share with them is equal
+ * without being compared (states are immutable, and a step shares what it did not change). */
+export interface EqualPair {
+  readonly a: ModelState;
+  readonly b: ModelState;
+}
+
+/** Did neither side change part `x` since the known-equal pair (`ka`, `kb`)? */
+function knownEqual<T>(x: T, y: T, kx: T | undefined, ky: T | undefined): boolean {
+  return x === kx && y === ky;
+}
+
+function sameDomain(a: DomainState, b: DomainState, ka?: DomainState, kb?: DomainState): boolean {
+  if (a === b || knownEqual(a, b, ka, kb)) return true;
   const ga = a.grantTable;
   const gb = b.grantTable;
+  const kga = ka?.grantTable;
+  const kgb = kb?.grantTable;
   return (
     a.id === b.id &&
     a.privileged === b.privileged &&
@@ -107,22 +121,34 @@ function sameDomain(a: DomainState, b: DomainState): boolean {
     a.hostVaPages === b.hostVaPages &&
     ga.nrFrames === gb.nrFrames &&
     ga.maxFrames === gb.maxFrames &&
-    sameMap(ga.entries, gb.entries, sameEntry) &&
-    sameMap(ga.active, gb.active, sameActive) &&
-    sameMaptrack(a.maptrack, b.maptrack) &&
-    sameMap(a.hostMappings, b.hostMappings, samePte) &&
-    sameMap(a.p2m, b.p2m, sameNumber) &&
-    sameSet(a.rawWritten, b.rawWritten)
+    (knownEqual(ga.entries, gb.entries, kga?.entries, kgb?.entries) ||
+      sameMap(ga.entries, gb.entries, sameEntry)) &&
+    (knownEqual(ga.active, gb.active, kga?.active, kgb?.active) ||
+      sameMap(ga.active, gb.active, sameActive)) &&
+    (knownEqual(a.maptrack, b.maptrack, ka?.maptrack, kb?.maptrack) ||
+      sameMaptrack(a.maptrack, b.maptrack)) &&
+    (knownEqual(a.hostMappings, b.hostMappings, ka?.hostMappings, kb?.hostMappings) ||
+      sameMap(a.hostMappings, b.hostMappings, samePte)) &&
+    (knownEqual(a.p2m, b.p2m, ka?.p2m, kb?.p2m) || sameMap(a.p2m, b.p2m, sameNumber)) &&
+    (knownEqual(a.rawWritten, b.rawWritten, ka?.rawWritten, kb?.rawWritten) ||
+      sameSet(a.rawWritten, b.rawWritten))
   );
 }
 
-export function statesEqual(a: ModelState, b: ModelState): boolean {
+/** Are two states equal? With `known`, a pair of states already found equal, only the parts
+ * that changed on either side since are compared: the cost of a step's check follows what the
+ * step changed, not the size of the state. */
+export function statesEqual(a: ModelState, b: ModelState, known?: EqualPair): boolean {
   if (a === b) return true;
   if (a.domains.length !== b.domains.length) return false;
   for (let i = 0; i < a.domains.length; i++) {
     const da = a.domains[i];
     const db = b.domains[i];
-    if (da === undefined || db === undefined || !sameDomain(da, db)) return false;
+    if (da === undefined || db === undefined) return false;
+    if (!sameDomain(da, db, known?.a.domains[i], known?.b.domains[i])) return false;
   }
-  return sameMap(a.frameOwner, b.frameOwner, sameNumber);
+  return (
+    knownEqual(a.frameOwner, b.frameOwner, known?.a.frameOwner, known?.b.frameOwner) ||
+    sameMap(a.frameOwner, b.frameOwner, sameNumber)
+  );
 }

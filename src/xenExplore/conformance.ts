@@ -6,13 +6,14 @@ import type { ExploreOptions, TransitionFailure } from '../explore/index.ts';
 import type { Violation } from '../harness/checker.ts';
 import {
   checkInvariants,
+  ImplSubject,
   checkStepProperties,
   compareOutcomes,
   violationName,
 } from '../harness/checker.ts';
 import { ImplView } from '../harness/implView.ts';
 import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
-import { changedReads, implReads } from '../harness/reads.ts';
+import { ChangedReads, implReads } from '../harness/reads.ts';
 import type { ImplParts, ImplSnapshot } from '../impl/index.ts';
 import { abstract, GrantSystem } from '../impl/index.ts';
 import type { Op } from '../ops/op.ts';
@@ -135,9 +136,7 @@ export class XenConformance {
       this.initialChecked = true;
       this.impl.restore(this.initial);
       const view = new ImplView(this.impl);
-      const v = checkInvariants('impl', this.options.invariants, undefined, (inv) =>
-        inv.onImpl(view),
-      );
+      const v = checkInvariants(new ImplSubject(view), this.options.invariants);
       if (v) return failureOf(v);
     }
     // The impl holds some state w with canonical(w) = canonical(parent); `toParent` renames
@@ -195,10 +194,10 @@ export class XenConformance {
     // own (checked on every state); the parent's impl state passed every impl invariant, so
     // only those whose parts changed are re-run.
     const view = new ImplView(this.impl);
-    const changed = changedReads(before, implReads(this.impl));
+    const changed = ChangedReads.between(before, implReads(this.impl));
     const violation =
       compareOutcomes(observed) ??
-      checkInvariants('impl', this.options.invariants, changed, (inv) => inv.onImpl(view)) ??
+      checkInvariants(new ImplSubject(view), this.options.invariants, changed) ??
       checkStepProperties(observed, this.options.properties);
     return violation ? failureOf(violation) : null;
   }
