@@ -110,10 +110,9 @@ export function frameOwners(frames: FrameTable): Map<Mfn, DomId> {
   return owners;
 }
 
-/** What one domain's abstraction was built from, and the pieces built. */
+/** What one domain's abstraction was built from (content versions), and the pieces built. */
 interface DomainCache {
   sharedVersion: number;
-  active: ActiveEntries;
   activeVersion: number;
   grantTable: GrantTable;
   maptrackVersion: number;
@@ -136,36 +135,16 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
   const act = gt.active;
   const mt = d.maptrack;
 
-  let grantTable = cache?.grantTable;
-  if (
-    cache === undefined ||
-    grantTable === undefined ||
-    cache.sharedVersion !== shared.version ||
-    cache.active !== act ||
-    cache.activeVersion !== act.version
-  ) {
-    const entries =
-      cache !== undefined && grantTable !== undefined && cache.sharedVersion === shared.version
-        ? grantTable.entries
-        : sharedEntries(shared);
-    const active =
-      cache !== undefined &&
-      grantTable !== undefined &&
-      cache.active === act &&
-      cache.activeVersion === act.version
-        ? grantTable.active
-        : activeGrants(act);
-    grantTable = {
-      nrFrames: gt.nrGrantFrames,
-      maxFrames: gt.maxGrantFrames,
-      entries,
-      active,
-    };
-  }
-  const maptrack =
-    cache !== undefined && cache.maptrackVersion === mt.version
-      ? cache.maptrack
-      : maptrackState(mt);
+  // A version names one content for good, so a piece built for the same version is reused.
+  const entries =
+    cache?.sharedVersion === shared.version ? cache.grantTable.entries : sharedEntries(shared);
+  const active = cache?.activeVersion === act.version ? cache.grantTable.active : activeGrants(act);
+  // Growth gives both the shared and the active entries a new version.
+  const grantTable: GrantTable =
+    cache?.grantTable.entries === entries && cache.grantTable.active === active
+      ? cache.grantTable
+      : { nrFrames: gt.nrGrantFrames, maxFrames: gt.maxGrantFrames, entries, active };
+  const maptrack = cache?.maptrackVersion === mt.version ? cache.maptrack : maptrackState(mt);
 
   const prev = cache?.state;
   const state: DomainState =
@@ -191,7 +170,6 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
         };
   return {
     sharedVersion: shared.version,
-    active: act,
     activeVersion: act.version,
     grantTable,
     maptrackVersion: mt.version,

@@ -44,7 +44,7 @@ export class GuestLib {
 
   markRawWritten(ref: Ref): void {
     if (this.rawWritten.has(ref)) return;
-    this.rawWritten = new Set([...this.rawWritten, ref].sort((a, b) => a - b));
+    this.rawWritten = new Set([...this.rawWritten, ref]);
   }
 }
 

@@ -39,12 +39,11 @@ export class XenDomain {
   }
 }
 
-/** A copy of `map` with key `k` set to `v`, keys in ascending order. */
+/** A copy of `map` with key `k` set to `v`. */
 export function mapWith<V>(map: ReadonlyMap<number, V>, k: number, v: V): ReadonlyMap<number, V> {
-  const entries = [...map].filter(([key]) => key !== k);
-  entries.push([k, v]);
-  entries.sort((a, b) => a[0] - b[0]);
-  return new Map(entries);
+  const next = new Map(map);
+  next.set(k, v);
+  return next;
 }
 
 /** A copy of `map` without key `k`. */

@@ -72,6 +72,13 @@ describe('guest library: end_access', () => {
     expect(s.apply({ kind: 'end_access', dom: 1, ref: 8 })).toMatchObject({ outcome: 'ended' });
   });
 
+  it('refuses a reserved ref even when a raw write put an access entry there', () => {
+    const s = system();
+    s.apply({ kind: 'raw_write', dom: 1, ref: 3, flags: GTF_permit_access, domid: 2, frame: 1 });
+    expect(s.apply({ kind: 'end_access', dom: 1, ref: 3 })).toMatchObject({ outcome: 'einval' });
+    expect(entry(s, 1, 3)).toEqual({ flags: GTF_permit_access, domid: 2, frame: 1 });
+  });
+
   it('refuses non-access entries and reserved refs', () => {
     const s = system();
     expect(s.apply({ kind: 'end_access', dom: 1, ref: 8 })).toMatchObject({ outcome: 'einval' });
@@ -122,6 +129,15 @@ describe('guest library: transfers', () => {
       outcome: 'completed',
       frame: 0x1234,
     });
+  });
+
+  it('end_transfer refuses a reserved ref even when a raw write put a transfer entry there', () => {
+    const s = system();
+    s.apply({ kind: 'raw_write', dom: 1, ref: 5, flags: GTF_accept_transfer, domid: 2, frame: 0 });
+    expect(s.apply({ kind: 'end_transfer', dom: 1, ref: 5 })).toMatchObject({
+      outcome: 'einval',
+    });
+    expect(entry(s, 1, 5)).toEqual({ flags: GTF_accept_transfer, domid: 2, frame: 0 });
   });
 
   it('end_transfer refuses non-transfer entries', () => {

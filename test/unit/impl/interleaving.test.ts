@@ -11,6 +11,8 @@ import {
   GTF_accept_transfer,
   GTF_permit_access,
   GTF_PWT,
+  GTF_reading,
+  GTF_transfer_committed,
 } from '../../../src/xen/abi.ts';
 import { grant, map1, system, transfer } from './helpers.ts';
 
@@ -66,5 +68,35 @@ describe('bounded cmpxchg loops under a meddling guest', () => {
     expect(count()).toBe(1);
     mem.hook = undefined;
     expect(mem.loadFlags(8)).toBe(GTF_accept_transfer | GTF_PWT);
+  });
+
+  // The guest library's own cmpxchg loops (G §3.4, §3.6): Xen acts between the guest's read of
+  // the flags and its cmpxchg.
+  function xenActsBeforeGuestCmpxchg(mem: SharedGrantMemory, ref: number, bits: number) {
+    mem.hook = (a: SharedAccess) => {
+      if (a.kind !== 'cmpxchg' || a.field !== 'flags' || a.ref !== ref) return;
+      mem.hook = undefined;
+      mem.storeFlags(ref, mem.loadFlags(ref) | bits);
+    };
+  }
+
+  it('end_access looks again when Xen pins the entry before its cmpxchg: in_use, entry kept', () => {
+    const s = system();
+    grant(s, 1, 8, 2, 1);
+    const mem = s.guest(1).memory;
+    xenActsBeforeGuestCmpxchg(mem, 8, GTF_reading);
+    expect(s.apply({ kind: 'end_access', dom: 1, ref: 8 })).toMatchObject({ outcome: 'in_use' });
+    expect(mem.loadFlags(8)).toBe(GTF_permit_access | GTF_reading);
+  });
+
+  it('end_transfer looks again when Xen commits before its cancelling cmpxchg: pending', () => {
+    const s = system();
+    s.apply({ kind: 'grant_transfer', dom: 2, ref: 8, grantee: 1, gfn: 10 });
+    const mem = s.guest(2).memory;
+    xenActsBeforeGuestCmpxchg(mem, 8, GTF_transfer_committed);
+    expect(s.apply({ kind: 'end_transfer', dom: 2, ref: 8 })).toMatchObject({
+      outcome: 'pending',
+    });
+    expect(mem.loadFlags(8)).toBe(GTF_accept_transfer | GTF_transfer_committed);
   });
 });

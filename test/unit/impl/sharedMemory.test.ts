@@ -106,14 +106,28 @@ describe('SharedGrantMemory: growth, save/load, hook', () => {
     const seen: SharedAccess[] = [];
     mem.hook = (a) => seen.push(a);
     mem.storeDomid(8, 1);
+    mem.loadDomid(8);
+    mem.storeFrame(8, 2);
+    mem.loadFrame(8);
+    mem.storeFlags(8, 4);
+    mem.loadFlags(8);
     mem.loadCombo(8);
     mem.cmpxchgFlags(8, 0, 1);
+    mem.cmpxchgCombo(8, 0, 1);
     mem.clearFlags(8, 1);
+    mem.storeEntry(9, 0, 0, 0);
     expect(seen).toEqual([
       { kind: 'store', field: 'domid', ref: 8 },
+      { kind: 'load', field: 'domid', ref: 8 },
+      { kind: 'store', field: 'frame', ref: 8 },
+      { kind: 'load', field: 'frame', ref: 8 },
+      { kind: 'store', field: 'flags', ref: 8 },
+      { kind: 'load', field: 'flags', ref: 8 },
       { kind: 'load', field: 'combo', ref: 8 },
       { kind: 'cmpxchg', field: 'flags', ref: 8 },
+      { kind: 'cmpxchg', field: 'combo', ref: 8 },
       { kind: 'and', field: 'flags', ref: 8 },
+      { kind: 'store', field: 'entry', ref: 9 },
     ]);
   });
 });

@@ -108,6 +108,32 @@ describe('GrantSystem: snapshot and restore', () => {
     expect(grant(s, 1, 600, 2, 1)).toMatchObject({ outcome: 'einval' });
   });
 
+  it('restores across maptrack and grant-table growth, both ways, and into another system', () => {
+    const s = system();
+    const small = s.snapshot();
+    const atSmall = abstract(s);
+    s.apply({ kind: 'setup_table', caller: 1, dom: 1, nrFrames: 2 });
+    grant(s, 1, 600, 2, 1);
+    map1(s, 2, { dom: 1, ref: 600, flags: GNTMAP_host_map, hostAddr: 0x2000 });
+    const grown = s.snapshot();
+    const atGrown = abstract(s);
+    expect(atGrown.domains[2]?.maptrack.limit).toBe(256);
+    s.restore(small);
+    expect(abstract(s)).toEqual(atSmall);
+    s.restore(grown);
+    expect(abstract(s)).toEqual(atGrown);
+    const other = system();
+    other.restore(grown);
+    expect(abstract(other)).toEqual(atGrown);
+    other.restore(small);
+    expect(abstract(other)).toEqual(atSmall);
+  });
+
+  it('refuses a snapshot of a system with another number of domains', () => {
+    const s = system();
+    expect(() => s.restore(system({ domains: 2 }).snapshot())).toThrow(/another config/);
+  });
+
   it('keeps abstract states immutable: later ops do not change an earlier abstraction', () => {
     const s = system();
     apply(s, OPS);
