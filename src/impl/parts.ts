@@ -32,7 +32,12 @@ import { grantTransfer } from './guest/grantTransfer.ts';
 import { rawWrite } from './guest/rawWrite.ts';
 import { getPagedFrame } from './hypervisor/getPagedFrame.ts';
 import type { Hypervisor } from './hypervisor/hypervisor.ts';
-import { mapGrantRef, pinIncrementRefused } from './hypervisor/mapGrantRef.ts';
+import {
+  deviceMapClaimedRef,
+  mapGrantRef,
+  mapUnlockOutClear,
+  pinIncrementRefused,
+} from './hypervisor/mapGrantRef.ts';
 import type { MaptrackTable } from './hypervisor/maptrack.ts';
 import { getMaptrackHandle, putMaptrackHandle } from './hypervisor/maptrack.ts';
 import { stealPage } from './hypervisor/mm.ts';
@@ -41,7 +46,12 @@ import { reduceStatusForPin } from './hypervisor/reduceStatusForPin.ts';
 import { setStatusV1 } from './hypervisor/setStatus.ts';
 import { prepareForTransfer, receiverAtPageLimit } from './hypervisor/transfer.ts';
 import type { UnmapCommon } from './hypervisor/unmapGrantRef.ts';
-import { unmapCommon, unmapCommonComplete } from './hypervisor/unmapGrantRef.ts';
+import {
+  unmapCommon,
+  unmapCommonComplete,
+  unmapCompletePutPages,
+  unmapPutHandle,
+} from './hypervisor/unmapGrantRef.ts';
 import type { SharedGrantMemory } from './sharedMemory.ts';
 
 export interface ImplParts {
@@ -54,6 +64,16 @@ export interface ImplParts {
   // --- Hypervisor: map_grant_ref and unmap (H §2, §3) ----------------------------------------
   /** The GNTPIN_incr2oflow_mask test: must this pin increment be refused? */
   readonly pinIncrementRefused: (pin: number, pinIncr: number) => boolean;
+  /** map_grant_ref's unlock_out_clear: get_paged_frame failed; undo _set_status's bits. */
+  readonly mapUnlockOutClear: (
+    xen: Hypervisor,
+    shared: SharedGrantMemory,
+    ref: Ref,
+    pin: number,
+    readonly: boolean,
+  ) => void;
+  /** map_grant_ref: did device_map claim the reference in hand, so host_map needs its own? */
+  readonly deviceMapClaimedRef: (flags: number) => boolean;
   /** _set_status_v1: set GTF_reading/GTF_writing, checking type/domid when unpinned. */
   readonly setStatus: (
     shared: SharedGrantMemory,
@@ -92,8 +112,12 @@ export interface ImplParts {
   readonly mapGrantRef: (xen: Hypervisor, ld: DomId, op: MapGrantRefArgs) => MapElementResult;
   /** unmap_common: phase 1 of one unmap element (handle freed here). */
   readonly unmapCommon: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
+  /** unmap_common's put_handle: clear an entry with nothing left and free its handle. */
+  readonly unmapPutHandle: (xen: Hypervisor, lgt: MaptrackTable, handle: Handle) => void;
   /** unmap_common_complete: phase 2 (page references, pins, status bits). */
   readonly unmapCommonComplete: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
+  /** unmap_common_complete's put_page(_and_type): the references of the parts phase 1 removed. */
+  readonly unmapCompletePutPages: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
 
   // --- Hypervisor: transfer (H §4) ------------------------------------------------------------
   /** steal_page: take a page with exactly its base references from d; 0 or -EINVAL. */
@@ -120,6 +144,8 @@ export const DEFAULT_PARTS: ImplParts = {
   getMaptrackHandle,
   putMaptrackHandle,
   pinIncrementRefused,
+  mapUnlockOutClear,
+  deviceMapClaimedRef,
   setStatus: setStatusV1,
   reduceStatusForPin,
   getPagedFrame,
@@ -127,7 +153,9 @@ export const DEFAULT_PARTS: ImplParts = {
   replaceGrantHostMapping: replaceGrantPvMapping,
   mapGrantRef,
   unmapCommon,
+  unmapPutHandle,
   unmapCommonComplete,
+  unmapCompletePutPages,
   stealPage,
   prepareForTransfer,
   receiverAtPageLimit,

@@ -1,7 +1,7 @@
 // GNTTABOP_map_grant_ref, one element: map_grant_ref (L1003-1383, H §2.1), every check in
 // Xen's order, the undo path included; gnttab_map_grant_ref (L1385-1407) drives a batch.
 
-import type { DomId, MapGrantRefArgs } from '../../ops/op.ts';
+import type { DomId, MapGrantRefArgs, Ref } from '../../ops/op.ts';
 import type { MapElementResult } from '../../ops/result.ts';
 import {
   GNTMAP_device_map,
@@ -21,6 +21,7 @@ import {
   GNTST_okay,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
+import type { SharedGrantMemory } from '../sharedMemory.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import { INVALID_MAPTRACK_HANDLE } from './maptrack.ts';
 import {
@@ -45,6 +46,25 @@ export function pinIncrementFor(flags: number): number {
  * set, i.e. at 128, not 255 (GNTPIN_incr2oflow_mask). */
 export function pinIncrementRefused(pin: number, pinIncr: number): boolean {
   return (pin & GNTPIN_incr2oflow_mask(pinIncr)) !== 0;
+}
+
+/** map_grant_ref's unlock_out_clear (L1372-1373): get_paged_frame failed after _set_status set
+ * GTF_reading (and GTF_writing); clear what the pins do not justify (with pin 0: both). */
+export function mapUnlockOutClear(
+  xen: Hypervisor,
+  shared: SharedGrantMemory,
+  ref: Ref,
+  pin: number,
+  readonly: boolean,
+): void {
+  xen.parts.reduceStatusForPin(shared, ref, pin, readonly);
+}
+
+/** map_grant_ref's page reference phase (L1192-1230, H §2.1 step 11b), "only need to grab
+ * another reference if device_map claimed the other one": must the host mapping take a page
+ * reference of its own, besides the one in hand? */
+export function deviceMapClaimedRef(flags: number): boolean {
+  return (flags & GNTMAP_device_map) !== 0;
 }
 
 /** gnttab_host_mapping_get_page_type (x86.h L60-61): a writable host mapping takes a writable
@@ -100,8 +120,8 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
       const gfn = shared.loadFrame(ref);
       const got = parts.getPagedFrame(xen, rd.id, gfn);
       if (got < 0) {
-        // map_grant_ref L1120 (unlock_out_clear): get_paged_frame's bad_page; undo the bits
-        parts.reduceStatusForPin(shared, ref, act.pinOf(ref), readonly);
+        // map_grant_ref L1120: get_paged_frame's bad_page (or eagain)
+        parts.mapUnlockOutClear(xen, shared, ref, act.pinOf(ref), readonly);
         return fail(got);
       }
       inHand = got;
@@ -134,7 +154,7 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
     }
     if (ok && op.flags & GNTMAP_host_map) {
       // Only need another reference if device_map claimed the one in hand.
-      if (op.flags & GNTMAP_device_map) {
+      if (parts.deviceMapClaimedRef(op.flags)) {
         ok = getPage(xen, mfn, rd.id);
         if (ok) refcnt++;
       }

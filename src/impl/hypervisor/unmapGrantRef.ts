@@ -17,6 +17,7 @@ import {
   PAGE_SIZE,
 } from '../../xen/abi.ts';
 import type { Hypervisor } from './hypervisor.ts';
+import type { MaptrackTable } from './maptrack.ts';
 import { putPage, putPageType } from './mm.ts';
 
 /** GNTTAB_UNMAP_BATCH_SIZE (L274): unmaps between TLB flushes. */
@@ -102,42 +103,56 @@ export function unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
     op.done |= GNTMAP_device_map | (flags & GNTMAP_readonly);
   }
 
-  if ((lgt.flags(handle) & (GNTMAP_device_map | GNTMAP_host_map)) === 0) {
-    lgt.setFlags(handle, 0);
-    parts.putMaptrackHandle(lgt, handle);
-  }
+  parts.unmapPutHandle(xen, lgt, handle);
   // (L1563-1600: IOMMU counters and log-dirty are not modelled.)
   op.status = GNTST_okay;
 }
 
+/** unmap_common's put_handle (L1541-1553): once neither a host nor a device part is left, clear
+ * the entry and free its handle. In phase 1 since XSA-218, so that two elements of one batch
+ * cannot both find the entry empty. */
+export function unmapPutHandle(xen: Hypervisor, lgt: MaptrackTable, handle: Handle): void {
+  if ((lgt.flags(handle) & (GNTMAP_device_map | GNTMAP_host_map)) === 0) {
+    lgt.setFlags(handle, 0);
+    xen.parts.putMaptrackHandle(lgt, handle);
+  }
+}
+
 /** Phase 2: drop the page references and pins of what phase 1 removed, then recompute the
  * status bits (reduce_status_for_pin). */
-export function unmapCommonComplete(xen: Hypervisor, _ld: DomId, op: UnmapCommon): void {
+export function unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
+  // Page references first, even when phase 1 did nothing: which ones go is the decision of
+  // unmapCompletePutPages alone (the one XSA-224(a) corrected). Puts and pins are independent.
+  xen.parts.unmapCompletePutPages(xen, ld, op);
   if (op.done === 0) return; // fully or partially unsuccessful, or nothing to do
   const rgt = xen.domain(op.rd).grantTable;
   const act = rgt.active;
   const readonly = (op.done & GNTMAP_readonly) !== 0;
-  const pg = xen.frames.valid(op.mfn);
   let pin = act.pinOf(op.ref);
-
-  if (op.done & GNTMAP_device_map) {
-    if (pg) {
-      if (!readonly) putPageType(xen, op.mfn);
-      putPage(xen, op.mfn);
-    }
-    pin -= readonly ? GNTPIN_devr_inc : GNTPIN_devw_inc;
-  }
-  if (op.done & GNTMAP_host_map) {
-    if (pg) {
-      // gnttab_host_mapping_get_page_type: writable, and every domain is PV
-      if (!readonly) putPageType(xen, op.mfn);
-      putPage(xen, op.mfn);
-    }
-    pin -= readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc;
-  }
+  if (op.done & GNTMAP_device_map) pin -= readonly ? GNTPIN_devr_inc : GNTPIN_devw_inc;
+  if (op.done & GNTMAP_host_map) pin -= readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc;
   pin >>>= 0;
   act.setPin(op.ref, pin);
   xen.parts.reduceStatusForPin(rgt.shared, op.ref, pin, readonly);
+}
+
+/** unmap_common_complete's put_page / put_page_and_type (L1637-1669, H §3.2): drop the page
+ * reference, and for a writable mapping the type reference, of each part phase 1 removed.
+ * `done` decides, not the mapping's flags: since XSA-224(a) a device part left in place
+ * (dev_bus_addr 0) keeps its references. An MMIO frame has no page to put. */
+export function unmapCompletePutPages(xen: Hypervisor, _ld: DomId, op: UnmapCommon): void {
+  const done = op.done;
+  if (done === 0 || !xen.frames.valid(op.mfn)) return;
+  const readonly = (done & GNTMAP_readonly) !== 0;
+  if (done & GNTMAP_device_map) {
+    if (!readonly) putPageType(xen, op.mfn);
+    putPage(xen, op.mfn);
+  }
+  if (done & GNTMAP_host_map) {
+    // gnttab_host_mapping_get_page_type: writable, and every domain is PV
+    if (!readonly) putPageType(xen, op.mfn);
+    putPage(xen, op.mfn);
+  }
 }
 
 /** gnttab_unmap_grant_ref: phase 1 for a chunk, (TLB flush), phase 2 for the same chunk. */
