@@ -3,7 +3,7 @@
 // what changed: each structure carries a content version (./version.ts), and the pieces built
 // for a version are kept per domain. Immutable maps (p2m, page tables, rawWritten) are shared.
 
-import type { DomId, Handle, Mfn, Ref } from '../ops/op.ts';
+import type { DomId, Mfn, Ref } from '../ops/op.ts';
 import type {
   ActiveGrant,
   DomainState,
@@ -21,6 +21,8 @@ import {
   MAPTRACK_TAIL,
 } from '../xen/abi.ts';
 import { FreeList } from '../model/freeList.ts';
+import type { IntMap } from '../model/intMap.ts';
+import { IntMapBuilder } from '../model/intMap.ts';
 import type { GuestLib } from './guest/guestLib.ts';
 import type { XenDomain } from './hypervisor/domain.ts';
 import type { ActiveEntries } from './hypervisor/grantTable.ts';
@@ -69,14 +71,14 @@ export function activeGrants(act: ActiveEntries): Map<Ref, ActiveGrant> {
   return active;
 }
 
-function mappings(t: MaptrackTable): Map<Handle, GrantMapping> {
-  const live = new Map<Handle, GrantMapping>();
+function mappings(t: MaptrackTable): IntMap<GrantMapping> {
+  const live = new IntMapBuilder<GrantMapping>();
   const limit = t.limit;
   for (let h = 0; h < limit; h++) {
     const flags = t.flags(h);
     if (flags !== 0) live.set(h, { granter: t.domid(h), ref: t.ref(h), flags });
   }
-  return live;
+  return live.build();
 }
 
 /** The free list from head, following `ref` links. Bounded, so that a corrupted (cyclic) list

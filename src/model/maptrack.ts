@@ -5,10 +5,10 @@ import type { Handle } from '../ops/op.ts';
 import { MAPTRACK_PER_PAGE } from '../xen/abi.ts';
 import { FreeList } from './freeList.ts';
 import type { GrantMapping, Maptrack } from './state.ts';
-import { mapWith, mapWithout } from './update.ts';
+import { IntMap } from './intMap.ts';
 
 export function emptyMaptrack(maxFrames: number): Maptrack {
-  return { limit: 0, maxFrames, freeList: FreeList.EMPTY, mappings: new Map() };
+  return { limit: 0, maxFrames, freeList: FreeList.EMPTY, mappings: IntMap.empty() };
 }
 
 /** A handle and the table after taking it, or undefined: GNTST_no_space. */
@@ -34,9 +34,9 @@ export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptra
 
 /** put_maptrack_handle L608-631: the entry becomes free and the handle goes to the list's tail. */
 export function putHandle(mt: Maptrack, handle: Handle): Maptrack {
-  return { ...mt, mappings: mapWithout(mt.mappings, handle), freeList: mt.freeList.push(handle) };
+  return { ...mt, mappings: mt.mappings.without(handle), freeList: mt.freeList.push(handle) };
 }
 
 export function withMapping(mt: Maptrack, handle: Handle, mapping: GrantMapping): Maptrack {
-  return { ...mt, mappings: mapWith(mt.mappings, handle, mapping) };
+  return { ...mt, mappings: mt.mappings.with(handle, mapping) };
 }

@@ -6,7 +6,8 @@
 // guest may write arbitrarily, so the model keeps exactly what the guest and Xen wrote and reads
 // it only through the named predicates in ./entry.ts.
 
-import type { DomId, Gfn, Handle, Mfn, Ref } from '../ops/op.ts';
+import type { IntMap } from './intMap.ts';
+import type { DomId, Gfn, Mfn, Ref } from '../ops/op.ts';
 import type { FreeList } from './freeList.ts';
 
 /** One v1 shared entry as it sits in the granter's table (struct grant_entry_v1). */
@@ -40,7 +41,7 @@ export interface Maptrack {
   readonly limit: number; // maptrack_limit: handles 0..limit-1 exist
   readonly maxFrames: number; // max_maptrack_frames
   readonly freeList: FreeList;
-  readonly mappings: ReadonlyMap<Handle, GrantMapping>;
+  readonly mappings: IntMap<GrantMapping>; // by handle
 }
 
 /** A PV page-table slot holding a grant mapping, keyed by linear page number (host_addr >> 12). */

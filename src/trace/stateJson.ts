@@ -1,6 +1,7 @@
 // ModelState <-> plain JSON for traces: maps become arrays of [key, value] pairs sorted by key,
 // sets become sorted arrays, so the same state always serialises to the same bytes.
 
+import { IntMap } from '../model/intMap.ts';
 import { z } from 'zod';
 import { FreeList } from '../model/freeList.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
@@ -124,7 +125,7 @@ export function stateFromJson(json: StateJson): ModelState {
         limit: d.maptrack.limit,
         maxFrames: d.maptrack.maxFrames,
         freeList: FreeList.of(d.maptrack.freeList),
-        mappings: new Map(d.maptrack.mappings),
+        mappings: IntMap.from(d.maptrack.mappings),
       },
       hostVaPages: d.hostVaPages,
       hostMappings: new Map(d.hostMappings),

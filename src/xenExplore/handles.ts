@@ -4,6 +4,7 @@
 // the order of their mappings' contents. Without it the FIFO free list, rotated by every map,
 // unmap and failed map, multiplies a tiny configuration's states by hundreds.
 
+import { IntMapBuilder } from '../model/intMap.ts';
 import type { ModelState } from '../model/state.ts';
 import { FreeList } from '../model/freeList.ts';
 import type { GrantMapping, Maptrack } from '../model/state.ts';
@@ -73,11 +74,9 @@ function renameMaptrack(mt: Maptrack, perm: Int32Array): Maptrack {
   }
   // Why the shortcut? Under the canonical renaming the free list is always 0..n-1.
   const freeList = ascending ? FreeList.range(0, handles.length - 1) : FreeList.of(handles);
-  const mappings = new Map<number, GrantMapping>();
-  const live = [...mt.mappings].map(([h, mp]) => [perm[h] ?? h, mp] as const);
-  live.sort((a, b) => a[0] - b[0]);
-  for (const [h, mp] of live) mappings.set(h, mp);
-  return { ...mt, freeList, mappings };
+  const mappings = new IntMapBuilder<GrantMapping>();
+  for (const [h, mp] of mt.mappings) mappings.set(perm[h] ?? h, mp);
+  return { ...mt, freeList, mappings: mappings.build() };
 }
 
 export function renameState(m: ModelState, r: Renaming | null): ModelState {

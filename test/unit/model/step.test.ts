@@ -1,3 +1,4 @@
+import { IntMap } from '../../../src/model/intMap.ts';
 import { FreeList } from '../../../src/model/freeList.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -87,7 +88,7 @@ function reordered(state: ModelState): ModelState {
     maptrack: {
       ...d.maptrack,
       freeList: FreeList.of(d.maptrack.freeList.toArray()),
-      mappings: rev(d.maptrack.mappings),
+      mappings: IntMap.from([...d.maptrack.mappings].reverse()),
     },
     hostMappings: rev(d.hostMappings),
     rawWritten: new Set([...d.rawWritten].reverse()),
@@ -186,7 +187,7 @@ describe('initialState', () => {
       limit: 0,
       maxFrames: 1,
       freeList: FreeList.EMPTY,
-      mappings: new Map(),
+      mappings: IntMap.empty(),
     });
   });
 });
