@@ -18,7 +18,7 @@ export class ImplView {
   // Per-domain scans, each done at most once per step and only for the domains asked about.
   private readonly pinnedCache: (Ref[] | undefined)[] = [];
   private readonly liveCache: (Handle[] | undefined)[] = [];
-  private readonly statusCache = new Map<number, (Ref[] | undefined)[]>();
+  private readonly flaggedCache: (Ref[] | undefined)[] = [];
 
   constructor(readonly system: GrantSystem) {}
 
@@ -60,19 +60,21 @@ export class ImplView {
 
   /** Refs of domain `id` whose shared flags have a bit of `mask` set (any entry type). */
   withStatusBits(id: DomId, mask: number): readonly Ref[] {
-    let byDomain = this.statusCache.get(mask);
-    if (byDomain === undefined) {
-      byDomain = [];
-      this.statusCache.set(mask, byDomain);
-    }
-    let refs = byDomain[id];
+    const words = this.domain(id)?.grantTable.shared.words;
+    if (!words) return [];
+    // Two u32 words per v1 entry; the flags are the low half of the first.
+    return this.flagged(id).filter((r) => ((words[2 * r] ?? 0) & mask) !== 0);
+  }
+
+  /** Refs of domain `id` whose shared flags are not all 0: one scan of the table per step. */
+  private flagged(id: DomId): readonly Ref[] {
+    let refs = this.flaggedCache[id];
     if (refs === undefined) {
       refs = [];
-      // Two u32 words per v1 entry; the flags are the low half of the first.
       const words = this.domain(id)?.grantTable.shared.words ?? [];
-      for (let r = 0; r < words.length / 2; r++)
-        if (((words[2 * r] ?? 0) & mask) !== 0) refs.push(r);
-      byDomain[id] = refs;
+      for (let r = 0; 2 * r < words.length; r++)
+        if (((words[2 * r] ?? 0) & 0xffff) !== 0) refs.push(r);
+      this.flaggedCache[id] = refs;
     }
     return refs;
   }

@@ -1,7 +1,7 @@
 // GNTTABOP_map_grant_ref, one element: map_grant_ref (L1003-1383, H §2.1), every check in
 // Xen's order, the undo path included; gnttab_map_grant_ref (L1385-1407) drives a batch.
 
-import type { DomId, MapGrantRefArgs, Ref } from '../../ops/op.ts';
+import type { DomId, Handle, MapGrantRefArgs, Ref } from '../../ops/op.ts';
 import type { MapElementResult } from '../../ops/result.ts';
 import {
   GNTMAP_device_map,
@@ -23,7 +23,9 @@ import {
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
 import type { Hypervisor } from './hypervisor.ts';
+import type { MaptrackTable } from './maptrack.ts';
 import { INVALID_MAPTRACK_HANDLE } from './maptrack.ts';
+import type { ImplParts } from '../parts.ts';
 import {
   getPage,
   getPageTypeWritable,
@@ -73,6 +75,12 @@ function hostMappingGetPageType(readonly: boolean): boolean {
   return !readonly;
 }
 
+/** Every failure after the handle was taken gives it back (map_grant_ref L1381). */
+function failed(parts: ImplParts, lgt: MaptrackTable, handle: Handle, status: number) {
+  parts.putMaptrackHandle(lgt, handle);
+  return { status };
+}
+
 export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): MapElementResult {
   const parts = xen.parts;
   const readonly = (op.flags & GNTMAP_readonly) !== 0;
@@ -92,15 +100,10 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
   // map_grant_ref L1062: get_maptrack_handle found nothing
   if (handle === INVALID_MAPTRACK_HANDLE) return { status: GNTST_no_space };
 
-  const fail = (status: number): MapElementResult => {
-    parts.putMaptrackHandle(lgt, handle);
-    return { status };
-  };
-
   const rgt = rd.grantTable;
   const ref = op.ref;
   // map_grant_ref L1076: ref beyond nr_grant_entries
-  if (ref >= rgt.nrGrantEntries) return fail(GNTST_bad_gntref);
+  if (ref >= rgt.nrGrantEntries) return failed(parts, lgt, handle, GNTST_bad_gntref);
 
   const act = rgt.active;
   const shared = rgt.shared;
@@ -108,21 +111,21 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
   // map_grant_ref L1088: pinned by another grantee, or a counter at 128. (is_sub_page is never
   // set: only copies set it, and copies are not modelled.)
   if (pin !== 0 && (act.domidOf(ref) !== ld || parts.pinIncrementRefused(pin, pinIncr))) {
-    return fail(GNTST_general_error);
+    return failed(parts, lgt, handle, GNTST_general_error);
   }
 
   let inHand = -1; // the page reference get_paged_frame took (first pin only)
   if (pin === 0 || (!readonly && (pin & (GNTPIN_hstw_mask | GNTPIN_devw_mask)) === 0)) {
     const rc = parts.setStatus(shared, ref, pin !== 0, readonly, true, ld);
     // map_grant_ref L1108: _set_status refused (type, grantee or read-only)
-    if (rc !== GNTST_okay) return fail(rc);
+    if (rc !== GNTST_okay) return failed(parts, lgt, handle, rc);
     if (pin === 0) {
       const gfn = shared.loadFrame(ref);
       const got = parts.getPagedFrame(xen, rd.id, gfn);
       if (got < 0) {
         // map_grant_ref L1120: get_paged_frame's bad_page (or eagain)
         parts.mapUnlockOutClear(xen, shared, ref, act.pinOf(ref), readonly);
-        return fail(got);
+        return failed(parts, lgt, handle, got);
       }
       inHand = got;
       act.setHolder(ref, ld, got);
@@ -183,7 +186,7 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
     const after = (act.pinOf(ref) - pinIncr) >>> 0;
     act.setPin(ref, after);
     parts.reduceStatusForPin(shared, ref, after, readonly);
-    return fail(rc);
+    return failed(parts, lgt, handle, rc);
   }
 
   // (L1248-1317: IOMMU bookkeeping is not modelled.)
