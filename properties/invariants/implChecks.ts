@@ -101,7 +101,7 @@ export function pinAccounting(view: ImplView): CheckMessage {
     for (const key of expected.keys()) {
       const granter = Math.floor(key / 2 ** 32);
       const ref = key % 2 ** 32;
-      if (view.domain(granter)?.grantTable.active.pinOf(ref) === 0) {
+      if ((view.domain(granter)?.grantTable.active.pinOf(ref) ?? 0) === 0) {
         return `live mappings of d${granter} ref ${ref} but no pin`;
       }
     }
@@ -236,7 +236,8 @@ export function pageReferences(view: ImplView): CheckMessage {
   const types = new Map<number, number>();
   const add = (m: Map<number, number>, mfn: number) => m.set(mfn, (m.get(mfn) ?? 0) + 1);
   for (const d of view.domains) {
-    for (const pte of d.pageTable.values()) {
+    for (const [page, pte] of d.pageTable) {
+      if (!frames.valid(pte.mfn)) return `d${d.id} va page ${page} maps mfn ${pte.mfn}, no page`;
       add(refs, pte.mfn);
       if (pte.writable) add(types, pte.mfn);
     }
@@ -245,6 +246,7 @@ export function pageReferences(view: ImplView): CheckMessage {
       if (!(t.flags(h) & GNTMAP_device_map)) continue;
       const mfn = view.domain(t.domid(h))?.grantTable.active.mfnOf(t.ref(h));
       if (mfn === undefined) continue;
+      if (!frames.valid(mfn)) return `d${d.id} handle ${h} device-maps mfn ${mfn}, no page`;
       add(refs, mfn);
       if (!(t.flags(h) & GNTMAP_readonly)) add(types, mfn);
     }

@@ -217,9 +217,11 @@ export function ownership(state: ModelState): CheckMessage {
   return null;
 }
 
-/** Pages referenced by a device mapping or a live PTE cannot be stolen, so they never move.
- * (A pin alone holds no page reference: after a guest overwrites the only PTE of a grant, the
- * pinned page may be transferred — docs/semantics.md §4 step 11, hypervisor.md §7.4.) */
+/** A device mapping holds a page reference, so its page cannot be stolen: it stays its
+ * granter's. A grant PTE holds one too, but records no granter to check against; the page
+ * reference counts (page-references, impl side) cover it. (A pin alone holds no reference:
+ * after a guest overwrites the only PTE of a grant, the pinned page may be transferred —
+ * docs/semantics.md §4 step 11, hypervisor.md §7.4.) */
 export function mappedPagesStay(state: ModelState): CheckMessage {
   for (const d of state.domains) {
     for (const [h, m] of d.maptrack.mappings) {

@@ -211,8 +211,6 @@ interface Corruption<S, R> {
   readonly names: RegExp;
   /** The one domain corrupted: for a per-domain invariant, only its check fires. */
   readonly dom?: DomId;
-  /** Set when the check misses this corruption: a known bug, run as `it.fails`. */
-  readonly missedBecause?: string;
 }
 
 interface InvariantCases {
@@ -322,11 +320,6 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
           dom(sys, 2).maptrack.setDomid(2, 7);
         },
         names: /live mappings of d7 ref 9 but no pin/,
-        // Why it is missed: the impl check looks for the unpinned key with
-        // `view.domain(granter)?.grantTable.active.pinOf(ref) === 0`, which is
-        // `undefined === 0` for a domain that does not exist, so it stays silent where the
-        // model check reports. (live-maptrack-entries still reports the bad domid.)
-        missedBecause: 'the impl check skips mappings whose granter does not exist',
       },
     ],
   },
@@ -765,11 +758,6 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
           d2.pageTable = new Map(d2.pageTable).set(5, { mfn: NO_SUCH_MFN, writable: false });
         },
         names: new RegExp(`mfn ${NO_SUCH_MFN}`),
-        // Why it is missed: the impl check counts references per PTE and device mapping, but
-        // compares counts only for the frames of the frame table (firstMfn..+nrFrames), so a
-        // reference to a frame outside it is counted and then never looked at. The model check
-        // reports the same corruption ("maps freed mfn").
-        missedBecause: 'the impl check ignores references to frames outside the frame table',
       },
     ],
   },
@@ -933,14 +921,6 @@ function expectFires(
   expect(firing, 'only the corrupted domain fails its own check').toEqual([c.dom]);
 }
 
-/** A corruption the check is known to miss runs as `it.fails`, so a fix shows up. */
-function testFor(c: { readonly missedBecause?: string }): typeof it | typeof it.fails {
-  return c.missedBecause === undefined ? it : it.fails;
-}
-function knownMiss(c: { readonly missedBecause?: string }): string {
-  return c.missedBecause === undefined ? '' : ` [known miss: ${c.missedBecause}]`;
-}
-
 describe('the reachable state', () => {
   it('is built by ops that all succeed, with the same results on model and impl', () => {
     const { results } = reachableModel();
@@ -977,7 +957,7 @@ for (const inv of INVARIANTS) {
     });
 
     for (const c of cases.model) {
-      testFor(c)(`model: fails when ${c.what}${knownMiss(c)}`, () => {
+      it(`model: fails when ${c.what}`, () => {
         const state = c.corrupt(REACHABLE);
         const perDomain = perDomainMessages(inv, (p, id) =>
           p.onModel(must(state.domains[id], 'd')),
@@ -987,7 +967,7 @@ for (const inv of INVARIANTS) {
     }
 
     for (const c of cases.impl) {
-      testFor(c)(`impl: fails when ${c.what}${knownMiss(c)}`, () => {
+      it(`impl: fails when ${c.what}`, () => {
         const system = reachableSystem();
         c.corrupt(system);
         const view = new ImplView(system);
