@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abstract } from '../../../src/impl/index.ts';
+import { abstract, NO_OWNER } from '../../../src/impl/index.ts';
 import { MFN_BASE } from '../../../src/config.ts';
 import {
   DOMID_SELF,
@@ -25,7 +25,7 @@ import {
   PAGE_SIZE,
 } from '../../../src/xen/abi.ts';
 import { pinIncrementFor, pinIncrementRefused } from '../../../src/impl/hypervisor/mapGrantRef.ts';
-import { grant, handleOf, map, map1, system } from './helpers.ts';
+import { grant, handleOf, map, map1, system, transfer } from './helpers.ts';
 
 const HOST = GNTMAP_host_map;
 const DEV = GNTMAP_device_map;
@@ -242,6 +242,47 @@ describe('map_grant_ref: surprising statuses (H §11)', () => {
     expect(pinOf(s, 1, 8)).toBe(GNTPIN_devw_inc);
     expect(flagsOf(s, 1, 8)).toBe(GTF_permit_access | GTF_reading | GTF_writing);
   });
+
+  // A pin whose only PTE was overwritten holds no page reference, so the granter can transfer
+  // the page away while the ref stays pinned (H §7.4); a further map of it must then fail at
+  // the page reference phase (could_not_pin) and leave everything as it was.
+  function pinnedPageTransferred(receiverOffers: boolean) {
+    const s = system();
+    grant(s, 1, 8, 2, 1);
+    grant(s, 1, 9, 2, 2);
+    map1(s, 2, { dom: 1, ref: 8, flags: HOST, hostAddr: 5 * PAGE_SIZE });
+    map1(s, 2, { dom: 1, ref: 9, flags: HOST, hostAddr: 5 * PAGE_SIZE });
+    if (receiverOffers) s.apply({ kind: 'grant_transfer', dom: 0, ref: 8, grantee: 1, gfn: 10 });
+    const status = transfer(s, 1, { gfn: 1, domid: 0, ref: 8 })[0];
+    expect(status).toBe(receiverOffers ? GNTST_okay : GNTST_general_error);
+    expect(s.xen.frames.ownerOf(MFN_D1_G1)).toBe(receiverOffers ? 0 : NO_OWNER);
+    return s;
+  }
+
+  for (const receiverOffers of [true, false]) {
+    const where = receiverOffers ? 'to another domain' : 'and freed (failed transfer)';
+    it(`a map of a pinned ref whose page moved ${where} fails and changes nothing`, () => {
+      const s = pinnedPageTransferred(receiverOffers);
+      const before = abstract(s);
+      const refs = s.xen.frames.refs(MFN_D1_G1);
+      for (const flags of [HOST, DEV, HOST | DEV]) {
+        const r = map1(s, 2, { dom: 1, ref: 8, flags, hostAddr: 6 * PAGE_SIZE });
+        expect(r.status).toBe(GNTST_general_error);
+        expect(pinOf(s, 1, 8)).toBe(GNTPIN_hstw_inc);
+        expect(s.xen.frames.refs(MFN_D1_G1)).toBe(refs);
+        expect(s.xen.frames.writableTypes(MFN_D1_G1)).toBe(0);
+        // Only the free list moved: the failed map took a handle and gave it back.
+        const after = abstract(s);
+        expect(after.frameOwner).toEqual(before.frameOwner);
+        after.domains.forEach((d, i) => {
+          const was = before.domains[i];
+          expect(d.grantTable).toEqual(was?.grantTable);
+          expect(d.hostMappings).toEqual(was?.hostMappings);
+          expect([...d.maptrack.mappings]).toEqual([...(was?.maptrack.mappings ?? [])]);
+        });
+      }
+    });
+  }
 
   it('overwriting a grant PTE drops its page reference but keeps its pin', () => {
     const s = system();
