@@ -2,21 +2,13 @@
 // one tests the type only, so a committed or completed entry takes a second page.
 
 import type { ImplParts } from '../impl/index.ts';
-import { combo, comboDomid, comboFlags } from '../impl/sharedMemory.ts';
-import { GTF_accept_transfer, GTF_transfer_committed, GTF_type_mask } from '../xen/abi.ts';
+import { comboDomid, comboFlags } from '../impl/sharedMemory.ts';
+import { GTF_accept_transfer, GTF_type_mask } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 
-const prepareForTransfer: ImplParts['prepareForTransfer'] = (xen, rd, ld, ref) => {
-  const rgt = xen.domain(rd).grantTable;
-  if (ref >= rgt.nrGrantEntries) return false;
-  const shared = rgt.shared;
-  const scombo = shared.loadCombo(ref);
-  // BUG: the type, not the whole flags word, is compared with GTF_accept_transfer.
-  if ((comboFlags(scombo) & GTF_type_mask) !== GTF_accept_transfer) return false;
-  if (comboDomid(scombo) !== ld) return false;
-  const desired = combo(comboFlags(scombo) | GTF_transfer_committed, comboDomid(scombo));
-  return shared.cmpxchgCombo(ref, scombo, desired) === scombo;
-};
+// BUG: the type, not the whole flags word, is compared with GTF_accept_transfer.
+const transferEntryAccepts: ImplParts['transferEntryAccepts'] = (scombo, ld) =>
+  (comboFlags(scombo) & GTF_type_mask) === GTF_accept_transfer && comboDomid(scombo) === ld;
 
 export const transferAcceptsExtraFlags: Fault = {
   id: 'transfer-accepts-extra-flags',
@@ -25,5 +17,5 @@ export const transferAcceptsExtraFlags: Fault = {
   mechanism:
     "An accept_transfer entry takes exactly one page: Xen commits it only while its flags are exactly GTF_accept_transfer. Checking the type bits alone lets a second transfer commit an entry that already received a page, overwrite its frame and leave the first page in the receiver with nothing naming it (or let a transfer race the guest's own cancel).",
   caughtBy: 'result mismatch (okay vs general_error)',
-  parts: { prepareForTransfer },
+  parts: { transferEntryAccepts },
 };

@@ -2,20 +2,13 @@
 // one does not look, so any domain can push a page into any accept_transfer entry.
 
 import type { ImplParts } from '../impl/index.ts';
-import { combo, comboDomid, comboFlags } from '../impl/sharedMemory.ts';
-import { GTF_accept_transfer, GTF_transfer_committed } from '../xen/abi.ts';
+import { comboFlags } from '../impl/sharedMemory.ts';
+import { GTF_accept_transfer } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 
-const prepareForTransfer: ImplParts['prepareForTransfer'] = (xen, rd, _ld, ref) => {
-  const rgt = xen.domain(rd).grantTable;
-  if (ref >= rgt.nrGrantEntries) return false;
-  const shared = rgt.shared;
-  const scombo = shared.loadCombo(ref);
-  // BUG: the entry's domid is not compared with the sender.
-  if (comboFlags(scombo) !== GTF_accept_transfer) return false;
-  const desired = combo(comboFlags(scombo) | GTF_transfer_committed, comboDomid(scombo));
-  return shared.cmpxchgCombo(ref, scombo, desired) === scombo;
-};
+// BUG: the entry's domid is not compared with the sender.
+const transferEntryAccepts: ImplParts['transferEntryAccepts'] = (scombo) =>
+  comboFlags(scombo) === GTF_accept_transfer;
 
 export const transferIgnoresDomid: Fault = {
   id: 'transfer-ignores-domid',
@@ -24,5 +17,5 @@ export const transferIgnoresDomid: Fault = {
   mechanism:
     "A guest offers an accept_transfer entry to one domain (the entry's domid). Without the domid check any domain can complete it, so the receiver takes a page from a sender it never agreed to deal with and the intended sender's transfer later fails.",
   caughtBy: 'result mismatch (okay vs general_error)',
-  parts: { prepareForTransfer },
+  parts: { transferEntryAccepts },
 };

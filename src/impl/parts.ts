@@ -44,7 +44,7 @@ import { stealPage } from './hypervisor/mm.ts';
 import { createGrantPvMapping, replaceGrantPvMapping } from './hypervisor/pvMapping.ts';
 import { reduceStatusForPin } from './hypervisor/reduceStatusForPin.ts';
 import { setStatusV1 } from './hypervisor/setStatus.ts';
-import { prepareForTransfer, receiverAtPageLimit } from './hypervisor/transfer.ts';
+import { receiverAtPageLimit, transferEntryAccepts } from './hypervisor/transfer.ts';
 import type { UnmapCommon } from './hypervisor/unmapGrantRef.ts';
 import {
   unmapCommon,
@@ -122,8 +122,8 @@ export interface ImplParts {
   // --- Hypervisor: transfer (H §4) ------------------------------------------------------------
   /** steal_page: take a page with exactly its base references from d; 0 or -EINVAL. */
   readonly stealPage: (xen: Hypervisor, d: DomId, mfn: Mfn) => number;
-  /** gnttab_prepare_for_transfer: commit the receiver's accept_transfer entry. */
-  readonly prepareForTransfer: (xen: Hypervisor, rd: DomId, ld: DomId, ref: Ref) => boolean;
+  /** gnttab_prepare_for_transfer's test: may sender `ld` commit this flags+domid word? */
+  readonly transferEntryAccepts: (scombo: number, ld: DomId) => boolean;
   /** gnttab_transfer's max_pages test (L2412-2414): the receiver cannot take one more page. */
   readonly receiverAtPageLimit: (e: XenDomain) => boolean;
 
@@ -157,7 +157,7 @@ export const DEFAULT_PARTS: ImplParts = {
   unmapCommonComplete,
   unmapCompletePutPages,
   stealPage,
-  prepareForTransfer,
+  transferEntryAccepts,
   receiverAtPageLimit,
   guestGrantAccess: grantAccess,
   guestEndAccess: endAccess,

@@ -21,16 +21,22 @@ import { assignPages, EINVAL, freeDomheapPage } from './mm.ts';
 /** At most this many failed cmpxchg attempts (`retries++ == 4`, L2263). */
 const PREPARE_MAX_RETRIES = 4;
 
-/** gnttab_prepare_for_transfer(rd, ld, ref): the entry must be exactly GTF_accept_transfer
- * (no other bit, so not already committed) naming `ld`; cmpxchg in GTF_transfer_committed on the
- * flags+domid word. */
+/** gnttab_prepare_for_transfer's test of the receiver's flags+domid word (L2220-2281, H §4
+ * step 9): flags exactly GTF_accept_transfer (no other bit, so not already committed), domid
+ * the sender `ld`. */
+export function transferEntryAccepts(scombo: number, ld: DomId): boolean {
+  return comboFlags(scombo) === GTF_accept_transfer && comboDomid(scombo) === ld;
+}
+
+/** gnttab_prepare_for_transfer(rd, ld, ref): while the entry passes the test above, cmpxchg
+ * GTF_transfer_committed into its flags+domid word. */
 export function prepareForTransfer(xen: Hypervisor, rd: DomId, ld: DomId, ref: Ref): boolean {
   const rgt = xen.domain(rd).grantTable;
   if (ref >= rgt.nrGrantEntries) return false; // bad ref: general_error, not bad_gntref
   const shared = rgt.shared;
   let scombo = shared.loadCombo(ref);
   for (let retries = 0; ; retries++) {
-    if (comboFlags(scombo) !== GTF_accept_transfer || comboDomid(scombo) !== ld) return false;
+    if (!xen.parts.transferEntryAccepts(scombo, ld)) return false;
     const desired = combo(comboFlags(scombo) | GTF_transfer_committed, comboDomid(scombo));
     const prev = shared.cmpxchgCombo(ref, scombo, desired);
     if (prev === scombo) return true;
@@ -72,7 +78,7 @@ export function gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs):
   }
   e.totPages += 1; // reserve (L2430-2432)
 
-  if (!parts.prepareForTransfer(xen, e.id, d, gop.ref)) {
+  if (!prepareForTransfer(xen, e.id, d, gop.ref)) {
     e.totPages -= 1;
     freeDomheapPage(xen, mfn);
     // gnttab_transfer L2447: gnttab_prepare_for_transfer refused (bad ref, flags, or domid)
