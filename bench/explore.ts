@@ -28,19 +28,7 @@ export async function benchExplore(
   for (const config of configs) {
     for (const symmetry of [false, true]) {
       const o = explore(coreModel(config), { symmetry });
-      const s = o.stats;
-      rows.push({
-        model: coreModelName(config),
-        symmetry: symmetry ? 'domains' : 'none',
-        result: o.kind === 'limit' ? `limit (${o.bound})` : o.kind,
-        states: s.states,
-        transitions: s.transitions,
-        maxDepth: s.maxDepth,
-        seconds: Number((s.elapsedMs / 1000).toFixed(2)),
-        statesPerSec: Math.round(s.statesPerSec),
-        bytesPerState: Number(s.bytesPerState.toFixed(1)),
-        peakHeapMiB: Number((s.peakHeapBytes / 2 ** 20).toFixed(1)),
-      });
+      rows.push(row(coreModelName(config), symmetry ? 'domains' : 'none', o));
       // Why yield? Lets a caller's progress output flush between runs.
       await new Promise((resolve) => setImmediate(resolve));
     }
