@@ -1,6 +1,6 @@
-// The grantcheck command line: commander parses, each subcommand returns a CliOutcome, and one
-// table (EXIT_CODES) turns outcomes into exit codes. Bad input is one line on stderr and exit 2,
-// never a stack trace.
+// The grantcheck command line: commander parses, each subcommand returns a CliOutcome (or throws
+// a UsageError for bad flags or input, caught here once), and one table (EXIT_CODES) turns
+// outcomes into exit codes. Bad input is one line on stderr and exit 2, never a stack trace.
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
@@ -13,6 +13,7 @@ import { replayCommand } from './commands/replay.ts';
 import { DEFAULT_TRACE_DIR, runCommand } from './commands/run.ts';
 import type { CliOutcome, Io } from './outcome.ts';
 import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
+import { UsageError } from './options.ts';
 
 function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
   const program = new Command();
@@ -129,6 +130,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       outcome = { kind: 'usage', message: e.message.replace(/^error: /, '') };
+    } else if (e instanceof UsageError) {
+      outcome = { kind: 'usage', message: e.message }; // a command's flag or input check
     } else {
       outcome = { kind: 'internal', error: e };
     }

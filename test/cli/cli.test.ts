@@ -73,6 +73,8 @@ describe('grantcheck run', () => {
     [['run', '--seed', '-1'], "--seed: '-1' is not a whole number"],
     [['run', '--domains', '0'], '--domains: 0 is outside 1..16'],
     [['run', '--fault', 'no-such-fault'], "--fault: no fault 'no-such-fault'"],
+    [['faults', '--only', 'no-such-fault'], "--only: no fault 'no-such-fault'"],
+    [['exec', '--domains', '17', 'query_size(d1)'], '--domains: 17 is outside 1..16'],
     [['frobnicate'], "unknown command 'frobnicate'"],
   ])('rejects %j with exit 2 and one line', async (argv, message) => {
     const r = await cli(...argv);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { faultsCommand, DEFAULT_FAULTS_SEED } from '../../src/cli/commands/faults.ts';
 import type { Io } from '../../src/cli/outcome.ts';
+import { UsageError } from '../../src/cli/options.ts';
 import { FAULTS } from '../../src/faults/index.ts';
 import { attemptSuite, faultTrace, passesUnfaulted } from '../../src/faults/kill.ts';
 import type { Attempt } from '../../src/faults/kill.ts';
@@ -140,10 +141,8 @@ describe('grantcheck faults', () => {
 
   it('rejects an unknown fault id as bad usage', () => {
     const c = capture();
-    const outcome = faultsCommand({ only: 'no-such-fault' }, c.io);
-    expect(outcome).toEqual({
-      kind: 'usage',
-      message: "--only: no fault 'no-such-fault' (see: grantcheck list)",
-    });
+    expect(() => faultsCommand({ only: 'no-such-fault' }, c.io)).toThrow(
+      new UsageError("--only: no fault 'no-such-fault' (see: grantcheck list)"),
+    );
   });
 });

@@ -15,7 +15,7 @@ import { TOOL } from '../../version.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { parseIntOption, UsageError } from '../options.ts';
+import { parseIntOption } from '../options.ts';
 import { renderReplayTable } from '../render.ts';
 
 export interface ExecFlags {
@@ -25,13 +25,7 @@ export interface ExecFlags {
 }
 
 export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io): CliOutcome {
-  let domains: number | undefined;
-  try {
-    domains = parseIntOption('domains', flags.domains, 1, 16);
-  } catch (e) {
-    if (e instanceof UsageError) return { kind: 'usage', message: e.message };
-    throw e;
-  }
+  const domains = parseIntOption('domains', flags.domains, 1, 16);
   const config = GrantConfigSchema.parse({
     ...DEFAULT_CONFIG,
     ...(domains === undefined ? {} : { domains }),

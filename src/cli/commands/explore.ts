@@ -397,15 +397,10 @@ function replayCore(file: string, flags: ExploreFlags, io: Io): CliOutcome {
 }
 
 export function exploreCommand(flags: ExploreFlags, io: Io): CliOutcome {
-  try {
-    if (flags.replay !== undefined) return replayCore(flags.replay, flags, io);
-    const bounds = readBounds(flags);
-    const which = flags.model ?? 'core';
-    if (which === 'core') return exploreCore(flags, io, bounds);
-    if (which === 'xen') return exploreXen(flags, io, bounds);
-    throw new UsageError(`--model: '${which}' is not core or xen`);
-  } catch (e) {
-    if (e instanceof UsageError) return { kind: 'usage', message: e.message };
-    throw e;
-  }
+  if (flags.replay !== undefined) return replayCore(flags.replay, flags, io);
+  const bounds = readBounds(flags);
+  const which = flags.model ?? 'core';
+  if (which === 'core') return exploreCore(flags, io, bounds);
+  if (which === 'xen') return exploreXen(flags, io, bounds);
+  throw new UsageError(`--model: '${which}' is not core or xen`);
 }

@@ -144,13 +144,7 @@ function table(rows: readonly Row[]): string[] {
 }
 
 export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
-  let parsed: ReturnType<typeof readFlags>;
-  try {
-    parsed = readFlags(flags);
-  } catch (e) {
-    if (e instanceof UsageError) return { kind: 'usage', message: e.message };
-    throw e;
-  }
+  const parsed = readFlags(flags);
   const { faults, seed, runs, exploreMs } = parsed;
   const suites: Suite[] = SUITE_NAMES.flatMap((name) => buildSuite(name, DEFAULT_CONFIG) ?? []);
   const outDir = flags.out ?? DEFAULT_TRACE_DIR;

@@ -75,13 +75,7 @@ function rate(ops: number, ms: number): number {
 }
 
 export function runCommand(flags: RunFlags, io: Io): CliOutcome {
-  let parsed: ReturnType<typeof readFlags>;
-  try {
-    parsed = readFlags(flags);
-  } catch (e) {
-    if (e instanceof UsageError) return { kind: 'usage', message: e.message };
-    throw e;
-  }
+  const parsed = readFlags(flags);
   const { suites, seed, runs, maxOps, fault } = parsed;
   const parts = fault === null ? undefined : findFault(fault)?.parts;
   const outDir = flags.out ?? DEFAULT_TRACE_DIR;
