@@ -2,9 +2,9 @@
 // traces (format "grantcheck-trace", version 1) with the discriminator `model: "core"`, the core
 // config and variant, and each step's action (text form) and state. Replayed by replayCoreTrace.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { writeFileAtomic } from '../output/files.ts';
 import { describeZodError } from '../ops/schema.ts';
 import type { CoreAction } from './action.ts';
 import { formatCoreAction, parseCoreAction } from './action.ts';
@@ -134,17 +134,9 @@ export function loadCoreTrace(path: string): CoreTraceLoad {
   return parseCoreTrace(value);
 }
 
-/** Temporary file and rename, as writeTrace does: a trace is complete or absent. */
+/** Whole or not at all, as writeTrace does (src/output/files.ts). */
 export function writeCoreTrace(path: string, trace: CoreTrace): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${process.pid}.${Math.floor(performance.now())}.tmp`);
-  try {
-    writeFileSync(tmp, `${JSON.stringify(trace, null, 1)}\n`);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, `${JSON.stringify(trace, null, 1)}\n`);
 }
 
 export interface CoreReplayRow {

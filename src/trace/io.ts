@@ -1,9 +1,9 @@
 // Reading and writing trace files. Loading validates everything and names the first bad field;
-// writing goes to a temporary file in the same directory and is renamed into place, so a trace
-// is either complete or absent, never half-written.
+// writing goes through writeFileAtomic, so a trace is either complete or absent, never
+// half-written.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../output/files.ts';
 import { opProblem } from '../ops/schema.ts';
 import { describeZodError } from '../ops/schema.ts';
 import type { Trace } from './format.ts';
@@ -66,15 +66,7 @@ export function serialiseTrace(trace: Trace): string {
   return `${JSON.stringify(trace, null, 1)}\n`;
 }
 
-/** Write `trace` to `path` atomically (temporary file + rename). */
+/** Write `trace` to `path` whole or not at all (src/output/files.ts). */
 export function writeTrace(path: string, trace: Trace): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${process.pid}.${Math.floor(performance.now())}.tmp`);
-  try {
-    writeFileSync(tmp, serialiseTrace(trace));
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, serialiseTrace(trace));
 }
