@@ -120,12 +120,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   const program = buildProgram(io, (o) => {
     outcome = o;
   });
+  if (argv.length === 0) {
+    // The bare command is a request for help, not a mistake.
+    io.out(program.helpInformation());
+    return EXIT_CODES.ok;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    if (argv.length === 0) {
-      io.out(program.helpInformation());
-      outcome = { kind: 'usage', message: 'no command given' };
-    }
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version

@@ -1,4 +1,6 @@
-// Parsing and validating the CLI's numeric options: one clear line per bad value.
+// Parsing and validating the CLI's options (numbers, output paths): one clear line per bad value.
+
+import { outDirProblem, outFileProblem } from '../output/files.ts';
 
 export class UsageError extends Error {}
 
@@ -13,4 +15,19 @@ export function parseIntOption(
   const n = Number(value);
   if (n < min || n > max) throw new UsageError(`--${name}: ${n} is outside ${min}..${max}`);
   return n;
+}
+
+/** `--NAME DIR`: an output directory that exists or can be created, and is writable. Checked
+ * before any work, so that a search never ends in a failed write. */
+export function checkOutDir(name: string, value: string): string {
+  const problem = outDirProblem(value);
+  if (problem) throw new UsageError(`--${name}: ${problem}`);
+  return value;
+}
+
+/** `--NAME FILE`: an output file that can be created or replaced. */
+export function checkOutFile(name: string, value: string): string {
+  const problem = outFileProblem(value);
+  if (problem) throw new UsageError(`--${name}: ${problem}`);
+  return value;
 }

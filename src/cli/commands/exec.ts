@@ -15,8 +15,9 @@ import { TOOL } from '../../version.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { parseIntOption } from '../options.ts';
+import { checkOutFile, parseIntOption } from '../options.ts';
 import { renderReplayTable } from '../render.ts';
+import { writeError } from '../write.ts';
 
 export interface ExecFlags {
   readonly out?: string;
@@ -30,6 +31,7 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
     ...DEFAULT_CONFIG,
     ...(domains === undefined ? {} : { domains }),
   });
+  const out = flags.out === undefined ? undefined : checkOutFile('out', flags.out);
   const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
   if (flags.fault !== undefined && !fault)
     return { kind: 'usage', message: `--fault: no fault '${flags.fault}'` };
@@ -47,6 +49,7 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
     if (problem) return { kind: 'usage', message: `op ${i + 1}: ${problem}` };
     ops.push(parsed.op);
   }
+  if (ops.length === 0) return { kind: 'usage', message: 'no ops given (every argument is blank)' };
   const options = {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
@@ -54,15 +57,15 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
   };
   const report = runOps(config, ops, options);
   for (const line of renderReplayTable(tableRows(report))) io.out(`${line}\n`);
-  if (flags.out) {
-    const origin = { engine: 'manual' as const };
-    writeTrace(
-      flags.out,
-      buildTrace({ tool: TOOL, config, fault: fault?.id ?? null, origin, report }),
-    );
-    io.out(`trace written: ${flags.out}\n`);
-  }
   const failed = report.failure !== null;
   io.out(`result: ${failed ? 'FAILS' : 'PASSES'}\n`);
+  if (out !== undefined) {
+    const origin = { engine: 'manual' as const };
+    const trace = buildTrace({ tool: TOOL, config, fault: fault?.id ?? null, origin, report });
+    // Saving the trace is what --out asked for: a write that fails (disk full) is exit 2.
+    const error = writeError(() => writeTrace(out, trace));
+    if (error) return { kind: 'usage', message: `--out: cannot write ${out}: ${error}` };
+    io.out(`trace written: ${out}\n`);
+  }
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }

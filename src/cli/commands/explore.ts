@@ -20,14 +20,15 @@ import { runOps } from '../../harness/run.ts';
 import type { Op } from '../../ops/op.ts';
 import { RefinementCheck } from '../../refinement/index.ts';
 import { buildTrace } from '../../trace/format.ts';
-import { writeTrace } from '../../trace/io.ts';
+import { writeTrace as writeXenTrace } from '../../trace/io.ts';
 import { TOOL } from '../../version.ts';
 import type { XenAlphabet, XenState } from '../../xenExplore/index.ts';
 import { XenConformance, xenBoundsProblems, xenModel } from '../../xenExplore/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { parseIntOption, UsageError } from '../options.ts';
+import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
+import { tryWrite } from '../write.ts';
 import { DEFAULT_TRACE_DIR } from './run.ts';
 
 export interface ExploreFlags {
@@ -114,12 +115,15 @@ interface Summary {
   readonly extra: Readonly<Record<string, unknown>>;
   readonly lines: readonly string[];
   readonly path?: readonly string[];
-  readonly trace?: string;
-  readonly reproduce?: string;
+  /** The counterexample's trace: written after the violation is printed (or, with --json,
+   * before the one JSON document), so that a failed write cannot lose it. */
+  readonly trace?: { readonly file: string; readonly write: () => void };
 }
 
 function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
   const o = s.outcome;
+  const writeTrace = (): string | undefined =>
+    s.trace && tryWrite(io, 'trace', s.trace.file, s.trace.write) ? s.trace.file : undefined;
   const st = o.stats;
   const result =
     o.kind === 'ok'
@@ -128,6 +132,7 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
         ? `LIMIT: limit reached at depth ${o.depth} after ${st.states} states (${o.bound} bound)`
         : `VIOLATION: ${o.violated.name} after ${o.path.length} steps`;
   if (flags.json) {
+    const written = writeTrace();
     io.out(
       `${JSON.stringify(
         {
@@ -147,7 +152,7 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
             ? {
                 violation: { name: o.violated.name, statement: o.violated.statement },
                 path: s.path,
-                ...(s.trace ? { trace: s.trace } : {}),
+                ...(written ? { trace: written } : {}),
               }
             : {}),
         },
@@ -174,9 +179,12 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
       (s.path ?? []).forEach((a, i) => say(`  ${String(i + 1).padStart(3)}  ${a}`));
       if (s.trace) {
         say();
-        say(`trace written: ${s.trace}`);
+        const written = writeTrace();
+        if (written) say(`trace written: ${written}`);
+        say(
+          `reproduce:     ${written ? `npx grantcheck replay ${written}` : 'run this command again'}`,
+        );
       }
-      if (s.reproduce) say(`reproduce:     ${s.reproduce}`);
     }
   }
   return o.kind === 'ok'
@@ -234,15 +242,13 @@ function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
     flags.out ?? DEFAULT_TRACE_DIR,
     `explore-core-D${config.domains}R${config.refs}F${config.frames}M${config.maxPin}-${variant}.json`,
   );
-  writeCoreTrace(file, trace);
   return report(io, flags, {
     model: model.name,
     outcome,
     extra: {},
     lines: [],
     path,
-    trace: file,
-    reproduce: `npx grantcheck replay ${file}`,
+    trace: { file, write: () => writeCoreTrace(file, trace) },
   });
 }
 
@@ -347,15 +353,13 @@ function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
     flags.out ?? DEFAULT_TRACE_DIR,
     `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${fault ? `-${fault.id}` : ''}.json`,
   );
-  writeTrace(file, trace);
   return report(io, flags, {
     model: name,
     outcome,
     extra,
     lines,
     path,
-    trace: file,
-    reproduce: `npx grantcheck replay ${file}`,
+    trace: { file, write: () => writeXenTrace(file, trace) },
   });
 }
 
@@ -398,6 +402,7 @@ function replayCore(file: string, flags: ExploreFlags, io: Io): CliOutcome {
 
 export function exploreCommand(flags: ExploreFlags, io: Io): CliOutcome {
   if (flags.replay !== undefined) return replayCore(flags.replay, flags, io);
+  checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR);
   const bounds = readBounds(flags);
   const which = flags.model ?? 'core';
   if (which === 'core') return exploreCore(flags, io, bounds);

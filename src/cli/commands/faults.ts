@@ -17,7 +17,8 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { parseIntOption, UsageError } from '../options.ts';
+import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
+import { tryWrite } from '../write.ts';
 import { DEFAULT_TRACE_DIR } from './run.ts';
 
 export interface FaultsFlags {
@@ -54,6 +55,7 @@ function readFlags(flags: FaultsFlags): {
   seed: number;
   runs?: number;
   exploreMs: number;
+  outDir: string;
 } {
   let faults = [...FAULTS];
   if (flags.only !== undefined) {
@@ -71,6 +73,7 @@ function readFlags(flags: FaultsFlags): {
     exploreMs: (explore ?? DEFAULT_EXPLORE_SECONDS) * 1000,
     seed: parseIntOption('seed', flags.seed, 0, 2 ** 31 - 1) ?? DEFAULT_FAULTS_SEED,
     ...(runs === undefined ? {} : { runs }),
+    outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
   };
 }
 
@@ -145,9 +148,8 @@ function table(rows: readonly Row[]): string[] {
 
 export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   const parsed = readFlags(flags);
-  const { faults, seed, runs, exploreMs } = parsed;
+  const { faults, seed, runs, exploreMs, outDir } = parsed;
   const suites: Suite[] = SUITE_NAMES.flatMap((name) => buildSuite(name, DEFAULT_CONFIG) ?? []);
-  const outDir = flags.out ?? DEFAULT_TRACE_DIR;
   const say = (line = '') => {
     if (!flags.json) io.out(`${line}\n`);
   };
@@ -174,8 +176,11 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       continue;
     }
     const tracePath = join(outDir, `fault-${fault.id}.json`);
-    writeTrace(tracePath, faultTrace(fault, best));
-    rows.push({ kill, falseAlarm: !passesUnfaulted(best), tracePath, ...withExplorer });
+    const written = tryWrite(io, 'trace', tracePath, () =>
+      writeTrace(tracePath, faultTrace(fault, best)),
+    );
+    const falseAlarm = !passesUnfaulted(best);
+    rows.push({ kill, falseAlarm, ...(written ? { tracePath } : {}), ...withExplorer });
   }
   if (io.interactive && !flags.json) io.err('\r\x1b[K');
 

@@ -16,8 +16,9 @@ import { replayTrace } from '../../trace/replay.ts';
 import { TOOL } from '../../version.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { parseIntOption, UsageError } from '../options.ts';
+import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
 import { renderCoverage, renderReplayTable, renderSideBySide } from '../render.ts';
+import { tryWrite } from '../write.ts';
 
 export interface RunFlags {
   readonly suite?: string;
@@ -44,6 +45,7 @@ function readFlags(flags: RunFlags): {
   runs: number | undefined;
   maxOps: number | undefined;
   fault: string | null;
+  outDir: string;
 } {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
   const config: GrantConfig = GrantConfigSchema.parse({
@@ -67,7 +69,20 @@ function readFlags(flags: RunFlags): {
     runs: parseIntOption('runs', flags.runs, 1, 10_000_000),
     maxOps: parseIntOption('max-ops', flags.maxOps, 1, 100_000),
     fault: flags.fault ?? null,
+    outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
   };
+}
+
+/** The command that re-runs one suite of this run (when its trace could not be written). */
+function rerunCommand(suite: string, seed: number, flags: RunFlags): string {
+  const kept: [string, string | undefined][] = [
+    ['--runs', flags.runs],
+    ['--max-ops', flags.maxOps],
+    ['--domains', flags.domains],
+    ['--fault', flags.fault],
+  ];
+  const rest = kept.flatMap(([flag, value]) => (value === undefined ? [] : [` ${flag} ${value}`]));
+  return `npx grantcheck run --suite ${suite} --seed ${seed}${rest.join('')}`;
 }
 
 function rate(ops: number, ms: number): number {
@@ -76,9 +91,8 @@ function rate(ops: number, ms: number): number {
 
 export function runCommand(flags: RunFlags, io: Io): CliOutcome {
   const parsed = readFlags(flags);
-  const { suites, seed, runs, maxOps, fault } = parsed;
+  const { suites, seed, runs, maxOps, fault, outDir } = parsed;
   const parts = fault === null ? undefined : findFault(fault)?.parts;
-  const outDir = flags.out ?? DEFAULT_TRACE_DIR;
   const say = (line = '') => {
     if (!flags.json) io.out(`${line}\n`);
   };
@@ -133,8 +147,6 @@ export function runCommand(flags: RunFlags, io: Io): CliOutcome {
         },
         report: outcome.report,
       });
-      writeTrace(tracePath, trace);
-      summaries[summaries.length - 1] = { ...summary, tracePath };
       const failure = outcome.report.failure;
       say(
         `  result   VIOLATION: ${violationName(outcome.violation)} at step ${(failure?.step ?? 0) + 1} of ${outcome.ops.length}`,
@@ -153,8 +165,14 @@ export function runCommand(flags: RunFlags, io: Io): CliOutcome {
         for (const line of renderSideBySide(failing)) say(line);
       }
       say();
-      say(`trace written: ${tracePath}`);
-      say(`reproduce:     npx grantcheck replay ${tracePath}`);
+      // Why write only now? The violation is on the screen whatever happens to the write.
+      if (tryWrite(io, 'trace', tracePath, () => writeTrace(tracePath, trace))) {
+        summaries[summaries.length - 1] = { ...summary, tracePath };
+        say(`trace written: ${tracePath}`);
+        say(`reproduce:     npx grantcheck replay ${tracePath}`);
+      } else {
+        say(`reproduce:     ${rerunCommand(suite.name, seed, flags)}`);
+      }
       say(
         `fast-check:    seed=${outcome.replay.seed} path="${outcome.replay.path}"${outcome.replay.replayPath ? ` replayPath="${outcome.replay.replayPath}"` : ''}`,
       );
