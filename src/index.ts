@@ -1,7 +1,7 @@
 // grantcheck's library surface: run a suite, replay a trace, run ops, and the pieces to build
 // your own suite. A user's vitest file imports from here.
 
-import { findFault } from './faults/index.ts';
+import { findFault, subjectOf } from './faults/index.ts';
 import type { ReplayOutcome } from './trace/replay.ts';
 import { replayTrace } from './trace/replay.ts';
 import { loadTrace } from './trace/io.ts';
@@ -36,6 +36,6 @@ export function replayTraceFile(path: string, fault?: string | null): ReplayOutc
   return replayTrace(loaded.trace, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
-    ...(found ? { parts: found.parts } : {}),
+    subject: subjectOf(found),
   });
 }

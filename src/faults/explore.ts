@@ -6,6 +6,7 @@ import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel, xenModelName } from '../xenExplore/index.ts';
 import type { XenBounds } from '../xenExplore/index.ts';
 import type { Fault } from './fault.ts';
+import { faultSubject } from './fault.ts';
 
 export type ExplorerResult =
   | {
@@ -41,7 +42,7 @@ export function exploreFault(fault: Fault, options: ExploreFaultOptions): Explor
   const conformance = new XenConformance(model, {
     invariants: options.invariants,
     properties: options.properties,
-    parts: fault.parts,
+    subject: faultSubject(fault),
   });
   const outcome = explore(model, {
     symmetry: true,

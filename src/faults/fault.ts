@@ -2,6 +2,8 @@
 // replacing ONE of its parts (src/impl/parts.ts). Off unless selected; costs nothing when off.
 
 import type { ImplParts } from '../impl/index.ts';
+import { IMPL_SUBJECT, implSubject } from '../subject/impl.ts';
+import type { SubjectFactory } from '../subject/subject.ts';
 
 export interface Fault {
   /** Stable id, used on the command line and recorded in traces. */
@@ -16,4 +18,14 @@ export interface Fault {
   readonly caughtBy: string;
   /** The replaced piece(s) of the impl. */
   readonly parts: Partial<ImplParts>;
+}
+
+/** The fault as a system under test: the built-in impl with the fault's parts replaced. */
+export function faultSubject(fault: Fault): SubjectFactory {
+  return implSubject(fault.parts, `impl+${fault.id}`);
+}
+
+/** The fault's subject, or the correct built-in impl when there is no fault. */
+export function subjectOf(fault: Fault | undefined): SubjectFactory {
+  return fault ? faultSubject(fault) : IMPL_SUBJECT;
 }

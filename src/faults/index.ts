@@ -21,6 +21,7 @@ import { xsa316PositiveStatus } from './xsa316PositiveStatus.ts';
 import { xsa385TransferPastMaxPages } from './xsa385TransferPastMaxPages.ts';
 
 export type { Fault } from './fault.ts';
+export { faultSubject, subjectOf } from './fault.ts';
 
 /** Hypervisor faults in the order of the XSA table, then the non-XSA fixes, then the guest's. */
 export const FAULTS: readonly Fault[] = [

@@ -12,6 +12,7 @@ import { buildTrace } from '../trace/format.ts';
 import type { Trace } from '../trace/format.ts';
 import { TOOL } from '../version.ts';
 import type { Fault } from './fault.ts';
+import { faultSubject } from './fault.ts';
 
 /** One suite's attempt at a fault. */
 export type Attempt =
@@ -77,7 +78,7 @@ export function attemptSuite(suite: Suite, fault: Fault, options: KillOptions): 
       seed: options.seed,
       runs,
       maxOps,
-      parts: fault.parts,
+      subject: faultSubject(fault),
       onRun: () => {
         lastRunAt = performance.now() - started;
       },

@@ -1,20 +1,23 @@
-// The conformance checker: drives the model and the impl with the same op, then checks, in this
-// order, that their results are equal, that abstract(impl) equals the model state, that every
-// state invariant holds on both, and that every step property holds on the transition (which,
-// the states being equal by then, is the same transition on both sides).
+// The conformance checker: drives the model and the subject (src/subject: the built-in impl by
+// default) with the same op, then checks, in this order, that their results are equal, that the
+// subject's state equals the model state in the parts it reports, that every state invariant
+// holds on the model and on the subject's internals (when it has them), and that every step
+// property holds on the transition (the same transition on both sides, once they are equal).
+// The "impl" side of every report is the subject.
 // fast-check has no invariant hook, so the harness owns this after every step.
 
 import type { GrantConfig } from '../config.ts';
-import { abstract, GrantSystem } from '../impl/index.ts';
-import type { ImplParts } from '../impl/index.ts';
 import { diffStates, initialState, statesEqual, step } from '../model/index.ts';
 import type { EqualPair } from '../model/index.ts';
 import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
-import { ImplView } from './implView.ts';
+import { IMPL_SUBJECT } from '../subject/impl.ts';
+import { observedState } from '../subject/observe.ts';
+import type { Subject, SubjectFactory } from '../subject/subject.ts';
+import { observesAll } from '../subject/subject.ts';
 import type { Reads } from './reads.ts';
-import { ChangedReads, implReads, modelReads } from './reads.ts';
+import { ChangedReads, modelReads } from './reads.ts';
 import type { CheckMessage, DomainChecks, StateInvariant, StepProperty } from './invariant.ts';
 import type { DomId } from '../ops/op.ts';
 import { resultsEqual } from './results.ts';
@@ -49,8 +52,8 @@ export interface StepVerdict {
 export interface CheckerOptions {
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
-  /** Replaced pieces of the impl (a fault); the correct impl when absent. */
-  readonly parts?: Partial<ImplParts>;
+  /** The system under test; the built-in impl when absent. */
+  readonly subject?: SubjectFactory;
   /** Compare whole states and re-run every invariant after every step, even where nothing
    * they read changed (for the test that memoisation changes no verdict). */
   readonly noMemo?: boolean;
@@ -117,19 +120,6 @@ export class ModelSubject implements InvariantSubject {
   }
 }
 
-/** The impl side: the checks read the impl's own structures through an ImplView. */
-export class ImplSubject implements InvariantSubject {
-  readonly side = 'impl';
-  constructor(private readonly view: ImplView) {}
-  check(invariant: StateInvariant): CheckMessage {
-    return invariant.onImpl(this.view);
-  }
-  checkDomain(checks: DomainChecks, id: DomId): CheckMessage {
-    const d = this.view.domain(id);
-    return d ? checks.onImpl(this.view, d) : null;
-  }
-}
-
 /** Re-check one invariant after a step that changed `changed`, which the state before passed:
  * not at all if it reads nothing that changed, only the changed domains if it is per-domain. */
 function recheck(
@@ -184,16 +174,35 @@ export function checkStepProperties(
   return null;
 }
 
+/** The subject's state as the checks compare it: all of it, the model's state with the
+ * declared parts taken from the subject, or (results only) the model's own state. */
+export function comparedState(
+  factory: SubjectFactory,
+  reported: () => ModelState,
+  model: ModelState,
+): ModelState {
+  if (observesAll(factory)) return reported();
+  if (factory.observes.length === 0) return model;
+  return observedState(model, reported(), factory.observes);
+}
+
 export class Checker {
-  readonly impl: GrantSystem;
+  readonly factory: SubjectFactory;
+  readonly subject: Subject;
   private modelState: ModelState;
 
   constructor(
     readonly config: GrantConfig,
     private readonly options: CheckerOptions,
   ) {
-    this.impl = new GrantSystem(config, options.parts);
+    this.factory = options.subject ?? IMPL_SUBJECT;
+    this.subject = this.factory.create(config);
     this.modelState = initialState(config);
+  }
+
+  /** Release the subject (a child process, a VM). */
+  close(): void {
+    this.subject.close?.();
   }
 
   get model(): ModelState {
@@ -202,7 +211,7 @@ export class Checker {
 
   /** Check the initial states (before any op). */
   checkInitial(): Violation | null {
-    const implState = abstract(this.impl);
+    const implState = comparedState(this.factory, () => this.subject.state(), this.modelState);
     if (!statesEqual(this.modelState, implState)) {
       return { check: 'state-mismatch', diff: diffStates(this.modelState, implState) };
     }
@@ -214,9 +223,9 @@ export class Checker {
   apply(op: Op): StepVerdict {
     const before = this.modelState;
     const { state: modelState, result: modelResult } = step(before, op);
-    const implResult = this.impl.apply(op);
-    const implState = abstract(this.impl);
+    const implResult = this.subject.apply(op);
     this.modelState = modelState;
+    const implState = comparedState(this.factory, () => this.subject.state(), modelState);
     const observed = { before, op, modelResult, modelState, implResult, implState };
     const violation =
       compareOutcomes(observed, this.options.noMemo ? undefined : this.lastEqual) ??
@@ -235,19 +244,22 @@ export class Checker {
 
   private checkStateInvariants(): Violation | null {
     const { invariants, noMemo } = this.options;
+    const internals = this.subject.internals;
     const modelNow = modelReads(this.modelState);
-    const implNow = implReads(this.impl);
+    const implNow = internals?.reads();
     const violation =
       checkInvariants(
         new ModelSubject(this.modelState),
         invariants,
         noMemo ? undefined : ChangedReads.between(this.heldModelReads, modelNow),
       ) ??
-      checkInvariants(
-        new ImplSubject(new ImplView(this.impl)),
-        invariants,
-        noMemo ? undefined : ChangedReads.between(this.heldImplReads, implNow),
-      );
+      (internals && implNow
+        ? checkInvariants(
+            internals.view(),
+            invariants,
+            noMemo ? undefined : ChangedReads.between(this.heldImplReads, implNow),
+          )
+        : null);
     if (violation) return violation;
     this.heldModelReads = modelNow;
     this.heldImplReads = implNow;

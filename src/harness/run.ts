@@ -2,10 +2,10 @@
 // trace writing and the bench. Stops at the first violation.
 
 import type { GrantConfig } from '../config.ts';
-import type { ImplParts } from '../impl/index.ts';
 import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
+import type { SubjectFactory } from '../subject/subject.ts';
 import type { Violation } from './checker.ts';
 import { Checker } from './checker.ts';
 import type { StateInvariant, StepProperty } from './invariant.ts';
@@ -28,11 +28,20 @@ export interface RunReport {
 export interface RunOptions {
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
-  readonly parts?: Partial<ImplParts>;
+  /** The system under test; the built-in impl when absent. */
+  readonly subject?: SubjectFactory;
 }
 
 export function runOps(config: GrantConfig, ops: readonly Op[], options: RunOptions): RunReport {
   const checker = new Checker(config, options);
+  try {
+    return runChecked(checker, ops);
+  } finally {
+    checker.close();
+  }
+}
+
+function runChecked(checker: Checker, ops: readonly Op[]): RunReport {
   const initialState = checker.model;
   const initial = checker.checkInitial();
   if (initial) return { initialState, steps: [], failure: { step: -1, violation: initial } };

@@ -2,7 +2,7 @@
 // as a step-by-step table (op, model result, impl result, what changed), marking the failing
 // step and check.
 
-import type { ImplParts } from '../impl/index.ts';
+import type { SubjectFactory } from '../subject/subject.ts';
 import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
 import { violationName } from '../harness/checker.ts';
 import type { Violation } from '../harness/checker.ts';
@@ -34,7 +34,8 @@ export interface ReplayOutcome {
 export interface ReplayOptions {
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
-  readonly parts?: Partial<ImplParts>;
+  /** The system under test; the built-in impl when absent. */
+  readonly subject?: SubjectFactory;
 }
 
 /** The step-by-step table of a run: op, both results, what changed, and the failing check. */

@@ -1,22 +1,24 @@
-// Conformance mode: every transition the Xen-level search takes is also applied to the impl
-// (GrantSystem restored from a snapshot of the parent), and the results, abstract(impl), every
-// state invariant on the impl and every step property are checked, as the harness's Checker does.
+// Conformance mode: every transition the Xen-level search takes is also applied to the subject
+// (the built-in impl by default), restored to the parent's state from a snapshot or, for a
+// subject that cannot save its state, by re-applying the ops that lead there from a fresh
+// instance. The results, the reported state, every state invariant on the subject's internals
+// and every step property are checked, as the harness's Checker does.
 
 import type { ExploreOptions, TransitionFailure } from '../explore/index.ts';
 import type { Violation } from '../harness/checker.ts';
 import {
   checkInvariants,
-  ImplSubject,
   checkStepProperties,
   compareOutcomes,
+  comparedState,
   violationName,
 } from '../harness/checker.ts';
-import { ImplView } from '../harness/implView.ts';
 import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
-import { ChangedReads, implReads } from '../harness/reads.ts';
-import type { ImplParts, ImplSnapshot } from '../impl/index.ts';
-import { abstract, GrantSystem } from '../impl/index.ts';
+import { ChangedReads } from '../harness/reads.ts';
 import type { Op } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+import { IMPL_SUBJECT } from '../subject/impl.ts';
+import type { Subject, SubjectFactory, SubjectSnapshot } from '../subject/subject.ts';
 import { actingDomain } from '../ops/op.ts';
 import type { Renaming } from './handles.ts';
 import {
@@ -33,8 +35,8 @@ import type { XenState } from './state.ts';
 export interface ConformanceOptions {
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
-  /** A fault's replaced parts; the correct impl when absent. */
-  readonly parts?: Partial<ImplParts>;
+  /** The system under test; the built-in impl when absent. */
+  readonly subject?: SubjectFactory;
 }
 
 export interface ConformanceStats {
@@ -46,9 +48,12 @@ export interface ConformanceStats {
   readonly peakSnapshotBytes: number;
 }
 
-/** A saved impl state and the renaming from its handles to its canonical state's. */
+/** A saved subject state — a snapshot, or the ops (in the subject's own handle numbering)
+ * that lead to it from the initial state — and the renaming from its handles to its
+ * canonical state's. */
 interface Saved {
-  readonly snapshot: ImplSnapshot;
+  readonly snapshot: SubjectSnapshot | null;
+  readonly path: readonly Op[];
   readonly toCanonical: Renaming | null;
 }
 
@@ -71,8 +76,9 @@ function failureOf(v: Violation): TransitionFailure {
 }
 
 export class XenConformance {
-  private readonly impl: GrantSystem;
-  private readonly initial: ImplSnapshot;
+  private readonly factory: SubjectFactory;
+  private impl: Subject;
+  private readonly initial: Saved;
   private current = new Map<string, Saved>();
   private next = new Map<string, Saved>();
   private depth = 0;
@@ -88,8 +94,25 @@ export class XenConformance {
     private readonly model: XenExploreModel,
     private readonly options: ConformanceOptions,
   ) {
-    this.impl = new GrantSystem(model.config, options.parts);
-    this.initial = this.impl.snapshot();
+    this.factory = options.subject ?? IMPL_SUBJECT;
+    this.impl = this.factory.create(model.config);
+    this.initial = { snapshot: this.impl.snapshot?.() ?? null, path: [], toCanonical: null };
+  }
+
+  /** Release the subject. */
+  close(): void {
+    this.impl.close?.();
+  }
+
+  /** Bring the subject to a saved state. */
+  private load(saved: Saved): void {
+    if (saved.snapshot && this.impl.restore) {
+      this.impl.restore(saved.snapshot);
+      return;
+    }
+    this.impl.close?.();
+    this.impl = this.factory.create(this.model.config);
+    for (const op of saved.path) this.impl.apply(op);
   }
 
   stats(): ConformanceStats {
@@ -116,9 +139,7 @@ export class XenConformance {
       this.next = new Map();
       this.depth = depth;
     }
-    if (depth === 0) {
-      return { snapshot: this.initial, toCanonical: canonicalRenaming(parent.model) };
-    }
+    if (depth === 0) return { ...this.initial, toCanonical: canonicalRenaming(parent.model) };
     const canon = this.model.symmetry ? this.model.symmetry(parent) : parent;
     const saved = this.current.get(String(this.model.key(canon)));
     if (!saved) throw new Error('conformance: no impl snapshot for a state being expanded');
@@ -134,9 +155,9 @@ export class XenConformance {
     const saved = this.savedFor(parent, depth);
     if (!this.initialChecked) {
       this.initialChecked = true;
-      this.impl.restore(this.initial);
-      const view = new ImplView(this.impl);
-      const v = checkInvariants(new ImplSubject(view), this.options.invariants);
+      this.load(this.initial);
+      const internals = this.impl.internals;
+      const v = internals ? checkInvariants(internals.view(), this.options.invariants) : null;
       if (v) return failureOf(v);
     }
     // The impl holds some state w with canonical(w) = canonical(parent); `toParent` renames
@@ -144,13 +165,10 @@ export class XenConformance {
     const parentToCanonical = canonicalRenaming(parent.model);
     const toParent = compose(saved.toCanonical, invert(parentToCanonical));
     const fromParent = invert(toParent);
-    if (this.loaded !== saved) this.impl.restore(saved.snapshot);
-    const before = implReads(this.impl);
-    const implResult = renameResult(
-      this.impl.apply(renameOp(op, fromParent)),
-      actingDomain(op),
-      toParent,
-    );
+    if (this.loaded !== saved) this.load(saved);
+    const before = this.impl.internals?.reads();
+    const applied = renameOp(op, fromParent);
+    const implResult = renameResult(this.impl.apply(applied), actingDomain(op), toParent);
     this.loaded = undefined;
     this.checked++;
     const failure = this.compare(parent, op, child, implResult, toParent, before);
@@ -166,7 +184,9 @@ export class XenConformance {
     const key = String(this.model.key(canon));
     if (!this.next.has(key) && !this.current.has(key)) {
       const toCanonical = compose(toParent, canonicalRenaming(child.model));
-      const s: Saved = { snapshot: this.impl.snapshot(), toCanonical };
+      const snapshot = this.impl.snapshot?.() ?? null;
+      const path = snapshot ? [] : [...saved.path, applied];
+      const s: Saved = { snapshot, path, toCanonical };
       this.next.set(key, s);
       this.loaded = s;
       this.peakSnapshots = Math.max(this.peakSnapshots, this.current.size + this.next.size);
@@ -178,9 +198,9 @@ export class XenConformance {
     parent: XenState,
     op: Op,
     child: XenState,
-    implResult: ReturnType<GrantSystem['apply']>,
+    implResult: OpResult,
     toParent: Renaming | null,
-    before: ReturnType<typeof implReads>,
+    before: ReturnType<NonNullable<Subject['internals']>['reads']> | undefined,
   ): TransitionFailure | null {
     const observed = {
       before: parent.model,
@@ -188,16 +208,20 @@ export class XenConformance {
       modelResult: this.model.lastResult(parent, op),
       modelState: child.model,
       implResult,
-      implState: renameState(abstract(this.impl), toParent),
+      implState: comparedState(
+        this.factory,
+        () => renameState(this.impl.state(), toParent),
+        child.model,
+      ),
     };
     // The same stages as the random engine's Checker. Model-side invariants are the explorer's
     // own (checked on every state); the parent's impl state passed every impl invariant, so
     // only those whose parts changed are re-run.
-    const view = new ImplView(this.impl);
-    const changed = ChangedReads.between(before, implReads(this.impl));
+    const internals = this.impl.internals;
+    const changed = internals ? ChangedReads.between(before, internals.reads()) : undefined;
     const violation =
       compareOutcomes(observed) ??
-      checkInvariants(new ImplSubject(view), this.options.invariants, changed) ??
+      (internals ? checkInvariants(internals.view(), this.options.invariants, changed) : null) ??
       checkStepProperties(observed, this.options.properties);
     return violation ? failureOf(violation) : null;
   }

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { faultsCommand, DEFAULT_FAULTS_SEED } from '../../src/cli/commands/faults.ts';
 import type { Io } from '../../src/cli/outcome.ts';
 import { UsageError } from '../../src/cli/options.ts';
-import { FAULTS } from '../../src/faults/index.ts';
+import { FAULTS, faultSubject } from '../../src/faults/index.ts';
 import { attemptSuite, faultTrace, passesUnfaulted } from '../../src/faults/kill.ts';
 import type { Attempt } from '../../src/faults/kill.ts';
 import { runSuite } from '../../src/harness/random.ts';
@@ -78,7 +78,7 @@ describe.each(FAULTS.map((f) => [f.id, f] as const))('fault %s', (_id, fault) =>
     if (attempt.kind !== 'caught') return;
     const trace = faultTrace(fault, attempt);
     const checks = { invariants: attempt.suite.invariants, properties: attempt.suite.properties };
-    const faulted = replayTrace(trace, { ...checks, parts: fault.parts });
+    const faulted = replayTrace(trace, { ...checks, subject: faultSubject(fault) });
     expect(faulted.verdict.kind).toBe('violation');
     expect(faulted.matchesRecorded).toBe(true);
     expect(replayTrace(trace, checks).verdict).toEqual({ kind: 'pass' });

@@ -7,7 +7,7 @@ import { Checker, violationName } from '../../../src/harness/checker.ts';
 import type { CheckerOptions } from '../../../src/harness/checker.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAULTS, findFault } from '../../../src/faults/index.ts';
+import { FAULTS, findFault, subjectOf } from '../../../src/faults/index.ts';
 import { loadTrace } from '../../../src/trace/io.ts';
 import type { Op } from '../../../src/ops/op.ts';
 import { buildSuite } from '../../../properties/suites.ts';
@@ -29,16 +29,16 @@ function firstViolation(ops: readonly Op[], options: CheckerOptions): string {
 }
 
 describe('Checker memoisation', () => {
-  const variants = [undefined, ...FAULTS.map((f) => f.parts)];
+  const variants = [undefined, ...FAULTS];
   for (const seed of testSeeds('checker memoisation')) {
     it(`gives the same verdicts as re-checking everything (seed ${seed})`, () => {
       fc.assert(
         fc.property(runArbitrary, (ops) => {
-          for (const parts of variants) {
+          for (const fault of variants) {
             const base = {
               invariants: suite.invariants,
               properties: suite.properties,
-              ...(parts ? { parts } : {}),
+              subject: subjectOf(fault),
             };
             const memo = firstViolation(ops, base);
             expect(memo).toBe(firstViolation(ops, { ...base, noMemo: true }));
@@ -61,7 +61,7 @@ describe('Checker memoisation', () => {
     const base = {
       invariants: suite.invariants,
       properties: suite.properties,
-      ...(fault ? { parts: fault.parts } : {}),
+      subject: subjectOf(fault),
     };
     const ops = loaded.trace.steps.map((s) => s.op);
     const memo = firstViolation(ops, base);

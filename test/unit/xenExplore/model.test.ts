@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../../src/explore/index.ts';
-import { findFault } from '../../../src/faults/index.ts';
+import { faultSubject, findFault } from '../../../src/faults/index.ts';
 import { runOps } from '../../../src/harness/run.ts';
 import { stateKey } from '../../../src/model/index.ts';
 import { buildTrace } from '../../../src/trace/format.ts';
@@ -77,13 +77,17 @@ describe('Xen-level model: conformance mode', () => {
     const c = new XenConformance(m, {
       invariants: INVARIANTS,
       properties: STEP_PROPERTIES,
-      parts: fault.parts,
+      subject: faultSubject(fault),
     });
     const o = explore(m, { symmetry: true, onTransition: c.check });
     if (o.kind !== 'violation') throw new Error(`expected a violation, got ${o.kind}`);
     expect(o.path).toHaveLength(3);
     expect(o.violated.name).toBe('state mismatch');
-    const options = { invariants: INVARIANTS, properties: STEP_PROPERTIES, parts: fault.parts };
+    const options = {
+      invariants: INVARIANTS,
+      properties: STEP_PROPERTIES,
+      subject: faultSubject(fault),
+    };
     const run = runOps(m.config, o.path, options);
     expect(run.failure).toMatchObject({ step: 2, violation: { check: 'state-mismatch' } });
     const trace = buildTrace({

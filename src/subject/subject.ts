@@ -1,0 +1,87 @@
+// The system under test as the engines see it. A Subject applies ops and reports results, and
+// may report its state in the model's vocabulary (the abstraction is the subject's job): all of
+// it, a declared part of it (a real hypervisor cannot show its private pins, a guest library has
+// no maptrack), or none (results only). The Checker compares exactly what is declared. The
+// built-in impl is one Subject (./impl.ts); a fault is the impl with one part replaced.
+
+import type { GrantConfig } from '../config.ts';
+import type { ModelState } from '../model/state.ts';
+import type { OpKind } from '../ops/op.ts';
+import type { Op } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+import type { InvariantSubject } from '../harness/checker.ts';
+import type { Reads } from '../harness/reads.ts';
+
+/** The parts of a ModelState a subject can report (the ghost `rawWritten` is always the
+ * model's own: no real system records which entries a guest wrote by hand). */
+export const STATE_PARTS = [
+  'entries', // each domain's shared grant entries
+  'active', // Xen's active entries: pins, grantee, frame
+  'grantFrames', // nr_grant_frames / max_grant_frames
+  'maptrack', // each mapping domain's maptrack: live handles and the free list
+  'p2m', // each domain's gfn -> mfn
+  'hostMappings', // PV page-table slots holding grant mappings
+  'totPages', // tot_pages / max_pages
+  'frames', // the owner of every page
+] as const;
+
+export type StatePart = (typeof STATE_PARTS)[number];
+
+/** An opaque saved state of one subject, restorable into the same subject. */
+export interface SubjectSnapshot {
+  readonly subject: string;
+}
+
+/** The checks a subject's own data structures support: the invariant catalogue's impl-side
+ * checks, for a subject whose internals grantcheck can read (the built-in impl). */
+export interface SubjectInternals {
+  /** The invariant checks' view of the current state. */
+  view(): InvariantSubject;
+  /** What the checks read, for re-checking only what a step changed (../harness/reads.ts). */
+  reads(): Reads;
+}
+
+/** One live instance of the system under test, in some state. */
+export interface Subject {
+  /** Apply one op (of a kind in the factory's `opKinds`) and return its result. */
+  apply(op: Op): OpResult;
+  /** The current state in the model's vocabulary; only the declared parts are read, and only
+   * when some are declared. */
+  state(): ModelState;
+  /** Save and restore (optional: without them the explorer re-applies ops from the start). */
+  snapshot?(): SubjectSnapshot;
+  restore?(snapshot: SubjectSnapshot): void;
+  readonly internals?: SubjectInternals;
+  /** Release what the instance holds (a child process, a VM); idempotent. */
+  close?(): void;
+}
+
+/** A kind of system under test: what it implements and reports, and how to start one. */
+export interface SubjectFactory {
+  /** Short name for reports ("impl", "impl+xsa-218-unmap-double-free", a command line). */
+  readonly name: string;
+  /** The op kinds it implements: the others are left out of generation and exploration. */
+  readonly opKinds: readonly OpKind[];
+  /** The state parts it reports (empty: results only). */
+  readonly observes: readonly StatePart[];
+  /** Do its instances offer `internals` (the impl-side invariant checks)? */
+  readonly hasInternals: boolean;
+  /** A fresh instance in the initial state of `config`. */
+  create(config: GrantConfig): Subject;
+}
+
+/** Does the subject report every part of the state? */
+export function observesAll(factory: SubjectFactory): boolean {
+  return STATE_PARTS.every((p) => factory.observes.includes(p));
+}
+
+/** What the checks compare against this subject, for every report: one line. */
+export function describeComparison(factory: SubjectFactory): string {
+  const state = observesAll(factory)
+    ? 'the whole state'
+    : factory.observes.length === 0
+      ? 'no state'
+      : `the state's ${factory.observes.join(', ')}`;
+  const internals = factory.hasInternals ? ', every invariant on its internals' : '';
+  return `${factory.name}: results, ${state}${internals}`;
+}
