@@ -35,8 +35,26 @@ export interface Io {
   readonly interactive: boolean;
 }
 
+/** A writer to `stream` that goes quiet once its reader has gone (`grantcheck run | head`):
+ * the command still finishes and its exit code still tells the verdict, without a stack trace. */
+function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  let listening = false;
+  return (text) => {
+    if (closed) return;
+    if (!listening) {
+      listening = true;
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+        closed = true;
+      });
+    }
+    stream.write(text);
+  };
+}
+
 export const processIo: Io = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: writerTo(process.stdout),
+  err: writerTo(process.stderr),
   interactive: process.stderr.isTTY === true,
 };

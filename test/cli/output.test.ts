@@ -1,5 +1,6 @@
 // Output paths and the CLI's papercuts: --out is checked before any work (exit 2, one line), a
 // violation is printed before any write that could fail, the bare command prints its help.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,16 @@ describe('a violation survives a failed write', () => {
 });
 
 describe('papercuts', () => {
+  it('a reader that goes away (grantcheck run | head -1) is no stack trace', async () => {
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'grantcheck.js');
+    const child = spawn('node', [bin, 'run', '--suite', 'protocol', '--runs', '30', '--seed', '1']);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => void (err += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+  });
   it('the bare command prints its help and exits 0', async () => {
     const r = await cli();
     expect(r.code).toBe(0);
