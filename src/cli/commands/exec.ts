@@ -2,7 +2,7 @@
 // print the step table, and optionally save the run as a trace (for a hand-written regression).
 
 import { GrantConfigSchema, DEFAULT_CONFIG } from '../../config.ts';
-import { findFault } from '../../faults/index.ts';
+import { findFault, subjectOf } from '../../faults/index.ts';
 import { runOps } from '../../harness/run.ts';
 import type { Op } from '../../ops/op.ts';
 import { opProblem } from '../../ops/schema.ts';
@@ -53,7 +53,7 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
   const options = {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
-    ...(fault ? { parts: fault.parts } : {}),
+    subject: subjectOf(fault),
   };
   const report = runOps(config, ops, options);
   for (const line of renderReplayTable(tableRows(report))) io.out(`${line}\n`);

@@ -14,13 +14,14 @@ import {
 } from '../../core/index.ts';
 import type { ExploreOptions, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { explore } from '../../explore/index.ts';
-import { findFault } from '../../faults/index.ts';
+import { findFault, subjectOf } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runOps } from '../../harness/run.ts';
 import type { Op } from '../../ops/op.ts';
 import { RefinementCheck } from '../../refinement/index.ts';
 import { buildTrace } from '../../trace/format.ts';
 import { writeTrace as writeXenTrace } from '../../trace/io.ts';
+import { describeComparison } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
 import type { XenAlphabet, XenState } from '../../xenExplore/index.ts';
 import { XenConformance, xenBoundsProblems, xenModel } from '../../xenExplore/index.ts';
@@ -279,13 +280,10 @@ function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   const model = xenModel(xb, { invariants: INVARIANTS });
   // A fault is only visible against the impl: --fault implies --conformance.
+  const subject = subjectOf(fault);
   const conformance =
     flags.conformance || fault
-      ? new XenConformance(model, {
-          invariants: INVARIANTS,
-          properties: STEP_PROPERTIES,
-          ...(fault ? { parts: fault.parts } : {}),
-        })
+      ? new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES, subject })
       : undefined;
   const refinement = flags.refinement ? new RefinementCheck(model) : undefined;
   const onTransition: ExploreOptions<XenState, Op>['onTransition'] =
@@ -308,10 +306,11 @@ function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
   if (conformance) {
     const c = conformance.stats();
     lines.push(
-      `conformance  ${c.checked} transitions applied to the impl, ${c.mismatches} mismatches; ` +
+      `conformance  ${describeComparison(subject)}`,
+      `             ${c.checked} transitions applied to it, ${c.mismatches} mismatches; ` +
         `at most ${c.peakSnapshots} impl snapshots (~${mib(c.peakSnapshotBytes)})`,
     );
-    extra['conformance'] = c;
+    extra['conformance'] = { ...c, compared: describeComparison(subject) };
   }
   if (refinement) {
     const r = refinement.stats();
@@ -332,7 +331,7 @@ function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
   const run = runOps(model.config, ops, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
-    ...(fault ? { parts: fault.parts } : {}),
+    subject,
   });
   if (run.failure)
     lines.push(

@@ -4,8 +4,9 @@
 
 import { readFileSync } from 'node:fs';
 import { isCoreTrace } from '../../core/trace.ts';
-import { findFault } from '../../faults/index.ts';
+import { findFault, subjectOf } from '../../faults/index.ts';
 import { loadTrace } from '../../trace/io.ts';
+import { describeComparison } from '../../subject/subject.ts';
 import { replayTrace } from '../../trace/replay.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
@@ -45,10 +46,11 @@ export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutc
       message: `${flags.fault === undefined ? `${file}: fault` : '--fault'}: no fault '${faultId}' (see: grantcheck list)`,
     };
   }
+  const subject = subjectOf(fault);
   const replay = replayTrace(trace, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
-    ...(fault ? { parts: fault.parts } : {}),
+    subject,
   });
   const failed = replay.verdict.kind === 'violation';
   if (flags.json) {
@@ -58,7 +60,7 @@ export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutc
     return failed ? { kind: 'violation' } : { kind: 'ok' };
   }
   io.out(
-    `replaying ${file}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${faultId}` : ''}\n\n`,
+    `replaying ${file}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${faultId}` : ''}\ncompared: ${describeComparison(subject)}\n\n`,
   );
   for (const line of renderReplayTable(replay.rows)) io.out(`${line}\n`);
   const failure = replay.report.failure;

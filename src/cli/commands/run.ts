@@ -6,13 +6,14 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { GrantConfigSchema, DEFAULT_CONFIG } from '../../config.ts';
 import type { GrantConfig } from '../../config.ts';
-import { findFault } from '../../faults/index.ts';
+import { findFault, subjectOf } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
 import { buildTrace } from '../../trace/format.ts';
 import { writeTrace } from '../../trace/io.ts';
 import { replayTrace } from '../../trace/replay.ts';
+import { describeComparison } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
@@ -92,12 +93,13 @@ function rate(ops: number, ms: number): number {
 export function runCommand(flags: RunFlags, io: Io): CliOutcome {
   const parsed = readFlags(flags);
   const { suites, seed, runs, maxOps, fault, outDir } = parsed;
-  const parts = fault === null ? undefined : findFault(fault)?.parts;
+  const subject = subjectOf(fault === null ? undefined : findFault(fault));
   const say = (line = '') => {
     if (!flags.json) io.out(`${line}\n`);
   };
 
   say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}`);
+  say(`compared: ${describeComparison(subject)}`);
   const summaries: SuiteSummary[] = [];
   for (const suite of suites) {
     const totalRuns = runs ?? suite.defaultRuns;
@@ -105,7 +107,7 @@ export function runCommand(flags: RunFlags, io: Io): CliOutcome {
       seed,
       ...(runs === undefined ? {} : { runs }),
       ...(maxOps === undefined ? {} : { maxOps }),
-      ...(parts ? { parts } : {}),
+      subject,
       onRun: (done, ops) => {
         if (io.interactive && !flags.json && (done % 10 === 0 || done === totalRuns)) {
           io.err(`\r  ${suite.name}: run ${done}/${totalRuns}, ${ops} ops checked`);
@@ -155,7 +157,7 @@ export function runCommand(flags: RunFlags, io: Io): CliOutcome {
       const replay = replayTrace(trace, {
         invariants: suite.invariants,
         properties: suite.properties,
-        ...(parts ? { parts } : {}),
+        subject,
       });
       for (const line of renderReplayTable(replay.rows)) say(line);
       const failing = failure && failure.step >= 0 ? outcome.report.steps[failure.step] : undefined;
@@ -189,6 +191,7 @@ export function runCommand(flags: RunFlags, io: Io): CliOutcome {
           result: failed ? failed.outcome.kind : 'pass',
           seed,
           fault,
+          compared: describeComparison(subject),
           suites: summaries.map(({ suite, outcome, tracePath }) => ({
             name: suite.name,
             outcome: outcome.kind,
