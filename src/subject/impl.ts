@@ -71,6 +71,7 @@ export function implSubject(parts?: Partial<ImplParts>, name = 'impl'): SubjectF
     opKinds: OP_KINDS,
     observes: STATE_PARTS,
     hasInternals: true,
+    completeState: true,
     create: (config) => new ImplSubject(config, parts, name),
   };
 }

@@ -12,6 +12,10 @@ import type { OpResult } from '../ops/result.ts';
 import type { InvariantSubject } from '../harness/checker.ts';
 import type { Reads } from '../harness/reads.ts';
 
+/** A subject misbehaved (a malformed, late or missing message; a crashed child): one line for
+ * the user, reported like bad input (exit 2). */
+export class SubjectError extends Error {}
+
 /** The parts of a ModelState a subject can report (the ghost `rawWritten` is always the
  * model's own: no real system records which entries a guest wrote by hand). */
 export const STATE_PARTS = [
@@ -66,6 +70,10 @@ export interface SubjectFactory {
   readonly observes: readonly StatePart[];
   /** Do its instances offer `internals` (the impl-side invariant checks)? */
   readonly hasInternals: boolean;
+  /** Is `state()` a complete ModelState, the model's ghost variables (`rawWritten`) and fixed
+   * fields included (the built-in impl's abstract())? Then it is compared as it is; otherwise
+   * the declared parts are laid over the model's state (./observe.ts). */
+  readonly completeState?: boolean;
   /** A fresh instance in the initial state of `config`. */
   create(config: GrantConfig): Subject;
 }
@@ -73,6 +81,11 @@ export interface SubjectFactory {
 /** Does the subject report every part of the state? */
 export function observesAll(factory: SubjectFactory): boolean {
   return STATE_PARTS.every((p) => factory.observes.includes(p));
+}
+
+/** Is the subject's `state()` compared as it is (see `completeState`)? */
+export function comparesWholeState(factory: SubjectFactory): boolean {
+  return factory.completeState === true && observesAll(factory);
 }
 
 /** What the checks compare against this subject, for every report: one line. */

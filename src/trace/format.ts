@@ -15,7 +15,8 @@ export const TRACE_FORMAT = 'grantcheck-trace';
 export const TRACE_VERSION = 1;
 
 const status = z.number().int();
-const OpResultSchema = z.discriminatedUnion('kind', [
+/** An op result as JSON (also what a subject sends over the wire: src/subject/wire). */
+export const OpResultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('grant_access'), outcome: z.enum(['ok', 'einval']) }).strict(),
   z
     .object({ kind: z.literal('end_access'), outcome: z.enum(['ended', 'in_use', 'einval']) })

@@ -7,7 +7,30 @@ import { FreeList } from '../model/freeList.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
 
 const int = z.number().int();
-const pairs = <V extends z.ZodType>(value: V) => z.array(z.tuple([int, value]));
+/** A map as [key, value] pairs. */
+export const pairs = <V extends z.ZodType>(value: V) => z.array(z.tuple([int, value]));
+
+// The parts of a domain's state, shared with the subject wire protocol (src/subject/wire).
+export const EntryJsonSchema = z.object({ flags: int, domid: int, frame: int }).strict();
+export const ActiveJsonSchema = z
+  .object({
+    grantee: int,
+    mfn: int,
+    hostWritable: int,
+    hostReadonly: int,
+    deviceWritable: int,
+    deviceReadonly: int,
+  })
+  .strict();
+export const MaptrackJsonSchema = z
+  .object({
+    limit: int,
+    maxFrames: int,
+    freeList: z.array(int),
+    mappings: pairs(z.object({ granter: int, ref: int, flags: int }).strict()),
+  })
+  .strict();
+export const HostMappingJsonSchema = z.object({ mfn: int, writable: z.boolean() }).strict();
 
 const DomainJsonSchema = z
   .object({
@@ -20,31 +43,13 @@ const DomainJsonSchema = z
       .object({
         nrFrames: int,
         maxFrames: int,
-        entries: pairs(z.object({ flags: int, domid: int, frame: int }).strict()),
-        active: pairs(
-          z
-            .object({
-              grantee: int,
-              mfn: int,
-              hostWritable: int,
-              hostReadonly: int,
-              deviceWritable: int,
-              deviceReadonly: int,
-            })
-            .strict(),
-        ),
+        entries: pairs(EntryJsonSchema),
+        active: pairs(ActiveJsonSchema),
       })
       .strict(),
-    maptrack: z
-      .object({
-        limit: int,
-        maxFrames: int,
-        freeList: z.array(int),
-        mappings: pairs(z.object({ granter: int, ref: int, flags: int }).strict()),
-      })
-      .strict(),
+    maptrack: MaptrackJsonSchema,
     hostVaPages: int,
-    hostMappings: pairs(z.object({ mfn: int, writable: z.boolean() }).strict()),
+    hostMappings: pairs(HostMappingJsonSchema),
     rawWritten: z.array(int),
   })
   .strict();

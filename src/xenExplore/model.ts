@@ -5,7 +5,7 @@ import type { GrantConfig } from '../config.ts';
 import type { ExplorableModel, Invariant } from '../explore/model.ts';
 import type { StateInvariant } from '../harness/invariant.ts';
 import { describeState, initialState, stateKey, step } from '../model/index.ts';
-import type { Op } from '../ops/op.ts';
+import type { Op, OpKind } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
 import { XenAlphabetEnumerator } from './alphabet.ts';
@@ -18,6 +18,8 @@ import { collectedBit, isCollected } from './state.ts';
 export interface XenModelOptions {
   /** State invariants checked on the model side (properties/invariants INVARIANTS). */
   readonly invariants?: readonly StateInvariant[];
+  /** Only these op kinds (a subject's): the others are left out of the alphabet. */
+  readonly opKinds?: readonly OpKind[];
 }
 
 export interface XenExploreModel extends ExplorableModel<XenState, Op> {
@@ -35,6 +37,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   const alphabet = new XenAlphabetEnumerator(bounds, config);
   const protocol = bounds.alphabet === 'protocol';
   const s0: XenState = { model: initialState(config), collected: 0 };
+  const kinds = options.opKinds ? new Set<OpKind>(options.opKinds) : undefined;
   // Why cache keys by object? A step that changes nothing returns its parent, and stateKey
   // (a canonical string over every map) is most of the cost of a transition.
   const keys = new WeakMap<XenState, string>();
@@ -85,7 +88,9 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     bounds,
     config,
     initial: () => s0,
-    actions: (s) => alphabet.actions(s),
+    actions: kinds
+      ? (s) => alphabet.actions(s).filter((a) => kinds.has(a.kind))
+      : (s) => alphabet.actions(s),
     step: xenStep,
     key,
     invariants,

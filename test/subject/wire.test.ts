@@ -1,0 +1,126 @@
+// The subject wire protocol end to end: the built-in impl served over it passes the suites and
+// the explorer's conformance, a fault served over it is caught, and every way a subject can
+// break the protocol is one clear line (SubjectError), never a hang, with the child killed.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { explore } from '../../src/explore/index.ts';
+import { runSuite } from '../../src/harness/random.ts';
+import { SubjectError } from '../../src/subject/subject.ts';
+import type { ClosableSubjectFactory, WireOptions } from '../../src/subject/wire/wireSubject.ts';
+import { openWireSubject } from '../../src/subject/wire/wireSubject.ts';
+import { XenConformance, xenModel } from '../../src/xenExplore/index.ts';
+import { INVARIANTS } from '../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
+import { buildSuite } from '../../properties/suites.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const server = `node --import tsx ${join(root, 'examples', 'impl-subject-server.ts')}`;
+const misbehaving = (mode: string) =>
+  `node ${join(root, 'test', 'fixtures', 'subjects', 'misbehaving.mjs')} ${mode}`;
+const checks = { invariants: INVARIANTS, properties: STEP_PROPERTIES };
+
+const opened: ClosableSubjectFactory[] = [];
+function open(command: string, options?: WireOptions): ClosableSubjectFactory {
+  const f = openWireSubject(command, options);
+  opened.push(f);
+  return f;
+}
+afterAll(() => opened.forEach((f) => f.close()));
+
+describe('the built-in impl over the wire', () => {
+  it('passes the conformance suite, whole state compared', () => {
+    const subject = open(server);
+    expect(subject.observes).toHaveLength(8);
+    const suite = buildSuite('conformance');
+    if (!suite) throw new Error('no suite');
+    const outcome = runSuite(suite, { seed: 7, runs: 40, subject });
+    expect(outcome.kind).toBe('pass');
+    expect(outcome.stats.ops).toBeGreaterThan(500);
+  });
+  it('agrees with the model on every transition of a small exhaustive search', () => {
+    const subject = open(server);
+    const model = xenModel({ domains: 1, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' });
+    const c = new XenConformance(model, { ...checks, subject });
+    const o = explore(model, { symmetry: true, onTransition: c.check });
+    expect(o.kind).toBe('ok');
+    expect(o.stats.states).toBe(100);
+    expect(c.stats().checked).toBeGreaterThan(1000);
+    expect(c.stats().mismatches).toBe(0);
+  });
+  it('a fault served over the wire is caught', () => {
+    const subject = open(`${server} --fault end-access-ignores-writing`);
+    const suite = buildSuite('conformance');
+    if (!suite) throw new Error('no suite');
+    const outcome = runSuite(suite, { seed: 5, runs: 200, subject });
+    expect(outcome.kind).toBe('violation');
+  });
+});
+
+/** The one line a broken subject produces. */
+function failure(run: () => void): string {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SubjectError);
+    const message = (e as Error).message;
+    expect([...message].some((c) => c.charCodeAt(0) < 0x20 || c === '\x7f')).toBe(false);
+    expect(message.length).toBeLessThan(600);
+    return message;
+  }
+  throw new Error('expected a SubjectError');
+}
+
+function drive(
+  command: string,
+  ops = 5,
+  options: WireOptions = { timeoutMs: 1000, maxLineBytes: 2 ** 20 },
+): void {
+  const subject = open(command, options);
+  const instance = subject.create({
+    domains: 3,
+    pagesPerDomain: 4,
+    maxPagesSlack: 1,
+    maxGrantFrames: 2,
+    maxMaptrackFrames: 1,
+    hostVaPages: 16,
+  });
+  for (let i = 0; i < ops; i++) {
+    instance.apply({ kind: 'grant_access', dom: 1, ref: 8, grantee: 2, gfn: 0, readonly: false });
+    if (subject.observes.length > 0) instance.state();
+  }
+}
+
+describe('a subject that breaks the protocol', () => {
+  it.each([
+    ['not-json', /hello: not a JSON line: "hello \\u001b\[31mworld"/],
+    ['old-protocol', /hello\.protocol: 0, but this grantcheck speaks 1/],
+    ['no-name', /hello: name: /],
+    ['extra-key', /hello: .*colour/],
+    ['huge', /a line of over 1048576 bytes \(waiting for hello\)/],
+    ['refuse', /answered the answer to apply with an error: "not implemented"/],
+    ['wrong-kind', /result\.kind: 'end_access' answers a grant_access/],
+    ['missing-state', /state\.domains\.0\.entries: declared in the hello but missing/],
+    ['crash', /exited with code 139 .*its stderr ends: segfault in grant_table\.c \(simulated\)/],
+    ['hang', /no the answer to apply from the subject within 1 s/],
+  ])('%s: one clear line', (mode, expected) => {
+    expect(failure(() => drive(misbehaving(mode)))).toMatch(expected);
+  });
+  it('a silent subject is given up on at the start-up deadline, and killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grantcheck-wire-'));
+    const pidFile = join(dir, 'pid');
+    const started = performance.now();
+    const message = failure(() =>
+      open(`sh -c 'echo $$ > ${pidFile}; exec sleep 60'`, { startTimeoutMs: 500 }),
+    );
+    expect(message).toMatch(/no hello from the subject within 0\.5 s/);
+    expect(performance.now() - started).toBeLessThan(5000);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    // Killed: gone, or a zombie waiting to be reaped (SIGKILL lands within moments).
+    const stat = `/proc/${pid}/stat`;
+    const alive = () => existsSync(stat) && readFileSync(stat, 'utf8').split(' ')[2] !== 'Z';
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive()).toBe(false);
+  });
+});
