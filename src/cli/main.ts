@@ -14,6 +14,7 @@ import { DEFAULT_TRACE_DIR, runCommand } from './commands/run.ts';
 import type { CliOutcome, Io } from './outcome.ts';
 import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
 import { UsageError } from './options.ts';
+import { SubjectError } from '../subject/subject.ts';
 
 function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
   const program = new Command();
@@ -39,6 +40,7 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--domains <n>', 'number of domains (default 3)')
     .option('--out <dir>', 'where to write counterexample traces', DEFAULT_TRACE_DIR)
     .option('--fault <id>', 'run against a deliberately broken impl (see: grantcheck list)')
+    .option('--subject <command>', 'check an external subject (docs/subject-protocol.md)')
     .option('--json', 'print a machine-readable summary on stdout')
     .action((opts: Record<string, string | boolean | undefined>) => settle(runCommand(opts, io)));
 
@@ -50,8 +52,9 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
       '--fault <id>',
       'replay against this fault instead of the recorded one ("none": the correct impl)',
     )
+    .option('--subject <command>', 'replay against an external subject (docs/subject-protocol.md)')
     .option('--json', 'print the replay as JSON')
-    .action((file: string, opts: { json?: boolean; fault?: string }) =>
+    .action((file: string, opts: { json?: boolean; fault?: string; subject?: string }) =>
       settle(replayCommand(file, opts, io)),
     );
 
@@ -100,6 +103,10 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--conformance', 'xen: apply every transition to the impl and compare')
     .option('--refinement', 'xen: check every transition against the core model')
     .option('--fault <id>', 'xen: against a deliberately broken impl (implies --conformance)')
+    .option(
+      '--subject <command>',
+      'xen: conformance against an external subject (implies --conformance)',
+    )
     .option('--replay <file>', 'replay a core trace written by explore')
     .option('--out <dir>', 'where to write counterexample traces', DEFAULT_TRACE_DIR)
     .option('--json', 'print a machine-readable summary on stdout')
@@ -131,8 +138,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       outcome = { kind: 'usage', message: e.message.replace(/^error: /, '') };
-    } else if (e instanceof UsageError) {
-      outcome = { kind: 'usage', message: e.message }; // a command's flag or input check
+    } else if (e instanceof UsageError || e instanceof SubjectError) {
+      // a command's flag or input check, or a subject's bad message: bad input, not a bug
+      outcome = { kind: 'usage', message: e.message };
     } else {
       outcome = { kind: 'internal', error: e };
     }

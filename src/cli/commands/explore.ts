@@ -14,7 +14,8 @@ import {
 } from '../../core/index.ts';
 import type { ExploreOptions, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { explore } from '../../explore/index.ts';
-import { findFault, subjectOf } from '../../faults/index.ts';
+import { findFault } from '../../faults/index.ts';
+import type { Fault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runOps } from '../../harness/run.ts';
 import type { Op } from '../../ops/op.ts';
@@ -22,13 +23,15 @@ import { RefinementCheck } from '../../refinement/index.ts';
 import { buildTrace } from '../../trace/format.ts';
 import { writeTrace as writeXenTrace } from '../../trace/io.ts';
 import { describeComparison } from '../../subject/subject.ts';
+import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
-import type { XenAlphabet, XenState } from '../../xenExplore/index.ts';
+import type { XenAlphabet, XenBounds, XenState } from '../../xenExplore/index.ts';
 import { XenConformance, xenBoundsProblems, xenModel } from '../../xenExplore/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
+import { withSubject } from '../subject.ts';
 import { tryWrite } from '../write.ts';
 import { DEFAULT_TRACE_DIR } from './run.ts';
 
@@ -49,6 +52,7 @@ export interface ExploreFlags {
   readonly symmetry?: boolean;
   readonly variant?: string;
   readonly fault?: string;
+  readonly subject?: string;
   readonly out?: string;
   readonly json?: boolean;
   readonly replay?: string;
@@ -278,11 +282,24 @@ function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
   };
   const problems = xenBoundsProblems(xb);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
-  const model = xenModel(xb, { invariants: INVARIANTS });
-  // A fault is only visible against the impl: --fault implies --conformance.
-  const subject = subjectOf(fault);
+  return withSubject(flags.subject, fault, (subject) =>
+    exploreXenAgainst(subject, xb, fault, flags, io, bounds),
+  );
+}
+
+function exploreXenAgainst(
+  subject: SubjectFactory,
+  xb: XenBounds,
+  fault: Fault | undefined,
+  flags: ExploreFlags,
+  io: Io,
+  bounds: Bounds,
+): CliOutcome {
+  const alphabet = xb.alphabet;
+  const model = xenModel(xb, { invariants: INVARIANTS, opKinds: subject.opKinds });
+  // A fault or a subject is only visible in conformance: either implies --conformance.
   const conformance =
-    flags.conformance || fault
+    flags.conformance || fault || flags.subject !== undefined
       ? new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES, subject })
       : undefined;
   const refinement = flags.refinement ? new RefinementCheck(model) : undefined;

@@ -18,6 +18,8 @@ export interface ReplayFlags {
   readonly json?: boolean;
   /** Replay against this fault instead of the recorded one; 'none' for the correct impl. */
   readonly fault?: string;
+  /** Replay against an external subject (docs/subject-protocol.md). */
+  readonly subject?: string;
 }
 
 /** Does the file hold a core-model trace (written by `explore --model core`)? */

@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { GrantConfigSchema, DEFAULT_CONFIG } from '../../config.ts';
 import type { GrantConfig } from '../../config.ts';
-import { findFault, subjectOf } from '../../faults/index.ts';
+import { findFault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
@@ -14,11 +14,13 @@ import { buildTrace } from '../../trace/format.ts';
 import { writeTrace } from '../../trace/io.ts';
 import { replayTrace } from '../../trace/replay.ts';
 import { describeComparison } from '../../subject/subject.ts';
+import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
 import { renderCoverage, renderReplayTable, renderSideBySide } from '../render.ts';
+import { withSubject } from '../subject.ts';
 import { tryWrite } from '../write.ts';
 
 export interface RunFlags {
@@ -30,6 +32,7 @@ export interface RunFlags {
   readonly out?: string;
   readonly json?: boolean;
   readonly fault?: string;
+  readonly subject?: string;
 }
 
 export const DEFAULT_TRACE_DIR = 'grantcheck-traces';
@@ -92,8 +95,17 @@ function rate(ops: number, ms: number): number {
 
 export function runCommand(flags: RunFlags, io: Io): CliOutcome {
   const parsed = readFlags(flags);
+  const fault = parsed.fault === null ? undefined : findFault(parsed.fault);
+  return withSubject(flags.subject, fault, (subject) => runAgainst(subject, parsed, flags, io));
+}
+
+function runAgainst(
+  subject: SubjectFactory,
+  parsed: ReturnType<typeof readFlags>,
+  flags: RunFlags,
+  io: Io,
+): CliOutcome {
   const { suites, seed, runs, maxOps, fault, outDir } = parsed;
-  const subject = subjectOf(fault === null ? undefined : findFault(fault));
   const say = (line = '') => {
     if (!flags.json) io.out(`${line}\n`);
   };

@@ -1,0 +1,28 @@
+// `--subject 'CMD ARGS…'`: the system under test is a child process speaking the subject wire
+// protocol (docs/subject-protocol.md), instead of the built-in impl or one of its faults.
+
+import type { Fault } from '../faults/index.ts';
+import { subjectOf } from '../faults/index.ts';
+import type { SubjectFactory } from '../subject/subject.ts';
+import { openWireSubject } from '../subject/wire/wireSubject.ts';
+import { UsageError } from './options.ts';
+
+/** Run `body` against the subject the flags name, and always stop an external one after. */
+export function withSubject<T>(
+  command: string | undefined,
+  fault: Fault | undefined,
+  body: (subject: SubjectFactory) => T,
+): T {
+  if (command === undefined) return body(subjectOf(fault));
+  if (fault)
+    throw new UsageError(
+      '--fault and --subject exclude each other: a fault is a variant of the built-in impl',
+    );
+  if (command.trim() === '') throw new UsageError('--subject: the command is empty');
+  const subject = openWireSubject(command);
+  try {
+    return body(subject);
+  } finally {
+    subject.close();
+  }
+}

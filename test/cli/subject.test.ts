@@ -1,0 +1,58 @@
+// `--subject`: run, explore and replay drive an external subject over the wire protocol; a
+// broken subject is exit 2 with one line, and --subject excludes --fault.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import type { Io } from '../../src/cli/outcome.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const server = `node --import tsx ${join(root, 'examples', 'impl-subject-server.ts')}`;
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('grantcheck --subject', () => {
+  it('run checks the served impl and says what it compared', async () => {
+    const r = await cli(
+      'run',
+      '--subject',
+      server,
+      '--suite',
+      'protocol',
+      '--runs',
+      '20',
+      '--seed',
+      '2',
+    );
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('compared: impl over the wire: results, the whole state');
+  });
+  it('explore --subject implies conformance', async () => {
+    const r = await cli('explore', '--model', 'xen', '--domains', '1', '--subject', server);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/conformance {2}impl over the wire: results, the whole state/);
+    expect(r.out).toMatch(/\d+ transitions applied to it, 0 mismatches/);
+  });
+  it('a subject that does not speak the protocol: exit 2, one line', async () => {
+    const r = await cli('run', '--subject', 'echo hello', '--runs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('grantcheck: subject "echo hello": hello: not a JSON line: "hello"\n');
+  });
+  it.each([
+    [
+      ['run', '--subject', server, '--fault', 'maptrack-lifo'],
+      '--fault and --subject exclude each other',
+    ],
+    [['run', '--subject', '  '], '--subject: the command is empty'],
+  ])('%j: exit 2', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+  });
+});
