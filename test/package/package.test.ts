@@ -9,7 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,13 @@ describe('the packed tarball', () => {
 });
 
 describe('the installed package', () => {
+  it('brings its runtime dependencies only (no tsx, no typescript)', () => {
+    const installed = readdirSync(join(project, 'node_modules')).filter((d) => !d.startsWith('.'));
+    expect(installed).toContain('grantcheck');
+    expect(installed).not.toContain('tsx');
+    expect(installed).not.toContain('typescript');
+  });
+
   it('is imported by plain node and runs a suite with a user invariant', () => {
     writeFileSync(join(project, 'user.mjs'), USER_SCRIPT);
     const out = mustRun(process.execPath, ['user.mjs'], project);
