@@ -1,12 +1,17 @@
-// `npm run bench`: speed of the checked harness and of the explorer, printed as tables.
+// `npm run bench`: start-up of the built command, speed of the checked harness and of the
+// explorer, printed as tables.
 // Figures vary with the machine; the ratios are the stable part.
 
 import { benchChecked } from './checked.ts';
 import { benchExplore } from './explore.ts';
+import { benchStartup } from './startup.ts';
+
+console.log('start-up (bin/grantcheck.js spawned 11 times per command line; wall time)');
+console.table(benchStartup());
 
 const checked = benchChecked();
 console.log(
-  'checked ops (conformance op stream: 1000 runs x 100 ops, seed 1124; median of 3 passes)',
+  '\nchecked ops (conformance op stream: 1000 runs x 100 ops, seed 1124; median of 3 passes)',
 );
 console.table(checked);
 const [full, , raw] = checked;

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `grantcheck` command: runs the TypeScript CLI through tsx's loader, so there is no build step.
-import { register } from 'tsx/esm/api';
+// The `grantcheck` command: runs the compiled CLI in dist/ (built by `npm run build`, which
+// `npm ci` runs through `prepare`). `npm run grantcheck` runs the sources through tsx instead.
+import { main } from '../dist/src/cli/main.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,20 +1,20 @@
 // The grantcheck command line: commander parses, each subcommand returns a CliOutcome (or throws
 // a UsageError for bad flags or input, caught here once), and one table (EXIT_CODES) turns
 // outcomes into exit codes. Bad input is one line on stderr and exit 2, never a stack trace.
+// Why import each command inside its action? Start-up: `--version` and `--help` load commander
+// alone, and `run` does not load the explorer (zod, the suites and the impl are most of the time).
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
-import { execCommand } from './commands/exec.ts';
 import type { ExploreFlags } from './commands/explore.ts';
-import { exploreCommand } from './commands/explore.ts';
-import { faultsCommand } from './commands/faults.ts';
-import { listCommand } from './commands/list.ts';
-import { replayCommand } from './commands/replay.ts';
-import { DEFAULT_TRACE_DIR, runCommand } from './commands/run.ts';
 import type { CliOutcome, Io } from './outcome.ts';
 import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
 import { UsageError } from './options.ts';
 import { SubjectError } from '../subject/subject.ts';
+
+/** The default of every `--out` as help shows it; the commands apply commands/run.ts's
+ * DEFAULT_TRACE_DIR themselves (a CLI test keeps the two equal). */
+const TRACE_DIR_HELP = 'grantcheck-traces';
 
 function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
   const program = new Command();
@@ -38,11 +38,13 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--runs <n>', "random runs per suite (default: the suite's budget)")
     .option('--max-ops <n>', "maximum ops per run (default: the suite's budget)")
     .option('--domains <n>', 'number of domains (default 3)')
-    .option('--out <dir>', 'where to write counterexample traces', DEFAULT_TRACE_DIR)
+    .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .option('--fault <id>', 'run against a deliberately broken impl (see: grantcheck list)')
     .option('--subject <command>', 'check an external subject (docs/subject-protocol.md)')
     .option('--json', 'print a machine-readable summary on stdout')
-    .action((opts: Record<string, string | boolean | undefined>) => settle(runCommand(opts, io)));
+    .action(async (opts: Record<string, string | boolean | undefined>) =>
+      settle((await import('./commands/run.ts')).runCommand(opts, io)),
+    );
 
   program
     .command('replay')
@@ -54,8 +56,8 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     )
     .option('--subject <command>', 'replay against an external subject (docs/subject-protocol.md)')
     .option('--json', 'print the replay as JSON')
-    .action((file: string, opts: { json?: boolean; fault?: string; subject?: string }) =>
-      settle(replayCommand(file, opts, io)),
+    .action(async (file: string, opts: { json?: boolean; fault?: string; subject?: string }) =>
+      settle((await import('./commands/replay.ts')).replayCommand(file, opts, io)),
     );
 
   program
@@ -65,8 +67,8 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--domains <n>', 'number of domains (default 3)')
     .option('--fault <id>', 'run against a deliberately broken impl')
     .option('--out <file>', 'save the run as a trace')
-    .action((ops: string[], opts: { domains?: string; fault?: string; out?: string }) =>
-      settle(execCommand(ops, opts, io)),
+    .action(async (ops: string[], opts: { domains?: string; fault?: string; out?: string }) =>
+      settle((await import('./commands/exec.ts')).execCommand(ops, opts, io)),
     );
 
   program
@@ -75,11 +77,11 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--only <ids>', 'only these faults (comma-separated ids, see: grantcheck list)')
     .option('--budget <runs>', "random runs per suite (default: the suite's budget)")
     .option('--seed <n>', 'seed for the random generator (default 1, fixed)')
-    .option('--out <dir>', 'where to write the traces of caught faults', DEFAULT_TRACE_DIR)
+    .option('--out <dir>', 'where to write the traces of caught faults', TRACE_DIR_HELP)
     .option('--explore-time <s>', 'seconds of exhaustive search per fault, 0 for none (default 3)')
     .option('--json', 'print the report as JSON')
-    .action((opts: Record<string, string | boolean | undefined>) =>
-      settle(faultsCommand(opts, io)),
+    .action(async (opts: Record<string, string | boolean | undefined>) =>
+      settle((await import('./commands/faults.ts')).faultsCommand(opts, io)),
     );
 
   program
@@ -108,15 +110,19 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
       'xen: conformance against an external subject (implies --conformance)',
     )
     .option('--replay <file>', 'replay a core trace written by explore')
-    .option('--out <dir>', 'where to write counterexample traces', DEFAULT_TRACE_DIR)
+    .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .option('--json', 'print a machine-readable summary on stdout')
-    .action((opts: ExploreFlags) => settle(exploreCommand(opts, io)));
+    .action(async (opts: ExploreFlags) =>
+      settle((await import('./commands/explore.ts')).exploreCommand(opts, io)),
+    );
 
   program
     .command('list')
     .description('list suites, invariants, step properties, op kinds and faults')
     .option('--json', 'as JSON')
-    .action((opts: { json?: boolean }) => settle(listCommand(opts, io)));
+    .action(async (opts: { json?: boolean }) =>
+      settle((await import('./commands/list.ts')).listCommand(opts, io)),
+    );
 
   return program;
 }

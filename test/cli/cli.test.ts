@@ -1,11 +1,14 @@
 // CLI end to end: stdout, stderr and exit codes. Most cases call main() in-process with captured
-// output; a few spawn the real `grantcheck` binary to check the shim, --version and exit codes.
+// output; a few spawn the sources' entry (bin/grantcheck.ts through tsx, as `npm run grantcheck`
+// does) to check --version and exit codes. The compiled bin/grantcheck.js is tested on the
+// installed package in test/package/.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { DEFAULT_TRACE_DIR } from '../../src/cli/commands/run.ts';
 import type { Io } from '../../src/cli/outcome.ts';
 import { VERSION } from '../../src/version.ts';
 
@@ -27,21 +30,36 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'grantcheck-test-'));
 }
 
-describe('grantcheck binary', () => {
+describe('grantcheck from the sources (npm run grantcheck)', () => {
+  const entry = join(root, 'bin', 'grantcheck.ts');
   it('prints its version and exits 0', () => {
-    const out = execFileSync('node', [join(root, 'bin', 'grantcheck.js'), '--version'], {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', entry, '--version'], {
+      cwd: root,
       encoding: 'utf8',
     });
     expect(out.trim()).toBe(VERSION);
   });
   it('reports a bad flag in one line with exit 2', () => {
-    const r = spawnSync('node', [join(root, 'bin', 'grantcheck.js'), 'run', '--runs', 'many'], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', entry, 'run', '--runs', 'many'], {
+      cwd: root,
       encoding: 'utf8',
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe("grantcheck: --runs: 'many' is not a whole number\n");
     expect(r.stdout).toBe('');
   });
+});
+
+describe('grantcheck help', () => {
+  it.each(['run', 'faults', 'explore'])(
+    "shows %s's --out default, the directory the command writes to",
+    async (command) => {
+      const r = await cli(command, '--help');
+      expect(r.code).toBe(0);
+      const help = r.out.replace(/\s+/g, ' '); // help wraps its lines at the terminal's width
+      expect(help).toMatch(new RegExp(`--out <dir> [^-]*\\(default: "${DEFAULT_TRACE_DIR}"\\)`));
+    },
+  );
 });
 
 describe('grantcheck run', () => {

@@ -4,13 +4,22 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import {
   buildSuite,
+  DEFAULT_CONFIG,
   FAULTS,
   formatOp,
+  formatResult,
+  initialState,
+  INVARIANTS,
   parseOp,
   replayTraceFile,
   runSuite,
+  step,
+  stateKey,
   SUITE_NAMES,
+  VERSION as API_VERSION,
+  violationName,
 } from '../../src/index.ts';
+import type { StateInvariant } from '../../src/index.ts';
 import { VERSION } from '../../src/version.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -48,5 +57,36 @@ describe('library API', () => {
 
   it('reports the version package.json declares', () => {
     expect(VERSION).toBe(packageJson.version);
+    expect(API_VERSION).toBe(VERSION);
+  });
+
+  it('steps the model from a text op', () => {
+    const parsed = parseOp('grant_access(d1 ref=8 -> d2 gfn=0 rw)');
+    if (!parsed.ok) throw new Error(parsed.error);
+    const s0 = initialState(DEFAULT_CONFIG);
+    const { state, result } = step(s0, parsed.op);
+    expect(formatResult(result)).toBe('ok');
+    expect(stateKey(state)).not.toBe(stateKey(s0));
+    expect(state.domains[1]?.grantTable.entries.get(8)).toMatchObject({ domid: 2 });
+  });
+
+  it("runs a user's own invariant alongside the catalogue, and reports it by name", () => {
+    // A policy stricter than Xen's: no domain holds more than one host mapping.
+    const atMostOneHostMapping: StateInvariant = {
+      name: 'at-most-one-host-mapping',
+      statement: 'no domain holds two host mappings',
+      source: 'a user of the library',
+      reads: ['hostMappings'],
+      onModel: (s) =>
+        s.domains.some((d) => d.hostMappings.size > 1) ? 'a domain has two host mappings' : null,
+      onImpl: () => null,
+    };
+    const suite = buildSuite('conformance')!;
+    const strict = { ...suite, invariants: [...INVARIANTS, atMostOneHostMapping] };
+    expect(runSuite(suite, { seed: 42, runs: 100 }).kind).toBe('pass');
+    const outcome = runSuite(strict, { seed: 42, runs: 100 });
+    expect(outcome.kind).toBe('violation');
+    if (outcome.kind !== 'violation') return;
+    expect(violationName(outcome.violation)).toBe('invariant at-most-one-host-mapping (model)');
   });
 });
