@@ -7,6 +7,7 @@ import { GrantConfigSchema } from '../config.ts';
 import type { GrantConfig } from '../config.ts';
 import type { Violation } from '../harness/checker.ts';
 import type { RunReport } from '../harness/run.ts';
+import type { OpResult } from '../ops/result.ts';
 import { OpSchema } from '../ops/schema.ts';
 import { formatOp } from '../ops/text.ts';
 import { StateJsonSchema, stateToJson } from './stateJson.ts';
@@ -21,13 +22,17 @@ const OpResultSchema = z.discriminatedUnion('kind', [
     .object({ kind: z.literal('end_access'), outcome: z.enum(['ended', 'in_use', 'einval']) })
     .strict(),
   z.object({ kind: z.literal('grant_transfer'), outcome: z.enum(['ok', 'einval']) }).strict(),
-  z
-    .object({
+  // A completed transfer carries the frame Xen wrote; no other outcome does (EndTransferResult).
+  z.discriminatedUnion('outcome', [
+    z.strictObject({ kind: z.literal('end_transfer'), outcome: z.literal('cancelled') }),
+    z.strictObject({ kind: z.literal('end_transfer'), outcome: z.literal('pending') }),
+    z.strictObject({ kind: z.literal('end_transfer'), outcome: z.literal('einval') }),
+    z.strictObject({
       kind: z.literal('end_transfer'),
-      outcome: z.enum(['cancelled', 'pending', 'einval', 'completed']),
-      frame: z.number().int().optional(),
-    })
-    .strict(),
+      outcome: z.literal('completed'),
+      frame: z.number().int(),
+    }),
+  ]),
   z.object({ kind: z.literal('raw_write'), outcome: z.enum(['ok', 'einval']) }).strict(),
   z
     .object({
@@ -61,6 +66,10 @@ const OpResultSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
 ]);
+
+// Compile-time check: a recorded result is an OpResult (so replay can format and compare it).
+const _recordedIsResult = (r: DeepReadonly<z.infer<typeof OpResultSchema>>): OpResult => r;
+void _recordedIsResult;
 
 const OriginSchema = z.discriminatedUnion('engine', [
   z
@@ -126,11 +135,9 @@ export const TraceSchema = z
   .strict();
 
 /** Traces are values: read-only all the way down (and so an Op fits where the schema has one). */
-type DeepReadonly<T> = T extends readonly (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
+export type DeepReadonly<T> = T extends object
+  ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+  : T;
 
 export type Trace = DeepReadonly<z.infer<typeof TraceSchema>>;
 export type TraceOrigin = Trace['origin'];

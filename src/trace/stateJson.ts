@@ -5,6 +5,7 @@ import { IntMap } from '../model/intMap.ts';
 import { z } from 'zod';
 import { FreeList } from '../model/freeList.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
+import type { DeepReadonly } from './format.ts';
 
 const int = z.number().int();
 const pairs = <V extends z.ZodType>(value: V) => z.array(z.tuple([int, value]));
@@ -107,7 +108,8 @@ export function stateToJson(state: ModelState): StateJson {
   return { domains: state.domains.map(domainToJson), frameOwner: sortedPairs(state.frameOwner) };
 }
 
-export function stateFromJson(json: StateJson): ModelState {
+/** Accepts a trace's read-only state as well as a fresh one. */
+export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
   return {
     domains: json.domains.map((d) => ({
       id: d.id,

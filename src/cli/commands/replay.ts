@@ -1,17 +1,26 @@
 // `grantcheck replay FILE`: re-run a trace against model and impl (and its fault, if it was
-// recorded against one) and print the step-by-step table. Exit 1 if it still fails, 0 if it
-// now passes.
+// recorded against one), print the step-by-step table and every way the run differs from what
+// the trace recorded. Exit 1 if it still fails, 0 if it now passes. Core-model traces (written
+// by `explore --model core`) are re-run by the core model. The file is read and parsed once.
 
-import { readFileSync } from 'node:fs';
-import { isCoreTrace } from '../../core/trace.ts';
+import type { CoreTrace } from '../../core/trace.ts';
+import { isCoreTrace, parseCoreTrace, replayCoreTrace } from '../../core/trace.ts';
 import { findFault } from '../../faults/index.ts';
-import { loadTrace } from '../../trace/io.ts';
-import { replayTrace } from '../../trace/replay.ts';
+import {
+  clipText,
+  escapeText,
+  quote,
+  readJsonFile,
+  safeJson,
+  TRACE_LIMITS,
+} from '../../input/index.ts';
+import type { Trace } from '../../trace/format.ts';
+import { parseTrace } from '../../trace/io.ts';
+import { describeDifference, replayTrace } from '../../trace/replay.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { renderReplayTable, renderSideBySide } from '../render.ts';
-import { exploreCommand } from './explore.ts';
 
 export interface ReplayFlags {
   readonly json?: boolean;
@@ -19,30 +28,40 @@ export interface ReplayFlags {
   readonly fault?: string;
 }
 
-/** Does the file hold a core-model trace (written by `explore --model core`)? */
-function holdsCoreTrace(file: string): boolean {
-  try {
-    return isCoreTrace(JSON.parse(readFileSync(file, 'utf8')));
-  } catch {
-    return false; // unreadable or not JSON: loadTrace says why
-  }
+/** A file name as messages show it: escaped, and clipped if very long. */
+function shown(file: string): string {
+  return clipText(file, 80);
 }
 
 export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutcome {
-  if (holdsCoreTrace(file)) {
-    // Core traces hold core actions, not Xen ops: the explorer's replay re-runs them.
-    return exploreCommand({ replay: file, ...(flags.json ? { json: true } : {}) }, io);
+  const read = readJsonFile(file, TRACE_LIMITS);
+  if (!read.ok) return { kind: 'usage', message: `${shown(file)}: ${read.error}` };
+  if (isCoreTrace(read.value)) {
+    const loaded = parseCoreTrace(read.value);
+    if (!loaded.ok) return { kind: 'usage', message: `${shown(file)}: ${loaded.error}` };
+    if (flags.fault !== undefined) {
+      // Faults are broken parts of the Xen-level impl; a core trace records core actions, which
+      // run on the core model alone (its broken protocols are variants: explore --variant).
+      return {
+        kind: 'usage',
+        message: `--fault ${quote(flags.fault)}: not applicable to a core-model trace (faults break the Xen-level impl; a core trace replays its recorded variant)`,
+      };
+    }
+    return replayCore(file, loaded.trace, flags, io);
   }
-  const loaded = loadTrace(file);
-  if (!loaded.ok) return { kind: 'usage', message: `${file}: ${loaded.error}` };
-  const { trace } = loaded;
+  const loaded = parseTrace(read.value);
+  if (!loaded.ok) return { kind: 'usage', message: `${shown(file)}: ${loaded.error}` };
+  return replayXen(file, loaded.trace, flags, io);
+}
+
+function replayXen(file: string, trace: Trace, flags: ReplayFlags, io: Io): CliOutcome {
   const faultId =
     flags.fault === undefined ? trace.fault : flags.fault === 'none' ? null : flags.fault;
   const fault = faultId === null ? undefined : findFault(faultId);
   if (faultId !== null && !fault) {
     return {
       kind: 'usage',
-      message: `${flags.fault === undefined ? `${file}: fault` : '--fault'}: no fault '${faultId}' (see: grantcheck list)`,
+      message: `${flags.fault === undefined ? `${shown(file)}: fault` : '--fault'}: no fault ${quote(faultId)} (see: grantcheck list)`,
     };
   }
   const replay = replayTrace(trace, {
@@ -51,20 +70,31 @@ export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutc
     ...(fault ? { parts: fault.parts } : {}),
   });
   const failed = replay.verdict.kind === 'violation';
+  const differences = replay.differences.map(describeDifference);
   if (flags.json) {
     io.out(
-      `${JSON.stringify({ result: failed ? 'violation' : 'pass', verdict: replay.verdict, matchesRecorded: replay.matchesRecorded, fault: faultId, steps: replay.rows }, null, 2)}\n`,
+      `${safeJson(
+        {
+          result: failed ? 'violation' : 'pass',
+          verdict: replay.verdict,
+          matchesRecorded: replay.matchesRecorded,
+          differences: replay.differences,
+          fault: faultId,
+          steps: replay.rows,
+        },
+        2,
+      )}\n`,
     );
     return failed ? { kind: 'violation' } : { kind: 'ok' };
   }
   io.out(
-    `replaying ${file}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${faultId}` : ''}\n\n`,
+    `replaying ${shown(file)}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${escapeText(faultId)}` : ''}\n\n`,
   );
   for (const line of renderReplayTable(replay.rows)) io.out(`${line}\n`);
   const failure = replay.report.failure;
   if (failure && failure.step === -1)
     io.out(
-      `initial state FAILED: ${replay.verdict.kind === 'violation' ? replay.verdict.message : ''}\n`,
+      `initial state FAILED: ${replay.verdict.kind === 'violation' ? escapeText(replay.verdict.message) : ''}\n`,
     );
   const failing = failure && failure.step >= 0 ? replay.report.steps[failure.step] : undefined;
   if (failure && failing) {
@@ -76,5 +106,43 @@ export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutc
   io.out(
     `\nresult: ${failed ? 'FAILS' : 'PASSES'} (recorded: ${recorded}${replay.matchesRecorded ? ', same' : ', different'})\n`,
   );
+  printDifferences(differences, io);
+  return failed ? { kind: 'violation' } : { kind: 'ok' };
+}
+
+/** The differences from the recorded run, at most 20 (the count of the rest is given). */
+function printDifferences(lines: readonly string[], io: Io): void {
+  const MAX = 20;
+  for (const line of lines.slice(0, MAX)) io.out(`  ${line}\n`);
+  if (lines.length > MAX) io.out(`  (and ${lines.length - MAX} more differences)\n`);
+}
+
+function replayCore(file: string, trace: CoreTrace, flags: ReplayFlags, io: Io): CliOutcome {
+  const replay = replayCoreTrace(trace);
+  // A step the model does not enable (the correct variant refuses the bug's step) is no failure.
+  const failed = replay.verdict.kind === 'violation';
+  if (flags.json) {
+    io.out(`${safeJson({ result: failed ? 'violation' : 'pass', ...replay }, 2)}\n`);
+    return failed ? { kind: 'violation' } : { kind: 'ok' };
+  }
+  // The schema already refuses control characters in a core trace's strings; escaping here
+  // keeps output safe whatever the schema allows.
+  io.out(
+    `replaying ${shown(file)}: ${trace.steps.length} core steps, ${escapeText(trace.origin.model)}, variant ${trace.variant}\n\n`,
+  );
+  io.out(`     (initial) ${escapeText(trace.initialState)}\n`);
+  replay.rows.forEach((r, i) => {
+    const n = String(i + 1).padStart(3);
+    if (!r.enabled) {
+      io.out(`>${n}  ${escapeText(r.action)}  NOT ENABLED\n`);
+      return;
+    }
+    io.out(`${r.broken ? '>' : ' '}${n}  ${escapeText(r.action)}\n       ${escapeText(r.state)}\n`);
+    if (r.broken) io.out(`       ^ FAILED: invariant ${escapeText(r.broken)}\n`);
+  });
+  io.out(
+    `\nresult: ${failed ? 'FAILS' : 'PASSES'} (${replay.matchesRecorded ? 'same as recorded' : 'differs from the recorded run'})\n`,
+  );
+  printDifferences(replay.differences.map(describeDifference), io);
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }

@@ -1,0 +1,7 @@
+// The limits for each kind of file grantcheck reads, in one place.
+
+import type { InputLimits } from './json.ts';
+
+/** Trace files (Xen-level and core): a shrunk counterexample is a few kB to a few MB; a valid
+ * Xen-level trace nests 9 levels deep (steps → state → domains → grantTable → entries → pair). */
+export const TRACE_LIMITS: InputLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 32 };
