@@ -95,20 +95,25 @@ function syntaxMessage(e: unknown, text: string): string {
   return `not JSON: ${clipText(what, 80)}${where}`;
 }
 
-/** A path for messages: `steps.3.op.ref`, with odd keys quoted (`bounds["a b"]`). */
+/** A path for messages: `steps.3.op.ref`, with odd keys quoted (`bounds["a b"]`); a very long
+ * path keeps its first and last parts (`a.b.….y.z`). */
 export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += out === '' ? String(seg) : `.${seg}`;
-    else {
-      const key = String(seg);
-      if (/^[A-Za-z_$][\w$]{0,39}$/.test(key) || /^[0-9]{1,9}$/.test(key)) {
-        out += out === '' ? key : `.${key}`;
-      } else out += `[${quote(key, 24)}]`;
-    }
-  }
-  return out === '' ? '(root)' : out;
+  const parts = path.map((seg) => {
+    const key = String(seg);
+    return typeof seg === 'number' || /^[A-Za-z_$][\w$]{0,39}$|^[0-9]{1,9}$/.test(key)
+      ? `.${key}`
+      : `[${quote(key, 24)}]`;
+  });
+  const whole = parts.join('');
+  const shown =
+    whole.length <= MAX_PATH || parts.length <= 4
+      ? whole
+      : `${parts.slice(0, 2).join('')}.…${parts.slice(-2).join('')}`;
+  return shown === '' ? '(root)' : shown.replace(/^\./, '');
 }
+
+/** Longest path shown whole. */
+const MAX_PATH = 100;
 
 /** The path of the first forbidden key, walking iteratively (depth is already bounded). */
 function forbiddenKeyPath(value: unknown): PropertyKey[] | null {

@@ -2,7 +2,7 @@
 // feeding it malformed traces. Bad input is exit 2 with one bounded, escaped line; a trace whose
 // recorded results or states contradict the run is reported as different.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +69,19 @@ describe('replay: limits before parsing and printing', () => {
     const text = edited((t) => void (t['format'] = 'a'.repeat(1 << 20)));
     const line = expectOneLine(await replay(text));
     expect(line).toMatch(/format: expected "grantcheck-trace", got "a+…" \(1048576 chars\)$/);
+  });
+  it('a long file name and a long path still give one short line', async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `k${i}`.padEnd(40, '\u001b'));
+    const deep = `${keys.map((k) => `{${JSON.stringify(k)}:`).join('')}{"__proto__":1}${'}'.repeat(30)}`;
+    const text = PASS_TEXT.replace('"tool":', `"x": ${deep}, "tool":`);
+    const sub = join(dir, 'd'.repeat(200));
+    mkdirSync(sub, { recursive: true });
+    const file = join(sub, 'trace.json');
+    writeFileSync(file, text);
+    let err = '';
+    const io: Io = { out: () => {}, err: (t) => void (err += t), interactive: false };
+    const code = await main(['replay', file], io);
+    expect(expectOneLine({ code, out: '', err })).toMatch(/reserved key, not allowed/);
   });
   it('a named pipe is refused, not read (it would block)', async () => {
     const fifo = join(dir, 'fifo.json');

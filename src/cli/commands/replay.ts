@@ -30,15 +30,20 @@ export interface ReplayFlags {
 
 /** A file name as messages show it: escaped, and clipped if very long. */
 function shown(file: string): string {
-  return clipText(file, 80);
+  return clipText(file, 60);
+}
+
+/** The usage outcome for a bad file: one line of at most ~300 characters. */
+function badFile(file: string, error: string): CliOutcome {
+  return { kind: 'usage', message: `${shown(file)}: ${clipText(error, 190)}` };
 }
 
 export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutcome {
   const read = readJsonFile(file, TRACE_LIMITS);
-  if (!read.ok) return { kind: 'usage', message: `${shown(file)}: ${read.error}` };
+  if (!read.ok) return badFile(file, read.error);
   if (isCoreTrace(read.value)) {
     const loaded = parseCoreTrace(read.value);
-    if (!loaded.ok) return { kind: 'usage', message: `${shown(file)}: ${loaded.error}` };
+    if (!loaded.ok) return badFile(file, loaded.error);
     if (flags.fault !== undefined) {
       // Faults are broken parts of the Xen-level impl; a core trace records core actions, which
       // run on the core model alone (its broken protocols are variants: explore --variant).
@@ -50,7 +55,7 @@ export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutc
     return replayCore(file, loaded.trace, flags, io);
   }
   const loaded = parseTrace(read.value);
-  if (!loaded.ok) return { kind: 'usage', message: `${shown(file)}: ${loaded.error}` };
+  if (!loaded.ok) return badFile(file, loaded.error);
   return replayXen(file, loaded.trace, flags, io);
 }
 

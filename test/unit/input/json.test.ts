@@ -132,5 +132,7 @@ describe('validate and formatPath', () => {
     expect(formatPath(['x', 3, '\u001b'])).toBe('x.3["\\u001b"]');
     expect(formatPath(['k'.repeat(100)])).toBe(`["${'k'.repeat(24)}…" (100 chars)]`);
     expect(formatPath([])).toBe('(root)');
+    const long = Array.from({ length: 30 }, (_, i) => `key${i}`.padEnd(40, 'x'));
+    expect(formatPath(long)).toBe(`${long[0]}.${long[1]}.….${long[28]}.${long[29]}`);
   });
 });
