@@ -37,14 +37,18 @@ const OpResultSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('map_grant_ref'),
+      // A mapped element carries both its handle and dev_bus_addr (MapElementResult), a failed
+      // one neither: formatResult relies on it.
       results: z.array(
         z
-          .object({
+          .strictObject({
             status,
             handle: z.number().int().optional(),
             devBusAddr: z.number().int().optional(),
           })
-          .strict(),
+          .refine((r) => (r.handle === undefined) === (r.devBusAddr === undefined), {
+            error: 'a mapped element has both handle and devBusAddr, a failed one neither',
+          }),
       ),
     })
     .strict(),

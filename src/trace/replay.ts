@@ -136,7 +136,9 @@ function resultDifference(
   now: OpResult,
 ): RecordedDifference | null {
   if (canonical(recorded) === canonical(now)) return null;
-  return { step, what, recorded: formatResult(recorded), now: formatResult(now) };
+  // Clipped: a recorded batch may be long (a hypercall takes up to 1024 elements).
+  const show = (r: OpResult): string => clipText(formatResult(r), 200);
+  return { step, what, recorded: show(recorded), now: show(now) };
 }
 
 /** Compare a replay with the trace it replays: the verdict, the initial state, and for every

@@ -211,6 +211,16 @@ describe('replay of a core-model trace', () => {
 });
 
 describe('replay checks the recorded results and states', () => {
+  it('a mapped result without its dev_bus_addr is refused, not a crash (found by npm run fuzz)', async () => {
+    const text = edited((t) => {
+      const steps = t['steps'] as { model: { results: Record<string, unknown>[] } }[];
+      const first = steps[1]?.model.results[0];
+      if (first) delete first['devBusAddr'];
+    });
+    expect(expectOneLine(await replay(text))).toMatch(
+      /steps\.1\.model\.results\.0: a mapped element has both handle and devBusAddr, a failed one neither$/,
+    );
+  });
   it('a recorded model result the run contradicts is a difference, not "same"', async () => {
     const text = edited((t) => {
       const steps = t['steps'] as Record<string, unknown>[];
