@@ -115,21 +115,35 @@ export function formatPath(path: readonly PropertyKey[]): string {
 /** Longest path shown whole. */
 const MAX_PATH = 100;
 
+/** A node of the walk: its value, its key and its parent, so a path is built only when needed. */
+interface Visit {
+  readonly value: unknown;
+  readonly key: PropertyKey | null;
+  readonly parent: Visit | null;
+}
+
+function pathOf(v: Visit): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let at: Visit | null = v; at !== null && at.key !== null; at = at.parent) path.push(at.key);
+  return path.reverse();
+}
+
 /** The path of the first forbidden key, walking iteratively (depth is already bounded). */
 function forbiddenKeyPath(value: unknown): PropertyKey[] | null {
-  const stack: [unknown, PropertyKey[]][] = [[value, []]];
+  const stack: Visit[] = [{ value, key: null, parent: null }];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const [v, path] = top;
+    const v = top.value;
     if (typeof v !== 'object' || v === null) continue;
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], [...path, i]]);
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: top });
       continue;
     }
     const keys = Object.keys(v);
     const bad = keys.find((k) => FORBIDDEN_KEYS.has(k));
-    if (bad !== undefined) return [...path, bad];
-    for (const k of keys.reverse()) {
-      stack.push([(v as Record<string, unknown>)[k], [...path, k]]);
+    if (bad !== undefined) return [...pathOf(top), bad];
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i] ?? '';
+      stack.push({ value: (v as Record<string, unknown>)[k], key: k, parent: top });
     }
   }
   return null;
