@@ -8,7 +8,19 @@ import type { DomainState, ModelState } from '../model/state.ts';
 import type { DeepReadonly } from './format.ts';
 
 const int = z.number().int();
-const pairs = <V extends z.ZodType>(value: V) => z.array(z.tuple([int, value]));
+/** Keys (gfn, ref, mfn, va page) are unsigned C values; maptrack handles index an IntMap. */
+const key = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
+/** IntMap's key range (src/model/intMap.ts): a handle beyond it would throw when loaded. */
+const handle = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 30 - 1);
+const pairs = <V extends z.ZodType>(value: V, k: z.ZodNumber = key) => z.array(z.tuple([k, value]));
 
 const DomainJsonSchema = z
   .object({
@@ -40,13 +52,13 @@ const DomainJsonSchema = z
       .object({
         limit: int,
         maxFrames: int,
-        freeList: z.array(int),
-        mappings: pairs(z.object({ granter: int, ref: int, flags: int }).strict()),
+        freeList: z.array(handle),
+        mappings: pairs(z.object({ granter: int, ref: int, flags: int }).strict(), handle),
       })
       .strict(),
     hostVaPages: int,
     hostMappings: pairs(z.object({ mfn: int, writable: z.boolean() }).strict()),
-    rawWritten: z.array(int),
+    rawWritten: z.array(key),
   })
   .strict();
 

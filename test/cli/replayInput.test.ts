@@ -221,6 +221,16 @@ describe('replay checks the recorded results and states', () => {
       /steps\.1\.model\.results\.0: a mapped element has both handle and devBusAddr, a failed one neither$/,
     );
   });
+  it('a recorded maptrack handle beyond the model range is refused, not a crash', async () => {
+    const text = edited((t) => {
+      const steps = t['steps'] as { state: { domains: { maptrack: { freeList: number[] } }[] } }[];
+      const d2 = steps[1]?.state.domains[2];
+      if (d2) d2.maptrack.freeList = [2 ** 31];
+    });
+    expect(expectOneLine(await replay(text))).toMatch(
+      /steps\.1\.state\.domains\.2\.maptrack\.freeList\.0: Too big/,
+    );
+  });
   it('a recorded model result the run contradicts is a difference, not "same"', async () => {
     const text = edited((t) => {
       const steps = t['steps'] as Record<string, unknown>[];

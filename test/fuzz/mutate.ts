@@ -59,7 +59,8 @@ export type ValueMutation =
   | { readonly kind: 'replace'; readonly at: number; readonly value: unknown }
   | { readonly kind: 'nest'; readonly at: number; readonly depth: number; readonly array: boolean }
   | { readonly kind: 'huge'; readonly at: number; readonly length: number; readonly char: string }
-  | { readonly kind: 'reserved'; readonly at: number; readonly key: string };
+  | { readonly kind: 'reserved'; readonly at: number; readonly key: string }
+  | { readonly kind: 'number'; readonly at: number; readonly value: number };
 
 export type TextMutation =
   | { readonly kind: 'none' }
@@ -103,6 +104,14 @@ const valueMutation: fc.Arbitrary<ValueMutation> = fc.oneof(
     at,
     length: fc.oneof(fc.integer({ min: 200, max: 5000 }), fc.constant(1 << 20)),
     char: fc.constantFrom('a', '\u001b', '\n', 'é', '\u202e'),
+  }),
+  fc.record({
+    kind: fc.constant('number' as const),
+    at,
+    value: fc.oneof(
+      fc.constantFrom(-1, 2 ** 30, 2 ** 31, 2 ** 32, 2 ** 53 - 1, -(2 ** 53 - 1), 0.5, 1e300),
+      fc.integer(),
+    ),
   }),
   fc.record({
     kind: fc.constant('reserved' as const),
@@ -173,6 +182,10 @@ function nestedText(depth: number, array: boolean): string {
     : `${'{"a":'.repeat(depth)}0${'}'.repeat(depth)}`;
 }
 
+function slotValue(s: Slot): unknown {
+  return Array.isArray(s.parent) ? s.parent[s.key as number] : s.parent[s.key as string];
+}
+
 function setSlot(s: Slot, value: unknown): void {
   if (Array.isArray(s.parent)) s.parent[s.key as number] = value;
   else
@@ -185,11 +198,14 @@ function setSlot(s: Slot, value: unknown): void {
 }
 
 function applyValue(root: unknown, m: ValueMutation): unknown {
-  const all = slots(root);
+  const every = slots(root);
+  // A number mutation picks among the numeric slots (keys of maps, counters, ids).
+  const numeric = every.filter((x) => typeof slotValue(x) === 'number');
+  const all = m.kind === 'number' && numeric.length > 0 ? numeric : every;
   const s = all[m.at % Math.max(1, all.length)];
   if (s === undefined) return root;
   const { parent, key } = s;
-  const current = Array.isArray(parent) ? parent[key as number] : parent[key as string];
+  const current = slotValue(s);
   switch (m.kind) {
     case 'delete':
       if (Array.isArray(parent)) parent.splice(key as number, 1);
@@ -206,6 +222,9 @@ function applyValue(root: unknown, m: ValueMutation): unknown {
       return root;
     case 'replace':
       setSlot(s, structuredClone(m.value));
+      return root;
+    case 'number':
+      setSlot(s, m.value);
       return root;
     case 'nest':
       setSlot(s, `${NEST}${m.depth}:${m.array ? 'a' : 'o'}`);
