@@ -2,10 +2,17 @@
 // traces (format "grantcheck-trace", version 1) with the discriminator `model: "core"`, the core
 // config and variant, and each step's action (text form) and state. Replayed by replayCoreTrace.
 
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  clipText,
+  printable,
+  quote,
+  readJsonFile,
+  TRACE_LIMITS,
+  validate,
+} from '../input/index.ts';
 import { writeFileAtomic } from '../output/files.ts';
-import { describeZodError } from '../ops/schema.ts';
+import type { RecordedDifference } from '../trace/replay.ts';
 import type { CoreAction } from './action.ts';
 import { formatCoreAction, parseCoreAction } from './action.ts';
 import { coreConfigProblems } from './config.ts';
@@ -18,13 +25,18 @@ const VARIANTS = [
   'end-access-ignores-mappings',
 ] as const satisfies readonly CoreVariant[];
 
+/** Every string of a core trace is printed by replay: one line, no control characters. A state
+ * description of the largest core config is a few hundred characters. */
+const line = printable(200);
+const text = printable(10_000);
+
 export const CoreTraceSchema = z
   .object({
     format: z.literal('grantcheck-trace'),
     version: z.literal(1),
     /** The discriminator: absent on Xen-level traces. */
     model: z.literal('core'),
-    tool: z.string(),
+    tool: line,
     config: z
       .object({
         domains: z.number().int(),
@@ -37,8 +49,8 @@ export const CoreTraceSchema = z
     origin: z
       .object({
         engine: z.literal('explore'),
-        model: z.string(),
-        bounds: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+        model: line,
+        bounds: z.record(line, z.union([z.number(), line, z.boolean()])),
       })
       .strict(),
     verdict: z.discriminatedUnion('kind', [
@@ -49,13 +61,13 @@ export const CoreTraceSchema = z
           /** 0-based index of the step after which the invariant fails; -1: the initial state. */
           step: z.number().int().min(-1),
           check: z.literal('invariant'),
-          name: z.string(),
-          message: z.string(),
+          name: line,
+          message: text,
         })
         .strict(),
     ]),
-    initialState: z.string(),
-    steps: z.array(z.object({ action: z.string(), state: z.string() }).strict()),
+    initialState: text,
+    steps: z.array(z.object({ action: line, state: text }).strict()),
   })
   .strict();
 
@@ -106,32 +118,23 @@ export type CoreTraceLoad =
   { readonly ok: true; readonly trace: CoreTrace } | { readonly ok: false; readonly error: string };
 
 export function parseCoreTrace(value: unknown): CoreTraceLoad {
-  const parsed = CoreTraceSchema.safeParse(value);
-  if (!parsed.success) return { ok: false, error: describeZodError(parsed.error) };
-  const trace = parsed.data;
+  const parsed = validate(CoreTraceSchema, value);
+  if (!parsed.ok) return parsed;
+  const trace = parsed.value;
   const problems = coreConfigProblems(trace.config);
   if (problems.length > 0) return { ok: false, error: `config: ${problems.join('; ')}` };
   for (const [i, step] of trace.steps.entries()) {
     if (!parseCoreAction(step.action)) {
-      return { ok: false, error: `steps.${i}.action: not a core action: ${step.action}` };
+      return { ok: false, error: `steps.${i}.action: not a core action: ${quote(step.action)}` };
     }
   }
   return { ok: true, trace };
 }
 
+/** Read, parse (within TRACE_LIMITS) and validate a core trace file. */
 export function loadCoreTrace(path: string): CoreTraceLoad {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ok: false, error: 'no such file' };
-    return {
-      ok: false,
-      error: code ? `cannot read (${code})` : `not JSON: ${(e as Error).message}`,
-    };
-  }
-  return parseCoreTrace(value);
+  const read = readJsonFile(path, TRACE_LIMITS);
+  return read.ok ? parseCoreTrace(read.value) : read;
 }
 
 /** Whole or not at all, as writeTrace does (src/output/files.ts). */
@@ -151,8 +154,18 @@ export interface CoreReplayRow {
 export interface CoreReplay {
   readonly rows: readonly CoreReplayRow[];
   readonly verdict: CoreTraceVerdict | { readonly kind: 'disabled'; readonly step: number };
-  /** Same verdict kind, step and invariant as recorded. */
+  /** Same verdict kind, step and invariant as recorded, and every recorded state the same. */
   readonly matchesRecorded: boolean;
+  /** Every disagreement with the recorded run (verdict, states); empty iff matchesRecorded. */
+  readonly differences: readonly RecordedDifference[];
+}
+
+/** A core verdict in words; strings from the file are escaped and clipped. */
+export function describeCoreVerdict(v: CoreReplay['verdict']): string {
+  if (v.kind === 'pass') return 'pass';
+  const where = v.step === -1 ? 'the initial state' : `step ${v.step + 1}`;
+  if (v.kind === 'disabled') return `action not enabled at ${where}`;
+  return `invariant ${clipText(v.name, 60)} at ${where}`;
 }
 
 /** Re-run the actions from the initial state of the recorded config and variant (or `variant`),
@@ -203,11 +216,35 @@ export function replayCoreTrace(trace: CoreTrace, variant?: CoreVariant): CoreRe
     }
   }
   const recorded = trace.verdict;
-  const matchesRecorded =
+  const sameVerdict =
     verdict.kind === recorded.kind &&
     (verdict.kind !== 'violation' ||
       (recorded.kind === 'violation' &&
         verdict.step === recorded.step &&
         verdict.name === recorded.name));
-  return { rows, verdict, matchesRecorded };
+  const differences: RecordedDifference[] = [];
+  if (!sameVerdict) {
+    differences.push({
+      step: null,
+      what: 'verdict',
+      recorded: describeCoreVerdict(recorded),
+      now: describeCoreVerdict(verdict),
+    });
+  }
+  const stateDiffers = (step: number, was: string, now: string): void => {
+    if (was !== now) {
+      differences.push({
+        step,
+        what: 'state',
+        recorded: clipText(was, 80),
+        now: clipText(now, 80),
+      });
+    }
+  };
+  stateDiffers(0, trace.initialState, describe(model.initial()));
+  for (const [i, row] of rows.entries()) {
+    const step = trace.steps[i];
+    if (step && row.enabled) stateDiffers(i + 1, step.state, row.state);
+  }
+  return { rows, verdict, matchesRecorded: differences.length === 0, differences };
 }

@@ -15,7 +15,7 @@ import type { OpResult } from '../ops/result.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
 import { observedState } from '../subject/observe.ts';
 import type { Subject, SubjectFactory } from '../subject/subject.ts';
-import { observesAll } from '../subject/subject.ts';
+import { comparesWholeState } from '../subject/subject.ts';
 import type { Reads } from './reads.ts';
 import { ChangedReads, modelReads } from './reads.ts';
 import type { CheckMessage, DomainChecks, StateInvariant, StepProperty } from './invariant.ts';
@@ -174,14 +174,14 @@ export function checkStepProperties(
   return null;
 }
 
-/** The subject's state as the checks compare it: all of it, the model's state with the
- * declared parts taken from the subject, or (results only) the model's own state. */
+/** The subject's state as the checks compare it: all of it (a complete ModelState), the model's
+ * state with the declared parts taken from the subject, or (results only) the model's own. */
 export function comparedState(
   factory: SubjectFactory,
   reported: () => ModelState,
   model: ModelState,
 ): ModelState {
-  if (observesAll(factory)) return reported();
+  if (comparesWholeState(factory)) return reported();
   if (factory.observes.length === 0) return model;
   return observedState(model, reported(), factory.observes);
 }

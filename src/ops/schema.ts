@@ -88,10 +88,5 @@ export function opProblem(op: Op, config: GrantConfig): string | null {
   return null;
 }
 
-/** Format zod issues as one line naming the offending field path. */
-export function describeZodError(error: z.ZodError, root = ''): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid value';
-  const path = [root, ...issue.path.map(String)].filter((p) => p !== '').join('.');
-  return `${path || '(root)'}: ${issue.message}`;
-}
+/** Zod issues as one line naming the offending field path: see src/input/schema.ts. */
+export { describeZodError } from '../input/schema.ts';

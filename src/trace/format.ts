@@ -7,6 +7,7 @@ import { GrantConfigSchema } from '../config.ts';
 import type { GrantConfig } from '../config.ts';
 import type { Violation } from '../harness/checker.ts';
 import type { RunReport } from '../harness/run.ts';
+import type { OpResult } from '../ops/result.ts';
 import { OpSchema } from '../ops/schema.ts';
 import { formatOp } from '../ops/text.ts';
 import { StateJsonSchema, stateToJson } from './stateJson.ts';
@@ -22,25 +23,33 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
     .object({ kind: z.literal('end_access'), outcome: z.enum(['ended', 'in_use', 'einval']) })
     .strict(),
   z.object({ kind: z.literal('grant_transfer'), outcome: z.enum(['ok', 'einval']) }).strict(),
-  z
-    .object({
+  // A completed transfer carries the frame Xen wrote; no other outcome does (EndTransferResult).
+  z.discriminatedUnion('outcome', [
+    z.strictObject({ kind: z.literal('end_transfer'), outcome: z.literal('cancelled') }),
+    z.strictObject({ kind: z.literal('end_transfer'), outcome: z.literal('pending') }),
+    z.strictObject({ kind: z.literal('end_transfer'), outcome: z.literal('einval') }),
+    z.strictObject({
       kind: z.literal('end_transfer'),
-      outcome: z.enum(['cancelled', 'pending', 'einval', 'completed']),
-      frame: z.number().int().optional(),
-    })
-    .strict(),
+      outcome: z.literal('completed'),
+      frame: z.number().int(),
+    }),
+  ]),
   z.object({ kind: z.literal('raw_write'), outcome: z.enum(['ok', 'einval']) }).strict(),
   z
     .object({
       kind: z.literal('map_grant_ref'),
+      // A mapped element carries both its handle and dev_bus_addr (MapElementResult), a failed
+      // one neither: formatResult relies on it.
       results: z.array(
         z
-          .object({
+          .strictObject({
             status,
             handle: z.number().int().optional(),
             devBusAddr: z.number().int().optional(),
           })
-          .strict(),
+          .refine((r) => (r.handle === undefined) === (r.devBusAddr === undefined), {
+            error: 'a mapped element has both handle and devBusAddr, a failed one neither',
+          }),
       ),
     })
     .strict(),
@@ -62,6 +71,10 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
 ]);
+
+// Compile-time check: a recorded result is an OpResult (so replay can format and compare it).
+const _recordedIsResult = (r: DeepReadonly<z.infer<typeof OpResultSchema>>): OpResult => r;
+void _recordedIsResult;
 
 const OriginSchema = z.discriminatedUnion('engine', [
   z
@@ -127,11 +140,9 @@ export const TraceSchema = z
   .strict();
 
 /** Traces are values: read-only all the way down (and so an Op fits where the schema has one). */
-type DeepReadonly<T> = T extends readonly (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
+export type DeepReadonly<T> = T extends object
+  ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+  : T;
 
 export type Trace = DeepReadonly<z.infer<typeof TraceSchema>>;
 export type TraceOrigin = Trace['origin'];

@@ -2,10 +2,9 @@
 // writing goes through writeFileAtomic, so a trace is either complete or absent, never
 // half-written.
 
-import { readFileSync } from 'node:fs';
+import { quote, readJsonFile, TRACE_LIMITS, validate } from '../input/index.ts';
 import { writeFileAtomic } from '../output/files.ts';
 import { opProblem } from '../ops/schema.ts';
-import { describeZodError } from '../ops/schema.ts';
 import type { Trace } from './format.ts';
 import { TRACE_FORMAT, TRACE_VERSION, TraceSchema } from './format.ts';
 
@@ -18,19 +17,19 @@ export function parseTrace(value: unknown): LoadResult {
     if (value.format !== TRACE_FORMAT) {
       return {
         ok: false,
-        error: `format: expected "${TRACE_FORMAT}", got ${JSON.stringify(value.format)}`,
+        error: `format: expected "${TRACE_FORMAT}", got ${quote(value.format)}`,
       };
     }
     if ('version' in value && value.version !== TRACE_VERSION) {
       return {
         ok: false,
-        error: `version: this grantcheck reads trace version ${TRACE_VERSION}, the file is version ${JSON.stringify(value.version)}`,
+        error: `version: this grantcheck reads trace version ${TRACE_VERSION}, the file is version ${quote(value.version)}`,
       };
     }
   }
-  const parsed = TraceSchema.safeParse(value);
-  if (!parsed.success) return { ok: false, error: describeZodError(parsed.error) };
-  const trace = parsed.data;
+  const parsed = validate(TraceSchema, value);
+  if (!parsed.ok) return parsed;
+  const trace = parsed.value;
   for (const [i, step] of trace.steps.entries()) {
     const problem = opProblem(step.op, trace.config);
     if (problem) return { ok: false, error: `steps.${i}.op: ${problem}` };
@@ -44,21 +43,10 @@ export function parseTrace(value: unknown): LoadResult {
   return { ok: true, trace };
 }
 
+/** Read, parse (within TRACE_LIMITS) and validate a trace file. */
 export function loadTrace(path: string): LoadResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, error: code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? e})` };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, error: `not JSON: ${(e as Error).message}` };
-  }
-  return parseTrace(value);
+  const read = readJsonFile(path, TRACE_LIMITS);
+  return read.ok ? parseTrace(read.value) : read;
 }
 
 /** The canonical bytes of a trace: same trace, same bytes. */

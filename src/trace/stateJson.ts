@@ -5,10 +5,24 @@ import { IntMap } from '../model/intMap.ts';
 import { z } from 'zod';
 import { FreeList } from '../model/freeList.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
+import type { DeepReadonly } from './format.ts';
 
 const int = z.number().int();
+/** Keys (gfn, ref, mfn, va page) are unsigned C values; maptrack handles index an IntMap. */
+const key = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
+/** IntMap's key range (src/model/intMap.ts): a handle beyond it would throw when loaded. */
+const handle = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 30 - 1);
 /** A map as [key, value] pairs. */
-export const pairs = <V extends z.ZodType>(value: V) => z.array(z.tuple([int, value]));
+export const pairs = <V extends z.ZodType>(value: V, k: z.ZodNumber = key) =>
+  z.array(z.tuple([k, value]));
 
 // The parts of a domain's state, shared with the subject wire protocol (src/subject/wire).
 export const EntryJsonSchema = z.object({ flags: int, domid: int, frame: int }).strict();
@@ -26,8 +40,8 @@ export const MaptrackJsonSchema = z
   .object({
     limit: int,
     maxFrames: int,
-    freeList: z.array(int),
-    mappings: pairs(z.object({ granter: int, ref: int, flags: int }).strict()),
+    freeList: z.array(handle),
+    mappings: pairs(z.object({ granter: int, ref: int, flags: int }).strict(), handle),
   })
   .strict();
 export const HostMappingJsonSchema = z.object({ mfn: int, writable: z.boolean() }).strict();
@@ -50,7 +64,7 @@ const DomainJsonSchema = z
     maptrack: MaptrackJsonSchema,
     hostVaPages: int,
     hostMappings: pairs(HostMappingJsonSchema),
-    rawWritten: z.array(int),
+    rawWritten: z.array(key),
   })
   .strict();
 
@@ -112,7 +126,8 @@ export function stateToJson(state: ModelState): StateJson {
   return { domains: state.domains.map(domainToJson), frameOwner: sortedPairs(state.frameOwner) };
 }
 
-export function stateFromJson(json: StateJson): ModelState {
+/** Accepts a trace's read-only state as well as a fresh one. */
+export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
   return {
     domains: json.domains.map((d) => ({
       id: d.id,

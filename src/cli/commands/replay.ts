@@ -1,74 +1,125 @@
 // `grantcheck replay FILE`: re-run a trace against model and impl (and its fault, if it was
-// recorded against one) and print the step-by-step table. Exit 1 if it still fails, 0 if it
-// now passes.
+// recorded against one), print the step-by-step table and every way the run differs from what
+// the trace recorded. Exit 1 if it still fails, 0 if it now passes. Core-model traces (written
+// by `explore --model core`) are re-run by the core model. The file is read and parsed once.
 
-import { readFileSync } from 'node:fs';
-import { isCoreTrace } from '../../core/trace.ts';
-import { findFault, subjectOf } from '../../faults/index.ts';
-import { loadTrace } from '../../trace/io.ts';
+import type { CoreTrace } from '../../core/trace.ts';
+import { isCoreTrace, parseCoreTrace, replayCoreTrace } from '../../core/trace.ts';
+import { findFault } from '../../faults/index.ts';
 import { describeComparison } from '../../subject/subject.ts';
-import { replayTrace } from '../../trace/replay.ts';
+import type { SubjectFactory } from '../../subject/subject.ts';
+import {
+  clipText,
+  escapeText,
+  quote,
+  readJsonFile,
+  safeJson,
+  TRACE_LIMITS,
+} from '../../input/index.ts';
+import type { Trace } from '../../trace/format.ts';
+import { parseTrace } from '../../trace/io.ts';
+import { describeDifference, replayTrace } from '../../trace/replay.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
+import { withSubject } from '../subject.ts';
 import { renderReplayTable, renderSideBySide } from '../render.ts';
-import { exploreCommand } from './explore.ts';
 
 export interface ReplayFlags {
   readonly json?: boolean;
   /** Replay against this fault instead of the recorded one; 'none' for the correct impl. */
   readonly fault?: string;
-  /** Replay against an external subject (docs/subject-protocol.md). */
+  /** Replay against an external subject (docs/subject-protocol.md) instead of the impl. */
   readonly subject?: string;
 }
 
-/** Does the file hold a core-model trace (written by `explore --model core`)? */
-function holdsCoreTrace(file: string): boolean {
-  try {
-    return isCoreTrace(JSON.parse(readFileSync(file, 'utf8')));
-  } catch {
-    return false; // unreadable or not JSON: loadTrace says why
-  }
+/** A file name as messages show it: escaped, and clipped if very long. */
+function shown(file: string): string {
+  return clipText(file, 60);
+}
+
+/** The usage outcome for a bad file: one line of at most ~300 characters. */
+function badFile(file: string, error: string): CliOutcome {
+  return { kind: 'usage', message: `${shown(file)}: ${clipText(error, 190)}` };
 }
 
 export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutcome {
-  if (holdsCoreTrace(file)) {
-    // Core traces hold core actions, not Xen ops: the explorer's replay re-runs them.
-    return exploreCommand({ replay: file, ...(flags.json ? { json: true } : {}) }, io);
+  const read = readJsonFile(file, TRACE_LIMITS);
+  if (!read.ok) return badFile(file, read.error);
+  if (isCoreTrace(read.value)) {
+    const loaded = parseCoreTrace(read.value);
+    if (!loaded.ok) return badFile(file, loaded.error);
+    if (flags.fault !== undefined || flags.subject !== undefined) {
+      // Faults are broken parts of the Xen-level impl; a core trace records core actions, which
+      // run on the core model alone (its broken protocols are variants: explore --variant).
+      return {
+        kind: 'usage',
+        message: `${flags.fault !== undefined ? `--fault ${quote(flags.fault)}` : '--subject'}: not applicable to a core-model trace (faults and subjects are systems checked at the Xen level; a core trace replays its recorded variant)`,
+      };
+    }
+    return replayCore(file, loaded.trace, flags, io);
   }
-  const loaded = loadTrace(file);
-  if (!loaded.ok) return { kind: 'usage', message: `${file}: ${loaded.error}` };
-  const { trace } = loaded;
+  const loaded = parseTrace(read.value);
+  if (!loaded.ok) return badFile(file, loaded.error);
+  return replayXen(file, loaded.trace, flags, io);
+}
+
+function replayXen(file: string, trace: Trace, flags: ReplayFlags, io: Io): CliOutcome {
+  // Against a subject, the trace's recorded fault (a variant of the built-in impl) is not used.
+  const recorded = flags.subject === undefined ? trace.fault : null;
   const faultId =
-    flags.fault === undefined ? trace.fault : flags.fault === 'none' ? null : flags.fault;
+    flags.fault === undefined ? recorded : flags.fault === 'none' ? null : flags.fault;
   const fault = faultId === null ? undefined : findFault(faultId);
   if (faultId !== null && !fault) {
     return {
       kind: 'usage',
-      message: `${flags.fault === undefined ? `${file}: fault` : '--fault'}: no fault '${faultId}' (see: grantcheck list)`,
+      message: `${flags.fault === undefined ? `${shown(file)}: fault` : '--fault'}: no fault ${quote(faultId)} (see: grantcheck list)`,
     };
   }
-  const subject = subjectOf(fault);
+  return withSubject(flags.subject, fault, (subject) =>
+    replayAgainst(subject, file, trace, faultId, flags, io),
+  );
+}
+
+function replayAgainst(
+  subject: SubjectFactory,
+  file: string,
+  trace: Trace,
+  faultId: string | null,
+  flags: ReplayFlags,
+  io: Io,
+): CliOutcome {
   const replay = replayTrace(trace, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
     subject,
   });
   const failed = replay.verdict.kind === 'violation';
+  const differences = replay.differences.map(describeDifference);
   if (flags.json) {
     io.out(
-      `${JSON.stringify({ result: failed ? 'violation' : 'pass', verdict: replay.verdict, matchesRecorded: replay.matchesRecorded, fault: faultId, steps: replay.rows }, null, 2)}\n`,
+      `${safeJson(
+        {
+          result: failed ? 'violation' : 'pass',
+          verdict: replay.verdict,
+          matchesRecorded: replay.matchesRecorded,
+          differences: replay.differences,
+          fault: faultId,
+          steps: replay.rows,
+        },
+        2,
+      )}\n`,
     );
     return failed ? { kind: 'violation' } : { kind: 'ok' };
   }
   io.out(
-    `replaying ${file}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${faultId}` : ''}\ncompared: ${describeComparison(subject)}\n\n`,
+    `replaying ${shown(file)}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${escapeText(faultId)}` : ''}\ncompared: ${escapeText(describeComparison(subject))}\n\n`,
   );
   for (const line of renderReplayTable(replay.rows)) io.out(`${line}\n`);
   const failure = replay.report.failure;
   if (failure && failure.step === -1)
     io.out(
-      `initial state FAILED: ${replay.verdict.kind === 'violation' ? replay.verdict.message : ''}\n`,
+      `initial state FAILED: ${replay.verdict.kind === 'violation' ? escapeText(replay.verdict.message) : ''}\n`,
     );
   const failing = failure && failure.step >= 0 ? replay.report.steps[failure.step] : undefined;
   if (failure && failing) {
@@ -80,5 +131,43 @@ export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutc
   io.out(
     `\nresult: ${failed ? 'FAILS' : 'PASSES'} (recorded: ${recorded}${replay.matchesRecorded ? ', same' : ', different'})\n`,
   );
+  printDifferences(differences, io);
+  return failed ? { kind: 'violation' } : { kind: 'ok' };
+}
+
+/** The differences from the recorded run, at most 20 (the count of the rest is given). */
+function printDifferences(lines: readonly string[], io: Io): void {
+  const MAX = 20;
+  for (const line of lines.slice(0, MAX)) io.out(`  ${line}\n`);
+  if (lines.length > MAX) io.out(`  (and ${lines.length - MAX} more differences)\n`);
+}
+
+function replayCore(file: string, trace: CoreTrace, flags: ReplayFlags, io: Io): CliOutcome {
+  const replay = replayCoreTrace(trace);
+  // A step the model does not enable (the correct variant refuses the bug's step) is no failure.
+  const failed = replay.verdict.kind === 'violation';
+  if (flags.json) {
+    io.out(`${safeJson({ result: failed ? 'violation' : 'pass', ...replay }, 2)}\n`);
+    return failed ? { kind: 'violation' } : { kind: 'ok' };
+  }
+  // The schema already refuses control characters in a core trace's strings; escaping here
+  // keeps output safe whatever the schema allows.
+  io.out(
+    `replaying ${shown(file)}: ${trace.steps.length} core steps, ${escapeText(trace.origin.model)}, variant ${trace.variant}\n\n`,
+  );
+  io.out(`     (initial) ${escapeText(trace.initialState)}\n`);
+  replay.rows.forEach((r, i) => {
+    const n = String(i + 1).padStart(3);
+    if (!r.enabled) {
+      io.out(`>${n}  ${escapeText(r.action)}  NOT ENABLED\n`);
+      return;
+    }
+    io.out(`${r.broken ? '>' : ' '}${n}  ${escapeText(r.action)}\n       ${escapeText(r.state)}\n`);
+    if (r.broken) io.out(`       ^ FAILED: invariant ${escapeText(r.broken)}\n`);
+  });
+  io.out(
+    `\nresult: ${failed ? 'FAILS' : 'PASSES'} (${replay.matchesRecorded ? 'same as recorded' : 'differs from the recorded run'})\n`,
+  );
+  printDifferences(replay.differences.map(describeDifference), io);
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }

@@ -63,7 +63,7 @@ describe('core traces', () => {
     const bad = { ...trace, steps: [{ action: 'jump(d0)', state: '' }] };
     expect(parseCoreTrace(bad)).toEqual({
       ok: false,
-      error: 'steps.0.action: not a core action: jump(d0)',
+      error: 'steps.0.action: not a core action: "jump(d0)"',
     });
     const file = join(mkdtempSync(join(tmpdir(), 'grantcheck-core-')), 'x.json');
     writeFileSync(file, '{');
