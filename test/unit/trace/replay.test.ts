@@ -6,6 +6,7 @@ import { findFault, INVARIANTS, STEP_PROPERTIES } from '../../../src/index.ts';
 import type { Trace } from '../../../src/trace/format.ts';
 import { loadTrace } from '../../../src/trace/io.ts';
 import { describeDifference, replayTrace } from '../../../src/trace/replay.ts';
+import { subjectOf } from '../../../src/faults/index.ts';
 
 const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'traces');
 
@@ -21,7 +22,7 @@ function replay(trace: Trace, fault: string | null = trace.fault) {
   return replayTrace(trace, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
-    ...(found ? { parts: found.parts } : {}),
+    subject: subjectOf(found),
   });
 }
 
