@@ -6,7 +6,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { ExplorableModel, StateKey } from './model.ts';
 import type { ExploreOptions, ResolvedOptions } from './options.ts';
 import { resolveOptions } from './options.ts';
-import type { Bound, ExploreOutcome, ExploreStats, Violated } from './outcome.ts';
+import type { Bound, ExploreOutcome, ExploreStats, MemoryStop, Violated } from './outcome.ts';
 import { canonicalKey, keyChain, replayChain } from './path.ts';
 import type { VisitedStore } from './visited.ts';
 import {
@@ -22,15 +22,37 @@ const OVER_MEMORY = OVER_MEMORY_;
 const OVER_STATES = OVER_STATES_;
 const SEEN = SEEN_;
 
-/** Why 85%? Past that V8 spends its time in GC and then aborts the process; stop first. */
-const HEAP_GUARD = 0.85;
-/** Sample process memory at most this often (ms): process.memoryUsage() reads /proc. */
-const MEMORY_SAMPLE_MS = 50;
+/**
+ * Why 75% of the old generation's limit? V8 aborts the process (exit 134, a stack trace) once
+ * repeated mark-compacts leave the old generation above 80% of its limit
+ * (Heap::CheckIneffectiveMarkCompact), or when it is full; the used heap is never below the live
+ * heap, so stopping at 75% of it comes first.
+ */
+const HEAP_GUARD = 0.75;
+/**
+ * heap_size_limit is the old generation's limit (--max-old-space-size) plus the young
+ * generation's reserve: three semi-spaces of 16 MiB on 64-bit V8 (Heap::MaxReserved).
+ */
+const YOUNG_RESERVE = 48 * 2 ** 20;
 
-function heapBytes(): { heap: number; total: number } {
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed, total: m.heapUsed + m.arrayBuffers };
+/** The old generation's limit: the heap size past which V8 aborts the process. */
+export function v8HeapLimitBytes(): number {
+  const total = getHeapStatistics().heap_size_limit;
+  return Math.max(total - YOUNG_RESERVE, total / 4);
 }
+/**
+ * Aim for a checkpoint (a clock read) about this often (ms). Why adaptive? A clock read costs
+ * ~75 ns: per transition, several percent of the core model's speed; yet one conformance
+ * transition can take a millisecond, so a fixed stride that suits the one overshoots the other's
+ * time budget by seconds (1,024 expansions did: 5 s became 22.8 s). The stride (candidate
+ * transitions between checkpoints) starts at 1, doubles while checkpoints come too often and
+ * shrinks at once when they come too rarely.
+ */
+const CHECK_INTERVAL_MS = 2;
+/** Why so low a cap? A sudden slowdown costs at most this many slow transitions. */
+const MAX_STRIDE = 256;
+/** Read process memory at most this often (ms): an RSS read costs ~15 µs (it reads /proc). */
+const MEMORY_SAMPLE_MS = 5;
 
 /** Run the search. Exceptions mean a bug in the model or the caller; bounds never throw. */
 export function explore<S, A>(
@@ -48,19 +70,27 @@ export function explore<S, A>(
   // arrays, strings to a Set.
   const store =
     typeof k0 === 'number'
-      ? new NumericVisited(opts.maxStates, opts.maxMemoryBytes)
-      : new StringVisited(opts.maxStates, opts.maxMemoryBytes);
+      ? new NumericVisited(opts.maxStates, opts.maxStoreBytes)
+      : new StringVisited(opts.maxStates, opts.maxStoreBytes);
   return new Search(model, opts, store).run(s0, k0);
 }
 
 class Search<S, A> {
   private transitions = 0;
   private maxDepth = 0;
+  private rss = 0;
+  /** The visited set's bytes when `rss` was sampled (RSS includes them). */
+  private storeBytesAtSample = 0;
+  private peakRss = 0;
+  private heap = 0;
   private peakHeap = 0;
-  private readonly heapLimit = getHeapStatistics().heap_size_limit * HEAP_GUARD;
+  private readonly heapLimit = v8HeapLimitBytes();
   private readonly start: number;
-  private lastSample = -Infinity;
+  private lastCheck: number;
+  private lastSample: number;
+  private stride: number;
   private lastProgress: number;
+  private memoryStop: MemoryStop | undefined;
   private readonly canon: ((s: S) => S) | undefined;
 
   constructor(
@@ -69,7 +99,10 @@ class Search<S, A> {
     private readonly store: VisitedStore,
   ) {
     this.start = opts.clock();
+    this.lastCheck = this.start;
+    this.lastSample = this.start;
     this.lastProgress = this.start;
+    this.stride = opts.checkEvery || 1;
     this.canon = opts.symmetry && model.symmetry ? model.symmetry.bind(model) : undefined;
   }
 
@@ -79,8 +112,9 @@ class Search<S, A> {
     // With numeric keys and `fromKey`, the queue is the store's key column: no state objects.
     const packed = typeof k0 === 'number' && model.fromKey !== undefined;
     const fromKey = model.fromKey?.bind(model);
+    if (this.sampleMemory()) return this.limit('memory', 0);
     const first = store.add(k0, -1);
-    if (first === OVER_MEMORY) return this.limit('memory', 0);
+    if (first === OVER_MEMORY) return this.storeFull(0);
     const bad0 = this.brokenInvariant(s0);
     if (bad0) return this.violation(bad0, keyChain(store, 0));
 
@@ -91,7 +125,7 @@ class Search<S, A> {
     let levelStart = 0;
     let levelEnd = 1;
     let depth = 0;
-    let expanded = 0;
+    let countdown = 1;
     const keyBuf: StateKey[] = [];
     const stateBuf: S[] = [];
 
@@ -106,6 +140,11 @@ class Search<S, A> {
         // computing every successor key first and touching their slots lets the misses overlap.
         let n = 0;
         for (const a of model.actions(s)) {
+          if (--countdown === 0) {
+            const bound = this.checkpoint(depth);
+            if (bound) return this.limit(bound, depth);
+            countdown = this.stride;
+          }
           const t = model.step(s, a);
           if (t === null) continue;
           this.transitions++;
@@ -134,7 +173,7 @@ class Search<S, A> {
           const index = store.add(k, i);
           if (index === SEEN) continue;
           if (index === OVER_STATES) return this.limit('states', depth);
-          if (index === OVER_MEMORY) return this.limit('memory', depth);
+          if (index === OVER_MEMORY) return this.storeFull(depth);
           const c = stateBuf[j] as S;
           this.maxDepth = depth + 1;
           for (let v = 0; v < invariants.length; v++) {
@@ -147,10 +186,6 @@ class Search<S, A> {
             }
           }
           if (!packed) next.push(c);
-        }
-        if ((++expanded & opts.checkMask) === 0) {
-          const bound = this.checkpoint(depth);
-          if (bound) return this.limit(bound, depth);
         }
       }
       levelStart = levelEnd;
@@ -171,17 +206,22 @@ class Search<S, A> {
     return undefined;
   }
 
-  /** Time, memory and progress, every `checkEvery` expansions. */
+  /** Time, memory and progress, every `stride` candidate transitions. */
   private checkpoint(depth: number): Bound | undefined {
     const now = this.opts.clock();
-    const elapsed = now - this.start;
+    if (this.opts.checkEvery === 0) {
+      const interval = now - this.lastCheck;
+      if (interval < CHECK_INTERVAL_MS / 2) this.stride = Math.min(this.stride * 2, MAX_STRIDE);
+      else if (interval > CHECK_INTERVAL_MS * 2) {
+        this.stride = Math.max(1, Math.floor((this.stride * CHECK_INTERVAL_MS) / interval));
+      }
+    }
+    this.lastCheck = now;
     if (now - this.lastSample >= MEMORY_SAMPLE_MS) {
       this.lastSample = now;
-      const m = heapBytes();
-      this.peakHeap = Math.max(this.peakHeap, m.total);
-      if (m.heap > this.heapLimit) return 'memory';
+      if (this.sampleMemory()) return 'memory';
     }
-    if (this.store.bytes > this.opts.maxMemoryBytes) return 'memory';
+    const elapsed = now - this.start;
     if (elapsed > this.opts.timeBudgetMs) return 'time';
     const onProgress = this.opts.onProgress;
     if (onProgress && now - this.lastProgress >= this.opts.progressIntervalMs) {
@@ -193,15 +233,73 @@ class Search<S, A> {
         elapsedMs: elapsed,
         statesPerSec: elapsed > 0 ? (this.store.size * 1000) / elapsed : 0,
         storeBytes: this.store.bytes,
-        heapBytes: this.peakHeap,
+        heapBytes: this.heap,
+        rssBytes: this.rss,
       });
     }
     return undefined;
   }
 
+  /**
+   * Read the process's memory; true when a bound is passed (this.memoryStop says which).
+   * Otherwise leave the visited set room for what the RSS bound allows: its next growth is
+   * refused, before allocating, if it would take RSS past the bound.
+   */
+  private sampleMemory(): boolean {
+    const { opts, store } = this;
+    const m = opts.memory();
+    this.rss = m.rss;
+    this.storeBytesAtSample = store.bytes;
+    this.peakRss = Math.max(this.peakRss, m.rss);
+    this.heap = m.heapUsed + m.arrayBuffers;
+    this.peakHeap = Math.max(this.peakHeap, this.heap);
+    if (m.rss > opts.maxMemoryBytes) {
+      this.memoryStop = {
+        measure: 'rss',
+        usedBytes: m.rss,
+        limitBytes: opts.maxMemoryBytes,
+        projected: false,
+      };
+      return true;
+    }
+    if (m.heapUsed > this.heapLimit * HEAP_GUARD) {
+      this.memoryStop = {
+        measure: 'heap',
+        usedBytes: m.heapUsed,
+        limitBytes: this.heapLimit,
+        projected: false,
+      };
+      return true;
+    }
+    store.byteLimit = Math.min(opts.maxStoreBytes, store.bytes + opts.maxMemoryBytes - m.rss);
+    return false;
+  }
+
+  /** The visited set refused to grow: its own bound, or the room the RSS bound left it. */
+  private storeFull(depth: number): ExploreOutcome<S, A> {
+    const { opts, store } = this;
+    this.memoryStop =
+      store.neededBytes > opts.maxStoreBytes
+        ? {
+            measure: 'store',
+            usedBytes: store.bytes,
+            limitBytes: opts.maxStoreBytes,
+            projected: false,
+          }
+        : {
+            measure: 'rss',
+            usedBytes: this.rss + store.neededBytes - this.storeBytesAtSample,
+            limitBytes: opts.maxMemoryBytes,
+            projected: true,
+          };
+    return this.limit('memory', depth);
+  }
+
   private stats(): ExploreStats {
     const elapsedMs = this.opts.clock() - this.start;
-    this.peakHeap = Math.max(this.peakHeap, heapBytes().total);
+    const m = this.opts.memory();
+    this.peakRss = Math.max(this.peakRss, m.rss);
+    this.peakHeap = Math.max(this.peakHeap, m.heapUsed + m.arrayBuffers);
     const states = this.store.size;
     return {
       states,
@@ -210,6 +308,7 @@ class Search<S, A> {
       elapsedMs,
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
       peakHeapBytes: this.peakHeap,
+      peakRssBytes: this.peakRss,
       storeBytes: this.store.bytes,
       bytesPerState: states > 0 ? this.store.bytes / states : 0,
       symmetry: this.opts.symmetry,
@@ -217,7 +316,8 @@ class Search<S, A> {
   }
 
   private limit(bound: Bound, depth: number): ExploreOutcome<S, A> {
-    return { kind: 'limit', bound, depth, stats: this.stats() };
+    const memory = bound === 'memory' ? this.memoryStop : undefined;
+    return { kind: 'limit', bound, depth, ...(memory ? { memory } : {}), stats: this.stats() };
   }
 
   private violation(violated: Violated, chain: StateKey[]): ExploreOutcome<S, A> {

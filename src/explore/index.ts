@@ -5,8 +5,10 @@ export type { ExplorableModel, Invariant, StateKey } from './model.ts';
 export type {
   ExploreOptions,
   ExploreProgress,
+  MemorySample,
   TransitionCheck,
   TransitionFailure,
 } from './options.ts';
-export { describeOutcome } from './outcome.ts';
-export type { Bound, ExploreOutcome, ExploreStats, Violated } from './outcome.ts';
+export { defaultMaxMemoryBytes } from './options.ts';
+export { describeMemoryStop, describeOutcome } from './outcome.ts';
+export type { Bound, ExploreOutcome, ExploreStats, MemoryStop, Violated } from './outcome.ts';

@@ -1,5 +1,5 @@
-// The knobs of an exhaustive run: its four bounds, symmetry, progress reporting, and the
-// per-transition hook that conformance mode plugs into.
+// The knobs of an exhaustive run: its bounds (depth, states, memory, time), symmetry, progress
+// reporting, and the per-transition hook that conformance mode plugs into.
 
 import { totalmem } from 'node:os';
 
@@ -29,15 +29,32 @@ export interface ExploreProgress {
   readonly elapsedMs: number;
   readonly statesPerSec: number;
   readonly storeBytes: number;
+  /** V8 heap plus array buffers, last sample. */
   readonly heapBytes: number;
+  /** The process's resident set, last sample. */
+  readonly rssBytes: number;
+}
+
+/** What the memory bound reads: process.memoryUsage()'s fields, injectable for tests. */
+export interface MemorySample {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly arrayBuffers: number;
 }
 
 export interface ExploreOptions<S, A> {
   /** Expand no state deeper than this; if a deeper new state exists, the outcome is a limit. */
   readonly maxDepth?: number;
   readonly maxStates?: number;
-  /** Bytes for the visited set, parent links and queue (growth included). */
+  /**
+   * Resident memory (RSS) of the whole process, in bytes: node itself, the heap, the visited
+   * set, the frontier, conformance's impl snapshots, everything. Sampled at every checkpoint
+   * (a few milliseconds apart), and checked before each growth of the visited set.
+   */
   readonly maxMemoryBytes?: number;
+  /** Bytes for the visited set, parent links and queue alone (growth included); unbounded
+   * unless given. Unlike RSS it is deterministic: the same bound stops at the same state. */
+  readonly maxStoreBytes?: number;
   readonly timeBudgetMs?: number;
   /** Deduplicate by the model's symmetry canonicaliser. */
   readonly symmetry?: boolean;
@@ -46,7 +63,12 @@ export interface ExploreOptions<S, A> {
   readonly onTransition?: TransitionCheck<S, A>;
   /** Milliseconds; injectable so that tests of the time bound are deterministic. */
   readonly clock?: () => number;
-  /** Check time, memory and progress after this many expanded states (a power of two). */
+  /** process.memoryUsage by default; injectable so that tests of the memory bound are too. */
+  readonly memory?: () => MemorySample;
+  /**
+   * Check time, memory and progress every this many candidate transitions, fixed. By default
+   * the stride adapts so that checkpoints come about every CHECK_INTERVAL_MS (src/explore/bfs.ts).
+   */
   readonly checkEvery?: number;
 }
 
@@ -54,21 +76,38 @@ export interface ResolvedOptions<S, A> {
   readonly maxDepth: number;
   readonly maxStates: number;
   readonly maxMemoryBytes: number;
+  readonly maxStoreBytes: number;
   readonly timeBudgetMs: number;
   readonly symmetry: boolean;
   readonly onProgress: ((p: ExploreProgress) => void) | undefined;
   readonly progressIntervalMs: number;
   readonly onTransition: TransitionCheck<S, A> | undefined;
   readonly clock: () => number;
-  readonly checkMask: number;
+  readonly memory: () => MemorySample;
+  /** 0: adaptive. */
+  readonly checkEvery: number;
 }
 
 /** Parent links are Int32, so no run stores more states than this. */
 export const MAX_STATES = 2 ** 31 - 2;
 
-/** Why a quarter of RAM by default? Leave room for the rest of the process and the machine. */
+/** The default resident-memory bound never exceeds this (8 GiB). */
+export const DEFAULT_MEMORY_CAP = 8 * 2 ** 30;
+
+/** The memory this process may hope for: RAM, or less if a cgroup limits the process. */
+export function machineMemoryBytes(): number {
+  const total = totalmem();
+  // process.constrainedMemory(): a cgroup's limit, or 0 (or 2^64, cgroup v2's "max") for none.
+  const constrained = process.constrainedMemory();
+  return constrained > 0 && constrained < total ? constrained : total;
+}
+
+/**
+ * Why a quarter of the machine, at most 8 GiB, of RSS? A run with no flags must not exhaust a
+ * machine it shares (24 GiB here: 6 GiB); a search that needs more asks for it with the flag.
+ */
 export function defaultMaxMemoryBytes(): number {
-  return Math.min(8 * 2 ** 30, Math.floor(totalmem() / 4));
+  return Math.min(DEFAULT_MEMORY_CAP, Math.floor(machineMemoryBytes() / 4));
 }
 
 function check(ok: boolean, what: string): void {
@@ -80,23 +119,30 @@ export function resolveOptions<S, A>(o: ExploreOptions<S, A>): ResolvedOptions<S
   const maxDepth = o.maxDepth ?? Infinity;
   const maxStates = Math.min(o.maxStates ?? MAX_STATES, MAX_STATES);
   const maxMemoryBytes = o.maxMemoryBytes ?? defaultMaxMemoryBytes();
+  const maxStoreBytes = o.maxStoreBytes ?? Infinity;
   const timeBudgetMs = o.timeBudgetMs ?? Infinity;
-  const checkEvery = o.checkEvery ?? 1024;
+  const checkEvery = o.checkEvery ?? 0;
   check(maxDepth >= 0 && (maxDepth === Infinity || Number.isInteger(maxDepth)), 'maxDepth');
   check(maxStates >= 1 && Number.isInteger(maxStates), 'maxStates must be a positive integer');
   check(maxMemoryBytes > 0, 'maxMemoryBytes must be positive');
+  check(maxStoreBytes > 0, 'maxStoreBytes must be positive');
   check(timeBudgetMs >= 0, 'timeBudgetMs must be non-negative');
-  check(checkEvery >= 1 && (checkEvery & (checkEvery - 1)) === 0, 'checkEvery: power of two');
+  check(
+    o.checkEvery === undefined || (Number.isInteger(checkEvery) && checkEvery >= 1),
+    'checkEvery must be a positive integer',
+  );
   return {
     maxDepth,
     maxStates,
     maxMemoryBytes,
+    maxStoreBytes,
     timeBudgetMs,
     symmetry: o.symmetry ?? false,
     onProgress: o.onProgress,
     progressIntervalMs: o.progressIntervalMs ?? 1000,
     onTransition: o.onTransition,
     clock: o.clock ?? (() => performance.now()),
-    checkMask: checkEvery - 1,
+    memory: o.memory ?? (() => process.memoryUsage()),
+    checkEvery,
   };
 }

@@ -12,6 +12,8 @@ export interface ExploreStats {
   readonly statesPerSec: number;
   /** Highest sampled V8 heap plus array-buffer bytes of the whole process. */
   readonly peakHeapBytes: number;
+  /** Highest sampled resident set (RSS) of the whole process: what the memory bound limits. */
+  readonly peakRssBytes: number;
   /** Bytes held by the visited set, parent links and queue (capacity included). */
   readonly storeBytes: number;
   /** storeBytes / states. */
@@ -27,6 +29,21 @@ export interface Violated {
 }
 
 export type Bound = 'depth' | 'states' | 'memory' | 'time';
+
+/**
+ * Which memory figure stopped a search, and where it stood (bytes).
+ * - `rss`: the process's resident set passed maxMemoryBytes; `projected` when it was the next
+ *   growth of the visited set that would have passed it (nothing was allocated then);
+ * - `heap`: V8's heap neared its own limit (`limitBytes`, node's --max-old-space-size), past
+ *   which V8 aborts the process;
+ * - `store`: the visited set reached maxStoreBytes.
+ */
+export interface MemoryStop {
+  readonly measure: 'rss' | 'heap' | 'store';
+  readonly usedBytes: number;
+  readonly limitBytes: number;
+  readonly projected: boolean;
+}
 
 export type ExploreOutcome<S, A> =
   | { readonly kind: 'ok'; readonly stats: ExploreStats }
@@ -44,11 +61,31 @@ export type ExploreOutcome<S, A> =
       readonly bound: Bound;
       /** Every state up to this depth was found and checked. */
       readonly depth: number;
+      /** For the memory bound: the figure that stopped the search. */
+      readonly memory?: MemoryStop;
       readonly stats: ExploreStats;
     };
 
 function mib(bytes: number): string {
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+/** The memory stop in words: `resident memory 612.3 MiB, past the 600.0 MiB bound`. */
+export function describeMemoryStop(m: MemoryStop): string {
+  switch (m.measure) {
+    case 'rss':
+      return m.projected
+        ? `resident memory would reach ${mib(m.usedBytes)} as the visited set grows, past the ${mib(m.limitBytes)} bound`
+        : `resident memory ${mib(m.usedBytes)}, past the ${mib(m.limitBytes)} bound`;
+    case 'heap':
+      return `V8 heap ${mib(m.usedBytes)}, near V8's own ${mib(m.limitBytes)} heap limit (node --max-old-space-size)`;
+    case 'store':
+      return `visited set ${mib(m.usedBytes)}, at its ${mib(m.limitBytes)} bound`;
+    default: {
+      const never: never = m.measure;
+      return never;
+    }
+  }
 }
 
 /** One line for logs and the CLI. */
@@ -60,7 +97,7 @@ export function describeOutcome<S, A>(
   const tail =
     `${s.states} states, ${s.transitions} transitions, depth ${s.maxDepth}, ` +
     `${Math.round(s.statesPerSec)} states/s, ${s.bytesPerState.toFixed(1)} B/state, ` +
-    `peak ${mib(s.peakHeapBytes)}${s.symmetry ? ', symmetry on' : ''}`;
+    `peak RSS ${mib(s.peakRssBytes)}${s.symmetry ? ', symmetry on' : ''}`;
   switch (o.kind) {
     case 'ok':
       return `ok: ${tail}`;
@@ -70,7 +107,10 @@ export function describeOutcome<S, A>(
         `[${o.path.map(formatAction).join('; ')}]: ${tail}`
       );
     case 'limit':
-      return `limit reached (${o.bound}) at depth ${o.depth} after ${s.states} states: ${tail}`;
+      return (
+        `limit reached (${o.bound}) at depth ${o.depth} after ${s.states} states` +
+        `${o.memory ? ` (${describeMemoryStop(o.memory)})` : ''}: ${tail}`
+      );
     default: {
       const never: never = o;
       return never;

@@ -24,6 +24,13 @@ export interface VisitedStore {
   parentAt(index: number): number;
   /** Bytes held, capacity included (for string keys, an estimate). */
   readonly bytes: number;
+  /**
+   * The bytes the store may hold, transients of growth included. Why settable? The search lowers
+   * it to what the process's memory bound leaves room for, at every memory sample.
+   */
+  byteLimit: number;
+  /** After OVER_MEMORY: the bytes the refused growth would have held (transients included). */
+  readonly neededBytes: number;
 }
 
 /** Empty table slots hold -1, which is why numeric keys must be non-negative. */
@@ -66,10 +73,11 @@ export class NumericVisited implements VisitedStore {
   private parents: Int32Array;
   private count = 0;
   private sink = 0;
+  neededBytes = 0;
 
   constructor(
     private readonly maxStates: number,
-    private readonly maxBytes: number,
+    public byteLimit: number,
   ) {
     this.table = new Float64Array(MIN_TABLE).fill(EMPTY);
     this.mask = MIN_TABLE - 1;
@@ -150,7 +158,10 @@ export class NumericVisited implements VisitedStore {
     const peak = growTable
       ? transient(after, this.table.byteLength)
       : transient(after, this.keys.byteLength + this.parents.byteLength);
-    if (peak > this.maxBytes) return false;
+    if (peak > this.byteLimit) {
+      this.neededBytes = peak;
+      return false;
+    }
     try {
       if (growColumns) {
         const keys = new Float64Array(newColumns);
@@ -163,7 +174,10 @@ export class NumericVisited implements VisitedStore {
       if (growTable) this.rehash(newTable);
     } catch (e) {
       // Why catch? An allocation refused by the system is a memory limit, not a crash.
-      if (e instanceof RangeError) return false;
+      if (e instanceof RangeError) {
+        this.neededBytes = peak;
+        return false;
+      }
       throw e;
     }
     return true;
@@ -188,7 +202,7 @@ export class NumericVisited implements VisitedStore {
  * header plus its characters; exact figures vary, and the heap guard in bfs.ts backs it up. */
 const SET_ENTRY_BYTES = 24;
 const STRING_HEADER_BYTES = 16;
-/** V8 refuses Sets beyond 2^24 entries. */
+/** V8 refuses Sets beyond 2^24 entries: a states bound of its own. */
 const MAX_SET_SIZE = (1 << 24) - 1;
 
 /** String keys (or numbers that do not pack): a Set, a key column and a parent column. */
@@ -197,10 +211,11 @@ export class StringVisited implements VisitedStore {
   private readonly keys: StateKey[] = [];
   private parents = new Int32Array(1024);
   private keyBytes = 0;
+  neededBytes = 0;
 
   constructor(
     private readonly maxStates: number,
-    private readonly maxBytes: number,
+    public byteLimit: number,
   ) {}
 
   get size(): number {
@@ -222,12 +237,13 @@ export class StringVisited implements VisitedStore {
   add(key: StateKey, parent: number): number {
     if (this.seen.has(key)) return SEEN;
     const index = this.keys.length;
-    if (index >= this.maxStates) return OVER_STATES;
+    if (index >= this.maxStates || index >= MAX_SET_SIZE) return OVER_STATES;
     const cost =
       (typeof key === 'string' ? STRING_HEADER_BYTES + 2 * key.length : 8) + SET_ENTRY_BYTES + 8;
-    if (index >= MAX_SET_SIZE || this.bytes + cost > this.maxBytes) return OVER_MEMORY;
+    if (this.bytes + cost > this.byteLimit) return this.refuse(this.bytes + cost);
     if (index >= this.parents.length) {
-      if (this.bytes + this.parents.byteLength * 2 > this.maxBytes) return OVER_MEMORY;
+      const peak = this.bytes + cost + this.parents.byteLength * 2;
+      if (peak > this.byteLimit) return this.refuse(peak);
       const parents = new Int32Array(this.parents.length * 2);
       parents.set(this.parents);
       this.parents = parents;
@@ -237,6 +253,11 @@ export class StringVisited implements VisitedStore {
     this.parents[index] = parent;
     this.keyBytes += cost - SET_ENTRY_BYTES - 8;
     return index;
+  }
+
+  private refuse(needed: number): number {
+    this.neededBytes = needed;
+    return OVER_MEMORY;
   }
 
   keyAt(index: number): StateKey {

@@ -49,6 +49,54 @@ describe('grantcheck explore', () => {
     expect(JSON.parse(d.out)).toMatchObject({ result: 'limit', bound: 'depth', depth: 2 });
   });
 
+  it('--time-budget stops a slow search (Xen-level, conformance) on time', async () => {
+    const r = await cli(
+      'explore',
+      '--model',
+      'xen',
+      '--alphabet',
+      'full',
+      '--conformance',
+      '--time-budget',
+      '1',
+      '--json',
+    );
+    expect(r.code).toBe(4);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ result: 'limit', bound: 'time' });
+    expect(j.elapsedMs).toBeGreaterThanOrEqual(1000);
+    // Wall time on a shared machine: the 1 s promise itself is pinned on CPU time in
+    // test/unit/explore/bounds.test.ts; the old check (every 1,024 states) took 5 s and more.
+    expect(j.elapsedMs).toBeLessThan(3500);
+  });
+
+  it('--max-memory bounds the resident memory of the whole process, and says where it stood', async () => {
+    const bound = Math.ceil(process.memoryUsage.rss() / 2 ** 20) + 16;
+    const args = ['explore', '--domains', '2', '--refs', '2', '--frames', '4'];
+    const r = await cli(...args, '--max-memory', String(bound));
+    expect(r.code).toBe(4);
+    expect(r.out).toMatch(/LIMIT: limit reached at depth \d+ after \d+ states \(memory bound\)/);
+    expect(r.out).toMatch(
+      new RegExp(`resident memory (would reach )?[0-9.]+ MiB.*, past the ${bound}\\.0 MiB bound`),
+    );
+    const again = Math.ceil(process.memoryUsage.rss() / 2 ** 20) + 16;
+    const j = JSON.parse((await cli(...args, '--max-memory', String(again), '--json')).out);
+    expect(j).toMatchObject({
+      result: 'limit',
+      bound: 'memory',
+      memoryStop: { measure: 'rss', limitBytes: again * 2 ** 20 },
+    });
+    expect(j.peakRssBytes).toBeLessThanOrEqual((again + 16) * 2 ** 20);
+  });
+
+  it('--max-memory at or below the RSS the process already has is a usage error', async () => {
+    const r = await cli('explore', '--max-memory', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^grantcheck: --max-memory: 1 MiB is not above this process's resident memory before the search \(\d+ MiB\); the bound is on the whole process's RSS\n$/,
+    );
+  });
+
   it.each([
     [['--depth', 'abc'], "--depth: 'abc' is not a whole number"],
     [['--time-budget', '-1'], "--time-budget: '-1' is not a number of seconds"],

@@ -13,7 +13,7 @@ import {
   writeCoreTrace,
 } from '../../core/index.ts';
 import type { ExploreOptions, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
-import { explore } from '../../explore/index.ts';
+import { describeMemoryStop, explore } from '../../explore/index.ts';
 import { findFault } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
@@ -70,7 +70,17 @@ interface Bounds {
 function readBounds(flags: ExploreFlags): Bounds {
   const depth = parseIntOption('depth', flags.depth, 0, 1_000_000);
   const states = parseIntOption('max-states', flags.maxStates, 1, 2 ** 31 - 2);
+  // MiB of resident memory (RSS) for the whole process, node's own baseline included.
   const memory = parseIntOption('max-memory', flags.maxMemory, 1, 1 << 20);
+  if (memory !== undefined) {
+    const rss = process.memoryUsage.rss();
+    if (memory * 2 ** 20 <= rss) {
+      throw new UsageError(
+        `--max-memory: ${memory} MiB is not above this process's resident memory before the ` +
+          `search (${Math.ceil(rss / 2 ** 20)} MiB); the bound is on the whole process's RSS`,
+      );
+    }
+  }
   let time: number | undefined;
   if (flags.timeBudget !== undefined) {
     if (!/^[0-9]+(\.[0-9]+)?$/.test(flags.timeBudget)) {
@@ -110,7 +120,7 @@ function progressPrinter(
   return (p) =>
     io.err(
       `\r  ${p.states} states, depth ${p.depth}, ${Math.round(p.statesPerSec)} states/s, ` +
-        `${mib(p.heapBytes)}\x1b[K`,
+        `RSS ${mib(p.rssBytes)}\x1b[K`,
     );
 }
 
@@ -136,6 +146,7 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
       : o.kind === 'limit'
         ? `LIMIT: limit reached at depth ${o.depth} after ${st.states} states (${o.bound} bound)`
         : `VIOLATION: ${o.violated.name} after ${o.path.length} steps`;
+  const memoryStop = o.kind === 'limit' ? o.memory : undefined;
   if (flags.json) {
     const written = writeTrace();
     io.out(
@@ -144,12 +155,14 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
           model: s.model,
           result: o.kind,
           ...(o.kind === 'limit' ? { bound: o.bound, depth: o.depth } : {}),
+          ...(memoryStop ? { memoryStop } : {}),
           states: st.states,
           transitions: st.transitions,
           maxDepth: st.maxDepth,
           elapsedMs: Math.round(st.elapsedMs),
           statesPerSecond: Math.round(st.statesPerSec),
           peakMemoryBytes: st.peakHeapBytes,
+          peakRssBytes: st.peakRssBytes,
           bytesPerState: Number(st.bytesPerState.toFixed(1)),
           symmetry: st.symmetry,
           ...s.extra,
@@ -174,10 +187,12 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
       `  rate         ${Math.round(st.statesPerSec)} states/s in ${(st.elapsedMs / 1000).toFixed(1)} s`,
     );
     say(
-      `  memory       peak ${mib(st.peakHeapBytes)}; visited set ${st.bytesPerState.toFixed(1)} B/state`,
+      `  memory       peak RSS ${mib(st.peakRssBytes)} (heap and buffers ${mib(st.peakHeapBytes)}); ` +
+        `visited set ${st.bytesPerState.toFixed(1)} B/state`,
     );
     for (const line of s.lines) say(`  ${line}`);
     say(`  result       ${result}`);
+    if (memoryStop) say(`               ${describeMemoryStop(memoryStop)}`);
     if (o.kind === 'violation') {
       say(`               ${o.violated.statement}`);
       say();

@@ -8,7 +8,7 @@ import { explore } from '../../../src/explore/bfs.ts';
 import type { ExploreProgress } from '../../../src/explore/options.ts';
 import { resolveOptions } from '../../../src/explore/options.ts';
 import type { ExploreOutcome } from '../../../src/explore/outcome.ts';
-import { describeOutcome } from '../../../src/explore/outcome.ts';
+import { describeMemoryStop, describeOutcome } from '../../../src/explore/outcome.ts';
 import type { Move, Point } from './grid.ts';
 import { gridModel, sumBelow } from './grid.ts';
 
@@ -125,25 +125,32 @@ describe('explore: bounds are outcomes', () => {
     expect(o.stats.elapsedMs).toBeLessThan(1000);
   });
 
-  it('memory: the packed store stops before growing past the bound', () => {
+  it('store bytes: the packed store stops before growing past the bound', () => {
     const o = explore(coreModel({ domains: 2, refs: 2, frames: 3, maxPin: 2 }), {
-      maxMemoryBytes: 1 << 20,
+      maxStoreBytes: 1 << 20,
     });
-    expect(o).toMatchObject({ kind: 'limit', bound: 'memory' });
+    expect(o).toMatchObject({
+      kind: 'limit',
+      bound: 'memory',
+      memory: { measure: 'store', limitBytes: 1 << 20, projected: false },
+    });
     expect(o.stats.storeBytes).toBeLessThanOrEqual(1 << 20);
     expect(o.stats.states).toBeGreaterThan(10_000);
   });
 
-  it('memory: the string store too', () => {
-    const o = explore(gridModel(200, { keys: 'string' }), { maxMemoryBytes: 100_000 });
-    expect(o).toMatchObject({ kind: 'limit', bound: 'memory' });
+  it('store bytes: the string store too', () => {
+    const o = explore(gridModel(200, { keys: 'string' }), { maxStoreBytes: 100_000 });
+    expect(o).toMatchObject({ kind: 'limit', bound: 'memory', memory: { measure: 'store' } });
     expect(o.stats.storeBytes).toBeLessThanOrEqual(100_000);
   });
 
   it('rejects nonsensical bounds', () => {
     expect(() => resolveOptions({ maxStates: 0 })).toThrow(RangeError);
     expect(() => resolveOptions({ maxDepth: -1 })).toThrow(RangeError);
-    expect(() => resolveOptions({ checkEvery: 3 })).toThrow(RangeError);
+    expect(() => resolveOptions({ maxMemoryBytes: 0 })).toThrow(RangeError);
+    expect(() => resolveOptions({ maxStoreBytes: 0 })).toThrow(RangeError);
+    expect(() => resolveOptions({ checkEvery: 0 })).toThrow(RangeError);
+    expect(() => resolveOptions({ checkEvery: 1.5 })).toThrow(RangeError);
   });
 });
 
@@ -192,6 +199,22 @@ describe('explore: symmetry', () => {
   });
 });
 
+describe('describeMemoryStop', () => {
+  it('names the figure that stopped the search', () => {
+    const MiB = 2 ** 20;
+    const stop = (measure: 'rss' | 'heap' | 'store', projected = false) =>
+      describeMemoryStop({ measure, usedBytes: 90 * MiB, limitBytes: 64 * MiB, projected });
+    expect(stop('rss')).toBe('resident memory 90.0 MiB, past the 64.0 MiB bound');
+    expect(stop('rss', true)).toBe(
+      'resident memory would reach 90.0 MiB as the visited set grows, past the 64.0 MiB bound',
+    );
+    expect(stop('heap')).toBe(
+      "V8 heap 90.0 MiB, near V8's own 64.0 MiB heap limit (node --max-old-space-size)",
+    );
+    expect(stop('store')).toBe('visited set 90.0 MiB, at its 64.0 MiB bound');
+  });
+});
+
 describe('describeOutcome', () => {
   it('gives one line per outcome', () => {
     expect(describeOutcome(explore(gridModel(2)))).toMatch(
@@ -199,5 +222,12 @@ describe('describeOutcome', () => {
     );
     const v = explore(gridModel(2, { invariants: [sumBelow(2)] }));
     expect(describeOutcome(v)).toMatch(/^violation of sum-below after 2 steps \[incX; incX\]/);
+    const m = explore(gridModel(2), {
+      maxMemoryBytes: 100 * 2 ** 20,
+      memory: () => ({ rss: 150 * 2 ** 20, heapUsed: 0, arrayBuffers: 0 }),
+    });
+    expect(describeOutcome(m)).toMatch(
+      /^limit reached \(memory\) at depth 0 after 0 states \(resident memory 150\.0 MiB, past the 100\.0 MiB bound\): .* peak RSS 150\.0 MiB/,
+    );
   });
 });

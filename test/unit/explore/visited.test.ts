@@ -74,6 +74,29 @@ describe('NumericVisited', () => {
   });
 });
 
+describe.each([
+  ['NumericVisited', (limit: number) => new NumericVisited(Infinity, limit)],
+  ['StringVisited', (limit: number) => new StringVisited(Infinity, limit)],
+] as const)('%s: a byte limit lowered while it runs', (_name, make) => {
+  it('refuses the next growth past it, stores nothing, and says how much it needed', () => {
+    const store = make(Infinity);
+    let k = 0;
+    while (store.size < 5000) store.add(k++, 0);
+    store.byteLimit = store.bytes + 1000;
+    let r: number;
+    while ((r = store.add(k++, 0)) >= 0);
+    expect(r).toBe(OVER_MEMORY);
+    const size = store.size;
+    expect(store.neededBytes).toBeGreaterThan(store.byteLimit);
+    expect(store.bytes).toBeLessThanOrEqual(store.byteLimit);
+    expect(store.add(k, 0)).toBe(OVER_MEMORY);
+    expect(store.size).toBe(size);
+    // Raised again, it grows again.
+    store.byteLimit = Infinity;
+    expect(store.add(k, 0)).toBe(size);
+  });
+});
+
 describe('StringVisited', () => {
   it('stops at the bytes bound, counting the characters', () => {
     const store = new StringVisited(Infinity, 10_000);
