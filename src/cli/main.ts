@@ -97,7 +97,10 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--max-pin <n>', 'mappings per grant and kind (default: core 2, xen 1)')
     .option('--depth <n>', 'expand no state deeper than this')
     .option('--max-states <n>', 'store at most this many states')
-    .option('--max-memory <mb>', 'MiB for the visited set')
+    .option(
+      '--max-memory <MiB>',
+      'resident memory (RSS) of the whole process (default: a quarter of RAM, at most 8 GiB)',
+    )
     .option('--time-budget <seconds>', 'stop after this long')
     .option('--symmetry', 'core: quotient by domain renaming')
     .option('--variant <name>', 'core: a deliberately broken variant (end-access-ignores-mappings)')
