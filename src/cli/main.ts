@@ -41,6 +41,11 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .option('--fault <id>', 'run against a deliberately broken impl (see: grantcheck list)')
     .option('--subject <command>', 'check an external subject (docs/subject-protocol.md)')
+    .option(
+      '--failures <dir>',
+      'failure database: kept failures are replayed first (default .grantcheck/failures)',
+    )
+    .option('--no-failures', 'neither replay nor keep failures')
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (opts: Record<string, string | boolean | undefined>) =>
       settle((await import('./commands/run.ts')).runCommand(opts, io)),

@@ -10,16 +10,22 @@ import { findFault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
-import { buildTrace } from '../../trace/format.ts';
 import { writeTrace } from '../../trace/io.ts';
 import { replayTrace } from '../../trace/replay.ts';
+import {
+  failureRoot,
+  forgetFailure,
+  keepFailure,
+  keptFailures,
+  subjectDir,
+} from '../../failures/db.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
-import { TOOL } from '../../version.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
-import { renderCoverage, renderReplayTable, renderSideBySide } from '../render.ts';
+import { renderCoverage, renderReplayTable } from '../render.ts';
+import { fastCheckLine, violationLines, violationTrace } from '../violation.ts';
 import { withSubject } from '../subject.ts';
 import { tryWrite } from '../write.ts';
 
@@ -33,6 +39,8 @@ export interface RunFlags {
   readonly json?: boolean;
   readonly fault?: string;
   readonly subject?: string;
+  /** The failure database directory, or false (--no-failures). */
+  readonly failures?: string | false;
 }
 
 export const DEFAULT_TRACE_DIR = 'grantcheck-traces';
@@ -50,6 +58,7 @@ function readFlags(flags: RunFlags): {
   maxOps: number | undefined;
   fault: string | null;
   outDir: string;
+  failures: string | null;
 } {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
   const config: GrantConfig = GrantConfigSchema.parse({
@@ -74,7 +83,61 @@ function readFlags(flags: RunFlags): {
     maxOps: parseIntOption('max-ops', flags.maxOps, 1, 100_000),
     fault: flags.fault ?? null,
     outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
+    failures: checkedFailureRoot(flags.failures),
   };
+}
+
+/** The failure database in force, checked like --out before any work. */
+function checkedFailureRoot(flag: string | false | undefined): string | null {
+  const root = failureRoot(flag);
+  return root === null ? null : checkOutDir('failures', root);
+}
+
+interface KeptReport {
+  readonly replayed: number;
+  readonly stillFailing: readonly string[];
+  readonly forgotten: number;
+}
+
+/** Replay the subject's kept failures of these suites first; forget those that pass now. */
+function replayKept(
+  root: string,
+  subject: SubjectFactory,
+  suites: readonly Suite[],
+  say: (line?: string) => void,
+): KeptReport {
+  const { kept, unreadable } = keptFailures(root, subject.name);
+  for (const problem of unreadable) say(`kept failure skipped: ${problem}`);
+  const stillFailing: string[] = [];
+  let replayed = 0;
+  let forgotten = 0;
+  for (const { path, trace } of kept) {
+    const origin = trace.origin;
+    const suite = suites.find((s) => origin.engine === 'random' && s.name === origin.suite);
+    if (!suite) continue;
+    replayed++;
+    const replay = replayTrace(trace, {
+      invariants: suite.invariants,
+      properties: suite.properties,
+      subject,
+    });
+    if (replay.verdict.kind === 'pass') {
+      forgetFailure(path);
+      forgotten++;
+      continue;
+    }
+    stillFailing.push(path);
+    say();
+    say(`kept failure ${path} still fails (${suite.name}):`);
+    for (const line of renderReplayTable(replay.rows)) say(line);
+    say(`reproduce:     npx grantcheck replay ${path}`);
+  }
+  if (kept.length > 0) {
+    say(
+      `kept failures: ${replayed} replayed from ${subjectDir(root, subject.name)}: ${stillFailing.length} still fail, ${forgotten} pass now (forgotten)`,
+    );
+  }
+  return { replayed, stillFailing, forgotten };
 }
 
 /** The command that re-runs one suite of this run (when its trace could not be written). */
@@ -112,6 +175,15 @@ function runAgainst(
 
   say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}`);
   say(`compared: ${describeComparison(subject)}`);
+  const kept = parsed.failures ? replayKept(parsed.failures, subject, suites, say) : undefined;
+  if (kept && kept.stillFailing.length > 0) {
+    if (flags.json) {
+      io.out(`${JSON.stringify({ result: 'violation', seed, fault, kept }, null, 2)}\n`);
+    }
+    say();
+    say(`FAILED: ${kept.stillFailing.length} kept failure(s) still fail; nothing new generated`);
+    return { kind: 'violation' };
+  }
   const summaries: SuiteSummary[] = [];
   for (const suite of suites) {
     const totalRuns = runs ?? suite.defaultRuns;
@@ -144,52 +216,28 @@ function runAgainst(
     }
     if (outcome.kind === 'violation') {
       const tracePath = join(outDir, `${suite.name}-seed${seed}${fault ? `-${fault}` : ''}.json`);
-      const trace = buildTrace({
-        tool: TOOL,
-        config: suite.config,
+      const trace = violationTrace(suite, outcome, {
         fault,
-        origin: {
-          engine: 'random',
-          suite: suite.name,
-          seed: outcome.replay.seed,
-          path: outcome.replay.path,
-          ...(outcome.replay.replayPath === undefined
-            ? {}
-            : { replayPath: outcome.replay.replayPath }),
-          runs: runs ?? suite.defaultRuns,
-          maxOps: maxOps ?? suite.defaultMaxOps,
-        },
-        report: outcome.report,
+        runs: runs ?? suite.defaultRuns,
+        maxOps: maxOps ?? suite.defaultMaxOps,
       });
-      const failure = outcome.report.failure;
-      say(
-        `  result   VIOLATION: ${violationName(outcome.violation)} at step ${(failure?.step ?? 0) + 1} of ${outcome.ops.length}`,
-      );
-      say();
-      const replay = replayTrace(trace, {
-        invariants: suite.invariants,
-        properties: suite.properties,
-        subject,
-      });
-      for (const line of renderReplayTable(replay.rows)) say(line);
-      const failing = failure && failure.step >= 0 ? outcome.report.steps[failure.step] : undefined;
-      if (failing) {
-        say();
-        say(`step ${(failure?.step ?? 0) + 1}, model and impl side by side:`);
-        for (const line of renderSideBySide(failing)) say(line);
-      }
+      const [head = '', ...rest] = violationLines(outcome);
+      say(`  result   ${head}`);
+      for (const line of rest) say(line);
       say();
       // Why write only now? The violation is on the screen whatever happens to the write.
       if (tryWrite(io, 'trace', tracePath, () => writeTrace(tracePath, trace))) {
         summaries[summaries.length - 1] = { ...summary, tracePath };
         say(`trace written: ${tracePath}`);
         say(`reproduce:     npx grantcheck replay ${tracePath}`);
+        const db = parsed.failures;
+        if (db && tryWrite(io, 'kept failure', db, () => keepFailure(db, subject.name, trace))) {
+          say(`kept in:       ${subjectDir(db, subject.name)} (replayed first by the next run)`);
+        }
       } else {
         say(`reproduce:     ${rerunCommand(suite.name, seed, flags)}`);
       }
-      say(
-        `fast-check:    seed=${outcome.replay.seed} path="${outcome.replay.path}"${outcome.replay.replayPath ? ` replayPath="${outcome.replay.replayPath}"` : ''}`,
-      );
+      say(fastCheckLine(outcome));
       break;
     }
     say('  result   PASS');
@@ -204,6 +252,7 @@ function runAgainst(
           seed,
           fault,
           compared: describeComparison(subject),
+          ...(kept ? { kept } : {}),
           suites: summaries.map(({ suite, outcome, tracePath }) => ({
             name: suite.name,
             outcome: outcome.kind,

@@ -1,0 +1,101 @@
+// The failure database: a failure found by `grantcheck run` is kept per subject, the next run
+// replays it first and stops there while it still fails, a kept failure that passes now is
+// forgotten, and other subjects' failures are not replayed.
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import type { Io } from '../../src/cli/outcome.ts';
+import { failureRoot } from '../../src/failures/db.ts';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('grantcheck run --failures', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grantcheck-failures-'));
+  const db = join(dir, 'db');
+  const out = join(dir, 'traces');
+  const faulty = ['--fault', 'end-access-ignores-writing', '--suite', 'conformance'];
+  const kept = join(db, 'impl+end-access-ignores-writing');
+
+  it('keeps a failure, per subject', async () => {
+    const r = await cli('run', ...faulty, '--seed', '5', '--out', out, '--failures', db);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`kept in:       ${kept}`);
+    expect(readdirSync(kept)).toHaveLength(1);
+  });
+  it('replays it first, and stops there while it fails', async () => {
+    const r = await cli('run', ...faulty, '--seed', '9', '--out', out, '--failures', db);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/kept failure .* still fails \(conformance\):/);
+    expect(r.out).toContain('kept failures: 1 replayed');
+    expect(r.out).toContain('FAILED: 1 kept failure(s) still fail; nothing new generated');
+    expect(r.out).not.toContain('suite conformance:');
+  });
+  it("does not replay another subject's failures", async () => {
+    const r = await cli(
+      'run',
+      '--suite',
+      'protocol',
+      '--runs',
+      '5',
+      '--seed',
+      '1',
+      '--failures',
+      db,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('kept failure');
+  });
+  it('forgets a kept failure that passes now', async () => {
+    // The fault's failure, filed as the correct impl's: it passes against the correct impl.
+    const [name] = readdirSync(kept);
+    if (!name) throw new Error('nothing kept');
+    const impl = join(db, 'impl');
+    mkdirSync(impl, { recursive: true });
+    writeFileSync(join(impl, 'broken.json'), '');
+    const skipped = await cli('run', '--suite', 'conformance', '--runs', '1', '--failures', db);
+    expect(skipped.out).toMatch(/kept failure skipped: .*impl\/broken\.json: /);
+    rmSync(join(impl, 'broken.json'));
+    copyFileSync(join(kept, name), join(impl, name));
+    const r = await cli(
+      'run',
+      '--suite',
+      'conformance',
+      '--runs',
+      '1',
+      '--seed',
+      '1',
+      '--failures',
+      db,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('kept failures: 1 replayed');
+    expect(r.out).toContain('0 still fail, 1 pass now (forgotten)');
+    expect(existsSync(join(impl, name))).toBe(false);
+  });
+  it('--no-failures neither replays nor keeps', async () => {
+    const r = await cli('run', ...faulty, '--seed', '5', '--out', out, '--no-failures');
+    expect(r.code).toBe(1);
+    expect(r.out).not.toContain('kept');
+  });
+  it('GRANTCHECK_FAILURES names the default database, or turns it off', () => {
+    expect(failureRoot(undefined)).toBeNull(); // the test environment sets it to off
+    expect(failureRoot('x')).toBe('x');
+    expect(failureRoot(false)).toBeNull();
+  });
+});
