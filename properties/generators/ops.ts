@@ -234,11 +234,14 @@ export class OpSpace {
 /** A burst: one map element repeated to a length from the map ladder (batches.ts): past the
  * 128-pin limit, or alternating host and device read-only maps of one ref until the maptrack
  * table runs out of handles. */
-function mapBurst(space: OpSpace): fc.Arbitrary<readonly MapGrantRefArgs[]> {
+function mapBurst(
+  space: OpSpace,
+  element: fc.Arbitrary<MapGrantRefArgs> = space.mapArgs(),
+): fc.Arbitrary<readonly MapGrantRefArgs[]> {
   const lengths = ladder('map_grant_ref', space.config);
   return fc
     .record({
-      element: space.mapArgs(),
+      element,
       // Shrunk: the index walks down the ladder, so a burst that is not needed for a failure
       // shrinks to a single element.
       length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
@@ -295,10 +298,11 @@ function splitPair(
   return hostFirst ? [host, device] : [device, host];
 }
 
-/** The focus mapping torn down handle by handle, each split in two (as splitUnmap), for the
- * handles first..first+n-1 within one 32-element chunk. Which handle a map gets depends on the
- * failed maps before it (each takes the free list's head and puts it back at the tail), so a
- * generator that names one handle rarely names the mapping's. */
+/** The focus mapping torn down handle by handle, for the handles first..first+n-1 within one
+ * 32-element chunk: each split in two (as splitUnmap), or only its host or only its device part
+ * (a partial unmap that leaves the other kind's pins, and status bits, to be checked). Which
+ * handle a map gets depends on the failed maps before it (each takes the free list's head and
+ * puts it back at the tail), so a generator that names one handle rarely names the mapping's. */
 function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
   const hostAddr = focus.hostPage * PAGE_SIZE;
   const devBusAddr = initialMfn(space.config, focus.granter, focus.gfn) * PAGE_SIZE;
@@ -306,12 +310,16 @@ function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGran
     .record({
       first: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 15 })),
       n: fc.integer({ min: 1, max: GNTTAB_UNMAP_BATCH_SIZE / 2 }),
+      parts: fc.constantFrom('split', 'split', 'host', 'device'),
       hostFirst: fc.boolean(),
     })
-    .map(({ first, n, hostFirst }) =>
-      Array.from({ length: n }, (_, i) =>
-        splitPair(first + i, hostAddr, devBusAddr, hostFirst),
-      ).flat(),
+    .map(({ first, n, parts, hostFirst }) =>
+      Array.from({ length: n }, (_, i) => {
+        const handle = first + i;
+        if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
+        if (parts === 'device') return [{ handle, hostAddr: 0, devBusAddr }];
+        return splitPair(handle, hostAddr, devBusAddr, hostFirst);
+      }).flat(),
     );
 }
 
@@ -350,6 +358,20 @@ function coherent<T>(
   const focus = space.focus;
   if (focus === undefined || focus.coherence === 0) return [];
   return [{ arbitrary: make(focus), weight: focus.coherence }];
+}
+
+/** A map of the focus grant by the focus grantee at the focus page. */
+function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
+  return fc.record({
+    dom: fc.constant(f.granter),
+    ref: fc.constantFrom(...f.refs),
+    // host|dev|ro maps a read-only grant too
+    flags: fc.oneof(
+      space.mapFlags(),
+      fc.constant(GNTMAP_host_map | GNTMAP_device_map | GNTMAP_readonly),
+    ),
+    hostAddr: fc.constant(f.hostPage * PAGE_SIZE),
+  });
 }
 
 export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
@@ -417,17 +439,9 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           fc.record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
-            batch: fc.tuple(
-              fc.record({
-                dom: fc.constant(f.granter),
-                ref: fc.constantFrom(...f.refs),
-                // host|dev|ro maps a read-only grant too
-                flags: fc.oneof(
-                  space.mapFlags(),
-                  fc.constant(GNTMAP_host_map | GNTMAP_device_map | GNTMAP_readonly),
-                ),
-                hostAddr: fc.constant(f.hostPage * PAGE_SIZE),
-              }),
+            batch: fc.oneof(
+              { arbitrary: fc.tuple(coherentMap(space, f)), weight: 6 },
+              { arbitrary: mapBurst(space, coherentMap(space, f)), weight: 1 },
             ),
           }),
         ),
