@@ -7,6 +7,7 @@ import type { RunPlan, Suite } from '../src/harness/suite.ts';
 import { OP_KINDS } from '../src/ops/op.ts';
 import type { OpKind } from '../src/ops/op.ts';
 import fc from 'fast-check';
+import { BATCH_KINDS, batchCoverage, lengthLabels } from './generators/batches.ts';
 import { OpSpace, focusArbitrary, opArbitrary, swarmKinds } from './generators/ops.ts';
 import { INVARIANTS } from './invariants/index.ts';
 import { STEP_PROPERTIES } from './invariants/stepProperties.ts';
@@ -24,7 +25,7 @@ const guestOutcomes = [
   'end_transfer:einval',
 ];
 
-const hypercallOutcomes = [
+const allHypercallOutcomes = [
   'map_grant_ref:okay',
   'map_grant_ref:general_error',
   'map_grant_ref:bad_domain',
@@ -47,6 +48,24 @@ const hypercallOutcomes = [
   'query_size:bad_domain',
   'query_size:permission_denied',
 ];
+
+/** permission_denied needs an unprivileged caller naming another domain (gnttab_setup_table's
+ * xsm_grant_setup and gnttab_query_size's xsm_grant_query_size, both XSM_TARGET): with one
+ * domain the only caller is dom0, naming itself. */
+const NEEDS_TWO_DOMAINS: ReadonlySet<string> = new Set([
+  'setup_table:permission_denied',
+  'query_size:permission_denied',
+]);
+
+/** The hypercall outcomes `config` can produce. */
+function hypercallOutcomes(config: GrantConfig): string[] {
+  return allHypercallOutcomes.filter((o) => config.domains >= 2 || !NEEDS_TWO_DOMAINS.has(o));
+}
+
+/** Every batch-length class of map and unmap (generators/batches.ts). */
+function batchOutcomes(config: GrantConfig): string[] {
+  return BATCH_KINDS.flatMap((kind) => lengthLabels(kind, config));
+}
 
 /** Model against impl over every op, hostile raw writes included, with swarm testing. */
 /** Per run: a random subset of `kinds` (swarm testing, see swarmKinds) and a focus
@@ -77,8 +96,10 @@ function conformanceSuite(config: GrantConfig): Suite {
       'end_transfer:pending', // only a raw write can leave a transfer committed, not completed
       'raw_write:ok',
       'raw_write:einval',
-      ...hypercallOutcomes,
+      ...hypercallOutcomes(config),
+      ...batchOutcomes(config),
     ],
+    opCoverage: batchCoverage(config),
   };
 }
 
@@ -93,7 +114,7 @@ function protocolSuite(config: GrantConfig): Suite {
       'protocol-following guests only (no raw writes): the guest-side invariants hold on every entry',
     opKinds: PROTOCOL_KINDS,
     plan: swarmPlan(config, PROTOCOL_KINDS),
-    expectedOutcomes: [...guestOutcomes, ...hypercallOutcomes],
+    expectedOutcomes: [...guestOutcomes, ...hypercallOutcomes(config), ...batchOutcomes(config)],
   };
 }
 

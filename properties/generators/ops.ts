@@ -1,19 +1,20 @@
 // fast-check arbitraries for every op kind. Ids come mostly from small ranges, so that grants,
 // maps and transfers meet, and sometimes from boundary values (reserved refs, the end of a
-// table frame, 2^32-1, unknown domids, handles beyond the maptrack limit). Map batches sometimes
-// come as bursts long enough to hit the 128-pin limit or exhaust a one-frame maptrack table.
+// table frame, 2^32-1, unknown domids, handles beyond the maptrack limit). Map and unmap batches
+// sometimes come at the lengths Xen's loops treat apart (properties/generators/batches.ts): map
+// bursts past the 128-pin limit or the maptrack table, unmap batches across 32-element chunks.
+// Unmaps sometimes split one host+device mapping across two elements of a batch (XSA-218).
 
 import fc from 'fast-check';
 import { initialMfn } from '../../src/config.ts';
 import type { GrantConfig } from '../../src/config.ts';
-import type { MapGrantRefArgs, Op, OpKind } from '../../src/ops/op.ts';
+import type { MapGrantRefArgs, Op, OpKind, UnmapGrantRefArgs } from '../../src/ops/op.ts';
 import {
   DOMID_SELF,
   GNTMAP_application_map,
   GNTMAP_device_map,
   GNTMAP_host_map,
   GNTMAP_readonly,
-  GNTPIN_COUNTER_LIMIT,
   GNTTAB_NR_RESERVED_ENTRIES,
   GTF_accept_transfer,
   GTF_permit_access,
@@ -27,6 +28,8 @@ import {
   PAGE_SIZE,
   SHGNT_PER_PAGE_V1,
 } from '../../src/xen/abi.ts';
+import { GNTTAB_UNMAP_BATCH_SIZE } from '../../src/impl/hypervisor/unmapGrantRef.ts';
+import { ladder } from './batches.ts';
 
 const U32_MAX = 2 ** 32 - 1;
 
@@ -45,6 +48,11 @@ export interface Focus {
   readonly refs: readonly number[];
   /** The linear page its host mappings go to (so that unmaps name it). */
   readonly hostPage: number;
+  /** The granter's gfn its grants name (so that an unmap's dev_bus_addr names the mapped
+   * frame). */
+  readonly gfn: number;
+  /** How often ops come coherent (see `coherent`): 0 in some runs, dominant in others. */
+  readonly coherence: number;
 }
 
 export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
@@ -55,6 +63,8 @@ export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
     grantee: dom,
     refs: fc.uniqueArray(ref, { minLength: 1, maxLength: 2 }),
     hostPage: fc.integer({ min: 1, max: 4 }),
+    gfn: fc.integer({ min: 0, max: Math.max(0, config.pagesPerDomain - 1) }),
+    coherence: fc.constantFrom(0, 1, 6),
   });
 }
 
@@ -129,10 +139,10 @@ export class OpSpace {
     );
   }
 
-  /** A gfn: populated ones, the first empty slots, sometimes far out. */
+  /** A gfn: the focus one, populated ones, the first empty slots, sometimes far out. */
   gfn(): fc.Arbitrary<number> {
     return mostly(
-      fc.integer({ min: 0, max: this.config.pagesPerDomain + 1 }),
+      this.focused(this.focus?.gfn, fc.integer({ min: 0, max: this.config.pagesPerDomain + 1 })),
       fc.constantFrom(U32_MAX, 1000),
     );
   }
@@ -147,19 +157,25 @@ export class OpSpace {
     );
   }
 
-  /** A dev_bus_addr for unmap: 0 (leave the device mapping) or some page's machine address. */
-  devBusAddr(): fc.Arbitrary<number> {
+  /** The machine address of a granter's page, usually the focus grant's (what a device mapping
+   * of it reports as dev_bus_addr, while the page has not moved). */
+  pageAddr(): fc.Arbitrary<number> {
     const { pagesPerDomain } = this.config;
     const page = fc.record({
       dom: this.granter(),
-      gfn: fc.integer({ min: 0, max: Math.max(0, pagesPerDomain - 1) }),
+      gfn: this.focused(
+        this.focus?.gfn,
+        fc.integer({ min: 0, max: Math.max(0, pagesPerDomain - 1) }),
+      ),
     });
+    return page.map(({ dom, gfn }) => initialMfn(this.config, dom, gfn) * PAGE_SIZE);
+  }
+
+  /** A dev_bus_addr for unmap: 0 (leave the device mapping) or some page's machine address. */
+  devBusAddr(): fc.Arbitrary<number> {
     return fc.oneof(
       { arbitrary: fc.constant(0), weight: 4 },
-      {
-        arbitrary: page.map(({ dom, gfn }) => initialMfn(this.config, dom, gfn) * PAGE_SIZE),
-        weight: 5,
-      },
+      { arbitrary: this.pageAddr(), weight: 5 },
       { arbitrary: fc.constantFrom(1, PAGE_SIZE + 1, 2 ** 40), weight: 2 },
     );
   }
@@ -215,32 +231,20 @@ export class OpSpace {
   }
 }
 
-/** A burst: one map element repeated past the 128-pin limit, or alternating host and device
- * read-only maps of one ref until a one-frame maptrack table runs out of handles. */
-const BURST_LENGTHS: readonly number[] = [
-  1,
-  2,
-  4,
-  GNTPIN_COUNTER_LIMIT,
-  GNTPIN_COUNTER_LIMIT + 1,
-  GNTPIN_COUNTER_LIMIT + 2,
-  MAPTRACK_PER_PAGE - 1,
-  MAPTRACK_PER_PAGE,
-  MAPTRACK_PER_PAGE + 1,
-  MAPTRACK_PER_PAGE + 2,
-  MAPTRACK_PER_PAGE + 3,
-];
-
-function mapBurst(space: OpSpace): fc.Arbitrary<readonly MapGrantRefArgs[]> {
+/** A burst: one map element repeated to a length from the map ladder (batches.ts): past the
+ * 128-pin limit, or alternating host and device read-only maps of one ref until the maptrack
+ * table runs out of handles. */
+function mapBurst(
+  space: OpSpace,
+  element: fc.Arbitrary<MapGrantRefArgs> = space.mapArgs(),
+): fc.Arbitrary<readonly MapGrantRefArgs[]> {
+  const lengths = ladder('map_grant_ref', space.config);
   return fc
     .record({
-      element: space.mapArgs(),
-      // Generated: mostly just past the 128-pin limit or a one-frame maptrack table's 255
-      // handles. Shrunk: the index walks down the ladder, so a burst that is not needed for a
-      // failure shrinks to a single element.
-      length: fc
-        .integer({ min: 0, max: BURST_LENGTHS.length - 1 })
-        .map((i) => BURST_LENGTHS[i] ?? 1),
+      element,
+      // Shrunk: the index walks down the ladder, so a burst that is not needed for a failure
+      // shrinks to a single element.
+      length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
       alternate: fc.constantFrom(false, true, true), // shrinks towards false
     })
     .map(({ element, length, alternate }) =>
@@ -254,19 +258,150 @@ function mapBurst(space: OpSpace): fc.Arbitrary<readonly MapGrantRefArgs[]> {
     );
 }
 
+function unmapArgs(space: OpSpace): fc.Arbitrary<UnmapGrantRefArgs> {
+  return fc.record({
+    handle: space.handle(),
+    // the mapping's page, none, or another page (a PTE that does not match: general_error)
+    hostAddr: fc.oneof(
+      { arbitrary: space.hostAddr(), weight: 3 },
+      { arbitrary: fc.constant(0), weight: 1 },
+      { arbitrary: fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE), weight: 1 },
+    ),
+    devBusAddr: space.devBusAddr(),
+  });
+}
+
+/** One handle's host and device parts removed by two elements of one batch, in either order:
+ * phase 1 of both runs before phase 2 of either (gnttab_unmap_grant_ref), the pattern XSA-218's
+ * double free needs. */
+function splitUnmap(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
+  return fc
+    .record({
+      handle: space.handle(),
+      hostAddr: space.hostAddr(),
+      devBusAddr: space.pageAddr(),
+      hostFirst: fc.boolean(),
+    })
+    .map(({ handle, hostAddr, devBusAddr, hostFirst }) =>
+      splitPair(handle, hostAddr, devBusAddr, hostFirst),
+    );
+}
+
+function splitPair(
+  handle: number,
+  hostAddr: number,
+  devBusAddr: number,
+  hostFirst: boolean,
+): UnmapGrantRefArgs[] {
+  const host = { handle, hostAddr, devBusAddr: 0 };
+  const device = { handle, hostAddr: 0, devBusAddr };
+  return hostFirst ? [host, device] : [device, host];
+}
+
+/** The focus mapping torn down handle by handle, for the handles first..first+n-1 within one
+ * 32-element chunk: each split in two (as splitUnmap), or only its host or only its device part
+ * (a partial unmap that leaves the other kind's pins, and status bits, to be checked). Which
+ * handle a map gets depends on the failed maps before it (each takes the free list's head and
+ * puts it back at the tail), so a generator that names one handle rarely names the mapping's. */
+function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
+  const hostAddr = focus.hostPage * PAGE_SIZE;
+  const devBusAddr = initialMfn(space.config, focus.granter, focus.gfn) * PAGE_SIZE;
+  return fc
+    .record({
+      first: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 15 })),
+      n: fc.integer({ min: 1, max: GNTTAB_UNMAP_BATCH_SIZE / 2 }),
+      parts: fc.constantFrom('split', 'split', 'host', 'device'),
+      hostFirst: fc.boolean(),
+    })
+    .map(({ first, n, parts, hostFirst }) =>
+      Array.from({ length: n }, (_, i) => {
+        const handle = first + i;
+        if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
+        if (parts === 'device') return [{ handle, hostAddr: 0, devBusAddr }];
+        return splitPair(handle, hostAddr, devBusAddr, hostFirst);
+      }).flat(),
+    );
+}
+
+/** A long unmap batch: a few elements repeated to a length from the unmap ladder (across the
+ * 32-element chunks of gnttab_unmap_grant_ref), optionally ending in a split pair. */
+function unmapRun(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
+  const lengths = ladder('unmap_grant_ref', space.config);
+  return fc
+    .record({
+      first: unmapArgs(space),
+      more: fc.array(unmapArgs(space), { maxLength: 2 }),
+      length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
+      tail: fc.option(splitUnmap(space), { freq: 2 }),
+    })
+    .map(({ first, more, length, tail }) => {
+      const elements = [first, ...more];
+      const end = tail ?? [];
+      const head = Array.from(
+        { length: Math.max(0, length - end.length) },
+        (_, i) => elements[i % elements.length] ?? first,
+      );
+      return [...head, ...end];
+    });
+}
+
+/** A coherent variant of an op, every role field taken from the focus: the focus grant, a map
+ * of it by the focus grantee at the focus page, an unmap of its handle split in two. Field by
+ * field the focus wins three times in four, but a map needs five fields to agree with a grant
+ * before it, and an unmap three more with the map: without these, a bug on that path (XSA-218)
+ * went thousands of runs unseen on some seeds. Weighted against 2 for the free variant by the
+ * run's `coherence`, so some runs have none and some are mostly coherent (swarm again). */
+function coherent<T>(
+  space: OpSpace,
+  make: (focus: Focus) => fc.Arbitrary<T>,
+): { arbitrary: fc.Arbitrary<T>; weight: number }[] {
+  const focus = space.focus;
+  if (focus === undefined || focus.coherence === 0) return [];
+  return [{ arbitrary: make(focus), weight: focus.coherence }];
+}
+
+/** A map of the focus grant by the focus grantee at the focus page. */
+function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
+  return fc.record({
+    dom: fc.constant(f.granter),
+    ref: fc.constantFrom(...f.refs),
+    // host|dev|ro maps a read-only grant too
+    flags: fc.oneof(
+      space.mapFlags(),
+      fc.constant(GNTMAP_host_map | GNTMAP_device_map | GNTMAP_readonly),
+    ),
+    hostAddr: fc.constant(f.hostPage * PAGE_SIZE),
+  });
+}
+
 export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
   const batchOf = <T>(element: fc.Arbitrary<T>) =>
     fc.array(element, { minLength: 1, maxLength: 3 });
   switch (kind) {
     case 'grant_access':
-      return fc.record({
-        kind: fc.constant(kind),
-        dom: space.granter(),
-        ref: space.focusRef(),
-        grantee: space.granteeId(),
-        gfn: space.gfn(),
-        readonly: fc.boolean(),
-      });
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            dom: space.granter(),
+            ref: space.focusRef(),
+            grantee: space.granteeId(),
+            gfn: space.gfn(),
+            readonly: fc.boolean(),
+          }),
+          weight: 2,
+        },
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            dom: fc.constant(f.granter),
+            ref: fc.constantFrom(...f.refs),
+            grantee: fc.constant(f.grantee),
+            gfn: fc.constant(f.gfn),
+            readonly: fc.boolean(),
+          }),
+        ),
+      );
     case 'end_access':
     case 'end_transfer':
       return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: space.focusRef() });
@@ -288,29 +423,41 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         frame: space.gfn(),
       });
     case 'map_grant_ref':
-      return fc.record({
-        kind: fc.constant(kind),
-        caller: space.grantee(),
-        batch: fc.oneof(
-          { arbitrary: batchOf(space.mapArgs()), weight: 9 },
-          { arbitrary: mapBurst(space), weight: 1 },
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            caller: space.grantee(),
+            batch: fc.oneof(
+              { arbitrary: batchOf(space.mapArgs()), weight: 9 },
+              { arbitrary: mapBurst(space), weight: 1 },
+            ),
+          }),
+          weight: 2,
+        },
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            caller: fc.constant(f.grantee),
+            batch: fc.oneof(
+              { arbitrary: fc.tuple(coherentMap(space, f)), weight: 6 },
+              { arbitrary: mapBurst(space, coherentMap(space, f)), weight: 1 },
+            ),
+          }),
         ),
-      });
+      );
     case 'unmap_grant_ref':
       return fc.record({
         kind: fc.constant(kind),
         caller: space.grantee(),
-        batch: batchOf(
-          fc.record({
-            handle: space.handle(),
-            // the mapping's page, none, or another page (a PTE that does not match: general_error)
-            hostAddr: fc.oneof(
-              { arbitrary: space.hostAddr(), weight: 3 },
-              { arbitrary: fc.constant(0), weight: 1 },
-              { arbitrary: fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE), weight: 1 },
-            ),
-            devBusAddr: space.devBusAddr(),
-          }),
+        batch: fc.oneof(
+          { arbitrary: batchOf(unmapArgs(space)), weight: 7 },
+          { arbitrary: splitUnmap(space), weight: 2 },
+          { arbitrary: unmapRun(space), weight: 1 },
+          ...coherent(space, (f) => teardown(space, f)).map((c) => ({
+            ...c,
+            weight: 2 * c.weight,
+          })),
         ),
       });
     case 'transfer':

@@ -10,9 +10,11 @@ import {
   GNTST_bad_page,
   GNTST_okay,
   GTF_accept_transfer,
+  GTF_reading,
   GTF_transfer_committed,
   GTF_transfer_completed,
   GTF_type_mask,
+  GTF_writing,
   PAGE_SHIFT,
 } from '../../src/xen/abi.ts';
 
@@ -185,14 +187,94 @@ export const noRevocation: StepProperty = {
 
 export const endNeverWhileMapped: StepProperty = {
   name: 'end-never-while-mapped',
-  statement: 'end_access never succeeds on an entry Xen holds pinned (protocol-following guest)',
+  statement:
+    'end_access never succeeds on a pinned entry that shows GTF_reading or GTF_writing (on every pinned entry of a protocol-following guest)',
   source: 'guest.md §6.4 I5, XSA-396',
   check(t) {
     if (t.op.kind !== 'end_access' || t.result.kind !== 'end_access') return null;
     if (t.result.outcome !== 'ended') return null;
     const d = t.before.domains[t.op.dom];
-    if (!d || d.rawWritten.has(t.op.ref)) return null;
-    return d.grantTable.active.has(t.op.ref) ? `ended d${d.id} ref ${t.op.ref} while pinned` : null;
+    if (!d || !d.grantTable.active.has(t.op.ref)) return null;
+    // The library's compare-and-swap refuses an entry showing either bit
+    // (gnttab_end_foreign_access_ref_v1), whoever wrote the rest of it. Only a pinned entry
+    // whose bits a raw write cleared (Xen does not set them again while pinned: map_grant_ref
+    // calls _set_status only for the first pin) is the guest's own doing.
+    const flags = d.grantTable.entries.get(t.op.ref)?.flags ?? 0;
+    if (d.rawWritten.has(t.op.ref) && (flags & (GTF_reading | GTF_writing)) === 0) return null;
+    return `ended d${d.id} ref ${t.op.ref} while pinned (flags 0x${flags.toString(16)})`;
+  },
+};
+
+/** Pins of one ref: any, and writable. */
+function pinsOf(d: DomainState | undefined, ref: number): { any: boolean; writable: boolean } {
+  const act = d?.grantTable.active.get(ref);
+  return {
+    any: act !== undefined,
+    writable: act !== undefined && act.hostWritable + act.deviceWritable > 0,
+  };
+}
+
+/** What Xen itself writes into a shared entry during a hypercall, whatever the guest wrote there
+ * before: a raw write cannot undo it within the hypercall, so this holds on raw-written entries
+ * too (it is how the status bits stay checked on them, see docs/properties.md). */
+function xenStatusWrite(t: Transition, dom: number, ref: number): string | null {
+  const before = pinsOf(t.before.domains[dom], ref);
+  const after = pinsOf(t.after.domains[dom], ref);
+  const flags = t.after.domains[dom]?.grantTable.entries.get(ref)?.flags ?? 0;
+  const at = `d${dom} ref ${ref} (flags 0x${flags.toString(16)})`;
+  // map_grant_ref → _set_status_v1 on the first pin, or the first writable pin
+  if (!before.any && after.any && !(flags & GTF_reading))
+    return `${at}: pinned without GTF_reading`;
+  if (
+    !before.writable &&
+    after.writable &&
+    (flags & (GTF_reading | GTF_writing)) !== (GTF_reading | GTF_writing)
+  ) {
+    return `${at}: write-pinned without GTF_reading|GTF_writing`;
+  }
+  // unmap_common_complete → reduce_status_for_pin → gnttab_clear_flags
+  if (before.any && !after.any && flags & GTF_reading)
+    return `${at}: last pin gone, GTF_reading kept`;
+  if (before.writable && !after.writable && flags & GTF_writing) {
+    return `${at}: last writable pin gone, GTF_writing kept`;
+  }
+  return null;
+}
+
+export const xenEntryWrites: StepProperty = {
+  name: 'xen-entry-writes',
+  statement:
+    "Xen's own writes to a shared entry, on every entry, raw-written ones included: a map that pins a ref sets GTF_reading (GTF_writing for the first writable pin), an unmap that drops the last (writable) pin clears it; a successful transfer leaves its entry committed and completed",
+  source:
+    'grant_table.c _set_status_v1, map_grant_ref, reduce_status_for_pin, gnttab_clear_flags, gnttab_transfer',
+  check(t) {
+    const op = t.op;
+    if (op.kind === 'map_grant_ref' || op.kind === 'unmap_grant_ref') {
+      // Only the pins of refs this batch touches can change: compare every active entry of the
+      // domains whose active table changed.
+      for (const d of t.before.domains) {
+        const after = t.after.domains[d.id];
+        if (!after || after.grantTable.active === d.grantTable.active) continue;
+        const refs = new Set([...d.grantTable.active.keys(), ...after.grantTable.active.keys()]);
+        for (const ref of refs) {
+          const message = xenStatusWrite(t, d.id, ref);
+          if (message !== null) return message;
+        }
+      }
+      return null;
+    }
+    if (op.kind === 'transfer' && t.result.kind === 'transfer') {
+      for (const [i, status] of t.result.statuses.entries()) {
+        const args = op.batch[i];
+        if (status !== GNTST_okay || args === undefined) continue;
+        const flags = t.after.domains[args.domid]?.grantTable.entries.get(args.ref)?.flags ?? 0;
+        const done = GTF_transfer_committed | GTF_transfer_completed;
+        if ((flags & done) !== done) {
+          return `transfer into d${args.domid} ref ${args.ref} succeeded, flags 0x${flags.toString(16)}`;
+        }
+      }
+    }
+    return null;
   },
 };
 
@@ -221,4 +303,5 @@ export const STEP_PROPERTIES: readonly StepProperty[] = [
   noRevocation,
   endNeverWhileMapped,
   committedTransferUntouched,
+  xenEntryWrites,
 ];

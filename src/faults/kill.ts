@@ -28,7 +28,7 @@ export type Attempt =
       readonly catchMs: number;
       readonly totalMs: number;
       readonly violation: Violation;
-      /** The shrunk counterexample, up to the failing op. */
+      /** The shrunk counterexample (unshrunk with `shrink: false`), up to the failing op. */
       readonly shrunk: readonly Op[];
       readonly report: RunReport;
       readonly replay: ReplayInfo;
@@ -65,6 +65,8 @@ export interface KillOptions {
   /** Runs per suite; each suite's own budget when absent. */
   readonly runs?: number;
   readonly maxOps?: number;
+  /** false: stop at the first counterexample, unshrunk (the sweep times only the finding). */
+  readonly shrink?: boolean;
 }
 
 export function attemptSuite(suite: Suite, fault: Fault, options: KillOptions): Attempt {
@@ -79,6 +81,7 @@ export function attemptSuite(suite: Suite, fault: Fault, options: KillOptions): 
       runs,
       maxOps,
       subject: faultSubject(fault),
+      ...(options.shrink === undefined ? {} : { shrink: options.shrink }),
       onRun: () => {
         lastRunAt = performance.now() - started;
       },

@@ -39,7 +39,7 @@ class ViolationError extends Error {
 
 interface RunContext {
   readonly checker: Checker;
-  readonly onStep: (verdict: StepVerdict) => void;
+  readonly onStep: (op: Op, verdict: StepVerdict) => void;
 }
 
 /** A fast-check command for one op. */
@@ -50,7 +50,7 @@ export class OpCommand implements fc.Command<RunContext, object> {
   }
   run(ctx: RunContext): void {
     const verdict = ctx.checker.apply(this.op);
-    ctx.onStep(verdict);
+    ctx.onStep(this.op, verdict);
     if (verdict.violation) throw new ViolationError(verdict.violation);
   }
   toString(): string {
@@ -70,6 +70,9 @@ export interface RandomOptions {
   readonly subject?: SubjectFactory;
   /** Called after each completed run (not during shrinking). */
   readonly onRun?: (runsDone: number, opsDone: number) => void;
+  /** false: report the first failing run as found, unshrunk (the fault sweep wants only the
+   * time to a counterexample; shrinking can cost more than finding). */
+  readonly shrink?: boolean;
 }
 
 function commandsArbitrary(
@@ -130,11 +133,12 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
     if (initial) throw new ViolationError(initial);
     const ctx: RunContext = {
       checker,
-      onStep: (verdict) => {
+      onStep: (op, verdict) => {
         if (failing) return;
         opsDone++;
         for (const o of outcomesOf(verdict.modelResult))
           coverage.set(o, (coverage.get(o) ?? 0) + 1);
+        for (const o of suite.opCoverage?.(op) ?? []) coverage.set(o, (coverage.get(o) ?? 0) + 1);
       },
     };
     try {
@@ -162,6 +166,7 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   const details = fc.check(property, {
     seed: options.seed,
     numRuns: runs,
+    ...(options.shrink === false ? { endOnFailure: true } : {}),
     ...(options.path === undefined ? {} : { path: options.path }),
   });
   const stats = {

@@ -22,6 +22,9 @@ export interface Suite {
   readonly defaultMaxOps: number;
   /** Outcomes (`op:status`) the config can produce: each must be seen across the default budget. */
   readonly expectedOutcomes: readonly string[];
+  /** Coverage an op contributes by its shape alone (`op:len=…` batch-length classes), counted
+   * with the outcomes of its result. */
+  readonly opCoverage?: (op: Op) => readonly string[];
 }
 
 /** How one run generates ops. */

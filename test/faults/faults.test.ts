@@ -126,7 +126,7 @@ describe('grantcheck faults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'grantcheck-faults-'));
     try {
       const c = capture();
-      // One run per suite is far too little for the XSA-218 batch (seed 1 needs run 567).
+      // One run per suite is far too little for the XSA-218 batch (seed 1 needs 11 runs).
       const outcome = faultsCommand(
         { only: 'xsa-218-unmap-double-free', budget: '1', out: dir, exploreTime: '0' },
         c.io,

@@ -7,6 +7,7 @@ import type { SuiteOutcome } from '../../src/harness/suite.ts';
 import { violationName } from '../../src/harness/checker.ts';
 import { formatOp } from '../../src/ops/text.ts';
 import { buildSuite, SUITE_NAMES } from '../../properties/suites.ts';
+import { makeConfig } from '../../src/config.ts';
 import { testSeeds } from '../support/seeds.ts';
 
 function explain(outcome: SuiteOutcome): string {
@@ -34,4 +35,48 @@ describe.each(SUITE_NAMES)('suite %s', (name) => {
       expect(explain(runSuite(suite, { seed, runs: 100 }))).toBe('pass');
     });
   }
+});
+
+// What a suite demands depends on its config: outcomes one domain cannot produce are not
+// expected. fast-check's first runs do not depend on the budget, so coverage of every expected
+// outcome within these runs means the default budget (`grantcheck run --domains N`) covers them.
+describe.each([
+  [1, 200],
+  [2, 200],
+  [16, 600], // sixteen domains meet less often: maptrack exhaustion takes longer
+])('with %i domain(s)', (domains, runs) => {
+  const config = makeConfig({ domains });
+  it.each(SUITE_NAMES)(`suite %s covers every expected outcome within ${runs} runs`, (name) => {
+    const suite = buildSuite(name, config);
+    if (!suite) throw new Error(`no suite ${name}`);
+    const outcome = runSuite(suite, { seed: 1, runs });
+    expect(explain(outcome)).toBe('pass');
+    expect(suite.expectedOutcomes.filter((o) => !outcome.stats.coverage.has(o))).toEqual([]);
+  });
+});
+
+describe('expected outcomes', () => {
+  it('demand permission_denied only where an unprivileged domain can name another', () => {
+    const denied = (domains: number) =>
+      buildSuite('protocol', makeConfig({ domains }))?.expectedOutcomes.filter((o) =>
+        o.endsWith(':permission_denied'),
+      );
+    expect(denied(1)).toEqual([]);
+    expect(denied(2)).toEqual(['setup_table:permission_denied', 'query_size:permission_denied']);
+  });
+
+  it('include every batch-length class of map and unmap', () => {
+    const suite = buildSuite('conformance');
+    expect(suite?.expectedOutcomes.filter((o) => o.includes(':len'))).toEqual([
+      'map_grant_ref:len=1',
+      'map_grant_ref:len=2-128',
+      'map_grant_ref:len=129-255',
+      'map_grant_ref:len>=256',
+      'unmap_grant_ref:len=1',
+      'unmap_grant_ref:len=2-31',
+      'unmap_grant_ref:len=32',
+      'unmap_grant_ref:len=33-64',
+      'unmap_grant_ref:len>=65',
+    ]);
+  });
 });
