@@ -21,6 +21,8 @@ import {
   findFault as faultById,
   subjectOf as faultSubjectOf,
 } from './faults/index.ts';
+import { assertSuite as suiteAssertion, SuiteAssertionError as SuiteFailure } from './assert.ts';
+import type { AssertSuiteOptions as SuiteAssertionOptions } from './assert.ts';
 import { IMPL_SUBJECT as builtInImpl, implSubject as builtInSubject } from './subject/impl.ts';
 import {
   describeComparison as comparisonOf,
@@ -343,6 +345,19 @@ export function replayTraceFile(path: string, fault?: string | null): ReplayOutc
     subject: faultSubjectOf(found),
   });
 }
+
+// --- In a user's own test file -----------------------------------------------------------------
+
+/** Run a suite as one assertion: throws a SuiteAssertionError whose message is the whole report
+ * (failing check, shrunk ops with both results, seed, fast-check path, the kept trace). */
+export const assertSuite = suiteAssertion;
+/** What assertSuite throws; `outcome` and `tracePath` are attached. */
+export const SuiteAssertionError = SuiteFailure;
+/** What assertSuite throws, as a type. */
+export type SuiteAssertionError = SuiteFailure;
+/** assertSuite's options: runSuite's, with the seed optional (fresh and reported) and where to
+ * keep the failure's trace. */
+export type AssertSuiteOptions = SuiteAssertionOptions;
 
 // --- Subjects: the system under test ------------------------------------------------------------
 
