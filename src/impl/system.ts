@@ -73,13 +73,13 @@ export class GrantSystem {
     const parts = this.parts;
     switch (op.kind) {
       case 'grant_access':
-        return parts.guestGrantAccess(this.guest(op.dom), op);
+        return this.libraryWrote(op, parts.guestGrantAccess(this.guest(op.dom), op));
       case 'end_access':
-        return parts.guestEndAccess(this.guest(op.dom), op);
+        return this.libraryWrote(op, parts.guestEndAccess(this.guest(op.dom), op));
       case 'grant_transfer':
-        return parts.guestGrantTransfer(this.guest(op.dom), op);
+        return this.libraryWrote(op, parts.guestGrantTransfer(this.guest(op.dom), op));
       case 'end_transfer':
-        return parts.guestEndTransfer(this.guest(op.dom), op);
+        return this.libraryWrote(op, parts.guestEndTransfer(this.guest(op.dom), op));
       case 'raw_write':
         return parts.guestRawWrite(this.guest(op.dom), op);
       case 'map_grant_ref':
@@ -91,6 +91,22 @@ export class GrantSystem {
       default:
         return unreachable(op);
     }
+  }
+
+  /** Ghost bookkeeping after a library call: one that wrote the entry while Xen held no pin
+   * on it clears the raw-write mark (the model's writeEntry). */
+  private libraryWrote(
+    op: Op & { readonly dom: DomId; readonly ref: Ref },
+    result: OpResult,
+  ): OpResult {
+    const wrote =
+      ('outcome' in result && (result.outcome === 'ok' || result.outcome === 'ended')) ||
+      (result.kind === 'end_transfer' && result.outcome === 'cancelled');
+    const domain = this.xen.domains[op.dom];
+    if (wrote && domain && domain.grantTable.active.pinOf(op.ref) === 0) {
+      this.guest(op.dom).unmarkRawWritten(op.ref);
+    }
+    return result;
   }
 
   snapshot(): ImplSnapshot {

@@ -6,7 +6,7 @@ import { GNTTAB_NR_RESERVED_ENTRIES } from '../xen/abi.ts';
 import { entryAt } from './entry.ts';
 import { domainAt, isIndex, nrEntries } from './lookup.ts';
 import type { DomainState, ModelState, SharedEntry } from './state.ts';
-import { setWith, updateDomain, withEntry } from './update.ts';
+import { setWith, setWithout, updateDomain, withEntry } from './update.ts';
 
 export interface LibraryTarget {
   readonly domain: DomainState;
@@ -24,8 +24,10 @@ export function libraryTarget(state: ModelState, dom: DomId, ref: Ref): LibraryT
   return { domain, entry: entryAt(domain.grantTable, ref) };
 }
 
-/** Store `entry` at `ref`. A raw_write marks the ref for good: the mark is never cleared, since
- * a raw write may have cleared GTF_reading under a live pin (docs/semantics.md §3). */
+/** Store `entry` at `ref`. A raw_write marks the ref; a library write clears the mark only when
+ * Xen holds no pin on the ref: then the entry is exactly what the library wrote and the status
+ * bits mirror the (zero) pins again. Under a live pin the mark stays, since a raw write may have
+ * cleared GTF_reading that Xen will not set again (docs/semantics.md §3). */
 export function writeEntry(
   state: ModelState,
   dom: DomId,
@@ -36,6 +38,10 @@ export function writeEntry(
   return updateDomain(state, dom, (d) => ({
     ...d,
     grantTable: withEntry(d.grantTable, ref, entry),
-    rawWritten: raw ? setWith(d.rawWritten, ref) : d.rawWritten,
+    rawWritten: raw
+      ? setWith(d.rawWritten, ref)
+      : d.grantTable.active.has(ref)
+        ? d.rawWritten
+        : setWithout(d.rawWritten, ref),
   }));
 }

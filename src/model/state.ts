@@ -71,8 +71,9 @@ export interface DomainState {
   /** Linear pages 0..hostVaPages-1 have an L1 table; a host mapping elsewhere cannot be made. */
   readonly hostVaPages: number;
   readonly hostMappings: ReadonlyMap<number, HostMapping>;
-  /** Ghost variable: refs this guest has ever written outside the library protocol (raw_write).
-   * Invariants marked (G) do not apply to them. Never cleared (docs/semantics.md §3). */
+  /** Ghost variable: refs this guest wrote outside the library protocol (raw_write).
+   * Invariants marked (G) do not apply to them. Cleared when the library rewrites the entry
+   * while Xen holds no pin on the ref (docs/semantics.md §3). */
   readonly rawWritten: ReadonlySet<Ref>;
 }
 

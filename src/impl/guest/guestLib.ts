@@ -17,7 +17,8 @@ import type { SharedGrantMemory } from '../sharedMemory.ts';
 const NO_REFS: ReadonlySet<Ref> = new Set();
 
 export class GuestLib {
-  /** Test instrumentation: refs ever written by raw_write (never cleared, semantics.md §3).
+  /** Test instrumentation: refs written by raw_write and not since rewritten by the library
+   * while unpinned (semantics.md §3).
    * Replaced, never mutated, so snapshots and abstractions may share it. */
   rawWritten: ReadonlySet<Ref> = NO_REFS;
 
@@ -45,6 +46,13 @@ export class GuestLib {
   markRawWritten(ref: Ref): void {
     if (this.rawWritten.has(ref)) return;
     this.rawWritten = new Set([...this.rawWritten, ref]);
+  }
+
+  /** The library wrote the entry while Xen held no pin on it: its contents are the library's
+   * again (the model's writeEntry). */
+  unmarkRawWritten(ref: Ref): void {
+    if (!this.rawWritten.has(ref)) return;
+    this.rawWritten = new Set([...this.rawWritten].filter((r) => r !== ref));
   }
 }
 

@@ -3,6 +3,7 @@ import { abstract } from '../../../src/impl/index.ts';
 import type { SharedAccess } from '../../../src/impl/index.ts';
 import {
   GNTMAP_device_map,
+  GNTMAP_host_map,
   GTF_accept_transfer,
   GTF_permit_access,
   GTF_readonly,
@@ -151,7 +152,7 @@ describe('guest library: transfers', () => {
 });
 
 describe('guest library: raw_write', () => {
-  it('writes any bits, reserved refs included, and marks the ref for good', () => {
+  it('writes any bits, reserved refs included, and marks the ref until an unpinned library write', () => {
     const s = system();
     expect(
       s.apply({ kind: 'raw_write', dom: 1, ref: 0, flags: 0xffff, domid: 0xffff, frame: 1 }),
@@ -159,9 +160,14 @@ describe('guest library: raw_write', () => {
     expect(entry(s, 1, 0)).toEqual({ flags: 0xffff, domid: 0xffff, frame: 1 });
     s.apply({ kind: 'raw_write', dom: 1, ref: 9, flags: 0, domid: 0, frame: 0 });
     expect(entry(s, 1, 9)).toBeUndefined(); // all zero: absent from the entries map
-    grant(s, 1, 9, 2, 1);
-    s.apply({ kind: 'end_access', dom: 1, ref: 9 });
     expect([...(abstract(s).domains[1]?.rawWritten ?? [])]).toEqual([0, 9]);
+    grant(s, 1, 9, 2, 1); // unpinned: the entry is the library's again
+    expect([...(abstract(s).domains[1]?.rawWritten ?? [])]).toEqual([0]);
+    const map = { dom: 1, ref: 9, flags: GNTMAP_host_map, hostAddr: 0x1000 };
+    s.apply({ kind: 'map_grant_ref', caller: 2, batch: [map] });
+    s.apply({ kind: 'raw_write', dom: 1, ref: 9, flags: GTF_permit_access, domid: 2, frame: 1 });
+    expect(s.apply({ kind: 'end_access', dom: 1, ref: 9 })).toMatchObject({ outcome: 'ended' });
+    expect([...(abstract(s).domains[1]?.rawWritten ?? [])]).toEqual([0, 9]); // pinned: kept
   });
 
   it('refuses refs beyond the table', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { statesEqual } from '../../../src/model/index.ts';
 import {
+  GNTMAP_host_map,
   GTF_accept_transfer,
   GTF_permit_access,
   GTF_reading,
@@ -165,13 +166,27 @@ describe('raw_write', () => {
     });
   });
 
-  it('marks the ref for good; an all-zero write removes the stored entry', () => {
+  it('marks the ref until the library rewrites it unpinned; an all-zero write removes the entry', () => {
     const sim = new Sim();
     sim.run({ kind: 'raw_write', dom: 1, ref: 8, flags: GTF_permit_access, domid: 2, frame: 0 });
     sim.run({ kind: 'raw_write', dom: 1, ref: 8, flags: 0, domid: 0, frame: 0 });
     expect(sim.domain(1).grantTable.entries.has(8)).toBe(false);
-    sim.run(grant(1, 8, 2, 3));
-    sim.run({ kind: 'end_access', dom: 1, ref: 8 });
+    expect([...sim.domain(1).rawWritten]).toEqual([8]);
+    sim.run(grant(1, 8, 2, 3)); // no pin: the entry is the library's again
+    expect([...sim.domain(1).rawWritten]).toEqual([]);
+  });
+
+  it('keeps the mark when the library writes under a live pin', () => {
+    const sim = new Sim();
+    sim.run(grant(1, 8, 2, 0));
+    const map = { dom: 1, ref: 8, flags: GNTMAP_host_map, hostAddr: 0x1000 };
+    sim.run({ kind: 'map_grant_ref', caller: 2, batch: [map] });
+    // The guest clears GTF_reading under the pin, then ends the grant Xen still holds.
+    sim.run({ kind: 'raw_write', dom: 1, ref: 8, flags: GTF_permit_access, domid: 2, frame: 0 });
+    expect(sim.run({ kind: 'end_access', dom: 1, ref: 8 })).toEqual({
+      kind: 'end_access',
+      outcome: 'ended',
+    });
     expect([...sim.domain(1).rawWritten]).toEqual([8]);
   });
 });
