@@ -3,6 +3,6 @@
 
 export type { InputLimits, InputResult } from './json.ts';
 export { decodeText, depthExceededAt, formatPath, parseJsonText, readJsonFile } from './json.ts';
-export { TRACE_LIMITS } from './limits.ts';
+export { TRACE_LIMITS, WIRE_MESSAGE_LIMITS } from './limits.ts';
 export { clipText, escapeText, hasUnsafeChars, quote, QUOTE_MAX, safeJson } from './quote.ts';
 export { describeZodError, printable, validate } from './schema.ts';

@@ -42,7 +42,9 @@ describe('grantcheck --subject', () => {
   it('a subject that does not speak the protocol: exit 2, one line', async () => {
     const r = await cli('run', '--subject', 'echo hello', '--runs', '1');
     expect(r.code).toBe(2);
-    expect(r.err).toBe('grantcheck: subject "echo hello": hello: not a JSON line: "hello"\n');
+    expect(r.err).toBe(
+      'grantcheck: subject "echo hello": hello: not JSON: Unexpected token \'h\'\n',
+    );
   });
   it.each([
     [

@@ -94,7 +94,8 @@ function drive(
 
 describe('a subject that breaks the protocol', () => {
   it.each([
-    ['not-json', /hello: not a JSON line: "hello \\u001b\[31mworld"/],
+    ['not-json', /hello: not JSON: Unexpected token 'h'$/],
+    ['deep', /hello: nested deeper than 16 levels at line 1, column 17$/],
     ['old-protocol', /hello\.protocol: 0, but this grantcheck speaks 1/],
     ['no-name', /hello: name: /],
     ['extra-key', /hello: .*colour/],

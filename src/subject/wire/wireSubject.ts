@@ -7,6 +7,7 @@ import type { GrantConfig } from '../../config.ts';
 import type { ModelState } from '../../model/state.ts';
 import type { Op, OpKind } from '../../ops/op.ts';
 import type { OpResult } from '../../ops/result.ts';
+import { parseJsonText, quote, WIRE_MESSAGE_LIMITS } from '../../input/index.ts';
 import { describeZodError } from '../../ops/schema.ts';
 import type { StatePart, Subject, SubjectFactory, SubjectSnapshot } from '../subject.ts';
 import { SubjectError } from '../subject.ts';
@@ -39,12 +40,6 @@ function resultProblem(op: Op, result: OpResult): string | null {
   return n === op.batch.length ? null : `result: ${n} statuses for a batch of ${op.batch.length}`;
 }
 
-/** A short, escaped excerpt of what the subject sent, for an error message. */
-function excerpt(text: string): string {
-  const clipped = text.length > 80 ? `${text.slice(0, 80)}… (${text.length} chars)` : text;
-  return JSON.stringify(clipped);
-}
-
 /** The child and its hello. */
 class WireConnection {
   private readonly channel: SyncLineChannel;
@@ -62,7 +57,7 @@ class WireConnection {
   ) {
     this.channel = new SyncLineChannel(['/bin/sh', '-c', `exec ${command}`], {
       timeoutMs: options.timeoutMs ?? 10_000,
-      maxLineBytes: options.maxLineBytes ?? 16 * 2 ** 20,
+      maxLineBytes: options.maxLineBytes ?? WIRE_MESSAGE_LIMITS.maxBytes,
     });
     const line = this.read(undefined, 'hello', options.startTimeoutMs ?? 60_000);
     const hello = this.parse(line, 'hello', HelloSchema);
@@ -79,7 +74,7 @@ class WireConnection {
 
   fail(message: string): never {
     this.close();
-    throw new SubjectError(`subject ${excerpt(this.command)}: ${message}`);
+    throw new SubjectError(`subject ${quote(this.command)}: ${message}`);
   }
 
   private read(request: string | undefined, what: string, timeoutMs?: number): string {
@@ -92,15 +87,12 @@ class WireConnection {
   }
 
   private parse<T>(line: string, what: string, schema: ZodType<T>): T {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      this.fail(`${what}: not a JSON line: ${excerpt(line)}`);
-    }
+    const parsed0 = parseJsonText(line, WIRE_MESSAGE_LIMITS);
+    if (!parsed0.ok) this.fail(`${what}: ${parsed0.error}`);
+    const value = parsed0.value;
     const refusal = ResponseSchemas.error.safeParse(value);
     if (refusal.success)
-      this.fail(`answered ${what} with an error: ${excerpt(refusal.data.message)}`);
+      this.fail(`answered ${what} with an error: ${quote(refusal.data.message)}`);
     const parsed = schema.safeParse(value);
     if (!parsed.success) this.fail(`${what}: ${describeZodError(parsed.error)}`);
     return parsed.data;
