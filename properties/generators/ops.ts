@@ -35,7 +35,13 @@ const U32_MAX = 2 ** 32 - 1;
 
 /** Mostly `common`, sometimes `rare`. */
 function mostly<T>(common: fc.Arbitrary<T>, rare: fc.Arbitrary<T>): fc.Arbitrary<T> {
-  return fc.oneof({ arbitrary: common, weight: 9 }, { arbitrary: rare, weight: 1 });
+  // Cross shrink: a rare value (2^32-1, an unknown domid) also tries a common one when shrunk;
+  // the values generated are the same.
+  return fc.oneof(
+    { withCrossShrink: true },
+    { arbitrary: common, weight: 9 },
+    { arbitrary: rare, weight: 1 },
+  );
 }
 
 /** The cast of one run: which domain grants, which one maps or sends pages, which refs they

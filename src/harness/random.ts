@@ -12,6 +12,7 @@ import type { SubjectFactory } from '../subject/subject.ts';
 import { gntstName } from '../xen/abi.ts';
 import type { StepVerdict, Violation } from './checker.ts';
 import { Checker, violationName } from './checker.ts';
+import { minimizeValues } from './minimize.ts';
 import { runOps } from './run.ts';
 import type { Suite, SuiteOutcome } from './suite.ts';
 
@@ -184,8 +185,12 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
         : new Error(String(details.errorInstance));
     }
     const commands = details.counterexample?.[0] ?? [];
-    const ops = opsThatRan(commands);
-    const report = runOps(suite.config, ops, checkerOptions);
+    const shrunk = opsThatRan(commands);
+    const shrunkReport = runOps(suite.config, shrunk, checkerOptions);
+    const { ops, report } =
+      options.shrink === false
+        ? { ops: shrunk, report: shrunkReport }
+        : minimizeValues(shrunk, shrunkReport, (o) => runOps(suite.config, o, checkerOptions));
     const replayPath = replayPathOf(commands);
     return {
       kind: 'violation',
