@@ -23,6 +23,11 @@ import {
 } from './faults/index.ts';
 import { assertSuite as suiteAssertion, SuiteAssertionError as SuiteFailure } from './assert.ts';
 import type { AssertSuiteOptions as SuiteAssertionOptions } from './assert.ts';
+import {
+  checkSuiteRun as checkOneRun,
+  suiteRuns as suiteRunArbitrary,
+} from './harness/property.ts';
+import type { SuiteRun as OneSuiteRun } from './harness/property.ts';
 import { IMPL_SUBJECT as builtInImpl, implSubject as builtInSubject } from './subject/impl.ts';
 import {
   describeComparison as comparisonOf,
@@ -358,6 +363,13 @@ export type SuiteAssertionError = SuiteFailure;
 /** assertSuite's options: runSuite's, with the seed optional (fresh and reported) and where to
  * keep the failure's trace. */
 export type AssertSuiteOptions = SuiteAssertionOptions;
+
+/** A suite's op programs as a fast-check arbitrary, for @fast-check/vitest's `test.prop`. */
+export const suiteRuns = suiteRunArbitrary;
+/** The body of that property: every check over one program; throws the report on a violation. */
+export const checkSuiteRun = checkOneRun;
+/** One generated program of a suite (fast-check commands). */
+export type SuiteRun = OneSuiteRun;
 
 // --- Subjects: the system under test ------------------------------------------------------------
 

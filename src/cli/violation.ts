@@ -36,7 +36,9 @@ export function violationTrace(
 }
 
 /** The failing check, the step table, and the failing step side by side. */
-export function violationLines(outcome: SuiteViolation): string[] {
+export function violationLines(
+  outcome: Pick<SuiteViolation, 'report' | 'ops' | 'violation'>,
+): string[] {
   const failure = outcome.report.failure;
   const step = (failure?.step ?? 0) + 1;
   const lines = [

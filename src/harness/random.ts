@@ -32,13 +32,13 @@ export function outcomesOf(result: OpResult): string[] {
   }
 }
 
-class ViolationError extends Error {
+export class ViolationError extends Error {
   constructor(readonly violation: Violation) {
     super(violationName(violation));
   }
 }
 
-interface RunContext {
+export interface RunContext {
   readonly checker: Checker;
   readonly onStep: (op: Op, verdict: StepVerdict) => void;
 }
@@ -76,7 +76,7 @@ export interface RandomOptions {
   readonly shrink?: boolean;
 }
 
-function commandsArbitrary(
+export function commandsArbitrary(
   suite: Suite,
   subject: SubjectFactory,
   maxOps: number,
@@ -100,7 +100,7 @@ function commandsArbitrary(
 }
 
 /** The ops a fast-check commands value actually ran, in order. */
-function opsThatRan(commands: Iterable<unknown>): Op[] {
+export function opsThatRan(commands: Iterable<unknown>): Op[] {
   const ops: Op[] = [];
   for (const c of commands) {
     if (typeof c === 'object' && c !== null && 'cmd' in c && 'hasRan' in c) {
