@@ -4,7 +4,7 @@
 // come as bursts long enough to hit the 128-pin limit or exhaust a one-frame maptrack table.
 
 import fc from 'fast-check';
-import { initialMfn } from '../../src/config.ts';
+import { initialMfn } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
 import type { MapGrantRefArgs, Op, OpKind } from '../../src/ops/op.ts';
 import {
