@@ -43,7 +43,7 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--subject <command>', 'check an external subject (docs/subject-protocol.md)')
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (opts: Record<string, string | boolean | undefined>) =>
-      settle((await import('./commands/run.ts')).runCommand(opts, io)),
+      settle(await (await import('./commands/run.ts')).runCommand(opts, io)),
     );
 
   program

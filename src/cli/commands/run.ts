@@ -4,15 +4,12 @@
 
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { GrantConfigSchema, DEFAULT_CONFIG } from '../../config.ts';
 import type { GrantConfig } from '../../config.ts';
-import { findFault } from '../../faults/index.ts';
+import { DEFAULT_CONFIG } from '../../configDefaults.ts';
+import { findFault, subjectOf } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
-import { buildTrace } from '../../trace/format.ts';
-import { writeTrace } from '../../trace/io.ts';
-import { replayTrace } from '../../trace/replay.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
@@ -20,7 +17,6 @@ import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
 import { renderCoverage, renderReplayTable, renderSideBySide } from '../render.ts';
-import { withSubject } from '../subject.ts';
 import { tryWrite } from '../write.ts';
 
 export interface RunFlags {
@@ -52,10 +48,9 @@ function readFlags(flags: RunFlags): {
   outDir: string;
 } {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
-  const config: GrantConfig = GrantConfigSchema.parse({
-    ...DEFAULT_CONFIG,
-    ...(domains === undefined ? {} : { domains }),
-  });
+  // No GrantConfigSchema.parse: --domains is checked against the schema's bounds (1..16) above,
+  // and zod is the largest part of start-up (a test keeps the bounds equal to the schema's).
+  const config: GrantConfig = { ...DEFAULT_CONFIG, ...(domains === undefined ? {} : { domains }) };
   const names = flags.suite === undefined || flags.suite === 'all' ? SUITE_NAMES : [flags.suite];
   const suites = names.map((name) => {
     const suite = buildSuite(name, config);
@@ -93,18 +88,31 @@ function rate(ops: number, ms: number): number {
   return ms > 0 ? Math.round((ops * 1000) / ms) : 0;
 }
 
-export function runCommand(flags: RunFlags, io: Io): CliOutcome {
+export async function runCommand(flags: RunFlags, io: Io): Promise<CliOutcome> {
   const parsed = readFlags(flags);
   const fault = parsed.fault === null ? undefined : findFault(parsed.fault);
+  // Why import here? Start-up: a run without --subject loads neither the wire protocol nor zod.
+  if (flags.subject === undefined) return runAgainst(subjectOf(fault), parsed, flags, io);
+  const { withSubject } = await import('../subject.ts');
   return withSubject(flags.subject, fault, (subject) => runAgainst(subject, parsed, flags, io));
 }
 
-function runAgainst(
+/** What a violation needs and a passing run does not (traces: zod's schemas, replay). */
+async function violationTools() {
+  const [{ buildTrace }, { writeTrace }, { replayTrace }] = await Promise.all([
+    import('../../trace/format.ts'),
+    import('../../trace/io.ts'),
+    import('../../trace/replay.ts'),
+  ]);
+  return { buildTrace, writeTrace, replayTrace };
+}
+
+async function runAgainst(
   subject: SubjectFactory,
   parsed: ReturnType<typeof readFlags>,
   flags: RunFlags,
   io: Io,
-): CliOutcome {
+): Promise<CliOutcome> {
   const { suites, seed, runs, maxOps, fault, outDir } = parsed;
   const say = (line = '') => {
     if (!flags.json) io.out(`${line}\n`);
@@ -144,6 +152,7 @@ function runAgainst(
     }
     if (outcome.kind === 'violation') {
       const tracePath = join(outDir, `${suite.name}-seed${seed}${fault ? `-${fault}` : ''}.json`);
+      const { buildTrace, writeTrace, replayTrace } = await violationTools();
       const trace = buildTrace({
         tool: TOOL,
         config: suite.config,
