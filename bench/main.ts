@@ -4,10 +4,11 @@
 
 import { benchChecked } from './checked.ts';
 import { benchExplore } from './explore.ts';
-import { benchStartup } from './startup.ts';
+import { benchStartup, STARTUP_BEFORE_AFTER } from './startup.ts';
 
-console.log('start-up (bin/grantcheck.js spawned 11 times per command line; wall time)');
+console.log('start-up (bin/grantcheck.js spawned 11 times per command line; wall and CPU time)');
 console.table(benchStartup());
+console.log(STARTUP_BEFORE_AFTER);
 
 const checked = benchChecked();
 console.log(

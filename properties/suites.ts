@@ -1,7 +1,7 @@
 // The property suites, as values: which config, which ops, which checks, what budget, and which
 // outcomes the budget must reach. `grantcheck run` and the test suite run these.
 
-import { DEFAULT_CONFIG } from '../src/config.ts';
+import { DEFAULT_CONFIG } from '../src/configDefaults.ts';
 import type { GrantConfig } from '../src/config.ts';
 import type { RunPlan, Suite } from '../src/harness/suite.ts';
 import { OP_KINDS } from '../src/ops/op.ts';

@@ -2,6 +2,7 @@
 // limits. Model and impl are both built from one GrantConfig; traces record it.
 
 import { z } from 'zod';
+import { DEFAULT_CONFIG } from './configDefaults.ts';
 
 export const GrantConfigSchema = z
   .object({
@@ -26,22 +27,7 @@ export const GrantConfigSchema = z
 
 export type GrantConfig = z.infer<typeof GrantConfigSchema>;
 
-export const DEFAULT_CONFIG: GrantConfig = {
-  domains: 3,
-  pagesPerDomain: 4,
-  maxPagesSlack: 1,
-  maxGrantFrames: 2,
-  maxMaptrackFrames: 1,
-  hostVaPages: 16,
-};
-
-/** Machine frame numbers start here, so that an MFN never equals a small gfn by accident. */
-export const MFN_BASE = 0x100;
-
-/** The MFN that backs domain `dom`'s gfn `gfn` at start. */
-export function initialMfn(config: GrantConfig, dom: number, gfn: number): number {
-  return MFN_BASE + dom * config.pagesPerDomain + gfn;
-}
+export { DEFAULT_CONFIG, initialMfn, MFN_BASE } from './configDefaults.ts';
 
 export function makeConfig(overrides: Partial<GrantConfig> = {}): GrantConfig {
   return GrantConfigSchema.parse({ ...DEFAULT_CONFIG, ...overrides });

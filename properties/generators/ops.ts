@@ -6,7 +6,7 @@
 // Unmaps sometimes split one host+device mapping across two elements of a batch (XSA-218).
 
 import fc from 'fast-check';
-import { initialMfn } from '../../src/config.ts';
+import { initialMfn } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
 import type { MapGrantRefArgs, Op, OpKind, UnmapGrantRefArgs } from '../../src/ops/op.ts';
 import {

@@ -1,10 +1,12 @@
 // The grantcheck command line: commander parses, each subcommand returns a CliOutcome (or throws
 // a UsageError for bad flags or input, caught here once), and one table (EXIT_CODES) turns
 // outcomes into exit codes. Bad input is one line on stderr and exit 2, never a stack trace.
-// Why import each command inside its action? Start-up: `--version` and `--help` load commander
-// alone, and `run` does not load the explorer (zod, the suites and the impl are most of the time).
+// Why import each command inside its action? Start-up: `--help` loads commander alone, `--version`
+// not even that, and `run` does not load the explorer (zod, the suites and the impl are most of
+// the time).
 
-import { Command, CommanderError } from 'commander';
+import type * as Commander from 'commander';
+import type { Command } from 'commander';
 import { VERSION } from '../version.ts';
 import type { ExploreFlags } from './commands/explore.ts';
 import type { CliOutcome, Io } from './outcome.ts';
@@ -16,8 +18,12 @@ import { SubjectError } from '../subject/subject.ts';
  * DEFAULT_TRACE_DIR themselves (a CLI test keeps the two equal). */
 const TRACE_DIR_HELP = 'grantcheck-traces';
 
-function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
-  const program = new Command();
+function buildProgram(
+  commander: typeof Commander,
+  io: Io,
+  settle: (outcome: CliOutcome) => void,
+): Command {
+  const program = new commander.Command();
   program
     .name('grantcheck')
     .description('Model checker and property-testing harness for Xen grant tables')
@@ -48,7 +54,7 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
     .option('--no-failures', 'neither replay nor keep failures')
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (opts: Record<string, string | boolean | undefined>) =>
-      settle((await import('./commands/run.ts')).runCommand(opts, io)),
+      settle(await (await import('./commands/run.ts')).runCommand(opts, io)),
     );
 
   program
@@ -137,8 +143,15 @@ function buildProgram(io: Io, settle: (outcome: CliOutcome) => void): Command {
 
 /** Run the CLI on `argv` (without node and script) and return the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  // The one answer that needs no parser, before commander loads (commander's own --version, for
+  // the same flag among others, prints the same line).
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.out(`${VERSION}\n`);
+    return EXIT_CODES.ok;
+  }
+  const commander = await import('commander');
   let outcome: CliOutcome = { kind: 'ok' };
-  const program = buildProgram(io, (o) => {
+  const program = buildProgram(commander, io, (o) => {
     outcome = o;
   });
   if (argv.length === 0) {
@@ -149,7 +162,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) {
+    if (e instanceof commander.CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       outcome = { kind: 'usage', message: e.message.replace(/^error: /, '') };
     } else if (e instanceof UsageError || e instanceof SubjectError) {

@@ -7,7 +7,8 @@ import type { SubjectFactory } from '../subject/subject.ts';
 import { openWireSubject } from '../subject/wire/wireSubject.ts';
 import { UsageError } from './options.ts';
 
-/** Run `body` against the subject the flags name, and always stop an external one after. */
+/** Run `body` against the subject the flags name, and always stop an external one after: after
+ * the promise settles when `body` is async. */
 export function withSubject<T>(
   command: string | undefined,
   fault: Fault | undefined,
@@ -20,9 +21,17 @@ export function withSubject<T>(
     );
   if (command.trim() === '') throw new UsageError('--subject: the command is empty');
   const subject = openWireSubject(command);
+  let result: T;
   try {
-    return body(subject);
-  } finally {
+    result = body(subject);
+  } catch (e) {
     subject.close();
+    throw e;
   }
+  if (!(result instanceof Promise)) {
+    subject.close();
+    return result;
+  }
+  // T is this promise's type: the caller gets the same promise, settled after the close.
+  return result.finally(() => subject.close()) as T;
 }

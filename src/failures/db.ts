@@ -8,24 +8,9 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Trace } from '../trace/format.ts';
 import { loadTrace, writeTrace } from '../trace/io.ts';
+import { subjectDir } from './paths.ts';
 
-export const DEFAULT_FAILURE_DIR = '.grantcheck/failures';
-
-/** The database directory in force: the flag's, else GRANTCHECK_FAILURES's, else the default;
- * null when turned off. */
-export function failureRoot(flag: string | false | undefined): string | null {
-  if (flag === false) return null;
-  if (flag !== undefined) return flag;
-  const env = process.env['GRANTCHECK_FAILURES'];
-  if (env === 'off') return null;
-  return env && env !== '' ? env : DEFAULT_FAILURE_DIR;
-}
-
-/** One directory per subject: a failure of one implementation says nothing about another. */
-export function subjectDir(root: string, subject: string): string {
-  const slug = subject.replace(/[^A-Za-z0-9._+-]+/g, '_').slice(0, 80) || 'subject';
-  return join(root, slug);
-}
+export { DEFAULT_FAILURE_DIR, failureRoot, subjectDir } from './paths.ts';
 
 /** Keep a failure's trace; the same failure (same ops and verdict) is kept once. */
 export function keepFailure(root: string, subject: string, trace: Trace): string {

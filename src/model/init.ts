@@ -2,7 +2,7 @@
 // zero entries, no maptrack frames yet, no mappings. docs/semantics.md §2.
 
 import type { GrantConfig } from '../config.ts';
-import { initialMfn } from '../config.ts';
+import { initialMfn } from '../configDefaults.ts';
 import type { DomId, Gfn, Mfn } from '../ops/op.ts';
 import { INITIAL_NR_GRANT_FRAMES } from '../xen/abi.ts';
 import { emptyMaptrack } from './maptrack.ts';

@@ -1,7 +1,7 @@
 // The refinement mapping from the Xen-level model to the core protocol model: which core state
 // a Xen-level state stands for. docs/explore.md ("Refinement") gives the choices and the gaps.
 
-import { initialMfn, MFN_BASE } from '../config.ts';
+import { initialMfn, MFN_BASE } from '../configDefaults.ts';
 import type { CoreConfig } from '../core/index.ts';
 import type { CoreEntry, CoreState } from '../core/index.ts';
 import {

@@ -55,8 +55,9 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'grantcheck-package-'));
   project = join(work, 'project');
   mkdirSync(project);
-  // The build is incremental (tsc -b): after `npm ci` it finds dist/ up to date.
-  mustRun(process.execPath, [tsc, '-b', 'tsconfig.build.json'], root);
+  // The build is `npm ci`'s (tsc's dist/, then the CLI bundle in dist/cli/); tsc -b is incremental,
+  // so after `npm ci` it finds dist/ up to date.
+  mustRun('npm', ['run', '--silent', 'build'], root);
   const packJson = mustRun(
     'npm',
     ['pack', '--ignore-scripts', '--json', '--pack-destination', work],
@@ -113,7 +114,7 @@ afterAll(() => {
 });
 
 describe('the packed tarball', () => {
-  it('holds the compiled code, its types, the bin, README and LICENSE', () => {
+  it('holds the compiled code, its types, the bundled CLI, the bin, README and LICENSE', () => {
     for (const file of [
       'package.json',
       'README.md',
@@ -124,6 +125,7 @@ describe('the packed tarball', () => {
       'dist/src/index.js.map',
       'dist/src/cli/main.js',
       'dist/properties/suites.js',
+      'dist/cli/main.js',
     ]) {
       expect(packed).toContain(file);
     }
@@ -132,7 +134,8 @@ describe('the packed tarball', () => {
     const stray = packed.filter(
       (f) =>
         !['package.json', 'README.md', 'LICENSE', 'bin/grantcheck.js'].includes(f) &&
-        !/^dist\/(src|properties)\/.+\.(js|d\.ts|js\.map)$/.test(f),
+        !/^dist\/(src|properties)\/.+\.(js|d\.ts|js\.map)$/.test(f) &&
+        !/^dist\/cli\/[\w-]+\.js$/.test(f),
     );
     expect(stray).toEqual([]);
   });

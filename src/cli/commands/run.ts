@@ -4,28 +4,20 @@
 
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { GrantConfigSchema, DEFAULT_CONFIG } from '../../config.ts';
+import { existsSync } from 'node:fs';
 import type { GrantConfig } from '../../config.ts';
+import { DEFAULT_CONFIG } from '../../configDefaults.ts';
 import { findFault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
-import { writeTrace } from '../../trace/io.ts';
-import { replayTrace } from '../../trace/replay.ts';
-import {
-  failureRoot,
-  forgetFailure,
-  keepFailure,
-  keptFailures,
-  subjectDir,
-} from '../../failures/db.ts';
+import { failureRoot, subjectDir } from '../../failures/paths.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
 import { renderCoverage, renderReplayTable } from '../render.ts';
-import { fastCheckLine, violationLines, violationTrace } from '../violation.ts';
 import { withSubject } from '../subject.ts';
 import { tryWrite } from '../write.ts';
 
@@ -61,10 +53,9 @@ function readFlags(flags: RunFlags): {
   failures: string | null;
 } {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
-  const config: GrantConfig = GrantConfigSchema.parse({
-    ...DEFAULT_CONFIG,
-    ...(domains === undefined ? {} : { domains }),
-  });
+  // No GrantConfigSchema.parse: --domains is checked against the schema's bounds (1..16) above,
+  // and zod is the largest part of start-up (a test keeps the bounds equal to the schema's).
+  const config: GrantConfig = { ...DEFAULT_CONFIG, ...(domains === undefined ? {} : { domains }) };
   const names = flags.suite === undefined || flags.suite === 'all' ? SUITE_NAMES : [flags.suite];
   const suites = names.map((name) => {
     const suite = buildSuite(name, config);
@@ -100,12 +91,17 @@ interface KeptReport {
 }
 
 /** Replay the subject's kept failures of these suites first; forget those that pass now. */
-function replayKept(
+async function replayKept(
   root: string,
   subject: SubjectFactory,
   suites: readonly Suite[],
   say: (line?: string) => void,
-): KeptReport {
+): Promise<KeptReport | undefined> {
+  if (!existsSync(subjectDir(root, subject.name))) return undefined; // nothing kept: load nothing
+  const [{ forgetFailure, keptFailures }, { replayTrace }] = await Promise.all([
+    import('../../failures/db.ts'),
+    import('../../trace/replay.ts'),
+  ]);
   const { kept, unreadable } = keptFailures(root, subject.name);
   for (const problem of unreadable) say(`kept failure skipped: ${problem}`);
   const stillFailing: string[] = [];
@@ -156,18 +152,28 @@ function rate(ops: number, ms: number): number {
   return ms > 0 ? Math.round((ops * 1000) / ms) : 0;
 }
 
-export function runCommand(flags: RunFlags, io: Io): CliOutcome {
+export function runCommand(flags: RunFlags, io: Io): Promise<CliOutcome> {
   const parsed = readFlags(flags);
   const fault = parsed.fault === null ? undefined : findFault(parsed.fault);
   return withSubject(flags.subject, fault, (subject) => runAgainst(subject, parsed, flags, io));
 }
 
-function runAgainst(
+/** What a violation needs and a passing run does not (traces: zod's schemas, replay). */
+async function violationTools() {
+  const [violation, { writeTrace }, { keepFailure }] = await Promise.all([
+    import('../violation.ts'),
+    import('../../trace/io.ts'),
+    import('../../failures/db.ts'),
+  ]);
+  return { ...violation, writeTrace, keepFailure };
+}
+
+async function runAgainst(
   subject: SubjectFactory,
   parsed: ReturnType<typeof readFlags>,
   flags: RunFlags,
   io: Io,
-): CliOutcome {
+): Promise<CliOutcome> {
   const { suites, seed, runs, maxOps, fault, outDir } = parsed;
   const say = (line = '') => {
     if (!flags.json) io.out(`${line}\n`);
@@ -175,7 +181,9 @@ function runAgainst(
 
   say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}`);
   say(`compared: ${describeComparison(subject)}`);
-  const kept = parsed.failures ? replayKept(parsed.failures, subject, suites, say) : undefined;
+  const kept = parsed.failures
+    ? await replayKept(parsed.failures, subject, suites, say)
+    : undefined;
   if (kept && kept.stillFailing.length > 0) {
     if (flags.json) {
       io.out(`${JSON.stringify({ result: 'violation', seed, fault, kept }, null, 2)}\n`);
@@ -216,6 +224,8 @@ function runAgainst(
     }
     if (outcome.kind === 'violation') {
       const tracePath = join(outDir, `${suite.name}-seed${seed}${fault ? `-${fault}` : ''}.json`);
+      const { violationTrace, violationLines, fastCheckLine, writeTrace, keepFailure } =
+        await violationTools();
       const trace = violationTrace(suite, outcome, {
         fault,
         runs: runs ?? suite.defaultRuns,
