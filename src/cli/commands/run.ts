@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { GrantConfig } from '../../config.ts';
 import { DEFAULT_CONFIG } from '../../configDefaults.ts';
-import { findFault } from '../../faults/index.ts';
+import { findFault, subjectOf } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
@@ -18,7 +18,6 @@ import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
 import { renderCoverage, renderReplayTable } from '../render.ts';
-import { withSubject } from '../subject.ts';
 import { tryWrite } from '../write.ts';
 
 export interface RunFlags {
@@ -152,9 +151,12 @@ function rate(ops: number, ms: number): number {
   return ms > 0 ? Math.round((ops * 1000) / ms) : 0;
 }
 
-export function runCommand(flags: RunFlags, io: Io): Promise<CliOutcome> {
+export async function runCommand(flags: RunFlags, io: Io): Promise<CliOutcome> {
   const parsed = readFlags(flags);
   const fault = parsed.fault === null ? undefined : findFault(parsed.fault);
+  // Why import here? Start-up: a run without --subject loads neither the wire protocol nor zod.
+  if (flags.subject === undefined) return runAgainst(subjectOf(fault), parsed, flags, io);
+  const { withSubject } = await import('../subject.ts');
   return withSubject(flags.subject, fault, (subject) => runAgainst(subject, parsed, flags, io));
 }
 
