@@ -7,24 +7,11 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
 import { DEFAULT_TRACE_DIR } from '../../src/cli/commands/run.ts';
-import type { Io } from '../../src/cli/outcome.ts';
 import { VERSION } from '../../src/version.ts';
+import { cli } from '../support/cli.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    interactive: false,
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'grantcheck-test-'));

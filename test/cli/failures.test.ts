@@ -13,17 +13,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Io } from '../../src/cli/outcome.ts';
 import { failureRoot } from '../../src/failures/db.ts';
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { cli } from '../support/cli.ts';
 
 describe('grantcheck run --failures', () => {
   const dir = mkdtempSync(join(tmpdir(), 'grantcheck-failures-'));

@@ -2,19 +2,10 @@
 // broken subject is exit 2 with one line, and --subject excludes --fault.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Io } from '../../src/cli/outcome.ts';
+import { cli } from '../support/cli.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const server = `node --import tsx ${join(root, 'examples', 'impl-subject-server.ts')}`;
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 describe('grantcheck --subject', () => {
   it('run checks the served impl and says what it compared', async () => {

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Io } from '../../src/cli/outcome.ts';
 import { DEFAULT_CONFIG, GrantConfigSchema } from '../../src/config.ts';
 import { VERSION } from '../../src/version.ts';
+import { cli } from '../support/cli.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -72,14 +71,6 @@ describe('what each command line loads', () => {
     }
   });
 });
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 describe('--version before commander', () => {
   it("prints the line commander's --version prints, exit 0", async () => {

@@ -7,13 +7,12 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import type { Io } from '../../src/cli/outcome.ts';
 import { runSuite } from '../../src/harness/random.ts';
 import type { ClosableSubjectFactory } from '../../src/subject/wire/wireSubject.ts';
 import { openWireSubject } from '../../src/subject/wire/wireSubject.ts';
 import { buildSuite } from '../../properties/suites.ts';
 import { testSeeds } from '../support/seeds.ts';
+import { cli } from '../support/cli.ts';
 
 const source = join(
   import.meta.dirname,
@@ -26,14 +25,6 @@ const source = join(
 const hasCc = spawnSync('gcc', ['--version']).status === 0;
 if (!hasCc) {
   console.log('C example not run: no gcc on this machine (install it: apt-get install -y gcc)');
-}
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false };
-  const code = await main(argv, io);
-  return { code, out, err };
 }
 
 describe.skipIf(!hasCc)('the C guest library as a subject', () => {

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { explore } from '../../src/explore/index.ts';
 import { runSuite } from '../../src/harness/random.ts';
 import { SubjectError } from '../../src/subject/subject.ts';
@@ -78,14 +79,7 @@ function drive(
   options: WireOptions = { timeoutMs: 1000, maxLineBytes: 2 ** 20 },
 ): void {
   const subject = open(command, options);
-  const instance = subject.create({
-    domains: 3,
-    pagesPerDomain: 4,
-    maxPagesSlack: 1,
-    maxGrantFrames: 2,
-    maxMaptrackFrames: 1,
-    hostVaPages: 16,
-  });
+  const instance = subject.create(DEFAULT_CONFIG);
   for (let i = 0; i < ops; i++) {
     instance.apply({ kind: 'grant_access', dom: 1, ref: 8, grantee: 2, gfn: 0, readonly: false });
     if (subject.observes.length > 0) instance.state();
