@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { FAULTS } from '../src/faults/index.ts';
 import type { FaultSweep } from '../src/faults/sweep.ts';
-import { median, sweepFault } from '../src/faults/sweep.ts';
+import { median } from '../src/faults/stats.ts';
+import { sweepFault } from '../src/faults/sweep.ts';
 import { buildSuite } from '../properties/suites.ts';
 
 function fail(message: string): never {

@@ -36,16 +36,6 @@ export interface SweepOptions {
   readonly maxOps?: number;
 }
 
-/** The median of `xs` (0 when empty). */
-export function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return 0;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
 /** One seed: the suites in `order` until one catches the fault. */
 export function attemptSeed(
   fault: Fault,

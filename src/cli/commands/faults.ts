@@ -8,6 +8,7 @@ import { FAULTS, findFault } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import { caughtBy, faultTrace, killFault, passesUnfaulted } from '../../faults/kill.ts';
 import type { FaultKill } from '../../faults/kill.ts';
+import { median } from '../../faults/stats.ts';
 import { exploreFault } from '../../faults/explore.ts';
 import type { ExplorerResult } from '../../faults/explore.ts';
 import type { Suite } from '../../harness/suite.ts';
@@ -79,15 +80,6 @@ function readFlags(flags: FaultsFlags): {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return 0;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 /** Batch elements in a counterexample: a 3-op trace may hold a 255-element map burst. */
