@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import type { Io } from '../../src/cli/outcome.ts';
-import { buildCoreTrace, coreModel } from '../../src/core/index.ts';
-import { explore } from '../../src/explore/index.ts';
+import { brokenCoreTrace } from '../support/coreTrace.ts';
 
 const fixture = join(
   import.meta.dirname,
@@ -161,21 +160,7 @@ describe('replay: encodings', () => {
 });
 
 function coreTrace(): Record<string, unknown> {
-  const model = coreModel(
-    { domains: 2, refs: 2, frames: 2, maxPin: 1 },
-    { variant: 'end-access-ignores-mappings' },
-  );
-  const o = explore(model);
-  if (o.kind !== 'violation') throw new Error(o.kind);
-  const t = buildCoreTrace({
-    tool: 'test',
-    model,
-    bounds: { domains: 2 },
-    path: o.path,
-    states: o.states,
-    violated: o.violated,
-  });
-  return JSON.parse(JSON.stringify(t)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(brokenCoreTrace())) as Record<string, unknown>;
 }
 
 describe('replay of a core-model trace', () => {

@@ -5,28 +5,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { buildCoreTrace, coreModel } from '../../src/core/index.ts';
-import { explore } from '../../src/explore/index.ts';
+import { brokenCoreTrace } from '../support/coreTrace.ts';
 import { FAULTS } from '../../src/faults/index.ts';
 
 const corpusDir = join(import.meta.dirname, '..', 'fixtures', 'traces');
 
 function coreTraceText(): string {
-  const model = coreModel(
-    { domains: 2, refs: 2, frames: 2, maxPin: 1 },
-    { variant: 'end-access-ignores-mappings' },
-  );
-  const o = explore(model);
-  if (o.kind !== 'violation') throw new Error(`core explore: ${o.kind}`);
-  const trace = buildCoreTrace({
-    tool: 'fuzz',
-    model,
-    bounds: { domains: 2 },
-    path: o.path,
-    states: o.states,
-    violated: o.violated,
-  });
-  return JSON.stringify(trace);
+  return JSON.stringify(brokenCoreTrace('fuzz'));
 }
 
 /** The valid traces every case starts from: [name, JSON text]. */

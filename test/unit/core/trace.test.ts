@@ -5,32 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  buildCoreTrace,
-  coreModel,
   isCoreTrace,
   loadCoreTrace,
   parseCoreTrace,
   replayCoreTrace,
   writeCoreTrace,
 } from '../../../src/core/index.ts';
-import { explore } from '../../../src/explore/index.ts';
+import { brokenCoreTrace } from '../../support/coreTrace.ts';
 
-function brokenTrace() {
-  const model = coreModel(
-    { domains: 2, refs: 2, frames: 3, maxPin: 2 },
-    { variant: 'end-access-ignores-mappings' },
-  );
-  const o = explore(model);
-  if (o.kind !== 'violation') throw new Error(o.kind);
-  return buildCoreTrace({
-    tool: 'test',
-    model,
-    bounds: { domains: 2 },
-    path: o.path,
-    states: o.states,
-    violated: o.violated,
-  });
-}
+const brokenTrace = () => brokenCoreTrace('test', { domains: 2, refs: 2, frames: 3, maxPin: 2 });
 
 describe('core traces', () => {
   it('write, load and replay the 3-step counterexample', () => {
