@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { failureRoot } from '../../src/failures/db.ts';
+import { DEFAULT_FAILURE_DIR, failureRoot } from '../../src/failures/paths.ts';
 import { cli } from '../support/cli.ts';
 
 describe('grantcheck run --failures', () => {
@@ -85,8 +85,18 @@ describe('grantcheck run --failures', () => {
     expect(r.out).not.toContain('kept');
   });
   it('GRANTCHECK_FAILURES names the default database, or turns it off', () => {
-    expect(failureRoot(undefined)).toBeNull(); // the test environment sets it to off
-    expect(failureRoot('x')).toBe('x');
-    expect(failureRoot(false)).toBeNull();
+    const saved = process.env['GRANTCHECK_FAILURES'];
+    try {
+      expect(failureRoot(undefined)).toBeNull(); // the test environment sets it to off
+      process.env['GRANTCHECK_FAILURES'] = '/elsewhere';
+      expect(failureRoot(undefined)).toBe('/elsewhere');
+      delete process.env['GRANTCHECK_FAILURES'];
+      expect(failureRoot(undefined)).toBe(DEFAULT_FAILURE_DIR);
+      expect(failureRoot('x')).toBe('x'); // the flag wins
+      expect(failureRoot(false)).toBeNull(); // --no-failures
+    } finally {
+      if (saved === undefined) delete process.env['GRANTCHECK_FAILURES'];
+      else process.env['GRANTCHECK_FAILURES'] = saved;
+    }
   });
 });
