@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fastCheckLine, violationLines, violationTrace } from './cli/violation.ts';
+import { fastCheckLine, violationLines, violationTrace } from './report/violation.ts';
 import { failureRoot, keepFailure } from './failures/db.ts';
 import type { RandomOptions } from './harness/random.ts';
 import { runSuite } from './harness/random.ts';

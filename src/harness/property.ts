@@ -6,7 +6,7 @@
 //   test.prop([suiteRuns(suite)])('grant tables conform', (run) => checkSuiteRun(suite, run));
 
 import fc from 'fast-check';
-import { violationLines } from '../cli/violation.ts';
+import { violationLines } from '../report/violation.ts';
 import type { SubjectFactory } from '../subject/subject.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
 import { Checker } from './checker.ts';

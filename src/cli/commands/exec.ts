@@ -16,7 +16,7 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutFile, parseIntOption } from '../options.ts';
-import { renderReplayTable } from '../render.ts';
+import { renderReplayTable } from '../../report/render.ts';
 import { writeError } from '../write.ts';
 
 export interface ExecFlags {

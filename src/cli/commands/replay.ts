@@ -23,7 +23,7 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { withSubject } from '../subject.ts';
-import { renderReplayTable, renderSideBySide } from '../render.ts';
+import { renderReplayTable, renderSideBySide } from '../../report/render.ts';
 
 export interface ReplayFlags {
   readonly json?: boolean;

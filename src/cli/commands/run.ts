@@ -17,7 +17,7 @@ import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
-import { renderCoverage, renderReplayTable } from '../render.ts';
+import { renderCoverage, renderReplayTable } from '../../report/render.ts';
 import { tryWrite } from '../write.ts';
 
 export interface RunFlags {
@@ -163,7 +163,7 @@ export async function runCommand(flags: RunFlags, io: Io): Promise<CliOutcome> {
 /** What a violation needs and a passing run does not (traces: zod's schemas, replay). */
 async function violationTools() {
   const [violation, { writeTrace }, { keepFailure }] = await Promise.all([
-    import('../violation.ts'),
+    import('../../report/violation.ts'),
     import('../../trace/io.ts'),
     import('../../failures/db.ts'),
   ]);
