@@ -50,6 +50,7 @@ function kernel(version: string, skip: readonly string[] = []): void {
 function wholeMachine(): void {
   exe('qemu-system-x86_64');
   exe('gcc');
+  exe('setpriv');
   put(join(root, 'boot', 'xen-4.17-amd64.gz'));
   kernel('6.1.0-57-amd64');
   put(join(root, 'usr', 'include', 'xen', 'sys', 'privcmd.h'));
@@ -85,6 +86,7 @@ describe('findXenHost', () => {
   it.each([
     ['qemu', () => unlinkSync(join(bin, 'qemu-system-x86_64')), 'no qemu-system-x86_64 on PATH'],
     ['gcc', () => unlinkSync(join(bin, 'gcc')), 'no gcc on PATH'],
+    ['setpriv', () => unlinkSync(join(bin, 'setpriv')), 'no setpriv on PATH'],
     ['xen', () => unlinkSync(join(root, 'boot', 'xen-4.17-amd64.gz')), 'no Xen hypervisor image'],
     ['kernel', () => unlinkSync(join(root, 'boot', 'vmlinuz-6.1.0-57-amd64')), 'no Linux kernel'],
     ['headers', () => unlinkSync(join(root, 'usr/include/xen/sys/privcmd.h')), 'no Xen headers'],

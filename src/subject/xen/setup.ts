@@ -43,6 +43,8 @@ export interface KernelModule {
 export interface XenHost {
   readonly qemu: string;
   readonly gcc: string;
+  /** util-linux's setpriv: QEMU runs under it with a parent-death signal (./qemu.ts). */
+  readonly setpriv: string;
   /** The gzipped hypervisor image, e.g. /boot/xen-4.17-amd64.gz. */
   readonly xenImage: string;
   /** dom0's kernel: its version, image, and the modules in load order (dependencies first,
@@ -218,6 +220,8 @@ export function checkXenHost(
   const path = env.path ?? process.env['PATH'] ?? '';
   const qemu = executableOnPath('qemu-system-x86_64', path);
   if (qemu === undefined) return { ok: false, missing: 'no qemu-system-x86_64 on PATH' };
+  const setpriv = executableOnPath('setpriv', path);
+  if (setpriv === undefined) return { ok: false, missing: 'no setpriv on PATH (util-linux)' };
   const xenImage = findXenImage(join(root, 'boot'));
   if (xenImage === undefined) {
     return { ok: false, missing: `no Xen hypervisor image (${join(root, 'boot')}/xen-*.gz)` };
@@ -238,6 +242,7 @@ export function checkXenHost(
     host: {
       qemu,
       gcc,
+      setpriv,
       xenImage,
       kernelVersion: kernel.version,
       vmlinuz: kernel.vmlinuz,
