@@ -20,3 +20,13 @@ export const XEN_DOM0_CONFIG: GrantConfig = {
   // The agent's host-mapping window: the 512 pages one L1 page table covers.
   hostVaPages: 512,
 };
+
+/** `--subject xen`, exactly that word: real Xen instead of a command. */
+export const XEN_SUBJECT = 'xen';
+
+/** Why `config` cannot run on this setup (null: it can). */
+export function xenConfigProblem(config: GrantConfig): string | null {
+  return config.domains === 1
+    ? null
+    : `${config.domains} domains, but real Xen here (--subject xen) has dom0 alone: one domain`;
+}
