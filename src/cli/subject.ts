@@ -11,12 +11,6 @@ import { XEN_SUBJECT } from '../subject/xen/config.ts';
 import { openXenSubject } from '../subject/xen/xenSubject.ts';
 import { UsageError } from './options.ts';
 
-/** Real Xen; GRANTCHECK_XEN_AGENT names another agent source (a developer's, or a test's). */
-function openXen(): SubjectFactory & { close(): void } {
-  const agent = process.env['GRANTCHECK_XEN_AGENT'];
-  return openXenSubject(agent === undefined || agent === '' ? {} : { agentSource: agent });
-}
-
 /** Run `body` against the subject the flags name, and always stop an external one after: after
  * the promise settles when `body` is async. */
 export function withSubject<T>(
@@ -30,7 +24,7 @@ export function withSubject<T>(
       '--fault and --subject exclude each other: a fault is a variant of the built-in impl',
     );
   if (command.trim() === '') throw new UsageError('--subject: the command is empty');
-  const subject = command === XEN_SUBJECT ? openXen() : openWireSubject(command);
+  const subject = command === XEN_SUBJECT ? openXenSubject() : openWireSubject(command);
   let result: T;
   try {
     result = body(subject);

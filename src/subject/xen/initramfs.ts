@@ -46,7 +46,7 @@ export interface BootFiles {
 }
 
 export interface BuildOptions {
-  /** The agent's C source (default: agents/xen-dom0/agent.c of this package). */
+  /** The agent's C source (default: defaultAgentSource()). */
   readonly agentSource?: string;
   /** Where cache entries go (default: `<tmpdir>/grantcheck-xen-<uid>`). */
   readonly cacheRoot?: string;
@@ -67,8 +67,11 @@ export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url
   }
 }
 
+/** The agent's source: GRANTCHECK_XEN_AGENT if set (a developer's agent, a test's stand-in),
+ * else this package's agents/xen-dom0/agent.c. */
 export function defaultAgentSource(): string {
-  return join(packageRoot(), AGENT_SOURCE);
+  const chosen = process.env['GRANTCHECK_XEN_AGENT'];
+  return chosen === undefined || chosen === '' ? join(packageRoot(), AGENT_SOURCE) : chosen;
 }
 
 export function defaultCacheRoot(): string {
