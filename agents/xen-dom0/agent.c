@@ -1,0 +1,1095 @@
+/*
+ * grantcheck's dom0 agent: real Xen as a grantcheck subject (docs/real-xen.md).
+ *
+ * It runs as /init in the initramfs of a Linux PV dom0 booted on Xen under QEMU, and serves the
+ * subject wire protocol (docs/subject-protocol.md) over a virtio-serial port that QEMU connects
+ * to grantcheck. Every op runs for real:
+ *   - the guest-library ops (grant / end access, grant / end transfer, raw writes) write dom0's
+ *     own shared grant entries, mapped into the agent through privcmd from the frame numbers
+ *     GNTTABOP_setup_table reports, following the update protocol of Xen's public
+ *     grant_table.h exactly as Linux's gnttab_update_entry_v1 and
+ *     gnttab_end_foreign_access_ref_v1 do (and as grantcheck's impl library does);
+ *   - the hypercalls (map, unmap, transfer, setup_table, query_size) go to Xen through
+ *     IOCTL_PRIVCMD_HYPERCALL.
+ * After each op it reads the shared entries back and asks Xen for the table's size.
+ *
+ * The model's numbers are not the machine's: dom0 is PV, so its grant entries name machine
+ * frames. The agent translates, and nothing else:
+ *   - model gfn g of dom0 (g < pagesPerDomain) is a page the agent took from Xen with
+ *     XENMEM_increase_reservation; model mfn 0x100+k is the k-th of those pages. A gfn the
+ *     model has not backed becomes a frame no domain owns (g + 2^31, or g itself from 2^24 up).
+ *   - model linear address a is WINDOW + a, in a 2 MiB window whose L1 page table exists and
+ *     whose PTEs are empty; an address beyond the model's window lands in NO_L1, where there is
+ *     no L1 table. An unmap's host_addr 0 stays 0 ("leave the host mapping alone").
+ *   - results and entries read back are translated the other way.
+ *
+ * Between runs (reset) it undoes what the run left in Xen: unmaps every handle, brings the
+ * maptrack free list back to the order of a fresh table, clears the entries, and replaces pages
+ * it lost. What it cannot undo it reports: a grown grant table in the `ready` message's state
+ * (the model starts there), anything else as `restart` (grantcheck then boots Xen afresh).
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <xen/xen.h>
+#include <xen/grant_table.h>
+#include <xen/memory.h>
+#include <xen/version.h>
+#include <xen/sys/privcmd.h>
+
+#define PAGE 4096ull
+#define ENTRIES_PER_FRAME 512u       /* PAGE_SIZE / sizeof(grant_entry_v1_t) */
+#define NR_RESERVED 8u               /* GNTTAB_NR_RESERVED_ENTRIES */
+#define MAX_FRAMES 64u               /* Xen 4.17's default max_grant_frames */
+#define MAX_REFS (MAX_FRAMES * ENTRIES_PER_FRAME)
+#define MAX_BATCH 1024u              /* the wire protocol's batch limit */
+#define MAPTRACK_PER_PAGE 256u       /* PAGE_SIZE / sizeof(struct grant_mapping) */
+#define MAX_POOL 64u                 /* config.pagesPerDomain's limit */
+#define MFN_BASE 0x100u              /* the model's first machine frame (src/configDefaults.ts) */
+#define UNBACKED_OFFSET 0x80000000ull /* an unbacked small gfn's frame: beyond any RAM */
+#define SMALL_FRAMES 0x1000000ull    /* frames from here up are beyond any RAM this VM has */
+#define WINDOW 0x40000000ull         /* the model's linear addresses 0..2MiB */
+#define WINDOW_BYTES 0x200000ull
+#define NO_L1 (WINDOW + WINDOW_BYTES)  /* 2 MiB with no L1 table */
+#define SCRATCH (NO_L1 + WINDOW_BYTES) /* 2 MiB with an L1 table, for reset's own PTEs */
+#define SCRATCH_REF 100u              /* refs reset grants to itself (never a model's) */
+#define PROTOCOL 1
+
+#define GTF_readonly_bit (1 << 2)
+#define GTF_committed (1 << 2)
+#define GTF_reading_bit (1 << 3)
+#define GTF_completed (1 << 3)
+#define GTF_writing_bit (1 << 4)
+
+/* ------------------------------------------------------------------------------------------ */
+/* The channel to grantcheck, and dying cleanly                                                */
+
+static int channel = -1;
+static char out[4 << 20];
+static size_t outlen;
+
+static void emit(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(out + outlen, sizeof out - outlen, fmt, ap);
+  va_end(ap);
+  if (n > 0) outlen += (size_t)n;
+  if (outlen >= sizeof out) outlen = sizeof out - 1;
+}
+
+static void flush_line(void) {
+  emit("\n");
+  size_t done = 0;
+  while (done < outlen) {
+    ssize_t n = write(channel, out + done, outlen - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += (size_t)n;
+  }
+  outlen = 0;
+}
+
+/* QEMU's isa-debug-exit device: QEMU exits with (code << 1) | 1. */
+static void power_off(unsigned char code) {
+  int port = open("/dev/port", O_WRONLY);
+  if (port >= 0) pwrite(port, &code, 1, 0xf4);
+  for (;;) pause();
+}
+
+/* An error grantcheck can show, then QEMU exits: the agent cannot go on. */
+static void die(const char *fmt, ...) {
+  char message[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "grantcheck agent: %s\n", message);
+  if (channel >= 0) {
+    outlen = 0;
+    emit("{\"type\":\"error\",\"message\":\"agent: %s\"}", message);
+    flush_line();
+  }
+  power_off(0x11);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* A small JSON reader for grantcheck's requests (objects, arrays, integers, strings without   */
+/* escapes, booleans)                                                                          */
+
+enum kind { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct node {
+  enum kind kind;
+  const char *key; /* within an object */
+  size_t keylen;
+  const char *str;
+  size_t len;
+  uint64_t num;
+  int boolean;
+  int first, next; /* children (index into nodes), siblings; -1 ends */
+};
+
+#define MAX_NODES 65536
+static struct node nodes[MAX_NODES];
+static int nnodes;
+static const char *jp;
+
+static void skip_ws(void) {
+  while (*jp == ' ' || *jp == '\t' || *jp == '\r' || *jp == '\n') jp++;
+}
+
+static int parse_string(const char **s, size_t *len) {
+  if (*jp != '"') return 0;
+  *s = ++jp;
+  while (*jp && *jp != '"') {
+    if (*jp == '\\') return 0; /* grantcheck's requests carry no escapes */
+    jp++;
+  }
+  if (*jp != '"') return 0;
+  *len = (size_t)(jp - *s);
+  jp++;
+  return 1;
+}
+
+static int parse_value(void) {
+  if (nnodes >= MAX_NODES) return -1;
+  int i = nnodes++;
+  struct node *n = &nodes[i];
+  memset(n, 0, sizeof *n);
+  n->first = n->next = -1;
+  skip_ws();
+  if (*jp == '{' || *jp == '[') {
+    int object = *jp == '{';
+    n->kind = object ? J_OBJ : J_ARR;
+    jp++;
+    skip_ws();
+    int last = -1;
+    if (*jp == (object ? '}' : ']')) {
+      jp++;
+      return i;
+    }
+    for (;;) {
+      const char *key = NULL;
+      size_t keylen = 0;
+      skip_ws();
+      if (object) {
+        if (!parse_string(&key, &keylen)) return -1;
+        skip_ws();
+        if (*jp++ != ':') return -1;
+      }
+      int child = parse_value();
+      if (child < 0) return -1;
+      nodes[child].key = key;
+      nodes[child].keylen = keylen;
+      if (last < 0) nodes[i].first = child;
+      else nodes[last].next = child;
+      last = child;
+      skip_ws();
+      if (*jp == ',') {
+        jp++;
+        continue;
+      }
+      if (*jp++ != (object ? '}' : ']')) return -1;
+      return i;
+    }
+  }
+  if (*jp == '"') {
+    n->kind = J_STR;
+    return parse_string(&n->str, &n->len) ? i : -1;
+  }
+  if (!strncmp(jp, "true", 4) || !strncmp(jp, "false", 5)) {
+    n->kind = J_BOOL;
+    n->boolean = *jp == 't';
+    jp += n->boolean ? 4 : 5;
+    return i;
+  }
+  if (!strncmp(jp, "null", 4)) {
+    jp += 4;
+    return i;
+  }
+  if (isdigit((unsigned char)*jp)) {
+    n->kind = J_NUM;
+    char *end;
+    n->num = strtoull(jp, &end, 10);
+    if (*end == '.' || *end == 'e' || *end == 'E') return -1;
+    jp = end;
+    return i;
+  }
+  return -1; /* negative numbers: no request field is negative */
+}
+
+static int field(int object, const char *key) {
+  if (object < 0 || nodes[object].kind != J_OBJ) return -1;
+  size_t len = strlen(key);
+  for (int c = nodes[object].first; c >= 0; c = nodes[c].next)
+    if (nodes[c].keylen == len && !memcmp(nodes[c].key, key, len)) return c;
+  return -1;
+}
+
+static uint64_t num(int object, const char *key) {
+  int f = field(object, key);
+  if (f < 0 || nodes[f].kind != J_NUM) die("request: %s: not a number", key);
+  return nodes[f].num;
+}
+
+static int is(int object, const char *key, const char *text) {
+  int f = field(object, key);
+  return f >= 0 && nodes[f].kind == J_STR && nodes[f].len == strlen(text) &&
+         !memcmp(nodes[f].str, text, nodes[f].len);
+}
+
+static int truthy(int object, const char *key) {
+  int f = field(object, key);
+  return f >= 0 && nodes[f].kind == J_BOOL && nodes[f].boolean;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Hypercalls                                                                                  */
+
+static int privcmd = -1;
+
+static long hypercall(uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2) {
+  privcmd_hypercall_t call = {.op = op, .arg = {a0, a1, a2, 0, 0}};
+  long rc = ioctl(privcmd, IOCTL_PRIVCMD_HYPERCALL, &call);
+  return rc < 0 ? -errno : rc;
+}
+
+static long grant_op(unsigned int cmd, void *args, unsigned int count) {
+  return hypercall(__HYPERVISOR_grant_table_op, cmd, (uint64_t)(uintptr_t)args, count);
+}
+
+/* GNTTABOP_query_size of dom: status, and the sizes on success. */
+static int16_t query_size(domid_t dom, uint32_t *nr, uint32_t *max) {
+  static struct gnttab_query_size q;
+  memset(&q, 0, sizeof q);
+  q.dom = dom;
+  long rc = grant_op(GNTTABOP_query_size, &q, 1);
+  if (rc) die("GNTTABOP_query_size: hypercall failed (%ld)", rc);
+  *nr = q.nr_frames;
+  *max = q.max_nr_frames;
+  return q.status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* dom0's shared grant table, mapped into the agent                                            */
+
+typedef struct {
+  uint16_t flags;
+  uint16_t domid;
+  uint32_t frame;
+} entry_t;
+
+static volatile entry_t *table;
+static unsigned int table_frames; /* frames mapped */
+static unsigned int nr_frames;    /* Xen's nr_grant_frames for dom0, after the last op */
+static unsigned int max_frames;
+
+/* Map frames 0..nr-1 of dom0's table (setup_table(DOMID_SELF, nr) names them; nr never exceeds
+ * nr_grant_frames, so it does not grow the table). */
+static void map_table(unsigned int nr) {
+  static xen_pfn_t frames[MAX_FRAMES];
+  static int errs[MAX_FRAMES];
+  static struct gnttab_setup_table setup;
+  memset(&setup, 0, sizeof setup);
+  setup.dom = DOMID_SELF;
+  setup.nr_frames = nr;
+  set_xen_guest_handle(setup.frame_list, frames);
+  long rc = grant_op(GNTTABOP_setup_table, &setup, 1);
+  if (rc || setup.status) die("setup_table(SELF, %u) for the agent: %ld/%d", nr, rc, setup.status);
+  if (table) munmap((void *)table, table_frames * PAGE);
+  void *at = mmap(NULL, nr * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, privcmd, 0);
+  if (at == MAP_FAILED) die("mmap of privcmd for the grant table: %s", strerror(errno));
+  privcmd_mmapbatch_v2_t batch = {
+      .num = nr, .dom = DOMID_SELF, .addr = (uint64_t)(uintptr_t)at, .arr = frames, .err = errs};
+  if (ioctl(privcmd, IOCTL_PRIVCMD_MMAPBATCH_V2, &batch))
+    die("mapping dom0's grant table frames: %s", strerror(errno));
+  for (unsigned int i = 0; i < nr; i++)
+    if (errs[i]) die("mapping frame %u of dom0's grant table: error %d", i, errs[i]);
+  table = at;
+  table_frames = nr;
+}
+
+/* nr_frames as Xen reports it now; the mapping follows a grown table. */
+static void refresh_size(void) {
+  uint32_t nr, max;
+  if (query_size(DOMID_SELF, &nr, &max)) die("query_size(SELF) failed");
+  nr_frames = nr;
+  max_frames = max;
+  if (nr > MAX_FRAMES) die("dom0's table has %u frames, more than %u", nr, MAX_FRAMES);
+  if (nr != table_frames) map_table(nr);
+}
+
+static unsigned int nr_entries(void) { return nr_frames * ENTRIES_PER_FRAME; }
+
+/* ------------------------------------------------------------------------------------------ */
+/* The agent's pages and the translation between the model's numbers and the machine's        */
+
+static uint64_t pool[MAX_POOL];  /* machine frames the agent owns; pool[k] is model mfn 0x100+k */
+static unsigned int pool_size;
+static int tainted[MAX_POOL];    /* holds a reference reset had to leak: never reused */
+
+/* dom0's gfn -> model mfn index, as a PV guest keeps its own p2m: gfn k starts at pool[k]; a
+ * page given away leaves it; a transfer received lands at the entry's gfn. */
+#define MAX_P2M 256
+static struct {
+  uint64_t gfn;
+  int page;
+} p2m[MAX_P2M];
+static int p2m_len;
+
+static struct config {
+  unsigned int domains, pages, max_grant_frames, max_maptrack_frames, host_va_pages;
+} config;
+
+static int p2m_find(uint64_t gfn) {
+  for (int i = 0; i < p2m_len; i++)
+    if (p2m[i].gfn == gfn) return i;
+  return -1;
+}
+
+static void p2m_set(uint64_t gfn, int page) {
+  int i = p2m_find(gfn);
+  if (i < 0) {
+    if (p2m_len == MAX_P2M) die("p2m full");
+    i = p2m_len++;
+  }
+  p2m[i].gfn = gfn;
+  p2m[i].page = page;
+}
+
+static void p2m_remove(uint64_t gfn) {
+  int i = p2m_find(gfn);
+  if (i >= 0) p2m[i] = p2m[--p2m_len];
+}
+
+static int page_of_machine_frame(uint64_t mfn) {
+  for (unsigned int k = 0; k < pool_size && k < config.pages; k++)
+    if (pool[k] == mfn) return (int)k;
+  return -1;
+}
+
+/* The machine frame a guest writes for model gfn g: its page, or a frame nobody owns. Returns
+ * 0 when the value has no safe machine counterpart (an error for grantcheck). */
+static int machine_frame_of_gfn(uint64_t g, uint64_t *mfn) {
+  int i = p2m_find(g);
+  if (i >= 0) {
+    *mfn = pool[p2m[i].page];
+    return 1;
+  }
+  if (g < SMALL_FRAMES) {
+    *mfn = g + UNBACKED_OFFSET;
+    return 1;
+  }
+  if (g >= UNBACKED_OFFSET && g < UNBACKED_OFFSET + SMALL_FRAMES) return 0;
+  *mfn = g;
+  return 1;
+}
+
+/* A machine frame Xen wrote or returned, as the model's number: a pool page is its model mfn;
+ * an unbacked gfn's frame goes back to the gfn. */
+static uint64_t model_frame_of_machine(uint64_t mfn) {
+  int k = page_of_machine_frame(mfn);
+  if (k >= 0) return MFN_BASE + (uint64_t)k;
+  if (mfn >= UNBACKED_OFFSET && mfn < UNBACKED_OFFSET + SMALL_FRAMES) return mfn - UNBACKED_OFFSET;
+  return mfn;
+}
+
+/* What the guest last wrote into each entry's frame field, in both numberings: an entry the
+ * guest wrote reads back as the gfn it wrote, unless Xen has since written the frame. */
+static struct {
+  uint32_t machine, model;
+  uint8_t valid;
+} written[MAX_REFS];
+
+
+/* The machine address of a model linear address of a map (and of a non-zero unmap one). */
+static uint64_t machine_host_addr(uint64_t a) {
+  if (a < (uint64_t)config.host_va_pages * PAGE) return WINDOW + a;
+  return NO_L1 + (a & (WINDOW_BYTES - 1));
+}
+
+/* An unmap's dev_bus_addr: a pool page's model address becomes its machine address; 0 stays;
+ * anything else stays too, unless it happens to name a pool page (then it names none). */
+static uint64_t machine_bus_addr(uint64_t a) {
+  if (a == 0) return 0;
+  uint64_t frame = a / PAGE, offset = a % PAGE;
+  if (frame >= MFN_BASE && frame < MFN_BASE + config.pages && frame - MFN_BASE < pool_size)
+    return pool[frame - MFN_BASE] * PAGE + offset;
+  if (page_of_machine_frame(frame) >= 0) return a + (1ull << 52);
+  return a;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* What a run leaves in Xen: the handles it holds                                              */
+
+#define MAX_HANDLES (MAPTRACK_PER_PAGE * 4)
+static struct {
+  uint8_t live;
+  uint32_t flags;
+  uint64_t host; /* machine address */
+  uint64_t mfn;
+} handles[MAX_HANDLES];
+static int maptrack_grown;   /* a handle beyond the first maptrack frame was seen */
+static int maptrack_touched; /* a map ran since the free list was last put in order */
+
+/* ------------------------------------------------------------------------------------------ */
+/* The guest library (Linux's gnttab_*_v1 and Xen's public grant_table.h protocol)             */
+
+static const char *library_refuses(uint64_t ref) {
+  return ref < NR_RESERVED || ref >= nr_entries() ? "einval" : NULL;
+}
+
+static int reusable(uint16_t flags) {
+  if ((flags & GTF_type_mask) == GTF_invalid) return !(flags & (GTF_reading_bit | GTF_writing_bit));
+  return (flags & GTF_type_mask) == GTF_accept_transfer && (flags & GTF_committed) &&
+         (flags & GTF_completed);
+}
+
+static uint16_t load_flags(uint64_t ref) { return __atomic_load_n(&table[ref].flags, __ATOMIC_ACQUIRE); }
+
+/* gnttab_update_entry_v1: domid and frame, a write barrier, then flags. */
+static void update_entry(uint64_t ref, uint16_t domid, uint64_t gfn, uint32_t frame, uint16_t flags) {
+  table[ref].domid = domid;
+  table[ref].frame = frame;
+  written[ref].machine = frame;
+  written[ref].model = (uint32_t)gfn;
+  written[ref].valid = 1;
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  __atomic_store_n(&table[ref].flags, flags, __ATOMIC_RELEASE);
+}
+
+static const char *frame_problem(uint64_t gfn) {
+  static char message[128];
+  snprintf(message, sizeof message,
+           "frame %llu has no machine frame the agent can name safely (2^31..2^31+2^24 are "
+           "not used)",
+           (unsigned long long)gfn);
+  return message;
+}
+
+static void result_outcome(const char *kind, const char *outcome) {
+  emit("{\"kind\":\"%s\",\"outcome\":\"%s\"}", kind, outcome);
+}
+
+static int grant(int op, const char *kind, uint16_t flags) {
+  uint64_t ref = num(op, "ref"), gfn = num(op, "gfn");
+  uint64_t mfn;
+  if (!machine_frame_of_gfn(gfn, &mfn)) {
+    emit("%s", frame_problem(gfn));
+    return 0;
+  }
+  if (library_refuses(ref) || !reusable(load_flags(ref))) {
+    result_outcome(kind, "einval");
+    return 1;
+  }
+  update_entry(ref, (uint16_t)num(op, "grantee"), gfn, (uint32_t)mfn, flags);
+  result_outcome(kind, "ok");
+  return 1;
+}
+
+/* gnttab_end_foreign_access_ref_v1: clear the flags unless Xen holds the grant. */
+static void end_access(uint64_t ref) {
+  if (library_refuses(ref)) return result_outcome("end_access", "einval");
+  uint16_t flags = load_flags(ref);
+  for (;;) {
+    if ((flags & GTF_type_mask) != GTF_permit_access) return result_outcome("end_access", "einval");
+    if (flags & (GTF_reading_bit | GTF_writing_bit)) return result_outcome("end_access", "in_use");
+    if (__atomic_compare_exchange_n(&table[ref].flags, &flags, 0, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+      return result_outcome("end_access", "ended");
+  }
+}
+
+/* gnttab_end_foreign_transfer_ref_v1, reporting `pending` instead of spinning. */
+static void end_transfer(uint64_t ref) {
+  if (library_refuses(ref)) return result_outcome("end_transfer", "einval");
+  uint16_t flags = load_flags(ref);
+  for (;;) {
+    if ((flags & GTF_type_mask) != GTF_accept_transfer)
+      return result_outcome("end_transfer", "einval");
+    if (flags & GTF_committed) break;
+    if (__atomic_compare_exchange_n(&table[ref].flags, &flags, 0, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+      return result_outcome("end_transfer", "cancelled");
+  }
+  if (!(flags & GTF_completed)) return result_outcome("end_transfer", "pending");
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  uint32_t frame = table[ref].frame;
+  uint64_t model = written[ref].valid && written[ref].machine == frame
+                       ? written[ref].model
+                       : model_frame_of_machine(frame);
+  emit("{\"kind\":\"end_transfer\",\"outcome\":\"completed\",\"frame\":%llu}",
+       (unsigned long long)model);
+}
+
+/* A guest ignoring the protocol: one plain store of the whole entry. */
+static int raw_write(int op) {
+  uint64_t ref = num(op, "ref"), gfn = num(op, "frame");
+  uint64_t mfn;
+  if (!machine_frame_of_gfn(gfn, &mfn)) {
+    emit("%s", frame_problem(gfn));
+    return 0;
+  }
+  if (ref >= nr_entries()) {
+    result_outcome("raw_write", "einval");
+    return 1;
+  }
+  entry_t value = {.flags = (uint16_t)num(op, "flags"),
+                   .domid = (uint16_t)num(op, "domid"),
+                   .frame = (uint32_t)mfn};
+  uint64_t word;
+  memcpy(&word, &value, sizeof word);
+  __atomic_store_n((volatile uint64_t *)&table[ref], word, __ATOMIC_RELEASE);
+  written[ref].machine = (uint32_t)mfn;
+  written[ref].model = (uint32_t)gfn;
+  written[ref].valid = 1;
+  result_outcome("raw_write", "ok");
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Hypercall ops                                                                               */
+
+static struct gnttab_map_grant_ref maps[MAX_BATCH];
+static struct gnttab_unmap_grant_ref unmaps[MAX_BATCH];
+static struct gnttab_transfer transfers[MAX_BATCH];
+
+static int batch_of(int op, int *count) {
+  int b = field(op, "batch");
+  if (b < 0 || nodes[b].kind != J_ARR) die("request: batch missing");
+  int n = 0;
+  for (int c = nodes[b].first; c >= 0; c = nodes[c].next) n++;
+  if (n > (int)MAX_BATCH) die("request: a batch of %d elements (at most %u)", n, MAX_BATCH);
+  *count = n;
+  return nodes[b].first;
+}
+
+static void map_grant_ref(int op) {
+  int n;
+  int e = batch_of(op, &n);
+  for (int i = 0; i < n; i++, e = nodes[e].next) {
+    memset(&maps[i], 0, sizeof maps[i]);
+    maps[i].dom = (domid_t)num(e, "dom");
+    maps[i].ref = (grant_ref_t)num(e, "ref");
+    maps[i].flags = (uint32_t)num(e, "flags");
+    maps[i].host_addr = machine_host_addr(num(e, "hostAddr"));
+  }
+  maptrack_touched = 1;
+  long rc = grant_op(GNTTABOP_map_grant_ref, maps, (unsigned int)n);
+  if (rc) die("GNTTABOP_map_grant_ref: hypercall failed (%ld)", rc);
+  emit("{\"kind\":\"map_grant_ref\",\"results\":[");
+  for (int i = 0; i < n; i++) {
+    if (maps[i].status != GNTST_okay) {
+      emit("%s{\"status\":%d}", i ? "," : "", maps[i].status);
+      continue;
+    }
+    uint64_t mfn = maps[i].dev_bus_addr / PAGE;
+    unsigned int h = maps[i].handle;
+    if (h >= MAPTRACK_PER_PAGE) maptrack_grown = 1;
+    if (h < MAX_HANDLES) {
+      handles[h].live = 1;
+      handles[h].flags = maps[i].flags;
+      handles[h].host = maps[i].host_addr;
+      handles[h].mfn = mfn;
+    }
+    emit("%s{\"status\":0,\"handle\":%u,\"devBusAddr\":%llu}", i ? "," : "", h,
+         (unsigned long long)(model_frame_of_machine(mfn) * PAGE + maps[i].dev_bus_addr % PAGE));
+  }
+  emit("]}");
+}
+
+static void unmap_grant_ref(int op) {
+  int n;
+  int e = batch_of(op, &n);
+  for (int i = 0; i < n; i++, e = nodes[e].next) {
+    memset(&unmaps[i], 0, sizeof unmaps[i]);
+    uint64_t host = num(e, "hostAddr");
+    unmaps[i].host_addr = host ? machine_host_addr(host) : 0;
+    unmaps[i].dev_bus_addr = machine_bus_addr(num(e, "devBusAddr"));
+    unmaps[i].handle = (grant_handle_t)num(e, "handle");
+  }
+  long rc = grant_op(GNTTABOP_unmap_grant_ref, unmaps, (unsigned int)n);
+  if (rc) die("GNTTABOP_unmap_grant_ref: hypercall failed (%ld)", rc);
+  emit("{\"kind\":\"unmap_grant_ref\",\"statuses\":[");
+  for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", unmaps[i].status);
+  emit("]}");
+}
+
+static int transfer(int op) {
+  int n;
+  int e = batch_of(op, &n);
+  uint64_t gfns[MAX_BATCH];
+  for (int i = 0; i < n; i++, e = nodes[e].next) {
+    memset(&transfers[i], 0, sizeof transfers[i]);
+    uint64_t mfn;
+    gfns[i] = num(e, "gfn");
+    if (!machine_frame_of_gfn(gfns[i], &mfn)) {
+      emit("%s", frame_problem(gfns[i]));
+      return 0;
+    }
+    transfers[i].mfn = mfn;
+    transfers[i].domid = (domid_t)num(e, "domid");
+    transfers[i].ref = (grant_ref_t)num(e, "ref");
+  }
+  long rc = grant_op(GNTTABOP_transfer, transfers, (unsigned int)n);
+  if (rc) die("GNTTABOP_transfer: hypercall failed (%ld)", rc);
+  refresh_size();
+  emit("{\"kind\":\"transfer\",\"statuses\":[");
+  for (int i = 0; i < n; i++) {
+    emit("%s%d", i ? "," : "", transfers[i].status);
+    if (transfers[i].status != GNTST_okay) continue;
+    /* The page left gfn; Xen wrote its frame into the receiving entry (dom0 is the only
+     * domain, so the receiver is dom0): the guest's p2m now has it at the entry's gfn. */
+    uint32_t ref = transfers[i].ref;
+    int page = page_of_machine_frame(transfers[i].mfn);
+    p2m_remove(gfns[i]);
+    if (ref < nr_entries() && page >= 0 && written[ref].valid) p2m_set(written[ref].model, page);
+    written[ref].valid = 0;
+  }
+  emit("]}");
+  return 1;
+}
+
+static void setup_table(int op) {
+  static xen_pfn_t frames[MAX_FRAMES + 1];
+  static struct gnttab_setup_table setup;
+  memset(&setup, 0, sizeof setup);
+  uint64_t requested = num(op, "nrFrames");
+  setup.dom = (domid_t)num(op, "dom");
+  setup.nr_frames = (uint32_t)requested;
+  set_xen_guest_handle(setup.frame_list, frames);
+  /* Xen refuses more than max_grant_frames before it writes the list: the buffer holds 65. */
+  long rc = grant_op(GNTTABOP_setup_table, &setup, 1);
+  if (rc) die("GNTTABOP_setup_table: hypercall failed (%ld)", rc);
+  refresh_size();
+  if (setup.status != GNTST_okay) {
+    emit("{\"kind\":\"setup_table\",\"status\":%d}", setup.status);
+    return;
+  }
+  uint32_t nr, max;
+  int16_t status = query_size(setup.dom, &nr, &max);
+  if (status) die("query_size after a successful setup_table: %d", status);
+  emit("{\"kind\":\"setup_table\",\"status\":0,\"nrFrames\":%u}", nr);
+}
+
+static void query_size_op(int op) {
+  uint32_t nr, max;
+  int16_t status = query_size((domid_t)num(op, "dom"), &nr, &max);
+  if (status) emit("{\"kind\":\"query_size\",\"status\":%d}", status);
+  else emit("{\"kind\":\"query_size\",\"status\":0,\"nrFrames\":%u,\"maxNrFrames\":%u}", nr, max);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* State                                                                                       */
+
+/* The declared parts: dom0's non-zero entries (in the model's numbers) and its table size. */
+static void emit_state(void) {
+  emit("{\"domains\":[{\"entries\":[");
+  int first = 1;
+  unsigned int n = nr_entries();
+  const volatile uint64_t *words = (const volatile uint64_t *)table;
+  for (unsigned int ref = 0; ref < n; ref++) {
+    if (!words[ref]) continue;
+    entry_t e = *(const entry_t *)&table[ref];
+    uint64_t frame = written[ref].valid && written[ref].machine == e.frame
+                         ? written[ref].model
+                         : model_frame_of_machine(e.frame);
+    if (!e.flags && !e.domid && !frame) continue;
+    emit("%s[%u,{\"flags\":%u,\"domid\":%u,\"frame\":%llu}]", first ? "" : ",", ref, e.flags,
+         e.domid, (unsigned long long)frame);
+    first = 0;
+  }
+  emit("],\"grantFrames\":{\"nrFrames\":%u,\"maxFrames\":%u}}]}", nr_frames, max_frames);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reset: undo what a run left in Xen                                                          */
+
+/* Unmap one handle fully: its host part at `host` (machine address, 0: none), its device part.
+ * Returns the status. */
+static int16_t unmap_one(unsigned int h, uint64_t host) {
+  memset(&unmaps[0], 0, sizeof unmaps[0]);
+  unmaps[0].handle = (grant_handle_t)h;
+  unmaps[0].host_addr = (handles[h].flags & GNTMAP_host_map) ? host : 0;
+  unmaps[0].dev_bus_addr = (handles[h].flags & GNTMAP_device_map) ? handles[h].mfn * PAGE : 0;
+  long rc = grant_op(GNTTABOP_unmap_grant_ref, unmaps, 1);
+  if (rc) die("reset: unmap hypercall failed (%ld)", rc);
+  return unmaps[0].status;
+}
+
+/* A PTE of our own for `mfn` at a scratch address, so that a host mapping whose PTE a later map
+ * overwrote can still be unmapped (Xen matches the PTE's frame, not the address). The page keeps
+ * the reference this PTE took: it is tainted and never used again. */
+static uint64_t plant_pte(unsigned int slot, uint64_t mfn, int writable) {
+  uint64_t va = SCRATCH + PAGE * (1 + slot % (WINDOW_BYTES / PAGE - 1));
+  uint64_t pte = (mfn << 12) | 0x1 /* present */ | 0x4 /* user */ | (writable ? 0x2 : 0);
+  long rc = hypercall(__HYPERVISOR_update_va_mapping, va, pte, UVMF_INVLPG);
+  if (rc) return 0;
+  int k = page_of_machine_frame(mfn);
+  if (k >= 0) tainted[k] = 1;
+  return va;
+}
+
+static const char *release_handles(void) {
+  static char reason[160];
+  for (int h = MAX_HANDLES - 1; h >= 0; h--) {
+    if (!handles[h].live) continue;
+    int16_t status = unmap_one((unsigned int)h, handles[h].host);
+    if (status == GNTST_general_error && (handles[h].flags & GNTMAP_host_map)) {
+      uint64_t va = plant_pte((unsigned int)h, handles[h].mfn,
+                              !(handles[h].flags & GNTMAP_readonly));
+      if (va) status = unmap_one((unsigned int)h, va);
+    }
+    if (status != GNTST_okay && status != GNTST_bad_handle) {
+      snprintf(reason, sizeof reason, "handle %d could not be unmapped (status %d)", h, status);
+      return reason;
+    }
+    handles[h].live = 0;
+  }
+  return NULL;
+}
+
+/* Put the maptrack free list back in the order of a fresh table's first frame. Xen's list
+ * (get_maptrack_handle, put_maptrack_handle) is a FIFO that always keeps its last entry: a map
+ * takes the head, an unmap appends. Taking the 255 handles it gives and returning them in order
+ * twice leaves [0, 1, ..., 255]: what the first frame gives a fresh table after its first
+ * handle, 0, is taken and returned. */
+static const char *order_maptrack(void) {
+  static char reason[160];
+  const unsigned int take = MAPTRACK_PER_PAGE - 1;
+  const unsigned int per_ref = 85; /* device|readonly pins per ref stay below 128 */
+  for (unsigned int r = 0; r < 3; r++) {
+    uint64_t ref = SCRATCH_REF + r;
+    update_entry(ref, 0, 0, (uint32_t)pool[0], GTF_permit_access | GTF_readonly_bit);
+  }
+  int order[MAPTRACK_PER_PAGE];
+  for (int round = 0; round < 2; round++) {
+    for (unsigned int i = 0; i < take; i++) {
+      memset(&maps[i], 0, sizeof maps[i]);
+      maps[i].dom = 0;
+      maps[i].ref = SCRATCH_REF + i / per_ref;
+      maps[i].flags = GNTMAP_device_map | GNTMAP_readonly;
+    }
+    long rc = grant_op(GNTTABOP_map_grant_ref, maps, take);
+    if (rc) die("reset: map hypercall failed (%ld)", rc);
+    int taken[MAPTRACK_PER_PAGE] = {0};
+    for (unsigned int i = 0; i < take; i++) {
+      if (maps[i].status != GNTST_okay || maps[i].handle >= MAPTRACK_PER_PAGE) {
+        snprintf(reason, sizeof reason, "maptrack: map %u of %u gave status %d handle %u", i,
+                 take, maps[i].status, maps[i].handle);
+        return reason;
+      }
+      taken[maps[i].handle] = 1;
+    }
+    unsigned int left = 0;
+    while (taken[left]) left++;
+    /* Round 0: return all but 0 in order, then 0, so that 0 ends up the one kept. Round 1 (0
+     * kept): return the others in order. */
+    int n = 0;
+    for (unsigned int h = 1; h < MAPTRACK_PER_PAGE; h++)
+      if (taken[h]) order[n++] = (int)h;
+    if (taken[0]) order[n++] = 0;
+    for (int i = 0; i < n; i++) {
+      memset(&unmaps[i], 0, sizeof unmaps[i]);
+      unmaps[i].handle = (grant_handle_t)order[i];
+      unmaps[i].dev_bus_addr = pool[0] * PAGE;
+    }
+    rc = grant_op(GNTTABOP_unmap_grant_ref, unmaps, (unsigned int)n);
+    if (rc) die("reset: unmap hypercall failed (%ld)", rc);
+    for (int i = 0; i < n; i++)
+      if (unmaps[i].status) {
+        snprintf(reason, sizeof reason, "maptrack: unmap of handle %d gave %d", order[i],
+                 unmaps[i].status);
+        return reason;
+      }
+    if (left == 0) break; /* [0, 1, ..., 255] already */
+  }
+  maptrack_touched = 0;
+  return NULL;
+}
+
+/* Keep the pages the agent still owns and that are clean; take new ones up to `want`. */
+static const char *refill_pool(unsigned int want) {
+  static char reason[160];
+  static xen_pfn_t probe[MAX_POOL];
+  static int errs[MAX_POOL];
+  unsigned int kept = 0;
+  if (pool_size) {
+    for (unsigned int k = 0; k < pool_size; k++) probe[k] = pool[k];
+    void *at = mmap(NULL, pool_size * PAGE, PROT_READ, MAP_SHARED, privcmd, 0);
+    if (at == MAP_FAILED) die("mmap of privcmd for the page probe: %s", strerror(errno));
+    privcmd_mmapbatch_v2_t batch = {
+        .num = pool_size, .dom = DOMID_SELF, .addr = (uint64_t)(uintptr_t)at, .arr = probe, .err = errs};
+    int rc = ioctl(privcmd, IOCTL_PRIVCMD_MMAPBATCH_V2, &batch);
+    munmap(at, pool_size * PAGE);
+    for (unsigned int k = 0; k < pool_size; k++) {
+      int owned = rc == 0 || errs[k] == 0;
+      if (owned && !tainted[k]) pool[kept++] = pool[k];
+    }
+  }
+  memset(tainted, 0, sizeof tainted);
+  pool_size = kept;
+  if (pool_size >= want) return NULL;
+  static xen_pfn_t fresh[MAX_POOL];
+  struct xen_memory_reservation reservation;
+  memset(&reservation, 0, sizeof reservation);
+  set_xen_guest_handle(reservation.extent_start, fresh);
+  reservation.nr_extents = want - pool_size;
+  reservation.extent_order = 0;
+  reservation.domid = DOMID_SELF;
+  long got = hypercall(__HYPERVISOR_memory_op, XENMEM_increase_reservation,
+                       (uint64_t)(uintptr_t)&reservation, 0);
+  if (got < 0) got = 0;
+  for (long i = 0; i < got; i++) pool[pool_size++] = fresh[i];
+  if (pool_size < want) {
+    snprintf(reason, sizeof reason, "only %u of %u pages could be taken from Xen", pool_size,
+             want);
+    return reason;
+  }
+  return NULL;
+}
+
+static void clear_entries(void) {
+  volatile uint64_t *words = (volatile uint64_t *)table;
+  for (unsigned int ref = 0; ref < nr_entries(); ref++) words[ref] = 0;
+  memset(written, 0, sizeof written);
+}
+
+static const char *config_problem(int c) {
+  static char problem[200];
+  config.domains = (unsigned int)num(c, "domains");
+  config.pages = (unsigned int)num(c, "pagesPerDomain");
+  config.max_grant_frames = (unsigned int)num(c, "maxGrantFrames");
+  config.max_maptrack_frames = (unsigned int)num(c, "maxMaptrackFrames");
+  config.host_va_pages = (unsigned int)num(c, "hostVaPages");
+  if (config.domains != 1)
+    snprintf(problem, sizeof problem, "config.domains is %u: dom0 is the only domain here",
+             config.domains);
+  else if (config.pages > MAX_POOL || config.pages == 0)
+    snprintf(problem, sizeof problem, "config.pagesPerDomain is %u: 1 to %u here", config.pages,
+             MAX_POOL);
+  else if (config.max_grant_frames != max_frames)
+    snprintf(problem, sizeof problem,
+             "config.maxGrantFrames is %u, but this Xen's max_grant_frames is %u",
+             config.max_grant_frames, max_frames);
+  else if (config.max_maptrack_frames != 1024)
+    snprintf(problem, sizeof problem,
+             "config.maxMaptrackFrames is %u, but this Xen's max_maptrack_frames is 1024",
+             config.max_maptrack_frames);
+  else if (config.host_va_pages > WINDOW_BYTES / PAGE)
+    snprintf(problem, sizeof problem, "config.hostVaPages is %u: at most %llu here",
+             config.host_va_pages, WINDOW_BYTES / PAGE);
+  else
+    return NULL;
+  return problem;
+}
+
+static void reset(int request) {
+  const char *problem = config_problem(field(request, "config"));
+  if (problem) {
+    emit("{\"type\":\"error\",\"message\":\"%s\"}", problem);
+    return;
+  }
+  const char *stuck = release_handles();
+  if (!stuck && maptrack_grown) stuck = "the run grew the maptrack table beyond one frame";
+  if (!stuck && maptrack_touched) stuck = refill_pool(config.pages > 1 ? config.pages : 1);
+  if (!stuck && maptrack_touched) stuck = order_maptrack();
+  if (!stuck) stuck = refill_pool(config.pages);
+  if (stuck) {
+    emit("{\"type\":\"restart\",\"reason\":\"%s\"}", stuck);
+    return;
+  }
+  clear_entries();
+  p2m_len = 0;
+  for (unsigned int k = 0; k < config.pages; k++) p2m_set(k, (int)k);
+  refresh_size();
+  emit("{\"type\":\"ready\",\"state\":");
+  emit_state();
+  emit("}");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Boot and serve                                                                              */
+
+static void load_modules(void) {
+  FILE *order = fopen("/modules/order", "r");
+  if (!order) die("/modules/order is missing from the initramfs");
+  char name[128], path[256];
+  while (fscanf(order, "%127s", name) == 1) {
+    snprintf(path, sizeof path, "/modules/%s", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die("module %s is missing", path);
+    if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)
+      die("loading %s: %s", path, strerror(errno));
+    close(fd);
+  }
+  fclose(order);
+}
+
+/* The virtio-serial port QEMU connects to grantcheck: /dev/vport<N>p1. */
+static int open_channel(void) {
+  for (int attempt = 0; attempt < 100; attempt++) {
+    DIR *dev = opendir("/dev");
+    struct dirent *e;
+    while (dev && (e = readdir(dev))) {
+      if (strncmp(e->d_name, "vport", 5) || !strstr(e->d_name, "p1")) continue;
+      char path[300];
+      snprintf(path, sizeof path, "/dev/%s", e->d_name);
+      int fd = open(path, O_RDWR);
+      if (fd >= 0) {
+        closedir(dev);
+        return fd;
+      }
+    }
+    if (dev) closedir(dev);
+    usleep(100000);
+  }
+  return -1;
+}
+
+/* The 2 MiB windows: WINDOW and SCRATCH with an L1 table and empty PTEs, NO_L1 without. */
+static void make_window(uint64_t at, int with_l1) {
+  void *p = mmap((void *)(uintptr_t)at, WINDOW_BYTES, with_l1 ? PROT_READ | PROT_WRITE : PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+  if (p != (void *)(uintptr_t)at) die("cannot reserve address %#llx", (unsigned long long)at);
+  madvise(p, WINDOW_BYTES, MADV_NOHUGEPAGE);
+  if (!with_l1) return;
+  *(volatile char *)p = 1;            /* the fault builds the L1 table */
+  madvise(p, PAGE, MADV_DONTNEED);    /* and this empties its one PTE again */
+}
+
+static void hello(void) {
+  char extra[XEN_EXTRAVERSION_LEN + 1] = "";
+  static xen_extraversion_t ev;
+  long version = hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0);
+  if (hypercall(__HYPERVISOR_xen_version, XENVER_extraversion, (uint64_t)(uintptr_t)ev, 0) == 0) {
+    memcpy(extra, ev, XEN_EXTRAVERSION_LEN);
+    extra[XEN_EXTRAVERSION_LEN] = 0;
+    for (char *c = extra; *c; c++)
+      if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '?';
+  }
+  emit("{\"type\":\"hello\",\"protocol\":%d,\"name\":\"xen-%ld.%ld%s dom0\",\"opKinds\":["
+       "\"grant_access\",\"end_access\",\"grant_transfer\",\"end_transfer\",\"raw_write\","
+       "\"map_grant_ref\",\"unmap_grant_ref\",\"transfer\",\"setup_table\",\"query_size\"],"
+       "\"observes\":[\"entries\",\"grantFrames\"],\"snapshots\":false}",
+       PROTOCOL, version >> 16, version & 0xffff, extra);
+  flush_line();
+}
+
+static int apply(int op) {
+  if (op < 0 || nodes[op].kind != J_OBJ) die("request: op missing");
+  int guest = !is(op, "kind", "map_grant_ref") && !is(op, "kind", "unmap_grant_ref") &&
+              !is(op, "kind", "transfer") && !is(op, "kind", "setup_table") &&
+              !is(op, "kind", "query_size");
+  uint64_t actor = guest ? num(op, "dom") : num(op, "caller");
+  if (actor != 0) {
+    emit("op by domain %llu: dom0 is the only domain here", (unsigned long long)actor);
+    return 0;
+  }
+  if (is(op, "kind", "grant_access"))
+    return grant(op, "grant_access",
+                 GTF_permit_access | (truthy(op, "readonly") ? GTF_readonly_bit : 0));
+  if (is(op, "kind", "grant_transfer")) return grant(op, "grant_transfer", GTF_accept_transfer);
+  if (is(op, "kind", "end_access")) return end_access(num(op, "ref")), 1;
+  if (is(op, "kind", "end_transfer")) return end_transfer(num(op, "ref")), 1;
+  if (is(op, "kind", "raw_write")) return raw_write(op);
+  if (is(op, "kind", "map_grant_ref")) return map_grant_ref(op), 1;
+  if (is(op, "kind", "unmap_grant_ref")) return unmap_grant_ref(op), 1;
+  if (is(op, "kind", "transfer")) return transfer(op);
+  if (is(op, "kind", "setup_table")) return setup_table(op), 1;
+  if (is(op, "kind", "query_size")) return query_size_op(op), 1;
+  emit("unknown op kind");
+  return 0;
+}
+
+static void serve(void) {
+  static char line[32 << 20];
+  size_t have = 0;
+  for (;;) {
+    char *nl = memchr(line, '\n', have);
+    if (!nl) {
+      if (have == sizeof line) die("a request longer than %zu bytes", sizeof line);
+      ssize_t n = read(channel, line + have, sizeof line - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) power_off(0x10); /* grantcheck went away */
+      have += (size_t)n;
+      continue;
+    }
+    *nl = 0;
+    nnodes = 0;
+    jp = line;
+    int request = parse_value();
+    if (request < 0 || nodes[request].kind != J_OBJ) die("a request that is not a JSON object");
+    if (is(request, "type", "bye")) power_off(0x10);
+    outlen = 0;
+    if (is(request, "type", "reset")) {
+      reset(request);
+    } else if (is(request, "type", "state")) {
+      emit("{\"type\":\"state\",\"state\":");
+      emit_state();
+      emit("}");
+    } else if (is(request, "type", "apply")) {
+      emit("{\"type\":\"result\",\"result\":");
+      size_t start = outlen;
+      if (!apply(field(request, "op"))) {
+        char message[300];
+        snprintf(message, sizeof message, "%.*s", (int)(outlen - start), out + start);
+        outlen = 0;
+        emit("{\"type\":\"error\",\"message\":\"%s\"}", message);
+      } else if (truthy(request, "state")) {
+        emit(",\"state\":");
+        emit_state();
+        emit("}");
+      } else {
+        emit("}");
+      }
+    } else {
+      emit("{\"type\":\"error\",\"message\":\"the agent has no snapshots\"}");
+    }
+    flush_line();
+    size_t used = (size_t)(nl - line) + 1;
+    memmove(line, nl + 1, have - used);
+    have -= used;
+  }
+}
+
+int main(void) {
+  mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+  mount("proc", "/proc", "proc", 0, NULL);
+  mount("sysfs", "/sys", "sysfs", 0, NULL);
+  int console = open("/dev/hvc0", O_WRONLY);
+  if (console >= 0) dup2(console, 2);
+  load_modules();
+  channel = open_channel();
+  if (channel < 0) die("no virtio-serial port appeared in /dev");
+  for (int i = 0; i < 50 && privcmd < 0; i++) {
+    privcmd = open("/dev/xen/privcmd", O_RDWR);
+    if (privcmd < 0) usleep(100000);
+  }
+  if (privcmd < 0) die("/dev/xen/privcmd: %s", strerror(errno));
+  if (mlockall(MCL_CURRENT)) die("mlockall: %s", strerror(errno));
+  make_window(WINDOW, 1);
+  make_window(NO_L1, 0);
+  make_window(SCRATCH, 1);
+  refresh_size();
+  /* Keep clear of dom0's kernel: it must hold no grant of its own. */
+  const volatile uint64_t *words = (const volatile uint64_t *)table;
+  for (unsigned int ref = 0; ref < nr_entries(); ref++)
+    if (words[ref]) die("dom0's kernel uses grant ref %u: the agent needs a table of its own", ref);
+  hello();
+  serve();
+  return 0;
+}
