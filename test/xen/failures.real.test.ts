@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Op } from '../../src/ops/op.ts';
 import { SubjectError } from '../../src/subject/subject.ts';
+import { XEN_DOM0_CONFIG } from '../../src/subject/xen/config.ts';
 import { openXenSubject } from '../../src/subject/xen/xenSubject.ts';
 import {
   alive,
@@ -18,6 +20,15 @@ import {
 } from './support.ts';
 
 sayWhetherXenRuns('failures');
+
+function errorOf(f: () => unknown): Error {
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('no error');
+}
 
 describe.skipIf(!XEN_AVAILABLE)('a real-Xen boot that fails', () => {
   it("reports dom0's crash in one line ending with Xen's console, without waiting out the boot", () => {
@@ -43,6 +54,31 @@ describe.skipIf(!XEN_AVAILABLE)('a real-Xen boot that fails', () => {
     const pid = Number(readFileSync(join(log, '..', 'qemu.pid'), 'utf8'));
     expect(alive(pid)).toBe(false);
   }, 300_000);
+});
+
+describe.skipIf(!XEN_AVAILABLE)('a real-Xen subject that fails after its boot', () => {
+  it('reports its first failure, with the console, to every later call', () => {
+    const xen = openXenSubject({ agentSource: STAND_IN_AGENT });
+    const pid = Number(readFileSync(xen.pidFile, 'utf8'));
+    try {
+      const s = xen.create(XEN_DOM0_CONFIG);
+      // the stand-in serves query_size alone: anything else is an error message
+      const op: Op = { kind: 'end_access', dom: 0, ref: 8 };
+      const first = errorOf(() => s.apply(op));
+      expect(first).toBeInstanceOf(SubjectError);
+      expect(first.message).toMatch(
+        /^subject xen: answered the answer to apply with an error: .*query_size only.*; Xen's console ends: /,
+      );
+      // the channel is closed now: a retry (fast-check shrinking) gets the first failure again,
+      // not "the subject is closed"
+      expect(errorOf(() => s.apply({ kind: 'query_size', caller: 0, dom: 0 }))).toBe(first);
+      expect(errorOf(() => xen.create(XEN_DOM0_CONFIG))).toBe(first);
+      expect(alive(pid), 'QEMU is stopped by the failure').toBe(false);
+      expect(readFileSync(xen.consoleLog, 'latin1'), 'the log is kept').toContain('(XEN)');
+    } finally {
+      xen.close();
+    }
+  }, 400_000);
 });
 
 describe.skipIf(!XEN_AVAILABLE)('grantcheck killed in the middle of a boot', () => {

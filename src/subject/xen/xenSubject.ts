@@ -108,19 +108,22 @@ export function openXenSubject(options: XenOptions = {}): XenSubjectFactory {
   });
   watcher.on('error', () => {}); // a watcher that fails only loses the early stop
   watcher.unref();
-  let failed = false;
+  /** The first failure: the channel is closed after it, and what fails later (an engine
+   * retrying, shrinking) only echoes it, so every later error reports the first. */
+  let failure: SubjectError | undefined;
   /** The wire's message with the subject named "xen" (not QEMU's whole command line) and the
    * end of Xen's console. */
   const explain = (e: unknown): unknown => {
     if (!(e instanceof SubjectError)) return e;
-    failed = true;
+    if (failure) return failure;
     const message = e.message.replace(`subject ${quote(command)}: `, 'subject xen: ');
     const last = lastConsoleLine(readText(consoleLog));
     const tail =
       last === undefined
         ? `; Xen's console (${consoleLog}) is empty`
         : `; Xen's console ends: ${last} (whole log: ${consoleLog})`;
-    return new SubjectError(`${message}${tail}`);
+    failure = new SubjectError(`${message}${tail}`);
+    return failure;
   };
   const stopWatcher = () => void watcher.terminate();
 
@@ -171,7 +174,7 @@ export function openXenSubject(options: XenOptions = {}): XenSubjectFactory {
       closed = true;
       wire.close();
       stopWatcher();
-      if (!failed) rmSync(runDir, { recursive: true, force: true });
+      if (!failure) rmSync(runDir, { recursive: true, force: true });
     },
     consoleLog,
     pidFile,
