@@ -114,7 +114,7 @@ afterAll(() => {
 });
 
 describe('the packed tarball', () => {
-  it('holds the compiled code, its types, the bundled CLI, the bin, README and LICENSE', () => {
+  it('holds the compiled code, its types, the bundled CLI, the bin, the dom0 agent, README and LICENSE', () => {
     for (const file of [
       'package.json',
       'README.md',
@@ -126,6 +126,7 @@ describe('the packed tarball', () => {
       'dist/src/cli/main.js',
       'dist/properties/suites.js',
       'dist/cli/main.js',
+      'agents/xen-dom0/agent.c', // compiled at run time by --subject xen
     ]) {
       expect(packed).toContain(file);
     }
