@@ -45,9 +45,11 @@ export interface XenSubjectFactory extends ClosableSubjectFactory {
   readonly bootMs: number;
 }
 
-/** Lines of Xen's console that say the machine is gone: QEMU is then stopped at once (Xen halts
- * with noreboot, and QEMU would run on until the boot deadline). */
-const FATAL = /Hardware Dom0 crashed|Panic on CPU|Dom0 shutdown|Reboot in five seconds/;
+/** Lines of Xen's console that say the machine is gone (hwdom_shutdown in xen/common/shutdown.c,
+ * panic in xen/drivers/char/console.c): QEMU is then stopped at once, since with noreboot a
+ * halted Xen keeps QEMU running until the boot deadline. */
+export const XEN_FATAL =
+  /Hardware Dom\d+ (halted|crashed|shutdown)|Hardware domain \d+ did unsupported|Panic on CPU/;
 
 /** The last line of Xen's console that says something (not blank, not a rule of stars), as
  * one printable line. */
@@ -77,10 +79,15 @@ function watcherSource(): string {
   return `const { readFileSync } = require('node:fs');
 const { workerData } = require('node:worker_threads');
 const fatal = new RegExp(workerData.fatal);
+// Armed again only once the log no longer says so: a QEMU started afresh (a subject that boots
+// again) truncates the log, and must not be stopped for its predecessor's last words.
+let armed = true;
 setInterval(() => {
   let text = '';
   try { text = readFileSync(workerData.consoleLog, 'latin1'); } catch { return; }
-  if (!fatal.test(text)) return;
+  if (!fatal.test(text)) { armed = true; return; }
+  if (!armed) return;
+  armed = false;
   try {
     const pid = Number(readFileSync(workerData.pidFile, 'utf8').trim());
     if (pid > 0) process.kill(pid, 'SIGKILL');
@@ -104,7 +111,7 @@ export function openXenSubject(options: XenOptions = {}): XenSubjectFactory {
 
   const watcher = new Worker(watcherSource(), {
     eval: true,
-    workerData: { consoleLog, pidFile, fatal: FATAL.source },
+    workerData: { consoleLog, pidFile, fatal: XEN_FATAL.source },
   });
   watcher.on('error', () => {}); // a watcher that fails only loses the early stop
   watcher.unref();
