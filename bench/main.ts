@@ -1,10 +1,11 @@
 // `npm run bench`: start-up of the built command, speed of the checked harness and of the
-// explorer, printed as tables.
+// explorer, and real Xen's boot and checked ops (when installed), printed as tables.
 // Figures vary with the machine; the ratios are the stable part.
 
 import { benchChecked } from './checked.ts';
 import { benchExplore } from './explore.ts';
 import { benchStartup, STARTUP_BEFORE_AFTER } from './startup.ts';
+import { benchXen } from './xen.ts';
 
 console.log('start-up (bin/grantcheck.js spawned 11 times per command line; wall and CPU time)');
 console.table(benchStartup());
@@ -24,3 +25,12 @@ if (full && raw) {
 }
 console.log('\nexhaustive exploration');
 console.table(await benchExplore());
+
+console.log('\nreal Xen under QEMU (--subject xen, seed 1124; one boot)');
+const xen = benchXen();
+if ('skipped' in xen) {
+  console.log(`skipped: ${xen.skipped}`);
+} else {
+  console.log(`boot (QEMU started to the agent's hello): ${xen.bootSeconds.toFixed(1)} s`);
+  console.table(xen.rows);
+}

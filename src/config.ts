@@ -14,8 +14,9 @@ export const GrantConfigSchema = z
     maxPagesSlack: z.number().int().min(0).max(64),
     /** nr_grant_frames starts at 1 (INITIAL_NR_GRANT_FRAMES) and may grow to this. */
     maxGrantFrames: z.number().int().min(1).max(64),
-    /** max_maptrack_frames: 256 handles per frame; one vCPU can hold 256*frames-1 mappings. */
-    maxMaptrackFrames: z.number().int().min(1).max(16),
+    /** max_maptrack_frames: 256 handles per frame; one vCPU can hold 256*frames-1 mappings.
+     * At most 1024, Xen 4.17's default (opt_max_maptrack_frames in xen/common/grant_table.c). */
+    maxMaptrackFrames: z.number().int().min(1).max(1024),
     /** PV guests' frame numbers: a PV guest names machine frames (the "gfn" in its grant
      * entries and transfers is an MFN, and Xen's p2m for it is the identity over the frames it
      * owns: x86 gfn_to_mfn of a non-translated domain). Absent or false: each domain numbers its

@@ -21,6 +21,7 @@
 import type { GrantConfig } from '../../src/config.ts';
 import { GNTTAB_UNMAP_BATCH_SIZE } from '../../src/impl/hypervisor/unmapGrantRef.ts';
 import type { Op } from '../../src/ops/op.ts';
+import { MAX_BATCH } from '../../src/ops/op.ts';
 import { GNTPIN_COUNTER_LIMIT, MAPTRACK_PER_PAGE } from '../../src/xen/abi.ts';
 
 /** The hypercalls whose batch lengths are classified. */
@@ -41,7 +42,14 @@ export function maptrackCapacity(config: GrantConfig): number {
   return MAPTRACK_PER_PAGE * config.maxMaptrackFrames - 1;
 }
 
+/** The classes a batch can reach: those that start within MAX_BATCH (the longest batch a trace or
+ * the wire carries). With Xen's default of 1024 maptrack frames, a map batch never outgrows
+ * one vCPU's maptrack table. */
 export function lengthClasses(kind: BatchKind, config: GrantConfig): readonly LengthClass[] {
+  return allLengthClasses(kind, config).filter((c) => c.min <= MAX_BATCH);
+}
+
+function allLengthClasses(kind: BatchKind, config: GrantConfig): readonly LengthClass[] {
   switch (kind) {
     case 'map_grant_ref': {
       const cap = maptrackCapacity(config);
@@ -96,7 +104,8 @@ export function lengthLabel(kind: BatchKind, config: GrantConfig, length: number
 }
 
 /** Lengths to generate: each class's bounds and the lengths just past them, ascending, so that
- * an index into the list shrinks towards 1. */
+ * an index into the list shrinks towards 1; none over MAX_BATCH (a class reaching past it is
+ * represented by MAX_BATCH). */
 export function ladder(kind: BatchKind, config: GrantConfig): readonly number[] {
   const lengths = new Set<number>();
   for (const c of lengthClasses(kind, config)) {
@@ -104,7 +113,7 @@ export function ladder(kind: BatchKind, config: GrantConfig): readonly number[] 
     if (c.max !== undefined) lengths.add(c.max);
     lengths.add((c.max ?? c.min) + 1);
   }
-  return [...lengths].sort((a, b) => a - b);
+  return [...new Set([...lengths].map((n) => Math.min(n, MAX_BATCH)))].sort((a, b) => a - b);
 }
 
 /** The coverage an op adds by its batch length (suites' opCoverage). */

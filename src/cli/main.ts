@@ -46,7 +46,10 @@ function buildProgram(
     .option('--domains <n>', 'number of domains (default 3)')
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .option('--fault <id>', 'run against a deliberately broken impl (see: grantcheck list)')
-    .option('--subject <command>', 'check an external subject (docs/subject-protocol.md)')
+    .option(
+      '--subject <command>',
+      'check an external subject (docs/subject-protocol.md), or "xen": real Xen under QEMU (docs/real-xen.md)',
+    )
     .option(
       '--failures <dir>',
       'failure database: kept failures are replayed first (default .grantcheck/failures)',
@@ -65,7 +68,10 @@ function buildProgram(
       '--fault <id>',
       'replay against this fault instead of the recorded one ("none": the correct impl)',
     )
-    .option('--subject <command>', 'replay against an external subject (docs/subject-protocol.md)')
+    .option(
+      '--subject <command>',
+      'replay against an external subject (docs/subject-protocol.md), or "xen": real Xen under QEMU',
+    )
     .option('--json', 'print the replay as JSON')
     .action(async (file: string, opts: { json?: boolean; fault?: string; subject?: string }) =>
       settle((await import('./commands/replay.ts')).replayCommand(file, opts, io)),

@@ -1,10 +1,14 @@
 // `--subject 'CMD ARGS…'`: the system under test is a child process speaking the subject wire
 // protocol (docs/subject-protocol.md), instead of the built-in impl or one of its faults.
+// `--subject xen`, exactly that word, is the real Xen hypervisor booted under QEMU
+// (docs/real-xen.md).
 
 import type { Fault } from '../faults/index.ts';
 import { subjectOf } from '../faults/index.ts';
 import type { SubjectFactory } from '../subject/subject.ts';
 import { openWireSubject } from '../subject/wire/wireSubject.ts';
+import { XEN_SUBJECT } from '../subject/xen/config.ts';
+import { openXenSubject } from '../subject/xen/xenSubject.ts';
 import { UsageError } from './options.ts';
 
 /** Run `body` against the subject the flags name, and always stop an external one after: after
@@ -20,7 +24,7 @@ export function withSubject<T>(
       '--fault and --subject exclude each other: a fault is a variant of the built-in impl',
     );
   if (command.trim() === '') throw new UsageError('--subject: the command is empty');
-  const subject = openWireSubject(command);
+  const subject = command === XEN_SUBJECT ? openXenSubject() : openWireSubject(command);
   let result: T;
   try {
     result = body(subject);

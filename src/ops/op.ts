@@ -116,6 +116,10 @@ export type HypercallOp = MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTa
 export type Op = GuestOp | HypercallOp;
 export type OpKind = Op['kind'];
 
+/** The most elements one batch hypercall op may carry in a trace or on the wire (./schema.ts):
+ * grantcheck's own bound on what it reads, not Xen's (Xen bounds `count` only by `(int)count < 0`). */
+export const MAX_BATCH = 1024;
+
 export const OP_KINDS: readonly OpKind[] = [
   'grant_access',
   'end_access',

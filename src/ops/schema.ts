@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { GrantConfig } from '../config.ts';
 import type { Op } from './op.ts';
-import { actingDomain } from './op.ts';
+import { actingDomain, MAX_BATCH } from './op.ts';
 
 const u16 = z.number().int().min(0).max(0xffff);
 const u32 = z
@@ -15,7 +15,6 @@ const u32 = z
   .max(2 ** 32 - 1);
 /** Addresses (host_addr, dev_bus_addr) are u64 in C; traces keep them exact up to 2^53. */
 const addr = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const MAX_BATCH = 1024;
 
 export const OpSchema = z.discriminatedUnion('kind', [
   z

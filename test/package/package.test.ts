@@ -114,7 +114,7 @@ afterAll(() => {
 });
 
 describe('the packed tarball', () => {
-  it('holds the compiled code, its types, the bundled CLI, the bin, README and LICENSE', () => {
+  it('holds the compiled code, its types, the bundled CLI, the bin, the dom0 agent, README and LICENSE', () => {
     for (const file of [
       'package.json',
       'README.md',
@@ -126,14 +126,16 @@ describe('the packed tarball', () => {
       'dist/src/cli/main.js',
       'dist/properties/suites.js',
       'dist/cli/main.js',
+      'agents/xen-dom0/agent.c', // compiled at run time by --subject xen
     ]) {
       expect(packed).toContain(file);
     }
   });
-  it('holds nothing else: no sources, tests, bench or build state', () => {
+  it('holds nothing else: no sources but the dom0 agent (built at run time), no tests, bench or build state', () => {
     const stray = packed.filter(
       (f) =>
         !['package.json', 'README.md', 'LICENSE', 'bin/grantcheck.js'].includes(f) &&
+        !/^agents\/xen-dom0\/[\w-]+\.[ch]$/.test(f) &&
         !/^dist\/(src|properties)\/.+\.(js|d\.ts|js\.map)$/.test(f) &&
         !/^dist\/cli\/[\w-]+\.js$/.test(f),
     );

@@ -10,6 +10,7 @@ import {
 } from '../../properties/generators/batches.ts';
 import { makeConfig } from '../../src/config.ts';
 import type { UnmapGrantRefArgs } from '../../src/ops/op.ts';
+import { MAX_BATCH } from '../../src/ops/op.ts';
 
 const CONFIG = makeConfig({});
 
@@ -45,6 +46,19 @@ describe('batch-length classes', () => {
       const labels = new Set(ladder(kind, CONFIG).map((n) => lengthLabel(kind, CONFIG, n)));
       expect(labels.size, kind).toBe(lengthClasses(kind, CONFIG).length);
     }
+  });
+
+  it('keep the default ladders, and no burst longer than a batch may be (MAX_BATCH)', () => {
+    expect(ladder('map_grant_ref', CONFIG)).toEqual([1, 2, 128, 129, 255, 256, 257]);
+    expect(ladder('unmap_grant_ref', CONFIG)).toEqual([1, 2, 31, 32, 33, 64, 65, 66]);
+    // Xen's default maptrack limit (1024 frames): 262,143 handles, more than a batch can ask.
+    const xen = makeConfig({ domains: 1, maxMaptrackFrames: 1024 });
+    expect(ladder('map_grant_ref', xen)).toEqual([1, 2, 128, 129, MAX_BATCH]);
+    for (const kind of BATCH_KINDS) {
+      const labels = new Set(ladder(kind, xen).map((n) => lengthLabel(kind, xen, n)));
+      expect(labels.size, kind).toBe(lengthClasses(kind, xen).length);
+    }
+    expect(lengthLabel('map_grant_ref', xen, MAX_BATCH)).toBe('map_grant_ref:len=129-262143');
   });
 
   it('count map and unmap batches by class, and nothing else', () => {

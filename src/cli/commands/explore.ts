@@ -32,6 +32,7 @@ import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.t
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
 import { withSubject } from '../subject.ts';
+import { XEN_SUBJECT } from '../../subject/xen/config.ts';
 import { tryWrite } from '../write.ts';
 import { DEFAULT_TRACE_DIR } from './run.ts';
 
@@ -295,6 +296,12 @@ function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
     maxPin: parseIntOption('max-pin', flags.maxPin, 0, 3) ?? 1,
     alphabet,
   };
+  if (flags.subject === XEN_SUBJECT) {
+    // The explorer's configs (one grant frame, one maptrack frame) are not real Xen's limits.
+    throw new UsageError(
+      "--subject xen: explore's bounded configs differ from real Xen's limits; use run or replay",
+    );
+  }
   const problems = xenBoundsProblems(xb);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   return withSubject(flags.subject, fault, (subject) =>

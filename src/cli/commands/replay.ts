@@ -23,6 +23,7 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { withSubject } from '../subject.ts';
+import { XEN_SUBJECT, xenConfigProblem } from '../../subject/xen/config.ts';
 import { renderReplayTable, renderSideBySide } from '../../report/render.ts';
 
 export interface ReplayFlags {
@@ -76,6 +77,8 @@ function replayXen(file: string, trace: Trace, flags: ReplayFlags, io: Io): CliO
       message: `${flags.fault === undefined ? `${shown(file)}: fault` : '--fault'}: no fault ${quote(faultId)} (see: grantcheck list)`,
     };
   }
+  const xenProblem = flags.subject === XEN_SUBJECT ? xenConfigProblem(trace.config) : null;
+  if (xenProblem !== null) return badFile(file, `config: ${xenProblem}`);
   return withSubject(flags.subject, fault, (subject) =>
     replayAgainst(subject, file, trace, faultId, flags, io),
   );

@@ -13,6 +13,7 @@ import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
 import { failureRoot, subjectDir } from '../../failures/paths.ts';
 import { describeComparison } from '../../subject/subject.ts';
+import { XEN_DOM0_CONFIG, XEN_SUBJECT, xenConfigProblem } from '../../subject/xen/config.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
@@ -54,7 +55,11 @@ function readFlags(flags: RunFlags): {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
   // No GrantConfigSchema.parse: --domains is checked against the schema's bounds (1..16) above,
   // and zod is the largest part of start-up (a test keeps the bounds equal to the schema's).
-  const config: GrantConfig = { ...DEFAULT_CONFIG, ...(domains === undefined ? {} : { domains }) };
+  // Real Xen runs dom0 alone, with Xen's own limits (src/subject/xen/config.ts).
+  const base = flags.subject === XEN_SUBJECT ? XEN_DOM0_CONFIG : DEFAULT_CONFIG;
+  const config: GrantConfig = { ...base, ...(domains === undefined ? {} : { domains }) };
+  const xenProblem = flags.subject === XEN_SUBJECT ? xenConfigProblem(config) : null;
+  if (xenProblem !== null) throw new UsageError(`--domains: ${xenProblem}`);
   const names = flags.suite === undefined || flags.suite === 'all' ? SUITE_NAMES : [flags.suite];
   const suites = names.map((name) => {
     const suite = buildSuite(name, config);

@@ -1,0 +1,97 @@
+// Real Xen under QEMU, booted once for this file with the stand-in agent (query_size only, done
+// for real through privcmd): the host side's boot path, the cache, real Xen's answers against
+// the model, and QEMU gone after close. Skipped with one line on a machine without the packages.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSuite } from '../../src/harness/random.ts';
+import { DOMID_SELF, GNTST_bad_domain } from '../../src/xen/abi.ts';
+import { XEN_DOM0_CONFIG } from '../../src/subject/xen/config.ts';
+import { buildBootFiles } from '../../src/subject/xen/initramfs.ts';
+import { findXenHost } from '../../src/subject/xen/setup.ts';
+import type { XenSubjectFactory } from '../../src/subject/xen/xenSubject.ts';
+import { openXenSubject } from '../../src/subject/xen/xenSubject.ts';
+import { buildSuite, SUITE_NAMES } from '../../properties/suites.ts';
+import { testSeeds } from '../support/seeds.ts';
+import { alive, sayWhetherXenRuns, STAND_IN_AGENT, waitFor, XEN_AVAILABLE } from './support.ts';
+
+sayWhetherXenRuns('stand-in agent');
+
+describe.skipIf(!XEN_AVAILABLE)('real Xen with the stand-in agent', () => {
+  let xen: XenSubjectFactory;
+  beforeAll(() => {
+    xen = openXenSubject({ agentSource: STAND_IN_AGENT });
+  }, 400_000);
+  afterAll(async () => {
+    const pid = Number(readFileSync(xen.pidFile, 'utf8'));
+    xen.close();
+    expect(await waitFor(() => !alive(pid), 10_000), `QEMU ${pid} still running`).toBe(true);
+    expect(existsSync(dirname(xen.consoleLog)), 'the run directory is removed').toBe(false);
+  }, 60_000);
+
+  it("boots to the agent's hello", () => {
+    expect(xen.name).toBe('xen-stand-in');
+    expect(xen.opKinds).toEqual(['query_size']);
+    expect(xen.bootMs).toBeGreaterThan(0);
+    console.log(`[real Xen] boot to hello: ${(xen.bootMs / 1000).toFixed(1)} s`);
+    expect(readFileSync(xen.consoleLog, 'latin1')).toContain('(XEN)');
+  });
+
+  it("answers query_size from Xen itself, with XEN_DOM0_CONFIG's grant-frame limit", () => {
+    const s = xen.create(XEN_DOM0_CONFIG);
+    const self = s.apply({ kind: 'query_size', caller: 0, dom: DOMID_SELF });
+    expect(self).toEqual({
+      kind: 'query_size',
+      status: 0,
+      nrFrames: 1,
+      maxNrFrames: XEN_DOM0_CONFIG.maxGrantFrames,
+    });
+    expect(s.apply({ kind: 'query_size', caller: 0, dom: 7 })).toEqual({
+      kind: 'query_size',
+      status: GNTST_bad_domain,
+    });
+  });
+
+  it('agrees with the model on every suite (query_size only)', () => {
+    for (const name of SUITE_NAMES) {
+      const suite = buildSuite(name, XEN_DOM0_CONFIG);
+      if (!suite) throw new Error(name);
+      for (const seed of testSeeds(`real Xen stand-in ${name}`)) {
+        const outcome = runSuite(suite, { seed, runs: 3, maxOps: 30, subject: xen });
+        expect(outcome.kind, `${name} seed ${seed}`).toBe('pass');
+        expect(outcome.stats.ops).toBeGreaterThan(0);
+      }
+    }
+  }, 300_000);
+
+  it('boots from the cache: the same files, not rebuilt', () => {
+    const host = findXenHost();
+    const first = buildBootFiles(host, { agentSource: STAND_IN_AGENT });
+    const before = statSync(first.initramfs).mtimeMs;
+    const again = buildBootFiles(host, { agentSource: STAND_IN_AGENT });
+    expect(again).toEqual(first);
+    expect(statSync(again.initramfs).mtimeMs).toBe(before);
+    // the initramfs: /init, the mount points, the modules and their order
+    const listed = spawnSync('cpio', ['-it', '--quiet'], {
+      input: readFileSync(first.initramfs),
+      encoding: 'utf8',
+    });
+    expect(listed.status).toBe(0);
+    const names = host.modules.map((m) => basename(m.path));
+    expect(listed.stdout.trim().split('\n')).toEqual([
+      'init',
+      'dev',
+      'proc',
+      'sys',
+      'modules',
+      ...names.map((n) => `modules/${n}`),
+      'modules/order',
+    ]);
+    const order = spawnSync('cpio', ['-i', '--quiet', '--to-stdout', 'modules/order'], {
+      input: readFileSync(first.initramfs),
+      encoding: 'utf8',
+    });
+    expect(order.stdout).toBe(`${names.join('\n')}\n`);
+  });
+});
