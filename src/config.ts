@@ -17,6 +17,11 @@ export const GrantConfigSchema = z
     /** max_maptrack_frames: 256 handles per frame; one vCPU can hold 256*frames-1 mappings.
      * At most 1024, Xen 4.17's default (opt_max_maptrack_frames in xen/common/grant_table.c). */
     maxMaptrackFrames: z.number().int().min(1).max(1024),
+    /** PV guests' frame numbers: a PV guest names machine frames (the "gfn" in its grant
+     * entries and transfers is an MFN, and Xen's p2m for it is the identity over the frames it
+     * owns: x86 gfn_to_mfn of a non-translated domain). Absent or false: each domain numbers its
+     * own pages 0..pagesPerDomain-1 (a translated guest's p2m). */
+    pv: z.boolean().optional(),
     /** Linear pages 0..hostVaPages-1 have an L1 page table; a host map elsewhere fails. */
     hostVaPages: z
       .number()

@@ -16,6 +16,12 @@ export const DEFAULT_CONFIG: GrantConfig = {
 /** Machine frame numbers start here, so that an MFN never equals a small gfn by accident. */
 export const MFN_BASE = 0x100;
 
+/** The number domain `dom` names its `index`-th initial page by: its MFN for a PV guest,
+ * otherwise `index` (config.pv). */
+export function initialGfn(config: GrantConfig, dom: number, index: number): number {
+  return config.pv === true ? initialMfn(config, dom, index) : index;
+}
+
 /** The MFN that backs domain `dom`'s gfn `gfn` at start. */
 export function initialMfn(config: GrantConfig, dom: number, gfn: number): number {
   return MFN_BASE + dom * config.pagesPerDomain + gfn;

@@ -13,11 +13,11 @@
  *     IOCTL_PRIVCMD_HYPERCALL.
  * After each op it reads the shared entries back and asks Xen for the table's size.
  *
- * The model's numbers are not the machine's: dom0 is PV, so its grant entries name machine
- * frames. The agent translates, and nothing else:
- *   - model gfn g of dom0 (g < pagesPerDomain) is a page the agent took from Xen with
- *     XENMEM_increase_reservation; model mfn 0x100+k is the k-th of those pages. A gfn the
- *     model has not backed becomes a frame no domain owns (g + 2^31, or g itself from 2^24 up).
+ * The model's numbers are not the machine's. dom0 is PV, and so is the model's dom0 (config.pv):
+ * its frame numbers are machine frames. The agent translates, and nothing else:
+ *   - model mfn 0x100+k is the k-th page the agent took from Xen with
+ *     XENMEM_increase_reservation; any other frame number becomes a frame no domain owns
+ *     (f + 2^31 below 2^24, f itself from 2^24 up), and back.
  *   - model linear address a is WINDOW + a, in a 2 MiB window whose L1 page table exists and
  *     whose PTEs are empty; an address beyond the model's window lands in NO_L1, where there is
  *     no L1 table. An unmap's host_addr 0 stays 0 ("leave the host mapping alone").
@@ -142,7 +142,7 @@ struct node {
   int first, next; /* children (index into nodes), siblings; -1 ends */
 };
 
-#define MAX_NODES 65536
+#define MAX_NODES (1 << 20)
 static struct node nodes[MAX_NODES];
 static int nnodes;
 static const char *jp;
@@ -341,39 +341,10 @@ static uint64_t pool[MAX_POOL];  /* machine frames the agent owns; pool[k] is mo
 static unsigned int pool_size;
 static int tainted[MAX_POOL];    /* holds a reference reset had to leak: never reused */
 
-/* dom0's gfn -> model mfn index, as a PV guest keeps its own p2m: gfn k starts at pool[k]; a
- * page given away leaves it; a transfer received lands at the entry's gfn. */
-#define MAX_P2M 256
-static struct {
-  uint64_t gfn;
-  int page;
-} p2m[MAX_P2M];
-static int p2m_len;
-
 static struct config {
   unsigned int domains, pages, max_grant_frames, max_maptrack_frames, host_va_pages;
+  int pv;
 } config;
-
-static int p2m_find(uint64_t gfn) {
-  for (int i = 0; i < p2m_len; i++)
-    if (p2m[i].gfn == gfn) return i;
-  return -1;
-}
-
-static void p2m_set(uint64_t gfn, int page) {
-  int i = p2m_find(gfn);
-  if (i < 0) {
-    if (p2m_len == MAX_P2M) die("p2m full");
-    i = p2m_len++;
-  }
-  p2m[i].gfn = gfn;
-  p2m[i].page = page;
-}
-
-static void p2m_remove(uint64_t gfn) {
-  int i = p2m_find(gfn);
-  if (i >= 0) p2m[i] = p2m[--p2m_len];
-}
 
 static int page_of_machine_frame(uint64_t mfn) {
   for (unsigned int k = 0; k < pool_size && k < config.pages; k++)
@@ -381,12 +352,11 @@ static int page_of_machine_frame(uint64_t mfn) {
   return -1;
 }
 
-/* The machine frame a guest writes for model gfn g: its page, or a frame nobody owns. Returns
- * 0 when the value has no safe machine counterpart (an error for grantcheck). */
+/* The machine frame of model frame g: the agent's page, or a frame nobody owns. Returns 0 when
+ * the value has no safe machine counterpart (an error for grantcheck). */
 static int machine_frame_of_gfn(uint64_t g, uint64_t *mfn) {
-  int i = p2m_find(g);
-  if (i >= 0) {
-    *mfn = pool[p2m[i].page];
+  if (g >= MFN_BASE && g < MFN_BASE + config.pages) {
+    *mfn = pool[g - MFN_BASE];
     return 1;
   }
   if (g < SMALL_FRAMES) {
@@ -398,22 +368,13 @@ static int machine_frame_of_gfn(uint64_t g, uint64_t *mfn) {
   return 1;
 }
 
-/* A machine frame Xen wrote or returned, as the model's number: a pool page is its model mfn;
- * an unbacked gfn's frame goes back to the gfn. */
+/* A machine frame as the model's number (the inverse of machine_frame_of_gfn). */
 static uint64_t model_frame_of_machine(uint64_t mfn) {
   int k = page_of_machine_frame(mfn);
   if (k >= 0) return MFN_BASE + (uint64_t)k;
   if (mfn >= UNBACKED_OFFSET && mfn < UNBACKED_OFFSET + SMALL_FRAMES) return mfn - UNBACKED_OFFSET;
   return mfn;
 }
-
-/* What the guest last wrote into each entry's frame field, in both numberings: an entry the
- * guest wrote reads back as the gfn it wrote, unless Xen has since written the frame. */
-static struct {
-  uint32_t machine, model;
-  uint8_t valid;
-} written[MAX_REFS];
-
 
 /* The machine address of a model linear address of a map (and of a non-zero unmap one). */
 static uint64_t machine_host_addr(uint64_t a) {
@@ -435,15 +396,21 @@ static uint64_t machine_bus_addr(uint64_t a) {
 /* ------------------------------------------------------------------------------------------ */
 /* What a run leaves in Xen: the handles it holds                                              */
 
-#define MAX_HANDLES (MAPTRACK_PER_PAGE * 4)
+#define MAX_HANDLES 65536u
 static struct {
   uint8_t live;
   uint32_t flags;
   uint64_t host; /* machine address */
   uint64_t mfn;
 } handles[MAX_HANDLES];
-static int maptrack_grown;   /* a handle beyond the first maptrack frame was seen */
-static int maptrack_touched; /* a map ran since the free list was last put in order */
+static unsigned int maptrack_limit; /* handles in the frames Xen has made (as far as seen) */
+static int maptrack_touched;        /* a map ran since the free list was last put in order */
+static int handle_lost;             /* a handle beyond MAX_HANDLES: it cannot be undone */
+
+static void note_handle(unsigned int h) {
+  unsigned int limit = (h / MAPTRACK_PER_PAGE + 1) * MAPTRACK_PER_PAGE;
+  if (limit > maptrack_limit) maptrack_limit = limit;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The guest library (Linux's gnttab_*_v1 and Xen's public grant_table.h protocol)             */
@@ -461,12 +428,9 @@ static int reusable(uint16_t flags) {
 static uint16_t load_flags(uint64_t ref) { return __atomic_load_n(&table[ref].flags, __ATOMIC_ACQUIRE); }
 
 /* gnttab_update_entry_v1: domid and frame, a write barrier, then flags. */
-static void update_entry(uint64_t ref, uint16_t domid, uint64_t gfn, uint32_t frame, uint16_t flags) {
+static void update_entry(uint64_t ref, uint16_t domid, uint32_t frame, uint16_t flags) {
   table[ref].domid = domid;
   table[ref].frame = frame;
-  written[ref].machine = frame;
-  written[ref].model = (uint32_t)gfn;
-  written[ref].valid = 1;
   __atomic_thread_fence(__ATOMIC_RELEASE);
   __atomic_store_n(&table[ref].flags, flags, __ATOMIC_RELEASE);
 }
@@ -495,7 +459,7 @@ static int grant(int op, const char *kind, uint16_t flags) {
     result_outcome(kind, "einval");
     return 1;
   }
-  update_entry(ref, (uint16_t)num(op, "grantee"), gfn, (uint32_t)mfn, flags);
+  update_entry(ref, (uint16_t)num(op, "grantee"), (uint32_t)mfn, flags);
   result_outcome(kind, "ok");
   return 1;
 }
@@ -527,10 +491,7 @@ static void end_transfer(uint64_t ref) {
   }
   if (!(flags & GTF_completed)) return result_outcome("end_transfer", "pending");
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
-  uint32_t frame = table[ref].frame;
-  uint64_t model = written[ref].valid && written[ref].machine == frame
-                       ? written[ref].model
-                       : model_frame_of_machine(frame);
+  uint64_t model = model_frame_of_machine(table[ref].frame);
   emit("{\"kind\":\"end_transfer\",\"outcome\":\"completed\",\"frame\":%llu}",
        (unsigned long long)model);
 }
@@ -553,9 +514,6 @@ static int raw_write(int op) {
   uint64_t word;
   memcpy(&word, &value, sizeof word);
   __atomic_store_n((volatile uint64_t *)&table[ref], word, __ATOMIC_RELEASE);
-  written[ref].machine = (uint32_t)mfn;
-  written[ref].model = (uint32_t)gfn;
-  written[ref].valid = 1;
   result_outcome("raw_write", "ok");
   return 1;
 }
@@ -598,7 +556,8 @@ static void map_grant_ref(int op) {
     }
     uint64_t mfn = maps[i].dev_bus_addr / PAGE;
     unsigned int h = maps[i].handle;
-    if (h >= MAPTRACK_PER_PAGE) maptrack_grown = 1;
+    note_handle(h);
+    if (h >= MAX_HANDLES) handle_lost = 1;
     if (h < MAX_HANDLES) {
       handles[h].live = 1;
       handles[h].flags = maps[i].flags;
@@ -631,13 +590,11 @@ static void unmap_grant_ref(int op) {
 static int transfer(int op) {
   int n;
   int e = batch_of(op, &n);
-  uint64_t gfns[MAX_BATCH];
   for (int i = 0; i < n; i++, e = nodes[e].next) {
     memset(&transfers[i], 0, sizeof transfers[i]);
-    uint64_t mfn;
-    gfns[i] = num(e, "gfn");
-    if (!machine_frame_of_gfn(gfns[i], &mfn)) {
-      emit("%s", frame_problem(gfns[i]));
+    uint64_t mfn, gfn = num(e, "gfn");
+    if (!machine_frame_of_gfn(gfn, &mfn)) {
+      emit("%s", frame_problem(gfn));
       return 0;
     }
     transfers[i].mfn = mfn;
@@ -648,17 +605,7 @@ static int transfer(int op) {
   if (rc) die("GNTTABOP_transfer: hypercall failed (%ld)", rc);
   refresh_size();
   emit("{\"kind\":\"transfer\",\"statuses\":[");
-  for (int i = 0; i < n; i++) {
-    emit("%s%d", i ? "," : "", transfers[i].status);
-    if (transfers[i].status != GNTST_okay) continue;
-    /* The page left gfn; Xen wrote its frame into the receiving entry (dom0 is the only
-     * domain, so the receiver is dom0): the guest's p2m now has it at the entry's gfn. */
-    uint32_t ref = transfers[i].ref;
-    int page = page_of_machine_frame(transfers[i].mfn);
-    p2m_remove(gfns[i]);
-    if (ref < nr_entries() && page >= 0 && written[ref].valid) p2m_set(written[ref].model, page);
-    written[ref].valid = 0;
-  }
+  for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", transfers[i].status);
   emit("]}");
   return 1;
 }
@@ -695,8 +642,9 @@ static void query_size_op(int op) {
 /* ------------------------------------------------------------------------------------------ */
 /* State                                                                                       */
 
-/* The declared parts: dom0's non-zero entries (in the model's numbers) and its table size. */
-static void emit_state(void) {
+/* The declared parts: dom0's non-zero entries (in the model's numbers) and its table size; at a
+ * start, also the maptrack table once Xen has made one (reset put it in order). */
+static void emit_state_with(int with_maptrack) {
   emit("{\"domains\":[{\"entries\":[");
   int first = 1;
   unsigned int n = nr_entries();
@@ -704,16 +652,23 @@ static void emit_state(void) {
   for (unsigned int ref = 0; ref < n; ref++) {
     if (!words[ref]) continue;
     entry_t e = *(const entry_t *)&table[ref];
-    uint64_t frame = written[ref].valid && written[ref].machine == e.frame
-                         ? written[ref].model
-                         : model_frame_of_machine(e.frame);
+    uint64_t frame = model_frame_of_machine(e.frame);
     if (!e.flags && !e.domid && !frame) continue;
     emit("%s[%u,{\"flags\":%u,\"domid\":%u,\"frame\":%llu}]", first ? "" : ",", ref, e.flags,
          e.domid, (unsigned long long)frame);
     first = 0;
   }
-  emit("],\"grantFrames\":{\"nrFrames\":%u,\"maxFrames\":%u}}]}", nr_frames, max_frames);
+  emit("],\"grantFrames\":{\"nrFrames\":%u,\"maxFrames\":%u}", nr_frames, max_frames);
+  if (with_maptrack && maptrack_limit) {
+    emit(",\"maptrack\":{\"limit\":%u,\"maxFrames\":%u,\"freeList\":[", maptrack_limit,
+         config.max_maptrack_frames);
+    for (unsigned int h = 0; h < maptrack_limit; h++) emit("%s%u", h ? "," : "", h);
+    emit("],\"mappings\":[]}");
+  }
+  emit("}]}");
 }
+
+static void emit_state(void) { emit_state_with(0); }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Reset: undo what a run left in Xen                                                          */
@@ -748,13 +703,16 @@ static const char *release_handles(void) {
   for (int h = MAX_HANDLES - 1; h >= 0; h--) {
     if (!handles[h].live) continue;
     int16_t status = unmap_one((unsigned int)h, handles[h].host);
+    const char *how = "";
     if (status == GNTST_general_error && (handles[h].flags & GNTMAP_host_map)) {
       uint64_t va = plant_pte((unsigned int)h, handles[h].mfn,
                               !(handles[h].flags & GNTMAP_readonly));
       if (va) status = unmap_one((unsigned int)h, va);
+      how = va ? ", also through a PTE of the agent's" : "; no PTE of the agent's could name its page";
     }
     if (status != GNTST_okay && status != GNTST_bad_handle) {
-      snprintf(reason, sizeof reason, "handle %d could not be unmapped (status %d)", h, status);
+      snprintf(reason, sizeof reason, "handle %d could not be unmapped (status %d%s)", h, status,
+               how);
       return reason;
     }
     handles[h].live = 0;
@@ -762,63 +720,93 @@ static const char *release_handles(void) {
   return NULL;
 }
 
-/* Put the maptrack free list back in the order of a fresh table's first frame. Xen's list
- * (get_maptrack_handle, put_maptrack_handle) is a FIFO that always keeps its last entry: a map
- * takes the head, an unmap appends. Taking the 255 handles it gives and returning them in order
- * twice leaves [0, 1, ..., 255]: what the first frame gives a fresh table after its first
- * handle, 0, is taken and returned. */
+/* Put the maptrack free list in order: [0, 1, ..., limit-1], all free. Xen's list
+ * (_get_maptrack_handle, put_maptrack_handle) is a FIFO that always keeps its last entry: a map
+ * takes the head, an unmap appends. Taking the limit-1 handles it gives and returning them in
+ * order, twice, leaves exactly that, whatever the order before. With one frame this is what a
+ * fresh table behaves as (its first map makes the frame, returns 0 and chains 1..255); with
+ * more, the model starts from it (the `ready` message's maptrack). */
 static const char *order_maptrack(void) {
-  static char reason[160];
-  const unsigned int take = MAPTRACK_PER_PAGE - 1;
-  const unsigned int per_ref = 85; /* device|readonly pins per ref stay below 128 */
-  for (unsigned int r = 0; r < 3; r++) {
-    uint64_t ref = SCRATCH_REF + r;
-    update_entry(ref, 0, 0, (uint32_t)pool[0], GTF_permit_access | GTF_readonly_bit);
-  }
-  int order[MAPTRACK_PER_PAGE];
-  for (int round = 0; round < 2; round++) {
-    for (unsigned int i = 0; i < take; i++) {
-      memset(&maps[i], 0, sizeof maps[i]);
-      maps[i].dom = 0;
-      maps[i].ref = SCRATCH_REF + i / per_ref;
-      maps[i].flags = GNTMAP_device_map | GNTMAP_readonly;
+  static char reason[200];
+  static int taken[MAX_HANDLES];
+  static int order[MAX_HANDLES];
+  const unsigned int per_ref = 120; /* device|readonly pins per ref stay below 128 */
+  for (;;) {
+    unsigned int limit = maptrack_limit < MAPTRACK_PER_PAGE ? MAPTRACK_PER_PAGE : maptrack_limit;
+    unsigned int take = limit - 1;
+    unsigned int refs = (take + per_ref - 1) / per_ref;
+    if (SCRATCH_REF + refs > ENTRIES_PER_FRAME) {
+      snprintf(reason, sizeof reason, "the maptrack table has %u handles, too many to reorder",
+               limit);
+      return reason;
     }
-    long rc = grant_op(GNTTABOP_map_grant_ref, maps, take);
-    if (rc) die("reset: map hypercall failed (%ld)", rc);
-    int taken[MAPTRACK_PER_PAGE] = {0};
-    for (unsigned int i = 0; i < take; i++) {
-      if (maps[i].status != GNTST_okay || maps[i].handle >= MAPTRACK_PER_PAGE) {
-        snprintf(reason, sizeof reason, "maptrack: map %u of %u gave status %d handle %u", i,
-                 take, maps[i].status, maps[i].handle);
-        return reason;
+    for (unsigned int r = 0; r < refs; r++)
+      update_entry(SCRATCH_REF + r, 0, (uint32_t)pool[0], GTF_permit_access | GTF_readonly_bit);
+    int grew = 0;
+    for (int round = 0; round < 2; round++) {
+      memset(taken, 0, limit * sizeof taken[0]);
+      for (unsigned int done = 0; done < take;) {
+        unsigned int n = take - done < MAX_BATCH ? take - done : MAX_BATCH;
+        for (unsigned int i = 0; i < n; i++) {
+          memset(&maps[i], 0, sizeof maps[i]);
+          maps[i].ref = SCRATCH_REF + (done + i) / per_ref;
+          maps[i].flags = GNTMAP_device_map | GNTMAP_readonly;
+        }
+        long rc = grant_op(GNTTABOP_map_grant_ref, maps, n);
+        if (rc) die("reset: map hypercall failed (%ld)", rc);
+        for (unsigned int i = 0; i < n; i++) {
+          unsigned int h = maps[i].handle;
+          if (maps[i].status != GNTST_okay || h >= MAX_HANDLES) {
+            snprintf(reason, sizeof reason, "maptrack: a reset map gave status %d handle %u",
+                     maps[i].status, h);
+            return reason;
+          }
+          if (h >= limit) {
+            /* A frame a failed map made, never seen: count it, undo, start over. */
+            note_handle(h);
+            grew = 1;
+            memset(&unmaps[0], 0, sizeof unmaps[0]);
+            unmaps[0].handle = (grant_handle_t)h;
+            unmaps[0].dev_bus_addr = pool[0] * PAGE;
+            if (grant_op(GNTTABOP_unmap_grant_ref, unmaps, 1) || unmaps[0].status)
+              die("reset: cannot return handle %u", h);
+          } else {
+            taken[h] = 1;
+          }
+        }
+        done += n;
       }
-      taken[maps[i].handle] = 1;
-    }
-    unsigned int left = 0;
-    while (taken[left]) left++;
-    /* Round 0: return all but 0 in order, then 0, so that 0 ends up the one kept. Round 1 (0
-     * kept): return the others in order. */
-    int n = 0;
-    for (unsigned int h = 1; h < MAPTRACK_PER_PAGE; h++)
-      if (taken[h]) order[n++] = (int)h;
-    if (taken[0]) order[n++] = 0;
-    for (int i = 0; i < n; i++) {
-      memset(&unmaps[i], 0, sizeof unmaps[i]);
-      unmaps[i].handle = (grant_handle_t)order[i];
-      unmaps[i].dev_bus_addr = pool[0] * PAGE;
-    }
-    rc = grant_op(GNTTABOP_unmap_grant_ref, unmaps, (unsigned int)n);
-    if (rc) die("reset: unmap hypercall failed (%ld)", rc);
-    for (int i = 0; i < n; i++)
-      if (unmaps[i].status) {
-        snprintf(reason, sizeof reason, "maptrack: unmap of handle %d gave %d", order[i],
-                 unmaps[i].status);
-        return reason;
+      /* Return all taken but 0 in order, then 0: the kept entry after the next round is 0. */
+      unsigned int count = 0;
+      for (unsigned int h = 1; h < limit; h++)
+        if (taken[h]) order[count++] = (int)h;
+      if (taken[0]) order[count++] = 0;
+      for (unsigned int done = 0; done < count;) {
+        unsigned int n = count - done < MAX_BATCH ? count - done : MAX_BATCH;
+        for (unsigned int i = 0; i < n; i++) {
+          memset(&unmaps[i], 0, sizeof unmaps[i]);
+          unmaps[i].handle = (grant_handle_t)order[done + i];
+          unmaps[i].dev_bus_addr = pool[0] * PAGE;
+        }
+        long rc = grant_op(GNTTABOP_unmap_grant_ref, unmaps, n);
+        if (rc) die("reset: unmap hypercall failed (%ld)", rc);
+        for (unsigned int i = 0; i < n; i++)
+          if (unmaps[i].status) {
+            snprintf(reason, sizeof reason, "maptrack: a reset unmap of %d gave %d",
+                     order[done + i], unmaps[i].status);
+            return reason;
+          }
+        done += n;
       }
-    if (left == 0) break; /* [0, 1, ..., 255] already */
+      if (grew) break;
+      if (!taken[0]) break; /* 0 was the kept entry: [0, 1, ..., limit-1] already */
+    }
+    if (!grew) {
+      maptrack_limit = limit;
+      maptrack_touched = 0;
+      return NULL;
+    }
   }
-  maptrack_touched = 0;
-  return NULL;
 }
 
 /* Keep the pages the agent still owns and that are clean; take new ones up to `want`. */
@@ -833,10 +821,14 @@ static const char *refill_pool(unsigned int want) {
     if (at == MAP_FAILED) die("mmap of privcmd for the page probe: %s", strerror(errno));
     privcmd_mmapbatch_v2_t batch = {
         .num = pool_size, .dom = DOMID_SELF, .addr = (uint64_t)(uintptr_t)at, .arr = probe, .err = errs};
+    /* A page the agent no longer owns fails to map: errs[k] says which (the ioctl itself
+     * fails as a whole only for -ENOENT, paged-out frames, which PV dom0 has none of). */
+    memset(errs, 0, sizeof errs);
     int rc = ioctl(privcmd, IOCTL_PRIVCMD_MMAPBATCH_V2, &batch);
     munmap(at, pool_size * PAGE);
+    if (rc && errno != ENOENT) die("probing the agent's pages: %s", strerror(errno));
     for (unsigned int k = 0; k < pool_size; k++) {
-      int owned = rc == 0 || errs[k] == 0;
+      int owned = errs[k] == 0;
       if (owned && !tainted[k]) pool[kept++] = pool[k];
     }
   }
@@ -865,7 +857,6 @@ static const char *refill_pool(unsigned int want) {
 static void clear_entries(void) {
   volatile uint64_t *words = (volatile uint64_t *)table;
   for (unsigned int ref = 0; ref < nr_entries(); ref++) words[ref] = 0;
-  memset(written, 0, sizeof written);
 }
 
 static const char *config_problem(int c) {
@@ -875,7 +866,10 @@ static const char *config_problem(int c) {
   config.max_grant_frames = (unsigned int)num(c, "maxGrantFrames");
   config.max_maptrack_frames = (unsigned int)num(c, "maxMaptrackFrames");
   config.host_va_pages = (unsigned int)num(c, "hostVaPages");
-  if (config.domains != 1)
+  config.pv = truthy(c, "pv");
+  if (!config.pv)
+    snprintf(problem, sizeof problem, "config.pv is not set: dom0 is a PV guest here");
+  else if (config.domains != 1)
     snprintf(problem, sizeof problem, "config.domains is %u: dom0 is the only domain here",
              config.domains);
   else if (config.pages > MAX_POOL || config.pages == 0)
@@ -904,7 +898,7 @@ static void reset(int request) {
     return;
   }
   const char *stuck = release_handles();
-  if (!stuck && maptrack_grown) stuck = "the run grew the maptrack table beyond one frame";
+  if (!stuck && handle_lost) stuck = "the run made more maptrack handles than the agent tracks";
   if (!stuck && maptrack_touched) stuck = refill_pool(config.pages > 1 ? config.pages : 1);
   if (!stuck && maptrack_touched) stuck = order_maptrack();
   if (!stuck) stuck = refill_pool(config.pages);
@@ -913,11 +907,9 @@ static void reset(int request) {
     return;
   }
   clear_entries();
-  p2m_len = 0;
-  for (unsigned int k = 0; k < config.pages; k++) p2m_set(k, (int)k);
   refresh_size();
   emit("{\"type\":\"ready\",\"state\":");
-  emit_state();
+  emit_state_with(1);
   emit("}");
 }
 

@@ -6,7 +6,7 @@
 // Unmaps sometimes split one host+device mapping across two elements of a batch (XSA-218).
 
 import fc from 'fast-check';
-import { initialMfn } from '../../src/configDefaults.ts';
+import { initialGfn, initialMfn } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
 import type { MapGrantRefArgs, Op, OpKind, UnmapGrantRefArgs } from '../../src/ops/op.ts';
 import {
@@ -54,8 +54,8 @@ export interface Focus {
   readonly refs: readonly number[];
   /** The linear page its host mappings go to (so that unmaps name it). */
   readonly hostPage: number;
-  /** The granter's gfn its grants name (so that an unmap's dev_bus_addr names the mapped
-   * frame). */
+  /** The granter's page its grants name, as an index into its initial pages (so that an
+   * unmap's dev_bus_addr names the mapped frame). */
   readonly gfn: number;
   /** How often ops come coherent (see `coherent`): 0 in some runs, dominant in others. */
   readonly coherence: number;
@@ -145,10 +145,16 @@ export class OpSpace {
     );
   }
 
-  /** A gfn: the focus one, populated ones, the first empty slots, sometimes far out. */
+  /** A gfn: the focus one, populated ones, the first empty slots, sometimes far out. A PV
+   * guest names its pages by MFN (config.pv): the same pages, numbered so. */
   gfn(): fc.Arbitrary<number> {
+    const focus = this.focus;
+    const page = this.focused(
+      focus?.gfn,
+      fc.integer({ min: 0, max: this.config.pagesPerDomain + 1 }),
+    );
     return mostly(
-      this.focused(this.focus?.gfn, fc.integer({ min: 0, max: this.config.pagesPerDomain + 1 })),
+      page.map((p) => initialGfn(this.config, focus?.granter ?? 0, p)),
       fc.constantFrom(U32_MAX, 1000),
     );
   }
@@ -403,7 +409,7 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
             dom: fc.constant(f.granter),
             ref: fc.constantFrom(...f.refs),
             grantee: fc.constant(f.grantee),
-            gfn: fc.constant(f.gfn),
+            gfn: fc.constant(initialGfn(space.config, f.granter, f.gfn)),
             readonly: fc.boolean(),
           }),
         ),

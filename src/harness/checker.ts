@@ -13,7 +13,7 @@ import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
-import { observedState } from '../subject/observe.ts';
+import { observedState, startingState } from '../subject/observe.ts';
 import type { Subject, SubjectFactory } from '../subject/subject.ts';
 import { comparesWholeState } from '../subject/subject.ts';
 import type { Reads } from './reads.ts';
@@ -197,7 +197,7 @@ export class Checker {
   ) {
     this.factory = options.subject ?? IMPL_SUBJECT;
     this.subject = this.factory.create(config);
-    this.modelState = initialState(config);
+    this.modelState = startingState(initialState(config), this.subject.start);
   }
 
   /** Release the subject (a child process, a VM). */

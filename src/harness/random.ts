@@ -9,6 +9,7 @@ import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
 import type { SubjectFactory } from '../subject/subject.ts';
+import { SubjectError } from '../subject/subject.ts';
 import { gntstName } from '../xen/abi.ts';
 import type { StepVerdict, Violation } from './checker.ts';
 import { Checker, violationName } from './checker.ts';
@@ -155,10 +156,17 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   };
 
   const commands = commandsArbitrary(suite, subject, maxOps, options.replayPath);
+  // A subject that breaks (its process died, it sent a bad message) ends the suite: fast-check
+  // would go on shrinking against a dead subject and report the last error, not the first.
+  let broken: SubjectError | undefined;
   const property = fc.property(commands, (cmds) => {
+    if (broken) throw broken;
     const checker = new Checker(suite.config, checkerOptions);
     try {
       runCommands(checker, cmds);
+    } catch (e) {
+      if (e instanceof SubjectError) broken = e;
+      throw e;
     } finally {
       checker.close();
     }
@@ -177,6 +185,7 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
     coverage,
   };
 
+  if (broken) throw broken;
   if (details.failed) {
     if (!(details.errorInstance instanceof ViolationError)) {
       // Not a checked violation: a bug in the harness, model or impl code itself.

@@ -161,6 +161,7 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
       : {
           id: d.id,
           privileged: d.privileged,
+          pv: d.pv,
           totPages: d.totPages,
           maxPages: d.maxPages,
           p2m: d.p2m,
@@ -225,6 +226,7 @@ export function abstractUncached(system: GrantSystem): ModelState {
     return {
       id: d.id,
       privileged: d.privileged,
+      pv: d.pv,
       totPages: d.totPages,
       maxPages: d.maxPages,
       p2m: d.p2m,

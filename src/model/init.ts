@@ -2,7 +2,7 @@
 // zero entries, no maptrack frames yet, no mappings. docs/semantics.md §2.
 
 import type { GrantConfig } from '../config.ts';
-import { initialMfn } from '../configDefaults.ts';
+import { initialGfn, initialMfn } from '../configDefaults.ts';
 import type { DomId, Gfn, Mfn } from '../ops/op.ts';
 import { INITIAL_NR_GRANT_FRAMES } from '../xen/abi.ts';
 import { emptyMaptrack } from './maptrack.ts';
@@ -13,14 +13,15 @@ export function initialState(config: GrantConfig): ModelState {
   const frameOwner = new Map<Mfn, DomId>();
   for (let id = 0; id < config.domains; id++) {
     const p2m = new Map<Gfn, Mfn>();
-    for (let gfn = 0; gfn < config.pagesPerDomain; gfn++) {
-      const mfn = initialMfn(config, id, gfn);
-      p2m.set(gfn, mfn);
+    for (let page = 0; page < config.pagesPerDomain; page++) {
+      const mfn = initialMfn(config, id, page);
+      p2m.set(initialGfn(config, id, page), mfn);
       frameOwner.set(mfn, id);
     }
     domains.push({
       id,
       privileged: id === 0, // the control domain
+      pv: config.pv === true,
       totPages: config.pagesPerDomain,
       maxPages: config.pagesPerDomain + config.maxPagesSlack,
       p2m,

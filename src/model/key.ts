@@ -37,7 +37,7 @@ function domainKey(d: DomainState): string {
   const mt = d.maptrack;
   const raw = [...d.rawWritten].sort((x, y) => x - y).join(',');
   return (
-    `d${d.id}${d.privileged ? 'p' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
+    `d${d.id}${d.privileged ? 'p' : ''}${d.pv ? 'v' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
     ` p2m{${mapKey(d.p2m, num)}} g${gt.nrFrames}/${gt.maxFrames}` +
     ` e{${mapKey(gt.entries, entryKey)}} a{${mapKey(gt.active, activeKey)}}` +
     ` m${mt.limit}/${mt.maxFrames}[${freeListKey(mt.freeList)}]{${mapKey(mt.mappings, mappingKey)}}` +
@@ -116,6 +116,7 @@ function sameDomain(a: DomainState, b: DomainState, ka?: DomainState, kb?: Domai
   return (
     a.id === b.id &&
     a.privileged === b.privileged &&
+    a.pv === b.pv &&
     a.totPages === b.totPages &&
     a.maxPages === b.maxPages &&
     a.hostVaPages === b.hostVaPages &&

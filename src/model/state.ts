@@ -62,6 +62,9 @@ export interface GrantTable {
 export interface DomainState {
   readonly id: DomId;
   readonly privileged: boolean; // the control domain (XSM_TARGET passes for any target)
+  /** A PV guest for its frames (config.pv): its gfns are MFNs, its p2m the identity over the
+   * frames it owns, so a page it receives is named by its MFN. */
+  readonly pv: boolean;
   readonly totPages: number;
   readonly maxPages: number;
   /** gfn -> mfn of the pages this domain can name (for PV: the guest's own p2m, and Xen's m2p). */

@@ -3,7 +3,7 @@
 // declared part, and diffStates names it in the model's vocabulary.
 
 import type { DomainState, ModelState } from '../model/state.ts';
-import type { StatePart } from './subject.ts';
+import type { StartState, StatePart } from './subject.ts';
 
 function overlayDomain(
   model: DomainState,
@@ -40,4 +40,10 @@ export function observedState(
     domains: model.domains.map((d, i) => overlayDomain(d, reported.domains[i], set)),
     frameOwner: set.has('frames') ? reported.frameOwner : model.frameOwner,
   };
+}
+
+/** The model's initial state for an instance: the config's, with the parts taken from where
+ * the instance reports it starts (Subject.start), if it does. */
+export function startingState(initial: ModelState, start: StartState | undefined): ModelState {
+  return start === undefined ? initial : observedState(initial, start.state, start.parts);
 }

@@ -31,6 +31,13 @@ export const STATE_PARTS = [
 
 export type StatePart = (typeof STATE_PARTS)[number];
 
+/** A state a subject starts from: the given parts of `state` (it may know more of its state at
+ * a start than it reports after each op, such as a maptrack it has just put in order). */
+export interface StartState {
+  readonly state: ModelState;
+  readonly parts: readonly StatePart[];
+}
+
 /** An opaque saved state of one subject, restorable into the same subject. */
 export interface SubjectSnapshot {
   readonly subject: string;
@@ -56,6 +63,10 @@ export interface Subject {
   snapshot?(): SubjectSnapshot;
   restore?(snapshot: SubjectSnapshot): void;
   readonly internals?: SubjectInternals;
+  /** Where this instance starts, when not in the config's initial state (a real system that
+   * cannot undo everything a run did, such as growing a grant table or its maptrack). The
+   * model starts there too (./observe.ts startingState). */
+  readonly start?: StartState;
   /** Release what the instance holds (a child process, a VM); idempotent. */
   close?(): void;
 }

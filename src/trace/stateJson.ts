@@ -50,6 +50,7 @@ const DomainJsonSchema = z
   .object({
     id: int,
     privileged: z.boolean(),
+    pv: z.boolean().optional(), // written only when true (config.pv)
     totPages: int,
     maxPages: int,
     p2m: pairs(int),
@@ -82,6 +83,7 @@ function domainToJson(d: DomainState): StateJson['domains'][number] {
   return {
     id: d.id,
     privileged: d.privileged,
+    ...(d.pv ? { pv: true } : {}),
     totPages: d.totPages,
     maxPages: d.maxPages,
     p2m: sortedPairs(d.p2m),
@@ -132,6 +134,7 @@ export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
     domains: json.domains.map((d) => ({
       id: d.id,
       privileged: d.privileged,
+      pv: d.pv ?? false,
       totPages: d.totPages,
       maxPages: d.maxPages,
       p2m: new Map(d.p2m),

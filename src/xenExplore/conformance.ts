@@ -19,6 +19,7 @@ import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
 import type { Subject, SubjectFactory, SubjectSnapshot } from '../subject/subject.ts';
+import { SubjectError } from '../subject/subject.ts';
 import { actingDomain } from '../ops/op.ts';
 import type { Renaming } from './handles.ts';
 import {
@@ -95,8 +96,21 @@ export class XenConformance {
     private readonly options: ConformanceOptions,
   ) {
     this.factory = options.subject ?? IMPL_SUBJECT;
-    this.impl = this.factory.create(model.config);
+    this.impl = this.fresh();
     this.initial = { snapshot: this.impl.snapshot?.() ?? null, path: [], toCanonical: null };
+  }
+
+  /** A new instance; the explorer's paths all begin at the config's initial state, so an
+   * instance that starts elsewhere (Subject.startState) cannot be explored. */
+  private fresh(): Subject {
+    const impl = this.factory.create(this.model.config);
+    if (impl.start !== undefined) {
+      impl.close?.();
+      throw new SubjectError(
+        `subject ${this.factory.name}: it starts from a state other than the config's initial one, which exploring cannot follow`,
+      );
+    }
+    return impl;
   }
 
   /** Release the subject. */
@@ -111,7 +125,7 @@ export class XenConformance {
       return;
     }
     this.impl.close?.();
-    this.impl = this.factory.create(this.model.config);
+    this.impl = this.fresh();
     for (const op of saved.path) this.impl.apply(op);
   }
 

@@ -102,6 +102,16 @@ describe('a subject that breaks the protocol', () => {
   ])('%s: one clear line', (mode, expected) => {
     expect(failure(() => drive(misbehaving(mode)))).toMatch(expected);
   });
+  it('a subject that breaks in the middle of a suite ends it with the first error, not a later one', () => {
+    const subject = open(misbehaving('crash'), { timeoutMs: 1000 });
+    const suite = buildSuite('conformance');
+    if (!suite) throw new Error('no suite');
+    // fast-check would go on shrinking against the dead child: each later try fails with
+    // "the subject is closed"; the suite reports the crash itself
+    expect(failure(() => runSuite(suite, { seed: 1, runs: 5, subject }))).toMatch(
+      /exited with code 139/,
+    );
+  });
   it('a silent subject is given up on at the start-up deadline, and killed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grantcheck-wire-'));
     const pidFile = join(dir, 'pid');

@@ -25,6 +25,8 @@ export class XenDomain {
     readonly id: DomId,
     /** is_control_domain(): XSM_TARGET checks pass for it on any target. */
     readonly privileged: boolean,
+    /** A PV guest for its frames (config.pv): it names pages by their MFNs. */
+    readonly pv: boolean,
     readonly maxPages: number,
     /** Linear pages 0..hostVaPages-1 have an L1 page table. */
     readonly hostVaPages: number,

@@ -3,7 +3,7 @@
 // rcu_lock_domain_by_any_id, and XSM_TARGET mirrors the dummy policy (xsm/dummy.h).
 
 import type { GrantConfig } from '../../config.ts';
-import { initialMfn, MFN_BASE } from '../../configDefaults.ts';
+import { initialGfn, initialMfn, MFN_BASE } from '../../configDefaults.ts';
 import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
 import { DOMID_SELF } from '../../xen/abi.ts';
 import type { ImplParts } from '../parts.ts';
@@ -23,9 +23,9 @@ export class Hypervisor {
     const domains: XenDomain[] = [];
     for (let d = 0; d < config.domains; d++) {
       const p2m = new Map<Gfn, Mfn>();
-      for (let gfn = 0; gfn < config.pagesPerDomain; gfn++) {
-        const mfn = initialMfn(config, d, gfn);
-        p2m.set(gfn, mfn);
+      for (let page = 0; page < config.pagesPerDomain; page++) {
+        const mfn = initialMfn(config, d, page);
+        p2m.set(initialGfn(config, d, page), mfn);
         this.frames.setOwner(mfn, d);
         this.frames.setRefs(mfn, PAGE_BASE_REFS);
       }
@@ -33,6 +33,7 @@ export class Hypervisor {
         new XenDomain(
           d,
           d === 0,
+          config.pv === true,
           config.pagesPerDomain + config.maxPagesSlack,
           config.hostVaPages,
           config.maxGrantFrames,

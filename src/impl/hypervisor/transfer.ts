@@ -89,7 +89,9 @@ export function gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs):
   // L2486-2504: tell the receiver about its new page.
   const shared = e.grantTable.shared;
   const gfn = shared.loadFrame(gop.ref);
-  e.p2m = mapWith(e.p2m, gfn, mfn); // guest_physmap_add_page(e, gfn, mfn)
+  // guest_physmap_add_page(e, gfn, mfn): a PV receiver's is only the m2p, so it names the page by
+  // its MFN
+  e.p2m = mapWith(e.p2m, e.pv ? mfn : gfn, mfn);
   shared.storeFrame(gop.ref, mfn); // a PV receiver is told the MFN
   // smp_wmb(); then a plain read-modify-write, not atomic (the guest may not touch it now).
   shared.storeFlags(gop.ref, shared.loadFlags(gop.ref) | GTF_transfer_completed);

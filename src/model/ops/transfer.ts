@@ -75,7 +75,8 @@ function transferOne(
   if (!isOpenForTransfer(entry) || entry.domid !== caller)
     return lost(stolen, mfn, GNTST_general_error);
 
-  // L2441-2504: commit, assign the page, p2m(e)[sha->frame] = mfn; a PV receiver's entry frame
+  // L2441-2504: commit, assign the page, p2m(e)[sha->frame] = mfn (guest_physmap_add_page: for
+  // a PV receiver only the m2p, so it names the page by its MFN); a PV receiver's entry frame
   // becomes the MFN, then GTF_transfer_completed is ORed in.
   const done = {
     flags: entry.flags | GTF_transfer_committed | GTF_transfer_completed,
@@ -86,7 +87,7 @@ function transferOne(
     ...d,
     totPages: d.totPages + 1,
     // a page already at that gfn stays the receiver's, unreachable through the p2m
-    p2m: mapWith(d.p2m, entry.frame, mfn),
+    p2m: mapWith(d.p2m, d.pv ? mfn : entry.frame, mfn),
     grantTable: withEntry(d.grantTable, args.ref, done),
   }));
   return {

@@ -43,7 +43,12 @@ export type Request = z.infer<typeof RequestSchema>;
 
 /** subject → grantcheck: one per request (but bye). `error`: the subject could not do it. */
 export const ResponseSchemas = {
-  ready: z.strictObject({ type: z.literal('ready') }),
+  // `state`: where this instance starts, when it is not the config's initial state (what a
+  // real system cannot undo, such as a grown grant table); the model starts there too.
+  ready: z.strictObject({ type: z.literal('ready'), state: WireStateSchema.optional() }),
+  // Answers a reset: the subject cannot return to a state the model can start from; grantcheck
+  // starts the subject's process afresh and resets it again.
+  restart: z.strictObject({ type: z.literal('restart'), reason: z.string().max(1000) }),
   result: z.strictObject({
     type: z.literal('result'),
     result: OpResultSchema,

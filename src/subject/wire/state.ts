@@ -67,15 +67,7 @@ export function wireStateProblem(
   }
   const has = new Set<string>(parts);
   for (const [i, d] of state.domains.entries()) {
-    for (const part of [
-      'entries',
-      'active',
-      'grantFrames',
-      'maptrack',
-      'p2m',
-      'hostMappings',
-      'totPages',
-    ]) {
+    for (const part of DOMAIN_PARTS) {
       const sent = part in d;
       if (sent !== has.has(part)) {
         return `state.domains.${i}.${part}: ${sent ? 'sent but not declared in the hello' : 'declared in the hello but missing'}`;
@@ -88,10 +80,50 @@ export function wireStateProblem(
   return null;
 }
 
+const DOMAIN_PARTS = [
+  'entries',
+  'active',
+  'grantFrames',
+  'maptrack',
+  'p2m',
+  'hostMappings',
+  'totPages',
+] as const satisfies readonly StatePart[];
+
+/** The parts a state carries (in any of its domains). */
+export function wireStateParts(state: WireState): StatePart[] {
+  const parts: StatePart[] = DOMAIN_PARTS.filter((p) => state.domains.some((d) => p in d));
+  return 'frames' in state ? [...parts, 'frames'] : parts;
+}
+
+/** A start state (`ready`) must hold every declared part, in every domain; it may hold more
+ * (what the subject knows at its start). */
+export function startStateProblem(
+  state: WireState,
+  parts: readonly StatePart[],
+  config: GrantConfig,
+): string | null {
+  if (state.domains.length !== config.domains) {
+    return `state.domains: ${state.domains.length} domains, the config has ${config.domains}`;
+  }
+  for (const [i, d] of state.domains.entries()) {
+    for (const part of DOMAIN_PARTS) {
+      if (parts.includes(part) && !(part in d)) {
+        return `state.domains.${i}.${part}: declared in the hello but missing`;
+      }
+    }
+  }
+  if (parts.includes('frames') && !('frames' in state)) {
+    return 'state.frames: declared in the hello but missing';
+  }
+  return null;
+}
+
 function emptyDomain(id: number): DomainState {
   return {
     id,
     privileged: id === 0,
+    pv: false,
     totPages: 0,
     maxPages: 0,
     p2m: new Map(),

@@ -2,6 +2,7 @@
 // factory, started by openWireSubject, reset for every new instance. Every message the child
 // sends is validated; anything wrong is a SubjectError naming the message and the field.
 
+import { z } from 'zod';
 import type { ZodType } from 'zod';
 import type { GrantConfig } from '../../config.ts';
 import type { ModelState } from '../../model/state.ts';
@@ -9,13 +10,21 @@ import type { Op, OpKind } from '../../ops/op.ts';
 import type { OpResult } from '../../ops/result.ts';
 import { parseJsonText, quote, WIRE_MESSAGE_LIMITS } from '../../input/index.ts';
 import { describeZodError } from '../../ops/schema.ts';
-import type { StatePart, Subject, SubjectFactory, SubjectSnapshot } from '../subject.ts';
+import { initialState, statesEqual } from '../../model/index.ts';
+import { observedState } from '../observe.ts';
+import type {
+  StartState,
+  StatePart,
+  Subject,
+  SubjectFactory,
+  SubjectSnapshot,
+} from '../subject.ts';
 import { SubjectError } from '../subject.ts';
 import { ChannelError, SyncLineChannel } from './channel.ts';
 import type { Request } from './protocol.ts';
 import { HelloSchema, ResponseSchemas, WIRE_PROTOCOL_VERSION } from './protocol.ts';
 import type { WireState } from './state.ts';
-import { stateFromWire, wireStateProblem } from './state.ts';
+import { startStateProblem, stateFromWire, wireStateParts, wireStateProblem } from './state.ts';
 
 export interface WireOptions {
   /** Milliseconds to wait for the hello (start-up), and for each answer after it. */
@@ -26,6 +35,11 @@ export interface WireOptions {
 }
 
 type Asked = Exclude<Request['type'], 'bye'>;
+
+const ResetAnswerSchema = z.discriminatedUnion('type', [
+  ResponseSchemas.ready,
+  ResponseSchemas.restart,
+]);
 
 /** The result's shape must fit the op: same kind, one status per batch element. */
 function resultProblem(op: Op, result: OpResult): string | null {
@@ -42,7 +56,7 @@ function resultProblem(op: Op, result: OpResult): string | null {
 
 /** The child and its hello. */
 class WireConnection {
-  private readonly channel: SyncLineChannel;
+  private channel: SyncLineChannel;
   readonly name: string;
   readonly opKinds: readonly OpKind[];
   readonly observes: readonly StatePart[];
@@ -53,23 +67,49 @@ class WireConnection {
 
   constructor(
     readonly command: string,
-    options: WireOptions,
+    private readonly options: WireOptions,
   ) {
-    this.channel = new SyncLineChannel(['/bin/sh', '-c', `exec ${command}`], {
-      timeoutMs: options.timeoutMs ?? 10_000,
-      maxLineBytes: options.maxLineBytes ?? WIRE_MESSAGE_LIMITS.maxBytes,
+    this.channel = this.start();
+    const hello = this.hello();
+    this.name = hello.name;
+    this.opKinds = hello.opKinds as OpKind[];
+    this.observes = hello.observes;
+    this.snapshots = hello.snapshots;
+  }
+
+  /** Why a reset asked for the child to be started afresh (`restart`), in order. */
+  readonly restartReasons: string[] = [];
+
+  private start(): SyncLineChannel {
+    return new SyncLineChannel(['/bin/sh', '-c', `exec ${this.command}`], {
+      timeoutMs: this.options.timeoutMs ?? 10_000,
+      maxLineBytes: this.options.maxLineBytes ?? WIRE_MESSAGE_LIMITS.maxBytes,
     });
-    const line = this.read(undefined, 'hello', options.startTimeoutMs ?? 60_000);
+  }
+
+  private hello(): z.infer<typeof HelloSchema> {
+    const line = this.read(undefined, 'hello', this.options.startTimeoutMs ?? 60_000);
     const hello = this.parse(line, 'hello', HelloSchema);
     if (hello.protocol !== WIRE_PROTOCOL_VERSION) {
       this.fail(
         `hello.protocol: ${hello.protocol}, but this grantcheck speaks ${WIRE_PROTOCOL_VERSION}`,
       );
     }
-    this.name = hello.name;
-    this.opKinds = hello.opKinds as OpKind[];
-    this.observes = hello.observes;
-    this.snapshots = hello.snapshots;
+    return hello;
+  }
+
+  /** Start the child afresh (a reset answered `restart`); it must say the same hello. */
+  private restart(): void {
+    this.channel.send(JSON.stringify({ type: 'bye' }));
+    this.channel.close();
+    this.channel = this.start();
+    const hello = this.hello();
+    const same =
+      hello.name === this.name &&
+      hello.snapshots === this.snapshots &&
+      hello.opKinds.join() === this.opKinds.join() &&
+      hello.observes.join() === this.observes.join();
+    if (!same) this.fail('hello: after a restart the subject said another hello');
   }
 
   fail(message: string): never {
@@ -107,8 +147,19 @@ class WireConnection {
     return this.parse(this.read(JSON.stringify(request), what), what, schema);
   }
 
-  reset(config: GrantConfig): void {
-    this.ask({ type: 'reset', config }, ResponseSchemas.ready);
+  /** Reset to `config`; the state it starts from when the subject reports one. A subject that
+   * answers `restart` is started afresh and reset again, once. */
+  reset(config: GrantConfig): WireState | undefined {
+    const request = { type: 'reset', config } as const;
+    const answer = this.ask(request, ResetAnswerSchema);
+    if (answer.type === 'ready') return answer.state;
+    this.restartReasons.push(answer.reason);
+    this.restart();
+    const again = this.ask(request, ResetAnswerSchema);
+    if (again.type === 'restart') {
+      this.fail(`reset: it asked for a restart again right after one (${quote(again.reason)})`);
+    }
+    return again.state;
   }
 
   apply(op: Op, state: boolean): { result: OpResult; state?: WireState | undefined } {
@@ -154,6 +205,7 @@ class WireSubject implements Subject {
   constructor(
     private readonly wire: WireConnection,
     private readonly generation: number,
+    readonly start: StartState | undefined,
   ) {}
 
   private live(): WireConnection {
@@ -201,9 +253,28 @@ class WireSubject implements Subject {
   }
 }
 
+/** The start state a `ready` reported (its declared parts, and any others it knows at the
+ * start), if it differs from the config's initial state (undefined: the instance starts where
+ * the model does). */
+function startsElsewhere(
+  wire: WireConnection,
+  config: GrantConfig,
+  start: WireState | undefined,
+): StartState | undefined {
+  if (start === undefined) return undefined;
+  const problem = startStateProblem(start, wire.observes, config);
+  if (problem) wire.fail(`the answer to reset: ${problem}`);
+  const parts = wireStateParts(start);
+  const state = stateFromWire(start);
+  const initial = initialState(config);
+  return statesEqual(initial, observedState(initial, state, parts)) ? undefined : { state, parts };
+}
+
 /** A factory that can be closed: it owns a child process. */
 export interface ClosableSubjectFactory extends SubjectFactory {
   close(): void;
+  /** Why resets asked for the subject's process to be started afresh, in order. */
+  restarts(): readonly string[];
 }
 
 /** Start `command` (a shell command line), read its hello, and return it as a subject factory.
@@ -216,11 +287,15 @@ export function openWireSubject(
   const create = (config: GrantConfig): Subject => {
     wire.generation++;
     wire.config = config;
-    wire.reset(config);
-    const subject = new WireSubject(wire, wire.generation);
+    const start = wire.reset(config);
+    const subject = new WireSubject(wire, wire.generation, startsElsewhere(wire, config, start));
     if (wire.snapshots) return subject;
     // Without snapshots the explorer replays ops from a fresh instance.
-    return { apply: (op) => subject.apply(op), state: () => subject.state() };
+    return {
+      apply: (op) => subject.apply(op),
+      state: () => subject.state(),
+      ...(subject.start ? { start: subject.start } : {}),
+    };
   };
   return {
     name: wire.name,
@@ -229,5 +304,6 @@ export function openWireSubject(
     hasInternals: false,
     create,
     close: () => wire.close(),
+    restarts: () => wire.restartReasons,
   };
 }

@@ -19,6 +19,9 @@ export const XEN_DOM0_CONFIG: GrantConfig = {
   maxMaptrackFrames: 1024,
   // The agent's host-mapping window: the 512 pages one L1 page table covers.
   hostVaPages: 512,
+  // dom0 is a PV guest: its grant entries and transfers name machine frames (the agent refuses
+  // a config without it).
+  pv: true,
 };
 
 /** `--subject xen`, exactly that word: real Xen instead of a command. */
