@@ -27,9 +27,12 @@ export const XEN_DOM0_CONFIG: GrantConfig = {
 /** `--subject xen`, exactly that word: real Xen instead of a command. */
 export const XEN_SUBJECT = 'xen';
 
-/** Why `config` cannot run on this setup (null: it can). */
+/** Why `config` cannot run on this setup (null: it can): checked before Xen boots. */
 export function xenConfigProblem(config: GrantConfig): string | null {
-  return config.domains === 1
-    ? null
-    : `${config.domains} domains, but real Xen here (--subject xen) has dom0 alone: one domain`;
+  if (config.domains !== 1) {
+    return `${config.domains} domains, but real Xen here (--subject xen) has dom0 alone: one domain`;
+  }
+  // The agent refuses it too, but only after a boot.
+  if (config.pv !== true) return 'not PV (config.pv), but dom0 under real Xen is a PV guest';
+  return null;
 }
