@@ -1,7 +1,8 @@
 // Shared by the real-Xen suites (test/xen/*.real.test.ts): whether this machine can boot real
 // Xen, said in one line when it cannot (a failure instead under GRANTCHECK_REQUIRE_XEN=1, as in
 // CI), the agents, and the processes a boot leaves behind.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'vitest';
 import { checkXenHost, XEN_APT_COMMAND } from '../../src/subject/xen/setup.ts';
@@ -13,8 +14,19 @@ const found = checkXenHost();
 export const XEN_AVAILABLE = found.ok;
 export const XEN_REQUIRED = process.env['GRANTCHECK_REQUIRE_XEN'] === '1';
 
-let said = false;
-/** Call at the top of a real-Xen suite file: prints the one line, or registers the failing test. */
+/** Has another real-Xen file of this test run said it? Each file runs in its own worker; the
+ * first to create a marker named after the test run's process says the line. */
+function firstToSay(): boolean {
+  try {
+    writeFileSync(join(tmpdir(), `grantcheck-xen-skipped-${process.ppid}`), '', { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Call at the top of a real-Xen suite file: prints the one line (once per test run), or
+ * registers the failing test. */
 export function sayWhetherXenRuns(suite: string): void {
   if (found.ok) return;
   if (XEN_REQUIRED) {
@@ -23,8 +35,7 @@ export function sayWhetherXenRuns(suite: string): void {
     });
     return;
   }
-  if (said) return;
-  said = true;
+  if (!firstToSay()) return;
   console.log(`real-Xen suite did not run: ${found.missing}; install with: ${XEN_APT_COMMAND}`);
 }
 

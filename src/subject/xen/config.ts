@@ -7,7 +7,7 @@ export const XEN_DOM0_CONFIG: GrantConfig = {
   // dom0 is the only domain: no toolstack builds a second one in this initramfs. Other domain
   // ids exist in the model only as absent domains (GNTST_bad_domain), as they do on Xen.
   domains: 1,
-  // The agent's own pages, gfns 0..3 in the model: the pages it grants and copies between.
+  // The agent's own pages, taken from Xen: the model's frames 0x100..0x103 (dom0 is PV below).
   pagesPerDomain: 4,
   // Room above them: dom0 boots with dom0_mem=512M,max:520M, so the agent can take pages with
   // XENMEM_increase_reservation, as a transfer's receiver must.
