@@ -82,3 +82,24 @@ export async function waitFor(check: () => boolean, ms: number): Promise<boolean
   }
   return check();
 }
+
+/** The members of a newc cpio archive, in order (a reader for tests; test/xen/cpio.test.ts
+ * checks the writer against GNU cpio itself). */
+export function readCpio(archive: Buffer): { name: string; mode: number; data: Buffer }[] {
+  const members: { name: string; mode: number; data: Buffer }[] = [];
+  const pad = (n: number) => (n + 3) & ~3;
+  for (let at = 0; ;) {
+    const field = (i: number) =>
+      parseInt(archive.toString('ascii', at + 6 + 8 * i, at + 14 + 8 * i), 16);
+    if (archive.toString('ascii', at, at + 6) !== '070701')
+      throw new Error(`no cpio header at ${at}`);
+    const mode = field(1);
+    const size = field(6);
+    const nameSize = field(11);
+    const name = archive.toString('utf8', at + 110, at + 110 + nameSize - 1);
+    const dataAt = pad(at + 110 + nameSize);
+    if (name === 'TRAILER!!!') return members;
+    members.push({ name, mode, data: archive.subarray(dataAt, dataAt + size) });
+    at = pad(dataAt + size);
+  }
+}
