@@ -854,6 +854,36 @@ static const char *refill_pool(unsigned int want) {
   return NULL;
 }
 
+/* Drop the pool pages Xen would not let dom0 give away (steal_page: exactly one reference and
+ * PGC_allocated): a page a run left holding a reference somewhere would make the next run's
+ * transfers fail where the model's succeed. Each page is transferred to dom0 itself through a
+ * scratch entry; a page that moves is clean and stays dom0's, at the same frame. Returns how
+ * many pages were dropped (reported on Xen's console). */
+static unsigned int drop_unstealable(void) {
+  unsigned int kept = 0, dropped = 0;
+  for (unsigned int k = 0; k < pool_size; k++) {
+    uint64_t ref = SCRATCH_REF;
+    update_entry(ref, 0, 0, GTF_accept_transfer);
+    memset(&transfers[0], 0, sizeof transfers[0]);
+    transfers[0].mfn = pool[k];
+    transfers[0].domid = 0;
+    transfers[0].ref = (grant_ref_t)ref;
+    long rc = grant_op(GNTTABOP_transfer, transfers, 1);
+    if (rc) die("reset: transfer hypercall failed (%ld)", rc);
+    uint32_t frame = table[ref].frame;
+    __atomic_store_n((volatile uint64_t *)&table[ref], 0, __ATOMIC_RELEASE);
+    if (transfers[0].status == GNTST_okay && frame == pool[k]) {
+      pool[kept++] = pool[k];
+    } else {
+      dropped++;
+      fprintf(stderr, "grantcheck agent: page %#llx could not be given away (status %d): dropped\n",
+              (unsigned long long)pool[k], transfers[0].status);
+    }
+  }
+  pool_size = kept;
+  return dropped;
+}
+
 static void clear_entries(void) {
   volatile uint64_t *words = (volatile uint64_t *)table;
   for (unsigned int ref = 0; ref < nr_entries(); ref++) words[ref] = 0;
@@ -902,6 +932,9 @@ static void reset(int request) {
   if (!stuck && maptrack_touched) stuck = refill_pool(config.pages > 1 ? config.pages : 1);
   if (!stuck && maptrack_touched) stuck = order_maptrack();
   if (!stuck) stuck = refill_pool(config.pages);
+  for (int tries = 0; !stuck && drop_unstealable() && tries < 3; tries++)
+    stuck = refill_pool(config.pages);
+  if (!stuck && pool_size < config.pages) stuck = "the agent's pages kept coming back dirty";
   if (stuck) {
     emit("{\"type\":\"restart\",\"reason\":\"%s\"}", stuck);
     return;

@@ -87,6 +87,9 @@ export interface SubjectFactory {
   readonly completeState?: boolean;
   /** A fresh instance in the initial state of `config`. */
   create(config: GrantConfig): Subject;
+  /** Why the subject's process was started afresh so far (a reset answered `restart`), in
+   * order; absent for subjects that never restart. */
+  restarts?(): readonly string[];
 }
 
 /** Does the subject report every part of the state? */

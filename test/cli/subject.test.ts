@@ -1,5 +1,7 @@
 // `--subject`: run, explore and replay drive an external subject over the wire protocol; a
 // broken subject is exit 2 with one line, and --subject excludes --fault.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.ts';
@@ -23,6 +25,24 @@ describe('grantcheck --subject', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('compared: impl over the wire: results, the whole state');
+  });
+  it('run says how often the subject asked to be started afresh, and why', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'grantcheck-growing-')), 'restarted');
+    const growing = `node ${join(root, 'test', 'fixtures', 'subjects', 'growing.mjs')}`;
+    const r = await cli(
+      'run',
+      '--subject',
+      `${growing} restart-once ${marker}`,
+      '--domains',
+      '1',
+      '--runs',
+      '5',
+      '--seed',
+      '3',
+    );
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('subject restarted 1× (last: reset 2 cannot shrink the table)');
   });
   it('explore --subject implies conformance', async () => {
     const r = await cli('explore', '--model', 'xen', '--domains', '1', '--subject', server);

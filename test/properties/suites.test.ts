@@ -65,6 +65,16 @@ describe('expected outcomes', () => {
     expect(denied(2)).toEqual(['setup_table:permission_denied', 'query_size:permission_denied']);
   });
 
+  it("demand a map's no_space only where one burst can fill the maptrack table", () => {
+    const noSpace = (maxMaptrackFrames: number) =>
+      buildSuite('conformance', makeConfig({ maxMaptrackFrames }))?.expectedOutcomes.includes(
+        'map_grant_ref:no_space',
+      );
+    expect(noSpace(1)).toBe(true); // 255 handles
+    expect(noSpace(4)).toBe(true); // 1,023 handles: one 1,024-element burst
+    expect(noSpace(5)).toBe(false);
+    expect(noSpace(1024)).toBe(false); // real Xen's dom0 (XEN_DOM0_CONFIG)
+  });
   it('include every batch-length class of map and unmap', () => {
     const suite = buildSuite('conformance');
     expect(suite?.expectedOutcomes.filter((o) => o.includes(':len'))).toEqual([

@@ -269,6 +269,7 @@ async function runAgainst(
           seed,
           fault,
           compared: describeComparison(subject),
+          ...(subject.restarts ? { restarts: subject.restarts() } : {}),
           ...(kept ? { kept } : {}),
           suites: summaries.map(({ suite, outcome, tracePath }) => ({
             name: suite.name,
@@ -288,6 +289,11 @@ async function runAgainst(
       )}\n`,
     );
   } else {
+    const restarts = subject.restarts?.() ?? [];
+    if (restarts.length > 0) {
+      say();
+      say(`subject restarted ${restarts.length}× (last: ${restarts[restarts.length - 1]})`);
+    }
     say();
     say(failed ? `FAILED (${failed.suite.name})` : `PASSED: ${summaries.length} suite(s)`);
   }

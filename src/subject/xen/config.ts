@@ -7,7 +7,7 @@ export const XEN_DOM0_CONFIG: GrantConfig = {
   // dom0 is the only domain: no toolstack builds a second one in this initramfs. Other domain
   // ids exist in the model only as absent domains (GNTST_bad_domain), as they do on Xen.
   domains: 1,
-  // The agent's own pages, taken from Xen: the model's frames 0x100..0x103 (dom0 is PV below).
+  // The agent's own pages, MFNs 0x100..0x103 in the model: the pages it grants and transfers.
   pagesPerDomain: 4,
   // Room above them: dom0 boots with dom0_mem=512M,max:520M, so the agent can take pages with
   // XENMEM_increase_reservation, as a transfer's receiver must.
@@ -19,8 +19,9 @@ export const XEN_DOM0_CONFIG: GrantConfig = {
   maxMaptrackFrames: 1024,
   // The agent's host-mapping window: the 512 pages one L1 page table covers.
   hostVaPages: 512,
-  // dom0 is a PV guest: its grant entries and transfers name machine frames (the agent refuses
-  // a config without it).
+  // dom0 is a PV guest: its grant entries and transfers name machine frames (the model's dom0
+  // numbers its pages 0x100.. by MFN; the agent maps those to the pages it owns, and refuses a
+  // config without pv).
   pv: true,
 };
 
