@@ -2,8 +2,8 @@
 // one line ending with Xen's console, reported as soon as Xen says so; grantcheck killed by
 // SIGINT, SIGTERM or SIGKILL in the middle of the boot takes QEMU with it.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/ops/op.ts';
 import { SubjectError } from '../../src/subject/subject.ts';
@@ -53,6 +53,7 @@ describe.skipIf(!XEN_AVAILABLE)('a real-Xen boot that fails', () => {
     const log = /whole log: (\S+)\)$/.exec(message)?.[1] ?? '';
     const pid = Number(readFileSync(join(log, '..', 'qemu.pid'), 'utf8'));
     expect(await waitFor(() => !alive(pid), 10_000)).toBe(true);
+    rmSync(dirname(log), { recursive: true, force: true }); // kept for the user, not for tests
   }, 300_000);
 });
 
@@ -78,6 +79,7 @@ describe.skipIf(!XEN_AVAILABLE)('a real-Xen subject that fails after its boot', 
       expect(readFileSync(xen.consoleLog, 'latin1'), 'the log is kept').toContain('(XEN)');
     } finally {
       xen.close();
+      rmSync(dirname(xen.consoleLog), { recursive: true, force: true }); // kept after a failure
     }
   }, 400_000);
 });
@@ -119,12 +121,17 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck killed in the middle of a boot', () 
       expect(started, `no QEMU started; stderr: ${stderr}`).toBe(true);
       await new Promise((r) => setTimeout(r, 2000)); // Xen is booting: the hello is ~8 s away
       expect(qemu.every(alive), 'QEMU is running when the signal comes').toBe(true);
+      // the run directory, which a killed grantcheck cannot remove: from QEMU's -pidfile
+      const argv = readFileSync(`/proc/${qemu[0] ?? 0}/cmdline`, 'utf8').split('\0');
+      const runDir = dirname(argv[argv.indexOf('-pidfile') + 1] ?? '');
       cli.kill(signal);
       const end = await exited;
       expect(end.signal ?? `exit ${end.code}`).toBe(signal);
       const gone = await waitFor(() => !qemu.some(alive), 10_000);
       for (const p of qemu.filter(alive)) process.kill(p, 'SIGKILL'); // this test's own leftovers
       expect(gone, `QEMU ${qemu.join(', ')} outlived grantcheck`).toBe(true);
+      expect(runDir).toMatch(/grantcheck-xen-run-/);
+      rmSync(runDir, { recursive: true, force: true });
     },
     300_000,
   );
