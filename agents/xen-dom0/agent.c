@@ -855,10 +855,14 @@ static const char *refill_pool(unsigned int want) {
 }
 
 /* Drop the pool pages Xen would not let dom0 give away (steal_page: exactly one reference and
- * PGC_allocated): a page a run left holding a reference somewhere would make the next run's
- * transfers fail where the model's succeed. Each page is transferred to dom0 itself through a
- * scratch entry; a page that moves is clean and stays dom0's, at the same frame. Returns how
- * many pages were dropped (reported on Xen's console). */
+ * PGC_allocated, not a Xen heap page). Seen: a page a failed transfer gave back to Xen came back
+ * as a new frame of dom0's own grant table (setup_table grew it): dom0 owns and may map it, so
+ * the ownership probe keeps it, but a transfer of it is bad_page where the model's succeeds.
+ * Each page is transferred to dom0 itself through a scratch entry; a page that moves is clean
+ * and stays dom0's, at the same frame. Returns how many pages were dropped (reported on Xen's
+ * console). */
+static unsigned long resets; /* how many resets so far, for the console's messages */
+
 static unsigned int drop_unstealable(void) {
   unsigned int kept = 0, dropped = 0;
   for (unsigned int k = 0; k < pool_size; k++) {
@@ -876,8 +880,10 @@ static unsigned int drop_unstealable(void) {
       pool[kept++] = pool[k];
     } else {
       dropped++;
-      fprintf(stderr, "grantcheck agent: page %#llx could not be given away (status %d): dropped\n",
-              (unsigned long long)pool[k], transfers[0].status);
+      fprintf(stderr,
+              "grantcheck agent: reset %lu: page %#llx could not be given away (status %d): "
+              "dropped\n",
+              resets, (unsigned long long)pool[k], transfers[0].status);
     }
   }
   pool_size = kept;
@@ -922,6 +928,7 @@ static const char *config_problem(int c) {
 }
 
 static void reset(int request) {
+  resets++;
   const char *problem = config_problem(field(request, "config"));
   if (problem) {
     emit("{\"type\":\"error\",\"message\":\"%s\"}", problem);

@@ -1,22 +1,12 @@
 // The regression corpus: every committed trace replays to its recorded verdict — passing traces
 // pass, and traces recorded against a fault still fail against that fault — and every fault
 // trace passes against the correct impl.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replayTraceFile } from '../../src/index.ts';
-import { loadTrace } from '../../src/trace/io.ts';
-import type { Trace } from '../../src/trace/format.ts';
+import { CORPUS_DIR, loadCorpus } from '../support/corpus.ts';
 
-const dir = join(import.meta.dirname, '..', 'fixtures', 'traces');
-const traces: [string, Trace][] = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((file) => {
-    const loaded = loadTrace(join(dir, file));
-    if (!loaded.ok) throw new Error(`${file}: ${loaded.error}`);
-    return [file, loaded.trace];
-  });
+const traces = loadCorpus();
 const faultTraces = traces.filter(([, t]) => t.fault !== null);
 
 describe('trace corpus', () => {
@@ -26,12 +16,12 @@ describe('trace corpus', () => {
   });
 
   it.each(traces)('%s replays to its recorded verdict', (file, trace) => {
-    const replay = replayTraceFile(join(dir, file));
+    const replay = replayTraceFile(join(CORPUS_DIR, file));
     expect(replay.verdict.kind).toBe(trace.verdict.kind);
     expect(replay.matchesRecorded).toBe(true);
   });
 
   it.each(faultTraces)('%s passes against the correct impl', (file) => {
-    expect(replayTraceFile(join(dir, file), null).verdict).toEqual({ kind: 'pass' });
+    expect(replayTraceFile(join(CORPUS_DIR, file), null).verdict).toEqual({ kind: 'pass' });
   });
 });

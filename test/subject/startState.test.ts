@@ -78,6 +78,13 @@ describe('a subject that starts elsewhere', () => {
     expect(String(error)).not.toContain('\n');
   });
 
+  it('a start state must hold every declared part', () => {
+    const subject = open('start-missing-part');
+    expect(() => run(subject, [query])).toThrow(
+      /the answer to reset: state\.domains\.0\.grantFrames: declared in the hello but missing/,
+    );
+  });
+
   it('the explorer refuses a subject that starts elsewhere, in one line', () => {
     const subject = open('ok');
     expect(run(subject, [grow]).failure).toBeNull();

@@ -4,10 +4,7 @@
 // counterexample (recorded against the fault, it passes on Xen: Xen does not have the fault) and
 // the scenarios of test/corpus/record-dom0.ts. The corpus's other traces name more domains than
 // this setup has; the file says how many in one line.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTrace } from '../../src/trace/io.ts';
 import type { Trace } from '../../src/trace/format.ts';
 import { replayTrace } from '../../src/trace/replay.ts';
 import { XEN_DOM0_CONFIG } from '../../src/subject/xen/config.ts';
@@ -15,19 +12,12 @@ import type { XenSubjectFactory } from '../../src/subject/xen/xenSubject.ts';
 import { openXenSubject } from '../../src/subject/xen/xenSubject.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
+import { loadCorpus } from '../support/corpus.ts';
 import { sayWhetherXenRuns, XEN_AVAILABLE } from './support.ts';
 
 sayWhetherXenRuns('corpus');
 
-const dir = join(import.meta.dirname, '..', 'fixtures', 'traces');
-const traces: [string, Trace][] = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((file) => {
-    const loaded = loadTrace(join(dir, file));
-    if (!loaded.ok) throw new Error(`${file}: ${loaded.error}`);
-    return [file, loaded.trace];
-  });
+const traces = loadCorpus();
 const sameAsXen = (t: Trace) =>
   (Object.keys(XEN_DOM0_CONFIG) as (keyof typeof XEN_DOM0_CONFIG)[]).every(
     (k) => t.config[k] === XEN_DOM0_CONFIG[k],

@@ -55,31 +55,6 @@ export function wireStateOf(state: ModelState, parts: readonly StatePart[]): Wir
   };
 }
 
-/** Which declared part is missing from `state`, or which undeclared one it carries, if any:
- * one line naming the field. */
-export function wireStateProblem(
-  state: WireState,
-  parts: readonly StatePart[],
-  config: GrantConfig,
-): string | null {
-  if (state.domains.length !== config.domains) {
-    return `state.domains: ${state.domains.length} domains, the config has ${config.domains}`;
-  }
-  const has = new Set<string>(parts);
-  for (const [i, d] of state.domains.entries()) {
-    for (const part of DOMAIN_PARTS) {
-      const sent = part in d;
-      if (sent !== has.has(part)) {
-        return `state.domains.${i}.${part}: ${sent ? 'sent but not declared in the hello' : 'declared in the hello but missing'}`;
-      }
-    }
-  }
-  if ('frames' in state !== has.has('frames')) {
-    return `state.frames: ${'frames' in state ? 'sent but not declared in the hello' : 'declared in the hello but missing'}`;
-  }
-  return null;
-}
-
 const DOMAIN_PARTS = [
   'entries',
   'active',
@@ -96,27 +71,31 @@ export function wireStateParts(state: WireState): StatePart[] {
   return 'frames' in state ? [...parts, 'frames'] : parts;
 }
 
-/** A start state (`ready`) must hold every declared part, in every domain; it may hold more
- * (what the subject knows at its start). */
-export function startStateProblem(
+/** Which declared part is missing from `state`, or which undeclared one it carries, if any:
+ * one line naming the field. A start state (`ready`, `extraAllowed`) may carry more than the
+ * declared parts: what the subject knows only at its start. */
+export function wireStateProblem(
   state: WireState,
   parts: readonly StatePart[],
   config: GrantConfig,
+  extraAllowed = false,
 ): string | null {
   if (state.domains.length !== config.domains) {
     return `state.domains: ${state.domains.length} domains, the config has ${config.domains}`;
   }
+  const has = new Set<string>(parts);
+  const problem = (field: string, sent: boolean, declared: boolean): string | null => {
+    if (declared && !sent) return `${field}: declared in the hello but missing`;
+    if (sent && !declared && !extraAllowed) return `${field}: sent but not declared in the hello`;
+    return null;
+  };
   for (const [i, d] of state.domains.entries()) {
     for (const part of DOMAIN_PARTS) {
-      if (parts.includes(part) && !(part in d)) {
-        return `state.domains.${i}.${part}: declared in the hello but missing`;
-      }
+      const found = problem(`state.domains.${i}.${part}`, part in d, has.has(part));
+      if (found) return found;
     }
   }
-  if (parts.includes('frames') && !('frames' in state)) {
-    return 'state.frames: declared in the hello but missing';
-  }
-  return null;
+  return problem('state.frames', 'frames' in state, has.has('frames'));
 }
 
 function emptyDomain(id: number): DomainState {

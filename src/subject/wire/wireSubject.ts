@@ -24,7 +24,7 @@ import { ChannelError, SyncLineChannel } from './channel.ts';
 import type { Request } from './protocol.ts';
 import { HelloSchema, ResponseSchemas, WIRE_PROTOCOL_VERSION } from './protocol.ts';
 import type { WireState } from './state.ts';
-import { startStateProblem, stateFromWire, wireStateParts, wireStateProblem } from './state.ts';
+import { stateFromWire, wireStateParts, wireStateProblem } from './state.ts';
 
 export interface WireOptions {
   /** Milliseconds to wait for the hello (start-up), and for each answer after it. */
@@ -262,7 +262,7 @@ function startsElsewhere(
   start: WireState | undefined,
 ): StartState | undefined {
   if (start === undefined) return undefined;
-  const problem = startStateProblem(start, wire.observes, config);
+  const problem = wireStateProblem(start, wire.observes, config, true);
   if (problem) wire.fail(`the answer to reset: ${problem}`);
   const parts = wireStateParts(start);
   const state = stateFromWire(start);
