@@ -15,6 +15,8 @@ export interface XenBenchRow {
   readonly ops: number;
   readonly seconds: number;
   readonly opsPerSecond: number;
+  /** Resets the agent could not undo: QEMU booted afresh (each ~9 s, within `seconds`). */
+  readonly reboots: number;
 }
 
 /** The rows, or why the bench did not run. */
@@ -29,6 +31,7 @@ export function benchXen(): { rows: XenBenchRow[]; bootSeconds: number } | { ski
     for (const name of SUITE_NAMES) {
       const suite = buildSuite(name, XEN_DOM0_CONFIG);
       if (!suite) continue;
+      const rebootsBefore = xen.restarts().length;
       const { stats } = runSuite(suite, { seed: 1124, runs: 30, maxOps: 100, subject: xen });
       const seconds = stats.elapsedMs / 1000;
       rows.push({
@@ -36,6 +39,7 @@ export function benchXen(): { rows: XenBenchRow[]; bootSeconds: number } | { ski
         ops: stats.ops,
         seconds: Number(seconds.toFixed(2)),
         opsPerSecond: Math.round(stats.ops / seconds),
+        reboots: xen.restarts().length - rebootsBefore,
       });
     }
     return { rows, bootSeconds: xen.bootMs / 1000 };

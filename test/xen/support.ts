@@ -1,7 +1,8 @@
 // Shared by the real-Xen suites (test/xen/*.real.test.ts): whether this machine can boot real
 // Xen, said in one line when it cannot (a failure instead under GRANTCHECK_REQUIRE_XEN=1, as in
 // CI), the agents, and the processes a boot leaves behind.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'vitest';
 import { checkXenHost, XEN_APT_COMMAND } from '../../src/subject/xen/setup.ts';
@@ -13,8 +14,19 @@ const found = checkXenHost();
 export const XEN_AVAILABLE = found.ok;
 export const XEN_REQUIRED = process.env['GRANTCHECK_REQUIRE_XEN'] === '1';
 
-let said = false;
-/** Call at the top of a real-Xen suite file: prints the one line, or registers the failing test. */
+/** Has another real-Xen file of this test run said it? Each file runs in its own worker; the
+ * first to create a marker named after the test run's process says the line. */
+function firstToSay(): boolean {
+  try {
+    writeFileSync(join(tmpdir(), `grantcheck-xen-skipped-${process.ppid}`), '', { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Call at the top of a real-Xen suite file: prints the one line (once per test run), or
+ * registers the failing test. */
 export function sayWhetherXenRuns(suite: string): void {
   if (found.ok) return;
   if (XEN_REQUIRED) {
@@ -23,8 +35,7 @@ export function sayWhetherXenRuns(suite: string): void {
     });
     return;
   }
-  if (said) return;
-  said = true;
+  if (!firstToSay()) return;
   console.log(`real-Xen suite did not run: ${found.missing}; install with: ${XEN_APT_COMMAND}`);
 }
 
@@ -70,4 +81,25 @@ export async function waitFor(check: () => boolean, ms: number): Promise<boolean
     await new Promise((r) => setTimeout(r, 100));
   }
   return check();
+}
+
+/** The members of a newc cpio archive, in order (a reader for tests; test/xen/cpio.test.ts
+ * checks the writer against GNU cpio itself). */
+export function readCpio(archive: Buffer): { name: string; mode: number; data: Buffer }[] {
+  const members: { name: string; mode: number; data: Buffer }[] = [];
+  const pad = (n: number) => (n + 3) & ~3;
+  for (let at = 0; ;) {
+    const field = (i: number) =>
+      parseInt(archive.toString('ascii', at + 6 + 8 * i, at + 14 + 8 * i), 16);
+    if (archive.toString('ascii', at, at + 6) !== '070701')
+      throw new Error(`no cpio header at ${at}`);
+    const mode = field(1);
+    const size = field(6);
+    const nameSize = field(11);
+    const name = archive.toString('utf8', at + 110, at + 110 + nameSize - 1);
+    const dataAt = pad(at + 110 + nameSize);
+    if (name === 'TRAILER!!!') return members;
+    members.push({ name, mode, data: archive.subarray(dataAt, dataAt + size) });
+    at = pad(dataAt + size);
+  }
 }

@@ -20,16 +20,20 @@ export const XEN_DOM0_CONFIG: GrantConfig = {
   // The agent's host-mapping window: the 512 pages one L1 page table covers.
   hostVaPages: 512,
   // dom0 is a PV guest: its grant entries and transfers name machine frames (the model's dom0
-  // numbers its pages 0x100.. by MFN; the agent maps those to the pages it owns).
+  // numbers its pages 0x100.. by MFN; the agent maps those to the pages it owns, and refuses a
+  // config without pv).
   pv: true,
 };
 
 /** `--subject xen`, exactly that word: real Xen instead of a command. */
 export const XEN_SUBJECT = 'xen';
 
-/** Why `config` cannot run on this setup (null: it can). */
+/** Why `config` cannot run on this setup (null: it can): checked before Xen boots. */
 export function xenConfigProblem(config: GrantConfig): string | null {
-  return config.domains === 1
-    ? null
-    : `${config.domains} domains, but real Xen here (--subject xen) has dom0 alone: one domain`;
+  if (config.domains !== 1) {
+    return `${config.domains} domains, but real Xen here (--subject xen) has dom0 alone: one domain`;
+  }
+  // The agent refuses it too, but only after a boot.
+  if (config.pv !== true) return 'not PV (config.pv), but dom0 under real Xen is a PV guest';
+  return null;
 }

@@ -7,9 +7,12 @@ import type { XenHost } from './setup.ts';
 
 /** Xen's command line. SMAP off (with -smap on QEMU's CPU too): with SMAP, Xen 4.17 faults in
  * create_bounce_frame on dom0's first exception and dom0 dies at once. dom0 may grow 8 MiB past
- * its 512 MiB (max:520M): the agent takes pages with XENMEM_increase_reservation. */
+ * its 512 MiB (max:520M): the agent takes pages with XENMEM_increase_reservation. bootscrub=0:
+ * by default (opt_bootscrub = BOOTSCRUB_IDLE, xen/common/page_alloc.c) Xen zeroes the free
+ * gigabyte in its idle loop after boot, which under TCG kept QEMU's vCPU busy for ~3 s after the
+ * agent's hello, slowing the first runs' round trips to a third; QEMU's RAM starts zeroed. */
 export const XEN_CMDLINE =
-  'console=com1 com1=115200,8n1 dom0_mem=512M,max:520M dom0_max_vcpus=1 noreboot smap=0 smep=0';
+  'console=com1 com1=115200,8n1 dom0_mem=512M,max:520M dom0_max_vcpus=1 noreboot smap=0 smep=0 bootscrub=0';
 
 /** dom0's kernel command line: its console is Xen's (hvc0), so its messages land in Xen's log. */
 export const DOM0_CMDLINE = 'console=hvc0 quiet';

@@ -35,7 +35,8 @@ export const XEN_START_TIMEOUT_MS = 300_000;
 /** One answer: a batch of up to 1024 hypercalls, under software emulation. */
 export const XEN_TIMEOUT_MS = 60_000;
 
-/** Real Xen as a subject factory, with what one boot left behind for reports. */
+/** Real Xen as a subject factory (the wire subject's, every field kept), with what the boot
+ * left behind for reports. */
 export interface XenSubjectFactory extends ClosableSubjectFactory {
   /** Xen's serial console (kept after a failure, removed on a clean close). */
   readonly consoleLog: string;
@@ -156,28 +157,20 @@ export function openXenSubject(options: XenOptions = {}): XenSubjectFactory {
         throw explain(e);
       }
     };
-  const wrap = (s: Subject): Subject => {
-    const { snapshot, restore } = s;
-    return {
-      apply: guard((op) => s.apply(op)),
-      state: guard(() => s.state()),
-      ...(s.start ? { start: s.start } : {}),
-      ...(snapshot && restore
-        ? {
-            snapshot: guard(() => snapshot.call(s)),
-            restore: guard((saved) => restore.call(s, saved)),
-          }
-        : {}),
-    };
-  };
+  /** The instance as it is (every field, `start` included), its methods guarded. */
+  const wrap = (s: Subject): Subject =>
+    new Proxy(s, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function'
+          ? guard((...args: unknown[]): unknown => Reflect.apply(value, target, args))
+          : value;
+      },
+    });
   let closed = false;
   return {
-    name: wire.name,
-    opKinds: wire.opKinds,
-    observes: wire.observes,
-    hasInternals: false,
+    ...wire,
     create: guard((config: GrantConfig) => wrap(wire.create(config))),
-    restarts: () => wire.restarts(),
     close: () => {
       if (closed) return;
       closed = true;

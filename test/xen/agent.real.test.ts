@@ -1,0 +1,130 @@
+// Real Xen with the package's own dom0 agent (agents/xen-dom0/agent.c), as a user runs it:
+// `grantcheck run --subject xen` with a small budget boots Xen and passes. Skipped with one
+// line on a machine without the packages (a failure under GRANTCHECK_REQUIRE_XEN=1).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runOps } from '../../src/harness/run.ts';
+import { parseOp } from '../../src/ops/text.ts';
+import { XEN_DOM0_CONFIG } from '../../src/subject/xen/config.ts';
+import { buildTrace } from '../../src/trace/format.ts';
+import { writeTrace } from '../../src/trace/io.ts';
+import { TOOL } from '../../src/version.ts';
+import { INVARIANTS } from '../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
+import { testSeeds } from '../support/seeds.ts';
+import { ROOT, sayWhetherXenRuns, XEN_AVAILABLE } from './support.ts';
+
+sayWhetherXenRuns('dom0 agent');
+
+// One pinned seed and the fresh one (printed): each is one boot and one `run` command.
+const seeds = testSeeds('real Xen agent');
+const SEEDS = [seeds[0] ?? 1, seeds[seeds.length - 1] ?? 1];
+
+describe.skipIf(!XEN_AVAILABLE)('grantcheck run --subject xen', () => {
+  it.each(SEEDS)(
+    'boots real Xen and passes a small budget of both suites (seed %i)',
+    (seed) => {
+      const out = mkdtempSync(join(tmpdir(), 'grantcheck-xen-traces-'));
+      try {
+        const run = spawnSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            join(ROOT, 'bin', 'grantcheck.ts'),
+            'run',
+            '--subject',
+            'xen',
+            '--runs',
+            '20',
+            '--seed',
+            String(seed),
+            '--out',
+            out,
+            '--no-failures',
+            '--json',
+          ],
+          {
+            cwd: ROOT,
+            encoding: 'utf8',
+            env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
+            timeout: 900_000,
+          },
+        );
+        expect(run.stderr).toBe('');
+        const summary = JSON.parse(run.stdout) as {
+          result: string;
+          compared: string;
+          suites: {
+            name: string;
+            outcome: string;
+            runs: number;
+            ops: number;
+            opsPerSecond: number;
+          }[];
+        };
+        for (const s of summary.suites) {
+          console.log(
+            `[real Xen agent] seed ${seed} ${s.name}: ${s.outcome}, ${s.runs} runs, ${s.ops} ops, ${s.opsPerSecond} ops/s`,
+          );
+        }
+        expect(summary.compared).toMatch(/^xen-4\.17.* dom0: results, the state's entries/);
+        expect(summary.suites.map((s) => [s.name, s.outcome, s.runs])).toEqual([
+          ['conformance', 'pass', 20],
+          ['protocol', 'pass', 20],
+        ]);
+        expect(run.status).toBe(0);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    900_000,
+  );
+});
+
+describe.skipIf(!XEN_AVAILABLE)('grantcheck replay TRACE --subject xen', () => {
+  it('replays a trace of dom0 granting, mapping and unmapping its own page on real Xen', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grantcheck-xen-replay-'));
+    try {
+      const ops = [
+        'grant_access(d0 ref=8 -> d0 gfn=256 rw)', // PV: dom0 names its first page by its MFN, 0x100
+        'map(d0: d0 ref=8 host|ro @0x1000)',
+        'unmap(d0: h=0 host=0x1000 dev=0x0)',
+        'end_access(d0 ref=8)',
+      ].map((text) => {
+        const parsed = parseOp(text);
+        if (!parsed.ok) throw new Error(parsed.error);
+        return parsed.op;
+      });
+      const options = { invariants: INVARIANTS, properties: STEP_PROPERTIES };
+      const report = runOps(XEN_DOM0_CONFIG, ops, options);
+      expect(report.failure).toBeNull();
+      const origin = { engine: 'manual' as const };
+      const path = join(dir, 'dom0.json');
+      writeTrace(
+        path,
+        buildTrace({ tool: TOOL, config: XEN_DOM0_CONFIG, fault: null, origin, report }),
+      );
+      const run = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'bin', 'grantcheck.ts'), 'replay', path, '--subject', 'xen'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
+          timeout: 600_000,
+        },
+      );
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(/^compared: xen-4\.17.* dom0: results, the state's entries/m);
+      expect(run.stdout).toMatch(/^ 2 {3}map\(d0: d0 ref=8 host\|ro @0x1000\) +\[okay h=0 /m);
+      expect(run.stdout).toMatch(/^result: PASSES/m);
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});

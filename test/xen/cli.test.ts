@@ -1,0 +1,72 @@
+// `--subject xen` on the command line: what cannot run on real Xen is refused in one line (exit
+// 2) before anything is built or booted, so these run on any machine.
+import { writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { XEN_DOM0_CONFIG } from '../../src/subject/xen/config.ts';
+import { cli } from '../support/cli.ts';
+import { ROOT } from './support.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'grantcheck-xen-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A committed trace (three domains) with another config. */
+function traceWith(config: object): string {
+  const trace = JSON.parse(
+    readFileSync(join(ROOT, 'test/fixtures/traces/pass-grant-map-unmap-end.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  const path = join(dir, 'three.json');
+  writeFileSync(path, JSON.stringify({ ...trace, config }));
+  return path;
+}
+
+describe('--subject xen refuses, before booting,', () => {
+  it('a run with more than one domain', async () => {
+    const r = await cli('run', '--subject', 'xen', '--domains', '2', '--runs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'grantcheck: --domains: 2 domains, but real Xen here (--subject xen) has dom0 alone: one domain\n',
+    );
+  });
+
+  it('a replay of a trace whose config has more domains, or is not PV', async () => {
+    const three = await cli(
+      'replay',
+      traceWith({ ...XEN_DOM0_CONFIG, domains: 3 }),
+      '--subject',
+      'xen',
+    );
+    expect(three.code).toBe(2);
+    expect(three.err).toMatch(
+      /^grantcheck: .*: config: 3 domains, but real Xen here .* one domain\n$/,
+    );
+    // a one-domain trace written by exec: the default config's, not PV
+    const path = join(dir, 'one.json');
+    expect(
+      (await cli('exec', 'query_size(d0: dom=self)', '--domains', '1', '--out', path)).code,
+    ).toBe(0);
+    const hvm = await cli('replay', path, '--subject', 'xen');
+    expect(hvm.code).toBe(2);
+    expect(hvm.err).toMatch(
+      /^grantcheck: .*: config: not PV \(config\.pv\), but dom0 under real Xen is a PV guest\n$/,
+    );
+  });
+
+  it("explore, whose bounded configs are not real Xen's", async () => {
+    const r = await cli('explore', '--model', 'xen', '--subject', 'xen');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      "grantcheck: --subject xen: explore's bounded configs differ from real Xen's limits; use run or replay\n",
+    );
+  });
+
+  it('a fault with it', async () => {
+    const r = await cli('run', '--subject', 'xen', '--fault', 'xsa-218-unmap-double-free');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--fault and --subject exclude each other/);
+  });
+});
