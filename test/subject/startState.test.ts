@@ -2,7 +2,7 @@
 // maptrack keeps its frames) says where it starts in `ready`, and the model starts there; one
 // that cannot return to any state the model can start from answers `restart`, and grantcheck
 // starts its process afresh.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,22 @@ function open(...args: string[]): ClosableSubjectFactory {
   return f;
 }
 afterAll(() => opened.forEach((f) => f.close()));
+
+/** This process's children that have exited and were never reaped. */
+function zombieChildren(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return state === 'Z' && Number(ppid) === process.pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 const grow: Op = { kind: 'setup_table', caller: 0, dom: 0, nrFrames: 3 };
 const query: Op = { kind: 'query_size', caller: 0, dom: 0 };
@@ -61,6 +77,8 @@ describe('a subject that starts elsewhere', () => {
     expect(fresh.failure).toBeNull();
     expect(fresh.initialState.domains[0]?.grantTable.nrFrames).toBe(1);
     expect(subject.restarts()).toEqual(['reset 2 cannot shrink the table']);
+    // the first process was reaped, not left a zombie for as long as grantcheck runs
+    expect(zombieChildren()).toEqual([]);
   });
 
   it('a subject that asks for a restart right after one is one line, exit 2', () => {

@@ -245,7 +245,26 @@ export class SyncLineChannel {
     if (pid > 0) {
       killQuietly(pid);
       live.delete(pid);
+      this.awaitExit(2000);
     }
     void this.worker.terminate();
+  }
+
+  /** Wait (at most `ms`) until the worker has seen the child exit, so that it is reaped: a worker
+   * stopped before that leaves a zombie behind for as long as grantcheck runs (a subject that
+   * restarts, say, once per run). Lines still queued are let through unread. */
+  private awaitExit(ms: number): void {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const status = Atomics.load(this.header, STATUS);
+      if (status === CLOSED) return;
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      if (status !== WAITING) {
+        Atomics.store(this.header, STATUS, WAITING);
+        this.worker.postMessage({});
+      }
+      Atomics.wait(this.header, STATUS, WAITING, left);
+    }
   }
 }
