@@ -94,7 +94,7 @@ describe('a subject that breaks the protocol', () => {
     ['no-name', /hello: name: /],
     ['extra-key', /hello: .*colour/],
     ['huge', /a line of over 1048576 bytes \(waiting for hello\)/],
-    ['refuse', /answered the answer to apply with an error: "not implemented"/],
+    ['refuse', /the answer to apply is an error: "not implemented"/],
     ['wrong-kind', /result\.kind: 'end_access' answers a grant_access/],
     ['missing-state', /state\.domains\.0\.entries: declared in the hello but missing/],
     ['crash', /exited with code 139 .*its stderr ends: segfault in grant_table\.c \(simulated\)/],

@@ -68,7 +68,7 @@ describe.skipIf(!XEN_AVAILABLE)('a real-Xen subject that fails after its boot', 
       const first = errorOf(() => s.apply(op));
       expect(first).toBeInstanceOf(SubjectError);
       expect(first.message, first.message).toMatch(
-        /^subject xen: answered the answer to apply with an error: .*query_size only.*; Xen's console ends: /,
+        /^subject xen: the answer to apply is an error: .*query_size only.*; Xen's console ends: /,
       );
       // the channel is closed now: a retry (fast-check shrinking) gets the first failure again,
       // not "the subject is closed"

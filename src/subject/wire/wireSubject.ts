@@ -131,8 +131,7 @@ class WireConnection {
     if (!parsed0.ok) this.fail(`${what}: ${parsed0.error}`);
     const value = parsed0.value;
     const refusal = ResponseSchemas.error.safeParse(value);
-    if (refusal.success)
-      this.fail(`answered ${what} with an error: ${quote(refusal.data.message)}`);
+    if (refusal.success) this.fail(`${what} is an error: ${quote(refusal.data.message)}`);
     const parsed = schema.safeParse(value);
     if (!parsed.success) this.fail(`${what}: ${describeZodError(parsed.error)}`);
     return parsed.data;
