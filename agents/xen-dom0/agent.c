@@ -698,6 +698,33 @@ static uint64_t plant_pte(unsigned int slot, uint64_t mfn, int writable) {
   return va;
 }
 
+/* A pin can outlive its page: a host mapping whose PTE a later map overwrote holds no page
+ * reference (the implicit unmap, put_page_from_l1e), so a transfer may steal the page and, failing
+ * after the steal, free it. No PTE of dom0's can name a page dom0 does not own; but Xen's
+ * allocator often hands back the page freed last, so ask it for a few pages and keep that one if
+ * it comes (the others go back). Returns whether dom0 owns `mfn` now. */
+static int take_back(uint64_t mfn) {
+  static xen_pfn_t got[32], back[32];
+  struct xen_memory_reservation r;
+  memset(&r, 0, sizeof r);
+  set_xen_guest_handle(r.extent_start, got);
+  r.nr_extents = 32;
+  r.domid = DOMID_SELF;
+  long n = hypercall(__HYPERVISOR_memory_op, XENMEM_increase_reservation, (uint64_t)(uintptr_t)&r, 0);
+  int found = 0;
+  unsigned int others = 0;
+  for (long i = 0; i < n; i++) {
+    if (got[i] == mfn) found = 1;
+    else back[others++] = got[i];
+  }
+  if (others) {
+    set_xen_guest_handle(r.extent_start, back);
+    r.nr_extents = others;
+    hypercall(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, (uint64_t)(uintptr_t)&r, 0);
+  }
+  return found;
+}
+
 static const char *release_handles(void) {
   static char reason[160];
   for (int h = MAX_HANDLES - 1; h >= 0; h--) {
@@ -705,8 +732,9 @@ static const char *release_handles(void) {
     int16_t status = unmap_one((unsigned int)h, handles[h].host);
     const char *how = "";
     if (status == GNTST_general_error && (handles[h].flags & GNTMAP_host_map)) {
-      uint64_t va = plant_pte((unsigned int)h, handles[h].mfn,
-                              !(handles[h].flags & GNTMAP_readonly));
+      int writable = !(handles[h].flags & GNTMAP_readonly);
+      uint64_t va = plant_pte((unsigned int)h, handles[h].mfn, writable);
+      if (!va && take_back(handles[h].mfn)) va = plant_pte((unsigned int)h, handles[h].mfn, writable);
       if (va) status = unmap_one((unsigned int)h, va);
       how = va ? ", also through a PTE of the agent's" : "; no PTE of the agent's could name its page";
     }
