@@ -63,7 +63,8 @@
 #define SMALL_FRAMES 0x1000000ull    /* frames from here up are beyond any RAM this VM has */
 #define WINDOW 0x40000000ull         /* the model's linear addresses 0..2MiB */
 #define WINDOW_BYTES 0x200000ull
-#define NO_L1 (WINDOW + WINDOW_BYTES)  /* 2 MiB with no L1 table */
+#define NO_L1 (WINDOW + WINDOW_BYTES)  /* 2 MiB with no L1 table: create_grant_pv_mapping's
+                                          map_guest_l1e finds none, general_error */
 #define SCRATCH (NO_L1 + WINDOW_BYTES) /* 2 MiB with an L1 table, for reset's own PTEs */
 #define SCRATCH_REF 100u              /* refs reset grants to itself (never a model's) */
 #define PROTOCOL 1
@@ -298,7 +299,8 @@ static unsigned int nr_frames;    /* Xen's nr_grant_frames for dom0, after the l
 static unsigned int max_frames;
 
 /* Map frames 0..nr-1 of dom0's table (setup_table(DOMID_SELF, nr) names them; nr never exceeds
- * nr_grant_frames, so it does not grow the table). */
+ * nr_grant_frames, so it does not grow the table). The batch names DOMID_SELF: x86 mm.c's
+ * get_pg_owner refuses a domain's own id as a foreign owner. */
 static void map_table(unsigned int nr) {
   static xen_pfn_t frames[MAX_FRAMES];
   static int errs[MAX_FRAMES];
@@ -352,8 +354,10 @@ static int page_of_machine_frame(uint64_t mfn) {
   return -1;
 }
 
-/* The machine frame of model frame g: the agent's page, or a frame nobody owns. Returns 0 when
- * the value has no safe machine counterpart (an error for grantcheck). */
+/* The machine frame of model frame g: the agent's page, or a frame nobody owns (beyond this VM's
+ * RAM, so map's get_paged_frame and gnttab_transfer's mfn_valid check refuse it: bad_page, as
+ * the model's unbacked gfn). Returns 0 when the value has no safe machine counterpart (an error
+ * for grantcheck). */
 static int machine_frame_of_gfn(uint64_t g, uint64_t *mfn) {
   if (g >= MFN_BASE && g < MFN_BASE + config.pages) {
     *mfn = pool[g - MFN_BASE];
@@ -618,7 +622,8 @@ static void setup_table(int op) {
   setup.dom = (domid_t)num(op, "dom");
   setup.nr_frames = (uint32_t)requested;
   set_xen_guest_handle(setup.frame_list, frames);
-  /* Xen refuses more than max_grant_frames before it writes the list: the buffer holds 65. */
+  /* gnttab_setup_table refuses more than max_grant_frames before it writes the list: the buffer
+   * holds 65. */
   long rc = grant_op(GNTTABOP_setup_table, &setup, 1);
   if (rc) die("GNTTABOP_setup_table: hypercall failed (%ld)", rc);
   refresh_size();
@@ -686,8 +691,10 @@ static int16_t unmap_one(unsigned int h, uint64_t host) {
 }
 
 /* A PTE of our own for `mfn` at a scratch address, so that a host mapping whose PTE a later map
- * overwrote can still be unmapped (Xen matches the PTE's frame, not the address). The page keeps
- * the reference this PTE took: it is tainted and never used again. */
+ * overwrote can still be unmapped: replace_grant_pv_mapping checks the PTE's frame and its
+ * PRESENT and RW bits against the grant's, not the address. Its reference and type count pay
+ * for the ones the grant unmap puts back, which the implicit unmap (put_page_from_l1e) already
+ * dropped. The page is dropped from the pool all the same (tainted), not to rely on that. */
 static uint64_t plant_pte(unsigned int slot, uint64_t mfn, int writable) {
   uint64_t va = SCRATCH + PAGE * (1 + slot % (WINDOW_BYTES / PAGE - 1));
   uint64_t pte = (mfn << 12) | 0x1 /* present */ | 0x4 /* user */ | (writable ? 0x2 : 0);
