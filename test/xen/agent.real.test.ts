@@ -15,7 +15,7 @@ import { TOOL } from '../../src/version.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
 import { testSeeds } from '../support/seeds.ts';
-import { ROOT, sayWhetherXenRuns, XEN_AVAILABLE } from './support.ts';
+import { grantcheckArgv, ROOT, sayWhetherXenRuns, XEN_AVAILABLE } from './support.ts';
 
 sayWhetherXenRuns('dom0 agent');
 
@@ -31,10 +31,7 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck run --subject xen', () => {
       try {
         const run = spawnSync(
           process.execPath,
-          [
-            '--import',
-            'tsx',
-            join(ROOT, 'bin', 'grantcheck.ts'),
+          grantcheckArgv(
             'run',
             '--subject',
             'xen',
@@ -46,7 +43,7 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck run --subject xen', () => {
             out,
             '--no-failures',
             '--json',
-          ],
+          ),
           {
             cwd: ROOT,
             encoding: 'utf8',
@@ -108,16 +105,12 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck replay TRACE --subject xen', () => {
         path,
         buildTrace({ tool: TOOL, config: XEN_DOM0_CONFIG, fault: null, origin, report }),
       );
-      const run = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', join(ROOT, 'bin', 'grantcheck.ts'), 'replay', path, '--subject', 'xen'],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
-          timeout: 600_000,
-        },
-      );
+      const run = spawnSync(process.execPath, grantcheckArgv('replay', path, '--subject', 'xen'), {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
+        timeout: 600_000,
+      });
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/^compared: xen-4\.17.* dom0: results, the state's entries/m);
       expect(run.stdout).toMatch(/^ 2 {3}map\(d0: d0 ref=8 host\|ro @0x1000\) +\[okay h=0 /m);

@@ -12,6 +12,7 @@ import { openXenSubject } from '../../src/subject/xen/xenSubject.ts';
 import {
   alive,
   childrenNamed,
+  grantcheckArgv,
   ROOT,
   sayWhetherXenRuns,
   STAND_IN_AGENT,
@@ -90,16 +91,7 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck killed in the middle of a boot', () 
     async (signal) => {
       const cli = spawn(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(ROOT, 'bin', 'grantcheck.ts'),
-          'run',
-          '--subject',
-          'xen',
-          '--runs',
-          '1',
-        ],
+        grantcheckArgv('run', '--subject', 'xen', '--runs', '1'),
         {
           cwd: ROOT,
           // the package's own agent (agents/xen-dom0/agent.c), as a user runs it

@@ -40,6 +40,12 @@ export function sayWhetherXenRuns(suite: string): void {
 }
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+
+/** node's arguments that run grantcheck's CLI from the sources, then `args`: for a test that
+ * needs a real process (signals, QEMU's parent-death signal). */
+export function grantcheckArgv(...args: string[]): string[] {
+  return ['--import', 'tsx', join(ROOT, 'bin', 'grantcheck.ts'), ...args];
+}
 /** The stand-in agent: query_size only (test/fixtures/xen/stand-in-agent.c). */
 export const STAND_IN_AGENT = join(ROOT, 'test', 'fixtures', 'xen', 'stand-in-agent.c');
 
