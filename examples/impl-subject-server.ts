@@ -2,6 +2,7 @@
 // the protocol carries everything the in-process subject has (results, the whole state,
 // snapshots). Run: grantcheck run --subject 'node --import tsx examples/impl-subject-server.ts'
 // With --fault ID it serves that fault instead, so that a caught bug can be seen over the wire.
+// It reads its requests as a stream, so it says `pipelining`; --one-at-a-time says it does not.
 
 import { createInterface } from 'node:readline';
 import { findFault } from '../src/faults/index.ts';
@@ -20,6 +21,8 @@ if (faultId !== undefined && !fault) {
   process.exit(2);
 }
 
+const pipelining = !process.argv.includes('--one-at-a-time');
+
 const send = (message: object): void => void process.stdout.write(`${JSON.stringify(message)}\n`);
 
 send({
@@ -29,6 +32,7 @@ send({
   opKinds: OP_KINDS,
   observes: STATE_PARTS,
   snapshots: true,
+  pipelining,
 });
 
 let system: GrantSystem | undefined;

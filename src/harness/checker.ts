@@ -220,6 +220,12 @@ export class Checker {
     return violation;
   }
 
+  /** The ops `apply` will be given next, in order, unless a check fails first (after which this
+   * checker is only closed): the subject may begin them early (Subject.announce). */
+  announce(ops: readonly Op[]): void {
+    this.subject.announce?.(ops);
+  }
+
   apply(op: Op): StepVerdict {
     const before = this.modelState;
     const { state: modelState, result: modelResult } = step(before, op);

@@ -100,17 +100,22 @@ export function commandsArbitrary(
   });
 }
 
-/** The ops a fast-check commands value actually ran, in order. */
-export function opsThatRan(commands: Iterable<unknown>): Op[] {
+/** The ops of a fast-check commands value, in order: all of them, or those that ran. */
+function commandOps(commands: Iterable<unknown>, ranOnly: boolean): Op[] {
   const ops: Op[] = [];
   for (const c of commands) {
     if (typeof c === 'object' && c !== null && 'cmd' in c && 'hasRan' in c) {
-      if (c.hasRan && c.cmd instanceof OpCommand) ops.push(c.cmd.op);
+      if ((c.hasRan || !ranOnly) && c.cmd instanceof OpCommand) ops.push(c.cmd.op);
     } else if (c instanceof OpCommand) {
       ops.push(c.op);
     }
   }
   return ops;
+}
+
+/** The ops a fast-check commands value actually ran, in order. */
+export function opsThatRan(commands: Iterable<unknown>): Op[] {
+  return commandOps(commands, true);
 }
 
 function replayPathOf(commands: unknown): string | undefined {
@@ -133,6 +138,8 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   const runCommands = (checker: Checker, cmds: Iterable<fc.Command<RunContext, object>>) => {
     const initial = checker.checkInitial();
     if (initial) throw new ViolationError(initial);
+    // Every command's check() is true: all of them run, in order, until one fails.
+    checker.announce(commandOps(cmds, false));
     const ctx: RunContext = {
       checker,
       onStep: (op, verdict) => {

@@ -45,6 +45,7 @@ function runChecked(checker: Checker, ops: readonly Op[]): RunReport {
   const initialState = checker.model;
   const initial = checker.checkInitial();
   if (initial) return { initialState, steps: [], failure: { step: -1, violation: initial } };
+  checker.announce(ops);
   const steps: StepRecord[] = [];
   for (const op of ops) {
     const v = checker.apply(op);

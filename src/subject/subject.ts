@@ -59,6 +59,11 @@ export interface Subject {
   /** The current state in the model's vocabulary; only the declared parts are read, and only
    * when some are declared. */
   state(): ModelState;
+  /** The ops the engine will apply next, in this order, unless a check fails first: then the
+   * instance is only closed or left for a newer one, never applied to again. A subject may
+   * begin them early (a subject in another process sends them ahead of their answers, so that
+   * its work overlaps the engine's checks). Optional: the others apply each op when asked. */
+  announce?(ops: readonly Op[]): void;
   /** Save and restore (optional: without them the explorer re-applies ops from the start). */
   snapshot?(): SubjectSnapshot;
   restore?(snapshot: SubjectSnapshot): void;

@@ -4,13 +4,14 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { explore } from '../../src/explore/index.ts';
 import { runSuite } from '../../src/harness/random.ts';
 import { SubjectError } from '../../src/subject/subject.ts';
+import { SyncLineChannel } from '../../src/subject/wire/channel.ts';
 import type { ClosableSubjectFactory, WireOptions } from '../../src/subject/wire/wireSubject.ts';
-import { openWireSubject } from '../../src/subject/wire/wireSubject.ts';
+import { openWireSubject, PIPELINE_DEPTH } from '../../src/subject/wire/wireSubject.ts';
 import { XenConformance, xenModel } from '../../src/xenExplore/index.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
@@ -56,6 +57,85 @@ describe('the built-in impl over the wire', () => {
     if (!suite) throw new Error('no suite');
     const outcome = runSuite(suite, { seed: 5, runs: 200, subject });
     expect(outcome.kind).toBe('violation');
+  });
+});
+
+describe('pipelining: a run sent ahead of its answers', () => {
+  afterEach(() => vi.restoreAllMocks());
+  /** Count the apply requests sent ahead (without waiting for an answer), those sent one at a
+   * time, and the answers read only to be dropped. */
+  function countApplies(): { ahead: number; waited: number; dropped: number } {
+    const counts = { ahead: 0, waited: 0, dropped: 0 };
+    const isApply = (line: unknown) => typeof line === 'string' && line.includes('"type":"apply"');
+    const send = SyncLineChannel.prototype.send;
+    const exchange = SyncLineChannel.prototype.exchange;
+    vi.spyOn(SyncLineChannel.prototype, 'send').mockImplementation(function (
+      this: SyncLineChannel,
+      line,
+    ) {
+      if (isApply(line)) counts.ahead++;
+      send.call(this, line);
+    });
+    vi.spyOn(SyncLineChannel.prototype, 'exchange').mockImplementation(function (
+      this: SyncLineChannel,
+      line,
+      what,
+      timeoutMs,
+    ) {
+      if (isApply(line)) counts.waited++;
+      if (/not needed/.test(what)) counts.dropped++;
+      return exchange.call(this, line, what, timeoutMs);
+    });
+    return counts;
+  }
+  const suite = buildSuite('conformance');
+  if (!suite) throw new Error('no suite');
+
+  it('a subject that says pipelining is sent every op of a run ahead, and the suite passes', () => {
+    const counts = countApplies();
+    const outcome = runSuite(suite, { seed: 11, runs: 30, subject: open(server) });
+    expect(outcome.kind).toBe('pass');
+    expect(counts.waited).toBe(0);
+    expect(counts.ahead).toBe(outcome.stats.ops);
+  });
+  it('a subject that does not is sent one request at a time', () => {
+    const counts = countApplies();
+    const subject = open(`${server} --one-at-a-time`);
+    const outcome = runSuite(suite, { seed: 11, runs: 30, subject });
+    expect(outcome.kind).toBe('pass');
+    expect(counts.ahead).toBe(0);
+    expect(counts.waited).toBe(outcome.stats.ops);
+  });
+  it('a fault is found and shrunk to the same trace either way: the answers sent ahead of a failed check are dropped before the next run', () => {
+    const find = (flags: string) => {
+      const subject = open(`${server} --fault end-access-ignores-writing ${flags}`);
+      return runSuite(suite, { seed: 5, runs: 200, subject });
+    };
+    const counts = countApplies();
+    const piped = find('');
+    // Runs that failed stopped early: requests sent ahead were never applied, their answers
+    // dropped before the next reset.
+    expect(counts.waited).toBe(0);
+    expect(counts.dropped).toBeGreaterThan(0);
+    const oneByOne = find('--one-at-a-time');
+    expect(piped.kind).toBe('violation');
+    if (piped.kind !== 'violation' || oneByOne.kind !== 'violation') throw new Error('not found');
+    expect(piped.ops).toEqual(oneByOne.ops);
+    expect(piped.violation).toEqual(oneByOne.violation);
+    expect(piped.replay).toEqual(oneByOne.replay);
+  });
+  it('at most PIPELINE_DEPTH requests are in flight', () => {
+    const subject = open(server);
+    const instance = subject.create(DEFAULT_CONFIG);
+    const counts = countApplies();
+    const op = { kind: 'query_size', caller: 0, dom: 0 } as const;
+    const ops = Array.from({ length: 3 * PIPELINE_DEPTH }, () => ({ ...op }));
+    instance.announce?.(ops);
+    expect(counts.ahead).toBe(PIPELINE_DEPTH);
+    instance.apply(ops[0] ?? op);
+    expect(counts.ahead).toBe(PIPELINE_DEPTH + 1);
+    // An op other than the next announced one is the engine's bug, not the subject's.
+    expect(() => instance.apply({ ...op })).toThrow(/not the next one announced/);
   });
 });
 

@@ -1,7 +1,8 @@
 // The subject wire protocol (docs/subject-protocol.md): JSON lines over a child process's stdin
-// and stdout. The subject speaks first (hello); then grantcheck sends one request at a time and
-// the subject answers each with exactly one line. Every message a subject sends is validated
-// here; a bad one is one line naming the message and the field.
+// and stdout. The subject speaks first (hello); then grantcheck sends requests and the subject
+// answers each with exactly one line, in order: one request at a time, unless the hello says
+// `pipelining` (then the ops of a run may be sent ahead of their answers). Every message a
+// subject sends is validated here; a bad one is one line naming the message and the field.
 
 import { z } from 'zod';
 import { GrantConfigSchema } from '../../config.ts';
@@ -21,6 +22,9 @@ export const HelloSchema = z.strictObject({
   opKinds: z.array(z.enum(OP_KINDS as [string, ...string[]])).min(1),
   observes: z.array(z.enum(STATE_PARTS)),
   snapshots: z.boolean(),
+  // It answers requests strictly in order, reading each line as it comes: grantcheck may send
+  // apply requests before it has read the answers to earlier ones (absent: false).
+  pipelining: z.boolean().optional(),
 });
 
 /** grantcheck → subject. */

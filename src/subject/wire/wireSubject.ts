@@ -1,6 +1,8 @@
 // A subject in another process, driven over the wire protocol (./protocol.ts): one child per
 // factory, started by openWireSubject, reset for every new instance. Every message the child
-// sends is validated; anything wrong is a SubjectError naming the message and the field.
+// sends is validated; anything wrong is a SubjectError naming the message and the field. A child
+// that said `pipelining` is sent the announced ops of a run ahead of their answers, so that it
+// works while grantcheck checks (a subject under emulation, like real Xen, idles less).
 
 import { z } from 'zod';
 import type { ZodType } from 'zod';
@@ -36,6 +38,11 @@ export interface WireOptions {
 
 type Asked = Exclude<Request['type'], 'bye'>;
 
+/** The most apply requests a pipelining subject is sent ahead of their answers: enough to keep
+ * it busy while grantcheck checks, few enough that a run ended by a failed check wastes little
+ * (the requests it sent ahead are still carried out, and their answers dropped). */
+export const PIPELINE_DEPTH = 16;
+
 const ResetAnswerSchema = z.discriminatedUnion('type', [
   ResponseSchemas.ready,
   ResponseSchemas.restart,
@@ -54,6 +61,8 @@ function resultProblem(op: Op, result: OpResult): string | null {
   return n === op.batch.length ? null : `result: ${n} statuses for a batch of ${op.batch.length}`;
 }
 
+type AppliedAnswer = { result: OpResult; state?: WireState };
+
 /** The child and its hello. */
 class WireConnection {
   private channel: SyncLineChannel;
@@ -61,6 +70,13 @@ class WireConnection {
   readonly opKinds: readonly OpKind[];
   readonly observes: readonly StatePart[];
   readonly snapshots: boolean;
+  readonly pipelining: boolean;
+  /** Ops announced for the current instance (Subject.announce), the next to send at `nextAhead`;
+   * the ops of the requests sent ahead whose answers are not read yet, oldest first. */
+  private announced: readonly Op[] = [];
+  private nextAhead = 0;
+  private aheadState = false; // do the requests sent ahead ask for the state?
+  private readonly inFlight: Op[] = [];
   /** Which instance the child currently holds: older instances are stale. */
   generation = 0;
   config: GrantConfig | undefined;
@@ -75,6 +91,7 @@ class WireConnection {
     this.opKinds = hello.opKinds as OpKind[];
     this.observes = hello.observes;
     this.snapshots = hello.snapshots;
+    this.pipelining = hello.pipelining === true;
   }
 
   /** Why a reset asked for the child to be started afresh (`restart`), in order. */
@@ -107,6 +124,7 @@ class WireConnection {
     const same =
       hello.name === this.name &&
       hello.snapshots === this.snapshots &&
+      (hello.pipelining === true) === this.pipelining &&
       hello.opKinds.join() === this.opKinds.join() &&
       hello.observes.join() === this.observes.join();
     if (!same) this.fail('hello: after a restart the subject said another hello');
@@ -137,18 +155,53 @@ class WireConnection {
     return parsed.data;
   }
 
-  /** Send a request and return its answer, validated by `schema`. */
+  /** Send a request and return its answer, validated by `schema`. Only applies may be asked
+   * while requests sent ahead are unanswered: another answer would describe their state. */
   private ask<T>(
     request: { readonly type: Asked; readonly [field: string]: unknown },
     schema: ZodType<T>,
   ): T {
+    if (this.inFlight.length > 0 && request.type !== 'apply') {
+      throw new Error(`${request.type} asked while applies sent ahead are unanswered`);
+    }
     const what = `the answer to ${request.type}`;
     return this.parse(this.read(JSON.stringify(request), what), what, schema);
+  }
+
+  /** The engine will apply `ops` next, in order (Subject.announce): a pipelining subject is
+   * sent the first PIPELINE_DEPTH of them now, and one more as each answer is read. */
+  announce(ops: readonly Op[], state: boolean): void {
+    if (!this.pipelining) return;
+    if (this.inFlight.length > 0) throw new Error('ops announced twice for one instance');
+    this.announced = ops;
+    this.nextAhead = 0;
+    this.aheadState = state;
+    this.sendAhead();
+  }
+
+  private sendAhead(): void {
+    while (this.inFlight.length < PIPELINE_DEPTH && this.nextAhead < this.announced.length) {
+      const op = this.announced[this.nextAhead++] as Op;
+      this.channel.send(JSON.stringify({ type: 'apply', op, state: this.aheadState }));
+      this.inFlight.push(op);
+    }
+  }
+
+  /** Read and drop the answers to the requests sent ahead that the engine never applied (its run
+   * ended at a failed check); the subject carried them out, and the next reset undoes them. */
+  private dropAhead(): void {
+    while (this.inFlight.length > 0) {
+      this.inFlight.shift();
+      this.read(undefined, 'the answer to apply (sent ahead, not needed)');
+    }
+    this.announced = [];
+    this.nextAhead = 0;
   }
 
   /** Reset to `config`; the state it starts from when the subject reports one. A subject that
    * answers `restart` is started afresh and reset again, once. */
   reset(config: GrantConfig): WireState | undefined {
+    this.dropAhead();
     const request = { type: 'reset', config } as const;
     const answer = this.ask(request, ResetAnswerSchema);
     if (answer.type === 'ready') return answer.state;
@@ -162,10 +215,16 @@ class WireConnection {
   }
 
   apply(op: Op, state: boolean): { result: OpResult; state?: WireState | undefined } {
-    return this.ask({ type: 'apply', op, state }, ResponseSchemas.result) as {
-      result: OpResult;
-      state?: WireState;
-    };
+    const ahead = this.inFlight.shift();
+    if (ahead === undefined) {
+      return this.ask({ type: 'apply', op, state }, ResponseSchemas.result) as AppliedAnswer;
+    }
+    if (ahead !== op || state !== this.aheadState) {
+      throw new Error('an op applied that is not the next one announced');
+    }
+    this.sendAhead();
+    const what = 'the answer to apply';
+    return this.parse(this.read(undefined, what), what, ResponseSchemas.result) as AppliedAnswer;
   }
 
   state(): WireState {
@@ -212,6 +271,11 @@ class WireSubject implements Subject {
       throw new Error('a stale wire subject instance was used after a newer one was created');
     }
     return this.wire;
+  }
+
+  announce(ops: readonly Op[]): void {
+    const wire = this.live();
+    wire.announce(ops, wire.observes.length > 0);
   }
 
   apply(op: Op): OpResult {
@@ -291,6 +355,7 @@ export function openWireSubject(
     if (wire.snapshots) return subject;
     // Without snapshots the explorer replays ops from a fresh instance.
     return {
+      announce: (ops) => subject.announce(ops),
       apply: (op) => subject.apply(op),
       state: () => subject.state(),
       ...(subject.start ? { start: subject.start } : {}),
