@@ -1051,7 +1051,9 @@ static void hello(void) {
   emit("{\"type\":\"hello\",\"protocol\":%d,\"name\":\"xen-%ld.%ld%s dom0\",\"opKinds\":["
        "\"grant_access\",\"end_access\",\"grant_transfer\",\"end_transfer\",\"raw_write\","
        "\"map_grant_ref\",\"unmap_grant_ref\",\"transfer\",\"setup_table\",\"query_size\"],"
-       "\"observes\":[\"entries\",\"grantFrames\"],\"snapshots\":false}",
+       "\"observes\":[\"entries\",\"grantFrames\"],\"snapshots\":false,"
+       /* serve() takes the requests in order from what it has read: grantcheck may send ahead */
+       "\"pipelining\":true}",
        PROTOCOL, version >> 16, version & 0xffff, extra);
   flush_line();
 }
