@@ -27,7 +27,7 @@ export function initialMfn(config: GrantConfig, dom: number, gfn: number): numbe
   return MFN_BASE + dom * config.pagesPerDomain + gfn;
 }
 
-// --- The host window's L1 page tables (GNTMAP_contains_pte; docs/semantics.md §4.4) ----------
+// --- The host window's L1 page tables (GNTMAP_contains_pte; docs/semantics.md §11.1) ----------
 // A PV domain's host window (linear pages 0..hostVaPages-1) is covered by L1 page-table frames
 // of its own, L1_PAGETABLE_ENTRIES slots each. They are fixed, outside the data frames: they
 // are not in any p2m, and no op creates, frees or moves them. Domain `dom`'s i-th L1 frame is

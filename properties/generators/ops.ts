@@ -196,18 +196,26 @@ export class OpSpace {
     const caller = this.focus?.grantee ?? 0;
     const page = this.focused(this.focus?.hostPage, fc.integer({ min: 1, max: 4 }));
     const lastSlot = L1_PAGETABLE_ENTRIES - 1;
-    return mostly(
-      page.map((p) => pteAddress(caller, p)),
-      fc.oneof(
-        page.chain((p) => fc.constantFrom(1, 4, 7).map((k) => pteAddress(caller, p) + k)),
-        page.map((p) => pteAddress((caller + 1) % config.domains, p)),
-        fc.constantFrom(
-          pteAddress(caller, lastSlot),
-          pteAddress(caller, config.hostVaPages),
-          initialMfn(config, caller, 0) * PAGE_SIZE,
-          8,
+    return fc.oneof(
+      { arbitrary: page.map((p) => pteAddress(caller, p)), weight: 6 },
+      {
+        arbitrary: page.chain((p) =>
+          fc.constantFrom(4, 1, 7).map((k) => pteAddress(caller, p) + k),
         ),
-      ),
+        weight: 2,
+      },
+      {
+        arbitrary: fc.oneof(
+          page.map((p) => pteAddress((caller + 1) % config.domains, p)),
+          fc.constantFrom(
+            pteAddress(caller, lastSlot),
+            pteAddress(caller, config.hostVaPages),
+            initialMfn(config, caller, 0) * PAGE_SIZE,
+            8,
+          ),
+        ),
+        weight: 1,
+      },
     );
   }
 
@@ -447,7 +455,8 @@ function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
     flags: fc
       .constantFrom(GNTMAP_host_map, GNTMAP_host_map | GNTMAP_readonly)
       .map((flags) => flags | GNTMAP_contains_pte),
-    hostAddr: fc.constant(pteAddress(f.grantee, f.hostPage)),
+    // now and then misaligned (XSA-227): the granted, coherent map is the one that would succeed
+    hostAddr: fc.constantFrom(0, 0, 0, 4).map((k) => pteAddress(f.grantee, f.hostPage) + k),
   });
   return fc.oneof({ arbitrary: map, weight: 3 }, { arbitrary: byPte, weight: 1 });
 }

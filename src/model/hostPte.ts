@@ -1,7 +1,7 @@
 // The PV page-table slots grant mappings live in, and the two x86 PV functions that write them:
 // create_grant_pv_mapping and replace_grant_pv_mapping (xen/arch/x86/pv/grant_table.c). A host
 // address names a slot in one of two ways (GNTMAP_contains_pte): a linear address, or the machine
-// address of the PTE itself in one of the domain's L1 frames (docs/semantics.md §4.4). The model
+// address of the PTE itself in one of the domain's L1 frames (docs/semantics.md §11.1). The model
 // runs a 64-bit PV guest: the 32-bit truncation checks of both functions never apply.
 
 import { L1_PAGETABLE_ENTRIES, L1_PTE_SIZE, l1TableCount, l1TableMfn } from '../configDefaults.ts';
@@ -27,7 +27,7 @@ export function pteSlot(d: DomainState, addr: number): number | undefined {
   const index = mfn - l1TableMfn(d.id, 0);
   if (!isIndex(index, l1TableCount(d.hostVaPages))) return undefined;
   const page = index * L1_PAGETABLE_ENTRIES + (addr % PAGE_SIZE) / L1_PTE_SIZE;
-  // Not Xen: the last L1 frame's slots past the window are outside the model (semantics §4.4)
+  // Not Xen: the last L1 frame's slots past the window are outside the model (docs/semantics.md §11.1)
   return page < d.hostVaPages ? page : undefined;
 }
 

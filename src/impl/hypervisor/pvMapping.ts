@@ -1,7 +1,7 @@
 // PV grant PTEs in a domain's L1 slots: create_grant_pv_mapping, steal_linear_address and
 // replace_grant_pv_mapping (xen/arch/x86/pv/grant_table.c), reached through
 // create_/replace_grant_host_mapping. host_addr is a linear address, or with GNTMAP_contains_pte
-// the machine address of the PTE in one of the domain's L1 frames (docs/semantics.md §4.4). The
+// the machine address of the PTE in one of the domain's L1 frames (docs/semantics.md §11.1). The
 // slots are kept by linear page: an L1 frame's slot i is linear page firstPage + i. 64-bit PV.
 
 import {
@@ -76,7 +76,7 @@ function pteSlot(xen: Hypervisor, ld: DomId, addr: number): number {
   const l1 = xen.l1Frames.get(linearPage(addr));
   if (l1 === undefined || l1.owner !== ld) return -1;
   const slot = Math.floor((addr % PAGE_SIZE) / L1_PTE_SIZE);
-  // Not Xen: a slot past the model's window (docs/semantics.md §4.4)
+  // Not Xen: a slot past the model's window (docs/semantics.md §11.1)
   return slot < l1.slots ? l1.firstPage + slot : -1;
 }
 

@@ -1,7 +1,7 @@
 // GNTTABOP_unmap_and_replace (x86 PV): gnttab_unmap_and_replace / unmap_and_replace
 // (grant_table.c) run unmap_common with dev_bus_addr forced to 0 and the caller's new_addr, then
 // unmap_common_complete; replace_grant_pv_mapping moves new_addr's PTE into host_addr's slot
-// (../hostPte.ts). docs/semantics.md §5.4.
+// (../hostPte.ts). docs/semantics.md §11.4.
 
 import type { UnmapAndReplaceOp } from '../../ops/op.ts';
 import type { UnmapAndReplaceResult } from '../../ops/result.ts';
