@@ -106,6 +106,7 @@ import type {
   SetupTableOp as SetupTable,
   TransferOp as Transfer,
   UnmapGrantRefOp as UnmapGrantRef,
+  UnmapAndReplaceOp as UnmapAndReplace,
 } from './ops/op.ts';
 import type { OpResult as OperationResult } from './ops/result.ts';
 import {
@@ -177,6 +178,8 @@ export type TransferOp = Transfer;
 export type SetupTableOp = SetupTable;
 /** GNTTABOP_query_size: a domain's current and maximum grant-table size. */
 export type QuerySizeOp = QuerySize;
+/** GNTTABOP_unmap_and_replace (x86 PV): unmap by handle, moving new_addr's PTE into the slot. */
+export type UnmapAndReplaceOp = UnmapAndReplace;
 /** A domain id (Xen's `domid_t`). */
 export type DomId = DomainId;
 /** A grant reference: an index into a domain's grant table (`grant_ref_t`). */

@@ -4,14 +4,28 @@
 // sometimes come at the lengths Xen's loops treat apart (properties/generators/batches.ts): map
 // bursts past the 128-pin limit or the maptrack table, unmap batches across 32-element chunks.
 // Unmaps sometimes split one host+device mapping across two elements of a batch (XSA-218).
+// With a PTE-capable subject (OpSpace.pte), maps and unmaps sometimes name a slot by the machine
+// address of its PTE (GNTMAP_contains_pte), aligned or not, and unmap_and_replace moves PTEs.
 
 import fc from 'fast-check';
-import { initialGfn, initialMfn } from '../../src/configDefaults.ts';
+import {
+  initialGfn,
+  initialMfn,
+  L1_PAGETABLE_ENTRIES,
+  pteAddress,
+} from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
-import type { MapGrantRefArgs, Op, OpKind, UnmapGrantRefArgs } from '../../src/ops/op.ts';
+import type {
+  MapGrantRefArgs,
+  Op,
+  OpKind,
+  UnmapAndReplaceArgs,
+  UnmapGrantRefArgs,
+} from '../../src/ops/op.ts';
 import {
   DOMID_SELF,
   GNTMAP_application_map,
+  GNTMAP_contains_pte,
   GNTMAP_device_map,
   GNTMAP_host_map,
   GNTMAP_readonly,
@@ -79,6 +93,9 @@ export class OpSpace {
   constructor(
     readonly config: GrantConfig,
     readonly focus?: Focus,
+    /** Also GNTMAP_contains_pte maps and PTE addresses. false: exactly the ops of a subject
+     * without unmap_and_replace (no draw is added, so its runs stay what they were). */
+    readonly pte = false,
   ) {}
 
   /** Usually the focus value, otherwise `other`. */
@@ -163,10 +180,50 @@ export class OpSpace {
    * mappable window, or unaligned. */
   hostAddr(): fc.Arbitrary<number> {
     const page = this.focused(this.focus?.hostPage, fc.integer({ min: 1, max: 4 }));
-    return mostly(
+    const linear = mostly(
       page.map((p) => p * PAGE_SIZE),
       fc.constantFrom(0, this.config.hostVaPages * PAGE_SIZE, 2 * PAGE_SIZE + 8, 2 ** 40),
     );
+    if (!this.pte) return linear;
+    return fc.oneof({ arbitrary: linear, weight: 4 }, { arbitrary: this.pteAddr(), weight: 1 });
+  }
+
+  /** The machine address of a PTE (GNTMAP_contains_pte): usually the focus grantee's slot for
+   * a window page, sometimes misaligned (XSA-227), another domain's, a slot past the window, a
+   * data page or no page at all. */
+  pteAddr(): fc.Arbitrary<number> {
+    const { config } = this;
+    const caller = this.focus?.grantee ?? 0;
+    const page = this.focused(this.focus?.hostPage, fc.integer({ min: 1, max: 4 }));
+    const lastSlot = L1_PAGETABLE_ENTRIES - 1;
+    return fc.oneof(
+      { arbitrary: page.map((p) => pteAddress(caller, p)), weight: 6 },
+      {
+        arbitrary: page.chain((p) =>
+          fc.constantFrom(4, 1, 7).map((k) => pteAddress(caller, p) + k),
+        ),
+        weight: 2,
+      },
+      {
+        arbitrary: fc.oneof(
+          page.map((p) => pteAddress((caller + 1) % config.domains, p)),
+          fc.constantFrom(
+            pteAddress(caller, lastSlot),
+            pteAddress(caller, config.hostVaPages),
+            initialMfn(config, caller, 0) * PAGE_SIZE,
+            8,
+          ),
+        ),
+        weight: 1,
+      },
+    );
+  }
+
+  /** The address a focus mapping is made at: its page, or (PTE-capable) its PTE's address. */
+  focusHostAddr(f: Focus): fc.Arbitrary<number> {
+    const linear = f.hostPage * PAGE_SIZE;
+    if (!this.pte) return fc.constant(linear);
+    return fc.constantFrom(linear, linear, pteAddress(f.grantee, f.hostPage));
   }
 
   /** The machine address of a granter's page, usually the focus grant's (what a device mapping
@@ -208,9 +265,15 @@ export class OpSpace {
     const dev = GNTMAP_device_map;
     const ro = GNTMAP_readonly;
     // host|dev twice: one mapping holding both kinds is what partial unmaps act on
-    return mostly(
+    const flags = mostly(
       fc.constantFrom(host, host | ro, dev, dev | ro, host | dev, host | dev, host | dev | ro),
       fc.constantFrom(0, ro, host | GNTMAP_application_map, 1 << 16),
+    );
+    if (!this.pte) return flags;
+    const pte = GNTMAP_contains_pte;
+    return fc.oneof(
+      { arbitrary: flags, weight: 4 },
+      { arbitrary: fc.constantFrom(host | pte, host | pte | ro, host | dev | pte), weight: 1 },
     );
   }
 
@@ -316,16 +379,16 @@ function splitPair(
  * handle a map gets depends on the failed maps before it (each takes the free list's head and
  * puts it back at the tail), so a generator that names one handle rarely names the mapping's. */
 function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
-  const hostAddr = focus.hostPage * PAGE_SIZE;
   const devBusAddr = initialMfn(space.config, focus.granter, focus.gfn) * PAGE_SIZE;
   return fc
     .record({
+      hostAddr: space.focusHostAddr(focus),
       first: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 15 })),
       n: fc.integer({ min: 1, max: GNTTAB_UNMAP_BATCH_SIZE / 2 }),
       parts: fc.constantFrom('split', 'split', 'host', 'device'),
       hostFirst: fc.boolean(),
     })
-    .map(({ first, n, parts, hostFirst }) =>
+    .map(({ hostAddr, first, n, parts, hostFirst }) =>
       Array.from({ length: n }, (_, i) => {
         const handle = first + i;
         if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
@@ -374,7 +437,7 @@ function coherent<T>(
 
 /** A map of the focus grant by the focus grantee at the focus page. */
 function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
-  return fc.record({
+  const map = fc.record({
     dom: fc.constant(f.granter),
     ref: fc.constantFrom(...f.refs),
     // host|dev|ro maps a read-only grant too
@@ -383,6 +446,40 @@ function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
       fc.constant(GNTMAP_host_map | GNTMAP_device_map | GNTMAP_readonly),
     ),
     hostAddr: fc.constant(f.hostPage * PAGE_SIZE),
+  });
+  if (!space.pte) return map;
+  // the same mapping named by its PTE's machine address
+  const byPte = fc.record({
+    dom: fc.constant(f.granter),
+    ref: fc.constantFrom(...f.refs),
+    flags: fc
+      .constantFrom(GNTMAP_host_map, GNTMAP_host_map | GNTMAP_readonly)
+      .map((flags) => flags | GNTMAP_contains_pte),
+    // now and then misaligned (XSA-227): the granted, coherent map is the one that would succeed
+    hostAddr: fc.constantFrom(0, 0, 0, 4).map((k) => pteAddress(f.grantee, f.hostPage) + k),
+  });
+  return fc.oneof({ arbitrary: map, weight: 3 }, { arbitrary: byPte, weight: 1 });
+}
+
+/** unmap_and_replace elements: a handle, the address it is mapped at (or not), and a new_addr
+ * that is 0, another window page (maybe holding another grant PTE), the same page, or none. */
+function replaceArgs(
+  space: OpSpace,
+  hostAddr?: fc.Arbitrary<number>,
+): fc.Arbitrary<UnmapAndReplaceArgs> {
+  return fc.record({
+    handle: space.handle(),
+    hostAddr:
+      hostAddr ??
+      fc.oneof(
+        { arbitrary: space.hostAddr(), weight: 3 },
+        { arbitrary: fc.constant(0), weight: 1 },
+      ),
+    newAddr: fc.oneof(
+      { arbitrary: fc.constant(0), weight: 2 },
+      { arbitrary: fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE), weight: 3 },
+      { arbitrary: space.hostAddr(), weight: 1 },
+    ),
   });
 }
 
@@ -492,6 +589,15 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         kind: fc.constant(kind),
         caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
+      });
+    case 'unmap_and_replace':
+      return fc.record({
+        kind: fc.constant(kind),
+        caller: space.grantee(),
+        batch: fc.oneof(
+          { arbitrary: batchOf(replaceArgs(space)), weight: 2 },
+          ...coherent(space, (f) => fc.tuple(replaceArgs(space, space.focusHostAddr(f)))),
+        ),
       });
   }
 }

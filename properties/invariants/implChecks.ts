@@ -310,3 +310,13 @@ export function reservedRefsUntouched(view: ImplView, d: XenDomain): CheckMessag
   }
   return null;
 }
+
+/** Grant PTEs only in the window's slots (an L1 frame of the domain's own, slot < hostVaPages). */
+export function hostSlotsInWindow(_view: ImplView, d: XenDomain): CheckMessage {
+  for (const page of d.pageTable.keys()) {
+    if (!Number.isInteger(page) || page < 0 || page >= d.hostVaPages) {
+      return `d${d.id} va page ${page} outside its ${d.hostVaPages}-page window`;
+    }
+  }
+  return null;
+}

@@ -134,4 +134,12 @@ export const INVARIANTS: readonly StateInvariant[] = [
     reads: ['entries', 'rawWritten'],
     perDomain: { onModel: model.reservedRefsUntouched, onImpl: impl.reservedRefsUntouched },
   }),
+  domainInvariant({
+    name: 'host-slots-in-window',
+    statement:
+      "grant PTEs sit only in the domain's own window: linear pages 0..hostVaPages-1, whichever way host_addr named them",
+    source: 'xen/arch/x86/pv/grant_table.c create_grant_pv_mapping (XSA-227)',
+    reads: ['hostMappings'],
+    perDomain: { onModel: model.hostSlotsInWindow, onImpl: impl.hostSlotsInWindow },
+  }),
 ];

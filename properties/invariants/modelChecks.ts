@@ -292,3 +292,14 @@ export function reservedRefsUntouched(d: DomainState): CheckMessage {
   }
   return null;
 }
+
+/** Grant PTEs only sit in slots of the domain's own window: a contains_pte address outside its
+ * L1 frames, or a linear address past the window, never gets one (create_grant_pv_mapping). */
+export function hostSlotsInWindow(d: DomainState): CheckMessage {
+  for (const page of d.hostMappings.keys()) {
+    if (!Number.isInteger(page) || page < 0 || page >= d.hostVaPages) {
+      return `d${d.id} va page ${page} outside its ${d.hostVaPages}-page window`;
+    }
+  }
+  return null;
+}

@@ -15,8 +15,12 @@ import {
   GTF_transfer_completed,
   GTF_type_mask,
   GTF_writing,
+  GNTMAP_host_map,
   PAGE_SHIFT,
+  PAGE_SIZE,
 } from '../../src/xen/abi.ts';
+import { pteSlot } from '../../src/model/hostPte.ts';
+import type { UnmapAndReplaceOp } from '../../src/ops/op.ts';
 
 /** Flat records (entries, pins, mappings, PTEs) compared field by field. */
 function sameRecord(a: unknown, b: unknown): boolean {
@@ -72,6 +76,7 @@ function statusesOf(t: Transition): readonly number[] | null {
       return t.result.results.map((r) => r.status);
     case 'unmap_grant_ref':
     case 'transfer':
+    case 'unmap_and_replace':
       return t.result.statuses;
     case 'setup_table':
     case 'query_size':
@@ -161,8 +166,101 @@ export const failureAtomicity: StepProperty = {
       }
       return lost === 1 ? null : `failed transfer changed d${caller} tot_pages by ${-lost}`;
     }
+    if (t.op.kind === 'unmap_and_replace') return replaceFailedAtomically(t, t.op);
     const changed = sameXenVisible(t.before, t.after);
     return changed && `${t.op.kind} failed in every element but ${changed}`;
+  },
+};
+
+/** The linear pages an unmap_and_replace names as new_addr (steal_linear_address's slots). */
+function newAddrPages(op: UnmapAndReplaceOp): Set<number> {
+  const pages = new Set<number>();
+  for (const e of op.batch) if (e.newAddr !== 0) pages.add(Math.floor(e.newAddr / PAGE_SIZE));
+  return pages;
+}
+
+/** A failed unmap_and_replace element may have zapped its new_addr's PTE (replace_grant_pv_mapping
+ * drops the stolen PTE on failure): those slots may only go empty; nothing else may change. */
+function replaceFailedAtomically(t: Transition, op: UnmapAndReplaceOp): string | null {
+  const before = t.before.domains[op.caller];
+  const after = t.after.domains[op.caller];
+  if (!before || !after) return null;
+  const stolen = newAddrPages(op);
+  for (const page of stolen) {
+    const now = after.hostMappings.get(page);
+    if (now !== undefined && !sameRecord(now, before.hostMappings.get(page))) {
+      return `unmap_and_replace failed in every element but d${op.caller} va page ${page} was rewritten`;
+    }
+  }
+  // Put back what was zapped; then the step must have changed nothing.
+  const restored = new Map(after.hostMappings);
+  for (const page of stolen) {
+    const was = before.hostMappings.get(page);
+    if (was !== undefined) restored.set(page, was);
+  }
+  const domains = t.after.domains.slice();
+  domains[op.caller] = { ...after, hostMappings: restored };
+  const changed = sameXenVisible(t.before, { ...t.after, domains });
+  return changed && `unmap_and_replace failed in every element but ${changed}`;
+}
+
+/** The slots an unmap_and_replace may write: each element's host_addr and new_addr slots, the
+ * host_addr read as a linear address or as a PTE address (GNTMAP_contains_pte). */
+function namedSlots(t: Transition, op: UnmapAndReplaceOp): Set<number> {
+  const slots = new Set<number>();
+  const caller = t.before.domains[op.caller];
+  for (const e of op.batch) {
+    slots.add(Math.floor(e.hostAddr / PAGE_SIZE));
+    slots.add(Math.floor(e.newAddr / PAGE_SIZE));
+    const pte = caller && pteSlot(caller, e.hostAddr);
+    if (pte !== undefined) slots.add(pte);
+  }
+  return slots;
+}
+
+export const replaceTouchesNamedSlots: StepProperty = {
+  name: 'replace-touches-named-slots',
+  statement:
+    "unmap_and_replace changes only the caller's PTEs at its elements' host_addr and new_addr, and a successful element's new PTE is the one new_addr held",
+  source: 'xen/arch/x86/pv/grant_table.c replace_grant_pv_mapping, steal_linear_address',
+  check(t) {
+    const op = t.op;
+    if (op.kind !== 'unmap_and_replace' || t.result.kind !== 'unmap_and_replace') return null;
+    for (const d of t.before.domains) {
+      const after = t.after.domains[d.id];
+      if (!after || after.hostMappings === d.hostMappings) continue;
+      if (d.id !== op.caller) return `unmap_and_replace by d${op.caller} changed d${d.id}'s PTEs`;
+      const named = namedSlots(t, op);
+      const pages = new Set([...d.hostMappings.keys(), ...after.hostMappings.keys()]);
+      for (const page of pages) {
+        if (named.has(page)) continue;
+        if (!sameRecord(d.hostMappings.get(page), after.hostMappings.get(page))) {
+          return `unmap_and_replace changed d${d.id} va page ${page}, which no element names`;
+        }
+      }
+    }
+    // One-element batches: a success leaves at host_addr exactly what new_addr held before.
+    const [only] = op.batch;
+    const caller = t.before.domains[op.caller];
+    if (op.batch.length !== 1 || !only || t.result.statuses[0] !== GNTST_okay || !caller) {
+      return null;
+    }
+    const hostPage = Math.floor(only.hostAddr / PAGE_SIZE);
+    const mapping = caller.maptrack.mappings.get(only.handle);
+    // host_addr 0, or a handle without a host part: okay, and nothing is replaced
+    if (
+      only.hostAddr === 0 ||
+      only.newAddr === 0 ||
+      !mapping ||
+      !(mapping.flags & GNTMAP_host_map)
+    ) {
+      return null;
+    }
+    const moved = caller.hostMappings.get(Math.floor(only.newAddr / PAGE_SIZE));
+    const now = t.after.domains[op.caller]?.hostMappings.get(hostPage);
+    return sameRecord(moved, now)
+      ? null
+      : `unmap_and_replace put a PTE at va page ${hostPage} that new_addr did not hold`;
   },
 };
 
@@ -249,7 +347,11 @@ export const xenEntryWrites: StepProperty = {
     'grant_table.c _set_status_v1, map_grant_ref, reduce_status_for_pin, gnttab_clear_flags, gnttab_transfer',
   check(t) {
     const op = t.op;
-    if (op.kind === 'map_grant_ref' || op.kind === 'unmap_grant_ref') {
+    if (
+      op.kind === 'map_grant_ref' ||
+      op.kind === 'unmap_grant_ref' ||
+      op.kind === 'unmap_and_replace'
+    ) {
       // Only the pins of refs this batch touches can change: compare every active entry of the
       // domains whose active table changed.
       for (const d of t.before.domains) {
@@ -304,4 +406,5 @@ export const STEP_PROPERTIES: readonly StepProperty[] = [
   endNeverWhileMapped,
   committedTransferUntouched,
   xenEntryWrites,
+  replaceTouchesNamedSlots,
 ];

@@ -16,6 +16,8 @@ import { transferIgnoresDomid } from './transferIgnoresDomid.ts';
 import { xsa218UnmapDoubleFree } from './xsa218UnmapDoubleFree.ts';
 import { xsa224DevAddrZero } from './xsa224DevAddrZero.ts';
 import { xsa224OneRefForHostAndDevice } from './xsa224OneRefForHostAndDevice.ts';
+import { xsa227MisalignedPte } from './xsa227MisalignedPte.ts';
+import { xsa234PteFlagsUnchecked } from './xsa234PteFlagsUnchecked.ts';
 import { xsa287StealMappedPage } from './xsa287StealMappedPage.ts';
 import { xsa316PositiveStatus } from './xsa316PositiveStatus.ts';
 import { xsa385TransferPastMaxPages } from './xsa385TransferPastMaxPages.ts';
@@ -28,7 +30,9 @@ export const FAULTS: readonly Fault[] = [
   xsa218UnmapDoubleFree,
   xsa224DevAddrZero,
   xsa224OneRefForHostAndDevice,
+  xsa227MisalignedPte,
   statusHostOnly,
+  xsa234PteFlagsUnchecked,
   xsa287StealMappedPage,
   xsa316PositiveStatus,
   xsa385TransferPastMaxPages,

@@ -24,6 +24,7 @@ export function outcomesOf(result: OpResult): string[] {
       return result.results.map((r) => `${result.kind}:${gntstName(r.status)}`);
     case 'unmap_grant_ref':
     case 'transfer':
+    case 'unmap_and_replace':
       return result.statuses.map((s) => `${result.kind}:${gntstName(s)}`);
     case 'setup_table':
     case 'query_size':
@@ -90,7 +91,7 @@ export function commandsArbitrary(
     const chosen = plan.kinds.filter((k) => implemented.has(k));
     const kinds = chosen.length > 0 ? chosen : fallback;
     return fc.commands(
-      kinds.map((k) => plan.arbitrary(k).map((op) => new OpCommand(op))),
+      kinds.map((k) => plan.arbitrary(k, implemented).map((op) => new OpCommand(op))),
       // size 'max': lengths spread over 0..maxOps instead of fast-check's short default, so
       // runs are long enough to exhaust a maptrack table or reach a transfer.
       replayPath === undefined

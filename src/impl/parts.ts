@@ -2,7 +2,7 @@
 // fault (a re-created Xen bug) replaces ONE of them; everything calls through this record, so
 // the replacement is seen everywhere. DEFAULT_PARTS holds the correct implementations.
 
-import type { XenDomain } from './hypervisor/domain.ts';
+import type { GrantPte, XenDomain } from './hypervisor/domain.ts';
 import type {
   DomId,
   EndAccessOp,
@@ -41,7 +41,12 @@ import {
 import type { MaptrackTable } from './hypervisor/maptrack.ts';
 import { getMaptrackHandle, putMaptrackHandle } from './hypervisor/maptrack.ts';
 import { stealPage } from './hypervisor/mm.ts';
-import { createGrantPvMapping, replaceGrantPvMapping } from './hypervisor/pvMapping.ts';
+import {
+  createGrantPvMapping,
+  grantPteMatches,
+  pteAddressAligned,
+  replaceGrantPvMapping,
+} from './hypervisor/pvMapping.ts';
 import { reduceStatusForPin } from './hypervisor/reduceStatusForPin.ts';
 import { setStatusV1 } from './hypervisor/setStatus.ts';
 import { receiverAtPageLimit, transferEntryAccepts } from './hypervisor/transfer.ts';
@@ -100,14 +105,20 @@ export interface ImplParts {
     mfn: Mfn,
     flags: number,
   ) => number;
-  /** replace_grant_host_mapping (PV replace_grant_pv_mapping): clear a matching grant PTE. */
+  /** replace_grant_host_mapping (PV replace_grant_pv_mapping): replace a matching grant PTE by
+   * the one stolen from new_addr (cleared when new_addr is 0). */
   readonly replaceGrantHostMapping: (
     xen: Hypervisor,
     ld: DomId,
     hostAddr: number,
     mfn: Mfn,
     flags: number,
+    newAddr: number,
   ) => number;
+  /** IS_ALIGNED(addr, sizeof(l1_pgentry_t)) on a GNTMAP_contains_pte address (XSA-227). */
+  readonly pteAddressAligned: (addr: number) => boolean;
+  /** replace_grant_pv_mapping: does the PTE found map the grant's frame, present, with its RW? */
+  readonly grantPteMatches: (pte: GrantPte | undefined, mfn: Mfn, flags: number) => boolean;
   /** map_grant_ref: one element of GNTTABOP_map_grant_ref. */
   readonly mapGrantRef: (xen: Hypervisor, ld: DomId, op: MapGrantRefArgs) => MapElementResult;
   /** unmap_common: phase 1 of one unmap element (handle freed here). */
@@ -151,6 +162,8 @@ export const DEFAULT_PARTS: ImplParts = {
   getPagedFrame,
   createGrantHostMapping: createGrantPvMapping,
   replaceGrantHostMapping: replaceGrantPvMapping,
+  pteAddressAligned,
+  grantPteMatches,
   mapGrantRef,
   unmapCommon,
   unmapPutHandle,

@@ -87,6 +87,7 @@ export class GrantSystem {
       case 'transfer':
       case 'setup_table':
       case 'query_size':
+      case 'unmap_and_replace':
         return doGrantTableOp(this.xen, op);
       default:
         return unreachable(op);

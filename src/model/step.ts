@@ -13,6 +13,7 @@ import { querySize } from './ops/querySize.ts';
 import { rawWrite } from './ops/rawWrite.ts';
 import { setupTable } from './ops/setupTable.ts';
 import { transfer } from './ops/transfer.ts';
+import { unmapAndReplace } from './ops/unmapAndReplace.ts';
 import { unmapGrantRef } from './ops/unmapGrantRef.ts';
 import type { ModelState } from './state.ts';
 
@@ -44,6 +45,8 @@ export function step(state: ModelState, op: Op): Step {
       return setupTable(state, op);
     case 'query_size':
       return querySize(state, op);
+    case 'unmap_and_replace':
+      return unmapAndReplace(state, op);
     default:
       return unreachable(op);
   }

@@ -83,6 +83,20 @@ export interface UnmapGrantRefOp {
   readonly batch: readonly UnmapGrantRefArgs[];
 }
 
+/** One element of GNTTABOP_unmap_and_replace (struct gnttab_unmap_and_replace inputs, x86 PV):
+ * unmap the host mapping at `hostAddr` and move the PTE at `newAddr` into its slot. */
+export interface UnmapAndReplaceArgs {
+  readonly handle: Handle;
+  readonly hostAddr: number; // 0: okay, nothing happens (new_addr untouched)
+  readonly newAddr: number; // 0: the slot is just cleared (a plain host unmap)
+}
+
+export interface UnmapAndReplaceOp {
+  readonly kind: 'unmap_and_replace';
+  readonly caller: DomId;
+  readonly batch: readonly UnmapAndReplaceArgs[];
+}
+
 /** One element of GNTTABOP_transfer (struct gnttab_transfer inputs; `mfn` is really a gfn). */
 export interface TransferArgs {
   readonly gfn: Gfn; // the caller's page to give away
@@ -112,7 +126,8 @@ export interface QuerySizeOp {
 }
 
 export type GuestOp = GrantAccessOp | EndAccessOp | GrantTransferOp | EndTransferOp | RawWriteOp;
-export type HypercallOp = MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp;
+export type HypercallOp =
+  MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp | UnmapAndReplaceOp;
 export type Op = GuestOp | HypercallOp;
 export type OpKind = Op['kind'];
 
@@ -131,6 +146,7 @@ export const OP_KINDS: readonly OpKind[] = [
   'transfer',
   'setup_table',
   'query_size',
+  'unmap_and_replace',
 ];
 
 /** The domain on whose behalf an op runs (the guest, or the hypercall's caller). */

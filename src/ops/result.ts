@@ -68,6 +68,11 @@ export interface QuerySizeResult {
   readonly maxNrFrames?: number;
 }
 
+export interface UnmapAndReplaceResult {
+  readonly kind: 'unmap_and_replace';
+  readonly statuses: readonly number[];
+}
+
 export type OpResult =
   | GrantAccessResult
   | EndAccessResult
@@ -78,4 +83,5 @@ export type OpResult =
   | UnmapGrantRefResult
   | TransferResult
   | SetupTableResult
-  | QuerySizeResult;
+  | QuerySizeResult
+  | UnmapAndReplaceResult;

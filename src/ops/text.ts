@@ -7,6 +7,7 @@
 //   map(d2: d1 ref=8 host|ro @0x5000; d1 ref=9 dev @0x0)
 //   unmap(d2: h=0 host=0x5000 dev=0x0)          transfer(d2: gfn=3 -> d1 ref=9)
 //   setup_table(d1: dom=self frames=2)          query_size(d0: dom=d1)
+//   unmap_and_replace(d2: h=0 host=0x5000 new=0x6000)
 
 import {
   DOMID_SELF,
@@ -17,7 +18,13 @@ import {
   GNTMAP_readonly,
   gntstName,
 } from '../xen/abi.ts';
-import type { MapGrantRefArgs, Op, TransferArgs, UnmapGrantRefArgs } from './op.ts';
+import type {
+  MapGrantRefArgs,
+  Op,
+  TransferArgs,
+  UnmapAndReplaceArgs,
+  UnmapGrantRefArgs,
+} from './op.ts';
 import { unreachable } from './op.ts';
 import type { MapElementResult, OpResult } from './result.ts';
 
@@ -56,6 +63,9 @@ function formatMap(a: MapGrantRefArgs): string {
 function formatUnmap(a: UnmapGrantRefArgs): string {
   return `h=${a.handle} host=${hex(a.hostAddr)} dev=${hex(a.devBusAddr)}`;
 }
+function formatUnmapAndReplace(a: UnmapAndReplaceArgs): string {
+  return `h=${a.handle} host=${hex(a.hostAddr)} new=${hex(a.newAddr)}`;
+}
 function formatTransfer(a: TransferArgs): string {
   return `gfn=${a.gfn} -> ${dom(a.domid)} ref=${a.ref}`;
 }
@@ -82,6 +92,8 @@ export function formatOp(op: Op): string {
       return `setup_table(${dom(op.caller)}: dom=${dom(op.dom)} frames=${op.nrFrames})`;
     case 'query_size':
       return `query_size(${dom(op.caller)}: dom=${dom(op.dom)})`;
+    case 'unmap_and_replace':
+      return `unmap_and_replace(${dom(op.caller)}: ${op.batch.map(formatUnmapAndReplace).join('; ')})`;
     default:
       return unreachable(op);
   }
@@ -104,6 +116,7 @@ export function formatResult(result: OpResult): string {
       return `[${result.results.map(formatMapResult).join(', ')}]`;
     case 'unmap_grant_ref':
     case 'transfer':
+    case 'unmap_and_replace':
       return `[${result.statuses.map(gntstName).join(', ')}]`;
     case 'setup_table':
       return result.nrFrames === undefined
@@ -302,6 +315,15 @@ function parseBody(kind: string, body: string): Op {
       const op: Op = { kind, caller, dom: domField(w, 'dom') };
       w.expectEnd();
       return op;
+    }
+    case 'unmap_and_replace': {
+      const { caller, rest } = hyper();
+      const batch = parseBatch(rest, (w) => ({
+        handle: field(w, 'h'),
+        hostAddr: field(w, 'host'),
+        newAddr: field(w, 'new'),
+      }));
+      return { kind: 'unmap_and_replace', caller, batch };
     }
     default:
       throw new ParseError(`unknown op '${kind}'`);

@@ -55,6 +55,7 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ kind: z.literal('unmap_grant_ref'), statuses: z.array(status) }).strict(),
   z.object({ kind: z.literal('transfer'), statuses: z.array(status) }).strict(),
+  z.object({ kind: z.literal('unmap_and_replace'), statuses: z.array(status) }).strict(),
   z
     .object({
       kind: z.literal('setup_table'),

@@ -2,6 +2,7 @@
 // that every state shares are built once; unmaps name the live handles of the state.
 
 import type { GrantConfig } from '../config.ts';
+import { pteAddress } from '../configDefaults.ts';
 import {
   entryAt,
   isAcceptTransfer,
@@ -13,6 +14,7 @@ import type { DomainState, ModelState } from '../model/state.ts';
 import type { MapGrantRefOp, Op, TransferOp } from '../ops/op.ts';
 import {
   DOMID_SELF,
+  GNTMAP_contains_pte,
   GNTMAP_device_map,
   GNTMAP_host_map,
   GNTMAP_readonly,
@@ -28,6 +30,8 @@ import { isCollected } from './state.ts';
 interface MapChoice {
   readonly flags: number;
   readonly hostAddr: number;
+  /** GNTMAP_contains_pte: host_addr is the caller's PTE of HOST_ADDR's page, plus this offset. */
+  readonly pteOffset?: number;
 }
 
 const PROTOCOL_MAPS: readonly MapChoice[] = [
@@ -44,7 +48,25 @@ const FULL_MAPS: readonly MapChoice[] = [
   { flags: GNTMAP_host_map | GNTMAP_device_map, hostAddr: HOST_ADDR },
   { flags: GNTMAP_host_map, hostAddr: BAD_HOST_ADDR },
   { flags: 0, hostAddr: HOST_ADDR },
+  // GNTMAP_contains_pte at the PTE of HOST_ADDR's page (the same mapping), and misaligned
+  { flags: GNTMAP_host_map | GNTMAP_contains_pte, hostAddr: HOST_ADDR, pteOffset: 0 },
+  { flags: GNTMAP_host_map | GNTMAP_contains_pte, hostAddr: HOST_ADDR, pteOffset: 4 },
 ];
+
+/** The address a choice maps at for caller `c`. */
+function choiceAddr(ch: MapChoice, c: number): number {
+  return ch.pteOffset === undefined ? ch.hostAddr : hostPte(c) + ch.pteOffset;
+}
+
+/** The machine address of the PTE of caller `c`'s HOST_ADDR page. */
+function hostPte(c: number): number {
+  return pteAddress(c, HOST_ADDR / PAGE_SIZE);
+}
+
+/** The address a live mapping is unmapped by: as it was mapped (GNTMAP_contains_pte or not). */
+function unmapAddr(flags: number, c: number): number {
+  return flags & GNTMAP_contains_pte ? hostPte(c) : HOST_ADDR;
+}
 
 function isReadonlyMap(flags: number): boolean {
   return (flags & GNTMAP_readonly) !== 0;
@@ -119,7 +141,9 @@ class OpTable {
             choices.map((ch) => ({
               kind: 'map_grant_ref',
               caller: c,
-              batch: [{ dom: x, ref: FIRST_REF + ri, flags: ch.flags, hostAddr: ch.hostAddr }],
+              batch: [
+                { dom: x, ref: FIRST_REF + ri, flags: ch.flags, hostAddr: choiceAddr(ch, c) },
+              ],
             })),
           );
         }
@@ -283,9 +307,13 @@ export class XenAlphabetEnumerator {
         const mp = mt.mappings.get(h);
         const mfn = mp ? m.domains[mp.granter]?.grantTable.active.get(mp.ref)?.mfn : undefined;
         const dev = mfn === undefined ? 0 : mfn * PAGE_SIZE;
-        out.push(unmap(c, h, HOST_ADDR, 0), unmap(c, h, 0, dev), unmap(c, h, HOST_ADDR, dev));
+        const host = unmapAddr(mp?.flags ?? 0, c);
+        out.push(unmap(c, h, host, 0), unmap(c, h, 0, dev), unmap(c, h, host, dev));
         // A device address that is not the page's: bad_dev_addr, nothing unmapped.
-        if (this.full) out.push(unmap(c, h, HOST_ADDR, dev + PAGE_SIZE));
+        if (this.full) out.push(unmap(c, h, host, dev + PAGE_SIZE));
+        // unmap_and_replace: new_addr 0 (a host unmap), and new_addr = host_addr (the steal
+        // empties the slot the PTE test then reads: general_error, the PTE destroyed)
+        if (this.full) out.push(replace(c, h, host, 0), replace(c, h, host, HOST_ADDR));
       }
       // A handle beyond the table, or of a free entry: bad_handle.
       if (this.full) out.push(unmap(c, mt.limit, HOST_ADDR, 0));
@@ -329,6 +357,10 @@ export class XenAlphabetEnumerator {
     }
     return false;
   }
+}
+
+function replace(caller: number, handle: number, hostAddr: number, newAddr: number): Op {
+  return { kind: 'unmap_and_replace', caller, batch: [{ handle, hostAddr, newAddr }] };
 }
 
 function unmap(caller: number, handle: number, hostAddr: number, devBusAddr: number): Op {

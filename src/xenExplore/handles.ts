@@ -100,10 +100,19 @@ function renamed(perm: Int32Array | null | undefined, h: number): number {
 }
 
 export function renameOp(op: Op, r: Renaming | null): Op {
-  if (!r || op.kind !== 'unmap_grant_ref') return op;
+  if (!r || (op.kind !== 'unmap_grant_ref' && op.kind !== 'unmap_and_replace')) return op;
   const p = r[op.caller];
   if (!p) return op;
-  return { ...op, batch: op.batch.map((u) => ({ ...u, handle: renamed(p, u.handle) })) };
+  // Two returns, one per op type: each keeps its own element type.
+  if (op.kind === 'unmap_and_replace') return { ...op, batch: renameHandles(op.batch, p) };
+  return { ...op, batch: renameHandles(op.batch, p) };
+}
+
+function renameHandles<T extends { readonly handle: number }>(
+  batch: readonly T[],
+  p: Int32Array,
+): T[] {
+  return batch.map((u) => ({ ...u, handle: renamed(p, u.handle) }));
 }
 
 export function renameResult(result: OpResult, caller: number, r: Renaming | null): OpResult {

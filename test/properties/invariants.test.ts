@@ -827,6 +827,33 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
     ],
   },
 
+  'host-slots-in-window': {
+    model: [
+      {
+        what: 'a grant PTE sits in the slot just past the window',
+        corrupt: (s) =>
+          patchDomain(s, 2, (d) => ({
+            hostMappings: withKey(d.hostMappings, d.hostVaPages, { mfn: RO_MFN, writable: false }),
+          })),
+        names: /d2 va page 16 outside its 16-page window/,
+        dom: 2,
+      },
+    ],
+    impl: [
+      {
+        what: 'a grant PTE was written to a slot past the window',
+        corrupt: (sys) => {
+          const d = dom(sys, 0);
+          d.pageTable = new Map([
+            ...d.pageTable,
+            [d.hostVaPages + 3, { mfn: RO_MFN, writable: false }],
+          ]);
+        },
+        names: /d0 va page 19 outside its 16-page window/,
+        dom: 0,
+      },
+    ],
+  },
   'grant-frames': {
     model: [
       {

@@ -9,6 +9,7 @@ import { gnttabMapGrantRef } from './mapGrantRef.ts';
 import { gnttabQuerySize } from './querySize.ts';
 import { gnttabSetupTable } from './setupTable.ts';
 import { gnttabTransfer } from './transfer.ts';
+import { gnttabUnmapAndReplace } from './unmapAndReplace.ts';
 import { gnttabUnmapGrantRef } from './unmapGrantRef.ts';
 
 export function doGrantTableOp(xen: Hypervisor, op: HypercallOp): OpResult {
@@ -23,6 +24,11 @@ export function doGrantTableOp(xen: Hypervisor, op: HypercallOp): OpResult {
       return gnttabSetupTable(xen, op);
     case 'query_size':
       return gnttabQuerySize(xen, op);
+    case 'unmap_and_replace':
+      return {
+        kind: 'unmap_and_replace',
+        statuses: gnttabUnmapAndReplace(xen, op.caller, op.batch),
+      };
     default:
       return unreachable(op);
   }

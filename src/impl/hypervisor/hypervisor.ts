@@ -9,10 +9,14 @@ import { DOMID_SELF } from '../../xen/abi.ts';
 import type { ImplParts } from '../parts.ts';
 import { XenDomain } from './domain.ts';
 import { FrameTable, PAGE_BASE_REFS } from './mm.ts';
+import type { L1Frame } from './pvMapping.ts';
+import { l1Frames } from './pvMapping.ts';
 
 export class Hypervisor {
   readonly domains: readonly XenDomain[];
   readonly frames: FrameTable;
+  /** The L1 page-table frames of every domain's host window (fixed; ./pvMapping.ts). */
+  readonly l1Frames: ReadonlyMap<Mfn, L1Frame>;
 
   constructor(
     readonly config: GrantConfig,
@@ -43,6 +47,7 @@ export class Hypervisor {
       );
     }
     this.domains = domains;
+    this.l1Frames = l1Frames(config.domains, config.hostVaPages);
   }
 
   /** An existing domain (the acting one); a missing one is a harness bug. */

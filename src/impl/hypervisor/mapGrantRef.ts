@@ -166,7 +166,7 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
         if (ok) typecnt++;
       }
       if (ok) {
-        // map_grant_ref L1222: create_grant_host_mapping failed (no L1 table at host_addr)
+        // map_grant_ref L1222: create_grant_host_mapping failed (no L1 slot at host_addr)
         rc = parts.createGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags);
         hostMapCreated = rc === GNTST_okay;
       }
@@ -180,7 +180,7 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
 
   if (rc !== GNTST_okay) {
     // undo_out (L1338-1370): everything this element did, in reverse.
-    if (hostMapCreated) parts.replaceGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags);
+    if (hostMapCreated) parts.replaceGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags, 0);
     for (; typecnt > 0; typecnt--) putPageType(xen, mfn);
     for (; refcnt > 0; refcnt--) putPage(xen, mfn);
     const after = (act.pinOf(ref) - pinIncr) >>> 0;

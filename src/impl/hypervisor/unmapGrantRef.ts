@@ -27,6 +27,8 @@ export const GNTTAB_UNMAP_BATCH_SIZE = 32;
 export interface UnmapCommon {
   readonly hostAddr: number;
   readonly devBusAddr: number;
+  /** unmap_and_replace's new_addr; 0 for unmap_grant_ref. */
+  readonly newAddr: number;
   readonly handle: Handle;
   status: number;
   /** GNTMAP_host_map / GNTMAP_device_map removed in phase 1, plus the mapping's readonly. */
@@ -38,7 +40,18 @@ export interface UnmapCommon {
 
 export function unmapCommonFor(args: UnmapGrantRefArgs): UnmapCommon {
   const { hostAddr, devBusAddr, handle } = args;
-  return { hostAddr, devBusAddr, handle, status: GNTST_okay, done: 0, mfn: 0, rd: 0, ref: 0 };
+  // unmap_grant_ref: common->new_addr = 0
+  return {
+    hostAddr,
+    devBusAddr,
+    newAddr: 0,
+    handle,
+    status: GNTST_okay,
+    done: 0,
+    mfn: 0,
+    rd: 0,
+    ref: 0,
+  };
 }
 
 /** Phase 1: check the handle, remove the host PTE and/or the device part from the maptrack
@@ -88,8 +101,8 @@ export function unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
   }
 
   if (op.hostAddr !== 0 && flags & GNTMAP_host_map) {
-    const rc = parts.replaceGrantHostMapping(xen, ld, op.hostAddr, op.mfn, flags);
-    // unmap_common L1527: replace_grant_host_mapping refused (the PTE does not match)
+    const rc = parts.replaceGrantHostMapping(xen, ld, op.hostAddr, op.mfn, flags, op.newAddr);
+    // unmap_common L1527: replace_grant_host_mapping refused (no slot, or the PTE does not match)
     if (rc < 0) {
       op.status = rc;
       return;
@@ -161,9 +174,15 @@ export function gnttabUnmapGrantRef(
   ld: DomId,
   batch: readonly UnmapGrantRefArgs[],
 ): number[] {
+  return unmapInChunks(xen, ld, batch.map(unmapCommonFor));
+}
+
+/** The loop gnttab_unmap_grant_ref and gnttab_unmap_and_replace share: phase 1 for up to
+ * GNTTAB_UNMAP_BATCH_SIZE elements, (TLB flush), phase 2 for the same ones. */
+export function unmapInChunks(xen: Hypervisor, ld: DomId, batch: readonly UnmapCommon[]): number[] {
   const statuses: number[] = [];
   for (let start = 0; start < batch.length; start += GNTTAB_UNMAP_BATCH_SIZE) {
-    const common = batch.slice(start, start + GNTTAB_UNMAP_BATCH_SIZE).map(unmapCommonFor);
+    const common = batch.slice(start, start + GNTTAB_UNMAP_BATCH_SIZE);
     for (const op of common) {
       xen.parts.unmapCommon(xen, ld, op);
       statuses.push(op.status);

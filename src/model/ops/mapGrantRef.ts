@@ -14,7 +14,8 @@ import {
   PAGE_SIZE,
 } from '../../xen/abi.ts';
 import { entryAt } from '../entry.ts';
-import { domainAt, hostPage, isIndex, nrEntries } from '../lookup.ts';
+import { hostSlot } from '../hostPte.ts';
+import { domainAt, isIndex, nrEntries } from '../lookup.ts';
 import { allocateHandle, putHandle, withMapping } from '../maptrack.ts';
 import { NO_PINS, addPins, pinIncrement, totalPins, wouldOverflow, writablePins } from '../pins.ts';
 import type { ActiveGrant, Maptrack, ModelState, SharedEntry } from '../state.ts';
@@ -123,13 +124,12 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   // L1144-1239: page references. The page must still belong to the granter (11c "could not
   // pin"). Not a given: a pin whose host PTE was overwritten holds no page reference (H §7.4;
   // e.g. two host maps at one va page, then one unmapped), so steal_page can transfer the page
-  // away while it stays pinned. Host map: the linear page needs an L1 table.
+  // away while it stays pinned. Host map: create_grant_pv_mapping needs the slot host_addr names
+  // (a linear page with an L1 table, or with GNTMAP_contains_pte an aligned PTE address in one
+  // of the mapper's L1 frames); it fails with general_error otherwise.
   const isHost = (args.flags & GNTMAP_host_map) !== 0;
-  const vaPage = hostPage(args.hostAddr);
-  if (
-    state.frameOwner.get(pinned.mfn) !== granter.id ||
-    (isHost && !isIndex(vaPage, mapper.hostVaPages))
-  ) {
+  const slot = hostSlot(mapper, args.hostAddr, args.flags);
+  if (state.frameOwner.get(pinned.mfn) !== granter.id || (isHost && slot === undefined)) {
     // undo_out L1338-1382: pins back, reduce_status_for_pin, handle returned
     const undone = reduceStatusForPin(entry, act ?? NO_PINS, !writable);
     return refused(
@@ -147,15 +147,17 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
     entry,
     mapWith(table.active, ref, pinned),
   );
-  // L1325-1329: record the mapping; maptrack flags are a u16 (guest_avail bits dropped)
+  // L1325-1329: record the mapping; maptrack flags are a u16 (guest_avail bits dropped;
+  // GNTMAP_contains_pte kept, so unmap reads host_addr as this map did)
   const mapping = { granter: granter.id, ref, flags: args.flags & 0xffff };
   const next = updateDomain(granted, ld, (d) => ({
     ...d,
     maptrack: withMapping(taken.maptrack, handle, mapping),
     // create_grant_pv_mapping replaces whatever PTE was in the slot (H §7.4 for the old one)
-    hostMappings: isHost
-      ? mapWith(d.hostMappings, vaPage, { mfn: pinned.mfn, writable })
-      : d.hostMappings,
+    hostMappings:
+      isHost && slot !== undefined
+        ? mapWith(d.hostMappings, slot, { mfn: pinned.mfn, writable })
+        : d.hostMappings,
   }));
   // L1331-1333: dev_bus_addr is returned for every successful map, device_map or not
   return { state: next, result: { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE } };

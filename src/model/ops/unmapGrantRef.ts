@@ -16,7 +16,8 @@ import {
   PAGE_SIZE,
 } from '../../xen/abi.ts';
 import { entryAt } from '../entry.ts';
-import { domainAt, hostPage, isIndex } from '../lookup.ts';
+import { replaceGrantPvMapping } from '../hostPte.ts';
+import { domainAt, isIndex } from '../lookup.ts';
 import { putHandle, withMapping } from '../maptrack.ts';
 import { pinIncrement, subtractPins, totalPins } from '../pins.ts';
 import type { ModelState } from '../state.ts';
@@ -37,10 +38,13 @@ export function unmapGrantRef(
   return { state: current, result: { kind: 'unmap_grant_ref', statuses } };
 }
 
-function unmapOne(
+/** unmap_common and unmap_common_complete for one element; `newAddr` is unmap_and_replace's
+ * new_addr (0 for GNTTABOP_unmap_grant_ref, whose unmap_grant_ref sets it so). */
+export function unmapOne(
   state: ModelState,
   ld: DomId,
   args: UnmapGrantRefArgs,
+  newAddr = 0,
 ): { state: ModelState; status: number } {
   const mapper = domainAt(state, ld);
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
@@ -69,13 +73,17 @@ function unmapOne(
   let hostMappings = mapper.hostMappings;
   const removeHost = args.hostAddr !== 0 && hasHost;
   if (removeHost) {
-    const page = hostPage(args.hostAddr);
-    const pte = hostMappings.get(page);
-    // replace_grant_pv_mapping (pv.c L189-323): the PTE must map this mfn with the grant's RW
-    if (pte === undefined || pte.mfn !== mfn || pte.writable === readonly) {
-      return { state, status: GNTST_general_error };
+    // unmap_common → replace_grant_pv_mapping (pv.c), host_addr read under the mapping's own
+    // flags (GNTMAP_contains_pte); a failed replace may still have zapped new_addr's slot
+    const replaced = replaceGrantPvMapping(mapper, args.hostAddr, mfn, newAddr, mapping.flags);
+    if (!replaced.ok) {
+      const zapped =
+        replaced.hostMappings === hostMappings
+          ? state
+          : updateDomain(state, ld, (d) => ({ ...d, hostMappings: replaced.hostMappings }));
+      return { state: zapped, status: GNTST_general_error };
     }
-    hostMappings = mapWithout(hostMappings, page);
+    hostMappings = replaced.hostMappings;
   }
   const removeDevice = args.devBusAddr !== 0 && hasDevice;
   // Both addresses 0, or addresses for kinds the mapping lacks: okay, nothing changes.
