@@ -52,6 +52,9 @@ const allHypercallOutcomes = [
   'query_size:okay',
   'query_size:bad_domain',
   'query_size:permission_denied',
+  'swap_grant_ref:okay',
+  'swap_grant_ref:bad_gntref',
+  'swap_grant_ref:eagain',
 ];
 
 /** permission_denied needs an unprivileged caller naming another domain (gnttab_setup_table's

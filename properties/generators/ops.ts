@@ -8,7 +8,13 @@
 import fc from 'fast-check';
 import { initialGfn, initialMfn } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
-import type { MapGrantRefArgs, Op, OpKind, UnmapGrantRefArgs } from '../../src/ops/op.ts';
+import type {
+  MapGrantRefArgs,
+  Op,
+  OpKind,
+  SwapGrantRefArgs,
+  UnmapGrantRefArgs,
+} from '../../src/ops/op.ts';
 import {
   DOMID_SELF,
   GNTMAP_application_map,
@@ -493,7 +499,22 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
       });
+    case 'swap_grant_ref':
+      return fc.record({
+        kind: fc.constant(kind),
+        caller: space.granter(),
+        batch: batchOf(swapArgs(space)),
+      });
   }
+}
+
+/** One swap element on the caller's own table: refs of the focus (granted, mapped, pinned),
+ * sometimes the same ref twice, sometimes a reserved or out-of-range one (space.ref()). */
+function swapArgs(space: OpSpace): fc.Arbitrary<SwapGrantRefArgs> {
+  return fc.oneof(
+    { arbitrary: fc.record({ refA: space.focusRef(), refB: space.focusRef() }), weight: 4 },
+    { arbitrary: space.focusRef().map((ref) => ({ refA: ref, refB: ref })), weight: 1 },
+  );
 }
 
 /** Swarm testing (Groce et al. 2012): each run enables a random non-empty subset of op kinds.

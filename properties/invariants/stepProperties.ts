@@ -72,6 +72,7 @@ function statusesOf(t: Transition): readonly number[] | null {
       return t.result.results.map((r) => r.status);
     case 'unmap_grant_ref':
     case 'transfer':
+    case 'swap_grant_ref':
       return t.result.statuses;
     case 'setup_table':
     case 'query_size':

@@ -12,6 +12,7 @@ import { mapGrantRef } from './ops/mapGrantRef.ts';
 import { querySize } from './ops/querySize.ts';
 import { rawWrite } from './ops/rawWrite.ts';
 import { setupTable } from './ops/setupTable.ts';
+import { swapGrantRef } from './ops/swapGrantRef.ts';
 import { transfer } from './ops/transfer.ts';
 import { unmapGrantRef } from './ops/unmapGrantRef.ts';
 import type { ModelState } from './state.ts';
@@ -44,6 +45,8 @@ export function step(state: ModelState, op: Op): Step {
       return setupTable(state, op);
     case 'query_size':
       return querySize(state, op);
+    case 'swap_grant_ref':
+      return swapGrantRef(state, op);
     default:
       return unreachable(op);
   }

@@ -111,8 +111,22 @@ export interface QuerySizeOp {
   readonly dom: DomId; // DOMID_SELF accepted
 }
 
+/** One element of GNTTABOP_swap_grant_ref (struct gnttab_swap_grant_ref inputs): two refs of
+ * the caller's own table. */
+export interface SwapGrantRefArgs {
+  readonly refA: Ref;
+  readonly refB: Ref;
+}
+
+export interface SwapGrantRefOp {
+  readonly kind: 'swap_grant_ref';
+  readonly caller: DomId;
+  readonly batch: readonly SwapGrantRefArgs[];
+}
+
 export type GuestOp = GrantAccessOp | EndAccessOp | GrantTransferOp | EndTransferOp | RawWriteOp;
-export type HypercallOp = MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp;
+export type HypercallOp =
+  MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp | SwapGrantRefOp;
 export type Op = GuestOp | HypercallOp;
 export type OpKind = Op['kind'];
 
@@ -131,6 +145,7 @@ export const OP_KINDS: readonly OpKind[] = [
   'transfer',
   'setup_table',
   'query_size',
+  'swap_grant_ref',
 ];
 
 /** The domain on whose behalf an op runs (the guest, or the hypercall's caller). */

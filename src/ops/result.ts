@@ -68,6 +68,11 @@ export interface QuerySizeResult {
   readonly maxNrFrames?: number;
 }
 
+export interface SwapGrantRefResult {
+  readonly kind: 'swap_grant_ref';
+  readonly statuses: readonly number[];
+}
+
 export type OpResult =
   | GrantAccessResult
   | EndAccessResult
@@ -78,4 +83,5 @@ export type OpResult =
   | UnmapGrantRefResult
   | TransferResult
   | SetupTableResult
-  | QuerySizeResult;
+  | QuerySizeResult
+  | SwapGrantRefResult;

@@ -69,6 +69,13 @@ export const OpSchema = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ kind: z.literal('setup_table'), caller: u16, dom: u16, nrFrames: u32 }).strict(),
   z.object({ kind: z.literal('query_size'), caller: u16, dom: u16 }).strict(),
+  z
+    .object({
+      kind: z.literal('swap_grant_ref'),
+      caller: u16,
+      batch: z.array(z.object({ refA: u32, refB: u32 }).strict()).max(MAX_BATCH),
+    })
+    .strict(),
 ]);
 
 // Compile-time check that the schema and the Op union describe the same values.

@@ -7,6 +7,7 @@
 //   map(d2: d1 ref=8 host|ro @0x5000; d1 ref=9 dev @0x0)
 //   unmap(d2: h=0 host=0x5000 dev=0x0)          transfer(d2: gfn=3 -> d1 ref=9)
 //   setup_table(d1: dom=self frames=2)          query_size(d0: dom=d1)
+//   swap(d1: ref=8 <-> ref=9; ref=8 <-> ref=8)
 
 import {
   DOMID_SELF,
@@ -17,7 +18,13 @@ import {
   GNTMAP_readonly,
   gntstName,
 } from '../xen/abi.ts';
-import type { MapGrantRefArgs, Op, TransferArgs, UnmapGrantRefArgs } from './op.ts';
+import type {
+  MapGrantRefArgs,
+  Op,
+  SwapGrantRefArgs,
+  TransferArgs,
+  UnmapGrantRefArgs,
+} from './op.ts';
 import { unreachable } from './op.ts';
 import type { MapElementResult, OpResult } from './result.ts';
 
@@ -59,6 +66,9 @@ function formatUnmap(a: UnmapGrantRefArgs): string {
 function formatTransfer(a: TransferArgs): string {
   return `gfn=${a.gfn} -> ${dom(a.domid)} ref=${a.ref}`;
 }
+function formatSwap(a: SwapGrantRefArgs): string {
+  return `ref=${a.refA} <-> ref=${a.refB}`;
+}
 
 export function formatOp(op: Op): string {
   switch (op.kind) {
@@ -82,6 +92,8 @@ export function formatOp(op: Op): string {
       return `setup_table(${dom(op.caller)}: dom=${dom(op.dom)} frames=${op.nrFrames})`;
     case 'query_size':
       return `query_size(${dom(op.caller)}: dom=${dom(op.dom)})`;
+    case 'swap_grant_ref':
+      return `swap(${dom(op.caller)}: ${op.batch.map(formatSwap).join('; ')})`;
     default:
       return unreachable(op);
   }
@@ -104,6 +116,7 @@ export function formatResult(result: OpResult): string {
       return `[${result.results.map(formatMapResult).join(', ')}]`;
     case 'unmap_grant_ref':
     case 'transfer':
+    case 'swap_grant_ref':
       return `[${result.statuses.map(gntstName).join(', ')}]`;
     case 'setup_table':
       return result.nrFrames === undefined
@@ -302,6 +315,15 @@ function parseBody(kind: string, body: string): Op {
       const op: Op = { kind, caller, dom: domField(w, 'dom') };
       w.expectEnd();
       return op;
+    }
+    case 'swap': {
+      const { caller, rest } = hyper();
+      const batch = parseBatch(rest, (w) => {
+        const refA = field(w, 'ref');
+        literal(w, '<->');
+        return { refA, refB: field(w, 'ref') };
+      });
+      return { kind: 'swap_grant_ref', caller, batch };
     }
     default:
       throw new ParseError(`unknown op '${kind}'`);
