@@ -32,8 +32,8 @@ const b = (
 
 describe('Xen-level model: exact counts (maptrack handle symmetry)', () => {
   const cases: [XenBounds, number, number, number][] = [
-    [b(1, 1, 1, 1, 'full'), 100, 2534, 7],
-    [b(1, 1, 1, 2, 'full'), 340, 10630, 9],
+    [b(1, 1, 1, 1, 'full'), 900, 25506, 10],
+    [b(1, 1, 1, 2, 'full'), 3060, 104850, 12],
     [b(2, 1, 1, 1, 'protocol'), 6129, 164224, 16],
   ];
   for (const [bounds, states, transitions, depth] of cases) {
