@@ -424,13 +424,31 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'end_transfer':
       return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: space.focusRef() });
     case 'grant_transfer':
-      return fc.record({
-        kind: fc.constant(kind),
-        dom: space.granter(),
-        ref: space.focusRef(),
-        grantee: space.granteeId(),
-        gfn: space.gfn(),
-      });
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            dom: space.granter(),
+            ref: space.focusRef(),
+            grantee: space.granteeId(),
+            gfn: space.gfn(),
+          }),
+          weight: 2,
+        },
+        // the focus granter offers a focus ref to the focus grantee, for a slot just past its
+        // pages: with coherent transfers, a receiver filled to max_pages and one page more
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            dom: fc.constant(f.granter),
+            ref: fc.constantFrom(...f.refs),
+            grantee: fc.constant(f.grantee),
+            gfn: fc
+              .integer({ min: 0, max: 1 })
+              .map((i) => initialGfn(space.config, f.granter, space.config.pagesPerDomain + i)),
+          }),
+        ),
+      );
     case 'raw_write':
       return fc.record({
         kind: fc.constant(kind),
@@ -479,13 +497,34 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       });
     case 'transfer':
-      return fc.record({
-        kind: fc.constant(kind),
-        caller: space.grantee(),
-        batch: batchOf(
-          fc.record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            caller: space.grantee(),
+            batch: batchOf(
+              fc.record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
+            ),
+          }),
+          weight: 2,
+        },
+        // one of the focus grantee's own pages into a focus ref of the focus granter
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            caller: fc.constant(f.grantee),
+            batch: fc.tuple(
+              fc.record({
+                gfn: fc
+                  .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
+                  .map((i) => initialGfn(space.config, f.grantee, i)),
+                domid: fc.constant(f.granter),
+                ref: fc.constantFrom(...f.refs),
+              }),
+            ),
+          }),
         ),
-      });
+      );
     case 'setup_table':
       return fc.record({
         kind: fc.constant(kind),
