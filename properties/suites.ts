@@ -55,6 +55,9 @@ const allHypercallOutcomes = [
   'unmap_and_replace:okay',
   'unmap_and_replace:general_error',
   'unmap_and_replace:bad_handle',
+  'swap_grant_ref:okay',
+  'swap_grant_ref:bad_gntref',
+  'swap_grant_ref:eagain',
 ];
 
 /** permission_denied needs an unprivileged caller naming another domain (gnttab_setup_table's

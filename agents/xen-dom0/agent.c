@@ -9,8 +9,8 @@
  *     GNTTABOP_setup_table reports, following the update protocol of Xen's public
  *     grant_table.h exactly as Linux's gnttab_update_entry_v1 and
  *     gnttab_end_foreign_access_ref_v1 do (and as grantcheck's impl library does);
- *   - the hypercalls (map, unmap, transfer, setup_table, query_size) go to Xen through
- *     IOCTL_PRIVCMD_HYPERCALL.
+ *   - the hypercalls (map, unmap, transfer, setup_table, query_size, swap_grant_ref) go to Xen
+ *     through IOCTL_PRIVCMD_HYPERCALL.
  * After each op it reads the shared entries back and asks Xen for the table's size.
  *
  * The model's numbers are not the machine's. dom0 is PV, and so is the model's dom0 (config.pv):
@@ -637,6 +637,24 @@ static void setup_table(int op) {
   emit("{\"kind\":\"setup_table\",\"status\":0,\"nrFrames\":%u}", nr);
 }
 
+/* GNTTABOP_swap_grant_ref over dom0's own table: the refs go to Xen as they are (the entries
+ * hold machine frames either way, and swap_grant_ref moves them whole). */
+static void swap_grant_ref(int op) {
+  static struct gnttab_swap_grant_ref swaps[MAX_BATCH];
+  int n;
+  int e = batch_of(op, &n);
+  for (int i = 0; i < n; i++, e = nodes[e].next) {
+    memset(&swaps[i], 0, sizeof swaps[i]);
+    swaps[i].ref_a = (grant_ref_t)num(e, "refA");
+    swaps[i].ref_b = (grant_ref_t)num(e, "refB");
+  }
+  long rc = grant_op(GNTTABOP_swap_grant_ref, swaps, (unsigned int)n);
+  if (rc) die("GNTTABOP_swap_grant_ref: hypercall failed (%ld)", rc);
+  emit("{\"kind\":\"swap_grant_ref\",\"statuses\":[");
+  for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", swaps[i].status);
+  emit("]}");
+}
+
 static void query_size_op(int op) {
   uint32_t nr, max;
   int16_t status = query_size((domid_t)num(op, "dom"), &nr, &max);
@@ -1050,7 +1068,8 @@ static void hello(void) {
   }
   emit("{\"type\":\"hello\",\"protocol\":%d,\"name\":\"xen-%ld.%ld%s dom0\",\"opKinds\":["
        "\"grant_access\",\"end_access\",\"grant_transfer\",\"end_transfer\",\"raw_write\","
-       "\"map_grant_ref\",\"unmap_grant_ref\",\"transfer\",\"setup_table\",\"query_size\"],"
+       "\"map_grant_ref\",\"unmap_grant_ref\",\"transfer\",\"setup_table\",\"query_size\","
+       "\"swap_grant_ref\"],"
        "\"observes\":[\"entries\",\"grantFrames\"],\"snapshots\":false,"
        /* serve() takes the requests in order from what it has read: grantcheck may send ahead */
        "\"pipelining\":true}",
@@ -1062,7 +1081,7 @@ static int apply(int op) {
   if (op < 0 || nodes[op].kind != J_OBJ) die("request: op missing");
   int guest = !is(op, "kind", "map_grant_ref") && !is(op, "kind", "unmap_grant_ref") &&
               !is(op, "kind", "transfer") && !is(op, "kind", "setup_table") &&
-              !is(op, "kind", "query_size");
+              !is(op, "kind", "query_size") && !is(op, "kind", "swap_grant_ref");
   uint64_t actor = guest ? num(op, "dom") : num(op, "caller");
   if (actor != 0) {
     emit("op by domain %llu: dom0 is the only domain here", (unsigned long long)actor);
@@ -1080,6 +1099,7 @@ static int apply(int op) {
   if (is(op, "kind", "transfer")) return transfer(op);
   if (is(op, "kind", "setup_table")) return setup_table(op), 1;
   if (is(op, "kind", "query_size")) return query_size_op(op), 1;
+  if (is(op, "kind", "swap_grant_ref")) return swap_grant_ref(op), 1;
   emit("unknown op kind");
   return 0;
 }

@@ -19,6 +19,7 @@ import type {
   MapGrantRefArgs,
   Op,
   OpKind,
+  SwapGrantRefArgs,
   UnmapAndReplaceArgs,
   UnmapGrantRefArgs,
 } from '../../src/ops/op.ts';
@@ -515,13 +516,31 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'end_transfer':
       return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: space.focusRef() });
     case 'grant_transfer':
-      return fc.record({
-        kind: fc.constant(kind),
-        dom: space.granter(),
-        ref: space.focusRef(),
-        grantee: space.granteeId(),
-        gfn: space.gfn(),
-      });
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            dom: space.granter(),
+            ref: space.focusRef(),
+            grantee: space.granteeId(),
+            gfn: space.gfn(),
+          }),
+          weight: 2,
+        },
+        // the focus granter offers a focus ref to the focus grantee, for a slot just past its
+        // pages: with coherent transfers, a receiver filled to max_pages and one page more
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            dom: fc.constant(f.granter),
+            ref: fc.constantFrom(...f.refs),
+            grantee: fc.constant(f.grantee),
+            gfn: fc
+              .integer({ min: 0, max: 1 })
+              .map((i) => initialGfn(space.config, f.granter, space.config.pagesPerDomain + i)),
+          }),
+        ),
+      );
     case 'raw_write':
       return fc.record({
         kind: fc.constant(kind),
@@ -570,13 +589,34 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       });
     case 'transfer':
-      return fc.record({
-        kind: fc.constant(kind),
-        caller: space.grantee(),
-        batch: batchOf(
-          fc.record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            caller: space.grantee(),
+            batch: batchOf(
+              fc.record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
+            ),
+          }),
+          weight: 2,
+        },
+        // one of the focus grantee's own pages into a focus ref of the focus granter
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            caller: fc.constant(f.grantee),
+            batch: fc.tuple(
+              fc.record({
+                gfn: fc
+                  .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
+                  .map((i) => initialGfn(space.config, f.grantee, i)),
+                domid: fc.constant(f.granter),
+                ref: fc.constantFrom(...f.refs),
+              }),
+            ),
+          }),
         ),
-      });
+      );
     case 'setup_table':
       return fc.record({
         kind: fc.constant(kind),
@@ -599,7 +639,22 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           ...coherent(space, (f) => fc.tuple(replaceArgs(space, space.focusHostAddr(f)))),
         ),
       });
+    case 'swap_grant_ref':
+      return fc.record({
+        kind: fc.constant(kind),
+        caller: space.granter(),
+        batch: batchOf(swapArgs(space)),
+      });
   }
+}
+
+/** One swap element on the caller's own table: refs of the focus (granted, mapped, pinned),
+ * sometimes the same ref twice, sometimes a reserved or out-of-range one (space.ref()). */
+function swapArgs(space: OpSpace): fc.Arbitrary<SwapGrantRefArgs> {
+  return fc.oneof(
+    { arbitrary: fc.record({ refA: space.focusRef(), refB: space.focusRef() }), weight: 4 },
+    { arbitrary: space.focusRef().map((ref) => ({ refA: ref, refB: ref })), weight: 1 },
+  );
 }
 
 /** Swarm testing (Groce et al. 2012): each run enables a random non-empty subset of op kinds.

@@ -4,7 +4,8 @@
 // rules of guest.md §6.4.
 
 import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
-import type { DomainState, ModelState } from '../../src/model/state.ts';
+import type { DomainState, ModelState, SharedEntry } from '../../src/model/state.ts';
+import type { SwapGrantRefOp } from '../../src/ops/op.ts';
 import {
   GNTST_NAMES,
   GNTST_bad_page,
@@ -77,6 +78,7 @@ function statusesOf(t: Transition): readonly number[] | null {
     case 'unmap_grant_ref':
     case 'transfer':
     case 'unmap_and_replace':
+    case 'swap_grant_ref':
       return t.result.statuses;
     case 'setup_table':
     case 'query_size':
@@ -398,6 +400,69 @@ export const committedTransferUntouched: StepProperty = {
   },
 };
 
+/** The caller's entries as the batch's okay elements should leave them: each swap of two
+ * distinct refs exchanges them, in batch order. */
+function expectedSwapEntries(
+  before: DomainState,
+  op: SwapGrantRefOp,
+  statuses: readonly number[],
+): ReadonlyMap<number, SharedEntry> {
+  const entries = new Map(before.grantTable.entries);
+  for (const [i, status] of statuses.entries()) {
+    const args = op.batch[i];
+    if (status !== GNTST_okay || args === undefined || args.refA === args.refB) continue;
+    const a = entries.get(args.refA);
+    const b = entries.get(args.refB);
+    entries.delete(args.refA);
+    entries.delete(args.refB);
+    if (b) entries.set(args.refA, b);
+    if (a) entries.set(args.refB, a);
+  }
+  return entries;
+}
+
+export const swapExchangesOnlyTwoEntries: StepProperty = {
+  name: 'swap-exchanges-only-two-entries',
+  statement:
+    "swap_grant_ref changes nothing but the caller's shared entries: each okay element exchanges its two entries whole, and only entries that no pin holds",
+  source: 'grant_table.c swap_grant_ref (XSA-18, XSA-134)',
+  check(t) {
+    if (t.op.kind !== 'swap_grant_ref' || t.result.kind !== 'swap_grant_ref') return null;
+    const op = t.op;
+    const before = t.before.domains[op.caller];
+    const after = t.after.domains[op.caller];
+    if (!before || !after) return null;
+    for (const [i, status] of t.result.statuses.entries()) {
+      const args = op.batch[i];
+      if (status !== GNTST_okay || args === undefined || args.refA === args.refB) continue;
+      for (const ref of [args.refA, args.refB]) {
+        if (before.grantTable.active.has(ref)) {
+          return `element ${i} moved d${op.caller} ref ${ref} while it was pinned`;
+        }
+      }
+    }
+    const expected = expectedSwapEntries(before, op, t.result.statuses);
+    if (!sameMap(expected, after.grantTable.entries)) {
+      for (const ref of new Set([...expected.keys(), ...after.grantTable.entries.keys()])) {
+        const want = expected.get(ref);
+        const got = after.grantTable.entries.get(ref);
+        if (!sameRecord(want, got)) {
+          return `d${op.caller} ref ${ref} holds ${JSON.stringify(got ?? null)}, the swaps give ${JSON.stringify(want ?? null)}`;
+        }
+      }
+    }
+    const others = sameXenVisible(t.before, {
+      ...t.after,
+      domains: t.after.domains.map((d) =>
+        d.id === op.caller
+          ? { ...d, grantTable: { ...d.grantTable, entries: before.grantTable.entries } }
+          : d,
+      ),
+    });
+    return others && `swap ${others}`;
+  },
+};
+
 export const STEP_PROPERTIES: readonly StepProperty[] = [
   wellFormedStatuses,
   freshHandles,
@@ -407,4 +472,5 @@ export const STEP_PROPERTIES: readonly StepProperty[] = [
   committedTransferUntouched,
   xenEntryWrites,
   replaceTouchesNamedSlots,
+  swapExchangesOnlyTwoEntries,
 ];

@@ -13,6 +13,8 @@ import { pinOverflowAllCounters } from './pinOverflowAllCounters.ts';
 import { statusHostOnly } from './statusHostOnly.ts';
 import { transferAcceptsExtraFlags } from './transferAcceptsExtraFlags.ts';
 import { transferIgnoresDomid } from './transferIgnoresDomid.ts';
+import { xsa134SwapAsV2 } from './xsa134SwapAsV2.ts';
+import { xsa18SwapUncheckedRefs } from './xsa18SwapUncheckedRefs.ts';
 import { xsa218UnmapDoubleFree } from './xsa218UnmapDoubleFree.ts';
 import { xsa224DevAddrZero } from './xsa224DevAddrZero.ts';
 import { xsa224OneRefForHostAndDevice } from './xsa224OneRefForHostAndDevice.ts';
@@ -27,6 +29,8 @@ export { faultSubject, subjectOf } from './fault.ts';
 
 /** Hypervisor faults in the order of the XSA table, then the non-XSA fixes, then the guest's. */
 export const FAULTS: readonly Fault[] = [
+  xsa18SwapUncheckedRefs,
+  xsa134SwapAsV2,
   xsa218UnmapDoubleFree,
   xsa224DevAddrZero,
   xsa224OneRefForHostAndDevice,

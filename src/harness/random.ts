@@ -25,6 +25,7 @@ export function outcomesOf(result: OpResult): string[] {
     case 'unmap_grant_ref':
     case 'transfer':
     case 'unmap_and_replace':
+    case 'swap_grant_ref':
       return result.statuses.map((s) => `${result.kind}:${gntstName(s)}`);
     case 'setup_table':
     case 'query_size':

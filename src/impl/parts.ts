@@ -49,6 +49,8 @@ import {
 } from './hypervisor/pvMapping.ts';
 import { reduceStatusForPin } from './hypervisor/reduceStatusForPin.ts';
 import { setStatusV1 } from './hypervisor/setStatus.ts';
+import { swapRefOutOfRange, swapSharedEntriesV1 } from './hypervisor/swapGrantRef.ts';
+import type { GrantTable } from './hypervisor/grantTable.ts';
 import { receiverAtPageLimit, transferEntryAccepts } from './hypervisor/transfer.ts';
 import type { UnmapCommon } from './hypervisor/unmapGrantRef.ts';
 import {
@@ -138,6 +140,12 @@ export interface ImplParts {
   /** gnttab_transfer's max_pages test (L2412-2414): the receiver cannot take one more page. */
   readonly receiverAtPageLimit: (e: XenDomain) => boolean;
 
+  // --- Hypervisor: swap_grant_ref ------------------------------------------------------------
+  /** swap_grant_ref's bounds check (XSA-18): is this ref beyond the caller's table? */
+  readonly swapRefOutOfRange: (gt: GrantTable, ref: Ref) => boolean;
+  /** swap_grant_ref's version branch: exchange the two shared entries (v1: 8 bytes each). */
+  readonly swapSharedEntries: (gt: GrantTable, refA: Ref, refB: Ref) => void;
+
   // --- Guest library (G §3) ---------------------------------------------------------------------
   /** gnttab_grant_foreign_access_ref */
   readonly guestGrantAccess: (guest: GuestLib, op: GrantAccessOp) => GrantAccessResult;
@@ -172,6 +180,8 @@ export const DEFAULT_PARTS: ImplParts = {
   stealPage,
   transferEntryAccepts,
   receiverAtPageLimit,
+  swapRefOutOfRange,
+  swapSharedEntries: swapSharedEntriesV1,
   guestGrantAccess: grantAccess,
   guestEndAccess: endAccess,
   guestGrantTransfer: grantTransfer,

@@ -163,6 +163,14 @@ export class SharedGrantMemory {
     this.version = freshVersion();
   }
 
+  /** A plain 8-byte load of a whole entry (swap_grant_ref's struct copy); words beyond the
+   * table read as zero. */
+  loadEntry(ref: Ref): { readonly combo: number; readonly frame: number } {
+    this.note('load', 'entry', ref);
+    const i = ref * U32_PER_ENTRY;
+    return { combo: this.u32[i] ?? 0, frame: this.u32[i + 1] ?? 0 };
+  }
+
   // --- Whole-table access for snapshots and the abstraction function (not for ops) ----------
 
   /** The raw 32-bit words: 2 per entry, [combo, frame]. Read-only use, please. */

@@ -3,10 +3,10 @@
 // explorer return to any state cheaply (typed arrays copied, immutable maps shared).
 
 import type { GrantConfig } from '../config.ts';
-import type { DomId, Gfn, Mfn, Op, Ref } from '../ops/op.ts';
+import type { DomId, Gfn, Mfn, Op, Ref, SwapGrantRefOp } from '../ops/op.ts';
 import { unreachable } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
-import { SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
+import { GNTST_okay, GNTTAB_NR_RESERVED_ENTRIES, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
 import { GuestLib } from './guest/guestLib.ts';
 import type { GrantPte } from './hypervisor/domain.ts';
 import type { SavedActiveEntries } from './hypervisor/grantTable.ts';
@@ -89,6 +89,8 @@ export class GrantSystem {
       case 'query_size':
       case 'unmap_and_replace':
         return doGrantTableOp(this.xen, op);
+      case 'swap_grant_ref':
+        return this.swapped(op, doGrantTableOp(this.xen, op));
       default:
         return unreachable(op);
     }
@@ -106,6 +108,28 @@ export class GrantSystem {
     const domain = this.xen.domains[op.dom];
     if (wrote && domain && domain.grantTable.active.pinOf(op.ref) === 0) {
       this.guest(op.dom).unmarkRawWritten(op.ref);
+    }
+    return result;
+  }
+
+  /** Ghost bookkeeping after a swap (the model's swapGrantRef): each element that exchanged
+   * two entries exchanges their raw-write marks too; a reserved ref that received an entry is
+   * marked, since the library never writes there. */
+  private swapped(op: SwapGrantRefOp, result: OpResult): OpResult {
+    if (result.kind !== 'swap_grant_ref') return result;
+    const guest = this.guest(op.caller);
+    for (const [i, status] of result.statuses.entries()) {
+      const args = op.batch[i];
+      if (status !== GNTST_okay || args === undefined || args.refA === args.refB) continue;
+      const markedA = guest.rawWritten.has(args.refA);
+      const markedB = guest.rawWritten.has(args.refB);
+      for (const [ref, marked] of [
+        [args.refA, markedB],
+        [args.refB, markedA],
+      ] as const) {
+        if (marked || ref < GNTTAB_NR_RESERVED_ENTRIES) guest.markRawWritten(ref);
+        else guest.unmarkRawWritten(ref);
+      }
     }
     return result;
   }

@@ -12,6 +12,7 @@ import { mapGrantRef } from './ops/mapGrantRef.ts';
 import { querySize } from './ops/querySize.ts';
 import { rawWrite } from './ops/rawWrite.ts';
 import { setupTable } from './ops/setupTable.ts';
+import { swapGrantRef } from './ops/swapGrantRef.ts';
 import { transfer } from './ops/transfer.ts';
 import { unmapAndReplace } from './ops/unmapAndReplace.ts';
 import { unmapGrantRef } from './ops/unmapGrantRef.ts';
@@ -47,6 +48,8 @@ export function step(state: ModelState, op: Op): Step {
       return querySize(state, op);
     case 'unmap_and_replace':
       return unmapAndReplace(state, op);
+    case 'swap_grant_ref':
+      return swapGrantRef(state, op);
     default:
       return unreachable(op);
   }

@@ -125,9 +125,28 @@ export interface QuerySizeOp {
   readonly dom: DomId; // DOMID_SELF accepted
 }
 
+/** One element of GNTTABOP_swap_grant_ref (struct gnttab_swap_grant_ref inputs): two refs of
+ * the caller's own table. */
+export interface SwapGrantRefArgs {
+  readonly refA: Ref;
+  readonly refB: Ref;
+}
+
+export interface SwapGrantRefOp {
+  readonly kind: 'swap_grant_ref';
+  readonly caller: DomId;
+  readonly batch: readonly SwapGrantRefArgs[];
+}
+
 export type GuestOp = GrantAccessOp | EndAccessOp | GrantTransferOp | EndTransferOp | RawWriteOp;
 export type HypercallOp =
-  MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp | UnmapAndReplaceOp;
+  | MapGrantRefOp
+  | UnmapGrantRefOp
+  | TransferOp
+  | SetupTableOp
+  | QuerySizeOp
+  | UnmapAndReplaceOp
+  | SwapGrantRefOp;
 export type Op = GuestOp | HypercallOp;
 export type OpKind = Op['kind'];
 
@@ -147,6 +166,7 @@ export const OP_KINDS: readonly OpKind[] = [
   'setup_table',
   'query_size',
   'unmap_and_replace',
+  'swap_grant_ref',
 ];
 
 /** The domain on whose behalf an op runs (the guest, or the hypercall's caller). */

@@ -73,6 +73,11 @@ export interface UnmapAndReplaceResult {
   readonly statuses: readonly number[];
 }
 
+export interface SwapGrantRefResult {
+  readonly kind: 'swap_grant_ref';
+  readonly statuses: readonly number[];
+}
+
 export type OpResult =
   | GrantAccessResult
   | EndAccessResult
@@ -84,4 +89,5 @@ export type OpResult =
   | TransferResult
   | SetupTableResult
   | QuerySizeResult
-  | UnmapAndReplaceResult;
+  | UnmapAndReplaceResult
+  | SwapGrantRefResult;

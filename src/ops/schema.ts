@@ -78,6 +78,13 @@ export const OpSchema = z.discriminatedUnion('kind', [
         .max(MAX_BATCH),
     })
     .strict(),
+  z
+    .object({
+      kind: z.literal('swap_grant_ref'),
+      caller: u16,
+      batch: z.array(z.object({ refA: u32, refB: u32 }).strict()).max(MAX_BATCH),
+    })
+    .strict(),
 ]);
 
 // Compile-time check that the schema and the Op union describe the same values.

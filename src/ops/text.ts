@@ -8,6 +8,7 @@
 //   unmap(d2: h=0 host=0x5000 dev=0x0)          transfer(d2: gfn=3 -> d1 ref=9)
 //   setup_table(d1: dom=self frames=2)          query_size(d0: dom=d1)
 //   unmap_and_replace(d2: h=0 host=0x5000 new=0x6000)
+//   swap(d1: ref=8 <-> ref=9; ref=8 <-> ref=8)
 
 import {
   DOMID_SELF,
@@ -21,6 +22,7 @@ import {
 import type {
   MapGrantRefArgs,
   Op,
+  SwapGrantRefArgs,
   TransferArgs,
   UnmapAndReplaceArgs,
   UnmapGrantRefArgs,
@@ -69,6 +71,9 @@ function formatUnmapAndReplace(a: UnmapAndReplaceArgs): string {
 function formatTransfer(a: TransferArgs): string {
   return `gfn=${a.gfn} -> ${dom(a.domid)} ref=${a.ref}`;
 }
+function formatSwap(a: SwapGrantRefArgs): string {
+  return `ref=${a.refA} <-> ref=${a.refB}`;
+}
 
 export function formatOp(op: Op): string {
   switch (op.kind) {
@@ -94,6 +99,8 @@ export function formatOp(op: Op): string {
       return `query_size(${dom(op.caller)}: dom=${dom(op.dom)})`;
     case 'unmap_and_replace':
       return `unmap_and_replace(${dom(op.caller)}: ${op.batch.map(formatUnmapAndReplace).join('; ')})`;
+    case 'swap_grant_ref':
+      return `swap(${dom(op.caller)}: ${op.batch.map(formatSwap).join('; ')})`;
     default:
       return unreachable(op);
   }
@@ -117,6 +124,7 @@ export function formatResult(result: OpResult): string {
     case 'unmap_grant_ref':
     case 'transfer':
     case 'unmap_and_replace':
+    case 'swap_grant_ref':
       return `[${result.statuses.map(gntstName).join(', ')}]`;
     case 'setup_table':
       return result.nrFrames === undefined
@@ -324,6 +332,15 @@ function parseBody(kind: string, body: string): Op {
         newAddr: field(w, 'new'),
       }));
       return { kind: 'unmap_and_replace', caller, batch };
+    }
+    case 'swap': {
+      const { caller, rest } = hyper();
+      const batch = parseBatch(rest, (w) => {
+        const refA = field(w, 'ref');
+        literal(w, '<->');
+        return { refA, refB: field(w, 'ref') };
+      });
+      return { kind: 'swap_grant_ref', caller, batch };
     }
     default:
       throw new ParseError(`unknown op '${kind}'`);

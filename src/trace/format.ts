@@ -71,6 +71,7 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
       maxNrFrames: z.number().int().optional(),
     })
     .strict(),
+  z.object({ kind: z.literal('swap_grant_ref'), statuses: z.array(status) }).strict(),
 ]);
 
 // Compile-time check: a recorded result is an OpResult (so replay can format and compare it).

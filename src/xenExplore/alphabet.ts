@@ -193,6 +193,12 @@ class OpTable {
         );
         // A non-control domain asking about another: permission_denied.
         if (c > 0) this.tableOps.push({ kind: 'query_size', caller: c, dom: 0 });
+        // swap_grant_ref on the caller's own table: each bounded ref with the next one (the last
+        // with ref 8+R, which only swaps name), a ref with itself, and a ref beyond the table.
+        for (let ri = 0; ri < b.refs; ri++) {
+          this.tableOps.push(swap(c, FIRST_REF + ri, FIRST_REF + ri + 1));
+        }
+        this.tableOps.push(swap(c, FIRST_REF, FIRST_REF), swap(c, FIRST_REF, SHGNT_PER_PAGE_V1));
       }
     }
   }
@@ -365,4 +371,8 @@ function replace(caller: number, handle: number, hostAddr: number, newAddr: numb
 
 function unmap(caller: number, handle: number, hostAddr: number, devBusAddr: number): Op {
   return { kind: 'unmap_grant_ref', caller, batch: [{ handle, hostAddr, devBusAddr }] };
+}
+
+function swap(caller: number, refA: number, refB: number): Op {
+  return { kind: 'swap_grant_ref', caller, batch: [{ refA, refB }] };
 }

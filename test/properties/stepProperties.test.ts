@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   endNeverWhileMapped,
   STEP_PROPERTIES,
+  swapExchangesOnlyTwoEntries,
   xenEntryWrites,
 } from '../../properties/invariants/stepProperties.ts';
 import { makeConfig } from '../../src/config.ts';
@@ -171,5 +172,73 @@ describe('end-never-while-mapped on a raw-written entry', () => {
     expect(t.result).toEqual({ kind: 'end_access', outcome: 'in_use' });
     expect(endNeverWhileMapped.check(t)).toBeNull();
     expect(endNeverWhileMapped.check(ended(t))).toMatch(/ended d1 ref 8 while pinned/);
+  });
+});
+
+describe('swap-exchanges-only-two-entries', () => {
+  const swap = (refA: number, refB: number): Op => ({
+    kind: 'swap_grant_ref',
+    caller: 1,
+    batch: [{ refA, refB }],
+  });
+  const check = (t: Transition) => swapExchangesOnlyTwoEntries.check(t);
+
+  it('is in the catalogue', () => {
+    expect(STEP_PROPERTIES).toContain(swapExchangesOnlyTwoEntries);
+  });
+
+  it('holds on real swaps: okay, a == b, pinned, out of range, through raw-written entries', () => {
+    const runs: Op[][] = [
+      [grant, swap(REF, 9), swap(9, REF), swap(REF, REF), swap(REF, 512)],
+      [grant, mapRw, swap(REF, 9), swap(REF, REF), unmap, swap(REF, 3)],
+      [rewrite(GTF_permit_access | GTF_reading), swap(REF, 9), swap(9, 0)],
+    ];
+    for (const ops of runs) {
+      for (const t of transitions(ops)) expect(check(t)).toBeNull();
+    }
+  });
+
+  it('fires when an okay swap leaves the entries where they were', () => {
+    const t = last([grant, swap(REF, 9)]);
+    expect(t.result).toEqual({ kind: 'swap_grant_ref', statuses: [0] });
+    expect(check({ ...t, after: t.before })).toMatch(
+      /d1 ref 9 holds null, the swaps give \{"flags":1,"domid":2,"frame":0\}/,
+    );
+  });
+
+  it('fires when a swap also changes a third entry', () => {
+    const t = last([grant, swap(REF, 9)]);
+    const after = updateDomain(t.after, 1, (d) => ({
+      ...d,
+      grantTable: withEntry(d.grantTable, 10, { flags: GTF_permit_access, domid: 2, frame: 0 }),
+    }));
+    expect(check({ ...t, after })).toMatch(/d1 ref 10 holds/);
+  });
+
+  it('fires when a swap reports okay on a pinned ref and moves it', () => {
+    const t = last([grant, mapRw, swap(REF, 9)]);
+    expect(t.result).toEqual({ kind: 'swap_grant_ref', statuses: [-12] });
+    const granted = { flags: GTF_permit_access | GTF_reading | GTF_writing, domid: 2, frame: 0 };
+    expect(t.before.domains[1]?.grantTable.entries.get(REF)).toEqual(granted);
+    const after = updateDomain(t.after, 1, (d) => ({
+      ...d,
+      grantTable: withEntry(withEntry(d.grantTable, 9, granted), REF, {
+        flags: 0,
+        domid: 0,
+        frame: 0,
+      }),
+    }));
+    expect(check({ ...t, result: { kind: 'swap_grant_ref', statuses: [0] }, after })).toBe(
+      'element 0 moved d1 ref 8 while it was pinned',
+    );
+  });
+
+  it("fires when a swap changes another domain's state", () => {
+    const t = last([grant, swap(REF, 9)]);
+    const after = updateDomain(t.after, 2, (d) => ({
+      ...d,
+      grantTable: withEntry(d.grantTable, 9, { flags: GTF_permit_access, domid: 1, frame: 0 }),
+    }));
+    expect(check({ ...t, after })).toBe('swap d2 grant entries changed');
   });
 });

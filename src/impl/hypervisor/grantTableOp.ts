@@ -8,6 +8,7 @@ import type { Hypervisor } from './hypervisor.ts';
 import { gnttabMapGrantRef } from './mapGrantRef.ts';
 import { gnttabQuerySize } from './querySize.ts';
 import { gnttabSetupTable } from './setupTable.ts';
+import { gnttabSwapGrantRef } from './swapGrantRef.ts';
 import { gnttabTransfer } from './transfer.ts';
 import { gnttabUnmapAndReplace } from './unmapAndReplace.ts';
 import { gnttabUnmapGrantRef } from './unmapGrantRef.ts';
@@ -29,6 +30,8 @@ export function doGrantTableOp(xen: Hypervisor, op: HypercallOp): OpResult {
         kind: 'unmap_and_replace',
         statuses: gnttabUnmapAndReplace(xen, op.caller, op.batch),
       };
+    case 'swap_grant_ref':
+      return { kind: 'swap_grant_ref', statuses: gnttabSwapGrantRef(xen, op.caller, op.batch) };
     default:
       return unreachable(op);
   }

@@ -69,6 +69,11 @@ const wildOp: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('setup_table' as const), caller: wild, dom: wild, nrFrames: wild }),
   fc.record({ kind: fc.constant('query_size' as const), caller: wild, dom: wild }),
+  fc.record({
+    kind: fc.constant('swap_grant_ref' as const),
+    caller: wild,
+    batch: fc.array(fc.record({ refA: wild, refB: wild }), { maxLength: 3 }),
+  }),
 );
 const space = new OpSpace(DEFAULT_CONFIG);
 const realisticOp = fc.oneof(...OP_KINDS.map((k) => opArbitrary(space, k)));

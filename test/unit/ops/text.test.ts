@@ -32,6 +32,16 @@ describe('canonical op text', () => {
         batch: [{ handle: 0, hostAddr: 0x5000, devBusAddr: 0 }],
       }),
     ).toBe('unmap(d2: h=0 host=0x5000 dev=0x0)');
+    expect(
+      formatOp({
+        kind: 'swap_grant_ref',
+        caller: 1,
+        batch: [
+          { refA: 8, refB: 9 },
+          { refA: 9, refB: 9 },
+        ],
+      }),
+    ).toBe('swap(d1: ref=8 <-> ref=9; ref=9 <-> ref=9)');
   });
 
   it('keeps unnamed map flag bits', () => {

@@ -136,7 +136,7 @@ describe('conformance exploration without snapshots', () => {
     const c = new XenConformance(model, { ...checks, subject });
     const o = explore(model, { symmetry: true, onTransition: c.check });
     expect(o.kind).toBe('ok');
-    expect(o.stats.states).toBe(100);
+    expect(o.stats.states).toBe(1152);
     expect(c.stats().mismatches).toBe(0);
   });
   it('finds the same shortest counterexample of a fault as with snapshots', () => {

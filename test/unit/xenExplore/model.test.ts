@@ -32,8 +32,8 @@ const b = (
 
 describe('Xen-level model: exact counts (maptrack handle symmetry)', () => {
   const cases: [XenBounds, number, number, number][] = [
-    [b(1, 1, 1, 1, 'full'), 128, 3622, 7],
-    [b(1, 1, 1, 2, 'full'), 520, 19698, 9],
+    [b(1, 1, 1, 1, 'full'), 1152, 36054, 10],
+    [b(1, 1, 1, 2, 'full'), 4680, 191322, 12],
     [b(2, 1, 1, 1, 'protocol'), 6129, 164224, 16],
   ];
   for (const [bounds, states, transitions, depth] of cases) {

@@ -1,0 +1,47 @@
+// GNTTABOP_swap_grant_ref (Xen 4.17.7 grant_table.c L3436-3522): gnttab_swap_grant_ref runs
+// swap_grant_ref once per element on the caller's own table, under its write lock.
+
+import type { DomId, Ref, SwapGrantRefArgs } from '../../ops/op.ts';
+import { GNTST_bad_gntref, GNTST_eagain, GNTST_okay } from '../../xen/abi.ts';
+import { comboDomid, comboFlags } from '../sharedMemory.ts';
+import type { GrantTable } from './grantTable.ts';
+import type { Hypervisor } from './hypervisor.ts';
+
+/** swap_grant_ref's bounds check (L3446-3450, added by XSA-18): is `ref` beyond the table? */
+export function swapRefOutOfRange(gt: GrantTable, ref: Ref): boolean {
+  return ref >= gt.nrGrantEntries;
+}
+
+/** swap_grant_ref's version branch for a v1 table (L3468-3475): a plain struct copy of the
+ * two 8-byte shared entries through a temporary. */
+export function swapSharedEntriesV1(gt: GrantTable, refA: Ref, refB: Ref): void {
+  const a = gt.shared.loadEntry(refA);
+  const b = gt.shared.loadEntry(refB);
+  gt.shared.storeEntry(refA, comboFlags(b.combo), comboDomid(b.combo), b.frame);
+  gt.shared.storeEntry(refB, comboFlags(a.combo), comboDomid(a.combo), a.frame);
+}
+
+/** swap_grant_ref(ref_a, ref_b) for the current domain `d`: one element's status. */
+export function swapGrantRef(xen: Hypervisor, d: DomId, refA: Ref, refB: Ref): number {
+  const parts = xen.parts;
+  const gt = xen.domain(d).grantTable;
+  // L3446-3450: bounds, ref_a then ref_b
+  if (parts.swapRefOutOfRange(gt, refA)) return GNTST_bad_gntref;
+  if (parts.swapRefOutOfRange(gt, refB)) return GNTST_bad_gntref;
+  // L3456-3457: swapping the same ref is a no-op, pinned or not
+  if (refA === refB) return GNTST_okay;
+  // L3459-3465: a pinned ref is busy
+  if (gt.active.pinOf(refA) !== 0) return GNTST_eagain;
+  if (gt.active.pinOf(refB) !== 0) return GNTST_eagain;
+  parts.swapSharedEntries(gt, refA, refB);
+  return GNTST_okay;
+}
+
+/** gnttab_swap_grant_ref (L3503-3522): one status per element, in order. */
+export function gnttabSwapGrantRef(
+  xen: Hypervisor,
+  d: DomId,
+  batch: readonly SwapGrantRefArgs[],
+): number[] {
+  return batch.map(({ refA, refB }) => swapGrantRef(xen, d, refA, refB));
+}
