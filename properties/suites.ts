@@ -28,6 +28,19 @@ const guestOutcomes = [
   'end_transfer:cancelled',
   'end_transfer:completed',
   'end_transfer:einval',
+  'write_page:ok',
+  'write_page:unbacked',
+  'write_page:out_of_page',
+  'read_page:ok',
+  'read_page:unbacked',
+  'read_page:out_of_page',
+  'write_mapped:ok',
+  'write_mapped:no_mapping',
+  'write_mapped:readonly',
+  'write_mapped:out_of_page',
+  'read_mapped:ok',
+  'read_mapped:no_mapping',
+  'read_mapped:out_of_page',
 ];
 
 const allHypercallOutcomes = [

@@ -233,6 +233,27 @@ export class OpSpace {
     );
   }
 
+  /** An offset into a page: the boundaries 0, 1, page-1, page, page+1, or any within. */
+  pageOffset(): fc.Arbitrary<number> {
+    return fc.oneof(
+      { arbitrary: fc.constantFrom(0, 1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1), weight: 2 },
+      { arbitrary: fc.integer({ min: 0, max: PAGE_SIZE }), weight: 1 },
+    );
+  }
+
+  /** A byte count: the same boundaries (0, 1, page-1, page, page+1), or small ones. */
+  pageLength(): fc.Arbitrary<number> {
+    return fc.oneof(
+      { arbitrary: fc.constantFrom(0, 1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1), weight: 2 },
+      { arbitrary: fc.integer({ min: 1, max: 64 }), weight: 1 },
+    );
+  }
+
+  /** A byte value to store: a few distinct ones (so that overlapping writes show), zero too. */
+  byteValue(): fc.Arbitrary<number> {
+    return fc.constantFrom(0xab, 0x01, 0xff, 0x00, 0x5a);
+  }
+
   mapArgs(): fc.Arbitrary<MapGrantRefArgs> {
     return fc.record({
       dom: this.granterId(),
@@ -433,6 +454,40 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         flags: space.rawFlags(),
         domid: space.granteeId(),
         frame: space.gfn(),
+      });
+    case 'write_page':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: fc.oneof(space.granter(), space.grantee()),
+        gfn: space.gfn(),
+        off: space.pageOffset(),
+        len: space.pageLength(),
+        byte: space.byteValue(),
+      });
+    case 'read_page':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: fc.oneof(space.granter(), space.grantee()),
+        gfn: space.gfn(),
+        off: space.pageOffset(),
+        len: space.pageLength(),
+      });
+    case 'write_mapped':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: space.grantee(),
+        hostAddr: space.hostAddr(),
+        off: space.pageOffset(),
+        len: space.pageLength(),
+        byte: space.byteValue(),
+      });
+    case 'read_mapped':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: space.grantee(),
+        hostAddr: space.hostAddr(),
+        off: space.pageOffset(),
+        len: space.pageLength(),
       });
     case 'map_grant_ref':
       return fc.oneof(

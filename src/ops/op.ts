@@ -54,6 +54,48 @@ export interface RawWriteOp {
   readonly frame: number; // u32
 }
 
+// --- Guest memory: a domain reading and writing page contents (docs/semantics.md §11) ----------
+
+/** The guest storing `len` bytes of value `byte` at `off` of its own page `gfn`, through its
+ * p2m. */
+export interface WritePageOp {
+  readonly kind: 'write_page';
+  readonly dom: DomId;
+  readonly gfn: Gfn;
+  readonly off: number;
+  readonly len: number;
+  readonly byte: number; // u8
+}
+
+/** The guest reading `len` bytes at `off` of its own page `gfn`: the result is their digest. */
+export interface ReadPageOp {
+  readonly kind: 'read_page';
+  readonly dom: DomId;
+  readonly gfn: Gfn;
+  readonly off: number;
+  readonly len: number;
+}
+
+/** The mapper storing bytes through one of its grant mappings: the linear page holding
+ * `hostAddr` (the address its map op named), bytes `off`..`off+len-1` of that page. */
+export interface WriteMappedOp {
+  readonly kind: 'write_mapped';
+  readonly dom: DomId;
+  readonly hostAddr: number;
+  readonly off: number;
+  readonly len: number;
+  readonly byte: number; // u8
+}
+
+/** The mapper reading bytes through one of its grant mappings (as write_mapped). */
+export interface ReadMappedOp {
+  readonly kind: 'read_mapped';
+  readonly dom: DomId;
+  readonly hostAddr: number;
+  readonly off: number;
+  readonly len: number;
+}
+
 // --- Hypercalls: GNTTABOP_* sub-ops, issued by `caller`; batched ones take a list ------------
 
 /** One element of GNTTABOP_map_grant_ref (struct gnttab_map_grant_ref inputs). */
@@ -111,7 +153,16 @@ export interface QuerySizeOp {
   readonly dom: DomId; // DOMID_SELF accepted
 }
 
-export type GuestOp = GrantAccessOp | EndAccessOp | GrantTransferOp | EndTransferOp | RawWriteOp;
+export type GuestOp =
+  | GrantAccessOp
+  | EndAccessOp
+  | GrantTransferOp
+  | EndTransferOp
+  | RawWriteOp
+  | WritePageOp
+  | ReadPageOp
+  | WriteMappedOp
+  | ReadMappedOp;
 export type HypercallOp = MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp;
 export type Op = GuestOp | HypercallOp;
 export type OpKind = Op['kind'];
@@ -126,6 +177,10 @@ export const OP_KINDS: readonly OpKind[] = [
   'grant_transfer',
   'end_transfer',
   'raw_write',
+  'write_page',
+  'read_page',
+  'write_mapped',
+  'read_mapped',
   'map_grant_ref',
   'unmap_grant_ref',
   'transfer',

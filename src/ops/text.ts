@@ -7,6 +7,8 @@
 //   map(d2: d1 ref=8 host|ro @0x5000; d1 ref=9 dev @0x0)
 //   unmap(d2: h=0 host=0x5000 dev=0x0)          transfer(d2: gfn=3 -> d1 ref=9)
 //   setup_table(d1: dom=self frames=2)          query_size(d0: dom=d1)
+//   write_page(d1 gfn=3 off=0 len=16 byte=0xab) read_page(d1 gfn=3 off=0 len=16)
+//   write_mapped(d2 @0x5000 off=0 len=1 byte=0x7) read_mapped(d2 @0x5000 off=0 len=4096)
 
 import {
   DOMID_SELF,
@@ -72,6 +74,14 @@ export function formatOp(op: Op): string {
       return `end_transfer(${dom(op.dom)} ref=${op.ref})`;
     case 'raw_write':
       return `raw_write(${dom(op.dom)} ref=${op.ref} flags=${hex(op.flags)} domid=${op.domid} frame=${op.frame})`;
+    case 'write_page':
+      return `write_page(${dom(op.dom)} gfn=${op.gfn} off=${op.off} len=${op.len} byte=${hex(op.byte)})`;
+    case 'read_page':
+      return `read_page(${dom(op.dom)} gfn=${op.gfn} off=${op.off} len=${op.len})`;
+    case 'write_mapped':
+      return `write_mapped(${dom(op.dom)} @${hex(op.hostAddr)} off=${op.off} len=${op.len} byte=${hex(op.byte)})`;
+    case 'read_mapped':
+      return `read_mapped(${dom(op.dom)} @${hex(op.hostAddr)} off=${op.off} len=${op.len})`;
     case 'map_grant_ref':
       return `map(${dom(op.caller)}: ${op.batch.map(formatMap).join('; ')})`;
     case 'unmap_grant_ref':
@@ -97,7 +107,12 @@ export function formatResult(result: OpResult): string {
     case 'end_access':
     case 'grant_transfer':
     case 'raw_write':
+    case 'write_page':
+    case 'write_mapped':
       return result.outcome;
+    case 'read_page':
+    case 'read_mapped':
+      return 'digest' in result ? `ok #${result.digest}` : result.outcome;
     case 'end_transfer':
       return 'frame' in result ? `completed frame=${hex(result.frame)}` : result.outcome;
     case 'map_grant_ref':
@@ -255,6 +270,36 @@ function parseBody(kind: string, body: string): Op {
         domid: field(w, 'domid'),
         frame: field(w, 'frame'),
       };
+      w.expectEnd();
+      return op;
+    }
+    case 'write_page':
+    case 'read_page': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const gfn = field(w, 'gfn');
+      const off = field(w, 'off');
+      const len = field(w, 'len');
+      const op: Op =
+        kind === 'write_page'
+          ? { kind, dom: d, gfn, off, len, byte: field(w, 'byte') }
+          : { kind, dom: d, gfn, off, len };
+      w.expectEnd();
+      return op;
+    }
+    case 'write_mapped':
+    case 'read_mapped': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const at = w.next('@address');
+      if (!at.startsWith('@')) throw new ParseError(`expected @address, got '${at}'`);
+      const hostAddr = parseNumber(at.slice(1), 'host address');
+      const off = field(w, 'off');
+      const len = field(w, 'len');
+      const op: Op =
+        kind === 'write_mapped'
+          ? { kind, dom: d, hostAddr, off, len, byte: field(w, 'byte') }
+          : { kind, dom: d, hostAddr, off, len };
       w.expectEnd();
       return op;
     }
