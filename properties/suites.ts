@@ -65,6 +65,13 @@ const allHypercallOutcomes = [
   'query_size:okay',
   'query_size:bad_domain',
   'query_size:permission_denied',
+  'copy:okay',
+  'copy:general_error',
+  'copy:bad_domain',
+  'copy:bad_gntref',
+  'copy:bad_page',
+  'copy:permission_denied',
+  'copy:bad_copy_arg',
 ];
 
 /** permission_denied needs an unprivileged caller naming another domain (gnttab_setup_table's

@@ -8,9 +8,18 @@
 import fc from 'fast-check';
 import { initialGfn, initialMfn } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
-import type { MapGrantRefArgs, Op, OpKind, UnmapGrantRefArgs } from '../../src/ops/op.ts';
+import type {
+  CopyArgs,
+  CopyPtr,
+  MapGrantRefArgs,
+  Op,
+  OpKind,
+  UnmapGrantRefArgs,
+} from '../../src/ops/op.ts';
 import {
   DOMID_SELF,
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
   GNTMAP_application_map,
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -262,6 +271,106 @@ export class OpSpace {
       hostAddr: this.hostAddr(),
     });
   }
+}
+
+/** One side of a copy: a grant of the granter (its focus refs), or a gmfn of the caller named
+ * DOMID_SELF — sometimes by a numeric domid, which Xen refuses. */
+function copySide(space: OpSpace): fc.Arbitrary<{ ptr: CopyPtr; gref: boolean }> {
+  const offset = space.pageOffset();
+  return fc.oneof(
+    fc.record({ u: space.focusRef(), domid: space.granterId(), offset }).map((ptr) => ({
+      ptr,
+      gref: true,
+    })),
+    fc
+      .record({
+        u: space.gfn(),
+        domid: mostly(fc.constant(DOMID_SELF), space.granterId()),
+        offset,
+      })
+      .map((ptr) => ({ ptr, gref: false })),
+  );
+}
+
+/** One element of GNTTABOP_copy: boundary offsets and lengths (0, 1, page-1, page, page+1). */
+function copyArgs(space: OpSpace): fc.Arbitrary<CopyArgs> {
+  return fc
+    .record({
+      source: copySide(space),
+      dest: copySide(space),
+      len: space.pageLength(),
+      extra: mostly(fc.constant(0), fc.constantFrom(1 << 2, 1 << 15)),
+    })
+    .map(({ source, dest, len, extra }) => ({
+      source: source.ptr,
+      dest: dest.ptr,
+      len,
+      flags: (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0) | extra,
+    }));
+}
+
+/** A batch that reuses its first element's buffers (Xen's per-batch cache): the same element
+ * again, its sides with other offsets, or a gmfn side under the domid of a gref side before. */
+function copyReuse(space: OpSpace): fc.Arbitrary<readonly CopyArgs[]> {
+  return fc
+    .record({
+      first: copyArgs(space),
+      again: fc.array(
+        fc.record({
+          how: fc.constantFrom('same', 'offsets', 'gmfn-same-domid', 'dest-gmfn-same-domid'),
+          offset: space.pageOffset(),
+          len: space.pageLength(),
+          gfn: space.gfn(),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    })
+    .map(({ first, again }) => [
+      first,
+      ...again.map(({ how, offset, len, gfn }): CopyArgs => {
+        switch (how) {
+          case 'same':
+            return first;
+          case 'offsets':
+            return { ...first, source: { ...first.source, offset }, len };
+          case 'gmfn-same-domid':
+            return {
+              ...first,
+              source: { ...first.source, u: gfn },
+              flags: first.flags & ~GNTCOPY_source_gref,
+            };
+          default:
+            return {
+              ...first,
+              dest: { ...first.dest, u: gfn },
+              flags: first.flags & ~GNTCOPY_dest_gref,
+            };
+        }
+      }),
+    ]);
+}
+
+/** A copy of the focus grant by the focus grantee into (or out of) its own page. */
+function coherentCopy(space: OpSpace, f: Focus): fc.Arbitrary<CopyArgs> {
+  const granted = fc.record({
+    u: fc.constantFrom(...f.refs),
+    domid: fc.constant(f.granter),
+    offset: space.pageOffset(),
+  });
+  const own = fc.record({
+    u: fc
+      .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
+      .map((p) => initialGfn(space.config, f.grantee, p)),
+    domid: fc.constant(DOMID_SELF),
+    offset: space.pageOffset(),
+  });
+  return fc
+    .record({ granted, own, len: space.pageLength(), into: fc.boolean() })
+    .map(({ granted, own, len, into }) =>
+      into
+        ? { source: own, dest: granted, len, flags: GNTCOPY_dest_gref }
+        : { source: granted, dest: own, len, flags: GNTCOPY_source_gref },
+    );
 }
 
 /** A burst: one map element repeated to a length from the map ladder (batches.ts): past the
@@ -548,6 +657,27 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
       });
+    case 'copy':
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            caller: space.grantee(),
+            batch: fc.oneof(
+              { arbitrary: batchOf(copyArgs(space)), weight: 3 },
+              { arbitrary: copyReuse(space), weight: 2 },
+            ),
+          }),
+          weight: 2,
+        },
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            caller: fc.constant(f.grantee),
+            batch: fc.oneof(batchOf(coherentCopy(space, f)), copyReuse(space)),
+          }),
+        ),
+      );
   }
 }
 

@@ -24,6 +24,7 @@ export function outcomesOf(result: OpResult): string[] {
       return result.results.map((r) => `${result.kind}:${gntstName(r.status)}`);
     case 'unmap_grant_ref':
     case 'transfer':
+    case 'copy':
       return result.statuses.map((s) => `${result.kind}:${gntstName(s)}`);
     case 'setup_table':
     case 'query_size':

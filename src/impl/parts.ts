@@ -4,6 +4,7 @@
 
 import type { XenDomain } from './hypervisor/domain.ts';
 import type {
+  CopyArgs,
   DomId,
   EndAccessOp,
   EndTransferOp,
@@ -30,6 +31,8 @@ import { grantAccess } from './guest/grantAccess.ts';
 import type { GuestLib } from './guest/guestLib.ts';
 import { grantTransfer } from './guest/grantTransfer.ts';
 import { rawWrite } from './guest/rawWrite.ts';
+import type { CopyBuf } from './hypervisor/copy.ts';
+import { copySelfRuleOnCacheHit, gnttabCopyOne } from './hypervisor/copy.ts';
 import { getPagedFrame } from './hypervisor/getPagedFrame.ts';
 import type { Hypervisor } from './hypervisor/hypervisor.ts';
 import {
@@ -127,6 +130,18 @@ export interface ImplParts {
   /** gnttab_transfer's max_pages test (L2412-2414): the receiver cannot take one more page. */
   readonly receiverAtPageLimit: (e: XenDomain) => boolean;
 
+  // --- Hypervisor: copy -------------------------------------------------------------------------
+  /** gnttab_copy_one: one element of GNTTABOP_copy, with the batch's two cached buffers. */
+  readonly gnttabCopyOne: (
+    xen: Hypervisor,
+    caller: DomId,
+    op: CopyArgs,
+    dest: CopyBuf,
+    src: CopyBuf,
+  ) => number;
+  /** The DOMID_SELF rule for an element whose domain pair is cached: okay or permission_denied. */
+  readonly copySelfRuleOnCacheHit: (op: CopyArgs) => number;
+
   // --- Guest library (G §3) ---------------------------------------------------------------------
   /** gnttab_grant_foreign_access_ref */
   readonly guestGrantAccess: (guest: GuestLib, op: GrantAccessOp) => GrantAccessResult;
@@ -159,6 +174,8 @@ export const DEFAULT_PARTS: ImplParts = {
   stealPage,
   transferEntryAccepts,
   receiverAtPageLimit,
+  gnttabCopyOne,
+  copySelfRuleOnCacheHit,
   guestGrantAccess: grantAccess,
   guestEndAccess: endAccess,
   guestGrantTransfer: grantTransfer,

@@ -99,6 +99,7 @@ export class GrantSystem {
       case 'transfer':
       case 'setup_table':
       case 'query_size':
+      case 'copy':
         return doGrantTableOp(this.xen, op);
       default:
         return unreachable(op);

@@ -4,6 +4,7 @@
 import type { Op } from '../ops/op.ts';
 import { unreachable } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
+import { copy } from './ops/copy.ts';
 import { endAccess } from './ops/endAccess.ts';
 import { endTransfer } from './ops/endTransfer.ts';
 import { grantAccess } from './ops/grantAccess.ts';
@@ -56,6 +57,8 @@ export function step(state: ModelState, op: Op): Step {
       return setupTable(state, op);
     case 'query_size':
       return querySize(state, op);
+    case 'copy':
+      return copy(state, op);
     default:
       return unreachable(op);
   }

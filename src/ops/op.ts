@@ -153,6 +153,28 @@ export interface QuerySizeOp {
   readonly dom: DomId; // DOMID_SELF accepted
 }
 
+/** One side of a copy (struct gnttab_copy_ptr): `u` is the union — a grant ref of `domid` when
+ * the side's GNTCOPY_*_gref flag is set, else a gmfn (which Xen accepts only with DOMID_SELF). */
+export interface CopyPtr {
+  readonly u: number;
+  readonly domid: DomId;
+  readonly offset: number; // u16
+}
+
+/** One element of GNTTABOP_copy (struct gnttab_copy inputs). */
+export interface CopyArgs {
+  readonly source: CopyPtr;
+  readonly dest: CopyPtr;
+  readonly len: number; // u16
+  readonly flags: number; // u16: GNTCOPY_source_gref | GNTCOPY_dest_gref; other bits ignored
+}
+
+export interface CopyOp {
+  readonly kind: 'copy';
+  readonly caller: DomId;
+  readonly batch: readonly CopyArgs[];
+}
+
 export type GuestOp =
   | GrantAccessOp
   | EndAccessOp
@@ -163,7 +185,8 @@ export type GuestOp =
   | ReadPageOp
   | WriteMappedOp
   | ReadMappedOp;
-export type HypercallOp = MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp;
+export type HypercallOp =
+  MapGrantRefOp | UnmapGrantRefOp | TransferOp | SetupTableOp | QuerySizeOp | CopyOp;
 export type Op = GuestOp | HypercallOp;
 export type OpKind = Op['kind'];
 
@@ -186,6 +209,7 @@ export const OP_KINDS: readonly OpKind[] = [
   'transfer',
   'setup_table',
   'query_size',
+  'copy',
 ];
 
 /** The domain on whose behalf an op runs (the guest, or the hypercall's caller). */

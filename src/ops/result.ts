@@ -93,6 +93,11 @@ export interface QuerySizeResult {
   readonly maxNrFrames?: number;
 }
 
+export interface CopyResult {
+  readonly kind: 'copy';
+  readonly statuses: readonly number[];
+}
+
 export type OpResult =
   | GrantAccessResult
   | EndAccessResult
@@ -107,4 +112,5 @@ export type OpResult =
   | UnmapGrantRefResult
   | TransferResult
   | SetupTableResult
-  | QuerySizeResult;
+  | QuerySizeResult
+  | CopyResult;

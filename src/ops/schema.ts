@@ -87,6 +87,24 @@ export const OpSchema = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ kind: z.literal('setup_table'), caller: u16, dom: u16, nrFrames: u32 }).strict(),
   z.object({ kind: z.literal('query_size'), caller: u16, dom: u16 }).strict(),
+  z
+    .object({
+      kind: z.literal('copy'),
+      caller: u16,
+      batch: z
+        .array(
+          z
+            .object({
+              source: z.object({ u: u32, domid: u16, offset: u16 }).strict(),
+              dest: z.object({ u: u32, domid: u16, offset: u16 }).strict(),
+              len: u16,
+              flags: u16,
+            })
+            .strict(),
+        )
+        .max(MAX_BATCH),
+    })
+    .strict(),
 ]);
 
 // Compile-time check that the schema and the Op union describe the same values.

@@ -9,9 +9,12 @@
 //   setup_table(d1: dom=self frames=2)          query_size(d0: dom=d1)
 //   write_page(d1 gfn=3 off=0 len=16 byte=0xab) read_page(d1 gfn=3 off=0 len=16)
 //   write_mapped(d2 @0x5000 off=0 len=1 byte=0x7) read_mapped(d2 @0x5000 off=0 len=4096)
+//   copy(d2: d1 ref=8 off=0 -> self gmfn=3 off=16 len=100)
 
 import {
   DOMID_SELF,
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
   GNTMAP_application_map,
   GNTMAP_contains_pte,
   GNTMAP_device_map,
@@ -19,7 +22,14 @@ import {
   GNTMAP_readonly,
   gntstName,
 } from '../xen/abi.ts';
-import type { MapGrantRefArgs, Op, TransferArgs, UnmapGrantRefArgs } from './op.ts';
+import type {
+  CopyArgs,
+  CopyPtr,
+  MapGrantRefArgs,
+  Op,
+  TransferArgs,
+  UnmapGrantRefArgs,
+} from './op.ts';
 import { unreachable } from './op.ts';
 import type { MapElementResult, OpResult } from './result.ts';
 
@@ -62,6 +72,19 @@ function formatTransfer(a: TransferArgs): string {
   return `gfn=${a.gfn} -> ${dom(a.domid)} ref=${a.ref}`;
 }
 
+function formatCopyPtr(p: CopyPtr, gref: boolean): string {
+  return `${dom(p.domid)} ${gref ? 'ref' : 'gmfn'}=${p.u} off=${p.offset}`;
+}
+const COPY_FLAGS = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+function formatCopy(a: CopyArgs): string {
+  const extra = a.flags & ~COPY_FLAGS;
+  return (
+    `${formatCopyPtr(a.source, (a.flags & GNTCOPY_source_gref) !== 0)} -> ` +
+    `${formatCopyPtr(a.dest, (a.flags & GNTCOPY_dest_gref) !== 0)} len=${a.len}` +
+    (extra !== 0 ? ` flags=${hex(a.flags)}` : '')
+  );
+}
+
 export function formatOp(op: Op): string {
   switch (op.kind) {
     case 'grant_access':
@@ -92,6 +115,8 @@ export function formatOp(op: Op): string {
       return `setup_table(${dom(op.caller)}: dom=${dom(op.dom)} frames=${op.nrFrames})`;
     case 'query_size':
       return `query_size(${dom(op.caller)}: dom=${dom(op.dom)})`;
+    case 'copy':
+      return `copy(${dom(op.caller)}: ${op.batch.map(formatCopy).join('; ')})`;
     default:
       return unreachable(op);
   }
@@ -119,6 +144,7 @@ export function formatResult(result: OpResult): string {
       return `[${result.results.map(formatMapResult).join(', ')}]`;
     case 'unmap_grant_ref':
     case 'transfer':
+    case 'copy':
       return `[${result.statuses.map(gntstName).join(', ')}]`;
     case 'setup_table':
       return result.nrFrames === undefined
@@ -200,6 +226,18 @@ export function parseMapFlags(text: string): number {
     flags |= named ? named[1] : parseNumber(part, 'map flag');
   }
   return flags >>> 0;
+}
+
+/** One side of a copy: `d1 ref=8 off=0` or `self gmfn=3 off=16`. */
+function parseCopyPtr(w: Words): { ptr: CopyPtr; gref: boolean } {
+  const domid = parseDom(w.next('domain'));
+  const word = w.next('ref= or gmfn=');
+  const gref = word.startsWith('ref=');
+  if (!gref && !word.startsWith('gmfn=')) {
+    throw new ParseError(`expected ref=… or gmfn=…, got '${word}'`);
+  }
+  const u = parseNumber(word.slice(gref ? 4 : 5), gref ? 'ref' : 'gmfn');
+  return { ptr: { u, domid, offset: field(w, 'off') }, gref };
 }
 
 function splitWords(text: string): string[] {
@@ -333,6 +371,23 @@ function parseBody(kind: string, body: string): Op {
         return { gfn, domid, ref: field(w, 'ref') };
       });
       return { kind: 'transfer', caller, batch };
+    }
+    case 'copy': {
+      const { caller, rest } = hyper();
+      const batch = parseBatch(rest, (w) => {
+        const source = parseCopyPtr(w);
+        literal(w, '->');
+        const dest = parseCopyPtr(w);
+        const len = field(w, 'len');
+        const named = (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0);
+        // flags= (only written when other bits are set) gives every bit, the named ones included
+        const flags = w.done() ? named : field(w, 'flags');
+        if ((flags & COPY_FLAGS) !== named) {
+          throw new ParseError(`flags=${hex(flags)} disagrees with the ref=/gmfn= of the sides`);
+        }
+        return { source: source.ptr, dest: dest.ptr, len, flags };
+      });
+      return { kind: 'copy', caller, batch };
     }
     case 'setup_table': {
       const { caller, rest } = hyper();

@@ -80,6 +80,7 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ kind: z.literal('unmap_grant_ref'), statuses: z.array(status) }).strict(),
   z.object({ kind: z.literal('transfer'), statuses: z.array(status) }).strict(),
+  z.object({ kind: z.literal('copy'), statuses: z.array(status) }).strict(),
   z
     .object({
       kind: z.literal('setup_table'),
