@@ -32,7 +32,12 @@ import type { GuestLib } from './guest/guestLib.ts';
 import { grantTransfer } from './guest/grantTransfer.ts';
 import { rawWrite } from './guest/rawWrite.ts';
 import type { CopyBuf } from './hypervisor/copy.ts';
-import { copySelfRuleOnCacheHit, gnttabCopyOne } from './hypervisor/copy.ts';
+import {
+  copyBufBounds,
+  copySelfRuleOnCacheHit,
+  gnttabCopyOne,
+  releaseGrantForCopy,
+} from './hypervisor/copy.ts';
 import { getPagedFrame } from './hypervisor/getPagedFrame.ts';
 import type { Hypervisor } from './hypervisor/hypervisor.ts';
 import {
@@ -141,6 +146,10 @@ export interface ImplParts {
   ) => number;
   /** The DOMID_SELF rule for an element whose domain pair is cached: okay or permission_denied. */
   readonly copySelfRuleOnCacheHit: (op: CopyArgs) => number;
+  /** gnttab_copy_buf's bounds: page (bad_copy_arg), then windows (general_error), else okay. */
+  readonly copyBufBounds: (op: CopyArgs, dest: CopyBuf, src: CopyBuf) => number;
+  /** release_grant_for_copy: drop a copy buffer's pin and reduce the status bits. */
+  readonly releaseGrantForCopy: (xen: Hypervisor, rd: DomId, ref: Ref, readonly: boolean) => void;
 
   // --- Guest library (G §3) ---------------------------------------------------------------------
   /** gnttab_grant_foreign_access_ref */
@@ -176,6 +185,8 @@ export const DEFAULT_PARTS: ImplParts = {
   receiverAtPageLimit,
   gnttabCopyOne,
   copySelfRuleOnCacheHit,
+  copyBufBounds,
+  releaseGrantForCopy,
   guestGrantAccess: grantAccess,
   guestEndAccess: endAccess,
   guestGrantTransfer: grantTransfer,

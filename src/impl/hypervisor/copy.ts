@@ -128,7 +128,7 @@ export function acquireGrantForCopy(
 export function copyReleaseBuf(xen: Hypervisor, buf: CopyBuf): void {
   buf.mapped = false;
   if (buf.haveGrant && buf.domain !== undefined) {
-    releaseGrantForCopy(xen, buf.domain, buf.u, buf.readOnly);
+    xen.parts.releaseGrantForCopy(xen, buf.domain, buf.u, buf.readOnly);
     buf.haveGrant = false;
   }
   if (buf.haveType && buf.page !== undefined) {
@@ -213,8 +213,9 @@ export function copyBufValid(ptr: CopyPtr, buf: CopyBuf, hasGref: boolean): bool
   return ptr.u === buf.u;
 }
 
-/** gnttab_copy_buf: the bounds, then the bytes. */
-function copyBuf(xen: Hypervisor, op: CopyArgs, dest: CopyBuf, src: CopyBuf): number {
+/** gnttab_copy_buf's bounds: both ranges within the page (else bad_copy_arg), then within the
+ * buffers' windows (else general_error); okay when the bytes may move. */
+export function copyBufBounds(op: CopyArgs, dest: CopyBuf, src: CopyBuf): number {
   if (op.source.offset + op.len > PAGE_SIZE || op.dest.offset + op.len > PAGE_SIZE) {
     return GNTST_bad_copy_arg;
   }
@@ -224,15 +225,34 @@ function copyBuf(xen: Hypervisor, op: CopyArgs, dest: CopyBuf, src: CopyBuf): nu
   if (op.dest.offset < dest.offset || op.dest.offset + op.len > dest.offset + dest.len) {
     return GNTST_general_error;
   }
+  return GNTST_okay;
+}
+
+/** gnttab_copy_buf: the bounds, then the bytes. */
+function copyBuf(xen: Hypervisor, op: CopyArgs, dest: CopyBuf, src: CopyBuf): number {
+  const rc = xen.parts.copyBufBounds(op, dest, src);
+  if (rc !== GNTST_okay) return rc;
   copyBytes(xen, src.mfn, op.source.offset, dest.mfn, op.dest.offset, op.len);
   return GNTST_okay;
 }
 
 /** memcpy(dest->virt + dest offset, src->virt + source offset, len), with memmove's result where
- * the two ranges overlap in one frame (docs/semantics.md §12). */
+ * the two ranges overlap in one frame (docs/semantics.md §12). A source range past its page's
+ * end (only when a fault let it through) reads on into the next machine frame, as a memcpy
+ * through the direct map would. */
 function copyBytes(xen: Hypervisor, from: Mfn, off: number, to: Mfn, at: number, len: number) {
   if (len === 0) return;
   const frames = xen.frames;
+  if (off + len > PAGE_SIZE) {
+    const head = PAGE_SIZE - off;
+    const bytes = new Uint8Array(len);
+    const first = frames.bytesOf(from);
+    if (first !== undefined) bytes.set(first.subarray(off), 0);
+    const next = frames.bytesOf(from + 1);
+    if (next !== undefined) bytes.set(next.subarray(0, len - head), head);
+    frames.writableBytes(to).set(bytes.subarray(0, Math.min(len, PAGE_SIZE - at)), at);
+    return;
+  }
   const source = frames.bytesOf(from);
   if (source === undefined) {
     // zeros: a destination never written stays all zero

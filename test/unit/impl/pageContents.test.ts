@@ -6,7 +6,8 @@ import { initialState, statesEqual, step } from '../../../src/model/index.ts';
 import type { ModelState } from '../../../src/model/state.ts';
 import { makeConfig } from '../../../src/config.ts';
 import type { Op } from '../../../src/ops/op.ts';
-import { PAGE_SIZE } from '../../../src/xen/abi.ts';
+import { DOMID_SELF, GNTCOPY_source_gref, PAGE_SIZE } from '../../../src/xen/abi.ts';
+import { copySourcePastPageEnd } from '../../../src/faults/copySourcePastPageEnd.ts';
 import { randomOp, rng } from './randomOps.ts';
 import { system } from './helpers.ts';
 
@@ -85,5 +86,27 @@ describe('page contents in the impl', () => {
     s.apply({ kind: 'write_page', dom: 1, gfn: 0, off: 0, len: 8, byte: 3 });
     s.restore(snap);
     expect(s.xen.frames.bytesOf(D1_PAGE)?.[0]).toBe(1);
+  });
+});
+
+describe('the copy-source-past-page-end fault', () => {
+  it('hands the caller a byte of the next frame, which the grant did not cover', () => {
+    const s = system({}, copySourcePastPageEnd.parts);
+    s.apply({ kind: 'write_page', dom: 1, gfn: 1, off: 0, len: 1, byte: 0x99 }); // mfn 0x105
+    s.apply({ kind: 'grant_access', dom: 1, ref: 8, grantee: 2, gfn: 0, readonly: true });
+    const r = s.apply({
+      kind: 'copy',
+      caller: 2,
+      batch: [
+        {
+          source: { u: 8, domid: 1, offset: PAGE_SIZE - 1 },
+          dest: { u: 0, domid: DOMID_SELF, offset: 0 },
+          len: 2,
+          flags: GNTCOPY_source_gref,
+        },
+      ],
+    });
+    expect(r).toEqual({ kind: 'copy', statuses: [0] });
+    expect(abstract(s).contents.get(0x108)?.key).toBe('1-2:99');
   });
 });
