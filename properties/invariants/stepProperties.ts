@@ -4,6 +4,7 @@
 // rules of guest.md §6.4.
 
 import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
+import { CONTENTS_PROPERTIES } from './contentsProperties.ts';
 import type { DomainState, ModelState } from '../../src/model/state.ts';
 import {
   GNTST_NAMES,
@@ -63,6 +64,12 @@ function sameXenVisible(a: ModelState, b: ModelState): string | null {
     if (change) return `d${d.id} ${change} changed`;
   }
   if (!sameMap(a.frameOwner, b.frameOwner)) return 'page ownership changed';
+  if (a.contents !== b.contents) {
+    const keys = new Set([...a.contents.keys(), ...b.contents.keys()]);
+    for (const k of keys) {
+      if (a.contents.get(k)?.key !== b.contents.get(k)?.key) return 'page contents changed';
+    }
+  }
   return null;
 }
 
@@ -72,6 +79,7 @@ function statusesOf(t: Transition): readonly number[] | null {
       return t.result.results.map((r) => r.status);
     case 'unmap_grant_ref':
     case 'transfer':
+    case 'copy':
       return t.result.statuses;
     case 'setup_table':
     case 'query_size':
@@ -304,4 +312,5 @@ export const STEP_PROPERTIES: readonly StepProperty[] = [
   endNeverWhileMapped,
   committedTransferUntouched,
   xenEntryWrites,
+  ...CONTENTS_PROPERTIES,
 ];
