@@ -1,7 +1,7 @@
 // Step properties of page contents and GNTTABOP_copy (docs/properties.md, "Page contents"):
 // a copy's short-lived pins do not outlive the hypercall, and bytes change only in frames the
 // acting domain may write — its own pages, pages granted to it writable, or pages its
-// writable mappings hold — never through a read-only grant (docs/semantics.md §11, §12).
+// writable mappings hold — never through a read-only grant (docs/semantics.md §13, §14).
 
 import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
 import type { ModelState } from '../../src/model/state.ts';
@@ -86,7 +86,7 @@ export const writesOnlyWhereWritable: StepProperty = {
   name: 'writes-only-where-writable',
   statement:
     'bytes change only in frames the acting domain may write (its own, granted writable, or held by a writable mapping): no write through a read-only grant; a transfer moves bytes with the page, and a freed page is scrubbed',
-  source: 'docs/semantics.md §11, §12; _set_status_v1 (GTF_readonly), acquire_grant_for_copy',
+  source: 'docs/semantics.md §13, §14; _set_status_v1 (GTF_readonly), acquire_grant_for_copy',
   check(t) {
     const frames = changedFrames(t);
     if (frames.length === 0) return null;

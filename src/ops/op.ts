@@ -54,7 +54,7 @@ export interface RawWriteOp {
   readonly frame: number; // u32
 }
 
-// --- Guest memory: a domain reading and writing page contents (docs/semantics.md §11) ----------
+// --- Guest memory: a domain reading and writing page contents (docs/semantics.md §13) ----------
 
 /** The guest storing `len` bytes of value `byte` at `off` of its own page `gfn`, through its
  * p2m. */

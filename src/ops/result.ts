@@ -36,7 +36,7 @@ export interface RawWriteResult {
 
 /** A guest memory access refused: the gfn names no page of the domain, the linear page holds
  * no grant mapping, the mapping is read-only (a write), or off + len passes the page's end.
- * Nothing is written (docs/semantics.md §11). */
+ * Nothing is written (docs/semantics.md §13). */
 export type PageRefusal = 'unbacked' | 'out_of_page';
 export type MappedRefusal = 'no_mapping' | 'readonly' | 'out_of_page';
 

@@ -1,5 +1,5 @@
 // A guest's loads and stores: through its p2m to its own frames, or through a grant PTE of its
-// page table to a granted frame (what the MMU does for the guest; docs/semantics.md §11). The
+// page table to a granted frame (what the MMU does for the guest; docs/semantics.md §13). The
 // bytes are the frame table's real page buffers (../hypervisor/mm.ts).
 
 import type { Mfn } from '../../ops/op.ts';

@@ -1,4 +1,4 @@
-// The mapper loading through a grant PTE, read-only or writable (docs/semantics.md §11).
+// The mapper loading through a grant PTE, read-only or writable (docs/semantics.md §13).
 
 import type { ReadMappedOp } from '../../ops/op.ts';
 import type { ReadMappedResult } from '../../ops/result.ts';

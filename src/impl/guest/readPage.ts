@@ -1,4 +1,4 @@
-// The guest loading from its own page: p2m lookup, then the bytes' digest (docs/semantics.md §11).
+// The guest loading from its own page: p2m lookup, then the bytes' digest (docs/semantics.md §13).
 
 import type { ReadPageOp } from '../../ops/op.ts';
 import type { ReadPageResult } from '../../ops/result.ts';

@@ -1,5 +1,5 @@
 // The mapper storing through a grant PTE: the L1 slot of the linear page holding hostAddr (as
-// create_grant_pv_mapping wrote it); a PTE without _PAGE_RW faults (docs/semantics.md §11).
+// create_grant_pv_mapping wrote it); a PTE without _PAGE_RW faults (docs/semantics.md §13).
 
 import type { WriteMappedOp } from '../../ops/op.ts';
 import type { WriteMappedResult } from '../../ops/result.ts';

@@ -1,4 +1,4 @@
-// The guest storing into its own page: p2m lookup, then the bytes (docs/semantics.md §11).
+// The guest storing into its own page: p2m lookup, then the bytes (docs/semantics.md §13).
 
 import type { WritePageOp } from '../../ops/op.ts';
 import type { WritePageResult } from '../../ops/result.ts';

@@ -237,7 +237,7 @@ function copyBuf(xen: Hypervisor, op: CopyArgs, dest: CopyBuf, src: CopyBuf): nu
 }
 
 /** memcpy(dest->virt + dest offset, src->virt + source offset, len), with memmove's result where
- * the two ranges overlap in one frame (docs/semantics.md §12). A source range past its page's
+ * the two ranges overlap in one frame (docs/semantics.md §14). A source range past its page's
  * end (only when a fault let it through) reads on into the next machine frame, as a memcpy
  * through the direct map would. */
 function copyBytes(xen: Hypervisor, from: Mfn, off: number, to: Mfn, at: number, len: number) {

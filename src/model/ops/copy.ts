@@ -1,7 +1,7 @@
 // GNTTABOP_copy: gnttab_copy() (grant_table.c, Xen 4.17.7) element by element, for a PV caller
 // and v1 grant tables, with its per-hypercall cache of one source and one destination buffer
 // (struct gnttab_copy_buf): which checks a repeated element skips is part of the semantics.
-// docs/semantics.md §12.
+// docs/semantics.md §14.
 
 import type { CopyArgs, CopyOp, CopyPtr, DomId, Mfn } from '../../ops/op.ts';
 import type { CopyResult } from '../../ops/result.ts';

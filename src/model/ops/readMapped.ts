@@ -1,5 +1,5 @@
 // The mapper reading through one of its grant host mappings, read-only or writable (as
-// write_mapped; docs/semantics.md §11). Changes nothing.
+// write_mapped; docs/semantics.md §13). Changes nothing.
 
 import type { ReadMappedOp } from '../../ops/op.ts';
 import type { ReadMappedResult } from '../../ops/result.ts';

@@ -1,5 +1,5 @@
 // A guest reading its own memory: the digest of `len` bytes at `off` of the page its p2m names
-// for `gfn` (docs/semantics.md §11). Changes nothing.
+// for `gfn` (docs/semantics.md §13). Changes nothing.
 
 import type { ReadPageOp } from '../../ops/op.ts';
 import type { ReadPageResult } from '../../ops/result.ts';

@@ -1,6 +1,6 @@
 // The mapper writing through one of its grant host mappings: the PTE at the linear page holding
 // `hostAddr` (create_grant_pv_mapping's slot) names the granted frame, and a read-only PTE
-// refuses the store (docs/semantics.md §11).
+// refuses the store (docs/semantics.md §13).
 
 import type { WriteMappedOp } from '../../ops/op.ts';
 import type { WriteMappedResult } from '../../ops/result.ts';

@@ -1,6 +1,6 @@
 // A guest writing its own memory: `len` bytes of one value at `off` of the page its p2m names
 // for `gfn`. Not a hypercall: the guest's own store through its page tables (docs/semantics.md
-// §11). The bytes belong to the machine frame (ModelState.contents).
+// §13). The bytes belong to the machine frame (ModelState.contents).
 
 import type { WritePageOp } from '../../ops/op.ts';
 import type { WritePageResult } from '../../ops/result.ts';

@@ -1,5 +1,5 @@
 // GNTTABOP_copy, model and impl side by side: each scenario is run on both, which must agree on
-// every result and state; the expected statuses are Xen 4.17.7's (docs/semantics.md §12).
+// every result and state; the expected statuses are Xen 4.17.7's (docs/semantics.md §14).
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../../src/config.ts';
 import { GrantSystem, abstract } from '../../../src/impl/index.ts';
