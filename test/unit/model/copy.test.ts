@@ -129,6 +129,18 @@ describe('GNTTABOP_copy', () => {
     expect(statuses(results[3])).toEqual([-1, 0]);
   });
 
+  it('keeps GTF_reading and GTF_writing while a device mapping needs them (XSA-230)', () => {
+    const { results, state } = run(
+      'grant_access(d1 ref=8 -> d2 gfn=0 rw)',
+      'map(d2: d1 ref=8 dev @0x0)',
+      'copy(d2: self gmfn=0 off=0 -> d1 ref=8 off=0 len=1; d1 ref=8 off=0 -> self gmfn=1 off=0 len=1)',
+    );
+    expect(statuses(results[2])).toEqual([0, 0]);
+    const flags = state.domains[1]?.grantTable.entries.get(8)?.flags ?? 0;
+    expect(flags & (GTF_reading | GTF_writing)).toBe(GTF_reading | GTF_writing);
+    expect(state.domains[1]?.grantTable.active.get(8)?.deviceWritable).toBe(1);
+  });
+
   it('copies within one page as memmove would', () => {
     const { state } = run(
       'write_page(d2 gfn=0 off=0 len=4 byte=0x1)',
