@@ -28,6 +28,19 @@ const guestOutcomes = [
   'end_transfer:cancelled',
   'end_transfer:completed',
   'end_transfer:einval',
+  'write_page:ok',
+  'write_page:unbacked',
+  'write_page:out_of_page',
+  'read_page:ok',
+  'read_page:unbacked',
+  'read_page:out_of_page',
+  'write_mapped:ok',
+  'write_mapped:no_mapping',
+  'write_mapped:readonly',
+  'write_mapped:out_of_page',
+  'read_mapped:ok',
+  'read_mapped:no_mapping',
+  'read_mapped:out_of_page',
 ];
 
 const allHypercallOutcomes = [
@@ -58,6 +71,13 @@ const allHypercallOutcomes = [
   'swap_grant_ref:okay',
   'swap_grant_ref:bad_gntref',
   'swap_grant_ref:eagain',
+  'copy:okay',
+  'copy:general_error',
+  'copy:bad_domain',
+  'copy:bad_gntref',
+  'copy:bad_page',
+  'copy:permission_denied',
+  'copy:bad_copy_arg',
 ];
 
 /** permission_denied needs an unprivileged caller naming another domain (gnttab_setup_table's

@@ -16,6 +16,8 @@ import {
 } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
 import type {
+  CopyArgs,
+  CopyPtr,
   MapGrantRefArgs,
   Op,
   OpKind,
@@ -25,6 +27,8 @@ import type {
 } from '../../src/ops/op.ts';
 import {
   DOMID_SELF,
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
   GNTMAP_application_map,
   GNTMAP_contains_pte,
   GNTMAP_device_map,
@@ -297,6 +301,27 @@ export class OpSpace {
     );
   }
 
+  /** An offset into a page: the boundaries 0, 1, page-1, page, page+1, or any within. */
+  pageOffset(): fc.Arbitrary<number> {
+    return fc.oneof(
+      { arbitrary: fc.constantFrom(0, 1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1), weight: 2 },
+      { arbitrary: fc.integer({ min: 0, max: PAGE_SIZE }), weight: 1 },
+    );
+  }
+
+  /** A byte count: the same boundaries (0, 1, page-1, page, page+1), or small ones. */
+  pageLength(): fc.Arbitrary<number> {
+    return fc.oneof(
+      { arbitrary: fc.constantFrom(0, 1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1), weight: 2 },
+      { arbitrary: fc.integer({ min: 1, max: 64 }), weight: 1 },
+    );
+  }
+
+  /** A byte value to store: a few distinct ones (so that overlapping writes show), zero too. */
+  byteValue(): fc.Arbitrary<number> {
+    return fc.constantFrom(0xab, 0x01, 0xff, 0x00, 0x5a);
+  }
+
   mapArgs(): fc.Arbitrary<MapGrantRefArgs> {
     return fc.record({
       dom: this.granterId(),
@@ -305,6 +330,106 @@ export class OpSpace {
       hostAddr: this.hostAddr(),
     });
   }
+}
+
+/** One side of a copy: a grant of the granter (its focus refs), or a gmfn of the caller named
+ * DOMID_SELF — sometimes by a numeric domid, which Xen refuses. */
+function copySide(space: OpSpace): fc.Arbitrary<{ ptr: CopyPtr; gref: boolean }> {
+  const offset = space.pageOffset();
+  return fc.oneof(
+    fc.record({ u: space.focusRef(), domid: space.granterId(), offset }).map((ptr) => ({
+      ptr,
+      gref: true,
+    })),
+    fc
+      .record({
+        u: space.gfn(),
+        domid: mostly(fc.constant(DOMID_SELF), space.granterId()),
+        offset,
+      })
+      .map((ptr) => ({ ptr, gref: false })),
+  );
+}
+
+/** One element of GNTTABOP_copy: boundary offsets and lengths (0, 1, page-1, page, page+1). */
+function copyArgs(space: OpSpace): fc.Arbitrary<CopyArgs> {
+  return fc
+    .record({
+      source: copySide(space),
+      dest: copySide(space),
+      len: space.pageLength(),
+      extra: mostly(fc.constant(0), fc.constantFrom(1 << 2, 1 << 15)),
+    })
+    .map(({ source, dest, len, extra }) => ({
+      source: source.ptr,
+      dest: dest.ptr,
+      len,
+      flags: (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0) | extra,
+    }));
+}
+
+/** A batch that reuses its first element's buffers (Xen's per-batch cache): the same element
+ * again, its sides with other offsets, or a gmfn side under the domid of a gref side before. */
+function copyReuse(space: OpSpace): fc.Arbitrary<readonly CopyArgs[]> {
+  return fc
+    .record({
+      first: copyArgs(space),
+      again: fc.array(
+        fc.record({
+          how: fc.constantFrom('same', 'offsets', 'gmfn-same-domid', 'dest-gmfn-same-domid'),
+          offset: space.pageOffset(),
+          len: space.pageLength(),
+          gfn: space.gfn(),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    })
+    .map(({ first, again }) => [
+      first,
+      ...again.map(({ how, offset, len, gfn }): CopyArgs => {
+        switch (how) {
+          case 'same':
+            return first;
+          case 'offsets':
+            return { ...first, source: { ...first.source, offset }, len };
+          case 'gmfn-same-domid':
+            return {
+              ...first,
+              source: { ...first.source, u: gfn },
+              flags: first.flags & ~GNTCOPY_source_gref,
+            };
+          default:
+            return {
+              ...first,
+              dest: { ...first.dest, u: gfn },
+              flags: first.flags & ~GNTCOPY_dest_gref,
+            };
+        }
+      }),
+    ]);
+}
+
+/** A copy of the focus grant by the focus grantee into (or out of) its own page. */
+function coherentCopy(space: OpSpace, f: Focus): fc.Arbitrary<CopyArgs> {
+  const granted = fc.record({
+    u: fc.constantFrom(...f.refs),
+    domid: fc.constant(f.granter),
+    offset: space.pageOffset(),
+  });
+  const own = fc.record({
+    u: fc
+      .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
+      .map((p) => initialGfn(space.config, f.grantee, p)),
+    domid: fc.constant(DOMID_SELF),
+    offset: space.pageOffset(),
+  });
+  return fc
+    .record({ granted, own, len: space.pageLength(), into: fc.boolean() })
+    .map(({ granted, own, len, into }) =>
+      into
+        ? { source: own, dest: granted, len, flags: GNTCOPY_dest_gref }
+        : { source: granted, dest: own, len, flags: GNTCOPY_source_gref },
+    );
 }
 
 /** A burst: one map element repeated to a length from the map ladder (batches.ts): past the
@@ -550,6 +675,40 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         domid: space.granteeId(),
         frame: space.gfn(),
       });
+    case 'write_page':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: fc.oneof(space.granter(), space.grantee()),
+        gfn: space.gfn(),
+        off: space.pageOffset(),
+        len: space.pageLength(),
+        byte: space.byteValue(),
+      });
+    case 'read_page':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: fc.oneof(space.granter(), space.grantee()),
+        gfn: space.gfn(),
+        off: space.pageOffset(),
+        len: space.pageLength(),
+      });
+    case 'write_mapped':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: space.grantee(),
+        hostAddr: space.hostAddr(),
+        off: space.pageOffset(),
+        len: space.pageLength(),
+        byte: space.byteValue(),
+      });
+    case 'read_mapped':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: space.grantee(),
+        hostAddr: space.hostAddr(),
+        off: space.pageOffset(),
+        len: space.pageLength(),
+      });
     case 'map_grant_ref':
       return fc.oneof(
         {
@@ -645,6 +804,27 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         caller: space.granter(),
         batch: batchOf(swapArgs(space)),
       });
+    case 'copy':
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            caller: space.grantee(),
+            batch: fc.oneof(
+              { arbitrary: batchOf(copyArgs(space)), weight: 3 },
+              { arbitrary: copyReuse(space), weight: 2 },
+            ),
+          }),
+          weight: 2,
+        },
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            caller: fc.constant(f.grantee),
+            batch: fc.oneof(batchOf(coherentCopy(space, f)), copyReuse(space)),
+          }),
+        ),
+      );
   }
 }
 

@@ -320,3 +320,16 @@ export function hostSlotsInWindow(_view: ImplView, d: XenDomain): CheckMessage {
   }
   return null;
 }
+
+/** A page with no owner holds only zeros (its buffer, if any, is all zero). */
+export function freedPagesScrubbed(view: ImplView): CheckMessage {
+  const { frames } = view.system.xen;
+  for (let mfn = frames.firstMfn; mfn < frames.firstMfn + frames.nrFrames; mfn++) {
+    if (frames.ownerOf(mfn) !== NO_OWNER) continue;
+    const bytes = frames.bytesOf(mfn);
+    if (bytes !== undefined && bytes.some((b) => b !== 0)) {
+      return `free mfn 0x${mfn.toString(16)} holds bytes`;
+    }
+  }
+  return null;
+}

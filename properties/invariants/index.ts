@@ -120,6 +120,14 @@ export const INVARIANTS: readonly StateInvariant[] = [
     onImpl: impl.pageBudget,
     reads: ['totPages', 'frames'],
   },
+  {
+    name: 'freed-pages-scrubbed',
+    statement: 'a page with no owner holds only zeros (a freed page is scrubbed)',
+    source: 'common/page_alloc.c free_domheap_pages (scrub = 1 for an ownerless page)',
+    onModel: model.freedPagesScrubbed,
+    onImpl: impl.freedPagesScrubbed,
+    reads: ['frames', 'contents'],
+  },
   domainInvariant({
     name: 'grant-frames',
     statement: '1 <= nr_grant_frames <= max_grant_frames',

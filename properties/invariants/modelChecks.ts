@@ -303,3 +303,11 @@ export function hostSlotsInWindow(d: DomainState): CheckMessage {
   }
   return null;
 }
+
+/** A page with no owner holds only zeros: free_domheap_pages scrubs an ownerless page. */
+export function freedPagesScrubbed(state: ModelState): CheckMessage {
+  for (const mfn of state.contents.keys()) {
+    if (!state.frameOwner.has(mfn)) return `free mfn 0x${mfn.toString(16)} holds bytes`;
+  }
+  return null;
+}

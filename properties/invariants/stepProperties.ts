@@ -4,6 +4,7 @@
 // rules of guest.md §6.4.
 
 import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
+import { CONTENTS_PROPERTIES } from './contentsProperties.ts';
 import type { DomainState, ModelState, SharedEntry } from '../../src/model/state.ts';
 import type { SwapGrantRefOp } from '../../src/ops/op.ts';
 import {
@@ -68,6 +69,12 @@ function sameXenVisible(a: ModelState, b: ModelState): string | null {
     if (change) return `d${d.id} ${change} changed`;
   }
   if (!sameMap(a.frameOwner, b.frameOwner)) return 'page ownership changed';
+  if (a.contents !== b.contents) {
+    const keys = new Set([...a.contents.keys(), ...b.contents.keys()]);
+    for (const k of keys) {
+      if (a.contents.get(k)?.key !== b.contents.get(k)?.key) return 'page contents changed';
+    }
+  }
   return null;
 }
 
@@ -79,6 +86,7 @@ function statusesOf(t: Transition): readonly number[] | null {
     case 'transfer':
     case 'unmap_and_replace':
     case 'swap_grant_ref':
+    case 'copy':
       return t.result.statuses;
     case 'setup_table':
     case 'query_size':
@@ -473,4 +481,5 @@ export const STEP_PROPERTIES: readonly StepProperty[] = [
   xenEntryWrites,
   replaceTouchesNamedSlots,
   swapExchangesOnlyTwoEntries,
+  ...CONTENTS_PROPERTIES,
 ];

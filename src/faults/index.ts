@@ -3,6 +3,8 @@
 // the fault they were recorded against. docs/faults.md documents each one and how to add one.
 
 import { badDevAddrAsGeneralError } from './badDevAddrAsGeneralError.ts';
+import { copyDomainCacheSelfRule } from './copyDomainCacheSelfRule.ts';
+import { copySourcePastPageEnd } from './copySourcePastPageEnd.ts';
 import { endAccessIgnoresWriting } from './endAccessIgnoresWriting.ts';
 import { endTransferCancelsCommitted } from './endTransferCancelsCommitted.ts';
 import type { Fault } from './fault.ts';
@@ -23,6 +25,8 @@ import { xsa234PteFlagsUnchecked } from './xsa234PteFlagsUnchecked.ts';
 import { xsa287StealMappedPage } from './xsa287StealMappedPage.ts';
 import { xsa316PositiveStatus } from './xsa316PositiveStatus.ts';
 import { xsa385TransferPastMaxPages } from './xsa385TransferPastMaxPages.ts';
+import { xsa230CopyStatusHostOnly } from './xsa230CopyStatusHostOnly.ts';
+import { xsa448ZeroLengthCopy } from './xsa448ZeroLengthCopy.ts';
 
 export type { Fault } from './fault.ts';
 export { faultSubject, subjectOf } from './fault.ts';
@@ -37,9 +41,13 @@ export const FAULTS: readonly Fault[] = [
   xsa227MisalignedPte,
   statusHostOnly,
   xsa234PteFlagsUnchecked,
+  xsa230CopyStatusHostOnly,
   xsa287StealMappedPage,
   xsa316PositiveStatus,
   xsa385TransferPastMaxPages,
+  xsa448ZeroLengthCopy,
+  copyDomainCacheSelfRule,
+  copySourcePastPageEnd,
   mapNoStatusRollback,
   pinOverflowAllCounters,
   noSpaceAsNoDeviceSpace,

@@ -39,8 +39,8 @@ export interface DomainChecks {
 export function domainInvariant(
   spec: Omit<StateInvariant, 'onModel' | 'onImpl' | 'perDomain'> & { perDomain: DomainChecks },
 ): StateInvariant {
-  if (spec.reads.includes('frames')) {
-    throw new Error(`invariant ${spec.name}: 'frames' is system-wide, not a domain's own part`);
+  if (spec.reads.includes('frames') || spec.reads.includes('contents')) {
+    throw new Error(`invariant ${spec.name}: frames and contents are system-wide, not a domain's`);
   }
   const { perDomain } = spec;
   return {

@@ -26,6 +26,7 @@ export function outcomesOf(result: OpResult): string[] {
     case 'transfer':
     case 'unmap_and_replace':
     case 'swap_grant_ref':
+    case 'copy':
       return result.statuses.map((s) => `${result.kind}:${gntstName(s)}`);
     case 'setup_table':
     case 'query_size':

@@ -17,6 +17,7 @@ export const READ_NAMES = [
   'hostMappings',
   'totPages',
   'frames',
+  'contents',
 ] as const;
 
 export type ReadName = (typeof READ_NAMES)[number];
@@ -26,8 +27,8 @@ const READ_INDEX = Object.fromEntries(READ_NAMES.map((name, i) => [name, i])) as
   number
 >;
 
-/** One value per part and domain, flat: part p of domain d at `p * domains + d`. `frames`,
- * which belongs to the whole system, is kept at domain 0. */
+/** One value per part and domain, flat: part p of domain d at `p * domains + d`. `frames` and
+ * `contents`, which belong to the whole system, are kept at domain 0. */
 export interface Reads {
   readonly domains: number;
   readonly values: readonly unknown[];
@@ -43,6 +44,7 @@ const P2M = READ_INDEX.p2m;
 const HOST_MAPPINGS = READ_INDEX.hostMappings;
 const TOT_PAGES = READ_INDEX.totPages;
 const FRAMES = READ_INDEX.frames;
+const CONTENTS = READ_INDEX.contents;
 
 export function modelReads(s: ModelState): Reads {
   const ds = s.domains;
@@ -61,6 +63,7 @@ export function modelReads(s: ModelState): Reads {
     v[TOT_PAGES * n + i] = d.totPages;
   }
   v[FRAMES * n] = s.frameOwner;
+  v[CONTENTS * n] = s.contents;
   return { domains: n, values: v };
 }
 
@@ -81,6 +84,7 @@ export function implReads(system: GrantSystem): Reads {
     v[TOT_PAGES * n + i] = d.totPages;
   }
   v[FRAMES * n] = system.xen.frames.version;
+  v[CONTENTS * n] = system.xen.frames.contentsVersion;
   return { domains: n, values: v };
 }
 

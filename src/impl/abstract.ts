@@ -21,6 +21,10 @@ import {
   MAPTRACK_TAIL,
 } from '../xen/abi.ts';
 import { FreeList } from '../model/freeList.ts';
+import type { PageContents } from '../model/contents.ts';
+import { pageOf } from '../model/contents.ts';
+import { PAGE_SIZE } from '../xen/abi.ts';
+import { runsOf } from './guest/memory.ts';
 import type { IntMap } from '../model/intMap.ts';
 import { IntMapBuilder } from '../model/intMap.ts';
 import type { GuestLib } from './guest/guestLib.ts';
@@ -112,6 +116,31 @@ export function frameOwners(frames: FrameTable): Map<Mfn, DomId> {
   return owners;
 }
 
+/** One frame's bytes as the model's runs. */
+function pageContents(frames: FrameTable, mfn: Mfn): PageContents | undefined {
+  return pageOf(runsOf(frames.bytesOf(mfn), 0, PAGE_SIZE));
+}
+
+/** Every frame holding a non-zero byte; pages whose version is unchanged since `cache` are
+ * reused from it, not scanned again. */
+function frameContents(
+  frames: FrameTable,
+  cache: Map<Mfn, { version: number; page: PageContents | undefined }>,
+): Map<Mfn, PageContents> {
+  const contents = new Map<Mfn, PageContents>();
+  for (let mfn = frames.firstMfn; mfn < frames.firstMfn + frames.nrFrames; mfn++) {
+    const version = frames.pageVersionOf(mfn);
+    if (version === 0) continue;
+    let entry = cache.get(mfn);
+    if (entry?.version !== version) {
+      entry = { version, page: pageContents(frames, mfn) };
+      cache.set(mfn, entry);
+    }
+    if (entry.page !== undefined) contents.set(mfn, entry.page);
+  }
+  return contents;
+}
+
 /** What one domain's abstraction was built from (content versions), and the pieces built. */
 interface DomainCache {
   sharedVersion: number;
@@ -126,6 +155,9 @@ interface SystemCache {
   readonly domains: (DomainCache | undefined)[];
   framesVersion: number;
   frameOwner: ReadonlyMap<Mfn, DomId>;
+  contentsVersion: number;
+  contents: ReadonlyMap<Mfn, PageContents>;
+  readonly pages: Map<Mfn, { version: number; page: PageContents | undefined }>;
   state: ModelState | undefined;
 }
 
@@ -191,6 +223,9 @@ export function abstract(system: GrantSystem): ModelState {
       domains: [],
       framesVersion: -1,
       frameOwner: new Map(),
+      contentsVersion: -1,
+      contents: new Map(),
+      pages: new Map(),
       state: undefined,
     };
     caches.set(system, cache);
@@ -211,8 +246,13 @@ export function abstract(system: GrantSystem): ModelState {
     cache.framesVersion = xen.frames.version;
     changed = true;
   }
+  if (cache.contentsVersion !== xen.frames.contentsVersion) {
+    cache.contents = frameContents(xen.frames, cache.pages);
+    cache.contentsVersion = xen.frames.contentsVersion;
+    changed = true;
+  }
   if (changed || cache.state === undefined) {
-    cache.state = { domains, frameOwner: cache.frameOwner };
+    cache.state = { domains, frameOwner: cache.frameOwner, contents: cache.contents };
   }
   return cache.state;
 }
@@ -242,5 +282,11 @@ export function abstractUncached(system: GrantSystem): ModelState {
       rawWritten: guest.rawWritten,
     };
   });
-  return { domains, frameOwner: frameOwners(xen.frames) };
+  const contents = new Map<Mfn, PageContents>();
+  const frames = xen.frames;
+  for (let mfn = frames.firstMfn; mfn < frames.firstMfn + frames.nrFrames; mfn++) {
+    const page = pageContents(frames, mfn);
+    if (page !== undefined) contents.set(mfn, page);
+  }
+  return { domains, frameOwner: frameOwners(xen.frames), contents };
 }

@@ -4,6 +4,7 @@
 
 import type { GrantPte, XenDomain } from './hypervisor/domain.ts';
 import type {
+  CopyArgs,
   DomId,
   EndAccessOp,
   EndTransferOp,
@@ -30,6 +31,13 @@ import { grantAccess } from './guest/grantAccess.ts';
 import type { GuestLib } from './guest/guestLib.ts';
 import { grantTransfer } from './guest/grantTransfer.ts';
 import { rawWrite } from './guest/rawWrite.ts';
+import type { CopyBuf } from './hypervisor/copy.ts';
+import {
+  copyBufBounds,
+  copySelfRuleOnCacheHit,
+  gnttabCopyOne,
+  releaseGrantForCopy,
+} from './hypervisor/copy.ts';
 import { getPagedFrame } from './hypervisor/getPagedFrame.ts';
 import type { Hypervisor } from './hypervisor/hypervisor.ts';
 import {
@@ -145,6 +153,21 @@ export interface ImplParts {
   readonly swapRefOutOfRange: (gt: GrantTable, ref: Ref) => boolean;
   /** swap_grant_ref's version branch: exchange the two shared entries (v1: 8 bytes each). */
   readonly swapSharedEntries: (gt: GrantTable, refA: Ref, refB: Ref) => void;
+  // --- Hypervisor: copy -------------------------------------------------------------------------
+  /** gnttab_copy_one: one element of GNTTABOP_copy, with the batch's two cached buffers. */
+  readonly gnttabCopyOne: (
+    xen: Hypervisor,
+    caller: DomId,
+    op: CopyArgs,
+    dest: CopyBuf,
+    src: CopyBuf,
+  ) => number;
+  /** The DOMID_SELF rule for an element whose domain pair is cached: okay or permission_denied. */
+  readonly copySelfRuleOnCacheHit: (op: CopyArgs) => number;
+  /** gnttab_copy_buf's bounds: page (bad_copy_arg), then windows (general_error), else okay. */
+  readonly copyBufBounds: (op: CopyArgs, dest: CopyBuf, src: CopyBuf) => number;
+  /** release_grant_for_copy: drop a copy buffer's pin and reduce the status bits. */
+  readonly releaseGrantForCopy: (xen: Hypervisor, rd: DomId, ref: Ref, readonly: boolean) => void;
 
   // --- Guest library (G §3) ---------------------------------------------------------------------
   /** gnttab_grant_foreign_access_ref */
@@ -182,6 +205,10 @@ export const DEFAULT_PARTS: ImplParts = {
   receiverAtPageLimit,
   swapRefOutOfRange,
   swapSharedEntries: swapSharedEntriesV1,
+  gnttabCopyOne,
+  copySelfRuleOnCacheHit,
+  copyBufBounds,
+  releaseGrantForCopy,
   guestGrantAccess: grantAccess,
   guestEndAccess: endAccess,
   guestGrantTransfer: grantTransfer,

@@ -8,6 +8,10 @@ import { unreachable } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { GNTST_okay, GNTTAB_NR_RESERVED_ENTRIES, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
 import { GuestLib } from './guest/guestLib.ts';
+import { readMapped } from './guest/readMapped.ts';
+import { readPage } from './guest/readPage.ts';
+import { writeMapped } from './guest/writeMapped.ts';
+import { writePage } from './guest/writePage.ts';
 import type { GrantPte } from './hypervisor/domain.ts';
 import type { SavedActiveEntries } from './hypervisor/grantTable.ts';
 import { doGrantTableOp } from './hypervisor/grantTableOp.ts';
@@ -82,12 +86,21 @@ export class GrantSystem {
         return this.libraryWrote(op, parts.guestEndTransfer(this.guest(op.dom), op));
       case 'raw_write':
         return parts.guestRawWrite(this.guest(op.dom), op);
+      case 'write_page':
+        return writePage(this.xen, op);
+      case 'read_page':
+        return readPage(this.xen, op);
+      case 'write_mapped':
+        return writeMapped(this.xen, op);
+      case 'read_mapped':
+        return readMapped(this.xen, op);
       case 'map_grant_ref':
       case 'unmap_grant_ref':
       case 'transfer':
       case 'setup_table':
       case 'query_size':
       case 'unmap_and_replace':
+      case 'copy':
         return doGrantTableOp(this.xen, op);
       case 'swap_grant_ref':
         return this.swapped(op, doGrantTableOp(this.xen, op));

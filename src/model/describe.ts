@@ -12,6 +12,7 @@ import {
   sortedKeys,
 } from './format.ts';
 import type { DomainState, ModelState } from './state.ts';
+import { formatPage } from './contents.ts';
 
 function describeDomain(d: DomainState): string[] {
   const name = domName(d.id);
@@ -71,6 +72,17 @@ function describeOwners(state: ModelState): string[] {
   );
 }
 
+/** Every non-zero page: its digest and (when short) its runs. */
+function describeContents(state: ModelState): string[] {
+  return sortedKeys(state.contents).map(
+    (mfn) => `mfn ${hex(mfn)} contents: ${formatPage(state.contents.get(mfn))}`,
+  );
+}
+
 export function describeState(state: ModelState): string[] {
-  return [...state.domains.flatMap(describeDomain), ...describeOwners(state)];
+  return [
+    ...state.domains.flatMap(describeDomain),
+    ...describeOwners(state),
+    ...describeContents(state),
+  ];
 }

@@ -12,6 +12,7 @@ import {
   formatPte,
 } from './format.ts';
 import type { DomainState, ModelState } from './state.ts';
+import { differingRange, formatPage } from './contents.ts';
 
 function unionKeys(
   a: ReadonlyMap<number, unknown> | ReadonlySet<number>,
@@ -99,5 +100,17 @@ export function diffStates(a: ModelState, b: ModelState): string[] {
     else out.push(`${domName(i)}: ${da ? 'present' : 'absent'} → ${db ? 'present' : 'absent'}`);
   }
   diffMap(out, (m) => `mfn ${hex(m)} owner`, a.frameOwner, b.frameOwner, domName, '(free)');
+  if (a.contents !== b.contents) {
+    for (const mfn of unionKeys(a.contents, b.contents)) {
+      const x = a.contents.get(mfn);
+      const y = b.contents.get(mfn);
+      const range = differingRange(x, y);
+      if (range === null) continue;
+      out.push(
+        `mfn ${hex(mfn)} contents: ${formatPage(x)} → ${formatPage(y)}` +
+          ` (bytes ${range.start}..${range.end - 1} differ)`,
+      );
+    }
+  }
   return out;
 }

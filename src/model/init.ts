@@ -37,5 +37,5 @@ export function initialState(config: GrantConfig): ModelState {
       rawWritten: new Set(),
     });
   }
-  return { domains, frameOwner };
+  return { domains, frameOwner, contents: new Map() };
 }

@@ -4,6 +4,7 @@
 import type { FreeList } from './freeList.ts';
 import type { DomainState, ModelState, SharedEntry, ActiveGrant } from './state.ts';
 import type { GrantMapping, HostMapping, Maptrack } from './state.ts';
+import type { PageContents } from './contents.ts';
 
 // --- stateKey ---------------------------------------------------------------------------------
 
@@ -23,6 +24,7 @@ const activeKey = (a: ActiveGrant): string =>
   `${a.grantee}.${a.mfn}.${a.hostWritable}.${a.hostReadonly}.${a.deviceWritable}.${a.deviceReadonly}`;
 const mappingKey = (m: GrantMapping): string => `${m.granter}.${m.ref}.${m.flags}`;
 const pteKey = (p: HostMapping): string => `${p.mfn}${p.writable ? 'w' : 'r'}`;
+const pageKey = (p: PageContents): string => `[${p.key}]`;
 
 /** The free list with ascending runs folded ("1-254,256-511,255"): a fresh frame is one run. */
 function freeListKey(list: FreeList): string {
@@ -46,7 +48,10 @@ function domainKey(d: DomainState): string {
 }
 
 export function stateKey(state: ModelState): string {
-  return `${state.domains.map(domainKey).join('|')}|o{${mapKey(state.frameOwner, num)}}`;
+  return (
+    `${state.domains.map(domainKey).join('|')}|o{${mapKey(state.frameOwner, num)}}` +
+    `c{${mapKey(state.contents, pageKey)}}`
+  );
 }
 
 // --- statesEqual ------------------------------------------------------------------------------
@@ -87,6 +92,7 @@ const sameMapping = (x: GrantMapping, y: GrantMapping): boolean =>
   x === y || (x.granter === y.granter && x.ref === y.ref && x.flags === y.flags);
 const samePte = (x: HostMapping, y: HostMapping): boolean =>
   x === y || (x.mfn === y.mfn && x.writable === y.writable);
+const samePage = (x: PageContents, y: PageContents): boolean => x === y || x.key === y.key;
 
 function sameMaptrack(a: Maptrack, b: Maptrack): boolean {
   if (a === b) return true;
@@ -149,7 +155,9 @@ export function statesEqual(a: ModelState, b: ModelState, known?: EqualPair): bo
     if (!sameDomain(da, db, known?.a.domains[i], known?.b.domains[i])) return false;
   }
   return (
-    knownEqual(a.frameOwner, b.frameOwner, known?.a.frameOwner, known?.b.frameOwner) ||
-    sameMap(a.frameOwner, b.frameOwner, sameNumber)
+    (knownEqual(a.frameOwner, b.frameOwner, known?.a.frameOwner, known?.b.frameOwner) ||
+      sameMap(a.frameOwner, b.frameOwner, sameNumber)) &&
+    (knownEqual(a.contents, b.contents, known?.a.contents, known?.b.contents) ||
+      sameMap(a.contents, b.contents, samePage))
   );
 }

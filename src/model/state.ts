@@ -9,6 +9,7 @@
 import type { IntMap } from './intMap.ts';
 import type { DomId, Gfn, Mfn, Ref } from '../ops/op.ts';
 import type { FreeList } from './freeList.ts';
+import type { PageContents } from './contents.ts';
 
 /** One v1 shared entry as it sits in the granter's table (struct grant_entry_v1). */
 export interface SharedEntry {
@@ -84,4 +85,8 @@ export interface ModelState {
   readonly domains: readonly DomainState[]; // indexed by domain id
   /** Owner of every allocated page. A page freed by a failed transfer is absent. */
   readonly frameOwner: ReadonlyMap<Mfn, DomId>;
+  /** The bytes of every frame that holds a non-zero byte, by MFN (./contents.ts): contents
+   * belong to the machine frame, so a transfer moves them with the page. A page freed by a
+   * failed transfer is scrubbed (absent here). */
+  readonly contents: ReadonlyMap<Mfn, PageContents>;
 }

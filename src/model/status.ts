@@ -3,7 +3,7 @@
 
 import type { DomId } from '../ops/op.ts';
 import { GTF_reading, GTF_writing } from '../xen/abi.ts';
-import { isMappableType, isReadonly } from './entry.ts';
+import { entryType, isMappableType, isReadonly } from './entry.ts';
 import type { PinCounts } from './pins.ts';
 import { totalPins, writablePins } from './pins.ts';
 import type { SharedEntry } from './state.ts';
@@ -15,9 +15,12 @@ export function setStatusV1(
   pinned: boolean,
   writable: boolean,
   mapper: DomId,
+  mapflag = true,
 ): SharedEntry | undefined {
-  // only an unpinned entry is type- and domid-checked; a pinned one is not revocable
-  if (!pinned && (!isMappableType(entry) || entry.domid !== mapper)) return undefined;
+  // only an unpinned entry is type- and domid-checked; a pinned one is not revocable. A map
+  // (mapflag) also refuses GTF_sub_page; a copy does not look at it.
+  const typeOk = mapflag ? isMappableType(entry) : entryType(entry) === 'permit_access';
+  if (!pinned && (!typeOk || entry.domid !== mapper)) return undefined;
   // a write request needs GTF_readonly clear, pinned or not
   if (writable && isReadonly(entry)) return undefined;
   const flags = entry.flags | GTF_reading | (writable ? GTF_writing : 0);

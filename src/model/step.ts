@@ -4,12 +4,17 @@
 import type { Op } from '../ops/op.ts';
 import { unreachable } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
+import { copy } from './ops/copy.ts';
 import { endAccess } from './ops/endAccess.ts';
 import { endTransfer } from './ops/endTransfer.ts';
 import { grantAccess } from './ops/grantAccess.ts';
 import { grantTransfer } from './ops/grantTransfer.ts';
 import { mapGrantRef } from './ops/mapGrantRef.ts';
 import { querySize } from './ops/querySize.ts';
+import { readMapped } from './ops/readMapped.ts';
+import { readPage } from './ops/readPage.ts';
+import { writeMapped } from './ops/writeMapped.ts';
+import { writePage } from './ops/writePage.ts';
 import { rawWrite } from './ops/rawWrite.ts';
 import { setupTable } from './ops/setupTable.ts';
 import { swapGrantRef } from './ops/swapGrantRef.ts';
@@ -36,6 +41,14 @@ export function step(state: ModelState, op: Op): Step {
       return endTransfer(state, op);
     case 'raw_write':
       return rawWrite(state, op);
+    case 'write_page':
+      return writePage(state, op);
+    case 'read_page':
+      return readPage(state, op);
+    case 'write_mapped':
+      return writeMapped(state, op);
+    case 'read_mapped':
+      return readMapped(state, op);
     case 'map_grant_ref':
       return mapGrantRef(state, op);
     case 'unmap_grant_ref':
@@ -50,6 +63,8 @@ export function step(state: ModelState, op: Op): Step {
       return unmapAndReplace(state, op);
     case 'swap_grant_ref':
       return swapGrantRef(state, op);
+    case 'copy':
+      return copy(state, op);
     default:
       return unreachable(op);
   }

@@ -54,6 +54,48 @@ export interface RawWriteOp {
   readonly frame: number; // u32
 }
 
+// --- Guest memory: a domain reading and writing page contents (docs/semantics.md §13) ----------
+
+/** The guest storing `len` bytes of value `byte` at `off` of its own page `gfn`, through its
+ * p2m. */
+export interface WritePageOp {
+  readonly kind: 'write_page';
+  readonly dom: DomId;
+  readonly gfn: Gfn;
+  readonly off: number;
+  readonly len: number;
+  readonly byte: number; // u8
+}
+
+/** The guest reading `len` bytes at `off` of its own page `gfn`: the result is their digest. */
+export interface ReadPageOp {
+  readonly kind: 'read_page';
+  readonly dom: DomId;
+  readonly gfn: Gfn;
+  readonly off: number;
+  readonly len: number;
+}
+
+/** The mapper storing bytes through one of its grant mappings: the linear page holding
+ * `hostAddr` (the address its map op named), bytes `off`..`off+len-1` of that page. */
+export interface WriteMappedOp {
+  readonly kind: 'write_mapped';
+  readonly dom: DomId;
+  readonly hostAddr: number;
+  readonly off: number;
+  readonly len: number;
+  readonly byte: number; // u8
+}
+
+/** The mapper reading bytes through one of its grant mappings (as write_mapped). */
+export interface ReadMappedOp {
+  readonly kind: 'read_mapped';
+  readonly dom: DomId;
+  readonly hostAddr: number;
+  readonly off: number;
+  readonly len: number;
+}
+
 // --- Hypercalls: GNTTABOP_* sub-ops, issued by `caller`; batched ones take a list ------------
 
 /** One element of GNTTABOP_map_grant_ref (struct gnttab_map_grant_ref inputs). */
@@ -138,7 +180,38 @@ export interface SwapGrantRefOp {
   readonly batch: readonly SwapGrantRefArgs[];
 }
 
-export type GuestOp = GrantAccessOp | EndAccessOp | GrantTransferOp | EndTransferOp | RawWriteOp;
+/** One side of a copy (struct gnttab_copy_ptr): `u` is the union — a grant ref of `domid` when
+ * the side's GNTCOPY_*_gref flag is set, else a gmfn (which Xen accepts only with DOMID_SELF). */
+export interface CopyPtr {
+  readonly u: number;
+  readonly domid: DomId;
+  readonly offset: number; // u16
+}
+
+/** One element of GNTTABOP_copy (struct gnttab_copy inputs). */
+export interface CopyArgs {
+  readonly source: CopyPtr;
+  readonly dest: CopyPtr;
+  readonly len: number; // u16
+  readonly flags: number; // u16: GNTCOPY_source_gref | GNTCOPY_dest_gref; other bits ignored
+}
+
+export interface CopyOp {
+  readonly kind: 'copy';
+  readonly caller: DomId;
+  readonly batch: readonly CopyArgs[];
+}
+
+export type GuestOp =
+  | GrantAccessOp
+  | EndAccessOp
+  | GrantTransferOp
+  | EndTransferOp
+  | RawWriteOp
+  | WritePageOp
+  | ReadPageOp
+  | WriteMappedOp
+  | ReadMappedOp;
 export type HypercallOp =
   | MapGrantRefOp
   | UnmapGrantRefOp
@@ -146,7 +219,8 @@ export type HypercallOp =
   | SetupTableOp
   | QuerySizeOp
   | UnmapAndReplaceOp
-  | SwapGrantRefOp;
+  | SwapGrantRefOp
+  | CopyOp;
 export type Op = GuestOp | HypercallOp;
 export type OpKind = Op['kind'];
 
@@ -160,6 +234,10 @@ export const OP_KINDS: readonly OpKind[] = [
   'grant_transfer',
   'end_transfer',
   'raw_write',
+  'write_page',
+  'read_page',
+  'write_mapped',
+  'read_mapped',
   'map_grant_ref',
   'unmap_grant_ref',
   'transfer',
@@ -167,6 +245,7 @@ export const OP_KINDS: readonly OpKind[] = [
   'query_size',
   'unmap_and_replace',
   'swap_grant_ref',
+  'copy',
 ];
 
 /** The domain on whose behalf an op runs (the guest, or the hypercall's caller). */

@@ -34,6 +34,31 @@ export interface RawWriteResult {
   readonly outcome: 'ok' | GuestRefusal;
 }
 
+/** A guest memory access refused: the gfn names no page of the domain, the linear page holds
+ * no grant mapping, the mapping is read-only (a write), or off + len passes the page's end.
+ * Nothing is written (docs/semantics.md §13). */
+export type PageRefusal = 'unbacked' | 'out_of_page';
+export type MappedRefusal = 'no_mapping' | 'readonly' | 'out_of_page';
+
+export interface WritePageResult {
+  readonly kind: 'write_page';
+  readonly outcome: 'ok' | PageRefusal;
+}
+
+/** A read returns a digest of the bytes read (src/model/contents.ts digestRuns). */
+export type ReadPageResult =
+  | { readonly kind: 'read_page'; readonly outcome: 'ok'; readonly digest: string }
+  | { readonly kind: 'read_page'; readonly outcome: PageRefusal };
+
+export interface WriteMappedResult {
+  readonly kind: 'write_mapped';
+  readonly outcome: 'ok' | MappedRefusal;
+}
+
+export type ReadMappedResult =
+  | { readonly kind: 'read_mapped'; readonly outcome: 'ok'; readonly digest: string }
+  | { readonly kind: 'read_mapped'; readonly outcome: Exclude<MappedRefusal, 'readonly'> };
+
 /** A successful map returns the maptrack handle and dev_bus_addr = mfn << 12. */
 export type MapElementResult =
   | { readonly status: 0; readonly handle: Handle; readonly devBusAddr: number }
@@ -78,16 +103,26 @@ export interface SwapGrantRefResult {
   readonly statuses: readonly number[];
 }
 
+export interface CopyResult {
+  readonly kind: 'copy';
+  readonly statuses: readonly number[];
+}
+
 export type OpResult =
   | GrantAccessResult
   | EndAccessResult
   | GrantTransferResult
   | EndTransferResult
   | RawWriteResult
+  | WritePageResult
+  | ReadPageResult
+  | WriteMappedResult
+  | ReadMappedResult
   | MapGrantRefResult
   | UnmapGrantRefResult
   | TransferResult
   | SetupTableResult
   | QuerySizeResult
   | UnmapAndReplaceResult
-  | SwapGrantRefResult;
+  | SwapGrantRefResult
+  | CopyResult;

@@ -7,6 +7,7 @@ import type { GrantConfig } from '../config.ts';
 import type { Op } from './op.ts';
 import { actingDomain, MAX_BATCH } from './op.ts';
 
+const u8 = z.number().int().min(0).max(0xff);
 const u16 = z.number().int().min(0).max(0xffff);
 const u32 = z
   .number()
@@ -41,6 +42,23 @@ export const OpSchema = z.discriminatedUnion('kind', [
       domid: u16,
       frame: u32,
     })
+    .strict(),
+  z
+    .object({ kind: z.literal('write_page'), dom: u16, gfn: u32, off: u32, len: u32, byte: u8 })
+    .strict(),
+  z.object({ kind: z.literal('read_page'), dom: u16, gfn: u32, off: u32, len: u32 }).strict(),
+  z
+    .object({
+      kind: z.literal('write_mapped'),
+      dom: u16,
+      hostAddr: addr,
+      off: u32,
+      len: u32,
+      byte: u8,
+    })
+    .strict(),
+  z
+    .object({ kind: z.literal('read_mapped'), dom: u16, hostAddr: addr, off: u32, len: u32 })
     .strict(),
   z
     .object({
@@ -83,6 +101,24 @@ export const OpSchema = z.discriminatedUnion('kind', [
       kind: z.literal('swap_grant_ref'),
       caller: u16,
       batch: z.array(z.object({ refA: u32, refB: u32 }).strict()).max(MAX_BATCH),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('copy'),
+      caller: u16,
+      batch: z
+        .array(
+          z
+            .object({
+              source: z.object({ u: u32, domid: u16, offset: u16 }).strict(),
+              dest: z.object({ u: u32, domid: u16, offset: u16 }).strict(),
+              len: u16,
+              flags: u16,
+            })
+            .strict(),
+        )
+        .max(MAX_BATCH),
     })
     .strict(),
 ]);

@@ -9,9 +9,14 @@
 //   setup_table(d1: dom=self frames=2)          query_size(d0: dom=d1)
 //   unmap_and_replace(d2: h=0 host=0x5000 new=0x6000)
 //   swap(d1: ref=8 <-> ref=9; ref=8 <-> ref=8)
+//   write_page(d1 gfn=3 off=0 len=16 byte=0xab) read_page(d1 gfn=3 off=0 len=16)
+//   write_mapped(d2 @0x5000 off=0 len=1 byte=0x7) read_mapped(d2 @0x5000 off=0 len=4096)
+//   copy(d2: d1 ref=8 off=0 -> self gmfn=3 off=16 len=100)
 
 import {
   DOMID_SELF,
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
   GNTMAP_application_map,
   GNTMAP_contains_pte,
   GNTMAP_device_map,
@@ -20,6 +25,8 @@ import {
   gntstName,
 } from '../xen/abi.ts';
 import type {
+  CopyArgs,
+  CopyPtr,
   MapGrantRefArgs,
   Op,
   SwapGrantRefArgs,
@@ -75,6 +82,19 @@ function formatSwap(a: SwapGrantRefArgs): string {
   return `ref=${a.refA} <-> ref=${a.refB}`;
 }
 
+function formatCopyPtr(p: CopyPtr, gref: boolean): string {
+  return `${dom(p.domid)} ${gref ? 'ref' : 'gmfn'}=${p.u} off=${p.offset}`;
+}
+const COPY_FLAGS = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+function formatCopy(a: CopyArgs): string {
+  const extra = a.flags & ~COPY_FLAGS;
+  return (
+    `${formatCopyPtr(a.source, (a.flags & GNTCOPY_source_gref) !== 0)} -> ` +
+    `${formatCopyPtr(a.dest, (a.flags & GNTCOPY_dest_gref) !== 0)} len=${a.len}` +
+    (extra !== 0 ? ` flags=${hex(a.flags)}` : '')
+  );
+}
+
 export function formatOp(op: Op): string {
   switch (op.kind) {
     case 'grant_access':
@@ -87,6 +107,14 @@ export function formatOp(op: Op): string {
       return `end_transfer(${dom(op.dom)} ref=${op.ref})`;
     case 'raw_write':
       return `raw_write(${dom(op.dom)} ref=${op.ref} flags=${hex(op.flags)} domid=${op.domid} frame=${op.frame})`;
+    case 'write_page':
+      return `write_page(${dom(op.dom)} gfn=${op.gfn} off=${op.off} len=${op.len} byte=${hex(op.byte)})`;
+    case 'read_page':
+      return `read_page(${dom(op.dom)} gfn=${op.gfn} off=${op.off} len=${op.len})`;
+    case 'write_mapped':
+      return `write_mapped(${dom(op.dom)} @${hex(op.hostAddr)} off=${op.off} len=${op.len} byte=${hex(op.byte)})`;
+    case 'read_mapped':
+      return `read_mapped(${dom(op.dom)} @${hex(op.hostAddr)} off=${op.off} len=${op.len})`;
     case 'map_grant_ref':
       return `map(${dom(op.caller)}: ${op.batch.map(formatMap).join('; ')})`;
     case 'unmap_grant_ref':
@@ -101,6 +129,8 @@ export function formatOp(op: Op): string {
       return `unmap_and_replace(${dom(op.caller)}: ${op.batch.map(formatUnmapAndReplace).join('; ')})`;
     case 'swap_grant_ref':
       return `swap(${dom(op.caller)}: ${op.batch.map(formatSwap).join('; ')})`;
+    case 'copy':
+      return `copy(${dom(op.caller)}: ${op.batch.map(formatCopy).join('; ')})`;
     default:
       return unreachable(op);
   }
@@ -116,7 +146,12 @@ export function formatResult(result: OpResult): string {
     case 'end_access':
     case 'grant_transfer':
     case 'raw_write':
+    case 'write_page':
+    case 'write_mapped':
       return result.outcome;
+    case 'read_page':
+    case 'read_mapped':
+      return 'digest' in result ? `ok #${result.digest}` : result.outcome;
     case 'end_transfer':
       return 'frame' in result ? `completed frame=${hex(result.frame)}` : result.outcome;
     case 'map_grant_ref':
@@ -125,6 +160,7 @@ export function formatResult(result: OpResult): string {
     case 'transfer':
     case 'unmap_and_replace':
     case 'swap_grant_ref':
+    case 'copy':
       return `[${result.statuses.map(gntstName).join(', ')}]`;
     case 'setup_table':
       return result.nrFrames === undefined
@@ -208,6 +244,18 @@ export function parseMapFlags(text: string): number {
   return flags >>> 0;
 }
 
+/** One side of a copy: `d1 ref=8 off=0` or `self gmfn=3 off=16`. */
+function parseCopyPtr(w: Words): { ptr: CopyPtr; gref: boolean } {
+  const domid = parseDom(w.next('domain'));
+  const word = w.next('ref= or gmfn=');
+  const gref = word.startsWith('ref=');
+  if (!gref && !word.startsWith('gmfn=')) {
+    throw new ParseError(`expected ref=… or gmfn=…, got '${word}'`);
+  }
+  const u = parseNumber(word.slice(gref ? 4 : 5), gref ? 'ref' : 'gmfn');
+  return { ptr: { u, domid, offset: field(w, 'off') }, gref };
+}
+
 function splitWords(text: string): string[] {
   return text
     .trim()
@@ -279,6 +327,36 @@ function parseBody(kind: string, body: string): Op {
       w.expectEnd();
       return op;
     }
+    case 'write_page':
+    case 'read_page': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const gfn = field(w, 'gfn');
+      const off = field(w, 'off');
+      const len = field(w, 'len');
+      const op: Op =
+        kind === 'write_page'
+          ? { kind, dom: d, gfn, off, len, byte: field(w, 'byte') }
+          : { kind, dom: d, gfn, off, len };
+      w.expectEnd();
+      return op;
+    }
+    case 'write_mapped':
+    case 'read_mapped': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const at = w.next('@address');
+      if (!at.startsWith('@')) throw new ParseError(`expected @address, got '${at}'`);
+      const hostAddr = parseNumber(at.slice(1), 'host address');
+      const off = field(w, 'off');
+      const len = field(w, 'len');
+      const op: Op =
+        kind === 'write_mapped'
+          ? { kind, dom: d, hostAddr, off, len, byte: field(w, 'byte') }
+          : { kind, dom: d, hostAddr, off, len };
+      w.expectEnd();
+      return op;
+    }
     case 'map': {
       const { caller, rest } = hyper();
       const batch = parseBatch(rest, (w) => {
@@ -309,6 +387,23 @@ function parseBody(kind: string, body: string): Op {
         return { gfn, domid, ref: field(w, 'ref') };
       });
       return { kind: 'transfer', caller, batch };
+    }
+    case 'copy': {
+      const { caller, rest } = hyper();
+      const batch = parseBatch(rest, (w) => {
+        const source = parseCopyPtr(w);
+        literal(w, '->');
+        const dest = parseCopyPtr(w);
+        const len = field(w, 'len');
+        const named = (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0);
+        // flags= (only written when other bits are set) gives every bit, the named ones included
+        const flags = w.done() ? named : field(w, 'flags');
+        if ((flags & COPY_FLAGS) !== named) {
+          throw new ParseError(`flags=${hex(flags)} disagrees with the ref=/gmfn= of the sides`);
+        }
+        return { source: source.ptr, dest: dest.ptr, len, flags };
+      });
+      return { kind: 'copy', caller, batch };
     }
     case 'setup_table': {
       const { caller, rest } = hyper();

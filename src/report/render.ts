@@ -2,6 +2,8 @@
 // model/impl view of a failing step. Pure functions from computed data to lines.
 
 import { describeState } from '../model/index.ts';
+import { differingRange } from '../model/contents.ts';
+import { hex } from '../ops/text.ts';
 import type { ModelState } from '../model/state.ts';
 import type { StepRecord } from '../harness/run.ts';
 import { formatResult } from '../ops/text.ts';
@@ -46,6 +48,20 @@ export function renderSideBySide(step: StepRecord): string[] {
   ]);
 }
 
+/** Where the model's and the impl's bytes of a page part: one line per page that differs. */
+function contentsDifferences(model: ModelState, impl: ModelState): string[] {
+  if (model.contents === impl.contents) return [];
+  const mfns = [...new Set([...model.contents.keys(), ...impl.contents.keys()])];
+  return mfns
+    .sort((x, y) => x - y)
+    .flatMap((mfn) => {
+      const range = differingRange(model.contents.get(mfn), impl.contents.get(mfn));
+      return range === null
+        ? []
+        : [`mfn ${hex(mfn)}: bytes ${range.start}..${range.end - 1} differ`];
+    });
+}
+
 /** Only the lines that differ are shown, with the count of identical ones. */
 function renderStates(model: ModelState, impl: ModelState, heads: [string, string]): string[] {
   const left = [heads[0], ...describeState(model)];
@@ -59,6 +75,7 @@ function renderStates(model: ModelState, impl: ModelState, heads: [string, strin
   for (let i = 0; i < Math.max(onlyLeft.length, onlyRight.length); i++) {
     lines.push(`≠ ${pad(clip(onlyLeft[i] ?? '', width), width)}   ${onlyRight[i] ?? ''}`);
   }
+  for (const line of contentsDifferences(model, impl)) lines.push(`≠ ${line}`);
   const same = left.length - onlyLeft.length;
   if (same > 0) lines.push(`  (${same} identical line${same === 1 ? '' : 's'} not shown)`);
   return lines;

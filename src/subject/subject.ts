@@ -27,6 +27,7 @@ export const STATE_PARTS = [
   'hostMappings', // PV page-table slots holding grant mappings
   'totPages', // tot_pages / max_pages
   'frames', // the owner of every page
+  'contents', // the bytes of every page, by MFN
 ] as const;
 
 export type StatePart = (typeof STATE_PARTS)[number];

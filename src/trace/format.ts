@@ -1,4 +1,4 @@
-// The one trace format (docs/trace-format.md), version 1: how a run was made (config, fault,
+// The one trace format (docs/trace-format.md), version 2: how a run was made (config, fault,
 // origin with seed and fast-check replay data), its verdict, and every step with both results
 // and the state after it. Counterexamples from random and exhaustive search alike use it.
 
@@ -13,7 +13,8 @@ import { formatOp } from '../ops/text.ts';
 import { StateJsonSchema, stateToJson } from './stateJson.ts';
 
 export const TRACE_FORMAT = 'grantcheck-trace';
-export const TRACE_VERSION = 1;
+/** 2: states carry page contents (version-1 traces are migrated on load: ./migrate.ts). */
+export const TRACE_VERSION = 2;
 
 const status = z.number().int();
 /** An op result as JSON (also what a subject sends over the wire: src/subject/wire). */
@@ -36,6 +37,30 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
   ]),
   z.object({ kind: z.literal('raw_write'), outcome: z.enum(['ok', 'einval']) }).strict(),
   z
+    .object({ kind: z.literal('write_page'), outcome: z.enum(['ok', 'unbacked', 'out_of_page']) })
+    .strict(),
+  // A read that succeeded carries the digest of the bytes read; a refused one none.
+  z.discriminatedUnion('outcome', [
+    z.strictObject({ kind: z.literal('read_page'), outcome: z.literal('ok'), digest: z.string() }),
+    z.strictObject({ kind: z.literal('read_page'), outcome: z.literal('unbacked') }),
+    z.strictObject({ kind: z.literal('read_page'), outcome: z.literal('out_of_page') }),
+  ]),
+  z
+    .object({
+      kind: z.literal('write_mapped'),
+      outcome: z.enum(['ok', 'no_mapping', 'readonly', 'out_of_page']),
+    })
+    .strict(),
+  z.discriminatedUnion('outcome', [
+    z.strictObject({
+      kind: z.literal('read_mapped'),
+      outcome: z.literal('ok'),
+      digest: z.string(),
+    }),
+    z.strictObject({ kind: z.literal('read_mapped'), outcome: z.literal('no_mapping') }),
+    z.strictObject({ kind: z.literal('read_mapped'), outcome: z.literal('out_of_page') }),
+  ]),
+  z
     .object({
       kind: z.literal('map_grant_ref'),
       // A mapped element carries both its handle and dev_bus_addr (MapElementResult), a failed
@@ -56,6 +81,7 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('unmap_grant_ref'), statuses: z.array(status) }).strict(),
   z.object({ kind: z.literal('transfer'), statuses: z.array(status) }).strict(),
   z.object({ kind: z.literal('unmap_and_replace'), statuses: z.array(status) }).strict(),
+  z.object({ kind: z.literal('copy'), statuses: z.array(status) }).strict(),
   z
     .object({
       kind: z.literal('setup_table'),

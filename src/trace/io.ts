@@ -7,12 +7,15 @@ import { writeFileAtomic } from '../output/files.ts';
 import { opProblem } from '../ops/schema.ts';
 import type { Trace } from './format.ts';
 import { TRACE_FORMAT, TRACE_VERSION, TraceSchema } from './format.ts';
+import { migrateTrace, OLDEST_TRACE_VERSION } from './migrate.ts';
 
 export type LoadResult =
   { readonly ok: true; readonly trace: Trace } | { ok: false; error: string };
 
-/** Validate an already-parsed JSON value as a trace. */
-export function parseTrace(value: unknown): LoadResult {
+/** Validate an already-parsed JSON value as a trace (of this version, or of an earlier one,
+ * migrated first: ./migrate.ts). */
+export function parseTrace(original: unknown): LoadResult {
+  const value = migrateTrace(original);
   if (typeof value === 'object' && value !== null && 'format' in value) {
     if (value.format !== TRACE_FORMAT) {
       return {
@@ -23,7 +26,7 @@ export function parseTrace(value: unknown): LoadResult {
     if ('version' in value && value.version !== TRACE_VERSION) {
       return {
         ok: false,
-        error: `version: this grantcheck reads trace version ${TRACE_VERSION}, the file is version ${quote(value.version)}`,
+        error: `version: this grantcheck reads trace versions ${OLDEST_TRACE_VERSION} to ${TRACE_VERSION}, the file is version ${quote(value.version)}`,
       };
     }
   }

@@ -5,6 +5,9 @@ import { IntMap } from '../model/intMap.ts';
 import { z } from 'zod';
 import { FreeList } from '../model/freeList.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
+import type { PageContents } from '../model/contents.ts';
+import { normalizeRuns, pageOf } from '../model/contents.ts';
+import { PAGE_SIZE } from '../xen/abi.ts';
 import type { DeepReadonly } from './format.ts';
 
 const int = z.number().int();
@@ -46,6 +49,30 @@ export const MaptrackJsonSchema = z
   .strict();
 export const HostMappingJsonSchema = z.object({ mfn: int, writable: z.boolean() }).strict();
 
+/** One page's contents: its runs [start, end, byte] in the model's normal form
+ * (src/model/contents.ts): sorted, within the page, non-empty, non-zero, touching runs of one
+ * value merged. */
+export const PageJsonSchema = z
+  .array(
+    z.tuple([
+      z.number().int().min(0).max(PAGE_SIZE),
+      z.number().int().min(0).max(PAGE_SIZE),
+      z.number().int().min(1).max(0xff),
+    ]),
+  )
+  .min(1)
+  .refine(
+    (runs) => {
+      const asRuns = runs.map(([start, end, byte]) => ({ start, end, byte }));
+      const normal = normalizeRuns(asRuns);
+      return (
+        normal.length === runs.length &&
+        asRuns.every((r, i) => r.start < r.end && (i === 0 || (asRuns[i - 1]?.end ?? 0) <= r.start))
+      );
+    },
+    { error: 'runs must be sorted, non-empty, non-overlapping, with touching equal runs merged' },
+  );
+
 const DomainJsonSchema = z
   .object({
     id: int,
@@ -70,7 +97,11 @@ const DomainJsonSchema = z
   .strict();
 
 export const StateJsonSchema = z
-  .object({ domains: z.array(DomainJsonSchema), frameOwner: pairs(int) })
+  .object({
+    domains: z.array(DomainJsonSchema),
+    frameOwner: pairs(int),
+    contents: pairs(PageJsonSchema),
+  })
   .strict();
 
 export type StateJson = z.infer<typeof StateJsonSchema>;
@@ -124,8 +155,40 @@ function domainToJson(d: DomainState): StateJson['domains'][number] {
   };
 }
 
+export function pageToJson(page: PageContents): [number, number, number][] {
+  return page.runs.map((r) => [r.start, r.end, r.byte]);
+}
+
+export function pageFromJson(
+  runs: readonly (readonly [number, number, number])[],
+): PageContents | undefined {
+  return pageOf(runs.map(([start, end, byte]) => ({ start, end, byte })));
+}
+
+/** Pages as JSON pairs, by MFN. */
+export function contentsToJson(
+  contents: ReadonlyMap<number, PageContents>,
+): [number, [number, number, number][]][] {
+  return sortedPairs(contents).map(([mfn, page]) => [mfn, pageToJson(page)]);
+}
+
+export function contentsFromJson(
+  pairs: readonly (readonly [number, readonly (readonly [number, number, number])[]])[],
+): Map<number, PageContents> {
+  const contents = new Map<number, PageContents>();
+  for (const [mfn, runs] of pairs) {
+    const page = pageFromJson(runs);
+    if (page !== undefined) contents.set(mfn, page);
+  }
+  return contents;
+}
+
 export function stateToJson(state: ModelState): StateJson {
-  return { domains: state.domains.map(domainToJson), frameOwner: sortedPairs(state.frameOwner) };
+  return {
+    domains: state.domains.map(domainToJson),
+    frameOwner: sortedPairs(state.frameOwner),
+    contents: contentsToJson(state.contents),
+  };
 }
 
 /** Accepts a trace's read-only state as well as a fresh one. */
@@ -155,5 +218,6 @@ export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
       rawWritten: new Set(d.rawWritten),
     })),
     frameOwner: new Map(json.frameOwner),
+    contents: contentsFromJson(json.contents),
   };
 }

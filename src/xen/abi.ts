@@ -41,6 +41,12 @@ export const GNTMAP_readonly = 1 << 2;
 export const GNTMAP_application_map = 1 << 3;
 export const GNTMAP_contains_pte = 1 << 4;
 
+// --- GNTCOPY_* copy flags (pub.h struct gnttab_copy) -----------------------------------------
+/** The source names a grant ref of source.domid (else a gmfn of the caller). */
+export const GNTCOPY_source_gref = 1 << 0;
+/** The destination names a grant ref of dest.domid (else a gmfn of the caller). */
+export const GNTCOPY_dest_gref = 1 << 1;
+
 // --- GNTST_* status codes (pub.h L626-639) ---------------------------------------------------
 export const GNTST_okay = 0;
 export const GNTST_general_error = -1;

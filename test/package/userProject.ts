@@ -21,7 +21,7 @@ const atMostOneHostMapping = {
   onImpl: () => null,
 };
 const strict = { ...suite, invariants: [...INVARIANTS, atMostOneHostMapping] };
-const caught = runSuite(strict, { seed: 42, runs: 100 });
+const caught = runSuite(strict, { seed: 42, runs: 400 });
 console.log(JSON.stringify({
   version: VERSION,
   op: formatOp(parsed.op),

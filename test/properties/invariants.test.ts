@@ -10,6 +10,7 @@ import { ImplView } from '../../src/harness/implView.ts';
 import type { StateInvariant } from '../../src/harness/invariant.ts';
 import { GrantSystem, NO_OWNER, SharedGrantMemory } from '../../src/impl/index.ts';
 import type { XenDomain } from '../../src/impl/index.ts';
+import { fillRange } from '../../src/model/contents.ts';
 import { initialState, step } from '../../src/model/index.ts';
 import { FreeList } from '../../src/model/freeList.ts';
 import { IntMap } from '../../src/model/intMap.ts';
@@ -854,6 +855,29 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
       },
     ],
   },
+  'freed-pages-scrubbed': {
+    model: [
+      {
+        what: 'a page is freed with its bytes',
+        corrupt: (s) => ({
+          ...setFrameOwner(s, D2_MFN, undefined),
+          contents: withKey(s.contents, D2_MFN, must(fillRange(undefined, 7, 1, 0x42), 'page')),
+        }),
+        names: /free mfn 0x10a holds bytes/,
+      },
+    ],
+    impl: [
+      {
+        what: 'a page is freed with its bytes',
+        corrupt: (sys) => {
+          sys.xen.frames.writableBytes(D2_MFN)[7] = 0x42;
+          sys.xen.frames.setOwner(D2_MFN, NO_OWNER);
+        },
+        names: /free mfn 0x10a holds bytes/,
+      },
+    ],
+  },
+
   'grant-frames': {
     model: [
       {

@@ -56,13 +56,17 @@ describe.each([
 });
 
 describe('expected outcomes', () => {
-  it('demand permission_denied only where an unprivileged domain can name another', () => {
+  it('demand permission_denied only where an unprivileged domain can name another (copy: always, a gmfn named by a numeric domid)', () => {
     const denied = (domains: number) =>
       buildSuite('protocol', makeConfig({ domains }))?.expectedOutcomes.filter((o) =>
         o.endsWith(':permission_denied'),
       );
-    expect(denied(1)).toEqual([]);
-    expect(denied(2)).toEqual(['setup_table:permission_denied', 'query_size:permission_denied']);
+    expect(denied(1)).toEqual(['copy:permission_denied']);
+    expect(denied(2)).toEqual([
+      'setup_table:permission_denied',
+      'query_size:permission_denied',
+      'copy:permission_denied',
+    ]);
   });
 
   it("demand a map's no_space only where one burst can fill the maptrack table", () => {

@@ -34,7 +34,7 @@ afterAll(() => opened.forEach((f) => f.close()));
 describe('the built-in impl over the wire', () => {
   it('passes the conformance suite, whole state compared', () => {
     const subject = open(server);
-    expect(subject.observes).toHaveLength(8);
+    expect(subject.observes).toHaveLength(9);
     const suite = buildSuite('conformance');
     if (!suite) throw new Error('no suite');
     const outcome = runSuite(suite, { seed: 7, runs: 40, subject });

@@ -84,7 +84,7 @@ describe('library API', () => {
     const suite = buildSuite('conformance')!;
     const strict = { ...suite, invariants: [...INVARIANTS, atMostOneHostMapping] };
     expect(runSuite(suite, { seed: 42, runs: 100 }).kind).toBe('pass');
-    const outcome = runSuite(strict, { seed: 42, runs: 100 });
+    const outcome = runSuite(strict, { seed: 42, runs: 400 });
     expect(outcome.kind).toBe('violation');
     if (outcome.kind !== 'violation') return;
     expect(violationName(outcome.violation)).toBe('invariant at-most-one-host-mapping (model)');

@@ -4,6 +4,7 @@
 import type { HypercallOp } from '../../ops/op.ts';
 import { unreachable } from '../../ops/op.ts';
 import type { OpResult } from '../../ops/result.ts';
+import { gnttabCopy } from './copy.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import { gnttabMapGrantRef } from './mapGrantRef.ts';
 import { gnttabQuerySize } from './querySize.ts';
@@ -32,6 +33,8 @@ export function doGrantTableOp(xen: Hypervisor, op: HypercallOp): OpResult {
       };
     case 'swap_grant_ref':
       return { kind: 'swap_grant_ref', statuses: gnttabSwapGrantRef(xen, op.caller, op.batch) };
+    case 'copy':
+      return { kind: 'copy', statuses: gnttabCopy(xen, op.caller, op.batch) };
     default:
       return unreachable(op);
   }

@@ -3,6 +3,7 @@
 // assign_pages, free_domheap_page (xen/arch/x86/mm.c, common/page_alloc.c; H §4 step 2).
 
 import type { DomId, Mfn } from '../../ops/op.ts';
+import { PAGE_SIZE } from '../../xen/abi.ts';
 import { freshVersion } from '../version.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
@@ -19,6 +20,10 @@ export const EINVAL = -22;
 export interface SavedFrameTable {
   readonly version: number;
   readonly bytes: ArrayBuffer;
+  readonly contentsVersion: number;
+  /** The page buffers at the save: never written again (copy on write). */
+  readonly pages: readonly (Uint8Array | undefined)[];
+  readonly pageVersions: readonly number[];
 }
 
 /** One entry per machine frame, index mfn - firstMfn, all in one buffer (cheap to copy). The
@@ -30,8 +35,15 @@ export class FrameTable {
   readonly count: Uint32Array;
   /** type_info's count of PGT_writable_page references. */
   readonly writableTypeCount: Uint32Array;
-  /** Content version (../version.ts). */
+  /** Content version (../version.ts) of owner, count and type count. */
   version = freshVersion();
+  /** Content version of the page contents as a whole, and of each page's. */
+  contentsVersion = freshVersion();
+  private pageVersions: number[];
+  /** Each frame's bytes, allocated at its first write (undefined: all zero). A buffer some
+   * snapshot holds (`frozen`) is copied before it is written. */
+  private pages: (Uint8Array | undefined)[];
+  private frozen: boolean[];
   private readonly buffer: ArrayBuffer;
   private saved: SavedFrameTable | undefined;
 
@@ -43,6 +55,48 @@ export class FrameTable {
     this.owner = new Int32Array(this.buffer, 0, nrFrames);
     this.count = new Uint32Array(this.buffer, nrFrames * 4, nrFrames);
     this.writableTypeCount = new Uint32Array(this.buffer, nrFrames * 8, nrFrames);
+    this.pages = new Array<Uint8Array | undefined>(nrFrames).fill(undefined);
+    this.frozen = new Array<boolean>(nrFrames).fill(false);
+    this.pageVersions = new Array<number>(nrFrames).fill(0);
+  }
+
+  /** The bytes of a frame for reading (undefined: all zero, or not a frame). */
+  bytesOf(mfn: Mfn): Uint8Array | undefined {
+    return this.valid(mfn) ? this.pages[mfn - this.firstMfn] : undefined;
+  }
+
+  /** The content version of one frame's bytes (0: never written). */
+  pageVersionOf(mfn: Mfn): number {
+    return this.pageVersions[mfn - this.firstMfn] ?? 0;
+  }
+
+  /** The bytes of a frame for writing: allocated, or copied from a snapshot's, on demand. */
+  writableBytes(mfn: Mfn): Uint8Array {
+    const i = mfn - this.firstMfn;
+    if (!this.valid(mfn)) throw new Error(`write to mfn ${mfn}: not a frame`);
+    let page = this.pages[i];
+    if (page === undefined) {
+      page = new Uint8Array(PAGE_SIZE);
+    } else if (this.frozen[i] === true) {
+      page = page.slice();
+    }
+    this.pages[i] = page;
+    this.frozen[i] = false;
+    const v = freshVersion();
+    this.pageVersions[i] = v;
+    this.contentsVersion = v;
+    return page;
+  }
+
+  /** Scrub a frame: all its bytes zero. */
+  scrub(mfn: Mfn): void {
+    const i = mfn - this.firstMfn;
+    if (!this.valid(mfn) || this.pages[i] === undefined) return;
+    this.pages[i] = undefined;
+    this.frozen[i] = false;
+    const v = freshVersion();
+    this.pageVersions[i] = v;
+    this.contentsVersion = v;
   }
 
   /** mfn_valid(): a frame of this machine. */
@@ -75,16 +129,33 @@ export class FrameTable {
 
   /** An immutable copy; an unchanged table hands out its last copy again. */
   save(): SavedFrameTable {
-    if (this.saved?.version !== this.version) {
-      this.saved = { version: this.version, bytes: this.buffer.slice(0) };
+    const last = this.saved;
+    if (last?.version === this.version && last.contentsVersion === this.contentsVersion) {
+      return last;
     }
-    return this.saved;
+    this.frozen.fill(true);
+    const saved: SavedFrameTable = {
+      version: this.version,
+      bytes: last?.version === this.version ? last.bytes : this.buffer.slice(0),
+      contentsVersion: this.contentsVersion,
+      pages: this.pages.slice(),
+      pageVersions: this.pageVersions.slice(),
+    };
+    this.saved = saved;
+    return saved;
   }
 
   load(saved: SavedFrameTable): void {
-    if (saved.version === this.version) return;
-    new Uint8Array(this.buffer).set(new Uint8Array(saved.bytes));
-    this.version = saved.version;
+    if (saved.version !== this.version) {
+      new Uint8Array(this.buffer).set(new Uint8Array(saved.bytes));
+      this.version = saved.version;
+    }
+    if (saved.contentsVersion !== this.contentsVersion) {
+      this.pages = saved.pages.slice();
+      this.frozen.fill(true);
+      this.pageVersions = saved.pageVersions.slice();
+      this.contentsVersion = saved.contentsVersion;
+    }
     this.saved = saved;
   }
 }
@@ -149,8 +220,10 @@ export function assignPages(xen: Hypervisor, mfn: Mfn, e: DomId): void {
   xen.frames.setRefs(mfn, PAGE_BASE_REFS);
 }
 
-/** free_domheap_page / put_page of the last reference: the page is gone. */
+/** free_domheap_page / put_page of the last reference: the page is gone, and scrubbed (an
+ * ownerless page always is: free_domheap_pages, common/page_alloc.c L2546 `scrub = 1`). */
 export function freeDomheapPage(xen: Hypervisor, mfn: Mfn): void {
+  xen.frames.scrub(mfn);
   xen.frames.setOwner(mfn, NO_OWNER);
   xen.frames.setRefs(mfn, 0);
   xen.frames.setWritableTypes(mfn, 0);

@@ -36,7 +36,15 @@ function lost(
   mfn: number,
   status: number,
 ): { state: ModelState; status: number } {
-  return { state: { ...stolen, frameOwner: mapWithout(stolen.frameOwner, mfn) }, status };
+  // free_domheap_pages scrubs an ownerless page (common/page_alloc.c: `scrub = 1` for d == NULL)
+  return {
+    state: {
+      ...stolen,
+      frameOwner: mapWithout(stolen.frameOwner, mfn),
+      contents: mapWithout(stolen.contents, mfn),
+    },
+    status,
+  };
 }
 
 function transferOne(

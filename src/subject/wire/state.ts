@@ -10,7 +10,9 @@ import {
   ActiveJsonSchema,
   EntryJsonSchema,
   HostMappingJsonSchema,
+  contentsFromJson,
   MaptrackJsonSchema,
+  PageJsonSchema,
   pairs,
   stateToJson,
 } from '../../trace/stateJson.ts';
@@ -31,6 +33,7 @@ const WireDomainSchema = z.strictObject({
 export const WireStateSchema = z.strictObject({
   domains: z.array(WireDomainSchema),
   frames: pairs(int).optional(),
+  contents: pairs(PageJsonSchema).optional(),
 });
 
 export type WireState = z.infer<typeof WireStateSchema>;
@@ -52,6 +55,7 @@ export function wireStateOf(state: ModelState, parts: readonly StatePart[]): Wir
       ...(has.has('totPages') ? { totPages: { totPages: d.totPages, maxPages: d.maxPages } } : {}),
     })),
     ...(has.has('frames') ? { frames: json.frameOwner } : {}),
+    ...(has.has('contents') ? { contents: json.contents } : {}),
   };
 }
 
@@ -68,7 +72,9 @@ const DOMAIN_PARTS = [
 /** The parts a state carries (in any of its domains). */
 export function wireStateParts(state: WireState): StatePart[] {
   const parts: StatePart[] = DOMAIN_PARTS.filter((p) => state.domains.some((d) => p in d));
-  return 'frames' in state ? [...parts, 'frames'] : parts;
+  if ('frames' in state) parts.push('frames');
+  if ('contents' in state) parts.push('contents');
+  return parts;
 }
 
 /** Which declared part is missing from `state`, or which undeclared one it carries, if any:
@@ -95,7 +101,10 @@ export function wireStateProblem(
       if (found) return found;
     }
   }
-  return problem('state.frames', 'frames' in state, has.has('frames'));
+  return (
+    problem('state.frames', 'frames' in state, has.has('frames')) ??
+    problem('state.contents', 'contents' in state, has.has('contents'))
+  );
 }
 
 function emptyDomain(id: number): DomainState {
@@ -143,5 +152,6 @@ export function stateFromWire(state: WireState): ModelState {
       };
     }),
     frameOwner: new Map(state.frames ?? []),
+    contents: contentsFromJson(state.contents ?? []),
   };
 }

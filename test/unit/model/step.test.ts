@@ -98,7 +98,7 @@ function reordered(state: ModelState): ModelState {
     hostMappings: rev(d.hostMappings),
     rawWritten: new Set([...d.rawWritten].reverse()),
   }));
-  return { domains, frameOwner: rev(state.frameOwner) };
+  return { domains, frameOwner: rev(state.frameOwner), contents: rev(state.contents) };
 }
 
 function agree(a: ModelState, b: ModelState): void {

@@ -1,0 +1,336 @@
+// GNTTABOP_copy: gnttab_copy, gnttab_copy_one, gnttab_copy_lock_domains, gnttab_copy_claim_buf,
+// gnttab_copy_buf_valid, gnttab_copy_buf, acquire_grant_for_copy and release_grant_for_copy
+// (xen/common/grant_table.c, Xen 4.17.7) for a PV caller and v1 tables: no transitive grants,
+// no sub-page windows, no paging (so never eagain or ERESTART).
+
+import type { CopyArgs, CopyPtr, DomId, Mfn, Ref } from '../../ops/op.ts';
+import {
+  DOMID_SELF,
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
+  GNTPIN_devw_mask,
+  GNTPIN_hstr_inc,
+  GNTPIN_hstw_inc,
+  GNTPIN_hstw_mask,
+  GNTST_bad_copy_arg,
+  GNTST_bad_domain,
+  GNTST_bad_gntref,
+  GNTST_general_error,
+  GNTST_okay,
+  GNTST_permission_denied,
+  PAGE_SIZE,
+} from '../../xen/abi.ts';
+import type { Hypervisor } from './hypervisor.ts';
+import {
+  getPageTypeWritable,
+  NO_OWNER,
+  pageGetOwnerAndReference,
+  putPage,
+  putPageType,
+} from './mm.ts';
+
+/** struct gnttab_copy_buf: one side's cached domain lock and claim. */
+export interface CopyBuf {
+  domain: DomId | undefined; // the locked domain (rcu_lock_domain_by_any_id)
+  domid: number; // ptr.domid as the element gave it: the cache key
+  u: number; // ptr.u: the ref or gmfn claimed
+  offset: number; // ptr.offset: the window's start (act->start; 0 for a gmfn)
+  len: number; // the window's length
+  mfn: Mfn;
+  page: Mfn | undefined; // the page reference held
+  mapped: boolean; // virt != NULL
+  readOnly: boolean;
+  haveGrant: boolean;
+  haveType: boolean;
+}
+
+export function emptyCopyBuf(): CopyBuf {
+  return {
+    domain: undefined,
+    domid: -1,
+    u: 0,
+    offset: 0,
+    len: 0,
+    mfn: 0,
+    page: undefined,
+    mapped: false,
+    readOnly: false,
+    haveGrant: false,
+    haveType: false,
+  };
+}
+
+/** release_grant_for_copy (v1): the pin comes off, reduce_status_for_pin. */
+export function releaseGrantForCopy(xen: Hypervisor, rd: DomId, ref: Ref, readonly: boolean): void {
+  const rgt = xen.domain(rd).grantTable;
+  const act = rgt.active;
+  const pin = (act.pinOf(ref) - (readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc)) >>> 0;
+  act.setPin(ref, pin);
+  xen.parts.reduceStatusForPin(rgt.shared, ref, pin, readonly);
+}
+
+/** acquire_grant_for_copy for a v1 entry: pins it for `ldom` and takes a page reference; the
+ * frame, or a negative status with nothing held. */
+export function acquireGrantForCopy(
+  xen: Hypervisor,
+  rd: DomId,
+  gref: Ref,
+  ldom: DomId,
+  readonly: boolean,
+): { status: number; mfn: Mfn } {
+  const parts = xen.parts;
+  const rgt = xen.domain(rd).grantTable;
+  const pinIncr = readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc;
+  // acquire_grant_for_copy: ref beyond the table
+  if (gref >= rgt.nrGrantEntries) return { status: GNTST_bad_gntref, mfn: 0 };
+  const act = rgt.active;
+  const shared = rgt.shared;
+  const oldPin = act.pinOf(gref);
+  // acquire_grant_for_copy: pinned by another domain, or the counter at 128
+  if (oldPin !== 0 && (act.domidOf(gref) !== ldom || parts.pinIncrementRefused(oldPin, pinIncr))) {
+    return { status: GNTST_general_error, mfn: 0 };
+  }
+  let mfn: Mfn;
+  if (oldPin === 0 || (!readonly && (oldPin & (GNTPIN_devw_mask | GNTPIN_hstw_mask)) === 0)) {
+    // _set_status with mapflag 0 (GTF_sub_page not checked)
+    const rc = parts.setStatus(shared, gref, oldPin !== 0, readonly, false, ldom);
+    if (rc !== GNTST_okay) return { status: rc, mfn: 0 };
+    const got = parts.getPagedFrame(xen, rd, shared.loadFrame(gref));
+    if (got < 0) {
+      // unlock_out_clear
+      parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
+      return { status: got, mfn: 0 };
+    }
+    if (oldPin === 0) {
+      act.setHolder(gref, ldom, got);
+    } else if (act.mfnOf(gref) !== got) {
+      // the frame re-read for a write upgrade is not the pinned one (XSA-500's check)
+      putPage(xen, got);
+      parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
+      return { status: GNTST_general_error, mfn: 0 };
+    }
+    mfn = got;
+  } else {
+    // pinned: a reference on act->mfn, whose owner must still be rd
+    mfn = act.mfnOf(gref);
+    const owner = xen.frames.valid(mfn) ? pageGetOwnerAndReference(xen, mfn) : NO_OWNER;
+    if (owner !== rd) {
+      if (owner !== NO_OWNER) putPage(xen, mfn);
+      parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
+      return { status: GNTST_bad_domain, mfn: 0 };
+    }
+  }
+  act.setPin(gref, (act.pinOf(gref) + pinIncr) >>> 0);
+  return { status: GNTST_okay, mfn };
+}
+
+/** gnttab_copy_release_buf */
+export function copyReleaseBuf(xen: Hypervisor, buf: CopyBuf): void {
+  buf.mapped = false;
+  if (buf.haveGrant && buf.domain !== undefined) {
+    xen.parts.releaseGrantForCopy(xen, buf.domain, buf.u, buf.readOnly);
+    buf.haveGrant = false;
+  }
+  if (buf.haveType && buf.page !== undefined) {
+    putPageType(xen, buf.page);
+    buf.haveType = false;
+  }
+  if (buf.page !== undefined) {
+    putPage(xen, buf.page);
+    buf.page = undefined;
+  }
+}
+
+function unlockDomains(src: CopyBuf, dest: CopyBuf): void {
+  src.domain = undefined;
+  dest.domain = undefined;
+}
+
+/** gnttab_copy_lock_domain: only DOMID_SELF may name a gmfn; then the lookup. */
+function lockDomain(xen: Hypervisor, caller: DomId, ptr: CopyPtr, gref: boolean, buf: CopyBuf) {
+  if (ptr.domid !== DOMID_SELF && !gref) return GNTST_permission_denied;
+  const d = xen.rcuLockDomainByAnyId(ptr.domid, caller);
+  if (d === undefined) return GNTST_bad_domain;
+  buf.domain = d.id;
+  buf.domid = ptr.domid;
+  return GNTST_okay;
+}
+
+/** gnttab_copy_lock_domains: source, then dest (XSM grant_copy: the dummy policy allows). */
+function lockDomains(xen: Hypervisor, caller: DomId, op: CopyArgs, src: CopyBuf, dest: CopyBuf) {
+  let rc = lockDomain(xen, caller, op.source, (op.flags & GNTCOPY_source_gref) !== 0, src);
+  if (rc === GNTST_okay) {
+    rc = lockDomain(xen, caller, op.dest, (op.flags & GNTCOPY_dest_gref) !== 0, dest);
+  }
+  if (rc !== GNTST_okay) unlockDomains(src, dest);
+  return rc;
+}
+
+/** gnttab_copy_claim_buf */
+function claimBuf(
+  xen: Hypervisor,
+  caller: DomId,
+  op: CopyArgs,
+  ptr: CopyPtr,
+  buf: CopyBuf,
+  grefFlag: number,
+): number {
+  buf.readOnly = grefFlag === GNTCOPY_source_gref;
+  const rd = buf.domain;
+  if (rd === undefined) return GNTST_general_error; // not reachable: locked before
+  if (op.flags & grefFlag) {
+    const got = acquireGrantForCopy(xen, rd, ptr.u, caller, buf.readOnly);
+    if (got.status !== GNTST_okay) return got.status;
+    buf.mfn = got.mfn;
+    buf.page = got.mfn;
+    buf.offset = 0; // act->start and act->length: the whole page for v1
+    buf.len = PAGE_SIZE;
+    buf.u = ptr.u;
+    buf.haveGrant = true;
+  } else {
+    const got = xen.parts.getPagedFrame(xen, rd, ptr.u);
+    if (got < 0) return got;
+    buf.mfn = got;
+    buf.page = got;
+    buf.u = ptr.u;
+    buf.offset = 0;
+    buf.len = PAGE_SIZE;
+  }
+  if (!buf.readOnly) {
+    // get_page_type(PGT_writable_page): no page tables here, so always granted
+    if (!getPageTypeWritable(xen, buf.mfn)) return GNTST_general_error;
+    buf.haveType = true;
+  }
+  buf.mapped = true;
+  return GNTST_okay;
+}
+
+/** gnttab_copy_buf_valid: a gref side hits on the same ref held as a grant, a gmfn side on the
+ * same number, whatever the buffer holds. */
+export function copyBufValid(ptr: CopyPtr, buf: CopyBuf, hasGref: boolean): boolean {
+  if (!buf.mapped) return false;
+  if (hasGref) return buf.haveGrant && ptr.u === buf.u;
+  return ptr.u === buf.u;
+}
+
+/** gnttab_copy_buf's bounds: both ranges within the page (else bad_copy_arg), then within the
+ * buffers' windows (else general_error); okay when the bytes may move. */
+export function copyBufBounds(op: CopyArgs, dest: CopyBuf, src: CopyBuf): number {
+  if (op.source.offset + op.len > PAGE_SIZE || op.dest.offset + op.len > PAGE_SIZE) {
+    return GNTST_bad_copy_arg;
+  }
+  if (op.source.offset < src.offset || op.source.offset + op.len > src.offset + src.len) {
+    return GNTST_general_error;
+  }
+  if (op.dest.offset < dest.offset || op.dest.offset + op.len > dest.offset + dest.len) {
+    return GNTST_general_error;
+  }
+  return GNTST_okay;
+}
+
+/** gnttab_copy_buf: the bounds, then the bytes. */
+function copyBuf(xen: Hypervisor, op: CopyArgs, dest: CopyBuf, src: CopyBuf): number {
+  const rc = xen.parts.copyBufBounds(op, dest, src);
+  if (rc !== GNTST_okay) return rc;
+  copyBytes(xen, src.mfn, op.source.offset, dest.mfn, op.dest.offset, op.len);
+  return GNTST_okay;
+}
+
+/** memcpy(dest->virt + dest offset, src->virt + source offset, len), with memmove's result where
+ * the two ranges overlap in one frame (docs/semantics.md §14). A source range past its page's
+ * end (only when a fault let it through) reads on into the next machine frame, as a memcpy
+ * through the direct map would. */
+function copyBytes(xen: Hypervisor, from: Mfn, off: number, to: Mfn, at: number, len: number) {
+  if (len === 0) return;
+  const frames = xen.frames;
+  if (off + len > PAGE_SIZE) {
+    const head = PAGE_SIZE - off;
+    const bytes = new Uint8Array(len);
+    const first = frames.bytesOf(from);
+    if (first !== undefined) bytes.set(first.subarray(off), 0);
+    const next = frames.bytesOf(from + 1);
+    if (next !== undefined) bytes.set(next.subarray(0, len - head), head);
+    frames.writableBytes(to).set(bytes.subarray(0, Math.min(len, PAGE_SIZE - at)), at);
+    return;
+  }
+  const source = frames.bytesOf(from);
+  if (source === undefined) {
+    // zeros: a destination never written stays all zero
+    if (frames.bytesOf(to) === undefined) return;
+    frames.writableBytes(to).fill(0, at, at + len);
+    return;
+  }
+  if (from === to) {
+    frames.writableBytes(to).copyWithin(at, off, off + len);
+    return;
+  }
+  frames.writableBytes(to).set(source.subarray(off, off + len), at);
+}
+
+/** The DOMID_SELF rule for an element whose domain pair is cached (no new lock): the shipped
+ * Xen 4.17.7 refuses a gmfn side not named DOMID_SELF for every element. */
+export function copySelfRuleOnCacheHit(op: CopyArgs): number {
+  const srcGref = (op.flags & GNTCOPY_source_gref) !== 0;
+  const destGref = (op.flags & GNTCOPY_dest_gref) !== 0;
+  if (op.source.domid !== DOMID_SELF && !srcGref) return GNTST_permission_denied;
+  if (op.dest.domid !== DOMID_SELF && !destGref) return GNTST_permission_denied;
+  return GNTST_okay;
+}
+
+/** gnttab_copy_one, with the DOMID_SELF rule checked for every element (the shipped 4.17.7). */
+export function gnttabCopyOne(
+  xen: Hypervisor,
+  caller: DomId,
+  op: CopyArgs,
+  dest: CopyBuf,
+  src: CopyBuf,
+): number {
+  const srcGref = (op.flags & GNTCOPY_source_gref) !== 0;
+  const destGref = (op.flags & GNTCOPY_dest_gref) !== 0;
+  if (
+    src.domain === undefined ||
+    op.source.domid !== src.domid ||
+    dest.domain === undefined ||
+    op.dest.domid !== dest.domid
+  ) {
+    copyReleaseBuf(xen, src);
+    copyReleaseBuf(xen, dest);
+    unlockDomains(src, dest);
+    const rc = lockDomains(xen, caller, op, src, dest);
+    if (rc !== GNTST_okay) return rc;
+  } else {
+    const rc = xen.parts.copySelfRuleOnCacheHit(op);
+    if (rc !== GNTST_okay) return rc;
+  }
+  if (!copyBufValid(op.source, src, srcGref)) {
+    copyReleaseBuf(xen, src);
+    const rc = claimBuf(xen, caller, op, op.source, src, GNTCOPY_source_gref);
+    if (rc !== GNTST_okay) return rc;
+  }
+  if (!copyBufValid(op.dest, dest, destGref)) {
+    copyReleaseBuf(xen, dest);
+    const rc = claimBuf(xen, caller, op, op.dest, dest, GNTCOPY_dest_gref);
+    if (rc !== GNTST_okay) return rc;
+  }
+  return copyBuf(xen, op, dest, src);
+}
+
+/** gnttab_copy: each element in turn; a failing one releases both buffers; at the end both
+ * are released and both domains unlocked. */
+export function gnttabCopy(xen: Hypervisor, caller: DomId, batch: readonly CopyArgs[]): number[] {
+  const src = emptyCopyBuf();
+  const dest = emptyCopyBuf();
+  const statuses: number[] = [];
+  for (const op of batch) {
+    const rc = xen.parts.gnttabCopyOne(xen, caller, op, dest, src);
+    if (rc !== GNTST_okay) {
+      copyReleaseBuf(xen, src);
+      copyReleaseBuf(xen, dest);
+    }
+    statuses.push(rc);
+  }
+  copyReleaseBuf(xen, src);
+  copyReleaseBuf(xen, dest);
+  unlockDomains(src, dest);
+  return statuses;
+}

@@ -1,0 +1,288 @@
+// GNTTABOP_copy: gnttab_copy() (grant_table.c, Xen 4.17.7) element by element, for a PV caller
+// and v1 grant tables, with its per-hypercall cache of one source and one destination buffer
+// (struct gnttab_copy_buf): which checks a repeated element skips is part of the semantics.
+// docs/semantics.md §14.
+
+import type { CopyArgs, CopyOp, CopyPtr, DomId, Mfn } from '../../ops/op.ts';
+import type { CopyResult } from '../../ops/result.ts';
+import {
+  DOMID_SELF,
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
+  GNTST_bad_copy_arg,
+  GNTST_bad_domain,
+  GNTST_bad_gntref,
+  GNTST_bad_page,
+  GNTST_general_error,
+  GNTST_okay,
+  GNTST_permission_denied,
+  PAGE_SIZE,
+} from '../../xen/abi.ts';
+import { readRuns, writeRuns } from '../contents.ts';
+import { entryAt } from '../entry.ts';
+import { domainAt, isIndex, nrEntries } from '../lookup.ts';
+import type { PinCounts } from '../pins.ts';
+import { NO_PINS, addPins, subtractPins, totalPins, wouldOverflow, writablePins } from '../pins.ts';
+import type { ActiveGrant, ModelState, SharedEntry } from '../state.ts';
+import { reduceStatusForPin, setStatusV1 } from '../status.ts';
+import { mapWith, mapWithout, updateDomain, withEntry } from '../update.ts';
+
+/** One cached side (struct gnttab_copy_buf): the domain locked for it (`domid` as the element
+ * gave it, the cache key) and, once claimed, what it holds. */
+interface Buf {
+  readonly domain: DomId | undefined; // the locked domain; undefined: none
+  readonly domid: number; // ptr.domid as given (DOMID_SELF stays DOMID_SELF)
+  readonly claim: Claim | undefined; // undefined: nothing mapped (buf->virt == NULL)
+}
+
+interface Claim {
+  readonly u: number; // ptr.u: the ref or gmfn it was claimed for
+  readonly grant: boolean; // have_grant: a pin on `domain`'s ref `u`
+  readonly mfn: Mfn;
+}
+
+const EMPTY: Buf = { domain: undefined, domid: -1, claim: undefined };
+
+const HSTR: PinCounts = { ...NO_PINS, hostReadonly: 1 };
+const HSTW: PinCounts = { ...NO_PINS, hostWritable: 1 };
+
+interface Batch {
+  state: ModelState;
+  src: Buf;
+  dest: Buf;
+}
+
+export function copy(state: ModelState, op: CopyOp): { state: ModelState; result: CopyResult } {
+  const b: Batch = { state, src: EMPTY, dest: EMPTY };
+  const statuses: number[] = [];
+  for (const args of op.batch) {
+    const rc = copyOne(b, op.caller, args);
+    // gnttab_copy: a failing element releases both buffers (not the domain locks)
+    if (rc !== GNTST_okay) {
+      b.src = release(b, b.src, true);
+      b.dest = release(b, b.dest, false);
+    }
+    statuses.push(rc);
+  }
+  // after the loop: release both buffers, unlock both domains
+  release(b, b.src, true);
+  release(b, b.dest, false);
+  return { state: b.state, result: { kind: 'copy', statuses } };
+}
+
+/** gnttab_copy_release_buf: drop the claim (release_grant_for_copy for a grant); the domain
+ * stays locked. */
+function release(b: Batch, buf: Buf, readonly: boolean): Buf {
+  const claim = buf.claim;
+  if (claim === undefined) return buf;
+  if (claim.grant && buf.domain !== undefined) {
+    b.state = releaseGrantForCopy(b.state, buf.domain, claim.u, readonly);
+  }
+  return { ...buf, claim: undefined };
+}
+
+/** release_grant_for_copy: the pin comes off, and reduce_status_for_pin clears what the pins
+ * left no longer justify. */
+function releaseGrantForCopy(
+  state: ModelState,
+  rd: DomId,
+  ref: number,
+  readonly: boolean,
+): ModelState {
+  return updateDomain(state, rd, (d) => {
+    const act = d.grantTable.active.get(ref);
+    if (act === undefined) return d; // not reachable: the claim holds a pin
+    const pins = subtractPins(act, readonly ? HSTR : HSTW);
+    const active =
+      totalPins(pins) === 0
+        ? mapWithout(d.grantTable.active, ref)
+        : mapWith(d.grantTable.active, ref, { ...act, ...pins });
+    const entry = reduceStatusForPin(entryAt(d.grantTable, ref), pins, readonly);
+    return { ...d, grantTable: { ...withEntry(d.grantTable, ref, entry), active } };
+  });
+}
+
+/** The DOMID_SELF rule of gnttab_copy_lock_domain: only DOMID_SELF may name a gmfn. */
+function gmfnNotSelf(ptr: CopyPtr, gref: boolean): boolean {
+  return ptr.domid !== DOMID_SELF && !gref;
+}
+
+/** gnttab_copy_lock_domain: rcu_lock_domain_by_any_id (DOMID_SELF is the caller). */
+function lockDomain(state: ModelState, caller: DomId, domid: number): DomId | undefined {
+  return domainAt(state, domid === DOMID_SELF ? caller : domid)?.id;
+}
+
+function copyOne(b: Batch, caller: DomId, args: CopyArgs): number {
+  const srcGref = (args.flags & GNTCOPY_source_gref) !== 0;
+  const destGref = (args.flags & GNTCOPY_dest_gref) !== 0;
+
+  // gnttab_copy_one: a new domain pair releases both buffers and locks both domains again
+  // (gnttab_copy_lock_domains: source rule, source lookup, dest rule, dest lookup, XSM allows)
+  if (
+    b.src.domain === undefined ||
+    args.source.domid !== b.src.domid ||
+    b.dest.domain === undefined ||
+    args.dest.domid !== b.dest.domid
+  ) {
+    b.src = release(b, b.src, true);
+    b.dest = release(b, b.dest, false);
+    b.src = EMPTY;
+    b.dest = EMPTY;
+    if (gmfnNotSelf(args.source, srcGref)) return GNTST_permission_denied;
+    const sd = lockDomain(b.state, caller, args.source.domid);
+    if (sd === undefined) return GNTST_bad_domain;
+    if (gmfnNotSelf(args.dest, destGref)) return GNTST_permission_denied;
+    const dd = lockDomain(b.state, caller, args.dest.domid);
+    if (dd === undefined) return GNTST_bad_domain;
+    b.src = { domain: sd, domid: args.source.domid, claim: undefined };
+    b.dest = { domain: dd, domid: args.dest.domid, claim: undefined };
+  } else if (gmfnNotSelf(args.source, srcGref) || gmfnNotSelf(args.dest, destGref)) {
+    // The DOMID_SELF rule holds for every element, as the public header states it and as the
+    // shipped Xen 4.17.7 behaves; the domain pair being cached does not skip it.
+    return GNTST_permission_denied;
+  }
+
+  // "Different source?" gnttab_copy_buf_valid: a gref side hits on the same ref held as a
+  // grant; a gmfn side on the same number, whatever kind the buffer holds.
+  if (!bufValid(args.source.u, b.src, srcGref)) {
+    b.src = release(b, b.src, true);
+    const rc = claimBuf(b, caller, args.source.u, true, srcGref);
+    if (rc !== GNTST_okay) return rc;
+  }
+  if (!bufValid(args.dest.u, b.dest, destGref)) {
+    b.dest = release(b, b.dest, false);
+    const rc = claimBuf(b, caller, args.dest.u, false, destGref);
+    if (rc !== GNTST_okay) return rc;
+  }
+
+  // gnttab_copy_buf: within the page (bad_copy_arg); within the buffers' windows (general_error,
+  // unreachable for v1: every window is the whole page); then the bytes.
+  const { source, dest, len } = args;
+  if (source.offset + len > PAGE_SIZE || dest.offset + len > PAGE_SIZE) return GNTST_bad_copy_arg;
+  const from = b.src.claim;
+  const to = b.dest.claim;
+  if (from === undefined || to === undefined) return GNTST_general_error; // not reachable
+  const runs = readRuns(b.state.contents.get(from.mfn), source.offset, len);
+  const page = writeRuns(b.state.contents.get(to.mfn), dest.offset, len, runs);
+  const contents =
+    page === undefined
+      ? mapWithout(b.state.contents, to.mfn)
+      : mapWith(b.state.contents, to.mfn, page);
+  if (contents !== b.state.contents) b.state = { ...b.state, contents };
+  return GNTST_okay;
+}
+
+function bufValid(u: number, buf: Buf, gref: boolean): boolean {
+  const claim = buf.claim;
+  if (claim === undefined) return false;
+  return gref ? claim.grant && claim.u === u : claim.u === u;
+}
+
+/** gnttab_copy_claim_buf: acquire_grant_for_copy for a gref, get_paged_frame for a gmfn; a
+ * destination also takes a writable type reference (always granted here: no page tables). */
+function claimBuf(b: Batch, caller: DomId, u: number, readonly: boolean, gref: boolean): number {
+  const buf = readonly ? b.src : b.dest;
+  const rd = buf.domain;
+  if (rd === undefined) return GNTST_general_error; // not reachable: locked above
+  let mfn: Mfn;
+  if (gref) {
+    const acquired = acquireGrantForCopy(b.state, rd, u, caller, readonly);
+    b.state = acquired.state;
+    if (acquired.mfn === undefined) return acquired.status;
+    mfn = acquired.mfn;
+  } else {
+    // get_paged_frame: the gmfn must be a page the (locked) domain owns
+    const found = domainAt(b.state, rd)?.p2m.get(u);
+    if (found === undefined) return GNTST_bad_page;
+    mfn = found;
+  }
+  const claimed: Buf = { ...buf, claim: { u, grant: gref, mfn } };
+  if (readonly) b.src = claimed;
+  else b.dest = claimed;
+  return GNTST_okay;
+}
+
+/** A claim's outcome: the state (with what a failure leaves behind), its status, and on
+ * success the frame. */
+interface Acquired {
+  readonly state: ModelState;
+  readonly status: number;
+  readonly mfn?: Mfn;
+}
+
+/** acquire_grant_for_copy for a v1 entry (no transitive grants, no sub-page windows): the pin,
+ * the status bits and the frame, or a status with the entry as it was. */
+function acquireGrantForCopy(
+  state: ModelState,
+  rd: DomId,
+  ref: number,
+  ldom: DomId,
+  readonly: boolean,
+): Acquired {
+  const granter = domainAt(state, rd);
+  if (granter === undefined) return { state, status: GNTST_bad_domain }; // not reachable
+  const table = granter.grantTable;
+  // ref beyond the table → bad_gntref
+  if (!isIndex(ref, nrEntries(table))) return { state, status: GNTST_bad_gntref };
+  const inc = readonly ? HSTR : HSTW;
+  const act = table.active.get(ref);
+  // pinned by another domain, or the counter to increment at 128 → general_error
+  if (act !== undefined && (act.grantee !== ldom || wouldOverflow(act, inc))) {
+    return { state, status: GNTST_general_error };
+  }
+  const entry = entryAt(table, ref);
+  let pinned: ActiveGrant;
+  let marked = entry;
+  if (act === undefined || (!readonly && writablePins(act) === 0)) {
+    // _set_status_v1 with mapflag 0: GTF_sub_page is not looked at
+    const set = setStatusV1(entry, act !== undefined, !readonly, ldom, false);
+    if (set === undefined) return { state, status: GNTST_general_error };
+    marked = set;
+    // get_paged_frame(sha->frame): a page the granter owns, else bad_page; the bits set above
+    // are reduced again (unlock_out_clear)
+    const grantMfn = granter.p2m.get(marked.frame);
+    if (grantMfn === undefined) {
+      const cleared = reduceStatusForPin(marked, act ?? NO_PINS, readonly);
+      return failWith(state, rd, ref, cleared, GNTST_bad_page);
+    }
+    if (act === undefined) {
+      pinned = { grantee: ldom, mfn: grantMfn, ...addPins(NO_PINS, inc) };
+    } else if (act.mfn !== grantMfn) {
+      // a write upgrade of a pinned entry whose frame the granter changed since (XSA-500's check)
+      const cleared = reduceStatusForPin(marked, act, readonly);
+      return failWith(state, rd, ref, cleared, GNTST_general_error);
+    } else {
+      pinned = { ...act, ...addPins(act, inc) };
+    }
+  } else {
+    // pinned, and no new status bit needed: the frame is act->mfn; its owner must be rd
+    if (state.frameOwner.get(act.mfn) !== rd) {
+      const cleared = reduceStatusForPin(marked, act, readonly);
+      return failWith(state, rd, ref, cleared, GNTST_bad_domain);
+    }
+    pinned = { ...act, ...addPins(act, inc) };
+  }
+  const next = updateDomain(state, rd, (d) => ({
+    ...d,
+    grantTable: {
+      ...withEntry(d.grantTable, ref, marked),
+      active: mapWith(d.grantTable.active, ref, pinned),
+    },
+  }));
+  return { state: next, status: GNTST_okay, mfn: pinned.mfn };
+}
+
+/** A claim that failed after _set_status reduced the bits it set: the entry stays so. */
+function failWith(
+  state: ModelState,
+  rd: DomId,
+  ref: number,
+  entry: SharedEntry,
+  status: number,
+): Acquired {
+  const next = updateDomain(state, rd, (d) => ({
+    ...d,
+    grantTable: withEntry(d.grantTable, ref, entry),
+  }));
+  return { state: next, status };
+}
