@@ -47,6 +47,8 @@ export function updateDomain(
 
 /** Store an entry; an all-zero entry is dropped (GrantTable.entries holds non-zero entries only). */
 export function withEntry(table: GrantTable, ref: number, entry: SharedEntry): GrantTable {
+  // The very entry already stored (a pin that did not change the status bits): nothing to copy.
+  if (table.entries.get(ref) === entry) return table;
   const entries = isZeroEntry(entry)
     ? mapWithout(table.entries, ref)
     : mapWith(table.entries, ref, entry);

@@ -18,70 +18,84 @@ import { hostSlot } from '../hostPte.ts';
 import { domainAt, isIndex, nrEntries } from '../lookup.ts';
 import { allocateHandle, putHandle, withMapping } from '../maptrack.ts';
 import { NO_PINS, addPins, pinIncrement, totalPins, wouldOverflow, writablePins } from '../pins.ts';
-import type { ActiveGrant, Maptrack, ModelState, SharedEntry } from '../state.ts';
+import type { ActiveGrant, DomainState, Maptrack, ModelState, SharedEntry } from '../state.ts';
 import { reduceStatusForPin, setStatusV1 } from '../status.ts';
-import { mapWith, updateDomain, withEntry } from '../update.ts';
+import { mapWith, withEntry } from '../update.ts';
 
-type Element = { state: ModelState; result: MapElementResult };
+/** The state between two elements of one batch. Why not a new ModelState per element: a burst
+ * maps hundreds of elements, and no one sees the states in between, so the batch updates one
+ * copy of the domains array, owned by this call, in place; the ModelState it returns is as
+ * immutable as any other. */
+interface Batch {
+  readonly state: ModelState; // state.domains === domains
+  readonly domains: DomainState[];
+}
+
+/** Replace domain `id` in the batch's working copy (updateDomain without the copies). */
+function setDomain(b: Batch, id: DomId, update: (domain: DomainState) => DomainState): void {
+  const domain = b.domains[id];
+  if (domain !== undefined) b.domains[id] = update(domain);
+}
 
 export function mapGrantRef(
   state: ModelState,
   op: MapGrantRefOp,
 ): { state: ModelState; result: MapGrantRefResult } {
   const results: MapElementResult[] = [];
-  let current = state;
-  for (const args of op.batch) {
-    const element = mapOne(current, op.caller, args);
-    current = element.state;
-    results.push(element.result);
-  }
-  return { state: current, result: { kind: 'map_grant_ref', results } };
+  const domains = state.domains.slice();
+  const batch: Batch = { state: { ...state, domains }, domains };
+  for (const args of op.batch) results.push(mapOne(batch, op.caller, args));
+  // A batch that changed nothing returns the very state it was given, as a per-element step did.
+  const changed = domains.some((d, i) => d !== state.domains[i]);
+  return { state: changed ? batch.state : state, result: { kind: 'map_grant_ref', results } };
 }
 
 // Every failure after the handle was taken returns it to the tail of the free list (L1381), so a
 // failed map still moves later handle numbers and may have grown maptrack_limit.
 function refused(
-  state: ModelState,
+  batch: Batch,
   ld: DomId,
   taken: { handle: number; maptrack: Maptrack },
   status: number,
-): Element {
+): MapElementResult {
   const maptrack = putHandle(taken.maptrack, taken.handle);
-  return { state: updateDomain(state, ld, (d) => ({ ...d, maptrack })), result: { status } };
+  setDomain(batch, ld, (d) => ({ ...d, maptrack }));
+  return { status };
 }
 
-function withGranterEntry(
-  state: ModelState,
+function setGranterEntry(
+  batch: Batch,
   granter: DomId,
   ref: number,
   entry: SharedEntry,
   active: ReadonlyMap<number, ActiveGrant>,
-): ModelState {
-  return updateDomain(state, granter, (d) => ({
+): void {
+  setDomain(batch, granter, (d) => ({
     ...d,
     grantTable: { ...withEntry(d.grantTable, ref, entry), active },
   }));
 }
 
-function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
+function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResult {
+  const { state } = batch;
   const inc = pinIncrement(args.flags);
   // L1023-1035: neither host_map nor device_map → bad_gntref (not a flags error)
-  if (totalPins(inc) === 0) return { state, result: { status: GNTST_bad_gntref } };
+  if (totalPins(inc) === 0) return { status: GNTST_bad_gntref };
   const granter = domainAt(state, args.dom);
   // L1046-1051: unknown domain; DOMID_SELF is not accepted by map
-  if (granter === undefined) return { state, result: { status: GNTST_bad_domain } };
+  if (granter === undefined) return { status: GNTST_bad_domain };
   const mapper = domainAt(state, ld);
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
-  if (mapper === undefined) return { state, result: { status: GNTST_bad_domain } };
+  if (mapper === undefined) return { status: GNTST_bad_domain };
   // L1061-1069: no maptrack handle (the free list keeps its last entry) → no_space
   const taken = allocateHandle(mapper.maptrack);
-  if (taken === undefined) return { state, result: { status: GNTST_no_space } };
+  if (taken === undefined) return { status: GNTST_no_space };
   const { handle } = taken;
 
   const ref = args.ref;
   // L1074-1082: ref beyond the granter's table → bad_gntref
   if (!isIndex(ref, nrEntries(granter.grantTable)))
-    return refused(state, ld, taken, GNTST_bad_gntref);
+    return refused(batch, ld, taken, GNTST_bad_gntref);
 
   const table = granter.grantTable;
   const act = table.active.get(ref); // present iff pin != 0
@@ -89,14 +103,14 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   // L1088-1099: pinned by another grantee (even if the granter rewrote sha->domid since: no
   // revocation), or a counter being incremented already at 128 → general_error
   if (act !== undefined && (act.grantee !== ld || wouldOverflow(act, inc))) {
-    return refused(state, ld, taken, GNTST_general_error);
+    return refused(batch, ld, taken, GNTST_general_error);
   }
 
   let entry = entryAt(table, ref);
   // L1105-1112: _set_status on the first pin, or on the first writable pin of a read-only one
   if (act === undefined || (writable && writablePins(act) === 0)) {
     const marked = setStatusV1(entry, act !== undefined, writable, ld);
-    if (marked === undefined) return refused(state, ld, taken, GNTST_general_error);
+    if (marked === undefined) return refused(batch, ld, taken, GNTST_general_error);
     entry = marked;
   }
 
@@ -107,12 +121,8 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
     if (mfn === undefined) {
       // unlock_out_clear L1372-1373: reduce_status_for_pin with pin 0 clears the status bits
       const cleared = reduceStatusForPin(entry, NO_PINS, !writable);
-      return refused(
-        withGranterEntry(state, granter.id, ref, cleared, table.active),
-        ld,
-        taken,
-        GNTST_bad_page,
-      );
+      setGranterEntry(batch, granter.id, ref, cleared, table.active);
+      return refused(batch, ld, taken, GNTST_bad_page);
     }
     // L1124-1131 and L1135: fill the active entry, then add the pins
     pinned = { grantee: ld, mfn, ...addPins(NO_PINS, inc) };
@@ -132,25 +142,15 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
   if (state.frameOwner.get(pinned.mfn) !== granter.id || (isHost && slot === undefined)) {
     // undo_out L1338-1382: pins back, reduce_status_for_pin, handle returned
     const undone = reduceStatusForPin(entry, act ?? NO_PINS, !writable);
-    return refused(
-      withGranterEntry(state, granter.id, ref, undone, table.active),
-      ld,
-      taken,
-      GNTST_general_error,
-    );
+    setGranterEntry(batch, granter.id, ref, undone, table.active);
+    return refused(batch, ld, taken, GNTST_general_error);
   }
 
-  const granted = withGranterEntry(
-    state,
-    granter.id,
-    ref,
-    entry,
-    mapWith(table.active, ref, pinned),
-  );
+  setGranterEntry(batch, granter.id, ref, entry, mapWith(table.active, ref, pinned));
   // L1325-1329: record the mapping; maptrack flags are a u16 (guest_avail bits dropped;
   // GNTMAP_contains_pte kept, so unmap reads host_addr as this map did)
   const mapping = { granter: granter.id, ref, flags: args.flags & 0xffff };
-  const next = updateDomain(granted, ld, (d) => ({
+  setDomain(batch, ld, (d) => ({
     ...d,
     maptrack: withMapping(taken.maptrack, handle, mapping),
     // create_grant_pv_mapping replaces whatever PTE was in the slot (H §7.4 for the old one)
@@ -160,5 +160,5 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
         : d.hostMappings,
   }));
   // L1331-1333: dev_bus_addr is returned for every successful map, device_map or not
-  return { state: next, result: { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE } };
+  return { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE };
 }
