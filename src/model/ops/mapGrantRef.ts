@@ -1,6 +1,7 @@
 // GNTTABOP_map_grant_ref: map_grant_ref() (grant_table.c L1003-1383) element by element, for a
 // PV mapper and a v1 granter. docs/semantics.md §4, H §2.
 
+import { withFlow } from '../flow.ts';
 import type { DomId, MapGrantRefArgs, MapGrantRefOp } from '../../ops/op.ts';
 import type { MapElementResult, MapGrantRefResult } from '../../ops/result.ts';
 import {
@@ -159,6 +160,10 @@ function mapOne(state: ModelState, ld: DomId, args: MapGrantRefArgs): Element {
         ? mapWith(d.hostMappings, slot, { mfn: pinned.mfn, writable })
         : d.hostMappings,
   }));
+  // Ghost (docs/semantics.md §15): the mapper may read the granter's page; write it unless
+  // read-only.
+  const read = withFlow(next, granter.id, ld);
+  const flowed = args.flags & GNTMAP_readonly ? read : withFlow(read, ld, granter.id);
   // L1331-1333: dev_bus_addr is returned for every successful map, device_map or not
-  return { state: next, result: { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE } };
+  return { state: flowed, result: { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE } };
 }
