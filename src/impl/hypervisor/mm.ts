@@ -49,7 +49,8 @@ export class FrameTable {
   /** Ghost: flows[x] has bit y when a grant (or a transfer) let data move from domain y to
    * domain x at some step: a copy through a grant, a host or device mapping, a transfer. */
   readonly flows: Uint32Array;
-  /** Content version (../version.ts) of owner, count and type count. */
+  /** Content version (../version.ts) of owner, count, type count, and the ghost labels and
+   * flows. */
   version = freshVersion();
   /** Content version of the page contents as a whole, and of each page's. */
   contentsVersion = freshVersion();
