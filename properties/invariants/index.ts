@@ -128,6 +128,16 @@ export const INVARIANTS: readonly StateInvariant[] = [
     onImpl: impl.freedPagesScrubbed,
     reads: ['frames', 'contents'],
   },
+  {
+    name: 'flows-permitted',
+    statement:
+      'a frame owned by (or host-mapped into) domain x holds bytes another domain y wrote only if grants or transfers let data flow from y to x (a chain of them)',
+    source:
+      'grant_table.c gnttab_copy_lock_domain (only DOMID_SELF names a gmfn), gnttab_copy_buf (both ranges within the page), map_grant_ref, gnttab_transfer',
+    onModel: model.flowsPermitted,
+    onImpl: impl.flowsPermitted,
+    reads: ['frames', 'flows', 'hostMappings'],
+  },
   domainInvariant({
     name: 'grant-frames',
     statement: '1 <= nr_grant_frames <= max_grant_frames',

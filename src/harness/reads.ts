@@ -18,6 +18,7 @@ export const READ_NAMES = [
   'totPages',
   'frames',
   'contents',
+  'flows',
 ] as const;
 
 export type ReadName = (typeof READ_NAMES)[number];
@@ -27,8 +28,8 @@ const READ_INDEX = Object.fromEntries(READ_NAMES.map((name, i) => [name, i])) as
   number
 >;
 
-/** One value per part and domain, flat: part p of domain d at `p * domains + d`. `frames` and
- * `contents`, which belong to the whole system, are kept at domain 0. */
+/** One value per part and domain, flat: part p of domain d at `p * domains + d`. `frames`,
+ * `contents` and `flows`, which belong to the whole system, are kept at domain 0. */
 export interface Reads {
   readonly domains: number;
   readonly values: readonly unknown[];
@@ -45,6 +46,7 @@ const HOST_MAPPINGS = READ_INDEX.hostMappings;
 const TOT_PAGES = READ_INDEX.totPages;
 const FRAMES = READ_INDEX.frames;
 const CONTENTS = READ_INDEX.contents;
+const FLOWS = READ_INDEX.flows;
 
 export function modelReads(s: ModelState): Reads {
   const ds = s.domains;
@@ -64,6 +66,7 @@ export function modelReads(s: ModelState): Reads {
   }
   v[FRAMES * n] = s.frameOwner;
   v[CONTENTS * n] = s.contents;
+  v[FLOWS * n] = s.flow;
   return { domains: n, values: v };
 }
 
@@ -85,6 +88,7 @@ export function implReads(system: GrantSystem): Reads {
   }
   v[FRAMES * n] = system.xen.frames.version;
   v[CONTENTS * n] = system.xen.frames.contentsVersion;
+  v[FLOWS * n] = system.xen.frames.version; // the ghost labels and flows renew it
   return { domains: n, values: v };
 }
 

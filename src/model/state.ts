@@ -10,6 +10,7 @@ import type { IntMap } from './intMap.ts';
 import type { DomId, Gfn, Mfn, Ref } from '../ops/op.ts';
 import type { FreeList } from './freeList.ts';
 import type { PageContents } from './contents.ts';
+import type { FlowGhost } from './flow.ts';
 
 /** One v1 shared entry as it sits in the granter's table (struct grant_entry_v1). */
 export interface SharedEntry {
@@ -89,4 +90,7 @@ export interface ModelState {
    * belong to the machine frame, so a transfer moves them with the page. A page freed by a
    * failed transfer is scrubbed (absent here). */
   readonly contents: ReadonlyMap<Mfn, PageContents>;
+  /** Ghost (./flow.ts): the bytes' origin labels and the flows grants permitted; absent means
+   * none. Not in the key, not compared with the impl's. */
+  readonly flow?: FlowGhost;
 }

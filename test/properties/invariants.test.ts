@@ -41,6 +41,8 @@ import {
   MAPTRACK_PER_PAGE,
   MAPTRACK_TAIL,
   SHGNT_PER_PAGE_V1,
+  DOMID_SELF,
+  GNTCOPY_source_gref,
 } from '../../src/xen/abi.ts';
 
 // --- The reachable state --------------------------------------------------------------------
@@ -81,6 +83,22 @@ const SCENARIO: readonly Op[] = [
   { kind: 'grant_transfer', dom: 1, ref: TRANSFER_REF, grantee: 2, gfn: 4 },
   { kind: 'transfer', caller: 2, batch: [{ gfn: 3, domid: 1, ref: TRANSFER_REF }] },
   { kind: 'raw_write', dom: 1, ref: RAW_REF, flags: GTF_permit_access, domid: 2, frame: 0 },
+  // bytes with origins: d1's own, d2's through its writable mapping of RW_MFN, and d1's copied
+  // by d2 through the read-only grant into d2's gfn 2 (D2_MFN)
+  { kind: 'write_page', dom: 1, gfn: 1, off: 0, len: 16, byte: 0x11 },
+  { kind: 'write_mapped', dom: 2, hostAddr: 0x1000, off: 16, len: 16, byte: 0x22 },
+  {
+    kind: 'copy',
+    caller: 2,
+    batch: [
+      {
+        source: { u: RO_REF, domid: 1, offset: 0 },
+        dest: { u: 2, domid: DOMID_SELF, offset: 0 },
+        len: 32,
+        flags: GNTCOPY_source_gref,
+      },
+    ],
+  },
 ];
 
 function succeeded(r: OpResult): boolean {
@@ -874,6 +892,62 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
           sys.xen.frames.setOwner(D2_MFN, NO_OWNER);
         },
         names: /free mfn 0x10a holds bytes/,
+      },
+    ],
+  },
+
+  // The reachable state's flows (both maps writable or read-only, the copy, the transfer) let
+  // every domain's data reach every other; each corruption forgets flows or adds an origin.
+  'flows-permitted': {
+    model: [
+      {
+        what: 'the permitted flows are forgotten',
+        corrupt: (s) => ({ ...s, flow: { labels: must(s.flow, 'flow').labels, permitted: [] } }),
+        names: new RegExp(`mfn 0x${RW_MFN.toString(16)} of d1 holds bytes of d2, which no grant`),
+      },
+      {
+        what: "a page holds d0's bytes and no grant ever let d0's data out",
+        corrupt: (s) => ({
+          ...s,
+          flow: { labels: new Map([[D2_MFN, 1 << 0]]), permitted: [0, 1 << 2, 1 << 1] },
+        }),
+        names: new RegExp(`mfn 0x${D2_MFN.toString(16)} of d2 holds bytes of d0`),
+      },
+      {
+        what: "a host-mapped page holds its owner's bytes, and no grant let them reach the mapper",
+        corrupt: (s) => ({
+          ...s,
+          flow: { labels: new Map([[RW_MFN, 1 << 1]]), permitted: [] },
+        }),
+        names: /d2 va page 1 maps mfn 0x[0-9a-f]+ holding bytes of d1/,
+      },
+    ],
+    impl: [
+      {
+        what: 'the permitted flows are forgotten',
+        corrupt: (sys) => sys.xen.frames.flows.fill(0),
+        names: new RegExp(`mfn 0x${RW_MFN.toString(16)} of d1 holds bytes of d2, which no grant`),
+      },
+      {
+        what: "a page holds d0's bytes and no grant ever let d0's data out",
+        corrupt: (sys) => {
+          const { frames } = sys.xen;
+          frames.flows.fill(0);
+          frames.flows[1] = 1 << 2;
+          frames.flows[2] = 1 << 1;
+          frames.addLabels(D2_MFN, 1 << 0);
+        },
+        names: new RegExp(`mfn 0x${D2_MFN.toString(16)} of d2 holds bytes of d0`),
+      },
+      {
+        what: "a host-mapped page holds its owner's bytes, and no grant let them reach the mapper",
+        corrupt: (sys) => {
+          const { frames } = sys.xen;
+          frames.flows.fill(0);
+          frames.labels.fill(0);
+          frames.addLabels(RW_MFN, 1 << 1);
+        },
+        names: /d2 va page 1 maps mfn 0x[0-9a-f]+ holding bytes of d1/,
       },
     ],
   },

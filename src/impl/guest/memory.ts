@@ -2,11 +2,12 @@
 // page table to a granted frame (what the MMU does for the guest; docs/semantics.md §13). The
 // bytes are the frame table's real page buffers (../hypervisor/mm.ts).
 
-import type { Mfn } from '../../ops/op.ts';
+import type { DomId, Mfn } from '../../ops/op.ts';
 import type { Run } from '../../model/contents.ts';
 import { digestRuns } from '../../model/contents.ts';
 import { PAGE_SIZE } from '../../xen/abi.ts';
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
+import { labelOf } from '../hypervisor/mm.ts';
 
 /** Bytes [off, off+len) of one page: no negative bound, not past the page's end. */
 export function inPage(off: number, len: number): boolean {
@@ -30,9 +31,17 @@ export function runsOf(bytes: Uint8Array | undefined, off: number, len: number):
   return runs;
 }
 
-/** Store `len` bytes of `byte` at `off` of frame `mfn`. */
-export function storeBytes(xen: Hypervisor, mfn: Mfn, off: number, len: number, byte: number) {
+/** Store `len` bytes of `byte` at `off` of frame `mfn`, by domain `by` (its origin label). */
+export function storeBytes(
+  xen: Hypervisor,
+  by: DomId,
+  mfn: Mfn,
+  off: number,
+  len: number,
+  byte: number,
+) {
   if (len === 0) return;
+  xen.frames.addLabels(mfn, labelOf(by));
   const existing = xen.frames.bytesOf(mfn);
   // Zeros into a page never written leave it all zero: no buffer needed.
   if (existing === undefined && (byte & 0xff) === 0) return;

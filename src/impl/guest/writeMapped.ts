@@ -12,6 +12,6 @@ export function writeMapped(xen: Hypervisor, op: WriteMappedOp): WriteMappedResu
   if (pte === undefined) return { kind: 'write_mapped', outcome: 'no_mapping' };
   if (!pte.writable) return { kind: 'write_mapped', outcome: 'readonly' };
   if (!inPage(op.off, op.len)) return { kind: 'write_mapped', outcome: 'out_of_page' };
-  storeBytes(xen, pte.mfn, op.off, op.len, op.byte);
+  storeBytes(xen, op.dom, pte.mfn, op.off, op.len, op.byte);
   return { kind: 'write_mapped', outcome: 'ok' };
 }

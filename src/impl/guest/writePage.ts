@@ -11,6 +11,6 @@ export function writePage(xen: Hypervisor, op: WritePageOp): WritePageResult {
     return { kind: 'write_page', outcome: 'unbacked' };
   }
   if (!inPage(op.off, op.len)) return { kind: 'write_page', outcome: 'out_of_page' };
-  storeBytes(xen, mfn, op.off, op.len, op.byte);
+  storeBytes(xen, op.dom, mfn, op.off, op.len, op.byte);
   return { kind: 'write_page', outcome: 'ok' };
 }

@@ -229,10 +229,23 @@ export function copyBufBounds(op: CopyArgs, dest: CopyBuf, src: CopyBuf): number
 }
 
 /** gnttab_copy_buf: the bounds, then the bytes. */
-function copyBuf(xen: Hypervisor, op: CopyArgs, dest: CopyBuf, src: CopyBuf): number {
+function copyBuf(
+  xen: Hypervisor,
+  caller: DomId,
+  op: CopyArgs,
+  dest: CopyBuf,
+  src: CopyBuf,
+): number {
   const rc = xen.parts.copyBufBounds(op, dest, src);
   if (rc !== GNTST_okay) return rc;
   copyBytes(xen, src.mfn, op.source.offset, dest.mfn, op.dest.offset, op.len);
+  if (op.len > 0) {
+    // Ghost (docs/semantics.md §15): what this element's grant let move. A gref side is the
+    // granter's page, a gmfn side the caller's own (DOMID_SELF).
+    const from = op.flags & GNTCOPY_source_gref ? (src.domain ?? caller) : caller;
+    const to = op.flags & GNTCOPY_dest_gref ? (dest.domain ?? caller) : caller;
+    xen.frames.permitFlow(from, to);
+  }
   return GNTST_okay;
 }
 
@@ -243,6 +256,10 @@ function copyBuf(xen: Hypervisor, op: CopyArgs, dest: CopyBuf, src: CopyBuf): nu
 function copyBytes(xen: Hypervisor, from: Mfn, off: number, to: Mfn, at: number, len: number) {
   if (len === 0) return;
   const frames = xen.frames;
+  // Ghost: the bytes' origin labels travel with them, from every frame actually read.
+  let labels = frames.labelsOf(from);
+  if (off + len > PAGE_SIZE) labels |= frames.labelsOf(from + 1);
+  frames.addLabels(to, labels);
   if (off + len > PAGE_SIZE) {
     const head = PAGE_SIZE - off;
     const bytes = new Uint8Array(len);
@@ -312,7 +329,7 @@ export function gnttabCopyOne(
     const rc = claimBuf(xen, caller, op, op.dest, dest, GNTCOPY_dest_gref);
     if (rc !== GNTST_okay) return rc;
   }
-  return copyBuf(xen, op, dest, src);
+  return copyBuf(xen, caller, op, dest, src);
 }
 
 /** gnttab_copy: each element in turn; a failing one releases both buffers; at the end both

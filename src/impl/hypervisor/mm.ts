@@ -7,6 +7,14 @@ import { PAGE_SIZE } from '../../xen/abi.ts';
 import { freshVersion } from '../version.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
+/** Domain ids a label mask can name (config.domains is at most 16). */
+export const MAX_LABELLED_DOMAINS = 32;
+
+/** The label bit of domain `d`. */
+export function labelOf(d: DomId): number {
+  return d >= 0 && d < MAX_LABELLED_DOMAINS ? (1 << d) >>> 0 : 0;
+}
+
 /** page_get_owner() == NULL: a free page. */
 export const NO_OWNER = -1;
 
@@ -35,7 +43,14 @@ export class FrameTable {
   readonly count: Uint32Array;
   /** type_info's count of PGT_writable_page references. */
   readonly writableTypeCount: Uint32Array;
-  /** Content version (../version.ts) of owner, count and type count. */
+  /** Ghost (no Xen counterpart; docs/semantics.md §15): the domains whose stores produced the
+   * bytes this frame holds, or whose bytes a copy brought here, as a bit mask by domid. */
+  readonly labels: Uint32Array;
+  /** Ghost: flows[x] has bit y when a grant (or a transfer) let data move from domain y to
+   * domain x at some step: a copy through a grant, a host or device mapping, a transfer. */
+  readonly flows: Uint32Array;
+  /** Content version (../version.ts) of owner, count, type count, and the ghost labels and
+   * flows. */
   version = freshVersion();
   /** Content version of the page contents as a whole, and of each page's. */
   contentsVersion = freshVersion();
@@ -51,10 +66,12 @@ export class FrameTable {
     readonly firstMfn: Mfn,
     readonly nrFrames: number,
   ) {
-    this.buffer = new ArrayBuffer(nrFrames * 12);
+    this.buffer = new ArrayBuffer(nrFrames * 16 + MAX_LABELLED_DOMAINS * 4);
     this.owner = new Int32Array(this.buffer, 0, nrFrames);
     this.count = new Uint32Array(this.buffer, nrFrames * 4, nrFrames);
     this.writableTypeCount = new Uint32Array(this.buffer, nrFrames * 8, nrFrames);
+    this.labels = new Uint32Array(this.buffer, nrFrames * 12, nrFrames);
+    this.flows = new Uint32Array(this.buffer, nrFrames * 16, MAX_LABELLED_DOMAINS);
     this.pages = new Array<Uint8Array | undefined>(nrFrames).fill(undefined);
     this.frozen = new Array<boolean>(nrFrames).fill(false);
     this.pageVersions = new Array<number>(nrFrames).fill(0);
@@ -88,9 +105,36 @@ export class FrameTable {
     return page;
   }
 
-  /** Scrub a frame: all its bytes zero. */
+  /** The origin labels of a frame's bytes (a bit mask by domid; 0 for no frame). */
+  labelsOf(mfn: Mfn): number {
+    return this.valid(mfn) ? (this.labels[mfn - this.firstMfn] ?? 0) : 0;
+  }
+
+  /** Add origin labels to a frame (ghost). */
+  addLabels(mfn: Mfn, mask: number): void {
+    const i = mfn - this.firstMfn;
+    const old = this.labels[i] ?? 0;
+    if (!this.valid(mfn) || (old | mask) === old) return;
+    this.labels[i] = (old | mask) >>> 0;
+    this.version = freshVersion();
+  }
+
+  /** Record that data may have moved from domain `from` to domain `to` (ghost). */
+  permitFlow(from: DomId, to: DomId): void {
+    const old = this.flows[to] ?? 0;
+    const bit = labelOf(from);
+    if (from === to || (old & bit) !== 0 || to >= MAX_LABELLED_DOMAINS) return;
+    this.flows[to] = (old | bit) >>> 0;
+    this.version = freshVersion();
+  }
+
+  /** Scrub a frame: all its bytes zero (and no origin left). */
   scrub(mfn: Mfn): void {
     const i = mfn - this.firstMfn;
+    if (this.valid(mfn) && (this.labels[i] ?? 0) !== 0) {
+      this.labels[i] = 0;
+      this.version = freshVersion();
+    }
     if (!this.valid(mfn) || this.pages[i] === undefined) return;
     this.pages[i] = undefined;
     this.frozen[i] = false;

@@ -19,6 +19,7 @@ import {
   PAGE_SIZE,
 } from '../../xen/abi.ts';
 import { readRuns, writeRuns } from '../contents.ts';
+import { labelsAt, withFlow, withLabels } from '../flow.ts';
 import { entryAt } from '../entry.ts';
 import { domainAt, isIndex, nrEntries } from '../lookup.ts';
 import type { PinCounts } from '../pins.ts';
@@ -169,6 +170,17 @@ function copyOne(b: Batch, caller: DomId, args: CopyArgs): number {
       ? mapWithout(b.state.contents, to.mfn)
       : mapWith(b.state.contents, to.mfn, page);
   if (contents !== b.state.contents) b.state = { ...b.state, contents };
+  if (len > 0) {
+    // Ghost (docs/semantics.md §15): the bytes' origins travel with them; the element's grant
+    // permitted a flow from the source side's domain to the dest side's (a gmfn side is the
+    // caller's own).
+    b.state = withLabels(b.state, to.mfn, labelsAt(b.state, from.mfn));
+    b.state = withFlow(
+      b.state,
+      srcGref ? (b.src.domain ?? caller) : caller,
+      destGref ? (b.dest.domain ?? caller) : caller,
+    );
+  }
   return GNTST_okay;
 }
 

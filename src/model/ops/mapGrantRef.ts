@@ -1,6 +1,7 @@
 // GNTTABOP_map_grant_ref: map_grant_ref() (grant_table.c L1003-1383) element by element, for a
-// PV mapper and a v1 granter. docs/semantics.md §4, H §2.
+// PV mapper and a v1 granter. docs/semantics.md §4.
 
+import { withFlow } from '../flow.ts';
 import type { DomId, MapGrantRefArgs, MapGrantRefOp } from '../../ops/op.ts';
 import type { MapElementResult, MapGrantRefResult } from '../../ops/result.ts';
 import {
@@ -27,7 +28,7 @@ import { mapWith, withEntry } from '../update.ts';
  * copy of the domains array, owned by this call, in place; the ModelState it returns is as
  * immutable as any other. */
 interface Batch {
-  readonly state: ModelState; // state.domains === domains
+  state: ModelState; // state.domains === domains; a new flow ghost replaces the state (§15)
   readonly domains: DomainState[];
 }
 
@@ -43,10 +44,11 @@ export function mapGrantRef(
 ): { state: ModelState; result: MapGrantRefResult } {
   const results: MapElementResult[] = [];
   const domains = state.domains.slice();
-  const batch: Batch = { state: { ...state, domains }, domains };
+  const start: ModelState = { ...state, domains };
+  const batch: Batch = { state: start, domains };
   for (const args of op.batch) results.push(mapOne(batch, op.caller, args));
   // A batch that changed nothing returns the very state it was given, as a per-element step did.
-  const changed = domains.some((d, i) => d !== state.domains[i]);
+  const changed = batch.state !== start || domains.some((d, i) => d !== state.domains[i]);
   return { state: changed ? batch.state : state, result: { kind: 'map_grant_ref', results } };
 }
 
@@ -153,12 +155,16 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
   setDomain(batch, ld, (d) => ({
     ...d,
     maptrack: withMapping(taken.maptrack, handle, mapping),
-    // create_grant_pv_mapping replaces whatever PTE was in the slot (H §7.4 for the old one)
+    // create_grant_pv_mapping replaces whatever PTE was in the slot (put_page_from_l1e for the old one)
     hostMappings:
       isHost && slot !== undefined
         ? mapWith(d.hostMappings, slot, { mfn: pinned.mfn, writable })
         : d.hostMappings,
   }));
+  // Ghost (docs/semantics.md §15): the mapper may read the granter's page; write it unless
+  // read-only.
+  const read = withFlow(batch.state, granter.id, ld);
+  batch.state = args.flags & GNTMAP_readonly ? read : withFlow(read, ld, granter.id);
   // L1331-1333: dev_bus_addr is returned for every successful map, device_map or not
   return { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE };
 }

@@ -1,6 +1,7 @@
 // GNTTABOP_transfer: gnttab_transfer() (grant_table.c L2283-2524) with
 // gnttab_prepare_for_transfer() (L2220-2281), PV caller and PV receiver. docs/semantics.md §7.
 
+import { withFlow, withoutLabels } from '../flow.ts';
 import type { DomId, TransferArgs, TransferOp } from '../../ops/op.ts';
 import type { TransferResult } from '../../ops/result.ts';
 import {
@@ -37,9 +38,10 @@ function lost(
   status: number,
 ): { state: ModelState; status: number } {
   // free_domheap_pages scrubs an ownerless page (common/page_alloc.c: `scrub = 1` for d == NULL)
+  const freed = withoutLabels(stolen, mfn); // ghost (§15): no bytes, no origins
   return {
     state: {
-      ...stolen,
+      ...freed,
       frameOwner: mapWithout(stolen.frameOwner, mfn),
       contents: mapWithout(stolen.contents, mfn),
     },
@@ -98,8 +100,10 @@ function transferOne(
     p2m: mapWith(d.p2m, d.pv ? mfn : entry.frame, mfn),
     grantTable: withEntry(d.grantTable, args.ref, done),
   }));
+  // Ghost (docs/semantics.md §15): the page's bytes, with their origins, are the receiver's.
+  const flowed = withFlow(received, caller, receiver.id);
   return {
-    state: { ...received, frameOwner: mapWith(received.frameOwner, mfn, receiver.id) },
+    state: { ...flowed, frameOwner: mapWith(received.frameOwner, mfn, receiver.id) },
     status: GNTST_okay,
   };
 }

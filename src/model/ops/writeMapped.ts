@@ -7,7 +7,7 @@ import type { WriteMappedResult } from '../../ops/result.ts';
 import { withinPage } from '../contents.ts';
 import { hostPage } from '../lookup.ts';
 import type { ModelState } from '../state.ts';
-import { writeFrame } from './writePage.ts';
+import { labelled, writeFrame } from './writePage.ts';
 
 export function writeMapped(
   state: ModelState,
@@ -20,7 +20,7 @@ export function writeMapped(
     return { state, result: { kind: 'write_mapped', outcome: 'out_of_page' } };
   }
   return {
-    state: writeFrame(state, pte.mfn, op.off, op.len, op.byte),
+    state: writeFrame(labelled(state, op.dom, pte.mfn, op.len), pte.mfn, op.off, op.len, op.byte),
     result: { kind: 'write_mapped', outcome: 'ok' },
   };
 }

@@ -5,6 +5,7 @@
 import type { WritePageOp } from '../../ops/op.ts';
 import type { WritePageResult } from '../../ops/result.ts';
 import { fillRange, withinPage } from '../contents.ts';
+import { labelBit, withLabels } from '../flow.ts';
 import type { ModelState } from '../state.ts';
 import { mapWith, mapWithout } from '../update.ts';
 
@@ -18,9 +19,14 @@ export function writePage(
     return { state, result: { kind: 'write_page', outcome: 'out_of_page' } };
   }
   return {
-    state: writeFrame(state, mfn, op.off, op.len, op.byte),
+    state: writeFrame(labelled(state, op.dom, mfn, op.len), mfn, op.off, op.len, op.byte),
     result: { kind: 'write_page', outcome: 'ok' },
   };
+}
+
+/** Ghost: a store of `len` > 0 bytes by `by` labels the frame with its origin (§15). */
+export function labelled(state: ModelState, by: number, mfn: number, len: number): ModelState {
+  return len > 0 ? withLabels(state, mfn, labelBit(by)) : state;
 }
 
 /** `state` with bytes [off, off+len) of frame `mfn` set to `byte`. */
