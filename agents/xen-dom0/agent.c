@@ -9,9 +9,12 @@
  *     GNTTABOP_setup_table reports, following the update protocol of Xen's public
  *     grant_table.h exactly as Linux's gnttab_update_entry_v1 and
  *     gnttab_end_foreign_access_ref_v1 do (and as grantcheck's impl library does);
- *   - the hypercalls (map, unmap, transfer, setup_table, query_size, swap_grant_ref) go to Xen
+ *   - write_page and read_page are the agent's own stores and loads on its pages (mapped through
+ *     privcmd for the op, so that steal_page still finds them unreferenced);
+ *   - the hypercalls (map, unmap, transfer, setup_table, query_size, swap_grant_ref, copy) go to Xen
  *     through IOCTL_PRIVCMD_HYPERCALL.
- * After each op it reads the shared entries back and asks Xen for the table's size.
+ * After each op it reads the shared entries back, asks Xen for the table's size, and reads its
+ * pages' contents (again only after an op that may have changed them).
  *
  * The model's numbers are not the machine's. dom0 is PV, and so is the model's dom0 (config.pv):
  * its frame numbers are machine frames. The agent translates, and nothing else:
@@ -79,7 +82,7 @@
 /* The channel to grantcheck, and dying cleanly                                                */
 
 static int channel = -1;
-static char out[4 << 20];
+static char out[16 << 20]; /* the protocol's longest line */
 static size_t outlen;
 
 static void emit(const char *fmt, ...) {
@@ -301,8 +304,10 @@ static unsigned int max_frames;
 /* Map frames 0..nr-1 of dom0's table (setup_table(DOMID_SELF, nr) names them; nr never exceeds
  * nr_grant_frames, so it does not grow the table). The batch names DOMID_SELF: x86 mm.c's
  * get_pg_owner refuses a domain's own id as a foreign owner. */
+static xen_pfn_t table_mfns[MAX_FRAMES]; /* the machine frames of dom0's table, mapped */
+
 static void map_table(unsigned int nr) {
-  static xen_pfn_t frames[MAX_FRAMES];
+  xen_pfn_t *frames = table_mfns;
   static int errs[MAX_FRAMES];
   static struct gnttab_setup_table setup;
   memset(&setup, 0, sizeof setup);
@@ -398,6 +403,143 @@ static uint64_t machine_bus_addr(uint64_t a) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* The contents of the agent's pages                                                           */
+
+static void result_outcome(const char *kind, const char *outcome) {
+  emit("{\"kind\":\"%s\",\"outcome\":\"%s\"}", kind, outcome);
+}
+
+/* The pool pages 0..n-1 mapped into the agent (privcmd mmapbatch naming DOMID_SELF, as the
+ * grant table is mapped), or NULL when n is 0. errs[k] is non-zero for a page dom0 does not own.
+ * A page that became a frame of dom0's grant table (a page a failed transfer freed, taken again
+ * by setup_table) is not the model's page any more: it counts as not owned. The mapping holds a
+ * page reference, which steal_page would refuse: unmap_pool drops it before the next op. */
+static int pool_errs[MAX_POOL];
+
+static uint8_t *map_pool(unsigned int n) {
+  static xen_pfn_t probe[MAX_POOL];
+  if (n == 0) return NULL;
+  for (unsigned int k = 0; k < n; k++) probe[k] = pool[k];
+  void *at = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, privcmd, 0);
+  if (at == MAP_FAILED) die("mmap of privcmd for the agent's pages: %s", strerror(errno));
+  privcmd_mmapbatch_v2_t batch = {
+      .num = n, .dom = DOMID_SELF, .addr = (uint64_t)(uintptr_t)at, .arr = probe, .err = pool_errs};
+  memset(pool_errs, 0, sizeof pool_errs);
+  if (ioctl(privcmd, IOCTL_PRIVCMD_MMAPBATCH_V2, &batch) && errno != ENOENT)
+    die("mapping the agent's pages: %s", strerror(errno));
+  for (unsigned int k = 0; k < n; k++)
+    for (unsigned int f = 0; f < table_frames; f++)
+      if (table_mfns[f] == pool[k]) pool_errs[k] = -EPERM;
+  return at;
+}
+
+static void unmap_pool(uint8_t *at, unsigned int n) {
+  if (at) munmap(at, n * PAGE);
+}
+
+/* The pages the model's dom0 names: pool[0..config.pages-1], as far as the agent has them. */
+static unsigned int model_pages(void) { return pool_size < config.pages ? pool_size : config.pages; }
+
+/* The digest of bytes as grantcheck's model computes it (src/model/contents.ts digestRuns):
+ * FNV-1a, 32 bits, over "len|" and the runs of non-zero bytes as "start-end:hex", comma-joined. */
+static uint32_t fnv(uint32_t h, const char *text) {
+  for (; *text; text++) {
+    h ^= (unsigned char)*text;
+    h *= 0x01000193u;
+  }
+  return h;
+}
+
+static uint32_t digest(const uint8_t *bytes, unsigned int len) {
+  char run[40];
+  snprintf(run, sizeof run, "%u|", len);
+  uint32_t h = fnv(0x811c9dc5u, run);
+  int first = 1;
+  for (unsigned int i = 0; i < len;) {
+    if (!bytes[i]) {
+      i++;
+      continue;
+    }
+    unsigned int j = i;
+    while (j < len && bytes[j] == bytes[i]) j++;
+    snprintf(run, sizeof run, "%s%u-%u:%x", first ? "" : ",", i, j, bytes[i]);
+    h = fnv(h, run);
+    first = 0;
+    i = j;
+  }
+  return h;
+}
+
+/* The `contents` part, as JSON, kept until an op may have changed a page (contents_dirty). */
+static char contents_json[MAX_POOL * PAGE * 17]; /* room for any pool's runs */
+static int contents_dirty = 1;
+
+static void read_contents(void) {
+  size_t len = 0;
+  unsigned int n = model_pages();
+  uint8_t *at = map_pool(n);
+  int firstpage = 1;
+  len += (size_t)snprintf(contents_json + len, sizeof contents_json - len, "[");
+  for (unsigned int k = 0; k < n; k++) {
+    if (pool_errs[k]) continue;
+    const uint8_t *bytes = at + k * PAGE;
+    int firstrun = 1;
+    for (unsigned int i = 0; i < PAGE;) {
+      if (!bytes[i]) {
+        i++;
+        continue;
+      }
+      unsigned int j = i;
+      while (j < PAGE && bytes[j] == bytes[i]) j++;
+      if (firstrun)
+        len += (size_t)snprintf(contents_json + len, sizeof contents_json - len, "%s[%u,[",
+                                firstpage ? "" : ",", MFN_BASE + k);
+      len += (size_t)snprintf(contents_json + len, sizeof contents_json - len, "%s[%u,%u,%u]",
+                              firstrun ? "" : ",", i, j, bytes[i]);
+      firstrun = 0;
+      firstpage = 0;
+      i = j;
+    }
+    if (!firstrun) len += (size_t)snprintf(contents_json + len, sizeof contents_json - len, "]]");
+  }
+  snprintf(contents_json + len, sizeof contents_json - len, "]");
+  unmap_pool(at, n);
+  contents_dirty = 0;
+}
+
+/* Zero every page of the pool: a run starts from the config's initial contents (all zero). */
+static void zero_pool(void) {
+  uint8_t *at = map_pool(pool_size);
+  for (unsigned int k = 0; k < pool_size; k++)
+    if (!pool_errs[k]) memset(at + k * PAGE, 0, PAGE);
+  unmap_pool(at, pool_size);
+  contents_dirty = 1;
+}
+
+/* write_page and read_page: the guest's own store and load, on the page the model's frame `gfn`
+ * names (dom0 is PV: its gfns are machine frames, the model's 0x100+k the pool's k-th page).
+ * Checked as the model does (docs/semantics.md §13): not dom0's page → unbacked, then the range
+ * beyond the page → out_of_page. */
+static void page_op(int op, int write) {
+  const char *kind = write ? "write_page" : "read_page";
+  uint64_t gfn = num(op, "gfn"), off = num(op, "off"), len = num(op, "len");
+  unsigned int n = model_pages();
+  int k = gfn >= MFN_BASE && gfn < MFN_BASE + n ? (int)(gfn - MFN_BASE) : -1;
+  uint8_t *at = k >= 0 ? map_pool(n) : NULL;
+  if (k < 0 || pool_errs[k]) result_outcome(kind, "unbacked");
+  else if (off + len > PAGE) result_outcome(kind, "out_of_page");
+  else if (write) {
+    memset(at + k * PAGE + off, (int)(num(op, "byte") & 0xff), len);
+    contents_dirty = 1;
+    result_outcome(kind, "ok");
+  } else {
+    emit("{\"kind\":\"read_page\",\"outcome\":\"ok\",\"digest\":\"%08x\"}",
+         digest(at + k * PAGE + off, (unsigned int)len));
+  }
+  unmap_pool(at, n);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* What a run leaves in Xen: the handles it holds                                              */
 
 #define MAX_HANDLES 65536u
@@ -446,10 +588,6 @@ static const char *frame_problem(uint64_t gfn) {
            "not used)",
            (unsigned long long)gfn);
   return message;
-}
-
-static void result_outcome(const char *kind, const char *outcome) {
-  emit("{\"kind\":\"%s\",\"outcome\":\"%s\"}", kind, outcome);
 }
 
 static int grant(int op, const char *kind, uint16_t flags) {
@@ -607,6 +745,7 @@ static int transfer(int op) {
   }
   long rc = grant_op(GNTTABOP_transfer, transfers, (unsigned int)n);
   if (rc) die("GNTTABOP_transfer: hypercall failed (%ld)", rc);
+  contents_dirty = 1; /* pages may have changed owner */
   refresh_size();
   emit("{\"kind\":\"transfer\",\"statuses\":[");
   for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", transfers[i].status);
@@ -626,6 +765,7 @@ static void setup_table(int op) {
    * holds 65. */
   long rc = grant_op(GNTTABOP_setup_table, &setup, 1);
   if (rc) die("GNTTABOP_setup_table: hypercall failed (%ld)", rc);
+  contents_dirty = 1; /* a new table frame may be a page the pool lost */
   refresh_size();
   if (setup.status != GNTST_okay) {
     emit("{\"kind\":\"setup_table\",\"status\":%d}", setup.status);
@@ -653,6 +793,47 @@ static void swap_grant_ref(int op) {
   emit("{\"kind\":\"swap_grant_ref\",\"statuses\":[");
   for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", swaps[i].status);
   emit("]}");
+}
+
+/* GNTTABOP_copy, the whole batch in one hypercall: a gref side goes to Xen as it is (dom0's
+ * entries hold machine frames), a gmfn side is translated as a transfer's frame is. */
+static int copy(int op) {
+  static struct gnttab_copy copies[MAX_BATCH];
+  int n;
+  int e = batch_of(op, &n);
+  for (int i = 0; i < n; i++, e = nodes[e].next) {
+    memset(&copies[i], 0, sizeof copies[i]);
+    uint16_t flags = (uint16_t)num(e, "flags");
+    struct gnttab_copy_ptr *sides[2] = {&copies[i].source, &copies[i].dest};
+    const char *names[2] = {"source", "dest"};
+    uint16_t gref_flags[2] = {GNTCOPY_source_gref, GNTCOPY_dest_gref};
+    for (int s = 0; s < 2; s++) {
+      int side = field(e, names[s]);
+      if (side < 0) die("request: copy element without %s", names[s]);
+      uint64_t u = num(side, "u");
+      if (flags & gref_flags[s]) {
+        sides[s]->u.ref = (grant_ref_t)u;
+      } else {
+        uint64_t mfn;
+        if (!machine_frame_of_gfn(u, &mfn)) {
+          emit("%s", frame_problem(u));
+          return 0;
+        }
+        sides[s]->u.gmfn = mfn;
+      }
+      sides[s]->domid = (domid_t)num(side, "domid");
+      sides[s]->offset = (uint16_t)num(side, "offset");
+    }
+    copies[i].len = (uint16_t)num(e, "len");
+    copies[i].flags = flags;
+  }
+  long rc = grant_op(GNTTABOP_copy, copies, (unsigned int)n);
+  if (rc) die("GNTTABOP_copy: hypercall failed (%ld)", rc);
+  contents_dirty = 1;
+  emit("{\"kind\":\"copy\",\"statuses\":[");
+  for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", copies[i].status);
+  emit("]}");
+  return 1;
 }
 
 static void query_size_op(int op) {
@@ -688,7 +869,8 @@ static void emit_state_with(int with_maptrack) {
     for (unsigned int h = 0; h < maptrack_limit; h++) emit("%s%u", h ? "," : "", h);
     emit("],\"mappings\":[]}");
   }
-  emit("}]}");
+  if (contents_dirty) read_contents();
+  emit("}],\"contents\":%s}", contents_json);
 }
 
 static void emit_state(void) { emit_state_with(0); }
@@ -1001,6 +1183,7 @@ static void reset(int request) {
   }
   clear_entries();
   refresh_size();
+  zero_pool();
   emit("{\"type\":\"ready\",\"state\":");
   emit_state_with(1);
   emit("}");
@@ -1069,8 +1252,8 @@ static void hello(void) {
   emit("{\"type\":\"hello\",\"protocol\":%d,\"name\":\"xen-%ld.%ld%s dom0\",\"opKinds\":["
        "\"grant_access\",\"end_access\",\"grant_transfer\",\"end_transfer\",\"raw_write\","
        "\"map_grant_ref\",\"unmap_grant_ref\",\"transfer\",\"setup_table\",\"query_size\","
-       "\"swap_grant_ref\"],"
-       "\"observes\":[\"entries\",\"grantFrames\"],\"snapshots\":false,"
+       "\"swap_grant_ref\",\"write_page\",\"read_page\",\"copy\"],"
+       "\"observes\":[\"entries\",\"grantFrames\",\"contents\"],\"snapshots\":false,"
        /* serve() takes the requests in order from what it has read: grantcheck may send ahead */
        "\"pipelining\":true}",
        PROTOCOL, version >> 16, version & 0xffff, extra);
@@ -1081,7 +1264,8 @@ static int apply(int op) {
   if (op < 0 || nodes[op].kind != J_OBJ) die("request: op missing");
   int guest = !is(op, "kind", "map_grant_ref") && !is(op, "kind", "unmap_grant_ref") &&
               !is(op, "kind", "transfer") && !is(op, "kind", "setup_table") &&
-              !is(op, "kind", "query_size") && !is(op, "kind", "swap_grant_ref");
+              !is(op, "kind", "query_size") && !is(op, "kind", "swap_grant_ref") &&
+              !is(op, "kind", "copy");
   uint64_t actor = guest ? num(op, "dom") : num(op, "caller");
   if (actor != 0) {
     emit("op by domain %llu: dom0 is the only domain here", (unsigned long long)actor);
@@ -1100,6 +1284,9 @@ static int apply(int op) {
   if (is(op, "kind", "setup_table")) return setup_table(op), 1;
   if (is(op, "kind", "query_size")) return query_size_op(op), 1;
   if (is(op, "kind", "swap_grant_ref")) return swap_grant_ref(op), 1;
+  if (is(op, "kind", "write_page")) return page_op(op, 1), 1;
+  if (is(op, "kind", "read_page")) return page_op(op, 0), 1;
+  if (is(op, "kind", "copy")) return copy(op);
   emit("unknown op kind");
   return 0;
 }
