@@ -36,6 +36,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -537,6 +539,55 @@ static void page_op(int op, int write) {
          digest(at + k * PAGE + off, (unsigned int)len));
   }
   unmap_pool(at, n);
+}
+
+/* write_mapped and read_mapped: stores and loads through the host window, where Xen put the
+ * grant mappings' PTEs (model linear address a is WINDOW + a). Linux's view of the window is
+ * PROT_NONE: the CPU follows Xen's PTEs, and an access that faults (no PTE, or a store through a
+ * read-only one) reaches Linux's fault handler, which finds no permission in the VMA and sends
+ * SIGSEGV without touching the page table. The agent catches it: the access did not happen. */
+static sigjmp_buf probe_jump;
+static volatile sig_atomic_t probing;
+
+static void on_segv(int sig) {
+  if (probing) siglongjmp(probe_jump, 1);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+/* Does a load from `p` (or, with `store`, a store of the byte it holds) fault? */
+static int faults(volatile uint8_t *p, int store) {
+  if (sigsetjmp(probe_jump, 1)) {
+    probing = 0;
+    return 1;
+  }
+  probing = 1;
+  uint8_t v = *p;
+  if (store) *p = v;
+  probing = 0;
+  return 0;
+}
+
+/* The model's order (docs/semantics.md §13): no PTE → no_mapping; a store through a read-only
+ * PTE → readonly; then the range beyond the page → out_of_page. */
+static void mapped_op(int op, int write) {
+  static uint8_t bytes[PAGE];
+  const char *kind = write ? "write_mapped" : "read_mapped";
+  uint64_t off = num(op, "off"), len = num(op, "len");
+  volatile uint8_t *page = (volatile uint8_t *)(uintptr_t)(machine_host_addr(num(op, "hostAddr")) & ~(PAGE - 1));
+  if (faults(page, 0)) result_outcome(kind, "no_mapping");
+  else if (write && faults(page, 1)) result_outcome(kind, "readonly");
+  else if (off + len > PAGE) result_outcome(kind, "out_of_page");
+  else if (write) {
+    uint8_t byte = (uint8_t)(num(op, "byte") & 0xff);
+    for (uint64_t i = 0; i < len; i++) page[off + i] = byte;
+    contents_dirty = 1;
+    result_outcome(kind, "ok");
+  } else {
+    for (uint64_t i = 0; i < len; i++) bytes[i] = page[off + i];
+    emit("{\"kind\":\"read_mapped\",\"outcome\":\"ok\",\"digest\":\"%08x\"}",
+         digest(bytes, (unsigned int)len));
+  }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1237,6 +1288,9 @@ static void make_window(uint64_t at, int with_l1) {
   if (!with_l1) return;
   *(volatile char *)p = 1;            /* the fault builds the L1 table */
   madvise(p, PAGE, MADV_DONTNEED);    /* and this empties its one PTE again */
+  /* The host window: Linux may never fill a PTE there (mapped_op's faults end in SIGSEGV) */
+  if (at == WINDOW && mprotect(p, WINDOW_BYTES, PROT_NONE))
+    die("mprotect of the host window: %s", strerror(errno));
 }
 
 static void hello(void) {
@@ -1252,7 +1306,8 @@ static void hello(void) {
   emit("{\"type\":\"hello\",\"protocol\":%d,\"name\":\"xen-%ld.%ld%s dom0\",\"opKinds\":["
        "\"grant_access\",\"end_access\",\"grant_transfer\",\"end_transfer\",\"raw_write\","
        "\"map_grant_ref\",\"unmap_grant_ref\",\"transfer\",\"setup_table\",\"query_size\","
-       "\"swap_grant_ref\",\"write_page\",\"read_page\",\"copy\"],"
+       "\"swap_grant_ref\",\"write_page\",\"read_page\",\"copy\",\"write_mapped\","
+       "\"read_mapped\"],"
        "\"observes\":[\"entries\",\"grantFrames\",\"contents\"],\"snapshots\":false,"
        /* serve() takes the requests in order from what it has read: grantcheck may send ahead */
        "\"pipelining\":true}",
@@ -1287,6 +1342,8 @@ static int apply(int op) {
   if (is(op, "kind", "write_page")) return page_op(op, 1), 1;
   if (is(op, "kind", "read_page")) return page_op(op, 0), 1;
   if (is(op, "kind", "copy")) return copy(op);
+  if (is(op, "kind", "write_mapped")) return mapped_op(op, 1), 1;
+  if (is(op, "kind", "read_mapped")) return mapped_op(op, 0), 1;
   emit("unknown op kind");
   return 0;
 }
@@ -1357,6 +1414,11 @@ int main(void) {
   }
   if (privcmd < 0) die("/dev/xen/privcmd: %s", strerror(errno));
   if (mlockall(MCL_CURRENT)) die("mlockall: %s", strerror(errno));
+  struct sigaction segv;
+  memset(&segv, 0, sizeof segv);
+  segv.sa_handler = on_segv;
+  segv.sa_flags = SA_NODEFER;
+  if (sigaction(SIGSEGV, &segv, NULL)) die("sigaction: %s", strerror(errno));
   make_window(WINDOW, 1);
   make_window(NO_L1, 0);
   make_window(SCRATCH, 1);
