@@ -728,7 +728,7 @@ static int batch_of(int op, int *count) {
   return nodes[b].first;
 }
 
-static void map_grant_ref(int op) {
+static int map_grant_ref(int op) {
   int n;
   int e = batch_of(op, &n);
   for (int i = 0; i < n; i++, e = nodes[e].next) {
@@ -736,6 +736,13 @@ static void map_grant_ref(int op) {
     maps[i].dom = (domid_t)num(e, "dom");
     maps[i].ref = (grant_ref_t)num(e, "ref");
     maps[i].flags = (uint32_t)num(e, "flags");
+    /* A contains_pte map names a page-table entry by machine address: the model's addresses of
+     * its window's L1 frames have no counterpart here (the agent offers no unmap_and_replace),
+     * and no other machine address is safe to hand Xen as a PTE. */
+    if (maps[i].flags & GNTMAP_contains_pte) {
+      emit("GNTMAP_contains_pte: this agent has no PTE addresses (no unmap_and_replace)");
+      return 0;
+    }
     maps[i].host_addr = machine_host_addr(num(e, "hostAddr"));
   }
   maptrack_touched = 1;
@@ -761,6 +768,7 @@ static void map_grant_ref(int op) {
          (unsigned long long)(model_frame_of_machine(mfn) * PAGE + maps[i].dev_bus_addr % PAGE));
   }
   emit("]}");
+  return 1;
 }
 
 static void unmap_grant_ref(int op) {
@@ -1333,7 +1341,7 @@ static int apply(int op) {
   if (is(op, "kind", "end_access")) return end_access(num(op, "ref")), 1;
   if (is(op, "kind", "end_transfer")) return end_transfer(num(op, "ref")), 1;
   if (is(op, "kind", "raw_write")) return raw_write(op);
-  if (is(op, "kind", "map_grant_ref")) return map_grant_ref(op), 1;
+  if (is(op, "kind", "map_grant_ref")) return map_grant_ref(op);
   if (is(op, "kind", "unmap_grant_ref")) return unmap_grant_ref(op), 1;
   if (is(op, "kind", "transfer")) return transfer(op);
   if (is(op, "kind", "setup_table")) return setup_table(op), 1;
