@@ -715,6 +715,7 @@ static int raw_write(int op) {
 /* Hypercall ops                                                                               */
 
 static struct gnttab_map_grant_ref maps[MAX_BATCH];
+static uint8_t window_used[WINDOW_BYTES / PAGE]; /* pages of the window a host map filled */
 static struct gnttab_unmap_grant_ref unmaps[MAX_BATCH];
 static struct gnttab_transfer transfers[MAX_BATCH];
 
@@ -756,6 +757,9 @@ static int map_grant_ref(int op) {
     }
     uint64_t mfn = maps[i].dev_bus_addr / PAGE;
     unsigned int h = maps[i].handle;
+    if ((maps[i].flags & GNTMAP_host_map) && maps[i].host_addr >= WINDOW &&
+        maps[i].host_addr < WINDOW + WINDOW_BYTES)
+      window_used[(maps[i].host_addr - WINDOW) / PAGE] = 1;
     note_handle(h);
     if (h >= MAX_HANDLES) handle_lost = 1;
     if (h < MAX_HANDLES) {
@@ -1014,6 +1018,30 @@ static const char *release_handles(void) {
   return NULL;
 }
 
+/* Empty the PTEs of the host window that the run's maps filled and no unmap emptied: an unmap
+ * with host_addr 0 leaves the host mapping in place ("leave it alone"), and a PTE a later map
+ * overwrote with a mapping since unmapped is gone already. Each is cleared with
+ * update_va_mapping (Xen's implicit unmap, put_page_from_l1e, which drops the page references
+ * the PTE held), so that the next run's window is empty, as the model's is. */
+static const char *clear_window(void) {
+  static char reason[120];
+  for (unsigned int i = 0; i < WINDOW_BYTES / PAGE; i++) {
+    if (!window_used[i]) continue;
+    volatile uint8_t *va = (volatile uint8_t *)(uintptr_t)(WINDOW + i * PAGE);
+    if (!faults(va, 0)) {
+      long rc = hypercall(__HYPERVISOR_update_va_mapping, (uint64_t)(uintptr_t)va, 0, UVMF_INVLPG);
+      if (rc) {
+        snprintf(reason, sizeof reason, "the window's PTE at %#llx could not be cleared (%ld)",
+                 (unsigned long long)(uintptr_t)va, rc);
+        return reason;
+      }
+      contents_dirty = 1;
+    }
+    window_used[i] = 0;
+  }
+  return NULL;
+}
+
 /* Put the maptrack free list in order: [0, 1, ..., limit-1], all free. Xen's list
  * (_get_maptrack_handle, put_maptrack_handle) is a FIFO that always keeps its last entry: a map
  * takes the head, an unmap appends. Taking the limit-1 handles it gives and returning them in
@@ -1229,6 +1257,7 @@ static void reset(int request) {
     return;
   }
   const char *stuck = release_handles();
+  if (!stuck) stuck = clear_window();
   if (!stuck && handle_lost) stuck = "the run made more maptrack handles than the agent tracks";
   if (!stuck && maptrack_touched) stuck = refill_pool(config.pages > 1 ? config.pages : 1);
   if (!stuck && maptrack_touched) stuck = order_maptrack();
