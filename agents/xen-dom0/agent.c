@@ -10,7 +10,8 @@
  *     grant_table.h exactly as Linux's gnttab_update_entry_v1 and
  *     gnttab_end_foreign_access_ref_v1 do (and as grantcheck's impl library does);
  *   - write_page and read_page are the agent's own stores and loads on its pages (mapped through
- *     privcmd for the op, so that steal_page still finds them unreferenced);
+ *     privcmd for the op, so that steal_page still finds them unreferenced); write_mapped and
+ *     read_mapped load and store through the host window, where Xen puts grant mappings' PTEs;
  *   - the hypercalls (map, unmap, transfer, setup_table, query_size, swap_grant_ref, copy) go to Xen
  *     through IOCTL_PRIVCMD_HYPERCALL.
  * After each op it reads the shared entries back, asks Xen for the table's size, and reads its
