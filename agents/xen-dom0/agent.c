@@ -9,9 +9,13 @@
  *     GNTTABOP_setup_table reports, following the update protocol of Xen's public
  *     grant_table.h exactly as Linux's gnttab_update_entry_v1 and
  *     gnttab_end_foreign_access_ref_v1 do (and as grantcheck's impl library does);
- *   - the hypercalls (map, unmap, transfer, setup_table, query_size, swap_grant_ref) go to Xen
+ *   - write_page and read_page are the agent's own stores and loads on its pages (mapped through
+ *     privcmd for the op, so that steal_page still finds them unreferenced); write_mapped and
+ *     read_mapped load and store through the host window, where Xen puts grant mappings' PTEs;
+ *   - the hypercalls (map, unmap, transfer, setup_table, query_size, swap_grant_ref, copy) go to Xen
  *     through IOCTL_PRIVCMD_HYPERCALL.
- * After each op it reads the shared entries back and asks Xen for the table's size.
+ * After each op it reads the shared entries back, asks Xen for the table's size, and reads its
+ * pages' contents (again only after an op that may have changed them).
  *
  * The model's numbers are not the machine's. dom0 is PV, and so is the model's dom0 (config.pv):
  * its frame numbers are machine frames. The agent translates, and nothing else:
@@ -33,6 +37,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,7 +85,7 @@
 /* The channel to grantcheck, and dying cleanly                                                */
 
 static int channel = -1;
-static char out[4 << 20];
+static char out[16 << 20]; /* the protocol's longest line */
 static size_t outlen;
 
 static void emit(const char *fmt, ...) {
@@ -301,8 +307,10 @@ static unsigned int max_frames;
 /* Map frames 0..nr-1 of dom0's table (setup_table(DOMID_SELF, nr) names them; nr never exceeds
  * nr_grant_frames, so it does not grow the table). The batch names DOMID_SELF: x86 mm.c's
  * get_pg_owner refuses a domain's own id as a foreign owner. */
+static xen_pfn_t table_mfns[MAX_FRAMES]; /* the machine frames of dom0's table, mapped */
+
 static void map_table(unsigned int nr) {
-  static xen_pfn_t frames[MAX_FRAMES];
+  xen_pfn_t *frames = table_mfns;
   static int errs[MAX_FRAMES];
   static struct gnttab_setup_table setup;
   memset(&setup, 0, sizeof setup);
@@ -398,6 +406,192 @@ static uint64_t machine_bus_addr(uint64_t a) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* The contents of the agent's pages                                                           */
+
+static void result_outcome(const char *kind, const char *outcome) {
+  emit("{\"kind\":\"%s\",\"outcome\":\"%s\"}", kind, outcome);
+}
+
+/* The pool pages 0..n-1 mapped into the agent (privcmd mmapbatch naming DOMID_SELF, as the
+ * grant table is mapped), or NULL when n is 0. errs[k] is non-zero for a page dom0 does not own.
+ * A page that became a frame of dom0's grant table (a page a failed transfer freed, taken again
+ * by setup_table) is not the model's page any more: it counts as not owned. The mapping holds a
+ * page reference, which steal_page would refuse: unmap_pool drops it before the next op. */
+static int pool_errs[MAX_POOL];
+
+static uint8_t *map_pool(unsigned int n) {
+  static xen_pfn_t probe[MAX_POOL];
+  if (n == 0) return NULL;
+  for (unsigned int k = 0; k < n; k++) probe[k] = pool[k];
+  void *at = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, privcmd, 0);
+  if (at == MAP_FAILED) die("mmap of privcmd for the agent's pages: %s", strerror(errno));
+  privcmd_mmapbatch_v2_t batch = {
+      .num = n, .dom = DOMID_SELF, .addr = (uint64_t)(uintptr_t)at, .arr = probe, .err = pool_errs};
+  memset(pool_errs, 0, sizeof pool_errs);
+  if (ioctl(privcmd, IOCTL_PRIVCMD_MMAPBATCH_V2, &batch) && errno != ENOENT)
+    die("mapping the agent's pages: %s", strerror(errno));
+  for (unsigned int k = 0; k < n; k++)
+    for (unsigned int f = 0; f < table_frames; f++)
+      if (table_mfns[f] == pool[k]) pool_errs[k] = -EPERM;
+  return at;
+}
+
+static void unmap_pool(uint8_t *at, unsigned int n) {
+  if (at) munmap(at, n * PAGE);
+}
+
+/* The pages the model's dom0 names: pool[0..config.pages-1], as far as the agent has them. */
+static unsigned int model_pages(void) { return pool_size < config.pages ? pool_size : config.pages; }
+
+/* The digest of bytes as grantcheck's model computes it (src/model/contents.ts digestRuns):
+ * FNV-1a, 32 bits, over "len|" and the runs of non-zero bytes as "start-end:hex", comma-joined. */
+static uint32_t fnv(uint32_t h, const char *text) {
+  for (; *text; text++) {
+    h ^= (unsigned char)*text;
+    h *= 0x01000193u;
+  }
+  return h;
+}
+
+static uint32_t digest(const uint8_t *bytes, unsigned int len) {
+  char run[40];
+  snprintf(run, sizeof run, "%u|", len);
+  uint32_t h = fnv(0x811c9dc5u, run);
+  int first = 1;
+  for (unsigned int i = 0; i < len;) {
+    if (!bytes[i]) {
+      i++;
+      continue;
+    }
+    unsigned int j = i;
+    while (j < len && bytes[j] == bytes[i]) j++;
+    snprintf(run, sizeof run, "%s%u-%u:%x", first ? "" : ",", i, j, bytes[i]);
+    h = fnv(h, run);
+    first = 0;
+    i = j;
+  }
+  return h;
+}
+
+/* The `contents` part, as JSON, kept until an op may have changed a page (contents_dirty). */
+static char contents_json[MAX_POOL * PAGE * 17]; /* room for any pool's runs */
+static int contents_dirty = 1;
+
+static void read_contents(void) {
+  size_t len = 0;
+  unsigned int n = model_pages();
+  uint8_t *at = map_pool(n);
+  int firstpage = 1;
+  len += (size_t)snprintf(contents_json + len, sizeof contents_json - len, "[");
+  for (unsigned int k = 0; k < n; k++) {
+    if (pool_errs[k]) continue;
+    const uint8_t *bytes = at + k * PAGE;
+    int firstrun = 1;
+    for (unsigned int i = 0; i < PAGE;) {
+      if (!bytes[i]) {
+        i++;
+        continue;
+      }
+      unsigned int j = i;
+      while (j < PAGE && bytes[j] == bytes[i]) j++;
+      if (firstrun)
+        len += (size_t)snprintf(contents_json + len, sizeof contents_json - len, "%s[%u,[",
+                                firstpage ? "" : ",", MFN_BASE + k);
+      len += (size_t)snprintf(contents_json + len, sizeof contents_json - len, "%s[%u,%u,%u]",
+                              firstrun ? "" : ",", i, j, bytes[i]);
+      firstrun = 0;
+      firstpage = 0;
+      i = j;
+    }
+    if (!firstrun) len += (size_t)snprintf(contents_json + len, sizeof contents_json - len, "]]");
+  }
+  snprintf(contents_json + len, sizeof contents_json - len, "]");
+  unmap_pool(at, n);
+  contents_dirty = 0;
+}
+
+/* Zero every page of the pool: a run starts from the config's initial contents (all zero). */
+static void zero_pool(void) {
+  uint8_t *at = map_pool(pool_size);
+  for (unsigned int k = 0; k < pool_size; k++)
+    if (!pool_errs[k]) memset(at + k * PAGE, 0, PAGE);
+  unmap_pool(at, pool_size);
+  contents_dirty = 1;
+}
+
+/* write_page and read_page: the guest's own store and load, on the page the model's frame `gfn`
+ * names (dom0 is PV: its gfns are machine frames, the model's 0x100+k the pool's k-th page).
+ * Checked as the model does (docs/semantics.md §13): not dom0's page → unbacked, then the range
+ * beyond the page → out_of_page. */
+static void page_op(int op, int write) {
+  const char *kind = write ? "write_page" : "read_page";
+  uint64_t gfn = num(op, "gfn"), off = num(op, "off"), len = num(op, "len");
+  unsigned int n = model_pages();
+  int k = gfn >= MFN_BASE && gfn < MFN_BASE + n ? (int)(gfn - MFN_BASE) : -1;
+  uint8_t *at = k >= 0 ? map_pool(n) : NULL;
+  if (k < 0 || pool_errs[k]) result_outcome(kind, "unbacked");
+  else if (off + len > PAGE) result_outcome(kind, "out_of_page");
+  else if (write) {
+    memset(at + k * PAGE + off, (int)(num(op, "byte") & 0xff), len);
+    contents_dirty = 1;
+    result_outcome(kind, "ok");
+  } else {
+    emit("{\"kind\":\"read_page\",\"outcome\":\"ok\",\"digest\":\"%08x\"}",
+         digest(at + k * PAGE + off, (unsigned int)len));
+  }
+  unmap_pool(at, n);
+}
+
+/* write_mapped and read_mapped: stores and loads through the host window, where Xen put the
+ * grant mappings' PTEs (model linear address a is WINDOW + a). Linux's view of the window is
+ * PROT_NONE: the CPU follows Xen's PTEs, and an access that faults (no PTE, or a store through a
+ * read-only one) reaches Linux's fault handler, which finds no permission in the VMA and sends
+ * SIGSEGV without touching the page table. The agent catches it: the access did not happen. */
+static sigjmp_buf probe_jump;
+static volatile sig_atomic_t probing;
+
+static void on_segv(int sig) {
+  if (probing) siglongjmp(probe_jump, 1);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+/* Does a load from `p` (or, with `store`, a store of the byte it holds) fault? */
+static int faults(volatile uint8_t *p, int store) {
+  if (sigsetjmp(probe_jump, 1)) {
+    probing = 0;
+    return 1;
+  }
+  probing = 1;
+  uint8_t v = *p;
+  if (store) *p = v;
+  probing = 0;
+  return 0;
+}
+
+/* The model's order (docs/semantics.md §13): no PTE → no_mapping; a store through a read-only
+ * PTE → readonly; then the range beyond the page → out_of_page. */
+static void mapped_op(int op, int write) {
+  static uint8_t bytes[PAGE];
+  const char *kind = write ? "write_mapped" : "read_mapped";
+  uint64_t off = num(op, "off"), len = num(op, "len");
+  volatile uint8_t *page = (volatile uint8_t *)(uintptr_t)(machine_host_addr(num(op, "hostAddr")) & ~(PAGE - 1));
+  if (faults(page, 0)) result_outcome(kind, "no_mapping");
+  else if (write && faults(page, 1)) result_outcome(kind, "readonly");
+  else if (off + len > PAGE) result_outcome(kind, "out_of_page");
+  else if (write) {
+    uint8_t byte = (uint8_t)(num(op, "byte") & 0xff);
+    for (uint64_t i = 0; i < len; i++) page[off + i] = byte;
+    contents_dirty = 1;
+    result_outcome(kind, "ok");
+  } else {
+    for (uint64_t i = 0; i < len; i++) bytes[i] = page[off + i];
+    emit("{\"kind\":\"read_mapped\",\"outcome\":\"ok\",\"digest\":\"%08x\"}",
+         digest(bytes, (unsigned int)len));
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* What a run leaves in Xen: the handles it holds                                              */
 
 #define MAX_HANDLES 65536u
@@ -446,10 +640,6 @@ static const char *frame_problem(uint64_t gfn) {
            "not used)",
            (unsigned long long)gfn);
   return message;
-}
-
-static void result_outcome(const char *kind, const char *outcome) {
-  emit("{\"kind\":\"%s\",\"outcome\":\"%s\"}", kind, outcome);
 }
 
 static int grant(int op, const char *kind, uint16_t flags) {
@@ -526,6 +716,7 @@ static int raw_write(int op) {
 /* Hypercall ops                                                                               */
 
 static struct gnttab_map_grant_ref maps[MAX_BATCH];
+static uint8_t window_used[WINDOW_BYTES / PAGE]; /* pages of the window a host map filled */
 static struct gnttab_unmap_grant_ref unmaps[MAX_BATCH];
 static struct gnttab_transfer transfers[MAX_BATCH];
 
@@ -539,7 +730,7 @@ static int batch_of(int op, int *count) {
   return nodes[b].first;
 }
 
-static void map_grant_ref(int op) {
+static int map_grant_ref(int op) {
   int n;
   int e = batch_of(op, &n);
   for (int i = 0; i < n; i++, e = nodes[e].next) {
@@ -547,6 +738,13 @@ static void map_grant_ref(int op) {
     maps[i].dom = (domid_t)num(e, "dom");
     maps[i].ref = (grant_ref_t)num(e, "ref");
     maps[i].flags = (uint32_t)num(e, "flags");
+    /* A contains_pte map names a page-table entry by machine address: the model's addresses of
+     * its window's L1 frames have no counterpart here (the agent offers no unmap_and_replace),
+     * and no other machine address is safe to hand Xen as a PTE. */
+    if (maps[i].flags & GNTMAP_contains_pte) {
+      emit("GNTMAP_contains_pte: this agent has no PTE addresses (no unmap_and_replace)");
+      return 0;
+    }
     maps[i].host_addr = machine_host_addr(num(e, "hostAddr"));
   }
   maptrack_touched = 1;
@@ -560,6 +758,9 @@ static void map_grant_ref(int op) {
     }
     uint64_t mfn = maps[i].dev_bus_addr / PAGE;
     unsigned int h = maps[i].handle;
+    if ((maps[i].flags & GNTMAP_host_map) && maps[i].host_addr >= WINDOW &&
+        maps[i].host_addr < WINDOW + WINDOW_BYTES)
+      window_used[(maps[i].host_addr - WINDOW) / PAGE] = 1;
     note_handle(h);
     if (h >= MAX_HANDLES) handle_lost = 1;
     if (h < MAX_HANDLES) {
@@ -572,6 +773,7 @@ static void map_grant_ref(int op) {
          (unsigned long long)(model_frame_of_machine(mfn) * PAGE + maps[i].dev_bus_addr % PAGE));
   }
   emit("]}");
+  return 1;
 }
 
 static void unmap_grant_ref(int op) {
@@ -607,6 +809,7 @@ static int transfer(int op) {
   }
   long rc = grant_op(GNTTABOP_transfer, transfers, (unsigned int)n);
   if (rc) die("GNTTABOP_transfer: hypercall failed (%ld)", rc);
+  contents_dirty = 1; /* pages may have changed owner */
   refresh_size();
   emit("{\"kind\":\"transfer\",\"statuses\":[");
   for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", transfers[i].status);
@@ -626,6 +829,7 @@ static void setup_table(int op) {
    * holds 65. */
   long rc = grant_op(GNTTABOP_setup_table, &setup, 1);
   if (rc) die("GNTTABOP_setup_table: hypercall failed (%ld)", rc);
+  contents_dirty = 1; /* a new table frame may be a page the pool lost */
   refresh_size();
   if (setup.status != GNTST_okay) {
     emit("{\"kind\":\"setup_table\",\"status\":%d}", setup.status);
@@ -653,6 +857,47 @@ static void swap_grant_ref(int op) {
   emit("{\"kind\":\"swap_grant_ref\",\"statuses\":[");
   for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", swaps[i].status);
   emit("]}");
+}
+
+/* GNTTABOP_copy, the whole batch in one hypercall: a gref side goes to Xen as it is (dom0's
+ * entries hold machine frames), a gmfn side is translated as a transfer's frame is. */
+static int copy(int op) {
+  static struct gnttab_copy copies[MAX_BATCH];
+  int n;
+  int e = batch_of(op, &n);
+  for (int i = 0; i < n; i++, e = nodes[e].next) {
+    memset(&copies[i], 0, sizeof copies[i]);
+    uint16_t flags = (uint16_t)num(e, "flags");
+    struct gnttab_copy_ptr *sides[2] = {&copies[i].source, &copies[i].dest};
+    const char *names[2] = {"source", "dest"};
+    uint16_t gref_flags[2] = {GNTCOPY_source_gref, GNTCOPY_dest_gref};
+    for (int s = 0; s < 2; s++) {
+      int side = field(e, names[s]);
+      if (side < 0) die("request: copy element without %s", names[s]);
+      uint64_t u = num(side, "u");
+      if (flags & gref_flags[s]) {
+        sides[s]->u.ref = (grant_ref_t)u;
+      } else {
+        uint64_t mfn;
+        if (!machine_frame_of_gfn(u, &mfn)) {
+          emit("%s", frame_problem(u));
+          return 0;
+        }
+        sides[s]->u.gmfn = mfn;
+      }
+      sides[s]->domid = (domid_t)num(side, "domid");
+      sides[s]->offset = (uint16_t)num(side, "offset");
+    }
+    copies[i].len = (uint16_t)num(e, "len");
+    copies[i].flags = flags;
+  }
+  long rc = grant_op(GNTTABOP_copy, copies, (unsigned int)n);
+  if (rc) die("GNTTABOP_copy: hypercall failed (%ld)", rc);
+  contents_dirty = 1;
+  emit("{\"kind\":\"copy\",\"statuses\":[");
+  for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", copies[i].status);
+  emit("]}");
+  return 1;
 }
 
 static void query_size_op(int op) {
@@ -688,7 +933,8 @@ static void emit_state_with(int with_maptrack) {
     for (unsigned int h = 0; h < maptrack_limit; h++) emit("%s%u", h ? "," : "", h);
     emit("],\"mappings\":[]}");
   }
-  emit("}]}");
+  if (contents_dirty) read_contents();
+  emit("}],\"contents\":%s}", contents_json);
 }
 
 static void emit_state(void) { emit_state_with(0); }
@@ -769,6 +1015,30 @@ static const char *release_handles(void) {
       return reason;
     }
     handles[h].live = 0;
+  }
+  return NULL;
+}
+
+/* Empty the PTEs of the host window that the run's maps filled and no unmap emptied: an unmap
+ * with host_addr 0 leaves the host mapping in place ("leave it alone"), and a PTE a later map
+ * overwrote with a mapping since unmapped is gone already. Each is cleared with
+ * update_va_mapping (Xen's implicit unmap, put_page_from_l1e, which drops the page references
+ * the PTE held), so that the next run's window is empty, as the model's is. */
+static const char *clear_window(void) {
+  static char reason[120];
+  for (unsigned int i = 0; i < WINDOW_BYTES / PAGE; i++) {
+    if (!window_used[i]) continue;
+    volatile uint8_t *va = (volatile uint8_t *)(uintptr_t)(WINDOW + i * PAGE);
+    if (!faults(va, 0)) {
+      long rc = hypercall(__HYPERVISOR_update_va_mapping, (uint64_t)(uintptr_t)va, 0, UVMF_INVLPG);
+      if (rc) {
+        snprintf(reason, sizeof reason, "the window's PTE at %#llx could not be cleared (%ld)",
+                 (unsigned long long)(uintptr_t)va, rc);
+        return reason;
+      }
+      contents_dirty = 1;
+    }
+    window_used[i] = 0;
   }
   return NULL;
 }
@@ -988,6 +1258,7 @@ static void reset(int request) {
     return;
   }
   const char *stuck = release_handles();
+  if (!stuck) stuck = clear_window();
   if (!stuck && handle_lost) stuck = "the run made more maptrack handles than the agent tracks";
   if (!stuck && maptrack_touched) stuck = refill_pool(config.pages > 1 ? config.pages : 1);
   if (!stuck && maptrack_touched) stuck = order_maptrack();
@@ -1001,6 +1272,7 @@ static void reset(int request) {
   }
   clear_entries();
   refresh_size();
+  zero_pool();
   emit("{\"type\":\"ready\",\"state\":");
   emit_state_with(1);
   emit("}");
@@ -1054,6 +1326,9 @@ static void make_window(uint64_t at, int with_l1) {
   if (!with_l1) return;
   *(volatile char *)p = 1;            /* the fault builds the L1 table */
   madvise(p, PAGE, MADV_DONTNEED);    /* and this empties its one PTE again */
+  /* The host window: Linux may never fill a PTE there (mapped_op's faults end in SIGSEGV) */
+  if (at == WINDOW && mprotect(p, WINDOW_BYTES, PROT_NONE))
+    die("mprotect of the host window: %s", strerror(errno));
 }
 
 static void hello(void) {
@@ -1069,8 +1344,9 @@ static void hello(void) {
   emit("{\"type\":\"hello\",\"protocol\":%d,\"name\":\"xen-%ld.%ld%s dom0\",\"opKinds\":["
        "\"grant_access\",\"end_access\",\"grant_transfer\",\"end_transfer\",\"raw_write\","
        "\"map_grant_ref\",\"unmap_grant_ref\",\"transfer\",\"setup_table\",\"query_size\","
-       "\"swap_grant_ref\"],"
-       "\"observes\":[\"entries\",\"grantFrames\"],\"snapshots\":false,"
+       "\"swap_grant_ref\",\"write_page\",\"read_page\",\"copy\",\"write_mapped\","
+       "\"read_mapped\"],"
+       "\"observes\":[\"entries\",\"grantFrames\",\"contents\"],\"snapshots\":false,"
        /* serve() takes the requests in order from what it has read: grantcheck may send ahead */
        "\"pipelining\":true}",
        PROTOCOL, version >> 16, version & 0xffff, extra);
@@ -1081,7 +1357,8 @@ static int apply(int op) {
   if (op < 0 || nodes[op].kind != J_OBJ) die("request: op missing");
   int guest = !is(op, "kind", "map_grant_ref") && !is(op, "kind", "unmap_grant_ref") &&
               !is(op, "kind", "transfer") && !is(op, "kind", "setup_table") &&
-              !is(op, "kind", "query_size") && !is(op, "kind", "swap_grant_ref");
+              !is(op, "kind", "query_size") && !is(op, "kind", "swap_grant_ref") &&
+              !is(op, "kind", "copy");
   uint64_t actor = guest ? num(op, "dom") : num(op, "caller");
   if (actor != 0) {
     emit("op by domain %llu: dom0 is the only domain here", (unsigned long long)actor);
@@ -1094,12 +1371,17 @@ static int apply(int op) {
   if (is(op, "kind", "end_access")) return end_access(num(op, "ref")), 1;
   if (is(op, "kind", "end_transfer")) return end_transfer(num(op, "ref")), 1;
   if (is(op, "kind", "raw_write")) return raw_write(op);
-  if (is(op, "kind", "map_grant_ref")) return map_grant_ref(op), 1;
+  if (is(op, "kind", "map_grant_ref")) return map_grant_ref(op);
   if (is(op, "kind", "unmap_grant_ref")) return unmap_grant_ref(op), 1;
   if (is(op, "kind", "transfer")) return transfer(op);
   if (is(op, "kind", "setup_table")) return setup_table(op), 1;
   if (is(op, "kind", "query_size")) return query_size_op(op), 1;
   if (is(op, "kind", "swap_grant_ref")) return swap_grant_ref(op), 1;
+  if (is(op, "kind", "write_page")) return page_op(op, 1), 1;
+  if (is(op, "kind", "read_page")) return page_op(op, 0), 1;
+  if (is(op, "kind", "copy")) return copy(op);
+  if (is(op, "kind", "write_mapped")) return mapped_op(op, 1), 1;
+  if (is(op, "kind", "read_mapped")) return mapped_op(op, 0), 1;
   emit("unknown op kind");
   return 0;
 }
@@ -1170,6 +1452,11 @@ int main(void) {
   }
   if (privcmd < 0) die("/dev/xen/privcmd: %s", strerror(errno));
   if (mlockall(MCL_CURRENT)) die("mlockall: %s", strerror(errno));
+  struct sigaction segv;
+  memset(&segv, 0, sizeof segv);
+  segv.sa_handler = on_segv;
+  segv.sa_flags = SA_NODEFER;
+  if (sigaction(SIGSEGV, &segv, NULL)) die("sigaction: %s", strerror(errno));
   make_window(WINDOW, 1);
   make_window(NO_L1, 0);
   make_window(SCRATCH, 1);

@@ -7,7 +7,8 @@ import { runSuite } from '../harness/random.ts';
 import { runOps } from '../harness/run.ts';
 import type { RunReport } from '../harness/run.ts';
 import type { ReplayInfo, Suite, SuiteOutcome } from '../harness/suite.ts';
-import type { Op } from '../ops/op.ts';
+import type { Op, OpKind } from '../ops/op.ts';
+import type { SubjectFactory } from '../subject/subject.ts';
 import { buildTrace } from '../trace/format.ts';
 import type { Trace } from '../trace/format.ts';
 import { TOOL } from '../version.ts';
@@ -67,6 +68,15 @@ export interface KillOptions {
   readonly maxOps?: number;
   /** false: stop at the first counterexample, unshrunk (the sweep times only the finding). */
   readonly shrink?: boolean;
+  /** Generate only these op kinds (those of a subject the trace is for, such as real Xen's
+   * agent); all the impl's when absent. */
+  readonly opKinds?: readonly OpKind[];
+}
+
+function withOpKinds(subject: SubjectFactory, kinds: readonly OpKind[] | undefined) {
+  if (kinds === undefined) return subject;
+  const opKinds = subject.opKinds.filter((k) => kinds.includes(k));
+  return { ...subject, opKinds, create: subject.create.bind(subject) };
 }
 
 export function attemptSuite(suite: Suite, fault: Fault, options: KillOptions): Attempt {
@@ -80,7 +90,7 @@ export function attemptSuite(suite: Suite, fault: Fault, options: KillOptions): 
       seed: options.seed,
       runs,
       maxOps,
-      subject: faultSubject(fault),
+      subject: withOpKinds(faultSubject(fault), options.opKinds),
       ...(options.shrink === undefined ? {} : { shrink: options.shrink }),
       onRun: () => {
         lastRunAt = performance.now() - started;

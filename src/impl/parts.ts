@@ -5,6 +5,7 @@
 import type { GrantPte, XenDomain } from './hypervisor/domain.ts';
 import type {
   CopyArgs,
+  CopyPtr,
   DomId,
   EndAccessOp,
   EndTransferOp,
@@ -34,7 +35,7 @@ import { rawWrite } from './guest/rawWrite.ts';
 import type { CopyBuf } from './hypervisor/copy.ts';
 import {
   copyBufBounds,
-  copySelfRuleOnCacheHit,
+  copySelfRule,
   gnttabCopyOne,
   releaseGrantForCopy,
 } from './hypervisor/copy.ts';
@@ -163,7 +164,7 @@ export interface ImplParts {
     src: CopyBuf,
   ) => number;
   /** The DOMID_SELF rule for an element whose domain pair is cached: okay or permission_denied. */
-  readonly copySelfRuleOnCacheHit: (op: CopyArgs) => number;
+  readonly copySelfRule: (ptr: CopyPtr, gref: boolean, lockedAnew: boolean) => number;
   /** gnttab_copy_buf's bounds: page (bad_copy_arg), then windows (general_error), else okay. */
   readonly copyBufBounds: (op: CopyArgs, dest: CopyBuf, src: CopyBuf) => number;
   /** release_grant_for_copy: drop a copy buffer's pin and reduce the status bits. */
@@ -206,7 +207,7 @@ export const DEFAULT_PARTS: ImplParts = {
   swapRefOutOfRange,
   swapSharedEntries: swapSharedEntriesV1,
   gnttabCopyOne,
-  copySelfRuleOnCacheHit,
+  copySelfRule,
   copyBufBounds,
   releaseGrantForCopy,
   guestGrantAccess: grantAccess,

@@ -84,6 +84,37 @@ export function fillRange(
   return writeRuns(page, off, len, [{ start: 0, end: len, byte: byte & 0xff }]);
 }
 
+/** `page` after Xen's x86 memcpy (xen/arch/x86/string.c: `rep movsq`, then `rep movsb`) of
+ * `len` bytes from offset `src` to offset `dst` of the same page: forward, 8 bytes at a time,
+ * then the remaining bytes one by one, each unit reading what the units before it wrote. Where
+ * the ranges do not overlap, or `dst` < `src`, this is memmove's result. Both ranges within the
+ * page. */
+export function memcpyWithinPage(
+  page: PageContents | undefined,
+  src: number,
+  dst: number,
+  len: number,
+): PageContents | undefined {
+  if (len === 0) return page;
+  const bytes = new Uint8Array(PAGE_SIZE);
+  for (const r of page?.runs ?? []) bytes.fill(r.byte, r.start, r.end);
+  const words = Math.floor(len / 8);
+  for (let w = 0; w < words; w++) {
+    const unit = bytes.slice(src + 8 * w, src + 8 * w + 8);
+    bytes.set(unit, dst + 8 * w);
+  }
+  for (let i = 8 * words; i < len; i++) bytes[dst + i] = bytes[src + i] ?? 0;
+  const runs: Run[] = [];
+  for (let i = 0; i < PAGE_SIZE;) {
+    const v = bytes[i] ?? 0;
+    let j = i + 1;
+    while (j < PAGE_SIZE && bytes[j] === v) j++;
+    if (v !== 0) runs.push({ start: i, end: j, byte: v });
+    i = j;
+  }
+  return pageOf(runs);
+}
+
 /** The bytes [off, off+len) of `page` as normalized runs relative to `off`. */
 export function readRuns(page: PageContents | undefined, off: number, len: number): Run[] {
   return clip(page, off, off + len).map((r) => ({

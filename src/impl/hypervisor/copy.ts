@@ -146,9 +146,8 @@ function unlockDomains(src: CopyBuf, dest: CopyBuf): void {
   dest.domain = undefined;
 }
 
-/** gnttab_copy_lock_domain: only DOMID_SELF may name a gmfn; then the lookup. */
-function lockDomain(xen: Hypervisor, caller: DomId, ptr: CopyPtr, gref: boolean, buf: CopyBuf) {
-  if (ptr.domid !== DOMID_SELF && !gref) return GNTST_permission_denied;
+/** gnttab_copy_lock_domain: the lookup (the DOMID_SELF rule is checked per side, below). */
+function lockDomain(xen: Hypervisor, caller: DomId, ptr: CopyPtr, buf: CopyBuf) {
   const d = xen.rcuLockDomainByAnyId(ptr.domid, caller);
   if (d === undefined) return GNTST_bad_domain;
   buf.domain = d.id;
@@ -158,10 +157,8 @@ function lockDomain(xen: Hypervisor, caller: DomId, ptr: CopyPtr, gref: boolean,
 
 /** gnttab_copy_lock_domains: source, then dest (XSM grant_copy: the dummy policy allows). */
 function lockDomains(xen: Hypervisor, caller: DomId, op: CopyArgs, src: CopyBuf, dest: CopyBuf) {
-  let rc = lockDomain(xen, caller, op.source, (op.flags & GNTCOPY_source_gref) !== 0, src);
-  if (rc === GNTST_okay) {
-    rc = lockDomain(xen, caller, op.dest, (op.flags & GNTCOPY_dest_gref) !== 0, dest);
-  }
+  let rc = lockDomain(xen, caller, op.source, src);
+  if (rc === GNTST_okay) rc = lockDomain(xen, caller, op.dest, dest);
   if (rc !== GNTST_okay) unlockDomains(src, dest);
   return rc;
 }
@@ -249,8 +246,8 @@ function copyBuf(
   return GNTST_okay;
 }
 
-/** memcpy(dest->virt + dest offset, src->virt + source offset, len), with memmove's result where
- * the two ranges overlap in one frame (docs/semantics.md §14). A source range past its page's
+/** memcpy(dest->virt + dest offset, src->virt + source offset, len), as Xen's x86 memcpy does it
+ * where the two ranges overlap in one frame (docs/semantics.md §14). A source range past its page's
  * end (only when a fault let it through) reads on into the next machine frame, as a memcpy
  * through the direct map would. */
 function copyBytes(xen: Hypervisor, from: Mfn, off: number, to: Mfn, at: number, len: number) {
@@ -278,23 +275,26 @@ function copyBytes(xen: Hypervisor, from: Mfn, off: number, to: Mfn, at: number,
     return;
   }
   if (from === to) {
-    frames.writableBytes(to).copyWithin(at, off, off + len);
+    // Xen's x86 memcpy (xen/arch/x86/string.c): rep movsq, then rep movsb, forward; each unit
+    // reads what the ones before it wrote
+    const page = frames.writableBytes(to);
+    const words = Math.floor(len / 8);
+    for (let w = 0; w < words; w++) page.set(page.slice(off + 8 * w, off + 8 * w + 8), at + 8 * w);
+    for (let i = 8 * words; i < len; i++) page[at + i] = page[off + i] ?? 0;
     return;
   }
   frames.writableBytes(to).set(source.subarray(off, off + len), at);
 }
 
-/** The DOMID_SELF rule for an element whose domain pair is cached (no new lock): the shipped
- * Xen 4.17.7 refuses a gmfn side not named DOMID_SELF for every element. */
-export function copySelfRuleOnCacheHit(op: CopyArgs): number {
-  const srcGref = (op.flags & GNTCOPY_source_gref) !== 0;
-  const destGref = (op.flags & GNTCOPY_dest_gref) !== 0;
-  if (op.source.domid !== DOMID_SELF && !srcGref) return GNTST_permission_denied;
-  if (op.dest.domid !== DOMID_SELF && !destGref) return GNTST_permission_denied;
-  return GNTST_okay;
+/** The DOMID_SELF rule for one side: only DOMID_SELF may name a gmfn. Checked for every element
+ * (`lockedAnew`: whether this element locked its domains, or found the pair cached), just before
+ * the side's buffer (XSA-523, as Debian's 4.17.7+13 has it). */
+export function copySelfRule(ptr: CopyPtr, gref: boolean, _lockedAnew: boolean): number {
+  return ptr.domid !== DOMID_SELF && !gref ? GNTST_permission_denied : GNTST_okay;
 }
 
-/** gnttab_copy_one, with the DOMID_SELF rule checked for every element (the shipped 4.17.7). */
+/** gnttab_copy_one: both domains locked if the pair changed, then per side the DOMID_SELF rule
+ * and the buffer, then the bytes. */
 export function gnttabCopyOne(
   xen: Hypervisor,
   caller: DomId,
@@ -304,29 +304,30 @@ export function gnttabCopyOne(
 ): number {
   const srcGref = (op.flags & GNTCOPY_source_gref) !== 0;
   const destGref = (op.flags & GNTCOPY_dest_gref) !== 0;
-  if (
+  const lockedAnew =
     src.domain === undefined ||
     op.source.domid !== src.domid ||
     dest.domain === undefined ||
-    op.dest.domid !== dest.domid
-  ) {
+    op.dest.domid !== dest.domid;
+  if (lockedAnew) {
     copyReleaseBuf(xen, src);
     copyReleaseBuf(xen, dest);
     unlockDomains(src, dest);
     const rc = lockDomains(xen, caller, op, src, dest);
     if (rc !== GNTST_okay) return rc;
-  } else {
-    const rc = xen.parts.copySelfRuleOnCacheHit(op);
-    if (rc !== GNTST_okay) return rc;
   }
+  let rc = xen.parts.copySelfRule(op.source, srcGref, lockedAnew);
+  if (rc !== GNTST_okay) return rc;
   if (!copyBufValid(op.source, src, srcGref)) {
     copyReleaseBuf(xen, src);
-    const rc = claimBuf(xen, caller, op, op.source, src, GNTCOPY_source_gref);
+    rc = claimBuf(xen, caller, op, op.source, src, GNTCOPY_source_gref);
     if (rc !== GNTST_okay) return rc;
   }
+  rc = xen.parts.copySelfRule(op.dest, destGref, lockedAnew);
+  if (rc !== GNTST_okay) return rc;
   if (!copyBufValid(op.dest, dest, destGref)) {
     copyReleaseBuf(xen, dest);
-    const rc = claimBuf(xen, caller, op, op.dest, dest, GNTCOPY_dest_gref);
+    rc = claimBuf(xen, caller, op, op.dest, dest, GNTCOPY_dest_gref);
     if (rc !== GNTST_okay) return rc;
   }
   return copyBuf(xen, caller, op, dest, src);

@@ -18,7 +18,7 @@ import {
   GNTST_permission_denied,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
-import { readRuns, writeRuns } from '../contents.ts';
+import { memcpyWithinPage, readRuns, writeRuns } from '../contents.ts';
 import { labelsAt, withFlow, withLabels } from '../flow.ts';
 import { entryAt } from '../entry.ts';
 import { domainAt, isIndex, nrEntries } from '../lookup.ts';
@@ -103,7 +103,7 @@ function releaseGrantForCopy(
   });
 }
 
-/** The DOMID_SELF rule of gnttab_copy_lock_domain: only DOMID_SELF may name a gmfn. */
+/** The DOMID_SELF rule: only DOMID_SELF may name a gmfn. */
 function gmfnNotSelf(ptr: CopyPtr, gref: boolean): boolean {
   return ptr.domid !== DOMID_SELF && !gref;
 }
@@ -118,7 +118,7 @@ function copyOne(b: Batch, caller: DomId, args: CopyArgs): number {
   const destGref = (args.flags & GNTCOPY_dest_gref) !== 0;
 
   // gnttab_copy_one: a new domain pair releases both buffers and locks both domains again
-  // (gnttab_copy_lock_domains: source rule, source lookup, dest rule, dest lookup, XSM allows)
+  // (gnttab_copy_lock_domains: source lookup, dest lookup, XSM allows)
   if (
     b.src.domain === undefined ||
     args.source.domid !== b.src.domid ||
@@ -129,20 +129,18 @@ function copyOne(b: Batch, caller: DomId, args: CopyArgs): number {
     b.dest = release(b, b.dest, false);
     b.src = EMPTY;
     b.dest = EMPTY;
-    if (gmfnNotSelf(args.source, srcGref)) return GNTST_permission_denied;
     const sd = lockDomain(b.state, caller, args.source.domid);
     if (sd === undefined) return GNTST_bad_domain;
-    if (gmfnNotSelf(args.dest, destGref)) return GNTST_permission_denied;
     const dd = lockDomain(b.state, caller, args.dest.domid);
     if (dd === undefined) return GNTST_bad_domain;
     b.src = { domain: sd, domid: args.source.domid, claim: undefined };
     b.dest = { domain: dd, domid: args.dest.domid, claim: undefined };
-  } else if (gmfnNotSelf(args.source, srcGref) || gmfnNotSelf(args.dest, destGref)) {
-    // The DOMID_SELF rule holds for every element, as the public header states it and as the
-    // shipped Xen 4.17.7 behaves; the domain pair being cached does not skip it.
-    return GNTST_permission_denied;
   }
 
+  // The DOMID_SELF rule, for every element and each side just before its buffer (XSA-523, as
+  // Debian's 4.17.7+13 has it; checked on real Xen: after both domains are locked, the source's
+  // rule and claim before the destination's rule, also when the buffer is still valid).
+  if (gmfnNotSelf(args.source, srcGref)) return GNTST_permission_denied;
   // "Different source?" gnttab_copy_buf_valid: a gref side hits on the same ref held as a
   // grant; a gmfn side on the same number, whatever kind the buffer holds.
   if (!bufValid(args.source.u, b.src, srcGref)) {
@@ -150,6 +148,7 @@ function copyOne(b: Batch, caller: DomId, args: CopyArgs): number {
     const rc = claimBuf(b, caller, args.source.u, true, srcGref);
     if (rc !== GNTST_okay) return rc;
   }
+  if (gmfnNotSelf(args.dest, destGref)) return GNTST_permission_denied;
   if (!bufValid(args.dest.u, b.dest, destGref)) {
     b.dest = release(b, b.dest, false);
     const rc = claimBuf(b, caller, args.dest.u, false, destGref);
@@ -163,8 +162,17 @@ function copyOne(b: Batch, caller: DomId, args: CopyArgs): number {
   const from = b.src.claim;
   const to = b.dest.claim;
   if (from === undefined || to === undefined) return GNTST_general_error; // not reachable
-  const runs = readRuns(b.state.contents.get(from.mfn), source.offset, len);
-  const page = writeRuns(b.state.contents.get(to.mfn), dest.offset, len, runs);
+  // Xen's x86 memcpy (xen/arch/x86/string.c): forward, 8 bytes at a time, then byte by byte;
+  // where the ranges overlap in one frame, what it has just written is read again
+  const page =
+    from.mfn === to.mfn
+      ? memcpyWithinPage(b.state.contents.get(to.mfn), source.offset, dest.offset, len)
+      : writeRuns(
+          b.state.contents.get(to.mfn),
+          dest.offset,
+          len,
+          readRuns(b.state.contents.get(from.mfn), source.offset, len),
+        );
   const contents =
     page === undefined
       ? mapWithout(b.state.contents, to.mfn)
