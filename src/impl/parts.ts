@@ -71,13 +71,13 @@ import {
 import type { SharedGrantMemory } from './sharedMemory.ts';
 
 export interface ImplParts {
-  // --- Hypervisor: maptrack handles (H §1.7) -------------------------------------------------
+  // --- Hypervisor: maptrack handles (get/put_maptrack_handle) --------------------------------
   /** get_maptrack_handle: a free handle of L, or INVALID_MAPTRACK_HANDLE. */
   readonly getMaptrackHandle: (t: MaptrackTable) => Handle;
   /** put_maptrack_handle: append a handle at the free list's tail. */
   readonly putMaptrackHandle: (t: MaptrackTable, handle: Handle) => void;
 
-  // --- Hypervisor: map_grant_ref and unmap (H §2, §3) ----------------------------------------
+  // --- Hypervisor: map_grant_ref and unmap (unmap_common) ------------------------------------
   /** The GNTPIN_incr2oflow_mask test: must this pin increment be refused? */
   readonly pinIncrementRefused: (pin: number, pinIncr: number) => boolean;
   /** map_grant_ref's unlock_out_clear: get_paged_frame failed; undo _set_status's bits. */
@@ -141,7 +141,7 @@ export interface ImplParts {
   /** unmap_common_complete's put_page(_and_type): the references of the parts phase 1 removed. */
   readonly unmapCompletePutPages: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
 
-  // --- Hypervisor: transfer (H §4) ------------------------------------------------------------
+  // --- Hypervisor: transfer (gnttab_transfer) -------------------------------------------------
   /** steal_page: take a page with exactly its base references from d; 0 or -EINVAL. */
   readonly stealPage: (xen: Hypervisor, d: DomId, mfn: Mfn) => number;
   /** gnttab_prepare_for_transfer's test: may sender `ld` commit this flags+domid word? */
@@ -170,7 +170,7 @@ export interface ImplParts {
   /** release_grant_for_copy: drop a copy buffer's pin and reduce the status bits. */
   readonly releaseGrantForCopy: (xen: Hypervisor, rd: DomId, ref: Ref, readonly: boolean) => void;
 
-  // --- Guest library (G §3) ---------------------------------------------------------------------
+  // --- Guest library (Linux drivers/xen/grant-table.c) ------------------------------------------
   /** gnttab_grant_foreign_access_ref */
   readonly guestGrantAccess: (guest: GuestLib, op: GrantAccessOp) => GrantAccessResult;
   /** gnttab_end_foreign_access_ref */

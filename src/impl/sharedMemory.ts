@@ -1,7 +1,8 @@
-// The one door to a domain's shared grant table (pub.h struct grant_entry_v1, H §1.1): every
-// guest-side and hypervisor-side access to a shared entry is a call here, so that a later
-// interleaving harness can split ops at exactly these points (H §8 "Rules for the shared-memory
-// protocol"). Backing store: one ArrayBuffer of 8-byte v1 entries, 512 per frame.
+// The one door to a domain's shared grant table (pub.h struct grant_entry_v1, Xen's union
+// grant_combo): every guest-side and hypervisor-side access to a shared entry is a call here, so
+// that a later interleaving harness can split ops at exactly these points (Xen's ACCESS_ONCE
+// reads and guest_cmpxchg updates of grant_combo). Backing store: one ArrayBuffer of 8-byte v1
+// entries, 512 per frame.
 
 import type { Ref } from '../ops/op.ts';
 import { GRANT_ENTRY_V1_SIZE, PAGE_SIZE, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';

@@ -1,5 +1,6 @@
 // Shared by the guest-library ops: a library call acts only on its own table, and refuses
-// (einval) reserved refs and refs beyond the table (docs/semantics.md §3, G §6.7 "Strictness").
+// (einval) reserved refs and refs beyond the table (docs/semantics.md §3), which
+// Linux's drivers/xen/grant-table.c (gnttab_grant_foreign_access_ref) does not check.
 
 import type { DomId, Ref } from '../ops/op.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES } from '../xen/abi.ts';

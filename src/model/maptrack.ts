@@ -1,5 +1,5 @@
 // A mapping domain's maptrack handles: get_maptrack_handle / put_maptrack_handle (grant_table.c
-// L537-711, L608-631) with one vCPU, as pure functions. docs/semantics.md §6, H §1.7.
+// L537-711, L608-631) with one vCPU, as pure functions. docs/semantics.md §6.
 
 import type { Handle } from '../ops/op.ts';
 import { MAPTRACK_PER_PAGE } from '../xen/abi.ts';

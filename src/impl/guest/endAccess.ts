@@ -1,4 +1,4 @@
-// gnttab_end_foreign_access_ref_v1 (G §3.4; pub.h, G §2.1): read flags; if Xen holds a pin
+// gnttab_end_foreign_access_ref_v1 (pub.h protocol): read flags; if Xen holds a pin
 // (GTF_reading|GTF_writing) the entry is in use; otherwise cmpxchg flags to 0, retrying on change.
 
 import type { EndAccessOp } from '../../ops/op.ts';

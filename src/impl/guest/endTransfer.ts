@@ -1,4 +1,4 @@
-// gnttab_end_foreign_transfer_ref_v1 (G §3.6): cancel by cmpxchg while not committed; once
+// gnttab_end_foreign_transfer_ref_v1: cancel by cmpxchg while not committed; once
 // committed Linux spins until completed (here: 'pending'), then reads the frame Xen wrote.
 
 import type { EndTransferOp } from '../../ops/op.ts';

@@ -1,4 +1,4 @@
-// gnttab_grant_foreign_access_ref + gnttab_update_entry_v1 (G §3.3; pub.h protocol, G §2.1):
+// gnttab_grant_foreign_access_ref + gnttab_update_entry_v1 (pub.h "GRANT TABLE REPRESENTATION"):
 // domid, then frame, then a write barrier, then flags, so Xen never sees a half-made entry.
 
 import type { GrantAccessOp } from '../../ops/op.ts';

@@ -1,4 +1,4 @@
-// gnttab_grant_foreign_transfer_ref (G §3.6) through gnttab_update_entry_v1: domid, frame (the
+// gnttab_grant_foreign_transfer_ref through gnttab_update_entry_v1: domid, frame (the
 // gfn slot to fill), barrier, flags = GTF_accept_transfer.
 
 import type { GrantTransferOp } from '../../ops/op.ts';

@@ -1,4 +1,4 @@
-// One guest's grant library state (Linux drivers/xen/grant-table.c, G §3): its own shared
+// One guest's grant library state (Linux drivers/xen/grant-table.c): its own shared
 // table, reached only through SharedGrantMemory, and the size it learned from the hypervisor.
 
 import type { DomId, Ref } from '../../ops/op.ts';

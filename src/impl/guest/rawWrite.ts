@@ -1,4 +1,4 @@
-// A guest ignoring the pub.h protocol (G §6.7): one plain 8-byte store of an entry in its own
+// A guest ignoring the pub.h protocol: one plain 8-byte store of an entry in its own
 // table, reserved refs included. Marks the ref in rawWritten for the (G) invariants.
 
 import type { RawWriteOp } from '../../ops/op.ts';

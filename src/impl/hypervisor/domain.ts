@@ -1,6 +1,7 @@
 // Xen's per-domain state that grants touch: the grant table, the maptrack table, page
 // accounting (tot_pages/max_pages), the gfn -> mfn table and the PV page-table slots that can
-// hold grant PTEs (docs/semantics.md §2, H §1.4, §11 "slot table").
+// hold grant PTEs (docs/semantics.md §2; struct grant_table, L53-106; the slots stand for the
+// L1 PTEs that x86 create_grant_pv_mapping writes).
 
 import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
 import { GrantTable } from './grantTable.ts';

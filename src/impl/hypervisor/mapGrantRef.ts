@@ -1,4 +1,4 @@
-// GNTTABOP_map_grant_ref, one element: map_grant_ref (L1003-1383, H §2.1), every check in
+// GNTTABOP_map_grant_ref, one element: map_grant_ref (L1003-1383), every check in
 // Xen's order, the undo path included; gnttab_map_grant_ref (L1385-1407) drives a batch.
 
 import type { DomId, Handle, MapGrantRefArgs, Ref } from '../../ops/op.ts';
@@ -62,7 +62,7 @@ export function mapUnlockOutClear(
   xen.parts.reduceStatusForPin(shared, ref, pin, readonly);
 }
 
-/** map_grant_ref's page reference phase (L1192-1230, H §2.1 step 11b), "only need to grab
+/** map_grant_ref's page reference phase (L1192-1230), "only need to grab
  * another reference if device_map claimed the other one": must the host mapping take a page
  * reference of its own, besides the one in hand? */
 export function deviceMapClaimedRef(flags: number): boolean {

@@ -1,6 +1,6 @@
 // A mapping domain's maptrack table and its single vCPU's handle free list, as in Xen:
 // `struct grant_mapping` (L281-287), get_maptrack_handle (L633-711), _get_maptrack_handle
-// (L537-565), steal_maptrack_handle (L577-606), put_maptrack_handle (L608-631); H §1.7.
+// (L537-565), steal_maptrack_handle (L577-606), put_maptrack_handle (L608-631).
 
 import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';

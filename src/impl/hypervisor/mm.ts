@@ -1,6 +1,7 @@
 // The machine-frame table (x86 `struct page_info`: owner, count_info, type count) and the few
 // mm.c functions grants use: get_page, put_page, page_get_owner_and_reference, steal_page,
-// assign_pages, free_domheap_page (xen/arch/x86/mm.c, common/page_alloc.c; H §4 step 2).
+// assign_pages, free_domheap_page (xen/arch/x86/mm.c, common/page_alloc.c; steal_page as
+// gnttab_transfer calls it).
 
 import type { DomId, Mfn } from '../../ops/op.ts';
 import { PAGE_SIZE } from '../../xen/abi.ts';

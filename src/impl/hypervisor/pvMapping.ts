@@ -88,7 +88,7 @@ function putPageFromL1e(xen: Hypervisor, pte: GrantPte | undefined): void {
 }
 
 /** create_grant_pv_mapping: write a grant PTE for `mfn` at `hostAddr`, replacing whatever was
- * there; a replaced grant PTE drops its page (and type) reference (put_page_from_l1e, H §7.4). */
+ * there; a replaced grant PTE drops its page (and type) reference (put_page_from_l1e, x86 mm.c). */
 export function createGrantPvMapping(
   xen: Hypervisor,
   ld: DomId,

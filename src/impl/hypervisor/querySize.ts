@@ -1,4 +1,4 @@
-// GNTTABOP_query_size: gnttab_query_size (L2169-2214, H §6.2).
+// GNTTABOP_query_size: gnttab_query_size (L2169-2214).
 
 import type { QuerySizeOp } from '../../ops/op.ts';
 import type { QuerySizeResult } from '../../ops/result.ts';

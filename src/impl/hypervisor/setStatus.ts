@@ -1,4 +1,4 @@
-// _set_status_v1 (L743-824, H §2.2): set GTF_reading (and GTF_writing for a writable request)
+// _set_status_v1 (L743-824): set GTF_reading (and GTF_writing for a writable request)
 // with a cmpxchg loop on the 32-bit flags+domid word, checking type and domid only when unpinned.
 
 import type { DomId, Ref } from '../../ops/op.ts';
@@ -19,7 +19,8 @@ import { combo, comboDomid, comboFlags } from '../sharedMemory.ts';
 const SET_STATUS_MAX_RETRIES = 4;
 
 /**
- * @param pinned act->pin != 0: type and domid are then not checked (no revocation, H §2.3).
+ * @param pinned act->pin != 0: type and domid are then not checked (no revocation: Xen
+ *   commit b339e3a976).
  * @param mapflag a map (not a copy): GTF_sub_page also refuses.
  * @returns GNTST_okay or GNTST_general_error; nothing written on failure.
  */

@@ -1,4 +1,4 @@
-// GNTTABOP_transfer (H §4): gnttab_transfer (L2283-2524) gives a page of the caller to the
+// GNTTABOP_transfer: gnttab_transfer (L2283-2524) gives a page of the caller to the
 // receiver's accept_transfer entry; gnttab_prepare_for_transfer (L2220-2281) commits the entry.
 // Commit order as the receiver sees it: committed, frame := MFN, barrier, completed.
 
@@ -21,8 +21,8 @@ import { assignPages, EINVAL, freeDomheapPage } from './mm.ts';
 /** At most this many failed cmpxchg attempts (`retries++ == 4`, L2263). */
 const PREPARE_MAX_RETRIES = 4;
 
-/** gnttab_prepare_for_transfer's test of the receiver's flags+domid word (L2220-2281, H §4
- * step 9): flags exactly GTF_accept_transfer (no other bit, so not already committed), domid
+/** gnttab_prepare_for_transfer's test of the receiver's flags+domid word (L2220-2281):
+ * flags exactly GTF_accept_transfer (no other bit, so not already committed), domid
  * the sender `ld`. */
 export function transferEntryAccepts(scombo: number, ld: DomId): boolean {
   return comboFlags(scombo) === GTF_accept_transfer && comboDomid(scombo) === ld;

@@ -1,4 +1,4 @@
-// GNTTABOP_unmap_grant_ref (H §3): gnttab_unmap_grant_ref (L1699-1743) runs phase 1,
+// GNTTABOP_unmap_grant_ref: gnttab_unmap_grant_ref (L1699-1743) runs phase 1,
 // unmap_common (L1409-1604), for up to GNTTAB_UNMAP_BATCH_SIZE elements, then phase 2,
 // unmap_common_complete (L1606-1677), for each. Handles are freed in phase 1 (XSA-218).
 
@@ -149,7 +149,7 @@ export function unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon)
   xen.parts.reduceStatusForPin(rgt.shared, op.ref, pin, readonly);
 }
 
-/** unmap_common_complete's put_page / put_page_and_type (L1637-1669, H §3.2): drop the page
+/** unmap_common_complete's put_page / put_page_and_type (L1637-1669): drop the page
  * reference, and for a writable mapping the type reference, of each part phase 1 removed.
  * `done` decides, not the mapping's flags: since XSA-224(a) a device part left in place
  * (dev_bus_addr 0) keeps its references. An MMIO frame has no page to put. */

@@ -1,4 +1,4 @@
-// Guest library: gnttab_end_foreign_access_ref_v1 (G §3.4), strict form.
+// Guest library: gnttab_end_foreign_access_ref_v1, strict form.
 
 import type { EndAccessOp } from '../../ops/op.ts';
 import type { EndAccessResult } from '../../ops/result.ts';

@@ -1,4 +1,4 @@
-// Guest library: gnttab_end_foreign_transfer_ref_v1 (G §3.6), without the spin: a committed
+// Guest library: gnttab_end_foreign_transfer_ref_v1, without the spin: a committed
 // but uncompleted transfer reports `pending` instead of waiting.
 
 import type { EndTransferOp } from '../../ops/op.ts';

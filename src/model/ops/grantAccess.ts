@@ -1,4 +1,4 @@
-// Guest library: gnttab_grant_foreign_access_ref / gnttab_update_entry_v1 (G §3.3), strict form.
+// Guest library: gnttab_grant_foreign_access_ref / gnttab_update_entry_v1, strict form.
 
 import type { GrantAccessOp } from '../../ops/op.ts';
 import type { GrantAccessResult } from '../../ops/result.ts';

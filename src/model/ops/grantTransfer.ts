@@ -1,4 +1,4 @@
-// Guest library: gnttab_grant_foreign_transfer_ref (G §3.6), v1 update_entry, strict form.
+// Guest library: gnttab_grant_foreign_transfer_ref, v1 update_entry, strict form.
 
 import type { GrantTransferOp } from '../../ops/op.ts';
 import type { GrantTransferResult } from '../../ops/result.ts';

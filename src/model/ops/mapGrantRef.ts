@@ -133,12 +133,12 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
     pinned = { ...act, ...addPins(act, inc) };
   }
 
-  // L1144-1239: page references. The page must still belong to the granter (11c "could not
-  // pin"). Not a given: a pin whose host PTE was overwritten holds no page reference (H §7.4;
-  // e.g. two host maps at one va page, then one unmapped), so steal_page can transfer the page
-  // away while it stays pinned. Host map: create_grant_pv_mapping needs the slot host_addr names
-  // (a linear page with an L1 table, or with GNTMAP_contains_pte an aligned PTE address in one
-  // of the mapper's L1 frames); it fails with general_error otherwise.
+  // L1144-1239: page references. The page must still belong to the granter ("Could not pin
+  // grant frame"). Not a given: a pin whose host PTE was overwritten holds no page reference
+  // (x86 put_page_from_l1e; e.g. two host maps at one va page, then one unmapped), so steal_page
+  // can transfer the page away while it stays pinned. Host map: create_grant_pv_mapping needs the
+  // slot host_addr names (a linear page with an L1 table, or with GNTMAP_contains_pte an aligned
+  // PTE address in one of the mapper's L1 frames); it fails with general_error otherwise.
   const isHost = (args.flags & GNTMAP_host_map) !== 0;
   const slot = hostSlot(mapper, args.hostAddr, args.flags);
   if (state.frameOwner.get(pinned.mfn) !== granter.id || (isHost && slot === undefined)) {

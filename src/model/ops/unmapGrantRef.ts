@@ -1,6 +1,6 @@
 // GNTTABOP_unmap_grant_ref: unmap_common (grant_table.c L1409-1604) then unmap_common_complete
 // (L1606-1677). Xen runs phase 1 for up to 32 elements before any phase 2; element-by-element is
-// equivalent sequentially (docs/semantics.md §5, H §3).
+// equivalent sequentially (docs/semantics.md §5; gnttab_unmap_grant_ref).
 
 import type { DomId, UnmapGrantRefArgs, UnmapGrantRefOp } from '../../ops/op.ts';
 import type { UnmapGrantRefResult } from '../../ops/result.ts';

@@ -1,5 +1,6 @@
 // The access hook lets a test run "guest" writes between Xen's accesses to a shared entry:
-// the bounded cmpxchg loops (H §8 "Bounded retries") are reachable only this way.
+// the bounded cmpxchg loops (_set_status_v1, gnttab_prepare_for_transfer) are reachable only
+// this way.
 
 import { describe, expect, it } from 'vitest';
 import type { SharedAccess } from '../../../src/impl/index.ts';
@@ -70,8 +71,9 @@ describe('bounded cmpxchg loops under a meddling guest', () => {
     expect(mem.loadFlags(8)).toBe(GTF_accept_transfer | GTF_PWT);
   });
 
-  // The guest library's own cmpxchg loops (G §3.4, §3.6): Xen acts between the guest's read of
-  // the flags and its cmpxchg.
+  // The guest library's own cmpxchg loops (gnttab_end_foreign_access_ref_v1,
+  // gnttab_end_foreign_transfer_ref_v1): Xen acts between the guest's read of the flags and its
+  // cmpxchg.
   function xenActsBeforeGuestCmpxchg(mem: SharedGrantMemory, ref: number, bits: number) {
     mem.hook = (a: SharedAccess) => {
       if (a.kind !== 'cmpxchg' || a.field !== 'flags' || a.ref !== ref) return;

@@ -45,7 +45,7 @@ describe('map_grant_ref: success', () => {
     const s = system();
     grant(s, 1, 8, 2, 1);
     const r = map1(s, 2, { dom: 1, ref: 8, flags: HOST, hostAddr: 3 * PAGE_SIZE });
-    // dev_bus_addr is returned even for a host-only map (H §11 surprise 14).
+    // dev_bus_addr is returned even for a host-only map (map_grant_ref sets it unconditionally).
     expect(r).toEqual({ status: GNTST_okay, handle: 0, devBusAddr: MFN_D1_G1 * PAGE_SIZE });
     expect(pinOf(s, 1, 8)).toBe(GNTPIN_hstw_inc);
     expect(flagsOf(s, 1, 8)).toBe(GTF_permit_access | GTF_reading | GTF_writing);
@@ -122,7 +122,7 @@ describe('map_grant_ref: GNTPIN overflow at 128', () => {
   });
 });
 
-describe('map_grant_ref: surprising statuses (H §11)', () => {
+describe('map_grant_ref: surprising statuses', () => {
   it('neither host_map nor device_map: bad_gntref, no handle taken', () => {
     const s = system();
     grant(s, 1, 8, 2, 1);
@@ -244,8 +244,8 @@ describe('map_grant_ref: surprising statuses (H §11)', () => {
   });
 
   // A pin whose only PTE was overwritten holds no page reference, so the granter can transfer
-  // the page away while the ref stays pinned (H §7.4); a further map of it must then fail at
-  // the page reference phase (could_not_pin) and leave everything as it was.
+  // the page away while the ref stays pinned (put_page_from_l1e); a further map of it must then
+  // fail at the page reference phase (could_not_pin) and leave everything as it was.
   function pinnedPageTransferred(receiverOffers: boolean) {
     const s = system();
     grant(s, 1, 8, 2, 1);

@@ -23,7 +23,7 @@ function walk(t: MaptrackTable): number[] {
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from }, (_, i) => from + i);
 
-describe('maptrack handles (H §1.7)', () => {
+describe('maptrack handles (get/put_maptrack_handle)', () => {
   it('hands out 0..254, then 256 from a new frame; the queue is 257..511, 255', () => {
     const t = new MaptrackTable(2);
     const got = Array.from({ length: 256 }, () => getMaptrackHandle(t));

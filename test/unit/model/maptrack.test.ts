@@ -16,7 +16,7 @@ function take(mt: Maptrack, n: number): { handles: number[]; mt: Maptrack } {
   return { handles, mt };
 }
 
-describe('maptrack free list (H §1.7 worked example)', () => {
+describe('maptrack free list (get/put_maptrack_handle, one vCPU)', () => {
   it('hands out 0..254, then 256; the queue becomes 257..511, 255', () => {
     const { handles, mt } = take(emptyMaptrack(2), 256);
     expect(handles).toEqual([...range(0, 255), 256]);
