@@ -23,8 +23,10 @@ describe('trace versions', () => {
   });
 
   it('every committed version-1 trace loads as version 2, every state with no page contents', () => {
+    // 23 today: the corpus's traces written before version 2 (the dom0 ones were re-recorded on
+    // real Xen at version 2 since).
     const files = loadCorpus().filter(([file]) => raw(file).version === 1);
-    expect(files.length).toBeGreaterThanOrEqual(42);
+    expect(files.length).toBeGreaterThanOrEqual(23);
     for (const [file, trace] of files) {
       expect(trace.version, file).toBe(2);
       expect(trace.initialState.contents, file).toEqual([]);
