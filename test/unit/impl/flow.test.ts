@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { makeConfig } from '../../../src/config.ts';
 import { ImplView } from '../../../src/harness/implView.ts';
-import type { GrantSystem, ImplSnapshot } from '../../../src/impl/index.ts';
+import type { GrantSystem } from '../../../src/impl/index.ts';
 import { flowOf } from '../../../src/model/flow.ts';
-import { initialState, step } from '../../../src/model/index.ts';
+import { initialState } from '../../../src/model/index.ts';
 import type { ModelState } from '../../../src/model/state.ts';
 import type { Op } from '../../../src/ops/op.ts';
 import {
@@ -17,7 +17,7 @@ import {
   PAGE_SIZE,
 } from '../../../src/xen/abi.ts';
 import { system } from './helpers.ts';
-import { randomOp, rng } from './randomOps.ts';
+import { randomOp, walkWithSnapshots } from './randomOps.ts';
 
 /** Page writes and copies over randomOp's small space (refs 8..10, gfns 0..4, host pages 0..3). */
 function dataOp(r: (n: number) => number): Op {
@@ -96,34 +96,19 @@ describe('the information-flow ghost', () => {
     let flowed = 0; // steps after some flow was permitted
     let crossed = 0; // pages holding another domain's bytes, summed over steps
     for (const seed of [21, 22, 23, 24]) {
-      const r = rng(seed);
       const s = system();
-      let model: ModelState = initialState(config);
-      const saved: { snap: ImplSnapshot; model: ModelState }[] = [];
-      for (let i = 0; i < 400; i++) {
-        const choice = r(20);
-        if (choice === 0) {
-          saved.push({ snap: s.snapshot(), model });
-        } else if (choice === 1 && saved.length > 0) {
-          const back = saved[r(saved.length)];
-          if (back === undefined) continue;
-          s.restore(back.snap);
-          model = back.model;
-        } else {
-          const op = r(2) === 0 ? dataOp(r) : randomOp(r, model);
-          const next = step(model, op);
-          expect(s.apply(op), `seed ${seed} step ${i}`).toEqual(next.result);
-          model = next.state;
-        }
-        expect(implFlow(s), `seed ${seed} step ${i}`).toEqual(modelFlow(model));
-        expect(FLOWS.onModel(model), `seed ${seed} step ${i}`).toBeNull();
-        expect(FLOWS.onImpl(new ImplView(s)), `seed ${seed} step ${i}`).toBeNull();
+      const pick = (r: (n: number) => number, model: ModelState): Op =>
+        r(2) === 0 ? dataOp(r) : randomOp(r, model);
+      walkWithSnapshots(s, initialState(config), seed, 400, pick, (model, where) => {
+        expect(implFlow(s), where).toEqual(modelFlow(model));
+        expect(FLOWS.onModel(model), where).toBeNull();
+        expect(FLOWS.onImpl(new ImplView(s)), where).toBeNull();
         labelled += flowOf(model).labels.size;
         if (flowOf(model).permitted.some((m) => m !== 0)) flowed++;
         crossed += [...flowOf(model).labels].filter(
           ([mfn, mask]) => (mask & ~(1 << (model.frameOwner.get(mfn) ?? 0))) !== 0,
         ).length;
-      }
+      });
     }
     // the runs label pages, permit flows, and move bytes across domains
     expect({ labelled, flowed, crossed }).toEqual({ labelled: 3299, flowed: 437, crossed: 104 });

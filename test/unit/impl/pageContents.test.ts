@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { abstract } from '../../../src/impl/index.ts';
 import { abstractUncached } from '../../../src/impl/abstract.ts';
-import type { ImplSnapshot } from '../../../src/impl/index.ts';
-import { initialState, statesEqual, step } from '../../../src/model/index.ts';
+import { initialState, statesEqual } from '../../../src/model/index.ts';
 import type { ModelState } from '../../../src/model/state.ts';
 import { makeConfig } from '../../../src/config.ts';
 import type { Op } from '../../../src/ops/op.ts';
 import { DOMID_SELF, GNTCOPY_source_gref, PAGE_SIZE } from '../../../src/xen/abi.ts';
 import { copySourcePastPageEnd } from '../../../src/faults/copySourcePastPageEnd.ts';
-import { randomOp, rng } from './randomOps.ts';
+import { randomOp, walkWithSnapshots } from './randomOps.ts';
 import { system } from './helpers.ts';
 
 const D1_PAGE = 0x104;
@@ -48,28 +47,13 @@ describe('page contents in the impl', () => {
   it('agrees with the model, and abstract() with its uncached form, across snapshots', () => {
     const config = makeConfig();
     for (const seed of [11, 12, 13, 14]) {
-      const r = rng(seed);
       const s = system();
-      let model: ModelState = initialState(config);
-      const saved: { snap: ImplSnapshot; model: ModelState }[] = [];
-      for (let i = 0; i < 400; i++) {
-        const choice = r(20);
-        if (choice === 0) {
-          saved.push({ snap: s.snapshot(), model });
-        } else if (choice === 1 && saved.length > 0) {
-          const back = saved[r(saved.length)];
-          if (back === undefined) continue;
-          s.restore(back.snap);
-          model = back.model;
-        } else {
-          const op = r(2) === 0 ? pageOp(r) : randomOp(r, model);
-          const next = step(model, op);
-          expect(s.apply(op), `seed ${seed} step ${i}`).toEqual(next.result);
-          model = next.state;
-        }
-        expect(abstract(s), `seed ${seed} step ${i}`).toEqual(abstractUncached(s));
-        expect(statesEqual(abstract(s), model), `seed ${seed} step ${i}`).toBe(true);
-      }
+      const pick = (r: (n: number) => number, model: ModelState): Op =>
+        r(2) === 0 ? pageOp(r) : randomOp(r, model);
+      walkWithSnapshots(s, initialState(config), seed, 400, pick, (model, where) => {
+        expect(abstract(s), where).toEqual(abstractUncached(s));
+        expect(statesEqual(abstract(s), model), where).toBe(true);
+      });
     }
   });
 

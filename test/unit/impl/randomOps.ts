@@ -1,5 +1,8 @@
 // Seeded random ops over a tiny space, for tests that compare two ways of computing a state.
 
+import { expect } from 'vitest';
+import type { GrantSystem, ImplSnapshot } from '../../../src/impl/index.ts';
+import { step } from '../../../src/model/index.ts';
 import type { ModelState } from '../../../src/model/state.ts';
 import type { Op } from '../../../src/ops/op.ts';
 import {
@@ -87,5 +90,38 @@ export function randomOp(r: (n: number) => number, state?: ModelState): Op {
       return { kind: 'setup_table', caller: dom, dom: other, nrFrames: r(3) };
     default:
       return { kind: 'query_size', caller: dom, dom: other };
+  }
+}
+
+/** A seeded walk of `steps` ops applied to the impl `s` and to the model together, with snapshots
+ * taken and restored at random (each about one step in twenty): every result must equal the
+ * model's, and `check` runs after every step with the model state and a label for messages. */
+export function walkWithSnapshots(
+  s: GrantSystem,
+  model: ModelState,
+  seed: number,
+  steps: number,
+  nextOp: (r: (n: number) => number, model: ModelState) => Op,
+  check: (model: ModelState, where: string) => void,
+): void {
+  const r = rng(seed);
+  const saved: { snap: ImplSnapshot; model: ModelState }[] = [];
+  for (let i = 0; i < steps; i++) {
+    const where = `seed ${seed} step ${i}`;
+    const choice = r(20);
+    if (choice === 0) {
+      saved.push({ snap: s.snapshot(), model });
+    } else if (choice === 1 && saved.length > 0) {
+      const back = saved[r(saved.length)];
+      if (back === undefined) continue;
+      s.restore(back.snap);
+      model = back.model;
+    } else {
+      const op = nextOp(r, model);
+      const next = step(model, op);
+      expect(s.apply(op), where).toEqual(next.result);
+      model = next.state;
+    }
+    check(model, where);
   }
 }
