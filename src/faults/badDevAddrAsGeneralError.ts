@@ -16,7 +16,7 @@ const unmapCommonWrongCode: ImplParts['unmapCommon'] = (xen, ld, op) => {
 export const badDevAddrAsGeneralError: Fault = {
   id: 'bad-dev-addr-as-general-error',
   title: 'a mismatched dev_bus_addr reported as general_error',
-  source: 'Xen c5bf1295b0 (2021), hypervisor.md §9 non-XSA fixes',
+  source: 'Xen c5bf1295b0 (2021)',
   mechanism:
     'An unmap whose dev_bus_addr is non-zero and differs from the mapped frame (mfn << 12) must fail with GNTST_bad_dev_addr, leaving the mapping, host part included, in place. The bug reported GNTST_general_error, which a caller cannot tell from a PTE mismatch.',
   caughtBy: 'result mismatch (general_error vs bad_dev_addr)',

@@ -23,7 +23,7 @@ const guestEndAccess: ImplParts['guestEndAccess'] = (guest, op) => {
 export const endAccessIgnoresWriting: Fault = {
   id: 'end-access-ignores-writing',
   title: 'guest end-access ignores GTF_writing',
-  source: 'guest.md §2.1 and §3.4 (XSA-396 class)',
+  source: 'Linux gnttab_end_foreign_access_ref and the public header (XSA-396 class)',
   mechanism:
     'gnttab_end_foreign_access_ref must refuse while GTF_reading or GTF_writing is set; this one checks GTF_reading only, so an entry whose flags show a writer but no reader is invalidated.',
   caughtBy: 'result mismatch (end_access ended vs in_use)',

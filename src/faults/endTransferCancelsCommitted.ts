@@ -1,4 +1,4 @@
-// Guest end-transfer (gnttab_end_foreign_transfer_ref_v1, guest.md §3.6) that tests
+// Guest end-transfer (gnttab_end_foreign_transfer_ref_v1) that tests
 // GTF_transfer_completed where it must test GTF_transfer_committed, and so reclaims a committed entry.
 
 import type { ImplParts } from '../impl/index.ts';
@@ -24,7 +24,7 @@ const guestEndTransfer: ImplParts['guestEndTransfer'] = (guest, op) => {
 export const endTransferCancelsCommitted: Fault = {
   id: 'end-transfer-cancels-committed',
   title: 'guest end-transfer reclaims a committed entry',
-  source: 'guest.md §3.6 and §6.4 I7 (public header accept_transfer rules)',
+  source: 'Linux gnttab_end_foreign_transfer_ref_v1 and the public header accept_transfer rules',
   mechanism:
     'Once Xen has set GTF_transfer_committed it owns the entry until it sets GTF_transfer_completed; the guest may only wait. Testing the completed bit in the cancel loop zeroes a committed entry, so Xen then writes the frame and the completed bit into an entry the guest has already reused, and the page it sent is lost.',
   caughtBy: 'step property committed-transfer-untouched / result mismatch (cancelled vs pending)',

@@ -1,4 +1,4 @@
-// put_maptrack_handle (L608-631, hypervisor.md §1.7) appends a freed handle at the tail (FIFO);
+// put_maptrack_handle (L608-631) appends a freed handle at the tail (FIFO);
 // this one pushes it at the head, so a freed handle is handed out again at once.
 
 import type { ImplParts } from '../impl/index.ts';
@@ -13,7 +13,7 @@ const putMaptrackHandle: ImplParts['putMaptrackHandle'] = (t, handle) => {
 export const maptrackLifo: Fault = {
   id: 'maptrack-lifo',
   title: 'freed maptrack handles are reused at once (LIFO)',
-  source: 'put_maptrack_handle FIFO order (hypervisor.md §1.7; §11 "Handle numbering")',
+  source: 'put_maptrack_handle: a freed handle goes to the tail of the free list (FIFO)',
   mechanism:
     "Xen appends freed handles at the tail of the vCPU free list, so a handle is not reused until the handles freed before it have been. Pushing at the head hands the same handle out again on the next map: handle numbers differ from Xen's from the first reuse on, and a backend's stale unmap of a just-freed handle hits the new mapping instead of failing with bad_handle.",
   caughtBy: 'result mismatch (handle numbers) / state mismatch (free-list order)',

@@ -16,7 +16,7 @@ const mapGrantRefWrongCode: ImplParts['mapGrantRef'] = (xen, ld, op) => {
 export const noSpaceAsNoDeviceSpace: Fault = {
   id: 'no-space-as-no-device-space',
   title: 'maptrack exhaustion reported as no_device_space',
-  source: 'Xen 5c10b96795 (2021), hypervisor.md §9 non-XSA fixes',
+  source: 'Xen 5c10b96795 (2021)',
   mechanism:
     'When get_maptrack_handle finds no free handle (one vCPU, max_maptrack_frames full: 255 live mappings per frame), map_grant_ref must return GNTST_no_space. The bug returned GNTST_no_device_space, a code Xen otherwise never produces, so callers that retry on no_space (Linux gntdev) saw a hard error.',
   caughtBy: 'result mismatch (no_device_space vs no_space)',

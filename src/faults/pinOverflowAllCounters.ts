@@ -23,7 +23,7 @@ const pinIncrementRefused: ImplParts['pinIncrementRefused'] = (pin) =>
 export const pinOverflowAllCounters: Fault = {
   id: 'pin-overflow-all-counters',
   title: 'a full pin counter refuses maps of the other kinds too',
-  source: 'Xen 8cec5d065c (2021), hypervisor.md §9 non-XSA fixes',
+  source: 'Xen 8cec5d065c (2021)',
   mechanism:
     'map_grant_ref must refuse a map only when a counter it increments is already at 128. Testing the mask 0x80808080 instead makes 128 read-only host mappings block a writable device mapping (or any other kind) of the same grant with GNTST_general_error.',
   caughtBy: 'result mismatch (general_error vs okay)',

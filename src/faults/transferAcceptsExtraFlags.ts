@@ -13,7 +13,7 @@ const transferEntryAccepts: ImplParts['transferEntryAccepts'] = (scombo, ld) =>
 export const transferAcceptsExtraFlags: Fault = {
   id: 'transfer-accepts-extra-flags',
   title: 'transfer into an entry that is already committed or completed',
-  source: 'gnttab_prepare_for_transfer exact-flags check (hypervisor.md §4, §11 point 8)',
+  source: 'gnttab_prepare_for_transfer: the entry must be exactly GTF_accept_transfer',
   mechanism:
     "An accept_transfer entry takes exactly one page: Xen commits it only while its flags are exactly GTF_accept_transfer. Checking the type bits alone lets a second transfer commit an entry that already received a page, overwrite its frame and leave the first page in the receiver with nothing naming it (or let a transfer race the guest's own cancel).",
   caughtBy: 'result mismatch (okay vs general_error)',

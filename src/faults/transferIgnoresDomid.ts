@@ -13,7 +13,7 @@ const transferEntryAccepts: ImplParts['transferEntryAccepts'] = (scombo) =>
 export const transferIgnoresDomid: Fault = {
   id: 'transfer-ignores-domid',
   title: 'transfer accepted from a domain the entry does not name',
-  source: 'gnttab_prepare_for_transfer domid check (hypervisor.md §4, §11 point 8)',
+  source: 'gnttab_prepare_for_transfer: the entry must name the sender',
   mechanism:
     "A guest offers an accept_transfer entry to one domain (the entry's domid). Without the domid check any domain can complete it, so the receiver takes a page from a sender it never agreed to deal with and the intended sender's transfer later fails.",
   caughtBy: 'result mismatch (okay vs general_error)',
