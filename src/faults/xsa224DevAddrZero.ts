@@ -5,6 +5,7 @@ import type { ImplParts } from '../impl/index.ts';
 import { unmapCompletePutPages as correctPuts } from '../impl/hypervisor/unmapGrantRef.ts';
 import { GNTMAP_device_map, GNTMAP_readonly, GNTST_okay } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
+import { putPageUnchecked } from './uncheckedPut.ts';
 
 // BUG: the device part's references go whenever the mapping has one, whether or not phase 1
 // removed it. Unchecked, as in a release build of Xen, so that the counts underflow the way
@@ -15,10 +16,7 @@ const unmapCompletePutPages: ImplParts['unmapCompletePutPages'] = (xen, ld, op) 
   const flags = xen.domain(ld).maptrack.flags(op.handle);
   const frames = xen.frames;
   if (!(flags & GNTMAP_device_map) || !frames.valid(op.mfn)) return;
-  if (!(flags & GNTMAP_readonly)) {
-    frames.setWritableTypes(op.mfn, (frames.writableTypes(op.mfn) - 1) >>> 0);
-  }
-  frames.setRefs(op.mfn, (frames.refs(op.mfn) - 1) >>> 0);
+  putPageUnchecked(frames, op.mfn, !(flags & GNTMAP_readonly));
 };
 
 export const xsa224DevAddrZero: Fault = {

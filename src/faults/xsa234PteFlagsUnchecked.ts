@@ -4,6 +4,7 @@
 import type { ImplParts } from '../impl/index.ts';
 import { GNTMAP_device_map, GNTMAP_host_map, GNTMAP_readonly } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
+import { putPageUnchecked } from './uncheckedPut.ts';
 
 // BUG: the frame compare alone (l1e_get_pfn(ol1e) != frame), as before the fix. An absent PTE
 // has frame 0, which no grant maps here, so PRESENT is still implied; RW is not.
@@ -19,8 +20,7 @@ const unmapCompletePutPages: ImplParts['unmapCompletePutPages'] = (xen, _ld, op)
   const readonly = (op.done & GNTMAP_readonly) !== 0;
   for (const kind of [GNTMAP_device_map, GNTMAP_host_map]) {
     if (!(op.done & kind)) continue;
-    if (!readonly) frames.setWritableTypes(op.mfn, (frames.writableTypes(op.mfn) - 1) >>> 0);
-    frames.setRefs(op.mfn, (frames.refs(op.mfn) - 1) >>> 0);
+    putPageUnchecked(frames, op.mfn, !readonly);
   }
 };
 
