@@ -150,7 +150,8 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
         opsDone++;
         for (const o of outcomesOf(verdict.modelResult))
           coverage.set(o, (coverage.get(o) ?? 0) + 1);
-        for (const o of suite.opCoverage?.(op) ?? []) coverage.set(o, (coverage.get(o) ?? 0) + 1);
+        for (const o of suite.opCoverage?.(op, verdict.modelResult) ?? [])
+          coverage.set(o, (coverage.get(o) ?? 0) + 1);
       },
     };
     try {

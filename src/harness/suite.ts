@@ -4,6 +4,7 @@
 import type fc from 'fast-check';
 import type { GrantConfig } from '../config.ts';
 import type { Op, OpKind } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
 import type { Violation } from './checker.ts';
 import type { StateInvariant, StepProperty } from './invariant.ts';
 import type { RunReport } from './run.ts';
@@ -22,9 +23,10 @@ export interface Suite {
   readonly defaultMaxOps: number;
   /** Outcomes (`op:status`) the config can produce: each must be seen across the default budget. */
   readonly expectedOutcomes: readonly string[];
-  /** Coverage an op contributes by its shape alone (`op:len=…` batch-length classes), counted
-   * with the outcomes of its result. */
-  readonly opCoverage?: (op: Op) => readonly string[];
+  /** Coverage an op contributes by its shape, beyond its result's outcomes: batch-length
+   * classes (`map_grant_ref:len=2-128`) and the statuses of GNTMAP_contains_pte elements
+   * (`map_grant_ref+pte:okay`). */
+  readonly opCoverage?: (op: Op, result: OpResult) => readonly string[];
 }
 
 /** How one run generates ops. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runSuite } from '../../src/harness/random.ts';
 import type { SuiteOutcome } from '../../src/harness/suite.ts';
 import { violationName } from '../../src/harness/checker.ts';
-import { formatOp } from '../../src/ops/text.ts';
+import { formatOp, parseOp } from '../../src/ops/text.ts';
 import { buildSuite, SUITE_NAMES } from '../../properties/suites.ts';
 import { makeConfig } from '../../src/config.ts';
 import { testSeeds } from '../support/seeds.ts';
@@ -56,6 +56,20 @@ describe.each([
 });
 
 describe('expected outcomes', () => {
+  it('count GNTMAP_contains_pte map elements apart, by status, and demand okay and general_error', () => {
+    const suite = buildSuite('conformance');
+    const parsed = parseOp('map(d2: d1 ref=8 host|pte @0x10002010; d1 ref=9 host @0x5000)');
+    if (!suite?.opCoverage || !parsed.ok) throw new Error('no suite or op');
+    const coverage = suite.opCoverage(parsed.op, {
+      kind: 'map_grant_ref',
+      results: [{ status: -1 }, { status: 0, handle: 0, devBusAddr: 0 }],
+    });
+    expect(coverage).toEqual(['map_grant_ref:len=2-128', 'map_grant_ref+pte:general_error']);
+    expect(suite.expectedOutcomes.filter((o) => o.includes('+pte'))).toEqual([
+      'map_grant_ref+pte:okay',
+      'map_grant_ref+pte:general_error',
+    ]);
+  });
   it('demand permission_denied only where an unprivileged domain can name another (copy: always, a gmfn named by a numeric domid)', () => {
     const denied = (domains: number) =>
       buildSuite('protocol', makeConfig({ domains }))?.expectedOutcomes.filter((o) =>
