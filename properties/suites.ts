@@ -136,7 +136,7 @@ function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<
     .map(({ kinds: enabled, focus }) => {
       const space = new OpSpace(config, focus);
       // GNTMAP_contains_pte maps go with unmap_and_replace: one x86 PV PTE surface (a subject
-      // that does not declare the op, like the real-Xen agent, is not sent PTE addresses)
+      // that does not declare the op is not sent PTE addresses)
       const pteSpace = new OpSpace(config, focus, true);
       return {
         kinds: enabled,

@@ -12,10 +12,11 @@
  *   - write_page and read_page are the agent's own stores and loads on its pages (mapped through
  *     privcmd for the op, so that steal_page still finds them unreferenced); write_mapped and
  *     read_mapped load and store through the host window, where Xen puts grant mappings' PTEs;
- *   - the hypercalls (map, unmap, transfer, setup_table, query_size, swap_grant_ref, copy) go to Xen
- *     through IOCTL_PRIVCMD_HYPERCALL.
- * After each op it reads the shared entries back, asks Xen for the table's size, and reads its
- * pages' contents (again only after an op that may have changed them).
+ *   - the hypercalls (map, unmap, unmap_and_replace, transfer, setup_table, query_size,
+ *     swap_grant_ref, copy) go to Xen through IOCTL_PRIVCMD_HYPERCALL.
+ * After each op it reads the shared entries back, asks Xen for the table's size, reads the host
+ * window's PTEs from its L1 table, and reads its pages' contents (again only after an op that
+ * may have changed them).
  *
  * The model's numbers are not the machine's. dom0 is PV, and so is the model's dom0 (config.pv):
  * its frame numbers are machine frames. The agent translates, and nothing else:
@@ -25,6 +26,10 @@
  *   - model linear address a is WINDOW + a, in a 2 MiB window whose L1 page table exists and
  *     whose PTEs are empty; an address beyond the model's window lands in NO_L1, where there is
  *     no L1 table. An unmap's host_addr 0 stays 0 ("leave the host mapping alone").
+ *   - a model PTE address (GNTMAP_contains_pte: the model's window L1 frame 0x10000, slot p at
+ *     p * 8) is the same offset in the window's real L1 page table, found at boot
+ *     (find_window_l1); any other is given the property Xen checks (machine_pte_addr), and
+ *     never names another page table of dom0's.
  *   - results and entries read back are translated the other way.
  *
  * Between runs (reset) it undoes what the run left in Xen: unmaps every handle, brings the
@@ -53,6 +58,7 @@
 #include <xen/xen.h>
 #include <xen/grant_table.h>
 #include <xen/memory.h>
+#include <xen/domctl.h>
 #include <xen/version.h>
 #include <xen/sys/privcmd.h>
 
@@ -73,6 +79,11 @@
                                           map_guest_l1e finds none, general_error */
 #define SCRATCH (NO_L1 + WINDOW_BYTES) /* 2 MiB with an L1 table, for reset's own PTEs */
 #define SCRATCH_REF 100u              /* refs reset grants to itself (never a model's) */
+#define L1_MFN_BASE 0x10000ull        /* the model's dom0 window L1 frame (src/configDefaults.ts) */
+#define PTE_PRESENT 0x1ull
+#define PTE_RW 0x2ull
+#define PTE_USER 0x4ull
+#define PTE_MFN_MASK 0x000ffffffffff000ull
 #define PROTOCOL 1
 
 #define GTF_readonly_bit (1 << 2)
@@ -406,6 +417,149 @@ static uint64_t machine_bus_addr(uint64_t a) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* The host window's real L1 page table, and PTE addresses (GNTMAP_contains_pte)               */
+
+/* The model names a PTE by the machine address of its window's L1 frame (model mfn
+ * L1_MFN_BASE + i, slot p at offset p * 8: docs/semantics.md §11.1). Here the window's L1 is the
+ * page table Linux made for WINDOW; the agent finds its machine frame once, at boot, and keeps
+ * it mapped read-only (a PV guest may map its own page tables read-only), which also shows the
+ * window's PTEs as Xen left them (the `hostMappings` part). */
+static uint64_t l1_mfn;
+static const volatile uint64_t *l1_view;
+static uint64_t decoy; /* a page dom0 owns that nothing maps: a data page, never a page table */
+
+/* XEN_DOMCTL_getpageframeinfo3 on dom0's frames: each element in, its type out (in place). */
+static void page_types(xen_pfn_t *frames, unsigned int n) {
+  static struct xen_domctl domctl;
+  memset(&domctl, 0, sizeof domctl);
+  domctl.cmd = XEN_DOMCTL_getpageframeinfo3;
+  domctl.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+  domctl.domain = 0;
+  domctl.u.getpageframeinfo3.num = n;
+  set_xen_guest_handle(domctl.u.getpageframeinfo3.array, frames);
+  long rc = hypercall(__HYPERVISOR_domctl, (uint64_t)(uintptr_t)&domctl, 0, 0);
+  if (rc) die("XEN_DOMCTL_getpageframeinfo3: %ld", rc);
+}
+
+/* Is machine frame `mfn` a page table of dom0's (any level)? Anything else (a data page, a frame
+ * dom0 does not own, no page) may be named as a PTE address: Xen refuses it before writing. */
+static int is_page_table(uint64_t mfn) {
+  xen_pfn_t f = mfn;
+  page_types(&f, 1);
+  uint64_t type = f & XEN_DOMCTL_PFINFO_LTAB_MASK;
+  return type != XEN_DOMCTL_PFINFO_NOTAB && type != XEN_DOMCTL_PFINFO_XTAB;
+}
+
+/* One machine frame of dom0's mapped read-only into the agent (NULL: it does not map). */
+static const volatile uint64_t *map_frame_ro(uint64_t mfn) {
+  xen_pfn_t frame = mfn;
+  int err = 0;
+  void *at = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, privcmd, 0);
+  if (at == MAP_FAILED) die("mmap of privcmd for a page table: %s", strerror(errno));
+  privcmd_mmapbatch_v2_t batch = {
+      .num = 1, .dom = DOMID_SELF, .addr = (uint64_t)(uintptr_t)at, .arr = &frame, .err = &err};
+  if (ioctl(privcmd, IOCTL_PRIVCMD_MMAPBATCH_V2, &batch) || err) {
+    munmap(at, PAGE);
+    return NULL;
+  }
+  return at;
+}
+
+static void set_window_pte(unsigned int slot, uint64_t pte) {
+  long rc = hypercall(__HYPERVISOR_update_va_mapping, WINDOW + slot * PAGE, pte, UVMF_INVLPG);
+  if (rc) die("update_va_mapping in the host window: %ld", rc);
+}
+
+/* Does `t` look like the window's L1 with exactly slots 1 and 2 mapping `mfn` (want) or all
+ * empty (!want)? */
+static int window_l1_shape(const volatile uint64_t *t, uint64_t mfn, int want) {
+  for (unsigned int s = 0; s < PAGE / 8; s++) {
+    uint64_t w = t[s];
+    int planted = want && (s == 1 || s == 2);
+    if (planted ? (w & PTE_MFN_MASK) != mfn * PAGE || !(w & PTE_PRESENT) : w != 0) return 0;
+  }
+  return 1;
+}
+
+/* Find the machine frame of the window's L1 page table: plant two read-only PTEs of the decoy
+ * page in the window (update_va_mapping), look for the one L1 table of dom0's
+ * (XEN_DOMCTL_getpageframeinfo3) that holds them and nothing else, then empty them again and
+ * check that it follows. Exactly one frame must pass, or the agent stops. */
+static void find_window_l1(void) {
+  static xen_pfn_t got[1];
+  struct xen_memory_reservation r;
+  memset(&r, 0, sizeof r);
+  set_xen_guest_handle(r.extent_start, got);
+  r.nr_extents = 1;
+  r.domid = DOMID_SELF;
+  if (hypercall(__HYPERVISOR_memory_op, XENMEM_increase_reservation, (uint64_t)(uintptr_t)&r, 0) != 1)
+    die("no page from Xen for the L1 search");
+  decoy = got[0];
+  uint64_t pte = decoy * PAGE | PTE_PRESENT | PTE_USER;
+  set_window_pte(1, pte);
+  set_window_pte(2, pte);
+  long max = hypercall(__HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0, 0);
+  if (max <= 0) die("XENMEM_maximum_ram_page: %ld", max);
+  static xen_pfn_t chunk[1024];
+  unsigned int found = 0;
+  for (uint64_t base = 0; base <= (uint64_t)max; base += 1024) {
+    unsigned int n = 0;
+    for (; n < 1024 && base + n <= (uint64_t)max; n++) chunk[n] = base + n;
+    page_types(chunk, n);
+    for (unsigned int i = 0; i < n; i++) {
+      if ((chunk[i] & XEN_DOMCTL_PFINFO_LTAB_MASK & ~XEN_DOMCTL_PFINFO_LPINTAB) !=
+          XEN_DOMCTL_PFINFO_L1TAB)
+        continue;
+      const volatile uint64_t *t = map_frame_ro(base + i);
+      if (!t) continue;
+      if (window_l1_shape(t, decoy, 1)) {
+        if (found++) die("two L1 tables look like the host window's");
+        l1_mfn = base + i;
+        l1_view = t;
+      } else {
+        munmap((void *)t, PAGE);
+      }
+    }
+  }
+  set_window_pte(1, 0);
+  set_window_pte(2, 0);
+  if (!found) die("the host window's L1 page table was not found among dom0's frames");
+  if (!window_l1_shape(l1_view, decoy, 0))
+    die("the L1 table found (mfn %#llx) did not follow the window", (unsigned long long)l1_mfn);
+}
+
+/* The machine address of a model PTE address (a contains_pte map's host_addr, and an unmap's of
+ * a contains_pte mapping), keeping the property Xen checks (create_grant_pv_mapping,
+ * replace_grant_pv_mapping in xen/arch/x86/pv/grant_table.c):
+ *   - the model's window L1 frame, slot p < hostVaPages: the real L1 at the same offset (so a
+ *     misaligned address stays misaligned); a slot past the model's window: the same offset in
+ *     the decoy page (a data page of dom0's: general_error, as the model has it);
+ *   - any other frame as machine_frame_of_gfn has it: a pool page (a data page of dom0's), or a
+ *     frame no domain owns (another domain's L1 included: with dom0 alone there is none).
+ * Whatever it yields must not be a page table of dom0's other than the window's L1: checked with
+ * Xen, refused otherwise. Returns 0 (with a message emitted) when refused. */
+static int machine_pte_addr(uint64_t a, uint64_t *out) {
+  uint64_t frame = a / PAGE, offset = a % PAGE, mfn;
+  if (frame == L1_MFN_BASE && offset / 8 < config.host_va_pages) {
+    *out = l1_mfn * PAGE + offset;
+    return 1;
+  }
+  if (frame == L1_MFN_BASE) mfn = decoy;
+  else if (!machine_frame_of_gfn(frame, &mfn)) {
+    emit("PTE address %#llx: its frame has no machine frame the agent can name safely",
+         (unsigned long long)a);
+    return 0;
+  }
+  if (mfn == l1_mfn || is_page_table(mfn)) {
+    emit("PTE address %#llx: machine frame %#llx is a page table of dom0's outside the window",
+         (unsigned long long)a, (unsigned long long)mfn);
+    return 0;
+  }
+  *out = mfn * PAGE + offset;
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* The contents of the agent's pages                                                           */
 
 static void result_outcome(const char *kind, const char *outcome) {
@@ -716,7 +870,6 @@ static int raw_write(int op) {
 /* Hypercall ops                                                                               */
 
 static struct gnttab_map_grant_ref maps[MAX_BATCH];
-static uint8_t window_used[WINDOW_BYTES / PAGE]; /* pages of the window a host map filled */
 static struct gnttab_unmap_grant_ref unmaps[MAX_BATCH];
 static struct gnttab_transfer transfers[MAX_BATCH];
 
@@ -738,14 +891,12 @@ static int map_grant_ref(int op) {
     maps[i].dom = (domid_t)num(e, "dom");
     maps[i].ref = (grant_ref_t)num(e, "ref");
     maps[i].flags = (uint32_t)num(e, "flags");
-    /* A contains_pte map names a page-table entry by machine address: the model's addresses of
-     * its window's L1 frames have no counterpart here (the agent offers no unmap_and_replace),
-     * and no other machine address is safe to hand Xen as a PTE. */
+    /* A contains_pte map names a page-table entry by machine address (machine_pte_addr) */
     if (maps[i].flags & GNTMAP_contains_pte) {
-      emit("GNTMAP_contains_pte: this agent has no PTE addresses (no unmap_and_replace)");
-      return 0;
+      if (!machine_pte_addr(num(e, "hostAddr"), &maps[i].host_addr)) return 0;
+    } else {
+      maps[i].host_addr = machine_host_addr(num(e, "hostAddr"));
     }
-    maps[i].host_addr = machine_host_addr(num(e, "hostAddr"));
   }
   maptrack_touched = 1;
   long rc = grant_op(GNTTABOP_map_grant_ref, maps, (unsigned int)n);
@@ -758,9 +909,6 @@ static int map_grant_ref(int op) {
     }
     uint64_t mfn = maps[i].dev_bus_addr / PAGE;
     unsigned int h = maps[i].handle;
-    if ((maps[i].flags & GNTMAP_host_map) && maps[i].host_addr >= WINDOW &&
-        maps[i].host_addr < WINDOW + WINDOW_BYTES)
-      window_used[(maps[i].host_addr - WINDOW) / PAGE] = 1;
     note_handle(h);
     if (h >= MAX_HANDLES) handle_lost = 1;
     if (h < MAX_HANDLES) {
@@ -776,21 +924,60 @@ static int map_grant_ref(int op) {
   return 1;
 }
 
-static void unmap_grant_ref(int op) {
+/* An unmap's host_addr: 0 stays 0 ("leave the host mapping alone"); otherwise Xen reads it as
+ * the map did, by the flags maptrack kept (unmap_common passes them to
+ * replace_grant_host_mapping), so a handle the agent saw mapped with GNTMAP_contains_pte has a
+ * PTE address, any other a linear one. Returns 0 (message emitted) when refused. */
+static int machine_unmap_addr(uint64_t handle, uint64_t host, uint64_t *out) {
+  if (host == 0) {
+    *out = 0;
+    return 1;
+  }
+  if (handle < MAX_HANDLES && handles[handle].live && (handles[handle].flags & GNTMAP_contains_pte))
+    return machine_pte_addr(host, out);
+  *out = machine_host_addr(host);
+  return 1;
+}
+
+static int unmap_grant_ref(int op) {
   int n;
   int e = batch_of(op, &n);
   for (int i = 0; i < n; i++, e = nodes[e].next) {
     memset(&unmaps[i], 0, sizeof unmaps[i]);
-    uint64_t host = num(e, "hostAddr");
-    unmaps[i].host_addr = host ? machine_host_addr(host) : 0;
+    uint64_t handle = num(e, "handle");
+    if (!machine_unmap_addr(handle, num(e, "hostAddr"), &unmaps[i].host_addr)) return 0;
     unmaps[i].dev_bus_addr = machine_bus_addr(num(e, "devBusAddr"));
-    unmaps[i].handle = (grant_handle_t)num(e, "handle");
+    unmaps[i].handle = (grant_handle_t)handle;
   }
   long rc = grant_op(GNTTABOP_unmap_grant_ref, unmaps, (unsigned int)n);
   if (rc) die("GNTTABOP_unmap_grant_ref: hypercall failed (%ld)", rc);
   emit("{\"kind\":\"unmap_grant_ref\",\"statuses\":[");
   for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", unmaps[i].status);
   emit("]}");
+  return 1;
+}
+
+/* GNTTABOP_unmap_and_replace, the whole batch in one hypercall: host_addr as an unmap's
+ * (machine_unmap_addr), new_addr a linear address (steal_linear_address reads it so whatever the
+ * mapping's flags), 0 staying 0 ("destroy"). replace_grant_pv_mapping moves new_addr's PTE into
+ * host_addr's slot; the hostMappings part shows where the PTEs went. */
+static int unmap_and_replace(int op) {
+  static struct gnttab_unmap_and_replace replaces[MAX_BATCH];
+  int n;
+  int e = batch_of(op, &n);
+  for (int i = 0; i < n; i++, e = nodes[e].next) {
+    memset(&replaces[i], 0, sizeof replaces[i]);
+    uint64_t handle = num(e, "handle"), fresh = num(e, "newAddr");
+    if (!machine_unmap_addr(handle, num(e, "hostAddr"), &replaces[i].host_addr)) return 0;
+    replaces[i].new_addr = fresh ? machine_host_addr(fresh) : 0;
+    replaces[i].handle = (grant_handle_t)handle;
+  }
+  long rc = grant_op(GNTTABOP_unmap_and_replace, replaces, (unsigned int)n);
+  if (rc) die("GNTTABOP_unmap_and_replace: hypercall failed (%ld)", rc);
+  emit("{\"kind\":\"unmap_and_replace\",\"statuses\":[");
+  for (int i = 0; i < n; i++) emit("%s%d", i ? "," : "", replaces[i].status);
+  emit("]}");
+  return 1;
 }
 
 static int transfer(int op) {
@@ -927,6 +1114,19 @@ static void emit_state_with(int with_maptrack) {
     first = 0;
   }
   emit("],\"grantFrames\":{\"nrFrames\":%u,\"maxFrames\":%u}", nr_frames, max_frames);
+  /* The window's PTEs as Xen left them, read from its L1 table: grant mappings only (no other
+   * PTE is ever made there) */
+  emit(",\"hostMappings\":[");
+  first = 1;
+  for (unsigned int slot = 0; slot < config.host_va_pages; slot++) {
+    uint64_t pte = l1_view[slot];
+    if (!(pte & PTE_PRESENT)) continue;
+    emit("%s[%u,{\"mfn\":%llu,\"writable\":%s}]", first ? "" : ",", slot,
+         (unsigned long long)model_frame_of_machine((pte & PTE_MFN_MASK) / PAGE),
+         pte & PTE_RW ? "true" : "false");
+    first = 0;
+  }
+  emit("]");
   if (with_maptrack && maptrack_limit) {
     emit(",\"maptrack\":{\"limit\":%u,\"maxFrames\":%u,\"freeList\":[", maptrack_limit,
          config.max_maptrack_frames);
@@ -959,14 +1159,38 @@ static int16_t unmap_one(unsigned int h, uint64_t host) {
  * PRESENT and RW bits against the grant's, not the address. Its reference and type count pay
  * for the ones the grant unmap puts back, which the implicit unmap (put_page_from_l1e) already
  * dropped. The page is dropped from the pool all the same (tainted), not to rely on that. */
-static uint64_t plant_pte(unsigned int slot, uint64_t mfn, int writable) {
-  uint64_t va = SCRATCH + PAGE * (1 + slot % (WINDOW_BYTES / PAGE - 1));
-  uint64_t pte = (mfn << 12) | 0x1 /* present */ | 0x4 /* user */ | (writable ? 0x2 : 0);
+static uint64_t plant_pte(unsigned int slot, uint64_t mfn, int writable, int contains_pte) {
+  uint64_t pte = (mfn << 12) | PTE_PRESENT | PTE_USER | (writable ? PTE_RW : 0);
+  uint64_t va = SCRATCH + PAGE * (1 + slot % (WINDOW_BYTES / PAGE - 1)), addr = va;
+  if (contains_pte) {
+    /* A contains_pte mapping is unmapped by PTE address: the PTE goes into an empty slot of the
+     * window, whose L1 the agent knows (clear_window empties it again) */
+    unsigned int s = 0;
+    while (s < PAGE / 8 && l1_view[s]) s++;
+    if (s == PAGE / 8) return 0;
+    va = WINDOW + s * PAGE;
+    addr = l1_mfn * PAGE + s * 8;
+  }
   long rc = hypercall(__HYPERVISOR_update_va_mapping, va, pte, UVMF_INVLPG);
   if (rc) return 0;
   int k = page_of_machine_frame(mfn);
   if (k >= 0) tainted[k] = 1;
-  return va;
+  return addr;
+}
+
+/* Where the window holds a PTE that replace_grant_pv_mapping would take as handle h's (its
+ * frame, present, its RW bit): an unmap_and_replace may have moved h's PTE there. The address
+ * as the handle's flags read it, or 0. */
+static uint64_t window_pte_of(unsigned int h) {
+  uint64_t writable = (handles[h].flags & GNTMAP_readonly) ? 0 : PTE_RW;
+  for (unsigned int slot = 0; slot < PAGE / 8; slot++) {
+    uint64_t pte = l1_view[slot];
+    if ((pte & PTE_PRESENT) && (pte & PTE_MFN_MASK) == handles[h].mfn * PAGE &&
+        (pte & PTE_RW) == writable)
+      return (handles[h].flags & GNTMAP_contains_pte) ? l1_mfn * PAGE + slot * 8
+                                                      : WINDOW + slot * PAGE;
+  }
+  return 0;
 }
 
 /* A pin can outlive its page: a host mapping whose PTE a later map overwrote holds no page
@@ -1003,9 +1227,15 @@ static const char *release_handles(void) {
     int16_t status = unmap_one((unsigned int)h, handles[h].host);
     const char *how = "";
     if (status == GNTST_general_error && (handles[h].flags & GNTMAP_host_map)) {
+      uint64_t moved = window_pte_of((unsigned int)h);
+      if (moved) status = unmap_one((unsigned int)h, moved);
+    }
+    if (status == GNTST_general_error && (handles[h].flags & GNTMAP_host_map)) {
       int writable = !(handles[h].flags & GNTMAP_readonly);
-      uint64_t va = plant_pte((unsigned int)h, handles[h].mfn, writable);
-      if (!va && take_back(handles[h].mfn)) va = plant_pte((unsigned int)h, handles[h].mfn, writable);
+      int pte = !!(handles[h].flags & GNTMAP_contains_pte);
+      uint64_t va = plant_pte((unsigned int)h, handles[h].mfn, writable, pte);
+      if (!va && take_back(handles[h].mfn))
+        va = plant_pte((unsigned int)h, handles[h].mfn, writable, pte);
       if (va) status = unmap_one((unsigned int)h, va);
       how = va ? ", also through a PTE of the agent's" : "; no PTE of the agent's could name its page";
     }
@@ -1019,26 +1249,23 @@ static const char *release_handles(void) {
   return NULL;
 }
 
-/* Empty the PTEs of the host window that the run's maps filled and no unmap emptied: an unmap
- * with host_addr 0 leaves the host mapping in place ("leave it alone"), and a PTE a later map
- * overwrote with a mapping since unmapped is gone already. Each is cleared with
- * update_va_mapping (Xen's implicit unmap, put_page_from_l1e, which drops the page references
- * the PTE held), so that the next run's window is empty, as the model's is. */
+/* Empty the host window's PTEs: an unmap with host_addr 0 leaves the host mapping in place
+ * ("leave it alone"), an unmap_and_replace moves PTEs, and reset's own PTEs for contains_pte
+ * mappings go there. Each is cleared with update_va_mapping (Xen's implicit unmap,
+ * put_page_from_l1e, which drops the page references the PTE held), so that the next run's
+ * window is empty, as the model's is. The window's L1 (l1_view) says which are set. */
 static const char *clear_window(void) {
   static char reason[120];
-  for (unsigned int i = 0; i < WINDOW_BYTES / PAGE; i++) {
-    if (!window_used[i]) continue;
-    volatile uint8_t *va = (volatile uint8_t *)(uintptr_t)(WINDOW + i * PAGE);
-    if (!faults(va, 0)) {
-      long rc = hypercall(__HYPERVISOR_update_va_mapping, (uint64_t)(uintptr_t)va, 0, UVMF_INVLPG);
-      if (rc) {
-        snprintf(reason, sizeof reason, "the window's PTE at %#llx could not be cleared (%ld)",
-                 (unsigned long long)(uintptr_t)va, rc);
-        return reason;
-      }
-      contents_dirty = 1;
+  for (unsigned int i = 0; i < PAGE / 8; i++) {
+    if (!l1_view[i]) continue;
+    uint64_t va = WINDOW + i * PAGE;
+    long rc = hypercall(__HYPERVISOR_update_va_mapping, va, 0, UVMF_INVLPG);
+    if (rc || l1_view[i]) {
+      snprintf(reason, sizeof reason, "the window's PTE at %#llx could not be cleared (%ld)",
+               (unsigned long long)va, rc);
+      return reason;
     }
-    window_used[i] = 0;
+    contents_dirty = 1;
   }
   return NULL;
 }
@@ -1345,8 +1572,9 @@ static void hello(void) {
        "\"grant_access\",\"end_access\",\"grant_transfer\",\"end_transfer\",\"raw_write\","
        "\"map_grant_ref\",\"unmap_grant_ref\",\"transfer\",\"setup_table\",\"query_size\","
        "\"swap_grant_ref\",\"write_page\",\"read_page\",\"copy\",\"write_mapped\","
-       "\"read_mapped\"],"
-       "\"observes\":[\"entries\",\"grantFrames\",\"contents\"],\"snapshots\":false,"
+       "\"read_mapped\",\"unmap_and_replace\"],"
+       "\"observes\":[\"entries\",\"grantFrames\",\"contents\",\"hostMappings\"],"
+       "\"snapshots\":false,"
        /* serve() takes the requests in order from what it has read: grantcheck may send ahead */
        "\"pipelining\":true}",
        PROTOCOL, version >> 16, version & 0xffff, extra);
@@ -1358,7 +1586,7 @@ static int apply(int op) {
   int guest = !is(op, "kind", "map_grant_ref") && !is(op, "kind", "unmap_grant_ref") &&
               !is(op, "kind", "transfer") && !is(op, "kind", "setup_table") &&
               !is(op, "kind", "query_size") && !is(op, "kind", "swap_grant_ref") &&
-              !is(op, "kind", "copy");
+              !is(op, "kind", "copy") && !is(op, "kind", "unmap_and_replace");
   uint64_t actor = guest ? num(op, "dom") : num(op, "caller");
   if (actor != 0) {
     emit("op by domain %llu: dom0 is the only domain here", (unsigned long long)actor);
@@ -1372,7 +1600,8 @@ static int apply(int op) {
   if (is(op, "kind", "end_transfer")) return end_transfer(num(op, "ref")), 1;
   if (is(op, "kind", "raw_write")) return raw_write(op);
   if (is(op, "kind", "map_grant_ref")) return map_grant_ref(op);
-  if (is(op, "kind", "unmap_grant_ref")) return unmap_grant_ref(op), 1;
+  if (is(op, "kind", "unmap_grant_ref")) return unmap_grant_ref(op);
+  if (is(op, "kind", "unmap_and_replace")) return unmap_and_replace(op);
   if (is(op, "kind", "transfer")) return transfer(op);
   if (is(op, "kind", "setup_table")) return setup_table(op), 1;
   if (is(op, "kind", "query_size")) return query_size_op(op), 1;
@@ -1460,6 +1689,7 @@ int main(void) {
   make_window(WINDOW, 1);
   make_window(NO_L1, 0);
   make_window(SCRATCH, 1);
+  find_window_l1();
   refresh_size();
   /* Keep clear of dom0's kernel: it must hold no grant of its own. */
   const volatile uint64_t *words = (const volatile uint64_t *)table;

@@ -293,12 +293,17 @@ for (const [name, ops] of Object.entries(SCENARIOS)) {
 
 const suite = buildSuite('conformance', config);
 if (!suite) throw new Error('no conformance suite');
-// the op kinds the real-Xen agent offers: no unmap_and_replace, and so no GNTMAP_contains_pte
-// maps either (docs/subject-protocol.md), so that every counterexample replays on real Xen
-const opKinds = OP_KINDS.filter((k) => k !== 'unmap_and_replace');
+// First without the PTE surface (no unmap_and_replace, and so no GNTMAP_contains_pte maps:
+// docs/subject-protocol.md), as these counterexamples were first recorded, before the agent
+// offered it; a fault only the PTE surface shows is then searched with every op kind. Every
+// counterexample replays on real Xen.
+const withoutPtes = OP_KINDS.filter((k) => k !== 'unmap_and_replace');
 const missed: string[] = [];
 for (const fault of FAULTS) {
-  const attempt = attemptSuite(suite, fault, { seed: 1, runs: 3000, opKinds });
+  let attempt = attemptSuite(suite, fault, { seed: 1, runs: 3000, opKinds: withoutPtes });
+  if (attempt.kind !== 'caught') {
+    attempt = attemptSuite(suite, fault, { seed: 1, runs: 3000, opKinds: OP_KINDS });
+  }
   if (attempt.kind !== 'caught') {
     missed.push(fault.id);
     continue;
@@ -306,4 +311,4 @@ for (const fault of FAULTS) {
   writeTrace(join(dir, `dom0-fault-${fault.id}.json`), faultTrace(fault, attempt));
   console.log(`dom0-fault-${fault.id}.json: ${attempt.shrunk.length} ops`);
 }
-console.log(`not shown by dom0 alone without the PTE surface: ${missed.join(', ') || 'none'}`);
+console.log(`not shown by dom0 alone: ${missed.join(', ') || 'none'}`);

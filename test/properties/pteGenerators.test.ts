@@ -1,5 +1,5 @@
 // GNTMAP_contains_pte and unmap_and_replace are one x86 PV surface: a subject that does not
-// declare unmap_and_replace (the real-Xen agent) is never sent a PTE address, by the random
+// declare unmap_and_replace is never sent a PTE address, by the random
 // engine or by the Xen-level explorer; the built-in impl gets them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -3,8 +3,7 @@
 // Xen agree at every step, results and entries compared. That includes each fault's
 // counterexample (recorded against the fault, it passes on Xen: Xen does not have the fault) and
 // the scenarios of test/corpus/record-dom0.ts. The corpus's other traces name more domains than
-// this setup has, or use the PTE surface the agent does not offer; the file says how many in one
-// line.
+// this setup has; the file says how many in one line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Trace } from '../../src/trace/format.ts';
 import { replayTrace } from '../../src/trace/replay.ts';
@@ -13,7 +12,6 @@ import type { XenSubjectFactory } from '../../src/subject/xen/xenSubject.ts';
 import { openXenSubject } from '../../src/subject/xen/xenSubject.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
-import { GNTMAP_contains_pte } from '../../src/xen/abi.ts';
 import { loadCorpus } from '../support/corpus.ts';
 import { sayWhetherXenRuns, XEN_AVAILABLE } from './support.ts';
 
@@ -24,24 +22,16 @@ const sameAsXen = (t: Trace) =>
   (Object.keys(XEN_DOM0_CONFIG) as (keyof typeof XEN_DOM0_CONFIG)[]).every(
     (k) => t.config[k] === XEN_DOM0_CONFIG[k],
   ) && Object.keys(t.config).length === Object.keys(XEN_DOM0_CONFIG).length;
-/** The agent has no GNTMAP_contains_pte maps and no unmap_and_replace (docs/real-xen.md). */
-const pteSurface = (t: Trace) =>
-  t.steps.some(
-    ({ op }) =>
-      op.kind === 'unmap_and_replace' ||
-      (op.kind === 'map_grant_ref' && op.batch.some((e) => (e.flags & GNTMAP_contains_pte) !== 0)),
-  );
-const onXen = traces.filter(([, t]) => sameAsXen(t) && !pteSurface(t));
+const onXen = traces.filter(([, t]) => sameAsXen(t));
 const elsewhere = traces.filter(([, t]) => !sameAsXen(t)).length;
-const withPtes = traces.filter(([, t]) => sameAsXen(t) && pteSurface(t)).length;
 
 describe.skipIf(!XEN_AVAILABLE)('the trace corpus on real Xen', () => {
   let xen: XenSubjectFactory;
   beforeAll(() => {
     xen = openXenSubject();
-    if (elsewhere > 0 || withPtes > 0) {
+    if (elsewhere > 0) {
       console.log(
-        `[real Xen] ${onXen.length} corpus traces replayed; ${elsewhere} others name more domains than dom0 alone, ${withPtes} use GNTMAP_contains_pte`,
+        `[real Xen] ${onXen.length} corpus traces replayed; ${elsewhere} others name more domains than dom0 alone`,
       );
     }
   }, 400_000);
