@@ -1,6 +1,6 @@
 // The invariant catalogue: each state invariant with its name, one-line statement, source, and
 // its check on the model state and on the impl's own structures. The harness runs all of them
-// after every step (hypervisor.md §10; guest.md §6.4). An invariant that is a conjunction over
+// after every step (each `source` names Xen's code). An invariant that is a conjunction over
 // domains, each reading only its own parts, is declared per domain (domainInvariant), so that a
 // step re-checks only the domains it changed.
 
@@ -13,7 +13,8 @@ export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
     name: 'pin-range',
     statement: 'each of the four pin counters of an active entry is in 0..128',
-    source: 'hypervisor.md §10 I5 (GNTPIN_incr2oflow_mask)',
+    source:
+      'xen/common/grant_table.c map_grant_ref, acquire_grant_for_copy (GNTPIN_incr2oflow_mask; Xen 8cec5d065c)',
     reads: ['active'],
     perDomain: { onModel: model.pinRange, onImpl: impl.pinRange },
   }),
@@ -21,7 +22,8 @@ export const INVARIANTS: readonly StateInvariant[] = [
     name: 'pin-accounting',
     statement:
       'each pin counter equals the number of live mappings of that kind (hstw, hstr, devw, devr)',
-    source: 'hypervisor.md §10 I6',
+    source:
+      'xen/common/grant_table.c map_grant_ref (act->pin += pin_incr), unmap_common_complete (act->pin -= GNTPIN_*_inc)',
     onModel: model.pinAccounting,
     onImpl: impl.pinAccounting,
     reads: ['active', 'maptrack'],
@@ -29,7 +31,8 @@ export const INVARIANTS: readonly StateInvariant[] = [
   {
     name: 'single-grantee',
     statement: "all live mappings of a ref belong to one domain, the active entry's grantee",
-    source: 'hypervisor.md §10 I7',
+    source:
+      'xen/common/grant_table.c map_grant_ref (a pinned entry refuses a mapper other than act->domid), _set_status_v1 (domid check on the first pin)',
     onModel: model.singleGrantee,
     onImpl: impl.singleGrantee,
     reads: ['active', 'maptrack'],
@@ -37,7 +40,8 @@ export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
     name: 'pinned-refs-valid',
     statement: 'a pinned ref is inside its table',
-    source: 'hypervisor.md §10 I8',
+    source:
+      'xen/common/grant_table.c map_grant_ref (ref >= nr_grant_entries: GNTST_bad_gntref), gnttab_grow_table (a table only grows)',
     reads: ['active', 'grantFrames'],
     perDomain: { onModel: model.pinnedRefsValid, onImpl: impl.pinnedRefsValid },
   }),
@@ -45,7 +49,8 @@ export const INVARIANTS: readonly StateInvariant[] = [
     name: 'live-maptrack-entries',
     statement:
       'a live maptrack entry is below the limit, holds host_map or device_map, and names an existing domain and ref',
-    source: 'hypervisor.md §10 I11',
+    source:
+      'xen/common/grant_table.c map_grant_ref (the maptrack entry is written last, with host_map or device_map), get_maptrack_handle, unmap_common',
     onModel: model.liveMaptrackEntries,
     onImpl: impl.liveMaptrackEntries,
     reads: ['maptrack', 'grantFrames'],
@@ -53,7 +58,8 @@ export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
     name: 'maptrack-size',
     statement: 'maptrack_limit is a multiple of 256 and at most 256 * max_maptrack_frames',
-    source: 'hypervisor.md §10 I12',
+    source:
+      'xen/common/grant_table.c get_maptrack_handle (MAPTRACK_PER_PAGE entries a frame, while nr_maptrack_frames < max_maptrack_frames)',
     reads: ['maptrack'],
     perDomain: { onModel: model.maptrackSize, onImpl: impl.maptrackSize },
   }),
@@ -61,14 +67,16 @@ export const INVARIANTS: readonly StateInvariant[] = [
     name: 'free-list-integrity',
     statement:
       'the free list is acyclic, ends at the tail, holds no live handle, and free + live = limit',
-    source: 'hypervisor.md §10 I13 (XSA-218, XSA-228)',
+    source:
+      'xen/common/grant_table.c _get_maptrack_handle, put_maptrack_handle, unmap_common (XSA-218, Xen b7f6cbb9d4), steal_maptrack_handle (XSA-228, Xen 02cbeeb620)',
     reads: ['maptrack'],
     perDomain: { onModel: model.freeListIntegrity, onImpl: impl.freeListIntegrity },
   }),
   domainInvariant({
     name: 'maptrack-capacity',
     statement: 'one vCPU holds at most 256 * max_maptrack_frames - 1 live mappings',
-    source: 'hypervisor.md §10 I14',
+    source:
+      'xen/common/grant_table.c _get_maptrack_handle (always keeps one entry on the free list), get_maptrack_handle',
     reads: ['maptrack'],
     perDomain: { onModel: model.maptrackCapacity, onImpl: impl.maptrackCapacity },
   }),
@@ -76,14 +84,16 @@ export const INVARIANTS: readonly StateInvariant[] = [
     name: 'status-bits-mirror-pins',
     statement:
       '(G) GTF_reading iff pinned, GTF_writing iff writable pins, on every non-transfer entry',
-    source: 'hypervisor.md §10 I15; guest.md H1 (XSA-218, XSA-230)',
+    source:
+      'xen/common/grant_table.c _set_status_v1, reduce_status_for_pin (XSA-218, Xen 9a0bd460cf; XSA-230, Xen 6e2a4c7356); xen/include/public/grant_table.h (GTF_reading, GTF_writing)',
     reads: ['entries', 'active', 'rawWritten'],
     perDomain: { onModel: model.statusBitsMirrorPins, onImpl: impl.statusBitsMirrorPins },
   }),
   {
     name: 'ownership',
     statement: 'every p2m entry names a page its domain owns, and no page is in two p2m tables',
-    source: 'hypervisor.md §10 I18',
+    source:
+      'xen/common/grant_table.c gnttab_transfer (steal_page, guest_physmap_remove_page checked: XSA-222, Xen a0cce6048d; assign_pages, guest_physmap_add_page)',
     onModel: model.ownership,
     onImpl: impl.ownership,
     reads: ['p2m', 'frames'],
@@ -91,7 +101,8 @@ export const INVARIANTS: readonly StateInvariant[] = [
   {
     name: 'mapped-pages-stay',
     statement: 'a device-mapped page is still owned by its granter (it cannot be stolen)',
-    source: 'hypervisor.md §10 I19 (XSA-287)',
+    source:
+      'xen/arch/x86/mm.c steal_page (exactly the allocation reference and its own: XSA-287, Xen 3d4868a481); xen/common/grant_table.c map_grant_ref (a device mapping holds a page reference)',
     onModel: model.mappedPagesStay,
     onImpl: impl.mappedPagesStay,
     reads: ['maptrack', 'active', 'frames'],
@@ -100,7 +111,8 @@ export const INVARIANTS: readonly StateInvariant[] = [
     name: 'page-references',
     statement:
       'page reference and writable type counts match the device mappings and grant PTEs; referenced pages are never freed',
-    source: 'hypervisor.md §10 I17 (XSA-224)',
+    source:
+      'xen/common/grant_table.c map_grant_ref (get_page, get_page_type), unmap_common_complete (put_page, put_page_type) (XSA-224, Xen 8fdfcb2b6b, 75b384ece6)',
     onModel: model.pageReferences,
     onImpl: impl.pageReferences,
     reads: ['hostMappings', 'maptrack', 'active', 'frames'],
@@ -108,14 +120,16 @@ export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
     name: 'transfer-flag-order',
     statement: '(G) a completed transfer entry is also committed',
-    source: 'hypervisor.md §10 I20',
+    source:
+      'xen/common/grant_table.c gnttab_prepare_for_transfer (GTF_transfer_committed), gnttab_transfer (frame, smp_wmb, then GTF_transfer_completed)',
     reads: ['entries', 'rawWritten'],
     perDomain: { onModel: model.transferFlagOrder, onImpl: impl.transferFlagOrder },
   }),
   {
     name: 'page-budget',
     statement: 'tot_pages equals the pages a domain owns and never exceeds max_pages',
-    source: 'hypervisor.md §10 I23 (XSA-385)',
+    source:
+      'xen/common/grant_table.c gnttab_transfer (domain_tot_pages(e) >= e->max_pages: GNTST_general_error); xen/common/page_alloc.c assign_pages (XSA-385, Xen 143501861d)',
     onModel: model.pageBudget,
     onImpl: impl.pageBudget,
     reads: ['totPages', 'frames'],
@@ -141,14 +155,16 @@ export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
     name: 'grant-frames',
     statement: '1 <= nr_grant_frames <= max_grant_frames',
-    source: 'hypervisor.md §10 I2',
+    source:
+      'xen/common/grant_table.c grant_table_init (INITIAL_NR_GRANT_FRAMES), gnttab_setup_table (nr_frames > max_grant_frames: GNTST_general_error; grows only)',
     reads: ['grantFrames'],
     perDomain: { onModel: model.grantFrames, onImpl: impl.grantFrames },
   }),
   domainInvariant({
     name: 'reserved-refs-untouched',
     statement: 'the guest library never writes refs 0..7',
-    source: 'guest.md §6.4 I2',
+    source:
+      'Linux drivers/xen/grant-table.c gnttab_init (the free list starts at NR_RESERVED_ENTRIES); xen/include/public/grant_table.h (GNTTAB_NR_RESERVED_ENTRIES)',
     reads: ['entries', 'rawWritten'],
     perDomain: { onModel: model.reservedRefsUntouched, onImpl: impl.reservedRefsUntouched },
   }),

@@ -1,4 +1,4 @@
-// State invariants over the model state (hypervisor.md §10, guest.md §6.4). Each check returns
+// State invariants over the model state (sources in index.ts). Each check returns
 // null when the invariant holds, or one line naming the first counterexample. The same
 // invariants are checked on the impl's own structures in implChecks.ts.
 
@@ -223,7 +223,7 @@ export function ownership(state: ModelState): CheckMessage {
  * granter's. A grant PTE holds one too, but records no granter to check against; the page
  * reference counts (page-references, impl side) cover it. (A pin alone holds no reference:
  * after a guest overwrites the only PTE of a grant, the pinned page may be transferred —
- * docs/semantics.md §4 step 11, hypervisor.md §7.4.) */
+ * docs/semantics.md §4 step 11; xen/arch/x86/mm.c put_page_from_l1e.) */
 export function mappedPagesStay(state: ModelState): CheckMessage {
   for (const d of state.domains) {
     for (const [h, m] of d.maptrack.mappings) {

@@ -1,7 +1,7 @@
 // Properties of single transitions (before, op, result, after), checked once the impl's result
 // and abstract(impl) are known to equal the model's, so on the one transition both took:
 // well-formed statuses, fresh handles, failure atomicity, no revocation, and the guest-protocol
-// rules of guest.md §6.4.
+// rules of xen/include/public/grant_table.h as Linux's drivers/xen/grant-table.c follows them.
 
 import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
 import { CONTENTS_PROPERTIES } from './contentsProperties.ts';
@@ -46,7 +46,7 @@ function sameMap<V>(
   return true;
 }
 
-/** What a failed hypercall must leave alone (hypervisor.md §10 I28): everything but the
+/** What a failed hypercall must leave alone (map_grant_ref's undo_out): everything but the
  * maptrack free-list order and limit, since a failed map consumes and returns a handle. Raw-
  * written entries are left out: Xen's rollback clears GTF_reading/GTF_writing with an
  * unconditional AND, which also clears bits a hostile guest wrote itself. */
@@ -103,7 +103,8 @@ function batchLength(t: Transition): number {
 export const wellFormedStatuses: StepProperty = {
   name: 'well-formed-statuses',
   statement: 'every hypercall element gets exactly one status, a GNTST_* code (never positive)',
-  source: 'hypervisor.md §10 I26 (XSA-316)',
+  source:
+    'xen/include/public/grant_table.h (GNTST_*); xen/common/grant_table.c map_grant_ref (a _set_status failure: XSA-316, Xen da0c66c8f4)',
   check(t) {
     if (t.result.kind !== t.op.kind) return `op ${t.op.kind} answered by a ${t.result.kind} result`;
     const statuses = statusesOf(t);
@@ -128,7 +129,8 @@ export const freshHandles: StepProperty = {
   name: 'fresh-handles',
   statement:
     'a successful map returns a handle no live mapping holds, and dev_bus_addr = active mfn << 12',
-  source: 'hypervisor.md §10 I25',
+  source:
+    'xen/common/grant_table.c map_grant_ref (handle from get_maptrack_handle, dev_bus_addr = mfn_to_maddr(mfn))',
   check(t) {
     if (t.op.kind !== 'map_grant_ref' || t.result.kind !== 'map_grant_ref') return null;
     const before = t.before.domains[t.op.caller]?.maptrack.mappings;
@@ -153,7 +155,8 @@ export const failureAtomicity: StepProperty = {
   name: 'failure-atomicity',
   statement:
     'a refused guest call or an all-failed map/unmap/setup/query changes nothing; a failed transfer loses at most its page',
-  source: 'hypervisor.md §10 I28; guest.md §6.4 I12',
+  source:
+    'xen/common/grant_table.c map_grant_ref (undo_out), unmap_common, gnttab_transfer (a failure after steal_page frees the page); Linux drivers/xen/grant-table.c gnttab_end_foreign_access_ref_v1 (returns 0, entry untouched)',
   check(t) {
     if ('outcome' in t.result) {
       if (t.result.outcome === 'ok' || t.result.outcome === 'ended') return null;
@@ -277,7 +280,8 @@ export const replaceTouchesNamedSlots: StepProperty = {
 export const noRevocation: StepProperty = {
   name: 'no-revocation',
   statement: 'while a ref stays pinned, its active grantee and frame do not change',
-  source: 'hypervisor.md §10 I16, §2.3',
+  source:
+    'xen/common/grant_table.c map_grant_ref (while pinned: act->domid must match, act->mfn is reused, _set_status only for the first (writable) pin)',
   check(t) {
     for (const d of t.before.domains) {
       const after = t.after.domains[d.id]?.grantTable.active;
@@ -297,7 +301,8 @@ export const endNeverWhileMapped: StepProperty = {
   name: 'end-never-while-mapped',
   statement:
     'end_access never succeeds on a pinned entry that shows GTF_reading or GTF_writing (on every pinned entry of a protocol-following guest)',
-  source: 'guest.md §6.4 I5, XSA-396',
+  source:
+    'Linux drivers/xen/grant-table.c gnttab_end_foreign_access_ref_v1, gnttab_try_end_foreign_access (XSA-396); xen/include/public/grant_table.h (invalidating an unused GTF_permit_access entry)',
   check(t) {
     if (t.op.kind !== 'end_access' || t.result.kind !== 'end_access') return null;
     if (t.result.outcome !== 'ended') return null;
@@ -393,7 +398,8 @@ export const xenEntryWrites: StepProperty = {
 export const committedTransferUntouched: StepProperty = {
   name: 'committed-transfer-untouched',
   statement: 'the guest library never modifies a committed, not yet completed transfer entry',
-  source: 'guest.md §6.4 I7; public header accept_transfer rules',
+  source:
+    'xen/include/public/grant_table.h (GTF_transfer_committed: not modified until GTF_transfer_completed); Linux drivers/xen/grant-table.c gnttab_end_foreign_transfer_ref_v1',
   check(t) {
     const op = t.op;
     if (op.kind === 'raw_write' || !('dom' in op) || !('ref' in op)) return null;

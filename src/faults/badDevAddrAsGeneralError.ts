@@ -21,4 +21,5 @@ export const badDevAddrAsGeneralError: Fault = {
     'An unmap whose dev_bus_addr is non-zero and differs from the mapped frame (mfn << 12) must fail with GNTST_bad_dev_addr, leaving the mapping, host part included, in place. The bug reported GNTST_general_error, which a caller cannot tell from a PTE mismatch.',
   caughtBy: 'result mismatch (general_error vs bad_dev_addr)',
   parts: { unmapCommon: unmapCommonWrongCode },
+  search: { kinds: ['grant_access', 'map_grant_ref', 'unmap_grant_ref'] },
 };

@@ -28,4 +28,5 @@ export const endAccessIgnoresWriting: Fault = {
     'gnttab_end_foreign_access_ref must refuse while GTF_reading or GTF_writing is set; this one checks GTF_reading only, so an entry whose flags show a writer but no reader is invalidated.',
   caughtBy: 'result mismatch (end_access ended vs in_use)',
   parts: { guestEndAccess },
+  search: { kinds: ['grant_access', 'raw_write', 'end_access'], extensions: ['hostile_writes'] },
 };

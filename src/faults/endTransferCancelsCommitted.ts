@@ -29,4 +29,8 @@ export const endTransferCancelsCommitted: Fault = {
     'Once Xen has set GTF_transfer_committed it owns the entry until it sets GTF_transfer_completed; the guest may only wait. Testing the completed bit in the cancel loop zeroes a committed entry, so Xen then writes the frame and the completed bit into an entry the guest has already reused, and the page it sent is lost.',
   caughtBy: 'step property committed-transfer-untouched / result mismatch (cancelled vs pending)',
   parts: { guestEndTransfer },
+  search: {
+    kinds: ['grant_transfer', 'raw_write', 'end_transfer'],
+    extensions: ['hostile_writes'],
+  },
 };

@@ -1,10 +1,15 @@
 // The explorer's column of the kill report: the shortest counterexample the Xen-level explorer
-// (src/xenExplore, conformance mode over the faulted impl) finds within its bounds.
+// (src/xenExplore, conformance mode over the faulted impl) finds within its bounds, over the
+// alphabet the fault's `search` declares: the full alphabet cut to the op kinds the bug needs,
+// plus the op families (extensions) and bounds it needs. Why cut? The full alphabet offers about
+// a hundred ops in every state, and breadth-first search pays for all of them at every depth.
 
 import { explore } from '../explore/index.ts';
 import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
-import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel, xenModelName } from '../xenExplore/index.ts';
+import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../xenExplore/index.ts';
+import type { XenState } from '../xenExplore/index.ts';
 import type { XenBounds } from '../xenExplore/index.ts';
+import type { OpKind } from '../ops/op.ts';
 import type { Fault } from './fault.ts';
 import { faultSubject } from './fault.ts';
 
@@ -32,13 +37,19 @@ export interface ExploreFaultOptions {
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
   readonly timeBudgetMs: number;
-  /** The full alphabet (every op kind but raw_write) of the default bounds unless given. */
+  /** The default bounds (the full alphabet) unless given; cut to the fault's `search`. */
   readonly bounds?: XenBounds;
 }
 
 export function exploreFault(fault: Fault, options: ExploreFaultOptions): ExplorerResult {
   const bounds = options.bounds ?? DEFAULT_XEN_BOUNDS;
-  const model = xenModel(bounds, { invariants: options.invariants });
+  const { kinds, ...extras } = fault.search;
+  const full = xenModel(bounds, { invariants: options.invariants, ...extras });
+  const wanted = new Set<OpKind>(kinds);
+  const model = {
+    ...full,
+    actions: (s: XenState) => [...full.actions(s)].filter((a) => wanted.has(a.kind)),
+  };
   const conformance = new XenConformance(model, {
     invariants: options.invariants,
     properties: options.properties,
@@ -50,7 +61,7 @@ export function exploreFault(fault: Fault, options: ExploreFaultOptions): Explor
     onTransition: conformance.check,
   });
   const { states, elapsedMs } = outcome.stats;
-  const name = xenModelName(bounds);
+  const name = `${model.name} ${kinds.join(',')}`;
   switch (outcome.kind) {
     case 'violation':
       return {

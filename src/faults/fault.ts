@@ -2,6 +2,8 @@
 // replacing ONE of its parts (src/impl/parts.ts). Off unless selected; costs nothing when off.
 
 import type { ImplParts } from '../impl/index.ts';
+import type { OpKind } from '../ops/op.ts';
+import type { XenExtras } from '../xenExplore/index.ts';
 import { IMPL_SUBJECT, implSubject } from '../subject/impl.ts';
 import type { SubjectFactory } from '../subject/subject.ts';
 
@@ -18,6 +20,14 @@ export interface Fault {
   readonly caughtBy: string;
   /** The replaced piece(s) of the impl. */
   readonly parts: Partial<ImplParts>;
+  /** What the explorer column searches (src/faults/explore.ts). */
+  readonly search: FaultSearch;
+}
+
+/** The Xen-level explorer's alphabet for one fault: the full alphabet cut to the op kinds the
+ * bug needs, plus the extensions (op families the full alphabet lacks) and bounds it needs. */
+export interface FaultSearch extends XenExtras {
+  readonly kinds: readonly OpKind[];
 }
 
 /** The fault as a system under test: the built-in impl with the fault's parts replaced. */

@@ -15,4 +15,5 @@ export const mapNoStatusRollback: Fault = {
     '_set_status_v1 marks the entry in use before the frame is looked up. When the granted gfn has no page, map_grant_ref returns GNTST_bad_page without the reduce_status_for_pin undo, so the entry keeps GTF_reading (and GTF_writing) with no pin behind it: the granter can never end access, and the bits lie about who holds the page.',
   caughtBy: 'state mismatch (entry flags) / status-bits-mirror-pins / failure-atomicity',
   parts: { mapUnlockOutClear },
+  search: { kinds: ['grant_access', 'map_grant_ref'] },
 };

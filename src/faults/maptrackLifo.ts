@@ -18,4 +18,5 @@ export const maptrackLifo: Fault = {
     "Xen appends freed handles at the tail of the vCPU free list, so a handle is not reused until the handles freed before it have been. Pushing at the head hands the same handle out again on the next map: handle numbers differ from Xen's from the first reuse on, and a backend's stale unmap of a just-freed handle hits the new mapping instead of failing with bad_handle.",
   caughtBy: 'result mismatch (handle numbers) / state mismatch (free-list order)',
   parts: { putMaptrackHandle },
+  search: { kinds: ['grant_access', 'map_grant_ref'] },
 };

@@ -21,4 +21,5 @@ export const noSpaceAsNoDeviceSpace: Fault = {
     'When get_maptrack_handle finds no free handle (one vCPU, max_maptrack_frames full: 255 live mappings per frame), map_grant_ref must return GNTST_no_space. The bug returned GNTST_no_device_space, a code Xen otherwise never produces, so callers that retry on no_space (Linux gntdev) saw a hard error.',
   caughtBy: 'result mismatch (no_device_space vs no_space)',
   parts: { mapGrantRef: mapGrantRefWrongCode },
+  search: { kinds: ['grant_access', 'map_grant_ref'], extensions: ['map_bursts'] },
 };

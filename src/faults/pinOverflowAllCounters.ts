@@ -28,4 +28,5 @@ export const pinOverflowAllCounters: Fault = {
     'map_grant_ref must refuse a map only when a counter it increments is already at 128. Testing the mask 0x80808080 instead makes 128 read-only host mappings block a writable device mapping (or any other kind) of the same grant with GNTST_general_error.',
   caughtBy: 'result mismatch (general_error vs okay)',
   parts: { pinIncrementRefused },
+  search: { kinds: ['grant_access', 'map_grant_ref'], extensions: ['map_bursts'] },
 };

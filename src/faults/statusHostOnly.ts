@@ -20,4 +20,5 @@ export const statusHostOnly: Fault = {
     'reduce_status_for_pin tests only the host pin counters, so unmapping the last writable host mapping clears GTF_writing although a writable device mapping of the same grant remains, and the granter may end access to a page a device still writes.',
   caughtBy: 'state mismatch / status-bits-mirror-pins',
   parts: { reduceStatusForPin },
+  search: { kinds: ['grant_access', 'map_grant_ref', 'unmap_grant_ref'] },
 };

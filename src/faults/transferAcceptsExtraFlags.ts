@@ -18,4 +18,5 @@ export const transferAcceptsExtraFlags: Fault = {
     "An accept_transfer entry takes exactly one page: Xen commits it only while its flags are exactly GTF_accept_transfer. Checking the type bits alone lets a second transfer commit an entry that already received a page, overwrite its frame and leave the first page in the receiver with nothing naming it (or let a transfer race the guest's own cancel).",
   caughtBy: 'result mismatch (okay vs general_error)',
   parts: { transferEntryAccepts },
+  search: { kinds: ['grant_transfer', 'transfer'] },
 };

@@ -18,4 +18,5 @@ export const transferIgnoresDomid: Fault = {
     "A guest offers an accept_transfer entry to one domain (the entry's domid). Without the domid check any domain can complete it, so the receiver takes a page from a sender it never agreed to deal with and the intended sender's transfer later fails.",
   caughtBy: 'result mismatch (okay vs general_error)',
   parts: { transferEntryAccepts },
+  search: { kinds: ['grant_transfer', 'transfer'] },
 };

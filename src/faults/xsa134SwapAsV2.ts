@@ -31,4 +31,5 @@ export const xsa134SwapAsV2: Fault = {
     'swap_grant_ref chose between its v1 and v2 branches by `gt_version == 1` alone, so a table still at version 0 (no setup_table or set_version yet) took the v2 branch: 16-byte entries and the status words, whose array was NULL (a host crash). Tables start at v1 since Xen 1237659523, so the re-creation is the same missing version test on a v1 table: the v2 branch over v1 memory moves the wrong 8-byte slots (2a, 2a+1 with 2b, 2b+1) and leaves the two named entries where they were.',
   caughtBy: 'state mismatch (grant entries) / swap-exchanges-only-two-entries',
   parts: { swapSharedEntries },
+  search: { kinds: ['grant_access', 'swap_grant_ref'] },
 };

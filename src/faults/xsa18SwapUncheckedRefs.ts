@@ -15,4 +15,5 @@ export const xsa18SwapUncheckedRefs: Fault = {
     'swap_grant_ref took ref_a and ref_b straight from the guest and read active[ref] past the end of the array (Xen then dereferenced whatever it found: a host crash). Here the memory past the table reads as unpinned zero bytes and a store there is lost, so a swap of an in-range ref with an out-of-range one reports okay and wipes the in-range entry, where Xen 4.17.7 answers bad_gntref and changes nothing.',
   caughtBy: 'result mismatch (okay vs bad_gntref)',
   parts: { swapRefOutOfRange },
+  search: { kinds: ['swap_grant_ref'] },
 };

@@ -30,4 +30,8 @@ export const xsa218UnmapDoubleFree: Fault = {
   caughtBy: 'invariant free-list-integrity (impl)',
   // One bug in two places: the free moves from phase 1 (put_handle) to phase 2.
   parts: { unmapPutHandle, unmapCommonComplete },
+  search: {
+    kinds: ['grant_access', 'map_grant_ref', 'unmap_grant_ref'],
+    extensions: ['split_unmaps'],
+  },
 };

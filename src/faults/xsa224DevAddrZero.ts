@@ -27,4 +27,5 @@ export const xsa224DevAddrZero: Fault = {
     'An unmap with dev_bus_addr 0 must leave a device mapping alone. Before the fix, dev_bus_addr was checked before clearing the map flag and the pin, but not before dropping page references: unmap_common_complete put the device mapping\'s page (and writable type) reference whenever the mapping held GNTMAP_device_map. Each "okay, no-op" unmap of a device mapping, or each host-only unmap of a host+device mapping, drops one more reference, until the page is freed and reused while a device still maps it.',
   caughtBy: 'invariant page-references (impl)',
   parts: { unmapCompletePutPages },
+  search: { kinds: ['grant_access', 'map_grant_ref', 'unmap_grant_ref'] },
 };

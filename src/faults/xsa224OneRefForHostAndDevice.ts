@@ -15,4 +15,5 @@ export const xsa224OneRefForHostAndDevice: Fault = {
     'get_paged_frame hands map_grant_ref one page reference, which the device mapping claims; the host mapping must take a second one ("only need another reference if device_map claimed the one in hand"). Without it, a host+device mapping holds one reference, each of its two unmaps drops one, and the page loses a base reference: it can be freed or stolen while still mapped.',
   caughtBy: 'invariant page-references (impl) / state mismatch',
   parts: { deviceMapClaimedRef },
+  search: { kinds: ['grant_access', 'map_grant_ref'] },
 };

@@ -16,4 +16,5 @@ export const xsa227MisalignedPte: Fault = {
     "With GNTMAP_contains_pte, host_addr is the machine address of an L1 entry the guest nominates. Before the fix create_grant_pte_mapping (today create_grant_pv_mapping) never checked that it was 8-byte aligned, so Xen wrote the grant PTE across two adjacent entries of the guest's L1 table, with largely guest-controlled values: a mapping of memory the guest was never granted. The fix refuses a misaligned address with general_error (and destroy asserts alignment). The fault drops the test; the impl's PTEs are records, so the write lands in one slot and the map reports okay.",
   caughtBy: 'result mismatch (okay vs general_error)',
   parts: { pteAddressAligned },
+  search: { kinds: ['grant_access', 'map_grant_ref'] },
 };

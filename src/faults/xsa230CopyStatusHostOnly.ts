@@ -31,4 +31,5 @@ export const xsa230CopyStatusHostOnly: Fault = {
     'release_grant_for_copy tested only the host pin counters before clearing the status bits: a copy through a grant the caller also maps for a device (devw/devr pins) clears GTF_writing and GTF_reading when its short-lived host pin goes, and the granter may end access to a page the device still uses.',
   caughtBy: 'entry-flags state mismatch / status-bits-mirror-pins',
   parts: { releaseGrantForCopy },
+  search: { kinds: ['grant_access', 'map_grant_ref', 'copy'], extensions: ['copies'] },
 };

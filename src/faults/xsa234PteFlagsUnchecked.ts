@@ -32,4 +32,5 @@ export const xsa234PteFlagsUnchecked: Fault = {
     "replace_grant_pv_mapping (then destroy_grant_pte_mapping / replace_grant_va_mapping) must find, at host_addr, a PTE that maps the grant's frame with the grant's PRESENT and RW bits. Before the fix only the frame was compared, so a PTE whose rights differ from the mapping being destroyed (a writable grant PTE written over a read-only one of the same frame, or a PTE altered by other page-table hypercalls) was torn down for the wrong mapping: the read-only mapping's references are dropped for a writable PTE, leaving a writable type reference with no PTE behind it (reference accounting broken, the page never freed or freed while mapped).",
   caughtBy: 'result mismatch (okay vs general_error) / page-references (impl)',
   parts: { grantPteMatches, unmapCompletePutPages },
+  search: { kinds: ['grant_access', 'map_grant_ref', 'unmap_grant_ref'] },
 };

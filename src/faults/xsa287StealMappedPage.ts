@@ -25,4 +25,5 @@ export const xsa287StealMappedPage: Fault = {
     "steal_page must refuse a page holding any reference beyond PGC_allocated and the owner's own: every other reference is a mapping that would outlive the move. Accepting more lets GNTTABOP_transfer give away (or free) a page that a device or a PTE still maps, so the receiver and the old mapper share it.",
   caughtBy: 'result mismatch (okay vs bad_page) / mapped-pages-stay',
   parts: { stealPage },
+  search: { kinds: ['grant_access', 'map_grant_ref', 'transfer'] },
 };

@@ -19,4 +19,5 @@ export const xsa316PositiveStatus: Fault = {
     'When _set_status refuses a map (wrong type or grantee, a writable map of a read-only grant), map_grant_ref stored the result of the comparison, 1, as the element status. A caller that tests status < 0 takes 1 for success and goes on to use a handle that was never set.',
   caughtBy: 'result mismatch / step property well-formed-statuses',
   parts: { setStatus },
+  search: { kinds: ['grant_access', 'map_grant_ref'] },
 };

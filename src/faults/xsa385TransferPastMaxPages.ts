@@ -15,4 +15,5 @@ export const xsa385TransferPastMaxPages: Fault = {
     'Before handing the stolen page to the receiver, gnttab_transfer must refuse when the receiver is at max_pages (and when tot_pages + 1 would overflow: the accounting XSA-385 hardened). Without the test a domain can be pushed past its memory allocation by anyone who can transfer to it.',
   caughtBy: 'result mismatch (okay vs general_error); page-budget',
   parts: { receiverAtPageLimit },
+  search: { kinds: ['grant_transfer', 'transfer'], maxPagesSlack: 0 },
 };

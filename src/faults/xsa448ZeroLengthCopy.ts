@@ -18,4 +18,5 @@ export const xsa448ZeroLengthCopy: Fault = {
     "XSA-448 was Linux netback turning zero-length transmit fragments into zero-size SKB fragments; Xen afterwards (a4a790f432) made a zero-length copy a full no-op. A backend written against 4.17.7 gets that element's real status (bad_gntref, general_error, permission_denied…) and its pins taken and dropped; a hypervisor that answers okay without looking hides a bad ref or domain from it.",
   caughtBy: 'result mismatch (okay vs the 4.17.7 status)',
   parts: { gnttabCopyOne: zeroLengthIsNoOp },
+  search: { kinds: ['grant_access', 'copy'], extensions: ['copies'] },
 };

@@ -17,7 +17,8 @@ export interface StateInvariant {
   readonly name: string;
   /** One line: what must hold. */
   readonly statement: string;
-  /** Where the rule comes from (hypervisor.md §10 I-number, guest.md §6.4, …). */
+  /** Where the rule comes from: the Xen (or guest-library) file and function, and the XSA or
+   * commit where the rule came from one. */
   readonly source: string;
   readonly onModel: (state: ModelState) => CheckMessage;
   readonly onImpl: (view: ImplView) => CheckMessage;

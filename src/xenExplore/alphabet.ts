@@ -11,18 +11,24 @@ import {
   isPermitAccess,
 } from '../model/index.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
-import type { MapGrantRefOp, Op, TransferOp } from '../ops/op.ts';
+import type { CopyArgs, CopyPtr, MapGrantRefOp, Op, TransferOp } from '../ops/op.ts';
 import {
   DOMID_SELF,
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
+  GNTPIN_COUNTER_LIMIT,
   GNTMAP_contains_pte,
   GNTMAP_device_map,
   GNTMAP_host_map,
   GNTMAP_readonly,
   GTF_accept_transfer,
+  GTF_permit_access,
+  GTF_transfer_committed,
+  GTF_writing,
   PAGE_SIZE,
   SHGNT_PER_PAGE_V1,
 } from '../xen/abi.ts';
-import type { XenBounds } from './bounds.ts';
+import type { XenBounds, XenExtension } from './bounds.ts';
 import { BAD_HOST_ADDR, FIRST_REF, HOST_ADDR } from './bounds.ts';
 import type { XenState } from './state.ts';
 import { isCollected } from './state.ts';
@@ -93,10 +99,15 @@ class OpTable {
   /** [caller][gfn][receiver (domains = a missing one)][refIndex] */
   readonly transfer: TransferOp[][][][] = [];
   readonly tableOps: Op[] = [];
+  /** The extensions' ops that every state shares (hostile writes, copies). */
+  readonly extraOps: Op[] = [];
+  /** [caller][granter][refIndex][protocol choice]: map_bursts. */
+  readonly bursts: MapGrantRefOp[][][][] = [];
 
   constructor(
     b: XenBounds,
     readonly choices: readonly MapChoice[],
+    extensions: readonly XenExtension[],
   ) {
     const full = b.alphabet === 'full';
     const doms = b.domains;
@@ -201,7 +212,98 @@ class OpTable {
         this.tableOps.push(swap(c, FIRST_REF, FIRST_REF), swap(c, FIRST_REF, SHGNT_PER_PAGE_V1));
       }
     }
+    const ext = new Set(extensions);
+    if (ext.has('hostile_writes')) this.extraOps.push(...hostileWrites(b));
+    if (ext.has('copies')) this.extraOps.push(...copies(b));
+    if (ext.has('map_bursts')) {
+      for (let c = 0; c < doms; c++) {
+        this.bursts.push(
+          Array.from({ length: doms }, (_, x) =>
+            Array.from({ length: b.refs }, (_, ri) =>
+              PROTOCOL_MAPS.map((ch) => ({
+                kind: 'map_grant_ref',
+                caller: c,
+                batch: Array.from({ length: GNTPIN_COUNTER_LIMIT }, () => ({
+                  dom: x,
+                  ref: FIRST_REF + ri,
+                  flags: ch.flags,
+                  hostAddr: ch.hostAddr,
+                })),
+              })),
+            ),
+          ),
+        );
+      }
+    }
   }
+}
+
+/** hostile_writes: each bounded ref of each domain, with a bit only Xen may set, naming the next
+ * domain. */
+function hostileWrites(b: XenBounds): Op[] {
+  const ops: Op[] = [];
+  for (let d = 0; d < b.domains; d++) {
+    for (let ri = 0; ri < b.refs; ri++) {
+      for (const flags of [
+        GTF_permit_access | GTF_writing,
+        GTF_accept_transfer | GTF_transfer_committed,
+      ]) {
+        const domid = (d + 1) % b.domains;
+        ops.push({ kind: 'raw_write', dom: d, ref: FIRST_REF + ri, flags, domid, frame: 0 });
+      }
+    }
+  }
+  return ops;
+}
+
+/** copies: for each caller, one-element copies between its own page 0 (DOMID_SELF), another
+ * domain's first ref and that domain's page 0 under its numeric domid, in three shapes; then
+ * the cached-domain-pair batches. */
+function copies(b: XenBounds): Op[] {
+  const ops: Op[] = [];
+  const own = (offset: number): CopyPtr => ({ u: 0, domid: DOMID_SELF, offset });
+  const copy = (caller: number, batch: CopyArgs[]): Op => ({ kind: 'copy', caller, batch });
+  for (let c = 0; c < b.domains; c++) {
+    const sides: { ptr: (offset: number) => CopyPtr; gref: boolean }[] = [
+      { ptr: own, gref: false },
+    ];
+    for (let x = 0; x < b.domains; x++) {
+      if (x === c) continue;
+      sides.push({ ptr: (offset) => ({ u: FIRST_REF, domid: x, offset }), gref: true });
+      sides.push({ ptr: (offset) => ({ u: 0, domid: x, offset }), gref: false });
+    }
+    // length 0 (every check, no bytes), 1 byte, and 2 bytes from the source's last byte
+    const shapes = [
+      { len: 0, from: 0 },
+      { len: 1, from: 0 },
+      { len: 2, from: PAGE_SIZE - 1 },
+    ];
+    for (const src of sides) {
+      for (const dst of sides) {
+        for (const { len, from } of shapes) {
+          const flags = (src.gref ? GNTCOPY_source_gref : 0) | (dst.gref ? GNTCOPY_dest_gref : 0);
+          ops.push(copy(c, [{ source: src.ptr(from), dest: dst.ptr(0), len, flags }]));
+        }
+      }
+    }
+    // The cached domain pair: a grant of x, then a page under x's numeric domid, each way round.
+    for (let x = 0; x < b.domains; x++) {
+      if (x === c) continue;
+      const grant: CopyPtr = { u: FIRST_REF, domid: x, offset: 0 };
+      const page: CopyPtr = { u: 0, domid: x, offset: 0 };
+      ops.push(
+        copy(c, [
+          { source: grant, dest: own(0), len: 0, flags: GNTCOPY_source_gref },
+          { source: page, dest: own(0), len: 0, flags: 0 },
+        ]),
+        copy(c, [
+          { source: own(0), dest: grant, len: 0, flags: GNTCOPY_dest_gref },
+          { source: own(0), dest: page, len: 0, flags: 0 },
+        ]),
+      );
+    }
+  }
+  return ops;
 }
 
 /** Enumerates the ops of a state. Why a class? The tables and a scratch array are built once. */
@@ -209,14 +311,17 @@ export class XenAlphabetEnumerator {
   private readonly table: OpTable;
   private readonly full: boolean;
   private readonly counts: Int32Array;
+  private readonly splitUnmaps: boolean;
 
   constructor(
     readonly bounds: XenBounds,
     readonly config: GrantConfig,
+    extensions: readonly XenExtension[] = [],
   ) {
     this.full = bounds.alphabet === 'full';
-    this.table = new OpTable(bounds, this.full ? FULL_MAPS : PROTOCOL_MAPS);
+    this.table = new OpTable(bounds, this.full ? FULL_MAPS : PROTOCOL_MAPS, extensions);
     this.counts = new Int32Array(bounds.domains * bounds.refs * 2);
+    this.splitUnmaps = extensions.includes('split_unmaps');
   }
 
   actions(s: XenState): Op[] {
@@ -259,6 +364,7 @@ export class XenAlphabetEnumerator {
     this.pushUnmaps(m, out);
     this.pushTransfers(m, out);
     if (full) out.push(...t.tableOps);
+    out.push(...t.extraOps);
     return out;
   }
 
@@ -300,6 +406,24 @@ export class XenAlphabetEnumerator {
         }
       }
       out.push(...(this.table.badMaps[c] ?? []));
+      this.pushBursts(mapper, c, out);
+    }
+  }
+
+  /** map_bursts: a burst of one kind of a grant only while the caller holds none of that kind. */
+  private pushBursts(mapper: DomainState, c: number, out: Op[]): void {
+    const bursts = this.table.bursts[c];
+    if (!bursts) return;
+    const held = new Set<string>();
+    for (const mp of mapper.maptrack.mappings.values())
+      held.add(`${mp.granter}:${mp.ref}:${mp.flags}`);
+    for (const [x, byRef] of bursts.entries()) {
+      for (const [ri, ops] of byRef.entries()) {
+        for (const op of ops) {
+          const flags = op.batch[0]?.flags ?? 0;
+          if (!held.has(`${x}:${FIRST_REF + ri}:${flags}`)) out.push(op);
+        }
+      }
     }
   }
 
@@ -320,6 +444,18 @@ export class XenAlphabetEnumerator {
         // unmap_and_replace: new_addr 0 (a host unmap), and new_addr = host_addr (the steal
         // empties the slot the PTE test then reads: general_error, the PTE destroyed)
         if (this.full) out.push(replace(c, h, host, 0), replace(c, h, host, HOST_ADDR));
+        // split_unmaps: the host part, then the device part, of one handle in one batch
+        const both = GNTMAP_host_map | GNTMAP_device_map;
+        if (this.splitUnmaps && mp && (mp.flags & both) === both) {
+          out.push({
+            kind: 'unmap_grant_ref',
+            caller: c,
+            batch: [
+              { handle: h, hostAddr: host, devBusAddr: 0 },
+              { handle: h, hostAddr: 0, devBusAddr: dev },
+            ],
+          });
+        }
       }
       // A handle beyond the table, or of a free entry: bad_handle.
       if (this.full) out.push(unmap(c, mt.limit, HOST_ADDR, 0));

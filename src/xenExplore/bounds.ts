@@ -13,6 +13,29 @@ import { GrantConfigSchema } from '../config.ts';
  */
 export type XenAlphabet = 'full' | 'protocol';
 
+/**
+ * Op families the full alphabet leaves out, each added on request (a fault's search declares the
+ * ones its bug needs, src/faults/fault.ts):
+ * - `hostile_writes`: raw_write of each bounded ref with a bit only Xen may set (GTF_writing on
+ *   an access entry, GTF_transfer_committed on a transfer entry), naming the other domain;
+ * - `split_unmaps`: one unmap batch naming a host+device handle twice, its host part, then its
+ *   device part (the two phases of gnttab_unmap_grant_ref run element by element);
+ * - `copies`: one-element copies between the caller's own page, another domain's grant and
+ *   another domain's page named by its numeric domid, of length 0, 1, and 2 from offset 4095;
+ *   and the two-element batches that reuse the copy's cached domain pair (a grant of X, then a
+ *   page under X's numeric domid);
+ * - `map_bursts`: one map batch of GNTPIN_COUNTER_LIMIT (128) equal elements of each kind, when
+ *   the caller holds no mapping of that kind of the grant yet.
+ */
+export type XenExtension = 'hostile_writes' | 'split_unmaps' | 'copies' | 'map_bursts';
+
+export const XEN_EXTENSIONS: readonly XenExtension[] = [
+  'hostile_writes',
+  'split_unmaps',
+  'copies',
+  'map_bursts',
+];
+
 export interface XenBounds {
   readonly domains: number;
   /** Grant refs 8..8+refs-1 of every domain (refs 0..7 are reserved for the toolstack). */
@@ -22,6 +45,15 @@ export interface XenBounds {
   /** Live mappings per (mapper, grant, read-only or writable): no map beyond this is issued. */
   readonly maxPin: number;
   readonly alphabet: XenAlphabet;
+}
+
+/** What a search adds to its bounds (xenModel's options; a fault's search declares them). */
+export interface XenExtras {
+  /** Op families beyond the full alphabet (none unless given). */
+  readonly extensions?: readonly XenExtension[];
+  /** max_pages - pages per domain; by default every page there is, so that no transfer fails
+   * for want of room (0: every domain starts at its limit). */
+  readonly maxPagesSlack?: number;
 }
 
 export const DEFAULT_XEN_BOUNDS: XenBounds = {
@@ -57,24 +89,45 @@ export function xenBoundsProblems(b: XenBounds): string[] {
   return problems;
 }
 
+/** Everything wrong with `x` for bounds `b`, as sentences; empty when the model can be built. */
+export function xenExtrasProblems(b: XenBounds, x: XenExtras): string[] {
+  const problems: string[] = [];
+  for (const e of x.extensions ?? []) {
+    if (!XEN_EXTENSIONS.includes(e)) problems.push(`no extension ${String(e)}`);
+  }
+  if ((x.extensions?.length ?? 0) > 0 && b.alphabet !== 'full') {
+    problems.push('extensions need the full alphabet');
+  }
+  const slack = x.maxPagesSlack;
+  if (slack !== undefined && (!Number.isInteger(slack) || slack < 0 || slack > 16)) {
+    problems.push(`maxPagesSlack must be an integer in 0..16, got ${String(slack)}`);
+  }
+  return problems;
+}
+
 /**
  * The GrantConfig a search runs on. Why these values? max_pages is at least every page there is
  * (the core model has no memory limit, so a transfer can never fail for want of room); one grant
  * frame and one maptrack frame (setup_table cannot grow the table; 255 handles is plenty); two
  * linear pages with L1 tables, so that HOST_ADDR maps and BAD_HOST_ADDR fails.
  */
-export function grantConfigFor(b: XenBounds): GrantConfig {
+export function grantConfigFor(b: XenBounds, x: XenExtras = {}): GrantConfig {
   return GrantConfigSchema.parse({
     domains: b.domains,
     pagesPerDomain: b.pages,
-    maxPagesSlack: (b.domains - 1) * b.pages,
+    maxPagesSlack: x.maxPagesSlack ?? (b.domains - 1) * b.pages,
     maxGrantFrames: 1,
     maxMaptrackFrames: 1,
     hostVaPages: 2,
   });
 }
 
-/** `xen(D=2,R=1,P=1,MAXPIN=1,full)`: names the model in reports and trace origins. */
-export function xenModelName(b: XenBounds): string {
-  return `xen(D=${b.domains},R=${b.refs},P=${b.pages},MAXPIN=${b.maxPin},${b.alphabet})`;
+/** `xen(D=2,R=1,P=1,MAXPIN=1,full)`, with `+EXTENSION` and `SLACK=n` when given: names the
+ * model in reports and trace origins. */
+export function xenModelName(b: XenBounds, x: XenExtras = {}): string {
+  const extra = [
+    ...(x.extensions ?? []).map((e) => `+${e}`),
+    ...(x.maxPagesSlack === undefined ? [] : [`SLACK=${x.maxPagesSlack}`]),
+  ];
+  return `xen(D=${b.domains},R=${b.refs},P=${b.pages},MAXPIN=${b.maxPin},${[b.alphabet, ...extra].join(',')})`;
 }

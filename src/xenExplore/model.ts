@@ -10,13 +10,13 @@ import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
 import { GNTMAP_contains_pte } from '../xen/abi.ts';
 import { XenAlphabetEnumerator } from './alphabet.ts';
-import type { XenBounds } from './bounds.ts';
-import { grantConfigFor, xenBoundsProblems, xenModelName } from './bounds.ts';
+import type { XenBounds, XenExtras } from './bounds.ts';
+import { grantConfigFor, xenBoundsProblems, xenExtrasProblems, xenModelName } from './bounds.ts';
 import { canonicalRenaming, renameState } from './handles.ts';
 import type { XenState } from './state.ts';
 import { collectedBit, isCollected } from './state.ts';
 
-export interface XenModelOptions {
+export interface XenModelOptions extends XenExtras {
   /** State invariants checked on the model side (properties/invariants INVARIANTS). */
   readonly invariants?: readonly StateInvariant[];
   /** Only these op kinds (a subject's): the others are left out of the alphabet. */
@@ -32,10 +32,10 @@ export interface XenExploreModel extends ExplorableModel<XenState, Op> {
 
 /** Throws RangeError for bounds that xenBoundsProblems rejects. */
 export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenExploreModel {
-  const problems = xenBoundsProblems(bounds);
+  const problems = [...xenBoundsProblems(bounds), ...xenExtrasProblems(bounds, options)];
   if (problems.length > 0) throw new RangeError(`xen model: ${problems.join('; ')}`);
-  const config = grantConfigFor(bounds);
-  const alphabet = new XenAlphabetEnumerator(bounds, config);
+  const config = grantConfigFor(bounds, options);
+  const alphabet = new XenAlphabetEnumerator(bounds, config, options.extensions);
   const protocol = bounds.alphabet === 'protocol';
   const s0: XenState = { model: initialState(config), collected: 0 };
   const kinds = options.opKinds ? new Set<OpKind>(options.opKinds) : undefined;
@@ -88,7 +88,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   }));
 
   return {
-    name: xenModelName(bounds),
+    name: xenModelName(bounds, options),
     bounds,
     config,
     initial: () => s0,

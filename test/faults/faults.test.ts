@@ -9,12 +9,15 @@ import { faultsCommand, DEFAULT_FAULTS_SEED } from '../../src/cli/commands/fault
 import type { Io } from '../../src/cli/outcome.ts';
 import { UsageError } from '../../src/cli/options.ts';
 import { FAULTS, faultSubject } from '../../src/faults/index.ts';
+import { exploreFault } from '../../src/faults/explore.ts';
 import { attemptSuite, faultTrace, passesUnfaulted } from '../../src/faults/kill.ts';
 import type { Attempt } from '../../src/faults/kill.ts';
 import { runSuite } from '../../src/harness/random.ts';
 import { DEFAULT_PARTS } from '../../src/impl/index.ts';
 import { replayTrace } from '../../src/trace/replay.ts';
 import { buildSuite } from '../../properties/suites.ts';
+import { INVARIANTS } from '../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
 
 // Protocol first: its counterexamples have no raw writes, and most faults fall to it quickly.
 const suites = ['protocol', 'conformance'].map((name) => {
@@ -53,6 +56,35 @@ describe('the fault catalogue', () => {
   });
 });
 
+/** The explorer column: the shortest counterexample over each fault's declared search (its op
+ * kinds, extensions and bounds), found breadth-first, so these are exact. */
+const EXPLORER_SHORTEST: Readonly<Record<string, number>> = {
+  'xsa-18-swap-unchecked-refs': 1,
+  'xsa-134-swap-as-v2': 2,
+  'xsa-218-unmap-double-free': 3,
+  'xsa-224-devaddr-zero': 3,
+  'xsa-224-one-ref-host-and-device': 2,
+  'xsa-227-misaligned-pte': 2,
+  'xsa-230-status-host-only': 3,
+  'xsa-234-pte-flags-unchecked': 4,
+  'xsa-230-copy-status-host-only': 3,
+  'xsa-287-steal-mapped-page': 3,
+  'xsa-316-positive-status': 1,
+  'xsa-385-transfer-past-max-pages': 2,
+  'xsa-448-zero-length-copy': 1,
+  'copy-domain-cache-self-rule': 1,
+  'copy-source-past-page-end': 1,
+  'map-no-status-rollback': 2,
+  'pin-overflow-all-counters': 3,
+  'no-space-as-no-device-space': 3,
+  'bad-dev-addr-as-general-error': 3,
+  'transfer-accepts-extra-flags': 3,
+  'transfer-ignores-domid': 2,
+  'maptrack-lifo': 1,
+  'end-access-ignores-writing': 2,
+  'end-transfer-cancels-committed': 2,
+};
+
 describe.each(FAULTS.map((f) => [f.id, f] as const))('fault %s', (_id, fault) => {
   let attempt: Attempt = { kind: 'crashed', suite: suites[0]!, message: 'not run', totalMs: 0 };
   beforeAll(() => {
@@ -82,6 +114,18 @@ describe.each(FAULTS.map((f) => [f.id, f] as const))('fault %s', (_id, fault) =>
     expect(faulted.verdict.kind).toBe('violation');
     expect(faulted.matchesRecorded).toBe(true);
     expect(replayTrace(trace, checks).verdict).toEqual({ kind: 'pass' });
+  });
+
+  it("has an explorer counterexample, and shrinks to at most the explorer's shortest + 2", () => {
+    // Generous: each takes under 2 s on a loaded machine, and the result does not depend on it.
+    const e = exploreFault(fault, {
+      invariants: INVARIANTS,
+      properties: STEP_PROPERTIES,
+      timeBudgetMs: 60_000,
+    });
+    expect(e.kind === 'caught' ? e.length : e).toBe(EXPLORER_SHORTEST[fault.id]);
+    if (attempt.kind !== 'caught' || e.kind !== 'caught') return;
+    expect(attempt.shrunk.length).toBeLessThanOrEqual(e.length + 2);
   });
 });
 

@@ -242,7 +242,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     say('shrunk: ops in the shrunk counterexample (batch elements when they differ);');
     say(
       exploreMs > 0
-        ? `explorer: shortest counterexample of the Xen-level explorer, ${DEFAULT_XEN_BOUNDS_NAME}, ${exploreMs / 1000} s per fault (none ≤d: no counterexample up to depth d)`
+        ? `explorer: shortest counterexample of the Xen-level explorer, ${DEFAULT_XEN_BOUNDS_NAME} cut to the fault's op kinds plus the extensions it declares (docs/faults.md), ${exploreMs / 1000} s per fault (none ≤d: no counterexample up to depth d)`
         : 'explorer: n/a (--explore-time 0)',
     );
     say();

@@ -9,7 +9,7 @@ import { runOps } from '../../../src/harness/run.ts';
 import { stateKey } from '../../../src/model/index.ts';
 import { buildTrace } from '../../../src/trace/format.ts';
 import { replayTrace } from '../../../src/trace/replay.ts';
-import type { XenBounds, XenState } from '../../../src/xenExplore/index.ts';
+import type { XenBounds, XenExtension, XenState } from '../../../src/xenExplore/index.ts';
 import { XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
 import {
   canonicalRenaming,
@@ -21,6 +21,7 @@ import {
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { testSeeds } from '../../support/seeds.ts';
+import { GNTMAP_device_map, GNTMAP_host_map } from '../../../src/xen/abi.ts';
 
 const b = (
   domains: number,
@@ -169,4 +170,65 @@ describe('explore and random agree', () => {
       );
     },
   );
+});
+
+describe('Xen-level model: extensions (op families beyond the full alphabet)', () => {
+  const bounds = b(2, 1, 1, 1, 'full');
+  const plain = xenModel(bounds);
+  const count = (m: ReturnType<typeof xenModel>, s = m.initial()) => [...m.actions(s)].length;
+
+  it('adds exactly its family, and names it', () => {
+    const added = (extensions: readonly XenExtension[]) =>
+      count(xenModel(bounds, { extensions })) - count(plain);
+    expect(added(['hostile_writes'])).toBe(4); // 2 domains × 1 ref × 2 flag values
+    expect(added(['copies'])).toBe(58); // per caller: 3 × 3 sides × 3 shapes + 2 cached pairs
+    expect(added(['map_bursts'])).toBe(16); // 2 callers × 2 granters × 1 ref × 4 kinds
+    expect(added(['split_unmaps'])).toBe(0); // no live mapping yet
+    expect(xenModel(bounds, { extensions: ['copies'], maxPagesSlack: 0 }).name).toBe(
+      'xen(D=2,R=1,P=1,MAXPIN=1,full,+copies,SLACK=0)',
+    );
+    expect(() => xenModel(b(2, 1, 1, 1, 'protocol'), { extensions: ['copies'] })).toThrow(
+      'extensions need the full alphabet',
+    );
+  });
+
+  it('split_unmaps: one batch of the host part, then the device part, of a host+device handle', () => {
+    const m = xenModel(bounds, { extensions: ['split_unmaps'] });
+    const step = (from: XenState, op: Parameters<typeof m.step>[1]): XenState => {
+      const to = m.step(from, op);
+      if (!to) throw new Error('step refused');
+      return to;
+    };
+    let s = step(m.initial(), {
+      kind: 'grant_access',
+      dom: 0,
+      ref: 8,
+      grantee: 1,
+      gfn: 0,
+      readonly: false,
+    });
+    s = step(s, {
+      kind: 'map_grant_ref',
+      caller: 1,
+      batch: [{ dom: 0, ref: 8, flags: GNTMAP_host_map | GNTMAP_device_map, hostAddr: 0x1000 }],
+    });
+    const split = [...m.actions(s)].filter(
+      (a) => a.kind === 'unmap_grant_ref' && a.batch.length === 2,
+    );
+    expect(split).toHaveLength(1);
+    expect(split[0]).toMatchObject({
+      caller: 1,
+      batch: [
+        { handle: 0, hostAddr: 0x1000, devBusAddr: 0 },
+        { handle: 0, hostAddr: 0 },
+      ],
+    });
+    expect(count(m, s) - count(plain, s)).toBe(1);
+  });
+
+  it('maxPagesSlack 0: every domain starts at max_pages', () => {
+    const m = xenModel(bounds, { maxPagesSlack: 0 });
+    expect(m.config.maxPagesSlack).toBe(0);
+    expect(plain.config.maxPagesSlack).toBe(1);
+  });
 });
