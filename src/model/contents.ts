@@ -99,10 +99,8 @@ export function memcpyWithinPage(
   const bytes = new Uint8Array(PAGE_SIZE);
   for (const r of page?.runs ?? []) bytes.fill(r.byte, r.start, r.end);
   const words = Math.floor(len / 8);
-  for (let w = 0; w < words; w++) {
-    const unit = bytes.slice(src + 8 * w, src + 8 * w + 8);
-    bytes.set(unit, dst + 8 * w);
-  }
+  // copyWithin moves one 8-byte unit as a whole: all of it is read before any of it is written
+  for (let w = 0; w < words; w++) bytes.copyWithin(dst + 8 * w, src + 8 * w, src + 8 * w + 8);
   for (let i = 8 * words; i < len; i++) bytes[dst + i] = bytes[src + i] ?? 0;
   const runs: Run[] = [];
   for (let i = 0; i < PAGE_SIZE;) {

@@ -21,9 +21,15 @@ export class FreeList implements Iterable<Handle> {
   }
 
   static of(handles: Iterable<Handle>): FreeList {
-    let list = FreeList.EMPTY;
-    for (const h of handles) list = list.push(h);
-    return list;
+    // push's runs, built in one array (a push per handle would copy the runs each time)
+    const runs: number[] = [];
+    let length = 0;
+    for (const h of handles) {
+      if (runs.length > 0 && runs[runs.length - 1] === h - 1) runs[runs.length - 1] = h;
+      else runs.push(h, h);
+      length++;
+    }
+    return length === 0 ? FreeList.EMPTY : new FreeList(runs, length);
   }
 
   /** The next handle handed out (the list's head). */
@@ -33,7 +39,8 @@ export class FreeList implements Iterable<Handle> {
 
   /** The list without its head. */
   shift(): FreeList {
-    const [first, last] = this.runs;
+    const first = this.runs[0];
+    const last = this.runs[1];
     if (first === undefined || last === undefined) return this;
     const rest = this.runs.slice(first === last ? 2 : 0);
     if (first !== last) rest[0] = first + 1;
@@ -56,7 +63,8 @@ export class FreeList implements Iterable<Handle> {
     if (tail.length === 0) return this;
     if (this.length === 0) return tail;
     const runs = this.runs.slice();
-    const [first, last] = tail.runs;
+    const first = tail.runs[0];
+    const last = tail.runs[1];
     if (first !== undefined && last !== undefined && runs[runs.length - 1] === first - 1) {
       runs[runs.length - 1] = last;
       runs.push(...tail.runs.slice(2));

@@ -7,7 +7,7 @@ import { GNTTAB_NR_RESERVED_ENTRIES } from '../xen/abi.ts';
 import { entryAt } from './entry.ts';
 import { domainAt, isIndex, nrEntries } from './lookup.ts';
 import type { DomainState, ModelState, SharedEntry } from './state.ts';
-import { setWith, setWithout, updateDomain, withEntry } from './update.ts';
+import { editDomain, setWith, setWithout, withEntry } from './update.ts';
 
 export interface LibraryTarget {
   readonly domain: DomainState;
@@ -36,13 +36,12 @@ export function writeEntry(
   entry: SharedEntry,
   raw: boolean,
 ): ModelState {
-  return updateDomain(state, dom, (d) => ({
-    ...d,
-    grantTable: withEntry(d.grantTable, ref, entry),
-    rawWritten: raw
+  return editDomain(state, dom, (d) => {
+    d.grantTable = withEntry(d.grantTable, ref, entry);
+    d.rawWritten = raw
       ? setWith(d.rawWritten, ref)
       : d.grantTable.active.has(ref)
         ? d.rawWritten
-        : setWithout(d.rawWritten, ref),
-  }));
+        : setWithout(d.rawWritten, ref);
+  });
 }

@@ -7,8 +7,17 @@ import { FreeList } from './freeList.ts';
 import type { GrantMapping, Maptrack } from './state.ts';
 import { IntMap } from './intMap.ts';
 
+function maptrackOf(
+  limit: number,
+  maxFrames: number,
+  freeList: FreeList,
+  mappings: IntMap<GrantMapping>,
+): Maptrack {
+  return { limit, maxFrames, freeList, mappings };
+}
+
 export function emptyMaptrack(maxFrames: number): Maptrack {
-  return { limit: 0, maxFrames, freeList: FreeList.EMPTY, mappings: IntMap.empty() };
+  return maptrackOf(0, maxFrames, FreeList.EMPTY, IntMap.empty());
 }
 
 /** A handle and the table after taking it, or undefined: GNTST_no_space. */
@@ -16,16 +25,18 @@ export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptra
   // _get_maptrack_handle L537-565: the list always keeps one entry (head->next == TAIL fails)
   const head = mt.freeList.head;
   if (head !== undefined && mt.freeList.length >= 2) {
-    return { handle: head, maptrack: { ...mt, freeList: mt.freeList.shift() } };
+    const maptrack = maptrackOf(mt.limit, mt.maxFrames, mt.freeList.shift(), mt.mappings);
+    return { handle: head, maptrack };
   }
   // get_maptrack_handle L680-708: a new frame; its first handle is returned directly and the
   // other 255 are chained in front of the old (sentinel-only) list.
   if (mt.limit / MAPTRACK_PER_PAGE < mt.maxFrames) {
     const handle = mt.limit;
     const fresh = FreeList.range(handle + 1, handle + MAPTRACK_PER_PAGE - 1);
+    const limit = mt.limit + MAPTRACK_PER_PAGE;
     return {
       handle,
-      maptrack: { ...mt, limit: mt.limit + MAPTRACK_PER_PAGE, freeList: fresh.concat(mt.freeList) },
+      maptrack: maptrackOf(limit, mt.maxFrames, fresh.concat(mt.freeList), mt.mappings),
     };
   }
   // Stealing from the only vCPU fails as well (L577-606): no handle.
@@ -34,9 +45,9 @@ export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptra
 
 /** put_maptrack_handle L608-631: the entry becomes free and the handle goes to the list's tail. */
 export function putHandle(mt: Maptrack, handle: Handle): Maptrack {
-  return { ...mt, mappings: mt.mappings.without(handle), freeList: mt.freeList.push(handle) };
+  return maptrackOf(mt.limit, mt.maxFrames, mt.freeList.push(handle), mt.mappings.without(handle));
 }
 
 export function withMapping(mt: Maptrack, handle: Handle, mapping: GrantMapping): Maptrack {
-  return { ...mt, mappings: mt.mappings.with(handle, mapping) };
+  return maptrackOf(mt.limit, mt.maxFrames, mt.freeList, mt.mappings.with(handle, mapping));
 }

@@ -7,6 +7,7 @@ import { entryType, isMappableType, isReadonly } from './entry.ts';
 import type { PinCounts } from './pins.ts';
 import { totalPins, writablePins } from './pins.ts';
 import type { SharedEntry } from './state.ts';
+import { withFlags } from './update.ts';
 
 /** _set_status_v1 for a map: the entry with GTF_reading (and GTF_writing) set, or undefined for
  * GNTST_general_error with nothing written. */
@@ -23,8 +24,7 @@ export function setStatusV1(
   if (!pinned && (!typeOk || entry.domid !== mapper)) return undefined;
   // a write request needs GTF_readonly clear, pinned or not
   if (writable && isReadonly(entry)) return undefined;
-  const flags = entry.flags | GTF_reading | (writable ? GTF_writing : 0);
-  return flags === entry.flags ? entry : { ...entry, flags };
+  return withFlags(entry, entry.flags | GTF_reading | (writable ? GTF_writing : 0));
 }
 
 /** reduce_status_for_pin: clear GTF_reading once no pin is left, and GTF_writing after a
@@ -38,6 +38,5 @@ export function reduceStatusForPin(
   let clear = totalPins(pins) === 0 ? GTF_reading : 0;
   // read-only unmaps never clear GTF_writing
   if (!readonly && writablePins(pins) === 0) clear |= GTF_writing;
-  const flags = entry.flags & ~clear;
-  return flags === entry.flags ? entry : { ...entry, flags };
+  return withFlags(entry, entry.flags & ~clear);
 }

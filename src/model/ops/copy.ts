@@ -26,7 +26,15 @@ import type { PinCounts } from '../pins.ts';
 import { NO_PINS, addPins, subtractPins, totalPins, wouldOverflow, writablePins } from '../pins.ts';
 import type { ActiveGrant, ModelState, SharedEntry } from '../state.ts';
 import { reduceStatusForPin, setStatusV1 } from '../status.ts';
-import { mapWith, mapWithout, updateDomain, withEntry } from '../update.ts';
+import {
+  activeGrant,
+  editDomain,
+  editState,
+  mapWith,
+  mapWithout,
+  withActive,
+  withEntry,
+} from '../update.ts';
 
 /** One cached side (struct gnttab_copy_buf): the domain locked for it (`domid` as the element
  * gave it, the cache key) and, once claimed, what it holds. */
@@ -79,7 +87,7 @@ function release(b: Batch, buf: Buf, readonly: boolean): Buf {
   if (claim.grant && buf.domain !== undefined) {
     b.state = releaseGrantForCopy(b.state, buf.domain, claim.u, readonly);
   }
-  return { ...buf, claim: undefined };
+  return { domain: buf.domain, domid: buf.domid, claim: undefined };
 }
 
 /** release_grant_for_copy: the pin comes off, and reduce_status_for_pin clears what the pins
@@ -90,16 +98,16 @@ function releaseGrantForCopy(
   ref: number,
   readonly: boolean,
 ): ModelState {
-  return updateDomain(state, rd, (d) => {
-    const act = d.grantTable.active.get(ref);
-    if (act === undefined) return d; // not reachable: the claim holds a pin
+  const act = domainAt(state, rd)?.grantTable.active.get(ref);
+  if (act === undefined) return state; // not reachable: the claim holds a pin
+  return editDomain(state, rd, (d) => {
     const pins = subtractPins(act, readonly ? HSTR : HSTW);
     const active =
       totalPins(pins) === 0
         ? mapWithout(d.grantTable.active, ref)
-        : mapWith(d.grantTable.active, ref, { ...act, ...pins });
+        : mapWith(d.grantTable.active, ref, activeGrant(act.grantee, act.mfn, pins));
     const entry = reduceStatusForPin(entryAt(d.grantTable, ref), pins, readonly);
-    return { ...d, grantTable: { ...withEntry(d.grantTable, ref, entry), active } };
+    d.grantTable = withActive(withEntry(d.grantTable, ref, entry), active);
   });
 }
 
@@ -177,7 +185,11 @@ function copyOne(b: Batch, caller: DomId, args: CopyArgs): number {
     page === undefined
       ? mapWithout(b.state.contents, to.mfn)
       : mapWith(b.state.contents, to.mfn, page);
-  if (contents !== b.state.contents) b.state = { ...b.state, contents };
+  if (contents !== b.state.contents) {
+    b.state = editState(b.state, (s) => {
+      s.contents = contents;
+    });
+  }
   if (len > 0) {
     // Ghost (docs/semantics.md §15): the bytes' origins travel with them; the element's grant
     // permitted a flow from the source side's domain to the dest side's (a gmfn side is the
@@ -216,7 +228,7 @@ function claimBuf(b: Batch, caller: DomId, u: number, readonly: boolean, gref: b
     if (found === undefined) return GNTST_bad_page;
     mfn = found;
   }
-  const claimed: Buf = { ...buf, claim: { u, grant: gref, mfn } };
+  const claimed: Buf = { domain: buf.domain, domid: buf.domid, claim: { u, grant: gref, mfn } };
   if (readonly) b.src = claimed;
   else b.dest = claimed;
   return GNTST_okay;
@@ -266,13 +278,13 @@ function acquireGrantForCopy(
       return failWith(state, rd, ref, cleared, GNTST_bad_page);
     }
     if (act === undefined) {
-      pinned = { grantee: ldom, mfn: grantMfn, ...addPins(NO_PINS, inc) };
+      pinned = activeGrant(ldom, grantMfn, addPins(NO_PINS, inc));
     } else if (act.mfn !== grantMfn) {
       // a write upgrade of a pinned entry whose frame the granter changed since (XSA-500's check)
       const cleared = reduceStatusForPin(marked, act, readonly);
       return failWith(state, rd, ref, cleared, GNTST_general_error);
     } else {
-      pinned = { ...act, ...addPins(act, inc) };
+      pinned = activeGrant(act.grantee, act.mfn, addPins(act, inc));
     }
   } else {
     // pinned, and no new status bit needed: the frame is act->mfn; its owner must be rd
@@ -280,15 +292,14 @@ function acquireGrantForCopy(
       const cleared = reduceStatusForPin(marked, act, readonly);
       return failWith(state, rd, ref, cleared, GNTST_bad_domain);
     }
-    pinned = { ...act, ...addPins(act, inc) };
+    pinned = activeGrant(act.grantee, act.mfn, addPins(act, inc));
   }
-  const next = updateDomain(state, rd, (d) => ({
-    ...d,
-    grantTable: {
-      ...withEntry(d.grantTable, ref, marked),
-      active: mapWith(d.grantTable.active, ref, pinned),
-    },
-  }));
+  const next = editDomain(state, rd, (d) => {
+    d.grantTable = withActive(
+      withEntry(d.grantTable, ref, marked),
+      mapWith(d.grantTable.active, ref, pinned),
+    );
+  });
   return { state: next, status: GNTST_okay, mfn: pinned.mfn };
 }
 
@@ -300,9 +311,8 @@ function failWith(
   entry: SharedEntry,
   status: number,
 ): Acquired {
-  const next = updateDomain(state, rd, (d) => ({
-    ...d,
-    grantTable: withEntry(d.grantTable, ref, entry),
-  }));
+  const next = editDomain(state, rd, (d) => {
+    d.grantTable = withEntry(d.grantTable, ref, entry);
+  });
   return { state: next, status };
 }

@@ -5,6 +5,7 @@ import type { EndAccessResult } from '../../ops/result.ts';
 import { isInUse, isPermitAccess } from '../entry.ts';
 import { libraryTarget, writeEntry } from '../guest.ts';
 import type { ModelState } from '../state.ts';
+import { withFlags } from '../update.ts';
 
 export function endAccess(
   state: ModelState,
@@ -17,9 +18,8 @@ export function endAccess(
   // There is no revocation: a pinned entry cannot be ended, and nothing is written.
   if (isInUse(target.entry)) return { state, result: { kind: 'end_access', outcome: 'in_use' } };
   // cmpxchg16(flags, seen, 0): only the flags are cleared; domid and frame stay, as in Linux.
-  const entry = { ...target.entry, flags: 0 };
   return {
-    state: writeEntry(state, op.dom, op.ref, entry, false),
+    state: writeEntry(state, op.dom, op.ref, withFlags(target.entry, 0), false),
     result: { kind: 'end_access', outcome: 'ended' },
   };
 }

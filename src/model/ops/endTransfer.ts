@@ -6,6 +6,7 @@ import type { EndTransferResult } from '../../ops/result.ts';
 import { isAcceptTransfer, isCommitted, isCompleted } from '../entry.ts';
 import { libraryTarget, writeEntry } from '../guest.ts';
 import type { ModelState } from '../state.ts';
+import { withFlags } from '../update.ts';
 
 export function endTransfer(
   state: ModelState,
@@ -19,7 +20,7 @@ export function endTransfer(
   // Phase 1: not committed, so Xen cannot start the transfer any more once flags are 0.
   if (!isCommitted(entry)) {
     return {
-      state: writeEntry(state, op.dom, op.ref, { ...entry, flags: 0 }, false),
+      state: writeEntry(state, op.dom, op.ref, withFlags(entry, 0), false),
       result: { kind: 'end_transfer', outcome: 'cancelled' },
     };
   }

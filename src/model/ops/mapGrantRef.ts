@@ -21,7 +21,8 @@ import { allocateHandle, putHandle, withMapping } from '../maptrack.ts';
 import { NO_PINS, addPins, pinIncrement, totalPins, wouldOverflow, writablePins } from '../pins.ts';
 import type { ActiveGrant, DomainState, Maptrack, ModelState, SharedEntry } from '../state.ts';
 import { reduceStatusForPin, setStatusV1 } from '../status.ts';
-import { mapWith, withEntry } from '../update.ts';
+import type { Draft } from '../update.ts';
+import { activeGrant, editState, editedDomain, mapWith, withActive, withEntry } from '../update.ts';
 
 /** The state between two elements of one batch. Why not a new ModelState per element: a burst
  * maps hundreds of elements, and no one sees the states in between, so the batch updates one
@@ -32,10 +33,11 @@ interface Batch {
   readonly domains: DomainState[];
 }
 
-/** Replace domain `id` in the batch's working copy (updateDomain without the copies). */
-function setDomain(b: Batch, id: DomId, update: (domain: DomainState) => DomainState): void {
+/** Replace domain `id` in the batch's working copy by a copy that `edit` changes (editDomain
+ * without copying the domains array). */
+function editDomain(b: Batch, id: DomId, edit: (draft: Draft<DomainState>) => void): void {
   const domain = b.domains[id];
-  if (domain !== undefined) b.domains[id] = update(domain);
+  if (domain !== undefined) b.domains[id] = editedDomain(domain, edit);
 }
 
 export function mapGrantRef(
@@ -44,7 +46,9 @@ export function mapGrantRef(
 ): { state: ModelState; result: MapGrantRefResult } {
   const results: MapElementResult[] = [];
   const domains = state.domains.slice();
-  const start: ModelState = { ...state, domains };
+  const start = editState(state, (s) => {
+    s.domains = domains;
+  });
   const batch: Batch = { state: start, domains };
   for (const args of op.batch) results.push(mapOne(batch, op.caller, args));
   // A batch that changed nothing returns the very state it was given, as a per-element step did.
@@ -61,7 +65,9 @@ function refused(
   status: number,
 ): MapElementResult {
   const maptrack = putHandle(taken.maptrack, taken.handle);
-  setDomain(batch, ld, (d) => ({ ...d, maptrack }));
+  editDomain(batch, ld, (d) => {
+    d.maptrack = maptrack;
+  });
   return { status };
 }
 
@@ -72,10 +78,9 @@ function setGranterEntry(
   entry: SharedEntry,
   active: ReadonlyMap<number, ActiveGrant>,
 ): void {
-  setDomain(batch, granter, (d) => ({
-    ...d,
-    grantTable: { ...withEntry(d.grantTable, ref, entry), active },
-  }));
+  editDomain(batch, granter, (d) => {
+    d.grantTable = withActive(withEntry(d.grantTable, ref, entry), active);
+  });
 }
 
 function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResult {
@@ -127,10 +132,10 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
       return refused(batch, ld, taken, GNTST_bad_page);
     }
     // L1124-1131 and L1135: fill the active entry, then add the pins
-    pinned = { grantee: ld, mfn, ...addPins(NO_PINS, inc) };
+    pinned = activeGrant(ld, mfn, addPins(NO_PINS, inc));
   } else {
     // Already pinned: the shared entry's frame is ignored; act->mfn is authoritative.
-    pinned = { ...act, ...addPins(act, inc) };
+    pinned = activeGrant(act.grantee, act.mfn, addPins(act, inc));
   }
 
   // L1144-1239: page references. The page must still belong to the granter ("Could not pin
@@ -152,15 +157,13 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
   // L1325-1329: record the mapping; maptrack flags are a u16 (guest_avail bits dropped;
   // GNTMAP_contains_pte kept, so unmap reads host_addr as this map did)
   const mapping = { granter: granter.id, ref, flags: args.flags & 0xffff };
-  setDomain(batch, ld, (d) => ({
-    ...d,
-    maptrack: withMapping(taken.maptrack, handle, mapping),
+  editDomain(batch, ld, (d) => {
+    d.maptrack = withMapping(taken.maptrack, handle, mapping);
     // create_grant_pv_mapping replaces whatever PTE was in the slot (put_page_from_l1e for the old one)
-    hostMappings:
-      isHost && slot !== undefined
-        ? mapWith(d.hostMappings, slot, { mfn: pinned.mfn, writable })
-        : d.hostMappings,
-  }));
+    if (isHost && slot !== undefined) {
+      d.hostMappings = mapWith(d.hostMappings, slot, { mfn: pinned.mfn, writable });
+    }
+  });
   // Ghost (docs/semantics.md §15): the mapper may read the granter's page; write it unless
   // read-only.
   const read = withFlow(batch.state, granter.id, ld);

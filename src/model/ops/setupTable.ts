@@ -5,7 +5,7 @@ import type { SetupTableOp } from '../../ops/op.ts';
 import type { SetupTableResult } from '../../ops/result.ts';
 import { GNTST_general_error } from '../../xen/abi.ts';
 import type { ModelState } from '../state.ts';
-import { updateDomain } from '../update.ts';
+import { editDomain, grantTableOf } from '../update.ts';
 import { targetDomain } from './querySize.ts';
 
 export function setupTable(
@@ -25,10 +25,10 @@ export function setupTable(
     return { state, result: { kind: 'setup_table', status: 0, nrFrames: table.nrFrames } };
   }
   return {
-    state: updateDomain(state, target.id, (d) => ({
-      ...d,
-      grantTable: { ...d.grantTable, nrFrames: requested },
-    })),
+    state: editDomain(state, target.id, (d) => {
+      const { maxFrames, entries, active } = d.grantTable;
+      d.grantTable = grantTableOf(requested, maxFrames, entries, active);
+    }),
     result: { kind: 'setup_table', status: 0, nrFrames: requested },
   };
 }

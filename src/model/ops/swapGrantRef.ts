@@ -13,7 +13,7 @@ import {
 import { entryAt } from '../entry.ts';
 import { domainAt, isIndex, nrEntries } from '../lookup.ts';
 import type { ModelState } from '../state.ts';
-import { setWith, setWithout, updateDomain, withEntry } from '../update.ts';
+import { editDomain, setWith, setWithout, withEntry } from '../update.ts';
 
 export function swapGrantRef(
   state: ModelState,
@@ -50,15 +50,14 @@ function swapOne(
   // looked at). The active entries stay: neither is pinned.
   const a = entryAt(table, refA);
   const b = entryAt(table, refB);
-  const swapped = updateDomain(state, caller, (d) => ({
-    ...d,
-    grantTable: withEntry(withEntry(d.grantTable, refA, b), refB, a),
-    rawWritten: moveMark(
+  const swapped = editDomain(state, caller, (d) => {
+    d.grantTable = withEntry(withEntry(d.grantTable, refA, b), refB, a);
+    d.rawWritten = moveMark(
       moveMark(d.rawWritten, refA, d.rawWritten.has(refB)),
       refB,
       d.rawWritten.has(refA),
-    ),
-  }));
+    );
+  });
   return { state: swapped, status: GNTST_okay };
 }
 

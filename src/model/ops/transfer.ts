@@ -15,7 +15,7 @@ import {
 import { entryAt, isOpenForTransfer } from '../entry.ts';
 import { domainAt, isIndex, isPageMapped, nrEntries } from '../lookup.ts';
 import type { ModelState } from '../state.ts';
-import { mapWith, mapWithout, updateDomain, withEntry } from '../update.ts';
+import { editDomain, editState, mapWith, mapWithout, withEntry } from '../update.ts';
 
 export function transfer(
   state: ModelState,
@@ -40,11 +40,10 @@ function lost(
   // free_domheap_pages scrubs an ownerless page (common/page_alloc.c: `scrub = 1` for d == NULL)
   const freed = withoutLabels(stolen, mfn); // ghost (§15): no bytes, no origins
   return {
-    state: {
-      ...freed,
-      frameOwner: mapWithout(stolen.frameOwner, mfn),
-      contents: mapWithout(stolen.contents, mfn),
-    },
+    state: editState(freed, (s) => {
+      s.frameOwner = mapWithout(stolen.frameOwner, mfn);
+      s.contents = mapWithout(stolen.contents, mfn);
+    }),
     status,
   };
 }
@@ -64,11 +63,10 @@ function transferOne(
   if (isPageMapped(state, mfn)) return { state, status: GNTST_bad_page };
 
   // The page leaves the sender (steal_page, guest_physmap_remove_page L2338-2357).
-  const stolen = updateDomain(state, caller, (d) => ({
-    ...d,
-    totPages: d.totPages - 1,
-    p2m: mapWithout(d.p2m, args.gfn),
-  }));
+  const stolen = editDomain(state, caller, (d) => {
+    d.totPages = d.totPages - 1;
+    d.p2m = mapWithout(d.p2m, args.gfn);
+  });
   // From here on every failure frees the page.
   // Read after the steal: a self-transfer sees its own tot_pages already lowered.
   const receiver = domainAt(stolen, args.domid);
@@ -93,17 +91,18 @@ function transferOne(
     domid: entry.domid,
     frame: mfn,
   };
-  const received = updateDomain(stolen, receiver.id, (d) => ({
-    ...d,
-    totPages: d.totPages + 1,
+  const received = editDomain(stolen, receiver.id, (d) => {
+    d.totPages = d.totPages + 1;
     // a page already at that gfn stays the receiver's, unreachable through the p2m
-    p2m: mapWith(d.p2m, d.pv ? mfn : entry.frame, mfn),
-    grantTable: withEntry(d.grantTable, args.ref, done),
-  }));
+    d.p2m = mapWith(d.p2m, d.pv ? mfn : entry.frame, mfn);
+    d.grantTable = withEntry(d.grantTable, args.ref, done);
+  });
   // Ghost (docs/semantics.md §15): the page's bytes, with their origins, are the receiver's.
   const flowed = withFlow(received, caller, receiver.id);
   return {
-    state: { ...flowed, frameOwner: mapWith(received.frameOwner, mfn, receiver.id) },
+    state: editState(flowed, (s) => {
+      s.frameOwner = mapWith(received.frameOwner, mfn, receiver.id);
+    }),
     status: GNTST_okay,
   };
 }

@@ -22,7 +22,7 @@ import { putHandle, withMapping } from '../maptrack.ts';
 import { pinIncrement, subtractPins, totalPins } from '../pins.ts';
 import type { ModelState } from '../state.ts';
 import { reduceStatusForPin } from '../status.ts';
-import { mapWith, mapWithout, updateDomain, withEntry } from '../update.ts';
+import { activeGrant, editDomain, mapWith, mapWithout, withActive, withEntry } from '../update.ts';
 
 export function unmapGrantRef(
   state: ModelState,
@@ -80,7 +80,9 @@ export function unmapOne(
       const zapped =
         replaced.hostMappings === hostMappings
           ? state
-          : updateDomain(state, ld, (d) => ({ ...d, hostMappings: replaced.hostMappings }));
+          : editDomain(state, ld, (d) => {
+              d.hostMappings = replaced.hostMappings;
+            });
       return { state: zapped, status: GNTST_general_error };
     }
     hostMappings = replaced.hostMappings;
@@ -95,20 +97,27 @@ export function unmapOne(
   const maptrack =
     (remaining & (GNTMAP_host_map | GNTMAP_device_map)) === 0
       ? putHandle(mt, args.handle)
-      : withMapping(mt, args.handle, { ...mapping, flags: remaining });
-  const unmapped = updateDomain(state, ld, (d) => ({ ...d, maptrack, hostMappings }));
+      : withMapping(mt, args.handle, {
+          granter: mapping.granter,
+          ref: mapping.ref,
+          flags: remaining,
+        });
+  const unmapped = editDomain(state, ld, (d) => {
+    d.maptrack = maptrack;
+    d.hostMappings = hostMappings;
+  });
 
   // unmap_common_complete: drop the pins of the removed kinds, then reduce_status_for_pin
   const pins = subtractPins(act, pinIncrement(done | (readonly ? GNTMAP_readonly : 0)));
   const ref = mapping.ref;
-  const next = updateDomain(unmapped, granter.id, (d) => {
+  const next = editDomain(unmapped, granter.id, (d) => {
     const table = d.grantTable;
     const entry = reduceStatusForPin(entryAt(table, ref), pins, readonly);
     const active =
       totalPins(pins) === 0
         ? mapWithout(table.active, ref)
-        : mapWith(table.active, ref, { ...act, ...pins });
-    return { ...d, grantTable: { ...withEntry(table, ref, entry), active } };
+        : mapWith(table.active, ref, activeGrant(act.grantee, act.mfn, pins));
+    d.grantTable = withActive(withEntry(table, ref, entry), active);
   });
   return { state: next, status: GNTST_okay };
 }

@@ -7,7 +7,7 @@ import type { WritePageResult } from '../../ops/result.ts';
 import { fillRange, withinPage } from '../contents.ts';
 import { labelBit, withLabels } from '../flow.ts';
 import type { ModelState } from '../state.ts';
-import { mapWith, mapWithout } from '../update.ts';
+import { editState, mapWith, mapWithout } from '../update.ts';
 
 export function writePage(
   state: ModelState,
@@ -42,5 +42,7 @@ export function writeFrame(
   if (after === before || after?.key === before?.key) return state;
   const contents =
     after === undefined ? mapWithout(state.contents, mfn) : mapWith(state.contents, mfn, after);
-  return { ...state, contents };
+  return editState(state, (s) => {
+    s.contents = contents;
+  });
 }
