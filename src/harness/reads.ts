@@ -105,17 +105,18 @@ export class ChangedReads {
   static between(previous: Reads | undefined, now: Reads): ChangedReads {
     if (!previous || previous.domains !== now.domains) return ChangedReads.ALL;
     const n = now.domains;
-    const masks = new Array<number>(READ_NAMES.length);
-    let any = 0;
-    for (let p = 0; p < READ_NAMES.length; p++) {
-      let mask = 0;
-      for (let d = 0; d < n; d++) {
-        if (previous.values[p * n + d] !== now.values[p * n + d]) mask |= 1 << d;
-      }
-      masks[p] = mask;
-      any |= mask;
+    const before = previous.values;
+    const after = now.values;
+    let first = 0; // most steps change nothing: find the first difference before allocating
+    while (first < after.length && before[first] === after[first]) first++;
+    if (first === after.length) return ChangedReads.NONE;
+    const masks = new Array<number>(READ_NAMES.length).fill(0);
+    for (let i = first; i < after.length; i++) {
+      if (before[i] === after[i]) continue;
+      const part = Math.floor(i / n);
+      masks[part] = (masks[part] ?? 0) | (1 << (i % n));
     }
-    return any === 0 ? ChangedReads.NONE : new ChangedReads(masks);
+    return new ChangedReads(masks);
   }
 
   /** Everything counts as changed (the first step, or no memoisation). */
