@@ -39,16 +39,17 @@ function pinByte(pin: number, shift: number): number {
   return (pin >>> shift) & 0xff;
 }
 
-/** The pin kind one maptrack entry's flags hold, as shifts into the packed pin. */
-function pinShiftsOf(flags: number): number[] {
+/** The packed pin one maptrack entry's flags hold: one count of its kind, host and device. */
+function pinOfFlags(flags: number): number {
   const ro = (flags & GNTMAP_readonly) !== 0;
-  const shifts: number[] = [];
-  if (flags & GNTMAP_host_map) shifts.push(ro ? GNTPIN_hstr_shift : GNTPIN_hstw_shift);
-  if (flags & GNTMAP_device_map) shifts.push(ro ? GNTPIN_devr_shift : GNTPIN_devw_shift);
-  return shifts;
+  let pin = 0;
+  if (flags & GNTMAP_host_map) pin += 1 << (ro ? GNTPIN_hstr_shift : GNTPIN_hstw_shift);
+  if (flags & GNTMAP_device_map) pin += 1 << (ro ? GNTPIN_devr_shift : GNTPIN_devw_shift);
+  return pin;
 }
 
-type ExpectedPin = { pin: number; mappers: Set<number> };
+/** `mappers`: the distinct mapping domains, in domain order. */
+type ExpectedPin = { pin: number; mappers: number[] };
 const expectedPinCache = new WeakMap<ImplView, Map<number, ExpectedPin>>();
 
 /** Packed pins expected from the live maptrack entries, by grantKey(granter, ref), with the
@@ -63,11 +64,11 @@ function expectedPins(view: ImplView): Map<number, ExpectedPin> {
       const key = grantKey(t.domid(h), t.ref(h));
       let e = expected.get(key);
       if (!e) {
-        e = { pin: 0, mappers: new Set<number>() };
+        e = { pin: 0, mappers: [] };
         expected.set(key, e);
       }
-      for (const shift of pinShiftsOf(t.flags(h))) e.pin += 1 << shift;
-      e.mappers.add(mapper.id);
+      e.pin += pinOfFlags(t.flags(h));
+      if (e.mappers[e.mappers.length - 1] !== mapper.id) e.mappers.push(mapper.id);
     }
   }
   expectedPinCache.set(view, expected);
@@ -115,7 +116,7 @@ export function singleGrantee(view: ImplView): CheckMessage {
   for (const [key, { mappers }] of expectedPins(view)) {
     const granter = Math.floor(key / 2 ** 32);
     const ref = key % 2 ** 32;
-    if (mappers.size > 1) return `d${granter} ref ${ref} mapped by ${[...mappers].join(', ')}`;
+    if (mappers.length > 1) return `d${granter} ref ${ref} mapped by ${mappers.join(', ')}`;
     const [mapper] = mappers;
     const holder = view.domain(granter)?.grantTable.active.domidOf(ref);
     if (holder !== mapper)
@@ -177,24 +178,32 @@ export function maptrackCapacity(view: ImplView, d: XenDomain): CheckMessage {
 }
 
 export function statusBitsMirrorPins(view: ImplView, d: XenDomain): CheckMessage {
-  const raw = view.rawWritten(d.id);
+  // The pinned refs, then the unpinned ones showing a status bit: every ref where either side
+  // of the mirror is non-zero.
+  for (const ref of view.pinned(d.id)) {
+    const problem = statusBitsProblem(view, d, ref);
+    if (problem !== null) return problem;
+  }
+  for (const ref of view.withStatusBits(d.id, GTF_reading | GTF_writing)) {
+    if (d.grantTable.active.pinOf(ref) !== 0) continue; // seen above
+    const problem = statusBitsProblem(view, d, ref);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
+function statusBitsProblem(view: ImplView, d: XenDomain, ref: number): CheckMessage {
+  if (view.rawWritten(d.id).has(ref)) return null;
   const { active, shared } = d.grantTable;
-  const refs = new Set([
-    ...view.pinned(d.id),
-    ...view.withStatusBits(d.id, GTF_reading | GTF_writing),
-  ]);
-  for (const ref of refs) {
-    if (raw.has(ref)) continue;
-    const flags = (shared.words[2 * ref] ?? 0) & 0xffff;
-    if ((flags & GTF_type_mask) === GTF_accept_transfer) continue;
-    const pin = active.pinOf(ref);
-    const writePins = pinByte(pin, GNTPIN_hstw_shift) + pinByte(pin, GNTPIN_devw_shift);
-    if (((flags & GTF_reading) !== 0) !== (pin !== 0)) {
-      return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_reading)`;
-    }
-    if (((flags & GTF_writing) !== 0) !== writePins > 0) {
-      return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_writing)`;
-    }
+  const flags = (shared.words[2 * ref] ?? 0) & 0xffff;
+  if ((flags & GTF_type_mask) === GTF_accept_transfer) return null;
+  const pin = active.pinOf(ref);
+  const writePins = pinByte(pin, GNTPIN_hstw_shift) + pinByte(pin, GNTPIN_devw_shift);
+  if (((flags & GTF_reading) !== 0) !== (pin !== 0)) {
+    return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_reading)`;
+  }
+  if (((flags & GTF_writing) !== 0) !== writePins > 0) {
+    return `d${d.id} ref ${ref}: flags 0x${flags.toString(16)} with pin 0x${pin.toString(16)} (GTF_writing)`;
   }
   return null;
 }
@@ -230,13 +239,16 @@ export function mappedPagesStay(view: ImplView): CheckMessage {
   return null;
 }
 
+function add(m: Map<number, number>, mfn: number): void {
+  m.set(mfn, (m.get(mfn) ?? 0) + 1);
+}
+
 /** count_info = PGC_allocated + the owner's reference, plus one per device mapping and one per
  * grant PTE; the writable type count, one per writable device mapping and writable grant PTE. */
 export function pageReferences(view: ImplView): CheckMessage {
   const { frames } = view.system.xen;
   const refs = new Map<number, number>();
   const types = new Map<number, number>();
-  const add = (m: Map<number, number>, mfn: number) => m.set(mfn, (m.get(mfn) ?? 0) + 1);
   for (const d of view.domains) {
     for (const [page, pte] of d.pageTable) {
       if (!frames.valid(pte.mfn)) return `d${d.id} va page ${page} maps mfn ${pte.mfn}, no page`;

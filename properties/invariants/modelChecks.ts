@@ -35,7 +35,8 @@ function nrEntries(d: DomainState): number {
   return d.grantTable.nrFrames * SHGNT_PER_PAGE_V1;
 }
 
-type MappingCount = PinCounts & { grantees: Set<number> };
+/** `grantees`: the distinct mapping domains, in domain order. */
+type MappingCount = PinCounts & { grantees: number[] };
 
 /** A (granter, ref) pair as one number: refs are u32, domids small. */
 export function grantKey(granter: number, ref: number): number {
@@ -60,11 +61,11 @@ function countMappings(state: ModelState): Map<number, MappingCount> {
           hostReadonly: 0,
           deviceWritable: 0,
           deviceReadonly: 0,
-          grantees: new Set(),
+          grantees: [],
         };
         counts.set(key, c);
       }
-      c.grantees.add(mapper.id);
+      if (c.grantees[c.grantees.length - 1] !== mapper.id) c.grantees.push(mapper.id);
       const ro = (m.flags & GNTMAP_readonly) !== 0;
       if (m.flags & GNTMAP_host_map) c[ro ? 'hostReadonly' : 'hostWritable']++;
       if (m.flags & GNTMAP_device_map) c[ro ? 'deviceReadonly' : 'deviceWritable']++;
@@ -118,7 +119,7 @@ export function singleGrantee(state: ModelState): CheckMessage {
   for (const [key, c] of countMappings(state)) {
     const [granter, ref] = splitKey(key);
     const act = state.domains[granter]?.grantTable.active.get(ref);
-    if (c.grantees.size > 1) return `d${granter} ref ${ref} is mapped by ${[...c.grantees]}`;
+    if (c.grantees.length > 1) return `d${granter} ref ${ref} is mapped by ${c.grantees}`;
     const [grantee] = c.grantees;
     if (act && act.grantee !== grantee) {
       return `d${granter} ref ${ref}: active grantee d${act.grantee} but mapped by d${grantee}`;
@@ -185,22 +186,31 @@ export function maptrackCapacity(d: DomainState): CheckMessage {
 }
 
 export function statusBitsMirrorPins(d: DomainState): CheckMessage {
-  const { entries, active } = d.grantTable;
-  const refs = new Set([...entries.keys(), ...active.keys()]);
-  for (const ref of refs) {
-    if (d.rawWritten.has(ref)) continue;
-    const flags = entries.get(ref)?.flags ?? 0;
-    if ((flags & GTF_type_mask) === GTF_accept_transfer) continue;
-    const act = active.get(ref);
-    const reading = (flags & GTF_reading) !== 0;
-    const writing = (flags & GTF_writing) !== 0;
-    const pinned = act !== undefined;
-    const writePinned = act !== undefined && act.hostWritable + act.deviceWritable > 0;
-    if (reading !== pinned)
-      return `d${d.id} ref ${ref}: GTF_reading=${reading} but pinned=${pinned}`;
-    if (writing !== writePinned) {
-      return `d${d.id} ref ${ref}: GTF_writing=${writing} but writable pins=${writePinned}`;
-    }
+  // Every ref with an entry, then the pinned ones without.
+  for (const ref of d.grantTable.entries.keys()) {
+    const problem = statusBitsProblem(d, ref);
+    if (problem !== null) return problem;
+  }
+  for (const ref of d.grantTable.active.keys()) {
+    if (d.grantTable.entries.has(ref)) continue; // seen above
+    const problem = statusBitsProblem(d, ref);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
+function statusBitsProblem(d: DomainState, ref: number): CheckMessage {
+  if (d.rawWritten.has(ref)) return null;
+  const flags = d.grantTable.entries.get(ref)?.flags ?? 0;
+  if ((flags & GTF_type_mask) === GTF_accept_transfer) return null;
+  const act = d.grantTable.active.get(ref);
+  const reading = (flags & GTF_reading) !== 0;
+  const writing = (flags & GTF_writing) !== 0;
+  const pinned = act !== undefined;
+  const writePinned = act !== undefined && act.hostWritable + act.deviceWritable > 0;
+  if (reading !== pinned) return `d${d.id} ref ${ref}: GTF_reading=${reading} but pinned=${pinned}`;
+  if (writing !== writePinned) {
+    return `d${d.id} ref ${ref}: GTF_writing=${writing} but writable pins=${writePinned}`;
   }
   return null;
 }

@@ -206,14 +206,22 @@ function replaceFailedAtomically(t: Transition, op: UnmapAndReplaceOp): string |
     }
   }
   // Put back what was zapped; then the step must have changed nothing.
-  const restored = new Map(after.hostMappings);
+  let zapped = false;
   for (const page of stolen) {
-    const was = before.hostMappings.get(page);
-    if (was !== undefined) restored.set(page, was);
+    if (after.hostMappings.get(page) !== before.hostMappings.get(page)) zapped = true;
   }
-  const domains = t.after.domains.slice();
-  domains[op.caller] = { ...after, hostMappings: restored };
-  const changed = sameXenVisible(t.before, { ...t.after, domains });
+  let afterRestored = t.after; // nothing zapped: nothing to put back
+  if (zapped) {
+    const restored = new Map(after.hostMappings);
+    for (const page of stolen) {
+      const was = before.hostMappings.get(page);
+      if (was !== undefined) restored.set(page, was);
+    }
+    const domains = t.after.domains.slice();
+    domains[op.caller] = { ...after, hostMappings: restored };
+    afterRestored = { ...t.after, domains };
+  }
+  const changed = sameXenVisible(t.before, afterRestored);
   return changed && `unmap_and_replace failed in every element but ${changed}`;
 }
 
@@ -421,10 +429,11 @@ function expectedSwapEntries(
   op: SwapGrantRefOp,
   statuses: readonly number[],
 ): ReadonlyMap<number, SharedEntry> {
-  const entries = new Map(before.grantTable.entries);
+  let entries: Map<number, SharedEntry> | undefined; // copied at the first exchange
   for (const [i, status] of statuses.entries()) {
     const args = op.batch[i];
     if (status !== GNTST_okay || args === undefined || args.refA === args.refB) continue;
+    entries ??= new Map(before.grantTable.entries);
     const a = entries.get(args.refA);
     const b = entries.get(args.refB);
     entries.delete(args.refA);
@@ -432,7 +441,7 @@ function expectedSwapEntries(
     if (b) entries.set(args.refA, b);
     if (a) entries.set(args.refB, a);
   }
-  return entries;
+  return entries ?? before.grantTable.entries;
 }
 
 export const swapExchangesOnlyTwoEntries: StepProperty = {
@@ -465,14 +474,19 @@ export const swapExchangesOnlyTwoEntries: StepProperty = {
         }
       }
     }
-    const others = sameXenVisible(t.before, {
-      ...t.after,
-      domains: t.after.domains.map((d) =>
-        d.id === op.caller
-          ? { ...d, grantTable: { ...d.grantTable, entries: before.grantTable.entries } }
-          : d,
-      ),
-    });
+    // The caller's entries as they were (already so when the step kept them).
+    const withEntriesBefore =
+      after.grantTable.entries === before.grantTable.entries
+        ? t.after
+        : {
+            ...t.after,
+            domains: t.after.domains.map((d) =>
+              d.id === op.caller
+                ? { ...d, grantTable: { ...d.grantTable, entries: before.grantTable.entries } }
+                : d,
+            ),
+          };
+    const others = sameXenVisible(t.before, withEntriesBefore);
     return others && `swap ${others}`;
   },
 };

@@ -17,7 +17,7 @@ import { observedState, startingState } from '../subject/observe.ts';
 import type { Subject, SubjectFactory } from '../subject/subject.ts';
 import { comparesWholeState } from '../subject/subject.ts';
 import type { Reads } from './reads.ts';
-import { ChangedReads, modelReads } from './reads.ts';
+import { ChangedReads, modelReads, partIndices } from './reads.ts';
 import type { CheckMessage, DomainChecks, StateInvariant, StepProperty } from './invariant.ts';
 import type { DomId } from '../ops/op.ts';
 import { resultsEqual } from './results.ts';
@@ -55,7 +55,8 @@ export interface CheckerOptions {
   /** The system under test; the built-in impl when absent. */
   readonly subject?: SubjectFactory;
   /** Compare whole states and re-run every invariant after every step, even where nothing
-   * they read changed (for the test that memoisation changes no verdict). */
+   * they read changed, with every scan of the impl's tables done in full (for the test that
+   * memoisation changes no verdict). */
   readonly noMemo?: boolean;
 }
 
@@ -120,15 +121,17 @@ export class ModelSubject implements InvariantSubject {
   }
 }
 
-/** Re-check one invariant after a step that changed `changed`, which the state before passed:
- * not at all if it reads nothing that changed, only the changed domains if it is per-domain. */
+/** Re-check one invariant (reading `parts`: partIndices(invariant.reads)) after a step that
+ * changed `changed`, which the state before passed: not at all if it reads nothing that
+ * changed, only the changed domains if it is per-domain. */
 function recheck(
   invariant: StateInvariant,
+  parts: readonly number[],
   subject: InvariantSubject,
   changed: ChangedReads,
 ): CheckMessage {
   if (changed.all) return subject.check(invariant);
-  const mask = changed.domains(invariant.reads);
+  const mask = changed.domainsAt(parts);
   if (mask === 0) return null;
   const checks = invariant.perDomain;
   if (!checks) return subject.check(invariant);
@@ -141,6 +144,18 @@ function recheck(
   return null;
 }
 
+// A catalogue's `reads` lists are constants: their part indices are looked up once per list.
+const partsCache = new WeakMap<readonly StateInvariant[], readonly (readonly number[])[]>();
+
+function partsOf(invariants: readonly StateInvariant[]): readonly (readonly number[])[] {
+  let parts = partsCache.get(invariants);
+  if (parts === undefined) {
+    parts = invariants.map((invariant) => partIndices(invariant.reads));
+    partsCache.set(invariants, parts);
+  }
+  return parts;
+}
+
 /** Stage 2, one side: every invariant, or with `changed` (what changed since a state that passed
  * them all) only what that change can have broken. */
 export function checkInvariants(
@@ -148,8 +163,12 @@ export function checkInvariants(
   invariants: readonly StateInvariant[],
   changed?: ChangedReads,
 ): Violation | null {
-  for (const invariant of invariants) {
-    const message = recheck(invariant, subject, changed ?? ChangedReads.ALL);
+  if (changed?.none) return null;
+  const parts = partsOf(invariants);
+  for (let i = 0; i < invariants.length; i++) {
+    const invariant = invariants[i];
+    if (invariant === undefined) continue;
+    const message = recheck(invariant, parts[i] ?? [], subject, changed ?? ChangedReads.ALL);
     if (message !== null) {
       return { check: 'invariant', name: invariant.name, side: subject.side, message };
     }
@@ -244,29 +263,35 @@ export class Checker {
   /** The model and impl states of the last step whose checks all passed. */
   private lastEqual: EqualPair | undefined;
 
-  /** What the invariants read after the last step at which they all held. */
+  /** What the invariants read after the last step at which they all held, and (model side)
+   * the state itself. */
+  private heldModel: ModelState | undefined;
   private heldModelReads: Reads | undefined;
   private heldImplReads: Reads | undefined;
 
   private checkStateInvariants(): Violation | null {
     const { invariants, noMemo } = this.options;
     const internals = this.subject.internals;
-    const modelNow = modelReads(this.modelState);
+    // The same model state (the step changed nothing) has the same reads.
+    const held = this.heldModel === this.modelState ? this.heldModelReads : undefined;
+    const modelNow = held ?? modelReads(this.modelState);
     const implNow = internals?.reads();
+    const modelChanged = noMemo
+      ? undefined
+      : held
+        ? ChangedReads.NONE
+        : ChangedReads.between(this.heldModelReads, modelNow);
+    const implChanged =
+      noMemo || !implNow ? undefined : ChangedReads.between(this.heldImplReads, implNow);
     const violation =
-      checkInvariants(
-        new ModelSubject(this.modelState),
-        invariants,
-        noMemo ? undefined : ChangedReads.between(this.heldModelReads, modelNow),
-      ) ??
-      (internals && implNow
-        ? checkInvariants(
-            internals.view(),
-            invariants,
-            noMemo ? undefined : ChangedReads.between(this.heldImplReads, implNow),
-          )
+      (modelChanged?.none
+        ? null
+        : checkInvariants(new ModelSubject(this.modelState), invariants, modelChanged)) ??
+      (internals && implNow && !implChanged?.none
+        ? checkInvariants(internals.view(noMemo), invariants, implChanged)
         : null);
     if (violation) return violation;
+    this.heldModel = this.modelState;
     this.heldModelReads = modelNow;
     this.heldImplReads = implNow;
     return null;

@@ -2,10 +2,13 @@
 // catalogue: the packed pins, the maptrack entries and their linked free list, the frame table,
 // the shared bytes. It never goes through abstract(impl), so the invariants check the concrete
 // mechanism independently of the refinement mapping. Scans shared by several invariants are
-// done once per step and memoised here.
+// done once per step and memoised here; with a ScanIndex, which a checker keeps from step to step,
+// they are not redone at all but updated from the tables' touch logs (src/impl/touch.ts): only
+// the entries a step wrote are looked at again.
 
 import type { GrantSystem, XenDomain } from '../impl/index.ts';
 import type { DomId, Handle, Ref } from '../ops/op.ts';
+import type { TouchLog, TouchMark } from '../impl/touch.ts';
 import { MAPTRACK_TAIL } from '../xen/abi.ts';
 
 export interface FreeListWalk {
@@ -14,13 +17,87 @@ export interface FreeListWalk {
   readonly problem: string | null;
 }
 
+/** The ascending indices 0..size-1 of one table that pass a test, kept from one step to the
+ * next: after a step, only the indices its touch log names are tested again. */
+export class TrackedIndices {
+  private members: readonly number[] = [];
+  private mark: TouchMark | undefined;
+
+  /** The indices that pass `test` now. */
+  current(log: TouchLog, size: number, test: (i: number) => boolean): readonly number[] {
+    const touched = log.since(this.mark);
+    this.members =
+      touched === undefined
+        ? scan(size, test)
+        : touched.length === 0
+          ? this.members
+          : retest(this.members, touched, size, test);
+    this.mark = log.mark();
+    return this.members;
+  }
+}
+
+function scan(size: number, test: (i: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) if (test(i)) out.push(i);
+  return out;
+}
+
+/** `members` with each touched index tested again: a new array if any changed. */
+function retest(
+  members: readonly number[],
+  touched: readonly number[],
+  size: number,
+  test: (i: number) => boolean,
+): readonly number[] {
+  let out = members;
+  for (const i of touched) {
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((out[mid] ?? 0) < i) lo = mid + 1;
+      else hi = mid;
+    }
+    const has = out[lo] === i;
+    const passes = i >= 0 && i < size && test(i);
+    if (has === passes) continue;
+    const copy = out === members ? members.slice() : (out as number[]);
+    if (passes) copy.splice(lo, 0, i);
+    else copy.splice(lo, 1);
+    out = copy;
+  }
+  return out;
+}
+
+/** The per-domain scans of ImplView (pinned refs, live handles, flagged entries), kept from one
+ * step to the next by whoever checks one system step after step. */
+export class ScanIndex {
+  readonly pinned: TrackedIndices[] = [];
+  readonly live: TrackedIndices[] = [];
+  readonly flagged: TrackedIndices[] = [];
+}
+
+function tracked(list: TrackedIndices[], id: DomId): TrackedIndices {
+  let t = list[id];
+  if (t === undefined) {
+    t = new TrackedIndices();
+    list[id] = t;
+  }
+  return t;
+}
+
 export class ImplView {
   // Per-domain scans, each done at most once per step and only for the domains asked about.
-  private readonly pinnedCache: (Ref[] | undefined)[] = [];
-  private readonly liveCache: (Handle[] | undefined)[] = [];
-  private readonly flaggedCache: (Ref[] | undefined)[] = [];
+  private readonly pinnedCache: (readonly Ref[] | undefined)[] = [];
+  private readonly liveCache: (readonly Handle[] | undefined)[] = [];
+  private readonly flaggedCache: (readonly Ref[] | undefined)[] = [];
 
-  constructor(readonly system: GrantSystem) {}
+  /** `index`: scans kept from earlier steps of the same system (a fresh one scans in full). */
+  constructor(
+    readonly system: GrantSystem,
+    private readonly index: ScanIndex = new ScanIndex(),
+  ) {}
 
   get domains(): readonly XenDomain[] {
     return this.system.xen.domains;
@@ -38,9 +115,12 @@ export class ImplView {
   pinned(id: DomId): readonly Ref[] {
     let refs = this.pinnedCache[id];
     if (refs === undefined) {
-      refs = [];
-      const pins = this.domain(id)?.grantTable.active.pin ?? [];
-      for (let r = 0; r < pins.length; r++) if (pins[r] !== 0) refs.push(r);
+      const act = this.domain(id)?.grantTable.active;
+      const pins = act?.pin;
+      refs =
+        act && pins
+          ? tracked(this.index.pinned, id).current(act.touched, pins.length, (r) => pins[r] !== 0)
+          : [];
       this.pinnedCache[id] = refs;
     }
     return refs;
@@ -50,9 +130,10 @@ export class ImplView {
   live(id: DomId): readonly Handle[] {
     let handles = this.liveCache[id];
     if (handles === undefined) {
-      handles = [];
       const t = this.domain(id)?.maptrack;
-      if (t) for (let h = 0; h < t.limit; h++) if (t.flags(h) !== 0) handles.push(h);
+      handles = t
+        ? tracked(this.index.live, id).current(t.touched, t.limit, (h) => t.flags(h) !== 0)
+        : [];
       this.liveCache[id] = handles;
     }
     return handles;
@@ -70,10 +151,16 @@ export class ImplView {
   private flagged(id: DomId): readonly Ref[] {
     let refs = this.flaggedCache[id];
     if (refs === undefined) {
-      refs = [];
-      const words = this.domain(id)?.grantTable.shared.words ?? [];
-      for (let r = 0; 2 * r < words.length; r++)
-        if (((words[2 * r] ?? 0) & 0xffff) !== 0) refs.push(r);
+      const shared = this.domain(id)?.grantTable.shared;
+      const words = shared?.words;
+      refs =
+        shared && words
+          ? tracked(this.index.flagged, id).current(
+              shared.touched,
+              words.length >>> 1,
+              (r) => ((words[2 * r] ?? 0) & 0xffff) !== 0,
+            )
+          : [];
       this.flaggedCache[id] = refs;
     }
     return refs;

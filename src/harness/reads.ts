@@ -96,6 +96,8 @@ export function implReads(system: GrantSystem): Reads {
 export class ChangedReads {
   /** Everything changed: there is no previous step to compare with. */
   static readonly ALL = new ChangedReads(READ_NAMES.map(() => ~0));
+  /** Nothing changed (most steps: a refused op, a read). */
+  static readonly NONE = new ChangedReads(READ_NAMES.map(() => 0));
 
   /** Bit d of masks[p]: part p of domain d changed (a config has at most 16 domains). */
   private constructor(private readonly masks: readonly number[]) {}
@@ -103,13 +105,16 @@ export class ChangedReads {
   static between(previous: Reads | undefined, now: Reads): ChangedReads {
     if (!previous || previous.domains !== now.domains) return ChangedReads.ALL;
     const n = now.domains;
-    const masks = new Array<number>(READ_NAMES.length);
-    for (let p = 0; p < READ_NAMES.length; p++) {
-      let mask = 0;
-      for (let d = 0; d < n; d++) {
-        if (previous.values[p * n + d] !== now.values[p * n + d]) mask |= 1 << d;
-      }
-      masks[p] = mask;
+    const before = previous.values;
+    const after = now.values;
+    let first = 0; // most steps change nothing: find the first difference before allocating
+    while (first < after.length && before[first] === after[first]) first++;
+    if (first === after.length) return ChangedReads.NONE;
+    const masks = new Array<number>(READ_NAMES.length).fill(0);
+    for (let i = first; i < after.length; i++) {
+      if (before[i] === after[i]) continue;
+      const part = Math.floor(i / n);
+      masks[part] = (masks[part] ?? 0) | (1 << (i % n));
     }
     return new ChangedReads(masks);
   }
@@ -119,23 +124,25 @@ export class ChangedReads {
     return this === ChangedReads.ALL;
   }
 
+  /** Nothing changed. */
+  get none(): boolean {
+    return this === ChangedReads.NONE;
+  }
+
   /** Bit d set: some part in `names` changed in domain d (bit 0 also for `frames`). */
   domains(names: readonly ReadName[]): number {
-    const parts = partIndices(names);
+    return this.domainsAt(partIndices(names));
+  }
+
+  /** The same for parts given by index (partIndices). */
+  domainsAt(parts: readonly number[]): number {
     let mask = 0;
     for (let i = 0; i < parts.length; i++) mask |= this.masks[parts[i] ?? 0] ?? 0;
     return mask;
   }
 }
 
-// An invariant's `reads` list is a constant: its part indices are looked up once.
-const partIndexCache = new WeakMap<readonly ReadName[], readonly number[]>();
-
-function partIndices(names: readonly ReadName[]): readonly number[] {
-  let parts = partIndexCache.get(names);
-  if (parts === undefined) {
-    parts = names.map((name) => READ_INDEX[name]);
-    partIndexCache.set(names, parts);
-  }
-  return parts;
+/** The indices of the parts named (for ChangedReads.domainsAt). */
+export function partIndices(names: readonly ReadName[]): readonly number[] {
+  return names.map((name) => READ_INDEX[name]);
 }

@@ -4,8 +4,11 @@
 
 import type { OpResult } from '../ops/result.ts';
 
-function definedKeys(o: object): string[] {
-  return Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined);
+/** The number of own fields of `o` not set to undefined. */
+function definedFields(o: Record<string, unknown>): number {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k) && o[k] !== undefined) n++;
+  return n;
 }
 
 function jsonEqual(a: unknown, b: unknown): boolean {
@@ -17,16 +20,17 @@ function jsonEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  // A field set to undefined counts as absent, as it does in JSON.
-  const ak = definedKeys(a);
-  const bk = definedKeys(b);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) {
-    if (!jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) {
-      return false;
-    }
+  // A field set to undefined counts as absent, as it does in JSON: equal when every defined
+  // field of a equals b's, and b has no more defined fields.
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in ra) {
+    if (!Object.hasOwn(ra, k) || ra[k] === undefined) continue;
+    n++;
+    if (!Object.hasOwn(rb, k) || !jsonEqual(ra[k], rb[k])) return false;
   }
-  return true;
+  return n === definedFields(rb);
 }
 
 export function resultsEqual(a: OpResult, b: OpResult): boolean {

@@ -1,7 +1,9 @@
 // The refinement mapping: the impl's concrete state (typed arrays, packed pins, linked free
 // lists) read back as the model's ModelState. It runs after every step, so it rebuilds only
 // what changed: each structure carries a content version (./version.ts), and the pieces built
-// for a version are kept per domain. Immutable maps (p2m, page tables, rawWritten) are shared.
+// for a version are kept per domain; a piece whose structure changed is patched at the entries
+// its touch log (./touch.ts) names, not rebuilt from the whole table. Immutable maps (p2m, page
+// tables, rawWritten) are shared.
 
 import type { DomId, Mfn, Ref } from '../ops/op.ts';
 import type {
@@ -35,6 +37,7 @@ import type { FrameTable } from './hypervisor/mm.ts';
 import { NO_OWNER } from './hypervisor/mm.ts';
 import type { SharedGrantMemory } from './sharedMemory.ts';
 import type { GrantSystem } from './system.ts';
+import type { TouchMark } from './touch.ts';
 
 // Module-local copies: imported bindings can cost a getter call per use in hot loops (tsx/vite
 // module transforms).
@@ -45,56 +48,137 @@ const DEVW = GNTPIN_devw_shift;
 const DEVR = GNTPIN_devr_shift;
 const NONE = NO_OWNER;
 
+/** Shared entry `ref`, or undefined when its 8 bytes are zero. */
+function sharedEntry(words: Uint32Array, ref: Ref): SharedEntry | undefined {
+  const head = words[2 * ref] ?? 0;
+  const frame = words[2 * ref + 1] ?? 0;
+  return (head | frame) === 0 ? undefined : { flags: head & 0xffff, domid: head >>> 16, frame };
+}
+
 export function sharedEntries(shared: SharedGrantMemory): Map<Ref, SharedEntry> {
   const words = shared.words;
   const entries = new Map<Ref, SharedEntry>();
-  for (let i = 0; i < words.length; i += 2) {
-    const head = words[i] ?? 0;
-    const frame = words[i + 1] ?? 0;
-    if ((head | frame) === 0) continue;
-    entries.set(i >> 1, { flags: head & 0xffff, domid: head >>> 16, frame });
+  for (let ref = 0; 2 * ref < words.length; ref++) {
+    const entry = sharedEntry(words, ref);
+    if (entry !== undefined) entries.set(ref, entry);
   }
   return entries;
 }
 
+/** Active entry `ref`, or undefined when it is not pinned. */
+function activeGrant(act: ActiveEntries, ref: Ref): ActiveGrant | undefined {
+  const pin = act.pin[ref] ?? 0;
+  if (pin === 0) return undefined;
+  return {
+    grantee: act.domidOf(ref),
+    mfn: act.mfnOf(ref),
+    hostWritable: (pin >>> HSTW) & 0xff,
+    hostReadonly: (pin >>> HSTR) & 0xff,
+    deviceWritable: (pin >>> DEVW) & 0xff,
+    deviceReadonly: (pin >>> DEVR) & 0xff,
+  };
+}
+
 export function activeGrants(act: ActiveEntries): Map<Ref, ActiveGrant> {
-  const pins = act.pin;
   const active = new Map<Ref, ActiveGrant>();
-  for (let ref = 0; ref < pins.length; ref++) {
-    const pin = pins[ref] ?? 0;
-    if (pin === 0) continue;
-    active.set(ref, {
-      grantee: act.domidOf(ref),
-      mfn: act.mfnOf(ref),
-      hostWritable: (pin >>> HSTW) & 0xff,
-      hostReadonly: (pin >>> HSTR) & 0xff,
-      deviceWritable: (pin >>> DEVW) & 0xff,
-      deviceReadonly: (pin >>> DEVR) & 0xff,
-    });
+  for (let ref = 0; ref < act.pin.length; ref++) {
+    const grant = activeGrant(act, ref);
+    if (grant !== undefined) active.set(ref, grant);
   }
   return active;
+}
+
+/** `prev` (in ascending key order) with the keys in `touched` read again: a new map, in
+ * ascending key order, that equals a rebuild from the whole table when `touched` names every
+ * key written since `prev` was built. */
+function patched<V>(
+  prev: ReadonlyMap<number, V>,
+  touched: readonly number[],
+  read: (key: number) => V | undefined,
+): Map<number, V> {
+  const keys = [...new Set(touched)].sort((x, y) => x - y);
+  const next = new Map<number, V>();
+  let k = 0;
+  for (const [key, value] of prev) {
+    for (; k < keys.length && (keys[k] ?? 0) < key; k++) reput(next, keys[k] ?? 0, read);
+    if (keys[k] === key) {
+      reput(next, key, read);
+      k++;
+    } else {
+      next.set(key, value);
+    }
+  }
+  for (; k < keys.length; k++) reput(next, keys[k] ?? 0, read);
+  return next;
+}
+
+/** A table's map after a change: `prev` patched at the touched keys when the touch log names
+ * them, else rebuilt from the whole table. */
+function reread<V>(
+  prev: ReadonlyMap<number, V> | undefined,
+  touched: readonly number[] | undefined,
+  rebuild: () => Map<number, V>,
+  read: (key: number) => V | undefined,
+): ReadonlyMap<number, V> {
+  return prev !== undefined && touched !== undefined ? patched(prev, touched, read) : rebuild();
+}
+
+/** Key `key` of `map` as read again. */
+function reput<V>(map: Map<number, V>, key: number, read: (key: number) => V | undefined): void {
+  const value = read(key);
+  if (value !== undefined) map.set(key, value);
+}
+
+function mapping(t: MaptrackTable, h: number): GrantMapping | undefined {
+  const flags = t.flags(h);
+  return flags === 0 ? undefined : { granter: t.domid(h), ref: t.ref(h), flags };
 }
 
 function mappings(t: MaptrackTable): IntMap<GrantMapping> {
   const live = new IntMapBuilder<GrantMapping>();
   const limit = t.limit;
   for (let h = 0; h < limit; h++) {
-    const flags = t.flags(h);
-    if (flags !== 0) live.set(h, { granter: t.domid(h), ref: t.ref(h), flags });
+    const m = mapping(t, h);
+    if (m !== undefined) live.set(h, m);
   }
   return live.build();
 }
 
+/** `prev` with the handles in `touched` read again (a touch log names every entry written). */
+function patchedMappings(
+  t: MaptrackTable,
+  prev: IntMap<GrantMapping>,
+  touched: readonly number[],
+): IntMap<GrantMapping> {
+  let next = prev;
+  for (const h of touched) {
+    const m = h >= 0 && h < t.limit ? mapping(t, h) : undefined;
+    next = m === undefined ? next.without(h) : next.with(h, m);
+  }
+  return next;
+}
+
 /** The free list from head, following `ref` links. Bounded, so that a corrupted (cyclic) list
- * shows up as a too-long list with duplicates instead of a hang. */
+ * shows up as a too-long list with duplicates instead of a hang. Built as runs of consecutive
+ * handles, the same runs FreeList.push would make one handle at a time. */
 function freeList(t: MaptrackTable): FreeList {
   let list = FreeList.EMPTY;
   const limit = t.limit;
-  for (let h = t.head; h !== TAIL && list.length <= limit; h = t.ref(h)) {
-    list = list.push(h);
+  let length = 0;
+  let first = -1;
+  let last = -1;
+  for (let h = t.head; h !== TAIL && length <= limit; h = t.ref(h)) {
+    length++;
+    if (first >= 0 && h === last + 1) {
+      last = h;
+    } else {
+      if (first >= 0) list = list.concat(FreeList.range(first, last));
+      first = h;
+      last = h;
+    }
     if (h >= limit) break; // a link out of the table: nothing to follow
   }
-  return list;
+  return first >= 0 ? list.concat(FreeList.range(first, last)) : list;
 }
 
 export function maptrackState(t: MaptrackTable): Maptrack {
@@ -144,9 +228,12 @@ function frameContents(
 /** What one domain's abstraction was built from (content versions), and the pieces built. */
 interface DomainCache {
   sharedVersion: number;
+  sharedMark: TouchMark;
   activeVersion: number;
+  activeMark: TouchMark;
   grantTable: GrantTable;
   maptrackVersion: number;
+  maptrackMark: TouchMark;
   maptrack: Maptrack;
   state: DomainState;
 }
@@ -168,17 +255,59 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
   const shared = gt.shared;
   const act = gt.active;
   const mt = d.maptrack;
+  if (
+    cache !== undefined &&
+    cache.sharedVersion === shared.version &&
+    cache.activeVersion === act.version &&
+    cache.maptrackVersion === mt.version &&
+    cache.state.totPages === d.totPages &&
+    cache.state.p2m === d.p2m &&
+    cache.state.hostMappings === d.pageTable &&
+    cache.state.rawWritten === guest.rawWritten
+  ) {
+    return cache; // nothing changed (most steps)
+  }
 
-  // A version names one content for good, so a piece built for the same version is reused.
+  // A version names one content for good, so a piece built for the same version is reused; one
+  // built for an earlier version is patched where the touch log says the table was written.
   const entries =
-    cache?.sharedVersion === shared.version ? cache.grantTable.entries : sharedEntries(shared);
-  const active = cache?.activeVersion === act.version ? cache.grantTable.active : activeGrants(act);
+    cache?.sharedVersion === shared.version
+      ? cache.grantTable.entries
+      : reread(
+          cache?.grantTable.entries,
+          shared.touched.since(cache?.sharedMark),
+          () => sharedEntries(shared),
+          (ref) => sharedEntry(shared.words, ref),
+        );
+  const active =
+    cache?.activeVersion === act.version
+      ? cache.grantTable.active
+      : reread(
+          cache?.grantTable.active,
+          act.touched.since(cache?.activeMark),
+          () => activeGrants(act),
+          (ref) => activeGrant(act, ref),
+        );
   // Growth gives both the shared and the active entries a new version.
   const grantTable: GrantTable =
     cache?.grantTable.entries === entries && cache.grantTable.active === active
       ? cache.grantTable
       : { nrFrames: gt.nrGrantFrames, maxFrames: gt.maxGrantFrames, entries, active };
-  const maptrack = cache?.maptrackVersion === mt.version ? cache.maptrack : maptrackState(mt);
+  let maptrack: Maptrack;
+  if (cache?.maptrackVersion === mt.version) {
+    maptrack = cache.maptrack;
+  } else {
+    const touched = mt.touched.since(cache?.maptrackMark);
+    maptrack =
+      cache !== undefined && touched !== undefined
+        ? {
+            limit: mt.limit,
+            maxFrames: mt.maxMaptrackFrames,
+            freeList: freeList(mt),
+            mappings: patchedMappings(mt, cache.maptrack.mappings, touched),
+          }
+        : maptrackState(mt);
+  }
 
   const prev = cache?.state;
   const state: DomainState =
@@ -205,9 +334,12 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
         };
   return {
     sharedVersion: shared.version,
+    sharedMark: cache?.sharedVersion === shared.version ? cache.sharedMark : shared.touched.mark(),
     activeVersion: act.version,
+    activeMark: cache?.activeVersion === act.version ? cache.activeMark : act.touched.mark(),
     grantTable,
     maptrackVersion: mt.version,
+    maptrackMark: cache?.maptrackVersion === mt.version ? cache.maptrackMark : mt.touched.mark(),
     maptrack,
     state,
   };
@@ -231,20 +363,23 @@ export function abstract(system: GrantSystem): ModelState {
     caches.set(system, cache);
   }
   let changed = cache.state === undefined;
-  const domains: DomainState[] = [];
   for (let i = 0; i < xen.domains.length; i++) {
     const d = xen.domains[i];
     if (d === undefined) continue;
     const before = cache.domains[i];
     const after = domainState(d, system.guest(i), before);
+    if (after === before) continue;
     cache.domains[i] = after;
     if (after.state !== before?.state) changed = true;
-    domains.push(after.state);
   }
   if (cache.framesVersion !== xen.frames.version) {
-    cache.frameOwner = frameOwners(xen.frames);
+    // The version also follows reference counts: owners are often as they were.
+    const owners = frameOwners(xen.frames);
+    if (!sameOwners(owners, cache.frameOwner)) {
+      cache.frameOwner = owners;
+      changed = true;
+    }
     cache.framesVersion = xen.frames.version;
-    changed = true;
   }
   if (cache.contentsVersion !== xen.frames.contentsVersion) {
     cache.contents = frameContents(xen.frames, cache.pages);
@@ -252,9 +387,17 @@ export function abstract(system: GrantSystem): ModelState {
     changed = true;
   }
   if (changed || cache.state === undefined) {
+    const domains: DomainState[] = [];
+    for (const d of cache.domains) if (d !== undefined) domains.push(d.state);
     cache.state = { domains, frameOwner: cache.frameOwner, contents: cache.contents };
   }
   return cache.state;
+}
+
+function sameOwners(a: ReadonlyMap<Mfn, DomId>, b: ReadonlyMap<Mfn, DomId>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [mfn, owner] of a) if (b.get(mfn) !== owner) return false;
+  return true;
 }
 
 /** The same mapping with no caching at all: a reference for testing abstract() itself. */

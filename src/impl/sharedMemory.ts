@@ -6,6 +6,7 @@
 
 import type { Ref } from '../ops/op.ts';
 import { GRANT_ENTRY_V1_SIZE, PAGE_SIZE, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
+import { TouchLog } from './touch.ts';
 import { freshVersion } from './version.ts';
 
 // Entry `ref` starts at byte 8*ref: flags u16 at +0, domid u16 at +2, frame u32 at +4.
@@ -51,6 +52,8 @@ export class SharedGrantMemory {
   hook: SharedAccessHook | undefined = undefined;
   /** Content version (./version.ts): renewed by every write. */
   version = freshVersion();
+  /** The refs written (./touch.ts). */
+  readonly touched = new TouchLog();
   private saved: SavedSharedMemory | undefined;
 
   constructor(nrFrames: number) {
@@ -77,6 +80,7 @@ export class SharedGrantMemory {
     this.u16 = new Uint16Array(buffer);
     this.u32 = u32;
     this.version = freshVersion();
+    this.touched.reset();
   }
 
   private note(kind: SharedAccessKind, field: SharedField, ref: Ref): void {
@@ -92,6 +96,7 @@ export class SharedGrantMemory {
     this.note('store', 'flags', ref);
     this.u16[ref * U16_PER_ENTRY] = flags;
     this.version = freshVersion();
+    this.touched.touch(ref);
   }
 
   loadDomid(ref: Ref): number {
@@ -103,6 +108,7 @@ export class SharedGrantMemory {
     this.note('store', 'domid', ref);
     this.u16[ref * U16_PER_ENTRY + 1] = domid;
     this.version = freshVersion();
+    this.touched.touch(ref);
   }
 
   loadFrame(ref: Ref): number {
@@ -114,6 +120,7 @@ export class SharedGrantMemory {
     this.note('store', 'frame', ref);
     this.u32[ref * U32_PER_ENTRY + 1] = frame;
     this.version = freshVersion();
+    this.touched.touch(ref);
   }
 
   /** ACCESS_ONCE(*(uint32_t *)shah): flags and domid in one load (grant_combo). */
@@ -130,6 +137,7 @@ export class SharedGrantMemory {
     if (seen === (expected & 0xffff)) {
       this.u16[i] = desired;
       this.version = freshVersion();
+      this.touched.touch(ref);
     }
     return seen;
   }
@@ -143,6 +151,7 @@ export class SharedGrantMemory {
     if (seen === expected >>> 0) {
       this.u32[i] = desired;
       this.version = freshVersion();
+      this.touched.touch(ref);
     }
     return seen;
   }
@@ -153,6 +162,7 @@ export class SharedGrantMemory {
     const i = ref * U16_PER_ENTRY;
     this.u16[i] = (this.u16[i] ?? 0) & ~mask;
     this.version = freshVersion();
+    this.touched.touch(ref);
   }
 
   /** A plain 8-byte store of a whole entry (a guest ignoring the protocol). */
@@ -162,6 +172,7 @@ export class SharedGrantMemory {
     this.u32[i] = combo(flags, domid);
     this.u32[i + 1] = frame;
     this.version = freshVersion();
+    this.touched.touch(ref);
   }
 
   /** A plain 8-byte load of a whole entry (swap_grant_ref's struct copy); words beyond the
@@ -201,6 +212,7 @@ export class SharedGrantMemory {
       this.u32 = u32;
     }
     this.version = saved.version;
+    this.touched.reset();
     this.saved = saved;
   }
 }

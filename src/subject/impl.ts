@@ -6,7 +6,7 @@
 import type { GrantConfig } from '../config.ts';
 import type { CheckMessage, DomainChecks, StateInvariant } from '../harness/invariant.ts';
 import type { InvariantSubject } from '../harness/checker.ts';
-import { ImplView } from '../harness/implView.ts';
+import { ImplView, ScanIndex } from '../harness/implView.ts';
 import { implReads } from '../harness/reads.ts';
 import type { ImplParts, ImplSnapshot } from '../impl/index.ts';
 import { abstract, GrantSystem } from '../impl/index.ts';
@@ -35,8 +35,10 @@ interface ImplSubjectSnapshot extends SubjectSnapshot {
 /** One GrantSystem as a Subject. */
 export class ImplSubject implements Subject {
   readonly system: GrantSystem;
+  /** The invariants' scans of this system, kept from step to step (src/harness/implView.ts). */
+  private readonly scans = new ScanIndex();
   readonly internals = {
-    view: (): InvariantSubject => new ImplInvariantSubject(new ImplView(this.system)),
+    view: (): InvariantSubject => new ImplInvariantSubject(new ImplView(this.system, this.scans)),
     reads: () => implReads(this.system),
   };
 

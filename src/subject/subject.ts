@@ -47,8 +47,9 @@ export interface SubjectSnapshot {
 /** The checks a subject's own data structures support: the invariant catalogue's impl-side
  * checks, for a subject whose internals grantcheck can read (the built-in impl). */
 export interface SubjectInternals {
-  /** The invariant checks' view of the current state. */
-  view(): InvariantSubject;
+  /** The invariant checks' view of the current state; `rescan`: derive nothing from earlier
+   * steps (every scan done in full, for checking that keeping them changes no verdict). */
+  view(rescan?: boolean): InvariantSubject;
   /** What the checks read, for re-checking only what a step changed (../harness/reads.ts). */
   reads(): Reads;
 }

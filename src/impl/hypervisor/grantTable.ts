@@ -5,6 +5,7 @@
 import type { DomId, Mfn, Ref } from '../../ops/op.ts';
 import { INITIAL_NR_GRANT_FRAMES, SHGNT_PER_PAGE_V1 } from '../../xen/abi.ts';
 import { SharedGrantMemory } from '../sharedMemory.ts';
+import { TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
 
 /** Bytes per active entry in our layout: pin u32, mfn u32, domid u16. */
@@ -24,6 +25,8 @@ export class ActiveEntries {
   readonly domid: Uint16Array;
   /** Content version (../version.ts). */
   version = freshVersion();
+  /** The refs written (../touch.ts). */
+  readonly touched = new TouchLog();
   private readonly buffer: ArrayBuffer;
   private saved: SavedActiveEntries | undefined;
 
@@ -47,6 +50,7 @@ export class ActiveEntries {
   setPin(ref: Ref, pin: number): void {
     this.pin[ref] = pin;
     this.version = freshVersion();
+    this.touched.touch(ref);
   }
 
   /** The first pin's bookkeeping (L1124-1131): who holds the entry, and which frame. */
@@ -54,6 +58,7 @@ export class ActiveEntries {
     this.domid[ref] = domid;
     this.mfn[ref] = mfn;
     this.version = freshVersion();
+    this.touched.touch(ref);
   }
 
   /** A larger copy (new entries zero: not pinned). */
@@ -82,6 +87,7 @@ export class ActiveEntries {
         : new ActiveEntries(saved.bytes.byteLength / ACT_BYTES);
     new Uint8Array(target.buffer).set(new Uint8Array(saved.bytes));
     target.version = saved.version;
+    target.touched.reset();
     target.saved = saved;
     return target;
   }

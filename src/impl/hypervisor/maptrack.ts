@@ -4,6 +4,7 @@
 
 import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';
+import { TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
 
 /** INVALID_MAPTRACK_HANDLE (L535): same value as MAPTRACK_TAIL. */
@@ -24,6 +25,8 @@ export class MaptrackTable {
   private saved: MaptrackSnapshot | undefined;
   /** Content version of entries, limit, head and tail. */
   version = freshVersion();
+  /** The handles whose entry was written (../touch.ts); a new frame or limit resets it. */
+  readonly touched = new TouchLog();
 
   constructor(readonly maxMaptrackFrames: number) {
     this.buffer = new ArrayBuffer(0);
@@ -38,6 +41,7 @@ export class MaptrackTable {
   set limit(limit: number) {
     this.limit_ = limit;
     this.version = freshVersion();
+    this.touched.reset();
   }
   /** v->maptrack_head of the one vCPU. */
   get head(): number {
@@ -68,6 +72,7 @@ export class MaptrackTable {
   setRef(handle: Handle, ref: Ref): void {
     this.u32[handle * 4] = ref;
     this.version = freshVersion();
+    this.touched.touch(handle);
   }
   /** GNTMAP_* bits (u16); 0 means free. */
   flags(handle: Handle): number {
@@ -76,6 +81,7 @@ export class MaptrackTable {
   setFlags(handle: Handle, flags: number): void {
     this.u16[handle * 8 + 2] = flags;
     this.version = freshVersion();
+    this.touched.touch(handle);
   }
   /** The granting domain. */
   domid(handle: Handle): DomId {
@@ -84,6 +90,7 @@ export class MaptrackTable {
   setDomid(handle: Handle, domid: DomId): void {
     this.u16[handle * 8 + 3] = domid;
     this.version = freshVersion();
+    this.touched.touch(handle);
   }
 
   /** Publish one more zeroed frame (alloc_xenheap_page + clear_page); limit is raised by the
@@ -96,6 +103,7 @@ export class MaptrackTable {
     this.u32 = new Uint32Array(buffer);
     this.u16 = new Uint16Array(buffer);
     this.version = freshVersion();
+    this.touched.reset();
   }
 
   /** An immutable copy; an unchanged table hands out its last copy again. */
@@ -125,6 +133,7 @@ export class MaptrackTable {
     this.head_ = s.head;
     this.tail_ = s.tail;
     this.version = s.version;
+    this.touched.reset();
     this.saved = s;
   }
 }

@@ -1,0 +1,45 @@
+// Which entries of a table were written, for the readers that keep something derived from the
+// table — abstract() (./abstract.ts) and the invariants' scans (src/harness/implView.ts) — up to
+// date without rescanning it after every step. Every setter that renews a structure's content
+// version (./version.ts) also logs the index it wrote; a reader keeps a mark and later asks what
+// was touched since. The log is bounded: past its capacity it starts over, and so does a
+// restore or a resize (`reset`); a reader whose mark predates that is told to rescan. Writes
+// that bypass the setters would defeat this, as they would the versions: don't.
+
+import { freshVersion } from './version.ts';
+
+/** A point in one log: its epoch (a fresh version number) and length. */
+export interface TouchMark {
+  readonly epoch: number;
+  readonly length: number;
+}
+
+export class TouchLog {
+  private readonly entries: number[] = [];
+  private epoch = freshVersion();
+
+  constructor(private readonly capacity = 1024) {}
+
+  /** Entry `index` was (or may have been) written. */
+  touch(index: number): void {
+    if (this.entries.length >= this.capacity) this.reset();
+    this.entries.push(index);
+  }
+
+  /** Any entry may have changed (a restore, a resize): every reader rescans. */
+  reset(): void {
+    this.entries.length = 0;
+    this.epoch = freshVersion();
+  }
+
+  mark(): TouchMark {
+    return { epoch: this.epoch, length: this.entries.length };
+  }
+
+  /** The indices touched since `mark` (with repeats), or undefined when the reader must rescan:
+   * no mark, a mark of another log, or one from before a reset. */
+  since(mark: TouchMark | undefined): readonly number[] | undefined {
+    if (mark === undefined || mark.epoch !== this.epoch) return undefined;
+    return this.entries.slice(mark.length);
+  }
+}
