@@ -4,13 +4,24 @@
 // catalogue — names the frame; the correct impl and the model refuse the element and keep the
 // invariant. Only a per-frame check sees these: the domains did share a frame. The harness
 // reports each such step as a result mismatch and, at the same step, flows-permitted.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { makeConfig } from '../../src/config.ts';
 import { copyDomainCacheSelfRule } from '../../src/faults/copyDomainCacheSelfRule.ts';
 import { copySourcePastPageEnd } from '../../src/faults/copySourcePastPageEnd.ts';
 import type { Fault } from '../../src/faults/fault.ts';
+import { DEFAULT_FAULTS_SEED, faultsCommand } from '../../src/cli/commands/faults.ts';
+import { faultSubject } from '../../src/faults/fault.ts';
+import { attemptSuite, caughtBy, passesUnfaulted } from '../../src/faults/kill.ts';
 import { ImplView } from '../../src/harness/implView.ts';
+import { runOps } from '../../src/harness/run.ts';
+import { formatOp } from '../../src/ops/text.ts';
+import { violationLines } from '../../src/report/violation.ts';
+import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
+import { buildSuite } from '../../properties/suites.ts';
 import { GrantSystem } from '../../src/impl/index.ts';
 import { flowLabel, permitBit, withStore } from '../../src/model/flow.ts';
 import { initialState, step } from '../../src/model/index.ts';
@@ -173,5 +184,117 @@ describe('flows-permitted catches the copy faults that leak bytes', () => {
     const inv = INVARIANTS.find((i) => i.name === 'flows-permitted');
     expect(inv?.onModel(state)).toBeNull();
     expect(inv?.onModel(withStore(state, 0x104, 0x101, 1))).toMatch(leak.names);
+  });
+});
+
+describe('the harness names flows-permitted beside the result mismatch', () => {
+  const checks = { invariants: INVARIANTS, properties: STEP_PROPERTIES };
+
+  it('a leaking step is a result mismatch that also lists flows-permitted (impl)', () => {
+    for (const leak of LEAKS) {
+      const report = runOps(CONFIG, leak.ops, { ...checks, subject: faultSubject(leak.fault) });
+      expect(report.failure, leak.what).toEqual({
+        step: 2,
+        violation: {
+          check: 'result-mismatch',
+          alsoFailed: [
+            {
+              check: 'invariant',
+              name: 'flows-permitted',
+              side: 'impl',
+              message: expect.stringMatching(leak.names),
+            },
+          ],
+        },
+      });
+      const failure = report.failure;
+      if (failure === null) continue;
+      const lines = violationLines({ report, ops: leak.ops, violation: failure.violation });
+      expect(lines.slice(0, 2)).toEqual([
+        'VIOLATION: result mismatch at step 3 of 3',
+        expect.stringMatching(
+          /^also failed at that step: invariant flows-permitted \(impl\): mfn 0x[0-9a-f]+ of d\d /,
+        ),
+      ]);
+    }
+  });
+
+  it('a mismatch that moves nothing lists nothing else', () => {
+    // the leak's copy with len 0: the faulted impl answers okay, and no byte crosses
+    const ops = LEAKS[0]?.ops.map((op) =>
+      op.kind === 'copy' ? { ...op, batch: op.batch.map((e) => ({ ...e, len: 0 })) } : op,
+    );
+    const report = runOps(CONFIG, ops ?? [], {
+      ...checks,
+      subject: faultSubject(copyDomainCacheSelfRule),
+    });
+    expect(report.failure).toEqual({ step: 2, violation: { check: 'result-mismatch' } });
+  });
+
+  // What `grantcheck faults` reports per suite (its --json attempts): the protocol suite's
+  // counterexample, shrunk, still names the leak. The past-page-end leak reads a page a failed
+  // transfer freed; the cache leak reads d2's gmfn 2 on the element whose pair was cached.
+  const protocol = buildSuite('protocol');
+  const cases = [
+    {
+      fault: copySourcePastPageEnd,
+      seed: DEFAULT_FAULTS_SEED,
+      shrunk: [
+        'transfer(d0: gfn=2 -> d0 ref=10)',
+        'grant_access(d0 ref=10 -> d0 gfn=1 rw)',
+        'copy(d0: d0 ref=10 off=4096 -> self gmfn=0 off=0 len=1; d0 ref=10 off=4096 -> self gmfn=0 off=0 len=1)',
+      ],
+    },
+    {
+      fault: copyDomainCacheSelfRule,
+      seed: 23,
+      shrunk: [
+        'copy(d0: d2 gmfn=2 off=0 -> self gmfn=2 off=0 len=1; d2 gmfn=2 off=0 -> self gmfn=2 off=0 len=1)',
+      ],
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.fault.id}: the protocol suite, seed ${c.seed}, is caught by both`, () => {
+      if (!protocol) throw new Error('no protocol suite');
+      const attempt = attemptSuite(protocol, c.fault, { seed: c.seed });
+      if (attempt.kind !== 'caught') throw new Error(`not caught: ${attempt.kind}`);
+      expect(caughtBy(attempt)).toBe('result mismatch + invariant flows-permitted (impl)');
+      expect(attempt.shrunk.map(formatOp)).toEqual(c.shrunk);
+      expect(passesUnfaulted(attempt)).toBe(true);
+    });
+  }
+
+  it('grantcheck faults reports the past-page-end leak as caught by both, with the default seed', () => {
+    // The conformance suite's shortest catch moves nothing (offset 4097, len 0); the report
+    // prefers the protocol suite's, which names the broken state too.
+    const dir = mkdtempSync(join(tmpdir(), 'grantcheck-flow-faults-'));
+    try {
+      let out = '';
+      const io = { out: (t: string) => (out += t), err: () => undefined, interactive: false };
+      const outcome = faultsCommand(
+        { only: copySourcePastPageEnd.id, json: true, exploreTime: '0', out: dir },
+        io,
+      );
+      expect(outcome.kind).toBe('ok');
+      const report = JSON.parse(out) as {
+        faults: {
+          caughtBy: string;
+          suite: string;
+          shrunk: number;
+          attempts: { caughtBy: string }[];
+        }[];
+      };
+      expect(report.faults[0]).toMatchObject({
+        caughtBy: 'result mismatch + invariant flows-permitted (impl)',
+        suite: 'protocol',
+        shrunk: 3,
+        attempts: [
+          { caughtBy: 'result mismatch' },
+          { caughtBy: 'result mismatch + invariant flows-permitted (impl)' },
+        ],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
