@@ -3,12 +3,11 @@
 // reference counts, the shared entry bytes. Nothing here goes through abstract(impl).
 
 import type { CheckMessage } from '../../src/harness/invariant.ts';
-import { flowClosure, unpermittedOrigin } from './flows.ts';
+import { unpermittedLabel, unpermittedMapping } from './flows.ts';
 import { grantKey } from './modelChecks.ts';
 import type { ImplView } from '../../src/harness/implView.ts';
 import type { XenDomain } from '../../src/impl/index.ts';
 import { NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
-import { labelOf } from '../../src/impl/hypervisor/mm.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -348,32 +347,32 @@ export function freedPagesScrubbed(view: ImplView): CheckMessage {
   return null;
 }
 
-/** Information flow: a frame owned by x (or host-mapped into x) holds bytes of origin y ≠ x only
- * if a chain of permitted flows leads from y to x (the frame table's ghost labels and flows). */
+/** Information flow, per frame: every store into a frame that crossed a domain boundary read
+ * its origin frame, and wrote this one, through a permit of that frame; every grant PTE names
+ * a frame its domain owns or holds a permit of (the frame table's ghost labels and permits). */
 export function flowsPermitted(view: ImplView): CheckMessage {
   const { frames, domains } = view.system.xen;
-  // The closure only when some frame holds bytes of a domain other than its holder's.
-  let reach: number[] | undefined;
-  const closure = () => (reach ??= flowClosure(domains.map((d) => frames.flows[d.id] ?? 0)));
-  for (let i = 0; i < frames.nrFrames; i++) {
-    const labels = frames.labels[i] ?? 0;
-    if (labels === 0) continue;
-    const owner = frames.owner[i] ?? NO_OWNER;
+  const permitsOf = (mfn: number) => frames.permitsOf(mfn);
+  for (let mfn = frames.firstMfn; mfn < frames.firstMfn + frames.nrFrames; mfn++) {
+    const labels = frames.labelsOf(mfn);
+    if (labels.length === 0) continue;
+    const owner = frames.ownerOf(mfn);
     if (owner === NO_OWNER) continue; // freed-pages-scrubbed's concern
-    if ((labels & ~labelOf(owner)) === 0) continue;
-    const bad = unpermittedOrigin(labels, owner, closure());
-    if (bad >= 0) {
-      return `mfn 0x${(frames.firstMfn + i).toString(16)} of d${owner} holds bytes of d${bad}, which no grant let reach d${owner}`;
-    }
+    const bad = unpermittedLabel(mfn, owner, labels, permitsOf);
+    if (bad !== null) return bad;
   }
   for (const d of domains) {
     for (const [page, pte] of d.pageTable) {
-      const labels = frames.labelsOf(pte.mfn);
-      if ((labels & ~labelOf(d.id)) === 0) continue;
-      const bad = unpermittedOrigin(labels, d.id, closure());
-      if (bad >= 0) {
-        return `d${d.id} va page ${page} maps mfn 0x${pte.mfn.toString(16)} holding bytes of d${bad}, which no grant let reach d${d.id}`;
-      }
+      const owner = frames.ownerOf(pte.mfn);
+      const bad = unpermittedMapping(
+        d.id,
+        page,
+        pte.mfn,
+        owner === NO_OWNER ? undefined : owner,
+        pte.writable,
+        frames.permitsOf(pte.mfn),
+      );
+      if (bad !== null) return bad;
     }
   }
   return null;

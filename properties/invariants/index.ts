@@ -145,7 +145,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
   {
     name: 'flows-permitted',
     statement:
-      'a frame owned by (or host-mapped into) domain x holds bytes another domain y wrote only if grants or transfers let data flow from y to x (a chain of them)',
+      'data flows between a frame and a domain other than its owner only through a grant (or a transfer) of that frame: every store across a domain boundary read its origin frame and wrote its frame so, and every grant PTE names a frame its domain owns or was granted',
     source:
       'grant_table.c gnttab_copy_lock_domain (only DOMID_SELF names a gmfn), gnttab_copy_buf (both ranges within the page), map_grant_ref, gnttab_transfer',
     onModel: model.flowsPermitted,

@@ -3,8 +3,8 @@
 // invariants are checked on the impl's own structures in implChecks.ts.
 
 import type { CheckMessage } from '../../src/harness/invariant.ts';
-import { flowOf, labelBit } from '../../src/model/flow.ts';
-import { flowClosure, unpermittedOrigin } from './flows.ts';
+import { flowOf } from '../../src/model/flow.ts';
+import { unpermittedLabel, unpermittedMapping } from './flows.ts';
 import type { ActiveGrant, DomainState, ModelState } from '../../src/model/state.ts';
 import {
   GNTMAP_device_map,
@@ -324,32 +324,23 @@ export function freedPagesScrubbed(state: ModelState): CheckMessage {
   return null;
 }
 
-/** Information flow: a frame owned by x (or host-mapped into x) holds bytes of origin y ≠ x only
- * if a chain of permitted flows leads from y to x (the model's ghost labels and flows). */
+/** Information flow, per frame: every store into a frame that crossed a domain boundary read
+ * its origin frame, and wrote this one, through a permit of that frame; every grant PTE names
+ * a frame its domain owns or holds a permit of (the model's ghost labels and permits). */
 export function flowsPermitted(state: ModelState): CheckMessage {
   const flow = flowOf(state);
-  if (flow.labels.size === 0) return null;
-  // The closure only when some frame holds bytes of a domain other than its holder's.
-  let reach: number[] | undefined;
-  const closure = () =>
-    (reach ??= flowClosure(state.domains.map((d) => flow.permitted[d.id] ?? 0)));
+  const permitsOf = (mfn: number) => flow.permits.get(mfn) ?? 0;
   for (const [mfn, labels] of flow.labels) {
     const owner = state.frameOwner.get(mfn);
     if (owner === undefined) continue; // freed-pages-scrubbed's concern
-    if ((labels & ~labelBit(owner)) === 0) continue;
-    const bad = unpermittedOrigin(labels, owner, closure());
-    if (bad >= 0) {
-      return `mfn 0x${mfn.toString(16)} of d${owner} holds bytes of d${bad}, which no grant let reach d${owner}`;
-    }
+    const bad = unpermittedLabel(mfn, owner, labels, permitsOf);
+    if (bad !== null) return bad;
   }
   for (const d of state.domains) {
     for (const [page, pte] of d.hostMappings) {
-      const labels = flow.labels.get(pte.mfn) ?? 0;
-      if ((labels & ~labelBit(d.id)) === 0) continue;
-      const bad = unpermittedOrigin(labels, d.id, closure());
-      if (bad >= 0) {
-        return `d${d.id} va page ${page} maps mfn 0x${pte.mfn.toString(16)} holding bytes of d${bad}, which no grant let reach d${d.id}`;
-      }
+      const owner = state.frameOwner.get(pte.mfn);
+      const bad = unpermittedMapping(d.id, page, pte.mfn, owner, pte.writable, permitsOf(pte.mfn));
+      if (bad !== null) return bad;
     }
   }
   return null;

@@ -18,7 +18,8 @@ export const copyDomainCacheSelfRule: Fault = {
     'gnttab_copy_one / gnttab_copy_lock_domain (grant_table.c): a variant of the domain cache',
   mechanism:
     "In this variant gnttab_copy_one checks that a gmfn side is named DOMID_SELF only when it locks the element's domains anew, i.e. when the domain pair differs from the previous element's. An element naming domain X's grant, then one naming a gmfn under X's numeric id, passes the cache: the gmfn is looked up in X's p2m, and the caller copies from (or into) X's page with no grant for it.",
-  caughtBy: 'result mismatch (okay vs permission_denied)',
+  caughtBy:
+    'result mismatch (okay vs permission_denied), with flows-permitted (impl) where the element moves bytes across domains',
   parts: { copySelfRule },
   search: { kinds: ['grant_access', 'copy'], extensions: ['copies'] },
 };

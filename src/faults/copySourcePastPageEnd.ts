@@ -20,7 +20,8 @@ export const copySourcePastPageEnd: Fault = {
   source: 'gnttab_copy_buf (grant_table.c): the bounds of the source range',
   mechanism:
     'gnttab_copy_buf refuses an element whose source or destination range passes the end of its page (bad_copy_arg). Without the source half, a copy from a grant at offset 4095 of length 2 reads one byte of the next machine frame, which the grant did not cover and which may belong to another domain: the caller receives bytes it was never granted.',
-  caughtBy: 'result mismatch (okay vs bad_copy_arg)',
+  caughtBy:
+    "result mismatch (okay vs bad_copy_arg), with flows-permitted (impl) where the next frame is not the caller's",
   parts: { copyBufBounds },
   search: { kinds: ['grant_access', 'copy'], extensions: ['copies'] },
 };

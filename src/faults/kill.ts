@@ -1,7 +1,7 @@
 // The kill report's engine: run one fault through the random property suites and say whether,
 // how fast and by which check the harness caught it (issue 4). Pure apart from the clock.
 
-import { violationName } from '../harness/checker.ts';
+import { violationChecks } from '../harness/checker.ts';
 import type { Violation } from '../harness/checker.ts';
 import { runSuite } from '../harness/random.ts';
 import { runOps } from '../harness/run.ts';
@@ -56,8 +56,8 @@ export type CaughtAttempt = Extract<Attempt, { kind: 'caught' }>;
 export interface FaultKill {
   readonly fault: Fault;
   readonly attempts: readonly Attempt[];
-  /** The attempt with the shortest counterexample (then the soonest); undefined when every
-   * suite missed the fault. */
+  /** The attempt whose catch names a state invariant beside its mismatch, then the one with the
+   * shortest counterexample, then the soonest; undefined when every suite missed the fault. */
   readonly best: CaughtAttempt | undefined;
 }
 
@@ -121,7 +121,17 @@ export function attemptSuite(suite: Suite, fault: Fault, options: KillOptions): 
   };
 }
 
+/** Does the catch name a state invariant (alone, or beside a mismatch): the broken state, not
+ * only a different answer? */
+function namesInvariant(a: CaughtAttempt): boolean {
+  const v = a.violation;
+  return v.check === 'invariant' || ('alsoFailed' in v && (v.alsoFailed?.length ?? 0) > 0);
+}
+
+/** The catch to report: one that names the broken state as well as the wrong answer, then the
+ * shortest, then the soonest. */
 function better(a: CaughtAttempt, b: CaughtAttempt): boolean {
+  if (namesInvariant(a) !== namesInvariant(b)) return namesInvariant(a);
   if (a.shrunk.length !== b.shrunk.length) return a.shrunk.length < b.shrunk.length;
   return a.catchMs < b.catchMs;
 }
@@ -167,7 +177,8 @@ export function passesUnfaulted(attempt: CaughtAttempt): boolean {
   return report.failure === null;
 }
 
-/** The check that caught it, as the report names it. */
+/** The checks that caught it, as the report names them: the failing check, and the invariants
+ * that failed at the same step beside a mismatch (`result mismatch + invariant NAME (impl)`). */
 export function caughtBy(attempt: CaughtAttempt): string {
-  return violationName(attempt.violation);
+  return violationChecks(attempt.violation);
 }

@@ -24,16 +24,25 @@ import { resultsEqual } from './results.ts';
 
 export type Side = 'model' | 'impl';
 
-/** Which check failed; the trace and the report name it. */
+/** A state invariant that failed on one side. */
+export interface InvariantFailure {
+  readonly check: 'invariant';
+  readonly name: string;
+  readonly side: Side;
+  readonly message: string;
+}
+
+/** Which check failed; the trace and the report name it. A result or state mismatch also lists
+ * the state invariants that failed at the same step (`alsoFailed`, absent when none): a fault
+ * that returns the wrong status and leaks bytes is named for both. */
 export type Violation =
-  | { readonly check: 'result-mismatch' }
-  | { readonly check: 'state-mismatch'; readonly diff: readonly string[] }
+  | { readonly check: 'result-mismatch'; readonly alsoFailed?: readonly InvariantFailure[] }
   | {
-      readonly check: 'invariant';
-      readonly name: string;
-      readonly side: Side;
-      readonly message: string;
+      readonly check: 'state-mismatch';
+      readonly diff: readonly string[];
+      readonly alsoFailed?: readonly InvariantFailure[];
     }
+  | InvariantFailure
   | {
       readonly check: 'step-property';
       readonly name: string;
@@ -72,6 +81,13 @@ export function violationName(v: Violation): string {
     case 'step-property':
       return `step property ${v.name} (${v.side})`;
   }
+}
+
+/** Every check a violation names: its own, then those that also failed at its step, e.g.
+ * `result mismatch + invariant flows-permitted (impl)`. */
+export function violationChecks(v: Violation): string {
+  const also = 'alsoFailed' in v ? (v.alsoFailed ?? []) : [];
+  return [violationName(v), ...also.map(violationName)].join(' + ');
 }
 
 /** One op as both sides saw it. */
@@ -154,6 +170,22 @@ function partsOf(invariants: readonly StateInvariant[]): readonly (readonly numb
     partsCache.set(invariants, parts);
   }
   return parts;
+}
+
+/** Every invariant that fails on one side, in catalogue order (no memo): what a step whose
+ * outcomes already differ also broke. */
+export function failingInvariants(
+  subject: InvariantSubject,
+  invariants: readonly StateInvariant[],
+): InvariantFailure[] {
+  const out: InvariantFailure[] = [];
+  for (const invariant of invariants) {
+    const message = subject.check(invariant);
+    if (message !== null) {
+      out.push({ check: 'invariant', name: invariant.name, side: subject.side, message });
+    }
+  }
+  return out;
 }
 
 /** Stage 2, one side: every invariant, or with `changed` (what changed since a state that passed
@@ -252,12 +284,26 @@ export class Checker {
     this.modelState = modelState;
     const implState = comparedState(this.factory, () => this.subject.state(), modelState);
     const observed = { before, op, modelResult, modelState, implResult, implState };
-    const violation =
-      compareOutcomes(observed, this.options.noMemo ? undefined : this.lastEqual) ??
-      this.checkStateInvariants() ??
-      checkStepProperties(observed, this.options.properties);
+    const outcome = compareOutcomes(observed, this.options.noMemo ? undefined : this.lastEqual);
+    const violation = outcome
+      ? this.withAlsoFailed(outcome)
+      : (this.checkStateInvariants() ?? checkStepProperties(observed, this.options.properties));
     this.lastEqual = violation === null ? { a: modelState, b: implState } : undefined;
     return { modelResult, implResult, modelState, implState, violation };
+  }
+
+  /** A mismatch, with the state invariants that fail at its step on either side (only on a
+   * failing step, so no cost to a passing run). */
+  private withAlsoFailed(outcome: Violation): Violation {
+    const { invariants } = this.options;
+    const internals = this.subject.internals;
+    const also = [
+      ...failingInvariants(new ModelSubject(this.modelState), invariants),
+      ...(internals ? failingInvariants(internals.view(true), invariants) : []),
+    ];
+    return also.length === 0 || outcome.check === 'invariant' || outcome.check === 'step-property'
+      ? outcome
+      : { ...outcome, alsoFailed: also };
   }
 
   /** The model and impl states of the last step whose checks all passed. */

@@ -7,7 +7,7 @@
 
 import type { Op } from '../ops/op.ts';
 import type { RunReport } from './run.ts';
-import { violationName } from './checker.ts';
+import { violationChecks } from './checker.ts';
 
 /** Fields that name something (a domain, a ref, a caller): changing them changes what the ops
  * are about, so they are left as fast-check shrank them. */
@@ -57,7 +57,7 @@ export function minimizeValues(
 ): { ops: readonly Op[]; report: RunReport } {
   const failure = report.failure;
   if (!failure || failure.step < 0) return { ops, report };
-  const target = violationName(failure.violation);
+  const target = violationChecks(failure.violation);
   let best = structuredClone(ops.slice(0, failure.step + 1)) as Op[];
   let bestReport = report;
   let tries = 0;
@@ -78,7 +78,7 @@ export function minimizeValues(
             if (tries++ >= budget) break;
             holder[field] = candidate;
             const r = run(trial);
-            if (r.failure && violationName(r.failure.violation) === target) {
+            if (r.failure && violationChecks(r.failure.violation) === target) {
               best = trial.slice(0, r.failure.step + 1);
               bestReport = r;
               accepted = improved = true;

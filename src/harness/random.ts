@@ -126,6 +126,15 @@ function replayPathOf(commands: unknown): string | undefined {
   return m?.[1];
 }
 
+/** Does `v` fail the same check as `first`, and every invariant `first` listed beside it? */
+function keepsAlsoFailed(v: Violation, first: Violation): boolean {
+  const wanted = 'alsoFailed' in first ? (first.alsoFailed ?? []) : [];
+  if (wanted.length === 0) return true;
+  if (violationName(v) !== violationName(first)) return false;
+  const got = new Set(('alsoFailed' in v ? (v.alsoFailed ?? []) : []).map(violationName));
+  return wanted.every((w) => got.has(violationName(w)));
+}
+
 export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   const runs = options.runs ?? suite.defaultRuns;
   const maxOps = options.maxOps ?? suite.defaultMaxOps;
@@ -170,6 +179,9 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   // A subject that breaks (its process died, it sent a bad message) ends the suite: fast-check
   // would go on shrinking against a dead subject and report the last error, not the first.
   let broken: SubjectError | undefined;
+  // Shrinking keeps the invariants the first failure named beside its mismatch (alsoFailed): a
+  // smaller run that fails without them is a different counterexample, not a smaller one.
+  let first: Violation | undefined;
   const property = fc.property(commands, (cmds) => {
     if (broken) throw broken;
     const checker = new Checker(suite.config, checkerOptions);
@@ -177,6 +189,10 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
       runCommands(checker, cmds);
     } catch (e) {
       if (e instanceof SubjectError) broken = e;
+      if (e instanceof ViolationError) {
+        if (first === undefined) first = e.violation;
+        else if (!keepsAlsoFailed(e.violation, first)) return;
+      }
       throw e;
     } finally {
       checker.close();

@@ -3,6 +3,7 @@
 // side by side, fast-check's replay line; and the trace that reproduces it.
 
 import { violationName } from '../harness/checker.ts';
+import type { Violation } from '../harness/checker.ts';
 import type { Suite, SuiteOutcome } from '../harness/suite.ts';
 import { buildTrace } from '../trace/format.ts';
 import type { Trace } from '../trace/format.ts';
@@ -43,6 +44,7 @@ export function violationLines(
   const step = (failure?.step ?? 0) + 1;
   const lines = [
     `VIOLATION: ${violationName(outcome.violation)} at step ${step} of ${outcome.ops.length}`,
+    ...alsoFailedLines(outcome.violation),
     '',
     ...renderReplayTable(tableRows(outcome.report)),
   ];
@@ -50,6 +52,12 @@ export function violationLines(
   if (failing)
     lines.push('', `step ${step}, model and impl side by side:`, ...renderSideBySide(failing));
   return lines;
+}
+
+/** The invariants that failed beside a mismatch, one line each. */
+function alsoFailedLines(v: Violation): string[] {
+  const also = 'alsoFailed' in v ? (v.alsoFailed ?? []) : [];
+  return also.map((a) => `also failed at that step: ${violationName(a)}: ${a.message}`);
 }
 
 /** fast-check's own replay information. */

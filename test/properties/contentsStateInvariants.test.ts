@@ -1,7 +1,7 @@
 // The promises of the copy step properties (copy-leaves-no-pin, writes-only-where-writable) as
 // state invariants on both sides: a copy that leaves its pin is named by pin-accounting (a pin
 // no maptrack handle accounts for), and bytes stored through a read-only grant by
-// flows-permitted (the writer's origin in a page no flow from it may reach). docs/properties.md.
+// flows-permitted (a store into a frame no writable grant let its writer write). docs/properties.md.
 import { describe, expect, it } from 'vitest';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { makeConfig } from '../../src/config.ts';
@@ -10,7 +10,7 @@ import { DEFAULT_PARTS, GrantSystem } from '../../src/impl/index.ts';
 import type { ImplParts } from '../../src/impl/index.ts';
 import { storeBytes } from '../../src/impl/guest/memory.ts';
 import { initialState, step } from '../../src/model/index.ts';
-import { withLabels } from '../../src/model/flow.ts';
+import { withStore } from '../../src/model/flow.ts';
 import type { Op } from '../../src/ops/op.ts';
 import {
   DOMID_SELF,
@@ -82,7 +82,7 @@ describe('writes-only-where-writable as a state invariant: flows-permitted', () 
     batch: [{ dom: 1, ref: 8, flags: GNTMAP_host_map | GNTMAP_readonly, hostAddr: 0x1000 }],
   };
 
-  it('impl: a store through a read-only grant PTE leaves the writer in a page no flow lets it reach', () => {
+  it('impl: a store through a read-only grant PTE is a store no writable grant permitted', () => {
     const system = new GrantSystem(CONFIG);
     system.apply(GRANT_RO);
     system.apply(MAP_RO);
@@ -90,7 +90,7 @@ describe('writes-only-where-writable as a state invariant: flows-permitted', () 
     // what a write_mapped that ignored the PTE's missing _PAGE_RW would do
     storeBytes(system.xen, 2, D1_GFN0, 0, 4, 0x5a);
     expect(failing(system)).toEqual({
-      'flows-permitted': 'mfn 0x104 of d1 holds bytes of d2, which no grant let reach d1',
+      'flows-permitted': 'mfn 0x104 of d1 holds bytes d2 stored, which no grant let d2 write there',
     });
   });
 
@@ -108,8 +108,8 @@ describe('writes-only-where-writable as a state invariant: flows-permitted', () 
     expect(refused.result).toEqual({ kind: 'write_mapped', outcome: 'readonly' });
     expect(refused.state.flow?.labels.get(D1_GFN0)).toBeUndefined();
     const inv = INVARIANTS.find((i) => i.name === 'flows-permitted');
-    expect(inv?.onModel(withLabels(state, D1_GFN0, 1 << 2))).toBe(
-      'mfn 0x104 of d1 holds bytes of d2, which no grant let reach d1',
+    expect(inv?.onModel(withStore(state, D1_GFN0, undefined, 2))).toBe(
+      'mfn 0x104 of d1 holds bytes d2 stored, which no grant let d2 write there',
     );
   });
 });

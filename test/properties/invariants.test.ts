@@ -11,6 +11,7 @@ import type { StateInvariant } from '../../src/harness/invariant.ts';
 import { GrantSystem, NO_OWNER, SharedGrantMemory } from '../../src/impl/index.ts';
 import type { XenDomain } from '../../src/impl/index.ts';
 import { fillRange } from '../../src/model/contents.ts';
+import { flowOf, permitBit, withStore } from '../../src/model/flow.ts';
 import { initialState, step } from '../../src/model/index.ts';
 import { FreeList } from '../../src/model/freeList.ts';
 import { IntMap } from '../../src/model/intMap.ts';
@@ -60,6 +61,7 @@ const FREE_REF = 12; // never granted
 const RW_MFN = initialMfn(CONFIG, 1, 0); // d1's gfn 0: host- and device-mapped by d2
 const RO_MFN = initialMfn(CONFIG, 1, 1); // d1's gfn 1: host-mapped read-only by d2
 const D2_MFN = initialMfn(CONFIG, 2, 2); // d2's gfn 2: mapped by nobody
+const D0_MFN = initialMfn(CONFIG, 1, 2); // d1's gfn 2: host-mapped writable by d0
 const NO_SUCH_MFN = initialMfn(CONFIG, CONFIG.domains, 0); // the first frame past the machine
 
 const SCENARIO: readonly Op[] = [
@@ -202,6 +204,12 @@ function setFrameOwner(s: ModelState, mfn: Mfn, owner: DomId | undefined): Model
 }
 
 /** d2's maptrack with every one of its 256 handles live (one more than a vCPU may hold). */
+/** `s` with frame `mfn`'s permit word replaced. */
+function withPermits(s: ModelState, mfn: Mfn, bits: number): ModelState {
+  const flow = flowOf(s);
+  return { ...s, flow: { ...flow, permits: withKey(flow.permits, mfn, bits) } };
+}
+
 function allHandlesLive(mt: Maptrack): Partial<Maptrack> {
   const m = must(mt.mappings.get(2), 'd2 handle 2');
   const handles = Array.from({ length: MAPTRACK_PER_PAGE }, (_, h) => h);
@@ -896,58 +904,61 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
     ],
   },
 
-  // The reachable state's flows (both maps writable or read-only, the copy, the transfer) let
-  // every domain's data reach every other; each corruption forgets flows or adds an origin.
+  // The reachable state's ghost: d2 stored through its writable mapping of RW_MFN and copied
+  // RO_MFN (granted read-only) into D2_MFN; d0 maps D0_MFN writable; d1 received d2's gfn 3
+  // frame by transfer. Each corruption forgets a permit or adds a store no permit covers.
   'flows-permitted': {
     model: [
       {
-        what: 'the permitted flows are forgotten',
-        corrupt: (s) => ({ ...s, flow: { labels: must(s.flow, 'flow').labels, permitted: [] } }),
-        names: new RegExp(`mfn 0x${RW_MFN.toString(16)} of d1 holds bytes of d2, which no grant`),
+        what: "d2's writable permit of the frame it stored into is forgotten",
+        corrupt: (s) => withPermits(s, RW_MFN, permitBit(2, false)),
+        names: new RegExp(
+          `^mfn 0x${RW_MFN.toString(16)} of d1 holds bytes d2 stored, which no grant let d2 write there$`,
+        ),
       },
       {
-        what: "a page holds d0's bytes and no grant ever let d0's data out",
-        corrupt: (s) => ({
-          ...s,
-          flow: { labels: new Map([[D2_MFN, 1 << 0]]), permitted: [0, 1 << 2, 1 << 1] },
-        }),
-        names: new RegExp(`mfn 0x${D2_MFN.toString(16)} of d2 holds bytes of d0`),
+        // Per frame: d1 let d2 read RO_MFN, not its gfn 2 frame (a domain-level check passes it).
+        what: "d1 granted d2 one frame, and d2's page holds bytes of d1's other frame",
+        corrupt: (s) => withStore(s, D2_MFN, D0_MFN, 2),
+        names: new RegExp(
+          `^mfn 0x${D2_MFN.toString(16)} of d2 holds bytes of mfn 0x${D0_MFN.toString(16)}, which no grant let d2 read$`,
+        ),
       },
       {
-        what: "a host-mapped page holds its owner's bytes, and no grant let them reach the mapper",
-        corrupt: (s) => ({
-          ...s,
-          flow: { labels: new Map([[RW_MFN, 1 << 1]]), permitted: [] },
-        }),
-        names: /d2 va page 1 maps mfn 0x[0-9a-f]+ holding bytes of d1/,
+        what: 'a writable grant PTE names a frame its domain holds only a read permit of',
+        corrupt: (s) => withPermits(s, D0_MFN, permitBit(0, false)),
+        names: new RegExp(
+          `^d0 va page 3 maps mfn 0x${D0_MFN.toString(16)} writable, which no grant let d0 write$`,
+        ),
       },
     ],
     impl: [
       {
-        what: 'the permitted flows are forgotten',
-        corrupt: (sys) => sys.xen.frames.flows.fill(0),
-        names: new RegExp(`mfn 0x${RW_MFN.toString(16)} of d1 holds bytes of d2, which no grant`),
-      },
-      {
-        what: "a page holds d0's bytes and no grant ever let d0's data out",
+        what: "d2's writable permit of the frame it stored into is forgotten",
         corrupt: (sys) => {
           const { frames } = sys.xen;
-          frames.flows.fill(0);
-          frames.flows[1] = 1 << 2;
-          frames.flows[2] = 1 << 1;
-          frames.addLabels(D2_MFN, 1 << 0);
+          frames.permits[RW_MFN - frames.firstMfn] = permitBit(2, false);
         },
-        names: new RegExp(`mfn 0x${D2_MFN.toString(16)} of d2 holds bytes of d0`),
+        names: new RegExp(
+          `^mfn 0x${RW_MFN.toString(16)} of d1 holds bytes d2 stored, which no grant let d2 write there$`,
+        ),
       },
       {
-        what: "a host-mapped page holds its owner's bytes, and no grant let them reach the mapper",
+        what: "d1 granted d2 one frame, and d2's page holds bytes of d1's other frame",
+        corrupt: (sys) => sys.xen.frames.recordStore(D2_MFN, D0_MFN, 2),
+        names: new RegExp(
+          `^mfn 0x${D2_MFN.toString(16)} of d2 holds bytes of mfn 0x${D0_MFN.toString(16)}, which no grant let d2 read$`,
+        ),
+      },
+      {
+        what: 'a writable grant PTE names a frame its domain holds only a read permit of',
         corrupt: (sys) => {
           const { frames } = sys.xen;
-          frames.flows.fill(0);
-          frames.labels.fill(0);
-          frames.addLabels(RW_MFN, 1 << 1);
+          frames.permits[D0_MFN - frames.firstMfn] = permitBit(0, false);
         },
-        names: /d2 va page 1 maps mfn 0x[0-9a-f]+ holding bytes of d1/,
+        names: new RegExp(
+          `^d0 va page 3 maps mfn 0x${D0_MFN.toString(16)} writable, which no grant let d0 write$`,
+        ),
       },
     ],
   },

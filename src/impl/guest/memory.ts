@@ -7,7 +7,6 @@ import type { Run } from '../../model/contents.ts';
 import { digestRuns } from '../../model/contents.ts';
 import { PAGE_SIZE } from '../../xen/abi.ts';
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
-import { labelOf } from '../hypervisor/mm.ts';
 
 /** Bytes [off, off+len) of one page: no negative bound, not past the page's end. */
 export function inPage(off: number, len: number): boolean {
@@ -31,7 +30,8 @@ export function runsOf(bytes: Uint8Array | undefined, off: number, len: number):
   return runs;
 }
 
-/** Store `len` bytes of `byte` at `off` of frame `mfn`, by domain `by` (its origin label). */
+/** Store `len` bytes of `byte` at `off` of frame `mfn`, by domain `by` (ghost: a store into a
+ * frame `by` does not own is labelled). */
 export function storeBytes(
   xen: Hypervisor,
   by: DomId,
@@ -41,7 +41,7 @@ export function storeBytes(
   byte: number,
 ) {
   if (len === 0) return;
-  xen.frames.addLabels(mfn, labelOf(by));
+  xen.frames.recordStore(mfn, undefined, by);
   const existing = xen.frames.bytesOf(mfn);
   // Zeros into a page never written leave it all zero: no buffer needed.
   if (existing === undefined && (byte & 0xff) === 0) return;

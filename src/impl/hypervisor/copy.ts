@@ -235,13 +235,12 @@ function copyBuf(
 ): number {
   const rc = xen.parts.copyBufBounds(op, dest, src);
   if (rc !== GNTST_okay) return rc;
-  copyBytes(xen, src.mfn, op.source.offset, dest.mfn, op.dest.offset, op.len);
+  copyBytes(xen, caller, src.mfn, op.source.offset, dest.mfn, op.dest.offset, op.len);
   if (op.len > 0) {
-    // Ghost (docs/semantics.md §15): what this element's grant let move. A gref side is the
-    // granter's page, a gmfn side the caller's own (DOMID_SELF).
-    const from = op.flags & GNTCOPY_source_gref ? (src.domain ?? caller) : caller;
-    const to = op.flags & GNTCOPY_dest_gref ? (dest.domain ?? caller) : caller;
-    xen.frames.permitFlow(from, to);
+    // Ghost (docs/semantics.md §15): a buffer held through a grant (have_grant, also when a gmfn
+    // reused it) lets its frame flow to the caller (source) or from it (destination).
+    if (src.haveGrant) xen.frames.permit(src.mfn, caller, false);
+    if (dest.haveGrant) xen.frames.permit(dest.mfn, caller, true);
   }
   return GNTST_okay;
 }
@@ -250,13 +249,20 @@ function copyBuf(
  * where the two ranges overlap in one frame (docs/semantics.md §14). A source range past its page's
  * end (only when a fault let it through) reads on into the next machine frame, as a memcpy
  * through the direct map would. */
-function copyBytes(xen: Hypervisor, from: Mfn, off: number, to: Mfn, at: number, len: number) {
+function copyBytes(
+  xen: Hypervisor,
+  caller: DomId,
+  from: Mfn,
+  off: number,
+  to: Mfn,
+  at: number,
+  len: number,
+) {
   if (len === 0) return;
   const frames = xen.frames;
-  // Ghost: the bytes' origin labels travel with them, from every frame actually read.
-  let labels = frames.labelsOf(from);
-  if (off + len > PAGE_SIZE) labels |= frames.labelsOf(from + 1);
-  frames.addLabels(to, labels);
+  // Ghost: the caller stored into `to` bytes of every frame actually read.
+  frames.recordStore(to, from, caller);
+  if (off + len > PAGE_SIZE) frames.recordStore(to, from + 1, caller);
   if (off + len > PAGE_SIZE) {
     const head = PAGE_SIZE - off;
     const bytes = new Uint8Array(len);

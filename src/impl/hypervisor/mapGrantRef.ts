@@ -194,10 +194,10 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
   lgt.setDomid(handle, op.dom);
   lgt.setRef(handle, ref);
   lgt.setFlags(handle, op.flags & 0xffff);
-  // Ghost (docs/semantics.md §15): the mapper may now read the granter's page, and write it
+  // Ghost (docs/semantics.md §15): the granted frame may now flow to the mapper, and from it
   // unless read-only.
-  xen.frames.permitFlow(op.dom, ld);
-  if (!readonly) xen.frames.permitFlow(ld, op.dom);
+  xen.frames.permit(mfn, ld, false);
+  if (!readonly) xen.frames.permit(mfn, ld, true);
   return { status: GNTST_okay, handle, devBusAddr: mfn * PAGE_SIZE };
 }
 

@@ -3,18 +3,11 @@
 // assign_pages, free_domheap_page (xen/arch/x86/mm.c, common/page_alloc.c; steal_page as
 // gnttab_transfer calls it).
 
+import { OWN_BYTES, flowLabel, labelOrigin, labelsWith, permitBit } from '../../model/flow.ts';
 import type { DomId, Mfn } from '../../ops/op.ts';
 import { PAGE_SIZE } from '../../xen/abi.ts';
 import { freshVersion } from '../version.ts';
 import type { Hypervisor } from './hypervisor.ts';
-
-/** Domain ids a label mask can name (config.domains is at most 16). */
-export const MAX_LABELLED_DOMAINS = 32;
-
-/** The label bit of domain `d`. */
-export function labelOf(d: DomId): number {
-  return d >= 0 && d < MAX_LABELLED_DOMAINS ? (1 << d) >>> 0 : 0;
-}
 
 /** page_get_owner() == NULL: a free page. */
 export const NO_OWNER = -1;
@@ -33,6 +26,7 @@ export interface SavedFrameTable {
   /** The page buffers at the save: never written again (copy on write). */
   readonly pages: readonly (Uint8Array | undefined)[];
   readonly pageVersions: readonly number[];
+  readonly labels: readonly (readonly number[] | undefined)[];
 }
 
 /** One entry per machine frame, index mfn - firstMfn, all in one buffer (cheap to copy). The
@@ -44,14 +38,11 @@ export class FrameTable {
   readonly count: Uint32Array;
   /** type_info's count of PGT_writable_page references. */
   readonly writableTypeCount: Uint32Array;
-  /** Ghost (no Xen counterpart; docs/semantics.md §15): the domains whose stores produced the
-   * bytes this frame holds, or whose bytes a copy brought here, as a bit mask by domid. */
-  readonly labels: Uint32Array;
-  /** Ghost: flows[x] has bit y when a grant (or a transfer) let data move from domain y to
-   * domain x at some step: a copy through a grant, a host or device mapping, a transfer. */
-  readonly flows: Uint32Array;
-  /** Content version (../version.ts) of owner, count, type count, and the ghost labels and
-   * flows. */
+  /** Ghost (no Xen counterpart; docs/semantics.md §15): the domains a grant or a transfer let
+   * read this frame (bit d) or write it (bit 16 + d), as model/flow.ts permitBit. */
+  readonly permits: Uint32Array;
+  /** Content version (../version.ts) of owner, count, type count, and the ghost permits and
+   * labels. */
   version = freshVersion();
   /** Content version of the page contents as a whole, and of each page's. */
   contentsVersion = freshVersion();
@@ -60,6 +51,9 @@ export class FrameTable {
    * snapshot holds (`frozen`) is copied before it is written. */
   private pages: (Uint8Array | undefined)[];
   private frozen: boolean[];
+  /** Ghost: each frame's origin labels (model/flow.ts flowLabel), sorted; arrays are replaced,
+   * never mutated, so a save shares them. */
+  private labels: (readonly number[] | undefined)[];
   private readonly buffer: ArrayBuffer;
   private saved: SavedFrameTable | undefined;
 
@@ -67,12 +61,12 @@ export class FrameTable {
     readonly firstMfn: Mfn,
     readonly nrFrames: number,
   ) {
-    this.buffer = new ArrayBuffer(nrFrames * 16 + MAX_LABELLED_DOMAINS * 4);
+    this.buffer = new ArrayBuffer(nrFrames * 16);
     this.owner = new Int32Array(this.buffer, 0, nrFrames);
     this.count = new Uint32Array(this.buffer, nrFrames * 4, nrFrames);
     this.writableTypeCount = new Uint32Array(this.buffer, nrFrames * 8, nrFrames);
-    this.labels = new Uint32Array(this.buffer, nrFrames * 12, nrFrames);
-    this.flows = new Uint32Array(this.buffer, nrFrames * 16, MAX_LABELLED_DOMAINS);
+    this.permits = new Uint32Array(this.buffer, nrFrames * 12, nrFrames);
+    this.labels = new Array<readonly number[] | undefined>(nrFrames).fill(undefined);
     this.pages = new Array<Uint8Array | undefined>(nrFrames).fill(undefined);
     this.frozen = new Array<boolean>(nrFrames).fill(false);
     this.pageVersions = new Array<number>(nrFrames).fill(0);
@@ -106,36 +100,72 @@ export class FrameTable {
     return page;
   }
 
-  /** The origin labels of a frame's bytes (a bit mask by domid; 0 for no frame). */
-  labelsOf(mfn: Mfn): number {
-    return this.valid(mfn) ? (this.labels[mfn - this.firstMfn] ?? 0) : 0;
+  /** The origin labels of a frame (ghost; empty for none, or for no frame). */
+  labelsOf(mfn: Mfn): readonly number[] {
+    return (this.valid(mfn) ? this.labels[mfn - this.firstMfn] : undefined) ?? [];
   }
 
-  /** Add origin labels to a frame (ghost). */
-  addLabels(mfn: Mfn, mask: number): void {
+  /** The permit word of a frame (ghost; 0 for no frame). */
+  permitsOf(mfn: Mfn): number {
+    return this.valid(mfn) ? (this.permits[mfn - this.firstMfn] ?? 0) : 0;
+  }
+
+  /** Ghost: domain `by` stored bytes into frame `to`, read from frame `from` (undefined: its
+   * own, from the CPU). Labelled only when the store crossed a domain boundary: bytes from a
+   * frame `by` did not own, or into one it does not own. */
+  recordStore(to: Mfn, from: Mfn | undefined, by: DomId): void {
+    if (!this.valid(to)) return;
+    const origin = from === undefined || this.ownerOf(from) === by ? OWN_BYTES : from;
+    if (origin === OWN_BYTES && this.ownerOf(to) === by) return;
+    const i = to - this.firstMfn;
+    const old = this.labels[i] ?? [];
+    const labels = labelsWith(old, flowLabel(origin, by));
+    if (labels === old) return;
+    this.labels[i] = labels;
+    this.version = freshVersion();
+  }
+
+  /** Ghost: frame `mfn` may flow to domain `d` (`write`: from `d` into it). */
+  permit(mfn: Mfn, d: DomId, write: boolean): void {
+    if (!this.valid(mfn)) return;
     const i = mfn - this.firstMfn;
-    const old = this.labels[i] ?? 0;
-    if (!this.valid(mfn) || (old | mask) === old) return;
-    this.labels[i] = (old | mask) >>> 0;
+    const old = this.permits[i] ?? 0;
+    const bits = (old | permitBit(d, write)) >>> 0;
+    if (bits === old) return;
+    this.permits[i] = bits;
     this.version = freshVersion();
   }
 
-  /** Record that data may have moved from domain `from` to domain `to` (ghost). */
-  permitFlow(from: DomId, to: DomId): void {
-    const old = this.flows[to] ?? 0;
-    const bit = labelOf(from);
-    if (from === to || (old & bit) !== 0 || to >= MAX_LABELLED_DOMAINS) return;
-    this.flows[to] = (old | bit) >>> 0;
+  /** Ghost: frame `mfn` is `to`'s now (assign_pages after steal_page): its old owner's permits
+   * end, and so do the labels naming it as origin and its own; `to` holds its bytes through
+   * the transfer. */
+  transferred(mfn: Mfn, to: DomId): void {
+    if (!this.valid(mfn)) return;
+    this.endEra(mfn);
+    this.labels[mfn - this.firstMfn] = [flowLabel(mfn, to)];
+    this.permits[mfn - this.firstMfn] = permitBit(to, false);
     this.version = freshVersion();
   }
 
-  /** Scrub a frame: all its bytes zero (and no origin left). */
+  private endEra(mfn: Mfn): void {
+    const i = mfn - this.firstMfn;
+    let changed = this.labels[i] !== undefined || (this.permits[i] ?? 0) !== 0;
+    this.labels[i] = undefined;
+    this.permits[i] = 0;
+    for (let j = 0; j < this.nrFrames; j++) {
+      const list = this.labels[j];
+      if (list === undefined || !list.some((l) => labelOrigin(l) === mfn)) continue;
+      const kept = list.filter((l) => labelOrigin(l) !== mfn);
+      this.labels[j] = kept.length === 0 ? undefined : kept;
+      changed = true;
+    }
+    if (changed) this.version = freshVersion();
+  }
+
+  /** Scrub a frame: all its bytes zero, and (ghost) its labels and permits gone. */
   scrub(mfn: Mfn): void {
     const i = mfn - this.firstMfn;
-    if (this.valid(mfn) && (this.labels[i] ?? 0) !== 0) {
-      this.labels[i] = 0;
-      this.version = freshVersion();
-    }
+    if (this.valid(mfn)) this.endEra(mfn);
     if (!this.valid(mfn) || this.pages[i] === undefined) return;
     this.pages[i] = undefined;
     this.frozen[i] = false;
@@ -185,6 +215,7 @@ export class FrameTable {
       contentsVersion: this.contentsVersion,
       pages: this.pages.slice(),
       pageVersions: this.pageVersions.slice(),
+      labels: last?.version === this.version ? last.labels : this.labels.slice(),
     };
     this.saved = saved;
     return saved;
@@ -193,6 +224,7 @@ export class FrameTable {
   load(saved: SavedFrameTable): void {
     if (saved.version !== this.version) {
       new Uint8Array(this.buffer).set(new Uint8Array(saved.bytes));
+      this.labels = saved.labels.slice();
       this.version = saved.version;
     }
     if (saved.contentsVersion !== this.contentsVersion) {

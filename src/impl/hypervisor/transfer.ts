@@ -85,8 +85,9 @@ export function gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs):
     return GNTST_general_error;
   }
   assignPages(xen, mfn, e.id); // cannot fail here (receiver not dying, limit checked)
-  // Ghost (docs/semantics.md §15): the page's bytes, with their labels, are the receiver's now.
-  xen.frames.permitFlow(d, e.id);
+  // Ghost (docs/semantics.md §15): the frame, bytes and all, may flow to the receiver; the
+  // sender's grants of it end.
+  xen.frames.transferred(mfn, e.id);
 
   // L2486-2504: tell the receiver about its new page.
   const shared = e.grantTable.shared;

@@ -19,7 +19,7 @@ import {
   PAGE_SIZE,
 } from '../../xen/abi.ts';
 import { memcpyWithinPage, readRuns, writeRuns } from '../contents.ts';
-import { labelsAt, withFlow, withLabels } from '../flow.ts';
+import { withPermit, withStore } from '../flow.ts';
 import { entryAt } from '../entry.ts';
 import { domainAt, isIndex, nrEntries } from '../lookup.ts';
 import type { PinCounts } from '../pins.ts';
@@ -191,15 +191,12 @@ function copyOne(b: Batch, caller: DomId, args: CopyArgs): number {
     });
   }
   if (len > 0) {
-    // Ghost (docs/semantics.md §15): the bytes' origins travel with them; the element's grant
-    // permitted a flow from the source side's domain to the dest side's (a gmfn side is the
-    // caller's own).
-    b.state = withLabels(b.state, to.mfn, labelsAt(b.state, from.mfn));
-    b.state = withFlow(
-      b.state,
-      srcGref ? (b.src.domain ?? caller) : caller,
-      destGref ? (b.dest.domain ?? caller) : caller,
-    );
+    // Ghost (docs/semantics.md §15): the caller stored bytes of the source frame into the
+    // destination; a side it holds through a grant (also a gmfn side that reused a granted
+    // buffer) permits the flow of that frame to it (source) or from it (destination).
+    b.state = withStore(b.state, to.mfn, from.mfn, caller);
+    if (from.grant) b.state = withPermit(b.state, from.mfn, caller, false);
+    if (to.grant) b.state = withPermit(b.state, to.mfn, caller, true);
   }
   return GNTST_okay;
 }

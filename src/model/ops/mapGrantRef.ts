@@ -1,7 +1,7 @@
 // GNTTABOP_map_grant_ref: map_grant_ref() (grant_table.c L1003-1383) element by element, for a
 // PV mapper and a v1 granter. docs/semantics.md §4.
 
-import { withFlow } from '../flow.ts';
+import { withPermit } from '../flow.ts';
 import type { DomId, MapGrantRefArgs, MapGrantRefOp } from '../../ops/op.ts';
 import type { MapElementResult, MapGrantRefResult } from '../../ops/result.ts';
 import {
@@ -164,10 +164,10 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
       d.hostMappings = mapWith(d.hostMappings, slot, { mfn: pinned.mfn, writable });
     }
   });
-  // Ghost (docs/semantics.md §15): the mapper may read the granter's page; write it unless
+  // Ghost (docs/semantics.md §15): the granted frame may flow to the mapper, and from it unless
   // read-only.
-  const read = withFlow(batch.state, granter.id, ld);
-  batch.state = args.flags & GNTMAP_readonly ? read : withFlow(read, ld, granter.id);
+  const read = withPermit(batch.state, pinned.mfn, ld, false);
+  batch.state = args.flags & GNTMAP_readonly ? read : withPermit(read, pinned.mfn, ld, true);
   // L1331-1333: dev_bus_addr is returned for every successful map, device_map or not
   return { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE };
 }

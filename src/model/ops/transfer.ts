@@ -1,7 +1,7 @@
 // GNTTABOP_transfer: gnttab_transfer() (grant_table.c L2283-2524) with
 // gnttab_prepare_for_transfer() (L2220-2281), PV caller and PV receiver. docs/semantics.md §7.
 
-import { withFlow, withoutLabels } from '../flow.ts';
+import { withTransferred, withoutFrame } from '../flow.ts';
 import type { DomId, TransferArgs, TransferOp } from '../../ops/op.ts';
 import type { TransferResult } from '../../ops/result.ts';
 import {
@@ -38,7 +38,7 @@ function lost(
   status: number,
 ): { state: ModelState; status: number } {
   // free_domheap_pages scrubs an ownerless page (common/page_alloc.c: `scrub = 1` for d == NULL)
-  const freed = withoutLabels(stolen, mfn); // ghost (§15): no bytes, no origins
+  const freed = withoutFrame(stolen, mfn); // ghost (§15): no labels, no permits
   return {
     state: editState(freed, (s) => {
       s.frameOwner = mapWithout(stolen.frameOwner, mfn);
@@ -97,8 +97,9 @@ function transferOne(
     d.p2m = mapWith(d.p2m, d.pv ? mfn : entry.frame, mfn);
     d.grantTable = withEntry(d.grantTable, args.ref, done);
   });
-  // Ghost (docs/semantics.md §15): the page's bytes, with their origins, are the receiver's.
-  const flowed = withFlow(received, caller, receiver.id);
+  // Ghost (docs/semantics.md §15): the frame, bytes and all, may flow to the receiver; the
+  // sender's grants of it end.
+  const flowed = withTransferred(received, mfn, receiver.id);
   return {
     state: editState(flowed, (s) => {
       s.frameOwner = mapWith(received.frameOwner, mfn, receiver.id);

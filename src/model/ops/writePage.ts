@@ -5,7 +5,7 @@
 import type { WritePageOp } from '../../ops/op.ts';
 import type { WritePageResult } from '../../ops/result.ts';
 import { fillRange, withinPage } from '../contents.ts';
-import { labelBit, withLabels } from '../flow.ts';
+import { withStore } from '../flow.ts';
 import type { ModelState } from '../state.ts';
 import { editState, mapWith, mapWithout } from '../update.ts';
 
@@ -24,9 +24,9 @@ export function writePage(
   };
 }
 
-/** Ghost: a store of `len` > 0 bytes by `by` labels the frame with its origin (§15). */
+/** Ghost (§15): a store of `len` > 0 bytes by `by` into a frame it does not own is labelled. */
 export function labelled(state: ModelState, by: number, mfn: number, len: number): ModelState {
-  return len > 0 ? withLabels(state, mfn, labelBit(by)) : state;
+  return len > 0 ? withStore(state, mfn, undefined, by) : state;
 }
 
 /** `state` with bytes [off, off+len) of frame `mfn` set to `byte`. */
