@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { op } from '../support/ops.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { makeConfig } from '../../src/config.ts';
 import { copyDomainCacheSelfRule } from '../../src/faults/copyDomainCacheSelfRule.ts';
@@ -27,12 +28,6 @@ import { flowLabel, permitBit, withStore } from '../../src/model/flow.ts';
 import { initialState, step } from '../../src/model/index.ts';
 import type { Op } from '../../src/ops/op.ts';
 import type { OpResult } from '../../src/ops/result.ts';
-import {
-  DOMID_SELF,
-  GNTCOPY_dest_gref,
-  GNTCOPY_source_gref,
-  PAGE_SIZE,
-} from '../../src/xen/abi.ts';
 
 // Default config: d0..d2 with 4 pages each, MFNs 0x100..0x10b.
 const CONFIG = makeConfig({});
@@ -46,13 +41,6 @@ interface Leak {
   readonly names: RegExp;
 }
 
-const COPY_8_FROM_D0_GFN0 = {
-  source: { u: 8, domid: 0, offset: 0 },
-  dest: { u: 0, domid: DOMID_SELF, offset: 0 },
-  len: 8,
-  flags: GNTCOPY_source_gref,
-};
-
 const LEAKS: readonly Leak[] = [
   {
     // d0 grants d1 its gfn 0 (ref 8); a first element copies through that grant and caches the
@@ -62,19 +50,9 @@ const LEAKS: readonly Leak[] = [
     ops: [
       { kind: 'write_page', dom: 0, gfn: 1, off: 0, len: 8, byte: 0x77 },
       { kind: 'grant_access', dom: 0, ref: 8, grantee: 1, gfn: 0, readonly: true },
-      {
-        kind: 'copy',
-        caller: 1,
-        batch: [
-          COPY_8_FROM_D0_GFN0,
-          {
-            source: { u: 1, domid: 0, offset: 0 },
-            dest: { u: 0, domid: DOMID_SELF, offset: 0 },
-            len: 8,
-            flags: 0,
-          },
-        ],
-      },
+      op(
+        'copy(d1: d0 ref=8 off=0 -> self gmfn=0 off=0 len=8; d0 gmfn=1 off=0 -> self gmfn=0 off=0 len=8)',
+      ),
     ],
     faultedCopy: [0, 0],
     correctCopy: [0, -8], // GNTST_permission_denied
@@ -88,24 +66,9 @@ const LEAKS: readonly Leak[] = [
     ops: [
       { kind: 'write_page', dom: 1, gfn: 0, off: 0, len: 8, byte: 0x55 },
       { kind: 'grant_access', dom: 0, ref: 8, grantee: 1, gfn: 0, readonly: false },
-      {
-        kind: 'copy',
-        caller: 1,
-        batch: [
-          {
-            source: { u: 0, domid: DOMID_SELF, offset: 0 },
-            dest: { u: 8, domid: 0, offset: 0 },
-            len: 8,
-            flags: GNTCOPY_dest_gref,
-          },
-          {
-            source: { u: 0, domid: DOMID_SELF, offset: 0 },
-            dest: { u: 1, domid: 0, offset: 0 },
-            len: 8,
-            flags: 0,
-          },
-        ],
-      },
+      op(
+        'copy(d1: self gmfn=0 off=0 -> d0 ref=8 off=0 len=8; self gmfn=0 off=0 -> d0 gmfn=1 off=0 len=8)',
+      ),
     ],
     faultedCopy: [0, 0],
     correctCopy: [0, -8], // GNTST_permission_denied
@@ -118,18 +81,7 @@ const LEAKS: readonly Leak[] = [
     ops: [
       { kind: 'write_page', dom: 0, gfn: 3, off: 0, len: 1, byte: 0x99 },
       { kind: 'grant_access', dom: 0, ref: 8, grantee: 2, gfn: 2, readonly: true },
-      {
-        kind: 'copy',
-        caller: 2,
-        batch: [
-          {
-            source: { u: 8, domid: 0, offset: PAGE_SIZE - 1 },
-            dest: { u: 0, domid: DOMID_SELF, offset: 0 },
-            len: 2,
-            flags: GNTCOPY_source_gref,
-          },
-        ],
-      },
+      op('copy(d2: d0 ref=8 off=4095 -> self gmfn=0 off=0 len=2)'),
     ],
     faultedCopy: [0],
     correctCopy: [-10], // GNTST_bad_copy_arg

@@ -1,6 +1,7 @@
 // The step properties of page contents and copy: each holds on real transitions and fires when
 // the transition is corrupted in exactly what it promises.
 import { describe, expect, it } from 'vitest';
+import { op } from '../support/ops.ts';
 import {
   copyLeavesNoPin,
   writesOnlyWhereWritable,
@@ -12,14 +13,6 @@ import { fillRange } from '../../src/model/contents.ts';
 import { initialState, step } from '../../src/model/index.ts';
 import type { ModelState } from '../../src/model/state.ts';
 import { mapWith, updateDomain } from '../../src/model/update.ts';
-import type { Op } from '../../src/ops/op.ts';
-import { parseOp } from '../../src/ops/text.ts';
-
-function op(text: string): Op {
-  const parsed = parseOp(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.op;
-}
 
 /** The last transition of `texts` from the initial state. */
 function last(...texts: string[]): Transition {

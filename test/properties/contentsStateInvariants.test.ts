@@ -3,6 +3,7 @@
 // no maptrack handle accounts for), and bytes stored through a read-only grant by
 // flows-permitted (a store into a frame no writable grant let its writer write). docs/properties.md.
 import { describe, expect, it } from 'vitest';
+import { op } from '../support/ops.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { makeConfig } from '../../src/config.ts';
 import { ImplView } from '../../src/harness/implView.ts';
@@ -12,12 +13,7 @@ import { storeBytes } from '../../src/impl/guest/memory.ts';
 import { initialState, step } from '../../src/model/index.ts';
 import { withStore } from '../../src/model/flow.ts';
 import type { Op } from '../../src/ops/op.ts';
-import {
-  DOMID_SELF,
-  GNTCOPY_source_gref,
-  GNTMAP_host_map,
-  GNTMAP_readonly,
-} from '../../src/xen/abi.ts';
+import { GNTMAP_host_map, GNTMAP_readonly } from '../../src/xen/abi.ts';
 
 const CONFIG = makeConfig({});
 const D1_GFN0 = 0x104;
@@ -42,18 +38,7 @@ describe('copy-leaves-no-pin as a state invariant: pin-accounting', () => {
     src.haveGrant = false;
     return rc;
   };
-  const COPY: Op = {
-    kind: 'copy',
-    caller: 2,
-    batch: [
-      {
-        source: { u: 8, domid: 1, offset: 0 },
-        dest: { u: 0, domid: DOMID_SELF, offset: 0 },
-        len: 4,
-        flags: GNTCOPY_source_gref,
-      },
-    ],
-  };
+  const COPY: Op = op('copy(d2: d1 ref=8 off=0 -> self gmfn=0 off=0 len=4)');
 
   it('a copy that leaves its pin behind fails pin-accounting (and status-bits-mirror-pins holds: GTF_reading stays with the pin)', () => {
     const system = new GrantSystem(CONFIG, { gnttabCopyOne: forgetGrant });

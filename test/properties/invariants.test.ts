@@ -4,6 +4,7 @@
 // message names the corrupted domain, ref, handle or page. Without this, a check that always
 // returns null would pass every suite unnoticed.
 import { describe, expect, it } from 'vitest';
+import { op } from '../support/ops.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { initialMfn, makeConfig } from '../../src/config.ts';
 import { ImplView } from '../../src/harness/implView.ts';
@@ -42,8 +43,6 @@ import {
   MAPTRACK_PER_PAGE,
   MAPTRACK_TAIL,
   SHGNT_PER_PAGE_V1,
-  DOMID_SELF,
-  GNTCOPY_source_gref,
 } from '../../src/xen/abi.ts';
 
 // --- The reachable state --------------------------------------------------------------------
@@ -89,18 +88,7 @@ const SCENARIO: readonly Op[] = [
   // by d2 through the read-only grant into d2's gfn 2 (D2_MFN)
   { kind: 'write_page', dom: 1, gfn: 1, off: 0, len: 16, byte: 0x11 },
   { kind: 'write_mapped', dom: 2, hostAddr: 0x1000, off: 16, len: 16, byte: 0x22 },
-  {
-    kind: 'copy',
-    caller: 2,
-    batch: [
-      {
-        source: { u: RO_REF, domid: 1, offset: 0 },
-        dest: { u: 2, domid: DOMID_SELF, offset: 0 },
-        len: 32,
-        flags: GNTCOPY_source_gref,
-      },
-    ],
-  },
+  op(`copy(d2: d1 ref=${RO_REF} off=0 -> self gmfn=2 off=0 len=32)`),
 ];
 
 function succeeded(r: OpResult): boolean {

@@ -2,6 +2,7 @@
 // permits recorded by the frame table, equal to the model's ghost after every op of random runs
 // (with copies, page writes, transfers and snapshots), and flows-permitted holding on both sides.
 import { describe, expect, it } from 'vitest';
+import { op } from '../../support/ops.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { makeConfig } from '../../../src/config.ts';
 import { ImplView } from '../../../src/harness/implView.ts';
@@ -73,18 +74,7 @@ describe('the information-flow ghost', () => {
     const s = system();
     s.apply({ kind: 'write_page', dom: 0, gfn: 0, off: 0, len: 4, byte: 7 }); // mfn 0x100
     s.apply({ kind: 'grant_access', dom: 0, ref: 8, grantee: 2, gfn: 0, readonly: true });
-    const copy: Op = {
-      kind: 'copy',
-      caller: 2,
-      batch: [
-        {
-          source: { u: 8, domid: 0, offset: 0 },
-          dest: { u: 1, domid: DOMID_SELF, offset: 0 },
-          len: 4,
-          flags: GNTCOPY_source_gref,
-        },
-      ],
-    };
+    const copy: Op = op('copy(d2: d0 ref=8 off=0 -> self gmfn=1 off=0 len=4)');
     expect(s.apply(copy)).toEqual({ kind: 'copy', statuses: [0] });
     // d0's store into its own page crossed nothing; d2's copy read d0's granted frame
     expect(implFlow(s)).toEqual({
@@ -112,18 +102,7 @@ describe('the information-flow ghost', () => {
     const s = system();
     // d0 grants its gfn 3 (mfn 0x103) to d1, which copies from it; then d0 gives the page to d2
     s.apply({ kind: 'grant_access', dom: 0, ref: 8, grantee: 1, gfn: 3, readonly: true });
-    s.apply({
-      kind: 'copy',
-      caller: 1,
-      batch: [
-        {
-          source: { u: 8, domid: 0, offset: 0 },
-          dest: { u: 0, domid: DOMID_SELF, offset: 0 },
-          len: 4,
-          flags: GNTCOPY_source_gref,
-        },
-      ],
-    });
+    s.apply(op('copy(d1: d0 ref=8 off=0 -> self gmfn=0 off=0 len=4)'));
     expect(implFlow(s).labels).toEqual(new Map([[0x104, [flowLabel(0x103, 1)]]]));
     s.apply({ kind: 'end_access', dom: 0, ref: 8 });
     s.apply({ kind: 'grant_transfer', dom: 2, ref: 8, grantee: 0, gfn: 5 });

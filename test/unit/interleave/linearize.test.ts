@@ -3,25 +3,18 @@
 // give, and a property that every sequential run is linearizable in its own order.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { op } from '../../support/ops.ts';
 import { makeConfig } from '../../../src/config.ts';
 import type { CompletedOp } from '../../../src/interleave/linearize.ts';
 import { linearize } from '../../../src/interleave/linearize.ts';
 import type { ModelState } from '../../../src/model/index.ts';
 import { initialState, step } from '../../../src/model/index.ts';
-import type { Op } from '../../../src/ops/op.ts';
 import type { OpResult } from '../../../src/ops/result.ts';
-import { parseOp } from '../../../src/ops/text.ts';
 import { OpSpace, focusArbitrary, opArbitrary } from '../../../properties/generators/ops.ts';
 import { OP_KINDS } from '../../../src/ops/op.ts';
 import { PINNED_SEEDS, testSeeds } from '../../support/seeds.ts';
 
 const config = makeConfig();
-
-function op(text: string): Op {
-  const parsed = parseOp(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.op;
-}
 
 /** The state and results of `texts` run one after another from the initial state. */
 function sequential(texts: readonly string[]): { state: ModelState; results: OpResult[] } {

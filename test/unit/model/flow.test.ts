@@ -1,6 +1,7 @@
 // The model's information-flow ghost (src/model/flow.ts, docs/semantics.md §15): which stores
 // are labelled, what a grant permits, and how a transfer or a free ends a frame's era.
 import { describe, expect, it } from 'vitest';
+import { op } from '../../support/ops.ts';
 import { makeConfig } from '../../../src/config.ts';
 import {
   OWN_BYTES,
@@ -17,7 +18,7 @@ import {
 import { initialState, stateKey, statesEqual, step } from '../../../src/model/index.ts';
 import type { ModelState } from '../../../src/model/state.ts';
 import type { Op } from '../../../src/ops/op.ts';
-import { DOMID_SELF, GNTCOPY_source_gref, GNTMAP_host_map } from '../../../src/xen/abi.ts';
+import { GNTMAP_host_map } from '../../../src/xen/abi.ts';
 
 // Default config: d0..d2 with 4 pages each, MFNs 0x100..0x10b.
 const CONFIG = makeConfig({});
@@ -64,25 +65,9 @@ describe('the flow ghost of the model', () => {
   it("a copy through a grant labels the caller's frame with the frame read, and permits it", () => {
     const state = run([
       { kind: 'grant_access', dom: 0, ref: 8, grantee: 2, gfn: 3, readonly: true },
-      {
-        kind: 'copy',
-        caller: 2,
-        batch: [
-          {
-            source: { u: 8, domid: 0, offset: 0 },
-            dest: { u: 1, domid: DOMID_SELF, offset: 0 },
-            len: 16,
-            flags: GNTCOPY_source_gref,
-          },
-          {
-            // the caller's own frames: nothing crosses
-            source: { u: 0, domid: DOMID_SELF, offset: 0 },
-            dest: { u: 1, domid: DOMID_SELF, offset: 0 },
-            len: 16,
-            flags: 0,
-          },
-        ],
-      },
+      op(
+        'copy(d2: d0 ref=8 off=0 -> self gmfn=1 off=0 len=16; self gmfn=0 off=0 -> self gmfn=1 off=0 len=16)',
+      ),
     ]);
     expect(flowOf(state)).toEqual({
       labels: new Map([[0x109, [flowLabel(0x103, 2)]]]),
