@@ -5,7 +5,7 @@
 
 import type { DomId, Mfn } from '../ops/op.ts';
 import type { ModelState } from './state.ts';
-import { mapWith, mapWithout } from './update.ts';
+import { editState, mapWith, mapWithout } from './update.ts';
 
 export interface FlowGhost {
   /** Per frame: its origin labels (flowLabel), sorted, no duplicates; absent when none. */
@@ -57,7 +57,9 @@ export function flowOf(state: ModelState): FlowGhost {
 }
 
 function withFlowGhost(state: ModelState, flow: FlowGhost): ModelState {
-  return { ...state, flow };
+  return editState(state, (s) => {
+    s.flow = flow;
+  });
 }
 
 /** `state` after domain `by` stored bytes into frame `to`, read from frame `from` (undefined: its
@@ -75,7 +77,7 @@ export function withStore(
   const old = flow.labels.get(to) ?? [];
   const labels = labelsWith(old, flowLabel(origin, by));
   if (labels === old) return state;
-  return withFlowGhost(state, { ...flow, labels: mapWith(flow.labels, to, labels) });
+  return withFlowGhost(state, { labels: mapWith(flow.labels, to, labels), permits: flow.permits });
 }
 
 /** `state` with frame `mfn` permitted to flow to domain `d` (`write`: from `d` into it). */
@@ -84,7 +86,7 @@ export function withPermit(state: ModelState, mfn: Mfn, d: DomId, write: boolean
   const old = flow.permits.get(mfn) ?? 0;
   const bits = (old | permitBit(d, write)) >>> 0;
   if (bits === old) return state;
-  return withFlowGhost(state, { ...flow, permits: mapWith(flow.permits, mfn, bits) });
+  return withFlowGhost(state, { labels: flow.labels, permits: mapWith(flow.permits, mfn, bits) });
 }
 
 /** The ghost of a frame whose owner changed or that was freed: its permits end (they were its
