@@ -35,13 +35,17 @@ export interface InvariantFailure {
 /** Which check failed; the trace and the report name it. A result or state mismatch also lists
  * the state invariants that failed at the same step (`alsoFailed`, absent when none): a fault
  * that returns the wrong status and leaks bytes is named for both. */
-export type Violation =
+/** The model and the subject disagree on a step's result or state (compareOutcomes). */
+export type Mismatch =
   | { readonly check: 'result-mismatch'; readonly alsoFailed?: readonly InvariantFailure[] }
   | {
       readonly check: 'state-mismatch';
       readonly diff: readonly string[];
       readonly alsoFailed?: readonly InvariantFailure[];
-    }
+    };
+
+export type Violation =
+  | Mismatch
   | InvariantFailure
   | {
       readonly check: 'step-property';
@@ -107,7 +111,7 @@ export interface StepObservation {
 /** Stage 1: equal results, then abstract(impl) equal to the model state. `known`: a model state
  * and an impl state found equal before (the previous step's), so that only what changed since
  * is compared. */
-export function compareOutcomes(o: StepObservation, known?: EqualPair): Violation | null {
+export function compareOutcomes(o: StepObservation, known?: EqualPair): Mismatch | null {
   if (!resultsEqual(o.modelResult, o.implResult)) return { check: 'result-mismatch' };
   if (!statesEqual(o.modelState, o.implState, known)) {
     return { check: 'state-mismatch', diff: diffStates(o.modelState, o.implState) };
@@ -292,18 +296,16 @@ export class Checker {
     return { modelResult, implResult, modelState, implState, violation };
   }
 
-  /** A mismatch, with the state invariants that fail at its step on either side (only on a
+  /** A mismatch (compareOutcomes' result or state), with the state invariants that fail at its step on either side (only on a
    * failing step, so no cost to a passing run). */
-  private withAlsoFailed(outcome: Violation): Violation {
+  private withAlsoFailed(outcome: Mismatch): Mismatch {
     const { invariants } = this.options;
     const internals = this.subject.internals;
     const also = [
       ...failingInvariants(new ModelSubject(this.modelState), invariants),
       ...(internals ? failingInvariants(internals.view(true), invariants) : []),
     ];
-    return also.length === 0 || outcome.check === 'invariant' || outcome.check === 'step-property'
-      ? outcome
-      : { ...outcome, alsoFailed: also };
+    return also.length === 0 ? outcome : { ...outcome, alsoFailed: also };
   }
 
   /** The model and impl states of the last step whose checks all passed. */

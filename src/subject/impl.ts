@@ -38,7 +38,9 @@ export class ImplSubject implements Subject {
   /** The invariants' scans of this system, kept from step to step (src/harness/implView.ts). */
   private readonly scans = new ScanIndex();
   readonly internals = {
-    view: (): InvariantSubject => new ImplInvariantSubject(new ImplView(this.system, this.scans)),
+    // rescan: a fresh index, every scan in full (the memo-equivalence tests compare against it)
+    view: (rescan?: boolean): InvariantSubject =>
+      new ImplInvariantSubject(new ImplView(this.system, rescan ? new ScanIndex() : this.scans)),
     reads: () => implReads(this.system),
   };
 
