@@ -7,9 +7,6 @@
 import { explore } from '../explore/index.ts';
 import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../xenExplore/index.ts';
-import type { XenState } from '../xenExplore/index.ts';
-import type { XenBounds } from '../xenExplore/index.ts';
-import type { OpKind } from '../ops/op.ts';
 import type { Fault } from './fault.ts';
 import { faultSubject } from './fault.ts';
 
@@ -37,19 +34,17 @@ export interface ExploreFaultOptions {
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
   readonly timeBudgetMs: number;
-  /** The default bounds (the full alphabet) unless given; cut to the fault's `search`. */
-  readonly bounds?: XenBounds;
 }
 
 export function exploreFault(fault: Fault, options: ExploreFaultOptions): ExplorerResult {
-  const bounds = options.bounds ?? DEFAULT_XEN_BOUNDS;
+  // The default bounds (the full alphabet), cut to the fault's `search`.
   const { kinds, ...extras } = fault.search;
-  const full = xenModel(bounds, { invariants: options.invariants, ...extras });
-  const wanted = new Set<OpKind>(kinds);
-  const model = {
-    ...full,
-    actions: (s: XenState) => [...full.actions(s)].filter((a) => wanted.has(a.kind)),
-  };
+  const model = xenModel(DEFAULT_XEN_BOUNDS, {
+    invariants: options.invariants,
+    ...extras,
+    opKinds: kinds,
+    pteMaps: true,
+  });
   const conformance = new XenConformance(model, {
     invariants: options.invariants,
     properties: options.properties,

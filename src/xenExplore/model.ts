@@ -21,6 +21,11 @@ export interface XenModelOptions extends XenExtras {
   readonly invariants?: readonly StateInvariant[];
   /** Only these op kinds (a subject's): the others are left out of the alphabet. */
   readonly opKinds?: readonly OpKind[];
+  /** GNTMAP_contains_pte maps in the alphabet. Default: unless `opKinds` leaves out
+   * unmap_and_replace (a subject without that op, like the real-Xen agent, has no PTE surface;
+   * properties/suites.ts does the same). A fault's search cuts kinds for another reason, and
+   * keeps them. */
+  readonly pteMaps?: boolean;
 }
 
 export interface XenExploreModel extends ExplorableModel<XenState, Op> {
@@ -39,9 +44,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   const protocol = bounds.alphabet === 'protocol';
   const s0: XenState = { model: initialState(config), collected: 0 };
   const kinds = options.opKinds ? new Set<OpKind>(options.opKinds) : undefined;
-  // GNTMAP_contains_pte maps go with unmap_and_replace: a subject without the op (the real-Xen
-  // agent) is not sent PTE addresses either (properties/suites.ts does the same).
-  const noPte = kinds !== undefined && !kinds.has('unmap_and_replace');
+  const noPte = !(options.pteMaps ?? (kinds === undefined || kinds.has('unmap_and_replace')));
   // Why cache keys by object? A step that changes nothing returns its parent, and stateKey
   // (a canonical string over every map) is most of the cost of a transition.
   const keys = new WeakMap<XenState, string>();
