@@ -119,7 +119,9 @@ describe('flows-permitted catches the copy faults that leak bytes', () => {
       expect(copyStatuses(results.at(-1))).toEqual(leak.correctCopy);
       expect(failing(system)).toEqual({});
       let state = initialState(CONFIG);
-      for (const op of leak.ops) state = step(state, op).state;
+      let last: OpResult | undefined;
+      for (const op of leak.ops) ({ state, result: last } = step(state, op));
+      expect(copyStatuses(last)).toEqual(leak.correctCopy);
       for (const inv of INVARIANTS) expect(inv.onModel(state), inv.name).toBeNull();
     });
   }

@@ -7,7 +7,7 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { makeConfig } from '../../../src/config.ts';
 import { ImplView } from '../../../src/harness/implView.ts';
 import type { GrantSystem } from '../../../src/impl/index.ts';
-import { flowLabel, flowOf, OWN_BYTES, permitBit } from '../../../src/model/flow.ts';
+import { flowLabel, flowOf, labelOrigin, OWN_BYTES, permitBit } from '../../../src/model/flow.ts';
 import { initialState } from '../../../src/model/index.ts';
 import type { ModelState } from '../../../src/model/state.ts';
 import type { Op } from '../../../src/ops/op.ts';
@@ -132,7 +132,7 @@ describe('the information-flow ghost', () => {
         const flow = flowOf(model);
         for (const [mfn, list] of flow.labels) {
           labels += list.length;
-          if (list.some((l) => Math.floor(l / 16) - 1 === mfn)) transferred++;
+          if (list.some((l) => labelOrigin(l) === mfn)) transferred++;
         }
         permits += flow.permits.size;
       });

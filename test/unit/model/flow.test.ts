@@ -54,12 +54,24 @@ describe('the flow ghost of the model', () => {
         batch: [{ dom: 0, ref: 8, flags: GNTMAP_host_map, hostAddr: 0x1000 }],
       },
       { kind: 'write_mapped', dom: 1, hostAddr: 0x1000, off: 0, len: 4, byte: 2 },
-      { kind: 'write_mapped', dom: 1, hostAddr: 0x1000, off: 8, len: 0, byte: 2 }, // len 0
     ]);
     expect(flowOf(state)).toEqual({
       labels: new Map([[0x101, [flowLabel(OWN_BYTES, 1)]]]),
       permits: new Map([[0x101, permitBit(1, false) | permitBit(1, true)]]),
     });
+  });
+
+  it('labels no zero-length store through a writable mapping: no byte moved', () => {
+    const state = run([
+      { kind: 'grant_access', dom: 0, ref: 8, grantee: 1, gfn: 1, readonly: false },
+      {
+        kind: 'map_grant_ref',
+        caller: 1,
+        batch: [{ dom: 0, ref: 8, flags: GNTMAP_host_map, hostAddr: 0x1000 }],
+      },
+      { kind: 'write_mapped', dom: 1, hostAddr: 0x1000, off: 8, len: 0, byte: 2 },
+    ]);
+    expect(flowOf(state).labels).toEqual(new Map());
   });
 
   it("a copy through a grant labels the caller's frame with the frame read, and permits it", () => {
