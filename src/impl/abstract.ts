@@ -250,6 +250,17 @@ interface SystemCache {
 
 const caches = new WeakMap<GrantSystem, SystemCache>();
 
+/** Are the fields of `state` that come straight from the domain and its guest library (not from
+ * its versioned tables) still the domain's? */
+function sameDomainFields(state: DomainState, d: XenDomain, guest: GuestLib): boolean {
+  return (
+    state.totPages === d.totPages &&
+    state.p2m === d.p2m &&
+    state.hostMappings === d.pageTable &&
+    state.rawWritten === guest.rawWritten
+  );
+}
+
 function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefined): DomainCache {
   const gt = d.grantTable;
   const shared = gt.shared;
@@ -260,10 +271,7 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
     cache.sharedVersion === shared.version &&
     cache.activeVersion === act.version &&
     cache.maptrackVersion === mt.version &&
-    cache.state.totPages === d.totPages &&
-    cache.state.p2m === d.p2m &&
-    cache.state.hostMappings === d.pageTable &&
-    cache.state.rawWritten === guest.rawWritten
+    sameDomainFields(cache.state, d, guest)
   ) {
     return cache; // nothing changed (most steps)
   }
@@ -314,10 +322,7 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
     prev !== undefined &&
     prev.grantTable === grantTable &&
     prev.maptrack === maptrack &&
-    prev.totPages === d.totPages &&
-    prev.p2m === d.p2m &&
-    prev.hostMappings === d.pageTable &&
-    prev.rawWritten === guest.rawWritten
+    sameDomainFields(prev, d, guest)
       ? prev
       : {
           id: d.id,
