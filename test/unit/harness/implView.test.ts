@@ -4,12 +4,37 @@
 import { describe, expect, it } from 'vitest';
 import { ImplView, ScanIndex } from '../../../src/harness/implView.ts';
 import { abstractUncached } from '../../../src/impl/abstract.ts';
+import { TouchLog } from '../../../src/impl/touch.ts';
 import type { ImplSnapshot } from '../../../src/impl/index.ts';
 import { GTF_reading, GTF_transfer_completed, GTF_writing } from '../../../src/xen/abi.ts';
 import { randomOp, rng } from '../impl/randomOps.ts';
 import { system } from '../impl/helpers.ts';
 
+describe('TouchLog', () => {
+  it('tells a reader what was written since its mark, and to rescan after a reset or overflow', () => {
+    const log = new TouchLog(4);
+    expect(log.since(undefined)).toBeUndefined();
+    const start = log.mark();
+    log.touch(3);
+    log.touch(7);
+    const mid = log.mark();
+    log.touch(3);
+    expect(log.since(start)).toEqual([3, 7, 3]);
+    expect(log.since(mid)).toEqual([3]);
+    log.touch(1);
+    log.touch(2); // the fifth write: past the capacity, the log starts over
+    expect(log.since(start)).toBeUndefined();
+    expect(log.since(mid)).toBeUndefined();
+    const after = log.mark();
+    log.reset();
+    expect(log.since(after)).toBeUndefined();
+    expect(log.since(log.mark())).toEqual([]);
+  });
+});
+
 describe('ScanIndex', () => {
+  // Seed n compares every n-th step: the Checker asks only when a step changed what the scans
+  // read, so the index must also catch up on several steps' writes at once.
   it('gives the same scans as a full rescan, across ops, snapshots and restores', () => {
     let steps = 0;
     let nonEmpty = 0; // steps where some domain has pins and live handles
@@ -28,6 +53,8 @@ describe('ScanIndex', () => {
         } else {
           s.apply(randomOp(r, abstractUncached(s)));
         }
+        steps++;
+        if (step % seed !== 0) continue;
         const kept = new ImplView(s, index);
         const full = new ImplView(s);
         for (const d of s.xen.domains) {
@@ -40,11 +67,10 @@ describe('ScanIndex', () => {
         }
         if (s.xen.domains.some((d) => full.pinned(d.id).length > 0 && full.live(d.id).length > 0))
           nonEmpty++;
-        steps++;
       }
     }
     expect(steps).toBe(2000);
-    expect(nonEmpty).toBeGreaterThan(500);
+    expect(nonEmpty).toBeGreaterThan(200);
   });
 
   it('scans a table again only where its touch log says it was written', () => {
