@@ -8,8 +8,8 @@ import type { Fault } from './fault.ts';
 
 // The only no_space return of map_grant_ref is get_maptrack_handle's failure (L1062), and that
 // path changes nothing, so rewriting the status is the same as the one-line bug.
-const mapGrantRefWrongCode: ImplParts['mapGrantRef'] = (xen, ld, op) => {
-  const result = mapGrantRef(xen, ld, op);
+const mapGrantRefWrongCode: ImplParts['mapGrantRef'] = function* (xen, ld, op) {
+  const result = yield* mapGrantRef(xen, ld, op);
   return result.status === GNTST_no_space ? { status: GNTST_no_device_space } : result;
 };
 

@@ -14,8 +14,8 @@ const unmapPutHandle: ImplParts['unmapPutHandle'] = (_xen, lgt, handle) => {
 };
 
 // ...and phase 2 frees the handle of any element that finds its entry empty.
-const unmapCommonComplete: ImplParts['unmapCommonComplete'] = (xen, ld, op) => {
-  correctComplete(xen, ld, op);
+const unmapCommonComplete: ImplParts['unmapCommonComplete'] = function* (xen, ld, op) {
+  yield* correctComplete(xen, ld, op);
   if (op.done === 0) return;
   const lgt = xen.domain(ld).maptrack;
   if ((lgt.flags(op.handle) & MAPPED) === 0) xen.parts.putMaptrackHandle(lgt, op.handle);

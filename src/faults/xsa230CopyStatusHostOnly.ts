@@ -12,7 +12,7 @@ import {
 } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 
-const releaseGrantForCopy: ImplParts['releaseGrantForCopy'] = (xen, rd, ref, readonly) => {
+const releaseGrantForCopy: ImplParts['releaseGrantForCopy'] = function* (xen, rd, ref, readonly) {
   const rgt = xen.domain(rd).grantTable;
   const pin = (rgt.active.pinOf(ref) - (readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc)) >>> 0;
   rgt.active.setPin(ref, pin);
@@ -20,7 +20,10 @@ const releaseGrantForCopy: ImplParts['releaseGrantForCopy'] = (xen, rd, ref, rea
   let clear = 0;
   if (!readonly && (pin & GNTPIN_hstw_mask) === 0) clear |= GTF_writing;
   if ((pin & GNTPIN_hstr_mask) === 0) clear |= GTF_reading;
-  if (clear !== 0) rgt.shared.clearFlags(ref, clear);
+  if (clear !== 0) {
+    yield rgt.shared.before('clearFlags', ref);
+    rgt.shared.clearFlags(ref, clear);
+  }
 };
 
 export const xsa230CopyStatusHostOnly: Fault = {

@@ -8,8 +8,17 @@ import type { Fault } from './fault.ts';
 
 // map_grant_ref is the only caller of _set_status here and returns rc as the status, so giving
 // it the comparison's value (0 or 1) is the same as the misplaced parenthesis.
-const setStatus: ImplParts['setStatus'] = (shared, ref, pinned, readonly, mapflag, ldomid) =>
-  setStatusV1(shared, ref, pinned, readonly, mapflag, ldomid) !== GNTST_okay ? 1 : GNTST_okay;
+const setStatus: ImplParts['setStatus'] = function* (
+  shared,
+  ref,
+  pinned,
+  readonly,
+  mapflag,
+  ldomid,
+) {
+  const rc = yield* setStatusV1(shared, ref, pinned, readonly, mapflag, ldomid);
+  return rc !== GNTST_okay ? 1 : GNTST_okay;
+};
 
 export const xsa316PositiveStatus: Fault = {
   id: 'xsa-316-positive-status',

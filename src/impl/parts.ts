@@ -1,6 +1,7 @@
 // The replaceable pieces of the impl, named after the Xen (or Linux) function each mirrors. A
 // fault (a re-created Xen bug) replaces ONE of them; everything calls through this record, so
-// the replacement is seen everywhere. DEFAULT_PARTS holds the correct implementations.
+// the replacement is seen everywhere. DEFAULT_PARTS holds the correct implementations. A part
+// that touches a shared entry or a lock returns Steps (./steps.ts): it pauses there.
 
 import type { GrantPte, XenDomain } from './hypervisor/domain.ts';
 import type {
@@ -60,7 +61,11 @@ import { reduceStatusForPin } from './hypervisor/reduceStatusForPin.ts';
 import { setStatusV1 } from './hypervisor/setStatus.ts';
 import { swapRefOutOfRange, swapSharedEntriesV1 } from './hypervisor/swapGrantRef.ts';
 import type { GrantTable } from './hypervisor/grantTable.ts';
-import { receiverAtPageLimit, transferEntryAccepts } from './hypervisor/transfer.ts';
+import {
+  prepareForTransfer,
+  receiverAtPageLimit,
+  transferEntryAccepts,
+} from './hypervisor/transfer.ts';
 import type { UnmapCommon } from './hypervisor/unmapGrantRef.ts';
 import {
   unmapCommon,
@@ -69,6 +74,7 @@ import {
   unmapPutHandle,
 } from './hypervisor/unmapGrantRef.ts';
 import type { SharedGrantMemory } from './sharedMemory.ts';
+import type { Steps } from './steps.ts';
 
 export interface ImplParts {
   // --- Hypervisor: maptrack handles (get/put_maptrack_handle) --------------------------------
@@ -87,7 +93,7 @@ export interface ImplParts {
     ref: Ref,
     pin: number,
     readonly: boolean,
-  ) => void;
+  ) => Steps<void>;
   /** map_grant_ref: did device_map claim the reference in hand, so host_map needs its own? */
   readonly deviceMapClaimedRef: (flags: number) => boolean;
   /** _set_status_v1: set GTF_reading/GTF_writing, checking type/domid when unpinned. */
@@ -98,14 +104,14 @@ export interface ImplParts {
     readonly: boolean,
     mapflag: boolean,
     ldomid: DomId,
-  ) => number;
+  ) => Steps<number>;
   /** reduce_status_for_pin: clear the status bits the remaining pins no longer justify. */
   readonly reduceStatusForPin: (
     shared: SharedGrantMemory,
     ref: Ref,
     pin: number,
     readonly: boolean,
-  ) => void;
+  ) => Steps<void>;
   /** get_paged_frame: rd's gfn to an mfn rd owns, with a reference; or a negative GNTST. */
   readonly getPagedFrame: (xen: Hypervisor, rd: DomId, gfn: Gfn) => number;
   /** create_grant_host_mapping (PV create_grant_pv_mapping): write the grant PTE. */
@@ -131,13 +137,17 @@ export interface ImplParts {
   /** replace_grant_pv_mapping: does the PTE found map the grant's frame, present, with its RW? */
   readonly grantPteMatches: (pte: GrantPte | undefined, mfn: Mfn, flags: number) => boolean;
   /** map_grant_ref: one element of GNTTABOP_map_grant_ref. */
-  readonly mapGrantRef: (xen: Hypervisor, ld: DomId, op: MapGrantRefArgs) => MapElementResult;
+  readonly mapGrantRef: (
+    xen: Hypervisor,
+    ld: DomId,
+    op: MapGrantRefArgs,
+  ) => Steps<MapElementResult>;
   /** unmap_common: phase 1 of one unmap element (handle freed here). */
-  readonly unmapCommon: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
+  readonly unmapCommon: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => Steps<void>;
   /** unmap_common's put_handle: clear an entry with nothing left and free its handle. */
   readonly unmapPutHandle: (xen: Hypervisor, lgt: MaptrackTable, handle: Handle) => void;
   /** unmap_common_complete: phase 2 (page references, pins, status bits). */
-  readonly unmapCommonComplete: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
+  readonly unmapCommonComplete: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => Steps<void>;
   /** unmap_common_complete's put_page(_and_type): the references of the parts phase 1 removed. */
   readonly unmapCompletePutPages: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => void;
 
@@ -146,6 +156,9 @@ export interface ImplParts {
   readonly stealPage: (xen: Hypervisor, d: DomId, mfn: Mfn) => number;
   /** gnttab_prepare_for_transfer's test: may sender `ld` commit this flags+domid word? */
   readonly transferEntryAccepts: (scombo: number, ld: DomId) => boolean;
+  /** gnttab_prepare_for_transfer: commit receiver `rd`'s entry for sender `ld`, under rd's
+   * grant lock (taken with no page_alloc_lock held: XSA-73). */
+  readonly prepareForTransfer: (xen: Hypervisor, rd: DomId, ld: DomId, ref: Ref) => Steps<boolean>;
   /** gnttab_transfer's max_pages test (L2412-2414): the receiver cannot take one more page. */
   readonly receiverAtPageLimit: (e: XenDomain) => boolean;
 
@@ -153,7 +166,7 @@ export interface ImplParts {
   /** swap_grant_ref's bounds check (XSA-18): is this ref beyond the caller's table? */
   readonly swapRefOutOfRange: (gt: GrantTable, ref: Ref) => boolean;
   /** swap_grant_ref's version branch: exchange the two shared entries (v1: 8 bytes each). */
-  readonly swapSharedEntries: (gt: GrantTable, refA: Ref, refB: Ref) => void;
+  readonly swapSharedEntries: (gt: GrantTable, refA: Ref, refB: Ref) => Steps<void>;
   // --- Hypervisor: copy -------------------------------------------------------------------------
   /** gnttab_copy_one: one element of GNTTABOP_copy, with the batch's two cached buffers. */
   readonly gnttabCopyOne: (
@@ -162,25 +175,30 @@ export interface ImplParts {
     op: CopyArgs,
     dest: CopyBuf,
     src: CopyBuf,
-  ) => number;
+  ) => Steps<number>;
   /** The DOMID_SELF rule for an element whose domain pair is cached: okay or permission_denied. */
   readonly copySelfRule: (ptr: CopyPtr, gref: boolean, lockedAnew: boolean) => number;
   /** gnttab_copy_buf's bounds: page (bad_copy_arg), then windows (general_error), else okay. */
   readonly copyBufBounds: (op: CopyArgs, dest: CopyBuf, src: CopyBuf) => number;
   /** release_grant_for_copy: drop a copy buffer's pin and reduce the status bits. */
-  readonly releaseGrantForCopy: (xen: Hypervisor, rd: DomId, ref: Ref, readonly: boolean) => void;
+  readonly releaseGrantForCopy: (
+    xen: Hypervisor,
+    rd: DomId,
+    ref: Ref,
+    readonly: boolean,
+  ) => Steps<void>;
 
   // --- Guest library (Linux drivers/xen/grant-table.c) ------------------------------------------
   /** gnttab_grant_foreign_access_ref */
-  readonly guestGrantAccess: (guest: GuestLib, op: GrantAccessOp) => GrantAccessResult;
+  readonly guestGrantAccess: (guest: GuestLib, op: GrantAccessOp) => Steps<GrantAccessResult>;
   /** gnttab_end_foreign_access_ref */
-  readonly guestEndAccess: (guest: GuestLib, op: EndAccessOp) => EndAccessResult;
+  readonly guestEndAccess: (guest: GuestLib, op: EndAccessOp) => Steps<EndAccessResult>;
   /** gnttab_grant_foreign_transfer_ref */
-  readonly guestGrantTransfer: (guest: GuestLib, op: GrantTransferOp) => GrantTransferResult;
+  readonly guestGrantTransfer: (guest: GuestLib, op: GrantTransferOp) => Steps<GrantTransferResult>;
   /** gnttab_end_foreign_transfer_ref */
-  readonly guestEndTransfer: (guest: GuestLib, op: EndTransferOp) => EndTransferResult;
+  readonly guestEndTransfer: (guest: GuestLib, op: EndTransferOp) => Steps<EndTransferResult>;
   /** A protocol-ignoring 8-byte store. */
-  readonly guestRawWrite: (guest: GuestLib, op: RawWriteOp) => RawWriteResult;
+  readonly guestRawWrite: (guest: GuestLib, op: RawWriteOp) => Steps<RawWriteResult>;
 }
 
 export const DEFAULT_PARTS: ImplParts = {
@@ -203,6 +221,7 @@ export const DEFAULT_PARTS: ImplParts = {
   unmapCompletePutPages,
   stealPage,
   transferEntryAccepts,
+  prepareForTransfer,
   receiverAtPageLimit,
   swapRefOutOfRange,
   swapSharedEntries: swapSharedEntriesV1,

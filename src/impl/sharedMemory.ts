@@ -1,11 +1,12 @@
 // The one door to a domain's shared grant table (pub.h struct grant_entry_v1, Xen's union
-// grant_combo): every guest-side and hypervisor-side access to a shared entry is a call here, so
-// that a later interleaving harness can split ops at exactly these points (Xen's ACCESS_ONCE
-// reads and guest_cmpxchg updates of grant_combo). Backing store: one ArrayBuffer of 8-byte v1
-// entries, 512 per frame.
+// grant_combo): every guest-side and hypervisor-side access to a shared entry is a call here, and
+// an op yields `before(access, ref)` just ahead of each call, so that the interleaving engine
+// splits ops at exactly these points (Xen's ACCESS_ONCE reads and guest_cmpxchg updates of
+// grant_combo). Backing store: one ArrayBuffer of 8-byte v1 entries, 512 per frame.
 
-import type { Ref } from '../ops/op.ts';
+import type { DomId, Ref } from '../ops/op.ts';
 import { GRANT_ENTRY_V1_SIZE, PAGE_SIZE, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
+import type { SharedAccessKind, SharedField, SharedPause } from './steps.ts';
 import { TouchLog } from './touch.ts';
 import { freshVersion } from './version.ts';
 
@@ -21,19 +22,6 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error('grantcheck needs a little-endian host (grant_combo layout)');
 }
 
-export type SharedField = 'flags' | 'domid' | 'frame' | 'combo' | 'entry';
-export type SharedAccessKind = 'load' | 'store' | 'cmpxchg' | 'and';
-
-/** One access to a shared entry, reported to the hook before it happens. */
-export interface SharedAccess {
-  readonly kind: SharedAccessKind;
-  readonly field: SharedField;
-  readonly ref: Ref;
-}
-
-/** Called before every access; an interleaving harness can schedule other actors here. */
-export type SharedAccessHook = (access: SharedAccess) => void;
-
 /** Pack flags (low half) and domid (high half) as Xen's grant_combo word. */
 export function combo(flags: number, domid: number): number {
   return ((flags & 0xffff) | ((domid & 0xffff) << 16)) >>> 0;
@@ -45,18 +33,37 @@ export function comboDomid(word: number): number {
   return word >>> 16;
 }
 
+/** The accesses, by method name, with what their pause reports. */
+const SHARED_ACCESSES = {
+  loadFlags: ['load', 'flags'],
+  storeFlags: ['store', 'flags'],
+  loadDomid: ['load', 'domid'],
+  storeDomid: ['store', 'domid'],
+  loadFrame: ['load', 'frame'],
+  storeFrame: ['store', 'frame'],
+  loadCombo: ['load', 'combo'],
+  cmpxchgFlags: ['cmpxchg', 'flags'],
+  cmpxchgCombo: ['cmpxchg', 'combo'],
+  clearFlags: ['and', 'flags'],
+  storeEntry: ['store', 'entry'],
+  loadEntry: ['load', 'entry'],
+} as const satisfies Record<string, readonly [SharedAccessKind, SharedField]>;
+export type SharedAccess = keyof typeof SHARED_ACCESSES;
+
 export class SharedGrantMemory {
   private u16: Uint16Array;
   private u32: Uint32Array;
-  /** Optional observer of every access (none by default: no cost beyond one test). */
-  hook: SharedAccessHook | undefined = undefined;
   /** Content version (./version.ts): renewed by every write. */
   version = freshVersion();
   /** The refs written (./touch.ts). */
   readonly touched = new TouchLog();
   private saved: SavedSharedMemory | undefined;
 
-  constructor(nrFrames: number) {
+  constructor(
+    /** The domain whose table this is. */
+    readonly dom: DomId,
+    nrFrames: number,
+  ) {
     const buffer = new ArrayBuffer(nrFrames * PAGE_SIZE);
     this.u16 = new Uint16Array(buffer);
     this.u32 = new Uint32Array(buffer);
@@ -83,41 +90,60 @@ export class SharedGrantMemory {
     this.touched.reset();
   }
 
-  private note(kind: SharedAccessKind, field: SharedField, ref: Ref): void {
-    if (this.hook !== undefined) this.hook({ kind, field, ref });
+  /** The pause an op yields just before calling `access` on entry `ref`. */
+  before(access: SharedAccess, ref: Ref): SharedPause {
+    const [kind, field] = SHARED_ACCESSES[access];
+    return { kind: 'shared', access: kind, field, dom: this.dom, ref };
+  }
+
+  /** Accesses made so far, and the last one: what test/unit/impl/steps.test.ts checks each
+   * op's pauses against (one access after each shared pause, the one it names). */
+  accesses = 0;
+  lastAccess: readonly [SharedAccess, Ref] | undefined = undefined;
+
+  private accessed(access: SharedAccess, ref: Ref): void {
+    this.accesses++;
+    this.lastAccess = [access, ref];
+  }
+
+  /** The entry as it is now, for readers outside any op (tests, reports): no pause. */
+  inspect(ref: Ref): { readonly flags: number; readonly domid: number; readonly frame: number } {
+    const i = ref * U32_PER_ENTRY;
+    const word = this.u32[i] ?? 0;
+    return { flags: comboFlags(word), domid: comboDomid(word), frame: this.u32[i + 1] ?? 0 };
   }
 
   loadFlags(ref: Ref): number {
-    this.note('load', 'flags', ref);
+    this.accessed('loadFlags', ref);
     return this.u16[ref * U16_PER_ENTRY] ?? 0;
   }
 
   storeFlags(ref: Ref, flags: number): void {
-    this.note('store', 'flags', ref);
+    this.accessed('storeFlags', ref);
     this.u16[ref * U16_PER_ENTRY] = flags;
     this.version = freshVersion();
     this.touched.touch(ref);
   }
 
   loadDomid(ref: Ref): number {
-    this.note('load', 'domid', ref);
+    this.accessed('loadDomid', ref);
     return this.u16[ref * U16_PER_ENTRY + 1] ?? 0;
   }
 
   storeDomid(ref: Ref, domid: number): void {
-    this.note('store', 'domid', ref);
+    this.accessed('storeDomid', ref);
     this.u16[ref * U16_PER_ENTRY + 1] = domid;
     this.version = freshVersion();
     this.touched.touch(ref);
   }
 
   loadFrame(ref: Ref): number {
-    this.note('load', 'frame', ref);
+    this.accessed('loadFrame', ref);
     return this.u32[ref * U32_PER_ENTRY + 1] ?? 0;
   }
 
   storeFrame(ref: Ref, frame: number): void {
-    this.note('store', 'frame', ref);
+    this.accessed('storeFrame', ref);
     this.u32[ref * U32_PER_ENTRY + 1] = frame;
     this.version = freshVersion();
     this.touched.touch(ref);
@@ -125,13 +151,13 @@ export class SharedGrantMemory {
 
   /** ACCESS_ONCE(*(uint32_t *)shah): flags and domid in one load (grant_combo). */
   loadCombo(ref: Ref): number {
-    this.note('load', 'combo', ref);
+    this.accessed('loadCombo', ref);
     return this.u32[ref * U32_PER_ENTRY] ?? 0;
   }
 
   /** 16-bit compare-and-swap of flags (the guest's sync_cmpxchg); returns the value seen. */
   cmpxchgFlags(ref: Ref, expected: number, desired: number): number {
-    this.note('cmpxchg', 'flags', ref);
+    this.accessed('cmpxchgFlags', ref);
     const i = ref * U16_PER_ENTRY;
     const seen = this.u16[i] ?? 0;
     if (seen === (expected & 0xffff)) {
@@ -145,7 +171,7 @@ export class SharedGrantMemory {
   /** 32-bit compare-and-swap of the flags+domid word (Xen's guest_cmpxchg on grant_combo);
    * returns the value seen. */
   cmpxchgCombo(ref: Ref, expected: number, desired: number): number {
-    this.note('cmpxchg', 'combo', ref);
+    this.accessed('cmpxchgCombo', ref);
     const i = ref * U32_PER_ENTRY;
     const seen = this.u32[i] ?? 0;
     if (seen === expected >>> 0) {
@@ -158,7 +184,7 @@ export class SharedGrantMemory {
 
   /** gnttab_clear_flags (x86.h L52-57, `lock andw`): atomically clear `mask` in flags. */
   clearFlags(ref: Ref, mask: number): void {
-    this.note('and', 'flags', ref);
+    this.accessed('clearFlags', ref);
     const i = ref * U16_PER_ENTRY;
     this.u16[i] = (this.u16[i] ?? 0) & ~mask;
     this.version = freshVersion();
@@ -167,7 +193,7 @@ export class SharedGrantMemory {
 
   /** A plain 8-byte store of a whole entry (a guest ignoring the protocol). */
   storeEntry(ref: Ref, flags: number, domid: number, frame: number): void {
-    this.note('store', 'entry', ref);
+    this.accessed('storeEntry', ref);
     const i = ref * U32_PER_ENTRY;
     this.u32[i] = combo(flags, domid);
     this.u32[i + 1] = frame;
@@ -178,7 +204,7 @@ export class SharedGrantMemory {
   /** A plain 8-byte load of a whole entry (swap_grant_ref's struct copy); words beyond the
    * table read as zero. */
   loadEntry(ref: Ref): { readonly combo: number; readonly frame: number } {
-    this.note('load', 'entry', ref);
+    this.accessed('loadEntry', ref);
     const i = ref * U32_PER_ENTRY;
     return { combo: this.u32[i] ?? 0, frame: this.u32[i + 1] ?? 0 };
   }

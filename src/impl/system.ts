@@ -1,6 +1,8 @@
 // The concrete system under test: Xen's hypervisor state plus one guest library per domain,
-// driven op by op. apply() is the entry point the harness calls; snapshot()/restore() let an
-// explorer return to any state cheaply (typed arrays copied, immutable maps shared).
+// driven op by op. apply() is the entry point the sequential harness calls; steps() runs the same
+// op pausing at every shared-entry access and Xen lock (./steps.ts), for the interleaving engine;
+// snapshot()/restore() let an explorer return to any state cheaply (typed arrays copied,
+// immutable maps shared).
 
 import type { GrantConfig } from '../config.ts';
 import type { DomId, Gfn, Mfn, Op, Ref, SwapGrantRefOp } from '../ops/op.ts';
@@ -21,6 +23,8 @@ import type { SavedFrameTable } from './hypervisor/mm.ts';
 import type { ImplParts } from './parts.ts';
 import { DEFAULT_PARTS } from './parts.ts';
 import type { SavedSharedMemory } from './sharedMemory.ts';
+import type { Steps } from './steps.ts';
+import { runToEnd } from './steps.ts';
 
 interface DomainSnapshot {
   readonly shared: SavedSharedMemory;
@@ -73,19 +77,25 @@ export class GrantSystem {
     return g;
   }
 
+  /** Run one op to its end. */
   apply(op: Op): OpResult {
+    return runToEnd(this.steps(op));
+  }
+
+  /** Run one op step by step: it pauses before each shared-entry access and Xen lock op. */
+  *steps(op: Op): Steps<OpResult> {
     const parts = this.parts;
     switch (op.kind) {
       case 'grant_access':
-        return this.libraryWrote(op, parts.guestGrantAccess(this.guest(op.dom), op));
+        return this.libraryWrote(op, yield* parts.guestGrantAccess(this.guest(op.dom), op));
       case 'end_access':
-        return this.libraryWrote(op, parts.guestEndAccess(this.guest(op.dom), op));
+        return this.libraryWrote(op, yield* parts.guestEndAccess(this.guest(op.dom), op));
       case 'grant_transfer':
-        return this.libraryWrote(op, parts.guestGrantTransfer(this.guest(op.dom), op));
+        return this.libraryWrote(op, yield* parts.guestGrantTransfer(this.guest(op.dom), op));
       case 'end_transfer':
-        return this.libraryWrote(op, parts.guestEndTransfer(this.guest(op.dom), op));
+        return this.libraryWrote(op, yield* parts.guestEndTransfer(this.guest(op.dom), op));
       case 'raw_write':
-        return parts.guestRawWrite(this.guest(op.dom), op);
+        return yield* parts.guestRawWrite(this.guest(op.dom), op);
       case 'write_page':
         return writePage(this.xen, op);
       case 'read_page':
@@ -101,9 +111,9 @@ export class GrantSystem {
       case 'query_size':
       case 'unmap_and_replace':
       case 'copy':
-        return doGrantTableOp(this.xen, op);
+        return yield* doGrantTableOp(this.xen, op);
       case 'swap_grant_ref':
-        return this.swapped(op, doGrantTableOp(this.xen, op));
+        return this.swapped(op, yield* doGrantTableOp(this.xen, op));
       default:
         return unreachable(op);
     }

@@ -33,8 +33,8 @@ const GRANT_RO: Op = { kind: 'grant_access', dom: 1, ref: 8, grantee: 2, gfn: 0,
 describe('copy-leaves-no-pin as a state invariant: pin-accounting', () => {
   // A variant of gnttab_copy_one that forgets it holds the source grant, so that
   // gnttab_copy_release_buf never calls release_grant_for_copy.
-  const forgetGrant: ImplParts['gnttabCopyOne'] = (xen, caller, op, dest, src) => {
-    const rc = DEFAULT_PARTS.gnttabCopyOne(xen, caller, op, dest, src);
+  const forgetGrant: ImplParts['gnttabCopyOne'] = function* (xen, caller, op, dest, src) {
+    const rc = yield* DEFAULT_PARTS.gnttabCopyOne(xen, caller, op, dest, src);
     src.haveGrant = false;
     return rc;
   };

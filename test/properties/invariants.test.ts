@@ -634,7 +634,7 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
         what: 'GTF_writing is set on an entry with only read-only pins',
         corrupt: (sys) => {
           const shared = dom(sys, 1).grantTable.shared;
-          shared.storeFlags(RO_REF, shared.loadFlags(RO_REF) | GTF_writing);
+          shared.storeFlags(RO_REF, shared.inspect(RO_REF).flags | GTF_writing);
         },
         names: /d1 ref 9: flags 0x1d with pin 0x100 \(GTF_writing\)/,
         dom: 1,
@@ -970,7 +970,7 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
       {
         // No op shrinks a table: load a copy saved from a zero-frame one.
         what: 'the shared table has no frame',
-        corrupt: (sys) => dom(sys, 1).grantTable.shared.load(new SharedGrantMemory(0).save()),
+        corrupt: (sys) => dom(sys, 1).grantTable.shared.load(new SharedGrantMemory(0, 0).save()),
         names: /d1 nr_grant_frames 0 outside 1..2/,
         dom: 1,
       },

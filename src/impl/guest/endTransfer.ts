@@ -9,11 +9,13 @@ import {
   GTF_transfer_completed,
   GTF_type_mask,
 } from '../../xen/abi.ts';
+import type { Steps } from '../steps.ts';
 import type { GuestLib } from './guestLib.ts';
 
-export function endTransfer(guest: GuestLib, op: EndTransferOp): EndTransferResult {
+export function* endTransfer(guest: GuestLib, op: EndTransferOp): Steps<EndTransferResult> {
   const mem = guest.memory;
   if (guest.refusesRef(op.ref)) return { kind: 'end_transfer', outcome: 'einval' };
+  yield mem.before('loadFlags', op.ref);
   let flags = mem.loadFlags(op.ref);
   // Refused: not a transfer grant (semantics.md §3)
   if ((flags & GTF_type_mask) !== GTF_accept_transfer) {
@@ -21,6 +23,7 @@ export function endTransfer(guest: GuestLib, op: EndTransferOp): EndTransferResu
   }
   // Phase 1: no transfer committed yet, so cancel (Linux returns frame 0).
   while ((flags & GTF_transfer_committed) === 0) {
+    yield mem.before('cmpxchgFlags', op.ref);
     const seen = mem.cmpxchgFlags(op.ref, flags, 0);
     if (seen === flags) return { kind: 'end_transfer', outcome: 'cancelled' };
     flags = seen;
@@ -28,5 +31,6 @@ export function endTransfer(guest: GuestLib, op: EndTransferOp): EndTransferResu
   // Phase 2: committed. Linux spins here until completed; we report instead of spinning.
   if ((flags & GTF_transfer_completed) === 0) return { kind: 'end_transfer', outcome: 'pending' };
   // rmb(): the frame was written before completed.
+  yield mem.before('loadFrame', op.ref);
   return { kind: 'end_transfer', outcome: 'completed', frame: mem.loadFrame(op.ref) };
 }

@@ -20,7 +20,9 @@ import {
   GNTST_permission_denied,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
+import type { Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
+import { unlock } from './mapGrantRef.ts';
 import {
   getPageTypeWritable,
   NO_OWNER,
@@ -61,28 +63,56 @@ export function emptyCopyBuf(): CopyBuf {
 }
 
 /** release_grant_for_copy (v1): the pin comes off, reduce_status_for_pin. */
-export function releaseGrantForCopy(xen: Hypervisor, rd: DomId, ref: Ref, readonly: boolean): void {
-  const rgt = xen.domain(rd).grantTable;
+export function* releaseGrantForCopy(
+  xen: Hypervisor,
+  rd: DomId,
+  ref: Ref,
+  readonly: boolean,
+): Steps<void> {
+  const r = xen.domain(rd);
+  const rgt = r.grantTable;
+  yield r.locks.grantReadLock; // L2512-2514
+  yield r.locks.activeEntryAcquire(ref);
   const act = rgt.active;
   const pin = (act.pinOf(ref) - (readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc)) >>> 0;
   act.setPin(ref, pin);
-  xen.parts.reduceStatusForPin(rgt.shared, ref, pin, readonly);
+  yield* xen.parts.reduceStatusForPin(rgt.shared, ref, pin, readonly);
+  yield* unlock(r, ref); // L2547-2548
 }
 
 /** acquire_grant_for_copy for a v1 entry: pins it for `ldom` and takes a page reference; the
  * frame, or a negative status with nothing held. */
-export function acquireGrantForCopy(
+export function* acquireGrantForCopy(
   xen: Hypervisor,
   rd: DomId,
   gref: Ref,
   ldom: DomId,
   readonly: boolean,
-): { status: number; mfn: Mfn } {
+): Steps<{ status: number; mfn: Mfn }> {
+  const r = xen.domain(rd);
+  yield r.locks.grantReadLock; // L2592
+  // acquire_grant_for_copy: ref beyond the table
+  if (gref >= r.grantTable.nrGrantEntries) {
+    yield r.locks.grantReadUnlock;
+    return { status: GNTST_bad_gntref, mfn: 0 };
+  }
+  yield r.locks.activeEntryAcquire(gref); // L2600
+  const got = yield* acquireLocked(xen, rd, gref, ldom, readonly);
+  yield* unlock(r, gref); // L2846-2847, L2854-2857
+  return got;
+}
+
+/** acquire_grant_for_copy's body, with rd's read lock and the entry's lock held. */
+function* acquireLocked(
+  xen: Hypervisor,
+  rd: DomId,
+  gref: Ref,
+  ldom: DomId,
+  readonly: boolean,
+): Steps<{ status: number; mfn: Mfn }> {
   const parts = xen.parts;
   const rgt = xen.domain(rd).grantTable;
   const pinIncr = readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc;
-  // acquire_grant_for_copy: ref beyond the table
-  if (gref >= rgt.nrGrantEntries) return { status: GNTST_bad_gntref, mfn: 0 };
   const act = rgt.active;
   const shared = rgt.shared;
   const oldPin = act.pinOf(gref);
@@ -93,12 +123,13 @@ export function acquireGrantForCopy(
   let mfn: Mfn;
   if (oldPin === 0 || (!readonly && (oldPin & (GNTPIN_devw_mask | GNTPIN_hstw_mask)) === 0)) {
     // _set_status with mapflag 0 (GTF_sub_page not checked)
-    const rc = parts.setStatus(shared, gref, oldPin !== 0, readonly, false, ldom);
+    const rc = yield* parts.setStatus(shared, gref, oldPin !== 0, readonly, false, ldom);
     if (rc !== GNTST_okay) return { status: rc, mfn: 0 };
+    yield shared.before('loadFrame', gref);
     const got = parts.getPagedFrame(xen, rd, shared.loadFrame(gref));
     if (got < 0) {
       // unlock_out_clear
-      parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
+      yield* parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
       return { status: got, mfn: 0 };
     }
     if (oldPin === 0) {
@@ -106,7 +137,7 @@ export function acquireGrantForCopy(
     } else if (act.mfnOf(gref) !== got) {
       // the frame re-read for a write upgrade is not the pinned one (XSA-500's check)
       putPage(xen, got);
-      parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
+      yield* parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
       return { status: GNTST_general_error, mfn: 0 };
     }
     mfn = got;
@@ -116,7 +147,7 @@ export function acquireGrantForCopy(
     const owner = xen.frames.valid(mfn) ? pageGetOwnerAndReference(xen, mfn) : NO_OWNER;
     if (owner !== rd) {
       if (owner !== NO_OWNER) putPage(xen, mfn);
-      parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
+      yield* parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
       return { status: GNTST_bad_domain, mfn: 0 };
     }
   }
@@ -125,10 +156,10 @@ export function acquireGrantForCopy(
 }
 
 /** gnttab_copy_release_buf */
-export function copyReleaseBuf(xen: Hypervisor, buf: CopyBuf): void {
+export function* copyReleaseBuf(xen: Hypervisor, buf: CopyBuf): Steps<void> {
   buf.mapped = false;
   if (buf.haveGrant && buf.domain !== undefined) {
-    xen.parts.releaseGrantForCopy(xen, buf.domain, buf.u, buf.readOnly);
+    yield* xen.parts.releaseGrantForCopy(xen, buf.domain, buf.u, buf.readOnly);
     buf.haveGrant = false;
   }
   if (buf.haveType && buf.page !== undefined) {
@@ -164,19 +195,19 @@ function lockDomains(xen: Hypervisor, caller: DomId, op: CopyArgs, src: CopyBuf,
 }
 
 /** gnttab_copy_claim_buf */
-function claimBuf(
+function* claimBuf(
   xen: Hypervisor,
   caller: DomId,
   op: CopyArgs,
   ptr: CopyPtr,
   buf: CopyBuf,
   grefFlag: number,
-): number {
+): Steps<number> {
   buf.readOnly = grefFlag === GNTCOPY_source_gref;
   const rd = buf.domain;
   if (rd === undefined) return GNTST_general_error; // not reachable: locked before
   if (op.flags & grefFlag) {
-    const got = acquireGrantForCopy(xen, rd, ptr.u, caller, buf.readOnly);
+    const got = yield* acquireGrantForCopy(xen, rd, ptr.u, caller, buf.readOnly);
     if (got.status !== GNTST_okay) return got.status;
     buf.mfn = got.mfn;
     buf.page = got.mfn;
@@ -301,13 +332,13 @@ export function copySelfRule(ptr: CopyPtr, gref: boolean, _lockedAnew: boolean):
 
 /** gnttab_copy_one: both domains locked if the pair changed, then per side the DOMID_SELF rule
  * and the buffer, then the bytes. */
-export function gnttabCopyOne(
+export function* gnttabCopyOne(
   xen: Hypervisor,
   caller: DomId,
   op: CopyArgs,
   dest: CopyBuf,
   src: CopyBuf,
-): number {
+): Steps<number> {
   const srcGref = (op.flags & GNTCOPY_source_gref) !== 0;
   const destGref = (op.flags & GNTCOPY_dest_gref) !== 0;
   const lockedAnew =
@@ -316,8 +347,8 @@ export function gnttabCopyOne(
     dest.domain === undefined ||
     op.dest.domid !== dest.domid;
   if (lockedAnew) {
-    copyReleaseBuf(xen, src);
-    copyReleaseBuf(xen, dest);
+    yield* copyReleaseBuf(xen, src);
+    yield* copyReleaseBuf(xen, dest);
     unlockDomains(src, dest);
     const rc = lockDomains(xen, caller, op, src, dest);
     if (rc !== GNTST_okay) return rc;
@@ -325,15 +356,15 @@ export function gnttabCopyOne(
   let rc = xen.parts.copySelfRule(op.source, srcGref, lockedAnew);
   if (rc !== GNTST_okay) return rc;
   if (!copyBufValid(op.source, src, srcGref)) {
-    copyReleaseBuf(xen, src);
-    rc = claimBuf(xen, caller, op, op.source, src, GNTCOPY_source_gref);
+    yield* copyReleaseBuf(xen, src);
+    rc = yield* claimBuf(xen, caller, op, op.source, src, GNTCOPY_source_gref);
     if (rc !== GNTST_okay) return rc;
   }
   rc = xen.parts.copySelfRule(op.dest, destGref, lockedAnew);
   if (rc !== GNTST_okay) return rc;
   if (!copyBufValid(op.dest, dest, destGref)) {
-    copyReleaseBuf(xen, dest);
-    rc = claimBuf(xen, caller, op, op.dest, dest, GNTCOPY_dest_gref);
+    yield* copyReleaseBuf(xen, dest);
+    rc = yield* claimBuf(xen, caller, op, op.dest, dest, GNTCOPY_dest_gref);
     if (rc !== GNTST_okay) return rc;
   }
   return copyBuf(xen, caller, op, dest, src);
@@ -341,20 +372,24 @@ export function gnttabCopyOne(
 
 /** gnttab_copy: each element in turn; a failing one releases both buffers; at the end both
  * are released and both domains unlocked. */
-export function gnttabCopy(xen: Hypervisor, caller: DomId, batch: readonly CopyArgs[]): number[] {
+export function* gnttabCopy(
+  xen: Hypervisor,
+  caller: DomId,
+  batch: readonly CopyArgs[],
+): Steps<number[]> {
   const src = emptyCopyBuf();
   const dest = emptyCopyBuf();
   const statuses: number[] = [];
   for (const op of batch) {
-    const rc = xen.parts.gnttabCopyOne(xen, caller, op, dest, src);
+    const rc = yield* xen.parts.gnttabCopyOne(xen, caller, op, dest, src);
     if (rc !== GNTST_okay) {
-      copyReleaseBuf(xen, src);
-      copyReleaseBuf(xen, dest);
+      yield* copyReleaseBuf(xen, src);
+      yield* copyReleaseBuf(xen, dest);
     }
     statuses.push(rc);
   }
-  copyReleaseBuf(xen, src);
-  copyReleaseBuf(xen, dest);
+  yield* copyReleaseBuf(xen, src);
+  yield* copyReleaseBuf(xen, dest);
   unlockDomains(src, dest);
   return statuses;
 }

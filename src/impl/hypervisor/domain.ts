@@ -5,6 +5,7 @@
 
 import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
 import { GrantTable } from './grantTable.ts';
+import { DomainLocks } from './locks.ts';
 import { MaptrackTable } from './maptrack.ts';
 
 /** A present PTE in an L1 slot mapping a granted frame (PV `create_grant_pv_mapping`). */
@@ -16,6 +17,8 @@ export interface GrantPte {
 export class XenDomain {
   readonly grantTable: GrantTable;
   readonly maptrack: MaptrackTable;
+  /** The pauses of its locks (./locks.ts). */
+  readonly locks: DomainLocks;
   totPages: number;
   /** gfn -> mfn. Replaced, never mutated, so snapshots and abstractions may share it. */
   p2m: ReadonlyMap<Gfn, Mfn>;
@@ -35,8 +38,9 @@ export class XenDomain {
     maxMaptrackFrames: number,
     p2m: ReadonlyMap<Gfn, Mfn>,
   ) {
-    this.grantTable = new GrantTable(maxGrantFrames);
+    this.grantTable = new GrantTable(id, maxGrantFrames);
     this.maptrack = new MaptrackTable(maxMaptrackFrames);
+    this.locks = new DomainLocks(id);
     this.totPages = p2m.size;
     this.p2m = p2m;
   }

@@ -98,8 +98,11 @@ export class GrantTable {
   readonly shared: SharedGrantMemory;
   active: ActiveEntries;
 
-  constructor(readonly maxGrantFrames: number) {
-    this.shared = new SharedGrantMemory(INITIAL_NR_GRANT_FRAMES);
+  constructor(
+    readonly dom: DomId,
+    readonly maxGrantFrames: number,
+  ) {
+    this.shared = new SharedGrantMemory(dom, INITIAL_NR_GRANT_FRAMES);
     this.active = new ActiveEntries(INITIAL_NR_GRANT_FRAMES * SHGNT_PER_PAGE_V1);
   }
 

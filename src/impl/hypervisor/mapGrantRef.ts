@@ -22,6 +22,8 @@ import {
   PAGE_SIZE,
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
+import type { Steps } from '../steps.ts';
+import type { XenDomain } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import type { MaptrackTable } from './maptrack.ts';
 import { INVALID_MAPTRACK_HANDLE } from './maptrack.ts';
@@ -52,14 +54,14 @@ export function pinIncrementRefused(pin: number, pinIncr: number): boolean {
 
 /** map_grant_ref's unlock_out_clear (L1372-1373): get_paged_frame failed after _set_status set
  * GTF_reading (and GTF_writing); clear what the pins do not justify (with pin 0: both). */
-export function mapUnlockOutClear(
+export function* mapUnlockOutClear(
   xen: Hypervisor,
   shared: SharedGrantMemory,
   ref: Ref,
   pin: number,
   readonly: boolean,
-): void {
-  xen.parts.reduceStatusForPin(shared, ref, pin, readonly);
+): Steps<void> {
+  yield* xen.parts.reduceStatusForPin(shared, ref, pin, readonly);
 }
 
 /** map_grant_ref's page reference phase (L1192-1230), "only need to grab
@@ -75,13 +77,23 @@ function hostMappingGetPageType(readonly: boolean): boolean {
   return !readonly;
 }
 
+/** active_entry_release, then grant_read_unlock (L1116-1117 and the error exits). */
+export function* unlock(rd: XenDomain, ref: Ref): Steps<void> {
+  yield rd.locks.activeEntryRelease(ref);
+  yield rd.locks.grantReadUnlock;
+}
+
 /** Every failure after the handle was taken gives it back (map_grant_ref L1381). */
 function failed(parts: ImplParts, lgt: MaptrackTable, handle: Handle, status: number) {
   parts.putMaptrackHandle(lgt, handle);
   return { status };
 }
 
-export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): MapElementResult {
+export function* mapGrantRef(
+  xen: Hypervisor,
+  ld: DomId,
+  op: MapGrantRefArgs,
+): Steps<MapElementResult> {
   const parts = xen.parts;
   const readonly = (op.flags & GNTMAP_readonly) !== 0;
 
@@ -101,30 +113,42 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
   if (handle === INVALID_MAPTRACK_HANDLE) return { status: GNTST_no_space };
 
   const rgt = rd.grantTable;
+  const locks = rd.locks;
   const ref = op.ref;
+  yield locks.grantReadLock; // L1055
   // map_grant_ref L1076: ref beyond nr_grant_entries
-  if (ref >= rgt.nrGrantEntries) return failed(parts, lgt, handle, GNTST_bad_gntref);
+  if (ref >= rgt.nrGrantEntries) {
+    yield locks.grantReadUnlock;
+    return failed(parts, lgt, handle, GNTST_bad_gntref);
+  }
 
+  yield locks.activeEntryAcquire(ref); // L1065
   const act = rgt.active;
   const shared = rgt.shared;
   const pin = act.pinOf(ref);
   // map_grant_ref L1088: pinned by another grantee, or a counter at 128. (is_sub_page is never
   // set: only copies set it, and copies are not modelled.)
   if (pin !== 0 && (act.domidOf(ref) !== ld || parts.pinIncrementRefused(pin, pinIncr))) {
+    yield* unlock(rd, ref);
     return failed(parts, lgt, handle, GNTST_general_error);
   }
 
   let inHand = -1; // the page reference get_paged_frame took (first pin only)
   if (pin === 0 || (!readonly && (pin & (GNTPIN_hstw_mask | GNTPIN_devw_mask)) === 0)) {
-    const rc = parts.setStatus(shared, ref, pin !== 0, readonly, true, ld);
+    const rc = yield* parts.setStatus(shared, ref, pin !== 0, readonly, true, ld);
     // map_grant_ref L1108: _set_status refused (type, grantee or read-only)
-    if (rc !== GNTST_okay) return failed(parts, lgt, handle, rc);
+    if (rc !== GNTST_okay) {
+      yield* unlock(rd, ref);
+      return failed(parts, lgt, handle, rc);
+    }
     if (pin === 0) {
+      yield shared.before('loadFrame', ref);
       const gfn = shared.loadFrame(ref);
       const got = parts.getPagedFrame(xen, rd.id, gfn);
       if (got < 0) {
         // map_grant_ref L1120: get_paged_frame's bad_page (or eagain)
-        parts.mapUnlockOutClear(xen, shared, ref, act.pinOf(ref), readonly);
+        yield* parts.mapUnlockOutClear(xen, shared, ref, act.pinOf(ref), readonly);
+        yield* unlock(rd, ref);
         return failed(parts, lgt, handle, got);
       }
       inHand = got;
@@ -135,6 +159,7 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
   // Pins go up before page references are taken (L1135).
   act.setPin(ref, (act.pinOf(ref) + pinIncr) >>> 0);
   const mfn = act.mfnOf(ref);
+  yield* unlock(rd, ref); // L1116-1117: page references are taken unlocked
 
   // Page reference phase (L1144-1239): one reference in hand, from get_paged_frame or here.
   let refcnt = 0;
@@ -183,9 +208,13 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
     if (hostMapCreated) parts.replaceGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags, 0);
     for (; typecnt > 0; typecnt--) putPageType(xen, mfn);
     for (; refcnt > 0; refcnt--) putPage(xen, mfn);
-    const after = (act.pinOf(ref) - pinIncr) >>> 0;
-    act.setPin(ref, after);
-    parts.reduceStatusForPin(shared, ref, after, readonly);
+    yield locks.grantReadLock; // L1326
+    yield locks.activeEntryAcquire(ref);
+    const actNow = rgt.active; // the table may have grown while unlocked
+    const after = (actNow.pinOf(ref) - pinIncr) >>> 0;
+    actNow.setPin(ref, after);
+    yield* parts.reduceStatusForPin(shared, ref, after, readonly);
+    yield* unlock(rd, ref);
     return failed(parts, lgt, handle, rc);
   }
 
@@ -202,10 +231,12 @@ export function mapGrantRef(xen: Hypervisor, ld: DomId, op: MapGrantRefArgs): Ma
 }
 
 /** gnttab_map_grant_ref: each element in turn. */
-export function gnttabMapGrantRef(
+export function* gnttabMapGrantRef(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly MapGrantRefArgs[],
-): MapElementResult[] {
-  return batch.map((op) => xen.parts.mapGrantRef(xen, ld, op));
+): Steps<MapElementResult[]> {
+  const results: MapElementResult[] = [];
+  for (const op of batch) results.push(yield* xen.parts.mapGrantRef(xen, ld, op));
+  return results;
 }

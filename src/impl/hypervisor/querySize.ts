@@ -3,9 +3,10 @@
 import type { QuerySizeOp } from '../../ops/op.ts';
 import type { QuerySizeResult } from '../../ops/result.ts';
 import { GNTST_bad_domain, GNTST_okay, GNTST_permission_denied } from '../../xen/abi.ts';
+import type { Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
-export function gnttabQuerySize(xen: Hypervisor, op: QuerySizeOp): QuerySizeResult {
+export function* gnttabQuerySize(xen: Hypervisor, op: QuerySizeOp): Steps<QuerySizeResult> {
   const d = xen.rcuLockDomainByAnyId(op.dom, op.caller);
   // gnttab_query_size: no such domain
   if (d === undefined) return { kind: 'query_size', status: GNTST_bad_domain };
@@ -14,10 +15,8 @@ export function gnttabQuerySize(xen: Hypervisor, op: QuerySizeOp): QuerySizeResu
     return { kind: 'query_size', status: GNTST_permission_denied };
   }
   const gt = d.grantTable;
-  return {
-    kind: 'query_size',
-    status: GNTST_okay,
-    nrFrames: gt.nrGrantFrames,
-    maxNrFrames: gt.maxGrantFrames,
-  };
+  yield d.locks.grantReadLock; // L2169
+  const nrFrames = gt.nrGrantFrames;
+  yield d.locks.grantReadUnlock;
+  return { kind: 'query_size', status: GNTST_okay, nrFrames, maxNrFrames: gt.maxGrantFrames };
 }

@@ -14,6 +14,7 @@ import {
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
 import { combo, comboDomid, comboFlags } from '../sharedMemory.ts';
+import type { Steps } from '../steps.ts';
 
 /** After this many failed cmpxchg attempts the entry is "unstable" (`retries++ == 4`). */
 const SET_STATUS_MAX_RETRIES = 4;
@@ -24,15 +25,16 @@ const SET_STATUS_MAX_RETRIES = 4;
  * @param mapflag a map (not a copy): GTF_sub_page also refuses.
  * @returns GNTST_okay or GNTST_general_error; nothing written on failure.
  */
-export function setStatusV1(
+export function* setStatusV1(
   shared: SharedGrantMemory,
   ref: Ref,
   pinned: boolean,
   readonly: boolean,
   mapflag: boolean,
   ldomid: DomId,
-): number {
+): Steps<number> {
   const mask = GTF_type_mask | (mapflag ? GTF_sub_page : 0);
+  yield shared.before('loadCombo', ref);
   let scombo = shared.loadCombo(ref);
   for (let retries = 0; ; retries++) {
     const flags = comboFlags(scombo);
@@ -46,6 +48,7 @@ export function setStatusV1(
       // _set_status_v1: a writable pin of a read-only grant
       if (flags & GTF_readonly) return GNTST_general_error;
     }
+    yield shared.before('cmpxchgCombo', ref);
     const prev = shared.cmpxchgCombo(ref, scombo, combo(newFlags, comboDomid(scombo)));
     if (prev === scombo) return GNTST_okay;
     // _set_status_v1: the guest keeps changing the entry ("unstable"); unreachable sequentially

@@ -9,9 +9,10 @@ import {
   GNTST_okay,
   GNTST_permission_denied,
 } from '../../xen/abi.ts';
+import type { Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
-export function gnttabSetupTable(xen: Hypervisor, op: SetupTableOp): SetupTableResult {
+export function* gnttabSetupTable(xen: Hypervisor, op: SetupTableOp): Steps<SetupTableResult> {
   const d = xen.rcuLockDomainByAnyId(op.dom, op.caller);
   // gnttab_setup_table: no such domain
   if (d === undefined) return { kind: 'setup_table', status: GNTST_bad_domain };
@@ -20,8 +21,20 @@ export function gnttabSetupTable(xen: Hypervisor, op: SetupTableOp): SetupTableR
     return { kind: 'setup_table', status: GNTST_permission_denied };
   }
   const gt = d.grantTable;
+  yield d.locks.grantWriteLock; // L2086
   // gnttab_setup_table: more frames than max_grant_frames
-  if (op.nrFrames > gt.maxGrantFrames) return { kind: 'setup_table', status: GNTST_general_error };
-  if (op.nrFrames > gt.nrGrantFrames) gt.grow(op.nrFrames); // gnttab_grow_table cannot fail here
-  return { kind: 'setup_table', status: GNTST_okay, nrFrames: gt.nrGrantFrames };
+  if (op.nrFrames > gt.maxGrantFrames) {
+    yield d.locks.grantWriteUnlock;
+    return { kind: 'setup_table', status: GNTST_general_error };
+  }
+  if (op.nrFrames > gt.nrGrantFrames) {
+    // gnttab_grow_table cannot fail here; share_xen_page_with_guest takes d's page_alloc_lock
+    // under the write lock (L1935)
+    yield d.locks.pageAllocLock;
+    gt.grow(op.nrFrames);
+    yield d.locks.pageAllocUnlock;
+  }
+  const nrFrames = gt.nrGrantFrames;
+  yield d.locks.grantWriteUnlock; // L2129
+  return { kind: 'setup_table', status: GNTST_okay, nrFrames };
 }

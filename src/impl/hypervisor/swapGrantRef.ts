@@ -6,6 +6,7 @@ import { GNTST_bad_gntref, GNTST_eagain, GNTST_okay } from '../../xen/abi.ts';
 import { comboDomid, comboFlags } from '../sharedMemory.ts';
 import type { GrantTable } from './grantTable.ts';
 import type { Hypervisor } from './hypervisor.ts';
+import type { Steps } from '../steps.ts';
 
 /** swap_grant_ref's bounds check (L3446-3450, added by XSA-18): is `ref` beyond the table? */
 export function swapRefOutOfRange(gt: GrantTable, ref: Ref): boolean {
@@ -14,34 +15,58 @@ export function swapRefOutOfRange(gt: GrantTable, ref: Ref): boolean {
 
 /** swap_grant_ref's version branch for a v1 table (L3468-3475): a plain struct copy of the
  * two 8-byte shared entries through a temporary. */
-export function swapSharedEntriesV1(gt: GrantTable, refA: Ref, refB: Ref): void {
+export function* swapSharedEntriesV1(gt: GrantTable, refA: Ref, refB: Ref): Steps<void> {
+  yield gt.shared.before('loadEntry', refA);
   const a = gt.shared.loadEntry(refA);
+  yield gt.shared.before('loadEntry', refB);
   const b = gt.shared.loadEntry(refB);
+  yield gt.shared.before('storeEntry', refA);
   gt.shared.storeEntry(refA, comboFlags(b.combo), comboDomid(b.combo), b.frame);
+  yield gt.shared.before('storeEntry', refB);
   gt.shared.storeEntry(refB, comboFlags(a.combo), comboDomid(a.combo), a.frame);
 }
 
 /** swap_grant_ref(ref_a, ref_b) for the current domain `d`: one element's status. */
-export function swapGrantRef(xen: Hypervisor, d: DomId, refA: Ref, refB: Ref): number {
+export function* swapGrantRef(xen: Hypervisor, d: DomId, refA: Ref, refB: Ref): Steps<number> {
+  const domain = xen.domain(d);
+  const locks = domain.locks;
+  yield locks.grantWriteLock; // L3445
+  const status = yield* swapLocked(xen, domain.grantTable, refA, refB);
+  yield locks.grantWriteUnlock; // L3496
+  return status;
+}
+
+/** swap_grant_ref's body under the write lock: each ref's active entry is acquired before its
+ * pin is read (L3460, L3464) and released, b then a, at the end (L3492-3494). */
+function* swapLocked(xen: Hypervisor, gt: GrantTable, refA: Ref, refB: Ref): Steps<number> {
   const parts = xen.parts;
-  const gt = xen.domain(d).grantTable;
+  const locks = xen.domain(gt.dom).locks;
   // L3446-3450: bounds, ref_a then ref_b
   if (parts.swapRefOutOfRange(gt, refA)) return GNTST_bad_gntref;
   if (parts.swapRefOutOfRange(gt, refB)) return GNTST_bad_gntref;
   // L3456-3457: swapping the same ref is a no-op, pinned or not
   if (refA === refB) return GNTST_okay;
+  yield locks.activeEntryAcquire(refA);
+  let status: number = GNTST_okay;
   // L3459-3465: a pinned ref is busy
-  if (gt.active.pinOf(refA) !== 0) return GNTST_eagain;
-  if (gt.active.pinOf(refB) !== 0) return GNTST_eagain;
-  parts.swapSharedEntries(gt, refA, refB);
-  return GNTST_okay;
+  if (gt.active.pinOf(refA) !== 0) status = GNTST_eagain;
+  else {
+    yield locks.activeEntryAcquire(refB);
+    if (gt.active.pinOf(refB) !== 0) status = GNTST_eagain;
+    else yield* parts.swapSharedEntries(gt, refA, refB);
+    yield locks.activeEntryRelease(refB);
+  }
+  yield locks.activeEntryRelease(refA);
+  return status;
 }
 
 /** gnttab_swap_grant_ref (L3503-3522): one status per element, in order. */
-export function gnttabSwapGrantRef(
+export function* gnttabSwapGrantRef(
   xen: Hypervisor,
   d: DomId,
   batch: readonly SwapGrantRefArgs[],
-): number[] {
-  return batch.map(({ refA, refB }) => swapGrantRef(xen, d, refA, refB));
+): Steps<number[]> {
+  const statuses: number[] = [];
+  for (const { refA, refB } of batch) statuses.push(yield* swapGrantRef(xen, d, refA, refB));
+  return statuses;
 }

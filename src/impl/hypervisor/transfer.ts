@@ -13,9 +13,12 @@ import {
   GTF_transfer_committed,
   GTF_transfer_completed,
 } from '../../xen/abi.ts';
+import type { SharedGrantMemory } from '../sharedMemory.ts';
 import { combo, comboDomid, comboFlags } from '../sharedMemory.ts';
+import type { Steps } from '../steps.ts';
 import { mapWith, mapWithout } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
+import { unlock } from './mapGrantRef.ts';
 import { assignPages, EINVAL, freeDomheapPage } from './mm.ts';
 
 /** At most this many failed cmpxchg attempts (`retries++ == 4`, L2263). */
@@ -30,14 +33,35 @@ export function transferEntryAccepts(scombo: number, ld: DomId): boolean {
 
 /** gnttab_prepare_for_transfer(rd, ld, ref): while the entry passes the test above, cmpxchg
  * GTF_transfer_committed into its flags+domid word. */
-export function prepareForTransfer(xen: Hypervisor, rd: DomId, ld: DomId, ref: Ref): boolean {
-  const rgt = xen.domain(rd).grantTable;
-  if (ref >= rgt.nrGrantEntries) return false; // bad ref: general_error, not bad_gntref
-  const shared = rgt.shared;
+export function* prepareForTransfer(
+  xen: Hypervisor,
+  rd: DomId,
+  ld: DomId,
+  ref: Ref,
+): Steps<boolean> {
+  const e = xen.domain(rd);
+  const rgt = e.grantTable;
+  yield e.locks.grantReadLock; // L2200
+  const committed = yield* commitEntry(xen, rgt.shared, rgt.nrGrantEntries, ld, ref);
+  yield e.locks.grantReadUnlock;
+  return committed;
+}
+
+/** gnttab_prepare_for_transfer's loop, under the receiver's read lock. */
+function* commitEntry(
+  xen: Hypervisor,
+  shared: SharedGrantMemory,
+  nrEntries: number,
+  ld: DomId,
+  ref: Ref,
+): Steps<boolean> {
+  if (ref >= nrEntries) return false; // bad ref: general_error, not bad_gntref
+  yield shared.before('loadCombo', ref);
   let scombo = shared.loadCombo(ref);
   for (let retries = 0; ; retries++) {
     if (!xen.parts.transferEntryAccepts(scombo, ld)) return false;
     const desired = combo(comboFlags(scombo) | GTF_transfer_committed, comboDomid(scombo));
+    yield shared.before('cmpxchgCombo', ref);
     const prev = shared.cmpxchgCombo(ref, scombo, desired);
     if (prev === scombo) return true;
     if (retries === PREPARE_MAX_RETRIES) return false; // unstable entry; unreachable sequentially
@@ -46,7 +70,7 @@ export function prepareForTransfer(xen: Hypervisor, rd: DomId, ld: DomId, ref: R
 }
 
 /** One element of gnttab_transfer, by the caller `d`. */
-export function gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs): number {
+export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs): Steps<number> {
   const parts = xen.parts;
   const sender = xen.domain(d);
 
@@ -70,16 +94,21 @@ export function gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs):
   // (L2367-2379: xsm_grant_transfer allows. L2381-2403: every MFN fits in 32+12 bits, so no
   // low-memory copy and no GNTST_address_too_big.)
 
-  // L2405-2428, under e's page_alloc_lock
+  yield e.locks.pageAllocLock; // L2376
   if (parts.receiverAtPageLimit(e)) {
+    yield e.locks.pageAllocUnlock;
     freeDomheapPage(xen, mfn);
     // gnttab_transfer L2416: the receiver is at max_pages
     return GNTST_general_error;
   }
   e.totPages += 1; // reserve (L2430-2432)
+  // L2405-2411: dropped before gnttab_prepare_for_transfer takes e's grant lock (XSA-73)
+  yield e.locks.pageAllocUnlock;
 
-  if (!prepareForTransfer(xen, e.id, d, gop.ref)) {
+  if (!(yield* parts.prepareForTransfer(xen, e.id, d, gop.ref))) {
+    yield e.locks.pageAllocLock; // L2418-2429
     e.totPages -= 1;
+    yield e.locks.pageAllocUnlock;
     freeDomheapPage(xen, mfn);
     // gnttab_transfer L2447: gnttab_prepare_for_transfer refused (bad ref, flags, or domid)
     return GNTST_general_error;
@@ -89,25 +118,35 @@ export function gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs):
   // sender's grants of it end.
   xen.frames.transferred(mfn, e.id);
 
-  // L2486-2504: tell the receiver about its new page.
+  // L2486-2504: tell the receiver about its new page, under its grant lock and the entry's.
   const shared = e.grantTable.shared;
+  yield e.locks.grantReadLock; // L2448-2449
+  yield e.locks.activeEntryAcquire(gop.ref);
+  yield shared.before('loadFrame', gop.ref);
   const gfn = shared.loadFrame(gop.ref);
   // guest_physmap_add_page(e, gfn, mfn): a PV receiver's is only the m2p, so it names the page by
   // its MFN
   e.p2m = mapWith(e.p2m, e.pv ? mfn : gfn, mfn);
+  yield shared.before('storeFrame', gop.ref);
   shared.storeFrame(gop.ref, mfn); // a PV receiver is told the MFN
   // smp_wmb(); then a plain read-modify-write, not atomic (the guest may not touch it now).
-  shared.storeFlags(gop.ref, shared.loadFlags(gop.ref) | GTF_transfer_completed);
+  yield shared.before('loadFlags', gop.ref);
+  const flags = shared.loadFlags(gop.ref);
+  yield shared.before('storeFlags', gop.ref);
+  shared.storeFlags(gop.ref, flags | GTF_transfer_completed);
+  yield* unlock(e, gop.ref); // L2478-2479
   return GNTST_okay;
 }
 
 /** gnttab_transfer: each element in turn. */
-export function gnttabTransfer(
+export function* gnttabTransfer(
   xen: Hypervisor,
   d: DomId,
   batch: readonly TransferArgs[],
-): number[] {
-  return batch.map((gop) => gnttabTransferOne(xen, d, gop));
+): Steps<number[]> {
+  const statuses: number[] = [];
+  for (const gop of batch) statuses.push(yield* gnttabTransferOne(xen, d, gop));
+  return statuses;
 }
 
 /** gnttab_transfer L2412-2414 (the check XSA-385 hardened): may the receiver take one more page?

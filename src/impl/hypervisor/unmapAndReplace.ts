@@ -5,6 +5,7 @@
 
 import type { DomId, UnmapAndReplaceArgs } from '../../ops/op.ts';
 import { GNTST_okay } from '../../xen/abi.ts';
+import type { Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import type { UnmapCommon } from './unmapGrantRef.ts';
 import { unmapInChunks } from './unmapGrantRef.ts';
@@ -27,10 +28,10 @@ export function unmapAndReplaceCommon(args: UnmapAndReplaceArgs): UnmapCommon {
 }
 
 /** gnttab_unmap_and_replace: phase 1 for a chunk, (TLB flush), phase 2 for the same chunk. */
-export function gnttabUnmapAndReplace(
+export function* gnttabUnmapAndReplace(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly UnmapAndReplaceArgs[],
-): number[] {
-  return unmapInChunks(xen, ld, batch.map(unmapAndReplaceCommon));
+): Steps<number[]> {
+  return yield* unmapInChunks(xen, ld, batch.map(unmapAndReplaceCommon));
 }

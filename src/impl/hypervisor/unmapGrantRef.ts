@@ -16,7 +16,9 @@ import {
   GNTST_okay,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
+import type { Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
+import { unlock } from './mapGrantRef.ts';
 import type { MaptrackTable } from './maptrack.ts';
 import { putPage, putPageType } from './mm.ts';
 
@@ -56,7 +58,7 @@ export function unmapCommonFor(args: UnmapGrantRefArgs): UnmapCommon {
 
 /** Phase 1: check the handle, remove the host PTE and/or the device part from the maptrack
  * entry, and free the handle when nothing is left. Pins and page references are untouched. */
-export function unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
+export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps<void> {
   const parts = xen.parts;
   const lgt = xen.domain(ld).maptrack;
   const handle = op.handle;
@@ -77,17 +79,21 @@ export function unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
     throw new Error(`unmap_common: granter d${dom} of handle ${handle} is gone`);
   // (L1454-1460: xsm_grant_unmapref; the dummy policy allows.)
   op.rd = dom;
-  op.ref = lgt.ref(handle);
   const rgt = rd.grantTable;
+  yield rd.locks.grantReadLock; // L1441
+  op.ref = lgt.ref(handle);
   // unmap_common L1480: the ref is beyond the granter's table
   if (op.ref >= rgt.nrGrantEntries) {
+    yield rd.locks.grantReadUnlock;
     op.status = GNTST_bad_handle;
     return;
   }
-  // Re-read under the active entry's lock (L1492-1510): a racing unmap may have won.
+  // Re-read under the active entry's lock (L1467-1484): a racing unmap may have won.
+  yield rd.locks.activeEntryAcquire(op.ref);
   const flags = lgt.flags(handle);
   // unmap_common L1505: freed, or reused for another grant, meanwhile
   if (flags === 0 || lgt.domid(handle) !== dom || lgt.ref(handle) !== op.ref) {
+    yield* unlock(rd, op.ref);
     op.status = GNTST_bad_handle;
     return;
   }
@@ -96,6 +102,7 @@ export function unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
   // unmap_common L1514: dev_bus_addr given for a device mapping, and not mfn << 12 (a full
   // compare: low bits count too). Nothing is unmapped, not even the host part.
   if (op.devBusAddr !== 0 && flags & GNTMAP_device_map && op.devBusAddr !== op.mfn * PAGE_SIZE) {
+    yield* unlock(rd, op.ref);
     op.status = GNTST_bad_dev_addr;
     return;
   }
@@ -104,6 +111,7 @@ export function unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
     const rc = parts.replaceGrantHostMapping(xen, ld, op.hostAddr, op.mfn, flags, op.newAddr);
     // unmap_common L1527: replace_grant_host_mapping refused (no slot, or the PTE does not match)
     if (rc < 0) {
+      yield* unlock(rd, op.ref);
       op.status = rc;
       return;
     }
@@ -116,7 +124,10 @@ export function unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
     op.done |= GNTMAP_device_map | (flags & GNTMAP_readonly);
   }
 
+  // L1512-1524: the entry is cleared under the lock and its handle freed just after; here both
+  // happen before the unlock (one part), which no schedule of single-vCPU domains can tell apart.
   parts.unmapPutHandle(xen, lgt, handle);
+  yield* unlock(rd, op.ref);
   // (L1563-1600: IOMMU counters and log-dirty are not modelled.)
   op.status = GNTST_okay;
 }
@@ -133,12 +144,15 @@ export function unmapPutHandle(xen: Hypervisor, lgt: MaptrackTable, handle: Hand
 
 /** Phase 2: drop the page references and pins of what phase 1 removed, then recompute the
  * status bits (reduce_status_for_pin). */
-export function unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon): void {
+export function* unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps<void> {
   // Page references first, even when phase 1 did nothing: which ones go is the decision of
   // unmapCompletePutPages alone (the one XSA-224(a) corrected). Puts and pins are independent.
   xen.parts.unmapCompletePutPages(xen, ld, op);
   if (op.done === 0) return; // fully or partially unsuccessful, or nothing to do
-  const rgt = xen.domain(op.rd).grantTable;
+  const rd = xen.domain(op.rd);
+  const rgt = rd.grantTable;
+  yield rd.locks.grantReadLock; // L1597
+  yield rd.locks.activeEntryAcquire(op.ref);
   const act = rgt.active;
   const readonly = (op.done & GNTMAP_readonly) !== 0;
   let pin = act.pinOf(op.ref);
@@ -146,7 +160,8 @@ export function unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon)
   if (op.done & GNTMAP_host_map) pin -= readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc;
   pin >>>= 0;
   act.setPin(op.ref, pin);
-  xen.parts.reduceStatusForPin(rgt.shared, op.ref, pin, readonly);
+  yield* xen.parts.reduceStatusForPin(rgt.shared, op.ref, pin, readonly);
+  yield* unlock(rd, op.ref); // L1644-1645
 }
 
 /** unmap_common_complete's put_page / put_page_and_type (L1637-1669): drop the page
@@ -169,26 +184,30 @@ export function unmapCompletePutPages(xen: Hypervisor, _ld: DomId, op: UnmapComm
 }
 
 /** gnttab_unmap_grant_ref: phase 1 for a chunk, (TLB flush), phase 2 for the same chunk. */
-export function gnttabUnmapGrantRef(
+export function* gnttabUnmapGrantRef(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly UnmapGrantRefArgs[],
-): number[] {
-  return unmapInChunks(xen, ld, batch.map(unmapCommonFor));
+): Steps<number[]> {
+  return yield* unmapInChunks(xen, ld, batch.map(unmapCommonFor));
 }
 
 /** The loop gnttab_unmap_grant_ref and gnttab_unmap_and_replace share: phase 1 for up to
  * GNTTAB_UNMAP_BATCH_SIZE elements, (TLB flush), phase 2 for the same ones. */
-export function unmapInChunks(xen: Hypervisor, ld: DomId, batch: readonly UnmapCommon[]): number[] {
+export function* unmapInChunks(
+  xen: Hypervisor,
+  ld: DomId,
+  batch: readonly UnmapCommon[],
+): Steps<number[]> {
   const statuses: number[] = [];
   for (let start = 0; start < batch.length; start += GNTTAB_UNMAP_BATCH_SIZE) {
     const common = batch.slice(start, start + GNTTAB_UNMAP_BATCH_SIZE);
     for (const op of common) {
-      xen.parts.unmapCommon(xen, ld, op);
+      yield* xen.parts.unmapCommon(xen, ld, op);
       statuses.push(op.status);
     }
     // gnttab_flush_tlb(ld): nothing to model.
-    for (const op of common) xen.parts.unmapCommonComplete(xen, ld, op);
+    for (const op of common) yield* xen.parts.unmapCommonComplete(xen, ld, op);
   }
   return statuses;
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { abstract } from '../../../src/impl/index.ts';
-import type { SharedAccess } from '../../../src/impl/index.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -11,7 +10,16 @@ import {
   GTF_transfer_committed,
   GTF_transfer_completed,
 } from '../../../src/xen/abi.ts';
-import { grant, handleOf, map1, system, transfer, unmap } from './helpers.ts';
+import {
+  grant,
+  handleOf,
+  map1,
+  sharedAccesses,
+  stepped,
+  system,
+  transfer,
+  unmap,
+} from './helpers.ts';
 
 const entry = (s: ReturnType<typeof system>, dom: number, ref: number) =>
   abstract(s).domains[dom]?.grantTable.entries.get(ref);
@@ -19,13 +27,21 @@ const entry = (s: ReturnType<typeof system>, dom: number, ref: number) =>
 describe('guest library: grant_access', () => {
   it('writes domid, then frame, then flags', () => {
     const s = system();
-    const seen: SharedAccess[] = [];
-    s.guest(1).memory.hook = (a) => seen.push(a);
-    expect(grant(s, 1, 8, 2, 3, true)).toEqual({ kind: 'grant_access', outcome: 'ok' });
-    expect(seen.filter((a) => a.kind === 'store').map((a) => a.field)).toEqual([
-      'domid',
-      'frame',
-      'flags',
+    const op = {
+      kind: 'grant_access',
+      dom: 1,
+      ref: 8,
+      grantee: 2,
+      gfn: 3,
+      readonly: true,
+    } as const;
+    const { result, pauses } = stepped(s, op);
+    expect(result).toEqual({ kind: 'grant_access', outcome: 'ok' });
+    expect(sharedAccesses(pauses)).toEqual([
+      'load flags 1:8',
+      'store domid 1:8',
+      'store frame 1:8',
+      'store flags 1:8',
     ]);
     expect(entry(s, 1, 8)).toEqual({ flags: GTF_permit_access | GTF_readonly, domid: 2, frame: 3 });
   });

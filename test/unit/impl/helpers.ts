@@ -3,7 +3,7 @@
 import type { GrantConfig } from '../../../src/config.ts';
 import { makeConfig } from '../../../src/config.ts';
 import { GrantSystem } from '../../../src/impl/index.ts';
-import type { ImplParts } from '../../../src/impl/index.ts';
+import type { ImplParts, Pause } from '../../../src/impl/index.ts';
 import type {
   DomId,
   MapGrantRefArgs,
@@ -81,4 +81,27 @@ export function apply(s: GrantSystem, ops: readonly Op[]): OpResult[] {
 
 export function statusesOf(results: MapGrantRefResult['results']): number[] {
   return results.map((r) => r.status);
+}
+
+/** Run `op` step by step, calling `before` at each pause (before the access or lock op it
+ * names); the op's result and every pause, in order. */
+export function stepped(
+  s: GrantSystem,
+  op: Op,
+  before: (p: Pause) => void = () => {},
+): { result: OpResult; pauses: Pause[] } {
+  const steps = s.steps(op);
+  const pauses: Pause[] = [];
+  for (let next = steps.next(); ; next = steps.next()) {
+    if (next.done === true) return { result: next.value, pauses };
+    pauses.push(next.value);
+    before(next.value);
+  }
+}
+
+/** The shared-entry accesses among `pauses`, as "kind field dom:ref". */
+export function sharedAccesses(pauses: readonly Pause[]): string[] {
+  return pauses.flatMap((p) =>
+    p.kind === 'shared' ? [`${p.access} ${p.field} ${p.dom}:${p.ref}`] : [],
+  );
 }

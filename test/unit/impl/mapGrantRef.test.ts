@@ -37,7 +37,7 @@ function pinOf(s: ReturnType<typeof system>, dom: number, ref: number): number {
   return s.xen.domain(dom).grantTable.active.pinOf(ref);
 }
 function flagsOf(s: ReturnType<typeof system>, dom: number, ref: number): number {
-  return s.xen.domain(dom).grantTable.shared.loadFlags(ref);
+  return s.xen.domain(dom).grantTable.shared.inspect(ref).flags;
 }
 
 describe('map_grant_ref: success', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { abstract } from '../../../src/impl/index.ts';
-import type { SharedAccess } from '../../../src/impl/index.ts';
 import {
   GNTMAP_host_map,
   GNTST_bad_gntref,
@@ -9,25 +8,29 @@ import {
   GTF_permit_access,
   GTF_readonly,
 } from '../../../src/xen/abi.ts';
-import { grant, map1, system } from './helpers.ts';
+import { grant, map1, sharedAccesses, stepped, system } from './helpers.ts';
 
 describe('swap_grant_ref', () => {
   it('loads both 8-byte entries, then stores both', () => {
     const s = system();
     grant(s, 1, 8, 2, 3, true);
     const mem = s.xen.domain(1).grantTable.shared;
-    const seen: string[] = [];
-    mem.hook = (a: SharedAccess) => seen.push(`${a.kind} ${a.field} ${a.ref}`);
-    expect(s.apply({ kind: 'swap_grant_ref', caller: 1, batch: [{ refA: 8, refB: 9 }] })).toEqual({
+    const { result, pauses } = stepped(s, {
       kind: 'swap_grant_ref',
-      statuses: [GNTST_okay],
+      caller: 1,
+      batch: [{ refA: 8, refB: 9 }],
     });
-    mem.hook = undefined;
-    expect(seen).toEqual(['load entry 8', 'load entry 9', 'store entry 8', 'store entry 9']);
-    expect(mem.loadFlags(9)).toBe(GTF_permit_access | GTF_readonly);
-    expect(mem.loadDomid(9)).toBe(2);
-    expect(mem.loadFrame(9)).toBe(3);
-    expect(mem.loadFlags(8)).toBe(0);
+    expect(result).toEqual({ kind: 'swap_grant_ref', statuses: [GNTST_okay] });
+    expect(sharedAccesses(pauses)).toEqual([
+      'load entry 1:8',
+      'load entry 1:9',
+      'store entry 1:8',
+      'store entry 1:9',
+    ]);
+    expect(mem.inspect(9).flags).toBe(GTF_permit_access | GTF_readonly);
+    expect(mem.inspect(9).domid).toBe(2);
+    expect(mem.inspect(9).frame).toBe(3);
+    expect(mem.inspect(8).flags).toBe(0);
   });
 
   it('bad_gntref beyond the table, okay for a == b even pinned, eagain for a pinned ref', () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MFN_BASE } from '../../../src/config.ts';
 import { abstract } from '../../../src/impl/index.ts';
-import type { SharedAccess } from '../../../src/impl/index.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_readonly,
@@ -14,7 +13,7 @@ import {
   GTF_transfer_committed,
   GTF_transfer_completed,
 } from '../../../src/xen/abi.ts';
-import { grant, map1, system, transfer } from './helpers.ts';
+import { grant, map1, sharedAccesses, stepped, system, transfer } from './helpers.ts';
 
 const MFN_D1_G2 = MFN_BASE + 4 + 2;
 
@@ -27,17 +26,21 @@ describe('transfer', () => {
     const s = system();
     accept(s, 2, 8, 1, 10);
     const mem = s.xen.domain(2).grantTable.shared;
-    const seen: string[] = [];
-    mem.hook = (a: SharedAccess) => {
-      if (a.kind !== 'load') seen.push(`${a.kind} ${a.field}`);
-    };
-    expect(transfer(s, 1, { gfn: 2, domid: 2, ref: 8 })).toEqual([GNTST_okay]);
-    mem.hook = undefined;
-    expect(seen).toEqual(['cmpxchg combo', 'store frame', 'store flags']);
-    expect(mem.loadFlags(8)).toBe(
+    const { result, pauses } = stepped(s, {
+      kind: 'transfer',
+      caller: 1,
+      batch: [{ gfn: 2, domid: 2, ref: 8 }],
+    });
+    expect(result).toEqual({ kind: 'transfer', statuses: [GNTST_okay] });
+    expect(sharedAccesses(pauses).filter((a) => !a.startsWith('load'))).toEqual([
+      'cmpxchg combo 2:8',
+      'store frame 2:8',
+      'store flags 2:8',
+    ]);
+    expect(mem.inspect(8).flags).toBe(
       GTF_accept_transfer | GTF_transfer_committed | GTF_transfer_completed,
     );
-    expect(mem.loadFrame(8)).toBe(MFN_D1_G2);
+    expect(mem.inspect(8).frame).toBe(MFN_D1_G2);
     const a = abstract(s);
     expect(a.frameOwner.get(MFN_D1_G2)).toBe(2);
     expect(a.domains[1]?.p2m.has(2)).toBe(false);

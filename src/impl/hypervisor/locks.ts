@@ -1,0 +1,60 @@
+// Xen's grant-table locks, as the pauses an op yields at each lock operation (../steps.ts). The
+// locks themselves live in the interleaving engine, which blocks an actor whose acquire would
+// wait and reports a cycle of waiters as a deadlock; run sequentially, an op is alone and every
+// acquire succeeds, so the pauses are all there is. The names, as docs/misc/grant-tables.txt
+// ("Locking") has them:
+//   grant:dN          d's grant_table->lock, a rwlock (grant_read_lock / grant_write_lock)
+//   active:dN:R       the active entry R of d's table (active_entry_acquire / _release)
+//   page_alloc:dN     d->page_alloc_lock (spin_lock; gnttab_transfer, share_xen_page_with_guest)
+// Order (grant-tables.txt, and gnttab_transfer's XSA-73 comment): grant lock, then active entry,
+// then page_alloc_lock; no path holds two domains' grant locks, and only swap_grant_ref (under
+// the write lock) holds two active entries.
+
+import type { DomId, Ref } from '../../ops/op.ts';
+import type { LockPause } from '../steps.ts';
+
+function pause(action: LockPause['action'], mode: LockPause['mode'], lock: string): LockPause {
+  return { kind: 'lock', action, mode, lock };
+}
+
+/** A domain's three grant-lock pauses that need no ref, made once. */
+export class DomainLocks {
+  readonly grantReadLock: LockPause;
+  readonly grantReadUnlock: LockPause;
+  readonly grantWriteLock: LockPause;
+  readonly grantWriteUnlock: LockPause;
+  readonly pageAllocLock: LockPause;
+  readonly pageAllocUnlock: LockPause;
+  private readonly active = new Map<Ref, readonly [LockPause, LockPause]>();
+
+  constructor(readonly dom: DomId) {
+    const grant = `grant:d${dom}`;
+    this.grantReadLock = pause('acquire', 'read', grant);
+    this.grantReadUnlock = pause('release', 'read', grant);
+    this.grantWriteLock = pause('acquire', 'write', grant);
+    this.grantWriteUnlock = pause('release', 'write', grant);
+    const pageAlloc = `page_alloc:d${dom}`;
+    this.pageAllocLock = pause('acquire', 'write', pageAlloc);
+    this.pageAllocUnlock = pause('release', 'write', pageAlloc);
+  }
+
+  private activePauses(ref: Ref): readonly [LockPause, LockPause] {
+    let pauses = this.active.get(ref);
+    if (pauses === undefined) {
+      const name = `active:d${this.dom}:${ref}`;
+      pauses = [pause('acquire', 'write', name), pause('release', 'write', name)];
+      this.active.set(ref, pauses);
+    }
+    return pauses;
+  }
+
+  /** active_entry_acquire(gt, ref) */
+  activeEntryAcquire(ref: Ref): LockPause {
+    return this.activePauses(ref)[0];
+  }
+
+  /** active_entry_release(act) */
+  activeEntryRelease(ref: Ref): LockPause {
+    return this.activePauses(ref)[1];
+  }
+}

@@ -1,0 +1,45 @@
+// Ops as steps. Every impl op is a generator function that yields a Pause just before each
+// access to a shared grant entry (the guest and Xen race there: pub.h gives the guest no lock
+// Xen respects) and each Xen lock operation (grant_read_lock, active_entry_acquire, …). The
+// sequential engines drive an op to its end in one go (runToEnd) and never look at the pauses;
+// the interleaving engine (src/interleave) resumes one actor at a time at these points.
+
+import type { DomId, Ref } from '../ops/op.ts';
+
+export type SharedField = 'flags' | 'domid' | 'frame' | 'combo' | 'entry';
+export type SharedAccessKind = 'load' | 'store' | 'cmpxchg' | 'and';
+
+/** The next access to a shared entry of domain `dom`'s table. */
+export interface SharedPause {
+  readonly kind: 'shared';
+  readonly access: SharedAccessKind;
+  readonly field: SharedField;
+  readonly dom: DomId;
+  readonly ref: Ref;
+}
+
+/** The next operation on one of Xen's locks (./hypervisor/locks.ts names them). */
+export interface LockPause {
+  readonly kind: 'lock';
+  readonly action: 'acquire' | 'release';
+  /** Read (shared) or write (exclusive); a spinlock is always 'write'. */
+  readonly mode: 'read' | 'write';
+  readonly lock: string;
+}
+
+export type Pause = SharedPause | LockPause;
+
+/** An op (or a part of one) run step by step: yields its pauses, returns its result. */
+export type Steps<T> = Generator<Pause, T, undefined>;
+
+/** Run an op to its end, ignoring its pauses: the sequential engines' way. */
+export function runToEnd<T>(steps: Steps<T>): T {
+  let next = steps.next();
+  while (next.done !== true) next = steps.next();
+  return next.value;
+}
+
+/** Does this access write the entry (a failed compare-and-swap counts: it may have)? */
+export function pauseWrites(p: SharedPause): boolean {
+  return p.access !== 'load';
+}
