@@ -1,0 +1,131 @@
+// Every schedule of fixed programs, depth first, by re-execution (generators cannot be copied,
+// so a branch is reached again by replaying its prefix from the saved start). Two reductions,
+// each optional:
+// - Sleep sets (Godefroid's partial-order reduction): after the schedules that take step t
+//   first are explored, a sibling branch keeps t asleep for as long as the steps it takes are
+//   independent of t, so the same Mazurkiewicz trace is not explored twice. Two steps are
+//   independent when both are accesses to shared entries and not to the same entry with one of
+//   them writing, or both lock operations on different locks (or both read-acquires), or one
+//   is each. A step that starts an op or in which an op returns is dependent on every other
+//   step: those are the real-time points linearizability looks at. Xen-private state that steps
+//   touch between pauses is guarded by Xen's locks, whose operations are steps of their own.
+// - A preemption bound: at most k switches away from an actor that could have gone on.
+
+import type { StateInvariant } from '../harness/invariant.ts';
+import { pauseWrites } from '../impl/index.ts';
+import type { InterleaveViolation } from './check.ts';
+import { finalVerdict, invariantsNow } from './check.ts';
+import type { Start, StepFootprint } from './run.ts';
+import { InterleavedRun } from './run.ts';
+
+export interface ExhaustiveOptions {
+  readonly reduction: boolean;
+  /** At most this many preemptions per schedule (undefined: no bound). */
+  readonly preemptionBound?: number;
+  /** Stop after this many complete schedules. */
+  readonly maxSchedules?: number;
+  readonly invariants: readonly StateInvariant[];
+}
+
+export interface ExhaustiveOutcome {
+  /** Complete schedules run (each to its end or to a deadlock). */
+  readonly schedules: number;
+  /** Steps taken in all, replays included. */
+  readonly steps: number;
+  readonly limitReached: boolean;
+  /** The first failing schedule found (depth first), with its violation. */
+  readonly failure?: {
+    readonly schedule: readonly number[];
+    readonly violation: InterleaveViolation;
+  };
+}
+
+export function independent(a: StepFootprint, b: StepFootprint): boolean {
+  if (a.actor === b.actor) return false;
+  if (a.pause === 'begin' || b.pause === 'begin' || a.returned || b.returned) return false;
+  const p = a.pause;
+  const q = b.pause;
+  if (p.kind === 'shared' && q.kind === 'shared') {
+    const sameEntry = p.dom === q.dom && p.ref === q.ref;
+    return !sameEntry || (!pauseWrites(p) && !pauseWrites(q));
+  }
+  if (p.kind === 'lock' && q.kind === 'lock') {
+    return p.lock !== q.lock || (p.mode === 'read' && q.mode === 'read');
+  }
+  return true;
+}
+
+export function exploreSchedules(start: Start, options: ExhaustiveOptions): ExhaustiveOutcome {
+  let schedules = 0;
+  let steps = 0;
+  let limitReached = false;
+  let failure: ExhaustiveOutcome['failure'];
+  const max = options.maxSchedules ?? Infinity;
+
+  const replay = (prefix: readonly number[]): InterleavedRun => {
+    const run = new InterleavedRun(start);
+    for (const actor of prefix) run.step(actor);
+    steps += prefix.length;
+    return run;
+  };
+
+  const visit = (
+    run: InterleavedRun,
+    prefix: number[],
+    sleep: readonly StepFootprint[],
+    preemptions: number,
+  ): void => {
+    if (failure !== undefined || limitReached) return;
+    const enabled = run.enabledActors();
+    if (enabled.length === 0 || run.broken !== undefined) {
+      schedules++;
+      const violation = finalVerdict(run);
+      if (violation !== null) failure = { schedule: [...prefix], violation };
+      if (schedules >= max) limitReached = true;
+      return;
+    }
+    const last = prefix[prefix.length - 1];
+    const lastEnabled = last !== undefined && enabled.includes(last);
+    const explored: StepFootprint[] = [];
+    let fresh: InterleavedRun | undefined = run;
+    for (const actor of enabled) {
+      if (failure !== undefined || limitReached) return;
+      if (options.reduction && sleep.some((s) => s.actor === actor)) continue;
+      const preempts = lastEnabled && actor !== last ? 1 : 0;
+      const bound = options.preemptionBound;
+      if (bound !== undefined && preemptions + preempts > bound) continue;
+      const child = fresh ?? replay(prefix);
+      fresh = undefined;
+      const footprint = child.step(actor);
+      steps++;
+      prefix.push(actor);
+      const bad = child.quiescent
+        ? invariantsNow(child, prefix.length - 1, options.invariants)
+        : null;
+      if (bad !== null) {
+        schedules++;
+        failure = { schedule: [...prefix], violation: bad };
+        prefix.pop();
+        return;
+      }
+      const childSleep = options.reduction
+        ? [...sleep, ...explored].filter((s) => independent(s, footprint))
+        : [];
+      visit(child, prefix, childSleep, preemptions + preempts);
+      prefix.pop();
+      explored.push(footprint);
+    }
+  };
+
+  const first = new InterleavedRun(start);
+  const bad = invariantsNow(first, -1, options.invariants);
+  if (bad !== null)
+    return {
+      schedules: 1,
+      steps: 0,
+      limitReached: false,
+      failure: { schedule: [], violation: bad },
+    };
+  visit(first, [], [], 0);
+  return { schedules, steps, limitReached, ...(failure !== undefined ? { failure } : {}) };
+}

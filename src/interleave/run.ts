@@ -1,0 +1,248 @@
+// One interleaved run: the actors of a scenario stepped one at a time in the order a schedule
+// picks, over one GrantSystem (src/impl). A step resumes one actor at its pause (src/impl/
+// steps.ts): it does the access or takes the lock the pause names, then runs the actor on to
+// its next pause. Releasing a lock is done in the same step (a release only lets others go
+// sooner, so no schedule is lost by not pausing there). An actor waiting for a lock is not
+// enabled; when no actor is enabled and some have ops left, the run is a deadlock.
+
+import type { GrantConfig } from '../config.ts';
+import type { ImplParts, ImplSnapshot, Pause, Steps } from '../impl/index.ts';
+import { GrantSystem } from '../impl/index.ts';
+import { resultsEqual } from '../harness/results.ts';
+import type { ModelState } from '../model/index.ts';
+import { initialState, step } from '../model/index.ts';
+import type { Op } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+import { formatOp, formatResult } from '../ops/text.ts';
+import type { CompletedOp } from './linearize.ts';
+import { LockTable } from './locks.ts';
+import type { Scenario } from './scenario.ts';
+
+/** What a step did, for the trace and the reduction: which pause it went through ('begin':
+ * it started the actor's next op), and whether the op returned in it. */
+export interface StepFootprint {
+  readonly actor: number;
+  readonly pause: Pause | 'begin';
+  readonly returned: boolean;
+}
+
+/** One step as the replay prints it. */
+export interface StepEvent extends StepFootprint {
+  /** The op's index in the actor's program. */
+  readonly opIndex: number;
+  /** The shared entry's flags after a shared access. */
+  readonly flagsAfter?: number;
+  /** The op's result, when it returned in this step. */
+  readonly result?: OpResult;
+}
+
+/** A run broken before its end: the impl misused a lock or threw, or no actor can move. */
+export type RunBreak =
+  | { readonly kind: 'deadlock'; readonly message: string }
+  | { readonly kind: 'lock-misuse'; readonly message: string }
+  | { readonly kind: 'crash'; readonly message: string };
+
+interface ActorState {
+  readonly dom: number;
+  readonly ops: readonly Op[];
+  nextOp: number;
+  steps: Steps<OpResult> | undefined;
+  pending: Pause | undefined;
+  invoked: number;
+}
+
+/** The system after a scenario's setup, saved once and restored for every run. */
+export interface Start {
+  readonly config: GrantConfig;
+  readonly parts: Partial<ImplParts>;
+  readonly scenario: Scenario;
+  readonly snapshot: ImplSnapshot;
+  /** The model's state after the setup: where every linearization starts. */
+  readonly model: ModelState;
+  /** The first setup op whose impl result differs from the model's, described; or null. */
+  readonly setupProblem: string | null;
+}
+
+export function startOf(config: GrantConfig, parts: Partial<ImplParts>, scenario: Scenario): Start {
+  const system = new GrantSystem(config, parts);
+  let model = initialState(config);
+  let setupProblem: string | null = null;
+  for (const op of scenario.setup) {
+    const implResult = system.apply(op);
+    const next = step(model, op);
+    if (setupProblem === null && !resultsEqual(next.result, implResult)) {
+      setupProblem = `setup ${formatOp(op)}: model ${formatResult(next.result)}, impl ${formatResult(implResult)}`;
+    }
+    model = next.state;
+  }
+  return { config, parts, scenario, snapshot: system.snapshot(), model, setupProblem };
+}
+
+export class InterleavedRun {
+  readonly system: GrantSystem;
+  readonly locks = new LockTable();
+  readonly completed: CompletedOp[] = [];
+  /** Every step, when recording. */
+  readonly events: StepEvent[] | undefined;
+  /** The actor of each step so far. */
+  readonly schedule: number[] = [];
+  broken: RunBreak | undefined;
+  private readonly actors: ActorState[];
+
+  constructor(
+    readonly start: Start,
+    record = false,
+  ) {
+    this.system = new GrantSystem(start.config, start.parts);
+    this.system.restore(start.snapshot);
+    this.actors = start.scenario.actors.map((a) => ({
+      dom: a.dom,
+      ops: a.ops,
+      nextOp: 0,
+      steps: undefined,
+      pending: undefined,
+      invoked: -1,
+    }));
+    this.events = record ? [] : undefined;
+  }
+
+  get actorCount(): number {
+    return this.actors.length;
+  }
+
+  finished(actor: number): boolean {
+    const a = this.actor(actor);
+    return a.steps === undefined && a.nextOp >= a.ops.length;
+  }
+
+  /** Every actor has run its whole program. */
+  get done(): boolean {
+    return this.actors.every((_, i) => this.finished(i));
+  }
+
+  /** No op is in flight: every actor is between two ops. */
+  get quiescent(): boolean {
+    return this.actors.every((a) => a.steps === undefined);
+  }
+
+  /** Can `actor` take a step now (it has work left and is not waiting for a lock)? */
+  enabled(actor: number): boolean {
+    if (this.broken !== undefined || this.finished(actor)) return false;
+    const p = this.actor(actor).pending;
+    return !(p?.kind === 'lock' && p.action === 'acquire' && !this.locks.canAcquire(p));
+  }
+
+  enabledActors(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.actors.length; i++) if (this.enabled(i)) out.push(i);
+    return out;
+  }
+
+  /** What `actor`'s next step starts with: its pause, or 'begin' between ops. */
+  next(actor: number): Pause | 'begin' {
+    return this.actor(actor).pending ?? 'begin';
+  }
+
+  /** Take one step of `actor` (which must be enabled). */
+  step(actor: number): StepFootprint {
+    const a = this.actor(actor);
+    if (!this.enabled(actor)) throw new Error(`a${actor} cannot step`);
+    const position = this.schedule.length;
+    this.schedule.push(actor);
+    const opIndex = a.nextOp;
+    const pause: Pause | 'begin' = a.pending ?? 'begin';
+    if (a.steps === undefined) {
+      const op = a.ops[a.nextOp];
+      if (op === undefined) throw new Error(`a${actor} has no op left`);
+      a.steps = this.system.steps(op);
+      a.invoked = position;
+    } else if (pause !== 'begin' && pause.kind === 'lock') {
+      this.misuse(this.locks.apply(actor, pause));
+    }
+    const result = this.advance(actor, a, position);
+    const footprint = { actor, pause, returned: result !== undefined };
+    if (this.events !== undefined) {
+      const flagsAfter =
+        pause !== 'begin' && pause.kind === 'shared'
+          ? this.system.xen.domains[pause.dom]?.grantTable.shared.inspect(pause.ref).flags
+          : undefined;
+      this.events.push({
+        ...footprint,
+        opIndex,
+        ...(flagsAfter !== undefined ? { flagsAfter } : {}),
+        ...(result !== undefined ? { result } : {}),
+      });
+    }
+    if (this.broken === undefined && !this.done && this.enabledActors().length === 0) {
+      this.broken = { kind: 'deadlock', message: this.waits() };
+    }
+    return footprint;
+  }
+
+  /** Run `a` to its next pause that is not a release (releases are taken on the way); the op's
+   * result if it returned. */
+  private advance(actor: number, a: ActorState, position: number): OpResult | undefined {
+    const steps = a.steps;
+    if (steps === undefined) return undefined;
+    for (;;) {
+      let next: IteratorResult<Pause, OpResult>;
+      try {
+        next = steps.next();
+      } catch (e) {
+        this.broken = { kind: 'crash', message: `a${actor}: ${(e as Error).message}` };
+        a.steps = undefined;
+        a.pending = undefined;
+        return undefined;
+      }
+      if (next.done === true) {
+        const op = a.ops[a.nextOp];
+        if (op !== undefined) {
+          this.completed.push({
+            actor,
+            op,
+            result: next.value,
+            invoked: a.invoked,
+            returned: position,
+          });
+        }
+        a.steps = undefined;
+        a.pending = undefined;
+        a.nextOp++;
+        const held = this.locks.heldBy(actor);
+        if (held.length > 0) this.misuse(`a${actor}'s op returned holding ${held.join(', ')}`);
+        return next.value;
+      }
+      const p = next.value;
+      if (p.kind === 'lock' && p.action === 'release') {
+        this.misuse(this.locks.apply(actor, p));
+        continue;
+      }
+      a.pending = p;
+      return undefined;
+    }
+  }
+
+  private misuse(message: string | null): void {
+    if (message !== null && this.broken === undefined) {
+      this.broken = { kind: 'lock-misuse', message };
+    }
+  }
+
+  /** Who waits for which lock, held by whom: the deadlock's cycle. */
+  private waits(): string {
+    const parts: string[] = [];
+    for (let i = 0; i < this.actors.length; i++) {
+      const p = this.actors[i]?.pending;
+      if (p?.kind !== 'lock' || p.action !== 'acquire') continue;
+      const by = this.locks.holders(p.lock).map((h) => `a${h}`);
+      parts.push(`a${i} waits for ${p.lock} (${p.mode}) held by ${by.join(', ')}`);
+    }
+    return parts.join('; ');
+  }
+
+  private actor(i: number): ActorState {
+    const a = this.actors[i];
+    if (a === undefined) throw new Error(`no actor a${i}`);
+    return a;
+  }
+}
