@@ -2,7 +2,7 @@
 // replacing ONE of its parts (src/impl/parts.ts). Off unless selected; costs nothing when off.
 
 import type { ImplParts } from '../impl/index.ts';
-import type { OpKind } from '../ops/op.ts';
+import type { DomId, Op, OpKind } from '../ops/op.ts';
 import type { XenExtras } from '../xenExplore/index.ts';
 import { IMPL_SUBJECT, implSubject } from '../subject/impl.ts';
 import type { SubjectFactory } from '../subject/subject.ts';
@@ -22,6 +22,24 @@ export interface Fault {
   readonly parts: Partial<ImplParts>;
   /** What the explorer column searches (src/faults/explore.ts). */
   readonly search: FaultSearch;
+  /** For a bug only a race reveals: what `grantcheck interleave` runs to catch it. */
+  readonly race?: RaceSearch;
+}
+
+/** A race fault's search (src/interleave): a setup, then actors, each with a fixed program
+ * (every schedule of which the exhaustive mode explores) and the op kinds its random programs
+ * are drawn from. */
+export interface RaceSearch {
+  readonly setup: readonly Op[];
+  readonly actors: readonly RaceActor[];
+}
+
+export interface RaceActor {
+  readonly dom: DomId;
+  /** The program of the canonical race, for the exhaustive mode. */
+  readonly ops: readonly Op[];
+  /** The op kinds random programs for this actor use (all acting for `dom`). */
+  readonly kinds: readonly OpKind[];
 }
 
 /** The Xen-level explorer's alphabet for one fault: the full alphabet cut to the op kinds the
