@@ -102,6 +102,24 @@ function buildProgram(
     );
 
   program
+    .command('interleave')
+    .description(
+      'race guest and hypervisor ops at their shared-entry accesses and Xen locks (random and exhaustive)',
+    )
+    .option('--mode <mode>', 'random, exhaustive or both', 'both')
+    .option('--fault <id>', 'run against a deliberately broken impl (its race, if it has one)')
+    .option('--seed <n>', 'seed for the random mode (default: fresh, printed)')
+    .option('--runs <n>', 'random runs (default 300)')
+    .option('--max-ops <n>', 'ops per actor program in the random mode (default 3)')
+    .option('--preemptions <k>', 'exhaustive mode: at most k preemptions per schedule')
+    .option('--no-reduction', 'exhaustive mode: explore every schedule (no sleep sets)')
+    .option('--out <dir>', 'where to write the counterexample trace', TRACE_DIR_HELP)
+    .option('--json', 'print a machine-readable summary on stdout')
+    .action(async (opts: Record<string, string | boolean | undefined>) =>
+      settle((await import('./commands/interleave.ts')).interleaveCommand(opts, io)),
+    );
+
+  program
     .command('explore')
     .description(
       'explore every reachable state within bounds (breadth-first, shortest counterexamples)',

@@ -8,7 +8,7 @@ export { GrantSystem, withParts } from './system.ts';
 export type { ImplSnapshot } from './system.ts';
 export { SharedGrantMemory } from './sharedMemory.ts';
 export { pauseWrites, runToEnd } from './steps.ts';
-export type { LockPause, Pause, SharedPause, Steps } from './steps.ts';
+export type { LockPause, Pause, SharedPause, Steps, WaitPause } from './steps.ts';
 
 // For impl-side invariant checks and faults (read through GrantSystem.xen / .guests).
 export type { GuestLib } from './guest/guestLib.ts';

@@ -6,7 +6,7 @@
 
 import type { DomId, Ref } from '../ops/op.ts';
 import { GRANT_ENTRY_V1_SIZE, PAGE_SIZE, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
-import type { SharedAccessKind, SharedField, SharedPause } from './steps.ts';
+import type { SharedAccessKind, SharedField, SharedPause, WaitPause } from './steps.ts';
 import { TouchLog } from './touch.ts';
 import { freshVersion } from './version.ts';
 
@@ -104,6 +104,11 @@ export class SharedGrantMemory {
   private accessed(access: SharedAccess, ref: Ref): void {
     this.accesses++;
     this.lastAccess = [access, ref];
+  }
+
+  /** The pause of a guest spinning until one of `mask`'s flags of entry `ref` is set. */
+  waitFor(ref: Ref, mask: number): WaitPause {
+    return { kind: 'wait', dom: this.dom, ref, mask };
   }
 
   /** The entry as it is now, for readers outside any op (tests, reports): no pause. */

@@ -27,12 +27,24 @@ export interface LockPause {
   readonly lock: string;
 }
 
-export type Pause = SharedPause | LockPause;
+/** A guest spinning on an entry until Xen sets one of `mask`'s flags (Linux's wait for
+ * GTF_transfer_completed). The op is resumed with `true` once the flags show it; run alone, it is
+ * resumed with `undefined` (no one else can set them) and gives up. */
+export interface WaitPause {
+  readonly kind: 'wait';
+  readonly dom: DomId;
+  readonly ref: Ref;
+  readonly mask: number;
+}
 
-/** An op (or a part of one) run step by step: yields its pauses, returns its result. */
-export type Steps<T> = Generator<Pause, T, undefined>;
+export type Pause = SharedPause | LockPause | WaitPause;
 
-/** Run an op to its end, ignoring its pauses: the sequential engines' way. */
+/** An op (or a part of one) run step by step: yields its pauses, returns its result. The value
+ * it is resumed with answers a WaitPause: `true`, the awaited flags are set. */
+export type Steps<T> = Generator<Pause, T, true | undefined>;
+
+/** Run an op to its end, ignoring its pauses (a wait gives up at once): the sequential engines'
+ * way. */
 export function runToEnd<T>(steps: Steps<T>): T {
   let next = steps.next();
   while (next.done !== true) next = steps.next();

@@ -9,6 +9,7 @@ import type { StateInvariant } from '../harness/invariant.ts';
 import { ImplView } from '../harness/implView.ts';
 import { abstract } from '../impl/index.ts';
 import { formatOp, formatResult } from '../ops/text.ts';
+import { transientlyBusy } from './busy.ts';
 import type { CompletedOp } from './linearize.ts';
 import { linearize } from './linearize.ts';
 import type { InterleavedRun } from './run.ts';
@@ -50,7 +51,7 @@ export function finalVerdict(run: InterleavedRun): InterleaveViolation | null {
   } catch (e) {
     return { check: 'crash', message: `abstract(impl): ${(e as Error).message}` };
   }
-  const lin = linearize(run.start.model, run.completed, final);
+  const lin = linearize(run.start.model, run.completed, final, transientlyBusy);
   if (lin.kind === 'linearizable') return null;
   return { check: 'not-linearizable', message: explain(run.completed, lin) };
 }

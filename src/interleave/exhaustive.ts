@@ -6,9 +6,10 @@
 //   independent of t, so the same Mazurkiewicz trace is not explored twice. Two steps are
 //   independent when both are accesses to shared entries and not to the same entry with one of
 //   them writing, or both lock operations on different locks (or both read-acquires), or one
-//   is each. A step that starts an op or in which an op returns is dependent on every other
-//   step: those are the real-time points linearizability looks at. Xen-private state that steps
-//   touch between pauses is guarded by Xen's locks, whose operations are steps of their own.
+//   is each. Steps that start an op or in which an op returns (the real-time points
+//   linearizability looks at) are dependent on one another; a start is independent of any
+//   other step, a return step is judged by the pause it began at. Xen-private state that steps
+//   touch between pauses is assumed guarded by Xen's locks, whose operations are steps too.
 // - A preemption bound: at most k switches away from an actor that could have gone on.
 
 import type { StateInvariant } from '../harness/invariant.ts';
@@ -34,20 +35,31 @@ export interface ExhaustiveOutcome {
   readonly steps: number;
   readonly limitReached: boolean;
   /** The first failing schedule found (depth first), with its violation. */
-  readonly failure?: {
-    readonly schedule: readonly number[];
-    readonly violation: InterleaveViolation;
-  };
+  readonly failure?: ScheduleFailure;
+}
+
+export interface ScheduleFailure {
+  readonly schedule: readonly number[];
+  readonly violation: InterleaveViolation;
+  /** Switches away from an actor that could have gone on. */
+  readonly preemptions: number;
 }
 
 export function independent(a: StepFootprint, b: StepFootprint): boolean {
   if (a.actor === b.actor) return false;
-  if (a.pause === 'begin' || b.pause === 'begin' || a.returned || b.returned) return false;
+  // Real time: an op's return and another's start are ordered, so are two starts or two
+  // returns (their unpaused private work, too: handles, page references).
+  const edgeA = a.pause === 'begin' || a.returned;
+  const edgeB = b.pause === 'begin' || b.returned;
+  if (edgeA && edgeB) return false;
+  if (a.pause === 'begin' || b.pause === 'begin') return true;
   const p = a.pause;
   const q = b.pause;
-  if (p.kind === 'shared' && q.kind === 'shared') {
+  if (p.kind !== 'lock' && q.kind !== 'lock') {
+    // shared accesses, and spins (a spin reads the entry's flags)
     const sameEntry = p.dom === q.dom && p.ref === q.ref;
-    return !sameEntry || (!pauseWrites(p) && !pauseWrites(q));
+    const writes = (x: typeof p) => x.kind === 'shared' && pauseWrites(x);
+    return !sameEntry || (!writes(p) && !writes(q));
   }
   if (p.kind === 'lock' && q.kind === 'lock') {
     return p.lock !== q.lock || (p.mode === 'read' && q.mode === 'read');
@@ -80,7 +92,7 @@ export function exploreSchedules(start: Start, options: ExhaustiveOptions): Exha
     if (enabled.length === 0 || run.broken !== undefined) {
       schedules++;
       const violation = finalVerdict(run);
-      if (violation !== null) failure = { schedule: [...prefix], violation };
+      if (violation !== null) failure = { schedule: [...prefix], violation, preemptions };
       if (schedules >= max) limitReached = true;
       return;
     }
@@ -104,7 +116,7 @@ export function exploreSchedules(start: Start, options: ExhaustiveOptions): Exha
         : null;
       if (bad !== null) {
         schedules++;
-        failure = { schedule: [...prefix], violation: bad };
+        failure = { schedule: [...prefix], violation: bad, preemptions: preemptions + preempts };
         prefix.pop();
         return;
       }
@@ -124,8 +136,25 @@ export function exploreSchedules(start: Start, options: ExhaustiveOptions): Exha
       schedules: 1,
       steps: 0,
       limitReached: false,
-      failure: { schedule: [], violation: bad },
+      failure: { schedule: [], violation: bad, preemptions: 0 },
     };
   visit(first, [], [], 0);
   return { schedules, steps, limitReached, ...(failure !== undefined ? { failure } : {}) };
+}
+
+/** The exhaustive search, then, if it failed, the same search bounded to fewer preemptions
+ * (0, 1, …) until one fails too: the failure reported has the fewest preemptions, the race in
+ * its simplest schedule. Counts are the unbounded search's. */
+export function exploreFewestPreemptions(
+  start: Start,
+  options: ExhaustiveOptions,
+): ExhaustiveOutcome {
+  const full = exploreSchedules(start, options);
+  const found = full.failure;
+  if (found === undefined) return full;
+  for (let bound = 0; bound < found.preemptions; bound++) {
+    const fewer = exploreSchedules(start, { ...options, preemptionBound: bound });
+    if (fewer.failure !== undefined) return { ...full, failure: fewer.failure };
+  }
+  return full;
 }

@@ -44,12 +44,18 @@ export type Linearization =
 /** The most ops a history may hold: the placed set is a bit mask in one number. */
 export const MAX_HISTORY = 31;
 
+/** May op `c` be placed as a no-op with its observed result, because `other`, overlapping it
+ * in real time, explains that result (./busy.ts)? */
+export type TransientRule = (c: CompletedOp, other: CompletedOp) => boolean;
+
 /** Find an order of `history` that the model explains from `initial`, ending in a state equal
- * to `final` when it is given. */
+ * to `final` when it is given. With `transient`, an op the model does not explain may still be
+ * placed, changing nothing, where the rule says a concurrent op explains its result. */
 export function linearize(
   initial: ModelState,
   history: readonly CompletedOp[],
   final?: ModelState,
+  transient?: TransientRule,
 ): Linearization {
   if (history.length > MAX_HISTORY) {
     throw new Error(`linearize: ${history.length} ops (at most ${MAX_HISTORY})`);
@@ -87,9 +93,13 @@ export function linearize(
       if (((predecessors[i] ?? 0) & ~placed) !== 0) continue;
       tried.push(i);
       const next = step(state, h.op);
-      if (!resultsEqual(next.result, h.result)) continue;
+      let after = next.state;
+      if (!resultsEqual(next.result, h.result)) {
+        if (!transient || !history.some((o, j) => j !== i && transient(h, o))) continue;
+        after = state;
+      }
       order.push(i);
-      if (search(next.state, placed | bit)) return true;
+      if (search(after, placed | bit)) return true;
       order.pop();
     }
     if (!finalStateDiffers && (order.length > longestOrder.length || longestOrder.length === 0)) {

@@ -125,11 +125,18 @@ export class InterleavedRun {
     return this.actors.every((a) => a.steps === undefined);
   }
 
-  /** Can `actor` take a step now (it has work left and is not waiting for a lock)? */
+  /** Can `actor` take a step now (it has work left, and is neither waiting for a lock nor
+   * spinning on flags not yet set)? */
   enabled(actor: number): boolean {
     if (this.broken !== undefined || this.finished(actor)) return false;
     const p = this.actor(actor).pending;
-    return !(p?.kind === 'lock' && p.action === 'acquire' && !this.locks.canAcquire(p));
+    if (p?.kind === 'lock') return p.action !== 'acquire' || this.locks.canAcquire(p);
+    if (p?.kind === 'wait') return (this.flagsOf(p.dom, p.ref) & p.mask) !== 0;
+    return true;
+  }
+
+  private flagsOf(dom: number, ref: number): number {
+    return this.system.xen.domains[dom]?.grantTable.shared.inspect(ref).flags ?? 0;
   }
 
   enabledActors(): number[] {
@@ -159,13 +166,11 @@ export class InterleavedRun {
     } else if (pause !== 'begin' && pause.kind === 'lock') {
       this.misuse(this.locks.apply(actor, pause));
     }
-    const result = this.advance(actor, a, position);
+    const result = this.advance(actor, a, position, pause !== 'begin' && pause.kind === 'wait');
     const footprint = { actor, pause, returned: result !== undefined };
     if (this.events !== undefined) {
       const flagsAfter =
-        pause !== 'begin' && pause.kind === 'shared'
-          ? this.system.xen.domains[pause.dom]?.grantTable.shared.inspect(pause.ref).flags
-          : undefined;
+        pause !== 'begin' && pause.kind !== 'lock' ? this.flagsOf(pause.dom, pause.ref) : undefined;
       this.events.push({
         ...footprint,
         opIndex,
@@ -180,14 +185,21 @@ export class InterleavedRun {
   }
 
   /** Run `a` to its next pause that is not a release (releases are taken on the way); the op's
-   * result if it returned. */
-  private advance(actor: number, a: ActorState, position: number): OpResult | undefined {
+   * result if it returned. `waited`: it was spinning, and the flags it waited for are set. */
+  private advance(
+    actor: number,
+    a: ActorState,
+    position: number,
+    waited: boolean,
+  ): OpResult | undefined {
     const steps = a.steps;
     if (steps === undefined) return undefined;
+    let answer: true | undefined = waited ? true : undefined;
     for (;;) {
       let next: IteratorResult<Pause, OpResult>;
       try {
-        next = steps.next();
+        next = steps.next(answer);
+        answer = undefined;
       } catch (e) {
         this.broken = { kind: 'crash', message: `a${actor}: ${(e as Error).message}` };
         a.steps = undefined;
@@ -228,11 +240,17 @@ export class InterleavedRun {
     }
   }
 
-  /** Who waits for which lock, held by whom: the deadlock's cycle. */
+  /** Who waits for which lock, held by whom (the deadlock's cycle), or spins on which entry. */
   private waits(): string {
     const parts: string[] = [];
     for (let i = 0; i < this.actors.length; i++) {
       const p = this.actors[i]?.pending;
+      if (p?.kind === 'wait') {
+        parts.push(
+          `a${i} spins on d${p.dom} ref ${p.ref} for flags 0x${p.mask.toString(16)} that nothing will set`,
+        );
+        continue;
+      }
       if (p?.kind !== 'lock' || p.action !== 'acquire') continue;
       const by = this.locks.holders(p.lock).map((h) => `a${h}`);
       parts.push(`a${i} waits for ${p.lock} (${p.mode}) held by ${by.join(', ')}`);

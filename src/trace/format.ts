@@ -1,6 +1,7 @@
-// The one trace format (docs/trace-format.md), version 2: how a run was made (config, fault,
+// The one trace format (docs/trace-format.md), version 3: how a run was made (config, fault,
 // origin with seed and fast-check replay data), its verdict, and every step with both results
-// and the state after it. Counterexamples from random and exhaustive search alike use it.
+// and the state after it. Counterexamples from random and exhaustive search alike use it; an
+// interleaved run (grantcheck interleave) adds its setup, actors' programs and schedule.
 
 import { z } from 'zod';
 import { GrantConfigSchema } from '../config.ts';
@@ -13,8 +14,9 @@ import { formatOp } from '../ops/text.ts';
 import { StateJsonSchema, stateToJson } from './stateJson.ts';
 
 export const TRACE_FORMAT = 'grantcheck-trace';
-/** 2: states carry page contents (version-1 traces are migrated on load: ./migrate.ts). */
-export const TRACE_VERSION = 2;
+/** 2: states carry page contents; 3: interleaved runs (older traces are migrated on load:
+ * ./migrate.ts). */
+export const TRACE_VERSION = 3;
 
 const status = z.number().int();
 /** An op result as JSON (also what a subject sends over the wire: src/subject/wire). */
@@ -124,7 +126,31 @@ const OriginSchema = z.discriminatedUnion('engine', [
     })
     .strict(),
   z.object({ engine: z.literal('manual') }).strict(),
+  z
+    .object({
+      engine: z.literal('interleave'),
+      mode: z.enum(['random', 'exhaustive']),
+      seed: z.number().int().optional(),
+      path: z.string().optional(),
+      runs: z.number().int().optional(),
+      reduction: z.boolean().optional(),
+      preemptionBound: z.number().int().optional(),
+    })
+    .strict(),
 ]);
+
+/** An interleaved run: the setup (run sequentially), each actor's domain and program, and the
+ * actor of each step. Its verdict's `step` is a position in the schedule. */
+const InterleavingSchema = z
+  .object({
+    setup: z.array(OpSchema),
+    actors: z
+      .array(z.object({ dom: z.number().int().min(0), ops: z.array(OpSchema).min(1) }).strict())
+      .min(1)
+      .max(4),
+    schedule: z.array(z.number().int().min(0).max(3)),
+  })
+  .strict();
 
 const VerdictSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('pass') }).strict(),
@@ -133,7 +159,18 @@ const VerdictSchema = z.discriminatedUnion('kind', [
       kind: z.literal('violation'),
       /** 0-based index of the failing step; -1 when the initial state already fails. */
       step: z.number().int().min(-1),
-      check: z.enum(['result-mismatch', 'state-mismatch', 'invariant', 'step-property']),
+      check: z.enum([
+        'result-mismatch',
+        'state-mismatch',
+        'invariant',
+        'step-property',
+        // interleaved runs (src/interleave/check.ts)
+        'not-linearizable',
+        'deadlock',
+        'lock-misuse',
+        'crash',
+        'setup',
+      ]),
       name: z.string().optional(),
       side: z.enum(['model', 'impl']).optional(),
       message: z.string(),
@@ -164,6 +201,7 @@ export const TraceSchema = z
     verdict: VerdictSchema,
     initialState: StateJsonSchema,
     steps: z.array(StepSchema),
+    interleaving: InterleavingSchema.optional(),
   })
   .strict();
 

@@ -28,8 +28,14 @@ export function* endTransfer(guest: GuestLib, op: EndTransferOp): Steps<EndTrans
     if (seen === flags) return { kind: 'end_transfer', outcome: 'cancelled' };
     flags = seen;
   }
-  // Phase 2: committed. Linux spins here until completed; we report instead of spinning.
-  if ((flags & GTF_transfer_completed) === 0) return { kind: 'end_transfer', outcome: 'pending' };
+  // Phase 2: committed. Linux spins here until Xen sets completed; alone (nothing else runs to
+  // set it) the library reports 'pending' instead of spinning for ever.
+  while ((flags & GTF_transfer_completed) === 0) {
+    const completed = yield mem.waitFor(op.ref, GTF_transfer_completed);
+    if (completed !== true) return { kind: 'end_transfer', outcome: 'pending' };
+    yield mem.before('loadFlags', op.ref);
+    flags = mem.loadFlags(op.ref);
+  }
   // rmb(): the frame was written before completed.
   yield mem.before('loadFrame', op.ref);
   return { kind: 'end_transfer', outcome: 'completed', frame: mem.loadFrame(op.ref) };

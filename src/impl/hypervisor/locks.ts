@@ -6,6 +6,8 @@
 //   grant:dN          d's grant_table->lock, a rwlock (grant_read_lock / grant_write_lock)
 //   active:dN:R       the active entry R of d's table (active_entry_acquire / _release)
 //   page_alloc:dN     d->page_alloc_lock (spin_lock; gnttab_transfer, share_xen_page_with_guest)
+//   p2m:dN            d's p2m lock, held by get_gfn_unshare .. put_gfn and by
+//                     guest_physmap_add_page (x86 gfn_lock: gnttab_transfer L2290-2442)
 // Order (grant-tables.txt, and gnttab_transfer's XSA-73 comment): grant lock, then active entry,
 // then page_alloc_lock; no path holds two domains' grant locks, and only swap_grant_ref (under
 // the write lock) holds two active entries.
@@ -25,6 +27,8 @@ export class DomainLocks {
   readonly grantWriteUnlock: LockPause;
   readonly pageAllocLock: LockPause;
   readonly pageAllocUnlock: LockPause;
+  readonly p2mLock: LockPause;
+  readonly p2mUnlock: LockPause;
   private readonly active = new Map<Ref, readonly [LockPause, LockPause]>();
 
   constructor(readonly dom: DomId) {
@@ -36,6 +40,9 @@ export class DomainLocks {
     const pageAlloc = `page_alloc:d${dom}`;
     this.pageAllocLock = pause('acquire', 'write', pageAlloc);
     this.pageAllocUnlock = pause('release', 'write', pageAlloc);
+    const p2m = `p2m:d${dom}`;
+    this.p2mLock = pause('acquire', 'write', p2m);
+    this.p2mUnlock = pause('release', 'write', p2m);
   }
 
   private activePauses(ref: Ref): readonly [LockPause, LockPause] {

@@ -71,9 +71,64 @@ function* commitEntry(
 
 /** One element of gnttab_transfer, by the caller `d`. */
 export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs): Steps<number> {
+  const sender = xen.domain(d);
+  // get_gfn_unshare (L2290) to put_gfn (L2442): the sender's p2m stays locked while its page is
+  // stolen and the receiver's entry committed.
+  yield sender.locks.p2mLock;
+  const committed = yield* stealAndCommit(xen, d, gop);
+  yield sender.locks.p2mUnlock;
+  if (typeof committed === 'number') return committed;
+  const { e, mfn } = committed;
+
+  // L2486-2504: tell the receiver about its new page, under its grant lock and the entry's.
+  const shared = e.grantTable.shared;
+  yield e.locks.grantReadLock; // L2448-2449
+  yield e.locks.activeEntryAcquire(gop.ref);
+  yield shared.before('loadFrame', gop.ref);
+  const gfn = shared.loadFrame(gop.ref);
+  // guest_physmap_add_page(e, gfn, mfn): a PV receiver's is only the m2p, so it names the page by
+  // its MFN
+  yield e.locks.p2mLock;
+  e.p2m = mapWith(e.p2m, e.pv ? mfn : gfn, mfn);
+  yield e.locks.p2mUnlock;
+  yield shared.before('storeFrame', gop.ref);
+  shared.storeFrame(gop.ref, mfn); // a PV receiver is told the MFN
+  // smp_wmb(); then a plain read-modify-write, not atomic (the guest may not touch it now).
+  yield shared.before('loadFlags', gop.ref);
+  const flags = shared.loadFlags(gop.ref);
+  yield shared.before('storeFlags', gop.ref);
+  shared.storeFlags(gop.ref, flags | GTF_transfer_completed);
+  yield* unlock(e, gop.ref); // L2478-2479
+  return GNTST_okay;
+}
+
+/** gnttab_transfer: each element in turn. */
+export function* gnttabTransfer(
+  xen: Hypervisor,
+  d: DomId,
+  batch: readonly TransferArgs[],
+): Steps<number[]> {
+  const statuses: number[] = [];
+  for (const gop of batch) statuses.push(yield* gnttabTransferOne(xen, d, gop));
+  return statuses;
+}
+
+/** gnttab_transfer L2412-2414 (the check XSA-385 hardened): may the receiver take one more page?
+ * Refused at max_pages, or if tot_pages + 1 would overflow. */
+export function receiverAtPageLimit(e: XenDomain): boolean {
+  return e.totPages >= e.maxPages || e.totPages + 1 > 0xffffffff;
+}
+
+/** gnttab_transfer L2290-2442, under the sender's p2m lock: the page stolen and removed from
+ * the sender, the receiver's page reserved and its entry committed, the page assigned; or the
+ * element's failing status. */
+function* stealAndCommit(
+  xen: Hypervisor,
+  d: DomId,
+  gop: TransferArgs,
+): Steps<number | { readonly e: XenDomain; readonly mfn: number }> {
   const parts = xen.parts;
   const sender = xen.domain(d);
-
   // L2315-2336 (get_gfn_unshare): the gfn is not backed
   const mfn = sender.p2m.get(gop.gfn);
   if (mfn === undefined || !xen.frames.valid(mfn)) return GNTST_bad_page;
@@ -117,40 +172,5 @@ export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs)
   // Ghost (docs/semantics.md §15): the frame, bytes and all, may flow to the receiver; the
   // sender's grants of it end.
   xen.frames.transferred(mfn, e.id);
-
-  // L2486-2504: tell the receiver about its new page, under its grant lock and the entry's.
-  const shared = e.grantTable.shared;
-  yield e.locks.grantReadLock; // L2448-2449
-  yield e.locks.activeEntryAcquire(gop.ref);
-  yield shared.before('loadFrame', gop.ref);
-  const gfn = shared.loadFrame(gop.ref);
-  // guest_physmap_add_page(e, gfn, mfn): a PV receiver's is only the m2p, so it names the page by
-  // its MFN
-  e.p2m = mapWith(e.p2m, e.pv ? mfn : gfn, mfn);
-  yield shared.before('storeFrame', gop.ref);
-  shared.storeFrame(gop.ref, mfn); // a PV receiver is told the MFN
-  // smp_wmb(); then a plain read-modify-write, not atomic (the guest may not touch it now).
-  yield shared.before('loadFlags', gop.ref);
-  const flags = shared.loadFlags(gop.ref);
-  yield shared.before('storeFlags', gop.ref);
-  shared.storeFlags(gop.ref, flags | GTF_transfer_completed);
-  yield* unlock(e, gop.ref); // L2478-2479
-  return GNTST_okay;
-}
-
-/** gnttab_transfer: each element in turn. */
-export function* gnttabTransfer(
-  xen: Hypervisor,
-  d: DomId,
-  batch: readonly TransferArgs[],
-): Steps<number[]> {
-  const statuses: number[] = [];
-  for (const gop of batch) statuses.push(yield* gnttabTransferOne(xen, d, gop));
-  return statuses;
-}
-
-/** gnttab_transfer L2412-2414 (the check XSA-385 hardened): may the receiver take one more page?
- * Refused at max_pages, or if tot_pages + 1 would overflow. */
-export function receiverAtPageLimit(e: XenDomain): boolean {
-  return e.totPages >= e.maxPages || e.totPages + 1 > 0xffffffff;
+  return { e, mfn };
 }

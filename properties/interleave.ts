@@ -1,0 +1,53 @@
+// The interleaving suite's defaults (grantcheck interleave without --fault): two actors racing on
+// d1's access grant ref 8 (granted to d2) and d2's transfer entry ref 9 (for d1). The exhaustive
+// programs are the issue's two actors with three ops each: d1 ends, regrants and ends its grant
+// while d2 maps, unmaps and maps it again.
+
+import type { RaceSearch } from '../src/faults/fault.ts';
+import type { OpKind } from '../src/ops/op.ts';
+import { parseOp } from '../src/ops/text.ts';
+import type { RaceTargets } from './generators/interleave.ts';
+
+function op(text: string) {
+  const parsed = parseOp(text);
+  if (!parsed.ok) throw new Error(`${parsed.error}: ${text}`);
+  return parsed.op;
+}
+
+/** What random programs aim at: refs 8 and 9 of d1 and d2, gfns 0 and 1. */
+export const RACE_TARGETS: RaceTargets = { refs: [8, 9], doms: [1, 2], gfns: [0, 1] };
+
+const RACING_KINDS: readonly OpKind[] = [
+  'grant_access',
+  'end_access',
+  'grant_transfer',
+  'end_transfer',
+  'map_grant_ref',
+  'unmap_grant_ref',
+  'transfer',
+  'copy',
+];
+
+export const DEFAULT_RACE: RaceSearch = {
+  setup: [op('grant_access(d1 ref=8 -> d2 gfn=0 rw)'), op('grant_transfer(d2 ref=9 <- d1 gfn=1)')],
+  actors: [
+    {
+      dom: 1,
+      ops: [
+        op('end_access(d1 ref=8)'),
+        op('grant_access(d1 ref=8 -> d2 gfn=1 rw)'),
+        op('end_access(d1 ref=8)'),
+      ],
+      kinds: RACING_KINDS,
+    },
+    {
+      dom: 2,
+      ops: [
+        op('map(d2: d1 ref=8 host @0x1000)'),
+        op('unmap(d2: h=0 host=0x1000 dev=0x0)'),
+        op('map(d2: d1 ref=8 host @0x1000)'),
+      ],
+      kinds: RACING_KINDS,
+    },
+  ],
+};

@@ -1,0 +1,206 @@
+// `grantcheck interleave`: guest and hypervisor racing on shared grant entries. Random mode:
+// fast-check draws actor programs and schedules; exhaustive mode: every schedule of the fixed
+// programs (sleep-set reduction, fewest preemptions first). Against a fault with a race search,
+// its setup and actors; otherwise the default race (properties/interleave.ts).
+
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { DEFAULT_CONFIG, GrantConfigSchema } from '../../config.ts';
+import { findFault } from '../../faults/index.ts';
+import type { RaceSearch } from '../../faults/fault.ts';
+import { exploreFewestPreemptions } from '../../interleave/exhaustive.ts';
+import { randomInterleavings, runScheduled } from '../../interleave/random.ts';
+import { startOf } from '../../interleave/run.ts';
+import type { Scenario } from '../../interleave/scenario.ts';
+import { scenarioProblem } from '../../interleave/scenario.ts';
+import { renderColumns } from '../../interleave/columns.ts';
+import type { InterleaveViolation } from '../../interleave/check.ts';
+import { buildInterleavedTrace } from '../../interleave/trace.ts';
+import { escapeText, safeJson } from '../../input/index.ts';
+import type { TraceOrigin } from '../../trace/format.ts';
+import { writeTrace } from '../../trace/io.ts';
+import { TOOL } from '../../version.ts';
+import { INVARIANTS } from '../../../properties/invariants/index.ts';
+import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
+import { DEFAULT_RACE, RACE_TARGETS } from '../../../properties/interleave.ts';
+import type { CliOutcome, Io } from '../outcome.ts';
+import { checkOutDir, parseIntOption } from '../options.ts';
+import { writeError } from '../write.ts';
+import { DEFAULT_TRACE_DIR } from './run.ts';
+
+export interface InterleaveFlags {
+  readonly fault?: string;
+  readonly mode?: string;
+  readonly seed?: string;
+  readonly runs?: string;
+  readonly maxOps?: string;
+  readonly preemptions?: string;
+  readonly reduction?: boolean;
+  readonly out?: string;
+  readonly json?: boolean;
+}
+
+const MODES = ['random', 'exhaustive', 'both'] as const;
+
+interface Found {
+  readonly mode: 'random' | 'exhaustive';
+  readonly scenario: Scenario;
+  readonly schedule: readonly number[];
+  readonly violation: InterleaveViolation;
+  readonly origin: TraceOrigin;
+  readonly detail: string;
+}
+
+export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
+  const mode = flags.mode ?? 'both';
+  if (!(MODES as readonly string[]).includes(mode)) {
+    return { kind: 'usage', message: `--mode: '${mode}' is not one of ${MODES.join(', ')}` };
+  }
+  const seed = parseIntOption('seed', flags.seed, 0, 2 ** 31 - 1) ?? randomInt(2 ** 31 - 1);
+  const runs = parseIntOption('runs', flags.runs, 1, 1_000_000) ?? 300;
+  const maxOps = parseIntOption('max-ops', flags.maxOps, 1, 8) ?? 3;
+  const bound = parseIntOption('preemptions', flags.preemptions, 0, 64);
+  const reduction = flags.reduction !== false;
+  const outDir = checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR);
+  const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
+  if (flags.fault !== undefined && !fault) {
+    return { kind: 'usage', message: `--fault: no fault '${flags.fault}' (see: grantcheck list)` };
+  }
+  const race: RaceSearch = fault?.race ?? DEFAULT_RACE;
+  const parts = fault?.parts ?? {};
+  const config = GrantConfigSchema.parse(DEFAULT_CONFIG);
+  const fixed: Scenario = { setup: race.setup, actors: race.actors };
+  const problem = scenarioProblem(fixed, config.domains);
+  if (problem !== null) return { kind: 'internal', error: new Error(`race search: ${problem}`) };
+
+  const say = (line: string) => {
+    if (!flags.json) io.out(`${line}\n`);
+  };
+  const actorsText = race.actors.map((a, i) => `a${i} d${a.dom}`).join(', ');
+  say(
+    `grantcheck interleave: ${race.actors.length} actors (${actorsText}), setup ${race.setup.length} ops${fault ? `, fault ${fault.id}` : ''}`,
+  );
+  const summary: Record<string, unknown> = { fault: fault?.id ?? null };
+  let found: Found | undefined;
+
+  if (mode !== 'exhaustive') {
+    const started = performance.now();
+    const o = randomInterleavings({
+      config,
+      parts,
+      setup: race.setup,
+      actors: race.actors,
+      arbitrary: (kind, dom) => raceOpArbitrary(kind, dom, RACE_TARGETS),
+      invariants: INVARIANTS,
+      seed,
+      runs,
+      maxOps,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    summary['random'] = { seed, runs: o.runs, result: o.kind, seconds };
+    say(
+      `random: seed ${seed}${flags.seed === undefined ? ' (fresh)' : ''}, ${o.runs} runs${o.kind === 'pass' ? `, ${o.steps} steps` : ''}, ${seconds.toFixed(1)} s: ${o.kind === 'pass' ? 'PASS' : 'VIOLATION'}`,
+    );
+    if (o.kind === 'violation') {
+      found = {
+        mode: 'random',
+        ...o.found,
+        origin: { engine: 'interleave', mode: 'random', seed, path: o.path, runs },
+        detail: `seed ${seed}, path ${o.path}`,
+      };
+    }
+  }
+  if (found === undefined && mode !== 'random') {
+    const started = performance.now();
+    const start = startOf(config, parts, fixed);
+    const o = exploreFewestPreemptions(start, {
+      reduction,
+      invariants: INVARIANTS,
+      ...(bound !== undefined ? { preemptionBound: bound } : {}),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const programs = race.actors.map((a) => a.ops.length).join('+');
+    summary['exhaustive'] = {
+      schedules: o.schedules,
+      steps: o.steps,
+      reduction,
+      preemptionBound: bound ?? null,
+      result: o.failure ? 'violation' : 'pass',
+      seconds,
+    };
+    say(
+      `exhaustive: programs of ${programs} ops, ${o.schedules} schedules (${reduction ? 'sleep-set reduction' : 'no reduction'}${bound !== undefined ? `, at most ${bound} preemptions` : ''}), ${seconds.toFixed(1)} s: ${o.failure ? 'VIOLATION' : 'PASS'}`,
+    );
+    if (o.failure) {
+      found = {
+        mode: 'exhaustive',
+        scenario: fixed,
+        schedule: o.failure.schedule,
+        violation: o.failure.violation,
+        origin: {
+          engine: 'interleave',
+          mode: 'exhaustive',
+          reduction,
+          ...(bound !== undefined ? { preemptionBound: bound } : {}),
+        },
+        detail: `${o.failure.preemptions} preemptions`,
+      };
+    }
+  }
+  if (found === undefined) {
+    if (flags.json) io.out(`${safeJson({ result: 'pass', ...summary }, 2)}\n`);
+    return { kind: 'ok' };
+  }
+  return report(found, { config, fault: fault?.id ?? null, parts, outDir, flags, io, summary });
+}
+
+function report(
+  found: Found,
+  ctx: {
+    config: ReturnType<typeof GrantConfigSchema.parse>;
+    fault: string | null;
+    parts: Parameters<typeof runScheduled>[1];
+    outDir: string;
+    flags: InterleaveFlags;
+    io: Io;
+    summary: Record<string, unknown>;
+  },
+): CliOutcome {
+  const { io, flags } = ctx;
+  const trace = buildInterleavedTrace({
+    tool: TOOL,
+    config: ctx.config,
+    fault: ctx.fault,
+    origin: found.origin,
+    scenario: found.scenario,
+    schedule: found.schedule,
+    violation: found.violation,
+  });
+  const path = join(ctx.outDir, `interleave-${found.mode}${ctx.fault ? `-${ctx.fault}` : ''}.json`);
+  const error = writeError(() => writeTrace(path, trace));
+  if (flags.json) {
+    io.out(
+      `${safeJson({ result: 'violation', ...ctx.summary, violation: found.violation, schedule: found.schedule, trace: error ? null : path }, 2)}\n`,
+    );
+    return { kind: 'violation' };
+  }
+  const v = found.violation;
+  io.out(
+    `\nVIOLATION (${found.mode}, ${found.detail}): ${v.check}${v.check === 'invariant' ? ` ${v.name}` : ''}: ${escapeText(v.message)}\n\n`,
+  );
+  const again = runScheduled(
+    ctx.config,
+    ctx.parts,
+    found.scenario,
+    found.schedule,
+    INVARIANTS,
+    true,
+  );
+  const failingStep = v.check === 'invariant' ? v.position : found.schedule.length - 1;
+  for (const line of renderColumns(again.run.events ?? [], found.scenario, 34, failingStep)) {
+    io.out(`${line}\n`);
+  }
+  if (error) io.out(`\ntrace NOT written (${path}: ${error})\n`);
+  else io.out(`\ntrace written: ${path}\nreplay:        npx grantcheck replay ${path}\n`);
+  return { kind: 'violation' };
+}

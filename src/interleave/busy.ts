@@ -1,0 +1,51 @@
+// Results only concurrency produces, and what explains them. Xen pins an entry for the length
+// of some hypercalls only: a copy holds its source or destination pin (and GTF_reading, with
+// GTF_writing for a destination) from acquire_grant_for_copy to release_grant_for_copy, and a
+// map that fails after _set_status holds its bits until its undo (grant_table.c map_grant_ref's
+// unlock_out_clear and undo_out). A guest ending access in that window is told "in use"
+// (gnttab_end_foreign_access_ref_v1 sees GTF_reading), and a swap_grant_ref of the entry gets
+// GNTST_eagain; in no sequential order can either happen, since before and after the hypercall
+// the entry is free. The model's promise for concurrent callers (docs/semantics.md, "Concurrent
+// callers"): such a result, with nothing changed, is correct while a hypercall that pins that
+// entry is in flight.
+
+import type { DomId, Op, Ref } from '../ops/op.ts';
+import { DOMID_SELF, GNTCOPY_dest_gref, GNTCOPY_source_gref, GNTST_eagain } from '../xen/abi.ts';
+import type { CompletedOp, TransientRule } from './linearize.ts';
+
+/** Does hypercall `op` pin (even for a moment) domain `dom`'s entry `ref`? */
+export function pinsEntry(op: Op, dom: DomId, ref: Ref): boolean {
+  switch (op.kind) {
+    case 'map_grant_ref':
+      return op.batch.some((e) => e.dom === dom && e.ref === ref);
+    case 'copy':
+      return op.batch.some((e) => {
+        const names = (side: typeof e.source, flag: number) =>
+          (e.flags & flag) !== 0 &&
+          side.u === ref &&
+          (side.domid === dom || (side.domid === DOMID_SELF && op.caller === dom));
+        return names(e.source, GNTCOPY_source_gref) || names(e.dest, GNTCOPY_dest_gref);
+      });
+    default:
+      return false;
+  }
+}
+
+export const transientlyBusy: TransientRule = (c: CompletedOp, other: CompletedOp): boolean => {
+  const overlap = other.invoked < c.returned && c.invoked < other.returned;
+  if (!overlap) return false;
+  if (c.op.kind === 'end_access' && c.result.kind === 'end_access') {
+    return c.result.outcome === 'in_use' && pinsEntry(other.op, c.op.dom, c.op.ref);
+  }
+  if (c.op.kind === 'swap_grant_ref' && c.result.kind === 'swap_grant_ref') {
+    const { caller } = c.op;
+    return (
+      c.result.statuses.length > 0 &&
+      c.result.statuses.every((s) => s === GNTST_eagain) &&
+      c.op.batch.every(
+        (e) => pinsEntry(other.op, caller, e.refA) || pinsEntry(other.op, caller, e.refB),
+      )
+    );
+  }
+  return false;
+};
