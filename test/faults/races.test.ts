@@ -33,14 +33,26 @@ function violationOf(o: ExhaustiveOutcome) {
 /** What each race's exhaustive search finds first (depth first, with the reduction), and the
  * schedules the correct impl's full search explores. */
 const EXPECTED: Readonly<
-  Record<string, { violation: { check: string; name?: string }; correctSchedules: number }>
+  Record<
+    string,
+    { violation: { check: string; name?: string }; message?: string; correctSchedules: number }
+  >
 > = {
-  'xsa-73-transfer-lock-order': { violation: { check: 'deadlock' }, correctSchedules: 26 },
+  'xsa-73-transfer-lock-order': {
+    violation: { check: 'deadlock' },
+    message:
+      'a0 waits for grant:d2 (read) held by a1; a1 waits for page_alloc:d2 (write) held by a0',
+    correctSchedules: 26,
+  },
   'xsa-295-set-status-gives-up': {
     violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
     correctSchedules: 44,
   },
-  'set-status-not-atomic': { violation: { check: 'not-linearizable' }, correctSchedules: 44 },
+  'set-status-not-atomic': {
+    violation: { check: 'not-linearizable' },
+    message: 'after a0 end_access(d1 ref=8) → ended',
+    correctSchedules: 44,
+  },
   'transfer-commit-not-atomic': { violation: { check: 'not-linearizable' }, correctSchedules: 3 },
   'swap-unlocked-pin-check': {
     violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
@@ -52,6 +64,7 @@ const EXPECTED: Readonly<
   },
   'end-access-ignores-concurrent-writing': {
     violation: { check: 'not-linearizable' },
+    message: 'after a0 end_access(d1 ref=8) → ended',
     correctSchedules: 44,
   },
 };
@@ -74,6 +87,9 @@ describe.each(RACES.map((f) => [f.id, f] as const))('race fault %s', (id, fault)
   it(`is caught by the exhaustive search: ${fault.caughtBy}`, () => {
     const o = explore(fault, fault.parts);
     expect(violationOf(o)).toEqual(expected.violation);
+    if (expected.message !== undefined) {
+      expect(o.failure?.violation.message).toContain(expected.message);
+    }
     expect(o.limitReached).toBe(false);
   });
 
