@@ -7,12 +7,17 @@ import { copyDomainCacheSelfRule } from './copyDomainCacheSelfRule.ts';
 import { copySourcePastPageEnd } from './copySourcePastPageEnd.ts';
 import { endAccessIgnoresWriting } from './endAccessIgnoresWriting.ts';
 import { endTransferCancelsCommitted } from './endTransferCancelsCommitted.ts';
+import { endAccessIgnoresConcurrentWriting } from './endAccessIgnoresConcurrentWriting.ts';
+import { endAccessNonAtomic } from './endAccessNonAtomic.ts';
 import type { Fault } from './fault.ts';
 import { mapNoStatusRollback } from './mapNoStatusRollback.ts';
 import { maptrackLifo } from './maptrackLifo.ts';
 import { noSpaceAsNoDeviceSpace } from './noSpaceAsNoDeviceSpace.ts';
 import { pinOverflowAllCounters } from './pinOverflowAllCounters.ts';
+import { setStatusNotAtomic } from './setStatusNotAtomic.ts';
 import { statusHostOnly } from './statusHostOnly.ts';
+import { swapUnlockedPinCheck } from './swapUnlockedPinCheck.ts';
+import { transferCommitNotAtomic } from './transferCommitNotAtomic.ts';
 import { transferAcceptsExtraFlags } from './transferAcceptsExtraFlags.ts';
 import { transferIgnoresDomid } from './transferIgnoresDomid.ts';
 import { xsa134SwapAsV2 } from './xsa134SwapAsV2.ts';
@@ -27,11 +32,14 @@ import { xsa316PositiveStatus } from './xsa316PositiveStatus.ts';
 import { xsa385TransferPastMaxPages } from './xsa385TransferPastMaxPages.ts';
 import { xsa230CopyStatusHostOnly } from './xsa230CopyStatusHostOnly.ts';
 import { xsa448ZeroLengthCopy } from './xsa448ZeroLengthCopy.ts';
+import { xsa295SetStatusGivesUp } from './xsa295SetStatusGivesUp.ts';
+import { xsa73TransferLockOrder } from './xsa73TransferLockOrder.ts';
 
 export type { Fault } from './fault.ts';
 export { faultSubject, subjectOf } from './fault.ts';
 
-/** Hypervisor faults in the order of the XSA table, then the non-XSA fixes, then the guest's. */
+/** Hypervisor faults in the order of the XSA table, then the non-XSA fixes, then the guest's; then
+ * the races, in the same order. */
 export const FAULTS: readonly Fault[] = [
   xsa18SwapUncheckedRefs,
   xsa134SwapAsV2,
@@ -57,6 +65,14 @@ export const FAULTS: readonly Fault[] = [
   maptrackLifo,
   endAccessIgnoresWriting,
   endTransferCancelsCommitted,
+  // Races (caught only by grantcheck interleave): Xen's, then the guest's.
+  xsa73TransferLockOrder,
+  xsa295SetStatusGivesUp,
+  setStatusNotAtomic,
+  transferCommitNotAtomic,
+  swapUnlockedPinCheck,
+  endAccessNonAtomic,
+  endAccessIgnoresConcurrentWriting,
 ];
 
 export function findFault(id: string): Fault | undefined {

@@ -59,7 +59,7 @@ import {
 } from './hypervisor/pvMapping.ts';
 import { reduceStatusForPin } from './hypervisor/reduceStatusForPin.ts';
 import { setStatusV1 } from './hypervisor/setStatus.ts';
-import { swapRefOutOfRange, swapSharedEntriesV1 } from './hypervisor/swapGrantRef.ts';
+import { swapGrantRef, swapRefOutOfRange, swapSharedEntriesV1 } from './hypervisor/swapGrantRef.ts';
 import type { GrantTable } from './hypervisor/grantTable.ts';
 import {
   prepareForTransfer,
@@ -163,6 +163,9 @@ export interface ImplParts {
   readonly receiverAtPageLimit: (e: XenDomain) => boolean;
 
   // --- Hypervisor: swap_grant_ref ------------------------------------------------------------
+  /** swap_grant_ref: one element, on caller `d`'s own table, under its write lock and both
+   * active entries' locks. */
+  readonly swapGrantRef: (xen: Hypervisor, d: DomId, refA: Ref, refB: Ref) => Steps<number>;
   /** swap_grant_ref's bounds check (XSA-18): is this ref beyond the caller's table? */
   readonly swapRefOutOfRange: (gt: GrantTable, ref: Ref) => boolean;
   /** swap_grant_ref's version branch: exchange the two shared entries (v1: 8 bytes each). */
@@ -223,6 +226,7 @@ export const DEFAULT_PARTS: ImplParts = {
   transferEntryAccepts,
   prepareForTransfer,
   receiverAtPageLimit,
+  swapGrantRef,
   swapRefOutOfRange,
   swapSharedEntries: swapSharedEntriesV1,
   gnttabCopyOne,

@@ -67,6 +67,8 @@ export function* gnttabSwapGrantRef(
   batch: readonly SwapGrantRefArgs[],
 ): Steps<number[]> {
   const statuses: number[] = [];
-  for (const { refA, refB } of batch) statuses.push(yield* swapGrantRef(xen, d, refA, refB));
+  for (const { refA, refB } of batch) {
+    statuses.push(yield* xen.parts.swapGrantRef(xen, d, refA, refB));
+  }
   return statuses;
 }

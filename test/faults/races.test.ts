@@ -1,0 +1,145 @@
+// The race faults of the catalogue (those with a `race` search, src/faults) against the
+// interleaving engine (src/interleave): the exhaustive search of each fault's canonical scenario
+// finds the violation its `caughtBy` names, and the correct impl passes the same scenario with
+// the same bounds. Without a preemption no fault shows: each needs one actor stopped mid-op.
+import { describe, expect, it } from 'vitest';
+import { makeConfig } from '../../src/config.ts';
+import { FAULTS } from '../../src/faults/index.ts';
+import type { Fault } from '../../src/faults/index.ts';
+import type { ImplParts } from '../../src/impl/index.ts';
+import { finalVerdict } from '../../src/interleave/check.ts';
+import type { ExhaustiveOutcome } from '../../src/interleave/exhaustive.ts';
+import { exploreSchedules } from '../../src/interleave/exhaustive.ts';
+import { InterleavedRun, startOf } from '../../src/interleave/run.ts';
+import { INVARIANTS } from '../../properties/invariants/index.ts';
+
+const config = makeConfig();
+
+function explore(fault: Fault, parts: Partial<ImplParts>, preemptionBound?: number) {
+  if (fault.race === undefined) throw new Error(`${fault.id} has no race`);
+  return exploreSchedules(startOf(config, parts, fault.race), {
+    reduction: true,
+    invariants: INVARIANTS,
+    ...(preemptionBound !== undefined ? { preemptionBound } : {}),
+  });
+}
+
+function violationOf(o: ExhaustiveOutcome) {
+  const v = o.failure?.violation;
+  if (v === undefined) return undefined;
+  return v.check === 'invariant' ? { check: v.check, name: v.name } : { check: v.check };
+}
+
+/** What each race's exhaustive search finds first (depth first, with the reduction), and the
+ * schedules the correct impl's full search explores. */
+const EXPECTED: Readonly<
+  Record<
+    string,
+    { violation: { check: string; name?: string }; message?: string; correctSchedules: number }
+  >
+> = {
+  'xsa-73-transfer-lock-order': {
+    violation: { check: 'deadlock' },
+    message:
+      'a0 waits for grant:d2 (read) held by a1; a1 waits for page_alloc:d2 (write) held by a0',
+    correctSchedules: 26,
+  },
+  'xsa-295-set-status-gives-up': {
+    violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
+    correctSchedules: 44,
+  },
+  'set-status-not-atomic': {
+    violation: { check: 'not-linearizable' },
+    message: 'after a0 end_access(d1 ref=8) → ended',
+    correctSchedules: 44,
+  },
+  'transfer-commit-not-atomic': { violation: { check: 'not-linearizable' }, correctSchedules: 3 },
+  'swap-unlocked-pin-check': {
+    violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
+    correctSchedules: 16,
+  },
+  'end-access-non-atomic': {
+    violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
+    correctSchedules: 44,
+  },
+  'end-access-ignores-concurrent-writing': {
+    violation: { check: 'not-linearizable' },
+    message: 'after a0 end_access(d1 ref=8) → ended',
+    correctSchedules: 44,
+  },
+};
+
+const RACES = FAULTS.filter((f) => f.race !== undefined);
+
+describe('the race faults', () => {
+  it('are the seven expected, each with distinct domains as actors', () => {
+    expect(RACES.map((f) => f.id).sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const f of RACES) {
+      const doms = f.race!.actors.map((a) => a.dom);
+      expect(new Set(doms).size, f.id).toBe(doms.length);
+    }
+  });
+});
+
+describe.each(RACES.map((f) => [f.id, f] as const))('race fault %s', (id, fault) => {
+  const expected = EXPECTED[id]!;
+
+  it(`is caught by the exhaustive search: ${fault.caughtBy}`, () => {
+    const o = explore(fault, fault.parts);
+    expect(violationOf(o)).toEqual(expected.violation);
+    if (expected.message !== undefined) {
+      expect(o.failure?.violation.message).toContain(expected.message);
+    }
+    expect(o.limitReached).toBe(false);
+  });
+
+  it('is not caught without a preemption (every op runs whole), and is with one', () => {
+    expect(explore(fault, fault.parts, 0).failure).toBeUndefined();
+    expect(violationOf(explore(fault, fault.parts, 1))).toEqual(expected.violation);
+  });
+
+  // The end_transfer of transfer-commit-not-atomic's scenario can see the entry committed but not
+  // yet completed and answer 'pending', a result the atomic model has no state for: a false alarm
+  // of the linearizability check on the correct impl (see the test below for the real race).
+  const correct = id === 'transfer-commit-not-atomic' ? it.fails : it;
+  correct('the correct impl passes the same scenario', () => {
+    const o = explore(fault, {});
+    expect(o.failure).toBeUndefined();
+    expect(o.schedules).toBe(expected.correctSchedules);
+  });
+});
+
+describe('transfer-commit-not-atomic, the race itself', () => {
+  const fault = RACES.find((f) => f.id === 'transfer-commit-not-atomic')!;
+
+  /** a0 (the transfer) for `first` steps, then a1 (the receiver's end_transfer) to its end,
+   * then a0 to its end. */
+  function cancelBetween(parts: Partial<ImplParts>, first: number) {
+    const run = new InterleavedRun(startOf(config, parts, fault.race!));
+    for (let i = 0; i < first; i++) run.step(0);
+    while (!run.finished(1)) run.step(1);
+    while (!run.finished(0)) run.step(0);
+    return { run, verdict: finalVerdict(run) };
+  }
+
+  // Steps of a0: begin; page_alloc lock; grant read lock; load of the entry; its commit; ...
+  const AFTER_LOAD = 4;
+
+  it("the receiver's cancel between Xen's load and its commit is overwritten", () => {
+    const { run, verdict } = cancelBetween(fault.parts, AFTER_LOAD);
+    expect(run.completed.map((c) => c.result)).toEqual([
+      { kind: 'end_transfer', outcome: 'cancelled' },
+      { kind: 'transfer', statuses: [0] },
+    ]);
+    expect(verdict?.check).toBe('not-linearizable');
+  });
+
+  it('the correct impl refuses the transfer in the same schedule (its cmpxchg fails)', () => {
+    const { run, verdict } = cancelBetween({}, AFTER_LOAD);
+    expect(run.completed.map((c) => c.result)).toEqual([
+      { kind: 'end_transfer', outcome: 'cancelled' },
+      { kind: 'transfer', statuses: [-1] },
+    ]);
+    expect(verdict).toBeNull();
+  });
+});
