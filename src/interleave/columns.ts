@@ -30,15 +30,20 @@ export function describePause(p: Pause): string {
   }
 }
 
-/** The table's lines: a header naming each actor's domain, then one row per step. Cells wider
- * than `width` lose their middle, never their ends. */
+/** The table's lines: a header naming each actor's domain, then one row per step. A column is
+ * as wide as its widest cell, up to `maxWidth`; a wider cell loses its middle, never its ends. */
 export function renderColumns(
   events: readonly StepEvent[],
   scenario: Scenario,
-  width = 34,
+  maxWidth = 60,
   failingStep?: number,
 ): string[] {
   const n = scenario.actors.length;
+  const longest = events.reduce(
+    (w, e) => Math.max(w, escapeText(describeStep(e, scenario)).length),
+    12,
+  );
+  const width = Math.min(maxWidth, longest);
   const cell = (text: string) => elideMiddle(escapeText(text), width).padEnd(width);
   const header = `step | ${scenario.actors.map((a, i) => cell(`a${i} (d${a.dom})`)).join(' | ')}`;
   const lines = [header, '-'.repeat(header.length)];

@@ -37,6 +37,27 @@ export function parseTrace(original: unknown): LoadResult {
     const problem = opProblem(step.op, trace.config);
     if (problem) return { ok: false, error: `steps.${i}.op: ${problem}` };
   }
+  const interleaving = trace.interleaving;
+  if (interleaving !== undefined) {
+    // An interleaved run: the verdict's step is a schedule position, and every op is checked.
+    const ops = [...interleaving.setup, ...interleaving.actors.flatMap((a) => a.ops)];
+    for (const op of ops) {
+      const problem = opProblem(op, trace.config);
+      if (problem) return { ok: false, error: `interleaving: ${problem}` };
+    }
+    const last = interleaving.schedule.length;
+    if (trace.verdict.kind === 'violation' && trace.verdict.step >= last) {
+      return {
+        ok: false,
+        error: `verdict.step: ${trace.verdict.step} is beyond the ${last} scheduled steps`,
+      };
+    }
+    const n = interleaving.actors.length;
+    const stray = interleaving.schedule.find((a) => a >= n);
+    if (stray !== undefined)
+      return { ok: false, error: `interleaving.schedule: no actor a${stray}` };
+    return { ok: true, trace };
+  }
   if (trace.verdict.kind === 'violation' && trace.verdict.step >= trace.steps.length) {
     return {
       ok: false,

@@ -1,6 +1,8 @@
 // `grantcheck faults`: the kill report. Runs every fault of the catalogue (src/faults) through
 // the random property suites with a fixed seed and budget, prints one row per fault, and writes
-// the trace of each catch. A fault that no suite catches is a failure of the harness: exit 1.
+// the trace of each catch. A race fault (one only concurrency reveals) goes through grantcheck
+// interleave instead, random and exhaustive, in a table of its own. A fault that is not caught is
+// a failure of the harness: exit 1.
 
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../config.ts';
@@ -13,6 +15,12 @@ import { exploreFault } from '../../faults/explore.ts';
 import type { ExplorerResult } from '../../faults/explore.ts';
 import type { Suite } from '../../harness/suite.ts';
 import { writeTrace } from '../../trace/io.ts';
+import type { RaceKill } from '../../faults/race.ts';
+import { killRace, programOps } from '../../faults/race.ts';
+import { buildInterleavedTrace } from '../../interleave/trace.ts';
+import { TOOL } from '../../version.ts';
+import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
+import { RACE_TARGETS } from '../../../properties/interleave.ts';
 import { DEFAULT_XEN_BOUNDS, xenModelName } from '../../xenExplore/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
@@ -150,8 +158,37 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   say(`suites: ${suites.map((s) => s.name).join(', ')}`);
 
   const rows: Row[] = [];
+  const races: RaceKill[] = [];
+  const raceTraces = new Map<string, string>();
   for (const [i, fault] of faults.entries()) {
     if (io.interactive && !flags.json) io.err(`\r  ${i + 1}/${faults.length} ${fault.id}\x1b[K`);
+    const race = killRace(fault, {
+      config: DEFAULT_CONFIG,
+      seed,
+      runs: runs ?? RACE_RUNS,
+      maxOps: 3,
+      invariants: INVARIANTS,
+      arbitrary: (kind, dom) => raceOpArbitrary(kind, dom, RACE_TARGETS),
+    });
+    if (race !== undefined) {
+      races.push(race);
+      const found = race.exhaustive.failure;
+      if (found && fault.race) {
+        const path = join(outDir, `fault-${fault.id}.json`);
+        const trace = buildInterleavedTrace({
+          tool: TOOL,
+          config: DEFAULT_CONFIG,
+          fault: fault.id,
+          origin: { engine: 'interleave', mode: 'exhaustive', reduction: true },
+          scenario: fault.race,
+          schedule: found.schedule,
+          violation: found.violation,
+        });
+        if (tryWrite(io, 'trace', path, () => writeTrace(path, trace)))
+          raceTraces.set(fault.id, path);
+      }
+      continue;
+    }
     const kill = killFault(fault, suites, { seed, ...(runs === undefined ? {} : { runs }) });
     const explorer =
       exploreMs > 0
@@ -176,7 +213,13 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   }
   if (io.interactive && !flags.json) io.err('\r\x1b[K');
 
-  const missed = rows.filter((r) => !r.kill.best || r.falseAlarm);
+  const raceMissed = races.filter(
+    (r) => r.falseAlarm || r.random.kind !== 'violation' || r.exhaustive.failure === undefined,
+  );
+  const missed = [
+    ...rows.filter((r) => !r.kill.best || r.falseAlarm).map((r) => r.kill.fault.id),
+    ...raceMissed.map((r) => r.fault.id),
+  ];
   const times = rows.flatMap((r) => (r.kill.best ? [r.kill.best.catchMs] : []));
   const med = median(times);
   const worst = Math.max(0, ...times);
@@ -188,6 +231,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       runs: runs ?? null,
       medianCatchMs: Math.round(med),
       worstCatchMs: Math.round(worst),
+      races: races.map((r) => raceJson(r, raceTraces.get(r.fault.id))),
       faults: rows.map((row) => ({
         id: row.kill.fault.id,
         source: row.kill.fault.source,
@@ -251,11 +295,89 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     );
     const written = rows.filter((r) => r.tracePath !== undefined).length;
     if (written > 0) say(`traces written: ${written} in ${outDir}/fault-<id>.json`);
+    if (races.length > 0) {
+      say();
+      say(
+        'race faults (grantcheck interleave: caught by both modes, none by the sequential ones):',
+      );
+      for (const line of raceTable(races)) say(line);
+      say();
+      say(
+        'random: the run that failed, its time, and the shrunk case (program ops / scheduled steps);',
+      );
+      say("exhaustive: the schedules of the fault's canonical programs (sleep sets) run until the");
+      say('catch, and the failing schedule with the fewest preemptions (steps, preemptions)');
+      if (raceTraces.size > 0)
+        say(`traces written: ${raceTraces.size} (replay prints them as columns)`);
+    }
     say(
       missed.length === 0
-        ? `ALL CAUGHT: ${rows.length} fault(s)`
-        : `NOT CAUGHT: ${missed.map((r) => r.kill.fault.id).join(', ')}`,
+        ? `ALL CAUGHT: ${rows.length + races.length} fault(s)`
+        : `NOT CAUGHT: ${missed.join(', ')}`,
     );
   }
   return missed.length === 0 ? { kind: 'ok' } : { kind: 'violation' };
+}
+
+/** Random runs per race fault (each a short interleaved run). */
+const RACE_RUNS = 2000;
+
+function raceTable(races: readonly RaceKill[]): string[] {
+  const head = ['fault', 'caught by', 'random run', '~time', 'shrunk', 'exhaustive', 'schedules'];
+  const cells = races.map((r) => {
+    const random = r.random;
+    const found = r.exhaustive.failure;
+    const by = random.kind === 'violation' ? random.found.violation.check : found?.violation.check;
+    return [
+      r.fault.id,
+      r.falseAlarm ? `FALSE ALARM (${by ?? '?'})` : (by ?? 'NOT CAUGHT'),
+      random.kind === 'violation' ? String(random.runs) : 'not caught',
+      seconds(r.randomMs),
+      random.kind === 'violation'
+        ? `${programOps(random.found)} ops / ${random.found.schedule.length} steps`
+        : '-',
+      found ? `${found.schedule.length} steps, ${found.preemptions} preempt.` : 'not caught',
+      String(r.exhaustive.schedules),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]) =>
+    c
+      .map((x, i) => x.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...cells.map(line)];
+}
+
+function raceJson(r: RaceKill, trace: string | undefined) {
+  const found = r.exhaustive.failure;
+  return {
+    id: r.fault.id,
+    source: r.fault.source,
+    expected: r.fault.caughtBy,
+    caught: !r.falseAlarm && r.random.kind === 'violation' && found !== undefined,
+    falseAlarm: r.falseAlarm,
+    random:
+      r.random.kind === 'violation'
+        ? {
+            check: r.random.found.violation.check,
+            run: r.random.runs,
+            ms: Math.round(r.randomMs),
+            shrunkOps: programOps(r.random.found),
+            shrunkSteps: r.random.found.schedule.length,
+          }
+        : { caught: false, runs: r.random.runs, ms: Math.round(r.randomMs) },
+    exhaustive: {
+      schedules: r.exhaustive.schedules,
+      ms: Math.round(r.exhaustiveMs),
+      ...(found
+        ? {
+            check: found.violation.check,
+            steps: found.schedule.length,
+            preemptions: found.preemptions,
+          }
+        : { caught: false }),
+    },
+    trace: trace ?? null,
+  };
 }

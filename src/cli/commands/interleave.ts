@@ -197,7 +197,12 @@ function report(
     true,
   );
   const failingStep = v.check === 'invariant' ? v.position : found.schedule.length - 1;
-  for (const line of renderColumns(again.run.events ?? [], found.scenario, 34, failingStep)) {
+  for (const line of renderColumns(
+    again.run.events ?? [],
+    found.scenario,
+    undefined,
+    failingStep,
+  )) {
     io.out(`${line}\n`);
   }
   if (error) io.out(`\ntrace NOT written (${path}: ${error})\n`);

@@ -19,6 +19,12 @@ import {
 import type { Trace } from '../../trace/format.ts';
 import { parseTrace } from '../../trace/io.ts';
 import { describeDifference, replayTrace } from '../../trace/replay.ts';
+import { sameVerdict } from '../../trace/format.ts';
+import { renderColumns } from '../../interleave/columns.ts';
+import type { Scenario } from '../../interleave/scenario.ts';
+import { scenarioProblem } from '../../interleave/scenario.ts';
+import { replayInterleaved, scenarioOfTrace } from '../../interleave/trace.ts';
+import { opProblem } from '../../ops/schema.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
@@ -62,7 +68,71 @@ export function replayCommand(file: string, flags: ReplayFlags, io: Io): CliOutc
   }
   const loaded = parseTrace(read.value);
   if (!loaded.ok) return badFile(file, loaded.error);
+  if (loaded.trace.interleaving !== undefined)
+    return replayInterleavedTrace(file, loaded.trace, flags, io);
   return replayXen(file, loaded.trace, flags, io);
+}
+
+/** An interleaved trace (grantcheck interleave): its schedule run again, printed as columns. */
+function replayInterleavedTrace(
+  file: string,
+  trace: Trace,
+  flags: ReplayFlags,
+  io: Io,
+): CliOutcome {
+  if (flags.subject !== undefined) {
+    return {
+      kind: 'usage',
+      message:
+        '--subject: an interleaved trace runs on the built-in impl only (a subject answers whole ops)',
+    };
+  }
+  const faultId =
+    flags.fault === undefined ? trace.fault : flags.fault === 'none' ? null : flags.fault;
+  const fault = faultId === null ? undefined : findFault(faultId);
+  if (faultId !== null && !fault) {
+    return { kind: 'usage', message: `fault: no fault ${quote(faultId)} (see: grantcheck list)` };
+  }
+  const scenario = scenarioOfTrace(trace);
+  if (scenario === undefined) return badFile(file, 'no interleaving');
+  const problem = scenarioProblem(scenario, trace.config.domains) ?? opsProblem(scenario, trace);
+  if (problem !== null) return badFile(file, `interleaving: ${problem}`);
+  const replay = replayInterleaved(trace, scenario, fault?.parts ?? {}, INVARIANTS);
+  const failed = replay.verdict.kind === 'violation';
+  const same = sameVerdict(replay.verdict, trace.verdict);
+  if (flags.json) {
+    io.out(
+      `${safeJson({ result: failed ? 'violation' : 'pass', verdict: replay.verdict, matchesRecorded: same, fault: faultId, schedule: replay.schedule, steps: replay.events }, 2)}\n`,
+    );
+    return failed ? { kind: 'violation' } : { kind: 'ok' };
+  }
+  io.out(
+    `replaying ${shown(file)}: ${scenario.actors.length} actors, ${replay.schedule.length} steps after a setup of ${scenario.setup.length} ops${faultId ? `, fault ${escapeText(faultId)}` : ''}\n\n`,
+  );
+  const v = replay.violation;
+  const failingStep = replay.verdict.kind === 'violation' ? replay.verdict.step : undefined;
+  for (const line of renderColumns(replay.events, scenario, undefined, failingStep))
+    io.out(`${line}\n`);
+  if (v !== null) {
+    io.out(
+      `\n${v.check}${v.check === 'invariant' ? ` ${v.name}` : ''}: ${escapeText(v.message)}\n`,
+    );
+  }
+  const recorded = trace.verdict.kind === 'violation' ? `${trace.verdict.check}` : 'pass';
+  io.out(
+    `\nresult: ${failed ? 'FAILS' : 'PASSES'} (recorded: ${recorded}${same ? ', same' : ', different'})\n`,
+  );
+  return failed ? { kind: 'violation' } : { kind: 'ok' };
+}
+
+/** The first op of an interleaved trace that this config cannot run, described; or null. */
+function opsProblem(scenario: Scenario, trace: Trace): string | null {
+  const all = [...scenario.setup, ...scenario.actors.flatMap((a) => a.ops)];
+  for (const op of all) {
+    const problem = opProblem(op, trace.config);
+    if (problem) return problem;
+  }
+  return null;
 }
 
 function replayXen(file: string, trace: Trace, flags: ReplayFlags, io: Io): CliOutcome {

@@ -1,0 +1,77 @@
+// A race fault through grantcheck interleave (src/interleave): random mode with a fixed seed, and
+// the exhaustive mode over its canonical programs (fewest preemptions first). Each catch is run
+// again on the correct impl: a schedule that fails there too is a false alarm.
+
+import type { GrantConfig } from '../config.ts';
+import type { StateInvariant } from '../harness/invariant.ts';
+import type { InterleaveCase, RandomOutcome } from '../interleave/random.ts';
+import { randomInterleavings, runScheduled } from '../interleave/random.ts';
+import type { ExhaustiveOutcome } from '../interleave/exhaustive.ts';
+import { exploreFewestPreemptions } from '../interleave/exhaustive.ts';
+import { startOf } from '../interleave/run.ts';
+import type { DomId, Op, OpKind } from '../ops/op.ts';
+import type { Fault } from './fault.ts';
+
+export interface RaceKill {
+  readonly fault: Fault;
+  readonly random: RandomOutcome;
+  readonly randomMs: number;
+  readonly exhaustive: ExhaustiveOutcome;
+  readonly exhaustiveMs: number;
+  /** A caught case that fails on the correct impl too. */
+  readonly falseAlarm: boolean;
+}
+
+export interface RaceKillOptions {
+  readonly config: GrantConfig;
+  readonly seed: number;
+  readonly runs: number;
+  readonly maxOps: number;
+  readonly invariants: readonly StateInvariant[];
+  readonly arbitrary: Parameters<typeof randomInterleavings>[0]['arbitrary'];
+}
+
+export function killRace(fault: Fault, options: RaceKillOptions): RaceKill | undefined {
+  const race = fault.race;
+  if (race === undefined) return undefined;
+  const t0 = performance.now();
+  const random = randomInterleavings({
+    config: options.config,
+    parts: fault.parts,
+    setup: race.setup,
+    actors: race.actors,
+    arbitrary: options.arbitrary,
+    invariants: options.invariants,
+    seed: options.seed,
+    runs: options.runs,
+    maxOps: options.maxOps,
+  });
+  const randomMs = performance.now() - t0;
+  const t1 = performance.now();
+  const fixed = { setup: race.setup, actors: race.actors };
+  const exhaustive = exploreFewestPreemptions(startOf(options.config, fault.parts, fixed), {
+    reduction: true,
+    invariants: options.invariants,
+  });
+  const exhaustiveMs = performance.now() - t1;
+  const cases: InterleaveCase[] = [];
+  if (random.kind === 'violation') cases.push(random.found);
+  if (exhaustive.failure) {
+    cases.push({
+      scenario: fixed,
+      schedule: exhaustive.failure.schedule,
+      violation: exhaustive.failure.violation,
+    });
+  }
+  const falseAlarm = cases.some(
+    (c) =>
+      runScheduled(options.config, {}, c.scenario, c.schedule, options.invariants).violation !==
+      null,
+  );
+  return { fault, random, randomMs, exhaustive, exhaustiveMs, falseAlarm };
+}
+
+/** Ops in a case's programs. */
+export function programOps(c: InterleaveCase): number {
+  return c.scenario.actors.reduce((n, a) => n + a.ops.length, 0);
+}
