@@ -14,8 +14,8 @@ function op(text: string) {
   return parsed.op;
 }
 
-/** What random programs aim at: refs 8 and 9 of d1 and d2, gfns 0 and 1. */
-export const RACE_TARGETS: RaceTargets = { refs: [8, 9], doms: [1, 2], gfns: [0, 1] };
+/** What random programs aim at: refs 8 and 9 of d1 and d2, gfns 0 and 1; pages arrive at gfn 3. */
+export const RACE_TARGETS: RaceTargets = { refs: [8, 9], doms: [1, 2], gfns: [0, 1], slots: [3] };
 
 const RACING_KINDS: readonly OpKind[] = [
   'grant_access',
@@ -29,7 +29,7 @@ const RACING_KINDS: readonly OpKind[] = [
 ];
 
 export const DEFAULT_RACE: RaceSearch = {
-  setup: [op('grant_access(d1 ref=8 -> d2 gfn=0 rw)'), op('grant_transfer(d2 ref=9 <- d1 gfn=1)')],
+  setup: [op('grant_access(d1 ref=8 -> d2 gfn=0 rw)'), op('grant_transfer(d2 ref=9 <- d1 gfn=3)')],
   actors: [
     {
       dom: 1,

@@ -22,8 +22,13 @@ export interface RaceTargets {
   readonly refs: readonly number[];
   /** The domains taking part: an actor's grants, maps, copies and transfers name these. */
   readonly doms: readonly DomId[];
-  /** Gfns an actor grants or gives away (each domain has pages 0..). */
+  /** Gfns an actor grants, copies, writes or gives away (each domain has pages 0..). */
   readonly gfns: readonly number[];
+  /** Gfns an accept_transfer entry names for the page to arrive at: kept apart from `gfns`.
+   * A transfer takes the page out of the sender's p2m when it starts and adds the received one
+   * at its end, so a guest giving away the very slot a page is arriving at sees an outcome no
+   * atomic order gives (docs/interleave.md, "Limits"). */
+  readonly slots: readonly number[];
 }
 
 /** A generator of `kind` ops acting for `dom`. */
@@ -41,7 +46,9 @@ export function raceOpArbitrary(kind: OpKind, dom: DomId, t: RaceTargets): fc.Ar
     case 'end_transfer':
       return ref.map((r): Op => ({ kind, dom, ref: r }));
     case 'grant_transfer':
-      return fc.record({ ref, grantee: peer, gfn }).map((r): Op => ({ kind, dom, ...r }));
+      return fc
+        .record({ ref, grantee: peer, gfn: fc.constantFrom(...t.slots) })
+        .map((r): Op => ({ kind, dom, ...r }));
     case 'raw_write':
       return fc
         .record({

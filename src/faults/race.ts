@@ -9,7 +9,6 @@ import { randomInterleavings, runScheduled } from '../interleave/random.ts';
 import type { ExhaustiveOutcome } from '../interleave/exhaustive.ts';
 import { exploreFewestPreemptions } from '../interleave/exhaustive.ts';
 import { startOf } from '../interleave/run.ts';
-import type { DomId, Op, OpKind } from '../ops/op.ts';
 import type { Fault } from './fault.ts';
 
 export interface RaceKill {

@@ -4,13 +4,20 @@
 // map that fails after _set_status holds its bits until its undo (grant_table.c map_grant_ref's
 // unlock_out_clear and undo_out). A guest ending access in that window is told "in use"
 // (gnttab_end_foreign_access_ref_v1 sees GTF_reading), and a swap_grant_ref of the entry gets
-// GNTST_eagain; in no sequential order can either happen, since before and after the hypercall
-// the entry is free. The model's promise for concurrent callers (docs/semantics.md, "Concurrent
+// GNTST_eagain, and a GNTTABOP_transfer of the granted page finds it still referenced
+// (steal_page refuses: GNTST_bad_page); in no sequential order can these happen, since before and
+// after the hypercall the entry is free. The model's promise for concurrent callers (docs/semantics.md, "Concurrent
 // callers"): such a result, with nothing changed, is correct while a hypercall that pins that
 // entry is in flight.
 
 import type { DomId, Op, Ref } from '../ops/op.ts';
-import { DOMID_SELF, GNTCOPY_dest_gref, GNTCOPY_source_gref, GNTST_eagain } from '../xen/abi.ts';
+import {
+  DOMID_SELF,
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
+  GNTST_bad_page,
+  GNTST_eagain,
+} from '../xen/abi.ts';
 import type { CompletedOp, TransientRule } from './linearize.ts';
 
 /** Does hypercall `op` pin (even for a moment) domain `dom`'s entry `ref`? */
@@ -31,11 +38,33 @@ export function pinsEntry(op: Op, dom: DomId, ref: Ref): boolean {
   }
 }
 
+/** Does hypercall `op` pin some entry of domain `dom`'s table? */
+function pinsAnyEntryOf(op: Op, dom: DomId): boolean {
+  switch (op.kind) {
+    case 'map_grant_ref':
+      return op.batch.some((e) => e.dom === dom);
+    case 'copy':
+      return op.batch.some((e) => pinsEntry(op, dom, e.source.u) || pinsEntry(op, dom, e.dest.u));
+    default:
+      return false;
+  }
+}
+
 export const transientlyBusy: TransientRule = (c: CompletedOp, other: CompletedOp): boolean => {
   const overlap = other.invoked < c.returned && c.invoked < other.returned;
   if (!overlap) return false;
   if (c.op.kind === 'end_access' && c.result.kind === 'end_access') {
     return c.result.outcome === 'in_use' && pinsEntry(other.op, c.op.dom, c.op.ref);
+  }
+  if (c.op.kind === 'transfer' && c.result.kind === 'transfer') {
+    // The page reference a copy or map takes on a granted frame of the sender's (which of its
+    // entries names the transferred gfn is state this rule does not look at).
+    const { caller } = c.op;
+    return (
+      c.result.statuses.length > 0 &&
+      c.result.statuses.every((s) => s === GNTST_bad_page) &&
+      pinsAnyEntryOf(other.op, caller)
+    );
   }
   if (c.op.kind === 'swap_grant_ref' && c.result.kind === 'swap_grant_ref') {
     const { caller } = c.op;

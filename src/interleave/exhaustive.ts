@@ -27,6 +27,8 @@ export interface ExhaustiveOptions {
   /** Stop after this many complete schedules. */
   readonly maxSchedules?: number;
   readonly invariants: readonly StateInvariant[];
+  /** Called with every run the search completes (for tests and statistics). */
+  readonly onSchedule?: (run: InterleavedRun) => void;
 }
 
 export interface ExhaustiveOutcome {
@@ -95,6 +97,7 @@ export function exploreSchedules(start: Start, options: ExhaustiveOptions): Exha
     const enabled = run.enabledActors();
     if (enabled.length === 0 || run.broken !== undefined) {
       schedules++;
+      options.onSchedule?.(run);
       const violation = finalVerdict(run);
       if (violation !== null) failure = { schedule: [...prefix], violation, preemptions };
       if (schedules >= max) limitReached = true;

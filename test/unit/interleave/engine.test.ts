@@ -1,0 +1,216 @@
+// The interleaving engine (src/interleave): the default race passes on the correct impl in both
+// modes; the reduction explores fewer schedules and reaches the same outcomes; locks block,
+// deadlocks and misuse are reported; a guest spinning for GTF_transfer_completed waits for Xen.
+
+import { describe, expect, it } from 'vitest';
+import { makeConfig } from '../../../src/config.ts';
+import type { ImplParts } from '../../../src/impl/index.ts';
+import { abstract, DEFAULT_PARTS } from '../../../src/impl/index.ts';
+import { exploreSchedules } from '../../../src/interleave/exhaustive.ts';
+import { randomInterleavings } from '../../../src/interleave/random.ts';
+import type { Scenario } from '../../../src/interleave/scenario.ts';
+import { scenarioProblem } from '../../../src/interleave/scenario.ts';
+import { InterleavedRun, startOf } from '../../../src/interleave/run.ts';
+import { stateKey } from '../../../src/model/index.ts';
+import { formatResult } from '../../../src/ops/text.ts';
+import { INVARIANTS } from '../../../properties/invariants/index.ts';
+import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
+import { DEFAULT_RACE, RACE_TARGETS } from '../../../properties/interleave.ts';
+import { op } from '../../support/ops.ts';
+import { testSeeds } from '../../support/seeds.ts';
+
+const config = makeConfig({});
+const options = { reduction: true, invariants: INVARIANTS };
+
+/** Every schedule's outcome, by running every schedule: the ops' results in program order and
+ * the final state's key. */
+function outcomes(scenario: Scenario, parts: Partial<ImplParts>): Set<string> {
+  const seen = new Set<string>();
+  const start = startOf(config, parts, scenario);
+  const visit = (prefix: number[]) => {
+    const run = new InterleavedRun(start);
+    for (const a of prefix) run.step(a);
+    const enabled = run.enabledActors();
+    if (enabled.length === 0) {
+      seen.add(outcomeOf(run));
+      return;
+    }
+    for (const a of enabled) visit([...prefix, a]);
+  };
+  visit([]);
+  return seen;
+}
+
+function outcomeOf(run: InterleavedRun): string {
+  const results = [...run.completed]
+    .sort((x, y) => x.actor - y.actor || x.invoked - y.invoked)
+    .map((c) => `a${c.actor} ${formatResult(c.result)}`);
+  return `${results.join(', ')} | ${stateKey(abstract(run.system))}`;
+}
+
+describe('interleave: the default race on the correct impl', () => {
+  it('passes the exhaustive mode over its two programs of three ops', () => {
+    const start = startOf(config, {}, DEFAULT_RACE);
+    const o = exploreSchedules(start, options);
+    expect(o.failure).toBeUndefined();
+    expect(o.limitReached).toBe(false);
+    // Pinned: 4,627 schedules with sleep sets (1,052,456 without: `grantcheck interleave
+    // --mode exhaustive --no-reduction`, ~200 s)
+    expect(o.schedules).toBe(4627);
+  });
+
+  it('passes the random mode (pinned seeds and a fresh one)', () => {
+    for (const seed of testSeeds('interleave random')) {
+      const o = randomInterleavings({
+        config,
+        parts: {},
+        setup: DEFAULT_RACE.setup,
+        actors: DEFAULT_RACE.actors,
+        arbitrary: (kind, dom) => raceOpArbitrary(kind, dom, RACE_TARGETS),
+        invariants: INVARIANTS,
+        seed,
+        runs: 300,
+        maxOps: 3,
+      });
+      expect(o, `seed ${seed}`).toMatchObject({ kind: 'pass', runs: 300 });
+    }
+  });
+});
+
+describe('interleave: the reduction', () => {
+  // Small enough to run every schedule: d1 ends its grant while d2 maps it.
+  const small: Scenario = {
+    setup: [op('grant_access(d1 ref=8 -> d2 gfn=0 rw)')],
+    actors: [
+      { dom: 1, ops: [op('end_access(d1 ref=8)')] },
+      { dom: 2, ops: [op('map(d2: d1 ref=8 host @0x1000)')] },
+    ],
+  };
+
+  it('explores fewer schedules than the full search, and both pass', () => {
+    const start = startOf(config, {}, small);
+    const full = exploreSchedules(start, { ...options, reduction: false });
+    const reduced = exploreSchedules(start, options);
+    expect(full.failure).toBeUndefined();
+    expect(reduced.failure).toBeUndefined();
+    expect(full.schedules).toBe(78);
+    expect(reduced.schedules).toBe(14);
+  });
+
+  it('reaches every outcome the full search reaches (results and final state)', () => {
+    const all = outcomes(small, {});
+    // Both orders of the race: the end wins (the map then fails), or the map wins (in_use).
+    expect([...all].map((o) => o.split(' | ')[0])).toEqual(
+      expect.arrayContaining([
+        'a0 ended, a1 [general_error]',
+        'a0 in_use, a1 [okay h=0 dev=0x104000]',
+      ]),
+    );
+    const reduced = new Set<string>();
+    const o = exploreSchedules(startOf(config, {}, small), {
+      ...options,
+      onSchedule: (run) => reduced.add(outcomeOf(run)),
+    });
+    expect(o.schedules).toBe(14);
+    expect(reduced).toEqual(all);
+  });
+});
+
+describe('interleave: locks, deadlocks, spins', () => {
+  it('a scenario names one actor per domain, each with its own ops', () => {
+    expect(scenarioProblem(DEFAULT_RACE, 3)).toBeNull();
+    const twice = { setup: [], actors: [DEFAULT_RACE.actors[0]!, DEFAULT_RACE.actors[0]!] };
+    expect(scenarioProblem(twice, 3)).toMatch(/both d1's one vCPU/);
+    const foreign = { setup: [], actors: [{ dom: 2, ops: [op('end_access(d1 ref=8)')] }] };
+    expect(scenarioProblem(foreign, 3)).toMatch(/has an op of d1/);
+  });
+
+  it('an actor waiting for a held lock is not enabled until it is released', () => {
+    // d0's setup_table of d1 holds d1's grant write lock; d2's map of d1 waits for the read lock.
+    const scenario: Scenario = {
+      setup: [op('grant_access(d1 ref=8 -> d2 gfn=0 rw)')],
+      actors: [
+        { dom: 0, ops: [op('setup_table(d0: dom=d1 frames=2)')] },
+        { dom: 2, ops: [op('map(d2: d1 ref=8 host @0x1000)')] },
+      ],
+    };
+    const run = new InterleavedRun(startOf(config, {}, scenario));
+    run.step(0); // begin: paused before the write lock
+    run.step(0); // takes it: paused before page_alloc_lock
+    run.step(1); // d2's map begins: paused before the read lock
+    expect(run.next(1)).toMatchObject({ kind: 'lock', lock: 'grant:d1', mode: 'read' });
+    expect(run.enabledActors()).toEqual([0]);
+    while (!run.finished(0)) run.step(0);
+    expect(run.enabledActors()).toEqual([1]);
+  });
+
+  it('a lock cycle is a deadlock, naming who waits for what', () => {
+    // Transfer holding the receiver's page_alloc_lock into its grant lock (XSA-73's order).
+    const holdPageAlloc: ImplParts['prepareForTransfer'] = function* (xen, rd, ld, ref) {
+      const e = xen.domain(rd);
+      yield e.locks.pageAllocLock;
+      const committed = yield* DEFAULT_PARTS.prepareForTransfer(xen, rd, ld, ref);
+      yield e.locks.pageAllocUnlock;
+      return committed;
+    };
+    const scenario: Scenario = {
+      setup: [op('grant_transfer(d2 ref=9 <- d1 gfn=1)')],
+      actors: [
+        { dom: 1, ops: [op('transfer(d1: gfn=2 -> d2 ref=9)')] },
+        { dom: 0, ops: [op('setup_table(d0: dom=d2 frames=2)')] },
+      ],
+    };
+    const o = exploreSchedules(
+      startOf(config, { prepareForTransfer: holdPageAlloc }, scenario),
+      options,
+    );
+    expect(o.failure?.violation).toEqual({
+      check: 'deadlock',
+      message:
+        'a0 waits for grant:d2 (read) held by a1; a1 waits for page_alloc:d2 (write) held by a0',
+    });
+  });
+
+  it('an op returning with a lock held is a misuse', () => {
+    const leaky: ImplParts['guestEndAccess'] = function* (guest) {
+      yield { kind: 'lock', action: 'acquire', mode: 'write', lock: `grant:d${guest.dom}` };
+      return { kind: 'end_access', outcome: 'einval' };
+    };
+    const scenario: Scenario = {
+      setup: [],
+      actors: [{ dom: 1, ops: [op('end_access(d1 ref=8)')] }],
+    };
+    const o = exploreSchedules(startOf(config, { guestEndAccess: leaky }, scenario), options);
+    expect(o.failure?.violation).toEqual({
+      check: 'lock-misuse',
+      message: "a0's op returned holding grant:d1",
+    });
+  });
+
+  it('end_transfer racing a transfer spins until Xen completes it, in every schedule', () => {
+    const scenario: Scenario = {
+      setup: [op('grant_transfer(d2 ref=8 <- d1 gfn=1)')],
+      actors: [
+        { dom: 1, ops: [op('transfer(d1: gfn=2 -> d2 ref=8)')] },
+        { dom: 2, ops: [op('end_transfer(d2 ref=8)')] },
+      ],
+    };
+    const start = startOf(config, {}, scenario);
+    const o = exploreSchedules(start, { ...options, reduction: false });
+    expect(o.failure).toBeUndefined();
+    // The guest's schedules see cancelled (before the commit) or completed (after), never pending.
+    const results = new Set<string>();
+    const visit = (prefix: number[]) => {
+      const run = new InterleavedRun(start);
+      for (const a of prefix) run.step(a);
+      const enabled = run.enabledActors();
+      if (enabled.length === 0) {
+        for (const c of run.completed) if (c.actor === 1) results.add(formatResult(c.result));
+        return;
+      }
+      for (const a of enabled) visit([...prefix, a]);
+    };
+    visit([]);
+    expect([...results].sort()).toEqual(['cancelled', 'completed frame=0x106']);
+  });
+});
