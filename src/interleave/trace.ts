@@ -50,7 +50,7 @@ export function buildInterleavedTrace(args: {
     steps: [],
     interleaving: {
       setup: args.scenario.setup,
-      actors: args.scenario.actors,
+      actors: args.scenario.actors.map((a) => ({ dom: a.dom, ops: a.ops })),
       schedule: args.schedule,
     },
   };

@@ -1,5 +1,6 @@
-// Trace format version 2 (page contents): version-1 traces are migrated on load; contents show
-// in the step table and, where model and impl disagree, with the byte range that differs.
+// Trace format versions: 2 added page contents, 3 interleaved runs; older traces are migrated on
+// load. Contents show in the step table and, where model and impl disagree, with the byte range
+// that differs.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,17 +19,17 @@ function raw(file: string): Record<string, unknown> {
 }
 
 describe('trace versions', () => {
-  it('the current version is 2', () => {
-    expect(TRACE_VERSION).toBe(2);
+  it('the current version is 3', () => {
+    expect(TRACE_VERSION).toBe(3);
   });
 
-  it('every committed version-1 trace loads as version 2, every state with no page contents', () => {
+  it('every committed version-1 trace loads as version 3, every state with no page contents', () => {
     // 23 today: the corpus's traces written before version 2 (the dom0 ones were re-recorded on
     // real Xen at version 2 since).
     const files = loadCorpus().filter(([file]) => raw(file).version === 1);
     expect(files.length).toBeGreaterThanOrEqual(23);
     for (const [file, trace] of files) {
-      expect(trace.version, file).toBe(2);
+      expect(trace.version, file).toBe(3);
       expect(trace.initialState.contents, file).toEqual([]);
       for (const step of trace.steps) {
         expect(step.state.contents, file).toEqual([]);
@@ -46,6 +47,14 @@ describe('trace versions', () => {
     expect(migrateTrace(v2)).toBe(v2); // a current trace is not touched
   });
 
+  it('a version-2 trace is a version-3 one as it is (interleaving is optional)', () => {
+    const v2 = { ...(migrateTrace(raw('pass-grant-map-unmap-end.json')) as object), version: 2 };
+    const v3 = migrateTrace(v2) as Record<string, unknown>;
+    expect(v3).toEqual({ ...v2, version: 3 });
+    const parsed = parseTrace(v2);
+    expect(parsed.ok && parsed.trace.interleaving).toBeUndefined();
+  });
+
   it('a version-2 trace with page contents round-trips its states', () => {
     const [, trace] = loadCorpus().find(([f]) => f === 'pass-page-contents.json') ?? [];
     if (!trace) throw new Error('no pass-page-contents.json');
@@ -58,9 +67,9 @@ describe('trace versions', () => {
 
   it('refuses an unknown version, and malformed runs', () => {
     const v1 = raw('pass-grant-map-unmap-end.json');
-    const future = parseTrace({ ...v1, version: 3 });
+    const future = parseTrace({ ...v1, version: 4 });
     expect(future.ok ? '' : future.error).toBe(
-      'version: this grantcheck reads trace versions 1 to 2, the file is version 3',
+      'version: this grantcheck reads trace versions 1 to 3, the file is version 4',
     );
     const v2 = migrateTrace(v1) as { initialState: Record<string, unknown> };
     const bad = parseTrace({
