@@ -12,6 +12,9 @@ import type { ExhaustiveOutcome } from '../../src/interleave/exhaustive.ts';
 import { exploreSchedules } from '../../src/interleave/exhaustive.ts';
 import { InterleavedRun, startOf } from '../../src/interleave/run.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
+import { raceOpArbitrary } from '../../properties/generators/interleave.ts';
+import { RACE_TARGETS } from '../../properties/interleave.ts';
+import { killRace } from '../../src/faults/race.ts';
 
 const config = makeConfig();
 
@@ -140,4 +143,31 @@ describe('transfer-commit-not-atomic, the race itself', () => {
     ]);
     expect(verdict).toBeNull();
   });
+});
+
+describe('race faults through both modes, as grantcheck faults runs them', () => {
+  const RACES_ALL = FAULTS.filter((f) => f.race !== undefined);
+  it.each(RACES_ALL.map((f) => [f.id, f] as const))(
+    '%s: caught by the random mode (shrunk) and the exhaustive one (fewest preemptions), no false alarm',
+    (_, fault) => {
+      const kill = killRace(fault, {
+        config,
+        seed: 1,
+        runs: 2000,
+        maxOps: 3,
+        invariants: INVARIANTS,
+        arbitrary: (kind, dom) => raceOpArbitrary(kind, dom, RACE_TARGETS),
+      });
+      if (kill === undefined) throw new Error('no race');
+      expect(kill.falseAlarm).toBe(false);
+      expect(kill.random.kind).toBe('violation');
+      const found = kill.exhaustive.failure;
+      expect(found?.preemptions).toBe(1);
+      if (kill.random.kind === 'violation' && found) {
+        // Shrunk: no longer than the exhaustive mode's shortest schedule over the canonical
+        // programs, plus two steps.
+        expect(kill.random.found.schedule.length).toBeLessThanOrEqual(found.schedule.length + 2);
+      }
+    },
+  );
 });
