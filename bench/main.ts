@@ -1,9 +1,11 @@
-// `npm run bench`: start-up of the built command, speed of the checked harness and of the
-// explorer, and real Xen's boot and checked ops (when installed), printed as tables.
+// `npm run bench`: start-up of the built command, speed of the checked harness, of the
+// explorer and of the interleaving engine, and real Xen's boot and checked ops (when installed),
+// printed as tables.
 // Figures vary with the machine; the ratios are the stable part.
 
 import { benchChecked } from './checked.ts';
 import { benchExplore } from './explore.ts';
+import { benchInterleave, NO_REDUCTION_CAP, reductionRatios } from './interleave.ts';
 import { benchStartup, STARTUP_BEFORE_AFTER } from './startup.ts';
 import { benchXen } from './xen.ts';
 
@@ -25,6 +27,14 @@ if (full && raw) {
 }
 console.log('\nexhaustive exploration');
 console.table(await benchExplore());
+
+console.log(
+  '\ninterleaved schedules (grantcheck interleave exhaustive: d1 end/grant/end against d2 ' +
+    `map/unmap/map on one entry; without the reduction, 3 ops stop at ${NO_REDUCTION_CAP})`,
+);
+const interleaved = benchInterleave();
+console.table(interleaved);
+for (const line of reductionRatios(interleaved)) console.log(line);
 
 console.log('\nreal Xen under QEMU (--subject xen, seed 1124; one boot)');
 const xen = benchXen();

@@ -49,6 +49,12 @@ const SHARED_ACCESSES = {
   loadEntry: ['load', 'entry'],
 } as const satisfies Record<string, readonly [SharedAccessKind, SharedField]>;
 export type SharedAccess = keyof typeof SHARED_ACCESSES;
+const ACCESS_NAMES = Object.keys(SHARED_ACCESSES) as SharedAccess[];
+const ACCESS_COUNT = ACCESS_NAMES.length;
+const ACCESS_INDEX = Object.fromEntries(ACCESS_NAMES.map((a, i) => [a, i])) as Record<
+  SharedAccess,
+  number
+>;
 
 export class SharedGrantMemory {
   private u16: Uint16Array;
@@ -90,20 +96,32 @@ export class SharedGrantMemory {
     this.touched.reset();
   }
 
-  /** The pause an op yields just before calling `access` on entry `ref`. */
+  /** The pause an op yields just before calling `access` on entry `ref`. Pauses are values:
+   * each is made once and handed out again. */
   before(access: SharedAccess, ref: Ref): SharedPause {
-    const [kind, field] = SHARED_ACCESSES[access];
-    return { kind: 'shared', access: kind, field, dom: this.dom, ref };
+    const slot = ref * ACCESS_COUNT + ACCESS_INDEX[access];
+    let pause = this.pauses[slot];
+    if (pause === undefined) {
+      const [kind, field] = SHARED_ACCESSES[access];
+      pause = { kind: 'shared', access: kind, field, dom: this.dom, ref };
+      this.pauses[slot] = pause;
+    }
+    return pause;
   }
 
-  /** Accesses made so far, and the last one: what test/unit/impl/steps.test.ts checks each
-   * op's pauses against (one access after each shared pause, the one it names). */
+  private readonly pauses: (SharedPause | undefined)[] = [];
+
+  /** Accesses made so far, and the last one (its method and ref): what
+   * test/unit/impl/steps.test.ts checks each op's pauses against (one access after each shared
+   * pause, the one it names). */
   accesses = 0;
-  lastAccess: readonly [SharedAccess, Ref] | undefined = undefined;
+  lastAccess: SharedAccess | undefined = undefined;
+  lastAccessRef: Ref = 0;
 
   private accessed(access: SharedAccess, ref: Ref): void {
     this.accesses++;
-    this.lastAccess = [access, ref];
+    this.lastAccess = access;
+    this.lastAccessRef = ref;
   }
 
   /** The pause of a guest spinning until one of `mask`'s flags of entry `ref` is set. */

@@ -51,7 +51,79 @@ export function runToEnd<T>(steps: Steps<T>): T {
   return next.value;
 }
 
+/** The steps of an op that touches no shared entry and no lock: it runs when first resumed. */
+// eslint-disable-next-line require-yield -- an op without pauses is the point
+export function* noPauses<T>(run: () => T): Steps<T> {
+  return run();
+}
+
 /** Does this access write the entry (a failed compare-and-swap counts: it may have)? */
 export function pauseWrites(p: SharedPause): boolean {
   return p.access !== 'load';
+}
+
+/** Steps that run `part` on each element of `batch` in turn and return `finish` of their
+ * results: what the batch loop `for (x of batch) rs.push(yield* part(x)); return finish(rs)`
+ * does, without a generator of its own (one would re-yield every pause of every element). */
+export function eachElement<A, R, T>(
+  batch: readonly A[],
+  part: (element: A) => Steps<R>,
+  finish: (results: R[]) => T,
+): Steps<T> {
+  return new EachElement(batch, part, finish);
+}
+
+class EachElement<A, R, T> implements Steps<T> {
+  private index = 0;
+  /** The element running now: its steps, paused. */
+  private current: Steps<R> | undefined = undefined;
+  private readonly results: R[] = [];
+
+  constructor(
+    private readonly batch: readonly A[],
+    private readonly part: (element: A) => Steps<R>,
+    private readonly finish: (results: R[]) => T,
+  ) {}
+
+  /** As yield* does: `resume` (a WaitPause's answer) goes to the element running now. */
+  next(resume?: true): IteratorResult<Pause, T> {
+    return this.onFrom(this.current?.next(resume));
+  }
+
+  /** As yield* does: into the element running now (which may catch it). */
+  throw(e: unknown): IteratorResult<Pause, T> {
+    const current = this.current;
+    if (current === undefined) {
+      this.index = this.batch.length;
+      throw e;
+    }
+    return this.onFrom(current.throw(e));
+  }
+
+  /** As yield* does: the element running now is ended first. */
+  return(value: T): IteratorResult<Pause, T> {
+    this.current?.return(undefined as R);
+    this.current = undefined;
+    this.index = this.batch.length;
+    return { done: true, value };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  /** Go on from what the current element's steps just gave (undefined: no element running). */
+  private onFrom(step: IteratorResult<Pause, R> | undefined): IteratorResult<Pause, T> {
+    for (;;) {
+      if (step !== undefined) {
+        if (step.done !== true) return step;
+        this.results.push(step.value);
+        this.current = undefined;
+      }
+      if (this.index >= this.batch.length) return { done: true, value: this.finish(this.results) };
+      const current = this.part(this.batch[this.index++] as A);
+      this.current = current;
+      step = current.next();
+    }
+  }
 }

@@ -24,7 +24,7 @@ import type { ImplParts } from './parts.ts';
 import { DEFAULT_PARTS } from './parts.ts';
 import type { SavedSharedMemory } from './sharedMemory.ts';
 import type { Steps } from './steps.ts';
-import { runToEnd } from './steps.ts';
+import { noPauses, runToEnd } from './steps.ts';
 
 interface DomainSnapshot {
   readonly shared: SavedSharedMemory;
@@ -82,28 +82,30 @@ export class GrantSystem {
     return runToEnd(this.steps(op));
   }
 
-  /** Run one op step by step: it pauses before each shared-entry access and Xen lock op. */
-  *steps(op: Op): Steps<OpResult> {
+  /** Run one op step by step: it pauses before each shared-entry access and Xen lock op. Why
+   * not a generator? It would re-yield every pause of the op; handing back the op's own steps
+   * (wrapped only where ghost bookkeeping follows) keeps apply() as fast as it can be. */
+  steps(op: Op): Steps<OpResult> {
     const parts = this.parts;
     switch (op.kind) {
       case 'grant_access':
-        return this.libraryWrote(op, yield* parts.guestGrantAccess(this.guest(op.dom), op));
+        return this.libraryWrote(op, parts.guestGrantAccess(this.guest(op.dom), op));
       case 'end_access':
-        return this.libraryWrote(op, yield* parts.guestEndAccess(this.guest(op.dom), op));
+        return this.libraryWrote(op, parts.guestEndAccess(this.guest(op.dom), op));
       case 'grant_transfer':
-        return this.libraryWrote(op, yield* parts.guestGrantTransfer(this.guest(op.dom), op));
+        return this.libraryWrote(op, parts.guestGrantTransfer(this.guest(op.dom), op));
       case 'end_transfer':
-        return this.libraryWrote(op, yield* parts.guestEndTransfer(this.guest(op.dom), op));
+        return this.libraryWrote(op, parts.guestEndTransfer(this.guest(op.dom), op));
       case 'raw_write':
-        return yield* parts.guestRawWrite(this.guest(op.dom), op);
+        return parts.guestRawWrite(this.guest(op.dom), op);
       case 'write_page':
-        return writePage(this.xen, op);
+        return noPauses(() => writePage(this.xen, op));
       case 'read_page':
-        return readPage(this.xen, op);
+        return noPauses(() => readPage(this.xen, op));
       case 'write_mapped':
-        return writeMapped(this.xen, op);
+        return noPauses(() => writeMapped(this.xen, op));
       case 'read_mapped':
-        return readMapped(this.xen, op);
+        return noPauses(() => readMapped(this.xen, op));
       case 'map_grant_ref':
       case 'unmap_grant_ref':
       case 'transfer':
@@ -111,9 +113,9 @@ export class GrantSystem {
       case 'query_size':
       case 'unmap_and_replace':
       case 'copy':
-        return yield* doGrantTableOp(this.xen, op);
+        return doGrantTableOp(this.xen, op);
       case 'swap_grant_ref':
-        return this.swapped(op, yield* doGrantTableOp(this.xen, op));
+        return this.swapped(op, doGrantTableOp(this.xen, op));
       default:
         return unreachable(op);
     }
@@ -121,10 +123,11 @@ export class GrantSystem {
 
   /** Ghost bookkeeping after a library call: one that wrote the entry while Xen held no pin
    * on it clears the raw-write mark (the model's writeEntry). */
-  private libraryWrote(
+  private *libraryWrote(
     op: Op & { readonly dom: DomId; readonly ref: Ref },
-    result: OpResult,
-  ): OpResult {
+    steps: Steps<OpResult>,
+  ): Steps<OpResult> {
+    const result = yield* steps;
     const wrote =
       ('outcome' in result && (result.outcome === 'ok' || result.outcome === 'ended')) ||
       (result.kind === 'end_transfer' && result.outcome === 'cancelled');
@@ -138,7 +141,8 @@ export class GrantSystem {
   /** Ghost bookkeeping after a swap (the model's swapGrantRef): each element that exchanged
    * two entries exchanges their raw-write marks too; a reserved ref that received an entry is
    * marked, since the library never writes there. */
-  private swapped(op: SwapGrantRefOp, result: OpResult): OpResult {
+  private *swapped(op: SwapGrantRefOp, steps: Steps<OpResult>): Steps<OpResult> {
+    const result = yield* steps;
     if (result.kind !== 'swap_grant_ref') return result;
     const guest = this.guest(op.caller);
     for (const [i, status] of result.statuses.entries()) {

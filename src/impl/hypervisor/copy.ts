@@ -4,6 +4,7 @@
 // no sub-page windows, no paging (so never eagain or ERESTART).
 
 import type { CopyArgs, CopyPtr, DomId, Mfn, Ref } from '../../ops/op.ts';
+import type { CopyResult } from '../../ops/result.ts';
 import {
   DOMID_SELF,
   GNTCOPY_dest_gref,
@@ -376,7 +377,7 @@ export function* gnttabCopy(
   xen: Hypervisor,
   caller: DomId,
   batch: readonly CopyArgs[],
-): Steps<number[]> {
+): Steps<CopyResult> {
   const src = emptyCopyBuf();
   const dest = emptyCopyBuf();
   const statuses: number[] = [];
@@ -391,5 +392,5 @@ export function* gnttabCopy(
   yield* copyReleaseBuf(xen, src);
   yield* copyReleaseBuf(xen, dest);
   unlockDomains(src, dest);
-  return statuses;
+  return { kind: 'copy', statuses };
 }

@@ -2,7 +2,7 @@
 // Xen's order, the undo path included; gnttab_map_grant_ref (L1385-1407) drives a batch.
 
 import type { DomId, Handle, MapGrantRefArgs, Ref } from '../../ops/op.ts';
-import type { MapElementResult } from '../../ops/result.ts';
+import type { MapElementResult, MapGrantRefResult } from '../../ops/result.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -23,6 +23,7 @@ import {
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
 import type { Steps } from '../steps.ts';
+import { eachElement } from '../steps.ts';
 import type { XenDomain } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import type { MaptrackTable } from './maptrack.ts';
@@ -231,12 +232,14 @@ export function* mapGrantRef(
 }
 
 /** gnttab_map_grant_ref: each element in turn. */
-export function* gnttabMapGrantRef(
+export function gnttabMapGrantRef(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly MapGrantRefArgs[],
-): Steps<MapElementResult[]> {
-  const results: MapElementResult[] = [];
-  for (const op of batch) results.push(yield* xen.parts.mapGrantRef(xen, ld, op));
-  return results;
+): Steps<MapGrantRefResult> {
+  return eachElement(
+    batch,
+    (op) => xen.parts.mapGrantRef(xen, ld, op),
+    (results): MapGrantRefResult => ({ kind: 'map_grant_ref', results }),
+  );
 }

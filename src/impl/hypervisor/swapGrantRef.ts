@@ -2,11 +2,13 @@
 // swap_grant_ref once per element on the caller's own table, under its write lock.
 
 import type { DomId, Ref, SwapGrantRefArgs } from '../../ops/op.ts';
+import type { SwapGrantRefResult } from '../../ops/result.ts';
 import { GNTST_bad_gntref, GNTST_eagain, GNTST_okay } from '../../xen/abi.ts';
 import { comboDomid, comboFlags } from '../sharedMemory.ts';
 import type { GrantTable } from './grantTable.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import type { Steps } from '../steps.ts';
+import { eachElement } from '../steps.ts';
 
 /** swap_grant_ref's bounds check (L3446-3450, added by XSA-18): is `ref` beyond the table? */
 export function swapRefOutOfRange(gt: GrantTable, ref: Ref): boolean {
@@ -61,14 +63,14 @@ function* swapLocked(xen: Hypervisor, gt: GrantTable, refA: Ref, refB: Ref): Ste
 }
 
 /** gnttab_swap_grant_ref (L3503-3522): one status per element, in order. */
-export function* gnttabSwapGrantRef(
+export function gnttabSwapGrantRef(
   xen: Hypervisor,
   d: DomId,
   batch: readonly SwapGrantRefArgs[],
-): Steps<number[]> {
-  const statuses: number[] = [];
-  for (const { refA, refB } of batch) {
-    statuses.push(yield* xen.parts.swapGrantRef(xen, d, refA, refB));
-  }
-  return statuses;
+): Steps<SwapGrantRefResult> {
+  return eachElement(
+    batch,
+    ({ refA, refB }) => xen.parts.swapGrantRef(xen, d, refA, refB),
+    (statuses): SwapGrantRefResult => ({ kind: 'swap_grant_ref', statuses }),
+  );
 }

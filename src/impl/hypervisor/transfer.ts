@@ -4,6 +4,7 @@
 
 import type { XenDomain } from './domain.ts';
 import type { DomId, Ref, TransferArgs } from '../../ops/op.ts';
+import type { TransferResult } from '../../ops/result.ts';
 import {
   GNTST_bad_domain,
   GNTST_bad_page,
@@ -16,6 +17,7 @@ import {
 import type { SharedGrantMemory } from '../sharedMemory.ts';
 import { combo, comboDomid, comboFlags } from '../sharedMemory.ts';
 import type { Steps } from '../steps.ts';
+import { eachElement } from '../steps.ts';
 import { mapWith, mapWithout } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import { unlock } from './mapGrantRef.ts';
@@ -103,14 +105,16 @@ export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs)
 }
 
 /** gnttab_transfer: each element in turn. */
-export function* gnttabTransfer(
+export function gnttabTransfer(
   xen: Hypervisor,
   d: DomId,
   batch: readonly TransferArgs[],
-): Steps<number[]> {
-  const statuses: number[] = [];
-  for (const gop of batch) statuses.push(yield* gnttabTransferOne(xen, d, gop));
-  return statuses;
+): Steps<TransferResult> {
+  return eachElement(
+    batch,
+    (gop) => gnttabTransferOne(xen, d, gop),
+    (statuses): TransferResult => ({ kind: 'transfer', statuses }),
+  );
 }
 
 /** gnttab_transfer L2412-2414 (the check XSA-385 hardened): may the receiver take one more page?

@@ -4,6 +4,7 @@
 // replacing (./pvMapping.ts).
 
 import type { DomId, UnmapAndReplaceArgs } from '../../ops/op.ts';
+import type { UnmapAndReplaceResult } from '../../ops/result.ts';
 import { GNTST_okay } from '../../xen/abi.ts';
 import type { Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
@@ -28,10 +29,10 @@ export function unmapAndReplaceCommon(args: UnmapAndReplaceArgs): UnmapCommon {
 }
 
 /** gnttab_unmap_and_replace: phase 1 for a chunk, (TLB flush), phase 2 for the same chunk. */
-export function* gnttabUnmapAndReplace(
+export function gnttabUnmapAndReplace(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly UnmapAndReplaceArgs[],
-): Steps<number[]> {
-  return yield* unmapInChunks(xen, ld, batch.map(unmapAndReplaceCommon));
+): Steps<UnmapAndReplaceResult> {
+  return unmapInChunks(xen, ld, batch.map(unmapAndReplaceCommon), 'unmap_and_replace');
 }

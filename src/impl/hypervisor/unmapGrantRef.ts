@@ -3,6 +3,7 @@
 // unmap_common_complete (L1606-1677), for each. Handles are freed in phase 1 (XSA-218).
 
 import type { DomId, Handle, Mfn, Ref, UnmapGrantRefArgs } from '../../ops/op.ts';
+import type { UnmapGrantRefResult } from '../../ops/result.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -184,21 +185,22 @@ export function unmapCompletePutPages(xen: Hypervisor, _ld: DomId, op: UnmapComm
 }
 
 /** gnttab_unmap_grant_ref: phase 1 for a chunk, (TLB flush), phase 2 for the same chunk. */
-export function* gnttabUnmapGrantRef(
+export function gnttabUnmapGrantRef(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly UnmapGrantRefArgs[],
-): Steps<number[]> {
-  return yield* unmapInChunks(xen, ld, batch.map(unmapCommonFor));
+): Steps<UnmapGrantRefResult> {
+  return unmapInChunks(xen, ld, batch.map(unmapCommonFor), 'unmap_grant_ref');
 }
 
 /** The loop gnttab_unmap_grant_ref and gnttab_unmap_and_replace share: phase 1 for up to
  * GNTTAB_UNMAP_BATCH_SIZE elements, (TLB flush), phase 2 for the same ones. */
-export function* unmapInChunks(
+export function* unmapInChunks<K extends 'unmap_grant_ref' | 'unmap_and_replace'>(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly UnmapCommon[],
-): Steps<number[]> {
+  kind: K,
+): Steps<{ kind: K; statuses: number[] }> {
   const statuses: number[] = [];
   for (let start = 0; start < batch.length; start += GNTTAB_UNMAP_BATCH_SIZE) {
     const common = batch.slice(start, start + GNTTAB_UNMAP_BATCH_SIZE);
@@ -209,5 +211,5 @@ export function* unmapInChunks(
     // gnttab_flush_tlb(ld): nothing to model.
     for (const op of common) yield* xen.parts.unmapCommonComplete(xen, ld, op);
   }
-  return statuses;
+  return { kind, statuses };
 }

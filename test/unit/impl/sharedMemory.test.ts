@@ -129,6 +129,9 @@ describe('SharedGrantMemory: growth, save/load, pauses', () => {
     mem.inspect(8); // not an access
     mem.cmpxchgCombo(9, 0, 1);
     expect(mem.accesses).toBe(2);
-    expect(mem.lastAccess).toEqual(['cmpxchgCombo', 9]);
+    expect([mem.lastAccess, mem.lastAccessRef]).toEqual(['cmpxchgCombo', 9]);
+    // A pause is made once per access and entry, and handed out again.
+    expect(mem.before('loadFlags', 8)).toBe(mem.before('loadFlags', 8));
+    expect(mem.before('loadFlags', 8)).not.toBe(mem.before('loadFlags', 9));
   });
 });

@@ -38,10 +38,11 @@ function checkSteps(s: GrantSystem, op: Op): string | null {
     const made = accesses() - before;
     if (pause?.kind === 'shared') {
       if (made !== 1) return `${made} accesses after pause ${JSON.stringify(pause)}`;
-      const last = memories[pause.dom]?.lastAccess;
-      const named = last && memories[pause.dom]!.before(last[0], last[1]);
+      const mem = memories[pause.dom];
+      const last = mem?.lastAccess;
+      const named = last && mem?.before(last, mem.lastAccessRef);
       if (JSON.stringify(named) !== JSON.stringify(pause)) {
-        return `pause ${JSON.stringify(pause)} but access ${JSON.stringify(last)}`;
+        return `pause ${JSON.stringify(pause)} but access ${last} of ${mem?.lastAccessRef}`;
       }
     } else if (made !== 0) {
       return `${made} unannounced accesses after ${JSON.stringify(pause ?? 'the start')}`;
