@@ -23,7 +23,6 @@ import {
 } from '../../xen/abi.ts';
 import type { Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
-import { unlock } from './mapGrantRef.ts';
 import {
   getPageTypeWritable,
   NO_OWNER,
@@ -78,7 +77,8 @@ export function* releaseGrantForCopy(
   const pin = (act.pinOf(ref) - (readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc)) >>> 0;
   act.setPin(ref, pin);
   yield* xen.parts.reduceStatusForPin(rgt.shared, ref, pin, readonly);
-  yield* unlock(r, ref); // L2547-2548
+  yield r.locks.activeEntryRelease(ref); // L2547-2548
+  yield r.locks.grantReadUnlock;
 }
 
 /** acquire_grant_for_copy for a v1 entry: pins it for `ldom` and takes a page reference; the
@@ -99,7 +99,8 @@ export function* acquireGrantForCopy(
   }
   yield r.locks.activeEntryAcquire(gref); // L2600
   const got = yield* acquireLocked(xen, rd, gref, ldom, readonly);
-  yield* unlock(r, gref); // L2846-2847, L2854-2857
+  yield r.locks.activeEntryRelease(gref); // L2846-2847, L2854-2857
+  yield r.locks.grantReadUnlock;
   return got;
 }
 

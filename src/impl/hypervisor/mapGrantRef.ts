@@ -24,7 +24,6 @@ import {
 import type { SharedGrantMemory } from '../sharedMemory.ts';
 import type { Steps } from '../steps.ts';
 import { eachElement } from '../steps.ts';
-import type { XenDomain } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import type { MaptrackTable } from './maptrack.ts';
 import { INVALID_MAPTRACK_HANDLE } from './maptrack.ts';
@@ -78,12 +77,6 @@ function hostMappingGetPageType(readonly: boolean): boolean {
   return !readonly;
 }
 
-/** active_entry_release, then grant_read_unlock (L1116-1117 and the error exits). */
-export function* unlock(rd: XenDomain, ref: Ref): Steps<void> {
-  yield rd.locks.activeEntryRelease(ref);
-  yield rd.locks.grantReadUnlock;
-}
-
 /** Every failure after the handle was taken gives it back (map_grant_ref L1381). */
 function failed(parts: ImplParts, lgt: MaptrackTable, handle: Handle, status: number) {
   parts.putMaptrackHandle(lgt, handle);
@@ -130,7 +123,8 @@ export function* mapGrantRef(
   // map_grant_ref L1088: pinned by another grantee, or a counter at 128. (is_sub_page is never
   // set: only copies set it, and copies are not modelled.)
   if (pin !== 0 && (act.domidOf(ref) !== ld || parts.pinIncrementRefused(pin, pinIncr))) {
-    yield* unlock(rd, ref);
+    yield rd.locks.activeEntryRelease(ref);
+    yield rd.locks.grantReadUnlock;
     return failed(parts, lgt, handle, GNTST_general_error);
   }
 
@@ -139,7 +133,8 @@ export function* mapGrantRef(
     const rc = yield* parts.setStatus(shared, ref, pin !== 0, readonly, true, ld);
     // map_grant_ref L1108: _set_status refused (type, grantee or read-only)
     if (rc !== GNTST_okay) {
-      yield* unlock(rd, ref);
+      yield rd.locks.activeEntryRelease(ref);
+      yield rd.locks.grantReadUnlock;
       return failed(parts, lgt, handle, rc);
     }
     if (pin === 0) {
@@ -149,7 +144,8 @@ export function* mapGrantRef(
       if (got < 0) {
         // map_grant_ref L1120: get_paged_frame's bad_page (or eagain)
         yield* parts.mapUnlockOutClear(xen, shared, ref, act.pinOf(ref), readonly);
-        yield* unlock(rd, ref);
+        yield rd.locks.activeEntryRelease(ref);
+        yield rd.locks.grantReadUnlock;
         return failed(parts, lgt, handle, got);
       }
       inHand = got;
@@ -160,7 +156,8 @@ export function* mapGrantRef(
   // Pins go up before page references are taken (L1135).
   act.setPin(ref, (act.pinOf(ref) + pinIncr) >>> 0);
   const mfn = act.mfnOf(ref);
-  yield* unlock(rd, ref); // L1116-1117: page references are taken unlocked
+  yield rd.locks.activeEntryRelease(ref); // L1116-1117: page references are taken unlocked
+  yield rd.locks.grantReadUnlock;
 
   // Page reference phase (L1144-1239): one reference in hand, from get_paged_frame or here.
   let refcnt = 0;
@@ -215,7 +212,8 @@ export function* mapGrantRef(
     const after = (actNow.pinOf(ref) - pinIncr) >>> 0;
     actNow.setPin(ref, after);
     yield* parts.reduceStatusForPin(shared, ref, after, readonly);
-    yield* unlock(rd, ref);
+    yield rd.locks.activeEntryRelease(ref);
+    yield rd.locks.grantReadUnlock;
     return failed(parts, lgt, handle, rc);
   }
 

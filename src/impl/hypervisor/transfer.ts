@@ -20,7 +20,6 @@ import type { Steps } from '../steps.ts';
 import { eachElement } from '../steps.ts';
 import { mapWith, mapWithout } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
-import { unlock } from './mapGrantRef.ts';
 import { assignPages, EINVAL, freeDomheapPage } from './mm.ts';
 
 /** At most this many failed cmpxchg attempts (`retries++ == 4`, L2263). */
@@ -100,7 +99,8 @@ export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs)
   const flags = shared.loadFlags(gop.ref);
   yield shared.before('storeFlags', gop.ref);
   shared.storeFlags(gop.ref, flags | GTF_transfer_completed);
-  yield* unlock(e, gop.ref); // L2478-2479
+  yield e.locks.activeEntryRelease(gop.ref); // L2478-2479
+  yield e.locks.grantReadUnlock;
   return GNTST_okay;
 }
 

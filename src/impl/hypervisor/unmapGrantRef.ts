@@ -19,7 +19,6 @@ import {
 } from '../../xen/abi.ts';
 import type { Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
-import { unlock } from './mapGrantRef.ts';
 import type { MaptrackTable } from './maptrack.ts';
 import { putPage, putPageType } from './mm.ts';
 
@@ -94,7 +93,8 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   const flags = lgt.flags(handle);
   // unmap_common L1505: freed, or reused for another grant, meanwhile
   if (flags === 0 || lgt.domid(handle) !== dom || lgt.ref(handle) !== op.ref) {
-    yield* unlock(rd, op.ref);
+    yield rd.locks.activeEntryRelease(op.ref);
+    yield rd.locks.grantReadUnlock;
     op.status = GNTST_bad_handle;
     return;
   }
@@ -103,7 +103,8 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   // unmap_common L1514: dev_bus_addr given for a device mapping, and not mfn << 12 (a full
   // compare: low bits count too). Nothing is unmapped, not even the host part.
   if (op.devBusAddr !== 0 && flags & GNTMAP_device_map && op.devBusAddr !== op.mfn * PAGE_SIZE) {
-    yield* unlock(rd, op.ref);
+    yield rd.locks.activeEntryRelease(op.ref);
+    yield rd.locks.grantReadUnlock;
     op.status = GNTST_bad_dev_addr;
     return;
   }
@@ -112,7 +113,8 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
     const rc = parts.replaceGrantHostMapping(xen, ld, op.hostAddr, op.mfn, flags, op.newAddr);
     // unmap_common L1527: replace_grant_host_mapping refused (no slot, or the PTE does not match)
     if (rc < 0) {
-      yield* unlock(rd, op.ref);
+      yield rd.locks.activeEntryRelease(op.ref);
+      yield rd.locks.grantReadUnlock;
       op.status = rc;
       return;
     }
@@ -128,7 +130,8 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   // L1512-1524: the entry is cleared under the lock and its handle freed just after; here both
   // happen before the unlock (one part), which no schedule of single-vCPU domains can tell apart.
   parts.unmapPutHandle(xen, lgt, handle);
-  yield* unlock(rd, op.ref);
+  yield rd.locks.activeEntryRelease(op.ref);
+  yield rd.locks.grantReadUnlock;
   // (L1563-1600: IOMMU counters and log-dirty are not modelled.)
   op.status = GNTST_okay;
 }
@@ -162,7 +165,8 @@ export function* unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon
   pin >>>= 0;
   act.setPin(op.ref, pin);
   yield* xen.parts.reduceStatusForPin(rgt.shared, op.ref, pin, readonly);
-  yield* unlock(rd, op.ref); // L1644-1645
+  yield rd.locks.activeEntryRelease(op.ref); // L1644-1645
+  yield rd.locks.grantReadUnlock;
 }
 
 /** unmap_common_complete's put_page / put_page_and_type (L1637-1669): drop the page
