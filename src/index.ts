@@ -5,6 +5,8 @@
 // exported declaration itself, so it is what a user's editor shows for the package's names.
 
 import { DEFAULT_CONFIG as defaultConfig, makeConfig as makeGrantConfig } from './config.ts';
+import type { InterleavedReplay as InterleavedReplayOutcome } from './interleave/trace.ts';
+import { replayInterleaved, scenarioOfTrace } from './interleave/trace.ts';
 import type { GrantConfig as Config } from './config.ts';
 import {
   explore as bfsExplore,
@@ -344,6 +346,9 @@ export const findFault = faultById;
 export function replayTraceFile(path: string, fault?: string | null): ReplayOutcome {
   const loaded = readTrace(path);
   if (!loaded.ok) throw new Error(`${path}: ${loaded.error}`);
+  if (loaded.trace.interleaving !== undefined) {
+    throw new Error(`${path}: an interleaved trace (replay it with replayInterleavedTraceFile)`);
+  }
   const id = fault === undefined ? loaded.trace.fault : fault;
   const found = id === null ? undefined : faultById(id);
   if (id !== null && !found) throw new Error(`unknown fault '${id}'`);
@@ -352,6 +357,23 @@ export function replayTraceFile(path: string, fault?: string | null): ReplayOutc
     properties: stepPropertyCatalogue,
     subject: faultSubjectOf(found),
   });
+}
+
+/** What replayInterleavedTraceFile returns: the steps as run (for columns), the violation and
+ * the verdict. */
+export type InterleavedReplay = InterleavedReplayOutcome;
+
+/** Re-run an interleaved trace (grantcheck interleave) file's schedule, against its recorded
+ * fault or `fault` (null: the correct impl); its steps, violation and verdict. */
+export function replayInterleavedTraceFile(path: string, fault?: string | null): InterleavedReplay {
+  const loaded = readTrace(path);
+  if (!loaded.ok) throw new Error(`${path}: ${loaded.error}`);
+  const scenario = scenarioOfTrace(loaded.trace);
+  if (scenario === undefined) throw new Error(`${path}: not an interleaved trace`);
+  const id = fault === undefined ? loaded.trace.fault : fault;
+  const found = id === null ? undefined : faultById(id);
+  if (id !== null && !found) throw new Error(`unknown fault '${id}'`);
+  return replayInterleaved(loaded.trace, scenario, found?.parts ?? {}, invariantCatalogue);
 }
 
 // --- In a user's own test file -----------------------------------------------------------------

@@ -11,6 +11,7 @@ import {
   initialState,
   INVARIANTS,
   parseOp,
+  replayInterleavedTraceFile,
   replayTraceFile,
   runSuite,
   step,
@@ -44,6 +45,21 @@ describe('library API', () => {
     expect(replayTraceFile(file).verdict.kind).toBe('violation');
     expect(replayTraceFile(file, null).verdict.kind).toBe('pass');
     expect(() => replayTraceFile(file, 'no-such-fault')).toThrow(/unknown fault/);
+  });
+
+  it('replays an interleaved trace file, and refuses it where a sequential one is expected', () => {
+    const file = join(
+      import.meta.dirname,
+      '..',
+      'fixtures',
+      'traces',
+      'interleave-end-access-non-atomic.json',
+    );
+    const replay = replayInterleavedTraceFile(file);
+    expect(replay.violation).toMatchObject({ check: 'invariant', name: 'status-bits-mirror-pins' });
+    expect(replay.events.length).toBe(replay.schedule.length);
+    expect(replayInterleavedTraceFile(file, null).verdict.kind).toBe('pass');
+    expect(() => replayTraceFile(file)).toThrow(/an interleaved trace/);
   });
 
   it('exposes suites, faults and the op text form', () => {
