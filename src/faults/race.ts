@@ -62,6 +62,11 @@ export function killRace(fault: Fault, options: RaceKillOptions): RaceKill | und
       violation: exhaustive.failure.violation,
     });
   }
+  // A setup that already fails, or an impl that throws, is not the race being caught.
+  const real = (c: InterleaveCase) =>
+    c.violation.check !== 'setup' && c.violation.check !== 'crash';
+  if (!cases.every(real))
+    return { fault, random, randomMs, exhaustive, exhaustiveMs, falseAlarm: true };
   const falseAlarm = cases.some(
     (c) =>
       runScheduled(options.config, {}, c.scenario, c.schedule, options.invariants).violation !==

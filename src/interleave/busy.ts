@@ -7,54 +7,29 @@
 // GNTST_eagain, and a GNTTABOP_transfer of the granted page finds it still referenced
 // (steal_page refuses: GNTST_bad_page); in no sequential order can these happen, since before and
 // after the hypercall the entry is free. The model's promise for concurrent callers (docs/semantics.md, "Concurrent
-// callers"): such a result, with nothing changed, is correct while a hypercall that pins that
-// entry is in flight.
+// callers"): such a result, with nothing changed, is correct while a hypercall that pinned that
+// entry (the run records which entries each op's compare-and-swaps set GTF_reading on) overlaps
+// it in real time. A batch is judged whole: every element must be such a result.
 
-import type { DomId, Op, Ref } from '../ops/op.ts';
-import {
-  DOMID_SELF,
-  GNTCOPY_dest_gref,
-  GNTCOPY_source_gref,
-  GNTST_bad_page,
-  GNTST_eagain,
-} from '../xen/abi.ts';
+import type { DomId, Ref } from '../ops/op.ts';
+import { GNTST_bad_page, GNTST_eagain } from '../xen/abi.ts';
 import type { CompletedOp, TransientRule } from './linearize.ts';
 
-/** Does hypercall `op` pin (even for a moment) domain `dom`'s entry `ref`? */
-export function pinsEntry(op: Op, dom: DomId, ref: Ref): boolean {
-  switch (op.kind) {
-    case 'map_grant_ref':
-      return op.batch.some((e) => e.dom === dom && e.ref === ref);
-    case 'copy':
-      return op.batch.some((e) => {
-        const names = (side: typeof e.source, flag: number) =>
-          (e.flags & flag) !== 0 &&
-          side.u === ref &&
-          (side.domid === dom || (side.domid === DOMID_SELF && op.caller === dom));
-        return names(e.source, GNTCOPY_source_gref) || names(e.dest, GNTCOPY_dest_gref);
-      });
-    default:
-      return false;
-  }
+/** Did `other` pin domain `dom`'s entry `ref` (set GTF_reading on it) at some point? */
+function pinned(other: CompletedOp, dom: DomId, ref: Ref): boolean {
+  return other.pinned?.includes(`d${dom}:${ref}`) ?? false;
 }
 
-/** Does hypercall `op` pin some entry of domain `dom`'s table? */
-function pinsAnyEntryOf(op: Op, dom: DomId): boolean {
-  switch (op.kind) {
-    case 'map_grant_ref':
-      return op.batch.some((e) => e.dom === dom);
-    case 'copy':
-      return op.batch.some((e) => pinsEntry(op, dom, e.source.u) || pinsEntry(op, dom, e.dest.u));
-    default:
-      return false;
-  }
+/** Did `other` pin some entry of domain `dom`'s table? */
+function pinnedAnyOf(other: CompletedOp, dom: DomId): boolean {
+  return other.pinned?.some((e) => e.startsWith(`d${dom}:`)) ?? false;
 }
 
 export const transientlyBusy: TransientRule = (c: CompletedOp, other: CompletedOp): boolean => {
   const overlap = other.invoked < c.returned && c.invoked < other.returned;
   if (!overlap) return false;
   if (c.op.kind === 'end_access' && c.result.kind === 'end_access') {
-    return c.result.outcome === 'in_use' && pinsEntry(other.op, c.op.dom, c.op.ref);
+    return c.result.outcome === 'in_use' && pinned(other, c.op.dom, c.op.ref);
   }
   if (c.op.kind === 'transfer' && c.result.kind === 'transfer') {
     // The page reference a copy or map takes on a granted frame of the sender's (which of its
@@ -63,7 +38,7 @@ export const transientlyBusy: TransientRule = (c: CompletedOp, other: CompletedO
     return (
       c.result.statuses.length > 0 &&
       c.result.statuses.every((s) => s === GNTST_bad_page) &&
-      pinsAnyEntryOf(other.op, caller)
+      pinnedAnyOf(other, caller)
     );
   }
   if (c.op.kind === 'swap_grant_ref' && c.result.kind === 'swap_grant_ref') {
@@ -71,9 +46,7 @@ export const transientlyBusy: TransientRule = (c: CompletedOp, other: CompletedO
     return (
       c.result.statuses.length > 0 &&
       c.result.statuses.every((s) => s === GNTST_eagain) &&
-      c.op.batch.every(
-        (e) => pinsEntry(other.op, caller, e.refA) || pinsEntry(other.op, caller, e.refB),
-      )
+      c.op.batch.every((e) => pinned(other, caller, e.refA) || pinned(other, caller, e.refB))
     );
   }
   return false;

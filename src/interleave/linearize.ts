@@ -24,6 +24,9 @@ export interface CompletedOp {
   readonly result: OpResult;
   readonly invoked: number;
   readonly returned: number;
+  /** The entries ("dN:R") this op's compare-and-swaps set GTF_reading on: the pins it took,
+   * short-lived ones included (./busy.ts). */
+  readonly pinned?: readonly string[];
 }
 
 export type Linearization =

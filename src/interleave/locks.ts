@@ -11,8 +11,10 @@ interface Holders {
 export class LockTable {
   private readonly held = new Map<string, Holders>();
 
-  /** Can `actor` take `p` (an acquire) now? A write lock needs no holder at all; a read lock
-   * no writer. (Xen's percpu rwlock lets a reader in while a writer waits too; so does this.) */
+  /** Is `p` (an acquire) free of holders that exclude it? A write lock needs no holder at all;
+   * a read lock no writer. (The run also keeps a new reader out while a writer waits: Xen's
+   * percpu rwlock, _percpu_read_lock, sends readers to the slow path once a writer is
+   * activating: xen/include/xen/rwlock.h.) */
   canAcquire(p: LockPause): boolean {
     const h = this.held.get(p.lock);
     if (h === undefined) return true;

@@ -61,6 +61,8 @@ export function runScheduled(
   record = false,
 ): { run: InterleavedRun; violation: InterleaveViolation | null } {
   const run = new InterleavedRun(startOf(config, parts, scenario), record);
+  const atStart = invariantsNow(run, -1, invariants);
+  if (atStart !== null) return { run, violation: atStart };
   const n = run.actorCount;
   for (let i = 0; run.broken === undefined; i++) {
     const enabled = run.enabledActors();
@@ -132,7 +134,8 @@ export function randomInterleavings(options: RandomOptions): RandomOutcome {
     throw new Error('interleave: the shrunk case passed when run again');
   return {
     kind: 'violation',
-    runs,
+    // The failing run's number (fast-check also runs the property while shrinking).
+    runs: details.numRuns,
     found: { scenario, schedule: again.run.schedule, violation: again.violation },
     seed: options.seed,
     path: details.counterexamplePath ?? '',

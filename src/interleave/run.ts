@@ -17,6 +17,7 @@ import { formatOp, formatResult } from '../ops/text.ts';
 import type { CompletedOp } from './linearize.ts';
 import { LockTable } from './locks.ts';
 import type { Scenario } from './scenario.ts';
+import { GTF_reading } from '../xen/abi.ts';
 
 /** What a step did, for the trace and the reduction: which pause it went through ('begin':
  * it started the actor's next op), and whether the op returned in it. */
@@ -49,6 +50,8 @@ interface ActorState {
   steps: Steps<OpResult> | undefined;
   pending: Pause | undefined;
   invoked: number;
+  /** The entries the op in flight set GTF_reading on (CompletedOp.pinned). */
+  pinned: string[];
 }
 
 /** The system after a scenario's setup, saved once and restored for every run. */
@@ -102,6 +105,7 @@ export class InterleavedRun {
       steps: undefined,
       pending: undefined,
       invoked: -1,
+      pinned: [],
     }));
     this.events = record ? [] : undefined;
   }
@@ -130,9 +134,24 @@ export class InterleavedRun {
   enabled(actor: number): boolean {
     if (this.broken !== undefined || this.finished(actor)) return false;
     const p = this.actor(actor).pending;
-    if (p?.kind === 'lock') return p.action !== 'acquire' || this.locks.canAcquire(p);
+    if (p?.kind === 'lock') {
+      if (p.action !== 'acquire') return true;
+      return this.locks.canAcquire(p) && !(p.mode === 'read' && this.writerWaiting(actor, p.lock));
+    }
     if (p?.kind === 'wait') return (this.flagsOf(p.dom, p.ref) & p.mask) !== 0;
     return true;
+  }
+
+  /** Another actor waits to take `lock` for writing: new readers queue behind it. */
+  private writerWaiting(actor: number, lock: string): boolean {
+    return this.actors.some(
+      (a, i) =>
+        i !== actor &&
+        a.pending?.kind === 'lock' &&
+        a.pending.action === 'acquire' &&
+        a.pending.mode === 'write' &&
+        a.pending.lock === lock,
+    );
   }
 
   private flagsOf(dom: number, ref: number): number {
@@ -166,7 +185,13 @@ export class InterleavedRun {
     } else if (pause !== 'begin' && pause.kind === 'lock') {
       this.misuse(this.locks.apply(actor, pause));
     }
+    // A compare-and-swap that sets GTF_reading is a pin taken (CompletedOp.pinned).
+    const cas = pause !== 'begin' && pause.kind === 'shared' && pause.access === 'cmpxchg';
+    const readingBefore = cas && (this.flagsOf(pause.dom, pause.ref) & GTF_reading) !== 0;
     const result = this.advance(actor, a, position, pause !== 'begin' && pause.kind === 'wait');
+    if (cas && !readingBefore && (this.flagsOf(pause.dom, pause.ref) & GTF_reading) !== 0) {
+      this.pinnedBy(actor, a, result !== undefined, `d${pause.dom}:${pause.ref}`);
+    }
     const footprint = { actor, pause, returned: result !== undefined };
     if (this.events !== undefined) {
       const flagsAfter =
@@ -215,7 +240,9 @@ export class InterleavedRun {
             result: next.value,
             invoked: a.invoked,
             returned: position,
+            pinned: a.pinned,
           });
+          a.pinned = [];
         }
         a.steps = undefined;
         a.pending = undefined;
@@ -232,6 +259,17 @@ export class InterleavedRun {
       a.pending = p;
       return undefined;
     }
+  }
+
+  /** Note that the actor's op in flight (or, `returned`, its op just completed) pinned `entry`. */
+  private pinnedBy(actor: number, a: ActorState, returned: boolean, entry: string): void {
+    if (!returned) {
+      a.pinned.push(entry);
+      return;
+    }
+    const last = this.completed.length - 1;
+    const c = this.completed[last];
+    if (c?.actor === actor) this.completed[last] = { ...c, pinned: [...(c.pinned ?? []), entry] };
   }
 
   private misuse(message: string | null): void {
@@ -253,7 +291,8 @@ export class InterleavedRun {
       }
       if (p?.kind !== 'lock' || p.action !== 'acquire') continue;
       const by = this.locks.holders(p.lock).map((h) => `a${h}`);
-      parts.push(`a${i} waits for ${p.lock} (${p.mode}) held by ${by.join(', ')}`);
+      const held = by.length > 0 ? `held by ${by.join(', ')}` : 'behind a waiting writer';
+      parts.push(`a${i} waits for ${p.lock} (${p.mode}) ${held}`);
     }
     return parts.join('; ');
   }

@@ -23,6 +23,9 @@ export function parseTrace(original: unknown): LoadResult {
         error: `format: expected "${TRACE_FORMAT}", got ${quote(value.format)}`,
       };
     }
+    if ('version' in value && value.version !== TRACE_VERSION && 'interleaving' in value) {
+      return { ok: false, error: `interleaving: only a version-${TRACE_VERSION} trace holds one` };
+    }
     if ('version' in value && value.version !== TRACE_VERSION) {
       return {
         ok: false,

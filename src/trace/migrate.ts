@@ -16,7 +16,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** The current version of a trace of version `from`, or the value unchanged when it is not a
  * trace of a version this grantcheck migrates (validation then names what is wrong). */
 export function migrateTrace(value: unknown): unknown {
-  if (isRecord(value) && value.version === 2) return { ...value, version: 3 };
+  if (isRecord(value) && value.version === 2) {
+    // Only version 3 may hold an interleaved run: a version-2 file with one is refused as it is.
+    return 'interleaving' in value ? value : { ...value, version: 3 };
+  }
   if (!isRecord(value) || value.version !== 1) return value;
   const withContents = (state: unknown): unknown =>
     isRecord(state) && !('contents' in state) ? { ...state, contents: [] } : state;

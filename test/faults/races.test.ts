@@ -45,7 +45,7 @@ const EXPECTED: Readonly<
     violation: { check: 'deadlock' },
     message:
       'a0 waits for grant:d2 (read) held by a1; a1 waits for page_alloc:d2 (write) held by a0',
-    correctSchedules: 10,
+    correctSchedules: 8,
   },
   'xsa-295-set-status-gives-up': {
     violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
@@ -59,7 +59,7 @@ const EXPECTED: Readonly<
   'transfer-commit-not-atomic': { violation: { check: 'not-linearizable' }, correctSchedules: 22 },
   'swap-unlocked-pin-check': {
     violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
-    correctSchedules: 6,
+    correctSchedules: 4,
   },
   'end-access-non-atomic': {
     violation: { check: 'invariant', name: 'status-bits-mirror-pins' },

@@ -75,9 +75,10 @@ export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs)
   const sender = xen.domain(d);
   // get_gfn_unshare (L2290) to put_gfn (L2442): the sender's p2m stays locked while its page is
   // stolen and the receiver's entry committed.
-  yield sender.locks.p2mLock;
+  // (A PV guest's get_gfn takes no lock: asm/p2m.h _get_gfn_type_access, put_gfn.)
+  if (!sender.pv) yield sender.locks.p2mLock;
   const committed = yield* stealAndCommit(xen, d, gop);
-  yield sender.locks.p2mUnlock;
+  if (!sender.pv) yield sender.locks.p2mUnlock;
   if (typeof committed === 'number') return committed;
   const { e, mfn } = committed;
 
@@ -89,9 +90,9 @@ export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs)
   const gfn = shared.loadFrame(gop.ref);
   // guest_physmap_add_page(e, gfn, mfn): a PV receiver's is only the m2p, so it names the page by
   // its MFN
-  yield e.locks.p2mLock;
+  if (!e.pv) yield e.locks.p2mLock; // a PV receiver's add only sets the m2p
   e.p2m = mapWith(e.p2m, e.pv ? mfn : gfn, mfn);
-  yield e.locks.p2mUnlock;
+  if (!e.pv) yield e.locks.p2mUnlock;
   yield shared.before('storeFrame', gop.ref);
   shared.storeFrame(gop.ref, mfn); // a PV receiver is told the MFN
   // smp_wmb(); then a plain read-modify-write, not atomic (the guest may not touch it now).

@@ -149,14 +149,17 @@ export function unmapPutHandle(xen: Hypervisor, lgt: MaptrackTable, handle: Hand
 /** Phase 2: drop the page references and pins of what phase 1 removed, then recompute the
  * status bits (reduce_status_for_pin). */
 export function* unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps<void> {
-  // Page references first, even when phase 1 did nothing: which ones go is the decision of
-  // unmapCompletePutPages alone (the one XSA-224(a) corrected). Puts and pins are independent.
-  xen.parts.unmapCompletePutPages(xen, ld, op);
-  if (op.done === 0) return; // fully or partially unsuccessful, or nothing to do
+  // Which page references go is the decision of unmapCompletePutPages alone (the one XSA-224(a)
+  // corrected), even when phase 1 did nothing; Xen puts them under the locks (L1608-1640).
+  if (op.done === 0) {
+    xen.parts.unmapCompletePutPages(xen, ld, op);
+    return; // fully or partially unsuccessful, or nothing to do
+  }
   const rd = xen.domain(op.rd);
   const rgt = rd.grantTable;
   yield rd.locks.grantReadLock; // L1597
   yield rd.locks.activeEntryAcquire(op.ref);
+  xen.parts.unmapCompletePutPages(xen, ld, op);
   const act = rgt.active;
   const readonly = (op.done & GNTMAP_readonly) !== 0;
   let pin = act.pinOf(op.ref);

@@ -53,6 +53,8 @@ describe('trace versions', () => {
     expect(v3).toEqual({ ...v2, version: 3 });
     const parsed = parseTrace(v2);
     expect(parsed.ok && parsed.trace.interleaving).toBeUndefined();
+    const early = parseTrace({ ...v2, interleaving: { setup: [], actors: [], schedule: [] } });
+    expect(early.ok ? '' : early.error).toBe('interleaving: only a version-3 trace holds one');
   });
 
   it('a version-2 trace with page contents round-trips its states', () => {
