@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../../src/config.ts';
 import type { ImplParts } from '../../../src/impl/index.ts';
 import { abstract, DEFAULT_PARTS } from '../../../src/impl/index.ts';
+import { FAULTS } from '../../../src/faults/index.ts';
 import { exploreSchedules } from '../../../src/interleave/exhaustive.ts';
 import { randomInterleavings } from '../../../src/interleave/random.ts';
 import type { Scenario } from '../../../src/interleave/scenario.ts';
@@ -114,6 +115,23 @@ describe('interleave: the reduction', () => {
     expect(o.schedules).toBe(14);
     expect(reduced).toEqual(all);
   });
+});
+
+describe('interleave: the reduction on every race fault scenario (correct impl)', () => {
+  const races = FAULTS.filter((f) => f.race !== undefined);
+  it.each(races.map((f) => [f.id, f.race!] as const))(
+    '%s: the reduced search reaches every outcome of the full one',
+    (_, race) => {
+      const scenario: Scenario = { setup: race.setup, actors: race.actors };
+      const reduced = new Set<string>();
+      const o = exploreSchedules(startOf(config, {}, scenario), {
+        ...options,
+        onSchedule: (run) => reduced.add(outcomeOf(run)),
+      });
+      expect(o.failure).toBeUndefined();
+      expect(reduced).toEqual(outcomes(scenario, {}));
+    },
+  );
 });
 
 describe('interleave: locks, deadlocks, spins', () => {
