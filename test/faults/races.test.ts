@@ -153,7 +153,7 @@ describe('race faults through both modes, as grantcheck faults runs them', () =>
       const kill = killRace(fault, {
         config,
         seed: 1,
-        runs: 2000,
+        runs: 10_000,
         maxOps: 3,
         invariants: INVARIANTS,
         arbitrary: (kind, dom) => raceOpArbitrary(kind, dom, RACE_TARGETS),

@@ -320,7 +320,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
 }
 
 /** Random runs per race fault (each a short interleaved run). */
-const RACE_RUNS = 2000;
+const RACE_RUNS = 10_000;
 
 function raceTable(races: readonly RaceKill[]): string[] {
   const head = ['fault', 'caught by', 'random run', '~time', 'shrunk', 'exhaustive', 'schedules'];
