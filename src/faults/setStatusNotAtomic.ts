@@ -3,19 +3,10 @@
 // as _set_status_v2 sets its status word (L853-860) but without v2's re-read and undo (L867-886).
 
 import type { ImplParts } from '../impl/index.ts';
-import { comboDomid, comboFlags } from '../impl/sharedMemory.ts';
-import {
-  GNTST_general_error,
-  GNTST_okay,
-  GTF_permit_access,
-  GTF_readonly,
-  GTF_reading,
-  GTF_sub_page,
-  GTF_type_mask,
-  GTF_writing,
-} from '../xen/abi.ts';
+import { statusFlagsFor } from '../impl/hypervisor/setStatus.ts';
+import { GNTST_general_error, GNTST_okay } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
-import { raceOps } from './raceOps.ts';
+import { END_ACCESS_AGAINST_MAP } from './raceOps.ts';
 
 const setStatus: ImplParts['setStatus'] = function* (
   shared,
@@ -25,18 +16,10 @@ const setStatus: ImplParts['setStatus'] = function* (
   mapflag,
   ldomid,
 ) {
-  const mask = GTF_type_mask | (mapflag ? GTF_sub_page : 0);
   yield shared.before('loadCombo', ref);
   const scombo = shared.loadCombo(ref);
-  const flags = comboFlags(scombo);
-  if (!pinned && ((flags & mask) !== GTF_permit_access || comboDomid(scombo) !== ldomid)) {
-    return GNTST_general_error;
-  }
-  let newFlags = flags | GTF_reading;
-  if (!readonly) {
-    newFlags |= GTF_writing;
-    if (flags & GTF_readonly) return GNTST_general_error;
-  }
+  const newFlags = statusFlagsFor(scombo, pinned, readonly, mapflag, ldomid);
+  if (newFlags === null) return GNTST_general_error;
   // BUG: a plain store of the flags checked above: a guest's end (or rewrite) of the entry since
   // the load is overwritten, and the grant it revoked comes back, in use.
   yield shared.before('storeFlags', ref);
@@ -53,15 +36,5 @@ export const setStatusNotAtomic: Fault = {
   caughtBy: 'interleave: not linearizable (end_access ended while map okay)',
   parts: { setStatus },
   search: { kinds: ['grant_access', 'map_grant_ref', 'end_access'] },
-  race: {
-    setup: raceOps('grant_access(d1 ref=8 -> d2 gfn=0 rw)'),
-    actors: [
-      { dom: 1, ops: raceOps('end_access(d1 ref=8)'), kinds: ['grant_access', 'end_access'] },
-      {
-        dom: 2,
-        ops: raceOps('map(d2: d1 ref=8 host @0x1000)'),
-        kinds: ['map_grant_ref', 'unmap_grant_ref'],
-      },
-    ],
-  },
+  race: END_ACCESS_AGAINST_MAP,
 };
