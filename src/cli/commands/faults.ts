@@ -112,6 +112,17 @@ function tooLong(row: Row): boolean {
   );
 }
 
+/** `head` and `cells` as left-aligned columns, two spaces apart. */
+function columns(head: readonly string[], cells: readonly (readonly string[])[]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]) =>
+    c
+      .map((x, i) => x.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...cells.map(line)];
+}
+
 function table(rows: readonly Row[]): string[] {
   const head = ['fault', 'caught by', 'suite', 'run', 'ops', '~time', 'shrunk', 'explorer'];
   const cells = rows.map((row) => {
@@ -137,13 +148,7 @@ function table(rows: readonly Row[]): string[] {
       explorer,
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: readonly string[]) =>
-    c
-      .map((x, i) => x.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...cells.map(line)];
+  return columns(head, cells);
 }
 
 export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
@@ -340,13 +345,7 @@ function raceTable(races: readonly RaceKill[]): string[] {
       String(r.exhaustive.schedules),
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: readonly string[]) =>
-    c
-      .map((x, i) => x.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...cells.map(line)];
+  return columns(head, cells);
 }
 
 function raceJson(r: RaceKill, trace: string | undefined) {
