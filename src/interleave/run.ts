@@ -229,6 +229,7 @@ export class InterleavedRun {
         this.broken = { kind: 'crash', message: `a${actor}: ${(e as Error).message}` };
         a.steps = undefined;
         a.pending = undefined;
+        a.pinned = [];
         return undefined;
       }
       if (next.done === true) {
