@@ -7,11 +7,12 @@ import { GTF_reading, GTF_writing } from '../xen/abi.ts';
 import { endAccessOnce } from './endAccessOnce.ts';
 import type { Fault } from './fault.ts';
 import { END_ACCESS_AGAINST_MAP } from './raceOps.ts';
+import { pausing } from '../impl/index.ts';
 
 // BUG: atomic, but unconditional: GTF_reading|GTF_writing set by a map since the check survive,
 // and the end is reported done while the entry (now of no type) is mapped.
 const guestEndAccess = endAccessOnce(function* (mem, ref) {
-  yield mem.before('clearFlags', ref);
+  if (pausing) yield mem.before('clearFlags', ref);
   mem.clearFlags(ref, 0xffff & ~(GTF_reading | GTF_writing));
 });
 

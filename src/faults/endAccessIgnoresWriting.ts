@@ -4,18 +4,19 @@
 import type { ImplParts } from '../impl/index.ts';
 import { GTF_permit_access, GTF_reading, GTF_type_mask } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
+import { pausing } from '../impl/index.ts';
 
 const guestEndAccess: ImplParts['guestEndAccess'] = function* (guest, op) {
   const mem = guest.memory;
   if (guest.refusesRef(op.ref)) return { kind: 'end_access', outcome: 'einval' };
-  yield mem.before('loadFlags', op.ref);
+  if (pausing) yield mem.before('loadFlags', op.ref);
   let flags = mem.loadFlags(op.ref);
   if ((flags & GTF_type_mask) !== GTF_permit_access)
     return { kind: 'end_access', outcome: 'einval' };
   for (;;) {
     // BUG: GTF_writing is not looked at.
     if (flags & GTF_reading) return { kind: 'end_access', outcome: 'in_use' };
-    yield mem.before('cmpxchgFlags', op.ref);
+    if (pausing) yield mem.before('cmpxchgFlags', op.ref);
     const seen = mem.cmpxchgFlags(op.ref, flags, 0);
     if (seen === flags) return { kind: 'end_access', outcome: 'ended' };
     flags = seen;

@@ -5,10 +5,11 @@
 import { endAccessOnce } from './endAccessOnce.ts';
 import type { Fault } from './fault.ts';
 import { END_ACCESS_AGAINST_MAP } from './raceOps.ts';
+import { pausing } from '../impl/index.ts';
 
 // BUG: a plain store; a pin Xen took since the check is wiped.
 const guestEndAccess = endAccessOnce(function* (mem, ref) {
-  yield mem.before('storeFlags', ref);
+  if (pausing) yield mem.before('storeFlags', ref);
   mem.storeFlags(ref, 0);
 });
 

@@ -7,6 +7,7 @@ import type { SharedGrantMemory } from '../impl/index.ts';
 import type { Pause } from '../impl/index.ts';
 import type { Ref } from '../ops/op.ts';
 import { GTF_permit_access, GTF_reading, GTF_type_mask, GTF_writing } from '../xen/abi.ts';
+import { pausing } from '../impl/index.ts';
 
 /** `clear` yields its access's pause and makes it. */
 export function endAccessOnce(
@@ -15,7 +16,7 @@ export function endAccessOnce(
   return function* (guest, op) {
     const mem = guest.memory;
     if (guest.refusesRef(op.ref)) return { kind: 'end_access', outcome: 'einval' };
-    yield mem.before('loadFlags', op.ref);
+    if (pausing) yield mem.before('loadFlags', op.ref);
     const flags = mem.loadFlags(op.ref);
     if ((flags & GTF_type_mask) !== GTF_permit_access) {
       return { kind: 'end_access', outcome: 'einval' };

@@ -4,23 +4,24 @@
 import type { ImplParts } from '../impl/index.ts';
 import { GTF_accept_transfer, GTF_transfer_completed, GTF_type_mask } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
+import { pausing } from '../impl/index.ts';
 
 const guestEndTransfer: ImplParts['guestEndTransfer'] = function* (guest, op) {
   const mem = guest.memory;
   if (guest.refusesRef(op.ref)) return { kind: 'end_transfer', outcome: 'einval' };
-  yield mem.before('loadFlags', op.ref);
+  if (pausing) yield mem.before('loadFlags', op.ref);
   let flags = mem.loadFlags(op.ref);
   if ((flags & GTF_type_mask) !== GTF_accept_transfer) {
     return { kind: 'end_transfer', outcome: 'einval' };
   }
   // BUG: "not completed" taken for "not committed": a committed entry is zeroed under Xen.
   while ((flags & GTF_transfer_completed) === 0) {
-    yield mem.before('cmpxchgFlags', op.ref);
+    if (pausing) yield mem.before('cmpxchgFlags', op.ref);
     const seen = mem.cmpxchgFlags(op.ref, flags, 0);
     if (seen === flags) return { kind: 'end_transfer', outcome: 'cancelled' };
     flags = seen;
   }
-  yield mem.before('loadFrame', op.ref);
+  if (pausing) yield mem.before('loadFrame', op.ref);
   return { kind: 'end_transfer', outcome: 'completed', frame: mem.loadFrame(op.ref) };
 };
 

@@ -7,6 +7,7 @@ import { statusFlagsFor } from '../impl/hypervisor/setStatus.ts';
 import { GNTST_general_error, GNTST_okay } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 import { END_ACCESS_AGAINST_MAP } from './raceOps.ts';
+import { pausing } from '../impl/index.ts';
 
 const setStatus: ImplParts['setStatus'] = function* (
   shared,
@@ -16,13 +17,13 @@ const setStatus: ImplParts['setStatus'] = function* (
   mapflag,
   ldomid,
 ) {
-  yield shared.before('loadCombo', ref);
+  if (pausing) yield shared.before('loadCombo', ref);
   const scombo = shared.loadCombo(ref);
   const newFlags = statusFlagsFor(scombo, pinned, readonly, mapflag, ldomid);
   if (newFlags === null) return GNTST_general_error;
   // BUG: a plain store of the flags checked above: a guest's end (or rewrite) of the entry since
   // the load is overwritten, and the grant it revoked comes back, in use.
-  yield shared.before('storeFlags', ref);
+  if (pausing) yield shared.before('storeFlags', ref);
   shared.storeFlags(ref, newFlags);
   return GNTST_okay;
 };

@@ -8,6 +8,7 @@ import type { ImplParts } from '../impl/index.ts';
 import { GNTST_bad_gntref, GNTST_eagain, GNTST_okay } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 import { raceOps } from './raceOps.ts';
+import { pausing } from '../impl/index.ts';
 
 const swapGrantRef: ImplParts['swapGrantRef'] = function* (xen, d, refA, refB) {
   const parts = xen.parts;
@@ -15,24 +16,24 @@ const swapGrantRef: ImplParts['swapGrantRef'] = function* (xen, d, refA, refB) {
   const gt = domain.grantTable;
   // BUG: a read lock and no active entry lock: a map (read lock, active entry lock) of ref_a or
   // ref_b by the grantee can pin it between the pin test and the copy.
-  yield domain.locks.grantReadLock;
+  if (pausing) yield domain.locks.grantReadLock;
   let status: number = GNTST_okay;
   if (parts.swapRefOutOfRange(gt, refA) || parts.swapRefOutOfRange(gt, refB)) {
     status = GNTST_bad_gntref;
   } else if (refA !== refB) {
     if (gt.active.pinOf(refA) !== 0 || gt.active.pinOf(refB) !== 0) status = GNTST_eagain;
     else {
-      yield gt.shared.before('loadEntry', refA);
+      if (pausing) yield gt.shared.before('loadEntry', refA);
       const a = gt.shared.loadEntry(refA);
-      yield gt.shared.before('loadEntry', refB);
+      if (pausing) yield gt.shared.before('loadEntry', refB);
       const b = gt.shared.loadEntry(refB);
-      yield gt.shared.before('storeEntry', refA);
+      if (pausing) yield gt.shared.before('storeEntry', refA);
       gt.shared.storeEntry(refA, comboFlags(b.combo), comboDomid(b.combo), b.frame);
-      yield gt.shared.before('storeEntry', refB);
+      if (pausing) yield gt.shared.before('storeEntry', refB);
       gt.shared.storeEntry(refB, comboFlags(a.combo), comboDomid(a.combo), a.frame);
     }
   }
-  yield domain.locks.grantReadUnlock;
+  if (pausing) yield domain.locks.grantReadUnlock;
   return status;
 };
 

@@ -7,23 +7,24 @@ import { comboFlags } from '../impl/sharedMemory.ts';
 import { GTF_transfer_committed } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 import { raceOps } from './raceOps.ts';
+import { pausing } from '../impl/index.ts';
 
 const prepareForTransfer: ImplParts['prepareForTransfer'] = function* (xen, rd, ld, ref) {
   const e = xen.domain(rd);
   const shared = e.grantTable.shared;
-  yield e.locks.grantReadLock;
+  if (pausing) yield e.locks.grantReadLock;
   let committed = false;
   if (ref < e.grantTable.nrGrantEntries) {
-    yield shared.before('loadCombo', ref);
+    if (pausing) yield shared.before('loadCombo', ref);
     const scombo = shared.loadCombo(ref);
     if (xen.parts.transferEntryAccepts(scombo, ld)) {
       // BUG: a plain store of the flags checked above; a cancel since the load is undone.
-      yield shared.before('storeFlags', ref);
+      if (pausing) yield shared.before('storeFlags', ref);
       shared.storeFlags(ref, comboFlags(scombo) | GTF_transfer_committed);
       committed = true;
     }
   }
-  yield e.locks.grantReadUnlock;
+  if (pausing) yield e.locks.grantReadUnlock;
   return committed;
 };
 

@@ -5,6 +5,7 @@ import { GRANT_ENTRY_V1_SIZE } from '../xen/abi.ts';
 import type { ImplParts } from '../impl/index.ts';
 import { comboDomid, comboFlags } from '../impl/sharedMemory.ts';
 import type { Fault } from './fault.ts';
+import { pausing } from '../impl/index.ts';
 
 /** sizeof(grant_entry_v2_t) / sizeof(grant_entry_v1_t): a v2 entry covers two v1 slots. */
 const V1_SLOTS_PER_V2_ENTRY = 16 / GRANT_ENTRY_V1_SIZE;
@@ -16,13 +17,13 @@ const swapSharedEntries: ImplParts['swapSharedEntries'] = function* (gt, refA, r
   for (let half = 0; half < V1_SLOTS_PER_V2_ENTRY; half++) {
     const slotA = refA * V1_SLOTS_PER_V2_ENTRY + half;
     const slotB = refB * V1_SLOTS_PER_V2_ENTRY + half;
-    yield gt.shared.before('loadEntry', slotA);
+    if (pausing) yield gt.shared.before('loadEntry', slotA);
     const a = gt.shared.loadEntry(slotA);
-    yield gt.shared.before('loadEntry', slotB);
+    if (pausing) yield gt.shared.before('loadEntry', slotB);
     const b = gt.shared.loadEntry(slotB);
-    yield gt.shared.before('storeEntry', slotA);
+    if (pausing) yield gt.shared.before('storeEntry', slotA);
     gt.shared.storeEntry(slotA, comboFlags(b.combo), comboDomid(b.combo), b.frame);
-    yield gt.shared.before('storeEntry', slotB);
+    if (pausing) yield gt.shared.before('storeEntry', slotB);
     gt.shared.storeEntry(slotB, comboFlags(a.combo), comboDomid(a.combo), a.frame);
   }
 };

@@ -11,6 +11,7 @@ import {
   GTF_writing,
 } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
+import { pausing } from '../impl/index.ts';
 
 const releaseGrantForCopy: ImplParts['releaseGrantForCopy'] = function* (xen, rd, ref, readonly) {
   const rgt = xen.domain(rd).grantTable;
@@ -21,7 +22,7 @@ const releaseGrantForCopy: ImplParts['releaseGrantForCopy'] = function* (xen, rd
   if (!readonly && (pin & GNTPIN_hstw_mask) === 0) clear |= GTF_writing;
   if ((pin & GNTPIN_hstr_mask) === 0) clear |= GTF_reading;
   if (clear !== 0) {
-    yield rgt.shared.before('clearFlags', ref);
+    if (pausing) yield rgt.shared.before('clearFlags', ref);
     rgt.shared.clearFlags(ref, clear);
   }
 };

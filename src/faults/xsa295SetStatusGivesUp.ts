@@ -10,6 +10,7 @@ import { combo, comboDomid } from '../impl/sharedMemory.ts';
 import { GNTST_general_error, GNTST_okay } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 import { END_ACCESS_AGAINST_MAP } from './raceOps.ts';
+import { pausing } from '../impl/index.ts';
 
 const setStatus: ImplParts['setStatus'] = function* (
   shared,
@@ -19,11 +20,11 @@ const setStatus: ImplParts['setStatus'] = function* (
   mapflag,
   ldomid,
 ) {
-  yield shared.before('loadCombo', ref);
+  if (pausing) yield shared.before('loadCombo', ref);
   const scombo = shared.loadCombo(ref);
   const newFlags = statusFlagsFor(scombo, pinned, readonly, mapflag, ldomid);
   if (newFlags === null) return GNTST_general_error;
-  yield shared.before('cmpxchgCombo', ref);
+  if (pausing) yield shared.before('cmpxchgCombo', ref);
   shared.cmpxchgCombo(ref, scombo, combo(newFlags, comboDomid(scombo)));
   // BUG: the bound is hit (here at once) and the loop gives up with success, whether or not the
   // swap took: the entry the guest changed meanwhile is neither re-checked nor marked in use.

@@ -8,13 +8,14 @@ import { prepareForTransfer as correctPrepareForTransfer } from '../impl/hypervi
 import type { ImplParts } from '../impl/index.ts';
 import type { Fault } from './fault.ts';
 import { raceOps } from './raceOps.ts';
+import { pausing } from '../impl/index.ts';
 
 const prepareForTransfer: ImplParts['prepareForTransfer'] = function* (xen, rd, ld, ref) {
   const e = xen.domain(rd);
   // BUG: the receiver's page_alloc_lock is held around the grant lock (the pre-fix order).
-  yield e.locks.pageAllocLock;
+  if (pausing) yield e.locks.pageAllocLock;
   const committed = yield* correctPrepareForTransfer(xen, rd, ld, ref);
-  yield e.locks.pageAllocUnlock;
+  if (pausing) yield e.locks.pageAllocUnlock;
   return committed;
 };
 

@@ -7,7 +7,7 @@ export type { ImplParts } from './parts.ts';
 export { GrantSystem, withParts } from './system.ts';
 export type { ImplSnapshot } from './system.ts';
 export { SharedGrantMemory } from './sharedMemory.ts';
-export { pauseWrites, runToEnd } from './steps.ts';
+export { pauseWrites, pausing, runToEnd, withPauses } from './steps.ts';
 export type { LockPause, Pause, SharedPause, Steps, WaitPause } from './steps.ts';
 
 // For impl-side invariant checks and faults (read through GrantSystem.xen / .guests).

@@ -1,8 +1,10 @@
 // Ops as steps. Every impl op is a generator function that yields a Pause just before each
 // access to a shared grant entry (the guest and Xen race there: pub.h gives the guest no lock
 // Xen respects) and each Xen lock operation (grant_read_lock, active_entry_acquire, …). The
-// sequential engines drive an op to its end in one go (runToEnd) and never look at the pauses;
-// the interleaving engine (src/interleave) resumes one actor at a time at these points.
+// interleaving engine (src/interleave) turns pauses on and resumes one actor at a time at these
+// points; the sequential engines leave them off, and an op then runs straight through each
+// pause point (`if (pausing) yield …`) for the cost of one test: a generator suspending and
+// resuming at every pause would make the sequential path about twice as slow.
 
 import type { DomId, Ref } from '../ops/op.ts';
 
@@ -38,6 +40,22 @@ export interface WaitPause {
 }
 
 export type Pause = SharedPause | LockPause | WaitPause;
+
+/** Do ops yield their pauses? Only inside `withPauses`; every pause point reads
+ * `if (pausing) yield pause`, so with pauses off an op does exactly what it does with them on,
+ * less the suspending (a wait gives up at once, as runToEnd answers it). */
+export let pausing = false;
+
+/** Run `body` (which resumes ops' steps) with pauses on. */
+export function withPauses<T>(body: () => T): T {
+  const was = pausing;
+  pausing = true;
+  try {
+    return body();
+  } finally {
+    pausing = was;
+  }
+}
 
 /** An op (or a part of one) run step by step: yields its pauses, returns its result. The value
  * it is resumed with answers a WaitPause: `true`, the awaited flags are set. */

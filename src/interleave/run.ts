@@ -7,7 +7,7 @@
 
 import type { GrantConfig } from '../config.ts';
 import type { ImplParts, ImplSnapshot, Pause, Steps } from '../impl/index.ts';
-import { GrantSystem } from '../impl/index.ts';
+import { GrantSystem, withPauses } from '../impl/index.ts';
 import { resultsEqual } from '../harness/results.ts';
 import type { ModelState } from '../model/index.ts';
 import { initialState, step } from '../model/index.ts';
@@ -223,7 +223,8 @@ export class InterleavedRun {
     for (;;) {
       let next: IteratorResult<Pause, OpResult>;
       try {
-        next = steps.next(answer);
+        const resumed = answer;
+        next = withPauses(() => steps.next(resumed));
         answer = undefined;
       } catch (e) {
         this.broken = { kind: 'crash', message: `a${actor}: ${(e as Error).message}` };

@@ -9,13 +9,13 @@ import {
   GTF_transfer_completed,
   GTF_type_mask,
 } from '../../xen/abi.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import type { GuestLib } from './guestLib.ts';
 
 export function* endTransfer(guest: GuestLib, op: EndTransferOp): Steps<EndTransferResult> {
   const mem = guest.memory;
   if (guest.refusesRef(op.ref)) return { kind: 'end_transfer', outcome: 'einval' };
-  yield mem.before('loadFlags', op.ref);
+  if (pausing) yield mem.before('loadFlags', op.ref);
   let flags = mem.loadFlags(op.ref);
   // Refused: not a transfer grant (semantics.md §3)
   if ((flags & GTF_type_mask) !== GTF_accept_transfer) {
@@ -23,7 +23,7 @@ export function* endTransfer(guest: GuestLib, op: EndTransferOp): Steps<EndTrans
   }
   // Phase 1: no transfer committed yet, so cancel (Linux returns frame 0).
   while ((flags & GTF_transfer_committed) === 0) {
-    yield mem.before('cmpxchgFlags', op.ref);
+    if (pausing) yield mem.before('cmpxchgFlags', op.ref);
     const seen = mem.cmpxchgFlags(op.ref, flags, 0);
     if (seen === flags) return { kind: 'end_transfer', outcome: 'cancelled' };
     flags = seen;
@@ -31,12 +31,12 @@ export function* endTransfer(guest: GuestLib, op: EndTransferOp): Steps<EndTrans
   // Phase 2: committed. Linux spins here until Xen sets completed; alone (nothing else runs to
   // set it) the library reports 'pending' instead of spinning for ever.
   while ((flags & GTF_transfer_completed) === 0) {
-    const completed = yield mem.waitFor(op.ref, GTF_transfer_completed);
+    const completed = pausing ? yield mem.waitFor(op.ref, GTF_transfer_completed) : undefined;
     if (completed !== true) return { kind: 'end_transfer', outcome: 'pending' };
-    yield mem.before('loadFlags', op.ref);
+    if (pausing) yield mem.before('loadFlags', op.ref);
     flags = mem.loadFlags(op.ref);
   }
   // rmb(): the frame was written before completed.
-  yield mem.before('loadFrame', op.ref);
+  if (pausing) yield mem.before('loadFrame', op.ref);
   return { kind: 'end_transfer', outcome: 'completed', frame: mem.loadFrame(op.ref) };
 }

@@ -4,7 +4,7 @@
 import type { GrantTransferOp } from '../../ops/op.ts';
 import type { GrantTransferResult } from '../../ops/result.ts';
 import { GTF_accept_transfer } from '../../xen/abi.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import type { GuestLib } from './guestLib.ts';
 import { isReusable } from './guestLib.ts';
 
@@ -12,14 +12,14 @@ export function* grantTransfer(guest: GuestLib, op: GrantTransferOp): Steps<Gran
   const mem = guest.memory;
   // Refused (semantics.md §3): as grant_access
   if (guest.refusesRef(op.ref)) return { kind: 'grant_transfer', outcome: 'einval' };
-  yield mem.before('loadFlags', op.ref);
+  if (pausing) yield mem.before('loadFlags', op.ref);
   if (!isReusable(mem.loadFlags(op.ref))) return { kind: 'grant_transfer', outcome: 'einval' };
-  yield mem.before('storeDomid', op.ref);
+  if (pausing) yield mem.before('storeDomid', op.ref);
   mem.storeDomid(op.ref, op.grantee);
-  yield mem.before('storeFrame', op.ref);
+  if (pausing) yield mem.before('storeFrame', op.ref);
   mem.storeFrame(op.ref, op.gfn);
   // wmb(): flags last.
-  yield mem.before('storeFlags', op.ref);
+  if (pausing) yield mem.before('storeFlags', op.ref);
   mem.storeFlags(op.ref, GTF_accept_transfer);
   return { kind: 'grant_transfer', outcome: 'ok' };
 }

@@ -21,7 +21,7 @@ import {
   GNTST_permission_denied,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import {
   getPageTypeWritable,
@@ -71,14 +71,14 @@ export function* releaseGrantForCopy(
 ): Steps<void> {
   const r = xen.domain(rd);
   const rgt = r.grantTable;
-  yield r.locks.grantReadLock; // L2512-2514
-  yield r.locks.activeEntryAcquire(ref);
+  if (pausing) yield r.locks.grantReadLock; // L2512-2514
+  if (pausing) yield r.locks.activeEntryAcquire(ref);
   const act = rgt.active;
   const pin = (act.pinOf(ref) - (readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc)) >>> 0;
   act.setPin(ref, pin);
   yield* xen.parts.reduceStatusForPin(rgt.shared, ref, pin, readonly);
-  yield r.locks.activeEntryRelease(ref); // L2547-2548
-  yield r.locks.grantReadUnlock;
+  if (pausing) yield r.locks.activeEntryRelease(ref); // L2547-2548
+  if (pausing) yield r.locks.grantReadUnlock;
 }
 
 /** acquire_grant_for_copy for a v1 entry: pins it for `ldom` and takes a page reference; the
@@ -91,16 +91,16 @@ export function* acquireGrantForCopy(
   readonly: boolean,
 ): Steps<{ status: number; mfn: Mfn }> {
   const r = xen.domain(rd);
-  yield r.locks.grantReadLock; // L2592
+  if (pausing) yield r.locks.grantReadLock; // L2592
   // acquire_grant_for_copy: ref beyond the table
   if (gref >= r.grantTable.nrGrantEntries) {
-    yield r.locks.grantReadUnlock;
+    if (pausing) yield r.locks.grantReadUnlock;
     return { status: GNTST_bad_gntref, mfn: 0 };
   }
-  yield r.locks.activeEntryAcquire(gref); // L2600
+  if (pausing) yield r.locks.activeEntryAcquire(gref); // L2600
   const got = yield* acquireLocked(xen, rd, gref, ldom, readonly);
-  yield r.locks.activeEntryRelease(gref); // L2846-2847, L2854-2857
-  yield r.locks.grantReadUnlock;
+  if (pausing) yield r.locks.activeEntryRelease(gref); // L2846-2847, L2854-2857
+  if (pausing) yield r.locks.grantReadUnlock;
   return got;
 }
 
@@ -127,7 +127,7 @@ function* acquireLocked(
     // _set_status with mapflag 0 (GTF_sub_page not checked)
     const rc = yield* parts.setStatus(shared, gref, oldPin !== 0, readonly, false, ldom);
     if (rc !== GNTST_okay) return { status: rc, mfn: 0 };
-    yield shared.before('loadFrame', gref);
+    if (pausing) yield shared.before('loadFrame', gref);
     const got = parts.getPagedFrame(xen, rd, shared.loadFrame(gref));
     if (got < 0) {
       // unlock_out_clear

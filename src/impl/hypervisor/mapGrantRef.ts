@@ -22,7 +22,7 @@ import {
   PAGE_SIZE,
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import { eachElement } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import type { MaptrackTable } from './maptrack.ts';
@@ -109,22 +109,22 @@ export function* mapGrantRef(
   const rgt = rd.grantTable;
   const locks = rd.locks;
   const ref = op.ref;
-  yield locks.grantReadLock; // L1055
+  if (pausing) yield locks.grantReadLock; // L1055
   // map_grant_ref L1076: ref beyond nr_grant_entries
   if (ref >= rgt.nrGrantEntries) {
-    yield locks.grantReadUnlock;
+    if (pausing) yield locks.grantReadUnlock;
     return failed(parts, lgt, handle, GNTST_bad_gntref);
   }
 
-  yield locks.activeEntryAcquire(ref); // L1065
+  if (pausing) yield locks.activeEntryAcquire(ref); // L1065
   const act = rgt.active;
   const shared = rgt.shared;
   const pin = act.pinOf(ref);
   // map_grant_ref L1088: pinned by another grantee, or a counter at 128. (is_sub_page is never
   // set: only copies set it, and copies are not modelled.)
   if (pin !== 0 && (act.domidOf(ref) !== ld || parts.pinIncrementRefused(pin, pinIncr))) {
-    yield rd.locks.activeEntryRelease(ref);
-    yield rd.locks.grantReadUnlock;
+    if (pausing) yield rd.locks.activeEntryRelease(ref);
+    if (pausing) yield rd.locks.grantReadUnlock;
     return failed(parts, lgt, handle, GNTST_general_error);
   }
 
@@ -133,19 +133,19 @@ export function* mapGrantRef(
     const rc = yield* parts.setStatus(shared, ref, pin !== 0, readonly, true, ld);
     // map_grant_ref L1108: _set_status refused (type, grantee or read-only)
     if (rc !== GNTST_okay) {
-      yield rd.locks.activeEntryRelease(ref);
-      yield rd.locks.grantReadUnlock;
+      if (pausing) yield rd.locks.activeEntryRelease(ref);
+      if (pausing) yield rd.locks.grantReadUnlock;
       return failed(parts, lgt, handle, rc);
     }
     if (pin === 0) {
-      yield shared.before('loadFrame', ref);
+      if (pausing) yield shared.before('loadFrame', ref);
       const gfn = shared.loadFrame(ref);
       const got = parts.getPagedFrame(xen, rd.id, gfn);
       if (got < 0) {
         // map_grant_ref L1120: get_paged_frame's bad_page (or eagain)
         yield* parts.mapUnlockOutClear(xen, shared, ref, act.pinOf(ref), readonly);
-        yield rd.locks.activeEntryRelease(ref);
-        yield rd.locks.grantReadUnlock;
+        if (pausing) yield rd.locks.activeEntryRelease(ref);
+        if (pausing) yield rd.locks.grantReadUnlock;
         return failed(parts, lgt, handle, got);
       }
       inHand = got;
@@ -156,8 +156,8 @@ export function* mapGrantRef(
   // Pins go up before page references are taken (L1135).
   act.setPin(ref, (act.pinOf(ref) + pinIncr) >>> 0);
   const mfn = act.mfnOf(ref);
-  yield rd.locks.activeEntryRelease(ref); // L1116-1117: page references are taken unlocked
-  yield rd.locks.grantReadUnlock;
+  if (pausing) yield rd.locks.activeEntryRelease(ref); // L1116-1117: page references are taken unlocked
+  if (pausing) yield rd.locks.grantReadUnlock;
 
   // Page reference phase (L1144-1239): one reference in hand, from get_paged_frame or here.
   let refcnt = 0;
@@ -206,14 +206,14 @@ export function* mapGrantRef(
     if (hostMapCreated) parts.replaceGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags, 0);
     for (; typecnt > 0; typecnt--) putPageType(xen, mfn);
     for (; refcnt > 0; refcnt--) putPage(xen, mfn);
-    yield locks.grantReadLock; // L1326
-    yield locks.activeEntryAcquire(ref);
+    if (pausing) yield locks.grantReadLock; // L1326
+    if (pausing) yield locks.activeEntryAcquire(ref);
     const actNow = rgt.active; // the table may have grown while unlocked
     const after = (actNow.pinOf(ref) - pinIncr) >>> 0;
     actNow.setPin(ref, after);
     yield* parts.reduceStatusForPin(shared, ref, after, readonly);
-    yield rd.locks.activeEntryRelease(ref);
-    yield rd.locks.grantReadUnlock;
+    if (pausing) yield rd.locks.activeEntryRelease(ref);
+    if (pausing) yield rd.locks.grantReadUnlock;
     return failed(parts, lgt, handle, rc);
   }
 

@@ -3,7 +3,7 @@
 import type { QuerySizeOp } from '../../ops/op.ts';
 import type { QuerySizeResult } from '../../ops/result.ts';
 import { GNTST_bad_domain, GNTST_okay, GNTST_permission_denied } from '../../xen/abi.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
 export function* gnttabQuerySize(xen: Hypervisor, op: QuerySizeOp): Steps<QuerySizeResult> {
@@ -15,8 +15,8 @@ export function* gnttabQuerySize(xen: Hypervisor, op: QuerySizeOp): Steps<QueryS
     return { kind: 'query_size', status: GNTST_permission_denied };
   }
   const gt = d.grantTable;
-  yield d.locks.grantReadLock; // L2169
+  if (pausing) yield d.locks.grantReadLock; // L2169
   const nrFrames = gt.nrGrantFrames;
-  yield d.locks.grantReadUnlock;
+  if (pausing) yield d.locks.grantReadUnlock;
   return { kind: 'query_size', status: GNTST_okay, nrFrames, maxNrFrames: gt.maxGrantFrames };
 }

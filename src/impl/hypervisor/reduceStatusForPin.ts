@@ -4,7 +4,7 @@
 import type { Ref } from '../../ops/op.ts';
 import { GNTPIN_devw_mask, GNTPIN_hstw_mask, GTF_reading, GTF_writing } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 
 /** @param pin the active entry's pin after the decrement. @param readonly the removed (or
  * refused) mapping was read-only: then GTF_writing is never cleared. */
@@ -17,7 +17,7 @@ export function* reduceStatusForPin(
   let clear = pin !== 0 ? 0 : GTF_reading;
   if (!readonly && (pin & (GNTPIN_hstw_mask | GNTPIN_devw_mask)) === 0) clear |= GTF_writing;
   if (clear !== 0) {
-    yield shared.before('clearFlags', ref);
+    if (pausing) yield shared.before('clearFlags', ref);
     shared.clearFlags(ref, clear);
   }
 }

@@ -14,7 +14,7 @@ import {
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
 import { combo, comboDomid, comboFlags } from '../sharedMemory.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 
 /** After this many failed cmpxchg attempts the entry is "unstable" (`retries++ == 4`). */
 const SET_STATUS_MAX_RETRIES = 4;
@@ -55,12 +55,12 @@ export function* setStatusV1(
   mapflag: boolean,
   ldomid: DomId,
 ): Steps<number> {
-  yield shared.before('loadCombo', ref);
+  if (pausing) yield shared.before('loadCombo', ref);
   let scombo = shared.loadCombo(ref);
   for (let retries = 0; ; retries++) {
     const newFlags = statusFlagsFor(scombo, pinned, readonly, mapflag, ldomid);
     if (newFlags === null) return GNTST_general_error;
-    yield shared.before('cmpxchgCombo', ref);
+    if (pausing) yield shared.before('cmpxchgCombo', ref);
     const prev = shared.cmpxchgCombo(ref, scombo, combo(newFlags, comboDomid(scombo)));
     if (prev === scombo) return GNTST_okay;
     // _set_status_v1: the guest keeps changing the entry ("unstable"); unreachable sequentially

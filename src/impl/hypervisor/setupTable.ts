@@ -9,7 +9,7 @@ import {
   GNTST_okay,
   GNTST_permission_denied,
 } from '../../xen/abi.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
 export function* gnttabSetupTable(xen: Hypervisor, op: SetupTableOp): Steps<SetupTableResult> {
@@ -21,20 +21,20 @@ export function* gnttabSetupTable(xen: Hypervisor, op: SetupTableOp): Steps<Setu
     return { kind: 'setup_table', status: GNTST_permission_denied };
   }
   const gt = d.grantTable;
-  yield d.locks.grantWriteLock; // L2086
+  if (pausing) yield d.locks.grantWriteLock; // L2086
   // gnttab_setup_table: more frames than max_grant_frames
   if (op.nrFrames > gt.maxGrantFrames) {
-    yield d.locks.grantWriteUnlock;
+    if (pausing) yield d.locks.grantWriteUnlock;
     return { kind: 'setup_table', status: GNTST_general_error };
   }
   if (op.nrFrames > gt.nrGrantFrames) {
     // gnttab_grow_table cannot fail here; share_xen_page_with_guest takes d's page_alloc_lock
     // under the write lock (L1935)
-    yield d.locks.pageAllocLock;
+    if (pausing) yield d.locks.pageAllocLock;
     gt.grow(op.nrFrames);
-    yield d.locks.pageAllocUnlock;
+    if (pausing) yield d.locks.pageAllocUnlock;
   }
   const nrFrames = gt.nrGrantFrames;
-  yield d.locks.grantWriteUnlock; // L2129
+  if (pausing) yield d.locks.grantWriteUnlock; // L2129
   return { kind: 'setup_table', status: GNTST_okay, nrFrames };
 }

@@ -7,7 +7,7 @@ import { GNTST_bad_gntref, GNTST_eagain, GNTST_okay } from '../../xen/abi.ts';
 import { comboDomid, comboFlags } from '../sharedMemory.ts';
 import type { GrantTable } from './grantTable.ts';
 import type { Hypervisor } from './hypervisor.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import { eachElement } from '../steps.ts';
 
 /** swap_grant_ref's bounds check (L3446-3450, added by XSA-18): is `ref` beyond the table? */
@@ -18,13 +18,13 @@ export function swapRefOutOfRange(gt: GrantTable, ref: Ref): boolean {
 /** swap_grant_ref's version branch for a v1 table (L3468-3475): a plain struct copy of the
  * two 8-byte shared entries through a temporary. */
 export function* swapSharedEntriesV1(gt: GrantTable, refA: Ref, refB: Ref): Steps<void> {
-  yield gt.shared.before('loadEntry', refA);
+  if (pausing) yield gt.shared.before('loadEntry', refA);
   const a = gt.shared.loadEntry(refA);
-  yield gt.shared.before('loadEntry', refB);
+  if (pausing) yield gt.shared.before('loadEntry', refB);
   const b = gt.shared.loadEntry(refB);
-  yield gt.shared.before('storeEntry', refA);
+  if (pausing) yield gt.shared.before('storeEntry', refA);
   gt.shared.storeEntry(refA, comboFlags(b.combo), comboDomid(b.combo), b.frame);
-  yield gt.shared.before('storeEntry', refB);
+  if (pausing) yield gt.shared.before('storeEntry', refB);
   gt.shared.storeEntry(refB, comboFlags(a.combo), comboDomid(a.combo), a.frame);
 }
 
@@ -32,9 +32,9 @@ export function* swapSharedEntriesV1(gt: GrantTable, refA: Ref, refB: Ref): Step
 export function* swapGrantRef(xen: Hypervisor, d: DomId, refA: Ref, refB: Ref): Steps<number> {
   const domain = xen.domain(d);
   const locks = domain.locks;
-  yield locks.grantWriteLock; // L3445
+  if (pausing) yield locks.grantWriteLock; // L3445
   const status = yield* swapLocked(xen, domain.grantTable, refA, refB);
-  yield locks.grantWriteUnlock; // L3496
+  if (pausing) yield locks.grantWriteUnlock; // L3496
   return status;
 }
 
@@ -48,17 +48,17 @@ function* swapLocked(xen: Hypervisor, gt: GrantTable, refA: Ref, refB: Ref): Ste
   if (parts.swapRefOutOfRange(gt, refB)) return GNTST_bad_gntref;
   // L3456-3457: swapping the same ref is a no-op, pinned or not
   if (refA === refB) return GNTST_okay;
-  yield locks.activeEntryAcquire(refA);
+  if (pausing) yield locks.activeEntryAcquire(refA);
   let status: number = GNTST_okay;
   // L3459-3465: a pinned ref is busy
   if (gt.active.pinOf(refA) !== 0) status = GNTST_eagain;
   else {
-    yield locks.activeEntryAcquire(refB);
+    if (pausing) yield locks.activeEntryAcquire(refB);
     if (gt.active.pinOf(refB) !== 0) status = GNTST_eagain;
     else yield* parts.swapSharedEntries(gt, refA, refB);
-    yield locks.activeEntryRelease(refB);
+    if (pausing) yield locks.activeEntryRelease(refB);
   }
-  yield locks.activeEntryRelease(refA);
+  if (pausing) yield locks.activeEntryRelease(refA);
   return status;
 }
 

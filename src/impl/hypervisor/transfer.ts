@@ -16,7 +16,7 @@ import {
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
 import { combo, comboDomid, comboFlags } from '../sharedMemory.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import { eachElement } from '../steps.ts';
 import { mapWith, mapWithout } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
@@ -42,9 +42,9 @@ export function* prepareForTransfer(
 ): Steps<boolean> {
   const e = xen.domain(rd);
   const rgt = e.grantTable;
-  yield e.locks.grantReadLock; // L2200
+  if (pausing) yield e.locks.grantReadLock; // L2200
   const committed = yield* commitEntry(xen, rgt.shared, rgt.nrGrantEntries, ld, ref);
-  yield e.locks.grantReadUnlock;
+  if (pausing) yield e.locks.grantReadUnlock;
   return committed;
 }
 
@@ -57,12 +57,12 @@ function* commitEntry(
   ref: Ref,
 ): Steps<boolean> {
   if (ref >= nrEntries) return false; // bad ref: general_error, not bad_gntref
-  yield shared.before('loadCombo', ref);
+  if (pausing) yield shared.before('loadCombo', ref);
   let scombo = shared.loadCombo(ref);
   for (let retries = 0; ; retries++) {
     if (!xen.parts.transferEntryAccepts(scombo, ld)) return false;
     const desired = combo(comboFlags(scombo) | GTF_transfer_committed, comboDomid(scombo));
-    yield shared.before('cmpxchgCombo', ref);
+    if (pausing) yield shared.before('cmpxchgCombo', ref);
     const prev = shared.cmpxchgCombo(ref, scombo, desired);
     if (prev === scombo) return true;
     if (retries === PREPARE_MAX_RETRIES) return false; // unstable entry; unreachable sequentially
@@ -76,32 +76,32 @@ export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs)
   // get_gfn_unshare (L2290) to put_gfn (L2442): the sender's p2m stays locked while its page is
   // stolen and the receiver's entry committed.
   // (A PV guest's get_gfn takes no lock: asm/p2m.h _get_gfn_type_access, put_gfn.)
-  if (!sender.pv) yield sender.locks.p2mLock;
+  if (!sender.pv && pausing) yield sender.locks.p2mLock;
   const committed = yield* stealAndCommit(xen, d, gop);
-  if (!sender.pv) yield sender.locks.p2mUnlock;
+  if (!sender.pv && pausing) yield sender.locks.p2mUnlock;
   if (typeof committed === 'number') return committed;
   const { e, mfn } = committed;
 
   // L2486-2504: tell the receiver about its new page, under its grant lock and the entry's.
   const shared = e.grantTable.shared;
-  yield e.locks.grantReadLock; // L2448-2449
-  yield e.locks.activeEntryAcquire(gop.ref);
-  yield shared.before('loadFrame', gop.ref);
+  if (pausing) yield e.locks.grantReadLock; // L2448-2449
+  if (pausing) yield e.locks.activeEntryAcquire(gop.ref);
+  if (pausing) yield shared.before('loadFrame', gop.ref);
   const gfn = shared.loadFrame(gop.ref);
   // guest_physmap_add_page(e, gfn, mfn): a PV receiver's is only the m2p, so it names the page by
   // its MFN
-  if (!e.pv) yield e.locks.p2mLock; // a PV receiver's add only sets the m2p
+  if (!e.pv && pausing) yield e.locks.p2mLock; // a PV receiver's add only sets the m2p
   e.p2m = mapWith(e.p2m, e.pv ? mfn : gfn, mfn);
-  if (!e.pv) yield e.locks.p2mUnlock;
-  yield shared.before('storeFrame', gop.ref);
+  if (!e.pv && pausing) yield e.locks.p2mUnlock;
+  if (pausing) yield shared.before('storeFrame', gop.ref);
   shared.storeFrame(gop.ref, mfn); // a PV receiver is told the MFN
   // smp_wmb(); then a plain read-modify-write, not atomic (the guest may not touch it now).
-  yield shared.before('loadFlags', gop.ref);
+  if (pausing) yield shared.before('loadFlags', gop.ref);
   const flags = shared.loadFlags(gop.ref);
-  yield shared.before('storeFlags', gop.ref);
+  if (pausing) yield shared.before('storeFlags', gop.ref);
   shared.storeFlags(gop.ref, flags | GTF_transfer_completed);
-  yield e.locks.activeEntryRelease(gop.ref); // L2478-2479
-  yield e.locks.grantReadUnlock;
+  if (pausing) yield e.locks.activeEntryRelease(gop.ref); // L2478-2479
+  if (pausing) yield e.locks.grantReadUnlock;
   return GNTST_okay;
 }
 
@@ -154,21 +154,21 @@ function* stealAndCommit(
   // (L2367-2379: xsm_grant_transfer allows. L2381-2403: every MFN fits in 32+12 bits, so no
   // low-memory copy and no GNTST_address_too_big.)
 
-  yield e.locks.pageAllocLock; // L2376
+  if (pausing) yield e.locks.pageAllocLock; // L2376
   if (parts.receiverAtPageLimit(e)) {
-    yield e.locks.pageAllocUnlock;
+    if (pausing) yield e.locks.pageAllocUnlock;
     freeDomheapPage(xen, mfn);
     // gnttab_transfer L2416: the receiver is at max_pages
     return GNTST_general_error;
   }
   e.totPages += 1; // reserve (L2430-2432)
   // L2405-2411: dropped before gnttab_prepare_for_transfer takes e's grant lock (XSA-73)
-  yield e.locks.pageAllocUnlock;
+  if (pausing) yield e.locks.pageAllocUnlock;
 
   if (!(yield* parts.prepareForTransfer(xen, e.id, d, gop.ref))) {
-    yield e.locks.pageAllocLock; // L2418-2429
+    if (pausing) yield e.locks.pageAllocLock; // L2418-2429
     e.totPages -= 1;
-    yield e.locks.pageAllocUnlock;
+    if (pausing) yield e.locks.pageAllocUnlock;
     freeDomheapPage(xen, mfn);
     // gnttab_transfer L2447: gnttab_prepare_for_transfer refused (bad ref, flags, or domid)
     return GNTST_general_error;

@@ -17,7 +17,7 @@ import {
   GNTST_okay,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
-import type { Steps } from '../steps.ts';
+import { pausing, type Steps } from '../steps.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import type { MaptrackTable } from './maptrack.ts';
 import { putPage, putPageType } from './mm.ts';
@@ -80,21 +80,21 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   // (L1454-1460: xsm_grant_unmapref; the dummy policy allows.)
   op.rd = dom;
   const rgt = rd.grantTable;
-  yield rd.locks.grantReadLock; // L1441
+  if (pausing) yield rd.locks.grantReadLock; // L1441
   op.ref = lgt.ref(handle);
   // unmap_common L1480: the ref is beyond the granter's table
   if (op.ref >= rgt.nrGrantEntries) {
-    yield rd.locks.grantReadUnlock;
+    if (pausing) yield rd.locks.grantReadUnlock;
     op.status = GNTST_bad_handle;
     return;
   }
   // Re-read under the active entry's lock (L1467-1484): a racing unmap may have won.
-  yield rd.locks.activeEntryAcquire(op.ref);
+  if (pausing) yield rd.locks.activeEntryAcquire(op.ref);
   const flags = lgt.flags(handle);
   // unmap_common L1505: freed, or reused for another grant, meanwhile
   if (flags === 0 || lgt.domid(handle) !== dom || lgt.ref(handle) !== op.ref) {
-    yield rd.locks.activeEntryRelease(op.ref);
-    yield rd.locks.grantReadUnlock;
+    if (pausing) yield rd.locks.activeEntryRelease(op.ref);
+    if (pausing) yield rd.locks.grantReadUnlock;
     op.status = GNTST_bad_handle;
     return;
   }
@@ -103,8 +103,8 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   // unmap_common L1514: dev_bus_addr given for a device mapping, and not mfn << 12 (a full
   // compare: low bits count too). Nothing is unmapped, not even the host part.
   if (op.devBusAddr !== 0 && flags & GNTMAP_device_map && op.devBusAddr !== op.mfn * PAGE_SIZE) {
-    yield rd.locks.activeEntryRelease(op.ref);
-    yield rd.locks.grantReadUnlock;
+    if (pausing) yield rd.locks.activeEntryRelease(op.ref);
+    if (pausing) yield rd.locks.grantReadUnlock;
     op.status = GNTST_bad_dev_addr;
     return;
   }
@@ -113,8 +113,8 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
     const rc = parts.replaceGrantHostMapping(xen, ld, op.hostAddr, op.mfn, flags, op.newAddr);
     // unmap_common L1527: replace_grant_host_mapping refused (no slot, or the PTE does not match)
     if (rc < 0) {
-      yield rd.locks.activeEntryRelease(op.ref);
-      yield rd.locks.grantReadUnlock;
+      if (pausing) yield rd.locks.activeEntryRelease(op.ref);
+      if (pausing) yield rd.locks.grantReadUnlock;
       op.status = rc;
       return;
     }
@@ -130,8 +130,8 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   // L1512-1524: the entry is cleared under the lock and its handle freed just after; here both
   // happen before the unlock (one part), which no schedule of single-vCPU domains can tell apart.
   parts.unmapPutHandle(xen, lgt, handle);
-  yield rd.locks.activeEntryRelease(op.ref);
-  yield rd.locks.grantReadUnlock;
+  if (pausing) yield rd.locks.activeEntryRelease(op.ref);
+  if (pausing) yield rd.locks.grantReadUnlock;
   // (L1563-1600: IOMMU counters and log-dirty are not modelled.)
   op.status = GNTST_okay;
 }
@@ -157,8 +157,8 @@ export function* unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon
   }
   const rd = xen.domain(op.rd);
   const rgt = rd.grantTable;
-  yield rd.locks.grantReadLock; // L1597
-  yield rd.locks.activeEntryAcquire(op.ref);
+  if (pausing) yield rd.locks.grantReadLock; // L1597
+  if (pausing) yield rd.locks.activeEntryAcquire(op.ref);
   xen.parts.unmapCompletePutPages(xen, ld, op);
   const act = rgt.active;
   const readonly = (op.done & GNTMAP_readonly) !== 0;
@@ -168,8 +168,8 @@ export function* unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon
   pin >>>= 0;
   act.setPin(op.ref, pin);
   yield* xen.parts.reduceStatusForPin(rgt.shared, op.ref, pin, readonly);
-  yield rd.locks.activeEntryRelease(op.ref); // L1644-1645
-  yield rd.locks.grantReadUnlock;
+  if (pausing) yield rd.locks.activeEntryRelease(op.ref); // L1644-1645
+  if (pausing) yield rd.locks.grantReadUnlock;
 }
 
 /** unmap_common_complete's put_page / put_page_and_type (L1637-1669): drop the page

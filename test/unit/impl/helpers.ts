@@ -2,7 +2,7 @@
 
 import type { GrantConfig } from '../../../src/config.ts';
 import { makeConfig } from '../../../src/config.ts';
-import { GrantSystem } from '../../../src/impl/index.ts';
+import { GrantSystem, withPauses } from '../../../src/impl/index.ts';
 import type { ImplParts, Pause } from '../../../src/impl/index.ts';
 import type {
   DomId,
@@ -92,11 +92,13 @@ export function stepped(
 ): { result: OpResult; pauses: Pause[] } {
   const steps = s.steps(op);
   const pauses: Pause[] = [];
-  for (let next = steps.next(); ; next = steps.next()) {
-    if (next.done === true) return { result: next.value, pauses };
-    pauses.push(next.value);
-    before(next.value);
-  }
+  return withPauses(() => {
+    for (let next = steps.next(); ; next = steps.next()) {
+      if (next.done === true) return { result: next.value, pauses };
+      pauses.push(next.value);
+      before(next.value);
+    }
+  });
 }
 
 /** The shared-entry accesses among `pauses`, as "kind field dom:ref". */

@@ -6,16 +6,18 @@
 // swap_grant_ref L3445-3496). A moved or dropped lock changes these lines.
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../../src/config.ts';
-import { GrantSystem } from '../../../src/impl/index.ts';
+import { GrantSystem, withPauses } from '../../../src/impl/index.ts';
 import { describePause } from '../../../src/interleave/columns.ts';
 import { op } from '../../support/ops.ts';
 
 function pausesOf(s: GrantSystem, text: string): string[] {
   const steps = s.steps(op(text));
   const out: string[] = [];
-  for (let next = steps.next(); next.done !== true; next = steps.next()) {
-    out.push(describePause(next.value));
-  }
+  withPauses(() => {
+    for (let next = steps.next(); next.done !== true; next = steps.next()) {
+      out.push(describePause(next.value));
+    }
+  });
   return out;
 }
 
