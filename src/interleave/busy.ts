@@ -6,12 +6,14 @@
 // (gnttab_end_foreign_access_ref_v1 sees GTF_reading), and a swap_grant_ref of the entry gets
 // GNTST_eagain, and a GNTTABOP_transfer of the granted page finds it still referenced
 // (steal_page refuses: GNTST_bad_page); in no sequential order can these happen, since before and
-// after the hypercall the entry is free. The model's promise for concurrent callers (docs/semantics.md, "Concurrent
-// callers"): such a result, with nothing changed, is correct while a hypercall that pinned that
-// entry (the run records which entries each op's compare-and-swaps set GTF_reading on) overlaps
-// it in real time. A batch is judged whole: every element must be such a result.
+// after the hypercall the entry is free. The model's promise for concurrent callers
+// (docs/semantics.md, "Concurrent callers"): such a result, with nothing changed, is correct
+// while a hypercall that pinned that entry (the run records which entries each op's
+// compare-and-swaps set GTF_reading on) overlaps it in real time. A batch is judged element by
+// element: those with such a result did nothing, and the rest must be what the model gives.
 
-import type { DomId, Ref } from '../ops/op.ts';
+import type { DomId, Op, Ref } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
 import { GNTST_bad_page, GNTST_eagain } from '../xen/abi.ts';
 import type { CompletedOp, TransientRule } from './linearize.ts';
 
@@ -25,29 +27,59 @@ function pinnedAnyOf(other: CompletedOp, dom: DomId): boolean {
   return other.pinned?.some((e) => e.startsWith(`d${dom}:`)) ?? false;
 }
 
-export const transientlyBusy: TransientRule = (c: CompletedOp, other: CompletedOp): boolean => {
-  const overlap = other.invoked < c.returned && c.invoked < other.returned;
-  if (!overlap) return false;
+/** The batch op `c` less the elements `explained` says did nothing. */
+function withoutExplained<E, S>(
+  batch: readonly E[],
+  statuses: readonly S[],
+  explained: (element: E, status: S) => boolean,
+  rebuild: (batch: E[], statuses: S[]) => { op: Op; result: OpResult },
+): ReturnType<TransientRule> {
+  const kept: E[] = [];
+  const keptStatuses: S[] = [];
+  batch.forEach((element, i) => {
+    const status = statuses[i] as S;
+    if (explained(element, status)) return;
+    kept.push(element);
+    keptStatuses.push(status);
+  });
+  if (kept.length === batch.length) return undefined;
+  return kept.length === 0 ? 'no-op' : rebuild(kept, keptStatuses);
+}
+
+export const transientlyBusy: TransientRule = (c, history) => {
+  const overlapping = history.filter(
+    (o) => o !== c && o.invoked < c.returned && c.invoked < o.returned,
+  );
+  if (overlapping.length === 0) return undefined;
   if (c.op.kind === 'end_access' && c.result.kind === 'end_access') {
-    return c.result.outcome === 'in_use' && pinned(other, c.op.dom, c.op.ref);
+    const { dom, ref } = c.op;
+    const busy = c.result.outcome === 'in_use' && overlapping.some((o) => pinned(o, dom, ref));
+    return busy ? 'no-op' : undefined;
   }
   if (c.op.kind === 'transfer' && c.result.kind === 'transfer') {
     // The page reference a copy or map takes on a granted frame of the sender's (which of its
     // entries names the transferred gfn is state this rule does not look at).
-    const { caller } = c.op;
-    return (
-      c.result.statuses.length > 0 &&
-      c.result.statuses.every((s) => s === GNTST_bad_page) &&
-      pinnedAnyOf(other, caller)
+    const op = c.op;
+    const result = c.result;
+    const referenced = overlapping.some((o) => pinnedAnyOf(o, op.caller));
+    return withoutExplained(
+      op.batch,
+      result.statuses,
+      (_, status) => referenced && status === GNTST_bad_page,
+      (batch, statuses) => ({ op: { ...op, batch }, result: { ...result, statuses } }),
     );
   }
   if (c.op.kind === 'swap_grant_ref' && c.result.kind === 'swap_grant_ref') {
-    const { caller } = c.op;
-    return (
-      c.result.statuses.length > 0 &&
-      c.result.statuses.every((s) => s === GNTST_eagain) &&
-      c.op.batch.every((e) => pinned(other, caller, e.refA) || pinned(other, caller, e.refB))
+    const op = c.op;
+    const result = c.result;
+    return withoutExplained(
+      op.batch,
+      result.statuses,
+      (e, status) =>
+        status === GNTST_eagain &&
+        overlapping.some((o) => pinned(o, op.caller, e.refA) || pinned(o, op.caller, e.refB)),
+      (batch, statuses) => ({ op: { ...op, batch }, result: { ...result, statuses } }),
     );
   }
-  return false;
+  return undefined;
 };

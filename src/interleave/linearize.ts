@@ -47,13 +47,18 @@ export type Linearization =
 /** The most ops a history may hold: the placed set is a bit mask in one number. */
 export const MAX_HISTORY = 31;
 
-/** May op `c` be placed as a no-op with its observed result, because `other`, overlapping it
- * in real time, explains that result (./busy.ts)? */
-export type TransientRule = (c: CompletedOp, other: CompletedOp) => boolean;
+/** What op `c` did when some of its observed result is explained by other ops of `history`
+ * overlapping it in real time (./busy.ts): `'no-op'`, nothing; or the op less the explained
+ * batch elements, with their statuses left out of its result; `undefined`, nothing is
+ * explained. Asked only where the model does not give the observed result. */
+export type TransientRule = (
+  c: CompletedOp,
+  history: readonly CompletedOp[],
+) => 'no-op' | { readonly op: Op; readonly result: OpResult } | undefined;
 
 /** Find an order of `history` that the model explains from `initial`, ending in a state equal
  * to `final` when it is given. With `transient`, an op the model does not explain may still be
- * placed, changing nothing, where the rule says a concurrent op explains its result. */
+ * placed as what the rule says it did: nothing, or its unexplained elements only. */
 export function linearize(
   initial: ModelState,
   history: readonly CompletedOp[],
@@ -98,8 +103,15 @@ export function linearize(
       const next = step(state, h.op);
       let after = next.state;
       if (!resultsEqual(next.result, h.result)) {
-        if (!transient || !history.some((o, j) => j !== i && transient(h, o))) continue;
-        after = state;
+        const did = transient?.(h, history);
+        if (did === undefined) continue;
+        if (did !== 'no-op') {
+          const partly = step(state, did.op);
+          if (!resultsEqual(partly.result, did.result)) continue;
+          after = partly.state;
+        } else {
+          after = state;
+        }
       }
       order.push(i);
       if (search(after, placed | bit)) return true;

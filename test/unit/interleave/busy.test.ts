@@ -7,6 +7,7 @@ import { transientlyBusy } from '../../../src/interleave/busy.ts';
 import type { CompletedOp } from '../../../src/interleave/linearize.ts';
 import { linearize } from '../../../src/interleave/linearize.ts';
 import { initialState, step } from '../../../src/model/index.ts';
+import { GNTST_eagain, GNTST_okay } from '../../../src/xen/abi.ts';
 import { op } from '../../support/ops.ts';
 
 const config = makeConfig({});
@@ -50,5 +51,45 @@ describe('transient results', () => {
     expect(linearize(granted, h, step(granted, copy).state, transientlyBusy).kind).toBe(
       'not-linearizable',
     );
+  });
+
+  describe('a batch is judged element by element', () => {
+    // Refs 8 and 10 granted; the swap moves 8 to 9 (refused: pinned) and 10 to 11.
+    const start = step(granted, op('grant_access(d1 ref=10 -> d2 gfn=1 ro)')).state;
+    const swap = op('swap(d1: ref=8 <-> ref=9; ref=10 <-> ref=11)');
+    const rest = op('swap(d1: ref=10 <-> ref=11)');
+    const swapHistory = (pinned: readonly string[]): CompletedOp[] => [
+      { actor: 1, op: copy, result: step(start, copy).result, invoked: 0, returned: 6, pinned },
+      {
+        actor: 0,
+        op: swap,
+        result: { kind: 'swap_grant_ref', statuses: [GNTST_eagain, GNTST_okay] },
+        invoked: 2,
+        returned: 4,
+        pinned: [],
+      },
+    ];
+    // The swap's second element did its work; its first found ref 8 pinned by the copy.
+    const final = step(step(start, copy).state, rest).state;
+
+    it('an element told eagain while an overlapping copy pinned its ref did nothing', () => {
+      expect(linearize(start, swapHistory(['d1:8']), final, transientlyBusy).kind).toBe(
+        'linearizable',
+      );
+    });
+
+    it('the other elements must still be what the model gives', () => {
+      // Ending as if the second element had not exchanged its entries either is wrong.
+      const unchanged = step(start, copy).state;
+      expect(linearize(start, swapHistory(['d1:8']), unchanged, transientlyBusy).kind).toBe(
+        'not-linearizable',
+      );
+    });
+
+    it('not when the overlapping op pinned another entry', () => {
+      expect(linearize(start, swapHistory(['d1:10']), final, transientlyBusy).kind).toBe(
+        'not-linearizable',
+      );
+    });
   });
 });
