@@ -1,8 +1,9 @@
-// `npm run bench`: start-up of the built command, speed of the checked harness, of the
-// explorer and of the interleaving engine, and real Xen's boot and checked ops (when installed),
-// printed as tables.
+// `npm run bench`: start-up of the built command, speed of the checked harness and of
+// `grantcheck run` (against fast-check's own ceiling), of the explorer and of the interleaving
+// engine, and real Xen's boot and checked ops (when installed), printed as tables.
 // Figures vary with the machine; the ratios are the stable part.
 
+import { benchCeiling, benchRun } from './ceiling.ts';
 import { benchChecked } from './checked.ts';
 import { benchExplore } from './explore.ts';
 import { benchInterleave, NO_REDUCTION_CAP, reductionRatios } from './interleave.ts';
@@ -25,6 +26,16 @@ if (full && raw) {
       `(the harness costs ${(raw.opsPerSecond / full.opsPerSecond).toFixed(1)}x the impl alone)`,
   );
 }
+console.log(
+  '\ngrantcheck run on its defaults (in process, seed 1124) against fast-check alone (2-command model)',
+);
+const ceiling = benchCeiling();
+const run = benchRun();
+console.table([run, ceiling]);
+console.log(
+  `grantcheck run / fast-check ceiling: ${(run.opsPerSecond / ceiling.opsPerSecond).toFixed(3)} ` +
+    `(checked stream / ceiling: ${full ? (full.opsPerSecond / ceiling.opsPerSecond).toFixed(3) : '-'})`,
+);
 console.log('\nexhaustive exploration');
 console.table(await benchExplore());
 

@@ -1,0 +1,90 @@
+// Bench: what `grantcheck run` itself achieves on its defaults (every suite, its default runs and
+// ops per run, generation, coverage and every check included), against fast-check's own ceiling
+// on this machine: fc.commands over a trivial two-command model (a counter), where nearly all
+// the time is the framework's generation and modelRun.
+
+import fc from 'fast-check';
+import { runSuite } from '../src/harness/random.ts';
+import { buildSuite, SUITE_NAMES } from '../properties/suites.ts';
+
+export interface RateRow {
+  readonly measure: string;
+  readonly ops: number;
+  readonly seconds: number;
+  readonly opsPerSecond: number;
+}
+
+function row(measure: string, ops: number, seconds: number): RateRow {
+  return { measure, ops, seconds, opsPerSecond: Math.round(ops / seconds) };
+}
+
+/** `grantcheck run`'s suites on their defaults with seed 1124, in process (no start-up). */
+export function benchRun(): RateRow {
+  let ops = 0;
+  let ms = 0;
+  for (const name of SUITE_NAMES) {
+    const suite = buildSuite(name);
+    if (!suite) throw new Error(`no suite ${name}`);
+    const outcome = runSuite(suite, { seed: 1124 });
+    if (outcome.kind === 'violation') throw new Error(`bench: suite ${name} found a violation`);
+    ops += outcome.stats.ops;
+    ms += outcome.stats.elapsedMs;
+  }
+  return row(`grantcheck run (${SUITE_NAMES.length} suites, defaults)`, ops, ms / 1000);
+}
+
+interface Counter {
+  value: number;
+}
+
+class Increment implements fc.Command<Counter, Counter> {
+  check(): boolean {
+    return true;
+  }
+  run(model: Counter, real: Counter): void {
+    model.value++;
+    real.value++;
+    if (model.value !== real.value) throw new Error('counter diverged');
+  }
+  toString(): string {
+    return 'inc';
+  }
+}
+
+class Reset implements fc.Command<Counter, Counter> {
+  check(): boolean {
+    return true;
+  }
+  run(model: Counter, real: Counter): void {
+    model.value = 0;
+    real.value = 0;
+  }
+  toString(): string {
+    return 'reset';
+  }
+}
+
+/** fast-check's ceiling: runs as long as the conformance suite's (ten times as many, to time),
+ * over a two-command counter model. */
+export function benchCeiling(): RateRow {
+  const conformance = buildSuite('conformance');
+  if (!conformance) throw new Error('no conformance suite');
+  const commands = fc.commands([fc.constant(new Increment()), fc.constant(new Reset())], {
+    maxCommands: conformance.defaultMaxOps,
+    size: 'max', // lengths spread up to maxCommands, as the suites' runs are
+  });
+  let ops = 0;
+  const started = performance.now();
+  fc.assert(
+    fc.property(commands, (cmds) => {
+      fc.modelRun(() => ({ model: { value: 0 }, real: { value: 0 } }), cmds);
+      ops += [...cmds].length;
+    }),
+    { seed: 1124, numRuns: 10 * conformance.defaultRuns }, // enough to time
+  );
+  return row(
+    'fast-check ceiling (fc.commands, 2-command counter model)',
+    ops,
+    (performance.now() - started) / 1000,
+  );
+}
