@@ -6,7 +6,7 @@ import type { ImplParts } from '../impl/index.ts';
 import { GNTST_bad_dev_addr, GNTST_general_error } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 
-// unmap_common's only bad_dev_addr return (L1514) happens before anything is changed, so
+// unmap_common's only bad_dev_addr return (L1489) happens before anything is changed, so
 // rewriting the status is the same as the one-line bug.
 const unmapCommonWrongCode: ImplParts['unmapCommon'] = function* (xen, ld, op) {
   yield* unmapCommon(xen, ld, op);

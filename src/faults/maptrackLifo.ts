@@ -1,4 +1,4 @@
-// put_maptrack_handle (L608-631) appends a freed handle at the tail (FIFO);
+// put_maptrack_handle (L615-638) appends a freed handle at the tail (FIFO);
 // this one pushes it at the head, so a freed handle is handed out again at once.
 
 import type { ImplParts } from '../impl/index.ts';

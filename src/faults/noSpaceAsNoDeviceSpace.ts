@@ -6,7 +6,7 @@ import type { ImplParts } from '../impl/index.ts';
 import { GNTST_no_device_space, GNTST_no_space } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 
-// The only no_space return of map_grant_ref is get_maptrack_handle's failure (L1062), and that
+// The only no_space return of map_grant_ref is get_maptrack_handle's failure (L1046), and that
 // path changes nothing, so rewriting the status is the same as the one-line bug.
 const mapGrantRefWrongCode: ImplParts['mapGrantRef'] = function* (xen, ld, op) {
   const result = yield* mapGrantRef(xen, ld, op);

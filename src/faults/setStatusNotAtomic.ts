@@ -1,6 +1,6 @@
 // _set_status_v1 (grant_table.c L750-820) without its compare-and-swap: it loads the flags+domid
 // word, checks type and grantee, and sets GTF_reading/GTF_writing with a plain store of the flags,
-// as _set_status_v2 sets its status word (L853-860) but without v2's re-read and undo (L867-886).
+// as _set_status_v2 sets its status word (L853-860) but without v2's re-read and undo (L867-890).
 
 import type { ImplParts } from '../impl/index.ts';
 import { statusFlagsFor } from '../impl/hypervisor/setStatus.ts';

@@ -1,4 +1,4 @@
-// gnttab_prepare_for_transfer (L2220-2281) requires flags == GTF_accept_transfer exactly; this
+// gnttab_prepare_for_transfer (L2191-2252) requires flags == GTF_accept_transfer exactly; this
 // one tests the type only, so a committed or completed entry takes a second page.
 
 import type { ImplParts } from '../impl/index.ts';

@@ -1,5 +1,5 @@
-// gnttab_prepare_for_transfer (grant_table.c L2192-2251) committing the receiver's entry with a
-// plain load, check and store instead of its guest_cmpxchg loop (L2214-2240), so a guest's
+// gnttab_prepare_for_transfer (grant_table.c L2191-2252) committing the receiver's entry with a
+// plain load, check and store instead of its guest_cmpxchg loop (L2214-2241), so a guest's
 // end-transfer (Linux gnttab_end_foreign_transfer_ref_v1) that cancels in between is overwritten.
 
 import type { ImplParts } from '../impl/index.ts';

@@ -1,4 +1,4 @@
-// gnttab_prepare_for_transfer (L2220-2281) requires the entry's domid to name the sender; this
+// gnttab_prepare_for_transfer (L2191-2252) requires the entry's domid to name the sender; this
 // one does not look, so any domain can push a page into any accept_transfer entry.
 
 import type { ImplParts } from '../impl/index.ts';

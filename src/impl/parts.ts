@@ -159,7 +159,7 @@ export interface ImplParts {
   /** gnttab_prepare_for_transfer: commit receiver `rd`'s entry for sender `ld`, under rd's
    * grant lock (taken with no page_alloc_lock held: XSA-73). */
   readonly prepareForTransfer: (xen: Hypervisor, rd: DomId, ld: DomId, ref: Ref) => Steps<boolean>;
-  /** gnttab_transfer's max_pages test (L2412-2414): the receiver cannot take one more page. */
+  /** gnttab_transfer's max_pages test (L2383-2385): the receiver cannot take one more page. */
   readonly receiverAtPageLimit: (e: XenDomain) => boolean;
 
   // --- Hypervisor: swap_grant_ref ------------------------------------------------------------

@@ -205,7 +205,7 @@ export class SharedGrantMemory {
     return seen;
   }
 
-  /** gnttab_clear_flags (x86.h L52-57, `lock andw`): atomically clear `mask` in flags. */
+  /** gnttab_clear_flags (x86.h L58-63, `lock andw`): atomically clear `mask` in flags. */
   clearFlags(ref: Ref, mask: number): void {
     this.accessed('clearFlags', ref);
     const i = ref * U16_PER_ENTRY;

@@ -84,12 +84,12 @@ export function isReusable(e: SharedEntry): boolean {
   return isAcceptTransfer(e) && isCommitted(e) && isCompleted(e);
 }
 
-/** _set_status_v1's unpinned type test for maps: permit_access without GTF_sub_page (L767-768). */
+/** _set_status_v1's unpinned type test for maps: permit_access without GTF_sub_page (L774-775). */
 export function isMappableType(e: SharedEntry): boolean {
   return (e.flags & (GTF_type_mask | GTF_sub_page)) === GTF_permit_access;
 }
 
-/** gnttab_prepare_for_transfer: flags must be exactly GTF_accept_transfer (L2220-2281). */
+/** gnttab_prepare_for_transfer: flags must be exactly GTF_accept_transfer (L2191-2252). */
 export function isOpenForTransfer(e: SharedEntry): boolean {
   return e.flags === GTF_accept_transfer;
 }

@@ -22,7 +22,7 @@ export const NO_PINS: PinCounts = {
   deviceReadonly: 0,
 };
 
-/** map_grant_ref L1023-1035: device_map adds devr/devw, host_map hstr/hstw (readonly picks r/w).
+/** map_grant_ref L1006-1011: device_map adds devr/devw, host_map hstr/hstw (readonly picks r/w).
  * Also what unmap_common_complete subtracts for the kinds in `done`. */
 export function pinIncrement(mapFlags: number): PinCounts {
   const ro = (mapFlags & GNTMAP_readonly) !== 0;

@@ -1,5 +1,5 @@
-// The status bits of a v1 entry as Xen maintains them: _set_status_v1 (grant_table.c L743-824)
-// and reduce_status_for_pin (L934-948).
+// The status bits of a v1 entry as Xen maintains them: _set_status_v1 (grant_table.c L750-820)
+// and reduce_status_for_pin (L919-933).
 
 import type { DomId } from '../ops/op.ts';
 import { GTF_reading, GTF_writing } from '../xen/abi.ts';

@@ -1,5 +1,5 @@
 // The model's transition function: one op, atomically, to the next state and its result. The
-// role do_grant_table_op (grant_table.c L3707-3885) plays for the hypercalls.
+// role do_grant_table_op (grant_table.c L3636-3813) plays for the hypercalls.
 
 import type { Op } from '../ops/op.ts';
 import { unreachable } from '../ops/op.ts';

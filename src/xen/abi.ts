@@ -85,7 +85,7 @@ export function gntstName(status: number): string {
   return GNTST_NAMES.get(status) ?? `status(${status})`;
 }
 
-// --- GNTPIN_* packed pin counters (grant_table.c L354-378) -----------------------------------
+// --- GNTPIN_* packed pin counters (grant_table.c L354-385) -----------------------------------
 // Four 8-bit counters in one u32. Only the impl packs them; the model keeps four named counts.
 export const GNTPIN_hstw_shift = 0;
 export const GNTPIN_hstr_shift = 8;
@@ -106,7 +106,7 @@ export function GNTPIN_incr2oflow_mask(pinIncr: number): number {
 /** The value at which a pin counter refuses further increments (top bit of its byte). */
 export const GNTPIN_COUNTER_LIMIT = 128;
 
-// --- Maptrack (grant_table.c L281-312, L535) -------------------------------------------------
+// --- Maptrack (grant_table.c L288-319, L542) -------------------------------------------------
 /** sizeof(struct grant_mapping) = 16, so 256 maptrack entries per 4 KiB frame. */
 export const MAPTRACK_PER_PAGE = 256;
 /** MAPTRACK_TAIL: terminates a free list; also INVALID_MAPTRACK_HANDLE. */

@@ -1,4 +1,4 @@
-// get_paged_frame (L498-533) via get_page_from_gfn: the granter's gfn to an mfn it owns, with a
+// get_paged_frame (L505-540) via get_page_from_gfn: the granter's gfn to an mfn it owns, with a
 // page reference taken for the caller. No paging or sharing here, so never GNTST_eagain.
 
 import type { DomId, Gfn } from '../../ops/op.ts';

@@ -1,6 +1,6 @@
 // Xen's per-domain `struct grant_table` (L53-106) for a v1 table: the shared frames (through
-// SharedGrantMemory) and the private active entries (`struct active_grant_entry`, L346-395),
-// which gnttab_grow_table (L1920-1985) grows together, 512 per frame, never shrinking.
+// SharedGrantMemory) and the private active entries (`struct active_grant_entry`, L353-402),
+// which gnttab_grow_table (L1892-1957) grows together, 512 per frame, never shrinking.
 
 import type { DomId, Mfn, Ref } from '../../ops/op.ts';
 import { INITIAL_NR_GRANT_FRAMES, SHGNT_PER_PAGE_V1 } from '../../xen/abi.ts';
@@ -53,7 +53,7 @@ export class ActiveEntries {
     this.touched.touch(ref);
   }
 
-  /** The first pin's bookkeeping (L1124-1131): who holds the entry, and which frame. */
+  /** The first pin's bookkeeping (L1099-1106): who holds the entry, and which frame. */
   setHolder(ref: Ref, domid: DomId, mfn: Mfn): void {
     this.domid[ref] = domid;
     this.mfn[ref] = mfn;
@@ -111,7 +111,7 @@ export class GrantTable {
     return this.shared.nrFrames;
   }
 
-  /** nr_grant_entries(gt) for v1 (L714-741). */
+  /** nr_grant_entries(gt) for v1 (L721-748). */
   get nrGrantEntries(): number {
     return this.shared.nrEntries;
   }

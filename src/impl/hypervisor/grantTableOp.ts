@@ -1,4 +1,4 @@
-// do_grant_table_op (L3707-3885): one hypercall sub-op, dispatched on its kind. Batches are
+// do_grant_table_op (L3636-3813): one hypercall sub-op, dispatched on its kind. Batches are
 // well formed (no -EFAULT, no continuation); each element reports its own GNTST_* status.
 
 import type { HypercallOp } from '../../ops/op.ts';

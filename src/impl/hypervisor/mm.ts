@@ -274,7 +274,7 @@ export function putPageType(xen: Hypervisor, mfn: Mfn): void {
   xen.frames.setWritableTypes(mfn, count - 1);
 }
 
-/** steal_page(d, page, 0) (x86 mm.c L4382-4455): take the page away from `d` if it holds
+/** steal_page(d, page, 0) (x86 mm.c L4376-4460): take the page away from `d` if it holds
  * exactly its base references; it is then ownerless with one reference, the stealer's.
  * Returns 0 or -EINVAL. */
 export function stealPage(xen: Hypervisor, d: DomId, mfn: Mfn): number {

@@ -1,4 +1,4 @@
-// GNTTABOP_query_size: gnttab_query_size (L2169-2214).
+// GNTTABOP_query_size: gnttab_query_size (L2140-2185).
 
 import type { QuerySizeOp } from '../../ops/op.ts';
 import type { QuerySizeResult } from '../../ops/result.ts';

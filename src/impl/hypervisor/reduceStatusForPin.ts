@@ -1,4 +1,4 @@
-// reduce_status_for_pin (L934-948): after pins drop, clear GTF_reading when no pin is
+// reduce_status_for_pin (L919-933): after pins drop, clear GTF_reading when no pin is
 // left and GTF_writing when a writable mapping went and no hstw/devw pin is left, by atomic AND.
 
 import type { Ref } from '../../ops/op.ts';

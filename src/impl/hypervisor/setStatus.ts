@@ -1,4 +1,4 @@
-// _set_status_v1 (L743-824): set GTF_reading (and GTF_writing for a writable request)
+// _set_status_v1 (L750-820): set GTF_reading (and GTF_writing for a writable request)
 // with a cmpxchg loop on the 32-bit flags+domid word, checking type and domid only when unpinned.
 
 import type { DomId, Ref } from '../../ops/op.ts';

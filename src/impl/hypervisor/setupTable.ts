@@ -1,4 +1,4 @@
-// GNTTABOP_setup_table: gnttab_setup_table (L2078-2167). Grows the table, never shrinks
+// GNTTABOP_setup_table: gnttab_setup_table (L2052-2138). Grows the table, never shrinks
 // it; the frame list itself is not modelled, only the resulting frame count.
 
 import type { SetupTableOp } from '../../ops/op.ts';

@@ -10,7 +10,7 @@ import type { Hypervisor } from './hypervisor.ts';
 import { pausing, type Steps } from '../steps.ts';
 import { eachElement } from '../steps.ts';
 
-/** swap_grant_ref's bounds check (L3446-3450, added by XSA-18): is `ref` beyond the table? */
+/** swap_grant_ref's bounds check (L3448-3451, added by XSA-18): is `ref` beyond the table? */
 export function swapRefOutOfRange(gt: GrantTable, ref: Ref): boolean {
   return ref >= gt.nrGrantEntries;
 }
@@ -39,18 +39,18 @@ export function* swapGrantRef(xen: Hypervisor, d: DomId, refA: Ref, refB: Ref): 
 }
 
 /** swap_grant_ref's body under the write lock: each ref's active entry is acquired before its
- * pin is read (L3460, L3464) and released, b then a, at the end (L3492-3494). */
+ * pin is read (L3460, L3464) and released, b then a, at the end (L3492-3495). */
 function* swapLocked(xen: Hypervisor, gt: GrantTable, refA: Ref, refB: Ref): Steps<number> {
   const parts = xen.parts;
   const locks = xen.domain(gt.dom).locks;
-  // L3446-3450: bounds, ref_a then ref_b
+  // L3448-3451: bounds, ref_a then ref_b
   if (parts.swapRefOutOfRange(gt, refA)) return GNTST_bad_gntref;
   if (parts.swapRefOutOfRange(gt, refB)) return GNTST_bad_gntref;
-  // L3456-3457: swapping the same ref is a no-op, pinned or not
+  // L3456-3458: swapping the same ref is a no-op, pinned or not
   if (refA === refB) return GNTST_okay;
   if (pausing) yield locks.activeEntryAcquire(refA);
   let status: number = GNTST_okay;
-  // L3459-3465: a pinned ref is busy
+  // L3460-3466: a pinned ref is busy
   if (gt.active.pinOf(refA) !== 0) status = GNTST_eagain;
   else {
     if (pausing) yield locks.activeEntryAcquire(refB);

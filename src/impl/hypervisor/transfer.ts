@@ -1,5 +1,5 @@
-// GNTTABOP_transfer: gnttab_transfer (L2283-2524) gives a page of the caller to the
-// receiver's accept_transfer entry; gnttab_prepare_for_transfer (L2220-2281) commits the entry.
+// GNTTABOP_transfer: gnttab_transfer (L2254-2495) gives a page of the caller to the
+// receiver's accept_transfer entry; gnttab_prepare_for_transfer (L2191-2252) commits the entry.
 // Commit order as the receiver sees it: committed, frame := MFN, barrier, completed.
 
 import type { XenDomain } from './domain.ts';
@@ -22,10 +22,10 @@ import { mapWith, mapWithout } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import { assignPages, EINVAL, freeDomheapPage } from './mm.ts';
 
-/** At most this many failed cmpxchg attempts (`retries++ == 4`, L2263). */
+/** At most this many failed cmpxchg attempts (`retries++ == 4`, L2234). */
 const PREPARE_MAX_RETRIES = 4;
 
-/** gnttab_prepare_for_transfer's test of the receiver's flags+domid word (L2220-2281):
+/** gnttab_prepare_for_transfer's test of the receiver's flags+domid word (L2191-2252):
  * flags exactly GTF_accept_transfer (no other bit, so not already committed), domid
  * the sender `ld`. */
 export function transferEntryAccepts(scombo: number, ld: DomId): boolean {
@@ -82,7 +82,7 @@ export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs)
   if (typeof committed === 'number') return committed;
   const { e, mfn } = committed;
 
-  // L2486-2504: tell the receiver about its new page, under its grant lock and the entry's.
+  // L2457-2475: tell the receiver about its new page, under its grant lock and the entry's.
   const shared = e.grantTable.shared;
   if (pausing) yield e.locks.grantReadLock; // L2448-2449
   if (pausing) yield e.locks.activeEntryAcquire(gop.ref);
@@ -118,7 +118,7 @@ export function gnttabTransfer(
   );
 }
 
-/** gnttab_transfer L2412-2414 (the check XSA-385 hardened): may the receiver take one more page?
+/** gnttab_transfer L2383-2385 (the check XSA-385 hardened): may the receiver take one more page?
  * Refused at max_pages, or if tot_pages + 1 would overflow. */
 export function receiverAtPageLimit(e: XenDomain): boolean {
   return e.totPages >= e.maxPages || e.totPages + 1 > 0xffffffff;
@@ -134,34 +134,34 @@ function* stealAndCommit(
 ): Steps<number | { readonly e: XenDomain; readonly mfn: number }> {
   const parts = xen.parts;
   const sender = xen.domain(d);
-  // L2315-2336 (get_gfn_unshare): the gfn is not backed
+  // L2286-2307 (get_gfn_unshare): the gfn is not backed
   const mfn = sender.p2m.get(gop.gfn);
   if (mfn === undefined || !xen.frames.valid(mfn)) return GNTST_bad_page;
 
   const rc = parts.stealPage(xen, d, mfn);
-  // gnttab_transfer L2343: steal_page refused (-EINVAL: not exactly the base references)
+  // gnttab_transfer L2310: steal_page refused (-EINVAL: not exactly the base references)
   if (rc < 0) return rc === EINVAL ? GNTST_bad_page : GNTST_general_error;
 
-  // guest_physmap_remove_page (L2348-2357) cannot fail here. From now on a failure frees the page.
+  // guest_physmap_remove_page (L2319-2328) cannot fail here. From now on a failure frees the page.
   sender.p2m = mapWithout(sender.p2m, gop.gfn);
 
   const e = xen.rcuLockDomainById(gop.domid);
   if (e === undefined) {
     freeDomheapPage(xen, mfn);
-    // gnttab_transfer L2361: no such receiver
+    // gnttab_transfer L2331: no such receiver
     return GNTST_bad_domain;
   }
-  // (L2367-2379: xsm_grant_transfer allows. L2381-2403: every MFN fits in 32+12 bits, so no
+  // (L2338-2350: xsm_grant_transfer allows. L2352-2374: every MFN fits in 32+12 bits, so no
   // low-memory copy and no GNTST_address_too_big.)
 
   if (pausing) yield e.locks.pageAllocLock; // L2376
   if (parts.receiverAtPageLimit(e)) {
     if (pausing) yield e.locks.pageAllocUnlock;
     freeDomheapPage(xen, mfn);
-    // gnttab_transfer L2416: the receiver is at max_pages
+    // gnttab_transfer L2384: the receiver is at max_pages
     return GNTST_general_error;
   }
-  e.totPages += 1; // reserve (L2430-2432)
+  e.totPages += 1; // reserve (L2401-2403)
   // L2405-2411: dropped before gnttab_prepare_for_transfer takes e's grant lock (XSA-73)
   if (pausing) yield e.locks.pageAllocUnlock;
 
@@ -170,7 +170,7 @@ function* stealAndCommit(
     e.totPages -= 1;
     if (pausing) yield e.locks.pageAllocUnlock;
     freeDomheapPage(xen, mfn);
-    // gnttab_transfer L2447: gnttab_prepare_for_transfer refused (bad ref, flags, or domid)
+    // gnttab_transfer L2418: gnttab_prepare_for_transfer refused (bad ref, flags, or domid)
     return GNTST_general_error;
   }
   assignPages(xen, mfn, e.id); // cannot fail here (receiver not dying, limit checked)

@@ -1,4 +1,4 @@
-// GNTTABOP_map_grant_ref: map_grant_ref() (grant_table.c L1003-1383) element by element, for a
+// GNTTABOP_map_grant_ref: map_grant_ref() (grant_table.c L986-1358) element by element, for a
 // PV mapper and a v1 granter. docs/semantics.md §4.
 
 import { withPermit } from '../flow.ts';
@@ -56,7 +56,7 @@ export function mapGrantRef(
   return { state: changed ? batch.state : state, result: { kind: 'map_grant_ref', results } };
 }
 
-// Every failure after the handle was taken returns it to the tail of the free list (L1381), so a
+// Every failure after the handle was taken returns it to the tail of the free list (L1356), so a
 // failed map still moves later handle numbers and may have grown maptrack_limit.
 function refused(
   batch: Batch,
@@ -86,35 +86,35 @@ function setGranterEntry(
 function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResult {
   const { state } = batch;
   const inc = pinIncrement(args.flags);
-  // L1023-1035: neither host_map nor device_map → bad_gntref (not a flags error)
+  // L1006-1018: neither host_map nor device_map → bad_gntref (not a flags error)
   if (totalPins(inc) === 0) return { status: GNTST_bad_gntref };
   const granter = domainAt(state, args.dom);
-  // L1046-1051: unknown domain; DOMID_SELF is not accepted by map
+  // L1029-1034: unknown domain; DOMID_SELF is not accepted by map
   if (granter === undefined) return { status: GNTST_bad_domain };
   const mapper = domainAt(state, ld);
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
   if (mapper === undefined) return { status: GNTST_bad_domain };
-  // L1061-1069: no maptrack handle (the free list keeps its last entry) → no_space
+  // L1044-1052: no maptrack handle (the free list keeps its last entry) → no_space
   const taken = allocateHandle(mapper.maptrack);
   if (taken === undefined) return { status: GNTST_no_space };
   const { handle } = taken;
 
   const ref = args.ref;
-  // L1074-1082: ref beyond the granter's table → bad_gntref
+  // L1057-1061: ref beyond the granter's table → bad_gntref
   if (!isIndex(ref, nrEntries(granter.grantTable)))
     return refused(batch, ld, taken, GNTST_bad_gntref);
 
   const table = granter.grantTable;
   const act = table.active.get(ref); // present iff pin != 0
   const writable = (args.flags & GNTMAP_readonly) === 0;
-  // L1088-1099: pinned by another grantee (even if the granter rewrote sha->domid since: no
+  // L1067-1074: pinned by another grantee (even if the granter rewrote sha->domid since: no
   // revocation), or a counter being incremented already at 128 → general_error
   if (act !== undefined && (act.grantee !== ld || wouldOverflow(act, inc))) {
     return refused(batch, ld, taken, GNTST_general_error);
   }
 
   let entry = entryAt(table, ref);
-  // L1105-1112: _set_status on the first pin, or on the first writable pin of a read-only one
+  // L1080-1087: _set_status on the first pin, or on the first writable pin of a read-only one
   if (act === undefined || (writable && writablePins(act) === 0)) {
     const marked = setStatusV1(entry, act !== undefined, writable, ld);
     if (marked === undefined) return refused(batch, ld, taken, GNTST_general_error);
@@ -123,22 +123,22 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
 
   let pinned: ActiveGrant;
   if (act === undefined) {
-    // L1114-1123: the entry's frame is a gfn of the granter; only read on the first pin
+    // L1089-1098: the entry's frame is a gfn of the granter; only read on the first pin
     const mfn = granter.p2m.get(entry.frame);
     if (mfn === undefined) {
-      // unlock_out_clear L1372-1373: reduce_status_for_pin with pin 0 clears the status bits
+      // unlock_out_clear L1347-1348: reduce_status_for_pin with pin 0 clears the status bits
       const cleared = reduceStatusForPin(entry, NO_PINS, !writable);
       setGranterEntry(batch, granter.id, ref, cleared, table.active);
       return refused(batch, ld, taken, GNTST_bad_page);
     }
-    // L1124-1131 and L1135: fill the active entry, then add the pins
+    // L1099-1106 and L1110: fill the active entry, then add the pins
     pinned = activeGrant(ld, mfn, addPins(NO_PINS, inc));
   } else {
     // Already pinned: the shared entry's frame is ignored; act->mfn is authoritative.
     pinned = activeGrant(act.grantee, act.mfn, addPins(act, inc));
   }
 
-  // L1144-1239: page references. The page must still belong to the granter ("Could not pin
+  // L1119-1214: page references. The page must still belong to the granter ("Could not pin
   // grant frame"). Not a given: a pin whose host PTE was overwritten holds no page reference
   // (x86 put_page_from_l1e; e.g. two host maps at one va page, then one unmapped), so steal_page
   // can transfer the page away while it stays pinned. Host map: create_grant_pv_mapping needs the
@@ -147,14 +147,14 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
   const isHost = (args.flags & GNTMAP_host_map) !== 0;
   const slot = hostSlot(mapper, args.hostAddr, args.flags);
   if (state.frameOwner.get(pinned.mfn) !== granter.id || (isHost && slot === undefined)) {
-    // undo_out L1338-1382: pins back, reduce_status_for_pin, handle returned
+    // undo_out L1313-1357: pins back, reduce_status_for_pin, handle returned
     const undone = reduceStatusForPin(entry, act ?? NO_PINS, !writable);
     setGranterEntry(batch, granter.id, ref, undone, table.active);
     return refused(batch, ld, taken, GNTST_general_error);
   }
 
   setGranterEntry(batch, granter.id, ref, entry, mapWith(table.active, ref, pinned));
-  // L1325-1329: record the mapping; maptrack flags are a u16 (guest_avail bits dropped;
+  // L1300-1304: record the mapping; maptrack flags are a u16 (guest_avail bits dropped;
   // GNTMAP_contains_pte kept, so unmap reads host_addr as this map did)
   const mapping = { granter: granter.id, ref, flags: args.flags & 0xffff };
   editDomain(batch, ld, (d) => {
@@ -168,6 +168,6 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
   // read-only.
   const read = withPermit(batch.state, pinned.mfn, ld, false);
   batch.state = args.flags & GNTMAP_readonly ? read : withPermit(read, pinned.mfn, ld, true);
-  // L1331-1333: dev_bus_addr is returned for every successful map, device_map or not
+  // L1306-1308: dev_bus_addr is returned for every successful map, device_map or not
   return { status: 0, handle, devBusAddr: pinned.mfn * PAGE_SIZE };
 }

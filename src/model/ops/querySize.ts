@@ -1,4 +1,4 @@
-// GNTTABOP_query_size: gnttab_query_size() (grant_table.c L2169-2214) with count 1, and the
+// GNTTABOP_query_size: gnttab_query_size() (grant_table.c L2140-2185) with count 1, and the
 // domain lookup and XSM_TARGET check it shares with setup_table. docs/semantics.md §8.
 
 import type { DomId, QuerySizeOp } from '../../ops/op.ts';

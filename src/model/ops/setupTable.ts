@@ -1,4 +1,4 @@
-// GNTTABOP_setup_table: gnttab_setup_table() (grant_table.c L2078-2167) with count 1. The frame
+// GNTTABOP_setup_table: gnttab_setup_table() (grant_table.c L2052-2138) with count 1. The frame
 // list is not modelled; the result carries the table's frame count. docs/semantics.md §8.
 
 import type { SetupTableOp } from '../../ops/op.ts';

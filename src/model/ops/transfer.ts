@@ -1,5 +1,5 @@
-// GNTTABOP_transfer: gnttab_transfer() (grant_table.c L2283-2524) with
-// gnttab_prepare_for_transfer() (L2220-2281), PV caller and PV receiver. docs/semantics.md §7.
+// GNTTABOP_transfer: gnttab_transfer() (grant_table.c L2254-2495) with
+// gnttab_prepare_for_transfer() (L2191-2252), PV caller and PV receiver. docs/semantics.md §7.
 
 import { withTransferred, withoutFrame } from '../flow.ts';
 import type { DomId, TransferArgs, TransferOp } from '../../ops/op.ts';
@@ -57,12 +57,12 @@ function transferOne(
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
   if (sender === undefined) return { state, status: GNTST_bad_domain };
   const mfn = sender.p2m.get(args.gfn);
-  // L2315-2336: the gfn is not backed → bad_page, nothing changes
+  // L2286-2307: the gfn is not backed → bad_page, nothing changes
   if (mfn === undefined) return { state, status: GNTST_bad_page };
-  // steal_page (x86 mm.c L4382-4455): any reference beyond the two base ones → -EINVAL → bad_page
+  // steal_page (x86 mm.c L4376-4460): any reference beyond the two base ones → -EINVAL → bad_page
   if (isPageMapped(state, mfn)) return { state, status: GNTST_bad_page };
 
-  // The page leaves the sender (steal_page, guest_physmap_remove_page L2338-2357).
+  // The page leaves the sender (steal_page, guest_physmap_remove_page L2309-2328).
   const stolen = editDomain(state, caller, (d) => {
     d.totPages = d.totPages - 1;
     d.p2m = mapWithout(d.p2m, args.gfn);
@@ -70,12 +70,12 @@ function transferOne(
   // From here on every failure frees the page.
   // Read after the steal: a self-transfer sees its own tot_pages already lowered.
   const receiver = domainAt(stolen, args.domid);
-  // L2359-2365: unknown receiver (DOMID_SELF is not accepted) → bad_domain
+  // L2330-2336: unknown receiver (DOMID_SELF is not accepted) → bad_domain
   if (receiver === undefined) return lost(stolen, mfn, GNTST_bad_domain);
-  // L2405-2428: the receiver is at max_pages → general_error
+  // L2376-2399: the receiver is at max_pages → general_error
   if (receiver.totPages >= receiver.maxPages) return lost(stolen, mfn, GNTST_general_error);
   const table = receiver.grantTable;
-  // gnttab_prepare_for_transfer L2220-2281: a bad ref is general_error, not bad_gntref
+  // gnttab_prepare_for_transfer L2191-2252: a bad ref is general_error, not bad_gntref
   if (!isIndex(args.ref, nrEntries(table))) return lost(stolen, mfn, GNTST_general_error);
   const entry = entryAt(table, args.ref);
   // flags exactly GTF_accept_transfer (an earlier commit, or any other bit, fails) and the
@@ -83,7 +83,7 @@ function transferOne(
   if (!isOpenForTransfer(entry) || entry.domid !== caller)
     return lost(stolen, mfn, GNTST_general_error);
 
-  // L2441-2504: commit, assign the page, p2m(e)[sha->frame] = mfn (guest_physmap_add_page: for
+  // L2412-2475: commit, assign the page, p2m(e)[sha->frame] = mfn (guest_physmap_add_page: for
   // a PV receiver only the m2p, so it names the page by its MFN); a PV receiver's entry frame
   // becomes the MFN, then GTF_transfer_completed is ORed in.
   const done = {

@@ -1,5 +1,5 @@
-// GNTTABOP_unmap_grant_ref: unmap_common (grant_table.c L1409-1604) then unmap_common_complete
-// (L1606-1677). Xen runs phase 1 for up to 32 elements before any phase 2; element-by-element is
+// GNTTABOP_unmap_grant_ref: unmap_common (grant_table.c L1384-1575) then unmap_common_complete
+// (L1577-1648). Xen runs phase 1 for up to 32 elements before any phase 2; element-by-element is
 // equivalent sequentially (docs/semantics.md §5; gnttab_unmap_grant_ref).
 
 import type { DomId, UnmapGrantRefArgs, UnmapGrantRefOp } from '../../ops/op.ts';
@@ -50,23 +50,23 @@ export function unmapOne(
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
   if (mapper === undefined) return { state, status: GNTST_bad_domain };
   const mt = mapper.maptrack;
-  // L1426-1432: handle beyond maptrack_limit → bad_handle
+  // L1401-1407: handle beyond maptrack_limit → bad_handle
   if (!isIndex(args.handle, mt.limit)) return { state, status: GNTST_bad_handle };
   const mapping = mt.mappings.get(args.handle);
-  // L1437-1443: free entry (flags 0) → bad_handle
+  // L1412-1418: free entry (flags 0) → bad_handle
   if (mapping === undefined) return { state, status: GNTST_bad_handle };
   const granter = domainAt(state, mapping.granter);
   const act = granter?.grantTable.active.get(mapping.ref);
-  // L1480-1510: the entry no longer matches its pin. Unreachable: a live mapping always holds a
+  // L1455-1485: the entry no longer matches its pin. Unreachable: a live mapping always holds a
   // pin on a ref of an existing domain (invariants I6, I11).
   if (granter === undefined || act === undefined) return { state, status: GNTST_bad_handle };
 
-  const mfn = act.mfn; // L1512: the active entry's frame, not the shared entry's
+  const mfn = act.mfn; // L1487: the active entry's frame, not the shared entry's
   const hasHost = (mapping.flags & GNTMAP_host_map) !== 0;
   const hasDevice = (mapping.flags & GNTMAP_device_map) !== 0;
   const readonly = (mapping.flags & GNTMAP_readonly) !== 0;
 
-  // L1514-1522: a wrong dev_bus_addr (full compare) aborts everything, the host part included
+  // L1489-1493: a wrong dev_bus_addr (full compare) aborts everything, the host part included
   if (args.devBusAddr !== 0 && hasDevice && args.devBusAddr !== mfn * PAGE_SIZE) {
     return { state, status: GNTST_bad_dev_addr };
   }
@@ -93,7 +93,7 @@ export function unmapOne(
 
   const done = (removeHost ? GNTMAP_host_map : 0) | (removeDevice ? GNTMAP_device_map : 0);
   const remaining = mapping.flags & ~done;
-  // L1541-1553: the handle is freed (to the tail) once neither kind remains
+  // L1512-1524: the handle is freed (to the tail) once neither kind remains
   const maptrack =
     (remaining & (GNTMAP_host_map | GNTMAP_device_map)) === 0
       ? putHandle(mt, args.handle)
