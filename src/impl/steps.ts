@@ -4,7 +4,7 @@
 // interleaving engine (src/interleave) turns pauses on and resumes one actor at a time at these
 // points; the sequential engines leave them off, and an op then runs straight through each
 // pause point (`if (pausing) yield …`) for the cost of one test: a generator suspending and
-// resuming at every pause would make the sequential path about twice as slow.
+// resuming at every pause would make the sequential path up to about twice as slow.
 
 import type { DomId, Ref } from '../ops/op.ts';
 
@@ -46,7 +46,8 @@ export type Pause = SharedPause | LockPause | WaitPause;
  * less the suspending (a wait gives up at once, as runToEnd answers it). */
 export let pausing = false;
 
-/** Run `body` (which resumes ops' steps) with pauses on. */
+/** Run `body` (which resumes ops' steps) with pauses on. Resume an op's steps either always
+ * inside withPauses or never: one resumed outside would run on through its pause points. */
 export function withPauses<T>(body: () => T): T {
   const was = pausing;
   pausing = true;

@@ -7,7 +7,7 @@ import { transientlyBusy } from '../../../src/interleave/busy.ts';
 import type { CompletedOp } from '../../../src/interleave/linearize.ts';
 import { linearize } from '../../../src/interleave/linearize.ts';
 import { initialState, step } from '../../../src/model/index.ts';
-import { GNTST_eagain, GNTST_okay } from '../../../src/xen/abi.ts';
+import { GNTST_bad_page, GNTST_eagain, GNTST_okay } from '../../../src/xen/abi.ts';
 import { op } from '../../support/ops.ts';
 
 const config = makeConfig({});
@@ -88,6 +88,60 @@ describe('transient results', () => {
 
     it('not when the overlapping op pinned another entry', () => {
       expect(linearize(start, swapHistory(['d1:10']), final, transientlyBusy).kind).toBe(
+        'not-linearizable',
+      );
+    });
+
+    it('the elements kept are judged from the state the dropped ones left alone', () => {
+      // 8 <-> 9 refused (8 pinned), then 9 <-> 10: ref 9 gets ref 10's grant, not ref 8's.
+      const chained = op('swap(d1: ref=8 <-> ref=9; ref=9 <-> ref=10)');
+      const h: CompletedOp[] = [
+        { ...swapHistory(['d1:8'])[0]! },
+        {
+          actor: 0,
+          op: chained,
+          result: { kind: 'swap_grant_ref', statuses: [GNTST_eagain, GNTST_okay] },
+          invoked: 2,
+          returned: 4,
+          pinned: [],
+        },
+      ];
+      const after = step(step(start, copy).state, op('swap(d1: ref=9 <-> ref=10)')).state;
+      expect(linearize(start, h, after, transientlyBusy).kind).toBe('linearizable');
+      const asIfBoth = step(step(start, copy).state, chained).state;
+      expect(linearize(start, h, asIfBoth, transientlyBusy).kind).toBe('not-linearizable');
+    });
+
+    it('a transfer element refused bad_page while a copy held a page of the sender did nothing', () => {
+      const accepting = [
+        op('grant_transfer(d2 ref=9 <- d1 gfn=2)'),
+        op('grant_transfer(d2 ref=10 <- d1 gfn=3)'),
+      ].reduce((state, o) => step(state, o).state, granted);
+      const transfer = op('transfer(d1: gfn=1 -> d2 ref=9; gfn=2 -> d2 ref=10)');
+      const transferHistory = (pinned: readonly string[]): CompletedOp[] => [
+        {
+          actor: 1,
+          op: copy,
+          result: step(accepting, copy).result,
+          invoked: 0,
+          returned: 6,
+          pinned,
+        },
+        {
+          actor: 0,
+          op: transfer,
+          result: { kind: 'transfer', statuses: [GNTST_bad_page, GNTST_okay] },
+          invoked: 2,
+          returned: 4,
+          pinned: [],
+        },
+      ];
+      const final = step(step(accepting, copy).state, op('transfer(d1: gfn=2 -> d2 ref=10)')).state;
+      expect(linearize(accepting, transferHistory(['d1:8']), final, transientlyBusy).kind).toBe(
+        'linearizable',
+      );
+      // No overlapping op held anything of d1's: the bad_page is unexplained.
+      expect(linearize(accepting, transferHistory([]), final, transientlyBusy).kind).toBe(
         'not-linearizable',
       );
     });
