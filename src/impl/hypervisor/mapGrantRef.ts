@@ -78,8 +78,13 @@ function hostMappingGetPageType(readonly: boolean): boolean {
 }
 
 /** Every failure after the handle was taken gives it back (map_grant_ref L1381). */
-function failed(parts: ImplParts, lgt: MaptrackTable, handle: Handle, status: number) {
-  parts.putMaptrackHandle(lgt, handle);
+function* failed(
+  parts: ImplParts,
+  lgt: MaptrackTable,
+  handle: Handle,
+  status: number,
+): Steps<MapElementResult> {
+  yield* parts.putMaptrackHandle(lgt, handle);
   return { status };
 }
 
@@ -87,6 +92,7 @@ export function* mapGrantRef(
   xen: Hypervisor,
   ld: DomId,
   op: MapGrantRefArgs,
+  vcpu: number,
 ): Steps<MapElementResult> {
   const parts = xen.parts;
   const readonly = (op.flags & GNTMAP_readonly) !== 0;
@@ -102,8 +108,8 @@ export function* mapGrantRef(
   // (L1053-1059: xsm_grant_mapref; the dummy policy allows.)
 
   const lgt = xen.domain(ld).maptrack;
-  const handle = parts.getMaptrackHandle(lgt);
-  // map_grant_ref L1062: get_maptrack_handle found nothing
+  const handle = yield* parts.getMaptrackHandle(lgt, vcpu);
+  // map_grant_ref L1045-1052: get_maptrack_handle found nothing for the calling vCPU
   if (handle === INVALID_MAPTRACK_HANDLE) return { status: GNTST_no_space };
 
   const rgt = rd.grantTable;
@@ -113,7 +119,7 @@ export function* mapGrantRef(
   // map_grant_ref L1076: ref beyond nr_grant_entries
   if (ref >= rgt.nrGrantEntries) {
     if (pausing) yield locks.grantReadUnlock;
-    return failed(parts, lgt, handle, GNTST_bad_gntref);
+    return yield* failed(parts, lgt, handle, GNTST_bad_gntref);
   }
 
   if (pausing) yield locks.activeEntryAcquire(ref); // L1065
@@ -125,7 +131,7 @@ export function* mapGrantRef(
   if (pin !== 0 && (act.domidOf(ref) !== ld || parts.pinIncrementRefused(pin, pinIncr))) {
     if (pausing) yield rd.locks.activeEntryRelease(ref);
     if (pausing) yield rd.locks.grantReadUnlock;
-    return failed(parts, lgt, handle, GNTST_general_error);
+    return yield* failed(parts, lgt, handle, GNTST_general_error);
   }
 
   let inHand = -1; // the page reference get_paged_frame took (first pin only)
@@ -135,7 +141,7 @@ export function* mapGrantRef(
     if (rc !== GNTST_okay) {
       if (pausing) yield rd.locks.activeEntryRelease(ref);
       if (pausing) yield rd.locks.grantReadUnlock;
-      return failed(parts, lgt, handle, rc);
+      return yield* failed(parts, lgt, handle, rc);
     }
     if (pin === 0) {
       if (pausing) yield shared.before('loadFrame', ref);
@@ -146,7 +152,7 @@ export function* mapGrantRef(
         yield* parts.mapUnlockOutClear(xen, shared, ref, act.pinOf(ref), readonly);
         if (pausing) yield rd.locks.activeEntryRelease(ref);
         if (pausing) yield rd.locks.grantReadUnlock;
-        return failed(parts, lgt, handle, got);
+        return yield* failed(parts, lgt, handle, got);
       }
       inHand = got;
       act.setHolder(ref, ld, got);
@@ -214,7 +220,7 @@ export function* mapGrantRef(
     yield* parts.reduceStatusForPin(shared, ref, after, readonly);
     if (pausing) yield rd.locks.activeEntryRelease(ref);
     if (pausing) yield rd.locks.grantReadUnlock;
-    return failed(parts, lgt, handle, rc);
+    return yield* failed(parts, lgt, handle, rc);
   }
 
   // (L1248-1317: IOMMU bookkeeping is not modelled.)
@@ -234,10 +240,11 @@ export function gnttabMapGrantRef(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly MapGrantRefArgs[],
+  vcpu = 0,
 ): Steps<MapGrantRefResult> {
   return eachElement(
     batch,
-    (op) => xen.parts.mapGrantRef(xen, ld, op),
+    (op) => xen.parts.mapGrantRef(xen, ld, op, vcpu),
     (results): MapGrantRefResult => ({ kind: 'map_grant_ref', results }),
   );
 }

@@ -127,23 +127,22 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
     op.done |= GNTMAP_device_map | (flags & GNTMAP_readonly);
   }
 
-  // L1512-1524: the entry is cleared under the lock and its handle freed just after; here both
-  // happen before the unlock (one part), which no schedule of single-vCPU domains can tell apart.
-  parts.unmapPutHandle(xen, lgt, handle);
+  // L1512-1524: the entry is cleared under the locks, its handle freed after they are dropped
+  const putHandle = parts.unmapPutHandle(xen, lgt, handle);
   if (pausing) yield rd.locks.activeEntryRelease(op.ref);
   if (pausing) yield rd.locks.grantReadUnlock;
+  if (putHandle) yield* parts.putMaptrackHandle(lgt, handle);
   // (L1563-1600: IOMMU counters and log-dirty are not modelled.)
   op.status = GNTST_okay;
 }
 
-/** unmap_common's put_handle (L1541-1553): once neither a host nor a device part is left, clear
- * the entry and free its handle. In phase 1 since XSA-218, so that two elements of one batch
- * cannot both find the entry empty. */
-export function unmapPutHandle(xen: Hypervisor, lgt: MaptrackTable, handle: Handle): void {
-  if ((lgt.flags(handle) & (GNTMAP_device_map | GNTMAP_host_map)) === 0) {
-    lgt.setFlags(handle, 0);
-    xen.parts.putMaptrackHandle(lgt, handle);
-  }
+/** unmap_common's put_handle (L1512-1516): once neither a host nor a device part is left, clear
+ * the entry; its handle is then freed (L1523-1524). In phase 1 since XSA-218, so that two
+ * elements of one batch cannot both find the entry empty. */
+export function unmapPutHandle(_xen: Hypervisor, lgt: MaptrackTable, handle: Handle): boolean {
+  if ((lgt.flags(handle) & (GNTMAP_device_map | GNTMAP_host_map)) !== 0) return false;
+  lgt.setFlags(handle, 0);
+  return true;
 }
 
 /** Phase 2: drop the page references and pins of what phase 1 removed, then recompute the
