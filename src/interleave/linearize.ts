@@ -54,12 +54,26 @@ export type TransientRule = (c: CompletedOp, other: CompletedOp) => boolean;
 /** Find an order of `history` that the model explains from `initial`, ending in a state equal
  * to `final` when it is given. With `transient`, an op the model does not explain may still be
  * placed, changing nothing, where the rule says a concurrent op explains its result. */
+/** What the check compares: results and final states as they are, or as these functions
+ * reduce them (./handleBlind.ts). */
+export interface Comparison {
+  readonly result: (r: OpResult) => OpResult;
+  readonly state: (s: ModelState) => ModelState;
+}
+
 export function linearize(
   initial: ModelState,
   history: readonly CompletedOp[],
   final?: ModelState,
   transient?: TransientRule,
+  compare?: Comparison,
 ): Linearization {
+  const sameResult = compare
+    ? (a: OpResult, b: OpResult) => resultsEqual(compare.result(a), compare.result(b))
+    : resultsEqual;
+  const target = final !== undefined && compare ? compare.state(final) : final;
+  const sameFinal = (s: ModelState, f: ModelState) =>
+    statesEqual(compare ? compare.state(s) : s, f);
   if (history.length > MAX_HISTORY) {
     throw new Error(`linearize: ${history.length} ops (at most ${MAX_HISTORY})`);
   }
@@ -79,7 +93,7 @@ export function linearize(
 
   const search = (state: ModelState, placed: number): boolean => {
     if (placed === all) {
-      if (final === undefined || statesEqual(state, final)) return true;
+      if (target === undefined || sameFinal(state, target)) return true;
       finalStateDiffers = true;
       longestOrder = [...order];
       stuck = [];
@@ -97,7 +111,7 @@ export function linearize(
       tried.push(i);
       const next = step(state, h.op);
       let after = next.state;
-      if (!resultsEqual(next.result, h.result)) {
+      if (!sameResult(next.result, h.result)) {
         if (!transient || !history.some((o, j) => j !== i && transient(h, o))) continue;
         after = state;
       }

@@ -186,6 +186,9 @@ export interface MaptrackSnapshot {
   readonly tails: readonly number[];
 }
 
+/** _get_maptrack_handle's shape: a handle off vCPU `v`'s list, or INVALID_MAPTRACK_HANDLE. */
+export type TakeMaptrackHandle = (t: MaptrackTable, v: number) => Steps<Handle>;
+
 /** _get_maptrack_handle(t, v) L544-572: pop v's head under v's maptrack_freelist_lock, but
  * never its last entry. */
 export function* takeMaptrackHandle(t: MaptrackTable, v: number): Steps<Handle> {
@@ -208,9 +211,13 @@ export function* takeMaptrackHandle(t: MaptrackTable, v: number): Steps<Handle> 
 /** steal_maptrack_handle(t, curr) L584-613: each vCPU's list in turn; a stolen handle's entry
  * records the thief (L601). Xen starts at get_random() % max_vcpus; we start at the vCPU after
  * the thief and go round (docs/semantics.md §6), as the model does. */
-export function* stealMaptrackHandle(t: MaptrackTable, curr: number): Steps<Handle> {
+export function* stealMaptrackHandle(
+  t: MaptrackTable,
+  curr: number,
+  take: TakeMaptrackHandle = takeMaptrackHandle,
+): Steps<Handle> {
   for (let i = 1; i <= t.vcpus; i++) {
-    const handle = yield* takeMaptrackHandle(t, (curr + i) % t.vcpus);
+    const handle = yield* take(t, (curr + i) % t.vcpus);
     if (handle !== INVALID_MAPTRACK_HANDLE) {
       t.setVcpu(handle, curr);
       return handle;
@@ -222,8 +229,17 @@ export function* stealMaptrackHandle(t: MaptrackTable, curr: number): Steps<Hand
 /** get_maptrack_handle(lgt) L640-718 for vCPU `curr`: its list; else, under maptrack_lock, a new
  * frame while below max_maptrack_frames (its first handle returned, the rest pushed at the head
  * of curr's list); else steal. INVALID_MAPTRACK_HANDLE when all fail (GNTST_no_space). */
-export function* getMaptrackHandle(t: MaptrackTable, curr: number): Steps<Handle> {
-  const handle = yield* takeMaptrackHandle(t, curr);
+export function getMaptrackHandle(t: MaptrackTable, curr: number): Steps<Handle> {
+  return getMaptrackHandleWith(takeMaptrackHandle, t, curr);
+}
+
+/** get_maptrack_handle over a given _get_maptrack_handle (a fault may replace that one). */
+export function* getMaptrackHandleWith(
+  take: TakeMaptrackHandle,
+  t: MaptrackTable,
+  curr: number,
+): Steps<Handle> {
+  const handle = yield* take(t, curr);
   if (handle !== INVALID_MAPTRACK_HANDLE) return handle;
 
   const locks = t.locks;
@@ -232,7 +248,7 @@ export function* getMaptrackHandle(t: MaptrackTable, curr: number): Steps<Handle
     if (pausing && locks) yield locks.maptrackUnlock; // L666
     if (t.tailOf(curr) === MAPTRACK_TAIL) {
       // L672-683: uninitialised free list: steal one extra entry as the tail sentinel.
-      const sentinel = yield* stealMaptrackHandle(t, curr);
+      const sentinel = yield* stealMaptrackHandle(t, curr, take);
       if (sentinel === INVALID_MAPTRACK_HANDLE) return sentinel;
       if (pausing && locks) yield locks.freelistLock(curr); // L677
       t.setRef(sentinel, MAPTRACK_TAIL);
@@ -240,7 +256,7 @@ export function* getMaptrackHandle(t: MaptrackTable, curr: number): Steps<Handle
       if (t.headOf(curr) === MAPTRACK_TAIL) t.setHead(curr, sentinel);
       if (pausing && locks) yield locks.freelistUnlock(curr); // L682
     }
-    return yield* stealMaptrackHandle(t, curr);
+    return yield* stealMaptrackHandle(t, curr, take);
   }
 
   t.addFrame();
