@@ -17,6 +17,17 @@ import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
 import { RACE_TARGETS } from '../../../properties/interleave.ts';
 import { MAPTRACK_TAIL } from '../../../src/xen/abi.ts';
 import { op } from '../../support/ops.ts';
+import { findFault } from '../../../src/faults/index.ts';
+import { raceConfig } from '../../../src/faults/race.ts';
+import {
+  buildInterleavedTrace,
+  replayInterleaved,
+  scenarioOfTrace,
+} from '../../../src/interleave/trace.ts';
+import { parseTrace, serialiseTrace } from '../../../src/trace/io.ts';
+import { sameVerdict } from '../../../src/trace/format.ts';
+import { StateJsonSchema, stateFromJson, stateToJson } from '../../../src/trace/stateJson.ts';
+import { stateKey } from '../../../src/model/index.ts';
 import { testSeeds } from '../../support/seeds.ts';
 
 const config = makeConfig({ vcpus: 2 });
@@ -91,5 +102,54 @@ describe('interleave: two vCPUs of one domain', () => {
       });
       expect(o, `seed ${seed}`).toMatchObject({ kind: 'pass', runs: 200 });
     }
+  });
+});
+
+describe('traces with two vCPUs of one domain', () => {
+  it("the fault's catch is a trace that loads and replays to its verdict, actors' vCPUs kept", () => {
+    const fault = findFault('xsa-228-maptrack-pop-split');
+    if (fault?.race === undefined) throw new Error('no race fault');
+    const cfg = raceConfig(makeConfig(), fault.race);
+    const o = exploreSchedules(startOf(cfg, fault.parts, fault.race), {
+      reduction: true,
+      invariants: INVARIANTS,
+    });
+    if (o.failure === undefined) throw new Error('not caught');
+    const trace = buildInterleavedTrace({
+      tool: 'test',
+      config: cfg,
+      fault: fault.id,
+      origin: { engine: 'interleave', mode: 'exhaustive', reduction: true },
+      scenario: fault.race,
+      schedule: o.failure.schedule,
+      violation: o.failure.violation,
+    });
+    const loaded = parseTrace(JSON.parse(serialiseTrace(trace)));
+    if (!loaded.ok) throw new Error(loaded.error);
+    expect(loaded.trace.config.vcpus).toBe(2);
+    const scenario = scenarioOfTrace(loaded.trace);
+    expect(scenario?.actors.map((a) => [a.dom, a.vcpu])).toEqual([
+      [2, undefined],
+      [2, 1],
+    ]);
+    if (scenario === undefined) throw new Error('no scenario');
+    const replay = replayInterleaved(loaded.trace, scenario, fault.parts, INVARIANTS);
+    expect(sameVerdict(replay.verdict, loaded.trace.verdict)).toBe(true);
+    expect(replay.verdict.kind).toBe('violation');
+  });
+
+  it('a two-vCPU state round-trips through its JSON, other lists and mapping vCPUs included', () => {
+    const run = new InterleavedRun(startOf(config, {}, STEAL_RACE));
+    while (!run.finished(1)) run.step(1);
+    const state = abstract(run.system);
+    expect(state.domains[2]?.maptrack.otherFreeLists?.map((l) => l.toArray())).toEqual([[1]]);
+    const json = JSON.parse(JSON.stringify(stateToJson(state)));
+    expect(json.domains[2].maptrack.otherFreeLists).toEqual([[1]]);
+    expect(json.domains[2].maptrack.mappings).toContainEqual([
+      2,
+      { granter: 1, ref: 8, flags: 5, vcpu: 1 },
+    ]);
+    expect(json.domains[1].maptrack.otherFreeLists).toEqual([[]]);
+    expect(stateKey(stateFromJson(StateJsonSchema.parse(json)))).toBe(stateKey(state));
   });
 });
