@@ -33,8 +33,8 @@ export const xsa228MaptrackPopSplit: Fault = {
   title: 'a maptrack free-list pop is not one critical section (two vCPUs get one handle)',
   source: 'XSA-228 (Xen 02cbeeb620): per-vCPU maptrack_freelist_lock',
   mechanism:
-    "A vCPU's maptrack free list has two takers: the vCPU itself (_get_maptrack_handle) and any other vCPU of the domain that has run out and steals (steal_maptrack_handle calls _get_maptrack_handle on the victim's list). Xen holds the victim's maptrack_freelist_lock from reading the head to moving it. Read in one critical section and moved in another, the owner and a thief both read the same head: two maps return the same handle, the second one's maptrack entry overwrites the first's, and the first mapping can no longer be unmapped while its pin stays.",
-  caughtBy: 'interleave: invariant pin-accounting (two maps get one handle)',
+    "A vCPU's maptrack free list has two takers: the vCPU itself (_get_maptrack_handle) and any other vCPU of the domain that has run out and steals (steal_maptrack_handle calls _get_maptrack_handle on the victim's list). Xen holds the victim's maptrack_freelist_lock from reading the head to moving it. Read in one critical section and moved in another, the owner and a thief both take the same head: one handle is both a live mapping and the thief's new sentinel (whose installation overwrites the entry's ref), and the owner then moves its head to a stale successor that the thief has already mapped, so a handle in use is back on a free list and the next map hands it out again.",
+  caughtBy: 'interleave: invariant pin-accounting / free-list-integrity (one handle, two owners)',
   parts: { getMaptrackHandle },
   search: { kinds: ['grant_access', 'map_grant_ref', 'unmap_grant_ref'] },
   race: {
