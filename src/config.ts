@@ -17,6 +17,9 @@ export const GrantConfigSchema = z
     /** max_maptrack_frames: 256 handles per frame; one vCPU can hold 256*frames-1 mappings.
      * At most 1024, Xen 4.17's default (opt_max_maptrack_frames in xen/common/grant_table.c). */
     maxMaptrackFrames: z.number().int().min(1).max(1024),
+    /** vCPUs per domain (absent: 1). Each vCPU has its own maptrack free list, and a map names
+     * the vCPU that makes it (grant_table.c get_maptrack_handle; docs/semantics.md §6). */
+    vcpus: z.number().int().min(1).max(4).optional(),
     /** PV guests' frame numbers: a PV guest names machine frames (the "gfn" in its grant
      * entries and transfers is an MFN, and Xen's p2m for it is the identity over the frames it
      * owns: x86 gfn_to_mfn of a non-translated domain). Absent or false: each domain numbers its
@@ -33,7 +36,7 @@ export const GrantConfigSchema = z
 
 export type GrantConfig = z.infer<typeof GrantConfigSchema>;
 
-export { DEFAULT_CONFIG, initialMfn, MFN_BASE } from './configDefaults.ts';
+export { DEFAULT_CONFIG, initialMfn, MFN_BASE, vcpusOf } from './configDefaults.ts';
 
 export function makeConfig(overrides: Partial<GrantConfig> = {}): GrantConfig {
   return GrantConfigSchema.parse({ ...DEFAULT_CONFIG, ...overrides });

@@ -13,6 +13,11 @@ export const DEFAULT_CONFIG: GrantConfig = {
   hostVaPages: 16,
 };
 
+/** config.vcpus, defaulted: each domain's vCPU count. */
+export function vcpusOf(config: GrantConfig): number {
+  return config.vcpus ?? 1;
+}
+
 /** Machine frame numbers start here, so that an MFN never equals a small gfn by accident. */
 export const MFN_BASE = 0x100;
 

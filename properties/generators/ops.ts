@@ -13,12 +13,14 @@ import {
   initialMfn,
   L1_PAGETABLE_ENTRIES,
   pteAddress,
+  vcpusOf,
 } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
 import type {
   CopyArgs,
   CopyPtr,
   MapGrantRefArgs,
+  MapGrantRefOp,
   Op,
   OpKind,
   SwapGrantRefArgs,
@@ -615,6 +617,16 @@ function replaceArgs(
   });
 }
 
+/** Map ops on any vCPU of the caller when the config has several (config.vcpus); the one-vCPU
+ * arbitrary is left as it is, so that seeds draw the same ops as before. */
+function onSomeVcpu(space: OpSpace, ops: fc.Arbitrary<MapGrantRefOp>): fc.Arbitrary<MapGrantRefOp> {
+  const vcpus = vcpusOf(space.config);
+  if (vcpus === 1) return ops;
+  return fc
+    .tuple(ops, fc.nat({ max: vcpus - 1 }))
+    .map(([op, vcpu]) => (vcpu === 0 ? op : { ...op, vcpu }));
+}
+
 export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
   const batchOf = <T>(element: fc.Arbitrary<T>) =>
     fc.array(element, { minLength: 1, maxLength: 3 });
@@ -716,27 +728,30 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         len: space.pageLength(),
       });
     case 'map_grant_ref':
-      return fc.oneof(
-        {
-          arbitrary: fc.record({
-            kind: fc.constant(kind),
-            caller: space.grantee(),
-            batch: fc.oneof(
-              { arbitrary: batchOf(space.mapArgs()), weight: 9 },
-              { arbitrary: mapBurst(space), weight: 1 },
-            ),
-          }),
-          weight: 2,
-        },
-        ...coherent(space, (f) =>
-          fc.record({
-            kind: fc.constant(kind),
-            caller: fc.constant(f.grantee),
-            batch: fc.oneof(
-              { arbitrary: fc.tuple(coherentMap(space, f)), weight: 6 },
-              { arbitrary: mapBurst(space, coherentMap(space, f)), weight: 1 },
-            ),
-          }),
+      return onSomeVcpu(
+        space,
+        fc.oneof(
+          {
+            arbitrary: fc.record({
+              kind: fc.constant(kind),
+              caller: space.grantee(),
+              batch: fc.oneof(
+                { arbitrary: batchOf(space.mapArgs()), weight: 9 },
+                { arbitrary: mapBurst(space), weight: 1 },
+              ),
+            }),
+            weight: 2,
+          },
+          ...coherent(space, (f) =>
+            fc.record({
+              kind: fc.constant(kind),
+              caller: fc.constant(f.grantee),
+              batch: fc.oneof(
+                { arbitrary: fc.tuple(coherentMap(space, f)), weight: 6 },
+                { arbitrary: mapBurst(space, coherentMap(space, f)), weight: 1 },
+              ),
+            }),
+          ),
         ),
       );
     case 'unmap_grant_ref':

@@ -158,13 +158,23 @@ export function maptrackSize(view: ImplView, d: XenDomain): CheckMessage {
 }
 
 export function freeListIntegrity(view: ImplView, d: XenDomain): CheckMessage {
-  const walk = view.freeList(d.id);
-  if (walk.problem) return `d${d.id}: ${walk.problem}`;
-  for (const h of walk.handles) {
-    if (d.maptrack.flags(h) !== 0) return `d${d.id} handle ${h} on the free list but in use`;
+  // Every vCPU's list; a free entry is on its own vCPU's list (put_maptrack_handle returns a
+  // handle to the list its entry's vcpu names).
+  let free = 0;
+  for (let v = 0; v < d.maptrack.vcpus; v++) {
+    const walk = view.freeList(d.id, v);
+    const which = d.maptrack.vcpus > 1 ? ` v${v}` : '';
+    if (walk.problem) return `d${d.id}${which}: ${walk.problem}`;
+    for (const h of walk.handles) {
+      if (d.maptrack.flags(h) !== 0) return `d${d.id} handle ${h} on the free list but in use`;
+      if (d.maptrack.vcpu(h) !== v) {
+        return `d${d.id} handle ${h} on v${v}'s free list but its entry names v${d.maptrack.vcpu(h)}`;
+      }
+    }
+    free += walk.handles.length;
   }
-  if (walk.handles.length + view.live(d.id).length !== d.maptrack.limit) {
-    return `d${d.id}: ${walk.handles.length} free + ${view.live(d.id).length} live handles != limit ${d.maptrack.limit}`;
+  if (free + view.live(d.id).length !== d.maptrack.limit) {
+    return `d${d.id}: ${free} free + ${view.live(d.id).length} live handles != limit ${d.maptrack.limit}`;
   }
   return null;
 }

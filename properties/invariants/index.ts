@@ -66,7 +66,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
     name: 'free-list-integrity',
     statement:
-      'the free list is acyclic, ends at the tail, holds no live handle, and free + live = limit',
+      "each vCPU's free list is acyclic, ends at its tail and holds no live handle (a free entry names its list's vCPU), and free + live = limit",
     source:
       'xen/common/grant_table.c _get_maptrack_handle, put_maptrack_handle, unmap_common (XSA-218, Xen b7f6cbb9d4), steal_maptrack_handle (XSA-228, Xen 02cbeeb620)',
     reads: ['maptrack'],

@@ -44,6 +44,7 @@ function buildProgram(
     .option('--runs <n>', "random runs per suite (default: the suite's budget)")
     .option('--max-ops <n>', "maximum ops per run (default: the suite's budget)")
     .option('--domains <n>', 'number of domains (default 3)')
+    .option('--vcpus <n>', 'vCPUs per domain, 1 to 4 (default 1): per-vCPU maptrack free lists')
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .option('--fault <id>', 'run against a deliberately broken impl (see: grantcheck list)')
     .option(
@@ -82,10 +83,14 @@ function buildProgram(
     .description('run ops written in their text form, e.g. "grant_access(d1 ref=8 -> d2 gfn=0 rw)"')
     .argument('<ops...>', 'ops, one per argument (or per line)')
     .option('--domains <n>', 'number of domains (default 3)')
+    .option('--vcpus <n>', 'vCPUs per domain, 1 to 4 (default 1)')
     .option('--fault <id>', 'run against a deliberately broken impl')
     .option('--out <file>', 'save the run as a trace')
-    .action(async (ops: string[], opts: { domains?: string; fault?: string; out?: string }) =>
-      settle((await import('./commands/exec.ts')).execCommand(ops, opts, io)),
+    .action(
+      async (
+        ops: string[],
+        opts: { domains?: string; vcpus?: string; fault?: string; out?: string },
+      ) => settle((await import('./commands/exec.ts')).execCommand(ops, opts, io)),
     );
 
   program

@@ -1,6 +1,7 @@
 // What a fault is: a named, documented variant of the impl that re-creates one real bug by
 // replacing ONE of its parts (src/impl/parts.ts). Off unless selected; costs nothing when off.
 
+import type { GrantConfig } from '../config.ts';
 import type { ImplParts } from '../impl/index.ts';
 import type { DomId, Op, OpKind } from '../ops/op.ts';
 import type { XenExtras } from '../xenExplore/index.ts';
@@ -30,12 +31,16 @@ export interface Fault {
  * (every schedule of which the exhaustive mode explores) and the op kinds its random programs
  * are drawn from. */
 export interface RaceSearch {
+  /** What the race needs of the config beyond the default (e.g. two vCPUs per domain). */
+  readonly config?: Partial<GrantConfig>;
   readonly setup: readonly Op[];
   readonly actors: readonly RaceActor[];
 }
 
 export interface RaceActor {
   readonly dom: DomId;
+  /** The actor's vCPU of `dom` (absent: 0). */
+  readonly vcpu?: number;
   /** The program of the canonical race, for the exhaustive mode. */
   readonly ops: readonly Op[];
   /** The op kinds random programs for this actor use (all acting for `dom`). */

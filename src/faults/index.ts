@@ -17,6 +17,7 @@ import { pinOverflowAllCounters } from './pinOverflowAllCounters.ts';
 import { setStatusNotAtomic } from './setStatusNotAtomic.ts';
 import { statusHostOnly } from './statusHostOnly.ts';
 import { swapUnlockedPinCheck } from './swapUnlockedPinCheck.ts';
+import { xsa228MaptrackPopSplit } from './xsa228MaptrackPopSplit.ts';
 import { transferCommitNotAtomic } from './transferCommitNotAtomic.ts';
 import { transferAcceptsExtraFlags } from './transferAcceptsExtraFlags.ts';
 import { transferIgnoresDomid } from './transferIgnoresDomid.ts';
@@ -71,6 +72,7 @@ export const FAULTS: readonly Fault[] = [
   setStatusNotAtomic,
   transferCommitNotAtomic,
   swapUnlockedPinCheck,
+  xsa228MaptrackPopSplit,
   endAccessNonAtomic,
   endAccessIgnoresConcurrentWriting,
 ];

@@ -5,9 +5,11 @@ import type { ImplParts } from '../impl/index.ts';
 import type { Fault } from './fault.ts';
 
 // BUG: LIFO. The tail (Xen's reserved last entry) stays where it was.
-const putMaptrackHandle: ImplParts['putMaptrackHandle'] = (t, handle) => {
-  t.setRef(handle, t.head);
-  t.head = handle;
+// eslint-disable-next-line require-yield -- no lock taken: the one-vCPU faults need no pauses
+const putMaptrackHandle: ImplParts['putMaptrackHandle'] = function* (t, handle) {
+  const v = t.vcpu(handle);
+  t.setRef(handle, t.headOf(v));
+  t.setHead(v, handle);
 };
 
 export const maptrackLifo: Fault = {

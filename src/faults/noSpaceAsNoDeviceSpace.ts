@@ -6,10 +6,10 @@ import type { ImplParts } from '../impl/index.ts';
 import { GNTST_no_device_space, GNTST_no_space } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 
-// The only no_space return of map_grant_ref is get_maptrack_handle's failure (L1046), and that
-// path changes nothing, so rewriting the status is the same as the one-line bug.
-const mapGrantRefWrongCode: ImplParts['mapGrantRef'] = function* (xen, ld, op) {
-  const result = yield* mapGrantRef(xen, ld, op);
+// The only no_space return of map_grant_ref is get_maptrack_handle's failure (L1046), after
+// which nothing else changes, so rewriting the status is the same as the one-line bug.
+const mapGrantRefWrongCode: ImplParts['mapGrantRef'] = function* (xen, ld, op, vcpu) {
+  const result = yield* mapGrantRef(xen, ld, op, vcpu);
   return result.status === GNTST_no_space ? { status: GNTST_no_device_space } : result;
 };
 

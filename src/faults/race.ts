@@ -9,7 +9,7 @@ import { randomInterleavings, runScheduled } from '../interleave/random.ts';
 import type { ExhaustiveOutcome } from '../interleave/exhaustive.ts';
 import { exploreFewestPreemptions } from '../interleave/exhaustive.ts';
 import { startOf } from '../interleave/run.ts';
-import type { Fault } from './fault.ts';
+import type { Fault, RaceSearch } from './fault.ts';
 
 export interface RaceKill {
   readonly fault: Fault;
@@ -30,9 +30,15 @@ export interface RaceKillOptions {
   readonly arbitrary: Parameters<typeof randomInterleavings>[0]['arbitrary'];
 }
 
-export function killRace(fault: Fault, options: RaceKillOptions): RaceKill | undefined {
+/** `base` with what the race needs of the config (RaceSearch.config). */
+export function raceConfig(base: GrantConfig, race: RaceSearch | undefined): GrantConfig {
+  return race?.config === undefined ? base : { ...base, ...race.config };
+}
+
+export function killRace(fault: Fault, raceOptions: RaceKillOptions): RaceKill | undefined {
   const race = fault.race;
   if (race === undefined) return undefined;
+  const options = { ...raceOptions, config: raceConfig(raceOptions.config, race) };
   const t0 = performance.now();
   const random = randomInterleavings({
     config: options.config,

@@ -11,6 +11,7 @@ const MAPPED = GNTMAP_device_map | GNTMAP_host_map;
 // BUG: phase 1 clears an emptied entry but keeps its handle...
 const unmapPutHandle: ImplParts['unmapPutHandle'] = (_xen, lgt, handle) => {
   if ((lgt.flags(handle) & MAPPED) === 0) lgt.setFlags(handle, 0);
+  return false;
 };
 
 // ...and phase 2 frees the handle of any element that finds its entry empty.
@@ -18,7 +19,7 @@ const unmapCommonComplete: ImplParts['unmapCommonComplete'] = function* (xen, ld
   yield* correctComplete(xen, ld, op);
   if (op.done === 0) return;
   const lgt = xen.domain(ld).maptrack;
-  if ((lgt.flags(op.handle) & MAPPED) === 0) xen.parts.putMaptrackHandle(lgt, op.handle);
+  if ((lgt.flags(op.handle) & MAPPED) === 0) yield* xen.parts.putMaptrackHandle(lgt, op.handle);
 };
 
 export const xsa218UnmapDoubleFree: Fault = {

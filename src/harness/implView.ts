@@ -166,15 +166,15 @@ export class ImplView {
     return refs;
   }
 
-  /** Walk the vCPU free list from head along the entries' `ref` links. */
-  freeList(id: DomId): FreeListWalk {
+  /** Walk vCPU `v`'s free list from head along the entries' `ref` links. */
+  freeList(id: DomId, v = 0): FreeListWalk {
     const t = this.domain(id)?.maptrack;
     if (!t) return { handles: [], problem: `no domain ${id}` };
     const tail = MAPTRACK_TAIL;
     const limit = t.limit;
     const handles: Handle[] = [];
     const seen = new Uint8Array(limit);
-    let h = t.head;
+    let h = t.headOf(v);
     while (h !== tail) {
       if (h >= limit)
         return { handles, problem: `free list reaches handle ${h} beyond limit ${limit}` };
@@ -184,11 +184,11 @@ export class ImplView {
       h = t.ref(h);
     }
     const last = handles[handles.length - 1];
-    if (last !== undefined && last !== t.tail) {
-      return { handles, problem: `free list ends at ${last} but tail is ${t.tail}` };
+    if (last !== undefined && last !== t.tailOf(v)) {
+      return { handles, problem: `free list ends at ${last} but tail is ${t.tailOf(v)}` };
     }
-    if (last === undefined && t.tail !== tail) {
-      return { handles, problem: `free list empty but tail is ${t.tail}` };
+    if (last === undefined && t.tailOf(v) !== tail) {
+      return { handles, problem: `free list empty but tail is ${t.tailOf(v)}` };
     }
     return { handles, problem: null };
   }

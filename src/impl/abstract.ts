@@ -131,7 +131,11 @@ function reput<V>(map: Map<number, V>, key: number, read: (key: number) => V | u
 
 function mapping(t: MaptrackTable, h: number): GrantMapping | undefined {
   const flags = t.flags(h);
-  return flags === 0 ? undefined : { granter: t.domid(h), ref: t.ref(h), flags };
+  if (flags === 0) return undefined;
+  const vcpu = t.vcpu(h);
+  return vcpu === 0
+    ? { granter: t.domid(h), ref: t.ref(h), flags }
+    : { granter: t.domid(h), ref: t.ref(h), flags, vcpu };
 }
 
 function mappings(t: MaptrackTable): IntMap<GrantMapping> {
@@ -158,16 +162,16 @@ function patchedMappings(
   return next;
 }
 
-/** The free list from head, following `ref` links. Bounded, so that a corrupted (cyclic) list
+/** vCPU `v`'s free list from its head, following `ref` links. Bounded, so that a corrupted (cyclic) list
  * shows up as a too-long list with duplicates instead of a hang. Built as runs of consecutive
  * handles, the same runs FreeList.push would make one handle at a time. */
-function freeList(t: MaptrackTable): FreeList {
+function freeList(t: MaptrackTable, v: number): FreeList {
   let list = FreeList.EMPTY;
   const limit = t.limit;
   let length = 0;
   let first = -1;
   let last = -1;
-  for (let h = t.head; h !== TAIL && length <= limit; h = t.ref(h)) {
+  for (let h = t.headOf(v); h !== TAIL && length <= limit; h = t.ref(h)) {
     length++;
     if (first >= 0 && h === last + 1) {
       last = h;
@@ -181,11 +185,18 @@ function freeList(t: MaptrackTable): FreeList {
   return first >= 0 ? list.concat(FreeList.range(first, last)) : list;
 }
 
+/** Every vCPU's list but vCPU 0's (Maptrack.otherFreeLists), or nothing with one vCPU. */
+function otherFreeLists(t: MaptrackTable): { otherFreeLists?: FreeList[] } {
+  if (t.vcpus === 1) return {};
+  return { otherFreeLists: Array.from({ length: t.vcpus - 1 }, (_, i) => freeList(t, i + 1)) };
+}
+
 export function maptrackState(t: MaptrackTable): Maptrack {
   return {
     limit: t.limit,
     maxFrames: t.maxMaptrackFrames,
-    freeList: freeList(t),
+    freeList: freeList(t, 0),
+    ...otherFreeLists(t),
     mappings: mappings(t),
   };
 }
@@ -311,7 +322,8 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
         ? {
             limit: mt.limit,
             maxFrames: mt.maxMaptrackFrames,
-            freeList: freeList(mt),
+            freeList: freeList(mt, 0),
+            ...otherFreeLists(mt),
             mappings: patchedMappings(mt, cache.maptrack.mappings, touched),
           }
         : maptrackState(mt);

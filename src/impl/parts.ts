@@ -78,10 +78,10 @@ import type { Steps } from './steps.ts';
 
 export interface ImplParts {
   // --- Hypervisor: maptrack handles (get/put_maptrack_handle) --------------------------------
-  /** get_maptrack_handle: a free handle of L, or INVALID_MAPTRACK_HANDLE. */
-  readonly getMaptrackHandle: (t: MaptrackTable) => Handle;
-  /** put_maptrack_handle: append a handle at the free list's tail. */
-  readonly putMaptrackHandle: (t: MaptrackTable, handle: Handle) => void;
+  /** get_maptrack_handle: a free handle of L for vCPU `vcpu`, or INVALID_MAPTRACK_HANDLE. */
+  readonly getMaptrackHandle: (t: MaptrackTable, vcpu: number) => Steps<Handle>;
+  /** put_maptrack_handle: append a handle at the tail of its entry's vCPU's free list. */
+  readonly putMaptrackHandle: (t: MaptrackTable, handle: Handle) => Steps<void>;
 
   // --- Hypervisor: map_grant_ref and unmap (unmap_common) ------------------------------------
   /** The GNTPIN_incr2oflow_mask test: must this pin increment be refused? */
@@ -141,11 +141,13 @@ export interface ImplParts {
     xen: Hypervisor,
     ld: DomId,
     op: MapGrantRefArgs,
+    vcpu: number,
   ) => Steps<MapElementResult>;
   /** unmap_common: phase 1 of one unmap element (handle freed here). */
   readonly unmapCommon: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => Steps<void>;
-  /** unmap_common's put_handle: clear an entry with nothing left and free its handle. */
-  readonly unmapPutHandle: (xen: Hypervisor, lgt: MaptrackTable, handle: Handle) => void;
+  /** unmap_common's put_handle: clear an entry with nothing left; true if its handle is then
+   * freed (put_maptrack_handle, after the locks are dropped). */
+  readonly unmapPutHandle: (xen: Hypervisor, lgt: MaptrackTable, handle: Handle) => boolean;
   /** unmap_common_complete: phase 2 (page references, pins, status bits). */
   readonly unmapCommonComplete: (xen: Hypervisor, ld: DomId, op: UnmapCommon) => Steps<void>;
   /** unmap_common_complete's put_page(_and_type): the references of the parts phase 1 removed. */

@@ -7,6 +7,7 @@ import type { Pause } from '../impl/index.ts';
 import { formatOp, formatResult } from '../ops/text.ts';
 import type { StepEvent } from './run.ts';
 import type { Scenario } from './scenario.ts';
+import { actorName } from './scenario.ts';
 
 /** What one step did, for its actor's column. */
 export function describeStep(e: StepEvent, scenario: Scenario): string {
@@ -45,7 +46,7 @@ export function renderColumns(
   );
   const width = Math.min(maxWidth, longest);
   const cell = (text: string) => elideMiddle(escapeText(text), width).padEnd(width);
-  const header = `step | ${scenario.actors.map((a, i) => cell(`a${i} (d${a.dom})`)).join(' | ')}`;
+  const header = `step | ${scenario.actors.map((a, i) => cell(`a${i} (${actorName(a)})`)).join(' | ')}`;
   const lines = [header, '-'.repeat(header.length)];
   events.forEach((e, i) => {
     const cells: string[] = [];

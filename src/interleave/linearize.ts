@@ -56,6 +56,13 @@ export type TransientRule = (
   history: readonly CompletedOp[],
 ) => 'no-op' | { readonly op: Op; readonly result: OpResult } | undefined;
 
+/** What the check compares: results and final states as they are, or as these functions
+ * reduce them (./handleBlind.ts). */
+export interface Comparison {
+  readonly result: (r: OpResult) => OpResult;
+  readonly state: (s: ModelState) => ModelState;
+}
+
 /** Find an order of `history` that the model explains from `initial`, ending in a state equal
  * to `final` when it is given. With `transient`, an op the model does not explain may still be
  * placed as what the rule says it did: nothing, or its unexplained elements only. */
@@ -64,7 +71,14 @@ export function linearize(
   history: readonly CompletedOp[],
   final?: ModelState,
   transient?: TransientRule,
+  compare?: Comparison,
 ): Linearization {
+  const sameResult = compare
+    ? (a: OpResult, b: OpResult) => resultsEqual(compare.result(a), compare.result(b))
+    : resultsEqual;
+  const target = final !== undefined && compare ? compare.state(final) : final;
+  const sameFinal = (s: ModelState, f: ModelState) =>
+    statesEqual(compare ? compare.state(s) : s, f);
   if (history.length > MAX_HISTORY) {
     throw new Error(`linearize: ${history.length} ops (at most ${MAX_HISTORY})`);
   }
@@ -84,7 +98,7 @@ export function linearize(
 
   const search = (state: ModelState, placed: number): boolean => {
     if (placed === all) {
-      if (final === undefined || statesEqual(state, final)) return true;
+      if (target === undefined || sameFinal(state, target)) return true;
       finalStateDiffers = true;
       longestOrder = [...order];
       stuck = [];
@@ -102,12 +116,12 @@ export function linearize(
       tried.push(i);
       const next = step(state, h.op);
       let after = next.state;
-      if (!resultsEqual(next.result, h.result)) {
+      if (!sameResult(next.result, h.result)) {
         const did = transient?.(h, history);
         if (did === undefined) continue;
         if (did !== 'no-op') {
           const partly = step(state, did.op);
-          if (!resultsEqual(partly.result, did.result)) continue;
+          if (!sameResult(partly.result, did.result)) continue;
           after = partly.state;
         } else {
           after = state;

@@ -13,9 +13,12 @@ import type { InterleaveViolation } from './check.ts';
 import { finalVerdict, invariantsNow } from './check.ts';
 import { InterleavedRun, startOf } from './run.ts';
 import type { ActorProgram, Scenario } from './scenario.ts';
+import { onActorVcpu } from './scenario.ts';
 
 export interface RandomActor {
   readonly dom: DomId;
+  /** The actor's vCPU of `dom` (absent: 0): its map ops name it. */
+  readonly vcpu?: number;
   readonly kinds: readonly OpKind[];
 }
 
@@ -86,12 +89,17 @@ export function runScheduled(
   return { run, violation: finalVerdict(run) };
 }
 
+/** The actor's ops on its vCPU; unchanged (the same arbitrary) for vCPU 0. */
+function onVcpu(ops: fc.Arbitrary<Op>, actor: RandomActor): fc.Arbitrary<Op> {
+  return actor.vcpu ? ops.map((op) => onActorVcpu(op, actor)) : ops;
+}
+
 export function randomInterleavings(options: RandomOptions): RandomOutcome {
   const { actors } = options;
   const input = fc.record({
     programs: fc.tuple(
       ...actors.map((a) =>
-        fc.array(fc.oneof(...a.kinds.map((k) => options.arbitrary(k, a.dom))), {
+        fc.array(fc.oneof(...a.kinds.map((k) => onVcpu(options.arbitrary(k, a.dom), a))), {
           minLength: 1,
           maxLength: options.maxOps,
         }),
@@ -101,7 +109,11 @@ export function randomInterleavings(options: RandomOptions): RandomOutcome {
   });
   const scenarioOf = (programs: readonly (readonly Op[])[]): Scenario => ({
     setup: options.setup,
-    actors: actors.map((a, i): ActorProgram => ({ dom: a.dom, ops: programs[i] ?? [] })),
+    actors: actors.map((a, i): ActorProgram =>
+      a.vcpu
+        ? { dom: a.dom, vcpu: a.vcpu, ops: programs[i] ?? [] }
+        : { dom: a.dom, ops: programs[i] ?? [] },
+    ),
   });
   let runs = 0;
   let steps = 0;

@@ -50,7 +50,9 @@ export function buildInterleavedTrace(args: {
     steps: [],
     interleaving: {
       setup: args.scenario.setup,
-      actors: args.scenario.actors.map((a) => ({ dom: a.dom, ops: a.ops })),
+      actors: args.scenario.actors.map((a) =>
+        a.vcpu ? { dom: a.dom, vcpu: a.vcpu, ops: a.ops } : { dom: a.dom, ops: a.ops },
+      ),
       schedule: args.schedule,
     },
   };

@@ -44,6 +44,9 @@ function describeDomain(d: DomainState): string[] {
       `${name} maptrack: limit ${mt.limit} (${mt.limit / 256}/${mt.maxFrames} frames), ` +
         `${mt.mappings.size} live, free list head ${mt.freeList.head ?? '-'} ${formatFreeList(mt.freeList)}`,
     );
+    (mt.otherFreeLists ?? []).forEach((list, i) => {
+      lines.push(`${name} v${i + 1} free list head ${list.head ?? '-'} ${formatFreeList(list)}`);
+    });
   }
   for (const handle of sortedKeys(mt.mappings)) {
     const m = mt.mappings.get(handle);

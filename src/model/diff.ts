@@ -3,6 +3,7 @@
 
 import { hex } from '../ops/text.ts';
 import { ZERO_ENTRY } from './entry.ts';
+import { freeLists } from './maptrack.ts';
 import {
   domName,
   flags16,
@@ -76,9 +77,17 @@ function diffDomain(out: string[], a: DomainState, b: DomainState): void {
   const mb = b.maptrack;
   field(out, `${name} maptrack limit`, ma.limit, mb.limit);
   field(out, `${name} maptrack max frames`, ma.maxFrames, mb.maxFrames);
-  const fa = formatFreeList(ma.freeList);
-  const fb = formatFreeList(mb.freeList);
-  if (fa !== fb) out.push(`${name} maptrack free list: ${fa} → ${fb}`);
+  const la = freeLists(ma);
+  const lb = freeLists(mb);
+  const multi = la.length > 1 || lb.length > 1;
+  for (let v = 0; v < Math.max(la.length, lb.length); v++) {
+    const x = la[v];
+    const y = lb[v];
+    const fa = x === undefined ? '(none)' : formatFreeList(x);
+    const fb = y === undefined ? '(none)' : formatFreeList(y);
+    const which = multi ? ` (v${v})` : '';
+    if (fa !== fb) out.push(`${name} maptrack free list${which}: ${fa} → ${fb}`);
+  }
   diffMap(out, (h) => `${name} handle ${h}`, ma.mappings, mb.mappings, formatMapping, '(free)');
   diffMap(out, (p) => `${name} va page ${p}`, a.hostMappings, b.hostMappings, formatPte, '(none)');
   for (const ref of unionKeys(a.rawWritten, b.rawWritten)) {

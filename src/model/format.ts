@@ -68,7 +68,7 @@ export function formatActive(a: ActiveGrant): string {
 
 /** "d1 ref 8 host|ro" */
 export function formatMapping(m: GrantMapping): string {
-  return `${domName(m.granter)} ref ${m.ref} ${formatMapFlags(m.flags)}`;
+  return `${domName(m.granter)} ref ${m.ref} ${formatMapFlags(m.flags)}${m.vcpu ? ` (v${m.vcpu})` : ''}`;
 }
 
 /** "mfn 0x104 ro" */

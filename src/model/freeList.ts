@@ -1,6 +1,6 @@
 // A maptrack free list as an immutable FIFO queue of handles, kept as runs of consecutive
 // handles. Xen links a new maptrack frame's handles in ascending order (get_maptrack_handle
-// L680-708) and appends freed ones at the tail, so a list of hundreds of handles is a few runs:
+// L687-715) and appends freed ones at the tail, so a list of hundreds of handles is a few runs:
 // taking the head, appending, and comparing cost O(runs), where an array would copy every
 // handle on every map and unmap.
 

@@ -2,7 +2,7 @@
 // zero entries, no maptrack frames yet, no mappings. docs/semantics.md §2.
 
 import type { GrantConfig } from '../config.ts';
-import { initialGfn, initialMfn } from '../configDefaults.ts';
+import { initialGfn, initialMfn, vcpusOf } from '../configDefaults.ts';
 import type { DomId, Gfn, Mfn } from '../ops/op.ts';
 import { INITIAL_NR_GRANT_FRAMES } from '../xen/abi.ts';
 import { emptyMaptrack } from './maptrack.ts';
@@ -31,7 +31,7 @@ export function initialState(config: GrantConfig): ModelState {
         entries: new Map(),
         active: new Map(),
       },
-      maptrack: emptyMaptrack(config.maxMaptrackFrames),
+      maptrack: emptyMaptrack(config.maxMaptrackFrames, vcpusOf(config)),
       hostVaPages: config.hostVaPages,
       hostMappings: new Map(),
       rawWritten: new Set(),

@@ -22,7 +22,8 @@ const num = (n: number): string => `${n}`;
 const entryKey = (e: SharedEntry): string => `${e.flags}.${e.domid}.${e.frame}`;
 const activeKey = (a: ActiveGrant): string =>
   `${a.grantee}.${a.mfn}.${a.hostWritable}.${a.hostReadonly}.${a.deviceWritable}.${a.deviceReadonly}`;
-const mappingKey = (m: GrantMapping): string => `${m.granter}.${m.ref}.${m.flags}`;
+const mappingKey = (m: GrantMapping): string =>
+  `${m.granter}.${m.ref}.${m.flags}${m.vcpu ? `.v${m.vcpu}` : ''}`;
 const pteKey = (p: HostMapping): string => `${p.mfn}${p.writable ? 'w' : 'r'}`;
 const pageKey = (p: PageContents): string => `[${p.key}]`;
 
@@ -34,6 +35,11 @@ function freeListKey(list: FreeList): string {
     .join(',');
 }
 
+/** vCPUs 1..'s lists, "[...]" each; nothing with one vCPU, so that one-vCPU keys are unchanged. */
+function otherListsKey(mt: Maptrack): string {
+  return (mt.otherFreeLists ?? []).map((list) => `[${freeListKey(list)}]`).join('');
+}
+
 function domainKey(d: DomainState): string {
   const gt = d.grantTable;
   const mt = d.maptrack;
@@ -42,7 +48,7 @@ function domainKey(d: DomainState): string {
     `d${d.id}${d.privileged ? 'p' : ''}${d.pv ? 'v' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
     ` p2m{${mapKey(d.p2m, num)}} g${gt.nrFrames}/${gt.maxFrames}` +
     ` e{${mapKey(gt.entries, entryKey)}} a{${mapKey(gt.active, activeKey)}}` +
-    ` m${mt.limit}/${mt.maxFrames}[${freeListKey(mt.freeList)}]{${mapKey(mt.mappings, mappingKey)}}` +
+    ` m${mt.limit}/${mt.maxFrames}[${freeListKey(mt.freeList)}]${otherListsKey(mt)}{${mapKey(mt.mappings, mappingKey)}}` +
     ` h{${mapKey(d.hostMappings, pteKey)}} r{${raw}}`
   );
 }
@@ -89,7 +95,8 @@ const sameActive = (x: ActiveGrant, y: ActiveGrant): boolean =>
     x.deviceWritable === y.deviceWritable &&
     x.deviceReadonly === y.deviceReadonly);
 const sameMapping = (x: GrantMapping, y: GrantMapping): boolean =>
-  x === y || (x.granter === y.granter && x.ref === y.ref && x.flags === y.flags);
+  x === y ||
+  (x.granter === y.granter && x.ref === y.ref && x.flags === y.flags && x.vcpu === y.vcpu);
 const samePte = (x: HostMapping, y: HostMapping): boolean =>
   x === y || (x.mfn === y.mfn && x.writable === y.writable);
 const samePage = (x: PageContents, y: PageContents): boolean => x === y || x.key === y.key;
@@ -98,6 +105,9 @@ function sameMaptrack(a: Maptrack, b: Maptrack): boolean {
   if (a === b) return true;
   if (a.limit !== b.limit || a.maxFrames !== b.maxFrames) return false;
   if (!a.freeList.equals(b.freeList)) return false;
+  const ao = a.otherFreeLists ?? [];
+  const bo = b.otherFreeLists ?? [];
+  if (ao.length !== bo.length || ao.some((list, i) => !list.equals(bo[i] ?? list))) return false;
   return sameMap(a.mappings, b.mappings, sameMapping);
 }
 

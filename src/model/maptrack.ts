@@ -1,5 +1,6 @@
-// A mapping domain's maptrack handles: get_maptrack_handle / put_maptrack_handle (grant_table.c
-// L537-711, L608-631) with one vCPU, as pure functions. docs/semantics.md §6.
+// A mapping domain's maptrack handles, one free list per vCPU: get_maptrack_handle (grant_table.c
+// L640-718) with _get_maptrack_handle (L544-572) and steal_maptrack_handle (L584-613), and
+// put_maptrack_handle (L615-638), as pure functions. docs/semantics.md §6.
 
 import type { Handle } from '../ops/op.ts';
 import { MAPTRACK_PER_PAGE } from '../xen/abi.ts';
@@ -10,44 +11,116 @@ import { IntMap } from './intMap.ts';
 function maptrackOf(
   limit: number,
   maxFrames: number,
-  freeList: FreeList,
+  lists: readonly FreeList[],
   mappings: IntMap<GrantMapping>,
 ): Maptrack {
-  return { limit, maxFrames, freeList, mappings };
+  const [freeList = FreeList.EMPTY, ...others] = lists;
+  return others.length === 0
+    ? { limit, maxFrames, freeList, mappings }
+    : { limit, maxFrames, freeList, otherFreeLists: others, mappings };
 }
 
-export function emptyMaptrack(maxFrames: number): Maptrack {
-  return maptrackOf(0, maxFrames, FreeList.EMPTY, IntMap.empty());
+/** Every vCPU's free list, vCPU 0 first. */
+export function freeLists(mt: Maptrack): readonly FreeList[] {
+  return mt.otherFreeLists === undefined ? [mt.freeList] : [mt.freeList, ...mt.otherFreeLists];
 }
 
-/** A handle and the table after taking it, or undefined: GNTST_no_space. */
-export function allocateHandle(mt: Maptrack): { handle: Handle; maptrack: Maptrack } | undefined {
-  // _get_maptrack_handle L537-565: the list always keeps one entry (head->next == TAIL fails)
-  const head = mt.freeList.head;
-  if (head !== undefined && mt.freeList.length >= 2) {
-    const maptrack = maptrackOf(mt.limit, mt.maxFrames, mt.freeList.shift(), mt.mappings);
-    return { handle: head, maptrack };
+/** grant_table_init_vcpu (L4035-4040): every vCPU starts with no list (head = tail = TAIL). */
+export function emptyMaptrack(maxFrames: number, vcpus = 1): Maptrack {
+  const lists = Array.from({ length: vcpus }, () => FreeList.EMPTY);
+  return maptrackOf(0, maxFrames, lists, IntMap.empty());
+}
+
+function withLists(mt: Maptrack, lists: readonly FreeList[], limit = mt.limit): Maptrack {
+  return maptrackOf(limit, mt.maxFrames, lists, mt.mappings);
+}
+
+function replaced(lists: readonly FreeList[], vcpu: number, list: FreeList): FreeList[] {
+  const next = lists.slice();
+  next[vcpu] = list;
+  return next;
+}
+
+/** _get_maptrack_handle(t, v) L544-572: v's head, but never v's last entry (the sentinel a put
+ * appends after), nor anything from a list never set up. */
+function takeFrom(
+  lists: readonly FreeList[],
+  vcpu: number,
+): { handle: Handle; lists: FreeList[] } | undefined {
+  const list = lists[vcpu] ?? FreeList.EMPTY;
+  const head = list.head;
+  if (head === undefined || list.length < 2) return undefined;
+  return { handle: head, lists: replaced(lists, vcpu, list.shift()) };
+}
+
+/** steal_maptrack_handle(t, curr) L584-613: try each vCPU's list in turn; the first that can
+ * give one does, and the handle becomes the thief's (L601: its entry's vcpu := curr). Xen starts
+ * at a random vCPU (get_random() % max_vcpus); we start at the one after the thief and go round,
+ * the thief itself last (docs/semantics.md §6: a documented deviation). */
+function steal(
+  lists: readonly FreeList[],
+  thief: number,
+): { handle: Handle; lists: FreeList[] } | undefined {
+  for (let i = 1; i <= lists.length; i++) {
+    const taken = takeFrom(lists, (thief + i) % lists.length);
+    if (taken !== undefined) return taken;
   }
-  // get_maptrack_handle L680-708: a new frame; its first handle is returned directly and the
-  // other 255 are chained in front of the old (sentinel-only) list.
-  if (mt.limit / MAPTRACK_PER_PAGE < mt.maxFrames) {
-    const handle = mt.limit;
-    const fresh = FreeList.range(handle + 1, handle + MAPTRACK_PER_PAGE - 1);
-    const limit = mt.limit + MAPTRACK_PER_PAGE;
-    return {
-      handle,
-      maptrack: maptrackOf(limit, mt.maxFrames, fresh.concat(mt.freeList), mt.mappings),
-    };
-  }
-  // Stealing from the only vCPU fails as well (L577-606): no handle.
   return undefined;
 }
 
-/** put_maptrack_handle L608-631: the entry becomes free and the handle goes to the list's tail. */
-export function putHandle(mt: Maptrack, handle: Handle): Maptrack {
-  return maptrackOf(mt.limit, mt.maxFrames, mt.freeList.push(handle), mt.mappings.without(handle));
+/** get_maptrack_handle(lgt) for vCPU `vcpu`: a handle (or none: GNTST_no_space) and the table
+ * after. The table may change even with no handle: the sentinel steal (L672-683) keeps its
+ * entry when the second steal finds nothing. */
+export function allocateHandle(
+  mt: Maptrack,
+  vcpu: number,
+): { handle: Handle | undefined; maptrack: Maptrack } {
+  const lists = freeLists(mt);
+  // L648-651: the caller's own list first
+  const own = takeFrom(lists, vcpu);
+  if (own !== undefined) return { handle: own.handle, maptrack: withLists(mt, own.lists) };
+  // L660-661, L686-715: a new frame while below max_maptrack_frames. Its first handle is
+  // returned; the other 255 (entry vcpu = the caller, L699) go in front of the caller's list.
+  if (mt.limit / MAPTRACK_PER_PAGE < mt.maxFrames) {
+    const handle = mt.limit;
+    const fresh = FreeList.range(handle + 1, handle + MAPTRACK_PER_PAGE - 1);
+    const mine = lists[vcpu] ?? FreeList.EMPTY;
+    const grown = replaced(lists, vcpu, fresh.concat(mine));
+    return { handle, maptrack: withLists(mt, grown, mt.limit + MAPTRACK_PER_PAGE) };
+  }
+  // L663-684: no headroom. A caller whose list was never set up first steals one more entry as
+  // its tail sentinel (L672-683), then steals the handle it returns.
+  let current: readonly FreeList[] = lists;
+  if ((lists[vcpu] ?? FreeList.EMPTY).length === 0) {
+    const sentinel = steal(lists, vcpu);
+    if (sentinel === undefined) return { handle: undefined, maptrack: mt };
+    current = replaced(sentinel.lists, vcpu, FreeList.of([sentinel.handle]));
+  }
+  const stolen = steal(current, vcpu);
+  return stolen === undefined
+    ? { handle: undefined, maptrack: current === lists ? mt : withLists(mt, current) }
+    : { handle: stolen.handle, maptrack: withLists(mt, stolen.lists) };
+}
+
+/** put_maptrack_handle L615-638: the entry becomes free and the handle goes to the tail of the
+ * list of the vCPU recorded in its entry (`vcpu`: the one that mapped it, L627), whichever vCPU
+ * unmaps. */
+export function putHandle(mt: Maptrack, handle: Handle, vcpu: number): Maptrack {
+  const lists = freeLists(mt);
+  const list = (lists[vcpu] ?? FreeList.EMPTY).push(handle);
+  return maptrackOf(
+    mt.limit,
+    mt.maxFrames,
+    replaced(lists, vcpu, list),
+    mt.mappings.without(handle),
+  );
 }
 
 export function withMapping(mt: Maptrack, handle: Handle, mapping: GrantMapping): Maptrack {
-  return maptrackOf(mt.limit, mt.maxFrames, mt.freeList, mt.mappings.with(handle, mapping));
+  return maptrackOf(mt.limit, mt.maxFrames, freeLists(mt), mt.mappings.with(handle, mapping));
+}
+
+/** The vCPU a mapping's handle goes back to (struct grant_mapping's vcpu; absent: vCPU 0). */
+export function mappingVcpu(m: GrantMapping): number {
+  return m.vcpu ?? 0;
 }

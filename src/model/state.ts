@@ -35,14 +35,20 @@ export interface GrantMapping {
   readonly granter: DomId; // the domain whose table holds `ref`
   readonly ref: Ref;
   readonly flags: number; // GNTMAP_* bits still held: host_map and/or device_map, readonly, ...
+  /** The vCPU that made the mapping, whose free list the handle goes back to (the entry's
+   * `vcpu`); absent means vCPU 0, so that one-vCPU states are as they always were. */
+  readonly vcpu?: number;
 }
 
-/** A mapping domain's maptrack table (single vCPU): handles in use, and the free list in Xen's
- * allocation order (front = next handle handed out; the last one is the list's sentinel). */
+/** A mapping domain's maptrack table: handles in use, and each vCPU's free list in Xen's
+ * allocation order (front = next handle handed out; the last one is the list's sentinel; an
+ * empty list is one never set up: v->maptrack_head == v->maptrack_tail == MAPTRACK_TAIL). */
 export interface Maptrack {
   readonly limit: number; // maptrack_limit: handles 0..limit-1 exist
   readonly maxFrames: number; // max_maptrack_frames
-  readonly freeList: FreeList;
+  readonly freeList: FreeList; // vCPU 0's
+  /** vCPU k's list is otherFreeLists[k-1]; absent when the domain has one vCPU (config.vcpus). */
+  readonly otherFreeLists?: readonly FreeList[];
   readonly mappings: IntMap<GrantMapping>; // by handle
 }
 

@@ -109,6 +109,8 @@ export interface MapGrantRefArgs {
 export interface MapGrantRefOp {
   readonly kind: 'map_grant_ref';
   readonly caller: DomId;
+  /** The calling vCPU of `caller` (absent: 0): its maptrack free list gives the handles. */
+  readonly vcpu?: number;
   readonly batch: readonly MapGrantRefArgs[];
 }
 

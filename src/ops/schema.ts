@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import type { GrantConfig } from '../config.ts';
+import { vcpusOf } from '../configDefaults.ts';
 import type { Op } from './op.ts';
 import { actingDomain, MAX_BATCH } from './op.ts';
 
@@ -64,6 +65,7 @@ export const OpSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('map_grant_ref'),
       caller: u16,
+      vcpu: u16.optional(),
       batch: z
         .array(z.object({ dom: u16, ref: u32, flags: u32, hostAddr: addr }).strict())
         .max(MAX_BATCH),
@@ -135,6 +137,9 @@ export function opProblem(op: Op, config: GrantConfig): string | null {
   const acting = actingDomain(op);
   if (acting >= config.domains) {
     return `acting domain d${acting} does not exist (the config has ${config.domains} domains)`;
+  }
+  if (op.kind === 'map_grant_ref' && (op.vcpu ?? 0) >= vcpusOf(config)) {
+    return `vCPU v${op.vcpu ?? 0} of d${acting} does not exist (the config has ${vcpusOf(config)} vCPUs per domain)`;
   }
   return null;
 }

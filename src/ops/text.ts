@@ -4,7 +4,7 @@
 //   grant_access(d1 ref=8 -> d2 gfn=3 ro)       end_access(d1 ref=8)
 //   grant_transfer(d1 ref=9 <- d2 gfn=5)        end_transfer(d1 ref=9)
 //   raw_write(d1 ref=8 flags=0x19 domid=2 frame=3)
-//   map(d2: d1 ref=8 host|ro @0x5000; d1 ref=9 dev @0x0)
+//   map(d2: d1 ref=8 host|ro @0x5000; d1 ref=9 dev @0x0)   map(d2 v1: d1 ref=8 host @0x1000)
 //   unmap(d2: h=0 host=0x5000 dev=0x0)          transfer(d2: gfn=3 -> d1 ref=9)
 //   setup_table(d1: dom=self frames=2)          query_size(d0: dom=d1)
 //   unmap_and_replace(d2: h=0 host=0x5000 new=0x6000)
@@ -116,7 +116,7 @@ export function formatOp(op: Op): string {
     case 'read_mapped':
       return `read_mapped(${dom(op.dom)} @${hex(op.hostAddr)} off=${op.off} len=${op.len})`;
     case 'map_grant_ref':
-      return `map(${dom(op.caller)}: ${op.batch.map(formatMap).join('; ')})`;
+      return `map(${dom(op.caller)}${op.vcpu ? ` v${op.vcpu}` : ''}: ${op.batch.map(formatMap).join('; ')})`;
     case 'unmap_grant_ref':
       return `unmap(${dom(op.caller)}: ${op.batch.map(formatUnmap).join('; ')})`;
     case 'transfer':
@@ -358,7 +358,12 @@ function parseBody(kind: string, body: string): Op {
       return op;
     }
     case 'map': {
-      const { caller, rest } = hyper();
+      // "d2 v1:": the calling vCPU, written only when it is not 0
+      const vcpuAt = /^(.*\S)\s+v(\d+)$/.exec(colon < 0 ? '' : body.slice(0, colon).trim());
+      const { caller, rest } = vcpuAt
+        ? { caller: parseDom(vcpuAt[1] ?? ''), rest: body.slice(colon + 1) }
+        : hyper();
+      const vcpu = vcpuAt ? parseNumber(vcpuAt[2] ?? '', 'vCPU') : 0;
       const batch = parseBatch(rest, (w) => {
         const d = parseDom(w.next('granting domain'));
         const ref = field(w, 'ref');
@@ -367,7 +372,9 @@ function parseBody(kind: string, body: string): Op {
         if (!at.startsWith('@')) throw new ParseError(`expected @address, got '${at}'`);
         return { dom: d, ref, flags, hostAddr: parseNumber(at.slice(1), 'host address') };
       });
-      return { kind: 'map_grant_ref', caller, batch };
+      return vcpu === 0
+        ? { kind: 'map_grant_ref', caller, batch }
+        : { kind: 'map_grant_ref', caller, vcpu, batch };
     }
     case 'unmap': {
       const { caller, rest } = hyper();

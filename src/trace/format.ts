@@ -145,7 +145,15 @@ const InterleavingSchema = z
   .object({
     setup: z.array(OpSchema),
     actors: z
-      .array(z.object({ dom: z.number().int().min(0), ops: z.array(OpSchema).min(1) }).strict())
+      .array(
+        z
+          .object({
+            dom: z.number().int().min(0),
+            vcpu: z.number().int().min(0).optional(),
+            ops: z.array(OpSchema).min(1),
+          })
+          .strict(),
+      )
       .min(1)
       .max(4),
     schedule: z.array(z.number().int().min(0).max(3)),

@@ -44,7 +44,12 @@ export const MaptrackJsonSchema = z
     limit: int,
     maxFrames: int,
     freeList: z.array(handle),
-    mappings: pairs(z.object({ granter: int, ref: int, flags: int }).strict(), handle),
+    /** vCPUs 1..'s free lists; absent with one vCPU. */
+    otherFreeLists: z.array(z.array(handle)).optional(),
+    mappings: pairs(
+      z.object({ granter: int, ref: int, flags: int, vcpu: int.optional() }).strict(),
+      handle,
+    ),
   })
   .strict();
 export const HostMappingJsonSchema = z.object({ mfn: int, writable: z.boolean() }).strict();
@@ -141,9 +146,14 @@ function domainToJson(d: DomainState): StateJson['domains'][number] {
       limit: d.maptrack.limit,
       maxFrames: d.maptrack.maxFrames,
       freeList: d.maptrack.freeList.toArray(),
+      ...(d.maptrack.otherFreeLists === undefined
+        ? {}
+        : { otherFreeLists: d.maptrack.otherFreeLists.map((list) => list.toArray()) }),
       mappings: sortedPairs(d.maptrack.mappings).map(([k, m]) => [
         k,
-        { granter: m.granter, ref: m.ref, flags: m.flags },
+        m.vcpu === undefined
+          ? { granter: m.granter, ref: m.ref, flags: m.flags }
+          : { granter: m.granter, ref: m.ref, flags: m.flags, vcpu: m.vcpu },
       ]),
     },
     hostVaPages: d.hostVaPages,
@@ -211,6 +221,9 @@ export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
         limit: d.maptrack.limit,
         maxFrames: d.maptrack.maxFrames,
         freeList: FreeList.of(d.maptrack.freeList),
+        ...(d.maptrack.otherFreeLists === undefined
+          ? {}
+          : { otherFreeLists: d.maptrack.otherFreeLists.map((list) => FreeList.of(list)) }),
         mappings: IntMap.from(d.maptrack.mappings),
       },
       hostVaPages: d.hostVaPages,

@@ -162,6 +162,20 @@ describe('grantcheck exec and list', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('acting domain d9 does not exist');
   });
+  it('--vcpus: a map names its vCPU; the other vCPU then steals from its list', async () => {
+    const ops = [
+      'grant_access(d1 ref=8 -> d2 gfn=0 ro)',
+      'map(d2 v1: d1 ref=8 dev|ro @0x0)',
+      'map(d2: d1 ref=8 dev|ro @0x0)',
+    ];
+    const r = await cli('exec', '--vcpus', '2', ...ops);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/map\(d2 v1: .*okay h=0/);
+    expect(r.out).toMatch(/map\(d2: .*okay h=2/); // steals 1 as its sentinel, then 2
+    const one = await cli('exec', ...ops);
+    expect(one.code).toBe(2);
+    expect(one.err).toContain('vCPU v1 of d2 does not exist');
+  });
   it('lists suites, invariants, op kinds and faults', async () => {
     const r = await cli('list');
     expect(r.code).toBe(0);

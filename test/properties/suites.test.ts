@@ -55,6 +55,22 @@ describe.each([
   });
 });
 
+// Two vCPUs per domain: maps come from either vCPU's free list, steal from the other's, and
+// return handles to the mapper's list; model and impl must agree throughout.
+describe('with two vCPUs per domain', () => {
+  const config = makeConfig({ vcpus: 2 });
+  it.each(SUITE_NAMES)(
+    'suite %s passes and covers every expected outcome within 300 runs',
+    (name) => {
+      const suite = buildSuite(name, config);
+      if (!suite) throw new Error(`no suite ${name}`);
+      const outcome = runSuite(suite, { seed: 1, runs: 300 });
+      expect(explain(outcome)).toBe('pass');
+      expect(suite.expectedOutcomes.filter((o) => !outcome.stats.coverage.has(o))).toEqual([]);
+    },
+  );
+});
+
 describe('expected outcomes', () => {
   it('count GNTMAP_contains_pte map elements apart, by status, and demand okay and general_error', () => {
     const suite = buildSuite('conformance');

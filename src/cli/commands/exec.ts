@@ -22,14 +22,17 @@ import { writeError } from '../write.ts';
 export interface ExecFlags {
   readonly out?: string;
   readonly domains?: string;
+  readonly vcpus?: string;
   readonly fault?: string;
 }
 
 export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io): CliOutcome {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
+  const vcpus = parseIntOption('vcpus', flags.vcpus, 1, 4);
   const config = GrantConfigSchema.parse({
     ...DEFAULT_CONFIG,
     ...(domains === undefined ? {} : { domains }),
+    ...(vcpus === undefined || vcpus === 1 ? {} : { vcpus }),
   });
   const out = flags.out === undefined ? undefined : checkOutFile('out', flags.out);
   const fault = flags.fault === undefined ? undefined : findFault(flags.fault);

@@ -16,7 +16,7 @@ import type { ExplorerResult } from '../../faults/explore.ts';
 import type { Suite } from '../../harness/suite.ts';
 import { writeTrace } from '../../trace/io.ts';
 import type { RaceKill } from '../../faults/race.ts';
-import { killRace, programOps } from '../../faults/race.ts';
+import { killRace, programOps, raceConfig } from '../../faults/race.ts';
 import { buildInterleavedTrace } from '../../interleave/trace.ts';
 import { TOOL } from '../../version.ts';
 import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
@@ -182,7 +182,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
         const path = join(outDir, `fault-${fault.id}.json`);
         const trace = buildInterleavedTrace({
           tool: TOOL,
-          config: DEFAULT_CONFIG,
+          config: raceConfig(DEFAULT_CONFIG, fault.race),
           fault: fault.id,
           origin: { engine: 'interleave', mode: 'exhaustive', reduction: true },
           scenario: fault.race,

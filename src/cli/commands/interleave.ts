@@ -5,14 +5,15 @@
 
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { DEFAULT_CONFIG, GrantConfigSchema } from '../../config.ts';
+import { DEFAULT_CONFIG, GrantConfigSchema, vcpusOf } from '../../config.ts';
+import { raceConfig } from '../../faults/race.ts';
 import { findFault } from '../../faults/index.ts';
 import type { RaceSearch } from '../../faults/fault.ts';
 import { exploreFewestPreemptions } from '../../interleave/exhaustive.ts';
 import { randomInterleavings, runScheduled } from '../../interleave/random.ts';
 import { startOf } from '../../interleave/run.ts';
 import type { Scenario } from '../../interleave/scenario.ts';
-import { scenarioProblem } from '../../interleave/scenario.ts';
+import { actorName, scenarioProblem } from '../../interleave/scenario.ts';
 import { renderColumns } from '../../interleave/columns.ts';
 import type { InterleaveViolation } from '../../interleave/check.ts';
 import { buildInterleavedTrace } from '../../interleave/trace.ts';
@@ -68,15 +69,15 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
   }
   const race: RaceSearch = fault?.race ?? DEFAULT_RACE;
   const parts = fault?.parts ?? {};
-  const config = GrantConfigSchema.parse(DEFAULT_CONFIG);
+  const config = GrantConfigSchema.parse(raceConfig(DEFAULT_CONFIG, race));
   const fixed: Scenario = { setup: race.setup, actors: race.actors };
-  const problem = scenarioProblem(fixed, config.domains);
+  const problem = scenarioProblem(fixed, config.domains, vcpusOf(config));
   if (problem !== null) return { kind: 'internal', error: new Error(`race search: ${problem}`) };
 
   const say = (line: string) => {
     if (!flags.json) io.out(`${line}\n`);
   };
-  const actorsText = race.actors.map((a, i) => `a${i} d${a.dom}`).join(', ');
+  const actorsText = race.actors.map((a, i) => `a${i} ${actorName(a)}`).join(', ');
   say(
     `grantcheck interleave: ${race.actors.length} actors (${actorsText}), setup ${race.setup.length} ops${fault ? `, fault ${fault.id}` : ''}`,
   );

@@ -23,6 +23,7 @@ import { sameVerdict } from '../../trace/format.ts';
 import { renderColumns } from '../../interleave/columns.ts';
 import type { Scenario } from '../../interleave/scenario.ts';
 import { scenarioProblem } from '../../interleave/scenario.ts';
+import { vcpusOf } from '../../configDefaults.ts';
 import { replayInterleaved, scenarioOfTrace } from '../../interleave/trace.ts';
 import { opProblem } from '../../ops/schema.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
@@ -95,7 +96,9 @@ function replayInterleavedTrace(
   }
   const scenario = scenarioOfTrace(trace);
   if (scenario === undefined) return badFile(file, 'no interleaving');
-  const problem = scenarioProblem(scenario, trace.config.domains) ?? opsProblem(scenario, trace);
+  const problem =
+    scenarioProblem(scenario, trace.config.domains, vcpusOf(trace.config)) ??
+    opsProblem(scenario, trace);
   if (problem !== null) return badFile(file, `interleaving: ${problem}`);
   const replay = replayInterleaved(trace, scenario, fault?.parts ?? {}, INVARIANTS);
   const failed = replay.verdict.kind === 'violation';

@@ -27,6 +27,7 @@ export interface RunFlags {
   readonly runs?: string;
   readonly maxOps?: string;
   readonly domains?: string;
+  readonly vcpus?: string;
   readonly out?: string;
   readonly json?: boolean;
   readonly fault?: string;
@@ -57,9 +58,18 @@ function readFlags(flags: RunFlags): {
   // and zod is the largest part of start-up (a test keeps the bounds equal to the schema's).
   // Real Xen runs dom0 alone, with Xen's own limits (src/subject/xen/config.ts).
   const base = flags.subject === XEN_SUBJECT ? XEN_DOM0_CONFIG : DEFAULT_CONFIG;
-  const config: GrantConfig = { ...base, ...(domains === undefined ? {} : { domains }) };
+  const vcpus = parseIntOption('vcpus', flags.vcpus, 1, 4);
+  const config: GrantConfig = {
+    ...base,
+    ...(domains === undefined ? {} : { domains }),
+    ...(vcpus === undefined || vcpus === 1 ? {} : { vcpus }),
+  };
   const xenProblem = flags.subject === XEN_SUBJECT ? xenConfigProblem(config) : null;
-  if (xenProblem !== null) throw new UsageError(`--domains: ${xenProblem}`);
+  if (xenProblem !== null) {
+    throw new UsageError(
+      `${vcpus !== undefined && vcpus > 1 ? '--vcpus' : '--domains'}: ${xenProblem}`,
+    );
+  }
   const names = flags.suite === undefined || flags.suite === 'all' ? SUITE_NAMES : [flags.suite];
   const suites = names.map((name) => {
     const suite = buildSuite(name, config);

@@ -37,9 +37,10 @@ export class XenDomain {
     maxGrantFrames: number,
     maxMaptrackFrames: number,
     p2m: ReadonlyMap<Gfn, Mfn>,
+    vcpus = 1,
   ) {
     this.grantTable = new GrantTable(id, maxGrantFrames);
-    this.maptrack = new MaptrackTable(maxMaptrackFrames);
+    this.maptrack = new MaptrackTable(maxMaptrackFrames, vcpus, id);
     this.locks = new DomainLocks(id);
     this.totPages = p2m.size;
     this.p2m = p2m;

@@ -20,7 +20,7 @@ import { gnttabUnmapGrantRef } from './unmapGrantRef.ts';
 export function doGrantTableOp(xen: Hypervisor, op: HypercallOp): Steps<OpResult> {
   switch (op.kind) {
     case 'map_grant_ref':
-      return gnttabMapGrantRef(xen, op.caller, op.batch);
+      return gnttabMapGrantRef(xen, op.caller, op.batch, op.vcpu ?? 0);
     case 'unmap_grant_ref':
       return gnttabUnmapGrantRef(xen, op.caller, op.batch);
     case 'transfer':

@@ -3,7 +3,7 @@
 // rcu_lock_domain_by_any_id, and XSM_TARGET mirrors the dummy policy (xsm/dummy.h).
 
 import type { GrantConfig } from '../../config.ts';
-import { initialGfn, initialMfn, MFN_BASE } from '../../configDefaults.ts';
+import { initialGfn, initialMfn, MFN_BASE, vcpusOf } from '../../configDefaults.ts';
 import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
 import { DOMID_SELF } from '../../xen/abi.ts';
 import type { ImplParts } from '../parts.ts';
@@ -43,6 +43,7 @@ export class Hypervisor {
           config.maxGrantFrames,
           config.maxMaptrackFrames,
           p2m,
+          vcpusOf(config),
         ),
       );
     }

@@ -8,9 +8,16 @@
 //   page_alloc:dN     d->page_alloc_lock (spin_lock; gnttab_transfer, share_xen_page_with_guest)
 //   p2m:dN            d's p2m lock, held by get_gfn_unshare .. put_gfn and by
 //                     guest_physmap_add_page (x86 gfn_lock: gnttab_transfer L2290-2442)
+//   maptrack:dN       d's grant_table->maptrack_lock (spin_lock; get_maptrack_handle, around
+//                     growing the maptrack by a frame)
+//   maptrack_freelist:dN:vK
+//                     vCPU K of d's maptrack_freelist_lock (spin_lock; _get_maptrack_handle,
+//                     put_maptrack_handle, and get_maptrack_handle's updates of K's list)
 // Order (grant-tables.txt, and gnttab_transfer's XSA-73 comment): grant lock, then active entry,
 // then page_alloc_lock; no path holds two domains' grant locks, and only swap_grant_ref (under
-// the write lock) holds two active entries.
+// the write lock) holds two active entries. The maptrack locks are leaves: taken with no other
+// lock held (get_maptrack_handle runs before map_grant_ref takes the grant lock, and
+// put_maptrack_handle after unmap_common drops it), and never two at once.
 
 import type { DomId, Ref } from '../../ops/op.ts';
 import type { LockPause } from '../steps.ts';
@@ -63,5 +70,36 @@ export class DomainLocks {
   /** active_entry_release(act) */
   activeEntryRelease(ref: Ref): LockPause {
     return this.activePauses(ref)[1];
+  }
+}
+
+/** A domain's maptrack lock pauses (made once): maptrack:dN and one freelist lock per vCPU. */
+export class MaptrackLocks {
+  readonly maptrackLock: LockPause;
+  readonly maptrackUnlock: LockPause;
+  private readonly freelist: (readonly [LockPause, LockPause])[];
+
+  constructor(dom: DomId, vcpus: number) {
+    const maptrack = `maptrack:d${dom}`;
+    this.maptrackLock = pause('acquire', 'write', maptrack);
+    this.maptrackUnlock = pause('release', 'write', maptrack);
+    this.freelist = Array.from({ length: vcpus }, (_, v) => {
+      const name = `maptrack_freelist:d${dom}:v${v}`;
+      return [pause('acquire', 'write', name), pause('release', 'write', name)] as const;
+    });
+  }
+
+  /** spin_lock(&v->maptrack_freelist_lock) */
+  freelistLock(v: number): LockPause {
+    const pauses = this.freelist[v];
+    if (pauses === undefined) throw new Error(`no vCPU ${v}`);
+    return pauses[0];
+  }
+
+  /** spin_unlock(&v->maptrack_freelist_lock) */
+  freelistUnlock(v: number): LockPause {
+    const pauses = this.freelist[v];
+    if (pauses === undefined) throw new Error(`no vCPU ${v}`);
+    return pauses[1];
   }
 }

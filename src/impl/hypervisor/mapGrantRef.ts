@@ -1,5 +1,5 @@
-// GNTTABOP_map_grant_ref, one element: map_grant_ref (L1003-1383), every check in
-// Xen's order, the undo path included; gnttab_map_grant_ref (L1385-1407) drives a batch.
+// GNTTABOP_map_grant_ref, one element: map_grant_ref (L986-1358), every check in
+// Xen's order, the undo path included; gnttab_map_grant_ref (L1360-1382) drives a batch.
 
 import type { DomId, Handle, MapGrantRefArgs, Ref } from '../../ops/op.ts';
 import type { MapElementResult, MapGrantRefResult } from '../../ops/result.ts';
@@ -37,7 +37,7 @@ import {
   putPageType,
 } from './mm.ts';
 
-/** The pin increment a map asks for (L1023-1035): one counter per mapping kind requested. */
+/** The pin increment a map asks for (L1006-1011): one counter per mapping kind requested. */
 export function pinIncrementFor(flags: number): number {
   const readonly = (flags & GNTMAP_readonly) !== 0;
   let pinIncr = 0;
@@ -46,13 +46,13 @@ export function pinIncrementFor(flags: number): number {
   return pinIncr;
 }
 
-/** The overflow test of L1088-1099: refused once a counter being incremented has its top bit
+/** The overflow test of L1067-1074: refused once a counter being incremented has its top bit
  * set, i.e. at 128, not 255 (GNTPIN_incr2oflow_mask). */
 export function pinIncrementRefused(pin: number, pinIncr: number): boolean {
   return (pin & GNTPIN_incr2oflow_mask(pinIncr)) !== 0;
 }
 
-/** map_grant_ref's unlock_out_clear (L1372-1373): get_paged_frame failed after _set_status set
+/** map_grant_ref's unlock_out_clear (L1347-1348): get_paged_frame failed after _set_status set
  * GTF_reading (and GTF_writing); clear what the pins do not justify (with pin 0: both). */
 export function* mapUnlockOutClear(
   xen: Hypervisor,
@@ -64,22 +64,27 @@ export function* mapUnlockOutClear(
   yield* xen.parts.reduceStatusForPin(shared, ref, pin, readonly);
 }
 
-/** map_grant_ref's page reference phase (L1192-1230), "only need to grab
+/** map_grant_ref's page reference phase (L1167-1205), "only need to grab
  * another reference if device_map claimed the other one": must the host mapping take a page
  * reference of its own, besides the one in hand? */
 export function deviceMapClaimedRef(flags: number): boolean {
   return (flags & GNTMAP_device_map) !== 0;
 }
 
-/** gnttab_host_mapping_get_page_type (x86.h L60-61): a writable host mapping takes a writable
+/** gnttab_host_mapping_get_page_type (x86.h L66-67): a writable host mapping takes a writable
  * type reference when L == R or R is PV; every domain is PV here. */
 function hostMappingGetPageType(readonly: boolean): boolean {
   return !readonly;
 }
 
-/** Every failure after the handle was taken gives it back (map_grant_ref L1381). */
-function failed(parts: ImplParts, lgt: MaptrackTable, handle: Handle, status: number) {
-  parts.putMaptrackHandle(lgt, handle);
+/** Every failure after the handle was taken gives it back (map_grant_ref L1356). */
+function* failed(
+  parts: ImplParts,
+  lgt: MaptrackTable,
+  handle: Handle,
+  status: number,
+): Steps<MapElementResult> {
+  yield* parts.putMaptrackHandle(lgt, handle);
   return { status };
 }
 
@@ -87,79 +92,80 @@ export function* mapGrantRef(
   xen: Hypervisor,
   ld: DomId,
   op: MapGrantRefArgs,
+  vcpu: number,
 ): Steps<MapElementResult> {
   const parts = xen.parts;
   const readonly = (op.flags & GNTMAP_readonly) !== 0;
 
   const pinIncr = pinIncrementFor(op.flags);
-  // map_grant_ref L1031: neither host_map nor device_map
+  // map_grant_ref L1013: neither host_map nor device_map
   if (pinIncr === 0) return { status: GNTST_bad_gntref };
 
-  // (L1037-1044: flag checks for external mappers; every domain is PV.)
+  // (L1020-1027: flag checks for external mappers; every domain is PV.)
   const rd = xen.rcuLockDomainById(op.dom);
-  // map_grant_ref L1046: no such domain (DOMID_SELF included)
+  // map_grant_ref L1029: no such domain (DOMID_SELF included)
   if (rd === undefined) return { status: GNTST_bad_domain };
-  // (L1053-1059: xsm_grant_mapref; the dummy policy allows.)
+  // (L1036-1042: xsm_grant_mapref; the dummy policy allows.)
 
   const lgt = xen.domain(ld).maptrack;
-  const handle = parts.getMaptrackHandle(lgt);
-  // map_grant_ref L1062: get_maptrack_handle found nothing
+  const handle = yield* parts.getMaptrackHandle(lgt, vcpu);
+  // map_grant_ref L1045-1052: get_maptrack_handle found nothing for the calling vCPU
   if (handle === INVALID_MAPTRACK_HANDLE) return { status: GNTST_no_space };
 
   const rgt = rd.grantTable;
   const locks = rd.locks;
   const ref = op.ref;
   if (pausing) yield locks.grantReadLock; // L1055
-  // map_grant_ref L1076: ref beyond nr_grant_entries
+  // map_grant_ref L1059: ref beyond nr_grant_entries
   if (ref >= rgt.nrGrantEntries) {
     if (pausing) yield locks.grantReadUnlock;
-    return failed(parts, lgt, handle, GNTST_bad_gntref);
+    return yield* failed(parts, lgt, handle, GNTST_bad_gntref);
   }
 
   if (pausing) yield locks.activeEntryAcquire(ref); // L1065
   const act = rgt.active;
   const shared = rgt.shared;
   const pin = act.pinOf(ref);
-  // map_grant_ref L1088: pinned by another grantee, or a counter at 128. (is_sub_page is never
+  // map_grant_ref L1068: pinned by another grantee, or a counter at 128. (is_sub_page is never
   // set: only copies set it, and copies are not modelled.)
   if (pin !== 0 && (act.domidOf(ref) !== ld || parts.pinIncrementRefused(pin, pinIncr))) {
     if (pausing) yield rd.locks.activeEntryRelease(ref);
     if (pausing) yield rd.locks.grantReadUnlock;
-    return failed(parts, lgt, handle, GNTST_general_error);
+    return yield* failed(parts, lgt, handle, GNTST_general_error);
   }
 
   let inHand = -1; // the page reference get_paged_frame took (first pin only)
   if (pin === 0 || (!readonly && (pin & (GNTPIN_hstw_mask | GNTPIN_devw_mask)) === 0)) {
     const rc = yield* parts.setStatus(shared, ref, pin !== 0, readonly, true, ld);
-    // map_grant_ref L1108: _set_status refused (type, grantee or read-only)
+    // map_grant_ref L1084: _set_status refused (type, grantee or read-only)
     if (rc !== GNTST_okay) {
       if (pausing) yield rd.locks.activeEntryRelease(ref);
       if (pausing) yield rd.locks.grantReadUnlock;
-      return failed(parts, lgt, handle, rc);
+      return yield* failed(parts, lgt, handle, rc);
     }
     if (pin === 0) {
       if (pausing) yield shared.before('loadFrame', ref);
       const gfn = shared.loadFrame(ref);
       const got = parts.getPagedFrame(xen, rd.id, gfn);
       if (got < 0) {
-        // map_grant_ref L1120: get_paged_frame's bad_page (or eagain)
+        // map_grant_ref L1095: get_paged_frame's bad_page (or eagain)
         yield* parts.mapUnlockOutClear(xen, shared, ref, act.pinOf(ref), readonly);
         if (pausing) yield rd.locks.activeEntryRelease(ref);
         if (pausing) yield rd.locks.grantReadUnlock;
-        return failed(parts, lgt, handle, got);
+        return yield* failed(parts, lgt, handle, got);
       }
       inHand = got;
       act.setHolder(ref, ld, got);
     }
   }
 
-  // Pins go up before page references are taken (L1135).
+  // Pins go up before page references are taken (L1110).
   act.setPin(ref, (act.pinOf(ref) + pinIncr) >>> 0);
   const mfn = act.mfnOf(ref);
   if (pausing) yield rd.locks.activeEntryRelease(ref); // L1116-1117: page references are taken unlocked
   if (pausing) yield rd.locks.grantReadUnlock;
 
-  // Page reference phase (L1144-1239): one reference in hand, from get_paged_frame or here.
+  // Page reference phase (L1119-1214): one reference in hand, from get_paged_frame or here.
   let refcnt = 0;
   let typecnt = 0;
   let hostMapCreated = false;
@@ -170,7 +176,7 @@ export function* mapGrantRef(
   if (owner !== NO_OWNER) refcnt++;
 
   if (!xen.frames.valid(mfn)) {
-    // map_grant_ref L1157-1191: no page struct (MMIO); R has no iomem permission here
+    // map_grant_ref L1132-1166: no page struct (MMIO); R has no iomem permission here
     rc = GNTST_general_error;
   } else if (owner === rd.id) {
     let ok = true;
@@ -189,20 +195,20 @@ export function* mapGrantRef(
         if (ok) typecnt++;
       }
       if (ok) {
-        // map_grant_ref L1222: create_grant_host_mapping failed (no L1 slot at host_addr)
+        // map_grant_ref L1199: create_grant_host_mapping failed (no L1 slot at host_addr)
         rc = parts.createGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags);
         hostMapCreated = rc === GNTST_okay;
       }
     }
-    // map_grant_ref L1231 (could_not_pin): a type or page reference was refused
+    // map_grant_ref L1208 (could_not_pin): a type or page reference was refused
     if (!ok) rc = GNTST_general_error;
   } else {
-    // map_grant_ref L1231 (could_not_pin): the page is no longer R's
+    // map_grant_ref L1208 (could_not_pin): the page is no longer R's
     rc = GNTST_general_error;
   }
 
   if (rc !== GNTST_okay) {
-    // undo_out (L1338-1370): everything this element did, in reverse.
+    // undo_out (L1313-1345): everything this element did, in reverse.
     if (hostMapCreated) parts.replaceGrantHostMapping(xen, ld, op.hostAddr, mfn, op.flags, 0);
     for (; typecnt > 0; typecnt--) putPageType(xen, mfn);
     for (; refcnt > 0; refcnt--) putPage(xen, mfn);
@@ -214,11 +220,11 @@ export function* mapGrantRef(
     yield* parts.reduceStatusForPin(shared, ref, after, readonly);
     if (pausing) yield rd.locks.activeEntryRelease(ref);
     if (pausing) yield rd.locks.grantReadUnlock;
-    return failed(parts, lgt, handle, rc);
+    return yield* failed(parts, lgt, handle, rc);
   }
 
-  // (L1248-1317: IOMMU bookkeeping is not modelled.)
-  // L1325-1329: domid and ref first, then flags (u16: higher GNTMAP bits are dropped).
+  // (L1223-1292: IOMMU bookkeeping is not modelled.)
+  // L1300-1304: domid and ref first, then flags (u16: higher GNTMAP bits are dropped).
   lgt.setDomid(handle, op.dom);
   lgt.setRef(handle, ref);
   lgt.setFlags(handle, op.flags & 0xffff);
@@ -234,10 +240,11 @@ export function gnttabMapGrantRef(
   xen: Hypervisor,
   ld: DomId,
   batch: readonly MapGrantRefArgs[],
+  vcpu = 0,
 ): Steps<MapGrantRefResult> {
   return eachElement(
     batch,
-    (op) => xen.parts.mapGrantRef(xen, ld, op),
+    (op) => xen.parts.mapGrantRef(xen, ld, op, vcpu),
     (results): MapGrantRefResult => ({ kind: 'map_grant_ref', results }),
   );
 }

@@ -1,34 +1,50 @@
-// A mapping domain's maptrack table and its single vCPU's handle free list, as in Xen:
-// `struct grant_mapping` (L281-287), get_maptrack_handle (L633-711), _get_maptrack_handle
-// (L537-565), steal_maptrack_handle (L577-606), put_maptrack_handle (L608-631).
+// A mapping domain's maptrack table and its vCPUs' handle free lists, as in Xen:
+// `struct grant_mapping` (L288-294), get_maptrack_handle (L640-718), _get_maptrack_handle
+// (L544-572), steal_maptrack_handle (L584-613), put_maptrack_handle (L615-638), with the locks
+// they take: each vCPU's maptrack_freelist_lock and the table's maptrack_lock.
 
 import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';
+import { pausing, type Steps } from '../steps.ts';
 import { TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
+import { MaptrackLocks } from './locks.ts';
 
-/** INVALID_MAPTRACK_HANDLE (L535): same value as MAPTRACK_TAIL. */
+/** INVALID_MAPTRACK_HANDLE (L542): same value as MAPTRACK_TAIL. */
 export const INVALID_MAPTRACK_HANDLE = MAPTRACK_TAIL;
 
 // sizeof(struct grant_mapping) = 16: { u32 ref; u16 flags; domid_t domid; u32 vcpu; u32 pad }.
 const MAPTRACK_ENTRY_SIZE = 16;
 
-/** L's maptrack frames (all in one buffer, in Xen's entry layout) plus the vCPU's free list.
- * Every write goes through a setter, which renews `version` (../version.ts). */
+/** L's maptrack frames (all in one buffer, in Xen's entry layout) plus each vCPU's free list
+ * (v->maptrack_head / maptrack_tail). Every write goes through a setter, which renews `version`
+ * (../version.ts). */
 export class MaptrackTable {
   private buffer: ArrayBuffer;
   private u32: Uint32Array;
   private u16: Uint16Array;
   private limit_ = 0;
-  private head_: number = MAPTRACK_TAIL;
-  private tail_: number = MAPTRACK_TAIL;
+  private heads: number[];
+  private tails: number[];
   private saved: MaptrackSnapshot | undefined;
+  /** The lock pauses, with more than one vCPU only: with one, no other actor can take this
+   * domain's maptrack locks (actors are vCPUs), and a pause no one can contend would only add
+   * schedules. */
+  readonly locks: MaptrackLocks | undefined;
   /** Content version of entries, limit, head and tail. */
   version = freshVersion();
   /** The handles whose entry was written (../touch.ts); a new frame or limit resets it. */
   readonly touched = new TouchLog();
 
-  constructor(readonly maxMaptrackFrames: number) {
+  constructor(
+    readonly maxMaptrackFrames: number,
+    readonly vcpus = 1,
+    dom: DomId = 0,
+  ) {
+    // grant_table_init_vcpu (L4035-4040): head = tail = MAPTRACK_TAIL
+    this.heads = Array.from({ length: vcpus }, () => MAPTRACK_TAIL);
+    this.tails = Array.from({ length: vcpus }, () => MAPTRACK_TAIL);
+    this.locks = vcpus > 1 ? new MaptrackLocks(dom, vcpus) : undefined;
     this.buffer = new ArrayBuffer(0);
     this.u32 = new Uint32Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
@@ -43,21 +59,35 @@ export class MaptrackTable {
     this.version = freshVersion();
     this.touched.reset();
   }
-  /** v->maptrack_head of the one vCPU. */
+  /** v->maptrack_head of vCPU `v`. */
+  headOf(v: number): number {
+    return this.heads[v] ?? MAPTRACK_TAIL;
+  }
+  setHead(v: number, handle: number): void {
+    this.heads[v] = handle;
+    this.version = freshVersion();
+  }
+  /** v->maptrack_tail of vCPU `v`. */
+  tailOf(v: number): number {
+    return this.tails[v] ?? MAPTRACK_TAIL;
+  }
+  setTail(v: number, handle: number): void {
+    this.tails[v] = handle;
+    this.version = freshVersion();
+  }
+  /** vCPU 0's head (the only one with one vCPU). */
   get head(): number {
-    return this.head_;
+    return this.headOf(0);
   }
   set head(handle: number) {
-    this.head_ = handle;
-    this.version = freshVersion();
+    this.setHead(0, handle);
   }
-  /** v->maptrack_tail of the one vCPU. */
+  /** vCPU 0's tail. */
   get tail(): number {
-    return this.tail_;
+    return this.tailOf(0);
   }
   set tail(handle: number) {
-    this.tail_ = handle;
-    this.version = freshVersion();
+    this.setTail(0, handle);
   }
 
   /** nr_maptrack_frames(t) */
@@ -93,6 +123,16 @@ export class MaptrackTable {
     this.touched.touch(handle);
   }
 
+  /** The vCPU whose free list the handle returns to (u32 at offset 8). */
+  vcpu(handle: Handle): number {
+    return this.u32[handle * 4 + 2] ?? 0;
+  }
+  setVcpu(handle: Handle, vcpu: number): void {
+    this.u32[handle * 4 + 2] = vcpu;
+    this.version = freshVersion();
+    this.touched.touch(handle);
+  }
+
   /** Publish one more zeroed frame (alloc_xenheap_page + clear_page); limit is raised by the
    * caller after the entries are linked. */
   addFrame(): void {
@@ -113,8 +153,8 @@ export class MaptrackTable {
         version: this.version,
         entries: this.buffer.slice(0),
         limit: this.limit_,
-        head: this.head_,
-        tail: this.tail_,
+        heads: this.heads.slice(),
+        tails: this.tails.slice(),
       };
     }
     return this.saved;
@@ -130,8 +170,8 @@ export class MaptrackTable {
       this.u16 = new Uint16Array(this.buffer);
     }
     this.limit_ = s.limit;
-    this.head_ = s.head;
-    this.tail_ = s.tail;
+    this.heads = s.heads.slice();
+    this.tails = s.tails.slice();
     this.version = s.version;
     this.touched.reset();
     this.saved = s;
@@ -142,62 +182,110 @@ export interface MaptrackSnapshot {
   readonly version: number;
   readonly entries: ArrayBuffer;
   readonly limit: number;
-  readonly head: number;
-  readonly tail: number;
+  readonly heads: readonly number[];
+  readonly tails: readonly number[];
 }
 
-/** _get_maptrack_handle(t, v): pop the free list's head, but never its last entry. */
-export function takeMaptrackHandle(t: MaptrackTable): Handle {
-  const head = t.head;
-  if (head === MAPTRACK_TAIL) return INVALID_MAPTRACK_HANDLE; // no frame for this vCPU yet
-  // Always keep one entry in the free list, so that a free can append at the tail.
-  const next = t.ref(head);
-  if (next === MAPTRACK_TAIL) return INVALID_MAPTRACK_HANDLE;
-  t.head = next;
-  return head;
+/** _get_maptrack_handle's shape: a handle off vCPU `v`'s list, or INVALID_MAPTRACK_HANDLE. */
+export type TakeMaptrackHandle = (t: MaptrackTable, v: number) => Steps<Handle>;
+
+/** _get_maptrack_handle(t, v) L544-572: pop v's head under v's maptrack_freelist_lock, but
+ * never its last entry. */
+export function* takeMaptrackHandle(t: MaptrackTable, v: number): Steps<Handle> {
+  const locks = t.locks;
+  if (pausing && locks) yield locks.freelistLock(v); // L549
+  const head = t.headOf(v);
+  let handle: Handle = INVALID_MAPTRACK_HANDLE; // no frame for this vCPU yet (L553-557)
+  if (head !== MAPTRACK_TAIL) {
+    // Always keep one entry in the free list, so that a free can append at the tail.
+    const next = t.ref(head);
+    if (next !== MAPTRACK_TAIL) {
+      t.setHead(v, next);
+      handle = head;
+    }
+  }
+  if (pausing && locks) yield locks.freelistUnlock(v); // L569
+  return handle;
 }
 
-/** steal_maptrack_handle(t, curr): try every vCPU's list; with one vCPU that is our own list,
- * which _get_maptrack_handle has just found empty. */
-export function stealMaptrackHandle(t: MaptrackTable): Handle {
-  return takeMaptrackHandle(t);
+/** steal_maptrack_handle(t, curr) L584-613: each vCPU's list in turn; a stolen handle's entry
+ * records the thief (L601). Xen starts at get_random() % max_vcpus; we start at the vCPU after
+ * the thief and go round (docs/semantics.md §6), as the model does. */
+export function* stealMaptrackHandle(
+  t: MaptrackTable,
+  curr: number,
+  take: TakeMaptrackHandle = takeMaptrackHandle,
+): Steps<Handle> {
+  for (let i = 1; i <= t.vcpus; i++) {
+    const handle = yield* take(t, (curr + i) % t.vcpus);
+    if (handle !== INVALID_MAPTRACK_HANDLE) {
+      t.setVcpu(handle, curr);
+      return handle;
+    }
+  }
+  return INVALID_MAPTRACK_HANDLE;
 }
 
-/** get_maptrack_handle(lgt): the vCPU's list; else a new frame while below
- * max_maptrack_frames (its first handle returned, the rest pushed at the list's head); else
- * steal. INVALID_MAPTRACK_HANDLE when all fail (map_grant_ref: GNTST_no_space). */
-export function getMaptrackHandle(t: MaptrackTable): Handle {
-  const handle = takeMaptrackHandle(t);
+/** get_maptrack_handle(lgt) L640-718 for vCPU `curr`: its list; else, under maptrack_lock, a new
+ * frame while below max_maptrack_frames (its first handle returned, the rest pushed at the head
+ * of curr's list); else steal. INVALID_MAPTRACK_HANDLE when all fail (GNTST_no_space). */
+export function getMaptrackHandle(t: MaptrackTable, curr: number): Steps<Handle> {
+  return getMaptrackHandleWith(takeMaptrackHandle, t, curr);
+}
+
+/** get_maptrack_handle over a given _get_maptrack_handle (a fault may replace that one). */
+export function* getMaptrackHandleWith(
+  take: TakeMaptrackHandle,
+  t: MaptrackTable,
+  curr: number,
+): Steps<Handle> {
+  const handle = yield* take(t, curr);
   if (handle !== INVALID_MAPTRACK_HANDLE) return handle;
 
+  const locks = t.locks;
+  if (pausing && locks) yield locks.maptrackLock; // L653
   if (t.nrFrames >= t.maxMaptrackFrames) {
-    if (t.tail === MAPTRACK_TAIL) {
-      // Uninitialised free list: steal one extra entry as the tail sentinel.
-      const sentinel = stealMaptrackHandle(t);
+    if (pausing && locks) yield locks.maptrackUnlock; // L666
+    if (t.tailOf(curr) === MAPTRACK_TAIL) {
+      // L672-683: uninitialised free list: steal one extra entry as the tail sentinel.
+      const sentinel = yield* stealMaptrackHandle(t, curr, take);
       if (sentinel === INVALID_MAPTRACK_HANDLE) return sentinel;
+      if (pausing && locks) yield locks.freelistLock(curr); // L677
       t.setRef(sentinel, MAPTRACK_TAIL);
-      t.tail = sentinel;
-      if (t.head === MAPTRACK_TAIL) t.head = sentinel;
+      t.setTail(curr, sentinel);
+      if (t.headOf(curr) === MAPTRACK_TAIL) t.setHead(curr, sentinel);
+      if (pausing && locks) yield locks.freelistUnlock(curr); // L682
     }
-    return stealMaptrackHandle(t);
+    return yield* stealMaptrackHandle(t, curr, take);
   }
 
   t.addFrame();
   const first = t.limit;
-  for (let i = 0; i < MAPTRACK_PER_PAGE; i++) t.setRef(first + i, first + i + 1);
+  for (let i = 0; i < MAPTRACK_PER_PAGE; i++) {
+    t.setRef(first + i, first + i + 1);
+    t.setVcpu(first + i, curr); // L699
+  }
   // Set the tail directly if this is the vCPU's first frame.
-  if (t.tail === MAPTRACK_TAIL) t.tail = first + MAPTRACK_PER_PAGE - 1;
+  if (t.tailOf(curr) === MAPTRACK_TAIL) t.setTail(curr, first + MAPTRACK_PER_PAGE - 1);
   t.limit += MAPTRACK_PER_PAGE;
-  // The new frame's last entry links to the old head; the list now starts at first+1.
-  t.setRef(first + MAPTRACK_PER_PAGE - 1, t.head);
-  t.head = first + 1;
+  if (pausing && locks) yield locks.maptrackUnlock; // L710
+  // L712-715: the new frame's last entry links to curr's old head; the list now starts at first+1.
+  if (pausing && locks) yield locks.freelistLock(curr);
+  t.setRef(first + MAPTRACK_PER_PAGE - 1, t.headOf(curr));
+  t.setHead(curr, first + 1);
+  if (pausing && locks) yield locks.freelistUnlock(curr);
   return first;
 }
 
-/** put_maptrack_handle(t, handle): append to the tail (FIFO), so handles are not reused at once. */
-export function putMaptrackHandle(t: MaptrackTable, handle: Handle): void {
-  t.setRef(handle, MAPTRACK_TAIL);
-  const prevTail = t.tail;
-  t.tail = handle;
+/** put_maptrack_handle(t, handle) L615-638: append to the tail (FIFO, so handles are not reused
+ * at once) of the list of the vCPU in the handle's entry, whichever vCPU frees it. */
+export function* putMaptrackHandle(t: MaptrackTable, handle: Handle): Steps<void> {
+  t.setRef(handle, MAPTRACK_TAIL); // L624, outside the lock
+  const v = t.vcpu(handle); // L627
+  const locks = t.locks;
+  if (pausing && locks) yield locks.freelistLock(v); // L629
+  const prevTail = t.tailOf(v);
+  t.setTail(v, handle);
   t.setRef(prevTail, handle);
+  if (pausing && locks) yield locks.freelistUnlock(v); // L637
 }

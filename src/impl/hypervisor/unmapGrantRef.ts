@@ -1,6 +1,6 @@
-// GNTTABOP_unmap_grant_ref: gnttab_unmap_grant_ref (L1699-1743) runs phase 1,
-// unmap_common (L1409-1604), for up to GNTTAB_UNMAP_BATCH_SIZE elements, then phase 2,
-// unmap_common_complete (L1606-1677), for each. Handles are freed in phase 1 (XSA-218).
+// GNTTABOP_unmap_grant_ref: gnttab_unmap_grant_ref (L1670-1714) runs phase 1,
+// unmap_common (L1384-1575), for up to GNTTAB_UNMAP_BATCH_SIZE elements, then phase 2,
+// unmap_common_complete (L1577-1648), for each. Handles are freed in phase 1 (XSA-218).
 
 import type { DomId, Handle, Mfn, Ref, UnmapGrantRefArgs } from '../../ops/op.ts';
 import type { UnmapGrantRefResult } from '../../ops/result.ts';
@@ -62,27 +62,27 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   const parts = xen.parts;
   const lgt = xen.domain(ld).maptrack;
   const handle = op.handle;
-  // unmap_common L1426: handle beyond maptrack_limit
+  // unmap_common L1401: handle beyond maptrack_limit
   if (handle >= lgt.limit) {
     op.status = GNTST_bad_handle;
     return;
   }
-  // unmap_common L1437: the entry is free
+  // unmap_common L1412: the entry is free
   if (lgt.flags(handle) === 0) {
     op.status = GNTST_bad_handle;
     return;
   }
   const dom = lgt.domid(handle);
   const rd = xen.rcuLockDomainById(dom);
-  // unmap_common L1445: domain_crash(ld). Domains never die here, so this is a harness bug.
+  // unmap_common L1425: domain_crash(ld). Domains never die here, so this is a harness bug.
   if (rd === undefined)
     throw new Error(`unmap_common: granter d${dom} of handle ${handle} is gone`);
-  // (L1454-1460: xsm_grant_unmapref; the dummy policy allows.)
+  // (L1429-1435: xsm_grant_unmapref; the dummy policy allows.)
   op.rd = dom;
   const rgt = rd.grantTable;
   if (pausing) yield rd.locks.grantReadLock; // L1441
   op.ref = lgt.ref(handle);
-  // unmap_common L1480: the ref is beyond the granter's table
+  // unmap_common L1455: the ref is beyond the granter's table
   if (op.ref >= rgt.nrGrantEntries) {
     if (pausing) yield rd.locks.grantReadUnlock;
     op.status = GNTST_bad_handle;
@@ -91,7 +91,7 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   // Re-read under the active entry's lock (L1467-1484): a racing unmap may have won.
   if (pausing) yield rd.locks.activeEntryAcquire(op.ref);
   const flags = lgt.flags(handle);
-  // unmap_common L1505: freed, or reused for another grant, meanwhile
+  // unmap_common L1479: freed, or reused for another grant, meanwhile
   if (flags === 0 || lgt.domid(handle) !== dom || lgt.ref(handle) !== op.ref) {
     if (pausing) yield rd.locks.activeEntryRelease(op.ref);
     if (pausing) yield rd.locks.grantReadUnlock;
@@ -100,7 +100,7 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   }
   op.mfn = rgt.active.mfnOf(op.ref);
 
-  // unmap_common L1514: dev_bus_addr given for a device mapping, and not mfn << 12 (a full
+  // unmap_common L1489: dev_bus_addr given for a device mapping, and not mfn << 12 (a full
   // compare: low bits count too). Nothing is unmapped, not even the host part.
   if (op.devBusAddr !== 0 && flags & GNTMAP_device_map && op.devBusAddr !== op.mfn * PAGE_SIZE) {
     if (pausing) yield rd.locks.activeEntryRelease(op.ref);
@@ -111,7 +111,7 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
 
   if (op.hostAddr !== 0 && flags & GNTMAP_host_map) {
     const rc = parts.replaceGrantHostMapping(xen, ld, op.hostAddr, op.mfn, flags, op.newAddr);
-    // unmap_common L1527: replace_grant_host_mapping refused (no slot, or the PTE does not match)
+    // unmap_common L1497: replace_grant_host_mapping refused (no slot, or the PTE does not match)
     if (rc < 0) {
       if (pausing) yield rd.locks.activeEntryRelease(op.ref);
       if (pausing) yield rd.locks.grantReadUnlock;
@@ -127,23 +127,22 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
     op.done |= GNTMAP_device_map | (flags & GNTMAP_readonly);
   }
 
-  // L1512-1524: the entry is cleared under the lock and its handle freed just after; here both
-  // happen before the unlock (one part), which no schedule of single-vCPU domains can tell apart.
-  parts.unmapPutHandle(xen, lgt, handle);
+  // L1512-1524: the entry is cleared under the locks, its handle freed after they are dropped
+  const putHandle = parts.unmapPutHandle(xen, lgt, handle);
   if (pausing) yield rd.locks.activeEntryRelease(op.ref);
   if (pausing) yield rd.locks.grantReadUnlock;
-  // (L1563-1600: IOMMU counters and log-dirty are not modelled.)
+  if (putHandle) yield* parts.putMaptrackHandle(lgt, handle);
+  // (L1534-1571: IOMMU counters and log-dirty are not modelled.)
   op.status = GNTST_okay;
 }
 
-/** unmap_common's put_handle (L1541-1553): once neither a host nor a device part is left, clear
- * the entry and free its handle. In phase 1 since XSA-218, so that two elements of one batch
- * cannot both find the entry empty. */
-export function unmapPutHandle(xen: Hypervisor, lgt: MaptrackTable, handle: Handle): void {
-  if ((lgt.flags(handle) & (GNTMAP_device_map | GNTMAP_host_map)) === 0) {
-    lgt.setFlags(handle, 0);
-    xen.parts.putMaptrackHandle(lgt, handle);
-  }
+/** unmap_common's put_handle (L1512-1516): once neither a host nor a device part is left, clear
+ * the entry; its handle is then freed (L1523-1524). In phase 1 since XSA-218, so that two
+ * elements of one batch cannot both find the entry empty. */
+export function unmapPutHandle(_xen: Hypervisor, lgt: MaptrackTable, handle: Handle): boolean {
+  if ((lgt.flags(handle) & (GNTMAP_device_map | GNTMAP_host_map)) !== 0) return false;
+  lgt.setFlags(handle, 0);
+  return true;
 }
 
 /** Phase 2: drop the page references and pins of what phase 1 removed, then recompute the
@@ -172,7 +171,7 @@ export function* unmapCommonComplete(xen: Hypervisor, ld: DomId, op: UnmapCommon
   if (pausing) yield rd.locks.grantReadUnlock;
 }
 
-/** unmap_common_complete's put_page / put_page_and_type (L1637-1669): drop the page
+/** unmap_common_complete's put_page / put_page_and_type (L1608-1640): drop the page
  * reference, and for a writable mapping the type reference, of each part phase 1 removed.
  * `done` decides, not the mapping's flags: since XSA-224(a) a device part left in place
  * (dev_bus_addr 0) keeps its references. An MMIO frame has no page to put. */

@@ -50,7 +50,8 @@ export function mapGrantRef(
     s.domains = domains;
   });
   const batch: Batch = { state: start, domains };
-  for (const args of op.batch) results.push(mapOne(batch, op.caller, args));
+  const vcpu = op.vcpu ?? 0;
+  for (const args of op.batch) results.push(mapOne(batch, op.caller, vcpu, args));
   // A batch that changed nothing returns the very state it was given, as a per-element step did.
   const changed = batch.state !== start || domains.some((d, i) => d !== state.domains[i]);
   return { state: changed ? batch.state : state, result: { kind: 'map_grant_ref', results } };
@@ -61,10 +62,11 @@ export function mapGrantRef(
 function refused(
   batch: Batch,
   ld: DomId,
-  taken: { handle: number; maptrack: Maptrack },
+  taken: { handle: number; maptrack: Maptrack; vcpu: number },
   status: number,
 ): MapElementResult {
-  const maptrack = putHandle(taken.maptrack, taken.handle);
+  // the entry's vcpu is the caller's: set with its frame (L699) or by the steal (L601)
+  const maptrack = putHandle(taken.maptrack, taken.handle, taken.vcpu);
   editDomain(batch, ld, (d) => {
     d.maptrack = maptrack;
   });
@@ -83,7 +85,7 @@ function setGranterEntry(
   });
 }
 
-function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResult {
+function mapOne(batch: Batch, ld: DomId, vcpu: number, args: MapGrantRefArgs): MapElementResult {
   const { state } = batch;
   const inc = pinIncrement(args.flags);
   // L1006-1018: neither host_map nor device_map → bad_gntref (not a flags error)
@@ -94,10 +96,19 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
   const mapper = domainAt(state, ld);
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
   if (mapper === undefined) return { status: GNTST_bad_domain };
-  // L1044-1052: no maptrack handle (the free list keeps its last entry) → no_space
-  const taken = allocateHandle(mapper.maptrack);
-  if (taken === undefined) return { status: GNTST_no_space };
-  const { handle } = taken;
+  // L1045-1052: no maptrack handle for the calling vCPU (each list keeps its last entry; a
+  // sentinel steal may still have moved one) → no_space
+  const got = allocateHandle(mapper.maptrack, vcpu);
+  const { handle } = got;
+  if (handle === undefined) {
+    if (got.maptrack !== mapper.maptrack) {
+      editDomain(batch, ld, (d) => {
+        d.maptrack = got.maptrack;
+      });
+    }
+    return { status: GNTST_no_space };
+  }
+  const taken = { handle, maptrack: got.maptrack, vcpu };
 
   const ref = args.ref;
   // L1057-1061: ref beyond the granter's table → bad_gntref
@@ -156,7 +167,9 @@ function mapOne(batch: Batch, ld: DomId, args: MapGrantRefArgs): MapElementResul
   setGranterEntry(batch, granter.id, ref, entry, mapWith(table.active, ref, pinned));
   // L1300-1304: record the mapping; maptrack flags are a u16 (guest_avail bits dropped;
   // GNTMAP_contains_pte kept, so unmap reads host_addr as this map did)
-  const mapping = { granter: granter.id, ref, flags: args.flags & 0xffff };
+  const flags = args.flags & 0xffff;
+  const mapping =
+    vcpu === 0 ? { granter: granter.id, ref, flags } : { granter: granter.id, ref, flags, vcpu };
   editDomain(batch, ld, (d) => {
     d.maptrack = withMapping(taken.maptrack, handle, mapping);
     // create_grant_pv_mapping replaces whatever PTE was in the slot (put_page_from_l1e for the old one)

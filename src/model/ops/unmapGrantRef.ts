@@ -18,7 +18,7 @@ import {
 import { entryAt } from '../entry.ts';
 import { replaceGrantPvMapping } from '../hostPte.ts';
 import { domainAt, isIndex } from '../lookup.ts';
-import { putHandle, withMapping } from '../maptrack.ts';
+import { mappingVcpu, putHandle, withMapping } from '../maptrack.ts';
 import { pinIncrement, subtractPins, totalPins } from '../pins.ts';
 import type { ModelState } from '../state.ts';
 import { reduceStatusForPin } from '../status.ts';
@@ -96,12 +96,8 @@ export function unmapOne(
   // L1512-1524: the handle is freed (to the tail) once neither kind remains
   const maptrack =
     (remaining & (GNTMAP_host_map | GNTMAP_device_map)) === 0
-      ? putHandle(mt, args.handle)
-      : withMapping(mt, args.handle, {
-          granter: mapping.granter,
-          ref: mapping.ref,
-          flags: remaining,
-        });
+      ? putHandle(mt, args.handle, mappingVcpu(mapping))
+      : withMapping(mt, args.handle, { ...mapping, flags: remaining });
   const unmapped = editDomain(state, ld, (d) => {
     d.maptrack = maptrack;
     d.hostMappings = hostMappings;

@@ -142,6 +142,9 @@ export function stateFromWire(state: WireState): ModelState {
               limit: d.maptrack.limit,
               maxFrames: d.maptrack.maxFrames,
               freeList: FreeList.of(d.maptrack.freeList),
+              ...(d.maptrack.otherFreeLists === undefined
+                ? {}
+                : { otherFreeLists: d.maptrack.otherFreeLists.map((list) => FreeList.of(list)) }),
               mappings: IntMap.from(d.maptrack.mappings),
             }
           : base.maptrack,

@@ -35,5 +35,8 @@ export function xenConfigProblem(config: GrantConfig): string | null {
   }
   // The agent refuses it too, but only after a boot.
   if (config.pv !== true) return 'not PV (config.pv), but dom0 under real Xen is a PV guest';
+  // One agent thread, and Xen's steal starts at a random vCPU (docs/semantics.md §6).
+  if ((config.vcpus ?? 1) > 1)
+    return `${config.vcpus} vCPUs (config.vcpus), but the agent maps from one`;
   return null;
 }

@@ -117,3 +117,43 @@ describe('lock and access order, per op', () => {
     expect(pauses.filter((p) => p.includes('p2m'))).toEqual([]);
   });
 });
+
+describe('maptrack locks, with two vCPUs (get/put_maptrack_handle L544-718)', () => {
+  const s = new GrantSystem(makeConfig({ vcpus: 2, maxMaptrackFrames: 1 }));
+  s.apply(op('grant_access(d1 ref=8 -> d2 gfn=0 rw)'));
+  const freelist = (v: number, ...inner: string[]) => [
+    `lock maptrack_freelist:d2:v${v}`,
+    ...inner,
+    `unlock maptrack_freelist:d2:v${v}`,
+  ];
+
+  it('a first map: own list empty, maptrack_lock over the new frame, then the list updated', () => {
+    expect(pausesOf(s, 'map(d2: d1 ref=8 host @0x1000)')).toEqual([
+      ...freelist(0), // _get_maptrack_handle: no list yet
+      'lock maptrack:d2',
+      'unlock maptrack:d2',
+      ...freelist(0), // the frame's handles go in front of v0's list
+      ...underBothLocks(1, 8, 'load combo d1:8', 'cmpxchg combo d1:8', 'load frame d1:8'),
+    ]);
+  });
+
+  it("the other vCPU, with no headroom: steals its sentinel and a handle from v0's list", () => {
+    expect(pausesOf(s, 'map(d2 v1: d1 ref=8 host @0x2000)')).toEqual([
+      ...freelist(1), // its own list: none
+      'lock maptrack:d2',
+      'unlock maptrack:d2', // no headroom
+      ...freelist(0), // steal (starting after v1): v0 gives the sentinel
+      ...freelist(1), // the sentinel becomes v1's list
+      ...freelist(0), // steal again: v0 gives the handle
+      ...underBothLocks(1, 8),
+    ]);
+  });
+
+  it("unmap: the handle goes back to its entry's vCPU list after the grant locks", () => {
+    expect(pausesOf(s, 'unmap(d2: h=2 host=0x2000 dev=0x0)')).toEqual([
+      ...underBothLocks(1, 8),
+      ...freelist(1), // put_maptrack_handle: handle 2 was stolen by v1
+      ...underBothLocks(1, 8),
+    ]);
+  });
+});

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { abstract } from '../../../src/impl/index.ts';
 import {
-  getMaptrackHandle,
+  getMaptrackHandle as getSteps,
   INVALID_MAPTRACK_HANDLE,
   MaptrackTable,
-  putMaptrackHandle,
+  putMaptrackHandle as putSteps,
 } from '../../../src/impl/hypervisor/maptrack.ts';
+import { runToEnd } from '../../../src/impl/steps.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_readonly,
@@ -19,6 +20,9 @@ function walk(t: MaptrackTable): number[] {
   for (let h = t.head; h !== MAPTRACK_TAIL; h = t.ref(h)) list.push(h);
   return list;
 }
+
+const getMaptrackHandle = (t: MaptrackTable, vcpu = 0): number => runToEnd(getSteps(t, vcpu));
+const putMaptrackHandle = (t: MaptrackTable, handle: number): void => runToEnd(putSteps(t, handle));
 
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from }, (_, i) => from + i);

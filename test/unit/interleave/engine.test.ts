@@ -4,6 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../../src/config.ts';
+import type { GrantConfig } from '../../../src/config.ts';
+import { raceConfig } from '../../../src/faults/race.ts';
 import type { ImplParts } from '../../../src/impl/index.ts';
 import { abstract, DEFAULT_PARTS } from '../../../src/impl/index.ts';
 import { FAULTS } from '../../../src/faults/index.ts';
@@ -25,9 +27,13 @@ const options = { reduction: true, invariants: INVARIANTS };
 
 /** Every schedule's outcome, by running every schedule: the ops' results in program order and
  * the final state's key. */
-function outcomes(scenario: Scenario, parts: Partial<ImplParts>): Set<string> {
+function outcomes(
+  scenario: Scenario,
+  parts: Partial<ImplParts>,
+  cfg: GrantConfig = config,
+): Set<string> {
   const seen = new Set<string>();
-  const start = startOf(config, parts, scenario);
+  const start = startOf(cfg, parts, scenario);
   const visit = (prefix: number[]) => {
     const run = new InterleavedRun(start);
     for (const a of prefix) run.step(a);
@@ -123,13 +129,14 @@ describe('interleave: the reduction on every race fault scenario (correct impl)'
     '%s: the reduced search reaches every outcome of the full one',
     (_, race) => {
       const scenario: Scenario = { setup: race.setup, actors: race.actors };
+      const cfg = raceConfig(config, race);
       const reduced = new Set<string>();
-      const o = exploreSchedules(startOf(config, {}, scenario), {
+      const o = exploreSchedules(startOf(cfg, {}, scenario), {
         ...options,
         onSchedule: (run) => reduced.add(outcomeOf(run)),
       });
       expect(o.failure).toBeUndefined();
-      expect(reduced).toEqual(outcomes(scenario, {}));
+      expect(reduced).toEqual(outcomes(scenario, {}, cfg));
     },
   );
 });

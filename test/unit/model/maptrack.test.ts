@@ -8,8 +8,8 @@ import { DEV, RO, Sim, grant, handleOf, map, mapArgs, range, unmap, unmapArgs } 
 function take(mt: Maptrack, n: number): { handles: number[]; mt: Maptrack } {
   const handles: number[] = [];
   for (let i = 0; i < n; i++) {
-    const a = allocateHandle(mt);
-    if (a === undefined) break;
+    const a = allocateHandle(mt, 0);
+    if (a.handle === undefined) break;
     handles.push(a.handle);
     mt = a.maptrack;
   }
@@ -31,8 +31,8 @@ describe('maptrack free list (get/put_maptrack_handle, one vCPU)', () => {
 
   it('appends freed handles at the tail (FIFO)', () => {
     let { mt } = take(emptyMaptrack(1), 3);
-    mt = putHandle(mt, 1);
-    mt = putHandle(mt, 0);
+    mt = putHandle(mt, 1, 0);
+    mt = putHandle(mt, 0, 0);
     expect(mt.freeList.toArray()).toEqual([...range(3, 256), 1, 0]);
     const next = take(mt, 1000);
     expect(next.handles.slice(-2)).toEqual([255, 1]);
