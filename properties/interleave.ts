@@ -51,3 +51,36 @@ export const DEFAULT_RACE: RaceSearch = {
     },
   ],
 };
+
+/** `grantcheck interleave --vcpus N`: vCPUs of d2 (one actor each, up to three) mapping d1's
+ * grants at once, racing on d2's maptrack. vCPU 0 has set up the maptrack (the setup map), so
+ * its list holds the rest of the first frame and every other vCPU starts with none: its first map
+ * steals (get_maptrack_handle L672-683: a sentinel, then a handle). Programs are maps and copies
+ * only: with two vCPUs of one domain the check is blind to handle numbers
+ * (src/interleave/handleBlind.ts), so no op may name one. */
+export function vcpuRace(vcpus: number): RaceSearch {
+  const refs = [8, 9];
+  return {
+    config: { vcpus },
+    setup: [
+      op('grant_access(d1 ref=8 -> d2 gfn=0 rw)'),
+      op('grant_access(d1 ref=9 -> d2 gfn=1 ro)'),
+      op('map(d2: d1 ref=8 dev|ro @0x0)'),
+    ],
+    // Three racing vCPUs at most: four single-map actors already make more schedules than an
+    // exhaustive run can take in minutes; a fourth vCPU is then a steal victim only.
+    actors: Array.from({ length: Math.min(vcpus, 3) }, (_, v) => {
+      const who = v === 0 ? 'd2' : `d2 v${v}`;
+      return {
+        dom: 2,
+        vcpu: v,
+        // Two maps each for two vCPUs; one each beyond (three actors with two maps each make
+        // millions of schedules).
+        ops: refs
+          .slice(0, vcpus === 2 ? 2 : 1)
+          .map((ref) => op(`map(${who}: d1 ref=${ref} dev|ro @0x0)`)),
+        kinds: ['map_grant_ref', 'copy'] as const,
+      };
+    }),
+  };
+}

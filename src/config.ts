@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import { DEFAULT_CONFIG } from './configDefaults.ts';
 
+/** The most vCPUs a domain may have here (an interleaving runs at most four actors). */
+export const MAX_VCPUS = 4;
+
 export const GrantConfigSchema = z
   .object({
     /** Domains 0..domains-1 exist; domain 0 is the privileged control domain. */
@@ -19,7 +22,7 @@ export const GrantConfigSchema = z
     maxMaptrackFrames: z.number().int().min(1).max(1024),
     /** vCPUs per domain (absent: 1). Each vCPU has its own maptrack free list, and a map names
      * the vCPU that makes it (grant_table.c get_maptrack_handle; docs/semantics.md §6). */
-    vcpus: z.number().int().min(1).max(4).optional(),
+    vcpus: z.number().int().min(1).max(MAX_VCPUS).optional(),
     /** PV guests' frame numbers: a PV guest names machine frames (the "gfn" in its grant
      * entries and transfers is an MFN, and Xen's p2m for it is the identity over the frames it
      * owns: x86 gfn_to_mfn of a non-translated domain). Absent or false: each domain numbers its

@@ -113,6 +113,7 @@ function buildProgram(
     )
     .option('--mode <mode>', 'random, exhaustive or both', 'both')
     .option('--fault <id>', 'run against a deliberately broken impl (its race, if it has one)')
+    .option('--vcpus <n>', 'vCPUs per domain (1-4); without --fault, n > 1 races n vCPUs of d2')
     .option('--seed <n>', 'seed for the random mode (default: fresh, printed)')
     .option('--runs <n>', 'random runs (default 300)')
     .option('--max-ops <n>', 'ops per actor program in the random mode (default 3)')

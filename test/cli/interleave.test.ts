@@ -21,6 +21,38 @@ describe('grantcheck interleave', () => {
     );
   }, 60_000);
 
+  it('--vcpus 2 races two vCPUs of d2 on its maptrack; the XSA-228 fault is caught there', async () => {
+    const r = await cli(
+      'interleave',
+      '--vcpus',
+      '2',
+      '--seed',
+      '7',
+      '--runs',
+      '100',
+      '--out',
+      tmp(),
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('2 actors (a0 d2, a1 d2 v1)');
+    expect(r.out).toMatch(
+      /exhaustive: programs of 2\+2 ops, 294 schedules \(sleep-set reduction\), .* PASS/,
+    );
+    const f = await cli(
+      'interleave',
+      '--vcpus',
+      '2',
+      '--fault',
+      'xsa-228-maptrack-pop-split',
+      '--mode',
+      'exhaustive',
+      '--out',
+      tmp(),
+    );
+    expect(f.code).toBe(1);
+    expect(f.out).toMatch(/free-list-integrity|pin-accounting/);
+  }, 60_000);
+
   it('--json summarises both modes', async () => {
     const r = await cli('interleave', '--seed', '7', '--runs', '50', '--json', '--out', tmp());
     expect(r.code).toBe(0);
@@ -90,6 +122,10 @@ describe('grantcheck interleave', () => {
       ['--runs', 'many'],
       ['--fault', 'no-such-fault'],
       ['--preemptions', '-1'],
+      ['--vcpus', '5'],
+      ['--vcpus', 'two'],
+      // the fault's race needs two vCPUs of d2
+      ['--fault', 'xsa-228-maptrack-pop-split', '--vcpus', '1'],
     ]) {
       const r = await cli('interleave', ...args);
       expect(r.code, args.join(' ')).toBe(2);

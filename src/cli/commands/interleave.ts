@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { DEFAULT_CONFIG, GrantConfigSchema, vcpusOf } from '../../config.ts';
+import { DEFAULT_CONFIG, GrantConfigSchema, MAX_VCPUS, vcpusOf } from '../../config.ts';
 import { raceConfig } from '../../faults/race.ts';
 import { findFault } from '../../faults/index.ts';
 import type { RaceSearch } from '../../faults/fault.ts';
@@ -23,7 +23,7 @@ import { writeTrace } from '../../trace/io.ts';
 import { TOOL } from '../../version.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
-import { DEFAULT_RACE, RACE_TARGETS } from '../../../properties/interleave.ts';
+import { DEFAULT_RACE, RACE_TARGETS, vcpuRace } from '../../../properties/interleave.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption } from '../options.ts';
 import { writeError } from '../write.ts';
@@ -31,6 +31,7 @@ import { DEFAULT_TRACE_DIR } from './run.ts';
 
 export interface InterleaveFlags {
   readonly fault?: string;
+  readonly vcpus?: string;
   readonly mode?: string;
   readonly seed?: string;
   readonly runs?: string;
@@ -52,6 +53,17 @@ interface Found {
   readonly detail: string;
 }
 
+/** The race to run: the fault's (with `vcpus` vCPUs per domain when given), else the default
+ * race, or with `vcpus` > 1 the race of that many vCPUs of one domain on its maptrack. */
+function chooseRace(faultRace: RaceSearch | undefined, vcpus: number | undefined): RaceSearch {
+  if (faultRace !== undefined) {
+    return vcpus === undefined
+      ? faultRace
+      : { ...faultRace, config: { ...faultRace.config, vcpus } };
+  }
+  return vcpus !== undefined && vcpus > 1 ? vcpuRace(vcpus) : DEFAULT_RACE;
+}
+
 export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
   const mode = flags.mode ?? 'both';
   if (!(MODES as readonly string[]).includes(mode)) {
@@ -67,12 +79,16 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
   if (flags.fault !== undefined && !fault) {
     return { kind: 'usage', message: `--fault: no fault '${flags.fault}' (see: grantcheck list)` };
   }
-  const race: RaceSearch = fault?.race ?? DEFAULT_RACE;
+  const vcpus = parseIntOption('vcpus', flags.vcpus, 1, MAX_VCPUS);
+  const race = chooseRace(fault?.race, vcpus);
   const parts = fault?.parts ?? {};
   const config = GrantConfigSchema.parse(raceConfig(DEFAULT_CONFIG, race));
   const fixed: Scenario = { setup: race.setup, actors: race.actors };
   const problem = scenarioProblem(fixed, config.domains, vcpusOf(config));
-  if (problem !== null) return { kind: 'internal', error: new Error(`race search: ${problem}`) };
+  if (problem !== null) {
+    if (vcpus !== undefined) return { kind: 'usage', message: `--vcpus ${vcpus}: ${problem}` };
+    return { kind: 'internal', error: new Error(`race search: ${problem}`) };
+  }
 
   const say = (line: string) => {
     if (!flags.json) io.out(`${line}\n`);
