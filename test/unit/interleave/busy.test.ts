@@ -6,7 +6,10 @@ import { makeConfig } from '../../../src/config.ts';
 import { transientlyBusy } from '../../../src/interleave/busy.ts';
 import type { CompletedOp } from '../../../src/interleave/linearize.ts';
 import { linearize } from '../../../src/interleave/linearize.ts';
+import type { ModelState } from '../../../src/model/index.ts';
 import { initialState, step } from '../../../src/model/index.ts';
+import type { Op } from '../../../src/ops/op.ts';
+import type { OpResult } from '../../../src/ops/result.ts';
 import { GNTST_bad_page, GNTST_eagain, GNTST_okay } from '../../../src/xen/abi.ts';
 import { op } from '../../support/ops.ts';
 
@@ -27,6 +30,20 @@ function history(pinned: readonly string[], overlapping: boolean): CompletedOp[]
       returned: overlapping ? 3 : 8,
       pinned: [],
     },
+  ];
+}
+
+/** A copy that pinned `pinned` (steps 0 to 6) and, inside it, actor 0's `racing` op (steps 2 to
+ * 4), observed returning `result`. */
+function duringCopy(
+  start: ModelState,
+  pinned: readonly string[],
+  racing: Op,
+  result: OpResult,
+): CompletedOp[] {
+  return [
+    { actor: 1, op: copy, result: step(start, copy).result, invoked: 0, returned: 6, pinned },
+    { actor: 0, op: racing, result, invoked: 2, returned: 4, pinned: [] },
   ];
 }
 
@@ -58,17 +75,11 @@ describe('transient results', () => {
     const start = step(granted, op('grant_access(d1 ref=10 -> d2 gfn=1 ro)')).state;
     const swap = op('swap(d1: ref=8 <-> ref=9; ref=10 <-> ref=11)');
     const rest = op('swap(d1: ref=10 <-> ref=11)');
-    const swapHistory = (pinned: readonly string[]): CompletedOp[] => [
-      { actor: 1, op: copy, result: step(start, copy).result, invoked: 0, returned: 6, pinned },
-      {
-        actor: 0,
-        op: swap,
-        result: { kind: 'swap_grant_ref', statuses: [GNTST_eagain, GNTST_okay] },
-        invoked: 2,
-        returned: 4,
-        pinned: [],
-      },
-    ];
+    const swapHistory = (pinned: readonly string[]): CompletedOp[] =>
+      duringCopy(start, pinned, swap, {
+        kind: 'swap_grant_ref',
+        statuses: [GNTST_eagain, GNTST_okay],
+      });
     // The swap's second element did its work; its first found ref 8 pinned by the copy.
     const final = step(step(start, copy).state, rest).state;
 
@@ -95,17 +106,10 @@ describe('transient results', () => {
     it('the elements kept are judged from the state the dropped ones left alone', () => {
       // 8 <-> 9 refused (8 pinned), then 9 <-> 10: ref 9 gets ref 10's grant, not ref 8's.
       const chained = op('swap(d1: ref=8 <-> ref=9; ref=9 <-> ref=10)');
-      const h: CompletedOp[] = [
-        { ...swapHistory(['d1:8'])[0]! },
-        {
-          actor: 0,
-          op: chained,
-          result: { kind: 'swap_grant_ref', statuses: [GNTST_eagain, GNTST_okay] },
-          invoked: 2,
-          returned: 4,
-          pinned: [],
-        },
-      ];
+      const h = duringCopy(start, ['d1:8'], chained, {
+        kind: 'swap_grant_ref',
+        statuses: [GNTST_eagain, GNTST_okay],
+      });
       const after = step(step(start, copy).state, op('swap(d1: ref=9 <-> ref=10)')).state;
       expect(linearize(start, h, after, transientlyBusy).kind).toBe('linearizable');
       const asIfBoth = step(step(start, copy).state, chained).state;
@@ -118,24 +122,11 @@ describe('transient results', () => {
         op('grant_transfer(d2 ref=10 <- d1 gfn=3)'),
       ].reduce((state, o) => step(state, o).state, granted);
       const transfer = op('transfer(d1: gfn=1 -> d2 ref=9; gfn=2 -> d2 ref=10)');
-      const transferHistory = (pinned: readonly string[]): CompletedOp[] => [
-        {
-          actor: 1,
-          op: copy,
-          result: step(accepting, copy).result,
-          invoked: 0,
-          returned: 6,
-          pinned,
-        },
-        {
-          actor: 0,
-          op: transfer,
-          result: { kind: 'transfer', statuses: [GNTST_bad_page, GNTST_okay] },
-          invoked: 2,
-          returned: 4,
-          pinned: [],
-        },
-      ];
+      const transferHistory = (pinned: readonly string[]): CompletedOp[] =>
+        duringCopy(accepting, pinned, transfer, {
+          kind: 'transfer',
+          statuses: [GNTST_bad_page, GNTST_okay],
+        });
       const final = step(step(accepting, copy).state, op('transfer(d1: gfn=2 -> d2 ref=10)')).state;
       expect(linearize(accepting, transferHistory(['d1:8']), final, transientlyBusy).kind).toBe(
         'linearizable',
