@@ -14,8 +14,15 @@ function op(text: string) {
   return parsed.op;
 }
 
-/** What random programs aim at: refs 8 and 9 of d1 and d2, gfns 0 and 1; pages arrive at gfn 3. */
-export const RACE_TARGETS: RaceTargets = { refs: [8, 9], doms: [1, 2], gfns: [0, 1], slots: [3] };
+/** What random programs aim at: refs 8 and 9 of d1 and d2, gfns 0 and 1; pages arrive at gfn 3;
+ * unmaps may name the device address of d1's gfn 0 (mfn 0x104). */
+export const RACE_TARGETS: RaceTargets = {
+  refs: [8, 9],
+  doms: [1, 2],
+  gfns: [0, 1],
+  slots: [3],
+  devBusAddrs: [0x104000],
+};
 
 const RACING_KINDS: readonly OpKind[] = [
   'grant_access',

@@ -29,6 +29,10 @@ export interface RaceTargets {
    * at its end, so a guest giving away the very slot a page is arriving at sees an outcome no
    * atomic order gives (docs/interleave.md, "Limits"). */
   readonly slots: readonly number[];
+  /** dev_bus_addr values an unmap names besides 0 (which leaves a device part in place): the
+   * device addresses the granted pages are mapped at (mfn << PAGE_SHIFT), so that an unmap can
+   * remove a device mapping. Absent: unmaps name 0 only. */
+  readonly devBusAddrs?: readonly number[];
 }
 
 /** A generator of `kind` ops acting for `dom`. */
@@ -74,7 +78,12 @@ export function raceOpArbitrary(kind: OpKind, dom: DomId, t: RaceTargets): fc.Ar
         .map((args): Op => ({ kind, caller: dom, batch: [args] }));
     case 'unmap_grant_ref':
       return fc
-        .record({ handle: fc.constantFrom(0, 1), hostAddr, devBusAddr: fc.constant(0) })
+        .record({
+          handle: fc.constantFrom(0, 1),
+          hostAddr,
+          devBusAddr:
+            t.devBusAddrs === undefined ? fc.constant(0) : fc.constantFrom(0, ...t.devBusAddrs),
+        })
         .map((args): Op => ({ kind, caller: dom, batch: [args] }));
     case 'unmap_and_replace':
       return fc

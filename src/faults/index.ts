@@ -24,6 +24,7 @@ import { transferIgnoresDomid } from './transferIgnoresDomid.ts';
 import { xsa134SwapAsV2 } from './xsa134SwapAsV2.ts';
 import { xsa18SwapUncheckedRefs } from './xsa18SwapUncheckedRefs.ts';
 import { xsa218UnmapDoubleFree } from './xsa218UnmapDoubleFree.ts';
+import { xsa218UnmapNoLockedRecheck } from './xsa218UnmapNoLockedRecheck.ts';
 import { xsa224DevAddrZero } from './xsa224DevAddrZero.ts';
 import { xsa224OneRefForHostAndDevice } from './xsa224OneRefForHostAndDevice.ts';
 import { xsa227MisalignedPte } from './xsa227MisalignedPte.ts';
@@ -68,6 +69,7 @@ export const FAULTS: readonly Fault[] = [
   endTransferCancelsCommitted,
   // Races (caught only by grantcheck interleave): Xen's, then the guest's.
   xsa73TransferLockOrder,
+  xsa218UnmapNoLockedRecheck,
   xsa295SetStatusGivesUp,
   setStatusNotAtomic,
   transferCommitNotAtomic,

@@ -54,6 +54,10 @@ const EXPECTED: Readonly<
       'a0 waits for grant:d2 (read) held by a1; a1 waits for page_alloc:d2 (write) held by a0',
     correctSchedules: 8,
   },
+  'xsa-218-unmap-no-locked-recheck': {
+    violation: { check: 'invariant', name: 'pin-range' },
+    correctSchedules: 9,
+  },
   'xsa-295-set-status-gives-up': {
     violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
     correctSchedules: 14,
@@ -87,7 +91,7 @@ const EXPECTED: Readonly<
 const RACES = FAULTS.filter((f) => f.race !== undefined);
 
 describe('the race faults', () => {
-  it('are the eight expected, each with distinct vCPUs as actors', () => {
+  it('are the nine expected, each with distinct vCPUs as actors', () => {
     expect(RACES.map((f) => f.id).sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const f of RACES) {
       const vcpus = f.race!.actors.map((a) => `${a.dom}.${a.vcpu ?? 0}`);
@@ -186,4 +190,46 @@ describe('race faults through both modes, as grantcheck faults runs them', () =>
       }
     },
   );
+});
+
+describe('xsa-218-unmap-no-locked-recheck, the race itself', () => {
+  const fault = RACES.find((f) => f.id === 'xsa-218-unmap-no-locked-recheck')!;
+  const vcpuConfig = raceConfig(config, fault.race);
+
+  /** a0's unmap for `first` steps, then a1's unmap of the same handle to its end, then a0's. */
+  function secondBetween(parts: Partial<ImplParts>, first: number) {
+    const run = new InterleavedRun(startOf(vcpuConfig, parts, fault.race!));
+    for (let i = 0; i < first; i++) run.step(0);
+    while (!run.finished(1)) run.step(1);
+    while (!run.finished(0)) run.step(0);
+    const d1 = run.system.xen.domains[1]!;
+    return {
+      statuses: run.completed.map((c) => c.result),
+      pin: d1.grantTable.active.pinOf(8),
+      verdict: finalVerdict(run),
+    };
+  }
+
+  // Steps of a0: begin (to the grant read lock); the grant read lock, the flags read under it.
+  const AFTER_FLAGS = 2;
+
+  it('both unmaps pass when the second reads the flags before the first takes the active entry lock', () => {
+    const { statuses, pin, verdict } = secondBetween(fault.parts, AFTER_FLAGS);
+    expect(statuses).toEqual([
+      { kind: 'unmap_grant_ref', statuses: [0] },
+      { kind: 'unmap_grant_ref', statuses: [0] },
+    ]);
+    expect(pin).toBe(0xff000000); // devr 1, dropped twice
+    expect(verdict?.check).toBe('not-linearizable'); // no atomic order has two okays
+  });
+
+  it('the correct impl refuses the second unmap in the same schedule (its re-check under the active entry lock)', () => {
+    const { statuses, pin, verdict } = secondBetween({}, AFTER_FLAGS);
+    expect(statuses).toEqual([
+      { kind: 'unmap_grant_ref', statuses: [0] },
+      { kind: 'unmap_grant_ref', statuses: [-4] },
+    ]);
+    expect(pin).toBe(0);
+    expect(verdict).toBeNull();
+  });
 });
