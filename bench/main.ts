@@ -46,6 +46,7 @@ console.log(
 const interleaved = benchInterleave();
 console.table(interleaved);
 for (const line of reductionRatios(interleaved)) console.log(line);
+(await import('./spin.ts')).printSpinBench();
 
 console.log('\nreal Xen under QEMU (--subject xen, seed 1124; one boot)');
 const xen = benchXen();

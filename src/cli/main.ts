@@ -14,7 +14,7 @@ import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
 import { UsageError } from './options.ts';
 import { SubjectError } from '../subject/subject.ts';
 
-/** The default of every `--out` as help shows it; the commands apply commands/run.ts's
+/** The default of every `--out` as help shows it; the commands apply options.ts's
  * DEFAULT_TRACE_DIR themselves (a CLI test keeps the two equal). */
 const TRACE_DIR_HELP = 'grantcheck-traces';
 
@@ -157,7 +157,7 @@ function buildProgram(
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (opts: ExploreFlags) =>
-      settle((await import('./commands/explore.ts')).exploreCommand(opts, io)),
+      settle(await (await import('./commands/explore.ts')).exploreCommand(opts, io)),
     );
 
   program

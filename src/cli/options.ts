@@ -4,6 +4,10 @@ import { outDirProblem, outFileProblem } from '../output/files.ts';
 
 export class UsageError extends Error {}
 
+/** Where every command writes counterexample traces unless --out says otherwise. (Here, not in
+ * commands/run.ts: explore and the others import it without run's suites.) */
+export const DEFAULT_TRACE_DIR = 'grantcheck-traces';
+
 export function parseIntOption(
   name: string,
   value: string | undefined,

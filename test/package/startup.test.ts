@@ -70,6 +70,28 @@ describe('what each command line loads', () => {
       expect(files.filter(heavy)).toEqual([]);
     }
   });
+
+  it('explore (the core model): the core and the explorer, none of the Xen-level path', async () => {
+    const files = await staticClosure('src/cli/commands/explore.ts');
+    expect(files).toContain('src/core/step.ts'); // the closure is real: what the core search runs
+    expect(files).toContain('src/explore/bfs.ts');
+    for (const heavy of [
+      pkg('zod'),
+      pkg('fast-check'),
+      under('src/core/trace.ts'),
+      under('src/trace/'),
+      under('src/model/'),
+      under('src/impl/'),
+      under('src/faults/'),
+      under('src/harness/'),
+      under('src/xenExplore/'),
+      under('src/refinement/'),
+      under('src/subject/wire/'),
+      under('properties/'),
+    ]) {
+      expect(files.filter(heavy)).toEqual([]);
+    }
+  });
 });
 
 describe('--version before commander', () => {

@@ -4,37 +4,53 @@
 
 import { join } from 'node:path';
 import type { CoreAction, CoreVariant } from '../../core/index.ts';
-import {
-  buildCoreTrace,
-  coreConfigProblems,
-  coreModel,
-  loadCoreTrace,
-  replayCoreTrace,
-  writeCoreTrace,
-} from '../../core/index.ts';
+import { coreConfigProblems } from '../../core/config.ts';
+import { coreModel } from '../../core/model.ts';
 import type { ExploreOptions, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { describeMemoryStop, explore } from '../../explore/index.ts';
-import { findFault } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
-import { violationName } from '../../harness/checker.ts';
-import { runOps } from '../../harness/run.ts';
 import type { Op } from '../../ops/op.ts';
-import { RefinementCheck } from '../../refinement/index.ts';
-import { buildTrace } from '../../trace/format.ts';
-import { writeTrace as writeXenTrace } from '../../trace/io.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
 import type { XenAlphabet, XenBounds, XenState } from '../../xenExplore/index.ts';
-import { XenConformance, xenBoundsProblems, xenModel } from '../../xenExplore/index.ts';
-import { INVARIANTS } from '../../../properties/invariants/index.ts';
-import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
-import { withSubject } from '../subject.ts';
+import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
 import { tryWrite } from '../write.ts';
-import { DEFAULT_TRACE_DIR } from './run.ts';
+
+/** What --model xen needs and the core model does not. Why imported only then? Start-up: the
+ * core path (the common run, issue 13) loads neither the Xen-level model, the impl and its
+ * faults, the property suites (fast-check) nor the trace format (zod). */
+async function xenTools() {
+  const [faults, checker, run, refinement, format, io, xenExplore, invariants, steps, subject] =
+    await Promise.all([
+      import('../../faults/index.ts'),
+      import('../../harness/checker.ts'),
+      import('../../harness/run.ts'),
+      import('../../refinement/index.ts'),
+      import('../../trace/format.ts'),
+      import('../../trace/io.ts'),
+      import('../../xenExplore/index.ts'),
+      import('../../../properties/invariants/index.ts'),
+      import('../../../properties/invariants/stepProperties.ts'),
+      import('../subject.ts'),
+    ]);
+  return {
+    findFault: faults.findFault,
+    violationName: checker.violationName,
+    runOps: run.runOps,
+    RefinementCheck: refinement.RefinementCheck,
+    buildTrace: format.buildTrace,
+    writeXenTrace: io.writeTrace,
+    XenConformance: xenExplore.XenConformance,
+    xenBoundsProblems: xenExplore.xenBoundsProblems,
+    xenModel: xenExplore.xenModel,
+    INVARIANTS: invariants.INVARIANTS,
+    STEP_PROPERTIES: steps.STEP_PROPERTIES,
+    withSubject: subject.withSubject,
+  };
+}
 
 export interface ExploreFlags {
   readonly model?: string;
@@ -215,7 +231,7 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
       : { kind: 'violation' };
 }
 
-function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
+async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<CliOutcome> {
   for (const [flag, set] of [
     ['--conformance', flags.conformance],
     ['--refinement', flags.refinement],
@@ -251,6 +267,7 @@ function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
     return report(io, flags, { model: model.name, outcome, extra: {}, lines: [] });
   }
   const path = outcome.path.map((a: CoreAction) => model.formatAction?.(a) ?? '');
+  const { buildCoreTrace, writeCoreTrace } = await import('../../core/trace.ts');
   const trace = buildCoreTrace({
     tool: TOOL,
     model,
@@ -273,7 +290,8 @@ function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
   });
 }
 
-function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
+async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<CliOutcome> {
+  const { findFault, xenBoundsProblems, withSubject } = await xenTools();
   if (flags.variant !== undefined) throw new UsageError('--variant applies to --model core only');
   if (flags.frames !== undefined) {
     throw new UsageError('--frames applies to --model core; the Xen-level model takes --pages');
@@ -309,14 +327,17 @@ function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
   );
 }
 
-function exploreXenAgainst(
+async function exploreXenAgainst(
   subject: SubjectFactory,
   xb: XenBounds,
   fault: Fault | undefined,
   flags: ExploreFlags,
   io: Io,
   bounds: Bounds,
-): CliOutcome {
+): Promise<CliOutcome> {
+  const t = await xenTools();
+  const { xenModel, INVARIANTS, XenConformance, STEP_PROPERTIES, RefinementCheck } = t;
+  const { runOps, violationName, buildTrace, writeXenTrace } = t;
   const alphabet = xb.alphabet;
   const model = xenModel(xb, { invariants: INVARIANTS, opKinds: subject.opKinds });
   // A fault or a subject is only visible in conformance: either implies --conformance.
@@ -401,7 +422,8 @@ function exploreXenAgainst(
   });
 }
 
-function replayCore(file: string, flags: ExploreFlags, io: Io): CliOutcome {
+async function replayCore(file: string, flags: ExploreFlags, io: Io): Promise<CliOutcome> {
+  const { loadCoreTrace, replayCoreTrace } = await import('../../core/trace.ts');
   const loaded = loadCoreTrace(file);
   if (!loaded.ok) return { kind: 'usage', message: `${file}: ${loaded.error}` };
   const { trace } = loaded;
@@ -438,7 +460,7 @@ function replayCore(file: string, flags: ExploreFlags, io: Io): CliOutcome {
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }
 
-export function exploreCommand(flags: ExploreFlags, io: Io): CliOutcome {
+export async function exploreCommand(flags: ExploreFlags, io: Io): Promise<CliOutcome> {
   if (flags.replay !== undefined) return replayCore(flags.replay, flags, io);
   checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR);
   const bounds = readBounds(flags);

@@ -17,7 +17,7 @@ import { XEN_DOM0_CONFIG, XEN_SUBJECT, xenConfigProblem } from '../../subject/xe
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
+import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
 import { renderCoverage, renderReplayTable } from '../../report/render.ts';
 import { tryWrite } from '../write.ts';
 
@@ -36,7 +36,7 @@ export interface RunFlags {
   readonly failures?: string | false;
 }
 
-export const DEFAULT_TRACE_DIR = 'grantcheck-traces';
+export { DEFAULT_TRACE_DIR };
 
 interface SuiteSummary {
   readonly suite: Suite;
