@@ -92,6 +92,17 @@ export function eachElement<A, R, T>(
   return new EachElement(batch, part, finish);
 }
 
+/** eachElement in a sequential twin (bin/gen-sequential.ts): the same loop, run at once. */
+export function eachElementNow<A, R, T>(
+  batch: readonly A[],
+  part: (element: A) => R,
+  finish: (results: R[]) => T,
+): T {
+  const results: R[] = [];
+  for (const element of batch) results.push(part(element));
+  return finish(results);
+}
+
 class EachElement<A, R, T> implements Steps<T> {
   private index = 0;
   /** The element running now: its steps, paused. */
