@@ -76,16 +76,36 @@ function hasExport(node: ts.Node): boolean {
   );
 }
 
+/** Is `e` a call of a function of StrykerJS's instrumentation (`npm run mutation`)? */
+function isStrykerCall(e: ts.Expression, prefix: 'stryMutAct_' | 'stryCov_'): boolean {
+  return (
+    ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text.startsWith(prefix)
+  );
+}
+
+/** The expression itself: parentheses and type assertions off, and StrykerJS's mutant switches
+ * (`stryMutAct_…("1") ? mutant : (stryCov_…("1"), e)`) taken on the unmutated side. */
 function unwrap(e: ts.Expression): ts.Expression {
-  while (
-    ts.isParenthesizedExpression(e) ||
-    ts.isAsExpression(e) ||
-    ts.isSatisfiesExpression(e) ||
-    ts.isTypeAssertionExpression(e)
-  ) {
-    e = e.expression;
+  for (;;) {
+    if (
+      ts.isParenthesizedExpression(e) ||
+      ts.isAsExpression(e) ||
+      ts.isSatisfiesExpression(e) ||
+      ts.isTypeAssertionExpression(e)
+    ) {
+      e = e.expression;
+    } else if (ts.isConditionalExpression(e) && isStrykerCall(unwrap(e.condition), 'stryMutAct_')) {
+      e = e.whenFalse;
+    } else if (
+      ts.isBinaryExpression(e) &&
+      e.operatorToken.kind === ts.SyntaxKind.CommaToken &&
+      isStrykerCall(unwrap(e.left), 'stryCov_')
+    ) {
+      e = e.right;
+    } else {
+      return e;
+    }
   }
-  return e;
 }
 
 function isFunctionValued(e: ts.Expression | undefined): boolean {

@@ -183,6 +183,19 @@ describe('gen-sequential', () => {
     expect(out).toContain('[source$.f, f]');
   });
 
+  it("removes a pause point as StrykerJS's instrumentation rewrites it (npm run mutation)", () => {
+    const out = twin(
+      'declare function stryMutAct_1(id: string): boolean;\n' +
+        'declare function stryCov_1(...ids: string[]): void;\n' +
+        'export function* f(): Steps<number> {\n' +
+        '  if (stryMutAct_1("2") ? false : stryMutAct_1("1") ? true : (stryCov_1("1", "2"), pausing)) yield pause;\n' +
+        '  return 1;\n' +
+        '}\n',
+    );
+    expect(out).toContain('export function f(): number {');
+    expect(out).not.toMatch(/yield|pausing/);
+  });
+
   it.each([
     ['a yield that is not a pause point', 'const v = yield pause; return v;', 'unknown yield form'],
     ['a yield* of something not a call', 'yield* [pause]; return 1;', 'unknown yield* form'],
