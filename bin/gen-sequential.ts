@@ -6,8 +6,9 @@
 // read; the twin is derived, never edited. A yield of any form not listed here stops the build
 // with one line naming it, so that an edit cannot silently produce a wrong twin.
 //
-// Run by `npm run build` (so `npm ci`), the pre-scripts of test/typecheck/lint/bench/grantcheck,
-// and vitest's globalSetup. Writes only files whose text changed; removes stale ones.
+// Run by `npm run build` (so `npm ci`), the pre-scripts of test, typecheck, lint, bench,
+// grantcheck, faults:sweep and fuzz, and vitest's globalSetup (vitest.config.ts and
+// vitest.mutation.config.ts). Writes only files whose text changed; removes stale ones.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, resolve, sep } from 'node:path';
