@@ -12,6 +12,9 @@ export default defineConfig({
       'test/corpus/**/*.test.ts',
     ],
     env: { GRANTCHECK_SEED: '7' },
+    // The sequential twins, generated in Stryker's sandbox from its instrumented sources (they
+    // are git-ignored, so not copied): a mutant of a step is then active in its twin too.
+    globalSetup: ['bin/gen-sequential.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -8,7 +8,7 @@ import type { Fault } from './fault.ts';
 
 // unmap_common's only bad_dev_addr return (L1489) happens before anything is changed, so
 // rewriting the status is the same as the one-line bug.
-const unmapCommonWrongCode: ImplParts['unmapCommon'] = function* (xen, ld, op) {
+export const unmapCommonWrongCode: ImplParts['unmapCommon'] = function* (xen, ld, op) {
   yield* unmapCommon(xen, ld, op);
   if (op.status === GNTST_bad_dev_addr) op.status = GNTST_general_error;
 };

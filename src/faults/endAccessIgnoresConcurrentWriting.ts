@@ -11,7 +11,7 @@ import { pausing } from '../impl/index.ts';
 
 // BUG: atomic, but unconditional: GTF_reading|GTF_writing set by a map since the check survive,
 // and the end is reported done while the entry (now of no type) is mapped.
-const guestEndAccess = endAccessOnce(function* (mem, ref) {
+export const guestEndAccess = endAccessOnce(function* (mem, ref) {
   if (pausing) yield mem.before('clearFlags', ref);
   mem.clearFlags(ref, 0xffff & ~(GTF_reading | GTF_writing));
 });

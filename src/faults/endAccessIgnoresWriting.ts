@@ -6,7 +6,7 @@ import { GTF_permit_access, GTF_reading, GTF_type_mask } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 import { pausing } from '../impl/index.ts';
 
-const guestEndAccess: ImplParts['guestEndAccess'] = function* (guest, op) {
+export const guestEndAccess: ImplParts['guestEndAccess'] = function* (guest, op) {
   const mem = guest.memory;
   if (guest.refusesRef(op.ref)) return { kind: 'end_access', outcome: 'einval' };
   if (pausing) yield mem.before('loadFlags', op.ref);

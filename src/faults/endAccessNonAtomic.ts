@@ -8,7 +8,7 @@ import { END_ACCESS_AGAINST_MAP } from './raceOps.ts';
 import { pausing } from '../impl/index.ts';
 
 // BUG: a plain store; a pin Xen took since the check is wiped.
-const guestEndAccess = endAccessOnce(function* (mem, ref) {
+export const guestEndAccess = endAccessOnce(function* (mem, ref) {
   if (pausing) yield mem.before('storeFlags', ref);
   mem.storeFlags(ref, 0);
 });

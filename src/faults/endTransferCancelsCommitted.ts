@@ -6,7 +6,7 @@ import { GTF_accept_transfer, GTF_transfer_completed, GTF_type_mask } from '../x
 import type { Fault } from './fault.ts';
 import { pausing } from '../impl/index.ts';
 
-const guestEndTransfer: ImplParts['guestEndTransfer'] = function* (guest, op) {
+export const guestEndTransfer: ImplParts['guestEndTransfer'] = function* (guest, op) {
   const mem = guest.memory;
   if (guest.refusesRef(op.ref)) return { kind: 'end_transfer', outcome: 'einval' };
   if (pausing) yield mem.before('loadFlags', op.ref);

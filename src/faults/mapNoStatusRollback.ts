@@ -5,7 +5,7 @@ import type { ImplParts } from '../impl/index.ts';
 import type { Fault } from './fault.ts';
 
 // BUG: the pre-62698cdaf3 unlock_out path: no reduce_status_for_pin.
-const mapUnlockOutClear: ImplParts['mapUnlockOutClear'] = function* () {};
+export const mapUnlockOutClear: ImplParts['mapUnlockOutClear'] = function* () {};
 
 export const mapNoStatusRollback: Fault = {
   id: 'map-no-status-rollback',

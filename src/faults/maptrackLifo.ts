@@ -6,7 +6,7 @@ import type { Fault } from './fault.ts';
 
 // BUG: LIFO. The tail (Xen's reserved last entry) stays where it was.
 // eslint-disable-next-line require-yield -- no lock taken: the one-vCPU faults need no pauses
-const putMaptrackHandle: ImplParts['putMaptrackHandle'] = function* (t, handle) {
+export const putMaptrackHandle: ImplParts['putMaptrackHandle'] = function* (t, handle) {
   const v = t.vcpu(handle);
   t.setRef(handle, t.headOf(v));
   t.setHead(v, handle);

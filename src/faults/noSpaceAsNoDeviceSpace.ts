@@ -8,7 +8,7 @@ import type { Fault } from './fault.ts';
 
 // The only no_space return of map_grant_ref is get_maptrack_handle's failure (L1046), after
 // which nothing else changes, so rewriting the status is the same as the one-line bug.
-const mapGrantRefWrongCode: ImplParts['mapGrantRef'] = function* (xen, ld, op, vcpu) {
+export const mapGrantRefWrongCode: ImplParts['mapGrantRef'] = function* (xen, ld, op, vcpu) {
   const result = yield* mapGrantRef(xen, ld, op, vcpu);
   return result.status === GNTST_no_space ? { status: GNTST_no_device_space } : result;
 };

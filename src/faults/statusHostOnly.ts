@@ -6,7 +6,12 @@ import { GNTPIN_hstr_mask, GNTPIN_hstw_mask, GTF_reading, GTF_writing } from '..
 import type { Fault } from './fault.ts';
 import { pausing } from '../impl/index.ts';
 
-const reduceStatusForPin: ImplParts['reduceStatusForPin'] = function* (shared, ref, pin, readonly) {
+export const reduceStatusForPin: ImplParts['reduceStatusForPin'] = function* (
+  shared,
+  ref,
+  pin,
+  readonly,
+) {
   // BUG: looks at hstw/hstr only; the correct code tests every pin (and hstw|devw for writing).
   let clear = (pin & (GNTPIN_hstw_mask | GNTPIN_hstr_mask)) !== 0 ? 0 : GTF_reading;
   if (!readonly && (pin & GNTPIN_hstw_mask) === 0) clear |= GTF_writing;

@@ -10,7 +10,7 @@ import type { Fault } from './fault.ts';
 import { raceOps } from './raceOps.ts';
 import { pausing } from '../impl/index.ts';
 
-const swapGrantRef: ImplParts['swapGrantRef'] = function* (xen, d, refA, refB) {
+export const swapGrantRef: ImplParts['swapGrantRef'] = function* (xen, d, refA, refB) {
   const parts = xen.parts;
   const domain = xen.domain(d);
   const gt = domain.grantTable;

@@ -9,7 +9,7 @@ import type { Fault } from './fault.ts';
 import { raceOps } from './raceOps.ts';
 import { pausing } from '../impl/index.ts';
 
-const prepareForTransfer: ImplParts['prepareForTransfer'] = function* (xen, rd, ld, ref) {
+export const prepareForTransfer: ImplParts['prepareForTransfer'] = function* (xen, rd, ld, ref) {
   const e = xen.domain(rd);
   const shared = e.grantTable.shared;
   if (pausing) yield e.locks.grantReadLock;

@@ -13,7 +13,7 @@ const V1_SLOTS_PER_V2_ENTRY = 16 / GRANT_ENTRY_V1_SIZE;
 // BUG: the v2 branch on a v1 table: the 16-byte entries ref_a and ref_b, i.e. the v1 slots
 // 2a, 2a+1 and 2b, 2b+1, change places. The status words it would swap too do not exist (on
 // Xen: a NULL status array, dereferenced); nothing else is touched.
-const swapSharedEntries: ImplParts['swapSharedEntries'] = function* (gt, refA, refB) {
+export const swapSharedEntries: ImplParts['swapSharedEntries'] = function* (gt, refA, refB) {
   for (let half = 0; half < V1_SLOTS_PER_V2_ENTRY; half++) {
     const slotA = refA * V1_SLOTS_PER_V2_ENTRY + half;
     const slotB = refB * V1_SLOTS_PER_V2_ENTRY + half;

@@ -15,7 +15,7 @@ const unmapPutHandle: ImplParts['unmapPutHandle'] = (_xen, lgt, handle) => {
 };
 
 // ...and phase 2 frees the handle of any element that finds its entry empty.
-const unmapCommonComplete: ImplParts['unmapCommonComplete'] = function* (xen, ld, op) {
+export const unmapCommonComplete: ImplParts['unmapCommonComplete'] = function* (xen, ld, op) {
   yield* correctComplete(xen, ld, op);
   if (op.done === 0) return;
   const lgt = xen.domain(ld).maptrack;

@@ -21,7 +21,7 @@ import { raceOps } from './raceOps.ts';
 // unmap_common as in 4.17.7 but for where the flags are read and checked (and with the pre-fix
 // check, which did not compare the ref). The ref's bounds check (L1455), which came with the same
 // fix, stays: without it a stale ref could name an active entry past the table.
-const unmapCommon: ImplParts['unmapCommon'] = function* (xen, ld, op) {
+export const unmapCommon: ImplParts['unmapCommon'] = function* (xen, ld, op) {
   const parts = xen.parts;
   const lgt = xen.domain(ld).maptrack;
   const handle = op.handle;

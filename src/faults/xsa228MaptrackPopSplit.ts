@@ -25,7 +25,7 @@ const splitPop: TakeMaptrackHandle = function* (t, v) {
   return head;
 };
 
-const getMaptrackHandle: ImplParts['getMaptrackHandle'] = (t, curr) =>
+export const getMaptrackHandle: ImplParts['getMaptrackHandle'] = (t, curr) =>
   getMaptrackHandleWith(splitPop, t, curr);
 
 export const xsa228MaptrackPopSplit: Fault = {

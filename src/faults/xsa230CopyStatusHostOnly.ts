@@ -13,7 +13,12 @@ import {
 import type { Fault } from './fault.ts';
 import { pausing } from '../impl/index.ts';
 
-const releaseGrantForCopy: ImplParts['releaseGrantForCopy'] = function* (xen, rd, ref, readonly) {
+export const releaseGrantForCopy: ImplParts['releaseGrantForCopy'] = function* (
+  xen,
+  rd,
+  ref,
+  readonly,
+) {
   const rgt = xen.domain(rd).grantTable;
   const pin = (rgt.active.pinOf(ref) - (readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc)) >>> 0;
   rgt.active.setPin(ref, pin);

@@ -12,7 +12,7 @@ import type { Fault } from './fault.ts';
 import { END_ACCESS_AGAINST_MAP } from './raceOps.ts';
 import { pausing } from '../impl/index.ts';
 
-const setStatus: ImplParts['setStatus'] = function* (
+export const setStatus: ImplParts['setStatus'] = function* (
   shared,
   ref,
   pinned,

@@ -8,7 +8,7 @@ import type { Fault } from './fault.ts';
 
 // map_grant_ref is the only caller of _set_status here and returns rc as the status, so giving
 // it the comparison's value (0 or 1) is the same as the misplaced parenthesis.
-const setStatus: ImplParts['setStatus'] = function* (
+export const setStatus: ImplParts['setStatus'] = function* (
   shared,
   ref,
   pinned,

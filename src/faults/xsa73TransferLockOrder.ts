@@ -10,7 +10,7 @@ import type { Fault } from './fault.ts';
 import { raceOps } from './raceOps.ts';
 import { pausing } from '../impl/index.ts';
 
-const prepareForTransfer: ImplParts['prepareForTransfer'] = function* (xen, rd, ld, ref) {
+export const prepareForTransfer: ImplParts['prepareForTransfer'] = function* (xen, rd, ld, ref) {
   const e = xen.domain(rd);
   // BUG: the receiver's page_alloc_lock is held around the grant lock (the pre-fix order).
   if (pausing) yield e.locks.pageAllocLock;

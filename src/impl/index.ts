@@ -3,7 +3,7 @@
 
 export { abstract, abstractUncached } from './abstract.ts';
 export { DEFAULT_PARTS } from './parts.ts';
-export type { ImplParts } from './parts.ts';
+export type { ImplParts, Sequential, SequentialParts } from './parts.ts';
 export { GrantSystem, withParts } from './system.ts';
 export type { ImplSnapshot } from './system.ts';
 export { SharedGrantMemory } from './sharedMemory.ts';

@@ -1,7 +1,8 @@
 // The replaceable pieces of the impl, named after the Xen (or Linux) function each mirrors. A
 // fault (a re-created Xen bug) replaces ONE of them; everything calls through this record, so
 // the replacement is seen everywhere. DEFAULT_PARTS holds the correct implementations. A part
-// that touches a shared entry or a lock returns Steps (./steps.ts): it pauses there.
+// that touches a shared entry or a lock returns Steps (./steps.ts): it pauses there; its
+// sequential twin (SequentialParts, ./sequential.ts) returns the result.
 
 import type { GrantPte, XenDomain } from './hypervisor/domain.ts';
 import type {
@@ -205,6 +206,38 @@ export interface ImplParts {
   /** A protocol-ignoring 8-byte store. */
   readonly guestRawWrite: (guest: GuestLib, op: RawWriteOp) => Steps<RawWriteResult>;
 }
+
+/** A part as its sequential twin (bin/gen-sequential.ts) has it: steps become plain results. */
+export type Sequential<F> = F extends (...args: infer A) => Steps<infer R> ? (...args: A) => R : F;
+
+/** The parts table the sequential twins call through (Hypervisor.sequentialParts). */
+export type SequentialParts = { readonly [K in keyof ImplParts]: Sequential<ImplParts[K]> };
+
+/** The parts that are steps (that pause), so have twins; the type keeps this list exact. */
+export const STEP_PARTS: {
+  readonly [
+    K in keyof ImplParts as ImplParts[K] extends (...args: never[]) => Steps<unknown> ? K : never
+  ]: true;
+} = {
+  getMaptrackHandle: true,
+  putMaptrackHandle: true,
+  mapUnlockOutClear: true,
+  setStatus: true,
+  reduceStatusForPin: true,
+  mapGrantRef: true,
+  unmapCommon: true,
+  unmapCommonComplete: true,
+  prepareForTransfer: true,
+  swapGrantRef: true,
+  swapSharedEntries: true,
+  gnttabCopyOne: true,
+  releaseGrantForCopy: true,
+  guestGrantAccess: true,
+  guestEndAccess: true,
+  guestGrantTransfer: true,
+  guestEndTransfer: true,
+  guestRawWrite: true,
+};
 
 export const DEFAULT_PARTS: ImplParts = {
   getMaptrackHandle,

@@ -2,9 +2,12 @@
 // access to a shared grant entry (the guest and Xen race there: pub.h gives the guest no lock
 // Xen respects) and each Xen lock operation (grant_read_lock, active_entry_acquire, …). The
 // interleaving engine (src/interleave) turns pauses on and resumes one actor at a time at these
-// points; the sequential engines leave them off, and an op then runs straight through each
-// pause point (`if (pausing) yield …`) for the cost of one test: a generator suspending and
-// resuming at every pause would make the sequential path up to about twice as slow.
+// points (`if (pausing) yield …`). The sequential engines do not resume generators at all: they
+// run each op's sequential twin (./sequential.ts), which bin/gen-sequential.ts derives from these
+// same sources at every build and test run (function* -> function, the pause points removed,
+// yield* -> a call of the callee's twin, Steps<T> -> T), so there is one source to read and edit.
+// A pause point must keep one of the forms that script knows (`if (pausing) yield pause;`, `x =
+// pausing ? yield pause : undefined`, `yield* steps(…)`): any other yield stops the build.
 
 import type { DomId, Ref } from '../ops/op.ts';
 
@@ -62,8 +65,9 @@ export function withPauses<T>(body: () => T): T {
  * it is resumed with answers a WaitPause: `true`, the awaited flags are set. */
 export type Steps<T> = Generator<Pause, T, true | undefined>;
 
-/** Run an op to its end, ignoring its pauses (a wait gives up at once): the sequential engines'
- * way. */
+/** Run an op to its end, ignoring its pauses (a wait gives up at once): what its sequential
+ * twin does without the generators (a part written outside src/impl and src/faults has no twin,
+ * and runs this way). */
 export function runToEnd<T>(steps: Steps<T>): T {
   let next = steps.next();
   while (next.done !== true) next = steps.next();
@@ -90,6 +94,17 @@ export function eachElement<A, R, T>(
   finish: (results: R[]) => T,
 ): Steps<T> {
   return new EachElement(batch, part, finish);
+}
+
+/** eachElement in a sequential twin (bin/gen-sequential.ts): the same loop, run at once. */
+export function eachElementNow<A, R, T>(
+  batch: readonly A[],
+  part: (element: A) => R,
+  finish: (results: R[]) => T,
+): T {
+  const results: R[] = [];
+  for (const element of batch) results.push(part(element));
+  return finish(results);
 }
 
 class EachElement<A, R, T> implements Steps<T> {

@@ -1,30 +1,26 @@
 // The concrete system under test: Xen's hypervisor state plus one guest library per domain,
-// driven op by op. apply() is the entry point the sequential harness calls; steps() runs the same
-// op pausing at every shared-entry access and Xen lock (./steps.ts), for the interleaving engine;
+// driven op by op. apply() is the entry point the sequential harness calls (the op's sequential
+// twin, ./sequential.ts); steps() runs the same op pausing at every shared-entry access and Xen
+// lock (./steps.ts, ./opSteps.ts), for the interleaving engine;
 // snapshot()/restore() let an explorer return to any state cheaply (typed arrays copied,
 // immutable maps shared).
 
 import type { GrantConfig } from '../config.ts';
-import type { DomId, Gfn, Mfn, Op, Ref, SwapGrantRefOp } from '../ops/op.ts';
-import { unreachable } from '../ops/op.ts';
+import type { DomId, Gfn, Mfn, Op, Ref } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
-import { GNTST_okay, GNTTAB_NR_RESERVED_ENTRIES, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
+import { SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
 import { GuestLib } from './guest/guestLib.ts';
-import { readMapped } from './guest/readMapped.ts';
-import { readPage } from './guest/readPage.ts';
-import { writeMapped } from './guest/writeMapped.ts';
-import { writePage } from './guest/writePage.ts';
 import type { GrantPte } from './hypervisor/domain.ts';
 import type { SavedActiveEntries } from './hypervisor/grantTable.ts';
-import { doGrantTableOp } from './hypervisor/grantTableOp.ts';
 import { Hypervisor } from './hypervisor/hypervisor.ts';
 import type { MaptrackSnapshot } from './hypervisor/maptrack.ts';
 import type { SavedFrameTable } from './hypervisor/mm.ts';
 import type { ImplParts } from './parts.ts';
 import { DEFAULT_PARTS } from './parts.ts';
 import type { SavedSharedMemory } from './sharedMemory.ts';
+import { opSteps } from './opSteps.ts';
+import { applyOp } from './sequential.ts';
 import type { Steps } from './steps.ts';
-import { noPauses, runToEnd } from './steps.ts';
 
 interface DomainSnapshot {
   readonly shared: SavedSharedMemory;
@@ -77,88 +73,14 @@ export class GrantSystem {
     return g;
   }
 
-  /** Run one op to its end. */
+  /** Run one op to its end: the sequential twin of its steps (./sequential.ts). */
   apply(op: Op): OpResult {
-    return runToEnd(this.steps(op));
+    return applyOp(this, op);
   }
 
-  /** Run one op step by step: it pauses before each shared-entry access and Xen lock op. Why
-   * not a generator? It would re-yield every pause of the op; handing back the op's own steps
-   * (wrapped only where ghost bookkeeping follows) keeps apply() as fast as it can be. */
+  /** Run one op step by step: it pauses before each shared-entry access and Xen lock op. */
   steps(op: Op): Steps<OpResult> {
-    const parts = this.parts;
-    switch (op.kind) {
-      case 'grant_access':
-        return this.libraryWrote(op, parts.guestGrantAccess(this.guest(op.dom), op));
-      case 'end_access':
-        return this.libraryWrote(op, parts.guestEndAccess(this.guest(op.dom), op));
-      case 'grant_transfer':
-        return this.libraryWrote(op, parts.guestGrantTransfer(this.guest(op.dom), op));
-      case 'end_transfer':
-        return this.libraryWrote(op, parts.guestEndTransfer(this.guest(op.dom), op));
-      case 'raw_write':
-        return parts.guestRawWrite(this.guest(op.dom), op);
-      case 'write_page':
-        return noPauses(() => writePage(this.xen, op));
-      case 'read_page':
-        return noPauses(() => readPage(this.xen, op));
-      case 'write_mapped':
-        return noPauses(() => writeMapped(this.xen, op));
-      case 'read_mapped':
-        return noPauses(() => readMapped(this.xen, op));
-      case 'map_grant_ref':
-      case 'unmap_grant_ref':
-      case 'transfer':
-      case 'setup_table':
-      case 'query_size':
-      case 'unmap_and_replace':
-      case 'copy':
-        return doGrantTableOp(this.xen, op);
-      case 'swap_grant_ref':
-        return this.swapped(op, doGrantTableOp(this.xen, op));
-      default:
-        return unreachable(op);
-    }
-  }
-
-  /** Ghost bookkeeping after a library call: one that wrote the entry while Xen held no pin
-   * on it clears the raw-write mark (the model's writeEntry). */
-  private *libraryWrote(
-    op: Op & { readonly dom: DomId; readonly ref: Ref },
-    steps: Steps<OpResult>,
-  ): Steps<OpResult> {
-    const result = yield* steps;
-    const wrote =
-      ('outcome' in result && (result.outcome === 'ok' || result.outcome === 'ended')) ||
-      (result.kind === 'end_transfer' && result.outcome === 'cancelled');
-    const domain = this.xen.domains[op.dom];
-    if (wrote && domain && domain.grantTable.active.pinOf(op.ref) === 0) {
-      this.guest(op.dom).unmarkRawWritten(op.ref);
-    }
-    return result;
-  }
-
-  /** Ghost bookkeeping after a swap (the model's swapGrantRef): each element that exchanged
-   * two entries exchanges their raw-write marks too; a reserved ref that received an entry is
-   * marked, since the library never writes there. */
-  private *swapped(op: SwapGrantRefOp, steps: Steps<OpResult>): Steps<OpResult> {
-    const result = yield* steps;
-    if (result.kind !== 'swap_grant_ref') return result;
-    const guest = this.guest(op.caller);
-    for (const [i, status] of result.statuses.entries()) {
-      const args = op.batch[i];
-      if (status !== GNTST_okay || args === undefined || args.refA === args.refB) continue;
-      const markedA = guest.rawWritten.has(args.refA);
-      const markedB = guest.rawWritten.has(args.refB);
-      for (const [ref, marked] of [
-        [args.refA, markedB],
-        [args.refB, markedA],
-      ] as const) {
-        if (marked || ref < GNTTAB_NR_RESERVED_ENTRIES) guest.markRawWritten(ref);
-        else guest.unmarkRawWritten(ref);
-      }
-    }
-    return result;
+    return opSteps(this, op);
   }
 
   snapshot(): ImplSnapshot {

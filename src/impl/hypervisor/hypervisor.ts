@@ -1,12 +1,14 @@
 // The hypervisor's whole state: the domains, the machine frame table, and the replaceable
-// pieces (ImplParts) its hypercalls call through. Domain lookup mirrors rcu_lock_domain_by_id /
-// rcu_lock_domain_by_any_id, and XSM_TARGET mirrors the dummy policy (xsm/dummy.h).
+// pieces (ImplParts, and their sequential twins) its hypercalls call through. Domain lookup
+// mirrors rcu_lock_domain_by_id / rcu_lock_domain_by_any_id, and XSM_TARGET mirrors the dummy
+// policy (xsm/dummy.h).
 
 import type { GrantConfig } from '../../config.ts';
 import { initialGfn, initialMfn, MFN_BASE, vcpusOf } from '../../configDefaults.ts';
 import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
 import { DOMID_SELF } from '../../xen/abi.ts';
-import type { ImplParts } from '../parts.ts';
+import type { ImplParts, SequentialParts } from '../parts.ts';
+import { sequentialParts } from '../sequential.ts';
 import { XenDomain } from './domain.ts';
 import { FrameTable, PAGE_BASE_REFS } from './mm.ts';
 import type { L1Frame } from './pvMapping.ts';
@@ -17,11 +19,14 @@ export class Hypervisor {
   readonly frames: FrameTable;
   /** The L1 page-table frames of every domain's host window (fixed; ./pvMapping.ts). */
   readonly l1Frames: ReadonlyMap<Mfn, L1Frame>;
+  /** `parts` as the sequential twins call them: each step part's twin (../sequential.ts). */
+  readonly sequentialParts: SequentialParts;
 
   constructor(
     readonly config: GrantConfig,
     readonly parts: ImplParts,
   ) {
+    this.sequentialParts = sequentialParts(parts);
     const nrFrames = config.domains * config.pagesPerDomain;
     this.frames = new FrameTable(MFN_BASE, nrFrames);
     const domains: XenDomain[] = [];

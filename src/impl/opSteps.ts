@@ -1,0 +1,100 @@
+// One op on the whole system, as steps (./steps.ts): the guest library's calls, the page ops
+// (which pause nowhere) and do_grant_table_op, with the ghost bookkeeping the model's writeEntry
+// and swap need. GrantSystem.steps hands these steps to the interleaving engine; GrantSystem.apply
+// runs their sequential twin (bin/gen-sequential.ts), the same code without its pauses.
+
+import type { DomId, Op, Ref, SwapGrantRefOp } from '../ops/op.ts';
+import { unreachable } from '../ops/op.ts';
+import type { OpResult } from '../ops/result.ts';
+import { GNTST_okay, GNTTAB_NR_RESERVED_ENTRIES } from '../xen/abi.ts';
+import { readMapped } from './guest/readMapped.ts';
+import { readPage } from './guest/readPage.ts';
+import { writeMapped } from './guest/writeMapped.ts';
+import { writePage } from './guest/writePage.ts';
+import { doGrantTableOp } from './hypervisor/grantTableOp.ts';
+import type { Steps } from './steps.ts';
+import { noPauses } from './steps.ts';
+import type { GrantSystem } from './system.ts';
+
+/** The op's steps. Why not a generator? It would re-yield every pause of the op; handing back
+ * the op's own steps (wrapped only where ghost bookkeeping follows) costs nothing per pause. */
+export function opSteps(system: GrantSystem, op: Op): Steps<OpResult> {
+  const parts = system.xen.parts;
+  switch (op.kind) {
+    case 'grant_access':
+      return libraryWrote(system, op, parts.guestGrantAccess(system.guest(op.dom), op));
+    case 'end_access':
+      return libraryWrote(system, op, parts.guestEndAccess(system.guest(op.dom), op));
+    case 'grant_transfer':
+      return libraryWrote(system, op, parts.guestGrantTransfer(system.guest(op.dom), op));
+    case 'end_transfer':
+      return libraryWrote(system, op, parts.guestEndTransfer(system.guest(op.dom), op));
+    case 'raw_write':
+      return parts.guestRawWrite(system.guest(op.dom), op);
+    case 'write_page':
+      return noPauses(() => writePage(system.xen, op));
+    case 'read_page':
+      return noPauses(() => readPage(system.xen, op));
+    case 'write_mapped':
+      return noPauses(() => writeMapped(system.xen, op));
+    case 'read_mapped':
+      return noPauses(() => readMapped(system.xen, op));
+    case 'map_grant_ref':
+    case 'unmap_grant_ref':
+    case 'transfer':
+    case 'setup_table':
+    case 'query_size':
+    case 'unmap_and_replace':
+    case 'copy':
+      return doGrantTableOp(system.xen, op);
+    case 'swap_grant_ref':
+      return swapped(system, op, doGrantTableOp(system.xen, op));
+    default:
+      return unreachable(op);
+  }
+}
+
+/** Ghost bookkeeping after a library call: one that wrote the entry while Xen held no pin
+ * on it clears the raw-write mark (the model's writeEntry). */
+function* libraryWrote(
+  system: GrantSystem,
+  op: Op & { readonly dom: DomId; readonly ref: Ref },
+  steps: Steps<OpResult>,
+): Steps<OpResult> {
+  const result = yield* steps;
+  const wrote =
+    ('outcome' in result && (result.outcome === 'ok' || result.outcome === 'ended')) ||
+    (result.kind === 'end_transfer' && result.outcome === 'cancelled');
+  const domain = system.xen.domains[op.dom];
+  if (wrote && domain && domain.grantTable.active.pinOf(op.ref) === 0) {
+    system.guest(op.dom).unmarkRawWritten(op.ref);
+  }
+  return result;
+}
+
+/** Ghost bookkeeping after a swap (the model's swapGrantRef): each element that exchanged
+ * two entries exchanges their raw-write marks too; a reserved ref that received an entry is
+ * marked, since the library never writes there. */
+function* swapped(
+  system: GrantSystem,
+  op: SwapGrantRefOp,
+  steps: Steps<OpResult>,
+): Steps<OpResult> {
+  const result = yield* steps;
+  if (result.kind !== 'swap_grant_ref') return result;
+  const guest = system.guest(op.caller);
+  for (const [i, status] of result.statuses.entries()) {
+    const args = op.batch[i];
+    if (status !== GNTST_okay || args === undefined || args.refA === args.refB) continue;
+    const markedA = guest.rawWritten.has(args.refA);
+    const markedB = guest.rawWritten.has(args.refB);
+    for (const [ref, marked] of [
+      [args.refA, markedB],
+      [args.refB, markedA],
+    ] as const) {
+      if (marked || ref < GNTTAB_NR_RESERVED_ENTRIES) guest.markRawWritten(ref);
+      else guest.unmarkRawWritten(ref);
+    }
+  }
+  return result;
+}
