@@ -33,12 +33,25 @@ function byContent(a: readonly [number, GrantMapping], b: readonly [number, Gran
  * the cost of building it; this one is a sort of a few short strings.
  */
 export function maptrackOrbitKey(mt: Maptrack): string {
-  const contents: string[] = [];
-  for (const m of mt.mappings.values()) contents.push(mappingKey(m));
-  contents.sort();
   let lists = `${mt.freeList.length}`;
   for (const l of mt.otherFreeLists ?? []) lists += `,${l.length}`;
-  return `m${mt.limit}/${mt.maxFrames}[${lists}]{${contents.join(',')}}`;
+  return `m${mt.limit}/${mt.maxFrames}[${lists}]{${sortedContents(mt.mappings)}}`;
+}
+
+/** The last mappings table sorted, and its text. Why? A failed map or a map of another kind
+ * rotates the free list but shares the parent's mappings table: siblings sort it once. */
+let lastMappings: Maptrack['mappings'] | undefined;
+let lastContents = '';
+
+function sortedContents(mappings: Maptrack['mappings']): string {
+  if (mappings !== lastMappings) {
+    const contents: string[] = [];
+    for (const m of mappings.values()) contents.push(mappingKey(m));
+    contents.sort();
+    lastMappings = mappings;
+    lastContents = contents.join(',');
+  }
+  return lastContents;
 }
 
 /** Already canonical: the free list is 0..n-1 and the live handles n.. follow content order. */
