@@ -64,8 +64,8 @@ export function explore<S, A>(
     throw new Error(`explore: symmetry asked for, but model ${model.name} defines none`);
   }
   const s0raw = model.initial();
-  const s0 = opts.symmetry && model.symmetry ? model.symmetry(s0raw) : s0raw;
-  const k0 = model.key(s0);
+  const s0 = opts.symmetry && model.symmetry && !model.canonicalKey ? model.symmetry(s0raw) : s0raw;
+  const k0 = canonicalKey(model, s0, opts.symmetry);
   // Why decide by the initial key? A model's keys are all of one shape: numbers go to typed
   // arrays, strings to a Set.
   const store =
@@ -92,6 +92,7 @@ class Search<S, A> {
   private lastProgress: number;
   private memoryStop: MemoryStop | undefined;
   private readonly canon: ((s: S) => S) | undefined;
+  private readonly keyOf: (s: S) => StateKey;
 
   constructor(
     private readonly model: ExplorableModel<S, A>,
@@ -103,12 +104,18 @@ class Search<S, A> {
     this.lastSample = this.start;
     this.lastProgress = this.start;
     this.stride = opts.checkEvery || 1;
-    this.canon = opts.symmetry && model.symmetry ? model.symmetry.bind(model) : undefined;
+    // Why two ways? A model that can key an orbit directly (canonicalKey) spares building its
+    // representative; the search then keeps states as found.
+    const direct = opts.symmetry && model.canonicalKey ? model.canonicalKey.bind(model) : undefined;
+    this.canon =
+      opts.symmetry && model.symmetry && !direct ? model.symmetry.bind(model) : undefined;
+    this.keyOf = direct ?? model.key.bind(model);
   }
 
   run(s0: S, k0: StateKey): ExploreOutcome<S, A> {
     const { model, opts, store } = this;
     const canon = this.canon;
+    const keyOf = this.keyOf;
     // With numeric keys and `fromKey`, the queue is the store's key column: no state objects.
     const packed = typeof k0 === 'number' && model.fromKey !== undefined;
     const fromKey = model.fromKey?.bind(model);
@@ -158,8 +165,10 @@ class Search<S, A> {
               );
             }
           }
+          // A step that changes nothing returns its argument, which is stored already.
+          if (t === s) continue;
           const c = canon ? canon(t) : t;
-          keyBuf[n] = model.key(c);
+          keyBuf[n] = keyOf(c);
           stateBuf[n] = c;
           n++;
         }
@@ -232,7 +241,7 @@ class Search<S, A> {
         depth,
         elapsedMs: elapsed,
         statesPerSec: elapsed > 0 ? (this.store.size * 1000) / elapsed : 0,
-        storeBytes: this.store.bytes,
+        storeBytes: this.storeBytes(),
         heapBytes: this.heap,
         rssBytes: this.rss,
       });
@@ -309,10 +318,15 @@ class Search<S, A> {
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
       peakHeapBytes: this.peakHeap,
       peakRssBytes: this.peakRss,
-      storeBytes: this.store.bytes,
-      bytesPerState: states > 0 ? this.store.bytes / states : 0,
+      storeBytes: this.storeBytes(),
+      bytesPerState: states > 0 ? this.storeBytes() / states : 0,
       symmetry: this.opts.symmetry,
     };
+  }
+
+  /** The visited set's bytes and the model's key tables'. */
+  private storeBytes(): number {
+    return this.store.bytes + (this.model.keyBytes?.() ?? 0);
   }
 
   private limit(bound: Bound, depth: number): ExploreOutcome<S, A> {

@@ -41,6 +41,15 @@ export interface ExplorableModel<S, A> {
    * `step` and every invariant are equivariant under that group (see src/core/symmetry.ts).
    */
   symmetry?(s: S): S;
+  /**
+   * `key(symmetry(s))`, computed without building the representative. With it the search stores
+   * and expands the first state of each orbit it meets, as found, and never calls `symmetry`:
+   * sound for the same reason the quotient is (every state of an orbit behaves alike).
+   */
+  canonicalKey?(s: S): StateKey;
+  /** Bytes the model holds to compute keys (interning tables, ...), counted in the search's
+   * bytes per state beside the visited set's. */
+  keyBytes?(): number;
   formatAction?(a: A): string;
   formatState?(s: S): string;
 }

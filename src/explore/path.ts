@@ -19,7 +19,9 @@ export function canonicalKey<S, A>(
   s: S,
   symmetry: boolean,
 ): StateKey {
-  return model.key(symmetry && model.symmetry ? model.symmetry(s) : s);
+  if (!symmetry) return model.key(s);
+  if (model.canonicalKey) return model.canonicalKey(s);
+  return model.key(model.symmetry ? model.symmetry(s) : s);
 }
 
 /** The actions and states along `chain`, from `model.initial()`. Throws if the model is not

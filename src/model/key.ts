@@ -40,6 +40,25 @@ function otherListsKey(mt: Maptrack): string {
   return (mt.otherFreeLists ?? []).map((list) => `[${freeListKey(list)}]`).join('');
 }
 
+/** A maptrack exactly: its limit, every free list in queue order, every mapping by handle. */
+export function maptrackKey(mt: Maptrack): string {
+  return `m${mt.limit}/${mt.maxFrames}[${freeListKey(mt.freeList)}]${otherListsKey(mt)}{${mapKey(mt.mappings, mappingKey)}}`;
+}
+
+/** The parts of a domain's key, each a function of one immutable sub-object of DomainState (or
+ * of its scalars), so that a caller can cache each by object (src/model/packedKey.ts). */
+export const domainKeyParts = {
+  scalars: (d: DomainState): string =>
+    `d${d.id}${d.privileged ? 'p' : ''}${d.pv ? 'v' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
+    ` g${d.grantTable.nrFrames}/${d.grantTable.maxFrames}`,
+  p2m: (p2m: DomainState['p2m']): string => `p2m{${mapKey(p2m, num)}}`,
+  entries: (e: DomainState['grantTable']['entries']): string => `e{${mapKey(e, entryKey)}}`,
+  active: (a: DomainState['grantTable']['active']): string => `a{${mapKey(a, activeKey)}}`,
+  hostMappings: (h: DomainState['hostMappings']): string => `h{${mapKey(h, pteKey)}}`,
+  rawWritten: (r: DomainState['rawWritten']): string =>
+    `r{${[...r].sort((x, y) => x - y).join(',')}}`,
+} as const;
+
 function domainKey(d: DomainState): string {
   const gt = d.grantTable;
   const mt = d.maptrack;
@@ -48,17 +67,29 @@ function domainKey(d: DomainState): string {
     `d${d.id}${d.privileged ? 'p' : ''}${d.pv ? 'v' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
     ` p2m{${mapKey(d.p2m, num)}} g${gt.nrFrames}/${gt.maxFrames}` +
     ` e{${mapKey(gt.entries, entryKey)}} a{${mapKey(gt.active, activeKey)}}` +
-    ` m${mt.limit}/${mt.maxFrames}[${freeListKey(mt.freeList)}]${otherListsKey(mt)}{${mapKey(mt.mappings, mappingKey)}}` +
+    ` ${maptrackKey(mt)}` +
     ` h{${mapKey(d.hostMappings, pteKey)}} r{${raw}}`
   );
 }
 
+/** The parts of a state's key outside its domains. */
+export const globalKeyParts = {
+  frameOwner: (o: ModelState['frameOwner']): string => `o{${mapKey(o, num)}}`,
+  contents: (c: ModelState['contents']): string => `c{${mapKey(c, pageKey)}}`,
+} as const;
+
+/** A canonical string of the whole state: equal states (whatever their Map insertion order)
+ * have equal keys, and only they. Readable; src/model/packedKey.ts packs the same identity into
+ * a number for exhaustive search. */
 export function stateKey(state: ModelState): string {
   return (
     `${state.domains.map(domainKey).join('|')}|o{${mapKey(state.frameOwner, num)}}` +
     `c{${mapKey(state.contents, pageKey)}}`
   );
 }
+
+/** The mapping's fields as text (granter, ref, flags, vCPU): equal iff the mappings are. */
+export { mappingKey };
 
 // --- statesEqual ------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
 // instance. The results, the reported state, every state invariant on the subject's internals
 // and every step property are checked, as the harness's Checker does.
 
-import type { ExploreOptions, TransitionFailure } from '../explore/index.ts';
+import type { ExploreOptions, StateKey, TransitionFailure } from '../explore/index.ts';
 import type { Violation } from '../harness/checker.ts';
 import {
   checkInvariants,
@@ -15,6 +15,7 @@ import {
 } from '../harness/checker.ts';
 import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
 import { ChangedReads } from '../harness/reads.ts';
+import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
@@ -50,13 +51,17 @@ export interface ConformanceStats {
 }
 
 /** A saved subject state — a snapshot, or the ops (in the subject's own handle numbering)
- * that lead to it from the initial state — and the renaming from its handles to its
- * canonical state's. */
-interface Saved {
+ * that lead to it from the initial state — and either the model state it is, handle for handle,
+ * or the renaming from its handles to its canonical state's. Why the state? The explorer expands
+ * the very state object whose transition took the snapshot, so the renaming to it is the
+ * identity, known without computing one. */
+type Saved = {
   readonly snapshot: SubjectSnapshot | null;
   readonly path: readonly Op[];
-  readonly toCanonical: Renaming | null;
-}
+} & (
+  | { readonly state: ModelState; readonly toCanonical?: undefined }
+  | { readonly state?: undefined; readonly toCanonical: Renaming | null }
+);
 
 /**
  * Why keyed by the canonical state key, not by state index? The hook runs before the explorer
@@ -80,8 +85,13 @@ export class XenConformance {
   private readonly factory: SubjectFactory;
   private impl: Subject;
   private readonly initial: Saved;
-  private current = new Map<string, Saved>();
-  private next = new Map<string, Saved>();
+  private current = new Map<StateKey, Saved>();
+  private next = new Map<StateKey, Saved>();
+  /** The last parent's renaming from its saved subject state's handles, and back. */
+  private lastParent: XenState | undefined;
+  private lastSaved: Saved | undefined;
+  private toParent: Renaming | null = null;
+  private fromParent: Renaming | null = null;
   private depth = 0;
   private checked = 0;
   private mismatches = 0;
@@ -97,7 +107,8 @@ export class XenConformance {
   ) {
     this.factory = options.subject ?? IMPL_SUBJECT;
     this.impl = this.fresh();
-    this.initial = { snapshot: this.impl.snapshot?.() ?? null, path: [], toCanonical: null };
+    const s0 = model.initial().model;
+    this.initial = { snapshot: this.impl.snapshot?.() ?? null, path: [], state: s0 };
   }
 
   /** A new instance; the explorer's paths all begin at the config's initial state, so an
@@ -111,6 +122,11 @@ export class XenConformance {
       );
     }
     return impl;
+  }
+
+  /** The key of `s`'s orbit under handle renaming, as the explorer dedups by. */
+  private canonicalKey(s: XenState): StateKey {
+    return this.model.canonicalKey ? this.model.canonicalKey(s) : this.model.key(s);
   }
 
   /** Release the subject. */
@@ -153,9 +169,8 @@ export class XenConformance {
       this.next = new Map();
       this.depth = depth;
     }
-    if (depth === 0) return { ...this.initial, toCanonical: canonicalRenaming(parent.model) };
-    const canon = this.model.symmetry ? this.model.symmetry(parent) : parent;
-    const saved = this.current.get(String(this.model.key(canon)));
+    if (depth === 0) return this.initial;
+    const saved = this.current.get(this.canonicalKey(parent));
     if (!saved) throw new Error('conformance: no impl snapshot for a state being expanded');
     return saved;
   }
@@ -175,10 +190,20 @@ export class XenConformance {
       if (v) return failureOf(v);
     }
     // The impl holds some state w with canonical(w) = canonical(parent); `toParent` renames
-    // w's handles into parent's.
-    const parentToCanonical = canonicalRenaming(parent.model);
-    const toParent = compose(saved.toCanonical, invert(parentToCanonical));
-    const fromParent = invert(toParent);
+    // w's handles into parent's. Why cached? A parent's transitions come one after another.
+    if (parent !== this.lastParent || saved !== this.lastSaved) {
+      this.lastParent = parent;
+      this.lastSaved = saved;
+      this.toParent =
+        saved.state === parent.model
+          ? null
+          : compose(
+              saved.state ? canonicalRenaming(saved.state) : saved.toCanonical,
+              invert(canonicalRenaming(parent.model)),
+            );
+      this.fromParent = invert(this.toParent);
+    }
+    const { toParent, fromParent } = this;
     if (this.loaded !== saved) this.load(saved);
     const before = this.impl.internals?.reads();
     const applied = renameOp(op, fromParent);
@@ -188,19 +213,20 @@ export class XenConformance {
     const failure = this.compare(parent, op, child, implResult, toParent, before);
     if (failure) {
       // The explorer re-runs a failing check once on the replayed path: count it once.
-      const id = `${String(this.model.key(parent))} ${JSON.stringify(op)}`;
+      const id = `${String(this.canonicalKey(parent))} ${JSON.stringify(op)}`;
       if (id !== this.lastFailure) this.mismatches++;
       this.lastFailure = id;
       return failure;
     }
     // Keep the child's impl state for the next level, once per canonical state.
-    const canon = this.model.symmetry ? this.model.symmetry(child) : child;
-    const key = String(this.model.key(canon));
+    const key = this.canonicalKey(child);
     if (!this.next.has(key) && !this.current.has(key)) {
-      const toCanonical = compose(toParent, canonicalRenaming(child.model));
       const snapshot = this.impl.snapshot?.() ?? null;
       const path = snapshot ? [] : [...saved.path, applied];
-      const s: Saved = { snapshot, path, toCanonical };
+      // With no renaming to the parent, the subject's handles are the child's own.
+      const s: Saved = toParent
+        ? { snapshot, path, toCanonical: compose(toParent, canonicalRenaming(child.model)) }
+        : { snapshot, path, state: child.model };
       this.next.set(key, s);
       this.loaded = s;
       this.peakSnapshots = Math.max(this.peakSnapshots, this.current.size + this.next.size);

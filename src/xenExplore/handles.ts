@@ -5,6 +5,7 @@
 // unmap and failed map, multiplies a tiny configuration's states by hundreds.
 
 import { IntMapBuilder } from '../model/intMap.ts';
+import { mappingKey } from '../model/key.ts';
 import type { ModelState } from '../model/state.ts';
 import { FreeList } from '../model/freeList.ts';
 import type { GrantMapping, Maptrack } from '../model/state.ts';
@@ -21,6 +22,36 @@ function byContent(a: readonly [number, GrantMapping], b: readonly [number, Gran
   const x = a[1];
   const y = b[1];
   return x.granter - y.granter || x.ref - y.ref || x.flags - y.flags || a[0] - b[0];
+}
+
+/**
+ * A maptrack's key up to handle renaming: equal for two maptracks iff a renaming of handles
+ * 0..limit-1 turns one into the other. Why is that these fields? A renaming keeps the limit, the
+ * length of every free list (queue position i of list k goes to queue position i of list k) and
+ * the multiset of mapping contents; conversely, equal fields give such a renaming. The key of the
+ * canonical representative below (stateKey of canonicalState) identifies the same maptracks, at
+ * the cost of building it; this one is a sort of a few short strings.
+ */
+export function maptrackOrbitKey(mt: Maptrack): string {
+  let lists = `${mt.freeList.length}`;
+  for (const l of mt.otherFreeLists ?? []) lists += `,${l.length}`;
+  return `m${mt.limit}/${mt.maxFrames}[${lists}]{${sortedContents(mt.mappings)}}`;
+}
+
+/** The last mappings table sorted, and its text. Why? A failed map or a map of another kind
+ * rotates the free list but shares the parent's mappings table: siblings sort it once. */
+let lastMappings: Maptrack['mappings'] | undefined;
+let lastContents = '';
+
+function sortedContents(mappings: Maptrack['mappings']): string {
+  if (mappings !== lastMappings) {
+    const contents: string[] = [];
+    for (const m of mappings.values()) contents.push(mappingKey(m));
+    contents.sort();
+    lastMappings = mappings;
+    lastContents = contents.join(',');
+  }
+  return lastContents;
 }
 
 /** Already canonical: the free list is 0..n-1 and the live handles n.. follow content order. */

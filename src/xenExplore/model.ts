@@ -4,7 +4,8 @@
 import type { GrantConfig } from '../config.ts';
 import type { ExplorableModel, Invariant } from '../explore/model.ts';
 import type { StateInvariant } from '../harness/invariant.ts';
-import { describeState, initialState, stateKey, step } from '../model/index.ts';
+import { describeState, initialState, step } from '../model/index.ts';
+import { StateKeyPacker } from '../model/packedKey.ts';
 import type { Op, OpKind } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
@@ -12,9 +13,9 @@ import { GNTMAP_contains_pte } from '../xen/abi.ts';
 import { XenAlphabetEnumerator } from './alphabet.ts';
 import type { XenBounds, XenExtras } from './bounds.ts';
 import { grantConfigFor, xenBoundsProblems, xenExtrasProblems, xenModelName } from './bounds.ts';
-import { canonicalRenaming, renameState } from './handles.ts';
+import { canonicalRenaming, maptrackOrbitKey, renameState } from './handles.ts';
 import type { XenState } from './state.ts';
-import { collectedBit, isCollected } from './state.ts';
+import { collectedBit, isCollected, XenNode } from './state.ts';
 
 export interface XenModelOptions extends XenExtras {
   /** State invariants checked on the model side (properties/invariants INVARIANTS). */
@@ -42,24 +43,28 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   const config = grantConfigFor(bounds, options);
   const alphabet = new XenAlphabetEnumerator(bounds, config, options.extensions);
   const protocol = bounds.alphabet === 'protocol';
-  const s0: XenState = { model: initialState(config), collected: 0 };
+  const s0: XenState = new XenNode(initialState(config), 0);
   const kinds = options.opKinds ? new Set<OpKind>(options.opKinds) : undefined;
   const noPte = !(options.pteMaps ?? (kinds === undefined || kinds.has('unmap_and_replace')));
-  // Why cache keys by object? A step that changes nothing returns its parent, and stateKey
-  // (a canonical string over every map) is most of the cost of a transition.
-  const keys = new WeakMap<XenState, string>();
+  // Exact numeric keys (src/model/packedKey.ts): one packer for states as they are, one that
+  // keys maptracks up to handle renaming for the quotient. The collected-transfer ghost rides
+  // along as the packer's extra number (always 0 under the full alphabet).
+  const exact = new StateKeyPacker(config.domains);
+  const orbits = new StateKeyPacker(config.domains, { maptrackKey: maptrackOrbitKey });
   let lastParent: XenState | undefined;
+  /** The id vector of `s`: kept on it, or made against the last step's parent's. */
+  const idsOf = (packer: StateKeyPacker, orbit: boolean, s: XenState): number[] => {
+    let ids = XenNode.ids(s, orbit);
+    if (ids === undefined) {
+      const p = lastParent;
+      const pids = p && p !== s ? XenNode.ids(p, orbit) : undefined;
+      ids = packer.ids(s.model, s.collected, p && pids ? { model: p.model, ids: pids } : undefined);
+      XenNode.keep(s, orbit, ids);
+    }
+    return ids;
+  };
   let lastOp: Op | undefined;
   let lastResult: OpResult | undefined;
-
-  const key = (s: XenState): string => {
-    let k = keys.get(s);
-    if (k === undefined) {
-      k = protocol ? `${s.collected}#${stateKey(s.model)}` : stateKey(s.model);
-      keys.set(s, k);
-    }
-    return k;
-  };
 
   const xenStep = (s: XenState, a: Op): XenState => {
     const r = step(s.model, a);
@@ -81,7 +86,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       }
     }
     if (r.state === s.model && collected === s.collected) return s;
-    return { model: r.state, collected };
+    return new XenNode(r.state, collected);
   };
 
   const invariants: Invariant<XenState>[] = (options.invariants ?? []).map((inv) => ({
@@ -99,14 +104,16 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       ? (s) => alphabet.actions(s).filter((a) => kinds.has(a.kind) && !(noPte && usesPte(a)))
       : (s) => alphabet.actions(s),
     step: xenStep,
-    key,
+    key: (s) => StateKeyPacker.key(idsOf(exact, false, s)),
+    canonicalKey: (s) => StateKeyPacker.key(idsOf(orbits, true, s)),
+    keyBytes: () => exact.bytes + orbits.bytes,
     invariants,
     formatAction: formatOp,
     formatState: (s) =>
       describeState(s.model).join('\n') + (s.collected ? `\ncollected: ${s.collected}` : ''),
     symmetry: (s) => {
       const r = canonicalRenaming(s.model);
-      return r ? { model: renameState(s.model, r), collected: s.collected } : s;
+      return r ? new XenNode(renameState(s.model, r), s.collected) : s;
     },
     lastResult: (s, a) => {
       if (s === lastParent && a === lastOp && lastResult) return lastResult;

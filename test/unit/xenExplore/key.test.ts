@@ -1,0 +1,146 @@
+// The packed keys (src/model/packedKey.ts) identify exactly the states the canonical strings
+// identify: `key` the states stateKey does, `canonicalKey` the orbits stateKey of the canonical
+// representative (src/xenExplore/handles.ts) does, over states reached by random walks (pinned
+// seeds plus one printed fresh seed). And the key reads every field a domain has.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { initialState, stateKey } from '../../../src/model/index.ts';
+import {
+  KEYED_DOMAIN_FIELDS,
+  StateKeyPacker,
+  TupleInterner,
+} from '../../../src/model/packedKey.ts';
+import type { Renaming } from '../../../src/xenExplore/handles.ts';
+import { canonicalState, renameState } from '../../../src/xenExplore/handles.ts';
+import type { XenBounds, XenState } from '../../../src/xenExplore/index.ts';
+import { grantConfigFor, xenModel } from '../../../src/xenExplore/index.ts';
+import { testSeeds } from '../../support/seeds.ts';
+
+const b = (
+  domains: number,
+  refs: number,
+  maxPin: number,
+  alphabet: 'full' | 'protocol',
+): XenBounds => ({ domains, refs, pages: 1, maxPin, alphabet });
+
+/** Does `f` map equal inputs to equal outputs and different ones to different ones, on the
+ * pairs seen? Records both directions. */
+class Bijection {
+  private readonly to = new Map<string, number | string>();
+  private readonly from = new Map<number | string, string>();
+
+  see(a: string, k: number | string): void {
+    const seenK = this.to.get(a);
+    if (seenK !== undefined) expect(k).toBe(seenK);
+    else this.to.set(a, k);
+    const seenA = this.from.get(k);
+    if (seenA !== undefined) expect(a).toBe(seenA);
+    else this.from.set(k, a);
+  }
+
+  get size(): number {
+    return this.to.size;
+  }
+}
+
+/** A permutation of each domain's handles 0..limit-1, from `seed` (a Fisher-Yates shuffle
+ * driven by a linear congruential generator). */
+function randomRenaming(s: XenState, seed: number): Renaming {
+  let x = seed >>> 0;
+  return s.model.domains.map((d) => {
+    const n = d.maptrack.limit;
+    const perm = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const j = x % (i + 1);
+      const t = perm[i] ?? 0;
+      perm[i] = perm[j] ?? 0;
+      perm[j] = t;
+    }
+    return perm;
+  });
+}
+
+describe('packed keys partition states as the canonical strings do', () => {
+  for (const bounds of [b(2, 1, 2, 'full'), b(2, 2, 1, 'protocol'), b(3, 1, 1, 'full')]) {
+    const m = xenModel(bounds);
+    const exact = new Bijection();
+    const orbit = new Bijection();
+    const text = (s: XenState, m2: string): string => `${s.collected}#${m2}`;
+    it.each(testSeeds(`packed key ${m.name}`))(`${m.name} (seed %i)`, (seed) => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.noBias(fc.nat()), { minLength: 20, maxLength: 60 }),
+          fc.nat(),
+          (choices, shuffle) => {
+            let s = m.initial();
+            for (const c of choices) {
+              const actions = [...m.actions(s)];
+              const op = actions[c % actions.length];
+              if (!op) break;
+              s = m.step(s, op) ?? s;
+              exact.see(text(s, stateKey(s.model)), m.key(s));
+              orbit.see(text(s, stateKey(canonicalState(s.model))), m.canonicalKey?.(s) ?? -1);
+              // A plain copy (no kept ids, no parent to reuse) keys the same.
+              const copy = { model: s.model, collected: s.collected };
+              expect(m.key(copy)).toBe(m.key(s));
+              expect(m.canonicalKey?.(copy)).toBe(m.canonicalKey?.(s));
+              // A random renaming of every domain's handles: another member of the orbit.
+              const renamed = {
+                model: renameState(s.model, randomRenaming(s, shuffle + c)),
+                collected: s.collected,
+              };
+              exact.see(text(renamed, stateKey(renamed.model)), m.key(renamed));
+              orbit.see(
+                text(renamed, stateKey(canonicalState(renamed.model))),
+                m.canonicalKey?.(renamed) ?? -1,
+              );
+              expect(m.canonicalKey?.(renamed)).toBe(m.canonicalKey?.(s));
+            }
+          },
+        ),
+        { seed, numRuns: 60 },
+      );
+      // The walks met handle renamings: fewer orbits than states.
+      expect(orbit.size).toBeLessThanOrEqual(exact.size);
+    });
+  }
+});
+
+describe('StateKeyPacker', () => {
+  it('reads every field of a domain and of a state', () => {
+    const s = initialState(grantConfigFor(b(2, 1, 1, 'full')));
+    for (const d of s.domains) {
+      expect(KEYED_DOMAIN_FIELDS).toEqual(expect.arrayContaining(Object.keys(d)));
+    }
+    // flow is a ghost, kept out of every key (src/model/state.ts)
+    expect(['domains', 'frameOwner', 'contents', 'flow']).toEqual(
+      expect.arrayContaining(Object.keys(s)),
+    );
+  });
+
+  it('numbers states whose ids do not fit the packed layout from 2^52, still exactly', () => {
+    // Four domains: 10 bits a domain; more than 1024 distinct domain-0 texts overflow.
+    const packer = new StateKeyPacker(4);
+    const s = initialState(grantConfigFor(b(4, 1, 1, 'full')));
+    const keys = new Set<number>();
+    const d0 = s.domains[0];
+    if (!d0) throw new Error('no domain 0');
+    for (let i = 0; i < 1100; i++) {
+      const state = { ...s, domains: [{ ...d0, totPages: i }, ...s.domains.slice(1)] };
+      const k = packer.key(state);
+      expect(packer.key(state)).toBe(k);
+      keys.add(k);
+    }
+    expect(keys.size).toBe(1100);
+    expect([...keys].filter((k) => k >= 2 ** 52)).toHaveLength(1100 - 1024);
+    expect(packer.counts.overflow).toBe(1100 - 1024);
+  });
+
+  it('TupleInterner: dense ids, equal tuples equal ids, across growth', () => {
+    const t = new TupleInterner(3);
+    for (let i = 0; i < 5000; i++) expect(t.id([i, i % 7, 1])).toBe(i);
+    for (let i = 0; i < 5000; i++) expect(t.id([i, i % 7, 1])).toBe(i);
+    expect(t.id([0, 0, 2])).toBe(5000);
+  });
+});
