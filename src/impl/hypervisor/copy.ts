@@ -293,19 +293,24 @@ function copyBytes(
 ) {
   if (len === 0) return;
   const frames = xen.frames;
-  // Ghost: the caller stored into `to` bytes of every frame actually read.
-  frames.recordStore(to, from, caller);
-  if (off + len > PAGE_SIZE) frames.recordStore(to, from + 1, caller);
   if (off + len > PAGE_SIZE) {
-    const head = PAGE_SIZE - off;
+    // Only a fault's missing bound gets here: the range runs on into the frames after `from`
+    // (and may start in one of them, at an offset past the page).
     const bytes = new Uint8Array(len);
-    const first = frames.bytesOf(from);
-    if (first !== undefined) bytes.set(first.subarray(off), 0);
-    const next = frames.bytesOf(from + 1);
-    if (next !== undefined) bytes.set(next.subarray(0, len - head), head);
+    for (let i = 0; i < len;) {
+      const frame = from + Math.floor((off + i) / PAGE_SIZE);
+      const start = (off + i) % PAGE_SIZE;
+      const n = Math.min(len - i, PAGE_SIZE - start);
+      // Ghost: the caller stored into `to` bytes of every frame actually read.
+      frames.recordStore(to, frame, caller);
+      const page = frames.bytesOf(frame);
+      if (page !== undefined) bytes.set(page.subarray(start, start + n), i);
+      i += n;
+    }
     frames.writableBytes(to).set(bytes.subarray(0, Math.min(len, PAGE_SIZE - at)), at);
     return;
   }
+  frames.recordStore(to, from, caller);
   const source = frames.bytesOf(from);
   if (source === undefined) {
     // zeros: a destination never written stays all zero

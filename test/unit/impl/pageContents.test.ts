@@ -93,4 +93,24 @@ describe('the copy-source-past-page-end fault', () => {
     expect(r).toEqual({ kind: 'copy', statuses: [0] });
     expect(abstract(s).contents.get(0x108)?.key).toBe('1-2:99');
   });
+
+  it('a source range that starts past its page reads the next frame (a fresh seed crashed here)', () => {
+    const s = system({}, copySourcePastPageEnd.parts);
+    s.apply({ kind: 'write_page', dom: 1, gfn: 1, off: 1, len: 1, byte: 0xab }); // mfn 0x105
+    s.apply({ kind: 'grant_access', dom: 1, ref: 8, grantee: 2, gfn: 0, readonly: true });
+    const r = s.apply({
+      kind: 'copy',
+      caller: 2,
+      batch: [
+        {
+          source: { u: 8, domid: 1, offset: PAGE_SIZE + 1 },
+          dest: { u: 0, domid: DOMID_SELF, offset: 0 },
+          len: 1,
+          flags: GNTCOPY_source_gref,
+        },
+      ],
+    });
+    expect(r).toEqual({ kind: 'copy', statuses: [0] });
+    expect(abstract(s).contents.get(0x108)?.key).toBe('0-1:ab');
+  });
 });
