@@ -160,7 +160,43 @@ export function maptrackSize(d: DomainState): CheckMessage {
   return null;
 }
 
+// Marks for freeListsHold, reused: it runs after most maps and unmaps.
+let freeMarks = new Uint8Array(0);
+
+/** Does freeListIntegrity hold? The same verdict, allocating nothing: the full check's message
+ * is built only when it fails (test/properties/invariants.test.ts compares the two verdicts). */
+function freeListsHold(d: DomainState): boolean {
+  const { limit, mappings } = d.maptrack;
+  if (freeMarks.length < limit) freeMarks = new Uint8Array(limit);
+  else freeMarks.fill(0, 0, limit);
+  const marks = freeMarks;
+  let count = 0;
+  const mark = (first: number, last: number): boolean => {
+    for (let h = first; h <= last; h++) {
+      if (!(h >= 0 && h < limit) || marks[h] === 1) return false;
+      marks[h] = 1;
+    }
+    return true;
+  };
+  const lists = d.maptrack.otherFreeLists;
+  if (!d.maptrack.freeList.everyRun(mark)) return false;
+  count += d.maptrack.freeList.length;
+  let sentinel = d.maptrack.freeList.length > 0;
+  for (const list of lists ?? []) {
+    if (!list.everyRun(mark)) return false;
+    count += list.length;
+    sentinel ||= list.length > 0;
+  }
+  for (const h of mappings.keys()) if (h >= 0 && h < limit && marks[h] === 1) return false;
+  return count + mappings.size === limit && (limit === 0 || sentinel);
+}
+
 export function freeListIntegrity(d: DomainState): CheckMessage {
+  return freeListsHold(d) ? null : freeListProblem(d);
+}
+
+/** freeListIntegrity's full check, with its message. */
+export function freeListProblem(d: DomainState): CheckMessage {
   const { limit, mappings } = d.maptrack;
   const lists = freeLists(d.maptrack);
   const free = new Uint8Array(limit); // Why not a Set: this runs after many ops
