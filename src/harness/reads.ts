@@ -119,6 +119,36 @@ export class ChangedReads {
     return new ChangedReads(masks);
   }
 
+  /** The same as `between(modelReads(previous), modelReads(now))`, read from the two model
+   * states directly, without building either list: most steps change one domain or none. */
+  static betweenStates(previous: ModelState | undefined, now: ModelState): ChangedReads {
+    if (!previous || previous.domains.length !== now.domains.length) return ChangedReads.ALL;
+    if (previous === now) return ChangedReads.NONE;
+    let masks: number[] | undefined;
+    const mark = (part: number, id: number) => {
+      masks ??= new Array<number>(READ_NAMES.length).fill(0);
+      masks[part] = (masks[part] ?? 0) | (1 << id);
+    };
+    const n = now.domains.length;
+    for (let i = 0; i < n; i++) {
+      const a = previous.domains[i];
+      const b = now.domains[i];
+      if (a === b) continue;
+      if (a?.grantTable.entries !== b?.grantTable.entries) mark(ENTRIES, i);
+      if (a?.grantTable.active !== b?.grantTable.active) mark(ACTIVE, i);
+      if (a?.grantTable.nrFrames !== b?.grantTable.nrFrames) mark(GRANT_FRAMES, i);
+      if (a?.maptrack !== b?.maptrack) mark(MAPTRACK, i);
+      if (a?.rawWritten !== b?.rawWritten) mark(RAW_WRITTEN, i);
+      if (a?.p2m !== b?.p2m) mark(P2M, i);
+      if (a?.hostMappings !== b?.hostMappings) mark(HOST_MAPPINGS, i);
+      if (a?.totPages !== b?.totPages) mark(TOT_PAGES, i);
+    }
+    if (previous.frameOwner !== now.frameOwner) mark(FRAMES, 0);
+    if (previous.contents !== now.contents) mark(CONTENTS, 0);
+    if (previous.flow !== now.flow) mark(FLOWS, 0);
+    return masks === undefined ? ChangedReads.NONE : new ChangedReads(masks);
+  }
+
   /** Everything counts as changed (the first step, or no memoisation). */
   get all(): boolean {
     return this === ChangedReads.ALL;
