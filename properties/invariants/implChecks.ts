@@ -227,7 +227,9 @@ export function statusBitsMirrorPins(view: ImplView, d: XenDomain): CheckMessage
     const problem = statusBitsProblem(view, d, ref);
     if (problem !== null) return problem;
   }
-  for (const ref of view.withStatusBits(d.id, GTF_reading | GTF_writing)) {
+  const words = d.grantTable.shared.words;
+  for (const ref of view.flagged(d.id)) {
+    if (((words[2 * ref] ?? 0) & (GTF_reading | GTF_writing)) === 0) continue; // no status bit
     if (d.grantTable.active.pinOf(ref) !== 0) continue; // seen above
     const problem = statusBitsProblem(view, d, ref);
     if (problem !== null) return problem;
@@ -324,8 +326,10 @@ export function pageReferences(view: ImplView): CheckMessage {
 
 export function transferFlagOrder(view: ImplView, d: XenDomain): CheckMessage {
   const raw = view.rawWritten(d.id);
-  for (const ref of view.withStatusBits(d.id, GTF_transfer_completed)) {
-    const flags = (d.grantTable.shared.words[2 * ref] ?? 0) & 0xffff;
+  const words = d.grantTable.shared.words;
+  for (const ref of view.flagged(d.id)) {
+    const flags = (words[2 * ref] ?? 0) & 0xffff;
+    if ((flags & GTF_transfer_completed) === 0) continue;
     if (raw.has(ref) || (flags & GTF_type_mask) !== GTF_accept_transfer) continue;
     if (!(flags & GTF_transfer_committed))
       return `d${d.id} ref ${ref}: completed but not committed`;

@@ -166,29 +166,28 @@ let freeMarks = new Uint8Array(0);
 /** Does freeListIntegrity hold? The same verdict, allocating nothing: the full check's message
  * is built only when it fails (test/properties/invariants.test.ts compares the two verdicts). */
 function freeListsHold(d: DomainState): boolean {
-  const { limit, mappings } = d.maptrack;
+  const { limit, mappings, freeList, otherFreeLists } = d.maptrack;
   if (freeMarks.length < limit) freeMarks = new Uint8Array(limit);
   else freeMarks.fill(0, 0, limit);
-  const marks = freeMarks;
   let count = 0;
-  const mark = (first: number, last: number): boolean => {
-    for (let h = first; h <= last; h++) {
-      if (!(h >= 0 && h < limit) || marks[h] === 1) return false;
-      marks[h] = 1;
-    }
-    return true;
-  };
-  const lists = d.maptrack.otherFreeLists;
-  if (!d.maptrack.freeList.everyRun(mark)) return false;
-  count += d.maptrack.freeList.length;
-  let sentinel = d.maptrack.freeList.length > 0;
-  for (const list of lists ?? []) {
-    if (!list.everyRun(mark)) return false;
+  let sentinel = false;
+  for (let v = 0; v < 1 + (otherFreeLists?.length ?? 0); v++) {
+    const list = v === 0 ? freeList : otherFreeLists?.[v - 1];
+    if (list === undefined || !list.everyRun(markFree, limit)) return false;
     count += list.length;
     sentinel ||= list.length > 0;
   }
-  for (const h of mappings.keys()) if (h >= 0 && h < limit && marks[h] === 1) return false;
+  for (const h of mappings.keys()) if (h >= 0 && h < limit && freeMarks[h] === 1) return false;
   return count + mappings.size === limit && (limit === 0 || sentinel);
+}
+
+/** Mark handles first..last free; false if one is beyond `limit` or already marked. */
+function markFree(first: number, last: number, limit: number): boolean {
+  for (let h = first; h <= last; h++) {
+    if (!(h >= 0 && h < limit) || freeMarks[h] === 1) return false;
+    freeMarks[h] = 1;
+  }
+  return true;
 }
 
 export function freeListIntegrity(d: DomainState): CheckMessage {
