@@ -119,8 +119,9 @@ export function ladder(kind: BatchKind, config: GrantConfig): readonly number[] 
 /** The coverage an op adds by its batch length (suites' opCoverage). */
 export function batchCoverage(config: GrantConfig): (op: Op) => readonly string[] {
   const labels = new Map<BatchKind, Map<number, string>>(BATCH_KINDS.map((k) => [k, new Map()]));
+  const none: readonly string[] = [];
   return (op) => {
-    if (op.kind !== 'map_grant_ref' && op.kind !== 'unmap_grant_ref') return [];
+    if (op.kind !== 'map_grant_ref' && op.kind !== 'unmap_grant_ref') return none;
     const byLength = labels.get(op.kind);
     const n = op.batch.length;
     let l = byLength?.get(n);

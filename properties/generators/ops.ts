@@ -95,15 +95,42 @@ export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
   });
 }
 
+// Arbitraries are immutable descriptions: one built for a config and the few focus values it
+// depends on serves every run with those values. Why: a run draws a new focus, and building its
+// generators afresh cost about as much as generating its ops (docs/properties.md, "Where the
+// time goes"). Each cache is keyed by what its arbitrary reads, so the values drawn are the same.
+const arbitraryCaches = new WeakMap<GrantConfig, Map<string, fc.Arbitrary<unknown>>>();
+
 /** The values ops are drawn from, derived from the config and the run's focus. */
 export class OpSpace {
+  private readonly cache: Map<string, fc.Arbitrary<unknown>>;
+
   constructor(
     readonly config: GrantConfig,
     readonly focus?: Focus,
     /** Also GNTMAP_contains_pte maps and PTE addresses. false: exactly the ops of a subject
      * without unmap_and_replace (no draw is added, so its runs stay what they were). */
     readonly pte = false,
-  ) {}
+  ) {
+    let cache = arbitraryCaches.get(config);
+    if (cache === undefined) {
+      cache = new Map();
+      arbitraryCaches.set(config, cache);
+    }
+    this.cache = cache;
+  }
+
+  /** The arbitrary `make` builds, built once per config, PTE setting and `deps`: the focus
+   * values (or other arguments) `make` reads, all of them. */
+  cached<T>(name: string, deps: readonly unknown[], make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
+    const key = `${name}|${this.pte ? 1 : 0}|${deps.join('|')}`;
+    let arbitrary = this.cache.get(key);
+    if (arbitrary === undefined) {
+      arbitrary = make();
+      this.cache.set(key, arbitrary);
+    }
+    return arbitrary as fc.Arbitrary<T>;
+  }
 
   /** Usually the focus value, otherwise `other`. */
   private focused(value: number | undefined, other: fc.Arbitrary<number>): fc.Arbitrary<number> {
@@ -113,117 +140,142 @@ export class OpSpace {
 
   /** The domain that grants (and receives transfers): acts on its own table. */
   granter(): fc.Arbitrary<number> {
-    return this.focused(this.focus?.granter, this.existingDomain());
+    return this.cached('granter', [this.focus?.granter], () => {
+      return this.focused(this.focus?.granter, this.existingDomain());
+    });
   }
 
   /** The domain that maps (and sends pages): the hypercall caller. */
   grantee(): fc.Arbitrary<number> {
-    return this.focused(this.focus?.grantee, this.existingDomain());
+    return this.cached('grantee', [this.focus?.grantee], () => {
+      return this.focused(this.focus?.grantee, this.existingDomain());
+    });
   }
 
   /** A domid argument naming the granter: usually it, sometimes any or an unknown id. */
   granterId(): fc.Arbitrary<number> {
-    return this.focused(this.focus?.granter, this.domid());
+    return this.cached('granterId', [this.focus?.granter], () => {
+      return this.focused(this.focus?.granter, this.domid());
+    });
   }
 
   /** A domid argument naming the grantee. */
   granteeId(): fc.Arbitrary<number> {
-    return this.focused(this.focus?.grantee, this.domid());
+    return this.cached('granteeId', [this.focus?.grantee], () => {
+      return this.focused(this.focus?.grantee, this.domid());
+    });
   }
 
   /** A grant ref of the run's focus, or any ref. */
   focusRef(): fc.Arbitrary<number> {
-    const refs = this.focus?.refs ?? [];
-    if (refs.length === 0) return this.ref();
-    return fc.oneof(
-      { arbitrary: fc.constantFrom(...refs), weight: 3 },
-      { arbitrary: this.ref(), weight: 1 },
-    );
+    return this.cached('focusRef', [this.focus?.refs.join(',')], () => {
+      const refs = this.focus?.refs ?? [];
+      if (refs.length === 0) return this.ref();
+      return fc.oneof(
+        { arbitrary: fc.constantFrom(...refs), weight: 3 },
+        { arbitrary: this.ref(), weight: 1 },
+      );
+    });
   }
 
   /** An existing domain: the acting domain of every op. */
   existingDomain(): fc.Arbitrary<number> {
-    return fc.integer({ min: 0, max: this.config.domains - 1 });
+    return this.cached('existingDomain', [], () => {
+      return fc.integer({ min: 0, max: this.config.domains - 1 });
+    });
   }
 
   /** A domid argument: usually existing, sometimes unknown or DOMID_SELF. */
   domid(): fc.Arbitrary<number> {
-    return mostly(this.existingDomain(), fc.constantFrom(this.config.domains, DOMID_SELF, 0xffff));
+    return this.cached('domid', [], () => {
+      return mostly(
+        this.existingDomain(),
+        fc.constantFrom(this.config.domains, DOMID_SELF, 0xffff),
+      );
+    });
   }
 
   /** A grant ref: a handful of ordinary refs, sometimes a reserved or boundary one. */
   ref(): fc.Arbitrary<number> {
-    const first = GNTTAB_NR_RESERVED_ENTRIES;
-    return mostly(
-      fc.integer({ min: first, max: first + 3 }),
-      fc.constantFrom(
-        0,
-        1,
-        GNTTAB_NR_RESERVED_ENTRIES - 1,
-        SHGNT_PER_PAGE_V1 - 1,
-        SHGNT_PER_PAGE_V1,
-        SHGNT_PER_PAGE_V1 * this.config.maxGrantFrames - 1,
-        SHGNT_PER_PAGE_V1 * this.config.maxGrantFrames,
-        U32_MAX,
-      ),
-    );
+    return this.cached('ref', [], () => {
+      const first = GNTTAB_NR_RESERVED_ENTRIES;
+      return mostly(
+        fc.integer({ min: first, max: first + 3 }),
+        fc.constantFrom(
+          0,
+          1,
+          GNTTAB_NR_RESERVED_ENTRIES - 1,
+          SHGNT_PER_PAGE_V1 - 1,
+          SHGNT_PER_PAGE_V1,
+          SHGNT_PER_PAGE_V1 * this.config.maxGrantFrames - 1,
+          SHGNT_PER_PAGE_V1 * this.config.maxGrantFrames,
+          U32_MAX,
+        ),
+      );
+    });
   }
 
   /** A gfn: the focus one, populated ones, the first empty slots, sometimes far out. A PV
    * guest names its pages by MFN (config.pv): the same pages, numbered so. */
   gfn(): fc.Arbitrary<number> {
-    const focus = this.focus;
-    const page = this.focused(
-      focus?.gfn,
-      fc.integer({ min: 0, max: this.config.pagesPerDomain + 1 }),
-    );
-    return mostly(
-      page.map((p) => initialGfn(this.config, focus?.granter ?? 0, p)),
-      fc.constantFrom(U32_MAX, 1000),
-    );
+    return this.cached('gfn', [this.focus?.gfn, this.focus?.granter], () => {
+      const focus = this.focus;
+      const page = this.focused(
+        focus?.gfn,
+        fc.integer({ min: 0, max: this.config.pagesPerDomain + 1 }),
+      );
+      return mostly(
+        page.map((p) => initialGfn(this.config, focus?.granter ?? 0, p)),
+        fc.constantFrom(U32_MAX, 1000),
+      );
+    });
   }
 
   /** A linear address for a host mapping: a few page-aligned slots, sometimes 0, beyond the
    * mappable window, or unaligned. */
   hostAddr(): fc.Arbitrary<number> {
-    const page = this.focused(this.focus?.hostPage, fc.integer({ min: 1, max: 4 }));
-    const linear = mostly(
-      page.map((p) => p * PAGE_SIZE),
-      fc.constantFrom(0, this.config.hostVaPages * PAGE_SIZE, 2 * PAGE_SIZE + 8, 2 ** 40),
-    );
-    if (!this.pte) return linear;
-    return fc.oneof({ arbitrary: linear, weight: 4 }, { arbitrary: this.pteAddr(), weight: 1 });
+    return this.cached('hostAddr', [this.focus?.hostPage, this.focus?.grantee], () => {
+      const page = this.focused(this.focus?.hostPage, fc.integer({ min: 1, max: 4 }));
+      const linear = mostly(
+        page.map((p) => p * PAGE_SIZE),
+        fc.constantFrom(0, this.config.hostVaPages * PAGE_SIZE, 2 * PAGE_SIZE + 8, 2 ** 40),
+      );
+      if (!this.pte) return linear;
+      return fc.oneof({ arbitrary: linear, weight: 4 }, { arbitrary: this.pteAddr(), weight: 1 });
+    });
   }
 
   /** The machine address of a PTE (GNTMAP_contains_pte): usually the focus grantee's slot for
    * a window page, sometimes misaligned (XSA-227), another domain's, a slot past the window, a
    * data page or no page at all. */
   pteAddr(): fc.Arbitrary<number> {
-    const { config } = this;
-    const caller = this.focus?.grantee ?? 0;
-    const page = this.focused(this.focus?.hostPage, fc.integer({ min: 1, max: 4 }));
-    const lastSlot = L1_PAGETABLE_ENTRIES - 1;
-    return fc.oneof(
-      { arbitrary: page.map((p) => pteAddress(caller, p)), weight: 6 },
-      {
-        arbitrary: page.chain((p) =>
-          fc.constantFrom(4, 1, 7).map((k) => pteAddress(caller, p) + k),
-        ),
-        weight: 2,
-      },
-      {
-        arbitrary: fc.oneof(
-          page.map((p) => pteAddress((caller + 1) % config.domains, p)),
-          fc.constantFrom(
-            pteAddress(caller, lastSlot),
-            pteAddress(caller, config.hostVaPages),
-            initialMfn(config, caller, 0) * PAGE_SIZE,
-            8,
+    return this.cached('pteAddr', [this.focus?.hostPage, this.focus?.grantee], () => {
+      const { config } = this;
+      const caller = this.focus?.grantee ?? 0;
+      const page = this.focused(this.focus?.hostPage, fc.integer({ min: 1, max: 4 }));
+      const lastSlot = L1_PAGETABLE_ENTRIES - 1;
+      return fc.oneof(
+        { arbitrary: page.map((p) => pteAddress(caller, p)), weight: 6 },
+        {
+          arbitrary: page.chain((p) =>
+            fc.constantFrom(4, 1, 7).map((k) => pteAddress(caller, p) + k),
           ),
-        ),
-        weight: 1,
-      },
-    );
+          weight: 2,
+        },
+        {
+          arbitrary: fc.oneof(
+            page.map((p) => pteAddress((caller + 1) % config.domains, p)),
+            fc.constantFrom(
+              pteAddress(caller, lastSlot),
+              pteAddress(caller, config.hostVaPages),
+              initialMfn(config, caller, 0) * PAGE_SIZE,
+              8,
+            ),
+          ),
+          weight: 1,
+        },
+      );
+    });
   }
 
   /** The address a focus mapping is made at: its page, or (PTE-capable) its PTE's address. */
@@ -236,179 +288,214 @@ export class OpSpace {
   /** The machine address of a granter's page, usually the focus grant's (what a device mapping
    * of it reports as dev_bus_addr, while the page has not moved). */
   pageAddr(): fc.Arbitrary<number> {
-    const { pagesPerDomain } = this.config;
-    const page = fc.record({
-      dom: this.granter(),
-      gfn: this.focused(
-        this.focus?.gfn,
-        fc.integer({ min: 0, max: Math.max(0, pagesPerDomain - 1) }),
-      ),
+    return this.cached('pageAddr', [this.focus?.granter, this.focus?.gfn], () => {
+      const { pagesPerDomain } = this.config;
+      const page = fc.record({
+        dom: this.granter(),
+        gfn: this.focused(
+          this.focus?.gfn,
+          fc.integer({ min: 0, max: Math.max(0, pagesPerDomain - 1) }),
+        ),
+      });
+      return page.map(({ dom, gfn }) => initialMfn(this.config, dom, gfn) * PAGE_SIZE);
     });
-    return page.map(({ dom, gfn }) => initialMfn(this.config, dom, gfn) * PAGE_SIZE);
   }
 
   /** A dev_bus_addr for unmap: 0 (leave the device mapping) or some page's machine address. */
   devBusAddr(): fc.Arbitrary<number> {
-    return fc.oneof(
-      { arbitrary: fc.constant(0), weight: 4 },
-      { arbitrary: this.pageAddr(), weight: 5 },
-      { arbitrary: fc.constantFrom(1, PAGE_SIZE + 1, 2 ** 40), weight: 2 },
-    );
+    return this.cached('devBusAddr', [this.focus?.granter, this.focus?.gfn], () => {
+      return fc.oneof(
+        { arbitrary: fc.constant(0), weight: 4 },
+        { arbitrary: this.pageAddr(), weight: 5 },
+        { arbitrary: fc.constantFrom(1, PAGE_SIZE + 1, 2 ** 40), weight: 2 },
+      );
+    });
   }
 
   /** A maptrack handle: a run's first maps get 0, 1, 2…, so those are the likely live ones. */
   handle(): fc.Arbitrary<number> {
-    return mostly(
-      fc.oneof(
-        { arbitrary: fc.integer({ min: 0, max: 1 }), weight: 3 },
-        { arbitrary: fc.integer({ min: 2, max: 5 }), weight: 1 },
-      ),
-      fc.constantFrom(MAPTRACK_PER_PAGE - 1, MAPTRACK_PER_PAGE, U32_MAX),
-    );
+    return this.cached('handle', [], () => {
+      return mostly(
+        fc.oneof(
+          { arbitrary: fc.integer({ min: 0, max: 1 }), weight: 3 },
+          { arbitrary: fc.integer({ min: 2, max: 5 }), weight: 1 },
+        ),
+        fc.constantFrom(MAPTRACK_PER_PAGE - 1, MAPTRACK_PER_PAGE, U32_MAX),
+      );
+    });
   }
 
   mapFlags(): fc.Arbitrary<number> {
-    const host = GNTMAP_host_map;
-    const dev = GNTMAP_device_map;
-    const ro = GNTMAP_readonly;
-    // host|dev twice: one mapping holding both kinds is what partial unmaps act on
-    const flags = mostly(
-      fc.constantFrom(host, host | ro, dev, dev | ro, host | dev, host | dev, host | dev | ro),
-      fc.constantFrom(0, ro, host | GNTMAP_application_map, 1 << 16),
-    );
-    if (!this.pte) return flags;
-    const pte = GNTMAP_contains_pte;
-    return fc.oneof(
-      { arbitrary: flags, weight: 4 },
-      { arbitrary: fc.constantFrom(host | pte, host | pte | ro, host | dev | pte), weight: 1 },
-    );
+    return this.cached('mapFlags', [], () => {
+      const host = GNTMAP_host_map;
+      const dev = GNTMAP_device_map;
+      const ro = GNTMAP_readonly;
+      // host|dev twice: one mapping holding both kinds is what partial unmaps act on
+      const flags = mostly(
+        fc.constantFrom(host, host | ro, dev, dev | ro, host | dev, host | dev, host | dev | ro),
+        fc.constantFrom(0, ro, host | GNTMAP_application_map, 1 << 16),
+      );
+      if (!this.pte) return flags;
+      const pte = GNTMAP_contains_pte;
+      return fc.oneof(
+        { arbitrary: flags, weight: 4 },
+        { arbitrary: fc.constantFrom(host | pte, host | pte | ro, host | dev | pte), weight: 1 },
+      );
+    });
   }
 
   /** Entry contents for a hostile raw write: protocol-looking values and odd ones. */
   rawFlags(): fc.Arbitrary<number> {
-    return fc.oneof(
-      fc.constantFrom(
-        0,
-        GTF_permit_access,
-        GTF_permit_access | GTF_readonly,
-        GTF_permit_access | GTF_reading,
-        GTF_permit_access | GTF_writing | GTF_reading,
-        GTF_permit_access | GTF_sub_page,
-        GTF_accept_transfer,
-        GTF_accept_transfer | GTF_transfer_committed,
-        GTF_accept_transfer | GTF_transfer_committed | GTF_transfer_completed,
-        3,
-      ),
-      fc.integer({ min: 0, max: 0xffff }),
-    );
+    return this.cached('rawFlags', [], () => {
+      return fc.oneof(
+        fc.constantFrom(
+          0,
+          GTF_permit_access,
+          GTF_permit_access | GTF_readonly,
+          GTF_permit_access | GTF_reading,
+          GTF_permit_access | GTF_writing | GTF_reading,
+          GTF_permit_access | GTF_sub_page,
+          GTF_accept_transfer,
+          GTF_accept_transfer | GTF_transfer_committed,
+          GTF_accept_transfer | GTF_transfer_committed | GTF_transfer_completed,
+          3,
+        ),
+        fc.integer({ min: 0, max: 0xffff }),
+      );
+    });
   }
 
   /** An offset into a page: the boundaries 0, 1, page-1, page, page+1, or any within. */
   pageOffset(): fc.Arbitrary<number> {
-    return fc.oneof(
-      { arbitrary: fc.constantFrom(0, 1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1), weight: 2 },
-      { arbitrary: fc.integer({ min: 0, max: PAGE_SIZE }), weight: 1 },
-    );
+    return this.cached('pageOffset', [], () => {
+      return fc.oneof(
+        { arbitrary: fc.constantFrom(0, 1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1), weight: 2 },
+        { arbitrary: fc.integer({ min: 0, max: PAGE_SIZE }), weight: 1 },
+      );
+    });
   }
 
   /** A byte count: the same boundaries (0, 1, page-1, page, page+1), or small ones. */
   pageLength(): fc.Arbitrary<number> {
-    return fc.oneof(
-      { arbitrary: fc.constantFrom(0, 1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1), weight: 2 },
-      { arbitrary: fc.integer({ min: 1, max: 64 }), weight: 1 },
-    );
+    return this.cached('pageLength', [], () => {
+      return fc.oneof(
+        { arbitrary: fc.constantFrom(0, 1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1), weight: 2 },
+        { arbitrary: fc.integer({ min: 1, max: 64 }), weight: 1 },
+      );
+    });
   }
 
   /** A byte value to store: a few distinct ones (so that overlapping writes show), zero too. */
   byteValue(): fc.Arbitrary<number> {
-    return fc.constantFrom(0xab, 0x01, 0xff, 0x00, 0x5a);
+    return this.cached('byteValue', [], () => {
+      return fc.constantFrom(0xab, 0x01, 0xff, 0x00, 0x5a);
+    });
   }
 
   mapArgs(): fc.Arbitrary<MapGrantRefArgs> {
-    return fc.record({
-      dom: this.granterId(),
-      ref: this.focusRef(),
-      flags: this.mapFlags(),
-      hostAddr: this.hostAddr(),
-    });
+    return this.cached(
+      'mapArgs',
+      [this.focus?.granter, this.focus?.grantee, this.focus?.refs.join(','), this.focus?.hostPage],
+      () => {
+        return fc.record({
+          dom: this.granterId(),
+          ref: this.focusRef(),
+          flags: this.mapFlags(),
+          hostAddr: this.hostAddr(),
+        });
+      },
+    );
   }
+}
+
+/** The values of the focus fields an arbitrary reads, as OpSpace.cached's deps. */
+function focusDeps(space: OpSpace, fields: readonly (keyof Focus)[]): readonly unknown[] {
+  const focus = space.focus;
+  return focus === undefined ? ['-'] : fields.map((f) => String(focus[f]));
 }
 
 /** One side of a copy: a grant of the granter (its focus refs), or a gmfn of the caller named
  * DOMID_SELF — sometimes by a numeric domid, which Xen refuses. */
 function copySide(space: OpSpace): fc.Arbitrary<{ ptr: CopyPtr; gref: boolean }> {
-  const offset = space.pageOffset();
-  return fc.oneof(
-    fc.record({ u: space.focusRef(), domid: space.granterId(), offset }).map((ptr) => ({
-      ptr,
-      gref: true,
-    })),
-    fc
-      .record({
-        u: space.gfn(),
-        domid: mostly(fc.constant(DOMID_SELF), space.granterId()),
-        offset,
-      })
-      .map((ptr) => ({ ptr, gref: false })),
-  );
+  return space.cached('copySide', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
+    const offset = space.pageOffset();
+    return fc.oneof(
+      fc.record({ u: space.focusRef(), domid: space.granterId(), offset }).map((ptr) => ({
+        ptr,
+        gref: true,
+      })),
+      fc
+        .record({
+          u: space.gfn(),
+          domid: mostly(fc.constant(DOMID_SELF), space.granterId()),
+          offset,
+        })
+        .map((ptr) => ({ ptr, gref: false })),
+    );
+  });
 }
 
 /** One element of GNTTABOP_copy: boundary offsets and lengths (0, 1, page-1, page, page+1). */
 function copyArgs(space: OpSpace): fc.Arbitrary<CopyArgs> {
-  return fc
-    .record({
-      source: copySide(space),
-      dest: copySide(space),
-      len: space.pageLength(),
-      extra: mostly(fc.constant(0), fc.constantFrom(1 << 2, 1 << 15)),
-    })
-    .map(({ source, dest, len, extra }) => ({
-      source: source.ptr,
-      dest: dest.ptr,
-      len,
-      flags: (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0) | extra,
-    }));
+  return space.cached('copyArgs', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
+    return fc
+      .record({
+        source: copySide(space),
+        dest: copySide(space),
+        len: space.pageLength(),
+        extra: mostly(fc.constant(0), fc.constantFrom(1 << 2, 1 << 15)),
+      })
+      .map(({ source, dest, len, extra }) => ({
+        source: source.ptr,
+        dest: dest.ptr,
+        len,
+        flags:
+          (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0) | extra,
+      }));
+  });
 }
 
 /** A batch that reuses its first element's buffers (Xen's per-batch cache): the same element
  * again, its sides with other offsets, or a gmfn side under the domid of a gref side before. */
 function copyReuse(space: OpSpace): fc.Arbitrary<readonly CopyArgs[]> {
-  return fc
-    .record({
-      first: copyArgs(space),
-      again: fc.array(
-        fc.record({
-          how: fc.constantFrom('same', 'offsets', 'gmfn-same-domid', 'dest-gmfn-same-domid'),
-          offset: space.pageOffset(),
-          len: space.pageLength(),
-          gfn: space.gfn(),
+  return space.cached('copyReuse', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
+    return fc
+      .record({
+        first: copyArgs(space),
+        again: fc.array(
+          fc.record({
+            how: fc.constantFrom('same', 'offsets', 'gmfn-same-domid', 'dest-gmfn-same-domid'),
+            offset: space.pageOffset(),
+            len: space.pageLength(),
+            gfn: space.gfn(),
+          }),
+          { minLength: 1, maxLength: 3 },
+        ),
+      })
+      .map(({ first, again }) => [
+        first,
+        ...again.map(({ how, offset, len, gfn }): CopyArgs => {
+          switch (how) {
+            case 'same':
+              return first;
+            case 'offsets':
+              return { ...first, source: { ...first.source, offset }, len };
+            case 'gmfn-same-domid':
+              return {
+                ...first,
+                source: { ...first.source, u: gfn },
+                flags: first.flags & ~GNTCOPY_source_gref,
+              };
+            default:
+              return {
+                ...first,
+                dest: { ...first.dest, u: gfn },
+                flags: first.flags & ~GNTCOPY_dest_gref,
+              };
+          }
         }),
-        { minLength: 1, maxLength: 3 },
-      ),
-    })
-    .map(({ first, again }) => [
-      first,
-      ...again.map(({ how, offset, len, gfn }): CopyArgs => {
-        switch (how) {
-          case 'same':
-            return first;
-          case 'offsets':
-            return { ...first, source: { ...first.source, offset }, len };
-          case 'gmfn-same-domid':
-            return {
-              ...first,
-              source: { ...first.source, u: gfn },
-              flags: first.flags & ~GNTCOPY_source_gref,
-            };
-          default:
-            return {
-              ...first,
-              dest: { ...first.dest, u: gfn },
-              flags: first.flags & ~GNTCOPY_dest_gref,
-            };
-        }
-      }),
-    ]);
+      ]);
+  });
 }
 
 /** A copy of the focus grant by the focus grantee into (or out of) its own page. */
@@ -439,7 +526,19 @@ function coherentCopy(space: OpSpace, f: Focus): fc.Arbitrary<CopyArgs> {
  * table runs out of handles. */
 function mapBurst(
   space: OpSpace,
-  element: fc.Arbitrary<MapGrantRefArgs> = space.mapArgs(),
+  element?: fc.Arbitrary<MapGrantRefArgs>,
+): fc.Arbitrary<readonly MapGrantRefArgs[]> {
+  if (element !== undefined) return burstOf(space, element);
+  return space.cached(
+    'mapBurst',
+    focusDeps(space, ['granter', 'grantee', 'refs', 'hostPage']), // space.mapArgs()'s
+    () => burstOf(space, space.mapArgs()),
+  );
+}
+
+function burstOf(
+  space: OpSpace,
+  element: fc.Arbitrary<MapGrantRefArgs>,
 ): fc.Arbitrary<readonly MapGrantRefArgs[]> {
   const lengths = ladder('map_grant_ref', space.config);
   return fc
@@ -462,32 +561,44 @@ function mapBurst(
 }
 
 function unmapArgs(space: OpSpace): fc.Arbitrary<UnmapGrantRefArgs> {
-  return fc.record({
-    handle: space.handle(),
-    // the mapping's page, none, or another page (a PTE that does not match: general_error)
-    hostAddr: fc.oneof(
-      { arbitrary: space.hostAddr(), weight: 3 },
-      { arbitrary: fc.constant(0), weight: 1 },
-      { arbitrary: fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE), weight: 1 },
-    ),
-    devBusAddr: space.devBusAddr(),
-  });
+  return space.cached(
+    'unmapArgs',
+    focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
+    () => {
+      return fc.record({
+        handle: space.handle(),
+        // the mapping's page, none, or another page (a PTE that does not match: general_error)
+        hostAddr: fc.oneof(
+          { arbitrary: space.hostAddr(), weight: 3 },
+          { arbitrary: fc.constant(0), weight: 1 },
+          { arbitrary: fc.integer({ min: 1, max: 4 }).map((p) => p * PAGE_SIZE), weight: 1 },
+        ),
+        devBusAddr: space.devBusAddr(),
+      });
+    },
+  );
 }
 
 /** One handle's host and device parts removed by two elements of one batch, in either order:
  * phase 1 of both runs before phase 2 of either (gnttab_unmap_grant_ref), the pattern XSA-218's
  * double free needs. */
 function splitUnmap(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
-  return fc
-    .record({
-      handle: space.handle(),
-      hostAddr: space.hostAddr(),
-      devBusAddr: space.pageAddr(),
-      hostFirst: fc.boolean(),
-    })
-    .map(({ handle, hostAddr, devBusAddr, hostFirst }) =>
-      splitPair(handle, hostAddr, devBusAddr, hostFirst),
-    );
+  return space.cached(
+    'splitUnmap',
+    focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
+    () => {
+      return fc
+        .record({
+          handle: space.handle(),
+          hostAddr: space.hostAddr(),
+          devBusAddr: space.pageAddr(),
+          hostFirst: fc.boolean(),
+        })
+        .map(({ handle, hostAddr, devBusAddr, hostFirst }) =>
+          splitPair(handle, hostAddr, devBusAddr, hostFirst),
+        );
+    },
+  );
 }
 
 function splitPair(
@@ -535,23 +646,29 @@ function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGran
 /** A long unmap batch: a few elements repeated to a length from the unmap ladder (across the
  * 32-element chunks of gnttab_unmap_grant_ref), optionally ending in a split pair. */
 function unmapRun(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
-  const lengths = ladder('unmap_grant_ref', space.config);
-  return fc
-    .record({
-      first: unmapArgs(space),
-      more: fc.array(unmapArgs(space), { maxLength: 2 }),
-      length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
-      tail: fc.option(splitUnmap(space), { freq: 2 }),
-    })
-    .map(({ first, more, length, tail }) => {
-      const elements = [first, ...more];
-      const end = tail ?? [];
-      const head = Array.from(
-        { length: Math.max(0, length - end.length) },
-        (_, i) => elements[i % elements.length] ?? first,
-      );
-      return [...head, ...end];
-    });
+  return space.cached(
+    'unmapRun',
+    focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
+    () => {
+      const lengths = ladder('unmap_grant_ref', space.config);
+      return fc
+        .record({
+          first: unmapArgs(space),
+          more: fc.array(unmapArgs(space), { maxLength: 2 }),
+          length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
+          tail: fc.option(splitUnmap(space), { freq: 2 }),
+        })
+        .map(({ first, more, length, tail }) => {
+          const elements = [first, ...more];
+          const end = tail ?? [];
+          const head = Array.from(
+            { length: Math.max(0, length - end.length) },
+            (_, i) => elements[i % elements.length] ?? first,
+          );
+          return [...head, ...end];
+        });
+    },
+  );
 }
 
 /** A coherent variant of an op, every role field taken from the focus: the focus grant, a map
@@ -627,7 +744,41 @@ function onSomeVcpu(space: OpSpace, ops: fc.Arbitrary<MapGrantRefOp>): fc.Arbitr
     .map(([op, vcpu]) => (vcpu === 0 ? op : { ...op, vcpu }));
 }
 
+/** The focus fields each kind's arbitrary reads (through OpSpace's methods and the helpers
+ * above): its cache key. Listing one too many only costs cache hits; one too few would hand a
+ * run another focus's generator (test/properties/opCache.test.ts compares with fresh ones).
+ * null: not kept whole, only its parts (grants, maps, unmaps, transfers and copies read the
+ * whole focus; thousands of them kept cost more in garbage collection than they save). */
+const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
+  grant_access: null,
+  end_access: ['granter', 'refs'],
+  end_transfer: ['granter', 'refs'],
+  grant_transfer: null,
+  raw_write: ['granter', 'grantee', 'refs', 'gfn'],
+  write_page: ['granter', 'grantee', 'gfn'],
+  read_page: ['granter', 'grantee', 'gfn'],
+  write_mapped: ['grantee', 'hostPage'],
+  read_mapped: ['grantee', 'hostPage'],
+  map_grant_ref: null,
+  unmap_grant_ref: null,
+  transfer: null,
+  setup_table: [],
+  query_size: [],
+  unmap_and_replace: ['grantee', 'hostPage', 'coherence'],
+  swap_grant_ref: ['granter', 'refs'],
+  copy: null,
+};
+
+/** Every op of `kind` the space draws. */
 export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
+  const focus = space.focus;
+  const read = FOCUS_READ[kind];
+  if (read === null && focus !== undefined) return buildOpArbitrary(space, kind);
+  const deps = focus === undefined || read === null ? ['-'] : read.map((f) => String(focus[f]));
+  return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
+}
+
+function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
   const batchOf = <T>(element: fc.Arbitrary<T>) =>
     fc.array(element, { minLength: 1, maxLength: 3 });
   switch (kind) {
@@ -852,10 +1003,12 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
 /** One swap element on the caller's own table: refs of the focus (granted, mapped, pinned),
  * sometimes the same ref twice, sometimes a reserved or out-of-range one (space.ref()). */
 function swapArgs(space: OpSpace): fc.Arbitrary<SwapGrantRefArgs> {
-  return fc.oneof(
-    { arbitrary: fc.record({ refA: space.focusRef(), refB: space.focusRef() }), weight: 4 },
-    { arbitrary: space.focusRef().map((ref) => ({ refA: ref, refB: ref })), weight: 1 },
-  );
+  return space.cached('swapArgs', focusDeps(space, ['refs']), () => {
+    return fc.oneof(
+      { arbitrary: fc.record({ refA: space.focusRef(), refB: space.focusRef() }), weight: 4 },
+      { arbitrary: space.focusRef().map((ref) => ({ refA: ref, refB: ref })), weight: 1 },
+    );
+  });
 }
 
 /** Swarm testing (Groce et al. 2012): each run enables a random non-empty subset of op kinds.

@@ -25,6 +25,7 @@ import {
   GTF_type_mask,
   GTF_writing,
   MAPTRACK_PER_PAGE,
+  MAPTRACK_TAIL,
 } from '../../src/xen/abi.ts';
 
 const PIN_SHIFTS: readonly (readonly [string, number])[] = [
@@ -157,7 +158,40 @@ export function maptrackSize(view: ImplView, d: XenDomain): CheckMessage {
   return null;
 }
 
+// Marks for freeListsHold, reused: it runs after most maps and unmaps.
+let walked = new Uint8Array(0);
+
+/** Does freeListIntegrity hold? The same verdict in one pass, allocating nothing: every list
+ * is walked from its head without a handle beyond the limit, a cycle (a handle met twice, on
+ * this list or an earlier one: the lists are disjoint), or an entry in use or of another vCPU,
+ * and ends at its tail; then free + live = limit. The message, when it fails, is the full
+ * walk's (test/properties/invariants.test.ts compares the two verdicts). */
+function freeListsHold(view: ImplView, d: XenDomain): boolean {
+  const t = d.maptrack;
+  const limit = t.limit;
+  if (walked.length < limit) walked = new Uint8Array(limit);
+  else walked.fill(0, 0, limit);
+  let free = 0;
+  for (let v = 0; v < t.vcpus; v++) {
+    let last = MAPTRACK_TAIL;
+    for (let h = t.headOf(v); h !== MAPTRACK_TAIL; h = t.ref(h)) {
+      if (h >= limit || walked[h] === 1) return false;
+      walked[h] = 1;
+      if (t.flags(h) !== 0 || t.vcpu(h) !== v) return false;
+      last = h;
+      free++;
+    }
+    if (last !== t.tailOf(v)) return false;
+  }
+  return free + view.live(d.id).length === limit;
+}
+
 export function freeListIntegrity(view: ImplView, d: XenDomain): CheckMessage {
+  return freeListsHold(view, d) ? null : freeListProblem(view, d);
+}
+
+/** freeListIntegrity's full check, with its message: each list walked (ImplView.freeList). */
+export function freeListProblem(view: ImplView, d: XenDomain): CheckMessage {
   // Every vCPU's list; a free entry is on its own vCPU's list (put_maptrack_handle returns a
   // handle to the list its entry's vcpu names).
   let free = 0;
@@ -193,7 +227,9 @@ export function statusBitsMirrorPins(view: ImplView, d: XenDomain): CheckMessage
     const problem = statusBitsProblem(view, d, ref);
     if (problem !== null) return problem;
   }
-  for (const ref of view.withStatusBits(d.id, GTF_reading | GTF_writing)) {
+  const words = d.grantTable.shared.words;
+  for (const ref of view.flagged(d.id)) {
+    if (((words[2 * ref] ?? 0) & (GTF_reading | GTF_writing)) === 0) continue; // no status bit
     if (d.grantTable.active.pinOf(ref) !== 0) continue; // seen above
     const problem = statusBitsProblem(view, d, ref);
     if (problem !== null) return problem;
@@ -290,8 +326,10 @@ export function pageReferences(view: ImplView): CheckMessage {
 
 export function transferFlagOrder(view: ImplView, d: XenDomain): CheckMessage {
   const raw = view.rawWritten(d.id);
-  for (const ref of view.withStatusBits(d.id, GTF_transfer_completed)) {
-    const flags = (d.grantTable.shared.words[2 * ref] ?? 0) & 0xffff;
+  const words = d.grantTable.shared.words;
+  for (const ref of view.flagged(d.id)) {
+    const flags = (words[2 * ref] ?? 0) & 0xffff;
+    if ((flags & GTF_transfer_completed) === 0) continue;
     if (raw.has(ref) || (flags & GTF_type_mask) !== GTF_accept_transfer) continue;
     if (!(flags & GTF_transfer_committed))
       return `d${d.id} ref ${ref}: completed but not committed`;

@@ -160,7 +160,42 @@ export function maptrackSize(d: DomainState): CheckMessage {
   return null;
 }
 
+// Marks for freeListsHold, reused: it runs after most maps and unmaps.
+let freeMarks = new Uint8Array(0);
+
+/** Does freeListIntegrity hold? The same verdict, allocating nothing: the full check's message
+ * is built only when it fails (test/properties/invariants.test.ts compares the two verdicts). */
+function freeListsHold(d: DomainState): boolean {
+  const { limit, mappings, freeList, otherFreeLists } = d.maptrack;
+  if (freeMarks.length < limit) freeMarks = new Uint8Array(limit);
+  else freeMarks.fill(0, 0, limit);
+  let count = 0;
+  let sentinel = false;
+  for (let v = 0; v < 1 + (otherFreeLists?.length ?? 0); v++) {
+    const list = v === 0 ? freeList : otherFreeLists?.[v - 1];
+    if (list === undefined || !list.everyRun(markFree, limit)) return false;
+    count += list.length;
+    sentinel ||= list.length > 0;
+  }
+  for (const h of mappings.keys()) if (h >= 0 && h < limit && freeMarks[h] === 1) return false;
+  return count + mappings.size === limit && (limit === 0 || sentinel);
+}
+
+/** Mark handles first..last free; false if one is beyond `limit` or already marked. */
+function markFree(first: number, last: number, limit: number): boolean {
+  for (let h = first; h <= last; h++) {
+    if (!(h >= 0 && h < limit) || freeMarks[h] === 1) return false;
+    freeMarks[h] = 1;
+  }
+  return true;
+}
+
 export function freeListIntegrity(d: DomainState): CheckMessage {
+  return freeListsHold(d) ? null : freeListProblem(d);
+}
+
+/** freeListIntegrity's full check, with its message. */
+export function freeListProblem(d: DomainState): CheckMessage {
   const { limit, mappings } = d.maptrack;
   const lists = freeLists(d.maptrack);
   const free = new Uint8Array(limit); // Why not a Set: this runs after many ops

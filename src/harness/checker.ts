@@ -17,7 +17,7 @@ import { observedState, startingState } from '../subject/observe.ts';
 import type { Subject, SubjectFactory } from '../subject/subject.ts';
 import { comparesWholeState } from '../subject/subject.ts';
 import type { Reads } from './reads.ts';
-import { ChangedReads, modelReads, partIndices } from './reads.ts';
+import { ChangedReads, partIndices } from './reads.ts';
 import type { CheckMessage, DomainChecks, StateInvariant, StepProperty } from './invariant.ts';
 import type { DomId } from '../ops/op.ts';
 import { resultsEqual } from './results.ts';
@@ -113,6 +113,8 @@ export interface StepObservation {
  * is compared. */
 export function compareOutcomes(o: StepObservation, known?: EqualPair): Mismatch | null {
   if (!resultsEqual(o.modelResult, o.implResult)) return { check: 'result-mismatch' };
+  // Neither side changed since the known pair (a refused op, a read): nothing to compare.
+  if (known !== undefined && o.modelState === known.a && o.implState === known.b) return null;
   if (!statesEqual(o.modelState, o.implState, known)) {
     return { check: 'state-mismatch', diff: diffStates(o.modelState, o.implState) };
   }
@@ -241,10 +243,28 @@ export function comparedState(
   return observedState(model, reported(), factory.observes);
 }
 
+// A config's initial model state, shared by every checker of that config (model states are
+// immutable), and the catalogues every invariant of which it passed: `grantcheck run` starts
+// thousands of runs from it, and its model-side checks give the same answer each time.
+const initialStates = new WeakMap<GrantConfig, ModelState>();
+const initialPassed = new WeakMap<ModelState, WeakSet<readonly StateInvariant[]>>();
+
+function sharedInitialState(config: GrantConfig): ModelState {
+  let state = initialStates.get(config);
+  if (state === undefined) {
+    state = initialState(config);
+    initialStates.set(config, state);
+  }
+  return state;
+}
+
 export class Checker {
   readonly factory: SubjectFactory;
   readonly subject: Subject;
   private modelState: ModelState;
+  /** comparesWholeState(factory), asked once: a factory's declaration does not change. */
+  private readonly whole: boolean;
+  private readonly reported: () => ModelState;
 
   constructor(
     readonly config: GrantConfig,
@@ -252,7 +272,14 @@ export class Checker {
   ) {
     this.factory = options.subject ?? IMPL_SUBJECT;
     this.subject = this.factory.create(config);
-    this.modelState = startingState(initialState(config), this.subject.start);
+    this.modelState = startingState(sharedInitialState(config), this.subject.start);
+    this.whole = comparesWholeState(this.factory);
+    this.reported = () => this.subject.state();
+  }
+
+  /** The subject's state as compared with `model` (comparedState). */
+  private compared(model: ModelState): ModelState {
+    return this.whole ? this.subject.state() : comparedState(this.factory, this.reported, model);
   }
 
   /** Release the subject (a child process, a VM). */
@@ -266,7 +293,7 @@ export class Checker {
 
   /** Check the initial states (before any op). */
   checkInitial(): Violation | null {
-    const implState = comparedState(this.factory, () => this.subject.state(), this.modelState);
+    const implState = this.compared(this.modelState);
     if (!statesEqual(this.modelState, implState)) {
       return { check: 'state-mismatch', diff: diffStates(this.modelState, implState) };
     }
@@ -286,7 +313,7 @@ export class Checker {
     const { state: modelState, result: modelResult } = step(before, op);
     const implResult = this.subject.apply(op);
     this.modelState = modelState;
-    const implState = comparedState(this.factory, () => this.subject.state(), modelState);
+    const implState = this.compared(modelState);
     const observed = { before, op, modelResult, modelState, implResult, implState };
     const outcome = compareOutcomes(observed, this.options.noMemo ? undefined : this.lastEqual);
     const violation = outcome
@@ -311,24 +338,22 @@ export class Checker {
   /** The model and impl states of the last step whose checks all passed. */
   private lastEqual: EqualPair | undefined;
 
-  /** What the invariants read after the last step at which they all held, and (model side)
-   * the state itself. */
+  /** The model state after the last step at which every invariant held, and what the impl
+   * side's invariants read then. */
   private heldModel: ModelState | undefined;
-  private heldModelReads: Reads | undefined;
   private heldImplReads: Reads | undefined;
 
   private checkStateInvariants(): Violation | null {
     const { invariants, noMemo } = this.options;
     const internals = this.subject.internals;
-    // The same model state (the step changed nothing) has the same reads.
-    const held = this.heldModel === this.modelState ? this.heldModelReads : undefined;
-    const modelNow = held ?? modelReads(this.modelState);
     const implNow = internals?.reads();
+    // Model parts are immutable and shared by a step that did not change them: the states
+    // themselves say what changed (the same as comparing their modelReads).
     const modelChanged = noMemo
       ? undefined
-      : held
-        ? ChangedReads.NONE
-        : ChangedReads.between(this.heldModelReads, modelNow);
+      : this.heldModel === undefined && initialPassed.get(this.modelState)?.has(invariants)
+        ? ChangedReads.NONE // the shared initial state, checked by an earlier checker
+        : ChangedReads.betweenStates(this.heldModel, this.modelState);
     const implChanged =
       noMemo || !implNow ? undefined : ChangedReads.between(this.heldImplReads, implNow);
     const violation =
@@ -339,8 +364,15 @@ export class Checker {
         ? checkInvariants(internals.view(noMemo), invariants, implChanged)
         : null);
     if (violation) return violation;
+    if (this.heldModel === undefined && initialStates.get(this.config) === this.modelState) {
+      let passed = initialPassed.get(this.modelState);
+      if (passed === undefined) {
+        passed = new WeakSet();
+        initialPassed.set(this.modelState, passed);
+      }
+      passed.add(invariants);
+    }
     this.heldModel = this.modelState;
-    this.heldModelReads = modelNow;
     this.heldImplReads = implNow;
     return null;
   }

@@ -9,6 +9,7 @@
 import type { GrantSystem, XenDomain } from '../impl/index.ts';
 import type { DomId, Handle, Ref } from '../ops/op.ts';
 import type { TouchLog, TouchMark } from '../impl/touch.ts';
+import type { MaptrackTable } from '../impl/hypervisor/maptrack.ts';
 import { MAPTRACK_TAIL } from '../xen/abi.ts';
 
 export interface FreeListWalk {
@@ -23,32 +24,39 @@ export class TrackedIndices {
   private members: readonly number[] = [];
   private mark: TouchMark | undefined;
 
-  /** The indices that pass `test` now. */
-  current(log: TouchLog, size: number, test: (i: number) => boolean): readonly number[] {
+  /** The indices `i` for which `test(table, i)` holds now. (A module-level `test` with its
+   * table as an argument: no closure per call, after every step.) */
+  current<T>(
+    log: TouchLog,
+    size: number,
+    test: (table: T, i: number) => boolean,
+    table: T,
+  ): readonly number[] {
     const touched = log.since(this.mark);
     this.members =
       touched === undefined
-        ? scan(size, test)
+        ? scan(size, test, table)
         : touched.length === 0
           ? this.members
-          : retest(this.members, touched, size, test);
+          : retest(this.members, touched, size, test, table);
     this.mark = log.mark();
     return this.members;
   }
 }
 
-function scan(size: number, test: (i: number) => boolean): number[] {
+function scan<T>(size: number, test: (table: T, i: number) => boolean, table: T): number[] {
   const out: number[] = [];
-  for (let i = 0; i < size; i++) if (test(i)) out.push(i);
+  for (let i = 0; i < size; i++) if (test(table, i)) out.push(i);
   return out;
 }
 
 /** `members` with each touched index tested again: a new array if any changed. */
-function retest(
+function retest<T>(
   members: readonly number[],
   touched: readonly number[],
   size: number,
-  test: (i: number) => boolean,
+  test: (table: T, i: number) => boolean,
+  table: T,
 ): readonly number[] {
   let out = members;
   for (const i of touched) {
@@ -60,7 +68,7 @@ function retest(
       else hi = mid;
     }
     const has = out[lo] === i;
-    const passes = i >= 0 && i < size && test(i);
+    const passes = i >= 0 && i < size && test(table, i);
     if (has === passes) continue;
     const copy = out === members ? members.slice() : (out as number[]);
     if (passes) copy.splice(lo, 0, i);
@@ -86,6 +94,13 @@ function tracked(list: TrackedIndices[], id: DomId): TrackedIndices {
   }
   return t;
 }
+
+// The scans' tests, at module level (see TrackedIndices.current).
+const isPinned = (pins: ArrayLike<number>, ref: number): boolean => pins[ref] !== 0;
+const isLive = (t: MaptrackTable, handle: number): boolean => t.flags(handle) !== 0;
+// Two u32 words per v1 entry; the flags are the low half of the first.
+const hasFlags = (words: Uint32Array, ref: number): boolean =>
+  ((words[2 * ref] ?? 0) & 0xffff) !== 0;
 
 export class ImplView {
   // Per-domain scans, each done at most once per step and only for the domains asked about.
@@ -119,7 +134,7 @@ export class ImplView {
       const pins = act?.pin;
       refs =
         act && pins
-          ? tracked(this.index.pinned, id).current(act.touched, pins.length, (r) => pins[r] !== 0)
+          ? tracked(this.index.pinned, id).current(act.touched, pins.length, isPinned, pins)
           : [];
       this.pinnedCache[id] = refs;
     }
@@ -131,9 +146,7 @@ export class ImplView {
     let handles = this.liveCache[id];
     if (handles === undefined) {
       const t = this.domain(id)?.maptrack;
-      handles = t
-        ? tracked(this.index.live, id).current(t.touched, t.limit, (h) => t.flags(h) !== 0)
-        : [];
+      handles = t ? tracked(this.index.live, id).current(t.touched, t.limit, isLive, t) : [];
       this.liveCache[id] = handles;
     }
     return handles;
@@ -147,8 +160,10 @@ export class ImplView {
     return this.flagged(id).filter((r) => ((words[2 * r] ?? 0) & mask) !== 0);
   }
 
-  /** Refs of domain `id` whose shared flags are not all 0: one scan of the table per step. */
-  private flagged(id: DomId): readonly Ref[] {
+  /** Refs of domain `id` whose shared flags are not all 0, ascending (a superset of every
+   * withStatusBits list, for a check that tests the bits itself): one scan of the table per
+   * step, or none (ScanIndex). */
+  flagged(id: DomId): readonly Ref[] {
     let refs = this.flaggedCache[id];
     if (refs === undefined) {
       const shared = this.domain(id)?.grantTable.shared;
@@ -158,7 +173,8 @@ export class ImplView {
           ? tracked(this.index.flagged, id).current(
               shared.touched,
               words.length >>> 1,
-              (r) => ((words[2 * r] ?? 0) & 0xffff) !== 0,
+              hasFlags,
+              words,
             )
           : [];
       this.flaggedCache[id] = refs;

@@ -19,20 +19,47 @@ import type { Suite, SuiteOutcome } from './suite.ts';
 
 /** The outcome names an op's result contributes to coverage: `op:status` per batch element. */
 export function outcomesOf(result: OpResult): string[] {
+  const names: string[] = [];
+  forEachOutcome(result, (name) => names.push(name));
+  return names;
+}
+
+// `op:status` names, built once each: coverage is counted after every op of a run.
+const outcomeNames = new Map<string, Map<number | string, string>>();
+
+function outcomeName(kind: string, status: number | string): string {
+  let byStatus = outcomeNames.get(kind);
+  if (byStatus === undefined) {
+    byStatus = new Map();
+    outcomeNames.set(kind, byStatus);
+  }
+  let name = byStatus.get(status);
+  if (name === undefined) {
+    name = `${kind}:${typeof status === 'number' ? gntstName(status) : status}`;
+    byStatus.set(status, name);
+  }
+  return name;
+}
+
+/** Call `visit` on each outcome name of `result`, in outcomesOf's order. */
+function forEachOutcome(result: OpResult, visit: (name: string) => void): void {
   switch (result.kind) {
     case 'map_grant_ref':
-      return result.results.map((r) => `${result.kind}:${gntstName(r.status)}`);
+      for (const r of result.results) visit(outcomeName(result.kind, r.status));
+      return;
     case 'unmap_grant_ref':
     case 'transfer':
     case 'unmap_and_replace':
     case 'swap_grant_ref':
     case 'copy':
-      return result.statuses.map((s) => `${result.kind}:${gntstName(s)}`);
+      for (const status of result.statuses) visit(outcomeName(result.kind, status));
+      return;
     case 'setup_table':
     case 'query_size':
-      return [`${result.kind}:${gntstName(result.status)}`];
+      visit(outcomeName(result.kind, result.status));
+      return;
     default:
-      return [`${result.kind}:${result.outcome}`];
+      visit(outcomeName(result.kind, result.outcome));
   }
 }
 
@@ -141,6 +168,7 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   const subject = options.subject ?? IMPL_SUBJECT;
   const checkerOptions = { invariants: suite.invariants, properties: suite.properties, subject };
   const coverage = new Map<string, number>();
+  const count = (name: string) => coverage.set(name, (coverage.get(name) ?? 0) + 1);
   let runsDone = 0;
   let opsDone = 0;
   let failing = false; // after the first failure fast-check shrinks: stop counting
@@ -157,10 +185,8 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
       onStep: (op, verdict) => {
         if (failing) return;
         opsDone++;
-        for (const o of outcomesOf(verdict.modelResult))
-          coverage.set(o, (coverage.get(o) ?? 0) + 1);
-        for (const o of suite.opCoverage?.(op, verdict.modelResult) ?? [])
-          coverage.set(o, (coverage.get(o) ?? 0) + 1);
+        forEachOutcome(verdict.modelResult, count);
+        if (suite.opCoverage) for (const o of suite.opCoverage(op, verdict.modelResult)) count(o);
       },
     };
     try {

@@ -119,6 +119,56 @@ export class ChangedReads {
     return new ChangedReads(masks);
   }
 
+  /** The same as `between(modelReads(previous), modelReads(now))`, read from the two model
+   * states directly, without building either list: most steps change one domain or none. */
+  static betweenStates(previous: ModelState | undefined, now: ModelState): ChangedReads {
+    if (!previous || previous.domains.length !== now.domains.length) return ChangedReads.ALL;
+    if (previous === now) return ChangedReads.NONE;
+    // One mask per part, in locals: this runs after every step that changed the model.
+    let entries = 0;
+    let active = 0;
+    let grantFrames = 0;
+    let maptrack = 0;
+    let rawWritten = 0;
+    let p2m = 0;
+    let hostMappings = 0;
+    let totPages = 0;
+    const n = now.domains.length;
+    for (let i = 0; i < n; i++) {
+      const a = previous.domains[i];
+      const b = now.domains[i];
+      if (a === b) continue;
+      const bit = 1 << i;
+      if (a?.grantTable.entries !== b?.grantTable.entries) entries |= bit;
+      if (a?.grantTable.active !== b?.grantTable.active) active |= bit;
+      if (a?.grantTable.nrFrames !== b?.grantTable.nrFrames) grantFrames |= bit;
+      if (a?.maptrack !== b?.maptrack) maptrack |= bit;
+      if (a?.rawWritten !== b?.rawWritten) rawWritten |= bit;
+      if (a?.p2m !== b?.p2m) p2m |= bit;
+      if (a?.hostMappings !== b?.hostMappings) hostMappings |= bit;
+      if (a?.totPages !== b?.totPages) totPages |= bit;
+    }
+    const frames = previous.frameOwner !== now.frameOwner ? 1 : 0;
+    const contents = previous.contents !== now.contents ? 1 : 0;
+    const flows = previous.flow !== now.flow ? 1 : 0;
+    const any =
+      entries | active | grantFrames | maptrack | rawWritten | p2m | hostMappings | totPages;
+    if ((any | frames | contents | flows) === 0) return ChangedReads.NONE;
+    return new ChangedReads([
+      entries,
+      active,
+      grantFrames,
+      maptrack,
+      rawWritten,
+      p2m,
+      hostMappings,
+      totPages,
+      frames,
+      contents,
+      flows,
+    ]); // READ_NAMES' order
+  }
+
   /** Everything counts as changed (the first step, or no memoisation). */
   get all(): boolean {
     return this === ChangedReads.ALL;

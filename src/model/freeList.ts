@@ -81,6 +81,15 @@ export class FreeList implements Iterable<Handle> {
     return true;
   }
 
+  /** Call `visit(first, last, arg)` on each run, in list order, until it returns false; false
+   * if it did. (`arg` saves a caller a closure per call.) */
+  everyRun<A>(visit: (first: Handle, last: Handle, arg: A) => boolean, arg: A): boolean {
+    for (let i = 0; i + 1 < this.runs.length; i += 2) {
+      if (!visit(this.runs[i] ?? 0, this.runs[i + 1] ?? 0, arg)) return false;
+    }
+    return true;
+  }
+
   /** The runs as [first, last] pairs, in list order. */
   ranges(): (readonly [Handle, Handle])[] {
     const ranges: (readonly [Handle, Handle])[] = [];

@@ -73,3 +73,31 @@ describe('Checker memoisation', () => {
     expect(memo).toEqual(firstViolation(ops, { ...base, noMemo: true }));
   });
 });
+
+describe('Checker on the shared initial state', () => {
+  const failsOnModel = {
+    name: 'fails-on-model',
+    statement: 's',
+    source: 's',
+    reads: ['entries' as const],
+    onModel: () => 'always',
+    onImpl: () => null,
+  };
+
+  it('skips only model checks that the same catalogue passed on it, in an earlier checker', () => {
+    const passing = { invariants: suite.invariants, properties: [] };
+    expect(new Checker(suite.config, passing).checkInitial()).toBeNull();
+    const second = new Checker(suite.config, passing);
+    expect(second.model).toBe(new Checker(suite.config, passing).model); // one shared state
+    expect(second.checkInitial()).toBeNull();
+    // Another catalogue on the same state is checked, every time.
+    const failing = { invariants: [...suite.invariants, failsOnModel], properties: [] };
+    for (let i = 0; i < 2; i++) {
+      expect(new Checker(suite.config, failing).checkInitial()).toMatchObject({
+        check: 'invariant',
+        name: 'fails-on-model',
+        side: 'model',
+      });
+    }
+  });
+});

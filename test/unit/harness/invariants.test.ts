@@ -1,13 +1,16 @@
 // The machinery the checker uses to re-check invariants after a step: which parts changed, in
 // which domain (ChangedReads), which invariants and domains are re-run (checkInvariants), the
 // per-step scans of ImplView, and the incremental state comparison.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildSuite } from '../../../properties/suites.ts';
+import { testSeeds } from '../../support/seeds.ts';
 import { checkInvariants } from '../../../src/harness/checker.ts';
 import type { InvariantSubject } from '../../../src/harness/checker.ts';
 import { ImplView } from '../../../src/harness/implView.ts';
 import type { DomainChecks, StateInvariant } from '../../../src/harness/invariant.ts';
 import { domainInvariant } from '../../../src/harness/invariant.ts';
-import { ChangedReads, implReads, modelReads } from '../../../src/harness/reads.ts';
+import { ChangedReads, implReads, modelReads, READ_NAMES } from '../../../src/harness/reads.ts';
 import { makeConfig } from '../../../src/config.ts';
 import { initialState, statesEqual, step } from '../../../src/model/index.ts';
 import type { Op } from '../../../src/ops/op.ts';
@@ -73,6 +76,32 @@ describe('ChangedReads', () => {
     expect(changed.domains(['maptrack', 'p2m', 'frames'])).toBe(0);
     expect(ChangedReads.between(undefined, modelReads(s1)).all).toBe(true);
   });
+
+  for (const seed of testSeeds('ChangedReads.betweenStates')) {
+    it(`reads the same changes from two model states as from their reads lists (seed ${seed})`, () => {
+      const suite = buildSuite('conformance');
+      if (!suite) throw new Error('no conformance suite');
+      const runs = suite.plan.chain((plan) =>
+        fc.array(fc.oneof(...plan.kinds.map((k) => plan.arbitrary(k))), { maxLength: 40 }),
+      );
+      const names = READ_NAMES.map((name) => [name]);
+      fc.assert(
+        fc.property(runs, fc.nat({ max: 3 }), (ops, lag) => {
+          let s = initialState(suite.config);
+          const states = [s];
+          for (const o of ops) states.push((s = step(s, o).state));
+          for (const [i, now] of states.entries()) {
+            const before = states[i - lag]; // none at first; lag 0: the same state
+            const want = ChangedReads.between(before && modelReads(before), modelReads(now));
+            const got = ChangedReads.betweenStates(before, now);
+            expect([got.all, got.none]).toEqual([want.all, want.none]);
+            for (const part of names) expect(got.domains(part)).toBe(want.domains(part));
+          }
+        }),
+        { seed, numRuns: 40 },
+      );
+    });
+  }
 
   it('sees impl parts change through their content versions', () => {
     const s = system();
