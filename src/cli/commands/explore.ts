@@ -18,15 +18,31 @@ import { findFault } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runOps } from '../../harness/run.ts';
-import type { Op } from '../../ops/op.ts';
+import type { Op, OpKind } from '../../ops/op.ts';
+import { OP_KINDS } from '../../ops/op.ts';
 import { RefinementCheck } from '../../refinement/index.ts';
 import { buildTrace } from '../../trace/format.ts';
 import { writeTrace as writeXenTrace } from '../../trace/io.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
-import type { XenAlphabet, XenBounds, XenState } from '../../xenExplore/index.ts';
-import { XenConformance, xenBoundsProblems, xenModel } from '../../xenExplore/index.ts';
+import type {
+  XenAlphabet,
+  XenBounds,
+  XenExtension,
+  XenExtras,
+  XenPresetName,
+  XenState,
+} from '../../xenExplore/index.ts';
+import {
+  MAX_XEN_BATCH,
+  XEN_EXTENSIONS,
+  XEN_PRESETS,
+  XenConformance,
+  xenBoundsProblems,
+  xenExtrasProblems,
+  xenModel,
+} from '../../xenExplore/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
@@ -50,6 +66,11 @@ export interface ExploreFlags {
   readonly conformance?: boolean;
   readonly refinement?: boolean;
   readonly alphabet?: string;
+  readonly preset?: string;
+  readonly batch?: string;
+  readonly extensions?: string;
+  readonly maxPagesSlack?: string;
+  readonly kinds?: string;
   readonly symmetry?: boolean;
   readonly variant?: string;
   readonly fault?: string;
@@ -222,6 +243,11 @@ function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
     ['--fault', flags.fault],
     ['--alphabet', flags.alphabet],
     ['--pages', flags.pages],
+    ['--preset', flags.preset],
+    ['--batch', flags.batch],
+    ['--extensions', flags.extensions],
+    ['--max-pages-slack', flags.maxPagesSlack],
+    ['--kinds', flags.kinds],
   ] as const) {
     if (set !== undefined) throw new UsageError(`${flag} applies to --model xen only`);
   }
@@ -273,52 +299,138 @@ function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
   });
 }
 
+/** `--NAME a,b,c`: a non-empty list of names from `known`, or `none` (an empty list). */
+function parseList<T extends string>(
+  name: string,
+  value: string | undefined,
+  known: readonly T[],
+): T[] | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return [];
+  const items = value.split(',').map((v) => v.trim().replace(/-/g, '_'));
+  for (const item of items) {
+    if (!(known as readonly string[]).includes(item)) {
+      throw new UsageError(
+        `--${name}: no ${name.replace(/s$/, '')} '${item}' (known: ${known.join(', ')})`,
+      );
+    }
+  }
+  return [...new Set(items)] as T[];
+}
+
+/** What the Xen-level flags ask for: bounds, the op families and slack, the kinds cut, and the
+ * preset they started from. */
+interface XenRequest {
+  readonly xb: XenBounds;
+  readonly extras: XenExtras;
+  readonly kinds: readonly OpKind[] | undefined;
+  readonly preset: XenPresetName | undefined;
+}
+
+function readXenRequest(flags: ExploreFlags): XenRequest {
+  let preset: XenPresetName | undefined;
+  if (flags.preset !== undefined) {
+    if (!Object.hasOwn(XEN_PRESETS, flags.preset)) {
+      throw new UsageError(
+        `--preset: no preset '${flags.preset}' (known: ${Object.keys(XEN_PRESETS).join(', ')})`,
+      );
+    }
+    preset = flags.preset as XenPresetName;
+  }
+  // The preset's values are defaults: a flag given beside it overrides its one value.
+  const base = preset ? XEN_PRESETS[preset] : undefined;
+  const alphabet = (flags.alphabet ?? base?.bounds.alphabet ?? 'protocol') as XenAlphabet;
+  if (alphabet !== 'full' && alphabet !== 'protocol') {
+    throw new UsageError(`--alphabet: '${flags.alphabet}' is not full or protocol`);
+  }
+  const batch = parseIntOption('batch', flags.batch, 1, MAX_XEN_BATCH) ?? base?.bounds.batch;
+  const xb: XenBounds = {
+    domains: parseIntOption('domains', flags.domains, 1, 4) ?? base?.bounds.domains ?? 2,
+    refs: parseIntOption('refs', flags.refs, 1, 4) ?? base?.bounds.refs ?? 1,
+    pages: parseIntOption('pages', flags.pages, 1, 4) ?? base?.bounds.pages ?? 1,
+    maxPin: parseIntOption('max-pin', flags.maxPin, 0, 3) ?? base?.bounds.maxPin ?? 1,
+    alphabet,
+    ...(batch === undefined ? {} : { batch }),
+  };
+  const extensions =
+    parseList<XenExtension>('extensions', flags.extensions, XEN_EXTENSIONS) ??
+    base?.extras.extensions;
+  const slack =
+    parseIntOption('max-pages-slack', flags.maxPagesSlack, 0, 16) ?? base?.extras.maxPagesSlack;
+  const extras: XenExtras = {
+    ...(extensions === undefined || extensions.length === 0 ? {} : { extensions }),
+    ...(slack === undefined ? {} : { maxPagesSlack: slack }),
+  };
+  const kinds = parseList<OpKind>('kinds', flags.kinds, OP_KINDS) ?? base?.kinds;
+  if (kinds !== undefined && kinds.length === 0) {
+    throw new UsageError('--kinds: name at least one op kind');
+  }
+  if (flags.refinement) {
+    if (alphabet !== 'protocol') {
+      throw new UsageError(
+        '--refinement needs --alphabet protocol (docs/explore.md, "Refinement")',
+      );
+    }
+    // A burst or a batch is many core steps in one transition: no refinement check can hold.
+    if ((xb.batch ?? 1) > 1 || extras.extensions !== undefined) {
+      throw new UsageError('--refinement checks one-element ops: not with --batch or --extensions');
+    }
+  }
+  const problems = [...xenBoundsProblems(xb), ...xenExtrasProblems(xb, extras)];
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return { xb, extras, kinds, preset };
+}
+
 function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): CliOutcome {
   if (flags.variant !== undefined) throw new UsageError('--variant applies to --model core only');
   if (flags.frames !== undefined) {
     throw new UsageError('--frames applies to --model core; the Xen-level model takes --pages');
   }
-  const alphabet = (flags.alphabet ?? 'protocol') as XenAlphabet;
-  if (alphabet !== 'full' && alphabet !== 'protocol') {
-    throw new UsageError(`--alphabet: '${flags.alphabet}' is not full or protocol`);
-  }
-  if (flags.refinement && alphabet !== 'protocol') {
-    throw new UsageError('--refinement needs --alphabet protocol (docs/explore.md, "Refinement")');
-  }
   const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
   if (flags.fault !== undefined && !fault) {
     throw new UsageError(`--fault: no fault '${flags.fault}' (see: grantcheck list)`);
   }
-  const xb = {
-    domains: parseIntOption('domains', flags.domains, 1, 4) ?? 2,
-    refs: parseIntOption('refs', flags.refs, 1, 4) ?? 1,
-    pages: parseIntOption('pages', flags.pages, 1, 4) ?? 1,
-    maxPin: parseIntOption('max-pin', flags.maxPin, 0, 3) ?? 1,
-    alphabet,
-  };
+  const request = readXenRequest(flags);
   if (flags.subject === XEN_SUBJECT) {
     // The explorer's configs (one grant frame, one maptrack frame) are not real Xen's limits.
     throw new UsageError(
       "--subject xen: explore's bounded configs differ from real Xen's limits; use run or replay",
     );
   }
-  const problems = xenBoundsProblems(xb);
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
   return withSubject(flags.subject, fault, (subject) =>
-    exploreXenAgainst(subject, xb, fault, flags, io, bounds),
+    exploreXenAgainst(subject, request, fault, flags, io, bounds),
   );
+}
+
+/** The Xen-level bounds as recorded in a trace's origin: every value the model was built from. */
+function xenBoundsRecord(r: XenRequest): Record<string, number | string | boolean> {
+  return {
+    ...r.xb,
+    batch: r.xb.batch ?? 1,
+    extensions: (r.extras.extensions ?? []).join(',') || 'none',
+    ...(r.extras.maxPagesSlack === undefined ? {} : { maxPagesSlack: r.extras.maxPagesSlack }),
+    ...(r.kinds === undefined ? {} : { kinds: r.kinds.join(',') }),
+    ...(r.preset === undefined ? {} : { preset: r.preset }),
+  };
 }
 
 function exploreXenAgainst(
   subject: SubjectFactory,
-  xb: XenBounds,
+  request: XenRequest,
   fault: Fault | undefined,
   flags: ExploreFlags,
   io: Io,
   bounds: Bounds,
 ): CliOutcome {
+  const { xb, kinds } = request;
   const alphabet = xb.alphabet;
-  const model = xenModel(xb, { invariants: INVARIANTS, opKinds: subject.opKinds });
+  const model = xenModel(xb, {
+    invariants: INVARIANTS,
+    ...request.extras,
+    opKinds: kinds ? subject.opKinds.filter((k) => kinds.includes(k)) : subject.opKinds,
+    // PTE maps unless the subject cannot unmap_and_replace (a --kinds cut keeps them)
+    pteMaps: subject.opKinds.includes('unmap_and_replace'),
+  });
   // A fault or a subject is only visible in conformance: either implies --conformance.
   const conformance =
     flags.conformance || fault || flags.subject !== undefined
@@ -339,9 +451,16 @@ function exploreXenAgainst(
     ...(onTransition ? { onTransition } : {}),
   });
   if (onProgress) io.err('\r\x1b[K');
-  const name = `${model.name}${fault ? ` against fault ${fault.id}` : ''}`;
+  const cut = kinds ? ` ${kinds.join(',')}` : '';
+  const name = `${model.name}${cut}${fault ? ` against fault ${fault.id}` : ''}`;
   const lines: string[] = ['symmetry     maptrack handle renaming (always on)'];
-  const extra: Record<string, unknown> = { alphabet, fault: fault?.id ?? null };
+  if (request.preset)
+    lines.unshift(`preset       ${request.preset}: ${XEN_PRESETS[request.preset].summary}`);
+  const extra: Record<string, unknown> = {
+    alphabet,
+    fault: fault?.id ?? null,
+    ...(request.preset ? { preset: request.preset } : {}),
+  };
   if (conformance) {
     const c = conformance.stats();
     lines.push(
@@ -383,13 +502,16 @@ function exploreXenAgainst(
     origin: {
       engine: 'explore',
       model: model.name,
-      bounds: boundsRecord({ ...xb, conformance: conformance !== undefined }, bounds),
+      bounds: boundsRecord(
+        { ...xenBoundsRecord(request), conformance: conformance !== undefined },
+        bounds,
+      ),
     },
     report: run,
   });
   const file = join(
     flags.out ?? DEFAULT_TRACE_DIR,
-    `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${fault ? `-${fault.id}` : ''}.json`,
+    `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${request.preset ? `-${request.preset}` : ''}${fault ? `-${fault.id}` : ''}.json`,
   );
   return report(io, flags, {
     model: name,
