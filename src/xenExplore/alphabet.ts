@@ -430,14 +430,14 @@ export class XenAlphabetEnumerator {
           const act = this.overflowMaps
             ? m.domains[x]?.grantTable.active.get(FIRST_REF + ri)
             : undefined;
-          const full = act !== undefined && act.grantee === c;
+          const pinning = act !== undefined && act.grantee === c;
           for (let k = 0; k < ops.length; k++) {
             const ch = this.table.choices[k];
             const op = ops[k];
             if (!ch || !op) continue;
             const held = counts[(x * b.refs + ri) * 2 + (isReadonlyMap(ch.flags) ? 1 : 0)] ?? 0;
             if (held < b.maxPin) out.push(op);
-            else if (full && wouldOverflow(act, pinIncrement(ch.flags))) out.push(op);
+            else if (pinning && wouldOverflow(act, pinIncrement(ch.flags))) out.push(op);
             // batches of k equal maps, k = 2..batch, while held + k <= maxPin
             const batches = this.table.mapBatches[c]?.[x]?.[ri]?.[k] ?? [];
             for (let i = 0; i < batches.length && held + i + 2 <= b.maxPin; i++) {
