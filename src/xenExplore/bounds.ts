@@ -128,7 +128,8 @@ export function xenExtrasProblems(b: XenBounds, x: XenExtras): string[] {
   const nonProtocol = (x.extensions ?? []).filter((e) => !PROTOCOL_EXTENSIONS.includes(e));
   if (nonProtocol.length > 0 && b.alphabet !== 'full') {
     problems.push(
-      `${nonProtocol.join(', ')} need${nonProtocol.length > 1 ? '' : 's'} the full alphabet`,
+      `extensions need the full alphabet (${nonProtocol.join(', ')}; ` +
+        `${PROTOCOL_EXTENSIONS.join(' and ')} do not)`,
     );
   }
   const slack = x.maxPagesSlack;

@@ -113,7 +113,7 @@ describe('grantcheck explore', () => {
     ],
     [
       ['--model', 'xen', '--extensions', 'hostile-writes'],
-      'hostile_writes needs the full alphabet',
+      'extensions need the full alphabet (hostile_writes; map_bursts and overflow_maps do not)',
     ],
     [['--model', 'xen', '--max-pages-slack', '17'], '--max-pages-slack: 17 is outside 0..16'],
     [
