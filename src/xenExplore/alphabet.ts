@@ -438,17 +438,21 @@ export class XenAlphabetEnumerator {
             const held = counts[(x * b.refs + ri) * 2 + (isReadonlyMap(ch.flags) ? 1 : 0)] ?? 0;
             if (held < b.maxPin) out.push(op);
             else if (pinning && wouldOverflow(act, pinIncrement(ch.flags))) out.push(op);
-            // batches of k equal maps, k = 2..batch, while held + k <= maxPin
-            const batches = this.table.mapBatches[c]?.[x]?.[ri]?.[k] ?? [];
-            for (let i = 0; i < batches.length && held + i + 2 <= b.maxPin; i++) {
-              const batchOp = batches[i];
-              if (batchOp) out.push(batchOp);
-            }
+            if (this.batch > 1) this.pushMapBatches(c, x, ri, k, held, out);
           }
         }
       }
       out.push(...(this.table.badMaps[c] ?? []));
       this.pushBursts(mapper, c, out);
+    }
+  }
+
+  /** Batches of k equal maps, k = 2..batch, while the caller would hold at most maxPin. */
+  private pushMapBatches(c: number, x: number, ri: number, k: number, held: number, out: Op[]) {
+    const batches = this.table.mapBatches[c]?.[x]?.[ri]?.[k] ?? [];
+    for (let i = 0; i < batches.length && held + i + 2 <= this.bounds.maxPin; i++) {
+      const op = batches[i];
+      if (op) out.push(op);
     }
   }
 
