@@ -146,6 +146,20 @@ function buildProgram(
     .option('--symmetry', 'core: quotient by domain renaming')
     .option('--variant <name>', 'core: a deliberately broken variant (end-access-ignores-mappings)')
     .option('--alphabet <name>', 'xen: full or protocol (default protocol)')
+    .option(
+      '--preset <name>',
+      'xen: corners (pin overflow, maptrack exhaustion, max_pages refusals); flags override it',
+    )
+    .option('--batch <n>', 'xen: longest map and unmap batch, 1..4 (default 1; full alphabet)')
+    .option(
+      '--extensions <list>',
+      'xen: op families to add: hostile_writes, split_unmaps, copies, map_bursts, overflow_maps',
+    )
+    .option(
+      '--max-pages-slack <n>',
+      "xen: max_pages minus a domain's pages, 0..16 (0: all at their limit; default: no limit hit)",
+    )
+    .option('--kinds <list>', 'xen: cut the alphabet to these op kinds (comma-separated)')
     .option('--conformance', 'xen: apply every transition to the impl and compare')
     .option('--refinement', 'xen: check every transition against the core model')
     .option('--fault <id>', 'xen: against a deliberately broken impl (implies --conformance)')

@@ -1,5 +1,6 @@
 // The actions of the Xen-level search: which ops are issued in a state, under the bounds. Ops
 // that every state shares are built once; unmaps name the live handles of the state.
+// docs/explore.md, "The Xen-level model's bounds and alphabet", lists what is enumerated.
 
 import type { GrantConfig } from '../config.ts';
 import { pteAddress } from '../configDefaults.ts';
@@ -10,8 +11,16 @@ import {
   isCompleted,
   isPermitAccess,
 } from '../model/index.ts';
+import { pinIncrement, wouldOverflow } from '../model/pins.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
-import type { CopyArgs, CopyPtr, MapGrantRefOp, Op, TransferOp } from '../ops/op.ts';
+import type {
+  CopyArgs,
+  CopyPtr,
+  MapGrantRefOp,
+  Op,
+  TransferOp,
+  UnmapGrantRefArgs,
+} from '../ops/op.ts';
 import {
   DOMID_SELF,
   GNTCOPY_dest_gref,
@@ -94,6 +103,8 @@ class OpTable {
   readonly endTransfer: Op[][] = [];
   /** [caller][granter][refIndex][choice] */
   readonly map: MapGrantRefOp[][][][] = [];
+  /** [caller][granter][refIndex][choice][k - 2]: the map repeated k times, k = 2..batch. */
+  readonly mapBatches: MapGrantRefOp[][][][][] = [];
   /** [caller]: maps of a domain that does not exist and of a ref beyond the table. */
   readonly badMaps: MapGrantRefOp[][] = [];
   /** [caller][gfn][receiver (domains = a missing one)][refIndex] */
@@ -161,6 +172,15 @@ class OpTable {
         byGranter.push(byRef);
       }
       this.map.push(byGranter);
+      this.mapBatches.push(
+        byGranter.map((byRef) =>
+          byRef.map((ops) =>
+            ops.map((op) =>
+              Array.from({ length: (b.batch ?? 1) - 1 }, (_, i) => repeated(op, i + 2)),
+            ),
+          ),
+        ),
+      );
       this.badMaps.push(
         full
           ? [
@@ -238,6 +258,12 @@ class OpTable {
   }
 }
 
+/** A map batch of `k` copies of `op`'s one element. */
+function repeated(op: MapGrantRefOp, k: number): MapGrantRefOp {
+  const [element] = op.batch;
+  return { ...op, batch: element ? Array.from({ length: k }, () => element) : [] };
+}
+
 /** hostile_writes: each bounded ref of each domain, with a bit only Xen may set, naming the next
  * domain. */
 function hostileWrites(b: XenBounds): Op[] {
@@ -312,6 +338,8 @@ export class XenAlphabetEnumerator {
   private readonly full: boolean;
   private readonly counts: Int32Array;
   private readonly splitUnmaps: boolean;
+  private readonly overflowMaps: boolean;
+  private readonly batch: number;
 
   constructor(
     readonly bounds: XenBounds,
@@ -322,6 +350,8 @@ export class XenAlphabetEnumerator {
     this.table = new OpTable(bounds, this.full ? FULL_MAPS : PROTOCOL_MAPS, extensions);
     this.counts = new Int32Array(bounds.domains * bounds.refs * 2);
     this.splitUnmaps = extensions.includes('split_unmaps');
+    this.overflowMaps = extensions.includes('overflow_maps');
+    this.batch = bounds.batch ?? 1;
   }
 
   actions(s: XenState): Op[] {
@@ -396,17 +426,33 @@ export class XenAlphabetEnumerator {
       for (let x = 0; x < b.domains; x++) {
         for (let ri = 0; ri < b.refs; ri++) {
           const ops = this.table.map[c]?.[x]?.[ri] ?? [];
+          // overflow_maps: the caller's pins of a grant it holds (only the grantee adds pins)
+          const act = this.overflowMaps
+            ? m.domains[x]?.grantTable.active.get(FIRST_REF + ri)
+            : undefined;
+          const pinning = act !== undefined && act.grantee === c;
           for (let k = 0; k < ops.length; k++) {
             const ch = this.table.choices[k];
             const op = ops[k];
             if (!ch || !op) continue;
             const held = counts[(x * b.refs + ri) * 2 + (isReadonlyMap(ch.flags) ? 1 : 0)] ?? 0;
             if (held < b.maxPin) out.push(op);
+            else if (pinning && wouldOverflow(act, pinIncrement(ch.flags))) out.push(op);
+            if (this.batch > 1) this.pushMapBatches(c, x, ri, k, held, out);
           }
         }
       }
       out.push(...(this.table.badMaps[c] ?? []));
       this.pushBursts(mapper, c, out);
+    }
+  }
+
+  /** Batches of k equal maps, k = 2..batch, while the caller would hold at most maxPin. */
+  private pushMapBatches(c: number, x: number, ri: number, k: number, held: number, out: Op[]) {
+    const batches = this.table.mapBatches[c]?.[x]?.[ri]?.[k] ?? [];
+    for (let i = 0; i < batches.length && held + i + 2 <= this.bounds.maxPin; i++) {
+      const op = batches[i];
+      if (op) out.push(op);
     }
   }
 
@@ -459,6 +505,20 @@ export class XenAlphabetEnumerator {
       }
       // A handle beyond the table, or of a free entry: bad_handle.
       if (this.full) out.push(unmap(c, mt.limit, HOST_ADDR, 0));
+      // batches: each run of k consecutive live handles, k = 2..batch, each unmapped whole
+      if (this.batch > 1) {
+        const whole = handles.map((h): UnmapGrantRefArgs => {
+          const mp = mt.mappings.get(h);
+          const mfn = mp ? m.domains[mp.granter]?.grantTable.active.get(mp.ref)?.mfn : undefined;
+          const dev = mfn === undefined ? 0 : mfn * PAGE_SIZE;
+          return { handle: h, hostAddr: unmapAddr(mp?.flags ?? 0, c), devBusAddr: dev };
+        });
+        for (let k = 2; k <= this.batch; k++) {
+          for (let i = 0; i + k <= whole.length; i++) {
+            out.push({ kind: 'unmap_grant_ref', caller: c, batch: whole.slice(i, i + k) });
+          }
+        }
+      }
     }
   }
 

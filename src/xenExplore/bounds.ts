@@ -1,8 +1,10 @@
 // The bounds of an exhaustive Xen-level search: how many domains, grant refs and pages, how many
-// live mappings per grant, and which action alphabet (every op kind, or protocol-following guests).
+// live mappings per grant, how long a batch, which action alphabet (every op kind, or
+// protocol-following guests), the op families added to it, and the named presets.
 
 import type { GrantConfig } from '../config.ts';
 import { GrantConfigSchema } from '../config.ts';
+import type { OpKind } from '../ops/op.ts';
 
 /**
  * - `full`: every op kind but raw_write, with boundary values chosen so that the failing
@@ -25,16 +27,28 @@ export type XenAlphabet = 'full' | 'protocol';
  *   and the two-element batches that reuse the copy's cached domain pair (a grant of X, then a
  *   page under X's numeric domid);
  * - `map_bursts`: one map batch of GNTPIN_COUNTER_LIMIT (128) equal elements of each kind, when
- *   the caller holds no mapping of that kind of the grant yet.
+ *   the caller holds no mapping of that kind of the grant yet;
+ * - `overflow_maps`: every one-element map of the alphabet that a full pin counter refuses (a
+ *   counter it increments is at GNTPIN_COUNTER_LIMIT: map_grant_ref's GNTPIN_incr2oflow_mask
+ *   test), whatever maxPin. Only a burst fills a counter, so this adds nothing without one.
  */
-export type XenExtension = 'hostile_writes' | 'split_unmaps' | 'copies' | 'map_bursts';
+export type XenExtension =
+  'hostile_writes' | 'split_unmaps' | 'copies' | 'map_bursts' | 'overflow_maps';
 
 export const XEN_EXTENSIONS: readonly XenExtension[] = [
   'hostile_writes',
   'split_unmaps',
   'copies',
   'map_bursts',
+  'overflow_maps',
 ];
+
+/** The extensions that the protocol alphabet takes too: many equal maps are what a guest may
+ * issue (a gntdev mapping of many pages of one grant); the others are not protocol. */
+export const PROTOCOL_EXTENSIONS: readonly XenExtension[] = ['map_bursts', 'overflow_maps'];
+
+/** The longest batch `batch` may ask for. */
+export const MAX_XEN_BATCH = 4;
 
 export interface XenBounds {
   readonly domains: number;
@@ -45,6 +59,14 @@ export interface XenBounds {
   /** Live mappings per (mapper, grant, read-only or writable): no map beyond this is issued. */
   readonly maxPin: number;
   readonly alphabet: XenAlphabet;
+  /**
+   * The longest map and unmap batch (absent: 1, one-element batches only; more needs the full
+   * alphabet). Batch length k in 2..batch adds: each one-element map of the alphabet repeated k
+   * times, issued while the caller would hold at most maxPin mappings of that grant and kind
+   * after it; and, per caller, each run of k consecutive live handles (ascending), unmapped
+   * whole (each element by the address it was mapped at and its page's device address).
+   */
+  readonly batch?: number;
 }
 
 /** What a search adds to its bounds (xenModel's options; a fault's search declares them). */
@@ -86,6 +108,13 @@ export function xenBoundsProblems(b: XenBounds): string[] {
   if (b.alphabet !== 'full' && b.alphabet !== 'protocol') {
     problems.push(`alphabet must be full or protocol, got ${String(b.alphabet)}`);
   }
+  const batch = b.batch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1 || batch > MAX_XEN_BATCH) {
+    problems.push(`batch must be an integer in 1..${MAX_XEN_BATCH}, got ${String(batch)}`);
+  } else if (batch > 1 && b.alphabet !== 'full') {
+    // Why? A batch of k maps is k core steps in one transition: no refinement check holds.
+    problems.push('batches longer than 1 need the full alphabet');
+  }
   return problems;
 }
 
@@ -95,8 +124,13 @@ export function xenExtrasProblems(b: XenBounds, x: XenExtras): string[] {
   for (const e of x.extensions ?? []) {
     if (!XEN_EXTENSIONS.includes(e)) problems.push(`no extension ${String(e)}`);
   }
-  if ((x.extensions?.length ?? 0) > 0 && b.alphabet !== 'full') {
-    problems.push('extensions need the full alphabet');
+  // Bursts are maps a protocol guest may issue too; the other families are not protocol.
+  const nonProtocol = (x.extensions ?? []).filter((e) => !PROTOCOL_EXTENSIONS.includes(e));
+  if (nonProtocol.length > 0 && b.alphabet !== 'full') {
+    problems.push(
+      `extensions need the full alphabet (${nonProtocol.join(', ')}; ` +
+        `${PROTOCOL_EXTENSIONS.join(' and ')} do not)`,
+    );
   }
   const slack = x.maxPagesSlack;
   if (slack !== undefined && (!Number.isInteger(slack) || slack < 0 || slack > 16)) {
@@ -122,12 +156,45 @@ export function grantConfigFor(b: XenBounds, x: XenExtras = {}): GrantConfig {
   });
 }
 
-/** `xen(D=2,R=1,P=1,MAXPIN=1,full)`, with `+EXTENSION` and `SLACK=n` when given: names the
- * model in reports and trace origins. */
+/** `xen(D=2,R=1,P=1,MAXPIN=1,full)`, with `BATCH=n`, `+EXTENSION` and `SLACK=n` when given:
+ * names the model in reports and trace origins. */
 export function xenModelName(b: XenBounds, x: XenExtras = {}): string {
+  const batch = b.batch === undefined || b.batch === 1 ? '' : `,BATCH=${b.batch}`;
   const extra = [
     ...(x.extensions ?? []).map((e) => `+${e}`),
     ...(x.maxPagesSlack === undefined ? [] : [`SLACK=${x.maxPagesSlack}`]),
   ];
-  return `xen(D=${b.domains},R=${b.refs},P=${b.pages},MAXPIN=${b.maxPin},${[b.alphabet, ...extra].join(',')})`;
+  return `xen(D=${b.domains},R=${b.refs},P=${b.pages},MAXPIN=${b.maxPin}${batch},${[b.alphabet, ...extra].join(',')})`;
 }
+
+/** A named set of bounds: what `grantcheck explore --preset NAME` starts from (flags given
+ * beside it override its values). */
+export interface XenPreset {
+  readonly bounds: XenBounds;
+  readonly extras: XenExtras;
+  /** The full alphabet cut to these op kinds, as a fault's search cuts it. */
+  readonly kinds: readonly OpKind[];
+  /** One line: what the preset reaches. */
+  readonly summary: string;
+}
+
+export type XenPresetName = 'corners';
+
+/**
+ * - `corners`: the limits the default bounds never reach, each by design and exactly (no count
+ *   is abstracted): a pin overflow refusal (a burst fills a counter to 128; an overflow map is
+ *   refused with general_error), maptrack exhaustion (two bursts by one vCPU: 128 + 127 handles,
+ *   then no_space: one maptrack frame holds 255 handles for it) and a max_pages refusal (every
+ *   domain at its limit: a transfer into an offered entry is refused with general_error).
+ *   Why so cut? A state holding 255 mappings costs about a millisecond to step and key; maxPin 0
+ *   leaves mappings to the bursts (no single maps beside them), and without unmaps and
+ *   end_access no chain of 128 pin counts per kind opens. Measured in docs/explore.md.
+ */
+export const XEN_PRESETS: Readonly<Record<XenPresetName, XenPreset>> = {
+  corners: {
+    bounds: { domains: 2, refs: 1, pages: 1, maxPin: 0, alphabet: 'protocol' },
+    extras: { extensions: ['map_bursts', 'overflow_maps'], maxPagesSlack: 0 },
+    kinds: ['grant_access', 'map_grant_ref', 'grant_transfer', 'transfer'],
+    summary: 'pin overflow, maptrack exhaustion and max_pages refusals, by bursts and slack 0',
+  },
+};

@@ -1,11 +1,22 @@
 // The Xen-level explorer's public surface: the bounds, the model adapter and conformance mode.
 
-export type { XenAlphabet, XenBounds, XenExtension, XenExtras } from './bounds.ts';
+export type {
+  XenAlphabet,
+  XenBounds,
+  XenExtension,
+  XenExtras,
+  XenPreset,
+  XenPresetName,
+} from './bounds.ts';
 export {
   DEFAULT_XEN_BOUNDS,
   grantConfigFor,
+  MAX_XEN_BATCH,
+  PROTOCOL_EXTENSIONS,
   XEN_EXTENSIONS,
+  XEN_PRESETS,
   xenBoundsProblems,
+  xenExtrasProblems,
   xenModelName,
 } from './bounds.ts';
 export type { XenExploreModel, XenModelOptions } from './model.ts';

@@ -1,6 +1,6 @@
 // `grantcheck explore` end to end, in-process: summaries, exit codes (0 ok, 1 violation,
 // 2 usage, 4 limit), traces that replay, --json.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -102,11 +102,113 @@ describe('grantcheck explore', () => {
       ['--variant', 'nope'],
       "--variant: no variant 'nope' (known: correct, end-access-ignores-mappings)",
     ],
+    [['--preset', 'corners'], '--preset applies to --model xen only'],
+    [['--model', 'xen', '--preset', 'nope'], "--preset: no preset 'nope' (known: corners)"],
+    [['--model', 'xen', '--batch', 'x'], "--batch: 'x' is not a whole number"],
+    [['--model', 'xen', '--batch', '5'], '--batch: 5 is outside 1..4'],
+    [['--model', 'xen', '--batch', '2'], 'batches longer than 1 need the full alphabet'],
+    [
+      ['--model', 'xen', '--extensions', 'map_bursts,bogus'],
+      "--extensions: no extension 'bogus' (known: hostile_writes, split_unmaps, copies, map_bursts, overflow_maps)",
+    ],
+    [
+      ['--model', 'xen', '--extensions', 'hostile-writes'],
+      'extensions need the full alphabet (hostile_writes; map_bursts and overflow_maps do not)',
+    ],
+    [['--model', 'xen', '--max-pages-slack', '17'], '--max-pages-slack: 17 is outside 0..16'],
+    [
+      ['--model', 'xen', '--max-pages-slack', '-1'],
+      "--max-pages-slack: '-1' is not a whole number",
+    ],
+    [['--model', 'xen', '--kinds', 'none'], '--kinds: name at least one op kind'],
+    [
+      ['--model', 'xen', '--kinds', 'map'],
+      expect.stringMatching(/^--kinds: no kind 'map' \(known: grant_access, /),
+    ],
+    [
+      ['--model', 'xen', '--preset', 'corners', '--refinement'],
+      '--refinement checks one-element ops: not with --batch or --extensions',
+    ],
   ])('a malformed bound or flag %j is one usage line, exit 2', async (args, message) => {
     const r = await cli('explore', ...args);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`grantcheck: ${message}\n`);
+    expect(r.out).toBe('');
+    if (typeof message === 'string') expect(r.err).toBe(`grantcheck: ${message}\n`);
+    else {
+      expect(r.err).toMatch(/^grantcheck: [^\n]*\n$/);
+      expect(r.err.slice('grantcheck: '.length)).toEqual(message);
+    }
   });
+
+  it('--preset corners: a small search that completes, with its state count pinned', async () => {
+    const r = await cli('explore', '--model', 'xen', '--preset', 'corners', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({
+      model:
+        'xen(D=2,R=1,P=1,MAXPIN=0,protocol,+map_bursts,+overflow_maps,SLACK=0) grant_access,map_grant_ref,grant_transfer,transfer',
+      preset: 'corners',
+      result: 'ok',
+      states: 1072,
+      transitions: 24304,
+      maxDepth: 7,
+    });
+    // a flag beside the preset overrides its one value
+    const cut = await cli(
+      'explore',
+      '--model',
+      'xen',
+      '--preset',
+      'corners',
+      '--kinds',
+      'grant_transfer,transfer',
+      '--json',
+    );
+    expect(JSON.parse(cut.out)).toMatchObject({ result: 'ok', states: 28 });
+  });
+
+  it.each([
+    ['xsa-385-transfer-past-max-pages', 2],
+    ['pin-overflow-all-counters', 3],
+    ['no-space-as-no-device-space', 3],
+  ])(
+    '--preset corners finds %s in a trace that replays; the default bounds, as deep, do not',
+    async (fault, steps) => {
+      const plain = await cli('explore', '--model', 'xen', '--fault', fault, '--depth', '3');
+      expect(plain.code).toBe(4);
+      expect(plain.out).toMatch(/LIMIT: limit reached at depth 3 after \d+ states \(depth bound\)/);
+      const out = tmp();
+      const r = await cli(
+        'explore',
+        '--model',
+        'xen',
+        '--preset',
+        'corners',
+        '--fault',
+        fault,
+        '--out',
+        out,
+      );
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(new RegExp(`VIOLATION: result mismatch after ${steps} steps`));
+      const file = join(out, `explore-xen-D2R1P1M0-protocol-corners-${fault}.json`);
+      const trace = JSON.parse(readFileSync(file, 'utf8'));
+      // the trace rebuilds the same model: max_pages from its config, the rest recorded
+      expect(trace.config).toMatchObject({ maxPagesSlack: 0, maxMaptrackFrames: 1 });
+      expect(trace.origin.bounds).toMatchObject({
+        preset: 'corners',
+        extensions: 'map_bursts,overflow_maps',
+        maxPagesSlack: 0,
+        maxPin: 0,
+        batch: 1,
+      });
+      const replay = await cli('replay', file);
+      expect(replay.code).toBe(1);
+      expect(replay.out).toMatch(
+        new RegExp(`result: FAILS \\(recorded: violation at step ${steps}, same\\)`),
+      );
+      expect((await cli('replay', file, '--fault', 'none')).code).toBe(0);
+    },
+  );
 
   it('the broken core variant: 3 steps, a core trace, and its replay command', async () => {
     const out = tmp();

@@ -9,11 +9,20 @@ import { coreModel } from '../../core/model.ts';
 import type { ExploreOptions, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { describeMemoryStop, explore } from '../../explore/index.ts';
 import type { Fault } from '../../faults/index.ts';
-import type { Op } from '../../ops/op.ts';
+import type { Op, OpKind } from '../../ops/op.ts';
+import { OP_KINDS } from '../../ops/op.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
-import type { XenAlphabet, XenBounds, XenState } from '../../xenExplore/index.ts';
+import type * as XenExploreIndex from '../../xenExplore/index.ts';
+import type {
+  XenAlphabet,
+  XenBounds,
+  XenExtension,
+  XenExtras,
+  XenPresetName,
+  XenState,
+} from '../../xenExplore/index.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
@@ -22,6 +31,8 @@ import { tryWrite } from '../write.ts';
 /** What --model xen needs and the core model does not. Why imported only then? Start-up: the
  * core path (the common run, issue 13) loads neither the Xen-level model, the impl and its
  * faults, the property suites (fast-check) nor the trace format (zod). */
+type XenExploreModule = typeof XenExploreIndex;
+
 async function xenTools() {
   const [faults, checker, run, refinement, format, io, xenExplore, invariants, steps, subject] =
     await Promise.all([
@@ -44,7 +55,7 @@ async function xenTools() {
     buildTrace: format.buildTrace,
     writeXenTrace: io.writeTrace,
     XenConformance: xenExplore.XenConformance,
-    xenBoundsProblems: xenExplore.xenBoundsProblems,
+    xenExplore,
     xenModel: xenExplore.xenModel,
     INVARIANTS: invariants.INVARIANTS,
     STEP_PROPERTIES: steps.STEP_PROPERTIES,
@@ -66,6 +77,11 @@ export interface ExploreFlags {
   readonly conformance?: boolean;
   readonly refinement?: boolean;
   readonly alphabet?: string;
+  readonly preset?: string;
+  readonly batch?: string;
+  readonly extensions?: string;
+  readonly maxPagesSlack?: string;
+  readonly kinds?: string;
   readonly symmetry?: boolean;
   readonly variant?: string;
   readonly fault?: string;
@@ -238,6 +254,11 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     ['--fault', flags.fault],
     ['--alphabet', flags.alphabet],
     ['--pages', flags.pages],
+    ['--preset', flags.preset],
+    ['--batch', flags.batch],
+    ['--extensions', flags.extensions],
+    ['--max-pages-slack', flags.maxPagesSlack],
+    ['--kinds', flags.kinds],
   ] as const) {
     if (set !== undefined) throw new UsageError(`${flag} applies to --model xen only`);
   }
@@ -290,46 +311,126 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
   });
 }
 
-async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<CliOutcome> {
-  const { findFault, xenBoundsProblems, withSubject } = await xenTools();
-  if (flags.variant !== undefined) throw new UsageError('--variant applies to --model core only');
-  if (flags.frames !== undefined) {
-    throw new UsageError('--frames applies to --model core; the Xen-level model takes --pages');
+/** `--NAME a,b,c`: a non-empty list of names from `known`, or `none` (an empty list). */
+function parseList<T extends string>(
+  name: string,
+  value: string | undefined,
+  known: readonly T[],
+): T[] | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return [];
+  const items = value.split(',').map((v) => v.trim().replace(/-/g, '_'));
+  for (const item of items) {
+    if (!(known as readonly string[]).includes(item)) {
+      throw new UsageError(
+        `--${name}: no ${name.replace(/s$/, '')} '${item}' (known: ${known.join(', ')})`,
+      );
+    }
   }
-  const alphabet = (flags.alphabet ?? 'protocol') as XenAlphabet;
+  return [...new Set(items)] as T[];
+}
+
+/** What the Xen-level flags ask for: bounds, the op families and slack, the kinds cut, and the
+ * preset they started from. */
+interface XenRequest {
+  readonly xb: XenBounds;
+  readonly extras: XenExtras;
+  readonly kinds: readonly OpKind[] | undefined;
+  readonly preset: XenPresetName | undefined;
+}
+
+function readXenRequest(flags: ExploreFlags, x: XenExploreModule): XenRequest {
+  const { MAX_XEN_BATCH, XEN_EXTENSIONS, XEN_PRESETS, xenBoundsProblems, xenExtrasProblems } = x;
+  let preset: XenPresetName | undefined;
+  if (flags.preset !== undefined) {
+    if (!Object.hasOwn(XEN_PRESETS, flags.preset)) {
+      throw new UsageError(
+        `--preset: no preset '${flags.preset}' (known: ${Object.keys(XEN_PRESETS).join(', ')})`,
+      );
+    }
+    preset = flags.preset as XenPresetName;
+  }
+  // The preset's values are defaults: a flag given beside it overrides its one value.
+  const base = preset ? XEN_PRESETS[preset] : undefined;
+  const alphabet = (flags.alphabet ?? base?.bounds.alphabet ?? 'protocol') as XenAlphabet;
   if (alphabet !== 'full' && alphabet !== 'protocol') {
     throw new UsageError(`--alphabet: '${flags.alphabet}' is not full or protocol`);
   }
-  if (flags.refinement && alphabet !== 'protocol') {
-    throw new UsageError('--refinement needs --alphabet protocol (docs/explore.md, "Refinement")');
+  const batch = parseIntOption('batch', flags.batch, 1, MAX_XEN_BATCH) ?? base?.bounds.batch;
+  const xb: XenBounds = {
+    domains: parseIntOption('domains', flags.domains, 1, 4) ?? base?.bounds.domains ?? 2,
+    refs: parseIntOption('refs', flags.refs, 1, 4) ?? base?.bounds.refs ?? 1,
+    pages: parseIntOption('pages', flags.pages, 1, 4) ?? base?.bounds.pages ?? 1,
+    maxPin: parseIntOption('max-pin', flags.maxPin, 0, 3) ?? base?.bounds.maxPin ?? 1,
+    alphabet,
+    ...(batch === undefined ? {} : { batch }),
+  };
+  const extensions =
+    parseList<XenExtension>('extensions', flags.extensions, XEN_EXTENSIONS) ??
+    base?.extras.extensions;
+  const slack =
+    parseIntOption('max-pages-slack', flags.maxPagesSlack, 0, 16) ?? base?.extras.maxPagesSlack;
+  const extras: XenExtras = {
+    ...(extensions === undefined || extensions.length === 0 ? {} : { extensions }),
+    ...(slack === undefined ? {} : { maxPagesSlack: slack }),
+  };
+  const kinds = parseList<OpKind>('kinds', flags.kinds, OP_KINDS) ?? base?.kinds;
+  if (kinds !== undefined && kinds.length === 0) {
+    throw new UsageError('--kinds: name at least one op kind');
+  }
+  if (flags.refinement) {
+    if (alphabet !== 'protocol') {
+      throw new UsageError(
+        '--refinement needs --alphabet protocol (docs/explore.md, "Refinement")',
+      );
+    }
+    // A burst or a batch is many core steps in one transition: no refinement check can hold.
+    if ((xb.batch ?? 1) > 1 || extras.extensions !== undefined) {
+      throw new UsageError('--refinement checks one-element ops: not with --batch or --extensions');
+    }
+  }
+  const problems = [...xenBoundsProblems(xb), ...xenExtrasProblems(xb, extras)];
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return { xb, extras, kinds, preset };
+}
+
+async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<CliOutcome> {
+  const { findFault, xenExplore, withSubject } = await xenTools();
+  if (flags.variant !== undefined) throw new UsageError('--variant applies to --model core only');
+  if (flags.frames !== undefined) {
+    throw new UsageError('--frames applies to --model core; the Xen-level model takes --pages');
   }
   const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
   if (flags.fault !== undefined && !fault) {
     throw new UsageError(`--fault: no fault '${flags.fault}' (see: grantcheck list)`);
   }
-  const xb = {
-    domains: parseIntOption('domains', flags.domains, 1, 4) ?? 2,
-    refs: parseIntOption('refs', flags.refs, 1, 4) ?? 1,
-    pages: parseIntOption('pages', flags.pages, 1, 4) ?? 1,
-    maxPin: parseIntOption('max-pin', flags.maxPin, 0, 3) ?? 1,
-    alphabet,
-  };
+  const request = readXenRequest(flags, xenExplore);
   if (flags.subject === XEN_SUBJECT) {
     // The explorer's configs (one grant frame, one maptrack frame) are not real Xen's limits.
     throw new UsageError(
       "--subject xen: explore's bounded configs differ from real Xen's limits; use run or replay",
     );
   }
-  const problems = xenBoundsProblems(xb);
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
   return withSubject(flags.subject, fault, (subject) =>
-    exploreXenAgainst(subject, xb, fault, flags, io, bounds),
+    exploreXenAgainst(subject, request, fault, flags, io, bounds),
   );
+}
+
+/** The Xen-level bounds as recorded in a trace's origin: every value the model was built from. */
+function xenBoundsRecord(r: XenRequest): Record<string, number | string | boolean> {
+  return {
+    ...r.xb,
+    batch: r.xb.batch ?? 1,
+    extensions: (r.extras.extensions ?? []).join(',') || 'none',
+    ...(r.extras.maxPagesSlack === undefined ? {} : { maxPagesSlack: r.extras.maxPagesSlack }),
+    ...(r.kinds === undefined ? {} : { kinds: r.kinds.join(',') }),
+    ...(r.preset === undefined ? {} : { preset: r.preset }),
+  };
 }
 
 async function exploreXenAgainst(
   subject: SubjectFactory,
-  xb: XenBounds,
+  request: XenRequest,
   fault: Fault | undefined,
   flags: ExploreFlags,
   io: Io,
@@ -338,8 +439,16 @@ async function exploreXenAgainst(
   const t = await xenTools();
   const { xenModel, INVARIANTS, XenConformance, STEP_PROPERTIES, RefinementCheck } = t;
   const { runOps, violationName, buildTrace, writeXenTrace } = t;
+  const { XEN_PRESETS } = t.xenExplore;
+  const { xb, kinds } = request;
   const alphabet = xb.alphabet;
-  const model = xenModel(xb, { invariants: INVARIANTS, opKinds: subject.opKinds });
+  const model = xenModel(xb, {
+    invariants: INVARIANTS,
+    ...request.extras,
+    opKinds: kinds ? subject.opKinds.filter((k) => kinds.includes(k)) : subject.opKinds,
+    // PTE maps unless the subject cannot unmap_and_replace (a --kinds cut keeps them)
+    pteMaps: subject.opKinds.includes('unmap_and_replace'),
+  });
   // A fault or a subject is only visible in conformance: either implies --conformance.
   const conformance =
     flags.conformance || fault || flags.subject !== undefined
@@ -360,9 +469,16 @@ async function exploreXenAgainst(
     ...(onTransition ? { onTransition } : {}),
   });
   if (onProgress) io.err('\r\x1b[K');
-  const name = `${model.name}${fault ? ` against fault ${fault.id}` : ''}`;
+  const cut = kinds ? ` ${kinds.join(',')}` : '';
+  const name = `${model.name}${cut}${fault ? ` against fault ${fault.id}` : ''}`;
   const lines: string[] = ['symmetry     maptrack handle renaming (always on)'];
-  const extra: Record<string, unknown> = { alphabet, fault: fault?.id ?? null };
+  if (request.preset)
+    lines.unshift(`preset       ${request.preset}: ${XEN_PRESETS[request.preset].summary}`);
+  const extra: Record<string, unknown> = {
+    alphabet,
+    fault: fault?.id ?? null,
+    ...(request.preset ? { preset: request.preset } : {}),
+  };
   if (conformance) {
     const c = conformance.stats();
     lines.push(
@@ -404,13 +520,16 @@ async function exploreXenAgainst(
     origin: {
       engine: 'explore',
       model: model.name,
-      bounds: boundsRecord({ ...xb, conformance: conformance !== undefined }, bounds),
+      bounds: boundsRecord(
+        { ...xenBoundsRecord(request), conformance: conformance !== undefined },
+        bounds,
+      ),
     },
     report: run,
   });
   const file = join(
     flags.out ?? DEFAULT_TRACE_DIR,
-    `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${fault ? `-${fault.id}` : ''}.json`,
+    `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${request.preset ? `-${request.preset}` : ''}${fault ? `-${fault.id}` : ''}.json`,
   );
   return report(io, flags, {
     model: name,
