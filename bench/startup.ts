@@ -16,9 +16,9 @@
 // V8 code cache for a CommonJS bundle through vm.Script (no gain for run, 1.3x for --version).
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { childrenCpuMs } from './spin/run.ts';
 
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'grantcheck.js');
@@ -28,19 +28,6 @@ const COMMANDS: readonly (readonly [string, readonly string[]])[] = [
   ['grantcheck --version', [bin, '--version']],
   ['grantcheck run --runs 1', [bin, 'run', '--runs', '1', '--seed', '1']],
 ];
-
-/** User + system CPU of this process's waited-for children so far, in ms; null off Linux.
- * Why /proc? Node reports no resource usage of a child; the kernel adds a reaped child's times
- * to its parent's cutime/cstime (fields 16 and 17 of /proc/self/stat, in clock ticks of 10 ms). */
-function childrenCpuMs(): number | null {
-  if (process.platform !== 'linux') return null;
-  // The command name (field 2) may hold spaces: split after its closing parenthesis.
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cutime = Number(fields[13]);
-  const cstime = Number(fields[14]);
-  return Number.isFinite(cutime) && Number.isFinite(cstime) ? (cutime + cstime) * 10 : null;
-}
 
 function wallMs(args: readonly string[]): number {
   const start = process.hrtime.bigint();
