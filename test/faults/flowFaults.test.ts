@@ -219,8 +219,10 @@ describe('the harness names flows-permitted beside the result mismatch', () => {
   }
 
   it('grantcheck faults reports the past-page-end leak as caught by both, with the default seed', () => {
-    // The conformance suite's shortest catch moves nothing (offset 4097, len 0); the report
-    // prefers the protocol suite's, which names the broken state too.
+    // Both suites' catches name the broken state: the conformance suite's reads a page's worth
+    // from offset 4097 of the caller's own gfn, on into the frames after it, which it does not
+    // own (before the impl read ranges starting past the page, that copy threw and the
+    // conformance catch shrank to one that moved nothing: the report preferred the protocol's).
     const dir = mkdtempSync(join(tmpdir(), 'grantcheck-flow-faults-'));
     try {
       let out = '';
@@ -240,10 +242,10 @@ describe('the harness names flows-permitted beside the result mismatch', () => {
       };
       expect(report.faults[0]).toMatchObject({
         caughtBy: 'result mismatch + invariant flows-permitted (impl)',
-        suite: 'protocol',
-        shrunk: 3,
+        suite: 'conformance',
+        shrunk: 2,
         attempts: [
-          { caughtBy: 'result mismatch' },
+          { caughtBy: 'result mismatch + invariant flows-permitted (impl)' },
           { caughtBy: 'result mismatch + invariant flows-permitted (impl)' },
         ],
       });
