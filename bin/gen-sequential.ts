@@ -342,8 +342,47 @@ function isPausePoint(st: ts.IfStatement): boolean {
   );
 }
 
-/** The twin text of a step declaration. */
-function twinText(sf: ts.SourceFile, decl: ts.Node): string {
+/** The module and name that define `name` as exported by `path`, through re-exports. */
+function definitionOf(
+  path: string,
+  name: string,
+  modules: ReadonlyMap<string, Module>,
+): [string, string] | undefined {
+  for (let i = 0; i < 20; i++) {
+    const mm = modules.get(path);
+    if (mm === undefined || mm.decls.some((d) => d.names.includes(name))) return [path, name];
+    const re = mm.reexports.get(name);
+    if (re === undefined) return undefined;
+    [path, name] = [re.from, re.name];
+  }
+  return undefined;
+}
+
+/** A parts table: `parts` or `<expr>.parts` (the twin reads the sequential table instead). */
+function isPartsTable(e: ts.Expression): boolean {
+  const u = unwrap(e);
+  return (
+    (ts.isIdentifier(u) && u.text === 'parts') ||
+    (ts.isPropertyAccessExpression(u) && u.name.text === 'parts')
+  );
+}
+
+/** Is `id` a parameter of a function it is used in, or of one enclosing that (steps, or a step
+ * function, handed in by a caller)? */
+function isParameterOfEnclosing(id: ts.Identifier): boolean {
+  for (let n: ts.Node = id.parent; !ts.isSourceFile(n); n = n.parent) {
+    if (
+      ts.isFunctionLike(n) &&
+      n.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === id.text)
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The twin text of a step declaration; `stepNames`: the steps it may `yield*` a call of. */
+function twinText(sf: ts.SourceFile, decl: ts.Node, stepNames: ReadonlySet<string>): string {
   const text = sf.text;
   const emit = (node: ts.Node): string => {
     if (ts.isIfStatement(node) && isPausePoint(node)) {
@@ -375,6 +414,24 @@ function twinText(sf: ts.SourceFile, decl: ts.Node): string {
       const inner = unwrap(node.expression);
       if (!ts.isCallExpression(inner) && !ts.isIdentifier(inner)) {
         fail(sf, node, 'unknown yield* form (known: `yield* f(…)`, `yield* steps`)');
+      }
+      // Why so strict? A twin calls what follows `yield*` and uses its value: steps of anything
+      // else (a helper that returns a part's steps, a step made earlier) would be dropped or run
+      // at the wrong time, silently.
+      const callee = ts.isCallExpression(inner) ? unwrap(inner.expression) : undefined;
+      const known =
+        callee === undefined
+          ? ts.isIdentifier(inner) && isParameterOfEnclosing(inner)
+          : (ts.isIdentifier(callee) &&
+              (stepNames.has(callee.text) || isParameterOfEnclosing(callee))) ||
+            (ts.isPropertyAccessExpression(callee) && isPartsTable(callee.expression));
+      if (!known) {
+        fail(
+          sf,
+          node,
+          'yield* of something not known to be steps (known: a step of this module or one it ' +
+            'imports, `parts.X(…)`, a parameter or a call of one)',
+        );
       }
       return emit(node.expression);
     }
@@ -458,7 +515,15 @@ function twinModule(
   // Bodies: each step declaration's twin; then, to a fixed point, the module's private helpers
   // they use (copied as they are); its exported ones are imported from the source.
   const body = new Map<Decl, string>();
-  for (const d of m.decls) if (d.names.some((n) => own.has(n))) body.set(d, twinText(sf, d.node));
+  // The names a step may `yield*` a call of: its module's steps and the steps it imports.
+  const stepNames = new Set(own);
+  for (const [local, imp] of m.imports) {
+    const target = imp.ours ? definitionOf(imp.from, imp.name, modules) : undefined;
+    if (target && steps.get(target[0])?.has(target[1])) stepNames.add(local);
+  }
+  for (const d of m.decls) {
+    if (d.names.some((n) => own.has(n))) body.set(d, twinText(sf, d.node, stepNames));
+  }
   const used = new Set<string>();
   const fromSource = new Map<string, boolean>(); // exported non-step name -> is a type
   const addUses = (code: string): void => {
@@ -501,17 +566,7 @@ function twinModule(
     let from = imp.from;
     let name = RENAMES.get(imp.name) ?? imp.name;
     if (imp.ours) {
-      let target: [string, string] | undefined;
-      for (let path = imp.from, n = imp.name, i = 0; i < 20; i++) {
-        const mm = modules.get(path);
-        if (mm === undefined || mm.decls.some((d) => d.names.includes(n))) {
-          target = [path, n];
-          break;
-        }
-        const re = mm.reexports.get(n);
-        if (re === undefined) break;
-        [path, n] = [re.from, re.name];
-      }
+      const target = definitionOf(imp.from, imp.name, modules);
       if (target && steps.get(target[0])?.has(target[1])) {
         from = specifier(out, twinPath(target[0]));
         name = target[1];

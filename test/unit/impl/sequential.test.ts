@@ -202,6 +202,8 @@ describe('gen-sequential', () => {
     ['pausing read elsewhere', 'if (pausing) g(); return 1;', 'pausing read outside'],
     ['a pause point with an else', 'if (pausing) yield pause; else g();', 'pausing read outside'],
     ['runToEnd inside steps', 'return runToEnd(g());', 'runToEnd inside steps'],
+    ['a yield* of a call of no known step', 'yield* g(); return 1;', 'not known to be steps'],
+    ['a yield* of steps made earlier', 'const s = g(); yield* s; return 1;', 'not known to be'],
   ])('rejects %s, in one line naming it', (_, body, message) => {
     const source = `export function* f(): Steps<unknown> {\n  ${body}\n}\nfunction g() {}\n`;
     let error: unknown;
