@@ -25,7 +25,7 @@ const STRING_HEADER_BYTES = 16;
 /**
  * The fields of DomainState the key reads, each either a scalar packed into the domain's tuple
  * or a part interned by its text. A new field must be added here and to stateKey's domainKey;
- * test/unit/model/packedKey.test.ts fails until it is.
+ * test/unit/xenExplore/key.test.ts fails until it is.
  */
 export const KEYED_DOMAIN_FIELDS: readonly (keyof DomainState)[] = [
   'id',

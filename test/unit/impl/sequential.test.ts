@@ -49,13 +49,13 @@ function concreteState(s: GrantSystem): string {
   });
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false };
+type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
 
 function attempt(run: () => unknown): Outcome {
   try {
     return { ok: true, value: run() };
-  } catch {
-    return { ok: false };
+  } catch (e) {
+    return { ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
   }
 }
 
@@ -76,9 +76,13 @@ function firstDifference(
   for (const [i, op] of ops.entries()) {
     const a = attempt(() => twin.apply(op));
     const b = attempt(() => runToEnd(steps.steps(op)));
-    // A fault that breaks one of Xen's own assertions (put_page of nothing…) must break both.
-    if (a.ok !== b.ok) return `op ${i} ${JSON.stringify(op)}: only one of the two threw`;
-    if (!a.ok || !b.ok) return null;
+    if (!a.ok || !b.ok) {
+      // A fault that breaks one of Xen's own assertions (put_page of nothing…) must break both,
+      // with the same error; both stopped at the same point, so on to the next op.
+      if (a.ok || b.ok) return `op ${i} ${JSON.stringify(op)}: only one of the two threw`;
+      if (a.error !== b.error) return `op ${i}: twin threw ${a.error}, steps ${b.error}`;
+      continue;
+    }
     if (JSON.stringify(a.value) !== JSON.stringify(b.value)) {
       return `op ${i} ${JSON.stringify(op)}: twin ${JSON.stringify(a.value)}, steps ${JSON.stringify(b.value)}`;
     }
