@@ -85,11 +85,21 @@ describe('Checker on the shared initial state', () => {
   };
 
   it('skips only model checks that the same catalogue passed on it, in an earlier checker', () => {
-    const passing = { invariants: suite.invariants, properties: [] };
+    let modelChecks = 0;
+    const counted = {
+      ...failsOnModel,
+      name: 'counted',
+      onModel: () => {
+        modelChecks++;
+        return null;
+      },
+    };
+    const passing = { invariants: [...suite.invariants, counted], properties: [] };
     expect(new Checker(suite.config, passing).checkInitial()).toBeNull();
     const second = new Checker(suite.config, passing);
     expect(second.model).toBe(new Checker(suite.config, passing).model); // one shared state
     expect(second.checkInitial()).toBeNull();
+    expect(modelChecks).toBe(1); // the second checker did not check the model side again
     // Another catalogue on the same state is checked, every time.
     const failing = { invariants: [...suite.invariants, failsOnModel], properties: [] };
     for (let i = 0; i < 2; i++) {

@@ -101,8 +101,9 @@ describe('packed keys partition states as the canonical strings do', () => {
         ),
         { seed, numRuns: 60 },
       );
-      // The walks met handle renamings: fewer orbits than states.
-      expect(orbit.size).toBeLessThanOrEqual(exact.size);
+      // Each renamed copy is another state of its orbit (a shuffled free list of 255 handles):
+      // strictly fewer orbits than states, or the renamings tested nothing.
+      expect(orbit.size).toBeLessThan(exact.size);
     });
   }
 });
