@@ -906,19 +906,28 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'unmap_grant_ref':
-      return fc.record({
-        kind: fc.constant(kind),
-        caller: space.grantee(),
-        batch: fc.oneof(
-          { arbitrary: batchOf(unmapArgs(space)), weight: 7 },
-          { arbitrary: splitUnmap(space), weight: 2 },
-          { arbitrary: unmapRun(space), weight: 1 },
-          ...coherent(space, (f) => teardown(space, f)).map((c) => ({
-            ...c,
-            weight: 2 * c.weight,
-          })),
-        ),
-      });
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            caller: space.grantee(),
+            batch: fc.oneof(
+              { arbitrary: batchOf(unmapArgs(space)), weight: 7 },
+              { arbitrary: splitUnmap(space), weight: 2 },
+              { arbitrary: unmapRun(space), weight: 1 },
+            ),
+          }),
+          weight: 10,
+        },
+        // the focus mapping torn down by the domain that holds it
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            caller: fc.constant(f.grantee),
+            batch: teardown(space, f),
+          }),
+        ).map((c) => ({ ...c, weight: 2 * c.weight })),
+      );
     case 'transfer':
       return fc.oneof(
         {
