@@ -178,11 +178,13 @@ function interleavedView(trace: Trace, title: string, fault: Fault | undefined):
     const e = run.events?.[run.events.length - 1];
     const op = scenario.actors[actor]?.ops[e?.opIndex ?? 0];
     if (e === undefined || op === undefined) break;
+    // The result has its own place in the row: the step's text is what the actor did.
+    const { result, ...did } = e;
     steps.push({
       actor,
       op,
-      text: describeStep(e, scenario),
-      ...(e.result === undefined ? {} : { impl: formatResult(e.result) }),
+      text: describeStep(did, scenario),
+      ...(result === undefined ? {} : { impl: formatResult(result) }),
     });
     const now = abstract(run.system);
     panels.push(

@@ -33,7 +33,7 @@ header .line{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-w
 header .fail{color:#b00;font-weight:bold}
 main{display:flex;align-items:flex-start}
 #diagram{flex:1 1 auto;min-width:0;overflow:auto;padding:8px}
-#panel{flex:0 0 500px;max-height:calc(100vh - 90px);overflow:auto;position:sticky;top:0;
+#panel{flex:0 0 500px;overflow-wrap:anywhere;max-height:calc(100vh - 90px);overflow:auto;position:sticky;top:0;
  border-left:1px solid #ccc;padding:8px 12px;font-family:ui-monospace,monospace;font-size:12px}
 #panel h2{font:bold 14px system-ui,sans-serif;margin:4px 0}
 #panel h3{font:bold 12px system-ui,sans-serif;margin:10px 0 2px;color:#555}
@@ -69,7 +69,8 @@ function el(name, attrs, text) {
   return e;
 }
 function clip(t, n) { return t.length <= n ? t : t.slice(0, n - 1) + '\\u2026'; }
-const width = LEFT + data.lanes.length * LANE_W + 20;
+// Room for a clipped label (70 characters) right of the last lane but one.
+const width = Math.max(LEFT + data.lanes.length * LANE_W + 20, LEFT + LANE_W + 700);
 // A failing row has one more line: the failing check, under its results.
 const FAIL_H = 20;
 const tops = [];
@@ -106,19 +107,20 @@ data.rows.forEach((row, i) => {
   } else {
     g.append(el('line', { x1, y1: ay, x2, y2: ay, stroke: '#333', 'marker-end': 'url(#arrow)' }));
   }
-  const anchor = self ? 'start' : 'middle';
-  const labelX = self ? x1 + 36 : (x1 + x2) / 2;
-  g.append(el('text', { x: labelX, y: ay - 8, 'text-anchor': anchor, class: 'label' }, clip(row.label, 70)));
+  // Text starts at the arrow's left end (or right of a self-arrow), so that none runs off the left.
+  const labelX = self ? x1 + 36 : Math.min(x1, x2) + 8;
+  g.append(el('text', { x: labelX, y: ay - 8, class: 'label' }, clip(row.label, 70)));
   const results = [];
   if (row.model !== undefined) results.push('model ' + row.model);
   if (row.impl !== undefined) results.push('impl ' + row.impl);
   if (results.length > 0)
-    g.append(el('text', { x: labelX, y: ay + 20, 'text-anchor': anchor,
-      class: 'result' + (row.mismatch ? ' mismatch' : '') }, clip(results.join('  |  '), 90)));
+    g.append(el('text', { x: labelX, y: ay + 20, class: 'result' + (row.mismatch ? ' mismatch' : '') },
+      clip(results.join('  |  '), 90)));
   if (row.failure) {
     g.append(el('text', { x: LEFT, y: ay + 20 + FAIL_H, class: 'failure' }, '\\u2717 ' + clip(row.failure, 110)));
-    g.append(el('title', {}, row.failure));
   }
+  // The whole step, unclipped, as the tooltip.
+  g.append(el('title', {}, [row.label, ...results, row.failure || ''].filter((t) => t).join('\\n')));
   g.addEventListener('click', () => select(row.step));
   groups.set(row.step, g);
   svg.append(g);
@@ -131,14 +133,17 @@ function cell(tr, text, cls) {
   td.textContent = text;
   tr.append(td);
 }
+let current = 0;
 function select(step) {
+  current = step;
   for (const [s, g] of groups) g.classList.toggle('selected', s === step);
   const p = data.panels[step];
   const panel = document.getElementById('panel');
   panel.replaceChildren();
   const row = data.rows[step - 1];
   const h2 = document.createElement('h2');
-  h2.textContent = step === 0 ? 'initial state' : 'after step ' + row.number + ': ' + row.label;
+  h2.textContent = step === 0 ? 'initial state' : 'after step ' + row.number + ': ' + clip(row.label, 160);
+  if (step > 0) h2.title = row.label;
   panel.append(h2);
   const info = document.createElement('div');
   info.className = 'info';
@@ -186,6 +191,13 @@ function select(step) {
     panel.append(table);
   }
 }
+// Arrow keys walk the steps (0 is the initial state).
+document.addEventListener('keydown', (e) => {
+  const next = e.key === 'ArrowDown' ? current + 1 : e.key === 'ArrowUp' ? current - 1 : -1;
+  if (next < 0 || next >= data.panels.length) return;
+  e.preventDefault();
+  select(next);
+});
 document.getElementById('initial').addEventListener('click', (e) => { e.preventDefault(); select(0); });
 select(data.failing !== null ? data.failing : 0);
 `;
@@ -211,7 +223,7 @@ export function renderViewHtml(data: ViewData): string {
 <header>
 <h1>grantcheck trace: ${escapeHtml(data.title)}</h1>
 ${lines}
-<div class="line"><a href="#" id="initial">initial state</a> · click a step to see the state after it (yellow: changed; red: abstract(impl) differs from the model)</div>
+<div class="line"><a href="#" id="initial">initial state</a> · click a step (or use the arrow keys) to see the state after it (yellow: changed; red: abstract(impl) differs from the model)</div>
 </header>
 <main>
 <div id="diagram"></div>

@@ -115,6 +115,13 @@ describe.runIf(present)('trace viewer in Chromium', () => {
     expect(changed.length).toBeGreaterThan(0);
     expect(await page.locator('#panel table[data-section="grant entries"]').count()).toBe(1);
 
+    // The arrow keys walk the steps.
+    await page.keyboard.press('ArrowDown');
+    expect(await page.locator('g.step.selected').getAttribute('data-step')).toBe('2');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    expect(await page.locator('#panel h2').textContent()).toBe('initial state');
+
     const shot = join(tmp, 'viewer.png');
     await page.locator('g.step.failing').click();
     await page.screenshot({ path: shot, fullPage: true });

@@ -100,6 +100,12 @@ describe('buildView: an interleaved trace', () => {
     expect(v.panels.at(-1)?.shows).toBe('abstract(impl)');
   });
 
+  it('a step where an op returned has its result apart from what the actor did', () => {
+    const returned = v.rows.filter((r) => r.phase === 'run' && r.impl !== undefined);
+    expect(returned.length).toBeGreaterThan(0);
+    for (const r of returned) expect(r.label).not.toContain(r.impl);
+  });
+
   it("the failing row is the verdict's schedule position, numbered as the verdict counts", () => {
     const step = t.verdict.kind === 'violation' ? t.verdict.step : -1;
     const failing = v.rows.find((r) => r.failure !== undefined);
