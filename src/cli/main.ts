@@ -79,6 +79,15 @@ function buildProgram(
     );
 
   program
+    .command('view')
+    .description('write a trace as one self-contained HTML page: sequence diagram and states')
+    .argument('<file>', 'trace file (JSON)')
+    .option('--out <file>', 'where to write the page (default: beside the trace, .html)')
+    .action(async (file: string, opts: { out?: string }) =>
+      settle((await import('./commands/view.ts')).viewCommand(file, opts, io)),
+    );
+
+  program
     .command('exec')
     .description('run ops written in their text form, e.g. "grant_access(d1 ref=8 -> d2 gfn=0 rw)"')
     .argument('<ops...>', 'ops, one per argument (or per line)')

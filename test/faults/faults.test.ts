@@ -163,7 +163,11 @@ describe('grantcheck faults', () => {
         shrunk: 1,
         explorer: { kind: 'caught', length: 1 },
       });
-      expect(readdirSync(dir)).toEqual(['fault-xsa-316-positive-status.json']);
+      // The trace and its viewer page (src/view) beside it.
+      expect(readdirSync(dir).sort()).toEqual([
+        'fault-xsa-316-positive-status.html',
+        'fault-xsa-316-positive-status.json',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

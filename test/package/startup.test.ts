@@ -129,7 +129,11 @@ describe('run without zod still checks and reports as before', () => {
       expect(r.err).toBe('');
       expect(r.code).toBe(1);
       expect(r.out).toContain('result   VIOLATION');
-      expect(readdirSync(out)).toEqual(['conformance-seed1-maptrack-lifo.json']);
+      // The trace and its viewer page (src/view) beside it.
+      expect(readdirSync(out).sort()).toEqual([
+        'conformance-seed1-maptrack-lifo.html',
+        'conformance-seed1-maptrack-lifo.json',
+      ]);
       expect((await cli('replay', join(out, 'conformance-seed1-maptrack-lifo.json'))).code).toBe(1);
     } finally {
       rmSync(out, { recursive: true, force: true });

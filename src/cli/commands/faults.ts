@@ -15,6 +15,7 @@ import { exploreFault } from '../../faults/explore.ts';
 import type { ExplorerResult } from '../../faults/explore.ts';
 import type { Suite } from '../../harness/suite.ts';
 import { writeTrace } from '../../trace/io.ts';
+import { viewPathOf, writeTraceView } from '../../view/index.ts';
 import type { RaceKill } from '../../faults/race.ts';
 import { killRace, programOps, raceConfig } from '../../faults/race.ts';
 import { buildInterleavedTrace } from '../../interleave/trace.ts';
@@ -189,8 +190,10 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
           schedule: found.schedule,
           violation: found.violation,
         });
-        if (tryWrite(io, 'trace', path, () => writeTrace(path, trace)))
+        if (tryWrite(io, 'trace', path, () => writeTrace(path, trace))) {
           raceTraces.set(fault.id, path);
+          tryWrite(io, 'view', viewPathOf(path), () => writeTraceView(path));
+        }
       }
       continue;
     }
@@ -213,6 +216,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     const written = tryWrite(io, 'trace', tracePath, () =>
       writeTrace(tracePath, faultTrace(fault, best)),
     );
+    if (written) tryWrite(io, 'view', viewPathOf(tracePath), () => writeTraceView(tracePath));
     const falseAlarm = !passesUnfaulted(best);
     rows.push({ kill, falseAlarm, ...(written ? { tracePath } : {}), ...withExplorer });
   }
@@ -300,6 +304,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     );
     const written = rows.filter((r) => r.tracePath !== undefined).length;
     if (written > 0) say(`traces written: ${written} in ${outDir}/fault-<id>.json`);
+    if (written > 0) say(`views written:  beside them, ${outDir}/fault-<id>.html`);
     if (races.length > 0) {
       say();
       say(
@@ -313,7 +318,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       say("exhaustive: the schedules of the fault's canonical programs (sleep sets) run until the");
       say('catch, and the failing schedule with the fewest preemptions (steps, preemptions)');
       if (raceTraces.size > 0)
-        say(`traces written: ${raceTraces.size} (replay prints them as columns)`);
+        say(`traces written: ${raceTraces.size} (replay prints them as columns; views: .html)`);
     }
     say(
       missed.length === 0

@@ -257,6 +257,9 @@ async function runAgainst(
         summaries[summaries.length - 1] = { ...summary, tracePath };
         say(`trace written: ${tracePath}`);
         say(`reproduce:     npx grantcheck replay ${tracePath}`);
+        const { viewPathOf, writeTraceView } = await import('../../view/index.ts');
+        if (tryWrite(io, 'view', viewPathOf(tracePath), () => writeTraceView(tracePath)))
+          say(`view:          ${viewPathOf(tracePath)}`);
         const db = parsed.failures;
         if (db && tryWrite(io, 'kept failure', db, () => keepFailure(db, subject.name, trace))) {
           say(`kept in:       ${subjectDir(db, subject.name)} (replayed first by the next run)`);
