@@ -18,8 +18,7 @@ const FIX = 'apt-get install chromium';
 const present = existsSync(CHROMIUM);
 // In CI a missing browser is a failure, not a skip (.ci/run installs it and sets
 // GRANTCHECK_REQUIRE_CHROMIUM, as it does GRANTCHECK_REQUIRE_XEN for the real-Xen suite).
-const required =
-  process.env['CI'] === 'true' || process.env['GRANTCHECK_REQUIRE_CHROMIUM'] === '1';
+const required = process.env['CI'] === 'true' || process.env['GRANTCHECK_REQUIRE_CHROMIUM'] === '1';
 
 if (!present) {
   if (required) {
