@@ -25,6 +25,7 @@ import {
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { testSeeds } from '../../support/seeds.ts';
+import { randomWalk } from './walk.ts';
 import { GNTMAP_device_map, GNTMAP_host_map } from '../../../src/xen/abi.ts';
 
 const b = (
@@ -233,14 +234,7 @@ describe('explore and random agree', () => {
     (seed) => {
       fc.assert(
         fc.property(fc.array(fc.nat(), { maxLength: 40 }), (choices) => {
-          let s = m.initial();
-          for (const c of choices) {
-            const actions = [...m.actions(s)];
-            const op = actions[c % actions.length];
-            if (!op) break;
-            s = m.step(s, op) ?? s;
-            expect(explored.has(canon(s))).toBe(true);
-          }
+          randomWalk(m, choices, (s) => expect(explored.has(canon(s))).toBe(true));
         }),
         { seed, numRuns: 200 },
       );
