@@ -196,16 +196,26 @@ export function invert(r: Renaming | null): Renaming | null {
   });
 }
 
-/** `second` after `first`: h -> second(first(h)). */
+/** `second` after `first`: h -> second(first(h)); null where that is the identity. Why check?
+ * Conformance renames the impl's whole state by the composition on every transition: the
+ * identity, common when the explorer's state and the snapshot's agree, is worth knowing. */
 export function compose(first: Renaming | null, second: Renaming | null): Renaming | null {
   if (!first) return second;
   if (!second) return first;
-  return first.map((p, d) => {
+  let any = false;
+  const out = first.map((p, d) => {
     const q = second[d];
     if (!p) return q ?? null;
     if (!q) return p;
-    const out = new Int32Array(Math.max(p.length, q.length));
-    for (let h = 0; h < out.length; h++) out[h] = renamed(q, renamed(p, h));
-    return out;
+    const r = new Int32Array(Math.max(p.length, q.length));
+    let identity = true;
+    for (let h = 0; h < r.length; h++) {
+      const to = renamed(q, renamed(p, h));
+      r[h] = to;
+      if (to !== h) identity = false;
+    }
+    return identity ? null : r;
   });
+  for (const p of out) if (p) any = true;
+  return any ? out : null;
 }
