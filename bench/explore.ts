@@ -1,6 +1,7 @@
 // Throughput of the exhaustive explorer: the core protocol model with and without domain
 // symmetry, and the Xen-level model alone, in conformance mode and with the refinement check, and
-// the first 100 000 states of its full alphabet.
+// the first 100 000 states of its full alphabet, and its full alphabet at three configurations to
+// the depths the tests pin.
 // States/s and bytes per stored state. `npx tsx bench/explore.ts` prints the table.
 
 import { pathToFileURL } from 'node:url';
@@ -36,6 +37,7 @@ export async function benchExplore(
   }
   rows.push(...benchXen());
   rows.push(benchXenFull());
+  rows.push(...benchXenDepths());
   return rows;
 }
 
@@ -75,6 +77,27 @@ export function benchXenFull(maxStates = 100_000): Record<string, number | strin
     'handles',
     explore(model, { symmetry: true, maxStates }),
   );
+}
+
+/** The full alphabet at issue 13's three configurations, to the depths the tests pin
+ * (test/unit/xenExplore/model.test.ts): their whole spaces do not fit a bench run. */
+export function benchXenDepths(): Record<string, number | string>[] {
+  const cases: [number, number, number][] = [
+    [2, 1, 5],
+    [2, 2, 4],
+    [3, 1, 3],
+  ];
+  return cases.map(([domains, refs, maxDepth]) => {
+    const model = xenModel(
+      { domains, refs, pages: 1, maxPin: 1, alphabet: 'full' },
+      { invariants: INVARIANTS },
+    );
+    return row(
+      `${model.name} to depth ${maxDepth}`,
+      'handles',
+      explore(model, { symmetry: true, maxDepth }),
+    );
+  });
 }
 
 /** The Xen-level model on a small config: alone, with conformance, with refinement. */

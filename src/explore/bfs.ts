@@ -93,6 +93,10 @@ class Search<S, A> {
   private memoryStop: MemoryStop | undefined;
   private readonly canon: ((s: S) => S) | undefined;
   private readonly keyOf: (s: S) => StateKey;
+  /** Keys are canonicalKey's (orbits), not key's. */
+  private readonly canonicalKeys: boolean;
+  /** The model's aux number of each stored state, by index (empty without `aux`). */
+  private aux = new Int32Array(0);
 
   constructor(
     private readonly model: ExplorableModel<S, A>,
@@ -110,6 +114,17 @@ class Search<S, A> {
     this.canon =
       opts.symmetry && model.symmetry && !direct ? model.symmetry.bind(model) : undefined;
     this.keyOf = direct ?? model.key.bind(model);
+    this.canonicalKeys = direct !== undefined;
+  }
+
+  private setAux(index: number, value: number): void {
+    if (index >= this.aux.length) {
+      // Why beside the store, not in it? Only a model with `aux` pays its 4 bytes a state.
+      const grown = new Int32Array(Math.max(1024, Math.ceil(this.aux.length * 1.5), index + 1));
+      grown.set(this.aux);
+      this.aux = grown;
+    }
+    this.aux[index] = value;
   }
 
   run(s0: S, k0: StateKey): ExploreOutcome<S, A> {
@@ -119,9 +134,12 @@ class Search<S, A> {
     // With numeric keys and `fromKey`, the queue is the store's key column: no state objects.
     const packed = typeof k0 === 'number' && model.fromKey !== undefined;
     const fromKey = model.fromKey?.bind(model);
+    const auxOf = packed ? model.aux?.bind(model) : undefined;
+    const canonical = this.canonicalKeys;
     if (this.sampleMemory()) return this.limit('memory', 0);
     const first = store.add(k0, -1);
     if (first === OVER_MEMORY) return this.storeFull(0);
+    if (auxOf) this.setAux(0, auxOf(s0));
     const bad0 = this.brokenInvariant(s0);
     if (bad0) return this.violation(bad0, keyChain(store, 0));
 
@@ -142,7 +160,9 @@ class Search<S, A> {
       const probe = depth >= opts.maxDepth;
       for (let i = levelStart; i < levelEnd; i++) {
         const s =
-          packed && fromKey ? fromKey(store.keyAt(i) as number) : (frontier[i - levelStart] as S);
+          packed && fromKey
+            ? fromKey(store.keyAt(i) as number, this.aux[i] ?? 0, canonical)
+            : (frontier[i - levelStart] as S);
         // Two passes per state. Why? The hash probes of a large visited set are cache misses;
         // computing every successor key first and touching their slots lets the misses overlap.
         let n = 0;
@@ -184,6 +204,7 @@ class Search<S, A> {
           if (index === OVER_STATES) return this.limit('states', depth);
           if (index === OVER_MEMORY) return this.storeFull(depth);
           const c = stateBuf[j] as S;
+          if (auxOf) this.setAux(index, auxOf(c));
           this.maxDepth = depth + 1;
           for (let v = 0; v < invariants.length; v++) {
             const inv = invariants[v];
@@ -326,7 +347,7 @@ class Search<S, A> {
 
   /** The visited set's bytes and the model's key tables'. */
   private storeBytes(): number {
-    return this.store.bytes + (this.model.keyBytes?.() ?? 0);
+    return this.store.bytes + this.aux.byteLength + (this.model.keyBytes?.() ?? 0);
   }
 
   private limit(bound: Bound, depth: number): ExploreOutcome<S, A> {

@@ -31,10 +31,18 @@ export interface ExplorableModel<S, A> {
   step(s: S, a: A): S | null;
   key(s: S): StateKey;
   /**
-   * The inverse of `key` for numeric keys. With it the explorer stores no state objects at all:
-   * the frontier is a run of packed keys, decoded on demand.
+   * The inverse of `key` for numeric keys (with `canonical`, of `canonicalKey`: then any state of
+   * the orbit will do). With it the explorer stores no state objects at all: the frontier is a
+   * run of packed keys, decoded on demand. `aux` is what `aux` returned for the state stored
+   * under `k` (0 without `aux`).
    */
-  fromKey?(k: number): S;
+  fromKey?(k: number, aux: number, canonical: boolean): S;
+  /**
+   * A non-negative int32 the explorer keeps beside each stored key and hands back to `fromKey`:
+   * for what a state carries but its key leaves out (a ghost that no two states' identity
+   * depends on, yet invariants read). 4 bytes a state.
+   */
+  aux?(s: S): number;
   readonly invariants: readonly Invariant<S>[];
   /**
    * A canonical representative of `s`'s orbit under the model's symmetry group. Sound only if

@@ -21,6 +21,8 @@ const OVERFLOW_BASE = 2 ** PACKED_BITS;
 /** Rough V8 costs, for the `bytes` estimate: a Map entry, a string's header. */
 const MAP_ENTRY_BYTES = 24;
 const STRING_HEADER_BYTES = 16;
+/** A slot of a JS array of objects. */
+const POINTER_BYTES = 8;
 
 /**
  * The fields of DomainState the key reads, each either a scalar packed into the domain's tuple
@@ -66,21 +68,27 @@ export interface PackedKeyOptions {
   readonly maptrackKey?: (mt: Maptrack) => string;
 }
 
-/** Dense ids for strings, with an estimate of the bytes they hold. */
-class Interner {
+/** Dense ids for strings, with an estimate of the bytes they hold; optionally the first object
+ * each text was made from (for decoding). */
+class Interner<T = unknown> {
   private readonly ids = new Map<string, number>();
+  readonly objects: T[] = [];
   bytes = 0;
 
   get size(): number {
     return this.ids.size;
   }
 
-  id(text: string): number {
+  id(text: string, object?: T): number {
     let id = this.ids.get(text);
     if (id === undefined) {
       id = this.ids.size;
       this.ids.set(text, id);
       this.bytes += MAP_ENTRY_BYTES + STRING_HEADER_BYTES + text.length;
+      if (object !== undefined) {
+        this.objects[id] = object;
+        this.bytes += POINTER_BYTES;
+      }
     }
     return id;
   }
@@ -110,6 +118,11 @@ export class TupleInterner {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Word `i` of tuple `id`. */
+  word(id: number, i: number): number {
+    return this.words[id * this.arity + i] ?? 0;
   }
 
   /** The id of the tuple in `tuple[0..arity)`. */
@@ -172,9 +185,11 @@ export class StateKeyPacker {
     maptrack: new Interner(),
     host: new Interner(),
     raw: new Interner(),
-    owner: new Interner(),
-    contents: new Interner(),
+    owner: new Interner<ModelState['frameOwner']>(),
+    contents: new Interner<ModelState['contents']>(),
   };
+  /** Per domain index, the first DomainState numbered with each id: what `decode` returns. */
+  private readonly domainObjects: DomainState[][];
   private readonly domainIds: TupleInterner[];
   private readonly globalIds = new TupleInterner(3);
   private readonly overflow: TupleInterner;
@@ -192,6 +207,7 @@ export class StateKeyPacker {
       { length: domains },
       () => new TupleInterner(SCALARS + DOMAIN_SLOTS - 1),
     );
+    this.domainObjects = Array.from({ length: domains }, () => []);
     this.overflow = new TupleInterner(domains + 1);
     this.stateTuple = new Array<number>(domains + 1).fill(0);
     this.domainLimit = 2 ** Math.floor((PACKED_BITS - GLOBAL_BITS) / Math.max(1, domains));
@@ -210,26 +226,27 @@ export class StateKeyPacker {
 
   /**
    * The id vector of `m` (its key first). With `near` (a state whose vector this packer made,
-   * typically the parent), every part that is the same object as `near`'s keeps its id.
+   * typically the parent), every part that is the same object as `near`'s keeps its id. Written
+   * into `into` when given (a scratch vector of `vectorLength`, not `near`'s), else a new array.
    */
-  ids(m: ModelState, extra: number, near?: KeyedState): number[] {
+  ids(m: ModelState, extra: number, near?: KeyedState, into?: number[]): number[] {
     const n = this.domains;
     if (m.domains.length !== n) {
       throw new RangeError(`packed key: ${m.domains.length} domains, packer built for ${n}`);
     }
     // Why fill? A holey array is slower to read and write than a packed one of small integers.
-    const out = new Array<number>(HEAD + n * DOMAIN_SLOTS).fill(0);
+    const out = into ?? new Array<number>(this.vectorLength).fill(0);
     const ref = near?.model;
     const rids = near?.ids;
     // the global part: frame owners, contents, extra
     out[OWNER] =
       ref && rids && m.frameOwner === ref.frameOwner
         ? (rids[OWNER] ?? 0)
-        : this.parts.owner.id(globalKeyParts.frameOwner(m.frameOwner));
+        : this.parts.owner.id(globalKeyParts.frameOwner(m.frameOwner), m.frameOwner);
     out[CONTENTS] =
       ref && rids && m.contents === ref.contents
         ? (rids[CONTENTS] ?? 0)
-        : this.parts.contents.id(globalKeyParts.contents(m.contents));
+        : this.parts.contents.id(globalKeyParts.contents(m.contents), m.contents);
     const g = this.globalTuple;
     g[0] = extra;
     g[1] = out[OWNER];
@@ -306,13 +323,65 @@ export class StateKeyPacker {
     t[6] = gt.nrFrames;
     t[7] = gt.maxFrames;
     for (let j = 1; j < DOMAIN_SLOTS; j++) t[SCALARS + j - 1] = out[at + j] ?? 0;
-    out[at] = (this.domainIds[i] as TupleInterner).id(t);
+    const id = (this.domainIds[i] as TupleInterner).id(t);
+    const objects = this.domainObjects[i] as DomainState[];
+    if (id === objects.length) objects.push(d);
+    out[at] = id;
+  }
+
+  /** The length of an id vector. */
+  get vectorLength(): number {
+    return HEAD + this.domains * DOMAIN_SLOTS;
+  }
+
+  /**
+   * A state with key `key` (one this packer made), its extra number and its id vector: every
+   * part is the first object numbered with its id, so with a quotient maptrack key each domain's
+   * maptrack is some member of its orbit. The state has no ghost (`flow`): the key leaves it out.
+   */
+  decode(key: number): { model: ModelState; extra: number; ids: number[] } {
+    const n = this.domains;
+    const st = this.stateTuple;
+    if (key >= OVERFLOW_BASE) {
+      const at = key - OVERFLOW_BASE;
+      for (let i = 0; i <= n; i++) st[i] = this.overflow.word(at, i);
+    } else {
+      st[0] = key % 2 ** GLOBAL_BITS;
+      let rest = Math.floor(key / 2 ** GLOBAL_BITS);
+      for (let i = 1; i <= n; i++) {
+        st[i] = rest % this.domainLimit;
+        rest = Math.floor(rest / this.domainLimit);
+      }
+    }
+    const out = new Array<number>(this.vectorLength).fill(0);
+    const g = st[0] ?? 0;
+    out[KEY] = key;
+    out[GLOBAL] = g;
+    out[OWNER] = this.globalIds.word(g, 1);
+    out[CONTENTS] = this.globalIds.word(g, 2);
+    const domains: DomainState[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = st[i + 1] ?? 0;
+      const at = HEAD + i * DOMAIN_SLOTS;
+      const table = this.domainIds[i] as TupleInterner;
+      out[at] = id;
+      for (let j = 1; j < DOMAIN_SLOTS; j++) out[at + j] = table.word(id, SCALARS + j - 1);
+      const d = this.domainObjects[i]?.[id];
+      if (!d) throw new RangeError(`packed key: ${key} was not made by this packer`);
+      domains.push(d);
+    }
+    const frameOwner = this.parts.owner.objects[out[OWNER] ?? 0];
+    const contents = this.parts.contents.objects[out[CONTENTS] ?? 0];
+    if (!frameOwner || !contents)
+      throw new RangeError(`packed key: ${key} was not made by this packer`);
+    return { model: { domains, frameOwner, contents }, extra: this.globalIds.word(g, 0), ids: out };
   }
 
   /** Estimated bytes of the interning tables. */
   get bytes(): number {
     let b = this.globalIds.bytes + this.overflow.bytes;
     for (const t of this.domainIds) b += t.bytes;
+    for (const o of this.domainObjects) b += o.length * POINTER_BYTES;
     for (const p of Object.values(this.parts)) b += p.bytes;
     return b;
   }

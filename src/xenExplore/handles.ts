@@ -8,6 +8,7 @@ import { IntMapBuilder } from '../model/intMap.ts';
 import { mappingKey } from '../model/key.ts';
 import type { ModelState } from '../model/state.ts';
 import { FreeList } from '../model/freeList.ts';
+import { freeLists } from '../model/maptrack.ts';
 import type { GrantMapping, Maptrack } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
@@ -18,10 +19,19 @@ import type { OpResult } from '../ops/result.ts';
  */
 export type Renaming = readonly (Int32Array | null)[];
 
+/** Mapping contents in order, handle last. Why the vCPU? It is content (mappingKey has it): a
+ * renaming cannot move a mapping to another vCPU's list, so two mappings that differ only by it
+ * must not be ordered by their handles, or two states of one orbit get two representatives. */
 function byContent(a: readonly [number, GrantMapping], b: readonly [number, GrantMapping]): number {
   const x = a[1];
   const y = b[1];
-  return x.granter - y.granter || x.ref - y.ref || x.flags - y.flags || a[0] - b[0];
+  return (
+    x.granter - y.granter ||
+    x.ref - y.ref ||
+    x.flags - y.flags ||
+    (x.vcpu ?? 0) - (y.vcpu ?? 0) ||
+    a[0] - b[0]
+  );
 }
 
 /**
@@ -54,13 +64,16 @@ function sortedContents(mappings: Maptrack['mappings']): string {
   return lastContents;
 }
 
-/** Already canonical: the free list is 0..n-1 and the live handles n.. follow content order. */
+/** Already canonical: vCPU 0's free list is 0..n0-1, vCPU 1's n0..n0+n1-1 and so on, and the
+ * live handles follow, in content order. */
 function isCanonical(mt: Maptrack): boolean {
-  const runs = mt.freeList.ranges();
-  const n = mt.freeList.length;
-  if (n > 0 && (runs.length !== 1 || runs[0]?.[0] !== 0)) return false;
+  let expect = 0;
+  for (const list of freeLists(mt)) {
+    const runs = list.ranges();
+    if (list.length > 0 && (runs.length !== 1 || runs[0]?.[0] !== expect)) return false;
+    expect += list.length;
+  }
   let prev: readonly [number, GrantMapping] | undefined;
-  let expect = n;
   for (const e of mt.mappings) {
     if (e[0] !== expect) return false;
     if (prev && byContent(prev, e) > 0) return false;
@@ -73,13 +86,18 @@ function isCanonical(mt: Maptrack): boolean {
 /** The canonical renaming of one maptrack, or null when it is already canonical. */
 function canonicalPerm(mt: Maptrack): Int32Array | null {
   if (mt.limit === 0 || isCanonical(mt)) return null;
-  const perm = new Int32Array(mt.limit);
+  // -1: not numbered yet. Why number the rest? A handle on no list and not live (none today)
+  // must still go somewhere, or two handles would share a number.
+  const perm = new Int32Array(mt.limit).fill(-1);
   let next = 0;
-  for (const [first, last] of mt.freeList.ranges()) {
-    for (let h = first; h <= last; h++) perm[h] = next++;
+  for (const list of freeLists(mt)) {
+    for (const [first, last] of list.ranges()) {
+      for (let h = first; h <= last; h++) perm[h] = next++;
+    }
   }
   const live = [...mt.mappings].sort(byContent);
   for (const [h] of live) perm[h] = next++;
+  for (let h = 0; h < perm.length; h++) if (perm[h] === -1) perm[h] = next++;
   return perm;
 }
 
@@ -93,21 +111,31 @@ export function canonicalRenaming(m: ModelState): Renaming | null {
   return any ? perms : null;
 }
 
-function renameMaptrack(mt: Maptrack, perm: Int32Array): Maptrack {
+/** One free list renamed, in queue order. */
+function renameList(list: FreeList, perm: Int32Array): FreeList {
   const handles: number[] = [];
   let ascending = true;
-  for (const [first, last] of mt.freeList.ranges()) {
+  for (const [first, last] of list.ranges()) {
     for (let h = first; h <= last; h++) {
       const to = perm[h] ?? h;
-      if (to !== handles.length) ascending = false;
+      if (to !== (handles[0] ?? to) + handles.length) ascending = false;
       handles.push(to);
     }
   }
-  // Why the shortcut? Under the canonical renaming the free list is always 0..n-1.
-  const freeList = ascending ? FreeList.range(0, handles.length - 1) : FreeList.of(handles);
+  // Why the shortcut? Under the canonical renaming every list is one ascending run.
+  const first = handles[0];
+  if (first === undefined) return FreeList.EMPTY;
+  return ascending ? FreeList.range(first, first + handles.length - 1) : FreeList.of(handles);
+}
+
+/** Every vCPU's free list and the live handles renamed (the vCPU of each entry is content). */
+function renameMaptrack(mt: Maptrack, perm: Int32Array): Maptrack {
+  const freeList = renameList(mt.freeList, perm);
   const mappings = new IntMapBuilder<GrantMapping>();
   for (const [h, mp] of mt.mappings) mappings.set(perm[h] ?? h, mp);
-  return { ...mt, freeList, mappings: mappings.build() };
+  const renamed = { ...mt, freeList, mappings: mappings.build() };
+  if (mt.otherFreeLists === undefined) return renamed;
+  return { ...renamed, otherFreeLists: mt.otherFreeLists.map((l) => renameList(l, perm)) };
 }
 
 export function renameState(m: ModelState, r: Renaming | null): ModelState {
@@ -168,16 +196,26 @@ export function invert(r: Renaming | null): Renaming | null {
   });
 }
 
-/** `second` after `first`: h -> second(first(h)). */
+/** `second` after `first`: h -> second(first(h)); null where that is the identity. Why check?
+ * Conformance renames the impl's whole state by the composition on every transition: the
+ * identity, common when the explorer's state and the snapshot's agree, is worth knowing. */
 export function compose(first: Renaming | null, second: Renaming | null): Renaming | null {
   if (!first) return second;
   if (!second) return first;
-  return first.map((p, d) => {
+  let any = false;
+  const out = first.map((p, d) => {
     const q = second[d];
     if (!p) return q ?? null;
     if (!q) return p;
-    const out = new Int32Array(Math.max(p.length, q.length));
-    for (let h = 0; h < out.length; h++) out[h] = renamed(q, renamed(p, h));
-    return out;
+    const r = new Int32Array(Math.max(p.length, q.length));
+    let identity = true;
+    for (let h = 0; h < r.length; h++) {
+      const to = renamed(q, renamed(p, h));
+      r[h] = to;
+      if (to !== h) identity = false;
+    }
+    return identity ? null : r;
   });
+  for (const p of out) if (p) any = true;
+  return any ? out : null;
 }

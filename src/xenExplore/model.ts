@@ -15,6 +15,7 @@ import type { XenBounds, XenExtras } from './bounds.ts';
 import { grantConfigFor, xenBoundsProblems, xenExtrasProblems, xenModelName } from './bounds.ts';
 import { canonicalRenaming, maptrackOrbitKey, renameState } from './handles.ts';
 import type { XenState } from './state.ts';
+import { FlowIds } from './flowIds.ts';
 import { collectedBit, isCollected, XenNode } from './state.ts';
 
 export interface XenModelOptions extends XenExtras {
@@ -32,6 +33,11 @@ export interface XenModelOptions extends XenExtras {
 export interface XenExploreModel extends ExplorableModel<XenState, Op> {
   readonly bounds: XenBounds;
   readonly config: GrantConfig;
+  key(s: XenState): number;
+  canonicalKey(s: XenState): number;
+  fromKey(k: number, aux: number, canonical: boolean): XenState;
+  /** The id of the state's flow ghost, which no key contains. */
+  aux(s: XenState): number;
   /** The model's result of the last `step(s, a)` call, when `s` and `a` are the arguments. */
   lastResult(s: XenState, a: Op): OpResult;
 }
@@ -51,17 +57,40 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   // along as the packer's extra number (always 0 under the full alphabet).
   const exact = new StateKeyPacker(config.domains);
   const orbits = new StateKeyPacker(config.domains, { maptrackKey: maptrackOrbitKey });
+  const scratch = new Array<number>(exact.vectorLength).fill(0);
+  const flows = new FlowIds();
+  /** What this model keeps on XenNodes belongs to this object (XenNode's owner). */
+  const owner = {};
   let lastParent: XenState | undefined;
-  /** The id vector of `s`: kept on it, or made against the last step's parent's. */
-  const idsOf = (packer: StateKeyPacker, orbit: boolean, s: XenState): number[] => {
-    let ids = XenNode.ids(s, orbit);
+  /** A parent's id vector, kept on it: all its children's keys start from it. */
+  const parentIds = (packer: StateKeyPacker, orbit: boolean, p: XenState): number[] => {
+    let ids = XenNode.ids(p, owner, orbit);
     if (ids === undefined) {
-      const p = lastParent;
-      const pids = p && p !== s ? XenNode.ids(p, orbit) : undefined;
-      ids = packer.ids(s.model, s.collected, p && pids ? { model: p.model, ids: pids } : undefined);
-      XenNode.keep(s, orbit, ids);
+      ids = packer.ids(p.model, p.collected);
+      XenNode.keep(p, owner, orbit, StateKeyPacker.key(ids), ids);
     }
     return ids;
+  };
+  /** The key of `s`: kept on it, or made against the last step's parent's ids into a scratch
+   * vector. Why not keep every child's vector? Most children are states seen before, and the
+   * search expands states decoded from their keys (fromKey), which come with their vectors. */
+  const keyOf = (packer: StateKeyPacker, orbit: boolean, s: XenState): number => {
+    const kept = XenNode.key(s, owner, orbit);
+    if (kept >= 0) return kept;
+    const p = lastParent;
+    const k =
+      p && p !== s
+        ? StateKeyPacker.key(
+            packer.ids(
+              s.model,
+              s.collected,
+              { model: p.model, ids: parentIds(packer, orbit, p) },
+              scratch,
+            ),
+          )
+        : StateKeyPacker.key(parentIds(packer, orbit, s));
+    XenNode.keep(s, owner, orbit, k);
+    return k;
   };
   let lastOp: Op | undefined;
   let lastResult: OpResult | undefined;
@@ -104,9 +133,18 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       ? (s) => alphabet.actions(s).filter((a) => kinds.has(a.kind) && !(noPte && usesPte(a)))
       : (s) => alphabet.actions(s),
     step: xenStep,
-    key: (s) => StateKeyPacker.key(idsOf(exact, false, s)),
-    canonicalKey: (s) => StateKeyPacker.key(idsOf(orbits, true, s)),
-    keyBytes: () => exact.bytes + orbits.bytes,
+    key: (s) => keyOf(exact, false, s),
+    canonicalKey: (s) => keyOf(orbits, true, s),
+    fromKey: (k, aux, canonical) => {
+      const packer = canonical ? orbits : exact;
+      const { model, extra, ids } = packer.decode(k);
+      const flow = flows.flow(aux);
+      const node = new XenNode(flow ? { ...model, flow } : model, extra);
+      XenNode.keep(node, owner, canonical, k, ids);
+      return node;
+    },
+    aux: (s) => flows.id(s.model.flow),
+    keyBytes: () => exact.bytes + orbits.bytes + flows.bytes,
     invariants,
     formatAction: formatOp,
     formatState: (s) =>

@@ -18,32 +18,56 @@ export interface XenState {
 }
 
 /**
- * A XenState the adapter built, with room for the id vectors of its exact and orbit keys
- * (src/model/packedKey.ts), filled when first asked for. Why on the object? The search keeps the
- * states of two levels anyway, and a child's key reuses its parent's ids for every part the step
- * did not change; a WeakMap from states to vectors made V8's garbage collector a quarter of the
- * search. Private fields: invisible to structural comparisons (toEqual).
+ * A XenState the adapter built, with room for its exact and orbit keys (src/model/packedKey.ts)
+ * and, for a state being expanded, their id vectors: a child's key reuses its parent's ids for
+ * every part the step did not change. Why on the object? A WeakMap from states to keys made V8's
+ * garbage collector a quarter of the search. Why an owner? Ids are a packer's own numbering: a
+ * state keyed by one model and handed to another (two searches, two configs) must not reuse
+ * them, so everything kept belongs to `owner` and is dropped when another owner asks. Private
+ * fields: invisible to structural comparisons (toEqual).
  */
 export class XenNode implements XenState {
-  #exact: number[] | undefined;
-  #orbit: number[] | undefined;
+  #owner: object | undefined;
+  #exactKey = -1;
+  #orbitKey = -1;
+  #exactIds: number[] | undefined;
+  #orbitIds: number[] | undefined;
 
   constructor(
     readonly model: ModelState,
     readonly collected: number,
   ) {}
 
-  /** The id vector kept on `s` (exact or orbit), if `s` is a XenNode that has one. */
-  static ids(s: XenState, orbit: boolean): number[] | undefined {
-    if (!(s instanceof XenNode)) return undefined;
-    return orbit ? s.#orbit : s.#exact;
+  /** The key `owner` kept on `s` (exact or orbit), or -1. */
+  static key(s: XenState, owner: object, orbit: boolean): number {
+    if (!(s instanceof XenNode) || s.#owner !== owner) return -1;
+    return orbit ? s.#orbitKey : s.#exactKey;
   }
 
-  /** Keep `ids` on `s` when it is a XenNode. */
-  static keep(s: XenState, orbit: boolean, ids: number[]): void {
+  /** The id vector `owner` kept on `s`, if any. */
+  static ids(s: XenState, owner: object, orbit: boolean): number[] | undefined {
+    if (!(s instanceof XenNode) || s.#owner !== owner) return undefined;
+    return orbit ? s.#orbitIds : s.#exactIds;
+  }
+
+  /** Keep `owner`'s key of `s` and, when given, its id vector (whose first element is the key);
+   * whatever another owner kept goes. */
+  static keep(s: XenState, owner: object, orbit: boolean, key: number, ids?: number[]): void {
     if (!(s instanceof XenNode)) return;
-    if (orbit) s.#orbit = ids;
-    else s.#exact = ids;
+    if (s.#owner !== owner) {
+      s.#owner = owner;
+      s.#exactKey = -1;
+      s.#orbitKey = -1;
+      s.#exactIds = undefined;
+      s.#orbitIds = undefined;
+    }
+    if (orbit) {
+      s.#orbitKey = key;
+      if (ids) s.#orbitIds = ids;
+    } else {
+      s.#exactKey = key;
+      if (ids) s.#exactIds = ids;
+    }
   }
 }
 

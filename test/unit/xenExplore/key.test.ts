@@ -15,6 +15,7 @@ import { canonicalState, renameState } from '../../../src/xenExplore/handles.ts'
 import type { XenBounds, XenState } from '../../../src/xenExplore/index.ts';
 import { grantConfigFor, xenModel } from '../../../src/xenExplore/index.ts';
 import { testSeeds } from '../../support/seeds.ts';
+import { randomWalk } from './walk.ts';
 
 const b = (
   domains: number,
@@ -73,18 +74,28 @@ describe('packed keys partition states as the canonical strings do', () => {
           fc.array(fc.noBias(fc.nat()), { minLength: 20, maxLength: 60 }),
           fc.nat(),
           (choices, shuffle) => {
-            let s = m.initial();
-            for (const c of choices) {
-              const actions = [...m.actions(s)];
-              const op = actions[c % actions.length];
-              if (!op) break;
-              s = m.step(s, op) ?? s;
+            randomWalk(m, choices, (s, i) => {
+              const c = choices[i] ?? 0;
               exact.see(text(s, stateKey(s.model)), m.key(s));
               orbit.see(text(s, stateKey(canonicalState(s.model))), m.canonicalKey?.(s) ?? -1);
               // A plain copy (no kept ids, no parent to reuse) keys the same.
               const copy = { model: s.model, collected: s.collected };
               expect(m.key(copy)).toBe(m.key(s));
               expect(m.canonicalKey?.(copy)).toBe(m.canonicalKey?.(s));
+              // Decoded from its key, the state itself (ghosts included); from its orbit key,
+              // a state of its orbit.
+              const aux = m.aux(s);
+              const back = m.fromKey(m.key(s), aux, false);
+              expect(stateKey(back.model)).toBe(stateKey(s.model));
+              expect(back.collected).toBe(s.collected);
+              expect(back.model.flow).toEqual(s.model.flow);
+              const k = m.canonicalKey(s);
+              const member = m.fromKey(k, aux, true);
+              expect(m.canonicalKey({ ...member })).toBe(k);
+              expect(stateKey(canonicalState(member.model))).toBe(
+                stateKey(canonicalState(s.model)),
+              );
+              expect(member.model.flow).toEqual(s.model.flow);
               // A random renaming of every domain's handles: another member of the orbit.
               const renamed = {
                 model: renameState(s.model, randomRenaming(s, shuffle + c)),
@@ -96,7 +107,7 @@ describe('packed keys partition states as the canonical strings do', () => {
                 m.canonicalKey?.(renamed) ?? -1,
               );
               expect(m.canonicalKey?.(renamed)).toBe(m.canonicalKey?.(s));
-            }
+            });
           },
         ),
         { seed, numRuns: 60 },
@@ -106,6 +117,29 @@ describe('packed keys partition states as the canonical strings do', () => {
       expect(orbit.size).toBeLessThan(exact.size);
     });
   }
+});
+
+describe('keys kept on states belong to the model that made them', () => {
+  it('a state keyed by one model keys in another as a plain copy does', () => {
+    const bounds = b(2, 1, 1, 'full');
+    const one = xenModel(bounds);
+    const other = xenModel(bounds);
+    const states: XenState[] = [];
+    randomWalk(
+      one,
+      Array.from({ length: 12 }, (_, i) => i * 7),
+      (s) => {
+        states.push(s);
+        one.key(s);
+        one.canonicalKey?.(s);
+      },
+    );
+    // The other model numbers the same states in the opposite order: other ids.
+    const copies = states.map((x) => ({ model: x.model, collected: x.collected })).reverse();
+    const keys = copies.map((c) => [other.key(c), other.canonicalKey?.(c)]).reverse();
+    expect(states.map((x) => [other.key(x), other.canonicalKey?.(x)])).toEqual(keys);
+    expect(states.map((x) => one.key(x))).not.toEqual(keys.map(([k]) => k));
+  });
 });
 
 describe('StateKeyPacker', () => {
