@@ -148,9 +148,9 @@ export class IntMap<V> implements ReadonlyMap<number, V> {
     return this.#flattened().values.values();
   }
 
-  *entries(): MapIterator<[number, V]> {
+  entries(): MapIterator<[number, V]> {
     const { keys, values } = this.#flattened();
-    for (let i = 0; i < keys.length; i++) yield [keys[i] as number, values[i] as V];
+    return new EntryIterator(keys, values);
   }
 
   [Symbol.iterator](): MapIterator<[number, V]> {
@@ -159,6 +159,30 @@ export class IntMap<V> implements ReadonlyMap<number, V> {
 
   get [Symbol.toStringTag](): string {
     return 'IntMap';
+  }
+}
+
+/** An IntMap's entries in key order. Why not a generator: a generator's `next` is not inlined
+ * into the loop that drives it, so every step allocated its result and [key, value] pair (the
+ * model's invariants and state comparison iterate maptrack mappings after most maps and
+ * unmaps; docs/properties.md, "Where the time goes"). */
+class EntryIterator<V> implements MapIterator<[number, V]> {
+  #next = 0;
+
+  constructor(
+    private readonly keys: readonly number[],
+    private readonly values: readonly V[],
+  ) {}
+
+  next(): IteratorResult<[number, V], undefined> {
+    const i = this.#next;
+    if (i >= this.keys.length) return { done: true, value: undefined };
+    this.#next = i + 1;
+    return { done: false, value: [this.keys[i] as number, this.values[i] as V] };
+  }
+
+  [Symbol.iterator](): MapIterator<[number, V]> {
+    return this;
   }
 }
 
