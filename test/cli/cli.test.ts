@@ -37,6 +37,28 @@ describe('grantcheck from the sources (npm run grantcheck)', () => {
   });
 });
 
+describe('npm run grantcheck (issue 15: once did nothing and exited 0)', () => {
+  // --ignore-scripts skips the pre-script (gen-sequential), not the script itself: vitest's
+  // globalSetup has made the twins already.
+  const npm = (...args: string[]) =>
+    spawnSync('npm', ['run', '--silent', '--ignore-scripts', 'grantcheck', ...args], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+  it('hands its arguments to the command', () => {
+    const r = npm('--', 'run', '--runs', 'many');
+    expect(r.stderr).toBe("grantcheck: --runs: 'many' is not a whole number\n");
+    expect(r.status).toBe(2);
+  });
+  it('bare, prints the help and exits 0 (once "grantcheck: (outputHelp)", exit 2)', () => {
+    const r = npm();
+    expect(r.stdout).toMatch(/^Usage: grantcheck \[options\] \[command\]/);
+    expect(r.stdout).toContain('Exit codes:');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
 describe('grantcheck help', () => {
   it.each(['run', 'faults', 'explore'])(
     "shows %s's --out default, the directory the command writes to",

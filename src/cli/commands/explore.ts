@@ -23,6 +23,7 @@ import type {
   XenPresetName,
   XenState,
 } from '../../xenExplore/index.ts';
+import { coreReplayJson } from '../json.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
@@ -585,7 +586,7 @@ async function replayCore(file: string, flags: ExploreFlags, io: Io): Promise<Cl
   // A step the model does not enable (the correct variant refuses the bug's step) is no failure.
   const failed = replay.verdict.kind === 'violation';
   if (flags.json) {
-    io.out(`${JSON.stringify({ result: failed ? 'violation' : 'pass', ...replay }, null, 2)}\n`);
+    io.out(`${JSON.stringify(coreReplayJson(replay), null, 2)}\n`);
   } else {
     io.out(
       `replaying ${file}: ${trace.steps.length} core steps, ${trace.origin.model}, variant ${variant ?? trace.variant}\n\n`,

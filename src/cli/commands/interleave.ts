@@ -24,6 +24,7 @@ import { TOOL } from '../../version.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
 import { DEFAULT_RACE, RACE_TARGETS, vcpuRace } from '../../../properties/interleave.ts';
+import { verdictJson } from '../json.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption } from '../options.ts';
 import { writeError } from '../write.ts';
@@ -198,8 +199,14 @@ function report(
   const path = join(ctx.outDir, `interleave-${found.mode}${ctx.fault ? `-${ctx.fault}` : ''}.json`);
   const error = writeError(() => writeTrace(path, trace));
   if (flags.json) {
+    // The step it failed at, 1-based as everywhere in the CLI's JSON (src/cli/json.ts), in
+    // place of the 0-based schedule position.
+    const violation: Record<string, unknown> = { ...found.violation };
+    delete violation['position'];
+    const v = verdictJson(trace.verdict);
+    const at = v.kind === 'violation' ? { step: v.step } : {};
     io.out(
-      `${safeJson({ result: 'violation', ...ctx.summary, violation: found.violation, schedule: found.schedule, trace: error ? null : path }, 2)}\n`,
+      `${safeJson({ result: 'violation', ...ctx.summary, violation: { ...violation, ...at }, schedule: found.schedule, trace: error ? null : path }, 2)}\n`,
     );
     return { kind: 'violation' };
   }
