@@ -18,7 +18,7 @@ import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.t
 import { runJson } from '../json.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutFile, parseIntOption } from '../options.ts';
-import { renderReplayTable } from '../../report/render.ts';
+import { stepTable, widthOf } from '../views.ts';
 import { writeError } from '../write.ts';
 
 export interface ExecFlags {
@@ -80,7 +80,7 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
     };
     io.out(`${safeJson(json, 2)}\n`);
   } else {
-    for (const line of renderReplayTable(rows)) io.out(`${line}\n`);
+    for (const line of stepTable(rows, widthOf(io))) io.out(`${line}\n`);
     io.out(`result: ${failed ? 'FAILS' : 'PASSES'}\n`);
     if (out !== undefined) io.out(`trace written: ${out}\n`);
   }

@@ -24,6 +24,7 @@ import type {
   XenState,
 } from '../../xenExplore/index.ts';
 import { coreReplayJson } from '../json.ts';
+import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
@@ -146,16 +147,17 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
+/** The search's progress (a bar on a terminal; the total is unknown), or none. */
 function progressPrinter(
   io: Io,
   json: boolean | undefined,
-): ((p: ExploreProgress) => void) | undefined {
-  if (!io.interactive || json) return undefined;
-  return (p) =>
-    io.err(
-      `\r  ${p.states} states, depth ${p.depth}, ${Math.round(p.statesPerSec)} states/s, ` +
-        `RSS ${mib(p.rssBytes)}\x1b[K`,
-    );
+): { onProgress?: (p: ExploreProgress) => void; stop: () => void } {
+  const bar = startProgress(io, json, { label: 'explore', unit: 'states' });
+  if (!bar.active) return { stop: () => {} };
+  return {
+    onProgress: (p) => bar.update(p.states, `depth ${p.depth}, RSS ${mib(p.rssBytes)}`),
+    stop: () => bar.stop(),
+  };
 }
 
 interface Summary {
@@ -278,13 +280,13 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     );
   }
   const model = coreModel(config, { variant });
-  const onProgress = progressPrinter(io, flags.json);
+  const { onProgress, stop } = progressPrinter(io, flags.json);
   const outcome = explore(model, {
     ...bounds,
     symmetry: flags.symmetry === true,
     ...(onProgress ? { onProgress } : {}),
   });
-  if (onProgress) io.err('\r\x1b[K');
+  stop();
   if (outcome.kind !== 'violation') {
     return report(io, flags, { model: model.name, outcome, extra: {}, lines: [] });
   }
@@ -488,7 +490,7 @@ async function exploreXenAgainst(
     conformance && refinement
       ? (p, a, c, ctx) => conformance.check(p, a, c, ctx) ?? refinement.check(p, a, c)
       : (conformance?.check ?? refinement?.check);
-  const onProgress = progressPrinter(io, flags.json);
+  const { onProgress, stop } = progressPrinter(io, flags.json);
   // Why always symmetric? Maptrack handle numbers rotate with every map and unmap; without the
   // quotient even two domains with one ref have millions of states (src/xenExplore/handles.ts).
   const outcome = explore(model, {
@@ -497,7 +499,7 @@ async function exploreXenAgainst(
     ...(onProgress ? { onProgress } : {}),
     ...(onTransition ? { onTransition } : {}),
   });
-  if (onProgress) io.err('\r\x1b[K');
+  stop();
   const cut = kinds ? ` ${kinds.join(',')}` : '';
   const name = `${model.name}${cut}${fault ? ` against fault ${fault.id}` : ''}`;
   const lines: string[] = ['symmetry     maptrack handle renaming (always on)'];

@@ -32,7 +32,7 @@ import type { CliOutcome, Io } from '../outcome.ts';
 import { coreReplayJson, runJson, verdictJson } from '../json.ts';
 import { withSubject } from '../subject.ts';
 import { XEN_SUBJECT, xenConfigProblem } from '../../subject/xen/config.ts';
-import { renderReplayTable, renderSideBySide } from '../../report/render.ts';
+import { sideBySideView, stepTable, widthOf } from '../views.ts';
 
 export interface ReplayFlags {
   readonly json?: boolean;
@@ -180,7 +180,7 @@ function replayAgainst(
   io.out(
     `replaying ${shown(file)}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${escapeText(faultId)}` : ''}\ncompared: ${escapeText(describeComparison(subject))}\n\n`,
   );
-  for (const line of renderReplayTable(replay.rows)) io.out(`${line}\n`);
+  for (const line of stepTable(replay.rows, widthOf(io))) io.out(`${line}\n`);
   const failure = replay.report.failure;
   if (failure && failure.step === -1)
     io.out(
@@ -189,7 +189,7 @@ function replayAgainst(
   const failing = failure && failure.step >= 0 ? replay.report.steps[failure.step] : undefined;
   if (failure && failing) {
     io.out(`\nstep ${failure.step + 1}, model and impl side by side:\n`);
-    for (const line of renderSideBySide(failing)) io.out(`${line}\n`);
+    for (const line of sideBySideView(failing, widthOf(io))) io.out(`${line}\n`);
   }
   const recorded =
     trace.verdict.kind === 'violation' ? `violation at step ${trace.verdict.step + 1}` : 'pass';
