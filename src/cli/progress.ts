@@ -42,16 +42,18 @@ setInterval(() => { try { process.kill(Number(pid), 0); } catch { process.exit(0
 `;
 
 let watcher: { readonly mark: string } | undefined;
+/** What an interrupt prints and does: the latest progress's (run starts one per suite). */
+let onInterrupt: () => void = () => process.exit(EXIT_INTERRUPTED);
 
-/** Start the watcher once per process; `onSigint` handles a SIGINT met while the loop is idle. */
-function watchInterrupt(onSigint: () => void): { readonly mark: string } {
+/** Start the watcher once per process; a SIGINT met while the loop is idle ends it too. */
+function watchInterrupt(): { readonly mark: string } {
   if (watcher) return watcher;
   const mark = join(tmpdir(), `grantcheck-interrupt-${process.pid}`);
   const child = spawn(process.execPath, ['-e', WATCHER, mark, String(process.pid)], {
     stdio: 'ignore',
   });
   child.unref();
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', () => onInterrupt());
   process.on('exit', () => {
     child.kill();
     rmSync(mark, { force: true });
@@ -96,7 +98,8 @@ export function startProgress(
     process.stderr.write(`\ngrantcheck: interrupted; so far ${figures()}\n`);
     process.exit(EXIT_INTERRUPTED);
   };
-  const w = watchInterrupt(interrupted);
+  onInterrupt = interrupted;
+  const w = watchInterrupt();
   if (!io.interactive) process.stderr.write('grantcheck: watching for Ctrl-C\n'); // tests wait for it
   bar?.start(opts.total ?? 0, 0, { rate: 0, note: '' });
   return {

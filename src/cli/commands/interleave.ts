@@ -25,6 +25,7 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
 import { DEFAULT_RACE, RACE_TARGETS, vcpuRace } from '../../../properties/interleave.ts';
 import { verdictJson } from '../json.ts';
+import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption } from '../options.ts';
 import { writeError } from '../write.ts';
@@ -131,11 +132,15 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
   if (found === undefined && mode !== 'random') {
     const started = performance.now();
     const start = startOf(config, parts, fixed);
+    const bar = startProgress(io, flags.json, { label: 'interleave', unit: 'schedules' });
+    let schedules = 0;
     const o = exploreFewestPreemptions(start, {
       reduction,
       invariants: INVARIANTS,
       ...(bound !== undefined ? { preemptionBound: bound } : {}),
+      ...(bar.active ? { onSchedule: () => bar.update(++schedules) } : {}),
     });
+    bar.stop();
     const seconds = (performance.now() - started) / 1000;
     const programs = race.actors.map((a) => a.ops.length).join('+');
     // Sleep sets are off under a preemption bound (src/interleave/exhaustive.ts).
