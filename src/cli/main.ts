@@ -95,10 +95,11 @@ function buildProgram(
     .option('--vcpus <n>', 'vCPUs per domain, 1 to 4 (default 1)')
     .option('--fault <id>', 'run against a deliberately broken impl')
     .option('--out <file>', 'save the run as a trace')
+    .option('--json', "print the run as JSON (replay's shape)")
     .action(
       async (
         ops: string[],
-        opts: { domains?: string; vcpus?: string; fault?: string; out?: string },
+        opts: { domains?: string; vcpus?: string; fault?: string; out?: string; json?: boolean },
       ) => settle((await import('./commands/exec.ts')).execCommand(ops, opts, io)),
     );
 
@@ -208,8 +209,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     outcome = o;
   });
   if (argv.length === 0) {
-    // The bare command is a request for help, not a mistake.
-    io.out(program.helpInformation());
+    // The bare command is a request for help, not a mistake. outputHelp, not helpInformation:
+    // only the former adds the text after it (the exit codes), as --help does.
+    program.outputHelp();
     return EXIT_CODES.ok;
   }
   try {

@@ -16,12 +16,16 @@ export const EXIT_CODES: Readonly<Record<CliOutcome['kind'], number>> = {
   limit: 4,
 };
 
+/** Ctrl-C during a long command (the shell's 128 + SIGINT): the figures so far on stderr. */
+export const EXIT_INTERRUPTED = 130;
+
 export const EXIT_CODE_HELP = `Exit codes:
   0  every check passed
   1  a violation was found (or a suite missed an outcome its budget must reach)
   2  bad usage or input (flags, config, trace file)
   3  internal error in grantcheck
-  4  an exhaustive search stopped at a bound before finishing`;
+  4  an exhaustive search stopped at a bound before finishing
+  130  interrupted (Ctrl-C): the figures so far on stderr, no trace written`;
 
 export function usage(message: string): CliOutcome {
   return { kind: 'usage', message };
@@ -33,6 +37,9 @@ export interface Io {
   readonly err: (text: string) => void;
   /** True when stderr is a terminal: progress lines are shown only then. */
   readonly interactive: boolean;
+  /** The width tables are laid out in: the terminal's columns, 80 when stdout is not one
+   * (absent: 80). */
+  readonly columns?: number;
 }
 
 /** A writer to `stream` that goes quiet once its reader has gone (`grantcheck run | head`):
@@ -57,4 +64,15 @@ export const processIo: Io = {
   out: writerTo(process.stdout),
   err: writerTo(process.stderr),
   interactive: process.stderr.isTTY === true,
+  // read when a table is laid out: a resized terminal is measured again
+  get columns() {
+    return terminalWidth(process.stdout);
+  },
 };
+
+/** The width to lay tables out in: the terminal's, or 80 columns when `stream` is not one. */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number }): number {
+  return stream.isTTY === true && stream.columns !== undefined && stream.columns > 0
+    ? stream.columns
+    : 80;
+}

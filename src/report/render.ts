@@ -62,21 +62,44 @@ function contentsDifferences(model: ModelState, impl: ModelState): string[] {
     });
 }
 
-/** Only the lines that differ are shown, with the count of identical ones. */
-function renderStates(model: ModelState, impl: ModelState, heads: [string, string]): string[] {
+/** What the side-by-side view shows of one step, as data (the CLI lays it out to its width). */
+export interface SideBySide {
+  /** The differing lines: model's and impl's, paired in order ('' where one side has fewer). */
+  readonly pairs: readonly (readonly [string, string])[];
+  /** The pages whose bytes differ, one line each. */
+  readonly contents: readonly string[];
+  /** How many lines are the same on both sides (not shown). */
+  readonly same: number;
+}
+
+export function sideBySide(step: StepRecord): SideBySide {
+  return statesSideBySide(step.modelState, step.implState, [
+    `result: ${formatResult(step.modelResult)}`,
+    `result: ${formatResult(step.implResult)}`,
+  ]);
+}
+
+function statesSideBySide(model: ModelState, impl: ModelState, heads: [string, string]) {
   const left = [heads[0], ...describeState(model)];
   const right = [heads[1], ...describeState(impl)];
   const rightSet = new Set(right);
   const leftSet = new Set(left);
   const onlyLeft = left.filter((l) => !rightSet.has(l));
   const onlyRight = right.filter((r) => !leftSet.has(r));
-  const width = Math.min(70, Math.max(20, ...onlyLeft.map((l) => l.length)));
-  const lines = [`  ${pad('MODEL', width)}   IMPL (abstracted)`];
+  const pairs: [string, string][] = [];
   for (let i = 0; i < Math.max(onlyLeft.length, onlyRight.length); i++) {
-    lines.push(`≠ ${pad(clip(onlyLeft[i] ?? '', width), width)}   ${onlyRight[i] ?? ''}`);
+    pairs.push([onlyLeft[i] ?? '', onlyRight[i] ?? '']);
   }
-  for (const line of contentsDifferences(model, impl)) lines.push(`≠ ${line}`);
-  const same = left.length - onlyLeft.length;
+  return { pairs, contents: contentsDifferences(model, impl), same: left.length - onlyLeft.length };
+}
+
+/** Only the lines that differ are shown, with the count of identical ones. */
+function renderStates(model: ModelState, impl: ModelState, heads: [string, string]): string[] {
+  const { pairs, contents, same } = statesSideBySide(model, impl, heads);
+  const width = Math.min(70, Math.max(20, ...pairs.map(([l]) => l.length)));
+  const lines = [`  ${pad('MODEL', width)}   IMPL (abstracted)`];
+  for (const [l, r] of pairs) lines.push(`≠ ${pad(clip(l, width), width)}   ${r}`);
+  for (const line of contents) lines.push(`≠ ${line}`);
   if (same > 0) lines.push(`  (${same} identical line${same === 1 ? '' : 's'} not shown)`);
   return lines;
 }

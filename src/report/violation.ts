@@ -7,7 +7,9 @@ import type { Violation } from '../harness/checker.ts';
 import type { Suite, SuiteOutcome } from '../harness/suite.ts';
 import { buildTrace } from '../trace/format.ts';
 import type { Trace } from '../trace/format.ts';
+import type { StepRecord } from '../harness/run.ts';
 import { tableRows } from '../trace/replay.ts';
+import type { ReplayRow } from '../trace/replay.ts';
 import { TOOL } from '../version.ts';
 import { renderReplayTable, renderSideBySide } from './render.ts';
 
@@ -36,9 +38,16 @@ export function violationTrace(
   });
 }
 
+/** How the step table and the side-by-side view are drawn (the CLI fits them to its width). */
+export interface ViolationRenderers {
+  readonly table: (rows: readonly ReplayRow[]) => string[];
+  readonly sideBySide: (step: StepRecord) => string[];
+}
+
 /** The failing check, the step table, and the failing step side by side. */
 export function violationLines(
   outcome: Pick<SuiteViolation, 'report' | 'ops' | 'violation'>,
+  render: ViolationRenderers = { table: renderReplayTable, sideBySide: renderSideBySide },
 ): string[] {
   const failure = outcome.report.failure;
   const step = (failure?.step ?? 0) + 1;
@@ -46,11 +55,11 @@ export function violationLines(
     `VIOLATION: ${violationName(outcome.violation)} at step ${step} of ${outcome.ops.length}`,
     ...alsoFailedLines(outcome.violation),
     '',
-    ...renderReplayTable(tableRows(outcome.report)),
+    ...render.table(tableRows(outcome.report)),
   ];
   const failing = failure && failure.step >= 0 ? outcome.report.steps[failure.step] : undefined;
   if (failing)
-    lines.push('', `step ${step}, model and impl side by side:`, ...renderSideBySide(failing));
+    lines.push('', `step ${step}, model and impl side by side:`, ...render.sideBySide(failing));
   return lines;
 }
 

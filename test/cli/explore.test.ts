@@ -125,9 +125,30 @@ describe('grantcheck explore', () => {
       ['--model', 'xen', '--kinds', 'map'],
       expect.stringMatching(/^--kinds: no kind 'map' \(known: grant_access, /),
     ],
+    // each refusal names what was typed: the preset, not flags it was never given
     [
       ['--model', 'xen', '--preset', 'corners', '--refinement'],
-      '--refinement checks one-element ops: not with --batch or --extensions',
+      '--refinement checks one-element ops: not with --preset corners (its --extensions map_bursts,overflow_maps; --extensions none drops them)',
+    ],
+    [
+      ['--model', 'xen', '--batch', '2', '--refinement'],
+      '--refinement checks one-element ops: not with --batch 2',
+    ],
+    [
+      ['--model', 'xen', '--alphabet', 'full', '--extensions', 'copies', '--refinement'],
+      '--refinement needs --alphabet protocol (docs/explore.md, "Refinement")',
+    ],
+    [
+      ['--model', 'xen', '--extensions', 'map_bursts', '--refinement'],
+      '--refinement checks one-element ops: not with --extensions map_bursts',
+    ],
+    [
+      ['--replay', 'any.json', '--domains', '3', '--symmetry'],
+      '--replay re-runs the bounds recorded in any.json: not with --domains 3, --symmetry (only --variant and --json; explore without --replay to search other bounds)',
+    ],
+    [
+      ['--replay', 'any.json', '--model', 'xen', '--depth', '2'],
+      '--replay re-runs the bounds recorded in any.json: not with --model xen, --depth 2 (only --variant and --json; explore without --replay to search other bounds)',
     ],
   ])('a malformed bound or flag %j is one usage line, exit 2', async (args, message) => {
     const r = await cli('explore', ...args);

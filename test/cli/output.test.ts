@@ -112,6 +112,7 @@ describe('papercuts', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('Usage: grantcheck');
     expect(r.out).toContain('replay');
+    expect(r.out).toBe((await cli('--help')).out); // the exit codes too, as --help has them
     expect(r.err).toBe('');
   });
   it('exec with only blank ops is a usage error, not a pass', async () => {

@@ -50,6 +50,22 @@ describe('grantcheck --subject', () => {
     expect(r.out).toMatch(/conformance {2}impl over the wire: results, the whole state/);
     expect(r.out).toMatch(/\d+ transitions applied to it, 0 mismatches/);
   });
+  it('explore --kinds with a kind the subject lacks: exit 2, one line naming both', async () => {
+    const growing = `node ${join(root, 'test', 'fixtures', 'subjects', 'growing.mjs')}`;
+    const base = ['explore', '--model', 'xen', '--domains', '1', '--subject', growing];
+    const r = await cli(...base, '--kinds', 'query_size,grant_access');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(
+      "grantcheck: --kinds: the subject growing (ok) has no op kind 'grant_access' (it has setup_table, query_size)\n",
+    );
+    // kinds the preset names, not typed: the message names the preset
+    const p = await cli(...base, '--preset', 'corners');
+    expect(p.code).toBe(2);
+    expect(p.err).toBe(
+      "grantcheck: --preset corners: the subject growing (ok) has no op kind 'grant_access' (it has setup_table, query_size)\n",
+    );
+  });
   it('a subject that does not speak the protocol: exit 2, one line', async () => {
     const r = await cli('run', '--subject', 'echo hello', '--runs', '1');
     expect(r.code).toBe(2);

@@ -113,7 +113,8 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck replay TRACE --subject xen', () => {
       });
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/^compared: xen-4\.17.* dom0: results, the state's entries/m);
-      expect(run.stdout).toMatch(/^ 2 {3}map\(d0: d0 ref=8 host\|ro @0x1000\) +\[okay h=0 /m);
+      // the step table wraps its cells to 80 columns: the op and its result start the row
+      expect(run.stdout).toMatch(/^ 2 +map\(d0: d0 ref=8 .*\[okay h=0 /m);
       expect(run.stdout).toMatch(/^result: PASSES/m);
       expect(run.status).toBe(0);
     } finally {

@@ -8,15 +8,17 @@ import type { Op } from '../../ops/op.ts';
 import { opProblem } from '../../ops/schema.ts';
 import { OpSchema, describeZodError } from '../../ops/schema.ts';
 import { parseOp } from '../../ops/text.ts';
-import { buildTrace } from '../../trace/format.ts';
+import { buildTrace, verdictOf } from '../../trace/format.ts';
+import { safeJson } from '../../input/index.ts';
 import { writeTrace } from '../../trace/io.ts';
 import { tableRows } from '../../trace/replay.ts';
 import { TOOL } from '../../version.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
+import { runJson } from '../json.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutFile, parseIntOption } from '../options.ts';
-import { renderReplayTable } from '../../report/render.ts';
+import { stepTable, widthOf } from '../views.ts';
 import { writeError } from '../write.ts';
 
 export interface ExecFlags {
@@ -24,6 +26,7 @@ export interface ExecFlags {
   readonly domains?: string;
   readonly vcpus?: string;
   readonly fault?: string;
+  readonly json?: boolean;
 }
 
 export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io): CliOutcome {
@@ -59,16 +62,27 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
     subject: subjectOf(fault),
   };
   const report = runOps(config, ops, options);
-  for (const line of renderReplayTable(tableRows(report))) io.out(`${line}\n`);
+  const rows = tableRows(report);
   const failed = report.failure !== null;
-  io.out(`result: ${failed ? 'FAILS' : 'PASSES'}\n`);
+  // Saving the trace is what --out asked for: a write that fails (disk full) is exit 2, before
+  // anything is printed (with --json, stdout stays one document or nothing).
   if (out !== undefined) {
     const origin = { engine: 'manual' as const };
     const trace = buildTrace({ tool: TOOL, config, fault: fault?.id ?? null, origin, report });
-    // Saving the trace is what --out asked for: a write that fails (disk full) is exit 2.
     const error = writeError(() => writeTrace(out, trace));
     if (error) return { kind: 'usage', message: `--out: cannot write ${out}: ${error}` };
-    io.out(`trace written: ${out}\n`);
+  }
+  if (flags.json) {
+    const run = { verdict: verdictOf(report.failure), rows };
+    const json = {
+      ...runJson(run, fault?.id ?? null),
+      ...(out === undefined ? {} : { trace: out }),
+    };
+    io.out(`${safeJson(json, 2)}\n`);
+  } else {
+    for (const line of stepTable(rows, widthOf(io))) io.out(`${line}\n`);
+    io.out(`result: ${failed ? 'FAILS' : 'PASSES'}\n`);
+    if (out !== undefined) io.out(`trace written: ${out}\n`);
   }
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }

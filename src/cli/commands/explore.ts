@@ -23,6 +23,8 @@ import type {
   XenPresetName,
   XenState,
 } from '../../xenExplore/index.ts';
+import { coreReplayJson } from '../json.ts';
+import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
@@ -145,16 +147,17 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
+/** The search's progress (a bar on a terminal; the total is unknown), or none. */
 function progressPrinter(
   io: Io,
   json: boolean | undefined,
-): ((p: ExploreProgress) => void) | undefined {
-  if (!io.interactive || json) return undefined;
-  return (p) =>
-    io.err(
-      `\r  ${p.states} states, depth ${p.depth}, ${Math.round(p.statesPerSec)} states/s, ` +
-        `RSS ${mib(p.rssBytes)}\x1b[K`,
-    );
+): { onProgress?: (p: ExploreProgress) => void; stop: () => void } {
+  const bar = startProgress(io, json, { label: 'explore', unit: 'states' });
+  if (!bar.active) return { stop: () => {} };
+  return {
+    onProgress: (p) => bar.update(p.states, `depth ${p.depth}, RSS ${mib(p.rssBytes)}`),
+    stop: () => bar.stop(),
+  };
 }
 
 interface Summary {
@@ -277,13 +280,13 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     );
   }
   const model = coreModel(config, { variant });
-  const onProgress = progressPrinter(io, flags.json);
+  const { onProgress, stop } = progressPrinter(io, flags.json);
   const outcome = explore(model, {
     ...bounds,
     symmetry: flags.symmetry === true,
     ...(onProgress ? { onProgress } : {}),
   });
-  if (onProgress) io.err('\r\x1b[K');
+  stop();
   if (outcome.kind !== 'violation') {
     return report(io, flags, { model: model.name, outcome, extra: {}, lines: [] });
   }
@@ -379,14 +382,32 @@ function readXenRequest(flags: ExploreFlags, x: XenExploreModule): XenRequest {
     throw new UsageError('--kinds: name at least one op kind');
   }
   if (flags.refinement) {
+    // Each message names what the user typed: the flag, or the preset the value came from.
+    const byPreset = `--preset ${preset ?? ''}`;
     if (alphabet !== 'protocol') {
+      const from =
+        flags.alphabet === undefined ? `, and ${byPreset} uses --alphabet ${alphabet}` : '';
       throw new UsageError(
-        '--refinement needs --alphabet protocol (docs/explore.md, "Refinement")',
+        `--refinement needs --alphabet protocol (docs/explore.md, "Refinement")${from}`,
       );
     }
     // A burst or a batch is many core steps in one transition: no refinement check can hold.
-    if ((xb.batch ?? 1) > 1 || extras.extensions !== undefined) {
-      throw new UsageError('--refinement checks one-element ops: not with --batch or --extensions');
+    const many: string[] = [];
+    if ((xb.batch ?? 1) > 1) {
+      many.push(
+        flags.batch !== undefined ? `--batch ${xb.batch}` : `${byPreset} (--batch ${xb.batch})`,
+      );
+    }
+    if (extras.extensions !== undefined) {
+      const list = extras.extensions.join(',');
+      many.push(
+        flags.extensions !== undefined
+          ? `--extensions ${list}`
+          : `${byPreset} (its --extensions ${list}; --extensions none drops them)`,
+      );
+    }
+    if (many.length > 0) {
+      throw new UsageError(`--refinement checks one-element ops: not with ${many.join(' or ')}`);
     }
   }
   const problems = [...xenBoundsProblems(xb), ...xenExtrasProblems(xb, extras)];
@@ -442,6 +463,16 @@ async function exploreXenAgainst(
   const { XEN_PRESETS } = t.xenExplore;
   const { xb, kinds } = request;
   const alphabet = xb.alphabet;
+  // A kind the subject lacks is refused, not dropped: the search would silently check less
+  // than the command line says.
+  const lacking = kinds?.find((k) => !subject.opKinds.includes(k));
+  if (lacking !== undefined) {
+    const from = flags.kinds !== undefined ? '--kinds' : `--preset ${request.preset ?? ''}`;
+    throw new UsageError(
+      `${from}: the subject ${subject.name} has no op kind '${lacking}' ` +
+        `(it has ${subject.opKinds.join(', ')})`,
+    );
+  }
   const model = xenModel(xb, {
     invariants: INVARIANTS,
     ...request.extras,
@@ -459,7 +490,7 @@ async function exploreXenAgainst(
     conformance && refinement
       ? (p, a, c, ctx) => conformance.check(p, a, c, ctx) ?? refinement.check(p, a, c)
       : (conformance?.check ?? refinement?.check);
-  const onProgress = progressPrinter(io, flags.json);
+  const { onProgress, stop } = progressPrinter(io, flags.json);
   // Why always symmetric? Maptrack handle numbers rotate with every map and unmap; without the
   // quotient even two domains with one ref have millions of states (src/xenExplore/handles.ts).
   const outcome = explore(model, {
@@ -468,7 +499,7 @@ async function exploreXenAgainst(
     ...(onProgress ? { onProgress } : {}),
     ...(onTransition ? { onTransition } : {}),
   });
-  if (onProgress) io.err('\r\x1b[K');
+  stop();
   const cut = kinds ? ` ${kinds.join(',')}` : '';
   const name = `${model.name}${cut}${fault ? ` against fault ${fault.id}` : ''}`;
   const lines: string[] = ['symmetry     maptrack handle renaming (always on)'];
@@ -557,7 +588,7 @@ async function replayCore(file: string, flags: ExploreFlags, io: Io): Promise<Cl
   // A step the model does not enable (the correct variant refuses the bug's step) is no failure.
   const failed = replay.verdict.kind === 'violation';
   if (flags.json) {
-    io.out(`${JSON.stringify({ result: failed ? 'violation' : 'pass', ...replay }, null, 2)}\n`);
+    io.out(`${JSON.stringify(coreReplayJson(replay), null, 2)}\n`);
   } else {
     io.out(
       `replaying ${file}: ${trace.steps.length} core steps, ${trace.origin.model}, variant ${variant ?? trace.variant}\n\n`,
@@ -579,8 +610,51 @@ async function replayCore(file: string, flags: ExploreFlags, io: Io): Promise<Cl
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }
 
+/** The flags that shape a search, as typed: a replay re-runs the trace's recorded bounds and
+ * takes none of them. (--out and --model have defaults, so only --model xen is seen.) */
+function searchFlags(flags: ExploreFlags): string[] {
+  const typed: [string, string | boolean | undefined][] = [
+    ['--model', flags.model === undefined || flags.model === 'core' ? undefined : flags.model],
+    ['--domains', flags.domains],
+    ['--refs', flags.refs],
+    ['--frames', flags.frames],
+    ['--pages', flags.pages],
+    ['--max-pin', flags.maxPin],
+    ['--depth', flags.depth],
+    ['--max-states', flags.maxStates],
+    ['--max-memory', flags.maxMemory],
+    ['--time-budget', flags.timeBudget],
+    ['--symmetry', flags.symmetry],
+    ['--alphabet', flags.alphabet],
+    ['--preset', flags.preset],
+    ['--batch', flags.batch],
+    ['--extensions', flags.extensions],
+    ['--max-pages-slack', flags.maxPagesSlack],
+    ['--kinds', flags.kinds],
+    ['--conformance', flags.conformance],
+    ['--refinement', flags.refinement],
+    ['--fault', flags.fault],
+    ['--subject', flags.subject],
+  ];
+  return typed.flatMap(([flag, v]) =>
+    v === undefined || v === false ? [] : [v === true ? flag : `${flag} ${v}`],
+  );
+}
+
 export async function exploreCommand(flags: ExploreFlags, io: Io): Promise<CliOutcome> {
-  if (flags.replay !== undefined) return replayCore(flags.replay, flags, io);
+  if (flags.replay !== undefined) {
+    // Why refuse rather than apply? A trace is a path through the model its bounds built: other
+    // bounds make another model, where the path may name refs or frames that do not exist. As
+    // with `grantcheck replay`, only the variant (the fault's analogue) may change.
+    const extra = searchFlags(flags);
+    if (extra.length > 0) {
+      throw new UsageError(
+        `--replay re-runs the bounds recorded in ${flags.replay}: not with ${extra.join(', ')} ` +
+          '(only --variant and --json; explore without --replay to search other bounds)',
+      );
+    }
+    return replayCore(flags.replay, flags, io);
+  }
   checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR);
   const bounds = readBounds(flags);
   const which = flags.model ?? 'core';

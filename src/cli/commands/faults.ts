@@ -28,6 +28,8 @@ import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.t
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
+import { startProgress } from '../progress.ts';
+import { columnsTable, widthOf } from '../views.ts';
 import { tryWrite } from '../write.ts';
 import { DEFAULT_TRACE_DIR } from './run.ts';
 
@@ -113,18 +115,17 @@ function tooLong(row: Row): boolean {
   );
 }
 
-/** `head` and `cells` as left-aligned columns, two spaces apart. */
-function columns(head: readonly string[], cells: readonly (readonly string[])[]): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: readonly string[]) =>
-    c
-      .map((x, i) => x.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...cells.map(line)];
+/** `head` and `cells` as left-aligned columns, two spaces apart, fitted to `width`; the fault
+ * ids are never shortened. */
+function columns(
+  head: readonly string[],
+  cells: readonly (readonly string[])[],
+  width: number,
+): string[] {
+  return columnsTable(head, cells, width, { whole: [0] });
 }
 
-function table(rows: readonly Row[]): string[] {
+function table(rows: readonly Row[], width: number): string[] {
   const head = ['fault', 'caught by', 'suite', 'run', 'ops', '~time', 'shrunk', 'explorer'];
   const cells = rows.map((row) => {
     const { kill, falseAlarm } = row;
@@ -149,7 +150,7 @@ function table(rows: readonly Row[]): string[] {
       explorer,
     ];
   });
-  return columns(head, cells);
+  return columns(head, cells, width);
 }
 
 export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
@@ -163,11 +164,16 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   say(`grantcheck faults: ${faults.length} fault(s), seed ${seed}, ${budget}`);
   say(`suites: ${suites.map((s) => s.name).join(', ')}`);
 
+  const bar = startProgress(io, flags.json, {
+    label: 'faults',
+    unit: 'faults',
+    total: faults.length,
+  });
   const rows: Row[] = [];
   const races: RaceKill[] = [];
   const raceTraces = new Map<string, string>();
   for (const [i, fault] of faults.entries()) {
-    if (io.interactive && !flags.json) io.err(`\r  ${i + 1}/${faults.length} ${fault.id}\x1b[K`);
+    bar.update(i, `next: ${fault.id}`);
     const race = killRace(fault, {
       config: DEFAULT_CONFIG,
       seed,
@@ -220,7 +226,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     const falseAlarm = !passesUnfaulted(best);
     rows.push({ kill, falseAlarm, ...(written ? { tracePath } : {}), ...withExplorer });
   }
-  if (io.interactive && !flags.json) io.err('\r\x1b[K');
+  bar.stop();
 
   const raceMissed = races.filter(
     (r) => r.falseAlarm || r.random.kind !== 'violation' || r.exhaustive.failure === undefined,
@@ -288,7 +294,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     io.out(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     say();
-    for (const line of table(rows)) say(line);
+    for (const line of table(rows, widthOf(io))) say(line);
     say();
     say('run: the run that failed (1-based); ops: ops executed until the failing op;');
     say('~time: until the failing run started, plus one mean run (shrinking not included);');
@@ -310,7 +316,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       say(
         'race faults (grantcheck interleave: caught by both modes, none by the sequential ones):',
       );
-      for (const line of raceTable(races)) say(line);
+      for (const line of raceTable(races, widthOf(io))) say(line);
       say();
       say(
         'random: the run that failed, its time, and the shrunk case (program ops / scheduled steps);',
@@ -332,7 +338,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
 /** Random runs per race fault (each a short interleaved run). */
 const RACE_RUNS = 10_000;
 
-function raceTable(races: readonly RaceKill[]): string[] {
+function raceTable(races: readonly RaceKill[], width: number): string[] {
   const head = ['fault', 'caught by', 'random run', '~time', 'shrunk', 'exhaustive', 'schedules'];
   const cells = races.map((r) => {
     const random = r.random;
@@ -350,7 +356,7 @@ function raceTable(races: readonly RaceKill[]): string[] {
       String(r.exhaustive.schedules),
     ];
   });
-  return columns(head, cells);
+  return columns(head, cells, width);
 }
 
 function raceJson(r: RaceKill, trace: string | undefined) {

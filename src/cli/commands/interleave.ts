@@ -24,6 +24,8 @@ import { TOOL } from '../../version.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
 import { DEFAULT_RACE, RACE_TARGETS, vcpuRace } from '../../../properties/interleave.ts';
+import { verdictJson } from '../json.ts';
+import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption } from '../options.ts';
 import { writeError } from '../write.ts';
@@ -130,11 +132,15 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
   if (found === undefined && mode !== 'random') {
     const started = performance.now();
     const start = startOf(config, parts, fixed);
+    const bar = startProgress(io, flags.json, { label: 'interleave', unit: 'schedules' });
+    let schedules = 0;
     const o = exploreFewestPreemptions(start, {
       reduction,
       invariants: INVARIANTS,
       ...(bound !== undefined ? { preemptionBound: bound } : {}),
+      ...(bar.active ? { onSchedule: () => bar.update(++schedules) } : {}),
     });
+    bar.stop();
     const seconds = (performance.now() - started) / 1000;
     const programs = race.actors.map((a) => a.ops.length).join('+');
     // Sleep sets are off under a preemption bound (src/interleave/exhaustive.ts).
@@ -198,8 +204,14 @@ function report(
   const path = join(ctx.outDir, `interleave-${found.mode}${ctx.fault ? `-${ctx.fault}` : ''}.json`);
   const error = writeError(() => writeTrace(path, trace));
   if (flags.json) {
+    // The step it failed at, 1-based as everywhere in the CLI's JSON (src/cli/json.ts), in
+    // place of the 0-based schedule position.
+    const violation: Record<string, unknown> = { ...found.violation };
+    delete violation['position'];
+    const v = verdictJson(trace.verdict);
+    const at = v.kind === 'violation' ? { step: v.step } : {};
     io.out(
-      `${safeJson({ result: 'violation', ...ctx.summary, violation: found.violation, schedule: found.schedule, trace: error ? null : path }, 2)}\n`,
+      `${safeJson({ result: 'violation', ...ctx.summary, violation: { ...violation, ...at }, schedule: found.schedule, trace: error ? null : path }, 2)}\n`,
     );
     return { kind: 'violation' };
   }

@@ -6,6 +6,8 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
+import { wrapLine } from '../table.ts';
+import { columnsTable, widthOf } from '../views.ts';
 
 export function listCommand(flags: { json?: boolean }, io: Io): CliOutcome {
   const suites = SUITE_NAMES.flatMap((name) => {
@@ -31,16 +33,22 @@ export function listCommand(flags: { json?: boolean }, io: Io): CliOutcome {
     );
     return { kind: 'ok' };
   }
-  const w = (n: number) => (s: string) => s.padEnd(n);
+  // Names whole, descriptions wrapped to the terminal's width (src/cli/table.ts).
+  const width = widthOf(io);
+  const say = (lines: readonly string[]) => {
+    for (const line of lines) io.out(`${line}\n`);
+  };
+  const named = (rows: readonly (readonly [string, string])[]) =>
+    say(columnsTable(['', ''], rows, width, { indent: 2, header: false, whole: [0], wrap: 1 }));
   io.out('suites\n');
-  for (const s of suites)
-    io.out(`  ${w(14)(s.name)} ${s.description} (${s.runs} runs × ≤${s.maxOps} ops)\n`);
+  named(suites.map((s) => [s.name, `${s.description} (${s.runs} runs × ≤${s.maxOps} ops)`]));
   io.out('\nstate invariants (checked on model and impl after every op)\n');
-  for (const i of invariants) io.out(`  ${w(28)(i.name)} ${i.statement}  [${i.source}]\n`);
+  named(invariants.map((i) => [i.name, `${i.statement}  [${i.source}]`]));
   io.out('\nstep properties (checked on every transition)\n');
-  for (const p of properties) io.out(`  ${w(28)(p.name)} ${p.statement}  [${p.source}]\n`);
-  io.out(`\nop kinds\n  ${OP_KINDS.join(', ')}\n`);
+  named(properties.map((p) => [p.name, `${p.statement}  [${p.source}]`]));
+  io.out('\nop kinds\n');
+  say(wrapLine(OP_KINDS.join(', '), width - 2).map((l) => `  ${l}`));
   io.out('\nfaults (grantcheck run --fault ID)\n');
-  for (const f of faults) io.out(`  ${w(28)(f.id)} ${f.title}  [${f.source}]\n`);
+  named(faults.map((f) => [f.id, `${f.title}  [${f.source}]`]));
   return { kind: 'ok' };
 }

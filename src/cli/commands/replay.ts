@@ -29,9 +29,10 @@ import { opProblem } from '../../ops/schema.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
+import { coreReplayJson, runJson, verdictJson } from '../json.ts';
 import { withSubject } from '../subject.ts';
 import { XEN_SUBJECT, xenConfigProblem } from '../../subject/xen/config.ts';
-import { renderReplayTable, renderSideBySide } from '../../report/render.ts';
+import { sideBySideView, stepTable, widthOf } from '../views.ts';
 
 export interface ReplayFlags {
   readonly json?: boolean;
@@ -105,7 +106,7 @@ function replayInterleavedTrace(
   const same = sameVerdict(replay.verdict, trace.verdict);
   if (flags.json) {
     io.out(
-      `${safeJson({ result: failed ? 'violation' : 'pass', verdict: replay.verdict, matchesRecorded: same, fault: faultId, schedule: replay.schedule, steps: replay.events }, 2)}\n`,
+      `${safeJson({ result: failed ? 'violation' : 'pass', verdict: verdictJson(replay.verdict), matchesRecorded: same, fault: faultId, schedule: replay.schedule, steps: replay.events.map((e, i) => ({ step: i + 1, ...e })) }, 2)}\n`,
     );
     return failed ? { kind: 'violation' } : { kind: 'ok' };
   }
@@ -173,25 +174,13 @@ function replayAgainst(
   const failed = replay.verdict.kind === 'violation';
   const differences = replay.differences.map(describeDifference);
   if (flags.json) {
-    io.out(
-      `${safeJson(
-        {
-          result: failed ? 'violation' : 'pass',
-          verdict: replay.verdict,
-          matchesRecorded: replay.matchesRecorded,
-          differences: replay.differences,
-          fault: faultId,
-          steps: replay.rows,
-        },
-        2,
-      )}\n`,
-    );
+    io.out(`${safeJson(runJson(replay, faultId, replay), 2)}\n`);
     return failed ? { kind: 'violation' } : { kind: 'ok' };
   }
   io.out(
     `replaying ${shown(file)}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${escapeText(faultId)}` : ''}\ncompared: ${escapeText(describeComparison(subject))}\n\n`,
   );
-  for (const line of renderReplayTable(replay.rows)) io.out(`${line}\n`);
+  for (const line of stepTable(replay.rows, widthOf(io))) io.out(`${line}\n`);
   const failure = replay.report.failure;
   if (failure && failure.step === -1)
     io.out(
@@ -200,7 +189,7 @@ function replayAgainst(
   const failing = failure && failure.step >= 0 ? replay.report.steps[failure.step] : undefined;
   if (failure && failing) {
     io.out(`\nstep ${failure.step + 1}, model and impl side by side:\n`);
-    for (const line of renderSideBySide(failing)) io.out(`${line}\n`);
+    for (const line of sideBySideView(failing, widthOf(io))) io.out(`${line}\n`);
   }
   const recorded =
     trace.verdict.kind === 'violation' ? `violation at step ${trace.verdict.step + 1}` : 'pass';
@@ -223,7 +212,7 @@ function replayCore(file: string, trace: CoreTrace, flags: ReplayFlags, io: Io):
   // A step the model does not enable (the correct variant refuses the bug's step) is no failure.
   const failed = replay.verdict.kind === 'violation';
   if (flags.json) {
-    io.out(`${safeJson({ result: failed ? 'violation' : 'pass', ...replay }, 2)}\n`);
+    io.out(`${safeJson(coreReplayJson(replay), 2)}\n`);
     return failed ? { kind: 'violation' } : { kind: 'ok' };
   }
   // The schema already refuses control characters in a core trace's strings; escaping here

@@ -18,7 +18,9 @@ import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
-import { renderCoverage, renderReplayTable } from '../../report/render.ts';
+import { renderReplayTable } from '../../report/render.ts';
+import { startProgress } from '../progress.ts';
+import { coverageTable, sideBySideView, stepTable, widthOf } from '../views.ts';
 import { tryWrite } from '../write.ts';
 
 export interface RunFlags {
@@ -212,18 +214,19 @@ async function runAgainst(
   const summaries: SuiteSummary[] = [];
   for (const suite of suites) {
     const totalRuns = runs ?? suite.defaultRuns;
+    const bar = startProgress(io, flags.json, {
+      label: suite.name,
+      unit: 'runs',
+      total: totalRuns,
+    });
     const outcome = runSuite(suite, {
       seed,
       ...(runs === undefined ? {} : { runs }),
       ...(maxOps === undefined ? {} : { maxOps }),
       subject,
-      onRun: (done, ops) => {
-        if (io.interactive && !flags.json && (done % 10 === 0 || done === totalRuns)) {
-          io.err(`\r  ${suite.name}: run ${done}/${totalRuns}, ${ops} ops checked`);
-        }
-      },
+      onRun: (done, ops) => bar.update(done, `${ops} ops checked`),
     });
-    if (io.interactive && !flags.json) io.err('\r\x1b[K');
+    bar.stop();
     const summary: SuiteSummary = { suite, outcome };
     summaries.push(summary);
     const { stats } = outcome;
@@ -234,7 +237,8 @@ async function runAgainst(
       `  ops      ${stats.ops} checked in ${(stats.elapsedMs / 1000).toFixed(1)} s (${rate(stats.ops, stats.elapsedMs)} ops/s)`,
     );
     say('  coverage (op: status count)');
-    for (const line of renderCoverage(stats.coverage, suite.expectedOutcomes)) say(`  ${line}`);
+    for (const line of coverageTable(stats.coverage, suite.expectedOutcomes, widthOf(io), 4))
+      say(line);
     if (outcome.kind === 'coverage-gap') {
       say(`  result   FAIL: never produced ${outcome.missing.join(', ')}`);
       break;
@@ -248,7 +252,11 @@ async function runAgainst(
         runs: runs ?? suite.defaultRuns,
         maxOps: maxOps ?? suite.defaultMaxOps,
       });
-      const [head = '', ...rest] = violationLines(outcome);
+      const width = widthOf(io);
+      const [head = '', ...rest] = violationLines(outcome, {
+        table: (r) => stepTable(r, width),
+        sideBySide: (s) => sideBySideView(s, width),
+      });
       say(`  result   ${head}`);
       for (const line of rest) say(line);
       say();

@@ -1,0 +1,152 @@
+// Tables that fit the terminal (issue 15 §4): column widths chosen to fit a width, long cells
+// elided in their MIDDLE (an op's kind and its last element both stay) or wrapped, never clipped
+// at an end; a kept row (the failing step) is wrapped, never elided. layoutTable is pure: the
+// width comes in as a number (terminalWidth reads it), and cli-table3 joins the fitted cells
+// (multi-line cells, display widths). Why not cli-table3 alone? It fits nothing to a total
+// width, and a cell too wide for its column loses its end ('…'), the part that was to be kept.
+
+import Table from 'cli-table3';
+import { elideMiddle } from '../interleave/columns.ts';
+
+export interface Column {
+  readonly header: string;
+  /** The narrowest the column may become (default: 8, or less if nothing in it is wider). */
+  readonly min?: number;
+  /** How a too-long cell fits: elided in the middle (default) or wrapped onto more lines. */
+  readonly overflow?: 'elide' | 'wrap';
+  /** Where a wrapped line may break, besides spaces (e.g. ' · ' in the coverage table). */
+  readonly breakAfter?: string;
+}
+
+export interface Row {
+  /** One string per column; '\n' separates a cell's lines. */
+  readonly cells: readonly string[];
+  /** Never cut (the failing step): every cell is wrapped to its column instead. */
+  readonly keep?: boolean;
+}
+
+const lines = (cell: string): string[] => cell.split('\n');
+const longest = (cell: string): number => Math.max(0, ...lines(cell).map((l) => l.length));
+
+/** Column widths whose sum with the gaps is at most `width`: the natural widths when they fit;
+ * otherwise the widest column gives up one character at a time, none below its minimum (a
+ * table of minimums wider than `width` stays that wide). */
+export function fitWidths(
+  natural: readonly number[],
+  min: readonly number[],
+  width: number,
+  gap: number,
+): number[] {
+  const w = [...natural];
+  let total = w.reduce((a, b) => a + b, 0) + gap * Math.max(0, w.length - 1);
+  while (total > width) {
+    let widest = -1;
+    for (let i = 0; i < w.length; i++) {
+      if ((w[i] ?? 0) > (min[i] ?? 0) && (widest < 0 || (w[i] ?? 0) > (w[widest] ?? 0))) {
+        widest = i;
+      }
+    }
+    if (widest < 0) break;
+    w[widest] = (w[widest] ?? 0) - 1;
+    total--;
+  }
+  return w;
+}
+
+/** `line` broken into pieces of at most `width` characters: at the last `breakAfter` (else
+ * space) that leaves a piece over half the width, else exactly at `width`. Only the spaces at
+ * a break are dropped. */
+export function wrapLine(line: string, width: number, breakAfter = ' '): string[] {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const preferred = rest.lastIndexOf(breakAfter, width);
+    const space = rest.lastIndexOf(' ', width);
+    const at = preferred > width / 2 ? preferred : space > width / 2 ? space : width;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+  }
+  out.push(rest);
+  return out;
+}
+
+/** A cell fitted to `width`: each line elided in the middle, or wrapped. */
+export function fitCell(cell: string, width: number, wrap: boolean, breakAfter?: string): string {
+  return lines(cell)
+    .flatMap((l) => (wrap ? wrapLine(l, width, breakAfter) : [elideMiddle(l, width)]))
+    .join('\n');
+}
+
+const NO_BORDER = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+};
+
+/** The table laid out: the header's lines and each row's lines, every line at most `width`
+ * characters (unless the columns' minimums and gaps alone are wider), `indent` spaces first. */
+export function layoutRows(
+  columns: readonly Column[],
+  rows: readonly Row[],
+  width: number,
+  options: { readonly gap?: number; readonly indent?: number; readonly header?: boolean } = {},
+): { readonly header: string[]; readonly rows: string[][] } {
+  const gap = options.gap ?? 2;
+  const pad = ' '.repeat(options.indent ?? 0);
+  const withHeader = options.header ?? true;
+  const natural = columns.map((c, i) =>
+    Math.max(withHeader ? c.header.length : 0, ...rows.map((r) => longest(r.cells[i] ?? '')), 1),
+  );
+  const min = columns.map((c, i) => Math.min(natural[i] ?? 1, c.min ?? 8));
+  const widths = fitWidths(natural, min, width - pad.length, gap);
+  // one cli-table3 table per row, all with the same widths: each row's lines stay its own
+  const render = (cells: string[]): string[] => {
+    const table = new Table({
+      chars: { ...NO_BORDER, middle: ' '.repeat(gap) },
+      colWidths: widths,
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    });
+    table.push(cells);
+    return table
+      .toString()
+      .split('\n')
+      .map((l) => `${pad}${l}`.trimEnd());
+  };
+  return {
+    header: withHeader ? render(columns.map((c, i) => elideMiddle(c.header, widths[i] ?? 1))) : [],
+    rows: rows.map((r) =>
+      render(
+        columns.map((c, i) =>
+          fitCell(
+            r.cells[i] ?? '',
+            widths[i] ?? 1,
+            r.keep === true || c.overflow === 'wrap',
+            c.breakAfter,
+          ),
+        ),
+      ),
+    ),
+  };
+}
+
+/** The table's lines (layoutRows, flattened). */
+export function layoutTable(
+  columns: readonly Column[],
+  rows: readonly Row[],
+  width: number,
+  options: { readonly gap?: number; readonly indent?: number; readonly header?: boolean } = {},
+): string[] {
+  const laid = layoutRows(columns, rows, width, options);
+  return [...laid.header, ...laid.rows.flat()];
+}
