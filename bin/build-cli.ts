@@ -15,8 +15,9 @@ const outdir = join(root, 'dist', 'cli');
 /** What the bundle holds besides grantcheck's own code: kept in every chunk's header. */
 const NOTICE =
   '// grantcheck command line, bundled by esbuild from src/cli/main.ts with its dependencies\n' +
-  '// commander, fast-check, pure-rand and zod (each MIT licensed; their licence texts are in\n' +
-  '// their packages, which npm installs as dependencies of grantcheck).';
+  '// commander, fast-check, pure-rand, zod, cli-table3 and cli-progress with their own\n' +
+  '// dependencies (each MIT licensed; their licence texts are in their packages, which npm\n' +
+  '// installs as dependencies of grantcheck).';
 
 /** commander is CommonJS and calls require('node:events') etc.: give ESM chunks a `require`. */
 const REQUIRE_SHIM =
