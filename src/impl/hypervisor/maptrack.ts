@@ -5,10 +5,12 @@
 
 import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';
+import { filled } from '../arrays.ts';
 import { pausing, type Steps } from '../steps.ts';
 import { TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
-import { MaptrackLocks } from './locks.ts';
+import type { MaptrackLocks } from './locks.ts';
+import { maptrackLocks } from './locks.ts';
 
 /** INVALID_MAPTRACK_HANDLE (L542): same value as MAPTRACK_TAIL. */
 export const INVALID_MAPTRACK_HANDLE = MAPTRACK_TAIL;
@@ -42,9 +44,9 @@ export class MaptrackTable {
     dom: DomId = 0,
   ) {
     // grant_table_init_vcpu (L4035-4040): head = tail = MAPTRACK_TAIL
-    this.heads = Array.from({ length: vcpus }, () => MAPTRACK_TAIL);
-    this.tails = Array.from({ length: vcpus }, () => MAPTRACK_TAIL);
-    this.locks = vcpus > 1 ? new MaptrackLocks(dom, vcpus) : undefined;
+    this.heads = filled(vcpus, MAPTRACK_TAIL);
+    this.tails = filled(vcpus, MAPTRACK_TAIL);
+    this.locks = vcpus > 1 ? maptrackLocks(dom, vcpus) : undefined;
     this.buffer = new ArrayBuffer(0);
     this.u32 = new Uint32Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
