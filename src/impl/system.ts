@@ -39,11 +39,15 @@ export interface ImplSnapshot {
   readonly frames: SavedFrameTable;
 }
 
-/** The defaults, with the given pieces replaced (undefined entries are ignored). */
+/** The defaults, with the given pieces replaced (undefined entries are ignored); DEFAULT_PARTS
+ * itself when none is (so sequentialParts finds its table at once, not by comparing parts). */
 export function withParts(parts: Partial<ImplParts> = {}): ImplParts {
-  const merged: Record<string, unknown> = { ...DEFAULT_PARTS };
-  for (const [name, fn] of Object.entries(parts)) if (fn !== undefined) merged[name] = fn;
-  return merged as unknown as ImplParts;
+  let merged: Record<string, unknown> | undefined;
+  for (const name of Object.keys(parts) as (keyof ImplParts)[]) {
+    const fn = parts[name];
+    if (fn !== undefined) (merged ??= { ...DEFAULT_PARTS })[name] = fn;
+  }
+  return merged === undefined ? DEFAULT_PARTS : (merged as unknown as ImplParts);
 }
 
 export class GrantSystem {

@@ -148,6 +148,20 @@ export class MaptrackTable {
     this.touched.reset();
   }
 
+  /** get_maptrack_handle's loop over the frame addFrame just published (L695-700): each entry
+   * from `first` links to the next handle and names `vcpu`. One write of the table, as each
+   * setter's would be: a fresh version, and the touch log starts over (the frame is new to
+   * every reader anyway). */
+  linkNewFrame(first: Handle, vcpu: number): void {
+    const u32 = this.u32;
+    for (let i = 0; i < MAPTRACK_PER_PAGE; i++) {
+      u32[(first + i) * 4] = first + i + 1;
+      u32[(first + i) * 4 + 2] = vcpu;
+    }
+    this.version = freshVersion();
+    this.touched.reset();
+  }
+
   /** An immutable copy; an unchanged table hands out its last copy again. */
   save(): MaptrackSnapshot {
     if (this.saved?.version !== this.version) {
@@ -263,10 +277,7 @@ export function* getMaptrackHandleWith(
 
   t.addFrame();
   const first = t.limit;
-  for (let i = 0; i < MAPTRACK_PER_PAGE; i++) {
-    t.setRef(first + i, first + i + 1);
-    t.setVcpu(first + i, curr); // L699
-  }
+  t.linkNewFrame(first, curr); // L695-700
   // Set the tail directly if this is the vCPU's first frame.
   if (t.tailOf(curr) === MAPTRACK_TAIL) t.setTail(curr, first + MAPTRACK_PER_PAGE - 1);
   t.limit += MAPTRACK_PER_PAGE;
