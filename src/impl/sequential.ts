@@ -3,15 +3,11 @@
 // pauses removed, as plain functions. The engines that run each op to its end (GrantSystem.apply)
 // call these: no generator is created or resumed. The interleaving engine keeps the steps.
 
-import { opSteps } from '../sequential.gen/impl/opSteps.ts';
 import { allTwins } from '../sequential.gen/index.ts';
-import type { OpResult } from '../ops/result.ts';
-import type { Op } from '../ops/op.ts';
 import type { ImplParts, SequentialParts } from './parts.ts';
 import { STEP_PARTS } from './parts.ts';
 import { runToEnd } from './steps.ts';
 import type { Steps } from './steps.ts';
-import type { GrantSystem } from './system.ts';
 
 /** Every exported step function of src/impl and src/faults -> its twin (built on first use:
  * the generated modules import their sources, which may still be loading at import time). */
@@ -25,11 +21,6 @@ function twins(): Map<unknown, unknown> {
 /** The twin of a step function, if bin/gen-sequential.ts made one. */
 export function twinOf(steps: unknown): unknown {
   return twins().get(steps);
-}
-
-/** Run one op to its end: the twin of ./opSteps.ts. */
-export function applyOp(system: GrantSystem, op: Op): OpResult {
-  return opSteps(system, op);
 }
 
 /** The parts whose step functions have no twin, in a table made by sequentialParts. */

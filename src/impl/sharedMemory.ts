@@ -56,6 +56,10 @@ const ACCESS_INDEX = Object.fromEntries(ACCESS_NAMES.map((a, i) => [a, i])) as R
   number
 >;
 
+/** Domain -> its shared pauses by slot (ref * ACCESS_COUNT + access): shared by every system, as
+ * the lock pauses are (./hypervisor/locks.ts domainLocks says why none are made per system). */
+const SHARED_PAUSES: (SharedPause | undefined)[][] = [];
+
 export class SharedGrantMemory {
   private u16: Uint16Array;
   private u32: Uint32Array;
@@ -97,19 +101,18 @@ export class SharedGrantMemory {
   }
 
   /** The pause an op yields just before calling `access` on entry `ref`. Pauses are values:
-   * each is made once and handed out again. */
+   * each is made once, for every table of domain `dom` (SHARED_PAUSES), and handed out again. */
   before(access: SharedAccess, ref: Ref): SharedPause {
+    const pauses = (SHARED_PAUSES[this.dom] ??= []);
     const slot = ref * ACCESS_COUNT + ACCESS_INDEX[access];
-    let pause = this.pauses[slot];
+    let pause = pauses[slot];
     if (pause === undefined) {
       const [kind, field] = SHARED_ACCESSES[access];
       pause = { kind: 'shared', access: kind, field, dom: this.dom, ref };
-      this.pauses[slot] = pause;
+      pauses[slot] = pause;
     }
     return pause;
   }
-
-  private readonly pauses: (SharedPause | undefined)[] = [];
 
   /** Accesses made so far, and the last one (its method and ref): what
    * test/unit/impl/steps.test.ts checks each op's pauses against (one access after each shared

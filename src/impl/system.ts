@@ -19,7 +19,7 @@ import type { ImplParts } from './parts.ts';
 import { DEFAULT_PARTS } from './parts.ts';
 import type { SavedSharedMemory } from './sharedMemory.ts';
 import { opSteps } from './opSteps.ts';
-import { applyOp } from './sequential.ts';
+import { opSteps as runOp } from '../sequential.gen/impl/opSteps.ts';
 import type { Steps } from './steps.ts';
 
 interface DomainSnapshot {
@@ -39,11 +39,15 @@ export interface ImplSnapshot {
   readonly frames: SavedFrameTable;
 }
 
-/** The defaults, with the given pieces replaced (undefined entries are ignored). */
+/** The defaults, with the given pieces replaced (undefined entries are ignored); DEFAULT_PARTS
+ * itself when none is (so sequentialParts finds its table at once, not by comparing parts). */
 export function withParts(parts: Partial<ImplParts> = {}): ImplParts {
-  const merged: Record<string, unknown> = { ...DEFAULT_PARTS };
-  for (const [name, fn] of Object.entries(parts)) if (fn !== undefined) merged[name] = fn;
-  return merged as unknown as ImplParts;
+  let merged: Record<string, unknown> | undefined;
+  for (const name of Object.keys(parts) as (keyof ImplParts)[]) {
+    const fn = parts[name];
+    if (fn !== undefined) (merged ??= { ...DEFAULT_PARTS })[name] = fn;
+  }
+  return merged === undefined ? DEFAULT_PARTS : (merged as unknown as ImplParts);
 }
 
 export class GrantSystem {
@@ -73,9 +77,10 @@ export class GrantSystem {
     return g;
   }
 
-  /** Run one op to its end: the sequential twin of its steps (./sequential.ts). */
+  /** Run one op to its end: the sequential twin of its steps (./sequential.ts), called here
+   * directly (one call less per op on the raw path). */
   apply(op: Op): OpResult {
-    return applyOp(this, op);
+    return runOp(this, op);
   }
 
   /** Run one op step by step: it pauses before each shared-entry access and Xen lock op. */

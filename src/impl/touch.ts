@@ -15,24 +15,33 @@ export interface TouchMark {
 }
 
 export class TouchLog {
-  private readonly entries: number[] = [];
+  /** The writes since the first mark of this epoch (made then). Before a reader has a mark no
+   * one can ask for them, so none are kept: the engines that read no marks (GrantSystem.apply
+   * on its own, as in the bench's raw row) pay one test per write, and make no array. */
+  private entries: number[] | undefined = undefined;
+  private recording = false;
   private epoch = freshVersion();
 
   constructor(private readonly capacity = 1024) {}
 
   /** Entry `index` was (or may have been) written. */
   touch(index: number): void {
-    if (this.entries.length >= this.capacity) this.reset();
-    this.entries.push(index);
+    if (!this.recording) return;
+    const entries = this.entries ?? [];
+    if (entries.length >= this.capacity) this.reset();
+    else entries.push(index);
   }
 
   /** Any entry may have changed (a restore, a resize): every reader rescans. */
   reset(): void {
-    this.entries.length = 0;
+    if (this.entries !== undefined) this.entries.length = 0;
+    this.recording = false;
     this.epoch = freshVersion();
   }
 
   mark(): TouchMark {
+    this.entries ??= [];
+    this.recording = true;
     return { epoch: this.epoch, length: this.entries.length };
   }
 
@@ -40,6 +49,6 @@ export class TouchLog {
    * no mark, a mark of another log, or one from before a reset. */
   since(mark: TouchMark | undefined): readonly number[] | undefined {
     if (mark === undefined || mark.epoch !== this.epoch) return undefined;
-    return this.entries.slice(mark.length);
+    return (this.entries ?? []).slice(mark.length);
   }
 }

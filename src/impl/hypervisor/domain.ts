@@ -5,7 +5,8 @@
 
 import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
 import { GrantTable } from './grantTable.ts';
-import { DomainLocks } from './locks.ts';
+import type { DomainLocks } from './locks.ts';
+import { domainLocks } from './locks.ts';
 import { MaptrackTable } from './maptrack.ts';
 
 /** A present PTE in an L1 slot mapping a granted frame (PV `create_grant_pv_mapping`). */
@@ -17,7 +18,7 @@ export interface GrantPte {
 export class XenDomain {
   readonly grantTable: GrantTable;
   readonly maptrack: MaptrackTable;
-  /** The pauses of its locks (./locks.ts). */
+  /** The pauses of its locks (./locks.ts; shared by every system's domain of this id). */
   readonly locks: DomainLocks;
   totPages: number;
   /** gfn -> mfn. Replaced, never mutated, so snapshots and abstractions may share it. */
@@ -41,7 +42,7 @@ export class XenDomain {
   ) {
     this.grantTable = new GrantTable(id, maxGrantFrames);
     this.maptrack = new MaptrackTable(maxMaptrackFrames, vcpus, id);
-    this.locks = new DomainLocks(id);
+    this.locks = domainLocks(id);
     this.totPages = p2m.size;
     this.p2m = p2m;
   }

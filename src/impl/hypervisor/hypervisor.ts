@@ -7,6 +7,7 @@ import type { GrantConfig } from '../../config.ts';
 import { initialGfn, initialMfn, MFN_BASE, vcpusOf } from '../../configDefaults.ts';
 import type { DomId, Gfn, Mfn } from '../../ops/op.ts';
 import { DOMID_SELF } from '../../xen/abi.ts';
+import { range } from '../arrays.ts';
 import type { ImplParts, SequentialParts } from '../parts.ts';
 import { sequentialParts } from '../sequential.ts';
 import { XenDomain } from './domain.ts';
@@ -29,8 +30,9 @@ export class Hypervisor {
     this.sequentialParts = sequentialParts(parts);
     const nrFrames = config.domains * config.pagesPerDomain;
     this.frames = new FrameTable(MFN_BASE, nrFrames);
-    const domains: XenDomain[] = [];
-    for (let d = 0; d < config.domains; d++) {
+    // Mapped from range (../arrays.ts), not pushed into a literal: an array literal V8 has
+    // pretenured would keep each dropped system's domains, so all of it, for a full collection.
+    this.domains = range(config.domains).map((d) => {
       const p2m = new Map<Gfn, Mfn>();
       for (let page = 0; page < config.pagesPerDomain; page++) {
         const mfn = initialMfn(config, d, page);
@@ -38,21 +40,18 @@ export class Hypervisor {
         this.frames.setOwner(mfn, d);
         this.frames.setRefs(mfn, PAGE_BASE_REFS);
       }
-      domains.push(
-        new XenDomain(
-          d,
-          d === 0,
-          config.pv === true,
-          config.pagesPerDomain + config.maxPagesSlack,
-          config.hostVaPages,
-          config.maxGrantFrames,
-          config.maxMaptrackFrames,
-          p2m,
-          vcpusOf(config),
-        ),
+      return new XenDomain(
+        d,
+        d === 0,
+        config.pv === true,
+        config.pagesPerDomain + config.maxPagesSlack,
+        config.hostVaPages,
+        config.maxGrantFrames,
+        config.maxMaptrackFrames,
+        p2m,
+        vcpusOf(config),
       );
-    }
-    this.domains = domains;
+    });
     this.l1Frames = l1Frames(config.domains, config.hostVaPages);
   }
 

@@ -26,7 +26,24 @@ function pause(action: LockPause['action'], mode: LockPause['mode'], lock: strin
   return { kind: 'lock', action, mode, lock };
 }
 
-/** A domain's three grant-lock pauses that need no ref, made once. */
+/** A domain's lock pauses: values that depend on the domain id alone, so every system shares
+ * one set per id. Why not one per system? A system would then make eight pause objects per
+ * domain that the sequential engines never read, and V8, seeing the Checker keep them alive,
+ * starts allocating them (and their neighbours) straight into the old generation, where each
+ * run's discarded system then costs a full collection's share. */
+export function domainLocks(dom: DomId): DomainLocks {
+  let locks = DOMAIN_LOCKS[dom];
+  if (locks === undefined) {
+    locks = new DomainLocks(dom);
+    DOMAIN_LOCKS[dom] = locks;
+  }
+  return locks;
+}
+
+const DOMAIN_LOCKS: (DomainLocks | undefined)[] = [];
+
+/** A domain's grant-lock, page_alloc and p2m pauses, and its active entries' (made on first
+ * use); get them through domainLocks. */
 export class DomainLocks {
   readonly grantReadLock: LockPause;
   readonly grantReadUnlock: LockPause;
@@ -73,7 +90,21 @@ export class DomainLocks {
   }
 }
 
-/** A domain's maptrack lock pauses (made once): maptrack:dN and one freelist lock per vCPU. */
+/** A domain's maptrack lock pauses, shared as domainLocks' are (by domain id and vCPU count). */
+export function maptrackLocks(dom: DomId, vcpus: number): MaptrackLocks {
+  const key = `${dom}:${vcpus}`;
+  let locks = MAPTRACK_LOCKS.get(key);
+  if (locks === undefined) {
+    locks = new MaptrackLocks(dom, vcpus);
+    MAPTRACK_LOCKS.set(key, locks);
+  }
+  return locks;
+}
+
+const MAPTRACK_LOCKS = new Map<string, MaptrackLocks>();
+
+/** A domain's maptrack lock pauses: maptrack:dN and one freelist lock per vCPU (get them
+ * through maptrackLocks). */
 export class MaptrackLocks {
   readonly maptrackLock: LockPause;
   readonly maptrackUnlock: LockPause;

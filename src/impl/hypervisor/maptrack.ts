@@ -5,10 +5,12 @@
 
 import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';
+import { filled } from '../arrays.ts';
 import { pausing, type Steps } from '../steps.ts';
 import { TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
-import { MaptrackLocks } from './locks.ts';
+import type { MaptrackLocks } from './locks.ts';
+import { maptrackLocks } from './locks.ts';
 
 /** INVALID_MAPTRACK_HANDLE (L542): same value as MAPTRACK_TAIL. */
 export const INVALID_MAPTRACK_HANDLE = MAPTRACK_TAIL;
@@ -42,9 +44,9 @@ export class MaptrackTable {
     dom: DomId = 0,
   ) {
     // grant_table_init_vcpu (L4035-4040): head = tail = MAPTRACK_TAIL
-    this.heads = Array.from({ length: vcpus }, () => MAPTRACK_TAIL);
-    this.tails = Array.from({ length: vcpus }, () => MAPTRACK_TAIL);
-    this.locks = vcpus > 1 ? new MaptrackLocks(dom, vcpus) : undefined;
+    this.heads = filled(vcpus, MAPTRACK_TAIL);
+    this.tails = filled(vcpus, MAPTRACK_TAIL);
+    this.locks = vcpus > 1 ? maptrackLocks(dom, vcpus) : undefined;
     this.buffer = new ArrayBuffer(0);
     this.u32 = new Uint32Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
@@ -142,6 +144,20 @@ export class MaptrackTable {
     this.buffer = buffer;
     this.u32 = new Uint32Array(buffer);
     this.u16 = new Uint16Array(buffer);
+    this.version = freshVersion();
+    this.touched.reset();
+  }
+
+  /** get_maptrack_handle's loop over the frame addFrame just published (L695-700): each entry
+   * from `first` links to the next handle and names `vcpu`. One write of the table, as each
+   * setter's would be: a fresh version, and the touch log starts over (the frame is new to
+   * every reader anyway). */
+  linkNewFrame(first: Handle, vcpu: number): void {
+    const u32 = this.u32;
+    for (let i = 0; i < MAPTRACK_PER_PAGE; i++) {
+      u32[(first + i) * 4] = first + i + 1;
+      u32[(first + i) * 4 + 2] = vcpu;
+    }
     this.version = freshVersion();
     this.touched.reset();
   }
@@ -261,10 +277,7 @@ export function* getMaptrackHandleWith(
 
   t.addFrame();
   const first = t.limit;
-  for (let i = 0; i < MAPTRACK_PER_PAGE; i++) {
-    t.setRef(first + i, first + i + 1);
-    t.setVcpu(first + i, curr); // L699
-  }
+  t.linkNewFrame(first, curr); // L695-700
   // Set the tail directly if this is the vCPU's first frame.
   if (t.tailOf(curr) === MAPTRACK_TAIL) t.setTail(curr, first + MAPTRACK_PER_PAGE - 1);
   t.limit += MAPTRACK_PER_PAGE;

@@ -6,6 +6,7 @@
 import { OWN_BYTES, flowLabel, labelOrigin, labelsWith, permitBit } from '../../model/flow.ts';
 import type { DomId, Mfn } from '../../ops/op.ts';
 import { PAGE_SIZE } from '../../xen/abi.ts';
+import { filled } from '../arrays.ts';
 import { freshVersion } from '../version.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
@@ -66,10 +67,11 @@ export class FrameTable {
     this.count = new Uint32Array(this.buffer, nrFrames * 4, nrFrames);
     this.writableTypeCount = new Uint32Array(this.buffer, nrFrames * 8, nrFrames);
     this.permits = new Uint32Array(this.buffer, nrFrames * 12, nrFrames);
-    this.labels = new Array<readonly number[] | undefined>(nrFrames).fill(undefined);
-    this.pages = new Array<Uint8Array | undefined>(nrFrames).fill(undefined);
-    this.frozen = new Array<boolean>(nrFrames).fill(false);
-    this.pageVersions = new Array<number>(nrFrames).fill(0);
+    // filled (../arrays.ts), not new Array: no allocation site that V8 may pretenure.
+    this.labels = filled<readonly number[] | undefined>(nrFrames, undefined);
+    this.pages = filled<Uint8Array | undefined>(nrFrames, undefined);
+    this.frozen = filled(nrFrames, false);
+    this.pageVersions = filled(nrFrames, 0);
   }
 
   /** The bytes of a frame for reading (undefined: all zero, or not a frame). */

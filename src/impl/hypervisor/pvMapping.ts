@@ -31,8 +31,21 @@ export interface L1Frame {
   readonly slots: number;
 }
 
-/** Every domain's L1 frames, by MFN: fixed for the life of the system (configDefaults.ts). */
+/** Every domain's L1 frames, by MFN: fixed for the life of the system (configDefaults.ts),
+ * and the same for every system of the same bounds, which share one map. */
 export function l1Frames(domains: number, hostVaPages: number): ReadonlyMap<Mfn, L1Frame> {
+  const key = `${domains}:${hostVaPages}`;
+  let frames = L1_FRAMES.get(key);
+  if (frames === undefined) {
+    frames = makeL1Frames(domains, hostVaPages);
+    L1_FRAMES.set(key, frames);
+  }
+  return frames;
+}
+
+const L1_FRAMES = new Map<string, ReadonlyMap<Mfn, L1Frame>>();
+
+function makeL1Frames(domains: number, hostVaPages: number): ReadonlyMap<Mfn, L1Frame> {
   const frames = new Map<Mfn, L1Frame>();
   for (let d = 0; d < domains; d++) {
     for (let i = 0; i < l1TableCount(hostVaPages); i++) {
