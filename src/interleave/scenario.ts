@@ -3,7 +3,7 @@
 // calls and hypercalls, racing one another at the impl's pauses (src/impl/steps.ts).
 
 import type { DomId, Op } from '../ops/op.ts';
-import { unreachable } from '../ops/op.ts';
+import { actingDomain } from '../ops/op.ts';
 
 export interface ActorProgram {
   /** The domain whose vCPU this actor is; every op of the program acts for it. */
@@ -36,33 +36,6 @@ export interface Scenario {
 
 /** The most actors a run may have. */
 export const MAX_ACTORS = 4;
-
-/** The domain an op acts for: the guest whose library call it is, or the hypercall's caller. */
-export function actingDomain(op: Op): DomId {
-  switch (op.kind) {
-    case 'grant_access':
-    case 'end_access':
-    case 'grant_transfer':
-    case 'end_transfer':
-    case 'raw_write':
-    case 'write_page':
-    case 'read_page':
-    case 'write_mapped':
-    case 'read_mapped':
-      return op.dom;
-    case 'map_grant_ref':
-    case 'unmap_grant_ref':
-    case 'transfer':
-    case 'setup_table':
-    case 'query_size':
-    case 'unmap_and_replace':
-    case 'copy':
-    case 'swap_grant_ref':
-      return op.caller;
-    default:
-      return unreachable(op);
-  }
-}
 
 /** Why `scenario` cannot run with `domains` domains of `vcpus` vCPUs each, or null. Each actor
  * is one vCPU: two actors may be two vCPUs of one domain, never the same one. */

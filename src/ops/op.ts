@@ -250,9 +250,14 @@ export const OP_KINDS: readonly OpKind[] = [
   'copy',
 ];
 
+/** A GNTTABOP_* sub-op (issued by `caller`), as against a guest-library call (of `dom`). */
+export function isHypercall(op: Op): op is HypercallOp {
+  return 'caller' in op;
+}
+
 /** The domain on whose behalf an op runs (the guest, or the hypercall's caller). */
 export function actingDomain(op: Op): DomId {
-  return 'caller' in op ? op.caller : op.dom;
+  return isHypercall(op) ? op.caller : op.dom;
 }
 
 /** For the `never` arm of an exhaustive switch over op kinds. */

@@ -103,24 +103,3 @@ function renderStates(model: ModelState, impl: ModelState, heads: [string, strin
   if (same > 0) lines.push(`  (${same} identical line${same === 1 ? '' : 's'} not shown)`);
   return lines;
 }
-
-export function renderCoverage(
-  coverage: ReadonlyMap<string, number>,
-  expected: readonly string[],
-): string[] {
-  const byOp = new Map<string, [string, number][]>();
-  for (const key of new Set([...coverage.keys(), ...expected])) {
-    const [op = '', status = ''] = key.split(':');
-    const list = byOp.get(op) ?? [];
-    list.push([status, coverage.get(key) ?? 0]);
-    byOp.set(op, list);
-  }
-  const width = Math.max(...[...byOp.keys()].map((k) => k.length));
-  return [...byOp.entries()].map(
-    ([op, statuses]) =>
-      `  ${pad(op, width)}  ${statuses
-        .sort((a, b) => b[1] - a[1])
-        .map(([s, n]) => (n === 0 ? `${s} NEVER` : `${s} ${n}`))
-        .join(' · ')}`,
-  );
-}

@@ -3,8 +3,8 @@
 // target with both results. Pure: the page (./html.ts) only draws what this computes.
 
 import type { Op } from '../ops/op.ts';
-import { unreachable } from '../ops/op.ts';
-import { actingDomain, actorName } from '../interleave/scenario.ts';
+import { actingDomain, isHypercall } from '../ops/op.ts';
+import { actorName } from '../interleave/scenario.ts';
 
 export interface Lane {
   /** `d1`, `a0` (an actor of an interleaved run) or `xen`. */
@@ -57,31 +57,10 @@ export function lanesOf(
 /** Where an op's arrow goes: a hypercall to Xen; granting access or a transfer slot to the
  * grantee (the entry is written for it); every other guest-library call to the guest itself. */
 export function opTarget(op: Op, domains: number): string {
-  switch (op.kind) {
-    case 'grant_access':
-    case 'grant_transfer':
-      // A grantee that does not exist (a guest may name any domid) has no lane: a self-arrow.
-      return op.grantee >= 0 && op.grantee < domains ? `d${op.grantee}` : `d${op.dom}`;
-    case 'end_access':
-    case 'end_transfer':
-    case 'raw_write':
-    case 'write_page':
-    case 'read_page':
-    case 'write_mapped':
-    case 'read_mapped':
-      return `d${op.dom}`;
-    case 'map_grant_ref':
-    case 'unmap_grant_ref':
-    case 'transfer':
-    case 'setup_table':
-    case 'query_size':
-    case 'unmap_and_replace':
-    case 'copy':
-    case 'swap_grant_ref':
-      return XEN_LANE;
-    default:
-      return unreachable(op);
-  }
+  if (isHypercall(op)) return XEN_LANE;
+  // A grantee that does not exist (a guest may name any domid) has no lane: a self-arrow.
+  const grantee = op.kind === 'grant_access' || op.kind === 'grant_transfer' ? op.grantee : op.dom;
+  return grantee >= 0 && grantee < domains ? `d${grantee}` : `d${op.dom}`;
 }
 
 /** A step of a sequential run, as replay computed it. */
