@@ -161,11 +161,14 @@ function interleavedView(trace: Trace, title: string, fault: Fault | undefined):
     'setup',
   );
   const panels: StatePanel[] = [statePanel({ step: 0, previous: null, state: setup.initialState })];
+  // Setup panels show the model's states (abstract(impl) beside them), so what changed is
+  // measured model to model; the schedule's panels show abstract(impl), from the last one's.
   let previous: ModelState = setup.initialState;
   setup.steps.forEach((s, i) => {
     panels.push(statePanel({ step: i + 1, previous, state: s.modelState, impl: s.implState }));
-    previous = s.implState;
+    previous = s.modelState;
   });
+  previous = setup.steps.at(-1)?.implState ?? setup.initialState;
 
   // The schedule, stepped again to see abstract(impl) after every step (no model state exists
   // between the linearization points of racing ops).

@@ -1,8 +1,9 @@
 // The harness's power must not depend on the seed: every catalogued fault is caught on each of
-// seeds 1..50 (plus one fresh, printed seed) within a budget smaller than the suites' default,
-// through the kill report's attemptSuite (src/faults/sweep.ts), without shrinking. A seed that
-// escapes means a generator lost power on some path (docs/faults.md, "Power sweep"); fix the
-// generators, not this budget. `npm run faults:sweep` runs seeds 1..500 on the default budget.
+// seeds 1..50 within a fifth of the suites' default budget, and on one fresh, printed seed within
+// the default budget, through the kill report's attemptSuite (src/faults/sweep.ts), without
+// shrinking. A pinned seed that escapes means a generator lost power on some path (docs/faults.md,
+// "Power sweep"); fix the generators, not this budget. `npm run faults:sweep` runs seeds 1..500
+// on the default budget.
 import { describe, expect, it } from 'vitest';
 import { FAULTS } from '../../src/faults/index.ts';
 import { sweepFault } from '../../src/faults/sweep.ts';

@@ -265,9 +265,13 @@ async function runAgainst(
         summaries[summaries.length - 1] = { ...summary, tracePath };
         say(`trace written: ${tracePath}`);
         say(`reproduce:     npx grantcheck replay ${tracePath}`);
-        const { viewPathOf, writeTraceView } = await import('../../view/index.ts');
-        if (tryWrite(io, 'view', viewPathOf(tracePath), () => writeTraceView(tracePath)))
-          say(`view:          ${viewPathOf(tracePath)}`);
+        // The page replays the trace against the built-in impl (and its fault): for another
+        // subject it would show the built-in impl's states, not the ones that failed.
+        if (flags.subject === undefined) {
+          const { viewPathOf, writeTraceView } = await import('../../view/index.ts');
+          if (tryWrite(io, 'view', viewPathOf(tracePath), () => writeTraceView(tracePath)))
+            say(`view:          ${viewPathOf(tracePath)}`);
+        }
         const db = parsed.failures;
         if (db && tryWrite(io, 'kept failure', db, () => keepFailure(db, subject.name, trace))) {
           say(`kept in:       ${subjectDir(db, subject.name)} (replayed first by the next run)`);

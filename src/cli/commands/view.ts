@@ -2,6 +2,7 @@
 // file (src/view), beside the trace unless --out says where, and print its path. A trace that
 // cannot be read, parsed or run is one line and exit 2, and nothing is written.
 
+import { resolve } from 'node:path';
 import { clipText } from '../../input/index.ts';
 import { writeFileAtomic } from '../../output/files.ts';
 import { renderViewHtml } from '../../view/html.ts';
@@ -21,6 +22,9 @@ export function viewCommand(file: string, flags: ViewFlags, io: Io): CliOutcome 
     return { kind: 'usage', message: `${clipText(file, 60)}: ${clipText(loaded.error, 190)}` };
   }
   const out = chosen ?? viewPathOf(file);
+  if (resolve(out) === resolve(file)) {
+    return { kind: 'usage', message: `--out ${clipText(out, 60)} is the trace itself` };
+  }
   const html = renderViewHtml(loaded.view);
   const error = writeError(() => writeFileAtomic(out, html));
   if (error) return { kind: 'usage', message: `cannot write ${clipText(out, 60)}: ${error}` };

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -39,6 +40,16 @@ describe('grantcheck view', () => {
     const r = await cli('view', fixture, '--out', out);
     expect(r.code).toBe(0);
     expect(existsSync(out)).toBe(true);
+  });
+
+  it('--out naming the trace itself is refused, and the trace is kept', async () => {
+    const trace = join(tmp, 'self.json');
+    copyFileSync(fixture, trace);
+    const before = readFileSync(trace, 'utf8');
+    const r = await cli('view', trace, '--out', trace);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/self\.json is the trace itself\n$/);
+    expect(readFileSync(trace, 'utf8')).toBe(before);
   });
 
   describe('bad input: one line, exit 2, nothing written', () => {
