@@ -16,7 +16,9 @@ export const EXIT_CODES: Readonly<Record<CliOutcome['kind'], number>> = {
   limit: 4,
 };
 
-/** Ctrl-C during a long command (the shell's 128 + SIGINT): the figures so far on stderr. */
+/** Ctrl-C during a long command (the shell's 128 + SIGINT): the figures so far on stderr. A
+ * command that does not answer within 2 s (no progress update: a long shrink) is ended by
+ * SIGTERM instead (src/cli/progress.ts): exit status 143, no figures. */
 export const EXIT_INTERRUPTED = 130;
 
 export const EXIT_CODE_HELP = `Exit codes:

@@ -4,11 +4,13 @@
 // Why a watcher process? The searches are synchronous loops: a SIGINT handler in this process
 // runs only once the loop ends. The watcher (same process group, so it gets the terminal's
 // SIGINT too) leaves a mark that update() polls; if no update() comes within 2 s (a long
-// shrink), it ends this process with SIGTERM. Traces are written whole or not at all
-// (src/output/files.ts: a temporary name, then rename), so an interrupt leaves no half file.
+// shrink), it deletes the mark and ends this process with SIGTERM (exit 143, no figures). The
+// mark lives in a directory of this process's own (mkdtemp), never a name a later process with
+// the same PID could meet. Traces are written whole or not at all (src/output/files.ts: a
+// temporary name, then rename), so an interrupt leaves no half file.
 
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,35 +32,51 @@ const QUIET: Progress = { active: false, update: () => {}, stop: () => {} };
 /** Set by tests: watch for Ctrl-C without a terminal (no bar is drawn). */
 const WATCH_ENV = 'GRANTCHECK_WATCH_INTERRUPT';
 
-/** The watcher: on SIGINT it creates `mark`, then after 2 s ends `pid` (SIGTERM) if still
- * there; it exits when its parent does. */
+/** The watcher, given its mark directory and this process's PID: on SIGINT it creates the mark;
+ * if the mark is still there 2 s later, it deletes the directory, then ends `pid` (SIGTERM: no
+ * 'exit' handler runs there). When `pid` is gone (killed by a signal, say) it deletes the
+ * directory and exits. */
 const WATCHER = `
-const [mark, pid] = process.argv.slice(1);
+const fs = require('node:fs');
+const [dir, pid] = process.argv.slice(1);
+const mark = require('node:path').join(dir, 'interrupt');
+const clear = () => fs.rmSync(dir, { recursive: true, force: true });
 process.on('SIGINT', () => {
-  require('node:fs').writeFileSync(mark, '');
-  setTimeout(() => { try { process.kill(Number(pid), 'SIGTERM'); } catch {} process.exit(0); }, 2000);
+  fs.writeFileSync(mark, '');
+  setTimeout(() => {
+    if (!fs.existsSync(mark)) return;
+    clear();
+    try { process.kill(Number(pid), 'SIGTERM'); } catch {}
+    process.exit(0);
+  }, 2000);
 });
-setInterval(() => { try { process.kill(Number(pid), 0); } catch { process.exit(0); } }, 500);
+setInterval(() => { try { process.kill(Number(pid), 0); } catch { clear(); process.exit(0); } }, 500);
 `;
 
 let watcher: { readonly mark: string } | undefined;
-/** What an interrupt prints and does: the latest progress's (run starts one per suite). */
-let onInterrupt: () => void = () => process.exit(EXIT_INTERRUPTED);
+/** The SIGINT listener of the progress running now (run starts one per suite). Only while one
+ * runs: otherwise Ctrl-C is Node's plain one (the process ends by SIGINT). */
+let listener: (() => void) | undefined;
 
-/** Start the watcher once per process; a SIGINT met while the loop is idle ends it too. */
+function listen(on: (() => void) | undefined): void {
+  if (listener) process.off('SIGINT', listener);
+  listener = on;
+  if (on) process.on('SIGINT', on);
+}
+
+/** Start the watcher once per process; its mark is in a fresh directory of this process's. */
 function watchInterrupt(): { readonly mark: string } {
   if (watcher) return watcher;
-  const mark = join(tmpdir(), `grantcheck-interrupt-${process.pid}`);
-  const child = spawn(process.execPath, ['-e', WATCHER, mark, String(process.pid)], {
+  const dir = mkdtempSync(join(tmpdir(), 'grantcheck-interrupt-'));
+  const child = spawn(process.execPath, ['-e', WATCHER, dir, String(process.pid)], {
     stdio: 'ignore',
   });
   child.unref();
-  process.on('SIGINT', () => onInterrupt());
   process.on('exit', () => {
     child.kill();
-    rmSync(mark, { force: true });
+    rmSync(dir, { recursive: true, force: true });
   });
-  watcher = { mark };
+  watcher = { mark: join(dir, 'interrupt') };
   return watcher;
 }
 
@@ -98,8 +116,8 @@ export function startProgress(
     process.stderr.write(`\ngrantcheck: interrupted; so far ${figures()}\n`);
     process.exit(EXIT_INTERRUPTED);
   };
-  onInterrupt = interrupted;
   const w = watchInterrupt();
+  listen(interrupted);
   if (!io.interactive) process.stderr.write('grantcheck: watching for Ctrl-C\n'); // tests wait for it
   bar?.start(opts.total ?? 0, 0, { rate: 0, note: '' });
   return {
@@ -115,6 +133,10 @@ export function startProgress(
       }
     },
     stop() {
+      // A Ctrl-C whose mark no update() saw still counts; after this, Ctrl-C (while run
+      // writes its trace, say) is a plain one and prints no stale figures.
+      if (existsSync(w.mark)) interrupted();
+      listen(undefined);
       bar?.stop();
     },
   };

@@ -1,6 +1,7 @@
 // Ctrl-C on a long command: the figures so far on stderr, exit 130 (EXIT_INTERRUPTED), no trace
 // written. Without a terminal no bar is drawn; GRANTCHECK_WATCH_INTERRUPT=1 turns the watcher
-// on, and the SIGINT goes to the whole process group, as a terminal's Ctrl-C does.
+// on, and the SIGINT goes to the whole process group, as a terminal's Ctrl-C does. Each child
+// gets a TMPDIR of its own, so that the watcher's mark can be looked for afterwards.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,26 +9,52 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
+const cli = ['--import', 'tsx', join(root, 'bin', 'grantcheck.ts')];
 
-it('explore interrupted mid-search: figures so far, exit 130, nothing written', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'grantcheck-interrupt-'));
-  const argv = ['--import', 'tsx', join(root, 'bin', 'grantcheck.ts'), 'explore'];
-  const child = spawn(
-    process.execPath,
-    [...argv, '--domains', '2', '--refs', '2', '--frames', '4', '--out', out],
-    {
-      cwd: root,
-      detached: true, // its own process group, which the SIGINT below goes to
-      env: { ...process.env, GRANTCHECK_WATCH_INTERRUPT: '1' },
-    },
-  );
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
+/** A grantcheck child watching for Ctrl-C, in its own process group; its stderr so far. */
+function start(args: readonly string[], tmp: string, command = process.execPath) {
+  const child = spawn(command, args, {
+    cwd: root,
+    detached: true, // its own process group, which a SIGINT to -pid goes to
+    env: { ...process.env, GRANTCHECK_WATCH_INTERRUPT: '1', TMPDIR: tmp },
   });
+  const run = { err: '', code: new Promise<number | null>((done) => child.on('close', done)) };
+  child.stderr.on('data', (d: Buffer) => {
+    run.err += d.toString();
+  });
+  return { child, run };
+}
+
+const marks = (tmp: string) => readdirSync(tmp).filter((f) => f.startsWith('grantcheck-'));
+
+it('explore interrupted before its violation: figures so far, exit 130, no trace', async () => {
+  // Run to the end, this search finds a result mismatch at depth 4 and writes its trace
+  // (docs/faults.md: xsa-234's explorer length); with the full alphabet, two refs and two
+  // pages that takes ~65 000 states, seconds even on a quiet machine.
+  const tmp = mkdtempSync(join(tmpdir(), 'grantcheck-test-'));
+  const out = mkdtempSync(join(tmp, 'traces-'));
+  const { child, run } = start(
+    [
+      ...cli,
+      'explore',
+      '--model',
+      'xen',
+      '--alphabet',
+      'full',
+      '--refs',
+      '2',
+      '--pages',
+      '2',
+      '--fault',
+      'xsa-234-pte-flags-unchecked',
+      '--out',
+      out,
+    ],
+    tmp,
+  );
   await new Promise<void>((ready) => {
     const check = setInterval(() => {
-      if (err.includes('watching for Ctrl-C')) {
+      if (run.err.includes('watching for Ctrl-C')) {
         clearInterval(check);
         ready();
       }
@@ -35,8 +62,23 @@ it('explore interrupted mid-search: figures so far, exit 130, nothing written', 
   });
   await new Promise((r) => setTimeout(r, 1500)); // the watcher process starts
   process.kill(-(child.pid ?? 0), 'SIGINT');
-  const code = await new Promise<number | null>((done) => child.on('close', done));
-  expect(err).toMatch(/grantcheck: interrupted; so far explore: \d+ states in [\d.]+ s/);
+  const code = await run.code;
+  expect(run.err).toMatch(/grantcheck: interrupted; so far explore: \d+ states in [\d.]+ s/);
   expect(code).toBe(130);
   expect(readdirSync(out)).toEqual([]);
+  expect(marks(tmp)).toEqual([]); // the mark's directory went with the process
+}, 60_000);
+
+it('a mark left by an earlier process with this PID does not interrupt a fresh run', async () => {
+  // The old mark's name, `$TMPDIR/grantcheck-interrupt-<pid>`, planted by the shell that then
+  // becomes grantcheck (exec keeps the PID). A time budget keeps the search running past its
+  // first progress update (one a second), which looks for the mark.
+  const tmp = mkdtempSync(join(tmpdir(), 'grantcheck-test-'));
+  const script = 'touch "$TMPDIR/grantcheck-interrupt-$$" && exec "$0" "$@"';
+  const args = ['explore', '--domains', '2', '--refs', '2', '--frames', '4', '--time-budget', '3'];
+  const { child, run } = start(['-c', script, process.execPath, ...cli, ...args], tmp, 'sh');
+  const code = await run.code;
+  expect(run.err).not.toContain('interrupted');
+  expect(code).toBe(4); // the time bound
+  expect(marks(tmp)).toEqual([`grantcheck-interrupt-${child.pid}`]); // only the planted one
 }, 60_000);
