@@ -27,7 +27,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   2  bad usage or input (flags, config, trace file)
   3  internal error in grantcheck
   4  an exhaustive search stopped at a bound before finishing
-  130  interrupted (Ctrl-C): the figures so far on stderr, no trace written`;
+  130  interrupted (Ctrl-C): the figures so far on stderr, no trace written
+  143  no answer to Ctrl-C within 2 s: ended by SIGTERM, no figures, no trace written`;
 
 export function usage(message: string): CliOutcome {
   return { kind: 'usage', message };
