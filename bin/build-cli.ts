@@ -15,7 +15,7 @@ const outdir = join(root, 'dist', 'cli');
 /** What the bundle holds besides grantcheck's own code: kept in every chunk's header. */
 const NOTICE =
   '// grantcheck command line, bundled by esbuild from src/cli/main.ts with its dependencies\n' +
-  '// commander, fast-check, pure-rand, zod, cli-table3 and cli-progress with their own\n' +
+  '// commander, fast-check, pure-rand, zod and cli-progress with their own\n' +
   '// dependencies (each MIT licensed; their licence texts are in their packages, which npm\n' +
   '// installs as dependencies of grantcheck).';
 
