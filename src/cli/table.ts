@@ -7,7 +7,7 @@
 // cell) in 28 s, where padding the fitted lines here takes a millisecond. Widths are counted in
 // UTF-16 units: every character grantcheck prints (→ · ≠ ✗ ×) is one column wide.
 
-import { elideMiddle } from '../interleave/columns.ts';
+import { elideMiddle } from '../report/render.ts';
 
 export interface Column {
   readonly header: string;

@@ -3,6 +3,7 @@
 // or lock it went through, the flags of the entry after it, the result when its op returned).
 
 import { escapeText } from '../input/index.ts';
+import { elideMiddle } from '../report/render.ts';
 import type { Pause } from '../impl/index.ts';
 import { formatOp, formatResult } from '../ops/text.ts';
 import type { StepEvent } from './run.ts';
@@ -55,12 +56,4 @@ export function renderColumns(
     lines.push(`${mark}${String(i + 1).padStart(3)} | ${cells.join(' | ')}`.trimEnd());
   });
   return lines;
-}
-
-/** `text` in at most `width` characters: the middle replaced by '…' when it is longer. */
-export function elideMiddle(text: string, width: number): string {
-  if (text.length <= width) return text;
-  const head = Math.ceil((width - 1) / 2);
-  const tail = width - 1 - head;
-  return `${text.slice(0, head)}…${tail > 0 ? text.slice(text.length - tail) : ''}`;
 }

@@ -103,3 +103,11 @@ function renderStates(model: ModelState, impl: ModelState, heads: [string, strin
   if (same > 0) lines.push(`  (${same} identical line${same === 1 ? '' : 's'} not shown)`);
   return lines;
 }
+
+/** `text` in at most `width` characters: the middle replaced by '…' when it is longer. */
+export function elideMiddle(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const head = Math.ceil((width - 1) / 2);
+  const tail = width - 1 - head;
+  return `${text.slice(0, head)}…${tail > 0 ? text.slice(text.length - tail) : ''}`;
+}
