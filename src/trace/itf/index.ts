@@ -145,19 +145,29 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A variant `{tag, value}` read as the JSON object `{kind: tag, ...value}`, then checked by
- * the op's or result's own schema. */
+/** A variant `{tag, value}` read as the JSON object `{kind: tag, ...value}` and checked by the
+ * op's or result's own schema, whose first problem is named by its path in the variant (`kind`
+ * is the tag). */
 const kindVariant = <T>(schema: z.ZodType<T, unknown>) =>
-  z
-    .strictObject({ tag: z.string(), value: ItfJsonSchema })
-    .transform((v, ctx): unknown => {
-      if (!isRecord(v.value)) {
-        ctx.addIssue({ code: 'custom', message: 'expected a record', path: ['value'] });
-        return z.NEVER;
-      }
-      return { ...v.value, kind: v.tag };
-    })
-    .pipe(schema);
+  z.strictObject({ tag: z.string(), value: ItfJsonSchema }).transform((v, ctx): T => {
+    if (!isRecord(v.value)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a record', path: ['value'] });
+      return z.NEVER;
+    }
+    const parsed = schema.safeParse({ ...v.value, kind: v.tag });
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const [first, ...rest] = issue?.path ?? [];
+    const path =
+      first === 'kind' ? ['tag'] : first === undefined ? ['value'] : ['value', first, ...rest];
+    const unknown = issue?.code === 'unrecognized_keys' ? [issue.keys[0] ?? ''] : [];
+    ctx.addIssue({
+      code: 'custom',
+      message: issue?.code === 'unrecognized_keys' ? 'unknown key' : (issue?.message ?? 'invalid'),
+      path: [...path, ...unknown],
+    });
+    return z.NEVER;
+  });
 
 /** The model state's variables, joined into a StateJson (checked by its schema afterwards). */
 const StateVarsSchema = z.strictObject(STATE_VAR_SHAPE).transform(stateFromItf);
@@ -210,29 +220,17 @@ const StepStateSchema = stateSchema(
 
 const HeaderSchema = TraceSchema.omit({ initialState: true, steps: true });
 
-const ItfTraceSchema = z
-  .strictObject({
-    '#meta': z.looseObject({ grantcheck: HeaderSchema }),
-    params: z.array(z.string()).max(0, 'grantcheck writes no params').optional(),
-    vars: z
-      .array(z.string())
-      .refine(
-        (vars) => vars.length === ITF_VARS.length && ITF_VARS.every((v) => vars.includes(v)),
-        `expected the variables ${ITF_VARS.join(', ')}`,
-      ),
-    states: z.tuple([InitialStateSchema], StepStateSchema),
-  })
-  .superRefine((itf, ctx) => {
-    itf.states.forEach((s, i) => {
-      if (s.meta.index !== i) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected index ${i}: states are in order`,
-          path: ['states', i, '#meta', 'index'],
-        });
-      }
-    });
-  });
+const ItfTraceSchema = z.strictObject({
+  '#meta': z.looseObject({ grantcheck: HeaderSchema }),
+  params: z.array(z.string()).max(0, 'grantcheck writes no params').optional(),
+  vars: z
+    .array(z.string())
+    .refine(
+      (vars) => vars.length === ITF_VARS.length && ITF_VARS.every((v) => vars.includes(v)),
+      `expected the variables ${ITF_VARS.join(', ')}`,
+    ),
+  states: z.tuple([InitialStateSchema], StepStateSchema),
+});
 
 /** The path of a field of the rebuilt trace, as the ITF file names it. */
 export function itfPathOf(error: string): string {
@@ -270,6 +268,13 @@ export function itfToTraceJson(value: unknown): InputResult<unknown> {
   const parsed = validate(ItfTraceSchema, value);
   if (!parsed.ok) return parsed;
   const itf = parsed.value;
+  const misplaced = itf.states.findIndex((s, i) => s.meta.index !== i);
+  if (misplaced >= 0) {
+    return {
+      ok: false,
+      error: `states.${misplaced}["#meta"].index: expected ${misplaced}, got ${itf.states[misplaced]?.meta.index}: states are in order`,
+    };
+  }
   const [initial, ...steps] = itf.states;
   // The states' parts are decoded; their ranges and pages' normal form are StateJsonSchema's.
   const checked = (
