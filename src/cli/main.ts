@@ -14,6 +14,16 @@ import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
 import { UsageError } from './options.ts';
 import { SubjectError } from '../subject/subject.ts';
 
+/** --format on the commands that write traces (docs/trace-format.md, "ITF"). */
+function formatOption(commander: typeof Commander): Commander.Option {
+  return new commander.Option(
+    '--format <format>',
+    "trace file format: grantcheck's own (json) or the Informal Trace Format of Apalache and Quint (itf, written as .itf.json)",
+  )
+    .choices(['json', 'itf'])
+    .default('json');
+}
+
 /** The default of every `--out` as help shows it; the commands apply options.ts's
  * DEFAULT_TRACE_DIR themselves (a CLI test keeps the two equal). */
 const TRACE_DIR_HELP = 'grantcheck-traces';
@@ -46,6 +56,7 @@ function buildProgram(
     .option('--domains <n>', 'number of domains (default 3)')
     .option('--vcpus <n>', 'vCPUs per domain, 1 to 4 (default 1): per-vCPU maptrack free lists')
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
+    .addOption(formatOption(commander))
     .option('--fault <id>', 'run against a deliberately broken impl (see: grantcheck list)')
     .option(
       '--subject <command>',
@@ -110,6 +121,7 @@ function buildProgram(
     .option('--budget <runs>', "random runs per suite (default: the suite's budget)")
     .option('--seed <n>', 'seed for the random generator (default 1, fixed)')
     .option('--out <dir>', 'where to write the traces of caught faults', TRACE_DIR_HELP)
+    .addOption(formatOption(commander))
     .option('--explore-time <s>', 'seconds of exhaustive search per fault, 0 for none (default 3)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) =>
@@ -179,6 +191,7 @@ function buildProgram(
     )
     .option('--replay <file>', 'replay a core trace written by explore')
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
+    .addOption(formatOption(commander))
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (opts: ExploreFlags) =>
       settle(await (await import('./commands/explore.ts')).exploreCommand(opts, io)),

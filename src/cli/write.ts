@@ -3,6 +3,14 @@
 
 import type { Io } from './outcome.ts';
 
+/** The name of a trace file: `stem.json` in grantcheck's own format, `stem.itf.json` in the
+ * Informal Trace Format (--format itf), which writeTrace (src/trace/io.ts) chooses by this name.
+ * Why not import ITF_EXTENSION? Start-up: this module is on every command's path, the ITF codec
+ * loads zod (a test keeps the two equal). */
+export function traceFileName(stem: string, format: string | undefined): string {
+  return `${stem}${format === 'itf' ? '.itf.json' : '.json'}`;
+}
+
 /** Run `write`; return why it failed (the errno code), or null. */
 export function writeError(write: () => void): string | null {
   try {

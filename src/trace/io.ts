@@ -1,6 +1,7 @@
 // Reading and writing trace files. Loading validates everything and names the first bad field;
 // writing goes through writeFileAtomic, so a trace is either complete or absent, never
-// half-written.
+// half-written. A file in the Informal Trace Format (./itf/) is read and written the same way:
+// by its content when read, by its name (`.itf.json`) when written.
 
 import { quote, readJsonFile, TRACE_LIMITS, validate } from '../input/index.ts';
 import { writeFileAtomic } from '../output/files.ts';
@@ -8,13 +9,30 @@ import { opProblem } from '../ops/schema.ts';
 import type { Trace } from './format.ts';
 import { TRACE_FORMAT, TRACE_VERSION, TraceSchema } from './format.ts';
 import { migrateTrace, OLDEST_TRACE_VERSION } from './migrate.ts';
+import {
+  isItf,
+  ITF_EXTENSION,
+  itfPathOf,
+  itfToTraceJson,
+  serialiseItf,
+  traceToItf,
+} from './itf/index.ts';
 
 export type LoadResult =
   { readonly ok: true; readonly trace: Trace } | { ok: false; error: string };
 
-/** Validate an already-parsed JSON value as a trace (of this version, or of an earlier one,
- * migrated first: ./migrate.ts). */
+/** Validate an already-parsed JSON value as a trace: grantcheck's own format (of this version,
+ * or of an earlier one, migrated first: ./migrate.ts), or an ITF trace that grantcheck wrote
+ * (./itf/), whose problems are named by their path in the ITF file. */
 export function parseTrace(original: unknown): LoadResult {
+  if (!isItf(original)) return parseOwnTrace(original);
+  const rebuilt = itfToTraceJson(original);
+  if (!rebuilt.ok) return { ok: false, error: `ITF: ${rebuilt.error}` };
+  const parsed = parseOwnTrace(rebuilt.value);
+  return parsed.ok ? parsed : { ok: false, error: `ITF: ${itfPathOf(parsed.error)}` };
+}
+
+function parseOwnTrace(original: unknown): LoadResult {
   const value = migrateTrace(original);
   if (typeof value === 'object' && value !== null && 'format' in value) {
     if (value.format !== TRACE_FORMAT) {
@@ -81,7 +99,11 @@ export function serialiseTrace(trace: Trace): string {
   return `${JSON.stringify(trace, null, 1)}\n`;
 }
 
-/** Write `trace` to `path` whole or not at all (src/output/files.ts). */
+/** Write `trace` to `path` whole or not at all (src/output/files.ts): as ITF when the name
+ * ends in `.itf.json`, in grantcheck's own format otherwise. */
 export function writeTrace(path: string, trace: Trace): void {
-  writeFileAtomic(path, serialiseTrace(trace));
+  writeFileAtomic(
+    path,
+    path.endsWith(ITF_EXTENSION) ? serialiseItf(traceToItf(trace)) : serialiseTrace(trace),
+  );
 }

@@ -28,7 +28,7 @@ import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
-import { tryWrite } from '../write.ts';
+import { traceFileName, tryWrite } from '../write.ts';
 
 /** What --model xen needs and the core model does not. Why imported only then? Start-up: the
  * core path (the common run, issue 13) loads neither the Xen-level model, the impl and its
@@ -89,6 +89,8 @@ export interface ExploreFlags {
   readonly fault?: string;
   readonly subject?: string;
   readonly out?: string;
+  /** json or itf: the Xen-level trace's format (traceFileName); a core trace has its own. */
+  readonly format?: string;
   readonly json?: boolean;
   readonly replay?: string;
 }
@@ -262,6 +264,7 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     ['--extensions', flags.extensions],
     ['--max-pages-slack', flags.maxPagesSlack],
     ['--kinds', flags.kinds],
+    ['--format itf', flags.format === 'itf' ? flags.format : undefined],
   ] as const) {
     if (set !== undefined) throw new UsageError(`${flag} applies to --model xen only`);
   }
@@ -560,7 +563,10 @@ async function exploreXenAgainst(
   });
   const file = join(
     flags.out ?? DEFAULT_TRACE_DIR,
-    `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${request.preset ? `-${request.preset}` : ''}${fault ? `-${fault.id}` : ''}.json`,
+    traceFileName(
+      `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${request.preset ? `-${request.preset}` : ''}${fault ? `-${fault.id}` : ''}`,
+      flags.format,
+    ),
   );
   return report(io, flags, {
     model: name,

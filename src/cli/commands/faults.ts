@@ -30,7 +30,7 @@ import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
 import { startProgress } from '../progress.ts';
 import { columnsTable, widthOf } from '../views.ts';
-import { tryWrite } from '../write.ts';
+import { traceFileName, tryWrite } from '../write.ts';
 import { DEFAULT_TRACE_DIR } from './run.ts';
 
 export interface FaultsFlags {
@@ -38,6 +38,8 @@ export interface FaultsFlags {
   readonly budget?: string;
   readonly seed?: string;
   readonly out?: string;
+  /** json or itf: the trace files' format (traceFileName). */
+  readonly format?: string;
   readonly json?: boolean;
   readonly exploreTime?: string;
 }
@@ -186,7 +188,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       races.push(race);
       const found = race.exhaustive.failure;
       if (found && fault.race) {
-        const path = join(outDir, `fault-${fault.id}.json`);
+        const path = join(outDir, traceFileName(`fault-${fault.id}`, flags.format));
         const trace = buildInterleavedTrace({
           tool: TOOL,
           config: raceConfig(DEFAULT_CONFIG, fault.race),
@@ -218,7 +220,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       rows.push({ kill, falseAlarm: false, ...withExplorer });
       continue;
     }
-    const tracePath = join(outDir, `fault-${fault.id}.json`);
+    const tracePath = join(outDir, traceFileName(`fault-${fault.id}`, flags.format));
     const written = tryWrite(io, 'trace', tracePath, () =>
       writeTrace(tracePath, faultTrace(fault, best)),
     );
@@ -309,7 +311,8 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       `time to first counterexample: median ${seconds(med)} (target < ${seconds(TARGET_MEDIAN_MS)}), worst ${seconds(worst)} (target < ${seconds(TARGET_WORST_MS)})`,
     );
     const written = rows.filter((r) => r.tracePath !== undefined).length;
-    if (written > 0) say(`traces written: ${written} in ${outDir}/fault-<id>.json`);
+    if (written > 0)
+      say(`traces written: ${written} in ${outDir}/${traceFileName('fault-<id>', flags.format)}`);
     if (written > 0) say(`views written:  beside them, ${outDir}/fault-<id>.html`);
     if (races.length > 0) {
       say();

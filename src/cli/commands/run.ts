@@ -21,7 +21,7 @@ import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../o
 import { renderReplayTable } from '../../report/render.ts';
 import { startProgress } from '../progress.ts';
 import { coverageTable, sideBySideView, stepTable, widthOf } from '../views.ts';
-import { tryWrite } from '../write.ts';
+import { traceFileName, tryWrite } from '../write.ts';
 
 export interface RunFlags {
   readonly suite?: string;
@@ -31,6 +31,8 @@ export interface RunFlags {
   readonly domains?: string;
   readonly vcpus?: string;
   readonly out?: string;
+  /** json or itf: the trace file's format (traceFileName). */
+  readonly format?: string;
   readonly json?: boolean;
   readonly fault?: string;
   readonly subject?: string;
@@ -244,7 +246,8 @@ async function runAgainst(
       break;
     }
     if (outcome.kind === 'violation') {
-      const tracePath = join(outDir, `${suite.name}-seed${seed}${fault ? `-${fault}` : ''}.json`);
+      const stem = `${suite.name}-seed${seed}${fault ? `-${fault}` : ''}`;
+      const tracePath = join(outDir, traceFileName(stem, flags.format));
       const { violationTrace, violationLines, fastCheckLine, writeTrace, keepFailure } =
         await violationTools();
       const trace = violationTrace(suite, outcome, {
