@@ -312,7 +312,10 @@ export function pageReferences(view: ImplView): CheckMessage {
   }
   for (let i = 0; i < frames.nrFrames; i++) {
     const mfn = frames.firstMfn + i;
-    const base = frames.ownerOf(mfn) === NO_OWNER ? 0 : PAGE_BASE_REFS;
+    // a dying domain's pages lost their base references (domain_relinquish_resources)
+    const owner = frames.ownerOf(mfn);
+    const alive = owner !== NO_OWNER && view.system.xen.domains[owner]?.isDying === 0;
+    const base = alive ? PAGE_BASE_REFS : 0;
     const want = base + (refs.get(mfn) ?? 0);
     if (frames.refs(mfn) !== want)
       return `mfn ${mfn}: count ${frames.refs(mfn)}, mappings make ${want}`;
