@@ -767,7 +767,7 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
   unmap_and_replace: ['grantee', 'hostPage', 'coherence'],
   swap_grant_ref: ['granter', 'refs'],
   copy: null,
-  destroy_domain: [],
+  destroy_domain: ['granter', 'grantee'],
 };
 
 /** Every op of `kind` the space draws. */

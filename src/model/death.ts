@@ -72,7 +72,6 @@ function reapZombie(state: ModelState, id: DomId): ModelState {
         new Map(),
         new Map(),
       );
-      d.rawWritten = new Set();
     }
   });
 }
