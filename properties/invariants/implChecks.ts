@@ -61,6 +61,8 @@ function expectedPins(view: ImplView): Map<number, ExpectedPin> {
   for (const mapper of view.domains) {
     const t = mapper.maptrack;
     for (const h of view.live(mapper.id)) {
+      // a destroyed granter's pins went with its table (docs/semantics.md §17)
+      if (view.system.xen.domains[t.domid(h)]?.destroyed === true) continue;
       const key = grantKey(t.domid(h), t.ref(h));
       let e = expected.get(key);
       if (!e) {

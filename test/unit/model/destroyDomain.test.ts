@@ -207,3 +207,27 @@ describe('destroy_domain (XEN_DOMCTL_destroydomain → domain_kill)', () => {
     ]);
   });
 });
+
+describe('a grantee whose grant PTE was overwritten (docs/semantics.md §17)', () => {
+  it('holds no page reference: the granter dies and is gone while the grantee keeps a maptrack entry naming it', () => {
+    const report = runOps(
+      config,
+      [
+        grant(1, 8, 2, 0),
+        map(2, 1, 8, 0x1000),
+        // the same va again: create_grant_pv_mapping replaces the PTE (put_page_from_l1e)
+        map(2, 1, 8, 0x1000),
+        unmap(2, 1, 0x1000),
+        destroy(0, 1),
+        // unmap_common: rcu_lock_domain_by_id fails (Xen: domain_crash(ld)); bad_domain here
+        unmap(2, 0, 0x1000),
+      ],
+      checks,
+    );
+    expect(report.failure).toBeNull();
+    const results = report.steps.map((s) => s.modelResult);
+    expect(report.steps[4]?.modelState.domains[1]?.death).toBe('gone');
+    expect(report.steps[4]?.modelState.domains[2]?.maptrack.mappings.get(0)?.granter).toBe(1);
+    expect(results[5]).toEqual({ kind: 'unmap_grant_ref', statuses: [GNTST_bad_domain] });
+  });
+});
