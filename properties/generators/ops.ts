@@ -1013,7 +1013,12 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
       return fc.record({
         kind: fc.constant(kind),
         caller: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, space.grantee()),
-        dom: fc.oneof({ arbitrary: space.granter(), weight: 3 }, space.granteeId()),
+        // the granter (its zombie keeps mapped frames) or the mapper (its mappings released)
+        dom: fc.oneof(
+          { arbitrary: space.granter(), weight: 3 },
+          { arbitrary: space.grantee(), weight: 3 },
+          { arbitrary: space.granteeId(), weight: 1 },
+        ),
       });
   }
 }

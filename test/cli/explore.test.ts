@@ -109,7 +109,7 @@ describe('grantcheck explore', () => {
     [['--model', 'xen', '--batch', '2'], 'batches longer than 1 need the full alphabet'],
     [
       ['--model', 'xen', '--extensions', 'map_bursts,bogus'],
-      "--extensions: no extension 'bogus' (known: hostile_writes, split_unmaps, copies, map_bursts, overflow_maps)",
+      "--extensions: no extension 'bogus' (known: hostile_writes, split_unmaps, copies, map_bursts, overflow_maps, deaths)",
     ],
     [
       ['--model', 'xen', '--extensions', 'hostile-writes'],

@@ -22,7 +22,8 @@ import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
 
 // Protocol first: its counterexamples have no raw writes, and most faults fall to it quickly.
-const suites = ['protocol', 'conformance'].map((name) => {
+// death last: only the domain-death faults need it (docs/semantics.md §17)
+const suites = ['protocol', 'conformance', 'death'].map((name) => {
   const s = buildSuite(name);
   if (!s) throw new Error(`no suite ${name}`);
   return s;
