@@ -136,7 +136,7 @@ export function xenExtrasProblems(b: XenBounds, x: XenExtras): string[] {
   if (nonProtocol.length > 0 && b.alphabet !== 'full') {
     problems.push(
       `extensions need the full alphabet (${nonProtocol.join(', ')}; ` +
-        `${PROTOCOL_EXTENSIONS.join(' and ')} do not)`,
+        `${PROTOCOL_EXTENSIONS.slice(0, -1).join(', ')} and ${PROTOCOL_EXTENSIONS.at(-1) ?? ''} do not)`,
     );
   }
   const slack = x.maxPagesSlack;

@@ -113,7 +113,7 @@ describe('grantcheck explore', () => {
     ],
     [
       ['--model', 'xen', '--extensions', 'hostile-writes'],
-      'extensions need the full alphabet (hostile_writes; map_bursts and overflow_maps do not)',
+      'extensions need the full alphabet (hostile_writes; map_bursts, overflow_maps and deaths do not)',
     ],
     [['--model', 'xen', '--max-pages-slack', '17'], '--max-pages-slack: 17 is outside 0..16'],
     [
