@@ -146,6 +146,11 @@ function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<
     });
 }
 
+/** The kinds of the conformance and protocol suites: every op but destroy_domain, which the
+ * death suite adds (a kill ends most of a run's ops as not_running, and leaving it out keeps
+ * these suites' seeded streams as they were). */
+const LIVE_KINDS = OP_KINDS.filter((k) => k !== 'destroy_domain');
+
 /** Model against impl over every op, hostile raw writes included, with swarm testing. */
 function conformanceSuite(config: GrantConfig): Suite {
   return {
@@ -153,8 +158,8 @@ function conformanceSuite(config: GrantConfig): Suite {
     description:
       'random op sequences over all op kinds (swarm): results, states and every invariant compared after each op',
     config,
-    opKinds: OP_KINDS,
-    plan: swarmPlan(config, OP_KINDS),
+    opKinds: LIVE_KINDS,
+    plan: swarmPlan(config, LIVE_KINDS),
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
     defaultRuns: 2000,
@@ -172,7 +177,27 @@ function conformanceSuite(config: GrantConfig): Suite {
   };
 }
 
-const PROTOCOL_KINDS = OP_KINDS.filter((k) => k !== 'raw_write');
+const PROTOCOL_KINDS = LIVE_KINDS.filter((k) => k !== 'raw_write');
+
+/** Conformance with domain death (docs/semantics.md §17): destroy_domain is one kind among the
+ * swarm's, so a run kills a domain now and then, and the ops that follow meet a zombie or a
+ * gone domain. */
+function deathSuite(config: GrantConfig): Suite {
+  return {
+    ...conformanceSuite(config),
+    name: 'death',
+    description:
+      'conformance with destroy_domain among the kinds: zombies, their frames and their status codes',
+    opKinds: OP_KINDS,
+    // the swarm picks among the other kinds; destroy_domain is in every run's subset
+    plan: swarmPlan(config, LIVE_KINDS).map((plan) => ({
+      ...plan,
+      kinds: [...plan.kinds, 'destroy_domain' as const],
+    })),
+    // only the control domain kills, and not itself: a one-domain config has no victim
+    expectedOutcomes: config.domains >= 2 ? ['destroy_domain:okay'] : [],
+  };
+}
 
 /** Only protocol-following guests: the (G) invariants apply to every entry. */
 function protocolSuite(config: GrantConfig): Suite {
@@ -195,6 +220,7 @@ function protocolSuite(config: GrantConfig): Suite {
 const SUITE_BUILDERS: ReadonlyMap<string, (config: GrantConfig) => Suite> = new Map([
   ['conformance', conformanceSuite],
   ['protocol', protocolSuite],
+  ['death', deathSuite],
 ]);
 
 export const SUITE_NAMES: readonly string[] = [...SUITE_BUILDERS.keys()];

@@ -119,6 +119,8 @@ export function raceOpArbitrary(kind: OpKind, dom: DomId, t: RaceTargets): fc.Ar
         .map(({ target, nrFrames }): Op => ({ kind, caller: dom, dom: target, nrFrames }));
     case 'query_size':
       return peer.map((target): Op => ({ kind, caller: dom, dom: target }));
+    case 'destroy_domain':
+      return peer.map((target): Op => ({ kind, caller: dom, dom: target }));
     case 'write_page':
       return fc
         .record({ gfn, byte: fc.constantFrom(1, 2) })

@@ -767,6 +767,7 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
   unmap_and_replace: ['grantee', 'hostPage', 'coherence'],
   swap_grant_ref: ['granter', 'refs'],
   copy: null,
+  destroy_domain: ['granter', 'grantee'],
 };
 
 /** Every op of `kind` the space draws. */
@@ -1006,6 +1007,19 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           }),
         ),
       );
+    case 'destroy_domain':
+      // The toolstack (the control domain) kills a guest; now and then an unprivileged caller,
+      // a domain killing itself, or one already dead (docs/semantics.md §17).
+      return fc.record({
+        kind: fc.constant(kind),
+        caller: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, space.grantee()),
+        // the granter (its zombie keeps mapped frames) or the mapper (its mappings released)
+        dom: fc.oneof(
+          { arbitrary: space.granter(), weight: 3 },
+          { arbitrary: space.grantee(), weight: 3 },
+          { arbitrary: space.granteeId(), weight: 1 },
+        ),
+      });
   }
 }
 

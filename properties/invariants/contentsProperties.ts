@@ -88,11 +88,13 @@ export const writesOnlyWhereWritable: StepProperty = {
     'bytes change only in frames the acting domain may write (its own, granted writable, or held by a writable mapping): no write through a read-only grant; a transfer moves bytes with the page, and a freed page is scrubbed',
   source: 'docs/semantics.md §13, §14; _set_status_v1 (GTF_readonly), acquire_grant_for_copy',
   check(t) {
-    const frames = changedFrames(t);
+    // A page freed by the step is scrubbed, whoever's op freed it (a failed transfer, or a
+    // zombie's last reference going: docs/semantics.md §17).
+    const frames = changedFrames(t).filter((m) => t.after.frameOwner.has(m));
     if (frames.length === 0) return null;
     if (t.op.kind === 'transfer') {
       // only a freed (ownerless) page's bytes may change: it is scrubbed
-      const kept = frames.find((m) => t.after.frameOwner.has(m));
+      const kept = frames[0];
       return kept === undefined ? null : `transfer changed the bytes of mfn 0x${kept.toString(16)}`;
     }
     const actor = actingDomain(t.op);

@@ -61,6 +61,8 @@ function expectedPins(view: ImplView): Map<number, ExpectedPin> {
   for (const mapper of view.domains) {
     const t = mapper.maptrack;
     for (const h of view.live(mapper.id)) {
+      // a destroyed granter's pins went with its table (docs/semantics.md §17)
+      if (view.system.xen.domains[t.domid(h)]?.destroyed === true) continue;
       const key = grantKey(t.domid(h), t.ref(h));
       let e = expected.get(key);
       if (!e) {
@@ -312,7 +314,10 @@ export function pageReferences(view: ImplView): CheckMessage {
   }
   for (let i = 0; i < frames.nrFrames; i++) {
     const mfn = frames.firstMfn + i;
-    const base = frames.ownerOf(mfn) === NO_OWNER ? 0 : PAGE_BASE_REFS;
+    // a dying domain's pages lost their base references (domain_relinquish_resources)
+    const owner = frames.ownerOf(mfn);
+    const alive = owner !== NO_OWNER && view.system.xen.domains[owner]?.isDying === 0;
+    const base = alive ? PAGE_BASE_REFS : 0;
     const want = base + (refs.get(mfn) ?? 0);
     if (frames.refs(mfn) !== want)
       return `mfn ${mfn}: count ${frames.refs(mfn)}, mappings make ${want}`;

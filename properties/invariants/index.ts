@@ -8,6 +8,7 @@ import type { StateInvariant } from '../../src/harness/invariant.ts';
 import { domainInvariant } from '../../src/harness/invariant.ts';
 import * as impl from './implChecks.ts';
 import * as model from './modelChecks.ts';
+import * as death from './deathChecks.ts';
 
 export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
@@ -176,4 +177,34 @@ export const INVARIANTS: readonly StateInvariant[] = [
     reads: ['hostMappings'],
     perDomain: { onModel: model.hostSlotsInWindow, onImpl: impl.hostSlotsInWindow },
   }),
+  // --- Domain death (docs/semantics.md §17; issue 14 §4) ---------------------------------------
+  {
+    name: 'mapped-frames-allocated',
+    statement: 'no frame is freed while a grant PTE or a device mapping of it exists',
+    source:
+      'xen/common/grant_table.c map_grant_ref (each mapping holds a page reference), gnttab_release_mappings; common/domain.c domain_relinquish_resources (a page goes with its last reference)',
+    onModel: death.mappedFramesAllocated,
+    onImpl: death.mappedFramesAllocatedImpl,
+    reads: ['active', 'maptrack', 'hostMappings', 'frames'],
+  },
+  {
+    name: 'zombie-frames-held',
+    statement:
+      "a zombie owns exactly the frames that are still mapped (at least one), a gone domain none: a zombie's frames are freed exactly when their last mapping goes",
+    source:
+      'common/page_alloc.c free_domheap_pages (tot_pages 0 drops the domain reference), common/domain.c domain_kill, put_domain, domain_destroy',
+    onModel: death.zombieFramesHeld,
+    onImpl: death.zombieFramesHeldImpl,
+    reads: ['active', 'maptrack', 'hostMappings', 'totPages', 'frames'],
+  },
+  {
+    name: 'gone-domains-unnamed',
+    statement:
+      'a gone domain has no pin, maptrack entry or grant PTE, and no mapping that holds a page reference names it (only a host mapping whose PTE its mapper overwrote may: Xen crashes that mapper if it unmaps it)',
+    source:
+      'xen/common/grant_table.c gnttab_release_mappings, grant_table_destroy, unmap_common (domain_crash when the granter is gone)',
+    onModel: death.goneDomainsUnnamed,
+    onImpl: death.goneDomainsUnnamedImpl,
+    reads: ['active', 'maptrack', 'hostMappings'],
+  },
 ];

@@ -109,6 +109,9 @@ export function pinAccounting(state: ModelState): CheckMessage {
   for (const key of counts.keys()) {
     const [granter, ref] = splitKey(key);
     const d = state.domains[granter];
+    // a gone granter's active entries went with it (grant_table_destroy): a mapping left naming
+    // it holds no page reference (docs/semantics.md §17, invariant gone-domains-unnamed)
+    if (d?.death === 'gone') continue;
     if (!d || !d.grantTable.active.has(ref)) {
       return `d${granter} ref ${ref} has live mappings but no pins`;
     }

@@ -3,6 +3,7 @@
 // well-formed statuses, fresh handles, failure atomicity, no revocation, and the guest-protocol
 // rules of xen/include/public/grant_table.h as Linux's drivers/xen/grant-table.c follows them.
 
+import { actingDomain } from '../../src/ops/op.ts';
 import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
 import { CONTENTS_PROPERTIES } from './contentsProperties.ts';
 import type { DomainState, ModelState, SharedEntry } from '../../src/model/state.ts';
@@ -106,6 +107,13 @@ export const wellFormedStatuses: StepProperty = {
   source:
     'xen/include/public/grant_table.h (GNTST_*); xen/common/grant_table.c map_grant_ref (a _set_status failure: XSA-316, Xen da0c66c8f4)',
   check(t) {
+    // A dying or gone domain's op is never made (docs/semantics.md §17), and nothing changes.
+    if (t.result.kind === 'not_running') {
+      if (t.before.domains[actingDomain(t.op)]?.death === undefined) {
+        return `op ${t.op.kind} of running d${actingDomain(t.op)} answered not_running`;
+      }
+      return t.before === t.after ? null : 'a not_running op changed the state';
+    }
     if (t.result.kind !== t.op.kind) return `op ${t.op.kind} answered by a ${t.result.kind} result`;
     const statuses = statusesOf(t);
     if (statuses === null) return null;

@@ -56,7 +56,11 @@ function forEachOutcome(result: OpResult, visit: (name: string) => void): void {
       return;
     case 'setup_table':
     case 'query_size':
+    case 'destroy_domain':
       visit(outcomeName(result.kind, result.status));
+      return;
+    case 'not_running':
+      visit(outcomeName(result.kind, 'paused'));
       return;
     default:
       visit(outcomeName(result.kind, result.outcome));

@@ -31,6 +31,9 @@ import type { IntMap } from '../model/intMap.ts';
 import { IntMapBuilder } from '../model/intMap.ts';
 import type { GuestLib } from './guest/guestLib.ts';
 import type { XenDomain } from './hypervisor/domain.ts';
+import { DOMDYING_alive } from './hypervisor/domain.ts';
+import type { Death } from '../model/state.ts';
+import type { Draft } from '../model/update.ts';
 import type { ActiveEntries } from './hypervisor/grantTable.ts';
 import type { MaptrackTable } from './hypervisor/maptrack.ts';
 import type { FrameTable } from './hypervisor/mm.ts';
@@ -268,8 +271,40 @@ function sameDomainFields(state: DomainState, d: XenDomain, guest: GuestLib): bo
     state.totPages === d.totPages &&
     state.p2m === d.p2m &&
     state.hostMappings === d.pageTable &&
-    state.rawWritten === guest.rawWritten
+    state.rawWritten === guest.rawWritten &&
+    state.death === deathOf(d)
   );
+}
+
+/** DomainState.death from d->is_dying and whether domain_destroy took it out of the hash. */
+export function deathOf(d: XenDomain): Death | undefined {
+  if (d.destroyed) return 'gone';
+  return d.isDying === DOMDYING_alive ? undefined : 'zombie';
+}
+
+/** The domain's record, with `death` only for a destroyed domain (the model's shape). */
+function domainRecord(
+  d: XenDomain,
+  guest: GuestLib,
+  grantTable: GrantTable,
+  maptrack: Maptrack,
+): DomainState {
+  const state: Draft<DomainState> = {
+    id: d.id,
+    privileged: d.privileged,
+    pv: d.pv,
+    totPages: d.totPages,
+    maxPages: d.maxPages,
+    p2m: d.p2m,
+    grantTable,
+    maptrack,
+    hostVaPages: d.hostVaPages,
+    hostMappings: d.pageTable,
+    rawWritten: guest.rawWritten,
+  };
+  const death = deathOf(d);
+  if (death !== undefined) state.death = death;
+  return state;
 }
 
 function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefined): DomainCache {
@@ -336,19 +371,7 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
     prev.maptrack === maptrack &&
     sameDomainFields(prev, d, guest)
       ? prev
-      : {
-          id: d.id,
-          privileged: d.privileged,
-          pv: d.pv,
-          totPages: d.totPages,
-          maxPages: d.maxPages,
-          p2m: d.p2m,
-          grantTable,
-          maptrack,
-          hostVaPages: d.hostVaPages,
-          hostMappings: d.pageTable,
-          rawWritten: guest.rawWritten,
-        };
+      : domainRecord(d, guest, grantTable, maptrack);
   return {
     sharedVersion: shared.version,
     sharedMark: cache?.sharedVersion === shared.version ? cache.sharedMark : shared.touched.mark(),
@@ -423,24 +446,13 @@ export function abstractUncached(system: GrantSystem): ModelState {
   const domains = xen.domains.map((d, i): DomainState => {
     const gt = d.grantTable;
     const guest = system.guest(i);
-    return {
-      id: d.id,
-      privileged: d.privileged,
-      pv: d.pv,
-      totPages: d.totPages,
-      maxPages: d.maxPages,
-      p2m: d.p2m,
-      grantTable: {
-        nrFrames: gt.nrGrantFrames,
-        maxFrames: gt.maxGrantFrames,
-        entries: sharedEntries(gt.shared),
-        active: activeGrants(gt.active),
-      },
-      maptrack: maptrackState(d.maptrack),
-      hostVaPages: d.hostVaPages,
-      hostMappings: d.pageTable,
-      rawWritten: guest.rawWritten,
+    const grantTable: GrantTable = {
+      nrFrames: gt.nrGrantFrames,
+      maxFrames: gt.maxGrantFrames,
+      entries: sharedEntries(gt.shared),
+      active: activeGrants(gt.active),
     };
+    return domainRecord(d, guest, grantTable, maptrackState(d.maptrack));
   });
   const contents = new Map<Mfn, PageContents>();
   const frames = xen.frames;

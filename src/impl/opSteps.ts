@@ -4,7 +4,7 @@
 // runs their sequential twin (bin/gen-sequential.ts), the same code without its pauses.
 
 import type { DomId, Op, Ref, SwapGrantRefOp } from '../ops/op.ts';
-import { unreachable } from '../ops/op.ts';
+import { actingDomain, unreachable } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { GNTST_okay, GNTTAB_NR_RESERVED_ENTRIES } from '../xen/abi.ts';
 import { readMapped } from './guest/readMapped.ts';
@@ -12,6 +12,8 @@ import { readPage } from './guest/readPage.ts';
 import { writeMapped } from './guest/writeMapped.ts';
 import { writePage } from './guest/writePage.ts';
 import { doGrantTableOp } from './hypervisor/grantTableOp.ts';
+import { DOMDYING_alive } from './hypervisor/domain.ts';
+import { completeDomainDestroys, destroyDomain } from './hypervisor/domainDeath.ts';
 import type { Steps } from './steps.ts';
 import { noPauses } from './steps.ts';
 import type { GrantSystem } from './system.ts';
@@ -20,6 +22,10 @@ import type { GrantSystem } from './system.ts';
  * the op's own steps (wrapped only where ghost bookkeeping follows) costs nothing per pause. */
 export function opSteps(system: GrantSystem, op: Op): Steps<OpResult> {
   const parts = system.xen.parts;
+  // Domain death (docs/semantics.md §17): domain_kill paused the domain for good.
+  if (system.xen.domains[actingDomain(op)]?.isDying !== DOMDYING_alive) {
+    return noPauses(() => NOT_RUNNING);
+  }
   switch (op.kind) {
     case 'grant_access':
       return libraryWrote(system, op, parts.guestGrantAccess(system.guest(op.dom), op));
@@ -41,17 +47,31 @@ export function opSteps(system: GrantSystem, op: Op): Steps<OpResult> {
       return noPauses(() => readMapped(system.xen, op));
     case 'map_grant_ref':
     case 'unmap_grant_ref':
+    case 'unmap_and_replace':
+      // a put_page may free a zombie's last page: its grant table goes at the hypercall's end
+      return rcuCompleted(system, doGrantTableOp(system.xen, op));
     case 'transfer':
     case 'setup_table':
     case 'query_size':
-    case 'unmap_and_replace':
     case 'copy':
       return doGrantTableOp(system.xen, op);
     case 'swap_grant_ref':
       return swapped(system, op, doGrantTableOp(system.xen, op));
+    case 'destroy_domain':
+      return noPauses(() => destroyDomain(system.xen, op));
     default:
       return unreachable(op);
   }
+}
+
+const NOT_RUNNING: OpResult = { kind: 'not_running' };
+
+/** complete_domain_destroy for the domains the hypercall destroyed (the RCU grace period ends
+ * with the hypercall; hypervisor/domainDeath.ts). */
+function* rcuCompleted(system: GrantSystem, steps: Steps<OpResult>): Steps<OpResult> {
+  const result = yield* steps;
+  if (system.xen.rcuPending.length > 0) completeDomainDestroys(system.xen);
+  return result;
 }
 
 /** Ghost bookkeeping after a library call: one that wrote the entry while Xen held no pin

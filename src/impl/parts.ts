@@ -66,7 +66,9 @@ import {
   prepareForTransfer,
   receiverAtPageLimit,
   transferEntryAccepts,
+  transferReceiverDying,
 } from './hypervisor/transfer.ts';
+import { domainRelinquishResources, gnttabReleaseMappings } from './hypervisor/domainDeath.ts';
 import type { UnmapCommon } from './hypervisor/unmapGrantRef.ts';
 import {
   unmapCommon,
@@ -165,6 +167,14 @@ export interface ImplParts {
   /** gnttab_transfer's max_pages test (L2383-2385): the receiver cannot take one more page. */
   readonly receiverAtPageLimit: (e: XenDomain) => boolean;
 
+  // --- Hypervisor: domain death (./hypervisor/domainDeath.ts; docs/semantics.md §17) ---------
+  /** gnttab_release_mappings: a dying domain's own mappings give back their pins. */
+  readonly gnttabReleaseMappings: (xen: Hypervisor, d: XenDomain) => void;
+  /** domain_relinquish_resources: the dying domain's grant PTEs and its pages' base references. */
+  readonly domainRelinquishResources: (xen: Hypervisor, d: XenDomain) => void;
+  /** gnttab_transfer's `e->is_dying` test: must a receiver refuse the page? */
+  readonly transferReceiverDying: (e: XenDomain) => boolean;
+
   // --- Hypervisor: swap_grant_ref ------------------------------------------------------------
   /** swap_grant_ref: one element, on caller `d`'s own table, under its write lock and both
    * active entries' locks. */
@@ -261,6 +271,9 @@ export const DEFAULT_PARTS: ImplParts = {
   transferEntryAccepts,
   prepareForTransfer,
   receiverAtPageLimit,
+  gnttabReleaseMappings,
+  domainRelinquishResources,
+  transferReceiverDying,
   swapGrantRef,
   swapRefOutOfRange,
   swapSharedEntries: swapSharedEntriesV1,

@@ -10,7 +10,7 @@ import type { DomId, Gfn, Mfn, Op, Ref } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
 import { GuestLib } from './guest/guestLib.ts';
-import type { GrantPte } from './hypervisor/domain.ts';
+import type { DomDying, GrantPte } from './hypervisor/domain.ts';
 import type { SavedActiveEntries } from './hypervisor/grantTable.ts';
 import { Hypervisor } from './hypervisor/hypervisor.ts';
 import type { MaptrackSnapshot } from './hypervisor/maptrack.ts';
@@ -30,6 +30,8 @@ interface DomainSnapshot {
   readonly p2m: ReadonlyMap<Gfn, Mfn>;
   readonly pageTable: ReadonlyMap<number, GrantPte>;
   readonly rawWritten: ReadonlySet<Ref>;
+  readonly isDying: DomDying;
+  readonly destroyed: boolean;
 }
 
 /** An opaque saved state of one GrantSystem (restore it only into a system of the same config). */
@@ -99,6 +101,8 @@ export class GrantSystem {
         p2m: d.p2m,
         pageTable: d.pageTable,
         rawWritten: this.guest(i).rawWritten,
+        isDying: d.isDying,
+        destroyed: d.destroyed,
       };
     });
     return { kind: 'impl-snapshot', domains, frames: this.xen.frames.save() };
@@ -119,6 +123,8 @@ export class GrantSystem {
       d.p2m = s.p2m;
       d.pageTable = s.pageTable;
       this.guest(i).rawWritten = s.rawWritten;
+      d.isDying = s.isDying;
+      d.destroyed = s.destroyed;
     }
     this.xen.frames.load(snapshot.frames);
   }

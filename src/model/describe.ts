@@ -19,7 +19,7 @@ function describeDomain(d: DomainState): string[] {
   const gt = d.grantTable;
   const mt = d.maptrack;
   const lines = [
-    `${name}${d.privileged ? ' (control domain)' : ''}: tot_pages ${d.totPages}/${d.maxPages}` +
+    `${name}${d.privileged ? ' (control domain)' : ''}${deathNote(d)}: tot_pages ${d.totPages}/${d.maxPages}` +
       `, grant frames ${gt.nrFrames}/${gt.maxFrames}, host va pages ${d.hostVaPages}`,
     `${name} p2m: ${
       sortedKeys(d.p2m)
@@ -88,4 +88,10 @@ export function describeState(state: ModelState): string[] {
     ...describeOwners(state),
     ...describeContents(state),
   ];
+}
+
+/** A destroyed domain (docs/semantics.md §17): a zombie still holds pages others map. */
+function deathNote(d: DomainState): string {
+  if (d.death === undefined) return '';
+  return d.death === 'zombie' ? ' (zombie: dying, pages still mapped)' : ' (gone: destroyed)';
 }

@@ -51,6 +51,7 @@ function diffDomain(out: string[], a: DomainState, b: DomainState): void {
   field(out, `${name} id`, a.id, b.id);
   field(out, `${name} privileged`, a.privileged, b.privileged);
   field(out, `${name} pv`, a.pv, b.pv);
+  field(out, `${name} death`, a.death ?? 'alive', b.death ?? 'alive');
   field(out, `${name} tot_pages`, a.totPages, b.totPages);
   field(out, `${name} max_pages`, a.maxPages, b.maxPages);
   field(out, `${name} host va pages`, a.hostVaPages, b.hostVaPages);

@@ -45,11 +45,16 @@ export function maptrackKey(mt: Maptrack): string {
   return `m${mt.limit}/${mt.maxFrames}[${freeListKey(mt.freeList)}]${otherListsKey(mt)}{${mapKey(mt.mappings, mappingKey)}}`;
 }
 
+/** Domain death (§17): nothing for a live domain, so live states keep their keys. */
+function deathKey(d: DomainState): string {
+  return d.death === undefined ? '' : d.death === 'zombie' ? ' Z' : ' X';
+}
+
 /** The parts of a domain's key, each a function of one immutable sub-object of DomainState (or
  * of its scalars), so that a caller can cache each by object (src/model/packedKey.ts). */
 export const domainKeyParts = {
   scalars: (d: DomainState): string =>
-    `d${d.id}${d.privileged ? 'p' : ''}${d.pv ? 'v' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
+    `d${d.id}${d.privileged ? 'p' : ''}${d.pv ? 'v' : ''}${deathKey(d)} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
     ` g${d.grantTable.nrFrames}/${d.grantTable.maxFrames}`,
   p2m: (p2m: DomainState['p2m']): string => `p2m{${mapKey(p2m, num)}}`,
   entries: (e: DomainState['grantTable']['entries']): string => `e{${mapKey(e, entryKey)}}`,
@@ -64,7 +69,7 @@ function domainKey(d: DomainState): string {
   const mt = d.maptrack;
   const raw = [...d.rawWritten].sort((x, y) => x - y).join(',');
   return (
-    `d${d.id}${d.privileged ? 'p' : ''}${d.pv ? 'v' : ''} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
+    `d${d.id}${d.privileged ? 'p' : ''}${d.pv ? 'v' : ''}${deathKey(d)} t${d.totPages}/${d.maxPages} va${d.hostVaPages}` +
     ` p2m{${mapKey(d.p2m, num)}} g${gt.nrFrames}/${gt.maxFrames}` +
     ` e{${mapKey(gt.entries, entryKey)}} a{${mapKey(gt.active, activeKey)}}` +
     ` ${maptrackKey(mt)}` +
@@ -164,6 +169,7 @@ function sameDomain(a: DomainState, b: DomainState, ka?: DomainState, kb?: Domai
     a.id === b.id &&
     a.privileged === b.privileged &&
     a.pv === b.pv &&
+    a.death === b.death &&
     a.totPages === b.totPages &&
     a.maxPages === b.maxPages &&
     a.hostVaPages === b.hostVaPages &&

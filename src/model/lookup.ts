@@ -11,9 +11,11 @@ export function isIndex(n: number, limit: number): boolean {
   return Number.isInteger(n) && n >= 0 && n < limit;
 }
 
-/** rcu_lock_domain_by_id: only 0..domains-1 exist; DOMID_SELF is not an id. */
+/** rcu_lock_domain_by_id: only 0..domains-1 exist, and not once gone (domain_destroy took the
+ * domain out of the hash; a zombie is still found); DOMID_SELF is not an id. */
 export function domainAt(state: ModelState, id: DomId): DomainState | undefined {
-  return isIndex(id, state.domains.length) ? state.domains[id] : undefined;
+  const d = isIndex(id, state.domains.length) ? state.domains[id] : undefined;
+  return d?.death === 'gone' ? undefined : d;
 }
 
 /** nr_grant_entries for v1: 512 per shared frame. */

@@ -41,6 +41,7 @@ export const KEYED_DOMAIN_FIELDS: readonly (keyof DomainState)[] = [
   'maptrack',
   'hostMappings',
   'rawWritten',
+  'death',
 ];
 
 /** A domain's slots in an id vector: its own id, then one per part. */
@@ -315,7 +316,8 @@ export class StateKeyPacker {
     }
     const t = this.domainTuple;
     t[0] = d.id;
-    t[1] = d.privileged ? 1 : 0;
+    // bit 0: privileged; bits 1-2: death (docs/semantics.md §17), 0 while alive
+    t[1] = (d.privileged ? 1 : 0) | (d.death === undefined ? 0 : d.death === 'zombie' ? 2 : 4);
     t[2] = d.pv ? 1 : 0;
     t[3] = d.totPages;
     t[4] = d.maxPages;

@@ -86,7 +86,15 @@ export interface DomainState {
    * Invariants marked (G) do not apply to them. Cleared when the library rewrites the entry
    * while Xen holds no pin on the ref (docs/semantics.md §3). */
   readonly rawWritten: ReadonlySet<Ref>;
+  /** Domain death (./death.ts; docs/semantics.md §17); absent while the domain runs.
+   * 'zombie': destroy_domain ran (domain_kill reached DOMDYING_dead), but other domains still
+   * map some of its frames, so it stays in Xen's domain hash; 'gone': its last page was freed
+   * and domain_destroy took it out of the hash (grant_table_destroy emptied its tables). */
+  readonly death?: Death;
 }
+
+/** What is left of a destroyed domain (DomainState.death). */
+export type Death = 'zombie' | 'gone';
 
 export interface ModelState {
   readonly domains: readonly DomainState[]; // indexed by domain id

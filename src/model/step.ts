@@ -2,7 +2,7 @@
 // role do_grant_table_op (grant_table.c L3636-3813) plays for the hypercalls.
 
 import type { Op } from '../ops/op.ts';
-import { unreachable } from '../ops/op.ts';
+import { actingDomain, unreachable } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { copy } from './ops/copy.ts';
 import { endAccess } from './ops/endAccess.ts';
@@ -22,14 +22,21 @@ import { transfer } from './ops/transfer.ts';
 import { unmapAndReplace } from './ops/unmapAndReplace.ts';
 import { unmapGrantRef } from './ops/unmapGrantRef.ts';
 import type { ModelState } from './state.ts';
+import { destroyDomain } from './ops/destroyDomain.ts';
 
 export interface Step {
   readonly state: ModelState;
   readonly result: OpResult;
 }
 
+const NOT_RUNNING: Step['result'] = { kind: 'not_running' };
+
 /** Pure and total: an invalid call is a modelled result, never an exception. */
 export function step(state: ModelState, op: Op): Step {
+  // Domain death (§17): a dying or gone domain never runs again (domain_kill paused it).
+  if (state.domains[actingDomain(op)]?.death !== undefined) {
+    return { state, result: NOT_RUNNING };
+  }
   switch (op.kind) {
     case 'grant_access':
       return grantAccess(state, op);
@@ -65,6 +72,8 @@ export function step(state: ModelState, op: Op): Step {
       return swapGrantRef(state, op);
     case 'copy':
       return copy(state, op);
+    case 'destroy_domain':
+      return destroyDomain(state, op);
     default:
       return unreachable(op);
   }

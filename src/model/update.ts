@@ -74,6 +74,8 @@ export function editedDomain(
     hostMappings: d.hostMappings,
     rawWritten: d.rawWritten,
   };
+  // Only a destroyed domain has the field, so a live domain's record keeps its shape.
+  if (d.death !== undefined) draft.death = d.death;
   edit(draft);
   return draft;
 }

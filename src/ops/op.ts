@@ -204,6 +204,20 @@ export interface CopyOp {
   readonly batch: readonly CopyArgs[];
 }
 
+// --- Domain death (issue 14 §4; docs/semantics.md §17) ---------------------------------------
+
+/** XEN_DOMCTL_destroydomain (domctl.c → domain_kill): the toolstack in `caller` (the control
+ * domain) kills `dom`. It is a hypercall of `caller`, so `caller` is its acting domain; `dom`,
+ * paused from the first step, never acts again. */
+export interface DestroyDomainOp {
+  readonly kind: 'destroy_domain';
+  readonly caller: DomId;
+  readonly dom: DomId;
+}
+
+/** Domain-level hypercalls (not GNTTABOP_* sub-ops): do_domctl's, dispatched apart. */
+export type DomctlOp = DestroyDomainOp;
+
 export type GuestOp =
   | GrantAccessOp
   | EndAccessOp
@@ -223,7 +237,7 @@ export type HypercallOp =
   | UnmapAndReplaceOp
   | SwapGrantRefOp
   | CopyOp;
-export type Op = GuestOp | HypercallOp;
+export type Op = GuestOp | HypercallOp | DomctlOp;
 export type OpKind = Op['kind'];
 
 /** The most elements one batch hypercall op may carry in a trace or on the wire (./schema.ts):
@@ -248,14 +262,17 @@ export const OP_KINDS: readonly OpKind[] = [
   'unmap_and_replace',
   'swap_grant_ref',
   'copy',
+  'destroy_domain',
 ];
 
-/** A GNTTABOP_* sub-op (issued by `caller`), as against a guest-library call (of `dom`). */
-export function isHypercall(op: Op): op is HypercallOp {
+/** A hypercall (a GNTTABOP_* sub-op or a domctl, issued by `caller`), as against a
+ * guest-library call (of `dom`). */
+export function isHypercall(op: Op): op is HypercallOp | DomctlOp {
   return 'caller' in op;
 }
 
-/** The domain on whose behalf an op runs (the guest, or the hypercall's caller). */
+/** The domain on whose behalf an op runs (the guest, or the hypercall's caller: for
+ * destroy_domain the toolstack's domain, not the one it kills). */
 export function actingDomain(op: Op): DomId {
   return isHypercall(op) ? op.caller : op.dom;
 }

@@ -108,6 +108,19 @@ export interface CopyResult {
   readonly statuses: readonly number[];
 }
 
+/** XEN_DOMCTL_destroydomain's return: 0, or a negative errno (-ESRCH no such domain, -EPERM
+ * an unprivileged caller, -EINVAL a domain killing itself). */
+export interface DestroyDomainResult {
+  readonly kind: 'destroy_domain';
+  readonly status: number;
+}
+
+/** Any op whose acting domain is dying or gone: domain_kill paused it for good, so the call is
+ * never made (docs/semantics.md §17). Nothing changes. */
+export interface NotRunningResult {
+  readonly kind: 'not_running';
+}
+
 export type OpResult =
   | GrantAccessResult
   | EndAccessResult
@@ -125,4 +138,6 @@ export type OpResult =
   | QuerySizeResult
   | UnmapAndReplaceResult
   | SwapGrantRefResult
-  | CopyResult;
+  | CopyResult
+  | DestroyDomainResult
+  | NotRunningResult;

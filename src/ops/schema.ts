@@ -123,6 +123,7 @@ export const OpSchema = z.discriminatedUnion('kind', [
         .max(MAX_BATCH),
     })
     .strict(),
+  z.object({ kind: z.literal('destroy_domain'), caller: u16, dom: u16 }).strict(),
 ]);
 
 // Compile-time check that the schema and the Op union describe the same values.

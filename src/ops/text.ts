@@ -22,6 +22,7 @@ import {
   GNTMAP_device_map,
   GNTMAP_host_map,
   GNTMAP_readonly,
+  errnoName,
   gntstName,
 } from '../xen/abi.ts';
 import type {
@@ -131,6 +132,8 @@ export function formatOp(op: Op): string {
       return `swap(${dom(op.caller)}: ${op.batch.map(formatSwap).join('; ')})`;
     case 'copy':
       return `copy(${dom(op.caller)}: ${op.batch.map(formatCopy).join('; ')})`;
+    case 'destroy_domain':
+      return `destroy_domain(${dom(op.caller)}: dom=${dom(op.dom)})`;
     default:
       return unreachable(op);
   }
@@ -170,6 +173,10 @@ export function formatResult(result: OpResult): string {
       return result.nrFrames === undefined
         ? gntstName(result.status)
         : `${gntstName(result.status)} frames=${result.nrFrames}/${result.maxNrFrames ?? '?'}`;
+    case 'destroy_domain':
+      return errnoName(result.status);
+    case 'not_running':
+      return 'not running';
     default:
       return unreachable(result);
   }
@@ -434,6 +441,13 @@ function parseBody(kind: string, body: string): Op {
         newAddr: field(w, 'new'),
       }));
       return { kind: 'unmap_and_replace', caller, batch };
+    }
+    case 'destroy_domain': {
+      const { caller, rest } = hyper();
+      const w = new Words(splitWords(rest));
+      const op: Op = { kind, caller, dom: domField(w, 'dom') };
+      w.expectEnd();
+      return op;
     }
     case 'swap': {
       const { caller, rest } = hyper();

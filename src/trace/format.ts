@@ -99,6 +99,8 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
       maxNrFrames: z.number().int().optional(),
     })
     .strict(),
+  z.object({ kind: z.literal('destroy_domain'), status }).strict(),
+  z.object({ kind: z.literal('not_running') }).strict(),
   z.object({ kind: z.literal('swap_grant_ref'), statuses: z.array(status) }).strict(),
 ]);
 

@@ -83,6 +83,7 @@ const DomainJsonSchema = z
     id: int,
     privileged: z.boolean(),
     pv: z.boolean().optional(), // written only when true (config.pv)
+    death: z.enum(['zombie', 'gone']).optional(), // written only for a destroyed domain (§17)
     totPages: int,
     maxPages: int,
     p2m: pairs(int),
@@ -120,6 +121,7 @@ function domainToJson(d: DomainState): StateJson['domains'][number] {
     id: d.id,
     privileged: d.privileged,
     ...(d.pv ? { pv: true } : {}),
+    ...(d.death === undefined ? {} : { death: d.death }),
     totPages: d.totPages,
     maxPages: d.maxPages,
     p2m: sortedPairs(d.p2m),
@@ -229,6 +231,7 @@ export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
       hostVaPages: d.hostVaPages,
       hostMappings: new Map(d.hostMappings),
       rawWritten: new Set(d.rawWritten),
+      ...(d.death === undefined ? {} : { death: d.death }),
     })),
     frameOwner: new Map(json.frameOwner),
     contents: contentsFromJson(json.contents),

@@ -47,7 +47,7 @@ export function stateFacts(state: ModelState): StateFact[] {
     add(
       'domains',
       name,
-      `${d.privileged ? 'control domain, ' : ''}tot_pages ${d.totPages}/${d.maxPages}, grant frames ${gt.nrFrames}/${gt.maxFrames}`,
+      `${d.privileged ? 'control domain, ' : ''}${d.death === undefined ? '' : `${d.death}, `}tot_pages ${d.totPages}/${d.maxPages}, grant frames ${gt.nrFrames}/${gt.maxFrames}`,
     );
     const p2m = sortedKeys(d.p2m).map((g) => `${g}→${hex(d.p2m.get(g) ?? 0)}`);
     add('domains', `${name} p2m`, p2m.join(' ') || '(empty)');

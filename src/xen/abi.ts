@@ -85,6 +85,20 @@ export function gntstName(status: number): string {
   return GNTST_NAMES.get(status) ?? `status(${status})`;
 }
 
+// --- Domain death: the errnos XEN_DOMCTL_destroydomain returns (xen/include/public/errno.h) ---
+export const EPERM = -1;
+export const ESRCH = -3;
+export const EINVAL = -22;
+const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, '0'],
+  [EPERM, '-EPERM'],
+  [ESRCH, '-ESRCH'],
+  [EINVAL, '-EINVAL'],
+]);
+export function errnoName(rc: number): string {
+  return ERRNO_NAMES.get(rc) ?? `errno(${rc})`;
+}
+
 // --- GNTPIN_* packed pin counters (grant_table.c L354-385) -----------------------------------
 // Four 8-bit counters in one u32. Only the impl packs them; the model keeps four named counts.
 export const GNTPIN_hstw_shift = 0;

@@ -235,6 +235,12 @@ class OpTable {
     const ext = new Set(extensions);
     if (ext.has('hostile_writes')) this.extraOps.push(...hostileWrites(b));
     if (ext.has('copies')) this.extraOps.push(...copies(b));
+    // the toolstack kills a guest (XEN_DOMCTL_destroydomain); ops of a dead domain are then
+    // not_running and change nothing
+    if (ext.has('deaths')) {
+      for (let x = 1; x < doms; x++)
+        this.extraOps.push({ kind: 'destroy_domain', caller: 0, dom: x });
+    }
     if (ext.has('map_bursts')) {
       for (let c = 0; c < doms; c++) {
         this.bursts.push(

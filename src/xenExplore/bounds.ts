@@ -30,10 +30,12 @@ export type XenAlphabet = 'full' | 'protocol';
  *   the caller holds no mapping of that kind of the grant yet;
  * - `overflow_maps`: every one-element map of the alphabet that a full pin counter refuses (a
  *   counter it increments is at GNTPIN_COUNTER_LIMIT: map_grant_ref's GNTPIN_incr2oflow_mask
- *   test), whatever maxPin. Only a burst fills a counter, so this adds nothing without one.
+ *   test), whatever maxPin. Only a burst fills a counter, so this adds nothing without one;
+ * - `deaths`: the control domain destroys each other domain (destroy_domain, docs/semantics.md
+ *   §17). Not in any default alphabet, so the pinned state counts stay as they were.
  */
 export type XenExtension =
-  'hostile_writes' | 'split_unmaps' | 'copies' | 'map_bursts' | 'overflow_maps';
+  'hostile_writes' | 'split_unmaps' | 'copies' | 'map_bursts' | 'overflow_maps' | 'deaths';
 
 export const XEN_EXTENSIONS: readonly XenExtension[] = [
   'hostile_writes',
@@ -41,11 +43,16 @@ export const XEN_EXTENSIONS: readonly XenExtension[] = [
   'copies',
   'map_bursts',
   'overflow_maps',
+  'deaths',
 ];
 
 /** The extensions that the protocol alphabet takes too: many equal maps are what a guest may
  * issue (a gntdev mapping of many pages of one grant); the others are not protocol. */
-export const PROTOCOL_EXTENSIONS: readonly XenExtension[] = ['map_bursts', 'overflow_maps'];
+export const PROTOCOL_EXTENSIONS: readonly XenExtension[] = [
+  'map_bursts',
+  'overflow_maps',
+  'deaths',
+];
 
 /** The longest batch `batch` may ask for. */
 export const MAX_XEN_BATCH = 4;
@@ -129,7 +136,7 @@ export function xenExtrasProblems(b: XenBounds, x: XenExtras): string[] {
   if (nonProtocol.length > 0 && b.alphabet !== 'full') {
     problems.push(
       `extensions need the full alphabet (${nonProtocol.join(', ')}; ` +
-        `${PROTOCOL_EXTENSIONS.join(' and ')} do not)`,
+        `${PROTOCOL_EXTENSIONS.slice(0, -1).join(', ')} and ${PROTOCOL_EXTENSIONS.at(-1) ?? ''} do not)`,
     );
   }
   const slack = x.maxPagesSlack;

@@ -109,11 +109,11 @@ describe('grantcheck explore', () => {
     [['--model', 'xen', '--batch', '2'], 'batches longer than 1 need the full alphabet'],
     [
       ['--model', 'xen', '--extensions', 'map_bursts,bogus'],
-      "--extensions: no extension 'bogus' (known: hostile_writes, split_unmaps, copies, map_bursts, overflow_maps)",
+      "--extensions: no extension 'bogus' (known: hostile_writes, split_unmaps, copies, map_bursts, overflow_maps, deaths)",
     ],
     [
       ['--model', 'xen', '--extensions', 'hostile-writes'],
-      'extensions need the full alphabet (hostile_writes; map_bursts and overflow_maps do not)',
+      'extensions need the full alphabet (hostile_writes; map_bursts, overflow_maps and deaths do not)',
     ],
     [['--model', 'xen', '--max-pages-slack', '17'], '--max-pages-slack: 17 is outside 0..16'],
     [

@@ -22,7 +22,8 @@ import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
 
 // Protocol first: its counterexamples have no raw writes, and most faults fall to it quickly.
-const suites = ['protocol', 'conformance'].map((name) => {
+// death last: only the domain-death faults need it (docs/semantics.md §17)
+const suites = ['protocol', 'conformance', 'death'].map((name) => {
   const s = buildSuite(name);
   if (!s) throw new Error(`no suite ${name}`);
   return s;
@@ -86,6 +87,8 @@ const EXPLORER_SHORTEST: Readonly<Record<string, number>> = {
   'maptrack-lifo': 1,
   'end-access-ignores-writing': 2,
   'end-transfer-cancels-committed': 2,
+  // grant, map, destroy_domain (the explorer's `deaths` extension)
+  'teardown-frees-mapped-frame': 3,
 };
 
 describe.each(SEQUENTIAL.map((f) => [f.id, f] as const))('fault %s', (_id, fault) => {

@@ -10,7 +10,8 @@ import { sweepFault } from '../../src/faults/sweep.ts';
 import { buildSuite } from '../../properties/suites.ts';
 import { testSeeds } from '../support/seeds.ts';
 
-const suites = ['protocol', 'conformance'].map((name) => {
+// death last: only the domain-death faults need it (docs/semantics.md §17)
+const suites = ['protocol', 'conformance', 'death'].map((name) => {
   const s = buildSuite(name);
   if (!s) throw new Error(`no suite ${name}`);
   return s;

@@ -95,6 +95,7 @@ function succeeded(r: OpResult): boolean {
   if ('outcome' in r) return r.outcome === 'ok';
   if ('results' in r) return r.results.every((e) => e.status === GNTST_okay);
   if ('statuses' in r) return r.statuses.every((s) => s === GNTST_okay);
+  if (r.kind === 'not_running') return false;
   return r.status === GNTST_okay;
 }
 

@@ -22,6 +22,7 @@ import {
   PAGE_SIZE,
 } from '../../xen/abi.ts';
 import { pausing, type Steps } from '../steps.ts';
+import { DOMDYING_alive } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import {
   getPageTypeWritable,
@@ -147,7 +148,8 @@ function* acquireLocked(
     // pinned: a reference on act->mfn, whose owner must still be rd
     mfn = act.mfnOf(gref);
     const owner = xen.frames.valid(mfn) ? pageGetOwnerAndReference(xen, mfn) : NO_OWNER;
-    if (owner !== rd) {
+    // L2830: `td != rd || rd->is_dying` (a dying owner's pin counts prove nothing)
+    if (owner !== rd || xen.domain(rd).isDying !== DOMDYING_alive) {
       if (owner !== NO_OWNER) putPage(xen, mfn);
       yield* parts.reduceStatusForPin(shared, gref, act.pinOf(gref), readonly);
       return { status: GNTST_bad_domain, mfn: 0 };

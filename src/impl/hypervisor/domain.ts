@@ -15,6 +15,12 @@ export interface GrantPte {
   readonly writable: boolean;
 }
 
+/** enum { DOMDYING_alive, DOMDYING_dying, DOMDYING_dead } (xen/include/xen/sched.h). */
+export const DOMDYING_alive = 0;
+export const DOMDYING_dying = 1;
+export const DOMDYING_dead = 2;
+export type DomDying = typeof DOMDYING_alive | typeof DOMDYING_dying | typeof DOMDYING_dead;
+
 export class XenDomain {
   readonly grantTable: GrantTable;
   readonly maptrack: MaptrackTable;
@@ -25,6 +31,10 @@ export class XenDomain {
   p2m: ReadonlyMap<Gfn, Mfn>;
   /** Linear page (host_addr >> 12) -> grant PTE. Replaced, never mutated (as p2m). */
   pageTable: ReadonlyMap<number, GrantPte> = new Map();
+  /** d->is_dying (./domainDeath.ts): DOMDYING_alive, _dying or _dead. */
+  isDying: DomDying = DOMDYING_alive;
+  /** domain_destroy ran: the domain is out of the domain hash (rcu_lock_domain_by_id fails). */
+  destroyed = false;
 
   constructor(
     readonly id: DomId,

@@ -116,6 +116,18 @@ export class GrantTable {
     return this.shared.nrEntries;
   }
 
+  /** grant_table_destroy (complete_domain_destroy): the shared and active arrays are freed.
+   * The table stays readable, all zero, so that a gone domain abstracts to empty tables. */
+  destroy(): void {
+    const words = this.shared.words;
+    for (let ref = 0; 2 * ref < words.length; ref++) {
+      if ((words[2 * ref] ?? 0) !== 0 || (words[2 * ref + 1] ?? 0) !== 0) {
+        this.shared.storeEntry(ref, 0, 0, 0);
+      }
+    }
+    this.active = new ActiveEntries(this.active.nrEntries);
+  }
+
   /** gnttab_grow_table(d, req_nr_frames): active frames first, then shared frames (XSA-26
    * order); the request is at least INITIAL_NR_GRANT_FRAMES. Never shrinks. */
   grow(reqNrFrames: number): void {

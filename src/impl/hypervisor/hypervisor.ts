@@ -20,6 +20,9 @@ export class Hypervisor {
   readonly frames: FrameTable;
   /** The L1 page-table frames of every domain's host window (fixed; ./pvMapping.ts). */
   readonly l1Frames: ReadonlyMap<Mfn, L1Frame>;
+  /** Domains domain_destroy took out of the hash during this hypercall, whose
+   * complete_domain_destroy runs at its end (./domainDeath.ts). */
+  readonly rcuPending: XenDomain[] = [];
   /** `parts` as the sequential twins call them: each step part's twin (../sequential.ts). */
   readonly sequentialParts: SequentialParts;
 
@@ -62,14 +65,16 @@ export class Hypervisor {
     return d;
   }
 
-  /** rcu_lock_domain_by_id: real ids only (DOMID_SELF is not one). */
+  /** rcu_lock_domain_by_id: real ids only (DOMID_SELF is not one), and only while the domain
+   * is in the hash (a zombie is; a destroyed domain is not). */
   rcuLockDomainById(domid: DomId): XenDomain | undefined {
-    return this.domains[domid];
+    const d = this.domains[domid];
+    return d?.destroyed === true ? undefined : d;
   }
 
   /** rcu_lock_domain_by_any_id: DOMID_SELF means the current domain. */
   rcuLockDomainByAnyId(domid: DomId, current: DomId): XenDomain | undefined {
-    return this.domains[domid === DOMID_SELF ? current : domid];
+    return this.rcuLockDomainById(domid === DOMID_SELF ? current : domid);
   }
 
   /** xsm_default_action(XSM_TARGET, src, target) under the dummy policy: itself, its device

@@ -162,6 +162,20 @@ export class MaptrackTable {
     this.touched.reset();
   }
 
+  /** gnttab_release_mappings' end: maptrack_limit = 0 and every maptrack frame freed. (Xen
+   * leaves the vCPUs' heads dangling; no vCPU of a dying domain runs again, so they are reset
+   * here to "never set up".) */
+  release(): void {
+    this.buffer = new ArrayBuffer(0);
+    this.u32 = new Uint32Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.limit_ = 0;
+    this.heads = filled(this.vcpus, MAPTRACK_TAIL);
+    this.tails = filled(this.vcpus, MAPTRACK_TAIL);
+    this.version = freshVersion();
+    this.touched.reset();
+  }
+
   /** An immutable copy; an unchanged table hands out its last copy again. */
   save(): MaptrackSnapshot {
     if (this.saved?.version !== this.version) {

@@ -8,6 +8,7 @@ import type { DomId, Mfn } from '../../ops/op.ts';
 import { PAGE_SIZE } from '../../xen/abi.ts';
 import { filled } from '../arrays.ts';
 import { freshVersion } from '../version.ts';
+import { freeLastReference } from './domainDeath.ts';
 import type { Hypervisor } from './hypervisor.ts';
 
 /** page_get_owner() == NULL: a free page. */
@@ -255,12 +256,13 @@ export function getPage(xen: Hypervisor, mfn: Mfn, d: DomId): boolean {
   return true;
 }
 
-/** put_page: drop a reference. The base references are never dropped here, so a grant
- * reference never frees a page. */
+/** put_page: drop a reference. The last one frees the page (./domainDeath.ts): only a dying
+ * domain's pages lose their base references, so only they can go this way. */
 export function putPage(xen: Hypervisor, mfn: Mfn): void {
   const count = xen.frames.refs(mfn);
   if (count === 0) throw new Error(`put_page: mfn ${mfn} has no reference`);
   xen.frames.setRefs(mfn, count - 1);
+  if (count === 1) freeLastReference(xen, mfn);
 }
 
 /** get_page_type(page, PGT_writable_page): always succeeds here (no page tables are modelled). */

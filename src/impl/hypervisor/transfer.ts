@@ -18,7 +18,7 @@ import type { SharedGrantMemory } from '../sharedMemory.ts';
 import { combo, comboDomid, comboFlags } from '../sharedMemory.ts';
 import { pausing, type Steps } from '../steps.ts';
 import { eachElement } from '../steps.ts';
-import { mapWith, mapWithout } from './domain.ts';
+import { DOMDYING_alive, mapWith, mapWithout } from './domain.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import { assignPages, EINVAL, freeDomheapPage } from './mm.ts';
 
@@ -118,6 +118,11 @@ export function gnttabTransfer(
   );
 }
 
+/** gnttab_transfer's `e->is_dying` test (L2383): a dying domain must not gain a page. */
+export function transferReceiverDying(e: XenDomain): boolean {
+  return e.isDying !== DOMDYING_alive;
+}
+
 /** gnttab_transfer L2383-2385 (the check XSA-385 hardened): may the receiver take one more page?
  * Refused at max_pages, or if tot_pages + 1 would overflow. */
 export function receiverAtPageLimit(e: XenDomain): boolean {
@@ -155,10 +160,10 @@ function* stealAndCommit(
   // low-memory copy and no GNTST_address_too_big.)
 
   if (pausing) yield e.locks.pageAllocLock; // L2376
-  if (parts.receiverAtPageLimit(e)) {
+  // gnttab_transfer L2383: the receiver is dying (docs/semantics.md §17), or at max_pages
+  if (parts.transferReceiverDying(e) || parts.receiverAtPageLimit(e)) {
     if (pausing) yield e.locks.pageAllocUnlock;
     freeDomheapPage(xen, mfn);
-    // gnttab_transfer L2384: the receiver is at max_pages
     return GNTST_general_error;
   }
   e.totPages += 1; // reserve (L2401-2403)

@@ -13,6 +13,7 @@ import {
   GNTPIN_hstr_inc,
   GNTPIN_hstw_inc,
   GNTST_bad_dev_addr,
+  GNTST_bad_domain,
   GNTST_bad_handle,
   GNTST_okay,
   PAGE_SIZE,
@@ -74,9 +75,12 @@ export function* unmapCommon(xen: Hypervisor, ld: DomId, op: UnmapCommon): Steps
   }
   const dom = lgt.domid(handle);
   const rd = xen.rcuLockDomainById(dom);
-  // unmap_common L1425: domain_crash(ld). Domains never die here, so this is a harness bug.
-  if (rd === undefined)
-    throw new Error(`unmap_common: granter d${dom} of handle ${handle} is gone`);
+  // unmap_common L1421-1427: the granter is gone. Xen crashes ld (domain_crash) and writes no
+  // status; grantcheck reports bad_domain, nothing changed (docs/semantics.md §17).
+  if (rd === undefined) {
+    op.status = GNTST_bad_domain;
+    return;
+  }
   // (L1429-1435: xsm_grant_unmapref; the dummy policy allows.)
   op.rd = dom;
   const rgt = rd.grantTable;

@@ -284,8 +284,9 @@ function acquireGrantForCopy(
       pinned = activeGrant(act.grantee, act.mfn, addPins(act, inc));
     }
   } else {
-    // pinned, and no new status bit needed: the frame is act->mfn; its owner must be rd
-    if (state.frameOwner.get(act.mfn) !== rd) {
+    // pinned, and no new status bit needed: the frame is act->mfn; its owner must be rd, and
+    // rd not dying (L2830 `td != rd || rd->is_dying`, §17)
+    if (state.frameOwner.get(act.mfn) !== rd || granter.death !== undefined) {
       const cleared = reduceStatusForPin(marked, act, readonly);
       return failWith(state, rd, ref, cleared, GNTST_bad_domain);
     }

@@ -14,6 +14,7 @@ import {
   GNTST_no_space,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
+import { hasZombie, reapZombies } from '../death.ts';
 import { entryAt } from '../entry.ts';
 import { hostSlot } from '../hostPte.ts';
 import { domainAt, isIndex, nrEntries } from '../lookup.ts';
@@ -51,10 +52,26 @@ export function mapGrantRef(
   });
   const batch: Batch = { state: start, domains };
   const vcpu = op.vcpu ?? 0;
-  for (const args of op.batch) results.push(mapOne(batch, op.caller, vcpu, args));
+  for (const args of op.batch) {
+    results.push(mapOne(batch, op.caller, vcpu, args));
+    // An overwritten grant PTE may have held a zombie's last page reference (§17)
+    if (hasZombie(batch.state)) reapInto(batch);
+  }
   // A batch that changed nothing returns the very state it was given, as a per-element step did.
   const changed = batch.state !== start || domains.some((d, i) => d !== state.domains[i]);
   return { state: changed ? batch.state : state, result: { kind: 'map_grant_ref', results } };
+}
+
+/** reapZombies (../death.ts) on the batch's working copy. */
+function reapInto(b: Batch): void {
+  const reaped = reapZombies(b.state);
+  if (reaped === b.state) return;
+  reaped.domains.forEach((d, i) => {
+    b.domains[i] = d;
+  });
+  b.state = editState(reaped, (s) => {
+    s.domains = b.domains;
+  });
 }
 
 // Every failure after the handle was taken returns it to the tail of the free list (L1356), so a

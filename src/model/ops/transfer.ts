@@ -72,7 +72,8 @@ function transferOne(
   const receiver = domainAt(stolen, args.domid);
   // L2330-2336: unknown receiver (DOMID_SELF is not accepted) → bad_domain
   if (receiver === undefined) return lost(stolen, mfn, GNTST_bad_domain);
-  // L2376-2399: the receiver is at max_pages → general_error
+  // L2383-2398: the receiver is dying (e->is_dying, §17) or at max_pages → general_error
+  if (receiver.death !== undefined) return lost(stolen, mfn, GNTST_general_error);
   if (receiver.totPages >= receiver.maxPages) return lost(stolen, mfn, GNTST_general_error);
   const table = receiver.grantTable;
   // gnttab_prepare_for_transfer L2191-2252: a bad ref is general_error, not bad_gntref

@@ -15,6 +15,7 @@ import {
   GNTST_okay,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
+import { hasZombie, reapZombies } from '../death.ts';
 import { entryAt } from '../entry.ts';
 import { replaceGrantPvMapping } from '../hostPte.ts';
 import { domainAt, isIndex } from '../lookup.ts';
@@ -56,10 +57,14 @@ export function unmapOne(
   // L1412-1418: free entry (flags 0) → bad_handle
   if (mapping === undefined) return { state, status: GNTST_bad_handle };
   const granter = domainAt(state, mapping.granter);
-  const act = granter?.grantTable.active.get(mapping.ref);
+  // L1421-1427: the granter is gone (§17: reachable only for a mapping that held no page
+  // reference, a host mapping whose PTE was overwritten). Xen crashes the caller
+  // (domain_crash) and writes no status; the model reports bad_domain and changes nothing.
+  if (granter === undefined) return { state, status: GNTST_bad_domain };
+  const act = granter.grantTable.active.get(mapping.ref);
   // L1455-1485: the entry no longer matches its pin. Unreachable: a live mapping always holds a
   // pin on a ref of an existing domain (invariants I6, I11).
-  if (granter === undefined || act === undefined) return { state, status: GNTST_bad_handle };
+  if (act === undefined) return { state, status: GNTST_bad_handle };
 
   const mfn = act.mfn; // L1487: the active entry's frame, not the shared entry's
   const hasHost = (mapping.flags & GNTMAP_host_map) !== 0;
@@ -83,7 +88,11 @@ export function unmapOne(
           : editDomain(state, ld, (d) => {
               d.hostMappings = replaced.hostMappings;
             });
-      return { state: zapped, status: GNTST_general_error };
+      // (a stolen PTE put back may have held a zombie's last page reference, §17)
+      return {
+        state: hasZombie(zapped) ? reapZombies(zapped) : zapped,
+        status: GNTST_general_error,
+      };
     }
     hostMappings = replaced.hostMappings;
   }
@@ -115,5 +124,6 @@ export function unmapOne(
         : mapWith(table.active, ref, activeGrant(act.grantee, act.mfn, pins));
     d.grantTable = withActive(withEntry(table, ref, entry), active);
   });
-  return { state: next, status: GNTST_okay };
+  // unmap_common_complete's put_page may drop a zombie's last page reference (§17)
+  return { state: hasZombie(next) ? reapZombies(next) : next, status: GNTST_okay };
 }

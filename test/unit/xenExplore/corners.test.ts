@@ -262,7 +262,7 @@ describe('bounds checks', () => {
       [],
     );
     expect(xenExtrasProblems(protocol, { extensions: ['hostile_writes', 'copies'] })).toEqual([
-      'extensions need the full alphabet (hostile_writes, copies; map_bursts and overflow_maps do not)',
+      'extensions need the full alphabet (hostile_writes, copies; map_bursts, overflow_maps and deaths do not)',
     ]);
     expect(xenExtrasProblems(full(1), { extensions: ['hostile_writes', 'copies'] })).toEqual([]);
   });
