@@ -1,10 +1,10 @@
 // The property suites, as values: which config, which ops, which checks, what budget, and which
 // outcomes the budget must reach. `grantcheck run` and the test suite run these.
 
-import { DEFAULT_CONFIG } from '../src/configDefaults.ts';
+import { DEFAULT_CONFIG, profileOf } from '../src/configDefaults.ts';
 import type { GrantConfig } from '../src/config.ts';
 import type { RunPlan, Suite } from '../src/harness/suite.ts';
-import { MAX_BATCH, OP_KINDS } from '../src/ops/op.ts';
+import { actingDomain, MAX_BATCH, OP_KINDS, PROFILE_OP_KINDS } from '../src/ops/op.ts';
 import type { Op, OpKind } from '../src/ops/op.ts';
 import type { OpResult } from '../src/ops/result.ts';
 import { GNTMAP_contains_pte, gntstName } from '../src/xen/abi.ts';
@@ -131,8 +131,12 @@ function shapeCoverage(config: GrantConfig): (op: Op, result: OpResult) => reado
 /** Per run: a random subset of `kinds` (swarm testing, see swarmKinds) and a focus
  * (properties/generators/ops.ts) that makes the run's ops meet. */
 function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<RunPlan> {
+  const profiled = hasProfiles(config);
   return fc
-    .record({ kinds: swarmKinds(kinds), focus: focusArbitrary(config) })
+    .record({
+      kinds: swarmKinds(profiled ? [...kinds, ...PROFILE_OP_KINDS] : kinds),
+      focus: focusArbitrary(config),
+    })
     .map(({ kinds: enabled, focus }) => {
       const space = new OpSpace(config, focus);
       // GNTMAP_contains_pte maps go with unmap_and_replace: one x86 PV PTE surface (a subject
@@ -140,10 +144,42 @@ function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<
       const pteSpace = new OpSpace(config, focus, true);
       return {
         kinds: enabled,
-        arbitrary: (kind: OpKind, implemented?: ReadonlySet<OpKind>) =>
-          opArbitrary(implemented?.has('unmap_and_replace') === false ? space : pteSpace, kind),
+        arbitrary: (kind: OpKind, implemented?: ReadonlySet<OpKind>) => {
+          const ops = opArbitrary(
+            implemented?.has('unmap_and_replace') === false ? space : pteSpace,
+            kind,
+          );
+          return profiled ? ops.map((op) => profileDriverOp(config, op)) : ops;
+        },
       };
     });
+}
+
+/** `kinds`, and the profile ops when some domain runs a real guest library. */
+function withProfileKinds(config: GrantConfig, kinds: readonly OpKind[]): readonly OpKind[] {
+  return hasProfiles(config) ? [...kinds, ...PROFILE_OP_KINDS] : kinds;
+}
+
+/** Does any domain run a real guest library (config.profiles)? */
+function hasProfiles(config: GrantConfig): boolean {
+  return (config.profiles ?? []).some((p) => p !== 'strict');
+}
+
+/** A domain running a real library writes its table only through it: the strict library's
+ * transfer calls, raw writes and swaps of its own entries become a tick of its timer instead
+ * (docs/semantics.md §18.2), so that the profile invariants hold for every run. */
+function profileDriverOp(config: GrantConfig, op: Op): Op {
+  const dom = actingDomain(op);
+  if (profileOf(config, dom) === 'strict') return op;
+  switch (op.kind) {
+    case 'raw_write':
+    case 'grant_transfer':
+    case 'end_transfer':
+    case 'swap_grant_ref':
+      return { kind: 'tick', dom };
+    default:
+      return op;
+  }
 }
 
 /** Model against impl over every op, hostile raw writes included, with swarm testing. */
@@ -153,7 +189,7 @@ function conformanceSuite(config: GrantConfig): Suite {
     description:
       'random op sequences over all op kinds (swarm): results, states and every invariant compared after each op',
     config,
-    opKinds: OP_KINDS,
+    opKinds: withProfileKinds(config, OP_KINDS),
     plan: swarmPlan(config, OP_KINDS),
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
@@ -181,7 +217,7 @@ function protocolSuite(config: GrantConfig): Suite {
     name: 'protocol',
     description:
       'protocol-following guests only (no raw writes): the guest-side invariants hold on every entry',
-    opKinds: PROTOCOL_KINDS,
+    opKinds: withProfileKinds(config, PROTOCOL_KINDS),
     plan: swarmPlan(config, PROTOCOL_KINDS),
     expectedOutcomes: [
       ...guestOutcomes,

@@ -268,7 +268,8 @@ function sameDomainFields(state: DomainState, d: XenDomain, guest: GuestLib): bo
     state.totPages === d.totPages &&
     state.p2m === d.p2m &&
     state.hostMappings === d.pageTable &&
-    state.rawWritten === guest.rawWritten
+    state.rawWritten === guest.rawWritten &&
+    state.guest === guest.profileState
   );
 }
 
@@ -348,6 +349,7 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
           hostVaPages: d.hostVaPages,
           hostMappings: d.pageTable,
           rawWritten: guest.rawWritten,
+          ...(guest.profileState === undefined ? {} : { guest: guest.profileState }),
         };
   return {
     sharedVersion: shared.version,
@@ -440,6 +442,7 @@ export function abstractUncached(system: GrantSystem): ModelState {
       hostVaPages: d.hostVaPages,
       hostMappings: d.pageTable,
       rawWritten: guest.rawWritten,
+      ...(guest.profileState === undefined ? {} : { guest: guest.profileState }),
     };
   });
   const contents = new Map<Mfn, PageContents>();

@@ -74,6 +74,7 @@ export function editedDomain(
     hostMappings: d.hostMappings,
     rawWritten: d.rawWritten,
   };
+  if (d.guest !== undefined) draft.guest = d.guest;
   edit(draft);
   return draft;
 }
