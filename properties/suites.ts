@@ -165,24 +165,35 @@ function hasProfiles(config: GrantConfig): boolean {
   return (config.profiles ?? []).some((p) => p !== 'strict');
 }
 
-/** A domain running a real library writes its table only through it: the strict library's
- * transfer calls, raw writes and swaps of its own entries become a tick of its timer instead
- * (docs/semantics.md §18.2), so that the profile invariants hold for every run. */
+/** A domain running a real library writes its table only through it: its strict-library
+ * transfer calls, raw writes and swaps of its own entries become that library's calls instead
+ * (a raw write an allocation, a transfer grant or end an access grant or end, a swap a tick or
+ * an allocation; docs/semantics.md §18.2), so that the profile invariants hold for every run. */
 function profileDriverOp(config: GrantConfig, op: Op): Op {
   const dom = actingDomain(op);
-  if (profileOf(config, dom) === 'strict') return op;
+  const profile = profileOf(config, dom);
+  if (profile === 'strict') return op;
   switch (op.kind) {
     case 'raw_write':
+      return { kind: 'alloc_refs', dom, count: 1 };
     case 'grant_transfer':
+      return {
+        kind: 'grant_access',
+        dom,
+        ref: op.ref,
+        grantee: op.grantee,
+        gfn: op.gfn,
+        readonly: false,
+      };
     case 'end_transfer':
+      return { kind: 'end_access', dom, ref: op.ref };
     case 'swap_grant_ref':
-      return { kind: 'tick', dom };
+      return profile === 'linux' ? { kind: 'tick', dom } : { kind: 'alloc_refs', dom, count: 1 };
     default:
       return op;
   }
 }
 
-/** Model against impl over every op, hostile raw writes included, with swarm testing. */
 function conformanceSuite(config: GrantConfig): Suite {
   return {
     name: 'conformance',

@@ -36,9 +36,14 @@ import { xsa230CopyStatusHostOnly } from './xsa230CopyStatusHostOnly.ts';
 import { xsa448ZeroLengthCopy } from './xsa448ZeroLengthCopy.ts';
 import { xsa295SetStatusGivesUp } from './xsa295SetStatusGivesUp.ts';
 import { xsa73TransferLockOrder } from './xsa73TransferLockOrder.ts';
+import { xsa396EndAccessInUse } from './xsa396EndAccessInUse.ts';
+import { xsa396DeferredNoPage } from './xsa396DeferredNoPage.ts';
+import { xsa396DeferredDropsPage } from './xsa396DeferredDropsPage.ts';
+import { linuxReservedRefFreed } from './linuxReservedRefFreed.ts';
+import { miniOsSemaphoreOvercount } from './miniOsSemaphoreOvercount.ts';
 
 export type { Fault } from './fault.ts';
-export { faultSubject, subjectOf } from './fault.ts';
+export { faultConfig, faultSubject, subjectOf, withProfile } from './fault.ts';
 
 /** Hypervisor faults in the order of the XSA table, then the non-XSA fixes, then the guest's; then
  * the races, in the same order. */
@@ -67,6 +72,12 @@ export const FAULTS: readonly Fault[] = [
   maptrackLifo,
   endAccessIgnoresWriting,
   endTransferCancelsCommitted,
+  // Guest libraries (issue 14 §5): each runs with its profile (Fault.profile)
+  xsa396EndAccessInUse,
+  xsa396DeferredNoPage,
+  xsa396DeferredDropsPage,
+  linuxReservedRefFreed,
+  miniOsSemaphoreOvercount,
   // Races (caught only by grantcheck interleave): Xen's, then the guest's.
   xsa73TransferLockOrder,
   xsa218UnmapNoLockedRecheck,

@@ -71,11 +71,11 @@ export function mayGrant(v: LibraryView, ref: Ref, gfn: Gfn): boolean {
   return isHeld(v.guest, ref) && !v.guest.granted.has(ref) && ownsPage(v, gfn);
 }
 
-/** Contract of free_page: the driver owns the page and no grant it still believes live names
- * it. */
-export function mayFreePage(v: LibraryView, gfn: Gfn): boolean {
+/** Contract of free_page (and of a page handed to end_access_deferred for `ending`): the driver
+ * owns the page and no grant it still believes live (other than `ending`'s) names it. */
+export function mayFreePage(v: LibraryView, gfn: Gfn, ending?: Ref): boolean {
   if (!ownsPage(v, gfn)) return false;
-  for (const page of v.guest.granted.values()) if (page === gfn) return false;
+  for (const [ref, page] of v.guest.granted) if (page === gfn && ref !== ending) return false;
   return true;
 }
 

@@ -30,8 +30,8 @@ import {
   entryOf,
   isHeld,
   type LibraryView,
+  mayFreePage,
   mayGrant,
-  ownsPage,
   storeGrant,
   without,
   withKey,
@@ -133,14 +133,17 @@ export function endAccess(
  * (if given) dropped; otherwise gnttab_add_deferred queues the ref with a page reference: the
  * caller's, or with no page the library's own, taken on the entry's frame (42baefac638f).
  * Either way the caller owns neither afterwards. Contract: the driver holds the ref; a page it
- * passes is its own. */
+ * passes is its own and no other live grant of its names it. */
 export function endAccessDeferred(
   state: ModelState,
   v: LibraryView,
   op: EndAccessDeferredOp,
 ): Out<EndAccessDeferredResult> {
   const g = v.guest;
-  if (g.contract && (!isHeld(g, op.ref) || (op.gfn !== undefined && !ownsPage(v, op.gfn)))) {
+  if (
+    g.contract &&
+    (!isHeld(g, op.ref) || (op.gfn !== undefined && !mayFreePage(v, op.gfn, op.ref)))
+  ) {
     return { state, result: { kind: 'end_access_deferred', outcome: 'contract' } };
   }
   if (!Number.isInteger(op.ref) || op.ref < 0 || op.ref >= g.size) {

@@ -74,9 +74,10 @@ export abstract class ProfileLibBase {
     return this.holds(ref) && !this.granted.has(ref) && this.ownsPage(gfn);
   }
 
-  mayFreePage(gfn: Gfn): boolean {
+  /** free_page's contract, or (with `ending`) that of a page handed over with that ref. */
+  mayFreePage(gfn: Gfn, ending?: Ref): boolean {
     if (!this.ownsPage(gfn)) return false;
-    for (const page of this.granted.values()) if (page === gfn) return false;
+    for (const [ref, page] of this.granted) if (page === gfn && ref !== ending) return false;
     return true;
   }
 
