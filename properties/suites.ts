@@ -1,10 +1,10 @@
 // The property suites, as values: which config, which ops, which checks, what budget, and which
 // outcomes the budget must reach. `grantcheck run` and the test suite run these.
 
-import { DEFAULT_CONFIG } from '../src/configDefaults.ts';
+import { DEFAULT_CONFIG, profileOf } from '../src/configDefaults.ts';
 import type { GrantConfig } from '../src/config.ts';
 import type { RunPlan, Suite } from '../src/harness/suite.ts';
-import { MAX_BATCH, OP_KINDS } from '../src/ops/op.ts';
+import { actingDomain, MAX_BATCH, OP_KINDS, PROFILE_OP_KINDS } from '../src/ops/op.ts';
 import type { Op, OpKind } from '../src/ops/op.ts';
 import type { OpResult } from '../src/ops/result.ts';
 import { GNTMAP_contains_pte, gntstName } from '../src/xen/abi.ts';
@@ -131,8 +131,12 @@ function shapeCoverage(config: GrantConfig): (op: Op, result: OpResult) => reado
 /** Per run: a random subset of `kinds` (swarm testing, see swarmKinds) and a focus
  * (properties/generators/ops.ts) that makes the run's ops meet. */
 function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<RunPlan> {
+  const profiled = hasProfiles(config);
   return fc
-    .record({ kinds: swarmKinds(kinds), focus: focusArbitrary(config) })
+    .record({
+      kinds: swarmKinds(profiled ? [...kinds, ...PROFILE_OP_KINDS] : kinds),
+      focus: focusArbitrary(config),
+    })
     .map(({ kinds: enabled, focus }) => {
       const space = new OpSpace(config, focus);
       // GNTMAP_contains_pte maps go with unmap_and_replace: one x86 PV PTE surface (a subject
@@ -140,8 +144,13 @@ function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<
       const pteSpace = new OpSpace(config, focus, true);
       return {
         kinds: enabled,
-        arbitrary: (kind: OpKind, implemented?: ReadonlySet<OpKind>) =>
-          opArbitrary(implemented?.has('unmap_and_replace') === false ? space : pteSpace, kind),
+        arbitrary: (kind: OpKind, implemented?: ReadonlySet<OpKind>) => {
+          const ops = opArbitrary(
+            implemented?.has('unmap_and_replace') === false ? space : pteSpace,
+            kind,
+          );
+          return profiled ? ops.map((op) => profileDriverOp(config, op)) : ops;
+        },
       };
     });
 }
@@ -151,6 +160,45 @@ function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<
  * these suites' seeded streams as they were). */
 const LIVE_KINDS = OP_KINDS.filter((k) => k !== 'destroy_domain');
 
+/** `kinds`, and the profile ops when some domain runs a real guest library. */
+function withProfileKinds(config: GrantConfig, kinds: readonly OpKind[]): readonly OpKind[] {
+  return hasProfiles(config) ? [...kinds, ...PROFILE_OP_KINDS] : kinds;
+}
+
+/** Does any domain run a real guest library (config.profiles)? */
+function hasProfiles(config: GrantConfig): boolean {
+  return (config.profiles ?? []).some((p) => p !== 'strict');
+}
+
+/** A domain running a real library writes its table only through it: its strict-library
+ * transfer calls, raw writes and swaps of its own entries become that library's calls instead
+ * (a raw write an allocation, a transfer grant or end an access grant or end, a swap a tick or
+ * an allocation; docs/semantics.md §18.2), so that the profile invariants hold for every run. */
+function profileDriverOp(config: GrantConfig, op: Op): Op {
+  const dom = actingDomain(op);
+  const profile = profileOf(config, dom);
+  if (profile === 'strict') return op;
+  switch (op.kind) {
+    case 'raw_write':
+      return { kind: 'alloc_refs', dom, count: 1 };
+    case 'grant_transfer':
+      return {
+        kind: 'grant_access',
+        dom,
+        ref: op.ref,
+        grantee: op.grantee,
+        gfn: op.gfn,
+        readonly: false,
+      };
+    case 'end_transfer':
+      return { kind: 'end_access', dom, ref: op.ref };
+    case 'swap_grant_ref':
+      return profile === 'linux' ? { kind: 'tick', dom } : { kind: 'alloc_refs', dom, count: 1 };
+    default:
+      return op;
+  }
+}
+
 /** Model against impl over every op, hostile raw writes included, with swarm testing. */
 function conformanceSuite(config: GrantConfig): Suite {
   return {
@@ -158,7 +206,7 @@ function conformanceSuite(config: GrantConfig): Suite {
     description:
       'random op sequences over all op kinds (swarm): results, states and every invariant compared after each op',
     config,
-    opKinds: LIVE_KINDS,
+    opKinds: withProfileKinds(config, LIVE_KINDS),
     plan: swarmPlan(config, LIVE_KINDS),
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
@@ -188,7 +236,7 @@ function deathSuite(config: GrantConfig): Suite {
     name: 'death',
     description:
       'conformance with destroy_domain among the kinds: zombies, their frames and their status codes',
-    opKinds: OP_KINDS,
+    opKinds: withProfileKinds(config, OP_KINDS),
     // the swarm picks among the other kinds; destroy_domain is in every run's subset
     plan: swarmPlan(config, LIVE_KINDS).map((plan) => ({
       ...plan,
@@ -206,7 +254,7 @@ function protocolSuite(config: GrantConfig): Suite {
     name: 'protocol',
     description:
       'protocol-following guests only (no raw writes): the guest-side invariants hold on every entry',
-    opKinds: PROTOCOL_KINDS,
+    opKinds: withProfileKinds(config, PROTOCOL_KINDS),
     plan: swarmPlan(config, PROTOCOL_KINDS),
     expectedOutcomes: [
       ...guestOutcomes,

@@ -2,7 +2,7 @@
 // limits. Model and impl are both built from one GrantConfig; traces record it.
 
 import { z } from 'zod';
-import { DEFAULT_CONFIG } from './configDefaults.ts';
+import { DEFAULT_CONFIG, GUEST_PROFILES } from './configDefaults.ts';
 
 /** The most vCPUs a domain may have here (an interleaving runs at most four actors). */
 export const MAX_VCPUS = 4;
@@ -34,12 +34,32 @@ export const GrantConfigSchema = z
       .int()
       .min(1)
       .max(1 << 20),
+    // --- Guest profiles (issue 14 §1; docs/semantics.md §18): absent = strict everywhere ---
+    /** Each domain's guest library, by domain id (missing entries: 'strict'). */
+    profiles: z.array(z.enum(GUEST_PROFILES)).max(16).readonly().optional(),
+    /** Refs 0..guestRefs-1 are the table a non-strict library manages (0..7 reserved): a
+     * scaled-down table, so that exhaustion is reachable (absent: DEFAULT_GUEST_REFS). */
+    guestRefs: z.number().int().min(9).max(512).optional(),
+    /** linux: free_per_iteration, the deferred reclaim budget of one tick (0 = unlimited;
+     * absent: 10, Linux's default). */
+    freePerIteration: z.number().int().min(0).max(1024).optional(),
+    /** Profile ops run without the driver-contract check (docs/semantics.md §18.2): the raw
+     * library, for pinning its results on calls no driver makes. */
+    rawLibraryCalls: z.boolean().optional(),
   })
   .strict();
 
 export type GrantConfig = z.infer<typeof GrantConfigSchema>;
 
-export { DEFAULT_CONFIG, initialMfn, MFN_BASE, vcpusOf } from './configDefaults.ts';
+export {
+  DEFAULT_CONFIG,
+  GUEST_PROFILES,
+  initialMfn,
+  MFN_BASE,
+  profileOf,
+  vcpusOf,
+} from './configDefaults.ts';
+export type { GuestProfile } from './configDefaults.ts';
 
 export function makeConfig(overrides: Partial<GrantConfig> = {}): GrantConfig {
   return GrantConfigSchema.parse({ ...DEFAULT_CONFIG, ...overrides });

@@ -18,6 +18,23 @@ export function vcpusOf(config: GrantConfig): number {
   return config.vcpus ?? 1;
 }
 
+// --- Guest profiles (issue 14 §1; docs/semantics.md §18) --------------------------------------
+
+/** The guest libraries a domain may run: strict is grantcheck's own idealised library. */
+export const GUEST_PROFILES = ['strict', 'linux', 'mini-os', 'mirage'] as const;
+export type GuestProfile = (typeof GUEST_PROFILES)[number];
+
+/** config.guestRefs, defaulted: 12 refs, of which 8..11 are allocatable (the refs the random
+ * runs focus on, so that Mini-OS's top-first order meets them too). */
+export const DEFAULT_GUEST_REFS = 12;
+/** config.freePerIteration, defaulted: Linux's free_per_iteration module parameter. */
+export const DEFAULT_FREE_PER_ITERATION = 10;
+
+/** Domain `dom`'s guest profile (config.profiles, defaulted to strict). */
+export function profileOf(config: GrantConfig, dom: number): GuestProfile {
+  return config.profiles?.[dom] ?? 'strict';
+}
+
 /** Machine frame numbers start here, so that an MFN never equals a small gfn by accident. */
 export const MFN_BASE = 0x100;
 

@@ -133,5 +133,16 @@ export function raceOpArbitrary(kind: OpKind, dom: DomId, t: RaceTargets): fc.Ar
         .map((r): Op => ({ kind, dom, hostAddr: r.hostAddr, off: 0, len: 8, byte: r.byte }));
     case 'read_mapped':
       return hostAddr.map((a): Op => ({ kind, dom, hostAddr: a, off: PAGE_SIZE - 8, len: 8 }));
+    // Guest profiles (issue 14): the libraries do not pause, so races see them as atomic
+    case 'alloc_refs':
+      return fc.constantFrom(1, 2).map((count): Op => ({ kind, dom, count }));
+    case 'free_ref':
+      return ref.map((r): Op => ({ kind, dom, ref: r }));
+    case 'end_access_deferred':
+      return ref.map((r): Op => ({ kind, dom, ref: r }));
+    case 'tick':
+      return fc.constant<Op>({ kind, dom });
+    case 'free_page':
+      return gfn.map((g): Op => ({ kind, dom, gfn: g }));
   }
 }

@@ -9,6 +9,7 @@
 
 import fc from 'fast-check';
 import {
+  DEFAULT_GUEST_REFS,
   initialGfn,
   initialMfn,
   L1_PAGETABLE_ENTRIES,
@@ -768,6 +769,11 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
   swap_grant_ref: ['granter', 'refs'],
   copy: null,
   destroy_domain: ['granter', 'grantee'],
+  alloc_refs: ['granter'],
+  free_ref: ['granter', 'refs'],
+  end_access_deferred: ['granter', 'refs', 'gfn'],
+  tick: ['granter'],
+  free_page: ['granter', 'gfn'],
 };
 
 /** Every op of `kind` the space draws. */
@@ -1020,7 +1026,47 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           { arbitrary: space.granteeId(), weight: 1 },
         ),
       });
+    // --- Guest profiles (issue 14): the driver's calls into its library -----------------------
+    case 'alloc_refs':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom: space.granter(),
+        count: fc.oneof(
+          { arbitrary: fc.constant(1), weight: 6 },
+          { arbitrary: fc.integer({ min: 2, max: 4 }), weight: 3 },
+          { arbitrary: fc.constant(0), weight: 1 },
+        ),
+      });
+    case 'free_ref':
+      return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) });
+    case 'end_access_deferred':
+      return fc.oneof(
+        fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
+        fc.record({
+          kind: fc.constant(kind),
+          dom: space.granter(),
+          ref: profileRef(space),
+          gfn: space.gfn(),
+        }),
+      );
+    case 'tick':
+      return fc.record({ kind: fc.constant(kind), dom: space.granter() });
+    case 'free_page':
+      return fc.record({ kind: fc.constant(kind), dom: space.granter(), gfn: space.gfn() });
   }
+}
+
+/** A ref a profile driver names: a focus ref, any ref of the library's table (Mini-OS hands
+ * out its top refs first), or now and then a reserved or past-the-table one. */
+function profileRef(space: OpSpace): fc.Arbitrary<number> {
+  return space.cached('profileRef', focusDeps(space, ['refs']), () => {
+    const size = space.config.guestRefs ?? DEFAULT_GUEST_REFS;
+    return fc.oneof(
+      { arbitrary: space.focusRef(), weight: 3 },
+      { arbitrary: fc.integer({ min: GNTTAB_NR_RESERVED_ENTRIES, max: size - 1 }), weight: 3 },
+      { arbitrary: fc.constantFrom(0, GNTTAB_NR_RESERVED_ENTRIES - 1, size), weight: 1 },
+    );
+  });
 }
 
 /** One swap element on the caller's own table: refs of the focus (granted, mapped, pinned),

@@ -9,6 +9,7 @@ import { domainInvariant } from '../../src/harness/invariant.ts';
 import * as impl from './implChecks.ts';
 import * as model from './modelChecks.ts';
 import * as death from './deathChecks.ts';
+import * as profile from './profileChecks.ts';
 
 export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
@@ -207,4 +208,54 @@ export const INVARIANTS: readonly StateInvariant[] = [
     onImpl: death.goneDomainsUnnamedImpl,
     reads: ['active', 'maptrack', 'hostMappings'],
   },
+  // --- Guest profiles (issue 14 §2; docs/semantics.md §18.6): domains with a real library ---
+  domainInvariant({
+    name: 'profile-free-not-granted',
+    statement:
+      "a ref on the library free list is never granted (no valid entry, no pin, not the driver's)",
+    source:
+      'Linux drivers/xen/grant-table.c put_free_entry, gnttab_end_foreign_access; Mini-OS gnttab.c gnttab_end_access; mirage-xen lib/xen.ml Export.try_end_access',
+    reads: ['guest', 'entries', 'active', 'rawWritten'],
+    perDomain: { onModel: profile.model.freeNotGranted, onImpl: profile.impl.freeNotGranted },
+  }),
+  domainInvariant({
+    name: 'profile-reserved-never-handed-out',
+    statement:
+      'a reserved ref (0..7) is never on the free or deferred list nor granted by the driver',
+    source:
+      'Linux put_free_entry (8c9eb0e3731d); Mini-OS get_free_entry (b99e537); xen/include/public/grant_table.h GNTTAB_NR_RESERVED_ENTRIES',
+    reads: ['guest'],
+    perDomain: {
+      onModel: profile.model.reservedNeverHandedOut,
+      onImpl: profile.impl.reservedNeverHandedOut,
+    },
+  }),
+  domainInvariant({
+    name: 'profile-refs-accounted',
+    statement: 'free + held + deferred + reserved = the table: no ref listed twice or outside it',
+    source:
+      'Linux gnttab_free_count / get_free_entries; Mini-OS gnttab_sem; mirage-xen Export free list',
+    reads: ['guest'],
+    perDomain: { onModel: profile.model.refsAccounted, onImpl: profile.impl.refsAccounted },
+  }),
+  domainInvariant({
+    name: 'profile-page-not-freed-while-granted',
+    statement:
+      'a page no one holds a reference to is named by no valid entry and mapped by no one (XSA-396)',
+    source:
+      'Linux gnttab_end_foreign_access, gnttab_add_deferred (XSA-396: 6b1775f26a2d, 42baefac638f); include/xen/grant_table.h',
+    reads: ['guest', 'entries', 'active', 'rawWritten', 'p2m'],
+    perDomain: {
+      onModel: profile.model.pageNotFreedWhileGranted,
+      onImpl: profile.impl.pageNotFreedWhileGranted,
+    },
+  }),
+  domainInvariant({
+    name: 'profile-deferred-live',
+    statement:
+      'a deferred end whose entry is no longer in use completes within floor(p / free_per_iteration) ticks',
+    source: 'Linux gnttab_handle_deferred (569ca5b3f94c, c04e9894846c)',
+    reads: ['guest'],
+    perDomain: { onModel: profile.model.deferredLive, onImpl: profile.impl.deferredLive },
+  }),
 ];

@@ -55,6 +55,10 @@ function buildProgram(
     .option('--max-ops <n>', "maximum ops per run (default: the suite's budget)")
     .option('--domains <n>', 'number of domains (default 3)')
     .option('--vcpus <n>', 'vCPUs per domain, 1 to 4 (default 1): per-vCPU maptrack free lists')
+    .option(
+      '--profile <name>',
+      "guest library of domains 1..: strict, linux, mini-os, mirage, or all (one pass each; default strict, or the fault's)",
+    )
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .addOption(formatOption(commander))
     .option('--fault <id>', 'run against a deliberately broken impl (see: grantcheck list)')

@@ -2,6 +2,8 @@
 // replacing ONE of its parts (src/impl/parts.ts). Off unless selected; costs nothing when off.
 
 import type { GrantConfig } from '../config.ts';
+import type { GuestProfile } from '../configDefaults.ts';
+import type { LibraryProfile } from '../model/state.ts';
 import type { ImplParts } from '../impl/index.ts';
 import type { DomId, Op, OpKind } from '../ops/op.ts';
 import type { XenExtras } from '../xenExplore/index.ts';
@@ -25,6 +27,23 @@ export interface Fault {
   readonly search: FaultSearch;
   /** For a bug only a race reveals: what `grantcheck interleave` runs to catch it. */
   readonly race?: RaceSearch;
+  /** For a bug in a real guest library (issue 14): the profile its runs give domains 1.. (the
+   * suites' config with faultConfig); the Xen-level explorer does not search it. */
+  readonly profile?: LibraryProfile;
+}
+
+/** The config a fault's random runs use: `base`, with the fault's guest profile on every
+ * domain but the control domain. */
+export function faultConfig(fault: Fault | undefined, base: GrantConfig): GrantConfig {
+  if (fault?.profile === undefined) return base;
+  return withProfile(base, fault.profile);
+}
+
+/** `base` with `profile` on domains 1.. (domain 0, the control domain, stays strict). */
+export function withProfile(base: GrantConfig, profile: GuestProfile): GrantConfig {
+  if (profile === 'strict') return base;
+  const profiles = Array.from({ length: base.domains }, (_, d) => (d === 0 ? 'strict' : profile));
+  return { ...base, profiles };
 }
 
 /** A race fault's search (src/interleave): a setup, then actors, each with a fixed program

@@ -37,9 +37,14 @@ import { xsa448ZeroLengthCopy } from './xsa448ZeroLengthCopy.ts';
 import { xsa295SetStatusGivesUp } from './xsa295SetStatusGivesUp.ts';
 import { xsa73TransferLockOrder } from './xsa73TransferLockOrder.ts';
 import { teardownFreesMappedFrame } from './teardownFreesMappedFrame.ts';
+import { xsa396EndAccessInUse } from './xsa396EndAccessInUse.ts';
+import { xsa396DeferredNoPage } from './xsa396DeferredNoPage.ts';
+import { xsa396DeferredDropsPage } from './xsa396DeferredDropsPage.ts';
+import { linuxReservedRefFreed } from './linuxReservedRefFreed.ts';
+import { miniOsSemaphoreOvercount } from './miniOsSemaphoreOvercount.ts';
 
 export type { Fault } from './fault.ts';
-export { faultSubject, subjectOf } from './fault.ts';
+export { faultConfig, faultSubject, subjectOf, withProfile } from './fault.ts';
 
 /** Hypervisor faults in the order of the XSA table, then the non-XSA fixes, then the guest's; then
  * the races, in the same order. */
@@ -71,6 +76,12 @@ export const FAULTS: readonly Fault[] = [
   // Domain death (docs/semantics.md §17). Xen's own teardown fixes (releaseMappingsPutsHostRefs.ts,
   // transferToDyingDomain.ts) are not in the catalogue yet: docs/faults.md says why.
   teardownFreesMappedFrame,
+  // Guest libraries (issue 14 §5): each runs with its profile (Fault.profile)
+  xsa396EndAccessInUse,
+  xsa396DeferredNoPage,
+  xsa396DeferredDropsPage,
+  linuxReservedRefFreed,
+  miniOsSemaphoreOvercount,
   // Races (caught only by grantcheck interleave): Xen's, then the guest's.
   xsa73TransferLockOrder,
   xsa218UnmapNoLockedRecheck,

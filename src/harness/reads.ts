@@ -19,6 +19,7 @@ export const READ_NAMES = [
   'frames',
   'contents',
   'flows',
+  'guest',
 ] as const;
 
 export type ReadName = (typeof READ_NAMES)[number];
@@ -47,6 +48,7 @@ const TOT_PAGES = READ_INDEX.totPages;
 const FRAMES = READ_INDEX.frames;
 const CONTENTS = READ_INDEX.contents;
 const FLOWS = READ_INDEX.flows;
+const GUEST = READ_INDEX.guest;
 
 export function modelReads(s: ModelState): Reads {
   const ds = s.domains;
@@ -63,6 +65,7 @@ export function modelReads(s: ModelState): Reads {
     v[P2M * n + i] = d.p2m;
     v[HOST_MAPPINGS * n + i] = d.hostMappings;
     v[TOT_PAGES * n + i] = d.totPages;
+    v[GUEST * n + i] = d.guest;
   }
   v[FRAMES * n] = s.frameOwner;
   v[CONTENTS * n] = s.contents;
@@ -85,6 +88,7 @@ export function implReads(system: GrantSystem): Reads {
     v[P2M * n + i] = d.p2m;
     v[HOST_MAPPINGS * n + i] = d.pageTable;
     v[TOT_PAGES * n + i] = d.totPages;
+    v[GUEST * n + i] = system.guests[i]?.profileState;
   }
   v[FRAMES * n] = system.xen.frames.version;
   v[CONTENTS * n] = system.xen.frames.contentsVersion;
@@ -133,6 +137,7 @@ export class ChangedReads {
     let p2m = 0;
     let hostMappings = 0;
     let totPages = 0;
+    let guest = 0;
     const n = now.domains.length;
     for (let i = 0; i < n; i++) {
       const a = previous.domains[i];
@@ -147,12 +152,21 @@ export class ChangedReads {
       if (a?.p2m !== b?.p2m) p2m |= bit;
       if (a?.hostMappings !== b?.hostMappings) hostMappings |= bit;
       if (a?.totPages !== b?.totPages) totPages |= bit;
+      if (a?.guest !== b?.guest) guest |= bit;
     }
     const frames = previous.frameOwner !== now.frameOwner ? 1 : 0;
     const contents = previous.contents !== now.contents ? 1 : 0;
     const flows = previous.flow !== now.flow ? 1 : 0;
     const any =
-      entries | active | grantFrames | maptrack | rawWritten | p2m | hostMappings | totPages;
+      entries |
+      active |
+      grantFrames |
+      maptrack |
+      rawWritten |
+      p2m |
+      hostMappings |
+      totPages |
+      guest;
     if ((any | frames | contents | flows) === 0) return ChangedReads.NONE;
     return new ChangedReads([
       entries,
@@ -166,6 +180,7 @@ export class ChangedReads {
       frames,
       contents,
       flows,
+      guest,
     ]); // READ_NAMES' order
   }
 

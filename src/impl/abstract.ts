@@ -272,7 +272,8 @@ function sameDomainFields(state: DomainState, d: XenDomain, guest: GuestLib): bo
     state.p2m === d.p2m &&
     state.hostMappings === d.pageTable &&
     state.rawWritten === guest.rawWritten &&
-    state.death === deathOf(d)
+    state.death === deathOf(d) &&
+    state.guest === guest.profileState
   );
 }
 
@@ -302,6 +303,7 @@ function domainRecord(
     hostMappings: d.pageTable,
     rawWritten: guest.rawWritten,
   };
+  if (guest.profileState !== undefined) state.guest = guest.profileState;
   const death = deathOf(d);
   if (death !== undefined) state.death = death;
   return state;

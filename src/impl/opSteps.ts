@@ -3,8 +3,9 @@
 // and swap need. GrantSystem.steps hands these steps to the interleaving engine; GrantSystem.apply
 // runs their sequential twin (bin/gen-sequential.ts), the same code without its pauses.
 
-import type { DomId, Op, Ref, SwapGrantRefOp } from '../ops/op.ts';
-import { actingDomain, unreachable } from '../ops/op.ts';
+import type { DomId, Op, ProfileOp, Ref, SwapGrantRefOp } from '../ops/op.ts';
+import { actingDomain, PROFILE_OP_KINDS, unreachable } from '../ops/op.ts';
+import { profileEndAccess, profileGrantAccess, profileOp } from './guest/profiles/index.ts';
 import type { OpResult } from '../ops/result.ts';
 import { GNTST_okay, GNTTAB_NR_RESERVED_ENTRIES } from '../xen/abi.ts';
 import { readMapped } from './guest/readMapped.ts';
@@ -27,10 +28,16 @@ export function opSteps(system: GrantSystem, op: Op): Steps<OpResult> {
     return noPauses(() => NOT_RUNNING);
   }
   switch (op.kind) {
-    case 'grant_access':
+    case 'grant_access': {
+      const lib = system.guest(op.dom).profile;
+      if (lib !== undefined) return noPauses(() => profileCall(system, op));
       return libraryWrote(system, op, parts.guestGrantAccess(system.guest(op.dom), op));
-    case 'end_access':
+    }
+    case 'end_access': {
+      const lib = system.guest(op.dom).profile;
+      if (lib !== undefined) return noPauses(() => profileCall(system, op));
       return libraryWrote(system, op, parts.guestEndAccess(system.guest(op.dom), op));
+    }
     case 'grant_transfer':
       return libraryWrote(system, op, parts.guestGrantTransfer(system.guest(op.dom), op));
     case 'end_transfer':
@@ -59,6 +66,12 @@ export function opSteps(system: GrantSystem, op: Op): Steps<OpResult> {
       return swapped(system, op, doGrantTableOp(system.xen, op));
     case 'destroy_domain':
       return noPauses(() => destroyDomain(system.xen, op));
+    case 'alloc_refs':
+    case 'free_ref':
+    case 'end_access_deferred':
+    case 'tick':
+    case 'free_page':
+      return noPauses(() => profileCall(system, op));
     default:
       return unreachable(op);
   }
@@ -72,6 +85,55 @@ function* rcuCompleted(system: GrantSystem, steps: Steps<OpResult>): Steps<OpRes
   const result = yield* steps;
   if (system.xen.rcuPending.length > 0) completeDomainDestroys(system.xen);
   return result;
+}
+
+/** A call into a domain's real guest library (src/impl/guest/profiles), run to its end (the
+ * profiles do not pause: they are checked sequentially), with the raw-write ghost as the
+ * model's writeEntry keeps it: a library store over a pinned entry marks the ref, one over an
+ * unpinned entry clears the mark. */
+function profileCall(system: GrantSystem, op: Op & { readonly dom: DomId }): OpResult {
+  const guest = system.guest(op.dom);
+  const lib = guest.profile;
+  const parts = system.parts;
+  const deferredBefore = lib?.deferred.map((d) => d.ref) ?? [];
+  let result: OpResult;
+  if (op.kind === 'grant_access') {
+    result =
+      lib === undefined ? { kind: op.kind, outcome: 'unsupported' } : profileGrantAccess(lib, op);
+  } else if (op.kind === 'end_access') {
+    result =
+      lib === undefined
+        ? { kind: op.kind, outcome: 'unsupported' }
+        : profileEndAccess(lib, parts, op);
+  } else if (isProfileOp(op)) {
+    result = profileOp(lib, parts, op);
+  } else {
+    throw new Error(`not a library call: ${op.kind}`);
+  }
+  const table = system.xen.domains[op.dom]?.grantTable;
+  const written = 'outcome' in result && (result.outcome === 'ok' || result.outcome === 'ended');
+  if (table !== undefined && written && 'ref' in op) {
+    const pinned = table.active.pinOf(op.ref) !== 0;
+    if (op.kind === 'grant_access' && pinned) guest.markRawWritten(op.ref);
+    else if (
+      !pinned &&
+      (op.kind === 'grant_access' || op.kind === 'end_access' || op.kind === 'end_access_deferred')
+    )
+      guest.unmarkRawWritten(op.ref);
+  }
+  if (table !== undefined && op.kind === 'tick' && lib !== undefined) {
+    // Each reclaimed end cleared its entry's flags while unpinned, as writeEntry does.
+    const still = new Set(lib.deferred.map((d) => d.ref));
+    for (const ref of deferredBefore) {
+      if (!still.has(ref) && table.active.pinOf(ref) === 0) guest.unmarkRawWritten(ref);
+    }
+  }
+  guest.refreshProfile();
+  return result;
+}
+
+function isProfileOp(op: Op): op is ProfileOp {
+  return (PROFILE_OP_KINDS as readonly string[]).includes(op.kind);
 }
 
 /** Ghost bookkeeping after a library call: one that wrote the entry while Xen held no pin

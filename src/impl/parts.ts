@@ -78,6 +78,14 @@ import {
 } from './hypervisor/unmapGrantRef.ts';
 import type { SharedGrantMemory } from './sharedMemory.ts';
 import type { Steps } from './steps.ts';
+import type { LinuxParts } from './guest/profiles/linux.ts';
+import {
+  linuxAddDeferred,
+  linuxEndForeignAccessRef,
+  linuxPutFreeEntry,
+} from './guest/profiles/linux.ts';
+import type { MiniOsParts } from './guest/profiles/miniOs.ts';
+import { miniOsInitGnttab } from './guest/profiles/miniOs.ts';
 
 export interface ImplParts {
   // --- Hypervisor: maptrack handles (get/put_maptrack_handle) --------------------------------
@@ -215,6 +223,12 @@ export interface ImplParts {
   readonly guestEndTransfer: (guest: GuestLib, op: EndTransferOp) => Steps<EndTransferResult>;
   /** A protocol-ignoring 8-byte store. */
   readonly guestRawWrite: (guest: GuestLib, op: RawWriteOp) => Steps<RawWriteResult>;
+
+  // --- Guest profiles (issue 14; src/impl/guest/profiles): the real libraries' parts ---------
+  readonly linuxPutFreeEntry: LinuxParts['linuxPutFreeEntry'];
+  readonly linuxEndForeignAccessRef: LinuxParts['linuxEndForeignAccessRef'];
+  readonly linuxAddDeferred: LinuxParts['linuxAddDeferred'];
+  readonly miniOsInitGnttab: MiniOsParts['miniOsInitGnttab'];
 }
 
 /** A part as its sequential twin (bin/gen-sequential.ts) has it: steps become plain results. */
@@ -286,4 +300,8 @@ export const DEFAULT_PARTS: ImplParts = {
   guestGrantTransfer: grantTransfer,
   guestEndTransfer: endTransfer,
   guestRawWrite: rawWrite,
+  linuxPutFreeEntry,
+  linuxEndForeignAccessRef,
+  linuxAddDeferred,
+  miniOsInitGnttab,
 };

@@ -11,6 +11,8 @@ import type { OpResult } from '../ops/result.ts';
 import { SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
 import { GuestLib } from './guest/guestLib.ts';
 import type { DomDying, GrantPte } from './hypervisor/domain.ts';
+import { createProfileLib } from './guest/profiles/index.ts';
+import type { SavedProfileLib } from './guest/profiles/library.ts';
 import type { SavedActiveEntries } from './hypervisor/grantTable.ts';
 import { Hypervisor } from './hypervisor/hypervisor.ts';
 import type { MaptrackSnapshot } from './hypervisor/maptrack.ts';
@@ -32,6 +34,7 @@ interface DomainSnapshot {
   readonly rawWritten: ReadonlySet<Ref>;
   readonly isDying: DomDying;
   readonly destroyed: boolean;
+  readonly profile?: SavedProfileLib;
 }
 
 /** An opaque saved state of one GrantSystem (restore it only into a system of the same config). */
@@ -52,6 +55,10 @@ export function withParts(parts: Partial<ImplParts> = {}): ImplParts {
   return merged === undefined ? DEFAULT_PARTS : (merged as unknown as ImplParts);
 }
 
+function profileSnapshot(guest: GuestLib): { profile?: SavedProfileLib } {
+  return guest.profile === undefined ? {} : { profile: guest.profile.save() };
+}
+
 export class GrantSystem {
   readonly parts: ImplParts;
   /** Xen's state, for impl-side invariant checks: domains[d].grantTable (.shared, .active),
@@ -69,7 +76,16 @@ export class GrantSystem {
     this.xen = xen;
     this.guests = xen.domains.map((d) => {
       const gt = d.grantTable;
-      return new GuestLib(d.id, gt.shared, () => gt.nrGrantFrames, SHGNT_PER_PAGE_V1);
+      const guest = new GuestLib(d.id, gt.shared, () => gt.nrGrantFrames, SHGNT_PER_PAGE_V1);
+      guest.profile = createProfileLib(
+        config,
+        d.id,
+        gt.shared,
+        (gfn) => d.p2m.has(gfn),
+        this.parts,
+      );
+      guest.refreshProfile();
+      return guest;
     });
   }
 
@@ -103,6 +119,7 @@ export class GrantSystem {
         rawWritten: this.guest(i).rawWritten,
         isDying: d.isDying,
         destroyed: d.destroyed,
+        ...profileSnapshot(this.guest(i)),
       };
     });
     return { kind: 'impl-snapshot', domains, frames: this.xen.frames.save() };
@@ -122,7 +139,12 @@ export class GrantSystem {
       d.totPages = s.totPages;
       d.p2m = s.p2m;
       d.pageTable = s.pageTable;
-      this.guest(i).rawWritten = s.rawWritten;
+      const guest = this.guest(i);
+      guest.rawWritten = s.rawWritten;
+      if (guest.profile !== undefined && s.profile !== undefined) {
+        guest.profile.load(s.profile);
+        guest.refreshProfile();
+      }
       d.isDying = s.isDying;
       d.destroyed = s.destroyed;
     }

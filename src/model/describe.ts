@@ -9,6 +9,7 @@ import {
   formatFreeList,
   formatMapping,
   formatPte,
+  guestFacts,
   sortedKeys,
 } from './format.ts';
 import type { DomainState, ModelState } from './state.ts';
@@ -56,6 +57,7 @@ function describeDomain(d: DomainState): string[] {
     const p = d.hostMappings.get(page);
     if (p) lines.push(`${name} va page ${page} → ${formatPte(p)}`);
   }
+  for (const [label, text] of guestFacts(d.id, d.guest)) lines.push(`${label}: ${text}`);
   return lines;
 }
 

@@ -11,6 +11,7 @@ import {
   formatFreeList,
   formatMapping,
   formatPte,
+  guestFacts,
 } from './format.ts';
 import type { DomainState, ModelState } from './state.ts';
 import { differingRange, formatPage } from './contents.ts';
@@ -96,6 +97,15 @@ function diffDomain(out: string[], a: DomainState, b: DomainState): void {
     const y = b.rawWritten.has(ref);
     if (x !== y)
       out.push(`${name} ref ${ref} raw-written: ${x ? 'yes' : 'no'} → ${y ? 'yes' : 'no'}`);
+  }
+  if (a.guest !== b.guest) {
+    const fa = new Map(guestFacts(a.id, a.guest));
+    const fb = new Map(guestFacts(b.id, b.guest));
+    for (const label of new Set([...fa.keys(), ...fb.keys()])) {
+      const x = fa.get(label) ?? '(none)';
+      const y = fb.get(label) ?? '(none)';
+      if (x !== y) out.push(`${label}: ${x} → ${y}`);
+    }
   }
 }
 

@@ -14,7 +14,13 @@ import {
 import { entryType } from './entry.ts';
 import { formatPins } from './pins.ts';
 import type { FreeList } from './freeList.ts';
-import type { ActiveGrant, GrantMapping, HostMapping, SharedEntry } from './state.ts';
+import type {
+  ActiveGrant,
+  GrantMapping,
+  GuestLibState,
+  HostMapping,
+  SharedEntry,
+} from './state.ts';
 
 export function domName(id: number): string {
   return `d${id}`;
@@ -87,4 +93,39 @@ export function formatFreeList(list: FreeList): string {
 /** Numeric keys in ascending order, for output that does not depend on insertion order. */
 export function sortedKeys(map: ReadonlyMap<number, unknown> | ReadonlySet<number>): number[] {
   return [...map.keys()].sort((x, y) => x - y);
+}
+
+// --- Guest profiles (issue 14; docs/semantics.md §18) ------------------------------------------
+
+/** A guest library's state as labelled facts (label, text), for describe, diff and the viewer's
+ * panel alike: the allocator, the deferred list, and what the library and the driver hold. */
+export function guestFacts(dom: number, g: GuestLibState | undefined): [string, string][] {
+  if (g === undefined) return [];
+  const name = domName(dom);
+  const refsTo = (m: ReadonlyMap<number, number>): string =>
+    sortedKeys(m)
+      .map((r) => `${r}→gfn ${m.get(r) ?? 0}`)
+      .join(', ') || '(none)';
+  const facts: [string, string][] = [
+    [
+      `${name} library`,
+      `${g.profile}, refs 0..${g.size - 1}${g.profile === 'linux' ? `, budget ${g.budget}` : ''}${g.contract ? '' : ', raw calls'}`,
+    ],
+    [`${name} free list`, g.free.length === 0 ? '(empty)' : g.free.join(' ')],
+  ];
+  if (g.profile === 'linux') {
+    const q = g.deferred.map(
+      (d) =>
+        `ref ${d.ref}${d.gfn === undefined ? ' (no page)' : ` page gfn ${d.gfn}`} warn ${d.warnDelay}${d.idleTicks > 0 ? ` idle ${d.idleTicks}` : ''}`,
+    );
+    facts.push([`${name} deferred`, q.join('; ') || '(empty)']);
+    facts.push([`${name} warnings`, `${g.warnings}`]);
+  }
+  if (g.profile === 'mirage') facts.push([`${name} exports`, refsTo(g.exports)]);
+  facts.push([`${name} driver grants`, refsTo(g.granted)]);
+  facts.push([
+    `${name} dropped pages`,
+    [...g.droppedPages].sort((a, b) => a - b).join(' ') || '(none)',
+  ]);
+  return facts;
 }

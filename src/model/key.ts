@@ -2,7 +2,7 @@
 // insertion order) for visited sets, and statesEqual, the cheap comparison run after every step.
 
 import type { FreeList } from './freeList.ts';
-import type { DomainState, ModelState, SharedEntry, ActiveGrant } from './state.ts';
+import type { DomainState, GuestLibState, ModelState, SharedEntry, ActiveGrant } from './state.ts';
 import type { GrantMapping, HostMapping, Maptrack } from './state.ts';
 import type { PageContents } from './contents.ts';
 
@@ -50,6 +50,21 @@ function deathKey(d: DomainState): string {
   return d.death === undefined ? '' : d.death === 'zombie' ? ' Z' : ' X';
 }
 
+/** A guest library's state exactly (issue 14; absent for strict: ''), so that strict keys are
+ * as they were. The driver ghosts are part of it: they decide what the driver may do next. */
+export function guestKey(g: GuestLibState | undefined): string {
+  if (g === undefined) return '';
+  const deferred = g.deferred
+    .map((d) => `${d.ref}${d.gfn === undefined ? '' : `@${d.gfn}`}/${d.warnDelay}/${d.idleTicks}`)
+    .join(',');
+  const pairs = (m: ReadonlyMap<number, number>): string => mapKey(m, num);
+  const dropped = [...g.droppedPages].sort((x, y) => x - y).join(',');
+  return (
+    ` L${g.profile}/${g.size}/${g.budget}${g.contract ? '' : '!'} f[${g.free.join(',')}]` +
+    ` q[${deferred}] w${g.warnings} x{${pairs(g.exports)}} G{${pairs(g.granted)}} P{${dropped}}`
+  );
+}
+
 /** The parts of a domain's key, each a function of one immutable sub-object of DomainState (or
  * of its scalars), so that a caller can cache each by object (src/model/packedKey.ts). */
 export const domainKeyParts = {
@@ -62,6 +77,7 @@ export const domainKeyParts = {
   hostMappings: (h: DomainState['hostMappings']): string => `h{${mapKey(h, pteKey)}}`,
   rawWritten: (r: DomainState['rawWritten']): string =>
     `r{${[...r].sort((x, y) => x - y).join(',')}}`,
+  guest: guestKey,
 } as const;
 
 function domainKey(d: DomainState): string {
@@ -73,7 +89,7 @@ function domainKey(d: DomainState): string {
     ` p2m{${mapKey(d.p2m, num)}} g${gt.nrFrames}/${gt.maxFrames}` +
     ` e{${mapKey(gt.entries, entryKey)}} a{${mapKey(gt.active, activeKey)}}` +
     ` ${maptrackKey(mt)}` +
-    ` h{${mapKey(d.hostMappings, pteKey)}} r{${raw}}`
+    ` h{${mapKey(d.hostMappings, pteKey)}} r{${raw}}${guestKey(d.guest)}`
   );
 }
 
@@ -185,7 +201,8 @@ function sameDomain(a: DomainState, b: DomainState, ka?: DomainState, kb?: Domai
       sameMap(a.hostMappings, b.hostMappings, samePte)) &&
     (knownEqual(a.p2m, b.p2m, ka?.p2m, kb?.p2m) || sameMap(a.p2m, b.p2m, sameNumber)) &&
     (knownEqual(a.rawWritten, b.rawWritten, ka?.rawWritten, kb?.rawWritten) ||
-      sameSet(a.rawWritten, b.rawWritten))
+      sameSet(a.rawWritten, b.rawWritten)) &&
+    (a.guest === b.guest || guestKey(a.guest) === guestKey(b.guest))
   );
 }
 

@@ -91,6 +91,50 @@ export interface DomainState {
    * map some of its frames, so it stays in Xen's domain hash; 'gone': its last page was freed
    * and domain_destroy took it out of the hash (grant_table_destroy emptied its tables). */
   readonly death?: Death;
+  /** The guest library's own state, for a domain with a non-strict profile (absent: strict,
+   * today's library, which keeps no state of its own). */
+  readonly guest?: GuestLibState;
+}
+
+// --- Guest profiles (issue 14 §1-§2; docs/semantics.md §18) ------------------------------------
+
+export type LibraryProfile = 'linux' | 'mini-os' | 'mirage';
+
+/** One end waiting on Linux's deferred list (struct deferred_entry). */
+export interface DeferredEnd {
+  readonly ref: Ref;
+  /** The page the record holds a reference to (the caller's, or the library's own since
+   * 42baefac638f); absent: none (a NULL page before that fix). */
+  readonly gfn?: Gfn;
+  /** warn_delay: a u16 counting down from 60; "still pending" is logged when it reaches 0. */
+  readonly warnDelay: number;
+  /** Ghost: ticks this end has survived while its entry was not in use (the liveness bound). */
+  readonly idleTicks: number;
+}
+
+/** A non-strict guest library: its allocator, deferred ends, and what it and the driver hold.
+ * The refs 0..size-1 are the library's table: reserved (0..7), free, deferred, or held by the
+ * driver (the rest), each exactly once (the allocator invariant). */
+export interface GuestLibState {
+  readonly profile: LibraryProfile;
+  readonly size: number;
+  /** linux: free_per_iteration, the most deferred ends one tick examines (0: unlimited). */
+  readonly budget: number;
+  /** The driver keeps the library's contract (config.rawLibraryCalls unset). */
+  readonly contract: boolean;
+  /** The free list in the order the library hands refs out (front first). */
+  readonly free: readonly Ref[];
+  /** linux: the deferred list, head first. */
+  readonly deferred: readonly DeferredEnd[];
+  /** linux: "still pending" warnings logged so far. */
+  readonly warnings: number;
+  /** mirage: Export's exports array (ref -> the page it keeps alive until a successful end). */
+  readonly exports: ReadonlyMap<Ref, Gfn>;
+  /** Driver ghost: the refs the driver granted and has not ended (or handed to the library),
+   * with the page each names. */
+  readonly granted: ReadonlyMap<Ref, Gfn>;
+  /** Driver ghost: pages the driver has dropped its own reference to. */
+  readonly droppedPages: ReadonlySet<Gfn>;
 }
 
 /** What is left of a destroyed domain (DomainState.death). */

@@ -21,6 +21,7 @@ import { swapGrantRef } from './ops/swapGrantRef.ts';
 import { transfer } from './ops/transfer.ts';
 import { unmapAndReplace } from './ops/unmapAndReplace.ts';
 import { unmapGrantRef } from './ops/unmapGrantRef.ts';
+import { profileEndAccess, profileGrantAccess, profileStep } from './profiles/step.ts';
 import type { ModelState } from './state.ts';
 import { destroyDomain } from './ops/destroyDomain.ts';
 
@@ -39,9 +40,9 @@ export function step(state: ModelState, op: Op): Step {
   }
   switch (op.kind) {
     case 'grant_access':
-      return grantAccess(state, op);
+      return profileGrantAccess(state, op) ?? grantAccess(state, op);
     case 'end_access':
-      return endAccess(state, op);
+      return profileEndAccess(state, op) ?? endAccess(state, op);
     case 'grant_transfer':
       return grantTransfer(state, op);
     case 'end_transfer':
@@ -74,6 +75,12 @@ export function step(state: ModelState, op: Op): Step {
       return copy(state, op);
     case 'destroy_domain':
       return destroyDomain(state, op);
+    case 'alloc_refs':
+    case 'free_ref':
+    case 'end_access_deferred':
+    case 'tick':
+    case 'free_page':
+      return profileStep(state, op);
     default:
       return unreachable(op);
   }

@@ -76,6 +76,7 @@ export function editedDomain(
   };
   // Only a destroyed domain has the field, so a live domain's record keeps its shape.
   if (d.death !== undefined) draft.death = d.death;
+  if (d.guest !== undefined) draft.guest = d.guest;
   edit(draft);
   return draft;
 }

@@ -54,6 +54,60 @@ export interface RawWriteOp {
   readonly frame: number; // u32
 }
 
+// --- Guest profiles: the allocator and deferred ends of a real guest library (issue 14 §1) ----
+// Only a domain with a non-strict profile (config.profiles) has them; elsewhere they return
+// 'unsupported'. grant_access and end_access above run that profile's library too
+// (docs/semantics.md §18).
+
+/** Allocate `count` refs from the library's free list (Linux gnttab_alloc_grant_references,
+ * Mirage Export.get_n_nonblock, Mini-OS get_free_entry for count 1). */
+export interface AllocRefsOp {
+  readonly kind: 'alloc_refs';
+  readonly dom: DomId;
+  readonly count: number;
+}
+
+/** Give a ref back to the free list (Linux gnttab_free_grant_reference, Mirage Export.put). */
+export interface FreeRefOp {
+  readonly kind: 'free_ref';
+  readonly dom: DomId;
+  readonly ref: Ref;
+}
+
+/** Linux gnttab_end_foreign_access(ref, page): end now, or hand the ref (and the page
+ * reference `gfn`, if given; absent = NULL) to the deferred list. */
+export interface EndAccessDeferredOp {
+  readonly kind: 'end_access_deferred';
+  readonly dom: DomId;
+  readonly ref: Ref;
+  readonly gfn?: Gfn;
+}
+
+/** One run of the library's deferred-end timer (Linux gnttab_handle_deferred). */
+export interface TickOp {
+  readonly kind: 'tick';
+  readonly dom: DomId;
+}
+
+/** The driver drops its own reference to its page `gfn` (put_page / free_page): the page goes
+ * back to the domain's free memory once the library holds none either. */
+export interface FreePageOp {
+  readonly kind: 'free_page';
+  readonly dom: DomId;
+  readonly gfn: Gfn;
+}
+
+export type ProfileOp = AllocRefsOp | FreeRefOp | EndAccessDeferredOp | TickOp | FreePageOp;
+
+/** The kinds of ProfileOp. */
+export const PROFILE_OP_KINDS = [
+  'alloc_refs',
+  'free_ref',
+  'end_access_deferred',
+  'tick',
+  'free_page',
+] as const satisfies readonly ProfileOp['kind'][];
+
 // --- Guest memory: a domain reading and writing page contents (docs/semantics.md §13) ----------
 
 /** The guest storing `len` bytes of value `byte` at `off` of its own page `gfn`, through its
@@ -227,7 +281,8 @@ export type GuestOp =
   | WritePageOp
   | ReadPageOp
   | WriteMappedOp
-  | ReadMappedOp;
+  | ReadMappedOp
+  | ProfileOp;
 export type HypercallOp =
   | MapGrantRefOp
   | UnmapGrantRefOp
@@ -244,7 +299,7 @@ export type OpKind = Op['kind'];
  * grantcheck's own bound on what it reads, not Xen's (Xen bounds `count` only by `(int)count < 0`). */
 export const MAX_BATCH = 1024;
 
-export const OP_KINDS: readonly OpKind[] = [
+export const OP_KINDS: readonly Exclude<OpKind, ProfileOp['kind']>[] = [
   'grant_access',
   'end_access',
   'grant_transfer',
@@ -264,6 +319,10 @@ export const OP_KINDS: readonly OpKind[] = [
   'copy',
   'destroy_domain',
 ];
+
+/** Every op kind: OP_KINDS (what a strict system runs; the random suites' default alphabet,
+ * kept as it was so that pinned seeds draw the same ops) and the guest-profile kinds. */
+export const ALL_OP_KINDS: readonly OpKind[] = [...OP_KINDS, ...PROFILE_OP_KINDS];
 
 /** A hypercall (a GNTTABOP_* sub-op or a domctl, issued by `caller`), as against a
  * guest-library call (of `dom`). */

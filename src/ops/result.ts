@@ -10,13 +10,61 @@ export type GuestRefusal = 'einval';
 
 export interface GrantAccessResult {
   readonly kind: 'grant_access';
-  readonly outcome: 'ok' | GuestRefusal;
+  /** in_use: Mirage's Invalid_argument "already in use" (the library has a page for the ref). */
+  readonly outcome: 'ok' | GuestRefusal | 'in_use' | ProfileRefusal;
 }
+
+// --- Guest profiles (issue 14 §1; docs/semantics.md §18) --------------------------------------
+
+/** What a profile's library does besides returning: unsupported (the domain's profile has no
+ * such call), contract (a driver following the library's contract never makes this call, so
+ * the harness's driver does not: nothing happens; config.rawLibraryCalls turns it off), crash
+ * (the library's BUG_ON / assert: the guest would die; nothing is written). */
+export type ProfileRefusal = 'unsupported' | 'contract' | 'crash';
+
+export type AllocRefsResult =
+  /** The refs handed out, in the order the library returns them. */
+  | { readonly kind: 'alloc_refs'; readonly outcome: 'ok'; readonly refs: readonly number[] }
+  /** enospc: Linux -ENOSPC. would_block: Mini-OS's semaphore would sleep (nothing changes).
+   * einval: a count the library has no rule for (Linux n = 0, Mini-OS n != 1). */
+  | {
+      readonly kind: 'alloc_refs';
+      readonly outcome: 'enospc' | 'would_block' | 'einval' | ProfileRefusal;
+    };
+
+export interface FreeRefResult {
+  readonly kind: 'free_ref';
+  readonly outcome: 'ok' | ProfileRefusal;
+}
+
+export interface EndAccessDeferredResult {
+  readonly kind: 'end_access_deferred';
+  /** ended: freed at once. deferred: queued on the deferred list. (Linux returns void.) */
+  readonly outcome: 'ended' | 'deferred' | ProfileRefusal;
+}
+
+export type TickResult =
+  /** reclaimed: ends that completed in this tick; pending: the list's length after it. */
+  | {
+      readonly kind: 'tick';
+      readonly outcome: 'ok';
+      readonly reclaimed: number;
+      readonly pending: number;
+    }
+  | { readonly kind: 'tick'; readonly outcome: ProfileRefusal };
+
+export interface FreePageResult {
+  readonly kind: 'free_page';
+  readonly outcome: 'ok' | ProfileRefusal;
+}
+
+export type ProfileResult =
+  AllocRefsResult | FreeRefResult | EndAccessDeferredResult | TickResult | FreePageResult;
 
 export interface EndAccessResult {
   readonly kind: 'end_access';
   /** ended: the entry is now invalid. in_use: GTF_reading or GTF_writing set, nothing changed. */
-  readonly outcome: 'ended' | 'in_use' | GuestRefusal;
+  readonly outcome: 'ended' | 'in_use' | GuestRefusal | ProfileRefusal;
 }
 
 export interface GrantTransferResult {
@@ -140,4 +188,5 @@ export type OpResult =
   | SwapGrantRefResult
   | CopyResult
   | DestroyDomainResult
-  | NotRunningResult;
+  | NotRunningResult
+  | ProfileResult;

@@ -124,6 +124,17 @@ export const OpSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('destroy_domain'), caller: u16, dom: u16 }).strict(),
+  // Guest profiles (issue 14 §1)
+  z.strictObject({ kind: z.literal('alloc_refs'), dom: u16, count: u16 }),
+  z.strictObject({ kind: z.literal('free_ref'), dom: u16, ref: u32 }),
+  z.strictObject({
+    kind: z.literal('end_access_deferred'),
+    dom: u16,
+    ref: u32,
+    gfn: u32.optional(),
+  }),
+  z.strictObject({ kind: z.literal('tick'), dom: u16 }),
+  z.strictObject({ kind: z.literal('free_page'), dom: u16, gfn: u32 }),
 ]);
 
 // Compile-time check that the schema and the Op union describe the same values.

@@ -12,6 +12,8 @@
 //   write_page(d1 gfn=3 off=0 len=16 byte=0xab) read_page(d1 gfn=3 off=0 len=16)
 //   write_mapped(d2 @0x5000 off=0 len=1 byte=0x7) read_mapped(d2 @0x5000 off=0 len=4096)
 //   copy(d2: d1 ref=8 off=0 -> self gmfn=3 off=16 len=100)
+//   alloc_refs(d1 count=2) free_ref(d1 ref=8) end_access_deferred(d1 ref=8 gfn=3) tick(d1)
+//   free_page(d1 gfn=3)
 
 import {
   DOMID_SELF,
@@ -134,6 +136,16 @@ export function formatOp(op: Op): string {
       return `copy(${dom(op.caller)}: ${op.batch.map(formatCopy).join('; ')})`;
     case 'destroy_domain':
       return `destroy_domain(${dom(op.caller)}: dom=${dom(op.dom)})`;
+    case 'alloc_refs':
+      return `alloc_refs(${dom(op.dom)} count=${op.count})`;
+    case 'free_ref':
+      return `free_ref(${dom(op.dom)} ref=${op.ref})`;
+    case 'end_access_deferred':
+      return `end_access_deferred(${dom(op.dom)} ref=${op.ref}${op.gfn === undefined ? '' : ` gfn=${op.gfn}`})`;
+    case 'tick':
+      return `tick(${dom(op.dom)})`;
+    case 'free_page':
+      return `free_page(${dom(op.dom)} gfn=${op.gfn})`;
     default:
       return unreachable(op);
   }
@@ -151,7 +163,16 @@ export function formatResult(result: OpResult): string {
     case 'raw_write':
     case 'write_page':
     case 'write_mapped':
+    case 'free_ref':
+    case 'end_access_deferred':
+    case 'free_page':
       return result.outcome;
+    case 'alloc_refs':
+      return 'refs' in result ? `ok [${result.refs.join(', ')}]` : result.outcome;
+    case 'tick':
+      return 'reclaimed' in result
+        ? `ok reclaimed=${result.reclaimed} pending=${result.pending}`
+        : result.outcome;
     case 'read_page':
     case 'read_mapped':
       return 'digest' in result ? `ok #${result.digest}` : result.outcome;
@@ -457,6 +478,25 @@ function parseBody(kind: string, body: string): Op {
         return { refA, refB: field(w, 'ref') };
       });
       return { kind: 'swap_grant_ref', caller, batch };
+    }
+    case 'alloc_refs':
+    case 'free_ref':
+    case 'end_access_deferred':
+    case 'tick':
+    case 'free_page': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      let op: Op;
+      if (kind === 'alloc_refs') op = { kind, dom: d, count: field(w, 'count') };
+      else if (kind === 'free_ref') op = { kind, dom: d, ref: field(w, 'ref') };
+      else if (kind === 'tick') op = { kind, dom: d };
+      else if (kind === 'free_page') op = { kind, dom: d, gfn: field(w, 'gfn') };
+      else {
+        const ref = field(w, 'ref');
+        op = w.done() ? { kind, dom: d, ref } : { kind, dom: d, ref, gfn: field(w, 'gfn') };
+      }
+      w.expectEnd();
+      return op;
     }
     default:
       throw new ParseError(`unknown op '${kind}'`);

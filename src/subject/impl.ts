@@ -11,7 +11,7 @@ import { implReads } from '../harness/reads.ts';
 import type { ImplParts, ImplSnapshot } from '../impl/index.ts';
 import { abstract, GrantSystem } from '../impl/index.ts';
 import type { DomId } from '../ops/op.ts';
-import { OP_KINDS } from '../ops/op.ts';
+import { ALL_OP_KINDS } from '../ops/op.ts';
 import type { Subject, SubjectFactory, SubjectSnapshot } from './subject.ts';
 import { STATE_PARTS } from './subject.ts';
 
@@ -72,7 +72,7 @@ export class ImplSubject implements Subject {
 export function implSubject(parts?: Partial<ImplParts>, name = 'impl'): SubjectFactory {
   return {
     name,
-    opKinds: OP_KINDS,
+    opKinds: ALL_OP_KINDS,
     observes: STATE_PARTS,
     hasInternals: true,
     completeState: true,

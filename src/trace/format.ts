@@ -19,11 +19,20 @@ export const TRACE_FORMAT = 'grantcheck-trace';
 export const TRACE_VERSION = 3;
 
 const status = z.number().int();
+const PROFILE_REFUSALS = ['unsupported', 'contract', 'crash'] as const;
 /** An op result as JSON (also what a subject sends over the wire: src/subject/wire). */
 export const OpResultSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('grant_access'), outcome: z.enum(['ok', 'einval']) }).strict(),
   z
-    .object({ kind: z.literal('end_access'), outcome: z.enum(['ended', 'in_use', 'einval']) })
+    .object({
+      kind: z.literal('grant_access'),
+      outcome: z.enum(['ok', 'einval', 'in_use', ...PROFILE_REFUSALS]),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('end_access'),
+      outcome: z.enum(['ended', 'in_use', 'einval', ...PROFILE_REFUSALS]),
+    })
     .strict(),
   z.object({ kind: z.literal('grant_transfer'), outcome: z.enum(['ok', 'einval']) }).strict(),
   // A completed transfer carries the frame Xen wrote; no other outcome does (EndTransferResult).
@@ -102,6 +111,34 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('destroy_domain'), status }).strict(),
   z.object({ kind: z.literal('not_running') }).strict(),
   z.object({ kind: z.literal('swap_grant_ref'), statuses: z.array(status) }).strict(),
+  // Guest profiles (issue 14 §1)
+  z.discriminatedUnion('outcome', [
+    z.strictObject({
+      kind: z.literal('alloc_refs'),
+      outcome: z.literal('ok'),
+      refs: z.array(z.number().int()),
+    }),
+    ...(['enospc', 'would_block', 'einval', ...PROFILE_REFUSALS] as const).map((outcome) =>
+      z.strictObject({ kind: z.literal('alloc_refs'), outcome: z.literal(outcome) }),
+    ),
+  ]),
+  z.strictObject({ kind: z.literal('free_ref'), outcome: z.enum(['ok', ...PROFILE_REFUSALS]) }),
+  z.strictObject({
+    kind: z.literal('end_access_deferred'),
+    outcome: z.enum(['ended', 'deferred', ...PROFILE_REFUSALS]),
+  }),
+  z.discriminatedUnion('outcome', [
+    z.strictObject({
+      kind: z.literal('tick'),
+      outcome: z.literal('ok'),
+      reclaimed: z.number().int(),
+      pending: z.number().int(),
+    }),
+    ...PROFILE_REFUSALS.map((outcome) =>
+      z.strictObject({ kind: z.literal('tick'), outcome: z.literal(outcome) }),
+    ),
+  ]),
+  z.strictObject({ kind: z.literal('free_page'), outcome: z.enum(['ok', ...PROFILE_REFUSALS]) }),
 ]);
 
 // Compile-time check: a recorded result is an OpResult (so replay can format and compare it).

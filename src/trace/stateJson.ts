@@ -4,7 +4,7 @@
 import { IntMap } from '../model/intMap.ts';
 import { z } from 'zod';
 import { FreeList } from '../model/freeList.ts';
-import type { DomainState, ModelState } from '../model/state.ts';
+import type { DomainState, GuestLibState, ModelState } from '../model/state.ts';
 import type { PageContents } from '../model/contents.ts';
 import { normalizeRuns, pageOf } from '../model/contents.ts';
 import { PAGE_SIZE } from '../xen/abi.ts';
@@ -78,6 +78,22 @@ export const PageJsonSchema = z
     { error: 'runs must be sorted, non-empty, non-overlapping, with touching equal runs merged' },
   );
 
+/** A guest library's state (issue 14; src/model/state.ts GuestLibState). */
+const GuestJsonSchema = z.strictObject({
+  profile: z.enum(['linux', 'mini-os', 'mirage']),
+  size: int,
+  budget: int,
+  contract: z.boolean(),
+  free: z.array(int),
+  deferred: z.array(
+    z.strictObject({ ref: int, gfn: int.optional(), warnDelay: int, idleTicks: int }),
+  ),
+  warnings: int,
+  exports: pairs(int),
+  granted: pairs(int),
+  droppedPages: z.array(int),
+});
+
 const DomainJsonSchema = z
   .object({
     id: int,
@@ -99,6 +115,7 @@ const DomainJsonSchema = z
     hostVaPages: int,
     hostMappings: pairs(HostMappingJsonSchema),
     rawWritten: z.array(key),
+    guest: GuestJsonSchema.optional(),
   })
   .strict();
 
@@ -164,6 +181,37 @@ function domainToJson(d: DomainState): StateJson['domains'][number] {
       { mfn: h.mfn, writable: h.writable },
     ]),
     rawWritten: [...d.rawWritten].sort((a, b) => a - b),
+    ...(d.guest === undefined ? {} : { guest: guestToJson(d.guest) }),
+  };
+}
+
+function guestToJson(g: GuestLibState): z.infer<typeof GuestJsonSchema> {
+  return {
+    profile: g.profile,
+    size: g.size,
+    budget: g.budget,
+    contract: g.contract,
+    free: [...g.free],
+    deferred: g.deferred.map((d) => ({ ...d })),
+    warnings: g.warnings,
+    exports: sortedPairs(g.exports),
+    granted: sortedPairs(g.granted),
+    droppedPages: [...g.droppedPages].sort((a, b) => a - b),
+  };
+}
+
+function guestFromJson(g: DeepReadonly<z.infer<typeof GuestJsonSchema>>): GuestLibState {
+  return {
+    profile: g.profile,
+    size: g.size,
+    budget: g.budget,
+    contract: g.contract,
+    free: [...g.free],
+    deferred: g.deferred.map((d) => ({ ...d })),
+    warnings: g.warnings,
+    exports: new Map(g.exports),
+    granted: new Map(g.granted),
+    droppedPages: new Set(g.droppedPages),
   };
 }
 
@@ -232,6 +280,7 @@ export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
       hostMappings: new Map(d.hostMappings),
       rawWritten: new Set(d.rawWritten),
       ...(d.death === undefined ? {} : { death: d.death }),
+      ...(d.guest === undefined ? {} : { guest: guestFromJson(d.guest) }),
     })),
     frameOwner: new Map(json.frameOwner),
     contents: contentsFromJson(json.contents),

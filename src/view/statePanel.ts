@@ -12,6 +12,7 @@ import {
   formatFreeList,
   formatMapping,
   formatPte,
+  guestFacts,
   sortedKeys,
 } from '../model/format.ts';
 import { freeLists } from '../model/maptrack.ts';
@@ -24,6 +25,7 @@ export const SECTIONS = [
   'active pins',
   'maptrack',
   'host mappings',
+  'guest library',
   'page owners',
   'page contents',
 ] as const;
@@ -84,6 +86,7 @@ export function stateFacts(state: ModelState): StateFact[] {
       const p = d.hostMappings.get(page);
       if (p) add('host mappings', `${name} va page ${page}`, formatPte(p));
     }
+    for (const [label, text] of guestFacts(d.id, d.guest)) add('guest library', label, text);
   }
   for (const mfn of sortedKeys(state.frameOwner)) {
     const owner = state.frameOwner.get(mfn);

@@ -14,6 +14,14 @@ import type { XenDomain } from '../../src/impl/index.ts';
 import { fillRange } from '../../src/model/contents.ts';
 import { flowOf, permitBit, withStore } from '../../src/model/flow.ts';
 import { initialState, step } from '../../src/model/index.ts';
+import { initialGuest } from '../../src/model/profiles/library.ts';
+import { createProfileLib } from '../../src/impl/guest/profiles/index.ts';
+import {
+  GNTTAB_LIST_END,
+  LinuxLib,
+  linuxPutFreeEntry,
+} from '../../src/impl/guest/profiles/linux.ts';
+import { DEFAULT_PARTS } from '../../src/impl/index.ts';
 import { FreeList } from '../../src/model/freeList.ts';
 import { IntMap } from '../../src/model/intMap.ts';
 import type {
@@ -21,6 +29,7 @@ import type {
   DomainState,
   GrantMapping,
   GrantTable,
+  GuestLibState,
   Maptrack,
   ModelState,
   SharedEntry,
@@ -215,6 +224,36 @@ function dom(system: GrantSystem, id: DomId): XenDomain {
 function repin(system: GrantSystem, ref: Ref, change: (pin: number) => number): void {
   const active = dom(system, 1).grantTable.active;
   active.setPin(ref, change(active.pinOf(ref)) >>> 0);
+}
+
+// --- Guest profiles (issue 14): the reachable state's d1 given a linux library ---------------
+
+const LINUX_CONFIG = makeConfig({ profiles: ['strict', 'linux', 'strict'] });
+
+/** `s` with d1 running an empty linux library, patched. */
+function withLibrary(s: ModelState, patch: Partial<GuestLibState>): ModelState {
+  const guest = must(initialGuest(LINUX_CONFIG, 1), 'd1 library');
+  const d1 = must(s.domains[1], 'd1');
+  const domains = s.domains.slice();
+  domains[1] = { ...d1, guest: { ...guest, free: [], ...patch } };
+  return { ...s, domains };
+}
+
+/** d1 of `system` given an empty linux library (its impl). */
+function attachLibrary(system: GrantSystem): LinuxLib {
+  const d = dom(system, 1);
+  const lib = createProfileLib(
+    LINUX_CONFIG,
+    1,
+    d.grantTable.shared,
+    (g) => d.p2m.has(g),
+    DEFAULT_PARTS,
+  );
+  if (!(lib instanceof LinuxLib)) throw new Error('no linux library');
+  lib.head = GNTTAB_LIST_END;
+  lib.count = 0;
+  system.guest(1).profile = lib;
+  return lib;
 }
 
 // --- The table ----------------------------------------------------------------------------
@@ -1014,6 +1053,111 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
         what: "only a reserved entry's frame is written",
         corrupt: (sys) => dom(sys, 1).grantTable.shared.storeFrame(5, 1),
         names: /d1 reserved ref 5 written by the guest library/,
+        dom: 1,
+      },
+    ],
+  },
+  'profile-free-not-granted': {
+    model: [
+      {
+        what: 'a granted, mapped ref is on the free list',
+        corrupt: (s) => withLibrary(s, { free: [RW_REF] }),
+        names: /d1 ref 8 is free and its entry is a valid grant/,
+        dom: 1,
+      },
+    ],
+    impl: [
+      {
+        what: 'a granted, mapped ref is pushed on the free list',
+        corrupt: (sys) => linuxPutFreeEntry(attachLibrary(sys), RW_REF),
+        names: /d1 ref 8 is free and its entry is a valid grant/,
+        dom: 1,
+      },
+    ],
+  },
+  'profile-reserved-never-handed-out': {
+    model: [
+      {
+        what: 'reserved ref 0 is on the free list',
+        corrupt: (s) => withLibrary(s, { free: [0] }),
+        names: /d1 reserved ref 0 is on the free list/,
+        dom: 1,
+      },
+    ],
+    impl: [
+      {
+        what: "reserved ref 0 is linked into gnttab_list's free chain",
+        corrupt: (sys) => {
+          const lib = attachLibrary(sys);
+          lib.next[0] = lib.head;
+          lib.head = 0;
+          lib.count++;
+        },
+        names: /d1 reserved ref 0 is on the free list/,
+        dom: 1,
+      },
+    ],
+  },
+  'profile-refs-accounted': {
+    model: [
+      {
+        what: 'a ref is on the free list twice',
+        corrupt: (s) => withLibrary(s, { free: [10, 10] }),
+        names: /d1 ref 10 is on the free list twice/,
+        dom: 1,
+      },
+    ],
+    impl: [
+      {
+        what: 'a free ref links to itself (a double free)',
+        corrupt: (sys) => {
+          const lib = attachLibrary(sys);
+          linuxPutFreeEntry(lib, 10);
+          linuxPutFreeEntry(lib, 10);
+        },
+        names: /d1 ref 10 is on the free list twice/,
+        dom: 1,
+      },
+    ],
+  },
+  'profile-page-not-freed-while-granted': {
+    model: [
+      {
+        what: 'the driver dropped a page a mapped grant names, and nothing keeps it',
+        corrupt: (s) => withLibrary(s, { droppedPages: new Set([0]) }),
+        names: /d1 page gfn 0 was freed while Xen still maps it through ref 8/,
+        dom: 1,
+      },
+    ],
+    impl: [
+      {
+        what: 'the driver dropped a page a mapped grant names, and nothing keeps it',
+        corrupt: (sys) => void attachLibrary(sys).dropped.add(0),
+        names: /d1 page gfn 0 was freed while Xen still maps it through ref 8/,
+        dom: 1,
+      },
+    ],
+  },
+  'profile-deferred-live': {
+    model: [
+      {
+        what: 'a deferred end of a free entry survived a tick under the default budget',
+        corrupt: (s) =>
+          withLibrary(s, {
+            deferred: [{ ref: TRANSFER_REF + 1, gfn: 2, warnDelay: 59, idleTicks: 1 }],
+          }),
+        names:
+          /d1 deferred end of ref 11 still pending after 1 ticks with its entry free \(bound 0\)/,
+        dom: 1,
+      },
+    ],
+    impl: [
+      {
+        what: 'a deferred end of a free entry survived a tick under the default budget',
+        corrupt: (sys) =>
+          void attachLibrary(sys).deferred.push({ ref: 11, page: 2, warnDelay: 59, idleTicks: 1 }),
+        names:
+          /d1 deferred end of ref 11 still pending after 1 ticks with its entry free \(bound 0\)/,
         dom: 1,
       },
     ],

@@ -6,7 +6,7 @@
 
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../config.ts';
-import { FAULTS, findFault } from '../../faults/index.ts';
+import { FAULTS, faultConfig, findFault } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import { caughtBy, faultTrace, killFault, passesUnfaulted } from '../../faults/kill.ts';
 import type { FaultKill } from '../../faults/kill.ts';
@@ -205,9 +205,14 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       }
       continue;
     }
-    const kill = killFault(fault, suites, { seed, ...(runs === undefined ? {} : { runs }) });
+    // A guest-library fault runs its suites with its profile (Fault.profile).
+    const faultSuites =
+      fault.profile === undefined
+        ? suites
+        : SUITE_NAMES.flatMap((name) => buildSuite(name, faultConfig(fault, DEFAULT_CONFIG)) ?? []);
+    const kill = killFault(fault, faultSuites, { seed, ...(runs === undefined ? {} : { runs }) });
     const explorer =
-      exploreMs > 0
+      exploreMs > 0 && fault.profile === undefined
         ? exploreFault(fault, {
             invariants: INVARIANTS,
             properties: STEP_PROPERTIES,

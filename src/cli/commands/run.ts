@@ -6,8 +6,9 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { GrantConfig } from '../../config.ts';
-import { DEFAULT_CONFIG } from '../../configDefaults.ts';
-import { findFault, subjectOf } from '../../faults/index.ts';
+import { DEFAULT_CONFIG, GUEST_PROFILES, type GuestProfile } from '../../configDefaults.ts';
+import { findFault, subjectOf, withProfile } from '../../faults/index.ts';
+import type { Fault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
 import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
@@ -30,6 +31,8 @@ export interface RunFlags {
   readonly maxOps?: string;
   readonly domains?: string;
   readonly vcpus?: string;
+  /** The guest profile of domains 1.. (strict, linux, mini-os, mirage, all). */
+  readonly profile?: string;
   readonly out?: string;
   /** json or itf: the trace file's format (traceFileName). */
   readonly format?: string;
@@ -78,16 +81,26 @@ function readFlags(flags: RunFlags): {
   // domain may not kill itself, so it would repeat conformance (docs/semantics.md §17).
   const all = SUITE_NAMES.filter((name) => name !== 'death' || config.domains >= 2);
   const names = flags.suite === undefined || flags.suite === 'all' ? all : [flags.suite];
-  const suites = names.map((name) => {
-    const suite = buildSuite(name, config);
-    if (!suite) {
-      throw new UsageError(`--suite: no suite '${name}' (known: ${SUITE_NAMES.join(', ')}, all)`);
-    }
-    return suite;
-  });
-  if (flags.fault !== undefined && !findFault(flags.fault)) {
+  const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
+  if (flags.fault !== undefined && !fault) {
     throw new UsageError(`--fault: no fault '${flags.fault}' (see: grantcheck list)`);
   }
+  const profiles = runProfiles(flags.profile, fault);
+  if (flags.subject !== undefined && profiles.some((p) => p !== 'strict')) {
+    // The guest libraries are the built-in impl's; a subject's guest is its own.
+    throw new UsageError('--profile: only the built-in impl runs guest profiles (no --subject)');
+  }
+  // One pass of the suites per profile, each with the same seed; strict first, so that the
+  // strict pass draws exactly the runs it always did.
+  const suites = profiles.flatMap((profile) =>
+    names.map((name) => {
+      const suite = buildSuite(name, withProfile(config, profile));
+      if (!suite) {
+        throw new UsageError(`--suite: no suite '${name}' (known: ${SUITE_NAMES.join(', ')}, all)`);
+      }
+      return profile === 'strict' ? suite : { ...suite, name: `${suite.name}+${profile}` };
+    }),
+  );
   return {
     suites,
     seed: parseIntOption('seed', flags.seed, 0, 2 ** 31 - 1) ?? randomInt(2 ** 31 - 1),
@@ -97,6 +110,23 @@ function readFlags(flags: RunFlags): {
     outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
     failures: checkedFailureRoot(flags.failures),
   };
+}
+
+/** The guest profiles to run: --profile, or the fault's own (Fault.profile), or strict.
+ * Why not `all` by default: it would run every suite four times (four times the default
+ * budget) and change what `run` prints for a given seed; `--profile all` asks for it. */
+function runProfiles(flag: string | undefined, fault: Fault | undefined): GuestProfile[] {
+  if (flag === undefined) return [fault?.profile ?? 'strict'];
+  if (flag === 'all') return [...GUEST_PROFILES];
+  const known = GUEST_PROFILES as readonly string[];
+  if (!known.includes(flag)) {
+    throw new UsageError(`--profile: no profile '${flag}' (known: ${known.join(', ')}, all)`);
+  }
+  const profile = flag as GuestProfile;
+  if (fault?.profile !== undefined && profile !== fault.profile) {
+    throw new UsageError(`--profile: fault ${fault.id} is a ${fault.profile} bug`);
+  }
+  return [profile];
 }
 
 /** The failure database in force, checked like --out before any work. */

@@ -13,6 +13,8 @@ import {
   GTF_writing,
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
+import type { GuestLibState } from '../../model/state.ts';
+import { abstractGuest, type ProfileLib } from './profiles/index.ts';
 
 const NO_REFS: ReadonlySet<Ref> = new Set();
 
@@ -21,6 +23,10 @@ export class GuestLib {
    * while unpinned (semantics.md §3).
    * Replaced, never mutated, so snapshots and abstractions may share it. */
   rawWritten: ReadonlySet<Ref> = NO_REFS;
+  /** The real guest library this domain runs (config.profiles; absent: strict), and its state
+   * as the model states it, rebuilt after each call into it (so abstraction can share it). */
+  profile: ProfileLib | undefined;
+  profileState: GuestLibState | undefined;
 
   constructor(
     readonly dom: DomId,
@@ -41,6 +47,11 @@ export class GuestLib {
   /** A ref the library refuses outright: reserved, or beyond the table. */
   refusesRef(ref: Ref): boolean {
     return ref < GNTTAB_NR_RESERVED_ENTRIES || ref >= this.nrEntries();
+  }
+
+  /** After a call into the profile library: its abstract state anew. */
+  refreshProfile(): void {
+    this.profileState = this.profile === undefined ? undefined : abstractGuest(this.profile);
   }
 
   markRawWritten(ref: Ref): void {

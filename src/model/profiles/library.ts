@@ -1,0 +1,146 @@
+// What the three real guest libraries share in the model (issue 14 §1-§2; docs/semantics.md
+// §18): the library's state on the domain, its initial free list, the driver contract, and the
+// entry writes a library call makes. Each profile's own rules are in ./linux.ts, ./miniOs.ts
+// and ./mirage.ts, written from that library's source (docs/guest-libraries.md).
+
+import type { GrantConfig } from '../../config.ts';
+import { DEFAULT_FREE_PER_ITERATION, DEFAULT_GUEST_REFS, profileOf } from '../../configDefaults.ts';
+import type { DomId, Gfn, Ref } from '../../ops/op.ts';
+import { GNTTAB_NR_RESERVED_ENTRIES, GTF_permit_access, GTF_readonly } from '../../xen/abi.ts';
+import { entryAt } from '../entry.ts';
+import { writeEntry } from '../guest.ts';
+import { domainAt } from '../lookup.ts';
+import type { DomainState, GuestLibState, ModelState, SharedEntry } from '../state.ts';
+import { editDomain, withFlags, type Draft } from '../update.ts';
+
+/** Domain `dom`'s library state when it runs a non-strict profile (config.profiles). */
+export function initialGuest(config: GrantConfig, dom: DomId): GuestLibState | undefined {
+  const profile = profileOf(config, dom);
+  if (profile === 'strict') return undefined;
+  const size = config.guestRefs ?? DEFAULT_GUEST_REFS;
+  const usable: Ref[] = [];
+  for (let ref = GNTTAB_NR_RESERVED_ENTRIES; ref < size; ref++) usable.push(ref);
+  return {
+    profile,
+    size,
+    // Linux gnttab_init / gnttab_set_free: 8 first, ascending. Mirage: the queue filled with
+    // 8, 9, ... Mini-OS init_gnttab pushes 8..size-1 on a stack: the last pushed comes out first.
+    free: profile === 'mini-os' ? usable.reverse() : usable,
+    deferred: [],
+    warnings: 0,
+    exports: new Map(),
+    granted: new Map(),
+    droppedPages: new Set(),
+    budget: config.freePerIteration ?? DEFAULT_FREE_PER_ITERATION,
+    contract: config.rawLibraryCalls !== true,
+  };
+}
+
+export interface LibraryView {
+  readonly domain: DomainState;
+  readonly guest: GuestLibState;
+}
+
+/** The domain and its library, or undefined for a strict (or missing) domain. */
+export function libraryOf(state: ModelState, dom: DomId): LibraryView | undefined {
+  const domain = domainAt(state, dom);
+  const guest = domain?.guest;
+  return domain === undefined || guest === undefined ? undefined : { domain, guest };
+}
+
+/** Is `ref` one the driver holds: in the library's table, not reserved, not free, not on the
+ * deferred list? (free + held + deferred + reserved = table, docs/semantics.md §18.2.) */
+export function isHeld(g: GuestLibState, ref: Ref): boolean {
+  return (
+    Number.isInteger(ref) &&
+    ref >= GNTTAB_NR_RESERVED_ENTRIES &&
+    ref < g.size &&
+    !g.free.includes(ref) &&
+    !g.deferred.some((d) => d.ref === ref)
+  );
+}
+
+/** Is page `gfn` still the driver's own (it has not dropped its reference)? */
+export function ownsPage(v: LibraryView, gfn: Gfn): boolean {
+  return v.domain.p2m.has(gfn) && !v.guest.droppedPages.has(gfn);
+}
+
+/** Contract of a grant: the driver holds the ref, has not granted it already (it ends first),
+ * and owns the page. */
+export function mayGrant(v: LibraryView, ref: Ref, gfn: Gfn): boolean {
+  return isHeld(v.guest, ref) && !v.guest.granted.has(ref) && ownsPage(v, gfn);
+}
+
+/** Contract of free_page (and of a page handed to end_access_deferred for `ending`): the driver
+ * owns the page and no grant it still believes live (other than `ending`'s) names it. */
+export function mayFreePage(v: LibraryView, gfn: Gfn, ending?: Ref): boolean {
+  if (!ownsPage(v, gfn)) return false;
+  for (const [ref, page] of v.guest.granted) if (page === gfn && ref !== ending) return false;
+  return true;
+}
+
+/** Replace the domain's library state. */
+export function editGuest(
+  state: ModelState,
+  dom: DomId,
+  edit: (g: Draft<GuestLibState>) => void,
+): ModelState {
+  return editDomain(state, dom, (d) => {
+    const g = d.guest;
+    if (g === undefined) return;
+    const draft: Draft<GuestLibState> = { ...g };
+    edit(draft);
+    d.guest = draft;
+  });
+}
+
+export function entryOf(v: LibraryView, ref: Ref): SharedEntry {
+  return entryAt(v.domain.grantTable, ref);
+}
+
+/** The library's grant: domid, frame, then flags as plain stores (gnttab_update_entry_v1,
+ * Mini-OS gnttab_grant_access, Mirage's stub). Over a pinned entry the store erases Xen's
+ * GTF_reading/GTF_writing, so the entry is marked as raw-written (the (G) invariants no longer
+ * hold for it, docs/semantics.md §3). */
+export function storeGrant(
+  state: ModelState,
+  dom: DomId,
+  ref: Ref,
+  grantee: DomId,
+  gfn: Gfn,
+  readonly: boolean,
+): ModelState {
+  const domain = domainAt(state, dom);
+  const pinned = domain?.grantTable.active.has(ref) === true;
+  const entry = {
+    flags: GTF_permit_access | (readonly ? GTF_readonly : 0),
+    domid: grantee,
+    frame: gfn,
+  };
+  return writeEntry(state, dom, ref, entry, pinned);
+}
+
+/** The v1 end's compare-and-swap of flags to 0 (only called when the entry is not in use). */
+export function clearFlags(state: ModelState, v: LibraryView, ref: Ref): ModelState {
+  // A never-granted ref: the CAS of 0 to 0 changes no byte (writeEntry keeps the entry).
+  return writeEntry(state, v.domain.id, ref, withFlags(entryOf(v, ref), 0), false);
+}
+
+/** A map without `key`. */
+export function without<K, V>(m: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> {
+  if (!m.has(key)) return m;
+  const out = new Map(m);
+  out.delete(key);
+  return out;
+}
+
+export function withKey<K, V>(m: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> {
+  const out = new Map(m);
+  out.set(key, value);
+  return out;
+}
+
+export function withMember<T>(s: ReadonlySet<T>, value: T): ReadonlySet<T> {
+  if (s.has(value)) return s;
+  return new Set([...s, value]);
+}
