@@ -24,6 +24,7 @@ import type {
   XenState,
 } from '../../xenExplore/index.ts';
 import { coreReplayJson } from '../json.ts';
+import { stylerOf } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
@@ -227,7 +228,9 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
         `visited set ${st.bytesPerState.toFixed(1)} B/state`,
     );
     for (const line of s.lines) say(`  ${line}`);
-    say(`  result       ${result}`);
+    const style = stylerOf(io);
+    const colour = o.kind === 'ok' ? style.pass : o.kind === 'limit' ? style.warn : style.fail;
+    say(`  result       ${colour(result)}`);
     if (memoryStop) say(`               ${describeMemoryStop(memoryStop)}`);
     if (o.kind === 'violation') {
       say(`               ${o.violated.statement}`);

@@ -28,6 +28,8 @@ import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.t
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
+import { stylerOf } from '../colour.ts';
+import type { Styler } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import { columnsTable, widthOf } from '../views.ts';
 import { tryWrite } from '../write.ts';
@@ -116,16 +118,19 @@ function tooLong(row: Row): boolean {
 }
 
 /** `head` and `cells` as left-aligned columns, two spaces apart, fitted to `width`; the fault
- * ids are never shortened. */
+ * ids are never shortened. A fault not caught (or falsely, or by a crash) in the fail colour. */
 function columns(
   head: readonly string[],
   cells: readonly (readonly string[])[],
   width: number,
+  style: Styler,
 ): string[] {
-  return columnsTable(head, cells, width, { whole: [0] });
+  const bad = /^(NOT CAUGHT|not caught|FALSE ALARM|IMPL CRASH)/;
+  const styles = cells.map((row) => row.map((c) => (bad.test(c) ? style.fail : undefined)));
+  return columnsTable(head, cells, width, { whole: [0], styles, style });
 }
 
-function table(rows: readonly Row[], width: number): string[] {
+function table(rows: readonly Row[], width: number, style: Styler): string[] {
   const head = ['fault', 'caught by', 'suite', 'run', 'ops', '~time', 'shrunk', 'explorer'];
   const cells = rows.map((row) => {
     const { kill, falseAlarm } = row;
@@ -150,7 +155,7 @@ function table(rows: readonly Row[], width: number): string[] {
       explorer,
     ];
   });
-  return columns(head, cells, width);
+  return columns(head, cells, width, style);
 }
 
 export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
@@ -294,7 +299,8 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     io.out(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     say();
-    for (const line of table(rows, widthOf(io))) say(line);
+    const style = stylerOf(io);
+    for (const line of table(rows, widthOf(io), style)) say(line);
     say();
     say('run: the run that failed (1-based); ops: ops executed until the failing op;');
     say('~time: until the failing run started, plus one mean run (shrinking not included);');
@@ -316,7 +322,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       say(
         'race faults (grantcheck interleave: caught by both modes, none by the sequential ones):',
       );
-      for (const line of raceTable(races, widthOf(io))) say(line);
+      for (const line of raceTable(races, widthOf(io), style)) say(line);
       say();
       say(
         'random: the run that failed, its time, and the shrunk case (program ops / scheduled steps);',
@@ -328,8 +334,8 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     }
     say(
       missed.length === 0
-        ? `ALL CAUGHT: ${rows.length + races.length} fault(s)`
-        : `NOT CAUGHT: ${missed.join(', ')}`,
+        ? style.pass(`ALL CAUGHT: ${rows.length + races.length} fault(s)`)
+        : style.fail(`NOT CAUGHT: ${missed.join(', ')}`),
     );
   }
   return missed.length === 0 ? { kind: 'ok' } : { kind: 'violation' };
@@ -338,7 +344,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
 /** Random runs per race fault (each a short interleaved run). */
 const RACE_RUNS = 10_000;
 
-function raceTable(races: readonly RaceKill[], width: number): string[] {
+function raceTable(races: readonly RaceKill[], width: number, style: Styler): string[] {
   const head = ['fault', 'caught by', 'random run', '~time', 'shrunk', 'exhaustive', 'schedules'];
   const cells = races.map((r) => {
     const random = r.random;
@@ -356,7 +362,7 @@ function raceTable(races: readonly RaceKill[], width: number): string[] {
       String(r.exhaustive.schedules),
     ];
   });
-  return columns(head, cells, width);
+  return columns(head, cells, width, style);
 }
 
 function raceJson(r: RaceKill, trace: string | undefined) {

@@ -24,6 +24,7 @@ import { TOOL } from '../../version.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
 import { DEFAULT_RACE, RACE_TARGETS, vcpuRace } from '../../../properties/interleave.ts';
+import { stylerOf } from '../colour.ts';
 import { verdictJson } from '../json.ts';
 import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
@@ -216,8 +217,9 @@ function report(
     return { kind: 'violation' };
   }
   const v = found.violation;
+  const style = stylerOf(io);
   io.out(
-    `\nVIOLATION (${found.mode}, ${found.detail}): ${v.check}${v.check === 'invariant' ? ` ${v.name}` : ''}: ${escapeText(v.message)}\n\n`,
+    `\n${style.fail(`VIOLATION (${found.mode}, ${found.detail}): ${v.check}${v.check === 'invariant' ? ` ${v.name}` : ''}`)}: ${escapeText(v.message)}\n\n`,
   );
   const again = runScheduled(
     ctx.config,
