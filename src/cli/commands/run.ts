@@ -18,7 +18,8 @@ import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
-import { renderReplayTable } from '../../report/render.ts';
+import { stylerOf } from '../colour.ts';
+import type { Styler } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import { coverageTable, sideBySideView, stepTable, widthOf } from '../views.ts';
 import { tryWrite } from '../write.ts';
@@ -112,6 +113,7 @@ async function replayKept(
   subject: SubjectFactory,
   suites: readonly Suite[],
   say: (line?: string) => void,
+  view: { readonly width: number; readonly style: Styler },
 ): Promise<KeptReport | undefined> {
   if (!existsSync(subjectDir(root, subject.name))) return undefined; // nothing kept: load nothing
   const [{ forgetFailure, keptFailures }, { replayTrace }] = await Promise.all([
@@ -141,7 +143,7 @@ async function replayKept(
     stillFailing.push(path);
     say();
     say(`kept failure ${path} still fails (${suite.name}):`);
-    for (const line of renderReplayTable(replay.rows)) say(line);
+    for (const line of stepTable(replay.rows, view.width, view.style)) say(line);
     say(`reproduce:     npx grantcheck replay ${path}`);
   }
   if (kept.length > 0) {
@@ -197,18 +199,23 @@ async function runAgainst(
   const say = (line = '') => {
     if (!flags.json) io.out(`${line}\n`);
   };
+  const style = stylerOf(io);
 
   say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}`);
   say(`compared: ${describeComparison(subject)}`);
   const kept = parsed.failures
-    ? await replayKept(parsed.failures, subject, suites, say)
+    ? await replayKept(parsed.failures, subject, suites, say, { width: widthOf(io), style })
     : undefined;
   if (kept && kept.stillFailing.length > 0) {
     if (flags.json) {
       io.out(`${JSON.stringify({ result: 'violation', seed, fault, kept }, null, 2)}\n`);
     }
     say();
-    say(`FAILED: ${kept.stillFailing.length} kept failure(s) still fail; nothing new generated`);
+    say(
+      style.fail(
+        `FAILED: ${kept.stillFailing.length} kept failure(s) still fail; nothing new generated`,
+      ),
+    );
     return { kind: 'violation' };
   }
   const summaries: SuiteSummary[] = [];
@@ -237,10 +244,10 @@ async function runAgainst(
       `  ops      ${stats.ops} checked in ${(stats.elapsedMs / 1000).toFixed(1)} s (${rate(stats.ops, stats.elapsedMs)} ops/s)`,
     );
     say('  coverage (op: status count)');
-    for (const line of coverageTable(stats.coverage, suite.expectedOutcomes, widthOf(io), 4))
+    for (const line of coverageTable(stats.coverage, suite.expectedOutcomes, widthOf(io), 4, style))
       say(line);
     if (outcome.kind === 'coverage-gap') {
-      say(`  result   FAIL: never produced ${outcome.missing.join(', ')}`);
+      say(`  result   ${style.fail(`FAIL: never produced ${outcome.missing.join(', ')}`)}`);
       break;
     }
     if (outcome.kind === 'violation') {
@@ -254,10 +261,10 @@ async function runAgainst(
       });
       const width = widthOf(io);
       const [head = '', ...rest] = violationLines(outcome, {
-        table: (r) => stepTable(r, width),
-        sideBySide: (s) => sideBySideView(s, width),
+        table: (r) => stepTable(r, width, style),
+        sideBySide: (s) => sideBySideView(s, width, style),
       });
-      say(`  result   ${head}`);
+      say(`  result   ${style.fail(head)}`);
       for (const line of rest) say(line);
       say();
       // Why write only now? The violation is on the screen whatever happens to the write.
@@ -282,7 +289,7 @@ async function runAgainst(
       say(fastCheckLine(outcome));
       break;
     }
-    say('  result   PASS');
+    say(`  result   ${style.pass('PASS')}`);
   }
 
   const failed = summaries.find((s) => s.outcome.kind !== 'pass');
@@ -320,7 +327,11 @@ async function runAgainst(
       say(`subject restarted ${restarts.length}× (last: ${restarts[restarts.length - 1]})`);
     }
     say();
-    say(failed ? `FAILED (${failed.suite.name})` : `PASSED: ${summaries.length} suite(s)`);
+    say(
+      failed
+        ? style.fail(`FAILED (${failed.suite.name})`)
+        : style.pass(`PASSED: ${summaries.length} suite(s)`),
+    );
   }
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }
