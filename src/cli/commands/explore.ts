@@ -169,13 +169,21 @@ interface Summary {
   readonly path?: readonly string[];
   /** The counterexample's trace: written after the violation is printed (or, with --json,
    * before the one JSON document), so that a failed write cannot lose it. */
-  readonly trace?: { readonly file: string; readonly write: () => void };
+  readonly trace?: {
+    readonly file: string;
+    readonly write: () => void;
+    /** Write the trace's HTML page beside it (Xen-level traces: the viewer draws no core
+     * trace); its path, or undefined when the write failed (said on stderr). */
+    readonly view?: (file: string) => string | undefined;
+  };
 }
 
 function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
   const o = s.outcome;
   const writeTrace = (): string | undefined =>
     s.trace && tryWrite(io, 'trace', s.trace.file, s.trace.write) ? s.trace.file : undefined;
+  const writeView = (written: string | undefined): string | undefined =>
+    written === undefined ? undefined : s.trace?.view?.(written);
   const st = o.stats;
   const result =
     o.kind === 'ok'
@@ -186,6 +194,7 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
   const memoryStop = o.kind === 'limit' ? o.memory : undefined;
   if (flags.json) {
     const written = writeTrace();
+    const view = writeView(written);
     io.out(
       `${JSON.stringify(
         {
@@ -208,6 +217,7 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
                 violation: { name: o.violated.name, statement: o.violated.statement },
                 path: s.path,
                 ...(written ? { trace: written } : {}),
+                ...(view ? { view } : {}),
               }
             : {}),
         },
@@ -240,9 +250,11 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
         say();
         const written = writeTrace();
         if (written) say(`trace written: ${written}`);
+        const view = writeView(written);
         say(
           `reproduce:     ${written ? `npx grantcheck replay ${written}` : 'run this command again'}`,
         );
+        if (view) say(`view:          ${view}`);
       }
     }
   }
@@ -565,13 +577,22 @@ async function exploreXenAgainst(
     flags.out ?? DEFAULT_TRACE_DIR,
     `explore-xen-D${xb.domains}R${xb.refs}P${xb.pages}M${xb.maxPin}-${alphabet}${request.preset ? `-${request.preset}` : ''}${fault ? `-${fault.id}` : ''}.json`,
   );
+  // The page replays the trace against the built-in impl: for another subject it would show
+  // the built-in impl's states, not the ones that failed (as in run).
+  const viewer = flags.subject === undefined ? await import('../../view/index.ts') : undefined;
+  const view = viewer
+    ? (written: string) => {
+        const out = viewer.viewPathOf(written);
+        return tryWrite(io, 'view', out, () => viewer.writeTraceView(written)) ? out : undefined;
+      }
+    : undefined;
   return report(io, flags, {
     model: name,
     outcome,
     extra,
     lines,
     path,
-    trace: { file, write: () => writeXenTrace(file, trace) },
+    trace: { file, write: () => writeXenTrace(file, trace), ...(view ? { view } : {}) },
   });
 }
 

@@ -45,6 +45,8 @@ interface SuiteSummary {
   readonly suite: Suite;
   readonly outcome: SuiteOutcome;
   readonly tracePath?: string;
+  /** The trace's HTML page (src/view), when one was written. */
+  readonly viewPath?: string;
 }
 
 function readFlags(flags: RunFlags): {
@@ -276,8 +278,11 @@ async function runAgainst(
         // subject it would show the built-in impl's states, not the ones that failed.
         if (flags.subject === undefined) {
           const { viewPathOf, writeTraceView } = await import('../../view/index.ts');
-          if (tryWrite(io, 'view', viewPathOf(tracePath), () => writeTraceView(tracePath)))
-            say(`view:          ${viewPathOf(tracePath)}`);
+          const viewPath = viewPathOf(tracePath);
+          if (tryWrite(io, 'view', viewPath, () => writeTraceView(tracePath))) {
+            summaries[summaries.length - 1] = { ...summary, tracePath, viewPath };
+            say(`view:          ${viewPath}`);
+          }
         }
         const db = parsed.failures;
         if (db && tryWrite(io, 'kept failure', db, () => keepFailure(db, subject.name, trace))) {
@@ -303,7 +308,7 @@ async function runAgainst(
           compared: describeComparison(subject),
           ...(subject.restarts ? { restarts: subject.restarts() } : {}),
           ...(kept ? { kept } : {}),
-          suites: summaries.map(({ suite, outcome, tracePath }) => ({
+          suites: summaries.map(({ suite, outcome, tracePath, viewPath }) => ({
             name: suite.name,
             outcome: outcome.kind,
             runs: outcome.stats.runs,
@@ -312,7 +317,11 @@ async function runAgainst(
             coverage: Object.fromEntries([...outcome.stats.coverage.entries()].sort()),
             ...(outcome.kind === 'coverage-gap' ? { missing: outcome.missing } : {}),
             ...(outcome.kind === 'violation'
-              ? { violation: violationName(outcome.violation), trace: tracePath }
+              ? {
+                  violation: violationName(outcome.violation),
+                  trace: tracePath,
+                  ...(viewPath ? { view: viewPath } : {}),
+                }
               : {}),
           })),
         },
