@@ -61,6 +61,8 @@ interface Row {
   /** The shrunk counterexample also fails against the correct impl: a harness bug. */
   readonly falseAlarm: boolean;
   readonly tracePath?: string;
+  /** The trace's HTML page, when one was written beside it. */
+  readonly viewPath?: string;
   readonly explorer?: ExplorerResult;
 }
 
@@ -177,8 +179,11 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   const rows: Row[] = [];
   const races: RaceKill[] = [];
   const raceTraces = new Map<string, string>();
+  const raceViews = new Map<string, string>();
   for (const [i, fault] of faults.entries()) {
     bar.update(i, `next: ${fault.id}`);
+    // Within a fault too: every run and schedule updates the bar, which answers a Ctrl-C.
+    const tick = bar.active ? { onTick: () => bar.update(i, fault.id) } : {};
     const race = killRace(fault, {
       config: DEFAULT_CONFIG,
       seed,
@@ -186,6 +191,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       maxOps: 3,
       invariants: INVARIANTS,
       arbitrary: (kind, dom) => raceOpArbitrary(kind, dom, RACE_TARGETS),
+      ...tick,
     });
     if (race !== undefined) {
       races.push(race);
@@ -203,18 +209,24 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
         });
         if (tryWrite(io, 'trace', path, () => writeTrace(path, trace))) {
           raceTraces.set(fault.id, path);
-          tryWrite(io, 'view', viewPathOf(path), () => writeTraceView(path));
+          if (tryWrite(io, 'view', viewPathOf(path), () => writeTraceView(path)))
+            raceViews.set(fault.id, viewPathOf(path));
         }
       }
       continue;
     }
-    const kill = killFault(fault, suites, { seed, ...(runs === undefined ? {} : { runs }) });
+    const kill = killFault(fault, suites, {
+      seed,
+      ...(runs === undefined ? {} : { runs }),
+      ...tick,
+    });
     const explorer =
       exploreMs > 0
         ? exploreFault(fault, {
             invariants: INVARIANTS,
             properties: STEP_PROPERTIES,
             timeBudgetMs: exploreMs,
+            ...tick,
           })
         : undefined;
     const withExplorer = explorer ? { explorer } : {};
@@ -227,9 +239,11 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     const written = tryWrite(io, 'trace', tracePath, () =>
       writeTrace(tracePath, faultTrace(fault, best)),
     );
-    if (written) tryWrite(io, 'view', viewPathOf(tracePath), () => writeTraceView(tracePath));
+    const viewPath = viewPathOf(tracePath);
+    const viewed = written && tryWrite(io, 'view', viewPath, () => writeTraceView(tracePath));
     const falseAlarm = !passesUnfaulted(best);
-    rows.push({ kill, falseAlarm, ...(written ? { tracePath } : {}), ...withExplorer });
+    const paths = { ...(written ? { tracePath } : {}), ...(viewed ? { viewPath } : {}) };
+    rows.push({ kill, falseAlarm, ...paths, ...withExplorer });
   }
   bar.stop();
 
@@ -251,7 +265,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       runs: runs ?? null,
       medianCatchMs: Math.round(med),
       worstCatchMs: Math.round(worst),
-      races: races.map((r) => raceJson(r, raceTraces.get(r.fault.id))),
+      races: races.map((r) => raceJson(r, raceTraces.get(r.fault.id), raceViews.get(r.fault.id))),
       faults: rows.map((row) => ({
         id: row.kill.fault.id,
         source: row.kill.fault.source,
@@ -269,6 +283,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
               shrunkElements: elements(row.kill),
               withinExplorerPlus2: !tooLong(row),
               trace: row.tracePath,
+              ...(row.viewPath ? { view: row.viewPath } : {}),
             }
           : {}),
         explorer: row.explorer ?? null,
@@ -365,7 +380,7 @@ function raceTable(races: readonly RaceKill[], width: number, style: Styler): st
   return columns(head, cells, width, style);
 }
 
-function raceJson(r: RaceKill, trace: string | undefined) {
+function raceJson(r: RaceKill, trace: string | undefined, view: string | undefined) {
   const found = r.exhaustive.failure;
   return {
     id: r.fault.id,
@@ -395,5 +410,6 @@ function raceJson(r: RaceKill, trace: string | undefined) {
         : { caught: false }),
     },
     trace: trace ?? null,
+    view: view ?? null,
   };
 }
