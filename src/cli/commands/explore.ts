@@ -27,7 +27,13 @@ import { coreReplayJson } from '../json.ts';
 import { stylerOf } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
+import {
+  checkOutDir,
+  DEFAULT_TRACE_DIR,
+  parseIntOption,
+  parseSecondsOption,
+  UsageError,
+} from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
 import { tryWrite } from '../write.ts';
 
@@ -94,7 +100,7 @@ export interface ExploreFlags {
   readonly replay?: string;
 }
 
-const CORE_VARIANTS: readonly CoreVariant[] = ['correct', 'end-access-ignores-mappings'];
+export const CORE_VARIANTS: readonly CoreVariant[] = ['correct', 'end-access-ignores-mappings'];
 
 interface Bounds {
   readonly maxDepth?: number;
@@ -117,13 +123,7 @@ function readBounds(flags: ExploreFlags): Bounds {
       );
     }
   }
-  let time: number | undefined;
-  if (flags.timeBudget !== undefined) {
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(flags.timeBudget)) {
-      throw new UsageError(`--time-budget: '${flags.timeBudget}' is not a number of seconds`);
-    }
-    time = Number(flags.timeBudget);
-  }
+  const time = parseSecondsOption('time-budget', flags.timeBudget, 31_536_000); // a year
   return {
     ...(depth === undefined ? {} : { maxDepth: depth }),
     ...(states === undefined ? {} : { maxStates: states }),

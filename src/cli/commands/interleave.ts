@@ -46,7 +46,7 @@ export interface InterleaveFlags {
   readonly json?: boolean;
 }
 
-const MODES = ['random', 'exhaustive', 'both'] as const;
+export const MODES = ['random', 'exhaustive', 'both'] as const;
 
 interface Found {
   readonly mode: 'random' | 'exhaustive';
