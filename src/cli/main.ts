@@ -28,6 +28,29 @@ function formatOption(commander: typeof Commander): Commander.Option {
  * DEFAULT_TRACE_DIR themselves (a CLI test keeps the two equal). */
 const TRACE_DIR_HELP = 'grantcheck-traces';
 
+/** The values of the flags that take a choice, for commander's .choices() (which lists them in
+ * --help and refuses others before any command loads). Here, not imported from the commands:
+ * start-up (the suites load fast-check, the presets the Xen-level model); a CLI test keeps each
+ * equal to the command's own list. */
+export const CHOICES = {
+  suite: ['conformance', 'protocol', 'all'],
+  mode: ['random', 'exhaustive', 'both'],
+  model: ['core', 'xen'],
+  variant: ['correct', 'end-access-ignores-mappings'],
+  alphabet: ['full', 'protocol'],
+  preset: ['corners'],
+} as const;
+
+/** commander's refusal of a value outside .choices(), in the CLI's words:
+ * "--mode: 'x' is not one of random, exhaustive, both". */
+function choiceMessage(message: string): string {
+  const m =
+    /^option '(--[\w-]+)[^']*' argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(
+      message,
+    );
+  return m ? `${m[1]}: '${m[2]}' is not one of ${m[3]}` : message;
+}
+
 function buildProgram(
   commander: typeof Commander,
   io: Io,
@@ -49,7 +72,11 @@ function buildProgram(
   program
     .command('run')
     .description('run the property suites (model vs impl, every invariant after every op)')
-    .option('--suite <name>', 'suite to run, or "all"', 'all')
+    .addOption(
+      new commander.Option('--suite <name>', 'suite to run, or "all"')
+        .choices(CHOICES.suite)
+        .default('all'),
+    )
     .option('--seed <n>', 'seed for the random generator (default: fresh, printed)')
     .option('--runs <n>', "random runs per suite (default: the suite's budget)")
     .option('--max-ops <n>', "maximum ops per run (default: the suite's budget)")
@@ -137,7 +164,11 @@ function buildProgram(
     .description(
       'race guest and hypervisor ops at their shared-entry accesses and Xen locks (random and exhaustive)',
     )
-    .option('--mode <mode>', 'random, exhaustive or both', 'both')
+    .addOption(
+      new commander.Option('--mode <mode>', 'random, exhaustive or both')
+        .choices(CHOICES.mode)
+        .default('both'),
+    )
     .option('--fault <id>', 'run against a deliberately broken impl (its race, if it has one)')
     .option('--vcpus <n>', 'vCPUs per domain (1-4); without --fault, n > 1 races n vCPUs of d2')
     .option('--seed <n>', 'seed for the random mode (default: fresh, printed)')
@@ -156,7 +187,14 @@ function buildProgram(
     .description(
       'explore every reachable state within bounds (breadth-first, shortest counterexamples)',
     )
-    .option('--model <name>', 'core (the abstract protocol) or xen (the reference model)', 'core')
+    .addOption(
+      new commander.Option(
+        '--model <name>',
+        'core (the abstract protocol) or xen (the reference model)',
+      )
+        .choices(CHOICES.model)
+        .default('core'),
+    )
     .option('--domains <n>', 'domains (default 2)')
     .option('--refs <n>', 'grant refs per domain (default: core 2, xen 1)')
     .option('--frames <n>', 'core: page frames (default 3)')
@@ -170,11 +208,22 @@ function buildProgram(
     )
     .option('--time-budget <seconds>', 'stop after this long')
     .option('--symmetry', 'core: quotient by domain renaming')
-    .option('--variant <name>', 'core: a deliberately broken variant (end-access-ignores-mappings)')
-    .option('--alphabet <name>', 'xen: full or protocol (default protocol)')
-    .option(
-      '--preset <name>',
-      'xen: corners (pin overflow, maptrack exhaustion, max_pages refusals); flags override it',
+    .addOption(
+      new commander.Option(
+        '--variant <name>',
+        'core: the correct protocol or a deliberately broken variant (default correct)',
+      ).choices(CHOICES.variant),
+    )
+    .addOption(
+      new commander.Option('--alphabet <name>', 'xen: the op alphabet (default protocol)').choices(
+        CHOICES.alphabet,
+      ),
+    )
+    .addOption(
+      new commander.Option(
+        '--preset <name>',
+        'xen: corners (pin overflow, maptrack exhaustion, max_pages refusals); flags override it',
+      ).choices(CHOICES.preset),
     )
     .option('--batch <n>', 'xen: longest map and unmap batch, 1..4 (default 1; full alphabet)')
     .option(
@@ -236,7 +285,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (e) {
     if (e instanceof commander.CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
-      outcome = { kind: 'usage', message: e.message.replace(/^error: /, '') };
+      outcome = { kind: 'usage', message: choiceMessage(e.message.replace(/^error: /, '')) };
     } else if (e instanceof UsageError || e instanceof SubjectError) {
       // a command's flag or input check, or a subject's bad message: bad input, not a bug
       outcome = { kind: 'usage', message: e.message };

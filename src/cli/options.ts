@@ -1,4 +1,6 @@
 // Parsing and validating the CLI's options (numbers, output paths): one clear line per bad value.
+// Every number flag goes through parseIntOption or parseSecondsOption; flags that take a choice
+// use commander's .choices() (main.ts).
 
 import { outDirProblem, outFileProblem } from '../output/files.ts';
 
@@ -18,6 +20,21 @@ export function parseIntOption(
   if (!/^[0-9]+$/.test(value)) throw new UsageError(`--${name}: '${value}' is not a whole number`);
   const n = Number(value);
   if (n < min || n > max) throw new UsageError(`--${name}: ${n} is outside ${min}..${max}`);
+  return n;
+}
+
+/** `--NAME SECONDS`: a decimal number of seconds (`1.5`), at most `max`. */
+export function parseSecondsOption(
+  name: string,
+  value: string | undefined,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value)) {
+    throw new UsageError(`--${name}: '${value}' is not a number of seconds`);
+  }
+  const n = Number(value);
+  if (n > max) throw new UsageError(`--${name}: ${n} is outside 0..${max}`);
   return n;
 }
 

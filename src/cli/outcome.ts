@@ -1,6 +1,8 @@
 // Every subcommand ends in one of these outcomes; one table maps them to exit codes
 // (documented in the README and in `grantcheck --help`).
 
+import { colourWanted } from './colour.ts';
+
 export type CliOutcome =
   | { readonly kind: 'ok' }
   | { readonly kind: 'violation' } // a check failed (or a suite missed expected coverage)
@@ -43,6 +45,8 @@ export interface Io {
   /** The width tables are laid out in: the terminal's columns, 80 when stdout is not one
    * (absent: 80). */
   readonly columns?: number;
+  /** Colour the output (src/cli/colour.ts's colourWanted for stdout; absent: no colour). */
+  readonly colour?: boolean;
 }
 
 /** A writer to `stream` that goes quiet once its reader has gone (`grantcheck run | head`):
@@ -70,6 +74,9 @@ export const processIo: Io = {
   // read when a table is laid out: a resized terminal is measured again
   get columns() {
     return terminalWidth(process.stdout);
+  },
+  get colour() {
+    return colourWanted(process.env, process.stdout);
   },
 };
 

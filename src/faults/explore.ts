@@ -34,6 +34,8 @@ export interface ExploreFaultOptions {
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
   readonly timeBudgetMs: number;
+  /** Called every quarter second of the search (progress, and the CLI's Ctrl-C check). */
+  readonly onTick?: () => void;
 }
 
 export function exploreFault(fault: Fault, options: ExploreFaultOptions): ExplorerResult {
@@ -54,6 +56,9 @@ export function exploreFault(fault: Fault, options: ExploreFaultOptions): Explor
     symmetry: true,
     timeBudgetMs: options.timeBudgetMs,
     onTransition: conformance.check,
+    ...(options.onTick === undefined
+      ? {}
+      : { onProgress: options.onTick, progressIntervalMs: 250 }),
   });
   const { states, elapsedMs } = outcome.stats;
   const name = `${model.name} ${kinds.join(',')}`;

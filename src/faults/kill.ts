@@ -71,6 +71,8 @@ export interface KillOptions {
   /** Generate only these op kinds (those of a subject the trace is for, such as real Xen's
    * agent); all the impl's when absent. */
   readonly opKinds?: readonly OpKind[];
+  /** Called at every run, shrinking's included (progress, and the CLI's Ctrl-C check). */
+  readonly onTick?: () => void;
 }
 
 function withOpKinds(subject: SubjectFactory, kinds: readonly OpKind[] | undefined) {
@@ -92,6 +94,7 @@ export function attemptSuite(suite: Suite, fault: Fault, options: KillOptions): 
       maxOps,
       subject: withOpKinds(faultSubject(fault), options.opKinds),
       ...(options.shrink === undefined ? {} : { shrink: options.shrink }),
+      ...(options.onTick === undefined ? {} : { onTick: options.onTick }),
       onRun: () => {
         lastRunAt = performance.now() - started;
       },

@@ -28,6 +28,8 @@ export interface RaceKillOptions {
   readonly maxOps: number;
   readonly invariants: readonly StateInvariant[];
   readonly arbitrary: Parameters<typeof randomInterleavings>[0]['arbitrary'];
+  /** Called at every random run and every schedule (progress, and the CLI's Ctrl-C check). */
+  readonly onTick?: () => void;
 }
 
 /** `base` with what the race needs of the config (RaceSearch.config). */
@@ -50,6 +52,7 @@ export function killRace(fault: Fault, raceOptions: RaceKillOptions): RaceKill |
     seed: options.seed,
     runs: options.runs,
     maxOps: options.maxOps,
+    ...(options.onTick === undefined ? {} : { onRun: options.onTick }),
   });
   const randomMs = performance.now() - t0;
   const t1 = performance.now();
@@ -57,6 +60,7 @@ export function killRace(fault: Fault, raceOptions: RaceKillOptions): RaceKill |
   const exhaustive = exploreFewestPreemptions(startOf(options.config, fault.parts, fixed), {
     reduction: true,
     invariants: options.invariants,
+    ...(options.onTick === undefined ? {} : { onSchedule: options.onTick }),
   });
   const exhaustiveMs = performance.now() - t1;
   const cases: InterleaveCase[] = [];

@@ -106,6 +106,9 @@ export interface RandomOptions {
   readonly subject?: SubjectFactory;
   /** Called after each completed run (not during shrinking). */
   readonly onRun?: (runsDone: number, opsDone: number) => void;
+  /** Called at the start of every run, shrinking's included: a long command's Ctrl-C check
+   * (src/cli/progress.ts) while a failure shrinks. */
+  readonly onTick?: () => void;
   /** false: report the first failing run as found, unshrunk (the fault sweep wants only the
    * time to a counterexample; shrinking can cost more than finding). */
   readonly shrink?: boolean;
@@ -213,6 +216,7 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   // smaller run that fails without them is a different counterexample, not a smaller one.
   let first: Violation | undefined;
   const property = fc.property(commands, (cmds) => {
+    options.onTick?.();
     if (broken) throw broken;
     const checker = new Checker(suite.config, checkerOptions);
     try {

@@ -34,6 +34,9 @@ export interface RandomOptions {
   readonly runs: number;
   /** Ops per actor program: 1 to this. */
   readonly maxOps: number;
+  /** Called after every run, shrinking's included (progress, and a Ctrl-C check within it):
+   * with the runs so far, which exceed `runs` while a failure shrinks. */
+  readonly onRun?: (runs: number) => void;
 }
 
 export interface InterleaveCase {
@@ -128,6 +131,7 @@ export function randomInterleavings(options: RandomOptions): RandomOutcome {
         options.invariants,
       );
       steps += run.schedule.length;
+      options.onRun?.(runs);
       return violation === null;
     }),
     { seed: options.seed, numRuns: options.runs },

@@ -1,5 +1,5 @@
-// Text rendering for the terminal: the replay table, the coverage table, and the side-by-side
-// model/impl view of a failing step. Pure functions from computed data to lines.
+// What the terminal shows of a failing step, as data: the model/impl side-by-side lines (laid
+// out to the terminal's width by src/cli/views.ts), and the middle elision the tables use.
 
 import { describeState } from '../model/index.ts';
 import { differingRange } from '../model/contents.ts';
@@ -7,46 +7,6 @@ import { hex } from '../ops/text.ts';
 import type { ModelState } from '../model/state.ts';
 import type { StepRecord } from '../harness/run.ts';
 import { formatResult } from '../ops/text.ts';
-import type { ReplayRow } from '../trace/replay.ts';
-
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
-}
-
-function clip(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
-}
-
-export function renderReplayTable(rows: readonly ReplayRow[]): string[] {
-  const opWidth = Math.min(60, Math.max(2, ...rows.map((r) => r.op.length)));
-  const resWidth = Math.min(
-    40,
-    Math.max(5, ...rows.map((r) => Math.max(r.model.length, r.impl.length))),
-  );
-  const lines = [
-    `${pad('#', 4)} ${pad('op', opWidth)}  ${pad('model', resWidth)}  ${pad('impl', resWidth)}  changes`,
-  ];
-  for (const r of rows) {
-    const mark = r.failure ? '>' : ' ';
-    const same = r.model === r.impl ? ' ' : '≠';
-    const changes = r.changes.length === 0 ? '-' : (r.changes[0] ?? '');
-    lines.push(
-      `${mark}${pad(String(r.step), 3)} ${pad(clip(r.op, opWidth), opWidth)}  ${pad(clip(r.model, resWidth), resWidth)} ${same}${pad(clip(r.impl, resWidth), resWidth)}  ${changes}`,
-    );
-    const indent = ' '.repeat(4 + opWidth + 2 * resWidth + 7);
-    for (const c of r.changes.slice(1)) lines.push(`${indent}${c}`);
-    if (r.failure) lines.push(`     ^ FAILED: ${r.failure}`);
-  }
-  return lines;
-}
-
-/** Model and impl views of one step, side by side; differing lines marked with '≠'. */
-export function renderSideBySide(step: StepRecord): string[] {
-  return renderStates(step.modelState, step.implState, [
-    `result: ${formatResult(step.modelResult)}`,
-    `result: ${formatResult(step.implResult)}`,
-  ]);
-}
 
 /** Where the model's and the impl's bytes of a page part: one line per page that differs. */
 function contentsDifferences(model: ModelState, impl: ModelState): string[] {
@@ -91,17 +51,6 @@ function statesSideBySide(model: ModelState, impl: ModelState, heads: [string, s
     pairs.push([onlyLeft[i] ?? '', onlyRight[i] ?? '']);
   }
   return { pairs, contents: contentsDifferences(model, impl), same: left.length - onlyLeft.length };
-}
-
-/** Only the lines that differ are shown, with the count of identical ones. */
-function renderStates(model: ModelState, impl: ModelState, heads: [string, string]): string[] {
-  const { pairs, contents, same } = statesSideBySide(model, impl, heads);
-  const width = Math.min(70, Math.max(20, ...pairs.map(([l]) => l.length)));
-  const lines = [`  ${pad('MODEL', width)}   IMPL (abstracted)`];
-  for (const [l, r] of pairs) lines.push(`≠ ${pad(clip(l, width), width)}   ${r}`);
-  for (const line of contents) lines.push(`≠ ${line}`);
-  if (same > 0) lines.push(`  (${same} identical line${same === 1 ? '' : 's'} not shown)`);
-  return lines;
 }
 
 /** `text` in at most `width` characters: the middle replaced by '…' when it is longer. */

@@ -11,7 +11,7 @@ import type { StepRecord } from '../harness/run.ts';
 import { tableRows } from '../trace/replay.ts';
 import type { ReplayRow } from '../trace/replay.ts';
 import { TOOL } from '../version.ts';
-import { renderReplayTable, renderSideBySide } from './render.ts';
+import { sideBySideView, stepTable } from '../cli/views.ts';
 
 export type SuiteViolation = Extract<SuiteOutcome, { kind: 'violation' }>;
 
@@ -44,10 +44,17 @@ export interface ViolationRenderers {
   readonly sideBySide: (step: StepRecord) => string[];
 }
 
+/** Where no terminal says how wide (assertSuite's error, read in a test runner's log): the
+ * CLI's fitted tables, at this width. */
+const MESSAGE_WIDTH = 120;
+
 /** The failing check, the step table, and the failing step side by side. */
 export function violationLines(
   outcome: Pick<SuiteViolation, 'report' | 'ops' | 'violation'>,
-  render: ViolationRenderers = { table: renderReplayTable, sideBySide: renderSideBySide },
+  render: ViolationRenderers = {
+    table: (rows) => stepTable(rows, MESSAGE_WIDTH),
+    sideBySide: (step) => sideBySideView(step, MESSAGE_WIDTH),
+  },
 ): string[] {
   const failure = outcome.report.failure;
   const step = (failure?.step ?? 0) + 1;

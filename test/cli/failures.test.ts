@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FAILURE_DIR, failureRoot } from '../../src/failures/paths.ts';
+import { main } from '../../src/cli/main.ts';
 import { cli } from '../support/cli.ts';
 
 describe('grantcheck run --failures', () => {
@@ -36,6 +37,20 @@ describe('grantcheck run --failures', () => {
     expect(r.out).toContain('kept failures: 1 replayed');
     expect(r.out).toContain('FAILED: 1 kept failure(s) still fail; nothing new generated');
     expect(r.out).not.toContain('suite conformance:');
+  });
+  it("prints the kept failure in the fitted step table, at the terminal's width", async () => {
+    let text = '';
+    const io = { out: (t: string) => void (text += t), err: () => {}, interactive: false };
+    const argv = ['run', ...faulty, '--seed', '9', '--out', out, '--failures', db];
+    expect(await main(argv, { ...io, columns: 80 })).toBe(1);
+    const lines = text.split('\n');
+    const from = lines.findIndex((l) => / still fails \(conformance\):$/.test(l));
+    const to = lines.findIndex((l) => l.startsWith('reproduce:'));
+    const table = lines.slice(from + 1, to);
+    expect(table[0]).toMatch(/^#\s+op\s+model\s+impl\s+changes$/);
+    expect(table.some((l) => l.startsWith('>'))).toBe(true); // the failing step
+    expect(table.some((l) => l.includes('^ FAILED: result mismatch'))).toBe(true);
+    for (const line of table) expect(line.length).toBeLessThanOrEqual(80);
   });
   it("does not replay another subject's failures", async () => {
     const r = await cli(

@@ -1,6 +1,7 @@
 // grantcheck interleave end to end: passes on the correct impl in both modes, catches a race fault
 // in both, writes a trace that replay prints as columns (one per actor) and that fails or passes
 // as the fault says; bad flags and bad interleaved traces are one-line usage errors.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,4 +164,23 @@ describe('grantcheck interleave', () => {
       expect(r.err.trim().split('\n'), what).toHaveLength(1);
     }
   });
+});
+
+describe('progress of the random mode', () => {
+  const entry = join(import.meta.dirname, '..', '..', 'bin', 'grantcheck.ts');
+  const args = ['interleave', '--mode', 'random', '--runs', '1000', '--seed', '7'];
+  it('a bar on a terminal (a pseudo-terminal from `script`), none into a pipe', () => {
+    const command = [process.execPath, '--import', 'tsx', entry, ...args, '--out', tmp()]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8' });
+    expect(tty.status).toBe(0);
+    expect(tty.stdout).toMatch(/interleave \[[=-]+\] \d+\/1000 runs/);
+    const piped = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args, '--out', tmp()], {
+      encoding: 'utf8',
+    });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toContain('random: seed 7, 1000 runs');
+  }, 60_000);
 });

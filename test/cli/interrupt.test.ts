@@ -82,3 +82,45 @@ it('a mark left by an earlier process with this PID does not interrupt a fresh r
   expect(code).toBe(4); // the time bound
   expect(marks(tmp)).toEqual([`grantcheck-interrupt-${child.pid}`]); // only the planted one
 }, 60_000);
+
+/** Start `args`, wait until it watches for Ctrl-C and `settle` ms more, then send the group a
+ * SIGINT; its exit code and stderr. */
+async function interrupt(args: readonly string[], settle: number) {
+  const tmp = mkdtempSync(join(tmpdir(), 'grantcheck-test-'));
+  const { child, run } = start([...cli, ...args], tmp);
+  await new Promise<void>((ready) => {
+    const check = setInterval(() => {
+      if (run.err.includes('watching for Ctrl-C')) {
+        clearInterval(check);
+        ready();
+      }
+    }, 50);
+  });
+  await new Promise((r) => setTimeout(r, settle));
+  const sent = Date.now();
+  process.kill(-(child.pid ?? 0), 'SIGINT');
+  const code = await run.code;
+  return { code, err: run.err, answeredMs: Date.now() - sent, tmp };
+}
+
+it('faults answers Ctrl-C within a fault, not only between faults', async () => {
+  // One fault whose suites run a million runs each: before, the mark was looked for only
+  // between faults, so the watcher ended the process by SIGTERM (143, no figures).
+  const out = mkdtempSync(join(tmpdir(), 'grantcheck-traces-'));
+  const args = ['faults', '--only', 'end-access-ignores-writing', '--budget', '1000000'];
+  const r = await interrupt([...args, '--explore-time', '0', '--out', out], 3000);
+  expect(r.err).toMatch(/grantcheck: interrupted; so far faults: 0\/1 faults in [\d.]+ s/);
+  expect(r.code).toBe(130);
+  expect(r.answeredMs).toBeLessThan(2000); // before the watcher's SIGTERM
+  expect(readdirSync(out)).toEqual([]);
+  expect(marks(r.tmp)).toEqual([]);
+}, 60_000);
+
+it("interleave's random mode shows progress and answers Ctrl-C", async () => {
+  const out = mkdtempSync(join(tmpdir(), 'grantcheck-traces-'));
+  const args = ['interleave', '--mode', 'random', '--runs', '1000000', '--seed', '7'];
+  const r = await interrupt([...args, '--out', out], 2000);
+  expect(r.err).toMatch(/grantcheck: interrupted; so far interleave: [1-9]\d*\/1000000 runs in/);
+  expect(r.code).toBe(130);
+  expect(readdirSync(out)).toEqual([]);
+}, 60_000);

@@ -18,6 +18,7 @@ import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.t
 import { runJson } from '../json.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutFile, parseIntOption } from '../options.ts';
+import { stylerOf } from '../colour.ts';
 import { stepTable, widthOf } from '../views.ts';
 import { writeError } from '../write.ts';
 
@@ -80,8 +81,9 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
     };
     io.out(`${safeJson(json, 2)}\n`);
   } else {
-    for (const line of stepTable(rows, widthOf(io))) io.out(`${line}\n`);
-    io.out(`result: ${failed ? 'FAILS' : 'PASSES'}\n`);
+    const style = stylerOf(io);
+    for (const line of stepTable(rows, widthOf(io), style)) io.out(`${line}\n`);
+    io.out(`result: ${failed ? style.fail('FAILS') : style.pass('PASSES')}\n`);
     if (out !== undefined) io.out(`trace written: ${out}\n`);
   }
   return failed ? { kind: 'violation' } : { kind: 'ok' };

@@ -24,9 +24,16 @@ import type {
   XenState,
 } from '../../xenExplore/index.ts';
 import { coreReplayJson } from '../json.ts';
+import { stylerOf } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
+import {
+  checkOutDir,
+  DEFAULT_TRACE_DIR,
+  parseIntOption,
+  parseSecondsOption,
+  UsageError,
+} from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
 import { traceFileName, tryWrite } from '../write.ts';
 
@@ -95,7 +102,7 @@ export interface ExploreFlags {
   readonly replay?: string;
 }
 
-const CORE_VARIANTS: readonly CoreVariant[] = ['correct', 'end-access-ignores-mappings'];
+export const CORE_VARIANTS: readonly CoreVariant[] = ['correct', 'end-access-ignores-mappings'];
 
 interface Bounds {
   readonly maxDepth?: number;
@@ -118,13 +125,7 @@ function readBounds(flags: ExploreFlags): Bounds {
       );
     }
   }
-  let time: number | undefined;
-  if (flags.timeBudget !== undefined) {
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(flags.timeBudget)) {
-      throw new UsageError(`--time-budget: '${flags.timeBudget}' is not a number of seconds`);
-    }
-    time = Number(flags.timeBudget);
-  }
+  const time = parseSecondsOption('time-budget', flags.timeBudget, 31_536_000); // a year
   return {
     ...(depth === undefined ? {} : { maxDepth: depth }),
     ...(states === undefined ? {} : { maxStates: states }),
@@ -170,13 +171,21 @@ interface Summary {
   readonly path?: readonly string[];
   /** The counterexample's trace: written after the violation is printed (or, with --json,
    * before the one JSON document), so that a failed write cannot lose it. */
-  readonly trace?: { readonly file: string; readonly write: () => void };
+  readonly trace?: {
+    readonly file: string;
+    readonly write: () => void;
+    /** Write the trace's HTML page beside it (Xen-level traces: the viewer draws no core
+     * trace); its path, or undefined when the write failed (said on stderr). */
+    readonly view?: (file: string) => string | undefined;
+  };
 }
 
 function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
   const o = s.outcome;
   const writeTrace = (): string | undefined =>
     s.trace && tryWrite(io, 'trace', s.trace.file, s.trace.write) ? s.trace.file : undefined;
+  const writeView = (written: string | undefined): string | undefined =>
+    written === undefined ? undefined : s.trace?.view?.(written);
   const st = o.stats;
   const result =
     o.kind === 'ok'
@@ -187,6 +196,7 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
   const memoryStop = o.kind === 'limit' ? o.memory : undefined;
   if (flags.json) {
     const written = writeTrace();
+    const view = writeView(written);
     io.out(
       `${JSON.stringify(
         {
@@ -209,6 +219,7 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
                 violation: { name: o.violated.name, statement: o.violated.statement },
                 path: s.path,
                 ...(written ? { trace: written } : {}),
+                ...(view ? { view } : {}),
               }
             : {}),
         },
@@ -229,7 +240,9 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
         `visited set ${st.bytesPerState.toFixed(1)} B/state`,
     );
     for (const line of s.lines) say(`  ${line}`);
-    say(`  result       ${result}`);
+    const style = stylerOf(io);
+    const colour = o.kind === 'ok' ? style.pass : o.kind === 'limit' ? style.warn : style.fail;
+    say(`  result       ${colour(result)}`);
     if (memoryStop) say(`               ${describeMemoryStop(memoryStop)}`);
     if (o.kind === 'violation') {
       say(`               ${o.violated.statement}`);
@@ -239,9 +252,11 @@ function report(io: Io, flags: ExploreFlags, s: Summary): CliOutcome {
         say();
         const written = writeTrace();
         if (written) say(`trace written: ${written}`);
+        const view = writeView(written);
         say(
           `reproduce:     ${written ? `npx grantcheck replay ${written}` : 'run this command again'}`,
         );
+        if (view) say(`view:          ${view}`);
       }
     }
   }
@@ -568,13 +583,22 @@ async function exploreXenAgainst(
       flags.format,
     ),
   );
+  // The page replays the trace against the built-in impl: for another subject it would show
+  // the built-in impl's states, not the ones that failed (as in run).
+  const viewer = flags.subject === undefined ? await import('../../view/index.ts') : undefined;
+  const view = viewer
+    ? (written: string) => {
+        const out = viewer.viewPathOf(written);
+        return tryWrite(io, 'view', out, () => viewer.writeTraceView(written)) ? out : undefined;
+      }
+    : undefined;
   return report(io, flags, {
     model: name,
     outcome,
     extra,
     lines,
     path,
-    trace: { file, write: () => writeXenTrace(file, trace) },
+    trace: { file, write: () => writeXenTrace(file, trace), ...(view ? { view } : {}) },
   });
 }
 

@@ -28,6 +28,8 @@ import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.t
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
+import { stylerOf } from '../colour.ts';
+import type { Styler } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import { columnsTable, widthOf } from '../views.ts';
 import { traceFileName, tryWrite } from '../write.ts';
@@ -61,6 +63,8 @@ interface Row {
   /** The shrunk counterexample also fails against the correct impl: a harness bug. */
   readonly falseAlarm: boolean;
   readonly tracePath?: string;
+  /** The trace's HTML page, when one was written beside it. */
+  readonly viewPath?: string;
   readonly explorer?: ExplorerResult;
 }
 
@@ -118,16 +122,19 @@ function tooLong(row: Row): boolean {
 }
 
 /** `head` and `cells` as left-aligned columns, two spaces apart, fitted to `width`; the fault
- * ids are never shortened. */
+ * ids are never shortened. A fault not caught (or falsely, or by a crash) in the fail colour. */
 function columns(
   head: readonly string[],
   cells: readonly (readonly string[])[],
   width: number,
+  style: Styler,
 ): string[] {
-  return columnsTable(head, cells, width, { whole: [0] });
+  const bad = /^(NOT CAUGHT|not caught|FALSE ALARM|IMPL CRASH)/;
+  const styles = cells.map((row) => row.map((c) => (bad.test(c) ? style.fail : undefined)));
+  return columnsTable(head, cells, width, { whole: [0], styles, style });
 }
 
-function table(rows: readonly Row[], width: number): string[] {
+function table(rows: readonly Row[], width: number, style: Styler): string[] {
   const head = ['fault', 'caught by', 'suite', 'run', 'ops', '~time', 'shrunk', 'explorer'];
   const cells = rows.map((row) => {
     const { kill, falseAlarm } = row;
@@ -152,7 +159,7 @@ function table(rows: readonly Row[], width: number): string[] {
       explorer,
     ];
   });
-  return columns(head, cells, width);
+  return columns(head, cells, width, style);
 }
 
 export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
@@ -174,8 +181,11 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   const rows: Row[] = [];
   const races: RaceKill[] = [];
   const raceTraces = new Map<string, string>();
+  const raceViews = new Map<string, string>();
   for (const [i, fault] of faults.entries()) {
     bar.update(i, `next: ${fault.id}`);
+    // Within a fault too: every run and schedule updates the bar, which answers a Ctrl-C.
+    const tick = bar.active ? { onTick: () => bar.update(i, fault.id) } : {};
     const race = killRace(fault, {
       config: DEFAULT_CONFIG,
       seed,
@@ -183,6 +193,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       maxOps: 3,
       invariants: INVARIANTS,
       arbitrary: (kind, dom) => raceOpArbitrary(kind, dom, RACE_TARGETS),
+      ...tick,
     });
     if (race !== undefined) {
       races.push(race);
@@ -200,7 +211,8 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
         });
         if (tryWrite(io, 'trace', path, () => writeTrace(path, trace))) {
           raceTraces.set(fault.id, path);
-          tryWrite(io, 'view', viewPathOf(path), () => writeTraceView(path));
+          if (tryWrite(io, 'view', viewPathOf(path), () => writeTraceView(path)))
+            raceViews.set(fault.id, viewPathOf(path));
         }
       }
       continue;
@@ -210,13 +222,18 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       fault.profile === undefined
         ? suites
         : SUITE_NAMES.flatMap((name) => buildSuite(name, faultConfig(fault, DEFAULT_CONFIG)) ?? []);
-    const kill = killFault(fault, faultSuites, { seed, ...(runs === undefined ? {} : { runs }) });
+    const kill = killFault(fault, faultSuites, {
+      seed,
+      ...(runs === undefined ? {} : { runs }),
+      ...tick,
+    });
     const explorer =
       exploreMs > 0 && fault.profile === undefined
         ? exploreFault(fault, {
             invariants: INVARIANTS,
             properties: STEP_PROPERTIES,
             timeBudgetMs: exploreMs,
+            ...tick,
           })
         : undefined;
     const withExplorer = explorer ? { explorer } : {};
@@ -229,9 +246,11 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     const written = tryWrite(io, 'trace', tracePath, () =>
       writeTrace(tracePath, faultTrace(fault, best)),
     );
-    if (written) tryWrite(io, 'view', viewPathOf(tracePath), () => writeTraceView(tracePath));
+    const viewPath = viewPathOf(tracePath);
+    const viewed = written && tryWrite(io, 'view', viewPath, () => writeTraceView(tracePath));
     const falseAlarm = !passesUnfaulted(best);
-    rows.push({ kill, falseAlarm, ...(written ? { tracePath } : {}), ...withExplorer });
+    const paths = { ...(written ? { tracePath } : {}), ...(viewed ? { viewPath } : {}) };
+    rows.push({ kill, falseAlarm, ...paths, ...withExplorer });
   }
   bar.stop();
 
@@ -253,7 +272,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       runs: runs ?? null,
       medianCatchMs: Math.round(med),
       worstCatchMs: Math.round(worst),
-      races: races.map((r) => raceJson(r, raceTraces.get(r.fault.id))),
+      races: races.map((r) => raceJson(r, raceTraces.get(r.fault.id), raceViews.get(r.fault.id))),
       faults: rows.map((row) => ({
         id: row.kill.fault.id,
         source: row.kill.fault.source,
@@ -271,6 +290,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
               shrunkElements: elements(row.kill),
               withinExplorerPlus2: !tooLong(row),
               trace: row.tracePath,
+              ...(row.viewPath ? { view: row.viewPath } : {}),
             }
           : {}),
         explorer: row.explorer ?? null,
@@ -301,7 +321,8 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     io.out(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     say();
-    for (const line of table(rows, widthOf(io))) say(line);
+    const style = stylerOf(io);
+    for (const line of table(rows, widthOf(io), style)) say(line);
     say();
     say('run: the run that failed (1-based); ops: ops executed until the failing op;');
     say('~time: until the failing run started, plus one mean run (shrinking not included);');
@@ -324,7 +345,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       say(
         'race faults (grantcheck interleave: caught by both modes, none by the sequential ones):',
       );
-      for (const line of raceTable(races, widthOf(io))) say(line);
+      for (const line of raceTable(races, widthOf(io), style)) say(line);
       say();
       say(
         'random: the run that failed, its time, and the shrunk case (program ops / scheduled steps);',
@@ -336,8 +357,8 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     }
     say(
       missed.length === 0
-        ? `ALL CAUGHT: ${rows.length + races.length} fault(s)`
-        : `NOT CAUGHT: ${missed.join(', ')}`,
+        ? style.pass(`ALL CAUGHT: ${rows.length + races.length} fault(s)`)
+        : style.fail(`NOT CAUGHT: ${missed.join(', ')}`),
     );
   }
   return missed.length === 0 ? { kind: 'ok' } : { kind: 'violation' };
@@ -346,7 +367,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
 /** Random runs per race fault (each a short interleaved run). */
 const RACE_RUNS = 10_000;
 
-function raceTable(races: readonly RaceKill[], width: number): string[] {
+function raceTable(races: readonly RaceKill[], width: number, style: Styler): string[] {
   const head = ['fault', 'caught by', 'random run', '~time', 'shrunk', 'exhaustive', 'schedules'];
   const cells = races.map((r) => {
     const random = r.random;
@@ -364,10 +385,10 @@ function raceTable(races: readonly RaceKill[], width: number): string[] {
       String(r.exhaustive.schedules),
     ];
   });
-  return columns(head, cells, width);
+  return columns(head, cells, width, style);
 }
 
-function raceJson(r: RaceKill, trace: string | undefined) {
+function raceJson(r: RaceKill, trace: string | undefined, view: string | undefined) {
   const found = r.exhaustive.failure;
   return {
     id: r.fault.id,
@@ -397,5 +418,6 @@ function raceJson(r: RaceKill, trace: string | undefined) {
         : { caught: false }),
     },
     trace: trace ?? null,
+    view: view ?? null,
   };
 }

@@ -20,10 +20,12 @@ import { buildInterleavedTrace } from '../../interleave/trace.ts';
 import { escapeText, safeJson } from '../../input/index.ts';
 import type { TraceOrigin } from '../../trace/format.ts';
 import { writeTrace } from '../../trace/io.ts';
+import { viewPathOf, writeTraceView } from '../../view/index.ts';
 import { TOOL } from '../../version.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
 import { DEFAULT_RACE, RACE_TARGETS, vcpuRace } from '../../../properties/interleave.ts';
+import { stylerOf } from '../colour.ts';
 import { verdictJson } from '../json.ts';
 import { startProgress } from '../progress.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
@@ -44,7 +46,7 @@ export interface InterleaveFlags {
   readonly json?: boolean;
 }
 
-const MODES = ['random', 'exhaustive', 'both'] as const;
+export const MODES = ['random', 'exhaustive', 'both'] as const;
 
 interface Found {
   readonly mode: 'random' | 'exhaustive';
@@ -104,6 +106,7 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
 
   if (mode !== 'exhaustive') {
     const started = performance.now();
+    const bar = startProgress(io, flags.json, { label: 'interleave', unit: 'runs', total: runs });
     const o = randomInterleavings({
       config,
       parts,
@@ -114,7 +117,12 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
       seed,
       runs,
       maxOps,
+      // past `runs`, fast-check is shrinking a failure: the bar stays full
+      ...(bar.active
+        ? { onRun: (n: number) => bar.update(Math.min(n, runs), n > runs ? 'shrinking' : '') }
+        : {}),
     });
+    bar.stop();
     const seconds = (performance.now() - started) / 1000;
     summary['random'] = { seed, runs: o.runs, result: o.kind, seconds };
     say(
@@ -203,6 +211,10 @@ function report(
   });
   const path = join(ctx.outDir, `interleave-${found.mode}${ctx.fault ? `-${ctx.fault}` : ''}.json`);
   const error = writeError(() => writeTrace(path, trace));
+  // The HTML page beside the trace (src/view: one lane per actor), as run and faults write.
+  const viewPath = viewPathOf(path);
+  const viewError = error ? 'no trace' : writeError(() => writeTraceView(path));
+  if (!error && viewError) io.err(`grantcheck: cannot write view ${viewPath}: ${viewError}\n`);
   if (flags.json) {
     // The step it failed at, 1-based as everywhere in the CLI's JSON (src/cli/json.ts), in
     // place of the 0-based schedule position.
@@ -211,13 +223,14 @@ function report(
     const v = verdictJson(trace.verdict);
     const at = v.kind === 'violation' ? { step: v.step } : {};
     io.out(
-      `${safeJson({ result: 'violation', ...ctx.summary, violation: { ...violation, ...at }, schedule: found.schedule, trace: error ? null : path }, 2)}\n`,
+      `${safeJson({ result: 'violation', ...ctx.summary, violation: { ...violation, ...at }, schedule: found.schedule, trace: error ? null : path, view: viewError ? null : viewPath }, 2)}\n`,
     );
     return { kind: 'violation' };
   }
   const v = found.violation;
+  const style = stylerOf(io);
   io.out(
-    `\nVIOLATION (${found.mode}, ${found.detail}): ${v.check}${v.check === 'invariant' ? ` ${v.name}` : ''}: ${escapeText(v.message)}\n\n`,
+    `\n${style.fail(`VIOLATION (${found.mode}, ${found.detail}): ${v.check}${v.check === 'invariant' ? ` ${v.name}` : ''}`)}: ${escapeText(v.message)}\n\n`,
   );
   const again = runScheduled(
     ctx.config,
@@ -238,5 +251,6 @@ function report(
   }
   if (error) io.out(`\ntrace NOT written (${path}: ${error})\n`);
   else io.out(`\ntrace written: ${path}\nreplay:        npx grantcheck replay ${path}\n`);
+  if (!viewError) io.out(`view:          ${viewPath}\n`);
   return { kind: 'violation' };
 }

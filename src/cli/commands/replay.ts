@@ -32,6 +32,8 @@ import type { CliOutcome, Io } from '../outcome.ts';
 import { coreReplayJson, runJson, verdictJson } from '../json.ts';
 import { withSubject } from '../subject.ts';
 import { XEN_SUBJECT, xenConfigProblem } from '../../subject/xen/config.ts';
+import { stylerOf } from '../colour.ts';
+import type { Styler } from '../colour.ts';
 import { sideBySideView, stepTable, widthOf } from '../views.ts';
 
 export interface ReplayFlags {
@@ -40,6 +42,11 @@ export interface ReplayFlags {
   readonly fault?: string;
   /** Replay against an external subject (docs/subject-protocol.md) instead of the impl. */
   readonly subject?: string;
+}
+
+/** FAILS or PASSES, in its colour. */
+function verdictWord(failed: boolean, style: Styler): string {
+  return failed ? style.fail('FAILS') : style.pass('PASSES');
 }
 
 /** A file name as messages show it: escaped, and clipped if very long. */
@@ -124,7 +131,7 @@ function replayInterleavedTrace(
   }
   const recorded = trace.verdict.kind === 'violation' ? `${trace.verdict.check}` : 'pass';
   io.out(
-    `\nresult: ${failed ? 'FAILS' : 'PASSES'} (recorded: ${recorded}${same ? ', same' : ', different'})\n`,
+    `\nresult: ${verdictWord(failed, stylerOf(io))} (recorded: ${recorded}${same ? ', same' : ', different'})\n`,
   );
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }
@@ -180,7 +187,8 @@ function replayAgainst(
   io.out(
     `replaying ${shown(file)}: ${trace.steps.length} steps, ${trace.config.domains} domains${faultId ? `, fault ${escapeText(faultId)}` : ''}\ncompared: ${escapeText(describeComparison(subject))}\n\n`,
   );
-  for (const line of stepTable(replay.rows, widthOf(io))) io.out(`${line}\n`);
+  const style = stylerOf(io);
+  for (const line of stepTable(replay.rows, widthOf(io), style)) io.out(`${line}\n`);
   const failure = replay.report.failure;
   if (failure && failure.step === -1)
     io.out(
@@ -189,12 +197,12 @@ function replayAgainst(
   const failing = failure && failure.step >= 0 ? replay.report.steps[failure.step] : undefined;
   if (failure && failing) {
     io.out(`\nstep ${failure.step + 1}, model and impl side by side:\n`);
-    for (const line of sideBySideView(failing, widthOf(io))) io.out(`${line}\n`);
+    for (const line of sideBySideView(failing, widthOf(io), style)) io.out(`${line}\n`);
   }
   const recorded =
     trace.verdict.kind === 'violation' ? `violation at step ${trace.verdict.step + 1}` : 'pass';
   io.out(
-    `\nresult: ${failed ? 'FAILS' : 'PASSES'} (recorded: ${recorded}${replay.matchesRecorded ? ', same' : ', different'})\n`,
+    `\nresult: ${verdictWord(failed, style)} (recorded: ${recorded}${replay.matchesRecorded ? ', same' : ', different'})\n`,
   );
   printDifferences(differences, io);
   return failed ? { kind: 'violation' } : { kind: 'ok' };
@@ -231,7 +239,7 @@ function replayCore(file: string, trace: CoreTrace, flags: ReplayFlags, io: Io):
     if (r.broken) io.out(`       ^ FAILED: invariant ${escapeText(r.broken)}\n`);
   });
   io.out(
-    `\nresult: ${failed ? 'FAILS' : 'PASSES'} (${replay.matchesRecorded ? 'same as recorded' : 'differs from the recorded run'})\n`,
+    `\nresult: ${verdictWord(failed, stylerOf(io))} (${replay.matchesRecorded ? 'same as recorded' : 'differs from the recorded run'})\n`,
   );
   printDifferences(replay.differences.map(describeDifference), io);
   return failed ? { kind: 'violation' } : { kind: 'ok' };

@@ -19,7 +19,8 @@ import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
-import { renderReplayTable } from '../../report/render.ts';
+import { stylerOf } from '../colour.ts';
+import type { Styler } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import { coverageTable, sideBySideView, stepTable, widthOf } from '../views.ts';
 import { traceFileName, tryWrite } from '../write.ts';
@@ -49,6 +50,8 @@ interface SuiteSummary {
   readonly suite: Suite;
   readonly outcome: SuiteOutcome;
   readonly tracePath?: string;
+  /** The trace's HTML page (src/view), when one was written. */
+  readonly viewPath?: string;
 }
 
 function readFlags(flags: RunFlags): {
@@ -147,6 +150,7 @@ async function replayKept(
   subject: SubjectFactory,
   suites: readonly Suite[],
   say: (line?: string) => void,
+  view: { readonly width: number; readonly style: Styler },
 ): Promise<KeptReport | undefined> {
   if (!existsSync(subjectDir(root, subject.name))) return undefined; // nothing kept: load nothing
   const [{ forgetFailure, keptFailures }, { replayTrace }] = await Promise.all([
@@ -176,7 +180,7 @@ async function replayKept(
     stillFailing.push(path);
     say();
     say(`kept failure ${path} still fails (${suite.name}):`);
-    for (const line of renderReplayTable(replay.rows)) say(line);
+    for (const line of stepTable(replay.rows, view.width, view.style)) say(line);
     say(`reproduce:     npx grantcheck replay ${path}`);
   }
   if (kept.length > 0) {
@@ -232,18 +236,23 @@ async function runAgainst(
   const say = (line = '') => {
     if (!flags.json) io.out(`${line}\n`);
   };
+  const style = stylerOf(io);
 
   say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}`);
   say(`compared: ${describeComparison(subject)}`);
   const kept = parsed.failures
-    ? await replayKept(parsed.failures, subject, suites, say)
+    ? await replayKept(parsed.failures, subject, suites, say, { width: widthOf(io), style })
     : undefined;
   if (kept && kept.stillFailing.length > 0) {
     if (flags.json) {
       io.out(`${JSON.stringify({ result: 'violation', seed, fault, kept }, null, 2)}\n`);
     }
     say();
-    say(`FAILED: ${kept.stillFailing.length} kept failure(s) still fail; nothing new generated`);
+    say(
+      style.fail(
+        `FAILED: ${kept.stillFailing.length} kept failure(s) still fail; nothing new generated`,
+      ),
+    );
     return { kind: 'violation' };
   }
   const summaries: SuiteSummary[] = [];
@@ -272,10 +281,10 @@ async function runAgainst(
       `  ops      ${stats.ops} checked in ${(stats.elapsedMs / 1000).toFixed(1)} s (${rate(stats.ops, stats.elapsedMs)} ops/s)`,
     );
     say('  coverage (op: status count)');
-    for (const line of coverageTable(stats.coverage, suite.expectedOutcomes, widthOf(io), 4))
+    for (const line of coverageTable(stats.coverage, suite.expectedOutcomes, widthOf(io), 4, style))
       say(line);
     if (outcome.kind === 'coverage-gap') {
-      say(`  result   FAIL: never produced ${outcome.missing.join(', ')}`);
+      say(`  result   ${style.fail(`FAIL: never produced ${outcome.missing.join(', ')}`)}`);
       break;
     }
     if (outcome.kind === 'violation') {
@@ -290,10 +299,10 @@ async function runAgainst(
       });
       const width = widthOf(io);
       const [head = '', ...rest] = violationLines(outcome, {
-        table: (r) => stepTable(r, width),
-        sideBySide: (s) => sideBySideView(s, width),
+        table: (r) => stepTable(r, width, style),
+        sideBySide: (s) => sideBySideView(s, width, style),
       });
-      say(`  result   ${head}`);
+      say(`  result   ${style.fail(head)}`);
       for (const line of rest) say(line);
       say();
       // Why write only now? The violation is on the screen whatever happens to the write.
@@ -305,8 +314,11 @@ async function runAgainst(
         // subject it would show the built-in impl's states, not the ones that failed.
         if (flags.subject === undefined) {
           const { viewPathOf, writeTraceView } = await import('../../view/index.ts');
-          if (tryWrite(io, 'view', viewPathOf(tracePath), () => writeTraceView(tracePath)))
-            say(`view:          ${viewPathOf(tracePath)}`);
+          const viewPath = viewPathOf(tracePath);
+          if (tryWrite(io, 'view', viewPath, () => writeTraceView(tracePath))) {
+            summaries[summaries.length - 1] = { ...summary, tracePath, viewPath };
+            say(`view:          ${viewPath}`);
+          }
         }
         const db = parsed.failures;
         if (db && tryWrite(io, 'kept failure', db, () => keepFailure(db, subject.name, trace))) {
@@ -318,7 +330,7 @@ async function runAgainst(
       say(fastCheckLine(outcome));
       break;
     }
-    say('  result   PASS');
+    say(`  result   ${style.pass('PASS')}`);
   }
 
   const failed = summaries.find((s) => s.outcome.kind !== 'pass');
@@ -332,7 +344,7 @@ async function runAgainst(
           compared: describeComparison(subject),
           ...(subject.restarts ? { restarts: subject.restarts() } : {}),
           ...(kept ? { kept } : {}),
-          suites: summaries.map(({ suite, outcome, tracePath }) => ({
+          suites: summaries.map(({ suite, outcome, tracePath, viewPath }) => ({
             name: suite.name,
             outcome: outcome.kind,
             runs: outcome.stats.runs,
@@ -341,7 +353,11 @@ async function runAgainst(
             coverage: Object.fromEntries([...outcome.stats.coverage.entries()].sort()),
             ...(outcome.kind === 'coverage-gap' ? { missing: outcome.missing } : {}),
             ...(outcome.kind === 'violation'
-              ? { violation: violationName(outcome.violation), trace: tracePath }
+              ? {
+                  violation: violationName(outcome.violation),
+                  trace: tracePath,
+                  ...(viewPath ? { view: viewPath } : {}),
+                }
               : {}),
           })),
         },
@@ -356,7 +372,11 @@ async function runAgainst(
       say(`subject restarted ${restarts.length}× (last: ${restarts[restarts.length - 1]})`);
     }
     say();
-    say(failed ? `FAILED (${failed.suite.name})` : `PASSED: ${summaries.length} suite(s)`);
+    say(
+      failed
+        ? style.fail(`FAILED (${failed.suite.name})`)
+        : style.pass(`PASSED: ${summaries.length} suite(s)`),
+    );
   }
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }

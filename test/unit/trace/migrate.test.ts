@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../../src/config.ts';
 import { initialState } from '../../../src/model/index.ts';
 import { fillRange } from '../../../src/model/contents.ts';
-import { renderSideBySide } from '../../../src/report/render.ts';
+import { sideBySideView } from '../../../src/cli/views.ts';
 import { TRACE_VERSION } from '../../../src/trace/format.ts';
 import { parseTrace } from '../../../src/trace/io.ts';
 import { migrateTrace } from '../../../src/trace/migrate.ts';
@@ -93,13 +93,16 @@ describe('contents in the side-by-side view', () => {
     const page = fillRange(undefined, 16, 8, 0x7);
     if (page === undefined) throw new Error('no page');
     const impl = { ...model, contents: new Map([[0x104, page]]) };
-    const lines = renderSideBySide({
-      op: { kind: 'write_page', dom: 1, gfn: 0, off: 16, len: 8, byte: 7 },
-      modelResult: { kind: 'write_page', outcome: 'ok' },
-      implResult: { kind: 'write_page', outcome: 'ok' },
-      modelState: model,
-      implState: impl,
-    });
+    const lines = sideBySideView(
+      {
+        op: { kind: 'write_page', dom: 1, gfn: 0, off: 16, len: 8, byte: 7 },
+        modelResult: { kind: 'write_page', outcome: 'ok' },
+        implResult: { kind: 'write_page', outcome: 'ok' },
+        modelState: model,
+        implState: impl,
+      },
+      120,
+    );
     expect(lines).toContain('≠ mfn 0x104: bytes 16..23 differ');
     expect(lines.some((l) => l.includes('mfn 0x104 contents: #'))).toBe(true);
   });
