@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../config.ts';
 import { FAULTS, findFault } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
-import { caughtBy, faultTrace, killFault, passesUnfaulted } from '../../faults/kill.ts';
+import { caughtBy, faultTrace, passesUnfaulted } from '../../faults/kill.ts';
 import type { FaultKill } from '../../faults/kill.ts';
 import { median } from '../../faults/stats.ts';
-import { exploreFault } from '../../faults/explore.ts';
 import type { ExplorerResult } from '../../faults/explore.ts';
 import type { Suite } from '../../harness/suite.ts';
 import { writeTrace } from '../../trace/io.ts';
@@ -24,7 +23,6 @@ import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
 import { RACE_TARGETS } from '../../../properties/interleave.ts';
 import { DEFAULT_XEN_BOUNDS, xenModelName } from '../../xenExplore/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
-import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
@@ -32,6 +30,9 @@ import { startProgress } from '../progress.ts';
 import { columnsTable, widthOf } from '../views.ts';
 import { tryWrite } from '../write.ts';
 import { DEFAULT_TRACE_DIR } from './run.ts';
+import { judgeFaults } from '../workers/faults.ts';
+import type { FaultJudges } from '../workers/faults.ts';
+import { parseShard, parseWorkers, shardRange } from '../workers/split.ts';
 
 export interface FaultsFlags {
   readonly only?: string;
@@ -40,6 +41,8 @@ export interface FaultsFlags {
   readonly out?: string;
   readonly json?: boolean;
   readonly exploreTime?: string;
+  readonly workers?: string;
+  readonly shard?: string;
 }
 
 /** Fixed, so that the report is the same on every machine (the issue's "fixed seeds"). */
@@ -68,6 +71,8 @@ function readFlags(flags: FaultsFlags): {
   runs?: number;
   exploreMs: number;
   outDir: string;
+  workers: number;
+  shard: string | undefined;
 } {
   let faults = [...FAULTS];
   if (flags.only !== undefined) {
@@ -78,6 +83,10 @@ function readFlags(flags: FaultsFlags): {
       return f;
     });
   }
+  // --shard: a consecutive part of the catalogue (of --only's faults), in catalogue order.
+  const shard = parseShard(flags.shard);
+  const part = shardRange(faults.length, shard);
+  faults = faults.slice(part.start, part.end);
   const runs = parseIntOption('budget', flags.budget, 1, 10_000_000);
   const explore = parseIntOption('explore-time', flags.exploreTime, 0, 86_400);
   return {
@@ -86,6 +95,8 @@ function readFlags(flags: FaultsFlags): {
     seed: parseIntOption('seed', flags.seed, 0, 2 ** 31 - 1) ?? DEFAULT_FAULTS_SEED,
     ...(runs === undefined ? {} : { runs }),
     outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
+    workers: parseWorkers(flags.workers),
+    shard: shard ? `${shard.index}/${shard.count}` : undefined,
   };
 }
 
@@ -153,7 +164,20 @@ function table(rows: readonly Row[], width: number): string[] {
   return columns(head, cells, width);
 }
 
-export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
+export async function faultsCommand(flags: FaultsFlags, io: Io): Promise<CliOutcome> {
+  const opened: FaultJudges[] = [];
+  try {
+    return await faultsReport(flags, io, opened);
+  } finally {
+    for (const judges of opened) judges.close(); // ends the workers if the report stopped early
+  }
+}
+
+async function faultsReport(
+  flags: FaultsFlags,
+  io: Io,
+  opened: FaultJudges[],
+): Promise<CliOutcome> {
   const parsed = readFlags(flags);
   const { faults, seed, runs, exploreMs, outDir } = parsed;
   const suites: Suite[] = SUITE_NAMES.flatMap((name) => buildSuite(name, DEFAULT_CONFIG) ?? []);
@@ -161,7 +185,8 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     if (!flags.json) io.out(`${line}\n`);
   };
   const budget = runs === undefined ? 'each suite its default budget' : `${runs} runs per suite`;
-  say(`grantcheck faults: ${faults.length} fault(s), seed ${seed}, ${budget}`);
+  const shardNote = parsed.shard === undefined ? '' : `, shard ${parsed.shard}`;
+  say(`grantcheck faults: ${faults.length} fault(s)${shardNote}, seed ${seed}, ${budget}`);
   say(`suites: ${suites.map((s) => s.name).join(', ')}`);
 
   const bar = startProgress(io, flags.json, {
@@ -172,6 +197,13 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   const rows: Row[] = [];
   const races: RaceKill[] = [];
   const raceTraces = new Map<string, string>();
+  // The sequential faults on worker threads; race faults here, meanwhile, in this loop.
+  const judges = judgeFaults(
+    faults.filter((f) => f.race === undefined),
+    suites,
+    { seed, exploreMs, workers: parsed.workers, ...(runs === undefined ? {} : { runs }) },
+  );
+  opened.push(judges);
   for (const [i, fault] of faults.entries()) {
     bar.update(i, `next: ${fault.id}`);
     const race = killRace(fault, {
@@ -203,15 +235,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       }
       continue;
     }
-    const kill = killFault(fault, suites, { seed, ...(runs === undefined ? {} : { runs }) });
-    const explorer =
-      exploreMs > 0
-        ? exploreFault(fault, {
-            invariants: INVARIANTS,
-            properties: STEP_PROPERTIES,
-            timeBudgetMs: exploreMs,
-          })
-        : undefined;
+    const { kill, explorer } = await judges.judged(fault);
     const withExplorer = explorer ? { explorer } : {};
     const best = kill.best;
     if (!best) {
@@ -243,6 +267,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     const json = {
       result: missed.length === 0 ? 'all-caught' : 'missed',
       seed,
+      ...(parsed.shard === undefined ? {} : { shard: parsed.shard }),
       runs: runs ?? null,
       medianCatchMs: Math.round(med),
       worstCatchMs: Math.round(worst),

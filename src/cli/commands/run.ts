@@ -9,7 +9,6 @@ import type { GrantConfig } from '../../config.ts';
 import { DEFAULT_CONFIG } from '../../configDefaults.ts';
 import { findFault, subjectOf } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
-import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
 import { failureRoot, subjectDir } from '../../failures/paths.ts';
 import { describeComparison } from '../../subject/subject.ts';
@@ -22,6 +21,9 @@ import { renderReplayTable } from '../../report/render.ts';
 import { startProgress } from '../progress.ts';
 import { coverageTable, sideBySideView, stepTable, widthOf } from '../views.ts';
 import { tryWrite } from '../write.ts';
+import { runSuiteSplit } from '../workers/runs.ts';
+import { parseShard, parseWorkers } from '../workers/split.ts';
+import type { Shard } from '../workers/split.ts';
 
 export interface RunFlags {
   readonly suite?: string;
@@ -36,6 +38,8 @@ export interface RunFlags {
   readonly subject?: string;
   /** The failure database directory, or false (--no-failures). */
   readonly failures?: string | false;
+  readonly workers?: string;
+  readonly shard?: string;
 }
 
 export { DEFAULT_TRACE_DIR };
@@ -54,6 +58,9 @@ function readFlags(flags: RunFlags): {
   fault: string | null;
   outDir: string;
   failures: string | null;
+  config: GrantConfig;
+  workers: number;
+  shard: Shard | undefined;
 } {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
   // No GrantConfigSchema.parse: --domains is checked against the schema's bounds (1..16) above,
@@ -91,6 +98,9 @@ function readFlags(flags: RunFlags): {
     fault: flags.fault ?? null,
     outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
     failures: checkedFailureRoot(flags.failures),
+    config,
+    workers: parseWorkers(flags.workers),
+    shard: parseShard(flags.shard),
   };
 }
 
@@ -198,7 +208,9 @@ async function runAgainst(
     if (!flags.json) io.out(`${line}\n`);
   };
 
-  say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}`);
+  const { shard } = parsed;
+  const shardNote = shard ? `, shard ${shard.index}/${shard.count}` : '';
+  say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}${shardNote}`);
   say(`compared: ${describeComparison(subject)}`);
   const kept = parsed.failures
     ? await replayKept(parsed.failures, subject, suites, say)
@@ -219,11 +231,16 @@ async function runAgainst(
       unit: 'runs',
       total: totalRuns,
     });
-    const outcome = runSuite(suite, {
+    const outcome = await runSuiteSplit(suite, {
       seed,
       ...(runs === undefined ? {} : { runs }),
       ...(maxOps === undefined ? {} : { maxOps }),
+      config: parsed.config,
+      fault,
       subject,
+      external: flags.subject !== undefined,
+      workers: parsed.workers,
+      ...(shard === undefined ? {} : { shard }),
       onRun: (done, ops) => bar.update(done, `${ops} ops checked`),
     });
     bar.stop();
@@ -293,6 +310,7 @@ async function runAgainst(
           result: failed ? failed.outcome.kind : 'pass',
           seed,
           fault,
+          ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
           compared: describeComparison(subject),
           ...(subject.restarts ? { restarts: subject.restarts() } : {}),
           ...(kept ? { kept } : {}),
