@@ -204,7 +204,10 @@ async function faultsReport(
     { seed, exploreMs, workers: parsed.workers, ...(runs === undefined ? {} : { runs }) },
   );
   opened.push(judges);
-  for (const [i, fault] of faults.entries()) {
+  // Race faults first: they run here while the workers judge the others. (Each table keeps
+  // the catalogue's order: rows and races are collected apart.)
+  const order = [...faults.filter((f) => f.race), ...faults.filter((f) => !f.race)];
+  for (const [i, fault] of order.entries()) {
     bar.update(i, `next: ${fault.id}`);
     const race = killRace(fault, {
       config: DEFAULT_CONFIG,
