@@ -58,7 +58,7 @@ function buildProgram(
     .option('--no-failures', 'neither replay nor keep failures')
     .option(
       '--workers <n>',
-      "worker threads sharing each suite's runs (default: the machine's cores)",
+      "worker threads sharing each suite's runs (default: the cores, at most one per 250 runs)",
     )
     .option('--shard <i/n>', "run only shard i of n of each suite's runs (CI across machines)")
     .option('--json', 'print a machine-readable summary on stdout')

@@ -59,7 +59,7 @@ function readFlags(flags: RunFlags): {
   outDir: string;
   failures: string | null;
   config: GrantConfig;
-  workers: number;
+  workers: number | undefined;
   shard: Shard | undefined;
 } {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
@@ -99,7 +99,7 @@ function readFlags(flags: RunFlags): {
     outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
     failures: checkedFailureRoot(flags.failures),
     config,
-    workers: parseWorkers(flags.workers),
+    workers: flags.workers === undefined ? undefined : parseWorkers(flags.workers),
     shard: parseShard(flags.shard),
   };
 }
@@ -239,7 +239,7 @@ async function runAgainst(
       fault,
       subject,
       external: flags.subject !== undefined,
-      workers: parsed.workers,
+      ...(parsed.workers === undefined ? {} : { workers: parsed.workers }),
       ...(shard === undefined ? {} : { shard }),
       onRun: (done, ops) => bar.update(done, `${ops} ops checked`),
     });

@@ -13,7 +13,7 @@ import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { dispatch } from './pool.ts';
 import type { RunsDone } from './protocol.ts';
-import { blocksOf, shardRange } from './split.ts';
+import { blocksOf, defaultWorkers, shardRange } from './split.ts';
 import type { Range, Shard } from './split.ts';
 
 export interface SplitRunOptions {
@@ -26,7 +26,8 @@ export interface SplitRunOptions {
   readonly subject: SubjectFactory;
   /** An external subject (--subject) is one process: its runs stay in this thread. */
   readonly external: boolean;
-  readonly workers: number;
+  /** Worker threads; defaultWorkers(runs of this shard) when absent. */
+  readonly workers?: number;
   readonly shard?: Shard;
   readonly onRun?: (runsDone: number, opsDone: number) => void;
   /** For tests: each block as it ends (stopped: cut short by a lower failing block). */
@@ -45,8 +46,9 @@ export async function runSuiteSplit(suite: Suite, options: SplitRunOptions): Pro
   const total = options.runs ?? suite.defaultRuns;
   const range = shardRange(total, options.shard);
   const count = range.end - range.start;
-  const blocks = blocksOf(range, options.workers);
-  const oneThread = options.workers <= 1 || options.external || blocks.length <= 1;
+  const workers = options.workers ?? defaultWorkers(count);
+  const blocks = blocksOf(range, workers);
+  const oneThread = workers <= 1 || options.external || blocks.length <= 1;
   if (oneThread && options.shard === undefined) {
     return runSuite(suite, { ...base, ...(options.runs === undefined ? {} : { runs: total }) });
   }
@@ -73,7 +75,7 @@ export async function runSuiteSplit(suite: Suite, options: SplitRunOptions): Pro
     onRun?.(runs, ops);
   };
   await dispatch(
-    Math.min(options.workers, blocks.length),
+    Math.min(workers, blocks.length),
     { stop },
     () => {
       const k = next;

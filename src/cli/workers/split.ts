@@ -40,6 +40,17 @@ export function parseWorkers(value: string | undefined): number {
   return n;
 }
 
+/** Runs a worker should have before a default split gives it any: each worker warms up its own
+ * compiled code, and the first few hundred runs of a thread cost several times the later ones
+ * (docs/properties.md, Workers and shards). */
+export const MIN_RUNS_PER_WORKER = 250;
+
+/** Workers for `count` runs without --workers: the cores, but none with under
+ * MIN_RUNS_PER_WORKER runs (`run --runs 20` stays in one thread). */
+export function defaultWorkers(count: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores, Math.floor(count / MIN_RUNS_PER_WORKER)));
+}
+
 /** The part of 0..total that `shard` runs: consecutive, sizes differing by at most one, the n
  * parts in order covering 0..total exactly once. The whole range without a shard. */
 export function shardRange(total: number, shard: Shard | undefined): Range {
