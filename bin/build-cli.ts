@@ -27,7 +27,12 @@ const REQUIRE_SHIM =
 // Chunk names carry a content hash: stale chunks of an earlier build must not be packed.
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+  // The worker threads' entry (src/cli/workers/pool.ts starts dist/cli/worker.js) shares the
+  // command's chunks.
+  entryPoints: {
+    main: join(root, 'src', 'cli', 'main.ts'),
+    worker: join(root, 'src', 'cli', 'workers', 'entry.ts'),
+  },
   outdir,
   bundle: true,
   splitting: true,

@@ -98,6 +98,11 @@ function buildProgram(
       'failure database: kept failures are replayed first (default .grantcheck/failures)',
     )
     .option('--no-failures', 'neither replay nor keep failures')
+    .option(
+      '--workers <n>',
+      "worker threads sharing each suite's runs (default: the cores, at most one per 250 runs)",
+    )
+    .option('--shard <i/n>', "run only shard i of n of each suite's runs (CI across machines)")
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (opts: Record<string, string | boolean | undefined>) =>
       settle(await (await import('./commands/run.ts')).runCommand(opts, io)),
@@ -154,9 +159,11 @@ function buildProgram(
     .option('--out <dir>', 'where to write the traces of caught faults', TRACE_DIR_HELP)
     .addOption(formatOption(commander))
     .option('--explore-time <s>', 'seconds of exhaustive search per fault, 0 for none (default 3)')
+    .option('--workers <n>', "worker threads sharing the faults (default: the machine's cores)")
+    .option('--shard <i/n>', 'judge only shard i of n of the faults (CI across machines)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) =>
-      settle((await import('./commands/faults.ts')).faultsCommand(opts, io)),
+      settle(await (await import('./commands/faults.ts')).faultsCommand(opts, io)),
     );
 
   program

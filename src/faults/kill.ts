@@ -142,11 +142,16 @@ function better(a: CaughtAttempt, b: CaughtAttempt): boolean {
 /** Every suite in turn. */
 export function killFault(fault: Fault, suites: readonly Suite[], options: KillOptions): FaultKill {
   const attempts = suites.map((suite) => attemptSuite(suite, fault, options));
+  return { fault, attempts, best: bestOf(attempts) };
+}
+
+/** The catch to report among `attempts` (FaultKill.best). */
+export function bestOf(attempts: readonly Attempt[]): CaughtAttempt | undefined {
   let best: CaughtAttempt | undefined;
   for (const a of attempts) {
     if (a.kind === 'caught' && (best === undefined || better(a, best))) best = a;
   }
-  return { fault, attempts, best };
+  return best;
 }
 
 /** The counterexample as a trace recorded against the fault. */

@@ -15,7 +15,7 @@ import type { StepVerdict, Violation } from './checker.ts';
 import { Checker, violationName } from './checker.ts';
 import { minimizeValues } from './minimize.ts';
 import { runOps } from './run.ts';
-import type { Suite, SuiteOutcome } from './suite.ts';
+import type { Suite, SuiteOutcome, SuiteStats } from './suite.ts';
 
 /** The outcome names an op's result contributes to coverage: `op:status` per batch element. */
 export function outcomesOf(result: OpResult): string[] {
@@ -275,13 +275,29 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
       violation: report.failure?.violation ?? details.errorInstance.violation,
     };
   }
+  return passOrGap(suite, subject, stats, { runs, maxOps });
+}
+
+/** A run of `budget` without a violation: a pass, or a coverage gap when the budget is at least
+ * the suite's default and an expected outcome never occurred (also used by the parallel runner
+ * on the merged coverage of its workers). */
+export function passOrGap(
+  suite: Suite,
+  subject: SubjectFactory,
+  stats: SuiteStats,
+  budget: { readonly runs: number; readonly maxOps: number },
+): SuiteOutcome {
   // The expected outcomes are calibrated for the suite's whole alphabet (an end_access is only
   // in_use after some map or raw write): a subject with fewer op kinds is not held to them.
   const demanded = suite.opKinds.every((k) => subject.opKinds.includes(k))
     ? suite.expectedOutcomes
     : [];
-  const missing = demanded.filter((o) => !coverage.has(o));
-  if (missing.length > 0 && runs >= suite.defaultRuns && maxOps >= suite.defaultMaxOps) {
+  const missing = demanded.filter((o) => !stats.coverage.has(o));
+  if (
+    missing.length > 0 &&
+    budget.runs >= suite.defaultRuns &&
+    budget.maxOps >= suite.defaultMaxOps
+  ) {
     return { kind: 'coverage-gap', stats, missing };
   }
   return { kind: 'pass', stats };

@@ -149,11 +149,11 @@ describe('grantcheck faults', () => {
     };
   }
 
-  it('reports a caught fault, writes its trace, and exits ok', () => {
+  it('reports a caught fault, writes its trace, and exits ok', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grantcheck-faults-'));
     try {
       const c = capture();
-      const outcome = faultsCommand(
+      const outcome = await faultsCommand(
         { only: 'xsa-316-positive-status', out: dir, json: true, exploreTime: '5' },
         c.io,
       );
@@ -179,12 +179,12 @@ describe('grantcheck faults', () => {
     }
   });
 
-  it('fails (exit outcome violation) when a fault goes uncaught', () => {
+  it('fails (exit outcome violation) when a fault goes uncaught', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grantcheck-faults-'));
     try {
       const c = capture();
       // One run per suite is far too little for the XSA-218 batch (seed 1 needs 11 runs).
-      const outcome = faultsCommand(
+      const outcome = await faultsCommand(
         { only: 'xsa-218-unmap-double-free', budget: '1', out: dir, exploreTime: '0' },
         c.io,
       );
@@ -196,9 +196,9 @@ describe('grantcheck faults', () => {
     }
   });
 
-  it('rejects an unknown fault id as bad usage', () => {
+  it('rejects an unknown fault id as bad usage', async () => {
     const c = capture();
-    expect(() => faultsCommand({ only: 'no-such-fault' }, c.io)).toThrow(
+    await expect(faultsCommand({ only: 'no-such-fault' }, c.io)).rejects.toThrow(
       new UsageError("--only: no fault 'no-such-fault' (see: grantcheck list)"),
     );
   });

@@ -218,7 +218,7 @@ describe('the harness names flows-permitted beside the result mismatch', () => {
     });
   }
 
-  it('grantcheck faults reports the past-page-end leak by the catch that names the broken state', () => {
+  it('grantcheck faults reports the past-page-end leak by the catch that names the broken state', async () => {
     // Both suites catch it by the mismatch; which of their shrunk counterexamples still reads a
     // frame the caller does not own depends on the stream (a copy from offset 4097 of its own gfn
     // reads on into the next frame, the caller's or not). The report prefers the catch that names
@@ -227,7 +227,7 @@ describe('the harness names flows-permitted beside the result mismatch', () => {
     try {
       let out = '';
       const io = { out: (t: string) => (out += t), err: () => undefined, interactive: false };
-      const outcome = faultsCommand(
+      const outcome = await faultsCommand(
         { only: copySourcePastPageEnd.id, json: true, exploreTime: '0', out: dir },
         io,
       );

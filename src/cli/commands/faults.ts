@@ -6,12 +6,11 @@
 
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../config.ts';
-import { FAULTS, faultConfig, findFault } from '../../faults/index.ts';
+import { FAULTS, findFault } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
-import { caughtBy, faultTrace, killFault, passesUnfaulted } from '../../faults/kill.ts';
+import { caughtBy, faultTrace, passesUnfaulted } from '../../faults/kill.ts';
 import type { FaultKill } from '../../faults/kill.ts';
 import { median } from '../../faults/stats.ts';
-import { exploreFault } from '../../faults/explore.ts';
 import type { ExplorerResult } from '../../faults/explore.ts';
 import type { Suite } from '../../harness/suite.ts';
 import { writeTrace } from '../../trace/io.ts';
@@ -24,7 +23,6 @@ import { raceOpArbitrary } from '../../../properties/generators/interleave.ts';
 import { RACE_TARGETS } from '../../../properties/interleave.ts';
 import { DEFAULT_XEN_BOUNDS, xenModelName } from '../../xenExplore/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
-import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutDir, parseIntOption, UsageError } from '../options.ts';
@@ -34,6 +32,9 @@ import { startProgress } from '../progress.ts';
 import { columnsTable, widthOf } from '../views.ts';
 import { traceFileName, tryWrite } from '../write.ts';
 import { DEFAULT_TRACE_DIR } from './run.ts';
+import { judgeFaults } from '../workers/faults.ts';
+import type { FaultJudges } from '../workers/faults.ts';
+import { parseShard, parseWorkers, shardRange } from '../workers/split.ts';
 
 export interface FaultsFlags {
   readonly only?: string;
@@ -44,6 +45,8 @@ export interface FaultsFlags {
   readonly format?: string;
   readonly json?: boolean;
   readonly exploreTime?: string;
+  readonly workers?: string;
+  readonly shard?: string;
 }
 
 /** Fixed, so that the report is the same on every machine (the issue's "fixed seeds"). */
@@ -74,6 +77,8 @@ function readFlags(flags: FaultsFlags): {
   runs?: number;
   exploreMs: number;
   outDir: string;
+  workers: number;
+  shard: string | undefined;
 } {
   let faults = [...FAULTS];
   if (flags.only !== undefined) {
@@ -84,6 +89,10 @@ function readFlags(flags: FaultsFlags): {
       return f;
     });
   }
+  // --shard: a consecutive part of the catalogue (of --only's faults), in catalogue order.
+  const shard = parseShard(flags.shard);
+  const part = shardRange(faults.length, shard);
+  faults = faults.slice(part.start, part.end);
   const runs = parseIntOption('budget', flags.budget, 1, 10_000_000);
   const explore = parseIntOption('explore-time', flags.exploreTime, 0, 86_400);
   return {
@@ -92,6 +101,8 @@ function readFlags(flags: FaultsFlags): {
     seed: parseIntOption('seed', flags.seed, 0, 2 ** 31 - 1) ?? DEFAULT_FAULTS_SEED,
     ...(runs === undefined ? {} : { runs }),
     outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
+    workers: parseWorkers(flags.workers),
+    shard: shard ? `${shard.index}/${shard.count}` : undefined,
   };
 }
 
@@ -162,7 +173,20 @@ function table(rows: readonly Row[], width: number, style: Styler): string[] {
   return columns(head, cells, width, style);
 }
 
-export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
+export async function faultsCommand(flags: FaultsFlags, io: Io): Promise<CliOutcome> {
+  const opened: FaultJudges[] = [];
+  try {
+    return await faultsReport(flags, io, opened);
+  } finally {
+    for (const judges of opened) judges.close(); // ends the workers if the report stopped early
+  }
+}
+
+async function faultsReport(
+  flags: FaultsFlags,
+  io: Io,
+  opened: FaultJudges[],
+): Promise<CliOutcome> {
   const parsed = readFlags(flags);
   const { faults, seed, runs, exploreMs, outDir } = parsed;
   const suites: Suite[] = SUITE_NAMES.flatMap((name) => buildSuite(name, DEFAULT_CONFIG) ?? []);
@@ -170,7 +194,8 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     if (!flags.json) io.out(`${line}\n`);
   };
   const budget = runs === undefined ? 'each suite its default budget' : `${runs} runs per suite`;
-  say(`grantcheck faults: ${faults.length} fault(s), seed ${seed}, ${budget}`);
+  const shardNote = parsed.shard === undefined ? '' : `, shard ${parsed.shard}`;
+  say(`grantcheck faults: ${faults.length} fault(s)${shardNote}, seed ${seed}, ${budget}`);
   say(`suites: ${suites.map((s) => s.name).join(', ')}`);
 
   const bar = startProgress(io, flags.json, {
@@ -182,7 +207,17 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
   const races: RaceKill[] = [];
   const raceTraces = new Map<string, string>();
   const raceViews = new Map<string, string>();
-  for (const [i, fault] of faults.entries()) {
+  // The sequential faults on worker threads; race faults here, meanwhile, in this loop.
+  const judges = judgeFaults(
+    faults.filter((f) => f.race === undefined),
+    suites,
+    { seed, exploreMs, workers: parsed.workers, ...(runs === undefined ? {} : { runs }) },
+  );
+  opened.push(judges);
+  // Race faults first: they run here while the workers judge the others. (Each table keeps
+  // the catalogue's order: rows and races are collected apart.)
+  const order = [...faults.filter((f) => f.race), ...faults.filter((f) => !f.race)];
+  for (const [i, fault] of order.entries()) {
     bar.update(i, `next: ${fault.id}`);
     // Within a fault too: every run and schedule updates the bar, which answers a Ctrl-C.
     const tick = bar.active ? { onTick: () => bar.update(i, fault.id) } : {};
@@ -217,25 +252,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
       }
       continue;
     }
-    // A guest-library fault runs its suites with its profile (Fault.profile).
-    const faultSuites =
-      fault.profile === undefined
-        ? suites
-        : SUITE_NAMES.flatMap((name) => buildSuite(name, faultConfig(fault, DEFAULT_CONFIG)) ?? []);
-    const kill = killFault(fault, faultSuites, {
-      seed,
-      ...(runs === undefined ? {} : { runs }),
-      ...tick,
-    });
-    const explorer =
-      exploreMs > 0 && fault.profile === undefined
-        ? exploreFault(fault, {
-            invariants: INVARIANTS,
-            properties: STEP_PROPERTIES,
-            timeBudgetMs: exploreMs,
-            ...tick,
-          })
-        : undefined;
+    const { kill, explorer } = await judges.judged(fault, tick.onTick);
     const withExplorer = explorer ? { explorer } : {};
     const best = kill.best;
     if (!best) {
@@ -269,6 +286,7 @@ export function faultsCommand(flags: FaultsFlags, io: Io): CliOutcome {
     const json = {
       result: missed.length === 0 ? 'all-caught' : 'missed',
       seed,
+      ...(parsed.shard === undefined ? {} : { shard: parsed.shard }),
       runs: runs ?? null,
       medianCatchMs: Math.round(med),
       worstCatchMs: Math.round(worst),

@@ -10,7 +10,6 @@ import { DEFAULT_CONFIG, GUEST_PROFILES, type GuestProfile } from '../../configD
 import { findFault, subjectOf, withProfile } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
-import { runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
 import { failureRoot, subjectDir } from '../../failures/paths.ts';
 import { describeComparison } from '../../subject/subject.ts';
@@ -24,6 +23,9 @@ import type { Styler } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import { coverageTable, sideBySideView, stepTable, widthOf } from '../views.ts';
 import { traceFileName, tryWrite } from '../write.ts';
+import { runSuiteSplit } from '../workers/runs.ts';
+import { parseShard, parseWorkers } from '../workers/split.ts';
+import type { Shard } from '../workers/split.ts';
 
 export interface RunFlags {
   readonly suite?: string;
@@ -42,6 +44,8 @@ export interface RunFlags {
   readonly subject?: string;
   /** The failure database directory, or false (--no-failures). */
   readonly failures?: string | false;
+  readonly workers?: string;
+  readonly shard?: string;
 }
 
 export { DEFAULT_TRACE_DIR };
@@ -62,6 +66,9 @@ function readFlags(flags: RunFlags): {
   fault: string | null;
   outDir: string;
   failures: string | null;
+  config: GrantConfig;
+  workers: number | undefined;
+  shard: Shard | undefined;
 } {
   const domains = parseIntOption('domains', flags.domains, 1, 16);
   // No GrantConfigSchema.parse: --domains is checked against the schema's bounds (1..16) above,
@@ -112,6 +119,9 @@ function readFlags(flags: RunFlags): {
     fault: flags.fault ?? null,
     outDir: checkOutDir('out', flags.out ?? DEFAULT_TRACE_DIR),
     failures: checkedFailureRoot(flags.failures),
+    config,
+    workers: flags.workers === undefined ? undefined : parseWorkers(flags.workers),
+    shard: parseShard(flags.shard),
   };
 }
 
@@ -238,7 +248,9 @@ async function runAgainst(
   };
   const style = stylerOf(io);
 
-  say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}`);
+  const { shard } = parsed;
+  const shardNote = shard ? `, shard ${shard.index}/${shard.count}` : '';
+  say(`grantcheck run: seed ${seed}${fault ? `, fault ${fault}` : ''}${shardNote}`);
   say(`compared: ${describeComparison(subject)}`);
   const kept = parsed.failures
     ? await replayKept(parsed.failures, subject, suites, say, { width: widthOf(io), style })
@@ -263,11 +275,16 @@ async function runAgainst(
       unit: 'runs',
       total: totalRuns,
     });
-    const outcome = runSuite(suite, {
+    const outcome = await runSuiteSplit(suite, {
       seed,
       ...(runs === undefined ? {} : { runs }),
       ...(maxOps === undefined ? {} : { maxOps }),
+      config: parsed.config,
+      fault,
       subject,
+      external: flags.subject !== undefined,
+      ...(parsed.workers === undefined ? {} : { workers: parsed.workers }),
+      ...(shard === undefined ? {} : { shard }),
       onRun: (done, ops) => bar.update(done, `${ops} ops checked`),
     });
     bar.stop();
@@ -341,6 +358,7 @@ async function runAgainst(
           result: failed ? failed.outcome.kind : 'pass',
           seed,
           fault,
+          ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
           compared: describeComparison(subject),
           ...(subject.restarts ? { restarts: subject.restarts() } : {}),
           ...(kept ? { kept } : {}),

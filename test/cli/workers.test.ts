@@ -1,0 +1,180 @@
+// --workers and --shard from the built command (bin/grantcheck.js over dist/, whose worker
+// threads run dist/cli/worker.js; `npm run build` first): two workers print and write exactly
+// what one does (timings aside), the shards of a suite or of the fault catalogue add up to the
+// whole, and bad values are one usage line each.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../support/cli.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin', 'grantcheck.js');
+
+function grantcheck(...args: string[]) {
+  const env = { ...process.env };
+  delete env['NODE_OPTIONS']; // no loader: the compiled code alone
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'grantcheck-workers-'));
+}
+
+interface RunJson {
+  result: string;
+  suites: {
+    name: string;
+    runs: number;
+    ops: number;
+    opsPerSecond?: number;
+    coverage: Record<string, number>;
+    trace?: string;
+  }[];
+}
+
+/** run's JSON without its clock (ops/s). */
+function runJson(out: string): RunJson {
+  const json = JSON.parse(out) as RunJson;
+  for (const s of json.suites) delete s.opsPerSecond;
+  return json;
+}
+
+/** run's text without the figures that hold the clock. */
+function untimed(out: string): string {
+  return out.replace(/ops +(\d+) checked in .*$/gm, 'ops $1');
+}
+
+describe('run --workers 2 is run --workers 1', () => {
+  it.each([1, 2, 3])('passing suites, seed %i: the same JSON', (seed) => {
+    const args = ['run', '--runs', '60', '--max-ops', '20', '--seed', String(seed), '--json'];
+    const one = grantcheck(...args, '--workers', '1');
+    const two = grantcheck(...args, '--workers', '2');
+    expect(one.code).toBe(0);
+    expect(two).toMatchObject({ code: 0, err: '' });
+    expect(runJson(two.out)).toEqual(runJson(one.out));
+  });
+
+  it('a fault: the same summary, coverage, counterexample and trace', () => {
+    const outs = [1, 2].map((workers) => {
+      const dir = tmp();
+      const args = ['run', '--fault', 'end-access-ignores-writing', '--seed', '5', '--out', dir];
+      const text = grantcheck(...args, '--workers', String(workers));
+      const json = grantcheck(...args, '--workers', String(workers), '--json');
+      const trace = join(dir, 'conformance-seed5-end-access-ignores-writing.json');
+      return { text, json, trace: readFileSync(trace, 'utf8'), dir };
+    });
+    const [one, two] = outs;
+    expect(one?.text.code).toBe(1);
+    expect(two?.text.code).toBe(1);
+    expect(untimed(two?.text.out ?? '').replaceAll(two?.dir ?? '', 'DIR')).toBe(
+      untimed(one?.text.out ?? '').replaceAll(one?.dir ?? '', 'DIR'),
+    );
+    const j = (o: typeof one) => {
+      const json = runJson(o?.json.out ?? '');
+      for (const s of json.suites) delete s.trace;
+      return json;
+    };
+    expect(j(two)).toEqual(j(one));
+    expect(two?.trace).toBe(one?.trace);
+  });
+
+  it('a failure past the first block: the same runs, ops and counterexample', () => {
+    // 200 runs on 2 workers: blocks of 25; seed 1 fails in run 31.
+    const args = ['run', '--suite', 'conformance', '--fault', 'xsa-218-unmap-double-free'];
+    const rest = ['--seed', '1', '--runs', '200', '--max-ops', '20', '--json', '--out', tmp()];
+    const one = runJson(grantcheck(...args, ...rest, '--workers', '1').out);
+    const two = runJson(grantcheck(...args, ...rest, '--workers', '2').out);
+    expect(one.suites[0]?.runs).toBeGreaterThan(25);
+    expect(two).toEqual(one);
+  });
+});
+
+describe('run --workers 2 and Ctrl-C', () => {
+  it("prints the workers' figures so far and exits 130", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, GRANTCHECK_WATCH_INTERRUPT: '1' };
+    delete env['NODE_OPTIONS'];
+    const args = [bin, 'run', '--seed', '3', '--workers', '2', '--out', tmp()];
+    const child = spawn(process.execPath, args, { cwd: root, env, detached: true });
+    let err = '';
+    let sent = false;
+    const code = new Promise<number | null>((done) => child.on('close', done));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      // Ctrl-C (to the process group, as a terminal sends it) once the runs are under way.
+      if (!sent && err.includes('watching for Ctrl-C') && child.pid !== undefined) {
+        sent = true;
+        const pid = child.pid;
+        setTimeout(() => process.kill(-pid, 'SIGINT'), 1500);
+      }
+    });
+    expect(await code).toBe(130);
+    expect(err).toMatch(/interrupted; so far conformance: \d+\/2000 runs in [\d.]+ s/);
+  });
+});
+
+describe('run --shard i/n', () => {
+  it('the shards of a suite add up to the whole: runs, ops and coverage', () => {
+    const args = ['run', '--suite', 'conformance', '--runs', '50', '--max-ops', '20', '--json'];
+    const whole = runJson(grantcheck(...args, '--seed', '4').out).suites[0];
+    const parts = [1, 2, 3].map(
+      (i) => runJson(grantcheck(...args, '--seed', '4', '--shard', `${i}/3`).out).suites[0],
+    );
+    expect(parts.map((p) => p?.runs)).toEqual([16, 17, 17]);
+    expect(parts.reduce((n, p) => n + (p?.ops ?? 0), 0)).toBe(whole?.ops);
+    const coverage: Record<string, number> = {};
+    for (const p of parts) {
+      for (const [k, v] of Object.entries(p?.coverage ?? {})) coverage[k] = (coverage[k] ?? 0) + v;
+    }
+    expect(coverage).toEqual(whole?.coverage);
+  });
+});
+
+describe('faults --workers and --shard', () => {
+  const only = 'xsa-316-positive-status,xsa-218-unmap-double-free,xsa-385-transfer-past-max-pages';
+  const args = ['faults', '--only', only, '--budget', '200', '--explore-time', '0', '--json'];
+  /** The report without its clock. */
+  const report = (out: string) =>
+    JSON.parse(out.replace(/"(catchMs|totalMs|medianCatchMs|worstCatchMs)": \d+/g, '"$1": 0')) as {
+      faults: { id: string }[];
+    };
+
+  it('two workers: the report of one, faults in catalogue order, the same traces', () => {
+    const dirs = [tmp(), tmp()];
+    const one = grantcheck(...args, '--out', dirs[0] ?? '', '--workers', '1');
+    const two = grantcheck(...args, '--out', dirs[1] ?? '', '--workers', '2');
+    expect(two.code).toBe(one.code);
+    const r1 = report(one.out.replaceAll(dirs[0] ?? '', 'DIR'));
+    expect(report(two.out.replaceAll(dirs[1] ?? '', 'DIR'))).toEqual(r1);
+    expect(r1.faults.map((f) => f.id)).toEqual(only.split(','));
+    for (const id of only.split(',')) {
+      const name = `fault-${id}.json`;
+      expect(readFileSync(join(dirs[1] ?? '', name), 'utf8')).toBe(
+        readFileSync(join(dirs[0] ?? '', name), 'utf8'),
+      );
+    }
+  });
+
+  it('the shards of the catalogue are its parts, in order', () => {
+    const ids = [1, 2].flatMap((i) =>
+      report(grantcheck(...args, '--out', tmp(), '--shard', `${i}/2`).out).faults.map((f) => f.id),
+    );
+    expect(ids).toEqual(only.split(','));
+  });
+});
+
+describe('bad --workers and --shard values', () => {
+  it.each([
+    [['run', '--shard', '0/2'], '--shard: i = 0 is outside 1..2'],
+    [['run', '--shard', '3/2'], '--shard: i = 3 is outside 1..2'],
+    [['run', '--shard', 'x'], "--shard: 'x' is not i/n (e.g. 1/4)"],
+    [['run', '--workers', '0'], '--workers: 0 is outside 1..256'],
+    [['faults', '--shard', '2/1'], '--shard: i = 2 is outside 1..1'],
+    [['faults', '--workers', 'x'], "--workers: 'x' is not a whole number"],
+  ])('%j: one usage line, exit 2', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r).toEqual({ code: 2, out: '', err: `grantcheck: ${message}\n` });
+  });
+});
