@@ -20,7 +20,7 @@ function formatOption(commander: typeof Commander): Commander.Option {
     '--format <format>',
     "trace file format: grantcheck's own (json) or the Informal Trace Format of Apalache and Quint (itf, written as .itf.json)",
   )
-    .choices(['json', 'itf'])
+    .choices(CHOICES.format)
     .default('json');
 }
 
@@ -33,7 +33,9 @@ const TRACE_DIR_HELP = 'grantcheck-traces';
  * start-up (the suites load fast-check, the presets the Xen-level model); a CLI test keeps each
  * equal to the command's own list. */
 export const CHOICES = {
-  suite: ['conformance', 'protocol', 'all'],
+  suite: ['conformance', 'protocol', 'death', 'all'],
+  profile: ['strict', 'linux', 'mini-os', 'mirage', 'all'],
+  format: ['json', 'itf'],
   mode: ['random', 'exhaustive', 'both'],
   model: ['core', 'xen'],
   variant: ['correct', 'end-access-ignores-mappings'],
@@ -82,9 +84,11 @@ function buildProgram(
     .option('--max-ops <n>', "maximum ops per run (default: the suite's budget)")
     .option('--domains <n>', 'number of domains (default 3)')
     .option('--vcpus <n>', 'vCPUs per domain, 1 to 4 (default 1): per-vCPU maptrack free lists')
-    .option(
-      '--profile <name>',
-      "guest library of domains 1..: strict, linux, mini-os, mirage, or all (one pass each; default strict, or the fault's)",
+    .addOption(
+      new commander.Option(
+        '--profile <name>',
+        "guest library of domains 1.., or all (one pass each; default strict, or the fault's)",
+      ).choices(CHOICES.profile),
     )
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .addOption(formatOption(commander))
@@ -100,7 +104,7 @@ function buildProgram(
     .option('--no-failures', 'neither replay nor keep failures')
     .option(
       '--workers <n>',
-      "worker threads sharing each suite's runs (default: the cores, at most one per 250 runs)",
+      "worker threads sharing each suite's runs (default: the cores but one, at most one per 250 runs)",
     )
     .option('--shard <i/n>', "run only shard i of n of each suite's runs (CI across machines)")
     .option('--json', 'print a machine-readable summary on stdout')
@@ -159,7 +163,10 @@ function buildProgram(
     .option('--out <dir>', 'where to write the traces of caught faults', TRACE_DIR_HELP)
     .addOption(formatOption(commander))
     .option('--explore-time <s>', 'seconds of exhaustive search per fault, 0 for none (default 3)')
-    .option('--workers <n>', "worker threads sharing the faults (default: the machine's cores)")
+    .option(
+      '--workers <n>',
+      "worker threads sharing the faults (default: the machine's cores but one)",
+    )
     .option('--shard <i/n>', 'judge only shard i of n of the faults (CI across machines)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) =>

@@ -10,6 +10,7 @@ import { MODES } from '../../src/cli/commands/interleave.ts';
 import { CHOICES, main } from '../../src/cli/main.ts';
 import { XEN_PRESETS } from '../../src/xenExplore/index.ts';
 import { SUITE_NAMES } from '../../properties/suites.ts';
+import { GUEST_PROFILES } from '../../src/config.ts';
 import { cli } from '../support/cli.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -73,12 +74,15 @@ describe("the README's synopsis", () => {
 describe('flags that take a choice', () => {
   it("offer the commands' own lists", () => {
     expect(CHOICES.suite).toEqual([...SUITE_NAMES, 'all']);
+    expect(CHOICES.profile).toEqual([...GUEST_PROFILES, 'all']);
     expect(CHOICES.mode).toEqual(MODES);
     expect(CHOICES.variant).toEqual(CORE_VARIANTS);
     expect(CHOICES.preset).toEqual(Object.keys(XEN_PRESETS));
   });
   it.each([
     ['run', '--suite', CHOICES.suite],
+    ['run', '--profile', CHOICES.profile],
+    ['run', '--format', CHOICES.format],
     ['interleave', '--mode', CHOICES.mode],
     ['explore', '--model', CHOICES.model],
     ['explore', '--variant', CHOICES.variant],
@@ -90,7 +94,7 @@ describe('flags that take a choice', () => {
     expect(text).toMatch(new RegExp(`${flag} <\\w+> .*?\\(choices: ${listed}[,)]`));
   });
   it.each([
-    [['run', '--suite', 'nope'], "--suite: 'nope' is not one of conformance, protocol, all"],
+    [['run', '--suite', 'nope'], "--suite: 'nope' is not one of conformance, protocol, death, all"],
     [['interleave', '--mode', 'x'], "--mode: 'x' is not one of random, exhaustive, both"],
     [['explore', '--alphabet', 'some'], "--alphabet: 'some' is not one of full, protocol"],
   ])('%j: one line, exit 2', async (argv, message) => {

@@ -31,9 +31,17 @@ export function parseShard(value: string | undefined): Shard | undefined {
   return { index, count };
 }
 
-/** `--workers N`, 1..256; the machine's cores (os.availableParallelism) when absent. */
+/** Workers when --workers is absent: the cores but one (as Jest's maxWorkers), at least one. Why
+ * not every core? The command's own thread is busy too (it reruns and shrinks a failure, writes
+ * traces, runs the race faults), and on 2 shared cores two workers took 2.2x the wall time of
+ * one for `run` and 1.5x for `faults` (docs/properties.md, Workers and shards). */
+export function defaultCores(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
+
+/** `--workers N`, 1..256; defaultCores() when absent. */
 export function parseWorkers(value: string | undefined): number {
-  if (value === undefined) return availableParallelism();
+  if (value === undefined) return defaultCores();
   if (!/^[0-9]+$/.test(value)) throw new UsageError(`--workers: '${value}' is not a whole number`);
   const n = Number(value);
   if (n < 1 || n > 256) throw new UsageError(`--workers: ${n} is outside 1..256`);
@@ -45,10 +53,10 @@ export function parseWorkers(value: string | undefined): number {
  * (docs/properties.md, Workers and shards). */
 export const MIN_RUNS_PER_WORKER = 250;
 
-/** Workers for `count` runs without --workers: the cores, but none with under
+/** Workers for `count` runs without --workers: defaultCores(), but none with under
  * MIN_RUNS_PER_WORKER runs (`run --runs 20` stays in one thread). */
 export function defaultWorkers(count: number, cores = availableParallelism()): number {
-  return Math.max(1, Math.min(cores, Math.floor(count / MIN_RUNS_PER_WORKER)));
+  return Math.max(1, Math.min(defaultCores(cores), Math.floor(count / MIN_RUNS_PER_WORKER)));
 }
 
 /** The part of 0..total that `shard` runs: consecutive, sizes differing by at most one, the n

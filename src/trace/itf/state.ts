@@ -16,6 +16,10 @@ import {
   itfSetSchema,
   itfTup,
   itfTupSchema,
+  ItfJsonSchema,
+  ItfUnitSchema,
+  itfVariant,
+  itfVariantSchema,
   jsonToItf,
 } from './values.ts';
 
@@ -29,6 +33,7 @@ export const STATE_VARS = [
   'maptrackFreeLists',
   'hostMappings',
   'rawWritten',
+  'guestLibrary',
   'frameOwner',
   'contents',
 ] as const;
@@ -48,6 +53,8 @@ export function stateToItf(state: DeepReadonly<StateJson>): Record<StateVar, Itf
     domain: perDomain((d) => ({
       privileged: d.privileged,
       pv: d.pv === true,
+      // Domain death (docs/semantics.md §17): 'alive' where the trace writes nothing.
+      death: d.death ?? 'alive',
       totPages: itfInt(d.totPages),
       maxPages: itfInt(d.maxPages),
       hostVaPages: itfInt(d.hostVaPages),
@@ -66,6 +73,10 @@ export function stateToItf(state: DeepReadonly<StateJson>): Record<StateVar, Itf
     ),
     hostMappings: perDomain((d) => itfIntMap(d.hostMappings, jsonToItf)),
     rawWritten: perDomain((d) => itfSet(d.rawWritten.map(itfInt))),
+    // A real guest library's state (docs/semantics.md §18), an option: None for strict.
+    guestLibrary: perDomain((d) =>
+      d.guest === undefined ? itfVariant('None') : itfVariant('Some', jsonToItf(d.guest)),
+    ),
     frameOwner: itfIntMap(state.frameOwner, itfInt),
     contents: itfIntMap(state.contents, (runs) => runs.map((run) => itfTup(run.map(itfInt)))),
   };
@@ -82,6 +93,7 @@ export const STATE_VAR_SHAPE = {
     z.strictObject({
       privileged: z.boolean(),
       pv: z.boolean(),
+      death: z.enum(['alive', 'zombie', 'gone']),
       totPages: I,
       maxPages: I,
       hostVaPages: I,
@@ -112,6 +124,10 @@ export const STATE_VAR_SHAPE = {
   maptrackFreeLists: byDomain(z.array(z.array(I)).min(1)),
   hostMappings: byDomain(itfMapSchema(I, z.strictObject({ mfn: I, writable: z.boolean() }))),
   rawWritten: byDomain(itfSetSchema(I)),
+  // The library state's own shape is checked by the StateJson schema after the join.
+  guestLibrary: byDomain(
+    z.union([itfVariantSchema('None', ItfUnitSchema), itfVariantSchema('Some', ItfJsonSchema)]),
+  ),
   frameOwner: itfMapSchema(I, I),
   contents: itfMapSchema(I, z.array(itfTupSchema(I, I, I))),
 } as const;
@@ -161,6 +177,7 @@ export function stateFromItf(v: Decoded, ctx: z.core.$RefinementCtx<unknown>): S
       id,
       privileged: d.privileged,
       ...(d.pv ? { pv: true } : {}),
+      ...(d.death === 'alive' ? {} : { death: d.death }),
       totPages: d.totPages,
       maxPages: d.maxPages,
       p2m: at(v.p2m, i),
@@ -186,7 +203,17 @@ export function stateFromItf(v: Decoded, ctx: z.core.$RefinementCtx<unknown>): S
       hostMappings: at(v.hostMappings, i),
       // A set has no order: the trace's is ascending.
       rawWritten: [...new Set(at(v.rawWritten, i))].sort((a, b) => a - b),
+      ...guestOf(at(v.guestLibrary, i)),
     };
   });
   return { domains, frameOwner: v.frameOwner, contents: v.contents };
+}
+
+/** The trace's `guest` field from the guestLibrary option (checked by the StateJson schema). */
+function guestOf(option: { readonly tag: 'None' | 'Some'; readonly value: unknown }): {
+  guest?: StateJson['domains'][number]['guest'];
+} {
+  return option.tag === 'None'
+    ? {}
+    : { guest: option.value as StateJson['domains'][number]['guest'] };
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../../src/cli/options.ts';
 import {
   blocksOf,
+  defaultCores,
   defaultWorkers,
   parseShard,
   parseWorkers,
@@ -87,13 +88,18 @@ describe('blocks', () => {
 });
 
 describe('--workers N', () => {
-  it('defaults to the cores, takes 1..256', () => {
+  it('defaults to the cores but one, takes 1..256', () => {
     expect(parseWorkers(undefined)).toBeGreaterThanOrEqual(1);
     expect(parseWorkers('3')).toBe(3);
   });
-  it('by default, the cores but at least 250 runs a worker', () => {
-    expect(defaultWorkers(2000, 2)).toBe(2);
-    expect(defaultWorkers(499, 2)).toBe(1);
+  it('by default, the cores but one, and at least 250 runs a worker', () => {
+    expect(defaultCores(1)).toBe(1);
+    expect(defaultCores(2)).toBe(1);
+    expect(defaultCores(8)).toBe(7);
+    expect(defaultWorkers(2000, 2)).toBe(1);
+    expect(defaultWorkers(2000, 3)).toBe(2);
+    expect(defaultWorkers(2000, 16)).toBe(8);
+    expect(defaultWorkers(499, 4)).toBe(1);
     expect(defaultWorkers(500, 8)).toBe(2);
     expect(defaultWorkers(20, 8)).toBe(1);
     expect(defaultWorkers(0, 8)).toBe(1);
