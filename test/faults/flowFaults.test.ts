@@ -243,7 +243,9 @@ describe('the harness names flows-permitted beside the result mismatch', () => {
       const fault = report.faults[0];
       const leak = 'result mismatch + invariant flows-permitted (impl)';
       expect(fault?.caughtBy).toBe(leak);
+      // conformance, protocol and death: each catches it by the mismatch
       expect(fault?.attempts.map((a) => a.caughtBy.startsWith('result mismatch'))).toEqual([
+        true,
         true,
         true,
       ]);

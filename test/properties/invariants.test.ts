@@ -22,6 +22,7 @@ import {
   linuxPutFreeEntry,
 } from '../../src/impl/guest/profiles/linux.ts';
 import { DEFAULT_PARTS } from '../../src/impl/index.ts';
+import { DOMDYING_dead } from '../../src/impl/hypervisor/domain.ts';
 import { FreeList } from '../../src/model/freeList.ts';
 import { IntMap } from '../../src/model/intMap.ts';
 import type {
@@ -1054,6 +1055,66 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
         corrupt: (sys) => dom(sys, 1).grantTable.shared.storeFrame(5, 1),
         names: /d1 reserved ref 5 written by the guest library/,
         dom: 1,
+      },
+    ],
+  },
+  // --- Domain death (docs/semantics.md §17) ---
+  'mapped-frames-allocated': {
+    model: [
+      {
+        what: 'a frame d2 device-maps (and maps through a grant PTE) is freed',
+        corrupt: (s) => setFrameOwner(s, RW_MFN, undefined),
+        names: /d1 ref 8 is device-mapped but mfn 0x[0-9a-f]+ is freed/,
+      },
+    ],
+    impl: [
+      {
+        what: 'a frame d2 maps through a grant PTE is freed',
+        corrupt: (sys) => sys.xen.frames.setOwner(RW_MFN, NO_OWNER),
+        names: /d2 va page \d+ maps freed mfn 0x[0-9a-f]+/,
+      },
+    ],
+  },
+  'zombie-frames-held': {
+    model: [
+      {
+        what: 'a zombie keeps a page nothing maps',
+        corrupt: (s) => patchDomain(s, 1, () => ({ death: 'zombie' })),
+        names: /zombie d1 keeps mfn 0x[0-9a-f]+ nothing maps/,
+      },
+      {
+        what: 'a gone domain still owns pages',
+        corrupt: (s) => patchDomain(s, 1, () => ({ death: 'gone' })),
+        names: /gone d1 still owns mfn 0x[0-9a-f]+/,
+      },
+    ],
+    impl: [
+      {
+        what: 'a destroyed domain still owns pages',
+        corrupt: (sys) => {
+          dom(sys, 1).isDying = DOMDYING_dead;
+          dom(sys, 1).destroyed = true;
+        },
+        names: /destroyed d1 still owns mfn 0x[0-9a-f]+/,
+      },
+    ],
+  },
+  'gone-domains-unnamed': {
+    model: [
+      {
+        what: 'a gone domain keeps its pins',
+        corrupt: (s) => patchDomain(s, 1, () => ({ death: 'gone' })),
+        names: /gone d1 has pins/,
+      },
+    ],
+    impl: [
+      {
+        what: 'a destroyed domain keeps its pins',
+        corrupt: (sys) => {
+          dom(sys, 1).isDying = DOMDYING_dead;
+          dom(sys, 1).destroyed = true;
+        },
+        names: /destroyed d1 has pins/,
       },
     ],
   },
