@@ -5,7 +5,8 @@
 
 import type { GrantConfig } from '../../config.ts';
 import { DEFAULT_FREE_PER_ITERATION, DEFAULT_GUEST_REFS, profileOf } from '../../configDefaults.ts';
-import type { DomId, Gfn, Ref } from '../../ops/op.ts';
+import type { DomId, Gfn, GrantAccessOp, Ref } from '../../ops/op.ts';
+import type { GrantAccessResult } from '../../ops/result.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES, GTF_permit_access, GTF_readonly } from '../../xen/abi.ts';
 import { entryAt } from '../entry.ts';
 import { writeEntry } from '../guest.ts';
@@ -118,6 +119,34 @@ export function storeGrant(
     frame: gfn,
   };
   return writeEntry(state, dom, ref, entry, pinned);
+}
+
+/** A library call's new state and result. */
+export type Out<R> = { readonly state: ModelState; readonly result: R };
+
+/** A grant as Linux's gnttab_grant_foreign_access_ref and Mini-OS's gnttab_grant_access make
+ * it: no check of the entry at all, a plain store over whatever is there (storeGrant), so it
+ * never fails. Contract: the driver grants a ref it holds and has not granted, for a page it
+ * owns; a ref outside the table is the library's crash. */
+export function grantByPlainStore(
+  state: ModelState,
+  v: LibraryView,
+  op: GrantAccessOp,
+): Out<GrantAccessResult> {
+  const g = v.guest;
+  if (g.contract && !mayGrant(v, op.ref, op.gfn)) {
+    return { state, result: { kind: 'grant_access', outcome: 'contract' } };
+  }
+  if (!Number.isInteger(op.ref) || op.ref < 0 || op.ref >= g.size) {
+    return { state, result: { kind: 'grant_access', outcome: 'crash' } };
+  }
+  const written = storeGrant(state, op.dom, op.ref, op.grantee, op.gfn, op.readonly);
+  return {
+    state: editGuest(written, op.dom, (d) => {
+      d.granted = withKey(g.granted, op.ref, op.gfn);
+    }),
+    result: { kind: 'grant_access', outcome: 'ok' },
+  };
 }
 
 /** The v1 end's compare-and-swap of flags to 0 (only called when the entry is not in use). */

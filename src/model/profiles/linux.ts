@@ -10,7 +10,6 @@ import type {
   EndAccessDeferredOp,
   EndAccessOp,
   FreeRefOp,
-  GrantAccessOp,
   TickOp,
 } from '../../ops/op.ts';
 import type {
@@ -18,7 +17,6 @@ import type {
   EndAccessDeferredResult,
   EndAccessResult,
   FreeRefResult,
-  GrantAccessResult,
   TickResult,
 } from '../../ops/result.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES } from '../../xen/abi.ts';
@@ -28,17 +26,14 @@ import {
   clearFlags,
   editGuest,
   entryOf,
+  grantByPlainStore,
   isHeld,
   type LibraryView,
+  type Out,
   mayFreePage,
-  mayGrant,
-  storeGrant,
   without,
-  withKey,
   withMember,
 } from './library.ts';
-
-type Out<R> = { readonly state: ModelState; readonly result: R };
 
 /** warn_delay's start: "still pending" is logged on the 60th failed retry. */
 export const WARN_DELAY = 60;
@@ -84,26 +79,7 @@ export function freeRef(state: ModelState, v: LibraryView, op: FreeRefOp): Out<F
 /** gnttab_grant_foreign_access_ref: no check at all; a plain store over whatever is there
  * (over an in-use entry it erases GTF_reading/GTF_writing, §2.4). Contract: the driver grants
  * a ref it holds and has not granted, for a page it owns. */
-export function grantAccess(
-  state: ModelState,
-  v: LibraryView,
-  op: GrantAccessOp,
-): Out<GrantAccessResult> {
-  const g = v.guest;
-  if (g.contract && !mayGrant(v, op.ref, op.gfn)) {
-    return { state, result: { kind: 'grant_access', outcome: 'contract' } };
-  }
-  if (!Number.isInteger(op.ref) || op.ref < 0 || op.ref >= g.size) {
-    return { state, result: { kind: 'grant_access', outcome: 'crash' } };
-  }
-  const written = storeGrant(state, op.dom, op.ref, op.grantee, op.gfn, op.readonly);
-  return {
-    state: editGuest(written, op.dom, (d) => {
-      d.granted = withKey(g.granted, op.ref, op.gfn);
-    }),
-    result: { kind: 'grant_access', outcome: 'ok' },
-  };
-}
+export const grantAccess = grantByPlainStore;
 
 /** gnttab_end_foreign_access_ref (v1): 0 if Xen holds a pin (entry unchanged), else the
  * flags go to 0 and 1. A never-granted ref gives 1. The ref stays the caller's. */

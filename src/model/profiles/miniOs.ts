@@ -6,8 +6,8 @@
 // only a successful gnttab_end_access puts the ref back. gnttab_grant_access is alloc_refs 1
 // (get_free_entry) followed by grant_access of that ref, so that ops name refs concretely.
 
-import type { AllocRefsOp, EndAccessOp, GrantAccessOp } from '../../ops/op.ts';
-import type { AllocRefsResult, EndAccessResult, GrantAccessResult } from '../../ops/result.ts';
+import type { AllocRefsOp, EndAccessOp } from '../../ops/op.ts';
+import type { AllocRefsResult, EndAccessResult } from '../../ops/result.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES } from '../../xen/abi.ts';
 import { isInUse } from '../entry.ts';
 import type { ModelState } from '../state.ts';
@@ -15,15 +15,12 @@ import {
   clearFlags,
   editGuest,
   entryOf,
+  grantByPlainStore,
   isHeld,
   type LibraryView,
-  mayGrant,
-  storeGrant,
+  type Out,
   without,
-  withKey,
 } from './library.ts';
-
-type Out<R> = { readonly state: ModelState; readonly result: R };
 
 /** get_free_entry: down(&gnttab_sem), then pop the stack's head. One ref per call. */
 export function allocRefs(
@@ -44,26 +41,7 @@ export function allocRefs(
 }
 
 /** The rest of gnttab_grant_access: frame, domid, wmb, flags; it never fails. */
-export function grantAccess(
-  state: ModelState,
-  v: LibraryView,
-  op: GrantAccessOp,
-): Out<GrantAccessResult> {
-  const g = v.guest;
-  if (g.contract && !mayGrant(v, op.ref, op.gfn)) {
-    return { state, result: { kind: 'grant_access', outcome: 'contract' } };
-  }
-  if (!Number.isInteger(op.ref) || op.ref < 0 || op.ref >= g.size) {
-    return { state, result: { kind: 'grant_access', outcome: 'crash' } };
-  }
-  const written = storeGrant(state, op.dom, op.ref, op.grantee, op.gfn, op.readonly);
-  return {
-    state: editGuest(written, op.dom, (d) => {
-      d.granted = withKey(g.granted, op.ref, op.gfn);
-    }),
-    result: { kind: 'grant_access', outcome: 'ok' },
-  };
-}
+export const grantAccess = grantByPlainStore;
 
 /** gnttab_end_access: BUG outside [8, size); 0 with a warning while in use (ref kept); else the
  * flags go to 0, put_free_entry pushes the ref, and 1. A never-granted ref gives 1 and is

@@ -25,9 +25,8 @@ import {
   storeGrant,
   without,
   withKey,
+  type Out,
 } from './library.ts';
-
-type Out<R> = { readonly state: ModelState; readonly result: R };
 
 function inTable(ref: number, size: number): boolean {
   return Number.isInteger(ref) && ref >= GNTTAB_NR_RESERVED_ENTRIES && ref < size;

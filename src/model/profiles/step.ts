@@ -6,12 +6,17 @@ import type { EndAccessOp, FreePageOp, GrantAccessOp, ProfileOp } from '../../op
 import { unreachable } from '../../ops/op.ts';
 import type { EndAccessResult, GrantAccessResult, OpResult } from '../../ops/result.ts';
 import type { ModelState } from '../state.ts';
-import { editGuest, type LibraryView, libraryOf, mayFreePage, withMember } from './library.ts';
+import {
+  editGuest,
+  type LibraryView,
+  libraryOf,
+  mayFreePage,
+  withMember,
+  type Out,
+} from './library.ts';
 import * as linux from './linux.ts';
 import * as miniOs from './miniOs.ts';
 import * as mirage from './mirage.ts';
-
-type Out<R> = { readonly state: ModelState; readonly result: R };
 
 /** grant_access on a profile domain, or undefined for a strict one. */
 export function profileGrantAccess(
