@@ -5,10 +5,10 @@
 
 import type { GrantConfig } from '../../config.ts';
 import { DEFAULT_FREE_PER_ITERATION, DEFAULT_GUEST_REFS, profileOf } from '../../configDefaults.ts';
-import type { DomId, Gfn, GrantAccessOp, Ref } from '../../ops/op.ts';
-import type { GrantAccessResult } from '../../ops/result.ts';
+import type { DomId, EndAccessOp, Gfn, GrantAccessOp, Ref } from '../../ops/op.ts';
+import type { EndAccessResult, GrantAccessResult } from '../../ops/result.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES, GTF_permit_access, GTF_readonly } from '../../xen/abi.ts';
-import { entryAt } from '../entry.ts';
+import { entryAt, isInUse } from '../entry.ts';
 import { writeEntry } from '../guest.ts';
 import { domainAt } from '../lookup.ts';
 import type { DomainState, GuestLibState, ModelState, SharedEntry } from '../state.ts';
@@ -146,6 +146,27 @@ export function grantByPlainStore(
       d.granted = withKey(g.granted, op.ref, op.gfn);
     }),
     result: { kind: 'grant_access', outcome: 'ok' },
+  };
+}
+
+/** What every library's end-access does once its own range and contract checks passed: nothing
+ * while Xen uses the entry (in_use); else the v1 flags go to 0, the driver no longer holds the
+ * grant, and `release` puts the ref back as that library does (Linux: not at all). */
+export function endIfIdle(
+  state: ModelState,
+  v: LibraryView,
+  op: EndAccessOp,
+  release: (g: Draft<GuestLibState>) => void,
+): Out<EndAccessResult> {
+  if (isInUse(entryOf(v, op.ref)))
+    return { state, result: { kind: 'end_access', outcome: 'in_use' } };
+  const g = v.guest;
+  return {
+    state: editGuest(clearFlags(state, v, op.ref), op.dom, (d) => {
+      d.granted = without(g.granted, op.ref);
+      release(d);
+    }),
+    result: { kind: 'end_access', outcome: 'ended' },
   };
 }
 

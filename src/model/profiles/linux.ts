@@ -27,6 +27,7 @@ import {
   editGuest,
   entryOf,
   grantByPlainStore,
+  endIfIdle,
   isHeld,
   type LibraryView,
   type Out,
@@ -95,14 +96,7 @@ export function endAccess(
   if (!Number.isInteger(op.ref) || op.ref < 0 || op.ref >= g.size) {
     return { state, result: { kind: 'end_access', outcome: 'crash' } };
   }
-  if (isInUse(entryOf(v, op.ref)))
-    return { state, result: { kind: 'end_access', outcome: 'in_use' } };
-  return {
-    state: editGuest(clearFlags(state, v, op.ref), op.dom, (d) => {
-      d.granted = without(g.granted, op.ref);
-    }),
-    result: { kind: 'end_access', outcome: 'ended' },
-  };
+  return endIfIdle(state, v, op, () => {}); // the ref stays the caller's
 }
 
 /** gnttab_end_foreign_access(ref, page): on success the ref is freed and the page reference

@@ -9,17 +9,14 @@
 import type { AllocRefsOp, EndAccessOp } from '../../ops/op.ts';
 import type { AllocRefsResult, EndAccessResult } from '../../ops/result.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES } from '../../xen/abi.ts';
-import { isInUse } from '../entry.ts';
 import type { ModelState } from '../state.ts';
 import {
-  clearFlags,
   editGuest,
-  entryOf,
   grantByPlainStore,
+  endIfIdle,
   isHeld,
   type LibraryView,
   type Out,
-  without,
 } from './library.ts';
 
 /** get_free_entry: down(&gnttab_sem), then pop the stack's head. One ref per call. */
@@ -58,13 +55,7 @@ export function endAccess(
   if (g.contract && !isHeld(g, op.ref)) {
     return { state, result: { kind: 'end_access', outcome: 'contract' } };
   }
-  if (isInUse(entryOf(v, op.ref)))
-    return { state, result: { kind: 'end_access', outcome: 'in_use' } };
-  return {
-    state: editGuest(clearFlags(state, v, op.ref), op.dom, (d) => {
-      d.granted = without(g.granted, op.ref);
-      d.free = [op.ref, ...g.free];
-    }),
-    result: { kind: 'end_access', outcome: 'ended' },
-  };
+  return endIfIdle(state, v, op, (d) => {
+    d.free = [op.ref, ...g.free]; // put_free_entry: pushed on the stack
+  });
 }

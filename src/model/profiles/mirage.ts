@@ -13,12 +13,10 @@ import type {
   GrantAccessResult,
 } from '../../ops/result.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES } from '../../xen/abi.ts';
-import { isInUse } from '../entry.ts';
 import type { ModelState } from '../state.ts';
 import {
-  clearFlags,
   editGuest,
-  entryOf,
+  endIfIdle,
   isHeld,
   type LibraryView,
   mayGrant,
@@ -108,14 +106,8 @@ export function endAccess(
   if (g.contract && !isHeld(g, op.ref)) {
     return { state, result: { kind: 'end_access', outcome: 'contract' } };
   }
-  if (isInUse(entryOf(v, op.ref)))
-    return { state, result: { kind: 'end_access', outcome: 'in_use' } };
-  return {
-    state: editGuest(clearFlags(state, v, op.ref), op.dom, (d) => {
-      d.granted = without(g.granted, op.ref);
-      d.exports = without(g.exports, op.ref);
-      d.free = [...g.free, op.ref];
-    }),
-    result: { kind: 'end_access', outcome: 'ended' },
-  };
+  return endIfIdle(state, v, op, (d) => {
+    d.exports = without(g.exports, op.ref);
+    d.free = [...g.free, op.ref]; // the free queue's tail
+  });
 }
