@@ -6,7 +6,7 @@
 // neighbour, a reserved ref, one past the table) at any place in it, so that it partially fails.
 
 import fc from 'fast-check';
-import { DEFAULT_GUEST_REFS, profileOf } from '../../src/configDefaults.ts';
+import { DEFAULT_GUEST_REFS, initialGfn, profileOf } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
 import type { Op, OpKind } from '../../src/ops/op.ts';
 import { BACKEND_MAX_SEGMENTS, BACKEND_OP_KINDS } from '../../src/ops/op.ts';
@@ -39,7 +39,7 @@ export function backendFocusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> 
     .map(([focus, count, shift]) => {
       const n = config.domains;
       const grantee =
-        focus.grantee !== focus.granter
+        focus.grantee !== focus.granter || n < 2
           ? focus.grantee
           : (focus.granter + 1 + (shift % (n - 1))) % n;
       return { ...focus, grantee, refs: firstRefs(config, focus.granter, count) };
@@ -137,5 +137,47 @@ export function backendDriverOp(focus: Focus, op: Op): Op {
       return { kind: 'backend_unmap', dom: backend, request: 0 };
     default:
       return op;
+  }
+}
+
+/** The frontend's side of the script, coherent with the cast: it grants the focus refs to the
+ * backend (writable mostly: a read-only grant refuses the backend's writable map), ends them,
+ * allocates as many refs as the script has and frees them. Undefined for the other kinds. */
+export function frontendScriptArbitrary(
+  space: OpSpace,
+  kind: OpKind,
+): fc.Arbitrary<Op> | undefined {
+  const focus = space.focus;
+  if (focus === undefined) return undefined;
+  const dom = fc.constant(focus.granter);
+  const ref = fc.constantFrom(...focus.refs);
+  switch (kind) {
+    case 'grant_access':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom,
+        ref,
+        grantee: fc.constant(focus.grantee),
+        gfn: fc
+          .nat({ max: Math.max(0, space.config.pagesPerDomain - 1) })
+          .map((i) => initialGfn(space.config, focus.granter, i)),
+        readonly: fc.oneof(
+          { arbitrary: fc.constant(false), weight: 3 },
+          { arbitrary: fc.constant(true), weight: 1 },
+        ),
+      });
+    case 'end_access':
+    case 'free_ref':
+      return fc.record({ kind: fc.constant(kind), dom, ref });
+    case 'alloc_refs':
+      return fc.record({
+        kind: fc.constant(kind),
+        dom,
+        count: fc.constant(
+          profileOf(space.config, focus.granter) === 'mini-os' ? 1 : focus.refs.length,
+        ),
+      });
+    default:
+      return undefined;
   }
 }
