@@ -323,19 +323,23 @@ function backendsSuite(config: GrantConfig): Suite {
       }),
     defaultRuns: 500,
     defaultMaxOps: 60,
-    expectedOutcomes: [
-      'grant_access:ok',
-      'end_access:ended',
-      'end_access:in_use',
-      'backend_map:ok',
-      'backend_map:failed',
-      'backend_map+partial',
-      'backend_map:contract',
-      'backend_io:ok',
-      'backend_io:contract',
-      'backend_unmap:ok',
-      'backend_unmap:contract',
-    ],
+    // a frontend and a backend apart: a one-domain config has no script
+    expectedOutcomes:
+      config.domains < 2
+        ? []
+        : [
+            'grant_access:ok',
+            'end_access:ended',
+            'end_access:in_use',
+            'backend_map:ok',
+            'backend_map:failed',
+            'backend_map+partial',
+            'backend_map:contract',
+            'backend_io:ok',
+            'backend_io:contract',
+            'backend_unmap:ok',
+            'backend_unmap:contract',
+          ],
     opCoverage: (_op, result) =>
       // a failed batch some of whose elements mapped: the backend had to unmap them (XSA-361)
       result.kind === 'backend_map' &&
