@@ -1,0 +1,65 @@
+// The backends suite (issue 14 §3) against a frontend of every guest profile: whatever the
+// frontend and the backend do, no invariant breaks and no mapping leaks. Seed 1 runs the default
+// budget (so every expected outcome, the half-failed batch included, must be reached); the other
+// pinned seeds and one fresh, printed seed run 100 runs.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { actingDomain, BACKEND_OP_KINDS } from '../../src/ops/op.ts';
+import { DEFAULT_CONFIG, GUEST_PROFILES } from '../../src/configDefaults.ts';
+import { withProfile } from '../../src/faults/index.ts';
+import { violationName } from '../../src/harness/checker.ts';
+import { runSuite } from '../../src/harness/random.ts';
+import type { SuiteOutcome } from '../../src/harness/suite.ts';
+import { formatOp } from '../../src/ops/text.ts';
+import { buildSuite } from '../../properties/suites.ts';
+import { testSeeds } from '../support/seeds.ts';
+
+function explain(outcome: SuiteOutcome): string {
+  switch (outcome.kind) {
+    case 'pass':
+      return 'pass';
+    case 'coverage-gap':
+      return `never produced: ${outcome.missing.join(', ')}`;
+    case 'violation':
+      return `${violationName(outcome.violation)} after ${outcome.ops.map(formatOp).join(' ; ')}`;
+  }
+}
+
+describe.each(GUEST_PROFILES.map((p) => [p] as const))('backends suite, %s frontends', (p) => {
+  const suite = buildSuite('backends', withProfile(DEFAULT_CONFIG, p));
+  if (!suite) throw new Error('no backends suite');
+  const [full = 1, ...others] = testSeeds(`backends ${p}`);
+
+  it(`passes with full coverage on its default budget (seed ${full})`, () => {
+    const outcome = runSuite(suite, { seed: full });
+    expect(explain(outcome)).toBe('pass');
+    expect(outcome.stats.coverage.get('backend_map+partial') ?? 0).toBeGreaterThan(0);
+  });
+
+  for (const seed of others) {
+    it(`passes (seed ${seed}, 100 runs)`, () => {
+      expect(explain(runSuite(suite, { seed, runs: 100 }))).toBe('pass');
+    });
+  }
+
+  it("draws backend ops only for the run's backend domain, and no map or unmap of its own", () => {
+    const plans = fc.sample(suite.plan, { seed: 7, numRuns: 40 });
+    for (const plan of plans) {
+      const ops = plan.kinds.flatMap((k) => fc.sample(plan.arbitrary(k), { seed: 7, numRuns: 20 }));
+      const backends = new Set(
+        ops.flatMap((o) =>
+          (BACKEND_OP_KINDS as readonly string[]).includes(o.kind) ? [actingDomain(o)] : [],
+        ),
+      );
+      expect(backends.size).toBe(1);
+      const own = ops.filter(
+        (o) =>
+          (o.kind === 'map_grant_ref' ||
+            o.kind === 'unmap_grant_ref' ||
+            o.kind === 'unmap_and_replace') &&
+          backends.has(o.caller),
+      );
+      expect(own.map(formatOp)).toEqual([]);
+    }
+  });
+});
