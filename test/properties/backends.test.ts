@@ -4,7 +4,9 @@
 // pinned seeds and one fresh, printed seed run 100 runs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { actingDomain, BACKEND_OP_KINDS } from '../../src/ops/op.ts';
+import { actingDomain, BACKEND_OP_KINDS, OP_KINDS } from '../../src/ops/op.ts';
+import { IMPL_SUBJECT } from '../../src/subject/impl.ts';
+import { HelloSchema } from '../../src/subject/wire/protocol.ts';
 import { DEFAULT_CONFIG, GUEST_PROFILES } from '../../src/configDefaults.ts';
 import { withProfile } from '../../src/faults/index.ts';
 import { violationName } from '../../src/harness/checker.ts';
@@ -61,5 +63,33 @@ describe.each(GUEST_PROFILES.map((p) => [p] as const))('backends suite, %s front
       );
       expect(own.map(formatOp)).toEqual([]);
     }
+  });
+});
+
+// A subject without the backend ops (real Xen's agent, any wire subject: the hello's opKinds
+// name only OP_KINDS, docs/subject-protocol.md) is never sent one, and is held to no backend
+// outcome: the suite runs what it has.
+describe('backends suite against a subject without backend ops', () => {
+  it('generates none of them and demands none of their outcomes', () => {
+    const suite = buildSuite('backends', DEFAULT_CONFIG);
+    if (!suite) throw new Error('no backends suite');
+    const subject = { ...IMPL_SUBJECT, name: 'impl (OP_KINDS only)', opKinds: OP_KINDS };
+    const outcome = runSuite(suite, { seed: 1, runs: 100, subject });
+    expect(outcome.kind).toBe('pass');
+    const kinds = [...outcome.stats.coverage.keys()].map((o) => o.split(/[:+]/)[0]);
+    expect(kinds.filter((k) => k?.startsWith('backend'))).toEqual([]);
+  });
+
+  it('cannot even be declared by a wire subject', () => {
+    const hello = {
+      type: 'hello',
+      protocol: 1,
+      name: 'x',
+      opKinds: ['grant_access', 'backend_map'],
+      observes: [],
+      snapshots: false,
+    };
+    expect(HelloSchema.safeParse(hello).success).toBe(false);
+    expect(HelloSchema.safeParse({ ...hello, opKinds: ['grant_access'] }).success).toBe(true);
   });
 });
