@@ -296,7 +296,7 @@ function backendsSuite(config: GrantConfig): Suite {
     ...conformanceSuite(config),
     name: 'backends',
     description:
-      'a netback/blkback-like backend driver (map a batch, I/O, unmap) against a frontend of any profile, among every other op',
+      'a netback/blkback-like backend driver (map a batch, I/O, unmap) against a frontend of any profile, among a few other op kinds per run',
     opKinds: [...new Set([...others, ...BACKEND_OP_KINDS])],
     plan: fc
       // a few other kinds per run (the script's own dominate), each run a different few

@@ -8,11 +8,15 @@ import { actingDomain, BACKEND_OP_KINDS, OP_KINDS } from '../../src/ops/op.ts';
 import { IMPL_SUBJECT } from '../../src/subject/impl.ts';
 import { HelloSchema } from '../../src/subject/wire/protocol.ts';
 import { DEFAULT_CONFIG, GUEST_PROFILES } from '../../src/configDefaults.ts';
-import { withProfile } from '../../src/faults/index.ts';
+import { faultSubject, findFault, withProfile } from '../../src/faults/index.ts';
+import { runOps } from '../../src/harness/run.ts';
+import { buildTrace } from '../../src/trace/format.ts';
+import { parseTrace, serialiseTrace } from '../../src/trace/io.ts';
+import { serialiseItf, traceToItf } from '../../src/trace/itf/index.ts';
 import { violationName } from '../../src/harness/checker.ts';
 import { runSuite } from '../../src/harness/random.ts';
 import type { SuiteOutcome } from '../../src/harness/suite.ts';
-import { formatOp } from '../../src/ops/text.ts';
+import { formatOp, parseOp } from '../../src/ops/text.ts';
 import { buildSuite } from '../../properties/suites.ts';
 import { testSeeds } from '../support/seeds.ts';
 
@@ -91,5 +95,48 @@ describe('backends suite against a subject without backend ops', () => {
     };
     expect(HelloSchema.safeParse(hello).success).toBe(false);
     expect(HelloSchema.safeParse({ ...hello, opKinds: ['grant_access'] }).success).toBe(true);
+  });
+});
+
+// The backend driver's state in a trace: the trace JSON and ITF (backendDriver) carry it, and
+// read back, a run's trace with live and failed requests is the same value (and replays).
+describe('a backends run as a trace', () => {
+  it('round-trips through the trace format and ITF, the driver state included', () => {
+    const fault = findFault('xsa-361-backend-batch-half-mapped');
+    const suite = buildSuite('backends', DEFAULT_CONFIG);
+    if (!fault || !suite) throw new Error('no fault or suite');
+    const ops = [
+      'grant_access(d1 ref=8 -> d2 gfn=0 rw)',
+      'grant_access(d1 ref=9 -> d2 gfn=1 rw)',
+      'backend_map(d2 req=0 <- d1 refs=8,9)',
+      'backend_map(d2 req=1 <- d1 refs=10,8)',
+      'backend_io(d2 req=0 write)',
+      'backend_io(d2 req=0 read)',
+    ].map((text) => {
+      const parsed = parseOp(text);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.op;
+    });
+    for (const subject of [undefined, faultSubject(fault)]) {
+      const report = runOps(DEFAULT_CONFIG, ops, {
+        invariants: suite.invariants,
+        properties: suite.properties,
+        ...(subject === undefined ? {} : { subject }),
+      });
+      const trace = buildTrace({
+        tool: 'grantcheck test',
+        config: DEFAULT_CONFIG,
+        fault: subject === undefined ? null : fault.id,
+        origin: { engine: 'manual' },
+        report,
+      });
+      const last = trace.steps.at(-1)?.state;
+      if (subject === undefined) expect(JSON.stringify(last)).toContain('"backend"');
+      const fromJson = parseTrace(JSON.parse(serialiseTrace(trace)));
+      const fromItf = parseTrace(JSON.parse(serialiseItf(traceToItf(trace))));
+      if (!fromJson.ok || !fromItf.ok) throw new Error('refused');
+      expect(fromJson.trace).toEqual(trace);
+      expect(fromItf.trace).toEqual(trace);
+    }
   });
 });
