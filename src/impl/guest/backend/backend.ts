@@ -7,6 +7,7 @@
 // (GrantSystem.apply) and keeps its own request table, as blkback's pending_req does.
 
 import type {
+  Op,
   BackendIoOp,
   BackendMapOp,
   BackendUnmapOp,
@@ -61,7 +62,7 @@ export const backendMappedSegments: BackendParts['backendMappedSegments'] = (res
 
 /** What the backend needs of the system: its hypercalls, run to their end. */
 export interface BackendHost {
-  readonly apply: (op: import('../../../ops/op.ts').Op) => OpResult;
+  readonly apply: (op: Op) => OpResult;
   readonly parts: BackendParts;
 }
 
