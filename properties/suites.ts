@@ -4,10 +4,16 @@
 import { DEFAULT_CONFIG, profileOf } from '../src/configDefaults.ts';
 import type { GrantConfig } from '../src/config.ts';
 import type { RunPlan, Suite } from '../src/harness/suite.ts';
-import { actingDomain, MAX_BATCH, OP_KINDS, PROFILE_OP_KINDS } from '../src/ops/op.ts';
+import {
+  actingDomain,
+  BACKEND_OP_KINDS,
+  MAX_BATCH,
+  OP_KINDS,
+  PROFILE_OP_KINDS,
+} from '../src/ops/op.ts';
 import type { Op, OpKind } from '../src/ops/op.ts';
 import type { OpResult } from '../src/ops/result.ts';
-import { GNTMAP_contains_pte, gntstName } from '../src/xen/abi.ts';
+import { GNTMAP_contains_pte, GNTST_okay, gntstName } from '../src/xen/abi.ts';
 import fc from 'fast-check';
 import {
   BATCH_KINDS,
@@ -17,6 +23,11 @@ import {
 } from './generators/batches.ts';
 import { OpSpace, focusArbitrary, opArbitrary, swarmKinds } from './generators/ops.ts';
 import { INVARIANTS } from './invariants/index.ts';
+import {
+  backendDriverOp,
+  backendFocusArbitrary,
+  frontendScriptArbitrary,
+} from './generators/backends.ts';
 import { STEP_PROPERTIES } from './invariants/stepProperties.ts';
 
 const guestOutcomes = [
@@ -265,11 +276,93 @@ function protocolSuite(config: GrantConfig): Suite {
   };
 }
 
+/** The netback/blkback-like script (issue 14 §3; docs/semantics.md §19), interleaved with a
+ * swarm of every other op: a frontend (any profile) grants refs to a backend domain, whose
+ * driver maps them as one batch (sometimes with a ref the frontend did not grant, so that the
+ * batch partly fails), does I/O through them and unmaps them; the frontend ends its grants
+ * (in_use while mapped) and frees its refs. The backend domain maps only through its driver:
+ * its own map and unmap calls become the driver's. Its kinds are in no other suite, so their
+ * seeded streams are as they were. */
+function backendsSuite(config: GrantConfig): Suite {
+  const profiled = hasProfiles(config);
+  const script: readonly OpKind[] = [
+    'grant_access',
+    'end_access',
+    ...(profiled ? (['alloc_refs', 'free_ref'] as const) : []),
+    ...BACKEND_OP_KINDS,
+  ];
+  const others = withProfileKinds(config, PROTOCOL_KINDS);
+  return {
+    ...conformanceSuite(config),
+    name: 'backends',
+    description:
+      'a netback/blkback-like backend driver (map a batch, I/O, unmap) against a frontend of any profile, among a few other op kinds per run',
+    opKinds: [...new Set([...others, ...BACKEND_OP_KINDS])],
+    plan: fc
+      // a few other kinds per run (the script's own dominate), each run a different few
+      .record({
+        kinds: fc.subarray([...others], { maxLength: 4 }),
+        focus: backendFocusArbitrary(config),
+      })
+      .map(({ kinds: enabled, focus }) => {
+        const space = new OpSpace(config, focus);
+        return {
+          kinds: [...new Set([...script, ...enabled])],
+          arbitrary: (kind: OpKind, implemented?: ReadonlySet<OpKind>) => {
+            // a subject without the driver (real Xen's agent) keeps the domain's own calls
+            const driver = implemented === undefined || implemented.has('backend_unmap');
+            const any = opArbitrary(space, kind);
+            const scripted = frontendScriptArbitrary(space, kind);
+            const ops =
+              scripted === undefined
+                ? any
+                : fc.oneof({ arbitrary: scripted, weight: 3 }, { arbitrary: any, weight: 1 });
+            return ops.map((op) => {
+              const own = profiled ? profileDriverOp(config, op) : op;
+              return driver ? backendDriverOp(focus, own) : own;
+            });
+          },
+        };
+      }),
+    defaultRuns: 500,
+    defaultMaxOps: 60,
+    // a frontend and a backend apart: a one-domain config has no script
+    expectedOutcomes:
+      config.domains < 2
+        ? []
+        : [
+            'grant_access:ok',
+            'end_access:ended',
+            'end_access:in_use',
+            'backend_map:ok',
+            'backend_map:failed',
+            'backend_map+partial',
+            'backend_map:contract',
+            'backend_io:ok',
+            'backend_io:contract',
+            'backend_unmap:ok',
+            'backend_unmap:contract',
+          ],
+    opCoverage: (_op, result) =>
+      // a failed batch some of whose elements mapped: the backend had to unmap them (XSA-361)
+      result.kind === 'backend_map' &&
+      result.outcome === 'failed' &&
+      result.statuses.some((s) => s === GNTST_okay)
+        ? ['backend_map+partial']
+        : [],
+  };
+}
+
 const SUITE_BUILDERS: ReadonlyMap<string, (config: GrantConfig) => Suite> = new Map([
   ['conformance', conformanceSuite],
   ['protocol', protocolSuite],
   ['death', deathSuite],
+  ['backends', backendsSuite],
 ]);
+
+/** Suites that run only the faults that name them (Fault.suite), not every fault: the backends
+ * suite's ops reach only the backend driver's bugs beyond what the others reach. */
+export const SUITE_FOR_ITS_FAULTS_ONLY: ReadonlySet<string> = new Set(['backends']);
 
 export const SUITE_NAMES: readonly string[] = [...SUITE_BUILDERS.keys()];
 

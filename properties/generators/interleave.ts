@@ -144,5 +144,21 @@ export function raceOpArbitrary(kind: OpKind, dom: DomId, t: RaceTargets): fc.Ar
       return fc.constant<Op>({ kind, dom });
     case 'free_page':
       return gfn.map((g): Op => ({ kind, dom, gfn: g }));
+    // Backends (issue 14 §3): the driver does not pause either
+    case 'backend_map':
+      return fc
+        .record({ frontend: peer, refs: fc.array(ref, { minLength: 1, maxLength: 2 }) })
+        .map((r): Op => ({
+          kind,
+          dom,
+          request: 0,
+          frontend: r.frontend,
+          refs: r.refs,
+          readonly: false,
+        }));
+    case 'backend_io':
+      return fc.boolean().map((write): Op => ({ kind, dom, request: 0, write }));
+    case 'backend_unmap':
+      return fc.constant<Op>({ kind, dom, request: 0 });
   }
 }

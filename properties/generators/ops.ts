@@ -52,6 +52,7 @@ import {
 } from '../../src/xen/abi.ts';
 import { GNTTAB_UNMAP_BATCH_SIZE } from '../../src/impl/hypervisor/unmapGrantRef.ts';
 import { ladder } from './batches.ts';
+import { backendOpArbitrary } from './backends.ts';
 
 const U32_MAX = 2 ** 32 - 1;
 
@@ -774,6 +775,9 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
   end_access_deferred: ['granter', 'refs', 'gfn'],
   tick: ['granter'],
   free_page: ['granter', 'gfn'],
+  backend_map: ['granter', 'grantee', 'refs'],
+  backend_io: ['grantee'],
+  backend_unmap: ['grantee'],
 };
 
 /** Every op of `kind` the space draws. */
@@ -1053,6 +1057,10 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
       return fc.record({ kind: fc.constant(kind), dom: space.granter() });
     case 'free_page':
       return fc.record({ kind: fc.constant(kind), dom: space.granter(), gfn: space.gfn() });
+    case 'backend_map':
+    case 'backend_io':
+    case 'backend_unmap':
+      return backendOpArbitrary(space, kind);
   }
 }
 

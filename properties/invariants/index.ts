@@ -10,6 +10,7 @@ import * as impl from './implChecks.ts';
 import * as model from './modelChecks.ts';
 import * as death from './deathChecks.ts';
 import * as profile from './profileChecks.ts';
+import * as backend from './backendChecks.ts';
 
 export const INVARIANTS: readonly StateInvariant[] = [
   domainInvariant({
@@ -257,5 +258,27 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source: 'Linux gnttab_handle_deferred (569ca5b3f94c, c04e9894846c)',
     reads: ['guest'],
     perDomain: { onModel: profile.model.deferredLive, onImpl: profile.impl.deferredLive },
+  }),
+  // --- Backends as actors (issue 14 §3; docs/semantics.md §19): domains with a driver ---
+  domainInvariant({
+    name: 'backend-request-fully-mapped',
+    statement:
+      "every segment of a backend's live request is mapped: its handle maps the frontend's ref, with its PTE",
+    source:
+      'Linux drivers/block/xen-blkback/blkback.c xen_blkbk_map (XSA-365), drivers/net/xen-netback/netback.c xenvif_tx_check_gop (XSA-367)',
+    reads: ['backend', 'maptrack', 'hostMappings'],
+    perDomain: {
+      onModel: backend.model.requestsFullyMapped,
+      onImpl: backend.impl.requestsFullyMapped,
+    },
+  }),
+  domainInvariant({
+    name: 'backend-mappings-owned',
+    statement:
+      'every grant mapping a backend domain holds belongs to a live request: a failed or finished request leaves none (XSA-361)',
+    source:
+      'Linux blkback.c dispatch_rw_block_io fail_flush → xen_blkbk_unmap, netback.c xenvif_idx_unmap; XSA-361 (gnttab_set_map_op preset status), XSA-362/365/367',
+    reads: ['backend', 'maptrack'],
+    perDomain: { onModel: backend.model.mappingsOwned, onImpl: backend.impl.mappingsOwned },
   }),
 ];

@@ -33,7 +33,7 @@ const TRACE_DIR_HELP = 'grantcheck-traces';
  * start-up (the suites load fast-check, the presets the Xen-level model); a CLI test keeps each
  * equal to the command's own list. */
 export const CHOICES = {
-  suite: ['conformance', 'protocol', 'death', 'all'],
+  suite: ['conformance', 'protocol', 'death', 'backends', 'all'],
   profile: ['strict', 'linux', 'mini-os', 'mirage', 'all'],
   format: ['json', 'itf'],
   mode: ['random', 'exhaustive', 'both'],

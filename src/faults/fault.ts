@@ -30,6 +30,9 @@ export interface Fault {
   /** For a bug in a real guest library (issue 14): the profile its runs give domains 1.. (the
    * suites' config with faultConfig); the Xen-level explorer does not search it. */
   readonly profile?: LibraryProfile;
+  /** For a bug only one suite's ops reach (a backend driver's: issue 14 §3): that suite, which
+   * its random runs use instead of the general ones; the Xen-level explorer does not search it. */
+  readonly suite?: string;
 }
 
 /** The config a fault's random runs use: `base`, with the fault's guest profile on every

@@ -41,6 +41,7 @@ import { xsa396EndAccessInUse } from './xsa396EndAccessInUse.ts';
 import { xsa396DeferredNoPage } from './xsa396DeferredNoPage.ts';
 import { xsa396DeferredDropsPage } from './xsa396DeferredDropsPage.ts';
 import { linuxReservedRefFreed } from './linuxReservedRefFreed.ts';
+import { xsa361BackendBatchHalfMapped } from './xsa361BackendBatchHalfMapped.ts';
 import { miniOsSemaphoreOvercount } from './miniOsSemaphoreOvercount.ts';
 
 export type { Fault } from './fault.ts';
@@ -82,6 +83,8 @@ export const FAULTS: readonly Fault[] = [
   xsa396DeferredDropsPage,
   linuxReservedRefFreed,
   miniOsSemaphoreOvercount,
+  // Backends as actors (issue 14 §3, §5): run by the backends suite (Fault.suite)
+  xsa361BackendBatchHalfMapped,
   // Races (caught only by grantcheck interleave): Xen's, then the guest's.
   xsa73TransferLockOrder,
   xsa218UnmapNoLockedRecheck,

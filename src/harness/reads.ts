@@ -20,6 +20,7 @@ export const READ_NAMES = [
   'contents',
   'flows',
   'guest',
+  'backend',
 ] as const;
 
 export type ReadName = (typeof READ_NAMES)[number];
@@ -49,6 +50,7 @@ const FRAMES = READ_INDEX.frames;
 const CONTENTS = READ_INDEX.contents;
 const FLOWS = READ_INDEX.flows;
 const GUEST = READ_INDEX.guest;
+const BACKEND = READ_INDEX.backend;
 
 export function modelReads(s: ModelState): Reads {
   const ds = s.domains;
@@ -66,6 +68,7 @@ export function modelReads(s: ModelState): Reads {
     v[HOST_MAPPINGS * n + i] = d.hostMappings;
     v[TOT_PAGES * n + i] = d.totPages;
     v[GUEST * n + i] = d.guest;
+    v[BACKEND * n + i] = d.backend;
   }
   v[FRAMES * n] = s.frameOwner;
   v[CONTENTS * n] = s.contents;
@@ -89,6 +92,7 @@ export function implReads(system: GrantSystem): Reads {
     v[HOST_MAPPINGS * n + i] = d.pageTable;
     v[TOT_PAGES * n + i] = d.totPages;
     v[GUEST * n + i] = system.guests[i]?.profileState;
+    v[BACKEND * n + i] = system.guests[i]?.backendState;
   }
   v[FRAMES * n] = system.xen.frames.version;
   v[CONTENTS * n] = system.xen.frames.contentsVersion;
@@ -138,6 +142,7 @@ export class ChangedReads {
     let hostMappings = 0;
     let totPages = 0;
     let guest = 0;
+    let backend = 0;
     const n = now.domains.length;
     for (let i = 0; i < n; i++) {
       const a = previous.domains[i];
@@ -153,6 +158,7 @@ export class ChangedReads {
       if (a?.hostMappings !== b?.hostMappings) hostMappings |= bit;
       if (a?.totPages !== b?.totPages) totPages |= bit;
       if (a?.guest !== b?.guest) guest |= bit;
+      if (a?.backend !== b?.backend) backend |= bit;
     }
     const frames = previous.frameOwner !== now.frameOwner ? 1 : 0;
     const contents = previous.contents !== now.contents ? 1 : 0;
@@ -166,7 +172,8 @@ export class ChangedReads {
       p2m |
       hostMappings |
       totPages |
-      guest;
+      guest |
+      backend;
     if ((any | frames | contents | flows) === 0) return ChangedReads.NONE;
     return new ChangedReads([
       entries,
@@ -181,6 +188,7 @@ export class ChangedReads {
       contents,
       flows,
       guest,
+      backend,
     ]); // READ_NAMES' order
   }
 

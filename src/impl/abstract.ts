@@ -273,7 +273,8 @@ function sameDomainFields(state: DomainState, d: XenDomain, guest: GuestLib): bo
     state.hostMappings === d.pageTable &&
     state.rawWritten === guest.rawWritten &&
     state.death === deathOf(d) &&
-    state.guest === guest.profileState
+    state.guest === guest.profileState &&
+    state.backend === guest.backendState
   );
 }
 
@@ -304,6 +305,7 @@ function domainRecord(
     rawWritten: guest.rawWritten,
   };
   if (guest.profileState !== undefined) state.guest = guest.profileState;
+  if (guest.backendState !== undefined) state.backend = guest.backendState;
   const death = deathOf(d);
   if (death !== undefined) state.death = death;
   return state;

@@ -3,7 +3,7 @@
 // and swap need. GrantSystem.steps hands these steps to the interleaving engine; GrantSystem.apply
 // runs their sequential twin (bin/gen-sequential.ts), the same code without its pauses.
 
-import type { DomId, Op, ProfileOp, Ref, SwapGrantRefOp } from '../ops/op.ts';
+import type { BackendOp, DomId, Op, ProfileOp, Ref, SwapGrantRefOp } from '../ops/op.ts';
 import { actingDomain, PROFILE_OP_KINDS, unreachable } from '../ops/op.ts';
 import { profileEndAccess, profileGrantAccess, profileOp } from './guest/profiles/index.ts';
 import type { OpResult } from '../ops/result.ts';
@@ -16,6 +16,7 @@ import { doGrantTableOp } from './hypervisor/grantTableOp.ts';
 import { DOMDYING_alive } from './hypervisor/domain.ts';
 import { completeDomainDestroys, destroyDomain } from './hypervisor/domainDeath.ts';
 import type { Steps } from './steps.ts';
+import { backendIo, BackendLib, backendMap, backendUnmap } from './guest/backend/backend.ts';
 import { noPauses } from './steps.ts';
 import type { GrantSystem } from './system.ts';
 
@@ -72,9 +73,35 @@ export function opSteps(system: GrantSystem, op: Op): Steps<OpResult> {
     case 'tick':
     case 'free_page':
       return noPauses(() => profileCall(system, op));
+    case 'backend_map':
+    case 'backend_io':
+    case 'backend_unmap':
+      return noPauses(() => backendCall(system, op));
     default:
       return unreachable(op);
   }
+}
+
+/** A call into a domain's backend driver (./guest/backend), run to its end: its hypercalls are
+ * whole ops of the system (they do not pause: backends are checked sequentially). The driver
+ * exists from its first map batch on. */
+function backendCall(system: GrantSystem, op: BackendOp): OpResult {
+  const guest = system.guest(op.dom);
+  const host = { apply: (inner: Op) => system.apply(inner), parts: system.parts };
+  let result: OpResult;
+  if (op.kind === 'backend_map') {
+    const lib = guest.backend ?? new BackendLib(op.dom);
+    result = backendMap(lib, host, op);
+    if (result.outcome === 'ok' || result.outcome === 'failed') guest.backend = lib;
+  } else if (guest.backend === undefined) {
+    result = { kind: op.kind, outcome: 'contract' };
+  } else if (op.kind === 'backend_io') {
+    result = backendIo(guest.backend, host, op);
+  } else {
+    result = backendUnmap(guest.backend, host, op);
+  }
+  guest.refreshBackend();
+  return result;
 }
 
 const NOT_RUNNING: OpResult = { kind: 'not_running' };

@@ -79,6 +79,8 @@ import {
 import type { SharedGrantMemory } from './sharedMemory.ts';
 import type { Steps } from './steps.ts';
 import type { LinuxParts } from './guest/profiles/linux.ts';
+import type { BackendParts } from './guest/backend/backend.ts';
+import { backendMappedSegments } from './guest/backend/backend.ts';
 import {
   linuxAddDeferred,
   linuxEndForeignAccessRef,
@@ -229,6 +231,9 @@ export interface ImplParts {
   readonly linuxEndForeignAccessRef: LinuxParts['linuxEndForeignAccessRef'];
   readonly linuxAddDeferred: LinuxParts['linuxAddDeferred'];
   readonly miniOsInitGnttab: MiniOsParts['miniOsInitGnttab'];
+
+  // --- Backends as actors (issue 14 §3; src/impl/guest/backend) --------------------------------
+  readonly backendMappedSegments: BackendParts['backendMappedSegments'];
 }
 
 /** A part as its sequential twin (bin/gen-sequential.ts) has it: steps become plain results. */
@@ -304,4 +309,5 @@ export const DEFAULT_PARTS: ImplParts = {
   linuxEndForeignAccessRef,
   linuxAddDeferred,
   miniOsInitGnttab,
+  backendMappedSegments,
 };

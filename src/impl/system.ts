@@ -5,6 +5,7 @@
 // snapshot()/restore() let an explorer return to any state cheaply (typed arrays copied,
 // immutable maps shared).
 
+import { BackendLib, type BackendSnapshot } from './guest/backend/backend.ts';
 import type { GrantConfig } from '../config.ts';
 import type { DomId, Gfn, Mfn, Op, Ref } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
@@ -35,6 +36,7 @@ interface DomainSnapshot {
   readonly isDying: DomDying;
   readonly destroyed: boolean;
   readonly profile?: SavedProfileLib;
+  readonly backend?: BackendSnapshot;
 }
 
 /** An opaque saved state of one GrantSystem (restore it only into a system of the same config). */
@@ -53,6 +55,10 @@ export function withParts(parts: Partial<ImplParts> = {}): ImplParts {
     if (fn !== undefined) (merged ??= { ...DEFAULT_PARTS })[name] = fn;
   }
   return merged === undefined ? DEFAULT_PARTS : (merged as unknown as ImplParts);
+}
+
+function backendSnapshot(guest: GuestLib): { backend?: BackendSnapshot } {
+  return guest.backend === undefined ? {} : { backend: guest.backend.save() };
 }
 
 function profileSnapshot(guest: GuestLib): { profile?: SavedProfileLib } {
@@ -120,6 +126,7 @@ export class GrantSystem {
         isDying: d.isDying,
         destroyed: d.destroyed,
         ...profileSnapshot(this.guest(i)),
+        ...backendSnapshot(this.guest(i)),
       };
     });
     return { kind: 'impl-snapshot', domains, frames: this.xen.frames.save() };
@@ -145,6 +152,9 @@ export class GrantSystem {
         guest.profile.load(s.profile);
         guest.refreshProfile();
       }
+      if (s.backend === undefined) guest.backend = undefined;
+      else (guest.backend ??= new BackendLib(i)).load(s.backend);
+      guest.refreshBackend();
       d.isDying = s.isDying;
       d.destroyed = s.destroyed;
     }

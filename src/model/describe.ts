@@ -10,6 +10,7 @@ import {
   formatMapping,
   formatPte,
   guestFacts,
+  backendFacts,
   sortedKeys,
 } from './format.ts';
 import type { DomainState, ModelState } from './state.ts';
@@ -58,6 +59,7 @@ function describeDomain(d: DomainState): string[] {
     if (p) lines.push(`${name} va page ${page} → ${formatPte(p)}`);
   }
   for (const [label, text] of guestFacts(d.id, d.guest)) lines.push(`${label}: ${text}`);
+  for (const [label, text] of backendFacts(d.id, d.backend)) lines.push(`${label}: ${text}`);
   return lines;
 }
 

@@ -12,6 +12,7 @@ import {
   formatMapping,
   formatPte,
   guestFacts,
+  backendFacts,
 } from './format.ts';
 import type { DomainState, ModelState } from './state.ts';
 import { differingRange, formatPage } from './contents.ts';
@@ -101,6 +102,15 @@ function diffDomain(out: string[], a: DomainState, b: DomainState): void {
   if (a.guest !== b.guest) {
     const fa = new Map(guestFacts(a.id, a.guest));
     const fb = new Map(guestFacts(b.id, b.guest));
+    for (const label of new Set([...fa.keys(), ...fb.keys()])) {
+      const x = fa.get(label) ?? '(none)';
+      const y = fb.get(label) ?? '(none)';
+      if (x !== y) out.push(`${label}: ${x} → ${y}`);
+    }
+  }
+  if (a.backend !== b.backend) {
+    const fa = new Map(backendFacts(a.id, a.backend));
+    const fb = new Map(backendFacts(b.id, b.backend));
     for (const label of new Set([...fa.keys(), ...fb.keys()])) {
       const x = fa.get(label) ?? '(none)';
       const y = fb.get(label) ?? '(none)';

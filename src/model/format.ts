@@ -15,6 +15,7 @@ import { entryType } from './entry.ts';
 import { formatPins } from './pins.ts';
 import type { FreeList } from './freeList.ts';
 import type {
+  BackendState,
   ActiveGrant,
   GrantMapping,
   GuestLibState,
@@ -128,4 +129,20 @@ export function guestFacts(dom: number, g: GuestLibState | undefined): [string, 
     [...g.droppedPages].sort((a, b) => a - b).join(' ') || '(none)',
   ]);
   return facts;
+}
+
+/** A backend driver's requests (docs/semantics.md §19), one line each; none for a domain that
+ * never acted as a backend. */
+export function backendFacts(dom: number, b: BackendState | undefined): [string, string][] {
+  if (b === undefined) return [];
+  const name = domName(dom);
+  if (b.requests.size === 0) return [[`${name} backend requests`, '(none)']];
+  return sortedKeys(b.requests).map((id) => {
+    const r = b.requests.get(id);
+    const segs = (r?.segments ?? []).map((s) => `ref ${s.ref} h${s.handle}`).join(', ');
+    return [
+      `${name} backend request ${id}`,
+      `${domName(r?.frontend ?? 0)} ${r?.readonly ? 'ro' : 'rw'}: ${segs}`,
+    ];
+  });
 }

@@ -2,7 +2,14 @@
 // insertion order) for visited sets, and statesEqual, the cheap comparison run after every step.
 
 import type { FreeList } from './freeList.ts';
-import type { DomainState, GuestLibState, ModelState, SharedEntry, ActiveGrant } from './state.ts';
+import type {
+  BackendState,
+  DomainState,
+  GuestLibState,
+  ModelState,
+  SharedEntry,
+  ActiveGrant,
+} from './state.ts';
 import type { GrantMapping, HostMapping, Maptrack } from './state.ts';
 import type { PageContents } from './contents.ts';
 
@@ -65,6 +72,19 @@ export function guestKey(g: GuestLibState | undefined): string {
   );
 }
 
+/** A backend driver's requests (docs/semantics.md §19); '' for a domain that never acted as one,
+ * so that every other state's key is as before. */
+export function backendKey(b: BackendState | undefined): string {
+  if (b === undefined) return '';
+  const requests = [...b.requests]
+    .sort(([x], [y]) => x - y)
+    .map(
+      ([id, r]) =>
+        `${id}:d${r.frontend}${r.readonly ? 'r' : 'w'}[${r.segments.map((s) => `${s.ref}@${s.handle}`).join(',')}]`,
+    );
+  return ` B{${requests.join(';')}}`;
+}
+
 /** The parts of a domain's key, each a function of one immutable sub-object of DomainState (or
  * of its scalars), so that a caller can cache each by object (src/model/packedKey.ts). */
 export const domainKeyParts = {
@@ -78,6 +98,7 @@ export const domainKeyParts = {
   rawWritten: (r: DomainState['rawWritten']): string =>
     `r{${[...r].sort((x, y) => x - y).join(',')}}`,
   guest: guestKey,
+  backend: backendKey,
 } as const;
 
 function domainKey(d: DomainState): string {
@@ -89,7 +110,7 @@ function domainKey(d: DomainState): string {
     ` p2m{${mapKey(d.p2m, num)}} g${gt.nrFrames}/${gt.maxFrames}` +
     ` e{${mapKey(gt.entries, entryKey)}} a{${mapKey(gt.active, activeKey)}}` +
     ` ${maptrackKey(mt)}` +
-    ` h{${mapKey(d.hostMappings, pteKey)}} r{${raw}}${guestKey(d.guest)}`
+    ` h{${mapKey(d.hostMappings, pteKey)}} r{${raw}}${guestKey(d.guest)}${backendKey(d.backend)}`
   );
 }
 
@@ -202,7 +223,8 @@ function sameDomain(a: DomainState, b: DomainState, ka?: DomainState, kb?: Domai
     (knownEqual(a.p2m, b.p2m, ka?.p2m, kb?.p2m) || sameMap(a.p2m, b.p2m, sameNumber)) &&
     (knownEqual(a.rawWritten, b.rawWritten, ka?.rawWritten, kb?.rawWritten) ||
       sameSet(a.rawWritten, b.rawWritten)) &&
-    (a.guest === b.guest || guestKey(a.guest) === guestKey(b.guest))
+    (a.guest === b.guest || guestKey(a.guest) === guestKey(b.guest)) &&
+    (a.backend === b.backend || backendKey(a.backend) === backendKey(b.backend))
   );
 }
 

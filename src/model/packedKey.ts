@@ -43,6 +43,7 @@ export const KEYED_DOMAIN_FIELDS: readonly (keyof DomainState)[] = [
   'rawWritten',
   'death',
   'guest',
+  'backend',
 ];
 
 /** A domain's slots in an id vector: its own id, then one per part. */
@@ -298,10 +299,12 @@ export class StateKeyPacker {
     out[at + ACTIVE] = rgt?.active === gt.active ? (rids?.[at + ACTIVE] ?? -1) : -1;
     out[at + MAPTRACK] = r?.maptrack === d.maptrack ? (rids?.[at + MAPTRACK] ?? -1) : -1;
     out[at + HOST] = r?.hostMappings === d.hostMappings ? (rids?.[at + HOST] ?? -1) : -1;
-    // The raw-write ghost and the guest library (issue 14) share one part: a strict domain's
-    // library adds nothing to its text.
+    // The raw-write ghost, the guest library and the backend driver (issue 14) share one part: a
+    // strict domain's library and a domain that is no backend add nothing to its text.
     out[at + RAW] =
-      r?.rawWritten === d.rawWritten && r?.guest === d.guest ? (rids?.[at + RAW] ?? -1) : -1;
+      r?.rawWritten === d.rawWritten && r?.guest === d.guest && r?.backend === d.backend
+        ? (rids?.[at + RAW] ?? -1)
+        : -1;
     if (out[at + P2M] === -1) out[at + P2M] = parts.p2m.id(domainKeyParts.p2m(d.p2m));
     if (out[at + ENTRIES] === -1) {
       out[at + ENTRIES] = parts.entries.id(domainKeyParts.entries(gt.entries));
@@ -317,7 +320,9 @@ export class StateKeyPacker {
     }
     if (out[at + RAW] === -1) {
       out[at + RAW] = parts.raw.id(
-        domainKeyParts.rawWritten(d.rawWritten) + domainKeyParts.guest(d.guest),
+        domainKeyParts.rawWritten(d.rawWritten) +
+          domainKeyParts.guest(d.guest) +
+          domainKeyParts.backend(d.backend),
       );
     }
     const t = this.domainTuple;

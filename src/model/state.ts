@@ -94,6 +94,31 @@ export interface DomainState {
   /** The guest library's own state, for a domain with a non-strict profile (absent: strict,
    * today's library, which keeps no state of its own). */
   readonly guest?: GuestLibState;
+  /** The backend library's state (docs/semantics.md §19), from the domain's first backend_map
+   * that reached the hypervisor on (absent: the domain never acted as a backend). */
+  readonly backend?: BackendState;
+}
+
+// --- Backends as actors (issue 14 §3; docs/semantics.md §19) ----------------------------------
+
+/** One segment of a live backend request: the frontend's ref and the maptrack handle of its
+ * mapping (at the linear page backendSegmentPage(request, i)). */
+export interface BackendSegment {
+  readonly ref: Ref;
+  readonly handle: number;
+}
+
+/** A live request (blkback's pending_req with every segment mapped). */
+export interface BackendRequest {
+  readonly frontend: DomId;
+  readonly readonly: boolean;
+  readonly segments: readonly BackendSegment[];
+}
+
+/** A backend driver's requests, by id: a request is here exactly while all its segments are
+ * mapped (the backend's promise). */
+export interface BackendState {
+  readonly requests: ReadonlyMap<number, BackendRequest>;
 }
 
 // --- Guest profiles (issue 14 §1-§2; docs/semantics.md §18) ------------------------------------

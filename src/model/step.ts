@@ -24,6 +24,7 @@ import { unmapGrantRef } from './ops/unmapGrantRef.ts';
 import { profileEndAccess, profileGrantAccess, profileStep } from './profiles/step.ts';
 import type { ModelState } from './state.ts';
 import { destroyDomain } from './ops/destroyDomain.ts';
+import { backendStep } from './backend/step.ts';
 
 export interface Step {
   readonly state: ModelState;
@@ -81,6 +82,10 @@ export function step(state: ModelState, op: Op): Step {
     case 'tick':
     case 'free_page':
       return profileStep(state, op);
+    case 'backend_map':
+    case 'backend_io':
+    case 'backend_unmap':
+      return backendStep(state, op);
     default:
       return unreachable(op);
   }

@@ -77,6 +77,7 @@ export function editedDomain(
   // Only a destroyed domain has the field, so a live domain's record keeps its shape.
   if (d.death !== undefined) draft.death = d.death;
   if (d.guest !== undefined) draft.guest = d.guest;
+  if (d.backend !== undefined) draft.backend = d.backend;
   edit(draft);
   return draft;
 }

@@ -108,6 +108,65 @@ export const PROFILE_OP_KINDS = [
   'free_page',
 ] as const satisfies readonly ProfileOp['kind'][];
 
+// --- Backends as actors (issue 14 §3; docs/semantics.md §19) ---------------------------------
+// A backend driver in domain `dom` serving requests of `frontend`, as Linux blkback and netback
+// do: map a request's refs in one GNTTABOP_map_grant_ref batch, use the pages, unmap them in one
+// GNTTABOP_unmap_grant_ref batch. Request `request` maps segment i at the linear page
+// backendSegmentPage(request, i) of the backend (blkback's vaddr(pending_req, seg)).
+
+/** The most segments one backend request has (scaled down from blkback's
+ * BLKIF_MAX_SEGMENTS_PER_REQUEST = 11, as guestRefs scales the guest table down). */
+export const BACKEND_MAX_SEGMENTS = 4;
+/** Request ids 0..BACKEND_REQUESTS-1 (blkback's pending_req slots). */
+export const BACKEND_REQUESTS = 3;
+
+/** The linear page where request `request` maps its segment `seg` (pages 1..12: page 0 is
+ * never used, since an unmap's host_addr 0 means "no host mapping"). */
+export function backendSegmentPage(request: number, seg: number): number {
+  return 1 + request * BACKEND_MAX_SEGMENTS + seg;
+}
+
+/** What backend_io moves per segment: bytes 0..BACKEND_IO_LEN-1 of the page; a write stores
+ * BACKEND_IO_BYTE (a read-from-disk request filling the frontend's buffer). */
+export const BACKEND_IO_LEN = 16;
+export const BACKEND_IO_BYTE = 0xbe;
+
+/** xen_blkbk_map / xenvif_tx_check_gop: map `refs` of `frontend` as one batch for `request`;
+ * on a failed element, unmap the elements that succeeded (the request fails). */
+export interface BackendMapOp {
+  readonly kind: 'backend_map';
+  readonly dom: DomId;
+  readonly request: number;
+  readonly frontend: DomId;
+  readonly refs: readonly Ref[];
+  readonly readonly: boolean;
+}
+
+/** The backend's I/O on a mapped request: read (or write) every segment through its mapping. */
+export interface BackendIoOp {
+  readonly kind: 'backend_io';
+  readonly dom: DomId;
+  readonly request: number;
+  readonly write: boolean;
+}
+
+/** xen_blkbk_unmap / xenvif_idx_unmap: unmap every segment of `request` in one batch; the
+ * request is gone. */
+export interface BackendUnmapOp {
+  readonly kind: 'backend_unmap';
+  readonly dom: DomId;
+  readonly request: number;
+}
+
+export type BackendOp = BackendMapOp | BackendIoOp | BackendUnmapOp;
+
+/** The kinds of BackendOp. */
+export const BACKEND_OP_KINDS = [
+  'backend_map',
+  'backend_io',
+  'backend_unmap',
+] as const satisfies readonly BackendOp['kind'][];
+
 // --- Guest memory: a domain reading and writing page contents (docs/semantics.md §13) ----------
 
 /** The guest storing `len` bytes of value `byte` at `off` of its own page `gfn`, through its
@@ -282,7 +341,8 @@ export type GuestOp =
   | ReadPageOp
   | WriteMappedOp
   | ReadMappedOp
-  | ProfileOp;
+  | ProfileOp
+  | BackendOp;
 export type HypercallOp =
   | MapGrantRefOp
   | UnmapGrantRefOp
@@ -299,7 +359,7 @@ export type OpKind = Op['kind'];
  * grantcheck's own bound on what it reads, not Xen's (Xen bounds `count` only by `(int)count < 0`). */
 export const MAX_BATCH = 1024;
 
-export const OP_KINDS: readonly Exclude<OpKind, ProfileOp['kind']>[] = [
+export const OP_KINDS: readonly Exclude<OpKind, ProfileOp['kind'] | BackendOp['kind']>[] = [
   'grant_access',
   'end_access',
   'grant_transfer',
@@ -321,8 +381,13 @@ export const OP_KINDS: readonly Exclude<OpKind, ProfileOp['kind']>[] = [
 ];
 
 /** Every op kind: OP_KINDS (what a strict system runs; the random suites' default alphabet,
- * kept as it was so that pinned seeds draw the same ops) and the guest-profile kinds. */
-export const ALL_OP_KINDS: readonly OpKind[] = [...OP_KINDS, ...PROFILE_OP_KINDS];
+ * kept as it was so that pinned seeds draw the same ops), the guest-profile kinds and the
+ * backend kinds (only the backends suite draws them). */
+export const ALL_OP_KINDS: readonly OpKind[] = [
+  ...OP_KINDS,
+  ...PROFILE_OP_KINDS,
+  ...BACKEND_OP_KINDS,
+];
 
 /** A hypercall (a GNTTABOP_* sub-op or a domctl, issued by `caller`), as against a
  * guest-library call (of `dom`). */

@@ -61,6 +61,40 @@ export interface FreePageResult {
 export type ProfileResult =
   AllocRefsResult | FreeRefResult | EndAccessDeferredResult | TickResult | FreePageResult;
 
+// --- Backends as actors (issue 14 §3; docs/semantics.md §19) ---------------------------------
+
+/** backend_map: the map batch's GNTST_* statuses, one per ref. ok: every element mapped, the
+ * request is live; failed: some element did not, and the backend unmapped the others (none of
+ * the request's refs stays mapped). contract: a backend never reuses a live request's slot. */
+export type BackendMapResult =
+  | {
+      readonly kind: 'backend_map';
+      readonly outcome: 'ok' | 'failed';
+      readonly statuses: readonly number[];
+    }
+  | { readonly kind: 'backend_map'; readonly outcome: 'contract' | 'einval' };
+
+/** backend_io: ok (a read gives each segment's digest, in order), or the first segment's
+ * refusal (no_mapping: its PTE went; the backend does not write through a read-only request:
+ * contract, as for a request that is not live). */
+export type BackendIoResult =
+  | { readonly kind: 'backend_io'; readonly outcome: 'ok'; readonly digests?: readonly string[] }
+  | {
+      readonly kind: 'backend_io';
+      readonly outcome: 'no_mapping' | 'out_of_page' | 'readonly' | 'contract';
+    };
+
+/** backend_unmap: the unmap batch's GNTST_* statuses; the request is gone either way. */
+export type BackendUnmapResult =
+  | {
+      readonly kind: 'backend_unmap';
+      readonly outcome: 'ok';
+      readonly statuses: readonly number[];
+    }
+  | { readonly kind: 'backend_unmap'; readonly outcome: 'contract' };
+
+export type BackendResult = BackendMapResult | BackendIoResult | BackendUnmapResult;
+
 export interface EndAccessResult {
   readonly kind: 'end_access';
   /** ended: the entry is now invalid. in_use: GTF_reading or GTF_writing set, nothing changed. */
@@ -189,4 +223,5 @@ export type OpResult =
   | CopyResult
   | DestroyDomainResult
   | NotRunningResult
-  | ProfileResult;
+  | ProfileResult
+  | BackendResult;

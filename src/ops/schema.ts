@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { GrantConfig } from '../config.ts';
 import { vcpusOf } from '../configDefaults.ts';
 import type { Op } from './op.ts';
-import { actingDomain, MAX_BATCH } from './op.ts';
+import { actingDomain, BACKEND_MAX_SEGMENTS, BACKEND_REQUESTS, MAX_BATCH } from './op.ts';
 
 const u8 = z.number().int().min(0).max(0xff);
 const u16 = z.number().int().min(0).max(0xffff);
@@ -135,6 +135,38 @@ export const OpSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('tick'), dom: u16 }),
   z.strictObject({ kind: z.literal('free_page'), dom: u16, gfn: u32 }),
+  // Backends as actors (issue 14 §3)
+  z.strictObject({
+    kind: z.literal('backend_map'),
+    dom: u16,
+    request: z
+      .number()
+      .int()
+      .min(0)
+      .max(BACKEND_REQUESTS - 1),
+    frontend: u16,
+    refs: z.array(u32).min(1).max(BACKEND_MAX_SEGMENTS),
+    readonly: z.boolean(),
+  }),
+  z.strictObject({
+    kind: z.literal('backend_io'),
+    dom: u16,
+    request: z
+      .number()
+      .int()
+      .min(0)
+      .max(BACKEND_REQUESTS - 1),
+    write: z.boolean(),
+  }),
+  z.strictObject({
+    kind: z.literal('backend_unmap'),
+    dom: u16,
+    request: z
+      .number()
+      .int()
+      .min(0)
+      .max(BACKEND_REQUESTS - 1),
+  }),
 ]);
 
 // Compile-time check that the schema and the Op union describe the same values.

@@ -14,6 +14,7 @@
 //   copy(d2: d1 ref=8 off=0 -> self gmfn=3 off=16 len=100)
 //   alloc_refs(d1 count=2) free_ref(d1 ref=8) end_access_deferred(d1 ref=8 gfn=3) tick(d1)
 //   free_page(d1 gfn=3)
+//   backend_map(d2 req=0 <- d1 refs=8,9 ro) backend_io(d2 req=0 write) backend_unmap(d2 req=0)
 
 import {
   DOMID_SELF,
@@ -146,6 +147,12 @@ export function formatOp(op: Op): string {
       return `tick(${dom(op.dom)})`;
     case 'free_page':
       return `free_page(${dom(op.dom)} gfn=${op.gfn})`;
+    case 'backend_map':
+      return `backend_map(${dom(op.dom)} req=${op.request} <- ${dom(op.frontend)} refs=${op.refs.join(',')}${op.readonly ? ' ro' : ''})`;
+    case 'backend_io':
+      return `backend_io(${dom(op.dom)} req=${op.request} ${op.write ? 'write' : 'read'})`;
+    case 'backend_unmap':
+      return `backend_unmap(${dom(op.dom)} req=${op.request})`;
     default:
       return unreachable(op);
   }
@@ -198,6 +205,15 @@ export function formatResult(result: OpResult): string {
       return errnoName(result.status);
     case 'not_running':
       return 'not running';
+    case 'backend_map':
+    case 'backend_unmap':
+      return 'statuses' in result
+        ? `${result.outcome} [${result.statuses.map(gntstName).join(', ')}]`
+        : result.outcome;
+    case 'backend_io':
+      return 'digests' in result && result.digests !== undefined
+        ? `ok [${result.digests.map((d) => `#${d}`).join(', ')}]`
+        : result.outcome;
     default:
       return unreachable(result);
   }
@@ -494,6 +510,35 @@ function parseBody(kind: string, body: string): Op {
       else {
         const ref = field(w, 'ref');
         op = w.done() ? { kind, dom: d, ref } : { kind, dom: d, ref, gfn: field(w, 'gfn') };
+      }
+      w.expectEnd();
+      return op;
+    }
+    case 'backend_map':
+    case 'backend_io':
+    case 'backend_unmap': {
+      const w = new Words(splitWords(body));
+      const d = parseDom(w.next('domain'));
+      const request = field(w, 'req');
+      let op: Op;
+      if (kind === 'backend_unmap') op = { kind, dom: d, request };
+      else if (kind === 'backend_io') {
+        const how = w.next('read or write');
+        if (how !== 'read' && how !== 'write') {
+          throw new ParseError(`expected read or write, got '${how}'`);
+        }
+        op = { kind, dom: d, request, write: how === 'write' };
+      } else {
+        literal(w, '<-');
+        const frontend = parseDom(w.next('frontend domain'));
+        const list = w.next('refs=');
+        if (!list.startsWith('refs=')) throw new ParseError(`expected refs=, got '${list}'`);
+        const refs = list
+          .slice('refs='.length)
+          .split(',')
+          .map((r) => parseNumber(r, 'ref'));
+        const ro = !w.done() && w.next('ro') === 'ro';
+        op = { kind, dom: d, request, frontend, refs, readonly: ro };
       }
       w.expectEnd();
       return op;

@@ -139,6 +139,39 @@ export const OpResultSchema = z.discriminatedUnion('kind', [
     ),
   ]),
   z.strictObject({ kind: z.literal('free_page'), outcome: z.enum(['ok', ...PROFILE_REFUSALS]) }),
+  // Backends as actors (issue 14 §3)
+  z.discriminatedUnion('outcome', [
+    z.strictObject({
+      kind: z.literal('backend_map'),
+      outcome: z.literal('ok'),
+      statuses: z.array(status),
+    }),
+    z.strictObject({
+      kind: z.literal('backend_map'),
+      outcome: z.literal('failed'),
+      statuses: z.array(status),
+    }),
+    z.strictObject({ kind: z.literal('backend_map'), outcome: z.literal('contract') }),
+    z.strictObject({ kind: z.literal('backend_map'), outcome: z.literal('einval') }),
+  ]),
+  z.discriminatedUnion('outcome', [
+    z.strictObject({
+      kind: z.literal('backend_io'),
+      outcome: z.literal('ok'),
+      digests: z.array(z.string()).optional(),
+    }),
+    ...(['no_mapping', 'out_of_page', 'readonly', 'contract'] as const).map((outcome) =>
+      z.strictObject({ kind: z.literal('backend_io'), outcome: z.literal(outcome) }),
+    ),
+  ]),
+  z.discriminatedUnion('outcome', [
+    z.strictObject({
+      kind: z.literal('backend_unmap'),
+      outcome: z.literal('ok'),
+      statuses: z.array(status),
+    }),
+    z.strictObject({ kind: z.literal('backend_unmap'), outcome: z.literal('contract') }),
+  ]),
 ]);
 
 // Compile-time check: a recorded result is an OpResult (so replay can format and compare it).

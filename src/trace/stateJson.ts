@@ -4,7 +4,7 @@
 import { IntMap } from '../model/intMap.ts';
 import { z } from 'zod';
 import { FreeList } from '../model/freeList.ts';
-import type { DomainState, GuestLibState, ModelState } from '../model/state.ts';
+import type { BackendState, DomainState, GuestLibState, ModelState } from '../model/state.ts';
 import type { PageContents } from '../model/contents.ts';
 import { normalizeRuns, pageOf } from '../model/contents.ts';
 import { PAGE_SIZE } from '../xen/abi.ts';
@@ -94,6 +94,17 @@ const GuestJsonSchema = z.strictObject({
   droppedPages: z.array(int),
 });
 
+/** A backend driver's requests (issue 14 §3; src/model/state.ts BackendState). */
+const BackendJsonSchema = z.strictObject({
+  requests: pairs(
+    z.strictObject({
+      frontend: int,
+      readonly: z.boolean(),
+      segments: z.array(z.strictObject({ ref: int, handle: int })),
+    }),
+  ),
+});
+
 const DomainJsonSchema = z
   .object({
     id: int,
@@ -116,6 +127,7 @@ const DomainJsonSchema = z
     hostMappings: pairs(HostMappingJsonSchema),
     rawWritten: z.array(key),
     guest: GuestJsonSchema.optional(),
+    backend: BackendJsonSchema.optional(),
   })
   .strict();
 
@@ -182,6 +194,7 @@ function domainToJson(d: DomainState): StateJson['domains'][number] {
     ]),
     rawWritten: [...d.rawWritten].sort((a, b) => a - b),
     ...(d.guest === undefined ? {} : { guest: guestToJson(d.guest) }),
+    ...(d.backend === undefined ? {} : { backend: backendToJson(d.backend) }),
   };
 }
 
@@ -212,6 +225,34 @@ function guestFromJson(g: DeepReadonly<z.infer<typeof GuestJsonSchema>>): GuestL
     exports: new Map(g.exports),
     granted: new Map(g.granted),
     droppedPages: new Set(g.droppedPages),
+  };
+}
+
+function backendToJson(b: BackendState): z.infer<typeof BackendJsonSchema> {
+  return {
+    requests: sortedPairs(b.requests).map(([id, r]) => [
+      id,
+      {
+        frontend: r.frontend,
+        readonly: r.readonly,
+        segments: r.segments.map((s) => ({ ref: s.ref, handle: s.handle })),
+      },
+    ]),
+  };
+}
+
+function backendFromJson(b: DeepReadonly<z.infer<typeof BackendJsonSchema>>): BackendState {
+  return {
+    requests: new Map(
+      b.requests.map(([id, r]) => [
+        id,
+        {
+          frontend: r.frontend,
+          readonly: r.readonly,
+          segments: r.segments.map((s) => ({ ref: s.ref, handle: s.handle })),
+        },
+      ]),
+    ),
   };
 }
 
@@ -281,6 +322,7 @@ export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
       rawWritten: new Set(d.rawWritten),
       ...(d.death === undefined ? {} : { death: d.death }),
       ...(d.guest === undefined ? {} : { guest: guestFromJson(d.guest) }),
+      ...(d.backend === undefined ? {} : { backend: backendFromJson(d.backend) }),
     })),
     frameOwner: new Map(json.frameOwner),
     contents: contentsFromJson(json.contents),

@@ -13,6 +13,7 @@ import {
   formatMapping,
   formatPte,
   guestFacts,
+  backendFacts,
   sortedKeys,
 } from '../model/format.ts';
 import { freeLists } from '../model/maptrack.ts';
@@ -87,6 +88,7 @@ export function stateFacts(state: ModelState): StateFact[] {
       if (p) add('host mappings', `${name} va page ${page}`, formatPte(p));
     }
     for (const [label, text] of guestFacts(d.id, d.guest)) add('guest library', label, text);
+    for (const [label, text] of backendFacts(d.id, d.backend)) add('guest library', label, text);
   }
   for (const mfn of sortedKeys(state.frameOwner)) {
     const owner = state.frameOwner.get(mfn);

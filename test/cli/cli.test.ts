@@ -96,7 +96,10 @@ describe('grantcheck run', () => {
     expect(json.suites.map((s) => s.name)).toEqual(['protocol']);
   });
   it.each([
-    [['run', '--suite', 'nope'], "--suite: 'nope' is not one of conformance, protocol, death, all"],
+    [
+      ['run', '--suite', 'nope'],
+      "--suite: 'nope' is not one of conformance, protocol, death, backends, all",
+    ],
     [['run', '--seed', '-1'], "--seed: '-1' is not a whole number"],
     [['run', '--domains', '0'], '--domains: 0 is outside 1..16'],
     [['run', '--fault', 'no-such-fault'], "--fault: no fault 'no-such-fault'"],

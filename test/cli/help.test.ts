@@ -94,7 +94,10 @@ describe('flags that take a choice', () => {
     expect(text).toMatch(new RegExp(`${flag} <\\w+> .*?\\(choices: ${listed}[,)]`));
   });
   it.each([
-    [['run', '--suite', 'nope'], "--suite: 'nope' is not one of conformance, protocol, death, all"],
+    [
+      ['run', '--suite', 'nope'],
+      "--suite: 'nope' is not one of conformance, protocol, death, backends, all",
+    ],
     [['interleave', '--mode', 'x'], "--mode: 'x' is not one of random, exhaustive, both"],
     [['explore', '--alphabet', 'some'], "--alphabet: 'some' is not one of full, protocol"],
   ])('%j: one line, exit 2', async (argv, message) => {

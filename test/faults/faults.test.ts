@@ -30,9 +30,10 @@ const suites = ['protocol', 'conformance', 'death'].map((name) => {
 });
 
 /** The faults a sequential suite must catch: all but the races. */
-// Guest-library faults (Fault.profile) run with their profile: test/faults/guestFaults.test.ts.
+// Guest-library faults (Fault.profile) run with their profile: test/faults/guestFaults.test.ts;
+// a backend driver's (Fault.suite) with the backends suite: test/faults/backendFaults.test.ts.
 const SEQUENTIAL: readonly Fault[] = FAULTS.filter(
-  (f) => f.race === undefined && f.profile === undefined,
+  (f) => f.race === undefined && f.profile === undefined && f.suite === undefined,
 );
 
 function firstCatch(fault: Fault): Attempt {

@@ -49,8 +49,11 @@ function label({ seeds, runs }: Chunk): string {
 }
 
 // Races (a `race` search) are invisible to the sequential suites: test/faults/races.test.ts.
-// Guest-library faults (Fault.profile) run with their profile: test/faults/guestFaults.test.ts.
-const SEQUENTIAL = FAULTS.filter((f) => f.race === undefined && f.profile === undefined);
+// Guest-library faults (Fault.profile) run with their profile: test/faults/guestFaults.test.ts;
+// a backend driver's (Fault.suite) with the backends suite: test/faults/backendFaults.test.ts.
+const SEQUENTIAL = FAULTS.filter(
+  (f) => f.race === undefined && f.profile === undefined && f.suite === undefined,
+);
 
 describe.each(SEQUENTIAL.map((f) => [f.id, f] as const))('fault %s', (_id, fault) => {
   for (const chunk of CHUNKS) {

@@ -181,7 +181,7 @@ describe('the installed package', () => {
     const one = run(bin, ['run', '--runs', '1', '--seed', '1'], project);
     expect(one.stderr).toBe('');
     expect(one.status).toBe(0);
-    expect(one.stdout).toContain('PASSED: 3 suite(s)');
+    expect(one.stdout).toContain('PASSED: 4 suite(s)');
     const bad = run(bin, ['run', '--runs', 'many'], project);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe("grantcheck: --runs: 'many' is not a whole number\n");

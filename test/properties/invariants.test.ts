@@ -27,6 +27,7 @@ import { FreeList } from '../../src/model/freeList.ts';
 import { IntMap } from '../../src/model/intMap.ts';
 import type {
   ActiveGrant,
+  BackendRequest,
   DomainState,
   GrantMapping,
   GrantTable,
@@ -66,6 +67,7 @@ const TRANSFER_REF = 10; // d1 accepts a page from d2 into gfn 4: the transfer c
 const D0_REF = 11; // d1 → d0 writable, gfn 2: d0 holds a host mapping (its handle 0)
 const RAW_REF = 2; // a reserved ref d1 wrote outside the library (exempt from the (G) rules)
 const FREE_REF = 12; // never granted
+const BACKEND_REF = 8; // d2 → d1 writable, gfn 0: d1's backend request 0 maps it (handle 0)
 
 const RW_MFN = initialMfn(CONFIG, 1, 0); // d1's gfn 0: host- and device-mapped by d2
 const RO_MFN = initialMfn(CONFIG, 1, 1); // d1's gfn 1: host-mapped read-only by d2
@@ -99,6 +101,10 @@ const SCENARIO: readonly Op[] = [
   { kind: 'write_page', dom: 1, gfn: 1, off: 0, len: 16, byte: 0x11 },
   { kind: 'write_mapped', dom: 2, hostAddr: 0x1000, off: 16, len: 16, byte: 0x22 },
   op(`copy(d2: d1 ref=${RO_REF} off=0 -> self gmfn=2 off=0 len=32)`),
+  // d1 as a backend driver (docs/semantics.md §19): d2 grants its ref 8, d1's request 0 maps it
+  // (handle 0, at d1's linear page 1)
+  { kind: 'grant_access', dom: 2, ref: BACKEND_REF, grantee: 1, gfn: 0, readonly: false },
+  op(`backend_map(d1 req=0 <- d2 refs=${BACKEND_REF})`),
 ];
 
 function succeeded(r: OpResult): boolean {
@@ -130,6 +136,22 @@ function reachableSystem(): GrantSystem {
 const REACHABLE = reachableModel().state;
 
 // --- Model corruptions: new immutable states made with spreads -------------------------------
+
+/** The reachable state with d1's backend request 0 replaced by `edit`'s (undefined: dropped). */
+function withBackend(
+  s: ModelState,
+  edit: (r: BackendRequest) => BackendRequest | undefined,
+): ModelState {
+  const d1 = must(s.domains[1], 'd1');
+  const request = must(d1.backend?.requests.get(0), 'backend request 0');
+  const next = edit(request);
+  const requests = new Map(d1.backend?.requests);
+  if (next === undefined) requests.delete(0);
+  else requests.set(0, next);
+  const domains = s.domains.slice();
+  domains[1] = { ...d1, backend: { requests } };
+  return { ...s, domains };
+}
 
 function must<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`fixture has no ${what}`);
@@ -1195,6 +1217,46 @@ const CASES: Readonly<Record<string, InvariantCases>> = {
         what: 'the driver dropped a page a mapped grant names, and nothing keeps it',
         corrupt: (sys) => void attachLibrary(sys).dropped.add(0),
         names: /d1 page gfn 0 was freed while Xen still maps it through ref 8/,
+        dom: 1,
+      },
+    ],
+  },
+  'backend-request-fully-mapped': {
+    model: [
+      {
+        what: "a live request's segment names a handle that maps nothing",
+        corrupt: (s) =>
+          withBackend(s, (r) => ({ ...r, segments: [{ ref: BACKEND_REF, handle: 5 }] })),
+        names: /d1 request 0 segment 0 \(ref 8\): handle 5 is not mapped \(half-mapped request\)/,
+        dom: 1,
+      },
+    ],
+    impl: [
+      {
+        what: "a live request's slot lost its handle",
+        corrupt: (sys) => {
+          const slot = sys.guest(1).backend?.slots.get(0);
+          if (slot) slot.handles[0] = 5;
+        },
+        names: /d1 request 0 segment 0 \(ref 8\): handle 5 is not mapped \(half-mapped request\)/,
+        dom: 1,
+      },
+    ],
+  },
+  'backend-mappings-owned': {
+    model: [
+      {
+        what: 'the backend forgot a request whose segment is still mapped',
+        corrupt: (s) => withBackend(s, () => undefined),
+        names: /d1 handle 0 \(d2 ref 8\) is mapped but belongs to no live request \(leaked\)/,
+        dom: 1,
+      },
+    ],
+    impl: [
+      {
+        what: "the driver dropped a request's slot without unmapping it",
+        corrupt: (sys) => void sys.guest(1).backend?.slots.delete(0),
+        names: /d1 handle 0 \(d2 ref 8\) is mapped but belongs to no live request \(leaked\)/,
         dom: 1,
       },
     ],

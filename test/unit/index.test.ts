@@ -63,7 +63,7 @@ describe('library API', () => {
   });
 
   it('exposes suites, faults and the op text form', () => {
-    expect(SUITE_NAMES).toEqual(['conformance', 'protocol', 'death']);
+    expect(SUITE_NAMES).toEqual(['conformance', 'protocol', 'death', 'backends']);
     expect(FAULTS.length).toBeGreaterThan(0);
     expect(parseOp(formatOp({ kind: 'end_access', dom: 1, ref: 8 }))).toEqual({
       ok: true,

@@ -87,9 +87,12 @@ function readFlags(flags: RunFlags): {
       `${vcpus !== undefined && vcpus > 1 ? '--vcpus' : '--domains'}: ${xenProblem}`,
     );
   }
-  // 'all' leaves out the death suite in a one-domain config (real Xen's dom0 alone): the control
-  // domain may not kill itself, so it would repeat conformance (docs/semantics.md §17).
-  const all = SUITE_NAMES.filter((name) => name !== 'death' || config.domains >= 2);
+  // 'all' leaves out the death and backends suites in a one-domain config (real Xen's dom0
+  // alone): the control domain may not kill itself, and a backend needs a frontend apart, so
+  // they would repeat conformance (docs/semantics.md §17, §19).
+  const all = SUITE_NAMES.filter(
+    (name) => (name !== 'death' && name !== 'backends') || config.domains >= 2,
+  );
   const names = flags.suite === undefined || flags.suite === 'all' ? all : [flags.suite];
   const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
   if (flags.fault !== undefined && !fault) {

@@ -15,7 +15,7 @@ import type { ReplayInfo, Suite } from '../../harness/suite.ts';
 import type { Op } from '../../ops/op.ts';
 import { DEFAULT_CONFIG } from '../../configDefaults.ts';
 import { faultConfig } from '../../faults/index.ts';
-import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
+import { buildSuite, SUITE_FOR_ITS_FAULTS_ONLY, SUITE_NAMES } from '../../../properties/suites.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 
@@ -35,11 +35,19 @@ export interface JudgeOptions {
 }
 
 /** The suites `fault` runs against: `suites`, or for a guest-library fault the same suites with
- * its profile (Fault.profile). */
+ * its profile (Fault.profile), or for a fault of one suite's ops that suite (Fault.suite). A
+ * suite that serves only its own faults (SUITE_FOR_ITS_FAULTS_ONLY) is not among the others'. */
 export function suitesFor(fault: Fault, suites: readonly Suite[]): readonly Suite[] {
-  if (fault.profile === undefined) return suites;
+  if (fault.suite !== undefined) {
+    const own = buildSuite(fault.suite, faultConfig(fault, DEFAULT_CONFIG));
+    return own === undefined ? [] : [own];
+  }
+  const general = suites.filter((s) => !SUITE_FOR_ITS_FAULTS_ONLY.has(s.name));
+  if (fault.profile === undefined) return general;
   const config = faultConfig(fault, DEFAULT_CONFIG);
-  return SUITE_NAMES.flatMap((name) => buildSuite(name, config) ?? []);
+  return SUITE_NAMES.filter((name) => !SUITE_FOR_ITS_FAULTS_ONLY.has(name)).flatMap(
+    (name) => buildSuite(name, config) ?? [],
+  );
 }
 
 /** The random suites against `fault`, then (given time) the explorer. */
@@ -51,8 +59,10 @@ export function judgeFault(fault: Fault, suites: readonly Suite[], options: Judg
     ...(runs === undefined ? {} : { runs }),
     ...tick,
   });
-  // The Xen-level explorer does not search guest profiles.
-  if (options.exploreMs <= 0 || fault.profile !== undefined) return { kill };
+  // The Xen-level explorer does not search guest profiles, nor a backend driver.
+  if (options.exploreMs <= 0 || fault.profile !== undefined || fault.suite !== undefined) {
+    return { kill };
+  }
   const explorer = exploreFault(fault, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,

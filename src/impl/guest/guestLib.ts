@@ -13,7 +13,8 @@ import {
   GTF_writing,
 } from '../../xen/abi.ts';
 import type { SharedGrantMemory } from '../sharedMemory.ts';
-import type { GuestLibState } from '../../model/state.ts';
+import type { BackendState, GuestLibState } from '../../model/state.ts';
+import type { BackendLib } from './backend/backend.ts';
 import { abstractGuest, type ProfileLib } from './profiles/index.ts';
 
 const NO_REFS: ReadonlySet<Ref> = new Set();
@@ -27,6 +28,11 @@ export class GuestLib {
    * as the model states it, rebuilt after each call into it (so abstraction can share it). */
   profile: ProfileLib | undefined;
   profileState: GuestLibState | undefined;
+  /** The backend driver this domain runs, from its first backend_map that reached the
+   * hypervisor (docs/semantics.md §19), and its state as the model states it (rebuilt after
+   * each backend call, so abstraction can share it). */
+  backend: BackendLib | undefined;
+  backendState: BackendState | undefined;
 
   constructor(
     readonly dom: DomId,
@@ -52,6 +58,11 @@ export class GuestLib {
   /** After a call into the profile library: its abstract state anew. */
   refreshProfile(): void {
     this.profileState = this.profile === undefined ? undefined : abstractGuest(this.profile);
+  }
+
+  /** After a backend call: its abstract state anew. */
+  refreshBackend(): void {
+    this.backendState = this.backend?.abstract();
   }
 
   markRawWritten(ref: Ref): void {

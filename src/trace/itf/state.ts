@@ -34,6 +34,7 @@ export const STATE_VARS = [
   'hostMappings',
   'rawWritten',
   'guestLibrary',
+  'backendDriver',
   'frameOwner',
   'contents',
 ] as const;
@@ -76,6 +77,11 @@ export function stateToItf(state: DeepReadonly<StateJson>): Record<StateVar, Itf
     // A real guest library's state (docs/semantics.md §18), an option: None for strict.
     guestLibrary: perDomain((d) =>
       d.guest === undefined ? itfVariant('None') : itfVariant('Some', jsonToItf(d.guest)),
+    ),
+    // A backend driver's requests (docs/semantics.md §19), an option: None for a domain that
+    // never acted as a backend.
+    backendDriver: perDomain((d) =>
+      d.backend === undefined ? itfVariant('None') : itfVariant('Some', jsonToItf(d.backend)),
     ),
     frameOwner: itfIntMap(state.frameOwner, itfInt),
     contents: itfIntMap(state.contents, (runs) => runs.map((run) => itfTup(run.map(itfInt)))),
@@ -126,6 +132,9 @@ export const STATE_VAR_SHAPE = {
   rawWritten: byDomain(itfSetSchema(I)),
   // The library state's own shape is checked by the StateJson schema after the join.
   guestLibrary: byDomain(
+    z.union([itfVariantSchema('None', ItfUnitSchema), itfVariantSchema('Some', ItfJsonSchema)]),
+  ),
+  backendDriver: byDomain(
     z.union([itfVariantSchema('None', ItfUnitSchema), itfVariantSchema('Some', ItfJsonSchema)]),
   ),
   frameOwner: itfMapSchema(I, I),
@@ -204,6 +213,7 @@ export function stateFromItf(v: Decoded, ctx: z.core.$RefinementCtx<unknown>): S
       // A set has no order: the trace's is ascending.
       rawWritten: [...new Set(at(v.rawWritten, i))].sort((a, b) => a - b),
       ...guestOf(at(v.guestLibrary, i)),
+      ...backendOf(at(v.backendDriver, i)),
     };
   });
   return { domains, frameOwner: v.frameOwner, contents: v.contents };
@@ -216,4 +226,13 @@ function guestOf(option: { readonly tag: 'None' | 'Some'; readonly value: unknow
   return option.tag === 'None'
     ? {}
     : { guest: option.value as StateJson['domains'][number]['guest'] };
+}
+
+/** The trace's `backend` field from the backendDriver option (checked by the StateJson schema). */
+function backendOf(option: { readonly tag: 'None' | 'Some'; readonly value: unknown }): {
+  backend?: StateJson['domains'][number]['backend'];
+} {
+  return option.tag === 'None'
+    ? {}
+    : { backend: option.value as StateJson['domains'][number]['backend'] };
 }
