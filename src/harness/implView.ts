@@ -40,11 +40,12 @@ export class TrackedIndices {
     size: number,
     test: (table: T, i: number) => boolean,
     table: T,
+    scanAll: (table: T, size: number) => number[] = (t, n) => scan(n, test, t),
   ): readonly number[] {
     const touched = log.since(this.mark);
     this.members =
       touched === undefined
-        ? scan(size, test, table)
+        ? scanAll(table, size)
         : touched.length === 0
           ? this.members
           : retest(this.members, touched, size, test, table);
@@ -150,6 +151,9 @@ export class PinLedger {
   private pins: Uint32Array[] = [];
   private maptrackMarks: (TouchMark | undefined)[] = [];
   private activeMarks: (TouchMark | undefined)[] = [];
+  /** The tables' versions at their marks. */
+  private maptrackVersions: number[] = [];
+  private activeVersions: number[] = [];
   private destroyed: boolean[] = [];
   /** Generation at which each reader (a check) last held. */
   readonly heldAt = new Map<object, number>();
@@ -172,23 +176,35 @@ export class PinLedger {
       let dirty: number[] | undefined = [];
       for (let m = 0; m < domains.length; m++) {
         const d = domains[m];
-        if (d === undefined) continue;
+        if (d === undefined || d.maptrack.version === this.maptrackVersions[m]) continue;
         const handles = d.maptrack.touched.since(this.maptrackMarks[m]);
         if (handles === undefined) this.recountAll(domains, d, dirty);
         else
           for (let j = 0; j < handles.length; j++) this.recount(domains, d, handles[j] ?? 0, dirty);
       }
       for (let g = 0; g < domains.length && dirty !== undefined; g++) {
-        const refs = domains[g]?.grantTable.active.touched.since(this.activeMarks[g]);
+        const act = domains[g]?.grantTable.active;
+        if (act === undefined || act.version === this.activeVersions[g]) continue;
+        const refs = act.touched.since(this.activeMarks[g]);
         if (refs === undefined) dirty = undefined;
         else for (let j = 0; j < refs.length; j++) dirty.push(pairKey(g, refs[j] ?? 0));
       }
       this.dirty = dirty;
     }
+    // A table whose version did not change keeps its mark: nothing was written (a restore to
+    // the same version brings back the same content, and its reset log makes the mark stale).
     for (let i = 0; i < domains.length; i++) {
       const d = domains[i];
-      this.maptrackMarks[i] = d?.maptrack.touched.mark();
-      this.activeMarks[i] = d?.grantTable.active.touched.mark();
+      if (d === undefined) continue;
+      if (d.maptrack.version !== this.maptrackVersions[i] || rebuild) {
+        this.maptrackMarks[i] = d.maptrack.touched.mark();
+        this.maptrackVersions[i] = d.maptrack.version;
+      }
+      const act = d.grantTable.active;
+      if (act.version !== this.activeVersions[i] || rebuild) {
+        this.activeMarks[i] = act.touched.mark();
+        this.activeVersions[i] = act.version;
+      }
     }
   }
 
@@ -277,6 +293,25 @@ const isLive = (t: MaptrackTable, handle: number): boolean => t.flags(handle) !=
 const hasFlags = (words: Uint32Array, ref: number): boolean =>
   ((words[2 * ref] ?? 0) & 0xffff) !== 0;
 
+// The same tests over a whole table, in one loop each: a checker's first look at a system (and
+// a look after a table grew) scans every entry, and a test called through a parameter is not
+// inlined there.
+function scanPinned(pins: ArrayLike<number>, size: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) if (pins[i] !== 0) out.push(i);
+  return out;
+}
+function scanLive(t: MaptrackTable, size: number): number[] {
+  const out: number[] = [];
+  for (let h = 0; h < size; h++) if (t.flags(h) !== 0) out.push(h);
+  return out;
+}
+function scanFlagged(words: Uint32Array, size: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) if (((words[2 * i] ?? 0) & 0xffff) !== 0) out.push(i);
+  return out;
+}
+
 export class ImplView {
   // Per-domain scans, each done at most once per step and only for the domains asked about.
   private readonly pinnedCache: (readonly Ref[] | undefined)[] = [];
@@ -309,7 +344,13 @@ export class ImplView {
       const pins = act?.pin;
       refs =
         act && pins
-          ? tracked(this.index.pinned, id).current(act.touched, pins.length, isPinned, pins)
+          ? tracked(this.index.pinned, id).current(
+              act.touched,
+              pins.length,
+              isPinned,
+              pins,
+              scanPinned,
+            )
           : [];
       this.pinnedCache[id] = refs;
     }
@@ -321,7 +362,9 @@ export class ImplView {
     let handles = this.liveCache[id];
     if (handles === undefined) {
       const t = this.domain(id)?.maptrack;
-      handles = t ? tracked(this.index.live, id).current(t.touched, t.limit, isLive, t) : [];
+      handles = t
+        ? tracked(this.index.live, id).current(t.touched, t.limit, isLive, t, scanLive)
+        : [];
       this.liveCache[id] = handles;
     }
     return handles;
@@ -350,6 +393,7 @@ export class ImplView {
               words.length >>> 1,
               hasFlags,
               words,
+              scanFlagged,
             )
           : [];
       this.flaggedCache[id] = refs;
