@@ -158,29 +158,46 @@ export class PinLedger {
   /** Generation at which each reader (a check) last held. */
   readonly heldAt = new Map<object, number>();
 
-  update(system: GrantSystem): void {
+  update(view: ImplView): void {
     this.generation++;
-    const domains = system.xen.domains;
+    const domains = view.domains;
     let rebuild = this.destroyed.length !== domains.length;
     for (let i = 0; i < domains.length && !rebuild; i++) {
       if ((domains[i]?.destroyed ?? false) !== this.destroyed[i]) rebuild = true;
     }
+    // The handles each mapper's table wrote; a reset log (a new maptrack frame, a restore):
+    // count every table again, from the live handles the view scans for the other checks too.
+    const touched: (readonly number[] | undefined)[] = [];
+    for (let m = 0; m < domains.length && !rebuild; m++) {
+      const t = domains[m]?.maptrack;
+      if (t === undefined || t.version === this.maptrackVersions[m]) continue;
+      touched[m] = t.touched.since(this.maptrackMarks[m]);
+      if (touched[m] === undefined) rebuild = true;
+    }
     if (rebuild) {
       this.sums.clear();
-      this.keys = [];
-      this.pins = [];
       this.destroyed = domains.map((d) => d.destroyed);
-      for (const d of domains) this.recountAll(domains, d, undefined);
+      for (const d of domains) {
+        const limit = d.maptrack.limit;
+        const keys = this.keys[d.id];
+        if (keys?.length === limit) {
+          keys.fill(0);
+          this.pins[d.id]?.fill(0);
+        } else {
+          this.keys[d.id] = new Float64Array(limit);
+          this.pins[d.id] = new Uint32Array(limit);
+        }
+        const live = view.live(d.id);
+        for (let j = 0; j < live.length; j++) this.recount(domains, d, live[j] ?? 0, undefined);
+      }
       this.dirty = undefined;
     } else {
       let dirty: number[] | undefined = [];
       for (let m = 0; m < domains.length; m++) {
         const d = domains[m];
-        if (d === undefined || d.maptrack.version === this.maptrackVersions[m]) continue;
-        const handles = d.maptrack.touched.since(this.maptrackMarks[m]);
-        if (handles === undefined) this.recountAll(domains, d, dirty);
-        else
-          for (let j = 0; j < handles.length; j++) this.recount(domains, d, handles[j] ?? 0, dirty);
+        const handles = touched[m];
+        if (d === undefined || handles === undefined) continue;
+        for (let j = 0; j < handles.length; j++) this.recount(domains, d, handles[j] ?? 0, dirty);
       }
       for (let g = 0; g < domains.length && dirty !== undefined; g++) {
         const act = domains[g]?.grantTable.active;
@@ -206,23 +223,6 @@ export class PinLedger {
         this.activeVersions[i] = act.version;
       }
     }
-  }
-
-  /** Count all of mapper `d`'s handles again (its table has a new limit, or was restored). */
-  private recountAll(domains: readonly XenDomain[], d: XenDomain, dirty: number[] | undefined) {
-    const oldKeys = this.keys[d.id];
-    const oldPins = this.pins[d.id];
-    if (oldKeys !== undefined && oldPins !== undefined) {
-      for (let h = 0; h < oldKeys.length; h++) {
-        const old = oldKeys[h] ?? 0;
-        if (old !== 0) this.uncount(d.id, old - 1, oldPins[h] ?? 0, dirty);
-      }
-    }
-    const limit = d.maptrack.limit;
-    this.keys[d.id] = new Float64Array(limit);
-    this.pins[d.id] = new Uint32Array(limit);
-    const t = d.maptrack;
-    for (let h = 0; h < limit; h++) if (t.flags(h) !== 0) this.recount(domains, d, h, dirty);
   }
 
   private uncount(mapper: number, key: number, pin: number, dirty: number[] | undefined): void {
@@ -406,7 +406,7 @@ export class ImplView {
     if (this.ledger === undefined) {
       this.ledger = this.index.ledger ?? new PinLedger();
       this.index.ledger = this.ledger;
-      this.ledger.update(this.system);
+      this.ledger.update(this);
     }
     return this.ledger;
   }
