@@ -5,7 +5,8 @@
 import type { CheckMessage } from '../../src/harness/invariant.ts';
 import { unpermittedLabel, unpermittedMapping } from './flows.ts';
 import { grantKey } from './modelChecks.ts';
-import type { ImplView } from '../../src/harness/implView.ts';
+import type { ImplView, PinLedger } from '../../src/harness/implView.ts';
+import { pinOfMapFlags } from '../../src/harness/implView.ts';
 import type { XenDomain } from '../../src/impl/index.ts';
 import { NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
 import {
@@ -39,15 +40,6 @@ function pinByte(pin: number, shift: number): number {
   return (pin >>> shift) & 0xff;
 }
 
-/** The packed pin one maptrack entry's flags hold: one count of its kind, host and device. */
-function pinOfFlags(flags: number): number {
-  const ro = (flags & GNTMAP_readonly) !== 0;
-  let pin = 0;
-  if (flags & GNTMAP_host_map) pin += 1 << (ro ? GNTPIN_hstr_shift : GNTPIN_hstw_shift);
-  if (flags & GNTMAP_device_map) pin += 1 << (ro ? GNTPIN_devr_shift : GNTPIN_devw_shift);
-  return pin;
-}
-
 /** `mappers`: the distinct mapping domains, in domain order. */
 type ExpectedPin = { pin: number; mappers: number[] };
 const expectedPinCache = new WeakMap<ImplView, Map<number, ExpectedPin>>();
@@ -69,7 +61,7 @@ function expectedPins(view: ImplView): Map<number, ExpectedPin> {
         e = { pin: 0, mappers: [] };
         expected.set(key, e);
       }
-      e.pin += pinOfFlags(t.flags(h));
+      e.pin += pinOfMapFlags(t.flags(h));
       if (e.mappers[e.mappers.length - 1] !== mapper.id) e.mappers.push(mapper.id);
     }
   }
@@ -89,7 +81,69 @@ export function pinRange(view: ImplView, d: XenDomain): CheckMessage {
   return null;
 }
 
+/** Does pin-accounting hold at (granter, ref) `key`: the pin equals what the live entries naming
+ * it account for, and one at least is non-zero when there are any? */
+function pinMatches(view: ImplView, ledger: PinLedger, key: number): boolean {
+  const pin = view.domain(Math.floor(key / 2 ** 32))?.grantTable.active.pinOf(key % 2 ** 32) ?? 0;
+  const sum = ledger.sums.get(key);
+  return sum === undefined ? pin === 0 : pin === sum.pin && pin !== 0;
+}
+
+/** Does single-grantee hold at `key`: its live entries, if any, all of one mapper, the active
+ * entry's grantee? */
+function oneGrantee(view: ImplView, ledger: PinLedger, key: number): boolean {
+  const sum = ledger.sums.get(key);
+  if (sum === undefined) return true;
+  if (sum.mappers !== 1) return false;
+  const holder = view.domain(Math.floor(key / 2 ** 32))?.grantTable.active.domidOf(key % 2 ** 32);
+  return holder !== undefined && (sum.byMapper[holder] ?? 0) > 0;
+}
+
+/** Run `holds` on the keys that changed since `check` last held (the ledger's dirty keys), or
+ * on every key when it must (`all`); remember whether it held. */
+function ledgerVerdict(
+  view: ImplView,
+  check: object,
+  holds: (view: ImplView, ledger: PinLedger, key: number) => boolean,
+  all: (view: ImplView, ledger: PinLedger) => boolean,
+): boolean {
+  const ledger = view.pinLedger();
+  const dirty = ledger.dirty;
+  let held: boolean;
+  if (dirty !== undefined && ledger.heldAt.get(check) === ledger.generation - 1) {
+    held = true;
+    for (let i = 0; i < dirty.length && held; i++) held = holds(view, ledger, dirty[i] ?? 0);
+  } else held = all(view, ledger);
+  if (held) ledger.heldAt.set(check, ledger.generation);
+  else ledger.heldAt.delete(check);
+  return held;
+}
+
+function allPinsMatch(view: ImplView, ledger: PinLedger): boolean {
+  for (const d of view.domains) {
+    for (const ref of view.pinned(d.id))
+      if (!pinMatches(view, ledger, grantKey(d.id, ref))) return false;
+  }
+  for (const key of ledger.sums.keys()) if (!pinMatches(view, ledger, key)) return false;
+  return true;
+}
+
+function allOneGrantee(view: ImplView, ledger: PinLedger): boolean {
+  for (const key of ledger.sums.keys()) if (!oneGrantee(view, ledger, key)) return false;
+  return true;
+}
+
+/** The verdict from the pin ledger (ImplView.pinLedger: only the pairs a step touched, once the
+ * check held), the message from the full count (pinAccountingProblem). */
 export function pinAccounting(view: ImplView): CheckMessage {
+  return ledgerVerdict(view, pinAccounting, pinMatches, allPinsMatch)
+    ? null
+    : pinAccountingProblem(view);
+}
+
+/** pin-accounting's full check, with its message: every pin against a count of every live
+ * maptrack entry. */
+export function pinAccountingProblem(view: ImplView): CheckMessage {
   const expected = expectedPins(view);
   let pinnedCount = 0;
   for (const d of view.domains) {
@@ -114,7 +168,15 @@ export function pinAccounting(view: ImplView): CheckMessage {
   return null;
 }
 
+/** The verdict from the pin ledger, as pinAccounting's; the message from singleGranteeProblem. */
 export function singleGrantee(view: ImplView): CheckMessage {
+  return ledgerVerdict(view, singleGrantee, oneGrantee, allOneGrantee)
+    ? null
+    : singleGranteeProblem(view);
+}
+
+/** single-grantee's full check, with its message. */
+export function singleGranteeProblem(view: ImplView): CheckMessage {
   for (const [key, { mappers }] of expectedPins(view)) {
     const granter = Math.floor(key / 2 ** 32);
     const ref = key % 2 ** 32;
@@ -222,7 +284,35 @@ export function maptrackCapacity(view: ImplView, d: XenDomain): CheckMessage {
   return null;
 }
 
+/** status-bits-mirror-pins on domain `d`: once it held there, only the refs whose entry or
+ * pin a step wrote since are tested again (the shared and active tables' touch logs; a new
+ * raw-written set, a reset log or a failure: in full). The message is the full check's. */
 export function statusBitsMirrorPins(view: ImplView, d: XenDomain): CheckMessage {
+  const { shared, active } = d.grantTable;
+  const logs = [shared.touched, active.touched];
+  const raw = view.rawWritten(d.id);
+  const touched = view.touchedSince(statusBitsMirrorPins, d.id, logs, raw);
+  let held = touched !== undefined;
+  if (touched !== undefined) {
+    const words = shared.words;
+    const pins = active.pin;
+    const nrWords = words.length >>> 1;
+    for (let i = 0; i < touched.length && held; i++) {
+      const ref = touched[i] ?? 0;
+      // the refs the full check reads: pinned, or showing a status bit
+      const read =
+        (ref < pins.length && pins[ref] !== 0) ||
+        (ref < nrWords && ((words[2 * ref] ?? 0) & (GTF_reading | GTF_writing)) !== 0);
+      if (read && statusBitsProblem(view, d, ref) !== null) held = false;
+    }
+  }
+  const message = held ? null : statusBitsMirrorPinsProblem(view, d);
+  view.checked(statusBitsMirrorPins, d.id, logs, raw, message === null);
+  return message;
+}
+
+/** status-bits-mirror-pins' full check of domain `d`, with its message. */
+export function statusBitsMirrorPinsProblem(view: ImplView, d: XenDomain): CheckMessage {
   // The pinned refs, then the unpinned ones showing a status bit: every ref where either side
   // of the mirror is non-zero.
   for (const ref of view.pinned(d.id)) {

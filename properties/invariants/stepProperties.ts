@@ -166,6 +166,9 @@ export const failureAtomicity: StepProperty = {
   source:
     'xen/common/grant_table.c map_grant_ref (undo_out), unmap_common, gnttab_transfer (a failure after steal_page frees the page); Linux drivers/xen/grant-table.c gnttab_end_foreign_access_ref_v1 (returns 0, entry untouched)',
   check(t) {
+    // A step that left the state as it was (most refused calls: the model shares the state)
+    // changed nothing; only a failed transfer must have lost its page.
+    if (t.before === t.after && t.op.kind !== 'transfer') return null;
     if ('outcome' in t.result) {
       if (t.result.outcome === 'ok' || t.result.outcome === 'ended') return null;
       if (t.result.outcome === 'cancelled' || t.result.outcome === 'completed') return null;

@@ -249,6 +249,32 @@ export function comparedState(
 const initialStates = new WeakMap<GrantConfig, ModelState>();
 const initialPassed = new WeakMap<ModelState, WeakSet<readonly StateInvariant[]>>();
 
+// The impl side's initial checks, likewise: a built-in subject's initial state is a function of
+// its factory (the impl and the parts a fault replaces) and the config — no randomness in the
+// impl (DESIGN.md) — so once it passed a catalogue, every subject the factory makes for that
+// config passes it. Only subjects with internals (the built-in impl, faults) are checked there.
+const initialImplPassed = new WeakMap<
+  SubjectFactory,
+  WeakMap<GrantConfig, WeakSet<readonly StateInvariant[]>>
+>();
+
+function implInitialPassed(
+  factory: SubjectFactory,
+  config: GrantConfig,
+): WeakSet<readonly StateInvariant[]> {
+  let byConfig = initialImplPassed.get(factory);
+  if (byConfig === undefined) {
+    byConfig = new WeakMap();
+    initialImplPassed.set(factory, byConfig);
+  }
+  let passed = byConfig.get(config);
+  if (passed === undefined) {
+    passed = new WeakSet();
+    byConfig.set(config, passed);
+  }
+  return passed;
+}
+
 function sharedInitialState(config: GrantConfig): ModelState {
   let state = initialStates.get(config);
   if (state === undefined) {
@@ -297,7 +323,7 @@ export class Checker {
     if (!statesEqual(this.modelState, implState)) {
       return { check: 'state-mismatch', diff: diffStates(this.modelState, implState) };
     }
-    const violation = this.checkStateInvariants();
+    const violation = this.checkStateInvariants(true);
     if (violation === null) this.lastEqual = { a: this.modelState, b: implState };
     return violation;
   }
@@ -343,7 +369,8 @@ export class Checker {
   private heldModel: ModelState | undefined;
   private heldImplReads: Reads | undefined;
 
-  private checkStateInvariants(): Violation | null {
+  /** `initial`: the states are the initial ones (checkInitial). */
+  private checkStateInvariants(initial = false): Violation | null {
     const { invariants, noMemo } = this.options;
     const internals = this.subject.internals;
     const implNow = internals?.reads();
@@ -354,8 +381,20 @@ export class Checker {
       : this.heldModel === undefined && initialPassed.get(this.modelState)?.has(invariants)
         ? ChangedReads.NONE // the shared initial state, checked by an earlier checker
         : ChangedReads.betweenStates(this.heldModel, this.modelState);
+    // The subject's initial state, where one made by the same factory for the same config
+    // passed before (and the subject starts where the config says: no `start`).
+    const implInitial =
+      initial &&
+      !noMemo &&
+      this.heldImplReads === undefined &&
+      this.subject.start === undefined &&
+      implInitialPassed(this.factory, this.config).has(invariants);
     const implChanged =
-      noMemo || !implNow ? undefined : ChangedReads.between(this.heldImplReads, implNow);
+      noMemo || !implNow
+        ? undefined
+        : implInitial
+          ? ChangedReads.NONE
+          : ChangedReads.between(this.heldImplReads, implNow);
     const violation =
       (modelChanged?.none
         ? null
@@ -371,6 +410,14 @@ export class Checker {
         initialPassed.set(this.modelState, passed);
       }
       passed.add(invariants);
+    }
+    if (
+      initial &&
+      this.heldImplReads === undefined &&
+      implNow &&
+      this.subject.start === undefined
+    ) {
+      implInitialPassed(this.factory, this.config).add(invariants);
     }
     this.heldModel = this.modelState;
     this.heldImplReads = implNow;

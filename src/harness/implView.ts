@@ -10,7 +10,16 @@ import type { GrantSystem, XenDomain } from '../impl/index.ts';
 import type { DomId, Handle, Ref } from '../ops/op.ts';
 import type { TouchLog, TouchMark } from '../impl/touch.ts';
 import type { MaptrackTable } from '../impl/hypervisor/maptrack.ts';
-import { MAPTRACK_TAIL } from '../xen/abi.ts';
+import {
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTMAP_readonly,
+  GNTPIN_devr_shift,
+  GNTPIN_devw_shift,
+  GNTPIN_hstr_shift,
+  GNTPIN_hstw_shift,
+  MAPTRACK_TAIL,
+} from '../xen/abi.ts';
 
 export interface FreeListWalk {
   readonly handles: readonly Handle[];
@@ -31,11 +40,12 @@ export class TrackedIndices {
     size: number,
     test: (table: T, i: number) => boolean,
     table: T,
+    scanAll: (table: T, size: number) => number[] = (t, n) => scan(n, test, t),
   ): readonly number[] {
     const touched = log.since(this.mark);
     this.members =
       touched === undefined
-        ? scan(size, test, table)
+        ? scanAll(table, size)
         : touched.length === 0
           ? this.members
           : retest(this.members, touched, size, test, table);
@@ -78,12 +88,191 @@ function retest<T>(
   return out;
 }
 
+/** What one check saw when it last ran on one domain: the marks of the logs it reads, a token
+ * (a replaced-not-mutated part, e.g. the raw-written set), and whether it held. */
+interface Watch {
+  readonly marks: readonly TouchMark[];
+  readonly token: unknown;
+  readonly held: boolean;
+}
+
 /** The per-domain scans of ImplView (pinned refs, live handles, flagged entries), kept from one
- * step to the next by whoever checks one system step after step. */
+ * step to the next by whoever checks one system step after step; and what the incremental
+ * checks (ImplView.touchedSince, ImplView.pinLedger) keep between their runs. */
 export class ScanIndex {
   readonly pinned: TrackedIndices[] = [];
   readonly live: TrackedIndices[] = [];
   readonly flagged: TrackedIndices[] = [];
+  readonly watches = new Map<object, (Watch | undefined)[]>();
+  ledger: PinLedger | undefined;
+}
+
+/** The pin one live maptrack entry's flags account for: one count of its kind, host and device
+ * (map_grant_ref's pin_incr). */
+export function pinOfMapFlags(flags: number): number {
+  const ro = (flags & GNTMAP_readonly) !== 0;
+  let pin = 0;
+  if (flags & GNTMAP_host_map) pin += 1 << (ro ? GNTPIN_hstr_shift : GNTPIN_hstw_shift);
+  if (flags & GNTMAP_device_map) pin += 1 << (ro ? GNTPIN_devr_shift : GNTPIN_devw_shift);
+  return pin;
+}
+
+/** A (granter, ref) pair as one number (the same as properties/invariants' grantKey). */
+function pairKey(granter: number, ref: number): number {
+  return granter * 2 ** 32 + ref;
+}
+
+/** What the live maptrack entries naming one (granter, ref) add up to. */
+export interface PinSum {
+  /** The packed pin they account for. */
+  pin: number;
+  /** How many there are. */
+  live: number;
+  /** Live entries per mapping domain (index: mapper id). */
+  readonly byMapper: number[];
+  /** How many mappers have one or more. */
+  mappers: number;
+}
+
+/** The pins the live maptrack entries account for, per (granter, ref), kept from step to step by
+ * the maptrack tables' touch logs: after a step only the handles it wrote are read again. As in
+ * pin-accounting, an entry whose granter is destroyed accounts for nothing (its pins went with
+ * its table, docs/semantics.md §17). A fresh ledger, a new maptrack frame, a restore, a full
+ * log, or a domain destroyed: rebuilt from every table. */
+export class PinLedger {
+  readonly sums = new Map<number, PinSum>();
+  /** Bumped by each update. */
+  generation = 0;
+  /** The keys an update changed (or whose pins an active table's log names), with repeats, or
+   * undefined when every key must be read again (a rebuild, an active table's log reset). */
+  dirty: number[] | undefined;
+  /** Per mapper and handle: 1 + the key its entry was counted under (0: none), and its pin. */
+  private keys: Float64Array[] = [];
+  private pins: Uint32Array[] = [];
+  private maptrackMarks: (TouchMark | undefined)[] = [];
+  private activeMarks: (TouchMark | undefined)[] = [];
+  /** The tables' versions at their marks. */
+  private maptrackVersions: number[] = [];
+  private activeVersions: number[] = [];
+  private destroyed: boolean[] = [];
+  /** Generation at which each reader (a check) last held. */
+  readonly heldAt = new Map<object, number>();
+
+  update(view: ImplView): void {
+    this.generation++;
+    const domains = view.domains;
+    let rebuild = this.destroyed.length !== domains.length;
+    for (let i = 0; i < domains.length && !rebuild; i++) {
+      if ((domains[i]?.destroyed ?? false) !== this.destroyed[i]) rebuild = true;
+    }
+    // The handles each mapper's table wrote; a reset log (a new maptrack frame, a restore):
+    // count every table again, from the live handles the view scans for the other checks too.
+    const touched: (readonly number[] | undefined)[] = [];
+    for (let m = 0; m < domains.length && !rebuild; m++) {
+      const t = domains[m]?.maptrack;
+      if (t === undefined || t.version === this.maptrackVersions[m]) continue;
+      touched[m] = t.touched.since(this.maptrackMarks[m]);
+      if (touched[m] === undefined) rebuild = true;
+    }
+    if (rebuild) {
+      this.sums.clear();
+      this.destroyed = domains.map((d) => d.destroyed);
+      for (const d of domains) {
+        const limit = d.maptrack.limit;
+        const keys = this.keys[d.id];
+        if (keys?.length === limit) {
+          keys.fill(0);
+          this.pins[d.id]?.fill(0);
+        } else {
+          this.keys[d.id] = new Float64Array(limit);
+          this.pins[d.id] = new Uint32Array(limit);
+        }
+        const live = view.live(d.id);
+        for (let j = 0; j < live.length; j++) this.recount(domains, d, live[j] ?? 0, undefined);
+      }
+      this.dirty = undefined;
+    } else {
+      let dirty: number[] | undefined = [];
+      for (let m = 0; m < domains.length; m++) {
+        const d = domains[m];
+        const handles = touched[m];
+        if (d === undefined || handles === undefined) continue;
+        for (let j = 0; j < handles.length; j++) this.recount(domains, d, handles[j] ?? 0, dirty);
+      }
+      for (let g = 0; g < domains.length && dirty !== undefined; g++) {
+        const act = domains[g]?.grantTable.active;
+        if (act === undefined || act.version === this.activeVersions[g]) continue;
+        const refs = act.touched.since(this.activeMarks[g]);
+        if (refs === undefined) dirty = undefined;
+        else for (let j = 0; j < refs.length; j++) dirty.push(pairKey(g, refs[j] ?? 0));
+      }
+      this.dirty = dirty;
+    }
+    // A table whose version did not change keeps its mark: nothing was written (a restore to
+    // the same version brings back the same content, and its reset log makes the mark stale).
+    for (let i = 0; i < domains.length; i++) {
+      const d = domains[i];
+      if (d === undefined) continue;
+      if (d.maptrack.version !== this.maptrackVersions[i] || rebuild) {
+        this.maptrackMarks[i] = d.maptrack.touched.mark();
+        this.maptrackVersions[i] = d.maptrack.version;
+      }
+      const act = d.grantTable.active;
+      if (act.version !== this.activeVersions[i] || rebuild) {
+        this.activeMarks[i] = act.touched.mark();
+        this.activeVersions[i] = act.version;
+      }
+    }
+  }
+
+  private uncount(mapper: number, key: number, pin: number, dirty: number[] | undefined): void {
+    const sum = this.sums.get(key);
+    if (sum !== undefined) {
+      sum.pin -= pin;
+      sum.live--;
+      const n = (sum.byMapper[mapper] ?? 0) - 1;
+      sum.byMapper[mapper] = n;
+      if (n === 0) sum.mappers--;
+      if (sum.live === 0) this.sums.delete(key);
+    }
+    dirty?.push(key);
+  }
+
+  /** Count mapper `d`'s handle `h` again: out of the sum it was counted in, into its own. */
+  private recount(
+    domains: readonly XenDomain[],
+    d: XenDomain,
+    h: number,
+    dirty: number[] | undefined,
+  ): void {
+    const keys = this.keys[d.id];
+    const pins = this.pins[d.id];
+    if (keys === undefined || pins === undefined || h < 0 || h >= keys.length) return;
+    const t = d.maptrack;
+    const flags = t.flags(h);
+    const granter = t.domid(h);
+    // a destroyed granter's pins went with its table (docs/semantics.md §17)
+    const counted = flags !== 0 && domains[granter]?.destroyed !== true;
+    const key = counted ? pairKey(granter, t.ref(h)) : -1;
+    const pin = counted ? pinOfMapFlags(flags) : 0;
+    const old = (keys[h] ?? 0) - 1;
+    if (old === key && (pins[h] ?? 0) === pin) return; // unchanged (a handle touched twice)
+    if (old >= 0) this.uncount(d.id, old, pins[h] ?? 0, dirty);
+    keys[h] = key + 1;
+    pins[h] = pin;
+    if (!counted) return;
+    let sum = this.sums.get(key);
+    if (sum === undefined) {
+      sum = { pin: 0, live: 0, byMapper: [], mappers: 0 };
+      this.sums.set(key, sum);
+    }
+    sum.pin += pin;
+    sum.live++;
+    const n = (sum.byMapper[d.id] ?? 0) + 1;
+    sum.byMapper[d.id] = n;
+    if (n === 1) sum.mappers++;
+    dirty?.push(key);
+  }
 }
 
 function tracked(list: TrackedIndices[], id: DomId): TrackedIndices {
@@ -95,12 +284,33 @@ function tracked(list: TrackedIndices[], id: DomId): TrackedIndices {
   return t;
 }
 
+const NOTHING: readonly number[] = [];
+
 // The scans' tests, at module level (see TrackedIndices.current).
 const isPinned = (pins: ArrayLike<number>, ref: number): boolean => pins[ref] !== 0;
 const isLive = (t: MaptrackTable, handle: number): boolean => t.flags(handle) !== 0;
 // Two u32 words per v1 entry; the flags are the low half of the first.
 const hasFlags = (words: Uint32Array, ref: number): boolean =>
   ((words[2 * ref] ?? 0) & 0xffff) !== 0;
+
+// The same tests over a whole table, in one loop each: a checker's first look at a system (and
+// a look after a table grew) scans every entry, and a test called through a parameter is not
+// inlined there.
+function scanPinned(pins: ArrayLike<number>, size: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) if (pins[i] !== 0) out.push(i);
+  return out;
+}
+function scanLive(t: MaptrackTable, size: number): number[] {
+  const out: number[] = [];
+  for (let h = 0; h < size; h++) if (t.flags(h) !== 0) out.push(h);
+  return out;
+}
+function scanFlagged(words: Uint32Array, size: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) if (((words[2 * i] ?? 0) & 0xffff) !== 0) out.push(i);
+  return out;
+}
 
 export class ImplView {
   // Per-domain scans, each done at most once per step and only for the domains asked about.
@@ -134,7 +344,13 @@ export class ImplView {
       const pins = act?.pin;
       refs =
         act && pins
-          ? tracked(this.index.pinned, id).current(act.touched, pins.length, isPinned, pins)
+          ? tracked(this.index.pinned, id).current(
+              act.touched,
+              pins.length,
+              isPinned,
+              pins,
+              scanPinned,
+            )
           : [];
       this.pinnedCache[id] = refs;
     }
@@ -146,7 +362,9 @@ export class ImplView {
     let handles = this.liveCache[id];
     if (handles === undefined) {
       const t = this.domain(id)?.maptrack;
-      handles = t ? tracked(this.index.live, id).current(t.touched, t.limit, isLive, t) : [];
+      handles = t
+        ? tracked(this.index.live, id).current(t.touched, t.limit, isLive, t, scanLive)
+        : [];
       this.liveCache[id] = handles;
     }
     return handles;
@@ -175,11 +393,63 @@ export class ImplView {
               words.length >>> 1,
               hasFlags,
               words,
+              scanFlagged,
             )
           : [];
       this.flaggedCache[id] = refs;
     }
     return refs;
+  }
+
+  /** The pins the live maptrack entries account for, brought up to date once per view. */
+  pinLedger(): PinLedger {
+    if (this.ledger === undefined) {
+      this.ledger = this.index.ledger ?? new PinLedger();
+      this.index.ledger = this.ledger;
+      this.ledger.update(this);
+    }
+    return this.ledger;
+  }
+  private ledger: PinLedger | undefined;
+
+  /** The indices written in `logs` since `check` last held on domain `id` with `token` then as
+   * now (with repeats), or undefined: check it in full (no such run, it failed, a log was
+   * reset, the token was replaced). */
+  touchedSince(
+    check: object,
+    id: DomId,
+    logs: readonly TouchLog[],
+    token: unknown,
+  ): readonly number[] | undefined {
+    const w = this.index.watches.get(check)?.[id];
+    if (w === undefined || !w.held || w.token !== token || w.marks.length !== logs.length) {
+      return undefined;
+    }
+    let out: number[] | undefined;
+    for (let i = 0; i < logs.length; i++) {
+      const touched = logs[i]?.since(w.marks[i]);
+      if (touched === undefined) return undefined;
+      if (touched.length === 0) continue;
+      if (out === undefined) out = touched.slice();
+      else for (let j = 0; j < touched.length; j++) out.push(touched[j] ?? 0);
+    }
+    return out ?? NOTHING;
+  }
+
+  /** `check` ran on domain `id` now, reading `logs` and `token`: did it hold? */
+  checked(
+    check: object,
+    id: DomId,
+    logs: readonly TouchLog[],
+    token: unknown,
+    held: boolean,
+  ): void {
+    let list = this.index.watches.get(check);
+    if (list === undefined) {
+      list = [];
+      this.index.watches.set(check, list);
+    }
+    list[id] = { marks: logs.map((log) => log.mark()), token, held };
   }
 
   /** Walk vCPU `v`'s free list from head along the entries' `ref` links. */

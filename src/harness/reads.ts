@@ -94,9 +94,9 @@ export function implReads(system: GrantSystem): Reads {
     v[GUEST * n + i] = system.guests[i]?.profileState;
     v[BACKEND * n + i] = system.guests[i]?.backendState;
   }
-  v[FRAMES * n] = system.xen.frames.version;
+  v[FRAMES * n] = system.xen.frames.pagesVersion; // owners and reference counts
   v[CONTENTS * n] = system.xen.frames.contentsVersion;
-  v[FLOWS * n] = system.xen.frames.version; // the ghost labels and flows renew it
+  v[FLOWS * n] = system.xen.frames.ghostVersion; // the ghost labels and permits
   return { domains: n, values: v };
 }
 

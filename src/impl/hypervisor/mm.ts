@@ -29,6 +29,8 @@ export interface SavedFrameTable {
   readonly pages: readonly (Uint8Array | undefined)[];
   readonly pageVersions: readonly number[];
   readonly labels: readonly (readonly number[] | undefined)[];
+  readonly pagesVersion: number;
+  readonly ghostVersion: number;
 }
 
 /** One entry per machine frame, index mfn - firstMfn, all in one buffer (cheap to copy). The
@@ -46,6 +48,11 @@ export class FrameTable {
   /** Content version (../version.ts) of owner, count, type count, and the ghost permits and
    * labels. */
   version = freshVersion();
+  /** The same, of owner, count and type count alone (the invariants that read no ghost state
+   * are not re-run after a store that only labelled a frame). */
+  pagesVersion = freshVersion();
+  /** The same, of the ghost permits and labels alone. */
+  ghostVersion = freshVersion();
   /** Content version of the page contents as a whole, and of each page's. */
   contentsVersion = freshVersion();
   private pageVersions: number[];
@@ -125,7 +132,7 @@ export class FrameTable {
     const labels = labelsWith(old, flowLabel(origin, by));
     if (labels === old) return;
     this.labels[i] = labels;
-    this.version = freshVersion();
+    this.ghostChanged();
   }
 
   /** Ghost: frame `mfn` may flow to domain `d` (`write`: from `d` into it). */
@@ -136,7 +143,7 @@ export class FrameTable {
     const bits = (old | permitBit(d, write)) >>> 0;
     if (bits === old) return;
     this.permits[i] = bits;
-    this.version = freshVersion();
+    this.ghostChanged();
   }
 
   /** Ghost: frame `mfn` is `to`'s now (assign_pages after steal_page): its old owner's permits
@@ -147,7 +154,7 @@ export class FrameTable {
     this.endEra(mfn);
     this.labels[mfn - this.firstMfn] = [flowLabel(mfn, to)];
     this.permits[mfn - this.firstMfn] = permitBit(to, false);
-    this.version = freshVersion();
+    this.ghostChanged();
   }
 
   private endEra(mfn: Mfn): void {
@@ -162,7 +169,17 @@ export class FrameTable {
       this.labels[j] = kept.length === 0 ? undefined : kept;
       changed = true;
     }
-    if (changed) this.version = freshVersion();
+    if (changed) this.ghostChanged();
+  }
+
+  private ghostChanged(): void {
+    this.version = freshVersion();
+    this.ghostVersion = this.version;
+  }
+
+  private pagesChanged(): void {
+    this.version = freshVersion();
+    this.pagesVersion = this.version;
   }
 
   /** Scrub a frame: all its bytes zero, and (ghost) its labels and permits gone. */
@@ -194,15 +211,15 @@ export class FrameTable {
 
   setOwner(mfn: Mfn, owner: DomId | typeof NO_OWNER): void {
     this.owner[mfn - this.firstMfn] = owner;
-    this.version = freshVersion();
+    this.pagesChanged();
   }
   setRefs(mfn: Mfn, count: number): void {
     this.count[mfn - this.firstMfn] = count;
-    this.version = freshVersion();
+    this.pagesChanged();
   }
   setWritableTypes(mfn: Mfn, count: number): void {
     this.writableTypeCount[mfn - this.firstMfn] = count;
-    this.version = freshVersion();
+    this.pagesChanged();
   }
 
   /** An immutable copy; an unchanged table hands out its last copy again. */
@@ -219,6 +236,8 @@ export class FrameTable {
       pages: this.pages.slice(),
       pageVersions: this.pageVersions.slice(),
       labels: last?.version === this.version ? last.labels : this.labels.slice(),
+      pagesVersion: this.pagesVersion,
+      ghostVersion: this.ghostVersion,
     };
     this.saved = saved;
     return saved;
@@ -229,6 +248,8 @@ export class FrameTable {
       new Uint8Array(this.buffer).set(new Uint8Array(saved.bytes));
       this.labels = saved.labels.slice();
       this.version = saved.version;
+      this.pagesVersion = saved.pagesVersion;
+      this.ghostVersion = saved.ghostVersion;
     }
     if (saved.contentsVersion !== this.contentsVersion) {
       this.pages = saved.pages.slice();

@@ -88,6 +88,54 @@ describe('Checker on the shared initial state', () => {
     onImpl: () => null,
   };
 
+  it('skips the impl side of the initial checks a subject of the same factory and config passed', () => {
+    let implChecks = 0;
+    const counted = {
+      ...failsOnModel,
+      name: 'counted-impl',
+      onModel: () => null,
+      onImpl: () => {
+        implChecks++;
+        return null;
+      },
+    };
+    const passing = { invariants: [...suite.invariants, counted], properties: [] };
+    expect(new Checker(suite.config, passing).checkInitial()).toBeNull();
+    expect(implChecks).toBe(1);
+    const second = new Checker(suite.config, passing);
+    expect(second.checkInitial()).toBeNull();
+    expect(implChecks).toBe(1); // not again
+    // Its first step then re-checks only what the step changed: an op that changes no entry
+    // leaves the counted invariant (it reads the entries) unrun.
+    expect(second.apply({ kind: 'query_size', caller: 0, dom: 0 }).violation).toBeNull();
+    expect(implChecks).toBe(1);
+    // ...and one that writes an entry runs it, on the impl too.
+    expect(
+      second.apply({ kind: 'grant_access', dom: 1, ref: 8, grantee: 2, gfn: 0, readonly: false })
+        .violation,
+    ).toBeNull();
+    expect(implChecks).toBe(2);
+    // Another factory (a fault's subject, even one that changes nothing at the start), another
+    // catalogue, or no memo: checked.
+    const fault = FAULTS[0];
+    if (!fault) throw new Error('no fault');
+    expect(
+      new Checker(suite.config, { ...passing, subject: subjectOf(fault) }).checkInitial(),
+    ).toBeNull();
+    expect(implChecks).toBe(3);
+    expect(new Checker(suite.config, { ...passing, noMemo: true }).checkInitial()).toBeNull();
+    expect(implChecks).toBe(4);
+    const failsOnImpl = { ...counted, name: 'fails-on-impl', onImpl: () => 'always' };
+    for (let i = 0; i < 2; i++) {
+      const options = { invariants: [...suite.invariants, failsOnImpl], properties: [] };
+      expect(new Checker(suite.config, options).checkInitial()).toMatchObject({
+        check: 'invariant',
+        name: 'fails-on-impl',
+        side: 'impl',
+      });
+    }
+  });
+
   it('skips only model checks that the same catalogue passed on it, in an earlier checker', () => {
     let modelChecks = 0;
     const counted = {
