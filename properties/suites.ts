@@ -119,12 +119,18 @@ function batchOutcomes(config: GrantConfig): string[] {
  * checks, so `map_grant_ref:okay` alone does not show that it was reached. */
 const PTE_OUTCOMES = ['map_grant_ref+pte:okay', 'map_grant_ref+pte:general_error'];
 
-/** The coverage an op adds by its shape: its batch-length class, and the statuses of its
- * GNTMAP_contains_pte elements. */
+/** The coverage an op adds by its shape: its batch-length class, the statuses of its
+ * GNTMAP_contains_pte elements, and whether a Linux tick reclaimed a deferred end. */
 function shapeCoverage(config: GrantConfig): (op: Op, result: OpResult) => readonly string[] {
   const byLength = batchCoverage(config);
   return (op, result) => {
     const labels = byLength(op);
+    // Linux's deferred ends (§18.3): a tick that reclaimed one, or found them still in use
+    if (result.kind === 'tick' && result.outcome === 'ok') {
+      if (result.reclaimed > 0) return [...labels, 'tick+reclaimed'];
+      if (result.pending > 0) return [...labels, 'tick+still_pending'];
+      return labels;
+    }
     if (op.kind !== 'map_grant_ref' || result.kind !== 'map_grant_ref') return labels;
     const pte: string[] = [];
     op.batch.forEach((m, i) => {

@@ -826,9 +826,9 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
   swap_grant_ref: ['granter', 'refs'],
   copy: null,
   destroy_domain: ['granter', 'grantee', 'coherence'],
-  alloc_refs: ['granter'],
+  alloc_refs: ['granter', 'refs', 'coherence'],
   free_ref: ['granter', 'refs'],
-  end_access_deferred: ['granter', 'refs', 'gfn'],
+  end_access_deferred: ['granter', 'refs', 'gfn', 'coherence', 'death'],
   tick: ['granter'],
   free_page: ['granter', 'gfn'],
 };
@@ -1103,26 +1103,58 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
       );
     // --- Guest profiles (issue 14): the driver's calls into its library -----------------------
     case 'alloc_refs':
-      return fc.record({
-        kind: fc.constant(kind),
-        dom: space.granter(),
-        count: fc.oneof(
-          { arbitrary: fc.constant(1), weight: 6 },
-          { arbitrary: fc.integer({ min: 2, max: 4 }), weight: 3 },
-          { arbitrary: fc.constant(0), weight: 1 },
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            dom: space.granter(),
+            count: fc.oneof(
+              { arbitrary: fc.constant(1), weight: 6 },
+              { arbitrary: fc.integer({ min: 2, max: 4 }), weight: 3 },
+              { arbitrary: fc.constant(0), weight: 1 },
+            ),
+          }),
+          weight: 2,
+        },
+        // the focus granter takes refs up to its highest focus ref, so that its driver holds
+        // the focus refs (Linux and Mirage hand out 8, 9, … first) and may grant them
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            dom: fc.constant(f.granter),
+            count: fc.constant(Math.max(...f.refs) - GNTTAB_NR_RESERVED_ENTRIES + 1),
+          }),
         ),
-      });
+      );
     case 'free_ref':
       return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) });
     case 'end_access_deferred':
       return fc.oneof(
-        fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
-        fc.record({
-          kind: fc.constant(kind),
-          dom: space.granter(),
-          ref: profileRef(space),
-          gfn: space.gfn(),
-        }),
+        {
+          arbitrary: fc.oneof(
+            fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
+            fc.record({
+              kind: fc.constant(kind),
+              dom: space.granter(),
+              ref: profileRef(space),
+              gfn: space.gfn(),
+            }),
+          ),
+          weight: 2,
+        },
+        // the focus grant ended while the focus grantee may map it (coherent maps): Linux then
+        // defers it (gnttab_add_deferred), and tick, the unmap and tick again reclaim it
+        ...coherent(space, (f) =>
+          fc.oneof(
+            fc.record({ kind: fc.constant(kind), dom: fc.constant(f.granter), ref: accessRef(f) }),
+            fc.record({
+              kind: fc.constant(kind),
+              dom: fc.constant(f.granter),
+              ref: accessRef(f),
+              gfn: fc.constant(initialGfn(space.config, f.granter, f.gfn)),
+            }),
+          ),
+        ),
       );
     case 'tick':
       return fc.record({ kind: fc.constant(kind), dom: space.granter() });
