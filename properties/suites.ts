@@ -12,6 +12,7 @@ import {
   PROFILE_OP_KINDS,
 } from '../src/ops/op.ts';
 import type { Op, OpKind } from '../src/ops/op.ts';
+import type { Focus } from './generators/ops.ts';
 import type { OpResult } from '../src/ops/result.ts';
 import { GNTMAP_contains_pte, GNTST_okay, gntstName } from '../src/xen/abi.ts';
 import fc from 'fast-check';
@@ -21,7 +22,14 @@ import {
   lengthLabels,
   maptrackCapacity,
 } from './generators/batches.ts';
-import { OpSpace, focusArbitrary, opArbitrary, swarmKinds } from './generators/ops.ts';
+import {
+  DEATH_SETUP_KINDS,
+  OpSpace,
+  deathFocusArbitrary,
+  focusArbitrary,
+  opArbitrary,
+  swarmKinds,
+} from './generators/ops.ts';
 import { INVARIANTS } from './invariants/index.ts';
 import {
   backendDriverOp,
@@ -122,12 +130,18 @@ function batchOutcomes(config: GrantConfig): string[] {
  * checks, so `map_grant_ref:okay` alone does not show that it was reached. */
 const PTE_OUTCOMES = ['map_grant_ref+pte:okay', 'map_grant_ref+pte:general_error'];
 
-/** The coverage an op adds by its shape: its batch-length class, and the statuses of its
- * GNTMAP_contains_pte elements. */
+/** The coverage an op adds by its shape: its batch-length class, the statuses of its
+ * GNTMAP_contains_pte elements, and whether a Linux tick reclaimed a deferred end. */
 function shapeCoverage(config: GrantConfig): (op: Op, result: OpResult) => readonly string[] {
   const byLength = batchCoverage(config);
   return (op, result) => {
     const labels = byLength(op);
+    // Linux's deferred ends (§18.3): a tick that reclaimed one, or found them still in use
+    if (result.kind === 'tick' && result.outcome === 'ok') {
+      if (result.reclaimed > 0) return [...labels, 'tick+reclaimed'];
+      if (result.pending > 0) return [...labels, 'tick+still_pending'];
+      return labels;
+    }
     if (op.kind !== 'map_grant_ref' || result.kind !== 'map_grant_ref') return labels;
     const pte: string[] = [];
     op.batch.forEach((m, i) => {
@@ -141,14 +155,21 @@ function shapeCoverage(config: GrantConfig): (op: Op, result: OpResult) => reado
 
 /** Per run: a random subset of `kinds` (swarm testing, see swarmKinds) and a focus
  * (properties/generators/ops.ts) that makes the run's ops meet. */
-function swarmPlan(config: GrantConfig, kinds: readonly OpKind[]): fc.Arbitrary<RunPlan> {
+function swarmPlan(
+  config: GrantConfig,
+  kinds: readonly OpKind[],
+  focus: fc.Arbitrary<Focus> = focusArbitrary(config),
+  /** The run's kinds from the swarm's subset and the focus (absent: the subset). */
+  kindsOf?: (enabled: OpKind[], focus: Focus) => OpKind[],
+): fc.Arbitrary<RunPlan> {
   const profiled = hasProfiles(config);
   return fc
     .record({
       kinds: swarmKinds(profiled ? [...kinds, ...PROFILE_OP_KINDS] : kinds),
-      focus: focusArbitrary(config),
+      focus,
     })
-    .map(({ kinds: enabled, focus }) => {
+    .map(({ kinds: subset, focus }) => {
+      const enabled = kindsOf ? kindsOf(subset, focus) : subset;
       const space = new OpSpace(config, focus);
       // GNTMAP_contains_pte maps go with unmap_and_replace: one x86 PV PTE surface (a subject
       // that does not declare the op is not sent PTE addresses)
@@ -249,10 +270,19 @@ function deathSuite(config: GrantConfig): Suite {
       'conformance with destroy_domain among the kinds: zombies, their frames and their status codes',
     opKinds: withProfileKinds(config, OP_KINDS),
     // the swarm picks among the other kinds; destroy_domain is in every run's subset
-    plan: swarmPlan(config, LIVE_KINDS).map((plan) => ({
-      ...plan,
-      kinds: [...plan.kinds, 'destroy_domain' as const],
-    })),
+    // destroy_domain is in every run's subset; half the casts are made for a teardown scenario
+    // (deathFocusArbitrary), whose runs also draw its setup kinds twice as often as the kill
+    plan: swarmPlan(config, LIVE_KINDS, deathFocusArbitrary(config), (subset, focus) =>
+      focus.death
+        ? [
+            ...subset.filter((k) => !DEATH_SETUP_KINDS.includes(k) && k !== 'transfer'),
+            ...DEATH_SETUP_KINDS,
+            ...DEATH_SETUP_KINDS,
+            'transfer',
+            'destroy_domain',
+          ]
+        : [...subset, 'destroy_domain'],
+    ),
     // only the control domain kills, and not itself: a one-domain config has no victim
     expectedOutcomes: config.domains >= 2 ? ['destroy_domain:okay'] : [],
   };

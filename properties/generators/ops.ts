@@ -82,6 +82,8 @@ export interface Focus {
   readonly gfn: number;
   /** How often ops come coherent (see `coherent`): 0 in some runs, dominant in others. */
   readonly coherence: number;
+  /** A `death` suite cast made for a teardown scenario (deathFocusArbitrary). */
+  readonly death?: true;
 }
 
 export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
@@ -96,6 +98,48 @@ export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
     coherence: fc.constantFrom(0, 1, 6),
   });
 }
+
+/** The cast of a `death` suite run (properties/suites.ts): half the time a focus like any
+ * other suite's, half the time one made for domain death. There the granter and the grantee
+ * are two distinct guests, neither the control domain (which does the killing), with two refs
+ * (one to grant, one to open as a transfer slot) and coherent ops in every run. Why: the
+ * teardown bugs need a guest that holds a host mapping of another's grant to be killed (Xen
+ * db74dfce16), or a guest with a transfer slot open to be killed while another maps its page
+ * and then be sent a page (ef3a722f62); with the control domain or one domain in both roles,
+ * one ref or no coherent ops (most runs' casts) neither can happen. The other suites draw
+ * focusArbitrary alone, so their seeded streams are unchanged. */
+export function deathFocusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
+  const usual = focusArbitrary(config);
+  if (config.domains < 3) return usual; // no two guests besides the control domain
+  const guest = fc.integer({ min: 1, max: config.domains - 1 });
+  const ref = fc.integer({ min: GNTTAB_NR_RESERVED_ENTRIES, max: GNTTAB_NR_RESERVED_ENTRIES + 3 });
+  const cast = fc
+    .record({
+      granter: guest,
+      grantee: guest,
+      refs: fc.uniqueArray(ref, { minLength: 2, maxLength: 2 }),
+      hostPage: fc.integer({ min: 1, max: 4 }),
+      gfn: fc.integer({ min: 0, max: Math.max(0, config.pagesPerDomain - 1) }),
+      coherence: fc.constant(6),
+    })
+    .map((f): Focus => ({
+      ...f,
+      grantee: f.grantee === f.granter ? 1 + (f.granter % (config.domains - 1)) : f.grantee,
+      death: true,
+    }));
+  return fc.oneof(usual, cast);
+}
+
+/** The op kinds that set up a teardown scenario: a grant and its mapping (then the mapper
+ * killed, or the granter kept a zombie by it) and a transfer slot. A death cast's run has them
+ * all, each twice in the list fc.commands draws from, so that they come about twice as often
+ * as the kill and most setups are in place before it; and `transfer` (into the slot, once the
+ * granter is a zombie) once: more would fill the slot before the kill. */
+export const DEATH_SETUP_KINDS: readonly OpKind[] = [
+  'grant_access',
+  'map_grant_ref',
+  'grant_transfer',
+];
 
 // Arbitraries are immutable descriptions: one built for a config and the few focus values it
 // depends on serves every run with those values. Why: a run draws a new focus, and building its
@@ -681,18 +725,31 @@ function unmapRun(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
  * run's `coherence`, so some runs have none and some are mostly coherent (swarm again). */
 function coherent<T>(
   space: OpSpace,
-  make: (focus: Focus) => fc.Arbitrary<T>,
+  make: (focus: Focus) => fc.Arbitrary<T> | undefined,
 ): { arbitrary: fc.Arbitrary<T>; weight: number }[] {
   const focus = space.focus;
   if (focus === undefined || focus.coherence === 0) return [];
-  return [{ arbitrary: make(focus), weight: focus.coherence }];
+  const arbitrary = make(focus);
+  return arbitrary === undefined ? [] : [{ arbitrary, weight: focus.coherence }];
+}
+
+/** The focus ref a coherent grant or map names: any focus ref, but a death cast's first (its
+ * second is the transfer slot, slotRef). For other casts the arbitrary is the one it always
+ * was, so the other suites draw the same ops. */
+function accessRef(f: Focus): fc.Arbitrary<number> {
+  return f.death && f.refs[0] !== undefined ? fc.constant(f.refs[0]) : fc.constantFrom(...f.refs);
+}
+
+/** The focus ref a coherent transfer slot or transfer names: a death cast's second. */
+function slotRef(f: Focus): fc.Arbitrary<number> {
+  return f.death && f.refs[1] !== undefined ? fc.constant(f.refs[1]) : fc.constantFrom(...f.refs);
 }
 
 /** A map of the focus grant by the focus grantee at the focus page. */
 function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
   const map = fc.record({
     dom: fc.constant(f.granter),
-    ref: fc.constantFrom(...f.refs),
+    ref: accessRef(f),
     // host|dev|ro maps a read-only grant too
     flags: fc.oneof(
       space.mapFlags(),
@@ -704,7 +761,7 @@ function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
   // the same mapping named by its PTE's machine address
   const byPte = fc.record({
     dom: fc.constant(f.granter),
-    ref: fc.constantFrom(...f.refs),
+    ref: accessRef(f),
     flags: fc
       .constantFrom(GNTMAP_host_map, GNTMAP_host_map | GNTMAP_readonly)
       .map((flags) => flags | GNTMAP_contains_pte),
@@ -769,10 +826,10 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
   unmap_and_replace: ['grantee', 'hostPage', 'coherence'],
   swap_grant_ref: ['granter', 'refs'],
   copy: null,
-  destroy_domain: ['granter', 'grantee'],
-  alloc_refs: ['granter'],
+  destroy_domain: ['granter', 'grantee', 'coherence'],
+  alloc_refs: ['granter', 'refs', 'coherence'],
   free_ref: ['granter', 'refs'],
-  end_access_deferred: ['granter', 'refs', 'gfn'],
+  end_access_deferred: ['granter', 'refs', 'gfn', 'coherence', 'death'],
   tick: ['granter'],
   free_page: ['granter', 'gfn'],
   backend_map: ['granter', 'grantee', 'refs'],
@@ -810,7 +867,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           fc.record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
-            ref: fc.constantFrom(...f.refs),
+            ref: accessRef(f),
             grantee: fc.constant(f.grantee),
             gfn: fc.constant(initialGfn(space.config, f.granter, f.gfn)),
             readonly: fc.boolean(),
@@ -838,7 +895,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           fc.record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
-            ref: fc.constantFrom(...f.refs),
+            ref: slotRef(f),
             grantee: fc.constant(f.grantee),
             gfn: fc
               .integer({ min: 0, max: 1 })
@@ -962,7 +1019,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
                   .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
                   .map((i) => initialGfn(space.config, f.grantee, i)),
                 domid: fc.constant(f.granter),
-                ref: fc.constantFrom(...f.refs),
+                ref: slotRef(f),
               }),
             ),
           }),
@@ -1020,38 +1077,88 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'destroy_domain':
       // The toolstack (the control domain) kills a guest; now and then an unprivileged caller,
       // a domain killing itself, or one already dead (docs/semantics.md §17).
-      return fc.record({
-        kind: fc.constant(kind),
-        caller: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, space.grantee()),
-        // the granter (its zombie keeps mapped frames) or the mapper (its mappings released)
-        dom: fc.oneof(
-          { arbitrary: space.granter(), weight: 3 },
-          { arbitrary: space.grantee(), weight: 3 },
-          { arbitrary: space.granteeId(), weight: 1 },
-        ),
-      });
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            caller: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, space.grantee()),
+            // the granter (its zombie keeps mapped frames) or the mapper (its mappings released)
+            dom: fc.oneof(
+              { arbitrary: space.granter(), weight: 3 },
+              { arbitrary: space.grantee(), weight: 3 },
+              { arbitrary: space.granteeId(), weight: 1 },
+            ),
+          }),
+          weight: 2,
+        },
+        // the control domain kills the focus mapper (its host mappings of the focus grant are
+        // released: db74dfce16) or, twice as often, the focus granter (a zombie while the
+        // mapper holds its page, with its transfer slot still open: ef3a722f62, which then
+        // needs a transfer after the kill as well)
+        ...coherent(space, (f) => {
+          const victims = [f.grantee, f.granter, f.granter].filter((d) => d !== 0);
+          if (victims.length === 0) return undefined;
+          return fc.record({
+            kind: fc.constant(kind),
+            caller: fc.constant(0),
+            dom: fc.constantFrom(...victims),
+          });
+        }),
+      );
     // --- Guest profiles (issue 14): the driver's calls into its library -----------------------
     case 'alloc_refs':
-      return fc.record({
-        kind: fc.constant(kind),
-        dom: space.granter(),
-        count: fc.oneof(
-          { arbitrary: fc.constant(1), weight: 6 },
-          { arbitrary: fc.integer({ min: 2, max: 4 }), weight: 3 },
-          { arbitrary: fc.constant(0), weight: 1 },
+      return fc.oneof(
+        {
+          arbitrary: fc.record({
+            kind: fc.constant(kind),
+            dom: space.granter(),
+            count: fc.oneof(
+              { arbitrary: fc.constant(1), weight: 6 },
+              { arbitrary: fc.integer({ min: 2, max: 4 }), weight: 3 },
+              { arbitrary: fc.constant(0), weight: 1 },
+            ),
+          }),
+          weight: 2,
+        },
+        // the focus granter takes refs up to its highest focus ref, so that its driver holds
+        // the focus refs (Linux and Mirage hand out 8, 9, … first) and may grant them
+        ...coherent(space, (f) =>
+          fc.record({
+            kind: fc.constant(kind),
+            dom: fc.constant(f.granter),
+            count: fc.constant(Math.max(...f.refs) - GNTTAB_NR_RESERVED_ENTRIES + 1),
+          }),
         ),
-      });
+      );
     case 'free_ref':
       return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) });
     case 'end_access_deferred':
       return fc.oneof(
-        fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
-        fc.record({
-          kind: fc.constant(kind),
-          dom: space.granter(),
-          ref: profileRef(space),
-          gfn: space.gfn(),
-        }),
+        {
+          arbitrary: fc.oneof(
+            fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
+            fc.record({
+              kind: fc.constant(kind),
+              dom: space.granter(),
+              ref: profileRef(space),
+              gfn: space.gfn(),
+            }),
+          ),
+          weight: 2,
+        },
+        // the focus grant ended while the focus grantee may map it (coherent maps): Linux then
+        // defers it (gnttab_add_deferred), and tick, the unmap and tick again reclaim it
+        ...coherent(space, (f) =>
+          fc.oneof(
+            fc.record({ kind: fc.constant(kind), dom: fc.constant(f.granter), ref: accessRef(f) }),
+            fc.record({
+              kind: fc.constant(kind),
+              dom: fc.constant(f.granter),
+              ref: accessRef(f),
+              gfn: fc.constant(initialGfn(space.config, f.granter, f.gfn)),
+            }),
+          ),
+        ),
       );
     case 'tick':
       return fc.record({ kind: fc.constant(kind), dom: space.granter() });

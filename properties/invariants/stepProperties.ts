@@ -223,6 +223,15 @@ function replaceFailedAtomically(t: Transition, op: UnmapAndReplaceOp): string |
   }
   let afterRestored = t.after; // nothing zapped: nothing to put back
   if (zapped) {
+    // A zapped PTE may have held a zombie's last page reference: the page is freed, and with
+    // its last page the zombie goes (docs/semantics.md §17). That end is zombie-frames-held's
+    // and gone-domains-unnamed's to judge, not this property's.
+    for (const page of stolen) {
+      const was = before.hostMappings.get(page);
+      if (was === undefined || after.hostMappings.get(page) !== undefined) continue;
+      const owner = t.before.frameOwner.get(was.mfn);
+      if (owner !== undefined && t.before.domains[owner]?.death === 'zombie') return null;
+    }
     const restored = new Map(after.hostMappings);
     for (const page of stolen) {
       const was = before.hostMappings.get(page);

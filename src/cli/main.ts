@@ -87,7 +87,7 @@ function buildProgram(
     .addOption(
       new commander.Option(
         '--profile <name>',
-        "guest library of domains 1.., or all (one pass each; default strict, or the fault's)",
+        "guest library of domains 1.., or all (default: strict, then each library on 1/20 of the runs; the fault's own with --fault, strict with --subject)",
       ).choices(CHOICES.profile),
     )
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)

@@ -37,6 +37,8 @@ import { xsa448ZeroLengthCopy } from './xsa448ZeroLengthCopy.ts';
 import { xsa295SetStatusGivesUp } from './xsa295SetStatusGivesUp.ts';
 import { xsa73TransferLockOrder } from './xsa73TransferLockOrder.ts';
 import { teardownFreesMappedFrame } from './teardownFreesMappedFrame.ts';
+import { releaseMappingsPutsHostRefs } from './releaseMappingsPutsHostRefs.ts';
+import { transferToDyingDomain } from './transferToDyingDomain.ts';
 import { xsa396EndAccessInUse } from './xsa396EndAccessInUse.ts';
 import { xsa396DeferredNoPage } from './xsa396DeferredNoPage.ts';
 import { xsa396DeferredDropsPage } from './xsa396DeferredDropsPage.ts';
@@ -74,8 +76,11 @@ export const FAULTS: readonly Fault[] = [
   maptrackLifo,
   endAccessIgnoresWriting,
   endTransferCancelsCommitted,
-  // Domain death (docs/semantics.md §17). Xen's own teardown fixes (releaseMappingsPutsHostRefs.ts,
-  // transferToDyingDomain.ts) are not in the catalogue yet: docs/faults.md says why.
+  // Domain death (docs/semantics.md §17): caught by the death suite only, whose teardown casts
+  // (properties/generators/ops.ts, deathFocusArbitrary) reach Xen's two teardown fixes on every
+  // seed; then the synthetic one.
+  releaseMappingsPutsHostRefs,
+  transferToDyingDomain,
   teardownFreesMappedFrame,
   // Guest libraries (issue 14 §5): each runs with its profile (Fault.profile)
   xsa396EndAccessInUse,

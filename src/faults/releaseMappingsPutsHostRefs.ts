@@ -1,27 +1,50 @@
 // Xen db74dfce16 (2005, "Fix gnttab_release_mappings -- it doesn't need to drop page refcnts
 // for host mappings as they are already destroyed by put_page_from_l1e()"): teardown dropped a
 // PV host mapping's page reference twice, once in gnttab_release_mappings and once with the PTE.
+// Xen 4.17.7's gnttab_release_mappings puts a host mapping's page only when
+// gnttab_release_host_mappings(d) (paging_mode_external: HVM), never for a PV domain.
 
 import type { ImplParts } from '../impl/index.ts';
 import { gnttabReleaseMappings } from '../impl/hypervisor/domainDeath.ts';
-import { putPage } from '../impl/hypervisor/mm.ts';
 import { GNTMAP_host_map } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
+import { putPageRelease, putPageTypeRelease } from './uncheckedPut.ts';
 
 const releaseMappings: ImplParts['gnttabReleaseMappings'] = (xen, d) => {
   const mt = d.maptrack;
-  // BUG: every host mapping's page reference is put here too, though the PV grant
-  // PTE that holds it is put again when the page tables go (domain_relinquish_resources).
+  const hostMapped: number[] = [];
   for (let handle = mt.limit - 1; handle >= 0; handle--) {
-    const flags = mt.flags(handle);
-    if ((flags & GNTMAP_host_map) === 0) continue;
+    if ((mt.flags(handle) & GNTMAP_host_map) === 0) continue;
     const rd = xen.rcuLockDomainById(mt.domid(handle));
     if (rd === undefined) continue;
     const mfn = rd.grantTable.active.mfnOf(mt.ref(handle));
-    if (!xen.frames.valid(mfn)) continue;
-    putPage(xen, mfn);
+    if (xen.frames.valid(mfn)) hostMapped.push(mfn);
   }
   gnttabReleaseMappings(xen, d);
+  // BUG: every host mapping's page reference is put here too, though the PV grant PTE that
+  // holds it is put again when the page tables go (domain_relinquish_resources). After the
+  // correct release rather than inside it, so that a device mapping's put there never meets a
+  // page this freed (the kill is one step: its end state is the same).
+  for (const mfn of hostMapped) putPageRelease(xen, mfn);
+};
+
+/** domain_relinquish_resources (domainDeath.ts) with a release build's puts: not a second bug,
+ * but a page the extra put above freed (a zombie's, or one the mapper granted itself) would
+ * otherwise stop the run on the impl's put_page assertion instead of reaching the checks. */
+const domainRelinquishResources: ImplParts['domainRelinquishResources'] = (xen, d) => {
+  const ptes = d.pageTable;
+  d.pageTable = new Map();
+  for (const pte of ptes.values()) {
+    if (pte.writable) putPageTypeRelease(xen, pte.mfn);
+    putPageRelease(xen, pte.mfn);
+  }
+  const frames = xen.frames;
+  for (let i = 0; i < frames.nrFrames; i++) {
+    const mfn = frames.firstMfn + i;
+    if (frames.ownerOf(mfn) !== d.id) continue;
+    putPageRelease(xen, mfn); // PGC_allocated
+    if (frames.ownerOf(mfn) === d.id) putPageRelease(xen, mfn); // the owner's own
+  }
 };
 
 export const releaseMappingsPutsHostRefs: Fault = {
@@ -31,6 +54,6 @@ export const releaseMappingsPutsHostRefs: Fault = {
   mechanism:
     "For a PV domain a host grant mapping's page reference belongs to its PTE, and put_page_from_l1e drops it when the dying domain's page tables go. gnttab_release_mappings dropping it as well leaves the granter's page one reference short: it is freed while still allocated or mapped once the granter lets go of it.",
   caughtBy: 'invariant page-references (impl)',
-  parts: { gnttabReleaseMappings: releaseMappings },
-  search: { kinds: ['grant_access', 'map_grant_ref', 'destroy_domain'] },
+  parts: { gnttabReleaseMappings: releaseMappings, domainRelinquishResources },
+  search: { kinds: ['grant_access', 'map_grant_ref', 'destroy_domain'], extensions: ['deaths'] },
 };

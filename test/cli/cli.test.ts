@@ -3,7 +3,7 @@
 // does) to check --version and exit codes. The compiled bin/grantcheck.js is tested on the
 // installed package in test/package/.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -73,7 +73,10 @@ describe('grantcheck help', () => {
 
 describe('grantcheck run', () => {
   it('passes a small run and prints the summary', async () => {
-    const r = await cli('run', '--suite', 'conformance', '--seed', '7', '--runs', '20');
+    const r = await cli(
+      'run',
+      ...['--suite', 'conformance', '--profile', 'strict', '--seed', '7', '--runs', '20'],
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('grantcheck run: seed 7');
@@ -87,8 +90,61 @@ describe('grantcheck run', () => {
     const b = await cli('run', '--suite', 'protocol', '--seed', '11', '--runs', '15');
     expect(strip(a.out)).toBe(strip(b.out));
   });
+  it('runs every profile by default: strict on the runs asked, each library on a twentieth', async () => {
+    const argv = ['run', '--suite', 'conformance', '--seed', '7', '--runs', '40', '--json'];
+    const r = await cli(...argv);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as { suites: { name: string; runs: number }[] };
+    expect(json.suites.map((s) => [s.name, s.runs])).toEqual([
+      ['conformance', 40],
+      ['conformance+linux', 2],
+      ['conformance+mini-os', 2],
+      ['conformance+mirage', 2],
+    ]);
+    // the strict pass draws exactly what --profile strict draws
+    const strict = JSON.parse((await cli(...argv, '--profile', 'strict')).out) as typeof json;
+    const drawn = (s: Record<string, unknown> | undefined) => ({ ...s, opsPerSecond: 0 });
+    expect(strict.suites.map(drawn)).toEqual(json.suites.slice(0, 1).map(drawn));
+  });
+  it('a library pass that fails writes a trace that replays under its profile', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'grantcheck-profiles-'));
+    try {
+      // A Linux library bug with --profile all: the strict pass cannot see it (no domain runs
+      // Linux's library); the linux pass catches it on its twentieth of the runs.
+      const argv = ['--suite', 'conformance', '--fault', 'linux-reserved-ref-freed'];
+      const r = await cli(
+        'run',
+        ...argv,
+        '--profile',
+        'all',
+        '--seed',
+        '1',
+        '--out',
+        out,
+        '--no-failures',
+      );
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/suite conformance: [^\n]*\n {2}runs {5}2000 ×[\s\S]*PASS/);
+      const trace = join(out, 'conformance+linux-seed1-linux-reserved-ref-freed.json');
+      expect(r.out).toContain(`reproduce:     npx grantcheck replay ${trace}`);
+      const recorded = JSON.parse(readFileSync(trace, 'utf8')) as {
+        config: { profiles?: string[] };
+      };
+      expect(recorded.config.profiles).toEqual(['strict', 'linux', 'linux']);
+      const replay = await cli('replay', trace, '--json');
+      expect(replay.code).toBe(1);
+      expect((JSON.parse(replay.out) as { verdict: { kind: string } }).verdict.kind).toBe(
+        'violation',
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
   it('emits a JSON summary with --json', async () => {
-    const r = await cli('run', '--suite', 'protocol', '--seed', '3', '--runs', '10', '--json');
+    const r = await cli(
+      'run',
+      ...['--suite', 'protocol', '--profile', 'strict', '--seed', '3', '--runs', '10', '--json'],
+    );
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as { result: string; seed: number; suites: { name: string }[] };
     expect(json.result).toBe('pass');
@@ -213,5 +269,18 @@ describe('grantcheck exec and list', () => {
     for (const word of ['conformance', 'pin-accounting', 'map_grant_ref', 'faults']) {
       expect(r.out).toContain(word);
     }
+    // the guest-library op kinds, apart, with the profile they need
+    expect(r.out).toMatch(
+      /\nguest-library op kinds \(need a non-strict profile: run --profile linux, mini-os, mirage\)\n {2}alloc_refs, free_ref, end_access_deferred, tick, free_page\n/,
+    );
+    const json = JSON.parse((await cli('list', '--json')).out) as Record<string, unknown>;
+    expect(json.profileOpKinds).toEqual([
+      'alloc_refs',
+      'free_ref',
+      'end_access_deferred',
+      'tick',
+      'free_page',
+    ]);
+    expect(json.opKinds).not.toContain('tick');
   });
 });

@@ -120,7 +120,13 @@ describe('grantcheck explore', () => {
     [['--model', 'xen', '--kinds', 'none'], '--kinds: name at least one op kind'],
     [
       ['--model', 'xen', '--kinds', 'map'],
-      expect.stringMatching(/^--kinds: no kind 'map' \(known: grant_access, /),
+      expect.stringMatching(
+        /^--kinds: no kind 'map' \(known: grant_access, .*; guest-library kinds, which need a non-strict profile and are not explored: alloc_refs, free_ref, end_access_deferred, tick, free_page\)\n$/,
+      ),
+    ],
+    [
+      ['--model', 'xen', '--kinds', 'grant_access,end-access-deferred'],
+      "--kinds: 'end_access_deferred' is a guest-library op kind: it needs a non-strict profile (grantcheck run --profile), which the Xen-level explorer does not search",
     ],
     // each refusal names what was typed: the preset, not flags it was never given
     [

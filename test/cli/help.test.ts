@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORE_VARIANTS } from '../../src/cli/commands/explore.ts';
+import { LIBRARY_PASS_SHARE } from '../../src/cli/commands/run.ts';
 import { MODES } from '../../src/cli/commands/interleave.ts';
 import { CHOICES, main } from '../../src/cli/main.ts';
 import { XEN_PRESETS } from '../../src/xenExplore/index.ts';
@@ -69,6 +70,18 @@ describe("the README's synopsis", () => {
       expect(synopsis().get(command)).toEqual(helpFlags(await help(command)));
     },
   );
+});
+
+describe('run --profile', () => {
+  it('says its default, all, in --help and in the README, as the command does', async () => {
+    const text = (await help('run')).replace(/\s+/g, ' ');
+    expect(text).toMatch(
+      /--profile <name> .*default: strict, then each library on 1\/20 of the runs/,
+    );
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    expect(readme.replace(/\s+/g, ' ')).toContain('`--profile` defaults to `all`');
+    expect(LIBRARY_PASS_SHARE).toBe(20);
+  });
 });
 
 describe('flags that take a choice', () => {

@@ -1,7 +1,8 @@
 // The domain-death faults (docs/semantics.md §17): each caught on a short scenario by the check
-// its `caughtBy` names. teardown-frees-mapped-frame is in the catalogue (test/faults/faults.test.ts
-// and sweep.test.ts catch it with the death suite); the two Xen teardown fixes are not yet, as
-// the death suite's random runs reach them on too few seeds (docs/faults.md).
+// its `caughtBy` names, and by the death suite's random runs on a pinned seed, well within the
+// catalogue's budget, shrunk to the scenario's core. All three are in the catalogue
+// (test/faults/faults.test.ts and sweep.test.ts catch them with the death suite): its teardown
+// casts (deathFocusArbitrary) reach Xen's two teardown fixes on every seed (docs/faults.md).
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../src/config.ts';
 import { FAULTS, faultSubject } from '../../src/faults/index.ts';
@@ -9,11 +10,13 @@ import type { Fault } from '../../src/faults/index.ts';
 import { releaseMappingsPutsHostRefs } from '../../src/faults/releaseMappingsPutsHostRefs.ts';
 import { teardownFreesMappedFrame } from '../../src/faults/teardownFreesMappedFrame.ts';
 import { transferToDyingDomain } from '../../src/faults/transferToDyingDomain.ts';
+import { attemptSuite } from '../../src/faults/kill.ts';
 import { runOps } from '../../src/harness/run.ts';
 import type { Op } from '../../src/ops/op.ts';
 import { GNTMAP_host_map } from '../../src/xen/abi.ts';
 import { INVARIANTS } from '../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
+import { buildSuite } from '../../properties/suites.ts';
 
 const config = makeConfig({ domains: 3, pagesPerDomain: 2 });
 
@@ -57,6 +60,7 @@ describe('domain-death faults', () => {
   });
 
   it('release-mappings-puts-host-refs (Xen db74dfce16): d2 page loses a reference at the kill', () => {
+    expect(FAULTS).toContain(releaseMappingsPutsHostRefs);
     expect(failure(releaseMappingsPutsHostRefs)).toMatchObject({
       step: 5,
       violation: { check: 'invariant', name: 'page-references', side: 'impl' },
@@ -64,9 +68,33 @@ describe('domain-death faults', () => {
   });
 
   it('transfer-to-dying-domain (Xen ef3a722f62): the zombie accepts the page', () => {
+    expect(FAULTS).toContain(transferToDyingDomain);
     expect(failure(transferToDyingDomain)).toMatchObject({
       step: 6,
       violation: { check: 'result-mismatch' },
     });
+  });
+});
+
+// The death suite on seed 1 (the kill report's): the run that catches each fault, the check, and
+// the shrunk counterexample's length. The power sweep's bar is 400 runs per suite on every seed
+// of 1..50 (test/faults/sweep.test.ts); these catch far sooner.
+describe('the death suite catches the teardown faults (seed 1)', () => {
+  const death = buildSuite('death');
+  if (!death) throw new Error('no death suite');
+  const cases = [
+    // grant, map, kill the mapper: its host mapping's reference put twice
+    { fault: releaseMappingsPutsHostRefs, check: 'invariant', shrunk: 3 },
+    // slot, grant, map, kill the granter (a zombie: d2 maps its page), transfer into the slot
+    { fault: transferToDyingDomain, check: 'result-mismatch', shrunk: 5 },
+  ] as const;
+  it.each(cases)('$fault.id', ({ fault, check, shrunk }) => {
+    const a = attemptSuite(death, fault, { seed: 1 });
+    expect(a.kind).toBe('caught');
+    if (a.kind !== 'caught') return;
+    expect(a.runs).toBeLessThan(100);
+    expect(a.violation.check).toBe(check);
+    expect(a.shrunk.length).toBeLessThanOrEqual(shrunk);
+    expect(a.shrunk.some((op) => op.kind === 'destroy_domain')).toBe(true);
   });
 });

@@ -92,7 +92,16 @@ const EXPLORER_SHORTEST: Readonly<Record<string, number>> = {
   'end-access-ignores-writing': 2,
   'end-transfer-cancels-committed': 2,
   // grant, map, destroy_domain (the explorer's `deaths` extension)
+  'release-mappings-puts-host-refs': 3,
   'teardown-frees-mapped-frame': 3,
+};
+
+/** Faults out of the explorer's default bounds (docs/faults.md, "The explorer column"), each
+ * with its shrunk counterexample's bound instead. transfer-to-dying-domain needs two refs of
+ * the receiver (one granted and mapped, so that it stays a zombie; one a transfer slot), where
+ * the bounds give one; with two the search passes 10^5 states before depth 5. */
+const OUT_OF_EXPLORER_REACH: Readonly<Record<string, number>> = {
+  'transfer-to-dying-domain': 5,
 };
 
 describe.each(SEQUENTIAL.map((f) => [f.id, f] as const))('fault %s', (_id, fault) => {
@@ -127,6 +136,12 @@ describe.each(SEQUENTIAL.map((f) => [f.id, f] as const))('fault %s', (_id, fault
   });
 
   it("has an explorer counterexample, and shrinks to at most the explorer's shortest + 2", () => {
+    const bound = OUT_OF_EXPLORER_REACH[fault.id];
+    if (bound !== undefined) {
+      expect(attempt.kind).toBe('caught');
+      if (attempt.kind === 'caught') expect(attempt.shrunk.length).toBeLessThanOrEqual(bound);
+      return;
+    }
     // Generous: each takes under 2 s on a loaded machine, and the result does not depend on it.
     const e = exploreFault(fault, {
       invariants: INVARIANTS,

@@ -10,7 +10,7 @@ import type { ExploreOptions, ExploreOutcome, ExploreProgress } from '../../expl
 import { describeMemoryStop, explore } from '../../explore/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import type { Op, OpKind } from '../../ops/op.ts';
-import { OP_KINDS } from '../../ops/op.ts';
+import { OP_KINDS, PROFILE_OP_KINDS } from '../../ops/op.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
@@ -337,6 +337,8 @@ function parseList<T extends string>(
   name: string,
   value: string | undefined,
   known: readonly T[],
+  /** Said after the known values when an item is unknown. */
+  note = '',
 ): T[] | undefined {
   if (value === undefined) return undefined;
   if (value === 'none') return [];
@@ -344,12 +346,16 @@ function parseList<T extends string>(
   for (const item of items) {
     if (!(known as readonly string[]).includes(item)) {
       throw new UsageError(
-        `--${name}: no ${name.replace(/s$/, '')} '${item}' (known: ${known.join(', ')})`,
+        `--${name}: no ${name.replace(/s$/, '')} '${item}' (known: ${known.join(', ')}${note})`,
       );
     }
   }
   return [...new Set(items)] as T[];
 }
+
+/** The guest libraries' calls (docs/semantics.md §18): the Xen-level explorer runs strict
+ * domains only, which answer them `unsupported`. */
+const GUEST_LIBRARY_KINDS_NOTE = `; guest-library kinds, which need a non-strict profile and are not explored: ${PROFILE_OP_KINDS.join(', ')}`;
 
 /** What the Xen-level flags ask for: bounds, the op families and slack, the kinds cut, and the
  * preset they started from. */
@@ -395,7 +401,17 @@ function readXenRequest(flags: ExploreFlags, x: XenExploreModule): XenRequest {
     ...(extensions === undefined || extensions.length === 0 ? {} : { extensions }),
     ...(slack === undefined ? {} : { maxPagesSlack: slack }),
   };
-  const kinds = parseList<OpKind>('kinds', flags.kinds, OP_KINDS) ?? base?.kinds;
+  const profileKind = flags.kinds
+    ?.split(',')
+    .map((v) => v.trim().replace(/-/g, '_'))
+    .find((k) => (PROFILE_OP_KINDS as readonly string[]).includes(k));
+  if (profileKind !== undefined) {
+    throw new UsageError(
+      `--kinds: '${profileKind}' is a guest-library op kind: it needs a non-strict profile (grantcheck run --profile), which the Xen-level explorer does not search`,
+    );
+  }
+  const kinds =
+    parseList<OpKind>('kinds', flags.kinds, OP_KINDS, GUEST_LIBRARY_KINDS_NOTE) ?? base?.kinds;
   if (kinds !== undefined && kinds.length === 0) {
     throw new UsageError('--kinds: name at least one op kind');
   }

@@ -1,7 +1,7 @@
 // `grantcheck list`: the suites, invariants, step properties, op kinds and faults, by name.
 
 import { FAULTS } from '../../faults/index.ts';
-import { OP_KINDS } from '../../ops/op.ts';
+import { OP_KINDS, PROFILE_OP_KINDS } from '../../ops/op.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
@@ -29,7 +29,19 @@ export function listCommand(flags: { json?: boolean }, io: Io): CliOutcome {
   const faults = FAULTS.map((f) => ({ id: f.id, title: f.title, source: f.source }));
   if (flags.json) {
     io.out(
-      `${JSON.stringify({ suites, invariants, stepProperties: properties, opKinds: OP_KINDS, faults }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          suites,
+          invariants,
+          stepProperties: properties,
+          opKinds: OP_KINDS,
+          // the guest-library calls: a strict domain answers each with `unsupported`
+          profileOpKinds: PROFILE_OP_KINDS,
+          faults,
+        },
+        null,
+        2,
+      )}\n`,
     );
     return { kind: 'ok' };
   }
@@ -48,6 +60,11 @@ export function listCommand(flags: { json?: boolean }, io: Io): CliOutcome {
   named(properties.map((p) => [p.name, `${p.statement}  [${p.source}]`]));
   io.out('\nop kinds\n');
   say(wrapLine(OP_KINDS.join(', '), width - 2).map((l) => `  ${l}`));
+  // docs/semantics.md §18.1: a strict domain answers these `unsupported`
+  io.out(
+    '\nguest-library op kinds (need a non-strict profile: run --profile linux, mini-os, mirage)\n',
+  );
+  say(wrapLine(PROFILE_OP_KINDS.join(', '), width - 2).map((l) => `  ${l}`));
   io.out('\nfaults (grantcheck run --fault ID)\n');
   named(faults.map((f) => [f.id, `${f.title}  [${f.source}]`]));
   return { kind: 'ok' };

@@ -85,7 +85,8 @@ export async function runSuiteSplit(suite: Suite, options: SplitRunOptions): Pro
       return {
         kind: 'runs',
         block: k,
-        suite: suite.name,
+        // a profile pass (conformance+linux) is its suite built over the config's profiles
+        suite: suite.name.replace(/\+.*$/, ''),
         config: options.config,
         seed,
         start: block.start,

@@ -6,7 +6,7 @@
 import type { UnmapAndReplaceOp } from '../../ops/op.ts';
 import type { UnmapAndReplaceResult } from '../../ops/result.ts';
 import type { ModelState } from '../state.ts';
-import { unmapOne } from './unmapGrantRef.ts';
+import { reapAtChunkEnd, unmapOne } from './unmapGrantRef.ts';
 
 export function unmapAndReplace(
   state: ModelState,
@@ -14,11 +14,12 @@ export function unmapAndReplace(
 ): { state: ModelState; result: UnmapAndReplaceResult } {
   const statuses: number[] = [];
   let current = state;
-  for (const { handle, hostAddr, newAddr } of op.batch) {
+  op.batch.forEach(({ handle, hostAddr, newAddr }, i) => {
     // unmap_and_replace: common->dev_bus_addr = 0, so a device mapping is never removed here
-    const element = unmapOne(current, op.caller, { handle, hostAddr, devBusAddr: 0 }, newAddr);
-    current = element.state;
+    const args = { handle, hostAddr, devBusAddr: 0 };
+    const element = unmapOne(current, op.caller, args, newAddr, false);
+    current = reapAtChunkEnd(element.state, i, op.batch.length);
     statuses.push(element.status);
-  }
+  });
   return { state: current, result: { kind: 'unmap_and_replace', statuses } };
 }

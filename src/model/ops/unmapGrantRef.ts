@@ -31,21 +31,36 @@ export function unmapGrantRef(
 ): { state: ModelState; result: UnmapGrantRefResult } {
   const statuses: number[] = [];
   let current = state;
-  for (const args of op.batch) {
-    const element = unmapOne(current, op.caller, args);
-    current = element.state;
+  op.batch.forEach((args, i) => {
+    const element = unmapOne(current, op.caller, args, 0, false);
+    current = reapAtChunkEnd(element.state, i, op.batch.length);
     statuses.push(element.status);
-  }
+  });
   return { state: current, result: { kind: 'unmap_grant_ref', statuses } };
 }
 
+/** GNTTAB_UNMAP_BATCH_SIZE (L274): the elements whose phase 1 runs before any phase 2. */
+const UNMAP_CHUNK = 32;
+
+/** After element `i` of `n`: at the end of its chunk, phase 2 (unmap_common_complete) of every
+ * element of the chunk has run, and the page references they put may have been a zombie's
+ * last (§17). Why not after each element: an element's phase 1 runs before the put of an
+ * earlier element of its chunk, so it still finds that zombie (gnttab_unmap_grant_ref,
+ * gnttab_unmap_and_replace). */
+export function reapAtChunkEnd(state: ModelState, i: number, n: number): ModelState {
+  const chunkEnd = (i + 1) % UNMAP_CHUNK === 0 || i === n - 1;
+  return chunkEnd && hasZombie(state) ? reapZombies(state) : state;
+}
+
 /** unmap_common and unmap_common_complete for one element; `newAddr` is unmap_and_replace's
- * new_addr (0 for GNTTABOP_unmap_grant_ref, whose unmap_grant_ref sets it so). */
+ * new_addr (0 for GNTTABOP_unmap_grant_ref, whose unmap_grant_ref sets it so). `reap` false:
+ * the zombie pages phase 2's puts free are left to the caller (reapAtChunkEnd). */
 export function unmapOne(
   state: ModelState,
   ld: DomId,
   args: UnmapGrantRefArgs,
   newAddr = 0,
+  reap = true,
 ): { state: ModelState; status: number } {
   const mapper = domainAt(state, ld);
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
@@ -82,13 +97,13 @@ export function unmapOne(
     // flags (GNTMAP_contains_pte); a failed replace may still have zapped new_addr's slot
     const replaced = replaceGrantPvMapping(mapper, args.hostAddr, mfn, newAddr, mapping.flags);
     if (!replaced.ok) {
-      const zapped =
-        replaced.hostMappings === hostMappings
-          ? state
-          : editDomain(state, ld, (d) => {
-              d.hostMappings = replaced.hostMappings;
-            });
-      // (a stolen PTE put back may have held a zombie's last page reference, §17)
+      if (replaced.hostMappings === hostMappings) return { state, status: GNTST_general_error };
+      const zapped = editDomain(state, ld, (d) => {
+        d.hostMappings = replaced.hostMappings;
+      });
+      // The stolen PTE's put (phase 1) may drop a zombie's last page reference (§17). (It may
+      // also free a page whose last reference an earlier element of the chunk put in its
+      // phase 2, which in Xen comes later: a corner left as it is.)
       return {
         state: hasZombie(zapped) ? reapZombies(zapped) : zapped,
         status: GNTST_general_error,
@@ -125,5 +140,5 @@ export function unmapOne(
     d.grantTable = withActive(withEntry(table, ref, entry), active);
   });
   // unmap_common_complete's put_page may drop a zombie's last page reference (§17)
-  return { state: hasZombie(next) ? reapZombies(next) : next, status: GNTST_okay };
+  return { state: reap && hasZombie(next) ? reapZombies(next) : next, status: GNTST_okay };
 }

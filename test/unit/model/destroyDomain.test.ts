@@ -231,3 +231,42 @@ describe('a grantee whose grant PTE was overwritten (docs/semantics.md §17)', (
     expect(results[5]).toEqual({ kind: 'unmap_grant_ref', statuses: [GNTST_bad_domain] });
   });
 });
+
+describe("a zombie's last page put in an unmap batch (gnttab_unmap_grant_ref's two phases)", () => {
+  // d2 maps d1's grant twice at one va (the second PTE replaced the first), d1 dies a zombie
+  // held by that one PTE; then one batch unmaps the live mapping, then the overwritten one.
+  const setup: readonly Op[] = [
+    grant(1, 8, 2, 0),
+    map(2, 1, 8, 0x1000),
+    map(2, 1, 8, 0x1000),
+    destroy(0, 1),
+  ];
+  it('a later element of the chunk still finds the zombie: its phase 1 ran before the put', () => {
+    const batch: Op = {
+      kind: 'unmap_grant_ref',
+      caller: 2,
+      batch: [
+        { handle: 1, hostAddr: 0x1000, devBusAddr: 0 },
+        { handle: 0, hostAddr: 0, devBusAddr: 0 },
+      ],
+    };
+    const { results, state } = run([...setup, batch]);
+    // before: the zombie went inside element 1, and element 2 said bad_domain (the impl: okay)
+    expect(results[4]).toEqual({ kind: 'unmap_grant_ref', statuses: [GNTST_okay, GNTST_okay] });
+    // the chunk's phase 2 freed the zombie's last page: gone at the end of the batch
+    expect(state.domains[1]?.death).toBe('gone');
+  });
+  it('unmap_and_replace alike', () => {
+    const batch: Op = {
+      kind: 'unmap_and_replace',
+      caller: 2,
+      batch: [
+        { handle: 1, hostAddr: 0x1000, newAddr: 0 },
+        { handle: 0, hostAddr: 0, newAddr: 0 },
+      ],
+    };
+    const { results, state } = run([...setup, batch]);
+    expect(results[4]).toEqual({ kind: 'unmap_and_replace', statuses: [GNTST_okay, GNTST_okay] });
+    expect(state.domains[1]?.death).toBe('gone');
+  });
+});
