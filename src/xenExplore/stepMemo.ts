@@ -11,52 +11,65 @@
 import type { Op } from '../ops/op.ts';
 import { opFootprint } from './footprint.ts';
 
-/** Bits of an op's code that hold its slot; the domain index is above them. */
-const SLOT_BITS = 16;
+/** An op's code: its slot among its domain's ops (bits 0-11), its slot + 1 among those that
+ * also read the frame owners (bits 12-23; 0: it does not), its domain index (bits 24-29). */
+const SLOT_MASK = 0xfff;
+const OWNER_SHIFT = 12;
+const DOMAIN_SHIFT = 24;
 /** An entry's result bits: the step returned the very model state it was given. */
 export const RESULT_SAME = 1;
 /** ... the result was end_transfer's `completed` (the collected-transfer ghost's input). */
 export const RESULT_COMPLETED = 2;
 /** ... the result was a successful grant_access or grant_transfer (the same). */
 export const RESULT_GRANTED = 4;
-/** A code's bit: the op reads the frame owners too. */
-const OWNERS = 1 << 30;
+/** An entry's word: (the successor's domain id + 1) << RESULT_BITS | the result bits. */
+const RESULT_BITS = 3;
+/** Successor ids the word holds (a larger one is not memoised). */
+const MAX_CHILD_ID = 2 ** (31 - RESULT_BITS) - 2;
 /** An entry whose successor broke the declared footprint: always step (see `refuse`). */
-const NEVER = -2;
+const NEVER = -1;
 
 export class StepMemo {
-  /** op -> domain index << SLOT_BITS | the op's slot among that domain's ops (| OWNERS). */
   private readonly codes = new Map<Op, number>();
-  /** Per domain index: how many ops it has. */
+  /** Per domain index: how many ops it has, and how many of them read the frame owners. */
   private readonly strides: number[];
+  private readonly ownerStrides: number[];
   /** Per domain index, per domain id: its row + 1 in the columns below (0: none yet). Why
    * rows? Only the domains of expanded states get entries, a fraction of the domains numbered. */
   private rows: Int32Array[];
   private rowCount: number[];
-  /** Per domain index, per entry (row * stride + slot): the successor's domain id + 1
-   * (0: not known yet; NEVER); what the result said (RESULT_* bits); the frame owners' id the
-   * entry was made with (an op that reads them). Why not the result itself? The search needs
-   * only these bits of it; a caller that wants the result (conformance, through the model's
-   * `lastResult`) gets it from the model's step. */
-  private child: Int32Array[];
-  private meta: Int32Array[];
+  /**
+   * Per domain index, per entry (row * stride + slot): the entry's word (0: not known yet;
+   * NEVER). Why not the result itself? The search needs only these bits of it; a caller that
+   * wants the result (conformance, through the model's `lastResult`) gets it from the model's
+   * step.
+   */
+  private words: Int32Array[];
+  /** Per domain index, per (row * ownerStride + owner slot): the frame owners' id an entry of
+   * an op that reads them was made with (one entry per domain id: the last owners). */
   private owners: Int32Array[];
 
   constructor(ops: Iterable<Op>, domains: number) {
     this.strides = new Array<number>(domains).fill(0);
+    this.ownerStrides = new Array<number>(domains).fill(0);
     for (const op of ops) {
       if (this.codes.has(op)) continue;
       const fp = opFootprint(op, domains);
       if (fp === undefined) continue;
       const i = fp.domain;
       const slot = this.strides[i] ?? 0;
+      if (slot > SLOT_MASK) continue;
       this.strides[i] = slot + 1;
-      this.codes.set(op, (i << SLOT_BITS) | slot | (fp.owners ? OWNERS : 0));
+      let ownerSlot = 0;
+      if (fp.owners) {
+        ownerSlot = (this.ownerStrides[i] ?? 0) + 1;
+        this.ownerStrides[i] = ownerSlot;
+      }
+      this.codes.set(op, (i << DOMAIN_SHIFT) | (ownerSlot << OWNER_SHIFT) | slot);
     }
     this.rows = this.strides.map(() => new Int32Array(0));
     this.rowCount = this.strides.map(() => 0);
-    this.child = this.strides.map(() => new Int32Array(0));
-    this.meta = this.strides.map(() => new Int32Array(0));
+    this.words = this.strides.map(() => new Int32Array(0));
     this.owners = this.strides.map(() => new Int32Array(0));
   }
 
@@ -68,91 +81,96 @@ export class StepMemo {
 
   /** The domain index of a code. */
   static domain(code: number): number {
-    return (code & ~OWNERS) >>> SLOT_BITS;
+    return code >>> DOMAIN_SHIFT;
   }
 
   /** The entry of `code` for the domain numbered `domainId` and the frame owners numbered
    * `ownersId`, or -1 when not known (or never). */
   entry(code: number, domainId: number, ownersId: number): number {
-    const i = StepMemo.domain(code);
-    const at = this.at(code, i, domainId);
-    const c = this.child[i] as Int32Array;
-    if (at < 0 || (c[at] ?? 0) <= 0) return -1;
-    return (code & OWNERS) === 0 || this.owners[i]?.[at] === ownersId ? at : -1;
+    const i = code >>> DOMAIN_SHIFT;
+    const row = (this.rows[i]?.[domainId] ?? 0) - 1;
+    if (row < 0) return -1;
+    const at = row * (this.strides[i] ?? 0) + (code & SLOT_MASK);
+    if ((this.words[i]?.[at] ?? 0) <= 0) return -1;
+    const ownerSlot = (code >>> OWNER_SHIFT) & SLOT_MASK;
+    if (ownerSlot === 0) return at;
+    const o = row * (this.ownerStrides[i] ?? 0) + ownerSlot - 1;
+    return this.owners[i]?.[o] === ownersId ? at : -1;
   }
 
   /** Is the entry of `code` for `domainId` refused (always step)? */
   refused(code: number, domainId: number): boolean {
-    const i = StepMemo.domain(code);
-    const at = this.at(code, i, domainId);
-    return at >= 0 && this.child[i]?.[at] === NEVER;
+    const i = code >>> DOMAIN_SHIFT;
+    const row = (this.rows[i]?.[domainId] ?? 0) - 1;
+    return row >= 0 && this.words[i]?.[row * (this.strides[i] ?? 0) + (code & SLOT_MASK)] === NEVER;
   }
 
   /** The successor's domain id of an entry of domain index `i`. */
   childId(i: number, entry: number): number {
-    return (this.child[i]?.[entry] ?? 1) - 1;
+    return ((this.words[i]?.[entry] ?? 0) >>> RESULT_BITS) - 1;
   }
 
   /** What the entry's result says (RESULT_* bits). */
   flags(i: number, entry: number): number {
-    return this.meta[i]?.[entry] ?? 0;
+    return (this.words[i]?.[entry] ?? 0) & ((1 << RESULT_BITS) - 1);
   }
 
   /** Record what the model's step did. An op that reads the frame owners keeps one entry per
    * domain id: the last owners it was made with. */
   set(code: number, domainId: number, ownersId: number, childId: number, flags: number): void {
-    const i = StepMemo.domain(code);
-    const at = this.grown(code, i, domainId);
-    (this.child[i] as Int32Array)[at] = childId + 1;
-    (this.meta[i] as Int32Array)[at] = flags;
-    (this.owners[i] as Int32Array)[at] = ownersId;
+    if (childId > MAX_CHILD_ID) return;
+    const i = code >>> DOMAIN_SHIFT;
+    const row = this.row(i, domainId);
+    (this.words[i] as Int32Array)[row * (this.strides[i] ?? 0) + (code & SLOT_MASK)] =
+      ((childId + 1) << RESULT_BITS) | flags;
+    const ownerSlot = (code >>> OWNER_SHIFT) & SLOT_MASK;
+    if (ownerSlot > 0) {
+      (this.owners[i] as Int32Array)[row * (this.ownerStrides[i] ?? 0) + ownerSlot - 1] = ownersId;
+    }
   }
 
   /** The step broke the footprint (changed more than its domain): never memoise this entry. */
   refuse(code: number, domainId: number): void {
-    const i = StepMemo.domain(code);
-    (this.child[i] as Int32Array)[this.grown(code, i, domainId)] = NEVER;
+    const i = code >>> DOMAIN_SHIFT;
+    const row = this.row(i, domainId);
+    (this.words[i] as Int32Array)[row * (this.strides[i] ?? 0) + (code & SLOT_MASK)] = NEVER;
   }
 
   get bytes(): number {
     let b = 0;
-    for (const cols of [this.child, this.meta, this.owners])
+    for (const cols of [this.rows, this.words, this.owners]) {
       for (const c of cols) b += c.byteLength;
+    }
     return b;
   }
 
-  /** The entry's index, or -1 when the domain has no row. */
-  private at(code: number, i: number, domainId: number): number {
-    const row = (this.rows[i]?.[domainId] ?? 0) - 1;
-    return row < 0 ? -1 : row * (this.strides[i] ?? 0) + (code & ((1 << SLOT_BITS) - 1));
-  }
-
-  /** The entry's index, the domain's row made and the columns grown to hold it. */
-  private grown(code: number, i: number, domainId: number): number {
+  /** Domain `domainId`'s row (of domain index `i`), made and room for it grown if new. */
+  private row(i: number, domainId: number): number {
     let rows = this.rows[i] as Int32Array;
     if (domainId >= rows.length) {
-      const grownRows = new Int32Array(Math.max(domainId + 1, rows.length * 2, 64));
-      grownRows.set(rows);
-      this.rows[i] = rows = grownRows;
+      rows = grown(rows, Math.max(domainId + 1, Math.ceil(rows.length * 1.5), 64));
+      this.rows[i] = rows;
     }
-    if ((rows[domainId] ?? 0) === 0) {
-      const row = this.rowCount[i] ?? 0;
-      this.rowCount[i] = row + 1;
-      rows[domainId] = row + 1;
-      const stride = this.strides[i] ?? 0;
-      const need = (row + 1) * stride;
-      if (need > (this.child[i] as Int32Array).length) {
-        const size = Math.max(need, (this.child[i] as Int32Array).length * 2, stride * 64);
-        const grow = (cols: Int32Array[]): void => {
-          const grownCol = new Int32Array(size);
-          grownCol.set(cols[i] as Int32Array);
-          cols[i] = grownCol;
-        };
-        grow(this.child);
-        grow(this.meta);
-        grow(this.owners);
-      }
+    const kept = rows[domainId] ?? 0;
+    if (kept > 0) return kept - 1;
+    const row = this.rowCount[i] ?? 0;
+    this.rowCount[i] = row + 1;
+    rows[domainId] = row + 1;
+    const stride = this.strides[i] ?? 0;
+    const words = this.words[i] as Int32Array;
+    if ((row + 1) * stride > words.length) {
+      // Why 1.5? The columns are most of the memo's bytes, counted in the search's B/state.
+      const capacity = Math.max(row + 1, Math.ceil((words.length / Math.max(1, stride)) * 1.5), 16);
+      this.words[i] = grown(words, capacity * stride);
+      this.owners[i] = grown(this.owners[i] as Int32Array, capacity * (this.ownerStrides[i] ?? 0));
     }
-    return this.at(code, i, domainId);
+    return row;
   }
+}
+
+/** `a` copied into a longer array. */
+function grown(a: Int32Array, length: number): Int32Array {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
 }
