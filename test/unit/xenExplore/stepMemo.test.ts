@@ -11,6 +11,7 @@ import { formatOp } from '../../../src/ops/text.ts';
 import type { XenBounds, XenModelOptions, XenState } from '../../../src/xenExplore/index.ts';
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
 import { XEN_PRESETS } from '../../../src/xenExplore/bounds.ts';
+import { PendingNode } from '../../../src/xenExplore/state.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 
@@ -44,6 +45,19 @@ function both(
   };
   return [run(true), run(false)];
 }
+
+describe('a PendingNode', () => {
+  it('builds its model state once, when first read', () => {
+    const m = xenModel({ domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' });
+    let built = 0;
+    const node = new PendingNode(() => (built++, m.initial().model), 3);
+    expect(built).toBe(0);
+    expect(node.collected).toBe(3);
+    expect(node.model).toBe(m.initial().model);
+    expect(node.model).toBe(m.initial().model);
+    expect(built).toBe(1);
+  });
+});
 
 describe('the step memo answers most steps', () => {
   it('full D2 R1 P1 M1 to depth 4: over 40% of the transitions', () => {
