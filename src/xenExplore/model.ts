@@ -163,6 +163,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     if (s !== memoParent) {
       memoParent = s;
       memoLive = s.model.domains.every((d) => d.death === undefined);
+      for (const m of memos) m.parent();
     }
     if (!memoLive) return undefined;
     const orbit = via === 1;

@@ -38,6 +38,12 @@ export class StepMemo {
    * rows? Only the domains of expanded states get entries, a fraction of the domains numbered. */
   private rows: Int32Array[];
   private rowCount: number[];
+  /** Per domain index, per domain id without a row: the parent (`parent` count) it was first
+   * met in. Why? A domain met in one expanded state only would fill a row never read again: a
+   * row is made the second time, in another parent. */
+  private firstMet: Int32Array[];
+  /** Parents the memo has been asked about (see `parent`). */
+  private parents = 1;
   /**
    * Per domain index, per entry (row * stride + slot): the entry's word (0: not known yet;
    * NEVER). Why not the result itself? The search needs only these bits of it; a caller that
@@ -69,8 +75,14 @@ export class StepMemo {
     }
     this.rows = this.strides.map(() => new Int32Array(0));
     this.rowCount = this.strides.map(() => 0);
+    this.firstMet = this.strides.map(() => new Int32Array(0));
     this.words = this.strides.map(() => new Int32Array(0));
     this.owners = this.strides.map(() => new Int32Array(0));
+  }
+
+  /** The steps that follow are of another parent state. */
+  parent(): void {
+    this.parents++;
   }
 
   /** The op's code, or -1 when the memo does not cover it (an op no table holds, or one whose
@@ -121,6 +133,7 @@ export class StepMemo {
     if (childId > MAX_CHILD_ID) return;
     const i = code >>> DOMAIN_SHIFT;
     const row = this.row(i, domainId);
+    if (row < 0) return;
     (this.words[i] as Int32Array)[row * (this.strides[i] ?? 0) + (code & SLOT_MASK)] =
       ((childId + 1) << RESULT_BITS) | flags;
     const ownerSlot = (code >>> OWNER_SHIFT) & SLOT_MASK;
@@ -133,26 +146,34 @@ export class StepMemo {
   refuse(code: number, domainId: number): void {
     const i = code >>> DOMAIN_SHIFT;
     const row = this.row(i, domainId);
+    if (row < 0) return;
     (this.words[i] as Int32Array)[row * (this.strides[i] ?? 0) + (code & SLOT_MASK)] = NEVER;
   }
 
   get bytes(): number {
     let b = 0;
-    for (const cols of [this.rows, this.words, this.owners]) {
+    for (const cols of [this.rows, this.firstMet, this.words, this.owners]) {
       for (const c of cols) b += c.byteLength;
     }
     return b;
   }
 
-  /** Domain `domainId`'s row (of domain index `i`), made and room for it grown if new. */
+  /** Domain `domainId`'s row (of domain index `i`), made and room for it grown if new; -1 the
+   * first parent it is met in (see `firstMet`). */
   private row(i: number, domainId: number): number {
     let rows = this.rows[i] as Int32Array;
     if (domainId >= rows.length) {
-      rows = grown(rows, Math.max(domainId + 1, Math.ceil(rows.length * 1.5), 64));
+      const length = Math.max(domainId + 1, Math.ceil(rows.length * 1.5), 64);
+      rows = grown(rows, length);
       this.rows[i] = rows;
+      this.firstMet[i] = grown(this.firstMet[i] as Int32Array, length);
     }
     const kept = rows[domainId] ?? 0;
     if (kept > 0) return kept - 1;
+    const met = this.firstMet[i] as Int32Array;
+    const first = met[domainId] ?? 0;
+    if (first === 0) met[domainId] = this.parents;
+    if (first === 0 || first === this.parents) return -1;
     const row = this.rowCount[i] ?? 0;
     this.rowCount[i] = row + 1;
     rows[domainId] = row + 1;
