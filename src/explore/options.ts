@@ -111,7 +111,7 @@ export function defaultMaxMemoryBytes(): number {
 }
 
 /** Heap figures are read on every this many samples; RSS on every one. */
-const HEAP_EVERY = 8;
+export const HEAP_EVERY = 8;
 
 /**
  * process.memoryUsage(), with the heap figures refreshed every HEAP_EVERY calls. Why? It walks

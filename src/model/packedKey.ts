@@ -280,6 +280,43 @@ export class StateKeyPacker {
     return out;
   }
 
+  /** The frame owners' id in an id vector. */
+  static ownersId(ids: readonly number[]): number {
+    return ids[OWNER] ?? -1;
+  }
+
+  /** Domain `i`'s id in an id vector. */
+  static domainId(ids: readonly number[], i: number): number {
+    return ids[HEAD + i * DOMAIN_SLOTS] ?? -1;
+  }
+
+  /**
+   * The key of the state whose id vector is `ids` but for domain `i`, numbered `domainId` (an id
+   * this packer gave), and the extra number `extra`: what `ids` would return for that state, with
+   * no text built and no part looked at. For the step memo, which knows a successor's domain id.
+   */
+  keyReplacing(ids: readonly number[], i: number, domainId: number, extra: number): number {
+    const n = this.domains;
+    const g = this.globalTuple;
+    g[0] = extra;
+    g[1] = ids[OWNER] ?? 0;
+    g[2] = ids[CONTENTS] ?? 0;
+    const globalId = this.globalIds.id(g);
+    let fits = globalId < 2 ** GLOBAL_BITS;
+    let key = globalId;
+    let scale = 2 ** GLOBAL_BITS;
+    const st = this.stateTuple;
+    st[0] = globalId;
+    for (let j = 0; j < n; j++) {
+      const id = j === i ? domainId : (ids[HEAD + j * DOMAIN_SLOTS] ?? 0);
+      st[j + 1] = id;
+      if (id >= this.domainLimit) fits = false;
+      key += id * scale;
+      scale *= this.domainLimit;
+    }
+    return fits ? key : OVERFLOW_BASE + this.overflow.id(st);
+  }
+
   /** Fill domain `i`'s slots of `out` (at `at`), reusing `rd`'s part ids from `rids`. */
   private domainIdsOf(
     i: number,

@@ -360,6 +360,26 @@ export class XenAlphabetEnumerator {
     this.batch = bounds.batch ?? 1;
   }
 
+  /** Every op the tables hold that `actions` may issue (the ops states share; unmaps, built per
+   * state, are not). */
+  *staticOps(): Iterable<Op> {
+    const t = this.table;
+    for (const byRef of t.grantAccess) {
+      for (const ops of byRef) {
+        // the protocol guest grants no access to itself (see `actions`)
+        yield* ops.filter(
+          (op) => this.full || (op.kind === 'grant_access' && op.grantee !== op.dom),
+        );
+      }
+    }
+    for (const byRef of t.grantTransfer) for (const ops of byRef) yield* ops;
+    for (const ops of [...t.endAccess, ...t.endTransfer, ...t.badMaps]) yield* ops;
+    for (const byGranter of t.map)
+      for (const byRef of byGranter) for (const ops of byRef) yield* ops;
+    yield* t.tableOps;
+    yield* t.extraOps;
+  }
+
   actions(s: XenState): Op[] {
     const b = this.bounds;
     const t = this.table;

@@ -16,7 +16,8 @@ import { grantConfigFor, xenBoundsProblems, xenExtrasProblems, xenModelName } fr
 import { canonicalRenaming, maptrackOrbitKey, renameState } from './handles.ts';
 import type { XenState } from './state.ts';
 import { FlowIds } from './flowIds.ts';
-import { collectedBit, isCollected, XenNode } from './state.ts';
+import { collectedBit, isCollected, PendingNode, XenNode } from './state.ts';
+import { RESULT_COMPLETED, RESULT_GRANTED, RESULT_SAME, StepMemo } from './stepMemo.ts';
 
 export interface XenModelOptions extends XenExtras {
   /** State invariants checked on the model side (properties/invariants INVARIANTS). */
@@ -28,6 +29,9 @@ export interface XenModelOptions extends XenExtras {
    * properties/suites.ts does the same). A fault's search cuts kinds for another reason, and
    * keeps them. */
   readonly pteMaps?: boolean;
+  /** The step memo (./stepMemo.ts); on by default. Off: every transition runs the model's step
+   * (the tests compare the two searches). */
+  readonly stepMemo?: boolean;
 }
 
 export interface XenExploreModel extends ExplorableModel<XenState, Op> {
@@ -38,6 +42,8 @@ export interface XenExploreModel extends ExplorableModel<XenState, Op> {
   fromKey(k: number, aux: number, canonical: boolean): XenState;
   /** The id of the state's flow ghost, which no key contains. */
   aux(s: XenState): number;
+  /** Steps the step memo answered (./stepMemo.ts), so far. */
+  memoHits(): number;
   /** The model's result of the last `step(s, a)` call, when `s` and `a` are the arguments. */
   lastResult(s: XenState, a: Op): OpResult;
 }
@@ -95,28 +101,127 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   let lastOp: Op | undefined;
   let lastResult: OpResult | undefined;
 
-  const xenStep = (s: XenState, a: Op): XenState => {
-    const r = step(s.model, a);
-    lastParent = s;
-    lastOp = a;
-    lastResult = r.result;
+  /** The RESULT_* bits of `res` (./stepMemo.ts) that decide the collected-transfer ghost. */
+  const resultFlags = (a: Op, res: OpResult): number =>
+    res.kind === 'end_transfer' && res.outcome === 'completed' && a.kind === 'end_transfer'
+      ? RESULT_COMPLETED
+      : (res.kind === 'grant_access' || res.kind === 'grant_transfer') && res.outcome === 'ok'
+        ? RESULT_GRANTED
+        : 0;
+
+  /** The collected-transfer ghost after `a` in `s` returned a result with RESULT_* `flags`
+   * (protocol alphabet only). */
+  const collectedAfter = (s: XenState, a: Op, flags: number): number => {
     let collected = s.collected;
     if (protocol) {
-      const res = r.result;
-      if (res.kind === 'end_transfer' && res.outcome === 'completed' && a.kind === 'end_transfer') {
+      if ((flags & RESULT_COMPLETED) !== 0 && a.kind === 'end_transfer') {
         if (!isCollected(bounds, s, a.dom, a.ref)) collected += collectedBit(bounds, a.dom, a.ref);
       } else if (
-        (res.kind === 'grant_access' || res.kind === 'grant_transfer') &&
-        res.outcome === 'ok' &&
+        (flags & RESULT_GRANTED) !== 0 &&
         (a.kind === 'grant_access' || a.kind === 'grant_transfer') &&
         isCollected(bounds, s, a.dom, a.ref)
       ) {
         collected -= collectedBit(bounds, a.dom, a.ref);
       }
     }
+    return collected;
+  };
+
+  /** The model's own step. */
+  const fullStep = (s: XenState, a: Op): XenState => {
+    const r = step(s.model, a);
+    lastParent = s;
+    lastOp = a;
+    lastResult = r.result;
+    const collected = collectedAfter(s, a, resultFlags(a, r.result));
     if (r.state === s.model && collected === s.collected) return s;
     return new XenNode(r.state, collected);
   };
+
+  // The step memo, one per packer (its ids are that packer's numbering). Why not with one
+  // domain? Its id is then the whole state but for the globals: nothing repeats.
+  const memoOn = (options.stepMemo ?? true) && config.domains > 1;
+  const memos = memoOn
+    ? [
+        new StepMemo(alphabet.staticOps(), config.domains),
+        new StepMemo(alphabet.staticOps(), config.domains),
+      ]
+    : [];
+  /** The state the memo last vetted: no domain of it is dead (`memoLive`). */
+  let memoParent: XenState | undefined;
+  let memoLive = false;
+  let memoHits = 0;
+
+  /** A step through the memo, or undefined when the memo does not cover it. */
+  const memoStep = (s: XenState, a: Op): XenState | undefined => {
+    const via = XenNode.decodedBy(s, owner);
+    if (via < 0) return undefined;
+    const memo = memos[via];
+    if (!memo) return undefined;
+    const code = memo.code(a);
+    if (code < 0) return undefined;
+    if (s !== memoParent) {
+      memoParent = s;
+      memoLive = s.model.domains.every((d) => d.death === undefined);
+      for (const m of memos) m.parent();
+    }
+    if (!memoLive) return undefined;
+    const orbit = via === 1;
+    const ids = XenNode.ids(s, owner, orbit);
+    if (!ids) return undefined;
+    const packer = orbit ? orbits : exact;
+    const i = StepMemo.domain(code);
+    const domainId = StateKeyPacker.domainId(ids, i);
+    const ownersId = StateKeyPacker.ownersId(ids);
+    const entry = memo.entry(code, domainId, ownersId);
+    if (entry < 0) {
+      if (memo.refused(code, domainId)) return undefined;
+      // Not known yet: the model's step, recorded if it kept to its footprint.
+      const t = fullStep(s, a);
+      const before = s.model;
+      const after = t.model;
+      // The flow ghost may change: it is in no key (the footprint's doc says why).
+      const kept =
+        after.frameOwner === before.frameOwner &&
+        after.contents === before.contents &&
+        after.domains.every((d, j) => j === i || d === before.domains[j]);
+      if (!kept) {
+        memo.refuse(code, domainId);
+        return t;
+      }
+      let childId = domainId;
+      if (t !== s && after !== before) {
+        const childIds = packer.ids(after, t.collected, { model: before, ids }, scratch);
+        XenNode.keep(t, owner, orbit, StateKeyPacker.key(childIds));
+        childId = StateKeyPacker.domainId(childIds, i);
+      }
+      const flags = resultFlags(a, lastResult as OpResult) | (after === before ? RESULT_SAME : 0);
+      memo.set(code, domainId, ownersId, childId, flags);
+      return t;
+    }
+    memoHits++;
+    const flags = memo.flags(i, entry);
+    // No result: `lastResult` asks the model's step for it (conformance does; the search not).
+    lastParent = s;
+    lastOp = undefined;
+    lastResult = undefined;
+    const collected = collectedAfter(s, a, flags);
+    const same = (flags & RESULT_SAME) !== 0;
+    if (same && collected === s.collected) return s;
+    const parentModel = s.model;
+    const node = same
+      ? new XenNode(parentModel, collected)
+      : new PendingNode(() => step(parentModel, a).state, collected);
+    XenNode.keep(
+      node,
+      owner,
+      orbit,
+      packer.keyReplacing(ids, i, memo.childId(i, entry), collected),
+    );
+    return node;
+  };
+
+  const xenStep = (s: XenState, a: Op): XenState => memoStep(s, a) ?? fullStep(s, a);
 
   const invariants: Invariant<XenState>[] = (options.invariants ?? []).map((inv) => ({
     name: inv.name,
@@ -140,11 +245,12 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       const { model, extra, ids } = packer.decode(k);
       const flow = flows.flow(aux);
       const node = new XenNode(flow ? { ...model, flow } : model, extra);
-      XenNode.keep(node, owner, canonical, k, ids);
+      XenNode.keep(node, owner, canonical, k, ids, true);
       return node;
     },
     aux: (s) => flows.id(s.model.flow),
-    keyBytes: () => exact.bytes + orbits.bytes + flows.bytes,
+    keyBytes: () =>
+      exact.bytes + orbits.bytes + flows.bytes + memos.reduce((n, m) => n + m.bytes, 0),
     invariants,
     formatAction: formatOp,
     formatState: (s) =>
@@ -153,6 +259,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       const r = canonicalRenaming(s.model);
       return r ? new XenNode(renameState(s.model, r), s.collected) : s;
     },
+    memoHits: () => memoHits,
     lastResult: (s, a) => {
       if (s === lastParent && a === lastOp && lastResult) return lastResult;
       return step(s.model, a).result;

@@ -18,49 +18,66 @@ export interface XenState {
 }
 
 /**
- * A XenState the adapter built, with room for its exact and orbit keys (src/model/packedKey.ts)
- * and, for a state being expanded, their id vectors: a child's key reuses its parent's ids for
- * every part the step did not change. Why on the object? A WeakMap from states to keys made V8's
- * garbage collector a quarter of the search. Why an owner? Ids are a packer's own numbering: a
- * state keyed by one model and handed to another (two searches, two configs) must not reuse
- * them, so everything kept belongs to `owner` and is dropped when another owner asks. Private
- * fields: invisible to structural comparisons (toEqual).
+ * What the adapter keeps on a XenState it built: its exact and orbit keys
+ * (src/model/packedKey.ts) and, for a state being expanded, their id vectors: a child's key
+ * reuses its parent's ids for every part the step did not change. Why on the object? A WeakMap
+ * from states to keys made V8's garbage collector a quarter of the search. Why an owner? Ids are
+ * a packer's own numbering: a state keyed by one model and handed to another (two searches, two
+ * configs) must not reuse them, so everything kept belongs to `owner` and is dropped when another
+ * owner asks. Private fields: invisible to structural comparisons (toEqual).
  */
-export class XenNode implements XenState {
+abstract class KeyedNode implements XenState {
   #owner: object | undefined;
   #exactKey = -1;
   #orbitKey = -1;
   #exactIds: number[] | undefined;
   #orbitIds: number[] | undefined;
+  /** Decoded from a key (fromKey) by this owner, with its exact (0) or orbit (1) packer; -1:
+   * not. A decoded state's parts are that packer's first objects of their ids, so an id names
+   * the very object (what the step memo relies on). */
+  #decoded = -1;
 
-  constructor(
-    readonly model: ModelState,
-    readonly collected: number,
-  ) {}
+  abstract readonly model: ModelState;
+
+  constructor(readonly collected: number) {}
 
   /** The key `owner` kept on `s` (exact or orbit), or -1. */
   static key(s: XenState, owner: object, orbit: boolean): number {
-    if (!(s instanceof XenNode) || s.#owner !== owner) return -1;
+    if (!(s instanceof KeyedNode) || s.#owner !== owner) return -1;
     return orbit ? s.#orbitKey : s.#exactKey;
   }
 
   /** The id vector `owner` kept on `s`, if any. */
   static ids(s: XenState, owner: object, orbit: boolean): number[] | undefined {
-    if (!(s instanceof XenNode) || s.#owner !== owner) return undefined;
+    if (!(s instanceof KeyedNode) || s.#owner !== owner) return undefined;
     return orbit ? s.#orbitIds : s.#exactIds;
   }
 
+  /** Which of `owner`'s packers decoded `s` (0 exact, 1 orbit; see `keep`), or -1. */
+  static decodedBy(s: XenState, owner: object): number {
+    return s instanceof KeyedNode && s.#owner === owner ? s.#decoded : -1;
+  }
+
   /** Keep `owner`'s key of `s` and, when given, its id vector (whose first element is the key);
-   * whatever another owner kept goes. */
-  static keep(s: XenState, owner: object, orbit: boolean, key: number, ids?: number[]): void {
-    if (!(s instanceof XenNode)) return;
+   * whatever another owner kept goes. `decoded`: `s` is what `owner` decoded from that key. */
+  static keep(
+    s: XenState,
+    owner: object,
+    orbit: boolean,
+    key: number,
+    ids?: number[],
+    decoded = false,
+  ): void {
+    if (!(s instanceof KeyedNode)) return;
     if (s.#owner !== owner) {
       s.#owner = owner;
       s.#exactKey = -1;
       s.#orbitKey = -1;
       s.#exactIds = undefined;
       s.#orbitIds = undefined;
+      s.#decoded = -1;
     }
+    if (decoded) s.#decoded = orbit ? 1 : 0;
     if (orbit) {
       s.#orbitKey = key;
       if (ids) s.#orbitIds = ids;
@@ -68,6 +85,39 @@ export class XenNode implements XenState {
       s.#exactKey = key;
       if (ids) s.#exactIds = ids;
     }
+  }
+}
+
+/** A XenState the adapter built. */
+export class XenNode extends KeyedNode {
+  constructor(
+    readonly model: ModelState,
+    collected: number,
+  ) {
+    super(collected);
+  }
+}
+
+/**
+ * A successor whose key the step memo knew (./stepMemo.ts): its model state is built, by the
+ * model's own step, only when something reads it (a new state's invariants and ghost, a
+ * transition check). Most successors are states seen before, and only their key is read.
+ */
+export class PendingNode extends KeyedNode {
+  #model: ModelState | undefined;
+  #make: (() => ModelState) | undefined;
+
+  constructor(make: () => ModelState, collected: number) {
+    super(collected);
+    this.#make = make;
+  }
+
+  get model(): ModelState {
+    if (this.#model === undefined) {
+      this.#model = (this.#make as () => ModelState)();
+      this.#make = undefined;
+    }
+    return this.#model;
   }
 }
 

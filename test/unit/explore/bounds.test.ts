@@ -174,6 +174,33 @@ describe('the memory bound is on the resident memory of the whole process', () =
     expect(transitions).toBeGreaterThanOrEqual(10 * 1024);
   });
 
+  it('memory is sampled every 5 ms near the bound and every 100 ms far from it', () => {
+    // A clock that moves 1 ms per checkpoint: samples per transition read the interval.
+    const samples = (rss: number): number => {
+      let now = 0;
+      let reads = 0;
+      let transitions = 0;
+      const grid = gridModel(300);
+      explore(
+        { ...grid, step: (s, a) => (transitions++, grid.step(s, a)) },
+        {
+          maxMemoryBytes: 1024 * MiB,
+          maxStates: 20_000,
+          checkEvery: 1,
+          clock: () => now++,
+          memory: () => (reads++, { rss, heapUsed: 0, arrayBuffers: 0 }),
+        },
+      );
+      return transitions / reads;
+    };
+    // 8 MiB of room: 2 ms by the growth rate, so the 5 ms floor
+    expect(samples(1016 * MiB)).toBeGreaterThan(4);
+    expect(samples(1016 * MiB)).toBeLessThan(7);
+    // 1 000 MiB of room: 250 ms by the growth rate, so the 100 ms ceiling
+    expect(samples(24 * MiB)).toBeGreaterThan(90);
+    expect(samples(24 * MiB)).toBeLessThan(110);
+  });
+
   it('the visited set does not grow when its growth would pass the bound', () => {
     // One memory sample (the clock stands still), at 50 MiB: it leaves the store 10 MiB to grow.
     const o = explore(coreModel({ domains: 2, refs: 2, frames: 3, maxPin: 2 }), {

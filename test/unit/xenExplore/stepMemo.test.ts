@@ -1,0 +1,130 @@
+// The step memo (src/xenExplore/stepMemo.ts) changes no search: with and without it, the same
+// states, transitions and verdicts, over the pinned configurations, and against every catalogued
+// fault in conformance mode (the same counterexample, step for step).
+import { describe, expect, it } from 'vitest';
+import { explore } from '../../../src/explore/bfs.ts';
+import type { ExploreOptions } from '../../../src/explore/options.ts';
+import type { ExploreOutcome } from '../../../src/explore/outcome.ts';
+import { FAULTS, faultSubject } from '../../../src/faults/index.ts';
+import type { Op } from '../../../src/ops/op.ts';
+import { formatOp } from '../../../src/ops/text.ts';
+import type { XenBounds, XenModelOptions, XenState } from '../../../src/xenExplore/index.ts';
+import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
+import { XEN_PRESETS } from '../../../src/xenExplore/bounds.ts';
+import { PendingNode } from '../../../src/xenExplore/state.ts';
+import { INVARIANTS } from '../../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
+
+/** What a search decided: its counts and verdict, and the counterexample's ops. */
+function verdict(o: ExploreOutcome<XenState, Op>): unknown {
+  const { states, transitions, maxDepth } = o.stats;
+  return {
+    kind: o.kind,
+    states,
+    transitions,
+    maxDepth,
+    ...(o.kind === 'violation' ? { violated: o.violated, path: o.path.map(formatOp) } : {}),
+    ...(o.kind === 'limit' ? { bound: o.bound, depth: o.depth } : {}),
+  };
+}
+
+function both(
+  bounds: XenBounds,
+  options: XenModelOptions,
+  search: ExploreOptions<XenState, Op>,
+  conformance?: Omit<ConstructorParameters<typeof XenConformance>[1], 'invariants'>,
+): [unknown, unknown] {
+  const run = (stepMemo: boolean) => {
+    const m = xenModel(bounds, { invariants: INVARIANTS, ...options, stepMemo });
+    const c = conformance
+      ? new XenConformance(m, { invariants: INVARIANTS, ...conformance })
+      : undefined;
+    return verdict(
+      explore(m, { symmetry: true, ...search, ...(c ? { onTransition: c.check } : {}) }),
+    );
+  };
+  return [run(true), run(false)];
+}
+
+describe('a PendingNode', () => {
+  it('builds its model state once, when first read', () => {
+    const m = xenModel({ domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' });
+    let built = 0;
+    const node = new PendingNode(() => (built++, m.initial().model), 3);
+    expect(built).toBe(0);
+    expect(node.collected).toBe(3);
+    expect(node.model).toBe(m.initial().model);
+    expect(node.model).toBe(m.initial().model);
+    expect(built).toBe(1);
+  });
+});
+
+describe('the step memo answers most steps', () => {
+  it('full D2 R1 P1 M1 to depth 4: over 40% of the transitions', () => {
+    const m = xenModel({ domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' });
+    const o = explore(m, { symmetry: true, maxDepth: 4 });
+    expect(m.memoHits()).toBeGreaterThan(o.stats.transitions * 0.4);
+    const off = xenModel(m.bounds, { stepMemo: false });
+    explore(off, { symmetry: true, maxDepth: 4 });
+    expect(off.memoHits()).toBe(0);
+  });
+});
+
+describe('the step memo changes no search', () => {
+  const xb = (d: number, alphabet: 'full' | 'protocol'): XenBounds => ({
+    domains: d,
+    refs: 1,
+    pages: 1,
+    maxPin: 1,
+    alphabet,
+  });
+
+  it.each([
+    ['protocol D2 R1 P1 M1, whole', xb(2, 'protocol'), {}, {}],
+    ['full D2 R1 P1 M1 to depth 4', xb(2, 'full'), {}, { maxDepth: 4 }],
+    ['full D3 R1 P1 M1 to depth 3', xb(3, 'full'), {}, { maxDepth: 3 }],
+    [
+      'full D2 R1 P2 M2 --batch 2, copies, hostile writes, deaths, 3 000 states',
+      { ...xb(2, 'full'), pages: 2, maxPin: 2, batch: 2 },
+      { extensions: ['copies', 'hostile_writes', 'deaths'] },
+      { maxStates: 3_000 },
+    ],
+    [
+      'the corners preset (bursts, overflow maps, slack 0), whole',
+      XEN_PRESETS.corners.bounds,
+      { ...XEN_PRESETS.corners.extras, opKinds: XEN_PRESETS.corners.kinds },
+      {},
+    ],
+    ['full D2, no symmetry, to depth 3', xb(2, 'full'), {}, { maxDepth: 3, symmetry: false }],
+  ] as const)('%s', (_name, bounds, options, search) => {
+    const [memo, plain] = both(bounds, options, search);
+    expect(memo).toEqual(plain);
+  });
+
+  it('with conformance: the same states, transitions and no mismatch', () => {
+    const [memo, plain] = both(
+      xb(2, 'full'),
+      {},
+      { maxStates: 3_000 },
+      { properties: STEP_PROPERTIES },
+    );
+    expect(memo).toEqual(plain);
+    expect(memo).toMatchObject({ kind: 'limit', bound: 'states' });
+  });
+
+  // Each fault's own search (src/faults/explore.ts), cut at 800 states: the same
+  // counterexample, or the same states searched.
+  it.each(FAULTS.filter((f) => f.profile === undefined).map((f) => [f.id, f] as const))(
+    'against fault %s',
+    (_id, fault) => {
+      const { kinds, ...extras } = fault.search;
+      const [memo, plain] = both(
+        DEFAULT_XEN_BOUNDS,
+        { ...extras, opKinds: kinds, pteMaps: true },
+        { maxStates: 800 },
+        { properties: STEP_PROPERTIES, subject: faultSubject(fault) },
+      );
+      expect(memo).toEqual(plain);
+    },
+  );
+});
