@@ -15,6 +15,12 @@ const u32 = z
   .int()
   .min(0)
   .max(2 ** 32 - 1);
+/** A backend driver's request slot (issue 14 §3). */
+const backendRequest = z
+  .number()
+  .int()
+  .min(0)
+  .max(BACKEND_REQUESTS - 1);
 /** Addresses (host_addr, dev_bus_addr) are u64 in C; traces keep them exact up to 2^53. */
 const addr = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -139,11 +145,7 @@ export const OpSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('backend_map'),
     dom: u16,
-    request: z
-      .number()
-      .int()
-      .min(0)
-      .max(BACKEND_REQUESTS - 1),
+    request: backendRequest,
     frontend: u16,
     refs: z.array(u32).min(1).max(BACKEND_MAX_SEGMENTS),
     readonly: z.boolean(),
@@ -151,21 +153,13 @@ export const OpSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('backend_io'),
     dom: u16,
-    request: z
-      .number()
-      .int()
-      .min(0)
-      .max(BACKEND_REQUESTS - 1),
+    request: backendRequest,
     write: z.boolean(),
   }),
   z.strictObject({
     kind: z.literal('backend_unmap'),
     dom: u16,
-    request: z
-      .number()
-      .int()
-      .min(0)
-      .max(BACKEND_REQUESTS - 1),
+    request: backendRequest,
   }),
 ]);
 

@@ -13,23 +13,11 @@ import { runOps } from '../../src/harness/run.ts';
 import { buildTrace } from '../../src/trace/format.ts';
 import { parseTrace, serialiseTrace } from '../../src/trace/io.ts';
 import { serialiseItf, traceToItf } from '../../src/trace/itf/index.ts';
-import { violationName } from '../../src/harness/checker.ts';
 import { runSuite } from '../../src/harness/random.ts';
-import type { SuiteOutcome } from '../../src/harness/suite.ts';
 import { formatOp, parseOp } from '../../src/ops/text.ts';
 import { buildSuite } from '../../properties/suites.ts';
 import { testSeeds } from '../support/seeds.ts';
-
-function explain(outcome: SuiteOutcome): string {
-  switch (outcome.kind) {
-    case 'pass':
-      return 'pass';
-    case 'coverage-gap':
-      return `never produced: ${outcome.missing.join(', ')}`;
-    case 'violation':
-      return `${violationName(outcome.violation)} after ${outcome.ops.map(formatOp).join(' ; ')}`;
-  }
-}
+import { explain } from '../support/suites.ts';
 
 describe.each(GUEST_PROFILES.map((p) => [p] as const))('backends suite, %s frontends', (p) => {
   const suite = buildSuite('backends', withProfile(DEFAULT_CONFIG, p));

@@ -4,31 +4,21 @@
 // reach, on the correct impl and on every fault, and on free lists corrupted at random.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildSuite } from '../../properties/suites.ts';
 import * as implChecks from '../../properties/invariants/implChecks.ts';
 import * as modelChecks from '../../properties/invariants/modelChecks.ts';
 import { FAULTS, subjectOf } from '../../src/faults/index.ts';
 import { Checker } from '../../src/harness/checker.ts';
 import { ImplView } from '../../src/harness/implView.ts';
-import type { GrantSystem } from '../../src/impl/index.ts';
 import { FreeList } from '../../src/model/freeList.ts';
 import { IntMap } from '../../src/model/intMap.ts';
 import type { DomainState, GrantMapping } from '../../src/model/state.ts';
 import { initialState } from '../../src/model/index.ts';
 import { GNTMAP_host_map, MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../src/xen/abi.ts';
 import { testSeeds } from '../support/seeds.ts';
+import { conformanceSuite, suiteRuns, systemOf } from '../support/suites.ts';
 
-const suite = buildSuite('conformance');
-if (!suite) throw new Error('no conformance suite');
-const runArbitrary = suite.plan.chain((plan) =>
-  fc.array(fc.oneof(...plan.kinds.map((k) => plan.arbitrary(k))), { maxLength: 60, size: 'max' }),
-);
-
-function systemOf(checker: Checker): GrantSystem {
-  const subject = checker.subject;
-  if (!('system' in subject)) throw new Error('not the built-in impl');
-  return subject.system as GrantSystem;
-}
+const suite = conformanceSuite();
+const runArbitrary = suiteRuns(suite);
 
 /** Both sides' free-list verdicts, cheap and full, on every domain: equal. */
 function expectSameVerdicts(checker: Checker, where: string): number {

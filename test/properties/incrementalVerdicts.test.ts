@@ -5,7 +5,6 @@
 // corrupted at random through their setters after the checks held.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildSuite } from '../../properties/suites.ts';
 import * as implChecks from '../../properties/invariants/implChecks.ts';
 import { FAULTS, subjectOf } from '../../src/faults/index.ts';
 import { Checker } from '../../src/harness/checker.ts';
@@ -21,18 +20,10 @@ import {
   GTF_writing,
 } from '../../src/xen/abi.ts';
 import { testSeeds } from '../support/seeds.ts';
+import { conformanceSuite, suiteRuns, systemOf } from '../support/suites.ts';
 
-const suite = buildSuite('conformance');
-if (!suite) throw new Error('no conformance suite');
-const runArbitrary = suite.plan.chain((plan) =>
-  fc.array(fc.oneof(...plan.kinds.map((k) => plan.arbitrary(k))), { maxLength: 60, size: 'max' }),
-);
-
-function systemOf(checker: Checker): GrantSystem {
-  const subject = checker.subject;
-  if (!('system' in subject)) throw new Error('not the built-in impl');
-  return subject.system as GrantSystem;
-}
+const suite = conformanceSuite();
+const runArbitrary = suiteRuns(suite);
 
 /** The incremental verdicts (on a view with the kept `index`) against the full checks (on a
  * fresh view): equal. The number of checks that failed. */

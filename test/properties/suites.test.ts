@@ -3,23 +3,11 @@
 // enforced; the others run a shorter budget.
 import { describe, expect, it } from 'vitest';
 import { runSuite } from '../../src/harness/random.ts';
-import type { SuiteOutcome } from '../../src/harness/suite.ts';
-import { violationName } from '../../src/harness/checker.ts';
-import { formatOp, parseOp } from '../../src/ops/text.ts';
+import { parseOp } from '../../src/ops/text.ts';
 import { buildSuite, SUITE_NAMES } from '../../properties/suites.ts';
 import { makeConfig } from '../../src/config.ts';
 import { testSeeds } from '../support/seeds.ts';
-
-function explain(outcome: SuiteOutcome): string {
-  switch (outcome.kind) {
-    case 'pass':
-      return 'pass';
-    case 'coverage-gap':
-      return `never produced: ${outcome.missing.join(', ')}`;
-    case 'violation':
-      return `${violationName(outcome.violation)} after ${outcome.ops.map(formatOp).join(' ; ')}`;
-  }
-}
+import { explain } from '../support/suites.ts';
 
 describe.each(SUITE_NAMES)('suite %s', (name) => {
   const suite = buildSuite(name);
