@@ -352,7 +352,7 @@ class Search<S, A> {
 
   private stats(): ExploreStats {
     const elapsedMs = this.opts.clock() - this.start;
-    const m = this.opts.memory();
+    const m = this.opts.memory(true); // the sampled heap figures may be HEAP_EVERY samples old
     this.peakRss = Math.max(this.peakRss, m.rss);
     this.peakHeap = Math.max(this.peakHeap, m.heapUsed + m.arrayBuffers);
     const states = this.store.size;

@@ -64,7 +64,7 @@ export interface ExploreOptions<S, A> {
   /** Milliseconds; injectable so that tests of the time bound are deterministic. */
   readonly clock?: () => number;
   /** process.memoryUsage by default; injectable so that tests of the memory bound are too. */
-  readonly memory?: () => MemorySample;
+  readonly memory?: (fresh?: boolean) => MemorySample;
   /**
    * Check time, memory and progress every this many candidate transitions, fixed. By default
    * the stride adapts so that checkpoints come about every CHECK_INTERVAL_MS (src/explore/bfs.ts).
@@ -83,7 +83,7 @@ export interface ResolvedOptions<S, A> {
   readonly progressIntervalMs: number;
   readonly onTransition: TransitionCheck<S, A> | undefined;
   readonly clock: () => number;
-  readonly memory: () => MemorySample;
+  readonly memory: (fresh?: boolean) => MemorySample;
   /** 0: adaptive. */
   readonly checkEvery: number;
 }
@@ -118,12 +118,13 @@ export const HEAP_EVERY = 8;
  * V8's heap spaces: about 100 µs with a large heap, three times the RSS read alone
  * (process.memoryUsage.rss()), and at one sample every 5 ms that was 3 to 7% of a search. The
  * heap guard (75% of V8's limit) can wait 40 ms; the RSS bound is read fresh every time.
+ * `fresh` reads the heap too (the figures a finished search reports).
  */
-function processMemory(): () => MemorySample {
+function processMemory(): (fresh?: boolean) => MemorySample {
   let heap: MemorySample | undefined;
   let calls = 0;
-  return () => {
-    if (heap === undefined || calls++ % HEAP_EVERY === 0) {
+  return (fresh = false) => {
+    if (fresh || heap === undefined || calls++ % HEAP_EVERY === 0) {
       heap = process.memoryUsage();
       return heap;
     }
