@@ -19,7 +19,7 @@ const GUEST: readonly Fault[] = FAULTS.filter((f) => f.profile !== undefined);
  * step the shrunk counterexample fails at (1-based ops; 0: the initial state). */
 const CAUGHT: Readonly<Record<string, { check: string; ops: number }>> = {
   'xsa-396-end-access-in-use': { check: 'result mismatch', ops: 4 },
-  'xsa-396-deferred-no-page': { check: 'state mismatch', ops: 5 },
+  'xsa-396-deferred-no-page': { check: 'state mismatch', ops: 4 },
   'xsa-396-deferred-drops-page': { check: 'state mismatch', ops: 4 },
   'linux-reserved-ref-freed': { check: 'state mismatch', ops: 1 },
   'mini-os-semaphore-overcount': { check: 'state mismatch', ops: 0 },

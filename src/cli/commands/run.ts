@@ -234,7 +234,8 @@ async function replayKept(
 }
 
 /** The command that re-runs one suite of this run (when its trace could not be written): a
- * library pass (`conformance+linux`) as its suite under its profile, on the runs it ran. */
+ * library pass (`conformance+linux`) as its suite under its profile, on the runs it ran; the
+ * strict pass as `--profile strict` (a fault's run is strict already), its runs only if given. */
 function rerunCommand(
   suite: Suite,
   runs: number | undefined,
@@ -242,9 +243,13 @@ function rerunCommand(
   flags: RunFlags,
 ): string {
   const [name, profile] = suite.name.split('+');
+  const library = profile !== undefined;
   const kept: [string, string | undefined][] = [
-    ['--profile', profile ?? 'strict'],
-    ['--runs', runs === undefined ? String(suite.defaultRuns) : String(runs)],
+    ['--profile', library ? profile : flags.fault === undefined ? 'strict' : undefined],
+    [
+      '--runs',
+      runs === undefined ? (library ? String(suite.defaultRuns) : undefined) : String(runs),
+    ],
     ['--max-ops', flags.maxOps],
     ['--domains', flags.domains],
     ['--vcpus', flags.vcpus],
