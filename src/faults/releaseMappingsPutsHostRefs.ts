@@ -5,7 +5,7 @@
 // gnttab_release_host_mappings(d) (paging_mode_external: HVM), never for a PV domain.
 
 import type { ImplParts } from '../impl/index.ts';
-import { gnttabReleaseMappings } from '../impl/hypervisor/domainDeath.ts';
+import { gnttabReleaseMappings, relinquishWith } from '../impl/hypervisor/domainDeath.ts';
 import { GNTMAP_host_map } from '../xen/abi.ts';
 import type { Fault } from './fault.ts';
 import { putPageRelease, putPageTypeRelease } from './uncheckedPut.ts';
@@ -31,21 +31,14 @@ const releaseMappings: ImplParts['gnttabReleaseMappings'] = (xen, d) => {
 /** domain_relinquish_resources (domainDeath.ts) with a release build's puts: not a second bug,
  * but a page the extra put above freed (a zombie's, or one the mapper granted itself) would
  * otherwise stop the run on the impl's put_page assertion instead of reaching the checks. */
-const domainRelinquishResources: ImplParts['domainRelinquishResources'] = (xen, d) => {
-  const ptes = d.pageTable;
-  d.pageTable = new Map();
-  for (const pte of ptes.values()) {
-    if (pte.writable) putPageTypeRelease(xen, pte.mfn);
-    putPageRelease(xen, pte.mfn);
-  }
-  const frames = xen.frames;
-  for (let i = 0; i < frames.nrFrames; i++) {
-    const mfn = frames.firstMfn + i;
-    if (frames.ownerOf(mfn) !== d.id) continue;
+const domainRelinquishResources: ImplParts['domainRelinquishResources'] = relinquishWith({
+  putPageType: putPageTypeRelease,
+  putPage: putPageRelease,
+  releaseOwned(xen, d, mfn) {
     putPageRelease(xen, mfn); // PGC_allocated
-    if (frames.ownerOf(mfn) === d.id) putPageRelease(xen, mfn); // the owner's own
-  }
-};
+    if (xen.frames.ownerOf(mfn) === d.id) putPageRelease(xen, mfn); // the owner's own
+  },
+});
 
 export const releaseMappingsPutsHostRefs: Fault = {
   id: 'release-mappings-puts-host-refs',

@@ -7,25 +7,19 @@ import type { ImplParts } from '../impl/index.ts';
 import { freeDomheapPage } from '../impl/hypervisor/mm.ts';
 import { putPage, putPageType } from '../impl/hypervisor/mm.ts';
 import { mapWithout } from '../impl/hypervisor/domain.ts';
+import { relinquishWith } from '../impl/hypervisor/domainDeath.ts';
 import type { Fault } from './fault.ts';
 
-const domainRelinquishResources: ImplParts['domainRelinquishResources'] = (xen, d) => {
-  const ptes = d.pageTable;
-  d.pageTable = new Map();
-  for (const pte of ptes.values()) {
-    if (pte.writable) putPageType(xen, pte.mfn);
-    putPage(xen, pte.mfn);
-  }
-  const frames = xen.frames;
-  for (let i = 0; i < frames.nrFrames; i++) {
-    const mfn = frames.firstMfn + i;
-    if (frames.ownerOf(mfn) !== d.id) continue;
+const domainRelinquishResources: ImplParts['domainRelinquishResources'] = relinquishWith({
+  putPageType,
+  putPage,
+  releaseOwned(xen, d, mfn) {
     // BUG: the page is freed outright, whatever references grant mappings still hold on it.
     freeDomheapPage(xen, mfn);
     d.totPages -= 1;
     for (const [gfn, m] of d.p2m) if (m === mfn) d.p2m = mapWithout(d.p2m, gfn);
-  }
-};
+  },
+});
 
 export const teardownFreesMappedFrame: Fault = {
   id: 'teardown-frees-mapped-frame',

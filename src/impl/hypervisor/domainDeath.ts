@@ -98,19 +98,43 @@ export function gnttabReleaseMappings(xen: Hypervisor, d: XenDomain): void {
  * allocation reference and the owner's own (the model's second base reference). A page
  * nothing else holds is freed at once; one another domain maps stays the dying domain's. */
 export function domainRelinquishResources(xen: Hypervisor, d: XenDomain): void {
-  const ptes = d.pageTable;
-  d.pageTable = new Map();
-  for (const pte of ptes.values()) {
-    if (pte.writable) putPageType(xen, pte.mfn);
-    putPage(xen, pte.mfn);
-  }
-  const frames = xen.frames;
-  for (let i = 0; i < frames.nrFrames; i++) {
-    const mfn = frames.firstMfn + i;
-    if (frames.ownerOf(mfn) !== d.id) continue;
+  relinquishWith(DEBUG_PUTS)(xen, d);
+}
+
+/** How domain_relinquish_resources drops references: put_page_type, put_page, and for each
+ * page the dying domain owns, its allocation and owner references. The faults of docs/faults.md
+ * replace one of them (a release build's puts, a page freed outright). */
+export interface RelinquishPuts {
+  readonly putPageType: (xen: Hypervisor, mfn: Mfn) => void;
+  readonly putPage: (xen: Hypervisor, mfn: Mfn) => void;
+  readonly releaseOwned: (xen: Hypervisor, d: XenDomain, mfn: Mfn) => void;
+}
+
+const DEBUG_PUTS: RelinquishPuts = {
+  putPageType,
+  putPage,
+  releaseOwned(xen, d, mfn) {
     putPage(xen, mfn); // PGC_allocated
-    if (frames.ownerOf(mfn) === d.id) putPage(xen, mfn); // the owner's own
-  }
+    if (xen.frames.ownerOf(mfn) === d.id) putPage(xen, mfn); // the owner's own
+  },
+};
+
+/** domain_relinquish_resources with the given puts: the page tables' references go first, then
+ * every page the domain owns is released. */
+export function relinquishWith(puts: RelinquishPuts): (xen: Hypervisor, d: XenDomain) => void {
+  return (xen, d) => {
+    const ptes = d.pageTable;
+    d.pageTable = new Map();
+    for (const pte of ptes.values()) {
+      if (pte.writable) puts.putPageType(xen, pte.mfn);
+      puts.putPage(xen, pte.mfn);
+    }
+    const frames = xen.frames;
+    for (let i = 0; i < frames.nrFrames; i++) {
+      const mfn = frames.firstMfn + i;
+      if (frames.ownerOf(mfn) === d.id) puts.releaseOwned(xen, d, mfn);
+    }
+  };
 }
 
 /** put_page of a page's last reference: free_domheap_pages (scrubbed), the owner's tot_pages
