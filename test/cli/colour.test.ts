@@ -90,3 +90,26 @@ it('in-process, an Io that asks for colour gets the verdict and the failing step
   expect(lines.find((l) => stripAnsi(l).startsWith('FAILED (conformance)'))).toContain(ESC);
   expect(lines.find((l) => stripAnsi(l).startsWith('grantcheck run:'))).not.toContain(ESC);
 }, 60_000);
+
+it('in-process, interleave colours its PASS and VIOLATION verdicts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grantcheck-colour-'));
+  const run = async (extra: string[]) => {
+    let out = '';
+    const argv = ['interleave', '--mode', 'exhaustive', '--out', dir, ...extra];
+    const code = await main(argv, {
+      out: (t) => void (out += t),
+      err: () => {},
+      interactive: false,
+      colour: true,
+    });
+    return { code, line: out.split('\n').find((l) => stripAnsi(l).startsWith('exhaustive:')) };
+  };
+  const pass = await run([]);
+  expect(pass.code).toBe(0);
+  expect(pass.line).toContain(`${ESC}`);
+  expect(stripAnsi(pass.line ?? '')).toMatch(/: PASS$/);
+  const fail = await run(['--fault', 'end-access-non-atomic']);
+  expect(fail.code).toBe(1);
+  expect(stripAnsi(fail.line ?? '')).toMatch(/: VIOLATION$/);
+  expect(fail.line).toContain(ESC);
+}, 60_000);

@@ -97,6 +97,7 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
   const say = (line: string) => {
     if (!flags.json) io.out(`${line}\n`);
   };
+  const style = stylerOf(io);
   const actorsText = race.actors.map((a, i) => `a${i} ${actorName(a)}`).join(', ');
   say(
     `grantcheck interleave: ${race.actors.length} actors (${actorsText}), setup ${race.setup.length} ops${fault ? `, fault ${fault.id}` : ''}`,
@@ -126,7 +127,7 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
     const seconds = (performance.now() - started) / 1000;
     summary['random'] = { seed, runs: o.runs, result: o.kind, seconds };
     say(
-      `random: seed ${seed}${flags.seed === undefined ? ' (fresh)' : ''}, ${o.runs} runs${o.kind === 'pass' ? `, ${o.steps} steps` : ''}, ${seconds.toFixed(1)} s: ${o.kind === 'pass' ? 'PASS' : 'VIOLATION'}`,
+      `random: seed ${seed}${flags.seed === undefined ? ' (fresh)' : ''}, ${o.runs} runs${o.kind === 'pass' ? `, ${o.steps} steps` : ''}, ${seconds.toFixed(1)} s: ${o.kind === 'pass' ? style.pass('PASS') : style.fail('VIOLATION')}`,
     );
     if (o.kind === 'violation') {
       found = {
@@ -162,7 +163,7 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
       seconds,
     };
     say(
-      `exhaustive: programs of ${programs} ops, ${o.schedules} schedules (${reduced ? 'sleep-set reduction' : 'no reduction'}${bound !== undefined ? `, at most ${bound} preemptions` : ''}), ${seconds.toFixed(1)} s: ${o.failure ? 'VIOLATION' : 'PASS'}`,
+      `exhaustive: programs of ${programs} ops, ${o.schedules} schedules (${reduced ? 'sleep-set reduction' : 'no reduction'}${bound !== undefined ? `, at most ${bound} preemptions` : ''}), ${seconds.toFixed(1)} s: ${o.failure ? style.fail('VIOLATION') : style.pass('PASS')}`,
     );
     if (o.failure) {
       found = {
