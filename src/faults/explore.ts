@@ -46,6 +46,8 @@ export function exploreFault(fault: Fault, options: ExploreFaultOptions): Explor
     ...extras,
     opKinds: kinds,
     pteMaps: true,
+    // conformance compares every byte of the state with the impl's
+    quotients: false,
   });
   const conformance = new XenConformance(model, {
     invariants: options.invariants,

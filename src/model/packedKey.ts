@@ -11,7 +11,7 @@
 // processing made garbage collection a quarter of the search's time.
 
 import { domainKeyParts, globalKeyParts, maptrackKey } from './key.ts';
-import type { DomainState, Maptrack, ModelState } from './state.ts';
+import type { DomainState, GrantTable, Maptrack, ModelState } from './state.ts';
 
 /** Bits of the non-domain component (frame owners, contents, the caller's extra number). */
 const GLOBAL_BITS = 12;
@@ -69,6 +69,10 @@ export interface PackedKeyOptions {
    * equal for states that differ only by a renaming of handles) makes the packed key a key of
    * orbits; it must distinguish everything else. */
   readonly maptrackKey?: (mt: Maptrack) => string;
+  /** A grant table's shared entries' part of its domain's key, which may read its active
+   * entries; exact (`domainKeyParts.entries`) by default. Like `maptrackKey`, a quotient must
+   * distinguish everything else (src/xenExplore/staleEntries.ts). */
+  readonly entriesKey?: (entries: GrantTable['entries'], active: GrantTable['active']) => string;
 }
 
 /** Dense ids for strings, with an estimate of the bytes they hold; optionally the first object
@@ -181,6 +185,9 @@ export interface KeyedState {
  */
 export class StateKeyPacker {
   private readonly maptrackPiece: (mt: Maptrack) => string;
+  /** undefined: the exact entries key, which reads the entries alone. */
+  private readonly entriesPiece:
+    ((entries: GrantTable['entries'], active: GrantTable['active']) => string) | undefined;
   private readonly parts = {
     p2m: new Interner(),
     entries: new Interner(),
@@ -206,6 +213,7 @@ export class StateKeyPacker {
     options: PackedKeyOptions = {},
   ) {
     this.maptrackPiece = options.maptrackKey ?? maptrackKey;
+    this.entriesPiece = options.entriesKey;
     this.domainIds = Array.from(
       { length: domains },
       () => new TupleInterner(SCALARS + DOMAIN_SLOTS - 1),
@@ -332,7 +340,10 @@ export class StateKeyPacker {
     const rgt = r?.grantTable;
     const { parts } = this;
     out[at + P2M] = r?.p2m === d.p2m ? (rids?.[at + P2M] ?? -1) : -1;
-    out[at + ENTRIES] = rgt?.entries === gt.entries ? (rids?.[at + ENTRIES] ?? -1) : -1;
+    // A quotient entries key reads the active entries too: reused only when both are the same.
+    const sameEntries =
+      rgt?.entries === gt.entries && (this.entriesPiece === undefined || rgt.active === gt.active);
+    out[at + ENTRIES] = sameEntries ? (rids?.[at + ENTRIES] ?? -1) : -1;
     out[at + ACTIVE] = rgt?.active === gt.active ? (rids?.[at + ACTIVE] ?? -1) : -1;
     out[at + MAPTRACK] = r?.maptrack === d.maptrack ? (rids?.[at + MAPTRACK] ?? -1) : -1;
     out[at + HOST] = r?.hostMappings === d.hostMappings ? (rids?.[at + HOST] ?? -1) : -1;
@@ -344,7 +355,11 @@ export class StateKeyPacker {
         : -1;
     if (out[at + P2M] === -1) out[at + P2M] = parts.p2m.id(domainKeyParts.p2m(d.p2m));
     if (out[at + ENTRIES] === -1) {
-      out[at + ENTRIES] = parts.entries.id(domainKeyParts.entries(gt.entries));
+      out[at + ENTRIES] = parts.entries.id(
+        this.entriesPiece
+          ? this.entriesPiece(gt.entries, gt.active)
+          : domainKeyParts.entries(gt.entries),
+      );
     }
     if (out[at + ACTIVE] === -1) {
       out[at + ACTIVE] = parts.active.id(domainKeyParts.active(gt.active));

@@ -16,6 +16,7 @@ import { grantConfigFor, xenBoundsProblems, xenExtrasProblems, xenModelName } fr
 import { canonicalRenaming, maptrackOrbitKey, renameState } from './handles.ts';
 import type { XenState } from './state.ts';
 import { FlowIds } from './flowIds.ts';
+import { entriesStaleKey, maptrackQuotientKey } from './quotients.ts';
 import { collectedBit, isCollected, PendingNode, XenNode } from './state.ts';
 import { RESULT_COMPLETED, RESULT_GRANTED, RESULT_SAME, StepMemo } from './stepMemo.ts';
 
@@ -32,10 +33,18 @@ export interface XenModelOptions extends XenExtras {
   /** The step memo (./stepMemo.ts); on by default. Off: every transition runs the model's step
    * (the tests compare the two searches). */
   readonly stepMemo?: boolean;
+  /** Under symmetry, also key stale entry bytes as zero and an unused maptrack frame as none
+   * (./quotients.ts; docs/explore.md, "Parts no op reads back"). Off by default; the CLI turns
+   * it on for a search without conformance. Never with conformance (XenConformance refuses such
+   * a model), which compares those bytes with the impl's. */
+  readonly quotients?: boolean;
 }
 
 export interface XenExploreModel extends ExplorableModel<XenState, Op> {
   readonly bounds: XenBounds;
+  /** Keys under symmetry leave out stale entry bytes and an unused maptrack frame
+   * (XenModelOptions.quotients). */
+  readonly quotients: boolean;
   readonly config: GrantConfig;
   key(s: XenState): number;
   canonicalKey(s: XenState): number;
@@ -62,7 +71,13 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   // keys maptracks up to handle renaming for the quotient. The collected-transfer ghost rides
   // along as the packer's extra number (always 0 under the full alphabet).
   const exact = new StateKeyPacker(config.domains);
-  const orbits = new StateKeyPacker(config.domains, { maptrackKey: maptrackOrbitKey });
+  const quotients = options.quotients ?? false;
+  const orbits = new StateKeyPacker(
+    config.domains,
+    quotients
+      ? { maptrackKey: maptrackQuotientKey, entriesKey: entriesStaleKey }
+      : { maptrackKey: maptrackOrbitKey },
+  );
   const scratch = new Array<number>(exact.vectorLength).fill(0);
   const flows = new FlowIds();
   /** What this model keeps on XenNodes belongs to this object (XenNode's owner). */
@@ -232,6 +247,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   return {
     name: xenModelName(bounds, options),
     bounds,
+    quotients,
     config,
     initial: () => s0,
     actions: kinds

@@ -507,18 +507,20 @@ async function exploreXenAgainst(
         `(it has ${subject.opKinds.join(', ')})`,
     );
   }
+  // A fault or a subject is only visible in conformance: either implies --conformance.
+  const conformant = flags.conformance || fault !== undefined || flags.subject !== undefined;
   const model = xenModel(xb, {
     invariants: INVARIANTS,
+    // conformance compares every byte of the state with the impl's (src/xenExplore/quotients.ts)
+    quotients: !conformant,
     ...request.extras,
     opKinds: kinds ? subject.opKinds.filter((k) => kinds.includes(k)) : subject.opKinds,
     // PTE maps unless the subject cannot unmap_and_replace (a --kinds cut keeps them)
     pteMaps: subject.opKinds.includes('unmap_and_replace'),
   });
-  // A fault or a subject is only visible in conformance: either implies --conformance.
-  const conformance =
-    flags.conformance || fault || flags.subject !== undefined
-      ? new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES, subject })
-      : undefined;
+  const conformance = conformant
+    ? new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES, subject })
+    : undefined;
   const refinement = flags.refinement ? new RefinementCheck(model) : undefined;
   const onTransition: ExploreOptions<XenState, Op>['onTransition'] =
     conformance && refinement
@@ -536,7 +538,11 @@ async function exploreXenAgainst(
   stop();
   const cut = kinds ? ` ${kinds.join(',')}` : '';
   const name = `${model.name}${cut}${fault ? ` against fault ${fault.id}` : ''}`;
-  const lines: string[] = ['symmetry     maptrack handle renaming (always on)'];
+  const lines: string[] = [
+    conformant
+      ? 'symmetry     maptrack handle renaming (always on)'
+      : 'symmetry     maptrack handle renaming, stale entry bytes, unused maptrack frame (always on)',
+  ];
   if (request.preset)
     lines.unshift(`preset       ${request.preset}: ${XEN_PRESETS[request.preset].summary}`);
   const extra: Record<string, unknown> = {

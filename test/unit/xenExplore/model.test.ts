@@ -51,6 +51,20 @@ describe('Xen-level model: exact counts (maptrack handle symmetry)', () => {
     });
   }
 
+  // The same searches with the quotients of src/xenExplore/quotients.ts (stale entry bytes, an
+  // unused maptrack frame): what `grantcheck explore` counts without conformance.
+  const quotiented: [XenBounds, number, number, number][] = [
+    [b(2, 1, 1, 1, 'protocol'), 2758, 75280, 16],
+  ];
+  for (const [bounds, states, transitions, depth] of quotiented) {
+    it(`${xenModel(bounds).name} with the quotients: ${states} states`, () => {
+      const m = xenModel(bounds, { invariants: INVARIANTS, quotients: true });
+      const o = explore(m, { symmetry: true });
+      expect(o.kind).toBe('ok');
+      expect(o.stats).toMatchObject({ states, transitions, maxDepth: depth });
+    });
+  }
+
   it('without the quotient the same config is cut by a bound, as an outcome', () => {
     const o = explore(xenModel(b(2, 1, 1, 1, 'protocol')), { maxStates: 20_000 });
     expect(o).toMatchObject({ kind: 'limit', bound: 'states' });
@@ -61,14 +75,18 @@ describe('Xen-level model: the full alphabet at the three configurations of issu
   // Every orbit within the depth (a set that does not depend on the search order), pinned. The
   // whole spaces are too large for a unit test: docs/explore.md has the measured counts and
   // times. Each search expands states decoded from their packed keys (fromKey).
-  const cases: [XenBounds, number, number][] = [
-    [b(2, 1, 1, 1, 'full'), 5, 74_182],
-    [b(2, 2, 1, 1, 'full'), 4, 160_896],
-    [b(3, 1, 1, 1, 'full'), 3, 21_966],
+  // With the quotients (src/xenExplore/quotients.ts: what `grantcheck explore` searches without
+  // conformance), and without (what a conformance search stores).
+  const cases: [XenBounds, number, number, boolean][] = [
+    [b(2, 1, 1, 1, 'full'), 5, 47_545, true],
+    [b(2, 2, 1, 1, 'full'), 4, 125_008, true],
+    [b(3, 1, 1, 1, 'full'), 3, 17_186, true],
+    [b(3, 1, 1, 1, 'full'), 3, 21_966, false],
   ];
-  for (const [bounds, depth, states] of cases) {
-    it(`${xenModel(bounds).name} to depth ${depth}: ${states} states`, () => {
-      const m = xenModel(bounds, { invariants: INVARIANTS });
+  for (const [bounds, depth, states, quotients] of cases) {
+    const how = quotients ? 'with the quotients' : 'keyed exactly';
+    it(`${xenModel(bounds).name} to depth ${depth}, ${how}: ${states} states`, () => {
+      const m = xenModel(bounds, { invariants: INVARIANTS, quotients });
       const o = explore(m, { symmetry: true, maxDepth: depth });
       expect(o).toMatchObject({ kind: 'limit', bound: 'depth', depth });
       expect(o.stats).toMatchObject({ states, maxDepth: depth });
@@ -81,6 +99,17 @@ describe('Xen-level model: the full alphabet at the three configurations of issu
     const found = explore({ ...m, fromKey: undefined }, { symmetry: true, maxDepth: 4 });
     expect(decoded.stats).toMatchObject({ states: 15_324, transitions: 243_889 });
     expect(found.stats).toMatchObject({ states: 15_324, transitions: 243_889 });
+  });
+
+  it('so it does with the quotients (a decoded state is some member of its class)', () => {
+    const m = xenModel(b(2, 1, 1, 1, 'full'), { invariants: INVARIANTS, quotients: true });
+    const decoded = explore(m, { symmetry: true, maxDepth: 4 });
+    const found = explore({ ...m, fromKey: undefined }, { symmetry: true, maxDepth: 4 });
+    expect(found.stats).toMatchObject({
+      states: decoded.stats.states,
+      transitions: decoded.stats.transitions,
+    });
+    expect(decoded.stats.states).toBeLessThan(15_324);
   });
 });
 
