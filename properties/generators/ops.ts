@@ -841,9 +841,40 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
 export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
   const focus = space.focus;
   const read = FOCUS_READ[kind];
-  if (read === null && focus !== undefined) return buildOpArbitrary(space, kind);
+  if (read === null && focus !== undefined) return buildOpArbitrary(space, kind).map(plainOp);
   const deps = focus === undefined || read === null ? ['-'] : read.map((f) => String(focus[f]));
-  return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
+  return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind).map(plainOp));
+}
+
+/** `value` with every object in it an ordinary one. fc.record gives half its objects a null
+ * prototype (its default), and V8 keeps those as dictionaries: each read of an op's field was a
+ * hash lookup, in the model, the impl and every check (issue 13: about 30% of the impl's raw
+ * apply). The same fields in the same order; a map draws nothing, so the ops drawn for a seed
+ * are the same values. */
+export function plainOp<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const items = value as unknown[];
+    let out: unknown[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const copy = plainOp(item);
+      if (copy !== item) (out ??= items.slice())[i] = copy;
+    }
+    return (out ?? value) as T;
+  }
+  const record = value as Record<string, unknown>;
+  const proto: unknown = Object.getPrototypeOf(record);
+  if (proto !== null && proto !== Object.prototype) return value;
+  let changed = proto === null;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(record)) {
+    const field = record[key];
+    const copy = plainOp(field);
+    if (copy !== field) changed = true;
+    out[key] = copy;
+  }
+  return (changed ? out : value) as T;
 }
 
 function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {

@@ -196,19 +196,72 @@ export function pinnedRefsValid(view: ImplView, d: XenDomain): CheckMessage {
   return null;
 }
 
+/** live-maptrack-entries: once it held on a mapper's table, only the handles the table's log
+ * names since are tested again, while every table keeps its size (the token); a new maptrack
+ * frame, a restore, a failure or a grown table: in full. The message is the full check's. */
 export function liveMaptrackEntries(view: ImplView): CheckMessage {
-  for (const d of view.domains) {
-    const t = d.maptrack;
-    for (const h of view.live(d.id)) {
-      if ((t.flags(h) & (GNTMAP_host_map | GNTMAP_device_map)) === 0) {
-        return `d${d.id} handle ${h} in use without host_map or device_map`;
-      }
-      const granter = view.domain(t.domid(h));
-      if (!granter) return `d${d.id} handle ${h} names unknown domain ${t.domid(h)}`;
-      if (t.ref(h) >= granter.grantTable.nrGrantEntries) {
-        return `d${d.id} handle ${h} names ref ${t.ref(h)} beyond d${granter.id}'s table`;
+  const token = tableSizes(view);
+  let held = true;
+  const domains = view.domains;
+  for (let i = 0; i < domains.length && held; i++) {
+    const t = domains[i]?.maptrack;
+    if (t === undefined) continue;
+    const logs = [t.touched];
+    const touched = view.touchedSince(liveMaptrackEntries, i, logs, token);
+    if (touched === undefined) held = liveEntriesProblemOf(view, i) === null;
+    else {
+      for (let j = 0; j < touched.length && held; j++) {
+        const h = touched[j] ?? 0;
+        if (h < t.limit && t.flags(h) !== 0 && liveEntryProblem(view, i, h) !== null) held = false;
       }
     }
+    view.checked(liveMaptrackEntries, i, logs, token, held);
+  }
+  return held ? null : liveMaptrackEntriesProblem(view);
+}
+
+/** The grant tables' sizes as one number (they never shrink but by a restore, which resets the
+ * maptrack logs only where the content moved); a fresh object when they do not fit in one. */
+function tableSizes(view: ImplView): unknown {
+  const domains = view.domains;
+  if (domains.length > 4) return {};
+  let token = domains.length;
+  for (const d of domains) {
+    const frames = d.grantTable.nrGrantFrames;
+    if (frames >= 4096) return {};
+    token = token * 4096 + frames;
+  }
+  return token;
+}
+
+/** live-maptrack-entries' full check, with its message. */
+export function liveMaptrackEntriesProblem(view: ImplView): CheckMessage {
+  for (const d of view.domains) {
+    const message = liveEntriesProblemOf(view, d.id);
+    if (message !== null) return message;
+  }
+  return null;
+}
+
+function liveEntriesProblemOf(view: ImplView, id: number): CheckMessage {
+  for (const h of view.live(id)) {
+    const message = liveEntryProblem(view, id, h);
+    if (message !== null) return message;
+  }
+  return null;
+}
+
+/** Mapper `id`'s live handle `h`: a kind of mapping, naming a ref of a known domain's table. */
+function liveEntryProblem(view: ImplView, id: number, h: number): CheckMessage {
+  const t = view.domain(id)?.maptrack;
+  if (t === undefined) return null;
+  if ((t.flags(h) & (GNTMAP_host_map | GNTMAP_device_map)) === 0) {
+    return `d${id} handle ${h} in use without host_map or device_map`;
+  }
+  const granter = view.domain(t.domid(h));
+  if (!granter) return `d${id} handle ${h} names unknown domain ${t.domid(h)}`;
+  if (t.ref(h) >= granter.grantTable.nrGrantEntries) {
+    return `d${id} handle ${h} names ref ${t.ref(h)} beyond d${granter.id}'s table`;
   }
   return null;
 }
@@ -419,16 +472,49 @@ export function pageReferences(view: ImplView): CheckMessage {
   return null;
 }
 
+/** transfer-flag-order on domain `d`: once it held there, only the entries written since are
+ * tested again (the shared table's log; a new raw-written set, a reset log or a failure: in
+ * full). The message is the full check's. */
 export function transferFlagOrder(view: ImplView, d: XenDomain): CheckMessage {
+  const shared = d.grantTable.shared;
+  const logs = [shared.touched];
+  const raw = view.rawWritten(d.id);
+  const touched = view.touchedSince(transferFlagOrder, d.id, logs, raw);
+  let held = touched !== undefined;
+  if (touched !== undefined) {
+    const words = shared.words;
+    for (let i = 0; i < touched.length && held; i++) {
+      const ref = touched[i] ?? 0;
+      if (2 * ref < words.length && transferRefProblem(d, words, raw, ref) !== null) held = false;
+    }
+  }
+  const message = held ? null : transferFlagOrderProblem(view, d);
+  view.checked(transferFlagOrder, d.id, logs, raw, message === null);
+  return message;
+}
+
+/** transfer-flag-order's full check of domain `d`, with its message. */
+export function transferFlagOrderProblem(view: ImplView, d: XenDomain): CheckMessage {
   const raw = view.rawWritten(d.id);
   const words = d.grantTable.shared.words;
   for (const ref of view.flagged(d.id)) {
-    const flags = (words[2 * ref] ?? 0) & 0xffff;
-    if ((flags & GTF_transfer_completed) === 0) continue;
-    if (raw.has(ref) || (flags & GTF_type_mask) !== GTF_accept_transfer) continue;
-    if (!(flags & GTF_transfer_committed))
-      return `d${d.id} ref ${ref}: completed but not committed`;
+    const message = transferRefProblem(d, words, raw, ref);
+    if (message !== null) return message;
   }
+  return null;
+}
+
+/** An accept-transfer entry the library did not write raw shows completed only once committed. */
+function transferRefProblem(
+  d: XenDomain,
+  words: Uint32Array,
+  raw: ReadonlySet<number>,
+  ref: number,
+): CheckMessage {
+  const flags = (words[2 * ref] ?? 0) & 0xffff;
+  if ((flags & GTF_transfer_completed) === 0) return null;
+  if (raw.has(ref) || (flags & GTF_type_mask) !== GTF_accept_transfer) return null;
+  if (!(flags & GTF_transfer_committed)) return `d${d.id} ref ${ref}: completed but not committed`;
   return null;
 }
 

@@ -146,9 +146,11 @@ export class PinLedger {
   /** The keys an update changed (or whose pins an active table's log names), with repeats, or
    * undefined when every key must be read again (a rebuild, an active table's log reset). */
   dirty: number[] | undefined;
-  /** Per mapper and handle: 1 + the key its entry was counted under (0: none), and its pin. */
-  private keys: Float64Array[] = [];
-  private pins: Uint32Array[] = [];
+  /** Per mapper and handle: 1 + the key its entry was counted under (0: none), and its pin.
+   * Plain arrays: a ledger is made per checker (per run), and a typed array of the maptrack's
+   * size each time was most of a rebuild's cost (an ArrayBuffer is allocated off the heap). */
+  private keys: number[][] = [];
+  private pins: number[][] = [];
   private maptrackMarks: (TouchMark | undefined)[] = [];
   private activeMarks: (TouchMark | undefined)[] = [];
   /** The tables' versions at their marks. */
@@ -179,14 +181,8 @@ export class PinLedger {
       this.destroyed = domains.map((d) => d.destroyed);
       for (const d of domains) {
         const limit = d.maptrack.limit;
-        const keys = this.keys[d.id];
-        if (keys?.length === limit) {
-          keys.fill(0);
-          this.pins[d.id]?.fill(0);
-        } else {
-          this.keys[d.id] = new Float64Array(limit);
-          this.pins[d.id] = new Uint32Array(limit);
-        }
+        this.keys[d.id] = zeros(this.keys[d.id], limit);
+        this.pins[d.id] = zeros(this.pins[d.id], limit);
         const live = view.live(d.id);
         for (let j = 0; j < live.length; j++) this.recount(domains, d, live[j] ?? 0, undefined);
       }
@@ -273,6 +269,12 @@ export class PinLedger {
     if (n === 1) sum.mappers++;
     dirty?.push(key);
   }
+}
+
+/** `array` (or a new one) holding `length` zeros. */
+function zeros(array: number[] | undefined, length: number): number[] {
+  if (array === undefined || array.length !== length) return new Array<number>(length).fill(0);
+  return array.fill(0);
 }
 
 function tracked(list: TrackedIndices[], id: DomId): TrackedIndices {
@@ -430,7 +432,8 @@ export class ImplView {
       const touched = logs[i]?.since(w.marks[i]);
       if (touched === undefined) return undefined;
       if (touched.length === 0) continue;
-      if (out === undefined) out = touched.slice();
+      // since() hands out a fresh array: the first is extended, not copied
+      if (out === undefined) out = touched as number[];
       else for (let j = 0; j < touched.length; j++) out.push(touched[j] ?? 0);
     }
     return out ?? NOTHING;

@@ -45,8 +45,9 @@ export class TouchLog {
     return { epoch: this.epoch, length: this.entries.length };
   }
 
-  /** The indices touched since `mark` (with repeats), or undefined when the reader must rescan:
-   * no mark, a mark of another log, or one from before a reset. */
+  /** The indices touched since `mark` (with repeats), in a fresh array the reader may keep or
+   * extend, or undefined when the reader must rescan: no mark, a mark of another log, or one
+   * from before a reset. */
   since(mark: TouchMark | undefined): readonly number[] | undefined {
     if (mark === undefined || mark.epoch !== this.epoch) return undefined;
     return (this.entries ?? []).slice(mark.length);

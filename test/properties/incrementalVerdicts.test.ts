@@ -1,6 +1,6 @@
 // The impl-side invariants that, once they held, re-check only what a step wrote (the tables'
-// touch logs: pin-accounting and single-grantee from ImplView.pinLedger, status-bits-mirror-pins
-// per domain from ImplView.touchedSince) must give the full check's verdict and message: on the
+// touch logs: pin-accounting and single-grantee from ImplView.pinLedger; status-bits-mirror-pins,
+// transfer-flag-order and live-maptrack-entries per domain from ImplView.touchedSince) must give the full check's verdict and message: on the
 // states random op streams reach, on the correct impl and on every fault, and on tables
 // corrupted at random through their setters after the checks held.
 import fc from 'fast-check';
@@ -15,8 +15,11 @@ import {
   GNTMAP_device_map,
   GNTMAP_host_map,
   GNTMAP_readonly,
+  GTF_accept_transfer,
   GTF_permit_access,
   GTF_reading,
+  GTF_transfer_committed,
+  GTF_transfer_completed,
   GTF_writing,
 } from '../../src/xen/abi.ts';
 import { testSeeds } from '../support/seeds.ts';
@@ -41,7 +44,13 @@ function expectSameVerdicts(system: GrantSystem, index: ScanIndex, where: string
     const bits = implChecks.statusBitsMirrorPinsProblem(full, d);
     expect(implChecks.statusBitsMirrorPins(kept, d), `${where} status bits d${d.id}`).toBe(bits);
     if (bits !== null) failing++;
+    const order = implChecks.transferFlagOrderProblem(full, d);
+    expect(implChecks.transferFlagOrder(kept, d), `${where} transfer order d${d.id}`).toBe(order);
+    if (order !== null) failing++;
   }
+  const live = implChecks.liveMaptrackEntriesProblem(full);
+  expect(implChecks.liveMaptrackEntries(kept), `${where} live maptrack entries`).toBe(live);
+  if (live !== null) failing++;
   return failing;
 }
 
@@ -68,6 +77,25 @@ const SETUP: readonly Op[] = [
 ];
 
 describe('incremental impl invariants: the verdict is the full check', () => {
+  it('live-maptrack-entries again in full when a granter table is smaller than when it held', () => {
+    // Tables only grow forward; a restore of the shared table alone (not the maptrack) is the
+    // one way to shrink one under a handle that held.
+    const system = new GrantSystem(suite.config);
+    for (const op of SETUP) system.apply(op);
+    const granter = system.xen.domains[1];
+    const mapper = system.xen.domains[2];
+    if (granter === undefined || mapper === undefined) throw new Error('no domains');
+    const small = granter.grantTable.shared.save();
+    system.apply({ kind: 'setup_table', caller: 1, dom: 1, nrFrames: 2 });
+    mapper.maptrack.setRef(0, 600); // a live handle, naming a ref of the second frame
+    const index = new ScanIndex();
+    expectSameVerdicts(system, index, 'grown'); // pin-accounting fails: ref 8 lost a mapping
+    expect(implChecks.liveMaptrackEntriesProblem(new ImplView(system))).toBeNull();
+    granter.grantTable.shared.load(small);
+    expect(implChecks.liveMaptrackEntriesProblem(new ImplView(system))).not.toBeNull();
+    expectSameVerdicts(system, index, 'shrunk');
+  });
+
   for (const seed of testSeeds('incremental verdicts')) {
     it(`on the states op streams reach, impl and every fault (seed ${seed})`, () => {
       fc.assert(
@@ -121,7 +149,8 @@ describe('incremental impl invariants: the verdict is the full check', () => {
           what: fc.constant('map-ref' as const),
           mapper: fc.constantFrom(0, 2),
           handle: fc.integer({ min: 0, max: 4 }),
-          value: ref,
+          // a ref beyond the one-frame table, and within it once the table grew
+          value: fc.oneof(ref, fc.constant(600)),
         }),
         fc.record({
           what: fc.constant('pin' as const),
@@ -145,6 +174,8 @@ describe('incremental impl invariants: the verdict is the full check', () => {
             GTF_permit_access | GTF_reading,
             GTF_permit_access | GTF_reading | GTF_writing,
             GTF_permit_access | GTF_writing,
+            GTF_accept_transfer | GTF_transfer_completed,
+            GTF_accept_transfer | GTF_transfer_completed | GTF_transfer_committed,
           ),
         }),
         // a real op between corruptions: the logs carry both
@@ -164,6 +195,8 @@ describe('incremental impl invariants: the verdict is the full check', () => {
               ],
             },
             { kind: 'grant_access', dom: 1, ref: 11, grantee: 2, gfn: 3, readonly: false },
+            // the granter's table grows: a handle naming ref 600 becomes valid
+            { kind: 'setup_table', caller: 1, dom: 1, nrFrames: 2 },
           ),
         }),
       );

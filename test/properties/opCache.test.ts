@@ -4,9 +4,9 @@
 // would hand a run a generator built for another focus, and show here.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OpSpace, focusArbitrary, opArbitrary } from '../../properties/generators/ops.ts';
+import { OpSpace, focusArbitrary, opArbitrary, plainOp } from '../../properties/generators/ops.ts';
 import { DEFAULT_CONFIG } from '../../src/configDefaults.ts';
-import { OP_KINDS } from '../../src/ops/op.ts';
+import { ALL_OP_KINDS, OP_KINDS } from '../../src/ops/op.ts';
 import { testSeeds } from '../support/seeds.ts';
 
 describe('cached op generators', () => {
@@ -24,6 +24,48 @@ describe('cached op generators', () => {
             const built = fc.sample(opArbitrary(new OpSpace(fresh, focus, pte), kind), draw);
             expect(cached, `${kind} pte=${pte} ${JSON.stringify(focus)}`).toEqual(built);
           }
+        }
+      }
+    });
+  }
+});
+
+/** Every object in `value` has Object.prototype (arrays aside). */
+function allOrdinary(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(allOrdinary);
+  return (
+    Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(allOrdinary)
+  );
+}
+
+// fc.record gives half its objects a null prototype, which V8 keeps as dictionaries (slow field
+// reads everywhere an op is read): opArbitrary hands out ordinary objects with the same fields.
+describe('ops drawn are ordinary objects', () => {
+  it('plainOp keeps fields, their order and values, and shares what is already ordinary', () => {
+    const nullProto = Object.assign(Object.create(null) as object, {
+      kind: 'map_grant_ref',
+      caller: 1,
+      batch: [Object.assign(Object.create(null) as object, { dom: 0, ref: 8, flags: 3 })],
+    });
+    const copy = plainOp(nullProto);
+    expect(allOrdinary(nullProto)).toBe(false);
+    expect(allOrdinary(copy)).toBe(true);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(nullProto));
+    const ordinary = { kind: 'read_page', dom: 0, gfn: 3, batch: [{ a: 1 }] };
+    expect(plainOp(ordinary)).toBe(ordinary);
+  });
+  for (const seed of testSeeds('plain ops')) {
+    it(`for every kind, with and without a focus (seed ${seed})`, () => {
+      const config = { ...DEFAULT_CONFIG };
+      const focus = fc.sample(focusArbitrary(config), { seed, numRuns: 1 })[0];
+      for (const f of [undefined, focus]) {
+        for (const kind of ALL_OP_KINDS) {
+          const ops = fc.sample(opArbitrary(new OpSpace(config, f, true), kind), {
+            seed,
+            numRuns: 40,
+          });
+          for (const op of ops) expect(allOrdinary(op), `${kind} ${JSON.stringify(op)}`).toBe(true);
         }
       }
     });
