@@ -397,11 +397,21 @@ export const xenEntryWrites: StepProperty = {
     ) {
       // Only the pins of refs this batch touches can change: compare every active entry of the
       // domains whose active table changed.
+      // A ref whose active entry is the same object before and after kept its pins, and
+      // xenStatusWrite asks only about pins that changed: only the others are read, in the
+      // order of the union of both key sets (the before keys, then the new ones).
       for (const d of t.before.domains) {
         const after = t.after.domains[d.id];
         if (!after || after.grantTable.active === d.grantTable.active) continue;
-        const refs = new Set([...d.grantTable.active.keys(), ...after.grantTable.active.keys()]);
-        for (const ref of refs) {
+        const was = d.grantTable.active;
+        const now = after.grantTable.active;
+        for (const [ref, act] of was) {
+          if (now.get(ref) === act) continue;
+          const message = xenStatusWrite(t, d.id, ref);
+          if (message !== null) return message;
+        }
+        for (const ref of now.keys()) {
+          if (was.has(ref)) continue;
           const message = xenStatusWrite(t, d.id, ref);
           if (message !== null) return message;
         }

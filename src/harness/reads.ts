@@ -107,8 +107,15 @@ export class ChangedReads {
   /** Nothing changed (most steps: a refused op, a read). */
   static readonly NONE = new ChangedReads(READ_NAMES.map(() => 0));
 
+  /** Bit p: part p changed in some domain (READ_NAMES has fewer than 32 parts). */
+  readonly partsMask: number;
+
   /** Bit d of masks[p]: part p of domain d changed (a config has at most 16 domains). */
-  private constructor(private readonly masks: readonly number[]) {}
+  private constructor(private readonly masks: readonly number[]) {
+    let parts = 0;
+    for (let p = 0; p < masks.length; p++) if ((masks[p] ?? 0) !== 0) parts |= 1 << p;
+    this.partsMask = parts;
+  }
 
   static between(previous: Reads | undefined, now: Reads): ChangedReads {
     if (!previous || previous.domains !== now.domains) return ChangedReads.ALL;

@@ -99,7 +99,11 @@ function patched<V>(
   touched: readonly number[],
   read: (key: number) => V | undefined,
 ): Map<number, V> {
-  const keys = [...new Set(touched)].sort((x, y) => x - y);
+  // Most steps touch one key, or one key twice: no set or sort for those.
+  const keys =
+    touched.length === 1 || (touched.length === 2 && touched[0] === touched[1])
+      ? touched.slice(0, 1)
+      : [...new Set(touched)].sort((x, y) => x - y);
   const next = new Map<number, V>();
   let k = 0;
   for (const [key, value] of prev) {

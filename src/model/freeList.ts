@@ -58,6 +58,21 @@ export class FreeList implements Iterable<Handle> {
     return new FreeList([...this.runs, handle, handle], this.length + 1);
   }
 
+  /** The list with its head moved to the tail: `shift().push(head)` in one copy (a failed map
+   * takes the head handle and puts it back). */
+  rotate(): FreeList {
+    const runs = this.runs;
+    const first = runs[0];
+    const last = runs[1];
+    if (first === undefined || last === undefined) return this;
+    const out: number[] = first === last ? [] : [first + 1, last];
+    for (let i = 2; i < runs.length; i++) out.push(runs[i] ?? 0);
+    const n = out.length;
+    if (n > 0 && out[n - 1] === first - 1) out[n - 1] = first;
+    else out.push(first, first);
+    return new FreeList(out, this.length);
+  }
+
   /** This list followed by `tail`. */
   concat(tail: FreeList): FreeList {
     if (tail.length === 0) return this;

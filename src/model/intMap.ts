@@ -113,6 +113,24 @@ export class IntMap<V> implements ReadonlyMap<number, V> {
     return new IntMap(path, this.#shift, this.#size - 1);
   }
 
+  /** Call `visit(key)` for every key whose value differs (by identity, absent counting as
+   * undefined) between this map and `other`, until it returns false; false if it did. Subtrees
+   * the two maps share are skipped, so after `with`/`without` the cost follows the keys
+   * changed, not the map's size. */
+  everyChange(other: IntMap<V>, visit: (key: number) => boolean): boolean {
+    if (this === other) return true;
+    const a = this.#root;
+    const b = other.#root;
+    if (a === undefined || b === undefined || this.#shift !== other.#shift) {
+      // Different trie heights (or an empty side): compare every key of both.
+      for (const key of this.keys())
+        if (this.get(key) !== other.get(key) && !visit(key)) return false;
+      for (const key of other.keys()) if (!this.has(key) && !visit(key)) return false;
+      return true;
+    }
+    return changedIn(a, b, this.#shift, 0, visit);
+  }
+
   #flattened(): { keys: number[]; values: V[] } {
     if (this.#flat === undefined) {
       const keys: number[] = [];
@@ -160,6 +178,36 @@ export class IntMap<V> implements ReadonlyMap<number, V> {
   get [Symbol.toStringTag](): string {
     return 'IntMap';
   }
+}
+
+/** everyChange on two nodes at the same shift whose keys start at `base`. */
+function changedIn(
+  a: Node | undefined,
+  b: Node | undefined,
+  shift: number,
+  base: number,
+  visit: (key: number) => boolean,
+): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < WIDTH; i++) {
+    const x = a?.[i];
+    const y = b?.[i];
+    if (x === y) continue;
+    if (shift === 0) {
+      if (!visit(base + i)) return false;
+    } else if (
+      !changedIn(
+        x as Node | undefined,
+        y as Node | undefined,
+        shift - BITS,
+        base + i * (1 << shift),
+        visit,
+      )
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** An IntMap's entries in key order. Why not a generator: a generator's `next` is not inlined

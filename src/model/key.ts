@@ -174,14 +174,25 @@ const samePte = (x: HostMapping, y: HostMapping): boolean =>
   x === y || (x.mfn === y.mfn && x.writable === y.writable);
 const samePage = (x: PageContents, y: PageContents): boolean => x === y || x.key === y.key;
 
-function sameMaptrack(a: Maptrack, b: Maptrack): boolean {
+/** With `ka` and `kb`, maptracks known to be equal, only the mappings whose handles changed
+ * on either side since are compared (IntMap.everyChange): every other handle maps to what it
+ * did in the known pair, where the two sides agreed. */
+function sameMaptrack(a: Maptrack, b: Maptrack, ka?: Maptrack, kb?: Maptrack): boolean {
   if (a === b) return true;
   if (a.limit !== b.limit || a.maxFrames !== b.maxFrames) return false;
   if (!a.freeList.equals(b.freeList)) return false;
   const ao = a.otherFreeLists ?? [];
   const bo = b.otherFreeLists ?? [];
   if (ao.length !== bo.length || ao.some((list, i) => !list.equals(bo[i] ?? list))) return false;
-  return sameMap(a.mappings, b.mappings, sameMapping);
+  if (ka === undefined || kb === undefined) return sameMap(a.mappings, b.mappings, sameMapping);
+  const am = a.mappings;
+  const bm = b.mappings;
+  const agree = (h: number): boolean => {
+    const x = am.get(h);
+    const y = bm.get(h);
+    return x === undefined || y === undefined ? x === y : sameMapping(x, y);
+  };
+  return ka.mappings.everyChange(am, agree) && kb.mappings.everyChange(bm, agree);
 }
 
 /** Two states already known to be equal: a part that both sides still share with them is equal
@@ -217,7 +228,7 @@ function sameDomain(a: DomainState, b: DomainState, ka?: DomainState, kb?: Domai
     (knownEqual(ga.active, gb.active, kga?.active, kgb?.active) ||
       sameMap(ga.active, gb.active, sameActive)) &&
     (knownEqual(a.maptrack, b.maptrack, ka?.maptrack, kb?.maptrack) ||
-      sameMaptrack(a.maptrack, b.maptrack)) &&
+      sameMaptrack(a.maptrack, b.maptrack, ka?.maptrack, kb?.maptrack)) &&
     (knownEqual(a.hostMappings, b.hostMappings, ka?.hostMappings, kb?.hostMappings) ||
       sameMap(a.hostMappings, b.hostMappings, samePte)) &&
     (knownEqual(a.p2m, b.p2m, ka?.p2m, kb?.p2m) || sameMap(a.p2m, b.p2m, sameNumber)) &&

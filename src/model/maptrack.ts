@@ -14,10 +14,25 @@ function maptrackOf(
   lists: readonly FreeList[],
   mappings: IntMap<GrantMapping>,
 ): Maptrack {
-  const [freeList = FreeList.EMPTY, ...others] = lists;
-  return others.length === 0
+  const freeList = lists[0] ?? FreeList.EMPTY;
+  // Why not `[freeList, ...others] = lists`: array destructuring runs the iterator protocol,
+  // and this runs on every map and unmap.
+  return lists.length <= 1
     ? { limit, maxFrames, freeList, mappings }
-    : { limit, maxFrames, freeList, otherFreeLists: others, mappings };
+    : { limit, maxFrames, freeList, otherFreeLists: lists.slice(1), mappings };
+}
+
+/** `mt` with vCPU 0's list, limit and mappings replaced; the other lists kept. */
+function withList0(
+  mt: Maptrack,
+  freeList: FreeList,
+  limit: number,
+  mappings: IntMap<GrantMapping>,
+): Maptrack {
+  const others = mt.otherFreeLists;
+  return others === undefined
+    ? { limit, maxFrames: mt.maxFrames, freeList, mappings }
+    : { limit, maxFrames: mt.maxFrames, freeList, otherFreeLists: others, mappings };
 }
 
 /** Every vCPU's free list, vCPU 0 first. */
@@ -75,6 +90,14 @@ export function allocateHandle(
   mt: Maptrack,
   vcpu: number,
 ): { handle: Handle | undefined; maptrack: Maptrack } {
+  if (vcpu === 0) {
+    // The caller's own list first (L648-651), for vCPU 0 without copying the lists: the
+    // same as takeFrom below.
+    const list = mt.freeList;
+    if (list.head !== undefined && list.length >= 2) {
+      return { handle: list.head, maptrack: withList0(mt, list.shift(), mt.limit, mt.mappings) };
+    }
+  }
   const lists = freeLists(mt);
   // L648-651: the caller's own list first
   const own = takeFrom(lists, vcpu);
@@ -102,10 +125,38 @@ export function allocateHandle(
     : { handle: stolen.handle, maptrack: withLists(mt, stolen.lists) };
 }
 
+/** The handle get_maptrack_handle would give vCPU 0 from its own list (L648-651), without
+ * taking it; undefined when vCPU 0's list cannot give one (or for another vCPU): then
+ * allocateHandle decides. With `headTaken` and `headReturned` below, a map element that takes
+ * the head builds one maptrack, not one to take it and another to put it back or to map it. */
+export function ownHead(mt: Maptrack, vcpu: number): Handle | undefined {
+  const list = mt.freeList;
+  return vcpu === 0 && list.length >= 2 ? list.head : undefined;
+}
+
+/** allocateHandle(mt, 0).maptrack, where ownHead(mt, 0) gave the handle. */
+export function headTaken(mt: Maptrack): Maptrack {
+  return withList0(mt, mt.freeList.shift(), mt.limit, mt.mappings);
+}
+
+/** putHandle(headTaken(mt), head, 0), where ownHead(mt, 0) gave `head`: the head goes back to
+ * the tail of vCPU 0's list. */
+export function headReturned(mt: Maptrack, head: Handle): Maptrack {
+  return withList0(mt, mt.freeList.rotate(), mt.limit, mt.mappings.without(head));
+}
+
+/** withMapping(headTaken(mt), head, mapping), where ownHead(mt, 0) gave `head`. */
+export function headMapped(mt: Maptrack, head: Handle, mapping: GrantMapping): Maptrack {
+  return withList0(mt, mt.freeList.shift(), mt.limit, mt.mappings.with(head, mapping));
+}
+
 /** put_maptrack_handle L615-638: the entry becomes free and the handle goes to the tail of the
  * list of the vCPU recorded in its entry (`vcpu`: the one that mapped it, L627), whichever vCPU
  * unmaps. */
 export function putHandle(mt: Maptrack, handle: Handle, vcpu: number): Maptrack {
+  if (vcpu === 0) {
+    return withList0(mt, mt.freeList.push(handle), mt.limit, mt.mappings.without(handle));
+  }
   const lists = freeLists(mt);
   const list = (lists[vcpu] ?? FreeList.EMPTY).push(handle);
   return maptrackOf(
@@ -117,7 +168,7 @@ export function putHandle(mt: Maptrack, handle: Handle, vcpu: number): Maptrack 
 }
 
 export function withMapping(mt: Maptrack, handle: Handle, mapping: GrantMapping): Maptrack {
-  return maptrackOf(mt.limit, mt.maxFrames, freeLists(mt), mt.mappings.with(handle, mapping));
+  return withList0(mt, mt.freeList, mt.limit, mt.mappings.with(handle, mapping));
 }
 
 /** The vCPU a mapping's handle goes back to (struct grant_mapping's vcpu; absent: vCPU 0). */

@@ -22,7 +22,7 @@ import { transfer } from './ops/transfer.ts';
 import { unmapAndReplace } from './ops/unmapAndReplace.ts';
 import { unmapGrantRef } from './ops/unmapGrantRef.ts';
 import { profileEndAccess, profileGrantAccess, profileStep } from './profiles/step.ts';
-import type { ModelState } from './state.ts';
+import type { DomainState, ModelState } from './state.ts';
 import { destroyDomain } from './ops/destroyDomain.ts';
 import { backendStep } from './backend/step.ts';
 
@@ -33,10 +33,17 @@ export interface Step {
 
 const NOT_RUNNING: Step['result'] = { kind: 'not_running' };
 
+/** Is some domain dying or gone? Most states have none, and then the acting domain need not be
+ * found (actingDomain's `'caller' in op` is a slow lookup on ops of many shapes). */
+function anyDead(domains: readonly DomainState[]): boolean {
+  for (let i = 0; i < domains.length; i++) if (domains[i]?.death !== undefined) return true;
+  return false;
+}
+
 /** Pure and total: an invalid call is a modelled result, never an exception. */
 export function step(state: ModelState, op: Op): Step {
   // Domain death (§17): a dying or gone domain never runs again (domain_kill paused it).
-  if (state.domains[actingDomain(op)]?.death !== undefined) {
+  if (anyDead(state.domains) && state.domains[actingDomain(op)]?.death !== undefined) {
     return { state, result: NOT_RUNNING };
   }
   switch (op.kind) {

@@ -18,12 +18,26 @@ import { hasZombie, reapZombies } from '../death.ts';
 import { entryAt } from '../entry.ts';
 import { hostSlot } from '../hostPte.ts';
 import { domainAt, isIndex, nrEntries } from '../lookup.ts';
-import { allocateHandle, putHandle, withMapping } from '../maptrack.ts';
+import {
+  allocateHandle,
+  headMapped,
+  headReturned,
+  ownHead,
+  putHandle,
+  withMapping,
+} from '../maptrack.ts';
 import { NO_PINS, addPins, pinIncrement, totalPins, wouldOverflow, writablePins } from '../pins.ts';
 import type { ActiveGrant, DomainState, Maptrack, ModelState, SharedEntry } from '../state.ts';
 import { reduceStatusForPin, setStatusV1 } from '../status.ts';
 import type { Draft } from '../update.ts';
-import { activeGrant, editState, editedDomain, mapWith, withActive, withEntry } from '../update.ts';
+import {
+  activeGrant,
+  domainDraft,
+  mapWith,
+  withActive,
+  withDomains,
+  withEntry,
+} from '../update.ts';
 
 /** The state between two elements of one batch. Why not a new ModelState per element: a burst
  * maps hundreds of elements, and no one sees the states in between, so the batch updates one
@@ -32,13 +46,27 @@ import { activeGrant, editState, editedDomain, mapWith, withActive, withEntry } 
 interface Batch {
   state: ModelState; // state.domains === domains; a new flow ghost replaces the state (§15)
   readonly domains: DomainState[];
+  /** owned[id]: domains[id] is a copy this call made, that no one else has seen yet, so a later
+   * element may change it in place instead of copying it again. */
+  readonly owned: boolean[];
 }
 
-/** Replace domain `id` in the batch's working copy by a copy that `edit` changes (editDomain
- * without copying the domains array). */
-function editDomain(b: Batch, id: DomId, edit: (draft: Draft<DomainState>) => void): void {
+/** A copy of domain `id` put in the batch's working copy for the caller to change (editDomain
+ * without copying the domains array, nor a callback); undefined when there is no such domain. */
+function draftDomain(b: Batch, id: DomId): Draft<DomainState> | undefined {
   const domain = b.domains[id];
-  if (domain !== undefined) b.domains[id] = editedDomain(domain, edit);
+  if (domain === undefined) return undefined;
+  if (b.owned[id] === true) return domain as Draft<DomainState>;
+  const draft = domainDraft(domain);
+  b.domains[id] = draft;
+  b.owned[id] = true;
+  return draft;
+}
+
+/** Domain `id`'s maptrack replaced in the batch's working copy. */
+function setMaptrack(b: Batch, id: DomId, maptrack: Maptrack): void {
+  const d = draftDomain(b, id);
+  if (d !== undefined) d.maptrack = maptrack;
 }
 
 export function mapGrantRef(
@@ -47,10 +75,8 @@ export function mapGrantRef(
 ): { state: ModelState; result: MapGrantRefResult } {
   const results: MapElementResult[] = [];
   const domains = state.domains.slice();
-  const start = editState(state, (s) => {
-    s.domains = domains;
-  });
-  const batch: Batch = { state: start, domains };
+  const start = withDomains(state, domains);
+  const batch: Batch = { state: start, domains, owned: [] };
   const vcpu = op.vcpu ?? 0;
   for (const args of op.batch) {
     results.push(mapOne(batch, op.caller, vcpu, args));
@@ -58,7 +84,8 @@ export function mapGrantRef(
     if (hasZombie(batch.state)) reapInto(batch);
   }
   // A batch that changed nothing returns the very state it was given, as a per-element step did.
-  const changed = batch.state !== start || domains.some((d, i) => d !== state.domains[i]);
+  let changed = batch.state !== start;
+  for (let i = 0; !changed && i < domains.length; i++) changed = domains[i] !== state.domains[i];
   return { state: changed ? batch.state : state, result: { kind: 'map_grant_ref', results } };
 }
 
@@ -68,25 +95,32 @@ function reapInto(b: Batch): void {
   if (reaped === b.state) return;
   reaped.domains.forEach((d, i) => {
     b.domains[i] = d;
+    b.owned[i] = false; // the reaped state may share it
   });
-  b.state = editState(reaped, (s) => {
-    s.domains = b.domains;
-  });
+  b.state = withDomains(reaped, b.domains);
+}
+
+/** A handle taken for an element. `head`: it is vCPU 0's own head (ownHead) and `maptrack` the
+ * table before it was taken (headTaken/headReturned/headMapped finish the job); otherwise
+ * `maptrack` is allocateHandle's table after. */
+interface Taken {
+  readonly handle: number;
+  readonly maptrack: Maptrack;
+  readonly vcpu: number;
+  readonly head: boolean;
 }
 
 // Every failure after the handle was taken returns it to the tail of the free list (L1356), so a
 // failed map still moves later handle numbers and may have grown maptrack_limit.
-function refused(
-  batch: Batch,
-  ld: DomId,
-  taken: { handle: number; maptrack: Maptrack; vcpu: number },
-  status: number,
-): MapElementResult {
+function refused(batch: Batch, ld: DomId, taken: Taken, status: number): MapElementResult {
   // the entry's vcpu is the caller's: set with its frame (L699) or by the steal (L601)
-  const maptrack = putHandle(taken.maptrack, taken.handle, taken.vcpu);
-  editDomain(batch, ld, (d) => {
-    d.maptrack = maptrack;
-  });
+  setMaptrack(
+    batch,
+    ld,
+    taken.head
+      ? headReturned(taken.maptrack, taken.handle)
+      : putHandle(taken.maptrack, taken.handle, taken.vcpu),
+  );
   return { status };
 }
 
@@ -97,9 +131,8 @@ function setGranterEntry(
   entry: SharedEntry,
   active: ReadonlyMap<number, ActiveGrant>,
 ): void {
-  editDomain(batch, granter, (d) => {
-    d.grantTable = withActive(withEntry(d.grantTable, ref, entry), active);
-  });
+  const d = draftDomain(batch, granter);
+  if (d !== undefined) d.grantTable = withActive(withEntry(d.grantTable, ref, entry), active);
 }
 
 function mapOne(batch: Batch, ld: DomId, vcpu: number, args: MapGrantRefArgs): MapElementResult {
@@ -115,17 +148,19 @@ function mapOne(batch: Batch, ld: DomId, vcpu: number, args: MapGrantRefArgs): M
   if (mapper === undefined) return { status: GNTST_bad_domain };
   // L1045-1052: no maptrack handle for the calling vCPU (each list keeps its last entry; a
   // sentinel steal may still have moved one) → no_space
-  const got = allocateHandle(mapper.maptrack, vcpu);
-  const { handle } = got;
-  if (handle === undefined) {
-    if (got.maptrack !== mapper.maptrack) {
-      editDomain(batch, ld, (d) => {
-        d.maptrack = got.maptrack;
-      });
+  let taken: Taken;
+  const head = ownHead(mapper.maptrack, vcpu);
+  if (head !== undefined) {
+    taken = { handle: head, maptrack: mapper.maptrack, vcpu, head: true };
+  } else {
+    const got = allocateHandle(mapper.maptrack, vcpu);
+    if (got.handle === undefined) {
+      if (got.maptrack !== mapper.maptrack) setMaptrack(batch, ld, got.maptrack);
+      return { status: GNTST_no_space };
     }
-    return { status: GNTST_no_space };
+    taken = { handle: got.handle, maptrack: got.maptrack, vcpu, head: false };
   }
-  const taken = { handle, maptrack: got.maptrack, vcpu };
+  const handle = taken.handle;
 
   const ref = args.ref;
   // L1057-1061: ref beyond the granter's table → bad_gntref
@@ -187,13 +222,16 @@ function mapOne(batch: Batch, ld: DomId, vcpu: number, args: MapGrantRefArgs): M
   const flags = args.flags & 0xffff;
   const mapping =
     vcpu === 0 ? { granter: granter.id, ref, flags } : { granter: granter.id, ref, flags, vcpu };
-  editDomain(batch, ld, (d) => {
-    d.maptrack = withMapping(taken.maptrack, handle, mapping);
+  const d = draftDomain(batch, ld);
+  if (d !== undefined) {
+    d.maptrack = taken.head
+      ? headMapped(taken.maptrack, handle, mapping)
+      : withMapping(taken.maptrack, handle, mapping);
     // create_grant_pv_mapping replaces whatever PTE was in the slot (put_page_from_l1e for the old one)
     if (isHost && slot !== undefined) {
       d.hostMappings = mapWith(d.hostMappings, slot, { mfn: pinned.mfn, writable });
     }
-  });
+  }
   // Ghost (docs/semantics.md §15): the granted frame may flow to the mapper, and from it unless
   // read-only.
   const read = withPermit(batch.state, pinned.mfn, ld, false);

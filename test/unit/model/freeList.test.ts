@@ -5,9 +5,13 @@ import { testSeeds } from '../../support/seeds.ts';
 
 // FreeList against a plain array doing the same queue operations.
 type QueueOp =
-  { op: 'shift' } | { op: 'push'; handle: number } | { op: 'concat'; first: number; last: number };
+  | { op: 'shift' }
+  | { op: 'rotate' }
+  | { op: 'push'; handle: number }
+  | { op: 'concat'; first: number; last: number };
 const queueOp: fc.Arbitrary<QueueOp> = fc.oneof(
   fc.constant({ op: 'shift' as const }),
+  fc.constant({ op: 'rotate' as const }),
   fc.integer({ min: 0, max: 40 }).map((handle) => ({ op: 'push' as const, handle })),
   fc
     .tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 8 }))
@@ -36,6 +40,13 @@ describe('FreeList', () => {
             if (o.op === 'shift') {
               list = list.shift();
               array = array.slice(1);
+            } else if (o.op === 'rotate') {
+              // rotate is shift().push(head) in one copy: the same runs, not only the same handles
+              const head = list.head;
+              const slow = head === undefined ? list : list.shift().push(head);
+              list = list.rotate();
+              expect(list.equals(slow)).toBe(true);
+              array = array.length === 0 ? array : [...array.slice(1), array[0] ?? 0];
             } else if (o.op === 'push') {
               list = list.push(o.handle);
               array = [...array, o.handle];

@@ -57,6 +57,41 @@ describe('IntMap', () => {
     });
   }
 
+  for (const seed of testSeeds('IntMap everyChange')) {
+    it(`everyChange visits exactly the keys whose values differ, shared or rebuilt (seed ${seed})`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(mapOp, { maxLength: 60 }),
+          fc.array(mapOp, { maxLength: 20 }),
+          fc.boolean(),
+          (common, more, rebuild) => {
+            // `a`, then `b` = `a` with more updates (sharing its trie), or the same entries
+            // rebuilt from scratch (sharing nothing, maybe another height).
+            let a = IntMap.empty<number>();
+            for (const o of common) a = o.op === 'with' ? a.with(o.key, o.value) : a.without(o.key);
+            let b = a;
+            for (const o of more) b = o.op === 'with' ? b.with(o.key, o.value) : b.without(o.key);
+            if (rebuild) b = IntMap.from([...b]);
+            const want = [...new Set([...a.keys(), ...b.keys()])]
+              .filter((k) => a.get(k) !== b.get(k))
+              .sort((x, y) => x - y);
+            const seen: number[] = [];
+            expect(a.everyChange(b, (k) => seen.push(k) > 0)).toBe(true);
+            expect([...new Set(seen)].sort((x, y) => x - y)).toEqual(want);
+            expect(seen).toHaveLength(want.length); // each key once
+            // stops at the first false
+            if (want.length > 0) {
+              let calls = 0;
+              expect(a.everyChange(b, () => ++calls < 0)).toBe(false);
+              expect(calls).toBe(1);
+            }
+          },
+        ),
+        { seed, numRuns: 300 },
+      );
+    });
+  }
+
   it('answers undefined for keys it cannot hold, and refuses to store them', () => {
     const map = IntMap.empty<string>().with(5, 'five');
     for (const k of [-1, 5.5, 2 ** 31, Number.NaN]) expect(map.get(k)).toBeUndefined();

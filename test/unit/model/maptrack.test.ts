@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../../src/config.ts';
-import { allocateHandle, emptyMaptrack, putHandle } from '../../../src/model/maptrack.ts';
+import {
+  allocateHandle,
+  emptyMaptrack,
+  headMapped,
+  headReturned,
+  headTaken,
+  ownHead,
+  putHandle,
+  withMapping,
+} from '../../../src/model/maptrack.ts';
 import type { Maptrack } from '../../../src/model/state.ts';
 import { GNTST_bad_gntref, GNTST_general_error, GNTST_no_space } from '../../../src/xen/abi.ts';
 import { DEV, RO, Sim, grant, handleOf, map, mapArgs, range, unmap, unmapArgs } from './helpers.ts';
@@ -37,6 +46,33 @@ describe('maptrack free list (get/put_maptrack_handle, one vCPU)', () => {
     const next = take(mt, 1000);
     expect(next.handles.slice(-2)).toEqual([255, 1]);
     expect(next.mt.freeList.toArray()).toEqual([0]); // the last one stays as the list's sentinel
+  });
+});
+
+describe("vCPU 0's head fast path (map_grant_ref's one-maptrack element)", () => {
+  it('equals allocateHandle then putHandle / withMapping, on tables reached by takes and puts', () => {
+    // Tables of one to three frames, after taking some handles and putting some back out of order.
+    for (const frames of [1, 2, 3]) {
+      for (const taken of [0, 1, 2, 100, 254, 255, 300]) {
+        const reached = take(emptyMaptrack(frames), taken);
+        const handles = reached.handles;
+        let mt = reached.mt;
+        for (const h of handles.filter((_, i) => i % 3 === 1)) mt = putHandle(mt, h, 0);
+        const head = ownHead(mt, 0);
+        const slow = allocateHandle(mt, 0);
+        expect(ownHead(mt, 1)).toBeUndefined(); // only vCPU 0's list has the fast path
+        if (head === undefined) {
+          // the slow path decides: a new frame, a steal, or no_space
+          expect(mt.freeList.length).toBeLessThan(2);
+          continue;
+        }
+        expect(slow.handle).toBe(head);
+        expect(headTaken(mt)).toEqual(slow.maptrack);
+        expect(headReturned(mt, head)).toEqual(putHandle(slow.maptrack, head, 0));
+        const mapping = { granter: 1, ref: 8, flags: 1 };
+        expect(headMapped(mt, head, mapping)).toEqual(withMapping(slow.maptrack, head, mapping));
+      }
+    }
   });
 });
 
