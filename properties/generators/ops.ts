@@ -52,6 +52,7 @@ import {
 } from '../../src/xen/abi.ts';
 import { GNTTAB_UNMAP_BATCH_SIZE } from '../../src/impl/hypervisor/unmapGrantRef.ts';
 import { ladder } from './batches.ts';
+import { record } from './record.ts';
 import { backendOpArbitrary } from './backends.ts';
 
 const U32_MAX = 2 ** 32 - 1;
@@ -89,7 +90,7 @@ export interface Focus {
 export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
   const dom = fc.integer({ min: 0, max: config.domains - 1 });
   const ref = fc.integer({ min: GNTTAB_NR_RESERVED_ENTRIES, max: GNTTAB_NR_RESERVED_ENTRIES + 3 });
-  return fc.record({
+  return record({
     granter: dom,
     grantee: dom,
     refs: fc.uniqueArray(ref, { minLength: 1, maxLength: 2 }),
@@ -113,20 +114,18 @@ export function deathFocusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
   if (config.domains < 3) return usual; // no two guests besides the control domain
   const guest = fc.integer({ min: 1, max: config.domains - 1 });
   const ref = fc.integer({ min: GNTTAB_NR_RESERVED_ENTRIES, max: GNTTAB_NR_RESERVED_ENTRIES + 3 });
-  const cast = fc
-    .record({
-      granter: guest,
-      grantee: guest,
-      refs: fc.uniqueArray(ref, { minLength: 2, maxLength: 2 }),
-      hostPage: fc.integer({ min: 1, max: 4 }),
-      gfn: fc.integer({ min: 0, max: Math.max(0, config.pagesPerDomain - 1) }),
-      coherence: fc.constant(6),
-    })
-    .map((f): Focus => ({
-      ...f,
-      grantee: f.grantee === f.granter ? 1 + (f.granter % (config.domains - 1)) : f.grantee,
-      death: true,
-    }));
+  const cast = record({
+    granter: guest,
+    grantee: guest,
+    refs: fc.uniqueArray(ref, { minLength: 2, maxLength: 2 }),
+    hostPage: fc.integer({ min: 1, max: 4 }),
+    gfn: fc.integer({ min: 0, max: Math.max(0, config.pagesPerDomain - 1) }),
+    coherence: fc.constant(6),
+  }).map((f): Focus => ({
+    ...f,
+    grantee: f.grantee === f.granter ? 1 + (f.granter % (config.domains - 1)) : f.grantee,
+    death: true,
+  }));
   return fc.oneof(usual, cast);
 }
 
@@ -336,7 +335,7 @@ export class OpSpace {
   pageAddr(): fc.Arbitrary<number> {
     return this.cached('pageAddr', [this.focus?.granter, this.focus?.gfn], () => {
       const { pagesPerDomain } = this.config;
-      const page = fc.record({
+      const page = record({
         dom: this.granter(),
         gfn: this.focused(
           this.focus?.gfn,
@@ -443,7 +442,7 @@ export class OpSpace {
       'mapArgs',
       [this.focus?.granter, this.focus?.grantee, this.focus?.refs.join(','), this.focus?.hostPage],
       () => {
-        return fc.record({
+        return record({
           dom: this.granterId(),
           ref: this.focusRef(),
           flags: this.mapFlags(),
@@ -466,17 +465,15 @@ function copySide(space: OpSpace): fc.Arbitrary<{ ptr: CopyPtr; gref: boolean }>
   return space.cached('copySide', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
     const offset = space.pageOffset();
     return fc.oneof(
-      fc.record({ u: space.focusRef(), domid: space.granterId(), offset }).map((ptr) => ({
+      record({ u: space.focusRef(), domid: space.granterId(), offset }).map((ptr) => ({
         ptr,
         gref: true,
       })),
-      fc
-        .record({
-          u: space.gfn(),
-          domid: mostly(fc.constant(DOMID_SELF), space.granterId()),
-          offset,
-        })
-        .map((ptr) => ({ ptr, gref: false })),
+      record({
+        u: space.gfn(),
+        domid: mostly(fc.constant(DOMID_SELF), space.granterId()),
+        offset,
+      }).map((ptr) => ({ ptr, gref: false })),
     );
   });
 }
@@ -484,20 +481,17 @@ function copySide(space: OpSpace): fc.Arbitrary<{ ptr: CopyPtr; gref: boolean }>
 /** One element of GNTTABOP_copy: boundary offsets and lengths (0, 1, page-1, page, page+1). */
 function copyArgs(space: OpSpace): fc.Arbitrary<CopyArgs> {
   return space.cached('copyArgs', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
-    return fc
-      .record({
-        source: copySide(space),
-        dest: copySide(space),
-        len: space.pageLength(),
-        extra: mostly(fc.constant(0), fc.constantFrom(1 << 2, 1 << 15)),
-      })
-      .map(({ source, dest, len, extra }) => ({
-        source: source.ptr,
-        dest: dest.ptr,
-        len,
-        flags:
-          (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0) | extra,
-      }));
+    return record({
+      source: copySide(space),
+      dest: copySide(space),
+      len: space.pageLength(),
+      extra: mostly(fc.constant(0), fc.constantFrom(1 << 2, 1 << 15)),
+    }).map(({ source, dest, len, extra }) => ({
+      source: source.ptr,
+      dest: dest.ptr,
+      len,
+      flags: (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0) | extra,
+    }));
   });
 }
 
@@ -505,66 +499,63 @@ function copyArgs(space: OpSpace): fc.Arbitrary<CopyArgs> {
  * again, its sides with other offsets, or a gmfn side under the domid of a gref side before. */
 function copyReuse(space: OpSpace): fc.Arbitrary<readonly CopyArgs[]> {
   return space.cached('copyReuse', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
-    return fc
-      .record({
-        first: copyArgs(space),
-        again: fc.array(
-          fc.record({
-            how: fc.constantFrom('same', 'offsets', 'gmfn-same-domid', 'dest-gmfn-same-domid'),
-            offset: space.pageOffset(),
-            len: space.pageLength(),
-            gfn: space.gfn(),
-          }),
-          { minLength: 1, maxLength: 3 },
-        ),
-      })
-      .map(({ first, again }) => [
-        first,
-        ...again.map(({ how, offset, len, gfn }): CopyArgs => {
-          switch (how) {
-            case 'same':
-              return first;
-            case 'offsets':
-              return { ...first, source: { ...first.source, offset }, len };
-            case 'gmfn-same-domid':
-              return {
-                ...first,
-                source: { ...first.source, u: gfn },
-                flags: first.flags & ~GNTCOPY_source_gref,
-              };
-            default:
-              return {
-                ...first,
-                dest: { ...first.dest, u: gfn },
-                flags: first.flags & ~GNTCOPY_dest_gref,
-              };
-          }
+    return record({
+      first: copyArgs(space),
+      again: fc.array(
+        record({
+          how: fc.constantFrom('same', 'offsets', 'gmfn-same-domid', 'dest-gmfn-same-domid'),
+          offset: space.pageOffset(),
+          len: space.pageLength(),
+          gfn: space.gfn(),
         }),
-      ]);
+        { minLength: 1, maxLength: 3 },
+      ),
+    }).map(({ first, again }) => [
+      first,
+      ...again.map(({ how, offset, len, gfn }): CopyArgs => {
+        switch (how) {
+          case 'same':
+            return first;
+          case 'offsets':
+            return { ...first, source: { ...first.source, offset }, len };
+          case 'gmfn-same-domid':
+            return {
+              ...first,
+              source: { ...first.source, u: gfn },
+              flags: first.flags & ~GNTCOPY_source_gref,
+            };
+          default:
+            return {
+              ...first,
+              dest: { ...first.dest, u: gfn },
+              flags: first.flags & ~GNTCOPY_dest_gref,
+            };
+        }
+      }),
+    ]);
   });
 }
 
 /** A copy of the focus grant by the focus grantee into (or out of) its own page. */
 function coherentCopy(space: OpSpace, f: Focus): fc.Arbitrary<CopyArgs> {
-  const granted = fc.record({
+  const granted = record({
     u: fc.constantFrom(...f.refs),
     domid: fc.constant(f.granter),
     offset: space.pageOffset(),
   });
-  const own = fc.record({
+  const own = record({
     u: fc
       .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
       .map((p) => initialGfn(space.config, f.grantee, p)),
     domid: fc.constant(DOMID_SELF),
     offset: space.pageOffset(),
   });
-  return fc
-    .record({ granted, own, len: space.pageLength(), into: fc.boolean() })
-    .map(({ granted, own, len, into }) =>
+  return record({ granted, own, len: space.pageLength(), into: fc.boolean() }).map(
+    ({ granted, own, len, into }) =>
       into
         ? { source: own, dest: granted, len, flags: GNTCOPY_dest_gref }
         : { source: granted, dest: own, len, flags: GNTCOPY_source_gref },
-    );
+  );
 }
 
 /** A burst: one map element repeated to a length from the map ladder (batches.ts): past the
@@ -587,23 +578,21 @@ function burstOf(
   element: fc.Arbitrary<MapGrantRefArgs>,
 ): fc.Arbitrary<readonly MapGrantRefArgs[]> {
   const lengths = ladder('map_grant_ref', space.config);
-  return fc
-    .record({
-      element,
-      // Shrunk: the index walks down the ladder, so a burst that is not needed for a failure
-      // shrinks to a single element.
-      length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
-      alternate: fc.constantFrom(false, true, true), // shrinks towards false
-    })
-    .map(({ element, length, alternate }) =>
-      Array.from({ length }, (_, i) =>
-        alternate && i % 2 === 1
-          ? { ...element, flags: GNTMAP_device_map | GNTMAP_readonly }
-          : alternate
-            ? { ...element, flags: GNTMAP_host_map | GNTMAP_readonly }
-            : element,
-      ),
-    );
+  return record({
+    element,
+    // Shrunk: the index walks down the ladder, so a burst that is not needed for a failure
+    // shrinks to a single element.
+    length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
+    alternate: fc.constantFrom(false, true, true), // shrinks towards false
+  }).map(({ element, length, alternate }) =>
+    Array.from({ length }, (_, i) =>
+      alternate && i % 2 === 1
+        ? { ...element, flags: GNTMAP_device_map | GNTMAP_readonly }
+        : alternate
+          ? { ...element, flags: GNTMAP_host_map | GNTMAP_readonly }
+          : element,
+    ),
+  );
 }
 
 function unmapArgs(space: OpSpace): fc.Arbitrary<UnmapGrantRefArgs> {
@@ -611,7 +600,7 @@ function unmapArgs(space: OpSpace): fc.Arbitrary<UnmapGrantRefArgs> {
     'unmapArgs',
     focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
     () => {
-      return fc.record({
+      return record({
         handle: space.handle(),
         // the mapping's page, none, or another page (a PTE that does not match: general_error)
         hostAddr: fc.oneof(
@@ -633,16 +622,14 @@ function splitUnmap(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> 
     'splitUnmap',
     focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
     () => {
-      return fc
-        .record({
-          handle: space.handle(),
-          hostAddr: space.hostAddr(),
-          devBusAddr: space.pageAddr(),
-          hostFirst: fc.boolean(),
-        })
-        .map(({ handle, hostAddr, devBusAddr, hostFirst }) =>
-          splitPair(handle, hostAddr, devBusAddr, hostFirst),
-        );
+      return record({
+        handle: space.handle(),
+        hostAddr: space.hostAddr(),
+        devBusAddr: space.pageAddr(),
+        hostFirst: fc.boolean(),
+      }).map(({ handle, hostAddr, devBusAddr, hostFirst }) =>
+        splitPair(handle, hostAddr, devBusAddr, hostFirst),
+      );
     },
   );
 }
@@ -665,28 +652,26 @@ function splitPair(
  * puts it back at the tail), so a generator that names one handle rarely names the mapping's. */
 function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
   const devBusAddr = initialMfn(space.config, focus.granter, focus.gfn) * PAGE_SIZE;
-  return fc
-    .record({
-      hostAddr: space.focusHostAddr(focus),
-      first: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 15 })),
-      // often every handle the chunk holds: which one the focus mapping got is not known here
-      n: fc.oneof(
-        fc.constant(GNTTAB_UNMAP_BATCH_SIZE / 2),
-        fc.integer({ min: 1, max: GNTTAB_UNMAP_BATCH_SIZE / 2 }),
-      ),
-      parts: fc.constantFrom('split', 'split', 'host', 'device'),
-      hostFirst: fc.boolean(),
-    })
-    .map(({ hostAddr, first, n, parts, hostFirst }) =>
-      Array.from({ length: n }, (_, i) => {
-        const handle = first + i;
-        if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
-        if (parts === 'device') return [{ handle, hostAddr: 0, devBusAddr }];
-        // A mapping with a device part was made at the linear address (coherentMap's PTE maps
-        // are host-only): its PTE's address would fail the host part and lose the split.
-        return splitPair(handle, focus.hostPage * PAGE_SIZE, devBusAddr, hostFirst);
-      }).flat(),
-    );
+  return record({
+    hostAddr: space.focusHostAddr(focus),
+    first: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 15 })),
+    // often every handle the chunk holds: which one the focus mapping got is not known here
+    n: fc.oneof(
+      fc.constant(GNTTAB_UNMAP_BATCH_SIZE / 2),
+      fc.integer({ min: 1, max: GNTTAB_UNMAP_BATCH_SIZE / 2 }),
+    ),
+    parts: fc.constantFrom('split', 'split', 'host', 'device'),
+    hostFirst: fc.boolean(),
+  }).map(({ hostAddr, first, n, parts, hostFirst }) =>
+    Array.from({ length: n }, (_, i) => {
+      const handle = first + i;
+      if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
+      if (parts === 'device') return [{ handle, hostAddr: 0, devBusAddr }];
+      // A mapping with a device part was made at the linear address (coherentMap's PTE maps
+      // are host-only): its PTE's address would fail the host part and lose the split.
+      return splitPair(handle, focus.hostPage * PAGE_SIZE, devBusAddr, hostFirst);
+    }).flat(),
+  );
 }
 
 /** A long unmap batch: a few elements repeated to a length from the unmap ladder (across the
@@ -697,22 +682,20 @@ function unmapRun(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
     focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
     () => {
       const lengths = ladder('unmap_grant_ref', space.config);
-      return fc
-        .record({
-          first: unmapArgs(space),
-          more: fc.array(unmapArgs(space), { maxLength: 2 }),
-          length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
-          tail: fc.option(splitUnmap(space), { freq: 2 }),
-        })
-        .map(({ first, more, length, tail }) => {
-          const elements = [first, ...more];
-          const end = tail ?? [];
-          const head = Array.from(
-            { length: Math.max(0, length - end.length) },
-            (_, i) => elements[i % elements.length] ?? first,
-          );
-          return [...head, ...end];
-        });
+      return record({
+        first: unmapArgs(space),
+        more: fc.array(unmapArgs(space), { maxLength: 2 }),
+        length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
+        tail: fc.option(splitUnmap(space), { freq: 2 }),
+      }).map(({ first, more, length, tail }) => {
+        const elements = [first, ...more];
+        const end = tail ?? [];
+        const head = Array.from(
+          { length: Math.max(0, length - end.length) },
+          (_, i) => elements[i % elements.length] ?? first,
+        );
+        return [...head, ...end];
+      });
     },
   );
 }
@@ -747,7 +730,7 @@ function slotRef(f: Focus): fc.Arbitrary<number> {
 
 /** A map of the focus grant by the focus grantee at the focus page. */
 function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
-  const map = fc.record({
+  const map = record({
     dom: fc.constant(f.granter),
     ref: accessRef(f),
     // host|dev|ro maps a read-only grant too
@@ -759,7 +742,7 @@ function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
   });
   if (!space.pte) return map;
   // the same mapping named by its PTE's machine address
-  const byPte = fc.record({
+  const byPte = record({
     dom: fc.constant(f.granter),
     ref: accessRef(f),
     flags: fc
@@ -777,7 +760,7 @@ function replaceArgs(
   space: OpSpace,
   hostAddr?: fc.Arbitrary<number>,
 ): fc.Arbitrary<UnmapAndReplaceArgs> {
-  return fc.record({
+  return record({
     handle: space.handle(),
     hostAddr:
       hostAddr ??
@@ -853,7 +836,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'grant_access':
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             dom: space.granter(),
             ref: space.focusRef(),
@@ -864,7 +847,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           weight: 2,
         },
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
             ref: accessRef(f),
@@ -876,11 +859,11 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
       );
     case 'end_access':
     case 'end_transfer':
-      return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: space.focusRef() });
+      return record({ kind: fc.constant(kind), dom: space.granter(), ref: space.focusRef() });
     case 'grant_transfer':
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             dom: space.granter(),
             ref: space.focusRef(),
@@ -892,7 +875,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         // the focus granter offers a focus ref to the focus grantee, for a slot just past its
         // pages: with coherent transfers, a receiver filled to max_pages and one page more
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
             ref: slotRef(f),
@@ -904,7 +887,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'raw_write':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: space.granter(),
         ref: space.focusRef(),
@@ -913,7 +896,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         frame: space.gfn(),
       });
     case 'write_page':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: fc.oneof(space.granter(), space.grantee()),
         gfn: space.gfn(),
@@ -922,7 +905,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         byte: space.byteValue(),
       });
     case 'read_page':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: fc.oneof(space.granter(), space.grantee()),
         gfn: space.gfn(),
@@ -930,7 +913,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         len: space.pageLength(),
       });
     case 'write_mapped':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: space.grantee(),
         hostAddr: space.hostAddr(),
@@ -939,7 +922,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         byte: space.byteValue(),
       });
     case 'read_mapped':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: space.grantee(),
         hostAddr: space.hostAddr(),
@@ -951,7 +934,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         space,
         fc.oneof(
           {
-            arbitrary: fc.record({
+            arbitrary: record({
               kind: fc.constant(kind),
               caller: space.grantee(),
               batch: fc.oneof(
@@ -962,7 +945,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
             weight: 2,
           },
           ...coherent(space, (f) =>
-            fc.record({
+            record({
               kind: fc.constant(kind),
               caller: fc.constant(f.grantee),
               batch: fc.oneof(
@@ -976,7 +959,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'unmap_grant_ref':
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             caller: space.grantee(),
             batch: fc.oneof(
@@ -989,7 +972,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         },
         // the focus mapping torn down by the domain that holds it
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
             batch: teardown(space, f),
@@ -999,22 +982,22 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'transfer':
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             caller: space.grantee(),
             batch: batchOf(
-              fc.record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
+              record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
             ),
           }),
           weight: 2,
         },
         // one of the focus grantee's own pages into a focus ref of the focus granter
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
             batch: fc.tuple(
-              fc.record({
+              record({
                 gfn: fc
                   .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
                   .map((i) => initialGfn(space.config, f.grantee, i)),
@@ -1026,20 +1009,20 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'setup_table':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
         nrFrames: fc.integer({ min: 0, max: space.config.maxGrantFrames + 1 }),
       });
     case 'query_size':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
       });
     case 'unmap_and_replace':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         caller: space.grantee(),
         batch: fc.oneof(
@@ -1048,7 +1031,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       });
     case 'swap_grant_ref':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         caller: space.granter(),
         batch: batchOf(swapArgs(space)),
@@ -1056,7 +1039,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'copy':
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             caller: space.grantee(),
             batch: fc.oneof(
@@ -1067,7 +1050,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           weight: 2,
         },
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
             batch: fc.oneof(batchOf(coherentCopy(space, f)), copyReuse(space)),
@@ -1079,7 +1062,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
       // a domain killing itself, or one already dead (docs/semantics.md §17).
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             caller: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, space.grantee()),
             // the granter (its zombie keeps mapped frames) or the mapper (its mappings released)
@@ -1098,7 +1081,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ...coherent(space, (f) => {
           const victims = [f.grantee, f.granter, f.granter].filter((d) => d !== 0);
           if (victims.length === 0) return undefined;
-          return fc.record({
+          return record({
             kind: fc.constant(kind),
             caller: fc.constant(0),
             dom: fc.constantFrom(...victims),
@@ -1109,7 +1092,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'alloc_refs':
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             dom: space.granter(),
             count: fc.oneof(
@@ -1123,7 +1106,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         // the focus granter takes refs up to its highest focus ref, so that its driver holds
         // the focus refs (Linux and Mirage hand out 8, 9, … first) and may grant them
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
             count: fc.constant(Math.max(...f.refs) - GNTTAB_NR_RESERVED_ENTRIES + 1),
@@ -1131,13 +1114,13 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'free_ref':
-      return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) });
+      return record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) });
     case 'end_access_deferred':
       return fc.oneof(
         {
           arbitrary: fc.oneof(
-            fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
-            fc.record({
+            record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
+            record({
               kind: fc.constant(kind),
               dom: space.granter(),
               ref: profileRef(space),
@@ -1150,8 +1133,8 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         // defers it (gnttab_add_deferred), and tick, the unmap and tick again reclaim it
         ...coherent(space, (f) =>
           fc.oneof(
-            fc.record({ kind: fc.constant(kind), dom: fc.constant(f.granter), ref: accessRef(f) }),
-            fc.record({
+            record({ kind: fc.constant(kind), dom: fc.constant(f.granter), ref: accessRef(f) }),
+            record({
               kind: fc.constant(kind),
               dom: fc.constant(f.granter),
               ref: accessRef(f),
@@ -1161,9 +1144,9 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'tick':
-      return fc.record({ kind: fc.constant(kind), dom: space.granter() });
+      return record({ kind: fc.constant(kind), dom: space.granter() });
     case 'free_page':
-      return fc.record({ kind: fc.constant(kind), dom: space.granter(), gfn: space.gfn() });
+      return record({ kind: fc.constant(kind), dom: space.granter(), gfn: space.gfn() });
     case 'backend_map':
     case 'backend_io':
     case 'backend_unmap':
@@ -1189,7 +1172,7 @@ function profileRef(space: OpSpace): fc.Arbitrary<number> {
 function swapArgs(space: OpSpace): fc.Arbitrary<SwapGrantRefArgs> {
   return space.cached('swapArgs', focusDeps(space, ['refs']), () => {
     return fc.oneof(
-      { arbitrary: fc.record({ refA: space.focusRef(), refB: space.focusRef() }), weight: 4 },
+      { arbitrary: record({ refA: space.focusRef(), refB: space.focusRef() }), weight: 4 },
       { arbitrary: space.focusRef().map((ref) => ({ refA: ref, refB: ref })), weight: 1 },
     );
   });
