@@ -149,6 +149,8 @@ const arbitraryCaches = new WeakMap<GrantConfig, Map<string, fc.Arbitrary<unknow
 /** The values ops are drawn from, derived from the config and the run's focus. */
 export class OpSpace {
   private readonly cache: Map<string, fc.Arbitrary<unknown>>;
+  /** This space's generators by name (cached). */
+  private readonly mine = new Map<string, fc.Arbitrary<unknown>>();
 
   constructor(
     readonly config: GrantConfig,
@@ -168,12 +170,18 @@ export class OpSpace {
   /** The arbitrary `make` builds, built once per config, PTE setting and `deps`: the focus
    * values (or other arguments) `make` reads, all of them. */
   cached<T>(name: string, deps: readonly unknown[], make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
+    // A space's focus and PTE setting are fixed, so a name always has the same deps here: the
+    // space's own memo answers again without building the key (a run asks for the same few
+    // generators dozens of times while its kinds' generators are put together).
+    let arbitrary = this.mine.get(name);
+    if (arbitrary !== undefined) return arbitrary as fc.Arbitrary<T>;
     const key = `${name}|${this.pte ? 1 : 0}|${deps.join('|')}`;
-    let arbitrary = this.cache.get(key);
+    arbitrary = this.cache.get(key);
     if (arbitrary === undefined) {
       arbitrary = make();
       this.cache.set(key, arbitrary);
     }
+    this.mine.set(name, arbitrary);
     return arbitrary as fc.Arbitrary<T>;
   }
 
@@ -584,15 +592,14 @@ function burstOf(
     // shrinks to a single element.
     length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
     alternate: fc.constantFrom(false, true, true), // shrinks towards false
-  }).map(({ element, length, alternate }) =>
-    Array.from({ length }, (_, i) =>
-      alternate && i % 2 === 1
-        ? { ...element, flags: GNTMAP_device_map | GNTMAP_readonly }
-        : alternate
-          ? { ...element, flags: GNTMAP_host_map | GNTMAP_readonly }
-          : element,
-    ),
-  );
+  }).map(({ element, length, alternate }) => {
+    // one object per distinct element, shared along the burst (ops are never mutated): a burst
+    // is up to MAX_BATCH elements, and a copy of each cost more than drawing the whole op
+    if (!alternate) return Array.from({ length }, () => element);
+    const host = { ...element, flags: GNTMAP_host_map | GNTMAP_readonly };
+    const device = { ...element, flags: GNTMAP_device_map | GNTMAP_readonly };
+    return Array.from({ length }, (_, i) => (i % 2 === 1 ? device : host));
+  });
 }
 
 function unmapArgs(space: OpSpace): fc.Arbitrary<UnmapGrantRefArgs> {
@@ -820,11 +827,36 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
   backend_unmap: ['grantee'],
 };
 
+/** The focus fields the free (not coherent) variant of each kind FOCUS_READ keeps only in parts
+ * reads: its cache key (free). Why: those kinds are built afresh for every run, and their free
+ * variants, the bulk of what is built, depend on a few fields only. */
+const FREE_READ: Partial<Record<OpKind, readonly (keyof Focus)[]>> = {
+  grant_access: ['granter', 'grantee', 'refs', 'gfn'],
+  grant_transfer: ['granter', 'grantee', 'refs', 'gfn'],
+  map_grant_ref: ['granter', 'grantee', 'refs', 'hostPage'],
+  unmap_grant_ref: ['granter', 'grantee', 'hostPage', 'gfn'],
+  transfer: ['granter', 'grantee', 'refs', 'gfn'],
+  copy: ['granter', 'grantee', 'refs', 'gfn'],
+};
+
+/** The free variant of `kind` (FREE_READ), built once per the focus values it reads. */
+function free<T>(space: OpSpace, kind: OpKind, make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
+  const read = FREE_READ[kind];
+  if (read === undefined) return make();
+  return space.cached(`free:${kind}`, focusDeps(space, read), make);
+}
+
 /** Every op of `kind` the space draws. */
 export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
   const focus = space.focus;
   const read = FOCUS_READ[kind];
-  if (read === null && focus !== undefined) return buildOpArbitrary(space, kind);
+  if (read === null && focus !== undefined) {
+    // without coherent ops (coherence 0) such a kind reads only its free variant's fields
+    const freeRead = FREE_READ[kind];
+    if (focus.coherence !== 0 || freeRead === undefined) return buildOpArbitrary(space, kind);
+    const deps = ['c0', ...freeRead.map((f) => String(focus[f]))];
+    return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
+  }
   const deps = focus === undefined || read === null ? ['-'] : read.map((f) => String(focus[f]));
   return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
 }
@@ -836,14 +868,16 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'grant_access':
       return fc.oneof(
         {
-          arbitrary: record({
-            kind: fc.constant(kind),
-            dom: space.granter(),
-            ref: space.focusRef(),
-            grantee: space.granteeId(),
-            gfn: space.gfn(),
-            readonly: fc.boolean(),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              dom: space.granter(),
+              ref: space.focusRef(),
+              grantee: space.granteeId(),
+              gfn: space.gfn(),
+              readonly: fc.boolean(),
+            }),
+          ),
           weight: 2,
         },
         ...coherent(space, (f) =>
@@ -863,13 +897,15 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'grant_transfer':
       return fc.oneof(
         {
-          arbitrary: record({
-            kind: fc.constant(kind),
-            dom: space.granter(),
-            ref: space.focusRef(),
-            grantee: space.granteeId(),
-            gfn: space.gfn(),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              dom: space.granter(),
+              ref: space.focusRef(),
+              grantee: space.granteeId(),
+              gfn: space.gfn(),
+            }),
+          ),
           weight: 2,
         },
         // the focus granter offers a focus ref to the focus grantee, for a slot just past its
@@ -934,14 +970,16 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         space,
         fc.oneof(
           {
-            arbitrary: record({
-              kind: fc.constant(kind),
-              caller: space.grantee(),
-              batch: fc.oneof(
-                { arbitrary: batchOf(space.mapArgs()), weight: 9 },
-                { arbitrary: mapBurst(space), weight: 1 },
-              ),
-            }),
+            arbitrary: free(space, kind, () =>
+              record({
+                kind: fc.constant(kind),
+                caller: space.grantee(),
+                batch: fc.oneof(
+                  { arbitrary: batchOf(space.mapArgs()), weight: 9 },
+                  { arbitrary: mapBurst(space), weight: 1 },
+                ),
+              }),
+            ),
             weight: 2,
           },
           ...coherent(space, (f) =>
@@ -959,15 +997,17 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'unmap_grant_ref':
       return fc.oneof(
         {
-          arbitrary: record({
-            kind: fc.constant(kind),
-            caller: space.grantee(),
-            batch: fc.oneof(
-              { arbitrary: batchOf(unmapArgs(space)), weight: 7 },
-              { arbitrary: splitUnmap(space), weight: 2 },
-              { arbitrary: unmapRun(space), weight: 1 },
-            ),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              caller: space.grantee(),
+              batch: fc.oneof(
+                { arbitrary: batchOf(unmapArgs(space)), weight: 7 },
+                { arbitrary: splitUnmap(space), weight: 2 },
+                { arbitrary: unmapRun(space), weight: 1 },
+              ),
+            }),
+          ),
           weight: 10,
         },
         // the focus mapping torn down by the domain that holds it
@@ -982,13 +1022,15 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'transfer':
       return fc.oneof(
         {
-          arbitrary: record({
-            kind: fc.constant(kind),
-            caller: space.grantee(),
-            batch: batchOf(
-              record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
-            ),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              caller: space.grantee(),
+              batch: batchOf(
+                record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
+              ),
+            }),
+          ),
           weight: 2,
         },
         // one of the focus grantee's own pages into a focus ref of the focus granter
@@ -1039,14 +1081,16 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'copy':
       return fc.oneof(
         {
-          arbitrary: record({
-            kind: fc.constant(kind),
-            caller: space.grantee(),
-            batch: fc.oneof(
-              { arbitrary: batchOf(copyArgs(space)), weight: 3 },
-              { arbitrary: copyReuse(space), weight: 2 },
-            ),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              caller: space.grantee(),
+              batch: fc.oneof(
+                { arbitrary: batchOf(copyArgs(space)), weight: 3 },
+                { arbitrary: copyReuse(space), weight: 2 },
+              ),
+            }),
+          ),
           weight: 2,
         },
         ...coherent(space, (f) =>
