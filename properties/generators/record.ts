@@ -15,15 +15,20 @@ class PlainRecordArbitrary<T> extends fc.Arbitrary<T> {
   private readonly arbs: readonly fc.Arbitrary<unknown>[];
   /** fc.record's trailing draw (its null-prototype switch): drawn, its value not used. */
   private readonly prototypeSwitch = fc.boolean();
-  /** fc.record over the same fields: shrinks what this generates, as it shrinks its own. */
-  private readonly same: fc.Arbitrary<T>;
+  /** fc.record over the same fields, built when first needed (most runs never shrink): shrinks
+   * what this generates, as it shrinks its own. */
+  private sameRecord: fc.Arbitrary<T> | undefined;
 
-  constructor(model: RecordModel<T>) {
+  constructor(private readonly model: RecordModel<T>) {
     super();
     this.keys = Object.keys(model);
     const fields = model as Record<string, fc.Arbitrary<unknown>>;
     this.arbs = this.keys.map((k) => fields[k] as fc.Arbitrary<unknown>);
-    this.same = fc.record(model);
+  }
+
+  private get same(): fc.Arbitrary<T> {
+    this.sameRecord ??= fc.record(this.model);
+    return this.sameRecord;
   }
 
   generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<T> {
