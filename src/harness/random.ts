@@ -178,19 +178,6 @@ export interface RandomOptions {
   readonly shrink?: boolean;
 }
 
-// The command arbitrary of each op arbitrary: most kinds' op arbitraries are built once and
-// serve many runs (properties/generators/ops.ts, OpSpace.cached), and so can their commands'.
-const commandArbitraries = new WeakMap<fc.Arbitrary<Op>, fc.Arbitrary<OpCommand>>();
-
-function commandArbitrary(ops: fc.Arbitrary<Op>): fc.Arbitrary<OpCommand> {
-  let commands = commandArbitraries.get(ops);
-  if (commands === undefined) {
-    commands = ops.map((op) => new OpCommand(op));
-    commandArbitraries.set(ops, commands);
-  }
-  return commands;
-}
-
 export function commandsArbitrary(
   suite: Suite,
   subject: SubjectFactory,
@@ -204,7 +191,7 @@ export function commandsArbitrary(
     const chosen = plan.kinds.filter((k) => implemented.has(k));
     const kinds = chosen.length > 0 ? chosen : fallback;
     return fc.commands(
-      kinds.map((k) => commandArbitrary(plan.arbitrary(k, implemented))),
+      kinds.map((k) => plan.arbitrary(k, implemented).map((op) => new OpCommand(op))),
       // size 'max': lengths spread over 0..maxOps instead of fast-check's short default, so
       // runs are long enough to exhaust a maptrack table or reach a transfer.
       replayPath === undefined
