@@ -134,6 +134,16 @@ const PTE_OUTCOMES = ['map_grant_ref+pte:okay', 'map_grant_ref+pte:general_error
  * GNTMAP_contains_pte elements, and whether a Linux tick reclaimed a deferred end. */
 function shapeCoverage(config: GrantConfig): (op: Op, result: OpResult) => readonly string[] {
   const byLength = batchCoverage(config);
+  // `map_grant_ref+pte:<status>` built once per status: a burst counts up to MAX_BATCH of them
+  const pteNames = new Map<number, string>();
+  const pteName = (status: number): string => {
+    let name = pteNames.get(status);
+    if (name === undefined) {
+      name = `map_grant_ref+pte:${gntstName(status)}`;
+      pteNames.set(status, name);
+    }
+    return name;
+  };
   return (op, result) => {
     const labels = byLength(op);
     // Linux's deferred ends (§18.3): a tick that reclaimed one, or found them still in use
@@ -143,13 +153,16 @@ function shapeCoverage(config: GrantConfig): (op: Op, result: OpResult) => reado
       return labels;
     }
     if (op.kind !== 'map_grant_ref' || result.kind !== 'map_grant_ref') return labels;
-    const pte: string[] = [];
-    op.batch.forEach((m, i) => {
+    let withPte: string[] | undefined; // labels, then each PTE element's status
+    for (let i = 0; i < op.batch.length; i++) {
+      const m = op.batch[i];
       const r = result.results[i];
-      if ((m.flags & GNTMAP_contains_pte) !== 0 && r)
-        pte.push(`map_grant_ref+pte:${gntstName(r.status)}`);
-    });
-    return pte.length === 0 ? labels : [...labels, ...pte];
+      if (m && r && (m.flags & GNTMAP_contains_pte) !== 0) {
+        withPte ??= [...labels];
+        withPte.push(pteName(r.status));
+      }
+    }
+    return withPte ?? labels;
   };
 }
 

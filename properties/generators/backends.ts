@@ -13,6 +13,7 @@ import { BACKEND_MAX_SEGMENTS, BACKEND_OP_KINDS } from '../../src/ops/op.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES } from '../../src/xen/abi.ts';
 import type { Focus, OpSpace } from './ops.ts';
 import { focusArbitrary } from './ops.ts';
+import { record } from './record.ts';
 
 export type BackendKind = (typeof BACKEND_OP_KINDS)[number];
 
@@ -102,7 +103,7 @@ export function backendOpArbitrary(space: OpSpace, kind: BackendKind): fc.Arbitr
         focus === undefined
           ? fc.array(space.ref(), { minLength: 1, maxLength: BACKEND_MAX_SEGMENTS })
           : segments(space, focus);
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: fc.constant(dom),
         request,
@@ -112,14 +113,14 @@ export function backendOpArbitrary(space: OpSpace, kind: BackendKind): fc.Arbitr
       });
     }
     case 'backend_io':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: fc.constant(dom),
         request,
         write: fc.boolean(),
       });
     case 'backend_unmap':
-      return fc.record({ kind: fc.constant(kind), dom: fc.constant(dom), request });
+      return record({ kind: fc.constant(kind), dom: fc.constant(dom), request });
   }
 }
 
@@ -153,7 +154,7 @@ export function frontendScriptArbitrary(
   const ref = fc.constantFrom(...focus.refs);
   switch (kind) {
     case 'grant_access':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom,
         ref,
@@ -168,9 +169,9 @@ export function frontendScriptArbitrary(
       });
     case 'end_access':
     case 'free_ref':
-      return fc.record({ kind: fc.constant(kind), dom, ref });
+      return record({ kind: fc.constant(kind), dom, ref });
     case 'alloc_refs':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom,
         count: fc.constant(

@@ -52,6 +52,7 @@ import {
 } from '../../src/xen/abi.ts';
 import { GNTTAB_UNMAP_BATCH_SIZE } from '../../src/impl/hypervisor/unmapGrantRef.ts';
 import { ladder } from './batches.ts';
+import { record } from './record.ts';
 import { backendOpArbitrary } from './backends.ts';
 
 const U32_MAX = 2 ** 32 - 1;
@@ -89,7 +90,7 @@ export interface Focus {
 export function focusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
   const dom = fc.integer({ min: 0, max: config.domains - 1 });
   const ref = fc.integer({ min: GNTTAB_NR_RESERVED_ENTRIES, max: GNTTAB_NR_RESERVED_ENTRIES + 3 });
-  return fc.record({
+  return record({
     granter: dom,
     grantee: dom,
     refs: fc.uniqueArray(ref, { minLength: 1, maxLength: 2 }),
@@ -113,20 +114,18 @@ export function deathFocusArbitrary(config: GrantConfig): fc.Arbitrary<Focus> {
   if (config.domains < 3) return usual; // no two guests besides the control domain
   const guest = fc.integer({ min: 1, max: config.domains - 1 });
   const ref = fc.integer({ min: GNTTAB_NR_RESERVED_ENTRIES, max: GNTTAB_NR_RESERVED_ENTRIES + 3 });
-  const cast = fc
-    .record({
-      granter: guest,
-      grantee: guest,
-      refs: fc.uniqueArray(ref, { minLength: 2, maxLength: 2 }),
-      hostPage: fc.integer({ min: 1, max: 4 }),
-      gfn: fc.integer({ min: 0, max: Math.max(0, config.pagesPerDomain - 1) }),
-      coherence: fc.constant(6),
-    })
-    .map((f): Focus => ({
-      ...f,
-      grantee: f.grantee === f.granter ? 1 + (f.granter % (config.domains - 1)) : f.grantee,
-      death: true,
-    }));
+  const cast = record({
+    granter: guest,
+    grantee: guest,
+    refs: fc.uniqueArray(ref, { minLength: 2, maxLength: 2 }),
+    hostPage: fc.integer({ min: 1, max: 4 }),
+    gfn: fc.integer({ min: 0, max: Math.max(0, config.pagesPerDomain - 1) }),
+    coherence: fc.constant(6),
+  }).map((f): Focus => ({
+    ...f,
+    grantee: f.grantee === f.granter ? 1 + (f.granter % (config.domains - 1)) : f.grantee,
+    death: true,
+  }));
   return fc.oneof(usual, cast);
 }
 
@@ -150,6 +149,8 @@ const arbitraryCaches = new WeakMap<GrantConfig, Map<string, fc.Arbitrary<unknow
 /** The values ops are drawn from, derived from the config and the run's focus. */
 export class OpSpace {
   private readonly cache: Map<string, fc.Arbitrary<unknown>>;
+  /** This space's generators by name (cached). */
+  private readonly mine = new Map<string, fc.Arbitrary<unknown>>();
 
   constructor(
     readonly config: GrantConfig,
@@ -169,12 +170,18 @@ export class OpSpace {
   /** The arbitrary `make` builds, built once per config, PTE setting and `deps`: the focus
    * values (or other arguments) `make` reads, all of them. */
   cached<T>(name: string, deps: readonly unknown[], make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
+    // A space's focus and PTE setting are fixed, so a name always has the same deps here: the
+    // space's own memo answers again without building the key (a run asks for the same few
+    // generators dozens of times while its kinds' generators are put together).
+    let arbitrary = this.mine.get(name);
+    if (arbitrary !== undefined) return arbitrary as fc.Arbitrary<T>;
     const key = `${name}|${this.pte ? 1 : 0}|${deps.join('|')}`;
-    let arbitrary = this.cache.get(key);
+    arbitrary = this.cache.get(key);
     if (arbitrary === undefined) {
       arbitrary = make();
       this.cache.set(key, arbitrary);
     }
+    this.mine.set(name, arbitrary);
     return arbitrary as fc.Arbitrary<T>;
   }
 
@@ -336,7 +343,7 @@ export class OpSpace {
   pageAddr(): fc.Arbitrary<number> {
     return this.cached('pageAddr', [this.focus?.granter, this.focus?.gfn], () => {
       const { pagesPerDomain } = this.config;
-      const page = fc.record({
+      const page = record({
         dom: this.granter(),
         gfn: this.focused(
           this.focus?.gfn,
@@ -443,7 +450,7 @@ export class OpSpace {
       'mapArgs',
       [this.focus?.granter, this.focus?.grantee, this.focus?.refs.join(','), this.focus?.hostPage],
       () => {
-        return fc.record({
+        return record({
           dom: this.granterId(),
           ref: this.focusRef(),
           flags: this.mapFlags(),
@@ -466,17 +473,15 @@ function copySide(space: OpSpace): fc.Arbitrary<{ ptr: CopyPtr; gref: boolean }>
   return space.cached('copySide', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
     const offset = space.pageOffset();
     return fc.oneof(
-      fc.record({ u: space.focusRef(), domid: space.granterId(), offset }).map((ptr) => ({
+      record({ u: space.focusRef(), domid: space.granterId(), offset }).map((ptr) => ({
         ptr,
         gref: true,
       })),
-      fc
-        .record({
-          u: space.gfn(),
-          domid: mostly(fc.constant(DOMID_SELF), space.granterId()),
-          offset,
-        })
-        .map((ptr) => ({ ptr, gref: false })),
+      record({
+        u: space.gfn(),
+        domid: mostly(fc.constant(DOMID_SELF), space.granterId()),
+        offset,
+      }).map((ptr) => ({ ptr, gref: false })),
     );
   });
 }
@@ -484,20 +489,17 @@ function copySide(space: OpSpace): fc.Arbitrary<{ ptr: CopyPtr; gref: boolean }>
 /** One element of GNTTABOP_copy: boundary offsets and lengths (0, 1, page-1, page, page+1). */
 function copyArgs(space: OpSpace): fc.Arbitrary<CopyArgs> {
   return space.cached('copyArgs', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
-    return fc
-      .record({
-        source: copySide(space),
-        dest: copySide(space),
-        len: space.pageLength(),
-        extra: mostly(fc.constant(0), fc.constantFrom(1 << 2, 1 << 15)),
-      })
-      .map(({ source, dest, len, extra }) => ({
-        source: source.ptr,
-        dest: dest.ptr,
-        len,
-        flags:
-          (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0) | extra,
-      }));
+    return record({
+      source: copySide(space),
+      dest: copySide(space),
+      len: space.pageLength(),
+      extra: mostly(fc.constant(0), fc.constantFrom(1 << 2, 1 << 15)),
+    }).map(({ source, dest, len, extra }) => ({
+      source: source.ptr,
+      dest: dest.ptr,
+      len,
+      flags: (source.gref ? GNTCOPY_source_gref : 0) | (dest.gref ? GNTCOPY_dest_gref : 0) | extra,
+    }));
   });
 }
 
@@ -505,66 +507,63 @@ function copyArgs(space: OpSpace): fc.Arbitrary<CopyArgs> {
  * again, its sides with other offsets, or a gmfn side under the domid of a gref side before. */
 function copyReuse(space: OpSpace): fc.Arbitrary<readonly CopyArgs[]> {
   return space.cached('copyReuse', focusDeps(space, ['granter', 'refs', 'gfn']), () => {
-    return fc
-      .record({
-        first: copyArgs(space),
-        again: fc.array(
-          fc.record({
-            how: fc.constantFrom('same', 'offsets', 'gmfn-same-domid', 'dest-gmfn-same-domid'),
-            offset: space.pageOffset(),
-            len: space.pageLength(),
-            gfn: space.gfn(),
-          }),
-          { minLength: 1, maxLength: 3 },
-        ),
-      })
-      .map(({ first, again }) => [
-        first,
-        ...again.map(({ how, offset, len, gfn }): CopyArgs => {
-          switch (how) {
-            case 'same':
-              return first;
-            case 'offsets':
-              return { ...first, source: { ...first.source, offset }, len };
-            case 'gmfn-same-domid':
-              return {
-                ...first,
-                source: { ...first.source, u: gfn },
-                flags: first.flags & ~GNTCOPY_source_gref,
-              };
-            default:
-              return {
-                ...first,
-                dest: { ...first.dest, u: gfn },
-                flags: first.flags & ~GNTCOPY_dest_gref,
-              };
-          }
+    return record({
+      first: copyArgs(space),
+      again: fc.array(
+        record({
+          how: fc.constantFrom('same', 'offsets', 'gmfn-same-domid', 'dest-gmfn-same-domid'),
+          offset: space.pageOffset(),
+          len: space.pageLength(),
+          gfn: space.gfn(),
         }),
-      ]);
+        { minLength: 1, maxLength: 3 },
+      ),
+    }).map(({ first, again }) => [
+      first,
+      ...again.map(({ how, offset, len, gfn }): CopyArgs => {
+        switch (how) {
+          case 'same':
+            return first;
+          case 'offsets':
+            return { ...first, source: { ...first.source, offset }, len };
+          case 'gmfn-same-domid':
+            return {
+              ...first,
+              source: { ...first.source, u: gfn },
+              flags: first.flags & ~GNTCOPY_source_gref,
+            };
+          default:
+            return {
+              ...first,
+              dest: { ...first.dest, u: gfn },
+              flags: first.flags & ~GNTCOPY_dest_gref,
+            };
+        }
+      }),
+    ]);
   });
 }
 
 /** A copy of the focus grant by the focus grantee into (or out of) its own page. */
 function coherentCopy(space: OpSpace, f: Focus): fc.Arbitrary<CopyArgs> {
-  const granted = fc.record({
+  const granted = record({
     u: fc.constantFrom(...f.refs),
     domid: fc.constant(f.granter),
     offset: space.pageOffset(),
   });
-  const own = fc.record({
+  const own = record({
     u: fc
       .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
       .map((p) => initialGfn(space.config, f.grantee, p)),
     domid: fc.constant(DOMID_SELF),
     offset: space.pageOffset(),
   });
-  return fc
-    .record({ granted, own, len: space.pageLength(), into: fc.boolean() })
-    .map(({ granted, own, len, into }) =>
+  return record({ granted, own, len: space.pageLength(), into: fc.boolean() }).map(
+    ({ granted, own, len, into }) =>
       into
         ? { source: own, dest: granted, len, flags: GNTCOPY_dest_gref }
         : { source: granted, dest: own, len, flags: GNTCOPY_source_gref },
-    );
+  );
 }
 
 /** A burst: one map element repeated to a length from the map ladder (batches.ts): past the
@@ -587,23 +586,20 @@ function burstOf(
   element: fc.Arbitrary<MapGrantRefArgs>,
 ): fc.Arbitrary<readonly MapGrantRefArgs[]> {
   const lengths = ladder('map_grant_ref', space.config);
-  return fc
-    .record({
-      element,
-      // Shrunk: the index walks down the ladder, so a burst that is not needed for a failure
-      // shrinks to a single element.
-      length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
-      alternate: fc.constantFrom(false, true, true), // shrinks towards false
-    })
-    .map(({ element, length, alternate }) =>
-      Array.from({ length }, (_, i) =>
-        alternate && i % 2 === 1
-          ? { ...element, flags: GNTMAP_device_map | GNTMAP_readonly }
-          : alternate
-            ? { ...element, flags: GNTMAP_host_map | GNTMAP_readonly }
-            : element,
-      ),
-    );
+  return record({
+    element,
+    // Shrunk: the index walks down the ladder, so a burst that is not needed for a failure
+    // shrinks to a single element.
+    length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
+    alternate: fc.constantFrom(false, true, true), // shrinks towards false
+  }).map(({ element, length, alternate }) => {
+    // one object per distinct element, shared along the burst (ops are never mutated): a burst
+    // is up to MAX_BATCH elements, and a copy of each cost more than drawing the whole op
+    if (!alternate) return Array.from({ length }, () => element);
+    const host = { ...element, flags: GNTMAP_host_map | GNTMAP_readonly };
+    const device = { ...element, flags: GNTMAP_device_map | GNTMAP_readonly };
+    return Array.from({ length }, (_, i) => (i % 2 === 1 ? device : host));
+  });
 }
 
 function unmapArgs(space: OpSpace): fc.Arbitrary<UnmapGrantRefArgs> {
@@ -611,7 +607,7 @@ function unmapArgs(space: OpSpace): fc.Arbitrary<UnmapGrantRefArgs> {
     'unmapArgs',
     focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
     () => {
-      return fc.record({
+      return record({
         handle: space.handle(),
         // the mapping's page, none, or another page (a PTE that does not match: general_error)
         hostAddr: fc.oneof(
@@ -633,16 +629,14 @@ function splitUnmap(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> 
     'splitUnmap',
     focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
     () => {
-      return fc
-        .record({
-          handle: space.handle(),
-          hostAddr: space.hostAddr(),
-          devBusAddr: space.pageAddr(),
-          hostFirst: fc.boolean(),
-        })
-        .map(({ handle, hostAddr, devBusAddr, hostFirst }) =>
-          splitPair(handle, hostAddr, devBusAddr, hostFirst),
-        );
+      return record({
+        handle: space.handle(),
+        hostAddr: space.hostAddr(),
+        devBusAddr: space.pageAddr(),
+        hostFirst: fc.boolean(),
+      }).map(({ handle, hostAddr, devBusAddr, hostFirst }) =>
+        splitPair(handle, hostAddr, devBusAddr, hostFirst),
+      );
     },
   );
 }
@@ -665,28 +659,26 @@ function splitPair(
  * puts it back at the tail), so a generator that names one handle rarely names the mapping's. */
 function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
   const devBusAddr = initialMfn(space.config, focus.granter, focus.gfn) * PAGE_SIZE;
-  return fc
-    .record({
-      hostAddr: space.focusHostAddr(focus),
-      first: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 15 })),
-      // often every handle the chunk holds: which one the focus mapping got is not known here
-      n: fc.oneof(
-        fc.constant(GNTTAB_UNMAP_BATCH_SIZE / 2),
-        fc.integer({ min: 1, max: GNTTAB_UNMAP_BATCH_SIZE / 2 }),
-      ),
-      parts: fc.constantFrom('split', 'split', 'host', 'device'),
-      hostFirst: fc.boolean(),
-    })
-    .map(({ hostAddr, first, n, parts, hostFirst }) =>
-      Array.from({ length: n }, (_, i) => {
-        const handle = first + i;
-        if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
-        if (parts === 'device') return [{ handle, hostAddr: 0, devBusAddr }];
-        // A mapping with a device part was made at the linear address (coherentMap's PTE maps
-        // are host-only): its PTE's address would fail the host part and lose the split.
-        return splitPair(handle, focus.hostPage * PAGE_SIZE, devBusAddr, hostFirst);
-      }).flat(),
-    );
+  return record({
+    hostAddr: space.focusHostAddr(focus),
+    first: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 15 })),
+    // often every handle the chunk holds: which one the focus mapping got is not known here
+    n: fc.oneof(
+      fc.constant(GNTTAB_UNMAP_BATCH_SIZE / 2),
+      fc.integer({ min: 1, max: GNTTAB_UNMAP_BATCH_SIZE / 2 }),
+    ),
+    parts: fc.constantFrom('split', 'split', 'host', 'device'),
+    hostFirst: fc.boolean(),
+  }).map(({ hostAddr, first, n, parts, hostFirst }) =>
+    Array.from({ length: n }, (_, i) => {
+      const handle = first + i;
+      if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
+      if (parts === 'device') return [{ handle, hostAddr: 0, devBusAddr }];
+      // A mapping with a device part was made at the linear address (coherentMap's PTE maps
+      // are host-only): its PTE's address would fail the host part and lose the split.
+      return splitPair(handle, focus.hostPage * PAGE_SIZE, devBusAddr, hostFirst);
+    }).flat(),
+  );
 }
 
 /** A long unmap batch: a few elements repeated to a length from the unmap ladder (across the
@@ -697,22 +689,20 @@ function unmapRun(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
     focusDeps(space, ['granter', 'grantee', 'hostPage', 'gfn']),
     () => {
       const lengths = ladder('unmap_grant_ref', space.config);
-      return fc
-        .record({
-          first: unmapArgs(space),
-          more: fc.array(unmapArgs(space), { maxLength: 2 }),
-          length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
-          tail: fc.option(splitUnmap(space), { freq: 2 }),
-        })
-        .map(({ first, more, length, tail }) => {
-          const elements = [first, ...more];
-          const end = tail ?? [];
-          const head = Array.from(
-            { length: Math.max(0, length - end.length) },
-            (_, i) => elements[i % elements.length] ?? first,
-          );
-          return [...head, ...end];
-        });
+      return record({
+        first: unmapArgs(space),
+        more: fc.array(unmapArgs(space), { maxLength: 2 }),
+        length: fc.integer({ min: 0, max: lengths.length - 1 }).map((i) => lengths[i] ?? 1),
+        tail: fc.option(splitUnmap(space), { freq: 2 }),
+      }).map(({ first, more, length, tail }) => {
+        const elements = [first, ...more];
+        const end = tail ?? [];
+        const head = Array.from(
+          { length: Math.max(0, length - end.length) },
+          (_, i) => elements[i % elements.length] ?? first,
+        );
+        return [...head, ...end];
+      });
     },
   );
 }
@@ -747,7 +737,7 @@ function slotRef(f: Focus): fc.Arbitrary<number> {
 
 /** A map of the focus grant by the focus grantee at the focus page. */
 function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
-  const map = fc.record({
+  const map = record({
     dom: fc.constant(f.granter),
     ref: accessRef(f),
     // host|dev|ro maps a read-only grant too
@@ -759,7 +749,7 @@ function coherentMap(space: OpSpace, f: Focus): fc.Arbitrary<MapGrantRefArgs> {
   });
   if (!space.pte) return map;
   // the same mapping named by its PTE's machine address
-  const byPte = fc.record({
+  const byPte = record({
     dom: fc.constant(f.granter),
     ref: accessRef(f),
     flags: fc
@@ -777,7 +767,7 @@ function replaceArgs(
   space: OpSpace,
   hostAddr?: fc.Arbitrary<number>,
 ): fc.Arbitrary<UnmapAndReplaceArgs> {
-  return fc.record({
+  return record({
     handle: space.handle(),
     hostAddr:
       hostAddr ??
@@ -837,44 +827,38 @@ const FOCUS_READ: Record<OpKind, readonly (keyof Focus)[] | null> = {
   backend_unmap: ['grantee'],
 };
 
+/** The focus fields the free (not coherent) variant of each kind FOCUS_READ keeps only in parts
+ * reads: its cache key (free). Why: those kinds are built afresh for every run, and their free
+ * variants, the bulk of what is built, depend on a few fields only. */
+const FREE_READ: Partial<Record<OpKind, readonly (keyof Focus)[]>> = {
+  grant_access: ['granter', 'grantee', 'refs', 'gfn'],
+  grant_transfer: ['granter', 'grantee', 'refs', 'gfn'],
+  map_grant_ref: ['granter', 'grantee', 'refs', 'hostPage'],
+  unmap_grant_ref: ['granter', 'grantee', 'hostPage', 'gfn'],
+  transfer: ['granter', 'grantee', 'refs', 'gfn'],
+  copy: ['granter', 'grantee', 'refs', 'gfn'],
+};
+
+/** The free variant of `kind` (FREE_READ), built once per the focus values it reads. */
+function free<T>(space: OpSpace, kind: OpKind, make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
+  const read = FREE_READ[kind];
+  if (read === undefined) return make();
+  return space.cached(`free:${kind}`, focusDeps(space, read), make);
+}
+
 /** Every op of `kind` the space draws. */
 export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
   const focus = space.focus;
   const read = FOCUS_READ[kind];
-  if (read === null && focus !== undefined) return buildOpArbitrary(space, kind).map(plainOp);
+  if (read === null && focus !== undefined) {
+    // without coherent ops (coherence 0) such a kind reads only its free variant's fields
+    const freeRead = FREE_READ[kind];
+    if (focus.coherence !== 0 || freeRead === undefined) return buildOpArbitrary(space, kind);
+    const deps = ['c0', ...freeRead.map((f) => String(focus[f]))];
+    return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
+  }
   const deps = focus === undefined || read === null ? ['-'] : read.map((f) => String(focus[f]));
-  return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind).map(plainOp));
-}
-
-/** `value` with every object in it an ordinary one. fc.record gives half its objects a null
- * prototype (its default), and V8 keeps those as dictionaries: each read of an op's field was a
- * hash lookup, in the model, the impl and every check (issue 13: about 30% of the impl's raw
- * apply). The same fields in the same order; a map draws nothing, so the ops drawn for a seed
- * are the same values. */
-export function plainOp<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    const items = value as unknown[];
-    let out: unknown[] | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      const copy = plainOp(item);
-      if (copy !== item) (out ??= items.slice())[i] = copy;
-    }
-    return (out ?? value) as T;
-  }
-  const record = value as Record<string, unknown>;
-  const proto: unknown = Object.getPrototypeOf(record);
-  if (proto !== null && proto !== Object.prototype) return value;
-  let changed = proto === null;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(record)) {
-    const field = record[key];
-    const copy = plainOp(field);
-    if (copy !== field) changed = true;
-    out[key] = copy;
-  }
-  return (changed ? out : value) as T;
+  return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
 }
 
 function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
@@ -884,18 +868,20 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'grant_access':
       return fc.oneof(
         {
-          arbitrary: fc.record({
-            kind: fc.constant(kind),
-            dom: space.granter(),
-            ref: space.focusRef(),
-            grantee: space.granteeId(),
-            gfn: space.gfn(),
-            readonly: fc.boolean(),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              dom: space.granter(),
+              ref: space.focusRef(),
+              grantee: space.granteeId(),
+              gfn: space.gfn(),
+              readonly: fc.boolean(),
+            }),
+          ),
           weight: 2,
         },
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
             ref: accessRef(f),
@@ -907,23 +893,25 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
       );
     case 'end_access':
     case 'end_transfer':
-      return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: space.focusRef() });
+      return record({ kind: fc.constant(kind), dom: space.granter(), ref: space.focusRef() });
     case 'grant_transfer':
       return fc.oneof(
         {
-          arbitrary: fc.record({
-            kind: fc.constant(kind),
-            dom: space.granter(),
-            ref: space.focusRef(),
-            grantee: space.granteeId(),
-            gfn: space.gfn(),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              dom: space.granter(),
+              ref: space.focusRef(),
+              grantee: space.granteeId(),
+              gfn: space.gfn(),
+            }),
+          ),
           weight: 2,
         },
         // the focus granter offers a focus ref to the focus grantee, for a slot just past its
         // pages: with coherent transfers, a receiver filled to max_pages and one page more
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
             ref: slotRef(f),
@@ -935,7 +923,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'raw_write':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: space.granter(),
         ref: space.focusRef(),
@@ -944,7 +932,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         frame: space.gfn(),
       });
     case 'write_page':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: fc.oneof(space.granter(), space.grantee()),
         gfn: space.gfn(),
@@ -953,7 +941,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         byte: space.byteValue(),
       });
     case 'read_page':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: fc.oneof(space.granter(), space.grantee()),
         gfn: space.gfn(),
@@ -961,7 +949,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         len: space.pageLength(),
       });
     case 'write_mapped':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: space.grantee(),
         hostAddr: space.hostAddr(),
@@ -970,7 +958,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         byte: space.byteValue(),
       });
     case 'read_mapped':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         dom: space.grantee(),
         hostAddr: space.hostAddr(),
@@ -982,18 +970,20 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         space,
         fc.oneof(
           {
-            arbitrary: fc.record({
-              kind: fc.constant(kind),
-              caller: space.grantee(),
-              batch: fc.oneof(
-                { arbitrary: batchOf(space.mapArgs()), weight: 9 },
-                { arbitrary: mapBurst(space), weight: 1 },
-              ),
-            }),
+            arbitrary: free(space, kind, () =>
+              record({
+                kind: fc.constant(kind),
+                caller: space.grantee(),
+                batch: fc.oneof(
+                  { arbitrary: batchOf(space.mapArgs()), weight: 9 },
+                  { arbitrary: mapBurst(space), weight: 1 },
+                ),
+              }),
+            ),
             weight: 2,
           },
           ...coherent(space, (f) =>
-            fc.record({
+            record({
               kind: fc.constant(kind),
               caller: fc.constant(f.grantee),
               batch: fc.oneof(
@@ -1007,20 +997,22 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'unmap_grant_ref':
       return fc.oneof(
         {
-          arbitrary: fc.record({
-            kind: fc.constant(kind),
-            caller: space.grantee(),
-            batch: fc.oneof(
-              { arbitrary: batchOf(unmapArgs(space)), weight: 7 },
-              { arbitrary: splitUnmap(space), weight: 2 },
-              { arbitrary: unmapRun(space), weight: 1 },
-            ),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              caller: space.grantee(),
+              batch: fc.oneof(
+                { arbitrary: batchOf(unmapArgs(space)), weight: 7 },
+                { arbitrary: splitUnmap(space), weight: 2 },
+                { arbitrary: unmapRun(space), weight: 1 },
+              ),
+            }),
+          ),
           weight: 10,
         },
         // the focus mapping torn down by the domain that holds it
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
             batch: teardown(space, f),
@@ -1030,22 +1022,24 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'transfer':
       return fc.oneof(
         {
-          arbitrary: fc.record({
-            kind: fc.constant(kind),
-            caller: space.grantee(),
-            batch: batchOf(
-              fc.record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
-            ),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              caller: space.grantee(),
+              batch: batchOf(
+                record({ gfn: space.gfn(), domid: space.granterId(), ref: space.focusRef() }),
+              ),
+            }),
+          ),
           weight: 2,
         },
         // one of the focus grantee's own pages into a focus ref of the focus granter
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
             batch: fc.tuple(
-              fc.record({
+              record({
                 gfn: fc
                   .integer({ min: 0, max: Math.max(0, space.config.pagesPerDomain - 1) })
                   .map((i) => initialGfn(space.config, f.grantee, i)),
@@ -1057,20 +1051,20 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'setup_table':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
         nrFrames: fc.integer({ min: 0, max: space.config.maxGrantFrames + 1 }),
       });
     case 'query_size':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         caller: space.existingDomain(),
         dom: fc.oneof(space.domid(), fc.constant(DOMID_SELF)),
       });
     case 'unmap_and_replace':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         caller: space.grantee(),
         batch: fc.oneof(
@@ -1079,7 +1073,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       });
     case 'swap_grant_ref':
-      return fc.record({
+      return record({
         kind: fc.constant(kind),
         caller: space.granter(),
         batch: batchOf(swapArgs(space)),
@@ -1087,18 +1081,20 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'copy':
       return fc.oneof(
         {
-          arbitrary: fc.record({
-            kind: fc.constant(kind),
-            caller: space.grantee(),
-            batch: fc.oneof(
-              { arbitrary: batchOf(copyArgs(space)), weight: 3 },
-              { arbitrary: copyReuse(space), weight: 2 },
-            ),
-          }),
+          arbitrary: free(space, kind, () =>
+            record({
+              kind: fc.constant(kind),
+              caller: space.grantee(),
+              batch: fc.oneof(
+                { arbitrary: batchOf(copyArgs(space)), weight: 3 },
+                { arbitrary: copyReuse(space), weight: 2 },
+              ),
+            }),
+          ),
           weight: 2,
         },
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
             batch: fc.oneof(batchOf(coherentCopy(space, f)), copyReuse(space)),
@@ -1110,7 +1106,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
       // a domain killing itself, or one already dead (docs/semantics.md §17).
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             caller: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, space.grantee()),
             // the granter (its zombie keeps mapped frames) or the mapper (its mappings released)
@@ -1129,7 +1125,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ...coherent(space, (f) => {
           const victims = [f.grantee, f.granter, f.granter].filter((d) => d !== 0);
           if (victims.length === 0) return undefined;
-          return fc.record({
+          return record({
             kind: fc.constant(kind),
             caller: fc.constant(0),
             dom: fc.constantFrom(...victims),
@@ -1140,7 +1136,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     case 'alloc_refs':
       return fc.oneof(
         {
-          arbitrary: fc.record({
+          arbitrary: record({
             kind: fc.constant(kind),
             dom: space.granter(),
             count: fc.oneof(
@@ -1154,7 +1150,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         // the focus granter takes refs up to its highest focus ref, so that its driver holds
         // the focus refs (Linux and Mirage hand out 8, 9, … first) and may grant them
         ...coherent(space, (f) =>
-          fc.record({
+          record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
             count: fc.constant(Math.max(...f.refs) - GNTTAB_NR_RESERVED_ENTRIES + 1),
@@ -1162,13 +1158,13 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'free_ref':
-      return fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) });
+      return record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) });
     case 'end_access_deferred':
       return fc.oneof(
         {
           arbitrary: fc.oneof(
-            fc.record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
-            fc.record({
+            record({ kind: fc.constant(kind), dom: space.granter(), ref: profileRef(space) }),
+            record({
               kind: fc.constant(kind),
               dom: space.granter(),
               ref: profileRef(space),
@@ -1181,8 +1177,8 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         // defers it (gnttab_add_deferred), and tick, the unmap and tick again reclaim it
         ...coherent(space, (f) =>
           fc.oneof(
-            fc.record({ kind: fc.constant(kind), dom: fc.constant(f.granter), ref: accessRef(f) }),
-            fc.record({
+            record({ kind: fc.constant(kind), dom: fc.constant(f.granter), ref: accessRef(f) }),
+            record({
               kind: fc.constant(kind),
               dom: fc.constant(f.granter),
               ref: accessRef(f),
@@ -1192,9 +1188,9 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         ),
       );
     case 'tick':
-      return fc.record({ kind: fc.constant(kind), dom: space.granter() });
+      return record({ kind: fc.constant(kind), dom: space.granter() });
     case 'free_page':
-      return fc.record({ kind: fc.constant(kind), dom: space.granter(), gfn: space.gfn() });
+      return record({ kind: fc.constant(kind), dom: space.granter(), gfn: space.gfn() });
     case 'backend_map':
     case 'backend_io':
     case 'backend_unmap':
@@ -1220,7 +1216,7 @@ function profileRef(space: OpSpace): fc.Arbitrary<number> {
 function swapArgs(space: OpSpace): fc.Arbitrary<SwapGrantRefArgs> {
   return space.cached('swapArgs', focusDeps(space, ['refs']), () => {
     return fc.oneof(
-      { arbitrary: fc.record({ refA: space.focusRef(), refB: space.focusRef() }), weight: 4 },
+      { arbitrary: record({ refA: space.focusRef(), refB: space.focusRef() }), weight: 4 },
       { arbitrary: space.focusRef().map((ref) => ({ refA: ref, refB: ref })), weight: 1 },
     );
   });

@@ -20,50 +20,114 @@ import type { Suite, SuiteOutcome, SuiteStats } from './suite.ts';
 /** The outcome names an op's result contributes to coverage: `op:status` per batch element. */
 export function outcomesOf(result: OpResult): string[] {
   const names: string[] = [];
-  forEachOutcome(result, (name) => names.push(name));
+  forEachOutcome(result, (id) => names.push(coverageName(id)));
   return names;
 }
 
-// `op:status` names, built once each: coverage is counted after every op of a run.
-const outcomeNames = new Map<string, Map<number | string, string>>();
+// Coverage names as small integers, interned once per process: coverage is counted after every
+// op (and every element of a batch) of a run, and an array slot costs less than a string-keyed
+// map's get and set (docs/properties.md, "Where the time goes").
+const names: string[] = [];
+const idOfName = new Map<string, number>();
+const outcomeIds = new Map<string, Map<number | string, number>>();
 
-function outcomeName(kind: string, status: number | string): string {
-  let byStatus = outcomeNames.get(kind);
-  if (byStatus === undefined) {
-    byStatus = new Map();
-    outcomeNames.set(kind, byStatus);
+function coverageId(name: string): number {
+  let id = idOfName.get(name);
+  if (id === undefined) {
+    id = names.length;
+    names.push(name);
+    idOfName.set(name, id);
   }
-  let name = byStatus.get(status);
-  if (name === undefined) {
-    name = `${kind}:${typeof status === 'number' ? gntstName(status) : status}`;
-    byStatus.set(status, name);
-  }
-  return name;
+  return id;
 }
 
-/** Call `visit` on each outcome name of `result`, in outcomesOf's order. */
-function forEachOutcome(result: OpResult, visit: (name: string) => void): void {
+function coverageName(id: number): string {
+  return names[id] ?? `#${id}`;
+}
+
+/** The id of `kind:status` (a GNTST status by its name). */
+function outcomeId(kind: string, status: number | string): number {
+  let byStatus = outcomeIds.get(kind);
+  if (byStatus === undefined) {
+    byStatus = new Map();
+    outcomeIds.set(kind, byStatus);
+  }
+  let id = byStatus.get(status);
+  if (id === undefined) {
+    id = coverageId(`${kind}:${typeof status === 'number' ? gntstName(status) : status}`);
+    byStatus.set(status, id);
+  }
+  return id;
+}
+
+/** Call `visit` on the id of each statuses' outcome, in order; a run of equal statuses (a
+ * burst's) is looked up once. */
+function forEachStatus(kind: string, statuses: readonly number[], visit: (id: number) => void) {
+  let last: number | undefined;
+  let id = 0;
+  for (const status of statuses) {
+    if (status !== last) {
+      id = outcomeId(kind, status);
+      last = status;
+    }
+    visit(id);
+  }
+}
+
+/** Call `visit` on each outcome id of `result`, in outcomesOf's order. */
+function forEachOutcome(result: OpResult, visit: (id: number) => void): void {
   switch (result.kind) {
-    case 'map_grant_ref':
-      for (const r of result.results) visit(outcomeName(result.kind, r.status));
+    case 'map_grant_ref': {
+      let last: number | undefined;
+      let id = 0;
+      for (const r of result.results) {
+        if (r.status !== last) {
+          id = outcomeId(result.kind, r.status);
+          last = r.status;
+        }
+        visit(id);
+      }
       return;
+    }
     case 'unmap_grant_ref':
     case 'transfer':
     case 'unmap_and_replace':
     case 'swap_grant_ref':
     case 'copy':
-      for (const status of result.statuses) visit(outcomeName(result.kind, status));
+      forEachStatus(result.kind, result.statuses, visit);
       return;
     case 'setup_table':
     case 'query_size':
     case 'destroy_domain':
-      visit(outcomeName(result.kind, result.status));
+      visit(outcomeId(result.kind, result.status));
       return;
     case 'not_running':
-      visit(outcomeName(result.kind, 'paused'));
+      visit(outcomeId(result.kind, 'paused'));
       return;
     default:
-      visit(outcomeName(result.kind, result.outcome));
+      visit(outcomeId(result.kind, result.outcome));
+  }
+}
+
+/** A suite's coverage as counts by id; `toMap` gives the names in the order each was first
+ * counted (the order a map counted name by name keeps). */
+class CoverageCounts {
+  private readonly counts: number[] = [];
+  private readonly order: number[] = [];
+  readonly add = (id: number): void => {
+    const n = this.counts[id];
+    if (n === undefined || n === 0) {
+      this.counts[id] = 1;
+      this.order.push(id);
+    } else {
+      this.counts[id] = n + 1;
+    }
+  };
+  addName(name: string): void {
+    this.add(coverageId(name));
+  }
+  toMap(): Map<string, number> {
+    return new Map(this.order.map((id) => [coverageName(id), this.counts[id] ?? 0]));
   }
 }
 
@@ -174,8 +238,7 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   const maxOps = options.maxOps ?? suite.defaultMaxOps;
   const subject = options.subject ?? IMPL_SUBJECT;
   const checkerOptions = { invariants: suite.invariants, properties: suite.properties, subject };
-  const coverage = new Map<string, number>();
-  const count = (name: string) => coverage.set(name, (coverage.get(name) ?? 0) + 1);
+  const counts = new CoverageCounts();
   let runsDone = 0;
   let opsDone = 0;
   let failing = false; // after the first failure fast-check shrinks: stop counting
@@ -192,8 +255,10 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
       onStep: (op, verdict) => {
         if (failing) return;
         opsDone++;
-        forEachOutcome(verdict.modelResult, count);
-        if (suite.opCoverage) for (const o of suite.opCoverage(op, verdict.modelResult)) count(o);
+        forEachOutcome(verdict.modelResult, counts.add);
+        if (suite.opCoverage) {
+          for (const o of suite.opCoverage(op, verdict.modelResult)) counts.addName(o);
+        }
       },
     };
     try {
@@ -243,7 +308,7 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
     runs: runsDone,
     ops: opsDone,
     elapsedMs: performance.now() - started,
-    coverage,
+    coverage: counts.toMap(),
   };
 
   if (broken) throw broken;
