@@ -262,7 +262,8 @@ describe('grantcheck explore', () => {
       conformance: { checked: 164224, mismatches: 0 },
       refinement: { checked: 164224, stutters: 130616 },
     });
-  });
+    // 10-13 s of CPU alone; on a loaded 2-core machine beside the other test files, past 60 s
+  }, 180_000);
 
   it('a fault found at the Xen level writes a normal trace that grantcheck replay accepts', async () => {
     const out = tmp();

@@ -52,7 +52,8 @@ describe('Checker memoisation', () => {
         }),
         { seed, numRuns: 60 },
       );
-    });
+      // 10-40 s alone (every fault, twice, per case); past 60 s beside other files under load
+    }, 180_000);
   }
 
   // Violations are certain here: each fault trace of the corpus fails against its fault.
