@@ -28,6 +28,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source:
       'xen/common/grant_table.c map_grant_ref (act->pin += pin_incr), unmap_common_complete (act->pin -= GNTPIN_*_inc)',
     onModel: model.pinAccounting,
+    onModelSince: model.pinAccountingSince,
     onImpl: impl.pinAccounting,
     reads: ['active', 'maptrack'],
   },
@@ -37,6 +38,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source:
       'xen/common/grant_table.c map_grant_ref (a pinned entry refuses a mapper other than act->domid), _set_status_v1 (domid check on the first pin)',
     onModel: model.singleGrantee,
+    onModelSince: model.singleGranteeSince,
     onImpl: impl.singleGrantee,
     reads: ['active', 'maptrack'],
   },
@@ -55,6 +57,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source:
       'xen/common/grant_table.c map_grant_ref (the maptrack entry is written last, with host_map or device_map), get_maptrack_handle, unmap_common',
     onModel: model.liveMaptrackEntries,
+    onModelSince: model.liveMaptrackEntriesSince,
     onImpl: impl.liveMaptrackEntries,
     reads: ['maptrack', 'grantFrames'],
   },
@@ -107,6 +110,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source:
       'xen/arch/x86/mm.c steal_page (exactly the allocation reference and its own: XSA-287, Xen 3d4868a481); xen/common/grant_table.c map_grant_ref (a device mapping holds a page reference)',
     onModel: model.mappedPagesStay,
+    onModelSince: model.mappedPagesStaySince,
     onImpl: impl.mappedPagesStay,
     reads: ['maptrack', 'active', 'frames'],
   },
@@ -117,6 +121,7 @@ export const INVARIANTS: readonly StateInvariant[] = [
     source:
       'xen/common/grant_table.c map_grant_ref (get_page, get_page_type), unmap_common_complete (put_page, put_page_type) (XSA-224, Xen 8fdfcb2b6b, 75b384ece6)',
     onModel: model.pageReferences,
+    onModelSince: model.pageReferencesSince,
     onImpl: impl.pageReferences,
     reads: ['hostMappings', 'maptrack', 'active', 'frames'],
   },

@@ -4,9 +4,15 @@
 
 import type { CheckMessage } from '../../src/harness/invariant.ts';
 import { flowOf } from '../../src/model/flow.ts';
+import type { IntMap } from '../../src/model/intMap.ts';
 import { freeLists } from '../../src/model/maptrack.ts';
 import { unpermittedLabel, unpermittedMapping } from './flows.ts';
-import type { ActiveGrant, DomainState, ModelState } from '../../src/model/state.ts';
+import type {
+  ActiveGrant,
+  DomainState,
+  GrantMapping,
+  ModelState,
+} from '../../src/model/state.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -78,6 +84,282 @@ function countMappings(state: ModelState): Map<number, MappingCount> {
 
 function splitKey(key: number): [number, number] {
   return [Math.floor(key / 2 ** 32), key % 2 ** 32];
+}
+
+// --- Incremental model checks (StateInvariant.onModelSince) ------------------------------------
+// The checker hands these the last state on which every invariant held (`held`) and the new one.
+// Model states share what a step did not change, so what did change is found by identity: the
+// maptrack handles IntMap.everyChange lists, the few active entries of a domain whose map was
+// replaced. Each check re-checks only the entries that changed, and answers false (the full
+// check then decides) wherever what changed could alter the verdict of an entry it did not
+// look at (test/properties/modelSince.test.ts compares them with the full checks).
+
+/** A maptrack handle whose entry differs between `held` and the new state (undefined: free). */
+interface MappingChange {
+  readonly mapper: number;
+  readonly handle: number;
+  readonly was: GrantMapping | undefined;
+  readonly now: GrantMapping | undefined;
+}
+
+/** An active entry that differs between `held` and the new state (undefined: not pinned). */
+interface ActiveChange {
+  readonly granter: number;
+  readonly ref: number;
+  readonly was: ActiveGrant | undefined;
+  readonly now: ActiveGrant | undefined;
+}
+
+interface Changes {
+  readonly held: ModelState;
+  readonly mappings: readonly MappingChange[];
+  readonly active: readonly ActiveChange[];
+}
+
+// One step's changes, shared by the checks of that step.
+const changesCache = new WeakMap<ModelState, Changes>();
+
+/** The maptrack entries and active entries that changed from `held` to `state`; null when the
+ * domains themselves differ (their number, or a domain's death), where no check here vouches
+ * for what it did not look at. */
+function changesSince(held: ModelState, state: ModelState): Changes | null {
+  const cached = changesCache.get(state);
+  if (cached !== undefined && cached.held === held) return cached;
+  if (held.domains.length !== state.domains.length) return null;
+  const mappings: MappingChange[] = [];
+  const active: ActiveChange[] = [];
+  for (let i = 0; i < state.domains.length; i++) {
+    const a = held.domains[i];
+    const b = state.domains[i];
+    if (a === undefined || b === undefined || a.death !== b.death) return null;
+    if (a === b) continue;
+    const was = a.maptrack.mappings;
+    const now = b.maptrack.mappings;
+    if (was !== now) {
+      was.everyChange(now, (handle) => {
+        mappings.push({ mapper: i, handle, was: was.get(handle), now: now.get(handle) });
+        return true;
+      });
+    }
+    const before = a.grantTable.active;
+    const after = b.grantTable.active;
+    if (before !== after) {
+      for (const [ref, act] of after) {
+        const old = before.get(ref);
+        if (old !== act) active.push({ granter: i, ref, was: old, now: act });
+      }
+      for (const [ref, old] of before) {
+        if (!after.has(ref)) active.push({ granter: i, ref, was: old, now: undefined });
+      }
+    }
+  }
+  const changes = { held, mappings, active };
+  changesCache.set(state, changes);
+  return changes;
+}
+
+/** One mapper's live mappings of one (granter, ref), by pin kind, and all of them (`live`: also
+ * those with neither host_map nor device_map, which pin nothing). */
+type KeyCount = PinCounts & { live: number };
+
+// Per mapping domain, its live mappings counted by (granter, ref): a function of its maptrack's
+// mappings, which steps that do not touch that domain's maptrack share.
+const mapperCounts = new WeakMap<IntMap<GrantMapping>, ReadonlyMap<number, KeyCount>>();
+
+/** `mappings`' counts by (granter, ref): patched from those of `from` (the same domain's mappings
+ * at the held state) when they are known, else counted. */
+function countsOf(
+  mappings: IntMap<GrantMapping>,
+  from: IntMap<GrantMapping>,
+): ReadonlyMap<number, KeyCount> {
+  const known = mapperCounts.get(mappings);
+  if (known !== undefined) return known;
+  const base = mapperCounts.get(from);
+  const counts = new Map<number, KeyCount>();
+  if (base === undefined) {
+    for (const m of mappings.values()) bump(counts, m, 1, false);
+  } else {
+    for (const [key, c] of base) counts.set(key, c);
+    const copied = new Set<number>(); // keys whose record is this map's own, not base's
+    from.everyChange(mappings, (handle) => {
+      const was = from.get(handle);
+      const now = mappings.get(handle);
+      if (was !== undefined) bump(counts, was, -1, copied);
+      if (now !== undefined) bump(counts, now, 1, copied);
+      return true;
+    });
+    for (const key of copied) if (counts.get(key)?.live === 0) counts.delete(key);
+  }
+  mapperCounts.set(mappings, counts);
+  return counts;
+}
+
+/** Add `by` to the count of mapping `m`'s (granter, ref). `copied`: the keys whose records this
+ * map owns (the rest are shared with the map it was copied from); false: it owns them all. */
+function bump(
+  counts: Map<number, KeyCount>,
+  m: GrantMapping,
+  by: number,
+  copied: Set<number> | false,
+): void {
+  const key = grantKey(m.granter, m.ref);
+  let c = counts.get(key);
+  if (c === undefined || (copied !== false && !copied.has(key))) {
+    c = {
+      hostWritable: c?.hostWritable ?? 0,
+      hostReadonly: c?.hostReadonly ?? 0,
+      deviceWritable: c?.deviceWritable ?? 0,
+      deviceReadonly: c?.deviceReadonly ?? 0,
+      live: c?.live ?? 0,
+    };
+    counts.set(key, c);
+    if (copied !== false) copied.add(key);
+  }
+  c.live += by;
+  const ro = (m.flags & GNTMAP_readonly) !== 0;
+  if (m.flags & GNTMAP_host_map) c[ro ? 'hostReadonly' : 'hostWritable'] += by;
+  if (m.flags & GNTMAP_device_map) c[ro ? 'deviceReadonly' : 'deviceWritable'] += by;
+}
+
+/** The (granter, ref) pairs whose mappings or active entry changed. */
+function touchedKeys(changes: Changes): Set<number> {
+  const keys = new Set<number>();
+  for (const c of changes.mappings) {
+    if (c.was !== undefined) keys.add(grantKey(c.was.granter, c.was.ref));
+    if (c.now !== undefined) keys.add(grantKey(c.now.granter, c.now.ref));
+  }
+  for (const a of changes.active) keys.add(grantKey(a.granter, a.ref));
+  return keys;
+}
+
+/** Each mapper's count of (granter, ref) `key` in `state` (undefined: none), in domain order. */
+function keyCounts(held: ModelState, state: ModelState, key: number): (KeyCount | undefined)[] {
+  const out: (KeyCount | undefined)[] = [];
+  for (let i = 0; i < state.domains.length; i++) {
+    const a = held.domains[i];
+    const b = state.domains[i];
+    if (a === undefined || b === undefined) return [];
+    out.push(countsOf(b.maptrack.mappings, a.maptrack.mappings).get(key));
+  }
+  return out;
+}
+
+/** pin-accounting since `held`: the pairs whose mappings or pins changed (every other pair's
+ * mappings, pins and granter are as they were), counted exactly. */
+export function pinAccountingSince(held: ModelState, state: ModelState): boolean {
+  const changes = changesSince(held, state);
+  if (changes === null) return false;
+  for (const key of touchedKeys(changes)) {
+    const [granter, ref] = splitKey(key);
+    const d = state.domains[granter];
+    if (d === undefined) return false;
+    const act = d.grantTable.active.get(ref);
+    const total: KeyCount = {
+      hostWritable: 0,
+      hostReadonly: 0,
+      deviceWritable: 0,
+      deviceReadonly: 0,
+      live: 0,
+    };
+    for (const c of keyCounts(held, state, key)) {
+      if (c === undefined) continue;
+      total.live += c.live;
+      for (const name of PIN_NAMES) total[name] += c[name];
+    }
+    if (act === undefined) {
+      if (total.live > 0 && d.death !== 'gone') return false;
+    } else {
+      for (const name of PIN_NAMES) if (act[name] !== total[name]) return false;
+    }
+  }
+  return true;
+}
+
+/** single-grantee since `held`: the pairs whose mappings or active entry changed. */
+export function singleGranteeSince(held: ModelState, state: ModelState): boolean {
+  const changes = changesSince(held, state);
+  if (changes === null) return false;
+  for (const key of touchedKeys(changes)) {
+    const [granter, ref] = splitKey(key);
+    let grantee: number | undefined;
+    const counts = keyCounts(held, state, key);
+    for (let mapper = 0; mapper < counts.length; mapper++) {
+      if ((counts[mapper]?.live ?? 0) === 0) continue;
+      if (grantee !== undefined) return false;
+      grantee = mapper;
+    }
+    const act = state.domains[granter]?.grantTable.active.get(ref);
+    if (grantee !== undefined && act !== undefined && act.grantee !== grantee) return false;
+  }
+  return true;
+}
+
+/** live-maptrack-entries since `held`: the handles that changed, while no limit and no granter's
+ * table shrank (an unchanged handle was below its limit and named a ref inside its table). */
+export function liveMaptrackEntriesSince(held: ModelState, state: ModelState): boolean {
+  const changes = changesSince(held, state);
+  if (changes === null) return false;
+  for (let i = 0; i < state.domains.length; i++) {
+    const a = held.domains[i];
+    const b = state.domains[i];
+    if (a === undefined || b === undefined) return false;
+    if (b.maptrack.limit < a.maptrack.limit) return false;
+    if (b.grantTable.nrFrames < a.grantTable.nrFrames) return false;
+  }
+  for (const { mapper, handle, now } of changes.mappings) {
+    if (now === undefined) continue;
+    const d = state.domains[mapper];
+    const granter = state.domains[now.granter];
+    if (d === undefined || granter === undefined) return false;
+    if (handle < 0 || handle >= d.maptrack.limit) return false;
+    if ((now.flags & (GNTMAP_host_map | GNTMAP_device_map)) === 0) return false;
+    if (now.ref >= nrEntries(granter)) return false;
+  }
+  return true;
+}
+
+/** mapped-pages-stay since `held`, with the frame owners unchanged: the device mappings that
+ * changed, and each changed active entry's frame (still its granter's: then whatever device
+ * mappings name it hold). */
+export function mappedPagesStaySince(held: ModelState, state: ModelState): boolean {
+  if (held.frameOwner !== state.frameOwner) return false;
+  const changes = changesSince(held, state);
+  if (changes === null) return false;
+  for (const { now } of changes.mappings) {
+    if (now === undefined || !(now.flags & GNTMAP_device_map)) continue;
+    const act = state.domains[now.granter]?.grantTable.active.get(now.ref);
+    if (act !== undefined && state.frameOwner.get(act.mfn) !== now.granter) return false;
+  }
+  for (const { granter, now } of changes.active) {
+    if (now !== undefined && state.frameOwner.get(now.mfn) !== granter) return false;
+  }
+  return true;
+}
+
+/** page-references since `held`, with the frame owners unchanged: the grant PTEs, device
+ * mappings and active entries that changed (a changed active entry's frame still allocated:
+ * then whatever device mappings name it hold). */
+export function pageReferencesSince(held: ModelState, state: ModelState): boolean {
+  const owners = state.frameOwner;
+  if (held.frameOwner !== owners) return false;
+  const changes = changesSince(held, state);
+  if (changes === null) return false;
+  for (let i = 0; i < state.domains.length; i++) {
+    const before = held.domains[i]?.hostMappings;
+    const after = state.domains[i]?.hostMappings;
+    if (before === undefined || after === undefined) return false;
+    if (before === after) continue;
+    for (const [page, pte] of after) {
+      if (before.get(page) !== pte && !owners.has(pte.mfn)) return false;
+    }
+  }
+  for (const { now } of changes.mappings) {
+    if (now === undefined || !(now.flags & GNTMAP_device_map)) continue;
+    const act = state.domains[now.granter]?.grantTable.active.get(now.ref);
+    if (act !== undefined && !owners.has(act.mfn)) return false;
+  }
+  for (const { now } of changes.active) if (now !== undefined && !owners.has(now.mfn)) return false;
+  return true;
 }
 
 export function pinRange(d: DomainState): CheckMessage {
@@ -163,12 +445,75 @@ export function maptrackSize(d: DomainState): CheckMessage {
   return null;
 }
 
-// Marks for freeListsHold, reused: it runs after most maps and unmaps.
+// Marks for freeListsHold's fallback, reused: it runs after most maps and unmaps.
 let freeMarks = new Uint8Array(0);
 
+// freeListsHold's runs of every list, [first0, last0, first1, last1, ...], reused.
+const freeRuns: number[] = [];
+
+/** Above this many runs, freeListsHold marks handles instead of sorting runs. */
+const MAX_SORTED_RUNS = 32;
+
 /** Does freeListIntegrity hold? The same verdict, allocating nothing: the full check's message
- * is built only when it fails (test/properties/invariants.test.ts compares the two verdicts). */
+ * is built only when it fails (test/properties/fastVerdicts.test.ts compares the two verdicts).
+ * Why runs: a list is a few runs of consecutive handles (FreeList), so sorting the runs and
+ * looking each live handle up among them costs O(runs + live), where marking every free handle
+ * cost the whole table (256 handles a frame) after every map and unmap. */
 function freeListsHold(d: DomainState): boolean {
+  const { limit, mappings, freeList, otherFreeLists } = d.maptrack;
+  freeRuns.length = 0;
+  let count = 0;
+  let sentinel = false;
+  for (let v = 0; v < 1 + (otherFreeLists?.length ?? 0); v++) {
+    const list = v === 0 ? freeList : otherFreeLists?.[v - 1];
+    if (list === undefined || !list.everyRun(collectRun, limit)) return false;
+    count += list.length;
+    sentinel ||= list.length > 0;
+  }
+  if (count + mappings.size !== limit || (limit !== 0 && !sentinel)) return false;
+  const n = freeRuns.length >> 1;
+  if (n > MAX_SORTED_RUNS) return freeListsHoldByMarks(d);
+  // Insertion sort by first handle: a handle on two lists (or twice on one) overlaps two runs.
+  for (let i = 1; i < n; i++) {
+    const first = freeRuns[2 * i] ?? 0;
+    const last = freeRuns[2 * i + 1] ?? 0;
+    let j = i - 1;
+    while (j >= 0 && (freeRuns[2 * j] ?? 0) > first) {
+      freeRuns[2 * j + 2] = freeRuns[2 * j] ?? 0;
+      freeRuns[2 * j + 3] = freeRuns[2 * j + 1] ?? 0;
+      j--;
+    }
+    freeRuns[2 * j + 2] = first;
+    freeRuns[2 * j + 3] = last;
+  }
+  for (let i = 1; i < n; i++) if ((freeRuns[2 * i] ?? 0) <= (freeRuns[2 * i - 1] ?? 0)) return false;
+  for (const h of mappings.keys()) if (h >= 0 && h < limit && inFreeRuns(h, n)) return false;
+  return true;
+}
+
+/** Keep run first..last of a list; false if a handle of it is beyond `limit`. */
+function collectRun(first: number, last: number, limit: number): boolean {
+  if (first > last) return true; // no handles (FreeList keeps none such)
+  if (!(first >= 0 && last < limit)) return false;
+  freeRuns.push(first, last);
+  return true;
+}
+
+/** Is `h` in one of the `n` sorted, disjoint runs of freeRuns? */
+function inFreeRuns(h: number, n: number): boolean {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((freeRuns[2 * mid] ?? 0) > h) hi = mid - 1;
+    else if ((freeRuns[2 * mid + 1] ?? 0) < h) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** freeListsHold by marking every free handle (a list of many short runs). */
+function freeListsHoldByMarks(d: DomainState): boolean {
   const { limit, mappings, freeList, otherFreeLists } = d.maptrack;
   if (freeMarks.length < limit) freeMarks = new Uint8Array(limit);
   else freeMarks.fill(0, 0, limit);

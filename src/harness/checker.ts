@@ -130,11 +130,18 @@ export interface InvariantSubject {
   checkDomain(checks: DomainChecks, id: DomId): CheckMessage;
 }
 
-/** The model side: the checks read the model state. */
+/** The model side: the checks read the model state. With `held`, a state on which every
+ * invariant held, an invariant with an incremental check (onModelSince) looks only at what
+ * changed since; its full check still decides, and names, a problem. */
 export class ModelSubject implements InvariantSubject {
   readonly side = 'model';
-  constructor(private readonly state: ModelState) {}
+  constructor(
+    private readonly state: ModelState,
+    private readonly held?: ModelState,
+  ) {}
   check(invariant: StateInvariant): CheckMessage {
+    const { held } = this;
+    if (held !== undefined && invariant.onModelSince?.(held, this.state) === true) return null;
     return invariant.onModel(this.state);
   }
   checkDomain(checks: DomainChecks, id: DomId): CheckMessage {
@@ -414,7 +421,11 @@ export class Checker {
     const violation =
       (modelChanged?.none
         ? null
-        : checkInvariants(new ModelSubject(this.modelState), invariants, modelChanged)) ??
+        : checkInvariants(
+            new ModelSubject(this.modelState, noMemo ? undefined : this.heldModel),
+            invariants,
+            modelChanged,
+          )) ??
       (internals && implNow && !implChanged?.none
         ? checkInvariants(internals.view(noMemo), invariants, implChanged)
         : null);

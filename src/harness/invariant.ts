@@ -28,6 +28,12 @@ export interface StateInvariant {
   /** Present when the invariant holds iff it holds for each domain on that domain's own parts:
    * then only the domains whose parts changed are re-checked. */
   readonly perDomain?: DomainChecks;
+  /** Optional, the model side's incremental check: given a state `held` on which `onModel`
+   * held, true only if `onModel` holds on `state` too, looking only at what changed since
+   * (`held` and `state` share what a step did not change). May answer false when it does hold
+   * (something it cannot vouch for cheaply): the checker then runs `onModel`, which decides and
+   * names the problem. It may rely on this invariant alone having held on `held`. */
+  readonly onModelSince?: (held: ModelState, state: ModelState) => boolean;
 }
 
 /** An invariant's check of one domain, reading only that domain's own parts. */
