@@ -7,12 +7,7 @@ import { flowOf } from '../../src/model/flow.ts';
 import type { IntMap } from '../../src/model/intMap.ts';
 import { freeLists } from '../../src/model/maptrack.ts';
 import { unpermittedLabel, unpermittedMapping } from './flows.ts';
-import type {
-  ActiveGrant,
-  DomainState,
-  GrantMapping,
-  ModelState,
-} from '../../src/model/state.ts';
+import type { ActiveGrant, DomainState, GrantMapping, ModelState } from '../../src/model/state.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -180,7 +175,7 @@ function countsOf(
     for (const m of mappings.values()) bump(counts, m, 1, false);
   } else {
     for (const [key, c] of base) counts.set(key, c);
-    const copied = new Set<number>(); // keys whose record is this map's own, not base's
+    const copied: number[] = []; // keys whose record is this map's own, not base's (a few)
     from.everyChange(mappings, (handle) => {
       const was = from.get(handle);
       const now = mappings.get(handle);
@@ -200,11 +195,11 @@ function bump(
   counts: Map<number, KeyCount>,
   m: GrantMapping,
   by: number,
-  copied: Set<number> | false,
+  copied: number[] | false,
 ): void {
   const key = grantKey(m.granter, m.ref);
   let c = counts.get(key);
-  if (c === undefined || (copied !== false && !copied.has(key))) {
+  if (c === undefined || (copied !== false && !copied.includes(key))) {
     c = {
       hostWritable: c?.hostWritable ?? 0,
       hostReadonly: c?.hostReadonly ?? 0,
@@ -213,7 +208,7 @@ function bump(
       live: c?.live ?? 0,
     };
     counts.set(key, c);
-    if (copied !== false) copied.add(key);
+    if (copied !== false) copied.push(key);
   }
   c.live += by;
   const ro = (m.flags & GNTMAP_readonly) !== 0;
@@ -221,39 +216,47 @@ function bump(
   if (m.flags & GNTMAP_device_map) c[ro ? 'deviceReadonly' : 'deviceWritable'] += by;
 }
 
-/** The (granter, ref) pairs whose mappings or active entry changed. */
-function touchedKeys(changes: Changes): Set<number> {
-  const keys = new Set<number>();
-  for (const c of changes.mappings) {
-    if (c.was !== undefined) keys.add(grantKey(c.was.granter, c.was.ref));
-    if (c.now !== undefined) keys.add(grantKey(c.now.granter, c.now.ref));
-  }
-  for (const a of changes.active) keys.add(grantKey(a.granter, a.ref));
-  return keys;
+/** A (granter, ref) whose mappings or active entry changed, with its live mappings in the new
+ * state: all of them by pin kind, and the mapping domains that hold some. */
+interface TouchedPair {
+  readonly granter: number;
+  readonly ref: number;
+  readonly total: KeyCount;
+  /** How many domains map it, and the first of them (in domain order). */
+  readonly mappers: number;
+  readonly mapper: number | undefined;
 }
 
-/** Each mapper's count of (granter, ref) `key` in `state` (undefined: none), in domain order. */
-function keyCounts(held: ModelState, state: ModelState, key: number): (KeyCount | undefined)[] {
-  const out: (KeyCount | undefined)[] = [];
+// The touched pairs of a step, shared by pin-accounting and single-grantee.
+const touchedCache = new WeakMap<Changes, readonly TouchedPair[] | null>();
+
+/** The pairs whose mappings or active entry changed from `held` to `state`, counted; null when
+ * changesSince declines. */
+function touchedPairs(held: ModelState, state: ModelState): readonly TouchedPair[] | null {
+  const changes = changesSince(held, state);
+  if (changes === null) return null;
+  const cached = touchedCache.get(changes);
+  if (cached !== undefined) return cached;
+  const keys: number[] = [];
+  const add = (key: number) => {
+    if (!keys.includes(key)) keys.push(key); // a step touches a few pairs
+  };
+  for (const c of changes.mappings) {
+    if (c.was !== undefined) add(grantKey(c.was.granter, c.was.ref));
+    if (c.now !== undefined) add(grantKey(c.now.granter, c.now.ref));
+  }
+  for (const a of changes.active) add(grantKey(a.granter, a.ref));
+  // each mapping domain's counts, patched from the held state's
+  const perMapper: ReadonlyMap<number, KeyCount>[] = [];
   for (let i = 0; i < state.domains.length; i++) {
     const a = held.domains[i];
     const b = state.domains[i];
-    if (a === undefined || b === undefined) return [];
-    out.push(countsOf(b.maptrack.mappings, a.maptrack.mappings).get(key));
+    if (a === undefined || b === undefined) return null; // changesSince declined already
+    perMapper.push(countsOf(b.maptrack.mappings, a.maptrack.mappings));
   }
-  return out;
-}
-
-/** pin-accounting since `held`: the pairs whose mappings or pins changed (every other pair's
- * mappings, pins and granter are as they were), counted exactly. */
-export function pinAccountingSince(held: ModelState, state: ModelState): boolean {
-  const changes = changesSince(held, state);
-  if (changes === null) return false;
-  for (const key of touchedKeys(changes)) {
+  const pairs: TouchedPair[] = [];
+  for (const key of keys) {
     const [granter, ref] = splitKey(key);
-    const d = state.domains[granter];
-    if (d === undefined) return false;
-    const act = d.grantTable.active.get(ref);
     const total: KeyCount = {
       hostWritable: 0,
       hostReadonly: 0,
@@ -261,15 +264,43 @@ export function pinAccountingSince(held: ModelState, state: ModelState): boolean
       deviceReadonly: 0,
       live: 0,
     };
-    for (const c of keyCounts(held, state, key)) {
-      if (c === undefined) continue;
+    let mappers = 0;
+    let mapper: number | undefined;
+    for (let i = 0; i < perMapper.length; i++) {
+      const c = perMapper[i]?.get(key);
+      if (c === undefined || c.live === 0) continue;
+      mappers++;
+      mapper ??= i;
       total.live += c.live;
-      for (const name of PIN_NAMES) total[name] += c[name];
+      total.hostWritable += c.hostWritable;
+      total.hostReadonly += c.hostReadonly;
+      total.deviceWritable += c.deviceWritable;
+      total.deviceReadonly += c.deviceReadonly;
     }
+    pairs.push({ granter, ref, total, mappers, mapper });
+  }
+  touchedCache.set(changes, pairs);
+  return pairs;
+}
+
+/** pin-accounting since `held`: the pairs whose mappings or pins changed (every other pair's
+ * mappings, pins and granter are as they were), counted exactly. */
+export function pinAccountingSince(held: ModelState, state: ModelState): boolean {
+  const pairs = touchedPairs(held, state);
+  if (pairs === null) return false;
+  for (const { granter, ref, total } of pairs) {
+    const d = state.domains[granter];
+    if (d === undefined) return false;
+    const act = d.grantTable.active.get(ref);
     if (act === undefined) {
       if (total.live > 0 && d.death !== 'gone') return false;
-    } else {
-      for (const name of PIN_NAMES) if (act[name] !== total[name]) return false;
+    } else if (
+      act.hostWritable !== total.hostWritable ||
+      act.hostReadonly !== total.hostReadonly ||
+      act.deviceWritable !== total.deviceWritable ||
+      act.deviceReadonly !== total.deviceReadonly
+    ) {
+      return false;
     }
   }
   return true;
@@ -277,19 +308,12 @@ export function pinAccountingSince(held: ModelState, state: ModelState): boolean
 
 /** single-grantee since `held`: the pairs whose mappings or active entry changed. */
 export function singleGranteeSince(held: ModelState, state: ModelState): boolean {
-  const changes = changesSince(held, state);
-  if (changes === null) return false;
-  for (const key of touchedKeys(changes)) {
-    const [granter, ref] = splitKey(key);
-    let grantee: number | undefined;
-    const counts = keyCounts(held, state, key);
-    for (let mapper = 0; mapper < counts.length; mapper++) {
-      if ((counts[mapper]?.live ?? 0) === 0) continue;
-      if (grantee !== undefined) return false;
-      grantee = mapper;
-    }
+  const pairs = touchedPairs(held, state);
+  if (pairs === null) return false;
+  for (const { granter, ref, mappers, mapper } of pairs) {
+    if (mappers > 1) return false;
     const act = state.domains[granter]?.grantTable.active.get(ref);
-    if (grantee !== undefined && act !== undefined && act.grantee !== grantee) return false;
+    if (mapper !== undefined && act !== undefined && act.grantee !== mapper) return false;
   }
   return true;
 }
@@ -486,7 +510,8 @@ function freeListsHold(d: DomainState): boolean {
     freeRuns[2 * j + 2] = first;
     freeRuns[2 * j + 3] = last;
   }
-  for (let i = 1; i < n; i++) if ((freeRuns[2 * i] ?? 0) <= (freeRuns[2 * i - 1] ?? 0)) return false;
+  for (let i = 1; i < n; i++)
+    if ((freeRuns[2 * i] ?? 0) <= (freeRuns[2 * i - 1] ?? 0)) return false;
   for (const h of mappings.keys()) if (h >= 0 && h < limit && inFreeRuns(h, n)) return false;
   return true;
 }
