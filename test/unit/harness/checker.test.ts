@@ -164,3 +164,64 @@ describe('Checker on the shared initial state', () => {
     }
   });
 });
+
+describe("Checker's incremental model checks (onModelSince)", () => {
+  const GRANT: Op = { kind: 'grant_access', dom: 1, ref: 8, grantee: 2, gfn: 0, readonly: false };
+  /** An invariant on the entries that fails once d1 has one, with `since` as its incremental
+   * check; counts what ran. */
+  function probe(since: (held: unknown, state: unknown) => boolean) {
+    const calls = { since: 0, full: 0, held: [] as unknown[] };
+    const invariant = {
+      name: 'no-entries-in-d1',
+      statement: 's',
+      source: 's',
+      reads: ['entries' as const],
+      onModel: (s: {
+        domains: readonly { grantTable: { entries: ReadonlyMap<number, unknown> } }[];
+      }) => {
+        calls.full++;
+        return (s.domains[1]?.grantTable.entries.size ?? 0) > 0 ? 'd1 has an entry' : null;
+      },
+      onImpl: () => null,
+      onModelSince: (held: unknown, state: unknown) => {
+        calls.since++;
+        calls.held.push(held);
+        return since(held, state);
+      },
+    };
+    return { calls, invariant };
+  }
+
+  it('asks it from the last state that held, and lets the full check decide when it declines', () => {
+    const { calls, invariant } = probe(() => false);
+    const checker = new Checker(suite.config, { invariants: [invariant], properties: [] });
+    expect(checker.checkInitial()).toBeNull();
+    expect(calls).toMatchObject({ since: 0, full: 1 }); // the initial state: the full check
+    const initial = checker.model;
+    expect(checker.apply(GRANT).violation).toMatchObject({
+      check: 'invariant',
+      name: 'no-entries-in-d1',
+      side: 'model',
+      message: 'd1 has an entry',
+    });
+    expect(calls).toMatchObject({ since: 1, full: 2 });
+    expect(calls.held[0]).toBe(initial);
+  });
+
+  it('trusts it when it vouches (so a wrong one would hide a violation), never with noMemo', () => {
+    const vouching = probe(() => true);
+    const memo = new Checker(suite.config, { invariants: [vouching.invariant], properties: [] });
+    expect(memo.checkInitial()).toBeNull();
+    expect(memo.apply(GRANT).violation).toBeNull();
+    expect(vouching.calls).toMatchObject({ since: 1, full: 1 });
+    const again = probe(() => true);
+    const full = new Checker(suite.config, {
+      invariants: [again.invariant],
+      properties: [],
+      noMemo: true,
+    });
+    expect(full.checkInitial()).toBeNull();
+    expect(full.apply(GRANT).violation).toMatchObject({ name: 'no-entries-in-d1' });
+    expect(again.calls.since).toBe(0);
+  });
+});
