@@ -106,20 +106,24 @@ interface ActiveChange {
 }
 
 interface Changes {
-  readonly held: ModelState;
   readonly mappings: readonly MappingChange[];
   readonly active: readonly ActiveChange[];
+  /** touchedPairs' answer, once asked. */
+  pairs?: readonly TouchedPair[];
 }
 
-// One step's changes, shared by the checks of that step.
-const changesCache = new WeakMap<ModelState, Changes>();
+// The last step's changes, shared by the checks of that step. Why one entry and not a WeakMap
+// by state: the checks of a step ask in turn, and a WeakMap entry per step is an ephemeron the
+// garbage collector must trace.
+let lastChanges: { held: ModelState; state: ModelState; changes: Changes } | undefined;
 
 /** The maptrack entries and active entries that changed from `held` to `state`; null when the
  * domains themselves differ (their number, or a domain's death), where no check here vouches
  * for what it did not look at. */
 function changesSince(held: ModelState, state: ModelState): Changes | null {
-  const cached = changesCache.get(state);
-  if (cached !== undefined && cached.held === held) return cached;
+  if (lastChanges !== undefined && lastChanges.held === held && lastChanges.state === state) {
+    return lastChanges.changes;
+  }
   if (held.domains.length !== state.domains.length) return null;
   const mappings: MappingChange[] = [];
   const active: ActiveChange[] = [];
@@ -148,8 +152,8 @@ function changesSince(held: ModelState, state: ModelState): Changes | null {
       }
     }
   }
-  const changes = { held, mappings, active };
-  changesCache.set(state, changes);
+  const changes: Changes = { mappings, active };
+  lastChanges = { held, state, changes };
   return changes;
 }
 
@@ -157,19 +161,27 @@ function changesSince(held: ModelState, state: ModelState): Changes | null {
  * those with neither host_map nor device_map, which pin nothing). */
 type KeyCount = PinCounts & { live: number };
 
-// Per mapping domain, its live mappings counted by (granter, ref): a function of its maptrack's
-// mappings, which steps that do not touch that domain's maptrack share.
-const mapperCounts = new WeakMap<IntMap<GrantMapping>, ReadonlyMap<number, KeyCount>>();
+/** A mapping domain's live mappings counted by (granter, ref): a function of its maptrack's
+ * mappings, which the steps that do not touch that maptrack share. */
+interface MapperCounts {
+  readonly mappings: IntMap<GrantMapping>;
+  readonly counts: ReadonlyMap<number, KeyCount>;
+}
 
-/** `mappings`' counts by (granter, ref): patched from those of `from` (the same domain's mappings
- * at the held state) when they are known, else counted. */
+// The last counts computed for each domain id (one entry each, for the reason lastChanges has
+// one): the next step's held state has those mappings, or shares them.
+const lastCounts: (MapperCounts | undefined)[] = [];
+
+/** Domain `id`'s counts by (granter, ref) for `mappings`: patched from those of `from` (its
+ * mappings at the held state) when they are the last counted, else counted. */
 function countsOf(
+  id: number,
   mappings: IntMap<GrantMapping>,
   from: IntMap<GrantMapping>,
 ): ReadonlyMap<number, KeyCount> {
-  const known = mapperCounts.get(mappings);
-  if (known !== undefined) return known;
-  const base = mapperCounts.get(from);
+  const last = lastCounts[id];
+  if (last?.mappings === mappings) return last.counts;
+  const base = last?.mappings === from ? last.counts : undefined;
   const counts = new Map<number, KeyCount>();
   if (base === undefined) {
     for (const m of mappings.values()) bump(counts, m, 1, false);
@@ -185,7 +197,7 @@ function countsOf(
     });
     for (const key of copied) if (counts.get(key)?.live === 0) counts.delete(key);
   }
-  mapperCounts.set(mappings, counts);
+  lastCounts[id] = { mappings, counts };
   return counts;
 }
 
@@ -227,16 +239,12 @@ interface TouchedPair {
   readonly mapper: number | undefined;
 }
 
-// The touched pairs of a step, shared by pin-accounting and single-grantee.
-const touchedCache = new WeakMap<Changes, readonly TouchedPair[] | null>();
-
 /** The pairs whose mappings or active entry changed from `held` to `state`, counted; null when
  * changesSince declines. */
 function touchedPairs(held: ModelState, state: ModelState): readonly TouchedPair[] | null {
   const changes = changesSince(held, state);
   if (changes === null) return null;
-  const cached = touchedCache.get(changes);
-  if (cached !== undefined) return cached;
+  if (changes.pairs !== undefined) return changes.pairs; // shared by pin-accounting and single-grantee
   const keys: number[] = [];
   const add = (key: number) => {
     if (!keys.includes(key)) keys.push(key); // a step touches a few pairs
@@ -252,7 +260,7 @@ function touchedPairs(held: ModelState, state: ModelState): readonly TouchedPair
     const a = held.domains[i];
     const b = state.domains[i];
     if (a === undefined || b === undefined) return null; // changesSince declined already
-    perMapper.push(countsOf(b.maptrack.mappings, a.maptrack.mappings));
+    perMapper.push(countsOf(i, b.maptrack.mappings, a.maptrack.mappings));
   }
   const pairs: TouchedPair[] = [];
   for (const key of keys) {
@@ -279,7 +287,7 @@ function touchedPairs(held: ModelState, state: ModelState): readonly TouchedPair
     }
     pairs.push({ granter, ref, total, mappers, mapper });
   }
-  touchedCache.set(changes, pairs);
+  changes.pairs = pairs;
   return pairs;
 }
 
