@@ -98,16 +98,18 @@ export function activeGrants(act: ActiveEntries): Map<Ref, ActiveGrant> {
   return active;
 }
 
-/** The keys in `touched`, each once, ascending. Most steps touch one to six keys: an insertion
- * sort into a fresh array, no Set. */
+/** The keys in `touched`, each once, ascending. Most steps touch one to six keys (a map writes
+ * four fields of one handle): a linear dedup and an insertion sort, no Set. */
 export function touchedKeys(touched: readonly number[]): number[] {
+  if (touched.length === 1) return [touched[0] ?? 0];
   if (touched.length > 64) return [...new Set(touched)].sort((x, y) => x - y);
   const keys: number[] = [];
-  for (const key of touched) {
-    let i = keys.length;
-    while (i > 0 && (keys[i - 1] ?? 0) > key) i--;
-    if (i > 0 && keys[i - 1] === key) continue;
-    keys.splice(i, 0, key);
+  for (const key of touched) if (!keys.includes(key)) keys.push(key);
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] ?? 0;
+    let j = i - 1;
+    for (; j >= 0 && (keys[j] ?? 0) > key; j--) keys[j + 1] = keys[j] ?? 0;
+    keys[j + 1] = key;
   }
   return keys;
 }
