@@ -255,3 +255,16 @@ describe('patchedFreeList: the walk it saves', () => {
     expect(FreeList.EMPTY.length).toBe(0);
   });
 });
+
+describe('touchedKeys', () => {
+  for (const seed of testSeeds('touched keys')) {
+    it(`is the touched keys each once, ascending (seed ${seed})`, () => {
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 80 }), (touched) => {
+          expect(touchedKeys(touched)).toEqual([...new Set(touched)].sort((x, y) => x - y));
+        }),
+        { seed, numRuns: 500 },
+      );
+    });
+  }
+});
