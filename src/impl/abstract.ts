@@ -159,7 +159,9 @@ function reread<V>(
   read: (key: number) => V | undefined,
   same: (x: V, y: V) => boolean,
 ): ReadonlyMap<number, V> {
-  return prev !== undefined && touched !== undefined
+  // Past a few dozen writes (a release of every mapping, a table's first fill) one scan of the
+  // table costs less than sorting the writes.
+  return prev !== undefined && touched !== undefined && touched.length <= 64
     ? patched(prev, touched, read, same)
     : rebuild();
 }
@@ -261,7 +263,7 @@ function positionOf(list: FreeList, handle: number): number {
  * table only after that. This covers Xen's own list moves — a map takes the head
  * (_get_maptrack_handle), an unmap links a handle after the tail (put_maptrack_handle), a
  * failed map does both — in a few run operations where a walk reads hundreds of links.
- * Undefined (walk it all) for any other shape: the head more than two handles into `prev`, a
+ * Undefined (walk it all) for any other shape: the head more than 8 handles into `prev`, a
  * written handle before `prev`'s last, more than a few handles after it, or a list that
  * reaches the walk's length bound (a cyclic list). */
 export function patchedFreeList(
@@ -276,7 +278,7 @@ export function patchedFreeList(
   let h = t.headOf(v);
   if (h === TAIL) return FreeList.EMPTY;
   const pos = keys.includes(h) ? -1 : positionOf(prev, h);
-  if (pos < 0 || pos > 2) return undefined;
+  if (pos < 0 || pos > 8) return undefined;
   const last = probe.last; // prev's last handle
   // Every link from prev[pos] to prev's last handle is as it was.
   for (const key of keys) {
@@ -493,7 +495,7 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
   } else {
     const touched = mt.touched.since(cache?.maptrackMark);
     maptrack =
-      cache !== undefined && touched !== undefined
+      cache !== undefined && touched !== undefined && touched.length <= 64
         ? patchedMaptrack(mt, cache.maptrack, touched)
         : maptrackState(mt);
   }
