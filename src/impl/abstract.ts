@@ -61,9 +61,13 @@ function sharedEntry(words: Uint32Array, ref: Ref): SharedEntry | undefined {
 export function sharedEntries(shared: SharedGrantMemory): Map<Ref, SharedEntry> {
   const words = shared.words;
   const entries = new Map<Ref, SharedEntry>();
-  for (let ref = 0; 2 * ref < words.length; ref++) {
-    const entry = sharedEntry(words, ref);
-    if (entry !== undefined) entries.set(ref, entry);
+  // One test per entry, the entry read only where it is non-zero: a fresh domain's whole table
+  // is scanned at its first abstraction, and a grown table again.
+  const n = words.length;
+  for (let i = 0; i < n; i += 2) {
+    if (((words[i] ?? 0) | (words[i + 1] ?? 0)) === 0) continue;
+    const entry = sharedEntry(words, i >>> 1);
+    if (entry !== undefined) entries.set(i >>> 1, entry);
   }
   return entries;
 }
@@ -84,38 +88,65 @@ function activeGrant(act: ActiveEntries, ref: Ref): ActiveGrant | undefined {
 
 export function activeGrants(act: ActiveEntries): Map<Ref, ActiveGrant> {
   const active = new Map<Ref, ActiveGrant>();
-  for (let ref = 0; ref < act.pin.length; ref++) {
+  const pin = act.pin;
+  const n = pin.length;
+  for (let ref = 0; ref < n; ref++) {
+    if ((pin[ref] ?? 0) === 0) continue; // most entries: one test (as in sharedEntries)
     const grant = activeGrant(act, ref);
     if (grant !== undefined) active.set(ref, grant);
   }
   return active;
 }
 
-/** `prev` (in ascending key order) with the keys in `touched` read again: a new map, in
- * ascending key order, that equals a rebuild from the whole table when `touched` names every
- * key written since `prev` was built. */
+/** The keys in `touched`, each once, ascending. Most steps touch one to six keys (a map writes
+ * four fields of one handle): a linear dedup and an insertion sort, no Set. */
+export function touchedKeys(touched: readonly number[]): number[] {
+  if (touched.length === 1) return [touched[0] ?? 0];
+  if (touched.length > 64) return [...new Set(touched)].sort((x, y) => x - y);
+  const keys: number[] = [];
+  for (const key of touched) if (!keys.includes(key)) keys.push(key);
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] ?? 0;
+    let j = i - 1;
+    for (; j >= 0 && (keys[j] ?? 0) > key; j--) keys[j + 1] = keys[j] ?? 0;
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+/** `prev` (in ascending key order) with the keys in `touched` read again: a map, in ascending
+ * key order, that equals a rebuild from the whole table when `touched` names every key written
+ * since `prev` was built. `prev` itself when every touched key reads as it was (`same`): a
+ * write that put back what was there, or a key written twice over. */
 function patched<V>(
   prev: ReadonlyMap<number, V>,
   touched: readonly number[],
   read: (key: number) => V | undefined,
-): Map<number, V> {
-  // Most steps touch one key, or one key twice: no set or sort for those.
-  const keys =
-    touched.length === 1 || (touched.length === 2 && touched[0] === touched[1])
-      ? touched.slice(0, 1)
-      : [...new Set(touched)].sort((x, y) => x - y);
+  same: (x: V, y: V) => boolean,
+): ReadonlyMap<number, V> {
+  const keys = touchedKeys(touched);
+  const values: (V | undefined)[] = [];
+  let changed = false;
+  for (const key of keys) {
+    const now = read(key);
+    values.push(now);
+    if (changed) continue;
+    const was = prev.get(key);
+    changed = was === undefined ? now !== undefined : now === undefined || !same(was, now);
+  }
+  if (!changed) return prev;
   const next = new Map<number, V>();
   let k = 0;
   for (const [key, value] of prev) {
-    for (; k < keys.length && (keys[k] ?? 0) < key; k++) reput(next, keys[k] ?? 0, read);
+    for (; k < keys.length && (keys[k] ?? 0) < key; k++) put(next, keys[k] ?? 0, values[k]);
     if (keys[k] === key) {
-      reput(next, key, read);
+      put(next, key, values[k]);
       k++;
     } else {
       next.set(key, value);
     }
   }
-  for (; k < keys.length; k++) reput(next, keys[k] ?? 0, read);
+  for (; k < keys.length; k++) put(next, keys[k] ?? 0, values[k]);
   return next;
 }
 
@@ -126,13 +157,27 @@ function reread<V>(
   touched: readonly number[] | undefined,
   rebuild: () => Map<number, V>,
   read: (key: number) => V | undefined,
+  same: (x: V, y: V) => boolean,
 ): ReadonlyMap<number, V> {
-  return prev !== undefined && touched !== undefined ? patched(prev, touched, read) : rebuild();
+  // Past a few dozen writes (a release of every mapping, a table's first fill) one scan of the
+  // table costs less than sorting the writes.
+  return prev !== undefined && touched !== undefined && touched.length <= 64
+    ? patched(prev, touched, read, same)
+    : rebuild();
 }
 
-/** Key `key` of `map` as read again. */
-function reput<V>(map: Map<number, V>, key: number, read: (key: number) => V | undefined): void {
-  const value = read(key);
+const sameEntry = (x: SharedEntry, y: SharedEntry): boolean =>
+  x.flags === y.flags && x.domid === y.domid && x.frame === y.frame;
+const sameActive = (x: ActiveGrant, y: ActiveGrant): boolean =>
+  x.grantee === y.grantee &&
+  x.mfn === y.mfn &&
+  x.hostWritable === y.hostWritable &&
+  x.hostReadonly === y.hostReadonly &&
+  x.deviceWritable === y.deviceWritable &&
+  x.deviceReadonly === y.deviceReadonly;
+
+/** Key `key` of `map` set to `value`, or left out when undefined. */
+function put<V>(map: Map<number, V>, key: number, value: V | undefined): void {
   if (value !== undefined) map.set(key, value);
 }
 
@@ -192,10 +237,97 @@ function freeList(t: MaptrackTable, v: number): FreeList {
   return first >= 0 ? list.concat(FreeList.range(first, last)) : list;
 }
 
+/** positionOf's state, reused: no closure or record per lookup. */
+const probe = { handle: 0, at: 0, found: -1, last: -1 };
+
+function probeRun(first: number, last: number, p: typeof probe): boolean {
+  if (p.found < 0 && p.handle >= first && p.handle <= last) p.found = p.at + (p.handle - first);
+  p.at += last - first + 1;
+  p.last = last;
+  return true;
+}
+
+/** Where `handle` stands in `list` (-1: not in it); probe.last is then the list's last handle. */
+function positionOf(list: FreeList, handle: number): number {
+  probe.handle = handle;
+  probe.at = 0;
+  probe.found = -1;
+  probe.last = -1;
+  list.everyRun(probeRun, probe);
+  return probe.found;
+}
+
+/** freeList(t, v) from `prev`, what it gave before, and `keys`, every handle whose entry was
+ * written since (ascending, each once): a handle's link is as it was unless its entry was
+ * written, so from the head on the walk follows `prev` up to its last handle, and reads the
+ * table only after that. This covers Xen's own list moves — a map takes the head
+ * (_get_maptrack_handle), an unmap links a handle after the tail (put_maptrack_handle), a
+ * failed map does both — in a few run operations where a walk reads hundreds of links.
+ * Undefined (walk it all) for any other shape: the head more than 8 handles into `prev`, a
+ * written handle before `prev`'s last, more than a few handles after it, or a list that
+ * reaches the walk's length bound (a cyclic list). */
+export function patchedFreeList(
+  t: MaptrackTable,
+  v: number,
+  prev: FreeList,
+  keys: readonly number[],
+): FreeList | undefined {
+  const limit = t.limit;
+  const n = prev.length;
+  if (n > limit || keys.length > 8) return undefined;
+  let h = t.headOf(v);
+  if (h === TAIL) return FreeList.EMPTY;
+  const pos = keys.includes(h) ? -1 : positionOf(prev, h);
+  if (pos < 0 || pos > 8) return undefined;
+  const last = probe.last; // prev's last handle
+  // Every link from prev[pos] to prev's last handle is as it was.
+  for (const key of keys) {
+    const at = positionOf(prev, key);
+    if (at >= pos && at < n - 1) return undefined;
+  }
+  let list = prev;
+  for (let i = 0; i < pos; i++) list = list.shift();
+  if (!keys.includes(last)) return list; // the walk ends where it did
+  // The last handle's link was written: read on from there, as freeList does.
+  let length = n - pos;
+  for (h = last; h < limit;) {
+    h = t.ref(h);
+    if (h === TAIL) break;
+    if (length >= limit || length >= n - pos + 8) return undefined;
+    length++;
+    list = list.push(h);
+  }
+  return list;
+}
+
 /** Every vCPU's list but vCPU 0's (Maptrack.otherFreeLists), or nothing with one vCPU. */
 function otherFreeLists(t: MaptrackTable): { otherFreeLists?: FreeList[] } {
   if (t.vcpus === 1) return {};
   return { otherFreeLists: Array.from({ length: t.vcpus - 1 }, (_, i) => freeList(t, i + 1)) };
+}
+
+/** maptrackState(t), from `prev` (what it gave before) and the handles `touched` since: the
+ * free lists patched (patchedFreeList), the mappings read again at the touched handles. */
+export function patchedMaptrack(
+  t: MaptrackTable,
+  prev: Maptrack,
+  touched: readonly number[],
+): Maptrack {
+  const keys = touchedKeys(touched);
+  const list = (v: number, was: FreeList | undefined): FreeList =>
+    (was && patchedFreeList(t, v, was, keys)) ?? freeList(t, v);
+  const others = prev.otherFreeLists;
+  return {
+    limit: t.limit,
+    maxFrames: t.maxMaptrackFrames,
+    freeList: list(0, prev.freeList),
+    ...(t.vcpus === 1
+      ? {}
+      : {
+          otherFreeLists: Array.from({ length: t.vcpus - 1 }, (_, i) => list(i + 1, others?.[i])),
+        }),
+    mappings: patchedMappings(t, prev.mappings, keys),
+  };
 }
 
 export function maptrackState(t: MaptrackTable): Maptrack {
@@ -340,6 +472,7 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
           shared.touched.since(cache?.sharedMark),
           () => sharedEntries(shared),
           (ref) => sharedEntry(shared.words, ref),
+          sameEntry,
         );
   const active =
     cache?.activeVersion === act.version
@@ -349,6 +482,7 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
           act.touched.since(cache?.activeMark),
           () => activeGrants(act),
           (ref) => activeGrant(act, ref),
+          sameActive,
         );
   // Growth gives both the shared and the active entries a new version.
   const grantTable: GrantTable =
@@ -361,14 +495,8 @@ function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefin
   } else {
     const touched = mt.touched.since(cache?.maptrackMark);
     maptrack =
-      cache !== undefined && touched !== undefined
-        ? {
-            limit: mt.limit,
-            maxFrames: mt.maxMaptrackFrames,
-            freeList: freeList(mt, 0),
-            ...otherFreeLists(mt),
-            mappings: patchedMappings(mt, cache.maptrack.mappings, touched),
-          }
+      cache !== undefined && touched !== undefined && touched.length <= 64
+        ? patchedMaptrack(mt, cache.maptrack, touched)
         : maptrackState(mt);
   }
 
@@ -421,10 +549,10 @@ export function abstract(system: GrantSystem): ModelState {
     if (after.state !== before?.state) changed = true;
   }
   if (cache.framesVersion !== xen.frames.version) {
-    // The version also follows reference counts: owners are often as they were.
-    const owners = frameOwners(xen.frames);
-    if (!sameOwners(owners, cache.frameOwner)) {
-      cache.frameOwner = owners;
+    // The version also follows reference counts: owners are often as they were, and are
+    // compared in place before a map is built.
+    if (!ownersAre(xen.frames, cache.frameOwner)) {
+      cache.frameOwner = frameOwners(xen.frames);
       changed = true;
     }
     cache.framesVersion = xen.frames.version;
@@ -442,10 +570,17 @@ export function abstract(system: GrantSystem): ModelState {
   return cache.state;
 }
 
-function sameOwners(a: ReadonlyMap<Mfn, DomId>, b: ReadonlyMap<Mfn, DomId>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [mfn, owner] of a) if (b.get(mfn) !== owner) return false;
-  return true;
+/** Is `owners` frameOwners(frames)? (Without building the map.) */
+function ownersAre(frames: FrameTable, owners: ReadonlyMap<Mfn, DomId>): boolean {
+  const owner = frames.owner;
+  let n = 0;
+  for (let i = 0; i < owner.length; i++) {
+    const d = owner[i] ?? NONE;
+    if (d === NONE) continue;
+    if (owners.get(frames.firstMfn + i) !== d) return false;
+    n++;
+  }
+  return n === owners.size;
 }
 
 /** The same mapping with no caching at all: a reference for testing abstract() itself. */
