@@ -390,6 +390,9 @@ interface DomainCache {
 
 interface SystemCache {
   readonly domains: (DomainCache | undefined)[];
+  /** Each domain's cache before its last change: an explorer that undoes a step (a restore of
+   * the parent) gets the parent's pieces back, the very objects, so comparisons skip them. */
+  readonly previous: (DomainCache | undefined)[];
   framesVersion: number;
   frameOwner: ReadonlyMap<Mfn, DomId>;
   contentsVersion: number;
@@ -447,20 +450,23 @@ function domainRecord(
   return state;
 }
 
+/** Was `cache` built from the domain as it is now? */
+function holds(cache: DomainCache, d: XenDomain, guest: GuestLib): boolean {
+  const gt = d.grantTable;
+  return (
+    cache.sharedVersion === gt.shared.version &&
+    cache.activeVersion === gt.active.version &&
+    cache.maptrackVersion === d.maptrack.version &&
+    sameDomainFields(cache.state, d, guest)
+  );
+}
+
 function domainState(d: XenDomain, guest: GuestLib, cache: DomainCache | undefined): DomainCache {
   const gt = d.grantTable;
   const shared = gt.shared;
   const act = gt.active;
   const mt = d.maptrack;
-  if (
-    cache !== undefined &&
-    cache.sharedVersion === shared.version &&
-    cache.activeVersion === act.version &&
-    cache.maptrackVersion === mt.version &&
-    sameDomainFields(cache.state, d, guest)
-  ) {
-    return cache; // nothing changed (most steps)
-  }
+  if (cache !== undefined && holds(cache, d, guest)) return cache; // nothing changed (most steps)
 
   // A version names one content for good, so a piece built for the same version is reused; one
   // built for an earlier version is patched where the touch log says the table was written.
@@ -529,6 +535,7 @@ export function abstract(system: GrantSystem): ModelState {
   if (cache === undefined) {
     cache = {
       domains: [],
+      previous: [],
       framesVersion: -1,
       frameOwner: new Map(),
       contentsVersion: -1,
@@ -543,8 +550,12 @@ export function abstract(system: GrantSystem): ModelState {
     const d = xen.domains[i];
     if (d === undefined) continue;
     const before = cache.domains[i];
-    const after = domainState(d, system.guest(i), before);
+    const back = cache.previous[i];
+    const guest = system.guest(i);
+    const after =
+      back !== undefined && holds(back, d, guest) ? back : domainState(d, guest, before);
     if (after === before) continue;
+    cache.previous[i] = before;
     cache.domains[i] = after;
     if (after.state !== before?.state) changed = true;
   }

@@ -7,7 +7,7 @@
 import type { DomId, Ref } from '../ops/op.ts';
 import { GRANT_ENTRY_V1_SIZE, PAGE_SIZE, SHGNT_PER_PAGE_V1 } from '../xen/abi.ts';
 import type { SharedAccessKind, SharedField, SharedPause, WaitPause } from './steps.ts';
-import { TouchLog } from './touch.ts';
+import { LoadedCopy, TouchLog } from './touch.ts';
 import { freshVersion } from './version.ts';
 
 // Entry `ref` starts at byte 8*ref: flags u16 at +0, domid u16 at +2, frame u32 at +4.
@@ -68,6 +68,7 @@ export class SharedGrantMemory {
   /** The refs written (./touch.ts). */
   readonly touched = new TouchLog();
   private saved: SavedSharedMemory | undefined;
+  private readonly loadedFrom = new LoadedCopy<SavedSharedMemory>();
 
   constructor(
     /** The domain whose table this is. */
@@ -251,21 +252,45 @@ export class SharedGrantMemory {
     return this.saved;
   }
 
-  /** Put back a copy made by save(); the table takes the saved size and version. */
+  /** Put back a copy made by save(); the table takes the saved size and version. Only the
+   * entries that differ are written, each logged as touched (./touch.ts LoadedCopy says why):
+   * those written since the same copy was last loaded, or else those a comparison finds. */
   load(saved: SavedSharedMemory): void {
     if (saved.version === this.version) return; // same content already
-    if (saved.words.length === this.u32.length) {
-      this.u32.set(saved.words);
+    const from = saved.words;
+    const u32 = this.u32;
+    if (from.length === u32.length) {
+      const log = this.touched;
+      const written = this.loadedFrom.writtenSince(saved, log);
+      if (written !== undefined) {
+        for (let j = 0; j < written.length; j++) {
+          const ref = written[j] ?? 0;
+          const i = ref * U32_PER_ENTRY;
+          u32[i] = from[i] ?? 0;
+          u32[i + 1] = from[i + 1] ?? 0;
+          log.touch(ref);
+        }
+      } else {
+        for (let i = 0; i < u32.length; i += U32_PER_ENTRY) {
+          const head = from[i] ?? 0;
+          const frame = from[i + 1] ?? 0;
+          if (u32[i] === head && u32[i + 1] === frame) continue;
+          u32[i] = head;
+          u32[i + 1] = frame;
+          log.touch(i / U32_PER_ENTRY);
+        }
+      }
     } else {
-      const buffer = new ArrayBuffer(saved.words.byteLength);
-      const u32 = new Uint32Array(buffer);
-      u32.set(saved.words);
+      const buffer = new ArrayBuffer(from.byteLength);
+      const copy = new Uint32Array(buffer);
+      copy.set(from);
       this.u16 = new Uint16Array(buffer);
-      this.u32 = u32;
+      this.u32 = copy;
+      this.touched.reset();
     }
     this.version = saved.version;
-    this.touched.reset();
     this.saved = saved;
+    this.loadedFrom.loaded(saved, this.touched);
   }
 }
 

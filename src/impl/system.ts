@@ -132,6 +132,43 @@ export class GrantSystem {
     return { kind: 'impl-snapshot', domains, frames: this.xen.frames.save() };
   }
 
+  /** Would restore(snapshot) change nothing? Every versioned table at the saved version, every
+   * replaced-not-mutated part the saved object, and no guest profile or backend (their saved
+   * copies carry no version: a system with one answers false). */
+  holds(snapshot: ImplSnapshot): boolean {
+    const domains = this.xen.domains;
+    if (snapshot.domains.length !== domains.length) return false;
+    for (let i = 0; i < domains.length; i++) {
+      const d = domains[i];
+      const s = snapshot.domains[i];
+      const guest = this.guests[i];
+      if (d === undefined || s === undefined || guest === undefined) return false;
+      const gt = d.grantTable;
+      if (
+        gt.shared.version !== s.shared.version ||
+        gt.active.version !== s.active.version ||
+        d.maptrack.version !== s.maptrack.version ||
+        d.totPages !== s.totPages ||
+        d.p2m !== s.p2m ||
+        d.pageTable !== s.pageTable ||
+        guest.rawWritten !== s.rawWritten ||
+        d.isDying !== s.isDying ||
+        d.destroyed !== s.destroyed ||
+        guest.profile !== undefined ||
+        s.profile !== undefined ||
+        guest.backend !== undefined ||
+        s.backend !== undefined
+      ) {
+        return false;
+      }
+    }
+    const frames = this.xen.frames;
+    return (
+      frames.version === snapshot.frames.version &&
+      frames.contentsVersion === snapshot.frames.contentsVersion
+    );
+  }
+
   restore(snapshot: ImplSnapshot): void {
     const domains = this.xen.domains;
     if (snapshot.domains.length !== domains.length) throw new Error('snapshot of another config');

@@ -53,3 +53,27 @@ export class TouchLog {
     return (this.entries ?? []).slice(mark.length);
   }
 }
+
+/**
+ * What a table was last loaded from (a saved copy) and its log's mark then. Why? An explorer
+ * loads one parent's copy, applies an op, and loads the same copy again for the parent's next
+ * op: writing back only the entries logged since (an undo) costs what the op wrote, and logging
+ * them as touched lets every reader patch what it derived instead of rescanning the table, as
+ * a reset log would make it.
+ */
+export class LoadedCopy<S> {
+  private copy: S | undefined = undefined;
+  private mark: TouchMark | undefined = undefined;
+
+  /** The entries written since `copy` was loaded (with repeats), or undefined: another copy, or
+   * a log reset since (compare the whole table). */
+  writtenSince(copy: S, log: TouchLog): readonly number[] | undefined {
+    return copy === this.copy ? log.since(this.mark) : undefined;
+  }
+
+  /** The table now holds `copy`, and `log` names every entry written from here on. */
+  loaded(copy: S, log: TouchLog): void {
+    this.copy = copy;
+    this.mark = log.mark();
+  }
+}

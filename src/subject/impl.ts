@@ -60,6 +60,14 @@ export class ImplSubject implements Subject {
     return { subject: this.name, impl: this.system.snapshot() };
   }
 
+  holds(snapshot: SubjectSnapshot): boolean {
+    return (
+      snapshot.subject === this.name &&
+      'impl' in snapshot &&
+      this.system.holds((snapshot as ImplSubjectSnapshot).impl)
+    );
+  }
+
   restore(snapshot: SubjectSnapshot): void {
     if (snapshot.subject !== this.name || !('impl' in snapshot)) {
       throw new Error(`restore: a snapshot of ${snapshot.subject}, not of ${this.name}`);

@@ -69,6 +69,10 @@ export interface Subject {
   /** Save and restore (optional: without them the explorer re-applies ops from the start). */
   snapshot?(): SubjectSnapshot;
   restore?(snapshot: SubjectSnapshot): void;
+  /** Does the instance hold exactly the state `snapshot` saved, so that restoring it would
+   * change nothing? Optional, and may answer false when it cannot tell cheaply (the explorer's
+   * conformance mode then checks the transition in full). */
+  holds?(snapshot: SubjectSnapshot): boolean;
   readonly internals?: SubjectInternals;
   /** Where this instance starts, when not in the config's initial state (a real system that
    * cannot undo everything a run did, such as growing a grant table or its maptrack). The

@@ -15,6 +15,8 @@ import {
 } from '../harness/checker.ts';
 import type { StateInvariant, StepProperty } from '../harness/invariant.ts';
 import { ChangedReads } from '../harness/reads.ts';
+import type { EqualPair } from '../model/index.ts';
+import { statesEqual } from '../model/index.ts';
 import type { ModelState } from '../model/state.ts';
 import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
@@ -39,6 +41,10 @@ export interface ConformanceOptions {
   readonly properties: readonly StepProperty[];
   /** The system under test; the built-in impl when absent. */
   readonly subject?: SubjectFactory;
+  /** Check every transition the slow way, for the tests that the fast paths change no verdict:
+   * each from a fresh instance restored to the parent (nothing kept from earlier transitions),
+   * every state compared in full, no shortcut for a step that left the subject as it was. */
+  readonly slow?: boolean;
 }
 
 export interface ConformanceStats {
@@ -92,6 +98,9 @@ export class XenConformance {
   private lastSaved: Saved | undefined;
   private toParent: Renaming | null = null;
   private fromParent: Renaming | null = null;
+  /** The last parent's model state and the subject's state as compared there, once found
+   * equal: each child is compared only where either side changed since (compareOutcomes). */
+  private known: EqualPair | undefined;
   private depth = 0;
   private checked = 0;
   private mismatches = 0;
@@ -143,6 +152,10 @@ export class XenConformance {
 
   /** Bring the subject to a saved state. */
   private load(saved: Saved): void {
+    if (this.options.slow) {
+      this.impl.close?.();
+      this.impl = this.fresh();
+    }
     if (saved.snapshot && this.impl.restore) {
       this.impl.restore(saved.snapshot);
       return;
@@ -209,15 +222,24 @@ export class XenConformance {
               invert(canonicalRenaming(parent.model)),
             );
       this.fromParent = invert(this.toParent);
+      if (!this.options.slow) {
+        if (this.loaded !== saved) this.load(saved);
+        this.loaded = saved;
+        this.known = this.knownPair(parent.model);
+      }
     }
     const { toParent, fromParent } = this;
-    if (this.loaded !== saved) this.load(saved);
+    if (this.options.slow || this.loaded !== saved) this.load(saved);
     const before = this.impl.internals?.reads();
     const applied = renameOp(op, fromParent);
     const implResult = renameResult(this.impl.apply(applied), actingDomain(op), toParent);
-    this.loaded = undefined;
+    // A refused op that wrote nothing leaves the subject as the snapshot saved it: its state is
+    // the parent's (as compared: `known`), every invariant held there, and nothing to restore.
+    const unchanged =
+      !this.options.slow && saved.snapshot !== null && this.impl.holds?.(saved.snapshot) === true;
+    this.loaded = unchanged ? saved : undefined;
     this.checked++;
-    const failure = this.compare(parent, op, child, implResult, toParent, before);
+    const failure = this.compare(parent, op, child, implResult, toParent, before, unchanged);
     if (failure) {
       // The explorer re-runs a failing check once on the replayed path: count it once.
       const id = `${String(this.canonicalKey(parent))} ${JSON.stringify(op)}`;
@@ -226,6 +248,7 @@ export class XenConformance {
       return failure;
     }
     // Keep the child's impl state for the next level, once per canonical state.
+    if (child === parent) return null; // its own key, saved already
     const key = this.canonicalKey(child);
     if (!this.next.has(key) && !this.current.has(key)) {
       const snapshot = this.impl.snapshot?.() ?? null;
@@ -241,6 +264,19 @@ export class XenConformance {
     return null;
   }
 
+  /** The subject's state as compared with `model`, the parent's, where the subject holds the
+   * parent's saved state: the pair, when they are equal (checked here, in full, once per parent:
+   * every child's comparison then trusts what neither side changed), else undefined. */
+  private knownPair(model: ModelState): EqualPair | undefined {
+    const toParent = this.toParent;
+    const implState = comparedState(
+      this.factory,
+      () => renameState(this.impl.state(), toParent),
+      model,
+    );
+    return statesEqual(model, implState) ? { a: model, b: implState } : undefined;
+  }
+
   private compare(
     parent: XenState,
     op: Op,
@@ -248,26 +284,35 @@ export class XenConformance {
     implResult: OpResult,
     toParent: Renaming | null,
     before: ReturnType<NonNullable<Subject['internals']>['reads']> | undefined,
+    unchanged: boolean,
   ): TransitionFailure | null {
+    const known = this.known;
     const observed = {
       before: parent.model,
       op,
       modelResult: this.model.lastResult(parent, op),
       modelState: child.model,
       implResult,
-      implState: comparedState(
-        this.factory,
-        () => renameState(this.impl.state(), toParent),
-        child.model,
-      ),
+      implState:
+        unchanged && known
+          ? known.b
+          : comparedState(
+              this.factory,
+              () => renameState(this.impl.state(), toParent),
+              child.model,
+            ),
     };
     // The same stages as the random engine's Checker. Model-side invariants are the explorer's
     // own (checked on every state); the parent's impl state passed every impl invariant, so
     // only those whose parts changed are re-run.
     const internals = this.impl.internals;
-    const changed = internals ? ChangedReads.between(before, internals.reads()) : undefined;
+    const changed = unchanged
+      ? ChangedReads.NONE
+      : internals
+        ? ChangedReads.between(before, internals.reads())
+        : undefined;
     const violation =
-      compareOutcomes(observed) ??
+      compareOutcomes(observed, known) ??
       (internals ? checkInvariants(internals.view(), this.options.invariants, changed) : null) ??
       checkStepProperties(observed, this.options.properties);
     return violation ? failureOf(violation) : null;

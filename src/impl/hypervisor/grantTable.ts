@@ -5,7 +5,7 @@
 import type { DomId, Mfn, Ref } from '../../ops/op.ts';
 import { INITIAL_NR_GRANT_FRAMES, SHGNT_PER_PAGE_V1 } from '../../xen/abi.ts';
 import { SharedGrantMemory } from '../sharedMemory.ts';
-import { TouchLog } from '../touch.ts';
+import { LoadedCopy, TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
 
 /** Bytes per active entry in our layout: pin u32, mfn u32, domid u16. */
@@ -29,6 +29,7 @@ export class ActiveEntries {
   readonly touched = new TouchLog();
   private readonly buffer: ArrayBuffer;
   private saved: SavedActiveEntries | undefined;
+  private readonly loadedFrom = new LoadedCopy<SavedActiveEntries>();
 
   constructor(readonly nrEntries: number) {
     this.buffer = new ArrayBuffer(nrEntries * ACT_BYTES);
@@ -78,18 +79,49 @@ export class ActiveEntries {
     return this.saved;
   }
 
-  /** Entries restored from save(); reuses this object when the size matches. */
+  /** Entries restored from save(); reuses this object when the size matches, writing only the
+   * entries that differ, each logged as touched (../touch.ts LoadedCopy says why). */
   loaded(saved: SavedActiveEntries): ActiveEntries {
     if (saved.version === this.version) return this;
-    const target =
-      saved.bytes.byteLength === this.buffer.byteLength
-        ? this
-        : new ActiveEntries(saved.bytes.byteLength / ACT_BYTES);
-    new Uint8Array(target.buffer).set(new Uint8Array(saved.bytes));
-    target.version = saved.version;
-    target.touched.reset();
-    target.saved = saved;
-    return target;
+    if (saved.bytes.byteLength !== this.buffer.byteLength) {
+      const target = new ActiveEntries(saved.bytes.byteLength / ACT_BYTES);
+      new Uint8Array(target.buffer).set(new Uint8Array(saved.bytes));
+      target.version = saved.version;
+      target.saved = saved;
+      target.loadedFrom.loaded(saved, target.touched);
+      return target;
+    }
+    const n = this.nrEntries;
+    const pin = new Uint32Array(saved.bytes, 0, n);
+    const mfn = new Uint32Array(saved.bytes, n * 4, n);
+    const domid = new Uint16Array(saved.bytes, n * 8, n);
+    const log = this.touched;
+    const written = this.loadedFrom.writtenSince(saved, log);
+    if (written !== undefined) {
+      for (let j = 0; j < written.length; j++) this.copyEntry(written[j] ?? 0, pin, mfn, domid);
+    } else {
+      for (let ref = 0; ref < n; ref++) {
+        if (
+          this.pin[ref] !== pin[ref] ||
+          this.mfn[ref] !== mfn[ref] ||
+          this.domid[ref] !== domid[ref]
+        ) {
+          this.copyEntry(ref, pin, mfn, domid);
+        }
+      }
+    }
+    this.version = saved.version;
+    this.saved = saved;
+    this.loadedFrom.loaded(saved, log);
+    return this;
+  }
+
+  /** Entry `ref` from a saved copy's views, logged as touched. */
+  private copyEntry(ref: Ref, pin: Uint32Array, mfn: Uint32Array, domid: Uint16Array): void {
+    this.pin[ref] = pin[ref] ?? 0;
+    this.mfn[ref] = mfn[ref] ?? 0;
+    this.domid[ref] = domid[ref] ?? 0;
+    this.touched.touch(ref);
   }
 }
 

@@ -7,7 +7,7 @@ import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';
 import { filled } from '../arrays.ts';
 import { pausing, type Steps } from '../steps.ts';
-import { TouchLog } from '../touch.ts';
+import { LoadedCopy, TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
 import type { MaptrackLocks } from './locks.ts';
 import { maptrackLocks } from './locks.ts';
@@ -29,6 +29,7 @@ export class MaptrackTable {
   private heads: number[];
   private tails: number[];
   private saved: MaptrackSnapshot | undefined;
+  private readonly loadedFrom = new LoadedCopy<MaptrackSnapshot>();
   /** The lock pauses, with more than one vCPU only: with one, no other actor can take this
    * domain's maptrack locks (actors are vCPUs), and a pause no one can contend would only add
    * schedules. */
@@ -190,21 +191,47 @@ export class MaptrackTable {
     return this.saved;
   }
 
+  /** Put back a copy made by save(). With the same frames, only the entries that differ are
+   * written, each logged as touched (../touch.ts LoadedCopy says why). */
   load(s: MaptrackSnapshot): void {
     if (s.version === this.version) return;
-    if (s.entries.byteLength === this.buffer.byteLength) {
-      new Uint8Array(this.buffer).set(new Uint8Array(s.entries));
+    if (s.entries.byteLength === this.buffer.byteLength && s.limit === this.limit_) {
+      const from = new Uint32Array(s.entries);
+      const u32 = this.u32;
+      const log = this.touched;
+      const written = this.loadedFrom.writtenSince(s, log);
+      if (written !== undefined) {
+        for (let j = 0; j < written.length; j++) {
+          const h = written[j] ?? 0;
+          for (let i = h * 4; i < h * 4 + 4; i++) u32[i] = from[i] ?? 0;
+          log.touch(h);
+        }
+      } else {
+        for (let i = 0; i < u32.length; i += 4) {
+          if (
+            u32[i] === from[i] &&
+            u32[i + 1] === from[i + 1] &&
+            u32[i + 2] === from[i + 2] &&
+            u32[i + 3] === from[i + 3]
+          ) {
+            continue;
+          }
+          for (let k = i; k < i + 4; k++) u32[k] = from[k] ?? 0;
+          log.touch(i / 4);
+        }
+      }
     } else {
       this.buffer = s.entries.slice(0);
       this.u32 = new Uint32Array(this.buffer);
       this.u16 = new Uint16Array(this.buffer);
+      this.limit_ = s.limit;
+      this.touched.reset();
     }
-    this.limit_ = s.limit;
     this.heads = s.heads.slice();
     this.tails = s.tails.slice();
     this.version = s.version;
-    this.touched.reset();
     this.saved = s;
+    this.loadedFrom.loaded(s, this.touched);
   }
 }
 
