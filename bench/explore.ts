@@ -104,6 +104,9 @@ export function benchXenDepths(): Record<string, number | string>[] {
 /** The Xen-level model on a small config: alone, with conformance, with refinement. */
 export function benchXen(bounds: XenBounds = XEN): Record<string, number | string>[] {
   const rows: Record<string, number | string>[] = [];
+  // Why a warm-up? Cold, this row is mostly JIT compilation of the model's step, keys and
+  // invariants (1.1 to 1.4 s of CPU against 0.44 s warm, docs/explore.md), not search.
+  explore(xenModel(bounds, { invariants: INVARIANTS }), { symmetry: true });
   const model = xenModel(bounds, { invariants: INVARIANTS });
   rows.push(row(model.name, 'handles', explore(model, { symmetry: true })));
   // Why a warm-up? The impl, the harness's checks and the invariants run here for the first
