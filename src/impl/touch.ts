@@ -42,8 +42,16 @@ export class TouchLog {
   mark(): TouchMark {
     this.entries ??= [];
     this.recording = true;
-    return { epoch: this.epoch, length: this.entries.length };
+    // the same point as the last mark (nothing written since): the same object, as most of a
+    // checker's marks are, step after step
+    const last = this.last;
+    if (last !== undefined && last.epoch === this.epoch && last.length === this.entries.length) {
+      return last;
+    }
+    this.last = { epoch: this.epoch, length: this.entries.length };
+    return this.last;
   }
+  private last: TouchMark | undefined;
 
   /** The indices touched since `mark` (with repeats), in a fresh array the reader may keep or
    * extend, or undefined when the reader must rescan: no mark, a mark of another log, or one
