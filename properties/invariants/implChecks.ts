@@ -27,7 +27,6 @@ import {
   GTF_type_mask,
   GTF_writing,
   MAPTRACK_PER_PAGE,
-  MAPTRACK_TAIL,
 } from '../../src/xen/abi.ts';
 
 const PIN_SHIFTS: readonly (readonly [string, number])[] = [
@@ -94,27 +93,7 @@ function entryVerdict(
   return message;
 }
 
-const NO_SETS: readonly ReadonlySet<number>[] = [];
-
-/** pin-range on domain `d`: once it held there, only the pins written since (the active
- * table's log) are tested again. */
 export function pinRange(view: ImplView, d: XenDomain): CheckMessage {
-  const act = d.grantTable.active;
-  return entryVerdict(view, d, pinRange, [act.touched], act, NO_SETS, pinInRange, pinRangeProblem);
-}
-
-function pinInRange(_view: ImplView, d: XenDomain, ref: number): boolean {
-  const pin = d.grantTable.active.pin[ref] ?? 0;
-  return (
-    pinByte(pin, GNTPIN_hstw_shift) <= GNTPIN_COUNTER_LIMIT &&
-    pinByte(pin, GNTPIN_hstr_shift) <= GNTPIN_COUNTER_LIMIT &&
-    pinByte(pin, GNTPIN_devw_shift) <= GNTPIN_COUNTER_LIMIT &&
-    pinByte(pin, GNTPIN_devr_shift) <= GNTPIN_COUNTER_LIMIT
-  );
-}
-
-/** pin-range's full check of domain `d`, with its message. */
-export function pinRangeProblem(view: ImplView, d: XenDomain): CheckMessage {
   for (const ref of view.pinned(d.id)) {
     const pin = d.grantTable.active.pinOf(ref);
     for (const [name, shift] of PIN_SHIFTS) {
@@ -234,29 +213,7 @@ export function singleGranteeProblem(view: ImplView): CheckMessage {
   return null;
 }
 
-/** pinned-refs-valid on domain `d`: once it held there, while the table keeps its size (the
- * token), only the pins written since are tested again. */
 export function pinnedRefsValid(view: ImplView, d: XenDomain): CheckMessage {
-  const gt = d.grantTable;
-  const logs = [gt.active.touched];
-  return entryVerdict(
-    view,
-    d,
-    pinnedRefsValid,
-    logs,
-    gt.nrGrantEntries,
-    NO_SETS,
-    pinnedInTable,
-    pinnedRefsValidProblem,
-  );
-}
-
-function pinnedInTable(_view: ImplView, d: XenDomain, ref: number): boolean {
-  return (d.grantTable.active.pin[ref] ?? 0) === 0 || ref < d.grantTable.nrGrantEntries;
-}
-
-/** pinned-refs-valid's full check of domain `d`, with its message. */
-export function pinnedRefsValidProblem(view: ImplView, d: XenDomain): CheckMessage {
   for (const ref of view.pinned(d.id)) {
     if (ref >= d.grantTable.nrGrantEntries) return `d${d.id} ref ${ref} pinned beyond the table`;
   }
@@ -342,48 +299,22 @@ export function maptrackSize(view: ImplView, d: XenDomain): CheckMessage {
   return null;
 }
 
-// Marks for freeListsHold, reused: it runs after most maps and unmaps.
-let walked = new Uint8Array(0);
-
-/** Does freeListIntegrity hold? The same verdict in one pass, allocating nothing: every list
- * is walked from its head without a handle beyond the limit, a cycle (a handle met twice, on
- * this list or an earlier one: the lists are disjoint), or an entry in use or of another vCPU,
- * and ends at its tail; then free + live = limit. The message, when it fails, is the full
- * walk's (test/properties/invariants.test.ts compares the two verdicts). */
-function freeListsHold(view: ImplView, d: XenDomain): boolean {
-  const t = d.maptrack;
-  const limit = t.limit;
-  if (walked.length < limit) walked = new Uint8Array(limit);
-  else walked.fill(0, 0, limit);
-  let free = 0;
-  for (let v = 0; v < t.vcpus; v++) {
-    let last = MAPTRACK_TAIL;
-    for (let h = t.headOf(v); h !== MAPTRACK_TAIL; h = t.ref(h)) {
-      if (h >= limit || walked[h] === 1) return false;
-      walked[h] = 1;
-      if (t.flags(h) !== 0 || t.vcpu(h) !== v) return false;
-      last = h;
-      free++;
-    }
-    if (last !== t.tailOf(v)) return false;
-  }
-  return free + view.live(d.id).length === limit;
-}
-
 /** free-list-integrity on domain `d`: once it held there, the lists are walked again only
- * where the maptrack's log names a handle written since (FreeListOrder: a run of handles not
- * written is counted at once); a reset log, a failure, or a shape it cannot tell: the
- * one-pass check, and the full walk for the message. */
+ * where the maptrack's log names a handle written since (FreeListOrder.holdsAfter: a run of
+ * handles not written is counted at once); a reset log, a failure, many handles written, or a
+ * shape it cannot tell: the same verdict in one pass over every list (FreeListOrder.walk,
+ * which records the lists for the next step). The message, when it fails,
+ * is the full walk's (freeListProblem). */
 export function freeListIntegrity(view: ImplView, d: XenDomain): CheckMessage {
   const t = d.maptrack;
   const logs = [t.touched];
   const touched = view.touchedSince(freeListIntegrity, d.id, logs, t);
   const order = view.freeListOrder(d.id);
-  let held = touched !== undefined && order.holdsAfter(t, touched, view.live(d.id).length);
-  if (!held && freeListsHold(view, d)) {
-    held = true;
-    order.record(t);
-  }
+  const live = view.live(d.id).length;
+  // (recorded only while the log goes on from the last check: see FreeListOrder.walk)
+  const held =
+    (touched !== undefined && order.holdsAfter(t, touched, live)) ||
+    order.walk(t, live, touched !== undefined);
   view.checked(freeListIntegrity, d.id, logs, t, held);
   return held ? null : freeListProblem(view, d);
 }

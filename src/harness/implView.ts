@@ -286,15 +286,12 @@ export class FreeListOrder {
   private order: number[][] = [];
   private start: number[] = [];
   private end: number[] = [];
-  /** Per handle, its index in order[listOf[h]] (stale where order says otherwise). */
+  /** Per handle, its index in order[listOf[h]] (stale, or a hole, where order says otherwise:
+   * never cleared). */
   private pos: number[] = [];
   private listOf: number[] = [];
-  /** Per handle: the pass (`pass`) in which it was touched, or visited. */
-  private touchedAt: number[] = [];
-  private seenAt: number[] = [];
-  private pass = 0;
-  /** False from the start of a pass until it holds (or a record): a pass that fails may have
-   * changed some lists half-way, and the full check records them again if it holds. */
+  /** False from the start of a pass until it holds: a pass that fails may have changed some
+   * lists half-way, and the next one walks them whole. */
   private valid = false;
   /** Scratch, per pass: handles after a list's one run, in list order; the touched handles'
    * places; the lists to record again. */
@@ -312,32 +309,52 @@ export class FreeListOrder {
     return p >= start && p < end && this.order[v]?.[p] === h ? p : -1;
   }
 
-  /** Record the lists of `t` (which free-list-integrity found whole): one walk of each. */
-  record(t: MaptrackTable): void {
+  /** free-list-integrity's one-pass verdict on `t`: every list walked from its head with no
+   * handle beyond the limit, none met twice, each free and of the list's vCPU, ending at its
+   * tail; then free + `live` = limit. With `record`, the lists are recorded as they are walked:
+   * what holdsAfter starts from (a checker following the table step by step records; after a
+   * reset log, as the Xen-level explorer's restore before every transition makes, the next
+   * step would walk in full anyway, and the walk writes nothing). */
+  walk(t: MaptrackTable, live: number, record: boolean): boolean {
     const limit = t.limit;
-    if (this.pos.length !== limit) {
-      this.pos = new Array<number>(limit).fill(-1);
-      this.listOf = new Array<number>(limit).fill(-1);
-      this.touchedAt = new Array<number>(limit).fill(0);
-      this.seenAt = new Array<number>(limit).fill(0);
+    this.valid = false;
+    if (record && this.pos.length !== limit) {
+      this.pos = new Array<number>(limit);
+      this.listOf = new Array<number>(limit);
     }
-    this.order.length = t.vcpus;
-    this.start.length = t.vcpus;
-    this.end.length = t.vcpus;
+    const seenAt = stamps(limit);
+    const pass = ++stampPass;
+    if (record && this.order.length !== t.vcpus) {
+      this.order.length = t.vcpus;
+      this.start.length = t.vcpus;
+      this.end.length = t.vcpus;
+    }
+    let free = 0;
     for (let v = 0; v < t.vcpus; v++) {
-      const order = (this.order[v] ??= []);
-      order.length = 0;
-      // (bounded, as every walk of a list: one that held has at most `limit` handles)
-      for (let h = t.headOf(v); h !== MAPTRACK_TAIL && h < limit && order.length < limit;) {
-        this.pos[h] = order.length;
-        this.listOf[h] = v;
-        order.push(h);
-        h = t.ref(h);
+      const order = record ? (this.order[v] ??= []) : undefined;
+      if (order !== undefined) truncate(order, 0);
+      let last = MAPTRACK_TAIL;
+      let n = 0;
+      for (let h = t.headOf(v); h !== MAPTRACK_TAIL; h = t.ref(h)) {
+        if (h >= limit || seenAt[h] === pass) return false;
+        seenAt[h] = pass;
+        if (t.flags(h) !== 0 || t.vcpu(h) !== v) return false;
+        if (order !== undefined) {
+          this.pos[h] = n;
+          this.listOf[h] = v;
+          order.push(h);
+        }
+        n++;
+        last = h;
       }
+      if (last !== t.tailOf(v)) return false;
       this.start[v] = 0;
-      this.end[v] = order.length;
+      this.end[v] = n;
+      free += n;
     }
-    this.valid = true;
+    if (free + live !== limit) return false;
+    this.valid = record;
+    return true;
   }
 
   /** Does free-list-integrity hold on `t` now, given that it held when the lists were
@@ -348,27 +365,32 @@ export class FreeListOrder {
     const limit = t.limit;
     if (!this.valid || this.pos.length !== limit || this.order.length !== t.vcpus) return false;
     this.valid = false;
-    const pass = ++this.pass;
+    const touchedAt = stamps(limit, 1);
+    const seenAt = stamps(limit);
+    const pass = ++stampPass;
     // The recorded places of the touched handles, per list, ascending: where runs end.
     const positions = this.runPositions;
-    positions.length = 0;
+    truncate(positions, 0);
+    let distinct = 0;
     for (let i = 0; i < touched.length; i++) {
       const h = touched[i] ?? 0;
-      if (h < 0 || h >= limit) continue;
-      this.touchedAt[h] = pass;
+      if (h < 0 || h >= limit || touchedAt[h] === pass) continue;
+      touchedAt[h] = pass;
+      // many handles written (a long batch): one walk of the whole list costs less
+      if (++distinct > MAX_TOUCHED) return false;
       const p = this.placeOf(h);
       // one number per (list, place): lists' places kept apart by the limit's size
       if (p >= 0) positions.push((this.listOf[h] ?? 0) * 2 ** 26 + p);
     }
-    positions.sort((a, b) => a - b);
+    if (positions.length > 1) positions.sort(ascending);
     let free = 0;
     const again = this.again;
-    again.length = 0;
+    truncate(again, 0);
     for (let v = 0; v < t.vcpus; v++) {
       const order = this.order[v] ?? [];
       const end = this.end[v] ?? 0;
       const appended = this.appended;
-      appended.length = 0;
+      truncate(appended, 0);
       let runStart = -1; // the list's one run (start), -1: none yet
       let runEnd = -1;
       let runs = 0;
@@ -377,14 +399,14 @@ export class FreeListOrder {
       let h = t.headOf(v);
       while (h !== MAPTRACK_TAIL) {
         if (h >= limit) return false;
-        const p = this.touchedAt[h] === pass ? -1 : this.placeOf(h);
+        const p = touchedAt[h] === pass ? -1 : this.placeOf(h);
         if (p >= 0) {
           // An untouched run of the recorded list: linked, free and of its vCPU as it was.
           if (this.listOf[h] !== v) return false;
           const q = Math.min(end, nextAbove(positions, v * 2 ** 26 + p) - v * 2 ** 26);
           const runLast = order[q - 1] ?? 0;
-          if (this.seenAt[runLast] === pass) return false; // entered twice
-          this.seenAt[runLast] = pass;
+          if (seenAt[runLast] === pass) return false; // entered twice
+          seenAt[runLast] = pass;
           free += q - p;
           last = runLast;
           h = q < end ? (order[q] ?? MAPTRACK_TAIL) : MAPTRACK_TAIL;
@@ -394,8 +416,8 @@ export class FreeListOrder {
           }
         } else {
           // A handle written since (or not on a list then): as freeListsHold looks at it.
-          if (this.seenAt[h] === pass) return false;
-          this.seenAt[h] = pass;
+          if (seenAt[h] === pass) return false;
+          seenAt[h] = pass;
           if (t.flags(h) !== 0 || t.vcpu(h) !== v) return false;
           free++;
           last = h;
@@ -408,7 +430,7 @@ export class FreeListOrder {
       // The new list is one recorded run and then handles appended: keep the order and append
       // them; any other shape (or an order grown long): record the list again below.
       if (runs === 1 && before === 0 && order.length <= 2 * limit + 64) {
-        order.length = runEnd;
+        truncate(order, runEnd);
         for (let i = 0; i < appended.length; i++) {
           const a = appended[i] ?? 0;
           this.pos[a] = order.length;
@@ -418,7 +440,7 @@ export class FreeListOrder {
         this.start[v] = runStart;
         this.end[v] = order.length;
       } else if (runs === 0 && before === 0) {
-        order.length = 0;
+        truncate(order, 0);
         this.start[v] = 0;
         this.end[v] = 0;
       } else again[v] = true;
@@ -431,7 +453,7 @@ export class FreeListOrder {
 
   private recordList(t: MaptrackTable, v: number): void {
     const order = (this.order[v] ??= []);
-    order.length = 0;
+    truncate(order, 0);
     const limit = t.limit;
     for (
       let h = t.headOf(v);
@@ -446,6 +468,32 @@ export class FreeListOrder {
     this.end[v] = order.length;
   }
 }
+
+/** `array` cut to `length` (setting an array's length is a call into V8's runtime: not when it
+ * already has that length, as these mostly do). */
+function truncate(array: unknown[], length: number): void {
+  if (array.length !== length) array.length = length;
+}
+
+/** Above this many distinct handles written since, FreeListOrder walks the lists whole. */
+const MAX_TOUCHED = 24;
+
+// Stamps per handle for the walks of FreeListOrder, shared by every instance (one walk at a
+// time): slot i is `stampPass` when handle i was met in this walk. Never cleared.
+let stampPass = 0;
+const stampArrays: number[][] = [[], []];
+
+/** Stamp array `which`, with room for `limit` handles. */
+function stamps(limit: number, which = 0): number[] {
+  let a = stampArrays[which] ?? [];
+  if (a.length < limit) {
+    a = new Array<number>(limit).fill(0);
+    stampArrays[which] = a;
+  }
+  return a;
+}
+
+const ascending = (a: number, b: number): number => a - b;
 
 /** The first value in ascending `sorted` above `x`, or +Infinity. */
 function nextAbove(sorted: readonly number[], x: number): number {
@@ -665,7 +713,7 @@ export class ImplView {
       return;
     }
     const marks = w.marks;
-    marks.length = logs.length;
+    truncate(marks, logs.length);
     for (let i = 0; i < logs.length; i++) {
       const log = logs[i];
       if (log !== undefined) marks[i] = log.mark();

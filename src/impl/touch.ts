@@ -14,6 +14,8 @@ export interface TouchMark {
   readonly length: number;
 }
 
+const NONE: readonly number[] = Object.freeze([]);
+
 export class TouchLog {
   /** The writes since the first mark of this epoch (made then). Before a reader has a mark no
    * one can ask for them, so none are kept: the engines that read no marks (GrantSystem.apply
@@ -54,10 +56,13 @@ export class TouchLog {
   private last: TouchMark | undefined;
 
   /** The indices touched since `mark` (with repeats), in a fresh array the reader may keep or
-   * extend, or undefined when the reader must rescan: no mark, a mark of another log, or one
-   * from before a reset. */
+   * extend when it is not empty (an empty one is shared: most reads find nothing new), or
+   * undefined when the reader must rescan: no mark, a mark of another log, or one from before
+   * a reset. */
   since(mark: TouchMark | undefined): readonly number[] | undefined {
     if (mark === undefined || mark.epoch !== this.epoch) return undefined;
-    return (this.entries ?? []).slice(mark.length);
+    const entries = this.entries;
+    if (entries === undefined || entries.length === mark.length) return NONE;
+    return entries.slice(mark.length);
   }
 }
