@@ -14,7 +14,7 @@ export interface TouchMark {
   readonly length: number;
 }
 
-const NONE: readonly number[] = Object.freeze([]);
+const NONE: readonly number[] = [];
 
 export class TouchLog {
   /** The writes since the first mark of this epoch (made then). Before a reader has a mark no
