@@ -8,6 +8,7 @@ import { grantKey } from './modelChecks.ts';
 import type { ImplView, PinLedger } from '../../src/harness/implView.ts';
 import { pinOfMapFlags } from '../../src/harness/implView.ts';
 import type { XenDomain } from '../../src/impl/index.ts';
+import type { TouchLog } from '../../src/impl/touch.ts';
 import { NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
 import {
   GNTMAP_device_map,
@@ -26,7 +27,6 @@ import {
   GTF_type_mask,
   GTF_writing,
   MAPTRACK_PER_PAGE,
-  MAPTRACK_TAIL,
 } from '../../src/xen/abi.ts';
 
 const PIN_SHIFTS: readonly (readonly [string, number])[] = [
@@ -67,6 +67,30 @@ function expectedPins(view: ImplView): Map<number, ExpectedPin> {
   }
   expectedPinCache.set(view, expected);
   return expected;
+}
+
+/** Each touched entry of one domain's tables (the indices a step wrote, and where a set read
+ * differs: ImplView.touchedSince) re-tested by `holdsAt`, once `check` held there; or, when it
+ * must, the full check `full`, which also gives the message. The per-entry checks of a domain
+ * share this: their verdict at an entry depends on that entry alone (and on `token`). */
+function entryVerdict(
+  view: ImplView,
+  d: XenDomain,
+  check: object,
+  logs: readonly TouchLog[],
+  token: unknown,
+  sets: readonly ReadonlySet<number>[],
+  holdsAt: (view: ImplView, d: XenDomain, i: number) => boolean,
+  full: (view: ImplView, d: XenDomain) => CheckMessage,
+): CheckMessage {
+  const touched = view.touchedSince(check, d.id, logs, token, sets);
+  let held = touched !== undefined;
+  if (touched !== undefined) {
+    for (let i = 0; i < touched.length && held; i++) held = holdsAt(view, d, touched[i] ?? 0);
+  }
+  const message = held ? null : full(view, d);
+  view.checked(check, d.id, logs, token, message === null, sets);
+  return message;
 }
 
 export function pinRange(view: ImplView, d: XenDomain): CheckMessage {
@@ -275,36 +299,24 @@ export function maptrackSize(view: ImplView, d: XenDomain): CheckMessage {
   return null;
 }
 
-// Marks for freeListsHold, reused: it runs after most maps and unmaps.
-let walked = new Uint8Array(0);
-
-/** Does freeListIntegrity hold? The same verdict in one pass, allocating nothing: every list
- * is walked from its head without a handle beyond the limit, a cycle (a handle met twice, on
- * this list or an earlier one: the lists are disjoint), or an entry in use or of another vCPU,
- * and ends at its tail; then free + live = limit. The message, when it fails, is the full
- * walk's (test/properties/invariants.test.ts compares the two verdicts). */
-function freeListsHold(view: ImplView, d: XenDomain): boolean {
-  const t = d.maptrack;
-  const limit = t.limit;
-  if (walked.length < limit) walked = new Uint8Array(limit);
-  else walked.fill(0, 0, limit);
-  let free = 0;
-  for (let v = 0; v < t.vcpus; v++) {
-    let last = MAPTRACK_TAIL;
-    for (let h = t.headOf(v); h !== MAPTRACK_TAIL; h = t.ref(h)) {
-      if (h >= limit || walked[h] === 1) return false;
-      walked[h] = 1;
-      if (t.flags(h) !== 0 || t.vcpu(h) !== v) return false;
-      last = h;
-      free++;
-    }
-    if (last !== t.tailOf(v)) return false;
-  }
-  return free + view.live(d.id).length === limit;
-}
-
+/** free-list-integrity on domain `d`: once it held there, the lists are walked again only
+ * where the maptrack's log names a handle written since (FreeListOrder.holdsAfter: a run of
+ * handles not written is counted at once); a reset log, a failure, many handles written, or a
+ * shape it cannot tell: the same verdict in one pass over every list (FreeListOrder.walk,
+ * which records the lists for the next step). The message, when it fails,
+ * is the full walk's (freeListProblem). */
 export function freeListIntegrity(view: ImplView, d: XenDomain): CheckMessage {
-  return freeListsHold(view, d) ? null : freeListProblem(view, d);
+  const t = d.maptrack;
+  const logs = [t.touched];
+  const touched = view.touchedSince(freeListIntegrity, d.id, logs, t);
+  const order = view.freeListOrder(d.id);
+  const live = view.live(d.id).length;
+  // (recorded only while the log goes on from the last check: see FreeListOrder.walk)
+  const held =
+    (touched !== undefined && order.holdsAfter(t, touched, live)) ||
+    order.walk(t, live, touched !== undefined);
+  view.checked(freeListIntegrity, d.id, logs, t, held);
+  return held ? null : freeListProblem(view, d);
 }
 
 /** freeListIntegrity's full check, with its message: each list walked (ImplView.freeList). */
@@ -338,30 +350,33 @@ export function maptrackCapacity(view: ImplView, d: XenDomain): CheckMessage {
 }
 
 /** status-bits-mirror-pins on domain `d`: once it held there, only the refs whose entry or
- * pin a step wrote since are tested again (the shared and active tables' touch logs; a new
- * raw-written set, a reset log or a failure: in full). The message is the full check's. */
+ * pin a step wrote since, or which entered or left the raw-written set, are tested again (a
+ * reset log or a failure: in full). The message is the full check's. */
 export function statusBitsMirrorPins(view: ImplView, d: XenDomain): CheckMessage {
   const { shared, active } = d.grantTable;
   const logs = [shared.touched, active.touched];
-  const raw = view.rawWritten(d.id);
-  const touched = view.touchedSince(statusBitsMirrorPins, d.id, logs, raw);
-  let held = touched !== undefined;
-  if (touched !== undefined) {
-    const words = shared.words;
-    const pins = active.pin;
-    const nrWords = words.length >>> 1;
-    for (let i = 0; i < touched.length && held; i++) {
-      const ref = touched[i] ?? 0;
-      // the refs the full check reads: pinned, or showing a status bit
-      const read =
-        (ref < pins.length && pins[ref] !== 0) ||
-        (ref < nrWords && ((words[2 * ref] ?? 0) & (GTF_reading | GTF_writing)) !== 0);
-      if (read && statusBitsProblem(view, d, ref) !== null) held = false;
-    }
-  }
-  const message = held ? null : statusBitsMirrorPinsProblem(view, d);
-  view.checked(statusBitsMirrorPins, d.id, logs, raw, message === null);
-  return message;
+  const sets = [view.rawWritten(d.id)];
+  return entryVerdict(
+    view,
+    d,
+    statusBitsMirrorPins,
+    logs,
+    undefined,
+    sets,
+    statusBitsHoldAt,
+    statusBitsMirrorPinsProblem,
+  );
+}
+
+/** Does the mirror hold at `ref` (an entry the full check reads: pinned, or showing a status
+ * bit; any other holds)? */
+function statusBitsHoldAt(view: ImplView, d: XenDomain, ref: number): boolean {
+  const words = d.grantTable.shared.words;
+  const pins = d.grantTable.active.pin;
+  const read =
+    (ref < pins.length && pins[ref] !== 0) ||
+    (ref < words.length >>> 1 && ((words[2 * ref] ?? 0) & (GTF_reading | GTF_writing)) !== 0);
+  return !read || statusBitsProblem(view, d, ref) === null;
 }
 
 /** status-bits-mirror-pins' full check of domain `d`, with its message. */
@@ -472,25 +487,29 @@ export function pageReferences(view: ImplView): CheckMessage {
   return null;
 }
 
-/** transfer-flag-order on domain `d`: once it held there, only the entries written since are
- * tested again (the shared table's log; a new raw-written set, a reset log or a failure: in
+/** transfer-flag-order on domain `d`: once it held there, only the entries written since, or
+ * which entered or left the raw-written set, are tested again (a reset log or a failure: in
  * full). The message is the full check's. */
 export function transferFlagOrder(view: ImplView, d: XenDomain): CheckMessage {
   const shared = d.grantTable.shared;
-  const logs = [shared.touched];
-  const raw = view.rawWritten(d.id);
-  const touched = view.touchedSince(transferFlagOrder, d.id, logs, raw);
-  let held = touched !== undefined;
-  if (touched !== undefined) {
-    const words = shared.words;
-    for (let i = 0; i < touched.length && held; i++) {
-      const ref = touched[i] ?? 0;
-      if (2 * ref < words.length && transferRefProblem(d, words, raw, ref) !== null) held = false;
-    }
-  }
-  const message = held ? null : transferFlagOrderProblem(view, d);
-  view.checked(transferFlagOrder, d.id, logs, raw, message === null);
-  return message;
+  const sets = [view.rawWritten(d.id)];
+  return entryVerdict(
+    view,
+    d,
+    transferFlagOrder,
+    [shared.touched],
+    undefined,
+    sets,
+    transferHoldsAt,
+    transferFlagOrderProblem,
+  );
+}
+
+function transferHoldsAt(view: ImplView, d: XenDomain, ref: number): boolean {
+  const words = d.grantTable.shared.words;
+  return (
+    2 * ref >= words.length || transferRefProblem(d, words, view.rawWritten(d.id), ref) === null
+  );
 }
 
 /** transfer-flag-order's full check of domain `d`, with its message. */

@@ -88,12 +88,15 @@ function retest<T>(
   return out;
 }
 
-/** What one check saw when it last ran on one domain: the marks of the logs it reads, a token
- * (a replaced-not-mutated part, e.g. the raw-written set), and whether it held. */
+/** What one check saw when it last ran on one domain: the marks of the logs it reads, the sets
+ * it reads (replaced, never mutated: e.g. the raw-written refs; a replaced one counts as touched
+ * where it differs), a token (any other replaced-not-mutated part, e.g. a size), and whether it
+ * held. Updated in place by each run. */
 interface Watch {
-  readonly marks: readonly TouchMark[];
-  readonly token: unknown;
-  readonly held: boolean;
+  readonly marks: TouchMark[];
+  sets: readonly ReadonlySet<number>[];
+  token: unknown;
+  held: boolean;
 }
 
 /** The per-domain scans of ImplView (pinned refs, live handles, flagged entries), kept from one
@@ -105,6 +108,8 @@ export class ScanIndex {
   readonly flagged: TrackedIndices[] = [];
   readonly watches = new Map<object, (Watch | undefined)[]>();
   ledger: PinLedger | undefined;
+  /** Per domain, its maptrack's free lists as free-list-integrity last saw them hold. */
+  readonly freeLists: FreeListOrder[] = [];
 }
 
 /** The pin one live maptrack entry's flags account for: one count of its kind, host and device
@@ -271,6 +276,237 @@ export class PinLedger {
   }
 }
 
+/** One maptrack table's free lists as they were when free-list-integrity last held there (each
+ * vCPU's handles in list order, and each handle's place), so that after a step only what its
+ * log names is walked: a run of handles the step did not write is still linked as it was, still
+ * free and of the same vCPU, and is counted at once (put_maptrack_handle appends at the tail,
+ * get_maptrack_handle takes the head: most steps keep one run and add a handle or two). */
+export class FreeListOrder {
+  /** Per vCPU, its list: order[v][start[v]..end[v]). */
+  private order: number[][] = [];
+  private start: number[] = [];
+  private end: number[] = [];
+  /** Per handle, its index in order[listOf[h]] (stale, or a hole, where order says otherwise:
+   * never cleared). */
+  private pos: number[] = [];
+  private listOf: number[] = [];
+  /** False from the start of a pass until it holds: a pass that fails may have changed some
+   * lists half-way, and the next one walks them whole. */
+  private valid = false;
+  /** Scratch, per pass: handles after a list's one run, in list order; the touched handles'
+   * places; the lists to record again. */
+  private readonly appended: number[] = [];
+  private readonly runPositions: number[] = [];
+  private readonly again: boolean[] = [];
+
+  /** Is `h` (below the limit) on vCPU `v`'s list as recorded, and where? -1: not. */
+  private placeOf(h: number): number {
+    const v = this.listOf[h] ?? -1;
+    if (v < 0) return -1;
+    const p = this.pos[h] ?? -1;
+    const start = this.start[v] ?? 0;
+    const end = this.end[v] ?? 0;
+    return p >= start && p < end && this.order[v]?.[p] === h ? p : -1;
+  }
+
+  /** free-list-integrity's one-pass verdict on `t`: every list walked from its head with no
+   * handle beyond the limit, none met twice, each free and of the list's vCPU, ending at its
+   * tail; then free + `live` = limit. With `record`, the lists are recorded as they are walked:
+   * what holdsAfter starts from (a checker following the table step by step records; after a
+   * reset log, as the Xen-level explorer's restore before every transition makes, the next
+   * step would walk in full anyway, and the walk writes nothing). */
+  walk(t: MaptrackTable, live: number, record: boolean): boolean {
+    const limit = t.limit;
+    this.valid = false;
+    if (record && this.pos.length !== limit) {
+      this.pos = new Array<number>(limit);
+      this.listOf = new Array<number>(limit);
+    }
+    const seenAt = stamps(limit);
+    const pass = ++stampPass;
+    if (record && this.order.length !== t.vcpus) {
+      this.order.length = t.vcpus;
+      this.start.length = t.vcpus;
+      this.end.length = t.vcpus;
+    }
+    let free = 0;
+    for (let v = 0; v < t.vcpus; v++) {
+      const order = record ? (this.order[v] ??= []) : undefined;
+      if (order !== undefined) truncate(order, 0);
+      let last = MAPTRACK_TAIL;
+      let n = 0;
+      for (let h = t.headOf(v); h !== MAPTRACK_TAIL; h = t.ref(h)) {
+        if (h >= limit || seenAt[h] === pass) return false;
+        seenAt[h] = pass;
+        if (t.flags(h) !== 0 || t.vcpu(h) !== v) return false;
+        if (order !== undefined) {
+          this.pos[h] = n;
+          this.listOf[h] = v;
+          order.push(h);
+        }
+        n++;
+        last = h;
+      }
+      if (last !== t.tailOf(v)) return false;
+      this.start[v] = 0;
+      this.end[v] = n;
+      free += n;
+    }
+    if (free + live !== limit) return false;
+    this.valid = record;
+    return true;
+  }
+
+  /** Does free-list-integrity hold on `t` now, given that it held when the lists were
+   * recorded and that only the handles in `touched` were written since (the heads and tails
+   * are read as they are now)? False also when this cannot tell: the full check decides. The
+   * lists recorded are brought up to date when it holds. `live`: the live handles now. */
+  holdsAfter(t: MaptrackTable, touched: readonly number[], live: number): boolean {
+    const limit = t.limit;
+    if (!this.valid || this.pos.length !== limit || this.order.length !== t.vcpus) return false;
+    this.valid = false;
+    const touchedAt = stamps(limit, 1);
+    const seenAt = stamps(limit);
+    const pass = ++stampPass;
+    // The recorded places of the touched handles, per list, ascending: where runs end.
+    const positions = this.runPositions;
+    truncate(positions, 0);
+    let distinct = 0;
+    for (let i = 0; i < touched.length; i++) {
+      const h = touched[i] ?? 0;
+      if (h < 0 || h >= limit || touchedAt[h] === pass) continue;
+      touchedAt[h] = pass;
+      // many handles written (a long batch): one walk of the whole list costs less
+      if (++distinct > MAX_TOUCHED) return false;
+      const p = this.placeOf(h);
+      // one number per (list, place): lists' places kept apart by the limit's size
+      if (p >= 0) positions.push((this.listOf[h] ?? 0) * 2 ** 26 + p);
+    }
+    if (positions.length > 1) positions.sort(ascending);
+    let free = 0;
+    const again = this.again;
+    truncate(again, 0);
+    for (let v = 0; v < t.vcpus; v++) {
+      const order = this.order[v] ?? [];
+      const end = this.end[v] ?? 0;
+      const appended = this.appended;
+      truncate(appended, 0);
+      let runStart = -1; // the list's one run (start), -1: none yet
+      let runEnd = -1;
+      let runs = 0;
+      let before = 0; // handles ahead of the first run
+      let last = MAPTRACK_TAIL;
+      let h = t.headOf(v);
+      while (h !== MAPTRACK_TAIL) {
+        if (h >= limit) return false;
+        const p = touchedAt[h] === pass ? -1 : this.placeOf(h);
+        if (p >= 0) {
+          // An untouched run of the recorded list: linked, free and of its vCPU as it was.
+          if (this.listOf[h] !== v) return false;
+          const q = Math.min(end, nextAbove(positions, v * 2 ** 26 + p) - v * 2 ** 26);
+          const runLast = order[q - 1] ?? 0;
+          if (seenAt[runLast] === pass) return false; // entered twice
+          seenAt[runLast] = pass;
+          free += q - p;
+          last = runLast;
+          h = q < end ? (order[q] ?? MAPTRACK_TAIL) : MAPTRACK_TAIL;
+          if (runs++ === 0) {
+            runStart = p;
+            runEnd = q;
+          }
+        } else {
+          // A handle written since (or not on a list then): as freeListsHold looks at it.
+          if (seenAt[h] === pass) return false;
+          seenAt[h] = pass;
+          if (t.flags(h) !== 0 || t.vcpu(h) !== v) return false;
+          free++;
+          last = h;
+          if (runs === 0) before++;
+          else appended.push(h);
+          h = t.ref(h);
+        }
+      }
+      if (last !== t.tailOf(v)) return false;
+      // The new list is one recorded run and then handles appended: keep the order and append
+      // them; any other shape (or an order grown long): record the list again below.
+      if (runs === 1 && before === 0 && order.length <= 2 * limit + 64) {
+        truncate(order, runEnd);
+        for (let i = 0; i < appended.length; i++) {
+          const a = appended[i] ?? 0;
+          this.pos[a] = order.length;
+          this.listOf[a] = v;
+          order.push(a);
+        }
+        this.start[v] = runStart;
+        this.end[v] = order.length;
+      } else if (runs === 0 && before === 0) {
+        truncate(order, 0);
+        this.start[v] = 0;
+        this.end[v] = 0;
+      } else again[v] = true;
+    }
+    if (free + live !== limit) return false;
+    for (let v = 0; v < t.vcpus; v++) if (again[v] === true) this.recordList(t, v);
+    this.valid = true;
+    return true;
+  }
+
+  private recordList(t: MaptrackTable, v: number): void {
+    const order = (this.order[v] ??= []);
+    truncate(order, 0);
+    const limit = t.limit;
+    for (
+      let h = t.headOf(v);
+      h !== MAPTRACK_TAIL && h < limit && order.length < limit;
+      h = t.ref(h)
+    ) {
+      this.pos[h] = order.length;
+      this.listOf[h] = v;
+      order.push(h);
+    }
+    this.start[v] = 0;
+    this.end[v] = order.length;
+  }
+}
+
+/** `array` cut to `length` (setting an array's length is a call into V8's runtime: not when it
+ * already has that length, as these mostly do). */
+function truncate(array: unknown[], length: number): void {
+  if (array.length !== length) array.length = length;
+}
+
+/** Above this many distinct handles written since, FreeListOrder walks the lists whole. */
+const MAX_TOUCHED = 24;
+
+// Stamps per handle for the walks of FreeListOrder, shared by every instance (one walk at a
+// time): slot i is `stampPass` when handle i was met in this walk. Never cleared.
+let stampPass = 0;
+const stampArrays: number[][] = [[], []];
+
+/** Stamp array `which`, with room for `limit` handles. */
+function stamps(limit: number, which = 0): number[] {
+  let a = stampArrays[which] ?? [];
+  if (a.length < limit) {
+    a = new Array<number>(limit).fill(0);
+    stampArrays[which] = a;
+  }
+  return a;
+}
+
+const ascending = (a: number, b: number): number => a - b;
+
+/** The first value in ascending `sorted` above `x`, or +Infinity. */
+function nextAbove(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? 0) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted[lo] ?? Infinity;
+}
+
 /** `array` (or a new one) holding `length` zeros. */
 function zeros(array: number[] | undefined, length: number): number[] {
   if (array === undefined || array.length !== length) return new Array<number>(length).fill(0);
@@ -287,6 +523,7 @@ function tracked(list: TrackedIndices[], id: DomId): TrackedIndices {
 }
 
 const NOTHING: readonly number[] = [];
+const NO_SETS: readonly ReadonlySet<number>[] = [];
 
 // The scans' tests, at module level (see TrackedIndices.current).
 const isPinned = (pins: ArrayLike<number>, ref: number): boolean => pins[ref] !== 0;
@@ -415,16 +652,24 @@ export class ImplView {
   private ledger: PinLedger | undefined;
 
   /** The indices written in `logs` since `check` last held on domain `id` with `token` then as
-   * now (with repeats), or undefined: check it in full (no such run, it failed, a log was
-   * reset, the token was replaced). */
+   * now, and those in which each of `sets` differs from the set it read then (with repeats), or
+   * undefined: check it in full (no such run, it failed, a log was reset, the token was
+   * replaced). */
   touchedSince(
     check: object,
     id: DomId,
     logs: readonly TouchLog[],
     token: unknown,
+    sets: readonly ReadonlySet<number>[] = NO_SETS,
   ): readonly number[] | undefined {
     const w = this.index.watches.get(check)?.[id];
-    if (w === undefined || !w.held || w.token !== token || w.marks.length !== logs.length) {
+    if (
+      w === undefined ||
+      !w.held ||
+      w.token !== token ||
+      w.marks.length !== logs.length ||
+      w.sets.length !== sets.length
+    ) {
       return undefined;
     }
     let out: number[] | undefined;
@@ -436,23 +681,56 @@ export class ImplView {
       if (out === undefined) out = touched as number[];
       else for (let j = 0; j < touched.length; j++) out.push(touched[j] ?? 0);
     }
+    for (let i = 0; i < sets.length; i++) {
+      const now = sets[i];
+      const then = w.sets[i];
+      if (now === then || now === undefined || then === undefined) continue;
+      out ??= [];
+      for (const x of now) if (!then.has(x)) out.push(x);
+      for (const x of then) if (!now.has(x)) out.push(x);
+    }
     return out ?? NOTHING;
   }
 
-  /** `check` ran on domain `id` now, reading `logs` and `token`: did it hold? */
+  /** `check` ran on domain `id` now, reading `logs`, `token` and `sets` (an array the caller
+   * does not change afterwards): did it hold? */
   checked(
     check: object,
     id: DomId,
     logs: readonly TouchLog[],
     token: unknown,
     held: boolean,
+    sets: readonly ReadonlySet<number>[] = NO_SETS,
   ): void {
     let list = this.index.watches.get(check);
     if (list === undefined) {
       list = [];
       this.index.watches.set(check, list);
     }
-    list[id] = { marks: logs.map((log) => log.mark()), token, held };
+    const w = list[id];
+    if (w === undefined) {
+      list[id] = { marks: logs.map((log) => log.mark()), sets, token, held };
+      return;
+    }
+    const marks = w.marks;
+    truncate(marks, logs.length);
+    for (let i = 0; i < logs.length; i++) {
+      const log = logs[i];
+      if (log !== undefined) marks[i] = log.mark();
+    }
+    w.sets = sets;
+    w.token = token;
+    w.held = held;
+  }
+
+  /** Domain `id`'s free lists as free-list-integrity last saw them hold (kept with the scans). */
+  freeListOrder(id: DomId): FreeListOrder {
+    let order = this.index.freeLists[id];
+    if (order === undefined) {
+      order = new FreeListOrder();
+      this.index.freeLists[id] = order;
+    }
+    return order;
   }
 
   /** Walk vCPU `v`'s free list from head along the entries' `ref` links. */

@@ -14,6 +14,8 @@ export interface TouchMark {
   readonly length: number;
 }
 
+const NONE: readonly number[] = [];
+
 export class TouchLog {
   /** The writes since the first mark of this epoch (made then). Before a reader has a mark no
    * one can ask for them, so none are kept: the engines that read no marks (GrantSystem.apply
@@ -42,15 +44,26 @@ export class TouchLog {
   mark(): TouchMark {
     this.entries ??= [];
     this.recording = true;
-    return { epoch: this.epoch, length: this.entries.length };
+    // the same point as the last mark (nothing written since): the same object, as most of a
+    // checker's marks are, step after step
+    const last = this.last;
+    if (last !== undefined && last.epoch === this.epoch && last.length === this.entries.length) {
+      return last;
+    }
+    this.last = { epoch: this.epoch, length: this.entries.length };
+    return this.last;
   }
+  private last: TouchMark | undefined;
 
   /** The indices touched since `mark` (with repeats), in a fresh array the reader may keep or
-   * extend, or undefined when the reader must rescan: no mark, a mark of another log, or one
-   * from before a reset. */
+   * extend when it is not empty (an empty one is shared: most reads find nothing new), or
+   * undefined when the reader must rescan: no mark, a mark of another log, or one from before
+   * a reset. */
   since(mark: TouchMark | undefined): readonly number[] | undefined {
     if (mark === undefined || mark.epoch !== this.epoch) return undefined;
-    return (this.entries ?? []).slice(mark.length);
+    const entries = this.entries;
+    if (entries === undefined || entries.length === mark.length) return NONE;
+    return entries.slice(mark.length);
   }
 }
 

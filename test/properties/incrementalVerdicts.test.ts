@@ -1,15 +1,21 @@
 // The impl-side invariants that, once they held, re-check only what a step wrote (the tables'
 // touch logs: pin-accounting and single-grantee from ImplView.pinLedger; status-bits-mirror-pins,
-// transfer-flag-order and live-maptrack-entries per domain from ImplView.touchedSince) must give the full check's verdict and message: on the
-// states random op streams reach, on the correct impl and on every fault, and on tables
-// corrupted at random through their setters after the checks held.
+// transfer-flag-order, free-list-integrity and live-maptrack-entries per domain from
+// ImplView.touchedSince, with the raw-written sets' changes) must give the full check's verdict and message: on the states random op streams reach, on the
+// correct impl and on every fault, with one vCPU and two, and on tables corrupted at random
+// through their setters after the checks held. Mutant views whose deltas miss a touched entry,
+// or a change of the raw-written set, must be caught by the same corruptions.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as implChecks from '../../properties/invariants/implChecks.ts';
 import { FAULTS, subjectOf } from '../../src/faults/index.ts';
 import { Checker } from '../../src/harness/checker.ts';
 import { ImplView, ScanIndex } from '../../src/harness/implView.ts';
+import type { CheckMessage } from '../../src/harness/invariant.ts';
+import type { XenDomain } from '../../src/impl/index.ts';
 import { GrantSystem } from '../../src/impl/index.ts';
+import type { TouchLog } from '../../src/impl/touch.ts';
+import { makeConfig } from '../../src/config.ts';
 import type { Op } from '../../src/ops/op.ts';
 import {
   GNTMAP_device_map,
@@ -21,37 +27,110 @@ import {
   GTF_transfer_committed,
   GTF_transfer_completed,
   GTF_writing,
+  MAPTRACK_TAIL,
 } from '../../src/xen/abi.ts';
+import { buildSuite } from '../../properties/suites.ts';
 import { testSeeds } from '../support/seeds.ts';
 import { applyPastViolations, conformanceSuite, suiteRuns, systemOf } from '../support/suites.ts';
 
 const suite = conformanceSuite();
-const runArbitrary = suiteRuns(suite);
+
+/** A check's verdict on a kept view (incremental) and on a fresh one (in full), by name. */
+interface Pair {
+  readonly name: string;
+  readonly kept: CheckMessage;
+  readonly full: CheckMessage;
+}
+
+/** Every incremental impl check on `kept`, beside its full check on `full` (a fresh view). */
+function verdicts(kept: ImplView, full: ImplView): Pair[] {
+  const out: Pair[] = [
+    {
+      name: 'pin-accounting',
+      kept: implChecks.pinAccounting(kept),
+      full: implChecks.pinAccountingProblem(full),
+    },
+    {
+      name: 'single-grantee',
+      kept: implChecks.singleGrantee(kept),
+      full: implChecks.singleGranteeProblem(full),
+    },
+  ];
+  const perDomain: readonly [string, DomainCheck, DomainCheck][] = [
+    ['status-bits', implChecks.statusBitsMirrorPins, implChecks.statusBitsMirrorPinsProblem],
+    ['transfer-order', implChecks.transferFlagOrder, implChecks.transferFlagOrderProblem],
+    ['free-lists', implChecks.freeListIntegrity, implChecks.freeListProblem],
+  ];
+  for (const d of kept.domains) {
+    for (const [name, incremental, whole] of perDomain) {
+      out.push({ name: `${name} d${d.id}`, kept: incremental(kept, d), full: whole(full, d) });
+    }
+  }
+  out.push({
+    name: 'live-entries',
+    kept: implChecks.liveMaptrackEntries(kept),
+    full: implChecks.liveMaptrackEntriesProblem(full),
+  });
+  return out;
+}
+
+type DomainCheck = (view: ImplView, d: XenDomain) => CheckMessage;
 
 /** The incremental verdicts (on a view with the kept `index`) against the full checks (on a
  * fresh view): equal. The number of checks that failed. */
 function expectSameVerdicts(system: GrantSystem, index: ScanIndex, where: string): number {
-  const kept = new ImplView(system, index);
-  const full = new ImplView(system);
   let failing = 0;
-  const pins = implChecks.pinAccountingProblem(full);
-  expect(implChecks.pinAccounting(kept), `${where} pin-accounting`).toBe(pins);
-  const grantee = implChecks.singleGranteeProblem(full);
-  expect(implChecks.singleGrantee(kept), `${where} single-grantee`).toBe(grantee);
-  if (pins !== null) failing++;
-  if (grantee !== null) failing++;
-  for (const d of kept.domains) {
-    const bits = implChecks.statusBitsMirrorPinsProblem(full, d);
-    expect(implChecks.statusBitsMirrorPins(kept, d), `${where} status bits d${d.id}`).toBe(bits);
-    if (bits !== null) failing++;
-    const order = implChecks.transferFlagOrderProblem(full, d);
-    expect(implChecks.transferFlagOrder(kept, d), `${where} transfer order d${d.id}`).toBe(order);
-    if (order !== null) failing++;
+  for (const v of verdicts(new ImplView(system, index), new ImplView(system))) {
+    expect(v.kept, `${where} ${v.name}`).toBe(v.full);
+    if (v.full !== null) failing++;
   }
-  const live = implChecks.liveMaptrackEntriesProblem(full);
-  expect(implChecks.liveMaptrackEntries(kept), `${where} live maptrack entries`).toBe(live);
-  if (live !== null) failing++;
   return failing;
+}
+
+/** A mutant: its deltas miss one touched entry (the first a delta names, wherever it recurs). */
+class MissesAnEntry extends ImplView {
+  override touchedSince(
+    check: object,
+    id: number,
+    logs: readonly TouchLog[],
+    token: unknown,
+    sets?: readonly ReadonlySet<number>[],
+  ): readonly number[] | undefined {
+    const touched = super.touchedSince(check, id, logs, token, sets);
+    const first = touched?.[0];
+    return first === undefined ? touched : touched?.filter((i) => i !== first);
+  }
+}
+
+/** A mutant: it sees no change of a raw-written set. */
+class IgnoresSets extends ImplView {
+  override touchedSince(
+    check: object,
+    id: number,
+    logs: readonly TouchLog[],
+    token: unknown,
+  ): readonly number[] | undefined {
+    return super.touchedSince(check, id, logs, token);
+  }
+  override checked(
+    check: object,
+    id: number,
+    logs: readonly TouchLog[],
+    token: unknown,
+    held: boolean,
+  ): void {
+    super.checked(check, id, logs, token, held);
+  }
+}
+
+type Mutant = new (system: GrantSystem, index: ScanIndex) => ImplView;
+
+/** The checks (names without the domain) on which mutant views give another verdict than the
+ * full check, added to `caught`. */
+function catches(system: GrantSystem, mutant: Mutant, index: ScanIndex, caught: Set<string>): void {
+  for (const v of verdicts(new mutant(system, index), new ImplView(system))) {
+    if (v.kept !== v.full) caught.add(v.name.replace(/ d\d+$/, ''));
+  }
 }
 
 // Grants and maps that leave live mappings of several kinds, by two mappers, and entries
@@ -96,32 +175,64 @@ describe('incremental impl invariants: the verdict is the full check', () => {
     expectSameVerdicts(system, index, 'shrunk');
   });
 
-  for (const seed of testSeeds('incremental verdicts')) {
-    it(`on the states op streams reach, impl and every fault (seed ${seed})`, () => {
-      fc.assert(
-        fc.property(runArbitrary, fc.integer({ min: 1, max: 3 }), (ops, every) => {
-          for (const fault of [undefined, ...FAULTS]) {
-            const checker = new Checker(suite.config, {
-              invariants: [],
-              properties: [],
-              subject: subjectOf(fault),
-            });
-            const system = systemOf(checker);
-            const index = new ScanIndex();
-            const name = fault?.id ?? 'impl';
-            expectSameVerdicts(system, index, `${name} initial`);
-            for (const [i, op] of ops.entries()) {
-              if (!applyPastViolations(checker, op, fault !== undefined)) break;
-              // checked after every step, or every second or third (the logs span the gap)
-              if (i % every === 0) expectSameVerdicts(system, index, `${name} step ${i}`);
-            }
-          }
-        }),
-        { seed, numRuns: 10 },
-      );
-    });
+  it('a ref leaving the raw-written set is tested again (and a mutant blind to the set does not)', () => {
+    const system = new GrantSystem(suite.config);
+    for (const op of SETUP) system.apply(op);
+    const guest = system.guests[1];
+    const shared = system.xen.domains[1]?.grantTable.shared;
+    if (guest === undefined || shared === undefined) throw new Error('no domain');
+    // written raw, then shown as no library would: a status bit with no pin, a transfer
+    // completed but not committed
+    guest.markRawWritten(12);
+    guest.markRawWritten(11);
+    shared.storeFlags(12, GTF_permit_access | GTF_reading);
+    shared.storeFlags(11, GTF_accept_transfer | GTF_transfer_completed);
+    const index = new ScanIndex();
+    const mutantIndex = new ScanIndex();
+    expect(expectSameVerdicts(system, index, 'raw')).toBe(0);
+    const caught = new Set<string>();
+    catches(system, IgnoresSets, mutantIndex, caught);
+    expect(caught).toEqual(new Set());
+    guest.unmarkRawWritten(12);
+    guest.unmarkRawWritten(11);
+    expect(expectSameVerdicts(system, index, 'unmarked')).toBe(2);
+    catches(system, IgnoresSets, mutantIndex, caught);
+    expect([...caught].sort()).toEqual(['status-bits', 'transfer-order']);
+  });
 
-    it(`on maptracks, pins and entries overwritten at random after the checks held (seed ${seed})`, () => {
+  const twoVcpus = buildSuite('conformance', makeConfig({ ...suite.config, vcpus: 2 }));
+  if (twoVcpus === undefined) throw new Error('no suite');
+  for (const seed of testSeeds('incremental verdicts')) {
+    for (const [label, s] of [
+      ['one vCPU', suite],
+      ['two vCPUs', twoVcpus],
+    ] as const) {
+      it(`on the states op streams reach, impl and every fault, ${label} (seed ${seed})`, () => {
+        fc.assert(
+          fc.property(suiteRuns(s), fc.integer({ min: 1, max: 3 }), (ops, every) => {
+            for (const fault of [undefined, ...FAULTS]) {
+              const checker = new Checker(s.config, {
+                invariants: [],
+                properties: [],
+                subject: subjectOf(fault),
+              });
+              const system = systemOf(checker);
+              const index = new ScanIndex();
+              const name = fault?.id ?? 'impl';
+              expectSameVerdicts(system, index, `${name} initial`);
+              for (const [i, op] of ops.entries()) {
+                if (!applyPastViolations(checker, op, fault !== undefined)) break;
+                // checked after every step, or every second or third (the logs span the gap)
+                if (i % every === 0) expectSameVerdicts(system, index, `${name} step ${i}`);
+              }
+            }
+          }),
+          { seed, numRuns: 10 },
+        );
+      });
+    }
+
+    it(`on maptracks, free lists, pins, entries and raw marks overwritten at random after the checks held; mutants caught (seed ${seed})`, () => {
       const mapFlags = fc.constantFrom(
         0,
         GNTMAP_host_map,
@@ -132,31 +243,39 @@ describe('incremental impl invariants: the verdict is the full check', () => {
         GNTMAP_readonly,
       );
       const ref = fc.constantFrom(8, 9, 10, 11, 12);
+      // live handles (0-2 of d2, 0 of d0), free ones near the head, inside and at the tail
+      const handle = fc.constantFrom(0, 1, 2, 3, 4, 5, 100, 254, 255);
+      // a free link: a handle, or the end of the list
+      const link = fc.constantFrom(3, 4, 5, 100, 101, 255, MAPTRACK_TAIL);
+      const mapper = fc.constantFrom(0, 2);
       const write = fc.oneof(
-        fc.record({
-          what: fc.constant('map-flags' as const),
-          mapper: fc.constantFrom(0, 2),
-          handle: fc.integer({ min: 0, max: 4 }),
-          value: mapFlags,
-        }),
+        fc.record({ what: fc.constant('map-flags' as const), mapper, handle, value: mapFlags }),
         fc.record({
           what: fc.constant('map-domid' as const),
-          mapper: fc.constantFrom(0, 2),
-          handle: fc.integer({ min: 0, max: 4 }),
+          mapper,
+          handle,
           value: fc.integer({ min: 0, max: 3 }),
         }),
         fc.record({
           what: fc.constant('map-ref' as const),
-          mapper: fc.constantFrom(0, 2),
-          handle: fc.integer({ min: 0, max: 4 }),
-          // a ref beyond the one-frame table, and within it once the table grew
-          value: fc.oneof(ref, fc.constant(600)),
+          mapper,
+          handle,
+          // a ref beyond the one-frame table, and within it once the table grew; a free link
+          value: fc.oneof(ref, fc.constant(600), link),
         }),
+        fc.record({
+          what: fc.constant('map-vcpu' as const),
+          mapper,
+          handle,
+          value: fc.constantFrom(0, 1),
+        }),
+        fc.record({ what: fc.constant('head' as const), mapper, value: link }),
+        fc.record({ what: fc.constant('tail' as const), mapper, value: link }),
         fc.record({
           what: fc.constant('pin' as const),
           granter: fc.constantFrom(0, 1),
           ref,
-          value: fc.constantFrom(0, 1, 0x100, 0x101, 0x10000, 0x1000000, 2),
+          value: fc.constantFrom(0, 1, 0x100, 0x101, 0x10000, 0x1000000, 2, 0xff, 0x8100),
         }),
         fc.record({
           what: fc.constant('holder' as const),
@@ -177,6 +296,12 @@ describe('incremental impl invariants: the verdict is the full check', () => {
             GTF_accept_transfer | GTF_transfer_completed,
             GTF_accept_transfer | GTF_transfer_completed | GTF_transfer_committed,
           ),
+        }),
+        // the raw-written set alone: a ref the checks pass over, or read again
+        fc.record({
+          what: fc.constantFrom('raw-mark' as const, 'raw-unmark' as const),
+          granter: fc.constantFrom(0, 1),
+          ref,
         }),
         // a real op between corruptions: the logs carry both
         fc.record({
@@ -202,13 +327,26 @@ describe('incremental impl invariants: the verdict is the full check', () => {
       );
       let failing = 0;
       let holding = 0;
+      const missed = new Set<string>();
       fc.assert(
         fc.property(fc.array(write, { minLength: 1, maxLength: 4 }), (writes) => {
           const system = new GrantSystem(suite.config);
           for (const op of SETUP) system.apply(op);
           const index = new ScanIndex();
-          expect(expectSameVerdicts(system, index, 'reached')).toBe(0);
-          for (const w of writes) {
+          const mutantIndex = new ScanIndex();
+          // twice: a check that held once, and again with the log going on, keeps what it
+          // needs for the next step (FreeListOrder records its lists the second time)
+          for (let k = 0; k < 2; k++) {
+            expect(expectSameVerdicts(system, index, 'reached')).toBe(0);
+            catches(system, MissesAnEntry, mutantIndex, missed);
+          }
+          for (const [i, w] of writes.entries()) {
+            // checked between writes too (a check that failed is checked in full until it
+            // holds again)
+            if (i > 0) {
+              expectSameVerdicts(system, index, JSON.stringify(writes.slice(0, i)));
+              catches(system, MissesAnEntry, mutantIndex, missed);
+            }
             const xen = system.xen;
             if (w.what === 'op') system.apply(w.op);
             else if (w.what === 'map-flags')
@@ -217,21 +355,33 @@ describe('incremental impl invariants: the verdict is the full check', () => {
               xen.domains[w.mapper]?.maptrack.setDomid(w.handle, w.value);
             else if (w.what === 'map-ref')
               xen.domains[w.mapper]?.maptrack.setRef(w.handle, w.value);
+            else if (w.what === 'map-vcpu')
+              xen.domains[w.mapper]?.maptrack.setVcpu(w.handle, w.value);
+            else if (w.what === 'head') xen.domains[w.mapper]?.maptrack.setHead(0, w.value);
+            else if (w.what === 'tail') xen.domains[w.mapper]?.maptrack.setTail(0, w.value);
             else if (w.what === 'pin')
               xen.domains[w.granter]?.grantTable.active.setPin(w.ref, w.value);
             else if (w.what === 'holder') {
               const act = xen.domains[w.granter]?.grantTable.active;
               act?.setHolder(w.ref, w.value, act.mfnOf(w.ref));
-            } else xen.domains[w.granter]?.grantTable.shared.storeFlags(w.ref, w.value);
+            } else if (w.what === 'raw-mark') system.guests[w.granter]?.markRawWritten(w.ref);
+            else if (w.what === 'raw-unmark') system.guests[w.granter]?.unmarkRawWritten(w.ref);
+            else if (w.what === 'flags')
+              xen.domains[w.granter]?.grantTable.shared.storeFlags(w.ref, w.value);
           }
           const n = expectSameVerdicts(system, index, JSON.stringify(writes));
+          catches(system, MissesAnEntry, mutantIndex, missed);
           if (n > 0) failing++;
           else holding++;
         }),
-        { seed, numRuns: 300 },
+        { seed, numRuns: 400 },
       );
       expect(failing).toBeGreaterThan(0); // the corruptions do break the checks
       expect(holding).toBeGreaterThan(0);
+      // each delta-checked invariant: a mutant missing one touched entry gives a wrong verdict
+      expect([...missed].sort()).toEqual(
+        expect.arrayContaining(['free-lists', 'live-entries', 'status-bits', 'transfer-order']),
+      );
     });
   }
 });
