@@ -1544,11 +1544,27 @@ static int open_channel(void) {
   return -1;
 }
 
+/* The windows sit at fixed addresses, and a randomised brk may start anywhere up to 1 GiB past
+ * the bss (arch_randomize_brk), on top of them: dom0 boots with norandmaps (DOM0_CMDLINE in
+ * src/subject/xen/qemu.ts), which sets this to 0. */
+static void require_fixed_layout(void) {
+  char setting[16] = "";
+  FILE *f = fopen("/proc/sys/kernel/randomize_va_space", "r");
+  if (!f || !fgets(setting, sizeof setting, f))
+    die("/proc/sys/kernel/randomize_va_space: %s", strerror(errno));
+  fclose(f);
+  setting[strcspn(setting, "\n")] = 0;
+  if (strcmp(setting, "0"))
+    die("address-space randomisation is on (randomize_va_space %s): dom0 needs norandmaps", setting);
+}
+
 /* The 2 MiB windows: WINDOW and SCRATCH with an L1 table and empty PTEs, NO_L1 without. */
 static void make_window(uint64_t at, int with_l1) {
   void *p = mmap((void *)(uintptr_t)at, WINDOW_BYTES, with_l1 ? PROT_READ | PROT_WRITE : PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
-  if (p != (void *)(uintptr_t)at) die("cannot reserve address %#llx", (unsigned long long)at);
+  if (p != (void *)(uintptr_t)at)
+    die("cannot reserve address %#llx: %s", (unsigned long long)at,
+        p == MAP_FAILED ? strerror(errno) : "the kernel put it elsewhere");
   madvise(p, WINDOW_BYTES, MADV_NOHUGEPAGE);
   if (!with_l1) return;
   *(volatile char *)p = 1;            /* the fault builds the L1 table */
@@ -1686,6 +1702,7 @@ int main(void) {
   segv.sa_handler = on_segv;
   segv.sa_flags = SA_NODEFER;
   if (sigaction(SIGSEGV, &segv, NULL)) die("sigaction: %s", strerror(errno));
+  require_fixed_layout();
   make_window(WINDOW, 1);
   make_window(NO_L1, 0);
   make_window(SCRATCH, 1);

@@ -56,6 +56,20 @@ describe.skipIf(!XEN_AVAILABLE)('a real-Xen boot that fails', () => {
     expect(await waitFor(() => !alive(pid), 10_000)).toBe(true);
     rmSync(dirname(log), { recursive: true, force: true }); // kept for the user, not for tests
   }, 300_000);
+
+  it('the agent refuses a dom0 with a randomised address space (its windows are fixed)', () => {
+    // sysctl.* boot parameters are applied after norandmaps, so this turns randomisation back on
+    const error = errorOf(() =>
+      openXenSubject({ dom0Args: 'sysctl.kernel.randomize_va_space=2' }).close(),
+    );
+    expect(error).toBeInstanceOf(SubjectError);
+    expect(error.message).not.toContain('\n');
+    expect(error.message).toMatch(
+      /^subject xen: hello is an error: .*; Xen's console ends: grantcheck agent: address-space randomisation is on \(randomize_va_space 2\): dom0 needs norandmaps \(whole log/,
+    );
+    const log = /whole log: (\S+)\)$/.exec(error.message)?.[1] ?? '';
+    rmSync(dirname(log), { recursive: true, force: true });
+  }, 300_000);
 });
 
 describe.skipIf(!XEN_AVAILABLE)('a real-Xen subject that fails after its boot', () => {

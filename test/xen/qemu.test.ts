@@ -62,14 +62,16 @@ describe('qemuArgv', () => {
     expect(after('-append')).toBe(XEN_CMDLINE);
     expect(XEN_CMDLINE).toContain('smap=0');
     expect(XEN_CMDLINE).toContain('dom0_mem=512M,max:520M');
-    expect(after('-initrd')).toBe(`${HOST.vmlinuz} console=hvc0 quiet,${BOOT.initramfs}`);
+    expect(after('-initrd')).toBe(
+      `${HOST.vmlinuz} console=hvc0 quiet norandmaps,${BOOT.initramfs}`,
+    );
     expect(after('-serial')).toBe(`file:${FILES.consoleLog}`);
     expect(after('-pidfile')).toBe(FILES.pidFile);
     expect(after('-chardev')).toBe('stdio,id=gc,signal=off');
     expect(argv).toContain('virtserialport,bus=vs.0,chardev=gc,name=grantcheck');
     expect(argv).toContain('-no-reboot');
     expect(qemuArgv(HOST, BOOT, FILES, 'grantcheck.crash')[argv.indexOf('-initrd') + 1]).toBe(
-      `${HOST.vmlinuz} console=hvc0 quiet grantcheck.crash,${BOOT.initramfs}`,
+      `${HOST.vmlinuz} console=hvc0 quiet norandmaps grantcheck.crash,${BOOT.initramfs}`,
     );
   });
 

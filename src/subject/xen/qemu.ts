@@ -14,8 +14,11 @@ import type { XenHost } from './setup.ts';
 export const XEN_CMDLINE =
   'console=com1 com1=115200,8n1 dom0_mem=512M,max:520M dom0_max_vcpus=1 noreboot smap=0 smep=0 bootscrub=0';
 
-/** dom0's kernel command line: its console is Xen's (hvc0), so its messages land in Xen's log. */
-export const DOM0_CMDLINE = 'console=hvc0 quiet';
+/** dom0's kernel command line: its console is Xen's (hvc0), so its messages land in Xen's log.
+ * norandmaps: the agent reserves 6 MiB of fixed windows at 1 GiB, and x86-64's
+ * arch_randomize_brk starts the heap anywhere up to 1 GiB past a static binary's bss, so now and
+ * then (a CI boot in b7899bf) the heap sat on a window; unrandomised, it starts at the bss. */
+export const DOM0_CMDLINE = 'console=hvc0 quiet norandmaps';
 
 export interface QemuFiles {
   /** Where Xen's serial console is written. */
