@@ -207,6 +207,8 @@ export class StateKeyPacker {
   private readonly stateTuple: number[];
   private readonly globalTuple = [0, 0, 0];
   private readonly domainLimit: number;
+  /** Per domain index, the place value of its field in a packed key. */
+  private readonly domainScales: number[];
 
   constructor(
     readonly domains: number,
@@ -222,6 +224,10 @@ export class StateKeyPacker {
     this.overflow = new TupleInterner(domains + 1);
     this.stateTuple = new Array<number>(domains + 1).fill(0);
     this.domainLimit = 2 ** Math.floor((PACKED_BITS - GLOBAL_BITS) / Math.max(1, domains));
+    this.domainScales = Array.from(
+      { length: domains },
+      (_, i) => 2 ** GLOBAL_BITS * this.domainLimit ** i,
+    );
   }
 
   /** The key of an id vector. */
@@ -258,11 +264,22 @@ export class StateKeyPacker {
       ref && rids && m.contents === ref.contents
         ? (rids[CONTENTS] ?? 0)
         : this.parts.contents.id(globalKeyParts.contents(m.contents), m.contents);
-    const g = this.globalTuple;
-    g[0] = extra;
-    g[1] = out[OWNER];
-    g[2] = out[CONTENTS];
-    const globalId = this.globalIds.id(g);
+    let globalId: number;
+    const rGlobal = rids?.[GLOBAL] ?? -1;
+    if (
+      rGlobal >= 0 &&
+      out[OWNER] === rids?.[OWNER] &&
+      out[CONTENTS] === rids?.[CONTENTS] &&
+      this.globalIds.word(rGlobal, 0) === extra
+    ) {
+      globalId = rGlobal; // the reference's global tuple
+    } else {
+      const g = this.globalTuple;
+      g[0] = extra;
+      g[1] = out[OWNER];
+      g[2] = out[CONTENTS];
+      globalId = this.globalIds.id(g);
+    }
     out[GLOBAL] = globalId;
     let fits = globalId < 2 ** GLOBAL_BITS;
     let key = globalId;
@@ -304,6 +321,18 @@ export class StateKeyPacker {
    * no text built and no part looked at. For the step memo, which knows a successor's domain id.
    */
   keyReplacing(ids: readonly number[], i: number, domainId: number, extra: number): number {
+    // Most successors keep the parent's extra number and fit the packed layout: the parent's key
+    // with one field rewritten, no table looked at.
+    const parentKey = ids[KEY] ?? OVERFLOW_BASE;
+    const parentGlobal = ids[GLOBAL] ?? 0;
+    if (
+      parentKey < OVERFLOW_BASE &&
+      domainId < this.domainLimit &&
+      this.globalIds.word(parentGlobal, 0) === extra
+    ) {
+      const scale = this.domainScales[i] ?? 0;
+      return parentKey + (domainId - (ids[HEAD + i * DOMAIN_SLOTS] ?? 0)) * scale;
+    }
     const n = this.domains;
     const g = this.globalTuple;
     g[0] = extra;
@@ -323,6 +352,12 @@ export class StateKeyPacker {
       scale *= this.domainLimit;
     }
     return fits ? key : OVERFLOW_BASE + this.overflow.id(st);
+  }
+
+  /** Domain `i`'s id in a key this packer made (what `decode` reads back). */
+  domainIdOfKey(key: number, i: number): number {
+    if (key >= OVERFLOW_BASE) return this.overflow.word(key - OVERFLOW_BASE, i + 1);
+    return Math.floor(key / (this.domainScales[i] ?? 1)) % this.domainLimit;
   }
 
   /** Fill domain `i`'s slots of `out` (at `at`), reusing `rd`'s part ids from `rids`. */

@@ -3,7 +3,8 @@
 
 import type { GrantConfig } from '../config.ts';
 import type { ExplorableModel, Invariant } from '../explore/model.ts';
-import type { StateInvariant } from '../harness/invariant.ts';
+import type { DomainChecks, StateInvariant } from '../harness/invariant.ts';
+import { ChangedReads, partIndices } from '../harness/reads.ts';
 import { describeState, initialState, step } from '../model/index.ts';
 import { StateKeyPacker } from '../model/packedKey.ts';
 import type { Op, OpKind } from '../ops/op.ts';
@@ -38,6 +39,10 @@ export interface XenModelOptions extends XenExtras {
    * it on for a search without conformance. Never with conformance (XenConformance refuses such
    * a model), which compares those bytes with the impl's. */
   readonly quotients?: boolean;
+  /** Check a new state's invariants against its parent's (what the step changed) and keep each
+   * domain's per-domain verdicts by its packed id; on by default. Off: every invariant whole, on
+   * every new state (the tests compare the two). */
+  readonly incrementalInvariants?: boolean;
 }
 
 export interface XenExploreModel extends ExplorableModel<XenState, Op> {
@@ -150,7 +155,9 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     lastResult = r.result;
     const collected = collectedAfter(s, a, resultFlags(a, r.result));
     if (r.state === s.model && collected === s.collected) return s;
-    return new XenNode(r.state, collected);
+    const t = new XenNode(r.state, collected);
+    XenNode.setParent(t, owner, s);
+    return t;
   };
 
   // The step memo, one per packer (its ids are that packer's numbering). Why not with one
@@ -233,16 +240,99 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       orbit,
       packer.keyReplacing(ids, i, memo.childId(i, entry), collected),
     );
+    XenNode.setParent(node, owner, s);
     return node;
   };
 
   const xenStep = (s: XenState, a: Op): XenState => memoStep(s, a) ?? fullStep(s, a);
 
-  const invariants: Invariant<XenState>[] = (options.invariants ?? []).map((inv) => ({
-    name: inv.name,
-    statement: inv.statement,
-    holds: (s: XenState) => inv.onModel(s.model) === null,
-  }));
+  // The invariants on new states. Why not each whole, every time? A new state's parent is a
+  // stored state, which passed them all (the search stops at the first that fails), so only what
+  // the step changed is re-checked, as the harness does after each op (src/harness/checker.ts
+  // `recheck`): an invariant that reads no changed part holds, a per-domain one is checked on
+  // the changed domains only. And a domain's per-domain verdicts are kept by its packed id: an id
+  // names the domain's every keyed field (up to the key's quotient, under which every invariant
+  // has one verdict: what symmetry and the quotients already rely on), and a few tens of
+  // thousands of domains make up every state.
+  const catalogue = options.invariants ?? [];
+  const incremental = options.incrementalInvariants ?? true;
+  const perDomainChecks = catalogue.flatMap((inv) => (inv.perDomain ? [inv.perDomain] : []));
+  /** Per packer (0 exact, 1 orbit), per domain index, per domain id: 1 every per-domain check
+   * holds, 2 one fails, 0 not known yet. */
+  const domainVerdicts = [0, 1].map(() =>
+    Array.from({ length: config.domains }, () => new Uint8Array(0)),
+  );
+  let changedNode: XenState | undefined;
+  let changed = ChangedReads.ALL;
+  /** What `s`'s step changed, when its parent is a stored state; else everything. */
+  const changedOf = (s: XenState): ChangedReads => {
+    if (s !== changedNode) {
+      const p = XenNode.parentOf(s, owner);
+      changed =
+        p !== undefined && XenNode.decodedBy(p, owner) >= 0
+          ? ChangedReads.betweenStates(p.model, s.model)
+          : ChangedReads.ALL;
+      changedNode = s;
+    }
+    return changed;
+  };
+  /** Does `checks` hold on domain `i` of `s`? */
+  const domainHolds = (s: XenState, i: number, checks: DomainChecks): boolean => {
+    const d = s.model.domains[i];
+    if (d === undefined) return true;
+    let via = 1;
+    let k = XenNode.key(s, owner, true);
+    if (k < 0) {
+      via = 0;
+      k = XenNode.key(s, owner, false);
+    }
+    if (k >= 0) {
+      const id = (via === 1 ? orbits : exact).domainIdOfKey(k, i);
+      const perIndex = domainVerdicts[via] as Uint8Array[];
+      let table = perIndex[i] as Uint8Array;
+      if (id >= table.length) {
+        const grownTable = new Uint8Array(Math.max(id + 1, Math.ceil(table.length * 1.5), 1024));
+        grownTable.set(table);
+        table = grownTable;
+        perIndex[i] = table;
+      }
+      let verdict = table[id] ?? 0;
+      if (verdict === 0) {
+        verdict = perDomainChecks.every((c) => c.onModel(d) === null) ? 1 : 2;
+        table[id] = verdict;
+      }
+      if (verdict === 1) return true;
+    }
+    return checks.onModel(d) === null;
+  };
+  const invariants: Invariant<XenState>[] = catalogue.map((inv) => {
+    const parts = partIndices(inv.reads);
+    const checks = inv.perDomain;
+    const all = (s: XenState): boolean => {
+      if (!checks) return inv.onModel(s.model) === null;
+      for (let i = 0; i < s.model.domains.length; i++) {
+        if (!domainHolds(s, i, checks)) return false;
+      }
+      return true;
+    };
+    return {
+      name: inv.name,
+      statement: inv.statement,
+      holds: incremental
+        ? (s: XenState) => {
+            const ch = changedOf(s);
+            if (ch.all) return all(s);
+            const mask = ch.domainsAt(parts);
+            if (mask === 0) return true;
+            if (!checks) return inv.onModel(s.model) === null;
+            for (let i = 0; mask >>> i !== 0; i++) {
+              if ((mask >>> i) & 1 && !domainHolds(s, i, checks)) return false;
+            }
+            return true;
+          }
+        : (s: XenState) => inv.onModel(s.model) === null,
+    };
+  });
 
   return {
     name: xenModelName(bounds, options),
@@ -266,7 +356,11 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     },
     aux: (s) => flows.id(s.model.flow),
     keyBytes: () =>
-      exact.bytes + orbits.bytes + flows.bytes + memos.reduce((n, m) => n + m.bytes, 0),
+      exact.bytes +
+      orbits.bytes +
+      flows.bytes +
+      memos.reduce((n, m) => n + m.bytes, 0) +
+      domainVerdicts.flat().reduce((n, t) => n + t.byteLength, 0),
     invariants,
     formatAction: formatOp,
     formatState: (s) =>

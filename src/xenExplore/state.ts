@@ -36,6 +36,8 @@ abstract class KeyedNode implements XenState {
    * not. A decoded state's parts are that packer's first objects of their ids, so an id names
    * the very object (what the step memo relies on). */
   #decoded = -1;
+  /** The state `owner`'s step made this one from (see `parentOf`). */
+  #parent: XenState | undefined;
 
   abstract readonly model: ModelState;
 
@@ -51,6 +53,19 @@ abstract class KeyedNode implements XenState {
   static ids(s: XenState, owner: object, orbit: boolean): number[] | undefined {
     if (!(s instanceof KeyedNode) || s.#owner !== owner) return undefined;
     return orbit ? s.#orbitIds : s.#exactIds;
+  }
+
+  /** The state whose step by `owner` made `s`, if any: the model's invariant checks re-run only
+   * what the step changed when that state was decoded (a stored state, which passed them). */
+  static parentOf(s: XenState, owner: object): XenState | undefined {
+    return s instanceof KeyedNode && s.#owner === owner ? s.#parent : undefined;
+  }
+
+  /** Record that `owner`'s step made `s` from `parent`. */
+  static setParent(s: XenState, owner: object, parent: XenState): void {
+    if (!(s instanceof KeyedNode)) return;
+    if (s.#owner !== owner) KeyedNode.keep(s, owner, false, -1);
+    s.#parent = parent;
   }
 
   /** Which of `owner`'s packers decoded `s` (0 exact, 1 orbit; see `keep`), or -1. */
@@ -76,6 +91,7 @@ abstract class KeyedNode implements XenState {
       s.#exactIds = undefined;
       s.#orbitIds = undefined;
       s.#decoded = -1;
+      s.#parent = undefined;
     }
     if (decoded) s.#decoded = orbit ? 1 : 0;
     if (orbit) {
