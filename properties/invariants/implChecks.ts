@@ -8,7 +8,6 @@ import { grantKey } from './modelChecks.ts';
 import type { ImplView, PinLedger } from '../../src/harness/implView.ts';
 import { pinOfMapFlags } from '../../src/harness/implView.ts';
 import type { XenDomain } from '../../src/impl/index.ts';
-import type { TouchLog } from '../../src/impl/touch.ts';
 import { NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
 import {
   GNTMAP_device_map,
@@ -69,27 +68,29 @@ function expectedPins(view: ImplView): Map<number, ExpectedPin> {
   return expected;
 }
 
-/** Each touched entry of one domain's tables (the indices a step wrote, and where a set read
- * differs: ImplView.touchedSince) re-tested by `holdsAt`, once `check` held there; or, when it
- * must, the full check `full`, which also gives the message. The per-entry checks of a domain
- * share this: their verdict at an entry depends on that entry alone (and on `token`). */
-function entryVerdict(
+/** Each touched entry of domain `d`'s grant table (the refs a step wrote in its shared entries,
+ * and with `pins` its active entries, and the refs that entered or left its raw-written set:
+ * ImplView.touchedSince) re-tested by `holdsAt`, once `check` held there; or, when it must, the
+ * full check `full`, which also gives the message. status-bits-mirror-pins and
+ * transfer-flag-order share this: their verdict at a ref depends on that ref alone. */
+function entryDeltaVerdict(
   view: ImplView,
   d: XenDomain,
   check: object,
-  logs: readonly TouchLog[],
-  token: unknown,
-  sets: readonly ReadonlySet<number>[],
+  pins: boolean,
   holdsAt: (view: ImplView, d: XenDomain, i: number) => boolean,
   full: (view: ImplView, d: XenDomain) => CheckMessage,
 ): CheckMessage {
-  const touched = view.touchedSince(check, d.id, logs, token, sets);
+  const { shared, active } = d.grantTable;
+  const logs = pins ? [shared.touched, active.touched] : [shared.touched];
+  const sets = [view.rawWritten(d.id)];
+  const touched = view.touchedSince(check, d.id, logs, undefined, sets);
   let held = touched !== undefined;
   if (touched !== undefined) {
     for (let i = 0; i < touched.length && held; i++) held = holdsAt(view, d, touched[i] ?? 0);
   }
   const message = held ? null : full(view, d);
-  view.checked(check, d.id, logs, token, message === null, sets);
+  view.checked(check, d.id, logs, undefined, message === null, sets);
   return message;
 }
 
@@ -353,16 +354,11 @@ export function maptrackCapacity(view: ImplView, d: XenDomain): CheckMessage {
  * pin a step wrote since, or which entered or left the raw-written set, are tested again (a
  * reset log or a failure: in full). The message is the full check's. */
 export function statusBitsMirrorPins(view: ImplView, d: XenDomain): CheckMessage {
-  const { shared, active } = d.grantTable;
-  const logs = [shared.touched, active.touched];
-  const sets = [view.rawWritten(d.id)];
-  return entryVerdict(
+  return entryDeltaVerdict(
     view,
     d,
     statusBitsMirrorPins,
-    logs,
-    undefined,
-    sets,
+    true,
     statusBitsHoldAt,
     statusBitsMirrorPinsProblem,
   );
@@ -491,15 +487,11 @@ export function pageReferences(view: ImplView): CheckMessage {
  * which entered or left the raw-written set, are tested again (a reset log or a failure: in
  * full). The message is the full check's. */
 export function transferFlagOrder(view: ImplView, d: XenDomain): CheckMessage {
-  const shared = d.grantTable.shared;
-  const sets = [view.rawWritten(d.id)];
-  return entryVerdict(
+  return entryDeltaVerdict(
     view,
     d,
     transferFlagOrder,
-    [shared.touched],
-    undefined,
-    sets,
+    false,
     transferHoldsAt,
     transferFlagOrderProblem,
   );

@@ -19,6 +19,7 @@ import { comparesWholeState } from '../subject/subject.ts';
 import type { Reads } from './reads.ts';
 import { ChangedReads, partIndices } from './reads.ts';
 import type { CheckMessage, DomainChecks, StateInvariant, StepProperty } from './invariant.ts';
+import { stepPropertiesFor } from './invariant.ts';
 import type { DomId } from '../ops/op.ts';
 import { resultsEqual } from './results.ts';
 
@@ -173,28 +174,25 @@ function recheck(
   return null;
 }
 
-// A catalogue's `reads` lists are constants: their part indices are looked up once per list.
-const partsCache = new WeakMap<readonly StateInvariant[], readonly (readonly number[])[]>();
-
-// The same lists as bit masks (bit p: part index p), for a whole-catalogue first test.
-const masksCache = new WeakMap<readonly StateInvariant[], readonly number[]>();
-
-function partMasksOf(invariants: readonly StateInvariant[]): readonly number[] {
-  let masks = masksCache.get(invariants);
-  if (masks === undefined) {
-    masks = partsOf(invariants).map((parts) => parts.reduce((m, p) => m | (1 << p), 0));
-    masksCache.set(invariants, masks);
-  }
-  return masks;
+// A catalogue's `reads` lists are constants: their part indices, the same as bit masks (bit p:
+// part index p), and the union of the masks are worked out once per catalogue, in one lookup.
+interface CatalogueParts {
+  readonly parts: readonly (readonly number[])[];
+  readonly masks: readonly number[];
+  /** Every part some invariant reads. */
+  readonly union: number;
 }
+const catalogueCache = new WeakMap<readonly StateInvariant[], CatalogueParts>();
 
-function partsOf(invariants: readonly StateInvariant[]): readonly (readonly number[])[] {
-  let parts = partsCache.get(invariants);
-  if (parts === undefined) {
-    parts = invariants.map((invariant) => partIndices(invariant.reads));
-    partsCache.set(invariants, parts);
+function catalogueParts(invariants: readonly StateInvariant[]): CatalogueParts {
+  let c = catalogueCache.get(invariants);
+  if (c === undefined) {
+    const parts = invariants.map((invariant) => partIndices(invariant.reads));
+    const masks = parts.map((ps) => ps.reduce((m, p) => m | (1 << p), 0));
+    c = { parts, masks, union: masks.reduce((u, m) => u | m, 0) };
+    catalogueCache.set(invariants, c);
   }
-  return parts;
+  return c;
 }
 
 /** Every invariant that fails on one side, in catalogue order (no memo): what a step whose
@@ -221,11 +219,12 @@ export function checkInvariants(
   changed?: ChangedReads,
 ): Violation | null {
   if (changed?.none) return null;
-  const parts = partsOf(invariants);
-  const masks = partMasksOf(invariants);
+  const { parts, masks, union } = catalogueParts(invariants);
   // The parts that changed in some domain, as one bit each: an invariant reading none of them
-  // is skipped without asking per domain (most invariants, after most steps).
+  // is skipped without asking per domain (most invariants, after most steps), and the whole
+  // catalogue when none does.
   const touched = changed === undefined || changed.all ? ~0 : changed.partsMask;
+  if ((union & touched) === 0 && invariants.length > 0) return null;
   for (let i = 0; i < invariants.length; i++) {
     const invariant = invariants[i];
     if (invariant === undefined || ((masks[i] ?? ~0) & touched) === 0) continue;
@@ -245,7 +244,11 @@ export function checkStepProperties(
   properties: readonly StepProperty[],
 ): Violation | null {
   const transition = { before: o.before, op: o.op, result: o.modelResult, after: o.modelState };
-  for (const property of properties) {
+  // only those that can fail after this op's kind (StepProperty.opKinds)
+  const asked = stepPropertiesFor(properties, o.op.kind);
+  for (let i = 0; i < asked.length; i++) {
+    const property = asked[i];
+    if (property === undefined) continue;
     const message = property.check(transition);
     if (message !== null) {
       return { check: 'step-property', name: property.name, side: 'model', message };
