@@ -30,7 +30,6 @@ export const copyLeavesNoPin: StepProperty = {
   statement:
     "a copy's pins are released within the hypercall: every active entry is as it was before",
   source: 'grant_table.c gnttab_copy (gnttab_copy_release_buf at the end), release_grant_for_copy',
-  opKinds: ['copy'],
   check(t) {
     if (t.op.kind !== 'copy' || t.before === t.after) return null; // kept: every entry too
     for (const d of t.before.domains) {

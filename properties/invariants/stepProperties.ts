@@ -148,7 +148,6 @@ export const freshHandles: StepProperty = {
     'a successful map returns a handle no live mapping holds, and dev_bus_addr = active mfn << 12',
   source:
     'xen/common/grant_table.c map_grant_ref (handle from get_maptrack_handle, dev_bus_addr = mfn_to_maddr(mfn))',
-  opKinds: ['map_grant_ref'],
   check(t) {
     if (t.op.kind !== 'map_grant_ref' || t.result.kind !== 'map_grant_ref') return null;
     const before = t.before.domains[t.op.caller]?.maptrack.mappings;
@@ -278,7 +277,6 @@ export const replaceTouchesNamedSlots: StepProperty = {
   statement:
     "unmap_and_replace changes only the caller's PTEs at its elements' host_addr and new_addr, and a successful element's new PTE is the one new_addr held",
   source: 'xen/arch/x86/pv/grant_table.c replace_grant_pv_mapping, steal_linear_address',
-  opKinds: ['unmap_and_replace'],
   check(t) {
     const op = t.op;
     if (op.kind !== 'unmap_and_replace' || t.result.kind !== 'unmap_and_replace') return null;
@@ -347,7 +345,6 @@ export const endNeverWhileMapped: StepProperty = {
     'end_access never succeeds on a pinned entry that shows GTF_reading or GTF_writing (on every pinned entry of a protocol-following guest)',
   source:
     'Linux drivers/xen/grant-table.c gnttab_end_foreign_access_ref_v1, gnttab_try_end_foreign_access (XSA-396); xen/include/public/grant_table.h (invalidating an unused GTF_permit_access entry)',
-  opKinds: ['end_access'],
   check(t) {
     if (t.op.kind !== 'end_access' || t.result.kind !== 'end_access') return null;
     if (t.result.outcome !== 'ended') return null;
@@ -405,7 +402,6 @@ export const xenEntryWrites: StepProperty = {
     "Xen's own writes to a shared entry, on every entry, raw-written ones included: a map that pins a ref sets GTF_reading (GTF_writing for the first writable pin), an unmap that drops the last (writable) pin clears it; a successful transfer leaves its entry committed and completed",
   source:
     'grant_table.c _set_status_v1, map_grant_ref, reduce_status_for_pin, gnttab_clear_flags, gnttab_transfer',
-  opKinds: ['map_grant_ref', 'unmap_grant_ref', 'unmap_and_replace', 'transfer'],
   check(t) {
     const op = t.op;
     if (
@@ -535,7 +531,6 @@ export const swapExchangesOnlyTwoEntries: StepProperty = {
   statement:
     "swap_grant_ref changes nothing but the caller's shared entries: each okay element exchanges its two entries whole, and only entries that no pin holds",
   source: 'grant_table.c swap_grant_ref (XSA-18, XSA-134)',
-  opKinds: ['swap_grant_ref'],
   check(t) {
     if (t.op.kind !== 'swap_grant_ref' || t.result.kind !== 'swap_grant_ref') return null;
     const op = t.op;

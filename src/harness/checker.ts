@@ -19,7 +19,6 @@ import { comparesWholeState } from '../subject/subject.ts';
 import type { Reads } from './reads.ts';
 import { ChangedReads, partIndices } from './reads.ts';
 import type { CheckMessage, DomainChecks, StateInvariant, StepProperty } from './invariant.ts';
-import { stepPropertiesFor } from './invariant.ts';
 import type { DomId } from '../ops/op.ts';
 import { resultsEqual } from './results.ts';
 
@@ -244,11 +243,7 @@ export function checkStepProperties(
   properties: readonly StepProperty[],
 ): Violation | null {
   const transition = { before: o.before, op: o.op, result: o.modelResult, after: o.modelState };
-  // only those that can fail after this op's kind (StepProperty.opKinds)
-  const asked = stepPropertiesFor(properties, o.op.kind);
-  for (let i = 0; i < asked.length; i++) {
-    const property = asked[i];
-    if (property === undefined) continue;
+  for (const property of properties) {
     const message = property.check(transition);
     if (message !== null) {
       return { check: 'step-property', name: property.name, side: 'model', message };

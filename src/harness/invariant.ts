@@ -6,7 +6,7 @@
 
 import type { XenDomain } from '../impl/index.ts';
 import type { DomainState, ModelState } from '../model/state.ts';
-import type { Op, OpKind } from '../ops/op.ts';
+import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import type { ImplView } from './implView.ts';
 import type { ReadName } from './reads.ts';
@@ -69,32 +69,6 @@ export interface StepProperty {
   readonly statement: string;
   readonly source: string;
   readonly check: (t: Transition) => CheckMessage;
-  /** Present when `check` holds (answers null) on every transition whose op is of another
-   * kind, whatever the states and result: the checker asks it only after these kinds
-   * (stepPropertiesFor). */
-  readonly opKinds?: readonly OpKind[];
-}
-
-// Per catalogue, per op kind: the properties that can fail after an op of that kind.
-const byKindCache = new WeakMap<readonly StepProperty[], Map<string, readonly StepProperty[]>>();
-
-/** The properties of `properties` that can fail after an op of kind `kind`, in catalogue
- * order: those without `opKinds`, and those whose `opKinds` name it. */
-export function stepPropertiesFor(
-  properties: readonly StepProperty[],
-  kind: OpKind,
-): readonly StepProperty[] {
-  let byKind = byKindCache.get(properties);
-  if (byKind === undefined) {
-    byKind = new Map();
-    byKindCache.set(properties, byKind);
-  }
-  let list = byKind.get(kind);
-  if (list === undefined) {
-    list = properties.filter((p) => p.opKinds === undefined || p.opKinds.includes(kind));
-    byKind.set(kind, list);
-  }
-  return list;
 }
 
 /** Return the first message produced by `check` over `items`, or null. */

@@ -6,9 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
-import { checkStepProperties } from '../../src/harness/checker.ts';
 import type { StepProperty, Transition } from '../../src/harness/invariant.ts';
-import { stepPropertiesFor } from '../../src/harness/invariant.ts';
 import { initialState, step } from '../../src/model/index.ts';
 import type { ModelState } from '../../src/model/state.ts';
 import type { Op } from '../../src/ops/op.ts';
@@ -147,88 +145,6 @@ describe('step properties: the fast forms answer as the whole-state forms', () =
         const ts = transitionsOf(ops, pick);
         expect(differences(swap, full, ts)).toBe(0);
         caught += differences(keptIsFine, full, ts);
-      }),
-      { seed: 1, numRuns: 40 },
-    );
-    expect(caught).toBeGreaterThan(0);
-  });
-});
-
-/** The first failing property's message over the whole catalogue (no dispatch by op kind). */
-function firstOfAll(properties: readonly StepProperty[], t: Transition): string | null {
-  for (const p of properties) {
-    const message = p.check(t);
-    if (message !== null) return `${p.name}: ${message}`;
-  }
-  return null;
-}
-
-/** The same through the checker's stage 3 (which asks only stepPropertiesFor the op's kind). */
-function firstDispatched(properties: readonly StepProperty[], t: Transition): string | null {
-  const v = checkStepProperties(
-    {
-      before: t.before,
-      op: t.op,
-      modelResult: t.result,
-      modelState: t.after,
-      implResult: t.result,
-      implState: t.after,
-    },
-    properties,
-  );
-  return v === null || v.check !== 'step-property' ? null : `${v.name}: ${v.message}`;
-}
-
-/** Transitions, reached and altered, on which some property with opKinds answers non-null
- * after an op of a kind it does not name. */
-function kindsBroken(properties: readonly StepProperty[], ts: readonly Transition[]): number {
-  let n = 0;
-  for (const p of properties) {
-    if (p.opKinds === undefined) continue;
-    for (const t of ts) if (!p.opKinds.includes(t.op.kind) && p.check(t) !== null) n++;
-  }
-  return n;
-}
-
-describe('step properties: asked only after the op kinds they name (StepProperty.opKinds)', () => {
-  it('several properties name their kinds, and the lists keep catalogue order', () => {
-    expect(STEP_PROPERTIES.filter((p) => p.opKinds !== undefined).length).toBeGreaterThan(4);
-    const forCopy = stepPropertiesFor(STEP_PROPERTIES, 'copy');
-    expect(forCopy.map((p) => p.name)).toEqual(
-      STEP_PROPERTIES.filter((p) => p.opKinds?.includes('copy') ?? true).map((p) => p.name),
-    );
-    expect(forCopy.length).toBeLessThan(STEP_PROPERTIES.length);
-  });
-
-  for (const seed of testSeeds('step property kinds')) {
-    it(`the dispatch answers as the whole catalogue, reached and altered (seed ${seed})`, () => {
-      let failing = 0;
-      fc.assert(
-        fc.property(runArbitrary, picks, (ops, pick) => {
-          const ts = transitionsOf(ops, pick);
-          expect(kindsBroken(STEP_PROPERTIES, ts)).toBe(0);
-          for (const t of ts) {
-            const want = firstOfAll(STEP_PROPERTIES, t);
-            expect(firstDispatched(STEP_PROPERTIES, t), t.op.kind).toBe(want);
-            if (want !== null) failing++;
-          }
-        }),
-        { seed, numRuns: 40 },
-      );
-      // the altered transitions make some fail: the comparison covers failing verdicts too
-      expect(failing).toBeGreaterThan(0);
-    });
-  }
-
-  it('a wrong opKinds is caught', () => {
-    // well-formed-statuses judges every op: declared for copy only, it would be skipped.
-    const wrong = STEP_PROPERTIES.map((p) =>
-      p.name === 'well-formed-statuses' ? { ...p, opKinds: ['copy' as const] } : p,
-    );
-    let caught = 0;
-    fc.assert(
-      fc.property(runArbitrary, picks, (ops, pick) => {
-        caught += kindsBroken(wrong, transitionsOf(ops, pick));
       }),
       { seed: 1, numRuns: 40 },
     );
