@@ -173,13 +173,11 @@ function recheck(
   return null;
 }
 
-// A catalogue's `reads` lists are constants: their part indices, the same as bit masks (bit p:
-// part index p), and the union of the masks are worked out once per catalogue, in one lookup.
+// A catalogue's `reads` lists are constants: their part indices and the same as bit masks (bit
+// p: part index p) are worked out once per catalogue, in one lookup.
 interface CatalogueParts {
   readonly parts: readonly (readonly number[])[];
   readonly masks: readonly number[];
-  /** Every part some invariant reads. */
-  readonly union: number;
 }
 const catalogueCache = new WeakMap<readonly StateInvariant[], CatalogueParts>();
 
@@ -188,7 +186,7 @@ function catalogueParts(invariants: readonly StateInvariant[]): CatalogueParts {
   if (c === undefined) {
     const parts = invariants.map((invariant) => partIndices(invariant.reads));
     const masks = parts.map((ps) => ps.reduce((m, p) => m | (1 << p), 0));
-    c = { parts, masks, union: masks.reduce((u, m) => u | m, 0) };
+    c = { parts, masks };
     catalogueCache.set(invariants, c);
   }
   return c;
@@ -218,12 +216,10 @@ export function checkInvariants(
   changed?: ChangedReads,
 ): Violation | null {
   if (changed?.none) return null;
-  const { parts, masks, union } = catalogueParts(invariants);
+  const { parts, masks } = catalogueParts(invariants);
   // The parts that changed in some domain, as one bit each: an invariant reading none of them
-  // is skipped without asking per domain (most invariants, after most steps), and the whole
-  // catalogue when none does.
+  // is skipped without asking per domain (most invariants, after most steps).
   const touched = changed === undefined || changed.all ? ~0 : changed.partsMask;
-  if ((union & touched) === 0 && invariants.length > 0) return null;
   for (let i = 0; i < invariants.length; i++) {
     const invariant = invariants[i];
     if (invariant === undefined || ((masks[i] ?? ~0) & touched) === 0) continue;
