@@ -11,13 +11,7 @@ import { step } from '../src/model/index.ts';
 import { initialState } from '../src/model/index.ts';
 import type { Op } from '../src/ops/op.ts';
 import { buildSuite } from '../properties/suites.ts';
-
-export interface CheckedBenchRow {
-  readonly measure: string;
-  readonly ops: number;
-  readonly seconds: number;
-  readonly opsPerSecond: number;
-}
+import { medianPasses, rateRow, type RateRow } from './timing.ts';
 
 function sampleRuns(runs: number, opsPerRun: number): Op[][] {
   const suite = buildSuite('conformance');
@@ -36,20 +30,19 @@ function sampleRuns(runs: number, opsPerRun: number): Op[][] {
 
 /** Rate of `body` over all runs: after a warm-up pass over the first runs (so the JIT has
  * compiled the hot paths), the median of three timed passes. */
-function timeIt(label: string, runs: readonly Op[][], body: (ops: readonly Op[]) => void) {
+function timeIt(label: string, runs: readonly Op[][], body: (ops: readonly Op[]) => void): RateRow {
   const ops = runs.reduce((n, r) => n + r.length, 0);
   for (const r of runs.slice(0, 200)) body(r);
-  const passes: number[] = [];
-  for (let pass = 0; pass < 3; pass++) {
-    const start = performance.now();
-    for (const r of runs) body(r);
-    passes.push((performance.now() - start) / 1000);
-  }
-  const seconds = passes.sort((x, y) => x - y)[1] ?? 0;
-  return { measure: label, ops, seconds, opsPerSecond: Math.round(ops / seconds) };
+  return rateRow(
+    label,
+    ops,
+    medianPasses(3, () => {
+      for (const r of runs) body(r);
+    }),
+  );
 }
 
-export function benchChecked(): CheckedBenchRow[] {
+export function benchChecked(): RateRow[] {
   const suite = buildSuite('conformance');
   if (!suite) throw new Error('no conformance suite');
   const runs = sampleRuns(1000, 100);

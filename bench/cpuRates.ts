@@ -7,20 +7,21 @@
 import fc from 'fast-check';
 import { resolve } from 'node:path';
 import type { Op } from '../src/ops/op.ts';
+// fast-check's ceiling does not depend on the tree: this tree's.
+import { benchCeiling } from './ceiling.ts';
+import { medianPasses } from './timing.ts';
 // Types only: the modules themselves are loaded from the tree measured.
 import type * as CheckerTypes from '../src/harness/checker.ts';
 import type * as ImplTypes from '../src/impl/index.ts';
 import type * as ModelTypes from '../src/model/index.ts';
 import type * as SuitesTypes from '../properties/suites.ts';
 import type * as RandomTypes from '../src/harness/random.ts';
-import type * as CeilingTypes from './ceiling.ts';
 
 type CheckerModule = typeof CheckerTypes;
 type ImplModule = typeof ImplTypes;
 type ModelModule = typeof ModelTypes;
 type SuitesModule = typeof SuitesTypes;
 type RandomModule = typeof RandomTypes;
-type CeilingModule = typeof CeilingTypes;
 
 const root = resolve(process.argv[2] ?? resolve(import.meta.dirname, '..'));
 const { Checker } = (await import(`${root}/src/harness/checker.ts`)) as CheckerModule;
@@ -28,7 +29,6 @@ const { GrantSystem } = (await import(`${root}/src/impl/index.ts`)) as ImplModul
 const { step, initialState } = (await import(`${root}/src/model/index.ts`)) as ModelModule;
 const { buildSuite, SUITE_NAMES } = (await import(`${root}/properties/suites.ts`)) as SuitesModule;
 const { runSuite } = (await import(`${root}/src/harness/random.ts`)) as RandomModule;
-const { benchCeiling } = (await import(`${root}/bench/ceiling.ts`)) as CeilingModule;
 
 const suite = buildSuite('conformance');
 if (!suite) throw new Error('no conformance suite');
@@ -43,22 +43,14 @@ const runs: Op[][] = fc.sample(
   { seed: 1124, numRuns: 1000 },
 );
 
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 /** Ops per CPU-second of `body` over the stream: a warm-up, then the median of three passes. */
 function rate(body: (ops: readonly Op[]) => void): number {
   for (const r of runs.slice(0, 200)) body(r);
-  const passes: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t = cpuSeconds();
+  const { cpuSeconds } = medianPasses(3, () => {
     for (const r of runs) body(r);
-    passes.push(cpuSeconds() - t);
-  }
+  });
   const ops = runs.reduce((n, r) => n + r.length, 0);
-  return Math.round(ops / (passes.sort((x, y) => x - y)[1] ?? 1));
+  return Math.round(ops / cpuSeconds);
 }
 
 const checked = rate((ops) => {
@@ -75,16 +67,15 @@ const raw = rate((ops) => {
   for (const op of ops) system.apply(op);
 });
 let ops = 0;
-const started = cpuSeconds();
-for (const name of SUITE_NAMES) {
-  const s = buildSuite(name);
-  if (!s) throw new Error(`no suite ${name}`);
-  const outcome = runSuite(s, { seed: 1124 });
-  if (outcome.kind !== 'pass') throw new Error(`suite ${name}: ${outcome.kind}`);
-  ops += outcome.stats.ops;
-}
-const run = Math.round(ops / (cpuSeconds() - started));
-const ceilingStarted = cpuSeconds();
-const ceilingOps = benchCeiling().ops;
-const ceiling = Math.round(ceilingOps / (cpuSeconds() - ceilingStarted));
+const { cpuSeconds } = medianPasses(1, () => {
+  for (const name of SUITE_NAMES) {
+    const s = buildSuite(name);
+    if (!s) throw new Error(`no suite ${name}`);
+    const outcome = runSuite(s, { seed: 1124 });
+    if (outcome.kind !== 'pass') throw new Error(`suite ${name}: ${outcome.kind}`);
+    ops += outcome.stats.ops;
+  }
+});
+const run = Math.round(ops / cpuSeconds);
+const ceiling = benchCeiling().opsPerCpuSecond;
 console.log(JSON.stringify({ checked, model, raw, run, ceiling }));
