@@ -1,7 +1,7 @@
 // Throughput of the exhaustive explorer: the core protocol model with and without domain
 // symmetry, and the Xen-level model alone, in conformance mode and with the refinement check, and
-// the first 100 000 states of its full alphabet, and its full alphabet at three configurations to
-// the depths the tests pin.
+// the first 100 000 states of its full alphabet, the whole of its `basic` preset (issue 13's
+// 291 056 states), and its full alphabet at three configurations to the depths the tests pin.
 // States/s and bytes per stored state. `npx tsx bench/explore.ts` prints the table.
 
 import { pathToFileURL } from 'node:url';
@@ -11,7 +11,7 @@ import { explore } from '../src/explore/bfs.ts';
 import type { ExploreOutcome } from '../src/explore/outcome.ts';
 import { RefinementCheck } from '../src/refinement/index.ts';
 import type { XenBounds } from '../src/xenExplore/index.ts';
-import { XenConformance, xenModel } from '../src/xenExplore/index.ts';
+import { XenConformance, xenModel, xenPresetModel } from '../src/xenExplore/index.ts';
 import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
 
@@ -37,6 +37,7 @@ export async function benchExplore(
   }
   rows.push(...benchXen());
   rows.push(benchXenFull());
+  rows.push(benchXenBasic());
   rows.push(...benchXenDepths());
   return rows;
 }
@@ -78,6 +79,13 @@ export function benchXenFull(maxStates = 100_000): Record<string, number | strin
     'handles+quotients',
     explore(model, { symmetry: true, maxStates }),
   );
+}
+
+/** The `basic` preset whole (the full alphabet without swaps and the PTE surface: issue 13's
+ * "full alphabet at D2 R1 P1 M1, 291 056 states"), keyed exactly as issue 13 counted it. */
+export function benchXenBasic(): Record<string, number | string> {
+  const model = xenPresetModel('basic', { invariants: INVARIANTS });
+  return row(`${model.name} basic preset, whole`, 'handles', explore(model, { symmetry: true }));
 }
 
 /** The full alphabet at issue 13's three configurations, to the depths the tests pin

@@ -40,7 +40,7 @@ export const CHOICES = {
   model: ['core', 'xen'],
   variant: ['correct', 'end-access-ignores-mappings'],
   alphabet: ['full', 'protocol'],
-  preset: ['corners'],
+  preset: ['corners', 'basic'],
 } as const;
 
 /** commander's refusal of a value outside .choices(), in the CLI's words:
@@ -236,7 +236,7 @@ function buildProgram(
     .addOption(
       new commander.Option(
         '--preset <name>',
-        'xen: corners (pin overflow, maptrack exhaustion, max_pages refusals); flags override it',
+        'xen: corners (pin overflow, maptrack exhaustion, max_pages refusals) or basic (no swaps, no PTE surface); flags override it',
       ).choices(CHOICES.preset),
     )
     .option('--batch <n>', 'xen: longest map and unmap batch, 1..4 (default 1; full alphabet)')

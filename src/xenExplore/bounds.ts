@@ -181,11 +181,26 @@ export interface XenPreset {
   readonly extras: XenExtras;
   /** The full alphabet cut to these op kinds, as a fault's search cuts it. */
   readonly kinds: readonly OpKind[];
+  /** GNTMAP_contains_pte maps in the alphabet; by default yes, as a cut by kinds keeps them. */
+  readonly pteMaps?: boolean;
   /** One line: what the preset reaches. */
   readonly summary: string;
 }
 
-export type XenPresetName = 'corners';
+export type XenPresetName = 'corners' | 'basic';
+
+/** The full alphabet's op kinds but swap_grant_ref and unmap_and_replace (the `basic` preset). */
+const BASIC_KINDS: readonly OpKind[] = [
+  'grant_access',
+  'end_access',
+  'grant_transfer',
+  'end_transfer',
+  'map_grant_ref',
+  'unmap_grant_ref',
+  'transfer',
+  'setup_table',
+  'query_size',
+];
 
 /**
  * - `corners`: the limits the default bounds never reach, each by design and exactly (no count
@@ -203,5 +218,13 @@ export const XEN_PRESETS: Readonly<Record<XenPresetName, XenPreset>> = {
     extras: { extensions: ['map_bursts', 'overflow_maps'], maxPagesSlack: 0 },
     kinds: ['grant_access', 'map_grant_ref', 'grant_transfer', 'transfer'],
     summary: 'pin overflow, maptrack exhaustion and max_pages refusals, by bursts and slack 0',
+  },
+  basic: {
+    bounds: DEFAULT_XEN_BOUNDS,
+    extras: {},
+    kinds: BASIC_KINDS,
+    pteMaps: false,
+    summary:
+      'the full alphabet without swap_grant_ref and the PV PTE surface (contains_pte maps, unmap_and_replace)',
   },
 };

@@ -20,7 +20,7 @@ export {
   xenModelName,
 } from './bounds.ts';
 export type { XenExploreModel, XenModelOptions } from './model.ts';
-export { xenModel } from './model.ts';
+export { xenModel, xenPresetModel } from './model.ts';
 export type { XenState } from './state.ts';
 export type { ConformanceOptions, ConformanceStats } from './conformance.ts';
 export { XenConformance } from './conformance.ts';

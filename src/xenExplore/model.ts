@@ -12,8 +12,14 @@ import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
 import { GNTMAP_contains_pte } from '../xen/abi.ts';
 import { XenAlphabetEnumerator } from './alphabet.ts';
-import type { XenBounds, XenExtras } from './bounds.ts';
-import { grantConfigFor, xenBoundsProblems, xenExtrasProblems, xenModelName } from './bounds.ts';
+import type { XenBounds, XenExtras, XenPresetName } from './bounds.ts';
+import {
+  grantConfigFor,
+  XEN_PRESETS,
+  xenBoundsProblems,
+  xenExtrasProblems,
+  xenModelName,
+} from './bounds.ts';
 import { canonicalRenaming, maptrackOrbitKey, renameState } from './handles.ts';
 import type { XenState } from './state.ts';
 import { FlowIds } from './flowIds.ts';
@@ -60,6 +66,21 @@ export interface XenExploreModel extends ExplorableModel<XenState, Op> {
   memoHits(): number;
   /** The model's result of the last `step(s, a)` call, when `s` and `a` are the arguments. */
   lastResult(s: XenState, a: Op): OpResult;
+}
+
+/** The model of a preset's bounds, op families and kinds, as `grantcheck explore --preset NAME`
+ * builds it for the built-in impl; `options` adds to it (invariants, quotients, ...). */
+export function xenPresetModel(
+  name: XenPresetName,
+  options: Omit<XenModelOptions, keyof XenExtras | 'opKinds' | 'pteMaps'> = {},
+): XenExploreModel {
+  const p = XEN_PRESETS[name];
+  return xenModel(p.bounds, {
+    ...options,
+    ...p.extras,
+    opKinds: p.kinds,
+    pteMaps: p.pteMaps ?? true,
+  });
 }
 
 /** Throws RangeError for bounds that xenBoundsProblems rejects. */

@@ -363,6 +363,8 @@ interface XenRequest {
   readonly xb: XenBounds;
   readonly extras: XenExtras;
   readonly kinds: readonly OpKind[] | undefined;
+  /** GNTMAP_contains_pte maps, where the subject has unmap_and_replace (a preset may drop them). */
+  readonly pteMaps: boolean;
   readonly preset: XenPresetName | undefined;
 }
 
@@ -446,7 +448,7 @@ function readXenRequest(flags: ExploreFlags, x: XenExploreModule): XenRequest {
   }
   const problems = [...xenBoundsProblems(xb), ...xenExtrasProblems(xb, extras)];
   if (problems.length > 0) throw new UsageError(problems.join('; '));
-  return { xb, extras, kinds, preset };
+  return { xb, extras, kinds, pteMaps: base?.pteMaps ?? true, preset };
 }
 
 async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<CliOutcome> {
@@ -515,8 +517,9 @@ async function exploreXenAgainst(
     quotients: !conformant,
     ...request.extras,
     opKinds: kinds ? subject.opKinds.filter((k) => kinds.includes(k)) : subject.opKinds,
-    // PTE maps unless the subject cannot unmap_and_replace (a --kinds cut keeps them)
-    pteMaps: subject.opKinds.includes('unmap_and_replace'),
+    // PTE maps unless the subject cannot unmap_and_replace (a --kinds cut keeps them) or the
+    // preset leaves them out
+    pteMaps: request.pteMaps && subject.opKinds.includes('unmap_and_replace'),
   });
   const conformance = conformant
     ? new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES, subject })
