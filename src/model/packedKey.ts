@@ -72,8 +72,10 @@ const OWNER = 2;
 const CONTENTS = 3;
 const HEAD = 4;
 
-/** A domain's scalars in its tuple (the part ids follow). */
-const SCALARS = 8;
+/** A domain's scalars, numbered apart (`scalarIds`): its tuple is their id, then its part ids
+ * (word j is slot j). Why apart? Most steps keep a domain's scalars, which then keep their id:
+ * the tuple hashed and compared per changed domain is 7 words, not 14. */
+const SCALAR_WORDS = 8;
 
 export interface PackedKeyOptions {
   /** A maptrack's part of its domain's key; exact (`maptrackKey`) by default. A quotient (a key
@@ -351,7 +353,15 @@ class Interner<T = unknown> {
   }
 }
 
-function hashTuple(words: ArrayLike<number>, at: number, arity: number): number {
+function hashTuple(words: readonly number[], arity: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < arity; i++) h = Math.imul(h ^ (words[i] ?? 0), 0x01000193);
+  return h ^ (h >>> 15);
+}
+
+/** `hashTuple` of a stored tuple. Why two? One function read both arrays and typed arrays, and
+ * its element loads were polymorphic on the hot path. */
+function hashStored(words: Int32Array, at: number, arity: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < arity; i++) h = Math.imul(h ^ (words[at + i] ?? 0), 0x01000193);
   return h ^ (h >>> 15);
@@ -383,11 +393,11 @@ export class TupleInterner {
   }
 
   /** The id of the tuple in `tuple[0..arity)`. */
-  id(tuple: ArrayLike<number>): number {
+  id(tuple: readonly number[]): number {
     const { arity, words } = this;
     const table = this.table;
     const mask = table.length - 1;
-    let slot = hashTuple(tuple, 0, arity) & mask;
+    let slot = hashTuple(tuple, arity) & mask;
     for (;;) {
       const at = table[slot] ?? -1;
       if (at < 0) break;
@@ -413,7 +423,7 @@ export class TupleInterner {
     const table = new Int32Array(size).fill(-1);
     const mask = size - 1;
     for (let id = 0; id < this.count; id++) {
-      let slot = hashTuple(this.words, id * this.arity, this.arity) & mask;
+      let slot = hashStored(this.words, id * this.arity, this.arity) & mask;
       while ((table[slot] ?? -1) >= 0) slot = (slot + 1) & mask;
       table[slot] = id;
     }
@@ -464,7 +474,9 @@ export class StateKeyPacker {
   private readonly domainIds: TupleInterner[];
   private readonly globalIds = new TupleInterner(3);
   private readonly overflow: TupleInterner;
-  private readonly domainTuple = new Array<number>(SCALARS + DOMAIN_SLOTS - 1).fill(0);
+  private readonly scalarIds = new TupleInterner(SCALAR_WORDS);
+  private readonly scalarTuple = new Array<number>(SCALAR_WORDS).fill(0);
+  private readonly domainTuple = new Array<number>(DOMAIN_SLOTS).fill(0);
   private readonly stateTuple: number[];
   private readonly globalTuple = [0, 0, 0];
   private readonly domainLimit: number;
@@ -495,10 +507,7 @@ export class StateKeyPacker {
       host: table({ hash: hostHash, same: sameHost }),
     };
     this.checkShortcuts = options.checkShortcuts ?? false;
-    this.domainIds = Array.from(
-      { length: domains },
-      () => new TupleInterner(SCALARS + DOMAIN_SLOTS - 1),
-    );
+    this.domainIds = Array.from({ length: domains }, () => new TupleInterner(DOMAIN_SLOTS));
     this.domainObjects = Array.from({ length: domains }, () => []);
     this.overflow = new TupleInterner(domains + 1);
     this.stateTuple = new Array<number>(domains + 1).fill(0);
@@ -700,18 +709,26 @@ export class StateKeyPacker {
           domainKeyParts.backend(d.backend),
       );
     }
+    const table = this.domainIds[i] as TupleInterner;
     const t = this.domainTuple;
-    t[0] = d.id;
-    // bit 0: privileged; bits 1-2: death (docs/semantics.md §17), 0 while alive
-    t[1] = (d.privileged ? 1 : 0) | (d.death === undefined ? 0 : d.death === 'zombie' ? 2 : 4);
-    t[2] = d.pv ? 1 : 0;
-    t[3] = d.totPages;
-    t[4] = d.maxPages;
-    t[5] = d.hostVaPages;
-    t[6] = gt.nrFrames;
-    t[7] = gt.maxFrames;
-    for (let j = 1; j < DOMAIN_SLOTS; j++) t[SCALARS + j - 1] = out[at + j] ?? 0;
-    const id = (this.domainIds[i] as TupleInterner).id(t);
+    // The reference's scalars' id when every scalar is the reference's (they are what the scalar
+    // tuple below holds: equal fields, equal tuple).
+    t[0] =
+      r !== undefined &&
+      rgt !== undefined &&
+      d.id === r.id &&
+      d.privileged === r.privileged &&
+      d.death === r.death &&
+      d.pv === r.pv &&
+      d.totPages === r.totPages &&
+      d.maxPages === r.maxPages &&
+      d.hostVaPages === r.hostVaPages &&
+      gt.nrFrames === rgt.nrFrames &&
+      gt.maxFrames === rgt.maxFrames
+        ? table.word(rids?.[at] ?? 0, 0)
+        : this.scalarsId(d);
+    for (let j = 1; j < DOMAIN_SLOTS; j++) t[j] = out[at + j] ?? 0;
+    const id = table.id(t);
     const objects = this.domainObjects[i] as DomainState[];
     if (id === objects.length) objects.push(d);
     out[at] = id;
@@ -737,6 +754,21 @@ export class StateKeyPacker {
       throw new Error(`packed key: shortcut gave part id ${found}, its text ${id} (${text(x)})`);
     }
     return id;
+  }
+
+  /** The id of a domain's scalars. */
+  private scalarsId(d: DomainState): number {
+    const t = this.scalarTuple;
+    t[0] = d.id;
+    // bit 0: privileged; bits 1-2: death (docs/semantics.md §17), 0 while alive
+    t[1] = (d.privileged ? 1 : 0) | (d.death === undefined ? 0 : d.death === 'zombie' ? 2 : 4);
+    t[2] = d.pv ? 1 : 0;
+    t[3] = d.totPages;
+    t[4] = d.maxPages;
+    t[5] = d.hostVaPages;
+    t[6] = d.grantTable.nrFrames;
+    t[7] = d.grantTable.maxFrames;
+    return this.scalarIds.id(t);
   }
 
   /** The length of an id vector. */
@@ -775,7 +807,7 @@ export class StateKeyPacker {
       const at = HEAD + i * DOMAIN_SLOTS;
       const table = this.domainIds[i] as TupleInterner;
       out[at] = id;
-      for (let j = 1; j < DOMAIN_SLOTS; j++) out[at + j] = table.word(id, SCALARS + j - 1);
+      for (let j = 1; j < DOMAIN_SLOTS; j++) out[at + j] = table.word(id, j);
       const d = this.domainObjects[i]?.[id];
       if (!d) throw new RangeError(`packed key: ${key} was not made by this packer`);
       domains.push(d);
@@ -789,7 +821,7 @@ export class StateKeyPacker {
 
   /** Estimated bytes of the interning tables. */
   get bytes(): number {
-    let b = this.globalIds.bytes + this.overflow.bytes;
+    let b = this.globalIds.bytes + this.overflow.bytes + this.scalarIds.bytes;
     for (const t of this.domainIds) b += t.bytes;
     for (const o of this.domainObjects) b += o.length * POINTER_BYTES;
     for (const p of Object.values(this.parts)) b += p.bytes;
