@@ -281,6 +281,8 @@ class ShortcutTable<T> {
   private readonly hashes: number[] = [];
   private readonly reps: T[] = [];
   private readonly ids: number[] = [];
+  /** Parts found (for the tests: a shortcut never hit tests nothing). */
+  hits = 0;
 
   constructor(readonly shortcut: PartShortcut<T>) {}
 
@@ -747,6 +749,7 @@ export class StateKeyPacker {
     if (table === undefined) return interner.id(text(x));
     const h = table.shortcut.hash(x);
     const found = table.find(x, h);
+    if (found >= 0) table.hits++;
     if (found >= 0 && !this.checkShortcuts) return found;
     const id = interner.id(text(x));
     if (found < 0) table.add(x, h, id);
@@ -835,6 +838,8 @@ export class StateKeyPacker {
     readonly domains: readonly number[];
     readonly globals: number;
     readonly overflow: number;
+    /** Parts a shortcut numbered without their text. */
+    readonly shortcutHits: number;
   } {
     const parts: Record<string, number> = {};
     for (const [k, p] of Object.entries(this.parts)) parts[k] = p.size;
@@ -843,6 +848,7 @@ export class StateKeyPacker {
       domains: this.domainIds.map((t) => t.size),
       globals: this.globalIds.size,
       overflow: this.overflow.size,
+      shortcutHits: Object.values(this.shortcuts).reduce((n, t) => n + (t?.hits ?? 0), 0),
     };
   }
 }
