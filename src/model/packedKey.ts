@@ -11,13 +11,24 @@
 // processing made garbage collection a quarter of the search's time.
 
 import { domainKeyParts, globalKeyParts, maptrackKey } from './key.ts';
-import type { DomainState, GrantTable, Maptrack, ModelState } from './state.ts';
+import type {
+  ActiveGrant,
+  DomainState,
+  GrantMapping,
+  GrantTable,
+  HostMapping,
+  Maptrack,
+  ModelState,
+  SharedEntry,
+} from './state.ts';
 
 /** Bits of the non-domain component (frame owners, contents, the caller's extra number). */
 const GLOBAL_BITS = 12;
 /** Packed keys stay below 2^52; a tuple whose ids do not fit is numbered from 2^52 instead. */
 const PACKED_BITS = 52;
 const OVERFLOW_BASE = 2 ** PACKED_BITS;
+/** 2 ** GLOBAL_BITS, computed once: the hot paths below used to evaluate the power per key. */
+const GLOBAL_LIMIT = 2 ** GLOBAL_BITS;
 /** Rough V8 costs, for the `bytes` estimate: a Map entry, a string's header. */
 const MAP_ENTRY_BYTES = 24;
 const STRING_HEADER_BYTES = 16;
@@ -61,18 +72,292 @@ const OWNER = 2;
 const CONTENTS = 3;
 const HEAD = 4;
 
-/** A domain's scalars in its tuple (the part ids follow). */
-const SCALARS = 8;
+/** A domain's scalars, numbered apart (`scalarIds`): its tuple is their id, then its part ids
+ * (word j is slot j). Why apart? Most steps keep a domain's scalars, which then keep their id:
+ * the tuple hashed and compared per changed domain is 7 words, not 14. */
+const SCALAR_WORDS = 8;
 
 export interface PackedKeyOptions {
   /** A maptrack's part of its domain's key; exact (`maptrackKey`) by default. A quotient (a key
    * equal for states that differ only by a renaming of handles) makes the packed key a key of
    * orbits; it must distinguish everything else. */
   readonly maptrackKey?: (mt: Maptrack) => string;
+  /** The structural shortcut (`PartShortcut`) to `maptrackKey`'s ids; without it a custom
+   * `maptrackKey` always builds its text. */
+  readonly maptrackShortcut?: PartShortcut<Maptrack>;
   /** A grant table's shared entries' part of its domain's key, which may read its active
    * entries; exact (`domainKeyParts.entries`) by default. Like `maptrackKey`, a quotient must
-   * distinguish everything else (src/xenExplore/staleEntries.ts). */
+   * distinguish everything else (src/xenExplore/quotients.ts). */
   readonly entriesKey?: (entries: GrantTable['entries'], active: GrantTable['active']) => string;
+  /** The structural shortcut to `entriesKey`'s ids (of the whole grant table: the key may read
+   * the active entries too); without it a custom `entriesKey` always builds its text. */
+  readonly entriesShortcut?: PartShortcut<GrantTable>;
+  /** Number parts by their key texts alone, no shortcut (the slow path the tests compare with). */
+  readonly textOnly?: boolean;
+  /** Build the text of every part a shortcut numbered too, and throw when the two ids differ
+   * (test/unit/xenExplore/keyShortcuts.test.ts). */
+  readonly checkShortcuts?: boolean;
+}
+
+/**
+ * A structural way to a part's id without its key text. Contract: `same(a, b)` implies that
+ * `a` and `b` have equal key texts (it may answer false for some that have: those go the text
+ * way, which is exact), and `hash(a) === hash(b)` whenever `same(a, b)`.
+ */
+export interface PartShortcut<T> {
+  hash(x: T): number;
+  same(a: T, b: T): boolean;
+}
+
+/**
+ * The fields each shortcut's `same` compares, by record. A field added to one of these records
+ * and to its key text (./key.ts) but not to the shortcut would merge parts whose texts differ:
+ * `SHORTCUT_FIELDS_COVERED` stops compiling until the field is listed here, and
+ * test/unit/xenExplore/keyShortcuts.test.ts checks that the shortcuts tell apart two parts that
+ * differ in any one listed field.
+ */
+export const SHORTCUT_FIELDS = {
+  entry: ['flags', 'domid', 'frame'],
+  active: ['grantee', 'mfn', 'hostWritable', 'hostReadonly', 'deviceWritable', 'deviceReadonly'],
+  mapping: ['granter', 'ref', 'flags', 'vcpu'],
+  pte: ['mfn', 'writable'],
+  maptrack: ['limit', 'maxFrames', 'freeList', 'otherFreeLists', 'mappings'],
+} as const;
+
+/** true when `Fields` names every field of `T`. */
+type Covers<T, Fields extends readonly PropertyKey[]> = [Exclude<keyof T, Fields[number]>] extends [
+  never,
+]
+  ? true
+  : false;
+
+/** Compiles only while SHORTCUT_FIELDS names every field of its records. */
+export const SHORTCUT_FIELDS_COVERED: [
+  Covers<SharedEntry, typeof SHORTCUT_FIELDS.entry>,
+  Covers<ActiveGrant, typeof SHORTCUT_FIELDS.active>,
+  Covers<GrantMapping, typeof SHORTCUT_FIELDS.mapping>,
+  Covers<HostMapping, typeof SHORTCUT_FIELDS.pte>,
+  Covers<Maptrack, typeof SHORTCUT_FIELDS.maptrack>,
+] = [true, true, true, true, true];
+
+/** One step of FNV-1a over a 32-bit word. */
+export function mixWord(h: number, x: number): number {
+  return Math.imul(h ^ x, 0x01000193);
+}
+
+/** The start of a hash. */
+export const HASH_SEED = 0x811c9dc5;
+
+/** A finished word (murmur3's fmix32): spreads every input bit, so that sums of finished words
+ * (an order-free hash of a set) do not cancel. */
+export function finishWord(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** Map hashes are order-free sums (a Map iterates in insertion order; key texts sort keys). */
+function numberMapHash(m: ReadonlyMap<number, number>): number {
+  let sum = m.size;
+  for (const [k, v] of m) sum = (sum + finishWord(mixWord(mixWord(HASH_SEED, k), v))) | 0;
+  return sum;
+}
+
+function sameNumberMap(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, x] of a) if (b.get(k) !== x) return false;
+  return true;
+}
+
+/** The exact shared entries' hash (of the grant table: see `PackedKeyOptions.entriesShortcut`). */
+export function entriesHash(gt: GrantTable): number {
+  let sum = gt.entries.size;
+  for (const [k, e] of gt.entries) {
+    const h = mixWord(mixWord(mixWord(mixWord(HASH_SEED, k), e.flags), e.domid), e.frame);
+    sum = (sum + finishWord(h)) | 0;
+  }
+  return sum;
+}
+
+const sameEntry = (x: SharedEntry, y: SharedEntry): boolean =>
+  x === y || (x.flags === y.flags && x.domid === y.domid && x.frame === y.frame);
+
+/** Equal shared entries (equal `entryKey` texts, ref for ref). */
+export function sameEntries(a: GrantTable['entries'], b: GrantTable['entries']): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, x] of a) {
+    const y = b.get(k);
+    if (y === undefined || !sameEntry(x, y)) return false;
+  }
+  return true;
+}
+
+function activeHash(m: GrantTable['active']): number {
+  let sum = m.size;
+  for (const [k, a] of m) {
+    let h = mixWord(mixWord(mixWord(HASH_SEED, k), a.grantee), a.mfn);
+    h = mixWord(mixWord(h, a.hostWritable), a.hostReadonly);
+    h = mixWord(mixWord(h, a.deviceWritable), a.deviceReadonly);
+    sum = (sum + finishWord(h)) | 0;
+  }
+  return sum;
+}
+
+const sameActiveGrant = (x: ActiveGrant, y: ActiveGrant): boolean =>
+  x === y ||
+  (x.grantee === y.grantee &&
+    x.mfn === y.mfn &&
+    x.hostWritable === y.hostWritable &&
+    x.hostReadonly === y.hostReadonly &&
+    x.deviceWritable === y.deviceWritable &&
+    x.deviceReadonly === y.deviceReadonly);
+
+export function sameActive(a: GrantTable['active'], b: GrantTable['active']): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, x] of a) {
+    const y = b.get(k);
+    if (y === undefined || !sameActiveGrant(x, y)) return false;
+  }
+  return true;
+}
+
+function hostHash(m: DomainState['hostMappings']): number {
+  let sum = m.size;
+  for (const [k, p] of m) {
+    sum =
+      (sum + finishWord(mixWord(mixWord(mixWord(HASH_SEED, k), p.mfn), p.writable ? 1 : 0))) | 0;
+  }
+  return sum;
+}
+
+const samePte = (x: HostMapping, y: HostMapping): boolean =>
+  x === y || (x.mfn === y.mfn && x.writable === y.writable);
+
+export function sameHost(a: DomainState['hostMappings'], b: DomainState['hostMappings']): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, x] of a) {
+    const y = b.get(k);
+    if (y === undefined || !samePte(x, y)) return false;
+  }
+  return true;
+}
+
+/** A mapping's content (what `mappingKey` prints: granter, ref, flags, a vCPU other than 0). */
+export function mappingHash(m: GrantMapping): number {
+  return mixWord(mixWord(mixWord(mixWord(HASH_SEED, m.granter), m.ref), m.flags), m.vcpu ?? 0);
+}
+
+/** Equal `mappingKey` texts (a vCPU of 0 prints as none). */
+export function sameMapping(x: GrantMapping, y: GrantMapping): boolean {
+  return (
+    x === y ||
+    (x.granter === y.granter &&
+      x.ref === y.ref &&
+      x.flags === y.flags &&
+      (x.vcpu === y.vcpu || (!x.vcpu && !y.vcpu)))
+  );
+}
+
+/** The shortcut to the exact `maptrackKey`: limit, every free list run for run, every mapping by
+ * handle. */
+export const exactMaptrackShortcut: PartShortcut<Maptrack> = {
+  hash(mt) {
+    let sum = mixWord(mixWord(mixWord(HASH_SEED, mt.limit), mt.maxFrames), mt.freeList.length);
+    for (const l of mt.otherFreeLists ?? []) sum = mixWord(sum, l.length);
+    sum = (sum + mt.mappings.size) | 0;
+    for (const [h, m] of mt.mappings) sum = (sum + finishWord(mixWord(mappingHash(m), h))) | 0;
+    return sum;
+  },
+  same(a, b) {
+    if (a === b) return true;
+    if (a.limit !== b.limit || a.maxFrames !== b.maxFrames || !a.freeList.equals(b.freeList)) {
+      return false;
+    }
+    const ao = a.otherFreeLists;
+    const bo = b.otherFreeLists;
+    if (ao !== bo) {
+      if (ao === undefined || bo === undefined || ao.length !== bo.length) return false;
+      for (let i = 0; i < ao.length; i++) {
+        const x = ao[i];
+        const y = bo[i];
+        if (x === undefined || y === undefined || !x.equals(y)) return false;
+      }
+    }
+    const am = a.mappings;
+    const bm = b.mappings;
+    if (am === bm) return true;
+    if (am.size !== bm.size) return false;
+    for (const [h, x] of am) {
+      const y = bm.get(h);
+      if (y === undefined || !sameMapping(x, y)) return false;
+    }
+    return true;
+  },
+};
+
+const exactEntriesShortcut: PartShortcut<GrantTable> = {
+  hash: entriesHash,
+  same: (a, b) => sameEntries(a.entries, b.entries),
+};
+
+/** Parts already numbered, found again by hash and `PartShortcut.same`: a hit is the id the
+ * part's text would have been given, without building the text. An open-addressing table
+ * (linear probing, load at most 1/2) over the first part seen of each structural variant. */
+class ShortcutTable<T> {
+  private slots = new Int32Array(64).fill(-1);
+  private readonly hashes: number[] = [];
+  private readonly reps: T[] = [];
+  private readonly ids: number[] = [];
+  /** Parts found (for the tests: a shortcut never hit tests nothing). */
+  hits = 0;
+
+  constructor(readonly shortcut: PartShortcut<T>) {}
+
+  get size(): number {
+    return this.reps.length;
+  }
+
+  get bytes(): number {
+    return this.slots.byteLength + this.reps.length * 3 * POINTER_BYTES;
+  }
+
+  /** The id of a part `same` as one added, or -1; `h` is `x`'s hash. */
+  find(x: T, h: number): number {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const e = slots[slot] ?? -1;
+      if (e < 0) return -1;
+      if (this.hashes[e] === h && this.shortcut.same(this.reps[e] as T, x)) {
+        return this.ids[e] ?? -1;
+      }
+    }
+  }
+
+  add(x: T, h: number, id: number): void {
+    const e = this.reps.length;
+    this.reps.push(x);
+    this.hashes.push(h);
+    this.ids.push(id);
+    if ((e + 1) * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2).fill(-1);
+      for (let i = 0; i <= e; i++) this.place(i);
+    } else {
+      this.place(e);
+    }
+  }
+
+  private place(e: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let slot = (this.hashes[e] ?? 0) & mask;
+    while ((slots[slot] ?? -1) >= 0) slot = (slot + 1) & mask;
+    slots[slot] = e;
+  }
 }
 
 /** Dense ids for strings, with an estimate of the bytes they hold; optionally the first object
@@ -101,7 +386,15 @@ class Interner<T = unknown> {
   }
 }
 
-function hashTuple(words: ArrayLike<number>, at: number, arity: number): number {
+function hashTuple(words: readonly number[], arity: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < arity; i++) h = Math.imul(h ^ (words[i] ?? 0), 0x01000193);
+  return h ^ (h >>> 15);
+}
+
+/** `hashTuple` of a stored tuple. Why two? One function read both arrays and typed arrays, and
+ * its element loads were polymorphic on the hot path. */
+function hashStored(words: Int32Array, at: number, arity: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < arity; i++) h = Math.imul(h ^ (words[at + i] ?? 0), 0x01000193);
   return h ^ (h >>> 15);
@@ -133,11 +426,11 @@ export class TupleInterner {
   }
 
   /** The id of the tuple in `tuple[0..arity)`. */
-  id(tuple: ArrayLike<number>): number {
+  id(tuple: readonly number[]): number {
     const { arity, words } = this;
     const table = this.table;
     const mask = table.length - 1;
-    let slot = hashTuple(tuple, 0, arity) & mask;
+    let slot = hashTuple(tuple, arity) & mask;
     for (;;) {
       const at = table[slot] ?? -1;
       if (at < 0) break;
@@ -163,7 +456,7 @@ export class TupleInterner {
     const table = new Int32Array(size).fill(-1);
     const mask = size - 1;
     for (let id = 0; id < this.count; id++) {
-      let slot = hashTuple(this.words, id * this.arity, this.arity) & mask;
+      let slot = hashStored(this.words, id * this.arity, this.arity) & mask;
       while ((table[slot] ?? -1) >= 0) slot = (slot + 1) & mask;
       table[slot] = id;
     }
@@ -198,12 +491,25 @@ export class StateKeyPacker {
     owner: new Interner<ModelState['frameOwner']>(),
     contents: new Interner<ModelState['contents']>(),
   };
+  /** Structural shortcuts to the parts' ids (`PartShortcut`); undefined: text only. */
+  private readonly shortcuts: {
+    readonly p2m?: ShortcutTable<DomainState['p2m']>;
+    readonly entries?: ShortcutTable<GrantTable>;
+    readonly active?: ShortcutTable<GrantTable['active']>;
+    readonly maptrack?: ShortcutTable<Maptrack>;
+    readonly host?: ShortcutTable<DomainState['hostMappings']>;
+  };
+  private readonly checkShortcuts: boolean;
+  /** The entries' key text of a grant table (exact or `entriesKey`). */
+  private readonly entriesText: (gt: GrantTable) => string;
   /** Per domain index, the first DomainState numbered with each id: what `decode` returns. */
   private readonly domainObjects: DomainState[][];
   private readonly domainIds: TupleInterner[];
   private readonly globalIds = new TupleInterner(3);
   private readonly overflow: TupleInterner;
-  private readonly domainTuple = new Array<number>(SCALARS + DOMAIN_SLOTS - 1).fill(0);
+  private readonly scalarIds = new TupleInterner(SCALAR_WORDS);
+  private readonly scalarTuple = new Array<number>(SCALAR_WORDS).fill(0);
+  private readonly domainTuple = new Array<number>(DOMAIN_SLOTS).fill(0);
   private readonly stateTuple: number[];
   private readonly globalTuple = [0, 0, 0];
   private readonly domainLimit: number;
@@ -215,18 +521,33 @@ export class StateKeyPacker {
     options: PackedKeyOptions = {},
   ) {
     this.maptrackPiece = options.maptrackKey ?? maptrackKey;
-    this.entriesPiece = options.entriesKey;
-    this.domainIds = Array.from(
-      { length: domains },
-      () => new TupleInterner(SCALARS + DOMAIN_SLOTS - 1),
-    );
+    const entriesPiece = options.entriesKey;
+    this.entriesPiece = entriesPiece;
+    this.entriesText = entriesPiece
+      ? (gt) => entriesPiece(gt.entries, gt.active)
+      : (gt) => domainKeyParts.entries(gt.entries);
+    // A custom key has a shortcut only if its caller gives one: the packer cannot know what the
+    // custom key identifies.
+    const maptrackCut = options.maptrackKey ? options.maptrackShortcut : exactMaptrackShortcut;
+    const entriesCut = options.entriesKey ? options.entriesShortcut : exactEntriesShortcut;
+    const table = <T>(cut: PartShortcut<T> | undefined): ShortcutTable<T> | undefined =>
+      cut && !options.textOnly ? new ShortcutTable(cut) : undefined;
+    this.shortcuts = {
+      p2m: table({ hash: numberMapHash, same: sameNumberMap }),
+      entries: table(entriesCut),
+      active: table({ hash: activeHash, same: sameActive }),
+      maptrack: table(maptrackCut),
+      host: table({ hash: hostHash, same: sameHost }),
+    };
+    this.checkShortcuts = options.checkShortcuts ?? false;
+    this.domainIds = Array.from({ length: domains }, () => new TupleInterner(DOMAIN_SLOTS));
     this.domainObjects = Array.from({ length: domains }, () => []);
     this.overflow = new TupleInterner(domains + 1);
     this.stateTuple = new Array<number>(domains + 1).fill(0);
     this.domainLimit = 2 ** Math.floor((PACKED_BITS - GLOBAL_BITS) / Math.max(1, domains));
     this.domainScales = Array.from(
       { length: domains },
-      (_, i) => 2 ** GLOBAL_BITS * this.domainLimit ** i,
+      (_, i) => GLOBAL_LIMIT * this.domainLimit ** i,
     );
   }
 
@@ -281,9 +602,9 @@ export class StateKeyPacker {
       globalId = this.globalIds.id(g);
     }
     out[GLOBAL] = globalId;
-    let fits = globalId < 2 ** GLOBAL_BITS;
+    let fits = globalId < GLOBAL_LIMIT;
     let key = globalId;
-    let scale = 2 ** GLOBAL_BITS;
+    let scale = GLOBAL_LIMIT;
     const st = this.stateTuple;
     st[0] = globalId;
     for (let i = 0; i < n; i++) {
@@ -339,9 +660,9 @@ export class StateKeyPacker {
     g[1] = ids[OWNER] ?? 0;
     g[2] = ids[CONTENTS] ?? 0;
     const globalId = this.globalIds.id(g);
-    let fits = globalId < 2 ** GLOBAL_BITS;
+    let fits = globalId < GLOBAL_LIMIT;
     let key = globalId;
-    let scale = 2 ** GLOBAL_BITS;
+    let scale = GLOBAL_LIMIT;
     const st = this.stateTuple;
     st[0] = globalId;
     for (let j = 0; j < n; j++) {
@@ -388,22 +709,31 @@ export class StateKeyPacker {
       r?.rawWritten === d.rawWritten && r?.guest === d.guest && r?.backend === d.backend
         ? (rids?.[at + RAW] ?? -1)
         : -1;
-    if (out[at + P2M] === -1) out[at + P2M] = parts.p2m.id(domainKeyParts.p2m(d.p2m));
+    const cuts = this.shortcuts;
+    if (out[at + P2M] === -1) {
+      out[at + P2M] = this.partId(parts.p2m, cuts.p2m, d.p2m, domainKeyParts.p2m);
+    }
     if (out[at + ENTRIES] === -1) {
-      out[at + ENTRIES] = parts.entries.id(
-        this.entriesPiece
-          ? this.entriesPiece(gt.entries, gt.active)
-          : domainKeyParts.entries(gt.entries),
-      );
+      out[at + ENTRIES] = this.partId(parts.entries, cuts.entries, gt, this.entriesText);
     }
     if (out[at + ACTIVE] === -1) {
-      out[at + ACTIVE] = parts.active.id(domainKeyParts.active(gt.active));
+      out[at + ACTIVE] = this.partId(parts.active, cuts.active, gt.active, domainKeyParts.active);
     }
     if (out[at + MAPTRACK] === -1) {
-      out[at + MAPTRACK] = parts.maptrack.id(this.maptrackPiece(d.maptrack));
+      out[at + MAPTRACK] = this.partId(
+        parts.maptrack,
+        cuts.maptrack,
+        d.maptrack,
+        this.maptrackPiece,
+      );
     }
     if (out[at + HOST] === -1) {
-      out[at + HOST] = parts.host.id(domainKeyParts.hostMappings(d.hostMappings));
+      out[at + HOST] = this.partId(
+        parts.host,
+        cuts.host,
+        d.hostMappings,
+        domainKeyParts.hostMappings,
+      );
     }
     if (out[at + RAW] === -1) {
       out[at + RAW] = parts.raw.id(
@@ -412,7 +742,57 @@ export class StateKeyPacker {
           domainKeyParts.backend(d.backend),
       );
     }
+    const table = this.domainIds[i] as TupleInterner;
     const t = this.domainTuple;
+    // The reference's scalars' id when every scalar is the reference's (they are what the scalar
+    // tuple below holds: equal fields, equal tuple).
+    t[0] =
+      r !== undefined &&
+      rgt !== undefined &&
+      d.id === r.id &&
+      d.privileged === r.privileged &&
+      d.death === r.death &&
+      d.pv === r.pv &&
+      d.totPages === r.totPages &&
+      d.maxPages === r.maxPages &&
+      d.hostVaPages === r.hostVaPages &&
+      gt.nrFrames === rgt.nrFrames &&
+      gt.maxFrames === rgt.maxFrames
+        ? table.word(rids?.[at] ?? 0, 0)
+        : this.scalarsId(d);
+    for (let j = 1; j < DOMAIN_SLOTS; j++) t[j] = out[at + j] ?? 0;
+    const id = table.id(t);
+    const objects = this.domainObjects[i] as DomainState[];
+    if (id === objects.length) objects.push(d);
+    out[at] = id;
+  }
+
+  /**
+   * The id of part `x`: through its shortcut table when it has one (a part structurally the same
+   * as one numbered before has that one's id), else, and on a miss, by its key text.
+   */
+  private partId<T>(
+    interner: Interner,
+    table: ShortcutTable<T> | undefined,
+    x: T,
+    text: (x: T) => string,
+  ): number {
+    if (table === undefined) return interner.id(text(x));
+    const h = table.shortcut.hash(x);
+    const found = table.find(x, h);
+    if (found >= 0) table.hits++;
+    if (found >= 0 && !this.checkShortcuts) return found;
+    const id = interner.id(text(x));
+    if (found < 0) table.add(x, h, id);
+    else if (found !== id) {
+      throw new Error(`packed key: shortcut gave part id ${found}, its text ${id} (${text(x)})`);
+    }
+    return id;
+  }
+
+  /** The id of a domain's scalars. */
+  private scalarsId(d: DomainState): number {
+    const t = this.scalarTuple;
     t[0] = d.id;
     // bit 0: privileged; bits 1-2: death (docs/semantics.md §17), 0 while alive
     t[1] = (d.privileged ? 1 : 0) | (d.death === undefined ? 0 : d.death === 'zombie' ? 2 : 4);
@@ -420,13 +800,9 @@ export class StateKeyPacker {
     t[3] = d.totPages;
     t[4] = d.maxPages;
     t[5] = d.hostVaPages;
-    t[6] = gt.nrFrames;
-    t[7] = gt.maxFrames;
-    for (let j = 1; j < DOMAIN_SLOTS; j++) t[SCALARS + j - 1] = out[at + j] ?? 0;
-    const id = (this.domainIds[i] as TupleInterner).id(t);
-    const objects = this.domainObjects[i] as DomainState[];
-    if (id === objects.length) objects.push(d);
-    out[at] = id;
+    t[6] = d.grantTable.nrFrames;
+    t[7] = d.grantTable.maxFrames;
+    return this.scalarIds.id(t);
   }
 
   /** The length of an id vector. */
@@ -446,8 +822,8 @@ export class StateKeyPacker {
       const at = key - OVERFLOW_BASE;
       for (let i = 0; i <= n; i++) st[i] = this.overflow.word(at, i);
     } else {
-      st[0] = key % 2 ** GLOBAL_BITS;
-      let rest = Math.floor(key / 2 ** GLOBAL_BITS);
+      st[0] = key % GLOBAL_LIMIT;
+      let rest = Math.floor(key / GLOBAL_LIMIT);
       for (let i = 1; i <= n; i++) {
         st[i] = rest % this.domainLimit;
         rest = Math.floor(rest / this.domainLimit);
@@ -465,7 +841,7 @@ export class StateKeyPacker {
       const at = HEAD + i * DOMAIN_SLOTS;
       const table = this.domainIds[i] as TupleInterner;
       out[at] = id;
-      for (let j = 1; j < DOMAIN_SLOTS; j++) out[at + j] = table.word(id, SCALARS + j - 1);
+      for (let j = 1; j < DOMAIN_SLOTS; j++) out[at + j] = table.word(id, j);
       const d = this.domainObjects[i]?.[id];
       if (!d) throw new RangeError(`packed key: ${key} was not made by this packer`);
       domains.push(d);
@@ -479,10 +855,11 @@ export class StateKeyPacker {
 
   /** Estimated bytes of the interning tables. */
   get bytes(): number {
-    let b = this.globalIds.bytes + this.overflow.bytes;
+    let b = this.globalIds.bytes + this.overflow.bytes + this.scalarIds.bytes;
     for (const t of this.domainIds) b += t.bytes;
     for (const o of this.domainObjects) b += o.length * POINTER_BYTES;
     for (const p of Object.values(this.parts)) b += p.bytes;
+    for (const t of Object.values(this.shortcuts)) b += t?.bytes ?? 0;
     return b;
   }
 
@@ -492,6 +869,8 @@ export class StateKeyPacker {
     readonly domains: readonly number[];
     readonly globals: number;
     readonly overflow: number;
+    /** Parts a shortcut numbered without their text. */
+    readonly shortcutHits: number;
   } {
     const parts: Record<string, number> = {};
     for (const [k, p] of Object.entries(this.parts)) parts[k] = p.size;
@@ -500,6 +879,7 @@ export class StateKeyPacker {
       domains: this.domainIds.map((t) => t.size),
       globals: this.globalIds.size,
       overflow: this.overflow.size,
+      shortcutHits: Object.values(this.shortcuts).reduce((n, t) => n + (t?.hits ?? 0), 0),
     };
   }
 }

@@ -6,6 +6,8 @@
 
 import { IntMapBuilder } from '../model/intMap.ts';
 import { mappingKey } from '../model/key.ts';
+import type { PartShortcut } from '../model/packedKey.ts';
+import { finishWord, HASH_SEED, mappingHash, mixWord, sameMapping } from '../model/packedKey.ts';
 import type { ModelState } from '../model/state.ts';
 import { FreeList } from '../model/freeList.ts';
 import { freeLists } from '../model/maptrack.ts';
@@ -47,6 +49,58 @@ export function maptrackOrbitKey(mt: Maptrack): string {
   for (const l of mt.otherFreeLists ?? []) lists += `,${l.length}`;
   return `m${mt.limit}/${mt.maxFrames}[${lists}]{${sortedContents(mt.mappings)}}`;
 }
+
+/** The lengths of a maptrack's free lists, as far as the orbit key prints them. */
+function sameListLengths(a: Maptrack, b: Maptrack): boolean {
+  if (a.freeList.length !== b.freeList.length) return false;
+  const ao = a.otherFreeLists ?? [];
+  const bo = b.otherFreeLists ?? [];
+  if (ao.length !== bo.length) return false;
+  for (let i = 0; i < ao.length; i++) if (ao[i]?.length !== bo[i]?.length) return false;
+  return true;
+}
+
+/** Which of `b`'s mappings `sameContents` has matched (bit i: the i-th in handle order). */
+const matched: GrantMapping[] = [];
+
+/** Equal multisets of mapping contents (equal `sortedContents` texts). Up to 31 mappings; false
+ * beyond, which a shortcut may answer (the text decides). */
+function sameContents(a: Maptrack['mappings'], b: Maptrack['mappings']): boolean {
+  if (a === b) return true;
+  const n = a.size;
+  if (n !== b.size || n > 31) return false;
+  matched.length = 0;
+  for (const y of b.values()) matched.push(y);
+  let used = 0;
+  for (const x of a.values()) {
+    let i = 0;
+    while (i < n && ((used >>> i) & 1 || !sameMapping(x, matched[i] as GrantMapping))) i++;
+    if (i === n) return false;
+    used |= 1 << i;
+  }
+  return true;
+}
+
+/** The shortcut (src/model/packedKey.ts `PartShortcut`) to `maptrackOrbitKey`'s ids: the same
+ * limit, free-list lengths and multiset of mapping contents, the fields the key prints. */
+export const maptrackOrbitShortcut: PartShortcut<Maptrack> = {
+  hash(mt) {
+    let h = mixWord(mixWord(mixWord(HASH_SEED, mt.limit), mt.maxFrames), mt.freeList.length);
+    for (const l of mt.otherFreeLists ?? []) h = mixWord(h, l.length);
+    let sum = mt.mappings.size;
+    for (const m of mt.mappings.values()) sum = (sum + finishWord(mappingHash(m))) | 0;
+    return (h + sum) | 0;
+  },
+  same(a, b) {
+    return (
+      a === b ||
+      (a.limit === b.limit &&
+        a.maxFrames === b.maxFrames &&
+        sameListLengths(a, b) &&
+        sameContents(a.mappings, b.mappings))
+    );
+  },
+};
 
 /** The last mappings table sorted, and its text. Why? A failed map or a map of another kind
  * rotates the free list but shares the parent's mappings table: siblings sort it once. */

@@ -20,10 +20,20 @@ import {
   xenExtrasProblems,
   xenModelName,
 } from './bounds.ts';
-import { canonicalRenaming, maptrackOrbitKey, renameState } from './handles.ts';
+import {
+  canonicalRenaming,
+  maptrackOrbitKey,
+  maptrackOrbitShortcut,
+  renameState,
+} from './handles.ts';
 import type { XenState } from './state.ts';
 import { FlowIds } from './flowIds.ts';
-import { entriesStaleKey, maptrackQuotientKey } from './quotients.ts';
+import {
+  entriesStaleKey,
+  entriesStaleShortcut,
+  maptrackQuotientKey,
+  maptrackQuotientShortcut,
+} from './quotients.ts';
 import { collectedBit, isCollected, PendingNode, XenNode } from './state.ts';
 import { RESULT_COMPLETED, RESULT_GRANTED, RESULT_SAME, StepMemo } from './stepMemo.ts';
 
@@ -49,6 +59,10 @@ export interface XenModelOptions extends XenExtras {
    * domain's per-domain verdicts by its packed id; on by default. Off: every invariant whole, on
    * every new state (the tests compare the two). */
   readonly incrementalInvariants?: boolean;
+  /** Number a changed part by a structural shortcut to its id when one numbered before is the
+   * same (src/model/packedKey.ts `PartShortcut`); on by default. Off: by its key text always.
+   * 'check': both, throwing when they differ (the tests run searches so). */
+  readonly keyShortcuts?: boolean | 'check';
 }
 
 export interface XenExploreModel extends ExplorableModel<XenState, Op> {
@@ -96,13 +110,25 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   // Exact numeric keys (src/model/packedKey.ts): one packer for states as they are, one that
   // keys maptracks up to handle renaming for the quotient. The collected-transfer ghost rides
   // along as the packer's extra number (always 0 under the full alphabet).
-  const exact = new StateKeyPacker(config.domains);
+  const cuts = options.keyShortcuts ?? true;
+  const shortcutOptions = { textOnly: cuts === false, checkShortcuts: cuts === 'check' };
+  const exact = new StateKeyPacker(config.domains, shortcutOptions);
   const quotients = options.quotients ?? false;
   const orbits = new StateKeyPacker(
     config.domains,
     quotients
-      ? { maptrackKey: maptrackQuotientKey, entriesKey: entriesStaleKey }
-      : { maptrackKey: maptrackOrbitKey },
+      ? {
+          ...shortcutOptions,
+          maptrackKey: maptrackQuotientKey,
+          maptrackShortcut: maptrackQuotientShortcut,
+          entriesKey: entriesStaleKey,
+          entriesShortcut: entriesStaleShortcut,
+        }
+      : {
+          ...shortcutOptions,
+          maptrackKey: maptrackOrbitKey,
+          maptrackShortcut: maptrackOrbitShortcut,
+        },
   );
   const scratch = new Array<number>(exact.vectorLength).fill(0);
   const flows = new FlowIds();

@@ -11,9 +11,11 @@
 //    get_maptrack_handle gives either a handle and 255 free ones (grant_table.c L640-718).
 
 import { domainKeyParts } from '../model/key.ts';
+import type { PartShortcut } from '../model/packedKey.ts';
+import { entriesHash, sameEntries } from '../model/packedKey.ts';
 import type { GrantTable, Maptrack, SharedEntry } from '../model/state.ts';
 import { GNTTAB_NR_RESERVED_ENTRIES, MAPTRACK_PER_PAGE } from '../xen/abi.ts';
-import { maptrackOrbitKey } from './handles.ts';
+import { maptrackOrbitKey, maptrackOrbitShortcut } from './handles.ts';
 
 /** A stale entry: flags 0, no pin, a ref the library may use (a reserved ref stays exact: the
  * invariant reserved-refs-untouched tells a zero entry there from a non-zero one). */
@@ -58,3 +60,26 @@ function isUnusedFrame(mt: Maptrack): boolean {
 export function maptrackQuotientKey(mt: Maptrack): string {
   return isUnusedFrame(mt) ? `m0/${mt.maxFrames}[0]{}` : maptrackOrbitKey(mt);
 }
+
+/** The shortcut (src/model/packedKey.ts `PartShortcut`) to `entriesStaleKey`'s ids: entries equal
+ * byte for byte, each stale in both or in neither (so both keys leave out the same entries). */
+export const entriesStaleShortcut: PartShortcut<GrantTable> = {
+  hash: entriesHash,
+  same(a, b) {
+    if (a === b) return true;
+    if (!sameEntries(a.entries, b.entries)) return false;
+    if (a.active === b.active) return true;
+    for (const [ref, e] of a.entries) {
+      if (isStale(ref, e, a.active) !== isStale(ref, e, b.active)) return false;
+    }
+    return true;
+  },
+};
+
+/** The shortcut to `maptrackQuotientKey`'s ids: the orbit shortcut's, and both maptracks an
+ * unused frame or neither (an unused frame is keyed apart from its orbit). */
+export const maptrackQuotientShortcut: PartShortcut<Maptrack> = {
+  hash: maptrackOrbitShortcut.hash,
+  same: (a, b) =>
+    a === b || (maptrackOrbitShortcut.same(a, b) && isUnusedFrame(a) === isUnusedFrame(b)),
+};
