@@ -376,7 +376,7 @@ function frameContents(
 }
 
 /** What one domain's abstraction was built from (content versions), and the pieces built. */
-interface DomainCache {
+export interface DomainCache {
   sharedVersion: number;
   sharedMark: TouchMark;
   activeVersion: number;
@@ -579,6 +579,48 @@ export function abstract(system: GrantSystem): ModelState {
     cache.state = { domains, frameOwner: cache.frameOwner, contents: cache.contents };
   }
   return cache.state;
+}
+
+/** After a restore (GrantSystem.restore): where a domain is back at the very content one of
+ * abstract()'s two builds kept for it was made from (the last, or the one before: an explorer's
+ * undo of a step brings back the parent), that build is current again, its marks taken anew.
+ * Why? Without it the next abstract() patches from the child's build, at the entries the undo
+ * wrote back as well as those the next step writes, and an undo reshapes a free list in ways
+ * patchedFreeList leaves to a walk of the whole list (an unmap undone cuts it before its end).
+ * Content versions name one content for good (./version.ts), so a build whose versions are the
+ * tables' own is exact now, and a mark taken now names what is written from here on. Builds
+ * nothing: a domain at any other content is left to the next abstract(). */
+export function resyncAbstract(
+  system: GrantSystem,
+  /** Is a kept build the domain's content now? (A test plants a wrong one.) */
+  current: (cache: DomainCache, d: XenDomain, guest: GuestLib) => boolean = holds,
+): void {
+  const cache = caches.get(system);
+  if (cache === undefined) return;
+  const domains = system.xen.domains;
+  for (let i = 0; i < domains.length; i++) {
+    const d = domains[i];
+    if (d === undefined) continue;
+    const before = cache.domains[i];
+    const back = cache.previous[i];
+    const guest = system.guest(i);
+    if (back !== undefined && current(back, d, guest)) {
+      cache.previous[i] = before;
+      cache.domains[i] = back;
+      freshMarks(back, d);
+      if (back.state !== before?.state) cache.state = undefined;
+    } else if (before !== undefined && current(before, d, guest)) {
+      freshMarks(before, d);
+    }
+  }
+}
+
+/** `cache`, which holds for `d` (its versions are the tables'), marked at the logs' ends. */
+function freshMarks(cache: DomainCache, d: XenDomain): void {
+  const gt = d.grantTable;
+  cache.sharedMark = gt.shared.touched.mark();
+  cache.activeMark = gt.active.touched.mark();
+  cache.maptrackMark = d.maptrack.touched.mark();
 }
 
 /** Is `owners` frameOwners(frames)? (Without building the map.) */

@@ -1,7 +1,7 @@
 // The impl's public surface: the system under test, its replaceable parts, snapshots, the
 // refinement mapping to the model's state, and the types needed to inspect Xen's internals.
 
-export { abstract, abstractUncached } from './abstract.ts';
+export { abstract, abstractUncached, resyncAbstract } from './abstract.ts';
 export { DEFAULT_PARTS } from './parts.ts';
 export type { ImplParts, Sequential, SequentialParts } from './parts.ts';
 export { GrantSystem, withParts } from './system.ts';

@@ -9,7 +9,7 @@ import type { InvariantSubject } from '../harness/checker.ts';
 import { ImplView, ScanIndex } from '../harness/implView.ts';
 import { implReads } from '../harness/reads.ts';
 import type { ImplParts, ImplSnapshot } from '../impl/index.ts';
-import { abstract, GrantSystem } from '../impl/index.ts';
+import { abstract, GrantSystem, resyncAbstract } from '../impl/index.ts';
 import type { DomId } from '../ops/op.ts';
 import { ALL_OP_KINDS } from '../ops/op.ts';
 import type { Subject, SubjectFactory, SubjectSnapshot } from './subject.ts';
@@ -73,6 +73,8 @@ export class ImplSubject implements Subject {
       throw new Error(`restore: a snapshot of ${snapshot.subject}, not of ${this.name}`);
     }
     this.system.restore((snapshot as ImplSubjectSnapshot).impl);
+    // back at a state abstract() last built (an explorer's undo): patch the next one from it
+    resyncAbstract(this.system);
   }
 }
 

@@ -167,6 +167,10 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   };
   let lastOp: Op | undefined;
   let lastResult: OpResult | undefined;
+  /** The memo's last child whose state is made on demand (PendingNode), when it is the last
+   * step's: `lastParent`'s by the op the memo answered. */
+  let lastPending: PendingNode | undefined;
+  let lastPendingOp: Op | undefined;
 
   /** The RESULT_* bits of `res` (./stepMemo.ts) that decide the collected-transfer ghost. */
   const resultFlags = (a: Op, res: OpResult): number =>
@@ -200,6 +204,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     lastParent = s;
     lastOp = a;
     lastResult = r.result;
+    lastPendingOp = undefined;
     const collected = collectedAfter(s, a, resultFlags(a, r.result));
     if (r.state === s.model && collected === s.collected) return s;
     const t = new XenNode(r.state, collected);
@@ -281,6 +286,8 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     const node = same
       ? new XenNode(parentModel, collected)
       : new PendingNode(() => step(parentModel, a).state, collected);
+    lastPending = same ? undefined : (node as PendingNode);
+    lastPendingOp = a;
     XenNode.keep(
       node,
       owner,
@@ -419,7 +426,13 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     memoHits: () => memoHits,
     lastResult: (s, a) => {
       if (s === lastParent && a === lastOp && lastResult) return lastResult;
-      return step(s.model, a).result;
+      const r = step(s.model, a);
+      // The memo's child of this very step, its state not made yet (conformance asks for the
+      // result first, then the state): the step just taken made it.
+      if (s === lastParent && a === lastPendingOp && lastPending?.pending === true) {
+        lastPending.settle(r.state);
+      }
+      return r.result;
     },
   };
 }

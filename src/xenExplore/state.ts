@@ -135,6 +135,19 @@ export class PendingNode extends KeyedNode {
     }
     return this.#model;
   }
+
+  /** Not made yet? */
+  get pending(): boolean {
+    return this.#model === undefined;
+  }
+
+  /** The state `make` would give, made already by whoever asks (the same step, for its result):
+   * it is not made twice. */
+  settle(model: ModelState): void {
+    if (this.#model !== undefined) return;
+    this.#model = model;
+    this.#make = undefined;
+  }
 }
 
 export function collectedBit(b: XenBounds, dom: number, ref: number): number {

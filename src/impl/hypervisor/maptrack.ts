@@ -22,6 +22,11 @@ const MAPTRACK_ENTRY_SIZE = 16;
  * (v->maptrack_head / maptrack_tail). Every write goes through a setter, which renews `version`
  * (../version.ts). */
 export class MaptrackTable {
+  /** Room for the frames: its first `u32.byteLength` bytes are the table, the rest spare (a
+   * frame published and then taken back by a restore leaves its room for the next). Why keep
+   * it? An ArrayBuffer's memory is allocated outside the heap: a new one per new frame and per
+   * restore to fewer frames (the conformance search makes one of each on a fifth of its
+   * transitions) cost more than the entries read. */
   private buffer: ArrayBuffer;
   private u32: Uint32Array;
   private u16: Uint16Array;
@@ -139,14 +144,24 @@ export class MaptrackTable {
   /** Publish one more zeroed frame (alloc_xenheap_page + clear_page); limit is raised by the
    * caller after the entries are linked. */
   addFrame(): void {
-    const size = this.buffer.byteLength + MAPTRACK_PER_PAGE * MAPTRACK_ENTRY_SIZE;
-    const buffer = new ArrayBuffer(size);
-    new Uint8Array(buffer).set(new Uint8Array(this.buffer));
-    this.buffer = buffer;
-    this.u32 = new Uint32Array(buffer);
-    this.u16 = new Uint16Array(buffer);
+    const used = this.u32.byteLength;
+    const size = used + MAPTRACK_PER_PAGE * MAPTRACK_ENTRY_SIZE;
+    if (size <= this.buffer.byteLength) {
+      new Uint8Array(this.buffer, used, size - used).fill(0); // clear_page
+    } else {
+      const buffer = new ArrayBuffer(size);
+      new Uint8Array(buffer).set(new Uint8Array(this.buffer, 0, used));
+      this.buffer = buffer;
+    }
+    this.view(size);
     this.version = freshVersion();
     this.touched.reset();
+  }
+
+  /** The table is the buffer's first `bytes`. */
+  private view(bytes: number): void {
+    this.u32 = new Uint32Array(this.buffer, 0, bytes >>> 2);
+    this.u16 = new Uint16Array(this.buffer, 0, bytes >>> 1);
   }
 
   /** get_maptrack_handle's loop over the frame addFrame just published (L695-700): each entry
@@ -182,7 +197,7 @@ export class MaptrackTable {
     if (this.saved?.version !== this.version) {
       this.saved = {
         version: this.version,
-        entries: this.buffer.slice(0),
+        entries: this.buffer.slice(0, this.u32.byteLength),
         limit: this.limit_,
         heads: this.heads.slice(),
         tails: this.tails.slice(),
@@ -195,7 +210,7 @@ export class MaptrackTable {
    * written, each logged as touched (../touch.ts LoadedCopy says why). */
   load(s: MaptrackSnapshot): void {
     if (s.version === this.version) return;
-    if (s.entries.byteLength === this.buffer.byteLength && s.limit === this.limit_) {
+    if (s.entries.byteLength === this.u32.byteLength && s.limit === this.limit_) {
       const from = new Uint32Array(s.entries);
       const u32 = this.u32;
       const log = this.touched;
@@ -221,9 +236,10 @@ export class MaptrackTable {
         }
       }
     } else {
-      this.buffer = s.entries.slice(0);
-      this.u32 = new Uint32Array(this.buffer);
-      this.u16 = new Uint16Array(this.buffer);
+      const bytes = s.entries.byteLength;
+      if (bytes > this.buffer.byteLength) this.buffer = new ArrayBuffer(bytes);
+      new Uint8Array(this.buffer).set(new Uint8Array(s.entries));
+      this.view(bytes);
       this.limit_ = s.limit;
       this.touched.reset();
     }

@@ -81,3 +81,26 @@ describe('maptrack handles (get/put_maptrack_handle)', () => {
     expect(handleOf(map1(s, 2, { dom: 1, ref: 8, flags, hostAddr: 0 }))).toBe(1);
   });
 });
+
+describe("a maptrack frame's room, kept across a restore to fewer frames", () => {
+  it('a frame published again after the restore is cleared (clear_page), and a saved copy is the table alone', () => {
+    const t = new MaptrackTable(2);
+    const empty = t.save();
+    expect(getMaptrackHandle(t)).toBe(0);
+    t.setFlags(0, GNTMAP_device_map);
+    t.setDomid(0, 1);
+    const one = t.save();
+    expect(one.entries.byteLength).toBe(256 * 16);
+    t.load(empty);
+    expect(t.limit).toBe(0);
+    expect(t.flags(0)).toBe(0);
+    expect(t.save().entries.byteLength).toBe(0);
+    // the frame again, in the room the first one left: as fresh as the first
+    expect(getMaptrackHandle(t)).toBe(0);
+    expect(range(0, 256).map((h) => t.flags(h) | t.domid(h))).toEqual(range(0, 256).map(() => 0));
+    expect(walk(t)).toEqual(range(1, 256));
+    // and back to the copy with the map in it
+    t.load(one);
+    expect([t.flags(0), t.domid(0)]).toEqual([GNTMAP_device_map, 1]);
+  });
+});

@@ -12,6 +12,7 @@ import type { XenBounds, XenModelOptions, XenState } from '../../../src/xenExplo
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
 import { XEN_PRESETS } from '../../../src/xenExplore/bounds.ts';
 import { PendingNode } from '../../../src/xenExplore/state.ts';
+import { step as modelStep } from '../../../src/model/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 
@@ -56,6 +57,43 @@ describe('a PendingNode', () => {
     expect(node.model).toBe(m.initial().model);
     expect(node.model).toBe(m.initial().model);
     expect(built).toBe(1);
+  });
+});
+
+describe("lastResult settles the memo's child", () => {
+  // Conformance asks for a memo step's result (lastResult re-runs the model's step) before it
+  // reads the child's state: that step's state settles the PendingNode, which then never runs
+  // its own. Every transition of 300 states: the child's state and the result are the model's.
+  it('full D2 R1 P1 M1, 300 states: the same states and results as the model step', () => {
+    const m = xenModel({ domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' });
+    let settled = 0;
+    let checked = 0;
+    const onTransition = (s: XenState, a: Op, t: XenState): null => {
+      const made = modelStep(s.model, a);
+      const pending = t instanceof PendingNode && t.pending;
+      expect(m.lastResult(s, a)).toEqual(made.result);
+      if (pending && !(t as PendingNode).pending) settled++;
+      expect(t.model).toEqual(made.state);
+      checked++;
+      return null;
+    };
+    explore(m, { symmetry: true, maxStates: 300, onTransition });
+    expect(checked).toBeGreaterThan(1000);
+    expect(settled).toBeGreaterThan(checked / 10);
+  });
+
+  it('a settled node keeps the state it was given, and a made one its own', () => {
+    const m = xenModel({ domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' });
+    let built = 0;
+    const s0 = m.initial().model;
+    const node = new PendingNode(() => (built++, s0), 0);
+    const other = { ...s0 };
+    node.settle(other);
+    expect(node.pending).toBe(false);
+    expect(node.model).toBe(other);
+    node.settle(s0);
+    expect(node.model).toBe(other);
+    expect(built).toBe(0);
   });
 });
 
