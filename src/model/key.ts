@@ -135,7 +135,9 @@ export { mappingKey };
 
 // --- statesEqual ------------------------------------------------------------------------------
 
-function sameMap<V>(
+/** Equal maps, value for value by `same` (the part comparisons below; src/model/packedKey.ts's
+ * shortcuts use them too). */
+export function sameMap<V>(
   a: ReadonlyMap<number, V>,
   b: ReadonlyMap<number, V>,
   same: (x: V, y: V) => boolean,
@@ -156,10 +158,10 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return true;
 }
 
-const sameNumber = (x: number, y: number): boolean => x === y;
-const sameEntry = (x: SharedEntry, y: SharedEntry): boolean =>
+export const sameNumber = (x: number, y: number): boolean => x === y;
+export const sameEntry = (x: SharedEntry, y: SharedEntry): boolean =>
   x === y || (x.flags === y.flags && x.domid === y.domid && x.frame === y.frame);
-const sameActive = (x: ActiveGrant, y: ActiveGrant): boolean =>
+export const sameActiveGrant = (x: ActiveGrant, y: ActiveGrant): boolean =>
   x === y ||
   (x.grantee === y.grantee &&
     x.mfn === y.mfn &&
@@ -167,17 +169,17 @@ const sameActive = (x: ActiveGrant, y: ActiveGrant): boolean =>
     x.hostReadonly === y.hostReadonly &&
     x.deviceWritable === y.deviceWritable &&
     x.deviceReadonly === y.deviceReadonly);
-const sameMapping = (x: GrantMapping, y: GrantMapping): boolean =>
+export const sameMapping = (x: GrantMapping, y: GrantMapping): boolean =>
   x === y ||
   (x.granter === y.granter && x.ref === y.ref && x.flags === y.flags && x.vcpu === y.vcpu);
-const samePte = (x: HostMapping, y: HostMapping): boolean =>
+export const samePte = (x: HostMapping, y: HostMapping): boolean =>
   x === y || (x.mfn === y.mfn && x.writable === y.writable);
 const samePage = (x: PageContents, y: PageContents): boolean => x === y || x.key === y.key;
 
 /** With `ka` and `kb`, maptracks known to be equal, only the mappings whose handles changed
  * on either side since are compared (IntMap.everyChange): every other handle maps to what it
  * did in the known pair, where the two sides agreed. */
-function sameMaptrack(a: Maptrack, b: Maptrack, ka?: Maptrack, kb?: Maptrack): boolean {
+export function sameMaptrack(a: Maptrack, b: Maptrack, ka?: Maptrack, kb?: Maptrack): boolean {
   if (a === b) return true;
   if (a.limit !== b.limit || a.maxFrames !== b.maxFrames) return false;
   if (!a.freeList.equals(b.freeList)) return false;
@@ -226,7 +228,7 @@ function sameDomain(a: DomainState, b: DomainState, ka?: DomainState, kb?: Domai
     (knownEqual(ga.entries, gb.entries, kga?.entries, kgb?.entries) ||
       sameMap(ga.entries, gb.entries, sameEntry)) &&
     (knownEqual(ga.active, gb.active, kga?.active, kgb?.active) ||
-      sameMap(ga.active, gb.active, sameActive)) &&
+      sameMap(ga.active, gb.active, sameActiveGrant)) &&
     (knownEqual(a.maptrack, b.maptrack, ka?.maptrack, kb?.maptrack) ||
       sameMaptrack(a.maptrack, b.maptrack, ka?.maptrack, kb?.maptrack)) &&
     (knownEqual(a.hostMappings, b.hostMappings, ka?.hostMappings, kb?.hostMappings) ||

@@ -10,7 +10,18 @@
 // parts the step changed. Why no WeakMap caches? With millions of states, V8's ephemeron
 // processing made garbage collection a quarter of the search's time.
 
-import { domainKeyParts, globalKeyParts, maptrackKey } from './key.ts';
+import {
+  domainKeyParts,
+  globalKeyParts,
+  maptrackKey,
+  sameActiveGrant,
+  sameEntry,
+  sameMap,
+  sameMapping,
+  sameMaptrack,
+  sameNumber,
+  samePte,
+} from './key.ts';
 import type {
   ActiveGrant,
   DomainState,
@@ -163,12 +174,8 @@ function numberMapHash(m: ReadonlyMap<number, number>): number {
   return sum;
 }
 
-function sameNumberMap(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const [k, x] of a) if (b.get(k) !== x) return false;
-  return true;
-}
+const sameNumberMap = (a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean =>
+  sameMap(a, b, sameNumber);
 
 /** The exact shared entries' hash (of the grant table: see `PackedKeyOptions.entriesShortcut`). */
 export function entriesHash(gt: GrantTable): number {
@@ -180,19 +187,9 @@ export function entriesHash(gt: GrantTable): number {
   return sum;
 }
 
-const sameEntry = (x: SharedEntry, y: SharedEntry): boolean =>
-  x === y || (x.flags === y.flags && x.domid === y.domid && x.frame === y.frame);
-
 /** Equal shared entries (equal `entryKey` texts, ref for ref). */
-export function sameEntries(a: GrantTable['entries'], b: GrantTable['entries']): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const [k, x] of a) {
-    const y = b.get(k);
-    if (y === undefined || !sameEntry(x, y)) return false;
-  }
-  return true;
-}
+export const sameEntries = (a: GrantTable['entries'], b: GrantTable['entries']): boolean =>
+  sameMap(a, b, sameEntry);
 
 function activeHash(m: GrantTable['active']): number {
   let sum = m.size;
@@ -205,24 +202,8 @@ function activeHash(m: GrantTable['active']): number {
   return sum;
 }
 
-const sameActiveGrant = (x: ActiveGrant, y: ActiveGrant): boolean =>
-  x === y ||
-  (x.grantee === y.grantee &&
-    x.mfn === y.mfn &&
-    x.hostWritable === y.hostWritable &&
-    x.hostReadonly === y.hostReadonly &&
-    x.deviceWritable === y.deviceWritable &&
-    x.deviceReadonly === y.deviceReadonly);
-
-export function sameActive(a: GrantTable['active'], b: GrantTable['active']): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const [k, x] of a) {
-    const y = b.get(k);
-    if (y === undefined || !sameActiveGrant(x, y)) return false;
-  }
-  return true;
-}
+export const sameActive = (a: GrantTable['active'], b: GrantTable['active']): boolean =>
+  sameMap(a, b, sameActiveGrant);
 
 function hostHash(m: DomainState['hostMappings']): number {
   let sum = m.size;
@@ -233,34 +214,16 @@ function hostHash(m: DomainState['hostMappings']): number {
   return sum;
 }
 
-const samePte = (x: HostMapping, y: HostMapping): boolean =>
-  x === y || (x.mfn === y.mfn && x.writable === y.writable);
-
-export function sameHost(a: DomainState['hostMappings'], b: DomainState['hostMappings']): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const [k, x] of a) {
-    const y = b.get(k);
-    if (y === undefined || !samePte(x, y)) return false;
-  }
-  return true;
-}
+export const sameHost = (a: DomainState['hostMappings'], b: DomainState['hostMappings']): boolean =>
+  sameMap(a, b, samePte);
 
 /** A mapping's content (what `mappingKey` prints: granter, ref, flags, a vCPU other than 0). */
 export function mappingHash(m: GrantMapping): number {
   return mixWord(mixWord(mixWord(mixWord(HASH_SEED, m.granter), m.ref), m.flags), m.vcpu ?? 0);
 }
 
-/** Equal `mappingKey` texts (a vCPU of 0 prints as none). */
-export function sameMapping(x: GrantMapping, y: GrantMapping): boolean {
-  return (
-    x === y ||
-    (x.granter === y.granter &&
-      x.ref === y.ref &&
-      x.flags === y.flags &&
-      (x.vcpu === y.vcpu || (!x.vcpu && !y.vcpu)))
-  );
-}
+/** Equal mappings (equal `mappingKey` texts): ./key.ts's, for src/xenExplore/handles.ts. */
+export { sameMapping };
 
 /** The shortcut to the exact `maptrackKey`: limit, every free list run for run, every mapping by
  * handle. */
@@ -272,31 +235,7 @@ export const exactMaptrackShortcut: PartShortcut<Maptrack> = {
     for (const [h, m] of mt.mappings) sum = (sum + finishWord(mixWord(mappingHash(m), h))) | 0;
     return sum;
   },
-  same(a, b) {
-    if (a === b) return true;
-    if (a.limit !== b.limit || a.maxFrames !== b.maxFrames || !a.freeList.equals(b.freeList)) {
-      return false;
-    }
-    const ao = a.otherFreeLists;
-    const bo = b.otherFreeLists;
-    if (ao !== bo) {
-      if (ao === undefined || bo === undefined || ao.length !== bo.length) return false;
-      for (let i = 0; i < ao.length; i++) {
-        const x = ao[i];
-        const y = bo[i];
-        if (x === undefined || y === undefined || !x.equals(y)) return false;
-      }
-    }
-    const am = a.mappings;
-    const bm = b.mappings;
-    if (am === bm) return true;
-    if (am.size !== bm.size) return false;
-    for (const [h, x] of am) {
-      const y = bm.get(h);
-      if (y === undefined || !sameMapping(x, y)) return false;
-    }
-    return true;
-  },
+  same: (a, b) => sameMaptrack(a, b),
 };
 
 const exactEntriesShortcut: PartShortcut<GrantTable> = {
