@@ -60,7 +60,7 @@ function sameListLengths(a: Maptrack, b: Maptrack): boolean {
   return true;
 }
 
-/** Which of `b`'s mappings `sameContents` has matched (bit i: the i-th in handle order). */
+/** `sameContents`' scratch: `b`'s mappings in handle order (its `used` mask marks those matched). */
 const matched: GrantMapping[] = [];
 
 /** Equal multisets of mapping contents (equal `sortedContents` texts). Up to 31 mappings; false
