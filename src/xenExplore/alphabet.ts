@@ -18,6 +18,7 @@ import type {
   CopyPtr,
   MapGrantRefOp,
   Op,
+  OpKind,
   TransferOp,
   UnmapGrantRefArgs,
 } from '../ops/op.ts';
@@ -338,6 +339,15 @@ function copies(b: XenBounds): Op[] {
   return ops;
 }
 
+/** What a search leaves out of the alphabet: a preset's or a subject's cut (xenModel's `opKinds`
+ * and `pteMaps`). Applied where the ops are enumerated, so a cut search builds no op it drops. */
+export interface AlphabetCut {
+  /** Only ops of these kinds; every kind when absent. */
+  readonly kinds?: ReadonlySet<OpKind>;
+  /** No GNTMAP_contains_pte map. */
+  readonly noPte?: boolean;
+}
+
 /** Enumerates the ops of a state. Why a class? The tables and a scratch array are built once. */
 export class XenAlphabetEnumerator {
   private readonly table: OpTable;
@@ -346,38 +356,61 @@ export class XenAlphabetEnumerator {
   private readonly splitUnmaps: boolean;
   private readonly overflowMaps: boolean;
   private readonly batch: number;
+  /** The cut's kinds, or undefined for all. */
+  private readonly kinds: ReadonlySet<OpKind> | undefined;
+  /** The table's ops that every state shares, cut. */
+  private readonly tableOps: readonly Op[];
+  private readonly extraOps: readonly Op[];
 
   constructor(
     readonly bounds: XenBounds,
     readonly config: GrantConfig,
     extensions: readonly XenExtension[] = [],
+    cut: AlphabetCut = {},
   ) {
     this.full = bounds.alphabet === 'full';
-    this.table = new OpTable(bounds, this.full ? FULL_MAPS : PROTOCOL_MAPS, extensions);
+    const choices = this.full ? FULL_MAPS : PROTOCOL_MAPS;
+    this.table = new OpTable(
+      bounds,
+      cut.noPte ? choices.filter((ch) => (ch.flags & GNTMAP_contains_pte) === 0) : choices,
+      extensions,
+    );
     this.counts = new Int32Array(bounds.domains * bounds.refs * 2);
     this.splitUnmaps = extensions.includes('split_unmaps');
     this.overflowMaps = extensions.includes('overflow_maps');
     this.batch = bounds.batch ?? 1;
+    this.kinds = cut.kinds;
+    this.tableOps = this.table.tableOps.filter((op) => this.has(op.kind));
+    this.extraOps = this.table.extraOps.filter((op) => this.has(op.kind));
+  }
+
+  /** Does the cut keep ops of this kind? */
+  private has(kind: OpKind): boolean {
+    return this.kinds === undefined || this.kinds.has(kind);
   }
 
   /** Every op the tables hold that `actions` may issue (the ops states share; unmaps, built per
    * state, are not). */
   *staticOps(): Iterable<Op> {
     const t = this.table;
+    const ops: Op[] = [];
     for (const byRef of t.grantAccess) {
-      for (const ops of byRef) {
+      for (const refOps of byRef) {
         // the protocol guest grants no access to itself (see `actions`)
-        yield* ops.filter(
-          (op) => this.full || (op.kind === 'grant_access' && op.grantee !== op.dom),
+        ops.push(
+          ...refOps.filter(
+            (op) => this.full || (op.kind === 'grant_access' && op.grantee !== op.dom),
+          ),
         );
       }
     }
-    for (const byRef of t.grantTransfer) for (const ops of byRef) yield* ops;
-    for (const ops of [...t.endAccess, ...t.endTransfer, ...t.badMaps]) yield* ops;
+    for (const byRef of t.grantTransfer) for (const refOps of byRef) ops.push(...refOps);
+    for (const refOps of [...t.endAccess, ...t.endTransfer, ...t.badMaps]) ops.push(...refOps);
     for (const byGranter of t.map)
-      for (const byRef of byGranter) for (const ops of byRef) yield* ops;
-    yield* t.tableOps;
-    yield* t.extraOps;
+      for (const byRef of byGranter) for (const refOps of byRef) ops.push(...refOps);
+    yield* ops.filter((op) => this.has(op.kind));
+    yield* this.tableOps;
+    yield* this.extraOps;
   }
 
   actions(s: XenState): Op[] {
@@ -386,6 +419,10 @@ export class XenAlphabetEnumerator {
     const full = this.full;
     const m = s.model;
     const out: Op[] = [];
+    const grants = this.has('grant_access');
+    const endAccess = this.has('end_access');
+    const offers = this.has('grant_transfer');
+    const endTransfer = this.has('end_transfer');
     for (let d = 0; d < b.domains; d++) {
       const dom = m.domains[d];
       if (!dom) continue;
@@ -399,28 +436,40 @@ export class XenAlphabetEnumerator {
           isCommitted(e) &&
           isCompleted(e) &&
           !isCollected(b, s, d, ref);
-        for (const op of t.grantAccess[d]?.[ri] ?? []) {
-          if (full) out.push(op);
-          else if (op.kind === 'grant_access' && !held && op.grantee !== d && dom.p2m.has(op.gfn)) {
-            out.push(op);
+        if (grants) {
+          for (const op of t.grantAccess[d]?.[ri] ?? []) {
+            if (full) out.push(op);
+            else if (
+              op.kind === 'grant_access' &&
+              !held &&
+              op.grantee !== d &&
+              dom.p2m.has(op.gfn)
+            ) {
+              out.push(op);
+            }
           }
         }
-        const endAccess = t.endAccess[d]?.[ri];
-        if (endAccess) out.push(endAccess);
-        for (const op of t.grantTransfer[d]?.[ri] ?? []) {
-          if (full || (op.kind === 'grant_transfer' && !held && this.freeSlot(dom, op.gfn, ref))) {
-            out.push(op);
+        const end = endAccess ? t.endAccess[d]?.[ri] : undefined;
+        if (end) out.push(end);
+        if (offers) {
+          for (const op of t.grantTransfer[d]?.[ri] ?? []) {
+            if (
+              full ||
+              (op.kind === 'grant_transfer' && !held && this.freeSlot(dom, op.gfn, ref))
+            ) {
+              out.push(op);
+            }
           }
         }
-        const endTransfer = t.endTransfer[d]?.[ri];
-        if (endTransfer) out.push(endTransfer);
+        const endOffer = endTransfer ? t.endTransfer[d]?.[ri] : undefined;
+        if (endOffer) out.push(endOffer);
       }
     }
-    this.pushMaps(m, out);
+    if (this.has('map_grant_ref')) this.pushMaps(m, out);
     this.pushUnmaps(m, out);
-    this.pushTransfers(m, out);
-    if (full) out.push(...t.tableOps);
-    out.push(...t.extraOps);
+    if (this.has('transfer')) this.pushTransfers(m, out);
+    if (full) out.push(...this.tableOps);
+    out.push(...this.extraOps);
     return out;
   }
 
@@ -500,6 +549,9 @@ export class XenAlphabetEnumerator {
   }
 
   private pushUnmaps(m: ModelState, out: Op[]): void {
+    const unmaps = this.has('unmap_grant_ref');
+    const replaces = this.full && this.has('unmap_and_replace');
+    if (!unmaps && !replaces) return;
     for (let c = 0; c < this.bounds.domains; c++) {
       const mapper = m.domains[c];
       if (!mapper) continue;
@@ -510,15 +562,17 @@ export class XenAlphabetEnumerator {
         const mfn = mp ? m.domains[mp.granter]?.grantTable.active.get(mp.ref)?.mfn : undefined;
         const dev = mfn === undefined ? 0 : mfn * PAGE_SIZE;
         const host = unmapAddr(mp?.flags ?? 0, c);
-        out.push(unmap(c, h, host, 0), unmap(c, h, 0, dev), unmap(c, h, host, dev));
-        // A device address that is not the page's: bad_dev_addr, nothing unmapped.
-        if (this.full) out.push(unmap(c, h, host, dev + PAGE_SIZE));
+        if (unmaps) {
+          out.push(unmap(c, h, host, 0), unmap(c, h, 0, dev), unmap(c, h, host, dev));
+          // A device address that is not the page's: bad_dev_addr, nothing unmapped.
+          if (this.full) out.push(unmap(c, h, host, dev + PAGE_SIZE));
+        }
         // unmap_and_replace: new_addr 0 (a host unmap), and new_addr = host_addr (the steal
         // empties the slot the PTE test then reads: general_error, the PTE destroyed)
-        if (this.full) out.push(replace(c, h, host, 0), replace(c, h, host, HOST_ADDR));
+        if (replaces) out.push(replace(c, h, host, 0), replace(c, h, host, HOST_ADDR));
         // split_unmaps: the host part, then the device part, of one handle in one batch
         const both = GNTMAP_host_map | GNTMAP_device_map;
-        if (this.splitUnmaps && mp && (mp.flags & both) === both) {
+        if (unmaps && this.splitUnmaps && mp && (mp.flags & both) === both) {
           out.push({
             kind: 'unmap_grant_ref',
             caller: c,
@@ -529,6 +583,7 @@ export class XenAlphabetEnumerator {
           });
         }
       }
+      if (!unmaps) continue;
       // A handle beyond the table, or of a free entry: bad_handle.
       if (this.full) out.push(unmap(c, mt.limit, HOST_ADDR, 0));
       // batches: each run of k consecutive live handles, k = 2..batch, each unmapped whole

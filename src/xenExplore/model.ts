@@ -10,7 +10,6 @@ import { StateKeyPacker } from '../model/packedKey.ts';
 import type { Op, OpKind } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
-import { GNTMAP_contains_pte } from '../xen/abi.ts';
 import { XenAlphabetEnumerator } from './alphabet.ts';
 import type { XenBounds, XenExtras, XenPresetName } from './bounds.ts';
 import {
@@ -102,11 +101,11 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   const problems = [...xenBoundsProblems(bounds), ...xenExtrasProblems(bounds, options)];
   if (problems.length > 0) throw new RangeError(`xen model: ${problems.join('; ')}`);
   const config = grantConfigFor(bounds, options);
-  const alphabet = new XenAlphabetEnumerator(bounds, config, options.extensions);
-  const protocol = bounds.alphabet === 'protocol';
-  const s0: XenState = new XenNode(initialState(config), 0);
   const kinds = options.opKinds ? new Set<OpKind>(options.opKinds) : undefined;
   const noPte = !(options.pteMaps ?? (kinds === undefined || kinds.has('unmap_and_replace')));
+  const alphabet = new XenAlphabetEnumerator(bounds, config, options.extensions, { kinds, noPte });
+  const protocol = bounds.alphabet === 'protocol';
+  const s0: XenState = new XenNode(initialState(config), 0);
   // Exact numeric keys (src/model/packedKey.ts): one packer for states as they are, one that
   // keys maptracks up to handle renaming for the quotient. The collected-transfer ghost rides
   // along as the packer's extra number (always 0 under the full alphabet).
@@ -394,9 +393,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     quotients,
     config,
     initial: () => s0,
-    actions: kinds
-      ? (s) => alphabet.actions(s).filter((a) => kinds.has(a.kind) && !(noPte && usesPte(a)))
-      : (s) => alphabet.actions(s),
+    actions: (s) => alphabet.actions(s),
     step: xenStep,
     key: (s) => keyOf(exact, false, s),
     canonicalKey: (s) => keyOf(orbits, true, s),
@@ -435,9 +432,4 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       return r.result;
     },
   };
-}
-
-/** A map element with GNTMAP_contains_pte. */
-function usesPte(a: Op): boolean {
-  return a.kind === 'map_grant_ref' && a.batch.some((e) => (e.flags & GNTMAP_contains_pte) !== 0);
 }
