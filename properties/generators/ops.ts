@@ -17,6 +17,7 @@ import {
   vcpusOf,
 } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
+import { ALL_OP_KINDS } from '../../src/ops/op.ts';
 import type {
   CopyArgs,
   CopyPtr,
@@ -144,13 +145,34 @@ export const DEATH_SETUP_KINDS: readonly OpKind[] = [
 // depends on serves every run with those values. Why: a run draws a new focus, and building its
 // generators afresh cost about as much as generating its ops (docs/properties.md, "Where the
 // time goes"). Each cache is keyed by what its arbitrary reads, so the values drawn are the same.
-const arbitraryCaches = new WeakMap<GrantConfig, Map<string, fc.Arbitrary<unknown>>>();
+// The keys are a trie of maps over the name and the deps themselves, not a string built from
+// them: a run's spaces are new, so each asks the cache once per name, and building and hashing
+// a fresh key string per ask cost more than the lookups (docs/properties.md, tenth pass).
+interface CacheNode {
+  arbitrary?: fc.Arbitrary<unknown>;
+  readonly next: Map<unknown, CacheNode>;
+}
+const arbitraryCaches = new WeakMap<
+  GrantConfig,
+  { readonly plain: CacheNode; readonly pte: CacheNode }
+>();
+
+function childOf(node: CacheNode, key: unknown): CacheNode {
+  let child = node.next.get(key);
+  if (child === undefined) {
+    child = { next: new Map() };
+    node.next.set(key, child);
+  }
+  return child;
+}
 
 /** The values ops are drawn from, derived from the config and the run's focus. */
 export class OpSpace {
-  private readonly cache: Map<string, fc.Arbitrary<unknown>>;
+  private readonly cache: CacheNode;
   /** This space's generators by name (cached). */
   private readonly mine = new Map<string, fc.Arbitrary<unknown>>();
+  /** The focus refs as one key (refsKey). */
+  private refsJoined: string | undefined;
 
   constructor(
     readonly config: GrantConfig,
@@ -159,28 +181,32 @@ export class OpSpace {
      * without unmap_and_replace (no draw is added, so its runs stay what they were). */
     readonly pte = false,
   ) {
-    let cache = arbitraryCaches.get(config);
-    if (cache === undefined) {
-      cache = new Map();
-      arbitraryCaches.set(config, cache);
+    let caches = arbitraryCaches.get(config);
+    if (caches === undefined) {
+      caches = { plain: { next: new Map() }, pte: { next: new Map() } };
+      arbitraryCaches.set(config, caches);
     }
-    this.cache = cache;
+    this.cache = pte ? caches.pte : caches.plain;
+  }
+
+  /** The focus refs as one cache key (undefined without a focus), joined once per space. */
+  get refsKey(): string | undefined {
+    if (this.focus === undefined) return undefined;
+    this.refsJoined ??= this.focus.refs.join(',');
+    return this.refsJoined;
   }
 
   /** The arbitrary `make` builds, built once per config, PTE setting and `deps`: the focus
    * values (or other arguments) `make` reads, all of them. */
   cached<T>(name: string, deps: readonly unknown[], make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
     // A space's focus and PTE setting are fixed, so a name always has the same deps here: the
-    // space's own memo answers again without building the key (a run asks for the same few
+    // space's own memo answers again without walking the keys (a run asks for the same few
     // generators dozens of times while its kinds' generators are put together).
     let arbitrary = this.mine.get(name);
     if (arbitrary !== undefined) return arbitrary as fc.Arbitrary<T>;
-    const key = `${name}|${this.pte ? 1 : 0}|${deps.join('|')}`;
-    arbitrary = this.cache.get(key);
-    if (arbitrary === undefined) {
-      arbitrary = make();
-      this.cache.set(key, arbitrary);
-    }
+    let node = childOf(this.cache, name);
+    for (const dep of deps) node = childOf(node, dep);
+    arbitrary = node.arbitrary ??= make();
     this.mine.set(name, arbitrary);
     return arbitrary as fc.Arbitrary<T>;
   }
@@ -221,7 +247,7 @@ export class OpSpace {
 
   /** A grant ref of the run's focus, or any ref. */
   focusRef(): fc.Arbitrary<number> {
-    return this.cached('focusRef', [this.focus?.refs.join(',')], () => {
+    return this.cached('focusRef', [this.refsKey], () => {
       const refs = this.focus?.refs ?? [];
       if (refs.length === 0) return this.ref();
       return fc.oneof(
@@ -448,7 +474,7 @@ export class OpSpace {
   mapArgs(): fc.Arbitrary<MapGrantRefArgs> {
     return this.cached(
       'mapArgs',
-      [this.focus?.granter, this.focus?.grantee, this.focus?.refs.join(','), this.focus?.hostPage],
+      [this.focus?.granter, this.focus?.grantee, this.refsKey, this.focus?.hostPage],
       () => {
         return record({
           dom: this.granterId(),
@@ -464,7 +490,12 @@ export class OpSpace {
 /** The values of the focus fields an arbitrary reads, as OpSpace.cached's deps. */
 function focusDeps(space: OpSpace, fields: readonly (keyof Focus)[]): readonly unknown[] {
   const focus = space.focus;
-  return focus === undefined ? ['-'] : fields.map((f) => String(focus[f]));
+  return focus === undefined ? ['-'] : fields.map((f) => focusDep(space, focus, f));
+}
+
+/** One focus field as a cache key: the refs joined (OpSpace.refsKey), any other as it is. */
+function focusDep(space: OpSpace, focus: Focus, field: keyof Focus): unknown {
+  return field === 'refs' ? space.refsKey : focus[field];
 }
 
 /** One side of a copy: a grant of the granter (its focus refs), or a gmfn of the caller named
@@ -723,6 +754,38 @@ function coherent<T>(
   return arbitrary === undefined ? [] : [{ arbitrary, weight: focus.coherence }];
 }
 
+/** The focus fields the coherent variant of each kind FOCUS_READ keeps only in parts reads
+ * (coherence is its weight, not read): its cache key (coherentOf). */
+const COHERENT_READ: Partial<Record<OpKind, readonly (keyof Focus)[]>> = {
+  grant_access: ['granter', 'grantee', 'refs', 'gfn', 'death'],
+  grant_transfer: ['granter', 'grantee', 'refs', 'death'],
+  map_grant_ref: ['granter', 'grantee', 'refs', 'hostPage', 'death'],
+  unmap_grant_ref: ['granter', 'grantee', 'hostPage', 'gfn'],
+  transfer: ['granter', 'grantee', 'refs', 'death'],
+  copy: ['granter', 'grantee', 'refs', 'gfn'],
+};
+const COHERENT_NAME = Object.fromEntries(ALL_OP_KINDS.map((k) => [k, `coherent:${k}`])) as Record<
+  OpKind,
+  string
+>;
+
+/** coherent, its variant built once per the focus values it reads (COHERENT_READ). Why: the
+ * kinds FOCUS_READ keeps only in parts were built afresh for every run with coherent ops, and
+ * their coherent variants read a few focus fields only. */
+function coherentOf<T>(
+  space: OpSpace,
+  kind: OpKind,
+  make: (focus: Focus) => fc.Arbitrary<T>,
+): { arbitrary: fc.Arbitrary<T>; weight: number }[] {
+  const focus = space.focus;
+  const read = COHERENT_READ[kind];
+  if (focus === undefined || focus.coherence === 0 || read === undefined) {
+    return coherent(space, make);
+  }
+  const arbitrary = space.cached(COHERENT_NAME[kind], focusDeps(space, read), () => make(focus));
+  return [{ arbitrary, weight: focus.coherence }];
+}
+
 /** The focus ref a coherent grant or map names: any focus ref, but a death cast's first (its
  * second is the transfer slot, slotRef). For other casts the arbitrary is the one it always
  * was, so the other suites draw the same ops. */
@@ -839,11 +902,22 @@ const FREE_READ: Partial<Record<OpKind, readonly (keyof Focus)[]>> = {
   copy: ['granter', 'grantee', 'refs', 'gfn'],
 };
 
+// The cache names of each kind's whole arbitrary and its free variant, built once: a string made
+// afresh per ask is hashed afresh by every map lookup.
+const OP_NAME = Object.fromEntries(ALL_OP_KINDS.map((k) => [k, `op:${k}`])) as Record<
+  OpKind,
+  string
+>;
+const FREE_NAME = Object.fromEntries(ALL_OP_KINDS.map((k) => [k, `free:${k}`])) as Record<
+  OpKind,
+  string
+>;
+
 /** The free variant of `kind` (FREE_READ), built once per the focus values it reads. */
 function free<T>(space: OpSpace, kind: OpKind, make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
   const read = FREE_READ[kind];
   if (read === undefined) return make();
-  return space.cached(`free:${kind}`, focusDeps(space, read), make);
+  return space.cached(FREE_NAME[kind], focusDeps(space, read), make);
 }
 
 /** Every op of `kind` the space draws. */
@@ -854,11 +928,12 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     // without coherent ops (coherence 0) such a kind reads only its free variant's fields
     const freeRead = FREE_READ[kind];
     if (focus.coherence !== 0 || freeRead === undefined) return buildOpArbitrary(space, kind);
-    const deps = ['c0', ...freeRead.map((f) => String(focus[f]))];
-    return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
+    const deps = ['c0', ...freeRead.map((f) => focusDep(space, focus, f))];
+    return space.cached(OP_NAME[kind], deps, () => buildOpArbitrary(space, kind));
   }
-  const deps = focus === undefined || read === null ? ['-'] : read.map((f) => String(focus[f]));
-  return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
+  const deps =
+    focus === undefined || read === null ? ['-'] : read.map((f) => focusDep(space, focus, f));
+  return space.cached(OP_NAME[kind], deps, () => buildOpArbitrary(space, kind));
 }
 
 function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
@@ -880,7 +955,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           ),
           weight: 2,
         },
-        ...coherent(space, (f) =>
+        ...coherentOf(space, kind, (f) =>
           record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
@@ -910,7 +985,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         },
         // the focus granter offers a focus ref to the focus grantee, for a slot just past its
         // pages: with coherent transfers, a receiver filled to max_pages and one page more
-        ...coherent(space, (f) =>
+        ...coherentOf(space, kind, (f) =>
           record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
@@ -982,7 +1057,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
             ),
             weight: 2,
           },
-          ...coherent(space, (f) =>
+          ...coherentOf(space, kind, (f) =>
             record({
               kind: fc.constant(kind),
               caller: fc.constant(f.grantee),
@@ -1011,7 +1086,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           weight: 10,
         },
         // the focus mapping torn down by the domain that holds it
-        ...coherent(space, (f) =>
+        ...coherentOf(space, kind, (f) =>
           record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
@@ -1034,7 +1109,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           weight: 2,
         },
         // one of the focus grantee's own pages into a focus ref of the focus granter
-        ...coherent(space, (f) =>
+        ...coherentOf(space, kind, (f) =>
           record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
@@ -1093,7 +1168,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           ),
           weight: 2,
         },
-        ...coherent(space, (f) =>
+        ...coherentOf(space, kind, (f) =>
           record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
