@@ -626,10 +626,16 @@ function burstOf(
   }).map(({ element, length, alternate }) => {
     // one object per distinct element, shared along the burst (ops are never mutated): a burst
     // is up to MAX_BATCH elements, and a copy of each cost more than drawing the whole op
-    if (!alternate) return Array.from({ length }, () => element);
+    // (loops, not Array.from over an array-like: V8's generic path cost more than the draws)
+    const batch: MapGrantRefArgs[] = [];
+    if (!alternate) {
+      for (let i = 0; i < length; i++) batch.push(element);
+      return batch;
+    }
     const host = { ...element, flags: GNTMAP_host_map | GNTMAP_readonly };
     const device = { ...element, flags: GNTMAP_device_map | GNTMAP_readonly };
-    return Array.from({ length }, (_, i) => (i % 2 === 1 ? device : host));
+    for (let i = 0; i < length; i++) batch.push(i % 2 === 1 ? device : host);
+    return batch;
   });
 }
 
@@ -700,16 +706,18 @@ function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGran
     ),
     parts: fc.constantFrom('split', 'split', 'host', 'device'),
     hostFirst: fc.boolean(),
-  }).map(({ hostAddr, first, n, parts, hostFirst }) =>
-    Array.from({ length: n }, (_, i) => {
+  }).map(({ hostAddr, first, n, parts, hostFirst }) => {
+    const batch: UnmapGrantRefArgs[] = [];
+    for (let i = 0; i < n; i++) {
       const handle = first + i;
-      if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
-      if (parts === 'device') return [{ handle, hostAddr: 0, devBusAddr }];
+      if (parts === 'host') batch.push({ handle, hostAddr, devBusAddr: 0 });
+      else if (parts === 'device') batch.push({ handle, hostAddr: 0, devBusAddr });
       // A mapping with a device part was made at the linear address (coherentMap's PTE maps
       // are host-only): its PTE's address would fail the host part and lose the split.
-      return splitPair(handle, focus.hostPage * PAGE_SIZE, devBusAddr, hostFirst);
-    }).flat(),
-  );
+      else batch.push(...splitPair(handle, focus.hostPage * PAGE_SIZE, devBusAddr, hostFirst));
+    }
+    return batch;
+  });
 }
 
 /** A long unmap batch: a few elements repeated to a length from the unmap ladder (across the
@@ -728,11 +736,12 @@ function unmapRun(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
       }).map(({ first, more, length, tail }) => {
         const elements = [first, ...more];
         const end = tail ?? [];
-        const head = Array.from(
-          { length: Math.max(0, length - end.length) },
-          (_, i) => elements[i % elements.length] ?? first,
-        );
-        return [...head, ...end];
+        const batch: UnmapGrantRefArgs[] = [];
+        for (let i = 0; i < length - end.length; i++) {
+          batch.push(elements[i % elements.length] ?? first);
+        }
+        for (const e of end) batch.push(e);
+        return batch;
       });
     },
   );
