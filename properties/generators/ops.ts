@@ -763,38 +763,6 @@ function coherent<T>(
   return arbitrary === undefined ? [] : [{ arbitrary, weight: focus.coherence }];
 }
 
-/** The focus fields the coherent variant of each kind FOCUS_READ keeps only in parts reads
- * (coherence is its weight, not read): its cache key (coherentOf). */
-const COHERENT_READ: Partial<Record<OpKind, readonly (keyof Focus)[]>> = {
-  grant_access: ['granter', 'grantee', 'refs', 'gfn', 'death'],
-  grant_transfer: ['granter', 'grantee', 'refs', 'death'],
-  map_grant_ref: ['granter', 'grantee', 'refs', 'hostPage', 'death'],
-  unmap_grant_ref: ['granter', 'grantee', 'hostPage', 'gfn'],
-  transfer: ['granter', 'grantee', 'refs', 'death'],
-  copy: ['granter', 'grantee', 'refs', 'gfn'],
-};
-const COHERENT_NAME = Object.fromEntries(ALL_OP_KINDS.map((k) => [k, `coherent:${k}`])) as Record<
-  OpKind,
-  string
->;
-
-/** coherent, its variant built once per the focus values it reads (COHERENT_READ). Why: the
- * kinds FOCUS_READ keeps only in parts were built afresh for every run with coherent ops, and
- * their coherent variants read a few focus fields only. */
-function coherentOf<T>(
-  space: OpSpace,
-  kind: OpKind,
-  make: (focus: Focus) => fc.Arbitrary<T>,
-): { arbitrary: fc.Arbitrary<T>; weight: number }[] {
-  const focus = space.focus;
-  const read = COHERENT_READ[kind];
-  if (focus === undefined || focus.coherence === 0 || read === undefined) {
-    return coherent(space, make);
-  }
-  const arbitrary = space.cached(COHERENT_NAME[kind], focusDeps(space, read), () => make(focus));
-  return [{ arbitrary, weight: focus.coherence }];
-}
-
 /** The focus ref a coherent grant or map names: any focus ref, but a death cast's first (its
  * second is the transfer slot, slotRef). For other casts the arbitrary is the one it always
  * was, so the other suites draw the same ops. */
@@ -964,7 +932,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           ),
           weight: 2,
         },
-        ...coherentOf(space, kind, (f) =>
+        ...coherent(space, (f) =>
           record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
@@ -994,7 +962,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
         },
         // the focus granter offers a focus ref to the focus grantee, for a slot just past its
         // pages: with coherent transfers, a receiver filled to max_pages and one page more
-        ...coherentOf(space, kind, (f) =>
+        ...coherent(space, (f) =>
           record({
             kind: fc.constant(kind),
             dom: fc.constant(f.granter),
@@ -1066,7 +1034,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
             ),
             weight: 2,
           },
-          ...coherentOf(space, kind, (f) =>
+          ...coherent(space, (f) =>
             record({
               kind: fc.constant(kind),
               caller: fc.constant(f.grantee),
@@ -1095,7 +1063,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           weight: 10,
         },
         // the focus mapping torn down by the domain that holds it
-        ...coherentOf(space, kind, (f) =>
+        ...coherent(space, (f) =>
           record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
@@ -1118,7 +1086,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           weight: 2,
         },
         // one of the focus grantee's own pages into a focus ref of the focus granter
-        ...coherentOf(space, kind, (f) =>
+        ...coherent(space, (f) =>
           record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
@@ -1177,7 +1145,7 @@ function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
           ),
           weight: 2,
         },
-        ...coherentOf(space, kind, (f) =>
+        ...coherent(space, (f) =>
           record({
             kind: fc.constant(kind),
             caller: fc.constant(f.grantee),
