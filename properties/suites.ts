@@ -183,15 +183,18 @@ function swarmPlan(
     })
     .map(({ kinds: subset, focus }) => {
       const enabled = kindsOf ? kindsOf(subset, focus) : subset;
-      const space = new OpSpace(config, focus);
       // GNTMAP_contains_pte maps go with unmap_and_replace: one x86 PV PTE surface (a subject
-      // that does not declare the op is not sent PTE addresses)
-      const pteSpace = new OpSpace(config, focus, true);
+      // that does not declare the op is not sent PTE addresses). Each space is made when first
+      // asked: a run asks only one of them.
+      let space: OpSpace | undefined;
+      let pteSpace: OpSpace | undefined;
       return {
         kinds: enabled,
         arbitrary: (kind: OpKind, implemented?: ReadonlySet<OpKind>) => {
           const ops = opArbitrary(
-            implemented?.has('unmap_and_replace') === false ? space : pteSpace,
+            implemented?.has('unmap_and_replace') === false
+              ? (space ??= new OpSpace(config, focus))
+              : (pteSpace ??= new OpSpace(config, focus, true)),
             kind,
           );
           return profiled ? ops.map((op) => profileDriverOp(config, op)) : ops;

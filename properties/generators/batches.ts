@@ -107,6 +107,23 @@ export function lengthLabel(kind: BatchKind, config: GrantConfig, length: number
  * an index into the list shrinks towards 1; none over MAX_BATCH (a class reaching past it is
  * represented by MAX_BATCH). */
 export function ladder(kind: BatchKind, config: GrantConfig): readonly number[] {
+  // kept per config: every burst and unmap run a run builds asks again
+  let byKind = ladders.get(config);
+  if (byKind === undefined) {
+    byKind = new Map();
+    ladders.set(config, byKind);
+  }
+  let rungs = byKind.get(kind);
+  if (rungs === undefined) {
+    rungs = buildLadder(kind, config);
+    byKind.set(kind, rungs);
+  }
+  return rungs;
+}
+
+const ladders = new WeakMap<GrantConfig, Map<BatchKind, readonly number[]>>();
+
+function buildLadder(kind: BatchKind, config: GrantConfig): readonly number[] {
   const lengths = new Set<number>();
   for (const c of lengthClasses(kind, config)) {
     lengths.add(c.min);

@@ -17,6 +17,7 @@ import {
   vcpusOf,
 } from '../../src/configDefaults.ts';
 import type { GrantConfig } from '../../src/config.ts';
+import { ALL_OP_KINDS } from '../../src/ops/op.ts';
 import type {
   CopyArgs,
   CopyPtr,
@@ -144,13 +145,34 @@ export const DEATH_SETUP_KINDS: readonly OpKind[] = [
 // depends on serves every run with those values. Why: a run draws a new focus, and building its
 // generators afresh cost about as much as generating its ops (docs/properties.md, "Where the
 // time goes"). Each cache is keyed by what its arbitrary reads, so the values drawn are the same.
-const arbitraryCaches = new WeakMap<GrantConfig, Map<string, fc.Arbitrary<unknown>>>();
+// The keys are a trie of maps over the name and the deps themselves, not a string built from
+// them: a run's spaces are new, so each asks the cache once per name, and building and hashing
+// a fresh key string per ask cost more than the lookups (docs/properties.md, tenth pass).
+interface CacheNode {
+  arbitrary?: fc.Arbitrary<unknown>;
+  readonly next: Map<unknown, CacheNode>;
+}
+const arbitraryCaches = new WeakMap<
+  GrantConfig,
+  { readonly plain: CacheNode; readonly pte: CacheNode }
+>();
+
+function childOf(node: CacheNode, key: unknown): CacheNode {
+  let child = node.next.get(key);
+  if (child === undefined) {
+    child = { next: new Map() };
+    node.next.set(key, child);
+  }
+  return child;
+}
 
 /** The values ops are drawn from, derived from the config and the run's focus. */
 export class OpSpace {
-  private readonly cache: Map<string, fc.Arbitrary<unknown>>;
+  private readonly cache: CacheNode;
   /** This space's generators by name (cached). */
   private readonly mine = new Map<string, fc.Arbitrary<unknown>>();
+  /** The focus refs as one key (refsKey). */
+  private refsJoined: string | undefined;
 
   constructor(
     readonly config: GrantConfig,
@@ -159,28 +181,32 @@ export class OpSpace {
      * without unmap_and_replace (no draw is added, so its runs stay what they were). */
     readonly pte = false,
   ) {
-    let cache = arbitraryCaches.get(config);
-    if (cache === undefined) {
-      cache = new Map();
-      arbitraryCaches.set(config, cache);
+    let caches = arbitraryCaches.get(config);
+    if (caches === undefined) {
+      caches = { plain: { next: new Map() }, pte: { next: new Map() } };
+      arbitraryCaches.set(config, caches);
     }
-    this.cache = cache;
+    this.cache = pte ? caches.pte : caches.plain;
+  }
+
+  /** The focus refs as one cache key (undefined without a focus), joined once per space. */
+  get refsKey(): string | undefined {
+    if (this.focus === undefined) return undefined;
+    this.refsJoined ??= this.focus.refs.join(',');
+    return this.refsJoined;
   }
 
   /** The arbitrary `make` builds, built once per config, PTE setting and `deps`: the focus
    * values (or other arguments) `make` reads, all of them. */
   cached<T>(name: string, deps: readonly unknown[], make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
     // A space's focus and PTE setting are fixed, so a name always has the same deps here: the
-    // space's own memo answers again without building the key (a run asks for the same few
+    // space's own memo answers again without walking the keys (a run asks for the same few
     // generators dozens of times while its kinds' generators are put together).
     let arbitrary = this.mine.get(name);
     if (arbitrary !== undefined) return arbitrary as fc.Arbitrary<T>;
-    const key = `${name}|${this.pte ? 1 : 0}|${deps.join('|')}`;
-    arbitrary = this.cache.get(key);
-    if (arbitrary === undefined) {
-      arbitrary = make();
-      this.cache.set(key, arbitrary);
-    }
+    let node = childOf(this.cache, name);
+    for (const dep of deps) node = childOf(node, dep);
+    arbitrary = node.arbitrary ??= make();
     this.mine.set(name, arbitrary);
     return arbitrary as fc.Arbitrary<T>;
   }
@@ -221,7 +247,7 @@ export class OpSpace {
 
   /** A grant ref of the run's focus, or any ref. */
   focusRef(): fc.Arbitrary<number> {
-    return this.cached('focusRef', [this.focus?.refs.join(',')], () => {
+    return this.cached('focusRef', [this.refsKey], () => {
       const refs = this.focus?.refs ?? [];
       if (refs.length === 0) return this.ref();
       return fc.oneof(
@@ -448,7 +474,7 @@ export class OpSpace {
   mapArgs(): fc.Arbitrary<MapGrantRefArgs> {
     return this.cached(
       'mapArgs',
-      [this.focus?.granter, this.focus?.grantee, this.focus?.refs.join(','), this.focus?.hostPage],
+      [this.focus?.granter, this.focus?.grantee, this.refsKey, this.focus?.hostPage],
       () => {
         return record({
           dom: this.granterId(),
@@ -464,7 +490,12 @@ export class OpSpace {
 /** The values of the focus fields an arbitrary reads, as OpSpace.cached's deps. */
 function focusDeps(space: OpSpace, fields: readonly (keyof Focus)[]): readonly unknown[] {
   const focus = space.focus;
-  return focus === undefined ? ['-'] : fields.map((f) => String(focus[f]));
+  return focus === undefined ? ['-'] : fields.map((f) => focusDep(space, focus, f));
+}
+
+/** One focus field as a cache key: the refs joined (OpSpace.refsKey), any other as it is. */
+function focusDep(space: OpSpace, focus: Focus, field: keyof Focus): unknown {
+  return field === 'refs' ? space.refsKey : focus[field];
 }
 
 /** One side of a copy: a grant of the granter (its focus refs), or a gmfn of the caller named
@@ -595,10 +626,16 @@ function burstOf(
   }).map(({ element, length, alternate }) => {
     // one object per distinct element, shared along the burst (ops are never mutated): a burst
     // is up to MAX_BATCH elements, and a copy of each cost more than drawing the whole op
-    if (!alternate) return Array.from({ length }, () => element);
+    // (loops, not Array.from over an array-like: V8's generic path cost more than the draws)
+    const batch: MapGrantRefArgs[] = [];
+    if (!alternate) {
+      for (let i = 0; i < length; i++) batch.push(element);
+      return batch;
+    }
     const host = { ...element, flags: GNTMAP_host_map | GNTMAP_readonly };
     const device = { ...element, flags: GNTMAP_device_map | GNTMAP_readonly };
-    return Array.from({ length }, (_, i) => (i % 2 === 1 ? device : host));
+    for (let i = 0; i < length; i++) batch.push(i % 2 === 1 ? device : host);
+    return batch;
   });
 }
 
@@ -669,16 +706,18 @@ function teardown(space: OpSpace, focus: Focus): fc.Arbitrary<readonly UnmapGran
     ),
     parts: fc.constantFrom('split', 'split', 'host', 'device'),
     hostFirst: fc.boolean(),
-  }).map(({ hostAddr, first, n, parts, hostFirst }) =>
-    Array.from({ length: n }, (_, i) => {
+  }).map(({ hostAddr, first, n, parts, hostFirst }) => {
+    const batch: UnmapGrantRefArgs[] = [];
+    for (let i = 0; i < n; i++) {
       const handle = first + i;
-      if (parts === 'host') return [{ handle, hostAddr, devBusAddr: 0 }];
-      if (parts === 'device') return [{ handle, hostAddr: 0, devBusAddr }];
+      if (parts === 'host') batch.push({ handle, hostAddr, devBusAddr: 0 });
+      else if (parts === 'device') batch.push({ handle, hostAddr: 0, devBusAddr });
       // A mapping with a device part was made at the linear address (coherentMap's PTE maps
       // are host-only): its PTE's address would fail the host part and lose the split.
-      return splitPair(handle, focus.hostPage * PAGE_SIZE, devBusAddr, hostFirst);
-    }).flat(),
-  );
+      else batch.push(...splitPair(handle, focus.hostPage * PAGE_SIZE, devBusAddr, hostFirst));
+    }
+    return batch;
+  });
 }
 
 /** A long unmap batch: a few elements repeated to a length from the unmap ladder (across the
@@ -697,11 +736,12 @@ function unmapRun(space: OpSpace): fc.Arbitrary<readonly UnmapGrantRefArgs[]> {
       }).map(({ first, more, length, tail }) => {
         const elements = [first, ...more];
         const end = tail ?? [];
-        const head = Array.from(
-          { length: Math.max(0, length - end.length) },
-          (_, i) => elements[i % elements.length] ?? first,
-        );
-        return [...head, ...end];
+        const batch: UnmapGrantRefArgs[] = [];
+        for (let i = 0; i < length - end.length; i++) {
+          batch.push(elements[i % elements.length] ?? first);
+        }
+        for (const e of end) batch.push(e);
+        return batch;
       });
     },
   );
@@ -839,11 +879,22 @@ const FREE_READ: Partial<Record<OpKind, readonly (keyof Focus)[]>> = {
   copy: ['granter', 'grantee', 'refs', 'gfn'],
 };
 
+// The cache names of each kind's whole arbitrary and its free variant, built once: a string made
+// afresh per ask is hashed afresh by every map lookup.
+const OP_NAME = Object.fromEntries(ALL_OP_KINDS.map((k) => [k, `op:${k}`])) as Record<
+  OpKind,
+  string
+>;
+const FREE_NAME = Object.fromEntries(ALL_OP_KINDS.map((k) => [k, `free:${k}`])) as Record<
+  OpKind,
+  string
+>;
+
 /** The free variant of `kind` (FREE_READ), built once per the focus values it reads. */
 function free<T>(space: OpSpace, kind: OpKind, make: () => fc.Arbitrary<T>): fc.Arbitrary<T> {
   const read = FREE_READ[kind];
   if (read === undefined) return make();
-  return space.cached(`free:${kind}`, focusDeps(space, read), make);
+  return space.cached(FREE_NAME[kind], focusDeps(space, read), make);
 }
 
 /** Every op of `kind` the space draws. */
@@ -854,11 +905,12 @@ export function opArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {
     // without coherent ops (coherence 0) such a kind reads only its free variant's fields
     const freeRead = FREE_READ[kind];
     if (focus.coherence !== 0 || freeRead === undefined) return buildOpArbitrary(space, kind);
-    const deps = ['c0', ...freeRead.map((f) => String(focus[f]))];
-    return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
+    const deps = ['c0', ...freeRead.map((f) => focusDep(space, focus, f))];
+    return space.cached(OP_NAME[kind], deps, () => buildOpArbitrary(space, kind));
   }
-  const deps = focus === undefined || read === null ? ['-'] : read.map((f) => String(focus[f]));
-  return space.cached(`op:${kind}`, deps, () => buildOpArbitrary(space, kind));
+  const deps =
+    focus === undefined || read === null ? ['-'] : read.map((f) => focusDep(space, focus, f));
+  return space.cached(OP_NAME[kind], deps, () => buildOpArbitrary(space, kind));
 }
 
 function buildOpArbitrary(space: OpSpace, kind: OpKind): fc.Arbitrary<Op> {

@@ -10,11 +10,13 @@ import fc from 'fast-check';
 
 type RecordModel<T> = { [K in keyof T]: fc.Arbitrary<T[K]> };
 
+/** fc.record's trailing draw (its null-prototype switch): drawn, its value not used. One for
+ * every record: an arbitrary is an immutable description, and a run builds many records. */
+const prototypeSwitch = fc.boolean();
+
 class PlainRecordArbitrary<T> extends fc.Arbitrary<T> {
   private readonly keys: readonly string[];
   private readonly arbs: readonly fc.Arbitrary<unknown>[];
-  /** fc.record's trailing draw (its null-prototype switch): drawn, its value not used. */
-  private readonly prototypeSwitch = fc.boolean();
   /** fc.record over the same fields, built when first needed (most runs never shrink): shrinks
    * what this generates, as it shrinks its own. */
   private sameRecord: fc.Arbitrary<T> | undefined;
@@ -45,7 +47,7 @@ class PlainRecordArbitrary<T> extends fc.Arbitrary<T> {
       contexts.push(v.context);
       out[keys[i] as string] = v.value;
     }
-    const last = this.prototypeSwitch.generate(mrng, biasFactor);
+    const last = prototypeSwitch.generate(mrng, biasFactor);
     values.push(last.value);
     contexts.push(last.context);
     return new fc.Value(out as T, { originalValue: values, originalContext: contexts });

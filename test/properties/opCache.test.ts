@@ -4,7 +4,12 @@
 // would hand a run a generator built for another focus, and show here.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OpSpace, focusArbitrary, opArbitrary } from '../../properties/generators/ops.ts';
+import {
+  OpSpace,
+  deathFocusArbitrary,
+  focusArbitrary,
+  opArbitrary,
+} from '../../properties/generators/ops.ts';
 import { DEFAULT_CONFIG } from '../../src/configDefaults.ts';
 import { ALL_OP_KINDS, OP_KINDS } from '../../src/ops/op.ts';
 import { testSeeds } from '../support/seeds.ts';
@@ -13,7 +18,11 @@ describe('cached op generators', () => {
   for (const seed of testSeeds('op generator cache')) {
     it(`draw the same ops as fresh ones, for every kind and focus (seed ${seed})`, () => {
       const config = { ...DEFAULT_CONFIG }; // a cache of its own, shared by every focus below
-      const focuses = fc.sample(focusArbitrary(config), { seed, numRuns: 120 });
+      // the death suite's casts too: a teardown cast (death: true) reads its refs otherwise
+      const focuses = [
+        ...fc.sample(focusArbitrary(config), { seed, numRuns: 120 }),
+        ...fc.sample(deathFocusArbitrary(config), { seed, numRuns: 60 }),
+      ];
       for (const [i, focus] of focuses.entries()) {
         for (const pte of [false, true]) {
           for (const kind of OP_KINDS) {
