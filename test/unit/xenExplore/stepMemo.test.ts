@@ -108,6 +108,37 @@ describe('the step memo answers most steps', () => {
   });
 });
 
+describe('the step memo answers maps of another domain at D3', () => {
+  // A map of another domain's grant reads and changes two domains (src/xenExplore/footprint.ts):
+  // at D3 the third domain varies on its own, so (op, both ids, owners) repeats.
+  it('the basic preset at D3 with the quotients, 20 000 states: over half of them', () => {
+    const m = xenModel(
+      { ...XEN_PRESETS.basic.bounds, domains: 3 },
+      { opKinds: XEN_PRESETS.basic.kinds, pteMaps: false, quotients: true },
+    );
+    let maps = 0;
+    let answered = 0;
+    const step = m.step;
+    explore(
+      {
+        ...m,
+        step: (s, a) => {
+          const hits = m.memoHits();
+          const t = step(s, a);
+          if (a.kind === 'map_grant_ref' && a.batch.some((e) => e.dom !== a.caller && e.dom < 3)) {
+            maps++;
+            if (m.memoHits() > hits) answered++;
+          }
+          return t;
+        },
+      },
+      { symmetry: true, maxStates: 20_000 },
+    );
+    expect(maps).toBeGreaterThan(50_000);
+    expect(answered).toBeGreaterThan(maps / 2);
+  });
+});
+
 describe('the step memo changes no search', () => {
   const xb = (d: number, alphabet: 'full' | 'protocol'): XenBounds => ({
     domains: d,
@@ -134,6 +165,31 @@ describe('the step memo changes no search', () => {
       {},
     ],
     ['full D2, no symmetry, to depth 3', xb(2, 'full'), {}, { maxDepth: 3, symmetry: false }],
+    // Two-domain entries (maps of another domain's grants), which the memo keeps only at D >= 3
+    [
+      'the basic preset at D3 to depth 3',
+      { ...XEN_PRESETS.basic.bounds, domains: 3 },
+      { opKinds: XEN_PRESETS.basic.kinds, pteMaps: false },
+      { maxDepth: 3 },
+    ],
+    [
+      'the basic preset at D3 with the quotients, 20 000 states',
+      { ...XEN_PRESETS.basic.bounds, domains: 3 },
+      { opKinds: XEN_PRESETS.basic.kinds, pteMaps: false, quotients: true },
+      { maxStates: 20_000 },
+    ],
+    [
+      'protocol D3 R1 P1 M1, grant_access and maps only, with the quotients, whole',
+      xb(3, 'protocol'),
+      { opKinds: ['grant_access', 'map_grant_ref'], quotients: true },
+      {},
+    ],
+    [
+      'full D3 R1 P1 M2 --batch 2, copies, deaths, 5 000 states',
+      { ...xb(3, 'full'), maxPin: 2, batch: 2 },
+      { extensions: ['copies', 'deaths'] },
+      { maxStates: 5_000 },
+    ],
   ] as const)('%s', (_name, bounds, options, search) => {
     const [memo, plain] = both(bounds, options, search);
     expect(memo).toEqual(plain);
