@@ -41,8 +41,9 @@ const NEVER = -1;
 /** A two-domain entry's words: code, first id, second id, owners' id, the first successor id,
  * then the word of the second successor id and the result bits (as above; NEVER). */
 const PAIR_WORDS = 6;
-/** Two-domain entries kept at most (24 bytes each, and 8 of index): past it the table answers
- * what it holds and takes no more. */
+/** Two-domain entries kept at most (24 bytes each, and 8 of index: 32 MiB). A full table is
+ * emptied and fills again: a breadth-first search meets new domains level by level, and the
+ * recent entries are the ones its next states repeat. */
 const MAX_PAIR_ENTRIES = 1 << 20;
 
 export class StepMemo {
@@ -78,7 +79,12 @@ export class StepMemo {
   private pairWords: Int32Array = new Int32Array(0);
   private pairCount = 0;
 
-  constructor(ops: Iterable<Op>, domains: number) {
+  /** `maxPairEntries`: MAX_PAIR_ENTRIES but in tests. */
+  constructor(
+    ops: Iterable<Op>,
+    domains: number,
+    private readonly maxPairEntries = MAX_PAIR_ENTRIES,
+  ) {
     this.strides = new Array<number>(domains).fill(0);
     this.ownerStrides = new Array<number>(domains).fill(0);
     for (const op of ops) {
@@ -246,7 +252,7 @@ export class StepMemo {
     secondChild: number,
     flags: number,
   ): void {
-    if (secondChild > MAX_CHILD_ID || this.pairCount >= MAX_PAIR_ENTRIES) return;
+    if (secondChild > MAX_CHILD_ID) return;
     const i = (code >>> DOMAIN_SHIFT) & DOMAIN_MASK;
     const j = (code >>> OTHER_SHIFT) & DOMAIN_MASK;
     // Both rows, not one: a short-circuit would leave the second domain's first meeting unseen.
@@ -254,6 +260,10 @@ export class StepMemo {
     const second = this.row(j, secondId);
     if (first < 0 || second < 0) return;
     if (this.pairEntry(code, firstId, secondId, ownersId) >= 0) return;
+    if (this.pairCount >= this.maxPairEntries) {
+      this.pairCount = 0;
+      this.pairSlots.fill(-1);
+    }
     const e = this.pairCount++;
     if ((e + 1) * PAIR_WORDS > this.pairWords.length) {
       // 1.5, as the rows' columns: these words are most of a D >= 3 search's memo bytes.
