@@ -579,19 +579,30 @@ export class StateKeyPacker {
    * The key of the state whose id vector is `ids` but for domain `i`, numbered `domainId` (an id
    * this packer gave), and the extra number `extra`: what `ids` would return for that state, with
    * no text built and no part looked at. For the step memo, which knows a successor's domain id.
+   * With `j` >= 0 (not `i`), domain `j` is numbered `otherId` too (a two-domain op's successor).
    */
-  keyReplacing(ids: readonly number[], i: number, domainId: number, extra: number): number {
+  keyReplacing(
+    ids: readonly number[],
+    i: number,
+    domainId: number,
+    extra: number,
+    j = -1,
+    otherId = 0,
+  ): number {
     // Most successors keep the parent's extra number and fit the packed layout: the parent's key
-    // with one field rewritten, no table looked at.
+    // with one field (or two) rewritten, no table looked at.
     const parentKey = ids[KEY] ?? OVERFLOW_BASE;
     const parentGlobal = ids[GLOBAL] ?? 0;
     if (
       parentKey < OVERFLOW_BASE &&
       domainId < this.domainLimit &&
+      (j < 0 || otherId < this.domainLimit) &&
       this.globalIds.word(parentGlobal, 0) === extra
     ) {
-      const scale = this.domainScales[i] ?? 0;
-      return parentKey + (domainId - (ids[HEAD + i * DOMAIN_SLOTS] ?? 0)) * scale;
+      const key =
+        parentKey + (domainId - (ids[HEAD + i * DOMAIN_SLOTS] ?? 0)) * (this.domainScales[i] ?? 0);
+      if (j < 0) return key;
+      return key + (otherId - (ids[HEAD + j * DOMAIN_SLOTS] ?? 0)) * (this.domainScales[j] ?? 0);
     }
     const n = this.domains;
     const g = this.globalTuple;
@@ -604,9 +615,9 @@ export class StateKeyPacker {
     let scale = GLOBAL_LIMIT;
     const st = this.stateTuple;
     st[0] = globalId;
-    for (let j = 0; j < n; j++) {
-      const id = j === i ? domainId : (ids[HEAD + j * DOMAIN_SLOTS] ?? 0);
-      st[j + 1] = id;
+    for (let k = 0; k < n; k++) {
+      const id = k === i ? domainId : k === j ? otherId : (ids[HEAD + k * DOMAIN_SLOTS] ?? 0);
+      st[k + 1] = id;
       if (id >= this.domainLimit) fits = false;
       key += id * scale;
       scale *= this.domainLimit;

@@ -1,27 +1,39 @@
 // Which part of a Xen-level state an op reads and changes: its footprint, for the explorer's
 // step memo (./stepMemo.ts). Declared per op kind from the model's ops (src/model/ops), and
 // checked by test/unit/xenExplore/footprint.test.ts: changing any domain outside the footprint,
-// or the frame owners and contents, changes neither the op's result nor what it does.
+// or the frame owners (unless read) and contents, changes neither the op's result nor what it
+// does to the footprint's domains, and the op changes nothing else.
 
 import type { Op } from '../ops/op.ts';
 import { DOMID_SELF } from '../xen/abi.ts';
 
-/** An op's footprint, when it is one domain (see `opFootprint`). */
+/** An op's footprint, when it is one domain or two (see `opFootprint`). */
 export interface Footprint {
-  /** The one domain whose state the op reads and changes. */
+  /** The domain whose state the op reads and changes (the caller, or the guest). */
   readonly domain: number;
-  /** It also reads the frame owners (and changes them not). */
+  /** A second domain it reads and may change (a map's granter), or undefined: one domain. */
+  readonly other?: number;
+  /** It also reads the frame owners (and changes them not: no declared op does). */
   readonly owners: boolean;
 }
 
 /**
- * The one domain an op reads and changes, when that is all it touches in a state where no domain
- * is dead (a zombie's reaping reads every domain's mappings and the frame owners): its result and
- * the keyed part of its next state are then a function of that domain (and of the frame owners,
- * with `owners`), and every other domain, the frame owners and the contents stay as they were.
- * The flow ghost (src/model/flow.ts) may change: it is in no key, and the explorer builds it by
- * the model's own step for every state it stores. Undefined when the op may touch more (another
- * domain's table or mappings, the page contents) or is not declared.
+ * The one domain, or the two, an op reads and changes, when that is all it touches in a state
+ * where no domain is dead (a zombie's reaping reads every domain's mappings and the frame
+ * owners): its result and the keyed part of its next state are then a function of those domains
+ * (and of the frame owners, with `owners`), and every other domain, the frame owners and the
+ * contents stay as they were. The flow ghost (src/model/flow.ts) may change: it is in no key, and
+ * the explorer builds it by the model's own step for every state it stores. Undefined when the
+ * op may touch more (a third domain, the frame owners, the page contents) or is not declared.
+ *
+ * Left out, and why:
+ * - transfer (gnttab_transfer): steal_page refuses a page that any domain maps (`isPageMapped`
+ *   scans every domain's host PTEs and device pins), so it reads every domain; and it changes
+ *   the frame owners (assign_pages) and, on a failure after the steal, the contents (the page
+ *   freed). Its memo would be keyed by the whole state.
+ * - unmap_grant_ref (unmap_common): its second domain is the granter its handle's mapping names,
+ *   a fact of the state, not of the op; and the alphabet builds unmaps per state (a handle is a
+ *   state's), so no op object repeats for the memo to code.
  */
 export function opFootprint(op: Op, domains: number): Footprint | undefined {
   const own = (d: number, owners = false): Footprint | undefined =>
@@ -45,13 +57,36 @@ export function opFootprint(op: Op, domains: number): Footprint | undefined {
       return own(op.caller);
     // map_grant_ref of the caller's own grants (or of a domain that does not exist: bad_domain
     // before anything is read): its maptrack, PTEs, table and p2m, and the page's owner
-    // (__gnttab_map_grant_ref's "Could not pin grant frame" test).
-    case 'map_grant_ref':
-      return op.batch.length > 0 &&
-        op.batch.every((e) => e.dom === op.caller || e.dom < 0 || e.dom >= domains)
-        ? own(op.caller, true)
+    // (map_grant_ref's "Could not pin grant frame" test). Of one other domain's grants: also
+    // that granter's shared and active entries and p2m (map_grant_ref, grant_table.c: the
+    // caller's maptrack and PTE, rgt's entry, pin and frame; nothing of a third domain).
+    case 'map_grant_ref': {
+      const other = mapGranter(op.batch, op.caller, domains);
+      if (other === undefined) return undefined;
+      if (other === op.caller) return own(op.caller, true);
+      return Number.isInteger(op.caller) && op.caller >= 0 && op.caller < domains
+        ? { domain: op.caller, other, owners: true }
         : undefined;
+    }
     default:
       return undefined;
   }
+}
+
+/** The one existing domain other than `caller` a map batch names (elements naming the caller or
+ * a domain that does not exist aside), `caller` when it names none, undefined when it names two
+ * or the batch is empty. */
+function mapGranter(
+  batch: readonly { readonly dom: number }[],
+  caller: number,
+  domains: number,
+): number | undefined {
+  if (batch.length === 0) return undefined;
+  let other = caller;
+  for (const e of batch) {
+    if (e.dom === caller || !Number.isInteger(e.dom) || e.dom < 0 || e.dom >= domains) continue;
+    if (other !== caller && e.dom !== other) return undefined;
+    other = e.dom;
+  }
+  return other;
 }

@@ -6,6 +6,7 @@ import type { ExplorableModel, Invariant } from '../explore/model.ts';
 import type { DomainChecks, StateInvariant } from '../harness/invariant.ts';
 import { ChangedReads, partIndices } from '../harness/reads.ts';
 import { describeState, initialState, step } from '../model/index.ts';
+import type { ModelState } from '../model/state.ts';
 import { StateKeyPacker } from '../model/packedKey.ts';
 import type { Op, OpKind } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
@@ -244,6 +245,8 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     if (!ids) return undefined;
     const packer = orbit ? orbits : exact;
     const i = StepMemo.domain(code);
+    const j = StepMemo.other(code);
+    if (j >= 0) return pairStep(s, a, memo, code, orbit, ids, i, j);
     const domainId = StateKeyPacker.domainId(ids, i);
     const ownersId = StateKeyPacker.ownersId(ids);
     const entry = memo.entry(code, domainId, ownersId);
@@ -253,12 +256,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       const t = fullStep(s, a);
       const before = s.model;
       const after = t.model;
-      // The flow ghost may change: it is in no key (the footprint's doc says why).
-      const kept =
-        after.frameOwner === before.frameOwner &&
-        after.contents === before.contents &&
-        after.domains.every((d, j) => j === i || d === before.domains[j]);
-      if (!kept) {
+      if (!keptTo(before, after, i, -1)) {
         memo.refuse(code, domainId);
         return t;
       }
@@ -273,7 +271,29 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       return t;
     }
     memoHits++;
-    const flags = memo.flags(i, entry);
+    return answered(s, a, memo.flags(i, entry), orbit, ids, i, memo.childId(i, entry), -1, 0);
+  };
+
+  /** Did the step from `before` to `after` keep to the footprint of domains `i` and `j` (-1:
+   * none)? The flow ghost may change: it is in no key (the footprint's doc says why). */
+  const keptTo = (before: ModelState, after: ModelState, i: number, j: number): boolean =>
+    after.frameOwner === before.frameOwner &&
+    after.contents === before.contents &&
+    after.domains.every((d, k) => k === i || k === j || d === before.domains[k]);
+
+  /** The child the memo answered: `s` by `a`, whose result had RESULT_* `flags`, with domain
+   * `i` numbered `childId` (and domain `j`, when >= 0, `otherId`). No step, no key text. */
+  const answered = (
+    s: XenState,
+    a: Op,
+    flags: number,
+    orbit: boolean,
+    ids: readonly number[],
+    i: number,
+    childId: number,
+    j: number,
+    otherId: number,
+  ): XenState => {
     // No result: `lastResult` asks the model's step for it (conformance does; the search not).
     lastParent = s;
     lastOp = undefined;
@@ -287,14 +307,64 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       : new PendingNode(() => step(parentModel, a).state, collected);
     lastPending = same ? undefined : (node as PendingNode);
     lastPendingOp = a;
-    XenNode.keep(
-      node,
-      owner,
-      orbit,
-      packer.keyReplacing(ids, i, memo.childId(i, entry), collected),
-    );
+    const packer = orbit ? orbits : exact;
+    XenNode.keep(node, owner, orbit, packer.keyReplacing(ids, i, childId, collected, j, otherId));
     XenNode.setParent(node, owner, s);
     return node;
+  };
+
+  /** memoStep for a two-domain op (code `code`, domains `i` and `j`): its entries are keyed by
+   * both domains' ids and the frame owners' (./stepMemo.ts). */
+  const pairStep = (
+    s: XenState,
+    a: Op,
+    memo: StepMemo,
+    code: number,
+    orbit: boolean,
+    ids: readonly number[],
+    i: number,
+    j: number,
+  ): XenState | undefined => {
+    const firstId = StateKeyPacker.domainId(ids, i);
+    const secondId = StateKeyPacker.domainId(ids, j);
+    const ownersId = StateKeyPacker.ownersId(ids);
+    const entry = memo.pairEntry(code, firstId, secondId, ownersId);
+    if (entry >= 0) {
+      if (memo.pairRefused(entry)) return undefined;
+      memoHits++;
+      const childId = memo.pairFirstChild(entry);
+      return answered(
+        s,
+        a,
+        memo.pairFlags(entry),
+        orbit,
+        ids,
+        i,
+        childId,
+        j,
+        memo.pairSecondChild(entry),
+      );
+    }
+    // Not known yet: the model's step, recorded (or refused, if it broke its footprint).
+    const t = fullStep(s, a);
+    const before = s.model;
+    const after = t.model;
+    if (!keptTo(before, after, i, j)) {
+      memo.setPair(code, firstId, secondId, ownersId, -1, -1, 0);
+      return t;
+    }
+    let firstChild = firstId;
+    let secondChild = secondId;
+    if (t !== s && after !== before) {
+      const packer = orbit ? orbits : exact;
+      const childIds = packer.ids(after, t.collected, { model: before, ids }, scratch);
+      XenNode.keep(t, owner, orbit, StateKeyPacker.key(childIds));
+      firstChild = StateKeyPacker.domainId(childIds, i);
+      secondChild = StateKeyPacker.domainId(childIds, j);
+    }
+    const flags = resultFlags(a, lastResult as OpResult) | (after === before ? RESULT_SAME : 0);
+    memo.setPair(code, firstId, secondId, ownersId, firstChild, secondChild, flags);
+    return t;
   };
 
   const xenStep = (s: XenState, a: Op): XenState => memoStep(s, a) ?? fullStep(s, a);

@@ -1,13 +1,15 @@
 // The step memo's footprints (src/xenExplore/footprint.ts) hold: for every op with a declared
-// footprint, in states reached by random walks (pinned seeds plus one printed fresh seed), giving
-// every other domain, the contents and (unless the op reads them) the frame owners of another
-// reached state changes neither the op's result nor what it does to its domain, and the op
-// changes nothing outside its domain but the flow ghost.
+// footprint (one domain, or two: a map of another domain's grant), in states reached by random
+// walks (pinned seeds plus one printed fresh seed), giving every domain outside it, the contents
+// and (unless the op reads them) the frame owners of another reached state changes neither the
+// op's result nor what it does to its domains, and the op changes nothing outside its domains but
+// the flow ghost. A footprint declared too narrow (transfer as its two domains) is caught.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stateKey, step } from '../../../src/model/index.ts';
 import type { DomainState, ModelState } from '../../../src/model/state.ts';
 import type { Op } from '../../../src/ops/op.ts';
+import type { Footprint } from '../../../src/xenExplore/footprint.ts';
 import { opFootprint } from '../../../src/xenExplore/footprint.ts';
 import type { XenBounds, XenExtension } from '../../../src/xenExplore/index.ts';
 import { xenModel } from '../../../src/xenExplore/index.ts';
@@ -24,6 +26,8 @@ const live = (m: ModelState): boolean => m.domains.every((d) => d.death === unde
 const CASES: readonly [XenBounds, readonly XenExtension[]][] = [
   [{ domains: 2, refs: 1, pages: 1, maxPin: 2, alphabet: 'full' }, []],
   [{ domains: 3, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' }, []],
+  [{ domains: 3, refs: 2, pages: 1, maxPin: 1, alphabet: 'protocol' }, []],
+  [{ domains: 3, refs: 1, pages: 1, maxPin: 2, alphabet: 'full', batch: 2 }, ['copies']],
   [{ domains: 2, refs: 2, pages: 1, maxPin: 1, alphabet: 'protocol' }, []],
   // raw-written entries, page contents, split unmaps, and dead domains (whose states the memo
   // leaves alone: only live states are checked)
@@ -33,13 +37,14 @@ const CASES: readonly [XenBounds, readonly XenExtension[]][] = [
   ],
 ];
 
-describe('an op with a declared footprint reads and changes only its domain', () => {
+describe('an op with a declared footprint reads and changes only its domains', () => {
   for (const [bounds, extensions] of CASES) {
     const m = xenModel(bounds, { extensions });
     it.each(testSeeds(`footprint ${m.name}`))(
       `${m.name} ${extensions.join(',')} (seed %i)`,
       (seed) => {
         let checked = 0;
+        let pairs = 0;
         fc.assert(
           fc.property(
             fc.array(fc.noBias(fc.nat()), { minLength: 10, maxLength: 30 }),
@@ -59,8 +64,9 @@ describe('an op with a declared footprint reads and changes only its domain', ()
                 for (const a of m.actions({ model: s, collected: 0 })) {
                   const fp = opFootprint(a, bounds.domains);
                   if (!fp) continue;
-                  checkFootprint(s, donor, a, fp.domain, fp.owners);
+                  checkFootprint(s, donor, a, fp);
                   checked++;
+                  if (fp.other !== undefined) pairs++;
                 }
               });
             },
@@ -68,23 +74,62 @@ describe('an op with a declared footprint reads and changes only its domain', ()
           { seed, numRuns: 4 },
         );
         expect(checked).toBeGreaterThan(50);
+        // every configuration has maps of another domain's grants
+        expect(pairs).toBeGreaterThan(10);
       },
     );
   }
 });
 
-/** `a` in `s`, and in `s` with everything outside its footprint taken from `donor`. */
-function checkFootprint(s: ModelState, donor: ModelState, a: Op, i: number, owners: boolean) {
+describe('the footprint check catches a footprint declared too narrow', () => {
+  // transfer declared as its sender and receiver: it changes the frame owners (assign_pages)
+  // and reads every domain (steal_page's test of every mapping of the page), so the check
+  // fails on some state of these walks.
+  it.each(testSeeds('footprint too narrow'))('transfer as two domains (seed %i)', (seed) => {
+    const bounds: XenBounds = { domains: 3, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' };
+    const m = xenModel(bounds);
+    let caught = 0;
+    fc.assert(
+      fc.property(fc.array(fc.noBias(fc.nat()), { minLength: 10, maxLength: 30 }), (walk) => {
+        const states: ModelState[] = [];
+        randomWalk(m, walk, (s) => {
+          if (live(s.model)) states.push(s.model);
+        });
+        states.forEach((s, n) => {
+          const donor = states[(n + 1) % states.length] ?? s;
+          for (const a of m.actions({ model: s, collected: 0 })) {
+            if (a.kind !== 'transfer') continue;
+            const receiver = a.batch[0]?.domid ?? 0;
+            if (receiver === a.caller || receiver >= bounds.domains) continue;
+            try {
+              checkFootprint(s, donor, a, { domain: a.caller, other: receiver, owners: true });
+            } catch {
+              caught++;
+            }
+          }
+        });
+      }),
+      { seed, numRuns: 4 },
+    );
+    expect(caught).toBeGreaterThan(0);
+  });
+});
+
+/** `a` in `s`, and in `s` with everything outside its footprint `fp` taken from `donor`. */
+function checkFootprint(s: ModelState, donor: ModelState, a: Op, fp: Footprint) {
+  const inside = (j: number): boolean => j === fp.domain || j === fp.other;
   const mixed: ModelState = {
-    domains: s.domains.map((d, j) => (j === i ? d : (donor.domains[j] ?? d))),
-    frameOwner: owners ? s.frameOwner : donor.frameOwner,
+    domains: s.domains.map((d, j) => (inside(j) ? d : (donor.domains[j] ?? d))),
+    frameOwner: fp.owners ? s.frameOwner : donor.frameOwner,
     contents: donor.contents,
     ...(s.flow ? { flow: s.flow } : {}),
   };
   const one = step(s, a);
   const two = step(mixed, a);
   expect(two.result).toEqual(one.result);
-  expect(domainText(two.state.domains[i])).toBe(domainText(one.state.domains[i]));
+  for (const i of [fp.domain, fp.other ?? fp.domain]) {
+    expect(domainText(two.state.domains[i])).toBe(domainText(one.state.domains[i]));
+  }
   expect(two.state === mixed).toBe(one.state === s);
   // nothing outside the footprint changes (the flow ghost may)
   for (const [r, before] of [
@@ -94,7 +139,7 @@ function checkFootprint(s: ModelState, donor: ModelState, a: Op, i: number, owne
     expect(r.frameOwner).toBe(before.frameOwner);
     expect(r.contents).toBe(before.contents);
     r.domains.forEach((d, j) => {
-      if (j !== i) expect(d).toBe(before.domains[j]);
+      if (!inside(j)) expect(d).toBe(before.domains[j]);
     });
   }
 }

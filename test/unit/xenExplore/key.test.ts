@@ -172,6 +172,36 @@ describe('StateKeyPacker', () => {
     expect(packer.counts.overflow).toBe(1100 - 1024);
   });
 
+  it('keyReplacing: the key of a state with one or two domains replaced, any layout', () => {
+    // Four domains, 10 bits a domain: totPages 0..1099 of domains 1 and 3 gives ids past 1024
+    // (the overflow layout) as well as packed ones; extra 0 or 1 (a new global tuple).
+    const packer = new StateKeyPacker(4);
+    const s = initialState(grantConfigFor(b(4, 1, 1, 'full')));
+    const withPages = (i: number, j: number, pi: number, pj: number) => ({
+      ...s,
+      domains: s.domains.map((d, k) =>
+        k === i ? { ...d, totPages: pi } : k === j ? { ...d, totPages: pj } : d,
+      ),
+    });
+    const parent = packer.ids(s, 0);
+    let overflowed = 0;
+    for (let n = 0; n < 1100; n++) {
+      for (const extra of [0, 1]) {
+        const one = packer.ids(withPages(1, -1, n, 0), extra);
+        const two = packer.ids(withPages(1, 3, n, 1099 - n), extra);
+        const id1 = StateKeyPacker.domainId(two, 1);
+        const id3 = StateKeyPacker.domainId(two, 3);
+        expect(packer.keyReplacing(parent, 1, StateKeyPacker.domainId(one, 1), extra)).toBe(
+          StateKeyPacker.key(one),
+        );
+        expect(packer.keyReplacing(parent, 1, id1, extra, 3, id3)).toBe(StateKeyPacker.key(two));
+        expect(packer.keyReplacing(parent, 3, id3, extra, 1, id1)).toBe(StateKeyPacker.key(two));
+        if (StateKeyPacker.key(two) >= 2 ** 52) overflowed++;
+      }
+    }
+    expect(overflowed).toBeGreaterThan(0);
+  });
+
   it('TupleInterner: dense ids, equal tuples equal ids, across growth', () => {
     const t = new TupleInterner(3);
     for (let i = 0; i < 5000; i++) expect(t.id([i, i % 7, 1])).toBe(i);
