@@ -243,7 +243,6 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     const orbit = via === 1;
     const ids = XenNode.ids(s, owner, orbit);
     if (!ids) return undefined;
-    const packer = orbit ? orbits : exact;
     const i = StepMemo.domain(code);
     const j = StepMemo.other(code);
     if (j >= 0) return pairStep(s, a, memo, code, orbit, ids, i, j);
@@ -253,22 +252,16 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     if (entry < 0) {
       if (memo.refused(code, domainId)) return undefined;
       // Not known yet: the model's step, recorded if it kept to its footprint.
-      const t = fullStep(s, a);
-      const before = s.model;
-      const after = t.model;
-      if (!keptTo(before, after, i, -1)) {
-        memo.refuse(code, domainId);
-        return t;
-      }
-      let childId = domainId;
-      if (t !== s && after !== before) {
-        const childIds = packer.ids(after, t.collected, { model: before, ids }, scratch);
-        XenNode.keep(t, owner, orbit, StateKeyPacker.key(childIds));
-        childId = StateKeyPacker.domainId(childIds, i);
-      }
-      const flags = resultFlags(a, lastResult as OpResult) | (after === before ? RESULT_SAME : 0);
-      memo.set(code, domainId, ownersId, childId, flags);
-      return t;
+      return stepToRecord(
+        s,
+        a,
+        orbit,
+        ids,
+        i,
+        -1,
+        (child, _second, flags) => memo.set(code, domainId, ownersId, child, flags),
+        () => memo.refuse(code, domainId),
+      );
     }
     memoHits++;
     return answered(s, a, memo.flags(i, entry), orbit, ids, i, memo.childId(i, entry), -1, 0);
@@ -280,6 +273,43 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     after.frameOwner === before.frameOwner &&
     after.contents === before.contents &&
     after.domains.every((d, k) => k === i || k === j || d === before.domains[k]);
+
+  /** The model's step for an op the memo does not know yet in `s` (id vector `ids`; footprint
+   * domains `i` and `j`, -1: none): `record` gets the successor's ids of domains `i` and `j` (-1
+   * for none) and its RESULT_* bits, or `refuse` is called when the step broke the footprint. */
+  const stepToRecord = (
+    s: XenState,
+    a: Op,
+    orbit: boolean,
+    ids: readonly number[],
+    i: number,
+    j: number,
+    record: (first: number, second: number, flags: number) => void,
+    refuse: () => void,
+  ): XenState => {
+    const t = fullStep(s, a);
+    const before = s.model;
+    const after = t.model;
+    if (!keptTo(before, after, i, j)) {
+      refuse();
+      return t;
+    }
+    let first = StateKeyPacker.domainId(ids, i);
+    let second = j >= 0 ? StateKeyPacker.domainId(ids, j) : -1;
+    if (t !== s && after !== before) {
+      const packer = orbit ? orbits : exact;
+      const childIds = packer.ids(after, t.collected, { model: before, ids }, scratch);
+      XenNode.keep(t, owner, orbit, StateKeyPacker.key(childIds));
+      first = StateKeyPacker.domainId(childIds, i);
+      if (j >= 0) second = StateKeyPacker.domainId(childIds, j);
+    }
+    record(
+      first,
+      second,
+      resultFlags(a, lastResult as OpResult) | (after === before ? RESULT_SAME : 0),
+    );
+    return t;
+  };
 
   /** The child the memo answered: `s` by `a`, whose result had RESULT_* `flags`, with domain
    * `i` numbered `childId` (and domain `j`, when >= 0, `otherId`). No step, no key text. */
@@ -346,25 +376,17 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       );
     }
     // Not known yet: the model's step, recorded (or refused, if it broke its footprint).
-    const t = fullStep(s, a);
-    const before = s.model;
-    const after = t.model;
-    if (!keptTo(before, after, i, j)) {
-      memo.setPair(code, firstId, secondId, ownersId, -1, -1, 0);
-      return t;
-    }
-    let firstChild = firstId;
-    let secondChild = secondId;
-    if (t !== s && after !== before) {
-      const packer = orbit ? orbits : exact;
-      const childIds = packer.ids(after, t.collected, { model: before, ids }, scratch);
-      XenNode.keep(t, owner, orbit, StateKeyPacker.key(childIds));
-      firstChild = StateKeyPacker.domainId(childIds, i);
-      secondChild = StateKeyPacker.domainId(childIds, j);
-    }
-    const flags = resultFlags(a, lastResult as OpResult) | (after === before ? RESULT_SAME : 0);
-    memo.setPair(code, firstId, secondId, ownersId, firstChild, secondChild, flags);
-    return t;
+    return stepToRecord(
+      s,
+      a,
+      orbit,
+      ids,
+      i,
+      j,
+      (first, second, flags) =>
+        memo.setPair(code, firstId, secondId, ownersId, first, second, flags),
+      () => memo.setPair(code, firstId, secondId, ownersId, -1, -1, 0),
+    );
   };
 
   const xenStep = (s: XenState, a: Op): XenState => memoStep(s, a) ?? fullStep(s, a);
