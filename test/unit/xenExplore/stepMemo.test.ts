@@ -185,6 +185,25 @@ describe("the step memo's two-domain table", () => {
     expect(memo.pairEntry(code, 5, 7, 1)).toBe(-1);
     expect(memo.pairSecondChild(memo.pairEntry(code, 5, 7, 101))).toBe(7);
   });
+
+  it('keeps at most 1024 entries, or eight per parent, however large its bound', () => {
+    const memo = new StepMemo(ops, 3);
+    const code = memo.code(ops[0] as Op);
+    const fill = (from: number, count: number): void => {
+      for (let o = from; o < from + count; o++) memo.setPair(code, 5, 7, o, 5, 7, 0);
+    };
+    memo.setPair(code, 5, 7, 0, 5, 7, 0); // first parent: makes no rows
+    memo.parent();
+    fill(0, 1024);
+    expect(memo.pairEntries).toBe(1024);
+    fill(1024, 1); // past the floor, two parents in: emptied
+    expect(memo.pairEntries).toBe(1);
+    for (let p = 0; p < 200; p++) memo.parent(); // 202 parents: room for 1616
+    fill(2000, 1615);
+    expect(memo.pairEntries).toBe(1616);
+    fill(4000, 1);
+    expect(memo.pairEntries).toBe(1);
+  });
 });
 
 describe('the step memo changes no search', () => {
