@@ -69,6 +69,7 @@ export const KEYED_DOMAIN_FIELDS: readonly (keyof DomainState)[] = [
 ];
 
 /** A domain's slots in an id vector: its own id, then one per part. */
+const SCALARS = 0;
 const P2M = 1;
 const ENTRIES = 2;
 const ACTIVE = 3;
@@ -76,6 +77,19 @@ const MAPTRACK = 4;
 const HOST = 5;
 const RAW = 6;
 const DOMAIN_SLOTS = 7;
+/** A domain's parts by name: their slots in an id vector (`scalars`: the domain's own slot,
+ * whose tuple's first word is its scalars' id). What a footprint names (src/xenExplore). */
+export const DOMAIN_PARTS = {
+  scalars: SCALARS,
+  p2m: P2M,
+  entries: ENTRIES,
+  active: ACTIVE,
+  maptrack: MAPTRACK,
+  host: HOST,
+  raw: RAW,
+} as const;
+export type DomainPart = keyof typeof DOMAIN_PARTS;
+
 /** The head of an id vector: the packed key, the global id, the owners' and contents' ids. */
 const KEY = 0;
 const GLOBAL = 1;
@@ -625,6 +639,44 @@ export class StateKeyPacker {
     return fits ? key : OVERFLOW_BASE + this.overflow.id(st);
   }
 
+  /** Part `slot` (DOMAIN_PARTS) of domain `i` in an id vector: its part id, or, for
+   * `scalars`, the id of the domain's scalars. */
+  domainPart(ids: readonly number[], i: number, slot: number): number {
+    const at = HEAD + i * DOMAIN_SLOTS;
+    if (slot !== SCALARS) return ids[at + slot] ?? -1;
+    return (this.domainIds[i] as TupleInterner).word(ids[at] ?? 0, 0);
+  }
+
+  /**
+   * The id of domain `i` of id vector `ids` with some of its parts replaced: `parts[k]` (a
+   * DOMAIN_PARTS slot, not `scalars`) numbered `partIds[k]`, ids this packer gave. No text is
+   * built and no part looked at. For the step memo, which knows a successor's part ids; the id
+   * may be new, with no object yet (`decode` needs one: the first `ids` of a state with that
+   * domain gives it).
+   */
+  domainIdWith(
+    ids: readonly number[],
+    i: number,
+    parts: readonly number[],
+    partIds: readonly number[],
+  ): number {
+    const at = HEAD + i * DOMAIN_SLOTS;
+    const table = this.domainIds[i] as TupleInterner;
+    const t = this.domainTuple;
+    t[0] = table.word(ids[at] ?? 0, 0);
+    for (let j = 1; j < DOMAIN_SLOTS; j++) t[j] = ids[at + j] ?? 0;
+    for (let k = 0; k < parts.length; k++) t[parts[k] ?? 0] = partIds[k] ?? 0;
+    return table.id(t);
+  }
+
+  /** Has every domain id of key `key` (one this packer made) its object (see `domainIdWith`)? */
+  hasDomainObjects(key: number): boolean {
+    for (let i = 0; i < this.domains; i++) {
+      if (this.domainObjects[i]?.[this.domainIdOfKey(key, i)] === undefined) return false;
+    }
+    return true;
+  }
+
   /** Domain `i`'s id in a key this packer made (what `decode` reads back). */
   domainIdOfKey(key: number, i: number): number {
     if (key >= OVERFLOW_BASE) return this.overflow.word(key - OVERFLOW_BASE, i + 1);
@@ -713,7 +765,9 @@ export class StateKeyPacker {
     for (let j = 1; j < DOMAIN_SLOTS; j++) t[j] = out[at + j] ?? 0;
     const id = table.id(t);
     const objects = this.domainObjects[i] as DomainState[];
-    if (id === objects.length) objects.push(d);
+    // An id may have been numbered before any object of it (`domainIdWith`): the first object
+    // met is its object then.
+    if (objects[id] === undefined) objects[id] = d;
     out[at] = id;
   }
 

@@ -4,6 +4,7 @@
 // or the frame owners (unless read) and contents, changes neither the op's result nor what it
 // does to the footprint's domains, and the op changes nothing else.
 
+import type { DomainPart } from '../model/packedKey.ts';
 import type { Op } from '../ops/op.ts';
 import { DOMID_SELF } from '../xen/abi.ts';
 
@@ -13,6 +14,13 @@ export interface Footprint {
   readonly domain: number;
   /** A second domain it reads and may change (a map's granter), or undefined: one domain. */
   readonly other?: number;
+  /** With `other`: the parts of each of the two domains the op reads, beside their scalars
+   * (which it does not change). It changes none of their other parts, and what it does to these
+   * is a function of them (and of the frame owners, with `owners`). */
+  readonly reads?: {
+    readonly domain: readonly Exclude<DomainPart, 'scalars'>[];
+    readonly other: readonly Exclude<DomainPart, 'scalars'>[];
+  };
   /** It also reads the frame owners (and changes them not: no declared op does). */
   readonly owners: boolean;
 }
@@ -65,13 +73,23 @@ export function opFootprint(op: Op, domains: number): Footprint | undefined {
       if (other === undefined) return undefined;
       if (other === op.caller) return own(op.caller, true);
       return Number.isInteger(op.caller) && op.caller >= 0 && op.caller < domains
-        ? { domain: op.caller, other, owners: true }
+        ? { domain: op.caller, other, owners: true, reads: MAP_OTHER_READS }
         : undefined;
     }
     default:
       return undefined;
   }
 }
+
+/** What a map of another domain's grant reads (map_grant_ref, grant_table.c): of the caller,
+ * its maptrack (get_maptrack_handle) and the host PTE slot (create_grant_pv_mapping: its L1
+ * frames, hence its p2m); of the granter, its shared and active entries and, on the first pin,
+ * its p2m (get_paged_frame). Neither's raw-write ghost, guest library or backend; not the
+ * caller's own grant table, not the granter's maptrack or PTEs. */
+const MAP_OTHER_READS = {
+  domain: ['p2m', 'maptrack', 'host'],
+  other: ['p2m', 'entries', 'active'],
+} as const;
 
 /** The one existing domain other than `caller` a map batch names (elements naming the caller or
  * a domain that does not exist aside), `caller` when it names none, undefined when it names two
