@@ -7,7 +7,7 @@ import type { DomainChecks, StateInvariant } from '../harness/invariant.ts';
 import { ChangedReads, partIndices } from '../harness/reads.ts';
 import { describeState, initialState, step } from '../model/index.ts';
 import type { ModelState } from '../model/state.ts';
-import { StateKeyPacker } from '../model/packedKey.ts';
+import { DOMAIN_PARTS, StateKeyPacker } from '../model/packedKey.ts';
 import type { Op, OpKind } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
@@ -96,6 +96,9 @@ export function xenPresetModel(
     pteMaps: p.pteMaps ?? true,
   });
 }
+
+/** A domain's parts and its scalars: the most a step memo view holds. */
+const DOMAIN_SLOT_COUNT = Object.keys(DOMAIN_PARTS).length;
 
 /** Throws RangeError for bounds that xenBoundsProblems rejects. */
 export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenExploreModel {
@@ -259,7 +262,8 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
         ids,
         i,
         -1,
-        (child, _second, flags) => memo.set(code, domainId, ownersId, child, flags),
+        (childIds, flags) =>
+          memo.set(code, domainId, ownersId, StateKeyPacker.domainId(childIds, i), flags),
         () => memo.refuse(code, domainId),
       );
     }
@@ -275,8 +279,9 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     after.domains.every((d, k) => k === i || k === j || d === before.domains[k]);
 
   /** The model's step for an op the memo does not know yet in `s` (id vector `ids`; footprint
-   * domains `i` and `j`, -1: none): `record` gets the successor's ids of domains `i` and `j` (-1
-   * for none) and its RESULT_* bits, or `refuse` is called when the step broke the footprint. */
+   * domains `i` and `j`, -1: none): `record` gets the successor's id vector (`ids` itself when
+   * the step changed no keyed part) and its RESULT_* bits, or `refuse` is called when the step
+   * broke the footprint. */
   const stepToRecord = (
     s: XenState,
     a: Op,
@@ -284,7 +289,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     ids: readonly number[],
     i: number,
     j: number,
-    record: (first: number, second: number, flags: number) => void,
+    record: (childIds: readonly number[], flags: number) => void,
     refuse: () => void,
   ): XenState => {
     const t = fullStep(s, a);
@@ -294,20 +299,13 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       refuse();
       return t;
     }
-    let first = StateKeyPacker.domainId(ids, i);
-    let second = j >= 0 ? StateKeyPacker.domainId(ids, j) : -1;
+    let childIds = ids;
     if (t !== s && after !== before) {
       const packer = orbit ? orbits : exact;
-      const childIds = packer.ids(after, t.collected, { model: before, ids }, scratch);
+      childIds = packer.ids(after, t.collected, { model: before, ids }, scratch);
       XenNode.keep(t, owner, orbit, StateKeyPacker.key(childIds));
-      first = StateKeyPacker.domainId(childIds, i);
-      if (j >= 0) second = StateKeyPacker.domainId(childIds, j);
     }
-    record(
-      first,
-      second,
-      resultFlags(a, lastResult as OpResult) | (after === before ? RESULT_SAME : 0),
-    );
+    record(childIds, resultFlags(a, lastResult as OpResult) | (after === before ? RESULT_SAME : 0));
     return t;
   };
 
@@ -344,7 +342,8 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
   };
 
   /** memoStep for a two-domain op (code `code`, domains `i` and `j`): its entries are keyed by
-   * both domains' ids and the frame owners' (./stepMemo.ts). */
+   * the views of both domains, the parts the op reads (./stepMemo.ts), and the frame owners'
+   * id; a successor's domain ids are the parent's with the op's parts replaced by the entry's. */
   const pairStep = (
     s: XenState,
     a: Op,
@@ -355,27 +354,28 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     i: number,
     j: number,
   ): XenState | undefined => {
-    const firstId = StateKeyPacker.domainId(ids, i);
-    const secondId = StateKeyPacker.domainId(ids, j);
+    const packer = orbit ? orbits : exact;
+    let firstView = memo.cachedView(code, false);
+    if (firstView < 0) {
+      firstView = viewOf(packer, memo, code, false, ids, i);
+      memo.cacheView(code, false, firstView);
+    }
+    let secondView = memo.cachedView(code, true);
+    if (secondView < 0) {
+      secondView = viewOf(packer, memo, code, true, ids, j);
+      memo.cacheView(code, true, secondView);
+    }
     const ownersId = StateKeyPacker.ownersId(ids);
-    const entry = memo.pairEntry(code, firstId, secondId, ownersId);
+    const entry = memo.pairEntry(code, firstView, secondView, ownersId);
     if (entry >= 0) {
       if (memo.pairRefused(entry)) return undefined;
       memoHits++;
-      const childId = memo.pairFirstChild(entry);
-      return answered(
-        s,
-        a,
-        memo.pairFlags(entry),
-        orbit,
-        ids,
-        i,
-        childId,
-        j,
-        memo.pairSecondChild(entry),
-      );
+      const first = withView(packer, memo, code, false, ids, i, memo.pairFirstChild(entry));
+      const second = withView(packer, memo, code, true, ids, j, memo.pairSecondChild(entry));
+      return answered(s, a, memo.pairFlags(entry), orbit, ids, i, first, j, second);
     }
     // Not known yet: the model's step, recorded (or refused, if it broke its footprint).
+    const refuse = (): void => memo.setPair(code, firstView, secondView, ownersId, -1, -1, 0);
     return stepToRecord(
       s,
       a,
@@ -383,10 +383,106 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       ids,
       i,
       j,
-      (first, second, flags) =>
-        memo.setPair(code, firstId, secondId, ownersId, first, second, flags),
-      () => memo.setPair(code, firstId, secondId, ownersId, -1, -1, 0),
+      (childIds, flags) => {
+        if (!onlyViewChanged(packer, memo, code, ids, childIds, i, j)) {
+          refuse();
+          return;
+        }
+        const firstChild = viewOf(packer, memo, code, false, childIds, i);
+        const secondChild = viewOf(packer, memo, code, true, childIds, j);
+        memo.setPair(code, firstView, secondView, ownersId, firstChild, secondChild, flags);
+      },
+      refuse,
     );
+  };
+
+  /** Scratch view tuples by length (a view is at most the scalars and every part). */
+  const viewTuples = Array.from({ length: DOMAIN_SLOT_COUNT + 1 }, (_, n) =>
+    new Array<number>(n).fill(0),
+  );
+  /** The view (./stepMemo.ts) op `code` has of domain `i` (its `second` domain, or first) in id
+   * vector `ids`. */
+  const viewOf = (
+    packer: StateKeyPacker,
+    memo: StepMemo,
+    code: number,
+    second: boolean,
+    ids: readonly number[],
+    i: number,
+  ): number => {
+    const parts = memo.pairParts(code, second);
+    const viewTuple = viewTuples[parts.length + 1] as number[];
+    viewTuple[0] = packer.domainPart(ids, i, DOMAIN_PARTS.scalars);
+    for (let k = 0; k < parts.length; k++) {
+      viewTuple[k + 1] = packer.domainPart(ids, i, parts[k] ?? 0);
+    }
+    return memo.view(code, second, viewTuple);
+  };
+
+  const childParts = viewTuples.map((t) => t.slice());
+  /** The id of domain `i` of `ids` with the parts of its view replaced by view `view`'s. */
+  const withView = (
+    packer: StateKeyPacker,
+    memo: StepMemo,
+    code: number,
+    second: boolean,
+    ids: readonly number[],
+    i: number,
+    view: number,
+  ): number => {
+    const parts = memo.pairParts(code, second);
+    const partIds = childParts[parts.length] as number[];
+    for (let k = 0; k < parts.length; k++) {
+      partIds[k] = memo.viewWord(code, second, view, k + 1);
+    }
+    return packer.domainIdWith(ids, i, parts, partIds);
+  };
+
+  /** Did the step from `ids` to `childIds` change, of domains `i` and `j`, only parts of op
+   * `code`'s views (not the scalars, not a part it does not read)? */
+  const onlyViewChanged = (
+    packer: StateKeyPacker,
+    memo: StepMemo,
+    code: number,
+    ids: readonly number[],
+    childIds: readonly number[],
+    i: number,
+    j: number,
+  ): boolean => {
+    for (const slot of memo.pairUnread(code, false)) {
+      if (packer.domainPart(childIds, i, slot) !== packer.domainPart(ids, i, slot)) return false;
+    }
+    for (const slot of memo.pairUnread(code, true)) {
+      if (packer.domainPart(childIds, j, slot) !== packer.domainPart(ids, j, slot)) return false;
+    }
+    return true;
+  };
+
+  /**
+   * Give `s`'s domains their objects in the packer that keyed it, where a two-domain memo entry
+   * numbered a domain no state had shown yet (StateKeyPacker.domainIdWith): `decode` needs them.
+   * The ids of `s`'s own model state must give the key the memo gave; a memo that gave another
+   * would be a wrong one, and the search stops there.
+   */
+  const adopt = (s: XenState): void => {
+    for (const orbit of [false, true]) {
+      const kept = XenNode.key(s, owner, orbit);
+      if (kept < 0 || XenNode.ids(s, owner, orbit) !== undefined) continue;
+      const packer = orbit ? orbits : exact;
+      if (packer.hasDomainObjects(kept)) continue;
+      const p = XenNode.parentOf(s, owner);
+      const near = p && XenNode.ids(p, owner, orbit);
+      const ids = packer.ids(
+        s.model,
+        s.collected,
+        p && near ? { model: p.model, ids: near } : undefined,
+      );
+      if (StateKeyPacker.key(ids) !== kept) {
+        throw new Error(
+          `step memo: key ${kept} for a state whose key is ${StateKeyPacker.key(ids)}`,
+        );
+      }
+    }
   };
 
   const xenStep = (s: XenState, a: Op): XenState => memoStep(s, a) ?? fullStep(s, a);
@@ -497,7 +593,12 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       XenNode.keep(node, owner, canonical, k, ids, true);
       return node;
     },
-    aux: (s) => flows.id(s.model.flow),
+    // Called once for every state the search stores, before it is expanded: where the memo
+    // numbered one of its domains (a two-domain entry's successor), the domain gets its object.
+    aux: (s) => {
+      adopt(s);
+      return flows.id(s.model.flow);
+    },
     keyBytes: () =>
       exact.bytes +
       orbits.bytes +

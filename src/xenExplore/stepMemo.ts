@@ -3,17 +3,37 @@
 // repeat skips the model's step and the successor's key: the key is the parent's with one domain
 // id replaced (StateKeyPacker.keyReplacing). Refused ops, about half the transitions, become a
 // table lookup. An op whose footprint is two domains (a map of another domain's grant) has its
-// entries in a hash table: (op, both domains' ids, the frame owners' id) -> (both successor ids,
-// the result bits); the successor's key has two domain ids replaced. Only with three domains or
-// more: with two, a pair of domains is the whole state but for the globals, and no pair of ids
-// repeats across the states expanded.
+// entries in a hash table keyed by the parts it reads: (op, each domain's view, the frame
+// owners' id) -> (each domain's successor view, the result bits), where a view is the numbered
+// tuple of a domain's scalars and the part ids the footprint names (the caller's maptrack, PTEs
+// and p2m; the granter's entries and p2m). The successor's domain ids are the parent's with those
+// parts replaced (StateKeyPacker.domainIdWith). Only with three domains or more: at D2 the basic
+// preset's maps of the other domain repeat their views 4.7 times on average, a table of 2^16
+// entries answers 64% of them, and the search still took 1.03x the CPU time without it (an
+// answer costs about 0.55 us against 1.35 us for the step and its key, and every miss pays for
+// two views and the entry).
 //
 // Why is a domain's id enough? The memo is read and written only for states the packer decoded
 // (fromKey), whose domains are the first objects numbered with their ids: equal ids, the very
-// same DomainState; and only while no domain is dead (./footprint.ts says why).
+// same DomainState; and only while no domain is dead (./footprint.ts says why). And a view? Its
+// part ids name their parts' key texts (up to the packer's quotients, which every op respects:
+// that is what makes them quotients), so a decoded state's parts with those ids step alike.
 
+import { DOMAIN_PARTS, TupleInterner } from '../model/packedKey.ts';
 import type { Op } from '../ops/op.ts';
 import { opFootprint } from './footprint.ts';
+
+/** What a two-domain op reads of each domain: the slots of the parts (DOMAIN_PARTS) beside the
+ * scalars, and the interner of their views (a view: the tuple of the scalars' id and those part
+ * ids, numbered). */
+interface PairSide {
+  readonly parts: readonly number[];
+  /** The slots it does not read (the scalars among them): a step must leave them as they were. */
+  readonly unread: readonly number[];
+  readonly views: TupleInterner;
+  /** Its number among the memo's distinct sides (see `cachedView`). */
+  readonly index: number;
+}
 
 /** An op's code: its slot among its domain's ops (bits 0-11), its slot + 1 among those that
  * also read the frame owners (bits 12-23; 0: it does not), its domain index (bits 24-29). A
@@ -38,15 +58,16 @@ const RESULT_BITS = 3;
 const MAX_CHILD_ID = 2 ** (31 - RESULT_BITS) - 2;
 /** An entry whose successor broke the declared footprint: always step (see `refuse`). */
 const NEVER = -1;
-/** A two-domain entry's words: code, first id, second id, owners' id, the first successor id,
- * then the word of the second successor id and the result bits (as above; NEVER). */
+/** A two-domain entry's words: code, first view, second view, owners' id, the first successor
+ * view, then the word of the second successor view and the result bits (as above; NEVER). */
 const PAIR_WORDS = 6;
-/** Two-domain entries kept at most (24 bytes each, and 8 of index: 8 MiB; fewer early in a
- * search, PAIR_ENTRIES_PER_PARENT). A full table is emptied and fills again: a breadth-first search meets new domains level by level, and the
- * recent entries are the ones its next states repeat. Why 2^18? The basic preset at D3, first
- * 400 000 states: 2^20 entries answered 10.18 M steps, 2^19 10.14 M, 2^18 10.00 M, 2^16
- * 9.45 M. */
-const MAX_PAIR_ENTRIES = 1 << 18;
+/** Two-domain entries kept at most (24 bytes each, and 8 of index: 2 MiB; fewer early in a
+ * search, PAIR_ENTRIES_PER_PARENT). A full table is emptied and fills again: a breadth-first
+ * search meets new domains level by level, and the recent entries are the ones its next states
+ * repeat. Why 2^16? The basic preset at D3, first 400 000 states: 2^18 entries answered
+ * 10.88 M steps at 55.7 B/state, 2^16 10.83 M at 50.4, 2^14 10.55 M at 46.4 (keyed by domain
+ * ids instead of views, 2^18 answered 10.00 M). */
+const MAX_PAIR_ENTRIES = 1 << 16;
 /** Two-domain entries kept at most per parent the memo was asked about, and in any case (the
  * floor). Why a bound by parents? A small search repeats few pairs: at D3 to depth 3 (17 186
  * states) an unbounded table kept 24 138 entries, 51 B per stored state, about half the
@@ -80,8 +101,11 @@ export class StepMemo {
   /** Per domain index, per (row * ownerStride + owner slot): the frame owners' id an entry of
    * an op that reads them was made with (one entry per domain id: the last owners). */
   private owners: Int32Array[];
-  /** Two-domain ops coded so far (their slots). */
-  private pairOps = 0;
+  /** Per two-domain op slot: what it reads of its first and its second domain. */
+  private readonly pairSides: (readonly [PairSide, PairSide])[] = [];
+  /** Per side (`PairSide.index`): its view in the parent the memo is asked about, -1 not known
+   * yet. Why? A state's maps of another domain's grants are many ops with the same two views. */
+  private readonly viewCache: Int32Array;
   /** The two-domain entries: an open-addressing index (linear probing, load at most 1/2) over
    * a column of PAIR_WORDS words each. */
   private pairSlots: Int32Array = new Int32Array(0);
@@ -96,6 +120,21 @@ export class StepMemo {
   ) {
     this.strides = new Array<number>(domains).fill(0);
     this.ownerStrides = new Array<number>(domains).fill(0);
+    /** View interners by domain index and the slots they hold: ops reading the same parts of
+     * the same domain share views. */
+    const sides = new Map<string, PairSide>();
+    const side = (d: number, parts: readonly (keyof typeof DOMAIN_PARTS)[]): PairSide => {
+      const slots = parts.map((p) => DOMAIN_PARTS[p]);
+      const name = `${d}:${slots.join(',')}`;
+      let found = sides.get(name);
+      if (found === undefined) {
+        const unread = Object.values(DOMAIN_PARTS).filter((slot) => !slots.includes(slot));
+        const views = new TupleInterner(1 + slots.length);
+        found = { parts: slots, unread, views, index: sides.size };
+        sides.set(name, found);
+      }
+      return found;
+    };
     for (const op of ops) {
       if (this.codes.has(op)) continue;
       const fp = opFootprint(op, domains);
@@ -103,8 +142,10 @@ export class StepMemo {
       const i = fp.domain;
       if (fp.other !== undefined) {
         // Why not with two domains? See the head of this file.
-        if (domains < 3 || this.pairOps > PAIR_SLOT_MASK) continue;
-        this.codes.set(op, PAIR | (i << DOMAIN_SHIFT) | (fp.other << OTHER_SHIFT) | this.pairOps++);
+        const slot = this.pairSides.length;
+        if (domains < 3 || fp.reads === undefined || slot > PAIR_SLOT_MASK) continue;
+        this.pairSides.push([side(i, fp.reads.domain), side(fp.other, fp.reads.other)]);
+        this.codes.set(op, PAIR | (i << DOMAIN_SHIFT) | (fp.other << OTHER_SHIFT) | slot);
         continue;
       }
       const slot = this.strides[i] ?? 0;
@@ -117,6 +158,7 @@ export class StepMemo {
       }
       this.codes.set(op, (i << DOMAIN_SHIFT) | (ownerSlot << OWNER_SHIFT) | slot);
     }
+    this.viewCache = new Int32Array(sides.size).fill(-1);
     this.rows = this.strides.map(() => new Int32Array(0));
     this.rowCount = this.strides.map(() => 0);
     this.firstMet = this.strides.map(() => new Int32Array(0));
@@ -127,6 +169,22 @@ export class StepMemo {
   /** The steps that follow are of another parent state. */
   parent(): void {
     this.parents++;
+    this.viewCache.fill(-1);
+  }
+
+  /** The view of op `code`'s first (`second`) domain in the parent, when known (`cacheView`),
+   * else -1. */
+  cachedView(code: number, second: boolean): number {
+    return this.viewCache[this.pairSide(code, second).index] ?? -1;
+  }
+
+  cacheView(code: number, second: boolean, view: number): void {
+    this.viewCache[this.pairSide(code, second).index] = view;
+  }
+
+  /** The slots op `code`'s first (`second`) domain's view leaves out, the scalars among them. */
+  pairUnread(code: number, second: boolean): readonly number[] {
+    return this.pairSide(code, second).unread;
   }
 
   /** The op's code, or -1 when the memo does not cover it (an op no table holds, or one whose
@@ -199,16 +257,39 @@ export class StepMemo {
     (this.words[i] as Int32Array)[row * (this.strides[i] ?? 0) + (code & SLOT_MASK)] = NEVER;
   }
 
-  /** The two-domain entry of `code` (a two-domain op's) for domain ids `firstId` and
-   * `secondId` and the frame owners numbered `ownersId`, or -1 when not known. A refused one is
-   * found too (`pairRefused`). */
-  pairEntry(code: number, firstId: number, secondId: number, ownersId: number): number {
+  /** The part slots (DOMAIN_PARTS) two-domain op `code` reads of its first (`second`: its
+   * second) domain beside the scalars: a view's words 1.. in order. */
+  pairParts(code: number, second: boolean): readonly number[] {
+    return this.pairSide(code, second).parts;
+  }
+
+  /** The id of the view `tuple` (the scalars' id, then the part ids of `pairParts`) of op
+   * `code`'s first (`second`: second) domain. */
+  view(code: number, second: boolean, tuple: readonly number[]): number {
+    return this.pairSide(code, second).views.id(tuple);
+  }
+
+  /** Word `k` of view `view` (`view`'s) of op `code`'s first (`second`) domain: 0 the scalars'
+   * id, then the part ids of `pairParts`. */
+  viewWord(code: number, second: boolean, view: number, k: number): number {
+    return this.pairSide(code, second).views.word(view, k);
+  }
+
+  private pairSide(code: number, second: boolean): PairSide {
+    const sides = this.pairSides[code & PAIR_SLOT_MASK] as readonly [PairSide, PairSide];
+    return sides[second ? 1 : 0];
+  }
+
+  /** The two-domain entry of `code` (a two-domain op's) for the views `firstView` and
+   * `secondView` of its two domains and the frame owners numbered `ownersId`, or -1 when not
+   * known. A refused one is found too (`pairRefused`). */
+  pairEntry(code: number, firstView: number, secondView: number, ownersId: number): number {
     const slots = this.pairSlots;
     if (slots.length === 0) return -1;
     const words = this.pairWords;
     const mask = slots.length - 1;
     for (
-      let slot = pairHash(code, firstId, secondId, ownersId) & mask;
+      let slot = pairHash(code, firstView, secondView, ownersId) & mask;
       ;
       slot = (slot + 1) & mask
     ) {
@@ -217,8 +298,8 @@ export class StepMemo {
       const at = e * PAIR_WORDS;
       if (
         words[at] === code &&
-        words[at + 1] === firstId &&
-        words[at + 2] === secondId &&
+        words[at + 1] === firstView &&
+        words[at + 2] === secondView &&
         words[at + 3] === ownersId
       ) {
         return e;
@@ -231,12 +312,12 @@ export class StepMemo {
     return this.pairWords[e * PAIR_WORDS + 5] === NEVER;
   }
 
-  /** The first domain's successor id of two-domain entry `e`. */
+  /** The first domain's successor view of two-domain entry `e`. */
   pairFirstChild(e: number): number {
     return this.pairWords[e * PAIR_WORDS + 4] ?? -1;
   }
 
-  /** The second domain's successor id of two-domain entry `e`. */
+  /** The second domain's successor view of two-domain entry `e`. */
   pairSecondChild(e: number): number {
     return ((this.pairWords[e * PAIR_WORDS + 5] ?? 0) >>> RESULT_BITS) - 1;
   }
@@ -246,29 +327,19 @@ export class StepMemo {
     return (this.pairWords[e * PAIR_WORDS + 5] ?? 0) & ((1 << RESULT_BITS) - 1);
   }
 
-  /**
-   * Record what the model's step did for a two-domain op (`firstChild` < 0: it broke the
-   * footprint, never memoise). Only for a pair whose domain ids both have rows, that is were
-   * each met in two expanded states (see `firstMet`): a pair met in one parent only would fill
-   * an entry never read again.
-   */
+  /** Record what the model's step did for a two-domain op: its domains' views before and
+   * after (`firstChild` < 0: it broke the footprint, never memoise). */
   setPair(
     code: number,
-    firstId: number,
-    secondId: number,
+    firstView: number,
+    secondView: number,
     ownersId: number,
     firstChild: number,
     secondChild: number,
     flags: number,
   ): void {
     if (secondChild > MAX_CHILD_ID) return;
-    const i = (code >>> DOMAIN_SHIFT) & DOMAIN_MASK;
-    const j = (code >>> OTHER_SHIFT) & DOMAIN_MASK;
-    // Both rows, not one: a short-circuit would leave the second domain's first meeting unseen.
-    const first = this.row(i, firstId);
-    const second = this.row(j, secondId);
-    if (first < 0 || second < 0) return;
-    if (this.pairEntry(code, firstId, secondId, ownersId) >= 0) return;
+    if (this.pairEntry(code, firstView, secondView, ownersId) >= 0) return;
     const cap = Math.min(
       this.maxPairEntries,
       Math.max(PAIR_ENTRIES_FLOOR, this.parents * PAIR_ENTRIES_PER_PARENT),
@@ -286,8 +357,8 @@ export class StepMemo {
     const at = e * PAIR_WORDS;
     const words = this.pairWords;
     words[at] = code;
-    words[at + 1] = firstId;
-    words[at + 2] = secondId;
+    words[at + 1] = firstView;
+    words[at + 2] = secondView;
     words[at + 3] = ownersId;
     words[at + 4] = firstChild;
     words[at + 5] = firstChild < 0 ? NEVER : ((secondChild + 1) << RESULT_BITS) | flags;
@@ -297,6 +368,9 @@ export class StepMemo {
 
   get bytes(): number {
     let b = this.pairSlots.byteLength + this.pairWords.byteLength;
+    const views = new Set<TupleInterner>();
+    for (const [first, second] of this.pairSides) views.add(first.views).add(second.views);
+    for (const v of views) b += v.bytes;
     for (const cols of [this.rows, this.firstMet, this.words, this.owners]) {
       for (const c of cols) b += c.byteLength;
     }
@@ -356,10 +430,10 @@ export class StepMemo {
 }
 
 /** A two-domain entry's hash (FNV-1a over its key words, then a final mix). */
-function pairHash(code: number, firstId: number, secondId: number, ownersId: number): number {
+function pairHash(code: number, first: number, second: number, ownersId: number): number {
   let h = Math.imul(0x811c9dc5 ^ code, 0x01000193);
-  h = Math.imul(h ^ firstId, 0x01000193);
-  h = Math.imul(h ^ secondId, 0x01000193);
+  h = Math.imul(h ^ first, 0x01000193);
+  h = Math.imul(h ^ second, 0x01000193);
   h = Math.imul(h ^ ownersId, 0x01000193);
   return h ^ (h >>> 15);
 }

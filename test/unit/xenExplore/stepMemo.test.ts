@@ -15,6 +15,7 @@ import { PendingNode } from '../../../src/xenExplore/state.ts';
 import { RESULT_SAME, StepMemo } from '../../../src/xenExplore/stepMemo.ts';
 import { GNTMAP_host_map } from '../../../src/xen/abi.ts';
 import { step as modelStep } from '../../../src/model/index.ts';
+import { DOMAIN_PARTS } from '../../../src/model/packedKey.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 
@@ -157,13 +158,30 @@ describe("the step memo's two-domain table", () => {
     expect(new StepMemo(ops, 2).code(ops[0] as Op)).toBe(-1);
   });
 
-  it('keeps entries of ids met in two parents, refuses, and empties itself when full', () => {
+  it('numbers views of the parts a map of another domain reads', () => {
+    const memo = new StepMemo(ops, 3);
+    const code = memo.code(ops[0] as Op);
+    const { p2m, maptrack, host, entries, active } = DOMAIN_PARTS;
+    expect(memo.pairParts(code, false)).toEqual([p2m, maptrack, host]);
+    expect(memo.pairParts(code, true)).toEqual([p2m, entries, active]);
+    expect([...memo.pairUnread(code, true)].sort()).toEqual(
+      [DOMAIN_PARTS.scalars, maptrack, host, DOMAIN_PARTS.raw].sort(),
+    );
+    const v = memo.view(code, false, [3, 1, 4, 1]);
+    expect(memo.view(code, false, [3, 1, 4, 1])).toBe(v);
+    expect(memo.view(code, false, [3, 1, 4, 2])).not.toBe(v);
+    expect(memo.viewWord(code, false, v, 2)).toBe(4);
+    // the view is kept for the parent, forgotten for the next
+    memo.cacheView(code, false, v);
+    expect(memo.cachedView(code, false)).toBe(v);
+    expect(memo.cachedView(code, true)).toBe(-1);
+    memo.parent();
+    expect(memo.cachedView(code, false)).toBe(-1);
+  });
+
+  it('keeps entries by views and owners, refuses, and empties itself when full', () => {
     const memo = new StepMemo(ops, 3, 100);
     const code = memo.code(ops[0] as Op);
-    // first parent: no row yet for either id, nothing kept
-    memo.setPair(code, 5, 7, 1, 6, 8, 0);
-    expect(memo.pairEntry(code, 5, 7, 1)).toBe(-1);
-    memo.parent();
     memo.setPair(code, 5, 7, 1, 6, 8, RESULT_SAME);
     const e = memo.pairEntry(code, 5, 7, 1);
     expect(e).toBeGreaterThanOrEqual(0);
@@ -192,7 +210,6 @@ describe("the step memo's two-domain table", () => {
     const fill = (from: number, count: number): void => {
       for (let o = from; o < from + count; o++) memo.setPair(code, 5, 7, o, 5, 7, 0);
     };
-    memo.setPair(code, 5, 7, 0, 5, 7, 0); // first parent: makes no rows
     memo.parent();
     fill(0, 1024);
     expect(memo.pairEntries).toBe(1024);
