@@ -370,9 +370,15 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     if (entry >= 0) {
       if (memo.pairRefused(entry)) return undefined;
       memoHits++;
+      const flags = memo.pairFlags(entry);
+      // A step that changed nothing: its successor's ids are the parent's.
+      if ((flags & RESULT_SAME) !== 0) {
+        const [first, second] = [StateKeyPacker.domainId(ids, i), StateKeyPacker.domainId(ids, j)];
+        return answered(s, a, flags, orbit, ids, i, first, j, second);
+      }
       const first = withView(packer, memo, code, false, ids, i, memo.pairFirstChild(entry));
       const second = withView(packer, memo, code, true, ids, j, memo.pairSecondChild(entry));
-      return answered(s, a, memo.pairFlags(entry), orbit, ids, i, first, j, second);
+      return answered(s, a, flags, orbit, ids, i, first, j, second);
     }
     // Not known yet: the model's step, recorded (or refused, if it broke its footprint).
     const refuse = (): void => memo.setPair(code, firstView, secondView, ownersId, -1, -1, 0);
