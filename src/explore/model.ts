@@ -40,7 +40,9 @@ export interface ExplorableModel<S, A> {
   /**
    * A non-negative int32 the explorer keeps beside each stored key and hands back to `fromKey`:
    * for what a state carries but its key leaves out (a ghost that no two states' identity
-   * depends on, yet invariants read). 4 bytes a state.
+   * depends on, yet invariants read). 4 bytes a state. The explorer calls it once for every
+   * state it stores, before any `fromKey` of that state's key (a model may finish its decoding
+   * tables there: src/xenExplore/model.ts does).
    */
   aux?(s: S): number;
   readonly invariants: readonly Invariant<S>[];
