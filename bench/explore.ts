@@ -4,6 +4,8 @@
 // 291 056 states), and its full alphabet at three configurations to the depths the tests pin.
 // States/s and bytes per stored state. `npx tsx bench/explore.ts` prints the table.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CoreConfig } from '../src/core/config.ts';
 import { coreModel, coreModelName } from '../src/core/model.ts';
@@ -14,6 +16,7 @@ import type { XenBounds } from '../src/xenExplore/index.ts';
 import { XenConformance, xenModel, xenPresetModel } from '../src/xenExplore/index.ts';
 import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
+import { timed } from './spin/run.ts';
 
 const CONFIGS: readonly CoreConfig[] = [
   { domains: 2, refs: 2, frames: 2, maxPin: 1 },
@@ -38,9 +41,13 @@ export async function benchExplore(
   rows.push(...benchXen());
   rows.push(benchXenFull());
   rows.push(...benchXenBasic());
+  rows.push(benchXenBasicCommand());
   rows.push(...benchXenDepths());
   return rows;
 }
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'grantcheck.js');
 
 const XEN: XenBounds = { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'protocol' };
 
@@ -94,6 +101,41 @@ export function benchXenBasic(): Record<string, number | string>[] {
       explore(model, { symmetry: true }),
     );
   });
+}
+
+/** The `basic` preset whole as a user runs it: the built command, `grantcheck explore --model
+ * xen --preset basic --json`, spawned `runs` times (after a warm-up of the file cache); the
+ * median whole-process wall time, the mean CPU time, and the search's own seconds as the
+ * command reports them. Why beside the in-process row? That one runs under tsx; this is the
+ * bundle a user's `npx grantcheck` starts, start-up included. */
+export function benchXenBasicCommand(runs = 3): Record<string, number | string> {
+  const model = 'grantcheck explore --model xen --preset basic (built, whole process)';
+  // `npm run bench` builds first (bench/startup.ts); `npx tsx bench/explore.ts` alone may not.
+  if (!existsSync(join(ROOT, 'dist', 'cli'))) return { model, result: 'not built: npm run build' };
+  const args = [BIN, 'explore', '--model', 'xen', '--preset', 'basic', '--json'];
+  timed(process.execPath, ['-e', '0'], ROOT);
+  const wall: number[] = [];
+  const search: number[] = [];
+  let cpuMs = 0;
+  let states = 0;
+  for (let r = 0; r < runs; r++) {
+    const t = timed(process.execPath, args, ROOT);
+    const out = JSON.parse(t.stdout) as { states: number; elapsedMs: number };
+    wall.push(t.wallMs);
+    search.push(out.elapsedMs);
+    cpuMs += t.cpuMs ?? NaN;
+    states = out.states;
+  }
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+  return {
+    model,
+    symmetry: 'handles+quotients',
+    result: `median of ${runs}`,
+    states,
+    seconds: Number((median(wall) / 1000).toFixed(2)),
+    'search s': Number((median(search) / 1000).toFixed(2)),
+    'cpu s (mean)': Number.isNaN(cpuMs) ? 'n/a' : Number((cpuMs / runs / 1000).toFixed(2)),
+  };
 }
 
 /** The full alphabet at issue 13's three configurations, to the depths the tests pin
