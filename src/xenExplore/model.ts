@@ -7,7 +7,7 @@ import type { DomainChecks, StateInvariant } from '../harness/invariant.ts';
 import { ChangedReads, partIndices } from '../harness/reads.ts';
 import { describeState, initialState, step } from '../model/index.ts';
 import type { ModelState } from '../model/state.ts';
-import { DOMAIN_PARTS, StateKeyPacker } from '../model/packedKey.ts';
+import { StateKeyPacker } from '../model/packedKey.ts';
 import type { Op, OpKind } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { formatOp } from '../ops/text.ts';
@@ -96,9 +96,6 @@ export function xenPresetModel(
     pteMaps: p.pteMaps ?? true,
   });
 }
-
-/** A domain's parts and its scalars: the most a step memo view holds. */
-const DOMAIN_SLOT_COUNT = Object.keys(DOMAIN_PARTS).length;
 
 /** Throws RangeError for bounds that xenBoundsProblems rejects. */
 export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenExploreModel {
@@ -357,12 +354,12 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     const packer = orbit ? orbits : exact;
     let firstView = memo.cachedView(code, false);
     if (firstView < 0) {
-      firstView = viewOf(packer, memo, code, false, ids, i);
+      firstView = memo.viewOf(packer, code, false, ids, i);
       memo.cacheView(code, false, firstView);
     }
     let secondView = memo.cachedView(code, true);
     if (secondView < 0) {
-      secondView = viewOf(packer, memo, code, true, ids, j);
+      secondView = memo.viewOf(packer, code, true, ids, j);
       memo.cacheView(code, true, secondView);
     }
     const ownersId = StateKeyPacker.ownersId(ids);
@@ -376,8 +373,8 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
         const [first, second] = [StateKeyPacker.domainId(ids, i), StateKeyPacker.domainId(ids, j)];
         return answered(s, a, flags, orbit, ids, i, first, j, second);
       }
-      const first = withView(packer, memo, code, false, ids, i, memo.pairFirstChild(entry));
-      const second = withView(packer, memo, code, true, ids, j, memo.pairSecondChild(entry));
+      const first = memo.withView(packer, code, false, ids, i, memo.pairFirstChild(entry));
+      const second = memo.withView(packer, code, true, ids, j, memo.pairSecondChild(entry));
       return answered(s, a, flags, orbit, ids, i, first, j, second);
     }
     // Not known yet: the model's step, recorded (or refused, if it broke its footprint).
@@ -390,78 +387,16 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       i,
       j,
       (childIds, flags) => {
-        if (!onlyViewChanged(packer, memo, code, ids, childIds, i, j)) {
+        if (!memo.onlyViewChanged(packer, code, ids, childIds, i, j)) {
           refuse();
           return;
         }
-        const firstChild = viewOf(packer, memo, code, false, childIds, i);
-        const secondChild = viewOf(packer, memo, code, true, childIds, j);
+        const firstChild = memo.viewOf(packer, code, false, childIds, i);
+        const secondChild = memo.viewOf(packer, code, true, childIds, j);
         memo.setPair(code, firstView, secondView, ownersId, firstChild, secondChild, flags);
       },
       refuse,
     );
-  };
-
-  /** Scratch view tuples by length (a view is at most the scalars and every part). */
-  const viewTuples = Array.from({ length: DOMAIN_SLOT_COUNT + 1 }, (_, n) =>
-    new Array<number>(n).fill(0),
-  );
-  /** The view (./stepMemo.ts) op `code` has of domain `i` (its `second` domain, or first) in id
-   * vector `ids`. */
-  const viewOf = (
-    packer: StateKeyPacker,
-    memo: StepMemo,
-    code: number,
-    second: boolean,
-    ids: readonly number[],
-    i: number,
-  ): number => {
-    const parts = memo.pairParts(code, second);
-    const viewTuple = viewTuples[parts.length + 1] as number[];
-    viewTuple[0] = packer.domainPart(ids, i, DOMAIN_PARTS.scalars);
-    for (let k = 0; k < parts.length; k++) {
-      viewTuple[k + 1] = packer.domainPart(ids, i, parts[k] ?? 0);
-    }
-    return memo.view(code, second, viewTuple);
-  };
-
-  const childParts = viewTuples.map((t) => t.slice());
-  /** The id of domain `i` of `ids` with the parts of its view replaced by view `view`'s. */
-  const withView = (
-    packer: StateKeyPacker,
-    memo: StepMemo,
-    code: number,
-    second: boolean,
-    ids: readonly number[],
-    i: number,
-    view: number,
-  ): number => {
-    const parts = memo.pairParts(code, second);
-    const partIds = childParts[parts.length] as number[];
-    for (let k = 0; k < parts.length; k++) {
-      partIds[k] = memo.viewWord(code, second, view, k + 1);
-    }
-    return packer.domainIdWith(ids, i, parts, partIds);
-  };
-
-  /** Did the step from `ids` to `childIds` change, of domains `i` and `j`, only parts of op
-   * `code`'s views (not the scalars, not a part it does not read)? */
-  const onlyViewChanged = (
-    packer: StateKeyPacker,
-    memo: StepMemo,
-    code: number,
-    ids: readonly number[],
-    childIds: readonly number[],
-    i: number,
-    j: number,
-  ): boolean => {
-    for (const slot of memo.pairUnread(code, false)) {
-      if (packer.domainPart(childIds, i, slot) !== packer.domainPart(ids, i, slot)) return false;
-    }
-    for (const slot of memo.pairUnread(code, true)) {
-      if (packer.domainPart(childIds, j, slot) !== packer.domainPart(ids, j, slot)) return false;
-    }
-    return true;
   };
 
   /**

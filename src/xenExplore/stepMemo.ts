@@ -19,6 +19,7 @@
 // part ids name their parts' key texts (up to the packer's quotients, which every op respects:
 // that is what makes them quotients), so a decoded state's parts with those ids step alike.
 
+import type { StateKeyPacker } from '../model/packedKey.ts';
 import { DOMAIN_PARTS, TupleInterner } from '../model/packedKey.ts';
 import type { Op } from '../ops/op.ts';
 import { opFootprint } from './footprint.ts';
@@ -101,6 +102,11 @@ export class StepMemo {
   /** Per domain index, per (row * ownerStride + owner slot): the frame owners' id an entry of
    * an op that reads them was made with (one entry per domain id: the last owners). */
   private owners: Int32Array[];
+  /** Scratch tuples by length (a view is at most the scalars and every part). */
+  private readonly viewTuples = Array.from(
+    { length: Object.keys(DOMAIN_PARTS).length + 1 },
+    (_, n) => new Array<number>(n).fill(0),
+  );
   /** Per two-domain op slot: what it reads of its first and its second domain. */
   private readonly pairSides: (readonly [PairSide, PairSide])[] = [];
   /** Per side (`PairSide.index`): its view in the parent the memo is asked about, -1 not known
@@ -273,6 +279,60 @@ export class StepMemo {
    * id, then the part ids of `pairParts`. */
   viewWord(code: number, second: boolean, view: number, k: number): number {
     return this.pairSide(code, second).views.word(view, k);
+  }
+
+  /** The view op `code` has of domain `i` (its `second` domain, or its first) in id vector
+   * `ids` of `packer`. */
+  viewOf(
+    packer: StateKeyPacker,
+    code: number,
+    second: boolean,
+    ids: readonly number[],
+    i: number,
+  ): number {
+    const side = this.pairSide(code, second);
+    const tuple = this.viewTuples[side.parts.length + 1] as number[];
+    tuple[0] = packer.domainPart(ids, i, DOMAIN_PARTS.scalars);
+    for (let k = 0; k < side.parts.length; k++) {
+      tuple[k + 1] = packer.domainPart(ids, i, side.parts[k] ?? 0);
+    }
+    return side.views.id(tuple);
+  }
+
+  /** The id of domain `i` of `ids` with the parts of its view replaced by view `view`'s. */
+  withView(
+    packer: StateKeyPacker,
+    code: number,
+    second: boolean,
+    ids: readonly number[],
+    i: number,
+    view: number,
+  ): number {
+    const side = this.pairSide(code, second);
+    const partIds = this.viewTuples[side.parts.length] as number[];
+    for (let k = 0; k < side.parts.length; k++) partIds[k] = side.views.word(view, k + 1);
+    return packer.domainIdWith(ids, i, side.parts, partIds);
+  }
+
+  /** Did the step from `ids` to `childIds` change, of op `code`'s domains `i` and `j`, only
+   * parts of their views (not the scalars, not a part it does not read)? */
+  onlyViewChanged(
+    packer: StateKeyPacker,
+    code: number,
+    ids: readonly number[],
+    childIds: readonly number[],
+    i: number,
+    j: number,
+  ): boolean {
+    for (const [d, second] of [
+      [i, false],
+      [j, true],
+    ] as const) {
+      for (const slot of this.pairSide(code, second).unread) {
+        if (packer.domainPart(childIds, d, slot) !== packer.domainPart(ids, d, slot)) return false;
+      }
+    }
+    return true;
   }
 
   private pairSide(code: number, second: boolean): PairSide {

@@ -13,7 +13,7 @@ import type { DomainState, ModelState } from '../../../src/model/state.ts';
 import type { Op } from '../../../src/ops/op.ts';
 import type { Footprint } from '../../../src/xenExplore/footprint.ts';
 import { opFootprint } from '../../../src/xenExplore/footprint.ts';
-import type { XenBounds, XenExtension } from '../../../src/xenExplore/index.ts';
+import type { XenBounds, XenExploreModel, XenExtension } from '../../../src/xenExplore/index.ts';
 import { xenModel } from '../../../src/xenExplore/index.ts';
 import { testSeeds } from '../../support/seeds.ts';
 import { randomWalk } from './walk.ts';
@@ -24,6 +24,15 @@ function domainText(d: DomainState | undefined): string {
 }
 
 const live = (m: ModelState): boolean => m.domains.every((d) => d.death === undefined);
+
+/** The states of a random walk of `m` in which no domain is dead (the memo's only states). */
+function liveStates(m: XenExploreModel, walk: readonly number[]): ModelState[] {
+  const states: ModelState[] = [];
+  randomWalk(m, walk, (s) => {
+    if (live(s.model)) states.push(s.model);
+  });
+  return states;
+}
 
 const CASES: readonly [XenBounds, readonly XenExtension[]][] = [
   [{ domains: 2, refs: 1, pages: 1, maxPin: 2, alphabet: 'full' }, []],
@@ -52,14 +61,8 @@ describe('an op with a declared footprint reads and changes only its domains', (
             fc.array(fc.noBias(fc.nat()), { minLength: 10, maxLength: 30 }),
             fc.array(fc.noBias(fc.nat()), { minLength: 10, maxLength: 30 }),
             (walk, donorWalk) => {
-              const donors: ModelState[] = [];
-              randomWalk(m, donorWalk, (s) => {
-                if (live(s.model)) donors.push(s.model);
-              });
-              const states: ModelState[] = [];
-              randomWalk(m, walk, (s) => {
-                if (live(s.model)) states.push(s.model);
-              });
+              const donors = liveStates(m, donorWalk);
+              const states = liveStates(m, walk);
               states.forEach((s, n) => {
                 const donor = donors[n % Math.max(1, donors.length)];
                 if (!donor) return;
@@ -93,10 +96,7 @@ describe('the footprint check catches a footprint declared too narrow', () => {
     let caught = 0;
     fc.assert(
       fc.property(fc.array(fc.noBias(fc.nat()), { minLength: 10, maxLength: 30 }), (walk) => {
-        const states: ModelState[] = [];
-        randomWalk(m, walk, (s) => {
-          if (live(s.model)) states.push(s.model);
-        });
+        const states = liveStates(m, walk);
         states.forEach((s, n) => {
           const donor = states[(n + 1) % states.length] ?? s;
           for (const a of m.actions({ model: s, collected: 0 })) {
@@ -127,10 +127,7 @@ describe('the footprint check catches a map reading a part it does not declare',
     let caught = 0;
     fc.assert(
       fc.property(fc.array(fc.noBias(fc.nat()), { minLength: 10, maxLength: 30 }), (walk) => {
-        const states: ModelState[] = [];
-        randomWalk(m, walk, (s) => {
-          if (live(s.model)) states.push(s.model);
-        });
+        const states = liveStates(m, walk);
         const entriesText = (s: ModelState, d: number): string =>
           domainKeyParts.entries(s.domains[d]?.grantTable.entries ?? new Map());
         states.forEach((s) => {
