@@ -536,37 +536,40 @@ export class XenAlphabetEnumerator {
   private pushMaps(m: ModelState, out: Op[]): void {
     const b = this.bounds;
     const counts = this.counts;
+    const choices = this.table.choices;
     for (let c = 0; c < b.domains; c++) {
       const mapper = m.domains[c];
       if (!mapper) continue;
       counts.fill(0);
-      for (const mp of mapper.maptrack.mappings.values()) {
+      mapper.maptrack.mappings.forEach((mp) => {
         const ri = mp.ref - FIRST_REF;
         if (ri >= 0 && ri < b.refs && mp.granter >= 0 && mp.granter < b.domains) {
           const i = (mp.granter * b.refs + ri) * 2 + (isReadonlyMap(mp.flags) ? 1 : 0);
           counts[i] = (counts[i] ?? 0) + 1;
         }
-      }
+      });
+      const byGranter = this.table.map[c] ?? [];
       for (let x = 0; x < b.domains; x++) {
         for (let ri = 0; ri < b.refs; ri++) {
-          const ops = this.table.map[c]?.[x]?.[ri] ?? [];
+          const ops = byGranter[x]?.[ri] ?? [];
           // overflow_maps: the caller's pins of a grant it holds (only the grantee adds pins)
           const act = this.overflowMaps
             ? m.domains[x]?.grantTable.active.get(FIRST_REF + ri)
             : undefined;
           const pinning = act !== undefined && act.grantee === c;
+          const at = (x * b.refs + ri) * 2;
           for (let k = 0; k < ops.length; k++) {
-            const ch = this.table.choices[k];
+            const ch = choices[k];
             const op = ops[k];
             if (!ch || !op) continue;
-            const held = counts[(x * b.refs + ri) * 2 + (isReadonlyMap(ch.flags) ? 1 : 0)] ?? 0;
+            const held = counts[at + (isReadonlyMap(ch.flags) ? 1 : 0)] ?? 0;
             if (held < b.maxPin) out.push(op);
             else if (pinning && wouldOverflow(act, pinIncrement(ch.flags))) out.push(op);
             if (this.batch > 1) this.pushMapBatches(c, x, ri, k, held, out);
           }
         }
       }
-      out.push(...(this.table.badMaps[c] ?? []));
+      for (const op of this.table.badMaps[c] ?? []) out.push(op);
       this.pushBursts(mapper, c, out);
     }
   }
