@@ -45,16 +45,19 @@ export function grantKey(granter: number, ref: number): number {
   return granter * 2 ** 32 + ref;
 }
 
-const mappingCounts = new WeakMap<ModelState, Map<number, MappingCount>>();
+// The last state counted, shared by the checks of one state. Why one entry and not a WeakMap by
+// state: the checks that share it ask in turn, and a WeakMap entry per state is an ephemeron the
+// garbage collector must trace (as lastChanges below).
+let lastStateCounts: { state: ModelState; counts: Map<number, MappingCount> } | undefined;
 
 /** Live mappings of each (granter, ref), counted by the pin kind each one holds; computed once
  * per state for the invariants that share it. */
 function countMappings(state: ModelState): Map<number, MappingCount> {
-  const cached = mappingCounts.get(state);
-  if (cached) return cached;
+  if (lastStateCounts !== undefined && lastStateCounts.state === state)
+    return lastStateCounts.counts;
   const counts = new Map<number, MappingCount>();
   for (const mapper of state.domains) {
-    for (const m of mapper.maptrack.mappings.values()) {
+    mapper.maptrack.mappings.forEach((m) => {
       const key = grantKey(m.granter, m.ref);
       let c = counts.get(key);
       if (!c) {
@@ -69,11 +72,17 @@ function countMappings(state: ModelState): Map<number, MappingCount> {
       }
       if (c.grantees[c.grantees.length - 1] !== mapper.id) c.grantees.push(mapper.id);
       const ro = (m.flags & GNTMAP_readonly) !== 0;
-      if (m.flags & GNTMAP_host_map) c[ro ? 'hostReadonly' : 'hostWritable']++;
-      if (m.flags & GNTMAP_device_map) c[ro ? 'deviceReadonly' : 'deviceWritable']++;
-    }
+      if (m.flags & GNTMAP_host_map) {
+        if (ro) c.hostReadonly++;
+        else c.hostWritable++;
+      }
+      if (m.flags & GNTMAP_device_map) {
+        if (ro) c.deviceReadonly++;
+        else c.deviceWritable++;
+      }
+    });
   }
-  mappingCounts.set(state, counts);
+  lastStateCounts = { state, counts };
   return counts;
 }
 
@@ -407,16 +416,23 @@ export function pinRange(d: DomainState): CheckMessage {
   return null;
 }
 
+/** The first of PIN_NAMES whose count in `act` differs from `mapped`'s (absent: none mapped). */
+function pinMismatch(act: ActiveGrant, mapped: PinCounts | undefined): PinName | undefined {
+  if (act.hostWritable !== (mapped?.hostWritable ?? 0)) return 'hostWritable';
+  if (act.hostReadonly !== (mapped?.hostReadonly ?? 0)) return 'hostReadonly';
+  if (act.deviceWritable !== (mapped?.deviceWritable ?? 0)) return 'deviceWritable';
+  if (act.deviceReadonly !== (mapped?.deviceReadonly ?? 0)) return 'deviceReadonly';
+  return undefined;
+}
+
 export function pinAccounting(state: ModelState): CheckMessage {
   const counts = countMappings(state);
   for (const d of state.domains) {
     for (const [ref, act] of d.grantTable.active) {
       const c = counts.get(grantKey(d.id, ref));
-      for (const name of PIN_NAMES) {
-        const mapped = c ? c[name] : 0;
-        if (act[name] !== mapped) {
-          return `d${d.id} ref ${ref}: ${name} pin ${act[name]} but ${mapped} live mappings`;
-        }
+      const name = pinMismatch(act, c);
+      if (name !== undefined) {
+        return `d${d.id} ref ${ref}: ${name} pin ${act[name]} but ${c ? c[name] : 0} live mappings`;
       }
     }
   }

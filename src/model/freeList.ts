@@ -55,7 +55,9 @@ export class FreeList implements Iterable<Handle> {
       runs[n - 1] = handle;
       return new FreeList(runs, this.length + 1);
     }
-    return new FreeList([...this.runs, handle, handle], this.length + 1);
+    const runs = this.runs.slice();
+    runs.push(handle, handle);
+    return new FreeList(runs, this.length + 1);
   }
 
   /** The list with its head moved to the tail: `shift().push(head)` in one copy (a failed map

@@ -135,19 +135,7 @@ export class IntMap<V> implements ReadonlyMap<number, V> {
     if (this.#flat === undefined) {
       const keys: number[] = [];
       const values: V[] = [];
-      const walk = (node: Node, shift: number, base: number): void => {
-        for (let i = 0; i < node.length; i++) {
-          const slot = node[i];
-          if (slot === undefined) continue;
-          if (shift === 0) {
-            keys.push(base + i);
-            values.push(slot as V);
-          } else {
-            walk(slot as Node, shift - BITS, base + i * (1 << shift));
-          }
-        }
-      };
-      if (this.#root !== undefined) walk(this.#root, this.#shift, 0);
+      if (this.#root !== undefined) flatten(this.#root, this.#shift, 0, keys, values);
       this.#flat = { keys, values };
     }
     return this.#flat;
@@ -177,6 +165,21 @@ export class IntMap<V> implements ReadonlyMap<number, V> {
 
   get [Symbol.toStringTag](): string {
     return 'IntMap';
+  }
+}
+
+/** Append the keys (from `base`) and values under `node`, whose slot index is at `shift`, in key
+ * order. (A function of the module, not a closure: every new map that is iterated flattens.) */
+function flatten<V>(node: Node, shift: number, base: number, keys: number[], values: V[]): void {
+  for (let i = 0; i < node.length; i++) {
+    const slot = node[i];
+    if (slot === undefined) continue;
+    if (shift === 0) {
+      keys.push(base + i);
+      values.push(slot as V);
+    } else {
+      flatten(slot as Node, shift - BITS, base + i * (1 << shift), keys, values);
+    }
   }
 }
 

@@ -361,6 +361,18 @@ export class XenAlphabetEnumerator {
   /** The table's ops that every state shares, cut. */
   private readonly tableOps: readonly Op[];
   private readonly extraOps: readonly Op[];
+  /** Does the cut keep maps, unmaps, unmap_and_replace, transfers? */
+  private readonly maps: boolean;
+  private readonly unmaps: boolean;
+  private readonly replaces: boolean;
+  private readonly transfers: boolean;
+  /** Full alphabet: the grant, end, offer and end-offer ops of every domain and ref, in
+   * `actions`' order (no state decides any of them there). */
+  private readonly fullGrantOps: readonly Op[];
+  /** Full alphabet: every transfer of caller c (pushTransfers' order), by c. */
+  private readonly fullTransfers: readonly (readonly TransferOp[])[];
+  /** The unmap ops of one live handle, by unmapKey: the same objects for every state. */
+  private readonly unmapOps = new Map<number, readonly Op[]>();
 
   constructor(
     readonly bounds: XenBounds,
@@ -382,6 +394,32 @@ export class XenAlphabetEnumerator {
     this.kinds = cut.kinds;
     this.tableOps = this.table.tableOps.filter((op) => this.has(op.kind));
     this.extraOps = this.table.extraOps.filter((op) => this.has(op.kind));
+    this.maps = this.has('map_grant_ref');
+    this.unmaps = this.has('unmap_grant_ref');
+    this.replaces = this.full && this.has('unmap_and_replace');
+    this.transfers = this.has('transfer');
+    const t = this.table;
+    const grantOps: Op[] = [];
+    const transfers: TransferOp[][] = [];
+    if (this.full) {
+      for (let d = 0; d < bounds.domains; d++) {
+        for (let ri = 0; ri < bounds.refs; ri++) {
+          if (this.has('grant_access')) grantOps.push(...(t.grantAccess[d]?.[ri] ?? []));
+          const end = t.endAccess[d]?.[ri];
+          if (this.has('end_access') && end) grantOps.push(end);
+          if (this.has('grant_transfer')) grantOps.push(...(t.grantTransfer[d]?.[ri] ?? []));
+          const endOffer = t.endTransfer[d]?.[ri];
+          if (this.has('end_transfer') && endOffer) grantOps.push(endOffer);
+        }
+        const mine: TransferOp[] = [];
+        for (const byReceiver of t.transfer[d] ?? []) {
+          for (const byRef of byReceiver) for (const op of byRef) mine.push(op);
+        }
+        transfers.push(mine);
+      }
+    }
+    this.fullGrantOps = grantOps;
+    this.fullTransfers = transfers;
   }
 
   /** Does the cut keep ops of this kind? */
@@ -414,11 +452,28 @@ export class XenAlphabetEnumerator {
   }
 
   actions(s: XenState): Op[] {
+    const m = s.model;
+    const out: Op[] = [];
+    // Full alphabet: the same ops in every state (pushGrants would push these, in this order).
+    if (this.full && m.domains.length >= this.bounds.domains) {
+      for (const op of this.fullGrantOps) out.push(op);
+    } else {
+      this.pushGrants(s, out);
+    }
+    if (this.maps) this.pushMaps(m, out);
+    this.pushUnmaps(m, out);
+    if (this.transfers) this.pushTransfers(m, out);
+    if (this.full) for (const op of this.tableOps) out.push(op);
+    for (const op of this.extraOps) out.push(op);
+    return out;
+  }
+
+  /** Each domain's grant, end, offer and end-offer ops. */
+  private pushGrants(s: XenState, out: Op[]): void {
     const b = this.bounds;
     const t = this.table;
     const full = this.full;
     const m = s.model;
-    const out: Op[] = [];
     const grants = this.has('grant_access');
     const endAccess = this.has('end_access');
     const offers = this.has('grant_transfer');
@@ -465,12 +520,6 @@ export class XenAlphabetEnumerator {
         if (endOffer) out.push(endOffer);
       }
     }
-    if (this.has('map_grant_ref')) this.pushMaps(m, out);
-    this.pushUnmaps(m, out);
-    if (this.has('transfer')) this.pushTransfers(m, out);
-    if (full) out.push(...this.tableOps);
-    out.push(...this.extraOps);
-    return out;
   }
 
   /** Protocol: a transfer slot is an empty gfn that no other open offer of `dom` names. */
@@ -487,37 +536,40 @@ export class XenAlphabetEnumerator {
   private pushMaps(m: ModelState, out: Op[]): void {
     const b = this.bounds;
     const counts = this.counts;
+    const choices = this.table.choices;
     for (let c = 0; c < b.domains; c++) {
       const mapper = m.domains[c];
       if (!mapper) continue;
       counts.fill(0);
-      for (const mp of mapper.maptrack.mappings.values()) {
+      mapper.maptrack.mappings.forEach((mp) => {
         const ri = mp.ref - FIRST_REF;
         if (ri >= 0 && ri < b.refs && mp.granter >= 0 && mp.granter < b.domains) {
           const i = (mp.granter * b.refs + ri) * 2 + (isReadonlyMap(mp.flags) ? 1 : 0);
           counts[i] = (counts[i] ?? 0) + 1;
         }
-      }
+      });
+      const byGranter = this.table.map[c] ?? [];
       for (let x = 0; x < b.domains; x++) {
         for (let ri = 0; ri < b.refs; ri++) {
-          const ops = this.table.map[c]?.[x]?.[ri] ?? [];
+          const ops = byGranter[x]?.[ri] ?? [];
           // overflow_maps: the caller's pins of a grant it holds (only the grantee adds pins)
           const act = this.overflowMaps
             ? m.domains[x]?.grantTable.active.get(FIRST_REF + ri)
             : undefined;
           const pinning = act !== undefined && act.grantee === c;
+          const at = (x * b.refs + ri) * 2;
           for (let k = 0; k < ops.length; k++) {
-            const ch = this.table.choices[k];
+            const ch = choices[k];
             const op = ops[k];
             if (!ch || !op) continue;
-            const held = counts[(x * b.refs + ri) * 2 + (isReadonlyMap(ch.flags) ? 1 : 0)] ?? 0;
+            const held = counts[at + (isReadonlyMap(ch.flags) ? 1 : 0)] ?? 0;
             if (held < b.maxPin) out.push(op);
             else if (pinning && wouldOverflow(act, pinIncrement(ch.flags))) out.push(op);
             if (this.batch > 1) this.pushMapBatches(c, x, ri, k, held, out);
           }
         }
       }
-      out.push(...(this.table.badMaps[c] ?? []));
+      for (const op of this.table.badMaps[c] ?? []) out.push(op);
       this.pushBursts(mapper, c, out);
     }
   }
@@ -549,50 +601,27 @@ export class XenAlphabetEnumerator {
   }
 
   private pushUnmaps(m: ModelState, out: Op[]): void {
-    const unmaps = this.has('unmap_grant_ref');
-    const replaces = this.full && this.has('unmap_and_replace');
-    if (!unmaps && !replaces) return;
+    const unmaps = this.unmaps;
+    if (!unmaps && !this.replaces) return;
     for (let c = 0; c < this.bounds.domains; c++) {
       const mapper = m.domains[c];
       if (!mapper) continue;
       const mt = mapper.maptrack;
-      const handles = [...mt.mappings.keys()].sort((x, y) => x - y);
-      for (const h of handles) {
-        const mp = mt.mappings.get(h);
-        const mfn = mp ? m.domains[mp.granter]?.grantTable.active.get(mp.ref)?.mfn : undefined;
-        const dev = mfn === undefined ? 0 : mfn * PAGE_SIZE;
-        const host = unmapAddr(mp?.flags ?? 0, c);
-        if (unmaps) {
-          out.push(unmap(c, h, host, 0), unmap(c, h, 0, dev), unmap(c, h, host, dev));
-          // A device address that is not the page's: bad_dev_addr, nothing unmapped.
-          if (this.full) out.push(unmap(c, h, host, dev + PAGE_SIZE));
-        }
-        // unmap_and_replace: new_addr 0 (a host unmap), and new_addr = host_addr (the steal
-        // empties the slot the PTE test then reads: general_error, the PTE destroyed)
-        if (replaces) out.push(replace(c, h, host, 0), replace(c, h, host, HOST_ADDR));
-        // split_unmaps: the host part, then the device part, of one handle in one batch
-        const both = GNTMAP_host_map | GNTMAP_device_map;
-        if (unmaps && this.splitUnmaps && mp && (mp.flags & both) === both) {
-          out.push({
-            kind: 'unmap_grant_ref',
-            caller: c,
-            batch: [
-              { handle: h, hostAddr: host, devBusAddr: 0 },
-              { handle: h, hostAddr: 0, devBusAddr: dev },
-            ],
-          });
-        }
-      }
+      // An IntMap iterates in ascending handle order.
+      mt.mappings.forEach((mp, h) => {
+        const mfn = m.domains[mp.granter]?.grantTable.active.get(mp.ref)?.mfn;
+        for (const op of this.handleUnmaps(c, h, mp.flags, mfn)) out.push(op);
+      });
       if (!unmaps) continue;
       // A handle beyond the table, or of a free entry: bad_handle.
       if (this.full) out.push(unmap(c, mt.limit, HOST_ADDR, 0));
       // batches: each run of k consecutive live handles, k = 2..batch, each unmapped whole
       if (this.batch > 1) {
-        const whole = handles.map((h): UnmapGrantRefArgs => {
-          const mp = mt.mappings.get(h);
-          const mfn = mp ? m.domains[mp.granter]?.grantTable.active.get(mp.ref)?.mfn : undefined;
+        const whole: UnmapGrantRefArgs[] = [];
+        mt.mappings.forEach((mp, h) => {
+          const mfn = m.domains[mp.granter]?.grantTable.active.get(mp.ref)?.mfn;
           const dev = mfn === undefined ? 0 : mfn * PAGE_SIZE;
-          return { handle: h, hostAddr: unmapAddr(mp?.flags ?? 0, c), devBusAddr: dev };
+          whole.push({ handle: h, hostAddr: unmapAddr(mp.flags, c), devBusAddr: dev });
         });
         for (let k = 2; k <= this.batch; k++) {
           for (let i = 0; i + k <= whole.length; i++) {
@@ -603,29 +632,78 @@ export class XenAlphabetEnumerator {
     }
   }
 
+  /** The one-handle unmaps of caller `c`'s live handle `h`, whose mapping has `flags` and whose
+   * pin is on frame `mfn` (undefined: none). Why kept: a state's unmaps are mostly those of
+   * states before it, so the same op objects serve them all (no allocation per state). */
+  private handleUnmaps(
+    c: number,
+    h: number,
+    flags: number,
+    mfn: number | undefined,
+  ): readonly Op[] {
+    const both = GNTMAP_host_map | GNTMAP_device_map;
+    // Every input the ops depend on, as one number (exact while `keyed`).
+    const key =
+      ((mfn ?? -1) + 1) * 2 ** 22 +
+      h * 64 +
+      (flags & GNTMAP_contains_pte ? 32 : 0) +
+      ((flags & both) === both ? 16 : 0) +
+      c;
+    const keyed = h < 2 ** 16 && c < 16 && (mfn ?? 0) < 2 ** 30;
+    const known = keyed ? this.unmapOps.get(key) : undefined;
+    if (known !== undefined) return known;
+    const built: Op[] = [];
+    const dev = mfn === undefined ? 0 : mfn * PAGE_SIZE;
+    const host = unmapAddr(flags, c);
+    if (this.unmaps) {
+      built.push(unmap(c, h, host, 0), unmap(c, h, 0, dev), unmap(c, h, host, dev));
+      // A device address that is not the page's: bad_dev_addr, nothing unmapped.
+      if (this.full) built.push(unmap(c, h, host, dev + PAGE_SIZE));
+    }
+    // unmap_and_replace: new_addr 0 (a host unmap), and new_addr = host_addr (the steal
+    // empties the slot the PTE test then reads: general_error, the PTE destroyed)
+    if (this.replaces) built.push(replace(c, h, host, 0), replace(c, h, host, HOST_ADDR));
+    // split_unmaps: the host part, then the device part, of one handle in one batch
+    if (this.unmaps && this.splitUnmaps && (flags & both) === both) {
+      built.push({
+        kind: 'unmap_grant_ref',
+        caller: c,
+        batch: [
+          { handle: h, hostAddr: host, devBusAddr: 0 },
+          { handle: h, hostAddr: 0, devBusAddr: dev },
+        ],
+      });
+    }
+    if (keyed) this.unmapOps.set(key, built);
+    return built;
+  }
+
   private pushTransfers(m: ModelState, out: Op[]): void {
     const b = this.bounds;
     const full = this.full;
     for (let c = 0; c < b.domains; c++) {
       const sender = m.domains[c];
       if (!sender) continue;
+      if (full) {
+        // The full alphabet issues every transfer of an existing caller.
+        for (const op of this.fullTransfers[c] ?? []) out.push(op);
+        continue;
+      }
       for (let gfn = 0; gfn <= b.pages; gfn++) {
         const mfn = sender.p2m.get(gfn);
         // Protocol: a guest gives away only a page it holds and has not granted (the core's
         // "frame in no access entry of g"; Xen itself refuses only mapped pages).
-        if (!full && (mfn === undefined || this.isGranted(sender, mfn))) continue;
+        if (mfn === undefined || this.isGranted(sender, mfn)) continue;
         for (let e = 0; e <= b.domains; e++) {
           const receiver = m.domains[e];
-          if (!full && !receiver) continue;
+          if (!receiver) continue;
           for (let ri = 0; ri < b.refs; ri++) {
             const op = this.table.transfer[c]?.[gfn]?.[e]?.[ri];
             if (!op) continue;
-            if (!full) {
-              // Protocol: only into an entry the receiver offered to this sender (so nothing
-              // fails after the steal, which would free the page: the core has no such step).
-              const entry = receiver ? entryAt(receiver.grantTable, FIRST_REF + ri) : undefined;
-              if (!entry || entry.flags !== GTF_accept_transfer || entry.domid !== c) continue;
-            }
+            // Protocol: only into an entry the receiver offered to this sender (so nothing
+            // fails after the steal, which would free the page: the core has no such step).
+            const entry = entryAt(receiver.grantTable, FIRST_REF + ri);
+            if (entry.flags !== GTF_accept_transfer || entry.domid !== c) continue;
             out.push(op);
           }
         }

@@ -15,7 +15,7 @@ import {
 import { entryAt, isOpenForTransfer } from '../entry.ts';
 import { domainAt, isIndex, isPageMapped, nrEntries } from '../lookup.ts';
 import type { ModelState } from '../state.ts';
-import { editDomain, editState, mapWith, mapWithout, withEntry } from '../update.ts';
+import { domainDraft, mapWith, mapWithout, stateDraft, withDomain, withEntry } from '../update.ts';
 
 export function transfer(
   state: ModelState,
@@ -39,13 +39,10 @@ function lost(
 ): { state: ModelState; status: number } {
   // free_domheap_pages scrubs an ownerless page (common/page_alloc.c: `scrub = 1` for d == NULL)
   const freed = withoutFrame(stolen, mfn); // ghost (§15): no labels, no permits
-  return {
-    state: editState(freed, (s) => {
-      s.frameOwner = mapWithout(stolen.frameOwner, mfn);
-      s.contents = mapWithout(stolen.contents, mfn);
-    }),
-    status,
-  };
+  const s = stateDraft(freed);
+  s.frameOwner = mapWithout(stolen.frameOwner, mfn);
+  s.contents = mapWithout(stolen.contents, mfn);
+  return { state: s, status };
 }
 
 function transferOne(
@@ -63,10 +60,10 @@ function transferOne(
   if (isPageMapped(state, mfn)) return { state, status: GNTST_bad_page };
 
   // The page leaves the sender (steal_page, guest_physmap_remove_page L2309-2328).
-  const stolen = editDomain(state, caller, (d) => {
-    d.totPages = d.totPages - 1;
-    d.p2m = mapWithout(d.p2m, args.gfn);
-  });
+  const robbed = domainDraft(sender);
+  robbed.totPages = sender.totPages - 1;
+  robbed.p2m = mapWithout(sender.p2m, args.gfn);
+  const stolen = withDomain(state, caller, robbed);
   // From here on every failure frees the page.
   // Read after the steal: a self-transfer sees its own tot_pages already lowered.
   const receiver = domainAt(stolen, args.domid);
@@ -92,19 +89,15 @@ function transferOne(
     domid: entry.domid,
     frame: mfn,
   };
-  const received = editDomain(stolen, receiver.id, (d) => {
-    d.totPages = d.totPages + 1;
-    // a page already at that gfn stays the receiver's, unreachable through the p2m
-    d.p2m = mapWith(d.p2m, d.pv ? mfn : entry.frame, mfn);
-    d.grantTable = withEntry(d.grantTable, args.ref, done);
-  });
+  const enriched = domainDraft(receiver);
+  enriched.totPages = receiver.totPages + 1;
+  // a page already at that gfn stays the receiver's, unreachable through the p2m
+  enriched.p2m = mapWith(receiver.p2m, receiver.pv ? mfn : entry.frame, mfn);
+  enriched.grantTable = withEntry(table, args.ref, done);
+  const received = withDomain(stolen, receiver.id, enriched);
   // Ghost (docs/semantics.md §15): the frame, bytes and all, may flow to the receiver; the
   // sender's grants of it end.
-  const flowed = withTransferred(received, mfn, receiver.id);
-  return {
-    state: editState(flowed, (s) => {
-      s.frameOwner = mapWith(received.frameOwner, mfn, receiver.id);
-    }),
-    status: GNTST_okay,
-  };
+  const flowed = stateDraft(withTransferred(received, mfn, receiver.id));
+  flowed.frameOwner = mapWith(received.frameOwner, mfn, receiver.id);
+  return { state: flowed, status: GNTST_okay };
 }

@@ -21,9 +21,18 @@ import { replaceGrantPvMapping } from '../hostPte.ts';
 import { domainAt, isIndex } from '../lookup.ts';
 import { mappingVcpu, putHandle, withMapping } from '../maptrack.ts';
 import { pinIncrement, subtractPins, totalPins } from '../pins.ts';
-import type { ModelState } from '../state.ts';
 import { reduceStatusForPin } from '../status.ts';
-import { activeGrant, editDomain, mapWith, mapWithout, withActive, withEntry } from '../update.ts';
+import type { GrantMapping, ModelState } from '../state.ts';
+import {
+  activeGrant,
+  domainDraft,
+  editDomain,
+  mapWith,
+  mapWithout,
+  withActive,
+  withDomains,
+  withEntry,
+} from '../update.ts';
 
 export function unmapGrantRef(
   state: ModelState,
@@ -31,11 +40,11 @@ export function unmapGrantRef(
 ): { state: ModelState; result: UnmapGrantRefResult } {
   const statuses: number[] = [];
   let current = state;
-  op.batch.forEach((args, i) => {
-    const element = unmapOne(current, op.caller, args, 0, false);
+  for (let i = 0; i < op.batch.length; i++) {
+    const element = unmapOne(current, op.caller, op.batch[i] as UnmapGrantRefArgs, 0, false);
     current = reapAtChunkEnd(element.state, i, op.batch.length);
     statuses.push(element.status);
-  });
+  }
   return { state: current, result: { kind: 'unmap_grant_ref', statuses } };
 }
 
@@ -117,28 +126,37 @@ export function unmapOne(
 
   const done = (removeHost ? GNTMAP_host_map : 0) | (removeDevice ? GNTMAP_device_map : 0);
   const remaining = mapping.flags & ~done;
+  // One copy of the domains array and of each domain changed (the mapper, the granter; one
+  // domain when it unmaps its own grant), with no callbacks: a hot path.
+  const domains = state.domains.slice();
+  const mapperDraft = domainDraft(mapper);
   // L1512-1524: the handle is freed (to the tail) once neither kind remains
-  const maptrack =
+  mapperDraft.maptrack =
     (remaining & (GNTMAP_host_map | GNTMAP_device_map)) === 0
       ? putHandle(mt, args.handle, mappingVcpu(mapping))
-      : withMapping(mt, args.handle, { ...mapping, flags: remaining });
-  const unmapped = editDomain(state, ld, (d) => {
-    d.maptrack = maptrack;
-    d.hostMappings = hostMappings;
-  });
+      : withMapping(mt, args.handle, withMappingFlags(mapping, remaining));
+  mapperDraft.hostMappings = hostMappings;
+  domains[ld] = mapperDraft;
 
   // unmap_common_complete: drop the pins of the removed kinds, then reduce_status_for_pin
   const pins = subtractPins(act, pinIncrement(done | (readonly ? GNTMAP_readonly : 0)));
   const ref = mapping.ref;
-  const next = editDomain(unmapped, granter.id, (d) => {
-    const table = d.grantTable;
-    const entry = reduceStatusForPin(entryAt(table, ref), pins, readonly);
-    const active =
-      totalPins(pins) === 0
-        ? mapWithout(table.active, ref)
-        : mapWith(table.active, ref, activeGrant(act.grantee, act.mfn, pins));
-    d.grantTable = withActive(withEntry(table, ref, entry), active);
-  });
+  const granterDraft = granter.id === ld ? mapperDraft : domainDraft(granter);
+  const table = granterDraft.grantTable;
+  const entry = reduceStatusForPin(entryAt(table, ref), pins, readonly);
+  const active =
+    totalPins(pins) === 0
+      ? mapWithout(table.active, ref)
+      : mapWith(table.active, ref, activeGrant(act.grantee, act.mfn, pins));
+  granterDraft.grantTable = withActive(withEntry(table, ref, entry), active);
+  domains[granter.id] = granterDraft;
+  const next = withDomains(state, domains);
   // unmap_common_complete's put_page may drop a zombie's last page reference (§17)
   return { state: reap && hasZombie(next) ? reapZombies(next) : next, status: GNTST_okay };
+}
+
+/** `mapping` with its flags replaced (written out, not spread: a hot path; update.ts says why). */
+function withMappingFlags(mapping: GrantMapping, flags: number): GrantMapping {
+  const { granter, ref, vcpu } = mapping;
+  return vcpu === undefined ? { granter, ref, flags } : { granter, ref, flags, vcpu };
 }
