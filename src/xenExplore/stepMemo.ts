@@ -6,12 +6,12 @@
 // entries in a hash table keyed by the parts it reads: (op, each domain's view, the frame
 // owners' id) -> (each domain's successor view, the result bits), where a view is the numbered
 // tuple of a domain's scalars and the part ids the footprint names (the caller's maptrack, PTEs
-// and p2m; the granter's entries and p2m). The successor's domain ids are the parent's with those
-// parts replaced (StateKeyPacker.domainIdWith). Only with three domains or more: at D2 the basic
-// preset's maps of the other domain repeat their views 4.7 times on average, a table of 2^16
-// entries answers 64% of them, and the search still took 1.03x the CPU time without it (an
-// answer costs about 0.55 us against 1.35 us for the step and its key, and every miss pays for
-// two views and the entry).
+// and p2m; the granter's shared and active entries and p2m). The successor's domain ids are the
+// parent's with those parts replaced (StateKeyPacker.domainIdWith). Only with three domains or
+// more: at D2 the basic preset's maps of the other domain repeat their views 4.7 times on
+// average and a table of 2^16 entries answers 64% of them, yet the search took 1.03x the CPU
+// time with them (an answer costs about 0.55 us against 1.35 us for the step and its key, and
+// every miss pays for two views and the entry on top).
 //
 // Why is a domain's id enough? The memo is read and written only for states the packer decoded
 // (fromKey), whose domains are the first objects numbered with their ids: equal ids, the very
