@@ -126,7 +126,7 @@ describe('the footprint check catches a map reading a part it does not declare',
     const m = xenModel(bounds);
     let caught = 0;
     fc.assert(
-      fc.property(fc.array(fc.noBias(fc.nat()), { minLength: 10, maxLength: 30 }), (walk) => {
+      fc.property(fc.array(fc.noBias(fc.nat()), { minLength: 20, maxLength: 60 }), (walk) => {
         const states = liveStates(m, walk);
         const entriesText = (s: ModelState, d: number): string =>
           domainKeyParts.entries(s.domains[d]?.grantTable.entries ?? new Map());
@@ -147,7 +147,7 @@ describe('the footprint check catches a map reading a part it does not declare',
           }
         });
       }),
-      { seed, numRuns: 4 },
+      { seed, numRuns: 16 },
     );
     expect(caught).toBeGreaterThan(0);
   });
