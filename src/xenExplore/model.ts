@@ -530,7 +530,8 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       const packer = canonical ? orbits : exact;
       const { model, extra, ids } = packer.decode(k);
       const flow = flows.flow(aux);
-      const node = new XenNode(flow ? { ...model, flow } : model, extra);
+      const { domains, frameOwner, contents } = model;
+      const node = new XenNode(flow ? { domains, frameOwner, contents, flow } : model, extra);
       XenNode.keep(node, owner, canonical, k, ids, true);
       return node;
     },
