@@ -188,11 +188,6 @@ export class StepMemo {
     this.viewCache[this.pairSide(code, second).index] = view;
   }
 
-  /** The slots op `code`'s first (`second`) domain's view leaves out, the scalars among them. */
-  pairUnread(code: number, second: boolean): readonly number[] {
-    return this.pairSide(code, second).unread;
-  }
-
   /** The op's code, or -1 when the memo does not cover it (an op no table holds, or one whose
    * footprint is more than two domains). */
   code(op: Op): number {
@@ -267,18 +262,6 @@ export class StepMemo {
    * second) domain beside the scalars: a view's words 1.. in order. */
   pairParts(code: number, second: boolean): readonly number[] {
     return this.pairSide(code, second).parts;
-  }
-
-  /** The id of the view `tuple` (the scalars' id, then the part ids of `pairParts`) of op
-   * `code`'s first (`second`: second) domain. */
-  view(code: number, second: boolean, tuple: readonly number[]): number {
-    return this.pairSide(code, second).views.id(tuple);
-  }
-
-  /** Word `k` of view `view` (`view`'s) of op `code`'s first (`second`) domain: 0 the scalars'
-   * id, then the part ids of `pairParts`. */
-  viewWord(code: number, second: boolean, view: number, k: number): number {
-    return this.pairSide(code, second).views.word(view, k);
   }
 
   /** The view op `code` has of domain `i` (its `second` domain, or its first) in id vector

@@ -15,7 +15,7 @@ import { PendingNode } from '../../../src/xenExplore/state.ts';
 import { RESULT_SAME, StepMemo } from '../../../src/xenExplore/stepMemo.ts';
 import { GNTMAP_host_map } from '../../../src/xen/abi.ts';
 import { step as modelStep } from '../../../src/model/index.ts';
-import { DOMAIN_PARTS } from '../../../src/model/packedKey.ts';
+import { DOMAIN_PARTS, StateKeyPacker } from '../../../src/model/packedKey.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 
@@ -164,13 +164,24 @@ describe("the step memo's two-domain table", () => {
     const { p2m, maptrack, host, entries, active } = DOMAIN_PARTS;
     expect(memo.pairParts(code, false)).toEqual([p2m, maptrack, host]);
     expect(memo.pairParts(code, true)).toEqual([p2m, entries, active]);
-    expect([...memo.pairUnread(code, true)].sort()).toEqual(
-      [DOMAIN_PARTS.scalars, maptrack, host, DOMAIN_PARTS.raw].sort(),
-    );
-    const v = memo.view(code, false, [3, 1, 4, 1]);
-    expect(memo.view(code, false, [3, 1, 4, 1])).toBe(v);
-    expect(memo.view(code, false, [3, 1, 4, 2])).not.toBe(v);
-    expect(memo.viewWord(code, false, v, 2)).toBe(4);
+    // a state's view, and its domain back from it; another domain's view differs
+    const packer = new StateKeyPacker(3);
+    const s0 = xenModel({ ...DEFAULT_XEN_BOUNDS, domains: 3 }).initial().model;
+    const ids = packer.ids(s0, 0);
+    const v = memo.viewOf(packer, code, false, ids, 0);
+    expect(memo.viewOf(packer, code, false, ids, 0)).toBe(v);
+    expect(memo.viewOf(packer, code, false, ids, 1)).not.toBe(v);
+    expect(memo.withView(packer, code, false, ids, 0, v)).toBe(StateKeyPacker.domainId(ids, 0));
+    // a successor that changed a part the granter's view holds, or one it does not
+    const slots = Object.keys(DOMAIN_PARTS).length;
+    const granterAt = packer.vectorLength - 2 * slots; // domain 1 of 3
+    for (const slot of [active, maptrack]) {
+      expect(ids[granterAt + slot]).toBe(packer.domainPart(ids, 1, slot));
+    }
+    const withPart = (slot: number): number[] =>
+      ids.map((id, k) => (k === granterAt + slot ? id + 1 : id));
+    expect(memo.onlyViewChanged(packer, code, ids, withPart(active), 0, 1)).toBe(true);
+    expect(memo.onlyViewChanged(packer, code, ids, withPart(maptrack), 0, 1)).toBe(false);
     // the view is kept for the parent, forgotten for the next
     memo.cacheView(code, false, v);
     expect(memo.cachedView(code, false)).toBe(v);
