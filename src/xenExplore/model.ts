@@ -352,16 +352,8 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     j: number,
   ): XenState | undefined => {
     const packer = orbit ? orbits : exact;
-    let firstView = memo.cachedView(code, false);
-    if (firstView < 0) {
-      firstView = memo.viewOf(packer, code, false, ids, i);
-      memo.cacheView(code, false, firstView);
-    }
-    let secondView = memo.cachedView(code, true);
-    if (secondView < 0) {
-      secondView = memo.viewOf(packer, code, true, ids, j);
-      memo.cacheView(code, true, secondView);
-    }
+    const firstView = memo.parentView(packer, code, false, ids, i);
+    const secondView = memo.parentView(packer, code, true, ids, j);
     const ownersId = StateKeyPacker.ownersId(ids);
     const entry = memo.pairEntry(code, firstView, secondView, ownersId);
     if (entry >= 0) {

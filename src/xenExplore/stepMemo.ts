@@ -32,7 +32,7 @@ interface PairSide {
   /** The slots it does not read (the scalars among them): a step must leave them as they were. */
   readonly unread: readonly number[];
   readonly views: TupleInterner;
-  /** Its number among the memo's distinct sides (see `cachedView`). */
+  /** Its number among the memo's distinct sides (see `parentView`). */
   readonly index: number;
 }
 
@@ -178,14 +178,22 @@ export class StepMemo {
     this.viewCache.fill(-1);
   }
 
-  /** The view of op `code`'s first (`second`) domain in the parent, when known (`cacheView`),
-   * else -1. */
-  cachedView(code: number, second: boolean): number {
-    return this.viewCache[this.pairSide(code, second).index] ?? -1;
-  }
-
-  cacheView(code: number, second: boolean, view: number): void {
-    this.viewCache[this.pairSide(code, second).index] = view;
+  /** `viewOf` for the parent the memo is asked about (`ids` its id vector): computed once per
+   * parent and side, then kept until the next `parent`. */
+  parentView(
+    packer: StateKeyPacker,
+    code: number,
+    second: boolean,
+    ids: readonly number[],
+    i: number,
+  ): number {
+    const at = this.pairSide(code, second).index;
+    let view = this.viewCache[at] ?? -1;
+    if (view < 0) {
+      view = this.viewOf(packer, code, second, ids, i);
+      this.viewCache[at] = view;
+    }
+    return view;
   }
 
   /** The op's code, or -1 when the memo does not cover it (an op no table holds, or one whose

@@ -182,12 +182,11 @@ describe("the step memo's two-domain table", () => {
       ids.map((id, k) => (k === granterAt + slot ? id + 1 : id));
     expect(memo.onlyViewChanged(packer, code, ids, withPart(active), 0, 1)).toBe(true);
     expect(memo.onlyViewChanged(packer, code, ids, withPart(maptrack), 0, 1)).toBe(false);
-    // the view is kept for the parent, forgotten for the next
-    memo.cacheView(code, false, v);
-    expect(memo.cachedView(code, false)).toBe(v);
-    expect(memo.cachedView(code, true)).toBe(-1);
+    // the parent's view is kept until the next parent
+    expect(memo.parentView(packer, code, false, ids, 0)).toBe(v);
+    expect(memo.parentView(packer, code, false, ids, 1)).toBe(v); // kept, not recomputed
     memo.parent();
-    expect(memo.cachedView(code, false)).toBe(-1);
+    expect(memo.parentView(packer, code, false, ids, 1)).not.toBe(v);
   });
 
   it('keeps entries by views and owners, refuses, and empties itself when full', () => {
