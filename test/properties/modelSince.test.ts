@@ -318,7 +318,8 @@ describe('incremental model invariants vouch only for states the full check pass
           fc.property(runs, changes, (ops, cs) =>
             CHECKS.forEach((c, i) => walk(suite, ops, [c], must(tallies[i], 't'), cs)),
           ),
-          { seed, numRuns: 40 },
+          // 40 runs met as few as 1-4 states that break single-grantee (seed 420474022: none)
+          { seed, numRuns: 160 },
         );
         for (const [i, t] of tallies.entries()) {
           const what = `${CHECKS[i]?.name}: ${JSON.stringify({ ...t, unsound: undefined })}`;
