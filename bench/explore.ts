@@ -17,6 +17,7 @@ import { XenConformance, xenModel, xenPresetModel } from '../src/xenExplore/inde
 import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
 import { timed } from './spin/run.ts';
+import type { ExploreKind } from './targets.ts';
 
 const CONFIGS: readonly CoreConfig[] = [
   { domains: 2, refs: 2, frames: 2, maxPin: 1 },
@@ -33,7 +34,7 @@ export async function benchExplore(
   for (const config of configs) {
     for (const symmetry of [false, true]) {
       const o = explore(coreModel(config), { symmetry });
-      rows.push(row(coreModelName(config), symmetry ? 'domains' : 'none', o));
+      rows.push(row('core', coreModelName(config), symmetry ? 'domains' : 'none', o));
       // Why yield? Lets a caller's progress output flush between runs.
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -42,6 +43,7 @@ export async function benchExplore(
   rows.push(benchXenFull());
   rows.push(...benchXenBasic());
   rows.push(benchXenBasicCommand());
+  rows.push(benchXenBasicConformance());
   rows.push(...benchXenDepths());
   return rows;
 }
@@ -52,6 +54,7 @@ const BIN = join(ROOT, 'bin', 'grantcheck.js');
 const XEN: XenBounds = { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'protocol' };
 
 function row<S, A>(
+  kind: ExploreKind,
   name: string,
   mode: string,
   o: ExploreOutcome<S, A>,
@@ -59,6 +62,7 @@ function row<S, A>(
 ): Record<string, number | string> {
   const s = o.stats;
   return {
+    kind,
     model: name,
     symmetry: mode,
     result: o.kind === 'limit' ? `limit (${o.bound})` : o.kind,
@@ -82,6 +86,7 @@ export function benchXenFull(maxStates = 100_000): Record<string, number | strin
     { invariants: INVARIANTS, quotients: true },
   );
   return row(
+    'xen',
     `${model.name} first ${maxStates}`,
     'handles+quotients',
     explore(model, { symmetry: true, maxStates }),
@@ -96,10 +101,29 @@ export function benchXenBasic(): Record<string, number | string>[] {
   return [false, true].map((quotients) => {
     const model = xenPresetModel('basic', { invariants: INVARIANTS, quotients });
     return row(
+      'xen basic',
       `${model.name} basic preset, whole`,
       quotients ? 'handles+quotients' : 'handles',
       explore(model, { symmetry: true }),
     );
+  });
+}
+
+/** The `basic` preset whole in conformance mode (issue 13: under 30 s), as `grantcheck explore
+ * --model xen --preset basic --conformance` searches it: keyed exactly, every transition applied
+ * to the impl. Stopped after `budgetSeconds`: then its seconds are a lower bound (the
+ * whole took minutes on this machine, docs/explore.md), and the row says so. */
+export function benchXenBasicConformance(budgetSeconds = 60): Record<string, number | string> {
+  const model = xenPresetModel('basic', { invariants: INVARIANTS, quotients: false });
+  const c = new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
+  const o = explore(model, {
+    symmetry: true,
+    onTransition: c.check,
+    timeBudgetMs: budgetSeconds * 1000,
+  });
+  c.close();
+  return row('xen basic conformance', `${model.name} basic preset +conformance`, 'handles', o, {
+    mismatches: c.stats().mismatches,
   });
 }
 
@@ -111,7 +135,9 @@ export function benchXenBasic(): Record<string, number | string>[] {
 export function benchXenBasicCommand(runs = 3): Record<string, number | string> {
   const model = 'grantcheck explore --model xen --preset basic (built, whole process)';
   // `npm run bench` builds first (bench/startup.ts); `npx tsx bench/explore.ts` alone may not.
-  if (!existsSync(join(ROOT, 'dist', 'cli'))) return { model, result: 'not built: npm run build' };
+  if (!existsSync(join(ROOT, 'dist', 'cli'))) {
+    return { kind: 'xen basic command', model, result: 'not built: npm run build' };
+  }
   const args = [BIN, 'explore', '--model', 'xen', '--preset', 'basic', '--json'];
   timed(process.execPath, ['-e', '0'], ROOT);
   const wall: number[] = [];
@@ -128,6 +154,7 @@ export function benchXenBasicCommand(runs = 3): Record<string, number | string> 
   }
   const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
   return {
+    kind: 'xen basic command',
     model,
     symmetry: 'handles+quotients',
     result: `median of ${runs}`,
@@ -152,6 +179,7 @@ export function benchXenDepths(): Record<string, number | string>[] {
       { invariants: INVARIANTS, quotients: true },
     );
     return row(
+      'xen',
       `${model.name} to depth ${maxDepth}`,
       'handles+quotients',
       explore(model, { symmetry: true, maxDepth }),
@@ -166,7 +194,7 @@ export function benchXen(bounds: XenBounds = XEN): Record<string, number | strin
   // invariants (1.1 to 1.4 s of CPU against 0.44 s warm, docs/explore.md), not search.
   explore(xenModel(bounds, { invariants: INVARIANTS }), { symmetry: true });
   const model = xenModel(bounds, { invariants: INVARIANTS });
-  rows.push(row(model.name, 'handles', explore(model, { symmetry: true })));
+  rows.push(row('xen', model.name, 'handles', explore(model, { symmetry: true })));
   // Why a warm-up? The impl, the harness's checks and the invariants run here for the first
   // time in the bench: without one, JIT compilation is a fifth of the row.
   const warm = new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
@@ -176,7 +204,7 @@ export function benchXen(bounds: XenBounds = XEN): Record<string, number | strin
   const o = explore(model, { symmetry: true, onTransition: c.check });
   const cs = c.stats();
   rows.push(
-    row(`${model.name} +conformance`, 'handles', o, {
+    row('xen conformance', `${model.name} +conformance`, 'handles', o, {
       mismatches: cs.mismatches,
       snapshotMiB: Number((cs.peakSnapshotBytes / 2 ** 20).toFixed(1)),
     }),
@@ -184,6 +212,7 @@ export function benchXen(bounds: XenBounds = XEN): Record<string, number | strin
   const r = new RefinementCheck(model);
   rows.push(
     row(
+      'xen refinement',
       `${model.name} +refinement`,
       'handles',
       explore(model, { symmetry: true, onTransition: r.check }),

@@ -9,11 +9,13 @@ import { benchChecked } from './checked.ts';
 import { benchExplore } from './explore.ts';
 import { benchInterleave, NO_REDUCTION_CAP, reductionRatios } from './interleave.ts';
 import { benchStartup, STARTUP_BEFORE_AFTER } from './startup.ts';
+import { targetLines, targetSummary } from './targets.ts';
 import { cpuRatio } from './timing.ts';
 import { benchXen } from './xen.ts';
 
 console.log('start-up (bin/grantcheck.js spawned 11 times per command line; wall and CPU time)');
-console.table(benchStartup());
+const startup = benchStartup();
+console.table(startup);
 console.log(STARTUP_BEFORE_AFTER);
 
 const checked = benchChecked();
@@ -39,7 +41,8 @@ console.log(
     `(checked stream / ceiling: ${full ? cpuRatio(full, ceiling).toFixed(3) : '-'})`,
 );
 console.log('\nexhaustive exploration');
-console.table(await benchExplore());
+const explored = await benchExplore();
+console.table(explored);
 
 console.log(
   '\ninterleaved schedules (grantcheck interleave exhaustive: d1 end/grant/end against d2 ' +
@@ -48,7 +51,7 @@ console.log(
 const interleaved = benchInterleave();
 console.table(interleaved);
 for (const line of reductionRatios(interleaved)) console.log(line);
-(await import('./spin.ts')).printSpinBench();
+const spin = (await import('./spin.ts')).printSpinBench();
 
 console.log('\nreal Xen under QEMU (--subject xen, seed 1124; one boot)');
 const xen = benchXen();
@@ -58,3 +61,11 @@ if ('skipped' in xen) {
   console.log(`boot (QEMU started to the agent's hello): ${xen.bootSeconds.toFixed(1)} s`);
   console.table(xen.rows);
 }
+
+// Last, so that it is the first thing a reader of the output sees at its end.
+console.log(
+  '\nissue 13 targets against this run (ratio 1 or more: met; CPU rows beside wall rows)',
+);
+const lines = targetLines({ checked: full, run, explore: explored, startup, spin });
+console.table(lines);
+console.log(targetSummary(lines));

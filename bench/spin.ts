@@ -135,7 +135,9 @@ export function benchSpin(
 }
 
 /** The bench's section of `npm run bench`: a heading, the table or the skipped line. */
-export function printSpinBench(): void {
+/** Prints the section; returns its rows for the targets (bench/targets.ts), or why it did
+ * not run. */
+export function printSpinBench(): readonly SpinBenchRow[] | { skipped: string } {
   console.log(
     `\ncore explorer against SPIN (same model, bench/spin/promela.ts; median of ${RUNS} ` +
       `fresh processes; SPIN: spin -a, gcc ${PAN_CFLAGS.join(' ')}, ./pan -w<sized>; ` +
@@ -144,11 +146,12 @@ export function printSpinBench(): void {
   const result = benchSpin();
   if ('skipped' in result) {
     console.log(`skipped: ${result.skipped}`);
-    return;
+    return result;
   }
   console.table(result.rows);
   for (const m of result.mismatches) console.error(`ERROR: state counts differ: ${m}`);
   if (result.mismatches.length > 0) process.exitCode = 1;
+  return result.rows;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
