@@ -89,6 +89,8 @@ export const writesOnlyWhereWritable: StepProperty = {
     'bytes change only in frames the acting domain may write (its own, granted writable, or held by a writable mapping): no write through a read-only grant; a transfer moves bytes with the page, and a freed page is scrubbed',
   source: 'docs/semantics.md §13, §14; _set_status_v1 (GTF_readonly), acquire_grant_for_copy',
   check(t) {
+    // No byte changed (most steps: the model shares the contents it did not change).
+    if (t.before.contents === t.after.contents) return null;
     // A page freed by the step is scrubbed, whoever's op freed it (a failed transfer, or a
     // zombie's last reference going: docs/semantics.md §17).
     const frames = changedFrames(t).filter((m) => t.after.frameOwner.has(m));

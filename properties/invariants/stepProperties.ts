@@ -24,6 +24,7 @@ import {
 } from '../../src/xen/abi.ts';
 import { pteSlot } from '../../src/model/hostPte.ts';
 import type { UnmapAndReplaceOp } from '../../src/ops/op.ts';
+import type { MapElementResult } from '../../src/ops/result.ts';
 
 /** Flat records (entries, pins, mappings, PTEs) compared field by field. */
 function sameRecord(a: unknown, b: unknown): boolean {
@@ -118,6 +119,7 @@ export const wellFormedStatuses: StepProperty = {
       return t.before === t.after ? null : 'a not_running op changed the state';
     }
     if (t.result.kind !== t.op.kind) return `op ${t.op.kind} answered by a ${t.result.kind} result`;
+    if (t.result.kind === 'map_grant_ref') return mapStatusesProblem(t.result.results, t);
     const statuses = statusesOf(t);
     if (statuses === null) return null;
     if (statuses.length !== batchLength(t)) {
@@ -131,16 +133,41 @@ export const wellFormedStatuses: StepProperty = {
       }
     }
     if (bad !== undefined) return `status ${bad} is not a GNTST_* code`;
-    if (t.result.kind === 'map_grant_ref') {
-      for (const r of t.result.results) {
-        if ((r.status === GNTST_okay) !== 'handle' in r) {
-          return `map status ${r.status} ${'handle' in r ? 'with' : 'without'} a handle`;
-        }
-      }
-    }
     return null;
   },
 };
+
+/** well-formed-statuses of a map batch's results, read in place (statusesOf would copy the
+ * statuses out of every map's results): the same checks in the same order. */
+function mapStatusesProblem(results: readonly MapElementResult[], t: Transition): string | null {
+  if (results.length !== batchLength(t)) {
+    return `${results.length} statuses for a batch of ${batchLength(t)}`;
+  }
+  for (const r of results) {
+    if (!GNTST_NAMES.has(r.status)) return `status ${r.status} is not a GNTST_* code`;
+  }
+  for (const r of results) {
+    if ((r.status === GNTST_okay) !== 'handle' in r) {
+      return `map status ${r.status} ${'handle' in r ? 'with' : 'without'} a handle`;
+    }
+  }
+  return null;
+}
+
+/** Did no element fail (no statuses, none, or one okay), as statusesOf would say, without
+ * copying a map's statuses? */
+function someOkayOrNone(t: Transition): boolean {
+  if (t.result.kind === 'map_grant_ref') {
+    const results = t.result.results;
+    if (results.length === 0) return true;
+    for (const r of results) if (r.status === GNTST_okay) return true;
+    return false;
+  }
+  const statuses = statusesOf(t);
+  if (statuses === null || statuses.length === 0) return true;
+  for (const s of statuses) if (s === GNTST_okay) return true;
+  return false;
+}
 
 export const freshHandles: StepProperty = {
   name: 'fresh-handles',
@@ -188,11 +215,9 @@ export const failureAtomicity: StepProperty = {
       const changed = sameXenVisible(t.before, t.after);
       return changed && `${t.result.outcome} but ${changed}`;
     }
-    const statuses = statusesOf(t);
-    if (statuses === null || statuses.length === 0 || statuses.some((s) => s === GNTST_okay)) {
-      return null;
-    }
+    if (someOkayOrNone(t)) return null;
     if (t.op.kind === 'transfer') {
+      const statuses = statusesOf(t) ?? [];
       if (statuses.length !== 1) return null;
       const caller = t.op.caller;
       const lost =
