@@ -43,12 +43,16 @@ const runs: Op[][] = fc.sample(
   { seed: 1124, numRuns: 1000 },
 );
 
-/** Ops per CPU-second of `body` over the stream: a warm-up, then the median of three passes. */
+/** Ops per CPU-second of `body` over the stream, warm: three untimed passes (bench/checked.ts's
+ * WARM_PASSES: the stream's rate rises for its first few passes), then the median of three. */
 function rate(body: (ops: readonly Op[]) => void): number {
-  for (const r of runs.slice(0, 200)) body(r);
-  const { cpuSeconds } = medianPasses(3, () => {
-    for (const r of runs) body(r);
-  });
+  const { cpuSeconds } = medianPasses(
+    3,
+    () => {
+      for (const r of runs) body(r);
+    },
+    3,
+  );
   const ops = runs.reduce((n, r) => n + r.length, 0);
   return Math.round(ops / cpuSeconds);
 }
