@@ -12,6 +12,10 @@ import { benchStartup, STARTUP_BEFORE_AFTER } from './startup.ts';
 import { targetLines, targetSummary } from './targets.ts';
 import { cpuRatio } from './timing.ts';
 import { benchXen } from './xen.ts';
+import { tuneV8 } from '../src/cli/v8Tuning.ts';
+
+// As the CLI runs (src/cli/v8Tuning.ts): the in-process rows time the code as `grantcheck` does.
+tuneV8();
 
 console.log('start-up (bin/grantcheck.js spawned 11 times per command line; wall and CPU time)');
 const startup = benchStartup();
