@@ -1,7 +1,9 @@
 // Throughput of the exhaustive explorer: the core protocol model with and without domain
 // symmetry, and the Xen-level model alone, in conformance mode and with the refinement check, and
 // the first 100 000 states of its full alphabet, the whole of its `basic` preset (issue 13's
-// 291 056 states), and its full alphabet at three configurations to the depths the tests pin.
+// 291 056 states; in conformance mode for at most a minute), and its full alphabet at three
+// configurations to the depths the tests pin. Each row names the `kind` bench/targets.ts judges it
+// as.
 // States/s and bytes per stored state. `npx tsx bench/explore.ts` prints the table.
 
 import { existsSync } from 'node:fs';
