@@ -13,7 +13,6 @@ import type { CliOutcome, Io } from './outcome.ts';
 import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
 import { UsageError } from './options.ts';
 import { SubjectError } from '../subject/subject.ts';
-import { tuneV8 } from './v8Tuning.ts';
 
 /** --format on the commands that write traces (docs/trace-format.md, "ITF"). */
 function formatOption(commander: typeof Commander): Commander.Option {
@@ -278,13 +277,14 @@ function buildProgram(
 
 /** Run the CLI on `argv` (without node and script) and return the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  tuneV8();
   // The one answer that needs no parser, before commander loads (commander's own --version, for
   // the same flag among others, prints the same line).
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     io.out(`${VERSION}\n`);
     return EXIT_CODES.ok;
   }
+  // Past --version, which does no work to tune for (and loads no more than it must).
+  (await import('./v8Tuning.ts')).tuneV8();
   const commander = await import('commander');
   let outcome: CliOutcome = { kind: 'ok' };
   const program = buildProgram(commander, io, (o) => {
