@@ -34,31 +34,21 @@ function sampleRuns(runs: number, opsPerRun: number): Op[][] {
  * warm-up of 200 runs left the median of three passes on the second pass's rate. */
 const WARM_PASSES = 3;
 
-/** Rate of `body` over all runs, warm (the JIT's optimisation done): the median of three timed
- * passes after WARM_PASSES untimed ones. */
-function timeIt(label: string, runs: readonly Op[][], body: (ops: readonly Op[]) => void): RateRow {
+/** Rate of `body` over all runs: the median of `timed` passes after `warmups` untimed ones. By
+ * default warm (the JIT's optimisation done); `timeIt(label, runs, body, 1, 0)` first in a
+ * process is the cold rate, what a short run pays while V8 is still optimising. */
+function timeIt(
+  label: string,
+  runs: readonly Op[][],
+  body: (ops: readonly Op[]) => void,
+  timed = 3,
+  warmups = WARM_PASSES,
+): RateRow {
   const ops = runs.reduce((n, r) => n + r.length, 0);
   const pass = () => {
     for (const r of runs) body(r);
   };
-  return rateRow(label, ops, medianPasses(3, pass, WARM_PASSES));
-}
-
-/** Rate of `body`'s first pass over all runs, in a process that has not run it before: what a
- * short run pays while V8 is still optimising (call it first). */
-function timeCold(
-  label: string,
-  runs: readonly Op[][],
-  body: (ops: readonly Op[]) => void,
-): RateRow {
-  const ops = runs.reduce((n, r) => n + r.length, 0);
-  return rateRow(
-    label,
-    ops,
-    medianPasses(1, () => {
-      for (const r of runs) body(r);
-    }),
-  );
+  return rateRow(label, ops, medianPasses(timed, pass, warmups));
 }
 
 export function benchChecked(): RateRow[] {
@@ -74,7 +64,7 @@ export function benchChecked(): RateRow[] {
       if (checker.apply(op).violation) throw new Error('bench stream found a violation');
     }
   };
-  const cold = timeCold('checked, first pass (JIT still optimising)', runs, check);
+  const cold = timeIt('checked, first pass (JIT still optimising)', runs, check, 1, 0);
   const checked = timeIt('checked (model + impl + compare + invariants)', runs, check);
   const model = timeIt('model step only', runs, (ops) => {
     let s = initialState(suite.config);
