@@ -45,6 +45,24 @@ export interface ConformanceOptions {
    * each from a fresh instance restored to the parent (nothing kept from earlier transitions),
    * every state compared in full, no shortcut for a step that left the subject as it was. */
   readonly slow?: boolean;
+  /** Check only the transitions out of the parents this shard owns (ownsParent); of the others,
+   * only follow those that find a new state, to keep its snapshot. Shards 0..count-1 of one
+   * search, each in its own thread, check every transition exactly once between them. */
+  readonly shard?: TransitionShard;
+}
+
+/** Shard `index` (0-based) of `count`. */
+export interface TransitionShard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Does `shard` check the transitions out of the state stored at `parentIndex`? Why by parent,
+ * round robin? Every shard runs the same breadth-first search, so indices mean the same state in
+ * each; a parent's transitions stay together (one restore, one comparison of the parent); and
+ * neighbouring parents, alike in cost, go to different shards. */
+export function ownsParent(shard: TransitionShard | undefined, parentIndex: number): boolean {
+  return shard === undefined || parentIndex % shard.count === shard.index;
 }
 
 export interface ConformanceStats {
@@ -180,7 +198,10 @@ export class XenConformance {
     op,
     child,
     ctx,
-  ) => this.checkTransition(parent, op, child, ctx.depth);
+  ) =>
+    ownsParent(this.options.shard, ctx.parentIndex)
+      ? this.checkTransition(parent, op, child, ctx.depth)
+      : this.follow(parent, op, child, ctx.depth);
 
   private savedFor(parent: XenState, depth: number): Saved {
     if (depth !== this.depth) {
@@ -209,24 +230,10 @@ export class XenConformance {
       const v = internals ? checkInvariants(internals.view(), this.options.invariants) : null;
       if (v) return failureOf(v);
     }
-    // The impl holds some state w with canonical(w) = canonical(parent); `toParent` renames
-    // w's handles into parent's. Why cached? A parent's transitions come one after another.
-    if (parent !== this.lastParent || saved !== this.lastSaved) {
-      this.lastParent = parent;
-      this.lastSaved = saved;
-      this.toParent =
-        saved.state === parent.model
-          ? null
-          : compose(
-              saved.state ? canonicalRenaming(saved.state) : saved.toCanonical,
-              invert(canonicalRenaming(parent.model)),
-            );
-      this.fromParent = invert(this.toParent);
-      if (!this.options.slow) {
-        if (this.loaded !== saved) this.load(saved);
-        this.loaded = saved;
-        this.known = this.knownPair(parent.model);
-      }
+    if (this.enter(parent, saved) && !this.options.slow) {
+      if (this.loaded !== saved) this.load(saved);
+      this.loaded = saved;
+      this.known = this.knownPair(parent.model);
     }
     const { toParent, fromParent } = this;
     if (this.options.slow || this.loaded !== saved) this.load(saved);
@@ -250,18 +257,57 @@ export class XenConformance {
     // Keep the child's impl state for the next level, once per canonical state.
     if (child === parent) return null; // its own key, saved already
     const key = this.canonicalKey(child);
-    if (!this.next.has(key) && !this.current.has(key)) {
-      const snapshot = this.impl.snapshot?.() ?? null;
-      const path = snapshot ? [] : [...saved.path, applied];
-      // With no renaming to the parent, the subject's handles are the child's own.
-      const s: Saved = toParent
-        ? { snapshot, path, toCanonical: compose(toParent, canonicalRenaming(child.model)) }
-        : { snapshot, path, state: child.model };
-      this.next.set(key, s);
-      this.loaded = s;
-      this.peakSnapshots = Math.max(this.peakSnapshots, this.current.size + this.next.size);
-    }
+    if (!this.next.has(key) && !this.current.has(key)) this.keep(key, saved, applied, child);
     return null;
+  }
+
+  /** The impl holds some state w with canonical(w) = canonical(parent); `toParent` renames w's
+   * handles into parent's. Why cached? A parent's transitions come one after another. True when
+   * `parent` is a new one. */
+  private enter(parent: XenState, saved: Saved): boolean {
+    if (parent === this.lastParent && saved === this.lastSaved) return false;
+    this.lastParent = parent;
+    this.lastSaved = saved;
+    this.toParent =
+      saved.state === parent.model
+        ? null
+        : compose(
+            saved.state ? canonicalRenaming(saved.state) : saved.toCanonical,
+            invert(canonicalRenaming(parent.model)),
+          );
+    this.fromParent = invert(this.toParent);
+    return true;
+  }
+
+  /** A transition out of a parent another shard checks: unchecked, but when it finds a state
+   * new to this level, applied to the subject to keep that state's snapshot, exactly as the
+   * owner of its parent keeps it (the same breadth-first order, so the same transition). */
+  private follow(parent: XenState, op: Op, child: XenState, depth: number): null {
+    const saved = this.savedFor(parent, depth);
+    if (child === parent) return null;
+    const key = this.canonicalKey(child);
+    if (this.next.has(key) || this.current.has(key)) return null;
+    this.enter(parent, saved);
+    if (this.loaded !== saved) this.load(saved);
+    const applied = renameOp(op, this.fromParent);
+    this.impl.apply(applied);
+    this.loaded = undefined;
+    this.keep(key, saved, applied, child);
+    return null;
+  }
+
+  /** Keep the subject's current state, reached by `applied` from `saved`, as `child`'s. */
+  private keep(key: StateKey, saved: Saved, applied: Op, child: XenState): void {
+    const toParent = this.toParent;
+    const snapshot = this.impl.snapshot?.() ?? null;
+    const path = snapshot ? [] : [...saved.path, applied];
+    // With no renaming to the parent, the subject's handles are the child's own.
+    const s: Saved = toParent
+      ? { snapshot, path, toCanonical: compose(toParent, canonicalRenaming(child.model)) }
+      : { snapshot, path, state: child.model };
+    this.next.set(key, s);
+    this.loaded = s;
+    this.peakSnapshots = Math.max(this.peakSnapshots, this.current.size + this.next.size);
   }
 
   /** The subject's state as compared with `model`, the parent's, where the subject holds the

@@ -22,5 +22,5 @@ export {
 export type { XenExploreModel, XenModelOptions } from './model.ts';
 export { xenModel, xenPresetModel } from './model.ts';
 export type { XenState } from './state.ts';
-export type { ConformanceOptions, ConformanceStats } from './conformance.ts';
-export { XenConformance } from './conformance.ts';
+export type { ConformanceOptions, ConformanceStats, TransitionShard } from './conformance.ts';
+export { ownsParent, XenConformance } from './conformance.ts';
