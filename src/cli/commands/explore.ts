@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import type { CoreAction, CoreVariant } from '../../core/index.ts';
 import { coreConfigProblems } from '../../core/config.ts';
 import { coreModel } from '../../core/model.ts';
-import type { ExploreOptions, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
+import type { ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { describeMemoryStop, explore } from '../../explore/index.ts';
 import type { Fault } from '../../faults/index.ts';
-import type { Op, OpKind } from '../../ops/op.ts';
+import type { OpKind } from '../../ops/op.ts';
 import { OP_KINDS, PROFILE_OP_KINDS } from '../../ops/op.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
@@ -21,8 +21,8 @@ import type {
   XenExtension,
   XenExtras,
   XenPresetName,
-  XenState,
 } from '../../xenExplore/index.ts';
+import type { XenRequest } from '../xenSearch.ts';
 import { coreReplayJson } from '../json.ts';
 import { stylerOf } from '../colour.ts';
 import { startProgress } from '../progress.ts';
@@ -43,32 +43,30 @@ import { traceFileName, tryWrite } from '../write.ts';
 type XenExploreModule = typeof XenExploreIndex;
 
 async function xenTools() {
-  const [faults, checker, run, refinement, format, io, xenExplore, invariants, steps, subject] =
+  const [faults, checker, run, format, io, xenExplore, invariants, steps, subject, search] =
     await Promise.all([
       import('../../faults/index.ts'),
       import('../../harness/checker.ts'),
       import('../../harness/run.ts'),
-      import('../../refinement/index.ts'),
       import('../../trace/format.ts'),
       import('../../trace/io.ts'),
       import('../../xenExplore/index.ts'),
       import('../../../properties/invariants/index.ts'),
       import('../../../properties/invariants/stepProperties.ts'),
       import('../subject.ts'),
+      import('../xenSearch.ts'),
     ]);
   return {
     findFault: faults.findFault,
     violationName: checker.violationName,
     runOps: run.runOps,
-    RefinementCheck: refinement.RefinementCheck,
     buildTrace: format.buildTrace,
     writeXenTrace: io.writeTrace,
-    XenConformance: xenExplore.XenConformance,
     xenExplore,
-    xenModel: xenExplore.xenModel,
     INVARIANTS: invariants.INVARIANTS,
     STEP_PROPERTIES: steps.STEP_PROPERTIES,
     withSubject: subject.withSubject,
+    buildXenSearch: search.buildXenSearch,
   };
 }
 
@@ -357,17 +355,6 @@ function parseList<T extends string>(
  * domains only, which answer them `unsupported`. */
 const GUEST_LIBRARY_KINDS_NOTE = `; guest-library kinds, which need a non-strict profile and are not explored: ${PROFILE_OP_KINDS.join(', ')}`;
 
-/** What the Xen-level flags ask for: bounds, the op families and slack, the kinds cut, and the
- * preset they started from. */
-interface XenRequest {
-  readonly xb: XenBounds;
-  readonly extras: XenExtras;
-  readonly kinds: readonly OpKind[] | undefined;
-  /** GNTMAP_contains_pte maps, where the subject has unmap_and_replace (a preset may drop them). */
-  readonly pteMaps: boolean;
-  readonly preset: XenPresetName | undefined;
-}
-
 function readXenRequest(flags: ExploreFlags, x: XenExploreModule): XenRequest {
   const { MAX_XEN_BATCH, XEN_EXTENSIONS, XEN_PRESETS, xenBoundsProblems, xenExtrasProblems } = x;
   let preset: XenPresetName | undefined;
@@ -494,7 +481,7 @@ async function exploreXenAgainst(
   bounds: Bounds,
 ): Promise<CliOutcome> {
   const t = await xenTools();
-  const { xenModel, INVARIANTS, XenConformance, STEP_PROPERTIES, RefinementCheck } = t;
+  const { INVARIANTS, STEP_PROPERTIES, buildXenSearch } = t;
   const { runOps, violationName, buildTrace, writeXenTrace } = t;
   const { XEN_PRESETS } = t.xenExplore;
   const { xb, kinds } = request;
@@ -511,24 +498,10 @@ async function exploreXenAgainst(
   }
   // A fault or a subject is only visible in conformance: either implies --conformance.
   const conformant = flags.conformance || fault !== undefined || flags.subject !== undefined;
-  const model = xenModel(xb, {
-    invariants: INVARIANTS,
-    // conformance compares every byte of the state with the impl's (src/xenExplore/quotients.ts)
-    quotients: !conformant,
-    ...request.extras,
-    opKinds: kinds ? subject.opKinds.filter((k) => kinds.includes(k)) : subject.opKinds,
-    // PTE maps unless the subject cannot unmap_and_replace (a --kinds cut keeps them) or the
-    // preset leaves them out
-    pteMaps: request.pteMaps && subject.opKinds.includes('unmap_and_replace'),
+  const { model, conformance, refinement, onTransition } = buildXenSearch(subject, request, {
+    conformance: conformant,
+    refinement: flags.refinement === true,
   });
-  const conformance = conformant
-    ? new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES, subject })
-    : undefined;
-  const refinement = flags.refinement ? new RefinementCheck(model) : undefined;
-  const onTransition: ExploreOptions<XenState, Op>['onTransition'] =
-    conformance && refinement
-      ? (p, a, c, ctx) => conformance.check(p, a, c, ctx) ?? refinement.check(p, a, c)
-      : (conformance?.check ?? refinement?.check);
   const { onProgress, stop } = progressPrinter(io, flags.json);
   // Why always symmetric? Maptrack handle numbers rotate with every map and unmap; without the
   // quotient even two domains with one ref have millions of states (src/xenExplore/handles.ts).
