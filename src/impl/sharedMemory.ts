@@ -243,11 +243,18 @@ export class SharedGrantMemory {
     return this.u32;
   }
 
-  /** A copy of the table's words with their version. Copies are immutable and shared: an
-   * unchanged table hands out its last copy again. */
+  /** A copy of the table's words with their version, up to its last entry not all zero (the
+   * rest are zeros: a table of 512 entries of which a search uses the first few is saved in
+   * tens of bytes, not 4 KiB). Copies are immutable and shared: an unchanged table hands out
+   * its last copy again. */
   save(): SavedSharedMemory {
     if (this.saved?.version !== this.version) {
-      this.saved = { version: this.version, words: this.u32.slice() };
+      const u32 = this.u32;
+      let end = u32.length;
+      while (end > 0 && u32[end - 1] === 0) end--;
+      // whole entries: the last one's two words
+      end += end % U32_PER_ENTRY;
+      this.saved = { version: this.version, words: u32.slice(0, end), length: u32.length };
     }
     return this.saved;
   }
@@ -259,21 +266,22 @@ export class SharedGrantMemory {
     if (saved.version === this.version) return; // same content already
     const from = saved.words;
     const u32 = this.u32;
-    if (from.length === u32.length) {
+    if (saved.length === u32.length) {
       const log = this.touched;
       const written = this.loadedFrom.writtenSince(saved, log);
       if (written !== undefined) {
         for (let j = 0; j < written.length; j++) {
           const ref = written[j] ?? 0;
           const i = ref * U32_PER_ENTRY;
-          u32[i] = from[i] ?? 0;
-          u32[i + 1] = from[i + 1] ?? 0;
+          // past the copy's end: zeros
+          u32[i] = i < from.length ? (from[i] ?? 0) : 0;
+          u32[i + 1] = i < from.length ? (from[i + 1] ?? 0) : 0;
           log.touch(ref);
         }
       } else {
         for (let i = 0; i < u32.length; i += U32_PER_ENTRY) {
-          const head = from[i] ?? 0;
-          const frame = from[i + 1] ?? 0;
+          const head = i < from.length ? (from[i] ?? 0) : 0;
+          const frame = i < from.length ? (from[i + 1] ?? 0) : 0;
           if (u32[i] === head && u32[i + 1] === frame) continue;
           u32[i] = head;
           u32[i + 1] = frame;
@@ -281,7 +289,7 @@ export class SharedGrantMemory {
         }
       }
     } else {
-      const buffer = new ArrayBuffer(from.byteLength);
+      const buffer = new ArrayBuffer(saved.length * 4);
       const copy = new Uint32Array(buffer);
       copy.set(from);
       this.u16 = new Uint16Array(buffer);
@@ -296,5 +304,8 @@ export class SharedGrantMemory {
 
 export interface SavedSharedMemory {
   readonly version: number;
+  /** The table's first words; the rest, to `length`, are zeros. */
   readonly words: Uint32Array;
+  /** The table's size in 32-bit words. */
+  readonly length: number;
 }

@@ -11,8 +11,12 @@ import { freshVersion } from '../version.ts';
 /** Bytes per active entry in our layout: pin u32, mfn u32, domid u16. */
 const ACT_BYTES = 10;
 
+/** Entries 0..used-1 of a table of `nrEntries` (the rest are all zero), laid out as the table
+ * is: [pin u32 | mfn u32 | domid u16], `used` of each. */
 export interface SavedActiveEntries {
   readonly version: number;
+  readonly nrEntries: number;
+  readonly used: number;
   readonly bytes: ArrayBuffer;
 }
 
@@ -71,10 +75,20 @@ export class ActiveEntries {
     return next;
   }
 
-  /** An immutable copy; an unchanged table hands out its last copy again. */
+  /** An immutable copy, up to the last entry not all zero (as SharedGrantMemory.save); an
+   * unchanged table hands out its last copy again. */
   save(): SavedActiveEntries {
     if (this.saved?.version !== this.version) {
-      this.saved = { version: this.version, bytes: this.buffer.slice(0) };
+      let used = this.nrEntries;
+      const { pin, mfn, domid } = this;
+      while (used > 0 && pin[used - 1] === 0 && mfn[used - 1] === 0 && domid[used - 1] === 0) {
+        used--;
+      }
+      const bytes = new ArrayBuffer(used * ACT_BYTES);
+      new Uint32Array(bytes, 0, used).set(this.pin.subarray(0, used));
+      new Uint32Array(bytes, used * 4, used).set(this.mfn.subarray(0, used));
+      new Uint16Array(bytes, used * 8, used).set(this.domid.subarray(0, used));
+      this.saved = { version: this.version, nrEntries: this.nrEntries, used, bytes };
     }
     return this.saved;
   }
@@ -83,28 +97,31 @@ export class ActiveEntries {
    * entries that differ, each logged as touched (../touch.ts LoadedCopy says why). */
   loaded(saved: SavedActiveEntries): ActiveEntries {
     if (saved.version === this.version) return this;
-    if (saved.bytes.byteLength !== this.buffer.byteLength) {
-      const target = new ActiveEntries(saved.bytes.byteLength / ACT_BYTES);
-      new Uint8Array(target.buffer).set(new Uint8Array(saved.bytes));
+    const { used } = saved;
+    const pin = new Uint32Array(saved.bytes, 0, used);
+    const mfn = new Uint32Array(saved.bytes, used * 4, used);
+    const domid = new Uint16Array(saved.bytes, used * 8, used);
+    if (saved.nrEntries !== this.nrEntries) {
+      const target = new ActiveEntries(saved.nrEntries);
+      target.pin.set(pin);
+      target.mfn.set(mfn);
+      target.domid.set(domid);
       target.version = saved.version;
       target.saved = saved;
       target.loadedFrom.loaded(saved, target.touched);
       return target;
     }
-    const n = this.nrEntries;
-    const pin = new Uint32Array(saved.bytes, 0, n);
-    const mfn = new Uint32Array(saved.bytes, n * 4, n);
-    const domid = new Uint16Array(saved.bytes, n * 8, n);
     const log = this.touched;
     const written = this.loadedFrom.writtenSince(saved, log);
     if (written !== undefined) {
       for (let j = 0; j < written.length; j++) this.copyEntry(written[j] ?? 0, pin, mfn, domid);
     } else {
-      for (let ref = 0; ref < n; ref++) {
+      for (let ref = 0; ref < this.nrEntries; ref++) {
+        const inCopy = ref < used;
         if (
-          this.pin[ref] !== pin[ref] ||
-          this.mfn[ref] !== mfn[ref] ||
-          this.domid[ref] !== domid[ref]
+          this.pin[ref] !== (inCopy ? pin[ref] : 0) ||
+          this.mfn[ref] !== (inCopy ? mfn[ref] : 0) ||
+          this.domid[ref] !== (inCopy ? domid[ref] : 0)
         ) {
           this.copyEntry(ref, pin, mfn, domid);
         }
@@ -116,11 +133,12 @@ export class ActiveEntries {
     return this;
   }
 
-  /** Entry `ref` from a saved copy's views, logged as touched. */
+  /** Entry `ref` from a saved copy's views (zero past their end), logged as touched. */
   private copyEntry(ref: Ref, pin: Uint32Array, mfn: Uint32Array, domid: Uint16Array): void {
-    this.pin[ref] = pin[ref] ?? 0;
-    this.mfn[ref] = mfn[ref] ?? 0;
-    this.domid[ref] = domid[ref] ?? 0;
+    const inCopy = ref < pin.length;
+    this.pin[ref] = inCopy ? (pin[ref] ?? 0) : 0;
+    this.mfn[ref] = inCopy ? (mfn[ref] ?? 0) : 0;
+    this.domid[ref] = inCopy ? (domid[ref] ?? 0) : 0;
     this.touched.touch(ref);
   }
 }

@@ -100,6 +100,33 @@ describe('SharedGrantMemory: growth, save/load, pauses', () => {
     expect(mem.inspect(8).frame).toBe(1);
   });
 
+  it('saves up to its last entry not all zero, and loads the zeros past it back', () => {
+    const mem = new SharedGrantMemory(0, 1);
+    expect(mem.save().words.length).toBe(0);
+    mem.storeFrame(3, 7);
+    const saved = mem.save();
+    expect(saved.words.length).toBe(8); // entries 0..3, two words each
+    expect(saved.length).toBe(SHGNT_PER_PAGE_V1 * 2);
+    // loaded over other contents (a scan), and again over what was written since (the log)
+    mem.storeFrame(300, 9);
+    mem.storeFrame(3, 8);
+    mem.load(saved);
+    expect([mem.inspect(3).frame, mem.inspect(300).frame]).toEqual([7, 0]);
+    mem.storeFrame(400, 2); // now the log names it: written since this copy was loaded
+    mem.load(saved);
+    expect(mem.inspect(400).frame).toBe(0);
+    const other = new SharedGrantMemory(0, 1);
+    other.storeFrame(511, 5);
+    other.load(saved);
+    expect([other.inspect(3).frame, other.inspect(511).frame]).toEqual([7, 0]);
+    // a larger table restored to the saved size: zero past the copy, too
+    other.grow(2);
+    other.storeFrame(600, 1);
+    other.load(saved);
+    expect(other.nrEntries).toBe(SHGNT_PER_PAGE_V1);
+    expect(bytes(other).every((b, i) => b === 0 || (i >= 24 && i < 32))).toBe(true);
+  });
+
   it('describes each access as the pause an op yields before it', () => {
     const mem = new SharedGrantMemory(3, 1);
     const pause = (access: string, field: string) => ({
