@@ -192,12 +192,15 @@ export class MaptrackTable {
     this.touched.reset();
   }
 
-  /** An immutable copy; an unchanged table hands out its last copy again. */
+  /** An immutable copy; an unchanged table hands out its last copy again. Only the entries
+   * that differ from a freshly linked frame's (freshWord) are copied: a table of 256 entries of
+   * which a search maps through a few is saved in tens of bytes, not 4 KiB a frame. */
   save(): MaptrackSnapshot {
     if (this.saved?.version !== this.version) {
       this.saved = {
         version: this.version,
-        entries: this.buffer.slice(0, this.u32.byteLength),
+        bytes: this.u32.byteLength,
+        changed: changedEntries(this.u32),
         limit: this.limit_,
         heads: this.heads.slice(),
         tails: this.tails.slice(),
@@ -210,36 +213,35 @@ export class MaptrackTable {
    * written, each logged as touched (../touch.ts LoadedCopy says why). */
   load(s: MaptrackSnapshot): void {
     if (s.version === this.version) return;
-    if (s.entries.byteLength === this.u32.byteLength && s.limit === this.limit_) {
-      const from = new Uint32Array(s.entries);
-      const u32 = this.u32;
+    const u32 = this.u32;
+    if (s.bytes === u32.byteLength && s.limit === this.limit_) {
       const log = this.touched;
       const written = this.loadedFrom.writtenSince(s, log);
       if (written !== undefined) {
         for (let j = 0; j < written.length; j++) {
           const h = written[j] ?? 0;
-          for (let i = h * 4; i < h * 4 + 4; i++) u32[i] = from[i] ?? 0;
+          writeSavedEntry(u32, h, s.changed, findChanged(s.changed, h));
           log.touch(h);
         }
       } else {
-        for (let i = 0; i < u32.length; i += 4) {
-          if (
-            u32[i] === from[i] &&
-            u32[i + 1] === from[i + 1] &&
-            u32[i + 2] === from[i + 2] &&
-            u32[i + 3] === from[i + 3]
-          ) {
-            continue;
-          }
-          for (let k = i; k < i + 4; k++) u32[k] = from[k] ?? 0;
-          log.touch(i / 4);
+        const changed = s.changed;
+        let c = 0; // the next changed entry's position in `changed`
+        for (let h = 0; 4 * h < u32.length; h++) {
+          const at = c < changed.length && changed[c] === h ? c : -1;
+          if (at >= 0) c += CHANGED_STRIDE;
+          if (sameAsSaved(u32, h, changed, at)) continue;
+          writeSavedEntry(u32, h, changed, at);
+          log.touch(h);
         }
       }
     } else {
-      const bytes = s.entries.byteLength;
-      if (bytes > this.buffer.byteLength) this.buffer = new ArrayBuffer(bytes);
-      new Uint8Array(this.buffer).set(new Uint8Array(s.entries));
-      this.view(bytes);
+      if (s.bytes > this.buffer.byteLength) this.buffer = new ArrayBuffer(s.bytes);
+      this.view(s.bytes);
+      const table = this.u32;
+      for (let h = 0; 4 * h < table.length; h++) writeSavedEntry(table, h, s.changed, -1);
+      for (let c = 0; c < s.changed.length; c += CHANGED_STRIDE) {
+        writeSavedEntry(table, s.changed[c] ?? 0, s.changed, c);
+      }
       this.limit_ = s.limit;
       this.touched.reset();
     }
@@ -251,9 +253,62 @@ export class MaptrackTable {
   }
 }
 
+/** A freshly linked frame's entry `h` (linkNewFrame, for vCPU 0): its `ref` links to the next
+ * handle, every other word zero. Only a copy's baseline: an entry that differs in any word is
+ * saved whole. */
+function freshWord(h: Handle, word: number): number {
+  return word === 0 ? h + 1 : 0;
+}
+
+/** A saved entry: its handle, then its four words. */
+const CHANGED_STRIDE = 5;
+
+/** The entries of `u32` that differ from a fresh frame's (freshWord, inlined), by handle. */
+function changedEntries(u32: Uint32Array): Uint32Array {
+  const out: number[] = [];
+  for (let h = 0, i = 0; i < u32.length; h++, i += 4) {
+    if (u32[i] !== h + 1 || u32[i + 1] !== 0 || u32[i + 2] !== 0 || u32[i + 3] !== 0) {
+      out.push(h, u32[i] ?? 0, u32[i + 1] ?? 0, u32[i + 2] ?? 0, u32[i + 3] ?? 0);
+    }
+  }
+  return Uint32Array.from(out);
+}
+
+/** Entry `h`'s position in `changed`, or -1: saved as fresh. */
+function findChanged(changed: Uint32Array, h: Handle): number {
+  let lo = 0;
+  let hi = changed.length / CHANGED_STRIDE;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = (changed[mid * CHANGED_STRIDE] ?? 0) < h ? -1 : mid;
+    if (at < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo * CHANGED_STRIDE < changed.length && changed[lo * CHANGED_STRIDE] === h
+    ? lo * CHANGED_STRIDE
+    : -1;
+}
+
+/** Word `w` of entry `h` as saved: from `changed` at `at`, or fresh (at -1). */
+function savedWord(h: Handle, w: number, changed: Uint32Array, at: number): number {
+  return at < 0 ? freshWord(h, w) : (changed[at + 1 + w] ?? 0);
+}
+
+function sameAsSaved(u32: Uint32Array, h: Handle, changed: Uint32Array, at: number): boolean {
+  for (let w = 0; w < 4; w++) if (u32[4 * h + w] !== savedWord(h, w, changed, at)) return false;
+  return true;
+}
+
+function writeSavedEntry(u32: Uint32Array, h: Handle, changed: Uint32Array, at: number): void {
+  for (let w = 0; w < 4; w++) u32[4 * h + w] = savedWord(h, w, changed, at);
+}
+
 export interface MaptrackSnapshot {
   readonly version: number;
-  readonly entries: ArrayBuffer;
+  /** The table's size in bytes (limit's frames, or a frame published and not yet linked). */
+  readonly bytes: number;
+  /** The entries that differ from a freshly linked frame's, CHANGED_STRIDE words each. */
+  readonly changed: Uint32Array;
   readonly limit: number;
   readonly heads: readonly number[];
   readonly tails: readonly number[];

@@ -90,11 +90,13 @@ describe("a maptrack frame's room, kept across a restore to fewer frames", () =>
     t.setFlags(0, GNTMAP_device_map);
     t.setDomid(0, 1);
     const one = t.save();
-    expect(one.entries.byteLength).toBe(256 * 16);
+    expect(one.bytes).toBe(256 * 16);
+    // only the entries unlike a fresh frame's: handle 0 (mapped) and 255 (the list's tail)
+    expect(one.changed.length).toBeLessThanOrEqual(2 * 5);
     t.load(empty);
     expect(t.limit).toBe(0);
     expect(t.flags(0)).toBe(0);
-    expect(t.save().entries.byteLength).toBe(0);
+    expect(t.save().bytes).toBe(0);
     // the frame again, in the room the first one left: as fresh as the first
     expect(getMaptrackHandle(t)).toBe(0);
     expect(range(0, 256).map((h) => t.flags(h) | t.domid(h))).toEqual(range(0, 256).map(() => 0));
@@ -102,5 +104,55 @@ describe("a maptrack frame's room, kept across a restore to fewer frames", () =>
     // and back to the copy with the map in it
     t.load(one);
     expect([t.flags(0), t.domid(0)]).toEqual([GNTMAP_device_map, 1]);
+  });
+});
+
+describe('a saved copy holds what differs from fresh frames, and loads back exactly', () => {
+  /** Every word of every entry, and the lists' ends. */
+  const contents = (t: MaptrackTable) => ({
+    limit: t.limit,
+    ends: [t.headOf(0), t.tailOf(0), t.headOf(1), t.tailOf(1)],
+    entries: range(0, t.limit).map((h) => [t.ref(h), t.flags(h), t.domid(h), t.vcpu(h)]),
+  });
+
+  it('over a pinned random walk of gets, puts, writes, saves and loads (two vCPUs)', () => {
+    let seed = 12345;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const t = new MaptrackTable(3, 2);
+    const copies: { saved: ReturnType<MaptrackTable['save']>; was: unknown }[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const r = next(10);
+      if (r < 3) {
+        const h = getMaptrackHandle(t, next(2));
+        if (h !== INVALID_MAPTRACK_HANDLE) {
+          held.push(h);
+          t.setFlags(h, 1 + next(3));
+          t.setDomid(h, next(4));
+        }
+      } else if (r < 5 && held.length > 0) {
+        const h = held.splice(next(held.length), 1)[0] ?? 0;
+        t.setFlags(h, 0);
+        putMaptrackHandle(t, h);
+      } else if (r < 7) {
+        copies.push({ saved: t.save(), was: contents(t) });
+      } else if (copies.length > 0) {
+        const c = copies[next(copies.length)];
+        if (c) {
+          t.load(c.saved);
+          expect(contents(t)).toEqual(c.was);
+          held.length = 0;
+          for (let h = 0; h < t.limit; h++) if (t.flags(h) !== 0) held.push(h);
+        }
+      }
+    }
+    // the walk reached more than one frame, and copies far smaller than the frames
+    const largest = Math.max(...copies.map((c) => c.saved.bytes));
+    expect(largest).toBeGreaterThanOrEqual(2 * 256 * 16);
+    const sizes = copies.map((c) => c.saved.changed.byteLength);
+    expect(Math.min(...sizes)).toBeLessThan(256 * 16);
   });
 });
