@@ -75,17 +75,15 @@ export interface ConformanceStats {
 }
 
 /** A saved subject state — a snapshot, or the ops (in the subject's own handle numbering)
- * that lead to it from the initial state — and either the model state it is, handle for handle,
- * or the renaming from its handles to its canonical state's. Why the state? The explorer expands
- * the very state object whose transition took the snapshot, so the renaming to it is the
- * identity, known without computing one. */
-type Saved = {
+ * that lead to it from the initial state — and the renaming from its handles to its canonical
+ * state's. Why the renaming, not the model state it is? The explorer rebuilds each state it
+ * expands from its key (a new object), so the state would only be kept to compute the renaming
+ * later: kept for two levels, the states took most of a search's heap (docs/explore.md). */
+interface Saved {
   readonly snapshot: SubjectSnapshot | null;
   readonly path: readonly Op[];
-} & (
-  | { readonly state: ModelState; readonly toCanonical?: undefined }
-  | { readonly state?: undefined; readonly toCanonical: Renaming | null }
-);
+  readonly toCanonical: Renaming | null;
+}
 
 /**
  * Why keyed by the canonical state key, not by state index? The hook runs before the explorer
@@ -142,7 +140,11 @@ export class XenConformance {
     this.factory = options.subject ?? IMPL_SUBJECT;
     this.impl = this.fresh();
     const s0 = model.initial().model;
-    this.initial = { snapshot: this.impl.snapshot?.() ?? null, path: [], state: s0 };
+    this.initial = {
+      snapshot: this.impl.snapshot?.() ?? null,
+      path: [],
+      toCanonical: canonicalRenaming(s0),
+    };
   }
 
   /** A new instance; the explorer's paths all begin at the config's initial state, so an
@@ -268,13 +270,7 @@ export class XenConformance {
     if (parent === this.lastParent && saved === this.lastSaved) return false;
     this.lastParent = parent;
     this.lastSaved = saved;
-    this.toParent =
-      saved.state === parent.model
-        ? null
-        : compose(
-            saved.state ? canonicalRenaming(saved.state) : saved.toCanonical,
-            invert(canonicalRenaming(parent.model)),
-          );
+    this.toParent = compose(saved.toCanonical, invert(canonicalRenaming(parent.model)));
     this.fromParent = invert(this.toParent);
     return true;
   }
@@ -301,10 +297,11 @@ export class XenConformance {
     const toParent = this.toParent;
     const snapshot = this.impl.snapshot?.() ?? null;
     const path = snapshot ? [] : [...saved.path, applied];
-    // With no renaming to the parent, the subject's handles are the child's own.
-    const s: Saved = toParent
-      ? { snapshot, path, toCanonical: compose(toParent, canonicalRenaming(child.model)) }
-      : { snapshot, path, state: child.model };
+    const s: Saved = {
+      snapshot,
+      path,
+      toCanonical: compose(toParent, canonicalRenaming(child.model)),
+    };
     this.next.set(key, s);
     this.loaded = s;
     this.peakSnapshots = Math.max(this.peakSnapshots, this.current.size + this.next.size);
