@@ -256,6 +256,10 @@ function buildProgram(
       '--subject <command>',
       'xen: conformance against an external subject (implies --conformance)',
     )
+    .option(
+      '--workers <n>',
+      'xen: worker threads sharing the per-transition checks (conformance, refinement; default 1)',
+    )
     .option('--replay <file>', 'replay a core trace written by explore')
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
     .addOption(formatOption(commander))

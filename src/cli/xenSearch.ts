@@ -47,23 +47,32 @@ export interface XenChecks {
   readonly shard?: TransitionShard;
 }
 
-export function buildXenSearch(
+/** The model alone, as the search with these checks builds it. */
+export function xenModelFor(
   subject: SubjectFactory,
   request: XenRequest,
-  checks: XenChecks,
-): XenSearch {
+  conformance: boolean,
+): XenExploreModel {
   const { xb, kinds } = request;
-  const shard = checks.shard;
-  const model = xenModel(xb, {
+  return xenModel(xb, {
     invariants: INVARIANTS,
     // conformance compares every byte of the state with the impl's (src/xenExplore/quotients.ts)
-    quotients: !checks.conformance,
+    quotients: !conformance,
     ...request.extras,
     opKinds: kinds ? subject.opKinds.filter((k) => kinds.includes(k)) : subject.opKinds,
     // PTE maps unless the subject cannot unmap_and_replace (a --kinds cut keeps them) or the
     // preset leaves them out
     pteMaps: request.pteMaps && subject.opKinds.includes('unmap_and_replace'),
   });
+}
+
+export function buildXenSearch(
+  subject: SubjectFactory,
+  request: XenRequest,
+  checks: XenChecks,
+): XenSearch {
+  const shard = checks.shard;
+  const model = xenModelFor(subject, request, checks.conformance);
   const conformance = checks.conformance
     ? new XenConformance(model, {
         invariants: INVARIANTS,

@@ -1,7 +1,7 @@
 // --workers and --shard from the built command (bin/grantcheck.js over dist/, whose worker
 // threads run dist/cli/worker.js; `npm run build` first): two workers print and write exactly
-// what one does (timings aside), the shards of a suite or of the fault catalogue add up to the
-// whole, and bad values are one usage line each.
+// what one does (timings aside), in run, faults and explore's per-transition checks; the shards
+// of a suite or of the fault catalogue add up to the whole; bad values are one usage line each.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -170,6 +170,81 @@ describe('faults --workers and --shard', () => {
   });
 });
 
+/** explore's JSON without what the clock and the threads' memory give. */
+function exploreJson(out: string): Record<string, unknown> {
+  const json = JSON.parse(out) as Record<string, unknown>;
+  const clockFree = Object.entries(json).filter(
+    ([k]) =>
+      ![
+        'elapsedMs',
+        'statesPerSecond',
+        'peakMemoryBytes',
+        'peakRssBytes',
+        'trace',
+        'view',
+      ].includes(k),
+  );
+  const c = json['conformance'] as Record<string, unknown> | undefined;
+  // each worker holds its own snapshots: their peak is a sum over the workers
+  const checks = c
+    ? Object.entries(c).filter(([k]) => k !== 'peakSnapshots' && k !== 'peakSnapshotBytes')
+    : undefined;
+  return {
+    ...Object.fromEntries(clockFree),
+    ...(checks ? { conformance: Object.fromEntries(checks) } : {}),
+  };
+}
+
+describe('explore --model xen --workers N is --workers 1', () => {
+  it.each([
+    [['--conformance'], 2],
+    [['--conformance', '--refinement'], 3],
+    [['--refinement'], 2],
+  ])('%j on %i workers: the same states, transitions and checks', (flags, workers) => {
+    const args = ['explore', '--model', 'xen', ...flags, '--json', '--out', tmp()];
+    const one = grantcheck(...args, '--workers', '1');
+    const many = grantcheck(...args, '--workers', String(workers));
+    expect(one.code).toBe(0);
+    expect(many).toMatchObject({ code: 0, err: '' });
+    expect(exploreJson(many.out)).toEqual(exploreJson(one.out));
+  });
+
+  it.each([
+    ['xsa-230-status-host-only', ['--alphabet', 'full']],
+    [
+      'end-access-ignores-writing',
+      [
+        ...['--alphabet', 'full', '--kinds', 'grant_access,raw_write,end_access'],
+        ...['--extensions', 'hostile_writes'],
+      ],
+    ],
+    ['xsa-385-transfer-past-max-pages', ['--preset', 'corners']],
+    ['pin-overflow-all-counters', ['--preset', 'corners']],
+  ])('fault %s %j: the same counterexample and trace', (fault, flags) => {
+    const outs = [1, 2].map((workers) => {
+      const dir = tmp();
+      const args = ['explore', '--model', 'xen', ...flags, '--fault', fault, '--out', dir];
+      const json = grantcheck(...args, '--workers', String(workers), '--json');
+      const trace = (JSON.parse(json.out) as { trace: string }).trace;
+      return { json, trace: readFileSync(trace, 'utf8') };
+    });
+    const [one, two] = outs;
+    expect(one?.json.code).toBe(1);
+    expect(two?.json).toMatchObject({ code: 1, err: '' });
+    // A search stops at its first failure; the other workers check on until they pass it.
+    const checked = (o: typeof one) => {
+      const json = exploreJson(o?.json.out ?? '') as { conformance: { checked?: number } };
+      const n = json.conformance.checked ?? 0;
+      delete json.conformance.checked;
+      return { json, n };
+    };
+    const [a, b] = [checked(one), checked(two)];
+    expect(b.json).toEqual(a.json);
+    expect(b.n).toBeGreaterThanOrEqual(a.n);
+    expect(two?.trace).toBe(one?.trace);
+  });
+});
+
 describe('bad --workers and --shard values', () => {
   it.each([
     [['run', '--shard', '0/2'], '--shard: i = 0 is outside 1..2'],
@@ -178,6 +253,20 @@ describe('bad --workers and --shard values', () => {
     [['run', '--workers', '0'], '--workers: 0 is outside 1..256'],
     [['faults', '--shard', '2/1'], '--shard: i = 2 is outside 1..1'],
     [['faults', '--workers', 'x'], "--workers: 'x' is not a whole number"],
+    [['explore', '--workers', '2'], '--workers applies to --model xen only'],
+    [
+      ['explore', '--model', 'xen', '--workers', '2'],
+      '--workers splits the per-transition checks (--conformance, --refinement, --fault); ' +
+        'a search of the model alone runs in one thread',
+    ],
+    [
+      ['explore', '--model', 'xen', '--conformance', '--workers', '0'],
+      '--workers: 0 is outside 1..256',
+    ],
+    [
+      ['explore', '--model', 'xen', '--subject', 'node x.js', '--workers', '2'],
+      '--workers: a --subject is one process, checked from one thread',
+    ],
   ])('%j: one usage line, exit 2', async (argv, message) => {
     const r = await cli(...argv);
     expect(r).toEqual({ code: 2, out: '', err: `grantcheck: ${message}\n` });

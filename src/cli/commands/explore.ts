@@ -9,20 +9,26 @@ import { coreModel } from '../../core/model.ts';
 import type { ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { describeMemoryStop, explore } from '../../explore/index.ts';
 import type { Fault } from '../../faults/index.ts';
-import type { OpKind } from '../../ops/op.ts';
+import type { Op, OpKind } from '../../ops/op.ts';
 import { OP_KINDS, PROFILE_OP_KINDS } from '../../ops/op.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
 import type * as XenExploreIndex from '../../xenExplore/index.ts';
 import type {
+  ConformanceStats,
   XenAlphabet,
   XenBounds,
+  XenExploreModel,
   XenExtension,
   XenExtras,
   XenPresetName,
+  XenState,
 } from '../../xenExplore/index.ts';
-import type { XenRequest } from '../xenSearch.ts';
+import type { XenChecks, XenRequest } from '../xenSearch.ts';
+import type * as ExploreShardsModule from '../workers/exploreShards.ts';
+import type { WireExploreOutcome } from '../workers/protocol.ts';
+import type { RefinementStats } from '../../refinement/index.ts';
 import { coreReplayJson } from '../json.ts';
 import { stylerOf } from '../colour.ts';
 import { startProgress } from '../progress.ts';
@@ -35,6 +41,7 @@ import {
   UsageError,
 } from '../options.ts';
 import { XEN_SUBJECT } from '../../subject/xen/config.ts';
+import { parseWorkers } from '../workers/split.ts';
 import { traceFileName, tryWrite } from '../write.ts';
 
 /** What --model xen needs and the core model does not. Why imported only then? Start-up: the
@@ -67,8 +74,14 @@ async function xenTools() {
     STEP_PROPERTIES: steps.STEP_PROPERTIES,
     withSubject: subject.withSubject,
     buildXenSearch: search.buildXenSearch,
+    xenModelFor: search.xenModelFor,
+    exploreSharded: async (...args: Parameters<ExploreSharded>) =>
+      (await import('../workers/exploreShards.ts')).exploreSharded(...args),
   };
 }
+
+type XenTools = Awaited<ReturnType<typeof xenTools>>;
+type ExploreSharded = typeof ExploreShardsModule.exploreSharded;
 
 export interface ExploreFlags {
   readonly model?: string;
@@ -98,6 +111,7 @@ export interface ExploreFlags {
   readonly format?: string;
   readonly json?: boolean;
   readonly replay?: string;
+  readonly workers?: string;
 }
 
 export const CORE_VARIANTS: readonly CoreVariant[] = ['correct', 'end-access-ignores-mappings'];
@@ -278,6 +292,7 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     ['--max-pages-slack', flags.maxPagesSlack],
     ['--kinds', flags.kinds],
     ['--format itf', flags.format === 'itf' ? flags.format : undefined],
+    ['--workers', flags.workers],
   ] as const) {
     if (set !== undefined) throw new UsageError(`${flag} applies to --model xen only`);
   }
@@ -455,9 +470,29 @@ async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<
       "--subject xen: explore's bounded configs differ from real Xen's limits; use run or replay",
     );
   }
+  const workers = readWorkers(flags, fault !== undefined);
   return withSubject(flags.subject, fault, (subject) =>
-    exploreXenAgainst(subject, request, fault, flags, io, bounds),
+    exploreXenAgainst(subject, request, fault, flags, io, { bounds, workers }),
   );
+}
+
+/** `--workers N`: threads to split a search's per-transition checks over (1: this thread). Only
+ * those checks are split; each worker runs the whole search of the model (src/cli/workers/
+ * exploreShards.ts). */
+function readWorkers(flags: ExploreFlags, fault: boolean): number {
+  if (flags.workers === undefined) return 1;
+  const workers = parseWorkers(flags.workers);
+  if (workers === 1) return 1;
+  if (flags.subject !== undefined) {
+    throw new UsageError('--workers: a --subject is one process, checked from one thread');
+  }
+  if (!flags.conformance && !flags.refinement && !fault) {
+    throw new UsageError(
+      '--workers splits the per-transition checks (--conformance, --refinement, --fault); ' +
+        'a search of the model alone runs in one thread',
+    );
+  }
+  return workers;
 }
 
 /** The Xen-level bounds as recorded in a trace's origin: every value the model was built from. */
@@ -472,16 +507,79 @@ function xenBoundsRecord(r: XenRequest): Record<string, number | string | boolea
   };
 }
 
+/** Where a search runs: in this thread, or its per-transition checks split across workers. */
+interface SearchPlace {
+  readonly fault: Fault | undefined;
+  readonly workers: number;
+  readonly bounds: Bounds;
+  readonly progress: ReturnType<typeof progressPrinter>;
+}
+
+/** The Xen-level search with these checks, and what they counted. */
+async function searchXen(
+  t: XenTools,
+  subject: SubjectFactory,
+  request: XenRequest,
+  checks: XenChecks,
+  place: SearchPlace,
+): Promise<{
+  model: XenExploreModel;
+  outcome: ExploreOutcome<XenState, Op>;
+  conformance: ConformanceStats | null;
+  refinement: RefinementStats | null;
+}> {
+  const { workers, bounds } = place;
+  const { onProgress, stop } = place.progress;
+  if (workers > 1) {
+    const model = t.xenModelFor(subject, request, checks.conformance);
+    const job = { request, fault: place.fault?.id ?? null, bounds, ...checks };
+    const sharded = await t.exploreSharded(job, workers, onProgress).finally(stop);
+    return { model, ...sharded, outcome: withStates(model, sharded.outcome) };
+  }
+  const { model, conformance, refinement, onTransition } = t.buildXenSearch(
+    subject,
+    request,
+    checks,
+  );
+  // Why always symmetric? Maptrack handle numbers rotate with every map and unmap; without the
+  // quotient even two domains with one ref have millions of states (src/xenExplore/handles.ts).
+  const outcome = explore(model, {
+    ...bounds,
+    symmetry: true,
+    ...(onProgress ? { onProgress } : {}),
+    ...(onTransition ? { onTransition } : {}),
+  });
+  stop();
+  return {
+    model,
+    outcome,
+    conformance: conformance?.stats() ?? null,
+    refinement: refinement?.stats() ?? null,
+  };
+}
+
+/** A shard's outcome with the states its path goes through, stepped again here. */
+function withStates(model: XenExploreModel, o: WireExploreOutcome): ExploreOutcome<XenState, Op> {
+  if (o.kind !== 'violation') return o;
+  const states = [model.initial()];
+  for (const op of o.path) {
+    const next = model.step(states[states.length - 1] as XenState, op);
+    if (next === null) throw new Error('explore: a shard reported a path the model does not take');
+    states.push(next);
+  }
+  return { ...o, states };
+}
+
 async function exploreXenAgainst(
   subject: SubjectFactory,
   request: XenRequest,
   fault: Fault | undefined,
   flags: ExploreFlags,
   io: Io,
-  bounds: Bounds,
+  { bounds, workers }: { readonly bounds: Bounds; readonly workers: number },
 ): Promise<CliOutcome> {
   const t = await xenTools();
-  const { INVARIANTS, STEP_PROPERTIES, buildXenSearch } = t;
+  const { INVARIANTS, STEP_PROPERTIES } = t;
   const { runOps, violationName, buildTrace, writeXenTrace } = t;
   const { XEN_PRESETS } = t.xenExplore;
   const { xb, kinds } = request;
@@ -498,20 +596,13 @@ async function exploreXenAgainst(
   }
   // A fault or a subject is only visible in conformance: either implies --conformance.
   const conformant = flags.conformance || fault !== undefined || flags.subject !== undefined;
-  const { model, conformance, refinement, onTransition } = buildXenSearch(subject, request, {
-    conformance: conformant,
-    refinement: flags.refinement === true,
-  });
-  const { onProgress, stop } = progressPrinter(io, flags.json);
-  // Why always symmetric? Maptrack handle numbers rotate with every map and unmap; without the
-  // quotient even two domains with one ref have millions of states (src/xenExplore/handles.ts).
-  const outcome = explore(model, {
-    ...bounds,
-    symmetry: true,
-    ...(onProgress ? { onProgress } : {}),
-    ...(onTransition ? { onTransition } : {}),
-  });
-  stop();
+  const { model, outcome, conformance, refinement } = await searchXen(
+    t,
+    subject,
+    request,
+    { conformance: conformant, refinement: flags.refinement === true },
+    { fault, workers, bounds, progress: progressPrinter(io, flags.json) },
+  );
   const cut = kinds ? ` ${kinds.join(',')}` : '';
   const name = `${model.name}${cut}${fault ? ` against fault ${fault.id}` : ''}`;
   const lines: string[] = [
@@ -527,7 +618,7 @@ async function exploreXenAgainst(
     ...(request.preset ? { preset: request.preset } : {}),
   };
   if (conformance) {
-    const c = conformance.stats();
+    const c = conformance;
     lines.push(
       `conformance  ${describeComparison(subject)}`,
       `             ${c.checked} transitions applied to it, ${c.mismatches} mismatches; ` +
@@ -536,7 +627,7 @@ async function exploreXenAgainst(
     extra['conformance'] = { ...c, compared: describeComparison(subject) };
   }
   if (refinement) {
-    const r = refinement.stats();
+    const r = refinement;
     const kinds = Object.entries(r.byCoreAction)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
@@ -663,6 +754,7 @@ function searchFlags(flags: ExploreFlags): string[] {
     ['--refinement', flags.refinement],
     ['--fault', flags.fault],
     ['--subject', flags.subject],
+    ['--workers', flags.workers],
   ];
   return typed.flatMap(([flag, v]) =>
     v === undefined || v === false ? [] : [v === true ? flag : `${flag} ${v}`],

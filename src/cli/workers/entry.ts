@@ -1,6 +1,6 @@
-// A worker thread of `grantcheck run` and `grantcheck faults` (started by pool.ts): takes one
-// job at a time from the parent and answers with its result. Bundled as dist/cli/worker.js
-// (bin/build-cli.ts); from the sources it runs through tsx.
+// A worker thread of `grantcheck run`, `grantcheck faults` and `grantcheck explore`'s shards
+// (started by pool.ts): takes one job at a time from the parent and answers with its result.
+// Bundled as dist/cli/worker.js (bin/build-cli.ts); from the sources it runs through tsx.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEFAULT_CONFIG } from '../../configDefaults.ts';
@@ -8,6 +8,7 @@ import { findFault, subjectOf } from '../../faults/index.ts';
 import { runSuite } from '../../harness/random.ts';
 import type { Suite } from '../../harness/suite.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
+import { runExploreShard } from './exploreJob.ts';
 import { judgeFault, toWire } from './faultJob.ts';
 import type { FaultJob, Job, Reply, RunsJob, WorkerData } from './protocol.ts';
 
@@ -97,5 +98,11 @@ function judge(job: FaultJob): Reply {
 
 port.on('message', (job: Job) => {
   // An exception here is the worker's 'error' event in the parent: one line, then exit 3.
-  post(job.kind === 'runs' ? runBlock(job) : judge(job));
+  post(
+    job.kind === 'runs'
+      ? runBlock(job)
+      : job.kind === 'fault'
+        ? judge(job)
+        : runExploreShard(job, stop, post),
+  );
 });

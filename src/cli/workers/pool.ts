@@ -1,6 +1,7 @@
-// Worker threads for `run` and `faults`: start them, hand each a job when it is idle, pass their
-// replies on, and end them all. A worker that crashes (or exits unasked) rejects the whole
-// dispatch at once, every worker ended: one error line from the CLI, never a hang.
+// Worker threads for `run`, `faults` and `explore`'s shards: start them, hand each a job when it
+// is idle, pass their replies on, and end them all. A worker that crashes (or exits unasked)
+// rejects the whole dispatch at once, every worker ended: one error line from the CLI, never a
+// hang.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,7 +37,7 @@ function tsxApi(): string {
 
 /** Is this reply the end of its job (the worker is free again)? */
 function ends(reply: Reply): boolean {
-  return reply.kind !== 'progress';
+  return reply.kind !== 'progress' && reply.kind !== 'explore-progress';
 }
 
 /**

@@ -2,6 +2,17 @@
 // time to each worker, its progress and its result back. Plain data only (structured clone).
 
 import type { GrantConfig } from '../../config.ts';
+import type {
+  Bound,
+  ExploreProgress,
+  ExploreStats,
+  MemoryStop,
+  Violated,
+} from '../../explore/index.ts';
+import type { Op } from '../../ops/op.ts';
+import type { RefinementStats } from '../../refinement/index.ts';
+import type { ConformanceStats, TransitionShard } from '../../xenExplore/index.ts';
+import type { XenRequest } from '../xenSearch.ts';
 import type { WireJudged } from './faultJob.ts';
 
 /** `count` consecutive runs of a suite from run index `start` (block `block` of the split). */
@@ -26,7 +37,56 @@ export interface FaultJob {
   readonly exploreMs: number;
 }
 
-export type Job = RunsJob | FaultJob;
+/** One shard of a Xen-level search's per-transition checks (src/cli/workers/exploreShards.ts):
+ * the whole search, checking the transitions out of the shard's parents. */
+export interface ExploreShardJob {
+  readonly kind: 'explore-shard';
+  readonly shard: TransitionShard;
+  readonly request: XenRequest;
+  readonly fault: string | null;
+  readonly conformance: boolean;
+  readonly refinement: boolean;
+  readonly bounds: {
+    readonly maxDepth?: number;
+    readonly maxStates?: number;
+    readonly maxMemoryBytes?: number;
+    readonly timeBudgetMs?: number;
+  };
+  /** Send the search's progress (one shard does, for the parent's bar). */
+  readonly progress: boolean;
+}
+
+export type Job = RunsJob | FaultJob | ExploreShardJob;
+
+/** A shard's search outcome without its states (the parent replays the path for those). */
+export type WireExploreOutcome =
+  | { readonly kind: 'ok'; readonly stats: ExploreStats }
+  | {
+      readonly kind: 'violation';
+      readonly violated: Violated;
+      readonly path: readonly Op[];
+      readonly stats: ExploreStats;
+    }
+  | {
+      readonly kind: 'limit';
+      readonly bound: Bound;
+      readonly depth: number;
+      readonly memory?: MemoryStop;
+      readonly stats: ExploreStats;
+    };
+
+/** How a shard ended: its outcome and the parent of the transition that failed (null: none),
+ * or stopped because a shard failed at a lower parent, or the search threw (error). */
+export interface ExploreShardDone {
+  readonly kind: 'explore-done';
+  readonly shard: number;
+  readonly stopped: boolean;
+  readonly failedAt: number | null;
+  readonly outcome: WireExploreOutcome | null;
+  readonly conformance: ConformanceStats | null;
+  readonly refinement: RefinementStats | null;
+  readonly error?: string;
+}
 
 /** How a block ended: every run passed (failedAt null), a run failed (its index: the worker
  * stops there, unshrunk), the harness threw (error), or a lower block failed first (stopped). */
@@ -49,10 +109,12 @@ export type Reply =
       readonly ops: number;
     }
   | RunsDone
-  | { readonly kind: 'fault-done'; readonly judged: WireJudged };
+  | { readonly kind: 'fault-done'; readonly judged: WireJudged }
+  | { readonly kind: 'explore-progress'; readonly progress: ExploreProgress }
+  | ExploreShardDone;
 
 /** What each worker is started with: the shared cell holding the lowest failing block (a worker
- * on a higher block stops at its next run). */
+ * on a higher block stops at its next run), or for explore shards the lowest failing parent. */
 export interface WorkerData {
   readonly stop: SharedArrayBuffer;
 }

@@ -96,7 +96,9 @@ export async function runSuiteSplit(suite: Suite, options: SplitRunOptions): Pro
       };
     },
     (reply) => {
-      if (reply.kind === 'fault-done') throw new Error('worker: a fault result for a run job');
+      if (reply.kind !== 'progress' && reply.kind !== 'runs-done') {
+        throw new Error(`worker: a ${reply.kind} reply to a run job`);
+      }
       if (reply.kind === 'progress') {
         running.set(reply.block, { runs: reply.runs, ops: reply.ops });
         report();

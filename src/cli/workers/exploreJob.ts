@@ -1,0 +1,111 @@
+// One shard of a Xen-level search, in a worker thread: the whole breadth-first search, with the
+// per-transition checks on the parents the shard owns (src/xenExplore/conformance.ts, `shard`).
+// A shard that fails writes its parent's index to the shared cell; every shard stops once it
+// has passed the lowest index there, since no violation it could still find would come first.
+
+import { explore } from '../../explore/index.ts';
+import type { ExploreOptions } from '../../explore/index.ts';
+import { findFault, subjectOf } from '../../faults/index.ts';
+import type { Op } from '../../ops/op.ts';
+import type { XenState } from '../../xenExplore/index.ts';
+import { buildXenSearch } from '../xenSearch.ts';
+import type { ExploreShardDone, ExploreShardJob, Reply } from './protocol.ts';
+
+/** Before any shard fails: no parent is past it. */
+export const NO_FAILURE = 2 ** 31 - 1;
+
+/** What the hook returns to end a shard that has passed the lowest failing parent. */
+const STOPPED = { name: 'stopped', statement: 'a shard failed at a lower parent' };
+
+/** Lower the shared cell to `index` unless it holds a lower one. */
+function lowerTo(cell: Int32Array, index: number): void {
+  let seen = Atomics.load(cell, 0);
+  while (index < seen) {
+    const was = Atomics.compareExchange(cell, 0, seen, index);
+    if (was === seen) return;
+    seen = was;
+  }
+}
+
+export function runExploreShard(
+  job: ExploreShardJob,
+  lowestFailing: Int32Array,
+  post: (reply: Reply) => void,
+): ExploreShardDone {
+  const fault = job.fault === null ? undefined : findFault(job.fault);
+  if (job.fault !== null && !fault) throw new Error(`worker: no fault '${job.fault}'`);
+  const search = buildXenSearch(subjectOf(fault), job.request, {
+    conformance: job.conformance,
+    refinement: job.refinement,
+    shard: job.shard,
+  });
+  const { model, conformance, refinement } = search;
+  const check = search.onTransition;
+  if (!check) throw new Error('worker: an explore shard with no per-transition check');
+  let failedAt: number | null = null;
+  let stopped = false;
+  let parent = -1;
+  const hook: ExploreOptions<XenState, Op>['onTransition'] = (p, a, c, ctx) => {
+    // Once stopped, stopped for good: the explorer checks a failure again on its replayed path.
+    if (stopped) return STOPPED;
+    if (ctx.parentIndex !== parent) {
+      parent = ctx.parentIndex;
+      if (parent > Atomics.load(lowestFailing, 0)) {
+        stopped = true;
+        return STOPPED;
+      }
+    }
+    const failure = check(p, a, c, ctx);
+    if (failure) {
+      failedAt = parent;
+      lowerTo(lowestFailing, parent);
+    }
+    return failure;
+  };
+  const done = { kind: 'explore-done', shard: job.shard.index } as const;
+  try {
+    const outcome = explore(model, {
+      ...job.bounds,
+      symmetry: true,
+      onTransition: hook,
+      ...(job.progress
+        ? { onProgress: (progress) => post({ kind: 'explore-progress', progress }) }
+        : {}),
+    });
+    const { kind, stats } = outcome;
+    return {
+      ...done,
+      stopped,
+      failedAt,
+      outcome: stopped
+        ? null
+        : kind === 'violation'
+          ? { kind, stats, violated: outcome.violated, path: outcome.path }
+          : kind === 'limit'
+            ? {
+                kind,
+                stats,
+                bound: outcome.bound,
+                depth: outcome.depth,
+                ...(outcome.memory ? { memory: outcome.memory } : {}),
+              }
+            : { kind, stats },
+      conformance: conformance?.stats() ?? null,
+      refinement: refinement?.stats() ?? null,
+    };
+  } catch (e) {
+    // The subject's or the model's error, for the parent to say in one line.
+    const error = e instanceof Error ? e.message : String(e);
+    return {
+      ...done,
+      stopped,
+      failedAt,
+      outcome: null,
+      conformance: null,
+      refinement: null,
+      error,
+    };
+  } finally {
+    conformance?.close();
+  }
+}

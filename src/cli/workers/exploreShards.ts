@@ -1,0 +1,112 @@
+// `grantcheck explore --model xen --workers N`: a search's per-transition checks (conformance,
+// refinement) split across N worker threads. Each worker runs the whole breadth-first search and
+// checks the transitions out of every Nth parent (src/xenExplore/conformance.ts, `shard`); the
+// verdict is the one a single thread gives: the violation at the lowest parent, else the
+// shortest cut, else every state explored.
+
+import type { ExploreProgress, ExploreStats } from '../../explore/index.ts';
+import type { RefinementStats } from '../../refinement/index.ts';
+import type { ConformanceStats } from '../../xenExplore/index.ts';
+import { NO_FAILURE } from './exploreJob.ts';
+import { dispatch } from './pool.ts';
+import type { ExploreShardDone, ExploreShardJob, WireExploreOutcome } from './protocol.ts';
+
+/** The job, less what differs between shards. */
+export type ShardedJob = Omit<ExploreShardJob, 'kind' | 'shard' | 'progress'>;
+
+export interface ShardedSearch {
+  readonly outcome: WireExploreOutcome;
+  /** Summed over the shards; snapshots too, since each shard holds its own. */
+  readonly conformance: ConformanceStats | null;
+  readonly refinement: RefinementStats | null;
+}
+
+export async function exploreSharded(
+  job: ShardedJob,
+  workers: number,
+  onProgress?: (p: ExploreProgress) => void,
+): Promise<ShardedSearch> {
+  const started = performance.now();
+  const stop = new SharedArrayBuffer(4);
+  new Int32Array(stop)[0] = NO_FAILURE;
+  const done: ExploreShardDone[] = [];
+  let next = 0;
+  await dispatch(
+    workers,
+    { stop },
+    () =>
+      next < workers
+        ? {
+            ...job,
+            kind: 'explore-shard',
+            shard: { index: next, count: workers },
+            progress: next++ === 0 && onProgress !== undefined,
+          }
+        : undefined,
+    (reply) => {
+      if (reply.kind === 'explore-progress') onProgress?.(reply.progress);
+      else if (reply.kind === 'explore-done') done.push(reply);
+      else throw new Error(`worker: a ${reply.kind} reply to an explore shard`);
+    },
+  );
+  return mergeShards(done, performance.now() - started);
+}
+
+/** The shards' replies as one search's, `elapsedMs` the whole wall time. */
+export function mergeShards(done: readonly ExploreShardDone[], elapsedMs: number): ShardedSearch {
+  const failed = done.find((d) => d.error !== undefined);
+  if (failed?.error !== undefined) throw new Error(failed.error);
+  const finished = done.filter((d) => !d.stopped && d.outcome !== null);
+  const lowestFailure = finished
+    .filter((d) => d.failedAt !== null)
+    .sort((a, b) => (a.failedAt ?? 0) - (b.failedAt ?? 0))[0];
+  const shortestCut = finished
+    .filter((d) => d.outcome?.kind === 'limit')
+    .sort((a, b) => (a.outcome?.stats.states ?? 0) - (b.outcome?.stats.states ?? 0))[0];
+  const chosen = lowestFailure ?? shortestCut ?? finished[0];
+  if (chosen?.outcome == null) throw new Error('explore: no shard finished its search');
+  const stats: ExploreStats = {
+    ...chosen.outcome.stats,
+    elapsedMs,
+    statesPerSec: elapsedMs > 0 ? (chosen.outcome.stats.states * 1000) / elapsedMs : 0,
+    peakHeapBytes: Math.max(...finished.map((d) => d.outcome?.stats.peakHeapBytes ?? 0)),
+    peakRssBytes: Math.max(...finished.map((d) => d.outcome?.stats.peakRssBytes ?? 0)),
+  };
+  return {
+    outcome: { ...chosen.outcome, stats },
+    conformance: sumConformance(done, chosen),
+    refinement: sumRefinement(done),
+  };
+}
+
+/** Why the chosen shard's mismatches? A search stops at its first; a shard that failed later
+ * than the chosen one found a mismatch a single thread would never have reached. */
+function sumConformance(
+  done: readonly ExploreShardDone[],
+  chosen: ExploreShardDone,
+): ConformanceStats | null {
+  const all = done.flatMap((d) => (d.conformance ? [d.conformance] : []));
+  if (all.length === 0) return null;
+  const sum = (f: (c: ConformanceStats) => number) => all.reduce((n, c) => n + f(c), 0);
+  return {
+    checked: sum((c) => c.checked),
+    mismatches: chosen.conformance?.mismatches ?? 0,
+    peakSnapshots: sum((c) => c.peakSnapshots),
+    peakSnapshotBytes: sum((c) => c.peakSnapshotBytes),
+  };
+}
+
+function sumRefinement(done: readonly ExploreShardDone[]): RefinementStats | null {
+  const all = done.flatMap((d) => (d.refinement ? [d.refinement] : []));
+  if (all.length === 0) return null;
+  const byCoreAction: Record<string, number> = {};
+  for (const r of all) {
+    for (const [k, n] of Object.entries(r.byCoreAction))
+      byCoreAction[k] = (byCoreAction[k] ?? 0) + n;
+  }
+  return {
+    checked: all.reduce((n, r) => n + r.checked, 0),
+    stutters: all.reduce((n, r) => n + r.stutters, 0),
+    byCoreAction,
+  };
+}
