@@ -1,12 +1,15 @@
 // Throughput of the exhaustive explorer: the core protocol model with and without domain
 // symmetry, and the Xen-level model alone, in conformance mode and with the refinement check, and
 // the first 100 000 states of its full alphabet, the whole of its `basic` preset (issue 13's
-// 291 056 states; in conformance mode for at most a minute), and its full alphabet at three
+// 291 056 states; in conformance mode for at most a minute in one thread, and split over the
+// cores by the built command's --workers), and its full alphabet at three
 // configurations to the depths the tests pin. Each row names the `kind` bench/targets.ts judges it
 // as.
 // States/s and bytes per stored state. `npx tsx bench/explore.ts` prints the table.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CoreConfig } from '../src/core/config.ts';
@@ -48,6 +51,7 @@ export async function benchExplore(
   rows.push(...benchXenDepths());
   // Last: its snapshots and tables leave a gigabyte of heap, which would slow the rows after it.
   rows.push(benchXenBasicConformance());
+  rows.push(benchXenBasicConformanceWorkers());
   return rows;
 }
 
@@ -128,6 +132,52 @@ export function benchXenBasicConformance(budgetSeconds = 60): Record<string, num
   return row('xen basic conformance', `${model.name} basic preset +conformance`, 'handles', o, {
     mismatches: c.stats().mismatches,
   });
+}
+
+/** The same search as the built command splits it: `grantcheck explore --model xen --preset
+ * basic --conformance --workers N`, N the machine's cores, each worker running the whole search
+ * and checking every Nth parent's transitions (src/cli/workers/exploreShards.ts). Stopped after
+ * `budgetSeconds` (exit 4: its seconds a lower bound, as above). */
+export function benchXenBasicConformanceWorkers(
+  budgetSeconds = 150,
+  workers = availableParallelism(),
+): Record<string, number | string> {
+  const model = `grantcheck explore --preset basic --conformance --workers ${workers} (built)`;
+  if (!existsSync(join(ROOT, 'dist', 'cli'))) {
+    return { kind: 'xen basic conformance', model, result: 'not built: npm run build' };
+  }
+  const args = [BIN, 'explore', '--model', 'xen', '--preset', 'basic', '--conformance'];
+  args.push('--workers', String(workers), '--time-budget', String(budgetSeconds), '--json');
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0 && r.status !== 4) {
+    throw new Error(`grantcheck ${args.slice(1).join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+  const out = JSON.parse(r.stdout) as {
+    result: string;
+    bound?: string;
+    states: number;
+    transitions: number;
+    maxDepth: number;
+    elapsedMs: number;
+    statesPerSecond: number;
+    bytesPerState: number;
+    peakMemoryBytes: number;
+    conformance: { mismatches: number };
+  };
+  return {
+    kind: 'xen basic conformance',
+    model,
+    symmetry: 'handles',
+    result: out.result === 'limit' ? `limit (${out.bound ?? ''})` : out.result,
+    states: out.states,
+    transitions: out.transitions,
+    maxDepth: out.maxDepth,
+    seconds: Number((out.elapsedMs / 1000).toFixed(2)),
+    statesPerSec: out.statesPerSecond,
+    bytesPerState: out.bytesPerState,
+    peakHeapMiB: Number((out.peakMemoryBytes / 2 ** 20).toFixed(1)),
+    mismatches: out.conformance.mismatches,
+  };
 }
 
 /** The `basic` preset whole as a user runs it: the built command, `grantcheck explore --model
