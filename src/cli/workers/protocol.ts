@@ -2,13 +2,7 @@
 // time to each worker, its progress and its result back. Plain data only (structured clone).
 
 import type { GrantConfig } from '../../config.ts';
-import type {
-  Bound,
-  ExploreProgress,
-  ExploreStats,
-  MemoryStop,
-  Violated,
-} from '../../explore/index.ts';
+import type { ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import type { Op } from '../../ops/op.ts';
 import type { RefinementStats } from '../../refinement/index.ts';
 import type { ConformanceStats, TransitionShard } from '../../xenExplore/index.ts';
@@ -59,21 +53,8 @@ export interface ExploreShardJob {
 export type Job = RunsJob | FaultJob | ExploreShardJob;
 
 /** A shard's search outcome without its states (the parent replays the path for those). */
-export type WireExploreOutcome =
-  | { readonly kind: 'ok'; readonly stats: ExploreStats }
-  | {
-      readonly kind: 'violation';
-      readonly violated: Violated;
-      readonly path: readonly Op[];
-      readonly stats: ExploreStats;
-    }
-  | {
-      readonly kind: 'limit';
-      readonly bound: Bound;
-      readonly depth: number;
-      readonly memory?: MemoryStop;
-      readonly stats: ExploreStats;
-    };
+export type WireExploreOutcome = WithoutStates<ExploreOutcome<never, Op>>;
+type WithoutStates<O> = O extends { readonly kind: 'violation' } ? Omit<O, 'states'> : O;
 
 /** How a shard ended: its outcome and the parent of the transition that failed (null: none),
  * or stopped because a shard failed at a lower parent, or the search threw (error). */

@@ -16,6 +16,7 @@ import type { XenBounds, XenModelOptions, XenState } from '../../../src/xenExplo
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
+import { xb } from './bounds.ts';
 
 /** What a search decided: its counts and verdict, the counterexample's ops, the mismatches. */
 function verdict(o: ExploreOutcome<XenState, Op>, mismatches: number): unknown {
@@ -49,14 +50,6 @@ function search(
   c.close();
   return verdict(o, c.stats().mismatches);
 }
-
-const xb = (d: number, alphabet: 'full' | 'protocol'): XenBounds => ({
-  domains: d,
-  refs: 1,
-  pages: 1,
-  maxPin: 1,
-  alphabet,
-});
 
 describe('conformance fast paths change no verdict', () => {
   it.each([

@@ -18,6 +18,7 @@ import type {
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
+import { xb } from './bounds.ts';
 
 interface ShardResult {
   readonly kind: string;
@@ -90,14 +91,6 @@ function shardsOf(
     search(bounds, options, limits, subject, { index, count }),
   );
 }
-
-const xb = (d: number, alphabet: 'full' | 'protocol'): XenBounds => ({
-  domains: d,
-  refs: 1,
-  pages: 1,
-  maxPin: 1,
-  alphabet,
-});
 
 describe('conformance shards', () => {
   it.each([

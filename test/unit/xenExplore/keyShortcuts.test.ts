@@ -35,14 +35,7 @@ import {
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { testSeeds } from '../../support/seeds.ts';
 import { randomWalk } from './walk.ts';
-
-const xb = (d: number, alphabet: 'full' | 'protocol'): XenBounds => ({
-  domains: d,
-  refs: 1,
-  pages: 1,
-  maxPin: 1,
-  alphabet,
-});
+import { xb } from './bounds.ts';
 
 /** The packers' three keyings: exact, orbits (handle renaming), orbits with the quotients. */
 const KEYINGS: Record<string, PackedKeyOptions> = {

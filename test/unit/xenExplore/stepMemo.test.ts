@@ -18,6 +18,7 @@ import { step as modelStep } from '../../../src/model/index.ts';
 import { DOMAIN_PARTS, StateKeyPacker } from '../../../src/model/packedKey.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
+import { xb } from './bounds.ts';
 
 /** What a search decided: its counts and verdict, and the counterexample's ops. */
 function verdict(o: ExploreOutcome<XenState, Op>): unknown {
@@ -234,14 +235,6 @@ describe("the step memo's two-domain table", () => {
 });
 
 describe('the step memo changes no search', () => {
-  const xb = (d: number, alphabet: 'full' | 'protocol'): XenBounds => ({
-    domains: d,
-    refs: 1,
-    pages: 1,
-    maxPin: 1,
-    alphabet,
-  });
-
   it.each([
     ['protocol D2 R1 P1 M1, whole', xb(2, 'protocol'), {}, {}],
     ['full D2 R1 P1 M1 to depth 4', xb(2, 'full'), {}, { maxDepth: 4 }],
