@@ -220,10 +220,12 @@ function patchedMappings(
 function freeList(t: MaptrackTable, v: number): FreeList {
   let list = FreeList.EMPTY;
   const limit = t.limit;
+  const words = t.words; // each entry's first word is its `ref`: the next link
   let length = 0;
   let first = -1;
   let last = -1;
-  for (let h = t.headOf(v); h !== TAIL && length <= limit; h = t.ref(h)) {
+  let h = t.headOf(v);
+  while (h !== TAIL && length <= limit) {
     length++;
     if (first >= 0 && h === last + 1) {
       last = h;
@@ -233,6 +235,13 @@ function freeList(t: MaptrackTable, v: number): FreeList {
       last = h;
     }
     if (h >= limit) break; // a link out of the table: nothing to follow
+    h = words[h * 4] ?? TAIL;
+    // The run goes on (a fresh frame links h to h + 1 all through): the same steps, unrolled.
+    while (h === last + 1 && h < limit && length <= limit) {
+      length++;
+      last = h;
+      h = words[h * 4] ?? TAIL;
+    }
   }
   return first >= 0 ? list.concat(FreeList.range(first, last)) : list;
 }

@@ -103,6 +103,12 @@ export class MaptrackTable {
     return this.limit_ / MAPTRACK_PER_PAGE;
   }
 
+  /** The table's raw 32-bit words, four per entry ([ref, flags | domid << 16, vcpu, pad]), for
+   * a walk of a whole list. Read-only use, please. */
+  get words(): Uint32Array {
+    return this.u32;
+  }
+
   /** The entry's `ref`: the grant ref while in use, the free list's next link while free. */
   ref(handle: Handle): number {
     return this.u32[handle * 4] ?? MAPTRACK_TAIL;

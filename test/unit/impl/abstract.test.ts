@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { abstract } from '../../../src/impl/index.ts';
-import { abstractUncached } from '../../../src/impl/abstract.ts';
+import { abstractUncached, maptrackState } from '../../../src/impl/abstract.ts';
+import { MaptrackTable } from '../../../src/impl/hypervisor/maptrack.ts';
+import { MAPTRACK_TAIL } from '../../../src/xen/abi.ts';
 import type { ImplSnapshot } from '../../../src/impl/index.ts';
 import { randomOp, rng } from './randomOps.ts';
 import { system } from './helpers.ts';
@@ -38,5 +40,39 @@ describe('abstract()', () => {
     expect(b).not.toBe(a);
     expect(b.domains[0]).toBe(a.domains[0]);
     expect(b.domains[2]).toBe(a.domains[2]);
+  });
+});
+
+describe("maptrackState's free list", () => {
+  /** The list link by link, as Xen follows it (bounded by the limit: a cyclic list repeats). */
+  function linkByLink(t: MaptrackTable): number[] {
+    const out: number[] = [];
+    for (let h = t.head; h !== MAPTRACK_TAIL && out.length <= t.limit; h = t.ref(h)) {
+      out.push(h);
+      if (h >= t.limit) break;
+    }
+    return out;
+  }
+
+  it('is the list link by link, on corrupted tables too (cycles, links out of the table)', () => {
+    let seed = 99;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let trial = 0; trial < 2000; trial++) {
+      const t = new MaptrackTable(2);
+      t.addFrame();
+      t.linkNewFrame(0, 0);
+      t.limit = 256;
+      t.head = next(3) === 0 ? next(300) : 0;
+      t.tail = 255;
+      t.setRef(255, MAPTRACK_TAIL);
+      for (let k = next(6); k > 0; k--) {
+        const to = next(4) === 0 ? next(300) : next(4) === 0 ? MAPTRACK_TAIL : next(256);
+        t.setRef(next(256), to);
+      }
+      expect([...maptrackState(t).freeList]).toEqual(linkByLink(t));
+    }
   });
 });
