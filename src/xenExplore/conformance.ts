@@ -79,7 +79,7 @@ export interface ConformanceStats {
  * that lead to it from the initial state — and the renaming from its handles to its canonical
  * state's. Why the renaming, not the model state it is? The explorer rebuilds each state it
  * expands from its key (a new object), so the state would only be kept to compute the renaming
- * later: kept for two levels, the states took most of a search's heap (docs/explore.md). */
+ * later; computed now, one kind of saved state does for every subject (docs/explore.md). */
 interface Saved {
   readonly snapshot: SubjectSnapshot | null;
   readonly path: readonly Op[];

@@ -4,12 +4,12 @@
 // has passed the lowest index there, since no violation it could still find would come first.
 
 import { explore } from '../../explore/index.ts';
-import type { ExploreOptions } from '../../explore/index.ts';
+import type { ExploreOptions, ExploreOutcome } from '../../explore/index.ts';
 import { findFault, subjectOf } from '../../faults/index.ts';
 import type { Op } from '../../ops/op.ts';
 import type { XenState } from '../../xenExplore/index.ts';
 import { buildXenSearch } from '../xenSearch.ts';
-import type { ExploreShardDone, ExploreShardJob, Reply } from './protocol.ts';
+import type { ExploreShardDone, ExploreShardJob, Reply, WireExploreOutcome } from './protocol.ts';
 
 /** Before any shard fails: no parent is past it. */
 export const NO_FAILURE = 2 ** 31 - 1;
@@ -25,6 +25,14 @@ function lowerTo(cell: Int32Array, index: number): void {
     if (was === seen) return;
     seen = was;
   }
+}
+
+/** The outcome as sent to the parent: a violation without its states (the parent steps its
+ * path again for those); the other outcomes hold none. */
+function toWire(o: ExploreOutcome<XenState, Op>): WireExploreOutcome {
+  if (o.kind !== 'violation') return o;
+  const { kind, violated, path, stats } = o;
+  return { kind, violated, path, stats };
 }
 
 export function runExploreShard(
@@ -72,24 +80,11 @@ export function runExploreShard(
         ? { onProgress: (progress) => post({ kind: 'explore-progress', progress }) }
         : {}),
     });
-    const { kind, stats } = outcome;
     return {
       ...done,
       stopped,
       failedAt,
-      outcome: stopped
-        ? null
-        : kind === 'violation'
-          ? { kind, stats, violated: outcome.violated, path: outcome.path }
-          : kind === 'limit'
-            ? {
-                kind,
-                stats,
-                bound: outcome.bound,
-                depth: outcome.depth,
-                ...(outcome.memory ? { memory: outcome.memory } : {}),
-              }
-            : { kind, stats },
+      outcome: stopped ? null : toWire(outcome),
       conformance: conformance?.stats() ?? null,
       refinement: refinement?.stats() ?? null,
     };
