@@ -259,8 +259,9 @@ export class MaptrackTable {
   }
 }
 
-/** A freshly linked frame's entry `h` (linkNewFrame, for vCPU 0): its `ref` links to the next
- * handle, every other word zero. Only a copy's baseline: an entry that differs in any word is
+/** A freshly linked frame's entry `h` (linkNewFrame, for vCPU 0; get_maptrack_handle's loop
+ * sets `ref = handle + i + 1` and `vcpu`): its `ref` links to the next handle, every other word
+ * zero. Only a copy's baseline: an entry that differs in any word is
  * saved whole. */
 function freshWord(h: Handle, word: number): number {
   return word === 0 ? h + 1 : 0;
@@ -269,16 +270,18 @@ function freshWord(h: Handle, word: number): number {
 /** A saved entry: its handle, then its four words. */
 const CHANGED_STRIDE = 5;
 
-/** The entries of `u32` that differ from a fresh frame's (freshWord, inlined), by handle. */
+/** The entries of `u32` that differ from a fresh frame's (freshWord), by handle. */
 function changedEntries(u32: Uint32Array): Uint32Array {
   const out: number[] = [];
   for (let h = 0, i = 0; i < u32.length; h++, i += 4) {
-    if (u32[i] !== h + 1 || u32[i + 1] !== 0 || u32[i + 2] !== 0 || u32[i + 3] !== 0) {
+    if (!sameAsSaved(u32, h, NONE_CHANGED, -1)) {
       out.push(h, u32[i] ?? 0, u32[i + 1] ?? 0, u32[i + 2] ?? 0, u32[i + 3] ?? 0);
     }
   }
   return Uint32Array.from(out);
 }
+
+const NONE_CHANGED = new Uint32Array(0);
 
 /** Entry `h`'s position in `changed`, or -1: saved as fresh. */
 function findChanged(changed: Uint32Array, h: Handle): number {
@@ -286,13 +289,11 @@ function findChanged(changed: Uint32Array, h: Handle): number {
   let hi = changed.length / CHANGED_STRIDE;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const at = (changed[mid * CHANGED_STRIDE] ?? 0) < h ? -1 : mid;
-    if (at < 0) lo = mid + 1;
+    if ((changed[mid * CHANGED_STRIDE] ?? 0) < h) lo = mid + 1;
     else hi = mid;
   }
-  return lo * CHANGED_STRIDE < changed.length && changed[lo * CHANGED_STRIDE] === h
-    ? lo * CHANGED_STRIDE
-    : -1;
+  const at = lo * CHANGED_STRIDE;
+  return at < changed.length && changed[at] === h ? at : -1;
 }
 
 /** Word `w` of entry `h` as saved: from `changed` at `at`, or fresh (at -1). */
