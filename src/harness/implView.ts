@@ -142,8 +142,9 @@ export interface PinSum {
 /** The pins the live maptrack entries account for, per (granter, ref), kept from step to step by
  * the maptrack tables' touch logs: after a step only the handles it wrote are read again. As in
  * pin-accounting, an entry whose granter is destroyed accounts for nothing (its pins went with
- * its table, docs/semantics.md §17). A fresh ledger, a new maptrack frame, a restore, a full
- * log, or a domain destroyed: rebuilt from every table. */
+ * its table, docs/semantics.md §17). A mapper whose log was reset (a new maptrack frame, a
+ * restore, a full log) is counted again alone: its old entries out, its live handles in. A
+ * fresh ledger, or a domain destroyed: rebuilt from every table. */
 export class PinLedger {
   readonly sums = new Map<number, PinSum>();
   /** Bumped by each update. */
@@ -153,7 +154,9 @@ export class PinLedger {
   dirty: number[] | undefined;
   /** Per mapper and handle: 1 + the key its entry was counted under (0: none), and its pin.
    * Plain arrays: a ledger is made per checker (per run), and a typed array of the maptrack's
-   * size each time was most of a rebuild's cost (an ArrayBuffer is allocated off the heap). */
+   * size each time was most of a rebuild's cost (an ArrayBuffer is allocated off the heap).
+   * They only grow (a handle at or past the table's limit is 0 here): a conformance search
+   * restores tables of 0 and 256 handles in turn, and an array made for each was 2% of it. */
   private keys: number[][] = [];
   private pins: number[][] = [];
   private maptrackMarks: (TouchMark | undefined)[] = [];
@@ -172,33 +175,22 @@ export class PinLedger {
     for (let i = 0; i < domains.length && !rebuild; i++) {
       if ((domains[i]?.destroyed ?? false) !== this.destroyed[i]) rebuild = true;
     }
-    // The handles each mapper's table wrote; a reset log (a new maptrack frame, a restore):
-    // count every table again, from the live handles the view scans for the other checks too.
-    const touched: (readonly number[] | undefined)[] = [];
-    for (let m = 0; m < domains.length && !rebuild; m++) {
-      const t = domains[m]?.maptrack;
-      if (t === undefined || t.version === this.maptrackVersions[m]) continue;
-      touched[m] = t.touched.since(this.maptrackMarks[m]);
-      if (touched[m] === undefined) rebuild = true;
-    }
     if (rebuild) {
       this.sums.clear();
       this.destroyed = domains.map((d) => d.destroyed);
-      for (const d of domains) {
-        const limit = d.maptrack.limit;
-        this.keys[d.id] = zeros(this.keys[d.id], limit);
-        this.pins[d.id] = zeros(this.pins[d.id], limit);
-        const live = view.live(d.id);
-        for (let j = 0; j < live.length; j++) this.recount(domains, d, live[j] ?? 0, undefined);
-      }
+      for (const d of domains) this.countMapper(view, d, undefined);
       this.dirty = undefined;
     } else {
       let dirty: number[] | undefined = [];
       for (let m = 0; m < domains.length; m++) {
         const d = domains[m];
-        const handles = touched[m];
-        if (d === undefined || handles === undefined) continue;
-        for (let j = 0; j < handles.length; j++) this.recount(domains, d, handles[j] ?? 0, dirty);
+        const t = d?.maptrack;
+        if (d === undefined || t === undefined || t.version === this.maptrackVersions[m]) continue;
+        const handles = t.touched.since(this.maptrackMarks[m]);
+        // a reset log: this mapper's every entry, from the live handles the view scans for the
+        // other checks too
+        if (handles === undefined) this.countMapper(view, d, dirty);
+        else for (let j = 0; j < handles.length; j++) this.recount(domains, d, handles[j] ?? 0, dirty);
       }
       for (let g = 0; g < domains.length && dirty !== undefined; g++) {
         const act = domains[g]?.grantTable.active;
@@ -226,6 +218,28 @@ export class PinLedger {
     }
   }
 
+  /** Count mapper `d` again from its table as it is: each entry it was counted with taken out
+   * (`dirty`: and its key noted; undefined: the sums were cleared, only forget them), then each
+   * live handle counted. Room for every handle below the table's limit. */
+  private countMapper(view: ImplView, d: XenDomain, dirty: number[] | undefined): void {
+    const keys = (this.keys[d.id] ??= []);
+    const pins = (this.pins[d.id] ??= []);
+    for (let h = 0; h < keys.length; h++) {
+      const old = (keys[h] ?? 0) - 1;
+      if (old < 0) continue;
+      if (dirty !== undefined) this.uncount(d.id, old, pins[h] ?? 0, dirty);
+      keys[h] = 0;
+      pins[h] = 0;
+    }
+    for (let h = keys.length; h < d.maptrack.limit; h++) {
+      keys.push(0);
+      pins.push(0);
+    }
+    const live = view.live(d.id);
+    const domains = view.domains;
+    for (let j = 0; j < live.length; j++) this.recount(domains, d, live[j] ?? 0, dirty);
+  }
+
   private uncount(mapper: number, key: number, pin: number, dirty: number[] | undefined): void {
     const sum = this.sums.get(key);
     if (sum !== undefined) {
@@ -248,8 +262,8 @@ export class PinLedger {
   ): void {
     const keys = this.keys[d.id];
     const pins = this.pins[d.id];
-    if (keys === undefined || pins === undefined || h < 0 || h >= keys.length) return;
     const t = d.maptrack;
+    if (keys === undefined || pins === undefined || h < 0 || h >= t.limit) return;
     const flags = t.flags(h);
     const granter = t.domid(h);
     // a destroyed granter's pins went with its table (docs/semantics.md §17)
@@ -505,12 +519,6 @@ function nextAbove(sorted: readonly number[], x: number): number {
     else hi = mid;
   }
   return sorted[lo] ?? Infinity;
-}
-
-/** `array` (or a new one) holding `length` zeros. */
-function zeros(array: number[] | undefined, length: number): number[] {
-  if (array === undefined || array.length !== length) return new Array<number>(length).fill(0);
-  return array.fill(0);
 }
 
 function tracked(list: TrackedIndices[], id: DomId): TrackedIndices {
