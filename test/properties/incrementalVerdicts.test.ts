@@ -292,8 +292,9 @@ describe('incremental impl invariants: the verdict is the full check', () => {
       const ref = fc.constantFrom(8, 9, 10, 11, 12);
       // live handles (0-2 of d2, 0 of d0), free ones near the head, inside and at the tail
       const handle = fc.constantFrom(0, 1, 2, 3, 4, 5, 100, 254, 255);
-      // a free link: a handle, or the end of the list
-      const link = fc.constantFrom(3, 4, 5, 100, 101, 255, MAPTRACK_TAIL);
+      // a free link: a handle, the end of the list, or one far out of the table (2^31 + 5: not
+      // an int32, as the walks read handles)
+      const link = fc.constantFrom(3, 4, 5, 100, 101, 255, MAPTRACK_TAIL, 2 ** 31 + 5);
       const mapper = fc.constantFrom(0, 2);
       const write = fc.oneof(
         fc.record({ what: fc.constant('map-flags' as const), mapper, handle, value: mapFlags }),
