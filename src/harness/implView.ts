@@ -159,6 +159,9 @@ export class PinLedger {
    * restores tables of 0 and 256 handles in turn, and an array made for each was 2% of it. */
   private keys: number[][] = [];
   private pins: number[][] = [];
+  /** Per mapper, how many of its handles are counted (a key in `keys`): a recount stops
+   * looking for them once it met them all (the live handles are the first few). */
+  private counted: number[] = [];
   private maptrackMarks: (TouchMark | undefined)[] = [];
   private activeMarks: (TouchMark | undefined)[] = [];
   /** The tables' versions at their marks. */
@@ -224,13 +227,15 @@ export class PinLedger {
   private countMapper(view: ImplView, d: XenDomain, dirty: number[] | undefined): void {
     const keys = (this.keys[d.id] ??= []);
     const pins = (this.pins[d.id] ??= []);
-    for (let h = 0; h < keys.length; h++) {
+    for (let h = 0, left = this.counted[d.id] ?? 0; left > 0 && h < keys.length; h++) {
       const old = (keys[h] ?? 0) - 1;
       if (old < 0) continue;
+      left--;
       if (dirty !== undefined) this.uncount(d.id, old, pins[h] ?? 0, dirty);
       keys[h] = 0;
       pins[h] = 0;
     }
+    this.counted[d.id] = 0;
     for (let h = keys.length; h < d.maptrack.limit; h++) {
       keys.push(0);
       pins.push(0);
@@ -275,6 +280,7 @@ export class PinLedger {
     if (old >= 0) this.uncount(d.id, old, pins[h] ?? 0, dirty);
     keys[h] = key + 1;
     pins[h] = pin;
+    this.counted[d.id] = (this.counted[d.id] ?? 0) + (counted ? 1 : 0) - (old >= 0 ? 1 : 0);
     if (!counted) return;
     let sum = this.sums.get(key);
     if (sum === undefined) {
