@@ -88,7 +88,7 @@ export function buildXenSearch(
     // follows the others).
     onTransition = (p, a, c, ctx) =>
       conformance.check(p, a, c, ctx) ??
-      (ownsParent(shard, ctx.parentIndex) ? refinement.check(p, a, c) : null);
+      (conformance.owns(p, ctx) ? refinement.check(p, a, c) : null);
   } else if (refinement) {
     onTransition = shard
       ? (p, a, c, ctx) => (ownsParent(shard, ctx.parentIndex) ? refinement.check(p, a, c) : null)

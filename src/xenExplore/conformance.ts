@@ -45,9 +45,9 @@ export interface ConformanceOptions {
    * each from a fresh instance restored to the parent (nothing kept from earlier transitions),
    * every state compared in full, no shortcut for a step that left the subject as it was. */
   readonly slow?: boolean;
-  /** Check only the transitions out of the parents this shard owns (ownsParent); of the others,
-   * only follow those that find a new state, to keep its snapshot. Shards 0..count-1 of one
-   * search, each in its own thread, check every transition exactly once between them. */
+  /** Check only the transitions out of the parents this shard owns (`owns`). Shards
+   * 0..count-1 of one search, each in its own thread, check every transition exactly once
+   * between them. */
   readonly shard?: TransitionShard;
 }
 
@@ -55,15 +55,23 @@ export interface ConformanceOptions {
 export interface TransitionShard {
   readonly index: number;
   readonly count: number;
+  /** From the first level of at least this many states on, a new state belongs to the shard
+   * that found it (`XenConformance.owns`); SPLIT_LEVEL_STATES per shard by default. */
+  readonly splitLevel?: number;
 }
 
-/** Does `shard` check the transitions out of the state stored at `parentIndex`? Why by parent,
- * round robin? Every shard runs the same breadth-first search, so indices mean the same state in
- * each; a parent's transitions stay together (one restore, one comparison of the parent); and
+/** Round robin by parent index (a shallow level's parents, and `refinement`'s without
+ * conformance): does `shard` check the transitions out of the state stored at `parentIndex`?
+ * Every shard runs the same breadth-first search, so indices mean the same state in each, and
  * neighbouring parents, alike in cost, go to different shards. */
 export function ownsParent(shard: TransitionShard | undefined, parentIndex: number): boolean {
   return shard === undefined || parentIndex % shard.count === shard.index;
 }
+
+/** States per shard a level must hold before its new states stay with the shard that found them
+ * (`XenConformance.owns`): enough parents at that level, dealt round robin, for the shards'
+ * shares of the states below them to come out about even. */
+const SPLIT_LEVEL_STATES = 1024;
 
 export interface ConformanceStats {
   /** Transitions applied to the impl. */
@@ -84,7 +92,14 @@ interface Saved {
   readonly snapshot: SubjectSnapshot | null;
   readonly path: readonly Op[];
   readonly toCanonical: Renaming | null;
+  /** The shard that checks the transitions out of it (this one: another keeps no snapshot of
+   * it); undefined: every shard keeps it, and its index decides (`ownsParent`). */
+  readonly owner?: number;
 }
+
+/** A state of one BFS level, in a level map: its saved subject state, or the index of the shard
+ * that keeps it when this one does not (see `owns`). */
+type LevelEntry = Saved | number;
 
 /**
  * Why keyed by the canonical state key, not by state index? The hook runs before the explorer
@@ -108,8 +123,17 @@ export class XenConformance {
   private readonly factory: SubjectFactory;
   private impl: Subject;
   private readonly initial: Saved;
-  private current = new Map<StateKey, Saved>();
-  private next = new Map<StateKey, Saved>();
+  private current = new Map<StateKey, LevelEntry>();
+  private next = new Map<StateKey, LevelEntry>();
+  /** How many entries of `current` and `next` are saved states (not another shard's). */
+  private savedCurrent = 0;
+  private savedNext = 0;
+  /** Do the states found from here on belong to the shard that found them (see `owns`)? */
+  private inherited = false;
+  /** The last parent looked up, its level entry, and whether this shard owns it. */
+  private entryParent: XenState | undefined;
+  private entry: LevelEntry | undefined;
+  private ownsEntry = true;
   /** The last parent's renaming from its saved subject state's handles, and back. */
   private lastParent: XenState | undefined;
   private lastSaved: Saved | undefined;
@@ -150,6 +174,7 @@ export class XenConformance {
       path: [],
       toCanonical: canonicalRenaming(s0),
     };
+    this.startLevel(1); // the initial state's
   }
 
   /** A new instance; the explorer's paths all begin at the config's initial state, so an
@@ -205,31 +230,76 @@ export class XenConformance {
     op,
     child,
     ctx,
-  ) =>
-    ownsParent(this.options.shard, ctx.parentIndex)
-      ? this.checkTransition(parent, op, child, ctx.depth)
-      : this.follow(parent, op, child, ctx.depth);
+  ) => {
+    const owned = this.owns(parent, ctx);
+    const entry = this.entry;
+    if (entry === undefined) throw new Error('conformance: no level entry for a parent');
+    if (!owned) return this.follow(parent, op, child, entry, ctx.parentIndex);
+    // (a number is another shard's state: never one this shard owns)
+    if (typeof entry === 'number') throw new Error('conformance: a parent owned but not kept');
+    return this.checkTransition(parent, op, child, entry);
+  };
 
-  private savedFor(parent: XenState, depth: number): Saved {
+  /**
+   * Does this shard check the transitions out of `parent` (stored at `ctx.parentIndex`, at
+   * `ctx.depth`)? Every transition is checked by one shard; a state found by a transition is
+   * kept (its snapshot taken after the op) by every shard whose parents it may be among. Until
+   * a level of `splitLevel` states, every shard keeps every state and the parents are dealt round
+   * robin (`ownsParent`): the others apply, unchecked, the transitions that find a new state
+   * (`follow`). From then on a new state belongs to the shard that checked the transition that
+   * found it, which has the subject in that state already: no other shard applies anything for
+   * it, and a level's parents stay with the shard whose parents found them.
+   */
+  owns(parent: XenState, ctx: { readonly depth: number; readonly parentIndex: number }): boolean {
+    if (parent === this.entryParent) return this.ownsEntry;
+    const entry = this.levelEntry(parent, ctx.depth);
+    const shard = this.options.shard;
+    this.entryParent = parent;
+    this.entry = entry;
+    this.ownsEntry =
+      shard === undefined ||
+      (typeof entry === 'number'
+        ? entry === shard.index
+        : entry.owner === undefined
+          ? ownsParent(shard, ctx.parentIndex)
+          : entry.owner === shard.index);
+    return this.ownsEntry;
+  }
+
+  /** A level of `size` states is expanded next: from the first at least `splitLevel` states on,
+   * the states found belong to the shard that found them. */
+  private startLevel(size: number): void {
+    const shard = this.options.shard;
+    if (shard === undefined) return;
+    if (size >= (shard.splitLevel ?? SPLIT_LEVEL_STATES * shard.count)) this.inherited = true;
+  }
+
+  /** `parent`'s entry in the level being expanded (at `depth`). */
+  private levelEntry(parent: XenState, depth: number): LevelEntry {
     if (depth !== this.depth) {
       // A new level: what was discovered becomes what is expanded.
-      this.current = depth === this.depth + 1 ? this.next : new Map();
+      const following = depth === this.depth + 1;
+      this.current = following ? this.next : new Map();
+      this.savedCurrent = following ? this.savedNext : 0;
       this.next = new Map();
+      this.savedNext = 0;
       this.depth = depth;
+      this.startLevel(this.current.size);
     }
     if (depth === 0) return this.initial;
-    const saved = this.current.get(this.canonicalKey(parent));
-    if (!saved) throw new Error('conformance: no impl snapshot for a state being expanded');
-    return saved;
+    const entry = this.current.get(this.canonicalKey(parent));
+    if (entry === undefined) {
+      throw new Error('conformance: no impl snapshot for a state being expanded');
+    }
+    return entry;
   }
 
   private checkTransition(
     parent: XenState,
     op: Op,
     child: XenState,
-    depth: number,
+    saved: Saved,
   ): TransitionFailure | null {
-    const saved = this.savedFor(parent, depth);
     if (!this.initialChecked) {
       this.initialChecked = true;
       this.load(this.initial);
@@ -280,14 +350,30 @@ export class XenConformance {
     return true;
   }
 
-  /** A transition out of a parent another shard checks: unchecked, but when it finds a state
-   * new to this level, applied to the subject to keep that state's snapshot, exactly as the
-   * owner of its parent keeps it (the same breadth-first order, so the same transition). */
-  private follow(parent: XenState, op: Op, child: XenState, depth: number): null {
-    const saved = this.savedFor(parent, depth);
+  /** A transition out of a parent (level entry `entry`, stored at `parentIndex`) another shard
+   * checks: unchecked. When it finds a state new to this level, the state is noted as the
+   * owner's, or, while every shard keeps every state (`owns`), the transition is applied to the
+   * subject to keep that state's snapshot, exactly as the owner of its parent keeps it (the same
+   * breadth-first order, so the same transition). */
+  private follow(
+    parent: XenState,
+    op: Op,
+    child: XenState,
+    entry: LevelEntry,
+    parentIndex: number,
+  ): null {
     if (child === parent) return null;
     const key = this.canonicalKey(child);
     if (this.next.has(key) || this.current.has(key)) return null;
+    if (typeof entry === 'number') {
+      this.next.set(key, entry);
+      return null;
+    }
+    if (this.inherited) {
+      this.next.set(key, parentIndex % (this.options.shard?.count ?? 1));
+      return null;
+    }
+    const saved = entry;
     this.enter(parent, saved);
     if (this.loaded !== saved) this.load(saved);
     const applied = renameOp(op, this.fromParent);
@@ -303,14 +389,17 @@ export class XenConformance {
     const snapshot = this.impl.snapshot?.() ?? null;
     this.sampleSnapshot(snapshot);
     const path = snapshot ? [] : [...saved.path, applied];
+    const owner = this.inherited ? this.options.shard?.index : undefined;
     const s: Saved = {
       snapshot,
       path,
       toCanonical: compose(toParent, canonicalRenaming(child.model)),
+      ...(owner === undefined ? {} : { owner }),
     };
     this.next.set(key, s);
+    this.savedNext++;
     this.loaded = s;
-    this.peakSnapshots = Math.max(this.peakSnapshots, this.current.size + this.next.size);
+    this.peakSnapshots = Math.max(this.peakSnapshots, this.savedCurrent + this.savedNext);
   }
 
   /** The subject's state as compared with `model`, the parent's, where the subject holds the

@@ -25,6 +25,8 @@ interface ShardResult {
   readonly states: number;
   readonly transitions: number;
   readonly checked: number;
+  /** Most subject snapshots the shard held at once. */
+  readonly peakSnapshots: number;
   /** Parent indices whose transitions went through the full check. */
   readonly checkedParents: Set<number>;
   /** The failing transition's parent, and the counterexample. */
@@ -65,6 +67,7 @@ function search(
     states: o.stats.states,
     transitions: o.stats.transitions,
     checked: c.stats().checked,
+    peakSnapshots: c.stats().peakSnapshots,
     checkedParents,
     ...(failedAt === undefined ? {} : { failedAt }),
     ...(o.kind === 'violation'
@@ -86,10 +89,29 @@ function shardsOf(
   options: XenModelOptions,
   limits: ExploreOptions<XenState, Op>,
   subject: SubjectFactory,
+  splitLevel?: number,
 ): ShardResult[] {
   return Array.from({ length: count }, (_, index) =>
-    search(bounds, options, limits, subject, { index, count }),
+    search(bounds, options, limits, subject, {
+      index,
+      count,
+      ...(splitLevel === undefined ? {} : { splitLevel }),
+    }),
   );
+}
+
+/** Every parent checked by exactly one shard, and by the shards together every parent the whole
+ * search checked, each transition once. */
+function expectPartition(shards: readonly ShardResult[], whole: ShardResult): void {
+  expect(shards.reduce((n, s) => n + s.checked, 0)).toBe(whole.checked);
+  const owners = new Map<number, number>();
+  shards.forEach((s, index) => {
+    for (const p of s.checkedParents) {
+      expect(owners.get(p), `parent ${p}`).toBeUndefined();
+      owners.set(p, index);
+    }
+  });
+  expect(new Set(owners.keys())).toEqual(whole.checkedParents);
 }
 
 describe('conformance shards', () => {
@@ -114,28 +136,74 @@ describe('conformance shards', () => {
         whole.transitions,
       ]);
     }
-    expect(shards.reduce((n, s) => n + s.checked, 0)).toBe(whole.checked);
-    // Each parent is checked by one shard, round robin by its index.
+    expectPartition(shards, whole);
+    // Below the split level (2 048 states a level at 2 shards), round robin by parent index.
     shards.forEach((s, index) => {
       for (const p of s.checkedParents) expect(p % count).toBe(index);
     });
-    const union = new Set(shards.flatMap((s) => [...s.checkedParents]));
-    expect(union).toEqual(whole.checkedParents);
   });
 
-  it.each(FAULTS.filter((f) => f.profile === undefined).map((f) => [f.id, f] as const))(
-    'against fault %s: the lowest failing shard gives the whole counterexample',
-    (_id, fault) => {
+  it.each([
+    ['protocol D2 R1 P1 M1, 2 shards, split at 16 states', 2, xb(2, 'protocol'), {}, {}, 16],
+    ['protocol D2 R1 P1 M1, 3 shards, split at 4 states', 3, xb(2, 'protocol'), {}, {}, 4],
+    [
+      'full D2 R1 P1 M1 to depth 3, 2 shards, split at 2 states',
+      2,
+      xb(2, 'full'),
+      {},
+      { maxDepth: 3 },
+      2,
+    ],
+    ['protocol D2 R1 P1 M1, 2 shards, split at the root', 2, xb(2, 'protocol'), {}, {}, 0],
+  ] as const)(
+    '%s: every transition checked once, new states kept by the shard that found them',
+    (_n, count, bounds, options, limits, splitLevel) => {
+      const whole = search(bounds, options, limits, IMPL_SUBJECT);
+      const shards = shardsOf(count, bounds, options, limits, IMPL_SUBJECT, splitLevel);
+      for (const s of shards) {
+        expect([s.kind, s.states, s.transitions]).toEqual([
+          whole.kind,
+          whole.states,
+          whole.transitions,
+        ]);
+      }
+      expectPartition(shards, whole);
+      // Past the split, parents are no longer dealt round robin, and each shard keeps only the
+      // snapshots of its own states: fewer than the whole search's.
+      expect(
+        shards.some((s, index) => [...s.checkedParents].some((p) => p % count !== index)),
+      ).toBe(true);
+      if (splitLevel === 0) {
+        // split at the root: the first shard owns the initial state, so every state after it,
+        // and the second keeps no snapshot at all
+        expect(shards.map((s) => [s.checked, s.peakSnapshots])).toEqual([
+          [whole.checked, whole.peakSnapshots],
+          [0, 0],
+        ]);
+      } else {
+        for (const s of shards) expect(s.peakSnapshots).toBeLessThan(whole.peakSnapshots);
+      }
+    },
+  );
+
+  it.each(
+    FAULTS.filter((f) => f.profile === undefined).flatMap((f) => [
+      [f.id, 'round robin', f, undefined] as const,
+      [f.id, 'split at 8 states', f, 8] as const,
+    ]),
+  )(
+    'against fault %s (%s): the lowest failing shard gives the whole counterexample',
+    (_id, _split, fault, splitLevel) => {
       const { kinds, ...extras } = fault.search;
       const options = { ...extras, opKinds: kinds, pteMaps: true };
       const subject = faultSubject(fault);
       const limits = { maxStates: 300 };
       const whole = search(DEFAULT_XEN_BOUNDS, options, limits, subject);
-      const shards = shardsOf(2, DEFAULT_XEN_BOUNDS, options, limits, subject);
+      const shards = shardsOf(2, DEFAULT_XEN_BOUNDS, options, limits, subject, splitLevel);
       expect(merged(shards)).toEqual(whole.violation);
       if (whole.failedAt !== undefined) {
-        const owner = shards[whole.failedAt % 2];
-        expect(owner?.failedAt).toBe(whole.failedAt);
+        // one shard checked the failing parent, and failed there
+        expect(shards.filter((s) => s.failedAt === whole.failedAt)).toHaveLength(1);
       }
     },
   );
