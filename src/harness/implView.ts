@@ -193,7 +193,8 @@ export class PinLedger {
         // a reset log: this mapper's every entry, from the live handles the view scans for the
         // other checks too
         if (handles === undefined) this.countMapper(view, d, dirty);
-        else for (let j = 0; j < handles.length; j++) this.recount(domains, d, handles[j] ?? 0, dirty);
+        else
+          for (let j = 0; j < handles.length; j++) this.recount(domains, d, handles[j] ?? 0, dirty);
       }
       for (let g = 0; g < domains.length && dirty !== undefined; g++) {
         const act = domains[g]?.grantTable.active;
