@@ -100,9 +100,17 @@ function shardsOf(
   );
 }
 
-/** Every parent checked by exactly one shard, and by the shards together every parent the whole
- * search checked, each transition once. */
+/** Each shard explored the whole search's states, and between them they checked its
+ * transitions: every parent by exactly one shard, every parent the whole search checked, each
+ * transition once. */
 function expectPartition(shards: readonly ShardResult[], whole: ShardResult): void {
+  for (const s of shards) {
+    expect([s.kind, s.states, s.transitions]).toEqual([
+      whole.kind,
+      whole.states,
+      whole.transitions,
+    ]);
+  }
   expect(shards.reduce((n, s) => n + s.checked, 0)).toBe(whole.checked);
   const owners = new Map<number, number>();
   shards.forEach((s, index) => {
@@ -129,13 +137,6 @@ describe('conformance shards', () => {
     const whole = search(bounds, options, limits, IMPL_SUBJECT);
     expect(whole.kind).not.toBe('violation');
     const shards = shardsOf(count, bounds, options, limits, IMPL_SUBJECT);
-    for (const s of shards) {
-      expect([s.kind, s.states, s.transitions]).toEqual([
-        whole.kind,
-        whole.states,
-        whole.transitions,
-      ]);
-    }
     expectPartition(shards, whole);
     // Below the split level (2 048 states a level at 2 shards), round robin by parent index.
     shards.forEach((s, index) => {
@@ -160,13 +161,6 @@ describe('conformance shards', () => {
     (_n, count, bounds, options, limits, splitLevel) => {
       const whole = search(bounds, options, limits, IMPL_SUBJECT);
       const shards = shardsOf(count, bounds, options, limits, IMPL_SUBJECT, splitLevel);
-      for (const s of shards) {
-        expect([s.kind, s.states, s.transitions]).toEqual([
-          whole.kind,
-          whole.states,
-          whole.transitions,
-        ]);
-      }
       expectPartition(shards, whole);
       // Past the split, parents are no longer dealt round robin, and each shard keeps only the
       // snapshots of its own states: fewer than the whole search's.
