@@ -55,9 +55,10 @@ export interface ConformanceOptions {
 export interface TransitionShard {
   readonly index: number;
   readonly count: number;
-  /** From the first level of at least this many states on, a new state belongs to the shard
-   * that found it (`XenConformance.owns`); SPLIT_LEVEL_STATES per shard by default. */
-  readonly splitLevel?: number;
+  /** A level's size, in states (all the shards', not per shard), from which on a new state
+   * belongs to the shard that found it (`XenConformance.owns`); by default SPLIT_LEVEL_STATES
+   * times `count`. */
+  readonly splitStates?: number;
 }
 
 /** Round robin by parent index (a shallow level's parents, and `refinement`'s without
@@ -92,8 +93,9 @@ interface Saved {
   readonly snapshot: SubjectSnapshot | null;
   readonly path: readonly Op[];
   readonly toCanonical: Renaming | null;
-  /** The shard that checks the transitions out of it (this one: another keeps no snapshot of
-   * it); undefined: every shard keeps it, and its index decides (`ownsParent`). */
+  /** Set past the split (`owns`), and then always this shard's own index: only the shard that
+   * checks the transitions out of a state keeps it. Undefined before the split: every shard
+   * keeps it, and its index decides who checks (`ownsParent`). */
   readonly owner?: number;
 }
 
@@ -101,13 +103,6 @@ interface Saved {
  * that keeps it when this one does not (see `owns`). */
 type LevelEntry = Saved | number;
 
-/**
- * Why keyed by the canonical state key, not by state index? The hook runs before the explorer
- * deduplicates, so a child's index is not known yet; the first snapshot taken for a key is the
- * one of the transition the explorer records as that state's parent link, so the impl states
- * used are exactly those a replay of the reported path goes through.
- * Why two levels? BFS expands level d while it discovers level d+1; older levels are dropped.
- */
 /** A checker violation as the explorer's transition failure. */
 function failureOf(v: Violation): TransitionFailure {
   const detail =
@@ -123,14 +118,26 @@ export class XenConformance {
   private readonly factory: SubjectFactory;
   private impl: Subject;
   private readonly initial: Saved;
+  /**
+   * The level being expanded and the one being discovered, by canonical state key. Why keyed
+   * so, not by state index? The hook runs before the explorer deduplicates, so a child's index
+   * is not known yet; the first snapshot taken for a key is the one of the transition the
+   * explorer records as that state's parent link, so the impl states used are exactly those a
+   * replay of the reported path goes through. Why two levels? BFS expands level d while it
+   * discovers level d+1; older levels are dropped (a state of level d - 1 found again from
+   * level d is entered again in `next`, and never expanded).
+   */
   private current = new Map<StateKey, LevelEntry>();
   private next = new Map<StateKey, LevelEntry>();
   /** How many entries of `current` and `next` are saved states (not another shard's). */
   private savedCurrent = 0;
   private savedNext = 0;
-  /** Do the states found from here on belong to the shard that found them (see `owns`)? */
-  private inherited = false;
-  /** The last parent looked up, its level entry, and whether this shard owns it. */
+  /** Past the split: the states found from here on belong to the shard that found them (see
+   * `owns`). */
+  private pastSplit = false;
+  /** The last parent looked up, its level entry, and whether this shard owns it. Keyed by the
+   * object: the explorer expands each state from a new object (the model's fromKey), and a
+   * parent's transitions come one after another. */
   private entryParent: XenState | undefined;
   private entry: LevelEntry | undefined;
   private ownsEntry = true;
@@ -244,7 +251,7 @@ export class XenConformance {
    * Does this shard check the transitions out of `parent` (stored at `ctx.parentIndex`, at
    * `ctx.depth`)? Every transition is checked by one shard; a state found by a transition is
    * kept (its snapshot taken after the op) by every shard whose parents it may be among. Until
-   * a level of `splitLevel` states, every shard keeps every state and the parents are dealt round
+   * a level of `splitStates` states, every shard keeps every state and the parents are dealt round
    * robin (`ownsParent`): the others apply, unchecked, the transitions that find a new state
    * (`follow`). From then on a new state belongs to the shard that checked the transition that
    * found it, which has the subject in that state already: no other shard applies anything for
@@ -266,12 +273,13 @@ export class XenConformance {
     return this.ownsEntry;
   }
 
-  /** A level of `size` states is expanded next: from the first at least `splitLevel` states on,
-   * the states found belong to the shard that found them. */
+  /** A level of `size` entries (its states, and states two levels up found again: the same
+   * count in every shard) is expanded next: from the first of at least `splitStates` on, the
+   * search is past the split. */
   private startLevel(size: number): void {
     const shard = this.options.shard;
     if (shard === undefined) return;
-    if (size >= (shard.splitLevel ?? SPLIT_LEVEL_STATES * shard.count)) this.inherited = true;
+    if (size >= (shard.splitStates ?? SPLIT_LEVEL_STATES * shard.count)) this.pastSplit = true;
   }
 
   /** `parent`'s entry in the level being expanded (at `depth`). */
@@ -369,8 +377,9 @@ export class XenConformance {
       this.next.set(key, entry);
       return null;
     }
-    if (this.inherited) {
-      this.next.set(key, parentIndex % (this.options.shard?.count ?? 1));
+    if (this.pastSplit) {
+      // a parent from before the split (no owner): its owner by index
+      this.next.set(key, entry.owner ?? parentIndex % (this.options.shard?.count ?? 1));
       return null;
     }
     const saved = entry;
@@ -389,7 +398,7 @@ export class XenConformance {
     const snapshot = this.impl.snapshot?.() ?? null;
     this.sampleSnapshot(snapshot);
     const path = snapshot ? [] : [...saved.path, applied];
-    const owner = this.inherited ? this.options.shard?.index : undefined;
+    const owner = this.pastSplit ? this.options.shard?.index : undefined;
     const s: Saved = {
       snapshot,
       path,

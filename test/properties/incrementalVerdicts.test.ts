@@ -213,7 +213,8 @@ describe('incremental impl invariants: the verdict is the full check', () => {
   });
 
   const twoVcpus = buildSuite('conformance', makeConfig({ ...suite.config, vcpus: 2 }));
-  if (twoVcpus === undefined) throw new Error('no suite');
+  const deathSuite = buildSuite('death');
+  if (twoVcpus === undefined || deathSuite === undefined) throw new Error('no suite');
   for (const seed of testSeeds('incremental verdicts')) {
     for (const [label, s] of [
       ['one vCPU', suite],
@@ -248,36 +249,46 @@ describe('incremental impl invariants: the verdict is the full check', () => {
     // transitions: a mapper's table goes from 256 handles (a child that mapped) back to none (a
     // parent that never did), and its log starts over each time. The ledger counts that mapper
     // again alone; what it holds must be what a fresh ledger counts.
-    it(`the pin ledger across snapshots restored in any order equals a fresh one (seed ${seed})`, () => {
-      let reset = 0;
-      fc.assert(
-        fc.property(
-          suiteRuns(suite),
-          fc.array(fc.nat(), { minLength: 60, maxLength: 60 }),
-          (ops, restores) => {
-            const system = new GrantSystem(suite.config);
-            const index = new ScanIndex();
-            const saved = [system.snapshot()];
-            for (const [i, op] of ops.entries()) {
-              // every other step from an earlier state, as a breadth-first search steps
-              const back = restores[i] ?? 0;
-              if (back % 2 === 0) system.restore(saved[(back >> 1) % saved.length] as ImplSnapshot);
-              const limits = system.xen.domains.map((d) => d.maptrack.limit);
-              system.apply(op);
-              if (system.xen.domains.some((d, m) => d.maptrack.limit !== limits[m])) reset++;
-              saved.push(system.snapshot());
-              const where = `step ${i}`;
-              expectSameVerdicts(system, index, where);
-              expect(ledgerSums(index.ledger), where).toEqual(
-                ledgerSums(new ImplView(system).pinLedger()),
-              );
-            }
-          },
-        ),
-        { seed, numRuns: 40 },
-      );
-      expect(reset).toBeGreaterThan(0); // tables did grow and shrink between checks
-    });
+    it.each([
+      ['conformance', suite],
+      ['death (domains destroyed)', deathSuite],
+    ] as const)(
+      `the pin ledger across snapshots restored in any order equals a fresh one, %s suite (seed ${seed})`,
+      (_name, suite) => {
+        let reset = 0;
+        let destroyed = 0;
+        fc.assert(
+          fc.property(
+            suiteRuns(suite),
+            fc.array(fc.nat(), { minLength: 60, maxLength: 60 }),
+            (ops, restores) => {
+              const system = new GrantSystem(suite.config);
+              const index = new ScanIndex();
+              const saved = [system.snapshot()];
+              for (const [i, op] of ops.entries()) {
+                // every other step from an earlier state, as a breadth-first search steps
+                const back = restores[i] ?? 0;
+                if (back % 2 === 0)
+                  system.restore(saved[(back >> 1) % saved.length] as ImplSnapshot);
+                const limits = system.xen.domains.map((d) => d.maptrack.limit);
+                system.apply(op);
+                if (system.xen.domains.some((d, m) => d.maptrack.limit !== limits[m])) reset++;
+                if (system.xen.domains.some((d) => d.destroyed)) destroyed++;
+                saved.push(system.snapshot());
+                const where = `step ${i}`;
+                expectSameVerdicts(system, index, where);
+                expect(ledgerSums(index.ledger), where).toEqual(
+                  ledgerSums(new ImplView(system).pinLedger()),
+                );
+              }
+            },
+          ),
+          { seed, numRuns: 40 },
+        );
+        expect(reset).toBeGreaterThan(0); // tables did grow and shrink between checks
+        if (suite === deathSuite) expect(destroyed).toBeGreaterThan(0);
+      },
+    );
 
     it(`on maptracks, free lists, pins, entries and raw marks overwritten at random after the checks held; mutants caught (seed ${seed})`, () => {
       const mapFlags = fc.constantFrom(

@@ -99,6 +99,7 @@ export function runExploreShard(
       conformance: null,
       refinement: null,
       error,
+      errorAt: parent,
     };
   } finally {
     conformance?.close();

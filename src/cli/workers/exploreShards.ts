@@ -1,8 +1,8 @@
 // `grantcheck explore --model xen --workers N`: a search's per-transition checks (conformance,
 // refinement) split across N worker threads. Each worker runs the whole breadth-first search and
-// checks the transitions out of every Nth parent (src/xenExplore/conformance.ts, `shard`); the
-// verdict is the one a single thread gives: the violation at the lowest parent, else the
-// shortest cut, else every state explored.
+// checks the transitions out of the parents it owns (src/xenExplore/conformance.ts, `owns`); the
+// verdict is the one a single thread gives: an error or the violation at the lowest parent, else
+// the shortest cut, else every state explored.
 
 import type { ExploreProgress, ExploreStats } from '../../explore/index.ts';
 import type { RefinementStats } from '../../refinement/index.ts';
@@ -52,9 +52,14 @@ export async function exploreSharded(
   return mergeShards(done, performance.now() - started);
 }
 
-/** The shards' replies as one search's, `elapsedMs` the whole wall time. */
+/** The shards' replies as one search's, `elapsedMs` the whole wall time. A shard's error is the
+ * search's unless another shard failed at a lower parent first: one thread would have stopped
+ * there, before reaching the parent where the error came. */
 export function mergeShards(done: readonly ExploreShardDone[], elapsedMs: number): ShardedSearch {
-  const failed = done.find((d) => d.error !== undefined);
+  const lowest = Math.min(...done.map((d) => d.failedAt ?? Infinity));
+  const failed = done
+    .filter((d) => d.error !== undefined && (d.errorAt ?? -1) < lowest)
+    .sort((a, b) => (a.errorAt ?? -1) - (b.errorAt ?? -1))[0];
   if (failed?.error !== undefined) throw new Error(failed.error);
   const finished = done.filter((d) => !d.stopped && d.outcome !== null);
   const lowestFailure = finished

@@ -67,6 +67,8 @@ export interface ExploreShardDone {
   readonly conformance: ConformanceStats | null;
   readonly refinement: RefinementStats | null;
   readonly error?: string;
+  /** With `error`: the parent whose transitions were being checked then (-1: none yet). */
+  readonly errorAt?: number;
 }
 
 /** How a block ended: every run passed (failedAt null), a run failed (its index: the worker

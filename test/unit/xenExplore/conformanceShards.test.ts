@@ -89,13 +89,13 @@ function shardsOf(
   options: XenModelOptions,
   limits: ExploreOptions<XenState, Op>,
   subject: SubjectFactory,
-  splitLevel?: number,
+  splitStates?: number,
 ): ShardResult[] {
   return Array.from({ length: count }, (_, index) =>
     search(bounds, options, limits, subject, {
       index,
       count,
-      ...(splitLevel === undefined ? {} : { splitLevel }),
+      ...(splitStates === undefined ? {} : { splitStates }),
     }),
   );
 }
@@ -158,16 +158,16 @@ describe('conformance shards', () => {
     ['protocol D2 R1 P1 M1, 2 shards, split at the root', 2, xb(2, 'protocol'), {}, {}, 0],
   ] as const)(
     '%s: every transition checked once, new states kept by the shard that found them',
-    (_n, count, bounds, options, limits, splitLevel) => {
+    (_n, count, bounds, options, limits, splitStates) => {
       const whole = search(bounds, options, limits, IMPL_SUBJECT);
-      const shards = shardsOf(count, bounds, options, limits, IMPL_SUBJECT, splitLevel);
+      const shards = shardsOf(count, bounds, options, limits, IMPL_SUBJECT, splitStates);
       expectPartition(shards, whole);
       // Past the split, parents are no longer dealt round robin, and each shard keeps only the
       // snapshots of its own states: fewer than the whole search's.
       expect(
         shards.some((s, index) => [...s.checkedParents].some((p) => p % count !== index)),
       ).toBe(true);
-      if (splitLevel === 0) {
+      if (splitStates === 0) {
         // split at the root: the first shard owns the initial state, so every state after it,
         // and the second keeps no snapshot at all
         expect(shards.map((s) => [s.checked, s.peakSnapshots])).toEqual([
@@ -187,13 +187,13 @@ describe('conformance shards', () => {
     ]),
   )(
     'against fault %s (%s): the lowest failing shard gives the whole counterexample',
-    (_id, _split, fault, splitLevel) => {
+    (_id, _split, fault, splitStates) => {
       const { kinds, ...extras } = fault.search;
       const options = { ...extras, opKinds: kinds, pteMaps: true };
       const subject = faultSubject(fault);
       const limits = { maxStates: 300 };
       const whole = search(DEFAULT_XEN_BOUNDS, options, limits, subject);
-      const shards = shardsOf(2, DEFAULT_XEN_BOUNDS, options, limits, subject, splitLevel);
+      const shards = shardsOf(2, DEFAULT_XEN_BOUNDS, options, limits, subject, splitStates);
       expect(merged(shards)).toEqual(whole.violation);
       if (whole.failedAt !== undefined) {
         // one shard checked the failing parent, and failed there

@@ -1,6 +1,7 @@
 // How explore's shards make one verdict (src/cli/workers/exploreShards.ts mergeShards): the
 // violation at the lowest parent, else the shortest cut, else every state explored; the checks
-// counted over every shard, the mismatches of the verdict's own; a shard's error first. And one
+// counted over every shard, the mismatches of the verdict's own; a shard's error first, unless
+// it came past a lower parent's violation. And one
 // shard in this thread (runExploreShard): how it stops, and how it marks its failure.
 import { describe, expect, it } from 'vitest';
 import type { ExploreStats } from '../../../../src/explore/index.ts';
@@ -116,6 +117,26 @@ describe('mergeShards', () => {
         1,
       ),
     ).toThrow('subject died');
+    expect(() =>
+      mergeShards(
+        [
+          shard(0, violation('v', 1), { failedAt: 7 }),
+          shard(1, null, { stopped: false, error: 'subject died', errorAt: 5 }),
+        ],
+        1,
+      ),
+    ).toThrow('subject died');
+  });
+
+  it("an error past a lower parent's violation: the violation, as one thread would stop there", () => {
+    const m = mergeShards(
+      [
+        shard(0, violation('v', 1), { failedAt: 7 }),
+        shard(1, null, { stopped: false, error: 'subject died', errorAt: 9 }),
+      ],
+      1,
+    );
+    expect(m.outcome).toMatchObject({ kind: 'violation', violated: { name: 'v' } });
   });
 });
 
