@@ -84,8 +84,8 @@ export function buildXenSearch(
   const refinement = checks.refinement ? new RefinementCheck(model) : undefined;
   let onTransition: XenSearch['onTransition'];
   if (conformance && refinement) {
-    // Refinement is checked where conformance is: on the shard's own parents (conformance only
-    // follows the others).
+    // Refinement is checked where conformance is: on the parents conformance says the shard
+    // owns (XenConformance.owns; of the others' it at most follows the transitions).
     onTransition = (p, a, c, ctx) =>
       conformance.check(p, a, c, ctx) ??
       (conformance.owns(p, ctx) ? refinement.check(p, a, c) : null);
