@@ -138,7 +138,7 @@ describe('conformance shards', () => {
     expect(whole.kind).not.toBe('violation');
     const shards = shardsOf(count, bounds, options, limits, IMPL_SUBJECT);
     expectPartition(shards, whole);
-    // Below the split level (2 048 states a level at 2 shards), round robin by parent index.
+    // Below the split level (levels of 1 024 states per shard), round robin by parent index.
     shards.forEach((s, index) => {
       for (const p of s.checkedParents) expect(p % count).toBe(index);
     });
