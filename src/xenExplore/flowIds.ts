@@ -22,6 +22,9 @@ export function flowKey(f: FlowGhost): string {
 export class FlowIds {
   private readonly ids = new Map<string, number>();
   private readonly ghosts: FlowGhost[] = [];
+  /** Each id's first ghost, by identity. Why? A decoded state carries its id's first ghost
+   * (`flow`), and so do its successors that left the ghost as it was: no text to build. */
+  private readonly firstGhosts = new Map<FlowGhost, number>();
   private last: FlowGhost | undefined;
   private lastId = 0;
   bytes = 0;
@@ -30,13 +33,17 @@ export class FlowIds {
     if (f === undefined) return 0;
     // Why remember the last? Siblings mostly share their parent's ghost object.
     if (f === this.last) return this.lastId;
-    const text = flowKey(f);
-    let id = this.ids.get(text);
+    let id = this.firstGhosts.get(f);
     if (id === undefined) {
-      this.ghosts.push(f);
-      id = this.ghosts.length;
-      this.ids.set(text, id);
-      this.bytes += ENTRY_BYTES + text.length;
+      const text = flowKey(f);
+      id = this.ids.get(text);
+      if (id === undefined) {
+        this.ghosts.push(f);
+        id = this.ghosts.length;
+        this.ids.set(text, id);
+        this.firstGhosts.set(f, id);
+        this.bytes += 2 * ENTRY_BYTES + text.length;
+      }
     }
     this.last = f;
     this.lastId = id;
