@@ -17,7 +17,7 @@ import { coreModel, coreModelName } from '../src/core/model.ts';
 import { explore } from '../src/explore/bfs.ts';
 import type { ExploreOutcome } from '../src/explore/outcome.ts';
 import { RefinementCheck } from '../src/refinement/index.ts';
-import type { XenBounds } from '../src/xenExplore/index.ts';
+import type { ConformanceStats, XenBounds } from '../src/xenExplore/index.ts';
 import { XenConformance, xenModel, xenPresetModel } from '../src/xenExplore/index.ts';
 import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
@@ -60,6 +60,24 @@ const BIN = join(ROOT, 'bin', 'grantcheck.js');
 
 const XEN: XenBounds = { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'protocol' };
 
+/**
+ * The outcome of `search`'s median run by time, out of `runs` (each with a fresh model: no
+ * memo, packer or tables carried over), and `runs` for its row. Why not one run? A search of
+ * under a second or two is at the mercy of the JIT and of the machine: the protocol row, warmed
+ * once, took 195, 171, 140, then 122 ms on the runs after; the depth rows moved by a quarter
+ * between runs of one process. The median keeps one slow run (or one lucky one) out.
+ */
+function median<S, A>(
+  runs: number,
+  search: () => ExploreOutcome<S, A>,
+): [ExploreOutcome<S, A>, { runs: number }] {
+  const outcomes = Array.from({ length: runs }, search);
+  outcomes.sort((a, b) => a.stats.elapsedMs - b.stats.elapsedMs);
+  const mid = outcomes[outcomes.length >> 1];
+  if (mid === undefined) throw new RangeError('bench: a median of no runs');
+  return [mid, { runs }];
+}
+
 function row<S, A>(
   kind: ExploreKind,
   name: string,
@@ -88,16 +106,14 @@ function row<S, A>(
  * of states, docs/explore.md) does not fit a bench run. With the quotients, as the CLI searches
  * it (src/xenExplore/quotients.ts). */
 export function benchXenFull(maxStates = 100_000): Record<string, number | string> {
-  const model = xenModel(
-    { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' },
-    { invariants: INVARIANTS, quotients: true },
-  );
-  return row(
-    'xen',
-    `${model.name} first ${maxStates}`,
-    'handles+quotients',
-    explore(model, { symmetry: true, maxStates }),
-  );
+  const full = () =>
+    xenModel(
+      { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'full' },
+      { invariants: INVARIANTS, quotients: true },
+    );
+  const model = full();
+  const [o, runs] = median(3, () => explore(full(), { symmetry: true, maxStates }));
+  return row('xen', `${model.name} first ${maxStates}`, 'handles+quotients', o, runs);
 }
 
 /** The `basic` preset whole (the full alphabet without swaps and the PTE surface: issue 13's
@@ -106,13 +122,10 @@ export function benchXenFull(maxStates = 100_000): Record<string, number | strin
  * orbits covering the same states, docs/explore.md). */
 export function benchXenBasic(): Record<string, number | string>[] {
   return [false, true].map((quotients) => {
-    const model = xenPresetModel('basic', { invariants: INVARIANTS, quotients });
-    return row(
-      'xen basic',
-      `${model.name} basic preset, whole`,
-      quotients ? 'handles+quotients' : 'handles',
-      explore(model, { symmetry: true }),
-    );
+    const basic = () => xenPresetModel('basic', { invariants: INVARIANTS, quotients });
+    const [o, runs] = median(3, () => explore(basic(), { symmetry: true }));
+    const mode = quotients ? 'handles+quotients' : 'handles';
+    return row('xen basic', `${basic().name} basic preset, whole`, mode, o, runs);
   });
 }
 
@@ -227,16 +240,13 @@ export function benchXenDepths(): Record<string, number | string>[] {
     [3, 1, 3],
   ];
   return cases.map(([domains, refs, maxDepth]) => {
-    const model = xenModel(
-      { domains, refs, pages: 1, maxPin: 1, alphabet: 'full' },
-      { invariants: INVARIANTS, quotients: true },
-    );
-    return row(
-      'xen',
-      `${model.name} to depth ${maxDepth}`,
-      'handles+quotients',
-      explore(model, { symmetry: true, maxDepth }),
-    );
+    const full = () =>
+      xenModel(
+        { domains, refs, pages: 1, maxPin: 1, alphabet: 'full' },
+        { invariants: INVARIANTS, quotients: true },
+      );
+    const [o, runs] = median(5, () => explore(full(), { symmetry: true, maxDepth }));
+    return row('xen', `${full().name} to depth ${maxDepth}`, 'handles+quotients', o, runs);
   });
 }
 
@@ -247,30 +257,38 @@ export function benchXen(bounds: XenBounds = XEN): Record<string, number | strin
   // invariants (1.1 to 1.4 s of CPU against 0.44 s warm, docs/explore.md), not search.
   explore(xenModel(bounds, { invariants: INVARIANTS }), { symmetry: true });
   const model = xenModel(bounds, { invariants: INVARIANTS });
-  rows.push(row('xen', model.name, 'handles', explore(model, { symmetry: true })));
+  const [alone, aloneRuns] = median(5, () =>
+    explore(xenModel(bounds, { invariants: INVARIANTS }), { symmetry: true }),
+  );
+  rows.push(row('xen', model.name, 'handles', alone, aloneRuns));
   // Why a warm-up? The impl, the harness's checks and the invariants run here for the first
   // time in the bench: without one, JIT compilation is a fifth of the row.
   const warm = new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
   explore(model, { symmetry: true, onTransition: warm.check, maxStates: 1_500 });
   warm.close();
-  const c = new XenConformance(model, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
-  const o = explore(model, { symmetry: true, onTransition: c.check });
-  const cs = c.stats();
+  let stats: ConformanceStats | undefined;
+  const [o, runs] = median(3, () => {
+    const fresh = xenModel(bounds, { invariants: INVARIANTS });
+    const c = new XenConformance(fresh, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
+    const searched = explore(fresh, { symmetry: true, onTransition: c.check });
+    c.close();
+    const cs = c.stats();
+    // The runs search alike (the snapshots too); a mismatch in any of them is the row's.
+    if (stats === undefined || cs.mismatches > stats.mismatches) stats = cs;
+    return searched;
+  });
   rows.push(
     row('xen conformance', `${model.name} +conformance`, 'handles', o, {
-      mismatches: cs.mismatches,
-      snapshotMiB: Number((cs.peakSnapshotBytes / 2 ** 20).toFixed(1)),
+      ...runs,
+      mismatches: stats?.mismatches ?? NaN,
+      snapshotMiB: Number(((stats?.peakSnapshotBytes ?? NaN) / 2 ** 20).toFixed(1)),
     }),
   );
-  const r = new RefinementCheck(model);
-  rows.push(
-    row(
-      'xen refinement',
-      `${model.name} +refinement`,
-      'handles',
-      explore(model, { symmetry: true, onTransition: r.check }),
-    ),
-  );
+  const [refined, refinedRuns] = median(5, () => {
+    const fresh = xenModel(bounds, { invariants: INVARIANTS });
+    return explore(fresh, { symmetry: true, onTransition: new RefinementCheck(fresh).check });
+  });
+  rows.push(row('xen refinement', `${model.name} +refinement`, 'handles', refined, refinedRuns));
   return rows;
 }
 
