@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../../src/explore/bfs.ts';
 import type { ExploreOptions } from '../../../src/explore/options.ts';
+import type { Fault } from '../../../src/faults/index.ts';
 import { FAULTS, faultSubject } from '../../../src/faults/index.ts';
 import type { Op } from '../../../src/ops/op.ts';
 import { formatOp } from '../../../src/ops/text.ts';
@@ -29,6 +30,8 @@ interface ShardResult {
   readonly peakSnapshots: number;
   /** Parent indices whose transitions went through the full check. */
   readonly checkedParents: Set<number>;
+  /** How many parents each depth had, from the root's on. */
+  readonly levels: readonly number[];
   /** The failing transition's parent, and the counterexample. */
   readonly failedAt?: number;
   readonly violation?: { readonly name: string; readonly path: readonly string[] };
@@ -49,11 +52,17 @@ function search(
     ...(shard ? { shard } : {}),
   });
   const checkedParents = new Set<number>();
+  const levels: number[] = [];
+  let lastParent = -1;
   let failedAt: number | undefined;
   const o = explore(m, {
     symmetry: true,
     ...limits,
     onTransition: (p, a, t, ctx) => {
+      if (ctx.parentIndex !== lastParent) {
+        lastParent = ctx.parentIndex;
+        levels[ctx.depth] = (levels[ctx.depth] ?? 0) + 1;
+      }
       const before = c.stats().checked;
       const failure = c.check(p, a, t, ctx);
       if (c.stats().checked > before) checkedParents.add(ctx.parentIndex);
@@ -69,6 +78,7 @@ function search(
     checked: c.stats().checked,
     peakSnapshots: c.stats().peakSnapshots,
     checkedParents,
+    levels,
     ...(failedAt === undefined ? {} : { failedAt }),
     ...(o.kind === 'violation'
       ? { violation: { name: o.violated.name, path: o.path.map(formatOp) } }
@@ -98,6 +108,61 @@ function shardsOf(
       ...(splitStates === undefined ? {} : { splitStates }),
     }),
   );
+}
+
+/** Did some shard check a parent that round robin would have dealt to another? */
+function dealtByFinder(shards: readonly ShardResult[]): boolean {
+  return shards.some((s, index) =>
+    [...s.checkedParents].some((p) => p % shards.length !== index),
+  );
+}
+
+/** The index of the first parent whose shard is its finder, not round robin: the first of the
+ * level after the first level of at least `splitStates` parents (the split comes as that level
+ * starts, and its own states were found, and dealt, before). A shard's level also counts states
+ * found again, so its split may come a level sooner: never later. */
+function firstDealtByFinder(whole: ShardResult, splitStates: number): number {
+  let first = 0;
+  for (const n of whole.levels) {
+    first += n;
+    if (n >= splitStates) return first;
+  }
+  return Infinity;
+}
+
+/** Did the search check a parent whose shard is its finder (it failed there or later, or
+ * stopped later)? */
+function checkedPastSplit(whole: ShardResult, splitStates: number): boolean {
+  const lastChecked = whole.failedAt ?? whole.levels.reduce((n, l) => n + l, 0) - 1;
+  return lastChecked >= firstDealtByFinder(whole, splitStates);
+}
+
+/** The faults searched in conformance mode below (a profile's fault needs its guest library). */
+const FAULTS_SEARCHED = FAULTS.filter((f) => f.profile === undefined);
+/** The split level of the fault searches that are not round robin. */
+const FAULT_SPLIT = 8;
+const faultSearches = new Map<string, { whole: ShardResult; shards: ShardResult[] }>();
+
+/** `fault`'s search (its kinds and extensions, the default bounds, 300 states) whole and in two
+ * shards split at `splitStates` (undefined: round robin); each made once per test file. */
+function faultSearch(
+  fault: Fault,
+  splitStates: number | undefined,
+): { whole: ShardResult; shards: ShardResult[] } {
+  const name = `${fault.id} ${splitStates ?? 'round robin'}`;
+  let found = faultSearches.get(name);
+  if (found === undefined) {
+    const { kinds, ...extras } = fault.search;
+    const options = { ...extras, opKinds: kinds, pteMaps: true };
+    const subject = faultSubject(fault);
+    const limits = { maxStates: 300 };
+    found = {
+      whole: search(DEFAULT_XEN_BOUNDS, options, limits, subject),
+      shards: shardsOf(2, DEFAULT_XEN_BOUNDS, options, limits, subject, splitStates),
+    };
+    faultSearches.set(name, found);
+  }
+  return found;
 }
 
 /** Each shard explored the whole search's states, and between them they checked its
@@ -164,9 +229,7 @@ describe('conformance shards', () => {
       expectPartition(shards, whole);
       // Past the split, parents are no longer dealt round robin, and each shard keeps only the
       // snapshots of its own states: fewer than the whole search's.
-      expect(
-        shards.some((s, index) => [...s.checkedParents].some((p) => p % count !== index)),
-      ).toBe(true);
+      expect(dealtByFinder(shards)).toBe(true);
       if (splitStates === 0) {
         // split at the root: the first shard owns the initial state, so every state after it,
         // and the second keeps no snapshot at all
@@ -181,26 +244,34 @@ describe('conformance shards', () => {
   );
 
   it.each(
-    FAULTS.filter((f) => f.profile === undefined).flatMap((f) => [
+    FAULTS_SEARCHED.flatMap((f) => [
       [f.id, 'round robin', f, undefined] as const,
-      [f.id, 'split at 8 states', f, 8] as const,
+      [f.id, `split at ${FAULT_SPLIT} states`, f, FAULT_SPLIT] as const,
     ]),
   )(
     'against fault %s (%s): the lowest failing shard gives the whole counterexample',
     (_id, _split, fault, splitStates) => {
-      const { kinds, ...extras } = fault.search;
-      const options = { ...extras, opKinds: kinds, pteMaps: true };
-      const subject = faultSubject(fault);
-      const limits = { maxStates: 300 };
-      const whole = search(DEFAULT_XEN_BOUNDS, options, limits, subject);
-      const shards = shardsOf(2, DEFAULT_XEN_BOUNDS, options, limits, subject, splitStates);
+      const { whole, shards } = faultSearch(fault, splitStates);
       expect(merged(shards)).toEqual(whole.violation);
       if (whole.failedAt !== undefined) {
         // one shard checked the failing parent, and failed there
         expect(shards.filter((s) => s.failedAt === whole.failedAt)).toHaveLength(1);
       }
+      // A search that checked a parent past the split (before it failed, or stopped) got there
+      // with the new states kept by their finders, not only round robin.
+      if (splitStates !== undefined && checkedPastSplit(whole, splitStates)) {
+        expect(dealtByFinder(shards)).toBe(true);
+      }
     },
   );
+
+  it(`the split at ${FAULT_SPLIT} states was past for most faults before they were found`, () => {
+    // Not only faults found in the first levels, where the split changes nothing.
+    const past = FAULTS_SEARCHED.filter((f) =>
+      checkedPastSplit(faultSearch(f, FAULT_SPLIT).whole, FAULT_SPLIT),
+    );
+    expect(past.length).toBeGreaterThan(FAULTS_SEARCHED.length / 2);
+  });
 
   it('a shard that does not follow the other parents cannot check its own', () => {
     // Without `follow`, the states found from the other shard's parents have no snapshot:
