@@ -1,6 +1,7 @@
 // The explorer's public surface: one entry point, its options and its outcome.
 
 export { explore } from './bfs.ts';
+export { StateKeyMap } from './keyMap.ts';
 export type { ExplorableModel, Invariant, StateKey } from './model.ts';
 export type {
   ExploreOptions,

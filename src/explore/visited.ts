@@ -41,7 +41,8 @@ const MAX_LOAD = 0.5;
 const MIN_TABLE = 1 << 10;
 const TWO_32 = 4294967296;
 
-function hashKey(k: number): number {
+/** A packed key's hash (./keyMap.ts shares it). */
+export function hashStateKey(k: number): number {
   // A 53-bit key as two 32-bit halves, mixed murmur3-style.
   let h = Math.imul((k >>> 0) ^ 0x9e3779b9, 0x85ebca6b);
   h ^= Math.imul(((k / TWO_32) >>> 0) + 0x7f4a7c15, 0xc2b2ae35);
@@ -98,7 +99,7 @@ export class NumericVisited implements VisitedStore {
     const table = this.table;
     const mask = this.mask;
     let sink = 0;
-    for (let j = 0; j < n; j++) sink += table[hashKey(keys[j] as number) & mask] ?? 0;
+    for (let j = 0; j < n; j++) sink += table[hashStateKey(keys[j] as number) & mask] ?? 0;
     this.sink = sink;
   }
 
@@ -106,7 +107,7 @@ export class NumericVisited implements VisitedStore {
     if (typeof key !== 'number') throw badKey(key);
     const table = this.table;
     const mask = this.mask;
-    let i = hashKey(key) & mask;
+    let i = hashStateKey(key) & mask;
     for (;;) {
       const t = table[i];
       if (t === key) return true;
@@ -119,7 +120,7 @@ export class NumericVisited implements VisitedStore {
     if (typeof key !== 'number' || !(key >= 0) || !Number.isSafeInteger(key)) throw badKey(key);
     const table = this.table;
     const mask = this.mask;
-    let i = hashKey(key) & mask;
+    let i = hashStateKey(key) & mask;
     for (;;) {
       const t = table[i];
       if (t === key) return SEEN;
@@ -189,7 +190,7 @@ export class NumericVisited implements VisitedStore {
     const keys = this.keys;
     for (let j = 0; j < this.count; j++) {
       const k = keys[j] ?? EMPTY;
-      let i = hashKey(k) & mask;
+      let i = hashStateKey(k) & mask;
       while (table[i] !== EMPTY) i = (i + 1) & mask;
       table[i] = k;
     }

@@ -5,6 +5,7 @@
 // and every step property are checked, as the harness's Checker does.
 
 import type { ExploreOptions, StateKey, TransitionFailure } from '../explore/index.ts';
+import { StateKeyMap } from '../explore/index.ts';
 import type { Violation } from '../harness/checker.ts';
 import {
   checkInvariants,
@@ -127,8 +128,8 @@ export class XenConformance {
    * discovers level d+1; older levels are dropped (a state of level d - 1 found again from
    * level d is entered again in `next`, and never expanded).
    */
-  private current = new Map<StateKey, LevelEntry>();
-  private next = new Map<StateKey, LevelEntry>();
+  private current = new StateKeyMap<LevelEntry>();
+  private next = new StateKeyMap<LevelEntry>();
   /** How many entries of `current` and `next` are saved states (not another shard's). */
   private savedCurrent = 0;
   private savedNext = 0;
@@ -287,9 +288,9 @@ export class XenConformance {
     if (depth !== this.depth) {
       // A new level: what was discovered becomes what is expanded.
       const following = depth === this.depth + 1;
-      this.current = following ? this.next : new Map();
+      this.current = following ? this.next : new StateKeyMap();
       this.savedCurrent = following ? this.savedNext : 0;
-      this.next = new Map();
+      this.next = new StateKeyMap();
       this.savedNext = 0;
       this.depth = depth;
       this.startLevel(this.current.size);
