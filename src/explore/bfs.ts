@@ -132,6 +132,10 @@ class Search<S, A> {
     this.canonicalKeys = direct !== undefined;
   }
 
+  /** TransitionContext.stored: `child` keyed as the search keys it, looked up. */
+  private readonly stored = (child: S): boolean =>
+    this.store.has(this.keyOf(this.canon ? this.canon(child) : child));
+
   private setAux(index: number, value: number): void {
     if (index >= this.aux.length) {
       // Why beside the store, not in it? Only a model with `aux` pays its 4 bytes a state.
@@ -191,7 +195,7 @@ class Search<S, A> {
           if (t === null) continue;
           this.transitions++;
           if (onTransition) {
-            const failure = onTransition(s, a, t, { depth, parentIndex: i });
+            const failure = onTransition(s, a, t, { depth, parentIndex: i, stored: this.stored });
             if (failure) {
               return this.transitionViolation(
                 { source: 'transition', name: failure.name, statement: failure.statement },
@@ -397,7 +401,8 @@ class Search<S, A> {
       if (t === null || canonicalKey(model, t, opts.symmetry) !== want) continue;
       // Under symmetry the concrete step is a permuted copy of the failing one; keep the first
       // that fails the check too (the check must be symmetric for symmetry to be sound).
-      if (check?.(last, a, t, { depth: path.length, parentIndex: parent })) {
+      const context = { depth: path.length, parentIndex: parent, stored: this.stored };
+      if (check?.(last, a, t, context)) {
         return {
           kind: 'violation',
           violated,

@@ -8,6 +8,7 @@ export type {
   ExploreProgress,
   MemorySample,
   TransitionCheck,
+  TransitionContext,
   TransitionFailure,
 } from './options.ts';
 export { defaultMaxMemoryBytes } from './options.ts';

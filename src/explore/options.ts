@@ -18,8 +18,20 @@ export type TransitionCheck<S, A> = (
   parent: S,
   action: A,
   child: S,
-  context: { readonly depth: number; readonly parentIndex: number },
+  context: TransitionContext<S>,
 ) => TransitionFailure | null;
+
+/** Where a transition checked by `onTransition` is in the search. */
+export interface TransitionContext<S> {
+  /** The parent's level. */
+  readonly depth: number;
+  /** The parent's index in the visited set (BFS order). */
+  readonly parentIndex: number;
+  /** Does the visited set hold `child`'s state already? True for every state of the levels
+   * up to the parent's and each found from an earlier parent; false for a new state, and for
+   * one an earlier transition of this same parent found (stored after its last transition). */
+  readonly stored: (child: S) => boolean;
+}
 
 export interface ExploreProgress {
   readonly states: number;

@@ -4,7 +4,12 @@
 // instance. The results, the reported state, every state invariant on the subject's internals
 // and every step property are checked, as the harness's Checker does.
 
-import type { ExploreOptions, StateKey, TransitionFailure } from '../explore/index.ts';
+import type {
+  ExploreOptions,
+  StateKey,
+  TransitionContext,
+  TransitionFailure,
+} from '../explore/index.ts';
 import { StateKeyMap } from '../explore/index.ts';
 import type { Violation } from '../harness/checker.ts';
 import {
@@ -125,8 +130,10 @@ export class XenConformance {
    * is not known yet; the first snapshot taken for a key is the one of the transition the
    * explorer records as that state's parent link, so the impl states used are exactly those a
    * replay of the reported path goes through. Why two levels? BFS expands level d while it
-   * discovers level d+1; older levels are dropped (a state of level d - 1 found again from
-   * level d is entered again in `next`, and never expanded).
+   * discovers level d+1; older levels are dropped. A child the explorer has stored already
+   * (TransitionContext.stored: a state of this level or an older one, or of the next found from
+   * an earlier parent) is not entered again: only a new state and, for the children of one
+   * parent, `next` tells whether it was met already.
    */
   private current = new StateKeyMap<LevelEntry>();
   private next = new StateKeyMap<LevelEntry>();
@@ -242,10 +249,10 @@ export class XenConformance {
     const owned = this.owns(parent, ctx);
     const entry = this.entry;
     if (entry === undefined) throw new Error('conformance: no level entry for a parent');
-    if (!owned) return this.follow(parent, op, child, entry, ctx.parentIndex);
+    if (!owned) return this.follow(parent, op, child, entry, ctx);
     // (a number is another shard's state: never one this shard owns)
     if (typeof entry === 'number') throw new Error('conformance: a parent owned but not kept');
-    return this.checkTransition(parent, op, child, entry);
+    return this.checkTransition(parent, op, child, entry, ctx);
   };
 
   /**
@@ -274,9 +281,8 @@ export class XenConformance {
     return this.ownsEntry;
   }
 
-  /** A level of `size` entries (its states, and states two levels up found again: the same
-   * count in every shard) is expanded next: from the first of at least `splitStates` on, the
-   * search is past the split. */
+  /** A level of `size` states (the same count in every shard) is expanded next: from the
+   * first of at least `splitStates` on, the search is past the split. */
   private startLevel(size: number): void {
     const shard = this.options.shard;
     if (shard === undefined) return;
@@ -308,6 +314,7 @@ export class XenConformance {
     op: Op,
     child: XenState,
     saved: Saved,
+    ctx: TransitionContext<XenState>,
   ): TransitionFailure | null {
     if (!this.initialChecked) {
       this.initialChecked = true;
@@ -340,10 +347,10 @@ export class XenConformance {
       this.lastFailure = id;
       return failure;
     }
-    // Keep the child's impl state for the next level, once per canonical state.
-    if (child === parent) return null; // its own key, saved already
+    // Keep a new child's impl state for the next level, once per canonical state.
+    if (child === parent || ctx.stored(child)) return null;
     const key = this.canonicalKey(child);
-    if (!this.next.has(key) && !this.current.has(key)) this.keep(key, saved, applied, child);
+    if (!this.next.has(key)) this.keep(key, saved, applied, child);
     return null;
   }
 
@@ -359,8 +366,8 @@ export class XenConformance {
     return true;
   }
 
-  /** A transition out of a parent (level entry `entry`, stored at `parentIndex`) another shard
-   * checks: unchecked. When it finds a state new to this level, the state is noted as the
+  /** A transition out of a parent (level entry `entry`, stored at `ctx.parentIndex`) another
+   * shard checks: unchecked. When it finds a state new to this level, the state is noted as the
    * owner's, or, while every shard keeps every state (`owns`), the transition is applied to the
    * subject to keep that state's snapshot, exactly as the owner of its parent keeps it (the same
    * breadth-first order, so the same transition). */
@@ -369,18 +376,18 @@ export class XenConformance {
     op: Op,
     child: XenState,
     entry: LevelEntry,
-    parentIndex: number,
+    ctx: TransitionContext<XenState>,
   ): null {
-    if (child === parent) return null;
+    if (child === parent || ctx.stored(child)) return null;
     const key = this.canonicalKey(child);
-    if (this.next.has(key) || this.current.has(key)) return null;
+    if (this.next.has(key)) return null;
     if (typeof entry === 'number') {
       this.next.set(key, entry);
       return null;
     }
     if (this.pastSplit) {
       // a parent from before the split (no owner): its owner by index
-      this.next.set(key, entry.owner ?? parentIndex % (this.options.shard?.count ?? 1));
+      this.next.set(key, entry.owner ?? ctx.parentIndex % (this.options.shard?.count ?? 1));
       return null;
     }
     const saved = entry;

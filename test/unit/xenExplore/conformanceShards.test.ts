@@ -118,9 +118,8 @@ function dealtByFinder(shards: readonly ShardResult[]): boolean {
 }
 
 /** The index of the first parent whose shard is its finder, not round robin: the first of the
- * level after the first level of at least `splitStates` parents (the split comes as that level
- * starts, and its own states were found, and dealt, before). A shard's level also counts states
- * found again, so its split may come a level sooner: never later. */
+ * level after the first level of at least `splitStates` states (the split comes as that level
+ * starts, and its own states were found, and dealt, before). */
 function firstDealtByFinder(whole: ShardResult, splitStates: number): number {
   let first = 0;
   for (const n of whole.levels) {
