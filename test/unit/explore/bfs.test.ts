@@ -86,6 +86,42 @@ describe('explore: violations', () => {
     });
     expect(calls).toBe(o.stats.transitions);
   });
+
+  it.each([...LAYOUTS, 'mirror'] as const)(
+    'tells the hook which children are stored already (%s keys)',
+    (layout) => {
+      // A visited set kept beside the search's: a parent's children are stored after its last
+      // transition, so they join it when the next parent's first transition comes.
+      const mirror = layout === 'mirror';
+      const m = gridModel(5, mirror ? { mirror } : { keys: layout });
+      const keyOf = (p: Point) => m.key(mirror && m.symmetry ? m.symmetry(p) : p);
+      const stored = new Set([keyOf(m.initial())]);
+      let parentIndex = 0;
+      let pending: Point[] = [];
+      const answers = { yes: 0, no: 0 };
+      const o = explore(m, {
+        symmetry: mirror,
+        onTransition: (_parent, _action, child, ctx) => {
+          if (ctx.parentIndex !== parentIndex) {
+            for (const c of pending) stored.add(keyOf(c));
+            pending = [];
+            parentIndex = ctx.parentIndex;
+          }
+          pending.push(child);
+          const answer = ctx.stored(child);
+          expect(answer, `(${child.x},${child.y}) from parent ${ctx.parentIndex}`).toBe(
+            stored.has(keyOf(child)),
+          );
+          answers[answer ? 'yes' : 'no']++;
+          return null;
+        },
+      });
+      expect(o.kind).toBe('ok');
+      // both answers given, and a new state is answered "no" only until it is stored
+      expect(answers.yes).toBeGreaterThan(0);
+      expect(answers.no).toBeGreaterThanOrEqual(o.stats.states - 1);
+    },
+  );
 });
 
 describe('explore: bounds are outcomes', () => {
