@@ -112,9 +112,7 @@ function shardsOf(
 
 /** Did some shard check a parent that round robin would have dealt to another? */
 function dealtByFinder(shards: readonly ShardResult[]): boolean {
-  return shards.some((s, index) =>
-    [...s.checkedParents].some((p) => p % shards.length !== index),
-  );
+  return shards.some((s, index) => [...s.checkedParents].some((p) => p % shards.length !== index));
 }
 
 /** The index of the first parent whose shard is its finder, not round robin: the first of the
