@@ -29,7 +29,9 @@ export interface TransitionContext<S> {
   readonly parentIndex: number;
   /** Does the visited set hold `child`'s state already? True for every state of the levels
    * up to the parent's and each found from an earlier parent; false for a new state, and for
-   * one an earlier transition of this same parent found (stored after its last transition). */
+   * one an earlier transition of this same parent found (stored after its last transition).
+   * At a depth bound's last level the search stores nothing new: there only the states of the
+   * levels up to the parent's are. */
   readonly stored: (child: S) => boolean;
 }
 
