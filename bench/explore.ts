@@ -67,7 +67,7 @@ const XEN: XenBounds = { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'pr
  * once, took 195, 171, 140, then 122 ms on the runs after; the depth rows moved by a quarter
  * between runs of one process. The median keeps one slow run (or one lucky one) out.
  */
-function median<S, A>(
+function medianRun<S, A>(
   runs: number,
   search: () => ExploreOutcome<S, A>,
 ): [ExploreOutcome<S, A>, { runs: number }] {
@@ -112,7 +112,7 @@ export function benchXenFull(maxStates = 100_000): Record<string, number | strin
       { invariants: INVARIANTS, quotients: true },
     );
   const model = full();
-  const [o, runs] = median(3, () => explore(full(), { symmetry: true, maxStates }));
+  const [o, runs] = medianRun(3, () => explore(full(), { symmetry: true, maxStates }));
   return row('xen', `${model.name} first ${maxStates}`, 'handles+quotients', o, runs);
 }
 
@@ -123,7 +123,7 @@ export function benchXenFull(maxStates = 100_000): Record<string, number | strin
 export function benchXenBasic(): Record<string, number | string>[] {
   return [false, true].map((quotients) => {
     const basic = () => xenPresetModel('basic', { invariants: INVARIANTS, quotients });
-    const [o, runs] = median(3, () => explore(basic(), { symmetry: true }));
+    const [o, runs] = medianRun(3, () => explore(basic(), { symmetry: true }));
     const mode = quotients ? 'handles+quotients' : 'handles';
     return row('xen basic', `${basic().name} basic preset, whole`, mode, o, runs);
   });
@@ -245,7 +245,7 @@ export function benchXenDepths(): Record<string, number | string>[] {
         { domains, refs, pages: 1, maxPin: 1, alphabet: 'full' },
         { invariants: INVARIANTS, quotients: true },
       );
-    const [o, runs] = median(5, () => explore(full(), { symmetry: true, maxDepth }));
+    const [o, runs] = medianRun(5, () => explore(full(), { symmetry: true, maxDepth }));
     return row('xen', `${full().name} to depth ${maxDepth}`, 'handles+quotients', o, runs);
   });
 }
@@ -257,7 +257,7 @@ export function benchXen(bounds: XenBounds = XEN): Record<string, number | strin
   // invariants (1.1 to 1.4 s of CPU against 0.44 s warm, docs/explore.md), not search.
   explore(xenModel(bounds, { invariants: INVARIANTS }), { symmetry: true });
   const model = xenModel(bounds, { invariants: INVARIANTS });
-  const [alone, aloneRuns] = median(5, () =>
+  const [alone, aloneRuns] = medianRun(5, () =>
     explore(xenModel(bounds, { invariants: INVARIANTS }), { symmetry: true }),
   );
   rows.push(row('xen', model.name, 'handles', alone, aloneRuns));
@@ -267,7 +267,7 @@ export function benchXen(bounds: XenBounds = XEN): Record<string, number | strin
   explore(model, { symmetry: true, onTransition: warm.check, maxStates: 1_500 });
   warm.close();
   let stats: ConformanceStats | undefined;
-  const [o, runs] = median(3, () => {
+  const [o, runs] = medianRun(3, () => {
     const fresh = xenModel(bounds, { invariants: INVARIANTS });
     const c = new XenConformance(fresh, { invariants: INVARIANTS, properties: STEP_PROPERTIES });
     const searched = explore(fresh, { symmetry: true, onTransition: c.check });
@@ -284,7 +284,7 @@ export function benchXen(bounds: XenBounds = XEN): Record<string, number | strin
       snapshotMiB: Number(((stats?.peakSnapshotBytes ?? NaN) / 2 ** 20).toFixed(1)),
     }),
   );
-  const [refined, refinedRuns] = median(5, () => {
+  const [refined, refinedRuns] = medianRun(5, () => {
     const fresh = xenModel(bounds, { invariants: INVARIANTS });
     return explore(fresh, { symmetry: true, onTransition: new RefinementCheck(fresh).check });
   });
