@@ -132,9 +132,20 @@ class Search<S, A> {
     this.canonicalKeys = direct !== undefined;
   }
 
-  /** TransitionContext.stored: `child` keyed as the search keys it, looked up. */
-  private readonly stored = (child: S): boolean =>
-    this.store.has(this.keyOf(this.canon ? this.canon(child) : child));
+  /** TransitionContext.stored: `child` keyed as the search keys it, looked up. The key is kept
+   * for the search's own keying of the same child, right after the hook returns. */
+  private readonly stored = (child: S): boolean => {
+    const c = this.canon ? this.canon(child) : child;
+    const k = this.keyOf(c);
+    this.askedChild = child;
+    this.askedCanon = c;
+    this.askedKey = k;
+    return this.store.has(k);
+  };
+  /** The last child `stored` keyed, its representative and key (undefined: none pending). */
+  private askedChild: S | undefined = undefined;
+  private askedCanon: S | undefined = undefined;
+  private askedKey: StateKey = 0;
 
   private setAux(index: number, value: number): void {
     if (index >= this.aux.length) {
@@ -206,9 +217,15 @@ class Search<S, A> {
           }
           // A step that changes nothing returns its argument, which is stored already.
           if (t === s) continue;
-          const c = canon ? canon(t) : t;
-          keyBuf[n] = keyOf(c);
-          stateBuf[n] = c;
+          if (this.askedChild === t) {
+            keyBuf[n] = this.askedKey;
+            stateBuf[n] = this.askedCanon as S;
+          } else {
+            const c = canon ? canon(t) : t;
+            keyBuf[n] = keyOf(c);
+            stateBuf[n] = c;
+          }
+          this.askedChild = undefined;
           n++;
         }
         store.prefetch(keyBuf, n);
