@@ -15,7 +15,7 @@ export type { GuestLib } from './guest/guestLib.ts';
 export type { GrantPte, XenDomain } from './hypervisor/domain.ts';
 export type { ActiveEntries, GrantTable } from './hypervisor/grantTable.ts';
 export type { Hypervisor } from './hypervisor/hypervisor.ts';
-export { INVALID_MAPTRACK_HANDLE } from './hypervisor/maptrack.ts';
+export { ByMaptrackContent, INVALID_MAPTRACK_HANDLE } from './hypervisor/maptrack.ts';
 export type { MaptrackTable } from './hypervisor/maptrack.ts';
 export { NO_OWNER, PAGE_BASE_REFS } from './hypervisor/mm.ts';
 export type { FrameTable } from './hypervisor/mm.ts';

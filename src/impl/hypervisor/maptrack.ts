@@ -35,6 +35,19 @@ export class MaptrackTable {
   private tails: number[];
   private saved: MaptrackSnapshot | undefined;
   private readonly loadedFrom = new LoadedCopy<MaptrackSnapshot>();
+  /** Which entries may differ from a freshly linked frame's (freshWord): 1 per such handle,
+   * sized with `buffer`; `dirty` lists them (with repeats and handles since found fresh again,
+   * which `nonFreshHandles` drops). Why? A copy (save) and a content key then cost what a search
+   * wrote, not a scan of every frame: a map that grows the table writes one entry of 256. */
+  private dirtyMarks = new Uint8Array(0);
+  private dirty: number[] = [];
+  /** The first handle of a frame addFrame published and linkNewFrame has not linked yet (its
+   * zeroed entries are not fresh ones, and not in `dirty`), or -1. Only between the two can a
+   * copy see them: an op paused in get_maptrack_handle. */
+  private zeroedFrom = -1;
+  /** contentHash's last answer and the version it was made for. */
+  private hashVersion = -1;
+  private hash = 0;
   /** The lock pauses, with more than one vCPU only: with one, no other actor can take this
    * domain's maptrack locks (actors are vCPUs), and a pause no one can contend would only add
    * schedules. */
@@ -115,6 +128,7 @@ export class MaptrackTable {
   }
   setRef(handle: Handle, ref: Ref): void {
     this.u32[handle * 4] = ref;
+    this.markDirty(handle);
     this.version = freshVersion();
     this.touched.touch(handle);
   }
@@ -124,6 +138,7 @@ export class MaptrackTable {
   }
   setFlags(handle: Handle, flags: number): void {
     this.u16[handle * 8 + 2] = flags;
+    this.markDirty(handle);
     this.version = freshVersion();
     this.touched.touch(handle);
   }
@@ -133,6 +148,7 @@ export class MaptrackTable {
   }
   setDomid(handle: Handle, domid: DomId): void {
     this.u16[handle * 8 + 3] = domid;
+    this.markDirty(handle);
     this.version = freshVersion();
     this.touched.touch(handle);
   }
@@ -143,6 +159,7 @@ export class MaptrackTable {
   }
   setVcpu(handle: Handle, vcpu: number): void {
     this.u32[handle * 4 + 2] = vcpu;
+    this.markDirty(handle);
     this.version = freshVersion();
     this.touched.touch(handle);
   }
@@ -160,6 +177,7 @@ export class MaptrackTable {
       this.buffer = buffer;
     }
     this.view(size);
+    this.zeroedFrom = used / MAPTRACK_ENTRY_SIZE;
     this.version = freshVersion();
     this.touched.reset();
   }
@@ -168,6 +186,50 @@ export class MaptrackTable {
   private view(bytes: number): void {
     this.u32 = new Uint32Array(this.buffer, 0, bytes >>> 2);
     this.u16 = new Uint16Array(this.buffer, 0, bytes >>> 1);
+    const entries = this.buffer.byteLength / MAPTRACK_ENTRY_SIZE;
+    if (this.dirtyMarks.length < entries) {
+      const marks = new Uint8Array(entries);
+      marks.set(this.dirtyMarks);
+      this.dirtyMarks = marks;
+    }
+  }
+
+  /** Entry `h` was written: it may differ from a fresh one now. */
+  private markDirty(h: Handle): void {
+    if (this.dirtyMarks[h] === 0) {
+      this.dirtyMarks[h] = 1;
+      this.dirty.push(h);
+    }
+  }
+
+  /** Exactly the entries `changed` (a copy's) differ from fresh ones. */
+  private markExactly(changed: Uint32Array): void {
+    const marks = this.dirtyMarks;
+    for (const h of this.dirty) marks[h] = 0;
+    this.dirty.length = 0;
+    this.zeroedFrom = -1;
+    for (let c = 0; c < changed.length; c += CHANGED_STRIDE) this.markDirty(changed[c] ?? 0);
+  }
+
+  /** The handles that may differ from a fresh entry, ascending, each once (a superset of those
+   * that do). */
+  private nonFreshHandles(): number[] {
+    if (this.zeroedFrom >= 0) {
+      for (let h = this.zeroedFrom; 4 * h < this.u32.length; h++) this.markDirty(h);
+      this.zeroedFrom = -1;
+    }
+    const marks = this.dirtyMarks;
+    const kept: number[] = [];
+    for (const h of this.dirty) {
+      if (marks[h] === 1) {
+        marks[h] = 2; // kept once
+        kept.push(h);
+      }
+    }
+    for (const h of kept) marks[h] = 1;
+    if (kept.length > 1) kept.sort(ascending);
+    this.dirty = kept;
+    return kept;
   }
 
   /** get_maptrack_handle's loop over the frame addFrame just published (L695-700): each entry
@@ -180,6 +242,10 @@ export class MaptrackTable {
       u32[(first + i) * 4] = first + i + 1;
       u32[(first + i) * 4 + 2] = vcpu;
     }
+    // Fresh entries (freshWord) for vCPU 0: addFrame cleared the other words, and no entry of
+    // a frame it published was marked (a restore or release leaves marks below the limit).
+    this.zeroedFrom = -1;
+    if (vcpu !== 0) for (let i = 0; i < MAPTRACK_PER_PAGE; i++) this.markDirty(first + i);
     this.version = freshVersion();
     this.touched.reset();
   }
@@ -194,6 +260,7 @@ export class MaptrackTable {
     this.limit_ = 0;
     this.heads = filled(this.vcpus, MAPTRACK_TAIL);
     this.tails = filled(this.vcpus, MAPTRACK_TAIL);
+    this.markExactly(NONE_CHANGED);
     this.version = freshVersion();
     this.touched.reset();
   }
@@ -206,7 +273,7 @@ export class MaptrackTable {
       this.saved = {
         version: this.version,
         bytes: this.u32.byteLength,
-        changed: changedEntries(this.u32),
+        changed: this.changedEntries(),
         limit: this.limit_,
         heads: this.heads.slice(),
         tails: this.tails.slice(),
@@ -253,11 +320,137 @@ export class MaptrackTable {
     }
     this.heads = s.heads.slice();
     this.tails = s.tails.slice();
+    this.markExactly(s.changed);
     this.version = s.version;
     this.saved = s;
     this.loadedFrom.loaded(s, this.touched);
   }
+
+  /** The entries that differ from a fresh frame's (freshWord), by handle (a copy's `changed`).
+   * Those found fresh again are no longer marked. */
+  private changedEntries(): Uint32Array {
+    const u32 = this.u32;
+    const entries = u32.length / 4;
+    const out: number[] = [];
+    const handles = this.nonFreshHandles();
+    let kept = 0;
+    for (const h of handles) {
+      if (h >= entries) {
+        handles[kept++] = h; // beyond the table's frames now: not saved, still marked
+        continue;
+      }
+      if (sameAsSaved(u32, h, NONE_CHANGED, -1)) {
+        this.dirtyMarks[h] = 0;
+        continue;
+      }
+      handles[kept++] = h;
+      const i = 4 * h;
+      out.push(h, u32[i] ?? 0, u32[i + 1] ?? 0, u32[i + 2] ?? 0, u32[i + 3] ?? 0);
+    }
+    handles.length = kept;
+    return Uint32Array.from(out);
+  }
+
+  /** The handles below `size` whose entry is in use (flags non-zero), ascending: found among
+   * the entries that differ from fresh ones (a fresh entry's flags are 0), not by a scan. */
+  handlesInUse(size: number): number[] {
+    const out: number[] = [];
+    const u16 = this.u16;
+    for (const h of this.nonFreshHandles()) {
+      if (h < size && (u16[h * 8 + 2] ?? 0) !== 0) out.push(h);
+    }
+    return out;
+  }
+
+  /** A hash of this table's content (what sameContent compares): equal contents, equal
+   * hashes. Made once per content version, from the entries that differ from fresh ones. */
+  contentHash(): number {
+    if (this.hashVersion !== this.version) {
+      const u32 = this.u32;
+      let x = mix(mix(mix(0, u32.length), this.limit_), this.maxMaptrackFrames);
+      for (let v = 0; v < this.vcpus; v++) x = mix(mix(x, this.headOf(v)), this.tailOf(v));
+      for (const h of this.nonFreshHandles()) {
+        if (4 * h >= u32.length || sameAsSaved(u32, h, NONE_CHANGED, -1)) continue;
+        x = mix(x, h);
+        for (let w = 0; w < 4; w++) x = mix(x, u32[4 * h + w] ?? 0);
+      }
+      this.hash = x;
+      this.hashVersion = this.version;
+    }
+    return this.hash;
+  }
+
+  /** Is this table's content the one `s` (a save() of a table with the same maxMaptrackFrames
+   * and vCPUs) copied: entries, limit, frames' room, heads and tails? */
+  sameContent(s: MaptrackSnapshot): boolean {
+    if (s.version === this.version) return true;
+    const u32 = this.u32;
+    if (s.bytes !== u32.byteLength || s.limit !== this.limit_) return false;
+    for (let v = 0; v < this.vcpus; v++) {
+      if (s.heads[v] !== this.headOf(v) || s.tails[v] !== this.tailOf(v)) return false;
+    }
+    const changed = s.changed;
+    let c = 0;
+    for (const h of this.nonFreshHandles()) {
+      if (4 * h >= u32.length || sameAsSaved(u32, h, NONE_CHANGED, -1)) continue;
+      if (c >= changed.length || changed[c] !== h || !sameAsSaved(u32, h, changed, c)) {
+        return false;
+      }
+      c += CHANGED_STRIDE;
+    }
+    return c === changed.length;
+  }
 }
+
+/** One step of contentHash (a multiply-xorshift mix of 32-bit words). */
+function mix(x: number, word: number): number {
+  const y = Math.imul(x ^ word, 0x9e3779b1);
+  return y ^ (y >>> 15);
+}
+
+/**
+ * Values derived from whole maptrack tables, kept by content (MaptrackTable.contentHash and
+ * sameContent), at most `max` of them. For what a table that grew is read for: its touch log
+ * starts over, and most grown tables are alike (in a conformance search, a failed map from a
+ * domain with no maptrack grows the same frame, one handle taken and put back).
+ */
+export class ByMaptrackContent<V> {
+  private readonly slots = new Map<
+    number,
+    { copy: MaptrackSnapshot; maxFrames: number; vcpus: number; value: V }[]
+  >();
+  private size = 0;
+
+  constructor(private readonly max = 4096) {}
+
+  get(t: MaptrackTable): V | undefined {
+    const list = this.slots.get(t.contentHash());
+    if (list === undefined) return undefined;
+    for (const e of list) {
+      if (e.maxFrames === t.maxMaptrackFrames && e.vcpus === t.vcpus && t.sameContent(e.copy)) {
+        return e.value;
+      }
+    }
+    return undefined;
+  }
+
+  set(t: MaptrackTable, value: V): void {
+    if (this.size >= this.max) {
+      this.slots.clear();
+      this.size = 0;
+    }
+    const h = t.contentHash();
+    let list = this.slots.get(h);
+    if (list === undefined) {
+      list = [];
+      this.slots.set(h, list);
+    }
+    list.push({ copy: t.save(), maxFrames: t.maxMaptrackFrames, vcpus: t.vcpus, value });
+    this.size++;
+  }
+}
+
+const ascending = (a: number, b: number): number => a - b;
 
 /** A freshly linked frame's entry `h` (linkNewFrame, for vCPU 0; get_maptrack_handle's loop
  * sets `ref = handle + i + 1` and `vcpu`): its `ref` links to the next handle, every other word
@@ -269,17 +462,6 @@ function freshWord(h: Handle, word: number): number {
 
 /** A saved entry: its handle, then its four words. */
 const CHANGED_STRIDE = 5;
-
-/** The entries of `u32` that differ from a fresh frame's (freshWord), by handle. */
-function changedEntries(u32: Uint32Array): Uint32Array {
-  const out: number[] = [];
-  for (let h = 0, i = 0; i < u32.length; h++, i += 4) {
-    if (!sameAsSaved(u32, h, NONE_CHANGED, -1)) {
-      out.push(h, u32[i] ?? 0, u32[i + 1] ?? 0, u32[i + 2] ?? 0, u32[i + 3] ?? 0);
-    }
-  }
-  return Uint32Array.from(out);
-}
 
 const NONE_CHANGED = new Uint32Array(0);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { abstract } from '../../../src/impl/index.ts';
 import {
+  ByMaptrackContent,
   getMaptrackHandle as getSteps,
   INVALID_MAPTRACK_HANDLE,
   MaptrackTable,
@@ -115,6 +116,71 @@ describe('a saved copy holds what differs from fresh frames, and loads back exac
     entries: range(0, t.limit).map((h) => [t.ref(h), t.flags(h), t.domid(h), t.vcpu(h)]),
   });
 
+  /** Each entry that differs from a freshly linked one (ref = next handle, other words 0),
+   * found by reading every entry: [handle, its four words]... */
+  const notFresh = (t: MaptrackTable): number[] => {
+    const out: number[] = [];
+    const w = t.words;
+    for (let h = 0; 4 * h < w.length; h++) {
+      const e = [w[4 * h], w[4 * h + 1], w[4 * h + 2], w[4 * h + 3]].map((x) => x ?? 0);
+      if (e[0] !== h + 1 || e[1] !== 0 || e[2] !== 0 || e[3] !== 0) out.push(h, ...e);
+    }
+    return out;
+  };
+
+  it('each setter alone makes its entry one a copy holds, and a write back to fresh does not', () => {
+    const writes: [string, (t: MaptrackTable, h: number, fresh: boolean) => void][] = [
+      ['ref', (t, h, fresh) => t.setRef(h, fresh ? h + 1 : 7)],
+      ['flags', (t, h, fresh) => t.setFlags(h, fresh ? 0 : GNTMAP_device_map)],
+      ['domid', (t, h, fresh) => t.setDomid(h, fresh ? 0 : 3)],
+      ['vcpu', (t, h, fresh) => t.setVcpu(h, fresh ? 0 : 1)],
+    ];
+    for (const [name, write] of writes) {
+      const t = new MaptrackTable(1);
+      getMaptrackHandle(t);
+      const before = t.save();
+      const hash = t.contentHash();
+      write(t, 5, false);
+      expect([...t.save().changed], name).toEqual(notFresh(t));
+      expect(t.save().changed.length, name).toBe(before.changed.length + 5);
+      expect(t.sameContent(before), name).toBe(false);
+      write(t, 5, true);
+      expect([...t.save().changed], name).toEqual([...before.changed]);
+      expect(t.sameContent(before), name).toBe(true);
+      expect(t.contentHash(), name).toBe(hash);
+      expect(t.handlesInUse(t.limit), name).toEqual([]);
+    }
+  });
+
+  it('a frame published and not yet linked is copied as zeroed entries; a release leaves none', () => {
+    const t = new MaptrackTable(2);
+    getMaptrackHandle(t);
+    t.addFrame(); // get_maptrack_handle paused between publishing the frame and linking it
+    expect(t.save().changed.length).toBe(notFresh(t).length);
+    expect([...t.save().changed]).toEqual(notFresh(t));
+    expect(notFresh(t).length).toBeGreaterThan(256 * 5);
+    t.linkNewFrame(256, 0);
+    expect([...t.save().changed]).toEqual(notFresh(t));
+    t.release();
+    expect([...t.save().changed]).toEqual([]);
+    expect(t.handlesInUse(512)).toEqual([]);
+  });
+
+  it('values kept by content are found for the same content only, of a table of the same bounds', () => {
+    const kept = new ByMaptrackContent<string>();
+    const a = new MaptrackTable(2);
+    const b = new MaptrackTable(2);
+    const other = new MaptrackTable(3); // another frame bound: its maptrack state differs
+    for (const t of [a, b, other]) getMaptrackHandle(t);
+    kept.set(a, 'a');
+    expect(kept.get(b)).toBe('a');
+    expect(kept.get(other)).toBeUndefined();
+    b.setDomid(0, 1);
+    expect(kept.get(b)).toBeUndefined();
+    b.setDomid(0, 0);
+    expect(kept.get(b)).toBe('a');
+  });
+
   it('over a pinned random walk of gets, puts, writes, saves and loads (two vCPUs)', () => {
     let seed = 12345;
     const next = (n: number) => {
@@ -122,7 +188,7 @@ describe('a saved copy holds what differs from fresh frames, and loads back exac
       return seed % n;
     };
     const t = new MaptrackTable(3, 2);
-    const copies: { saved: ReturnType<MaptrackTable['save']>; was: unknown }[] = [];
+    const copies: { saved: ReturnType<MaptrackTable['save']>; was: unknown; hash: number }[] = [];
     const held: number[] = [];
     for (let i = 0; i < 3000; i++) {
       const r = next(10);
@@ -138,17 +204,31 @@ describe('a saved copy holds what differs from fresh frames, and loads back exac
         t.setFlags(h, 0);
         putMaptrackHandle(t, h);
       } else if (r < 7) {
-        copies.push({ saved: t.save(), was: contents(t) });
+        const saved = t.save();
+        expect([...saved.changed]).toEqual(notFresh(t));
+        copies.push({ saved, was: contents(t), hash: t.contentHash() });
       } else if (copies.length > 0) {
         const c = copies[next(copies.length)];
         if (c) {
           t.load(c.saved);
           expect(contents(t)).toEqual(c.was);
+          expect(t.contentHash()).toBe(c.hash);
+          // the same content as every copy it equals, and no other (against a few of them)
+          for (const other of copies.slice(-8)) {
+            const same = JSON.stringify(other.was) === JSON.stringify(c.was);
+            expect(t.sameContent(other.saved)).toBe(same);
+            if (same) expect(other.hash).toBe(c.hash);
+          }
           held.length = 0;
           for (let h = 0; h < t.limit; h++) if (t.flags(h) !== 0) held.push(h);
         }
       }
     }
+    // many contents, and (for this walk) no two with one hash
+    const hashOf = new Map<string, number>();
+    for (const c of copies) hashOf.set(JSON.stringify(c.was), c.hash);
+    expect(hashOf.size).toBeGreaterThan(50);
+    expect(new Set(hashOf.values()).size).toBe(hashOf.size);
     // the walk reached more than one frame, and copies far smaller than the frames
     const largest = Math.max(...copies.map((c) => c.saved.bytes));
     expect(largest).toBeGreaterThanOrEqual(2 * 256 * 16);
