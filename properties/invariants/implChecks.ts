@@ -8,7 +8,7 @@ import { grantKey } from './modelChecks.ts';
 import type { ImplView, PinLedger } from '../../src/harness/implView.ts';
 import { pinOfMapFlags } from '../../src/harness/implView.ts';
 import type { XenDomain } from '../../src/impl/index.ts';
-import { NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
+import { ByMaptrackContent, NO_OWNER, PAGE_BASE_REFS } from '../../src/impl/index.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -312,13 +312,23 @@ export function freeListIntegrity(view: ImplView, d: XenDomain): CheckMessage {
   const touched = view.touchedSince(freeListIntegrity, d.id, logs, t);
   const order = view.freeListOrder(d.id);
   const live = view.live(d.id).length;
-  // (recorded only while the log goes on from the last check: see FreeListOrder.walk)
-  const held =
-    (touched !== undefined && order.holdsAfter(t, touched, live)) ||
-    order.walk(t, live, touched !== undefined);
+  let held: boolean;
+  if (touched !== undefined) {
+    held = order.holdsAfter(t, touched, live) || order.walk(t, live, true);
+  } else {
+    // A log started over (a table that grew, a restore): the verdict of a walk, which records
+    // nothing then (FreeListOrder.walk), is the content's: walked once per content.
+    const known = freeListVerdicts.get(t);
+    held = known ?? order.walk(t, live, false);
+    if (known === undefined) freeListVerdicts.set(t, held);
+    else order.forget();
+  }
   view.checked(freeListIntegrity, d.id, logs, t, held);
   return held ? null : freeListProblem(view, d);
 }
+
+/** free-list-integrity's verdicts on whole tables, by content. */
+const freeListVerdicts = new ByMaptrackContent<boolean>();
 
 /** freeListIntegrity's full check, with its message: each list walked (ImplView.freeList). */
 export function freeListProblem(view: ImplView, d: XenDomain): CheckMessage {

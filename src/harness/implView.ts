@@ -385,6 +385,11 @@ export class FreeListOrder {
     return true;
   }
 
+  /** Nothing recorded is current (the verdict was had without a walk). */
+  forget(): void {
+    this.valid = false;
+  }
+
   /** Does free-list-integrity hold on `t` now, given that it held when the lists were
    * recorded and that only the handles in `touched` were written since (the heads and tails
    * are read as they are now)? False also when this cannot tell: the full check decides. The
@@ -565,11 +570,8 @@ function scanPinned(pins: ArrayLike<number>, size: number): number[] {
   for (let i = 0; i < size; i++) if (pins[i] !== 0) out.push(i);
   return out;
 }
-function scanLive(t: MaptrackTable, size: number): number[] {
-  const out: number[] = [];
-  for (let h = 0; h < size; h++) if (t.flags(h) !== 0) out.push(h);
-  return out;
-}
+// A maptrack knows which entries differ from fresh ones, and only those can be in use.
+const scanLive = (t: MaptrackTable, size: number): number[] => t.handlesInUse(size);
 function scanFlagged(words: Uint32Array, size: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < size; i++) if (((words[2 * i] ?? 0) & 0xffff) !== 0) out.push(i);
