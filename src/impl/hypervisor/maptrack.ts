@@ -41,6 +41,8 @@ export class MaptrackTable {
    * wrote, not a scan of every frame: a map that grows the table writes one entry of 256. */
   private dirtyMarks = new Uint8Array(0);
   private dirty: number[] = [];
+  /** `dirty` is ascending, once each, every handle in it marked (nothing pushed since). */
+  private dirtyInOrder = true;
   /** The first handle of a frame addFrame published and linkNewFrame has not linked yet (its
    * zeroed entries are not fresh ones, and not in `dirty`), or -1. Only between the two can a
    * copy see them: an op paused in get_maptrack_handle. */
@@ -199,6 +201,7 @@ export class MaptrackTable {
     if (this.dirtyMarks[h] === 0) {
       this.dirtyMarks[h] = 1;
       this.dirty.push(h);
+      this.dirtyInOrder = false;
     }
   }
 
@@ -207,8 +210,16 @@ export class MaptrackTable {
     const marks = this.dirtyMarks;
     for (const h of this.dirty) marks[h] = 0;
     this.dirty.length = 0;
+    this.dirtyInOrder = true;
     this.zeroedFrom = -1;
     for (let c = 0; c < changed.length; c += CHANGED_STRIDE) this.markDirty(changed[c] ?? 0);
+    this.dirtyInOrder = true; // a copy's entries are ascending
+  }
+
+  /** At least as many as the entries that differ from fresh ones (what contentHash and
+   * sameContent read). */
+  get nonFreshBound(): number {
+    return this.dirty.length + (this.zeroedFrom >= 0 ? MAPTRACK_PER_PAGE : 0);
   }
 
   /** The handles that may differ from a fresh entry, ascending, each once (a superset of those
@@ -218,6 +229,7 @@ export class MaptrackTable {
       for (let h = this.zeroedFrom; 4 * h < this.u32.length; h++) this.markDirty(h);
       this.zeroedFrom = -1;
     }
+    if (this.dirtyInOrder) return this.dirty;
     const marks = this.dirtyMarks;
     const kept: number[] = [];
     for (const h of this.dirty) {
@@ -229,6 +241,7 @@ export class MaptrackTable {
     for (const h of kept) marks[h] = 1;
     if (kept.length > 1) kept.sort(ascending);
     this.dirty = kept;
+    this.dirtyInOrder = true;
     return kept;
   }
 
@@ -410,9 +423,12 @@ function mix(x: number, word: number): number {
 
 /**
  * Values derived from whole maptrack tables, kept by content (MaptrackTable.contentHash and
- * sameContent), at most `max` of them. For what a table that grew is read for: its touch log
- * starts over, and most grown tables are alike (in a conformance search, a failed map from a
- * domain with no maptrack grows the same frame, one handle taken and put back).
+ * sameContent), at most `max` of them, for tables with at most `maxEntries` entries that differ
+ * from fresh ones. For what a table that grew is read for: its touch log starts over, and most
+ * grown tables are alike (in a conformance search, a failed map from a domain with no maptrack
+ * grows the same frame, one handle taken and put back). Why the bound on entries? A table a
+ * random run filled with a batch of maps is seldom met again, and its hash and copy would cost
+ * what the value saves.
  */
 export class ByMaptrackContent<V> {
   private readonly slots = new Map<
@@ -421,9 +437,13 @@ export class ByMaptrackContent<V> {
   >();
   private size = 0;
 
-  constructor(private readonly max = 4096) {}
+  constructor(
+    private readonly max = 4096,
+    private readonly maxEntries = 32,
+  ) {}
 
   get(t: MaptrackTable): V | undefined {
+    if (t.nonFreshBound > this.maxEntries) return undefined;
     const list = this.slots.get(t.contentHash());
     if (list === undefined) return undefined;
     for (const e of list) {
@@ -435,6 +455,7 @@ export class ByMaptrackContent<V> {
   }
 
   set(t: MaptrackTable, value: V): void {
+    if (t.nonFreshBound > this.maxEntries) return;
     if (this.size >= this.max) {
       this.slots.clear();
       this.size = 0;
