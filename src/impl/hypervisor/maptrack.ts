@@ -36,13 +36,11 @@ export class MaptrackTable {
   private saved: MaptrackSnapshot | undefined;
   private readonly loadedFrom = new LoadedCopy<MaptrackSnapshot>();
   /** Which entries may differ from a freshly linked frame's (freshWord): 1 per such handle,
-   * sized with `buffer`; `dirty` lists them (with repeats and handles since found fresh again,
-   * which `nonFreshHandles` drops). Why? A copy (save) and a content key then cost what a search
-   * wrote, not a scan of every frame: a map that grows the table writes one entry of 256. */
+   * sized with `buffer`; `dirty` lists them, ascending. Why? A copy (save) and a content hash
+   * then cost what a search wrote, not a scan of every frame: a map that grows the table writes
+   * one entry of 256. */
   private dirtyMarks = new Uint8Array(0);
   private dirty: number[] = [];
-  /** `dirty` is ascending, once each, every handle in it marked (nothing pushed since). */
-  private dirtyInOrder = true;
   /** The first handle of a frame addFrame published and linkNewFrame has not linked yet (its
    * zeroed entries are not fresh ones, and not in `dirty`), or -1. Only between the two can a
    * copy see them: an op paused in get_maptrack_handle. */
@@ -198,11 +196,14 @@ export class MaptrackTable {
 
   /** Entry `h` was written: it may differ from a fresh one now. */
   private markDirty(h: Handle): void {
-    if (this.dirtyMarks[h] === 0) {
-      this.dirtyMarks[h] = 1;
-      this.dirty.push(h);
-      this.dirtyInOrder = false;
-    }
+    if (this.dirtyMarks[h] !== 0) return;
+    this.dirtyMarks[h] = 1;
+    // Kept ascending as it grows (handles are mostly written in ascending order: one move).
+    const dirty = this.dirty;
+    let i = dirty.length;
+    dirty.push(h);
+    for (; i > 0 && (dirty[i - 1] ?? 0) > h; i--) dirty[i] = dirty[i - 1] ?? 0;
+    dirty[i] = h;
   }
 
   /** Exactly the entries `changed` (a copy's) differ from fresh ones. */
@@ -210,10 +211,8 @@ export class MaptrackTable {
     const marks = this.dirtyMarks;
     for (const h of this.dirty) marks[h] = 0;
     this.dirty.length = 0;
-    this.dirtyInOrder = true;
     this.zeroedFrom = -1;
     for (let c = 0; c < changed.length; c += CHANGED_STRIDE) this.markDirty(changed[c] ?? 0);
-    this.dirtyInOrder = true; // a copy's entries are ascending
   }
 
   /** At least as many as the entries that differ from fresh ones (what contentHash and
@@ -222,27 +221,13 @@ export class MaptrackTable {
     return this.dirty.length + (this.zeroedFrom >= 0 ? MAPTRACK_PER_PAGE : 0);
   }
 
-  /** The handles that may differ from a fresh entry, ascending, each once (a superset of those
-   * that do). */
+  /** The handles that may differ from a fresh entry, ascending (a superset of those that do). */
   private nonFreshHandles(): number[] {
     if (this.zeroedFrom >= 0) {
       for (let h = this.zeroedFrom; 4 * h < this.u32.length; h++) this.markDirty(h);
       this.zeroedFrom = -1;
     }
-    if (this.dirtyInOrder) return this.dirty;
-    const marks = this.dirtyMarks;
-    const kept: number[] = [];
-    for (const h of this.dirty) {
-      if (marks[h] === 1) {
-        marks[h] = 2; // kept once
-        kept.push(h);
-      }
-    }
-    for (const h of kept) marks[h] = 1;
-    if (kept.length > 1) kept.sort(ascending);
-    this.dirty = kept;
-    this.dirtyInOrder = true;
-    return kept;
+    return this.dirty;
   }
 
   /** get_maptrack_handle's loop over the frame addFrame just published (L695-700): each entry
@@ -470,8 +455,6 @@ export class ByMaptrackContent<V> {
     this.size++;
   }
 }
-
-const ascending = (a: number, b: number): number => a - b;
 
 /** A freshly linked frame's entry `h` (linkNewFrame, for vCPU 0; get_maptrack_handle's loop
  * sets `ref = handle + i + 1` and `vcpu`): its `ref` links to the next handle, every other word
