@@ -10,6 +10,7 @@ import type { GrantSystem, XenDomain } from '../impl/index.ts';
 import type { DomId, Handle, Ref } from '../ops/op.ts';
 import type { TouchLog, TouchMark } from '../impl/touch.ts';
 import type { MaptrackTable } from '../impl/hypervisor/maptrack.ts';
+import { insertAscending } from '../impl/sorted.ts';
 import {
   GNTMAP_device_map,
   GNTMAP_host_map,
@@ -413,9 +414,8 @@ export class FreeListOrder {
       if (++distinct > MAX_TOUCHED) return false;
       const p = this.placeOf(h);
       // one number per (list, place): lists' places kept apart by the limit's size
-      if (p >= 0) positions.push((this.listOf[h] ?? 0) * 2 ** 26 + p);
+      if (p >= 0) insertAscending(positions, (this.listOf[h] ?? 0) * 2 ** 26 + p);
     }
-    if (positions.length > 1) positions.sort(ascending);
     let free = 0;
     const again = this.again;
     truncate(again, 0);
@@ -528,8 +528,6 @@ function stamps(limit: number, which = 0): number[] {
   }
   return a;
 }
-
-const ascending = (a: number, b: number): number => a - b;
 
 /** The first value in ascending `sorted` above `x`, or +Infinity. */
 function nextAbove(sorted: readonly number[], x: number): number {

@@ -6,6 +6,7 @@
 import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';
 import { filled } from '../arrays.ts';
+import { insertAscending } from '../sorted.ts';
 import { pausing, type Steps } from '../steps.ts';
 import { LoadedCopy, TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
@@ -198,12 +199,7 @@ export class MaptrackTable {
   private markDirty(h: Handle): void {
     if (this.dirtyMarks[h] !== 0) return;
     this.dirtyMarks[h] = 1;
-    // Kept ascending as it grows (handles are mostly written in ascending order: one move).
-    const dirty = this.dirty;
-    let i = dirty.length;
-    dirty.push(h);
-    for (; i > 0 && (dirty[i - 1] ?? 0) > h; i--) dirty[i] = dirty[i - 1] ?? 0;
-    dirty[i] = h;
+    insertAscending(this.dirty, h);
   }
 
   /** Exactly the entries `changed` (a copy's) differ from fresh ones. */
