@@ -6,7 +6,6 @@
 import type { DomId, Handle, Ref } from '../../ops/op.ts';
 import { MAPTRACK_PER_PAGE, MAPTRACK_TAIL } from '../../xen/abi.ts';
 import { filled } from '../arrays.ts';
-import { insertAscending } from '../sorted.ts';
 import { pausing, type Steps } from '../steps.ts';
 import { LoadedCopy, TouchLog } from '../touch.ts';
 import { freshVersion } from '../version.ts';
@@ -37,11 +36,14 @@ export class MaptrackTable {
   private saved: MaptrackSnapshot | undefined;
   private readonly loadedFrom = new LoadedCopy<MaptrackSnapshot>();
   /** Which entries may differ from a freshly linked frame's (freshWord): 1 per such handle,
-   * sized with `buffer`; `dirty` lists them, ascending. Why? A copy (save) and a content hash
+   * sized with `buffer`; `dirty` lists them. Why? A copy (save) and a content hash
    * then cost what a search wrote, not a scan of every frame: a map that grows the table writes
    * one entry of 256. */
   private dirtyMarks = new Uint8Array(0);
   private dirty: number[] = [];
+  /** Is `dirty` ascending? (Handles are mostly written in ascending order; a list made out of
+   * order, as a random run's batch of maps after unmaps makes, is sorted once when read.) */
+  private dirtyInOrder = true;
   /** The first handle of a frame addFrame published and linkNewFrame has not linked yet (its
    * zeroed entries are not fresh ones, and not in `dirty`), or -1. Only between the two can a
    * copy see them: an op paused in get_maptrack_handle. */
@@ -199,7 +201,9 @@ export class MaptrackTable {
   private markDirty(h: Handle): void {
     if (this.dirtyMarks[h] !== 0) return;
     this.dirtyMarks[h] = 1;
-    insertAscending(this.dirty, h);
+    const dirty = this.dirty;
+    if (dirty.length > 0 && (dirty[dirty.length - 1] ?? 0) > h) this.dirtyInOrder = false;
+    dirty.push(h);
   }
 
   /** Exactly the entries `changed` (a copy's) differ from fresh ones. */
@@ -207,6 +211,7 @@ export class MaptrackTable {
     const marks = this.dirtyMarks;
     for (const h of this.dirty) marks[h] = 0;
     this.dirty.length = 0;
+    this.dirtyInOrder = true;
     this.zeroedFrom = -1;
     for (let c = 0; c < changed.length; c += CHANGED_STRIDE) this.markDirty(changed[c] ?? 0);
   }
@@ -222,6 +227,10 @@ export class MaptrackTable {
     if (this.zeroedFrom >= 0) {
       for (let h = this.zeroedFrom; 4 * h < this.u32.length; h++) this.markDirty(h);
       this.zeroedFrom = -1;
+    }
+    if (!this.dirtyInOrder) {
+      this.dirty.sort(ascending);
+      this.dirtyInOrder = true;
     }
     return this.dirty;
   }
@@ -395,6 +404,8 @@ export class MaptrackTable {
     return c === changed.length;
   }
 }
+
+const ascending = (a: number, b: number): number => a - b;
 
 /** One step of contentHash (a multiply-xorshift mix of 32-bit words). */
 function mix(x: number, word: number): number {
