@@ -302,10 +302,10 @@ export function maptrackSize(view: ImplView, d: XenDomain): CheckMessage {
 
 /** free-list-integrity on domain `d`: once it held there, the lists are walked again only
  * where the maptrack's log names a handle written since (FreeListOrder.holdsAfter: a run of
- * handles not written is counted at once); a reset log, a failure, many handles written, or a
- * shape it cannot tell: the same verdict in one pass over every list (FreeListOrder.walk,
- * which records the lists for the next step). The message, when it fails,
- * is the full walk's (freeListProblem). */
+ * handles not written is counted at once); a failure, many handles written, or a shape it
+ * cannot tell: the same verdict in one pass over every list (FreeListOrder.walk, which records
+ * the lists for the next step); a reset log: that pass once per table content. The message,
+ * when it fails, is the full walk's (freeListProblem). */
 export function freeListIntegrity(view: ImplView, d: XenDomain): CheckMessage {
   const t = d.maptrack;
   const logs = [t.touched];
@@ -318,10 +318,8 @@ export function freeListIntegrity(view: ImplView, d: XenDomain): CheckMessage {
   } else {
     // A log started over (a table that grew, a restore): the verdict of a walk, which records
     // nothing then (FreeListOrder.walk), is the content's: walked once per content.
-    const known = freeListVerdicts.get(t);
-    held = known ?? order.walk(t, live, false);
-    if (known === undefined) freeListVerdicts.set(t, held);
-    else order.forget();
+    order.forget();
+    held = freeListVerdicts.derived(t, () => order.walk(t, live, false));
   }
   view.checked(freeListIntegrity, d.id, logs, t, held);
   return held ? null : freeListProblem(view, d);

@@ -345,14 +345,7 @@ export function patchedMaptrack(
 const builtMaptracks = new ByMaptrackContent<Maptrack>();
 
 /** maptrackState(t), built once per content. */
-function maptrackOf(t: MaptrackTable): Maptrack {
-  let m = builtMaptracks.get(t);
-  if (m === undefined) {
-    m = maptrackState(t);
-    builtMaptracks.set(t, m);
-  }
-  return m;
-}
+const maptrackOf = (t: MaptrackTable): Maptrack => builtMaptracks.derived(t, maptrackState);
 
 export function maptrackState(t: MaptrackTable): Maptrack {
   return {

@@ -446,6 +446,15 @@ export class ByMaptrackContent<V> {
     return undefined;
   }
 
+  /** The value kept for `t`'s content, else `make(t)`, kept. */
+  derived(t: MaptrackTable, make: (t: MaptrackTable) => V): V {
+    const kept = this.get(t);
+    if (kept !== undefined) return kept;
+    const value = make(t);
+    this.set(t, value);
+    return value;
+  }
+
   set(t: MaptrackTable, value: V): void {
     if (t.nonFreshBound > this.maxEntries) return;
     if (this.size >= this.max) {

@@ -179,6 +179,13 @@ describe('a saved copy holds what differs from fresh frames, and loads back exac
     expect(kept.get(b)).toBeUndefined();
     b.setDomid(0, 0);
     expect(kept.get(b)).toBe('a');
+    // derived: made once per content
+    let made = 0;
+    const make = () => `made ${++made}`;
+    expect(kept.derived(other, make)).toBe('made 1');
+    expect(kept.derived(other, make)).toBe('made 1');
+    expect(kept.derived(b, make)).toBe('a');
+    expect(made).toBe(1);
   });
 
   it('over a pinned random walk of gets, puts, writes, saves and loads (two vCPUs)', () => {
