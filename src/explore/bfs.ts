@@ -215,9 +215,11 @@ class Search<S, A> {
               );
             }
           }
+          const asked = this.askedChild === t;
+          this.askedChild = undefined;
           // A step that changes nothing returns its argument, which is stored already.
           if (t === s) continue;
-          if (this.askedChild === t) {
+          if (asked) {
             keyBuf[n] = this.askedKey;
             stateBuf[n] = this.askedCanon as S;
           } else {
@@ -225,7 +227,6 @@ class Search<S, A> {
             keyBuf[n] = keyOf(c);
             stateBuf[n] = c;
           }
-          this.askedChild = undefined;
           n++;
         }
         store.prefetch(keyBuf, n);

@@ -45,8 +45,9 @@ export class MaptrackTable {
    * order, as a random run's batch of maps after unmaps makes, is sorted once when read.) */
   private dirtyInOrder = true;
   /** The first handle of a frame addFrame published and linkNewFrame has not linked yet (its
-   * zeroed entries are not fresh ones, and not in `dirty`), or -1. Only between the two can a
-   * copy see them: an op paused in get_maptrack_handle. */
+   * zeroed entries are not fresh ones, and not in `dirty`), or -1. get_maptrack_handle calls
+   * the two back to back; a copy or hash taken between them (as a test does) still sees the
+   * zeroed entries as written. */
   private zeroedFrom = -1;
   /** contentHash's last answer and the version it was made for. */
   private hashVersion = -1;
@@ -245,8 +246,8 @@ export class MaptrackTable {
       u32[(first + i) * 4] = first + i + 1;
       u32[(first + i) * 4 + 2] = vcpu;
     }
-    // Fresh entries (freshWord) for vCPU 0: addFrame cleared the other words, and no entry of
-    // a frame it published was marked (a restore or release leaves marks below the limit).
+    // Fresh entries (freshWord) for vCPU 0: addFrame cleared the other words. A mark left on
+    // one (a write into the buffer's spare room) stays: marks may cover more than differs.
     this.zeroedFrom = -1;
     if (vcpu !== 0) for (let i = 0; i < MAPTRACK_PER_PAGE; i++) this.markDirty(first + i);
     this.version = freshVersion();

@@ -147,6 +147,15 @@ describe('a saved copy holds what differs from fresh frames, and loads back exac
       write(t, 5, true);
       expect([...t.save().changed], name).toEqual([...before.changed]);
       expect(t.sameContent(before), name).toBe(true);
+      // the lists' ends are content too
+      const [head, tail] = [t.head, t.tail];
+      t.tail = 9;
+      expect(t.sameContent(before), name).toBe(false);
+      t.tail = tail;
+      t.head = 9;
+      expect(t.sameContent(before), name).toBe(false);
+      t.head = head;
+      expect(t.sameContent(before), name).toBe(true);
       expect(t.contentHash(), name).toBe(hash);
       expect(t.handlesInUse(t.limit), name).toEqual([]);
     }
@@ -155,7 +164,7 @@ describe('a saved copy holds what differs from fresh frames, and loads back exac
   it('a frame published and not yet linked is copied as zeroed entries; a release leaves none', () => {
     const t = new MaptrackTable(2);
     getMaptrackHandle(t);
-    t.addFrame(); // get_maptrack_handle paused between publishing the frame and linking it
+    t.addFrame(); // as get_maptrack_handle publishes a frame, before it links it
     expect(t.save().changed.length).toBe(notFresh(t).length);
     expect([...t.save().changed]).toEqual(notFresh(t));
     expect(notFresh(t).length).toBeGreaterThan(256 * 5);
