@@ -2,7 +2,9 @@
 // logs) equal full scans after every step of random streams, across snapshots and restores.
 
 import { describe, expect, it } from 'vitest';
-import { ImplView, ScanIndex } from '../../../src/harness/implView.ts';
+import { FreeListOrder, ImplView, ScanIndex } from '../../../src/harness/implView.ts';
+import { getMaptrackHandle, MaptrackTable } from '../../../src/impl/hypervisor/maptrack.ts';
+import { runToEnd } from '../../../src/impl/steps.ts';
 import { abstractUncached } from '../../../src/impl/abstract.ts';
 import { TouchLog } from '../../../src/impl/touch.ts';
 import type { ImplSnapshot } from '../../../src/impl/index.ts';
@@ -87,5 +89,25 @@ describe('ScanIndex', () => {
     expect(new ImplView(s).pinned(1)).toEqual([9]);
     d1.grantTable.active.setPin(9, 1);
     expect(new ImplView(s, index).pinned(1)).toEqual([9]);
+  });
+});
+
+describe('FreeListOrder.holdsAfter', () => {
+  it('checks each written handle on its own, whatever order the log names them in', () => {
+    // One frame, one vCPU: handle 0 taken, the list 1..255 recorded by a walk.
+    const t = new MaptrackTable(1);
+    runToEnd(getMaptrackHandle(t, 0));
+    const order = new FreeListOrder();
+    expect(order.walk(t, 1, true)).toBe(true);
+    const mark = t.touched.mark();
+    // Written after the walk, later place first: handle 8 rewritten as it was, then handle 4
+    // made to name vCPU 1 (free-list-integrity: a free entry names its own list's vCPU).
+    t.setVcpu(8, 0);
+    t.setVcpu(4, 1);
+    const touched = t.touched.since(mark);
+    expect(touched).toEqual([8, 4]);
+    // A run counted at once must stop at the first written place, not the first logged one.
+    expect(order.holdsAfter(t, touched ?? [], 1)).toBe(false);
+    expect(new FreeListOrder().walk(t, 1, false)).toBe(false);
   });
 });
