@@ -374,7 +374,7 @@ export class MaptrackTable {
       let x = mix(mix(mix(0, u32.length), this.limit_), this.maxMaptrackFrames);
       for (let v = 0; v < this.vcpus; v++) x = mix(mix(x, this.headOf(v)), this.tailOf(v));
       for (const h of this.nonFreshHandles()) {
-        if (4 * h >= u32.length || sameAsSaved(u32, h, NONE_CHANGED, -1)) continue;
+        if (!differsFromFresh(u32, h)) continue;
         x = mix(x, h);
         for (let w = 0; w < 4; w++) x = mix(x, u32[4 * h + w] ?? 0);
       }
@@ -396,7 +396,7 @@ export class MaptrackTable {
     const changed = s.changed;
     let c = 0;
     for (const h of this.nonFreshHandles()) {
-      if (4 * h >= u32.length || sameAsSaved(u32, h, NONE_CHANGED, -1)) continue;
+      if (!differsFromFresh(u32, h)) continue;
       if (c >= changed.length || changed[c] !== h || !sameAsSaved(u32, h, changed, c)) {
         return false;
       }
@@ -502,6 +502,11 @@ function findChanged(changed: Uint32Array, h: Handle): number {
 /** Word `w` of entry `h` as saved: from `changed` at `at`, or fresh (at -1). */
 function savedWord(h: Handle, w: number, changed: Uint32Array, at: number): number {
   return at < 0 ? freshWord(h, w) : (changed[at + 1 + w] ?? 0);
+}
+
+/** Is entry `h` in the table and other than a freshly linked one (what a copy keeps)? */
+function differsFromFresh(u32: Uint32Array, h: Handle): boolean {
+  return 4 * h < u32.length && !sameAsSaved(u32, h, NONE_CHANGED, -1);
 }
 
 function sameAsSaved(u32: Uint32Array, h: Handle, changed: Uint32Array, at: number): boolean {
