@@ -11,6 +11,7 @@ import { FAULTS, faultSubject } from '../../../src/faults/index.ts';
 import type { Op } from '../../../src/ops/op.ts';
 import { formatOp } from '../../../src/ops/text.ts';
 import { IMPL_SUBJECT } from '../../../src/subject/impl.ts';
+import type { StateInvariant } from '../../../src/harness/invariant.ts';
 import type { SubjectFactory } from '../../../src/subject/subject.ts';
 import type { XenBounds, XenModelOptions, XenState } from '../../../src/xenExplore/index.ts';
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
@@ -96,6 +97,42 @@ describe('conformance fast paths change no verdict', () => {
     const fast = search(bounds, {}, limits, planted, false);
     expect(fast).not.toEqual(search(bounds, {}, limits, planted, true));
     expect(fast).toMatchObject({ kind: 'violation' });
+  });
+});
+
+describe("conformance re-checks the subject's invariants after a step", () => {
+  // An impl-side rule no model state breaks: it fails once some maptrack has a frame. Only the
+  // re-check after the step that grows a maptrack can find it; a search that compared the
+  // step's reads with themselves (or skipped the re-check) would call the search clean.
+  const planted: StateInvariant = {
+    name: 'planted-no-maptrack-frame',
+    statement: 'no maptrack has a frame (planted: fails on the first map)',
+    source: 'test',
+    reads: ['maptrack'],
+    onModel: () => null,
+    onImpl: (view) =>
+      view.domains.some((d) => d.maptrack.limit > 0) ? 'a maptrack has a frame' : null,
+  };
+
+  it('finds an impl-only violation at the same transition as the slow path', () => {
+    const bounds = xb(2, 'protocol');
+    const run = (slow: boolean) => {
+      const m = xenModel(bounds, { invariants: INVARIANTS });
+      const c = new XenConformance(m, {
+        invariants: [...INVARIANTS, planted],
+        properties: STEP_PROPERTIES,
+        slow,
+      });
+      const o = explore(m, { symmetry: true, maxStates: 300, onTransition: c.check });
+      c.close();
+      return verdict(o, c.stats().mismatches);
+    };
+    const fast = run(false);
+    expect(fast).toMatchObject({
+      kind: 'violation',
+      violated: { source: 'transition', name: expect.stringContaining(planted.name) },
+    });
+    expect(fast).toEqual(run(true));
   });
 });
 
