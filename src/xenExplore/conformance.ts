@@ -29,7 +29,7 @@ import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
 import type { Subject, SubjectFactory, SubjectSnapshot } from '../subject/subject.ts';
-import { SubjectError } from '../subject/subject.ts';
+import { comparesWholeState, SubjectError } from '../subject/subject.ts';
 import { actingDomain } from '../ops/op.ts';
 import type { Renaming } from './handles.ts';
 import {
@@ -123,6 +123,8 @@ function failureOf(v: Violation): TransitionFailure {
 
 export class XenConformance {
   private readonly factory: SubjectFactory;
+  /** comparesWholeState(factory), asked once: a factory's declaration does not change. */
+  private readonly whole: boolean;
   private impl: Subject;
   private readonly initial: Saved;
   /**
@@ -186,6 +188,7 @@ export class XenConformance {
       );
     }
     this.factory = options.subject ?? IMPL_SUBJECT;
+    this.whole = comparesWholeState(this.factory);
     this.impl = this.fresh();
     const s0 = model.initial().model;
     this.initial = {
@@ -440,12 +443,15 @@ export class XenConformance {
    * every child's comparison then trusts what neither side changed), else undefined. */
   private knownPair(model: ModelState): EqualPair | undefined {
     const toParent = this.toParent;
-    const implState = comparedState(
-      this.factory,
-      () => renameState(this.impl.state(), toParent),
-      model,
-    );
+    const implState = this.comparedImpl(model, toParent);
     return statesEqual(model, implState) ? { a: model, b: implState } : undefined;
+  }
+
+  /** The subject's state as compared with `model` (comparedState), its handles renamed by
+   * `toParent`. */
+  private comparedImpl(model: ModelState, toParent: Renaming | null): ModelState {
+    if (this.whole) return renameState(this.impl.state(), toParent);
+    return comparedState(this.factory, () => renameState(this.impl.state(), toParent), model);
   }
 
   private compare(
@@ -464,14 +470,7 @@ export class XenConformance {
       modelResult: this.model.lastResult(parent, op),
       modelState: child.model,
       implResult,
-      implState:
-        unchanged && known
-          ? known.b
-          : comparedState(
-              this.factory,
-              () => renameState(this.impl.state(), toParent),
-              child.model,
-            ),
+      implState: unchanged && known ? known.b : this.comparedImpl(child.model, toParent),
     };
     // The same stages as the random engine's Checker. Model-side invariants are the explorer's
     // own (checked on every state); the parent's impl state passed every impl invariant, so
