@@ -364,6 +364,30 @@ describe('incremental model invariants vouch only for states the full check pass
       full: modelChecks.liveMaptrackEntries,
     },
   ];
+  it('count each state from the held one, whichever state was counted last', () => {
+    // Two states after one held state (as the random changes above, an explorer's successors,
+    // or a new run's first step after another run): d2 maps ref 9 once more, and the same with
+    // that new mapping gone, its pin kept. The second is counted from the held state's mappings,
+    // not patched from the first's counts (which still hold the mapping).
+    let held = initialState(suite.config);
+    for (const op of SETUP) held = step(held, op).state;
+    const state = step(held, {
+      kind: 'map_grant_ref',
+      caller: 2,
+      batch: [{ dom: 1, ref: 9, flags: GNTMAP_host_map | GNTMAP_readonly, hostAddr: 0x4000 }],
+    }).state;
+    const d2 = must(state.domains[2], 'd2');
+    const added = [...d2.maptrack.mappings.keys()].filter(
+      (h) => must(held.domains[2], 'held d2').maptrack.mappings.get(h) === undefined,
+    );
+    expect(added.length).toBe(1);
+    const mappings = d2.maptrack.mappings.without(must(added[0], 'handle'));
+    const dropped = withDomain(state, { ...d2, maptrack: { ...d2.maptrack, mappings } });
+    expect(modelChecks.pinAccountingSince(held, state)).toBe(true);
+    expect(modelChecks.pinAccounting(dropped)).not.toBeNull();
+    expect(modelChecks.pinAccountingSince(held, dropped)).toBe(false);
+  });
+
   for (const p of planted) {
     it(`catch a planted delta: ${p.name}`, () => {
       const t = tally();
@@ -413,6 +437,18 @@ describe('free-list-integrity on lists of many short runs (the marking fallback)
       ...Array.from({ length: 11 }, (_, i) => 50 + i),
     ];
     const live = Array.from({ length: MAPTRACK_PER_PAGE - free.length }, (_, i) => 100 + i);
+    const d = domainWith(free, live);
+    expect(modelChecks.freeListIntegrity(d)).toBe(modelChecks.freeListProblem(d));
+    expect(modelChecks.freeListIntegrity(d)).toMatch(/twice/);
+  });
+  it('fails on two runs that share one handle at their ends (the sorted-runs path)', () => {
+    // 0..99, then 99..110: handle 99 twice (a handle put back twice), and 255 on no list, so
+    // that free + live still make the limit
+    const free = [
+      ...Array.from({ length: 100 }, (_, h) => h),
+      ...Array.from({ length: 12 }, (_, i) => 99 + i),
+    ];
+    const live = Array.from({ length: 144 }, (_, i) => 111 + i);
     const d = domainWith(free, live);
     expect(modelChecks.freeListIntegrity(d)).toBe(modelChecks.freeListProblem(d));
     expect(modelChecks.freeListIntegrity(d)).toMatch(/twice/);

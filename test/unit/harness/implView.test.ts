@@ -3,12 +3,21 @@
 
 import { describe, expect, it } from 'vitest';
 import { FreeListOrder, ImplView, ScanIndex } from '../../../src/harness/implView.ts';
-import { getMaptrackHandle, MaptrackTable } from '../../../src/impl/hypervisor/maptrack.ts';
+import {
+  getMaptrackHandle,
+  MaptrackTable,
+  putMaptrackHandle,
+} from '../../../src/impl/hypervisor/maptrack.ts';
 import { runToEnd } from '../../../src/impl/steps.ts';
 import { abstractUncached } from '../../../src/impl/abstract.ts';
 import { TouchLog } from '../../../src/impl/touch.ts';
 import type { ImplSnapshot } from '../../../src/impl/index.ts';
-import { GTF_reading, GTF_transfer_completed, GTF_writing } from '../../../src/xen/abi.ts';
+import {
+  GNTMAP_host_map,
+  GTF_reading,
+  GTF_transfer_completed,
+  GTF_writing,
+} from '../../../src/xen/abi.ts';
 import { randomOp, rng } from '../impl/randomOps.ts';
 import { system } from '../impl/helpers.ts';
 
@@ -109,5 +118,52 @@ describe('FreeListOrder.holdsAfter', () => {
     // A run counted at once must stop at the first written place, not the first logged one.
     expect(order.holdsAfter(t, touched ?? [], 1)).toBe(false);
     expect(new FreeListOrder().walk(t, 1, false)).toBe(false);
+  });
+
+  it("does not count a run recorded on another vCPU's list", () => {
+    // Two vCPUs, a frame each: v0's list 1..255 then 0, v1's 257..511 then 256 (entries naming
+    // v1), recorded by a walk.
+    const t = new MaptrackTable(2, 2);
+    const a = runToEnd(getMaptrackHandle(t, 0));
+    const b = runToEnd(getMaptrackHandle(t, 1));
+    runToEnd(putMaptrackHandle(t, a));
+    runToEnd(putMaptrackHandle(t, b));
+    const order = new FreeListOrder();
+    expect(order.walk(t, 0, true)).toBe(true);
+    const mark = t.touched.mark();
+    // v0's head moved onto v1's list (a head is no entry: the log names nothing). Counted by
+    // runs, v0's list and v1's each look whole; but v0's list now holds entries naming v1.
+    t.setHead(0, t.headOf(1));
+    const touched = t.touched.since(mark) ?? [];
+    expect(touched).toEqual([]);
+    expect(new FreeListOrder().walk(t, 0, false)).toBe(false);
+    expect(order.holdsAfter(t, touched, 0)).toBe(false);
+  });
+
+  it('trusts no lists after a walk that recorded none (the verdict after a reset log)', () => {
+    // One frame, one vCPU: handle 0 in use, the list 1..255 recorded by a walk.
+    const t = new MaptrackTable(1);
+    runToEnd(getMaptrackHandle(t, 0));
+    t.setFlags(0, GNTMAP_host_map);
+    const order = new FreeListOrder();
+    expect(order.walk(t, 1, true)).toBe(true);
+    // A step whose writes no log keeps (its log starts over, as a full log does): handle 100
+    // taken out of the list and mapped, handle 0 freed to the list's head. The lists hold; as
+    // free-list-integrity does after a reset log, the lists are forgotten and walked, unrecorded.
+    t.setFlags(100, GNTMAP_host_map);
+    t.setRef(99, 101);
+    t.setFlags(0, 0);
+    t.setRef(0, t.head);
+    t.head = 0;
+    t.touched.reset();
+    order.forget();
+    expect(order.walk(t, 1, false)).toBe(true);
+    // The next step frees handle 100 onto no list: one handle lost. The lists recorded before
+    // the reset still link 99 to 100, so a count by their runs would find every handle.
+    const mark = t.touched.mark();
+    t.setFlags(100, 0);
+    const touched = t.touched.since(mark) ?? [];
+    expect(new FreeListOrder().walk(t, 0, false)).toBe(false);
+    expect(order.holdsAfter(t, touched, 0)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 // per-step scans of ImplView, and the incremental state comparison.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildSuite } from '../../../properties/suites.ts';
+import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import { testSeeds } from '../../support/seeds.ts';
 import { checkInvariants } from '../../../src/harness/checker.ts';
 import type { InvariantSubject } from '../../../src/harness/checker.ts';
@@ -77,30 +77,33 @@ describe('ChangedReads', () => {
     expect(ChangedReads.between(undefined, modelReads(s1)).all).toBe(true);
   });
 
+  // Every suite: the guest-profile and backend parts change only in some (the backends suite).
   for (const seed of testSeeds('ChangedReads.betweenStates')) {
-    it(`reads the same changes from two model states as from their reads lists (seed ${seed})`, () => {
-      const suite = buildSuite('conformance');
-      if (!suite) throw new Error('no conformance suite');
-      const runs = suite.plan.chain((plan) =>
-        fc.array(fc.oneof(...plan.kinds.map((k) => plan.arbitrary(k))), { maxLength: 40 }),
-      );
-      const names = READ_NAMES.map((name) => [name]);
-      fc.assert(
-        fc.property(runs, fc.nat({ max: 3 }), (ops, lag) => {
-          let s = initialState(suite.config);
-          const states = [s];
-          for (const o of ops) states.push((s = step(s, o).state));
-          for (const [i, now] of states.entries()) {
-            const before = states[i - lag]; // none at first; lag 0: the same state
-            const want = ChangedReads.between(before && modelReads(before), modelReads(now));
-            const got = ChangedReads.betweenStates(before, now);
-            expect([got.all, got.none]).toEqual([want.all, want.none]);
-            for (const part of names) expect(got.domains(part)).toBe(want.domains(part));
-          }
-        }),
-        { seed, numRuns: 40 },
-      );
-    });
+    for (const name of SUITE_NAMES) {
+      it(`reads the same changes from two model states as from their reads lists (${name}, seed ${seed})`, () => {
+        const suite = buildSuite(name);
+        if (!suite) throw new Error(`no ${name} suite`);
+        const runs = suite.plan.chain((plan) =>
+          fc.array(fc.oneof(...plan.kinds.map((k) => plan.arbitrary(k))), { maxLength: 40 }),
+        );
+        const names = READ_NAMES.map((name) => [name]);
+        fc.assert(
+          fc.property(runs, fc.nat({ max: 3 }), (ops, lag) => {
+            let s = initialState(suite.config);
+            const states = [s];
+            for (const o of ops) states.push((s = step(s, o).state));
+            for (const [i, now] of states.entries()) {
+              const before = states[i - lag]; // none at first; lag 0: the same state
+              const want = ChangedReads.between(before && modelReads(before), modelReads(now));
+              const got = ChangedReads.betweenStates(before, now);
+              expect([got.all, got.none]).toEqual([want.all, want.none]);
+              for (const part of names) expect(got.domains(part)).toBe(want.domains(part));
+            }
+          }),
+          { seed, numRuns: 40 },
+        );
+      });
+    }
   }
 
   it('sees impl parts change through their content versions', () => {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { abstract } from '../../../src/impl/index.ts';
 import { abstractUncached, maptrackState } from '../../../src/impl/abstract.ts';
 import { MaptrackTable } from '../../../src/impl/hypervisor/maptrack.ts';
-import { MAPTRACK_TAIL } from '../../../src/xen/abi.ts';
+import { GNTMAP_host_map, GNTST_okay, MAPTRACK_TAIL } from '../../../src/xen/abi.ts';
 import type { ImplSnapshot } from '../../../src/impl/index.ts';
 import { randomOp, rng } from './randomOps.ts';
-import { system } from './helpers.ts';
+import { grant, handleOf, map1, system, unmap } from './helpers.ts';
 
 describe('abstract()', () => {
   it('with its caches equals the uncached mapping, across ops, snapshots and restores', () => {
@@ -40,6 +40,24 @@ describe('abstract()', () => {
     expect(b).not.toBe(a);
     expect(b.domains[0]).toBe(a.domains[0]);
     expect(b.domains[2]).toBe(a.domains[2]);
+  });
+
+  it('reads an active entry again when only its frame changed since the last build', () => {
+    // Between two abstractions (as after an explorer's restore to another branch, which the
+    // touch log names entry by entry), d1's ref 8 is unmapped, granted again on another page and
+    // mapped again: the same grantee and pin counts as before, another frame.
+    const s = system();
+    grant(s, 1, 8, 2, 0);
+    const host = { dom: 1, ref: 8, flags: GNTMAP_host_map, hostAddr: 0x1000 };
+    const h = handleOf(map1(s, 2, host));
+    const before = abstract(s).domains[1]?.grantTable.active.get(8);
+    expect(unmap(s, 2, { handle: h, hostAddr: 0x1000, devBusAddr: 0 })).toEqual([GNTST_okay]);
+    s.apply({ kind: 'end_access', dom: 1, ref: 8 });
+    grant(s, 1, 8, 2, 1);
+    handleOf(map1(s, 2, host));
+    const after = abstract(s);
+    expect(after.domains[1]?.grantTable.active.get(8)?.mfn).not.toBe(before?.mfn);
+    expect(after).toEqual(abstractUncached(s));
   });
 });
 
