@@ -12,9 +12,12 @@ import type { Op } from '../../../src/ops/op.ts';
 import { formatOp } from '../../../src/ops/text.ts';
 import { IMPL_SUBJECT } from '../../../src/subject/impl.ts';
 import type { StateInvariant } from '../../../src/harness/invariant.ts';
+import type { DomainState, ModelState } from '../../../src/model/state.ts';
 import type { SubjectFactory } from '../../../src/subject/subject.ts';
 import type { XenBounds, XenModelOptions, XenState } from '../../../src/xenExplore/index.ts';
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
+import type { TransitionShard, XenExploreModel } from '../../../src/xenExplore/index.ts';
+import { renameState } from '../../../src/xenExplore/handles.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { xb } from './bounds.ts';
@@ -97,6 +100,107 @@ describe('conformance fast paths change no verdict', () => {
     const fast = search(bounds, {}, limits, planted, false);
     expect(fast).not.toEqual(search(bounds, {}, limits, planted, true));
     expect(fast).toMatchObject({ kind: 'violation' });
+  });
+});
+
+describe("conformance trusts the parent's pair only once it was found equal", () => {
+  // A subject whose reported state differs from the model's from the start, in a part few ops
+  // change (domain 1's p2m has one more page): the first transition's comparison must find it,
+  // as the slow path does. The reported parts keep their identity while the impl's do (a cache
+  // by the impl's objects), so a comparison that trusted an unequal pair at the initial state
+  // (knownPair) would never look at that p2m again.
+  const planted: SubjectFactory = {
+    ...IMPL_SUBJECT,
+    create: (config) => {
+      const s = IMPL_SUBJECT.create(config);
+      const state = s.state.bind(s);
+      const p2ms = new WeakMap<object, ReadonlyMap<number, number>>();
+      const domains = new WeakMap<DomainState, DomainState>();
+      const altered = (d: DomainState): DomainState => {
+        let p2m = p2ms.get(d.p2m);
+        if (p2m === undefined) {
+          p2m = new Map([...d.p2m, [0x99, 0x99]]);
+          p2ms.set(d.p2m, p2m);
+        }
+        let a = domains.get(d);
+        if (a === undefined) {
+          a = { ...d, p2m };
+          domains.set(d, a);
+        }
+        return a;
+      };
+      s.state = (): ModelState => {
+        const m = state();
+        return { ...m, domains: m.domains.map((d, i) => (i === 1 ? altered(d) : d)) };
+      };
+      return s;
+    },
+  };
+
+  it('finds a subject that differs from the initial state at the first transition', () => {
+    const bounds = xb(2, 'protocol');
+    const limits = { maxStates: 300 };
+    const fast = search(bounds, {}, limits, planted, false);
+    expect(fast).toMatchObject({ kind: 'violation', path: [expect.any(String)] });
+    expect(fast).toEqual(search(bounds, {}, limits, planted, true));
+  });
+});
+
+describe("conformance renames ops into the subject's handles", () => {
+  // The explorer expands the member of an orbit its key decodes to, whose maptrack handles need
+  // not be the subject's (reached by the stored path): conformance renames each op into the
+  // subject's numbering and each result back (`enter`'s toParent/fromParent). In the pinned
+  // searches the two numberings almost never differ (2 parents in 10 000 at maxPin 2 with map
+  // bursts), so here every expanded state is given its handles rotated by one, a member of its
+  // orbit the subject never holds: the verdict must be the plain search's, with no mismatch. Why
+  // a rotation, not a reversal? A reversal is its own inverse: a renaming applied the wrong way
+  // round would pass.
+  const rotated = (m: XenExploreModel): XenExploreModel => ({
+    ...m,
+    fromKey: (k, aux, canonical) => {
+      const s = m.fromKey(k, aux, canonical);
+      const r = s.model.domains.map((d) => {
+        const n = d.maptrack.limit;
+        return n > 2 ? Int32Array.from({ length: n }, (_, h) => (h + 1) % n) : null;
+      });
+      return { model: renameState(s.model, r), collected: s.collected };
+    },
+  });
+
+  const run = (
+    bounds: XenBounds,
+    limits: ExploreOptions<XenState, Op>,
+    rotate: boolean,
+    shard?: TransitionShard,
+  ) => {
+    const plain = xenModel(bounds, { invariants: INVARIANTS });
+    const m = rotate ? rotated(plain) : plain;
+    const c = new XenConformance(m, {
+      invariants: INVARIANTS,
+      properties: STEP_PROPERTIES,
+      ...(shard ? { shard } : {}),
+    });
+    const o = explore(m, { symmetry: true, ...limits, onTransition: c.check });
+    c.close();
+    return verdict(o, c.stats().mismatches);
+  };
+
+  it.each([
+    ['protocol D2 R1 P1 M2, 600 states', { ...xb(2, 'protocol'), maxPin: 2 }],
+    ['full D2 R1 P1 M2, 600 states', { ...xb(2, 'full'), maxPin: 2 }],
+  ] as const)('%s: expanded with rotated handles, the same verdict', (_name, bounds) => {
+    const limits = { maxStates: 600 };
+    const fast = run(bounds, limits, true);
+    expect(fast).toMatchObject({ kind: 'limit', mismatches: 0 });
+    expect(fast).toEqual(run(bounds, limits, false));
+    // In two shards, round robin (every shard applies the transitions it does not check, to keep
+    // the states they find: `follow`), and split at 8 states.
+    for (const splitStates of [undefined, 8]) {
+      for (const index of [0, 1]) {
+        const shard = { index, count: 2, ...(splitStates ? { splitStates } : {}) };
+        expect(run(bounds, limits, true, shard)).toMatchObject({ kind: 'limit', mismatches: 0 });
+      }
+    }
   });
 });
 

@@ -12,6 +12,9 @@ import {
 } from '../../../src/model/packedKey.ts';
 import type { Renaming } from '../../../src/xenExplore/handles.ts';
 import { canonicalState, renameState } from '../../../src/xenExplore/handles.ts';
+import type { DomainState, GuestLibState, ModelState } from '../../../src/model/state.ts';
+import { grantTableOf } from '../../../src/model/update.ts';
+import { entriesStaleKey, entriesStaleShortcut } from '../../../src/xenExplore/quotients.ts';
 import type { XenBounds, XenState } from '../../../src/xenExplore/index.ts';
 import { grantConfigFor, xenModel } from '../../../src/xenExplore/index.ts';
 import { testSeeds } from '../../support/seeds.ts';
@@ -152,6 +155,85 @@ describe('StateKeyPacker', () => {
     expect(['domains', 'frameOwner', 'contents', 'flow']).toEqual(
       expect.arrayContaining(Object.keys(s)),
     );
+  });
+
+  // `ids` against a reference (the parent) reuses the reference's ids for what is the same
+  // object and its scalars' id when every scalar is equal: a change of any one keyed field, the
+  // parts kept as the very objects, must number the state as `ids` without a reference does.
+  // Why here? The explorer's searches change few of these fields (the grant table's frame
+  // counts, the guest library and the backend never), so no search would see a reuse that
+  // forgot one.
+  it('ids against a reference: a change of any one field numbers the state as without one', () => {
+    const s = initialState(grantConfigFor(b(2, 1, 1, 'full')));
+    const d = s.domains[0] as DomainState;
+    const gt = d.grantTable;
+    const guest: GuestLibState = {
+      profile: 'linux',
+      size: 16,
+      budget: 0,
+      contract: true,
+      free: [8],
+      deferred: [],
+      warnings: 0,
+      exports: new Map(),
+      granted: new Map(),
+      droppedPages: new Set(),
+    };
+    const backend = {
+      requests: new Map([[0, { frontend: 1, readonly: true, segments: [{ ref: 8, handle: 0 }] }]]),
+    };
+    const entry = { flags: 0, domid: 1, frame: 3 }; // stale once no pin holds it
+    const pin = {
+      grantee: 1,
+      mfn: 3,
+      hostWritable: 0,
+      hostReadonly: 1,
+      deviceWritable: 0,
+      deviceReadonly: 0,
+    };
+    const entries = new Map([[8, entry]]);
+    // a reference whose ref 8 is pinned, and the same entries object with the pin gone
+    const pinned = { ...d, grantTable: grantTableOf(1, 1, entries, new Map([[8, pin]])) };
+    const unpinned = { ...pinned, grantTable: grantTableOf(1, 1, entries, new Map()) };
+    const variants: [string, DomainState, DomainState][] = [
+      ['privileged', d, { ...d, privileged: !d.privileged }],
+      ['pv', d, { ...d, pv: !d.pv }],
+      ['death', d, { ...d, death: 'zombie' }],
+      ['totPages', d, { ...d, totPages: d.totPages + 1 }],
+      ['maxPages', d, { ...d, maxPages: d.maxPages + 1 }],
+      ['hostVaPages', d, { ...d, hostVaPages: d.hostVaPages + 1 }],
+      [
+        'nrFrames',
+        { ...d, grantTable: grantTableOf(1, 4, gt.entries, gt.active) },
+        { ...d, grantTable: grantTableOf(2, 4, gt.entries, gt.active) },
+      ],
+      ['maxFrames', d, { ...d, grantTable: grantTableOf(gt.nrFrames, 4, gt.entries, gt.active) }],
+      ['rawWritten', d, { ...d, rawWritten: new Set([...d.rawWritten, 9]) }],
+      ['guest', d, { ...d, guest }],
+      ['backend', d, { ...d, backend }],
+      ['active only (a stale entry under the quotient)', pinned, unpinned],
+    ];
+    const packers = (): [string, StateKeyPacker][] => [
+      ['exact', new StateKeyPacker(2)],
+      ['text only', new StateKeyPacker(2, { textOnly: true })],
+      [
+        'stale entries',
+        new StateKeyPacker(2, {
+          entriesKey: entriesStaleKey,
+          entriesShortcut: entriesStaleShortcut,
+        }),
+      ],
+    ];
+    for (const [field, from, to] of variants) {
+      for (const [name, packer] of packers()) {
+        const ref: ModelState = { ...s, domains: [from, s.domains[1] as DomainState] };
+        const m: ModelState = { ...ref, domains: [to, s.domains[1] as DomainState] };
+        const near = packer.ids(ref, 0);
+        const reused = packer.ids(m, 0, { model: ref, ids: near });
+        expect(reused, `${field}, ${name} packer`).toEqual(packer.ids(m, 0));
+        expect(StateKeyPacker.key(reused), `${field}, ${name}`).not.toBe(StateKeyPacker.key(near));
+      }
+    }
   });
 
   it('numbers states whose ids do not fit the packed layout from 2^52, still exactly', () => {

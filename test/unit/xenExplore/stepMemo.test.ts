@@ -252,6 +252,15 @@ describe('the step memo changes no search', () => {
       {},
     ],
     ['full D2, no symmetry, to depth 3', xb(2, 'full'), {}, { maxDepth: 3, symmetry: false }],
+    // A map that overwrites a PTE holding a zombie's last page reaps the zombie: a step of two
+    // domains that is one in a live state (why the memo answers only while no domain is dead).
+    // Wider searches with deaths reach such a map only past a few thousand states.
+    [
+      'full D2 R1 P1 M1, deaths, grants, maps and destroys only, whole',
+      xb(2, 'full'),
+      { extensions: ['deaths'], opKinds: ['grant_access', 'map_grant_ref', 'destroy_domain'] },
+      {},
+    ],
     // Two-domain entries (maps of another domain's grants), which the memo keeps only at D >= 3
     [
       'the basic preset at D3 to depth 3',
