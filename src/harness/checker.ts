@@ -248,16 +248,18 @@ export function checkStepProperties(
   return null;
 }
 
-/** The subject's state as the checks compare it: all of it (a complete ModelState), the model's
- * state with the declared parts taken from the subject, or (results only) the model's own. */
+/** The subject's state as the checks compare it with the model's `model`: all of it (a complete
+ * ModelState), the model's state with the declared parts taken from the subject, or (results
+ * only) the model's own. `reported` reads the subject's state; the choice is made here, once per
+ * checker or search, since a factory's declaration does not change. */
 export function comparedState(
   factory: SubjectFactory,
   reported: () => ModelState,
-  model: ModelState,
-): ModelState {
-  if (comparesWholeState(factory)) return reported();
-  if (factory.observes.length === 0) return model;
-  return observedState(model, reported(), factory.observes);
+): (model: ModelState) => ModelState {
+  if (comparesWholeState(factory)) return reported;
+  if (factory.observes.length === 0) return (model) => model;
+  const parts = factory.observes;
+  return (model) => observedState(model, reported(), parts);
 }
 
 // A config's initial model state, shared by every checker of that config (model states are
@@ -305,9 +307,8 @@ export class Checker {
   readonly factory: SubjectFactory;
   readonly subject: Subject;
   private modelState: ModelState;
-  /** comparesWholeState(factory), asked once: a factory's declaration does not change. */
-  private readonly whole: boolean;
-  private readonly reported: () => ModelState;
+  /** The subject's state as compared with a model state (comparedState). */
+  private readonly compared: (model: ModelState) => ModelState;
 
   constructor(
     readonly config: GrantConfig,
@@ -316,13 +317,7 @@ export class Checker {
     this.factory = options.subject ?? IMPL_SUBJECT;
     this.subject = this.factory.create(config);
     this.modelState = startingState(sharedInitialState(config), this.subject.start);
-    this.whole = comparesWholeState(this.factory);
-    this.reported = () => this.subject.state();
-  }
-
-  /** The subject's state as compared with `model` (comparedState). */
-  private compared(model: ModelState): ModelState {
-    return this.whole ? this.subject.state() : comparedState(this.factory, this.reported, model);
+    this.compared = comparedState(this.factory, () => this.subject.state());
   }
 
   /** Release the subject (a child process, a VM). */

@@ -29,7 +29,7 @@ import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
 import type { Subject, SubjectFactory, SubjectSnapshot } from '../subject/subject.ts';
-import { comparesWholeState, SubjectError } from '../subject/subject.ts';
+import { SubjectError } from '../subject/subject.ts';
 import { actingDomain } from '../ops/op.ts';
 import type { Renaming } from './handles.ts';
 import {
@@ -123,8 +123,9 @@ function failureOf(v: Violation): TransitionFailure {
 
 export class XenConformance {
   private readonly factory: SubjectFactory;
-  /** comparesWholeState(factory), asked once: a factory's declaration does not change. */
-  private readonly whole: boolean;
+  /** The subject's state as compared with a model state (comparedState), its handles renamed
+   * by `toParent`. */
+  private readonly comparedImpl: (model: ModelState) => ModelState;
   private impl: Subject;
   private readonly initial: Saved;
   /**
@@ -188,7 +189,9 @@ export class XenConformance {
       );
     }
     this.factory = options.subject ?? IMPL_SUBJECT;
-    this.whole = comparesWholeState(this.factory);
+    this.comparedImpl = comparedState(this.factory, () =>
+      renameState(this.impl.state(), this.toParent),
+    );
     this.impl = this.fresh();
     const s0 = model.initial().model;
     this.initial = {
@@ -346,7 +349,7 @@ export class XenConformance {
       !this.options.slow && saved.snapshot !== null && this.impl.holds?.(saved.snapshot) === true;
     this.loaded = unchanged ? saved : undefined;
     this.checked++;
-    const failure = this.compare(parent, op, child, implResult, toParent, before, unchanged);
+    const failure = this.compare(parent, op, child, implResult, before, unchanged);
     if (failure) {
       // The explorer re-runs a failing check once on the replayed path: count it once.
       const id = `${String(this.canonicalKey(parent))} ${JSON.stringify(op)}`;
@@ -442,16 +445,8 @@ export class XenConformance {
    * parent's saved state: the pair, when they are equal (checked here, in full, once per parent:
    * every child's comparison then trusts what neither side changed), else undefined. */
   private knownPair(model: ModelState): EqualPair | undefined {
-    const toParent = this.toParent;
-    const implState = this.comparedImpl(model, toParent);
+    const implState = this.comparedImpl(model);
     return statesEqual(model, implState) ? { a: model, b: implState } : undefined;
-  }
-
-  /** The subject's state as compared with `model` (comparedState), its handles renamed by
-   * `toParent`. */
-  private comparedImpl(model: ModelState, toParent: Renaming | null): ModelState {
-    if (this.whole) return renameState(this.impl.state(), toParent);
-    return comparedState(this.factory, () => renameState(this.impl.state(), toParent), model);
   }
 
   private compare(
@@ -459,7 +454,6 @@ export class XenConformance {
     op: Op,
     child: XenState,
     implResult: OpResult,
-    toParent: Renaming | null,
     before: Reads | undefined,
     unchanged: boolean,
   ): TransitionFailure | null {
@@ -470,7 +464,7 @@ export class XenConformance {
       modelResult: this.model.lastResult(parent, op),
       modelState: child.model,
       implResult,
-      implState: unchanged && known ? known.b : this.comparedImpl(child.model, toParent),
+      implState: unchanged && known ? known.b : this.comparedImpl(child.model),
     };
     // The same stages as the random engine's Checker. Model-side invariants are the explorer's
     // own (checked on every state); the parent's impl state passed every impl invariant, so
