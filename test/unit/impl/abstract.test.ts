@@ -5,7 +5,10 @@ import { MaptrackTable } from '../../../src/impl/hypervisor/maptrack.ts';
 import { GNTMAP_host_map, GNTST_okay, MAPTRACK_TAIL } from '../../../src/xen/abi.ts';
 import type { ImplSnapshot } from '../../../src/impl/index.ts';
 import { randomOp, rng } from './randomOps.ts';
-import { grant, handleOf, map1, system, unmap } from './helpers.ts';
+import type { Op } from '../../../src/ops/op.ts';
+import type { OpResult } from '../../../src/ops/result.ts';
+import { formatOp } from '../../../src/ops/text.ts';
+import { expectKind, grant, handleOf, map1, system, unmap } from './helpers.ts';
 
 describe('abstract()', () => {
   it('with its caches equals the uncached mapping, across ops, snapshots and restores', () => {
@@ -58,6 +61,43 @@ describe('abstract()', () => {
     const after = abstract(s);
     expect(after.domains[1]?.grantTable.active.get(8)?.mfn).not.toBe(before?.mfn);
     expect(after).toEqual(abstractUncached(s));
+  });
+
+  it("reads a guest library's state again when a step changed only that", () => {
+    // alloc_refs and free_ref move refs between the library's free list and its driver and
+    // write nothing Xen keeps versions of (no shared entry, pin, handle or frame): the domain's
+    // cached build holds by its versions, and only the library's state says it is stale. Each
+    // profile keeps its list its own way (Linux LIFO from 8 up, Mini-OS from the top, Mirage a
+    // queue); a restore to before an allocation brings back the library's state alone too.
+    const s = system({ profiles: ['linux', 'mini-os', 'mirage'] });
+    const library = (d: number) => abstract(s).domains[d]?.guest;
+    const run = (op: Op): OpResult => {
+      const result = s.apply(op);
+      expect(abstract(s), formatOp(op)).toEqual(abstractUncached(s));
+      return result;
+    };
+    /** One ref from d's library (Mini-OS hands out one per call). */
+    const alloc = (dom: number): number => {
+      const r = expectKind(run({ kind: 'alloc_refs', dom, count: 1 }), 'alloc_refs');
+      const [ref] = 'refs' in r ? r.refs : [];
+      if (ref === undefined) throw new Error(`d${dom}: alloc_refs ${r.outcome}`);
+      return ref;
+    };
+    for (const dom of [0, 1, 2]) {
+      const start = s.snapshot();
+      const free = library(dom)?.free;
+      const a = alloc(dom);
+      expect(library(dom)?.free, `d${dom}'s free list`).not.toEqual(free);
+      const b = alloc(dom);
+      run({ kind: 'free_ref', dom, ref: a });
+      run({ kind: 'grant_access', dom, ref: b, grantee: (dom + 1) % 3, gfn: 0, readonly: false });
+      run({ kind: 'end_access', dom, ref: b });
+      alloc(dom);
+      s.restore(start);
+      expect(abstract(s), `d${dom} restored`).toEqual(abstractUncached(s));
+      expect(library(dom)?.free).toEqual(free);
+      alloc(dom);
+    }
   });
 });
 
