@@ -1,6 +1,7 @@
 // The step memo (src/xenExplore/stepMemo.ts) changes no search: with and without it, the same
 // states, transitions and verdicts, over the pinned configurations, and against every catalogued
-// fault in conformance mode (the same counterexample, step for step).
+// fault in conformance mode (the same counterexample, step for step); and each child it answers
+// is, transition by transition, the state the model's own step makes.
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../../src/explore/bfs.ts';
 import type { ExploreOptions } from '../../../src/explore/options.ts';
@@ -11,10 +12,13 @@ import { formatOp } from '../../../src/ops/text.ts';
 import type { XenBounds, XenModelOptions, XenState } from '../../../src/xenExplore/index.ts';
 import { DEFAULT_XEN_BOUNDS, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
 import { XEN_PRESETS } from '../../../src/xenExplore/bounds.ts';
-import { PendingNode } from '../../../src/xenExplore/state.ts';
+import { PendingNode, XenNode } from '../../../src/xenExplore/state.ts';
+import { opFootprint } from '../../../src/xenExplore/footprint.ts';
+import { canonicalState } from '../../../src/xenExplore/handles.ts';
 import { RESULT_SAME, StepMemo } from '../../../src/xenExplore/stepMemo.ts';
 import { GNTMAP_host_map } from '../../../src/xen/abi.ts';
-import { step as modelStep } from '../../../src/model/index.ts';
+import { diffStates, statesEqual, step as modelStep } from '../../../src/model/index.ts';
+import type { ModelState } from '../../../src/model/state.ts';
 import { DOMAIN_PARTS, StateKeyPacker } from '../../../src/model/packedKey.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
@@ -98,6 +102,79 @@ describe("lastResult settles the memo's child", () => {
     node.settle(s0);
     expect(node.model).toBe(other);
     expect(built).toBe(0);
+  });
+});
+
+describe("the step memo's children decode to the model's steps", () => {
+  /**
+   * Search `bounds` (`options`, `search`) and check every transition: the child's key (the one
+   * the memo made without a step, when it answered) decodes (fromKey) to the state a model
+   * without the memo steps to from the same parent, up to handle renaming under symmetry, with
+   * the same collected-transfer ghost. Why more than `both`? A wrong entry whose child the
+   * search reaches by another path as well changes no count, and a count that does change says
+   * nothing of where. Returns the transitions, those the memo answered, and those of them of two
+   * domains (a map of another domain's grant).
+   */
+  function memoAgainstSteps(
+    bounds: XenBounds,
+    options: XenModelOptions,
+    search: ExploreOptions<XenState, Op>,
+  ): { transitions: number; answered: number; pairs: number } {
+    const m = xenModel(bounds, options);
+    const plain = xenModel(bounds, { ...options, stepMemo: false });
+    const canonical = search.symmetry ?? true;
+    const form = canonical ? canonicalState : (s: ModelState) => s;
+    let hits = 0;
+    let pairs = 0;
+    const onTransition = (s: XenState, a: Op, t: XenState, ctx: { parentIndex: number }) => {
+      const hit = m.memoHits() > hits;
+      hits = m.memoHits();
+      if (hit && opFootprint(a, bounds.domains)?.other !== undefined) pairs++;
+      const k = t === s ? -1 : canonical ? m.canonicalKey(t) : m.key(t);
+      const child = k < 0 ? s : m.fromKey(k, m.aux(t), canonical);
+      const made = plain.step(new XenNode(s.model, s.collected), a) ?? s;
+      const by = hit ? 'the memo' : 'a step';
+      const what = `${formatOp(a)} from state ${ctx.parentIndex}, by ${by}`;
+      if (!statesEqual(child.model, made.model)) {
+        const [got, want] = [form(child.model), form(made.model)];
+        const diff = statesEqual(got, want) ? [] : diffStates(got, want);
+        expect(diff, `${what}: decoded → model`).toEqual([]);
+      }
+      expect(child.collected, `${what}: collected`).toBe(made.collected);
+      return null;
+    };
+    const o = explore(m, { symmetry: true, ...search, onTransition });
+    return { transitions: o.stats.transitions, answered: hits, pairs };
+  }
+
+  // The pinned configurations above, cut at 1 000 or 2 000 states: the check costs about 50 us
+  // a transition, and the memo's first wrong answers come within a few hundred states.
+  it.each([
+    ['protocol D2 R1 P1 M1, 1 000 states', xb(2, 'protocol'), {}, { maxStates: 1_000 }],
+    ['full D2 R1 P1 M1, 2 000 states', xb(2, 'full'), {}, { maxStates: 2_000 }],
+    ['full D2, no symmetry, to depth 3', xb(2, 'full'), {}, { maxDepth: 3, symmetry: false }],
+    [
+      'full D2 R1 P1 M1, deaths, grants, maps and destroys only, 2 000 states',
+      xb(2, 'full'),
+      { extensions: ['deaths'], opKinds: ['grant_access', 'map_grant_ref', 'destroy_domain'] },
+      { maxStates: 2_000 },
+    ],
+    [
+      'full D2 R1 P2 M2 --batch 2, copies, hostile writes, deaths, 1 000 states',
+      { ...xb(2, 'full'), pages: 2, maxPin: 2, batch: 2 },
+      { extensions: ['copies', 'hostile_writes', 'deaths'] },
+      { maxStates: 1_000 },
+    ],
+    [
+      'the basic preset at D3, 2 000 states',
+      { ...XEN_PRESETS.basic.bounds, domains: 3 },
+      { opKinds: XEN_PRESETS.basic.kinds, pteMaps: false },
+      { maxStates: 2_000 },
+    ],
+  ] as const)('%s', (_name, bounds, options, search) => {
+    const n = memoAgainstSteps(bounds, options, search);
+    expect(n.answered).toBeGreaterThan(n.transitions / 10);
+    expect(n.pairs > 0).toBe(bounds.domains > 2); // two-domain entries only at D >= 3
   });
 });
 
