@@ -248,18 +248,27 @@ export function checkStepProperties(
   return null;
 }
 
-/** The subject's state as the checks compare it with the model's `model`: all of it (a complete
- * ModelState), the model's state with the declared parts taken from the subject, or (results
- * only) the model's own. `reported` reads the subject's state; the choice is made here, once per
- * checker or search, since a factory's declaration does not change. */
-export function comparedState(
-  factory: SubjectFactory,
-  reported: () => ModelState,
-): (model: ModelState) => ModelState {
-  if (comparesWholeState(factory)) return reported;
-  if (factory.observes.length === 0) return (model) => model;
-  const parts = factory.observes;
-  return (model) => observedState(model, reported(), parts);
+/** The subject's state as the checks compare it with the model state `model`: all of it (a
+ * complete ModelState), the model's state with the declared parts taken from the subject, or
+ * (results only) the model's own. */
+export type StateComparison = (model: ModelState, subject: { state(): ModelState }) => ModelState;
+
+const comparisons = new WeakMap<SubjectFactory, StateComparison>();
+
+/** How the checks compare `factory`'s subjects (StateComparison): decided once per factory, since
+ * its declaration does not change, and one function for all its checkers. */
+export function comparedState(factory: SubjectFactory): StateComparison {
+  let comparison = comparisons.get(factory);
+  if (comparison === undefined) {
+    const parts = factory.observes;
+    comparison = comparesWholeState(factory)
+      ? (_model, subject) => subject.state()
+      : parts.length === 0
+        ? (model) => model
+        : (model, subject) => observedState(model, subject.state(), parts);
+    comparisons.set(factory, comparison);
+  }
+  return comparison;
 }
 
 // A config's initial model state, shared by every checker of that config (model states are
@@ -307,8 +316,7 @@ export class Checker {
   readonly factory: SubjectFactory;
   readonly subject: Subject;
   private modelState: ModelState;
-  /** The subject's state as compared with a model state (comparedState). */
-  private readonly compared: (model: ModelState) => ModelState;
+  private readonly comparison: StateComparison;
 
   constructor(
     readonly config: GrantConfig,
@@ -317,7 +325,12 @@ export class Checker {
     this.factory = options.subject ?? IMPL_SUBJECT;
     this.subject = this.factory.create(config);
     this.modelState = startingState(sharedInitialState(config), this.subject.start);
-    this.compared = comparedState(this.factory, () => this.subject.state());
+    this.comparison = comparedState(this.factory);
+  }
+
+  /** The subject's state as compared with `model` (comparedState). */
+  private compared(model: ModelState): ModelState {
+    return this.comparison(model, this.subject);
   }
 
   /** Release the subject (a child process, a VM). */

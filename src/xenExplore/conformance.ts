@@ -11,7 +11,7 @@ import type {
   TransitionFailure,
 } from '../explore/index.ts';
 import { StateKeyMap } from '../explore/index.ts';
-import type { Violation } from '../harness/checker.ts';
+import type { StateComparison, Violation } from '../harness/checker.ts';
 import {
   checkInvariants,
   checkStepProperties,
@@ -123,9 +123,9 @@ function failureOf(v: Violation): TransitionFailure {
 
 export class XenConformance {
   private readonly factory: SubjectFactory;
-  /** The subject's state as compared with a model state (comparedState), its handles renamed
-   * by `toParent`. */
-  private readonly comparedImpl: (model: ModelState) => ModelState;
+  private readonly comparison: StateComparison;
+  /** The subject's state with its handles renamed by `toParent`: what is compared. */
+  private readonly renamedImpl = { state: () => renameState(this.impl.state(), this.toParent) };
   private impl: Subject;
   private readonly initial: Saved;
   /**
@@ -189,9 +189,7 @@ export class XenConformance {
       );
     }
     this.factory = options.subject ?? IMPL_SUBJECT;
-    this.comparedImpl = comparedState(this.factory, () =>
-      renameState(this.impl.state(), this.toParent),
-    );
+    this.comparison = comparedState(this.factory);
     this.impl = this.fresh();
     const s0 = model.initial().model;
     this.initial = {
@@ -447,6 +445,12 @@ export class XenConformance {
   private knownPair(model: ModelState): EqualPair | undefined {
     const implState = this.comparedImpl(model);
     return statesEqual(model, implState) ? { a: model, b: implState } : undefined;
+  }
+
+  /** The subject's state as compared with `model` (comparedState), its handles renamed by
+   * `toParent`. */
+  private comparedImpl(model: ModelState): ModelState {
+    return this.comparison(model, this.renamedImpl);
   }
 
   private compare(
