@@ -14,7 +14,7 @@ import type { Op } from '../ops/op.ts';
 import type { OpResult } from '../ops/result.ts';
 import { IMPL_SUBJECT } from '../subject/impl.ts';
 import { observedState, startingState } from '../subject/observe.ts';
-import type { Subject, SubjectFactory } from '../subject/subject.ts';
+import type { Subject, SubjectFactory, SubjectSnapshot } from '../subject/subject.ts';
 import { comparesWholeState } from '../subject/subject.ts';
 import type { Reads } from './reads.ts';
 import { ChangedReads, partIndices } from './reads.ts';
@@ -317,6 +317,8 @@ export class Checker {
   readonly subject: Subject;
   private modelState: ModelState;
   private readonly comparison: StateComparison;
+  /** The subject's state as created, when it can be restored to it (restart). */
+  private readonly created: SubjectSnapshot | undefined;
 
   constructor(
     readonly config: GrantConfig,
@@ -326,6 +328,28 @@ export class Checker {
     this.subject = this.factory.create(config);
     this.modelState = startingState(sharedInitialState(config), this.subject.start);
     this.comparison = comparedState(this.factory);
+    this.created =
+      this.subject.start === undefined && this.subject.restore !== undefined
+        ? this.subject.snapshot?.()
+        : undefined;
+  }
+
+  /**
+   * Make this checker as a new one for the same config and options would be, for another run:
+   * the subject restored to the state it was created in (Subject.restore: the same content, so
+   * the same answers to every op), the model at the initial state, nothing held from the run
+   * before. Why not a new checker? A new subject's tables and its first abstract state cost
+   * about a tenth of a 100-op run's checks (docs/properties.md). False, changing nothing, for a
+   * subject that cannot be restored (one in another process, real Xen): make a new checker.
+   */
+  restart(): boolean {
+    if (this.created === undefined || this.subject.restore === undefined) return false;
+    this.subject.restore(this.created);
+    this.modelState = sharedInitialState(this.config);
+    this.lastEqual = undefined;
+    this.heldModel = undefined;
+    this.heldImplReads = undefined;
+    return true;
   }
 
   /** The subject's state as compared with `model` (comparedState). */

@@ -280,12 +280,17 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   // Shrinking keeps the invariants the first failure named beside its mismatch (alsoFailed): a
   // smaller run that fails without them is a different counterexample, not a smaller one.
   let first: Violation | undefined;
+  // The checker of the last run that passed, restarted for the next one (Checker.restart).
+  let spare: Checker | undefined;
   const property = fc.property(commands, (cmds) => {
     options.onTick?.();
     if (broken) throw broken;
-    const checker = new Checker(suite.config, checkerOptions);
+    const checker = spare?.restart() ? spare : new Checker(suite.config, checkerOptions);
+    spare = undefined;
+    let passed = false;
     try {
       runCommands(checker, cmds);
+      passed = true;
     } catch (e) {
       if (e instanceof SubjectError) broken = e;
       if (e instanceof ViolationError) {
@@ -294,16 +299,24 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
       }
       throw e;
     } finally {
-      checker.close();
+      if (passed) spare = checker;
+      else checker.close();
     }
   });
 
-  const details = fc.check(property, {
-    seed: options.seed,
-    numRuns: runs,
-    ...(options.shrink === false ? { endOnFailure: true } : {}),
-    ...(options.path === undefined ? {} : { path: options.path }),
-  });
+  const check = () =>
+    fc.check(property, {
+      seed: options.seed,
+      numRuns: runs,
+      ...(options.shrink === false ? { endOnFailure: true } : {}),
+      ...(options.path === undefined ? {} : { path: options.path }),
+    });
+  let details: ReturnType<typeof check>;
+  try {
+    details = check();
+  } finally {
+    spare?.close();
+  }
   const stats = {
     runs: runsDone,
     ops: opsDone,

@@ -1,0 +1,98 @@
+// runSuite restarts the checker of a passing run for the next one (Checker.restart: the subject
+// restored to the state it was created in) instead of making a new one. The same runs must come
+// out as with a new checker per run: the same ops, coverage, verdict and counterexample, on every
+// suite, guest library and a sample of the fault catalogue, whose faults replace parts of the
+// impl and so must keep all their state where a snapshot finds it.
+import { describe, expect, it } from 'vitest';
+import { buildSuite } from '../../../properties/suites.ts';
+import type { GrantConfig } from '../../../src/config.ts';
+import { DEFAULT_CONFIG } from '../../../src/configDefaults.ts';
+import { FAULTS, faultConfig, faultSubject, withProfile } from '../../../src/faults/index.ts';
+import { Checker } from '../../../src/harness/checker.ts';
+import { runSuite } from '../../../src/harness/random.ts';
+import type { Suite, SuiteOutcome } from '../../../src/harness/suite.ts';
+import { IMPL_SUBJECT } from '../../../src/subject/impl.ts';
+import type { Subject, SubjectFactory } from '../../../src/subject/subject.ts';
+import { testSeeds } from '../../support/seeds.ts';
+
+/** `factory` with subjects that cannot be restored: runSuite then makes a new checker per run. */
+function unrestorable(factory: SubjectFactory): SubjectFactory {
+  return {
+    ...factory,
+    create(config) {
+      const subject = factory.create(config);
+      return new Proxy(subject, {
+        get(target, key) {
+          if (key === 'restore') return undefined;
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }) as Subject;
+    },
+  };
+}
+
+/** What a suite's outcome says, without its timings. */
+function summary(o: SuiteOutcome): unknown {
+  const { runs, ops, coverage } = o.stats;
+  const common = { kind: o.kind, runs, ops, coverage: [...coverage] };
+  if (o.kind !== 'violation') return common;
+  return { ...common, ops: o.ops, replay: o.replay, violation: o.violation, steps: o.report.steps };
+}
+
+function suite(name: string, config: GrantConfig = DEFAULT_CONFIG): Suite {
+  const s = buildSuite(name, config);
+  if (!s) throw new Error(`no suite ${name}`);
+  return s;
+}
+
+describe("runSuite's restarted checkers", () => {
+  it('a restarted checker is a new one: its subject restored, nothing held from the run before', () => {
+    const s = suite('protocol');
+    const checker = new Checker(s.config, s);
+    expect(checker.checkInitial()).toBeNull();
+    const initial = checker.model;
+    const before = checker.subject.state();
+    checker.apply({ kind: 'grant_access', dom: 1, ref: 8, grantee: 0, gfn: 0, readonly: false });
+    expect(checker.subject.state()).not.toEqual(before);
+    expect(checker.restart()).toBe(true);
+    expect(checker.model).toBe(initial);
+    expect(checker.subject.state()).toEqual(before);
+    expect(checker.checkInitial()).toBeNull();
+    // a subject that cannot be restored: no restart, and nothing changed
+    const other = new Checker(s.config, { ...s, subject: unrestorable(IMPL_SUBJECT) });
+    other.apply({ kind: 'grant_access', dom: 1, ref: 8, grantee: 0, gfn: 0, readonly: false });
+    const held = other.subject.state();
+    expect(other.restart()).toBe(false);
+    expect(other.subject.state()).toEqual(held);
+  });
+
+  const seeds = testSeeds('restarted checkers');
+  for (const name of ['conformance', 'protocol', 'death', 'backends']) {
+    it(`give the runs a new checker per run gives (${name}, every library)`, () => {
+      for (const seed of seeds) {
+        for (const profile of ['strict', 'linux', 'mini-os', 'mirage'] as const) {
+          const library = suite(name, withProfile(DEFAULT_CONFIG, profile));
+          const options = { seed, runs: 40 };
+          const restarted = runSuite(library, { ...options, subject: IMPL_SUBJECT });
+          const fresh = runSuite(library, { ...options, subject: unrestorable(IMPL_SUBJECT) });
+          expect(summary(restarted), `seed ${seed}, ${profile}`).toEqual(summary(fresh));
+        }
+      }
+    });
+  }
+
+  it('give the same counterexamples against every sequential fault', () => {
+    let caught = 0;
+    for (const fault of FAULTS.filter((f) => f.race === undefined)) {
+      const s = suite(fault.suite ?? 'protocol', faultConfig(fault, DEFAULT_CONFIG));
+      const options = { seed: 1, runs: 100 };
+      const restarted = runSuite(s, { ...options, subject: faultSubject(fault) });
+      const fresh = runSuite(s, { ...options, subject: unrestorable(faultSubject(fault)) });
+      expect(summary(restarted), fault.id).toEqual(summary(fresh));
+      if (restarted.kind === 'violation') caught++;
+    }
+    // the comparison includes failing runs and their shrinking, not only passes
+    expect(caught).toBeGreaterThan(10);
+  });
+});
