@@ -57,8 +57,14 @@ function rate(body: (ops: readonly Op[]) => void): number {
   return Math.round(ops / cpuSeconds);
 }
 
+// Each run on the last run's checker restarted, as runSuite runs them (Checker.restart; a tree
+// from before it makes a new checker per run, as its runSuite did).
+const restarted = (c: CheckerTypes.Checker | undefined): c is CheckerTypes.Checker =>
+  (c as { restart?: () => boolean } | undefined)?.restart?.() === true;
+let last: CheckerTypes.Checker | undefined;
 const checked = rate((ops) => {
-  const checker = new Checker(suite.config, suite);
+  const checker = restarted(last) ? last : new Checker(suite.config, suite);
+  last = checker;
   if (checker.checkInitial()) throw new Error('the initial state fails a check');
   for (const op of ops) if (checker.apply(op).violation) throw new Error('a violation');
 });
