@@ -317,7 +317,9 @@ export class Checker {
   readonly subject: Subject;
   private modelState: ModelState;
   private readonly comparison: StateComparison;
-  /** The subject's state as created, when it can be restored to it (restart). */
+  /** The subject's state as created, for restart: an in-process subject's (one with internals:
+   * the built-in impl and the faults), whose snapshot is a copy of its memory. A subject in
+   * another process is reset before every run, as docs/subject-protocol.md says. */
   private readonly created: SubjectSnapshot | undefined;
 
   constructor(
@@ -329,7 +331,9 @@ export class Checker {
     this.modelState = startingState(sharedInitialState(config), this.subject.start);
     this.comparison = comparedState(this.factory);
     this.created =
-      this.subject.start === undefined && this.subject.restore !== undefined
+      this.factory.hasInternals &&
+      this.subject.start === undefined &&
+      this.subject.restore !== undefined
         ? this.subject.snapshot?.()
         : undefined;
   }
@@ -338,9 +342,9 @@ export class Checker {
    * Make this checker as a new one for the same config and options would be, for another run:
    * the subject restored to the state it was created in (Subject.restore: the same content, so
    * the same answers to every op), the model at the initial state, nothing held from the run
-   * before. Why not a new checker? A new subject's tables and its first abstract state cost
-   * about a tenth of a 100-op run's checks (docs/properties.md). False, changing nothing, for a
-   * subject that cannot be restored (one in another process, real Xen): make a new checker.
+   * before. Why not a new checker? A new subject's tables, their garbage and its first abstract
+   * state cost the checked stream about a sixth of its time (docs/properties.md). False, changing
+   * nothing, for a subject not restarted so (`created`): make a new checker.
    */
   restart(): boolean {
     if (this.created === undefined || this.subject.restore === undefined) return false;

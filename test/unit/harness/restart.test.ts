@@ -47,7 +47,7 @@ function suite(name: string, config: GrantConfig = DEFAULT_CONFIG): Suite {
 }
 
 describe("runSuite's restarted checkers", () => {
-  it('a restarted checker is a new one: its subject restored, nothing held from the run before', () => {
+  it('a restarted checker is a new one: its in-process subject restored, the model at the start', () => {
     const s = suite('protocol');
     const checker = new Checker(s.config, s);
     expect(checker.checkInitial()).toBeNull();
@@ -65,6 +65,13 @@ describe("runSuite's restarted checkers", () => {
     const held = other.subject.state();
     expect(other.restart()).toBe(false);
     expect(other.subject.state()).toEqual(held);
+    // nor one in another process (no internals), which is reset before every run instead
+    const external = new Checker(s.config, {
+      ...s,
+      subject: { ...IMPL_SUBJECT, hasInternals: false },
+    });
+    expect(external.subject.restore).toBeDefined();
+    expect(external.restart()).toBe(false);
   });
 
   const seeds = testSeeds('restarted checkers');
