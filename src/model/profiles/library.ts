@@ -80,6 +80,16 @@ export function mayFreePage(v: LibraryView, gfn: Gfn, ending?: Ref): boolean {
   return true;
 }
 
+/** Contract of a page handed to end_access_deferred with `ref` (gnttab_end_foreign_access(ref,
+ * page)): free_page's (mayFreePage, `ref`'s grant aside), and the page `ref` grants when the
+ * driver believes it granted. The library then holds that page's reference until the entry is
+ * no longer in use; a driver that passes another page leaves the granted one with no holder and
+ * frees it while it may still be mapped: the driver's XSA-396, not the library's. */
+export function mayEndWithPage(v: LibraryView, gfn: Gfn, ref: Ref): boolean {
+  const granted = v.guest.granted.get(ref);
+  return mayFreePage(v, gfn, ref) && (granted === undefined || granted === gfn);
+}
+
 /** Replace the domain's library state. */
 export function editGuest(
   state: ModelState,

@@ -31,7 +31,7 @@ import {
   isHeld,
   type LibraryView,
   type Out,
-  mayFreePage,
+  mayEndWithPage,
   without,
   withMember,
 } from './library.ts';
@@ -103,7 +103,7 @@ export function endAccess(
  * (if given) dropped; otherwise gnttab_add_deferred queues the ref with a page reference: the
  * caller's, or with no page the library's own, taken on the entry's frame (42baefac638f).
  * Either way the caller owns neither afterwards. Contract: the driver holds the ref; a page it
- * passes is its own and no other live grant of its names it. */
+ * passes is its own, the one the ref grants, and no other live grant of its names it. */
 export function endAccessDeferred(
   state: ModelState,
   v: LibraryView,
@@ -112,7 +112,7 @@ export function endAccessDeferred(
   const g = v.guest;
   if (
     g.contract &&
-    (!isHeld(g, op.ref) || (op.gfn !== undefined && !mayFreePage(v, op.gfn, op.ref)))
+    (!isHeld(g, op.ref) || (op.gfn !== undefined && !mayEndWithPage(v, op.gfn, op.ref)))
   ) {
     return { state, result: { kind: 'end_access_deferred', outcome: 'contract' } };
   }

@@ -130,6 +130,25 @@ describe('profile linux (drivers/xen/grant-table.c)', () => {
     expect(t.flags(8)).toBe(0);
   });
 
+  it('takes with a deferred end only the page the ref grants (gnttab_end_foreign_access)', () => {
+    // The library keeps the page reference it is handed until the entry is no longer in use.
+    // Handing it another page of the driver's leaves the granted one with no holder: the driver
+    // frees it next, while d2 still maps it (seed 42 of the conformance suite under Linux found
+    // that sequence). No correct driver does it, so the contract refuses it.
+    const t = new Twin('linux');
+    t.run(alloc(1));
+    t.run(grant(1, 8, 2, 3));
+    t.run(mapBy2(8));
+    expect(t.run(endDeferred(8, 0))).toEqual({ kind: 'end_access_deferred', outcome: 'contract' });
+    expect(t.run(freePage(3))).toEqual({ kind: 'free_page', outcome: 'contract' });
+    expect(t.run(endDeferred(8, 3))).toEqual({ kind: 'end_access_deferred', outcome: 'deferred' });
+    // the granted page is now the library's; the driver's other page is still its own
+    expect(t.run(freePage(0))).toEqual({ kind: 'free_page', outcome: 'ok' });
+    // a ref the driver holds but no longer believes granted: any page of its own will do
+    t.run(alloc(1));
+    expect(t.run(endDeferred(9, 1))).toEqual({ kind: 'end_access_deferred', outcome: 'ended' });
+  });
+
   it('warns on the 60th failed retry (warn_delay)', () => {
     const t = new Twin('linux');
     t.run(alloc(1));

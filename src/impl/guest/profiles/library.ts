@@ -74,11 +74,19 @@ export abstract class ProfileLibBase {
     return this.holds(ref) && !this.granted.has(ref) && this.ownsPage(gfn);
   }
 
-  /** free_page's contract, or (with `ending`) that of a page handed over with that ref. */
+  /** free_page's contract (with `ending`: but for that ref's grant). */
   mayFreePage(gfn: Gfn, ending?: Ref): boolean {
     if (!this.ownsPage(gfn)) return false;
     for (const [ref, page] of this.granted) if (page === gfn && ref !== ending) return false;
     return true;
+  }
+
+  /** The contract of a page handed to gnttab_end_foreign_access(ref, page): free_page's, and the
+   * page `ref` grants when the driver believes it granted (src/model/profiles/library.ts
+   * mayEndWithPage says why). */
+  mayEndWithPage(gfn: Gfn, ref: Ref): boolean {
+    const granted = this.granted.get(ref);
+    return this.mayFreePage(gfn, ref) && (granted === undefined || granted === gfn);
   }
 
   /** domid, frame, (wmb), flags: plain stores. */
