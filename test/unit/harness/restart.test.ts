@@ -1,7 +1,7 @@
 // runSuite restarts the checker of a passing run for the next one (Checker.restart: the subject
 // restored to the state it was created in) instead of making a new one. The same runs must come
 // out as with a new checker per run: the same ops, coverage, verdict and counterexample, on every
-// suite, guest library and a sample of the fault catalogue, whose faults replace parts of the
+// suite, guest library and sequential fault of the catalogue, whose faults replace parts of the
 // impl and so must keep all their state where a snapshot finds it.
 import { describe, expect, it } from 'vitest';
 import { buildSuite } from '../../../properties/suites.ts';
@@ -32,12 +32,33 @@ function unrestorable(factory: SubjectFactory): SubjectFactory {
   };
 }
 
+/** `factory`, counting the subjects it creates (one per checker). */
+function counted(factory: SubjectFactory): { factory: SubjectFactory; created: () => number } {
+  let n = 0;
+  return {
+    factory: {
+      ...factory,
+      create(config) {
+        n++;
+        return factory.create(config);
+      },
+    },
+    created: () => n,
+  };
+}
+
 /** What a suite's outcome says, without its timings. */
 function summary(o: SuiteOutcome): unknown {
   const { runs, ops, coverage } = o.stats;
   const common = { kind: o.kind, runs, ops, coverage: [...coverage] };
   if (o.kind !== 'violation') return common;
-  return { ...common, ops: o.ops, replay: o.replay, violation: o.violation, steps: o.report.steps };
+  return {
+    ...common,
+    program: o.ops,
+    replay: o.replay,
+    violation: o.violation,
+    steps: o.report.steps,
+  };
 }
 
 function suite(name: string, config: GrantConfig = DEFAULT_CONFIG): Suite {
@@ -81,9 +102,15 @@ describe("runSuite's restarted checkers", () => {
         for (const profile of ['strict', 'linux', 'mini-os', 'mirage'] as const) {
           const library = suite(name, withProfile(DEFAULT_CONFIG, profile));
           const options = { seed, runs: 40 };
-          const restarted = runSuite(library, { ...options, subject: IMPL_SUBJECT });
-          const fresh = runSuite(library, { ...options, subject: unrestorable(IMPL_SUBJECT) });
+          const impl = counted(IMPL_SUBJECT);
+          const once = counted(unrestorable(IMPL_SUBJECT));
+          const restarted = runSuite(library, { ...options, subject: impl.factory });
+          const fresh = runSuite(library, { ...options, subject: once.factory });
           expect(summary(restarted), `seed ${seed}, ${profile}`).toEqual(summary(fresh));
+          // the impl passes every run: one checker for the whole suite, against one per run
+          expect(restarted.kind).not.toBe('violation');
+          expect(impl.created()).toBe(1);
+          expect(once.created()).toBe(restarted.stats.runs);
         }
       }
     });
@@ -91,15 +118,25 @@ describe("runSuite's restarted checkers", () => {
 
   it('give the same counterexamples against every sequential fault', () => {
     let caught = 0;
+    let created = 0;
+    let createdFresh = 0;
     for (const fault of FAULTS.filter((f) => f.race === undefined)) {
       const s = suite(fault.suite ?? 'protocol', faultConfig(fault, DEFAULT_CONFIG));
       const options = { seed: 1, runs: 100 };
-      const restarted = runSuite(s, { ...options, subject: faultSubject(fault) });
-      const fresh = runSuite(s, { ...options, subject: unrestorable(faultSubject(fault)) });
+      const faulted = counted(faultSubject(fault));
+      const once = counted(unrestorable(faultSubject(fault)));
+      const restarted = runSuite(s, { ...options, subject: faulted.factory });
+      const fresh = runSuite(s, { ...options, subject: once.factory });
       expect(summary(restarted), fault.id).toEqual(summary(fresh));
+      // a failing run's checker is not kept: where every run fails (the first, then each
+      // shrink), as many checkers as without restarts
+      expect(faulted.created(), fault.id).toBeLessThanOrEqual(once.created());
+      created += faulted.created();
+      createdFresh += once.created();
       if (restarted.kind === 'violation') caught++;
     }
     // the comparison includes failing runs and their shrinking, not only passes
     expect(caught).toBeGreaterThan(10);
+    expect(created).toBeLessThan(createdFresh / 2);
   });
 });
