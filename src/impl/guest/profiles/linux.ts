@@ -161,7 +161,10 @@ export function endAccessDeferred(
   op: EndAccessDeferredOp,
 ): EndAccessDeferredResult {
   const page = op.gfn ?? null;
-  if (lib.contract && (!lib.holds(op.ref) || (page !== null && !lib.mayEndWithPage(page, op.ref)))) {
+  if (
+    lib.contract &&
+    (!lib.holds(op.ref) || (page !== null && !lib.mayEndWithPage(page, op.ref)))
+  ) {
     return { kind: 'end_access_deferred', outcome: 'contract' };
   }
   if (!inRange(lib, op.ref)) return { kind: 'end_access_deferred', outcome: 'crash' };
