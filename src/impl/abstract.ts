@@ -459,11 +459,10 @@ function domainRecord(
     hostVaPages: d.hostVaPages,
     hostMappings: d.pageTable,
     rawWritten: guest.rawWritten,
+    death: deathOf(d),
+    guest: guest.profileState,
+    backend: guest.backendState,
   };
-  if (guest.profileState !== undefined) state.guest = guest.profileState;
-  if (guest.backendState !== undefined) state.backend = guest.backendState;
-  const death = deathOf(d);
-  if (death !== undefined) state.death = death;
   return state;
 }
 

@@ -7,13 +7,7 @@ import type { DomId, Gfn, Mfn } from '../ops/op.ts';
 import { INITIAL_NR_GRANT_FRAMES } from '../xen/abi.ts';
 import { emptyMaptrack } from './maptrack.ts';
 import { initialGuest } from './profiles/library.ts';
-import type { DomainState, GuestLibState, ModelState } from './state.ts';
-
-/** A non-strict domain's library state (absent for strict: its key and trace stay as they were). */
-function guestField(config: GrantConfig, id: DomId): { guest?: GuestLibState } {
-  const guest = initialGuest(config, id);
-  return guest === undefined ? {} : { guest };
-}
+import type { DomainState, ModelState } from './state.ts';
 
 export function initialState(config: GrantConfig): ModelState {
   const domains: DomainState[] = [];
@@ -42,7 +36,11 @@ export function initialState(config: GrantConfig): ModelState {
       hostVaPages: config.hostVaPages,
       hostMappings: new Map(),
       rawWritten: new Set(),
-      ...guestField(config, id),
+      death: undefined,
+      // a non-strict domain's library state (undefined for strict: its key and trace stay as
+      // they were)
+      guest: initialGuest(config, id),
+      backend: undefined,
     });
   }
   return { domains, frameOwner, contents: new Map() };

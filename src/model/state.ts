@@ -86,17 +86,21 @@ export interface DomainState {
    * Invariants marked (G) do not apply to them. Cleared when the library rewrites the entry
    * while Xen holds no pin on the ref (docs/semantics.md §3). */
   readonly rawWritten: ReadonlySet<Ref>;
-  /** Domain death (./death.ts; docs/semantics.md §17); absent while the domain runs.
+  // death, guest and backend are set in every record, undefined when they do not apply, rather
+  // than left out: then every domain record has one shape (one V8 hidden class), and the model's,
+  // the impl's and the checks' reads of it stay monomorphic whichever suite made it
+  // (docs/properties.md, thirteenth pass).
+  /** Domain death (./death.ts; docs/semantics.md §17); undefined while the domain runs.
    * 'zombie': destroy_domain ran (domain_kill reached DOMDYING_dead), but other domains still
    * map some of its frames, so it stays in Xen's domain hash; 'gone': its last page was freed
    * and domain_destroy took it out of the hash (grant_table_destroy emptied its tables). */
-  readonly death?: Death;
-  /** The guest library's own state, for a domain with a non-strict profile (absent: strict,
+  readonly death: Death | undefined;
+  /** The guest library's own state, for a domain with a non-strict profile (undefined: strict,
    * today's library, which keeps no state of its own). */
-  readonly guest?: GuestLibState;
+  readonly guest: GuestLibState | undefined;
   /** The backend library's state (docs/semantics.md §19), from the domain's first backend_map
-   * that reached the hypervisor on (absent: the domain never acted as a backend). */
-  readonly backend?: BackendState;
+   * that reached the hypervisor on (undefined: the domain never acted as a backend). */
+  readonly backend: BackendState | undefined;
 }
 
 // --- Backends as actors (issue 14 §3; docs/semantics.md §19) ----------------------------------

@@ -87,7 +87,8 @@ export function editedDomain(
 }
 
 /** A copy of domain `d` for its caller to change (editedDomain without a callback, so a hot
- * path allocates no closure). */
+ * path allocates no closure). Every field is set, `death`, `guest` and `backend` too when
+ * undefined (DomainState's one shape). */
 export function domainDraft(d: DomainState): Draft<DomainState> {
   const draft: Draft<DomainState> = {
     id: d.id,
@@ -101,11 +102,10 @@ export function domainDraft(d: DomainState): Draft<DomainState> {
     hostVaPages: d.hostVaPages,
     hostMappings: d.hostMappings,
     rawWritten: d.rawWritten,
+    death: d.death,
+    guest: d.guest,
+    backend: d.backend,
   };
-  // Only a destroyed domain has the field, so a live domain's record keeps its shape.
-  if (d.death !== undefined) draft.death = d.death;
-  if (d.guest !== undefined) draft.guest = d.guest;
-  if (d.backend !== undefined) draft.backend = d.backend;
   return draft;
 }
 

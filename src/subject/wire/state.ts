@@ -120,6 +120,9 @@ function emptyDomain(id: number): DomainState {
     hostVaPages: 0,
     hostMappings: new Map(),
     rawWritten: new Set(),
+    death: undefined,
+    guest: undefined,
+    backend: undefined,
   };
 }
 
