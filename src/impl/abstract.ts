@@ -592,7 +592,12 @@ export function abstract(system: GrantSystem): ModelState {
   if (changed || cache.state === undefined) {
     const domains: DomainState[] = [];
     for (const d of cache.domains) if (d !== undefined) domains.push(d.state);
-    cache.state = { domains, frameOwner: cache.frameOwner, contents: cache.contents };
+    cache.state = {
+      domains,
+      frameOwner: cache.frameOwner,
+      contents: cache.contents,
+      flow: undefined,
+    };
   }
   return cache.state;
 }
@@ -672,5 +677,5 @@ export function abstractUncached(system: GrantSystem): ModelState {
     const page = pageContents(frames, mfn);
     if (page !== undefined) contents.set(mfn, page);
   }
-  return { domains, frameOwner: frameOwners(xen.frames), contents };
+  return { domains, frameOwner: frameOwners(xen.frames), contents, flow: undefined };
 }

@@ -43,5 +43,5 @@ export function initialState(config: GrantConfig): ModelState {
       backend: undefined,
     });
   }
-  return { domains, frameOwner, contents: new Map() };
+  return { domains, frameOwner, contents: new Map(), flow: undefined };
 }

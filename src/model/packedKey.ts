@@ -854,7 +854,11 @@ export class StateKeyPacker {
     const contents = this.parts.contents.objects[out[CONTENTS] ?? 0];
     if (!frameOwner || !contents)
       throw new RangeError(`packed key: ${key} was not made by this packer`);
-    return { model: { domains, frameOwner, contents }, extra: this.globalIds.word(g, 0), ids: out };
+    return {
+      model: { domains, frameOwner, contents, flow: undefined },
+      extra: this.globalIds.word(g, 0),
+      ids: out,
+    };
   }
 
   /** Estimated bytes of the interning tables. */

@@ -177,7 +177,8 @@ export interface ModelState {
    * belong to the machine frame, so a transfer moves them with the page. A page freed by a
    * failed transfer is scrubbed (absent here). */
   readonly contents: ReadonlyMap<Mfn, PageContents>;
-  /** Ghost (./flow.ts): the bytes' origin labels and the flows grants permitted; absent means
-   * none. Not in the key, not compared with the impl's. */
-  readonly flow?: FlowGhost;
+  /** Ghost (./flow.ts): the bytes' origin labels and the flows grants permitted; undefined
+   * means none (set in every state all the same, as DomainState's optional parts are). Not in
+   * the key, not compared with the impl's. */
+  readonly flow: FlowGhost | undefined;
 }

@@ -50,19 +50,17 @@ export function setWithout<T>(set: ReadonlySet<T>, value: T): ReadonlySet<T> {
   return next;
 }
 
-/** A copy of `state` for its caller to change (absent `flow` stays absent). */
+/** A copy of `state` for its caller to change. */
 export function stateDraft(state: ModelState): Draft<ModelState> {
-  return state.flow === undefined
-    ? { domains: state.domains, frameOwner: state.frameOwner, contents: state.contents }
-    : {
-        domains: state.domains,
-        frameOwner: state.frameOwner,
-        contents: state.contents,
-        flow: state.flow,
-      };
+  return {
+    domains: state.domains,
+    frameOwner: state.frameOwner,
+    contents: state.contents,
+    flow: state.flow,
+  };
 }
 
-/** A copy of `state` that `edit` may change (absent `flow` stays absent). */
+/** A copy of `state` that `edit` may change. */
 export function editState(state: ModelState, edit: (draft: Draft<ModelState>) => void): ModelState {
   const draft = stateDraft(state);
   edit(draft);

@@ -40,6 +40,7 @@ export function observedState(
     domains: model.domains.map((d, i) => overlayDomain(d, reported.domains[i], set)),
     frameOwner: set.has('frames') ? reported.frameOwner : model.frameOwner,
     contents: set.has('contents') ? reported.contents : model.contents,
+    flow: undefined,
   };
 }
 

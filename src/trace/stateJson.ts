@@ -326,5 +326,6 @@ export function stateFromJson(json: DeepReadonly<StateJson>): ModelState {
     })),
     frameOwner: new Map(json.frameOwner),
     contents: contentsFromJson(json.contents),
+    flow: undefined,
   };
 }

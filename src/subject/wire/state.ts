@@ -159,5 +159,6 @@ export function stateFromWire(state: WireState): ModelState {
     }),
     frameOwner: new Map(state.frames ?? []),
     contents: contentsFromJson(state.contents ?? []),
+    flow: undefined,
   };
 }

@@ -1,7 +1,8 @@
-// Every domain record has one shape: the same own keys in the same order (so one V8 hidden
-// class), whichever suite, guest library, death or backend made it. A record that leaves out
-// `death`, `guest` or `backend` when they do not apply gives the model's and the impl's reads of
-// it more than one shape (docs/properties.md, thirteenth pass); nothing else would notice.
+// Every state and every domain record has one shape: the same own keys in the same order (so one
+// V8 hidden class), whichever suite, guest library, death, backend or flow made it. A record that
+// leaves out `death`, `guest` or `backend`, or a state `flow`, when they do not apply gives the
+// model's and the impl's reads of it more than one shape (docs/properties.md, thirteenth pass);
+// nothing else would notice.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
@@ -16,6 +17,7 @@ import type { Op } from '../../../src/ops/op.ts';
 import { stateFromJson, stateToJson } from '../../../src/trace/stateJson.ts';
 import { testSeeds } from '../../support/seeds.ts';
 
+const STATE_KEYS = Object.keys(initialState(DEFAULT_CONFIG));
 const DOMAIN_KEYS = Object.keys(initialState(DEFAULT_CONFIG).domains[0] ?? {});
 
 function suites(): Suite[] {
@@ -44,9 +46,12 @@ interface Seen {
   dead: number;
   library: number;
   backend: number;
+  flow: number;
 }
 
 function expectShaped(state: ModelState, where: string, seen: Seen): void {
+  expect(Object.keys(state), where).toEqual(STATE_KEYS);
+  if (state.flow !== undefined) seen.flow++;
   for (const d of state.domains) {
     expect(Object.keys(d), where).toEqual(DOMAIN_KEYS);
     seen.records++;
@@ -57,7 +62,8 @@ function expectShaped(state: ModelState, where: string, seen: Seen): void {
 }
 
 describe('one shape', () => {
-  it('sets death, guest and backend in a domain record even when undefined', () => {
+  it('sets flow in a state, and death, guest and backend in a domain record, even when undefined', () => {
+    expect(Object.keys(initialState(DEFAULT_CONFIG)).at(-1)).toBe('flow');
     const keys = (d: DomainState) => Object.keys(d).slice(-3);
     expect(keys(initialState(DEFAULT_CONFIG).domains[0] as DomainState)).toEqual([
       'death',
@@ -69,7 +75,7 @@ describe('one shape', () => {
   it.each(testSeeds('domain shapes'))(
     'gives every domain record, the model’s, the impl’s and a trace’s, one shape (seed %i)',
     (seed) => {
-      const seen: Seen = { records: 0, dead: 0, library: 0, backend: 0 };
+      const seen: Seen = { records: 0, dead: 0, library: 0, backend: 0, flow: 0 };
       for (const suite of suites()) {
         const checker = new Checker(suite.config, suite);
         for (const ops of sampleRuns(suite, seed, 4)) {
@@ -89,6 +95,7 @@ describe('one shape', () => {
       expect(seen.dead).toBeGreaterThan(0);
       expect(seen.library).toBeGreaterThan(0);
       expect(seen.backend).toBeGreaterThan(0);
+      expect(seen.flow).toBeGreaterThan(0);
     },
   );
 });

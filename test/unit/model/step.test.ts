@@ -99,7 +99,12 @@ function reordered(state: ModelState): ModelState {
     hostMappings: rev(d.hostMappings),
     rawWritten: new Set([...d.rawWritten].reverse()),
   }));
-  return { domains, frameOwner: rev(state.frameOwner), contents: rev(state.contents) };
+  return {
+    domains,
+    frameOwner: rev(state.frameOwner),
+    contents: rev(state.contents),
+    flow: undefined,
+  };
 }
 
 function agree(a: ModelState, b: ModelState): void {

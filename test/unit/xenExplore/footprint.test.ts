@@ -20,7 +20,9 @@ import { randomWalk } from './walk.ts';
 
 /** One domain's key text: a state of that domain alone. */
 function domainText(d: DomainState | undefined): string {
-  return d ? stateKey({ domains: [d], frameOwner: new Map(), contents: new Map() }) : '-';
+  return d
+    ? stateKey({ domains: [d], frameOwner: new Map(), contents: new Map(), flow: undefined })
+    : '-';
 }
 
 const live = (m: ModelState): boolean => m.domains.every((d) => d.death === undefined);
@@ -205,7 +207,7 @@ function checkFootprint(s: ModelState, donor: ModelState, a: Op, fp: Footprint) 
     }),
     frameOwner: fp.owners ? s.frameOwner : donor.frameOwner,
     contents: donor.contents,
-    ...(s.flow ? { flow: s.flow } : {}),
+    flow: s.flow,
   };
   const one = step(s, a);
   const two = step(mixed, a);
