@@ -4,10 +4,10 @@
 
 import type { OpResult } from '../ops/result.ts';
 
-/** The number of own fields of `o` not set to undefined. */
+/** The number of fields of `o` not set to undefined. */
 function definedFields(o: Record<string, unknown>): number {
   let n = 0;
-  for (const k in o) if (Object.hasOwn(o, k) && o[k] !== undefined) n++;
+  for (const k in o) if (o[k] !== undefined) n++;
   return n;
 }
 
@@ -21,14 +21,16 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   }
   if (Array.isArray(b)) return false;
   // A field set to undefined counts as absent, as it does in JSON: equal when every defined
-  // field of a equals b's, and b has no more defined fields.
+  // field of a equals b's, and b has no more defined fields. Results are plain objects, whose
+  // enumerable fields are all their own (an Object.hasOwn per field took half the time).
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
   let n = 0;
   for (const k in ra) {
-    if (!Object.hasOwn(ra, k) || ra[k] === undefined) continue;
+    const v = ra[k];
+    if (v === undefined) continue;
     n++;
-    if (!Object.hasOwn(rb, k) || !jsonEqual(ra[k], rb[k])) return false;
+    if (!jsonEqual(v, rb[k])) return false;
   }
   return n === definedFields(rb);
 }
