@@ -338,6 +338,12 @@ export class Checker {
         : undefined;
   }
 
+  /** Can `restart` make this checker as a new one (an in-process subject, `created`)? A
+   * checker that cannot is closed after its run, never kept for another. */
+  get restartable(): boolean {
+    return this.created !== undefined && this.subject.restore !== undefined;
+  }
+
   /**
    * Make this checker as a new one for the same config and options would be, for another run:
    * the subject restored to the state it was created in (Subject.restore: the same content, so

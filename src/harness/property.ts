@@ -34,6 +34,11 @@ export function suiteRuns(
   return commandsArbitrary(suite, subject, options.maxOps ?? suite.defaultMaxOps, undefined);
 }
 
+/** Per suite and subject, the checker of the last program that passed, restarted for the next
+ * (Checker.restart), as runSuite restarts one: a property's programs come one after another.
+ * Only a restartable checker is kept (an in-process subject, which holds no process open). */
+const spares = new WeakMap<Suite, WeakMap<SubjectFactory, Checker>>();
+
 /** Run one program through every check; on a violation throw an Error with the failing check,
  * the ops with both results and the failing step side by side. */
 export function checkSuiteRun(
@@ -41,16 +46,22 @@ export function checkSuiteRun(
   run: SuiteRun,
   options: Pick<SuitePropertyOptions, 'subject'> = {},
 ): void {
-  const checkerOptions = {
-    invariants: suite.invariants,
-    properties: suite.properties,
-    subject: options.subject ?? IMPL_SUBJECT,
-  };
-  const checker = new Checker(suite.config, checkerOptions);
+  const subject = options.subject ?? IMPL_SUBJECT;
+  const checkerOptions = { invariants: suite.invariants, properties: suite.properties, subject };
+  let kept = spares.get(suite);
+  if (kept === undefined) {
+    kept = new WeakMap();
+    spares.set(suite, kept);
+  }
+  const spare = kept.get(subject);
+  kept.delete(subject);
+  const checker = spare?.restart() ? spare : new Checker(suite.config, checkerOptions);
+  let passed = false;
   try {
     const initial = checker.checkInitial();
     if (initial) throw new ViolationError(initial);
     fc.modelRun(() => ({ model: { checker, onStep: () => {} }, real: {} }), run);
+    passed = true;
   } catch (e) {
     if (!(e instanceof ViolationError)) throw e;
     const ops = opsThatRan(run);
@@ -58,6 +69,7 @@ export function checkSuiteRun(
     const violation = report.failure?.violation ?? e.violation;
     throw new Error(violationLines({ report, ops, violation }).join('\n'));
   } finally {
-    checker.close();
+    if (passed && checker.restartable) kept.set(subject, checker);
+    else checker.close();
   }
 }

@@ -280,7 +280,8 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
   // Shrinking keeps the invariants the first failure named beside its mismatch (alsoFailed): a
   // smaller run that fails without them is a different counterexample, not a smaller one.
   let first: Violation | undefined;
-  // The checker of the last run that passed, restarted for the next one (Checker.restart).
+  // The checker of the last run that passed, restarted for the next one (Checker.restart); a
+  // checker that cannot be restarted is closed after its run instead.
   let spare: Checker | undefined;
   const property = fc.property(commands, (cmds) => {
     options.onTick?.();
@@ -299,7 +300,7 @@ export function runSuite(suite: Suite, options: RandomOptions): SuiteOutcome {
       }
       throw e;
     } finally {
-      if (passed) spare = checker;
+      if (passed && checker.restartable) spare = checker;
       else checker.close();
     }
   });

@@ -3,12 +3,14 @@
 // out as with a new checker per run: the same ops, coverage, verdict and counterexample, on every
 // suite, guest library and sequential fault of the catalogue, whose faults replace parts of the
 // impl and so must keep all their state where a snapshot finds it.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSuite } from '../../../properties/suites.ts';
 import type { GrantConfig } from '../../../src/config.ts';
 import { DEFAULT_CONFIG } from '../../../src/configDefaults.ts';
 import { FAULTS, faultConfig, faultSubject, withProfile } from '../../../src/faults/index.ts';
 import { Checker } from '../../../src/harness/checker.ts';
+import { checkSuiteRun, suiteRuns } from '../../../src/harness/property.ts';
 import { runSuite } from '../../../src/harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../../src/harness/suite.ts';
 import { IMPL_SUBJECT } from '../../../src/subject/impl.ts';
@@ -32,18 +34,36 @@ function unrestorable(factory: SubjectFactory): SubjectFactory {
   };
 }
 
-/** `factory`, counting the subjects it creates (one per checker). */
-function counted(factory: SubjectFactory): { factory: SubjectFactory; created: () => number } {
+/** `factory`, counting the subjects it creates (one per checker) and those closed. */
+function counted(factory: SubjectFactory): {
+  factory: SubjectFactory;
+  created: () => number;
+  closed: () => number;
+} {
   let n = 0;
+  let closed = 0;
   return {
     factory: {
       ...factory,
       create(config) {
         n++;
-        return factory.create(config);
+        const subject = factory.create(config);
+        return new Proxy(subject, {
+          get(target, key) {
+            if (key === 'close') {
+              return () => {
+                closed++;
+                target.close?.();
+              };
+            }
+            const value: unknown = Reflect.get(target, key, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }) as Subject;
       },
     },
     created: () => n,
+    closed: () => closed,
   };
 }
 
@@ -66,6 +86,8 @@ function suite(name: string, config: GrantConfig = DEFAULT_CONFIG): Suite {
   if (!s) throw new Error(`no suite ${name}`);
   return s;
 }
+
+const seeds = testSeeds('restarted checkers');
 
 describe("runSuite's restarted checkers", () => {
   it('a restarted checker is a new one: its in-process subject restored, the model at the start', () => {
@@ -95,7 +117,6 @@ describe("runSuite's restarted checkers", () => {
     expect(external.restart()).toBe(false);
   });
 
-  const seeds = testSeeds('restarted checkers');
   for (const name of ['conformance', 'protocol', 'death', 'backends']) {
     it(`give the runs a new checker per run gives (${name}, every library)`, () => {
       for (const seed of seeds) {
@@ -138,5 +159,52 @@ describe("runSuite's restarted checkers", () => {
     // the comparison includes failing runs and their shrinking, not only passes
     expect(caught).toBeGreaterThan(10);
     expect(created).toBeLessThan(createdFresh / 2);
+  });
+
+  it('close every subject they made, restarted or not', () => {
+    const s = suite('conformance');
+    for (const factory of [IMPL_SUBJECT, { ...IMPL_SUBJECT, hasInternals: false }]) {
+      const subject = counted(factory);
+      const outcome = runSuite(s, { seed: 3, runs: 30, subject: subject.factory });
+      expect(outcome.kind).toBe('pass');
+      expect(subject.created()).toBe(factory.hasInternals ? 1 : 30);
+      expect(subject.closed()).toBe(subject.created());
+    }
+  });
+});
+
+describe("checkSuiteRun's restarted checkers", () => {
+  const s = suite('conformance');
+  const programs = (subject: SubjectFactory, seed: number, numRuns = 40, maxOps = 40) =>
+    fc.check(
+      fc.property(suiteRuns(s, { subject, maxOps }), (run) => {
+        checkSuiteRun(s, run, { subject });
+      }),
+      { seed, numRuns },
+    );
+
+  it.each(seeds)(
+    'restart one checker per suite and subject across a property (seed %i)',
+    (seed) => {
+      const impl = counted(IMPL_SUBJECT);
+      const external = counted({ ...IMPL_SUBJECT, hasInternals: false });
+      expect(programs(impl.factory, seed).failed).toBe(false);
+      expect(programs(external.factory, seed).failed).toBe(false);
+      expect(impl.created()).toBe(1);
+      // a checker that cannot be restarted is closed after its program, not kept
+      expect(external.created()).toBe(40);
+      expect(external.closed()).toBe(40);
+    },
+  );
+
+  it('report the counterexample a new checker per program reports', () => {
+    const fault = FAULTS.find((f) => f.id === 'end-access-ignores-writing');
+    if (!fault) throw new Error('no fault');
+    const failure = (subject: SubjectFactory) => {
+      const details = programs(subject, 5, 2000, 100);
+      expect(details.failed).toBe(true);
+      return [String(details.counterexample?.[0]), (details.errorInstance as Error).message];
+    };
+    expect(failure(faultSubject(fault))).toEqual(failure(unrestorable(faultSubject(fault))));
   });
 });
