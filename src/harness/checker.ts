@@ -338,10 +338,11 @@ export class Checker {
         : undefined;
   }
 
-  /** Can `restart` make this checker as a new one (an in-process subject, `created`)? A
-   * checker that cannot is closed after its run, never kept for another. */
+  /** Can `restart` make this checker as a new one? Only with a snapshot taken at creation
+   * (`created`, kept only for a subject that can restore it). A checker that cannot is closed
+   * after its run, never kept for another. */
   get restartable(): boolean {
-    return this.created !== undefined && this.subject.restore !== undefined;
+    return this.created !== undefined;
   }
 
   /**
