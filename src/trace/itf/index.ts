@@ -120,13 +120,17 @@ export function serialiseItf(itf: ItfTrace): string {
 
 const SHORT = 72;
 
+/** `value` as JSON.stringify writes it (a field set to undefined left out, an undefined list
+ * element written null), laid out as serialiseItf says. */
 function layout(value: unknown, indent: string): string {
-  const flat = JSON.stringify(value);
+  const flat = JSON.stringify(value) ?? 'null';
   if (flat.length <= SHORT || typeof value !== 'object' || value === null) return flat;
   const inner = `${indent} `;
   const items = Array.isArray(value)
     ? value.map((v) => `${inner}${layout(v, inner)}`)
-    : Object.entries(value).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${layout(v, inner)}`);
+    : Object.entries(value)
+        .filter(([, v]) => JSON.stringify(v) !== undefined)
+        .map(([k, v]) => `${inner}${JSON.stringify(k)}: ${layout(v, inner)}`);
   const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
   return items.length === 0 ? flat : `${open}\n${items.join(',\n')}\n${indent}${close}`;
 }

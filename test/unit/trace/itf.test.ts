@@ -193,6 +193,17 @@ describe('a trace as ITF', () => {
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(traceToItf(trace))));
   });
 
+  it('writes what JSON.stringify writes: a field set to undefined is left out, an undefined element is null', () => {
+    const long = 'x'.repeat(80); // past the one-line width: laid out field by field
+    const itf = {
+      vars: ['a'],
+      states: [{ '#meta': { index: 0, note: long, gone: undefined }, a: [1, undefined, long] }],
+    } as unknown as ItfTrace;
+    const text = serialiseItf(itf);
+    expect(text).not.toContain('gone');
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(itf)));
+  });
+
   it.each(corpus)('%s round-trips through ITF byte for byte', (file) => {
     const trace = load(file);
     const back = parseTrace(JSON.parse(serialiseItf(traceToItf(trace))));
