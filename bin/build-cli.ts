@@ -5,8 +5,17 @@
 // Each subcommand stays its own chunk (main.ts imports it lazily), so `--version` loads commander
 // alone. The dependencies are bundled too: zod alone is ~100 files.
 
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
@@ -24,21 +33,57 @@ const REQUIRE_SHIM =
   "import { createRequire as __gcCreateRequire } from 'node:module';\n" +
   'const require = __gcCreateRequire(import.meta.url);';
 
-// Chunk names carry a content hash: stale chunks of an earlier build must not be packed.
-rmSync(outdir, { recursive: true, force: true });
-await build({
-  // The worker threads' entry (src/cli/workers/pool.ts starts dist/cli/worker.js) shares the
-  // command's chunks.
-  entryPoints: {
-    main: join(root, 'src', 'cli', 'main.ts'),
-    worker: join(root, 'src', 'cli', 'workers', 'entry.ts'),
-  },
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  banner: { js: `${NOTICE}\n${REQUIRE_SHIM}` },
-  logLevel: 'warning',
-});
+/** A file of the bundle: where it goes and what it holds. */
+export interface BundleFile {
+  readonly path: string;
+  readonly contents: Uint8Array;
+}
+
+/** The entries: bin/grantcheck.js imports main.js, src/cli/workers/pool.ts starts worker.js. */
+const ENTRIES = new Set(['main.js', 'worker.js']);
+
+/**
+ * Write the bundle `files` (each directly in `dir`) into `dir` in place, not into an emptied
+ * directory: a build may run while other processes run the command (test/package/package.test.ts
+ * builds while other test files run bin/grantcheck.js). A file whose content is unchanged is not
+ * written; a changed one is replaced whole (a rename), chunks before the entries that import
+ * them; then the files of an earlier build go (chunk names carry a content hash: stale chunks
+ * must not be packed).
+ */
+export function writeBundle(dir: string, files: readonly BundleFile[]): void {
+  const entriesLast = [...files].sort(
+    (a, b) => Number(ENTRIES.has(basename(a.path))) - Number(ENTRIES.has(basename(b.path))),
+  );
+  mkdirSync(dir, { recursive: true });
+  for (const file of entriesLast) {
+    if (existsSync(file.path) && readFileSync(file.path).equals(file.contents)) continue;
+    const partial = `${file.path}.${process.pid}.partial`;
+    writeFileSync(partial, file.contents);
+    renameSync(partial, file.path);
+  }
+  const written = new Set(files.map((file) => basename(file.path)));
+  for (const name of readdirSync(dir)) {
+    if (!written.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { outputFiles } = await build({
+    // The worker threads' entry (src/cli/workers/pool.ts starts dist/cli/worker.js) shares the
+    // command's chunks.
+    entryPoints: {
+      main: join(root, 'src', 'cli', 'main.ts'),
+      worker: join(root, 'src', 'cli', 'workers', 'entry.ts'),
+    },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    banner: { js: `${NOTICE}\n${REQUIRE_SHIM}` },
+    logLevel: 'warning',
+    write: false,
+  });
+  writeBundle(outdir, outputFiles);
+}

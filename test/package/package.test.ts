@@ -55,8 +55,9 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'grantcheck-package-'));
   project = join(work, 'project');
   mkdirSync(project);
-  // The build is `npm ci`'s (tsc's dist/, then the CLI bundle in dist/cli/); tsc -b is incremental,
-  // so after `npm ci` it finds dist/ up to date.
+  // The build is `npm ci`'s (tsc's dist/, then the CLI bundle in dist/cli/); tsc -b is incremental
+  // and the bundle is written in place, so after `npm ci` it rewrites no file that other test
+  // files, running meanwhile, may be reading.
   mustRun('npm', ['run', '--silent', 'build'], root);
   const packJson = mustRun(
     'npm',
