@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,6 +6,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The sequential twins of the impl's steps, regenerated so that a test never runs stale ones.
     globalSetup: ['bin/gen-sequential.ts'],
+    // One test file per core. vitest's default keeps a core for its own process, which mostly
+    // waits: on a 2-core machine (CI's) that ran the files one at a time.
+    maxWorkers: availableParallelism(),
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // No test may read or grow the user's failure database; its own tests pass --failures.
