@@ -42,6 +42,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -127,6 +128,20 @@ static void power_off(unsigned char code) {
   for (;;) pause();
 }
 
+/* Wait, at most about 10 s, for grantcheck to stop QEMU or leave: it stops QEMU once it has read
+ * an error. A write to a virtio port returns once the line is queued for QEMU, not once QEMU has
+ * passed it on; powering off at once could lose it (seen on a loaded machine: QEMU's exit status
+ * reached grantcheck, the error did not). What grantcheck sends meanwhile is read and dropped. */
+static void linger(void) {
+  char drop[4096];
+  for (int tick = 0; tick < 100; tick++) {
+    struct pollfd p = {.fd = channel, .events = POLLIN};
+    int ready = poll(&p, 1, 100);
+    if (ready < 0 && errno != EINTR) return;
+    if (ready > 0 && read(channel, drop, sizeof drop) <= 0) return;
+  }
+}
+
 /* An error grantcheck can show, then QEMU exits: the agent cannot go on. */
 static void die(const char *fmt, ...) {
   char message[512];
@@ -139,6 +154,7 @@ static void die(const char *fmt, ...) {
     outlen = 0;
     emit("{\"type\":\"error\",\"message\":\"agent: %s\"}", message);
     flush_line();
+    linger();
   }
   power_off(0x11);
 }
