@@ -130,7 +130,8 @@ static void power_off(unsigned char code) {
 
 /* Wait, at most about 10 s, for grantcheck to stop QEMU or leave: it stops QEMU once it has read
  * an error. A write to a virtio port returns once the line is queued for QEMU, not once QEMU has
- * passed it on; powering off at once could lose it (seen on a loaded machine: QEMU's exit status
+ * passed it on (Linux's port_fops_write, drivers/char/virtio_console.c, does not wait for a
+ * generic port); powering off at once could lose it (seen on a loaded machine: QEMU's exit status
  * reached grantcheck, the error did not). What grantcheck sends meanwhile is read and dropped. */
 static void linger(void) {
   char drop[4096];
