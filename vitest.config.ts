@@ -9,8 +9,8 @@ export default defineConfig({
     // One test file per core. vitest's default keeps a core for its own process, which mostly
     // waits: on a 2-core machine (CI's) that ran the files one at a time.
     maxWorkers: availableParallelism(),
-    // A hang still fails; a heavy test sharing the cores with another file's does not (the
-    // slowest with their own timeouts aside, 39 s on 2 cores with two files at a time).
+    // A hang still fails; a heavy test sharing the cores with another file's does not (those
+    // without a timeout of their own took up to 56 s on 2 cores, two files at a time).
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // No test may read or grow the user's failure database; its own tests pass --failures.
