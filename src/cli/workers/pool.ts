@@ -1,7 +1,7 @@
 // Worker threads for `run`, `faults` and `explore`'s shards: start them, hand each a job when it
 // is idle, pass their replies on, and end them all. A worker that crashes (or exits unasked)
 // rejects the whole dispatch at once, every worker ended: one error line from the CLI, never a
-// hang.
+// hang. `run` keeps its workers from one suite to the next (WorkerPool); the others dispatch once.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,64 +40,130 @@ function ends(reply: Reply): boolean {
   return reply.kind !== 'progress' && reply.kind !== 'explore-progress';
 }
 
+/** One `WorkerPool.dispatch` in progress. */
+interface Dispatch {
+  readonly size: number;
+  readonly busy: Set<Worker>;
+  readonly next: () => Job | undefined;
+  readonly onReply: (reply: Reply) => void;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
 /**
- * Run jobs on `size` workers: each idle worker takes `next()` (undefined: nothing more for now,
- * the worker stays idle); every reply goes to `onReply`, which may change what `next()` gives.
- * Resolves when no job is running and `next()` has none; then every worker is ended, as when
- * `signal` aborts (the caller gave up: rejects).
+ * Worker threads kept from one dispatch to the next: `run` hands each suite's blocks to the
+ * workers the suites before it started, whose compiled code is warm (a fresh worker runs its
+ * first tens of thousands of ops several times slower: docs/properties.md, Workers and shards).
+ * Workers start when a dispatch first asks for them. An idle worker does not keep the process
+ * alive, but `close` ends them. A worker that crashes, a reply its dispatch refuses and an abort
+ * each end the pool: that dispatch rejects at once, and so does every later one.
  */
-export function dispatch(
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private active: Dispatch | undefined;
+  private ended: Error | undefined;
+
+  constructor(private readonly data: WorkerData) {}
+
+  /** The workers started so far (none ended unless the pool has). */
+  get started(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Run jobs on `size` workers: each idle worker takes `next()` (undefined: nothing more for
+   * now, the worker stays idle); every reply goes to `onReply`, which may change what `next()`
+   * gives. Resolves when no job is running and `next()` has none; rejects when the pool ends
+   * first (or `signal` aborts: the caller gave up). One dispatch at a time.
+   */
+  dispatch(
+    size: number,
+    next: () => Job | undefined,
+    onReply: (reply: Reply) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (this.ended) return Promise.reject(this.ended);
+    if (this.active) return Promise.reject(new Error('worker pool: a dispatch is running'));
+    return new Promise((resolve, reject) => {
+      this.active = { size, busy: new Set(), next, onReply, resolve, reject };
+      while (this.workers.length < size) this.start();
+      for (const w of this.workers.slice(0, size)) w.ref();
+      signal?.addEventListener('abort', () => this.end(new Error('workers cancelled')));
+      this.feed();
+    });
+  }
+
+  /** End every worker; a dispatch still running rejects. */
+  close(): void {
+    this.end(new Error('worker pool: closed'));
+  }
+
+  private start(): void {
+    const w = startWorker(this.data);
+    const i = this.workers.length;
+    this.workers.push(w);
+    w.on('message', (reply: Reply) => {
+      const d = this.active;
+      if (d === undefined) return; // the pool ended while the reply was on its way
+      try {
+        d.onReply(reply);
+      } catch (e) {
+        this.end(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      if (ends(reply)) {
+        d.busy.delete(w);
+        this.feed();
+      }
+    });
+    const crashed = (why: string) =>
+      this.end(new Error(`worker ${i + 1} of ${this.workers.length} crashed: ${why}`));
+    w.on('error', (e) => crashed(e instanceof Error ? e.message : String(e)));
+    w.on('messageerror', (e) => crashed(`unreadable message (${String(e)})`));
+    w.on('exit', (code) => crashed(`exited with code ${code}`));
+  }
+
+  /** Hand a job to each idle worker of the dispatch; resolve it when none is busy. */
+  private feed(): void {
+    const d = this.active;
+    if (d === undefined) return;
+    for (const w of this.workers.slice(0, d.size)) {
+      if (this.active !== d) return; // onReply or next() ended the pool
+      if (d.busy.has(w)) continue;
+      const job = d.next();
+      if (job === undefined) break;
+      d.busy.add(w);
+      w.postMessage(job);
+    }
+    if (this.active === d && d.busy.size === 0) {
+      this.active = undefined;
+      for (const w of this.workers) w.unref();
+      d.resolve();
+    }
+  }
+
+  private end(error: Error): void {
+    if (this.ended) return;
+    this.ended = error;
+    const d = this.active;
+    this.active = undefined;
+    for (const w of this.workers) void w.terminate();
+    d?.reject(error);
+  }
+}
+
+/** Run jobs on `size` workers of a pool of their own, ended after (WorkerPool.dispatch). */
+export async function dispatch(
   size: number,
   data: WorkerData,
   next: () => Job | undefined,
   onReply: (reply: Reply) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const workers: Worker[] = [];
-    const busy = new Set<Worker>();
-    let settled = false;
-    const finish = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      for (const w of workers) void w.terminate();
-      if (error) reject(error);
-      else resolve();
-    };
-    const feed = () => {
-      for (const w of workers) {
-        if (settled) return;
-        if (busy.has(w)) continue;
-        const job = next();
-        if (job === undefined) break;
-        busy.add(w);
-        w.postMessage(job);
-      }
-      if (busy.size === 0) finish();
-    };
-    for (let i = 0; i < size; i++) {
-      const w = startWorker(data);
-      workers.push(w);
-      w.on('message', (reply: Reply) => {
-        if (settled) return;
-        try {
-          onReply(reply);
-        } catch (e) {
-          finish(e instanceof Error ? e : new Error(String(e)));
-          return;
-        }
-        if (ends(reply)) {
-          busy.delete(w);
-          feed();
-        }
-      });
-      const crashed = (why: string) =>
-        finish(new Error(`worker ${i + 1} of ${size} crashed: ${why}`));
-      w.on('error', (e) => crashed(e instanceof Error ? e.message : String(e)));
-      w.on('messageerror', (e) => crashed(`unreadable message (${String(e)})`));
-      w.on('exit', (code) => crashed(`exited with code ${code}`));
-    }
-    signal?.addEventListener('abort', () => finish(new Error('workers cancelled')));
-    feed();
-  });
+  const pool = new WorkerPool(data);
+  try {
+    await pool.dispatch(size, next, onReply, signal);
+  } finally {
+    pool.close();
+  }
 }

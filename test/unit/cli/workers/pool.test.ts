@@ -1,0 +1,110 @@
+// A WorkerPool keeps its workers from one dispatch to the next, starts no more than a dispatch asks for, and ends for good when a
+// worker crashes. Its idle workers do not keep the process alive. The workers run from the
+// sources (through tsx); test/cli/workers.test.ts runs the built command's.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../../../src/configDefaults.ts';
+import { WorkerPool } from '../../../../src/cli/workers/pool.ts';
+import type { Job, Reply } from '../../../../src/cli/workers/protocol.ts';
+
+const root = join(import.meta.dirname, '..', '..', '..', '..');
+
+/** `n` jobs of a few short runs each, blocks 0..n-1 of the conformance suite. */
+function runJobs(n: number): () => Job | undefined {
+  let block = 0;
+  return () =>
+    block < n
+      ? {
+          kind: 'runs',
+          block: block,
+          suite: 'conformance',
+          config: DEFAULT_CONFIG,
+          seed: 1,
+          start: 3 * block++,
+          count: 3,
+          maxOps: 5,
+          fault: null,
+        }
+      : undefined;
+}
+
+/** A pool whose stop flag stops no block (a worker stops a block above the flag's value). */
+function newPool(): WorkerPool {
+  const stop = new SharedArrayBuffer(4);
+  new Int32Array(stop)[0] = 1_000;
+  return new WorkerPool({ stop });
+}
+
+const noFault = () =>
+  ({ kind: 'fault', fault: 'no-such-fault', seed: 1, exploreMs: 0 }) as const satisfies Job;
+
+describe('a worker pool', () => {
+  it('runs a second dispatch on the workers of the first, starting none', async () => {
+    const pool = newPool();
+    try {
+      const replies: Reply[] = [];
+      await pool.dispatch(2, runJobs(4), (r) => replies.push(r));
+      expect(pool.started).toBe(2);
+      await pool.dispatch(2, runJobs(4), (r) => replies.push(r));
+      expect(pool.started).toBe(2);
+      await pool.dispatch(1, runJobs(2), (r) => replies.push(r));
+      expect(pool.started).toBe(2);
+      const done = replies.filter((r) => r.kind === 'runs-done');
+      expect(done).toHaveLength(10);
+      expect(done.every((r) => r.kind === 'runs-done' && r.runs === 3 && !r.error)).toBe(true);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('ends at a crash: that dispatch rejects, and every later one', async () => {
+    const pool = newPool();
+    try {
+      await pool.dispatch(2, runJobs(2), () => {});
+      let sent = false;
+      const crash = () => (sent ? undefined : ((sent = true), noFault()));
+      const crashed = /^worker [12] of 2 crashed: worker: no fault 'no-such-fault'$/;
+      await expect(pool.dispatch(2, crash, () => {})).rejects.toThrow(crashed);
+      await expect(pool.dispatch(2, runJobs(2), () => {})).rejects.toThrow(crashed);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("refuses a second dispatch while one runs, and rejects a running one when it's closed", async () => {
+    const pool = newPool();
+    const first = pool.dispatch(1, runJobs(50), () => {});
+    await expect(pool.dispatch(1, runJobs(1), () => {})).rejects.toThrow(
+      'worker pool: a dispatch is running',
+    );
+    pool.close();
+    await expect(first).rejects.toThrow('worker pool: closed');
+  });
+
+  it('left idle and never closed, does not keep the process alive', () => {
+    // A process that dispatches once and forgets close(): it must end by itself.
+    const script = [
+      `import { WorkerPool } from ${JSON.stringify(join(root, 'src/cli/workers/pool.ts'))};`,
+      `import { DEFAULT_CONFIG } from ${JSON.stringify(join(root, 'src/configDefaults.ts'))};`,
+      'const stop = new SharedArrayBuffer(4); new Int32Array(stop)[0] = 9;',
+      'const pool = new WorkerPool({ stop });',
+      'let n = 0;',
+      "const next = () => (n++ < 2 ? { kind: 'runs', block: n - 1, suite: 'conformance',",
+      '  config: DEFAULT_CONFIG, seed: 1, start: n - 1, count: 1, maxOps: 3, fault: null } : undefined);',
+      "await pool.dispatch(2, next, () => {}); console.log('dispatched', pool.started);",
+    ].join('\n');
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(r.error).toBeUndefined(); // a hang is ETIMEDOUT
+    expect(r.stdout).toBe('dispatched 2\n');
+    expect(r.status).toBe(0);
+  });
+});
