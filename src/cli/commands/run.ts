@@ -23,7 +23,7 @@ import type { Styler } from '../colour.ts';
 import { startProgress } from '../progress.ts';
 import { coverageTable, sideBySideView, stepTable, widthOf } from '../views.ts';
 import { traceFileName, tryWrite } from '../write.ts';
-import { runSuiteSplit } from '../workers/runs.ts';
+import { runSuiteSplit, SuiteWorkers } from '../workers/runs.ts';
 import { parseShard, parseWorkers } from '../workers/split.ts';
 import type { Shard } from '../workers/split.ts';
 
@@ -314,88 +314,101 @@ async function runAgainst(
     return { kind: 'violation' };
   }
   const summaries: SuiteSummary[] = [];
-  for (const suite of suites) {
-    // a library pass of --profile all runs its share (libraryPass), --runs or not
-    const passRuns = LIBRARY_PASSES.has(suite) ? undefined : runs;
-    const totalRuns = passRuns ?? suite.defaultRuns;
-    const bar = startProgress(io, flags.json, {
-      label: suite.name,
-      unit: 'runs',
-      total: totalRuns,
-    });
-    const outcome = await runSuiteSplit(suite, {
-      seed,
-      ...(passRuns === undefined ? {} : { runs: passRuns }),
-      ...(maxOps === undefined ? {} : { maxOps }),
-      config: suite.config, // a library pass's config names its profiles
-      fault,
-      subject,
-      external: flags.subject !== undefined,
-      ...(parsed.workers === undefined ? {} : { workers: parsed.workers }),
-      ...(shard === undefined ? {} : { shard }),
-      onRun: (done, ops) => bar.update(done, `${ops} ops checked`),
-    });
-    bar.stop();
-    const summary: SuiteSummary = { suite, outcome };
-    summaries.push(summary);
-    const { stats } = outcome;
-    say();
-    say(`suite ${suite.name}: ${suite.description}`);
-    say(`  runs     ${stats.runs} × at most ${maxOps ?? suite.defaultMaxOps} ops`);
-    say(
-      `  ops      ${stats.ops} checked in ${(stats.elapsedMs / 1000).toFixed(1)} s (${rate(stats.ops, stats.elapsedMs)} ops/s)`,
-    );
-    say('  coverage (op: status count)');
-    for (const line of coverageTable(stats.coverage, suite.expectedOutcomes, widthOf(io), 4, style))
-      say(line);
-    if (outcome.kind === 'coverage-gap') {
-      say(`  result   ${style.fail(`FAIL: never produced ${outcome.missing.join(', ')}`)}`);
-      break;
-    }
-    if (outcome.kind === 'violation') {
-      const stem = `${suite.name}-seed${seed}${fault ? `-${fault}` : ''}`;
-      const tracePath = join(outDir, traceFileName(stem, flags.format));
-      const { violationTrace, violationLines, fastCheckLine, writeTrace, keepFailure } =
-        await violationTools();
-      const trace = violationTrace(suite, outcome, {
+  // One set of worker threads for every suite: each suite's runs go to workers already warm.
+  const threads = new SuiteWorkers();
+  try {
+    for (const suite of suites) {
+      // a library pass of --profile all runs its share (libraryPass), --runs or not
+      const passRuns = LIBRARY_PASSES.has(suite) ? undefined : runs;
+      const totalRuns = passRuns ?? suite.defaultRuns;
+      const bar = startProgress(io, flags.json, {
+        label: suite.name,
+        unit: 'runs',
+        total: totalRuns,
+      });
+      const outcome = await runSuiteSplit(suite, {
+        seed,
+        ...(passRuns === undefined ? {} : { runs: passRuns }),
+        ...(maxOps === undefined ? {} : { maxOps }),
+        config: suite.config, // a library pass's config names its profiles
         fault,
-        runs: passRuns ?? suite.defaultRuns,
-        maxOps: maxOps ?? suite.defaultMaxOps,
+        subject,
+        external: flags.subject !== undefined,
+        ...(parsed.workers === undefined ? {} : { workers: parsed.workers }),
+        ...(shard === undefined ? {} : { shard }),
+        pool: threads,
+        onRun: (done, ops) => bar.update(done, `${ops} ops checked`),
       });
-      const width = widthOf(io);
-      const [head = '', ...rest] = violationLines(outcome, {
-        table: (r) => stepTable(r, width, style),
-        sideBySide: (s) => sideBySideView(s, width, style),
-      });
-      say(`  result   ${style.fail(head)}`);
-      for (const line of rest) say(line);
+      bar.stop();
+      const summary: SuiteSummary = { suite, outcome };
+      summaries.push(summary);
+      const { stats } = outcome;
       say();
-      // Why write only now? The violation is on the screen whatever happens to the write.
-      if (tryWrite(io, 'trace', tracePath, () => writeTrace(tracePath, trace))) {
-        summaries[summaries.length - 1] = { ...summary, tracePath };
-        say(`trace written: ${tracePath}`);
-        say(`reproduce:     npx grantcheck replay ${tracePath}`);
-        // The page replays the trace against the built-in impl (and its fault): for another
-        // subject it would show the built-in impl's states, not the ones that failed.
-        if (flags.subject === undefined) {
-          const { viewPathOf, writeTraceView } = await import('../../view/index.ts');
-          const viewPath = viewPathOf(tracePath);
-          if (tryWrite(io, 'view', viewPath, () => writeTraceView(tracePath))) {
-            summaries[summaries.length - 1] = { ...summary, tracePath, viewPath };
-            say(`view:          ${viewPath}`);
-          }
-        }
-        const db = parsed.failures;
-        if (db && tryWrite(io, 'kept failure', db, () => keepFailure(db, subject.name, trace))) {
-          say(`kept in:       ${subjectDir(db, subject.name)} (replayed first by the next run)`);
-        }
-      } else {
-        say(`reproduce:     ${rerunCommand(suite, passRuns, seed, flags)}`);
+      say(`suite ${suite.name}: ${suite.description}`);
+      say(`  runs     ${stats.runs} × at most ${maxOps ?? suite.defaultMaxOps} ops`);
+      say(
+        `  ops      ${stats.ops} checked in ${(stats.elapsedMs / 1000).toFixed(1)} s (${rate(stats.ops, stats.elapsedMs)} ops/s)`,
+      );
+      say('  coverage (op: status count)');
+      for (const line of coverageTable(
+        stats.coverage,
+        suite.expectedOutcomes,
+        widthOf(io),
+        4,
+        style,
+      ))
+        say(line);
+      if (outcome.kind === 'coverage-gap') {
+        say(`  result   ${style.fail(`FAIL: never produced ${outcome.missing.join(', ')}`)}`);
+        break;
       }
-      say(fastCheckLine(outcome));
-      break;
+      if (outcome.kind === 'violation') {
+        const stem = `${suite.name}-seed${seed}${fault ? `-${fault}` : ''}`;
+        const tracePath = join(outDir, traceFileName(stem, flags.format));
+        const { violationTrace, violationLines, fastCheckLine, writeTrace, keepFailure } =
+          await violationTools();
+        const trace = violationTrace(suite, outcome, {
+          fault,
+          runs: passRuns ?? suite.defaultRuns,
+          maxOps: maxOps ?? suite.defaultMaxOps,
+        });
+        const width = widthOf(io);
+        const [head = '', ...rest] = violationLines(outcome, {
+          table: (r) => stepTable(r, width, style),
+          sideBySide: (s) => sideBySideView(s, width, style),
+        });
+        say(`  result   ${style.fail(head)}`);
+        for (const line of rest) say(line);
+        say();
+        // Why write only now? The violation is on the screen whatever happens to the write.
+        if (tryWrite(io, 'trace', tracePath, () => writeTrace(tracePath, trace))) {
+          summaries[summaries.length - 1] = { ...summary, tracePath };
+          say(`trace written: ${tracePath}`);
+          say(`reproduce:     npx grantcheck replay ${tracePath}`);
+          // The page replays the trace against the built-in impl (and its fault): for another
+          // subject it would show the built-in impl's states, not the ones that failed.
+          if (flags.subject === undefined) {
+            const { viewPathOf, writeTraceView } = await import('../../view/index.ts');
+            const viewPath = viewPathOf(tracePath);
+            if (tryWrite(io, 'view', viewPath, () => writeTraceView(tracePath))) {
+              summaries[summaries.length - 1] = { ...summary, tracePath, viewPath };
+              say(`view:          ${viewPath}`);
+            }
+          }
+          const db = parsed.failures;
+          if (db && tryWrite(io, 'kept failure', db, () => keepFailure(db, subject.name, trace))) {
+            say(`kept in:       ${subjectDir(db, subject.name)} (replayed first by the next run)`);
+          }
+        } else {
+          say(`reproduce:     ${rerunCommand(suite, passRuns, seed, flags)}`);
+        }
+        say(fastCheckLine(outcome));
+        break;
+      }
+      say(`  result   ${style.pass('PASS')}`);
     }
-    say(`  result   ${style.pass('PASS')}`);
+  } finally {
+    threads.close();
   }
 
   const failed = summaries.find((s) => s.outcome.kind !== 'pass');

@@ -11,7 +11,7 @@ import type { GrantConfig } from '../../config.ts';
 import { passOrGap, runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
-import { dispatch } from './pool.ts';
+import { WorkerPool } from './pool.ts';
 import type { RunsDone } from './protocol.ts';
 import { blocksOf, defaultWorkers, shardRange } from './split.ts';
 import type { Range, Shard } from './split.ts';
@@ -28,14 +28,43 @@ export interface SplitRunOptions {
   readonly external: boolean;
   /** Worker threads; defaultWorkers(runs of this shard) when absent. */
   readonly workers?: number;
+  /** The command's workers, kept from suite to suite (SuiteWorkers); without it, workers of
+   * this suite's own, ended after it. */
+  readonly pool?: SuiteWorkers;
   readonly shard?: Shard;
   readonly onRun?: (runsDone: number, opsDone: number) => void;
   /** For tests: each block as it ends (stopped: cut short by a lower failing block). */
   readonly onBlock?: (block: Range, runs: number, stopped: boolean) => void;
 }
 
+/** Worker threads for a command's suites, run one after another: each suite's blocks go to the
+ * workers the suites before it warmed up. `close` ends them. */
+export class SuiteWorkers {
+  private readonly stop = new SharedArrayBuffer(4);
+  /** The lowest failing block of the suite running: a worker stops a block above it. */
+  readonly lowestFailing = new Int32Array(this.stop);
+  readonly pool = new WorkerPool({ stop: this.stop });
+  close(): void {
+    this.pool.close();
+  }
+}
+
 /** The suite's runs of this shard, on `workers` threads. */
 export async function runSuiteSplit(suite: Suite, options: SplitRunOptions): Promise<SuiteOutcome> {
+  // No worker starts before a dispatch asks for one: a suite in one thread starts none.
+  const threads = options.pool ?? new SuiteWorkers();
+  try {
+    return await runSplit(suite, options, threads);
+  } finally {
+    if (threads !== options.pool) threads.close();
+  }
+}
+
+async function runSplit(
+  suite: Suite,
+  options: SplitRunOptions,
+  threads: SuiteWorkers,
+): Promise<SuiteOutcome> {
   const { seed, maxOps, subject, onRun } = options;
   const base = {
     seed,
@@ -58,9 +87,9 @@ export async function runSuiteSplit(suite: Suite, options: SplitRunOptions): Pro
   if (oneThread) return runSuite(suite, { ...base, path: String(range.start), runs: count });
 
   const started = performance.now();
-  const stop = new SharedArrayBuffer(4);
-  const lowestFailing = new Int32Array(stop);
-  lowestFailing[0] = blocks.length;
+  const { lowestFailing } = threads;
+  // No block of an earlier suite runs now: its dispatch ended with every worker idle.
+  Atomics.store(lowestFailing, 0, blocks.length);
   const done: (RunsDone | undefined)[] = [];
   const running = new Map<number, { runs: number; ops: number }>();
   const finished = { runs: 0, ops: 0 };
@@ -74,9 +103,8 @@ export async function runSuiteSplit(suite: Suite, options: SplitRunOptions): Pro
     }
     onRun?.(runs, ops);
   };
-  await dispatch(
+  await threads.pool.dispatch(
     Math.min(workers, blocks.length),
-    { stop },
     () => {
       const k = next;
       const block = blocks[k];

@@ -1,12 +1,17 @@
-// A WorkerPool keeps its workers from one dispatch to the next, starts no more than a dispatch asks for, and ends for good when a
+// A WorkerPool keeps its workers from one dispatch to the next (run's suites, one after another,
+// on workers already warm), starts no more than a dispatch asks for, and ends for good when a
 // worker crashes. Its idle workers do not keep the process alive. The workers run from the
 // sources (through tsx); test/cli/workers.test.ts runs the built command's.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../../src/configDefaults.ts';
+import { IMPL_SUBJECT } from '../../../../src/subject/impl.ts';
 import { WorkerPool } from '../../../../src/cli/workers/pool.ts';
 import type { Job, Reply } from '../../../../src/cli/workers/protocol.ts';
+import { runSuiteSplit, SuiteWorkers } from '../../../../src/cli/workers/runs.ts';
+import { runSuite } from '../../../../src/harness/random.ts';
+import { buildSuite } from '../../../../properties/suites.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..', '..');
 
@@ -80,6 +85,32 @@ describe('a worker pool', () => {
     );
     pool.close();
     await expect(first).rejects.toThrow('worker pool: closed');
+  });
+
+  it("gives a command's suites, run on one SuiteWorkers, one thread's outcomes", async () => {
+    const threads = new SuiteWorkers();
+    try {
+      for (const name of ['conformance', 'protocol', 'death']) {
+        const suite = buildSuite(name, DEFAULT_CONFIG);
+        if (!suite) throw new Error(`no suite ${name}`);
+        const options = { seed: 7, runs: 40, maxOps: 10 };
+        const split = await runSuiteSplit(suite, {
+          ...options,
+          config: DEFAULT_CONFIG,
+          fault: null,
+          subject: IMPL_SUBJECT,
+          external: false,
+          workers: 2,
+          pool: threads,
+        });
+        const one = runSuite(suite, options);
+        expect({ ...split.stats, elapsedMs: 0 }).toEqual({ ...one.stats, elapsedMs: 0 });
+        expect(split.kind).toBe(one.kind);
+      }
+      expect(threads.pool.started).toBe(2);
+    } finally {
+      threads.close();
+    }
   });
 
   it('left idle and never closed, does not keep the process alive', () => {
