@@ -336,7 +336,7 @@ async function runAgainst(
         external: flags.subject !== undefined,
         ...(parsed.workers === undefined ? {} : { workers: parsed.workers }),
         ...(shard === undefined ? {} : { shard }),
-        pool: threads,
+        threads,
         onRun: (done, ops) => bar.update(done, `${ops} ops checked`),
       });
       bar.stop();

@@ -30,7 +30,7 @@ export interface SplitRunOptions {
   readonly workers?: number;
   /** The command's workers, kept from suite to suite (SuiteWorkers); without it, workers of
    * this suite's own, ended after it. */
-  readonly pool?: SuiteWorkers;
+  readonly threads?: SuiteWorkers;
   readonly shard?: Shard;
   readonly onRun?: (runsDone: number, opsDone: number) => void;
   /** For tests: each block as it ends (stopped: cut short by a lower failing block). */
@@ -52,11 +52,11 @@ export class SuiteWorkers {
 /** The suite's runs of this shard, on `workers` threads. */
 export async function runSuiteSplit(suite: Suite, options: SplitRunOptions): Promise<SuiteOutcome> {
   // No worker starts before a dispatch asks for one: a suite in one thread starts none.
-  const threads = options.pool ?? new SuiteWorkers();
+  const threads = options.threads ?? new SuiteWorkers();
   try {
     return await runSplit(suite, options, threads);
   } finally {
-    if (threads !== options.pool) threads.close();
+    if (threads !== options.threads) threads.close();
   }
 }
 

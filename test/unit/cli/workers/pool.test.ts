@@ -101,7 +101,7 @@ describe('a worker pool', () => {
           subject: IMPL_SUBJECT,
           external: false,
           workers: 2,
-          pool: threads,
+          threads,
         });
         const one = runSuite(suite, options);
         expect({ ...split.stats, elapsedMs: 0 }).toEqual({ ...one.stats, elapsedMs: 0 });
