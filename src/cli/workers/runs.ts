@@ -7,6 +7,7 @@
 // runs up to the failing op, as one thread counts them; the parent then runs that one run again
 // and shrinks it, as one thread would have.
 
+import { availableParallelism } from 'node:os';
 import type { GrantConfig } from '../../config.ts';
 import { passOrGap, runSuite } from '../../harness/random.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
@@ -26,7 +27,8 @@ export interface SplitRunOptions {
   readonly subject: SubjectFactory;
   /** An external subject (--subject) is one process: its runs stay in this thread. */
   readonly external: boolean;
-  /** Worker threads; defaultWorkers(runs of this shard) when absent. */
+  /** Worker threads; defaultWorkers(runs of this shard, the workers `threads` has started) when
+   * absent. */
   readonly workers?: number;
   /** The command's workers, kept from suite to suite (SuiteWorkers); without it, workers of
    * this suite's own, ended after it. */
@@ -38,8 +40,10 @@ export interface SplitRunOptions {
 }
 
 /** Worker threads for a command's suites, run one after another: each suite's blocks go to the
- * workers the suites before it warmed up. `close` ends them. */
+ * workers the suites before it warmed up. `cores`: the machine's, which set how many workers a
+ * suite gets without --workers (defaultWorkers). `close` ends them. */
 export class SuiteWorkers {
+  constructor(readonly cores = availableParallelism()) {}
   private readonly stop = new SharedArrayBuffer(4);
   /** The lowest failing block of the suite running: a worker stops a block above it. */
   readonly lowestFailing = new Int32Array(this.stop);
@@ -75,7 +79,7 @@ async function runSplit(
   const total = options.runs ?? suite.defaultRuns;
   const range = shardRange(total, options.shard);
   const count = range.end - range.start;
-  const workers = options.workers ?? defaultWorkers(count);
+  const workers = options.workers ?? defaultWorkers(count, threads.pool.started, threads.cores);
   const blocks = blocksOf(range, workers);
   const oneThread = workers <= 1 || options.external || blocks.length <= 1;
   if (oneThread && options.shard === undefined) {

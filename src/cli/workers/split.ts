@@ -54,9 +54,13 @@ export function parseWorkers(value: string | undefined): number {
 export const MIN_RUNS_PER_WORKER = 250;
 
 /** Workers for `count` runs without --workers: defaultCores(), but none with under
- * MIN_RUNS_PER_WORKER runs (`run --runs 20` stays in one thread). */
-export function defaultWorkers(count: number, cores = availableParallelism()): number {
-  return Math.max(1, Math.min(defaultCores(cores), Math.floor(count / MIN_RUNS_PER_WORKER)));
+ * MIN_RUNS_PER_WORKER runs (`run --runs 20` stays in one thread), except the `warm` ones an
+ * earlier suite of the command started, whose warm-up is paid: those take a suite of any size
+ * (a library pass of 100 runs took half the time on two warm workers that it took in the
+ * command's own thread, still cold: docs/properties.md, Workers and shards). */
+export function defaultWorkers(count: number, warm = 0, cores = availableParallelism()): number {
+  const worthStarting = Math.floor(count / MIN_RUNS_PER_WORKER);
+  return Math.max(1, Math.min(defaultCores(cores), Math.max(worthStarting, warm)));
 }
 
 /** The part of 0..total that `shard` runs: consecutive, sizes differing by at most one, the n

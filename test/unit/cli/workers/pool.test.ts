@@ -1,7 +1,8 @@
 // A WorkerPool keeps its workers from one dispatch to the next (run's suites, one after another,
-// on workers already warm), starts no more than a dispatch asks for, and ends for good when a
-// worker crashes. Its idle workers do not keep the process alive. The workers run from the
-// sources (through tsx); test/cli/workers.test.ts runs the built command's.
+// on workers already warm, which take even a small suite), starts no more than a dispatch asks
+// for, and ends for good when a worker crashes. Its idle workers do not keep the process alive.
+// The workers run from the sources (through tsx); test/cli/workers.test.ts runs the built
+// command's.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +109,42 @@ describe('a worker pool', () => {
         expect(split.kind).toBe(one.kind);
       }
       expect(threads.pool.started).toBe(2);
+    } finally {
+      threads.close();
+    }
+  });
+
+  it('gives a small suite without --workers to warm workers, never to cold ones', async () => {
+    const threads = new SuiteWorkers(4); // a 4-core machine: the cores but one are 3
+    const protocol = buildSuite('protocol', DEFAULT_CONFIG);
+    const conformance = buildSuite('conformance', DEFAULT_CONFIG);
+    if (!protocol || !conformance) throw new Error('no suite');
+    const small = { seed: 3, runs: 100, maxOps: 10 };
+    const blocks: number[] = [];
+    const split = (suite: typeof protocol, extra: object) =>
+      runSuiteSplit(suite, {
+        ...small,
+        config: DEFAULT_CONFIG,
+        fault: null,
+        subject: IMPL_SUBJECT,
+        external: false,
+        threads,
+        onBlock: (b) => blocks.push(b.start),
+        ...extra,
+      });
+    try {
+      // no worker started yet: 100 runs are not worth a cold one (MIN_RUNS_PER_WORKER)
+      const before = await split(protocol, {});
+      expect(threads.pool.started).toBe(0);
+      expect(blocks).toEqual([]);
+      await split(conformance, { workers: 2 });
+      expect(threads.pool.started).toBe(2);
+      blocks.length = 0;
+      // the two warm ones take the same 100 runs
+      const after = await split(protocol, {});
+      expect(threads.pool.started).toBe(2);
+      expect(blocks.length).toBeGreaterThan(1);
+      expect({ ...after.stats, elapsedMs: 0 }).toEqual({ ...before.stats, elapsedMs: 0 });
     } finally {
       threads.close();
     }

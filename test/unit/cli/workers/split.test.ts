@@ -96,13 +96,18 @@ describe('--workers N', () => {
     expect(defaultCores(1)).toBe(1);
     expect(defaultCores(2)).toBe(1);
     expect(defaultCores(8)).toBe(7);
-    expect(defaultWorkers(2000, 2)).toBe(1);
-    expect(defaultWorkers(2000, 3)).toBe(2);
-    expect(defaultWorkers(2000, 16)).toBe(8);
-    expect(defaultWorkers(499, 4)).toBe(1);
-    expect(defaultWorkers(500, 8)).toBe(2);
-    expect(defaultWorkers(20, 8)).toBe(1);
-    expect(defaultWorkers(0, 8)).toBe(1);
+    expect(defaultWorkers(2000, 0, 2)).toBe(1);
+    expect(defaultWorkers(2000, 0, 3)).toBe(2);
+    expect(defaultWorkers(2000, 0, 16)).toBe(8);
+    expect(defaultWorkers(499, 0, 4)).toBe(1);
+    expect(defaultWorkers(500, 0, 8)).toBe(2);
+    expect(defaultWorkers(20, 0, 8)).toBe(1);
+    expect(defaultWorkers(0, 0, 8)).toBe(1);
+    // workers an earlier suite started take any suite, up to the cores but one
+    expect(defaultWorkers(100, 3, 4)).toBe(3);
+    expect(defaultWorkers(100, 7, 4)).toBe(3);
+    expect(defaultWorkers(2000, 1, 8)).toBe(7);
+    expect(defaultWorkers(100, 0, 4)).toBe(1);
   });
   it.each([
     ['0', '--workers: 0 is outside 1..256'],
