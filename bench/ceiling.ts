@@ -3,9 +3,12 @@
 // on this machine: fc.commands over a trivial two-command model (a counter), where nearly all
 // the time is the framework's generation and modelRun.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { runSuite } from '../src/harness/random.ts';
 import { buildSuite, SUITE_NAMES } from '../properties/suites.ts';
+import { timed } from './spin/run.ts';
 import { medianPasses, rateRow, timePass, type RateRow } from './timing.ts';
 
 /** `grantcheck run`'s suites on their defaults with seed 1124, in process (no start-up): one
@@ -22,6 +25,36 @@ export function benchRun(): RateRow {
     }
   });
   return rateRow(`grantcheck run (${SUITE_NAMES.length} suites, defaults)`, ops, times);
+}
+
+const ROOT = join(import.meta.dirname, '..');
+
+/** `grantcheck run` as a user starts it on its defaults: the built command, `grantcheck run --seed
+ * 1124 --no-failures --json`, a whole process (start-up, V8's warm-up, every suite and library
+ * pass of `--profile all`, on worker threads where the machine has the cores for them), `runs`
+ * times after a warm-up of the file cache: the ops its JSON counts over the median wall time and
+ * over the mean CPU time (worker threads included). Why beside benchRun? That one times the
+ * suites in this process, warm from the rows before; this is what a user waits for. */
+export function benchRunCommand(runs = 3): RateRow | { readonly skipped: string } {
+  // `npm run bench` builds first (bench/startup.ts); `npx tsx bench/ceiling.ts` alone may not.
+  if (!existsSync(join(ROOT, 'dist', 'cli'))) return { skipped: 'not built: npm run build' };
+  const args = [join(ROOT, 'bin', 'grantcheck.js'), 'run', '--seed', '1124'];
+  args.push('--no-failures', '--json');
+  timed(process.execPath, ['-e', '0'], ROOT);
+  const wall: number[] = [];
+  let cpuMs = 0;
+  let ops = 0;
+  for (let r = 0; r < runs; r++) {
+    const t = timed(process.execPath, args, ROOT);
+    const out = JSON.parse(t.stdout) as { suites: { ops: number }[] };
+    ops = out.suites.reduce((n, suite) => n + suite.ops, 0); // the same every run: one seed
+    wall.push(t.wallMs);
+    cpuMs += t.cpuMs ?? NaN;
+  }
+  wall.sort((a, b) => a - b);
+  const seconds = (wall[wall.length >> 1] ?? NaN) / 1000;
+  const measure = 'grantcheck run (built, whole process, defaults)';
+  return rateRow(measure, ops, { seconds, cpuSeconds: cpuMs / runs / 1000 });
 }
 
 interface Counter {

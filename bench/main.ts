@@ -4,7 +4,7 @@
 // Figures vary with the machine; the ratios are the stable part (taken on CPU time, which other
 // processes on a shared machine stretch far less than wall time).
 
-import { benchCeiling, benchRun } from './ceiling.ts';
+import { benchCeiling, benchRun, benchRunCommand } from './ceiling.ts';
 import { benchChecked } from './checked.ts';
 import { benchExplore } from './explore.ts';
 import { benchInterleave, NO_REDUCTION_CAP, reductionRatios } from './interleave.ts';
@@ -35,11 +35,15 @@ if (full && raw) {
   );
 }
 console.log(
-  '\ngrantcheck run on its defaults (in process, seed 1124) against fast-check alone (2-command model)',
+  '\ngrantcheck run on its defaults (seed 1124: in process, then the built command 3 times) ' +
+    'against fast-check alone (2-command model)',
 );
 const run = benchRun();
 const ceiling = benchCeiling(); // second: fast-check's own code is then as warm as it gets
-console.table([run, ceiling]);
+const command = benchRunCommand();
+const runCommand = 'skipped' in command ? undefined : command;
+console.table(runCommand ? [run, runCommand, ceiling] : [run, ceiling]);
+if ('skipped' in command) console.log(`grantcheck run, built: skipped: ${command.skipped}`);
 console.log(
   `grantcheck run / fast-check ceiling (CPU): ${cpuRatio(run, ceiling).toFixed(3)} ` +
     `(checked stream / ceiling: ${full ? cpuRatio(full, ceiling).toFixed(3) : '-'})`,
@@ -70,6 +74,6 @@ if ('skipped' in xen) {
 console.log(
   '\nissue 13 targets against this run (ratio 1 or more: met; CPU rows beside wall rows)',
 );
-const lines = targetLines({ checked: full, run, explore: explored, startup, spin });
+const lines = targetLines({ checked: full, run, runCommand, explore: explored, startup, spin });
 console.table(lines);
 console.log(targetSummary(lines));

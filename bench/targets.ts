@@ -20,6 +20,8 @@ export type BenchRow = Readonly<Record<string, number | string>>;
 export interface Figures {
   readonly checked?: RateRow;
   readonly run?: RateRow;
+  /** `grantcheck run` built, its whole process (bench/ceiling.ts benchRunCommand). */
+  readonly runCommand?: RateRow;
   readonly explore: readonly BenchRow[];
   readonly startup: readonly BenchRow[];
   /** The core explorer against SPIN (bench/spin.ts), or why that section did not run. */
@@ -203,6 +205,7 @@ export function targetLines(f: Figures): TargetLine[] {
   };
   rate('fully checked ops/s', f.checked, GOALS.checkedOpsPerSec);
   rate('grantcheck run ops/s', f.run, GOALS.runOpsPerSec);
+  rate('grantcheck run ops/s', f.runCommand, GOALS.runOpsPerSec);
   lines.push(...exploreLines(f.explore));
   for (const r of f.startup) {
     const command = String(r['command']);

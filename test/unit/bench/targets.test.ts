@@ -44,6 +44,22 @@ describe('issue 13 target lines', () => {
     ]);
   });
 
+  it('judges `run` in process and as the built command, each by wall and by CPU', () => {
+    const lines = targetLines({
+      run: rate('in process', 100_000, 50_000),
+      runCommand: rate('built', 250_000, 20_000),
+      explore: [],
+      startup: [],
+      spin: [],
+    });
+    expect(only(lines, 'grantcheck run ops/s').map((l) => [l.row, l.ratio, l.met])).toEqual([
+      ['in process, wall', '0.50', 'no'],
+      ['in process, CPU', '0.25', 'no'],
+      ['built, wall', '1.25', 'yes'],
+      ['built, CPU', '0.10', 'no'],
+    ]);
+  });
+
   it('judges an "at most" goal by goal over figure', () => {
     const lines = targetLines({
       explore: [
@@ -111,13 +127,14 @@ describe('issue 13 target lines', () => {
     const unmeasured = lines.filter((l) => l.met === 'not measured').map((l) => l.target);
     expect(unmeasured).toEqual([
       'fully checked ops/s',
-      'grantcheck run ops/s',
+      'grantcheck run ops/s', // in process
+      'grantcheck run ops/s', // the built command
       'Xen explorer states/s',
       `core explorer ahead of SPIN from ${GOALS.spinFromStates.toLocaleString('en-US')} states`,
     ]);
     expect(lines.find((l) => l.target.startsWith('core'))?.figure).toContain('not installed');
     expect(targetSummary(lines)).toBe(
-      'issue 13 targets: 1 of 1 lines met, 4 not measured on this machine',
+      'issue 13 targets: 1 of 1 lines met, 5 not measured on this machine',
     );
   });
 
