@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { runSuite } from '../src/harness/random.ts';
 import { buildSuite, SUITE_NAMES } from '../properties/suites.ts';
-import { timed } from './spin/run.ts';
+import { timedNodeRuns } from './spin/run.ts';
 import { medianPasses, rateRow, timePass, type RateRow } from './timing.ts';
 
 /** `grantcheck run`'s suites on their defaults with seed 1124, in process (no start-up): one
@@ -40,21 +40,13 @@ export function benchRunCommand(runs = 3): RateRow | { readonly skipped: string 
   if (!existsSync(join(ROOT, 'dist', 'cli'))) return { skipped: 'not built: npm run build' };
   const args = [join(ROOT, 'bin', 'grantcheck.js'), 'run', '--seed', '1124'];
   args.push('--no-failures', '--json');
-  timed(process.execPath, ['-e', '0'], ROOT);
-  const wall: number[] = [];
-  let cpuMs = 0;
-  let ops = 0;
-  for (let r = 0; r < runs; r++) {
-    const t = timed(process.execPath, args, ROOT);
-    const out = JSON.parse(t.stdout) as { suites: { ops: number }[] };
-    ops = out.suites.reduce((n, suite) => n + suite.ops, 0); // the same every run: one seed
-    wall.push(t.wallMs);
-    cpuMs += t.cpuMs ?? NaN;
-  }
-  wall.sort((a, b) => a - b);
-  const seconds = (wall[wall.length >> 1] ?? NaN) / 1000;
+  const t = timedNodeRuns(args, ROOT, runs);
+  // the same ops every run: one seed
+  const out = JSON.parse(t.stdouts[0] ?? '{"suites":[]}') as { suites: { ops: number }[] };
+  const ops = out.suites.reduce((n, suite) => n + suite.ops, 0);
   const measure = 'grantcheck run (built, whole process, defaults)';
-  return rateRow(measure, ops, { seconds, cpuSeconds: cpuMs / runs / 1000 });
+  const seconds = t.medianWallMs / 1000;
+  return rateRow(measure, ops, { seconds, cpuSeconds: t.meanCpuMs / 1000 });
 }
 
 interface Counter {

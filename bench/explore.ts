@@ -21,7 +21,7 @@ import type { ConformanceStats, XenBounds } from '../src/xenExplore/index.ts';
 import { XenConformance, xenModel, xenPresetModel } from '../src/xenExplore/index.ts';
 import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
-import { timed } from './spin/run.ts';
+import { timedNodeRuns } from './spin/run.ts';
 import type { ExploreKind } from './targets.ts';
 
 const CONFIGS: readonly CoreConfig[] = [
@@ -205,29 +205,20 @@ export function benchXenBasicCommand(runs = 3): Record<string, number | string> 
     return { kind: 'xen basic command', model, result: 'not built: npm run build' };
   }
   const args = [BIN, 'explore', '--model', 'xen', '--preset', 'basic', '--json'];
-  timed(process.execPath, ['-e', '0'], ROOT);
-  const wall: number[] = [];
-  const search: number[] = [];
-  let cpuMs = 0;
-  let states = 0;
-  for (let r = 0; r < runs; r++) {
-    const t = timed(process.execPath, args, ROOT);
-    const out = JSON.parse(t.stdout) as { states: number; elapsedMs: number };
-    wall.push(t.wallMs);
-    search.push(out.elapsedMs);
-    cpuMs += t.cpuMs ?? NaN;
-    states = out.states;
-  }
-  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+  const t = timedNodeRuns(args, ROOT, runs);
+  const outs = t.stdouts.map((o) => JSON.parse(o) as { states: number; elapsedMs: number });
+  const search = outs.map((o) => o.elapsedMs).sort((a, b) => a - b);
+  const states = outs[0]?.states ?? NaN;
+  const cpuMs = t.meanCpuMs;
   return {
     kind: 'xen basic command',
     model,
     symmetry: 'handles+quotients',
     result: `median of ${runs}`,
     states,
-    seconds: Number((median(wall) / 1000).toFixed(2)),
-    'search s': Number((median(search) / 1000).toFixed(2)),
-    'cpu s (mean)': Number.isNaN(cpuMs) ? 'n/a' : Number((cpuMs / runs / 1000).toFixed(2)),
+    seconds: Number((t.medianWallMs / 1000).toFixed(2)),
+    'search s': Number(((search[search.length >> 1] ?? NaN) / 1000).toFixed(2)),
+    'cpu s (mean)': Number.isNaN(cpuMs) ? 'n/a' : Number((cpuMs / 1000).toFixed(2)),
   };
 }
 

@@ -100,6 +100,28 @@ export function timed(
   return { wallMs, cpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, stdout: r.stdout };
 }
 
+/** `node args` in `cwd`, `runs` times after one `node -e 0` (the file cache warm): the median
+ * wall time, the mean CPU time (NaN off Linux) and each run's output. For the bench's rows that
+ * time the built command as a user starts it. */
+export function timedNodeRuns(
+  args: readonly string[],
+  cwd: string,
+  runs: number,
+): { readonly medianWallMs: number; readonly meanCpuMs: number; readonly stdouts: string[] } {
+  timed(process.execPath, ['-e', '0'], cwd);
+  const wall: number[] = [];
+  const stdouts: string[] = [];
+  let cpuMs = 0;
+  for (let r = 0; r < runs; r++) {
+    const t = timed(process.execPath, args, cwd);
+    wall.push(t.wallMs);
+    stdouts.push(t.stdout);
+    cpuMs += t.cpuMs ?? NaN;
+  }
+  wall.sort((a, b) => a - b);
+  return { medianWallMs: wall[wall.length >> 1] ?? NaN, meanCpuMs: cpuMs / runs, stdouts };
+}
+
 /** One end-to-end SPIN run: each stage timed, and pan's report. */
 export interface SpinRun {
   readonly spin: Timed;
