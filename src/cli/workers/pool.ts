@@ -48,6 +48,8 @@ interface Dispatch {
   readonly onReply: (reply: Reply) => void;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
+  /** Stop listening to the dispatch's abort signal: its abort ends only this dispatch. */
+  readonly detach: () => void;
 }
 
 /**
@@ -74,7 +76,8 @@ export class WorkerPool {
    * Run jobs on `size` workers: each idle worker takes `next()` (undefined: nothing more for
    * now, the worker stays idle); every reply goes to `onReply`, which may change what `next()`
    * gives. Resolves when no job is running and `next()` has none; rejects when the pool ends
-   * first (or `signal` aborts: the caller gave up). One dispatch at a time.
+   * first (or `signal` aborts while it runs, or had before: the caller gave up, and the pool
+   * ends). One dispatch at a time.
    */
   dispatch(
     size: number,
@@ -84,11 +87,17 @@ export class WorkerPool {
   ): Promise<void> {
     if (this.ended) return Promise.reject(this.ended);
     if (this.active) return Promise.reject(new Error('worker pool: a dispatch is running'));
+    const cancelled = () => this.end(new Error('workers cancelled'));
+    if (signal?.aborted) {
+      cancelled();
+      return Promise.reject(this.ended);
+    }
+    signal?.addEventListener('abort', cancelled);
+    const detach = () => signal?.removeEventListener('abort', cancelled);
     return new Promise((resolve, reject) => {
-      this.active = { size, busy: new Set(), next, onReply, resolve, reject };
+      this.active = { size, busy: new Set(), next, onReply, resolve, reject, detach };
       while (this.workers.length < size) this.start();
       for (const w of this.workers.slice(0, size)) w.ref();
-      signal?.addEventListener('abort', () => this.end(new Error('workers cancelled')));
       this.feed();
     });
   }
@@ -137,6 +146,7 @@ export class WorkerPool {
     }
     if (this.active === d && d.busy.size === 0) {
       this.active = undefined;
+      d.detach();
       for (const w of this.workers) w.unref();
       d.resolve();
     }
@@ -148,6 +158,7 @@ export class WorkerPool {
     const d = this.active;
     this.active = undefined;
     for (const w of this.workers) void w.terminate();
+    d?.detach();
     d?.reject(error);
   }
 }

@@ -96,6 +96,36 @@ describe('a worker pool', () => {
     await expect(first).rejects.toThrow('worker pool: closed');
   });
 
+  it('ends at an abort before or during its dispatch, not at one after it', async () => {
+    const pool = newPool();
+    try {
+      // A signal that aborts once its dispatch resolved is no longer listened to.
+      const done = new AbortController();
+      await pool.dispatch(1, runJobs(1), () => {}, done.signal);
+      done.abort();
+      await pool.dispatch(1, runJobs(1), () => {});
+      expect(pool.started).toBe(1);
+      // One aborted before its dispatch ends the pool at once, starting no worker.
+      const before = new AbortController();
+      before.abort();
+      await expect(pool.dispatch(2, runJobs(2), () => {}, before.signal)).rejects.toThrow(
+        'workers cancelled',
+      );
+      expect(pool.started).toBe(1);
+      await expect(pool.dispatch(1, runJobs(1), () => {})).rejects.toThrow('workers cancelled');
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('rejects a running dispatch when its signal aborts', async () => {
+    const pool = newPool();
+    const abort = new AbortController();
+    const running = pool.dispatch(1, runJobs(50), () => {}, abort.signal);
+    abort.abort();
+    await expect(running).rejects.toThrow('workers cancelled');
+    pool.close();
+  });
   it("gives a command's suites, run on one SuiteWorkers, one thread's outcomes", async () => {
     const threads = new SuiteWorkers();
     try {
