@@ -4,8 +4,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The sequential twins of the impl's steps, regenerated so that a test never runs stale ones.
-    globalSetup: ['bin/gen-sequential.ts'],
+    // The sequential twins of the impl's steps, regenerated so that a test never runs stale ones;
+    // then the command's bundle (dist/cli/), rebuilt from them and the other sources, so that
+    // the tests of the built command never run a stale one either.
+    globalSetup: ['bin/gen-sequential.ts', 'bin/build-cli.ts'],
     // One test file per core. vitest's default keeps a core for its own process, which mostly
     // waits: on a 2-core machine (CI's) that ran the files one at a time.
     maxWorkers: availableParallelism(),

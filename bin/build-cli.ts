@@ -67,7 +67,8 @@ export function writeBundle(dir: string, files: readonly BundleFile[]): void {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** The command line's bundle from today's sources: the files of dist/cli/, not written. */
+export async function cliBundle(): Promise<readonly BundleFile[]> {
   const { outputFiles } = await build({
     // The worker threads' entry (src/cli/workers/pool.ts starts dist/cli/worker.js) shares the
     // command's chunks.
@@ -85,5 +86,20 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     logLevel: 'warning',
     write: false,
   });
-  writeBundle(outdir, outputFiles);
+  return outputFiles;
+}
+
+/** Bundle the command line into dist/cli/ (written in place: writeBundle). */
+export async function buildCliBundle(): Promise<void> {
+  writeBundle(outdir, await cliBundle());
+}
+
+/** vitest's globalSetup, after the sequential twins: the tests that run the built command
+ * (bin/grantcheck.js) run today's sources, not the bundle of the last `npm run build`. */
+export async function setup(): Promise<void> {
+  await buildCliBundle();
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await buildCliBundle();
 }

@@ -1,7 +1,8 @@
 // --workers and --shard from the built command (bin/grantcheck.js over dist/, whose worker
-// threads run dist/cli/worker.js; `npm run build` first): two workers print and write exactly
-// what one does (timings aside), in run, faults and explore's per-transition checks; the shards
-// of a suite or of the fault catalogue add up to the whole; bad values are one usage line each.
+// threads run dist/cli/worker.js, which vitest's globalSetup rebuilds): two workers print and
+// write exactly what one does (timings aside), in run, faults and explore's per-transition
+// checks; the shards of a suite or of the fault catalogue add up to the whole; bad values are
+// one usage line each.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

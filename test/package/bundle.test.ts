@@ -11,9 +11,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeBundle } from '../../bin/build-cli.ts';
+import { cliBundle, writeBundle } from '../../bin/build-cli.ts';
 
 let dir = '';
 beforeEach(() => {
@@ -69,5 +69,17 @@ describe('writeBundle', () => {
     rmSync(dir, { recursive: true });
     writeBundle(dir, [file('main.js', 'main')]);
     expect(readdirSync(dir)).toEqual(['main.js']);
+  });
+});
+
+describe('the bundle the tests run', () => {
+  it("is today's sources' (vitest's globalSetup rebuilds dist/cli/ before any test file)", async () => {
+    const files = await cliBundle();
+    expect(files.map((f) => basename(f.path))).toContain('main.js');
+    const outdir = join(import.meta.dirname, '..', '..', 'dist', 'cli');
+    expect(readdirSync(outdir).sort()).toEqual(files.map((f) => basename(f.path)).sort());
+    for (const f of files) {
+      expect(readFileSync(f.path).equals(f.contents), `${basename(f.path)} is stale`).toBe(true);
+    }
   });
 });
