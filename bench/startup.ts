@@ -11,9 +11,17 @@
 //   grantcheck run --runs 1   0.358 (B 0.635)         0.314 (B 0.526)         0.57
 // What changed: the CLI is bundled (bin/build-cli.ts), `run` loads no zod, trace format or wire
 // protocol unless a violation or --subject needs them, and `--version` answers before commander
-// loads. What is left of `run` is mostly the run itself (two suites, one run each, cold JIT).
-// Tried and not kept: minifying (~3%, within noise), builtins through require (no change), and a
-// V8 code cache for a CommonJS bundle through vm.Script (no gain for run, 1.3x for --version).
+// loads. What is left of `run` is mostly the run itself: one run of each suite, cold JIT. That was
+// two suites then; it is sixteen now (four suites, each under the four guest profiles), and the
+// command's median has grown with them: 509 ms in session 29's bench (node's floor 120 ms). A
+// profile of it (`node --cpu-prof`, 200 us samples): the runs 44% (fast-check's generation a
+// quarter of that, the initial states' checks a tenth), loading the chunks and the builtins they
+// name 21%, GC 5%.
+// Tried and not kept: minifying (~3%, within noise), builtins through require (no change), a V8
+// code cache for a CommonJS bundle through vm.Script (no gain for run, 1.3x for --version), and
+// (session 29) worker_threads, child_process and cli-progress loaded only when a worker or a
+// progress bar starts: 0.97x the CPU time, 0.99x the wall time (twenty runs each, in turn);
+// commander and node's ESM loader load most of the same builtins anyway.
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
