@@ -126,6 +126,7 @@ describe('a worker pool', () => {
     await expect(running).rejects.toThrow('workers cancelled');
     pool.close();
   });
+
   it("gives a command's suites, run on one SuiteWorkers, one thread's outcomes", async () => {
     const threads = new SuiteWorkers();
     try {
