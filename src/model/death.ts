@@ -32,7 +32,18 @@ export function reapZombies(state: ModelState): ModelState {
   return next;
 }
 
-function reapZombie(state: ModelState, id: DomId): ModelState {
+/** The put of one reference to frame `mfn` (put_page_from_l1e of a PTE dropped mid-batch): if
+ * it was the last of a zombie's page, that page is freed, and a zombie left with no page is gone.
+ * Only that page: a zombie's other unreferenced pages are those whose puts its batch still owes
+ * (unmap_common_complete, phase 2), and they stay until those puts (reapZombies). */
+export function reapZombiePage(state: ModelState, mfn: Mfn): ModelState {
+  const owner = state.frameOwner.get(mfn);
+  const d = owner === undefined ? undefined : state.domains[owner];
+  return d?.death === 'zombie' ? reapZombie(state, d.id, mfn) : state;
+}
+
+/** Free zombie `id`'s unreferenced frames (`only` that one, when given); gone with its last. */
+function reapZombie(state: ModelState, id: DomId, only?: Mfn): ModelState {
   const freed: Mfn[] = [];
   let owned = 0;
   for (const [mfn, owner] of state.frameOwner) {
@@ -40,7 +51,7 @@ function reapZombie(state: ModelState, id: DomId): ModelState {
     owned++;
     // A page holds a reference per device mapping and per live host PTE (isPageMapped); the
     // zombie's own two base references went in domain_relinquish_resources.
-    if (!isPageMapped(state, mfn)) freed.push(mfn);
+    if ((only === undefined || mfn === only) && !isPageMapped(state, mfn)) freed.push(mfn);
   }
   if (freed.length === 0 && owned > 0) return state;
   let next = state;

@@ -47,6 +47,8 @@ export interface Replaced {
   readonly ok: boolean;
   /** The slots afterwards: a failed replace may still have zapped new_addr's slot. */
   readonly hostMappings: ReadonlyMap<number, HostMapping>;
+  /** A failed replace's stolen PTE, whose reference it dropped (put_page_from_l1e at `out:`). */
+  readonly dropped?: HostMapping;
 }
 
 /** replace_grant_pv_mapping(host_addr, mfn, new_addr, flags): put the PTE at new_addr (taken
@@ -81,7 +83,9 @@ export function replaceGrantPvMapping(
   // out:), so new_addr's slot stays empty
   const slot = linearSlot(d, hostAddr);
   if (slot === undefined || !matchesGrant(slots.get(slot), mfn, flags)) {
-    return { ok: false, hostMappings: slots };
+    return stolen
+      ? { ok: false, hostMappings: slots, dropped: stolen }
+      : { ok: false, hostMappings: slots };
   }
   // UPDATE_ENTRY(ol1e -> nl1e): the stolen PTE is transplanted unchanged, references included
   return {

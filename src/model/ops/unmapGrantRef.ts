@@ -15,7 +15,7 @@ import {
   GNTST_okay,
   PAGE_SIZE,
 } from '../../xen/abi.ts';
-import { hasZombie, reapZombies } from '../death.ts';
+import { hasZombie, reapZombiePage, reapZombies } from '../death.ts';
 import { entryAt } from '../entry.ts';
 import { replaceGrantPvMapping } from '../hostPte.ts';
 import { domainAt, isIndex } from '../lookup.ts';
@@ -110,11 +110,12 @@ export function unmapOne(
       const zapped = editDomain(state, ld, (d) => {
         d.hostMappings = replaced.hostMappings;
       });
-      // The stolen PTE's put (phase 1) may drop a zombie's last page reference (§17). (It may
-      // also free a page whose last reference an earlier element of the chunk put in its
-      // phase 2, which in Xen comes later: a corner left as it is.)
+      // The stolen PTE's put (phase 1) may drop the last reference of a zombie's page (§17):
+      // that page alone goes now. The puts of the chunk's earlier elements come in their
+      // phase 2, after this element's phase 1 (reapAtChunkEnd).
+      const { dropped } = replaced;
       return {
-        state: hasZombie(zapped) ? reapZombies(zapped) : zapped,
+        state: dropped === undefined ? zapped : reapZombiePage(zapped, dropped.mfn),
         status: GNTST_general_error,
       };
     }

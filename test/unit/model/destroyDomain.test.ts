@@ -269,4 +269,38 @@ describe("a zombie's last page put in an unmap batch (gnttab_unmap_grant_ref's t
     expect(results[4]).toEqual({ kind: 'unmap_and_replace', statuses: [GNTST_okay, GNTST_okay] });
     expect(state.domains[1]?.death).toBe('gone');
   });
+  it("a failed replace's put of its stolen PTE (phase 1) frees that page alone, not one whose put is owed", () => {
+    // d1's zombie holds one page (ref 8's, by handle 1's PTE at 0x2000, which overwrote handle
+    // 0's); handle 2's PTE at 0x5000 maps d0's page. Element 1 unmaps handle 1: that put is owed
+    // to phase 2. Element 2 fails (0x7000 maps nothing) after stealing 0x5000's PTE, whose put
+    // is d0's page's. Element 3 names handle 0: its granter d1 is still a zombie, not gone.
+    const ops: readonly Op[] = [
+      grant(1, 8, 2, 0),
+      grant(1, 9, 2, 1),
+      grant(0, 8, 2, 0),
+      map(2, 1, 9, 0x2000),
+      map(2, 1, 8, 0x2000),
+      map(2, 0, 8, 0x5000),
+      destroy(0, 1),
+      {
+        kind: 'unmap_and_replace',
+        caller: 2,
+        batch: [
+          { handle: 1, hostAddr: 0x2000, newAddr: 0 },
+          { handle: 2, hostAddr: 0x7000, newAddr: 0x5000 },
+          { handle: 0, hostAddr: 0, newAddr: 0 },
+        ],
+      },
+    ];
+    const { results, state } = run(ops);
+    expect(results[6]).toEqual({ kind: 'destroy_domain', status: 0 });
+    // before: d1 went at element 2, and element 3 said bad_domain (the impl: okay)
+    expect(results[7]).toEqual({
+      kind: 'unmap_and_replace',
+      statuses: [GNTST_okay, GNTST_general_error, GNTST_okay],
+    });
+    // the chunk's phase 2 put d1's last page: gone at the end of the batch
+    expect(state.domains[1]?.death).toBe('gone');
+    expect(state.domains[2]?.hostMappings.size).toBe(0);
+  });
 });
