@@ -17,7 +17,7 @@ export function unmapAndReplace(
   op.batch.forEach(({ handle, hostAddr, newAddr }, i) => {
     // unmap_and_replace: common->dev_bus_addr = 0, so a device mapping is never removed here
     const args = { handle, hostAddr, devBusAddr: 0 };
-    const element = unmapOne(current, op.caller, args, newAddr, false);
+    const element = unmapOne(current, op.caller, args, newAddr);
     current = reapAtChunkEnd(element.state, i, op.batch.length);
     statuses.push(element.status);
   });

@@ -41,7 +41,7 @@ export function unmapGrantRef(
   const statuses: number[] = [];
   let current = state;
   for (let i = 0; i < op.batch.length; i++) {
-    const element = unmapOne(current, op.caller, op.batch[i] as UnmapGrantRefArgs, 0, false);
+    const element = unmapOne(current, op.caller, op.batch[i] as UnmapGrantRefArgs);
     current = reapAtChunkEnd(element.state, i, op.batch.length);
     statuses.push(element.status);
   }
@@ -62,14 +62,13 @@ export function reapAtChunkEnd(state: ModelState, i: number, n: number): ModelSt
 }
 
 /** unmap_common and unmap_common_complete for one element; `newAddr` is unmap_and_replace's
- * new_addr (0 for GNTTABOP_unmap_grant_ref, whose unmap_grant_ref sets it so). `reap` false:
- * the zombie pages phase 2's puts free are left to the caller (reapAtChunkEnd). */
+ * new_addr (0 for GNTTABOP_unmap_grant_ref, whose unmap_grant_ref sets it so). The zombie pages
+ * phase 2's puts free are left to the caller (reapAtChunkEnd). */
 export function unmapOne(
   state: ModelState,
   ld: DomId,
   args: UnmapGrantRefArgs,
   newAddr = 0,
-  reap = true,
 ): { state: ModelState; status: number } {
   const mapper = domainAt(state, ld);
   // Not a Xen path: a domain that does not exist cannot issue hypercalls (opProblem rejects it).
@@ -151,9 +150,9 @@ export function unmapOne(
       : mapWith(table.active, ref, activeGrant(act.grantee, act.mfn, pins));
   granterDraft.grantTable = withActive(withEntry(table, ref, entry), active);
   domains[granter.id] = granterDraft;
-  const next = withDomains(state, domains);
-  // unmap_common_complete's put_page may drop a zombie's last page reference (§17)
-  return { state: reap && hasZombie(next) ? reapZombies(next) : next, status: GNTST_okay };
+  // unmap_common_complete's put_page may drop a zombie's last page reference (§17): the caller
+  // reaps at the end of the element's chunk
+  return { state: withDomains(state, domains), status: GNTST_okay };
 }
 
 /** `mapping` with its flags replaced (written out, not spread: a hot path; update.ts says why). */
