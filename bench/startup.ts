@@ -16,7 +16,8 @@
 // command's median has grown with them: 509 ms in session 29's bench (node's floor 120 ms). A
 // profile of it (`node --cpu-prof`, 200 us samples): the runs 44% (fast-check's generation a
 // quarter of that, the initial states' checks a tenth), loading the chunks and the builtins they
-// name 21%, GC 5%.
+// name 21%, GC 5%. Session 30's lower inlining budget (src/cli/v8Tuning.ts) took it to 0.94x
+// the wall time (twenty pairs, 0.74 to 1.44): 485 ms in that session's bench.
 // Tried and not kept: minifying (~3%, within noise), builtins through require (no change), a V8
 // code cache for a CommonJS bundle through vm.Script (no gain for run, 1.3x for --version), and
 // (session 29) worker_threads, child_process and cli-progress loaded only when a worker or a
