@@ -209,6 +209,16 @@ const SCENARIOS: Record<string, Op[]> = {
       [side(page(0), DOMID_SELF), side(page(2), 0), 8],
     ),
     copy([side(page(0), DOMID_SELF), side(9, 0), 1, destGref]),
+    // the rule also when the side's buffer is still valid: gnttab_copy_buf_valid compares a gmfn
+    // side with whatever number the buffer holds, here ref 8, so no claim comes between
+    copy(
+      [side(8, 0), side(page(1), DOMID_SELF, 16), 8, srcGref],
+      [side(8, 0), side(page(1), DOMID_SELF, 24), 8],
+    ),
+    copy(
+      [side(page(0), DOMID_SELF), side(8, 0, 300), 8, destGref],
+      [side(page(0), DOMID_SELF), side(8, 0, 308), 8],
+    ),
     // both domains are looked up first (bad_domain), then per side the rule and the claim, then
     // the bounds (bad_copy_arg)
     copy([side(page(0), 0), side(page(1), 5), 8]),
