@@ -19,10 +19,10 @@ export const INTERRUPT_BUDGET = 16_000;
 /**
  * TurboFan's inlining budget: the most bytecode it inlines into one optimised function, callees
  * of callees included (V8's `--max-inlined-bytecode-size-cumulative`, default 920). Why lower? A
- * cold command spends as much CPU compiling as running: V8 optimises over a thousand functions
- * more than once each (they are many, and deoptimised ones are compiled again), and a function
- * that inlines its whole call tree (the impl's ops, the pin ledger's update) took 100 ms and
- * more to compile. Measured on the built CLI (session 30, paired, whole processes, medians of
+ * cold command spends as much CPU compiling as running: one pass of `run`'s suites made 1 231
+ * optimised compiles of 854 functions (hot code is spread wide, and deoptimised functions are
+ * compiled again), and a function that inlines its whole call tree (the impl's ops, the pin
+ * ledger's update) took 100 ms and more to compile. Measured on the built CLI (session 30, paired, whole processes, medians of
  * the A/B ratios): `grantcheck run --seed 1124 --no-failures --json` 0.80x the CPU time and
  * 0.91x the wall time (five pairs; 200: 0.78x and 0.89x, 400: 0.95x, 100: 0.82x), `explore
  * --model xen --conformance --workers 1` 0.90x the CPU time; the warm checked stream of the
