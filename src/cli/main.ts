@@ -142,15 +142,26 @@ function buildProgram(
     .command('exec')
     .description('run ops written in their text form, e.g. "grant_access(d1 ref=8 -> d2 gfn=0 rw)"')
     .argument('<ops...>', 'ops, one per argument (or per line)')
-    .option('--domains <n>', 'number of domains (default 3)')
+    .option('--domains <n>', 'number of domains (default 3; 1 with --subject xen)')
     .option('--vcpus <n>', 'vCPUs per domain, 1 to 4 (default 1)')
     .option('--fault <id>', 'run against a deliberately broken impl')
+    .option(
+      '--subject <command>',
+      'run against an external subject (docs/subject-protocol.md), or "xen": real Xen under QEMU (docs/real-xen.md)',
+    )
     .option('--out <file>', 'save the run as a trace')
     .option('--json', "print the run as JSON (replay's shape)")
     .action(
       async (
         ops: string[],
-        opts: { domains?: string; vcpus?: string; fault?: string; out?: string; json?: boolean },
+        opts: {
+          domains?: string;
+          vcpus?: string;
+          fault?: string;
+          subject?: string;
+          out?: string;
+          json?: boolean;
+        },
       ) => settle((await import('./commands/exec.ts')).execCommand(ops, opts, io)),
     );
 

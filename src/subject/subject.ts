@@ -113,6 +113,25 @@ export function comparesWholeState(factory: SubjectFactory): boolean {
   return factory.completeState === true && observesAll(factory);
 }
 
+/** Why `factory` cannot run `ops` (null: it can): the first op of a kind it does not implement.
+ * Such an op is refused before the run, never sent: a subject answers it with some other kind
+ * of result, or not at all, and the mismatch would read as the subject's bug. */
+export function lackedKindProblem(
+  factory: SubjectFactory,
+  ops: readonly Op[],
+  noun: 'op' | 'step',
+): string | null {
+  const i = ops.findIndex((op) => !factory.opKinds.includes(op.kind));
+  const op = ops[i];
+  if (op === undefined) return null;
+  return `${noun} ${i + 1}: ${lacksKind(factory, op.kind)}`;
+}
+
+/** "the subject NAME has no op kind 'K' (it has …)". */
+export function lacksKind(factory: SubjectFactory, kind: OpKind): string {
+  return `the subject ${factory.name} has no op kind '${kind}' (it has ${factory.opKinds.join(', ')})`;
+}
+
 /** What the checks compare against this subject, for every report: one line. */
 export function describeComparison(factory: SubjectFactory): string {
   const state = observesAll(factory)

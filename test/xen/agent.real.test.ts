@@ -1,6 +1,7 @@
 // Real Xen with the package's own dom0 agent (agents/xen-dom0/agent.c), as a user runs it:
-// `grantcheck run --subject xen` with a small budget boots Xen and passes. Skipped with one
-// line on a machine without the packages (a failure under GRANTCHECK_REQUIRE_XEN=1).
+// `grantcheck run --subject xen` with a small budget boots Xen and passes; `replay` and `exec`
+// run a trace and hand-written ops on it. Skipped with one line on a machine without the
+// packages (a failure under GRANTCHECK_REQUIRE_XEN=1).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,55 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck replay TRACE --subject xen', () => {
       expect(run.stdout).toMatch(/^ 2 +map\(d0: d0 ref=8 .*\[okay h=0 /m);
       expect(run.stdout).toMatch(/^result: PASSES/m);
       expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
+describe.skipIf(!XEN_AVAILABLE)('grantcheck exec OPS --subject xen', () => {
+  it("runs hand-written ops on real Xen, side by side with the model's answers", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grantcheck-xen-exec-'));
+    try {
+      const path = join(dir, 'probe.json');
+      const ops = [
+        'grant_access(d0 ref=8 -> d0 gfn=257 rw)', // PV: dom0's second page by its MFN, 0x101
+        // gnttab_copy_buf_valid: a gmfn side naming 8 after a gref-8 side claims nothing, so the
+        // second element meets the DOMID_SELF rule (permission_denied), as the model says
+        'copy(d0: d0 ref=8 off=0 -> self gmfn=256 off=0 len=8; d0 gmfn=8 off=0 -> self gmfn=256 off=0 len=8)',
+        'end_access(d0 ref=8)',
+      ];
+      const run = spawnSync(
+        process.execPath,
+        grantcheckArgv('exec', '--subject', 'xen', '--json', '--out', path, ...ops),
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
+          timeout: 600_000,
+        },
+      );
+      expect(run.stderr).toBe('');
+      const json = JSON.parse(run.stdout) as {
+        result: string;
+        compared: string;
+        steps: { model: string; impl: string }[];
+      };
+      expect(json.compared).toMatch(/^xen-4\.17.* dom0: results, the state's entries/);
+      expect(json.steps.map((s) => [s.model, s.impl])).toEqual([
+        ['ok', 'ok'],
+        ['[okay, permission_denied]', '[okay, permission_denied]'],
+        ['ended', 'ended'],
+      ]);
+      expect(json.result).toBe('pass');
+      expect(run.status).toBe(0);
+      // the trace it wrote is dom0's config and replays against the built-in impl
+      const replay = spawnSync(process.execPath, grantcheckArgv('replay', path), {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect(replay.stdout).toMatch(/^result: PASSES \(recorded: pass, same\)$/m);
+      expect(replay.status).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -56,6 +56,28 @@ describe('--subject xen refuses, before booting,', () => {
     );
   });
 
+  it('an exec with more than one domain, or with a fault', async () => {
+    const two = await cli('exec', '--subject', 'xen', '--domains', '2', 'query_size(d0: dom=self)');
+    expect(two.code).toBe(2);
+    expect(two.err).toBe(
+      'grantcheck: --domains: 2 domains, but real Xen here (--subject xen) has dom0 alone: one domain\n',
+    );
+    // dom0 alone by default: an op of domain 1 names a domain that does not exist
+    const d1 = await cli('exec', '--subject', 'xen', 'query_size(d1: dom=self)');
+    expect(d1.code).toBe(2);
+    expect(d1.err).toMatch(/^grantcheck: op 1: acting domain d1 does not exist/);
+    const fault = await cli(
+      'exec',
+      '--subject',
+      'xen',
+      '--fault',
+      'maptrack-lifo',
+      'query_size(d0: dom=self)',
+    );
+    expect(fault.code).toBe(2);
+    expect(fault.err).toMatch(/--fault and --subject exclude each other/);
+  });
+
   it("explore, whose bounded configs are not real Xen's", async () => {
     const r = await cli('explore', '--model', 'xen', '--subject', 'xen');
     expect(r.code).toBe(2);

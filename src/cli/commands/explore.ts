@@ -11,7 +11,7 @@ import { describeMemoryStop, explore } from '../../explore/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import type { Op, OpKind } from '../../ops/op.ts';
 import { OP_KINDS, PROFILE_OP_KINDS } from '../../ops/op.ts';
-import { describeComparison } from '../../subject/subject.ts';
+import { describeComparison, lacksKind } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { TOOL } from '../../version.ts';
 import type * as XenExploreIndex from '../../xenExplore/index.ts';
@@ -589,10 +589,7 @@ async function exploreXenAgainst(
   const lacking = kinds?.find((k) => !subject.opKinds.includes(k));
   if (lacking !== undefined) {
     const from = flags.kinds !== undefined ? '--kinds' : `--preset ${request.preset ?? ''}`;
-    throw new UsageError(
-      `${from}: the subject ${subject.name} has no op kind '${lacking}' ` +
-        `(it has ${subject.opKinds.join(', ')})`,
-    );
+    throw new UsageError(`${from}: ${lacksKind(subject, lacking)}`);
   }
   // A fault or a subject is only visible in conformance: either implies --conformance.
   const conformant = flags.conformance || fault !== undefined || flags.subject !== undefined;

@@ -6,7 +6,7 @@
 import type { CoreTrace } from '../../core/trace.ts';
 import { isCoreTrace, parseCoreTrace, replayCoreTrace } from '../../core/trace.ts';
 import { findFault } from '../../faults/index.ts';
-import { describeComparison } from '../../subject/subject.ts';
+import { describeComparison, lackedKindProblem } from '../../subject/subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import {
   clipText,
@@ -173,6 +173,12 @@ function replayAgainst(
   flags: ReplayFlags,
   io: Io,
 ): CliOutcome {
+  const lacked = lackedKindProblem(
+    subject,
+    trace.steps.map((s) => s.op),
+    'step',
+  );
+  if (lacked !== null) return badFile(file, lacked);
   const replay = replayTrace(trace, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
