@@ -6,17 +6,27 @@
 // format:
 //
 //   npx tsx test/corpus/record-dom0.ts
-import { readdirSync, rmSync } from 'node:fs';
+//
+// A committed trace that still shows what it recorded is kept as it is, byte for byte: a
+// scenario whose ops and replay are unchanged, a fault's counterexample that still fails against
+// its fault and passes without it (re-recorded from the same ops when what they show changed).
+// Only a fault with no such trace is searched again: the suites' generators change over time, so
+// the same seed finds other counterexamples, and re-recording every fault would rewrite them all.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { initialMfn } from '../../src/configDefaults.ts';
 import { attemptSuite, faultTrace } from '../../src/faults/kill.ts';
-import { FAULTS } from '../../src/faults/index.ts';
+import type { Fault } from '../../src/faults/index.ts';
+import { FAULTS, subjectOf } from '../../src/faults/index.ts';
 import { runOps } from '../../src/harness/run.ts';
 import { OP_KINDS } from '../../src/ops/op.ts';
 import type { MapGrantRefArgs, Op } from '../../src/ops/op.ts';
 import { XEN_DOM0_CONFIG } from '../../src/subject/xen/config.ts';
+import type { Trace } from '../../src/trace/format.ts';
 import { buildTrace } from '../../src/trace/format.ts';
-import { writeTrace } from '../../src/trace/io.ts';
+import { loadTrace, writeTrace } from '../../src/trace/io.ts';
+import { replayTrace } from '../../src/trace/replay.ts';
 import { TOOL } from '../../src/version.ts';
 import {
   DOMID_SELF,
@@ -281,13 +291,38 @@ const SCENARIOS: Record<string, Op[]> = {
   ],
 };
 
-// Start from nothing: the old dom0 traces go, so that a scenario or fault that no longer
-// applies does not linger.
-for (const file of readdirSync(dir)) {
-  if (file.startsWith('dom0-')) rmSync(join(dir, file));
+/** The committed trace `file`, if it exists, is valid and was recorded with this config. */
+function committed(file: string): Trace | undefined {
+  const path = join(dir, file);
+  if (!existsSync(path)) return undefined;
+  const loaded = loadTrace(path);
+  if (!loaded.ok) return undefined;
+  return isDeepStrictEqual(loaded.trace.config, config) ? loaded.trace : undefined;
 }
 
+// The dom0 files this run keeps or writes; every other dom0 trace goes at the end, so that a
+// scenario or fault that no longer applies does not linger.
+const recorded = new Set<string>();
+const record = (file: string, trace: Trace | undefined, ops: number, how: string) => {
+  if (trace !== undefined) writeTrace(join(dir, file), trace);
+  recorded.add(file);
+  console.log(`${file}: ${ops} ops (${how})`);
+};
+
 for (const [name, ops] of Object.entries(SCENARIOS)) {
+  const file = `dom0-pass-${name}.json`;
+  const old = committed(file);
+  if (
+    old !== undefined &&
+    isDeepStrictEqual(
+      old.steps.map((s) => s.op),
+      ops,
+    ) &&
+    replayTrace(old, checks).matchesRecorded
+  ) {
+    record(file, undefined, ops.length, 'kept');
+    continue;
+  }
   const report = runOps(config, ops, checks);
   if (report.failure) throw new Error(`scenario ${name} fails against the impl`);
   const trace = buildTrace({
@@ -297,8 +332,31 @@ for (const [name, ops] of Object.entries(SCENARIOS)) {
     origin: { engine: 'manual' },
     report,
   });
-  writeTrace(join(dir, `dom0-pass-${name}.json`), trace);
-  console.log(`dom0-pass-${name}.json: ${ops.length} ops`);
+  record(file, trace, ops.length, 'recorded');
+}
+
+/** A fault's committed counterexample, if it still is one: kept as it is when it replays as
+ * recorded, re-recorded from the same ops when it fails differently (the model or the impl
+ * changed what its steps show); undefined when it passes against the fault or fails without. */
+function keptCounterexample(
+  fault: Fault,
+  file: string,
+): { trace?: Trace; how: string } | undefined {
+  const old = committed(file);
+  if (old === undefined || old.fault !== fault.id) return undefined;
+  const ops = old.steps.map((s) => s.op);
+  if (runOps(config, ops, checks).failure !== null) return undefined;
+  const replay = replayTrace(old, { ...checks, subject: subjectOf(fault) });
+  if (replay.verdict.kind !== 'violation') return undefined;
+  if (replay.matchesRecorded) return { how: 'kept' };
+  const trace = buildTrace({
+    tool: TOOL,
+    config,
+    fault: fault.id,
+    origin: old.origin,
+    report: replay.report,
+  });
+  return { trace, how: 're-recorded from its ops' };
 }
 
 const suite = buildSuite('conformance', config);
@@ -310,6 +368,13 @@ if (!suite) throw new Error('no conformance suite');
 const withoutPtes = OP_KINDS.filter((k) => k !== 'unmap_and_replace');
 const missed: string[] = [];
 for (const fault of FAULTS) {
+  const file = `dom0-fault-${fault.id}.json`;
+  const kept = keptCounterexample(fault, file);
+  if (kept !== undefined) {
+    const ops = kept.trace?.steps.length ?? committed(file)?.steps.length ?? 0;
+    record(file, kept.trace, ops, kept.how);
+    continue;
+  }
   let attempt = attemptSuite(suite, fault, { seed: 1, runs: 3000, opKinds: withoutPtes });
   if (attempt.kind !== 'caught') {
     attempt = attemptSuite(suite, fault, { seed: 1, runs: 3000, opKinds: OP_KINDS });
@@ -318,7 +383,12 @@ for (const fault of FAULTS) {
     missed.push(fault.id);
     continue;
   }
-  writeTrace(join(dir, `dom0-fault-${fault.id}.json`), faultTrace(fault, attempt));
-  console.log(`dom0-fault-${fault.id}.json: ${attempt.shrunk.length} ops`);
+  record(file, faultTrace(fault, attempt), attempt.shrunk.length, 'found');
+}
+for (const file of readdirSync(dir)) {
+  if (file.startsWith('dom0-') && !recorded.has(file)) {
+    rmSync(join(dir, file));
+    console.log(`${file}: removed`);
+  }
 }
 console.log(`not shown by dom0 alone: ${missed.join(', ') || 'none'}`);
