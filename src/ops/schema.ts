@@ -174,12 +174,17 @@ void _everyKindParsed;
 export function opProblem(op: Op, config: GrantConfig): string | null {
   const acting = actingDomain(op);
   if (acting >= config.domains) {
-    return `acting domain d${acting} does not exist (the config has ${config.domains} domains)`;
+    return `acting domain d${acting} does not exist (the config has ${counted(config.domains, 'domain')})`;
   }
   if (op.kind === 'map_grant_ref' && (op.vcpu ?? 0) >= vcpusOf(config)) {
-    return `vCPU v${op.vcpu ?? 0} of d${acting} does not exist (the config has ${vcpusOf(config)} vCPUs per domain)`;
+    return `vCPU v${op.vcpu ?? 0} of d${acting} does not exist (the config has ${counted(vcpusOf(config), 'vCPU')} per domain)`;
   }
   return null;
+}
+
+/** "1 domain", "3 domains". */
+function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** Zod issues as one line naming the offending field path: see src/input/schema.ts. */

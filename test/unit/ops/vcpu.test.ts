@@ -26,7 +26,7 @@ describe('map_grant_ref vCPU', () => {
 
   it('must name a vCPU the config has', () => {
     expect(opProblem(onV1, makeConfig())).toBe(
-      'vCPU v1 of d2 does not exist (the config has 1 vCPUs per domain)',
+      'vCPU v1 of d2 does not exist (the config has 1 vCPU per domain)',
     );
     expect(opProblem(onV1, makeConfig({ vcpus: 2 }))).toBeNull();
   });
