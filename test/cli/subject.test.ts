@@ -108,6 +108,27 @@ describe('grantcheck --subject', () => {
     expect(replay.code).toBe(2);
     expect(replay.out).toBe('');
     expect(replay.err).toBe(`grantcheck: ${path}: step 2: ${lacking}\n`);
+    // the subject names itself: a control character in its name reaches no terminal raw
+    const named = `node ${join(root, 'test', 'fixtures', 'subjects', 'misbehaving.mjs')} '\u001b[31mred'`;
+    const escaped = await cli('exec', '--subject', named, 'query_size(d0: dom=self)');
+    expect(escaped.code).toBe(2);
+    expect(escaped.err).toBe(
+      "grantcheck: op 1: the subject misbehaving (\\u001b[31mred) has no op kind 'query_size' (it has grant_access)\n",
+    );
+  });
+  it('replay --json against a subject says what it compared, as run and exec do', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'grantcheck-replay-json-')), 'one.json');
+    const op = 'grant_access(d1 ref=8 -> d0 gfn=0 rw)';
+    expect((await cli('exec', op, '--out', path)).code).toBe(0);
+    const r = await cli('replay', path, '--subject', server, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({
+      result: 'pass',
+      matchesRecorded: true,
+      compared: 'impl over the wire: results, the whole state',
+    });
+    const plain = await cli('replay', path, '--json');
+    expect(JSON.parse(plain.out)).not.toHaveProperty('compared');
   });
   it('a subject that does not speak the protocol: exit 2, one line', async () => {
     const r = await cli('run', '--subject', 'echo hello', '--runs', '1');

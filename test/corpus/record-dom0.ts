@@ -314,6 +314,8 @@ for (const [name, ops] of Object.entries(SCENARIOS)) {
   const old = committed(file);
   if (
     old !== undefined &&
+    old.fault === null &&
+    old.verdict.kind === 'pass' &&
     isDeepStrictEqual(
       old.steps.map((s) => s.op),
       ops,

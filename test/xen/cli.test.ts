@@ -62,6 +62,15 @@ describe('--subject xen refuses, before booting,', () => {
     expect(two.err).toBe(
       'grantcheck: --domains: 2 domains, but real Xen here (--subject xen) has dom0 alone: one domain\n',
     );
+    // with --vcpus too, the flag named is the one whose value real Xen cannot run
+    const both = ['--domains', '2', '--vcpus', '2'];
+    const domains = await cli('exec', '--subject', 'xen', ...both, 'query_size(d0: dom=self)');
+    expect(domains.err).toMatch(/^grantcheck: --domains: 2 domains, /);
+    const vcpus = await cli('run', '--subject', 'xen', '--vcpus', '2', '--runs', '1');
+    expect(vcpus.code).toBe(2);
+    expect(vcpus.err).toBe(
+      'grantcheck: --vcpus: 2 vCPUs (config.vcpus), but the agent maps from one\n',
+    );
     // dom0 alone by default: an op of domain 1 names a domain that does not exist
     const d1 = await cli('exec', '--subject', 'xen', 'query_size(d1: dom=self)');
     expect(d1.code).toBe(2);

@@ -20,11 +20,11 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { runJson } from '../json.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { checkOutFile, parseIntOption, UsageError } from '../options.ts';
+import { checkOutFile, checkXenFlags, parseIntOption } from '../options.ts';
 import { withSubject } from '../subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { describeComparison, lackedKindProblem } from '../../subject/subject.ts';
-import { XEN_DOM0_CONFIG, XEN_SUBJECT, xenConfigProblem } from '../../subject/xen/config.ts';
+import { XEN_DOM0_CONFIG, XEN_SUBJECT } from '../../subject/xen/config.ts';
 import { stylerOf } from '../colour.ts';
 import { stepTable, widthOf } from '../views.ts';
 import { writeError } from '../write.ts';
@@ -50,12 +50,7 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
     ...(domains === undefined ? {} : { domains }),
     ...(vcpus === undefined || vcpus === 1 ? {} : { vcpus }),
   });
-  const xenProblem = xen ? xenConfigProblem(config) : null;
-  if (xenProblem !== null) {
-    throw new UsageError(
-      `${vcpus !== undefined && vcpus > 1 ? '--vcpus' : '--domains'}: ${xenProblem}`,
-    );
-  }
+  if (xen) checkXenFlags(config);
   const out = flags.out === undefined ? undefined : checkOutFile('out', flags.out);
   const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
   if (flags.fault !== undefined && !fault)
@@ -75,7 +70,8 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
     ops.push(parsed.op);
   }
   if (ops.length === 0) return { kind: 'usage', message: 'no ops given (every argument is blank)' };
-  // Everything above is checked before a subject starts (real Xen takes seconds to boot).
+  // Everything above is checked before a subject starts (real Xen takes seconds to boot); the op
+  // kinds it implements are known only from its hello, so they are checked once it has started.
   return withSubject(flags.subject, fault, (subject) =>
     execAgainst(subject, { config, ops, fault, out }, flags, io),
   );

@@ -178,7 +178,8 @@ function replayAgainst(
     trace.steps.map((s) => s.op),
     'step',
   );
-  if (lacked !== null) return badFile(file, lacked);
+  // Not clipped as badFile's messages are: the kinds the subject has are the point of it.
+  if (lacked !== null) return { kind: 'usage', message: `${shown(file)}: ${lacked}` };
   const replay = replayTrace(trace, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,
@@ -187,7 +188,8 @@ function replayAgainst(
   const failed = replay.verdict.kind === 'violation';
   const differences = replay.differences.map(describeDifference);
   if (flags.json) {
-    io.out(`${safeJson(runJson(replay, faultId, replay), 2)}\n`);
+    const compared = flags.subject === undefined ? {} : { compared: describeComparison(subject) };
+    io.out(`${safeJson({ ...runJson(replay, faultId, replay), ...compared }, 2)}\n`);
     return failed ? { kind: 'violation' } : { kind: 'ok' };
   }
   io.out(

@@ -13,11 +13,17 @@ import { violationName } from '../../harness/checker.ts';
 import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
 import { failureRoot, subjectDir } from '../../failures/paths.ts';
 import { describeComparison } from '../../subject/subject.ts';
-import { XEN_DOM0_CONFIG, XEN_SUBJECT, xenConfigProblem } from '../../subject/xen/config.ts';
+import { XEN_DOM0_CONFIG, XEN_SUBJECT } from '../../subject/xen/config.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
+import {
+  checkOutDir,
+  checkXenFlags,
+  DEFAULT_TRACE_DIR,
+  parseIntOption,
+  UsageError,
+} from '../options.ts';
 import { stylerOf } from '../colour.ts';
 import type { Styler } from '../colour.ts';
 import { startProgress } from '../progress.ts';
@@ -81,12 +87,7 @@ function readFlags(flags: RunFlags): {
     ...(domains === undefined ? {} : { domains }),
     ...(vcpus === undefined || vcpus === 1 ? {} : { vcpus }),
   };
-  const xenProblem = flags.subject === XEN_SUBJECT ? xenConfigProblem(config) : null;
-  if (xenProblem !== null) {
-    throw new UsageError(
-      `${vcpus !== undefined && vcpus > 1 ? '--vcpus' : '--domains'}: ${xenProblem}`,
-    );
-  }
+  if (flags.subject === XEN_SUBJECT) checkXenFlags(config);
   // 'all' leaves out the death and backends suites in a one-domain config (real Xen's dom0
   // alone): the control domain may not kill itself, and a backend needs a frontend apart, so
   // they would repeat conformance (docs/semantics.md §17, §19).
