@@ -5,9 +5,12 @@
 
 import type { Fault } from '../faults/index.ts';
 import { subjectOf } from '../faults/index.ts';
+import type { Op } from '../ops/op.ts';
 import type { SubjectFactory } from '../subject/subject.ts';
+import { lackedKindProblem } from '../subject/subject.ts';
 import { openWireSubject } from '../subject/wire/wireSubject.ts';
 import { XEN_SUBJECT } from '../subject/xen/config.ts';
+import { knownXenOpKinds } from '../subject/xen/initramfs.ts';
 import { openXenSubject } from '../subject/xen/xenSubject.ts';
 import { UsageError } from './options.ts';
 
@@ -38,4 +41,18 @@ export function withSubject<T>(
   }
   // T is this promise's type: the caller gets the same promise, settled after the close.
   return result.finally(() => subject.close()) as T;
+}
+
+/** The first of `ops` that the subject `command` cannot run, when that is known before it
+ * starts: real Xen with this package's agent, whose kinds are fixed (a boot takes seconds to
+ * say what a constant says now). null otherwise; the subject's hello tells the rest. */
+export function lackedKindBeforeStart(
+  command: string | undefined,
+  ops: readonly Op[],
+  noun: 'op' | 'step',
+): string | null {
+  const opKinds = command === XEN_SUBJECT ? knownXenOpKinds() : undefined;
+  return opKinds === undefined
+    ? null
+    : lackedKindProblem({ name: XEN_SUBJECT, opKinds }, ops, noun);
 }

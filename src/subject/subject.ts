@@ -118,7 +118,7 @@ export function comparesWholeState(factory: SubjectFactory): boolean {
  * Such an op is refused before the run, never sent: a subject answers it with some other kind
  * of result, or not at all, and the mismatch would read as the subject's bug. */
 export function lackedKindProblem(
-  factory: SubjectFactory,
+  factory: Pick<SubjectFactory, 'name' | 'opKinds'>,
   ops: readonly Op[],
   noun: 'op' | 'step',
 ): string | null {
@@ -129,7 +129,7 @@ export function lackedKindProblem(
 }
 
 /** "the subject NAME has no op kind 'K' (it has …)". */
-export function lacksKind(factory: SubjectFactory, kind: OpKind): string {
+export function lacksKind(factory: Pick<SubjectFactory, 'name' | 'opKinds'>, kind: OpKind): string {
   // The name is the subject's own (its hello's): escaped like every text from outside.
   return `the subject ${escapeText(factory.name)} has no op kind '${kind}' (it has ${factory.opKinds.join(', ')})`;
 }

@@ -4,7 +4,15 @@ import { writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runOps } from '../../src/harness/run.ts';
+import { parseOp } from '../../src/ops/text.ts';
 import { XEN_DOM0_CONFIG } from '../../src/subject/xen/config.ts';
+import { PACKAGED_AGENT_OP_KINDS } from '../../src/subject/xen/initramfs.ts';
+import { buildTrace } from '../../src/trace/format.ts';
+import { writeTrace } from '../../src/trace/io.ts';
+import { TOOL } from '../../src/version.ts';
+import { INVARIANTS } from '../../properties/invariants/index.ts';
+import { STEP_PROPERTIES } from '../../properties/invariants/stepProperties.ts';
 import { cli } from '../support/cli.ts';
 import { ROOT } from './support.ts';
 
@@ -87,6 +95,32 @@ describe('--subject xen refuses, before booting,', () => {
     );
     expect(fault.code).toBe(2);
     expect(fault.err).toMatch(/--fault and --subject exclude each other/);
+  });
+
+  it("an exec or replay holding an op the package's agent does not implement", async () => {
+    const kinds = PACKAGED_AGENT_OP_KINDS.join(', ');
+    const lacking = `the subject xen has no op kind 'destroy_domain' (it has ${kinds})`;
+    const ops = ['query_size(d0: dom=self)', 'destroy_domain(d0: dom=d1)'];
+    const exec = await cli('exec', '--subject', 'xen', ...ops);
+    expect(exec.code).toBe(2);
+    expect(exec.err).toBe(`grantcheck: op 2: ${lacking}\n`);
+    // the same ops as a dom0 trace, run on the built-in impl
+    const parsed = ops.map((text) => {
+      const op = parseOp(text);
+      if (!op.ok) throw new Error(op.error);
+      return op.op;
+    });
+    const checks = { invariants: INVARIANTS, properties: STEP_PROPERTIES };
+    const report = runOps(XEN_DOM0_CONFIG, parsed, checks);
+    const origin = { engine: 'manual' as const };
+    const path = join(dir, 'destroy.json');
+    writeTrace(
+      path,
+      buildTrace({ tool: TOOL, config: XEN_DOM0_CONFIG, fault: null, origin, report }),
+    );
+    const replay = await cli('replay', path, '--subject', 'xen');
+    expect(replay.code).toBe(2);
+    expect(replay.err).toBe(`grantcheck: ${path}: step 2: ${lacking}\n`);
   });
 
   it("explore, whose bounded configs are not real Xen's", async () => {

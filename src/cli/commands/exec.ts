@@ -21,7 +21,7 @@ import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.t
 import { runJson } from '../json.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { checkOutFile, checkXenFlags, parseIntOption } from '../options.ts';
-import { withSubject } from '../subject.ts';
+import { lackedKindBeforeStart, withSubject } from '../subject.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { describeComparison, lackedKindProblem } from '../../subject/subject.ts';
 import { XEN_DOM0_CONFIG, XEN_SUBJECT } from '../../subject/xen/config.ts';
@@ -70,8 +70,10 @@ export function execCommand(texts: readonly string[], flags: ExecFlags, io: Io):
     ops.push(parsed.op);
   }
   if (ops.length === 0) return { kind: 'usage', message: 'no ops given (every argument is blank)' };
-  // Everything above is checked before a subject starts (real Xen takes seconds to boot); the op
-  // kinds it implements are known only from its hello, so they are checked once it has started.
+  // Everything above is checked before a subject starts (real Xen takes seconds to boot), and so
+  // are the op kinds when they are known before it says (lackedKindBeforeStart).
+  const early = lackedKindBeforeStart(flags.subject, ops, 'op');
+  if (early !== null) return { kind: 'usage', message: early };
   return withSubject(flags.subject, fault, (subject) =>
     execAgainst(subject, { config, ops, fault, out }, flags, io),
   );

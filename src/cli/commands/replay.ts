@@ -30,7 +30,7 @@ import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
 import { coreReplayJson, runJson, verdictJson } from '../json.ts';
-import { withSubject } from '../subject.ts';
+import { lackedKindBeforeStart, withSubject } from '../subject.ts';
 import { XEN_SUBJECT, xenConfigProblem } from '../../subject/xen/config.ts';
 import { stylerOf } from '../colour.ts';
 import type { Styler } from '../colour.ts';
@@ -160,9 +160,18 @@ function replayXen(file: string, trace: Trace, flags: ReplayFlags, io: Io): CliO
   }
   const xenProblem = flags.subject === XEN_SUBJECT ? xenConfigProblem(trace.config) : null;
   if (xenProblem !== null) return badFile(file, `config: ${xenProblem}`);
+  const ops = trace.steps.map((s) => s.op);
+  const early = lackedKindBeforeStart(flags.subject, ops, 'step');
+  if (early !== null) return lackedKind(file, early);
   return withSubject(flags.subject, fault, (subject) =>
     replayAgainst(subject, file, trace, faultId, flags, io),
   );
+}
+
+/** The usage outcome for a step the subject cannot run: not clipped as badFile's messages are,
+ * since the kinds the subject has are the point of it. */
+function lackedKind(file: string, problem: string): CliOutcome {
+  return { kind: 'usage', message: `${shown(file)}: ${problem}` };
 }
 
 function replayAgainst(
@@ -178,8 +187,7 @@ function replayAgainst(
     trace.steps.map((s) => s.op),
     'step',
   );
-  // Not clipped as badFile's messages are: the kinds the subject has are the point of it.
-  if (lacked !== null) return { kind: 'usage', message: `${shown(file)}: ${lacked}` };
+  if (lacked !== null) return lackedKind(file, lacked);
   const replay = replayTrace(trace, {
     invariants: INVARIANTS,
     properties: STEP_PROPERTIES,

@@ -71,6 +71,8 @@ function transferOne(
   if (receiver === undefined) return lost(stolen, mfn, GNTST_bad_domain);
   // L2383-2398: the receiver is dying (e->is_dying, §17) or at max_pages → general_error
   if (receiver.death !== undefined) return lost(stolen, mfn, GNTST_general_error);
+  // Xen tests domain_tot_pages(e): tot_pages less extra_pages, the PGC_extra pages (an HVM
+  // guest's vLAPIC, ioreq and vmtrace pages; none for PV), which the model never counts.
   if (receiver.totPages >= receiver.maxPages) return lost(stolen, mfn, GNTST_general_error);
   const table = receiver.grantTable;
   // gnttab_prepare_for_transfer L2191-2252: a bad ref is general_error, not bad_gntref

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import type { OpKind } from '../../ops/op.ts';
 import { SubjectError } from '../subject.ts';
 import type { CpioEntry } from './cpio.ts';
 import { writeCpio } from './cpio.ts';
@@ -72,6 +73,36 @@ export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url
 export function defaultAgentSource(): string {
   const chosen = process.env['GRANTCHECK_XEN_AGENT'];
   return chosen === undefined || chosen === '' ? join(packageRoot(), AGENT_SOURCE) : chosen;
+}
+
+/** The op kinds this package's agent lists in its hello (agents/xen-dom0/agent.c, `hello`;
+ * test/xen/config.test.ts keeps the two equal): every strict kind but `destroy_domain`, since
+ * dom0 is alone and may not kill itself. */
+export const PACKAGED_AGENT_OP_KINDS: readonly OpKind[] = [
+  'grant_access',
+  'end_access',
+  'grant_transfer',
+  'end_transfer',
+  'raw_write',
+  'map_grant_ref',
+  'unmap_grant_ref',
+  'transfer',
+  'setup_table',
+  'query_size',
+  'swap_grant_ref',
+  'write_page',
+  'read_page',
+  'copy',
+  'write_mapped',
+  'read_mapped',
+  'unmap_and_replace',
+];
+
+/** The op kinds `--subject xen` will implement, known before the boot: the packaged agent's; or
+ * undefined under GRANTCHECK_XEN_AGENT, whose agent says only in its own hello. */
+export function knownXenOpKinds(): readonly OpKind[] | undefined {
+  const chosen = process.env['GRANTCHECK_XEN_AGENT'];
+  return chosen === undefined || chosen === '' ? PACKAGED_AGENT_OP_KINDS : undefined;
 }
 
 export function defaultCacheRoot(): string {
