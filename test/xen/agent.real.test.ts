@@ -24,15 +24,25 @@ sayWhetherXenRuns('dom0 agent');
 const seeds = testSeeds('real Xen agent');
 const SEEDS = [seeds[0] ?? 1, seeds[seeds.length - 1] ?? 1];
 
+/** `grantcheck ARGS` from the sources, booting real Xen with this package's agent (not a
+ * developer's GRANTCHECK_XEN_AGENT). */
+function grantcheckOnXen(args: readonly string[], timeout: number) {
+  return spawnSync(process.execPath, grantcheckArgv(...args), {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
+    timeout,
+  });
+}
+
 describe.skipIf(!XEN_AVAILABLE)('grantcheck run --subject xen', () => {
   it.each(SEEDS)(
     'boots real Xen and passes a small budget of both suites (seed %i)',
     (seed) => {
       const out = mkdtempSync(join(tmpdir(), 'grantcheck-xen-traces-'));
       try {
-        const run = spawnSync(
-          process.execPath,
-          grantcheckArgv(
+        const run = grantcheckOnXen(
+          [
             'run',
             '--subject',
             'xen',
@@ -44,13 +54,8 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck run --subject xen', () => {
             out,
             '--no-failures',
             '--json',
-          ),
-          {
-            cwd: ROOT,
-            encoding: 'utf8',
-            env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
-            timeout: 900_000,
-          },
+          ],
+          900_000,
         );
         expect(run.stderr).toBe('');
         const summary = JSON.parse(run.stdout) as {
@@ -106,12 +111,7 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck replay TRACE --subject xen', () => {
         path,
         buildTrace({ tool: TOOL, config: XEN_DOM0_CONFIG, fault: null, origin, report }),
       );
-      const run = spawnSync(process.execPath, grantcheckArgv('replay', path, '--subject', 'xen'), {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
-        timeout: 600_000,
-      });
+      const run = grantcheckOnXen(['replay', path, '--subject', 'xen'], 600_000);
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/^compared: xen-4\.17.* dom0: results, the state's entries/m);
       // the step table wraps its cells to 80 columns: the op and its result start the row
@@ -136,15 +136,9 @@ describe.skipIf(!XEN_AVAILABLE)('grantcheck exec OPS --subject xen', () => {
         'copy(d0: d0 ref=8 off=0 -> self gmfn=256 off=0 len=8; d0 gmfn=8 off=0 -> self gmfn=256 off=0 len=8)',
         'end_access(d0 ref=8)',
       ];
-      const run = spawnSync(
-        process.execPath,
-        grantcheckArgv('exec', '--subject', 'xen', '--json', '--out', path, ...ops),
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          env: { ...process.env, GRANTCHECK_XEN_AGENT: '' },
-          timeout: 600_000,
-        },
+      const run = grantcheckOnXen(
+        ['exec', '--subject', 'xen', '--json', '--out', path, ...ops],
+        600_000,
       );
       expect(run.stderr).toBe('');
       const json = JSON.parse(run.stdout) as {
