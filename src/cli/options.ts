@@ -3,8 +3,6 @@
 // use commander's .choices() (main.ts).
 
 import { outDirProblem, outFileProblem } from '../output/files.ts';
-import type { GrantConfig } from '../config.ts';
-import { xenConfigProblem } from '../subject/xen/config.ts';
 
 export class UsageError extends Error {}
 
@@ -53,12 +51,4 @@ export function checkOutFile(name: string, value: string): string {
   const problem = outFileProblem(value);
   if (problem) throw new UsageError(`--${name}: ${problem}`);
   return value;
-}
-
-/** `--subject xen` with flags that build a config real Xen here cannot run (dom0 alone, one
- * vCPU): a usage error naming the flag at fault. Checked before Xen boots. */
-export function checkXenFlags(config: GrantConfig): void {
-  const problem = xenConfigProblem(config);
-  if (problem === null) return;
-  throw new UsageError(`${config.domains !== 1 ? '--domains' : '--vcpus'}: ${problem}`);
 }

@@ -5,7 +5,6 @@
 // built-in impl is one Subject (./impl.ts); a fault is the impl with one part replaced.
 
 import type { GrantConfig } from '../config.ts';
-import { escapeText } from '../input/quote.ts';
 import type { ModelState } from '../model/state.ts';
 import type { OpKind } from '../ops/op.ts';
 import type { Op } from '../ops/op.ts';
@@ -130,8 +129,7 @@ export function lackedKindProblem(
 
 /** "the subject NAME has no op kind 'K' (it has …)". */
 export function lacksKind(factory: Pick<SubjectFactory, 'name' | 'opKinds'>, kind: OpKind): string {
-  // The name is the subject's own (its hello's): escaped like every text from outside.
-  return `the subject ${escapeText(factory.name)} has no op kind '${kind}' (it has ${factory.opKinds.join(', ')})`;
+  return `the subject ${factory.name} has no op kind '${kind}' (it has ${factory.opKinds.join(', ')})`;
 }
 
 /** What the checks compare against this subject, for every report: one line. */

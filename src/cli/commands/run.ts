@@ -17,13 +17,8 @@ import { XEN_DOM0_CONFIG, XEN_SUBJECT } from '../../subject/xen/config.ts';
 import type { SubjectFactory } from '../../subject/subject.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import type { CliOutcome, Io } from '../outcome.ts';
-import {
-  checkOutDir,
-  checkXenFlags,
-  DEFAULT_TRACE_DIR,
-  parseIntOption,
-  UsageError,
-} from '../options.ts';
+import { checkOutDir, DEFAULT_TRACE_DIR, parseIntOption, UsageError } from '../options.ts';
+import { checkXenFlags } from '../xenFlags.ts';
 import { stylerOf } from '../colour.ts';
 import type { Styler } from '../colour.ts';
 import { startProgress } from '../progress.ts';

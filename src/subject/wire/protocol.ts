@@ -9,6 +9,7 @@ import { GrantConfigSchema } from '../../config.ts';
 import { OP_KINDS } from '../../ops/op.ts';
 import { OpSchema } from '../../ops/schema.ts';
 import { OpResultSchema } from '../../trace/format.ts';
+import { printable } from '../../input/schema.ts';
 import { STATE_PARTS } from '../subject.ts';
 import { WireStateSchema } from './state.ts';
 
@@ -18,7 +19,8 @@ export const WIRE_PROTOCOL_VERSION = 1;
 export const HelloSchema = z.strictObject({
   type: z.literal('hello'),
   protocol: z.number().int(),
-  name: z.string().min(1).max(100),
+  // Printed in every report (`compared: NAME …`): no control characters.
+  name: printable(100).min(1),
   opKinds: z.array(z.enum(OP_KINDS as [string, ...string[]])).min(1),
   observes: z.array(z.enum(STATE_PARTS)),
   snapshots: z.boolean(),
