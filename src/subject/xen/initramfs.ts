@@ -68,11 +68,16 @@ export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url
   }
 }
 
-/** The agent's source: GRANTCHECK_XEN_AGENT if set (a developer's agent, a test's stand-in),
- * else this package's agents/xen-dom0/agent.c. */
-export function defaultAgentSource(): string {
+/** GRANTCHECK_XEN_AGENT, when set: a developer's agent or a test's stand-in. */
+function chosenAgent(): string | undefined {
   const chosen = process.env['GRANTCHECK_XEN_AGENT'];
-  return chosen === undefined || chosen === '' ? join(packageRoot(), AGENT_SOURCE) : chosen;
+  return chosen === '' ? undefined : chosen;
+}
+
+/** The agent's source: the chosen one (chosenAgent), else this package's
+ * agents/xen-dom0/agent.c. */
+export function defaultAgentSource(): string {
+  return chosenAgent() ?? join(packageRoot(), AGENT_SOURCE);
 }
 
 /** The op kinds this package's agent lists in its hello (agents/xen-dom0/agent.c, `hello`;
@@ -99,10 +104,9 @@ export const PACKAGED_AGENT_OP_KINDS: readonly OpKind[] = [
 ];
 
 /** The op kinds `--subject xen` will implement, known before the boot: the packaged agent's; or
- * undefined under GRANTCHECK_XEN_AGENT, whose agent says only in its own hello. */
+ * undefined with a chosen agent (chosenAgent), which says only in its own hello. */
 export function knownXenOpKinds(): readonly OpKind[] | undefined {
-  const chosen = process.env['GRANTCHECK_XEN_AGENT'];
-  return chosen === undefined || chosen === '' ? PACKAGED_AGENT_OP_KINDS : undefined;
+  return chosenAgent() === undefined ? PACKAGED_AGENT_OP_KINDS : undefined;
 }
 
 export function defaultCacheRoot(): string {
