@@ -337,20 +337,21 @@ for (const [name, ops] of Object.entries(SCENARIOS)) {
   record(file, trace, ops.length, 'recorded');
 }
 
-/** A fault's committed counterexample, if it still is one: kept as it is when it replays as
- * recorded, re-recorded from the same ops when it fails differently (the model or the impl
- * changed what its steps show); undefined when it passes against the fault or fails without. */
+/** A fault's committed counterexample, if it still is one, and whether to write it: kept as it
+ * is when it replays as recorded, re-recorded from the same ops when it fails differently (the
+ * model or the impl changed what its steps show); undefined when it passes against the fault or
+ * fails without it. */
 function keptCounterexample(
   fault: Fault,
   file: string,
-): { trace?: Trace; how: string } | undefined {
+): { trace: Trace; write: boolean; how: string } | undefined {
   const old = committed(file);
   if (old === undefined || old.fault !== fault.id) return undefined;
   const ops = old.steps.map((s) => s.op);
   if (runOps(config, ops, checks).failure !== null) return undefined;
   const replay = replayTrace(old, { ...checks, subject: subjectOf(fault) });
   if (replay.verdict.kind !== 'violation') return undefined;
-  if (replay.matchesRecorded) return { how: 'kept' };
+  if (replay.matchesRecorded) return { trace: old, write: false, how: 'kept' };
   const trace = buildTrace({
     tool: TOOL,
     config,
@@ -358,7 +359,7 @@ function keptCounterexample(
     origin: old.origin,
     report: replay.report,
   });
-  return { trace, how: 're-recorded from its ops' };
+  return { trace, write: true, how: 're-recorded from its ops' };
 }
 
 const suite = buildSuite('conformance', config);
@@ -373,8 +374,7 @@ for (const fault of FAULTS) {
   const file = `dom0-fault-${fault.id}.json`;
   const kept = keptCounterexample(fault, file);
   if (kept !== undefined) {
-    const ops = kept.trace?.steps.length ?? committed(file)?.steps.length ?? 0;
-    record(file, kept.trace, ops, kept.how);
+    record(file, kept.write ? kept.trace : undefined, kept.trace.steps.length, kept.how);
     continue;
   }
   let attempt = attemptSuite(suite, fault, { seed: 1, runs: 3000, opKinds: withoutPtes });

@@ -25,6 +25,7 @@ import type { Scenario } from '../../interleave/scenario.ts';
 import { scenarioProblem } from '../../interleave/scenario.ts';
 import { vcpusOf } from '../../configDefaults.ts';
 import { replayInterleaved, scenarioOfTrace } from '../../interleave/trace.ts';
+import type { Op } from '../../ops/op.ts';
 import { opProblem } from '../../ops/schema.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
@@ -164,7 +165,7 @@ function replayXen(file: string, trace: Trace, flags: ReplayFlags, io: Io): CliO
   const early = lackedKindBeforeStart(flags.subject, ops, 'step');
   if (early !== null) return lackedKind(file, early);
   return withSubject(flags.subject, fault, (subject) =>
-    replayAgainst(subject, file, trace, faultId, flags, io),
+    replayAgainst(subject, file, trace, ops, faultId, flags, io),
   );
 }
 
@@ -178,15 +179,13 @@ function replayAgainst(
   subject: SubjectFactory,
   file: string,
   trace: Trace,
+  /** The trace's ops, in order. */
+  ops: readonly Op[],
   faultId: string | null,
   flags: ReplayFlags,
   io: Io,
 ): CliOutcome {
-  const lacked = lackedKindProblem(
-    subject,
-    trace.steps.map((s) => s.op),
-    'step',
-  );
+  const lacked = lackedKindProblem(subject, ops, 'step');
   if (lacked !== null) return lackedKind(file, lacked);
   const replay = replayTrace(trace, {
     invariants: INVARIANTS,
