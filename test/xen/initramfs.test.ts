@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SubjectError } from '../../src/subject/subject.ts';
-import { buildBootFiles, cacheKey, packageRoot } from '../../src/subject/xen/initramfs.ts';
+import { buildBootFiles, cacheKey } from '../../src/subject/xen/initramfs.ts';
 import type { XenHost } from '../../src/subject/xen/setup.ts';
 import { ROOT } from './support.ts';
 
@@ -59,15 +59,6 @@ beforeEach(() => {
   cacheRoot = join(dir, 'cache');
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-describe('packageRoot', () => {
-  it("finds the package from its sources, from tsc's dist/src and from the bundled dist/cli", () => {
-    for (const from of ['src/subject/xen', 'dist/src/subject/xen', 'dist/cli']) {
-      expect(packageRoot(join(ROOT, from)), from).toBe(ROOT);
-    }
-    expect(existsSync(join(ROOT, 'agents', 'xen-dom0', 'agent.c'))).toBe(true);
-  });
-});
 
 describe('cacheKey', () => {
   it('changes with the agent, a header beside it, the kernel and the hypervisor image', () => {

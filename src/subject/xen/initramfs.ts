@@ -20,9 +20,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { OpKind } from '../../ops/op.ts';
+import { packageRoot } from '../../packageRoot.ts';
 import { SubjectError } from '../subject.ts';
 import type { CpioEntry } from './cpio.ts';
 import { writeCpio } from './cpio.ts';
@@ -51,21 +51,6 @@ export interface BuildOptions {
   readonly agentSource?: string;
   /** Where cache entries go (default: `<tmpdir>/grantcheck-xen-<uid>`). */
   readonly cacheRoot?: string;
-}
-
-/** The package's root: the nearest directory above this module with grantcheck's package.json,
- * so that the agent is found from the sources (src/subject/xen), from tsc's dist/src/subject/xen
- * and from the bundled dist/cli alike. */
-export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-      if (pkg.name === 'grantcheck') return dir;
-    } catch {
-      // not here
-    }
-    if (dirname(dir) === dir) return from;
-  }
 }
 
 /** GRANTCHECK_XEN_AGENT, when set: a developer's agent or a test's stand-in. */
