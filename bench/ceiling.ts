@@ -10,6 +10,7 @@ import { runSuite } from '../src/harness/random.ts';
 import { buildSuite, SUITE_NAMES } from '../properties/suites.ts';
 import { timedNodeRuns } from './spin/run.ts';
 import { medianPasses, rateRow, timePass, type RateRow } from './timing.ts';
+import { packageRoot } from '../src/packageRoot.ts';
 
 /** `grantcheck run`'s suites on their defaults with seed 1124, in process (no start-up): one
  * pass (seconds long, so mostly warm). */
@@ -27,7 +28,7 @@ export function benchRun(): RateRow {
   return rateRow(`grantcheck run (${SUITE_NAMES.length} suites, defaults)`, ops, times);
 }
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = packageRoot(import.meta.dirname);
 
 /** `grantcheck run` as a user starts it on its defaults: the built command, `grantcheck run --seed
  * 1124 --no-failures --json`, a whole process (start-up, V8's warm-up, every suite and library

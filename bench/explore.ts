@@ -23,6 +23,7 @@ import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
 import { timedNodeRuns } from './spin/run.ts';
 import type { ExploreKind } from './targets.ts';
+import { packageRoot } from '../src/packageRoot.ts';
 
 const CONFIGS: readonly CoreConfig[] = [
   { domains: 2, refs: 2, frames: 2, maxPin: 1 },
@@ -55,7 +56,7 @@ export async function benchExplore(
   return rows;
 }
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = packageRoot(import.meta.dirname);
 const BIN = join(ROOT, 'bin', 'grantcheck.js');
 
 const XEN: XenBounds = { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'protocol' };
@@ -196,8 +197,8 @@ export function benchXenBasicConformanceWorkers(
 /** The `basic` preset whole as a user runs it: the built command, `grantcheck explore --model
  * xen --preset basic --json`, spawned `runs` times (after a warm-up of the file cache); the
  * median whole-process wall time, the mean CPU time, and the search's own seconds as the
- * command reports them. Why beside the in-process row? That one runs under tsx; this is the
- * bundle a user's `npx grantcheck` starts, start-up included. */
+ * command reports them. Why beside the in-process row? That one times the search alone, in the
+ * bench's process; this is the bundle a user's `npx grantcheck` starts, start-up included. */
 export function benchXenBasicCommand(runs = 3): Record<string, number | string> {
   const model = 'grantcheck explore --model xen --preset basic (built, whole process)';
   // `npm run bench` builds first (bench/startup.ts); `npx tsx bench/explore.ts` alone may not.

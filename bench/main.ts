@@ -3,6 +3,11 @@
 // engine, and real Xen's boot and checked ops (when installed), printed as tables.
 // Figures vary with the machine; the ratios are the stable part (taken on CPU time, which other
 // processes on a shared machine stretch far less than wall time).
+// Run compiled (tsc, tsconfig.bench.json, into dist/bench/), not through tsx: the in-process rows
+// then time the JavaScript the built command runs. tsx keeps every function's name by wrapping
+// each function expression in a `__name` call, which costs a property definition each time a
+// closure is made: the same code ran 0 to 3% (the model search) to 9 to 22% (conformance) faster
+// compiled (docs/explore.md).
 
 import { benchCeiling, benchRun, benchRunCommand } from './ceiling.ts';
 import { benchChecked } from './checked.ts';

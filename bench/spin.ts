@@ -20,8 +20,9 @@ import {
   spinInstalled,
   timed,
 } from './spin/run.ts';
+import { packageRoot } from '../src/packageRoot.ts';
 
-const root = join(import.meta.dirname, '..');
+const root = packageRoot(import.meta.dirname);
 const bin = join(root, 'bin', 'grantcheck.js');
 
 /** From issue 13's smallest configuration to a few million states. */

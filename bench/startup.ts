@@ -28,8 +28,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { childrenCpuMs } from './spin/run.ts';
+import { packageRoot } from '../src/packageRoot.ts';
 
-const root = join(import.meta.dirname, '..');
+const root = packageRoot(import.meta.dirname);
 const bin = join(root, 'bin', 'grantcheck.js');
 
 const COMMANDS: readonly (readonly [string, readonly string[]])[] = [
