@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { runSuite } from '../src/harness/random.ts';
+import { packageRoot } from '../src/packageRoot.ts';
 import { buildSuite, SUITE_NAMES } from '../properties/suites.ts';
 import { timedNodeRuns } from './spin/run.ts';
 import { medianPasses, rateRow, timePass, type RateRow } from './timing.ts';
-import { packageRoot } from '../src/packageRoot.ts';
 
 /** `grantcheck run`'s suites on their defaults with seed 1124, in process (no start-up): one
  * pass (seconds long, so mostly warm). */

@@ -3,7 +3,7 @@
 // rates move by more than the changes measured. Run it on each tree in turn, alternating:
 //   npx tsx bench/cpuRates.ts [path/to/tree]     (default: this tree)
 // and compare the JSON lines pair by pair. It runs under tsx (each tree's sources as they are),
-// where `npm run bench` runs compiled: its rates are a few percent lower than the bench's (tsx's
+// where `npm run bench` runs compiled: its rates are up to a sixth lower than the bench's (tsx's
 // `__name` wrappers, bench/main.ts), so compare its pairs with each other, not with the bench.
 
 import fc from 'fast-check';

@@ -19,11 +19,11 @@ import type { ExploreOutcome } from '../src/explore/outcome.ts';
 import { RefinementCheck } from '../src/refinement/index.ts';
 import type { ConformanceStats, XenBounds } from '../src/xenExplore/index.ts';
 import { XenConformance, xenModel, xenPresetModel } from '../src/xenExplore/index.ts';
+import { packageRoot } from '../src/packageRoot.ts';
 import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
 import { timedNodeRuns } from './spin/run.ts';
 import type { ExploreKind } from './targets.ts';
-import { packageRoot } from '../src/packageRoot.ts';
 
 const CONFIGS: readonly CoreConfig[] = [
   { domains: 2, refs: 2, frames: 2, maxPin: 1 },

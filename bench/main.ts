@@ -4,10 +4,11 @@
 // Figures vary with the machine; the ratios are the stable part (taken on CPU time, which other
 // processes on a shared machine stretch far less than wall time).
 // Run compiled (tsc, tsconfig.bench.json, into dist/bench/), not through tsx: the in-process rows
-// then time the JavaScript the built command runs. tsx keeps every function's name by wrapping
-// each function expression in a `__name` call, which costs a property definition each time a
-// closure is made: the same code ran 0 to 3% (the model search) to 9 to 22% (conformance) faster
-// compiled (docs/explore.md).
+// then time the code without tsx's wrappers, as the built command runs it. tsx keeps function
+// names by wrapping each named function (declarations, functions bound to a const or a property)
+// in a `__name` call, which costs a property definition each time such a closure is made: the
+// same code ran 0 to 3% (the model search) to 22% (conformance) faster compiled (docs/explore.md;
+// the checked stream and `run`, docs/properties.md).
 
 import { benchCeiling, benchRun, benchRunCommand } from './ceiling.ts';
 import { benchChecked } from './checked.ts';

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CoreConfig } from '../src/core/config.ts';
+import { packageRoot } from '../src/packageRoot.ts';
 import { corePromela } from './spin/promela.ts';
 import type { SpinRun, Timed } from './spin/run.ts';
 import {
@@ -20,7 +21,6 @@ import {
   spinInstalled,
   timed,
 } from './spin/run.ts';
-import { packageRoot } from '../src/packageRoot.ts';
 
 const root = packageRoot(import.meta.dirname);
 const bin = join(root, 'bin', 'grantcheck.js');

@@ -27,8 +27,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { childrenCpuMs } from './spin/run.ts';
 import { packageRoot } from '../src/packageRoot.ts';
+import { childrenCpuMs } from './spin/run.ts';
 
 const root = packageRoot(import.meta.dirname);
 const bin = join(root, 'bin', 'grantcheck.js');

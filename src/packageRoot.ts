@@ -1,13 +1,13 @@
-// Where grantcheck's own files are (the Xen agent's source, bin/grantcheck.js), found from any
-// form the code runs in.
+// Where grantcheck's own files are (the Xen agent's source, for one), found from any form the
+// code runs in.
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package's root: the nearest directory above `from` (by default this module's) with
- * grantcheck's package.json. The same answer from the sources (src/), from tsc's dist/src/ and
- * dist/bench/ (`npm run bench` runs the bench compiled) and from the bundled dist/cli/. */
+ * grantcheck's package.json. The same answer from the sources, from tsc's output under dist/
+ * and from the bundled dist/cli/. */
 export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = dirname(dir)) {
     try {
