@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { runSuite } from '../src/harness/random.ts';
-import { packageRoot } from '../src/packageRoot.ts';
 import { buildSuite, SUITE_NAMES } from '../properties/suites.ts';
 import { timedNodeRuns } from './spin/run.ts';
+import { BIN, ROOT } from './paths.ts';
 import { medianPasses, rateRow, timePass, type RateRow } from './timing.ts';
 
 /** `grantcheck run`'s suites on their defaults with seed 1124, in process (no start-up): one
@@ -28,8 +28,6 @@ export function benchRun(): RateRow {
   return rateRow(`grantcheck run (${SUITE_NAMES.length} suites, defaults)`, ops, times);
 }
 
-const ROOT = packageRoot(import.meta.dirname);
-
 /** `grantcheck run` as a user starts it on its defaults: the built command, `grantcheck run --seed
  * 1124 --no-failures --json`, a whole process (start-up, V8's warm-up, every suite and library
  * pass of `--profile all`, on worker threads where the machine has the cores for them), `runs`
@@ -39,7 +37,7 @@ const ROOT = packageRoot(import.meta.dirname);
 export function benchRunCommand(runs = 3): RateRow | { readonly skipped: string } {
   // `npm run bench` builds first (bench/startup.ts); `npx tsx bench/ceiling.ts` alone may not.
   if (!existsSync(join(ROOT, 'dist', 'cli'))) return { skipped: 'not built: npm run build' };
-  const args = [join(ROOT, 'bin', 'grantcheck.js'), 'run', '--seed', '1124'];
+  const args = [BIN, 'run', '--seed', '1124'];
   args.push('--no-failures', '--json');
   const t = timedNodeRuns(args, ROOT, runs);
   // the same ops every run: one seed

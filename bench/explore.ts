@@ -19,9 +19,9 @@ import type { ExploreOutcome } from '../src/explore/outcome.ts';
 import { RefinementCheck } from '../src/refinement/index.ts';
 import type { ConformanceStats, XenBounds } from '../src/xenExplore/index.ts';
 import { XenConformance, xenModel, xenPresetModel } from '../src/xenExplore/index.ts';
-import { packageRoot } from '../src/packageRoot.ts';
 import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
+import { BIN, ROOT } from './paths.ts';
 import { timedNodeRuns } from './spin/run.ts';
 import type { ExploreKind } from './targets.ts';
 
@@ -55,9 +55,6 @@ export async function benchExplore(
   rows.push(benchXenBasicConformanceWorkers());
   return rows;
 }
-
-const ROOT = packageRoot(import.meta.dirname);
-const BIN = join(ROOT, 'bin', 'grantcheck.js');
 
 const XEN: XenBounds = { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'protocol' };
 

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CoreConfig } from '../src/core/config.ts';
-import { packageRoot } from '../src/packageRoot.ts';
+import { BIN, ROOT } from './paths.ts';
 import { corePromela } from './spin/promela.ts';
 import type { SpinRun, Timed } from './spin/run.ts';
 import {
@@ -21,9 +21,6 @@ import {
   spinInstalled,
   timed,
 } from './spin/run.ts';
-
-const root = packageRoot(import.meta.dirname);
-const bin = join(root, 'bin', 'grantcheck.js');
 
 /** From issue 13's smallest configuration to a few million states. */
 export const SPIN_CONFIGS: readonly CoreConfig[] = [
@@ -42,7 +39,7 @@ interface GrantcheckRun extends Timed {
 
 function runGrantcheck(c: CoreConfig): GrantcheckRun {
   const args = [
-    bin,
+    BIN,
     'explore',
     '--model',
     'core',
@@ -56,7 +53,7 @@ function runGrantcheck(c: CoreConfig): GrantcheckRun {
     String(c.maxPin),
     '--json',
   ];
-  const t = timed(process.execPath, args, root);
+  const t = timed(process.execPath, args, ROOT);
   const j = JSON.parse(t.stdout) as { states: number; transitions: number; elapsedMs: number };
   return {
     wallMs: t.wallMs,
@@ -91,7 +88,7 @@ export function benchSpin(
 ): { rows: SpinBenchRow[]; mismatches: string[] } | { skipped: string } {
   const found = spinInstalled();
   if (!found.ok) return { skipped: `SPIN not installed (${SPIN_APT_COMMAND})` };
-  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     return { skipped: 'no dist/cli/ (npm run build)' };
   }
   const rows: SpinBenchRow[] = [];
@@ -156,7 +153,7 @@ export function printSpinBench(): readonly SpinBenchRow[] | { skipped: string } 
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
   printSpinBench();
 }

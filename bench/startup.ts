@@ -25,23 +25,19 @@
 // commander and node's ESM loader load most of the same builtins anyway.
 
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot } from '../src/packageRoot.ts';
+import { BIN, ROOT } from './paths.ts';
 import { childrenCpuMs } from './spin/run.ts';
-
-const root = packageRoot(import.meta.dirname);
-const bin = join(root, 'bin', 'grantcheck.js');
 
 const COMMANDS: readonly (readonly [string, readonly string[]])[] = [
   ['node -e 0 (the floor)', ['-e', '0']],
-  ['grantcheck --version', [bin, '--version']],
-  ['grantcheck run --runs 1', [bin, 'run', '--runs', '1', '--seed', '1']],
+  ['grantcheck --version', [BIN, '--version']],
+  ['grantcheck run --runs 1', [BIN, 'run', '--runs', '1', '--seed', '1']],
 ];
 
 function wallMs(args: readonly string[]): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -57,7 +53,7 @@ function median(sorted: readonly number[]): number {
 export function benchStartup(runs = 11): Record<string, number | string>[] {
   // The bench measures what `npm ci` builds (tsc's dist/ and the CLI bundle); the build is
   // incremental, so a current dist/ costs little.
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
   return COMMANDS.map(([name, args]) => {
     wallMs(args); // warm-up: the file system cache
