@@ -11,7 +11,9 @@
 // more: at D2 the basic preset's maps of the other domain repeat their views 4.7 times on
 // average and a table of 2^16 entries answers 64% of them, yet the search took 1.03x the CPU
 // time with them (an answer costs about 0.55 us against 1.35 us for the step and its key, and
-// every miss pays for two views and the entry on top).
+// every miss pays for two views and the entry on top). Measured again in session 33, compiled,
+// the basic preset with the quotients in process, three pairs: 1.02 to 1.05x the CPU time, the
+// memo answering 6.06 M steps against 5.16 M.
 //
 // Why is a domain's id enough? The memo is read and written only for states the packer decoded
 // (fromKey), whose domains are the first objects numbered with their ids: equal ids, the very
