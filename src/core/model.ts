@@ -52,6 +52,7 @@ export function coreModel(config: CoreConfig, options: CoreModelOptions = {}): C
     step: (s, a) => machine.step(s, a),
     key: (s) => s,
     fromKey: (k) => k,
+    portableKeys: true,
     invariants: coreInvariants(machine),
     symmetry: (s) => {
       canonicaliser ??= new CoreCanonicaliser(layout, options.symmetry ?? 'domains');

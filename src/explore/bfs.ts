@@ -8,6 +8,8 @@ import type { ExploreOptions, ResolvedOptions } from './options.ts';
 import { HEAP_EVERY, resolveOptions } from './options.ts';
 import type { Bound, ExploreOutcome, ExploreStats, MemoryStop, Violated } from './outcome.ts';
 import { canonicalKey, keyChain, replayChain } from './path.ts';
+import type { Partition, PartitionEnd, PartitionStop } from './partition.ts';
+import { ownerOf } from './partition.ts';
 import type { VisitedStore } from './visited.ts';
 import {
   NumericVisited,
@@ -51,6 +53,9 @@ export function v8HeapLimitBytes(): number {
 const CHECK_INTERVAL_MS = 2;
 /** Why so low a cap? A sudden slowdown costs at most this many slow transitions. */
 const MAX_STRIDE = 256;
+/** Keys handed to a partition are stored in runs of this many, their slots touched first (see
+ * `run`'s two passes). */
+const PREFETCH_RUN = 64;
 /** Read process memory at most this often (ms): an RSS read costs ~15 µs (it reads /proc). */
 const MEMORY_SAMPLE_MS = 5;
 /**
@@ -73,12 +78,7 @@ export function explore<S, A>(
   options: ExploreOptions<S, A> = {},
 ): ExploreOutcome<S, A> {
   const opts = resolveOptions(options);
-  if (opts.symmetry && !model.symmetry) {
-    throw new Error(`explore: symmetry asked for, but model ${model.name} defines none`);
-  }
-  const s0raw = model.initial();
-  const s0 = opts.symmetry && model.symmetry && !model.canonicalKey ? model.symmetry(s0raw) : s0raw;
-  const k0 = canonicalKey(model, s0, opts.symmetry);
+  const { s0, k0 } = initialOf(model, opts);
   // Why decide by the initial key? A model's keys are all of one shape: numbers go to typed
   // arrays, strings to a Set.
   const store =
@@ -86,6 +86,58 @@ export function explore<S, A>(
       ? new NumericVisited(opts.maxStates, opts.maxStoreBytes)
       : new StringVisited(opts.maxStates, opts.maxStoreBytes);
   return new Search(model, opts, store).run(s0, k0);
+}
+
+/** How a partition's search ended (src/explore/partition.ts): the end every partition agreed
+ * on, and this partition's own figures. A violation comes without its path: the states on it
+ * are other partitions', so the caller finds it again by a search in one thread to its depth. */
+export interface PartitionOutcome {
+  readonly end: PartitionEnd;
+  /** The level the search was expanding when it ended. */
+  readonly depth: number;
+  readonly stats: ExploreStats;
+}
+
+/**
+ * One partition of a search split across threads: run `explore`'s breadth-first search over the
+ * states `partition` owns, handing the others' to them at each level's end. For a model whose
+ * numeric keys name its states in every thread alike (`portableKeys`); per-transition checks
+ * are not split this way (their hook sees parents only).
+ */
+export function explorePartition<S, A>(
+  model: ExplorableModel<S, A>,
+  options: ExploreOptions<S, A>,
+  partition: Partition,
+): PartitionOutcome {
+  if (model.portableKeys !== true || model.fromKey === undefined || model.aux !== undefined) {
+    throw new Error(`explore: model ${model.name} has no keys that every thread reads alike`);
+  }
+  if (options.onTransition) throw new Error('explore: a split search takes no transition hook');
+  const opts = resolveOptions(options);
+  const { s0, k0 } = initialOf(model, opts);
+  if (typeof k0 !== 'number') throw new Error(`explore: model ${model.name} has no numeric keys`);
+  // Each partition holds its share of the bounds on the visited set, so that together they
+  // hold no more (the states a hash gives each differ by a few percent).
+  const { count } = partition;
+  const store = new NumericVisited(
+    Math.max(1, Math.floor(opts.maxStates / count)),
+    opts.maxStoreBytes / count,
+  );
+  return new Search(model, opts, store).runPartition(s0, k0, partition);
+}
+
+/** The search's first state (under symmetry its orbit's representative, unless the model keys
+ * orbits directly) and its key. */
+function initialOf<S, A>(
+  model: ExplorableModel<S, A>,
+  opts: ResolvedOptions<S, A>,
+): { s0: S; k0: StateKey } {
+  if (opts.symmetry && !model.symmetry) {
+    throw new Error(`explore: symmetry asked for, but model ${model.name} defines none`);
+  }
+  const s0raw = model.initial();
+  const s0 = opts.symmetry && model.symmetry && !model.canonicalKey ? model.symmetry(s0raw) : s0raw;
+  return { s0, k0: canonicalKey(model, s0, opts.symmetry) };
 }
 
 class Search<S, A> {
@@ -264,6 +316,140 @@ class Search<S, A> {
       }
     }
     return { kind: 'ok', stats: this.stats() };
+  }
+
+  /**
+   * One partition's rounds (explorePartition): `run`'s levels over the states `partition` owns.
+   * A successor another partition owns goes to it at the level's end; the keys handed to this
+   * one are stored then. A stop (a violation, a bound) waits for the round's end too, where
+   * every partition learns how the search ends (src/explore/partition.ts `decideEnd`), so that
+   * none is left waiting for another.
+   */
+  runPartition(s0: S, k0: number, partition: Partition): PartitionOutcome {
+    const { model, opts, store } = this;
+    const canon = this.canon;
+    const keyOf = this.keyOf;
+    const fromKey = (model.fromKey as NonNullable<typeof model.fromKey>).bind(model);
+    const canonical = this.canonicalKeys;
+    const { index: me, count } = partition;
+    // Every partition finds this alike, before its first round: none waits for another.
+    const bad0 = this.brokenInvariant(s0);
+    if (bad0) {
+      const end = { kind: 'violation', violated: bad0, depth: 0 } as const;
+      return { end, depth: 0, stats: this.stats() };
+    }
+    let stop: PartitionStop | null = this.sampleMemory() ? this.limitStop('memory') : null;
+    if (stop === null && ownerOf(k0, count) === me) stop = this.admit(k0, s0, -1, 0);
+    const outboxes: number[][] = Array.from({ length: count }, () => []);
+    const keyBuf: number[] = [];
+    const stateBuf: S[] = [];
+    let levelStart = 0;
+    let levelEnd = store.size;
+    let depth = 0;
+    let countdown = 1;
+    let probeNew = false;
+    for (;;) {
+      const probe = depth >= opts.maxDepth;
+      let expanded = 0;
+      expand: for (let i = levelStart; i < levelEnd && stop === null; i++) {
+        const s = fromKey(store.keyAt(i) as number, 0, canonical);
+        expanded++;
+        let n = 0;
+        for (const a of model.actions(s)) {
+          if (--countdown === 0) {
+            const bound = this.checkpoint(depth);
+            if (bound) {
+              stop = this.limitStop(bound);
+              break expand;
+            }
+            countdown = this.stride;
+          }
+          const t = model.step(s, a);
+          if (t === null) continue;
+          this.transitions++;
+          if (t === s) continue;
+          const c = canon ? canon(t) : t;
+          const k = keyOf(c) as number;
+          const owner = ownerOf(k, count);
+          if (owner !== me) {
+            (outboxes[owner] as number[]).push(k);
+            continue;
+          }
+          keyBuf[n] = k;
+          stateBuf[n] = c;
+          n++;
+        }
+        store.prefetch(keyBuf, n);
+        for (let j = 0; j < n; j++) {
+          const k = keyBuf[j] as number;
+          if (probe) {
+            if (!store.has(k)) probeNew = true;
+            continue;
+          }
+          stop = this.admit(k, stateBuf[j] as S, i, depth + 1);
+          if (stop) break expand;
+        }
+      }
+      const round = partition.exchange(
+        outboxes.map((keys) => Float64Array.from(keys)),
+        {
+          states: store.size,
+          transitions: this.transitions,
+          storeBytes: this.storeBytes(),
+          maxDepth: this.maxDepth,
+          expanded,
+          probeNew,
+          stop,
+        },
+      );
+      for (const keys of outboxes) keys.length = 0;
+      if (round.end) {
+        // A cut at the depth bound is found a round after its level: it is that level's.
+        const at =
+          round.end.kind === 'limit' && round.end.bound === 'depth' ? opts.maxDepth : depth;
+        return { end: round.end, depth: at, stats: this.stats() };
+      }
+      for (const keys of round.inbox) {
+        // In runs of PREFETCH_RUN, their slots touched first, as a level's successors are.
+        for (let at = 0; at < keys.length && stop === null; at += PREFETCH_RUN) {
+          const n = Math.min(PREFETCH_RUN, keys.length - at);
+          for (let j = 0; j < n; j++) keyBuf[j] = keys[at + j] as number;
+          store.prefetch(keyBuf, n);
+          for (let j = 0; j < n && stop === null; j++) {
+            const k = keyBuf[j] as number;
+            if (probe) {
+              if (!store.has(k)) probeNew = true;
+              continue;
+            }
+            stop = this.admit(k, fromKey(k, 0, canonical), -1, depth + 1);
+          }
+        }
+      }
+      levelStart = levelEnd;
+      levelEnd = store.size;
+      depth++;
+    }
+  }
+
+  /** Store `c` (key `k`, found from the state stored at `parent`, -1: none here) at `depth`,
+   * unless it is stored: null, or why the search stops (a bound, an invariant `c` breaks). */
+  private admit(k: number, c: S, parent: number, depth: number): PartitionStop | null {
+    const index = this.store.add(k, parent);
+    if (index === SEEN) return null;
+    if (index === OVER_STATES) return this.limitStop('states');
+    if (index === OVER_MEMORY) {
+      this.storeFull(depth);
+      return this.limitStop('memory');
+    }
+    this.maxDepth = Math.max(this.maxDepth, depth);
+    const bad = this.brokenInvariant(c);
+    return bad ? { kind: 'violation', violated: bad, depth } : null;
+  }
+
+  /** A partition's stop at `bound` (with the memory figure that stopped it). */
+  private limitStop(bound: Bound): PartitionStop {
+    const memory = bound === 'memory' ? this.memoryStop : undefined;
+    return { kind: 'limit', bound, ...(memory ? { memory } : {}) };
   }
 
   private brokenInvariant(s: S): Violated | undefined {

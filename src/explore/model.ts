@@ -45,6 +45,12 @@ export interface ExplorableModel<S, A> {
    * tables there: src/xenExplore/model.ts does).
    */
   aux?(s: S): number;
+  /**
+   * True when `fromKey` needs no table of this model instance: a key names the same state in
+   * every thread (the core model's keys are its states). Only such a model's search can be
+   * split across threads by state (src/explore/partition.ts): a key is sent as it is.
+   */
+  readonly portableKeys?: boolean;
   readonly invariants: readonly Invariant<S>[];
   /**
    * A canonical representative of `s`'s orbit under the model's symmetry group. Sound only if
