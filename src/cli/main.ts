@@ -269,7 +269,7 @@ function buildProgram(
     )
     .option(
       '--workers <n>',
-      'xen: worker threads sharing the per-transition checks (conformance, refinement; default 1)',
+      'worker threads (default 1): core, each owning a share of the states; xen, sharing the per-transition checks (conformance, refinement)',
     )
     .option('--replay <file>', 'replay a core trace written by explore')
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)

@@ -253,6 +253,57 @@ describe('explore --model xen --workers N is --workers 1', () => {
   });
 });
 
+describe('explore --model core --workers N is --workers 1', () => {
+  // the search split by state (src/explore/partition.ts): every state stored by one worker
+  it.each([
+    [['--frames', '2'], 2],
+    [['--frames', '2'], 3],
+    [['--frames', '2', '--symmetry'], 2],
+    [['--domains', '3', '--refs', '1', '--frames', '2', '--max-pin', '1'], 2],
+  ])('%j on %i workers: the same states, transitions and depth', (flags, workers) => {
+    const args = ['explore', '--model', 'core', ...flags, '--json'];
+    const one = grantcheck(...args, '--workers', '1');
+    const many = grantcheck(...args, '--workers', String(workers));
+    expect(one.code).toBe(0);
+    expect(many).toMatchObject({ code: 0, err: '' });
+    // the bytes a state are not compared: each worker sizes its own share of the visited set
+    const { bytesPerState, ...json } = exploreJson(many.out);
+    const { bytesPerState: oneBytes, ...oneJson } = exploreJson(one.out);
+    expect(json).toEqual(oneJson);
+    expect(json['states']).toBeGreaterThan(10_000);
+    expect(bytesPerState).toBeGreaterThan(0);
+    expect(bytesPerState).toBeLessThan(2 * Number(oneBytes));
+  });
+
+  it('a violation: the counterexample and trace of one thread', () => {
+    const outs = [1, 2].map((workers) => {
+      const args = ['explore', '--variant', 'end-access-ignores-mappings', '--out', tmp()];
+      const json = grantcheck(...args, '--workers', String(workers), '--json');
+      const trace = (JSON.parse(json.out) as { trace: string }).trace;
+      return { json, trace: readFileSync(trace, 'utf8') };
+    });
+    const [one, two] = outs;
+    expect(one?.json.code).toBe(1);
+    expect(two?.json).toMatchObject({ code: 1, err: '' });
+    expect(exploreJson(two?.json.out ?? '')).toEqual(exploreJson(one?.json.out ?? ''));
+    expect(two?.trace).toBe(one?.trace);
+  });
+
+  it('the bounds: a cut at a depth has its states; the states bound holds for them all', () => {
+    const deep = [1, 2].map((w) =>
+      grantcheck('explore', '--depth', '8', '--json', '--workers', String(w)),
+    );
+    const [a, b] = deep.map((r) => JSON.parse(r.out) as Record<string, unknown>);
+    expect(deep.map((r) => r.code)).toEqual([4, 4]);
+    expect(b).toMatchObject({ result: 'limit', bound: 'depth', depth: 8, states: a?.['states'] });
+    const full = grantcheck('explore', '--max-states', '5000', '--json', '--workers', '3');
+    expect(full.code).toBe(4);
+    const json = JSON.parse(full.out) as { bound: string; states: number };
+    expect(json.bound).toBe('states');
+    expect(json.states).toBeLessThanOrEqual(5000);
+  });
+});
+
 describe('bad --workers and --shard values', () => {
   it.each([
     [['run', '--shard', '0/2'], '--shard: i = 0 is outside 1..2'],
@@ -261,11 +312,11 @@ describe('bad --workers and --shard values', () => {
     [['run', '--workers', '0'], '--workers: 0 is outside 1..256'],
     [['faults', '--shard', '2/1'], '--shard: i = 2 is outside 1..1'],
     [['faults', '--workers', 'x'], "--workers: 'x' is not a whole number"],
-    [['explore', '--workers', '2'], '--workers applies to --model xen only'],
+    [['explore', '--workers', '0'], '--workers: 0 is outside 1..256'],
     [
       ['explore', '--model', 'xen', '--workers', '2'],
       '--workers splits the per-transition checks (--conformance, --refinement, --fault); ' +
-        'a search of the model alone runs in one thread',
+        'a search of the Xen-level model alone runs in one thread',
     ],
     [
       ['explore', '--model', 'xen', '--conformance', '--workers', '0'],

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { CoreAction, CoreVariant } from '../../core/index.ts';
 import { coreConfigProblems } from '../../core/config.ts';
+import type { CoreModel } from '../../core/model.ts';
 import { coreModel } from '../../core/model.ts';
 import type { ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { describeMemoryStop, explore } from '../../explore/index.ts';
@@ -27,6 +28,7 @@ import type {
 } from '../../xenExplore/index.ts';
 import type { XenChecks, XenRequest } from '../xenSearch.ts';
 import type * as ExploreShardsModule from '../workers/exploreShards.ts';
+import type { PartitionedJob } from '../workers/explorePartitioned.ts';
 import type { WireExploreOutcome } from '../workers/protocol.ts';
 import type { RefinementStats } from '../../refinement/index.ts';
 import { coreReplayJson } from '../json.ts';
@@ -292,7 +294,6 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     ['--max-pages-slack', flags.maxPagesSlack],
     ['--kinds', flags.kinds],
     ['--format itf', flags.format === 'itf' ? flags.format : undefined],
-    ['--workers', flags.workers],
   ] as const) {
     if (set !== undefined) throw new UsageError(`${flag} applies to --model xen only`);
   }
@@ -311,12 +312,13 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     );
   }
   const model = coreModel(config, { variant });
+  const symmetry = flags.symmetry === true;
+  const workers = flags.workers === undefined ? 1 : parseWorkers(flags.workers);
   const { onProgress, stop } = progressPrinter(io, flags.json);
-  const outcome = explore(model, {
-    ...bounds,
-    symmetry: flags.symmetry === true,
-    ...(onProgress ? { onProgress } : {}),
-  });
+  const outcome =
+    workers > 1
+      ? await exploreCoreSplit(model, { config, variant, symmetry, bounds }, workers, onProgress)
+      : explore(model, { ...bounds, symmetry, ...(onProgress ? { onProgress } : {}) });
   stop();
   if (outcome.kind !== 'violation') {
     return report(io, flags, { model: model.name, outcome, extra: {}, lines: [] });
@@ -343,6 +345,51 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     path,
     trace: { file, write: () => writeCoreTrace(file, trace) },
   });
+}
+
+/** The core search split by state across `workers` threads (src/cli/workers/
+ * explorePartitioned.ts), as one search's outcome. A violation is found again in this thread
+ * by a search to its depth: its path is the one a search in one thread reports. */
+async function exploreCoreSplit(
+  model: CoreModel,
+  job: PartitionedJob,
+  workers: number,
+  onProgress: ((p: ExploreProgress) => void) | undefined,
+): Promise<ExploreOutcome<number, CoreAction>> {
+  const { explorePartitioned } = await import('../workers/explorePartitioned.ts');
+  const split = await explorePartitioned(job, workers, onProgress);
+  const { end, stats } = split;
+  switch (end.kind) {
+    case 'ok':
+      return { kind: 'ok', stats };
+    case 'limit':
+      return {
+        kind: 'limit',
+        bound: end.bound,
+        depth: split.depth,
+        ...('memory' in end && end.memory ? { memory: end.memory } : {}),
+        stats,
+      };
+    case 'violation': {
+      // The split search has shown that a violation lies at this depth: the states and time
+      // bounds are not this search's, the memory bound is.
+      const { maxMemoryBytes } = job.bounds;
+      const again = explore(model, {
+        symmetry: job.symmetry,
+        maxDepth: end.depth,
+        ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
+      });
+      if (again.kind === 'violation') return again;
+      const why = again.kind === 'limit' ? `stopped at its ${again.bound} bound` : 'found none';
+      throw new Error(
+        `explore: the split search found a violation at depth ${end.depth}; the search in one thread for its path ${why}`,
+      );
+    }
+    default: {
+      const never: never = end;
+      return never;
+    }
+  }
 }
 
 /** `--NAME a,b,c`: a non-empty list of names from `known`, or `none` (an empty list). */
@@ -489,7 +536,7 @@ function readWorkers(flags: ExploreFlags, fault: boolean): number {
   if (!flags.conformance && !flags.refinement && !fault) {
     throw new UsageError(
       '--workers splits the per-transition checks (--conformance, --refinement, --fault); ' +
-        'a search of the model alone runs in one thread',
+        'a search of the Xen-level model alone runs in one thread',
     );
   }
   return workers;

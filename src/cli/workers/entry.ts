@@ -10,6 +10,7 @@ import type { Suite } from '../../harness/suite.ts';
 import { buildSuite, SUITE_NAMES } from '../../../properties/suites.ts';
 import { runExploreShard } from './exploreJob.ts';
 import { judgeFault, toWire } from './faultJob.ts';
+import { runExplorePartition } from './partitionJob.ts';
 import type { FaultJob, Job, Reply, RunsJob, WorkerData } from './protocol.ts';
 
 /** Thrown from onRun when a lower block has failed: this block's runs no longer count. */
@@ -103,6 +104,8 @@ port.on('message', (job: Job) => {
       ? runBlock(job)
       : job.kind === 'fault'
         ? judge(job)
-        : runExploreShard(job, stop, post),
+        : job.kind === 'explore-partition'
+          ? runExplorePartition(job, port)
+          : runExploreShard(job, stop, post),
   );
 });

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Job, Reply, WorkerData } from './protocol.ts';
+import type { Job, PartitionAnswer, Reply, WorkerData } from './protocol.ts';
 
 /** The worker's entry in the form this process runs: the bundle's dist/cli/worker.js beside the
  * chunk this code is in, tsc's entry.js beside this file, or entry.ts through tsx (vitest,
@@ -37,15 +37,26 @@ function tsxApi(): string {
 
 /** Is this reply the end of its job (the worker is free again)? */
 function ends(reply: Reply): boolean {
-  return reply.kind !== 'progress' && reply.kind !== 'explore-progress';
+  return (
+    reply.kind !== 'progress' &&
+    reply.kind !== 'explore-progress' &&
+    reply.kind !== 'partition-round'
+  );
 }
+
+/** Send a message to the worker a reply came from, its buffers moved, not copied (a split
+ * search's round: src/cli/workers/explorePartitioned.ts). */
+export type Answer = (message: PartitionAnswer, transfer?: readonly ArrayBuffer[]) => void;
+
+/** What is done with each reply; `answer` reaches the worker that sent it. */
+export type OnReply = (reply: Reply, answer: Answer) => void;
 
 /** One `WorkerPool.dispatch` in progress. */
 interface Dispatch {
   readonly size: number;
   readonly busy: Set<Worker>;
   readonly next: () => Job | undefined;
-  readonly onReply: (reply: Reply) => void;
+  readonly onReply: OnReply;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
   /** Stop listening to the dispatch's abort signal: its abort ends only this dispatch. */
@@ -82,7 +93,7 @@ export class WorkerPool {
   dispatch(
     size: number,
     next: () => Job | undefined,
-    onReply: (reply: Reply) => void,
+    onReply: OnReply,
     signal?: AbortSignal,
   ): Promise<void> {
     if (this.ended) return Promise.reject(this.ended);
@@ -111,11 +122,12 @@ export class WorkerPool {
     const w = startWorker(this.data);
     const i = this.workers.length;
     this.workers.push(w);
+    const answer: Answer = (message, transfer = []) => w.postMessage(message, [...transfer]);
     w.on('message', (reply: Reply) => {
       const d = this.active;
       if (d === undefined) return; // the pool ended while the reply was on its way
       try {
-        d.onReply(reply);
+        d.onReply(reply, answer);
       } catch (e) {
         this.end(e instanceof Error ? e : new Error(String(e)));
         return;
@@ -168,7 +180,7 @@ export async function dispatch(
   size: number,
   data: WorkerData,
   next: () => Job | undefined,
-  onReply: (reply: Reply) => void,
+  onReply: OnReply,
   signal?: AbortSignal,
 ): Promise<void> {
   const pool = new WorkerPool(data);

@@ -2,7 +2,11 @@
 // time to each worker, its progress and its result back. Plain data only (structured clone).
 
 import type { GrantConfig } from '../../config.ts';
+import type { CoreConfig } from '../../core/config.ts';
+import type { CoreVariant } from '../../core/step.ts';
 import type { ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
+import type { PartitionOutcome } from '../../explore/bfs.ts';
+import type { PartitionRound, PartitionStatus } from '../../explore/partition.ts';
 import type { Op } from '../../ops/op.ts';
 import type { RefinementStats } from '../../refinement/index.ts';
 import type { ConformanceStats, TransitionShard } from '../../xenExplore/index.ts';
@@ -50,7 +54,38 @@ export interface ExploreShardJob {
   readonly progress: boolean;
 }
 
-export type Job = RunsJob | FaultJob | ExploreShardJob;
+/** Partition `index` of `count` of a core search split by state (src/explore/partition.ts). */
+export interface ExplorePartitionJob {
+  readonly kind: 'explore-partition';
+  readonly index: number;
+  readonly count: number;
+  readonly config: CoreConfig;
+  readonly variant: CoreVariant;
+  readonly symmetry: boolean;
+  readonly bounds: ExploreShardJob['bounds'];
+}
+
+/** A partition's round: the keys it found for each other partition, and its status. */
+export interface PartitionRoundReply {
+  readonly kind: 'partition-round';
+  readonly index: number;
+  readonly outboxes: readonly Float64Array[];
+  readonly status: PartitionStatus;
+}
+
+/** How a partition's search ended, or its error. */
+export interface PartitionDone {
+  readonly kind: 'partition-done';
+  readonly index: number;
+  readonly outcome: PartitionOutcome | null;
+  readonly error?: string;
+}
+
+/** The parent's answer to a round: the keys the others found for this partition, and whether
+ * the search ends (PartitionRound). */
+export type PartitionAnswer = { readonly kind: 'partition-answer' } & PartitionRound;
+
+export type Job = RunsJob | FaultJob | ExploreShardJob | ExplorePartitionJob;
 
 /** A shard's search outcome without its states (the parent replays the path for those). */
 export type WireExploreOutcome = WithoutStates<ExploreOutcome<never, Op>>;
@@ -94,7 +129,9 @@ export type Reply =
   | RunsDone
   | { readonly kind: 'fault-done'; readonly judged: WireJudged }
   | { readonly kind: 'explore-progress'; readonly progress: ExploreProgress }
-  | ExploreShardDone;
+  | ExploreShardDone
+  | PartitionRoundReply
+  | PartitionDone;
 
 /** What each worker is started with: the shared cell holding the lowest failing block (a worker
  * on a higher block stops at its next run), or for explore shards the lowest failing parent. */

@@ -1,0 +1,120 @@
+// `grantcheck explore --model core --workers N`: the core model's search split by state across N
+// worker threads (src/explore/partition.ts). Each worker owns the states whose key hashes to it;
+// at each level's end this thread relays the keys each found for the others and tells every
+// worker, from all their statuses, whether the search ends (`decideEnd`). A violation comes
+// back as its depth: the caller finds its path with a search in one thread to that depth.
+
+import type { PartitionOutcome } from '../../explore/bfs.ts';
+import type { ExploreProgress, ExploreStats } from '../../explore/index.ts';
+import type { PartitionEnd, PartitionStatus } from '../../explore/partition.ts';
+import { decideEnd } from '../../explore/partition.ts';
+import type { Answer } from './pool.ts';
+import { dispatch } from './pool.ts';
+import type { ExplorePartitionJob, PartitionDone, PartitionRoundReply } from './protocol.ts';
+
+/** The job, less what differs between partitions. */
+export type PartitionedJob = Omit<ExplorePartitionJob, 'kind' | 'index' | 'count'>;
+
+export interface PartitionedSearch {
+  readonly end: PartitionEnd;
+  /** The level the search ended at (for a cut at the depth bound, the bound). */
+  readonly depth: number;
+  /** Summed over the partitions (states, transitions, bytes), the deepest state's depth, the
+   * highest memory figures; `elapsedMs` the whole wall time. */
+  readonly stats: ExploreStats;
+}
+
+export async function explorePartitioned(
+  job: PartitionedJob,
+  workers: number,
+  onProgress?: (p: ExploreProgress) => void,
+): Promise<PartitionedSearch> {
+  const started = performance.now();
+  const round: (readonly [PartitionRoundReply, Answer] | undefined)[] = [];
+  let waiting = workers;
+  let depth = 0;
+  const done: PartitionDone[] = [];
+  let next = 0;
+  const relay = (): void => {
+    const replies = round.map((r) => (r as readonly [PartitionRoundReply, Answer])[0]);
+    const statuses: PartitionStatus[] = replies.map((r) => r.status);
+    const end = decideEnd(statuses);
+    round.forEach((r, to) => {
+      const [, answer] = r as readonly [PartitionRoundReply, Answer];
+      // Every partition's keys for this one (its own list is empty); none once the search ends.
+      const inbox = end ? [] : replies.flatMap((from) => from.outboxes[to] ?? []);
+      answer(
+        { kind: 'partition-answer', inbox, end },
+        inbox.map((keys) => keys.buffer as ArrayBuffer),
+      );
+    });
+    round.length = 0;
+    waiting = workers;
+    const elapsedMs = performance.now() - started;
+    const states = statuses.reduce((n, s) => n + s.states, 0);
+    onProgress?.({
+      states,
+      transitions: statuses.reduce((n, s) => n + s.transitions, 0),
+      depth: depth++,
+      elapsedMs,
+      statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
+      storeBytes: statuses.reduce((n, s) => n + s.storeBytes, 0),
+      heapBytes: process.memoryUsage().heapUsed,
+      rssBytes: process.memoryUsage.rss(),
+    });
+  };
+  await dispatch(
+    workers,
+    { stop: new SharedArrayBuffer(4) },
+    () =>
+      next < workers
+        ? { ...job, kind: 'explore-partition', index: next++, count: workers }
+        : undefined,
+    (reply, answer) => {
+      if (reply.kind === 'partition-round') {
+        round[reply.index] = [reply, answer];
+        if (--waiting === 0) relay();
+      } else if (reply.kind === 'partition-done') {
+        // Why end them all? The others wait for this one's next round, which will not come.
+        if (reply.error !== undefined) throw new Error(reply.error);
+        done.push(reply);
+      } else {
+        throw new Error(`worker: a ${reply.kind} reply to a split search`);
+      }
+    },
+  );
+  return mergePartitions(done, performance.now() - started);
+}
+
+/** The partitions' outcomes as one search's (they agreed on its end), `elapsedMs` the whole
+ * wall time. */
+export function mergePartitions(
+  done: readonly PartitionDone[],
+  elapsedMs: number,
+): PartitionedSearch {
+  const outcomes = done.flatMap((d) => (d.outcome ? [d.outcome] : []));
+  const first = outcomes[0];
+  if (first === undefined || outcomes.length !== done.length) {
+    throw new Error('explore: a partition ended without an outcome');
+  }
+  const sum = (f: (o: PartitionOutcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
+  const max = (f: (o: PartitionOutcome) => number) => Math.max(...outcomes.map(f));
+  const states = sum((o) => o.stats.states);
+  const storeBytes = sum((o) => o.stats.storeBytes);
+  return {
+    end: first.end,
+    depth: first.depth,
+    stats: {
+      states,
+      transitions: sum((o) => o.stats.transitions),
+      maxDepth: max((o) => o.stats.maxDepth),
+      elapsedMs,
+      statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
+      peakHeapBytes: max((o) => o.stats.peakHeapBytes),
+      peakRssBytes: max((o) => o.stats.peakRssBytes),
+      storeBytes,
+      bytesPerState: states > 0 ? storeBytes / states : 0,
+      symmetry: first.stats.symmetry,
+    },
+  };
+}

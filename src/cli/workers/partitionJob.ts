@@ -1,0 +1,52 @@
+// One partition of `grantcheck explore --model core --workers N`, in a worker thread: the core
+// model's breadth-first search over the states this partition owns (src/explore/partition.ts),
+// its rounds relayed by the parent (src/cli/workers/explorePartitioned.ts). The worker waits for
+// each round's answer here, in its job: nothing else runs in it meanwhile.
+
+import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort } from 'node:worker_threads';
+import { coreModel } from '../../core/model.ts';
+import { explorePartition } from '../../explore/bfs.ts';
+import type { Partition, PartitionRound } from '../../explore/partition.ts';
+import type { ExplorePartitionJob, PartitionAnswer, PartitionDone } from './protocol.ts';
+
+/** How long one wait for the parent's answer sleeps before looking again (ms). Why poll? The
+ * search runs synchronously; the port's events would only fire once it returned. */
+const POLL_MS = 1;
+
+export function runExplorePartition(job: ExplorePartitionJob, port: MessagePort): PartitionDone {
+  const { index, count } = job;
+  const sleep = new Int32Array(new SharedArrayBuffer(4));
+  const partition: Partition = {
+    index,
+    count,
+    exchange(outboxes, status): PartitionRound {
+      const buffers = outboxes.map((keys) => keys.buffer as ArrayBuffer);
+      port.postMessage({ kind: 'partition-round', index, outboxes, status }, buffers);
+      for (;;) {
+        const received = receiveMessageOnPort(port);
+        if (received !== undefined) {
+          const answer = received.message as PartitionAnswer;
+          if (answer.kind !== 'partition-answer') {
+            throw new Error(`worker: a ${String(answer.kind)} message in a split search's round`);
+          }
+          return answer;
+        }
+        Atomics.wait(sleep, 0, 0, POLL_MS);
+      }
+    },
+  };
+  try {
+    const model = coreModel(job.config, { variant: job.variant });
+    const outcome = explorePartition(model, { ...job.bounds, symmetry: job.symmetry }, partition);
+    return { kind: 'partition-done', index, outcome };
+  } catch (e) {
+    // The model's error, for the parent to say in one line.
+    return {
+      kind: 'partition-done',
+      index,
+      outcome: null,
+      error: e instanceof Error ? e.message : String(e),
+    };
+  }
+}
