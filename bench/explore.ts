@@ -45,6 +45,7 @@ export async function benchExplore(
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
+  rows.push(...benchCoreSplit());
   rows.push(...benchXen());
   rows.push(benchXenFull());
   rows.push(...benchXenBasic());
@@ -218,6 +219,41 @@ export function benchXenBasicCommand(runs = 3): Record<string, number | string> 
     'search s': Number(((search[search.length >> 1] ?? NaN) / 1000).toFixed(2)),
     'cpu s (mean)': Number.isNaN(cpuMs) ? 'n/a' : Number((cpuMs / 1000).toFixed(2)),
   };
+}
+
+/**
+ * The core search split by state over the machine's cores (src/explore/partition.ts) against
+ * one thread: the built command, `grantcheck explore --model core --domains 2 --refs 2 --frames
+ * 3 --max-pin 2 --json --workers N`, `runs` times each way; the median whole-process wall time
+ * and the mean CPU time. The split's routing and its workers' start-up cost CPU; on two cores
+ * the wall time is what it buys.
+ */
+export function benchCoreSplit(
+  runs = 3,
+  workers = availableParallelism(),
+): Record<string, number | string>[] {
+  const config = { domains: 2, refs: 2, frames: 3, maxPin: 2 };
+  const name = (n: number) => `grantcheck explore ${coreModelName(config)} --workers ${n} (built)`;
+  if (!existsSync(join(ROOT, 'dist', 'cli'))) {
+    return [{ kind: 'core command', model: name(workers), result: 'not built: npm run build' }];
+  }
+  const flags = ['--domains', '2', '--refs', '2', '--frames', '3', '--max-pin', '2', '--json'];
+  return [1, Math.max(2, workers)].map((n) => {
+    const args = [BIN, 'explore', '--model', 'core', ...flags, '--workers', String(n)];
+    const t = timedNodeRuns(args, ROOT, runs);
+    const out = JSON.parse(t.stdouts[0] ?? '{}') as { result?: string; states?: number };
+    const seconds = t.medianWallMs / 1000;
+    return {
+      kind: 'core command',
+      model: name(n),
+      symmetry: 'none',
+      result: `${out.result ?? '?'}, median of ${runs}`,
+      states: out.states ?? NaN,
+      seconds: Number(seconds.toFixed(2)),
+      statesPerSec: Math.round((out.states ?? NaN) / seconds),
+      'cpu s (mean)': Number((t.meanCpuMs / 1000).toFixed(2)),
+    };
+  });
 }
 
 /** The full alphabet at issue 13's three configurations, to the depths the tests pin

@@ -8,6 +8,7 @@ import type { RateRow } from './timing.ts';
 /** What an explorer row is judged as (its `kind` column, set in bench/explore.ts). */
 export type ExploreKind =
   | 'core'
+  | 'core command'
   | 'xen'
   | 'xen conformance'
   | 'xen refinement'
@@ -120,7 +121,12 @@ function exploreLines(rows: readonly BenchRow[]): TargetLine[] {
         ),
       );
     }
-    if (kind !== undefined && kind !== 'core' && kind !== 'xen basic command') {
+    if (
+      kind !== undefined &&
+      kind !== 'core' &&
+      kind !== 'core command' &&
+      kind !== 'xen basic command'
+    ) {
       lines.push(
         atMost(
           'bytes per stored state',

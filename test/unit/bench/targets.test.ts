@@ -92,6 +92,7 @@ describe('issue 13 target lines', () => {
         xenRow('xen conformance', { statesPerSec: 45_000 }),
         xenRow('xen refinement', { statesPerSec: 1 }),
         xenRow('core', { statesPerSec: 1, bytesPerState: 1000 }),
+        xenRow('core command', { statesPerSec: 1 }),
       ],
       startup: [],
       spin: [],
