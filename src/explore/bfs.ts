@@ -93,7 +93,8 @@ export function explore<S, A>(
  * are other partitions', so the caller finds it again by a search in one thread to its depth. */
 export interface PartitionOutcome {
   readonly end: PartitionEnd;
-  /** The level the search was expanding when it ended. */
+  /** For a limit, the depth up to which every state was found and checked (as `explore`'s
+   * limit outcome says); else the last level expanded. */
   readonly depth: number;
   readonly stats: ExploreStats;
 }
@@ -118,12 +119,10 @@ export function explorePartition<S, A>(
   if (typeof k0 !== 'number') throw new Error(`explore: model ${model.name} has no numeric keys`);
   // Each partition holds its share of the bounds on the visited set, so that together they
   // hold no more (the states a hash gives each differ by a few percent).
-  const { count } = partition;
-  const store = new NumericVisited(
-    Math.max(1, Math.floor(opts.maxStates / count)),
-    opts.maxStoreBytes / count,
-  );
-  return new Search(model, opts, store).runPartition(s0, k0, partition);
+  const { index, count } = partition;
+  const states = Math.floor(opts.maxStates / count) + (index < opts.maxStates % count ? 1 : 0);
+  const store = new NumericVisited(states, opts.maxStoreBytes / count);
+  return new Search(model, opts, store, count).runPartition(s0, k0, partition);
 }
 
 /** The search's first state (under symmetry its orbit's representative, unless the model keys
@@ -165,10 +164,13 @@ class Search<S, A> {
   /** The model's aux number of each stored state, by index (empty without `aux`). */
   private aux = new Int32Array(0);
 
+  /** `shares`: how many searches share the memory bounds (a split search's partitions, each
+   * in its thread: src/explore/partition.ts); 1 for a search alone. */
   constructor(
     private readonly model: ExplorableModel<S, A>,
     private readonly opts: ResolvedOptions<S, A>,
     private readonly store: VisitedStore,
+    private readonly shares = 1,
   ) {
     this.start = opts.clock();
     this.lastCheck = this.start;
@@ -338,7 +340,7 @@ class Search<S, A> {
       const end = { kind: 'violation', violated: bad0, depth: 0 } as const;
       return { end, depth: 0, stats: this.stats() };
     }
-    let stop: PartitionStop | null = this.sampleMemory() ? this.limitStop('memory') : null;
+    let stop: PartitionStop | null = this.sampleMemory() ? this.limitStop('memory', 0) : null;
     if (stop === null && ownerOf(k0, count) === me) stop = this.admit(k0, s0, -1, 0);
     const outboxes: number[][] = Array.from({ length: count }, () => []);
     const keyBuf: number[] = [];
@@ -359,7 +361,7 @@ class Search<S, A> {
           if (--countdown === 0) {
             const bound = this.checkpoint(depth);
             if (bound) {
-              stop = this.limitStop(bound);
+              stop = this.limitStop(bound, depth);
               break expand;
             }
             countdown = this.stride;
@@ -396,6 +398,7 @@ class Search<S, A> {
           states: store.size,
           transitions: this.transitions,
           storeBytes: this.storeBytes(),
+          heapBytes: this.heap,
           maxDepth: this.maxDepth,
           expanded,
           probeNew,
@@ -403,11 +406,12 @@ class Search<S, A> {
         },
       );
       for (const keys of outboxes) keys.length = 0;
-      if (round.end) {
-        // A cut at the depth bound is found a round after its level: it is that level's.
-        const at =
-          round.end.kind === 'limit' && round.end.bound === 'depth' ? opts.maxDepth : depth;
-        return { end: round.end, depth: at, stats: this.stats() };
+      const end = round.end;
+      if (end) {
+        // A cut at the depth bound is found a round after its level: it is that level's. A stop
+        // says its own level (one met storing the keys handed over is a round late too).
+        const at = end.kind !== 'limit' ? depth : 'depth' in end ? end.depth : opts.maxDepth;
+        return { end, depth: at, stats: this.stats() };
       }
       for (const keys of round.inbox) {
         // In runs of PREFETCH_RUN, their slots touched first, as a level's successors are.
@@ -432,24 +436,27 @@ class Search<S, A> {
   }
 
   /** Store `c` (key `k`, found from the state stored at `parent`, -1: none here) at `depth`,
-   * unless it is stored: null, or why the search stops (a bound, an invariant `c` breaks). */
+   * unless it is stored: null, or why the search stops (a bound, met while expanding the level
+   * above; an invariant `c` breaks). */
   private admit(k: number, c: S, parent: number, depth: number): PartitionStop | null {
     const index = this.store.add(k, parent);
     if (index === SEEN) return null;
-    if (index === OVER_STATES) return this.limitStop('states');
+    const level = Math.max(0, depth - 1);
+    if (index === OVER_STATES) return this.limitStop('states', level);
     if (index === OVER_MEMORY) {
-      this.storeFull(depth);
-      return this.limitStop('memory');
+      this.storeFull(level);
+      return this.limitStop('memory', level);
     }
     this.maxDepth = Math.max(this.maxDepth, depth);
     const bad = this.brokenInvariant(c);
     return bad ? { kind: 'violation', violated: bad, depth } : null;
   }
 
-  /** A partition's stop at `bound` (with the memory figure that stopped it). */
-  private limitStop(bound: Bound): PartitionStop {
+  /** A partition's stop at `bound` while expanding the level at `depth` (with the memory
+   * figure that stopped it). */
+  private limitStop(bound: Bound, depth: number): PartitionStop {
     const memory = bound === 'memory' ? this.memoryStop : undefined;
-    return { kind: 'limit', bound, ...(memory ? { memory } : {}) };
+    return { kind: 'limit', bound, depth, ...(memory ? { memory } : {}) };
   }
 
   private brokenInvariant(s: S): Violated | undefined {
@@ -524,7 +531,12 @@ class Search<S, A> {
       };
       return true;
     }
-    store.byteLimit = Math.min(opts.maxStoreBytes, store.bytes + opts.maxMemoryBytes - m.rss);
+    // A partition's visited set may take its share of the room: the others grow in it too.
+    const shares = this.shares;
+    store.byteLimit = Math.min(
+      opts.maxStoreBytes / shares,
+      store.bytes + (opts.maxMemoryBytes - m.rss) / shares,
+    );
     // The heap figures may be HEAP_EVERY samples old (src/explore/options.ts): their room counts
     // for that many intervals.
     const room = Math.min(

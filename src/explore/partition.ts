@@ -1,5 +1,5 @@
-// The breadth-first search split across threads by who owns a state (docs/explore.md, "The model
-// search, split"). Partition `index` of `count` owns the states whose key `ownerOf` gives it: it
+// The breadth-first search split across threads by who owns a state (docs/explore.md, "The core
+// search, split by state"). Partition `index` of `count` owns the states whose key `ownerOf` gives it: it
 // alone stores them, checks their invariants and expands them. A level is one round: every
 // partition expands the states it stored at that depth, keeps the successors it owns, and hands
 // the others' keys over at the level's end (`Partition.exchange`), where it learns whether the
@@ -9,10 +9,16 @@
 
 import type { Bound, MemoryStop, Violated } from './outcome.ts';
 
-/** Why a partition stopped the search during a round. */
+/** Why a partition stopped the search during a round: a state that breaks an invariant (at its
+ * depth), or a bound met while expanding the level at `depth`. */
 export type PartitionStop =
   | { readonly kind: 'violation'; readonly violated: Violated; readonly depth: number }
-  | { readonly kind: 'limit'; readonly bound: Bound; readonly memory?: MemoryStop };
+  | {
+      readonly kind: 'limit';
+      readonly bound: Bound;
+      readonly depth: number;
+      readonly memory?: MemoryStop;
+    };
 
 /** A partition's figures so far, and how its round went. */
 export interface PartitionStatus {
@@ -20,6 +26,8 @@ export interface PartitionStatus {
   readonly states: number;
   readonly transitions: number;
   readonly storeBytes: number;
+  /** Its thread's V8 heap and array buffers, last sampled. */
+  readonly heapBytes: number;
   /** The deepest state it stored. */
   readonly maxDepth: number;
   /** The states it expanded this round: every partition at 0 is an empty level, the end. */

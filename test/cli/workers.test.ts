@@ -301,6 +301,23 @@ describe('explore --model core --workers N is --workers 1', () => {
     const json = JSON.parse(full.out) as { bound: string; states: number };
     expect(json.bound).toBe('states');
     expect(json.states).toBeLessThanOrEqual(5000);
+    // a bound met storing the keys another worker handed over: the depth of its level
+    const small = ['--domains', '2', '--refs', '1', '--frames', '2', '--max-pin', '1'];
+    const cut = [1, 2].map((w) => {
+      const r = grantcheck(
+        'explore',
+        ...small,
+        '--max-states',
+        '224',
+        '--json',
+        '--workers',
+        String(w),
+      );
+      const { result, bound, depth, states } = JSON.parse(r.out) as Record<string, unknown>;
+      return { code: r.code, result, bound, depth, states };
+    });
+    expect(cut[1]).toEqual(cut[0]);
+    expect(cut[0]).toMatchObject({ code: 4, bound: 'states', states: 224 });
   });
 });
 

@@ -315,11 +315,15 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
   const symmetry = flags.symmetry === true;
   const workers = flags.workers === undefined ? 1 : parseWorkers(flags.workers);
   const { onProgress, stop } = progressPrinter(io, flags.json);
-  const outcome =
-    workers > 1
-      ? await exploreCoreSplit(model, { config, variant, symmetry, bounds }, workers, onProgress)
-      : explore(model, { ...bounds, symmetry, ...(onProgress ? { onProgress } : {}) });
-  stop();
+  let outcome: ExploreOutcome<number, CoreAction>;
+  try {
+    outcome =
+      workers > 1
+        ? await exploreCoreSplit(model, { config, variant, symmetry, bounds }, workers, onProgress)
+        : explore(model, { ...bounds, symmetry, ...(onProgress ? { onProgress } : {}) });
+  } finally {
+    stop();
+  }
   if (outcome.kind !== 'violation') {
     return report(io, flags, { model: model.name, outcome, extra: {}, lines: [] });
   }
@@ -371,18 +375,26 @@ async function exploreCoreSplit(
         stats,
       };
     case 'violation': {
-      // The split search has shown that a violation lies at this depth: the states and time
-      // bounds are not this search's, the memory bound is.
-      const { maxMemoryBytes } = job.bounds;
+      // The split search has shown that a violation lies at this depth: the states bound is not
+      // this search's; memory and the time left are.
+      const { maxMemoryBytes, timeBudgetMs } = job.bounds;
       const again = explore(model, {
         symmetry: job.symmetry,
         maxDepth: end.depth,
         ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
+        ...(timeBudgetMs === undefined
+          ? {}
+          : { timeBudgetMs: Math.max(0, timeBudgetMs - stats.elapsedMs) }),
       });
-      if (again.kind === 'violation') return again;
+      if (again.kind === 'violation') {
+        // Its clock: the split search's and this one's.
+        const elapsedMs = stats.elapsedMs + again.stats.elapsedMs;
+        const statesPerSec = elapsedMs > 0 ? (again.stats.states * 1000) / elapsedMs : 0;
+        return { ...again, stats: { ...again.stats, elapsedMs, statesPerSec } };
+      }
       const why = again.kind === 'limit' ? `stopped at its ${again.bound} bound` : 'found none';
       throw new Error(
-        `explore: the split search found a violation at depth ${end.depth}; the search in one thread for its path ${why}`,
+        `explore: the split search found a violation of ${end.violated.name} at depth ${end.depth}; the search in one thread for its path ${why}`,
       );
     }
     default: {

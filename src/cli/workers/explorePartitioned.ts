@@ -13,14 +13,14 @@ import { dispatch } from './pool.ts';
 import type { ExplorePartitionJob, PartitionDone, PartitionRoundReply } from './protocol.ts';
 
 /** The job, less what differs between partitions. */
-export type PartitionedJob = Omit<ExplorePartitionJob, 'kind' | 'index' | 'count'>;
+export type PartitionedJob = Omit<ExplorePartitionJob, 'kind' | 'index' | 'count' | 'startedAt'>;
 
 export interface PartitionedSearch {
   readonly end: PartitionEnd;
   /** The level the search ended at (for a cut at the depth bound, the bound). */
   readonly depth: number;
-  /** Summed over the partitions (states, transitions, bytes), the deepest state's depth, the
-   * highest memory figures; `elapsedMs` the whole wall time. */
+  /** Summed over the partitions (states, transitions, bytes, heaps), the deepest state's depth,
+   * the highest resident set; `elapsedMs` the whole wall time. */
   readonly stats: ExploreStats;
 }
 
@@ -59,7 +59,7 @@ export async function explorePartitioned(
       elapsedMs,
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
       storeBytes: statuses.reduce((n, s) => n + s.storeBytes, 0),
-      heapBytes: process.memoryUsage().heapUsed,
+      heapBytes: statuses.reduce((n, s) => n + s.heapBytes, 0),
       rssBytes: process.memoryUsage.rss(),
     });
   };
@@ -68,7 +68,13 @@ export async function explorePartitioned(
     { stop: new SharedArrayBuffer(4) },
     () =>
       next < workers
-        ? { ...job, kind: 'explore-partition', index: next++, count: workers }
+        ? {
+            ...job,
+            kind: 'explore-partition',
+            index: next++,
+            count: workers,
+            startedAt: Date.now(),
+          }
         : undefined,
     (reply, answer) => {
       if (reply.kind === 'partition-round') {
@@ -77,6 +83,8 @@ export async function explorePartitioned(
       } else if (reply.kind === 'partition-done') {
         // Why end them all? The others wait for this one's next round, which will not come.
         if (reply.error !== undefined) throw new Error(reply.error);
+        // All end at one round's answer: one that ends while others wait in a round never would.
+        if (waiting !== workers) throw new Error('explore: a partition ended in a round under way');
         done.push(reply);
       } else {
         throw new Error(`worker: a ${reply.kind} reply to a split search`);
@@ -110,7 +118,8 @@ export function mergePartitions(
       maxDepth: max((o) => o.stats.maxDepth),
       elapsedMs,
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
-      peakHeapBytes: max((o) => o.stats.peakHeapBytes),
+      // Each worker's heap is its own: their peaks added (a bound: they need not coincide).
+      peakHeapBytes: sum((o) => o.stats.peakHeapBytes),
       peakRssBytes: max((o) => o.stats.peakRssBytes),
       storeBytes,
       bytesPerState: states > 0 ? storeBytes / states : 0,

@@ -38,7 +38,14 @@ export function runExplorePartition(job: ExplorePartitionJob, port: MessagePort)
   };
   try {
     const model = coreModel(job.config, { variant: job.variant });
-    const outcome = explorePartition(model, { ...job.bounds, symmetry: job.symmetry }, partition);
+    // The time bound counts from the parent's start: the workers' own start-up is the search's.
+    const { timeBudgetMs } = job.bounds;
+    const left =
+      timeBudgetMs === undefined
+        ? {}
+        : { timeBudgetMs: Math.max(0, timeBudgetMs - (Date.now() - job.startedAt)) };
+    const bounds = { ...job.bounds, ...left, symmetry: job.symmetry };
+    const outcome = explorePartition(model, bounds, partition);
     return { kind: 'partition-done', index, outcome };
   } catch (e) {
     // The model's error, for the parent to say in one line.

@@ -63,6 +63,9 @@ export interface ExplorePartitionJob {
   readonly variant: CoreVariant;
   readonly symmetry: boolean;
   readonly bounds: ExploreShardJob['bounds'];
+  /** When the parent started the search (Date.now()): the time bound counts the workers'
+   * start-up. */
+  readonly startedAt: number;
 }
 
 /** A partition's round: the keys it found for each other partition, and its status. */

@@ -43,23 +43,35 @@ function levels(config: CoreConfig, variant: CoreVariant = 'correct'): number[][
   return out.filter((l) => l.length > 0);
 }
 
-/** Partition `index` of `count`, the others played from `all` (every level of the search). */
-function oracle(config: CoreConfig, all: number[][], index: number, count: number): Partition {
+/** The successors of `states` that partition `to` of `count` owns. */
+function successorsFor(config: CoreConfig, states: number[], to: number, count: number): number[] {
   const m = coreModel(config);
+  const out: number[] = [];
+  for (const s of states) {
+    for (const a of m.actions(s)) {
+      const t = m.step(s, a);
+      if (t !== null && t !== s && ownerOf(t, count) === to) out.push(t);
+    }
+  }
+  return out;
+}
+
+/** Partition `index` of `count`, the others played from `all` (every level of the search). Each
+ * round, what the partition hands over must be its level's successors that the others own. */
+function oracle(config: CoreConfig, all: number[][], index: number, count: number): Partition {
   let round = 0;
   return {
     index,
     count,
     exchange(outboxes, status) {
-      expect(outboxes[index]?.length ?? 0).toBe(0);
-      const theirs = (all[round] ?? []).filter((s) => ownerOf(s, count) !== index);
-      const inbox: number[] = [];
-      for (const s of theirs) {
-        for (const a of m.actions(s)) {
-          const t = m.step(s, a);
-          if (t !== null && t !== s && ownerOf(t, count) === index) inbox.push(t);
-        }
+      const level = all[round] ?? [];
+      const mine = level.filter((s) => ownerOf(s, count) === index);
+      for (let to = 0; to < count; to++) {
+        const expected = to === index ? [] : successorsFor(config, mine, to, count);
+        expect(new Set(outboxes[to] ?? [])).toEqual(new Set(expected));
       }
+      const theirs = level.filter((s) => ownerOf(s, count) !== index);
+      const inbox = successorsFor(config, theirs, index, count);
       const others: PartitionStatus = { ...status, expanded: theirs.length, stop: null };
       round++;
       return { inbox: [Float64Array.from(inbox)], end: decideEnd([status, others]) };
@@ -82,6 +94,9 @@ describe('explorePartition: one partition of a split search', () => {
       expect(o.end).toEqual({ kind: 'ok' });
       const owned = all.flat().filter((s) => ownerOf(s, count) === p);
       expect(o.stats.states).toBe(owned.length);
+      const depths = all.map((level, d) => (level.some((s) => ownerOf(s, count) === p) ? d : 0));
+      const deepest = Math.max(...depths);
+      expect(o.stats.maxDepth).toBe(deepest);
       expect(o.stats.states).toBeGreaterThan(0);
       expect(o.stats.states).toBeLessThan(whole.stats.states);
       states += o.stats.states;
@@ -130,8 +145,10 @@ describe('explorePartition: one partition of a split search', () => {
     expect(broken.end).toMatchObject({ kind: 'violation', depth: whole.path.length });
 
     const full = explorePartition(coreModel(MEDIUM), { maxStates: 50 }, self());
-    expect(full.end).toEqual({ kind: 'limit', bound: 'states' });
+    const one = explore(coreModel(MEDIUM), { maxStates: 50 });
+    expect(full.end).toMatchObject({ kind: 'limit', bound: 'states' });
     expect(full.stats.states).toBe(50);
+    expect(one).toMatchObject({ kind: 'limit', bound: 'states', depth: full.depth });
   });
 
   it('refuses a model whose keys name states only in its own thread, and a transition hook', () => {
@@ -164,6 +181,7 @@ describe('decideEnd', () => {
     states: 10,
     transitions: 20,
     storeBytes: 100,
+    heapBytes: 1000,
     maxDepth: 3,
     expanded: 5,
     probeNew: false,
@@ -194,17 +212,20 @@ describe('decideEnd', () => {
     ],
     [
       'a violation wins over a limit',
-      [status({ stop: { kind: 'limit', bound: 'time' } }), status({ stop: violation(7, 'a') })],
+      [
+        status({ stop: { kind: 'limit', bound: 'time', depth: 2 } }),
+        status({ stop: violation(7, 'a') }),
+      ],
       violation(7, 'a'),
     ],
     [
       "the lowest partition's limit",
       [
         status(),
-        status({ stop: { kind: 'limit', bound: 'states' } }),
-        status({ stop: { kind: 'limit', bound: 'time' } }),
+        status({ stop: { kind: 'limit', bound: 'states', depth: 3 } }),
+        status({ stop: { kind: 'limit', bound: 'time', depth: 2 } }),
       ],
-      { kind: 'limit', bound: 'states' },
+      { kind: 'limit', bound: 'states', depth: 3 },
     ],
   ];
   it.each(cases)('%s', (_, statuses, end) => {
