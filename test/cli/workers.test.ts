@@ -171,6 +171,14 @@ describe('faults --workers and --shard', () => {
   });
 });
 
+/** `args` (an explore that finds a violation) on `workers` threads, its trace written into a
+ * fresh directory: what it printed, and the trace. */
+function exploreTrace(args: readonly string[], workers: number) {
+  const json = grantcheck(...args, '--out', tmp(), '--workers', String(workers), '--json');
+  const trace = (JSON.parse(json.out) as { trace: string }).trace;
+  return { json, trace: readFileSync(trace, 'utf8') };
+}
+
 /** explore's JSON without what the clock and the threads' memory give. */
 function exploreJson(out: string): Record<string, unknown> {
   const json = JSON.parse(out) as Record<string, unknown>;
@@ -229,13 +237,8 @@ describe('explore --model xen --workers N is --workers 1', () => {
     ['xsa-385-transfer-past-max-pages', ['--preset', 'corners']],
     ['pin-overflow-all-counters', ['--preset', 'corners']],
   ])('fault %s %j: the same counterexample and trace', (fault, flags) => {
-    const outs = [1, 2].map((workers) => {
-      const dir = tmp();
-      const args = ['explore', '--model', 'xen', ...flags, '--fault', fault, '--out', dir];
-      const json = grantcheck(...args, '--workers', String(workers), '--json');
-      const trace = (JSON.parse(json.out) as { trace: string }).trace;
-      return { json, trace: readFileSync(trace, 'utf8') };
-    });
+    const args = ['explore', '--model', 'xen', ...flags, '--fault', fault];
+    const outs = [1, 2].map((workers) => exploreTrace(args, workers));
     const [one, two] = outs;
     expect(one?.json.code).toBe(1);
     expect(two?.json).toMatchObject({ code: 1, err: '' });
@@ -276,12 +279,8 @@ describe('explore --model core --workers N is --workers 1', () => {
   });
 
   it('a violation: the counterexample and trace of one thread', () => {
-    const outs = [1, 2].map((workers) => {
-      const args = ['explore', '--variant', 'end-access-ignores-mappings', '--out', tmp()];
-      const json = grantcheck(...args, '--workers', String(workers), '--json');
-      const trace = (JSON.parse(json.out) as { trace: string }).trace;
-      return { json, trace: readFileSync(trace, 'utf8') };
-    });
+    const args = ['explore', '--variant', 'end-access-ignores-mappings'];
+    const outs = [1, 2].map((workers) => exploreTrace(args, workers));
     const [one, two] = outs;
     expect(one?.json.code).toBe(1);
     expect(two?.json).toMatchObject({ code: 1, err: '' });
