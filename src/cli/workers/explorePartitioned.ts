@@ -30,19 +30,18 @@ export async function explorePartitioned(
   onProgress?: (p: ExploreProgress) => void,
 ): Promise<PartitionedSearch> {
   const started = performance.now();
-  const round: (readonly [PartitionRoundReply, Answer] | undefined)[] = [];
+  /** The round under way: each partition's reply, by index, and the way to answer it. */
+  const round: { readonly reply: PartitionRoundReply; readonly answer: Answer }[] = [];
   let waiting = workers;
   let depth = 0;
   const done: PartitionDone[] = [];
   let next = 0;
   const relay = (): void => {
-    const replies = round.map((r) => (r as readonly [PartitionRoundReply, Answer])[0]);
-    const statuses: PartitionStatus[] = replies.map((r) => r.status);
+    const statuses: PartitionStatus[] = round.map((r) => r.reply.status);
     const end = decideEnd(statuses);
-    round.forEach((r, to) => {
-      const [, answer] = r as readonly [PartitionRoundReply, Answer];
+    round.forEach(({ answer }, to) => {
       // Every partition's keys for this one (its own list is empty); none once the search ends.
-      const inbox = end ? [] : replies.flatMap((from) => from.outboxes[to] ?? []);
+      const inbox = end ? [] : round.flatMap((from) => from.reply.outboxes[to] ?? []);
       answer(
         { kind: 'partition-answer', inbox, end },
         inbox.map((keys) => keys.buffer as ArrayBuffer),
@@ -78,7 +77,7 @@ export async function explorePartitioned(
         : undefined,
     (reply, answer) => {
       if (reply.kind === 'partition-round') {
-        round[reply.index] = [reply, answer];
+        round[reply.index] = { reply, answer };
         if (--waiting === 0) relay();
       } else if (reply.kind === 'partition-done') {
         // Why end them all? The others wait for this one's next round, which will not come.
