@@ -75,12 +75,20 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private active: Dispatch | undefined;
   private ended: Error | undefined;
+  /** Settles when every worker has exited, once the pool has ended. */
+  private exited: Promise<void> = Promise.resolve();
+  private running = 0;
 
   constructor(private readonly data: WorkerData) {}
 
   /** The workers started so far (none ended unless the pool has). */
   get started(): number {
     return this.workers.length;
+  }
+
+  /** The workers started that have not exited yet. */
+  get live(): number {
+    return this.running;
   }
 
   /**
@@ -113,15 +121,19 @@ export class WorkerPool {
     });
   }
 
-  /** End every worker; a dispatch still running rejects. */
-  close(): void {
+  /** End every worker; a dispatch still running rejects. The promise settles when they have
+   * all exited (and their memory is freed): a caller that starts more work after them awaits
+   * it. */
+  close(): Promise<void> {
     this.end(new Error('worker pool: closed'));
+    return this.exited;
   }
 
   private start(): void {
     const w = startWorker(this.data);
     const i = this.workers.length;
     this.workers.push(w);
+    this.running++;
     const answer: Answer = (message, transfer = []) => w.postMessage(message, [...transfer]);
     w.on('message', (reply: Reply) => {
       const d = this.active;
@@ -141,7 +153,10 @@ export class WorkerPool {
       this.end(new Error(`worker ${i + 1} of ${this.workers.length} crashed: ${why}`));
     w.on('error', (e) => crashed(e instanceof Error ? e.message : String(e)));
     w.on('messageerror', (e) => crashed(`unreadable message (${String(e)})`));
-    w.on('exit', (code) => crashed(`exited with code ${code}`));
+    w.on('exit', (code) => {
+      this.running--;
+      crashed(`exited with code ${code}`);
+    });
   }
 
   /** Hand a job to each idle worker of the dispatch; resolve it when none is busy. */
@@ -169,7 +184,7 @@ export class WorkerPool {
     this.ended = error;
     const d = this.active;
     this.active = undefined;
-    for (const w of this.workers) void w.terminate();
+    this.exited = Promise.all(this.workers.map((w) => w.terminate())).then(() => undefined);
     d?.detach();
     d?.reject(error);
   }
@@ -187,6 +202,8 @@ export async function dispatch(
   try {
     await pool.dispatch(size, next, onReply, signal);
   } finally {
-    pool.close();
+    // Awaited: what the caller does next (explore's second search for a violation's path) does
+    // not share the machine with workers still holding their searches' memory.
+    await pool.close();
   }
 }

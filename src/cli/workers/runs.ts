@@ -49,7 +49,7 @@ export class SuiteWorkers {
   readonly lowestFailing = new Int32Array(this.stop);
   readonly pool = new WorkerPool({ stop: this.stop });
   close(): void {
-    this.pool.close();
+    void this.pool.close();
   }
 }
 

@@ -72,6 +72,17 @@ describe('a worker pool', () => {
     }
   });
 
+  it('closed, settles once every worker has exited', async () => {
+    const pool = newPool();
+    await pool.dispatch(2, runJobs(2), () => {});
+    expect(pool.live).toBe(2);
+    const closing = pool.close();
+    // terminate() is asynchronous: the workers are still there when close returns.
+    expect(pool.live).toBe(2);
+    await closing;
+    expect(pool.live).toBe(0);
+  });
+
   it('ends at a crash: that dispatch rejects, and every later one', async () => {
     const pool = newPool();
     try {
