@@ -21,6 +21,7 @@ import type { ConformanceStats, XenBounds } from '../src/xenExplore/index.ts';
 import { XenConformance, xenModel, xenPresetModel } from '../src/xenExplore/index.ts';
 import { INVARIANTS } from '../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../properties/invariants/stepProperties.ts';
+import { isolated } from './isolated.ts';
 import { BIN, ROOT } from './paths.ts';
 import { timedNodeRuns } from './spin/run.ts';
 import type { ExploreKind } from './targets.ts';
@@ -46,13 +47,13 @@ export async function benchExplore(
     }
   }
   rows.push(...benchCoreSplit());
-  rows.push(...benchXen());
-  rows.push(benchXenFull());
-  rows.push(...benchXenBasic());
+  // The Xen-level sections each in a fresh isolate (./isolated.ts says why).
+  rows.push(...(await isolated('xen')));
+  rows.push(...(await isolated('xenFull')));
+  rows.push(...(await isolated('xenBasic')));
   rows.push(benchXenBasicCommand());
-  rows.push(...benchXenDepths());
-  // Last: its snapshots and tables leave a gigabyte of heap, which would slow the rows after it.
-  rows.push(benchXenBasicConformance());
+  rows.push(...(await isolated('xenDepths')));
+  rows.push(...(await isolated('xenBasicConformance')));
   rows.push(benchXenBasicConformanceWorkers());
   return rows;
 }

@@ -1,8 +1,9 @@
 // `npm run bench` runs the bench compiled (tsconfig.bench.json, into dist/bench/), not through
 // tsx (bench/main.ts says why). Compiled by that config into a fresh directory under dist/ (so
 // that nothing an earlier build left counts), every module main.ts loads is there and loads
-// under plain node, and the bench finds the repository and its bin/grantcheck.js
-// (bench/paths.ts). (The bench's figures are never a test: `npm run bench` prints them.)
+// under plain node, the bench finds the repository and its bin/grantcheck.js (bench/paths.ts),
+// and a section of the explorer's bench runs in a worker thread of its own (bench/isolated.ts).
+// (The bench's figures are never a test: `npm run bench` prints them.)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ const MODULES = [
   'checked',
   'explore',
   'interleave',
+  'isolated',
   'spin',
   'startup',
   'targets',
@@ -60,6 +62,10 @@ describe('the compiled bench', () => {
           `const { BIN, ROOT } = await import(${JSON.stringify(url('bench/paths.js'))});`,
           'console.log(ROOT);',
           'console.log(BIN);',
+          // A section in a fresh isolate: the compiled worker starts and sends its rows back.
+          `const { isolated } = await import(${JSON.stringify(url('bench/isolated.js'))});`,
+          "const [row] = await isolated('xenFull', 300);",
+          'console.log(row.isolate, row.states, row.kind);',
         ].join('\n'),
       );
       expect(loaded.stderr).toBe('');
@@ -67,6 +73,7 @@ describe('the compiled bench', () => {
       expect(String(loaded.stdout).trim().split('\n')).toEqual([
         root,
         join(root, 'bin', 'grantcheck.js'),
+        'fresh 300 xen',
       ]);
     } finally {
       rmSync(out, { recursive: true, force: true });
