@@ -29,7 +29,10 @@ export const INTERRUPT_BUDGET = 16_000;
  * bench unchanged (0.98x its rate, eight pairs; 200 cost it 6%). In process, one pass of
  * `run`'s suites: the compiler and collector threads 5.0 s of CPU against 8.2 s, the main
  * thread the same. Like the interrupt budget, it only changes what is compiled, never what the
- * code computes.
+ * code computes. The model search alone pays for it a little: `explore --model xen --preset
+ * basic --json` ran at 0.965 of the wall time and 0.986 of the CPU time without it (session 34,
+ * six pairs), and at 0.98 of both with 500, which cost `run` 1.08 times its CPU time (six pairs):
+ * one value for every command, and `run` is the one it was chosen for.
  */
 export const INLINE_BUDGET = 300;
 
