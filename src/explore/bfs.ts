@@ -118,9 +118,11 @@ export function explorePartition<S, A>(
   const { s0, k0 } = initialOf(model, opts);
   if (typeof k0 !== 'number') throw new Error(`explore: model ${model.name} has no numeric keys`);
   // Each partition holds its share of the bounds on the visited set, so that together they
-  // hold no more (the states a hash gives each differ by a few percent).
+  // hold no more (the states a hash gives each differ by a few percent). The remainder goes
+  // first to the first state's owner: with fewer states than partitions, that one holds one.
   const { index, count } = partition;
-  const states = Math.floor(opts.maxStates / count) + (index < opts.maxStates % count ? 1 : 0);
+  const rank = (index - ownerOf(k0, count) + count) % count;
+  const states = Math.floor(opts.maxStates / count) + (rank < opts.maxStates % count ? 1 : 0);
   const store = new NumericVisited(states, opts.maxStoreBytes / count);
   return new Search(model, opts, store, count).runPartition(s0, k0, partition);
 }
