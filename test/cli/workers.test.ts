@@ -318,6 +318,27 @@ describe('explore --model core --workers N is --workers 1', () => {
     expect(cut[1]).toEqual(cut[0]);
     expect(cut[0]).toMatchObject({ code: 4, bound: 'states', states: 224 });
   });
+
+  it.each([
+    // fewer states than workers: the first state's owner holds the one state
+    [['--max-states', '1', '--symmetry'], { code: 4, bound: 'states', states: 1 }],
+    [['--max-states', '1', '--depth', '0'], { code: 4, bound: 'depth', states: 1 }],
+    // the split's shares reach the violation; one thread's bound stops short of it, and so does
+    // the search in one thread that finds its path
+    [
+      ['--variant', 'end-access-ignores-mappings', '--max-states', '250'],
+      { code: 4, bound: 'states', states: 250 },
+    ],
+  ])('%j on 3 workers: the bound of one thread', (flags, expected) => {
+    const runs = [1, 3].map((w) => {
+      const r = grantcheck('explore', ...flags, '--out', tmp(), '--json', '--workers', String(w));
+      const json = JSON.parse(r.out) as Record<string, unknown>;
+      const { result, bound, depth, states, transitions } = json;
+      return { code: r.code, err: r.err, result, bound, depth, states, transitions };
+    });
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[0]).toMatchObject({ ...expected, err: '' });
+  });
 });
 
 describe('bad --workers and --shard values', () => {

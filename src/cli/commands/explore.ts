@@ -375,26 +375,28 @@ async function exploreCoreSplit(
         stats,
       };
     case 'violation': {
-      // The split search has shown that a violation lies at this depth: the states bound is not
-      // this search's; memory and the time left are.
-      const { maxMemoryBytes, timeBudgetMs } = job.bounds;
+      // The split search has shown that a violation lies at this depth. The search in one
+      // thread to that depth takes the same bounds (the time left of the budget): it is what
+      // `--workers 1` searches up to there, so a bound it meets first is the one one thread
+      // meets, reported as a limit.
+      const { maxStates, maxMemoryBytes, timeBudgetMs } = job.bounds;
       const again = explore(model, {
         symmetry: job.symmetry,
         maxDepth: end.depth,
+        ...(maxStates === undefined ? {} : { maxStates }),
         ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
         ...(timeBudgetMs === undefined
           ? {}
           : { timeBudgetMs: Math.max(0, timeBudgetMs - stats.elapsedMs) }),
       });
-      if (again.kind === 'violation') {
+      if (again.kind === 'violation' || (again.kind === 'limit' && again.bound !== 'depth')) {
         // Its clock: the split search's and this one's.
         const elapsedMs = stats.elapsedMs + again.stats.elapsedMs;
         const statesPerSec = elapsedMs > 0 ? (again.stats.states * 1000) / elapsedMs : 0;
         return { ...again, stats: { ...again.stats, elapsedMs, statesPerSec } };
       }
-      const why = again.kind === 'limit' ? `stopped at its ${again.bound} bound` : 'found none';
       throw new Error(
-        `explore: the split search found a violation of ${end.violated.name} at depth ${end.depth}; the search in one thread for its path ${why}`,
+        `explore: the split search found a violation of ${end.violated.name} at depth ${end.depth}; the search in one thread for its path found none`,
       );
     }
     default: {
