@@ -51,10 +51,12 @@ export async function isolated(
     return (await runSection(request)).map((r) => ({ ...r, isolate: 'shared (tsx)' }));
   }
   const rows = await new Promise<BenchRows>((resolve, reject) => {
-    // The parent's node options but --input-type (a test loads the bench by `node -e`), which
-    // a worker started from a file refuses.
+    // A worker inherits the parent's node options, but --input-type (a test loads the bench by
+    // `node -e`) is refused for a worker started from a file. Given explicitly, execArgv may
+    // hold no V8 flag (such as --max-old-space-size): only then is it given.
     const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const worker = new Worker(new URL(import.meta.url), { workerData: request, execArgv });
+    const options = execArgv.length < process.execArgv.length ? { execArgv } : {};
+    const worker = new Worker(new URL(import.meta.url), { workerData: request, ...options });
     let answer: BenchRows | undefined;
     worker.once('message', (m: BenchRows) => (answer = m));
     worker.once('error', reject);
