@@ -36,6 +36,8 @@ export async function explorePartitioned(
   let depth = 0;
   const done: PartitionDone[] = [];
   let next = 0;
+  /** The resident set the parent saw at each round's end: a sample the workers' may miss. */
+  let parentPeakRss = 0;
   const relay = (): void => {
     const statuses: PartitionStatus[] = round.map((r) => r.reply.status);
     const end = decideEnd(statuses);
@@ -51,6 +53,8 @@ export async function explorePartitioned(
     waiting = workers;
     const elapsedMs = performance.now() - started;
     const states = statuses.reduce((n, s) => n + s.states, 0);
+    const rssBytes = process.memoryUsage.rss();
+    parentPeakRss = Math.max(parentPeakRss, rssBytes);
     onProgress?.({
       states,
       transitions: statuses.reduce((n, s) => n + s.transitions, 0),
@@ -59,7 +63,7 @@ export async function explorePartitioned(
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
       storeBytes: statuses.reduce((n, s) => n + s.storeBytes, 0),
       heapBytes: statuses.reduce((n, s) => n + s.heapBytes, 0),
-      rssBytes: process.memoryUsage.rss(),
+      rssBytes,
     });
   };
   await dispatch(
@@ -90,14 +94,16 @@ export async function explorePartitioned(
       }
     },
   );
-  return mergePartitions(done, performance.now() - started);
+  return mergePartitions(done, performance.now() - started, parentPeakRss);
 }
 
 /** The partitions' outcomes as one search's (they agreed on its end), `elapsedMs` the whole
- * wall time. */
+ * wall time; `parentPeakRss` the highest resident set the parent sampled (the process's, as
+ * each worker's samples are: the peak is the highest of them all). */
 export function mergePartitions(
   done: readonly PartitionDone[],
   elapsedMs: number,
+  parentPeakRss = 0,
 ): PartitionedSearch {
   const outcomes = done.flatMap((d) => (d.outcome ? [d.outcome] : []));
   const first = outcomes[0];
@@ -119,7 +125,10 @@ export function mergePartitions(
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
       // Each worker's heap is its own: their peaks added (a bound: they need not coincide).
       peakHeapBytes: sum((o) => o.stats.peakHeapBytes),
-      peakRssBytes: max((o) => o.stats.peakRssBytes),
+      peakRssBytes: Math.max(
+        parentPeakRss,
+        max((o) => o.stats.peakRssBytes),
+      ),
       storeBytes,
       bytesPerState: states > 0 ? storeBytes / states : 0,
       symmetry: first.stats.symmetry,

@@ -1,0 +1,82 @@
+// A split search's partitions, merged into one search's outcome (src/cli/workers/
+// explorePartitioned.ts `mergePartitions`): states, transitions and bytes added, the deepest
+// state, each thread's heap added, the process's resident set the highest sample of any thread
+// (the parent's included), and an error for a partition that ended without an outcome.
+import { describe, expect, it } from 'vitest';
+import type { PartitionOutcome } from '../../../../src/explore/bfs.ts';
+import type { ExploreStats } from '../../../../src/explore/outcome.ts';
+import { mergePartitions } from '../../../../src/cli/workers/explorePartitioned.ts';
+import type { PartitionDone } from '../../../../src/cli/workers/protocol.ts';
+
+const MiB = 2 ** 20;
+
+function done(index: number, stats: Partial<ExploreStats>): PartitionDone {
+  const outcome: PartitionOutcome = {
+    end: { kind: 'ok' },
+    depth: 7,
+    stats: {
+      states: 0,
+      transitions: 0,
+      maxDepth: 0,
+      elapsedMs: 1,
+      statesPerSec: 0,
+      peakHeapBytes: 0,
+      peakRssBytes: 0,
+      storeBytes: 0,
+      bytesPerState: 0,
+      symmetry: false,
+      ...stats,
+    },
+  };
+  return { kind: 'partition-done', index, outcome };
+}
+
+describe("a split search's partitions, merged", () => {
+  const parts = [
+    done(0, {
+      states: 300,
+      transitions: 2_000,
+      maxDepth: 7,
+      storeBytes: 6_000,
+      peakHeapBytes: 40 * MiB,
+      peakRssBytes: 200 * MiB,
+    }),
+    done(1, {
+      states: 100,
+      transitions: 1_000,
+      maxDepth: 6,
+      storeBytes: 2_000,
+      peakHeapBytes: 30 * MiB,
+      peakRssBytes: 180 * MiB,
+    }),
+  ];
+
+  it('adds what each thread holds and keeps the deepest state and the highest RSS', () => {
+    const m = mergePartitions(parts, 2_000);
+    expect(m.end).toEqual({ kind: 'ok' });
+    expect(m.depth).toBe(7);
+    expect(m.stats).toMatchObject({
+      states: 400,
+      transitions: 3_000,
+      maxDepth: 7,
+      elapsedMs: 2_000,
+      statesPerSec: 200,
+      storeBytes: 8_000,
+      bytesPerState: 20,
+      peakHeapBytes: 70 * MiB,
+      peakRssBytes: 200 * MiB,
+    });
+  });
+
+  it("takes the parent's resident set when it sampled a higher one", () => {
+    expect(mergePartitions(parts, 2_000, 210 * MiB).stats.peakRssBytes).toBe(210 * MiB);
+    expect(mergePartitions(parts, 2_000, 150 * MiB).stats.peakRssBytes).toBe(200 * MiB);
+  });
+
+  it('refuses a partition that ended without an outcome', () => {
+    const failed: PartitionDone = { kind: 'partition-done', index: 1, outcome: null, error: 'x' };
+    expect(() => mergePartitions([parts[0] as PartitionDone, failed], 1)).toThrow(
+      'explore: a partition ended without an outcome',
+    );
+  });
+});
