@@ -12,7 +12,9 @@ import { setFlagsFromString } from 'node:v8';
  * 170k. Measured with the built CLI (session 17, paired, each command's whole process):
  * `grantcheck run` on its defaults 0.91x the CPU time (five pairs; 8 000: 0.92x, 32 000: 0.98x),
  * `run --suite conformance --runs 6000` 0.94x (three), `explore --model xen --preset basic` 0.98x
- * (three). The flag only changes when code is optimised, never what it computes.
+ * (three). Half of it, 8 000, gained nothing more (session 34, six pairs each: the basic preset
+ * 1.01x the CPU time, `run` 1.02x). The flag only changes when code is optimised, never what it
+ * computes.
  */
 export const INTERRUPT_BUDGET = 16_000;
 
