@@ -11,8 +11,9 @@
 // section runs in this thread, and the table says so in its `isolate` column.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { BenchRow } from './targets.ts';
 
-export type BenchRows = Record<string, number | string>[];
+type BenchRows = BenchRow[];
 
 /** The sections that run isolated, by name: bench/explore.ts's row functions and their
  * arguments (numbers only: they cross to the worker as they are). */
