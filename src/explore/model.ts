@@ -51,6 +51,15 @@ export interface ExplorableModel<S, A> {
    * split across threads by state (src/explore/partition.ts): a key is sent as it is.
    */
   readonly portableKeys?: boolean;
+  /**
+   * A 64-bit hash of the content of the state stored under key `k` (with `canonical`, a
+   * `canonicalKey`'s: the orbit's), the same in every thread that met that state, whatever
+   * numbers its keys are there. For a search split across threads that share a table of
+   * fingerprints: equal fingerprints are taken as equal states, so two states whose
+   * fingerprints collide would be merged (with n states the chance of any collision is about
+   * n²/2^65). Never 0, below 2^64.
+   */
+  fingerprint?(k: number, canonical: boolean): bigint;
   readonly invariants: readonly Invariant<S>[];
   /**
    * A canonical representative of `s`'s orbit under the model's symmetry group. Sound only if

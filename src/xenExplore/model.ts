@@ -74,6 +74,7 @@ export interface XenExploreModel extends ExplorableModel<XenState, Op> {
   key(s: XenState): number;
   canonicalKey(s: XenState): number;
   fromKey(k: number, aux: number, canonical: boolean): XenState;
+  fingerprint(k: number, canonical: boolean): bigint;
   /** The id of the state's flow ghost, which no key contains. */
   aux(s: XenState): number;
   /** Steps the step memo answered (./stepMemo.ts), so far. */
@@ -527,6 +528,7 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       XenNode.keep(node, owner, canonical, k, ids, true);
       return node;
     },
+    fingerprint: (k, canonical) => (canonical ? orbits : exact).fingerprint(k),
     // Called once for every state the search stores, before it is expanded: where the memo
     // numbered one of its domains (a two-domain entry's successor), the domain gets its object.
     aux: (s) => {
