@@ -129,7 +129,7 @@ export function explorePartition<S, A>(
 
 /** The search's first state (under symmetry its orbit's representative, unless the model keys
  * orbits directly) and its key. */
-function initialOf<S, A>(
+export function initialOf<S, A>(
   model: ExplorableModel<S, A>,
   opts: ResolvedOptions<S, A>,
 ): { s0: S; k0: StateKey } {
@@ -141,14 +141,16 @@ function initialOf<S, A>(
   return { s0, k0: canonicalKey(model, s0, opts.symmetry) };
 }
 
-class Search<S, A> {
-  private transitions = 0;
-  private maxDepth = 0;
+/** The search's state and bounds, and `explore`'s loop; a split search's loops build on it
+ * (`runPartition` here, ./claimed.ts). */
+export class Search<S, A> {
+  protected transitions = 0;
+  protected maxDepth = 0;
   private rss = 0;
   /** The visited set's bytes when `rss` was sampled (RSS includes them). */
   private storeBytesAtSample = 0;
   private peakRss = 0;
-  private heap = 0;
+  protected heap = 0;
   private peakHeap = 0;
   private readonly heapLimit = v8HeapLimitBytes();
   private readonly start: number;
@@ -156,22 +158,22 @@ class Search<S, A> {
   private lastSample: number;
   /** Milliseconds until the next memory sample (see MEMORY_SAMPLE_MAX_MS). */
   private sampleInterval = MEMORY_SAMPLE_MS;
-  private stride: number;
+  protected stride: number;
   private lastProgress: number;
   private memoryStop: MemoryStop | undefined;
-  private readonly canon: ((s: S) => S) | undefined;
-  private readonly keyOf: (s: S) => StateKey;
+  protected readonly canon: ((s: S) => S) | undefined;
+  protected readonly keyOf: (s: S) => StateKey;
   /** Keys are canonicalKey's (orbits), not key's. */
-  private readonly canonicalKeys: boolean;
+  protected readonly canonicalKeys: boolean;
   /** The model's aux number of each stored state, by index (empty without `aux`). */
-  private aux = new Int32Array(0);
+  protected aux = new Int32Array(0);
 
   /** `shares`: how many searches share the memory bounds (a split search's partitions, each
    * in its thread: src/explore/partition.ts); 1 for a search alone. */
   constructor(
-    private readonly model: ExplorableModel<S, A>,
-    private readonly opts: ResolvedOptions<S, A>,
-    private readonly store: VisitedStore,
+    protected readonly model: ExplorableModel<S, A>,
+    protected readonly opts: ResolvedOptions<S, A>,
+    protected readonly store: VisitedStore,
     private readonly shares = 1,
   ) {
     this.start = opts.clock();
@@ -203,7 +205,7 @@ class Search<S, A> {
   private askedCanon: S | undefined = undefined;
   private askedKey: StateKey = 0;
 
-  private setAux(index: number, value: number): void {
+  protected setAux(index: number, value: number): void {
     if (index >= this.aux.length) {
       // Why beside the store, not in it? Only a model with `aux` pays its 4 bytes a state.
       const grown = new Int32Array(Math.max(1024, Math.ceil(this.aux.length * 1.5), index + 1));
@@ -456,12 +458,12 @@ class Search<S, A> {
 
   /** A partition's stop at `bound` while expanding the level at `depth` (with the memory
    * figure that stopped it). */
-  private limitStop(bound: Bound, depth: number): PartitionStop {
+  protected limitStop(bound: Bound, depth: number): PartitionStop {
     const memory = bound === 'memory' ? this.memoryStop : undefined;
     return { kind: 'limit', bound, depth, ...(memory ? { memory } : {}) };
   }
 
-  private brokenInvariant(s: S): Violated | undefined {
+  protected brokenInvariant(s: S): Violated | undefined {
     for (const inv of this.model.invariants) {
       if (!inv.holds(s)) return { source: 'invariant', name: inv.name, statement: inv.statement };
     }
@@ -469,7 +471,7 @@ class Search<S, A> {
   }
 
   /** Time, memory and progress, every `stride` candidate transitions. */
-  private checkpoint(depth: number): Bound | undefined {
+  protected checkpoint(depth: number): Bound | undefined {
     const now = this.opts.clock();
     if (this.opts.checkEvery === 0) {
       const interval = now - this.lastCheck;
@@ -507,7 +509,7 @@ class Search<S, A> {
    * Otherwise leave the visited set room for what the RSS bound allows: its next growth is
    * refused, before allocating, if it would take RSS past the bound.
    */
-  private sampleMemory(): boolean {
+  protected sampleMemory(): boolean {
     const { opts, store } = this;
     const m = opts.memory();
     this.rss = m.rss;
@@ -553,7 +555,7 @@ class Search<S, A> {
   }
 
   /** The visited set refused to grow: its own bound, or the room the RSS bound left it. */
-  private storeFull(depth: number): ExploreOutcome<S, A> {
+  protected storeFull(depth: number): ExploreOutcome<S, A> {
     const { opts, store } = this;
     this.memoryStop =
       store.neededBytes > opts.maxStoreBytes
@@ -572,12 +574,13 @@ class Search<S, A> {
     return this.limit('memory', depth);
   }
 
-  private stats(): ExploreStats {
+  /** `states`: the states this search reports stored (a split search's partition: its
+   * share). */
+  protected stats(states = this.store.size): ExploreStats {
     const elapsedMs = this.opts.clock() - this.start;
     const m = this.opts.memory(true); // the sampled heap figures may be HEAP_EVERY samples old
     this.peakRss = Math.max(this.peakRss, m.rss);
     this.peakHeap = Math.max(this.peakHeap, m.heapUsed + m.arrayBuffers);
-    const states = this.store.size;
     return {
       states,
       transitions: this.transitions,
@@ -593,7 +596,7 @@ class Search<S, A> {
   }
 
   /** The visited set's bytes and the model's key tables'. */
-  private storeBytes(): number {
+  protected storeBytes(): number {
     return this.store.bytes + this.aux.byteLength + (this.model.keyBytes?.() ?? 0);
   }
 

@@ -7,6 +7,7 @@
 // from the state alone, `fromKey` needing no table: the core model's), so that a key can be sent
 // as it is.
 
+import type { ClaimBuffers } from './claims.ts';
 import type { Bound, MemoryStop, Violated } from './outcome.ts';
 
 /** Why a partition stopped the search during a round: a state that breaks an invariant (at its
@@ -36,6 +37,9 @@ export interface PartitionStatus {
    * handed to it last round): the search is cut, not complete. */
   readonly probeNew: boolean;
   readonly stop: PartitionStop | null;
+  /** A search split by claims (./claims.ts): the claims it could not make, the shared table
+   * being full. The parent grows the table and has them made again before the round ends. */
+  readonly unclaimed?: number;
 }
 
 /** How the search ends, the same for every partition: decided from all their statuses. */
@@ -57,6 +61,10 @@ export interface Partition {
 export interface PartitionRound {
   readonly inbox: readonly Float64Array[];
   readonly end: PartitionEnd | null;
+  /** A search split by claims: the table the parent grew, for every partition to claim in from
+   * now on; `again`: some claims found the old one full, so every partition makes those it
+   * could not and ends the round again (with the same status, the unclaimed count updated). */
+  readonly claims?: { readonly buffers: ClaimBuffers; readonly again: boolean };
 }
 
 /** The partition that owns key `k` (a non-negative integer below 2^53) out of `count`. */

@@ -1,0 +1,194 @@
+// The search split by claims (src/explore/claimed.ts) in real worker threads, the rounds relayed
+// by this thread through PartitionRelay (src/explore/relay.ts), against `explore` in one thread
+// on a lattice model whose states carry a path-dependent ghost (./lattice.ts): together the
+// partitions store and expand exactly one thread's states, each with the ghost of the path one
+// thread stored it by, and end as one thread does (complete, cut at a depth, at the states bound, at a
+// violation that depends on the ghost). The Xen-level model's split runs through the built
+// command in test/cli/workers.test.ts.
+
+import { createRequire } from 'node:module';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import type { PartitionOutcome } from '../../../src/explore/bfs.ts';
+import { explore } from '../../../src/explore/bfs.ts';
+import { ClaimTable } from '../../../src/explore/claims.ts';
+import type { PartitionRound } from '../../../src/explore/partition.ts';
+import type { RoundReply } from '../../../src/explore/relay.ts';
+import { PartitionRelay } from '../../../src/explore/relay.ts';
+import type { LatticeJob } from './claimedWorker.ts';
+import type { LatticePoint } from './lattice.ts';
+import { latticeModel, notReachedBy } from './lattice.ts';
+
+type Job = Omit<LatticeJob, 'index' | 'count' | 'claims' | 'port'>;
+
+interface Split {
+  readonly outcomes: PartitionOutcome[];
+  /** Every state a partition expanded, as `coordinates@ghost`, without repeats. */
+  readonly expanded: Set<string>;
+  /** Rounds where a partition's claims found the table full (made again after it grew). */
+  readonly refills: number;
+}
+
+function tsxApi(): string {
+  return createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs');
+}
+
+/** The search split into `count` partitions, each in a worker thread. */
+function splitSearch(job: Job, count: number, table = ClaimTable.create(0)): Promise<Split> {
+  const relay = new PartitionRelay(table);
+  const entry = new URL('./claimedWorker.ts', import.meta.url).href;
+  const code =
+    `import(${JSON.stringify(`file://${tsxApi()}`)})` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Promise((resolve, reject) => {
+    const ports: MessageChannel['port1'][] = [];
+    const workers: Worker[] = [];
+    const replies: RoundReply[] = [];
+    const outcomes: PartitionOutcome[] = [];
+    const expanded = new Set<string>();
+    let waiting = count;
+    let finished = 0;
+    let refills = 0;
+    for (let index = 0; index < count; index++) {
+      const { port1, port2 } = new MessageChannel();
+      const data: LatticeJob = { ...job, index, count, claims: table.buffers, port: port2 };
+      const w = new Worker(code, { eval: true, workerData: data, transferList: [port2] });
+      w.on('error', reject);
+      workers.push(w);
+      ports.push(port1);
+      port1.on('message', (m: { kind: string; index: number } & Record<string, unknown>) => {
+        if (m.kind === 'round') {
+          replies[m.index] = m as unknown as RoundReply;
+          if (--waiting > 0) return;
+          const answers: PartitionRound[] = relay.answer(replies);
+          if (answers[0]?.claims?.again) refills++;
+          answers.forEach((a, to) => ports[to]?.postMessage(a));
+          waiting = count;
+          return;
+        }
+        outcomes[m.index] = m['outcome'] as PartitionOutcome;
+        for (const e of m['expanded'] as string[]) expanded.add(e);
+        if (++finished < count) return;
+        for (const p of ports) p.close();
+        void Promise.all(workers.map((x) => x.terminate())).then(() =>
+          resolve({ outcomes, expanded, refills }),
+        );
+      });
+    }
+  });
+}
+
+/** The same search in this thread: its outcome and every state it expanded, as
+ * `coordinates@ghost`. */
+function oneThread(job: Job) {
+  const expanded = new Set<string>();
+  const model = latticeModel({
+    ...job.lattice,
+    invariants: job.failing ? [notReachedBy(job.failing.sum, job.failing.ghost)] : [],
+    decoded: (s: LatticePoint) => expanded.add(`${s.at.join(',')}@${s.ghost}`),
+  });
+  const outcome = explore(model, {
+    ...(job.maxDepth === undefined ? {} : { maxDepth: job.maxDepth }),
+    ...(job.maxStates === undefined ? {} : { maxStates: job.maxStates }),
+  });
+  return { outcome, expanded };
+}
+
+const sum = (o: readonly PartitionOutcome[], f: (x: PartitionOutcome) => number) =>
+  o.reduce((n, x) => n + f(x), 0);
+
+/** 7 axes of 0..4: 78 125 states in 29 levels, the widest 8 135 states. */
+const WIDE = { dims: 7, size: 4 };
+
+describe('the search split by claims is the search in one thread', () => {
+  it.each([2, 3])(
+    '%i partitions: the same states, each with its ghost; the same transitions',
+    async (count) => {
+      const job: Job = { lattice: WIDE, splitStates: 64 };
+      const one = oneThread(job);
+      const split = await splitSearch(job, count);
+      expect(one.outcome.kind).toBe('ok');
+      expect(one.outcome.stats.states).toBe(78_125);
+      expect(split.outcomes.map((o) => o.end)).toEqual(new Array(count).fill({ kind: 'ok' }));
+      expect(sum(split.outcomes, (o) => o.stats.states)).toBe(78_125);
+      expect(sum(split.outcomes, (o) => o.stats.transitions)).toBe(one.outcome.stats.transitions);
+      // each partition stored a share (the shares drift apart: a state goes to the partition
+      // whose claim one thread's order puts first); the ghosts are those of one thread's paths
+      for (const o of split.outcomes) expect(o.stats.states).toBeGreaterThan(78_125 / 10);
+      expect(split.expanded).toEqual(one.expanded);
+      expect(Math.max(...split.outcomes.map((o) => o.stats.maxDepth))).toBe(28);
+    },
+  );
+
+  it('a claim table that fills within a round grows and the claims it refused are made again', async () => {
+    // split at the level of 4 417 states, whose 10 633 states so far do not fit the first table
+    const job: Job = { lattice: WIDE, splitStates: 1_500 };
+    const split = await splitSearch(job, 2, ClaimTable.create(0));
+    expect(split.refills).toBeGreaterThan(0);
+    expect(sum(split.outcomes, (o) => o.stats.states)).toBe(78_125);
+    expect(split.expanded).toEqual(oneThread(job).expanded);
+  });
+
+  it('a cut at the depth bound: the states to that depth, and the bound', async () => {
+    const job: Job = { lattice: WIDE, splitStates: 64, maxDepth: 9 };
+    const one = oneThread(job);
+    const split = await splitSearch(job, 2);
+    expect(one.outcome).toMatchObject({ kind: 'limit', bound: 'depth', depth: 9 });
+    for (const o of split.outcomes) {
+      expect(o.end).toEqual({ kind: 'limit', bound: 'depth' });
+      expect(o.depth).toBe(9);
+    }
+    expect(sum(split.outcomes, (o) => o.stats.states)).toBe(one.outcome.stats.states);
+    // One thread stops expanding the last level at its first new successor; the split expands
+    // it whole. Above it (a point's depth is its coordinates' sum), the same states and ghosts.
+    const depthOf = (e: string) =>
+      (e.split('@')[0] ?? '').split(',').reduce((n, c) => n + Number(c), 0);
+    const above = (states: Set<string>) => new Set([...states].filter((e) => depthOf(e) < 9));
+    expect(above(split.expanded)).toEqual(above(one.expanded));
+    expect(above(one.expanded).size).toBeGreaterThan(5_000);
+  });
+
+  it.each([
+    // within the levels every partition searches alike; past the split, inside a level
+    [100, 2],
+    [5_000, 2],
+    [40_000, 3],
+  ])(
+    "the states bound %i on %i partitions: exactly one thread's states",
+    async (maxStates, count) => {
+      const job: Job = { lattice: WIDE, splitStates: 64, maxStates };
+      const one = oneThread(job);
+      const split = await splitSearch(job, count);
+      expect(one.outcome).toMatchObject({ kind: 'limit', bound: 'states' });
+      const depth = one.outcome.kind === 'limit' ? one.outcome.depth : -1;
+      for (const o of split.outcomes) {
+        expect(o.end).toMatchObject({ kind: 'limit', bound: 'states' });
+        expect(o.depth).toBe(depth);
+      }
+      expect(sum(split.outcomes, (o) => o.stats.states)).toBe(maxStates);
+    },
+  );
+
+  it.each([
+    // a violation in the levels searched alike, and past the split; each depends on the ghost
+    // (a shortest path only adds: one thread stores every point by an even move)
+    [{ sum: 3, ghost: 4 }],
+    [{ sum: 14, ghost: 6 }],
+    [{ sum: 20, ghost: 12 }],
+  ])("a violation %j: at one thread's depth", async (failing) => {
+    const job: Job = { lattice: WIDE, splitStates: 64, failing };
+    const one = oneThread(job);
+    expect(one.outcome.kind).toBe('violation');
+    const depth = one.outcome.kind === 'violation' ? one.outcome.path.length : -1;
+    const split = await splitSearch(job, 2);
+    for (const o of split.outcomes) {
+      expect(o.end).toMatchObject({
+        kind: 'violation',
+        depth,
+        violated: { name: 'not-reached-by' },
+      });
+    }
+  });
+});
