@@ -5,9 +5,8 @@
 import { join } from 'node:path';
 import type { CoreAction, CoreVariant } from '../../core/index.ts';
 import { coreConfigProblems } from '../../core/config.ts';
-import type { CoreModel } from '../../core/model.ts';
 import { coreModel } from '../../core/model.ts';
-import type { ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
+import type { ExplorableModel, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { describeMemoryStop, explore } from '../../explore/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import type { Op, OpKind } from '../../ops/op.ts';
@@ -319,7 +318,12 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
   try {
     outcome =
       workers > 1
-        ? await exploreCoreSplit(model, { config, variant, symmetry, bounds }, workers, onProgress)
+        ? await exploreSplit(
+            model,
+            { model: { kind: 'core', config, variant }, symmetry, bounds },
+            workers,
+            onProgress,
+          )
         : explore(model, { ...bounds, symmetry, ...(onProgress ? { onProgress } : {}) });
   } finally {
     stop();
@@ -351,15 +355,15 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
   });
 }
 
-/** The core search split by state across `workers` threads (src/cli/workers/
- * explorePartitioned.ts), as one search's outcome. A violation is found again in this thread
- * by a search to its depth: its path is the one a search in one thread reports. */
-async function exploreCoreSplit(
-  model: CoreModel,
+/** A search split by state across `workers` threads (src/cli/workers/explorePartitioned.ts),
+ * as one search's outcome. A violation is found again in this thread by a search to its depth:
+ * its path is the one a search in one thread reports. `model` is the job's, built here. */
+async function exploreSplit<S, A>(
+  model: ExplorableModel<S, A>,
   job: PartitionedJob,
   workers: number,
   onProgress: ((p: ExploreProgress) => void) | undefined,
-): Promise<ExploreOutcome<number, CoreAction>> {
+): Promise<ExploreOutcome<S, A>> {
   const { explorePartitioned } = await import('../workers/explorePartitioned.ts');
   const split = await explorePartitioned(job, workers, onProgress);
   const { end, stats } = split;
@@ -531,27 +535,22 @@ async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<
       "--subject xen: explore's bounded configs differ from real Xen's limits; use run or replay",
     );
   }
-  const workers = readWorkers(flags, fault !== undefined);
+  const workers = readWorkers(flags);
   return withSubject(flags.subject, fault, (subject) =>
     exploreXenAgainst(subject, request, fault, flags, io, { bounds, workers }),
   );
 }
 
-/** `--workers N`: threads to split a search's per-transition checks over (1: this thread). Only
- * those checks are split; each worker runs the whole search of the model (src/cli/workers/
- * exploreShards.ts). */
-function readWorkers(flags: ExploreFlags, fault: boolean): number {
+/** `--workers N`: threads to split the search over (1: this thread). With per-transition checks
+ * (--conformance, --refinement, --fault) only those are split, and each worker runs the whole
+ * search of the model (src/cli/workers/exploreShards.ts); without, the states are
+ * (src/explore/claimed.ts). */
+function readWorkers(flags: ExploreFlags): number {
   if (flags.workers === undefined) return 1;
   const workers = parseWorkers(flags.workers);
   if (workers === 1) return 1;
   if (flags.subject !== undefined) {
     throw new UsageError('--workers: a --subject is one process, checked from one thread');
-  }
-  if (!flags.conformance && !flags.refinement && !fault) {
-    throw new UsageError(
-      '--workers splits the per-transition checks (--conformance, --refinement, --fault); ' +
-        'a search of the Xen-level model alone runs in one thread',
-    );
   }
   return workers;
 }
@@ -568,7 +567,8 @@ function xenBoundsRecord(r: XenRequest): Record<string, number | string | boolea
   };
 }
 
-/** Where a search runs: in this thread, or its per-transition checks split across workers. */
+/** Where a search runs: in this thread, or split across workers (its states, or its
+ * per-transition checks). */
 interface SearchPlace {
   readonly fault: Fault | undefined;
   readonly workers: number;
@@ -591,6 +591,12 @@ async function searchXen(
 }> {
   const { workers, bounds } = place;
   const { onProgress, stop } = place.progress;
+  if (workers > 1 && !checks.conformance && !checks.refinement) {
+    const model = t.xenModelFor(subject, request, false);
+    const job = { model: { kind: 'xen', request }, symmetry: true, bounds } as const;
+    const outcome = await exploreSplit(model, job, workers, onProgress).finally(stop);
+    return { model, outcome, conformance: null, refinement: null };
+  }
   if (workers > 1) {
     const model = t.xenModelFor(subject, request, checks.conformance);
     const job = { request, fault: place.fault?.id ?? null, bounds, ...checks };

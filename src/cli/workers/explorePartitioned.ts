@@ -1,19 +1,31 @@
-// `grantcheck explore --model core --workers N`: the core model's search split by state across N
-// worker threads (src/explore/partition.ts). Each worker owns the states whose key hashes to it;
-// at each level's end this thread relays the keys each found for the others and tells every
-// worker, from all their statuses, whether the search ends (`decideEnd`). A violation comes
-// back as its depth: the caller finds its path with a search in one thread to that depth.
+// `grantcheck explore --workers N` without per-transition checks: the search split by state
+// across N worker threads. The core model's: each worker owns the states whose key hashes to it
+// (src/explore/partition.ts), and at each level's end this thread relays the keys each found for
+// the others. The Xen-level model's: the workers claim states in a table they share
+// (src/explore/claimed.ts), which this thread makes and grows between rounds. At every round's
+// end it tells every worker, from all their statuses, whether the search ends (`decideEnd`). A
+// violation comes back as its depth: the caller finds its path with a search in one thread to
+// that depth.
 
 import type { PartitionOutcome } from '../../explore/bfs.ts';
 import type { ExploreProgress, ExploreStats } from '../../explore/index.ts';
-import type { PartitionEnd, PartitionStatus } from '../../explore/partition.ts';
-import { decideEnd } from '../../explore/partition.ts';
+import { SPLIT_STATES_PER_PARTITION } from '../../explore/claimed.ts';
+import { ClaimTable } from '../../explore/claims.ts';
+import type { PartitionEnd, PartitionRound, PartitionStatus } from '../../explore/partition.ts';
+import { PartitionRelay } from '../../explore/relay.ts';
 import type { Answer } from './pool.ts';
 import { dispatch } from './pool.ts';
 import type { ExplorePartitionJob, PartitionDone, PartitionRoundReply } from './protocol.ts';
 
+/** The first claim table has room for the states of about this many levels of the size at which
+ * the search splits (the table grows at a round's end: this only spares the first growths). */
+const FIRST_TABLE_LEVELS = 4;
+
 /** The job, less what differs between partitions. */
-export type PartitionedJob = Omit<ExplorePartitionJob, 'kind' | 'index' | 'count' | 'startedAt'>;
+export type PartitionedJob = Omit<
+  ExplorePartitionJob,
+  'kind' | 'index' | 'count' | 'startedAt' | 'claims'
+>;
 
 export interface PartitionedSearch {
   readonly end: PartitionEnd;
@@ -33,20 +45,24 @@ export async function explorePartitioned(
   /** The round under way: each partition's reply, by index, and the way to answer it. */
   const round: { readonly reply: PartitionRoundReply; readonly answer: Answer }[] = [];
   let waiting = workers;
-  let depth = 0;
   const done: PartitionDone[] = [];
   let next = 0;
   /** The resident set the parent saw at each round's end: a sample the workers' may miss. */
   let parentPeakRss = 0;
+  /** The Xen-level model's claims are in a table grown here at a round's end. */
+  const relayer = new PartitionRelay(
+    job.model.kind === 'xen'
+      ? ClaimTable.create(SPLIT_STATES_PER_PARTITION * workers * FIRST_TABLE_LEVELS)
+      : undefined,
+  );
   const relay = (): void => {
     const statuses: PartitionStatus[] = round.map((r) => r.reply.status);
-    const end = decideEnd(statuses);
+    const answers = relayer.answer(round.map((r) => r.reply));
     round.forEach(({ answer }, to) => {
-      // Every partition's keys for this one (its own list is empty); none once the search ends.
-      const inbox = end ? [] : round.flatMap((from) => from.reply.outboxes[to] ?? []);
+      const a = answers[to] as PartitionRound;
       answer(
-        { kind: 'partition-answer', inbox, end },
-        inbox.map((keys) => keys.buffer as ArrayBuffer),
+        { kind: 'partition-answer', ...a },
+        a.inbox.map((keys) => keys.buffer as ArrayBuffer),
       );
     });
     round.length = 0;
@@ -58,7 +74,8 @@ export async function explorePartitioned(
     onProgress?.({
       states,
       transitions: statuses.reduce((n, s) => n + s.transitions, 0),
-      depth: depth++,
+      // the level expanded next (a level may take more than one round)
+      depth: Math.max(...statuses.map((st) => st.maxDepth)),
       elapsedMs,
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
       storeBytes: statuses.reduce((n, s) => n + s.storeBytes, 0),
@@ -77,6 +94,7 @@ export async function explorePartitioned(
             index: next++,
             count: workers,
             startedAt: Date.now(),
+            ...(relayer.table ? { claims: relayer.table.buffers } : {}),
           }
         : undefined,
     (reply, answer) => {
@@ -94,16 +112,23 @@ export async function explorePartitioned(
       }
     },
   );
-  return mergePartitions(done, performance.now() - started, parentPeakRss);
+  return mergePartitions(
+    done,
+    performance.now() - started,
+    parentPeakRss,
+    relayer.table?.bytes ?? 0,
+  );
 }
 
 /** The partitions' outcomes as one search's (they agreed on its end), `elapsedMs` the whole
  * wall time; `parentPeakRss` the highest resident set the parent sampled (the process's, as
- * each worker's samples are: the peak is the highest of them all). */
+ * each worker's samples are: the peak is the highest of them all); `sharedBytes` what the
+ * partitions share (a claim table), counted with their visited sets. */
 export function mergePartitions(
   done: readonly PartitionDone[],
   elapsedMs: number,
   parentPeakRss = 0,
+  sharedBytes = 0,
 ): PartitionedSearch {
   const outcomes = done.flatMap((d) => (d.outcome ? [d.outcome] : []));
   const first = outcomes[0];
@@ -113,7 +138,7 @@ export function mergePartitions(
   const sum = (f: (o: PartitionOutcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
   const max = (f: (o: PartitionOutcome) => number) => Math.max(...outcomes.map(f));
   const states = sum((o) => o.stats.states);
-  const storeBytes = sum((o) => o.stats.storeBytes);
+  const storeBytes = sum((o) => o.stats.storeBytes) + sharedBytes;
   return {
     end: first.end,
     depth: first.depth,

@@ -1,5 +1,6 @@
-// One partition of `grantcheck explore --model core --workers N`, in a worker thread: the core
-// model's breadth-first search over the states this partition owns (src/explore/partition.ts),
+// One partition of `grantcheck explore --workers N` (a search with no per-transition checks), in
+// a worker thread: the breadth-first search over the states this partition owns (the core
+// model's: src/explore/partition.ts; the Xen-level model's: src/explore/claimed.ts),
 // its rounds relayed by the parent (src/cli/workers/explorePartitioned.ts). The worker waits for
 // each round's answer here, in its job: nothing else runs in it meanwhile.
 
@@ -7,7 +8,10 @@ import type { MessagePort } from 'node:worker_threads';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { coreModel } from '../../core/model.ts';
 import { explorePartition } from '../../explore/bfs.ts';
+import { exploreClaimed } from '../../explore/claimed.ts';
+import { subjectOf } from '../../faults/index.ts';
 import type { Partition, PartitionRound } from '../../explore/partition.ts';
+import { xenModelFor } from '../xenSearch.ts';
 import type { ExplorePartitionJob, PartitionAnswer, PartitionDone } from './protocol.ts';
 
 /** How long one wait for the parent's answer sleeps before looking again (ms). Why poll? The
@@ -37,7 +41,6 @@ export function runExplorePartition(job: ExplorePartitionJob, port: MessagePort)
     },
   };
   try {
-    const model = coreModel(job.config, { variant: job.variant });
     // The time bound counts from the parent's start: the workers' own start-up is the search's.
     const { timeBudgetMs } = job.bounds;
     const left =
@@ -45,7 +48,15 @@ export function runExplorePartition(job: ExplorePartitionJob, port: MessagePort)
         ? {}
         : { timeBudgetMs: Math.max(0, timeBudgetMs - (Date.now() - job.startedAt)) };
     const bounds = { ...job.bounds, ...left, symmetry: job.symmetry };
-    const outcome = explorePartition(model, bounds, partition);
+    const spec = job.model;
+    if (spec.kind === 'core') {
+      const model = coreModel(spec.config, { variant: spec.variant });
+      return { kind: 'partition-done', index, outcome: explorePartition(model, bounds, partition) };
+    }
+    if (job.claims === undefined)
+      throw new Error('worker: a Xen-level partition with no claim table');
+    const model = xenModelFor(subjectOf(undefined), spec.request, false);
+    const outcome = exploreClaimed(model, bounds, partition, job.claims);
     return { kind: 'partition-done', index, outcome };
   } catch (e) {
     // The model's error, for the parent to say in one line.

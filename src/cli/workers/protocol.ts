@@ -6,6 +6,7 @@ import type { CoreConfig } from '../../core/config.ts';
 import type { CoreVariant } from '../../core/step.ts';
 import type { ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import type { PartitionOutcome } from '../../explore/bfs.ts';
+import type { ClaimBuffers } from '../../explore/claims.ts';
 import type { PartitionRound, PartitionStatus } from '../../explore/partition.ts';
 import type { Op } from '../../ops/op.ts';
 import type { RefinementStats } from '../../refinement/index.ts';
@@ -54,14 +55,22 @@ export interface ExploreShardJob {
   readonly progress: boolean;
 }
 
-/** Partition `index` of `count` of a core search split by state (src/explore/partition.ts). */
+/** The model of a search split by state: the core model's (its keys go to their owners:
+ * src/explore/partition.ts), or the Xen-level model's (its states are claimed in a shared
+ * table: src/explore/claimed.ts), without per-transition checks. */
+export type PartitionedModel =
+  | { readonly kind: 'core'; readonly config: CoreConfig; readonly variant: CoreVariant }
+  | { readonly kind: 'xen'; readonly request: XenRequest };
+
+/** Partition `index` of `count` of a search split by state. */
 export interface ExplorePartitionJob {
   readonly kind: 'explore-partition';
   readonly index: number;
   readonly count: number;
-  readonly config: CoreConfig;
-  readonly variant: CoreVariant;
+  readonly model: PartitionedModel;
   readonly symmetry: boolean;
+  /** The Xen-level model's claim table, as first made (src/explore/claims.ts). */
+  readonly claims?: ClaimBuffers;
   readonly bounds: ExploreShardJob['bounds'];
   /** When the parent started the search (Date.now()): the time bound counts the workers'
    * start-up. */
