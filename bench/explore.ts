@@ -1,8 +1,9 @@
 // Throughput of the exhaustive explorer: the core protocol model with and without domain
 // symmetry, and the Xen-level model alone, in conformance mode and with the refinement check, and
 // the first 100 000 states of its full alphabet, the whole of its `basic` preset (issue 13's
-// 291 056 states; in conformance mode for at most a minute in one thread, and split over the
-// cores by the built command's --workers), and its full alphabet at three
+// 291 056 states; as the built command runs it, in one thread and split by claims over the
+// cores; in conformance mode for at most a minute in one thread, and split over the cores by
+// the built command's --workers), and its full alphabet at three
 // configurations to the depths the tests pin. Each row names the `kind` bench/targets.ts judges it
 // as.
 // States/s and bytes per stored state. `npx tsx bench/explore.ts` prints the table.
@@ -52,6 +53,7 @@ export async function benchExplore(
   rows.push(...(await isolated('xenFull')));
   rows.push(...(await isolated('xenBasic')));
   rows.push(benchXenBasicCommand());
+  rows.push(benchXenBasicCommand(3, Math.max(2, availableParallelism())));
   rows.push(...(await isolated('xenDepths')));
   rows.push(...(await isolated('xenBasicConformance')));
   rows.push(benchXenBasicConformanceWorkers());
@@ -197,14 +199,18 @@ export function benchXenBasicConformanceWorkers(
  * xen --preset basic --json`, spawned `runs` times (after a warm-up of the file cache); the
  * median whole-process wall time, the mean CPU time, and the search's own seconds as the
  * command reports them. Why beside the in-process row? That one times the search alone, in the
- * bench's process; this is the bundle a user's `npx grantcheck` starts, start-up included. */
-export function benchXenBasicCommand(runs = 3): Record<string, number | string> {
-  const model = 'grantcheck explore --model xen --preset basic (built, whole process)';
+ * bench's process; this is the bundle a user's `npx grantcheck` starts, start-up included. With
+ * `workers` above 1, the search split by claims over that many threads
+ * (src/explore/claimed.ts). */
+export function benchXenBasicCommand(runs = 3, workers = 1): Record<string, number | string> {
+  const split = workers > 1 ? ` --workers ${workers}` : '';
+  const model = `grantcheck explore --model xen --preset basic${split} (built, whole process)`;
   // `npm run bench` builds first (bench/startup.ts); `npx tsx bench/explore.ts` alone may not.
   if (!existsSync(join(ROOT, 'dist', 'cli'))) {
     return { kind: 'xen basic command', model, result: 'not built: npm run build' };
   }
   const args = [BIN, 'explore', '--model', 'xen', '--preset', 'basic', '--json'];
+  if (workers > 1) args.push('--workers', String(workers));
   const t = timedNodeRuns(args, ROOT, runs);
   const outs = t.stdouts.map((o) => JSON.parse(o) as { states: number; elapsedMs: number });
   const search = outs.map((o) => o.elapsedMs).sort((a, b) => a - b);

@@ -269,7 +269,7 @@ function buildProgram(
     )
     .option(
       '--workers <n>',
-      'worker threads (default 1): core, each owning a share of the states; xen, sharing the per-transition checks (conformance, refinement)',
+      'worker threads (default 1), each owning a share of the states; xen with per-transition checks (conformance, refinement, fault): sharing those checks',
     )
     .option('--replay <file>', 'replay a core trace written by explore')
     .option('--out <dir>', 'where to write counterexample traces', TRACE_DIR_HELP)
