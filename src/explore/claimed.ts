@@ -79,16 +79,8 @@ class ClaimedSearch<S, A> extends Search<S, A> {
   private owned = 0;
   /** States the search has stored, every partition's. */
   private storedAll = 0;
-  /** This level's new states this partition claimed: store index, fingerprint, priority, aux,
-   * and the invariant it breaks (checked as it was met). Why not keep the state? A level's new
-   * states can be most of a search's: as objects they would take many times the store's bytes. */
-  private readonly candidates: {
-    index: number;
-    fingerprint: bigint;
-    priority: bigint;
-    aux: number;
-    broken: Violated | undefined;
-  }[] = [];
+  /** This level's new states this partition claimed (`Claims`, below). */
+  private readonly candidates = new Claims();
   /** Claims the table had no room for: a fingerprint and its priority. */
   private unclaimed: [bigint, bigint][] = [];
   private readonly keyBuf: number[] = [];
@@ -261,7 +253,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       const probe = depth >= opts.maxDepth;
       let probeNew = false;
       let stop: PartitionStop | null = null;
-      candidates.length = 0;
+      candidates.clear();
       expand: for (let f = 0; f < frontier.length; f++) {
         const i = frontier[f] as number;
         const rank = ranks[f] as number;
@@ -305,7 +297,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
           if (this.claim(fingerprint, priority) === CLAIM_EARLIER) continue;
           const c = stateBuf[j] as S;
           const aux = auxOf ? auxOf(c) : 0;
-          candidates.push({ index, fingerprint, priority, aux, broken: this.brokenInvariant(c) });
+          candidates.push(index, fingerprint, priority, aux, this.brokenInvariant(c));
           // Every state stored so far and claimed in this level is in the table: once they are
           // more than the states bound, one thread would stop in this level. The level's states
           // claimed are ranked below, and the first that fit the bound counted.
@@ -317,17 +309,19 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       if (round.end) return this.ended(round, depth);
       const won: number[] = [];
       const wonOrder: number[] = [];
-      for (const c of candidates) {
-        if (this.table.priorityOf(c.fingerprint) !== c.priority) continue;
-        if (auxOf) this.setAux(c.index, c.aux);
-        won.push(c.index);
-        wonOrder.push(Number(c.priority & 0xffffffffffffn));
+      for (let c = 0; c < candidates.size; c++) {
+        const priority = candidates.priority(c);
+        if (this.table.priorityOf(candidates.fingerprint(c)) !== priority) continue;
+        const index = candidates.index(c);
+        if (auxOf) this.setAux(index, candidates.aux(c));
+        won.push(index);
+        wonOrder.push(Number(priority & 0xffffffffffffn));
         this.maxDepth = depth + 1;
-        if (stop === null && c.broken) {
-          stop = { kind: 'violation', violated: c.broken, depth: depth + 1 };
-        }
+        const broken = candidates.broken(c);
+        if (stop === null && broken)
+          stop = { kind: 'violation', violated: broken, depth: depth + 1 };
       }
-      candidates.length = 0;
+      candidates.clear();
       // The states this partition won, ranked among every partition's: each hands the others
       // the order of its own (ascending: frontier by rank, each state's actions in order).
       const mine = Float64Array.from(wonOrder);
@@ -432,4 +426,71 @@ function lowerBound(sorted: Float64Array, x: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * A level's claims of one partition, in the order it made them: the claimed state's store index,
+ * fingerprint, priority and aux, and the invariant it breaks, if any. Why columns of typed
+ * arrays? A level's claims live until its round ends: as objects (each with two BigInts) they
+ * survived young-generation collections by the ten thousand, and made each of them slow.
+ */
+class Claims {
+  private indices = new Int32Array(1024);
+  private fingerprints = new BigUint64Array(1024);
+  private priorities = new BigUint64Array(1024);
+  private auxes = new Int32Array(1024);
+  /** By claim position: the few that break an invariant. */
+  private readonly broke = new Map<number, Violated>();
+  size = 0;
+
+  push(index: number, fingerprint: bigint, priority: bigint, aux: number, broken?: Violated): void {
+    const at = this.size++;
+    if (at === this.indices.length) this.grow();
+    this.indices[at] = index;
+    this.fingerprints[at] = fingerprint;
+    this.priorities[at] = priority;
+    this.auxes[at] = aux;
+    if (broken) this.broke.set(at, broken);
+  }
+
+  index(c: number): number {
+    return this.indices[c] ?? -1;
+  }
+
+  fingerprint(c: number): bigint {
+    return this.fingerprints[c] ?? 0n;
+  }
+
+  priority(c: number): bigint {
+    return this.priorities[c] ?? 0n;
+  }
+
+  aux(c: number): number {
+    return this.auxes[c] ?? 0;
+  }
+
+  broken(c: number): Violated | undefined {
+    return this.broke.get(c);
+  }
+
+  clear(): void {
+    this.size = 0;
+    this.broke.clear();
+  }
+
+  private grow(): void {
+    const n = this.indices.length * 2;
+    const indices = new Int32Array(n);
+    indices.set(this.indices);
+    this.indices = indices;
+    const fingerprints = new BigUint64Array(n);
+    fingerprints.set(this.fingerprints);
+    this.fingerprints = fingerprints;
+    const priorities = new BigUint64Array(n);
+    priorities.set(this.priorities);
+    this.priorities = priorities;
+    const auxes = new Int32Array(n);
+    auxes.set(this.auxes);
+    this.auxes = auxes;
+  }
 }
