@@ -431,8 +431,8 @@ function lowerBound(sorted: Float64Array, x: number): number {
 /**
  * A level's claims of one partition, in the order it made them: the claimed state's store index,
  * fingerprint, priority and aux, and the invariant it breaks, if any. Why columns of typed
- * arrays? A level's claims live until its round ends: as objects (each with two BigInts) they
- * survived young-generation collections by the ten thousand, and made each of them slow.
+ * arrays? A level's claims live until its round ends: as objects, each with two BigInts, they
+ * would be tens of thousands of objects for every young-generation collection to copy.
  */
 class Claims {
   private indices = new Int32Array(1024);
