@@ -316,7 +316,6 @@ class ClaimedSearch<S, A> extends Search<S, A> {
         if (auxOf) this.setAux(index, candidates.aux(c));
         won.push(index);
         wonOrder.push(Number(priority & 0xffffffffffffn));
-        this.maxDepth = depth + 1;
         const broken = candidates.broken(c);
         if (stop === null && broken)
           stop = { kind: 'violation', violated: broken, depth: depth + 1 };
@@ -341,7 +340,9 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       // fit it, and stops.
       if (this.storedAll + level > opts.maxStates) {
         const room = opts.maxStates - this.storedAll;
-        this.owned += nextRanks.filter((r) => r < room).length;
+        const fit = nextRanks.filter((r) => r < room).length;
+        this.owned += fit;
+        if (fit > 0) this.maxDepth = depth + 1;
         return {
           end: { kind: 'limit', bound: 'states', depth },
           depth,
@@ -350,6 +351,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       }
       this.owned += won.length;
       this.storedAll += level;
+      if (won.length > 0) this.maxDepth = depth + 1;
       if (nextRanks.some((r) => r > MAX_RANK))
         throw new Error(`explore: a level of more than ${MAX_RANK} states`);
       frontier = won;

@@ -266,6 +266,8 @@ describe('explore --model xen --workers N without checks is --workers 1', () => 
     [['--preset', 'corners'], 2],
     [['--alphabet', 'protocol'], 3],
     [['--alphabet', 'full', '--max-states', '50000'], 2],
+    // the states to depth 4 exactly: one thread stores none deeper
+    [['--preset', 'basic', '--max-states', '3625'], 2],
     [['--preset', 'basic', '--max-states', '1'], 2],
     [['--preset', 'basic', '--depth', '0'], 2],
   ])('%j on %i workers: the same result, states and depth', (flags, workers) => {
