@@ -8,7 +8,7 @@ import type { ExploreOptions, ResolvedOptions } from './options.ts';
 import { HEAP_EVERY, resolveOptions } from './options.ts';
 import type { Bound, ExploreOutcome, ExploreStats, MemoryStop, Violated } from './outcome.ts';
 import { canonicalKey, keyChain, replayChain } from './path.ts';
-import type { Partition, PartitionEnd, PartitionStop } from './partition.ts';
+import type { Partition, PartitionEnd, PartitionStatus, PartitionStop } from './partition.ts';
 import { ownerOf } from './partition.ts';
 import type { VisitedStore } from './visited.ts';
 import {
@@ -398,25 +398,10 @@ export class Search<S, A> {
       }
       const round = partition.exchange(
         outboxes.map((keys) => Float64Array.from(keys)),
-        {
-          states: store.size,
-          transitions: this.transitions,
-          storeBytes: this.storeBytes(),
-          heapBytes: this.heap,
-          maxDepth: this.maxDepth,
-          expanded,
-          probeNew,
-          stop,
-        },
+        this.partitionStatus(store.size, expanded, probeNew, stop),
       );
       for (const keys of outboxes) keys.length = 0;
-      const end = round.end;
-      if (end) {
-        // A cut at the depth bound is found a round after its level: it is that level's. A stop
-        // says its own level (one met storing the keys handed over is a round late too).
-        const at = end.kind !== 'limit' ? depth : 'depth' in end ? end.depth : opts.maxDepth;
-        return { end, depth: at, stats: this.stats() };
-      }
+      if (round.end) return this.partitionOutcome(round.end, depth);
       for (const keys of round.inbox) {
         // In runs of PREFETCH_RUN, their slots touched first, as a level's successors are.
         for (let at = 0; at < keys.length && stop === null; at += PREFETCH_RUN) {
@@ -437,6 +422,38 @@ export class Search<S, A> {
       levelEnd = store.size;
       depth++;
     }
+  }
+
+  /** A partition's status at a round's end: it stores `states`, expanded `expanded` states this
+   * round, met a new state at the depth bound's level (`probeNew`), or stopped (`stop`). */
+  protected partitionStatus(
+    states: number,
+    expanded: number,
+    probeNew: boolean,
+    stop: PartitionStop | null,
+  ): PartitionStatus {
+    return {
+      states,
+      transitions: this.transitions,
+      storeBytes: this.storeBytes(),
+      heapBytes: this.heap,
+      maxDepth: this.maxDepth,
+      expanded,
+      probeNew,
+      stop,
+    };
+  }
+
+  /** A partition's outcome once the round at level `depth` ended the search, as `end` says. */
+  protected partitionOutcome(
+    end: PartitionEnd,
+    depth: number,
+    states = this.store.size,
+  ): PartitionOutcome {
+    // A cut at the depth bound is found a round after its level: it is that level's. A stop
+    // says its own level (one met storing the keys handed over is a round late too).
+    const at = end.kind !== 'limit' ? depth : 'depth' in end ? end.depth : this.opts.maxDepth;
+    return { end, depth: at, stats: this.stats(states) };
   }
 
   /** Store `c` (key `k`, found from the state stored at `parent`, -1: none here) at `depth`,

@@ -18,14 +18,7 @@
 import type { PartitionOutcome } from './bfs.ts';
 import { initialOf, Search } from './bfs.ts';
 import type { ClaimBuffers } from './claims.ts';
-import {
-  CLAIM_EARLIER,
-  CLAIM_FULL,
-  claimPriority,
-  ClaimTable,
-  MAX_LEVEL,
-  MAX_RANK,
-} from './claims.ts';
+import { CLAIM_EARLIER, CLAIM_FULL, claimPriority, ClaimTable } from './claims.ts';
 import type { ExplorableModel } from './model.ts';
 import type { ExploreOptions, ResolvedOptions } from './options.ts';
 import { MAX_STATES, resolveOptions } from './options.ts';
@@ -203,8 +196,8 @@ class ClaimedSearch<S, A> extends Search<S, A> {
           );
         }
       }
-      const round = this.endRound(this.status(expanded, probeNew, stop));
-      if (round.end) return this.ended(round, depth);
+      const round = this.endRound(this.partitionStatus(this.owned, expanded, probeNew, stop));
+      if (round.end) return this.partitionOutcome(round.end, depth, this.owned);
       if (split) {
         // The new level, dealt by fingerprint. Why not round robin by rank? Siblings come in
         // runs ordered by action, so rank r mod count gives one partition the first sibling of
@@ -247,8 +240,6 @@ class ClaimedSearch<S, A> extends Search<S, A> {
     let frontier = startFrontier;
     let ranks = startRanks;
     let depth = startDepth;
-    if (depth + 1 > MAX_LEVEL)
-      throw new Error(`explore: a split search goes to depth ${MAX_LEVEL} at most`);
     for (;;) {
       const probe = depth >= opts.maxDepth;
       let probeNew = false;
@@ -297,16 +288,14 @@ class ClaimedSearch<S, A> extends Search<S, A> {
           if (this.claim(fingerprint, priority) === CLAIM_EARLIER) continue;
           const c = stateBuf[j] as S;
           const aux = auxOf ? auxOf(c) : 0;
+          // Why expand the whole level at the states bound? Which of its states one thread
+          // stores before the bound is known only once every claim on them is made.
           candidates.push(index, fingerprint, priority, aux, this.brokenInvariant(c));
-          // Every state stored so far and claimed in this level is in the table: once they are
-          // more than the states bound, one thread would stop in this level. The level's states
-          // claimed are ranked below, and the first that fit the bound counted.
-          if (this.table.size > opts.maxStates) break expand;
         }
       }
       // Every partition's claims are made once this round ends.
-      let round = this.endRound(this.status(frontier.length, probeNew, stop));
-      if (round.end) return this.ended(round, depth);
+      let round = this.endRound(this.partitionStatus(this.owned, frontier.length, probeNew, stop));
+      if (round.end) return this.partitionOutcome(round.end, depth, this.owned);
       const won: number[] = [];
       const wonOrder: number[] = [];
       for (let c = 0; c < candidates.size; c++) {
@@ -327,8 +316,11 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       const outboxes = Array.from({ length: count }, (_, j) =>
         j === this.partition.index ? new Float64Array(0) : mine.slice(),
       );
-      round = this.endRound(this.status(won.length, probeNew, stop, won.length), outboxes);
-      if (round.end) return this.ended(round, depth);
+      round = this.endRound(
+        this.partitionStatus(this.owned + won.length, won.length, probeNew, stop),
+        outboxes,
+      );
+      if (round.end) return this.partitionOutcome(round.end, depth, this.owned);
       let level = won.length;
       for (const other of round.inbox) level += other.length;
       const nextRanks = wonOrder.map((order, at) => {
@@ -352,8 +344,6 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       this.owned += won.length;
       this.storedAll += level;
       if (won.length > 0) this.maxDepth = depth + 1;
-      if (nextRanks.some((r) => r > MAX_RANK))
-        throw new Error(`explore: a level of more than ${MAX_RANK} states`);
       frontier = won;
       ranks = nextRanks;
       depth++;
@@ -382,31 +372,6 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       for (const [fingerprint, priority] of left) this.claim(fingerprint, priority);
       out = Array.from({ length: count }, () => new Float64Array(0));
     }
-  }
-
-  private status(
-    expanded: number,
-    probeNew: boolean,
-    stop: PartitionStop | null,
-    won = 0,
-  ): PartitionStatus {
-    return {
-      states: this.owned + won,
-      transitions: this.transitions,
-      storeBytes: this.storeBytes(),
-      heapBytes: this.heap,
-      maxDepth: this.maxDepth,
-      expanded,
-      probeNew,
-      stop,
-    };
-  }
-
-  private ended(round: PartitionRound, depth: number): PartitionOutcome {
-    const end = round.end as NonNullable<PartitionRound['end']>;
-    // A cut at the depth bound is found a round after its level: it is that level's.
-    const at = end.kind !== 'limit' ? depth : 'depth' in end ? end.depth : this.opts.maxDepth;
-    return { end, depth: at, stats: this.stats(this.owned) };
   }
 
   /** A checkpoint every `stride` candidate transitions: the stop at a bound met. */

@@ -15,7 +15,8 @@
 /** Fields of a priority: level, the parent's rank in its level, the action's index. */
 const LEVEL_SHIFT = 48n;
 const RANK_SHIFT = 16n;
-/** Ranks below 2^32 and action indices below 2^16 fit their fields; levels below 2^15 theirs. */
+/** The largest value of each field. A level has 16 bits, but all ones is NO_CLAIM's level: the
+ * levels stay far below it. */
 export const MAX_RANK = 2 ** 32 - 1;
 export const MAX_ACTION = 2 ** 16 - 1;
 export const MAX_LEVEL = 2 ** 15 - 1;
@@ -25,20 +26,26 @@ const NO_CLAIM = 2n ** 64n - 1n;
 export const CLAIM_EARLIER = -1;
 export const CLAIM_FULL = -2;
 
-/** A table's slots may be at most this full before claims are refused (CLAIM_FULL). Why so
- * low? Linear probing's misses slow down fast past it, and the parent grows the table at a
- * round's end once it is GROW_LOAD full, so a level rarely gets this far. */
-const FULL_LOAD = 0.7;
-/** Past this load, the table is grown at the round's end. */
-const GROW_LOAD = 0.35;
-/** Grown tables are this many times as large. */
-const GROWTH = 4;
+/** A table's slots may be at most this full before claims are refused (CLAIM_FULL). Why not
+ * fuller? Linear probing's misses slow down fast past it (8.5 probes at 3/4 full). The parent
+ * grows the table at a round's end once it is GROW_LOAD full, so a level rarely gets this far;
+ * a table is then a quarter to a half full, 32 to 64 bytes a state. */
+const FULL_LOAD = 0.75;
+/** Past this load, the table is grown (doubled) at the round's end. */
+const GROW_LOAD = 0.5;
 const MIN_CAPACITY = 1 << 12;
+/** Slot indices are int32s. */
+const MAX_CAPACITY = 2 ** 30;
 /** Bytes a slot takes: a fingerprint and a priority. */
 export const SLOT_BYTES = 16;
 
 /** A priority: the claimed level, the parent's rank in the level above, the action's index. */
 export function claimPriority(level: number, rank: number, action: number): bigint {
+  if (level > MAX_LEVEL || rank > MAX_RANK || action > MAX_ACTION) {
+    throw new RangeError(
+      `explore: a split search takes depths to ${MAX_LEVEL}, levels of ${MAX_RANK + 1} states and ${MAX_ACTION + 1} actions a state at most`,
+    );
+  }
   return (BigInt(level) << LEVEL_SHIFT) | (BigInt(rank) << RANK_SHIFT) | BigInt(action);
 }
 
@@ -74,10 +81,13 @@ export class ClaimTable {
     this.fullAt = Math.floor(capacity * FULL_LOAD);
   }
 
-  /** An empty table of at least `states` slots' room below GROW_LOAD. */
+  /** An empty table with room for `states` below GROW_LOAD. */
   static create(states = 0): ClaimTable {
     let capacity = MIN_CAPACITY;
     while (capacity * GROW_LOAD < states) capacity *= 2;
+    if (capacity > MAX_CAPACITY) {
+      throw new RangeError(`claim table: more than ${MAX_CAPACITY * GROW_LOAD} states`);
+    }
     const fingerprints = new SharedArrayBuffer(capacity * 8);
     const priorities = new SharedArrayBuffer(capacity * 8);
     new BigUint64Array(priorities).fill(NO_CLAIM);
@@ -105,7 +115,7 @@ export class ClaimTable {
   /**
    * Claim state `fingerprint` (non-zero) with `priority`: the slot it is found or put at, when
    * the best claim on it so far is at the claimed level (this one or a better one; which wins
-   * is known once every thread has claimed: `priorityAt`); CLAIM_EARLIER when a claim of an
+   * is known once every thread has claimed: `priorityOf`); CLAIM_EARLIER when a claim of an
    * earlier level holds it (the state is stored already); CLAIM_FULL when it is new and the
    * table has no room (claim it again once the table has grown).
    */
@@ -134,13 +144,11 @@ export class ClaimTable {
   }
 
   /**
-   * A table with every claim of this one, at least GROWTH times as large. Only while no thread
-   * claims (at a round's end).
+   * A table with every claim of this one, twice as large (or more, to hold them below GROW_LOAD).
+   * Only while no thread claims (at a round's end).
    */
   grown(): ClaimTable {
-    let states = this.size * GROWTH;
-    if (states < this.capacity * GROW_LOAD * GROWTH) states = this.capacity * GROW_LOAD * GROWTH;
-    const next = ClaimTable.create(states);
+    const next = ClaimTable.create(Math.max(this.size, this.capacity * GROW_LOAD) * 2);
     const { fingerprints, priorities } = this;
     for (let i = 0; i < fingerprints.length; i++) {
       const f = fingerprints[i] ?? 0n;

@@ -258,8 +258,9 @@ describe('explore --model xen --workers N is --workers 1', () => {
 
 describe('explore --model xen --workers N without checks is --workers 1', () => {
   // the search split by claims (src/explore/claimed.ts): it splits at a level of 1 024 states a
-  // worker (the basic preset's fourth level, 4 523 states, at two or three workers); the protocol
-  // alphabet's levels never get there, so its workers search alike to the end
+  // worker (the basic preset's level 4, 2 479 states, at two workers; its level 5, 5 110, at
+  // three); the protocol alphabet's levels never get there, so its workers search alike to the
+  // end
   it.each([
     [['--preset', 'basic', '--max-states', '30000'], 2],
     [['--preset', 'basic', '--depth', '8'], 3],

@@ -74,7 +74,7 @@ export async function explorePartitioned(
     onProgress?.({
       states,
       transitions: statuses.reduce((n, s) => n + s.transitions, 0),
-      // the level expanded next (a level may take more than one round)
+      // the deepest state stored (a level may take more than one round)
       depth: Math.max(...statuses.map((st) => st.maxDepth)),
       elapsedMs,
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,

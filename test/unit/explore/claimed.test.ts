@@ -17,7 +17,7 @@ import type { RoundReply } from '../../../src/explore/relay.ts';
 import { PartitionRelay } from '../../../src/explore/relay.ts';
 import type { LatticeJob } from './claimedWorker.ts';
 import type { LatticePoint } from './lattice.ts';
-import { latticeModel, notReachedBy } from './lattice.ts';
+import { latticeModel, notAt, notReachedBy } from './lattice.ts';
 
 type Job = Omit<LatticeJob, 'index' | 'count' | 'claims' | 'port'>;
 
@@ -86,7 +86,10 @@ function oneThread(job: Job) {
   const expanded = new Set<string>();
   const model = latticeModel({
     ...job.lattice,
-    invariants: job.failing ? [notReachedBy(job.failing.sum, job.failing.ghost)] : [],
+    invariants: [
+      ...(job.failing ? [notReachedBy(job.failing.sum, job.failing.ghost)] : []),
+      ...(job.target ? [notAt(job.target.at, job.target.ghost)] : []),
+    ],
     decoded: (s: LatticePoint) => expanded.add(`${s.at.join(',')}@${s.ghost}`),
   });
   const outcome = explore(model, {
@@ -191,4 +194,38 @@ describe('the search split by claims is the search in one thread', () => {
       });
     }
   });
+
+  it.each([0, 1])(
+    "a violation just inside the states bound, partition %i slowed: one thread's violation",
+    async (slowed) => {
+      // a point of level 8, a tenth into it in one thread's order, reached by its path
+      const order: string[] = [];
+      explore(
+        latticeModel({ ...WIDE, decoded: (s) => order.push(`${s.at.join(',')}@${s.ghost}`) }),
+        {
+          maxDepth: 9,
+        },
+      );
+      const level = order.filter(
+        (e) => (e.split('@')[0] ?? '').split(',').reduce((n, c) => n + Number(c), 0) === 8,
+      );
+      const [at = '', ghost = ''] = (level[Math.floor(level.length / 10)] ?? '').split('@');
+      const target = { at, ghost: Number(ghost) };
+      const found = oneThread({ lattice: WIDE, splitStates: 64, target }).outcome;
+      expect(found.kind).toBe('violation');
+      // one thread stores 5 states past the violating one before its bound
+      const job: Job = {
+        lattice: WIDE,
+        splitStates: 64,
+        target,
+        maxStates: found.stats.states + 5,
+      };
+      const one = oneThread(job).outcome;
+      expect(one.kind).toBe('violation');
+      const split = await splitSearch({ ...job, slow: { index: slowed, ms: 1 } }, 2);
+      for (const o of split.outcomes) {
+        expect(o.end).toMatchObject({ kind: 'violation', depth: 8, violated: { name: 'not-at' } });
+      }
+    },
+  );
 });

@@ -8,7 +8,7 @@ import { exploreClaimed } from '../../../src/explore/claimed.ts';
 import type { ClaimBuffers } from '../../../src/explore/claims.ts';
 import type { PartitionRound } from '../../../src/explore/partition.ts';
 import type { LatticeOptions } from './lattice.ts';
-import { latticeModel, notReachedBy } from './lattice.ts';
+import { latticeModel, notAt, notReachedBy } from './lattice.ts';
 
 export interface LatticeJob {
   readonly index: number;
@@ -16,6 +16,10 @@ export interface LatticeJob {
   readonly lattice: Omit<LatticeOptions, 'invariants'>;
   /** With the invariant notReachedBy(sum, ghost). */
   readonly failing?: { readonly sum: number; readonly ghost: number };
+  /** With the invariant notAt(at, ghost). */
+  readonly target?: { readonly at: string; readonly ghost: number };
+  /** Partition `index` sleeps `ms` before each state it expands (from the split on). */
+  readonly slow?: { readonly index: number; readonly ms: number };
   readonly maxDepth?: number;
   readonly maxStates?: number;
   readonly splitStates: number;
@@ -26,12 +30,20 @@ export interface LatticeJob {
 const job = workerData as LatticeJob;
 const { index, count, port } = job;
 const expanded: string[] = [];
+const sleep = new Int32Array(new SharedArrayBuffer(4));
 const model = latticeModel({
   ...job.lattice,
-  invariants: job.failing ? [notReachedBy(job.failing.sum, job.failing.ghost)] : [],
-  decoded: (s) => expanded.push(`${s.at.join(',')}@${s.ghost}`),
+  invariants: [
+    ...(job.failing ? [notReachedBy(job.failing.sum, job.failing.ghost)] : []),
+    ...(job.target ? [notAt(job.target.at, job.target.ghost)] : []),
+  ],
+  decoded: (s) => {
+    expanded.push(`${s.at.join(',')}@${s.ghost}`);
+    if (job.slow?.index === index && expanded.length > job.splitStates) {
+      Atomics.wait(sleep, 0, 0, job.slow.ms);
+    }
+  },
 });
-const sleep = new Int32Array(new SharedArrayBuffer(4));
 const outcome = exploreClaimed(
   model,
   {

@@ -35,14 +35,17 @@ describe('ClaimTable', () => {
     expect(t.has(43n)).toBe(false);
   });
 
-  it('priorities order by level, then rank, then action', () => {
+  it('priorities order by level, then rank, then action; a field out of range is refused', () => {
     expect(claimPriority(1, 2 ** 32 - 1, 2 ** 16 - 1)).toBeLessThan(claimPriority(2, 0, 0));
     expect(claimPriority(2, 5, 2 ** 16 - 1)).toBeLessThan(claimPriority(2, 6, 0));
+    expect(() => claimPriority(2, 5, 2 ** 16)).toThrow(RangeError);
+    expect(() => claimPriority(2, 2 ** 32, 0)).toThrow(RangeError);
+    expect(() => claimPriority(2 ** 15, 0, 0)).toThrow(RangeError);
   });
 
   it('a full table refuses new states; grown, it holds every claim and takes them', () => {
     const t = ClaimTable.create();
-    const room = Math.floor(t.capacity * 0.7);
+    const room = Math.floor(t.capacity * 0.75);
     // fingerprints that share their low bits probe alike: linear probing past collisions
     for (let i = 1; i <= room; i++)
       expect(t.claim((BigInt(i) << 40n) | 5n, claimPriority(1, i, 0))).toBeGreaterThanOrEqual(0);

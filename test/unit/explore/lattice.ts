@@ -71,3 +71,12 @@ export function notReachedBy(sum: number, ghost: number): Invariant<LatticePoint
     holds: (s) => s.ghost !== ghost || s.at.reduce((a, b) => a + b, 0) < sum,
   };
 }
+
+/** Holds but at point `at` (its coordinates, comma-separated) reached by move `ghost`. */
+export function notAt(at: string, ghost: number): Invariant<LatticePoint> {
+  return {
+    name: 'not-at',
+    statement: `the point (${at}) is not reached by move ${ghost}`,
+    holds: (s) => s.ghost !== ghost || s.at.join(',') !== at,
+  };
+}
