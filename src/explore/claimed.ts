@@ -116,7 +116,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
   private searchAlike(stopped: PartitionStop | null): PartitionOutcome {
     const { model, opts, store } = this;
     const { index: me, count } = this.partition;
-    const { canon, keyOf, canonicalKeys: canonical, keyBuf, stateBuf } = this;
+    const { canonicalKeys: canonical, keyBuf, stateBuf } = this;
     const auxOf = model.aux?.bind(model);
     /** Where each level starts in the store. */
     const levelStarts = [0];
@@ -133,23 +133,11 @@ class ClaimedSearch<S, A> extends Search<S, A> {
         const s = this.fromKey(store.keyAt(i) as number, this.aux[i] ?? 0, canonical);
         const mine = i % count === me;
         if (mine) expanded++;
-        let n = 0;
-        for (const a of model.actions(s)) {
-          const bound = this.tick(depth);
-          if (bound) {
-            stop = bound;
-            break expand;
-          }
-          const t = model.step(s, a);
-          if (t === null) continue;
-          if (mine) this.transitions++;
-          if (t === s) continue;
-          const c = canon ? canon(t) : t;
-          keyBuf[n] = keyOf(c) as number;
-          stateBuf[n] = c;
-          n++;
+        const n = this.successors(s, depth, mine);
+        if (typeof n !== 'number') {
+          stop = n;
+          break expand;
         }
-        store.prefetch(keyBuf, n);
         for (let j = 0; j < n; j++) {
           const k = keyBuf[j] as number;
           if (probe) {
@@ -227,15 +215,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
   ): PartitionOutcome {
     const { model, opts, store } = this;
     const { count } = this.partition;
-    const {
-      canon,
-      keyOf,
-      canonicalKeys: canonical,
-      keyBuf,
-      stateBuf,
-      actionBuf,
-      candidates,
-    } = this;
+    const { canonicalKeys: canonical, keyBuf, stateBuf, actionBuf, candidates } = this;
     const auxOf = model.aux?.bind(model);
     let frontier = startFrontier;
     let ranks = startRanks;
@@ -249,26 +229,11 @@ class ClaimedSearch<S, A> extends Search<S, A> {
         const i = frontier[f] as number;
         const rank = ranks[f] as number;
         const s = this.fromKey(store.keyAt(i) as number, this.aux[i] ?? 0, canonical);
-        let n = 0;
-        let action = -1;
-        for (const a of model.actions(s)) {
-          action++;
-          const bound = this.tick(depth);
-          if (bound) {
-            stop = bound;
-            break expand;
-          }
-          const t = model.step(s, a);
-          if (t === null) continue;
-          this.transitions++;
-          if (t === s) continue;
-          const c = canon ? canon(t) : t;
-          keyBuf[n] = keyOf(c) as number;
-          stateBuf[n] = c;
-          actionBuf[n] = action;
-          n++;
+        const n = this.successors(s, depth, true);
+        if (typeof n !== 'number') {
+          stop = n;
+          break expand;
         }
-        store.prefetch(keyBuf, n);
         for (let j = 0; j < n; j++) {
           const k = keyBuf[j] as number;
           if (probe) {
@@ -372,6 +337,31 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       for (const [fingerprint, priority] of left) this.claim(fingerprint, priority);
       out = Array.from({ length: count }, () => new Float64Array(0));
     }
+  }
+
+  /** The successors of `s`, a state of level `depth`, into keyBuf, stateBuf and actionBuf (their
+   * keys, states and action indices), their slots in the store touched: how many, or the stop at
+   * a bound met first. `counted`: its transitions are this partition's. */
+  private successors(s: S, depth: number, counted: boolean): number | PartitionStop {
+    const { model, canon, keyOf, keyBuf, stateBuf, actionBuf } = this;
+    let n = 0;
+    let action = -1;
+    for (const a of model.actions(s)) {
+      action++;
+      const bound = this.tick(depth);
+      if (bound) return bound;
+      const t = model.step(s, a);
+      if (t === null) continue;
+      if (counted) this.transitions++;
+      if (t === s) continue;
+      const c = canon ? canon(t) : t;
+      keyBuf[n] = keyOf(c) as number;
+      stateBuf[n] = c;
+      actionBuf[n] = action;
+      n++;
+    }
+    this.store.prefetch(keyBuf, n);
+    return n;
   }
 
   /** A checkpoint every `stride` candidate transitions: the stop at a bound met. */
