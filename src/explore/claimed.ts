@@ -253,8 +253,6 @@ class ClaimedSearch<S, A> extends Search<S, A> {
           if (this.claim(fingerprint, priority) === CLAIM_EARLIER) continue;
           const c = stateBuf[j] as S;
           const aux = auxOf ? auxOf(c) : 0;
-          // Why expand the whole level at the states bound? Which of its states one thread
-          // stores before the bound is known only once every claim on them is made.
           candidates.push(index, fingerprint, priority, aux, this.brokenInvariant(c));
         }
       }
@@ -294,7 +292,9 @@ class ClaimedSearch<S, A> extends Search<S, A> {
         return rank;
       });
       // At the states bound, one thread stores the first of the level's states (by rank) that
-      // fit it, and stops.
+      // fit it, and stops. Why expand the whole level first, not stop claiming once the table
+      // holds more states than the bound? Which states one thread stores is known only once
+      // every claim on them is made: a partition that stopped early missed violations.
       if (this.storedAll + level > opts.maxStates) {
         const room = opts.maxStates - this.storedAll;
         const fit = nextRanks.filter((r) => r < room).length;
