@@ -141,8 +141,10 @@ class ClaimedSearch<S, A> extends Search<S, A> {
         for (let j = 0; j < n; j++) {
           const k = keyBuf[j] as number;
           if (probe) {
-            if (!store.has(k)) probeNew = true;
-            continue;
+            // One new state past the depth bound cuts the search there: no need for more.
+            if (store.has(k)) continue;
+            probeNew = true;
+            break expand;
           }
           const index = store.add(k, i);
           if (index === SEEN) continue;
@@ -237,8 +239,9 @@ class ClaimedSearch<S, A> extends Search<S, A> {
         for (let j = 0; j < n; j++) {
           const k = keyBuf[j] as number;
           if (probe) {
-            if (!store.has(k) && !this.table.has(this.fingerprint(k, canonical))) probeNew = true;
-            continue;
+            if (store.has(k) || this.table.has(this.fingerprint(k, canonical))) continue;
+            probeNew = true;
+            break expand;
           }
           // Met before here (stored, claimed, or another's): one thread would not store it now.
           const index = store.add(k, i);

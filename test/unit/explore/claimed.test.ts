@@ -154,6 +154,18 @@ describe('the search split by claims is the search in one thread', () => {
   });
 
   it.each([
+    [28, 'ok'],
+    [27, 'limit'],
+  ])('a depth bound of %i (the lattice is 28 deep): %s, as one thread', async (maxDepth, kind) => {
+    const job: Job = { lattice: WIDE, splitStates: 64, maxDepth };
+    const one = oneThread(job);
+    const split = await splitSearch(job, 2);
+    expect(one.outcome.kind).toBe(kind);
+    for (const o of split.outcomes) expect(o.end.kind).toBe(kind);
+    expect(sum(split.outcomes, (o) => o.stats.states)).toBe(one.outcome.stats.states);
+  });
+
+  it.each([
     // within the levels every partition searches alike; past the split, inside a level
     [100, 2],
     [5_000, 2],
