@@ -389,8 +389,10 @@ export class Search<S, A> {
         for (let j = 0; j < n; j++) {
           const k = keyBuf[j] as number;
           if (probe) {
-            if (!store.has(k)) probeNew = true;
-            continue;
+            // One new state past the depth bound cuts the search there: no need for more.
+            if (store.has(k)) continue;
+            probeNew = true;
+            break expand;
           }
           stop = this.admit(k, stateBuf[j] as S, i, depth + 1);
           if (stop) break expand;
