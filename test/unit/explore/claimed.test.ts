@@ -171,7 +171,7 @@ describe('the search split by claims is the search in one thread', () => {
     [5_000, 2],
     [40_000, 3],
   ])(
-    "the states bound %i on %i partitions: exactly one thread's states",
+    "the states bound %i on %i partitions: one thread's count of states and its depth",
     async (maxStates, count) => {
       const job: Job = { lattice: WIDE, splitStates: 64, maxStates };
       const one = oneThread(job);
