@@ -83,11 +83,7 @@ export class ClaimTable {
 
   /** An empty table with room for `states` below GROW_LOAD. */
   static create(states = 0): ClaimTable {
-    let capacity = MIN_CAPACITY;
-    while (capacity * GROW_LOAD < states) capacity *= 2;
-    if (capacity > MAX_CAPACITY) {
-      throw new RangeError(`claim table: more than ${MAX_CAPACITY * GROW_LOAD} states`);
-    }
+    const capacity = capacityFor(states);
     const fingerprints = new SharedArrayBuffer(capacity * 8);
     const priorities = new SharedArrayBuffer(capacity * 8);
     new BigUint64Array(priorities).fill(NO_CLAIM);
@@ -105,6 +101,11 @@ export class ClaimTable {
 
   get bytes(): number {
     return this.capacity * SLOT_BYTES;
+  }
+
+  /** The bytes of the table `grown` would make. */
+  get grownBytes(): number {
+    return capacityFor(this.grownStates) * SLOT_BYTES;
   }
 
   /** Past GROW_LOAD: grow it at the round's end. */
@@ -148,7 +149,7 @@ export class ClaimTable {
    * Only while no thread claims (at a round's end).
    */
   grown(): ClaimTable {
-    const next = ClaimTable.create(Math.max(this.size, this.capacity * GROW_LOAD) * 2);
+    const next = ClaimTable.create(this.grownStates);
     const { fingerprints, priorities } = this;
     for (let i = 0; i < fingerprints.length; i++) {
       const f = fingerprints[i] ?? 0n;
@@ -157,6 +158,12 @@ export class ClaimTable {
       next.priorities[slot] = priorities[i] ?? NO_CLAIM;
     }
     return next;
+  }
+
+  /** The states a grown table has room for below GROW_LOAD: as many as this one has slots, so
+   * that it has twice the slots (its claims then fill a quarter to three eighths of them). */
+  private get grownStates(): number {
+    return Math.max(this.size, this.capacity);
   }
 
   /** The slot holding `fingerprint`; with `insert`, put in an empty slot when absent (-1: the
@@ -182,4 +189,14 @@ export class ClaimTable {
       slot = (slot + 1) & mask;
     }
   }
+}
+
+/** The slots of a table with room for `states` below GROW_LOAD. */
+function capacityFor(states: number): number {
+  let capacity = MIN_CAPACITY;
+  while (capacity * GROW_LOAD < states) capacity *= 2;
+  if (capacity > MAX_CAPACITY) {
+    throw new RangeError(`claim table: more than ${MAX_CAPACITY * GROW_LOAD} states`);
+  }
+  return capacity;
 }
