@@ -5,6 +5,7 @@
 // messages are the caller's (src/cli/workers/explorePartitioned.ts; the tests' own).
 
 import type { ClaimTable } from './claims.ts';
+import type { MemoryStop } from './outcome.ts';
 import type { PartitionRound, PartitionStatus } from './partition.ts';
 import { decideEnd } from './partition.ts';
 
@@ -14,12 +15,22 @@ export interface RoundReply {
   readonly status: PartitionStatus;
 }
 
+/** The search's resident-memory bound, and the process's resident set now. */
+export interface RelayMemory {
+  readonly limitBytes: number;
+  readonly rss: () => number;
+}
+
 export class PartitionRelay {
   /** The claim table of a search split by claims (undefined: by key, src/explore/partition.ts). */
   private claims: ClaimTable | undefined;
 
-  /** `claims`: the table the partitions start with, for a search split by claims. */
-  constructor(claims?: ClaimTable) {
+  /** `claims`: the table the partitions start with, for a search split by claims; `memory`:
+   * the bound a grown table must fit in (none: any growth is made). */
+  constructor(
+    claims?: ClaimTable,
+    private readonly memory?: RelayMemory,
+  ) {
     this.claims = claims;
   }
 
@@ -31,14 +42,23 @@ export class PartitionRelay {
   /** Every partition's answer to a round, in partition order, from their replies (the same
    * order). */
   answer(replies: readonly RoundReply[]): PartitionRound[] {
-    const end = decideEnd(replies.map((r) => r.status));
+    const statuses = replies.map((r) => r.status);
+    let end = decideEnd(statuses);
     let grown: PartitionRound['claims'];
     const table = this.claims;
     if (table && !end) {
-      const again = replies.some((r) => (r.status.unclaimed ?? 0) > 0);
+      const again = statuses.some((s) => (s.unclaimed ?? 0) > 0);
       if (again || table.crowded) {
-        this.claims = table.grown();
-        grown = { buffers: this.claims.buffers, again };
+        // The old table and the new one are both held while the claims are copied over.
+        const stop = this.tooLarge(table.grownBytes);
+        if (stop) {
+          // Every state up to the deepest stored was found and checked; the claims being made
+          // are the next level's.
+          end = { kind: 'limit', bound: 'memory', depth: deepest(statuses), memory: stop };
+        } else {
+          this.claims = table.grown();
+          grown = { buffers: this.claims.buffers, again };
+        }
       }
     }
     return replies.map((_, to) => ({
@@ -48,4 +68,16 @@ export class PartitionRelay {
       ...(grown ? { claims: grown } : {}),
     }));
   }
+
+  /** Would `bytes` more take the resident set past the bound? Then the figure that says so. */
+  private tooLarge(bytes: number): MemoryStop | undefined {
+    if (!this.memory) return undefined;
+    const used = this.memory.rss() + bytes;
+    if (used <= this.memory.limitBytes) return undefined;
+    return { measure: 'rss', usedBytes: used, limitBytes: this.memory.limitBytes, projected: true };
+  }
+}
+
+function deepest(statuses: readonly PartitionStatus[]): number {
+  return statuses.reduce((d, s) => Math.max(d, s.maxDepth), 0);
 }

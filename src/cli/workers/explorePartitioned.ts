@@ -9,6 +9,7 @@
 
 import type { PartitionOutcome } from '../../explore/bfs.ts';
 import type { ExploreProgress, ExploreStats } from '../../explore/index.ts';
+import { defaultMaxMemoryBytes } from '../../explore/index.ts';
 import { SPLIT_STATES_PER_PARTITION } from '../../explore/claimed.ts';
 import { ClaimTable } from '../../explore/claims.ts';
 import type { PartitionEnd, PartitionRound, PartitionStatus } from '../../explore/partition.ts';
@@ -49,11 +50,16 @@ export async function explorePartitioned(
   let next = 0;
   /** The resident set the parent saw at each round's end: a sample the workers' may miss. */
   let parentPeakRss = 0;
-  /** The Xen-level model's claims are in a table grown here at a round's end. */
+  /** The Xen-level model's claims are in a table grown here at a round's end, within the
+   * resident-memory bound the workers keep to (the process's, theirs included). */
   const relayer = new PartitionRelay(
     job.model.kind === 'xen'
       ? ClaimTable.create(SPLIT_STATES_PER_PARTITION * workers * FIRST_TABLE_LEVELS)
       : undefined,
+    {
+      limitBytes: job.bounds.maxMemoryBytes ?? defaultMaxMemoryBytes(),
+      rss: () => process.memoryUsage.rss(),
+    },
   );
   const relay = (): void => {
     const statuses: PartitionStatus[] = round.map((r) => r.reply.status);
