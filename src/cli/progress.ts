@@ -118,7 +118,8 @@ export function startProgress(
   };
   const w = watchInterrupt();
   listen(interrupted);
-  if (!io.interactive) process.stderr.write('grantcheck: watching for Ctrl-C\n'); // tests wait for it
+  // tests wait for it
+  if (!io.interactive) process.stderr.write(`grantcheck: watching for Ctrl-C (${opts.label})\n`);
   bar?.start(opts.total ?? 0, 0, { rate: 0, note: '' });
   return {
     active: true,

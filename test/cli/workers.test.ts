@@ -321,6 +321,25 @@ describe('explore --model core --workers N is --workers 1', () => {
     expect(two?.trace).toBe(one?.trace);
   });
 
+  it("a violation's path, searched for again in one thread, shows a progress of its own", () => {
+    // Watched without a terminal, a progress says on stderr that it watches for Ctrl-C: the
+    // split's, then the search for the path's (before, that search answered Ctrl-C only once
+    // it ended, or by the watcher's SIGTERM two seconds later: exit 143, no figures).
+    const env: NodeJS.ProcessEnv = { ...process.env, GRANTCHECK_WATCH_INTERRUPT: '1' };
+    delete env['NODE_OPTIONS'];
+    const args = ['explore', '--variant', 'end-access-ignores-mappings', '--workers', '2'];
+    const r = spawnSync(process.execPath, [bin, ...args, '--out', tmp()], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.match(/watching for Ctrl-C.*/g)).toEqual([
+      'watching for Ctrl-C (explore)',
+      "watching for Ctrl-C (explore, the violation's path in one thread)",
+    ]);
+  });
+
   it('the bounds: a cut at a depth has its states; the states bound holds for them all', () => {
     const deep = [1, 2].map((w) =>
       grantcheck('explore', '--depth', '8', '--json', '--workers', String(w)),

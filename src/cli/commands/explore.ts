@@ -164,14 +164,23 @@ function mib(bytes: number): string {
 }
 
 /** The search's progress (a bar on a terminal; the total is unknown), or none. */
-function progressPrinter(
-  io: Io,
-  json: boolean | undefined,
-): { onProgress?: (p: ExploreProgress) => void; stop: () => void } {
-  const bar = startProgress(io, json, { label: 'explore', unit: 'states' });
-  if (!bar.active) return { stop: () => {} };
+interface SearchProgress {
+  readonly onProgress?: (p: ExploreProgress) => void;
+  /** End the bar and start one for what the command searches next, labelled `label` (its own
+   * figures; Ctrl-C is answered there too). */
+  readonly phase: (label: string) => void;
+  readonly stop: () => void;
+}
+
+function progressPrinter(io: Io, json: boolean | undefined): SearchProgress {
+  let bar = startProgress(io, json, { label: 'explore', unit: 'states' });
+  if (!bar.active) return { phase: () => {}, stop: () => {} };
   return {
     onProgress: (p) => bar.update(p.states, `depth ${p.depth}, RSS ${mib(p.rssBytes)}`),
+    phase: (label) => {
+      bar.stop();
+      bar = startProgress(io, json, { label, unit: 'states' });
+    },
     stop: () => bar.stop(),
   };
 }
@@ -313,7 +322,8 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
   const model = coreModel(config, { variant });
   const symmetry = flags.symmetry === true;
   const workers = flags.workers === undefined ? 1 : parseWorkers(flags.workers);
-  const { onProgress, stop } = progressPrinter(io, flags.json);
+  const progress = progressPrinter(io, flags.json);
+  const { onProgress } = progress;
   let outcome: ExploreOutcome<number, CoreAction>;
   try {
     outcome =
@@ -322,11 +332,11 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
             model,
             { model: { kind: 'core', config, variant }, symmetry, bounds },
             workers,
-            onProgress,
+            progress,
           )
         : explore(model, { ...bounds, symmetry, ...(onProgress ? { onProgress } : {}) });
   } finally {
-    stop();
+    progress.stop();
   }
   if (outcome.kind !== 'violation') {
     return report(io, flags, { model: model.name, outcome, extra: {}, lines: [] });
@@ -356,16 +366,17 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
 }
 
 /** A search split by state across `workers` threads (src/cli/workers/explorePartitioned.ts),
- * as one search's outcome. A violation is found again in this thread by a search to its depth:
- * its path is the one a search in one thread reports. `model` is the job's, built here. */
+ * as one search's outcome. A violation is found again in this thread by a search to its depth,
+ * with a progress of its own: its path is the one a search in one thread reports. `model` is the
+ * job's, built here. */
 async function exploreSplit<S, A>(
   model: ExplorableModel<S, A>,
   job: PartitionedJob,
   workers: number,
-  onProgress: ((p: ExploreProgress) => void) | undefined,
+  progress: SearchProgress,
 ): Promise<ExploreOutcome<S, A>> {
   const { explorePartitioned } = await import('../workers/explorePartitioned.ts');
-  const split = await explorePartitioned(job, workers, onProgress);
+  const split = await explorePartitioned(job, workers, progress.onProgress);
   const { end, stats } = split;
   switch (end.kind) {
     case 'ok':
@@ -384,6 +395,8 @@ async function exploreSplit<S, A>(
       // `--workers 1` searches up to there, so a bound it meets first is the one one thread
       // meets, reported as a limit.
       const { maxStates, maxMemoryBytes, timeBudgetMs } = job.bounds;
+      progress.phase("explore, the violation's path in one thread");
+      const { onProgress } = progress;
       const again = explore(model, {
         symmetry: job.symmetry,
         maxDepth: end.depth,
@@ -392,6 +405,7 @@ async function exploreSplit<S, A>(
         ...(timeBudgetMs === undefined
           ? {}
           : { timeBudgetMs: Math.max(0, timeBudgetMs - stats.elapsedMs) }),
+        ...(onProgress ? { onProgress } : {}),
       });
       if (again.kind === 'violation' || (again.kind === 'limit' && again.bound !== 'depth')) {
         // Its clock: the split search's and this one's.
@@ -573,7 +587,7 @@ interface SearchPlace {
   readonly fault: Fault | undefined;
   readonly workers: number;
   readonly bounds: Bounds;
-  readonly progress: ReturnType<typeof progressPrinter>;
+  readonly progress: SearchProgress;
 }
 
 /** The Xen-level search with these checks, and what they counted. */
@@ -594,7 +608,7 @@ async function searchXen(
   if (workers > 1 && !checks.conformance && !checks.refinement) {
     const model = t.xenModelFor(subject, request, false);
     const job = { model: { kind: 'xen', request }, symmetry: true, bounds } as const;
-    const outcome = await exploreSplit(model, job, workers, onProgress).finally(stop);
+    const outcome = await exploreSplit(model, job, workers, place.progress).finally(stop);
     return { model, outcome, conformance: null, refinement: null };
   }
   if (workers > 1) {
