@@ -466,10 +466,7 @@ export class Search<S, A> {
     if (index === SEEN) return null;
     const level = Math.max(0, depth - 1);
     if (index === OVER_STATES) return this.limitStop('states', level);
-    if (index === OVER_MEMORY) {
-      this.storeFull(level);
-      return this.limitStop('memory', level);
-    }
+    if (index === OVER_MEMORY) return this.storeFullStop(level);
     this.maxDepth = Math.max(this.maxDepth, depth);
     const bad = this.brokenInvariant(c);
     return bad ? { kind: 'violation', violated: bad, depth } : null;
@@ -573,20 +570,29 @@ export class Search<S, A> {
     return false;
   }
 
-  /** The visited set refused to grow: its own bound, or the room the RSS bound left it. */
+  /** storeFull as a partition's stop while expanding the level at `depth`. */
+  protected storeFullStop(depth: number): PartitionStop {
+    this.storeFull(depth);
+    return this.limitStop('memory', depth);
+  }
+
+  /** The visited set refused to grow: its own bound, or the room the RSS bound left it. In a
+   * split search, its share of each (`shares`): the RSS figure is then the one every share
+   * growing alike would reach, as the room was shared out (sampleMemory). */
   protected storeFull(depth: number): ExploreOutcome<S, A> {
-    const { opts, store } = this;
+    const { opts, store, shares } = this;
+    const storeShare = opts.maxStoreBytes / shares;
     this.memoryStop =
-      store.neededBytes > opts.maxStoreBytes
+      store.neededBytes > storeShare
         ? {
             measure: 'store',
             usedBytes: store.bytes,
-            limitBytes: opts.maxStoreBytes,
+            limitBytes: storeShare,
             projected: false,
           }
         : {
             measure: 'rss',
-            usedBytes: this.rss + store.neededBytes - this.storeBytesAtSample,
+            usedBytes: this.rss + (store.neededBytes - this.storeBytesAtSample) * shares,
             limitBytes: opts.maxMemoryBytes,
             projected: true,
           };

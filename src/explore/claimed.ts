@@ -104,10 +104,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       return { end, depth: 0, stats: this.stats(me === 0 ? 1 : 0) };
     }
     let stop: PartitionStop | null = this.sampleMemory() ? this.limitStop('memory', 0) : null;
-    if (stop === null && store.add(k0, -1) === OVER_MEMORY) {
-      this.storeFull(0);
-      stop = this.limitStop('memory', 0);
-    }
+    if (stop === null && store.add(k0, -1) === OVER_MEMORY) stop = this.storeFullStop(0);
     if (model.aux) this.setAux(0, model.aux(s0));
     return this.searchAlike(stop);
   }
@@ -149,8 +146,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
           const index = store.add(k, i);
           if (index === SEEN) continue;
           if (index === OVER_MEMORY) {
-            this.storeFull(depth);
-            stop = this.limitStop('memory', depth);
+            stop = this.storeFullStop(depth);
             break expand;
           }
           if (index >= opts.maxStates) {
@@ -247,8 +243,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
           const index = store.add(k, i);
           if (index === SEEN) continue;
           if (index === OVER_MEMORY) {
-            this.storeFull(depth);
-            stop = this.limitStop('memory', depth);
+            stop = this.storeFullStop(depth);
             break expand;
           }
           const fingerprint = this.fingerprint(k, canonical);

@@ -33,10 +33,11 @@ export type Bound = 'depth' | 'states' | 'memory' | 'time';
 /**
  * Which memory figure stopped a search, and where it stood (bytes).
  * - `rss`: the process's resident set passed maxMemoryBytes; `projected` when it was the next
- *   growth of the visited set that would have passed it (nothing was allocated then);
+ *   growth of the visited set that would have passed it (nothing was allocated then; in a split
+ *   search, every partition's set growing alike);
  * - `heap`: V8's heap neared its own limit (`limitBytes`, node's --max-old-space-size), past
  *   which V8 aborts the process;
- * - `store`: the visited set reached maxStoreBytes.
+ * - `store`: the visited set reached maxStoreBytes (a split search's partition: its share).
  */
 export interface MemoryStop {
   readonly measure: 'rss' | 'heap' | 'store';

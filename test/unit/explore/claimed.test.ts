@@ -134,6 +134,28 @@ describe('the search split by claims is the search in one thread', () => {
     expect(split.expanded).toEqual(oneThread(job).expanded);
   });
 
+  it.each([
+    [16, 'in the levels searched alike'],
+    [1_500, 'past the split'],
+  ])(
+    'visited sets that may not grow: the memory bound, split at %i states a partition (%s)',
+    async (splitStates) => {
+      // 2 partitions of 256 KiB: each visited set's first tables, then a growth refused
+      const job: Job = { lattice: WIDE, splitStates, maxStoreBytes: 512 * 1024 };
+      const split = await splitSearch(job, 2);
+      const ends = split.outcomes.map((o) => o.end);
+      expect(ends[0]).toMatchObject({
+        kind: 'limit',
+        bound: 'memory',
+        memory: { measure: 'store', limitBytes: 256 * 1024 },
+      });
+      expect(ends[1]).toEqual(ends[0]);
+      const states = sum(split.outcomes, (o) => o.stats.states);
+      expect(states).toBeGreaterThan(0);
+      expect(states).toBeLessThan(78_125);
+    },
+  );
+
   it('a cut at the depth bound: the states to that depth, and the bound', async () => {
     const job: Job = { lattice: WIDE, splitStates: 64, maxDepth: 9 };
     const one = oneThread(job);

@@ -22,6 +22,8 @@ export interface LatticeJob {
   readonly slow?: { readonly index: number; readonly ms: number };
   readonly maxDepth?: number;
   readonly maxStates?: number;
+  /** The visited sets' bytes, shared out between the partitions. */
+  readonly maxStoreBytes?: number;
   readonly splitStates: number;
   readonly claims: ClaimBuffers;
   readonly port: MessagePort;
@@ -49,6 +51,7 @@ const outcome = exploreClaimed(
   {
     ...(job.maxDepth === undefined ? {} : { maxDepth: job.maxDepth }),
     ...(job.maxStates === undefined ? {} : { maxStates: job.maxStates }),
+    ...(job.maxStoreBytes === undefined ? {} : { maxStoreBytes: job.maxStoreBytes }),
   },
   {
     index,

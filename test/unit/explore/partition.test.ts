@@ -57,8 +57,15 @@ function successorsFor(config: CoreConfig, states: number[], to: number, count: 
 }
 
 /** Partition `index` of `count`, the others played from `all` (every level of the search). Each
- * round, what the partition hands over must be its level's successors that the others own. */
-function oracle(config: CoreConfig, all: number[][], index: number, count: number): Partition {
+ * round, what the partition hands over must be its level's successors that the others own
+ * (unless `stopping`: a partition stopped by a bound hands over what it found up to there). */
+function oracle(
+  config: CoreConfig,
+  all: number[][],
+  index: number,
+  count: number,
+  stopping = false,
+): Partition {
   let round = 0;
   return {
     index,
@@ -66,7 +73,7 @@ function oracle(config: CoreConfig, all: number[][], index: number, count: numbe
     exchange(outboxes, status) {
       const level = all[round] ?? [];
       const mine = level.filter((s) => ownerOf(s, count) === index);
-      for (let to = 0; to < count; to++) {
+      for (let to = 0; to < count && !stopping; to++) {
         const expected = to === index ? [] : successorsFor(config, mine, to, count);
         expect(new Set(outboxes[to] ?? [])).toEqual(new Set(expected));
       }
@@ -125,7 +132,7 @@ describe('explorePartition: one partition of a split search', () => {
     expect(sym.stats.states).toBe(explore(coreModel(MEDIUM), { symmetry: true }).stats.states);
   });
 
-  it('a cut at the depth bound, a violation at its depth, a share of the states bound', () => {
+  it('a cut at the depth bound, a violation at its depth, the states and memory bounds', () => {
     const self = (): Partition => ({
       index: 0,
       count: 1,
@@ -149,6 +156,43 @@ describe('explorePartition: one partition of a split search', () => {
     expect(full.end).toMatchObject({ kind: 'limit', bound: 'states' });
     expect(full.stats.states).toBe(50);
     expect(one).toMatchObject({ kind: 'limit', bound: 'states', depth: full.depth });
+
+    // A visited set that may not grow past its first table: the memory bound, with the figure.
+    const cramped = explorePartition(coreModel(MEDIUM), { maxStoreBytes: 10_000 }, self());
+    expect(cramped.end).toMatchObject({
+      kind: 'limit',
+      bound: 'memory',
+      memory: { measure: 'store', limitBytes: 10_000 },
+    });
+    expect(cramped.stats.states).toBeGreaterThan(0);
+    expect(cramped.stats.states).toBeLessThan(explore(coreModel(MEDIUM)).stats.states);
+  });
+
+  it("a partition's share of the memory bounds: the figures that stop it are past the bounds", () => {
+    // Partition 0 of 2, the other played by the oracle.
+    const all = levels(MEDIUM);
+    const half = () => oracle(MEDIUM, all, 0, 2, true);
+    // The visited sets' bound, shared out: one of two partitions may take half.
+    const store = explorePartition(coreModel(MEDIUM), { maxStoreBytes: 20_000 }, half());
+    expect(store.end).toMatchObject({
+      kind: 'limit',
+      bound: 'memory',
+      memory: { measure: 'store', limitBytes: 10_000 },
+    });
+    // The room under the RSS bound, shared out: a growth refused is one that, every partition's
+    // set growing alike, would take the process past the bound.
+    const limitBytes = 2 ** 30;
+    const rss = explorePartition(
+      coreModel(MEDIUM),
+      {
+        maxMemoryBytes: limitBytes,
+        memory: () => ({ rss: limitBytes - 40_000, heapUsed: 0, arrayBuffers: 0 }),
+      },
+      half(),
+    );
+    const stop = rss.end.kind === 'limit' && 'memory' in rss.end ? rss.end.memory : undefined;
+    expect(stop).toMatchObject({ measure: 'rss', projected: true, limitBytes });
+    expect(stop?.usedBytes).toBeGreaterThan(limitBytes);
   });
 
   it('refuses a model whose keys name states only in its own thread, and a transition hook', () => {
