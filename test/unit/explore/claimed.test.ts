@@ -156,6 +156,32 @@ describe('the search split by claims is the search in one thread', () => {
     },
   );
 
+  it('the time bound, spent before the first checkpoint: every partition stops there', async () => {
+    const job: Job = { lattice: WIDE, splitStates: 64, timeBudgetMs: 0 };
+    const split = await splitSearch(job, 2);
+    for (const o of split.outcomes) {
+      expect(o.end).toMatchObject({ kind: 'limit', bound: 'time', depth: 0 });
+    }
+    expect(sum(split.outcomes, (o) => o.stats.states)).toBe(1); // the first state, partition 0's
+  });
+
+  it('the time bound past the split, met by a slow partition: every one ends there', async () => {
+    // Partition 1 sleeps 2 ms a state from the split on: the budget runs out levels later.
+    const job: Job = {
+      lattice: WIDE,
+      splitStates: 64,
+      timeBudgetMs: 1_000,
+      slow: { index: 1, ms: 2 },
+    };
+    const split = await splitSearch(job, 2);
+    const [a, b] = split.outcomes.map((o) => o.end);
+    expect(a).toMatchObject({ kind: 'limit', bound: 'time' });
+    expect(b).toEqual(a);
+    const states = sum(split.outcomes, (o) => o.stats.states);
+    expect(states).toBeGreaterThan(64 * 2); // past the split level
+    expect(states).toBeLessThan(78_125);
+  });
+
   it('a cut at the depth bound: the states to that depth, and the bound', async () => {
     const job: Job = { lattice: WIDE, splitStates: 64, maxDepth: 9 };
     const one = oneThread(job);

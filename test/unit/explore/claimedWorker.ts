@@ -24,6 +24,7 @@ export interface LatticeJob {
   readonly maxStates?: number;
   /** The visited sets' bytes, shared out between the partitions. */
   readonly maxStoreBytes?: number;
+  readonly timeBudgetMs?: number;
   readonly splitStates: number;
   readonly claims: ClaimBuffers;
   readonly port: MessagePort;
@@ -52,6 +53,7 @@ const outcome = exploreClaimed(
     ...(job.maxDepth === undefined ? {} : { maxDepth: job.maxDepth }),
     ...(job.maxStates === undefined ? {} : { maxStates: job.maxStates }),
     ...(job.maxStoreBytes === undefined ? {} : { maxStoreBytes: job.maxStoreBytes }),
+    ...(job.timeBudgetMs === undefined ? {} : { timeBudgetMs: job.timeBudgetMs }),
   },
   {
     index,
