@@ -44,6 +44,9 @@ export interface MemoryStop {
   readonly usedBytes: number;
   readonly limitBytes: number;
   readonly projected: boolean;
+  /** With `projected`: what was to grow, when not the visited set (a split search's claim
+   * table, src/explore/relay.ts). */
+  readonly growing?: 'claim table';
 }
 
 export type ExploreOutcome<S, A> =
@@ -76,7 +79,7 @@ export function describeMemoryStop(m: MemoryStop): string {
   switch (m.measure) {
     case 'rss':
       return m.projected
-        ? `resident memory would reach ${mib(m.usedBytes)} as the visited set grows, past the ${mib(m.limitBytes)} bound`
+        ? `resident memory would reach ${mib(m.usedBytes)} as the ${m.growing ?? 'visited set'} grows, past the ${mib(m.limitBytes)} bound`
         : `resident memory ${mib(m.usedBytes)}, past the ${mib(m.limitBytes)} bound`;
     case 'heap':
       return `V8 heap ${mib(m.usedBytes)}, near V8's own ${mib(m.limitBytes)} heap limit (node --max-old-space-size)`;

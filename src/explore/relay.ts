@@ -49,15 +49,16 @@ export class PartitionRelay {
     if (table && !end) {
       const again = statuses.some((s) => (s.unclaimed ?? 0) > 0);
       if (again || table.crowded) {
-        // The old table and the new one are both held while the claims are copied over.
+        // The old table and the new one are both held while the claims are copied over. A
+        // table that is only crowded still takes claims (to FULL_LOAD): kept as it is. One that
+        // refused claims must grow, or the search ends: every state to the deepest level stored
+        // was found and checked.
         const stop = this.tooLarge(table.grownBytes);
-        if (stop) {
-          // Every state up to the deepest stored was found and checked; the claims being made
-          // are the next level's.
-          end = { kind: 'limit', bound: 'memory', depth: deepest(statuses), memory: stop };
-        } else {
+        if (!stop) {
           this.claims = table.grown();
           grown = { buffers: this.claims.buffers, again };
+        } else if (again) {
+          end = { kind: 'limit', bound: 'memory', depth: deepest(statuses), memory: stop };
         }
       }
     }
@@ -74,10 +75,12 @@ export class PartitionRelay {
     if (!this.memory) return undefined;
     const used = this.memory.rss() + bytes;
     if (used <= this.memory.limitBytes) return undefined;
-    return { measure: 'rss', usedBytes: used, limitBytes: this.memory.limitBytes, projected: true };
+    const { limitBytes } = this.memory;
+    return { measure: 'rss', usedBytes: used, limitBytes, projected: true, growing: 'claim table' };
   }
 }
 
-function deepest(statuses: readonly PartitionStatus[]): number {
+/** The deepest state any partition stored. */
+export function deepest(statuses: readonly PartitionStatus[]): number {
   return statuses.reduce((d, s) => Math.max(d, s.maxDepth), 0);
 }

@@ -13,7 +13,7 @@ import { defaultMaxMemoryBytes } from '../../explore/index.ts';
 import { SPLIT_STATES_PER_PARTITION } from '../../explore/claimed.ts';
 import { ClaimTable } from '../../explore/claims.ts';
 import type { PartitionEnd, PartitionRound, PartitionStatus } from '../../explore/partition.ts';
-import { PartitionRelay } from '../../explore/relay.ts';
+import { deepest, PartitionRelay } from '../../explore/relay.ts';
 import type { Answer } from './pool.ts';
 import { dispatch } from './pool.ts';
 import type { ExplorePartitionJob, PartitionDone, PartitionRoundReply } from './protocol.ts';
@@ -81,7 +81,7 @@ export async function explorePartitioned(
       states,
       transitions: statuses.reduce((n, s) => n + s.transitions, 0),
       // the deepest state stored (a level may take more than one round)
-      depth: Math.max(...statuses.map((st) => st.maxDepth)),
+      depth: deepest(statuses),
       elapsedMs,
       statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
       storeBytes: statuses.reduce((n, s) => n + s.storeBytes, 0),

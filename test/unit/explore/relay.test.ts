@@ -1,10 +1,13 @@
 // The parent's side of a split search (src/explore/relay.ts): the claim table it grows between
 // rounds is held beside the old one while the claims are copied, so a growth that would take the
-// process past the resident-memory bound ends the search at that bound instead, as a worker's
-// visited set does when its own growth would not fit.
+// process past the resident-memory bound is not made: a table only crowded is kept (it takes
+// claims to three quarters full), and one that refused claims ends the search at that bound, as
+// a worker's visited set does when its own growth would not fit.
 
 import { describe, expect, it } from 'vitest';
 import { claimPriority, ClaimTable } from '../../../src/explore/claims.ts';
+import type { MemoryStop } from '../../../src/explore/outcome.ts';
+import { describeMemoryStop } from '../../../src/explore/outcome.ts';
 import type { PartitionStatus } from '../../../src/explore/partition.ts';
 import type { RoundReply } from '../../../src/explore/relay.ts';
 import { PartitionRelay } from '../../../src/explore/relay.ts';
@@ -48,31 +51,38 @@ describe('PartitionRelay: the claim table grows within the memory bound', () => 
     }
   });
 
-  it('a growth past the bound ends the search there, every claim found so far kept', () => {
+  it('a table only crowded is kept as it is when a larger one would not fit', () => {
+    // Past half full it still takes claims (to three quarters): no growth, no end.
     const table = crowdedTable();
+    const rss = 50 * MIB;
+    const relay = new PartitionRelay(table, { limitBytes: rss + table.bytes, rss: () => rss });
+    const answers = relay.answer([reply(3), reply(4)]);
+    expect(relay.table).toBe(table);
+    for (const a of answers) {
+      expect(a.end).toBeNull();
+      expect(a.claims).toBeUndefined();
+    }
+  });
+
+  it('claims the full table refused end the search when no larger table fits', () => {
+    const table = ClaimTable.create(0);
     const rss = 50 * MIB;
     // room for less than the new table, which is twice the old one's bytes
     const limitBytes = rss + table.bytes;
     const relay = new PartitionRelay(table, { limitBytes, rss: () => rss });
-    const answers = relay.answer([reply(3), reply(4)]);
+    const answers = relay.answer([reply(3, 7), reply(4)]);
     expect(relay.table).toBe(table);
-    const end = {
-      kind: 'limit',
-      bound: 'memory',
-      depth: 4, // the deepest level stored: the next one's claims were being made
-      memory: { measure: 'rss', usedBytes: rss + table.grownBytes, limitBytes, projected: true },
+    const memory: MemoryStop = {
+      measure: 'rss',
+      usedBytes: rss + table.grownBytes,
+      limitBytes,
+      projected: true,
+      growing: 'claim table',
     };
-    for (const a of answers) {
-      expect(a).toEqual({ inbox: [], end });
-    }
-  });
-
-  it('claims the full table refused end the search too when no larger table fits', () => {
-    const table = ClaimTable.create(0); // not crowded: a claim found it full at 3/4 mid-round
-    const relay = new PartitionRelay(table, { limitBytes: 10 * MIB, rss: () => 10 * MIB });
-    const [a] = relay.answer([reply(2, 7), reply(2)]);
-    expect(a?.end).toMatchObject({ kind: 'limit', bound: 'memory', depth: 2 });
-    expect(a?.claims).toBeUndefined();
+    // every state to the deepest level stored was found and checked
+    const end = { kind: 'limit', bound: 'memory', depth: 4, memory };
+    for (const a of answers) expect(a).toEqual({ inbox: [], end });
+    expect(describeMemoryStop(memory)).toMatch(/as the claim table grows, past the/);
   });
 
   it('without a bound, or with no growth due, the bound is not asked', () => {
