@@ -103,9 +103,9 @@ export class ClaimTable {
     return this.capacity * SLOT_BYTES;
   }
 
-  /** The bytes of the table `grown` would make. */
+  /** The bytes of the table `grown` makes: twice this one's. */
   get grownBytes(): number {
-    return capacityFor(this.grownStates) * SLOT_BYTES;
+    return 2 * this.bytes;
   }
 
   /** Past GROW_LOAD: grow it at the round's end. */
@@ -145,11 +145,13 @@ export class ClaimTable {
   }
 
   /**
-   * A table with every claim of this one, twice as large (or more, to hold them below GROW_LOAD).
-   * Only while no thread claims (at a round's end).
+   * A table with every claim of this one, twice as large. Only while no thread claims (at a
+   * round's end).
    */
   grown(): ClaimTable {
-    const next = ClaimTable.create(this.grownStates);
+    // Room below GROW_LOAD for as many claims as this table has slots: twice the slots, its
+    // claims (at most FULL_LOAD of its slots) filling at most three eighths of them.
+    const next = ClaimTable.create(this.capacity);
     const { fingerprints, priorities } = this;
     for (let i = 0; i < fingerprints.length; i++) {
       const f = fingerprints[i] ?? 0n;
@@ -158,12 +160,6 @@ export class ClaimTable {
       next.priorities[slot] = priorities[i] ?? NO_CLAIM;
     }
     return next;
-  }
-
-  /** The states a grown table has room for below GROW_LOAD: as many as this one has slots, so
-   * that it has twice the slots (its claims then fill a quarter to three eighths of them). */
-  private get grownStates(): number {
-    return Math.max(this.size, this.capacity);
   }
 
   /** The slot holding `fingerprint`; with `insert`, put in an empty slot when absent (-1: the
