@@ -135,14 +135,19 @@ describe('the search split by claims is the search in one thread', () => {
   });
 
   it.each([
-    [16, 'in the levels searched alike'],
-    [1_500, 'past the split'],
+    // the level dealt out: the first of 2 x splitStates states or more (levels of 1, 7, 28, 84,
+    // 210, ... states)
+    [16, 'past the split', 3],
+    [1_500, 'in the levels searched alike', 9],
   ])(
     'visited sets that may not grow: the memory bound, split at %i states a partition (%s)',
-    async (splitStates) => {
+    async (splitStates, where, splitLevel) => {
       // 2 partitions of 256 KiB: each visited set's first tables, then a growth refused
       const job: Job = { lattice: WIDE, splitStates, maxStoreBytes: 512 * 1024 };
       const split = await splitSearch(job, 2);
+      const depth = split.outcomes[0]?.depth ?? -1;
+      if (where === 'past the split') expect(depth).toBeGreaterThanOrEqual(splitLevel);
+      else expect(depth).toBeLessThan(splitLevel);
       const ends = split.outcomes.map((o) => o.end);
       expect(ends[0]).toMatchObject({
         kind: 'limit',
@@ -166,20 +171,20 @@ describe('the search split by claims is the search in one thread', () => {
   });
 
   it('the time bound past the split, met by a slow partition: every one ends there', async () => {
-    // Partition 1 sleeps 2 ms a state from the split on: the budget runs out levels later.
+    // Partition 1 sleeps 2 ms a state after its first 64: the budget runs out levels after the
+    // split (level 4, 210 states), with room for a worker that starts a second late.
     const job: Job = {
       lattice: WIDE,
       splitStates: 64,
-      timeBudgetMs: 1_000,
+      timeBudgetMs: 3_000,
       slow: { index: 1, ms: 2 },
     };
     const split = await splitSearch(job, 2);
     const [a, b] = split.outcomes.map((o) => o.end);
     expect(a).toMatchObject({ kind: 'limit', bound: 'time' });
     expect(b).toEqual(a);
-    const states = sum(split.outcomes, (o) => o.stats.states);
-    expect(states).toBeGreaterThan(64 * 2); // past the split level
-    expect(states).toBeLessThan(78_125);
+    for (const o of split.outcomes) expect(o.depth).toBeGreaterThanOrEqual(4);
+    expect(sum(split.outcomes, (o) => o.stats.states)).toBeLessThan(78_125);
   });
 
   it('a cut at the depth bound: the states to that depth, and the bound', async () => {

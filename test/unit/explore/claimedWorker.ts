@@ -18,7 +18,8 @@ export interface LatticeJob {
   readonly failing?: { readonly sum: number; readonly ghost: number };
   /** With the invariant notAt(at, ghost). */
   readonly target?: { readonly at: string; readonly ghost: number };
-  /** Partition `index` sleeps `ms` before each state it expands (from the split on). */
+  /** Partition `index` sleeps `ms` before each state it expands after its first `splitStates`
+   * (about where the search splits). */
   readonly slow?: { readonly index: number; readonly ms: number };
   readonly maxDepth?: number;
   readonly maxStates?: number;
