@@ -163,7 +163,7 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/** The search's progress (a bar on a terminal; the total is unknown), or none. */
+/** A search's progress (a bar on a terminal; the total is unknown), or none. */
 interface SearchProgress {
   readonly onProgress?: (p: ExploreProgress) => void;
   /** End the bar and start one for what the command searches next, labelled `label` (its own
@@ -172,6 +172,7 @@ interface SearchProgress {
   readonly stop: () => void;
 }
 
+/** The progress of `explore`'s search, as `--json` and the terminal allow. */
 function progressPrinter(io: Io, json: boolean | undefined): SearchProgress {
   let bar = startProgress(io, json, { label: 'explore', unit: 'states' });
   if (!bar.active) return { phase: () => {}, stop: () => {} };
