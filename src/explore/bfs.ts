@@ -586,9 +586,9 @@ export class Search<S, A> {
       store.neededBytes > storeShare
         ? {
             measure: 'store',
-            usedBytes: store.bytes,
+            usedBytes: store.neededBytes,
             limitBytes: storeShare,
-            projected: false,
+            projected: true,
           }
         : {
             measure: 'rss',

@@ -37,7 +37,9 @@ export type Bound = 'depth' | 'states' | 'memory' | 'time';
  *   search, every partition's set growing alike);
  * - `heap`: V8's heap neared its own limit (`limitBytes`, node's --max-old-space-size), past
  *   which V8 aborts the process;
- * - `store`: the visited set reached maxStoreBytes (a split search's partition: its share).
+ * - `store`: the visited set reached maxStoreBytes (a split search's partition: its share);
+ *   `projected` when it was its next growth that would have passed it (the figure: the bytes that
+ *   growth needed, the old arrays and the new held at once).
  */
 export interface MemoryStop {
   readonly measure: 'rss' | 'heap' | 'store';
@@ -84,7 +86,9 @@ export function describeMemoryStop(m: MemoryStop): string {
     case 'heap':
       return `V8 heap ${mib(m.usedBytes)}, near V8's own ${mib(m.limitBytes)} heap limit (node --max-old-space-size)`;
     case 'store':
-      return `visited set ${mib(m.usedBytes)}, at its ${mib(m.limitBytes)} bound`;
+      return m.projected
+        ? `visited set would need ${mib(m.usedBytes)} to grow, past its ${mib(m.limitBytes)} bound`
+        : `visited set ${mib(m.usedBytes)}, at its ${mib(m.limitBytes)} bound`;
     default: {
       const never: never = m.measure;
       return never;

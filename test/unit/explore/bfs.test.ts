@@ -168,8 +168,11 @@ describe('explore: bounds are outcomes', () => {
     expect(o).toMatchObject({
       kind: 'limit',
       bound: 'memory',
-      memory: { measure: 'store', limitBytes: 1 << 20, projected: false },
+      memory: { measure: 'store', limitBytes: 1 << 20, projected: true },
     });
+    // the figure: what the growth refused would have needed, past the bound
+    const stop = o.kind === 'limit' ? o.memory : undefined;
+    expect(stop?.usedBytes).toBeGreaterThan(1 << 20);
     expect(o.stats.storeBytes).toBeLessThanOrEqual(1 << 20);
     expect(o.stats.states).toBeGreaterThan(10_000);
   });
@@ -248,6 +251,9 @@ describe('describeMemoryStop', () => {
       "V8 heap 90.0 MiB, near V8's own 64.0 MiB heap limit (node --max-old-space-size)",
     );
     expect(stop('store')).toBe('visited set 90.0 MiB, at its 64.0 MiB bound');
+    expect(stop('store', true)).toBe(
+      'visited set would need 90.0 MiB to grow, past its 64.0 MiB bound',
+    );
   });
 });
 

@@ -152,8 +152,10 @@ describe('the search split by claims is the search in one thread', () => {
       expect(ends[0]).toMatchObject({
         kind: 'limit',
         bound: 'memory',
-        memory: { measure: 'store', limitBytes: 256 * 1024 },
+        memory: { measure: 'store', limitBytes: 256 * 1024, projected: true },
       });
+      const stop = ends[0]?.kind === 'limit' && 'memory' in ends[0] ? ends[0].memory : undefined;
+      expect(stop?.usedBytes).toBeGreaterThan(256 * 1024);
       expect(ends[1]).toEqual(ends[0]);
       const states = sum(split.outcomes, (o) => o.stats.states);
       expect(states).toBeGreaterThan(0);

@@ -177,8 +177,10 @@ describe('explorePartition: one partition of a split search', () => {
     expect(store.end).toMatchObject({
       kind: 'limit',
       bound: 'memory',
-      memory: { measure: 'store', limitBytes: 10_000 },
+      memory: { measure: 'store', limitBytes: 10_000, projected: true },
     });
+    const need = store.end.kind === 'limit' && 'memory' in store.end ? store.end.memory : undefined;
+    expect(need?.usedBytes).toBeGreaterThan(10_000);
     // The room under the RSS bound, shared out: a growth refused is one that, every partition's
     // set growing alike, would take the process past the bound.
     const limitBytes = 2 ** 30;
