@@ -578,10 +578,20 @@ export class Search<S, A> {
 
   /** The visited set refused to grow: its own bound, or the room the RSS bound left it. In a
    * split search, its share of each (`shares`): the RSS figure is then the one every share
-   * growing alike would reach, as the room was shared out (sampleMemory). */
+   * growing alike would reach, as the room was shared out (sampleMemory). Or, within both, the
+   * system refused the memory. */
   protected storeFull(depth: number): ExploreOutcome<S, A> {
     const { opts, store, shares } = this;
     const storeShare = opts.maxStoreBytes / shares;
+    if (store.neededBytes <= store.byteLimit) {
+      this.memoryStop = {
+        measure: 'system',
+        usedBytes: store.neededBytes,
+        limitBytes: opts.maxMemoryBytes,
+        projected: true,
+      };
+      return this.limit('memory', depth);
+    }
     this.memoryStop =
       store.neededBytes > storeShare
         ? {

@@ -39,10 +39,12 @@ export type Bound = 'depth' | 'states' | 'memory' | 'time';
  *   which V8 aborts the process;
  * - `store`: the visited set reached maxStoreBytes (a split search's partition: its share);
  *   `projected` when it was its next growth that would have passed it (the figure: the bytes that
- *   growth needed, the old arrays and the new held at once).
+ *   growth needed, the old arrays and the new held at once);
+ * - `system`: the system refused the memory the visited set's next growth needed (`usedBytes`),
+ *   within every bound (`limitBytes`: the resident-memory bound).
  */
 export interface MemoryStop {
-  readonly measure: 'rss' | 'heap' | 'store';
+  readonly measure: 'rss' | 'heap' | 'store' | 'system';
   readonly usedBytes: number;
   readonly limitBytes: number;
   readonly projected: boolean;
@@ -89,6 +91,8 @@ export function describeMemoryStop(m: MemoryStop): string {
       return m.projected
         ? `visited set would need ${mib(m.usedBytes)} to grow, past its ${mib(m.limitBytes)} bound`
         : `visited set ${mib(m.usedBytes)}, at its ${mib(m.limitBytes)} bound`;
+    case 'system':
+      return `the system refused the ${mib(m.usedBytes)} the visited set needed to grow (within the ${mib(m.limitBytes)} bound)`;
     default: {
       const never: never = m.measure;
       return never;

@@ -177,6 +177,39 @@ describe('explore: bounds are outcomes', () => {
     expect(o.stats.states).toBeGreaterThan(10_000);
   });
 
+  it('an allocation the system refuses, within every bound: a memory stop that says so', () => {
+    // Typed arrays past 4 096 elements refused as a system out of memory refuses them: the
+    // visited set's first growths fit, a later one fails within its (unbounded) limits.
+    const Real = globalThis.Float64Array;
+    class Refusing extends Real {
+      constructor(...args: unknown[]) {
+        if (typeof args[0] === 'number' && args[0] > 4096) {
+          throw new RangeError('Array buffer allocation failed');
+        }
+        super(...(args as []));
+      }
+    }
+    globalThis.Float64Array = Refusing as Float64ArrayConstructor;
+    let o: ExploreOutcome<number, unknown>;
+    try {
+      o = explore(coreModel({ domains: 2, refs: 2, frames: 3, maxPin: 2 }));
+    } finally {
+      globalThis.Float64Array = Real;
+    }
+    expect(o).toMatchObject({
+      kind: 'limit',
+      bound: 'memory',
+      memory: { measure: 'system', projected: true },
+    });
+    const stop = o.kind === 'limit' ? o.memory : undefined;
+    expect(stop?.usedBytes).toBeLessThan(stop?.limitBytes ?? 0);
+    expect(
+      describeMemoryStop(stop ?? { measure: 'rss', usedBytes: 0, limitBytes: 0, projected: false }),
+    ).toMatch(
+      /^the system refused the [\d.]+ MiB the visited set needed to grow \(within the [\d.]+ MiB bound\)$/,
+    );
+  });
+
   it('store bytes: the string store too', () => {
     const o = explore(gridModel(200, { keys: 'string' }), { maxStoreBytes: 100_000 });
     expect(o).toMatchObject({ kind: 'limit', bound: 'memory', memory: { measure: 'store' } });
