@@ -127,7 +127,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       const probe = depth >= opts.maxDepth;
       let expanded = 0;
       expand: for (let i = levelStart; i < levelEnd && stop === null; i++) {
-        const s = this.fromKey(store.keyAt(i) as number, this.aux[i] ?? 0, canonical);
+        const s = this.stateAt(i);
         const mine = i % count === me;
         if (mine) expanded++;
         const n = this.successors(s, depth, mine);
@@ -226,7 +226,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       expand: for (let f = 0; f < frontier.length; f++) {
         const i = frontier[f] as number;
         const rank = ranks[f] as number;
-        const s = this.fromKey(store.keyAt(i) as number, this.aux[i] ?? 0, canonical);
+        const s = this.stateAt(i);
         const n = this.successors(s, depth, true);
         if (typeof n !== 'number') {
           stop = n;
@@ -311,6 +311,11 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       ranks = nextRanks;
       depth++;
     }
+  }
+
+  /** The state stored at index `i`, decoded from its key, with its aux. */
+  private stateAt(i: number): S {
+    return this.fromKey(this.store.keyAt(i) as number, this.aux[i] ?? 0, this.canonicalKeys);
   }
 
   /** Claim `fingerprint` with `priority`; kept to claim again once the table has grown when it
