@@ -41,6 +41,9 @@ export async function explorePartitioned(
   job: PartitionedJob,
   workers: number,
   onProgress?: (p: ExploreProgress) => void,
+  /** The process's resident set, which the claim table's growth must leave within the bound
+   * (the workers' included; a test gives its own). */
+  rss: () => number = () => process.memoryUsage.rss(),
 ): Promise<PartitionedSearch> {
   const started = performance.now();
   /** The round under way: each partition's reply, by index, and the way to answer it. */
@@ -58,7 +61,7 @@ export async function explorePartitioned(
       : undefined,
     {
       limitBytes: job.bounds.maxMemoryBytes ?? defaultMaxMemoryBytes(),
-      rss: () => process.memoryUsage.rss(),
+      rss,
     },
   );
   const relay = (): void => {

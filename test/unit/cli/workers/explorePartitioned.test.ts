@@ -1,12 +1,19 @@
 // A split search's partitions, merged into one search's outcome (src/cli/workers/
 // explorePartitioned.ts `mergePartitions`): states, transitions and bytes added, the deepest
 // state, each thread's heap added, the process's resident set the highest sample of any thread
-// (the parent's included), and an error for a partition that ended without an outcome.
+// (the parent's included), and an error for a partition that ended without an outcome. And how
+// the parent grows the Xen-level search's claim table: within the job's memory bound, against
+// the process's resident set.
 import { describe, expect, it } from 'vitest';
 import type { PartitionOutcome } from '../../../../src/explore/bfs.ts';
 import type { ExploreStats } from '../../../../src/explore/outcome.ts';
-import { mergePartitions } from '../../../../src/cli/workers/explorePartitioned.ts';
+import type { PartitionedJob } from '../../../../src/cli/workers/explorePartitioned.ts';
+import {
+  explorePartitioned,
+  mergePartitions,
+} from '../../../../src/cli/workers/explorePartitioned.ts';
 import type { PartitionDone } from '../../../../src/cli/workers/protocol.ts';
+import { XEN_PRESETS } from '../../../../src/xenExplore/index.ts';
 
 const MiB = 2 ** 20;
 
@@ -79,4 +86,51 @@ describe("a split search's partitions, merged", () => {
       'explore: a partition ended without an outcome',
     );
   });
+});
+
+describe('explorePartitioned: the claim table grows within the bound the job gives', () => {
+  // The basic preset split two ways (workers run from the sources, through tsx). The first claim
+  // table is 256 KiB, so its first growth needs 512 KiB more, and 60 000 states need a few. The
+  // resident set is given here, so the test does not depend on what this process holds.
+  const GiB = 2 ** 30;
+  const job = (bounds: PartitionedJob['bounds']): PartitionedJob => ({
+    model: {
+      kind: 'xen',
+      request: {
+        xb: XEN_PRESETS.basic.bounds,
+        extras: XEN_PRESETS.basic.extras,
+        kinds: XEN_PRESETS.basic.kinds,
+        pteMaps: false,
+        preset: 'basic',
+      },
+    },
+    symmetry: true,
+    bounds,
+  });
+
+  it('a growth past --max-memory ends the search at the memory bound, as the claim table grows', async () => {
+    const limit = 4 * GiB + 64 * 1024;
+    const split = await explorePartitioned(
+      job({ maxMemoryBytes: limit, maxStates: 60_000 }),
+      2,
+      undefined,
+      () => 4 * GiB,
+    );
+    expect(split.end).toMatchObject({
+      kind: 'limit',
+      bound: 'memory',
+      memory: { measure: 'rss', limitBytes: limit, projected: true, growing: 'claim table' },
+    });
+    expect(split.stats.states).toBeLessThan(60_000);
+  }, 60_000);
+
+  it('a growth within the bound is made: the same search runs on to its states bound', async () => {
+    const split = await explorePartitioned(
+      job({ maxMemoryBytes: 4 * GiB + 2 ** 26, maxStates: 60_000 }),
+      2,
+      undefined,
+      () => 4 * GiB,
+    );
+    expect(split.end).toMatchObject({ kind: 'limit', bound: 'states' });
+  }, 60_000);
 });
