@@ -570,6 +570,16 @@ export class Search<S, A> {
     return false;
   }
 
+  /** Memory beside this search's grew (a split search's claim table, between rounds): sample
+   * now, so that the visited set's room is what is left of the bound, not what the last sample
+   * left it. A bound already passed stops the search at its next checkpoint, and the set does
+   * not grow meanwhile. */
+  protected resampleMemory(): void {
+    if (!this.sampleMemory()) return;
+    this.store.byteLimit = this.store.bytes;
+    this.lastSample = -Infinity;
+  }
+
   /** storeFull as a partition's stop while expanding the level at `depth`. */
   protected storeFullStop(depth: number): PartitionStop {
     this.storeFull(depth);

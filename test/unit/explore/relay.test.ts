@@ -2,7 +2,8 @@
 // rounds is held beside the old one while the claims are copied, so a growth that would take the
 // process past the resident-memory bound is not made: a table only crowded is kept (it takes
 // claims to three quarters full), and one that refused claims ends the search at that bound, as
-// a worker's visited set does when its own growth would not fit.
+// a worker's visited set does when its own growth would not fit. And the partition's side: a
+// grown table takes room its visited set was left, so it samples memory again.
 
 import { describe, expect, it } from 'vitest';
 import { claimPriority, ClaimTable } from '../../../src/explore/claims.ts';
@@ -11,6 +12,8 @@ import { describeMemoryStop } from '../../../src/explore/outcome.ts';
 import type { PartitionStatus } from '../../../src/explore/partition.ts';
 import type { RoundReply } from '../../../src/explore/relay.ts';
 import { PartitionRelay } from '../../../src/explore/relay.ts';
+import { exploreClaimed } from '../../../src/explore/claimed.ts';
+import { latticeModel } from './lattice.ts';
 
 /** A table past the load at which the relay grows it. */
 function crowdedTable(): ClaimTable {
@@ -97,4 +100,51 @@ describe('PartitionRelay: the claim table grows within the memory bound', () => 
     const unbounded = new PartitionRelay(crowdedTable());
     expect(unbounded.answer([reply(1), reply(1)])[0]?.claims?.buffers).toBeDefined();
   });
+});
+
+describe("a grown claim table takes the room a partition's visited set was left", () => {
+  // One partition of a lattice search split by claims, in this thread, its rounds answered by a
+  // relay. The process's resident set is the claim table's bytes and the visited set's (as of
+  // the partition's last round), and the clock stands still: memory is sampled only at the
+  // search's start and when the partition asks. Whichever grows, table or visited set, the two
+  // must end within the bound. Without the partition's sample after a growth, the visited set
+  // grows into the room the table took (1.44 MiB against 1.25, 2.99 against 2.5).
+  function search(maxMemoryBytes: number) {
+    const table = ClaimTable.create(0);
+    let storeBytes = 0;
+    const rss = (): number => (relay.table?.bytes ?? 0) + storeBytes;
+    const relay: PartitionRelay = new PartitionRelay(table, { limitBytes: maxMemoryBytes, rss });
+    const outcome = exploreClaimed(
+      latticeModel({ dims: 3, size: 80 }),
+      {
+        maxMemoryBytes,
+        clock: () => 0,
+        memory: () => ({ rss: rss(), heapUsed: 0, arrayBuffers: 0 }),
+      },
+      {
+        index: 0,
+        count: 1,
+        exchange(outboxes, status) {
+          storeBytes = status.storeBytes;
+          const [answer] = relay.answer([{ outboxes, status }]);
+          if (answer === undefined) throw new Error('no answer');
+          return answer;
+        },
+      },
+      table.buffers,
+      64,
+    );
+    return { outcome, grown: relay.table !== table, tableBytes: relay.table?.bytes ?? 0 };
+  }
+
+  it.each([1, 1.25, 1.5, 2, 2.5, 3, 4])(
+    'a bound of %f MiB: the table and the visited set end within it',
+    (mib) => {
+      const maxMemoryBytes = mib * MIB;
+      const { outcome, grown, tableBytes } = search(maxMemoryBytes);
+      expect(outcome.end).toMatchObject({ kind: 'limit', bound: 'memory' });
+      expect(grown).toBe(true);
+      expect(outcome.stats.storeBytes + tableBytes).toBeLessThanOrEqual(maxMemoryBytes);
+    },
+  );
 });
