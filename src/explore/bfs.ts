@@ -97,6 +97,13 @@ export interface PartitionOutcome {
    * limit outcome says); else the last level expanded. */
   readonly depth: number;
   readonly stats: ExploreStats;
+  /** A search split by claims that ended in the levels every partition searches alike
+   * (src/explore/claimed.ts): the states this partition stored and the transitions it took,
+   * the others' parents' included, which are one thread's search up to where this partition
+   * got. Partitions stopped by their own time or memory bound get to different places, so the
+   * search's figures are the furthest partition's (relay.ts `mergeOutcomes`), not the sum of
+   * their shares. */
+  readonly alike?: { readonly states: number; readonly transitions: number };
 }
 
 /**

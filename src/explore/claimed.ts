@@ -72,6 +72,9 @@ class ClaimedSearch<S, A> extends Search<S, A> {
   private owned = 0;
   /** States the search has stored, every partition's. */
   private storedAll = 0;
+  /** In the levels searched alike, the transitions out of the other partitions' parents (this
+   * one takes them too, uncounted as its own). */
+  private othersTransitions = 0;
   /** This level's new states this partition claimed (`Claims`, below). */
   private readonly candidates = new Claims();
   /** Claims the table had no room for: a fingerprint and its priority. */
@@ -183,7 +186,10 @@ class ClaimedSearch<S, A> extends Search<S, A> {
         }
       }
       const round = this.endRound(this.partitionStatus(this.owned, expanded, probeNew, stop));
-      if (round.end) return this.partitionOutcome(round.end, depth, this.owned);
+      if (round.end) {
+        const alike = { states: size, transitions: this.transitions + this.othersTransitions };
+        return { ...this.partitionOutcome(round.end, depth, this.owned), alike };
+      }
       if (split) {
         // The new level, dealt by fingerprint. Why not round robin by rank? Siblings come in
         // runs ordered by action, so rank r mod count gives one partition the first sibling of
@@ -361,6 +367,7 @@ class ClaimedSearch<S, A> extends Search<S, A> {
       const t = model.step(s, a);
       if (t === null) continue;
       if (counted) this.transitions++;
+      else this.othersTransitions++;
       if (t === s) continue;
       const c = canon ? canon(t) : t;
       keyBuf[n] = keyOf(c) as number;

@@ -1,12 +1,14 @@
 // The parent's side of a search split across threads by state: at each round's end, every
 // partition's status and the keys it found for the others come in, and each partition gets
 // back the keys for it, whether the search ends (`decideEnd`) and, for a search split by
-// claims, the claim table grown (./claims.ts) while no partition claims. The threads and their
-// messages are the caller's (src/cli/workers/explorePartitioned.ts; the tests' own).
+// claims, the claim table grown (./claims.ts) while no partition claims; at the end, the
+// partitions' outcomes as one search's (`mergeOutcomes`). The threads and their messages are
+// the caller's (src/cli/workers/explorePartitioned.ts; the tests' own).
 
+import type { PartitionOutcome } from './bfs.ts';
 import type { ClaimTable } from './claims.ts';
-import type { MemoryStop } from './outcome.ts';
-import type { PartitionRound, PartitionStatus } from './partition.ts';
+import type { ExploreStats, MemoryStop } from './outcome.ts';
+import type { PartitionEnd, PartitionRound, PartitionStatus } from './partition.ts';
 import { decideEnd } from './partition.ts';
 
 /** What one partition sent at a round's end. */
@@ -83,4 +85,56 @@ export class PartitionRelay {
 /** The deepest state any partition stored. */
 export function deepest(statuses: readonly PartitionStatus[]): number {
   return statuses.reduce((d, s) => Math.max(d, s.maxDepth), 0);
+}
+
+/** A split search's outcome, from its partitions'. */
+export interface MergedOutcome {
+  readonly end: PartitionEnd;
+  /** The level the search ended at (for a cut at the depth bound, the bound). */
+  readonly depth: number;
+  /** Summed over the partitions (states, transitions, bytes, heaps), the deepest state's depth,
+   * the highest resident set; `elapsedMs` the whole wall time. In the levels searched alike,
+   * the states and transitions are the furthest partition's (PartitionOutcome.alike). */
+  readonly stats: ExploreStats;
+}
+
+/** The partitions' outcomes (they agreed on the end) as one search's, `elapsedMs` the whole
+ * wall time; `parentPeakRss` the highest resident set the parent sampled (the process's, as
+ * each worker's samples are: the peak is the highest of them all); `sharedBytes` what the
+ * partitions share (a claim table), counted with their visited sets. */
+export function mergeOutcomes(
+  outcomes: readonly PartitionOutcome[],
+  elapsedMs: number,
+  parentPeakRss = 0,
+  sharedBytes = 0,
+): MergedOutcome {
+  const first = outcomes[0];
+  if (first === undefined) throw new Error('explore: a split search with no partition');
+  const sum = (f: (o: PartitionOutcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
+  const max = (f: (o: PartitionOutcome) => number) => Math.max(...outcomes.map(f));
+  // Every partition ends at the same round, so either all ended in the levels searched alike
+  // or none did.
+  const alike = outcomes.every((o) => o.alike !== undefined);
+  const states = alike ? max((o) => o.alike?.states ?? 0) : sum((o) => o.stats.states);
+  const storeBytes = sum((o) => o.stats.storeBytes) + sharedBytes;
+  return {
+    end: first.end,
+    depth: first.depth,
+    stats: {
+      states,
+      transitions: alike ? max((o) => o.alike?.transitions ?? 0) : sum((o) => o.stats.transitions),
+      maxDepth: max((o) => o.stats.maxDepth),
+      elapsedMs,
+      statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
+      // Each worker's heap is its own: their peaks added (a bound: they need not coincide).
+      peakHeapBytes: sum((o) => o.stats.peakHeapBytes),
+      peakRssBytes: Math.max(
+        parentPeakRss,
+        max((o) => o.stats.peakRssBytes),
+      ),
+      storeBytes,
+      bytesPerState: states > 0 ? storeBytes / states : 0,
+      symmetry: first.stats.symmetry,
+    },
+  };
 }

@@ -7,13 +7,13 @@
 // violation comes back as its depth: the caller finds its path with a search in one thread to
 // that depth.
 
-import type { PartitionOutcome } from '../../explore/bfs.ts';
-import type { ExploreProgress, ExploreStats } from '../../explore/index.ts';
+import type { ExploreProgress } from '../../explore/index.ts';
 import { defaultMaxMemoryBytes } from '../../explore/index.ts';
 import { SPLIT_STATES_PER_PARTITION } from '../../explore/claimed.ts';
 import { ClaimTable } from '../../explore/claims.ts';
-import type { PartitionEnd, PartitionRound, PartitionStatus } from '../../explore/partition.ts';
-import { deepest, PartitionRelay } from '../../explore/relay.ts';
+import type { PartitionRound, PartitionStatus } from '../../explore/partition.ts';
+import type { MergedOutcome } from '../../explore/relay.ts';
+import { deepest, mergeOutcomes, PartitionRelay } from '../../explore/relay.ts';
 import type { Answer } from './pool.ts';
 import { dispatch } from './pool.ts';
 import type { ExplorePartitionJob, PartitionDone, PartitionRoundReply } from './protocol.ts';
@@ -28,14 +28,7 @@ export type PartitionedJob = Omit<
   'kind' | 'index' | 'count' | 'startedAt' | 'claims'
 >;
 
-export interface PartitionedSearch {
-  readonly end: PartitionEnd;
-  /** The level the search ended at (for a cut at the depth bound, the bound). */
-  readonly depth: number;
-  /** Summed over the partitions (states, transitions, bytes, heaps), the deepest state's depth,
-   * the highest resident set; `elapsedMs` the whole wall time. */
-  readonly stats: ExploreStats;
-}
+export type PartitionedSearch = MergedOutcome;
 
 export async function explorePartitioned(
   job: PartitionedJob,
@@ -129,10 +122,8 @@ export async function explorePartitioned(
   );
 }
 
-/** The partitions' outcomes as one search's (they agreed on its end), `elapsedMs` the whole
- * wall time; `parentPeakRss` the highest resident set the parent sampled (the process's, as
- * each worker's samples are: the peak is the highest of them all); `sharedBytes` what the
- * partitions share (a claim table), counted with their visited sets. */
+/** The partitions' outcomes as one search's (`mergeOutcomes`), each partition's reply checked
+ * for one. */
 export function mergePartitions(
   done: readonly PartitionDone[],
   elapsedMs: number,
@@ -140,32 +131,8 @@ export function mergePartitions(
   sharedBytes = 0,
 ): PartitionedSearch {
   const outcomes = done.flatMap((d) => (d.outcome ? [d.outcome] : []));
-  const first = outcomes[0];
-  if (first === undefined || outcomes.length !== done.length) {
+  if (outcomes.length === 0 || outcomes.length !== done.length) {
     throw new Error('explore: a partition ended without an outcome');
   }
-  const sum = (f: (o: PartitionOutcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
-  const max = (f: (o: PartitionOutcome) => number) => Math.max(...outcomes.map(f));
-  const states = sum((o) => o.stats.states);
-  const storeBytes = sum((o) => o.stats.storeBytes) + sharedBytes;
-  return {
-    end: first.end,
-    depth: first.depth,
-    stats: {
-      states,
-      transitions: sum((o) => o.stats.transitions),
-      maxDepth: max((o) => o.stats.maxDepth),
-      elapsedMs,
-      statesPerSec: elapsedMs > 0 ? (states * 1000) / elapsedMs : 0,
-      // Each worker's heap is its own: their peaks added (a bound: they need not coincide).
-      peakHeapBytes: sum((o) => o.stats.peakHeapBytes),
-      peakRssBytes: Math.max(
-        parentPeakRss,
-        max((o) => o.stats.peakRssBytes),
-      ),
-      storeBytes,
-      bytesPerState: states > 0 ? storeBytes / states : 0,
-      symmetry: first.stats.symmetry,
-    },
-  };
+  return mergeOutcomes(outcomes, elapsedMs, parentPeakRss, sharedBytes);
 }

@@ -14,7 +14,7 @@ import { explore } from '../../../src/explore/bfs.ts';
 import { ClaimTable } from '../../../src/explore/claims.ts';
 import type { PartitionRound } from '../../../src/explore/partition.ts';
 import type { RoundReply } from '../../../src/explore/relay.ts';
-import { PartitionRelay } from '../../../src/explore/relay.ts';
+import { mergeOutcomes, PartitionRelay } from '../../../src/explore/relay.ts';
 import type { LatticeJob } from './claimedWorker.ts';
 import type { LatticePoint } from './lattice.ts';
 import { latticeModel, notAt, notReachedBy } from './lattice.ts';
@@ -102,6 +102,18 @@ function oneThread(job: Job) {
 const sum = (o: readonly PartitionOutcome[], f: (x: PartitionOutcome) => number) =>
   o.reduce((n, x) => n + f(x), 0);
 
+/** Every point of the lattice. */
+function latticePoints(o: { readonly dims: number; readonly size: number }): number[][] {
+  let points: number[][] = [[]];
+  for (let d = 0; d < o.dims; d++) {
+    points = points.flatMap((p) => Array.from({ length: o.size + 1 }, (_, c) => [...p, c]));
+  }
+  return points;
+}
+
+/** A point's level: the sum of its coordinates. */
+const sumOf = (p: readonly number[]) => p.reduce((n, c) => n + c, 0);
+
 /** 7 axes of 0..4: 78 125 states in 29 levels, the widest 8 135 states. */
 const WIDE = { dims: 7, size: 4 };
 
@@ -187,6 +199,34 @@ describe('the search split by claims is the search in one thread', () => {
     expect(b).toEqual(a);
     for (const o of split.outcomes) expect(o.depth).toBeGreaterThanOrEqual(4);
     expect(sum(split.outcomes, (o) => o.stats.states)).toBeLessThan(78_125);
+  });
+
+  it("the time bound met by one partition in the levels searched alike: the furthest one's figures", async () => {
+    // Partition 1 sleeps 2 ms a state from the start and meets its time bound inside a level
+    // (partition 0 has none); partition 0 searches that level whole before the round ends. Each
+    // holds a prefix of one thread's search, so the search reports the longer one: every state
+    // to the level below, and every transition out of that level and the ones above (not the
+    // sum of the two partitions' shares).
+    const job: Job = {
+      lattice: WIDE,
+      splitStates: 100_000,
+      timeBudgetMs: 400,
+      timedIndex: 1,
+      slow: { index: 1, ms: 2, after: 0 },
+    };
+    const split = await splitSearch(job, 2);
+    const [a, b] = split.outcomes.map((o) => o.end);
+    expect(a).toMatchObject({ kind: 'limit', bound: 'time' });
+    expect(b).toEqual(a);
+    const depth = a?.kind === 'limit' && 'depth' in a ? a.depth : -1;
+    expect(depth).toBeGreaterThan(0);
+    const merged = mergeOutcomes(split.outcomes, 1);
+    const within = (d: number) => latticePoints(WIDE).filter((p) => sumOf(p) <= d);
+    expect(merged.stats.states).toBe(within(depth + 1).length);
+    expect(merged.stats.transitions).toBe(
+      within(depth).reduce((n, p) => n + p.filter((c) => c > 0).length, 0) +
+        within(depth).reduce((n, p) => n + p.filter((c) => c < WIDE.size).length, 0),
+    );
   });
 
   it('a cut at the depth bound: the states to that depth, and the bound', async () => {

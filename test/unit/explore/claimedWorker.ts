@@ -18,14 +18,16 @@ export interface LatticeJob {
   readonly failing?: { readonly sum: number; readonly ghost: number };
   /** With the invariant notAt(at, ghost). */
   readonly target?: { readonly at: string; readonly ghost: number };
-  /** Partition `index` sleeps `ms` before each state it expands after its first `splitStates`
-   * (about where the search splits). */
-  readonly slow?: { readonly index: number; readonly ms: number };
+  /** Partition `index` sleeps `ms` before each state it expands after its first `after`
+   * (by default `splitStates`: about where the search splits). */
+  readonly slow?: { readonly index: number; readonly ms: number; readonly after?: number };
   readonly maxDepth?: number;
   readonly maxStates?: number;
   /** The visited sets' bytes, shared out between the partitions. */
   readonly maxStoreBytes?: number;
   readonly timeBudgetMs?: number;
+  /** Only this partition has the time bound (by default, every one). */
+  readonly timedIndex?: number;
   readonly splitStates: number;
   readonly claims: ClaimBuffers;
   readonly port: MessagePort;
@@ -43,7 +45,7 @@ const model = latticeModel({
   ],
   decoded: (s) => {
     expanded.push(`${s.at.join(',')}@${s.ghost}`);
-    if (job.slow?.index === index && expanded.length > job.splitStates) {
+    if (job.slow?.index === index && expanded.length > (job.slow.after ?? job.splitStates)) {
       Atomics.wait(sleep, 0, 0, job.slow.ms);
     }
   },
@@ -54,7 +56,9 @@ const outcome = exploreClaimed(
     ...(job.maxDepth === undefined ? {} : { maxDepth: job.maxDepth }),
     ...(job.maxStates === undefined ? {} : { maxStates: job.maxStates }),
     ...(job.maxStoreBytes === undefined ? {} : { maxStoreBytes: job.maxStoreBytes }),
-    ...(job.timeBudgetMs === undefined ? {} : { timeBudgetMs: job.timeBudgetMs }),
+    ...(job.timeBudgetMs === undefined || (job.timedIndex ?? index) !== index
+      ? {}
+      : { timeBudgetMs: job.timeBudgetMs }),
   },
   {
     index,
