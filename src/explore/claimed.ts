@@ -146,14 +146,16 @@ class ClaimedSearch<S, A> extends Search<S, A> {
             probeNew = true;
             break expand;
           }
+          // The states bound before the store: a state past it is not stored (nor its room
+          // made, which could meet the memory bound first), as in one thread's store.
+          if (store.size >= opts.maxStates && !store.has(k)) {
+            stop = this.limitStop('states', depth);
+            break expand;
+          }
           const index = store.add(k, i);
           if (index === SEEN) continue;
           if (index === OVER_MEMORY) {
             stop = this.storeFullStop(depth);
-            break expand;
-          }
-          if (index >= opts.maxStates) {
-            stop = this.limitStop('states', depth);
             break expand;
           }
           const c = stateBuf[j] as S;

@@ -229,6 +229,18 @@ describe('the search split by claims is the search in one thread', () => {
     );
   });
 
+  it('the states bound where the visited set would next grow, with no room to: the states bound', async () => {
+    // A partition's visited set starts with room for 512 states (14 336 bytes, each partition's
+    // share of the bound). One thread stops at the 513th state before making room for it; so
+    // must the partitions, searching alike, or they meet the memory bound first.
+    const job: Job = { lattice: WIDE, splitStates: 100_000, maxStates: 512 };
+    const one = oneThread(job);
+    const split = await splitSearch({ ...job, maxStoreBytes: 2 * 14_336 }, 2);
+    expect(one.outcome).toMatchObject({ kind: 'limit', bound: 'states' });
+    for (const o of split.outcomes) expect(o.end).toMatchObject({ kind: 'limit', bound: 'states' });
+    expect(mergeOutcomes(split.outcomes, 1).stats.states).toBe(one.outcome.stats.states);
+  });
+
   it('a cut at the depth bound: the states to that depth, and the bound', async () => {
     const job: Job = { lattice: WIDE, splitStates: 64, maxDepth: 9 };
     const one = oneThread(job);
