@@ -7,6 +7,7 @@
 // violation comes back as its depth: the caller finds its path with a search in one thread to
 // that depth.
 
+import type { PartitionOutcome } from '../../explore/bfs.ts';
 import type { ExploreProgress } from '../../explore/index.ts';
 import { defaultMaxMemoryBytes } from '../../explore/index.ts';
 import { SPLIT_STATES_PER_PARTITION } from '../../explore/claimed.ts';
@@ -114,25 +115,19 @@ export async function explorePartitioned(
       }
     },
   );
-  return mergePartitions(
-    done,
+  return mergeOutcomes(
+    partitionOutcomes(done),
     performance.now() - started,
     parentPeakRss,
     relayer.table?.bytes ?? 0,
   );
 }
 
-/** The partitions' outcomes as one search's (`mergeOutcomes`), each partition's reply checked
- * for one. */
-export function mergePartitions(
-  done: readonly PartitionDone[],
-  elapsedMs: number,
-  parentPeakRss = 0,
-  sharedBytes = 0,
-): PartitionedSearch {
+/** Each partition's outcome, from its reply: an error for one that ended without. */
+export function partitionOutcomes(done: readonly PartitionDone[]): PartitionOutcome[] {
   const outcomes = done.flatMap((d) => (d.outcome ? [d.outcome] : []));
   if (outcomes.length === 0 || outcomes.length !== done.length) {
     throw new Error('explore: a partition ended without an outcome');
   }
-  return mergeOutcomes(outcomes, elapsedMs, parentPeakRss, sharedBytes);
+  return outcomes;
 }

@@ -1,17 +1,19 @@
-// A split search's partitions, merged into one search's outcome (src/cli/workers/
-// explorePartitioned.ts `mergePartitions`): states, transitions and bytes added, the deepest
-// state, each thread's heap added, the process's resident set the highest sample of any thread
-// (the parent's included), and an error for a partition that ended without an outcome. And how
-// the parent grows the Xen-level search's claim table: within the job's memory bound, against
-// the process's resident set.
+// A split search's partitions, merged into one search's outcome (src/explore/relay.ts
+// `mergeOutcomes`, from the replies by src/cli/workers/explorePartitioned.ts
+// `partitionOutcomes`): states, transitions and bytes added, the deepest state, each thread's
+// heap added, the process's resident set the highest sample of any thread (the parent's
+// included), and an error for a partition that ended without an outcome. And how the parent
+// grows the Xen-level search's claim table: within the job's memory bound, against the
+// process's resident set.
 import { describe, expect, it } from 'vitest';
 import type { PartitionOutcome } from '../../../../src/explore/bfs.ts';
 import type { ExploreStats } from '../../../../src/explore/outcome.ts';
 import type { PartitionedJob } from '../../../../src/cli/workers/explorePartitioned.ts';
 import {
   explorePartitioned,
-  mergePartitions,
+  partitionOutcomes,
 } from '../../../../src/cli/workers/explorePartitioned.ts';
+import { mergeOutcomes } from '../../../../src/explore/relay.ts';
 import type { PartitionDone } from '../../../../src/cli/workers/protocol.ts';
 import { XEN_PRESETS } from '../../../../src/xenExplore/index.ts';
 
@@ -59,7 +61,7 @@ describe("a split search's partitions, merged", () => {
   ];
 
   it('adds what each thread holds and keeps the deepest state and the highest RSS', () => {
-    const m = mergePartitions(parts, 2_000);
+    const m = mergeOutcomes(partitionOutcomes(parts), 2_000);
     expect(m.end).toEqual({ kind: 'ok' });
     expect(m.depth).toBe(7);
     expect(m.stats).toMatchObject({
@@ -76,13 +78,17 @@ describe("a split search's partitions, merged", () => {
   });
 
   it("takes the parent's resident set when it sampled a higher one", () => {
-    expect(mergePartitions(parts, 2_000, 210 * MiB).stats.peakRssBytes).toBe(210 * MiB);
-    expect(mergePartitions(parts, 2_000, 150 * MiB).stats.peakRssBytes).toBe(200 * MiB);
+    expect(mergeOutcomes(partitionOutcomes(parts), 2_000, 210 * MiB).stats.peakRssBytes).toBe(
+      210 * MiB,
+    );
+    expect(mergeOutcomes(partitionOutcomes(parts), 2_000, 150 * MiB).stats.peakRssBytes).toBe(
+      200 * MiB,
+    );
   });
 
   it('refuses a partition that ended without an outcome', () => {
     const failed: PartitionDone = { kind: 'partition-done', index: 1, outcome: null, error: 'x' };
-    expect(() => mergePartitions([parts[0] as PartitionDone, failed], 1)).toThrow(
+    expect(() => partitionOutcomes([parts[0] as PartitionDone, failed])).toThrow(
       'explore: a partition ended without an outcome',
     );
   });
