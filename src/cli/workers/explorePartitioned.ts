@@ -29,8 +29,6 @@ export type PartitionedJob = Omit<
   'kind' | 'index' | 'count' | 'startedAt' | 'claims'
 >;
 
-export type PartitionedSearch = MergedOutcome;
-
 export async function explorePartitioned(
   job: PartitionedJob,
   workers: number,
@@ -38,7 +36,7 @@ export async function explorePartitioned(
   /** The process's resident set, which the claim table's growth must leave within the bound
    * (the workers' included; a test gives its own). */
   rss: () => number = () => process.memoryUsage.rss(),
-): Promise<PartitionedSearch> {
+): Promise<MergedOutcome> {
   const started = performance.now();
   /** The round under way: each partition's reply, by index, and the way to answer it. */
   const round: { readonly reply: PartitionRoundReply; readonly answer: Answer }[] = [];
