@@ -79,13 +79,14 @@ export function explore<S, A>(
 ): ExploreOutcome<S, A> {
   const opts = resolveOptions(options);
   const { s0, k0 } = initialOf(model, opts);
+  const shares = options.memoryShares ?? 1;
   // Why decide by the initial key? A model's keys are all of one shape: numbers go to typed
   // arrays, strings to a Set.
   const store =
     typeof k0 === 'number'
-      ? new NumericVisited(opts.maxStates, opts.maxStoreBytes)
-      : new StringVisited(opts.maxStates, opts.maxStoreBytes);
-  return new Search(model, opts, store).run(s0, k0);
+      ? new NumericVisited(opts.maxStates, opts.maxStoreBytes / shares)
+      : new StringVisited(opts.maxStates, opts.maxStoreBytes / shares);
+  return new Search(model, opts, store, shares).run(s0, k0);
 }
 
 /** How a partition's search ended (src/explore/partition.ts): the end every partition agreed
@@ -176,7 +177,8 @@ export class Search<S, A> {
   protected aux = new Int32Array(0);
 
   /** `shares`: how many searches share the memory bounds (a split search's partitions, each
-   * in its thread: src/explore/partition.ts); 1 for a search alone. */
+   * in its thread: src/explore/partition.ts; the shards of ExploreOptions.memoryShares); 1 for
+   * a search alone. */
   constructor(
     protected readonly model: ExplorableModel<S, A>,
     protected readonly opts: ResolvedOptions<S, A>,

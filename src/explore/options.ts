@@ -69,6 +69,10 @@ export interface ExploreOptions<S, A> {
   /** Bytes for the visited set, parent links and queue alone (growth included); unbounded
    * unless given. Unlike RSS it is deterministic: the same bound stops at the same state. */
   readonly maxStoreBytes?: number;
+  /** How many searches in this process share the memory bounds (the shards of a search whose
+   * checks are split, each holding the whole search): each takes its share of `maxStoreBytes`
+   * and of the room under `maxMemoryBytes`. 1 by default. */
+  readonly memoryShares?: number;
   readonly timeBudgetMs?: number;
   /** Deduplicate by the model's symmetry canonicaliser. */
   readonly symmetry?: boolean;
