@@ -4,7 +4,7 @@
 // has passed the lowest index there, since no violation it could still find would come first.
 
 import { explore } from '../../explore/index.ts';
-import type { ExploreOptions, ExploreOutcome } from '../../explore/index.ts';
+import type { ExploreOptions, ExploreOutcome, TransitionCheck } from '../../explore/index.ts';
 import { findFault, subjectOf } from '../../faults/index.ts';
 import type { Op } from '../../ops/op.ts';
 import type { XenState } from '../../xenExplore/index.ts';
@@ -39,6 +39,8 @@ export function runExploreShard(
   job: ExploreShardJob,
   lowestFailing: Int32Array,
   post: (reply: Reply) => void,
+  /** The per-transition check as run (a test's own wraps it). */
+  checked: (check: TransitionCheck<XenState, Op>) => TransitionCheck<XenState, Op> = (c) => c,
 ): ExploreShardDone {
   const fault = job.fault === null ? undefined : findFault(job.fault);
   if (job.fault !== null && !fault) throw new Error(`worker: no fault '${job.fault}'`);
@@ -48,8 +50,9 @@ export function runExploreShard(
     shard: job.shard,
   });
   const { model, conformance, refinement } = search;
-  const check = search.onTransition;
-  if (!check) throw new Error('worker: an explore shard with no per-transition check');
+  if (!search.onTransition)
+    throw new Error('worker: an explore shard with no per-transition check');
+  const check = checked(search.onTransition);
   let failedAt: number | null = null;
   let stopped = false;
   let parent = -1;
@@ -71,9 +74,15 @@ export function runExploreShard(
     return failure;
   };
   const done = { kind: 'explore-done', shard: job.shard.index } as const;
+  const { timeBudgetMs } = job.bounds;
   try {
     const outcome = explore(model, {
       ...job.bounds,
+      ...(timeBudgetMs === undefined
+        ? {}
+        : { timeBudgetMs: Math.max(0, timeBudgetMs - (Date.now() - job.startedAt)) }),
+      // Every shard holds the whole search in this process: each takes its share of the bounds.
+      memoryShares: job.shard.count,
       symmetry: true,
       onTransition: hook,
       ...(job.progress
@@ -84,17 +93,21 @@ export function runExploreShard(
       ...done,
       stopped,
       failedAt,
+      reached: parent,
       outcome: stopped ? null : toWire(outcome),
       conformance: conformance?.stats() ?? null,
       refinement: refinement?.stats() ?? null,
     };
   } catch (e) {
-    // The subject's or the model's error, for the parent to say in one line.
+    // The subject's or the model's error, for the parent to say in one line. One thread stops
+    // at it: so do the shards past this parent.
     const error = e instanceof Error ? e.message : String(e);
+    lowerTo(lowestFailing, Math.max(parent, 0));
     return {
       ...done,
       stopped,
       failedAt,
+      reached: parent,
       outcome: null,
       conformance: null,
       refinement: null,

@@ -12,7 +12,7 @@ import { dispatch } from './pool.ts';
 import type { ExploreShardDone, ExploreShardJob, WireExploreOutcome } from './protocol.ts';
 
 /** The job, less what differs between shards. */
-export type ShardedJob = Omit<ExploreShardJob, 'kind' | 'shard' | 'progress'>;
+export type ShardedJob = Omit<ExploreShardJob, 'kind' | 'shard' | 'progress' | 'startedAt'>;
 
 export interface ShardedSearch {
   readonly outcome: WireExploreOutcome;
@@ -41,6 +41,7 @@ export async function exploreSharded(
             kind: 'explore-shard',
             shard: { index: next, count: workers },
             progress: next++ === 0 && onProgress !== undefined,
+            startedAt: Date.now(),
           }
         : undefined,
     (reply) => {
@@ -52,23 +53,46 @@ export async function exploreSharded(
   return mergeShards(done, performance.now() - started);
 }
 
-/** The shards' replies as one search's, `elapsedMs` the whole wall time. A shard's error is the
- * search's unless another shard failed at a lower parent first: one thread would have stopped
- * there, before reaching the parent where the error came. */
+/** The shards' replies as one search's, `elapsedMs` the whole wall time, as one thread gives it:
+ * - a shard's error, unless another shard failed at a lower parent first: one thread would have
+ *   stopped there, before reaching the parent where the error came (an error in replaying a
+ *   shard's own failure is at that failure's parent);
+ * - else the violation at the lowest parent (a failed check before the model's own invariants
+ *   broken by the same parent's new states), unless a shard cut by its own time or memory bound
+ *   had not passed that parent: its parents up to there were not checked, so one thread could
+ *   have met a violation or the bound first, and the cut is the search's;
+ * - else the shortest cut, else every state explored. */
 export function mergeShards(done: readonly ExploreShardDone[], elapsedMs: number): ShardedSearch {
-  const lowest = Math.min(...done.map((d) => d.failedAt ?? Infinity));
+  const errorAt = (d: ExploreShardDone) => Math.max(d.errorAt ?? -1, d.failedAt ?? -1);
+  const lowest = Math.min(
+    ...done.filter((d) => d.error === undefined).map((d) => d.failedAt ?? Infinity),
+  );
   const failed = done
-    .filter((d) => d.error !== undefined && (d.errorAt ?? -1) < lowest)
-    .sort((a, b) => (a.errorAt ?? -1) - (b.errorAt ?? -1))[0];
+    .filter((d) => d.error !== undefined && errorAt(d) < lowest)
+    .sort((a, b) => errorAt(a) - errorAt(b))[0];
   if (failed?.error !== undefined) throw new Error(failed.error);
   const finished = done.filter((d) => !d.stopped && d.outcome !== null);
-  const lowestFailure = finished
-    .filter((d) => d.failedAt !== null)
-    .sort((a, b) => (a.failedAt ?? 0) - (b.failedAt ?? 0))[0];
+  /** Where a shard's violation is: its failed check's parent, or the parent whose new state
+   * broke the model's invariant (the last it began). */
+  const violationAt = (d: ExploreShardDone) => d.failedAt ?? d.reached + 0.5;
+  const firstViolation = finished
+    .filter((d) => d.outcome?.kind === 'violation')
+    .sort((a, b) => violationAt(a) - violationAt(b))[0];
+  const reachedByAll = Math.min(
+    ...finished
+      .filter((d) => {
+        const o = d.outcome;
+        return o?.kind === 'limit' && (o.bound === 'time' || o.bound === 'memory');
+      })
+      .map((d) => d.reached),
+  );
   const shortestCut = finished
     .filter((d) => d.outcome?.kind === 'limit')
     .sort((a, b) => (a.outcome?.stats.states ?? 0) - (b.outcome?.stats.states ?? 0))[0];
-  const chosen = lowestFailure ?? shortestCut ?? finished[0];
+  const chosen =
+    (firstViolation && violationAt(firstViolation) < reachedByAll ? firstViolation : undefined) ??
+    shortestCut ??
+    finished[0];
   if (chosen?.outcome == null) throw new Error('explore: no shard finished its search');
   const stats: ExploreStats = {
     ...chosen.outcome.stats,

@@ -53,6 +53,9 @@ export interface ExploreShardJob {
   };
   /** Send the search's progress (one shard does, for the parent's bar). */
   readonly progress: boolean;
+  /** When the parent started the search (Date.now()): the time bound counts the workers'
+   * start-up. */
+  readonly startedAt: number;
 }
 
 /** The model of a search split by state: the core model's (its keys go to their owners:
@@ -116,6 +119,10 @@ export interface ExploreShardDone {
   readonly error?: string;
   /** With `error`: the parent whose transitions were being checked then (-1: none yet). */
   readonly errorAt?: number;
+  /** The last parent whose transitions the shard began (-1: none): those out of every parent
+   * before it were checked, by this shard or their owner. A shard cut by its own time or memory
+   * bound got no further (mergeShards). */
+  readonly reached: number;
 }
 
 /** How a block ended: every run passed (failedAt null), a run failed (its index: the worker

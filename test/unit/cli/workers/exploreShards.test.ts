@@ -37,6 +37,7 @@ function shard(
     shard: index,
     stopped: outcome === null,
     failedAt: null,
+    reached: 0,
     outcome,
     conformance: {
       checked: 100 + index,
@@ -140,6 +141,66 @@ describe('mergeShards', () => {
   });
 });
 
+describe('mergeShards: a shard cut by its own time or memory bound', () => {
+  // Such a cut is each shard's own: the shard checked the transitions of its parents only up to
+  // the last it began (`reached`). A violation another shard found past there may not be the one
+  // one thread meets first (it could meet one in the cut shard's unchecked parents, or the bound).
+  const cut = (reached: number, bound: 'time' | 'memory' = 'time'): ExploreShardDone =>
+    shard(0, { kind: 'limit', bound, depth: 3, stats: stats(70) }, { reached });
+
+  it('a failed check past where the cut shard got: the cut', () => {
+    const m = mergeShards([cut(50), shard(1, violation('v', 90), { failedAt: 80 })], 1);
+    expect(m.outcome).toMatchObject({ kind: 'limit', bound: 'time' });
+    const mem = mergeShards([cut(50, 'memory'), shard(1, violation('v', 90), { failedAt: 80 })], 1);
+    expect(mem.outcome).toMatchObject({ kind: 'limit', bound: 'memory' });
+  });
+
+  it('a failed check before it: the violation', () => {
+    const m = mergeShards(
+      [cut(50), shard(1, violation('v', 30), { failedAt: 30, reached: 30 })],
+      1,
+    );
+    expect(m.outcome).toMatchObject({ kind: 'violation', violated: { name: 'v' } });
+  });
+
+  it("the model's own invariant, broken by a state of a parent past the cut: the cut; before it, the violation", () => {
+    const model = (reached: number) => shard(1, violation('inv', 60), { reached });
+    expect(mergeShards([cut(40), model(60)], 1).outcome).toMatchObject({ kind: 'limit' });
+    expect(mergeShards([cut(70), model(60)], 1).outcome).toMatchObject({ kind: 'violation' });
+  });
+
+  it('a failed check and a broken invariant at one parent: the check, which comes first', () => {
+    const m = mergeShards(
+      [
+        shard(0, violation('inv', 60), { reached: 12 }),
+        shard(1, violation('check', 60), { failedAt: 12, reached: 12 }),
+      ],
+      1,
+    );
+    expect(m.outcome).toMatchObject({ violated: { name: 'check' } });
+  });
+
+  it('a cut at the states or depth bound comes at one parent in every shard: the violation before it', () => {
+    const states = shard(0, { kind: 'limit', bound: 'states', depth: 3, stats: stats(70) });
+    const m = mergeShards([states, shard(1, violation('v', 30), { failedAt: 30 })], 1);
+    expect(m.outcome).toMatchObject({ kind: 'violation' });
+  });
+});
+
+describe("mergeShards: an error in replaying a shard's own failure", () => {
+  it('is the search\'s, as in one thread (not "no shard finished")', () => {
+    const replayed = shard(0, null, {
+      stopped: false,
+      failedAt: 10,
+      error: 'does not reproduce on replay',
+      errorAt: 10,
+    });
+    expect(() => mergeShards([replayed, shard(1, null, { stopped: true })], 1)).toThrow(
+      'does not reproduce on replay',
+    );
+  });
+});
+
 describe('runExploreShard', () => {
   const job = (index: number, count: number): ExploreShardJob => ({
     kind: 'explore-shard',
@@ -156,6 +217,7 @@ describe('runExploreShard', () => {
     refinement: false,
     bounds: { maxStates: 2000 },
     progress: false,
+    startedAt: Date.now(),
   });
   const cell = (value: number) => new Int32Array(new SharedArrayBuffer(4)).fill(value);
 
@@ -172,5 +234,42 @@ describe('runExploreShard', () => {
     expect(failed).toHaveLength(1);
     expect(lowest[0]).toBe(failed[0]?.failedAt);
     expect(failed[0]?.outcome).toMatchObject({ kind: 'violation' });
+  });
+
+  it("a shard's error lowers the cell to its parent: the others stop past it, as one thread would", () => {
+    const lowest = cell(NO_FAILURE);
+    const failing = runExploreShard(
+      job(0, 2),
+      lowest,
+      () => {},
+      (check) => (p, a, c, ctx) => {
+        if (ctx.parentIndex === 6) throw new Error('subject died');
+        return check(p, a, c, ctx);
+      },
+    );
+    expect(failing).toMatchObject({ error: 'subject died', errorAt: 6 });
+    expect(lowest[0]).toBe(6);
+    expect(runExploreShard(job(1, 2), lowest, () => {})).toMatchObject({ stopped: true });
+  });
+
+  it('its time bound counts from when the parent started the search', () => {
+    const late = { ...job(0, 2), fault: null, startedAt: Date.now() - 10_000 };
+    const done = runExploreShard(
+      { ...late, bounds: { timeBudgetMs: 5_000 } },
+      cell(NO_FAILURE),
+      () => {},
+    );
+    // spent before the shard began: it stops at its first checkpoint
+    expect(done.outcome).toMatchObject({ kind: 'limit', bound: 'time', depth: 0 });
+  });
+
+  it('its visited set takes its share of the store bound: every shard holds the whole search', () => {
+    const bounds = { maxStoreBytes: 40_000, maxStates: 5_000 };
+    const done = runExploreShard({ ...job(0, 2), fault: null, bounds }, cell(NO_FAILURE), () => {});
+    expect(done.outcome).toMatchObject({
+      kind: 'limit',
+      bound: 'memory',
+      memory: { measure: 'store', limitBytes: 20_000 },
+    });
   });
 });
