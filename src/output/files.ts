@@ -8,6 +8,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -51,8 +52,14 @@ export function removeStaleTemps(dir: string): number {
   return removed;
 }
 
-/** Write `text` to `path` whole or not at all (temporary file + rename in the same directory). */
-export function writeFileAtomic(path: string, text: string): void {
+/** Write `text` to `path` whole or not at all (temporary file + rename in the same directory).
+ * A symbolic link is written through (the file it names is replaced, the link kept); anything
+ * else there but a regular file is refused, never replaced: a rename over /dev/null would make
+ * it a file. */
+export function writeFileAtomic(to: string, text: string): void {
+  const path = resolvedTarget(to);
+  const kind = kindAt(path);
+  if (kind === 'other') throw new Error(`${to} is not a regular file`);
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   removeStaleTemps(dir);
@@ -66,10 +73,21 @@ export function writeFileAtomic(path: string, text: string): void {
   }
 }
 
-/** What kind of thing is at `path`: a directory, something else, or nothing. */
-function kindAt(path: string): 'dir' | 'other' | 'none' | { error: string } {
+/** Where a write to `path` lands: the file a symbolic link names (`path` when none is there). */
+function resolvedTarget(path: string): string {
   try {
-    return statSync(path).isDirectory() ? 'dir' : 'other';
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** What kind of thing is at `path` (a link followed): a directory, a regular file, something
+ * else (a device, FIFO or socket), or nothing. */
+function kindAt(path: string): 'dir' | 'file' | 'other' | 'none' | { error: string } {
+  try {
+    const stats = statSync(path);
+    return stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : 'other';
   } catch (e) {
     const code = errnoCode(e);
     if (code === 'ENOENT') return 'none';
@@ -98,7 +116,7 @@ function creatableProblem(path: string): string | null {
   for (;;) {
     const kind = kindAt(dir);
     if (kind === 'dir') return writableProblem(dir);
-    if (kind === 'other') return `${dir} is not a directory`;
+    if (kind === 'file' || kind === 'other') return `${dir} is not a directory`;
     if (typeof kind === 'object') return `${dir}: ${kind.error}`;
     const parent = dirname(dir);
     if (parent === dir) return `no existing directory above it`;
@@ -111,16 +129,18 @@ export function outDirProblem(path: string): string | null {
   if (path === '') return 'the path is empty';
   const kind = kindAt(path);
   if (kind === 'dir') return writableProblem(path);
-  if (kind === 'other') return `${path} exists and is not a directory`;
+  if (kind === 'file' || kind === 'other') return `${path} exists and is not a directory`;
   if (typeof kind === 'object') return `${path}: ${kind.error}`;
   return creatableProblem(path);
 }
 
-/** Why `path` cannot serve as an output file (it may exist as a file and be replaced), or null. */
+/** Why `path` cannot serve as an output file (it may exist as a regular file, or a link to one,
+ * and be replaced), or null. */
 export function outFileProblem(path: string): string | null {
   if (path === '') return 'the path is empty';
   const kind = kindAt(path);
   if (kind === 'dir') return `${path} is a directory; give a file name`;
+  if (kind === 'other') return `${path} is not a regular file (a device, FIFO or socket)`;
   if (typeof kind === 'object') return `${path}: ${kind.error}`;
-  return creatableProblem(path);
+  return creatableProblem(resolvedTarget(path));
 }

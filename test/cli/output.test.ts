@@ -30,6 +30,11 @@ describe('--out is checked before any work', () => {
       `--out: ${dir} is a directory; give a file name`,
     ],
     [['exec', '--out', '', 'query_size(d0: dom=d1)'], '--out: the path is empty'],
+    // a rename over a device would replace it with a file (session 37's review: /dev/null)
+    [
+      ['exec', '--out', '/dev/null', 'query_size(d0: dom=d1)'],
+      '--out: /dev/null is not a regular file (a device, FIFO or socket)',
+    ],
   ])('%j: exit 2, one line, nothing run', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);

@@ -1,6 +1,15 @@
 // Output files: whole or absent, leftovers of killed writers removed, output paths checked
-// before any work with one reason each.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// before any work with one reason each; a link written through, a device or FIFO never replaced.
+import { execFileSync } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +49,17 @@ describe('writeFileAtomic', () => {
     expect(removeStaleTemps(dir)).toBe(0);
     expect(readdirSync(dir)).toEqual([live]);
   });
+  it('writes through a symbolic link, and never replaces a device or a FIFO', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'real.json'), 'old');
+    symlinkSync(join(dir, 'real.json'), join(dir, 'link.json'));
+    writeFileAtomic(join(dir, 'link.json'), 'new');
+    expect(lstatSync(join(dir, 'link.json')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'real.json'), 'utf8')).toBe('new');
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    expect(() => writeFileAtomic(join(dir, 'fifo'), 'x')).toThrow('is not a regular file');
+    expect(lstatSync(join(dir, 'fifo')).isFIFO()).toBe(true);
+  });
   it('leaves nothing behind when the rename fails (the target is a directory)', () => {
     const dir = tmp();
     mkdirSync(join(dir, 't.json'));
@@ -69,6 +89,9 @@ describe('output path checks', () => {
       `${join(file, 'x')}: a part of the path is not a directory`,
     );
     expect(outFileProblem(dir)).toBe(`${dir} is a directory; give a file name`);
+    expect(outFileProblem('/dev/null')).toBe(
+      '/dev/null is not a regular file (a device, FIFO or socket)',
+    );
     // /proc takes no new files, whoever asks (root ignores permission bits, not this)
     expect(outDirProblem('/proc/grantcheck-out')).toMatch(/^cannot create files in \/proc \(/);
   });
