@@ -7,6 +7,10 @@ import { DEFAULT_CONFIG, GUEST_PROFILES } from './configDefaults.ts';
 /** The most vCPUs a domain may have here (an interleaving runs at most four actors). */
 export const MAX_VCPUS = 4;
 
+/** The most maptrack frames a domain may have: Xen 4.17's default bound (opt_max_maptrack_frames
+ * in xen/common/grant_table.c). */
+export const MAX_MAPTRACK_FRAMES = 1024;
+
 export const GrantConfigSchema = z
   .object({
     /** Domains 0..domains-1 exist; domain 0 is the privileged control domain. */
@@ -19,7 +23,7 @@ export const GrantConfigSchema = z
     maxGrantFrames: z.number().int().min(1).max(64),
     /** max_maptrack_frames: 256 handles per frame; one vCPU can hold 256*frames-1 mappings.
      * At most 1024, Xen 4.17's default (opt_max_maptrack_frames in xen/common/grant_table.c). */
-    maxMaptrackFrames: z.number().int().min(1).max(1024),
+    maxMaptrackFrames: z.number().int().min(1).max(MAX_MAPTRACK_FRAMES),
     /** vCPUs per domain (absent: 1). Each vCPU has its own maptrack free list, and a map names
      * the vCPU that makes it (grant_table.c get_maptrack_handle; docs/semantics.md §6). */
     vcpus: z.number().int().min(1).max(MAX_VCPUS).optional(),

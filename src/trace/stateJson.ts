@@ -7,7 +7,8 @@ import { FreeList } from '../model/freeList.ts';
 import type { BackendState, DomainState, GuestLibState, ModelState } from '../model/state.ts';
 import type { PageContents } from '../model/contents.ts';
 import { normalizeRuns, pageOf } from '../model/contents.ts';
-import { PAGE_SIZE } from '../xen/abi.ts';
+import { MAX_MAPTRACK_FRAMES } from '../config.ts';
+import { MAPTRACK_PER_PAGE, PAGE_SIZE } from '../xen/abi.ts';
 import type { DeepReadonly } from './format.ts';
 
 const int = z.number().int();
@@ -41,8 +42,14 @@ export const ActiveJsonSchema = z
   .strict();
 export const MaptrackJsonSchema = z
   .object({
-    limit: int,
-    maxFrames: int,
+    // Within the config's bounds (a subject's start state, a trace's states: the checks size
+    // their work by them, so 2^39 handles would be an allocation, not a verdict).
+    limit: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_MAPTRACK_FRAMES * MAPTRACK_PER_PAGE),
+    maxFrames: z.number().int().min(0).max(MAX_MAPTRACK_FRAMES),
     freeList: z.array(handle),
     /** vCPUs 1..'s free lists; absent with one vCPU. */
     otherFreeLists: z.array(z.array(handle)).optional(),

@@ -103,6 +103,19 @@ describe('a subject that starts elsewhere', () => {
     );
   });
 
+  it('a start state within no config is one line, not an allocation of its size', () => {
+    const subject = open('start-huge-maptrack');
+    let error: unknown;
+    try {
+      run(subject, [query]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SubjectError);
+    expect(String(error)).toMatch(/state\.domains\.0\.maptrack\.limit/);
+    expect(String(error)).not.toContain('\n');
+  });
+
   it('the explorer refuses a subject that starts elsewhere, in one line', () => {
     const subject = open('ok');
     expect(run(subject, [grow]).failure).toBeNull();
