@@ -13,6 +13,7 @@ import type { CliOutcome, Io } from './outcome.ts';
 import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
 import { UsageError } from './options.ts';
 import { SubjectError } from '../subject/subject.ts';
+import { clipText } from '../input/quote.ts';
 
 /** --format on the commands that write traces (docs/trace-format.md, "ITF"). */
 function formatOption(commander: typeof Commander): Commander.Option {
@@ -316,7 +317,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (e) {
     if (e instanceof commander.CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
-      outcome = { kind: 'usage', message: choiceMessage(e.message.replace(/^error: /, '')) };
+      // `help NAME` for no command NAME: commander's message is only its marker, "(outputHelp)"
+      const message =
+        e.code === 'commander.help'
+          ? `help ${clipText(argv.slice(1).join(' '), 60)}: no such command (grantcheck --help lists them)`
+          : e.message.replace(/^error: /, '');
+      outcome = { kind: 'usage', message: choiceMessage(message) };
     } else if (e instanceof UsageError || e instanceof SubjectError) {
       // a command's flag or input check, or a subject's bad message: bad input, not a bug
       outcome = { kind: 'usage', message: e.message };

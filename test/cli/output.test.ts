@@ -120,6 +120,12 @@ describe('papercuts', () => {
     expect(r.out).toBe((await cli('--help')).out); // the exit codes too, as --help has them
     expect(r.err).toBe('');
   });
+  it('help for no such command names it, in one line', async () => {
+    const r = await cli('help', 'nope');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('grantcheck: help nope: no such command (grantcheck --help lists them)\n');
+    expect(r.out).toBe('');
+  });
   it('exec with only blank ops is a usage error, not a pass', async () => {
     for (const argv of [[''], ['  ', '\n']]) {
       const r = await cli('exec', ...argv);
