@@ -451,6 +451,17 @@ export class XenAlphabetEnumerator {
     yield* this.extraOps;
   }
 
+  /** The op kinds this alphabet issues in some state: its shared ops', and the unmaps,
+   * transfers and unmap_and_replace ops it builds per state. */
+  kindsIssued(): ReadonlySet<OpKind> {
+    const kinds = new Set<OpKind>();
+    for (const op of this.staticOps()) kinds.add(op.kind);
+    if (this.maps && this.unmaps) kinds.add('unmap_grant_ref');
+    if (this.transfers) kinds.add('transfer');
+    if (this.replaces) kinds.add('unmap_and_replace');
+    return kinds;
+  }
+
   actions(s: XenState): Op[] {
     const m = s.model;
     const out: Op[] = [];

@@ -20,7 +20,7 @@ export {
   xenModelName,
 } from './bounds.ts';
 export type { XenExploreModel, XenModelOptions } from './model.ts';
-export { xenModel, xenPresetModel } from './model.ts';
+export { alphabetKinds, xenModel, xenPresetModel } from './model.ts';
 export type { XenState } from './state.ts';
 export type { ConformanceOptions, ConformanceStats, TransitionShard } from './conformance.ts';
 export { ownsParent, XenConformance } from './conformance.ts';

@@ -98,6 +98,13 @@ export function xenPresetModel(
   });
 }
 
+/** The op kinds the alphabet of these bounds and op families issues, uncut (a `--kinds` cut
+ * can only keep some of them). */
+export function alphabetKinds(bounds: XenBounds, extras: XenExtras = {}): ReadonlySet<OpKind> {
+  const config = grantConfigFor(bounds, extras);
+  return new XenAlphabetEnumerator(bounds, config, extras.extensions).kindsIssued();
+}
+
 /** Throws RangeError for bounds that xenBoundsProblems rejects. */
 export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenExploreModel {
   const problems = [...xenBoundsProblems(bounds), ...xenExtrasProblems(bounds, options)];

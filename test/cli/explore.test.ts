@@ -118,6 +118,24 @@ describe('grantcheck explore', () => {
       "--max-pages-slack: '-1' is not a whole number",
     ],
     [['--model', 'xen', '--kinds', 'none'], '--kinds: name at least one op kind'],
+    // a kind the alphabet never issues is refused, not cut to a search of the rest
+    [
+      ['--model', 'xen', '--kinds', 'copy,grant_access'],
+      '--kinds: the protocol alphabet here has no copy op (copy needs --alphabet full --extensions copies)',
+    ],
+    [
+      ['--model', 'xen', '--kinds', 'swap_grant_ref'],
+      '--kinds: the protocol alphabet here has no swap_grant_ref op (swap_grant_ref needs --alphabet full)',
+    ],
+    [
+      ['--model', 'xen', '--alphabet', 'full', '--kinds', 'read_mapped'],
+      '--kinds: the full alphabet here has no read_mapped op (read_mapped is in no Xen-level alphabet: grantcheck run checks it)',
+    ],
+    [
+      ['--model', 'xen', '--symmetry'],
+      '--symmetry applies to --model core only (the Xen-level search always renames handles)',
+    ],
+    [['--subject', 'xen'], '--subject applies to --model xen only'],
     [
       ['--model', 'xen', '--kinds', 'map'],
       expect.stringMatching(

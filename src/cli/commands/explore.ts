@@ -303,6 +303,7 @@ async function exploreCore(flags: ExploreFlags, io: Io, bounds: Bounds): Promise
     ['--max-pages-slack', flags.maxPagesSlack],
     ['--kinds', flags.kinds],
     ['--format itf', flags.format === 'itf' ? flags.format : undefined],
+    ['--subject', flags.subject],
   ] as const) {
     if (set !== undefined) throw new UsageError(`${flag} applies to --model xen only`);
   }
@@ -533,9 +534,26 @@ function readXenRequest(flags: ExploreFlags, x: XenExploreModule): XenRequest {
   return { xb, extras, kinds, pteMaps: base?.pteMaps ?? true, preset };
 }
 
+/** What brings an op kind into the Xen-level alphabet, beyond the full alphabet. */
+const NOT_EXPLORED = 'is in no Xen-level alphabet: grantcheck run checks it';
+const KIND_NEEDS: Partial<Record<OpKind, string>> = {
+  copy: 'needs --alphabet full --extensions copies',
+  raw_write: 'needs --alphabet full --extensions hostile_writes',
+  destroy_domain: 'needs --extensions deaths',
+  write_page: NOT_EXPLORED,
+  read_page: NOT_EXPLORED,
+  write_mapped: NOT_EXPLORED,
+  read_mapped: NOT_EXPLORED,
+};
+
 async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<CliOutcome> {
   const { findFault, xenExplore, withSubject } = await xenTools();
   if (flags.variant !== undefined) throw new UsageError('--variant applies to --model core only');
+  if (flags.symmetry === true) {
+    throw new UsageError(
+      '--symmetry applies to --model core only (the Xen-level search always renames handles)',
+    );
+  }
   if (flags.frames !== undefined) {
     throw new UsageError('--frames applies to --model core; the Xen-level model takes --pages');
   }
@@ -544,6 +562,18 @@ async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<
     throw new UsageError(`--fault: no fault '${flags.fault}' (see: grantcheck list)`);
   }
   const request = readXenRequest(flags, xenExplore);
+  if (flags.kinds !== undefined) {
+    // A kind the alphabet never issues would be cut silently, to a search of the rest (or of
+    // the initial state alone, "OK").
+    const issued = xenExplore.alphabetKinds(request.xb, request.extras);
+    const missing = (request.kinds ?? []).filter((k) => !issued.has(k));
+    if (missing.length > 0) {
+      const needs = missing.map((k) => `${k} ${KIND_NEEDS[k] ?? 'needs --alphabet full'}`);
+      throw new UsageError(
+        `--kinds: the ${request.xb.alphabet} alphabet here has no ${missing.join(', ')} op (${needs.join('; ')})`,
+      );
+    }
+  }
   if (flags.subject === XEN_SUBJECT) {
     // The explorer's configs (one grant frame, one maptrack frame) are not real Xen's limits.
     throw new UsageError(

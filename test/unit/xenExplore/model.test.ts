@@ -8,12 +8,18 @@ import { faultSubject, findFault } from '../../../src/faults/index.ts';
 import { runOps } from '../../../src/harness/run.ts';
 import { initialState, stateKey, step } from '../../../src/model/index.ts';
 import type { Op } from '../../../src/ops/op.ts';
+import { OP_KINDS } from '../../../src/ops/op.ts';
 import { FreeList } from '../../../src/model/freeList.ts';
 import { IntMap } from '../../../src/model/intMap.ts';
 import { buildTrace } from '../../../src/trace/format.ts';
 import { replayTrace } from '../../../src/trace/replay.ts';
 import type { XenBounds, XenExtension, XenState } from '../../../src/xenExplore/index.ts';
-import { grantConfigFor, XenConformance, xenModel } from '../../../src/xenExplore/index.ts';
+import {
+  alphabetKinds,
+  grantConfigFor,
+  XenConformance,
+  xenModel,
+} from '../../../src/xenExplore/index.ts';
 import {
   canonicalRenaming,
   canonicalState,
@@ -356,5 +362,34 @@ describe('Xen-level model: extensions (op families beyond the full alphabet)', (
     const m = xenModel(bounds, { maxPagesSlack: 0 });
     expect(m.config.maxPagesSlack).toBe(0);
     expect(plain.config.maxPagesSlack).toBe(1);
+  });
+});
+
+describe('alphabetKinds: the op kinds an alphabet issues (what `explore --kinds` may keep)', () => {
+  const issued = (b: XenBounds, extensions: XenExtension[] = []) =>
+    [...alphabetKinds(b, { extensions })].sort();
+  const protocol: XenBounds = { domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'protocol' };
+
+  it('the protocol alphabet: the guest protocol and its maps, unmaps and transfers', () => {
+    expect(issued(protocol)).toEqual([
+      'end_access',
+      'end_transfer',
+      'grant_access',
+      'grant_transfer',
+      'map_grant_ref',
+      'transfer',
+      'unmap_grant_ref',
+    ]);
+    expect(issued(protocol, ['deaths'])).toContain('destroy_domain');
+  });
+
+  it('the full alphabet with every op family: every kind but the data accesses', () => {
+    const full = { ...protocol, alphabet: 'full' as const };
+    expect(issued(full)).not.toContain('copy');
+    expect(issued(full, ['copies', 'hostile_writes', 'deaths'])).toEqual(
+      OP_KINDS.filter(
+        (k) => !['write_page', 'read_page', 'write_mapped', 'read_mapped'].includes(k),
+      ).sort(),
+    );
   });
 });
