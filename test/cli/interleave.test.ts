@@ -127,11 +127,20 @@ describe('grantcheck interleave', () => {
       ['--vcpus', 'two'],
       // the fault's race needs two vCPUs of d2
       ['--fault', 'xsa-228-maptrack-pop-split', '--vcpus', '1'],
+      // a flag of the mode not run (it was ignored)
+      ['--mode', 'random', '--preemptions', '2'],
+      ['--mode', 'random', '--no-reduction'],
+      ['--mode', 'exhaustive', '--seed', '1'],
+      ['--mode', 'exhaustive', '--runs', '5'],
     ]) {
       const r = await cli('interleave', ...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
+    const r = await cli('interleave', '--mode', 'random', '--preemptions', '2');
+    expect(r.err).toBe(
+      'grantcheck: --preemptions applies to the exhaustive mode (--mode exhaustive or both), not --mode random\n',
+    );
   });
 
   it('a bad interleaved trace: one line, exit 2, nothing run', async () => {

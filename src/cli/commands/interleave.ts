@@ -73,6 +73,22 @@ export function interleaveCommand(flags: InterleaveFlags, io: Io): CliOutcome {
   if (!(MODES as readonly string[]).includes(mode)) {
     return { kind: 'usage', message: `--mode: '${mode}' is not one of ${MODES.join(', ')}` };
   }
+  // A flag of the mode not run would be ignored: refused instead, as explore refuses its own.
+  const modeOnly: [string, unknown, 'random' | 'exhaustive'][] = [
+    ['--seed', flags.seed, 'random'],
+    ['--runs', flags.runs, 'random'],
+    ['--max-ops', flags.maxOps, 'random'],
+    ['--preemptions', flags.preemptions, 'exhaustive'],
+    ['--no-reduction', flags.reduction === false ? true : undefined, 'exhaustive'],
+  ];
+  for (const [flag, value, only] of modeOnly) {
+    if (value !== undefined && mode !== only && mode !== 'both') {
+      return {
+        kind: 'usage',
+        message: `${flag} applies to the ${only} mode (--mode ${only} or both), not --mode ${mode}`,
+      };
+    }
+  }
   const seed = parseIntOption('seed', flags.seed, 0, 2 ** 31 - 1) ?? randomInt(2 ** 31 - 1);
   const runs = parseIntOption('runs', flags.runs, 1, 1_000_000) ?? 300;
   const maxOps = parseIntOption('max-ops', flags.maxOps, 1, 8) ?? 3;
