@@ -117,3 +117,21 @@ export function parseCoreAction(text: string): CoreAction | undefined {
     }
   }
 }
+
+/** What in `a` names no domain, ref or frame of config `c` (a trace's step that no search of
+ * that config could take), or null. */
+export function coreActionRangeProblem(
+  a: CoreAction,
+  c: { readonly domains: number; readonly refs: number; readonly frames: number },
+): string | null {
+  const named: [string, number, number][] = [['ref', a.ref, c.refs]];
+  if ('dom' in a) named.push(['d', a.dom, c.domains]);
+  if ('grantee' in a) named.push(['g', a.grantee, c.domains]);
+  if ('granter' in a) named.push(['x', a.granter, c.domains]);
+  if ('frame' in a) named.push(['f', a.frame, c.frames]);
+  const out = named.find(([, v, n]) => v >= n);
+  if (out === undefined) return null;
+  const [prefix, v, n] = out;
+  const what = prefix === 'ref' ? 'refs' : prefix === 'f' ? 'frames' : 'domains';
+  return `${prefix}${v} is outside the config's ${n} ${what} (0..${n - 1})`;
+}

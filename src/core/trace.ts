@@ -14,7 +14,7 @@ import {
 import { writeFileAtomic } from '../output/files.ts';
 import type { RecordedDifference } from '../trace/replay.ts';
 import type { CoreAction } from './action.ts';
-import { formatCoreAction, parseCoreAction } from './action.ts';
+import { coreActionRangeProblem, formatCoreAction, parseCoreAction } from './action.ts';
 import { coreConfigProblems } from './config.ts';
 import type { CoreModel } from './model.ts';
 import { coreModel } from './model.ts';
@@ -124,9 +124,12 @@ export function parseCoreTrace(value: unknown): CoreTraceLoad {
   const problems = coreConfigProblems(trace.config);
   if (problems.length > 0) return { ok: false, error: `config: ${problems.join('; ')}` };
   for (const [i, step] of trace.steps.entries()) {
-    if (!parseCoreAction(step.action)) {
+    const action = parseCoreAction(step.action);
+    if (!action) {
       return { ok: false, error: `steps.${i}.action: not a core action: ${quote(step.action)}` };
     }
+    const problem = coreActionRangeProblem(action, trace.config);
+    if (problem) return { ok: false, error: `steps.${i}.action ${quote(step.action)}: ${problem}` };
   }
   return { ok: true, trace };
 }

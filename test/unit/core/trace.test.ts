@@ -48,6 +48,17 @@ describe('core traces', () => {
       ok: false,
       error: 'steps.0.action: not a core action: "jump(d0)"',
     });
+    // an action of no domain, ref or frame of the config: bad input, not an action disabled
+    for (const [action, problem] of [
+      ['grant_access(d9, ref0, g1, f0, rw)', "d9 is outside the config's 2 domains (0..1)"],
+      ['map(g1, x0, ref7, read)', "ref7 is outside the config's 2 refs (0..1)"],
+      ['transfer(g1, f99, x0, ref0)', "f99 is outside the config's 3 frames (0..2)"],
+    ] as const) {
+      expect(parseCoreTrace({ ...trace, steps: [{ action, state: '' }] })).toEqual({
+        ok: false,
+        error: `steps.0.action "${action}": ${problem}`,
+      });
+    }
     const file = join(mkdtempSync(join(tmpdir(), 'grantcheck-core-')), 'x.json');
     writeFileSync(file, '{');
     expect(loadCoreTrace(file)).toMatchObject({ ok: false });
