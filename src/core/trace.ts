@@ -134,10 +134,17 @@ export function parseCoreTrace(value: unknown): CoreTraceLoad {
   return { ok: true, trace };
 }
 
-/** Read, parse (within TRACE_LIMITS) and validate a core trace file. */
+/** Read, parse (within TRACE_LIMITS) and validate a core trace file; another kind of trace is
+ * named as such, not by the first field it lacks. */
 export function loadCoreTrace(path: string): CoreTraceLoad {
   const read = readJsonFile(path, TRACE_LIMITS);
-  return read.ok ? parseCoreTrace(read.value) : read;
+  if (!read.ok) return read;
+  const value = read.value;
+  if (!isCoreTrace(value) && typeof value === 'object' && value !== null && 'format' in value) {
+    const error = "not a core trace (grantcheck replay takes every kind of grantcheck's traces)";
+    return { ok: false, error };
+  }
+  return parseCoreTrace(value);
 }
 
 /** Whole or not at all, as writeTrace does (src/output/files.ts). */

@@ -62,5 +62,11 @@ describe('core traces', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'grantcheck-core-')), 'x.json');
     writeFileSync(file, '{');
     expect(loadCoreTrace(file)).toMatchObject({ ok: false });
+    // another kind of trace is named as such (explore --replay of a Xen-level trace)
+    writeFileSync(file, JSON.stringify({ format: 'grantcheck-trace', version: 3, steps: [] }));
+    expect(loadCoreTrace(file)).toEqual({
+      ok: false,
+      error: "not a core trace (grantcheck replay takes every kind of grantcheck's traces)",
+    });
   });
 });
