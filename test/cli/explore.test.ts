@@ -137,6 +137,10 @@ describe('grantcheck explore', () => {
     ],
     [['--subject', 'xen'], '--subject applies to --model xen only'],
     [
+      ['--model', 'xen', '--fault', 'linux-reserved-ref-freed'],
+      '--fault linux-reserved-ref-freed: its bug is in the linux guest library, which the Xen-level explorer does not run (grantcheck run --fault linux-reserved-ref-freed checks it)',
+    ],
+    [
       ['--model', 'xen', '--kinds', 'map'],
       expect.stringMatching(
         /^--kinds: no kind 'map' \(known: grant_access, .*; guest-library kinds, which need a non-strict profile and are not explored: alloc_refs, free_ref, end_access_deferred, tick, free_page\)\n$/,
