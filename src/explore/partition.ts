@@ -79,18 +79,24 @@ export function ownerOf(k: number, count: number): number {
 
 /**
  * Does the search end after this round, and how? A violation wins (at the lowest depth), then
- * a limit (the lowest partition's: a partition stops at its share of the states bound); then a
- * level empty in every partition ends it: cut at the depth bound if a probe met a new state,
- * else complete.
+ * a limit, the shallowest (of the lowest partition, at one depth): a partition that met its
+ * bound storing the keys handed to it says so a round late, at the level before the others'
+ * (every state to that depth was found and checked, not to theirs). Then a level empty in every
+ * partition ends it: cut at the depth bound if a probe met a new state, else complete.
  */
 export function decideEnd(statuses: readonly PartitionStatus[]): PartitionEnd | null {
   let violation: PartitionStop | undefined;
+  let limit: PartitionStop | undefined;
   for (const s of statuses) {
-    if (s.stop?.kind !== 'violation') continue;
-    if (violation?.kind !== 'violation' || s.stop.depth < violation.depth) violation = s.stop;
+    const stop = s.stop;
+    if (stop === null) continue;
+    if (stop.kind === 'violation') {
+      if (violation === undefined || stop.depth < violation.depth) violation = stop;
+    } else if (limit === undefined || stop.depth < limit.depth) {
+      limit = stop;
+    }
   }
   if (violation) return violation;
-  const limit = statuses.find((s) => s.stop?.kind === 'limit')?.stop;
   if (limit) return limit;
   if (statuses.every((s) => s.expanded === 0)) {
     return statuses.some((s) => s.probeNew) ? { kind: 'limit', bound: 'depth' } : { kind: 'ok' };

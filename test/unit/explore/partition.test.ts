@@ -265,11 +265,21 @@ describe('decideEnd', () => {
       violation(7, 'a'),
     ],
     [
-      "the lowest partition's limit",
+      // a partition that met its bound storing the keys handed over says so a round late, at
+      // the level before: every state to depth 2 was checked, not to depth 3
+      'the shallowest limit',
       [
         status(),
         status({ stop: { kind: 'limit', bound: 'states', depth: 3 } }),
         status({ stop: { kind: 'limit', bound: 'time', depth: 2 } }),
+      ],
+      { kind: 'limit', bound: 'time', depth: 2 },
+    ],
+    [
+      "at one depth, the lowest partition's limit",
+      [
+        status({ stop: { kind: 'limit', bound: 'states', depth: 3 } }),
+        status({ stop: { kind: 'limit', bound: 'time', depth: 3 } }),
       ],
       { kind: 'limit', bound: 'states', depth: 3 },
     ],
