@@ -6,8 +6,11 @@
 // the caller's (src/cli/workers/explorePartitioned.ts; the tests' own).
 
 import type { PartitionOutcome } from './bfs.ts';
+import { explore } from './bfs.ts';
+import type { ExplorableModel } from './model.ts';
+import type { ExploreOptions } from './options.ts';
 import type { ClaimTable } from './claims.ts';
-import type { ExploreStats, MemoryStop } from './outcome.ts';
+import type { ExploreOutcome, ExploreStats, MemoryStop } from './outcome.ts';
 import type { PartitionEnd, PartitionRound, PartitionStatus } from './partition.ts';
 import { decideEnd } from './partition.ts';
 
@@ -137,4 +140,46 @@ export function mergeOutcomes(
       symmetry: first.stats.symmetry,
     },
   };
+}
+
+/**
+ * A violation a split search found at `end.depth`, found again by a search in this thread to
+ * that depth, whose path is the one one thread reports. It takes the split's bounds, the time
+ * bound less what the split took: it is what one thread searches up to there, so a states or
+ * memory bound it meets first is the one one thread meets, reported as a limit. Not so the time
+ * bound, which one thread would have had whole: if the rest runs out, the search reports the
+ * time bound where the split got, every state above the violation's level found and checked
+ * (the split's figures), not where this search did.
+ */
+export function violationInOneThread<S, A>(
+  model: ExplorableModel<S, A>,
+  options: Pick<
+    ExploreOptions<S, A>,
+    'symmetry' | 'maxStates' | 'maxMemoryBytes' | 'timeBudgetMs' | 'onProgress'
+  >,
+  end: Extract<PartitionEnd, { kind: 'violation' }>,
+  split: ExploreStats,
+): ExploreOutcome<S, A> {
+  const { timeBudgetMs } = options;
+  const again = explore(model, {
+    ...options,
+    maxDepth: end.depth,
+    ...(timeBudgetMs === undefined
+      ? {}
+      : { timeBudgetMs: Math.max(0, timeBudgetMs - split.elapsedMs) }),
+  });
+  // Its clock: the split search's and this one's.
+  const elapsedMs = split.elapsedMs + again.stats.elapsedMs;
+  if (again.kind === 'limit' && again.bound === 'time') {
+    const statesPerSec = elapsedMs > 0 ? (split.states * 1000) / elapsedMs : 0;
+    const stats = { ...split, elapsedMs, statesPerSec };
+    return { kind: 'limit', bound: 'time', depth: end.depth - 1, stats };
+  }
+  if (again.kind === 'violation' || (again.kind === 'limit' && again.bound !== 'depth')) {
+    const statesPerSec = elapsedMs > 0 ? (again.stats.states * 1000) / elapsedMs : 0;
+    return { ...again, stats: { ...again.stats, elapsedMs, statesPerSec } };
+  }
+  throw new Error(
+    `explore: the split search found a violation of ${end.violated.name} at depth ${end.depth}; the search in one thread for its path found none`,
+  );
 }

@@ -8,6 +8,7 @@ import { coreConfigProblems } from '../../core/config.ts';
 import { coreModel } from '../../core/model.ts';
 import type { ExplorableModel, ExploreOutcome, ExploreProgress } from '../../explore/index.ts';
 import { describeMemoryStop, explore } from '../../explore/index.ts';
+import { violationInOneThread } from '../../explore/relay.ts';
 import type { Fault } from '../../faults/index.ts';
 import type { Op, OpKind } from '../../ops/op.ts';
 import { OP_KINDS, PROFILE_OP_KINDS } from '../../ops/op.ts';
@@ -392,31 +393,20 @@ async function exploreSplit<S, A>(
         stats,
       };
     case 'violation': {
-      // The split search has shown that a violation lies at this depth. The search in one
-      // thread to that depth takes the same bounds (the time left of the budget): it is what
-      // `--workers 1` searches up to there, so a bound it meets first is the one one thread
-      // meets, reported as a limit.
       const { maxStates, maxMemoryBytes, timeBudgetMs } = job.bounds;
       progress.phase("explore, the violation's path in one thread");
       const { onProgress } = progress;
-      const again = explore(model, {
-        symmetry: job.symmetry,
-        maxDepth: end.depth,
-        ...(maxStates === undefined ? {} : { maxStates }),
-        ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
-        ...(timeBudgetMs === undefined
-          ? {}
-          : { timeBudgetMs: Math.max(0, timeBudgetMs - stats.elapsedMs) }),
-        ...(onProgress ? { onProgress } : {}),
-      });
-      if (again.kind === 'violation' || (again.kind === 'limit' && again.bound !== 'depth')) {
-        // Its clock: the split search's and this one's.
-        const elapsedMs = stats.elapsedMs + again.stats.elapsedMs;
-        const statesPerSec = elapsedMs > 0 ? (again.stats.states * 1000) / elapsedMs : 0;
-        return { ...again, stats: { ...again.stats, elapsedMs, statesPerSec } };
-      }
-      throw new Error(
-        `explore: the split search found a violation of ${end.violated.name} at depth ${end.depth}; the search in one thread for its path found none`,
+      return violationInOneThread(
+        model,
+        {
+          symmetry: job.symmetry,
+          ...(maxStates === undefined ? {} : { maxStates }),
+          ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
+          ...(timeBudgetMs === undefined ? {} : { timeBudgetMs }),
+          ...(onProgress ? { onProgress } : {}),
+        },
+        end,
+        stats,
       );
     }
     default: {

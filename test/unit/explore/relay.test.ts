@@ -11,9 +11,9 @@ import type { MemoryStop } from '../../../src/explore/outcome.ts';
 import { describeMemoryStop } from '../../../src/explore/outcome.ts';
 import type { PartitionStatus } from '../../../src/explore/partition.ts';
 import type { RoundReply } from '../../../src/explore/relay.ts';
-import { PartitionRelay } from '../../../src/explore/relay.ts';
+import { PartitionRelay, violationInOneThread } from '../../../src/explore/relay.ts';
 import { exploreClaimed } from '../../../src/explore/claimed.ts';
-import { latticeModel } from './lattice.ts';
+import { latticeModel, notAt } from './lattice.ts';
 
 /** A table past the load at which the relay grows it. */
 function crowdedTable(): ClaimTable {
@@ -147,4 +147,42 @@ describe("a grown claim table takes the room a partition's visited set was left"
       expect(outcome.stats.storeBytes + tableBytes).toBeLessThanOrEqual(maxMemoryBytes);
     },
   );
+});
+
+describe("a split search's violation, its path found in this thread", () => {
+  // (1,1,1) reached by move 4 (inc2) is at depth 3; the split said so, having taken `elapsedMs`.
+  const model = () => latticeModel({ dims: 3, size: 4, invariants: [notAt('1,1,1', 4)] });
+  const end = {
+    kind: 'violation',
+    violated: { source: 'invariant', name: 'not-at', statement: '' },
+    depth: 3,
+  } as const;
+  const split = {
+    states: 20,
+    transitions: 120,
+    maxDepth: 3,
+    elapsedMs: 1_000,
+    statesPerSec: 20,
+    peakHeapBytes: 0,
+    peakRssBytes: 0,
+    storeBytes: 100,
+    bytesPerState: 5,
+    symmetry: false,
+  };
+
+  it('the path, as one thread finds it, on the whole clock', () => {
+    const o = violationInOneThread(model(), {}, end, split);
+    expect(o).toMatchObject({ kind: 'violation', violated: { name: 'not-at' } });
+    if (o.kind !== 'violation') return;
+    expect(o.path).toHaveLength(3);
+    expect(o.stats.elapsedMs).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('the time bound spent before the path is found: the split reached the level above', () => {
+    // One thread would have had the whole budget: the limit is where the split got (every
+    // state above the violation's level checked), with its figures, not this search's start.
+    const o = violationInOneThread(model(), { timeBudgetMs: 1_000 }, end, split);
+    expect(o).toMatchObject({ kind: 'limit', bound: 'time', depth: 2 });
+    expect(o.stats).toMatchObject({ states: 20, transitions: 120 });
+  });
 });
