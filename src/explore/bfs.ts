@@ -413,6 +413,8 @@ export class Search<S, A> {
       );
       for (const keys of outboxes) keys.length = 0;
       if (round.end) return this.partitionOutcome(round.end, depth);
+      // The keys handed over take memory the last sample did not see.
+      this.resampleMemory();
       for (const keys of round.inbox) {
         // In runs of PREFETCH_RUN, their slots touched first, as a level's successors are.
         for (let at = 0; at < keys.length && stop === null; at += PREFETCH_RUN) {
@@ -579,10 +581,10 @@ export class Search<S, A> {
     return false;
   }
 
-  /** Memory beside this search's grew (a split search's claim table, between rounds): sample
-   * now, so that the visited set's room is what is left of the bound, not what the last sample
-   * left it. A bound already passed stops the search at its next checkpoint, and the set does
-   * not grow meanwhile. */
+  /** Memory beside this search's grew (at a split search's round: the keys handed over, a
+   * claim table grown): sample now, so that the visited set's room is what is left of the
+   * bound, not what the last sample left it. A bound already passed stops the search at its
+   * next checkpoint, and the set does not grow meanwhile. */
   protected resampleMemory(): void {
     if (!this.sampleMemory()) return;
     this.store.byteLimit = this.store.bytes;

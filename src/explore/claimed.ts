@@ -341,12 +341,10 @@ class ClaimedSearch<S, A> extends Search<S, A> {
     let out = outboxes ?? Array.from({ length: count }, () => new Float64Array(0));
     for (;;) {
       const round = this.partition.exchange(out, { ...status, unclaimed: this.unclaimed.length });
-      if (round.claims) {
-        this.table = new ClaimTable(round.claims.buffers);
-        // The grown table took room under the memory bound that the last sample left this
-        // partition's visited set.
-        this.resampleMemory();
-      }
+      if (round.claims) this.table = new ClaimTable(round.claims.buffers);
+      // The ranks handed over, and a grown table, took room under the memory bound that the
+      // last sample left this partition's visited set.
+      if (!round.end) this.resampleMemory();
       if (round.end || !round.claims?.again) return round;
       const left = this.unclaimed;
       this.unclaimed = [];

@@ -197,6 +197,33 @@ describe('explorePartition: one partition of a split search', () => {
     expect(stop?.usedBytes).toBeGreaterThan(limitBytes);
   });
 
+  it('memory the keys handed over take is sampled before they are stored', () => {
+    // The clock stands still: memory is sampled at the start and when the partition asks. The
+    // third round's keys take the process past the bound; the search must stop there, not run
+    // on with the room its first sample left it.
+    const limitBytes = 2 ** 30;
+    let rss = limitBytes / 2;
+    const others = oracle(MEDIUM, levels(MEDIUM), 0, 2, true);
+    let rounds = 0;
+    const o = explorePartition(
+      coreModel(MEDIUM),
+      {
+        maxMemoryBytes: limitBytes,
+        clock: () => 0,
+        memory: () => ({ rss, heapUsed: 0, arrayBuffers: 0 }),
+      },
+      {
+        ...others,
+        exchange(outboxes, status) {
+          if (++rounds === 3) rss = limitBytes + 1;
+          return others.exchange(outboxes, status);
+        },
+      },
+    );
+    expect(o.end).toMatchObject({ kind: 'limit', bound: 'memory', memory: { measure: 'rss' } });
+    expect(o.depth).toBeLessThanOrEqual(3);
+  });
+
   it('refuses a model whose keys name states only in its own thread, and a transition hook', () => {
     const self: Partition = { index: 0, count: 1, exchange: () => ({ inbox: [], end: null }) };
     const xen = xenModel({ domains: 2, refs: 1, pages: 1, maxPin: 1, alphabet: 'protocol' });
