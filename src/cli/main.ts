@@ -13,7 +13,6 @@ import type { CliOutcome, Io } from './outcome.ts';
 import { EXIT_CODE_HELP, EXIT_CODES, processIo } from './outcome.ts';
 import { UsageError } from './options.ts';
 import { SubjectError } from '../subject/subject.ts';
-import { clipText } from '../input/quote.ts';
 
 /** --format on the commands that write traces (docs/trace-format.md, "ITF"). */
 function formatOption(commander: typeof Commander): Commander.Option {
@@ -318,6 +317,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (e instanceof commander.CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       // `help NAME` for no command NAME: commander's message is only its marker, "(outputHelp)"
+      const { clipText } = await import('../input/quote.ts');
       const message =
         e.code === 'commander.help'
           ? `help ${clipText(argv.slice(1).join(' '), 60)}: no such command (grantcheck --help lists them)`

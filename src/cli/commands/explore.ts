@@ -558,18 +558,6 @@ async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<
     );
   }
   const request = readXenRequest(flags, xenExplore);
-  if (flags.kinds !== undefined) {
-    // A kind the alphabet never issues would be cut silently, to a search of the rest (or of
-    // the initial state alone, "OK").
-    const issued = xenExplore.alphabetKinds(request.xb, request.extras);
-    const missing = (request.kinds ?? []).filter((k) => !issued.has(k));
-    if (missing.length > 0) {
-      const needs = missing.map((k) => `${k} ${KIND_NEEDS[k] ?? 'needs --alphabet full'}`);
-      throw new UsageError(
-        `--kinds: the ${request.xb.alphabet} alphabet here has no ${missing.join(', ')} op (${needs.join('; ')})`,
-      );
-    }
-  }
   if (flags.subject === XEN_SUBJECT) {
     // The explorer's configs (one grant frame, one maptrack frame) are not real Xen's limits.
     throw new UsageError(
@@ -698,6 +686,18 @@ async function exploreXenAgainst(
   if (lacking !== undefined) {
     const from = flags.kinds !== undefined ? '--kinds' : `--preset ${request.preset ?? ''}`;
     throw new UsageError(`${from}: ${lacksKind(subject, lacking)}`);
+  }
+  if (flags.kinds !== undefined) {
+    // A kind the alphabet never issues would be cut silently, to a search of the rest (or of
+    // the initial state alone, "OK").
+    const issued = t.xenExplore.alphabetKinds(request.xb, request.extras);
+    const missing = (request.kinds ?? []).filter((k) => !issued.has(k));
+    if (missing.length > 0) {
+      const needs = missing.map((k) => `${k} ${KIND_NEEDS[k] ?? 'needs --alphabet full'}`);
+      throw new UsageError(
+        `--kinds: the ${request.xb.alphabet} alphabet here has no ${missing.join(', ')} op (${needs.join('; ')})`,
+      );
+    }
   }
   // A fault or a subject is only visible in conformance: either implies --conformance.
   const conformant = flags.conformance || fault !== undefined || flags.subject !== undefined;
