@@ -43,6 +43,19 @@ function zombieChildren(): number[] {
     .map(Number);
 }
 
+/** `act` throws a SubjectError of one line that matches `pattern`. */
+function expectOneLineSubjectError(act: () => unknown, pattern: RegExp): void {
+  let error: unknown;
+  try {
+    act();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(SubjectError);
+  expect(String(error)).toMatch(pattern);
+  expect(String(error)).not.toContain('\n');
+}
+
 const grow: Op = { kind: 'setup_table', caller: 0, dom: 0, nrFrames: 3 };
 const query: Op = { kind: 'query_size', caller: 0, dom: 0 };
 const run = (subject: ClosableSubjectFactory, ops: Op[]) =>
@@ -85,15 +98,10 @@ describe('a subject that starts elsewhere', () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'grantcheck-growing-')), 'restarted');
     const subject = open('restart-always', marker);
     expect(run(subject, [grow]).failure).toBeNull();
-    let error: unknown;
-    try {
-      run(subject, [query]);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(SubjectError);
-    expect(String(error)).toMatch(/asked for a restart again right after one/);
-    expect(String(error)).not.toContain('\n');
+    expectOneLineSubjectError(
+      () => run(subject, [query]),
+      /asked for a restart again right after one/,
+    );
   });
 
   it('a start state must hold every declared part', () => {
@@ -105,15 +113,7 @@ describe('a subject that starts elsewhere', () => {
 
   it('a start state within no config is one line, not an allocation of its size', () => {
     const subject = open('start-huge-maptrack');
-    let error: unknown;
-    try {
-      run(subject, [query]);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(SubjectError);
-    expect(String(error)).toMatch(/state\.domains\.0\.maptrack\.limit/);
-    expect(String(error)).not.toContain('\n');
+    expectOneLineSubjectError(() => run(subject, [query]), /state\.domains\.0\.maptrack\.limit/);
   });
 
   it('the explorer refuses a subject that starts elsewhere, in one line', () => {
