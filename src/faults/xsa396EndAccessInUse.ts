@@ -1,7 +1,10 @@
-// Linux's end-access reporting success on an entry the backend still maps (XSA-396,
-// CVE-2022-23036..23042 class): frontends queried the entry (gnttab_query_foreign_access) and
-// then ended it with a plain store, so a map between the two went unseen. Fixed by
-// 6b1775f26a2d (gnttab_try_end_foreign_access) and the per-driver commits of xsa396-5.17-tag.
+// XSA-396 (CVE-2022-23036..23042) at the library: before the fix, Linux frontends queried an
+// entry (gnttab_query_foreign_access), then called gnttab_end_foreign_access_ref without acting
+// on its result and freed the ref and page, so a backend map between the two went unseen. The
+// library's end itself always was the compare-and-swap that returns 0 while the entry is in
+// use; this fault plants the frontends' pattern in it instead: an end that reports success
+// without looking at GTF_reading / GTF_writing. Fixed by 6b1775f26a2d
+// (gnttab_try_end_foreign_access) and the per-driver commits of xsa396-5.17-tag.
 
 import type { LinuxParts } from '../impl/guest/profiles/linux.ts';
 import type { Fault } from './fault.ts';
@@ -14,10 +17,10 @@ export const linuxEndForeignAccessRef: LinuxParts['linuxEndForeignAccessRef'] = 
 
 export const xsa396EndAccessInUse: Fault = {
   id: 'xsa-396-end-access-in-use',
-  title: 'Linux end-access reports success on an entry still mapped',
+  title: "Linux frontends' query-then-end: an end reported done on an entry still mapped",
   source: 'XSA-396 (Linux 6b1775f26a2d and the xsa396-5.17-tag frontend fixes)',
   mechanism:
-    'The frontend tested the entry and then cleared it with a plain store; a backend map in between left the page mapped while the ref and page were freed.',
+    "The frontends tested the entry, ended it without acting on the end's result and freed the ref and page; a backend map in between left the page mapped. Planted at the library: its end reports success without looking at the status bits.",
   caughtBy:
     'result mismatch (end_access ended vs in_use); then profile-page-not-freed-while-granted',
   parts: { linuxEndForeignAccessRef },
