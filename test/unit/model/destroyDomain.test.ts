@@ -10,9 +10,11 @@ import {
   EINVAL,
   EPERM,
   ESRCH,
+  GNTCOPY_dest_gref,
   GNTCOPY_source_gref,
   GNTMAP_device_map,
   GNTMAP_host_map,
+  GNTMAP_readonly,
   GNTST_bad_domain,
   GNTST_bad_page,
   GNTST_general_error,
@@ -158,6 +160,27 @@ describe('destroy_domain (XEN_DOMCTL_destroydomain → domain_kill)', () => {
       },
     ]);
     expect(results[3]).toEqual({ kind: 'copy', statuses: [GNTST_bad_domain] });
+  });
+
+  it("copy into a zombie's entry the caller pins read-only only: okay while its page lives (acquire_grant_for_copy's slow path has no dying check)", () => {
+    const { results } = run([
+      grant(1, 8, 2, 0),
+      map(2, 1, 8, 0x1000, GNTMAP_host_map | GNTMAP_readonly),
+      destroy(0, 1),
+      {
+        kind: 'copy',
+        caller: 2,
+        batch: [
+          {
+            source: { u: 0, domid: 0x7ff0, offset: 0 },
+            dest: { u: 8, domid: 1, offset: 0 },
+            len: 8,
+            flags: GNTCOPY_dest_gref,
+          },
+        ],
+      },
+    ]);
+    expect(results[3]).toEqual({ kind: 'copy', statuses: [GNTST_okay] });
   });
 
   it('transfer to a zombie: general_error (gnttab_transfer, e->is_dying); to a gone domain: bad_domain', () => {
