@@ -6,8 +6,8 @@
 //   grant:dN          d's grant_table->lock, a rwlock (grant_read_lock / grant_write_lock)
 //   active:dN:R       the active entry R of d's table (active_entry_acquire / _release)
 //   page_alloc:dN     d->page_alloc_lock (spin_lock; gnttab_transfer, share_xen_page_with_guest)
-//   p2m:dN            d's p2m lock, held by get_gfn_unshare .. put_gfn and by
-//                     guest_physmap_add_page (x86 gfn_lock: gnttab_transfer L2290-2442)
+//   p2m:dN            d's p2m lock, taken by a transfer's guest_physmap_add_page for a
+//                     translated receiver (x86 gfn_lock); a PV sender's get_gfn takes none
 //   maptrack:dN       d's grant_table->maptrack_lock (spin_lock; get_maptrack_handle, around
 //                     growing the maptrack by a frame)
 //   maptrack_freelist:dN:vK

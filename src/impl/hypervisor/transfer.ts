@@ -72,13 +72,12 @@ function* commitEntry(
 
 /** One element of gnttab_transfer, by the caller `d`. */
 export function* gnttabTransferOne(xen: Hypervisor, d: DomId, gop: TransferArgs): Steps<number> {
-  const sender = xen.domain(d);
-  // get_gfn_unshare (L2290) to put_gfn (L2442): the sender's p2m stays locked while its page is
-  // stolen and the receiver's entry committed.
-  // (A PV guest's get_gfn takes no lock: asm/p2m.h _get_gfn_type_access, put_gfn.)
-  if (!sender.pv && pausing) yield sender.locks.p2mLock;
+  // get_gfn_unshare (L2290) to put_gfn (L2442) takes no lock here: every sender is PV (a PV
+  // guest's get_gfn takes none: asm/p2m.h _get_gfn_type_access; a translated sender's steal_page
+  // is -EOPNOTSUPP before any grant lock), whatever its frame numbering. Holding the sender's
+  // p2m lock across the commit, as a translated guest's would be, made a lock cycle with a
+  // receiver's completion (grant, then p2m) that Xen cannot have.
   const committed = yield* stealAndCommit(xen, d, gop);
-  if (!sender.pv && pausing) yield sender.locks.p2mUnlock;
   if (typeof committed === 'number') return committed;
   const { e, mfn } = committed;
 
@@ -129,7 +128,7 @@ export function receiverAtPageLimit(e: XenDomain): boolean {
   return e.totPages >= e.maxPages || e.totPages + 1 > 0xffffffff;
 }
 
-/** gnttab_transfer L2290-2442, under the sender's p2m lock: the page stolen and removed from
+/** gnttab_transfer L2290-2442 (no p2m lock for a PV sender): the page stolen and removed from
  * the sender, the receiver's page reserved and its entry committed, the page assigned; or the
  * element's failing status. */
 function* stealAndCommit(

@@ -56,17 +56,15 @@ describe('lock and access order, per op', () => {
     ]);
   });
 
-  it("transfer: the sender's p2m held over the commit; page_alloc_lock dropped before the grant lock (XSA-73)", () => {
+  it("transfer: no sender p2m lock (every sender is PV); page_alloc_lock dropped before the grant lock (XSA-73); the translated receiver's p2m under its grant lock", () => {
     s.apply(op('grant_transfer(d2 ref=9 <- d1 gfn=3)'));
     expect(pausesOf(s, 'transfer(d1: gfn=2 -> d2 ref=9)')).toEqual([
-      'lock p2m:d1',
       'lock page_alloc:d2',
       'unlock page_alloc:d2',
       'lock grant:d2 (r)',
       'load combo d2:9',
       'cmpxchg combo d2:9',
       'unlock grant:d2 (r)',
-      'unlock p2m:d1',
       'lock grant:d2 (r)',
       'lock active:d2:9',
       'load frame d2:9',

@@ -196,6 +196,27 @@ describe('interleave: locks, deadlocks, spins', () => {
     });
   });
 
+  it("no lock cycle between a sender's steal and a receiver's completion: every sender is PV", () => {
+    // a0's completion holds d1's grant lock (read) and wants its p2m lock; a1, d1 sending to
+    // itself, steals under no p2m lock (a PV guest's get_gfn takes none), so it never holds one
+    // while it waits for the grant lock that a2's setup_table queues for (session 37's review:
+    // the impl held the sender's p2m lock across the commit, a deadlock Xen cannot have).
+    const scenario: Scenario = {
+      setup: [
+        op('grant_transfer(d1 ref=9 <- d2 gfn=1)'),
+        op('grant_transfer(d1 ref=10 <- d1 gfn=1)'),
+      ],
+      actors: [
+        { dom: 2, ops: [op('transfer(d2: gfn=2 -> d1 ref=9)')] },
+        { dom: 1, ops: [op('transfer(d1: gfn=2 -> d1 ref=10)')] },
+        { dom: 0, ops: [op('setup_table(d0: dom=d1 frames=2)')] },
+      ],
+    };
+    const o = exploreSchedules(startOf(config, {}, scenario), options);
+    expect(o.failure).toBeUndefined();
+    expect(o.schedules).toBeGreaterThan(100);
+  });
+
   it('an op returning with a lock held is a misuse', () => {
     const leaky: ImplParts['guestEndAccess'] = function* (guest) {
       yield { kind: 'lock', action: 'acquire', mode: 'write', lock: `grant:d${guest.dom}` };
