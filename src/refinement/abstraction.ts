@@ -3,6 +3,7 @@
 
 import { initialMfn, MFN_BASE } from '../configDefaults.ts';
 import type { CoreConfig } from '../core/index.ts';
+import { coreConfigProblems } from '../core/index.ts';
 import type { CoreEntry, CoreState } from '../core/index.ts';
 import {
   entryAt,
@@ -25,6 +26,12 @@ import { isCollected } from '../xenExplore/state.ts';
 /** D domains, R refs, one core frame per page, the same mapping ceiling. */
 export function coreConfigFor(b: XenBounds): CoreConfig {
   return { domains: b.domains, refs: b.refs, frames: b.domains * b.pages, maxPin: b.maxPin };
+}
+
+/** Why the core model of these bounds cannot be built (its packed state too wide), as
+ * sentences; empty when it can. */
+export function refinementBoundsProblems(b: XenBounds): string[] {
+  return coreConfigProblems(coreConfigFor(b));
 }
 
 /**

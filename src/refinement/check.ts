@@ -9,7 +9,7 @@ import type { Op } from '../ops/op.ts';
 import { formatOp } from '../ops/text.ts';
 import type { XenExploreModel } from '../xenExplore/model.ts';
 import type { XenState } from '../xenExplore/state.ts';
-import { abstractToCore, coreConfigFor } from './abstraction.ts';
+import { abstractToCore, coreConfigFor, refinementBoundsProblems } from './abstraction.ts';
 
 export interface RefinementStats {
   readonly checked: number;
@@ -26,8 +26,24 @@ export class RefinementCheck {
   private stutters = 0;
   private readonly byKind: Partial<Record<CoreActionKind, number>> = {};
 
-  constructor(readonly xen: XenExploreModel) {
-    this.core = coreModel(coreConfigFor(xen.bounds));
+  /** Core states whose invariants were checked, and held. */
+  private readonly invariantsHeld = new Set<number>();
+
+  /** Throws RangeError for bounds whose core model cannot be built (refinementBoundsProblems),
+   * and for an initial state that is not the core's: the base of the refinement, checked once.
+   * `core`: the core model of the bounds (a test gives a broken variant's). */
+  constructor(
+    readonly xen: XenExploreModel,
+    core?: CoreModel,
+  ) {
+    const problems = refinementBoundsProblems(xen.bounds);
+    if (problems.length > 0) throw new RangeError(`refinement: ${problems.join('; ')}`);
+    this.core = core ?? coreModel(coreConfigFor(xen.bounds));
+    const s0 = this.coreOf(xen.initial());
+    if (s0 !== this.core.initial()) {
+      const found = typeof s0 === 'string' ? s0 : describeCoreState(this.core.decode(s0));
+      throw new RangeError(`refinement: the initial state maps to ${found}, not the core's own`);
+    }
   }
 
   /** The packed core state of `s`, or the reason it has none. */
@@ -66,8 +82,24 @@ export class RefinementCheck {
     if (typeof r === 'string') {
       return { name: 'refinement', statement: `${formatOp(op)}: ${r}` };
     }
-    if (r.action === null) this.stutters++;
-    else this.byKind[r.action.kind] = (this.byKind[r.action.kind] ?? 0) + 1;
+    if (r.action === null) {
+      this.stutters++;
+      return null;
+    }
+    this.byKind[r.action.kind] = (this.byKind[r.action.kind] ?? 0) + 1;
+    // The core's invariants on the state reached, once per core state: what refinement is for,
+    // checked here rather than left to a separate search of the core model.
+    const b = this.coreOf(child) as number;
+    if (this.invariantsHeld.has(b)) return null;
+    const broken = this.core.invariants.find((inv) => !inv.holds(b));
+    if (broken) {
+      const at = describeCoreState(this.core.decode(b));
+      return {
+        name: 'refinement',
+        statement: `${formatOp(op)}: the core invariant ${broken.name} breaks in ${at}`,
+      };
+    }
+    this.invariantsHeld.add(b);
     return null;
   };
 }

@@ -137,6 +137,10 @@ describe('grantcheck explore', () => {
     ],
     [['--subject', 'xen'], '--subject applies to --model xen only'],
     [
+      ['--model', 'xen', '--refinement', '--domains', '3', '--refs', '2', '--pages', '2'],
+      '--refinement: 3 domains x 2 refs x 6 frames (maxPin 1) needs 55 bits per state; packed states hold 53',
+    ],
+    [
       ['--model', 'xen', '--fault', 'linux-reserved-ref-freed'],
       '--fault linux-reserved-ref-freed: its bug is in the linux guest library, which the Xen-level explorer does not run (grantcheck run --fault linux-reserved-ref-freed checks it)',
     ],

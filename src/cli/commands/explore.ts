@@ -558,6 +558,12 @@ async function exploreXen(flags: ExploreFlags, io: Io, bounds: Bounds): Promise<
     );
   }
   const request = readXenRequest(flags, xenExplore);
+  if (flags.refinement) {
+    // The core model of these bounds must fit its packed state.
+    const { refinementBoundsProblems } = await import('../../refinement/index.ts');
+    const problems = refinementBoundsProblems(request.xb);
+    if (problems.length > 0) throw new UsageError(`--refinement: ${problems.join('; ')}`);
+  }
   if (flags.subject === XEN_SUBJECT) {
     // The explorer's configs (one grant frame, one maptrack frame) are not real Xen's limits.
     throw new UsageError(

@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../../src/explore/index.ts';
 import type { Op } from '../../../src/ops/op.ts';
-import { abstractToCore, coreFrameOf, RefinementCheck } from '../../../src/refinement/index.ts';
+import { coreModel } from '../../../src/core/index.ts';
+import {
+  abstractToCore,
+  coreConfigFor,
+  coreFrameOf,
+  RefinementCheck,
+} from '../../../src/refinement/index.ts';
+import { GNTMAP_host_map } from '../../../src/xen/abi.ts';
 import type { XenBounds, XenState } from '../../../src/xenExplore/index.ts';
 import { xenModel } from '../../../src/xenExplore/index.ts';
 
@@ -55,6 +62,51 @@ describe('refinement: Xen-level model to core model', () => {
       ]);
     });
   }
+});
+
+describe('refinement: the base case and the core invariants', () => {
+  const grantAndMap: Op[] = [
+    { kind: 'grant_access', dom: 1, ref: 8, grantee: 0, gfn: 0, readonly: false },
+    {
+      kind: 'map_grant_ref',
+      caller: 0,
+      batch: [{ dom: 1, ref: 8, flags: GNTMAP_host_map, hostAddr: 0x1000 }],
+    },
+  ];
+
+  it("an initial state that is not the core's is refused", () => {
+    const { model, states } = run(protocol, grantAndMap);
+    const granted = states[1];
+    if (!granted) throw new Error('states');
+    expect(() => new RefinementCheck({ ...model, initial: () => granted })).toThrow(
+      /refinement: the initial state maps to .*, not the core's own/,
+    );
+    expect(
+      () => new RefinementCheck(xenModel({ ...protocol, domains: 3, refs: 2, pages: 2 })),
+    ).toThrow(/needs 55 bits per state; packed states hold 53/);
+  });
+
+  it('a core step into a state that breaks a core invariant is a refinement failure', () => {
+    // The correct core's invariants hold wherever its steps go; a core with one more invariant,
+    // broken where the map lands, shows that each state reached is checked against them.
+    const { model, states } = run(protocol, grantAndMap);
+    const [, granted, mapped] = states;
+    if (!granted || !mapped) throw new Error('states');
+    const map = grantAndMap[1] as Op;
+    const core = coreModel(coreConfigFor(protocol));
+    const target = new RefinementCheck(model).coreOf(mapped);
+    const unmapped = {
+      name: 'never-mapped',
+      statement: 'nothing is mapped',
+      holds: (s: number) => s !== target,
+    };
+    const r = new RefinementCheck(model, { ...core, invariants: [...core.invariants, unmapped] });
+    expect(r.check(granted, map, mapped)).toEqual({
+      name: 'refinement',
+      statement: expect.stringMatching(/: the core invariant never-mapped breaks in /),
+    });
+    expect(new RefinementCheck(model).check(granted, map, mapped)).toBeNull();
+  });
 });
 
 describe('refinement: the gaps outside the protocol alphabet (findings)', () => {
