@@ -10,6 +10,7 @@ import {
   EINVAL,
   EPERM,
   ESRCH,
+  DOMID_SELF,
   GNTCOPY_dest_gref,
   GNTCOPY_source_gref,
   GNTMAP_device_map,
@@ -67,6 +68,17 @@ const unmap = (caller: number, handle: number, hostAddr: number): Op => ({
   batch: [{ handle, hostAddr, devBusAddr: 0 }],
 });
 const destroy = (caller: number, dom: number): Op => ({ kind: 'destroy_domain', caller, dom });
+/** One 8-byte copy from `source` to `dest`, each at offset 0. */
+const copy = (
+  caller: number,
+  source: { readonly u: number; readonly domid: number },
+  dest: { readonly u: number; readonly domid: number },
+  flags: number,
+): Op => ({
+  kind: 'copy',
+  caller,
+  batch: [{ source: { ...source, offset: 0 }, dest: { ...dest, offset: 0 }, len: 8, flags }],
+});
 
 describe('destroy_domain (XEN_DOMCTL_destroydomain → domain_kill)', () => {
   it('do_domctl: -ESRCH for no such domain, -EPERM for an unprivileged caller, domain_kill: -EINVAL on itself', () => {
@@ -146,18 +158,7 @@ describe('destroy_domain (XEN_DOMCTL_destroydomain → domain_kill)', () => {
       grant(1, 8, 2, 0),
       map(2, 1, 8, 0x1000),
       destroy(0, 1),
-      {
-        kind: 'copy',
-        caller: 2,
-        batch: [
-          {
-            source: { u: 8, domid: 1, offset: 0 },
-            dest: { u: 0, domid: 0x7ff0, offset: 0 },
-            len: 8,
-            flags: GNTCOPY_source_gref,
-          },
-        ],
-      },
+      copy(2, { u: 8, domid: 1 }, { u: 0, domid: DOMID_SELF }, GNTCOPY_source_gref),
     ]);
     expect(results[3]).toEqual({ kind: 'copy', statuses: [GNTST_bad_domain] });
   });
@@ -167,18 +168,7 @@ describe('destroy_domain (XEN_DOMCTL_destroydomain → domain_kill)', () => {
       grant(1, 8, 2, 0),
       map(2, 1, 8, 0x1000, GNTMAP_host_map | GNTMAP_readonly),
       destroy(0, 1),
-      {
-        kind: 'copy',
-        caller: 2,
-        batch: [
-          {
-            source: { u: 0, domid: 0x7ff0, offset: 0 },
-            dest: { u: 8, domid: 1, offset: 0 },
-            len: 8,
-            flags: GNTCOPY_dest_gref,
-          },
-        ],
-      },
+      copy(2, { u: 0, domid: DOMID_SELF }, { u: 8, domid: 1 }, GNTCOPY_dest_gref),
     ]);
     expect(results[3]).toEqual({ kind: 'copy', statuses: [GNTST_okay] });
   });
