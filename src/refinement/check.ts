@@ -3,9 +3,10 @@
 // as its per-transition hook, next to conformance mode or alone.
 
 import type { CoreAction, CoreActionKind, CoreModel } from '../core/index.ts';
-import { coreModel, describeCoreState } from '../core/index.ts';
+import { coreModel, describeCoreState, formatCoreAction } from '../core/index.ts';
 import type { TransitionFailure } from '../explore/index.ts';
 import type { Op } from '../ops/op.ts';
+import { actingDomain } from '../ops/op.ts';
 import { formatOp } from '../ops/text.ts';
 import type { XenExploreModel } from '../xenExplore/model.ts';
 import type { XenState } from '../xenExplore/state.ts';
@@ -57,7 +58,7 @@ export class RefinementCheck {
     return c;
   }
 
-  /** The core action `op` maps to from `parent` to `child`: null for no change. */
+  /** The core action the transition from `parent` to `child` maps to: null for no change. */
   coreStep(parent: XenState, child: XenState): { action: CoreAction | null } | string {
     const a = this.coreOf(parent);
     const b = this.coreOf(child);
@@ -86,6 +87,15 @@ export class RefinementCheck {
       this.stutters++;
       return null;
     }
+    // The core step is the acting domain's: a Xen op of one domain that changed another's part
+    // of the protocol as that domain's own step would is no refinement.
+    const actor = coreActor(r.action);
+    if (actor !== actingDomain(op)) {
+      return {
+        name: 'refinement',
+        statement: `${formatOp(op)}: maps to ${formatCoreAction(r.action)}, a step of d${actor}`,
+      };
+    }
     this.byKind[r.action.kind] = (this.byKind[r.action.kind] ?? 0) + 1;
     // The core's invariants on the state reached, once per core state: what refinement is for,
     // checked here rather than left to a separate search of the core model.
@@ -102,4 +112,20 @@ export class RefinementCheck {
     this.invariantsHeld.add(b);
     return null;
   };
+}
+
+/** The domain whose step a core action is: the granter of an entry's grant and end, the grantee
+ * of a map, an unmap or a transfer (the domain that gives its frame). */
+function coreActor(a: CoreAction): number {
+  switch (a.kind) {
+    case 'grant_access':
+    case 'end_access':
+    case 'grant_transfer':
+    case 'end_transfer':
+      return a.dom;
+    case 'map':
+    case 'unmap':
+    case 'transfer':
+      return a.grantee;
+  }
 }

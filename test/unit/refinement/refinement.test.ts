@@ -86,6 +86,19 @@ describe('refinement: the base case and the core invariants', () => {
     ).toThrow(/needs 55 bits per state; packed states hold 53/);
   });
 
+  it("a transition that is a core step of another domain than the op's is a refinement failure", () => {
+    const { model, states } = run(protocol, grantAndMap);
+    const [s0, granted] = states;
+    if (!s0 || !granted) throw new Error('states');
+    const r = new RefinementCheck(model);
+    // d1's grant, taken as if d0's op had made it
+    const byD0: Op = { kind: 'query_size', caller: 0, dom: 0 };
+    expect(r.check(s0, byD0, granted)?.statement).toMatch(
+      /: maps to grant_access\(d1, ref0, g0, f1, rw\), a step of d1$/,
+    );
+    expect(r.check(s0, grantAndMap[0] as Op, granted)).toBeNull();
+  });
+
   it('a core step into a state that breaks a core invariant is a refinement failure', () => {
     // The correct core's invariants hold wherever its steps go; a core with one more invariant,
     // broken where the map lands, shows that each state reached is checked against them.
