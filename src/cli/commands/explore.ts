@@ -524,7 +524,7 @@ function readXenRequest(flags: ExploreFlags, x: XenExploreModule): XenRequest {
   return { xb, extras, kinds, pteMaps: base?.pteMaps ?? true, preset };
 }
 
-/** What brings an op kind into the Xen-level alphabet, beyond the full alphabet. */
+/** What brings an op kind into the Xen-level alphabet (beyond `--alphabet full`), or that none has it. */
 const NOT_EXPLORED = 'is in no Xen-level alphabet: grantcheck run checks it';
 const KIND_NEEDS: Partial<Record<OpKind, string>> = {
   copy: 'needs --alphabet full --extensions copies',
