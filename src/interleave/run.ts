@@ -142,11 +142,7 @@ export class InterleavedRun {
     return true;
   }
 
-  /** Another actor waits to take `lock` for writing, refused (the lock is held): new readers
-   * queue behind it (Xen's percpu rwlock sends them to the slow path once `writer_activating`
-   * is set: common/rwlock.c). A writer only at its acquire, the lock free, has not started to
-   * take it: a reader may still go first (between a swap batch's elements, each of which takes
-   * and drops the write lock, other callers' reads run). */
+  /** Another actor waits to take `lock` for writing: new readers queue behind it. */
   private writerWaiting(actor: number, lock: string): boolean {
     return this.actors.some(
       (a, i) =>
@@ -154,8 +150,7 @@ export class InterleavedRun {
         a.pending?.kind === 'lock' &&
         a.pending.action === 'acquire' &&
         a.pending.mode === 'write' &&
-        a.pending.lock === lock &&
-        !this.locks.canAcquire(a.pending),
+        a.pending.lock === lock,
     );
   }
 

@@ -107,18 +107,11 @@ describe('grantcheck interleave', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('deadlock: a0 waits for grant:d2 (read) held by a1');
     const file = join(dir, 'interleave-random-xsa-73-transfer-lock-order.json');
-    // Shrunk to the race itself: five steps, one op of each actor (the transfer and the
-    // setup_table). A program may keep an op the schedule never reaches (since session 37, when
-    // readers may take a lock ahead of a writer only at its acquire, seed 1 shrinks to such a
-    // program).
+    // Shrunk to the race itself: one op per actor (the transfer and the setup_table).
     const saved = JSON.parse(readFileSync(file, 'utf8')) as {
-      interleaving: { actors: { ops: { kind: string }[] }[]; schedule: number[] };
+      interleaving: { actors: { ops: unknown[] }[] };
     };
-    expect(saved.interleaving.schedule).toHaveLength(5);
-    expect(saved.interleaving.actors.map((a) => a.ops[0]?.kind)).toEqual([
-      'transfer',
-      'setup_table',
-    ]);
+    expect(saved.interleaving.actors.map((a) => a.ops.length)).toEqual([1, 1]);
     const replay = await cli('replay', file);
     expect(replay.code).toBe(1);
     expect(replay.out).toContain('result: FAILS (recorded: deadlock, same)');

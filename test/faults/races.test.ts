@@ -52,9 +52,7 @@ const EXPECTED: Readonly<
     violation: { check: 'deadlock' },
     message:
       'a0 waits for grant:d2 (read) held by a1; a1 waits for page_alloc:d2 (write) held by a0',
-    // (8 until session 37: a reader could not take the grant lock ahead of a writer that had
-    // only reached its acquire, which Xen's rwlock allows)
-    correctSchedules: 10,
+    correctSchedules: 8,
   },
   'xsa-218-unmap-no-locked-recheck': {
     violation: { check: 'invariant', name: 'pin-range' },
@@ -72,7 +70,7 @@ const EXPECTED: Readonly<
   'transfer-commit-not-atomic': { violation: { check: 'not-linearizable' }, correctSchedules: 22 },
   'swap-unlocked-pin-check': {
     violation: { check: 'invariant', name: 'status-bits-mirror-pins' },
-    correctSchedules: 6, // 4 until session 37, as above
+    correctSchedules: 4,
   },
   'end-access-non-atomic': {
     violation: { check: 'invariant', name: 'status-bits-mirror-pins' },

@@ -217,29 +217,6 @@ describe('interleave: locks, deadlocks, spins', () => {
     expect(o.schedules).toBeGreaterThan(100);
   });
 
-  it('a reader may take a lock ahead of a writer only at its acquire: a map between two elements of a swap batch', () => {
-    // d1 swaps 8↔9 then 9↔10 in one batch; d2 maps ref 9. Each element takes and drops d1's
-    // grant lock for writing, so Xen's map (a reader) may run between them: it pins ref 9, now
-    // holding gfn 0's page, and the second element finds it pinned (eagain). Until session 37 a
-    // writer that had only reached its acquire held readers back, and the engine never offered
-    // that schedule (only map-first, eagain twice, and map-last).
-    const scenario: Scenario = {
-      setup: [
-        op('grant_access(d1 ref=8 -> d2 gfn=0 rw)'),
-        op('grant_access(d1 ref=9 -> d2 gfn=1 rw)'),
-        op('grant_access(d1 ref=10 -> d2 gfn=0 ro)'),
-      ],
-      actors: [
-        { dom: 1, ops: [op('swap(d1: ref=8 <-> ref=9; ref=9 <-> ref=10)')] },
-        { dom: 2, ops: [op('map(d2: d1 ref=9 host @0x1000)')] },
-      ],
-    };
-    const results = [...outcomes(scenario, {})].map((o) => o.split(' | ')[0]);
-    expect(results).toContain('a0 [okay, eagain], a1 [okay h=0 dev=0x104000]');
-    expect(results).toContain('a0 [eagain, eagain], a1 [okay h=0 dev=0x105000]');
-    expect(results).toContain('a0 [okay, okay], a1 [general_error]');
-  });
-
   it('an op returning with a lock held is a misuse', () => {
     const leaky: ImplParts['guestEndAccess'] = function* (guest) {
       yield { kind: 'lock', action: 'acquire', mode: 'write', lock: `grant:d${guest.dom}` };
