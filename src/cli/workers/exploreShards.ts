@@ -73,7 +73,9 @@ export function mergeShards(done: readonly ExploreShardDone[], elapsedMs: number
   if (failed?.error !== undefined) throw new Error(failed.error);
   const finished = done.filter((d) => !d.stopped && d.outcome !== null);
   /** Where a shard's violation is: its failed check's parent, or the parent whose new state
-   * broke the model's invariant (the last it began). */
+   * broke the model's invariant (the last it began), after that parent's checks. A failed check
+   * at the parent where a cut shard stopped is still the first: that parent is the failing
+   * shard's, and the cut shard's own parents before it were checked. */
   const violationAt = (d: ExploreShardDone) => d.failedAt ?? d.reached + 0.5;
   const firstViolation = finished
     .filter((d) => d.outcome?.kind === 'violation')
@@ -90,7 +92,7 @@ export function mergeShards(done: readonly ExploreShardDone[], elapsedMs: number
     .filter((d) => d.outcome?.kind === 'limit')
     .sort((a, b) => (a.outcome?.stats.states ?? 0) - (b.outcome?.stats.states ?? 0))[0];
   const chosen =
-    (firstViolation && violationAt(firstViolation) < reachedByAll ? firstViolation : undefined) ??
+    (firstViolation && violationAt(firstViolation) <= reachedByAll ? firstViolation : undefined) ??
     shortestCut ??
     finished[0];
   if (chosen?.outcome == null) throw new Error('explore: no shard finished its search');

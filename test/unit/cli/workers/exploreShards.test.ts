@@ -155,6 +155,14 @@ describe('mergeShards: a shard cut by its own time or memory bound', () => {
     expect(mem.outcome).toMatchObject({ kind: 'limit', bound: 'memory' });
   });
 
+  it("a failed check at the parent where the cut shard stopped: the violation (that parent is the failing shard's)", () => {
+    const m = mergeShards(
+      [cut(80), shard(1, violation('v', 90), { failedAt: 80, reached: 80 })],
+      1,
+    );
+    expect(m.outcome).toMatchObject({ kind: 'violation', violated: { name: 'v' } });
+  });
+
   it('a failed check before it: the violation', () => {
     const m = mergeShards(
       [cut(50), shard(1, violation('v', 30), { failedAt: 30, reached: 30 })],
