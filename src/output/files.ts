@@ -5,9 +5,11 @@
 
 import {
   closeSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -73,12 +75,19 @@ export function writeFileAtomic(to: string, text: string): void {
   }
 }
 
-/** Where a write to `path` lands: the file a symbolic link names (`path` when none is there). */
+/** Where a write to `path` lands: the file a symbolic link names, whether or not it exists yet
+ * (`path` when no link is there). */
 function resolvedTarget(path: string): string {
   try {
     return realpathSync(path);
   } catch {
-    return path;
+    // Not there, or a link to a file not there yet (a dangling link): follow the link's text.
+    try {
+      if (!lstatSync(path).isSymbolicLink()) return path;
+      return resolve(dirname(path), readlinkSync(path));
+    } catch {
+      return path;
+    }
   }
 }
 

@@ -56,6 +56,11 @@ describe('writeFileAtomic', () => {
     writeFileAtomic(join(dir, 'link.json'), 'new');
     expect(lstatSync(join(dir, 'link.json')).isSymbolicLink()).toBe(true);
     expect(readFileSync(join(dir, 'real.json'), 'utf8')).toBe('new');
+    // a link to a file not there yet: the file is made where it points, the link kept
+    symlinkSync(join(dir, 'later.json'), join(dir, 'dangling.json'));
+    writeFileAtomic(join(dir, 'dangling.json'), 'made');
+    expect(lstatSync(join(dir, 'dangling.json')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'later.json'), 'utf8')).toBe('made');
     execFileSync('mkfifo', [join(dir, 'fifo')]);
     expect(() => writeFileAtomic(join(dir, 'fifo'), 'x')).toThrow('is not a regular file');
     expect(lstatSync(join(dir, 'fifo')).isFIFO()).toBe(true);
