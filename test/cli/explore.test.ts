@@ -128,6 +128,11 @@ describe('grantcheck explore', () => {
       '--kinds: the protocol alphabet here has no swap_grant_ref op (swap_grant_ref needs --alphabet full)',
     ],
     [
+      // every kind is in the alphabet, but none changes the initial state without another
+      ['--model', 'xen', '--kinds', 'map_grant_ref,unmap_grant_ref'],
+      '--kinds map_grant_ref,unmap_grant_ref: no op of these kinds changes the initial state, so there is nothing to explore (an unmap needs a map, a map a grant, a transfer an offer: add their kinds)',
+    ],
+    [
       ['--model', 'xen', '--alphabet', 'full', '--kinds', 'read_mapped'],
       '--kinds: the full alphabet here has no read_mapped op (read_mapped is in no Xen-level alphabet: grantcheck run checks it)',
     ],
