@@ -593,6 +593,8 @@ export class StateKeyPacker {
   private readonly domainTuple = new Array<number>(DOMAIN_SLOTS).fill(0);
   private readonly stateTuple: number[];
   private readonly globalTuple = [0, 0, 0];
+  /** `domainIdIn`'s id vector (only the slot numbered is written). */
+  private readonly slotScratch: number[];
   private readonly domainLimit: number;
   /** Per domain index, the place value of its field in a packed key. */
   private readonly domainScales: number[];
@@ -637,6 +639,7 @@ export class StateKeyPacker {
     this.domainObjects = Array.from({ length: domains }, () => []);
     this.overflow = new TupleInterner(domains + 1);
     this.stateTuple = new Array<number>(domains + 1).fill(0);
+    this.slotScratch = new Array<number>(HEAD + domains * DOMAIN_SLOTS).fill(0);
     this.domainLimit = 2 ** Math.floor((PACKED_BITS - GLOBAL_BITS) / Math.max(1, domains));
     this.domainScales = Array.from(
       { length: domains },
@@ -857,6 +860,79 @@ export class StateKeyPacker {
     return true;
   }
 
+  // --- A key's tuple, for renamings of whole domains (src/xenExplore/domainSymmetry.ts): a
+  // renamed state's key is made from the renamed domains' and globals' ids, numbered once each.
+
+  /** The tuple of key `key` (one this packer made) into `into`: the global id, then each
+   * domain's id. */
+  keyTuple(key: number, into: number[]): void {
+    const n = this.domains;
+    if (key >= OVERFLOW_BASE) {
+      const at = key - OVERFLOW_BASE;
+      for (let i = 0; i <= n; i++) into[i] = this.overflow.word(at, i);
+      return;
+    }
+    into[0] = key % GLOBAL_LIMIT;
+    let rest = Math.floor(key / GLOBAL_LIMIT);
+    for (let i = 1; i <= n; i++) {
+      into[i] = rest % this.domainLimit;
+      rest = Math.floor(rest / this.domainLimit);
+    }
+  }
+
+  /** The key of a tuple (`keyTuple`'s layout) of ids this packer gave. */
+  keyOfTuple(tuple: readonly number[]): number {
+    const n = this.domains;
+    const global = tuple[0] ?? 0;
+    let fits = global < GLOBAL_LIMIT;
+    let key = global;
+    for (let i = 0; i < n; i++) {
+      const id = tuple[i + 1] ?? 0;
+      if (id >= this.domainLimit) fits = false;
+      key += id * (this.domainScales[i] ?? 0);
+    }
+    return fits ? key : OVERFLOW_BASE + this.overflow.id(tuple);
+  }
+
+  /** The first DomainState numbered `id` in domain slot `i` (undefined: none yet). */
+  domainObject(i: number, id: number): DomainState | undefined {
+    return this.domainObjects[i]?.[id];
+  }
+
+  /** The id of `d` in domain slot `i`, numbered from its parts (and `d` kept as the id's object
+   * when it has none). */
+  domainIdIn(i: number, d: DomainState): number {
+    const out = this.slotScratch;
+    const at = HEAD + i * DOMAIN_SLOTS;
+    this.domainIdsOf(i, d, out, at, undefined, undefined);
+    return out[at] ?? 0;
+  }
+
+  /** The parts of global id `g`: the extra number, the frame owners and the contents. */
+  globalParts(g: number): {
+    extra: number;
+    frameOwner: ModelState['frameOwner'];
+    contents: ModelState['contents'];
+  } {
+    const frameOwner = this.parts.owner.objects[this.globalIds.word(g, 1)];
+    const contents = this.parts.contents.objects[this.globalIds.word(g, 2)];
+    if (!frameOwner || !contents) throw new RangeError(`packed key: no global id ${g}`);
+    return { extra: this.globalIds.word(g, 0), frameOwner, contents };
+  }
+
+  /** The global id of these parts. */
+  globalIdOf(
+    extra: number,
+    frameOwner: ModelState['frameOwner'],
+    contents: ModelState['contents'],
+  ): number {
+    const g = this.globalTuple;
+    g[0] = extra;
+    g[1] = this.parts.owner.id(globalKeyParts.frameOwner(frameOwner), frameOwner);
+    g[2] = this.parts.contents.id(globalKeyParts.contents(contents), contents);
+    return this.globalIds.id(g);
+  }
+
   /** Domain `i`'s id in a key this packer made (what `decode` reads back). */
   domainIdOfKey(key: number, i: number): number {
     if (key >= OVERFLOW_BASE) return this.overflow.word(key - OVERFLOW_BASE, i + 1);
@@ -1002,17 +1078,7 @@ export class StateKeyPacker {
   decode(key: number): { model: ModelState; extra: number; ids: number[] } {
     const n = this.domains;
     const st = this.stateTuple;
-    if (key >= OVERFLOW_BASE) {
-      const at = key - OVERFLOW_BASE;
-      for (let i = 0; i <= n; i++) st[i] = this.overflow.word(at, i);
-    } else {
-      st[0] = key % GLOBAL_LIMIT;
-      let rest = Math.floor(key / GLOBAL_LIMIT);
-      for (let i = 1; i <= n; i++) {
-        st[i] = rest % this.domainLimit;
-        rest = Math.floor(rest / this.domainLimit);
-      }
-    }
+    this.keyTuple(key, st);
     const out = new Array<number>(this.vectorLength).fill(0);
     const g = st[0] ?? 0;
     out[KEY] = key;
