@@ -188,6 +188,13 @@ export class XenConformance {
         'conformance: build the model with quotients: false (src/xenExplore/quotients.ts)',
       );
     }
+    // The expanded state is its orbit's least member, a renaming of the state whose impl was
+    // kept: the impl is not renamed (src/xenExplore/domainSymmetry.ts).
+    if (model.domainSymmetry) {
+      throw new Error(
+        'conformance: build the model with domainSymmetry: false (src/xenExplore/domainSymmetry.ts)',
+      );
+    }
     this.factory = options.subject ?? IMPL_SUBJECT;
     this.comparison = comparedState(this.factory);
     this.impl = this.fresh();

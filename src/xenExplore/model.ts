@@ -28,6 +28,14 @@ import {
 } from './handles.ts';
 import type { XenState } from './state.ts';
 import { FlowIds } from './flowIds.ts';
+import type { DomainPermutation } from './domainSymmetry.ts';
+import {
+  DomainOrbitKeys,
+  domainPermutations,
+  renameCollected,
+  renameFlow,
+  renameModelState,
+} from './domainSymmetry.ts';
 import {
   entriesStaleKey,
   entriesStaleShortcut,
@@ -55,6 +63,12 @@ export interface XenModelOptions extends XenExtras {
    * it on for a search without conformance. Never with conformance (XenConformance refuses such
    * a model), which compares those bytes with the impl's. */
   readonly quotients?: boolean;
+  /** Under symmetry, also keep one state of each orbit under renaming domains 1..D-1 with their
+   * frames (./domainSymmetry.ts; docs/explore.md, "Domain-id symmetry"), at three domains or
+   * more where the configuration and op families allow it. Off by default; the CLI turns it on
+   * for a search without conformance. Never with conformance (XenConformance refuses such a
+   * model): the impl's state is not renamed. */
+  readonly domainSymmetry?: boolean;
   /** Check a new state's invariants against its parent's (what the step changed) and keep each
    * domain's per-domain verdicts by its packed id; on by default. Off: every invariant whole, on
    * every new state (the tests compare the two). */
@@ -70,6 +84,9 @@ export interface XenExploreModel extends ExplorableModel<XenState, Op> {
   /** Keys under symmetry leave out stale entry bytes and an unused maptrack frame
    * (XenModelOptions.quotients). */
   readonly quotients: boolean;
+  /** Keys under symmetry are of orbits under domain renamings too (XenModelOptions
+   * .domainSymmetry, when the bounds have renamings). */
+  readonly domainSymmetry: boolean;
   readonly config: GrantConfig;
   key(s: XenState): number;
   canonicalKey(s: XenState): number;
@@ -138,6 +155,10 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
           maptrackShortcut: maptrackOrbitShortcut,
         },
   );
+  const renamings =
+    options.domainSymmetry === true ? domainPermutations(config, options.extensions) : [];
+  const domainOrbits =
+    renamings.length > 0 ? new DomainOrbitKeys(orbits, renamings, bounds) : undefined;
   const scratch = new Array<number>(exact.vectorLength).fill(0);
   const flows = new FlowIds();
   /** What this model keeps on XenNodes belongs to this object (XenNode's owner). */
@@ -406,24 +427,42 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
    * would be a wrong one, and the search stops there.
    */
   const adopt = (s: XenState): void => {
-    for (const orbit of [false, true]) {
-      const kept = XenNode.key(s, owner, orbit);
-      if (kept < 0 || XenNode.ids(s, owner, orbit) !== undefined) continue;
-      const packer = orbit ? orbits : exact;
-      if (packer.hasDomainObjects(kept)) continue;
-      const p = XenNode.parentOf(s, owner);
-      const near = p && XenNode.ids(p, owner, orbit);
-      const ids = packer.ids(
-        s.model,
-        s.collected,
-        p && near ? { model: p.model, ids: near } : undefined,
-      );
-      if (StateKeyPacker.key(ids) !== kept) {
-        throw new Error(
-          `step memo: key ${kept} for a state whose key is ${StateKeyPacker.key(ids)}`,
-        );
-      }
+    adoptIn(s, false);
+    adoptIn(s, true);
+  };
+  /** `adopt` in one packer (`orbit`: the orbit keys'). */
+  const adoptIn = (s: XenState, orbit: boolean): void => {
+    const kept = XenNode.key(s, owner, orbit);
+    if (kept < 0 || XenNode.ids(s, owner, orbit) !== undefined) return;
+    const packer = orbit ? orbits : exact;
+    if (packer.hasDomainObjects(kept)) return;
+    const p = XenNode.parentOf(s, owner);
+    const near = p && XenNode.ids(p, owner, orbit);
+    const ids = packer.ids(
+      s.model,
+      s.collected,
+      p && near ? { model: p.model, ids: near } : undefined,
+    );
+    if (StateKeyPacker.key(ids) !== kept) {
+      throw new Error(`step memo: key ${kept} for a state whose key is ${StateKeyPacker.key(ids)}`);
     }
+  };
+
+  /** The orbit key of `s` under handle renaming and, with domain symmetry, the least over its
+   * domain renamings (`domainOrbits.lastRenaming` says which gave it). */
+  const orbitKey = (s: XenState): number => {
+    const k = keyOf(orbits, true, s);
+    if (domainOrbits === undefined) return k;
+    // A domain the memo numbered without an object is renamed from the state's own.
+    adoptIn(s, true);
+    return domainOrbits.canonical(k);
+  };
+
+  /** The domain renaming that takes `s` to its orbit's least key (undefined: none). */
+  const renamingOf = (s: XenState): DomainPermutation | undefined => {
+    if (domainOrbits === undefined) return undefined;
+    orbitKey(s);
+    return domainOrbits.renamings[domainOrbits.lastRenaming];
   };
 
   const xenStep = (s: XenState, a: Op): XenState => memoStep(s, a) ?? fullStep(s, a);
@@ -520,12 +559,13 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     name: xenModelName(bounds, options),
     bounds,
     quotients,
+    domainSymmetry: domainOrbits !== undefined,
     config,
     initial: () => s0,
     actions: (s) => alphabet.actions(s),
     step: xenStep,
     key: (s) => keyOf(exact, false, s),
-    canonicalKey: (s) => keyOf(orbits, true, s),
+    canonicalKey: orbitKey,
     fromKey: (k, aux, canonical) => {
       const packer = canonical ? orbits : exact;
       const { model, extra, ids } = packer.decode(k);
@@ -535,26 +575,34 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       XenNode.keep(node, owner, canonical, k, ids, true);
       return node;
     },
-    fingerprint: (k, canonical) => (canonical ? orbits : exact).fingerprint(k),
+    fingerprint: (k, canonical) =>
+      canonical ? (domainOrbits?.fingerprint(k) ?? orbits.fingerprint(k)) : exact.fingerprint(k),
     // Called once for every state the search stores, before it is expanded: where the memo
     // numbered one of its domains (a two-domain entry's successor), the domain gets its object.
     aux: (s) => {
       adopt(s);
-      return flows.id(s.model.flow);
+      // Under domain symmetry the stored key is of the orbit's least member, which `fromKey`
+      // decodes: the ghost is renamed to that member's.
+      const renaming = domainOrbits ? renamingOf(s) : undefined;
+      return flows.id(renaming ? renameFlow(s.model.flow, renaming) : s.model.flow);
     },
     keyBytes: () =>
       exact.bytes +
       orbits.bytes +
       flows.bytes +
       memos.reduce((n, m) => n + m.bytes, 0) +
-      domainVerdicts.flat().reduce((n, t) => n + t.byteLength, 0),
+      domainVerdicts.flat().reduce((n, t) => n + t.byteLength, 0) +
+      (domainOrbits?.bytes ?? 0),
     invariants,
     formatAction: formatOp,
     formatState: (s) =>
       describeState(s.model).join('\n') + (s.collected ? `\ncollected: ${s.collected}` : ''),
     symmetry: (s) => {
-      const r = canonicalRenaming(s.model);
-      return r ? new XenNode(renameState(s.model, r), s.collected) : s;
+      const renaming = domainOrbits ? renamingOf(s) : undefined;
+      const m = renaming ? renameModelState(s.model, renaming) : s.model;
+      const collected = renaming ? renameCollected(s.collected, bounds, renaming) : s.collected;
+      const r = canonicalRenaming(m);
+      return r || renaming ? new XenNode(renameState(m, r), collected) : s;
     },
     memoHits: () => memoHits,
     lastResult: (s, a) => {
