@@ -57,7 +57,10 @@ export function xenModelFor(
   return xenModel(xb, {
     invariants: INVARIANTS,
     // conformance compares every byte of the state with the impl's (src/xenExplore/quotients.ts)
+    // and keeps the impl of the state as found, not of its orbit's least member
+    // (src/xenExplore/domainSymmetry.ts)
     quotients: !conformance,
+    domainSymmetry: !conformance,
     ...request.extras,
     opKinds: kinds ? subject.opKinds.filter((k) => kinds.includes(k)) : subject.opKinds,
     // PTE maps unless the subject cannot unmap_and_replace (a --kinds cut keeps them) or the

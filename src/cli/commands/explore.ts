@@ -728,6 +728,9 @@ async function exploreXenAgainst(
       ? 'symmetry     maptrack handle renaming (always on)'
       : 'symmetry     maptrack handle renaming, stale entry bytes, unused maptrack frame (always on)',
   ];
+  if (model.domainSymmetry) {
+    lines.push(`             domains 1..${xb.domains - 1} renamed with their frames (always on)`);
+  }
   if (request.preset)
     lines.unshift(`preset       ${request.preset}: ${XEN_PRESETS[request.preset].summary}`);
   const extra: Record<string, unknown> = {
