@@ -31,6 +31,22 @@ describe('grantcheck explore', () => {
     expect(r.out).toMatch(/result {7}OK/);
   });
 
+  it('renames domains 1..D-1 at three domains or more, not with conformance', async () => {
+    const depth3 = ['explore', '--model', 'xen', '--alphabet', 'full', '--depth'];
+    const three = await cli(...depth3, '3', '--domains', '3');
+    expect(three.code).toBe(4);
+    // 17 186 handle orbits, 8 717 orbits under domain renaming too (docs/explore.md)
+    expect(three.out).toMatch(/states {7}8717 \(max depth 3\)/);
+    expect(three.out).toMatch(/\n {15}domains 1\.\.2 renamed with their frames \(always on\)\n/);
+    const two = await cli(...depth3, '1', '--domains', '2');
+    const checked = await cli(...depth3, '1', '--domains', '3', '--conformance');
+    for (const r of [two, checked]) {
+      expect(r.code).toBe(4);
+      expect(r.out).toMatch(/symmetry {5}maptrack handle renaming/);
+      expect(r.out).not.toMatch(/renamed with their frames/);
+    }
+  });
+
   it('a hit bound is the limit outcome, exit 4', async () => {
     const r = await cli('explore', '--max-states', '1000');
     expect(r.code).toBe(4);

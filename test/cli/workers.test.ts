@@ -271,6 +271,9 @@ describe('explore --model xen --workers N without checks is --workers 1', () => 
     [['--preset', 'basic', '--max-states', '3625'], 2],
     [['--preset', 'basic', '--max-states', '1'], 2],
     [['--preset', 'basic', '--depth', '0'], 2],
+    // domain-id symmetry (D >= 3): workers deal orbits by their least fingerprint
+    [['--domains', '3', '--alphabet', 'full', '--depth', '4'], 2],
+    [['--domains', '4', '--depth', '4'], 3],
   ])('%j on %i workers: the same result, states and depth', (flags, workers) => {
     const args = ['explore', '--model', 'xen', ...flags, '--json'];
     const one = grantcheck(...args, '--workers', '1');
