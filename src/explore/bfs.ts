@@ -273,7 +273,8 @@ export class Search<S, A> {
           if (t === null) continue;
           this.transitions++;
           if (onTransition) {
-            const failure = onTransition(s, a, t, { depth, parentIndex: i, stored: this.stored });
+            const context = { depth, parentIndex: i, stored: this.stored, replay: false };
+            const failure = onTransition(s, a, t, context);
             if (failure) {
               return this.transitionViolation(
                 { source: 'transition', name: failure.name, statement: failure.statement },
@@ -673,12 +674,13 @@ export class Search<S, A> {
     const last = states[states.length - 1] as S;
     const want = canonicalKey(model, child, opts.symmetry);
     const check = opts.onTransition;
+    // replay: the search has counted the failing step already (TransitionContext.replay)
+    const context = { depth: path.length, parentIndex: parent, stored: this.stored, replay: true };
     for (const a of model.actions(last)) {
       const t = model.step(last, a);
       if (t === null || canonicalKey(model, t, opts.symmetry) !== want) continue;
       // Under symmetry the concrete step is a permuted copy of the failing one; keep the first
       // that fails the check too (the check must be symmetric for symmetry to be sound).
-      const context = { depth: path.length, parentIndex: parent, stored: this.stored };
       if (check?.(last, a, t, context)) {
         return {
           kind: 'violation',

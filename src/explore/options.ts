@@ -33,6 +33,11 @@ export interface TransitionContext<S> {
    * At a depth bound's last level the search stores nothing new: there only the states of the
    * levels up to the parent's are. */
   readonly stored: (child: S) => boolean;
+  /** False in the search. True when the explorer checks again, after a failed check, to rebuild
+   * the failing step on the path replayed from the initial state (under symmetry that path's
+   * states are permuted copies of the search's, so a step that passes may be checked before the
+   * one that fails). A check that counts what it checked counts the search's calls alone. */
+  readonly replay: boolean;
 }
 
 export interface ExploreProgress {

@@ -87,6 +87,22 @@ describe('explore: violations', () => {
     expect(calls).toBe(o.stats.transitions);
   });
 
+  it("tells the hook when it replays a failed check: the search's own calls are its transitions", () => {
+    // Under the mirror, (0,0)'s incX and incY reach one orbit: replaying the failure, the
+    // explorer checks incX again (passes) before incY (fails). A hook that counted every call
+    // counted the search's two transitions twice.
+    const calls = { search: 0, replay: 0 };
+    const o = explore(gridModel(4, { mirror: true }), {
+      symmetry: true,
+      onTransition: (_parent, action, _child, ctx) => {
+        calls[ctx.replay ? 'replay' : 'search']++;
+        return action === 'incY' ? { name: 'no-incY', statement: 'y never grows' } : null;
+      },
+    });
+    expect(o).toMatchObject({ kind: 'violation', path: ['incY'], stats: { transitions: 2 } });
+    expect(calls).toEqual({ search: 2, replay: 2 });
+  });
+
   it.each([...LAYOUTS, 'mirror'] as const)(
     'tells the hook which children are stored already (%s keys)',
     (layout) => {
