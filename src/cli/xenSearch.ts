@@ -91,10 +91,11 @@ export function buildXenSearch(
     // owns (XenConformance.owns; of the others' it at most follows the transitions).
     onTransition = (p, a, c, ctx) =>
       conformance.check(p, a, c, ctx) ??
-      (conformance.owns(p, ctx) ? refinement.check(p, a, c) : null);
+      (conformance.owns(p, ctx) ? refinement.check(p, a, c, ctx) : null);
   } else if (refinement) {
     onTransition = shard
-      ? (p, a, c, ctx) => (ownsParent(shard, ctx.parentIndex) ? refinement.check(p, a, c) : null)
+      ? (p, a, c, ctx) =>
+          ownsParent(shard, ctx.parentIndex) ? refinement.check(p, a, c, ctx) : null
       : refinement.check;
   } else {
     onTransition = conformance?.check;

@@ -76,15 +76,23 @@ export class RefinementCheck {
     return { checked: this.checked, stutters: this.stutters, byCoreAction: { ...this.byKind } };
   }
 
-  /** The explorer hook. */
-  readonly check = (parent: XenState, op: Op, child: XenState): TransitionFailure | null => {
-    this.checked++;
+  /** The explorer hook. A replay (TransitionContext.replay: the explorer checking a failed
+   * transition again to rebuild its path) is judged alike but not counted: the search counted
+   * that transition when it checked it. */
+  readonly check = (
+    parent: XenState,
+    op: Op,
+    child: XenState,
+    ctx?: { readonly replay: boolean },
+  ): TransitionFailure | null => {
+    const count = ctx?.replay !== true;
+    if (count) this.checked++;
     const r = this.coreStep(parent, child);
     if (typeof r === 'string') {
       return { name: 'refinement', statement: `${formatOp(op)}: ${r}` };
     }
     if (r.action === null) {
-      this.stutters++;
+      if (count) this.stutters++;
       return null;
     }
     // The core step is the acting domain's: a Xen op of one domain that changed another's part
@@ -96,7 +104,7 @@ export class RefinementCheck {
         statement: `${formatOp(op)}: maps to ${formatCoreAction(r.action)}, a step of d${actor}`,
       };
     }
-    this.byKind[r.action.kind] = (this.byKind[r.action.kind] ?? 0) + 1;
+    if (count) this.byKind[r.action.kind] = (this.byKind[r.action.kind] ?? 0) + 1;
     // The core's invariants on the state reached, once per core state: what refinement is for,
     // checked here rather than left to a separate search of the core model.
     const b = this.coreOf(child) as number;

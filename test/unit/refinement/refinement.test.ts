@@ -120,6 +120,34 @@ describe('refinement: the base case and the core invariants', () => {
     });
     expect(new RefinementCheck(model).check(granted, map, mapped)).toBeNull();
   });
+
+  it("a search's failing transition is counted once, though the explorer checks it again", () => {
+    // The same broken core, searched: the explorer replays the failing map to build its path,
+    // which the check must not count a second time.
+    const { model, states } = run(protocol, grantAndMap);
+    const target = new RefinementCheck(model).coreOf(states[2] ?? model.initial());
+    const core = coreModel(coreConfigFor(protocol));
+    const unmapped = { name: 'never-mapped', statement: '', holds: (s: number) => s !== target };
+    const r = new RefinementCheck(model, { ...core, invariants: [...core.invariants, unmapped] });
+    const o = explore(model, { symmetry: true, onTransition: r.check });
+    if (o.kind !== 'violation') throw new Error(o.kind);
+    expect(o.path).toEqual(grantAndMap);
+    expect(o.stats.transitions).toBe(159);
+    const st = r.stats();
+    expect(st).toEqual({
+      checked: 159,
+      stutters: 117,
+      // the failing map among them: it maps to a core map, into a state that breaks the invariant
+      byCoreAction: {
+        grant_access: 14,
+        grant_transfer: 14,
+        end_access: 3,
+        map: 7,
+        end_transfer: 2,
+        transfer: 2,
+      },
+    });
+  });
 });
 
 describe('refinement: the gaps outside the protocol alphabet (findings)', () => {
@@ -131,6 +159,8 @@ describe('refinement: the gaps outside the protocol alphabet (findings)', () => 
     expect(o.path).toEqual([
       { kind: 'grant_access', dom: 0, ref: 8, grantee: 0, gfn: 0, readonly: false },
     ]);
+    // the first transition fails, counted once (the explorer's replay of it is not)
+    expect(r.stats()).toEqual({ checked: 1, stutters: 0, byCoreAction: {} });
   });
 
   it('Xen transfers a granted but unmapped page; the access entry then names no page', () => {
