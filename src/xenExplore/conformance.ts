@@ -171,7 +171,6 @@ export class XenConformance {
   /** Which saved state the impl currently holds, unmodified (undefined: none). */
   private loaded: Saved | undefined;
   private initialChecked = false;
-  private lastFailure: string | undefined;
   /** Snapshots kept, and the bytes of those sampled (sampleSnapshot). */
   private kept = 0;
   private samples = 0;
@@ -353,17 +352,16 @@ export class XenConformance {
     const unchanged =
       !this.options.slow && saved.snapshot !== null && this.impl.holds?.(saved.snapshot) === true;
     this.loaded = unchanged ? saved : undefined;
-    this.checked++;
+    // A replay (the explorer rebuilding a failure's path) was counted when the search checked
+    // it, and keeps nothing: the search has ended.
+    if (!ctx.replay) this.checked++;
     const failure = this.compare(parent, op, child, implResult, before, unchanged);
     if (failure) {
-      // The explorer re-runs a failing check once on the replayed path: count it once.
-      const id = `${String(this.canonicalKey(parent))} ${JSON.stringify(op)}`;
-      if (id !== this.lastFailure) this.mismatches++;
-      this.lastFailure = id;
+      if (!ctx.replay) this.mismatches++;
       return failure;
     }
     // Keep a new child's impl state for the next level, once per canonical state.
-    if (child === parent || ctx.stored(child)) return null;
+    if (child === parent || ctx.replay || ctx.stored(child)) return null;
     const key = this.canonicalKey(child);
     if (!this.next.has(key)) this.keep(key, saved, applied, child);
     return null;

@@ -336,6 +336,24 @@ describe('grantcheck explore', () => {
     // 10-13 s of CPU alone; on a loaded 2-core machine beside the other test files, past 60 s
   }, 180_000);
 
+  it("a violation's counts take its failing transition once, not again as its path is rebuilt", async () => {
+    const r = await cli(
+      ...['explore', '--model', 'xen', '--conformance', '--refinement'],
+      ...['--fault', 'xsa-224-devaddr-zero', '--json', '--out', tmp()],
+    );
+    expect(r.code).toBe(1);
+    // Rebuilding the path, the explorer checks the failing parent's steps into the failing
+    // child's orbit until one fails: 13 here, 12 of which pass conformance and go on to
+    // refinement. They were counted (579 and 577).
+    expect(JSON.parse(r.out)).toMatchObject({
+      result: 'violation',
+      transitions: 566,
+      conformance: { checked: 566, mismatches: 1 },
+      // the last fails conformance: refinement, checked after it, never sees it
+      refinement: { checked: 565 },
+    });
+  });
+
   it('a fault found at the Xen level writes a normal trace that grantcheck replay accepts', async () => {
     const out = tmp();
     const r = await cli(

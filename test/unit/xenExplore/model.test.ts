@@ -151,6 +151,8 @@ describe('Xen-level model: conformance mode', () => {
     if (o.kind !== 'violation') throw new Error(`expected a violation, got ${o.kind}`);
     expect(o.path).toHaveLength(3);
     expect(o.violated.name).toBe('state mismatch');
+    // the failing transition once: the explorer's replay of it is not counted again
+    expect(c.stats()).toMatchObject({ checked: o.stats.transitions, mismatches: 1 });
     const options = {
       invariants: INVARIANTS,
       properties: STEP_PROPERTIES,
