@@ -611,7 +611,8 @@ interface SearchPlace {
   readonly progress: SearchProgress;
 }
 
-/** The Xen-level search with these checks, and what they counted. */
+/** The Xen-level search with these checks, and what they counted (`countsPastStop`: split
+ * across workers, some of which may have checked past where the search stopped). */
 async function searchXen(
   t: XenTools,
   subject: SubjectFactory,
@@ -623,6 +624,7 @@ async function searchXen(
   outcome: ExploreOutcome<XenState, Op>;
   conformance: ConformanceStats | null;
   refinement: RefinementStats | null;
+  countsPastStop: boolean;
 }> {
   const { workers, bounds } = place;
   const { onProgress, stop } = place.progress;
@@ -630,7 +632,7 @@ async function searchXen(
     const model = t.xenModelFor(subject, request, false);
     const job = { model: { kind: 'xen', request }, symmetry: true, bounds } as const;
     const outcome = await exploreSplit(model, job, workers, place.progress).finally(stop);
-    return { model, outcome, conformance: null, refinement: null };
+    return { model, outcome, conformance: null, refinement: null, countsPastStop: false };
   }
   if (workers > 1) {
     const model = t.xenModelFor(subject, request, checks.conformance);
@@ -657,6 +659,7 @@ async function searchXen(
     outcome,
     conformance: conformance?.stats() ?? null,
     refinement: refinement?.stats() ?? null,
+    countsPastStop: false,
   };
 }
 
@@ -707,7 +710,7 @@ async function exploreXenAgainst(
   }
   // A fault or a subject is only visible in conformance: either implies --conformance.
   const conformant = flags.conformance || fault !== undefined || flags.subject !== undefined;
-  const { model, outcome, conformance, refinement } = await searchXen(
+  const { model, outcome, conformance, refinement, countsPastStop } = await searchXen(
     t,
     subject,
     request,
@@ -754,6 +757,15 @@ async function exploreXenAgainst(
       .join(', ');
     lines.push(`refinement   ${r.checked} transitions: ${r.stutters} no change; ${kinds}`);
     extra['refinement'] = r;
+  }
+  if (countsPastStop) {
+    // Each worker counts what it checked until it stopped; where the search stopped is only
+    // known after (docs/explore.md, "The checks, split").
+    const past = outcome.kind === 'violation' ? 'the failure' : 'the cut';
+    lines.push(
+      `             counts summed over ${workers} workers, some of which may have checked on past ${past}`,
+    );
+    extra['countsPastStop'] = true;
   }
   if (outcome.kind !== 'violation')
     return report(io, flags, { model: name, outcome, extra, lines });

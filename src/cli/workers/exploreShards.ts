@@ -19,6 +19,10 @@ export interface ShardedSearch {
   /** Summed over the shards; snapshots too, since each shard holds its own. */
   readonly conformance: ConformanceStats | null;
   readonly refinement: RefinementStats | null;
+  /** The sums may take transitions a shard checked past where the search stopped: a shard that
+   * ran ahead of the failing one, or of the shortest cut, checked on until it learned of it
+   * (its counts as they stood there are not kept: docs/explore.md, "The checks, split"). */
+  readonly countsPastStop: boolean;
 }
 
 export async function exploreSharded(
@@ -96,6 +100,12 @@ export function mergeShards(done: readonly ExploreShardDone[], elapsedMs: number
     shortestCut ??
     finished[0];
   if (chosen?.outcome == null) throw new Error('explore: no shard finished its search');
+  // The last parent the search checked: the failing one, or the last a cut shard began (an
+  // invariant broken by a parent's new state comes after that parent's checks). A shard that
+  // stopped on seeing a lower failure checked the parents before the one it stopped at.
+  const stopAt = chosen.outcome.kind === 'ok' ? Infinity : (chosen.failedAt ?? chosen.reached);
+  const lastChecked = (d: ExploreShardDone) => (d.stopped ? d.reached - 1 : d.reached);
+  const countsPastStop = done.some((d) => d.error === undefined && lastChecked(d) > stopAt);
   const stats: ExploreStats = {
     ...chosen.outcome.stats,
     elapsedMs,
@@ -107,6 +117,7 @@ export function mergeShards(done: readonly ExploreShardDone[], elapsedMs: number
     outcome: { ...chosen.outcome, stats },
     conformance: sumConformance(done, chosen),
     refinement: sumRefinement(done),
+    countsPastStop,
   };
 }
 

@@ -195,6 +195,39 @@ describe('mergeShards: a shard cut by its own time or memory bound', () => {
   });
 });
 
+describe('mergeShards: whether the summed counts take checks past where the search stopped', () => {
+  // Each shard counts what it checked until it stopped; its counts as they stood where the
+  // search stopped are not kept. `reached` is the last parent a shard began: a stopped one
+  // stopped there, unchecked, on seeing a lower failure.
+  const failing = shard(0, violation('v', 20), { failedAt: 12, reached: 12 });
+  const stoppedAt = (reached: number) => shard(1, null, { reached });
+  const past = (...done: ExploreShardDone[]) => mergeShards(done, 1).countsPastStop;
+
+  it('a violation: not when every other shard stopped at the parent after it', () => {
+    expect(past(failing, stoppedAt(13), stoppedAt(13))).toBe(false);
+  });
+
+  it('a violation: when a shard had gone further, or failed further on', () => {
+    expect(past(failing, stoppedAt(13), stoppedAt(20))).toBe(true);
+    const later = shard(2, violation('later', 40), { failedAt: 30, reached: 30 });
+    expect(past(failing, stoppedAt(13), later)).toBe(true);
+  });
+
+  it("not when every shard completed, or met the states bound at one parent; a time cut's, when another got further", () => {
+    const ok = (i: number) => shard(i, { kind: 'ok', stats: stats(50) }, { reached: 49 });
+    expect(past(ok(0), ok(1))).toBe(false);
+    const cut = (i: number, bound: 'states' | 'time', reached: number) =>
+      shard(i, { kind: 'limit', bound, depth: 3, stats: stats(reached) }, { reached });
+    expect(past(cut(0, 'states', 40), cut(1, 'states', 40))).toBe(false);
+    expect(past(cut(0, 'time', 40), cut(1, 'time', 45))).toBe(true);
+  });
+
+  it("not for a shard's error past the violation: its counts are not summed", () => {
+    const error = shard(1, null, { stopped: false, error: 'died', errorAt: 20, reached: 20 });
+    expect(past(failing, error)).toBe(false);
+  });
+});
+
 describe("mergeShards: an error in replaying a shard's own failure", () => {
   it('is the search\'s, as in one thread (not "no shard finished")', () => {
     const replayed = shard(0, null, {
