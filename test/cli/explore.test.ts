@@ -200,6 +200,15 @@ describe('grantcheck explore', () => {
       ['--replay', 'any.json', '--model', 'xen', '--depth', '2'],
       '--replay re-runs the bounds recorded in any.json: not with --model xen, --depth 2 (only --variant and --json; explore without --replay to search other bounds)',
     ],
+    // flags with a default (commander's): refused when typed, even at the default's value
+    [
+      ['--replay', 'any.json', '--out', 'traces', '--format', 'itf'],
+      '--replay re-runs the bounds recorded in any.json: not with --out traces, --format itf (only --variant and --json; explore without --replay to search other bounds)',
+    ],
+    [
+      ['--replay', 'any.json', '--model', 'core', '--format', 'json'],
+      '--replay re-runs the bounds recorded in any.json: not with --model core, --format json (only --variant and --json; explore without --replay to search other bounds)',
+    ],
   ])('a malformed bound or flag %j is one usage line, exit 2', async (args, message) => {
     const r = await cli('explore', ...args);
     expect(r.code).toBe(2);

@@ -85,6 +85,8 @@ async function xenTools() {
 type XenTools = Awaited<ReturnType<typeof xenTools>>;
 type ExploreSharded = typeof ExploreShardsModule.exploreSharded;
 
+/** The flags as typed: main.ts leaves out commander's defaults (--model, --out, --format), which
+ * the command applies itself, so that a flag refused in some combination is one the user gave. */
 export interface ExploreFlags {
   readonly model?: string;
   readonly domains?: string;
@@ -862,11 +864,11 @@ async function replayCore(file: string, flags: ExploreFlags, io: Io): Promise<Cl
   return failed ? { kind: 'violation' } : { kind: 'ok' };
 }
 
-/** The flags that shape a search, as typed: a replay re-runs the trace's recorded bounds and
- * takes none of them. (--out and --model have defaults, so only --model xen is seen.) */
+/** The flags of a search, as typed (main.ts leaves commander's defaults out): a replay re-runs
+ * the trace's recorded bounds and writes nothing, so it takes none of them. */
 function searchFlags(flags: ExploreFlags): string[] {
   const typed: [string, string | boolean | undefined][] = [
-    ['--model', flags.model === undefined || flags.model === 'core' ? undefined : flags.model],
+    ['--model', flags.model],
     ['--domains', flags.domains],
     ['--refs', flags.refs],
     ['--frames', flags.frames],
@@ -888,6 +890,8 @@ function searchFlags(flags: ExploreFlags): string[] {
     ['--fault', flags.fault],
     ['--subject', flags.subject],
     ['--workers', flags.workers],
+    ['--out', flags.out],
+    ['--format', flags.format],
   ];
   return typed.flatMap(([flag, v]) =>
     v === undefined || v === false ? [] : [v === true ? flag : `${flag} ${v}`],
