@@ -285,6 +285,7 @@ function deathSuite(config: GrantConfig): Suite {
     description:
       'conformance with destroy_domain among the kinds: zombies, their frames and their status codes',
     opKinds: withProfileKinds(config, OP_KINDS),
+    minDomains: { count: 2, why: 'the control domain and a domain for it to destroy' },
     // the swarm picks among the other kinds; destroy_domain is in every run's subset
     // destroy_domain is in every run's subset; half the casts are made for a teardown scenario
     // (deathFocusArbitrary), whose runs also draw its setup kinds twice as often as the kill
@@ -344,6 +345,7 @@ function backendsSuite(config: GrantConfig): Suite {
     description:
       'a netback/blkback-like backend driver (map a batch, I/O, unmap) against a frontend of any profile, among a few other op kinds per run',
     opKinds: [...new Set([...others, ...BACKEND_OP_KINDS])],
+    minDomains: { count: 2, why: 'a frontend and a backend domain apart' },
     plan: fc
       // a few other kinds per run (the script's own dominate), each run a different few
       .record({

@@ -19,6 +19,10 @@ export interface Suite {
   readonly plan: fc.Arbitrary<RunPlan>;
   readonly invariants: readonly StateInvariant[];
   readonly properties: readonly StepProperty[];
+  /** The fewest domains whose runs can reach what the suite is for (absent: one), and which
+   * they are. With fewer the suite would pass vacuously (the death suite's kills all refused):
+   * `grantcheck run` refuses it by name, and `--suite all` leaves it out. */
+  readonly minDomains?: { readonly count: number; readonly why: string };
   readonly defaultRuns: number;
   readonly defaultMaxOps: number;
   /** Outcomes (`op:status`) the config can produce: each must be seen across the default budget. */

@@ -140,6 +140,16 @@ describe('grantcheck run', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+  it('--suite all leaves out the suites that need more domains; at their minimum they run', async () => {
+    const run = async (...argv: string[]) => {
+      const fixed = ['--profile', 'strict', '--seed', '1', '--no-failures', '--json'];
+      const r = await cli('run', ...argv, ...fixed);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.out) as { suites: { name: string }[] }).suites.map((s) => s.name);
+    };
+    expect(await run('--domains', '1', '--runs', '3')).toEqual(['conformance', 'protocol']);
+    expect(await run('--suite', 'death', '--domains', '2', '--runs', '3')).toEqual(['death']);
+  });
   it('emits a JSON summary with --json', async () => {
     const r = await cli(
       'run',
@@ -158,6 +168,15 @@ describe('grantcheck run', () => {
     ],
     [['run', '--seed', '-1'], "--seed: '-1' is not a whole number"],
     [['run', '--domains', '0'], '--domains: 0 is outside 1..16'],
+    // below a suite's minimum its ops never reach what it checks: it would pass vacuously
+    [
+      ['run', '--suite', 'death', '--domains', '1'],
+      '--suite death needs --domains 2 or more (the control domain and a domain for it to destroy)',
+    ],
+    [
+      ['run', '--suite', 'backends', '--domains', '1'],
+      '--suite backends needs --domains 2 or more (a frontend and a backend domain apart)',
+    ],
     [['run', '--fault', 'no-such-fault'], "--fault: no fault 'no-such-fault'"],
     [['faults', '--only', 'no-such-fault'], "--only: no fault 'no-such-fault'"],
     [['exec', '--domains', '17', 'query_size(d1)'], '--domains: 17 is outside 1..16'],

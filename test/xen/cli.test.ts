@@ -41,6 +41,14 @@ describe('--subject xen refuses, before booting,', () => {
     );
   });
 
+  it('a suite that needs more domains than dom0 alone', async () => {
+    const r = await cli('run', '--subject', 'xen', '--suite', 'death', '--runs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'grantcheck: --suite death needs 2 domains or more (the control domain and a domain for it to destroy): real Xen here (--subject xen) has dom0 alone\n',
+    );
+  });
+
   it('a replay of a trace whose config has more domains, or is not PV', async () => {
     const three = await cli(
       'replay',

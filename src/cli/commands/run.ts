@@ -83,13 +83,8 @@ function readFlags(flags: RunFlags): {
     ...(vcpus === undefined || vcpus === 1 ? {} : { vcpus }),
   };
   if (flags.subject === XEN_SUBJECT) checkXenFlags(config);
-  // 'all' leaves out the death and backends suites in a one-domain config (real Xen's dom0
-  // alone): the control domain may not kill itself, and a backend needs a frontend apart, so
-  // they would repeat conformance (docs/semantics.md §17, §19).
-  const all = SUITE_NAMES.filter(
-    (name) => (name !== 'death' && name !== 'backends') || config.domains >= 2,
-  );
-  const names = flags.suite === undefined || flags.suite === 'all' ? all : [flags.suite];
+  const all = flags.suite === undefined || flags.suite === 'all';
+  const names = all ? SUITE_NAMES : [flags.suite];
   const fault = flags.fault === undefined ? undefined : findFault(flags.fault);
   if (flags.fault !== undefined && !fault) {
     throw new UsageError(`--fault: no fault '${flags.fault}' (see: grantcheck list)`);
@@ -103,14 +98,27 @@ function readFlags(flags: RunFlags): {
   // One pass of the suites per profile, each with the same seed; strict first, so that the
   // strict pass draws exactly the runs it always did.
   const suites = profiles.flatMap((profile) =>
-    names.map((name) => {
+    names.flatMap((name) => {
       const suite = buildSuite(name, withProfile(config, profile));
       if (!suite) {
         throw new UsageError(`--suite: no suite '${name}' (known: ${SUITE_NAMES.join(', ')}, all)`);
       }
-      if (profile === 'strict') return suite;
+      // A suite that needs more domains would pass vacuously (docs/semantics.md §17, §19: the
+      // control domain may not kill itself, a backend needs a frontend apart): 'all' leaves it
+      // out (real Xen's dom0 alone runs the others), a suite named is refused.
+      const min = suite.minDomains;
+      if (min !== undefined && config.domains < min.count) {
+        if (all) return [];
+        const needs = `--suite ${name} needs`;
+        throw new UsageError(
+          flags.subject === XEN_SUBJECT
+            ? `${needs} ${min.count} domains or more (${min.why}): real Xen here (--subject xen) has dom0 alone`
+            : `${needs} --domains ${min.count} or more (${min.why})`,
+        );
+      }
+      if (profile === 'strict') return [suite];
       const named = { ...suite, name: `${suite.name}+${profile}` };
-      return profiles.length === 1 ? named : libraryPass(named, runs);
+      return [profiles.length === 1 ? named : libraryPass(named, runs)];
     }),
   );
   return {
