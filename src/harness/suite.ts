@@ -22,7 +22,7 @@ export interface Suite {
   /** The fewest domains whose runs can reach what the suite is for (absent: one), and which
    * they are. With fewer the suite would pass vacuously (the death suite's kills all refused):
    * `grantcheck run` refuses it by name, and `--suite all` leaves it out. */
-  readonly minDomains?: { readonly count: number; readonly why: string };
+  readonly minDomains?: MinDomains;
   readonly defaultRuns: number;
   readonly defaultMaxOps: number;
   /** Outcomes (`op:status`) the config can produce: each must be seen across the default budget. */
@@ -31,6 +31,12 @@ export interface Suite {
    * classes (`map_grant_ref:len=2-128`) and the statuses of GNTMAP_contains_pte elements
    * (`map_grant_ref+pte:okay`). */
   readonly opCoverage?: (op: Op, result: OpResult) => readonly string[];
+}
+
+/** The fewest domains a suite (or a pass of it) needs to reach what it is for, and which. */
+export interface MinDomains {
+  readonly count: number;
+  readonly why: string;
 }
 
 /** How one run generates ops. */

@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG, GUEST_PROFILES, type GuestProfile } from '../../configD
 import { findFault, subjectOf, withProfile } from '../../faults/index.ts';
 import type { Fault } from '../../faults/index.ts';
 import { violationName } from '../../harness/checker.ts';
-import type { Suite, SuiteOutcome } from '../../harness/suite.ts';
+import type { MinDomains, Suite, SuiteOutcome } from '../../harness/suite.ts';
 import { failureRoot, subjectDir } from '../../failures/paths.ts';
 import { describeComparison } from '../../subject/subject.ts';
 import { XEN_DOM0_CONFIG, XEN_SUBJECT } from '../../subject/xen/config.ts';
@@ -106,17 +106,16 @@ function readFlags(flags: RunFlags): {
       // A suite that needs more domains would pass vacuously (docs/semantics.md §17, §19: the
       // control domain may not kill itself, a backend needs a frontend apart): 'all' leaves it
       // out (real Xen's dom0 alone runs the others), a suite named is refused.
-      const min = suite.minDomains;
-      if (min !== undefined && config.domains < min.count) {
-        if (all) return [];
-        const needs = `--suite ${name} needs`;
-        throw new UsageError(
-          flags.subject === XEN_SUBJECT
-            ? `${needs} ${min.count} domains or more (${min.why}): real Xen here (--subject xen) has dom0 alone`
-            : `${needs} --domains ${min.count} or more (${min.why})`,
-        );
-      }
+      if (!fitsDomains(config, suite.minDomains, all ? null : `--suite ${name}`, flags)) return [];
       if (profile === 'strict') return [suite];
+      // So would a library pass with dom0 alone: the library runs in domains 1.. (withProfile).
+      const chosenBy =
+        fault?.profile === profile
+          ? `--fault ${fault.id}`
+          : flags.profile === profile
+            ? `--profile ${profile}`
+            : null;
+      if (!fitsDomains(config, libraryMinDomains(profile), chosenBy, flags)) return [];
       const named = { ...suite, name: `${suite.name}+${profile}` };
       return [profiles.length === 1 ? named : libraryPass(named, runs)];
     }),
@@ -133,6 +132,29 @@ function readFlags(flags: RunFlags): {
     workers: flags.workers === undefined ? undefined : parseWorkers(flags.workers),
     shard: parseShard(flags.shard),
   };
+}
+
+/** What a pass of a guest library needs: dom0 runs the strict one, the library domains 1..
+ * (withProfile), so with dom0 alone none of the library's ops is ever made. */
+function libraryMinDomains(profile: GuestProfile): MinDomains {
+  return { count: 2, why: `the ${profile} library runs in domains 1.., dom0 the strict one` };
+}
+
+/** Can a pass that needs `min` run in `config`? Not if it would pass vacuously: left out when an
+ * `all` chose it (`chosenBy` null), refused in one line naming the minimum when a flag did. */
+function fitsDomains(
+  config: GrantConfig,
+  min: MinDomains | undefined,
+  chosenBy: string | null,
+  flags: RunFlags,
+): boolean {
+  if (min === undefined || config.domains >= min.count) return true;
+  if (chosenBy === null) return false;
+  throw new UsageError(
+    flags.subject === XEN_SUBJECT
+      ? `${chosenBy} needs ${min.count} domains or more (${min.why}): real Xen here (--subject xen) has dom0 alone`
+      : `${chosenBy} needs --domains ${min.count} or more (${min.why})`,
+  );
 }
 
 /** With `--profile all` (the default), each library pass (linux, mini-os, mirage) runs this
