@@ -15,6 +15,7 @@ export function describeStep(e: StepEvent, scenario: Scenario): string {
   const op = scenario.actors[e.actor]?.ops[e.opIndex];
   const parts: string[] = [];
   if (e.pause === 'begin') parts.push(op ? formatOp(op) : `op ${e.opIndex}`);
+  else if (e.arrived === true && e.pause.kind === 'lock') parts.push(`arrive ${e.pause.lock}`);
   else parts.push(describePause(e.pause));
   if (e.flagsAfter !== undefined) parts.push(`flags=0x${e.flagsAfter.toString(16)}`);
   if (e.result !== undefined) parts.push(`→ ${formatResult(e.result)}`);

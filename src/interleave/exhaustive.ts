@@ -6,7 +6,9 @@
 //   independent of t, so the same Mazurkiewicz trace is not explored twice. Two steps are
 //   independent when both are accesses to shared entries and not to the same entry with one of
 //   them writing, or both lock operations on different locks (or both read-acquires), or one
-//   is each. Steps that start an op or in which an op returns (the real-time points
+//   is each, unless one drops the lock the other is a write acquire or arrival of (a writer's
+//   arrival is a step of its own, so two read-acquires never refuse each other, whoever waits
+//   to write). Steps that start an op or in which an op returns (the real-time points
 //   linearizability looks at) are dependent on one another; a start is independent of any
 //   other step, a return step is judged by the pause it began at. Xen-private state that steps
 //   touch between pauses is assumed guarded by Xen's locks, whose operations are steps too.
@@ -56,6 +58,10 @@ export function independent(a: StepFootprint, b: StepFootprint): boolean {
   const edgeB = b.pause === 'begin' || b.returned;
   if (edgeA && edgeB) return false;
   if (a.pause === 'begin' || b.pause === 'begin') return true;
+  // A writer arrives only while readers hold its lock (_percpu_write_lock): a reader's step that
+  // drops the lock can turn the arrival into a take, so it is ordered with any write acquire of
+  // that lock. (A take needs the lock free, so no one else's step can drop it then.)
+  if (dropsLockOf(a, b) || dropsLockOf(b, a)) return false;
   const p = a.pause;
   const q = b.pause;
   if (p.kind !== 'lock' && q.kind !== 'lock') {
@@ -68,6 +74,13 @@ export function independent(a: StepFootprint, b: StepFootprint): boolean {
     return p.lock !== q.lock || (p.mode === 'read' && q.mode === 'read');
   }
   return true;
+}
+
+/** Does `a` release the lock that `b` is a write acquire (or arrival) of? */
+function dropsLockOf(a: StepFootprint, b: StepFootprint): boolean {
+  const q = b.pause;
+  if (q === 'begin' || q.kind !== 'lock' || q.mode !== 'write') return false;
+  return a.released?.includes(q.lock) ?? false;
 }
 
 export function exploreSchedules(start: Start, options: ExhaustiveOptions): ExhaustiveOutcome {

@@ -2,8 +2,10 @@
 // picks, over one GrantSystem (src/impl). A step resumes one actor at its pause (src/impl/
 // steps.ts): it does the access or takes the lock the pause names, then runs the actor on to
 // its next pause. Releasing a lock is done in the same step (a release only lets others go
-// sooner, so no schedule is lost by not pausing there). An actor waiting for a lock is not
-// enabled; when no actor is enabled and some have ops left, the run is a deadlock.
+// sooner, so no schedule is lost by not pausing there). A writer that meets readers holding its
+// lock first arrives, a step of its own, and takes the lock in a later one (./locks.ts). An
+// actor waiting for a lock is not enabled; when no actor is enabled and some have ops left, the
+// run is a deadlock.
 
 import type { GrantConfig } from '../config.ts';
 import type { ImplParts, ImplSnapshot, Pause, Steps } from '../impl/index.ts';
@@ -25,6 +27,11 @@ export interface StepFootprint {
   readonly actor: number;
   readonly pause: Pause | 'begin';
   readonly returned: boolean;
+  /** The step was a writer's arrival at its write acquire, readers holding the lock: it set
+   * writer_activating and stays at the pause (_percpu_write_lock, common/rwlock.c). */
+  readonly arrived?: true;
+  /** The locks released on the way to the next pause (for the reduction, not the trace). */
+  readonly released?: readonly string[];
 }
 
 /** One step as the replay prints it. */
@@ -136,22 +143,10 @@ export class InterleavedRun {
     const p = this.actor(actor).pending;
     if (p?.kind === 'lock') {
       if (p.action !== 'acquire') return true;
-      return this.locks.canAcquire(p) && !(p.mode === 'read' && this.writerWaiting(actor, p.lock));
+      return this.locks.canAcquire(actor, p) || this.locks.canArrive(actor, p);
     }
     if (p?.kind === 'wait') return (this.flagsOf(p.dom, p.ref) & p.mask) !== 0;
     return true;
-  }
-
-  /** Another actor waits to take `lock` for writing: new readers queue behind it. */
-  private writerWaiting(actor: number, lock: string): boolean {
-    return this.actors.some(
-      (a, i) =>
-        i !== actor &&
-        a.pending?.kind === 'lock' &&
-        a.pending.action === 'acquire' &&
-        a.pending.mode === 'write' &&
-        a.pending.lock === lock,
-    );
   }
 
   private flagsOf(dom: number, ref: number): number {
@@ -177,6 +172,19 @@ export class InterleavedRun {
     this.schedule.push(actor);
     const opIndex = a.nextOp;
     const pause: Pause | 'begin' = a.pending ?? 'begin';
+    if (
+      pause !== 'begin' &&
+      pause.kind === 'lock' &&
+      pause.action === 'acquire' &&
+      !this.locks.canAcquire(actor, pause)
+    ) {
+      // Readers hold it: the writer arrives and waits for them, still at its pause.
+      this.locks.arrive(actor, pause);
+      const footprint = { actor, pause, returned: false, arrived: true } as const;
+      this.events?.push({ ...footprint, opIndex });
+      this.checkDeadlock();
+      return footprint;
+    }
     if (a.steps === undefined) {
       const op = a.ops[a.nextOp];
       if (op === undefined) throw new Error(`a${actor} has no op left`);
@@ -188,7 +196,14 @@ export class InterleavedRun {
     // A compare-and-swap that sets GTF_reading is a pin taken (CompletedOp.pinned).
     const cas = pause !== 'begin' && pause.kind === 'shared' && pause.access === 'cmpxchg';
     const readingBefore = cas && (this.flagsOf(pause.dom, pause.ref) & GTF_reading) !== 0;
-    const result = this.advance(actor, a, position, pause !== 'begin' && pause.kind === 'wait');
+    const released: string[] = [];
+    const result = this.advance(
+      actor,
+      a,
+      position,
+      pause !== 'begin' && pause.kind === 'wait',
+      released,
+    );
     if (cas && !readingBefore && (this.flagsOf(pause.dom, pause.ref) & GTF_reading) !== 0) {
       this.pinnedBy(actor, a, result !== undefined, `d${pause.dom}:${pause.ref}`);
     }
@@ -203,19 +218,25 @@ export class InterleavedRun {
         ...(result !== undefined ? { result } : {}),
       });
     }
+    this.checkDeadlock();
+    return released.length > 0 ? { ...footprint, released } : footprint;
+  }
+
+  private checkDeadlock(): void {
     if (this.broken === undefined && !this.done && this.enabledActors().length === 0) {
       this.broken = { kind: 'deadlock', message: this.waits() };
     }
-    return footprint;
   }
 
-  /** Run `a` to its next pause that is not a release (releases are taken on the way); the op's
-   * result if it returned. `waited`: it was spinning, and the flags it waited for are set. */
+  /** Run `a` to its next pause that is not a release (releases are taken on the way, and their
+   * locks added to `released`); the op's result if it returned. `waited`: it was spinning, and
+   * the flags it waited for are set. */
   private advance(
     actor: number,
     a: ActorState,
     position: number,
     waited: boolean,
+    released: string[],
   ): OpResult | undefined {
     const steps = a.steps;
     if (steps === undefined) return undefined;
@@ -256,6 +277,7 @@ export class InterleavedRun {
       const p = next.value;
       if (p.kind === 'lock' && p.action === 'release') {
         this.misuse(this.locks.apply(actor, p));
+        released.push(p.lock);
         continue;
       }
       a.pending = p;
@@ -293,7 +315,11 @@ export class InterleavedRun {
       }
       if (p?.kind !== 'lock' || p.action !== 'acquire') continue;
       const by = this.locks.holders(p.lock).map((h) => `a${h}`);
-      const held = by.length > 0 ? `held by ${by.join(', ')}` : 'behind a waiting writer';
+      const arrived = this.locks.arrivedWriter(p.lock);
+      const held =
+        p.mode === 'read' && arrived !== undefined
+          ? `behind a${arrived}, arrived to write`
+          : `held by ${by.join(', ')}`;
       parts.push(`a${i} waits for ${p.lock} (${p.mode}) ${held}`);
     }
     return parts.join('; ');

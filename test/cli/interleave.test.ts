@@ -100,7 +100,9 @@ describe('grantcheck interleave', () => {
       '--mode',
       'random',
       '--seed',
-      '1',
+      // Seed 1 shrank to [1, 1] only while a writer at its acquire held readers back (its
+      // schedule a1, a0, a0, a0, a1 deadlocked then); it now stops at [1, 2].
+      '8',
       '--out',
       dir,
     );
