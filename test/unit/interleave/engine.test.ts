@@ -186,6 +186,39 @@ describe("interleave: a writer's arrival at the grant lock (Xen's percpu rwlock)
   });
 });
 
+describe('interleave: the reduction with a writer and two readers of one lock', () => {
+  // d1's swap writes d1's grant lock; d2's map and d0's query_size read it. The swap can arrive
+  // while either reader holds the lock, or both, and hold the other back.
+  const scenario: Scenario = {
+    setup: [
+      op('grant_access(d1 ref=8 -> d2 gfn=0 rw)'),
+      op('grant_access(d1 ref=9 -> d2 gfn=1 rw)'),
+    ],
+    actors: [
+      { dom: 1, ops: [op('swap(d1: ref=8 <-> ref=9)')] },
+      { dom: 2, ops: [op('map(d2: d1 ref=8 host @0x1000)')] },
+      { dom: 0, ops: [op('query_size(d0: dom=d1)')] },
+    ],
+  };
+
+  it('reaches every outcome the full search reaches (results and final state)', () => {
+    const all = outcomes(scenario, {});
+    expect(all.size).toBe(2); // the swap before the map (okay) or after it (eagain)
+    const reduced = new Set<string>();
+    const o = exploreSchedules(startOf(config, {}, scenario), {
+      ...options,
+      onSchedule: (run) => reduced.add(outcomeOf(run)),
+    });
+    expect(o.failure).toBeUndefined();
+    // Pinned: 112 schedules with sleep sets, 1,600 without.
+    expect(o.schedules).toBe(112);
+    expect(
+      exploreSchedules(startOf(config, {}, scenario), { ...options, reduction: false }).schedules,
+    ).toBe(1600);
+    expect(reduced).toEqual(all);
+  });
+});
+
 describe('interleave: independence of lock steps', () => {
   const read = { kind: 'lock', action: 'acquire', mode: 'read', lock: 'grant:d1' } as const;
   const write = { kind: 'lock', action: 'acquire', mode: 'write', lock: 'grant:d1' } as const;
