@@ -28,6 +28,7 @@ import { canonicalState } from '../../../src/xenExplore/handles.ts';
 import { INVARIANTS } from '../../../properties/invariants/index.ts';
 import { STEP_PROPERTIES } from '../../../properties/invariants/stepProperties.ts';
 import { testSeeds } from '../../support/seeds.ts';
+import { Bijection } from './bijection.ts';
 import { randomWalk } from './walk.ts';
 
 const CASES: readonly [XenBounds, readonly XenExtension[]][] = [
@@ -57,21 +58,6 @@ const text = (s: XenState): string =>
 /** Its orbit's text: the least `stateText` over its domain renamings. */
 const orbitText = (s: XenState, b: XenBounds, renamings: readonly DomainPermutation[]): string =>
   renamings.map((p) => stateText(renamed(s, b, p))).reduce((x, y) => (y < x ? y : x), stateText(s));
-
-/** Keys equal iff texts equal, over the pairs seen. */
-class Partition {
-  private readonly byText = new Map<string, number>();
-  private readonly byKey = new Map<number, string>();
-
-  see(t: string, k: number): void {
-    const seenK = this.byText.get(t);
-    if (seenK !== undefined) expect(k).toBe(seenK);
-    else this.byText.set(t, k);
-    const seenT = this.byKey.get(k);
-    if (seenT !== undefined) expect(t).toBe(seenT);
-    else this.byKey.set(k, t);
-  }
-}
 
 describe('the renamings', () => {
   it('are the permutations of domains 1..D-1 but the identity, where the domains are alike', () => {
@@ -111,7 +97,7 @@ describe('renaming domains commutes with the model', () => {
     const m = xenModel(bounds, { extensions, domainSymmetry: true });
     const plain = xenModel(bounds, { extensions });
     const renamings = domainPermutations(m.config, extensions);
-    const orbits = new Partition();
+    const orbits = new Bijection();
     it.each(testSeeds(`domain symmetry ${m.name}`))(`${m.name} (seed %i)`, (seed) => {
       expect(m.domainSymmetry).toBe(true);
       let renamedSteps = 0;
@@ -146,6 +132,10 @@ describe('renaming domains commutes with the model', () => {
             expect(orbitText(member, bounds, renamings)).toBe(orbitText(s, bounds, renamings));
             const images = [s, ...renamings.map((p) => renamed(s, bounds, p))];
             expect(images.map(text)).toContain(text(member));
+            // The model's representative (`symmetry`) is the same state from every member.
+            const representative = m.key(m.symmetry?.(s) ?? s);
+            for (const image of images)
+              expect(m.key(m.symmetry?.(image) ?? image)).toBe(representative);
           });
         }),
         { seed, numRuns: bounds.domains > 3 ? 4 : 8 },

@@ -18,6 +18,7 @@ import { entriesStaleKey, entriesStaleShortcut } from '../../../src/xenExplore/q
 import type { XenBounds, XenState } from '../../../src/xenExplore/index.ts';
 import { grantConfigFor, xenModel } from '../../../src/xenExplore/index.ts';
 import { testSeeds } from '../../support/seeds.ts';
+import { Bijection } from './bijection.ts';
 import { randomWalk } from './walk.ts';
 
 const b = (
@@ -26,26 +27,6 @@ const b = (
   maxPin: number,
   alphabet: 'full' | 'protocol',
 ): XenBounds => ({ domains, refs, pages: 1, maxPin, alphabet });
-
-/** Does `f` map equal inputs to equal outputs and different ones to different ones, on the
- * pairs seen? Records both directions. */
-class Bijection {
-  private readonly to = new Map<string, number | string>();
-  private readonly from = new Map<number | string, string>();
-
-  see(a: string, k: number | string): void {
-    const seenK = this.to.get(a);
-    if (seenK !== undefined) expect(k).toBe(seenK);
-    else this.to.set(a, k);
-    const seenA = this.from.get(k);
-    if (seenA !== undefined) expect(a).toBe(seenA);
-    else this.from.set(k, a);
-  }
-
-  get size(): number {
-    return this.to.size;
-  }
-}
 
 /** A permutation of each domain's handles 0..limit-1, from `seed` (a Fisher-Yates shuffle
  * driven by a linear congruential generator). */
