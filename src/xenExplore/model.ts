@@ -464,6 +464,8 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     orbitKey(s);
     return domainOrbits.renamings[domainOrbits.lastRenaming];
   };
+  /** `aux` numbers carry a renaming's index beside the flow ghost's id (1 + (D-1)! - 1 values). */
+  const auxRenamings = renamings.length + 1;
 
   const xenStep = (s: XenState, a: Op): XenState => memoStep(s, a) ?? fullStep(s, a);
 
@@ -569,7 +571,10 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
     fromKey: (k, aux, canonical) => {
       const packer = canonical ? orbits : exact;
       const { model, extra, ids } = packer.decode(k);
-      const flow = flows.flow(aux);
+      // The ghost as found, renamed to the decoded member when the key is an orbit's (`aux`).
+      const found = flows.flow(Math.floor(aux / auxRenamings));
+      const renaming = canonical ? domainOrbits?.renamings[(aux % auxRenamings) - 1] : undefined;
+      const flow = renaming ? renameFlow(found, renaming) : found;
       const { domains, frameOwner, contents } = model;
       const node = new XenNode(flow ? { domains, frameOwner, contents, flow } : model, extra);
       XenNode.keep(node, owner, canonical, k, ids, true);
@@ -579,12 +584,15 @@ export function xenModel(bounds: XenBounds, options: XenModelOptions = {}): XenE
       canonical ? (domainOrbits?.fingerprint(k) ?? orbits.fingerprint(k)) : exact.fingerprint(k),
     // Called once for every state the search stores, before it is expanded: where the memo
     // numbered one of its domains (a two-domain entry's successor), the domain gets its object.
+    // The id of the state's flow ghost as found and, under domain symmetry, which renaming takes
+    // the state to its orbit's least member (0: none), which `fromKey` decodes from an orbit key
+    // and gives the ghost renamed; from an exact key it decodes the state as found.
     aux: (s) => {
       adopt(s);
-      // Under domain symmetry the stored key is of the orbit's least member, which `fromKey`
-      // decodes: the ghost is renamed to that member's.
-      const renaming = domainOrbits ? renamingOf(s) : undefined;
-      return flows.id(renaming ? renameFlow(s.model.flow, renaming) : s.model.flow);
+      const flowId = flows.id(s.model.flow);
+      if (domainOrbits === undefined) return flowId;
+      orbitKey(s);
+      return flowId * auxRenamings + domainOrbits.lastRenaming + 1;
     },
     keyBytes: () =>
       exact.bytes +
